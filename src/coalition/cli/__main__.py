@@ -1,0 +1,3 @@
+from coalition.cli.main import run
+
+run()

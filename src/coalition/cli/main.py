@@ -1,0 +1,59 @@
+"""The ``coalition`` command line (Typer + Rich).
+
+Commands are thin: they parse options, call services or pure logic, and render. Each command
+module exposes ``register(app)``; this file only assembles them and turns the project's own
+errors into clean messages (exit 2 for bad input) instead of tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from coalition.cli import (
+    depots_cmds,
+    gaps_cmds,
+    ledger_cmds,
+    plan_cmds,
+    scenario_cmds,
+    serve_cmds,
+)
+from coalition.errors import CoalitionError, InputError
+
+app = typer.Typer(
+    name="coalition",
+    help="Plan and run a multinational reassurance force.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+@app.command()
+def version() -> None:
+    """Print the version of coalition."""
+    from coalition import __version__
+
+    typer.echo(__version__)
+
+
+for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds):
+    module.register(app)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    err = Console(stderr=True)
+    try:
+        app()
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except CoalitionError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,39 @@
+"""Settings: one typed object created at the boundary and passed down.
+
+Nothing in the package reads the environment at import time; ``Settings.from_env()`` is called
+by the CLI or the server factory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+DEFAULT_DATA_DIR = Path(".coalition")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'coalition.db'}"
+    data_dir: Path = DEFAULT_DATA_DIR
+    scenario: str | None = None  # path of a scenario; None = the embedded paris-2026
+    secret_key: str | None = None  # session signing for the dashboard; generated when None
+    max_upload_bytes: int = 5_000_000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        values: dict[str, object] = {}
+        data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR)))
+        values["data_dir"] = data_dir
+        values["database_url"] = os.environ.get(
+            "COALITION_DATABASE_URL", f"sqlite:///{data_dir / 'coalition.db'}"
+        )
+        if os.environ.get("COALITION_SCENARIO"):
+            values["scenario"] = os.environ["COALITION_SCENARIO"]
+        if os.environ.get("COALITION_SECRET_KEY"):
+            values["secret_key"] = os.environ["COALITION_SECRET_KEY"]
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
