@@ -162,10 +162,17 @@ ConditionName = Annotated[
 
 
 class ConditionDef(Provenance):
-    """A named world-state predicate. Its value over time comes from timeline events."""
+    """A named world-state predicate.
+
+    A *base* condition (``expression`` empty) takes its value over time from timeline events and
+    assumptions. A *derived* condition is defined by an expression over other conditions and
+    instrument states (e.g. ``us_backstop_effective = all(us_backstop, ceasefire)``); derived
+    definitions must not be cyclic.
+    """
 
     name: ConditionName
     description: str = Field(default="", max_length=1000)
+    expression: ConditionExpr = ""
 
 
 class Event(Provenance):
