@@ -18,6 +18,7 @@ HERE = Path(__file__).parent
 
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("script_location", str(HERE / "migrations"))
     cfg.set_main_option("version_locations", str(HERE / "migrations" / "versions"))
     cfg.attributes["engine"] = engine

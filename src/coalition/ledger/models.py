@@ -1,0 +1,130 @@
+"""ORM models of the custody ledger (the append-only log and its Merkle tree).
+
+Rows of ``ledger_event``, ``ledger_batch``, ``ledger_signature``, ``ledger_checkpoint`` and
+``ledger_cosignature`` are history: code only ever INSERTs them (nothing in the package issues an
+UPDATE or DELETE on them). ``ledger_head`` is the single lock row that serialises appenders;
+``ledger_node`` holds derived interior hashes of the Merkle tree (see ``docs/ledger.md``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coalition.store.db import Base
+
+
+class LedgerKey(Base):
+    """A public key the log knows: a nation's signing key or the log operator's key."""
+
+    __tablename__ = "ledger_key"
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # "nation" | "operator"
+    nation: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[str] = mapped_column(String(32))
+
+
+class LedgerHead(Base):
+    """One row (id=1): size of the log and hash of its last event; locked by every appender."""
+
+    __tablename__ = "ledger_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerEvent(Base):
+    """One custody event. ``body`` is the canonical JSON that is hashed; other columns index it."""
+
+    __tablename__ = "ledger_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    batch_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    time: Mapped[str] = mapped_column(String(32))
+    nation: Mapped[str] = mapped_column(String(3), index=True)
+    person: Mapped[str] = mapped_column(String(120))
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerEventRef(Base):
+    """What an event touches: ``S:<serial>``, ``L:<lot>``, ``M:<manifest>``, ``T:<title nation>``."""
+
+    __tablename__ = "ledger_event_ref"
+
+    ref: Mapped[str] = mapped_column(String(90), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class LedgerBatch(Base):
+    """Events submitted together, signed once over the Merkle root of their leaf hashes."""
+
+    __tablename__ = "ledger_batch"
+
+    batch_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Integer)
+    nation: Mapped[str] = mapped_column(String(3))
+    counterparty: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    time: Mapped[str] = mapped_column(String(32))
+
+
+class LedgerSignature(Base):
+    """A signature over a batch: the actor's, and for a handover the counterparty's."""
+
+    __tablename__ = "ledger_signature"
+
+    batch_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("ledger_batch.batch_id"), primary_key=True, autoincrement=False
+    )
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)  # "actor" | "counterparty"
+    key_id: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerNode(Base):
+    """Hash of a complete, aligned Merkle subtree; stored only for levels 4, 8, 12, ..."""
+
+    __tablename__ = "ledger_node"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerCheckpoint(Base):
+    """A signed statement by the log operator: the tree of ``size`` events has ``root``."""
+
+    __tablename__ = "ledger_checkpoint"
+
+    checkpoint_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    time: Mapped[str] = mapped_column(String(32))
+    key_id: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerCosignature(Base):
+    """A witness (another nation) cosigning a checkpoint it has checked."""
+
+    __tablename__ = "ledger_cosignature"
+
+    checkpoint_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("ledger_checkpoint.checkpoint_id"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    time: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+Index("ix_ledger_event_ref_seq", LedgerEventRef.seq)
