@@ -1,0 +1,136 @@
+"""The application factory: ``create_app(settings)``.
+
+Nothing is created at import time: the engine, the session factory, the scenario cache, the
+background job runner and the session secret are made here from the :class:`Settings` handed in,
+so tests build one app on SQLite and another on PostgreSQL side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from coalition import __version__
+from coalition.api import errors
+from coalition.api.middleware import ServiceMiddleware
+from coalition.api.workspace import ScenarioCache
+from coalition.settings import Settings
+from coalition.store.db import make_engine, session_factory, transaction
+from coalition.store.migrate import upgrade
+
+log = logging.getLogger("coalition.api")
+
+DASHBOARD_STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
+SESSION_MAX_AGE_S = 8 * 3600
+
+
+@dataclass
+class AppState:
+    """Everything the handlers share, hung on ``app.state.coalition``."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    scenarios: ScenarioCache = field(default_factory=ScenarioCache)
+    jobs: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
+    )
+    startup_problem: str | None = None
+
+
+def _secret_key(settings: Settings) -> str:
+    """The configured key, else one kept in the data folder (0600) so restarts keep sessions."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "session.key"
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+    except OSError:
+        return secrets.token_urlsafe(48)
+
+
+def prepare_database(state: AppState) -> None:
+    """Migrate every package's branch and store the default scenario on first run."""
+    from coalition.api import workspace
+
+    upgrade(state.engine)
+    try:
+        with transaction(state.session_factory) as session:
+            workspace.ensure_default(session, settings=state.settings)
+    except Exception as exc:  # noqa: BLE001 - the service still starts; /health reports it
+        state.startup_problem = f"default scenario not loaded: {exc}"
+        log.warning(state.startup_problem)
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    engine = make_engine(settings.database_url)
+    state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.jobs.shutdown(wait=False, cancel_futures=True)
+        engine.dispose()
+
+    app = FastAPI(
+        title="coalition",
+        version=__version__,
+        description=(
+            "Plan and run a multinational reassurance force. Every request carries "
+            "`Authorization: Bearer <token>` (`coalition users token NAME`). Records are scoped "
+            "by nation and releasability: out of scope is 404, a missing role is 403. Errors "
+            "have one shape: `{\"error\": {status, code, message, problems, request_id}}`."
+        ),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.coalition = state
+    if migrate:
+        prepare_database(state)
+
+    errors.install(app)
+
+    from coalition.api.routers import ROUTERS
+    from coalition.dashboard.routes import router as dashboard_router
+
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(dashboard_router)
+    app.mount("/static", StaticFiles(directory=DASHBOARD_STATIC), name="static")
+    try:
+        import swagger_ui_bundle
+
+        app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+                  name="swagger")
+    except ImportError:  # the /docs page then says so; the OpenAPI JSON is still served
+        pass
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=_secret_key(settings),
+        session_cookie="coalition_session",
+        max_age=SESSION_MAX_AGE_S,
+        same_site="strict",
+        https_only=True,
+    )
+    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_upload_bytes)
+    return app

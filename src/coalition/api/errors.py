@@ -1,0 +1,147 @@
+"""One error shape for every 4xx/5xx answer of the API.
+
+``{"error": {"status", "code", "message", "problems": [{file,row,field,message,hint,severity}],
+"request_id"}}``. Domain exceptions of :mod:`coalition.errors` map to status codes here, so
+routers never build error responses by hand. No traceback ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from coalition.auth.service import AuthenticationFailed
+from coalition.errors import (
+    ConflictError,
+    InputError,
+    IntegrityError,
+    NotFoundError,
+    PermissionDeniedError,
+    Problem,
+)
+
+log = logging.getLogger("coalition.api")
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def request_id_of(request: Request) -> str:
+    return getattr(request.state, "request_id", "") or request.scope.get("request_id", "")
+
+
+def error_body(
+    status: int, message: str, request_id: str, problems: list[dict[str, Any]] | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "error": {
+            "status": status,
+            "code": code or CODES.get(status, "error"),
+            "message": message,
+            "problems": problems or [],
+            "request_id": request_id,
+        }
+    }
+
+
+def error_response(
+    request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None, code: str | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(status, message, request_id_of(request), problems, code),
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc else None
+        field = ".".join(loc[1:]) or None
+        hint = None
+        ctx = err.get("ctx") or {}
+        if "expected" in ctx:
+            hint = f"expected {ctx['expected']}"
+        elif "pattern" in ctx:
+            hint = f"must match {ctx['pattern']}"
+        problems.append(
+            Problem(message=err.get("msg", "invalid"), file=where, field=field, hint=hint).as_dict()
+        )
+    return problems
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> JSONResponse:
+        return error_response(
+            request, 422, str(exc.problems[0]) if len(exc.problems) == 1 else
+            f"{len(exc.problems)} problems in the input",
+            [p.as_dict() for p in exc.problems],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = _validation_problems(exc)
+        message = (
+            "malformed JSON body"
+            if any(e.get("type") == "json_invalid" for e in exc.errors())
+            else f"{len(problems)} problem(s) in the request"
+        )
+        return error_response(request, 422, message, problems)
+
+    @app.exception_handler(AuthenticationFailed)
+    async def _auth(request: Request, exc: AuthenticationFailed) -> JSONResponse:
+        return error_response(
+            request, 401, f"authentication failed: {exc}",
+            headers={"WWW-Authenticate": 'Bearer realm="coalition"'},
+        )
+
+    @app.exception_handler(PermissionDeniedError)
+    async def _forbidden(request: Request, exc: PermissionDeniedError) -> JSONResponse:
+        return error_response(request, 403, str(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return error_response(request, 404, str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return error_response(request, 409, str(exc))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        return error_response(request, 409, str(exc), code="integrity_failure")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        return error_response(request, exc.status_code, message, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error (request %s)", request_id_of(request))
+        return error_response(
+            request, 500, "internal error; the request was rolled back. Quote the request id."
+        )

@@ -1,0 +1,9 @@
+"""The API's routers, in the order they are mounted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from coalition.api.routers import audit, health, scenarios, users
+
+ROUTERS: list[APIRouter] = [health.router, users.router, audit.router, scenarios.router]

@@ -1,0 +1,53 @@
+"""The audit log, read-only. There is no endpoint that changes or deletes an entry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from coalition.api.deps import Context, Paging
+from coalition.auth import service
+from coalition.auth.models import AuditEntry
+from coalition.auth.rules import Marking
+from coalition.auth.schemas import HQ, AuditOut
+from coalition.auth.scope import restrict
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+def _audit_marking(entry: Any) -> Marking:
+    # An entry belongs to the nation of the acting user; HQ auditors see every entry.
+    return Marking(origin=entry.nation, releasable_to=(HQ,))
+
+
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("", summary="Audit entries, newest first (inspector, admin)")
+def list_audit(
+    ctx: Context,
+    paging: Paging,
+    object_type: Text = None,
+    object_id: Text = None,
+    user_name: Text = None,
+    action: Text = None,
+    request_id: Text = None,
+) -> dict[str, Any]:
+    scope = restrict(ctx.principal, "audit.view", _audit_marking)
+    # HQ sees every nation's entries; a nation's auditor sees its own nation's entries.
+    nation = None if ctx.principal.is_hq else ctx.principal.nation
+    rows, total = service.list_audit(
+        ctx.db, offset=paging.offset, limit=paging.limit, nation=nation,
+        object_type=object_type, object_id=object_id, user_name=user_name, action=action,
+        request_id=request_id,
+    )
+    items = [AuditOut.model_validate(r).model_dump(mode="json") for r in scope.filter(rows)]
+    return {"items": items, "total": total, "offset": paging.offset, "limit": paging.limit}
+
+
+@router.get("/{entry_id}", summary="One audit entry")
+def get_audit(ctx: Context, entry_id: int = Path(ge=1, le=2**62)) -> AuditOut:
+    scope = restrict(ctx.principal, "audit.view", _audit_marking)
+    entry = ctx.db.get(AuditEntry, entry_id)
+    return AuditOut.model_validate(scope.check(entry, str(entry_id)))

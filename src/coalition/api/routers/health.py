@@ -1,0 +1,34 @@
+"""Health endpoints (no authentication): liveness and a database round trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from coalition import __version__
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health/live", summary="Liveness: the process answers (no database)")
+def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/health", summary="Health: database reachable, default scenario loaded")
+def health(request: Request) -> Any:
+    state = request.app.state.coalition
+    body: dict[str, Any] = {"status": "ok", "version": __version__, "database": "ok",
+                            "backend": state.engine.dialect.name}
+    try:
+        with state.engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - report, don't raise
+        body.update(status="degraded", database=f"unreachable: {type(exc).__name__}")
+    if state.startup_problem:
+        body["problem"] = state.startup_problem
+    # 503 only when the database is down: a load balancer should then stop sending traffic.
+    return JSONResponse(body, status_code=200 if body["database"] == "ok" else 503)

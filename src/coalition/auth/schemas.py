@@ -1,0 +1,106 @@
+"""Typed values of the auth package: roles, the principal, users, tokens, audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+HQ = "HQ"
+"""The nation code of the coalition headquarters (not an ISO code on purpose)."""
+
+NationOrHQ = Annotated[
+    str, Field(pattern=r"^([A-Z]{3}|HQ)$", description="ISO 3166-1 alpha-3 code, or HQ")
+]
+UserName = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-@]*$", min_length=1, max_length=64,
+          description="user name: letters, digits, '_', '.', '-', '@'"),
+]
+
+
+class Role(StrEnum):
+    PLANNER = "planner"
+    DEPOT_OFFICER = "depot-officer"
+    INSPECTOR = "inspector"
+    VIEWER = "viewer"
+    ADMIN = "admin"
+
+
+class Principal(BaseModel):
+    """Who is asking: the authenticated user as the scoping function sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int | None
+    name: str
+    nation: str
+    roles: frozenset[Role]
+    token_id: int | None = None
+
+    @property
+    def is_hq(self) -> bool:
+        return self.nation == HQ
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: UserName
+    nation: NationOrHQ
+    roles: list[Role] = Field(min_length=1, max_length=5)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    nation: str
+    roles: list[str]
+    active: bool
+    created_at: datetime
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(default="", max_length=100)
+    days: int = Field(default=90, ge=1, le=366, description="validity in days")
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    prefix: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedToken(TokenOut):
+    """Returned once, when a token is issued: the only time the secret is shown."""
+
+    token: str
+    user: str
+
+
+class AuditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    user_id: int | None
+    user_name: str
+    nation: str
+    request_id: str
+    action: str
+    object_type: str
+    object_id: str
+    before: Any = None
+    after: Any = None
+    note: str = ""

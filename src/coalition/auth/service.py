@@ -1,0 +1,219 @@
+"""DB operations of the auth package (keyword-only functions; the caller owns the transaction).
+
+Tokens: 32 random bytes from :mod:`secrets`, shown once as ``coa_<urlsafe base64>``, stored only
+as their SHA-256 hex digest. A slow password hash (bcrypt, argon2) exists to make guessing
+*low-entropy* human passwords expensive; a 256-bit random token cannot be guessed, so a single
+SHA-256 is enough and keeps every authenticated request to one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from coalition.auth.models import ApiToken, AuditEntry, User
+from coalition.auth.schemas import Principal, Role, UserCreate
+from coalition.errors import ConflictError, InputError, NotFoundError, Problem
+
+TOKEN_PREFIX = "coa_"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; everything we store is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def create_user(session: Session, *, data: UserCreate) -> User:
+    if session.scalar(select(User.id).where(User.name == data.name)) is not None:
+        raise ConflictError(f"user '{data.name}' already exists")
+    user = User(
+        name=data.name,
+        nation=data.nation,
+        roles=sorted({r.value for r in data.roles}),
+        active=True,
+        created_at=now(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, *, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        known = list(session.scalars(select(User.name).limit(200)))
+        from coalition.errors import closest
+
+        hint = closest(name, known)
+        raise NotFoundError(
+            f"user '{name}' not found" + (f" (did you mean '{hint}'?)" if hint else "")
+        )
+    return user
+
+
+def list_users(session: Session, *, offset: int = 0, limit: int = 50) -> tuple[list[User], int]:
+    total = session.scalar(select(func.count()).select_from(User)) or 0
+    rows = list(session.scalars(select(User).order_by(User.id).offset(offset).limit(limit)))
+    return rows, total
+
+
+def issue_token(
+    session: Session, *, user: User, days: int = 90, label: str = ""
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the secret (the only time it exists in clear)."""
+    if not 1 <= days <= 366:
+        raise InputError([Problem("token validity must be 1..366 days", field="days")])
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    issued = now()
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=hash_token(secret),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        label=label,
+        created_at=issued,
+        expires_at=issued + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)))
+
+
+def revoke_token(session: Session, *, user: User, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFoundError(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = now()
+    return token
+
+
+def principal_of(user: User, token_id: int | None = None) -> Principal:
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        nation=user.nation,
+        roles=frozenset(Role(r) for r in user.roles),
+        token_id=token_id,
+    )
+
+
+class AuthenticationFailed(Exception):
+    """Token missing, unknown, expired or revoked (HTTP 401). The reason is safe to show."""
+
+
+def authenticate(session: Session, *, token: str) -> Principal:
+    """Resolve a bearer token to a principal; one indexed lookup."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise AuthenticationFailed("malformed token")
+    digest = hash_token(token)
+    row = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+            ApiToken.token_hash == digest
+        )
+    ).first()
+    # compare_digest keeps the final comparison constant-time (the index lookup is on the hash).
+    if row is None or not hmac.compare_digest(row[0].token_hash, digest):
+        raise AuthenticationFailed("unknown token")
+    token_row, user = row
+    return _check_token(token_row, user)
+
+
+def authenticate_token_id(session: Session, *, token_id: int) -> Principal:
+    """Re-validate a dashboard session's token on every request (revocation, expiry)."""
+    row = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+            ApiToken.id == token_id
+        )
+    ).first()
+    if row is None:
+        raise AuthenticationFailed("unknown token")
+    return _check_token(*row)
+
+
+def _check_token(token_row: ApiToken, user: User) -> Principal:
+    if token_row.revoked_at is not None:
+        raise AuthenticationFailed("token revoked")
+    if _aware(token_row.expires_at) <= now():
+        raise AuthenticationFailed("token expired")
+    if not user.active:
+        raise AuthenticationFailed("user deactivated")
+    return principal_of(user, token_row.id)
+
+
+def record_audit(
+    session: Session,
+    *,
+    principal: Principal,
+    request_id: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    before: Any = None,
+    after: Any = None,
+    note: str = "",
+) -> AuditEntry:
+    """Append one audit entry in the caller's transaction (it commits or rolls back with it)."""
+    entry = AuditEntry(
+        at=now(),
+        user_id=principal.user_id,
+        user_name=principal.name,
+        nation=principal.nation,
+        request_id=request_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:200],
+        before=before,
+        after=after,
+        note=note,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_audit(
+    session: Session,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    nation: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    user_name: str | None = None,
+    action: str | None = None,
+    request_id: str | None = None,
+) -> tuple[list[AuditEntry], int]:
+    query = select(AuditEntry)
+    for column, value in (
+        (AuditEntry.nation, nation),
+        (AuditEntry.object_type, object_type),
+        (AuditEntry.object_id, object_id),
+        (AuditEntry.user_name, user_name),
+        (AuditEntry.action, action),
+        (AuditEntry.request_id, request_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(
+        session.scalars(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
+    )
+    return rows, total

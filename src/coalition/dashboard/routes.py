@@ -1,0 +1,4 @@
+"""Dashboard routes (placeholder while being built)."""
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -1,0 +1,74 @@
+"""Harness for the API, auth and dashboard tests: an app on SQLite or PostgreSQL with the tiny scenario stored as
+the default and a client per user (each with its own real bearer token)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coalition.api import create_app
+from coalition.api import workspace
+from coalition.auth import service
+from coalition.auth.schemas import HQ, Principal, UserCreate
+from coalition.settings import Settings
+from coalition.store.db import transaction
+from api.factories import USERS, tiny_scenario
+
+
+@dataclass
+class Service:
+    app: object
+    tokens: dict[str, str]
+    base: TestClient
+
+    def client(self, user: str | None) -> TestClient:
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+        return TestClient(self.app, base_url="https://testserver", headers=headers)
+
+    def db(self):  # a fresh transaction on the app's database
+        return transaction(self.app.state.coalition.session_factory)
+
+
+def build_service(db_url: str, data_dir: Path, **overrides: object) -> Service:
+    settings = Settings(database_url=db_url, data_dir=data_dir, secret_key="test-secret",
+                        **overrides)
+    app = create_app(settings)
+    tokens: dict[str, str] = {}
+    system = Principal(user_id=None, name="system", nation=HQ, roles=frozenset())
+    with transaction(app.state.coalition.session_factory) as db:
+        workspace.store_scenario(db, scenario=tiny_scenario(), principal=system, make_default=True)
+        for name, (nation, roles) in USERS.items():
+            user = service.create_user(db, data=UserCreate(name=name, nation=nation, roles=roles))
+            _row, tokens[name] = service.issue_token(db, user=user)
+    return Service(app=app, tokens=tokens, base=TestClient(app, base_url="https://testserver"))
+
+
+
+
+def class_db_url(request, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A database URL that lives for a whole test class (SQLite file or a fresh PG schema)."""
+    import uuid
+
+    import conftest as root
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'coalition.db'}"
+        return
+    reason = root.pg_status()
+    if reason is not None:
+        if root.REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required but unreachable: {reason}")
+        pytest.skip(f"PostgreSQL not reachable: {reason}")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(root.PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in root.PG_URL else "?"
+    yield f"{root.PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(root.PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
