@@ -1,0 +1,573 @@
+"""Reading and writing scenario files.
+
+Two forms, one model (see ``docs/scenario-format.md``):
+
+* a **folder**: ``scenario.yaml`` (metadata, contact line and any table written inline) plus one
+  CSV file per long table (``nations.csv``, ``pledges.csv``, ``hubs.csv``, ``rear_nodes.csv``,
+  ``requirements.csv``, ``corridors.csv``; any other table may also be a CSV) and an optional
+  ``depots.yaml``;
+* a **single file** ``*.yaml`` / ``*.yml`` / ``*.json`` holding the whole scenario in the shape
+  of :class:`~coalition.scenario.schemas.Scenario` (``coalition schema`` prints it).
+
+Reading never stops at the first problem: every record is validated on its own, every problem
+is collected with its file, row (or line) and field, and the caller decides (see ``service``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from coalition.depots.schemas import DepotNetwork
+from coalition.errors import Problem, closest
+from coalition.scenario.schemas import ContactLine, Scenario
+from coalition.scenario.tables import (
+    META_FIELDS,
+    TABLE_BY_NAME,
+    TABLES,
+    Table,
+    columns,
+    from_row,
+    to_row,
+    translate,
+)
+
+SCENARIO_FILE = "scenario.yaml"
+DEPOTS_FILE = "depots.yaml"
+SINGLE_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+LineMap = dict[tuple[Any, ...], int]
+
+
+# ---------------------------------------------------------------------------------------------
+# Where each record came from
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The place of one record: a CSV/XLSX row, or a mapping inside a YAML/JSON file."""
+
+    file: str
+    row: int | None  # data row (CSV/XLSX) or line (YAML/JSON)
+    flat: bool = False  # True: fields are CSV columns
+    path: tuple[Any, ...] = ()  # YAML path of the record, e.g. ("pledges", 3)
+    lines: LineMap | None = None  # YAML line of each path
+
+    def row_of(self, loc: tuple[Any, ...] = ()) -> int | None:
+        if self.flat or not self.lines:
+            return self.row
+        full = self.path + tuple(loc)
+        while full:
+            if full in self.lines:
+                return self.lines[full]
+            full = full[:-1]
+        return self.row
+
+    def field_name(self, field_path: tuple[Any, ...]) -> str | None:
+        """How to name a field: its CSV column, or its dotted YAML path."""
+        if not field_path:
+            return None
+        if self.flat:
+            return str(field_path[-1])
+        text = ""
+        for part in self.path + tuple(field_path):
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        return text
+
+
+class Locator:
+    """Maps (table, index in the Scenario's tuple, field) to file, row and field name."""
+
+    def __init__(self, origins: dict[str, list[Origin]] | None = None) -> None:
+        self.origins = origins or {}
+
+    def at(self, table: str, index: int, *field_path: Any) -> dict[str, Any]:
+        found = self.origins.get(table)
+        if found is None or index >= len(found):
+            dotted = ".".join(str(p) for p in field_path) or None
+            if dotted and field_path and isinstance(field_path[-1], str):
+                dotted = str(field_path[-1])
+            return {"file": table, "row": index + 1, "field": dotted}
+        origin = found[index]
+        return {
+            "file": origin.file,
+            "row": origin.row_of(tuple(field_path)),
+            "field": origin.field_name(tuple(field_path)),
+        }
+
+
+@dataclass
+class Loaded:
+    """The outcome of reading: records that validated, where they came from, and problems."""
+
+    scenario: Scenario | None
+    locator: Locator
+    problems: list[Problem] = field(default_factory=list)
+    broken_keys: dict[str, set[str]] = field(default_factory=dict)  # ids of rows that failed
+    files: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML with line numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def _yaml_problem(exc: yaml.YAMLError, file: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    what = getattr(exc, "problem", None) or str(exc)
+    return Problem(
+        f"malformed YAML: {what}",
+        file=file,
+        row=(mark.line + 1) if mark is not None else None,
+        hint="check indentation, ':' after keys and quotes around text with ':' or '#'",
+    )
+
+
+def _line_map(node: yaml.Node | None, path: tuple[Any, ...] = (), out: LineMap | None = None) -> LineMap:
+    """Line (1-based) of every key and list item in a composed YAML document."""
+    out = {} if out is None else out
+    if node is None:
+        return out
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _line_map(value_node, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, path + (i,), out)
+    return out
+
+
+def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, list[Problem]]:
+    """Parse YAML or JSON text; the line map comes from the YAML composer (JSON is YAML)."""
+    try:
+        if is_json:
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        return None, {}, [
+            Problem(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
+                    hint=f"column {exc.colno}")
+        ]
+    except yaml.YAMLError as exc:
+        return None, {}, [_yaml_problem(exc, file)]
+    try:
+        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:  # valid JSON that YAML 1.1 cannot compose: no line numbers
+        lines = {}
+    return data, lines, []
+
+
+def _read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
+    try:
+        return path.read_text(encoding="utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        return None, [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file,
+                              hint="save the file as UTF-8")]
+    except OSError as exc:
+        return None, [Problem(f"cannot read: {exc.strerror}", file=file)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw sources -> records
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _RawRecord:
+    data: Any
+    origin: Origin
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class _Raw:
+    meta: dict[str, Any] = field(default_factory=dict)
+    meta_file: str = SCENARIO_FILE
+    meta_lines: LineMap = field(default_factory=dict)
+    tables: dict[str, list[_RawRecord]] = field(default_factory=dict)
+    depots: tuple[Any, str, LineMap] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def _records_from_mapping(raw: _Raw, data: dict[str, Any], file: str, lines: LineMap) -> None:
+    """Split a Scenario-shaped mapping into metadata and table records."""
+    for key, value in data.items():
+        if key in TABLE_BY_NAME:
+            if value is None:
+                value = []
+            if not isinstance(value, list):
+                raw.problems.append(
+                    Problem(f"'{key}' must be a list of records", file=file,
+                            row=lines.get((key,)), field=key)
+                )
+                continue
+            raw.tables[key] = [
+                _RawRecord(item, Origin(file, lines.get((key, i)), False, (key, i), lines))
+                for i, item in enumerate(value)
+            ]
+        elif key == "depots":
+            raw.depots = (value, file, {k[1:]: v for k, v in lines.items() if k[:1] == ("depots",)})
+        else:
+            raw.meta[key] = value
+    raw.meta_file = file
+    raw.meta_lines = lines
+
+
+def _read_csv_rows(path: Path, file: str) -> tuple[list[dict[str, Any]], list[Problem]]:
+    text, problems = _read_text(path, file)
+    if text is None:
+        return [], problems
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None)  # type: ignore[arg-type]
+        rows = list(reader)
+    except csv.Error as exc:
+        return [], [Problem(f"malformed CSV: {exc}", file=file, hint="check quotes")]
+    if reader.fieldnames is None:
+        return [], []
+    return rows, []
+
+
+def read_csv_table(table: Table, path: Path, file: str) -> tuple[list[_RawRecord], list[Problem]]:
+    rows, problems = _read_csv_rows(path, file)
+    out: list[_RawRecord] = []
+    for i, row in enumerate(rows, start=1):
+        if all((v is None or str(v).strip() == "") for k, v in row.items() if k is not None) and None not in row:
+            continue  # blank line
+        data, row_problems = from_row(table, row, file=file, rownum=i)
+        out.append(_RawRecord(data, Origin(file, i, True), row_problems))
+    return out, problems
+
+
+def _read_folder(folder: Path) -> _Raw:
+    raw = _Raw()
+    meta_path = folder / SCENARIO_FILE
+    if not meta_path.is_file():
+        raw.problems.append(
+            Problem(f"no {SCENARIO_FILE} in the folder", file=str(folder),
+                    hint="a scenario folder needs scenario.yaml; `coalition scenario init DIR` writes one")
+        )
+        return raw
+    raw.files.append(SCENARIO_FILE)
+    text, problems = _read_text(meta_path, SCENARIO_FILE)
+    raw.problems.extend(problems)
+    if text is None:
+        return raw
+    data, lines, problems = _parse_text(text, SCENARIO_FILE, is_json=False)
+    raw.problems.extend(problems)
+    if problems:
+        return raw
+    if not isinstance(data, dict):
+        raw.problems.append(Problem("scenario.yaml must be a mapping of keys to values",
+                                    file=SCENARIO_FILE, row=1))
+        return raw
+    _records_from_mapping(raw, data, SCENARIO_FILE, lines)
+
+    for table in TABLES:
+        path = folder / table.filename
+        if not path.is_file():
+            continue
+        raw.files.append(table.filename)
+        if table.name in raw.tables:
+            raw.problems.append(
+                Problem(
+                    f"'{table.name}' is given twice: in {SCENARIO_FILE} and in {table.filename}",
+                    file=table.filename,
+                    hint=f"keep one: delete the '{table.name}:' list or the CSV file",
+                )
+            )
+            continue
+        records, problems = read_csv_table(table, path, table.filename)
+        raw.problems.extend(problems)
+        raw.tables[table.name] = records
+
+    stems = {t.name for t in TABLES}
+    for path in sorted(folder.glob("*.csv")):
+        if path.stem not in stems:
+            guess = closest(path.stem, stems)
+            raw.problems.append(
+                Problem(
+                    f"CSV file '{path.name}' is not a scenario table and was ignored",
+                    file=path.name,
+                    hint=f"did you mean '{guess}.csv'?" if guess else
+                    "tables: " + ", ".join(sorted(stems)),
+                    severity="warning",
+                )
+            )
+
+    depots_path = folder / DEPOTS_FILE
+    if depots_path.is_file():
+        raw.files.append(DEPOTS_FILE)
+        if raw.depots is not None:
+            raw.problems.append(
+                Problem(f"depots are given twice: in {SCENARIO_FILE} and in {DEPOTS_FILE}",
+                        file=DEPOTS_FILE, hint="keep one")
+            )
+        else:
+            text, problems = _read_text(depots_path, DEPOTS_FILE)
+            raw.problems.extend(problems)
+            if text is not None:
+                data, lines, problems = _parse_text(text, DEPOTS_FILE, is_json=False)
+                raw.problems.extend(problems)
+                if not problems:
+                    raw.depots = ({} if data is None else data, DEPOTS_FILE, lines)
+    return raw
+
+
+def _read_single(path: Path) -> _Raw:
+    raw = _Raw()
+    file = path.name
+    raw.files.append(file)
+    text, problems = _read_text(path, file)
+    raw.problems.extend(problems)
+    if text is None:
+        return raw
+    data, lines, problems = _parse_text(text, file, is_json=path.suffix.lower() == ".json")
+    raw.problems.extend(problems)
+    if problems:
+        return raw
+    if not isinstance(data, dict):
+        raw.problems.append(Problem("the scenario file must hold one mapping (the Scenario)",
+                                    file=file, row=1, hint="see `coalition schema`"))
+        return raw
+    _records_from_mapping(raw, data, file, lines)
+    return raw
+
+
+def read_raw(path: Path) -> _Raw:
+    """Read a folder or single file into raw records (not yet validated)."""
+    if path.is_dir():
+        return _read_folder(path)
+    if path.is_file():
+        if path.suffix.lower() not in SINGLE_FILE_SUFFIXES:
+            raw = _Raw()
+            raw.problems.append(
+                Problem(f"unknown scenario file type '{path.suffix}'", file=path.name,
+                        hint="give a folder with scenario.yaml, or a .yaml/.yml/.json file "
+                        "(for .xlsx use `coalition import`)")
+            )
+            return raw
+        return _read_single(path)
+    raw = _Raw()
+    raw.problems.append(Problem("no such file or folder", file=str(path),
+                                hint="give a scenario folder or a .yaml/.json file"))
+    return raw
+
+
+def _key_of(table: Table, data: Any) -> str | None:
+    if isinstance(data, dict):
+        value = data.get(table.key)
+        if value is not None:
+            return str(value).strip()
+    return None
+
+
+def build(raw: _Raw) -> Loaded:
+    """Validate every raw record on its own; assemble the Scenario from those that pass."""
+    problems = list(raw.problems)
+    origins: dict[str, list[Origin]] = {}
+    records: dict[str, list[BaseModel]] = {}
+    broken: dict[str, set[str]] = {}
+    for table in TABLES:
+        origins[table.name] = []
+        records[table.name] = []
+        for rec in raw.tables.get(table.name, []):
+            problems.extend(rec.problems)
+            if not isinstance(rec.data, dict):
+                problems.append(
+                    Problem(f"a {table.name} record must be a mapping of fields",
+                            file=rec.origin.file, row=rec.origin.row,
+                            field=rec.origin.field_name(()) or table.name)
+                )
+                continue
+            try:
+                value = table.model.model_validate(rec.data)
+            except ValidationError as exc:
+                problems.extend(
+                    translate(
+                        exc,
+                        table.model,
+                        file=rec.origin.file,
+                        row_of=rec.origin.row_of,
+                        flat=rec.origin.flat,
+                        prefix=rec.origin.field_name(()) or "",
+                    )
+                )
+                key = _key_of(table, rec.data)
+                if key:
+                    broken.setdefault(table.name, set()).add(key)
+                continue
+            if rec.problems:
+                key = _key_of(table, rec.data)
+                if key:
+                    broken.setdefault(table.name, set()).add(key)
+                continue
+            records[table.name].append(value)
+            origins[table.name].append(rec.origin)
+
+    meta_problems: list[Problem] = []
+    depots = DepotNetwork()
+    if raw.depots is not None:
+        data, file, lines = raw.depots
+        try:
+            depots = DepotNetwork.model_validate({} if data is None else data)
+        except ValidationError as exc:
+            meta_problems.extend(
+                translate(exc, DepotNetwork, file=file, flat=False,
+                          row_of=lambda loc, _l=lines: _nearest_line(_l, tuple(loc)))
+            )
+    meta = dict(raw.meta)
+    scenario: Scenario | None = None
+    if not raw.problems or meta:
+        try:
+            scenario = Scenario.model_validate({**meta, **records, "depots": depots})
+        except ValidationError as exc:
+            meta_problems.extend(
+                translate(exc, Scenario, file=raw.meta_file, flat=False,
+                          row_of=lambda loc: _nearest_line(raw.meta_lines, tuple(loc)))
+            )
+            scenario = None
+    problems.extend(meta_problems)
+    if scenario is None and any(records.values()):
+        # The metadata is broken but the tables may still be checked against each other.
+        contact = meta.get("contact_line")
+        try:
+            contact_line = ContactLine.model_validate(contact) if contact else None
+        except ValidationError:
+            contact_line = None
+        scenario = Scenario.model_construct(
+            id="invalid", name="invalid", contact_line=contact_line, depots=depots,
+            **{k: tuple(v) for k, v in records.items()},
+        )
+        return Loaded(scenario, Locator(origins), problems, broken, raw.files)
+    return Loaded(scenario, Locator(origins), problems, broken, raw.files)
+
+
+def _nearest_line(lines: LineMap, loc: tuple[Any, ...]) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def read(path: str | Path) -> Loaded:
+    """Read and field-validate a scenario folder or file (no cross-reference checks)."""
+    return build(read_raw(Path(path)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def meta_mapping(scenario: Scenario, *, inline: tuple[str, ...]) -> dict[str, Any]:
+    """scenario.yaml content: metadata, contact line and the tables kept inline."""
+    dumped = scenario.model_dump(mode="json", exclude_none=True)
+    out: dict[str, Any] = {k: dumped[k] for k in META_FIELDS if k in dumped}
+    if scenario.contact_line is not None:
+        out["contact_line"] = dumped["contact_line"]
+    for name in inline:
+        out[name] = dumped[name]
+    return out
+
+
+def _csv_text(table: Table, scenario: Scenario) -> str:
+    buf = io.StringIO(newline="")
+    cols = columns(table.model)
+    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    writer.writeheader()
+    for record in getattr(scenario, table.name):
+        row = to_row(record)
+        writer.writerow({c: ("" if row.get(c) is None else _csv_value(row[c])) for c in cols})
+    return buf.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def folder_files(scenario: Scenario) -> dict[str, str]:
+    """File name -> text of the folder form of a scenario."""
+    inline = tuple(t.name for t in TABLES if not t.csv)
+    files = {SCENARIO_FILE: dump_yaml(meta_mapping(scenario, inline=inline))}
+    for table in TABLES:
+        if table.csv:
+            files[table.filename] = _csv_text(table, scenario)
+    depots = scenario.depots.model_dump(mode="json", exclude_defaults=True)
+    if depots:
+        files[DEPOTS_FILE] = dump_yaml(scenario.depots.model_dump(mode="json"))
+    return files
+
+
+def write_files_atomically(folder: Path, files: dict[str, str], *, replace: bool) -> None:
+    """Write all files or none: build them in a sibling temp folder, then move them in.
+
+    ``replace``: files of the target that this write does not produce and that belong to the
+    scenario form (``scenario.yaml``, table CSVs, ``depots.yaml``) are removed, so a table moved
+    inline does not linger as a stale CSV.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".coalition-", dir=folder.parent))
+    try:
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8", newline="")
+        if replace:
+            ours = {SCENARIO_FILE, DEPOTS_FILE} | {t.filename for t in TABLES}
+            for name in ours - set(files):
+                stale = folder / name
+                if stale.is_file():
+                    stale.unlink()
+        for name in files:
+            os.replace(tmp / name, folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_folder(scenario: Scenario, folder: str | Path) -> Path:
+    """Save a scenario as a folder (scenario.yaml + CSV tables [+ depots.yaml])."""
+    folder = Path(folder)
+    write_files_atomically(folder, folder_files(scenario), replace=True)
+    return folder
+
+
+def write_single(scenario: Scenario, file: str | Path) -> Path:
+    """Save a scenario as one YAML or JSON file (by suffix)."""
+    file = Path(file)
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    if file.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = dump_yaml(data)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, file)
+    return file
+
+
+RowOf = Callable[[tuple[Any, ...]], int | None]

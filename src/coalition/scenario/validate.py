@@ -1,0 +1,412 @@
+"""Consistency checks of a scenario: pure ``check_*`` functions returning ``list[Problem]``.
+
+Field-level rules (types, ranges, formats) live on the pydantic models and are translated into
+problems when files are read (``coalition.scenario.io``). The checks here look *across* records:
+duplicate ids, references to unknown nations, capabilities, hubs, rear nodes, options,
+conditions and instruments (each with the closest valid name), condition expressions that do
+not parse or refer to unknown names, cyclic derived conditions, contradictory timeline events,
+and numbers that are allowed but absurd (warnings).
+
+Each check takes the :class:`Scenario` and, optionally, a :class:`Locator` that says where each
+record came from, so a problem names the file, row and field. ``check_scenario`` runs them all;
+``strict=True`` turns warnings into errors (like PyPSA's consistency checks).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from coalition.conditions import expr as cexpr
+from coalition.errors import Problem, closest
+from coalition.scenario.io import Locator
+from coalition.scenario.schemas import Scenario
+
+# Thresholds above which a number is allowed but almost certainly a typo (warnings).
+ABSURD = {
+    "units": 200,
+    "personnel_per_unit": 6_000,
+    "notice_days": 365,
+    "tour_days": 730,
+    "capability_personnel": 20_000,
+    "requirement_quantity": 500,
+    "transit_days": 30,
+    "hub_capacity": 200_000,
+    "corridor_personnel_per_day": 50_000,
+}
+
+
+def _hint(name: str, valid: Iterable[str]) -> str:
+    valid = sorted(set(valid))
+    guess = closest(name, valid)
+    if guess:
+        return f"did you mean '{guess}'?"
+    if not valid:
+        return "the table is empty"
+    shown = ", ".join(valid[:12]) + (", ..." if len(valid) > 12 else "")
+    return f"valid: {shown}"
+
+
+class _Ctx:
+    def __init__(self, scenario: Scenario, locator: Locator | None,
+                 also_known: dict[str, set[str]] | None) -> None:
+        self.sc = scenario
+        self.loc = locator or Locator()
+        self.also_known = also_known or {}
+
+    def problem(self, table: str, index: int, field: str | tuple[Any, ...] | None,
+                message: str, hint: str | None = None, severity: str = "error") -> Problem:
+        path: tuple[Any, ...] = () if field is None else (field if isinstance(field, tuple) else (field,))
+        where = self.loc.at(table, index, *path)
+        return Problem(message, hint=hint, severity=severity, **where)
+
+    def known(self, table: str, attr: str) -> set[str]:
+        return {getattr(r, attr) for r in getattr(self.sc, table)} | self.also_known.get(table, set())
+
+
+# ---------------------------------------------------------------------------------------------
+# Duplicates
+# ---------------------------------------------------------------------------------------------
+
+_KEYS = (
+    ("nations", "code"),
+    ("instruments", "id"),
+    ("conditions", "name"),
+    ("capabilities", "code"),
+    ("force_options", "id"),
+    ("requirements", "id"),
+    ("pledges", "id"),
+    ("hubs", "id"),
+    ("rear_nodes", "id"),
+    ("corridors", "id"),
+)
+
+
+def check_duplicates(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """Every id must be unique within its table (the first occurrence is kept as the original)."""
+    ctx = _Ctx(scenario, locator, None)
+    out: list[Problem] = []
+    for table, attr in _KEYS:
+        first: dict[str, int] = {}
+        for i, rec in enumerate(getattr(scenario, table)):
+            key = getattr(rec, attr)
+            if key in first:
+                where = ctx.loc.at(table, first[key], attr)
+                out.append(ctx.problem(
+                    table, i, attr, f"duplicate {attr} '{key}'",
+                    hint=f"first given at {where['file']} row {where['row']}; ids must be unique",
+                ))
+            else:
+                first[key] = i
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------------------------
+
+
+def check_references(
+    scenario: Scenario,
+    locator: Locator | None = None,
+    also_known: dict[str, set[str]] | None = None,
+) -> list[Problem]:
+    """Every reference names an existing record; ``also_known`` ids (rows that failed field
+    validation) are not reported again."""
+    ctx = _Ctx(scenario, locator, also_known)
+    out: list[Problem] = []
+    nations = ctx.known("nations", "code")
+    caps = ctx.known("capabilities", "code")
+    hubs = ctx.known("hubs", "id")
+    rears = ctx.known("rear_nodes", "id")
+    options = ctx.known("force_options", "id")
+    conditions = ctx.known("conditions", "name")
+    regions = {h.region for h in scenario.hubs}
+
+    def ref(table: str, i: int, field: str | tuple[Any, ...], value: str | None,
+            valid: set[str], what: str) -> None:
+        if value is None or value in valid:
+            return
+        out.append(ctx.problem(table, i, field, f"unknown {what} '{value}'", _hint(value, valid)))
+
+    for i, p in enumerate(scenario.pledges):
+        ref("pledges", i, "nation", p.nation, nations, "nation")
+        ref("pledges", i, "capability", p.capability, caps, "capability")
+        ref("pledges", i, "rear_node", p.rear_node, rears, "rear node")
+        for region in p.caveats.allowed_regions:
+            if regions and region not in regions:
+                out.append(ctx.problem(
+                    "pledges", i, ("caveats", "allowed_regions"),
+                    f"caveat names unknown region '{region}'", _hint(region, regions),
+                    severity="warning",
+                ))
+    for i, r in enumerate(scenario.requirements):
+        ref("requirements", i, "option", r.option, options, "force option")
+        ref("requirements", i, "capability", r.capability, caps, "capability")
+        ref("requirements", i, "hub", r.hub, hubs, "hub")
+        if r.region is not None and r.region not in regions:
+            out.append(ctx.problem("requirements", i, "region", f"unknown region '{r.region}'",
+                                   _hint(r.region, regions) + " (regions are those of the hubs)"))
+    for i, c in enumerate(scenario.corridors):
+        ref("corridors", i, "hub", c.hub, hubs, "hub")
+        ref("corridors", i, "rear_node", c.rear_node, rears, "rear node")
+    for i, h in enumerate(scenario.hubs):
+        ref("hubs", i, "host_nation", h.host_nation, nations, "nation")
+        ref("hubs", i, "lead_nation", h.lead_nation, nations, "nation")
+    for i, inst in enumerate(scenario.instruments):
+        for party in inst.parties:
+            ref("instruments", i, "parties", party, nations, "nation")
+    derived = {c.name for c in scenario.conditions if c.expression.strip()}
+    for i, ev in enumerate(scenario.timeline):
+        ref("timeline", i, "condition", ev.condition, conditions, "condition")
+        if ev.condition in derived:
+            out.append(ctx.problem(
+                "timeline", i, "condition",
+                f"'{ev.condition}' is a derived condition; events can only set base conditions",
+                hint="set the conditions its expression refers to instead",
+            ))
+    for i, o in enumerate(scenario.force_options):
+        if not any(r.option == o.id for r in scenario.requirements):
+            out.append(ctx.problem("force_options", i, "id",
+                                   f"force option '{o.id}' has no requirement lines",
+                                   severity="warning"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Condition expressions
+# ---------------------------------------------------------------------------------------------
+
+
+def _expression_problems(ctx: _Ctx, table: str, i: int, field: str, text: str,
+                         conditions: set[str], instruments: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    try:
+        tree = cexpr.parse(text)
+    except cexpr.ExpressionError as exc:
+        where = ctx.loc.at(table, i, field)
+        return [exc.problem(**where)]
+    for name in cexpr.names(tree):
+        if name not in conditions:
+            out.append(ctx.problem(table, i, field, f"unknown condition '{name}' in '{text}'",
+                                   _hint(name, conditions)))
+    for inst in cexpr.instruments(tree):
+        if inst not in instruments:
+            out.append(ctx.problem(table, i, field, f"unknown instrument '{inst}' in '{text}'",
+                                   _hint(inst, instruments)))
+    return out
+
+
+def check_conditions(
+    scenario: Scenario,
+    locator: Locator | None = None,
+    also_known: dict[str, set[str]] | None = None,
+) -> list[Problem]:
+    """Pledge conditions and derived-condition expressions parse and name known conditions and
+    instruments; derived conditions are not cyclic."""
+    ctx = _Ctx(scenario, locator, also_known)
+    conditions = ctx.known("conditions", "name")
+    instruments = ctx.known("instruments", "id")
+    out: list[Problem] = []
+    for i, p in enumerate(scenario.pledges):
+        out += _expression_problems(ctx, "pledges", i, "condition", p.condition, conditions,
+                                    instruments)
+    graph: dict[str, tuple[str, ...]] = {}
+    index: dict[str, int] = {}
+    for i, c in enumerate(scenario.conditions):
+        if not c.expression.strip():
+            continue
+        found = _expression_problems(ctx, "conditions", i, "expression", c.expression,
+                                     conditions, instruments)
+        out += found
+        try:
+            graph[c.name] = cexpr.names(c.expression)
+            index[c.name] = i
+        except cexpr.ExpressionError:
+            continue
+    for cycle in _cycles(graph):
+        first = cycle[0]
+        out.append(ctx.problem(
+            "conditions", index[first], "expression",
+            "cyclic derived condition: " + " -> ".join([*cycle, first]),
+            hint="a derived condition may not depend on itself; make one of them a base "
+            "condition (empty expression) set by the timeline",
+        ))
+    return out
+
+
+def _cycles(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """Each elementary cycle once (as found by depth-first search), smallest name first."""
+    white, grey, black = 0, 1, 2
+    colour: dict[str, int] = defaultdict(int)
+    stack: list[str] = []
+    found: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def visit(node: str) -> None:
+        colour[node] = grey
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in graph:
+                continue
+            if colour[nxt] == grey:
+                cycle = stack[stack.index(nxt):]
+                key = frozenset(cycle)
+                if key not in seen:
+                    seen.add(key)
+                    start = cycle.index(min(cycle))
+                    found.append(cycle[start:] + cycle[:start])
+            elif colour[nxt] == white:
+                visit(nxt)
+        stack.pop()
+        colour[node] = black
+
+    for node in sorted(graph):
+        if colour[node] == white:
+            visit(node)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates and the timeline
+# ---------------------------------------------------------------------------------------------
+
+
+def check_dates(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """Timeline events that contradict each other; pledge renewal after expiry; windows outside
+    the planning horizon."""
+    ctx = _Ctx(scenario, locator, None)
+    out: list[Problem] = []
+    seen: dict[tuple[str, Any], tuple[int, bool]] = {}
+    for i, ev in enumerate(scenario.timeline):
+        key = (ev.condition, ev.on)
+        if key in seen and seen[key][1] != ev.value:
+            out.append(ctx.problem(
+                "timeline", i, "value",
+                f"'{ev.condition}' is set both true and false on {ev.on.isoformat()}",
+                hint="one event per condition and day; move one of them to another date",
+            ))
+        seen.setdefault(key, (i, ev.value))
+    for i, p in enumerate(scenario.pledges):
+        if p.renewal_date and p.expiry_date and p.renewal_date > p.expiry_date:
+            out.append(ctx.problem("pledges", i, "renewal_date",
+                                   f"renewal {p.renewal_date} is after expiry {p.expiry_date}",
+                                   hint="renew before the pledge expires", severity="warning"))
+        if p.available_from_day > scenario.horizon_days:
+            out.append(ctx.problem(
+                "pledges", i, "available_from_day",
+                f"available from day {p.available_from_day}, after the horizon "
+                f"({scenario.horizon_days} days)", severity="warning"))
+    for i, r in enumerate(scenario.requirements):
+        if r.start_day > scenario.horizon_days:
+            out.append(ctx.problem(
+                "requirements", i, "start_day",
+                f"starts on day {r.start_day}, after the horizon ({scenario.horizon_days} days)",
+                severity="warning"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers that are allowed but absurd
+# ---------------------------------------------------------------------------------------------
+
+
+def check_numbers(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """Warnings for numbers far outside what a reassurance force would use (likely typos)."""
+    ctx = _Ctx(scenario, locator, None)
+    out: list[Problem] = []
+
+    def warn(table: str, i: int, field: str, value: float, limit: float, what: str) -> None:
+        if value > limit:
+            out.append(ctx.problem(table, i, field, f"{what} {value:g} looks absurd",
+                                   hint=f"expected at most {limit:g}; check for a typo",
+                                   severity="warning"))
+
+    caps = {c.code: c for c in scenario.capabilities}
+    for i, p in enumerate(scenario.pledges):
+        warn("pledges", i, "units", p.units, ABSURD["units"], "units")
+        warn("pledges", i, "personnel_per_unit", p.personnel_per_unit,
+             ABSURD["personnel_per_unit"], "personnel per unit")
+        warn("pledges", i, "notice_days", p.notice_days, ABSURD["notice_days"], "notice-to-move")
+        warn("pledges", i, "tour_days", p.tour_days, ABSURD["tour_days"], "tour length")
+        cap = caps.get(p.capability)
+        if cap and not (cap.personnel / 4 <= p.personnel_per_unit <= cap.personnel * 4):
+            out.append(ctx.problem(
+                "pledges", i, "personnel_per_unit",
+                f"{p.personnel_per_unit} personnel per unit, but a typical "
+                f"'{cap.code}' has {cap.personnel}",
+                hint="within a factor of 4 of the catalogue; split or merge units",
+                severity="warning"))
+    for i, c in enumerate(scenario.capabilities):
+        warn("capabilities", i, "personnel", c.personnel, ABSURD["capability_personnel"],
+             "personnel")
+    for i, r in enumerate(scenario.requirements):
+        warn("requirements", i, "quantity", r.quantity, ABSURD["requirement_quantity"],
+             "quantity")
+    for i, c in enumerate(scenario.corridors):
+        warn("corridors", i, "transit_days", c.transit_days, ABSURD["transit_days"],
+             "transit days")
+        warn("corridors", i, "personnel_per_day", c.personnel_per_day,
+             ABSURD["corridor_personnel_per_day"], "personnel per day")
+        if c.personnel_per_day == 0 and c.tonnage_per_day == 0:
+            out.append(ctx.problem("corridors", i, "personnel_per_day",
+                                   "corridor carries nothing (0 personnel and 0 tonnes per day)",
+                                   severity="warning"))
+    for i, h in enumerate(scenario.hubs):
+        warn("hubs", i, "personnel_capacity", h.personnel_capacity, ABSURD["hub_capacity"],
+             "personnel capacity")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# All together
+# ---------------------------------------------------------------------------------------------
+
+CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers)
+
+
+def check_scenario(
+    scenario: Scenario,
+    locator: Locator | None = None,
+    *,
+    also_known: dict[str, set[str]] | None = None,
+    strict: bool = False,
+) -> list[Problem]:
+    """Run every check. ``strict``: warnings become errors."""
+    out: list[Problem] = []
+    out += check_duplicates(scenario, locator)
+    out += check_references(scenario, locator, also_known)
+    out += check_conditions(scenario, locator, also_known)
+    out += check_dates(scenario, locator)
+    out += check_numbers(scenario, locator)
+    if strict:
+        out = [replace(p, severity="error") for p in out]
+    return out
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def warnings(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity != "error"]
+
+
+def summary(scenario: Scenario) -> dict[str, int]:
+    """Record counts per table (for the 'valid' message)."""
+    counts = Counter({
+        "nations": len(scenario.nations),
+        "pledges": len(scenario.pledges),
+        "capabilities": len(scenario.capabilities),
+        "force_options": len(scenario.force_options),
+        "requirements": len(scenario.requirements),
+        "hubs": len(scenario.hubs),
+        "rear_nodes": len(scenario.rear_nodes),
+        "corridors": len(scenario.corridors),
+        "conditions": len(scenario.conditions),
+        "instruments": len(scenario.instruments),
+        "events": len(scenario.timeline),
+    })
+    return dict(counts)
