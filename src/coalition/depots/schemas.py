@@ -1,15 +1,369 @@
 """Typed values for protected storage facilities (depots).
 
-The depots issue fills this module in: depots at hubs, storehouses (potential explosion sites),
-exposed sites, the item catalogue, lots and stock. The scenario embeds a :class:`DepotNetwork`.
+A :class:`DepotNetwork` is the storage picture of a scenario: the item catalogue (UN hazard
+classification, NEQ, gross mass, pallet footprint), lots, the depots at hubs or rear nodes with
+their storehouses (potential explosion sites, PES) and exposed sites (ES) in local metres, the
+stock held per storehouse, and the footnote assertions a storage plan makes.
+
+Field-level checks live here; cross-references (a stock line naming an unknown lot) are checked by
+:func:`DepotNetwork._references` which reports every problem at once. The safety rules themselves
+are in :mod:`coalition.depots.rules` and their data in ``data/rulebook.yaml``.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import math
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Ident = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64, description="identifier"),
+]
+Metres = Annotated[float, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)]
+Profile = Literal["iatg", "us-desr"]
+
+HAZARD_DIVISIONS: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6")
+COMPATIBILITY_GROUPS: tuple[str, ...] = tuple("ABCDEFGHJKLNS")
+#: The 35 legal HD/CG codes. The rulebook holds the same table with its source; a test asserts
+#: they agree (kept here too so a schema can validate without loading the rulebook).
+LEGAL_CODES: dict[str, str] = {
+    "1.1": "ABCDEFGJL",
+    "1.2": "BCDEFGHJKL",
+    "1.3": "CFGHJKL",
+    "1.4": "BCDEFGS",
+    "1.5": "D",
+    "1.6": "N",
+}
 
 
-class DepotNetwork(BaseModel):
-    """Every depot of a scenario with its catalogue and stock (filled in by the depots issue)."""
+def code_problem(code: str) -> str | None:
+    """Why ``code`` (e.g. '1.1D') is not a legal UN classification code, or None when it is."""
+    text = code.strip().upper()
+    if len(text) != 4 or text[:3] not in LEGAL_CODES:
+        return (
+            f"'{code}' is not a UN classification code: expected a hazard division "
+            f"{'/'.join(HAZARD_DIVISIONS)} followed by a compatibility group letter, e.g. '1.1D'"
+        )
+    hd, cg = text[:3], text[3]
+    if cg not in COMPATIBILITY_GROUPS:
+        return (
+            f"'{cg}' in '{code}' is not a compatibility group "
+            f"(valid: {' '.join(COMPATIBILITY_GROUPS)}; I, M, O, P, Q and R are not used)"
+        )
+    if cg not in LEGAL_CODES[hd]:
+        return (
+            f"'{text}' is not one of the 35 legal codes: HD {hd} permits only "
+            f"{', '.join(hd + c for c in LEGAL_CODES[hd])}"
+        )
+    return None
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class ItemType(Frozen):
+    """A catalogue entry: one kind of ammunition or explosive article, per unit."""
+
+    id: Ident
+    name: str = Field(min_length=1, max_length=200)
+    code: str = Field(description="UN classification code, HD + CG, e.g. '1.2E'")
+    un_number: str | None = Field(default=None, pattern=r"^(UN)?\d{4}$")
+    neq_kg: float = Field(gt=0, le=100_000, allow_inf_nan=False, description="NEQ per unit, kg")
+    gross_kg: float = Field(gt=0, le=200_000, allow_inf_nan=False, description="gross mass per unit")
+    units_per_pallet: int = Field(default=1, ge=1, le=100_000, description="pallet footprint")
+    heavy_case: bool = Field(default=False, description="heavy-case fragments (larger HD 1.1 IBD minimum)")
+    illustrative: bool = True
+    source: str = Field(default="", max_length=2000)
+
+    @field_validator("code")
+    @classmethod
+    def _legal_code(cls, value: str) -> str:
+        problem = code_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value.strip().upper()
+
+    @model_validator(mode="after")
+    def _neq_within_gross(self) -> "ItemType":
+        if self.neq_kg > self.gross_kg:
+            raise ValueError(
+                f"NEQ per unit {self.neq_kg} kg exceeds gross mass per unit {self.gross_kg} kg "
+                "(the explosive content cannot weigh more than the whole article)"
+            )
+        return self
+
+    @property
+    def hd(self) -> str:
+        return self.code[:3]
+
+    @property
+    def cg(self) -> str:
+        return self.code[3]
+
+
+class Lot(Frozen):
+    """A production lot of one item type; ``neq_kg`` overrides the catalogue NEQ per unit."""
+
+    id: Ident
+    item: Ident
+    neq_kg: float | None = Field(default=None, gt=0, le=100_000, allow_inf_nan=False)
+    note: str = Field(default="", max_length=500)
+
+
+class StockLine(Frozen):
+    """How many units of a lot a storehouse holds (or receives, or releases)."""
+
+    storehouse: Ident
+    lot: Ident
+    quantity: int = Field(ge=1, le=100_000_000)
+
+
+class StorehouseKind(StrEnum):
+    EARTH_COVERED = "earth-covered"  # earth-covered magazine (igloo): front/side/rear faces
+    ABOVE_GROUND = "above-ground"  # above-ground building, traversed or not
+    OPEN_STACK = "open-stack"
+    CONTAINER = "container"  # ISO container used as a storehouse
+    UNDERGROUND = "underground"  # underground chamber
+
+
+class Storehouse(Frozen):
+    """A potential explosion site (PES) in the depot's local frame (metres, y = north)."""
+
+    id: Ident
+    name: str = Field(default="", max_length=200)
+    kind: StorehouseKind
+    x: Metres
+    y: Metres
+    orientation_deg: float = Field(
+        default=0.0, ge=0, lt=360, description="bearing the front (door/headwall) faces, deg from north"
+    )
+    traversed: bool = False
+    capacity_pallets: int = Field(default=100, ge=0, le=1_000_000)
+    licensed_neq_kg: dict[Literal["1.1", "1.2", "1.3", "1.4"], Annotated[float, Field(ge=0)]] | None = Field(
+        default=None,
+        description=(
+            "the explosives limit licence issued for this storehouse, kg NEQ per HD "
+            "(1.5/1.6 count under 1.1); an HD absent from it is not licensed; None = no licence recorded"
+        ),
+    )
+
+
+class ExposedSiteKind(StrEnum):
+    INHABITED = "inhabited-building"  # IBD
+    VULNERABLE = "vulnerable-building"  # VBD
+    ROUTE = "public-traffic-route"  # PTRD
+    PROCESS = "process-building"  # PBD
+    OTHER_PES = "other-pes"  # IMD (an explosives site outside this model)
+
+
+RELATION_OF: dict[ExposedSiteKind, str] = {
+    ExposedSiteKind.INHABITED: "IBD",
+    ExposedSiteKind.VULNERABLE: "VBD",
+    ExposedSiteKind.ROUTE: "PTRD",
+    ExposedSiteKind.PROCESS: "PBD",
+    ExposedSiteKind.OTHER_PES: "IMD",
+}
+
+
+class ExposedSite(Frozen):
+    """Something an explosion must not harm: a point, or a polyline for a road or railway."""
+
+    id: Ident
+    name: str = Field(default="", max_length=200)
+    kind: ExposedSiteKind
+    points: tuple[tuple[Metres, Metres], ...] = Field(min_length=1, max_length=1000)
+
+    @property
+    def relation(self) -> str:
+        return RELATION_OF[self.kind]
+
+
+class Assertion(Frozen):
+    """A footnote condition the plan asserts (e.g. fn1: fuzes stored with their own rounds)."""
+
+    footnote: Literal["fn1", "fn2", "fn3", "fn4"]
+    storehouse: Ident | None = Field(default=None, description="None = every storehouse of the depot")
+    note: str = Field(default="", max_length=500)
+
+
+class Depot(Frozen):
+    """A protected storage facility at a hub or rear node."""
+
+    id: Ident
+    name: str = Field(min_length=1, max_length=200)
+    hub: Ident = Field(description="id of the scenario hub or rear node the depot sits at")
+    profile: Profile = "iatg"
+    receipt_point: tuple[Metres, Metres] = (0.0, 0.0)
+    storehouses: tuple[Storehouse, ...] = ()
+    exposed_sites: tuple[ExposedSite, ...] = ()
+    assertions: tuple[Assertion, ...] = ()
+    illustrative: bool = True
+    source: str = Field(default="", max_length=2000)
+
+    def asserted(self, storehouse: str) -> frozenset[str]:
+        return frozenset(
+            a.footnote for a in self.assertions if a.storehouse in (None, storehouse)
+        )
+
+    def storehouse(self, storehouse_id: str) -> Storehouse | None:
+        return next((s for s in self.storehouses if s.id == storehouse_id), None)
+
+
+class Catalogue(Frozen):
+    """Item types and lots: what is needed to turn a stock line into NEQ and pallets."""
+
+    items: tuple[ItemType, ...] = ()
+    lots: tuple[Lot, ...] = ()
+
+    @cached_property
+    def item_by_id(self) -> dict[str, ItemType]:
+        return {i.id: i for i in self.items}
+
+    @cached_property
+    def lot_by_id(self) -> dict[str, Lot]:
+        return {lot.id: lot for lot in self.lots}
+
+    def item_of(self, lot_id: str) -> ItemType | None:
+        lot = self.lot_by_id.get(lot_id)
+        return None if lot is None else self.item_by_id.get(lot.item)
+
+    def neq_per_unit(self, lot_id: str) -> float:
+        lot = self.lot_by_id[lot_id]
+        return lot.neq_kg if lot.neq_kg is not None else self.item_by_id[lot.item].neq_kg
+
+
+class DepotNetwork(Frozen):
+    """Every depot of a scenario with its catalogue and stock."""
+
+    note: str = Field(default="", max_length=4000)
+    items: tuple[ItemType, ...] = ()
+    lots: tuple[Lot, ...] = ()
+    depots: tuple[Depot, ...] = ()
+    stock: tuple[StockLine, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> "DepotNetwork":
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(items=self.items, lots=self.lots)
+
+    def depot(self, depot_id: str) -> Depot | None:
+        return next((d for d in self.depots if d.id == depot_id), None)
+
+    def depot_of(self, storehouse_id: str) -> Depot | None:
+        for depot in self.depots:
+            if any(s.id == storehouse_id for s in depot.storehouses):
+                return depot
+        return None
+
+    def stock_of(self, depot: Depot) -> tuple[StockLine, ...]:
+        ids = {s.id for s in depot.storehouses}
+        return tuple(line for line in self.stock if line.storehouse in ids)
+
+
+def _duplicates(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    dup: list[str] = []
+    for v in values:
+        if v in seen and v not in dup:
+            dup.append(v)
+        seen.add(v)
+    return dup
+
+
+def reference_problems(network: DepotNetwork) -> list[str]:
+    """Every broken cross-reference and duplicate id, each naming where it is."""
+    problems: list[str] = []
+    for what, ids in (
+        ("item", [i.id for i in network.items]),
+        ("lot", [lot.id for lot in network.lots]),
+        ("depot", [d.id for d in network.depots]),
+        ("storehouse", [s.id for d in network.depots for s in d.storehouses]),
+    ):
+        for dup in _duplicates(ids):
+            problems.append(f"duplicate {what} id '{dup}'")
+    items = {i.id: i for i in network.items}
+    for n, lot in enumerate(network.lots):
+        if lot.item not in items:
+            problems.append(f"lots[{n}] ('{lot.id}') names unknown item '{lot.item}'")
+        elif lot.neq_kg is not None:
+            item = items[lot.item]
+            if lot.neq_kg > item.gross_kg:
+                problems.append(
+                    f"lots[{n}] ('{lot.id}') NEQ override {lot.neq_kg} kg exceeds the gross mass "
+                    f"{item.gross_kg} kg of item '{item.id}'"
+                )
+    lots = {lot.id for lot in network.lots}
+    storehouses = {s.id for d in network.depots for s in d.storehouses}
+    for n, line in enumerate(network.stock):
+        if line.lot not in lots:
+            problems.append(f"stock[{n}] names unknown lot '{line.lot}'")
+        if line.storehouse not in storehouses:
+            problems.append(f"stock[{n}] names unknown storehouse '{line.storehouse}'")
+    for depot in network.depots:
+        own = {s.id for s in depot.storehouses}
+        for dup in _duplicates([e.id for e in depot.exposed_sites]):
+            problems.append(f"depot '{depot.id}': duplicate exposed site id '{dup}'")
+        for a in depot.assertions:
+            if a.storehouse is not None and a.storehouse not in own:
+                problems.append(
+                    f"depot '{depot.id}': assertion {a.footnote} names unknown storehouse '{a.storehouse}'"
+                )
+        if len(problems) > 200:
+            break
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Results of the checks
+# ---------------------------------------------------------------------------------------------
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the plan breaks a rule
+    WARNING = "warning"  # allowed, but an authority should look (e.g. no licence recorded)
+    INFO = "info"
+
+
+class Finding(Frozen):
+    """One result of a safety check, naming the rule and the values it rests on."""
+
+    rule: str = Field(description="stable rule family: classification, mixing, licence, qd.IBD, ...")
+    severity: Severity
+    depot: str | None = None
+    storehouse: str | None = None
+    other: str | None = Field(default=None, description="the exposed site or other storehouse")
+    message: str
+    hd: str | None = None
+    neq_kg: float | None = None
+    limit_kg: float | None = None
+    required_m: float | None = None
+    actual_m: float | None = None
+    basis: tuple[str, ...] = Field(default=(), description="rulebook record ids the result rests on")
+    unverified: tuple[str, ...] = Field(
+        default=(), description="rulebook record ids with status U used: 'unverified default'"
+    )
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == Severity.ERROR
+
+    def flag(self) -> str:
+        """The 'unverified default' note for outputs ('' when every value used is verified)."""
+        if not self.unverified:
+            return ""
+        return "unverified default: " + ", ".join(self.unverified)
+
+
+def finite_or_none(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)

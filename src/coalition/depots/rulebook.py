@@ -1,0 +1,315 @@
+"""The explosives-safety rule table as typed records (loaded from ``data/rulebook.yaml``).
+
+Every value a check uses is a record here with its source and status tag (V-P, V-S, C, U). Lookups
+return the record together with whether it is *unverified*: status U, or borrowed from a parent
+profile because the profile itself has no value (e.g. us-desr has no VBD k, so the iatg value is
+used and flagged). Verifying a value later is a change to the YAML only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from coalition.errors import InputError, Problem
+
+RULEBOOK_PATH = Path(__file__).with_name("data") / "rulebook.yaml"
+
+#: 1 ft/lb^(1/3) in m/kg^(1/3)  (storage-safety.md §6, T20)
+FT_LB_TO_M_KG = 0.3048 / 0.45359237 ** (1.0 / 3.0)
+FT_TO_M = 0.3048
+
+RELATIONS: tuple[str, ...] = ("IMD", "PBD", "PTRD", "IBD", "VBD")
+HD_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4", "1.4S")
+FACES: tuple[str, ...] = ("*", "front", "side", "rear")
+
+
+class Status(StrEnum):
+    PRIMARY = "V-P"
+    SECONDARY = "V-S"
+    COMPUTED = "C"
+    UNVERIFIED = "U"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    status: Status
+    source: str = ""
+
+
+class DistanceRule(_Record):
+    profile: str
+    hd: Literal["1.1", "1.2", "1.3", "1.4", "1.4S"]
+    relation: str
+    pes_kind: str = "*"
+    pes_face: str = "*"
+    es_kind: str = "*"
+    traversed: Literal["*", "yes", "no"] = "*"
+    formula: Literal["cube_root", "sqrt", "table", "fixed", "none"]
+    k: float | None = Field(default=None, gt=0)
+    k_ft_lb: float | None = Field(default=None, gt=0)
+    rows: tuple[tuple[float, float], ...] = ()
+    min_m: float | None = Field(default=None, ge=0)
+    valid_max_kg: float | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "DistanceRule":
+        if self.formula in ("cube_root", "sqrt") and self.k is None and self.k_ft_lb is None:
+            raise ValueError(f"{self.id}: formula {self.formula} needs k or k_ft_lb")
+        if self.formula == "table" and not self.rows:
+            raise ValueError(f"{self.id}: formula table needs rows")
+        if self.formula == "fixed" and self.min_m is None:
+            raise ValueError(f"{self.id}: formula fixed needs min_m")
+        if self.rows and any(b[0] <= a[0] for a, b in zip(self.rows, self.rows[1:])):
+            raise ValueError(f"{self.id}: table rows must have increasing NEQ")
+        return self
+
+    @property
+    def k_si(self) -> float | None:
+        """k in m/kg^(1/3) (converted from ft/lb^(1/3) when the source is imperial)."""
+        if self.k is not None:
+            return self.k
+        return None if self.k_ft_lb is None else self.k_ft_lb * FT_LB_TO_M_KG
+
+    def describe(self) -> str:
+        if self.formula == "cube_root":
+            text = f"D = {self.k_si:.3f}·Q^(1/3)"
+            return text + (f" (K{self.k_ft_lb:g} ft/lb^(1/3))" if self.k_ft_lb else "")
+        if self.formula == "sqrt":
+            return f"D = {self.k_si:g}·Q^(1/2)"
+        if self.formula == "table":
+            return "table (Q not over → D): " + ", ".join(f"{q:g} kg → {d:g} m" for q, d in self.rows)
+        if self.formula == "fixed":
+            return f"fixed {self.min_m:g} m"
+        return "no quantity-distance"
+
+
+class MinimumRule(_Record):
+    profile: str
+    hd: str
+    relation: str
+    pes_kind: str = "*"
+    condition: Literal["*", "heavy-case"] = "*"
+    min_m: float | None = Field(default=None, ge=0)
+    min_ft: float | None = Field(default=None, ge=0)
+
+    @property
+    def metres(self) -> float:
+        if self.min_m is not None:
+            return self.min_m
+        return float(self.min_ft or 0.0) * FT_TO_M
+
+
+class CurveRule(_Record):
+    formula: Literal["three_piece"]
+    a: float
+    b: float
+    k: float
+    q1: float
+    q2: float
+
+
+class AggregationRule(_Record):
+    profile: str
+    rule: Literal[
+        "treat-as-1.1", "underground-as-1.1", "sum-with-1.1", "separate-max", "not-counted-when-mixed"
+    ]
+    hd: str | None = None
+    hds: tuple[str, ...] = ()
+
+
+class Footnote(_Record):
+    text: str
+    requires_assertion: bool = True
+    forbids_hd: tuple[str, ...] = ()
+    requires_identical_item: bool = False
+
+
+class GeometryRule(_Record):
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A looked-up record and whether the output must flag it as an unverified default."""
+
+    record: Any
+    borrowed: bool = False
+
+    @property
+    def unverified(self) -> bool:
+        return self.borrowed or self.record.status == Status.UNVERIFIED
+
+    @property
+    def label(self) -> str:
+        rec = self.record
+        suffix = " (borrowed from iatg)" if self.borrowed else ""
+        return f"{rec.id}{suffix}"
+
+
+class RuleBook:
+    """All rule records with indexed lookups; build with :func:`load_rulebook`."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.profiles: dict[str, dict[str, Any]] = dict(raw["profiles"])
+        cls = raw["classification"]
+        self.classification = _Record(id=cls["id"], status=cls["status"], source=cls["source"])
+        self.legal_codes: dict[str, str] = {hd: "".join(cgs) for hd, cgs in cls["codes"].items()}
+        self.distances = tuple(DistanceRule(**r) for r in raw["distances"])
+        self.minimums = tuple(MinimumRule(**r) for r in raw["minimums"])
+        self.curves = {r["id"]: CurveRule(**r) for r in raw.get("curves", [])}
+        self.aggregation = tuple(AggregationRule(**r) for r in raw["aggregation"])
+        mixing = raw["mixing"]
+        self.groups: tuple[str, ...] = tuple(mixing["groups"])
+        self.mixing_tables: dict[str, dict[str, Any]] = {}
+        for name, table in mixing["tables"].items():
+            cells: dict[tuple[str, str], str] = {}
+            for a in self.groups:
+                tokens = table["rows"][a].split()
+                if len(tokens) != len(self.groups):
+                    raise ValueError(f"mixing table {name} row {a}: {len(tokens)} cells")
+                for b, tok in zip(self.groups, tokens):
+                    cells[(a, b)] = tok
+            for (a, b), tok in cells.items():
+                if cells[(b, a)] != tok:
+                    raise ValueError(f"mixing table {name} is not symmetric at {a}/{b}")
+            self.mixing_tables[name] = {
+                "cells": cells,
+                "status": Status(table["status"]),
+                "source": table["source"],
+            }
+        self.mixing_profiles: dict[str, dict[str, Any]] = dict(mixing["profiles"])
+        self.footnotes = {
+            fid: Footnote(id=fid, **{k: v for k, v in f.items()}) for fid, f in mixing["footnotes"].items()
+        }
+        self.geometry = {r["id"]: GeometryRule(**r) for r in raw["geometry"]}
+        rnd = raw["rounding"]
+        self.rounding = _Record(id=rnd["id"], status=rnd["status"], source=rnd["source"])
+        for r in (*self.distances, *self.minimums, *self.aggregation):
+            if r.profile not in self.profiles:
+                raise ValueError(f"{r.id}: unknown profile {r.profile}")
+        self._dist_cache: dict[tuple[str, ...], Resolved | None] = {}
+
+    # -- lookups --------------------------------------------------------------------------------
+    def _chain(self, profile: str) -> list[str]:
+        if profile not in self.profiles:
+            raise InputError(
+                [Problem(f"unknown rule profile '{profile}'", field="profile",
+                         hint=f"valid: {', '.join(self.profiles)}")]
+            )
+        chain = [profile]
+        while (parent := self.profiles[chain[-1]].get("inherits")) is not None:
+            chain.append(parent)
+        return chain
+
+    def distance_rule(
+        self,
+        profile: str,
+        hd: str,
+        relation: str,
+        pes_kind: str = "*",
+        pes_face: str = "*",
+        es_kind: str = "*",
+        traversed: bool = False,
+    ) -> Resolved | None:
+        """The most specific distance record for this case, searching the profile then its parents."""
+        key = (profile, hd, relation, pes_kind, pes_face, es_kind, str(traversed))
+        if key in self._dist_cache:
+            return self._dist_cache[key]
+        trav = "yes" if traversed else "no"
+        found: Resolved | None = None
+        for depth, prof in enumerate(self._chain(profile)):
+            best: tuple[int, DistanceRule] | None = None
+            for r in self.distances:
+                if r.profile != prof or r.hd != hd or r.relation not in (relation, "*"):
+                    continue
+                if r.pes_kind not in ("*", pes_kind) or r.pes_face not in ("*", pes_face):
+                    continue
+                if r.es_kind not in ("*", es_kind) or r.traversed not in ("*", trav):
+                    continue
+                score = sum(
+                    v != "*" for v in (r.relation, r.pes_kind, r.pes_face, r.es_kind, r.traversed)
+                )
+                if best is None or score > best[0]:
+                    best = (score, r)
+            if best is not None:
+                found = Resolved(best[1], borrowed=depth > 0)
+                break
+        self._dist_cache[key] = found
+        return found
+
+    def minimum(
+        self, profile: str, hd: str, relation: str, pes_kind: str = "*", heavy: bool = False
+    ) -> Resolved | None:
+        """The governing (largest) applicable minimum distance, or None."""
+        for depth, prof in enumerate(self._chain(profile)):
+            own = [
+                r for r in self.minimums
+                if r.profile == prof and r.hd == hd and r.relation == relation
+                and r.pes_kind in ("*", pes_kind) and (r.condition == "*" or heavy)
+            ]
+            if own:
+                return Resolved(max(own, key=lambda r: r.metres), borrowed=depth > 0)
+        return None
+
+    def aggregation_rules(self, profile: str) -> dict[str, list[Resolved]]:
+        for depth, prof in enumerate(self._chain(profile)):
+            own = [r for r in self.aggregation if r.profile == prof]
+            if own:
+                out: dict[str, list[Resolved]] = {}
+                for r in own:
+                    out.setdefault(r.rule, []).append(Resolved(r, borrowed=depth > 0))
+                return out
+        return {}
+
+    def mixing_for(self, profile: str) -> tuple[str, dict[tuple[str, str], str], Status, str]:
+        """(table name, cells, status of the table for this profile, source)."""
+        self._chain(profile)
+        spec = self.mixing_profiles.get(profile) or self.mixing_profiles["iatg"]
+        table = self.mixing_tables[spec["table"]]
+        status = Status(spec.get("status", table["status"]))
+        source = table["source"] + (f"; {spec['note']}" if spec.get("note") else "")
+        return spec["table"], table["cells"], status, source
+
+    def record(self, record_id: str) -> _Record | None:
+        """Any record by id (for 'what does this id mean' in outputs and docs)."""
+        for r in (*self.distances, *self.minimums, *self.aggregation):
+            if r.id == record_id:
+                return r
+        return (
+            self.curves.get(record_id)
+            or self.footnotes.get(record_id)
+            or self.geometry.get(record_id)
+            or (self.rounding if record_id == self.rounding.id else None)
+            or (self.classification if record_id == self.classification.id else None)
+        )
+
+    def all_records(self) -> list[_Record]:
+        return [
+            self.classification,
+            *self.distances,
+            *self.minimums,
+            *self.curves.values(),
+            *self.aggregation,
+            *self.footnotes.values(),
+            *self.geometry.values(),
+            self.rounding,
+        ]
+
+
+def parse_rulebook(text: str) -> RuleBook:
+    return RuleBook(yaml.safe_load(text))
+
+
+@lru_cache(maxsize=4)
+def load_rulebook(path: str | None = None) -> RuleBook:
+    """The bundled rule table (or another file with the same shape)."""
+    return parse_rulebook(Path(path or RULEBOOK_PATH).read_text(encoding="utf-8"))

@@ -1,0 +1,643 @@
+"""Pure explosives-safety checks of a storage plan (no database, no I/O).
+
+Entry points:
+
+* :func:`aggregate` — hazard-division aggregation in one PES (reference §4).
+* :func:`check_network` / :func:`check_depot` — every storehouse: NEQ by HD against its licence
+  after aggregation, compatibility mixing, floor capacity, and quantity-distance to every exposed
+  site and every other storehouse (IMD), with unverified defaults named.
+* :func:`check_prospective` — the stable call the custody ledger uses to refuse a receipt or move
+  that would break the rules (prospective = current − leaving + arriving).
+
+The per-depot evaluation is vectorised with numpy: stock is summed with ``bincount`` and every
+storehouse × target pair is evaluated by rule group, so a network of 500 storehouses and a million
+stock lines checks in well under two seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import attrgetter
+
+import numpy as np
+
+from coalition.depots.mixing import MixEntry, PairResult, check_set
+from coalition.depots.qd import FACE_NAMES, faces, formula_distance, nearest_points, round_up_metres
+from coalition.depots.rulebook import Resolved, RuleBook, load_rulebook
+from coalition.depots.schemas import (
+    Catalogue,
+    Depot,
+    DepotNetwork,
+    ExposedSiteKind,
+    Finding,
+    Severity,
+    StockLine,
+    StorehouseKind,
+)
+
+#: Raw hazard classes of stock, in the column order of the NEQ matrices.
+RAW_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4", "1.4S", "1.5", "1.6")
+_RAW_INDEX = {c: i for i, c in enumerate(RAW_CLASSES)}
+LICENCE_HDS: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
+
+
+def raw_class(hd: str, cg: str) -> str:
+    return "1.4S" if hd == "1.4" and cg == "S" else hd
+
+
+# ---------------------------------------------------------------------------------------------
+# Aggregation (§4)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """The NEQ a PES presents for Q-D and for its licence after the aggregation rules."""
+
+    components: tuple[tuple[str, float], ...]  # (HD class for Q-D, NEQ kg); distance = max over them
+    licence_neq: dict[str, float]  # NEQ counted against each licensed HD
+    basis: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()
+
+    @property
+    def qd_neq(self) -> float:
+        return sum(q for _, q in self.components)
+
+    def describe(self) -> str:
+        if not self.components:
+            return "empty"
+        return " + ".join(f"{q:,.0f} kg as HD {c}" for c, q in self.components)
+
+
+def aggregate(
+    neq_by_hd: Mapping[str, float],
+    *,
+    underground: bool = False,
+    profile: str = "iatg",
+    book: RuleBook | None = None,
+) -> Aggregate:
+    """Apply the profile's aggregation records to NEQ by raw class ('1.1'..'1.6', '1.4S')."""
+    book = book or load_rulebook()
+    rules = book.aggregation_rules(profile)
+    n = {c: float(neq_by_hd.get(c, 0.0)) for c in RAW_CLASSES}
+    used: list[Resolved] = []
+
+    def use(kind: str, hd: str | None = None) -> None:
+        for r in rules.get(kind, []):
+            if hd is None or r.record.hd == hd or hd in r.record.hds:
+                used.append(r)
+
+    for r in rules.get("treat-as-1.1", []):
+        hd = r.record.hd
+        if hd and n.get(hd, 0) > 0:
+            n["1.1"] += n[hd]
+            n[hd] = 0.0
+            used.append(r)
+    if underground:
+        for r in rules.get("underground-as-1.1", []):
+            hd = r.record.hd
+            if hd and n.get(hd, 0) > 0:
+                n["1.1"] += n[hd]
+                n[hd] = 0.0
+                used.append(r)
+    n14 = n["1.4"] + n["1.4S"]
+    licence: dict[str, float] = {}
+    if n["1.1"] > 0:
+        total = n["1.1"]
+        summed = [h for r in rules.get("sum-with-1.1", []) for h in r.record.hds if n[h] > 0]
+        for h in summed:
+            total += n[h]
+        if summed:
+            use("sum-with-1.1")
+        components: tuple[tuple[str, float], ...] = (("1.1", total),)
+        licence["1.1"] = total
+        if n14 > 0:
+            use("not-counted-when-mixed", "1.4")
+    else:
+        comps = [(h, n[h]) for h in ("1.2", "1.3") if n[h] > 0]
+        if len(comps) == 2:
+            use("separate-max")
+        if comps and n14 > 0:
+            use("not-counted-when-mixed", "1.4")
+        if not comps:
+            comps = [(c, n[c]) for c in ("1.4", "1.4S") if n[c] > 0]
+        components = tuple(comps)
+        licence.update({h: q for h, q in comps if h in ("1.2", "1.3")})
+    if n14 > 0:
+        licence["1.4"] = n14
+    return Aggregate(
+        components=components,
+        licence_neq=licence,
+        basis=tuple(dict.fromkeys(r.label for r in used)),
+        unverified=tuple(dict.fromkeys(r.label for r in used if r.unverified)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Stock as arrays
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StockSummary:
+    """Per storehouse (rows in the order given): NEQ by raw class, pallets, heavy-case, entries."""
+
+    storehouses: list[str]
+    neq: np.ndarray  # (n, 7) kg
+    pallets: np.ndarray  # (n,)
+    heavy: np.ndarray  # (n,) bool: holds heavy-case HD 1.1/1.5/1.6
+    entries: list[list[MixEntry]]
+    lines: np.ndarray  # (n,) number of stock lines
+    problems: list[Finding] = field(default_factory=list)
+
+
+def summarise(
+    storehouses: Sequence[str],
+    lines: Sequence[StockLine],
+    catalogue: Catalogue,
+    *,
+    quantities: np.ndarray | None = None,
+) -> StockSummary:
+    """Sum stock lines per storehouse (vectorised; unknown lots become error findings)."""
+    index = {s: i for i, s in enumerate(storehouses)}
+    n = len(storehouses)
+    lots = catalogue.lots
+    lot_index = {lot.id: i for i, lot in enumerate(lots)}
+    items = catalogue.item_by_id
+    entry_list: list[MixEntry] = []
+    entry_index: dict[MixEntry, int] = {}
+    l_cls = np.zeros(len(lots), dtype=np.int64)
+    l_neq = np.zeros(len(lots))
+    l_upp = np.ones(len(lots))
+    l_heavy = np.zeros(len(lots), dtype=bool)
+    l_entry = np.zeros(len(lots), dtype=np.int64)
+    for i, lot in enumerate(lots):
+        item = items[lot.item]
+        l_cls[i] = _RAW_INDEX[raw_class(item.hd, item.cg)]
+        l_neq[i] = lot.neq_kg if lot.neq_kg is not None else item.neq_kg
+        l_upp[i] = item.units_per_pallet
+        l_heavy[i] = item.heavy_case and item.hd in ("1.1", "1.5", "1.6")
+        entry = MixEntry(item.cg, item.hd, item.id if item.cg == "L" else None)
+        l_entry[i] = entry_index.setdefault(entry, len(entry_list))
+        if l_entry[i] == len(entry_list):
+            entry_list.append(entry)
+    problems: list[Finding] = []
+    sh_get = index.get
+    lot_get = lot_index.get
+    sh_idx = np.fromiter((sh_get(s, -1) for s in map(attrgetter("storehouse"), lines)), dtype=np.int64, count=len(lines))
+    lot_idx = np.fromiter((lot_get(x, -1) for x in map(attrgetter("lot"), lines)), dtype=np.int64, count=len(lines))
+    qty = (
+        quantities
+        if quantities is not None
+        else np.fromiter(map(attrgetter("quantity"), lines), dtype=float, count=len(lines))
+    )
+    bad = (sh_idx < 0) | (lot_idx < 0)
+    if bad.any():
+        for k in np.nonzero(bad)[0][:100]:
+            line = lines[int(k)]
+            what = "lot" if lot_idx[k] < 0 else "storehouse"
+            problems.append(Finding(
+                rule="reference", severity=Severity.ERROR, storehouse=line.storehouse,
+                message=f"stock line {int(k) + 1} names unknown {what} "
+                f"'{line.lot if what == 'lot' else line.storehouse}'"))
+        keep = ~bad
+        sh_idx, lot_idx, qty = sh_idx[keep], lot_idx[keep], qty[keep]
+    neg = qty < 0
+    if neg.any():
+        for k in np.nonzero(neg)[0][:100]:
+            problems.append(Finding(
+                rule="stock", severity=Severity.ERROR, storehouse=storehouses[int(sh_idx[k])],
+                message=f"more of lot '{lots[int(lot_idx[k])].id}' would leave than is held "
+                f"({int(qty[k])} units)"))
+        qty = np.maximum(qty, 0)
+    cls = l_cls[lot_idx]
+    neq = np.bincount(sh_idx * len(RAW_CLASSES) + cls, weights=l_neq[lot_idx] * qty,
+                      minlength=n * len(RAW_CLASSES)).reshape(n, len(RAW_CLASSES))
+    pallets = np.bincount(sh_idx, weights=np.ceil(qty / l_upp[lot_idx] - 1e-9), minlength=n)
+    heavy = np.bincount(sh_idx, weights=(l_heavy[lot_idx] & (qty > 0)).astype(float), minlength=n) > 0
+    count = np.bincount(sh_idx, weights=(qty > 0).astype(float), minlength=n)
+    present = (qty > 0)
+    keys = np.unique(sh_idx[present] * max(len(entry_list), 1) + l_entry[lot_idx[present]])
+    entries: list[list[MixEntry]] = [[] for _ in range(n)]
+    for key in keys.tolist():
+        s, e = divmod(key, max(len(entry_list), 1))
+        entries[s].append(entry_list[e])
+    return StockSummary(list(storehouses), neq, pallets, heavy, entries, count, problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StorehouseReport:
+    depot: str
+    storehouse: str
+    kind: str
+    profile: str
+    neq_by_hd: dict[str, float]
+    aggregate: Aggregate
+    licensed: dict[str, float] | None
+    pallets: float
+    capacity: int
+    mixing: list[PairResult]
+    findings: list[Finding]
+    tightest: Finding | None = None
+    unverified: tuple[str, ...] = ()
+
+    @property
+    def compliant(self) -> bool:
+        return not any(f.is_error for f in self.findings)
+
+    @property
+    def mixing_ok(self) -> bool:
+        return all(p.allowed for p in self.mixing)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "depot": self.depot,
+            "storehouse": self.storehouse,
+            "kind": self.kind,
+            "profile": self.profile,
+            "compliant": self.compliant,
+            "neq_by_hd": {k: round(v, 3) for k, v in self.neq_by_hd.items() if v > 0},
+            "aggregate": {
+                "components": [{"hd": c, "neq_kg": round(q, 3)} for c, q in self.aggregate.components],
+                "licence_neq": {k: round(v, 3) for k, v in self.aggregate.licence_neq.items()},
+                "basis": list(self.aggregate.basis),
+            },
+            "licensed_neq_kg": self.licensed,
+            "pallets": self.pallets,
+            "capacity_pallets": self.capacity,
+            "mixing_ok": self.mixing_ok,
+            "mixing": [p.as_dict() for p in self.mixing],
+            "findings": [f.model_dump(mode="json") for f in self.findings],
+            "tightest": self.tightest.model_dump(mode="json") if self.tightest else None,
+            "unverified": list(self.unverified),
+        }
+
+
+@dataclass
+class CheckReport:
+    storehouses: list[StorehouseReport]
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def compliant(self) -> bool:
+        return not self.errors
+
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        return tuple(sorted({u for r in self.storehouses for u in r.unverified}))
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "compliant": self.compliant,
+            "errors": len(self.errors),
+            "warnings": sum(f.severity == Severity.WARNING for f in self.findings),
+            "unverified_defaults": list(self.unverified),
+            "storehouses": [r.as_dict() for r in self.storehouses],
+            "findings": [f.model_dump(mode="json") for f in self.findings],
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The per-depot engine
+# ---------------------------------------------------------------------------------------------
+
+_PES_KINDS = tuple(k.value for k in StorehouseKind)
+_ES_KINDS = ("*", *_PES_KINDS)
+_RELATIONS = ("IMD", "PBD", "PTRD", "IBD", "VBD")
+
+
+@dataclass
+class Layout:
+    """Geometry of one depot as arrays: storehouses (rows) × targets (ES then storehouses)."""
+
+    depot: Depot
+    target_ids: list[str]
+    target_relation: np.ndarray  # (t,) index into _RELATIONS
+    target_es_kind: np.ndarray  # (t,) index into _ES_KINDS
+    dist: np.ndarray  # (n, t) metres, inf on the diagonal
+    face: np.ndarray  # (n, t) 0 '*', 1 front, 2 side, 3 rear
+    trav: np.ndarray  # (n, t) bool: the pair is traversed (either side)
+    pes_kind: np.ndarray  # (n,) index into _PES_KINDS
+    face_rule: Resolved | None
+
+    @property
+    def n_es(self) -> int:
+        return len(self.depot.exposed_sites)
+
+
+def build_layout(depot: Depot, book: RuleBook) -> Layout:
+    shs = depot.storehouses
+    n = len(shs)
+    sx = np.array([s.x for s in shs], dtype=float)
+    sy = np.array([s.y for s in shs], dtype=float)
+    orient = np.array([s.orientation_deg for s in shs], dtype=float)
+    strav = np.array([s.traversed for s in shs], dtype=bool)
+    pes_kind = np.array([_PES_KINDS.index(s.kind.value) for s in shs], dtype=np.int64)
+    es = depot.exposed_sites
+    d_es, nx, ny = nearest_points(sx, sy, [e.points for e in es])
+    dx = sx[None, :] - sx[:, None]
+    d_sh = np.hypot(dx, sy[None, :] - sy[:, None])
+    np.fill_diagonal(d_sh, np.inf)
+    dist = np.concatenate([d_es, d_sh], axis=1)
+    face_rule = book.geometry.get("geom.ecm-front-sector")
+    half = face_rule.value if face_rule else 60.0
+    face_es = faces(orient, sx, sy, nx, ny, half) if len(es) else np.zeros((n, 0), dtype=np.int64)
+    face_sh = faces(orient, sx, sy, np.broadcast_to(sx, (n, n)), np.broadcast_to(sy, (n, n)), half)
+    face = np.concatenate([face_es, face_sh], axis=1)
+    is_ecm = pes_kind == _PES_KINDS.index(StorehouseKind.EARTH_COVERED.value)
+    face = np.where(is_ecm[:, None], face, 0)
+    trav = np.concatenate(
+        [np.broadcast_to(strav[:, None], (n, len(es))), strav[:, None] | strav[None, :]], axis=1
+    )
+    rel = [_RELATIONS.index(e.relation) for e in es] + [0] * n
+    es_kind = [
+        _ES_KINDS.index("above-ground") if e.kind == ExposedSiteKind.OTHER_PES else 0 for e in es
+    ] + [1 + int(k) for k in pes_kind]
+    return Layout(
+        depot=depot,
+        target_ids=[e.id for e in es] + [s.id for s in shs],
+        target_relation=np.array(rel, dtype=np.int64),
+        target_es_kind=np.array(es_kind, dtype=np.int64),
+        dist=dist,
+        face=face.astype(np.int64),
+        trav=trav,
+        pes_kind=pes_kind,
+        face_rule=face_rule and Resolved(face_rule),
+    )
+
+
+def spec_codes(layout: Layout, rows: np.ndarray, heavy: np.ndarray) -> np.ndarray:
+    """One small integer per (row, target) naming everything a rule lookup depends on."""
+    rel = layout.target_relation[None, :]
+    pk = layout.pes_kind[rows][:, None]
+    fc = layout.face[rows]
+    ek = layout.target_es_kind[None, :]
+    tv = layout.trav[rows].astype(np.int64)
+    hv = heavy[:, None].astype(np.int64)
+    return ((((rel * 5 + pk) * 4 + fc) * 6 + ek) * 2 + tv) * 2 + hv
+
+
+def decode_spec(code: int) -> tuple[str, str, str, str, bool, bool]:
+    code, hv = divmod(code, 2)
+    code, tv = divmod(code, 2)
+    code, ek = divmod(code, 6)
+    code, fc = divmod(code, 4)
+    rel, pk = divmod(code, 5)
+    return _RELATIONS[rel], _PES_KINDS[pk], FACE_NAMES[fc], _ES_KINDS[ek], bool(tv), bool(hv)
+
+
+@dataclass(frozen=True)
+class SpecRules:
+    rule: Resolved
+    minimum: Resolved | None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(r.label for r in (self.rule, self.minimum) if r is not None)
+
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        return tuple(r.label for r in (self.rule, self.minimum) if r is not None and r.unverified)
+
+
+def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: dict) -> SpecRules:  # type: ignore[type-arg]
+    key = (profile, hd, code)
+    if key not in cache:
+        relation, pk, face, ek, trav, heavy = decode_spec(code)
+        rule = book.distance_rule(profile, hd, relation, pk, face, ek, trav)
+        if rule is None:
+            raise LookupError(f"rulebook profile {profile} has no rule for HD {hd} {relation}")
+        minimum = None
+        if rule.record.formula != "none":
+            minimum = book.minimum(profile, hd, relation, pk, heavy)
+        cache[key] = SpecRules(rule, minimum)
+    return cache[key]
+
+
+def _requirements(
+    layout: Layout, rows: np.ndarray, q: np.ndarray, hd: str, heavy: np.ndarray, profile: str,
+    book: RuleBook, cache: dict,  # type: ignore[type-arg]
+) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
+    """Required distance (rows × targets) for component ``hd`` of NEQ ``q`` per row."""
+    codes = spec_codes(layout, rows, heavy)
+    req = np.zeros(codes.shape)
+    uniq, inv = np.unique(codes, return_inverse=True)
+    inv = inv.reshape(codes.shape)
+    used: dict[int, SpecRules] = {}
+    for u_i, code in enumerate(uniq.tolist()):
+        sr = spec_rules(book, profile, hd, code, cache)
+        used[u_i] = sr
+        r_idx, c_idx = np.nonzero(inv == u_i)
+        exact = formula_distance(sr.rule.record, q[r_idx])
+        if sr.minimum is not None:
+            exact = np.where(q[r_idx] > 0, np.maximum(exact, sr.minimum.record.metres), exact)
+        req[r_idx, c_idx] = np.where(np.isfinite(exact), round_up_metres(exact), np.inf)
+    return req, inv, used
+
+
+def evaluate_depot(
+    depot: Depot,
+    summary: StockSummary,
+    *,
+    book: RuleBook | None = None,
+    only: set[str] | None = None,
+    layout: Layout | None = None,
+) -> list[StorehouseReport]:
+    """Check every storehouse of ``depot`` (rows of ``summary`` follow ``depot.storehouses``)."""
+    book = book or load_rulebook()
+    profile = depot.profile
+    layout = layout or build_layout(depot, book)
+    shs = depot.storehouses
+    cache: dict = {}  # type: ignore[type-arg]
+    aggs: list[Aggregate] = []
+    for i, sh in enumerate(shs):
+        neq = {c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)}
+        aggs.append(aggregate(neq, underground=sh.kind == StorehouseKind.UNDERGROUND,
+                              profile=profile, book=book))
+    n, t = layout.dist.shape
+    required = np.zeros((n, t))
+    governing: dict[tuple[int, int], tuple[str, float, SpecRules]] = {}
+    row_unverified: list[set[str]] = [set() for _ in range(n)]
+    for hd in ("1.1", "1.2", "1.3", "1.4", "1.4S"):
+        rows = np.array([i for i, a in enumerate(aggs) for c, _ in a.components if c == hd], dtype=np.int64)
+        if only is not None:
+            rows = np.array([i for i in rows if shs[i].id in only], dtype=np.int64)
+        if rows.size == 0 or t == 0:
+            continue
+        q = np.array([dict(aggs[i].components)[hd] for i in rows])
+        req, inv, used = _requirements(layout, rows, q, hd, summary.heavy[rows], profile, book, cache)
+        better = req > required[rows]
+        for u_i, sr in used.items():
+            hit_rows = np.unique(np.nonzero(inv == u_i)[0])
+            for r in hit_rows.tolist():
+                row_unverified[int(rows[r])].update(sr.unverified)
+        rr, cc = np.nonzero(better)
+        for r, c in zip(rr.tolist(), cc.tolist()):
+            governing[(int(rows[r]), c)] = (hd, float(q[r]), used[int(inv[r, c])])
+        required[rows] = np.maximum(required[rows], req)
+
+    reports: list[StorehouseReport] = []
+    for i, sh in enumerate(shs):
+        if only is not None and sh.id not in only:
+            continue
+        agg = aggs[i]
+        findings: list[Finding] = []
+        unverified = set(row_unverified[i]) | set(agg.unverified)
+        # licence per HD after aggregation
+        if sh.licensed_neq_kg is None:
+            if agg.licence_neq:
+                findings.append(Finding(
+                    rule="licence", severity=Severity.WARNING, depot=depot.id, storehouse=sh.id,
+                    message="no explosives limit licence recorded; only quantity-distance is checked"))
+        else:
+            for hd, qn in agg.licence_neq.items():
+                limit = sh.licensed_neq_kg.get(hd)  # type: ignore[call-overload]
+                if limit is None:
+                    findings.append(Finding(
+                        rule="licence", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
+                        hd=hd, neq_kg=qn, limit_kg=0.0, basis=agg.basis,
+                        unverified=agg.unverified,
+                        message=f"holds {qn:,.1f} kg counted as HD {hd} but the licence does not permit HD {hd}"))
+                elif qn > limit + 1e-9:
+                    findings.append(Finding(
+                        rule="licence", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
+                        hd=hd, neq_kg=qn, limit_kg=limit, basis=agg.basis, unverified=agg.unverified,
+                        message=f"HD {hd} NEQ {qn:,.1f} kg (after aggregation) exceeds the licensed {limit:,.1f} kg"))
+        # floor capacity
+        if summary.pallets[i] > sh.capacity_pallets:
+            findings.append(Finding(
+                rule="capacity", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
+                message=f"{summary.pallets[i]:.0f} pallets exceed the floor capacity of {sh.capacity_pallets}"))
+        # mixing
+        pairs = check_set(summary.entries[i], depot.asserted(sh.id), profile=profile, book=book)
+        for p in pairs:
+            if p.unverified:
+                unverified.add(p.record)
+            if not p.allowed:
+                findings.append(Finding(
+                    rule="mixing", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
+                    message=f"{p.a.label()} with {p.b.label()}: {p.reason}", basis=(p.record,),
+                    unverified=(p.record,) if p.unverified else ()))
+        # quantity-distance
+        tightest: Finding | None = None
+        if agg.components and t:
+            margin = layout.dist[i] - required[i]
+            for c in np.nonzero(margin < 0)[0].tolist():
+                findings.append(_qd_finding(layout, i, c, required[i, c], governing, agg, Severity.ERROR))
+            finite = np.where(required[i] > 0, margin, np.inf)
+            c = int(np.argmin(finite))
+            if np.isfinite(finite[c]):
+                tightest = _qd_finding(layout, i, c, required[i, c], governing, agg,
+                                       Severity.ERROR if finite[c] < 0 else Severity.INFO)
+        reports.append(StorehouseReport(
+            depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile,
+            neq_by_hd={c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
+            aggregate=agg, licensed=dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
+            pallets=float(summary.pallets[i]), capacity=sh.capacity_pallets, mixing=pairs,
+            findings=findings, tightest=tightest, unverified=tuple(sorted(unverified)),
+        ))
+    return reports
+
+
+def _qd_finding(
+    layout: Layout, i: int, c: int, req: float,
+    governing: dict[tuple[int, int], tuple[str, float, SpecRules]], agg: Aggregate, severity: Severity,
+) -> Finding:
+    depot = layout.depot
+    sh = depot.storehouses[i]
+    relation = _RELATIONS[int(layout.target_relation[c])]
+    hd, q, sr = governing.get((i, c), (agg.components[0][0], agg.qd_neq, None))  # type: ignore[assignment]
+    basis = (*(sr.labels if sr else ()), *agg.basis)
+    unverified = (*(sr.unverified if sr else ()), *agg.unverified)
+    face = FACE_NAMES[int(layout.face[i, c])]
+    where = f" ({face} face)" if face != "*" else ""
+    actual = float(layout.dist[i, c])
+    target = layout.target_ids[c]
+    req_text = "no rule covers this NEQ" if not math.isfinite(req) else f"needs {req:,.0f} m"
+    verb = "too close" if actual < req else "closest"
+    return Finding(
+        rule=f"qd.{relation}", severity=severity, depot=depot.id, storehouse=sh.id, other=target,
+        hd=hd, neq_kg=q, required_m=req if math.isfinite(req) else None, actual_m=round(actual, 2),
+        basis=tuple(dict.fromkeys(basis)), unverified=tuple(dict.fromkeys(unverified)),
+        message=f"{relation} to {target}{where}: {q:,.0f} kg as HD {hd} {req_text}; actual {actual:,.1f} m ({verb})",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Public checks
+# ---------------------------------------------------------------------------------------------
+
+
+def check_depot(
+    depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *, book: RuleBook | None = None
+) -> CheckReport:
+    book = book or load_rulebook()
+    summary = summarise([s.id for s in depot.storehouses], lines, catalogue)
+    reports = evaluate_depot(depot, summary, book=book)
+    findings = list(summary.problems) + [f for r in reports for f in r.findings]
+    return CheckReport(reports, findings)
+
+
+def check_network(network: DepotNetwork, *, book: RuleBook | None = None) -> CheckReport:
+    """Every depot of the network; stock is summed once for all storehouses."""
+    book = book or load_rulebook()
+    all_ids = [s.id for d in network.depots for s in d.storehouses]
+    summary = summarise(all_ids, network.stock, network.catalogue)
+    reports: list[StorehouseReport] = []
+    start = 0
+    for depot in network.depots:
+        k = len(depot.storehouses)
+        part = StockSummary(
+            storehouses=all_ids[start:start + k], neq=summary.neq[start:start + k],
+            pallets=summary.pallets[start:start + k], heavy=summary.heavy[start:start + k],
+            entries=summary.entries[start:start + k], lines=summary.lines[start:start + k],
+        )
+        reports.extend(evaluate_depot(depot, part, book=book))
+        start += k
+    findings = list(summary.problems) + [f for r in reports for f in r.findings]
+    return CheckReport(reports, findings)
+
+
+def check_prospective(
+    storehouse: str,
+    layout: Depot,
+    current_stock: Sequence[StockLine],
+    incoming: Sequence[StockLine],
+    *,
+    catalogue: Catalogue,
+    leaving: Sequence[StockLine] = (),
+    book: RuleBook | None = None,
+) -> list[Finding]:
+    """Findings for ``storehouse`` if ``incoming`` arrives and ``leaving`` leaves.
+
+    prospective = current − leaving + arriving, counted only for lines naming ``storehouse``
+    (lines for other storehouses are ignored, so a caller may pass the whole depot's stock).
+    The result lists every rule the prospective state breaks (severity ``error``: refuse) and
+    warnings; each finding names its rulebook records and any unverified defaults. Unknown lots
+    are error findings, not exceptions, so a ledger can refuse with the reason.
+    """
+    book = book or load_rulebook()
+    if layout.storehouse(storehouse) is None:
+        return [Finding(rule="reference", severity=Severity.ERROR, depot=layout.id, storehouse=storehouse,
+                        message=f"storehouse '{storehouse}' is not in depot '{layout.id}'")]
+    net: dict[str, int] = {}
+    for sign, group in ((1, current_stock), (-1, leaving), (1, incoming)):
+        for line in group:
+            if line.storehouse == storehouse:
+                net[line.lot] = net.get(line.lot, 0) + sign * line.quantity
+    lines = [StockLine.model_construct(storehouse=storehouse, lot=lot, quantity=q)
+             for lot, q in net.items() if q != 0]
+    summary = summarise([s.id for s in layout.storehouses], lines, catalogue)
+    reports = evaluate_depot(layout, summary, book=book, only={storehouse})
+    return list(summary.problems) + [f for r in reports for f in r.findings]
