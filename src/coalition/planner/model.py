@@ -1,0 +1,488 @@
+"""The planner's optimisation model, built in ONE function from tables (PyPSA/linopy style).
+
+:func:`build_model` is a flat sequence ``define_*_variables`` -> ``define_*_constraints`` ->
+``define_objective``. Each ``define_*`` selects its subset, returns early when it is empty and
+adds a whole vectorised block with a stable name. The names below are the contract used by
+tests, explanations and ``docs/planner/model.md``:
+
+Variables
+    ``Assign-count``        x[a,s]  integer units of arc a = (pledge, line, hub, corridor)
+                                    starting a tour in period s
+    ``Line-shortfall``      u[l,t]  continuous units of line l not covered in period t
+    ``Pledge-start``        y[p,s]  units of pledge p starting a tour in period s
+    ``Hub-nation-present``  b[h,n]  binary: nation n has units at hub h
+
+Constraints
+    ``Line-cover``                   coverage (soft through u) of every line in every period
+    ``Hub-personnel-capacity``       personnel present at a hub, relief-in-place overlap included
+    ``Corridor-personnel-capacity``  personnel departing through a corridor per period
+    ``Corridor-tonnage-capacity``    tonnage departing through a corridor per period
+    ``Pledge-start-def``             y = sum of x over the pledge's arcs
+    ``Pledge-unit-cycle``            units on tour or in recovery never exceed the pledge's units
+    ``Pledge-rotation-budget``       tours started never exceed sustainable rotations x units
+    ``Hub-nation-link``              x > 0 at a hub forces b = 1 for the nation (cohesion)
+
+Readiness (arrival >= C-day + activation + notice-to-move + transit), the pledge's availability
+window and the line's window are enforced by *not generating* columns that break them (column
+filter ``Arrival-readiness`` / ``Pledge-availability``), which keeps the model small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from coalition.planner.schemas import PlanOptions
+from coalition.planner.tables import PlanningTables
+
+INF = float("inf")
+
+
+@dataclass(slots=True)
+class Block:
+    name: str
+    start: int
+    stop: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+@dataclass(slots=True)
+class Model:
+    """A MIP in matrix form: min c.x, row_lo <= A x <= row_hi, col_lo <= x <= col_hi."""
+
+    tables: PlanningTables
+    options: PlanOptions
+    n_cols: int = 0
+    col_lo: list[np.ndarray] = field(default_factory=list)
+    col_hi: list[np.ndarray] = field(default_factory=list)
+    col_int: list[np.ndarray] = field(default_factory=list)
+    cost_parts: list[np.ndarray] = field(default_factory=list)
+    var_blocks: dict[str, Block] = field(default_factory=dict)
+    n_rows: int = 0
+    row_lo_parts: list[np.ndarray] = field(default_factory=list)
+    row_hi_parts: list[np.ndarray] = field(default_factory=list)
+    con_blocks: dict[str, Block] = field(default_factory=dict)
+    _rows: list[np.ndarray] = field(default_factory=list)
+    _cols: list[np.ndarray] = field(default_factory=list)
+    _vals: list[np.ndarray] = field(default_factory=list)
+    # metadata of Assign-count columns
+    x_arc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_late: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_required: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_arrival: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_departure: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_tour_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # last period served
+    # metadata of other blocks
+    u_line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    u_period: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    u_days: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    y_pledge: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    y_period: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    b_hub: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    b_nation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    cover_row: dict[tuple[int, int], int] = field(default_factory=dict)
+    # row metadata: (kind-specific key) per row, for explanations
+    row_key: list[np.ndarray] = field(default_factory=list)
+    # final arrays
+    A: sp.csc_matrix | None = None
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
+    clo: np.ndarray | None = None
+    chi: np.ndarray | None = None
+    integer: np.ndarray | None = None
+    cost: np.ndarray | None = None
+    keys: np.ndarray | None = None
+
+    # -- assembly helpers ---------------------------------------------------------------------
+    def add_variables(
+        self, name: str, lo: np.ndarray, hi: np.ndarray, integer: bool, cost: np.ndarray | None = None
+    ) -> Block:
+        n = int(lo.size)
+        block = Block(name, self.n_cols, self.n_cols + n)
+        self.var_blocks[name] = block
+        self.n_cols += n
+        self.col_lo.append(lo.astype(np.float64))
+        self.col_hi.append(hi.astype(np.float64))
+        self.col_int.append(np.full(n, integer, dtype=bool))
+        self.cost_parts.append(np.zeros(n) if cost is None else cost.astype(np.float64))
+        return block
+
+    def add_constraints(
+        self,
+        name: str,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        vals: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        keys: np.ndarray | None = None,
+    ) -> Block:
+        """Add a block of rows. ``rows`` are block-local indices 0..len(lo)-1."""
+        n = int(lo.size)
+        block = Block(name, self.n_rows, self.n_rows + n)
+        self.con_blocks[name] = block
+        self._rows.append(rows.astype(np.int64) + self.n_rows)
+        self._cols.append(cols.astype(np.int64))
+        self._vals.append(vals.astype(np.float64))
+        self.row_lo_parts.append(lo.astype(np.float64))
+        self.row_hi_parts.append(hi.astype(np.float64))
+        self.row_key.append(np.arange(n) if keys is None else keys)
+        self.n_rows += n
+        return block
+
+    def finalize(self) -> None:
+        rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.int64)
+        cols = np.concatenate(self._cols) if self._cols else np.zeros(0, np.int64)
+        vals = np.concatenate(self._vals) if self._vals else np.zeros(0)
+        self.A = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols))
+        self.A.sum_duplicates()
+        self.A.sort_indices()
+        self.lo = np.concatenate(self.row_lo_parts) if self.row_lo_parts else np.zeros(0)
+        self.hi = np.concatenate(self.row_hi_parts) if self.row_hi_parts else np.zeros(0)
+        self.clo = np.concatenate(self.col_lo)
+        self.chi = np.concatenate(self.col_hi)
+        self.integer = np.concatenate(self.col_int)
+        self.cost = np.concatenate(self.cost_parts)
+        self._rows, self._cols, self._vals = [], [], []
+
+    def block_of_row(self, row: int) -> str:
+        for name, b in self.con_blocks.items():
+            if b.start <= row < b.stop:
+                return name
+        raise IndexError(row)
+
+    def var(self, name: str) -> Block:
+        return self.var_blocks.get(name, Block(name, 0, 0))
+
+    def con(self, name: str) -> Block:
+        return self.con_blocks.get(name, Block(name, 0, 0))
+
+    @property
+    def nnz(self) -> int:
+        return 0 if self.A is None else int(self.A.nnz)
+
+
+# ---------------------------------------------------------------------------------------------
+# Column generation for Assign-count (readiness, availability, line window)
+# ---------------------------------------------------------------------------------------------
+
+
+def _start_columns(tb: PlanningTables) -> dict[str, np.ndarray]:
+    """Every admissible (arc, start period) with its dates. Vectorised over arcs."""
+    D = tb.period_days
+    first = tb.line_first[tb.arc_line]
+    last = tb.line_last[tb.arc_line]
+    length = np.maximum(last - first + 1, 0)
+    arc = np.repeat(np.arange(tb.n_arcs), length)
+    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    s = np.repeat(first, length) + offset
+    line = tb.arc_line[arc]
+    pledge = tb.arc_pledge[arc]
+    corridor = tb.arc_corridor[arc]
+    transit = tb.corridor_transit[corridor]
+    earliest = tb.pledge_ready_day[pledge] + transit  # Arrival-readiness
+    line_start = np.maximum(tb.line_start_day[line], 0)
+    is_first = s == tb.line_first[line]
+    tour_start = np.where(is_first, np.maximum(line_start, s * D), s * D)
+    required = np.where(is_first, tour_start, s * D - tb.rip_days)
+    ok = earliest <= (s + 1) * D - 1  # arrives within the start period (late days penalised)
+    ok &= np.minimum(tour_start, tb.line_end_day[line]) <= tb.pledge_avail_to[pledge]  # availability
+    arrival = np.maximum(earliest, required)
+    late = np.maximum(0, earliest - required)
+    departure = arrival - transit
+    last_served = np.minimum(s + tb.pledge_tour[pledge] - 1, tb.line_last[line])
+    return {
+        "arc": arc[ok],
+        "start": s[ok],
+        "late": late[ok],
+        "required": required[ok],
+        "arrival": arrival[ok],
+        "departure": departure[ok],
+        "tour_start": tour_start[ok],
+        "last": last_served[ok],
+    }
+
+
+def _expand(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges [first_i, last_i], return (i repeated, period) pairs."""
+    length = np.maximum(last - first + 1, 0)
+    idx = np.repeat(np.arange(first.size), length)
+    off = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    return idx, np.repeat(first, length) + off
+
+
+# ---------------------------------------------------------------------------------------------
+# define_* blocks
+# ---------------------------------------------------------------------------------------------
+
+
+def define_assign_variables(m: Model) -> None:
+    """``Assign-count`` x[a,s] in {0..units(p)}: units of arc a starting a tour in period s."""
+    tb = m.tables
+    cols = _start_columns(tb)
+    m.x_arc, m.x_start = cols["arc"], cols["start"]
+    m.x_late, m.x_required = cols["late"], cols["required"]
+    m.x_arrival, m.x_departure = cols["arrival"], cols["departure"]
+    m.x_tour_start, m.x_last = cols["tour_start"], cols["last"]
+    ub = tb.pledge_units[tb.arc_pledge[m.x_arc]]
+    m.add_variables("Assign-count", np.zeros(ub.size), ub, integer=True)
+
+
+def define_shortfall_variables(m: Model) -> None:
+    """``Line-shortfall`` u[l,t] in [0, qty(l)] for every period t of line l's window."""
+    tb = m.tables
+    valid = tb.line_first >= 0
+    lines = np.flatnonzero(valid)
+    li, t = _expand(tb.line_first[lines], tb.line_last[lines])
+    m.u_line, m.u_period = lines[li], t
+    m.u_days = np.array(
+        [tb.days_in_period(int(l_), int(t_)) for l_, t_ in zip(m.u_line, m.u_period)], dtype=np.int64
+    )
+    qty = tb.line_qty[m.u_line].astype(np.float64)
+    m.add_variables("Line-shortfall", np.zeros(qty.size), qty, integer=False)
+
+
+def define_pledge_start_variables(m: Model) -> None:
+    """``Pledge-start`` y[p,s]: units of pledge p starting a tour in period s (all lines)."""
+    tb = m.tables
+    if tb.n_pledges == 0 or m.x_arc.size == 0:
+        return
+    T = tb.n_periods
+    p, s = np.divmod(np.arange(tb.n_pledges * T), T)
+    m.y_pledge, m.y_period = p, s
+    m.add_variables("Pledge-start", np.zeros(p.size), tb.pledge_units[p].astype(float), integer=False)
+
+
+def define_cohesion_variables(m: Model) -> None:
+    """``Hub-nation-present`` b[h,n] in {0,1} for each (hub, nation) with an arc."""
+    tb = m.tables
+    if not m.options.cohesion or m.x_arc.size == 0:
+        return
+    nat_ix = {n: i for i, n in enumerate(tb.nations)}
+    arc_nation = np.array([nat_ix[tb.pledge_nation[p]] for p in tb.arc_pledge], dtype=np.int64)
+    pairs = np.unique(np.stack([tb.arc_hub, arc_nation], axis=1), axis=0)
+    m.b_hub, m.b_nation = pairs[:, 0], pairs[:, 1]
+    m.add_variables("Hub-nation-present", np.zeros(len(pairs)), np.ones(len(pairs)), integer=True)
+
+
+def define_line_cover_constraints(m: Model) -> None:
+    """``Line-cover`` for each (l,t): sum_{a in A(l)} sum_{s<=t<=last(a,s)} x[a,s] + u[l,t] >= qty(l)."""
+    tb = m.tables
+    ub = m.var("Line-shortfall")
+    if ub.size == 0:
+        return
+    row_of = {(int(l_), int(t_)): i for i, (l_, t_) in enumerate(zip(m.u_line, m.u_period))}
+    m.cover_row = row_of
+    xb = m.var("Assign-count")
+    # x[a,s] covers periods s..last
+    j, t = _expand(m.x_start, m.x_last)
+    line = tb.arc_line[m.x_arc[j]]
+    # row index of (line, t): offset of line's first row + (t - first)
+    line_row0 = np.full(tb.n_lines, -1, dtype=np.int64)
+    for i, (l_, t_) in enumerate(zip(m.u_line, m.u_period)):
+        if line_row0[l_] < 0:
+            line_row0[l_] = i
+    rows_x = line_row0[line] + (t - tb.line_first[line])
+    rows = np.concatenate([rows_x, np.arange(ub.size)])
+    cols = np.concatenate([xb.start + j, ub.start + np.arange(ub.size)])
+    vals = np.ones(rows.size)
+    lo = tb.line_qty[m.u_line].astype(float)
+    keys = np.stack([m.u_line, m.u_period], axis=1)
+    m.add_constraints("Line-cover", rows, cols, vals, lo, np.full(lo.size, INF), keys)
+
+
+def define_hub_capacity_constraints(m: Model) -> None:
+    """``Hub-personnel-capacity`` for each (h,t): personnel on tour at h in t, plus incoming
+    relief-in-place personnel (weight rip/period) starting at t+1, <= capacity(h)."""
+    tb = m.tables
+    xb = m.var("Assign-count")
+    if xb.size == 0:
+        return
+    hubs = np.unique(tb.arc_hub)
+    T = tb.n_periods
+    hub_row = np.full(len(tb.hub_id), -1, dtype=np.int64)
+    hub_row[hubs] = np.arange(hubs.size)
+    j, t = _expand(m.x_start, m.x_last)
+    pers = tb.pledge_personnel[tb.arc_pledge[m.x_arc]]
+    rows = [hub_row[tb.arc_hub[m.x_arc[j]]] * T + t]
+    cols = [xb.start + j]
+    vals = [pers[j]]
+    # relief in place: a tour starting at s after the line's first period overlaps s-1
+    line = tb.arc_line[m.x_arc]
+    rip = (m.x_start > tb.line_first[line]) & (m.x_start >= 1)
+    if tb.rip_days > 0 and rip.any():
+        jr = np.flatnonzero(rip)
+        rows.append(hub_row[tb.arc_hub[m.x_arc[jr]]] * T + m.x_start[jr] - 1)
+        cols.append(xb.start + jr)
+        vals.append(pers[jr] * min(1.0, tb.rip_days / tb.period_days))
+    hi = np.repeat(tb.hub_capacity[hubs], T)
+    keys = np.stack([np.repeat(hubs, T), np.tile(np.arange(T), hubs.size)], axis=1)
+    m.add_constraints(
+        "Hub-personnel-capacity",
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
+        np.full(hi.size, -INF),
+        hi,
+        keys,
+    )
+
+
+def _corridor_rows(m: Model, name: str, per_unit: np.ndarray, per_day: np.ndarray) -> None:
+    tb = m.tables
+    xb = m.var("Assign-count")
+    if xb.size == 0:
+        return
+    T = tb.n_periods
+    used = np.unique(tb.arc_corridor)
+    c_row = np.full(len(tb.corridor_id), -1, dtype=np.int64)
+    c_row[used] = np.arange(used.size)
+    dep_period = np.clip(m.x_departure // tb.period_days, 0, T - 1)
+    j = np.arange(xb.size)
+    coef = per_unit[tb.arc_pledge[m.x_arc]]
+    keep = coef > 0
+    rows = c_row[tb.arc_corridor[m.x_arc[j[keep]]]] * T + dep_period[keep]
+    hi = np.repeat(per_day[used] * tb.period_days, T)
+    keys = np.stack([np.repeat(used, T), np.tile(np.arange(T), used.size)], axis=1)
+    m.add_constraints(
+        name, rows, xb.start + j[keep], coef[keep], np.full(hi.size, -INF), hi, keys
+    )
+
+
+def define_corridor_constraints(m: Model) -> None:
+    """``Corridor-personnel-capacity`` / ``Corridor-tonnage-capacity`` for each (c,t): what
+    departs through corridor c in period t <= daily capacity x period length."""
+    tb = m.tables
+    _corridor_rows(m, "Corridor-personnel-capacity", tb.pledge_personnel, tb.corridor_personnel)
+    _corridor_rows(m, "Corridor-tonnage-capacity", tb.pledge_tonnage, tb.corridor_tonnage)
+
+
+def define_pledge_constraints(m: Model) -> None:
+    """``Pledge-start-def``: y[p,s] = sum_a x[a,s]; ``Pledge-unit-cycle``: for each (p,t),
+    sum_{s in (t - tour - recovery, t]} y[p,s] <= units(p); ``Pledge-rotation-budget``: for each
+    p with a finite budget, sum_s y[p,s] <= rotations(p) x units(p)."""
+    tb = m.tables
+    yb, xb = m.var("Pledge-start"), m.var("Assign-count")
+    if yb.size == 0:
+        return
+    T = tb.n_periods
+    P = tb.n_pledges
+    # Pledge-start-def
+    xp = tb.arc_pledge[m.x_arc]
+    rows = np.concatenate([xp * T + m.x_start, np.arange(P * T)])
+    cols = np.concatenate([xb.start + np.arange(xb.size), yb.start + np.arange(P * T)])
+    vals = np.concatenate([np.ones(xb.size), -np.ones(P * T)])
+    keys = np.stack([m.y_pledge, m.y_period], axis=1)
+    m.add_constraints("Pledge-start-def", rows, cols, vals, np.zeros(P * T), np.zeros(P * T), keys)
+    # Pledge-unit-cycle: y[p,s] appears in rows t = s .. s + tour + recovery - 1
+    cycle = tb.pledge_tour + tb.pledge_recovery
+    last = np.minimum(m.y_period + cycle[m.y_pledge] - 1, T - 1)
+    j, t = _expand(m.y_period, last)
+    rows = m.y_pledge[j] * T + t
+    hi = tb.pledge_units[m.y_pledge].astype(float)
+    m.add_constraints(
+        "Pledge-unit-cycle", rows, yb.start + j, np.ones(j.size), np.full(P * T, -INF), hi, keys
+    )
+    # Pledge-rotation-budget: only where it can bind
+    max_tours = tb.pledge_units * np.ceil(T / np.maximum(tb.pledge_tour + tb.pledge_recovery, 1))
+    budget = tb.pledge_rotations * tb.pledge_units
+    pl = np.flatnonzero(budget < max_tours)
+    if pl.size:
+        sel = np.isin(m.y_pledge, pl)
+        row_of = np.full(P, -1, dtype=np.int64)
+        row_of[pl] = np.arange(pl.size)
+        jj = np.flatnonzero(sel)
+        m.add_constraints(
+            "Pledge-rotation-budget",
+            row_of[m.y_pledge[jj]],
+            yb.start + jj,
+            np.ones(jj.size),
+            np.full(pl.size, -INF),
+            budget[pl].astype(float),
+            pl,
+        )
+
+
+def define_cohesion_constraints(m: Model) -> None:
+    """``Hub-nation-link`` for each (p,h): sum_{a in (p,h)} sum_s x[a,s] <= M(p) b[h, nation(p)]."""
+    tb = m.tables
+    bb, xb = m.var("Hub-nation-present"), m.var("Assign-count")
+    if bb.size == 0:
+        return
+    nat_ix = {n: i for i, n in enumerate(tb.nations)}
+    pledge_nat = np.array([nat_ix[n] for n in tb.pledge_nation], dtype=np.int64)
+    xp = tb.arc_pledge[m.x_arc]
+    xh = tb.arc_hub[m.x_arc]
+    pairs, row = np.unique(np.stack([xp, xh], axis=1), axis=0, return_inverse=True)
+    row = row.ravel()
+    b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(m.b_hub, m.b_nation))}
+    bcol = np.array([b_index[(int(h), int(pledge_nat[p]))] for p, h in pairs], dtype=np.int64)
+    cycle = tb.pledge_tour + tb.pledge_recovery
+    max_tours = tb.pledge_units * np.ceil(tb.n_periods / np.maximum(cycle, 1))
+    bigm = np.minimum(max_tours, tb.pledge_rotations * tb.pledge_units)[pairs[:, 0]]
+    rows = np.concatenate([row, np.arange(len(pairs))])
+    cols = np.concatenate([xb.start + np.arange(xb.size), bb.start + bcol])
+    vals = np.concatenate([np.ones(xb.size), -bigm.astype(float)])
+    m.add_constraints(
+        "Hub-nation-link", rows, cols, vals, np.full(len(pairs), -INF), np.zeros(len(pairs)), pairs
+    )
+
+
+def define_objective(m: Model) -> None:
+    """min  W_S sum prio(l) days(l,t) u[l,t] + W_L sum prio(l) late(a,s) x[a,s]
+          + W_C sum_{n != lead(h)} b[h,n] + W_D sum km(c) x[a,s]."""
+    tb, w = m.tables, m.options.weights
+    xb, ub, bb = m.var("Assign-count"), m.var("Line-shortfall"), m.var("Hub-nation-present")
+    cost = np.concatenate(m.cost_parts) if m.cost_parts else np.zeros(0)
+    if xb.size:
+        line = tb.arc_line[m.x_arc]
+        cost[xb.start : xb.stop] = (
+            w.lateness * tb.line_prio_w[line] * m.x_late
+            + w.distance * tb.corridor_distance[tb.arc_corridor[m.x_arc]]
+        )
+    if ub.size:
+        cost[ub.start : ub.stop] = w.shortfall * tb.line_prio_w[m.u_line] * m.u_days
+    if bb.size:
+        is_lead = np.array(
+            [tb.hub_lead[h] == tb.nations[n] for h, n in zip(m.b_hub, m.b_nation)], dtype=bool
+        )
+        cost[bb.start : bb.stop] = np.where(is_lead, 0.0, w.cohesion)
+    # write back block-wise so finalize() picks it up
+    m.cost_parts = [cost]
+
+
+def build_model(tables: PlanningTables, options: PlanOptions) -> Model:
+    """Assemble the whole planning MIP from tables, block by block."""
+    m = Model(tables=tables, options=options)
+    define_assign_variables(m)
+    define_shortfall_variables(m)
+    define_pledge_start_variables(m)
+    define_cohesion_variables(m)
+    define_line_cover_constraints(m)
+    define_hub_capacity_constraints(m)
+    define_corridor_constraints(m)
+    define_pledge_constraints(m)
+    define_cohesion_constraints(m)
+    define_objective(m)
+    m.finalize()
+    return m
+
+
+# Human words for each constraint family, used in explanations and docs.
+FAMILY_WORDS: dict[str, str] = {
+    "Line-cover": "coverage of the line",
+    "Hub-personnel-capacity": "hub personnel capacity",
+    "Corridor-personnel-capacity": "corridor personnel throughput",
+    "Corridor-tonnage-capacity": "corridor tonnage throughput",
+    "Pledge-start-def": "pledge start bookkeeping",
+    "Pledge-unit-cycle": "all the pledge's units are on tour or recovering (tour then recovery)",
+    "Pledge-rotation-budget": "the pledge's sustainable rotations are used up",
+    "Hub-nation-link": "cohesion link",
+}

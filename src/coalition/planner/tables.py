@@ -1,0 +1,302 @@
+"""Planner input tables: the scenario turned into flat numpy arrays (one row per asset).
+
+The model (``planner.model``) is built only from a :class:`PlanningTables`; nothing below this
+module looks at pydantic records. Hard caveats and conditions are applied here: only *active*
+pledges appear, and only *eligible* pledge x line x hub x corridor combinations ("arcs") are
+generated. Everything excluded is recorded with its reason so the explanations can name it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coalition.forcegen.eligibility import Reason, eligibility, eligibility_matrix
+from coalition.planner.schemas import PlanOptions
+from coalition.scenario.schemas import Pledge, Priority, Scenario
+
+PRIORITY_ORDER = {Priority.ESSENTIAL: 0, Priority.IMPORTANT: 1, Priority.DESIRABLE: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A pledge that cannot fill a line, and why (a stable code and plain words)."""
+
+    line: int
+    pledge_id: str
+    nation: str
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class PlanningTables:
+    """Everything the model needs, as arrays. Index order is deterministic (sorted ids)."""
+
+    period_days: int
+    n_periods: int
+    horizon_days: int
+    rip_days: int
+    # pledges (active only)
+    pledge_id: list[str]
+    pledge_nation: list[str]
+    pledge_capability: list[str]
+    pledge_units: np.ndarray  # int
+    pledge_personnel: np.ndarray  # per unit
+    pledge_tonnage: np.ndarray  # per unit
+    pledge_ready_day: np.ndarray  # activation day + notice-to-move (earliest departure)
+    pledge_avail_to: np.ndarray  # last day a tour may start (large = open)
+    pledge_tour: np.ndarray  # periods of one tour
+    pledge_recovery: np.ndarray  # periods of recovery after a tour
+    pledge_rotations: np.ndarray  # tours per unit over the horizon (large = unbounded)
+    pledge_rear: list[str | None]
+    # lines (requirements of the option)
+    line_id: list[str]
+    line_capability: list[str]
+    line_qty: np.ndarray
+    line_priority: list[str]
+    line_prio_w: np.ndarray
+    line_start_day: np.ndarray
+    line_end_day: np.ndarray
+    line_first: np.ndarray  # first period (inclusive), -1 when outside the horizon
+    line_last: np.ndarray  # last period (inclusive)
+    line_place: list[str]  # hub id or "region:<name>"
+    # hubs
+    hub_id: list[str]
+    hub_capacity: np.ndarray
+    hub_lead: list[str | None]
+    hub_region: list[str]
+    # corridors
+    corridor_id: list[str]
+    corridor_hub: np.ndarray
+    corridor_rear: list[str]
+    corridor_personnel: np.ndarray  # per day
+    corridor_tonnage: np.ndarray  # per day
+    corridor_transit: np.ndarray  # days
+    corridor_distance: np.ndarray  # km
+    # arcs: eligible (pledge, line, hub, corridor)
+    arc_pledge: np.ndarray
+    arc_line: np.ndarray
+    arc_hub: np.ndarray
+    arc_corridor: np.ndarray
+    nations: list[str]
+    exclusions: list[Exclusion] = field(default_factory=list)
+
+    @property
+    def n_pledges(self) -> int:
+        return len(self.pledge_id)
+
+    @property
+    def n_lines(self) -> int:
+        return len(self.line_id)
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.arc_pledge.size)
+
+    def period_start(self, t: int) -> int:
+        return t * self.period_days
+
+    def days_in_period(self, line: int, t: int) -> int:
+        """Days of line ``line``'s window inside period ``t`` (and inside the horizon)."""
+        lo = max(int(self.line_start_day[line]), t * self.period_days, 0)
+        hi = min(int(self.line_end_day[line]), (t + 1) * self.period_days - 1, self.horizon_days - 1)
+        return max(0, hi - lo + 1)
+
+
+def priority_weight(priority: str, options: PlanOptions) -> float:
+    w = options.weights
+    return {
+        Priority.ESSENTIAL.value: w.priority_essential,
+        Priority.IMPORTANT.value: w.priority_important,
+        Priority.DESIRABLE.value: w.priority_desirable,
+    }[str(priority)]
+
+
+def build_tables(
+    scenario: Scenario,
+    option_id: str,
+    *,
+    active_from: Mapping[str, int],
+    options: PlanOptions,
+    inactive_reasons: Mapping[str, str] | None = None,
+) -> PlanningTables:
+    """Turn a scenario, a force option and the activation picture into planner tables.
+
+    ``active_from`` maps each *active* pledge id to the day (relative to C-day, >= 0) from which
+    it is active; pledges not in it are inactive (``inactive_reasons`` says why, for the
+    explanations). Caveats are judged by :mod:`coalition.forcegen.eligibility`, the same check
+    the gap picture uses.
+    """
+    D = options.period_days
+    horizon = options.horizon_days or scenario.horizon_days
+    T = max(1, math.ceil(horizon / D))
+    rip = options.relief_in_place_days
+    big = 10**6
+
+    reqs = sorted(scenario.requirements_of(option_id), key=lambda r: r.id)
+    caps = {c.code: c for c in scenario.capabilities}
+    hubs = sorted(scenario.hubs, key=lambda h: h.id)
+    hub_ix = {h.id: i for i, h in enumerate(hubs)}
+    corridors = sorted((c for c in scenario.corridors if c.hub in hub_ix), key=lambda c: c.id)
+    corr_into: dict[str, list[int]] = {}
+    for ci, c in enumerate(corridors):
+        corr_into.setdefault(c.hub, []).append(ci)
+
+    pledges = sorted((p for p in scenario.pledges if p.id in active_from), key=lambda p: p.id)
+    inactive = sorted(p for p in scenario.pledges if p.id not in active_from)
+
+    def tonnage(p: Pledge) -> float:
+        cap = caps.get(p.capability)
+        if cap is None:
+            return 0.0
+        # scale the catalogue's typical lift by this pledge's unit size
+        return float(cap.tonnage) * p.personnel_per_unit / max(cap.personnel, 1)
+
+    pledge_ready = np.array(
+        [max(p.available_from_day, int(active_from[p.id]) + p.notice_days, 0) for p in pledges],
+        dtype=np.int64,
+    )
+    tour = np.array([max(1, p.tour_days // D) for p in pledges], dtype=np.int64)
+    recovery = np.array([math.ceil(p.recovery_days / D) for p in pledges], dtype=np.int64)
+    rotations = np.array(
+        [big if p.sustainable_rotations is None else p.sustainable_rotations for p in pledges],
+        dtype=np.int64,
+    )
+
+    line_first = np.full(len(reqs), -1, dtype=np.int64)
+    line_last = np.full(len(reqs), -2, dtype=np.int64)
+    for i, r in enumerate(reqs):
+        lo, hi = max(r.start_day, 0), min(r.end_day, horizon - 1)
+        if lo <= hi:
+            line_first[i], line_last[i] = lo // D, hi // D
+
+    exclusions: list[Exclusion] = []
+    for p in inactive:
+        for li, r in enumerate(reqs):
+            if r.capability == p.capability:
+                why = (inactive_reasons or {}).get(p.id, "its condition does not hold")
+                exclusions.append(Exclusion(li, p.id, p.nation, "inactive", why))
+
+    # Eligibility (caveats, place) from the shared checker, vectorised over (line, hub).
+    # Timing is the model's business (Arrival-readiness, Pledge-availability), so the checker's
+    # timing codes are dropped here, except the line's maximum notice-to-move which is hard.
+    emat = eligibility_matrix(pledges, reqs, scenario)
+    col_ix: dict[str, list[tuple[int, str]]] = {}
+    for j, (lid, hid) in enumerate(emat.columns):
+        col_ix.setdefault(lid, []).append((j, hid))
+    hard = np.uint16(~int(Reason.READINESS | Reason.WINDOW | Reason.CAPABILITY) & 0xFFFF)
+    masks = emat.reasons & hard
+
+    a_p: list[int] = []
+    a_l: list[int] = []
+    a_h: list[int] = []
+    a_c: list[int] = []
+    for li, r in enumerate(reqs):
+        cols = col_ix.get(r.id, [])
+        for pi, p in enumerate(pledges):
+            if p.capability != r.capability:
+                continue
+            if line_first[li] < 0:
+                exclusions.append(
+                    Exclusion(li, p.id, p.nation, "Line-window", "the line lies outside the horizon")
+                )
+                continue
+            if p.notice_days > r.max_notice_days:
+                exclusions.append(
+                    Exclusion(
+                        li, p.id, p.nation, "readiness",
+                        f"notice-to-move {p.notice_days} d exceeds the line's maximum "
+                        f"{r.max_notice_days} d",
+                    )
+                )
+                continue
+            ok_hubs = [hid for j, hid in cols if masks[pi, j] == 0]
+            if not cols:
+                exclusions.append(
+                    Exclusion(li, p.id, p.nation, "no-hub", f"region '{r.region}' has no hub")
+                )
+                continue
+            if not ok_hubs:
+                seen: set[tuple[str, str]] = set()
+                for _, hid in cols:
+                    for why in eligibility(p, r, scenario, hub=hid):
+                        if why.code in ("readiness", "window", "capability"):
+                            continue
+                        if (why.code, why.message) not in seen:
+                            seen.add((why.code, why.message))
+                            exclusions.append(Exclusion(li, p.id, p.nation, why.code, why.message))
+                continue
+            arcs_here = 0
+            for hid in ok_hubs:
+                into = corr_into.get(hid, [])
+                own = [ci for ci in into if corridors[ci].rear_node == p.rear_node]
+                for ci in own or into:
+                    a_p.append(pi)
+                    a_l.append(li)
+                    a_h.append(hub_ix[hid])
+                    a_c.append(ci)
+                    arcs_here += 1
+            if arcs_here == 0:
+                exclusions.append(
+                    Exclusion(
+                        li,
+                        p.id,
+                        p.nation,
+                        "Corridor-personnel-capacity",
+                        "no corridor reaches " + ", ".join(ok_hubs) + " (corridor capacity zero)",
+                    )
+                )
+
+    nations = sorted({p.nation for p in pledges} | {p.nation for p in scenario.pledges})
+    return PlanningTables(
+        period_days=D,
+        n_periods=T,
+        horizon_days=horizon,
+        rip_days=rip,
+        pledge_id=[p.id for p in pledges],
+        pledge_nation=[p.nation for p in pledges],
+        pledge_capability=[p.capability for p in pledges],
+        pledge_units=np.array([p.units for p in pledges], dtype=np.int64),
+        pledge_personnel=np.array([p.personnel_per_unit for p in pledges], dtype=np.float64),
+        pledge_tonnage=np.array([tonnage(p) for p in pledges], dtype=np.float64),
+        pledge_ready_day=pledge_ready,
+        pledge_avail_to=np.array(
+            [big if p.available_to_day is None else p.available_to_day for p in pledges],
+            dtype=np.int64,
+        ),
+        pledge_tour=tour,
+        pledge_recovery=recovery,
+        pledge_rotations=rotations,
+        pledge_rear=[p.rear_node for p in pledges],
+        line_id=[r.id for r in reqs],
+        line_capability=[r.capability for r in reqs],
+        line_qty=np.array([r.quantity for r in reqs], dtype=np.int64),
+        line_priority=[str(r.priority) for r in reqs],
+        line_prio_w=np.array([priority_weight(r.priority, options) for r in reqs]),
+        line_start_day=np.array([r.start_day for r in reqs], dtype=np.int64),
+        line_end_day=np.array([r.end_day for r in reqs], dtype=np.int64),
+        line_first=line_first,
+        line_last=line_last,
+        line_place=[r.hub if r.hub is not None else f"region:{r.region}" for r in reqs],
+        hub_id=[h.id for h in hubs],
+        hub_capacity=np.array([h.personnel_capacity for h in hubs], dtype=np.float64),
+        hub_lead=[h.lead_nation for h in hubs],
+        hub_region=[h.region for h in hubs],
+        corridor_id=[c.id for c in corridors],
+        corridor_hub=np.array([hub_ix[c.hub] for c in corridors], dtype=np.int64),
+        corridor_rear=[c.rear_node for c in corridors],
+        corridor_personnel=np.array([c.personnel_per_day for c in corridors], dtype=np.float64),
+        corridor_tonnage=np.array([c.tonnage_per_day for c in corridors], dtype=np.float64),
+        corridor_transit=np.array([c.transit_days for c in corridors], dtype=np.int64),
+        corridor_distance=np.array([c.distance_km for c in corridors], dtype=np.float64),
+        arc_pledge=np.array(a_p, dtype=np.int64),
+        arc_line=np.array(a_l, dtype=np.int64),
+        arc_hub=np.array(a_h, dtype=np.int64),
+        arc_corridor=np.array(a_c, dtype=np.int64),
+        nations=nations,
+        exclusions=exclusions,
+    )

@@ -1,0 +1,241 @@
+"""Tiny instances whose optimum is worked out by hand (in each docstring)."""
+
+from __future__ import annotations
+
+import pytest
+
+from coalition.planner.engine import Activation, make_plan
+from coalition.planner.model import build_model
+from coalition.planner.schemas import PlanOptions, SolveStatus, Weights
+from coalition.planner.tables import build_tables
+
+from .factory import corridor, hub, pledge, requirement, scenario
+
+W = Weights()
+OPTS = PlanOptions(period_days=28, time_limit=10)
+
+
+def plan(sc, active=None, **kw):
+    active = active if active is not None else {p.id: 0 for p in sc.pledges}
+    return make_plan(sc, "opt", activation=Activation(active), options=OPTS.model_copy(update=kw))
+
+
+def test_two_units_one_hub_one_rotation():
+    """Line L1 needs 1 unit on days 0..111 (4 periods of 28 d). Pledges P1 (GBR) and P2 (FRA)
+    have 1 unit each, tour 28 d = 1 period, recovery 28 d = 1 period, notice 0, transit 2 d.
+
+    A unit can serve period t then must recover in t+1, so one unit covers periods 0 and 2, the
+    other 1 and 3: coverage 100%, shortfall 0. The very first tour (day 0) arrives on day 2:
+    2 days late x 10 x priority 2 (important) = 40. Later tours arrive on time because they
+    depart early (relief in place). Both nations sit at H1 which no one leads: 2 x 50 = 100.
+    Distance 4 tours x 100 km x 0.001 = 0.4. Optimum = 140.4.
+    """
+    sc = scenario(
+        pledges=[
+            pledge("P1", units=1, tour=28, recovery=28),
+            pledge("P2", "FRA", units=1, tour=28, recovery=28),
+        ],
+        requirements=[requirement("L1", qty=1, start=0, end=111)],
+        horizon=112,
+    )
+    out = plan(sc)
+    assert out.result.status == SolveStatus.OPTIMAL
+    assert out.plan.solve.objective == pytest.approx(140.4)
+    assert out.plan.kpis.coverage_pct == 100.0
+    starts = sorted((u.tour_start_day, u.pledge) for u in out.plan.unit_lines)
+    assert [s for s, _ in starts] == [0, 28, 56, 84]
+    # each pledge alternates: never two consecutive periods
+    by_pledge = {}
+    for s, p in starts:
+        by_pledge.setdefault(p, []).append(s // 28)
+    for periods in by_pledge.values():
+        assert all(b - a >= 2 for a, b in zip(periods, periods[1:]))
+    assert out.plan.kpis.days_to_close == 2
+    assert out.plan.rotations and out.plan.unit_lines[0].uln.startswith("L1-")
+
+
+def test_one_unit_cannot_cover_without_recovery():
+    """Same line, only P1 (1 unit, tour 1 period, recovery 1 period): it can serve two of the
+    four periods, so 2 unit-periods = 56 unit-days are short: 56 x 1000 x 2 = 112000.
+    Serving periods 0 and 2 would make the first tour 2 days late (+40); serving 1 and 3 is on
+    time (a start after the line's first period is due 7 days early, which the unit can make).
+    So the optimum serves periods 1 and 3: 112000 + 50 (cohesion) + 2 x 0.1 = 112050.2.
+    The gap is explained by the pledge's unit cycle (tour then recovery)."""
+    sc = scenario(
+        pledges=[pledge("P1", units=1, tour=28, recovery=28)],
+        requirements=[requirement("L1", qty=1, start=0, end=111)],
+        horizon=112,
+    )
+    out = plan(sc)
+    assert out.plan.solve.objective == pytest.approx(112050.2)
+    assert out.plan.kpis.shortfall_unit_days == pytest.approx(56)
+    (gap,) = out.plan.gaps
+    assert gap.periods_short == [0, 2]
+    codes = [r.code for r in gap.reasons]
+    assert "Pledge-unit-cycle" in codes
+    cyc = next(r for r in gap.reasons if r.code == "Pledge-unit-cycle")
+    assert "confirmed" in cyc.method
+
+
+def test_corridor_capacity_binds():
+    """Line needs 2 units of 100 people in period 0 (days 0..27). Two pledges of 1 unit each,
+    both through corridor C1 with 5 persons/day = 140 persons per 28-day period: only one unit
+    can move. Shortfall 1 unit-period = 28 unit-days x 1000 x 2 = 56000, plus the moving unit's
+    2 late days x 20 = 40 and 0.1 distance, and 50 cohesion (one nation present, no lead).
+    Optimum 56090.1; the gap names Corridor-personnel-capacity."""
+    sc = scenario(
+        pledges=[pledge("P1", units=1), pledge("P2", units=1)],
+        requirements=[requirement("L1", qty=2, start=0, end=27)],
+        corridors=[corridor(personnel=5)],
+        horizon=28,
+    )
+    out = plan(sc)
+    assert out.plan.solve.objective == pytest.approx(56090.1)
+    (gap,) = out.plan.gaps
+    assert gap.reasons[0].code == "Corridor-personnel-capacity"
+    assert gap.reasons[0].constraint == "Corridor-personnel-capacity"
+
+
+def test_hub_capacity_binds():
+    """Hub H1 holds 150 persons; two units of 100 are needed in period 0 -> one fits.
+    Same arithmetic as the corridor case: 56090.1; explanation names Hub-personnel-capacity."""
+    sc = scenario(
+        pledges=[pledge("P1", units=1), pledge("P2", units=1)],
+        requirements=[requirement("L1", qty=2, start=0, end=27)],
+        hubs=[hub(capacity=150)],
+        horizon=28,
+    )
+    out = plan(sc)
+    assert out.plan.solve.objective == pytest.approx(56090.1)
+    (gap,) = out.plan.gaps
+    assert [r.code for r in gap.reasons][0] == "Hub-personnel-capacity"
+
+
+def test_caveat_excludes():
+    """P1 (GBR) may only serve in region 'east'; H1 is in 'west'. Only P2 (FRA, 1 unit, tour
+    1 period) is eligible: it covers period 0 of a 1-period line. P1 never appears; with P2
+    removed the line is fully short and the explanation names the region caveat."""
+    from coalition.scenario.schemas import Caveats
+
+    p1 = pledge("P1", caveats=Caveats(allowed_regions=("east",)), units=2)
+    p2 = pledge("P2", "FRA", units=1)
+    sc = scenario(pledges=[p1, p2], requirements=[requirement("L1", qty=1, start=0, end=27)], horizon=28)
+    out = plan(sc)
+    assert {u.pledge for u in out.plan.unit_lines} == {"P2"}
+    sc2 = scenario(pledges=[p1], requirements=[requirement("L1", qty=1, start=0, end=27)], horizon=28)
+    out2 = plan(sc2)
+    (gap,) = out2.plan.gaps
+    assert gap.reasons[0].code == "caveat:region"
+    assert "P1" in gap.reasons[0].message
+
+
+def test_removed_corridor_names_corridor_capacity():
+    """No corridor reaches H1: nothing can arrive, the line is short, and the explanation says
+    corridor capacity (zero) is what binds."""
+    sc = scenario(
+        pledges=[pledge("P1")], requirements=[requirement("L1", start=0, end=27)], corridors=[], horizon=28
+    )
+    out = plan(sc)
+    (gap,) = out.plan.gaps
+    assert gap.reasons[0].code == "Corridor-personnel-capacity"
+    assert out.plan.kpis.coverage_pct == 0.0
+
+
+def test_zero_capacity_corridor_names_corridor_capacity():
+    sc = scenario(
+        pledges=[pledge("P1")],
+        requirements=[requirement("L1", start=0, end=27)],
+        corridors=[corridor(personnel=0)],
+        horizon=28,
+    )
+    out = plan(sc)
+    (gap,) = out.plan.gaps
+    assert gap.reasons[0].code == "Corridor-personnel-capacity"
+
+
+def test_readiness_explained():
+    """Notice-to-move 40 days + 2 transit: arrival day 42, in period 1. Period 0 is short and
+    the reason is readiness; the unit serves period 1 arriving 42 - 28 + 7 = 21 days late
+    against the relief-in-place day? No: period 1 is its first tour on the line after a short
+    period 0 -- it is a relief start (required day 28 - 7 = 21), so 21 days late."""
+    sc = scenario(
+        pledges=[pledge("P1", notice=40)],
+        requirements=[requirement("L1", start=0, end=55)],
+        horizon=56,
+    )
+    out = plan(sc)
+    (gap,) = out.plan.gaps
+    assert gap.periods_short == [0]
+    assert gap.reasons[0].code == "readiness"
+    (ul,) = out.plan.unit_lines
+    assert ul.arrival_day == 42 and ul.days_late == 21
+
+
+def test_rotation_budget_exhaustion():
+    """One unit, tour 1 period, no recovery, but only 2 sustainable rotations: it covers 2 of
+    the 4 periods; the other 2 are short and Pledge-rotation-budget binds."""
+    sc = scenario(
+        pledges=[pledge("P1", tour=28, recovery=0, rotations=2)],
+        requirements=[requirement("L1", start=0, end=111)],
+        horizon=112,
+    )
+    out = plan(sc)
+    assert out.plan.kpis.shortfall_unit_days == pytest.approx(56)
+    (gap,) = out.plan.gaps
+    assert "Pledge-rotation-budget" in [r.code for r in gap.reasons]
+
+
+def test_no_eligible_pledge_and_inactive():
+    """A line for a capability nobody offers, and a pledge that is inactive."""
+    from .factory import capability
+
+    sc = scenario(
+        pledges=[pledge("P1", cap="med")],
+        requirements=[requirement("L1", cap="eng", start=0, end=27), requirement("L2", cap="med", start=0, end=27)],
+        caps=[capability("eng"), capability("med")],
+        horizon=28,
+    )
+    out = plan(sc, active={})
+    by = {g.requirement: g for g in out.plan.gaps}
+    assert by["L1"].reasons[0].code == "no-eligible-pledge"
+    assert by["L2"].reasons[0].code == "inactive"
+
+
+def test_horizon_shorter_than_tour_and_line_outside_horizon():
+    sc = scenario(
+        pledges=[pledge("P1", tour=364)],
+        requirements=[requirement("L1", start=0, end=27), requirement("L2", start=400, end=500)],
+        horizon=28,
+    )
+    out = plan(sc)
+    assert out.plan.kpis.coverage_pct == 100.0  # L2 lies outside: it has no periods
+    by = {g.requirement: g for g in out.plan.gaps}
+    assert by["L2"].reasons[0].code == "Line-window"
+
+
+def test_model_blocks_have_stable_names():
+    sc = scenario(
+        pledges=[pledge("P1", tour=28, recovery=0, rotations=1)], requirements=[requirement("L1")], horizon=56
+    )
+    tb = build_tables(sc, "opt", active_from={"P1": 0}, options=OPTS)
+    m = build_model(tb, OPTS)
+    assert set(m.var_blocks) == {"Assign-count", "Line-shortfall", "Pledge-start", "Hub-nation-present"}
+    assert set(m.con_blocks) == {
+        "Line-cover", "Hub-personnel-capacity", "Corridor-personnel-capacity",
+        "Corridor-tonnage-capacity", "Pledge-start-def", "Pledge-unit-cycle",
+        "Pledge-rotation-budget", "Hub-nation-link",
+    }
+
+
+def test_lead_nation_cohesion_is_free():
+    """H1 is led by GBR: a GBR unit costs no cohesion, a FRA unit 50. Both are otherwise equal,
+    so the optimum uses GBR (objective without the 50)."""
+    sc = scenario(
+        pledges=[pledge("P1", "FRA"), pledge("P2", "GBR")],
+        requirements=[requirement("L1", start=0, end=27)],
+        hubs=[hub(lead="GBR")],
+        horizon=28,
+    )
+    out = plan(sc)
+    assert [u.nation for u in out.plan.unit_lines] == ["GBR"]
+    assert out.plan.solve.objective == pytest.approx(40.1)
