@@ -79,7 +79,9 @@ def prepare_database(state: AppState) -> None:
         log.warning(state.startup_problem)
 
 
-def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool = True) -> FastAPI:
+    """Build the app. ``cookie_secure=False`` only for plain-HTTP access from another host
+    (browsers already accept Secure cookies from http://127.0.0.1 and localhost)."""
     engine = make_engine(settings.database_url)
     state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine))
 
@@ -130,7 +132,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         session_cookie="coalition_session",
         max_age=SESSION_MAX_AGE_S,
         same_site="strict",
-        https_only=True,
+        https_only=cookie_secure,
     )
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_upload_bytes)
     return app

@@ -1,9 +1,164 @@
-"""CLI commands: serve_cmds (filled in by its issue)."""
+"""``coalition serve`` and ``coalition users ...``: run the service, manage accounts and tokens.
+
+Tokens are printed once, when issued; only their SHA-256 is stored.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from coalition.auth.schemas import Role
+
+users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True)
+
+# Illustrative accounts for a first look (``coalition serve --demo-users``).
+DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("gbr-planner", "GBR", ("planner",)),
+    ("fra-planner", "FRA", ("planner",)),
+    ("gbr-depot", "GBR", ("depot-officer",)),
+    ("pol-depot", "POL", ("depot-officer",)),
+    ("hq-planner", "HQ", ("planner",)),
+    ("hq-inspector", "HQ", ("inspector",)),
+    ("hq-admin", "HQ", ("admin",)),
+)
+
+
+def _factory():  # type: ignore[no-untyped-def]
+    from coalition.settings import Settings
+    from coalition.store.db import make_engine, session_factory
+    from coalition.store.migrate import upgrade
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return session_factory(engine)
+
+
+def _issue(db, name: str, days: int, label: str) -> str:  # type: ignore[no-untyped-def]
+    from coalition.auth import service
+
+    user = service.get_user(db, name=name)
+    _row, secret = service.issue_token(db, user=user, days=days, label=label)
+    return secret
+
+
+@users_app.command("add")
+def add_user(
+    name: Annotated[str, typer.Argument(help="user name, e.g. alice")],
+    nation: Annotated[str, typer.Option(help="ISO 3166 alpha-3 code (GBR, FRA, ...) or HQ")],
+    role: Annotated[list[Role], typer.Option(help="role; repeat for several")],
+    days: Annotated[int, typer.Option(help="validity of the first token, days")] = 90,
+) -> None:
+    """Create a user and print their first API token (shown once)."""
+    from pydantic import ValidationError
+
+    from coalition.auth import service
+    from coalition.auth.schemas import UserCreate
+    from coalition.errors import InputError, Problem
+    from coalition.store.db import transaction
+
+    try:
+        data = UserCreate(name=name, nation=nation.upper(), roles=role)
+    except ValidationError as exc:
+        raise InputError([
+            Problem(e["msg"], field=".".join(str(x) for x in e["loc"]),
+                    hint="nation: three capital letters (GBR) or HQ")
+            for e in exc.errors()
+        ]) from None
+    with transaction(_factory()) as db:
+        service.create_user(db, data=data)
+        secret = _issue(db, name, days, "first token")
+    typer.echo(f"created {name} ({data.nation}; {', '.join(r.value for r in role)})")
+    typer.echo(f"token (shown once, keep it safe): {secret}")
+
+
+@users_app.command("token")
+def new_token(
+    name: Annotated[str, typer.Argument(help="user name")],
+    days: Annotated[int, typer.Option(help="validity, days (1-366)")] = 90,
+    label: Annotated[str, typer.Option(help="what the token is for")] = "",
+) -> None:
+    """Issue a new API token for a user (shown once)."""
+    from coalition.store.db import transaction
+
+    with transaction(_factory()) as db:
+        secret = _issue(db, name, days, label)
+    typer.echo(secret)
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """List users (never their tokens)."""
+    from coalition.auth import service
+    from coalition.store.db import transaction
+
+    with transaction(_factory()) as db:
+        rows, _ = service.list_users(db, limit=10_000)
+        table = Table("name", "nation", "roles", "active")
+        for u in rows:
+            table.add_row(u.name, u.nation, ", ".join(u.roles), "yes" if u.active else "no")
+    Console().print(table)
+
+
+def ensure_demo_users(factory) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    """Create the illustrative users that do not exist yet; return (name, nation, roles, token)."""
+    from sqlalchemy import select
+
+    from coalition.auth import service
+    from coalition.auth.models import User
+    from coalition.auth.schemas import UserCreate
+    from coalition.store.db import transaction
+
+    out = []
+    with transaction(factory) as db:
+        for name, nation, roles in DEMO_USERS:
+            if db.scalar(select(User.id).where(User.name == name)) is None:
+                service.create_user(db, data=UserCreate(name=name, nation=nation,
+                                                        roles=[Role(r) for r in roles]))
+            out.append((name, nation, ", ".join(roles),
+                        _issue(db, name, 30, "demo token (coalition serve --demo-users)")))
+    return out
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    demo_users: Annotated[
+        bool, typer.Option("--demo-users", help="create illustrative users and print tokens")
+    ] = False,
+    insecure_cookies: Annotated[
+        bool, typer.Option("--insecure-cookies",
+                           help="drop the Secure flag (plain HTTP from another host only)")
+    ] = False,
+) -> None:
+    """Run the REST API and the dashboard (OpenAPI at /docs)."""
+    import uvicorn
+
+    from coalition.api import create_app
+    from coalition.settings import Settings
+
+    settings = Settings.from_env()
+    app = create_app(settings, cookie_secure=not insecure_cookies)
+    state = app.state.coalition
+    console = Console()
+    if state.startup_problem:
+        console.print(f"[yellow]warning:[/] {state.startup_problem}")
+    if demo_users:
+        table = Table("user", "nation", "roles", "token (new, shown once)",
+                      title="Illustrative users (demo)")
+        for row in ensure_demo_users(state.session_factory):
+            table.add_row(*row)
+        console.print(table)
+    console.print(f"dashboard: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
+                  f"database: {state.engine.url.render_as_string(hide_password=True)}")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,63 @@
+"""Plans: a background planner run with progress, the result, redaction and bad input."""
+
+from __future__ import annotations
+
+import time
+
+from api.harness import Service
+from api.resources import assert_error, audit_entries
+
+
+def wait_done(svc: Service, user: str, job_id: int, timeout: float = 60) -> dict:
+    c = svc.client(user)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = c.get(f"/api/plans/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        assert 0 <= job["progress"] <= 1
+        time.sleep(0.1)
+    raise AssertionError(f"plan job {job_id} did not finish: {job}")
+
+
+class TestPlans:
+    def test_run_fetch_and_redact(self, svc: Service) -> None:
+        c = svc.client("gbr-planner")
+        resp = c.post("/api/plans", json={"option": "small", "time_limit": 10,
+                                          "assumptions": ["ceasefire=2026-06-01"]})
+        assert resp.status_code == 202, resp.text
+        job = resp.json()
+        assert job["status"] == "queued" and job["requested_by"] == "gbr-planner"
+        assert [e["action"] for e in audit_entries(svc, request_id=resp.headers["x-request-id"])] == ["create"]
+        done = wait_done(svc, "gbr-planner", job["id"])
+        assert done["status"] == "done", done
+        # The British planner sees its own unit line but not the French pledge behind the other.
+        plan = c.get(f"/api/plans/{job['id']}/result").json()
+        lines = plan["unit_lines"]
+        assert {line["hub"] for line in lines} == {"KYIV", "LVIV"}
+        own = [line for line in lines if line["nation"] == "GBR"]
+        other = [line for line in lines if line.get("restricted")]
+        assert own and other
+        assert all(line["pledge"] == "(restricted)" for line in other)
+        assert "FRA-inf" not in str(plan)
+        # HQ sees both nations' detail.
+        hq = svc.client("hq-planner").get(f"/api/plans/{job['id']}/result").json()
+        assert {line["nation"] for line in hq["unit_lines"]} == {"GBR", "FRA"}
+
+    def test_viewer_cannot_run(self, svc: Service) -> None:
+        assert_error(svc.client("gbr-viewer").post("/api/plans", json={"option": "small"}), 403)
+
+    def test_bad_input_is_422_and_nothing_queued(self, svc: Service) -> None:
+        c = svc.client("gbr-planner")
+        before = c.get("/api/plans").json()["total"]
+        err = assert_error(c.post("/api/plans", json={"option": "smal",
+                                                      "assumptions": ["ceasfire=2026-06-01"]}), 422)
+        fields = {p["field"] for p in err["problems"]}
+        assert fields == {"option", "assumptions"}
+        assert any("did you mean 'small'" in (p["hint"] or "") for p in err["problems"])
+        assert_error(c.post("/api/plans", json={"option": 5}), 422)
+        assert_error(c.post("/api/plans", content=b"{not json", headers={"content-type": "application/json"}), 422)
+        assert c.get("/api/plans").json()["total"] == before
+
+    def test_result_of_unknown_job_is_404(self, svc: Service) -> None:
+        assert_error(svc.client("gbr-planner").get("/api/plans/999999/result"), 404)
