@@ -117,11 +117,42 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     broken_keys: dict[str, set[str]] = field(default_factory=dict)  # ids of rows that failed
     files: list[str] = field(default_factory=list)
+    # Rows that failed field validation, with the fields that did validate, so that their
+    # references can still be checked (``model_construct``: not valid records, never returned).
+    partial: Scenario | None = None
+    partial_locator: Locator = field(default_factory=Locator)
 
 
 # ---------------------------------------------------------------------------------------------
 # YAML with line numbers
 # ---------------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2-style booleans: only true/false. YAML 1.1 reads ``on``/``off``/``yes``/``no``
+    as booleans, which would turn the ``on:`` date key of events into ``True``."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes ``on`` and ``yes``/``no`` without quotes, as our loader reads them as text."""
+
+
+_Dumper.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
 
 
 def _yaml_problem(exc: yaml.YAMLError, file: str) -> Problem:
@@ -158,7 +189,7 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
         if is_json:
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
     except json.JSONDecodeError as exc:
         return None, {}, [
             Problem(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
@@ -167,7 +198,7 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
     except yaml.YAMLError as exc:
         return None, {}, [_yaml_problem(exc, file)]
     try:
-        lines = _line_map(yaml.compose(text, Loader=yaml.SafeLoader))
+        lines = _line_map(yaml.compose(text, Loader=_Loader))  # noqa: S506
     except yaml.YAMLError:  # valid JSON that YAML 1.1 cannot compose: no line numbers
         lines = {}
     return data, lines, []
@@ -384,9 +415,13 @@ def build(raw: _Raw) -> Loaded:
     origins: dict[str, list[Origin]] = {}
     records: dict[str, list[BaseModel]] = {}
     broken: dict[str, set[str]] = {}
+    partial: dict[str, list[BaseModel]] = {}
+    partial_origins: dict[str, list[Origin]] = {}
     for table in TABLES:
         origins[table.name] = []
         records[table.name] = []
+        partial[table.name] = []
+        partial_origins[table.name] = []
         for rec in raw.tables.get(table.name, []):
             problems.extend(rec.problems)
             if not isinstance(rec.data, dict):
@@ -412,11 +447,16 @@ def build(raw: _Raw) -> Loaded:
                 key = _key_of(table, rec.data)
                 if key:
                     broken.setdefault(table.name, set()).add(key)
+                bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+                partial[table.name].append(_partial(table, rec.data, bad))
+                partial_origins[table.name].append(rec.origin)
                 continue
             if rec.problems:
                 key = _key_of(table, rec.data)
                 if key:
                     broken.setdefault(table.name, set()).add(key)
+                partial[table.name].append(value)
+                partial_origins[table.name].append(rec.origin)
                 continue
             records[table.name].append(value)
             origins[table.name].append(rec.origin)
@@ -444,6 +484,10 @@ def build(raw: _Raw) -> Loaded:
             )
             scenario = None
     problems.extend(meta_problems)
+    partial_scenario = None
+    if any(partial.values()):
+        partial_scenario = Scenario.model_construct(
+            id="partial", name="partial", **{k: tuple(v) for k, v in partial.items()})
     if scenario is None and any(records.values()):
         # The metadata is broken but the tables may still be checked against each other.
         contact = meta.get("contact_line")
@@ -455,8 +499,25 @@ def build(raw: _Raw) -> Loaded:
             id="invalid", name="invalid", contact_line=contact_line, depots=depots,
             **{k: tuple(v) for k, v in records.items()},
         )
-        return Loaded(scenario, Locator(origins), problems, broken, raw.files)
-    return Loaded(scenario, Locator(origins), problems, broken, raw.files)
+    return Loaded(scenario, Locator(origins), problems, broken, raw.files,
+                  partial_scenario, Locator(partial_origins))
+
+
+def _partial(table: Table, data: dict[str, Any], bad: set[str]) -> BaseModel:
+    """A record that failed validation, keeping only the fields that are not in error (nested
+    models are kept only when they validate on their own)."""
+    clean: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in bad or name not in table.model.model_fields:
+            continue
+        annotation = table.model.model_fields[name].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            try:
+                value = annotation.model_validate(value)
+            except ValidationError:
+                continue
+        clean[name] = value
+    return table.model.model_construct(**clean)
 
 
 def _nearest_line(lines: LineMap, loc: tuple[Any, ...]) -> int | None:
@@ -508,7 +569,7 @@ def _csv_value(value: Any) -> str:
 
 
 def dump_yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def folder_files(scenario: Scenario) -> dict[str, str]:

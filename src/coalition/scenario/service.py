@@ -19,7 +19,13 @@ from pathlib import Path
 from coalition.errors import InputError, Problem, ScenarioError
 from coalition.scenario import io
 from coalition.scenario.schemas import Scenario
-from coalition.scenario.validate import check_scenario, errors
+from coalition.scenario.validate import (
+    check_conditions,
+    check_references,
+    check_scenario,
+    errors,
+    known_ids,
+)
 
 EMBEDDED_ID = "paris-2026"
 
@@ -62,9 +68,8 @@ def validate_path(path: str | Path | None = None, *, strict: bool = False) -> Va
     problems = list(loaded.problems)
     if strict:
         problems = [Problem(p.message, p.file, p.row, p.field, p.hint, "error") for p in problems]
-    if loaded.scenario is not None:
-        problems += check_scenario(loaded.scenario, loaded.locator,
-                                   also_known=loaded.broken_keys, strict=strict)
+    problems += _checks(loaded, strict=strict)
+    problems = sort_problems(problems)
     ok = not errors(problems)
     return ValidationReport(
         path=str(where),
@@ -72,6 +77,26 @@ def validate_path(path: str | Path | None = None, *, strict: bool = False) -> Va
         problems=problems,
         files=loaded.files,
     )
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """Errors first, then by file and row (stable, so each check's order is kept within)."""
+    return sorted(problems, key=lambda p: (p.severity != "error", p.file or "", p.row or 0))
+
+
+def _checks(loaded: io.Loaded, *, strict: bool) -> list[Problem]:
+    """Cross-record checks of what loaded, then reference checks of the rows that did not."""
+    out: list[Problem] = []
+    if loaded.scenario is not None:
+        out += check_scenario(loaded.scenario, loaded.locator,
+                              also_known=loaded.broken_keys, strict=strict)
+    if loaded.partial is not None:
+        known = known_ids(loaded.scenario, loaded.broken_keys) if loaded.scenario else dict(
+            loaded.broken_keys)
+        # Warnings about rows that failed anyway would be noise: keep the errors only.
+        out += errors(check_references(loaded.partial, loaded.partial_locator, known))
+        out += errors(check_conditions(loaded.partial, loaded.partial_locator, known))
+    return out
 
 
 def load_scenario(path: str | Path | None = None, *, strict: bool = False) -> Scenario:
@@ -145,10 +170,7 @@ def read_xlsx(file: str | Path, *, strict: bool = False) -> Scenario:
     from coalition.scenario import xlsx
 
     loaded = xlsx.read_workbook(Path(file))
-    problems = list(loaded.problems)
-    if loaded.scenario is not None:
-        problems += check_scenario(loaded.scenario, loaded.locator,
-                                   also_known=loaded.broken_keys, strict=strict)
+    problems = list(loaded.problems) + _checks(loaded, strict=strict)
     bad = problems if strict else errors(problems)
     if bad or loaded.scenario is None:
         raise ScenarioError(bad or problems)

@@ -123,19 +123,21 @@ def check_references(
     rears = ctx.known("rear_nodes", "id")
     options = ctx.known("force_options", "id")
     conditions = ctx.known("conditions", "name")
-    regions = {h.region for h in scenario.hubs}
+    regions = {_g(h, "region") for h in scenario.hubs} | ctx.also_known.get("regions", set())
+    regions.discard(None)
 
-    def ref(table: str, i: int, field: str | tuple[Any, ...], value: str | None,
+    def ref(table: str, i: int, field: str | tuple[Any, ...], value: Any,
             valid: set[str], what: str) -> None:
-        if value is None or value in valid:
+        if value is None or not isinstance(value, str) or value in valid:
             return
         out.append(ctx.problem(table, i, field, f"unknown {what} '{value}'", _hint(value, valid)))
 
     for i, p in enumerate(scenario.pledges):
-        ref("pledges", i, "nation", p.nation, nations, "nation")
-        ref("pledges", i, "capability", p.capability, caps, "capability")
-        ref("pledges", i, "rear_node", p.rear_node, rears, "rear node")
-        for region in p.caveats.allowed_regions:
+        ref("pledges", i, "nation", _g(p, "nation"), nations, "nation")
+        ref("pledges", i, "capability", _g(p, "capability"), caps, "capability")
+        ref("pledges", i, "rear_node", _g(p, "rear_node"), rears, "rear node")
+        caveats = _g(p, "caveats")
+        for region in (_g(caveats, "allowed_regions") or ()):
             if regions and region not in regions:
                 out.append(ctx.problem(
                     "pledges", i, ("caveats", "allowed_regions"),
@@ -143,35 +145,57 @@ def check_references(
                     severity="warning",
                 ))
     for i, r in enumerate(scenario.requirements):
-        ref("requirements", i, "option", r.option, options, "force option")
-        ref("requirements", i, "capability", r.capability, caps, "capability")
-        ref("requirements", i, "hub", r.hub, hubs, "hub")
-        if r.region is not None and r.region not in regions:
-            out.append(ctx.problem("requirements", i, "region", f"unknown region '{r.region}'",
-                                   _hint(r.region, regions) + " (regions are those of the hubs)"))
+        ref("requirements", i, "option", _g(r, "option"), options, "force option")
+        ref("requirements", i, "capability", _g(r, "capability"), caps, "capability")
+        ref("requirements", i, "hub", _g(r, "hub"), hubs, "hub")
+        region = _g(r, "region")
+        if isinstance(region, str) and region not in regions:
+            out.append(ctx.problem("requirements", i, "region", f"unknown region '{region}'",
+                                   _hint(region, regions) + " (regions are those of the hubs)"))
     for i, c in enumerate(scenario.corridors):
-        ref("corridors", i, "hub", c.hub, hubs, "hub")
-        ref("corridors", i, "rear_node", c.rear_node, rears, "rear node")
+        ref("corridors", i, "hub", _g(c, "hub"), hubs, "hub")
+        ref("corridors", i, "rear_node", _g(c, "rear_node"), rears, "rear node")
     for i, h in enumerate(scenario.hubs):
-        ref("hubs", i, "host_nation", h.host_nation, nations, "nation")
-        ref("hubs", i, "lead_nation", h.lead_nation, nations, "nation")
+        ref("hubs", i, "host_nation", _g(h, "host_nation"), nations, "nation")
+        ref("hubs", i, "lead_nation", _g(h, "lead_nation"), nations, "nation")
     for i, inst in enumerate(scenario.instruments):
-        for party in inst.parties:
+        for party in (_g(inst, "parties") or ()):
             ref("instruments", i, "parties", party, nations, "nation")
-    derived = {c.name for c in scenario.conditions if c.expression.strip()}
+    derived = {c.name for c in scenario.conditions if (_g(c, "expression") or "").strip()}
+    derived |= ctx.also_known.get("derived", set())
     for i, ev in enumerate(scenario.timeline):
-        ref("timeline", i, "condition", ev.condition, conditions, "condition")
-        if ev.condition in derived:
+        cond = _g(ev, "condition")
+        ref("timeline", i, "condition", cond, conditions, "condition")
+        if cond in derived:
             out.append(ctx.problem(
                 "timeline", i, "condition",
-                f"'{ev.condition}' is a derived condition; events can only set base conditions",
+                f"'{cond}' is a derived condition; events can only set base conditions",
                 hint="set the conditions its expression refers to instead",
             ))
+    requirement_options = {_g(r, "option") for r in scenario.requirements}
+    requirement_options |= ctx.also_known.get("requirement_options", set())
     for i, o in enumerate(scenario.force_options):
-        if not any(r.option == o.id for r in scenario.requirements):
+        if _g(o, "id") not in requirement_options:
             out.append(ctx.problem("force_options", i, "id",
-                                   f"force option '{o.id}' has no requirement lines",
+                                   f"force option '{_g(o, 'id')}' has no requirement lines",
                                    severity="warning"))
+    return out
+
+
+def _g(record: Any, name: str) -> Any:
+    """A field of a record, or None when a record that failed validation lacks it."""
+    return getattr(record, name, None) if record is not None else None
+
+
+def known_ids(scenario: Scenario, also_known: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
+    """Every id per table (plus regions, derived conditions and options that have lines), for
+    checking records that failed field validation against the rest."""
+    out = {table: {getattr(r, attr) for r in getattr(scenario, table)} for table, attr in _KEYS}
+    out["regions"] = {h.region for h in scenario.hubs}
+    out["derived"] = {c.name for c in scenario.conditions if c.expression.strip()}
+    out["requirement_options"] = {r.option for r in scenario.requirements}
+    for key, values in (also_known or {}).items():
+        out.setdefault(key, set()).update(values)
     return out
 
 
@@ -211,16 +235,20 @@ def check_conditions(
     instruments = ctx.known("instruments", "id")
     out: list[Problem] = []
     for i, p in enumerate(scenario.pledges):
-        out += _expression_problems(ctx, "pledges", i, "condition", p.condition, conditions,
-                                    instruments)
+        text = _g(p, "condition")
+        if isinstance(text, str):
+            out += _expression_problems(ctx, "pledges", i, "condition", text, conditions,
+                                        instruments)
     graph: dict[str, tuple[str, ...]] = {}
     index: dict[str, int] = {}
     for i, c in enumerate(scenario.conditions):
-        if not c.expression.strip():
+        if not isinstance(_g(c, "expression"), str) or not c.expression.strip():
             continue
         found = _expression_problems(ctx, "conditions", i, "expression", c.expression,
                                      conditions, instruments)
         out += found
+        if not isinstance(_g(c, "name"), str):
+            continue
         try:
             graph[c.name] = cexpr.names(c.expression)
             index[c.name] = i
