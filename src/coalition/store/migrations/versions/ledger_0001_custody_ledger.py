@@ -30,12 +30,14 @@ def upgrade() -> None:
         sa.Column("public_key", BIN, nullable=False),
         sa.Column("created_at", S(32), nullable=False),
     )
-    op.create_table(
+    head = op.create_table(
         "ledger_head",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("size", BIG, nullable=False),
         sa.Column("last_hash", BIN, nullable=False),
     )
+    # the one lock row every appender takes; an empty log has size 0 and the all-zero hash
+    op.bulk_insert(head, [{"id": 1, "size": 0, "last_hash": bytes(32)}])
     op.create_table(
         "ledger_event",
         sa.Column("seq", BIG, primary_key=True, autoincrement=False),

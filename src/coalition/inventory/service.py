@@ -1,0 +1,295 @@
+"""Inventory persistence: load the state a batch of events touches, write back what changed,
+rebuild the projection from the log, and answer inventory queries.
+
+Services receive a ``Session`` and never commit; the caller (CLI command, API request) owns the
+transaction, so a custody event and the projection change it causes commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from coalition.inventory import schemas as s
+from coalition.inventory.models import (
+    InvDiscrepancy,
+    InvLot,
+    InvLotStock,
+    InvManifest,
+    InvManifestLine,
+    InvSerial,
+)
+from coalition.inventory.projector import (
+    Discrepancy,
+    Event,
+    Lot,
+    Manifest,
+    SafetyCheck,
+    Serial,
+    State,
+    Stock,
+    row_fields,
+)
+from coalition.inventory.schemas import Location
+
+CHUNK = 900  # ids per IN (...) query, under every back end's bind-parameter limit
+
+PROJECTION_TABLES = (InvSerial, InvLot, InvLotStock, InvManifest, InvManifestLine, InvDiscrepancy)
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for i in range(0, len(values), CHUNK):
+        yield values[i : i + CHUNK]
+
+
+def _rows(session: Session, model: type, cls: type, column, keys: Iterable[str]) -> list:
+    out = []
+    names = row_fields(cls)
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    cols = [table.c[n] for n in names]
+    for chunk in _chunks(sorted(set(keys))):
+        for r in session.execute(select(*cols).where(column.in_(chunk))):
+            out.append(cls(*r))
+    return out
+
+
+def _prefix(column, loc: Location):  # type: ignore[no-untyped-def]
+    path = loc.path
+    return or_(column == path, column.like(path.replace("%", r"\%").replace("_", r"\_") + "/%", escape="\\"))
+
+
+def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck | None = None) -> State:
+    """Load every projection row the events can touch (one query per kind, not per event)."""
+    serials: set[str] = set()
+    lots: set[str] = set()
+    manifests: set[str] = set()
+    count_places: list[Location] = []
+    for ev in events:
+        p = ev.payload
+        if isinstance(p, s.ManifestPayload):
+            serials.update(x.serial for x in p.serials)
+            lots.update(x.lot for x in p.lots)
+            manifests.add(p.manifest)
+        elif isinstance(p, (s.DispatchPayload, s.ReceiptPayload)):
+            manifests.add(p.manifest)
+            if isinstance(p, s.ReceiptPayload):
+                serials.update(p.serials)
+                lots.update(x.lot for x in p.lots)
+        elif isinstance(p, s.CountPayload):
+            count_places.append(Location.parse(p.location))
+            serials.update(p.serials)
+            lots.update(x.lot for x in p.lots)
+        elif isinstance(p, s.SuspensionPayload):
+            lots.add(p.lot)
+        elif isinstance(p, s._Items):
+            serials.update(p.serials)
+            lots.update(x.lot for x in p.lots)
+    state = State(safety=safety)
+    for m in _rows(session, InvManifest, Manifest, InvManifest.manifest, manifests):
+        state.manifests[m.manifest] = m
+        state.lines[m.manifest] = {}
+    for chunk in _chunks(sorted(state.lines)):
+        for man, ref, qty in session.execute(
+            select(InvManifestLine.manifest, InvManifestLine.ref, InvManifestLine.quantity).where(
+                InvManifestLine.manifest.in_(chunk)
+            )
+        ):
+            state.lines[man][ref] = qty
+            (serials if ref.startswith("S:") else lots).add(ref[2:])
+    for name in manifests - set(state.manifests):
+        state.manifests[name] = None
+    held = [str(x) for x in s.HELD]
+    for loc in count_places:
+        serials.update(
+            session.scalars(
+                select(InvSerial.serial).where(_prefix(InvSerial.location, loc), InvSerial.status.in_(held))
+            )
+        )
+        lots.update(
+            session.scalars(
+                select(InvLotStock.lot).where(_prefix(InvLotStock.location, loc)).distinct()
+            )
+        )
+    for row in _rows(session, InvSerial, Serial, InvSerial.serial, serials):
+        state.serials[row.serial] = row
+    for name in serials - set(state.serials):
+        state.serials[name] = None
+    for row in _rows(session, InvLot, Lot, InvLot.lot, lots):
+        state.lots[row.lot] = row
+    for name in lots - set(state.lots):
+        state.lots[name] = None
+    for st in _rows(session, InvLotStock, Stock, InvLotStock.lot, [k for k, v in state.lots.items() if v]):
+        state.stocks[st.stock_key] = st
+    state._existing = {  # type: ignore[attr-defined]
+        "serials": {k for k, v in state.serials.items() if v},
+        "lots": {k for k, v in state.lots.items() if v},
+        "stocks": set(state.stocks),
+        "manifests": {k for k, v in state.manifests.items() if v},
+    }
+    return state
+
+
+def _write(session: Session, model: type, pk: str, rows: list[dict], existing: set[str]) -> None:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    new = [r for r in rows if r[pk] not in existing]
+    old = [r for r in rows if r[pk] in existing]
+    if new:
+        session.execute(insert(table), new)
+    if old:
+        cols = [c for c in rows[0] if c != pk]
+        stmt = (
+            update(table)
+            .where(table.c[pk] == bindparam("b_" + pk))
+            .values({c: bindparam("b_" + c) for c in cols})
+        )
+        session.connection().execute(stmt, [{"b_" + k: v for k, v in r.items()} for r in old])
+
+
+def flush_state(session: Session, state: State) -> None:
+    """Write every row the projector changed (bulk INSERT for new rows, UPDATE by key for others)."""
+    existing = state._existing  # type: ignore[attr-defined]
+    _write(session, InvSerial, "serial",
+           [asdict(state.serials[k]) for k in sorted(state.dirty_serials)], existing["serials"])  # type: ignore[arg-type]
+    _write(session, InvLot, "lot", [asdict(state.lots[k]) for k in sorted(state.dirty_lots)], existing["lots"])  # type: ignore[arg-type]
+    _write(session, InvLotStock, "stock_key",
+           [asdict(state.stocks[k]) for k in sorted(state.dirty_stocks)], existing["stocks"])
+    _write(session, InvManifest, "manifest",
+           [asdict(state.manifests[k]) for k in sorted(state.dirty_manifests)], existing["manifests"])  # type: ignore[arg-type]
+    if state.new_lines:
+        session.execute(
+            insert(InvManifestLine.__table__),
+            [{"manifest": m, "ref": r, "quantity": q} for m, r, q in state.new_lines],
+        )
+    if state.discrepancies:
+        session.execute(insert(InvDiscrepancy.__table__), [asdict(d) for d in state.discrepancies])
+    # after a flush the state's rows all exist in the database
+    existing["serials"] |= state.dirty_serials
+    existing["lots"] |= state.dirty_lots
+    existing["stocks"] |= state.dirty_stocks
+    existing["manifests"] |= state.dirty_manifests
+    for name in ("dirty_serials", "dirty_lots", "dirty_stocks", "dirty_manifests"):
+        getattr(state, name).clear()
+    state.new_lines.clear()
+    state.discrepancies.clear()
+
+
+def clear_projection(session: Session) -> None:
+    """Empty the projection tables (they are derived data; the log is never touched)."""
+    for model in PROJECTION_TABLES:
+        session.execute(delete(model.__table__))  # type: ignore[attr-defined]
+
+
+def storehouse_stock(session: Session, state: State, where: Location) -> dict[str, tuple[Lot, int]]:
+    """Current held quantity per lot in a storehouse: database rows overlaid by in-memory changes."""
+    held = {str(x) for x in s.HELD}
+    stocks: dict[str, Stock] = {
+        st.stock_key: st
+        for st in _rows_where(session, InvLotStock, Stock, _prefix(InvLotStock.location, where))
+    }
+    for key, st in state.stocks.items():
+        if st.location and Location.parse(st.location).within(where):
+            stocks[key] = st
+        elif key in stocks:
+            stocks[key] = st  # moved out in memory
+    qty: dict[str, int] = {}
+    for st in stocks.values():
+        if st.status in held and st.location and Location.parse(st.location).within(where):
+            qty[st.lot] = qty.get(st.lot, 0) + st.quantity
+    lots = {lot.lot: lot for lot in _rows(session, InvLot, Lot, InvLot.lot, [k for k in qty if k not in state.lots])}
+    lots.update({k: v for k, v in state.lots.items() if v is not None})
+    return {name: (lots[name], n) for name, n in qty.items() if n and name in lots}
+
+
+def _rows_where(session: Session, model: type, cls: type, cond) -> list:  # type: ignore[no-untyped-def]
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    cols = [table.c[n] for n in row_fields(cls)]
+    return [cls(*r) for r in session.execute(select(*cols).where(cond))]
+
+
+# ------------------------------------------------------------------------------------------
+# Queries
+# ------------------------------------------------------------------------------------------
+GROUPS = ("hub", "depot", "storehouse", "title_nation", "custodian", "status", "item_type")
+
+
+def inventory_summary(
+    session: Session,
+    *,
+    by: Sequence[str] = ("hub", "depot", "storehouse", "title_nation", "status"),
+    title_nation: str | None = None,
+) -> list[dict[str, object]]:
+    """Serialised units and lot quantities grouped by place / nation / status, with value."""
+    bad = [g for g in by if g not in GROUPS]
+    if bad:
+        from coalition.errors import InputError, Problem, closest
+
+        raise InputError([Problem(f"cannot group by '{g}'", field="by",
+                                  hint=f"did you mean '{closest(g, GROUPS)}'? valid: {', '.join(GROUPS)}")
+                          for g in bad])
+    out: list[dict[str, object]] = []
+    cols = [getattr(InvSerial, g) for g in by]
+    q = select(*cols, func.count(), func.coalesce(func.sum(InvSerial.unit_value), 0.0)).group_by(*cols)
+    if title_nation:
+        q = q.where(InvSerial.title_nation == title_nation)
+    for row in session.execute(q.order_by(*cols)):
+        d = dict(zip(by, row[: len(by)], strict=True))
+        d.update(kind="serial", items=int(row[-2]), quantity=int(row[-2]), value=float(row[-1]))
+        out.append(d)
+    lcols = [getattr(InvLot, g) if g in ("title_nation", "item_type") else getattr(InvLotStock, g) for g in by]
+    lq = (
+        select(*lcols, func.count(), func.sum(InvLotStock.quantity),
+               func.coalesce(func.sum(InvLotStock.quantity * InvLot.unit_value), 0.0))
+        .join(InvLot, InvLot.lot == InvLotStock.lot)
+        .where(InvLotStock.quantity > 0)
+        .group_by(*lcols)
+    )
+    if title_nation:
+        lq = lq.where(InvLot.title_nation == title_nation)
+    for row in session.execute(lq.order_by(*lcols)):
+        d = dict(zip(by, row[: len(by)], strict=True))
+        d.update(kind="lot", items=int(row[-3]), quantity=int(row[-2]), value=float(row[-1]))
+        out.append(d)
+    return out
+
+
+def discrepancies(session: Session, *, title_nation: str | None = None) -> list[Discrepancy]:
+    cond = InvDiscrepancy.title_nation == title_nation if title_nation else and_(True)
+    rows = _rows_where(session, InvDiscrepancy, Discrepancy, cond)
+    return sorted(rows, key=lambda d: (d.seq, d.ref))
+
+
+def serials_of(session: Session, *, title_nation: str) -> list[Serial]:
+    rows = _rows_where(session, InvSerial, Serial, InvSerial.title_nation == title_nation)
+    return sorted(rows, key=lambda r: r.serial)
+
+
+def lots_of(session: Session, *, title_nation: str) -> tuple[list[Lot], list[Stock]]:
+    lots = sorted(_rows_where(session, InvLot, Lot, InvLot.title_nation == title_nation), key=lambda r: r.lot)
+    stocks = _rows(session, InvLotStock, Stock, InvLotStock.lot, [lot.lot for lot in lots])
+    return lots, sorted((st for st in stocks if st.quantity), key=lambda r: r.stock_key)
+
+
+def held_at(session: Session, *, location: str) -> tuple[list[Serial], list[tuple[Stock, Lot]]]:
+    """What the ledger says is held at a location (for stocktake reconciliation)."""
+    loc = Location.parse(location)
+    held = [str(x) for x in s.HELD]
+    serials = _rows_where(session, InvSerial, Serial,
+                          and_(_prefix(InvSerial.location, loc), InvSerial.status.in_(held)))
+    stocks = _rows_where(session, InvLotStock, Stock,
+                         and_(_prefix(InvLotStock.location, loc), InvLotStock.status.in_(held),
+                              InvLotStock.quantity > 0))
+    lots = {lot.lot: lot for lot in _rows(session, InvLot, Lot, InvLot.lot, [st.lot for st in stocks])}
+    return sorted(serials, key=lambda r: r.serial), [(st, lots[st.lot]) for st in stocks]
+
+
+def snapshot(session: Session) -> dict[str, list[tuple]]:
+    """Every projection row, sorted: used to prove a rebuild equals the live projection."""
+    out = {}
+    for model in PROJECTION_TABLES:
+        table = model.__table__  # type: ignore[attr-defined]
+        rows = session.execute(select(table)).all()
+        out[table.name] = sorted(tuple(r) for r in rows)
+    return out
