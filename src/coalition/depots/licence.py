@@ -1,0 +1,172 @@
+"""Explosives limit licences computed from the layout (pure, numpy).
+
+For every storehouse and HD: Q_max = min over exposed sites and other storehouses of (d/k)³ (or
+the table/fixed equivalent), zero where the actual distance is below the fixed fragment minimum,
+naming the controlling site. Each HD is computed in isolation, as the UN SaferGuard ELL calculator
+does (reference §7); the inventory check then applies aggregation on top. The inversion uses the
+same rounding rule as the Q-D check (required distance rounded up to a whole metre), so a storehouse
+filled to Q_max passes the check.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coalition.depots.qd import formula_qmax
+from coalition.depots.rulebook import RuleBook, load_rulebook
+from coalition.depots.rules import _RELATIONS, Layout, build_layout, spec_codes, spec_rules
+from coalition.depots.schemas import Depot, StorehouseKind
+
+LICENCE_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class LicenceLine:
+    hd: str
+    q_max_kg: float  # inf = not limited by any site
+    controlling: str | None
+    relation: str | None
+    distance_m: float | None
+    basis: tuple[str, ...] = ()
+    unverified: tuple[str, ...] = ()
+    note: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "hd": self.hd,
+            "q_max_kg": None if math.isinf(self.q_max_kg) else round(self.q_max_kg, 1),
+            "controlling": self.controlling,
+            "relation": self.relation,
+            "distance_m": None if self.distance_m is None else round(self.distance_m, 1),
+            "basis": list(self.basis),
+            "unverified": list(self.unverified),
+            "note": self.note,
+        }
+
+
+@dataclass
+class StorehouseLicence:
+    depot: str
+    storehouse: str
+    kind: str
+    profile: str
+    lines: dict[str, LicenceLine]
+    issued: dict[str, float] | None
+    heavy_case_1_1: LicenceLine | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def unverified(self) -> tuple[str, ...]:
+        out = {u for line in self.lines.values() for u in line.unverified}
+        return tuple(sorted(out))
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "depot": self.depot,
+            "storehouse": self.storehouse,
+            "kind": self.kind,
+            "profile": self.profile,
+            "computed": {hd: line.as_dict() for hd, line in self.lines.items()},
+            "heavy_case_1_1": self.heavy_case_1_1.as_dict() if self.heavy_case_1_1 else None,
+            "issued_neq_kg": self.issued,
+            "notes": self.notes,
+            "unverified": list(self.unverified),
+        }
+
+
+def qmax_matrix(
+    layout: Layout, hd: str, heavy: bool, profile: str, book: RuleBook, cache: dict,  # type: ignore[type-arg]
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, list]:  # type: ignore[type-arg]
+    """Q_max per (row, target) for class ``hd``, the unique-rule index per cell, and the rules."""
+    n = layout.dist.shape[0]
+    rows = np.arange(n) if rows is None else rows
+    codes = spec_codes(layout, rows, np.full(len(rows), heavy))
+    whole = np.floor(layout.dist[rows] + _EPS)
+    qm = np.full(codes.shape, np.inf)
+    if codes.size == 0:
+        return qm, np.zeros(codes.shape, dtype=np.int64), []
+    uniq, inv = np.unique(codes, return_inverse=True)
+    inv = inv.reshape(codes.shape)
+    used = []
+    for u_i, code in enumerate(uniq.tolist()):
+        sr = spec_rules(book, profile, hd, code, cache)
+        used.append(sr)
+        mask = inv == u_i
+        d = whole[mask]
+        q = formula_qmax(sr.rule.record, d)
+        if sr.minimum is not None:
+            q = np.where(d >= math.ceil(sr.minimum.record.metres - _EPS), q, 0.0)
+        qm[mask] = q
+    return qm, inv, used
+
+
+def compute_licences(
+    depot: Depot, *, book: RuleBook | None = None, layout: Layout | None = None
+) -> list[StorehouseLicence]:
+    """The licence each storehouse of ``depot`` could hold, HD by HD, from its layout."""
+    book = book or load_rulebook()
+    layout = layout or build_layout(depot, book)
+    profile = depot.profile
+    cache: dict = {}  # type: ignore[type-arg]
+    n, t = layout.dist.shape
+    underground = np.array([s.kind == StorehouseKind.UNDERGROUND for s in depot.storehouses], dtype=bool)
+    results: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray, list]] = {}  # type: ignore[type-arg]
+    for hd in LICENCE_CLASSES:
+        results[(hd, False)] = qmax_matrix(layout, hd, False, profile, book, cache)
+    results[("1.1", True)] = qmax_matrix(layout, "1.1", True, profile, book, cache)
+
+    def line(hd: str, heavy: bool, i: int, note: str = "") -> LicenceLine:
+        qm, inv, used = results[(hd, heavy)]
+        if t == 0:
+            return LicenceLine(hd, math.inf, None, None, None, note="no exposed sites or other storehouses")
+        c = int(np.argmin(qm[i]))
+        q = float(qm[i, c])
+        sr = used[int(inv[i, c])] if used else None
+        d = float(layout.dist[i, c])
+        if math.isinf(q):
+            return LicenceLine(hd, q, None, None, None, basis=sr.labels if sr else (),
+                               unverified=sr.unverified if sr else (), note=note or "not limited by any site")
+        if q == 0 and sr is not None and sr.minimum is not None and d < sr.minimum.record.metres:
+            note = (note + "; " if note else "") + (
+                f"{layout.target_ids[c]} is inside the {sr.minimum.record.metres:g} m minimum: "
+                f"HD {hd} cannot be licensed here")
+        return LicenceLine(
+            hd=hd, q_max_kg=math.floor(q * 10 + _EPS) / 10 if q < 1e12 else q,
+            controlling=layout.target_ids[c], relation=_RELATIONS[int(layout.target_relation[c])],
+            distance_m=d, basis=sr.labels if sr else (), unverified=sr.unverified if sr else (), note=note,
+        )
+
+    out: list[StorehouseLicence] = []
+    for i, sh in enumerate(depot.storehouses):
+        lines = {}
+        for hd in LICENCE_CLASSES:
+            if hd == "1.3" and underground[i]:
+                base = line("1.1", False, i)
+                agg = book.aggregation_rules(profile).get("underground-as-1.1", [])
+                lines[hd] = LicenceLine(
+                    "1.3", base.q_max_kg, base.controlling, base.relation, base.distance_m,
+                    basis=(*base.basis, *(r.label for r in agg)),
+                    unverified=(*base.unverified, *(r.label for r in agg if r.unverified)),
+                    note="underground: HD 1.3 is treated as 1.1")
+            else:
+                lines[hd] = line(hd, False, i)
+        heavy = line("1.1", True, i, "with heavy-case HD 1.1 items")
+        notes: list[str] = []
+        if sh.licensed_neq_kg is not None:
+            for hd, issued in sh.licensed_neq_kg.items():
+                comp = lines[hd].q_max_kg
+                if issued > comp + 1e-6:
+                    notes.append(
+                        f"issued HD {hd} limit {issued:,.0f} kg exceeds the {comp:,.0f} kg the layout supports "
+                        f"(controlled by {lines[hd].controlling})")
+        out.append(StorehouseLicence(
+            depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile, lines=lines,
+            issued=dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
+            heavy_case_1_1=heavy if heavy.q_max_kg != lines["1.1"].q_max_kg else None, notes=notes,
+        ))
+    return out

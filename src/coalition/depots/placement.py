@@ -1,0 +1,563 @@
+"""Safe placement of an incoming consignment into a depot's storehouses.
+
+Every rule is enforced through one exact incremental state per storehouse (:class:`_Store`):
+compatibility mixing against what is already there, NEQ after aggregation against the smaller of
+the issued licence and the layout's quantity-distance limit (computed by
+:mod:`coalition.depots.licence`, which inverts the Q-D check exactly), and floor capacity.
+
+Two methods share that state:
+
+* ``first_fit`` — the baseline: lots in consignment order, each into the first storehouse (in
+  depot order) that takes it, splitting a lot only when no storehouse takes all of it.
+* ``optimise`` — a HiGHS MIP (``highspy``) over (mixing key × storehouse) chooses which kinds of
+  ammunition go where, maximising the lots stored, then minimising storehouses touched and
+  handling distance (pallet-metres from the receipt point); lots are then realised exactly through
+  the state, guided by the MIP's shares, and leftovers are filled. The MIP works on mixing keys
+  rather than lot × storehouse pairs so that 10,000 lots × 200 storehouses stays small. The better
+  of the optimised and first-fit results (lexicographic: lots, touched, distance) is returned, so
+  the optimiser is never worse than the baseline; the result says which won.
+
+Whatever is not placed is reported with the rule that stops it. The returned placement always
+passes :func:`coalition.depots.rules.check_depot` (tested as a property).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coalition.depots.licence import compute_licences
+from coalition.depots.mixing import MixEntry, pair
+from coalition.depots.rulebook import RuleBook, load_rulebook
+from coalition.depots.rules import RAW_CLASSES, Layout, build_layout, raw_class, summarise
+from coalition.depots.schemas import Catalogue, Depot, StockLine, StorehouseKind
+
+_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Incoming:
+    lot: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Placed:
+    lot: str
+    storehouse: str
+    quantity: int
+    neq_kg: float
+    pallets: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    lot: str
+    quantity: int
+    rule: str
+    reason: str
+
+
+@dataclass
+class PlacementResult:
+    depot: str
+    method: str
+    placed: list[Placed]
+    refused: list[Refused]
+    lots_stored: float  # Σ placed/quantity over lots
+    units_placed: int
+    neq_placed_kg: float
+    touched: int
+    handling_pallet_m: float
+    seconds: float
+    baseline: "PlacementResult | None" = None
+    solver_status: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def score(self) -> tuple[float, int, float]:
+        return (round(self.lots_stored, 9), -self.touched, -round(self.handling_pallet_m, 6))
+
+    def lines(self) -> list[StockLine]:
+        return [StockLine.model_construct(storehouse=p.storehouse, lot=p.lot, quantity=p.quantity)
+                for p in self.placed]
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "depot": self.depot,
+            "method": self.method,
+            "lots_stored": round(self.lots_stored, 4),
+            "units_placed": self.units_placed,
+            "neq_placed_kg": round(self.neq_placed_kg, 3),
+            "storehouses_touched": self.touched,
+            "handling_pallet_m": round(self.handling_pallet_m, 1),
+            "seconds": round(self.seconds, 3),
+            "solver_status": self.solver_status,
+            "placed": [p.__dict__ for p in self.placed],
+            "refused": [r.__dict__ for r in self.refused],
+            "notes": self.notes,
+        }
+        if self.baseline is not None:
+            out["baseline"] = {k: v for k, v in self.baseline.as_dict().items() if k not in ("placed", "refused")}
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact incremental state of one storehouse
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _LotInfo:
+    id: str
+    cls: str  # raw class 1.1 .. 1.6, 1.4S
+    neq: float  # per unit
+    upp: int
+    entry: MixEntry
+    heavy: bool
+
+
+class _Store:
+    def __init__(self, sid: str, index: int, neq: np.ndarray, pallets: float, entries: list[MixEntry],
+                 heavy: bool, capacity: int, qd: dict[str, float], qd_heavy11: float,
+                 issued: dict[str, float] | None, underground: bool, asserted: frozenset[str],
+                 distance: float, mix_ok) -> None:  # type: ignore[no-untyped-def]
+        self.id = sid
+        self.index = index
+        self.n = {c: float(neq[j]) for j, c in enumerate(RAW_CLASSES)}
+        self.pallets = pallets
+        self.entries = set(entries)
+        self.heavy = heavy
+        self.capacity = capacity
+        self.qd = qd
+        self.qd_heavy11 = qd_heavy11
+        self.issued = issued
+        self.underground = underground
+        self.asserted = asserted
+        self.distance = distance
+        self._mix_ok = mix_ok
+        self.touched = False
+
+    def _limit(self, hd: str) -> float:
+        qd = self.qd_heavy11 if (hd == "1.1" and self.heavy) else self.qd.get(hd, math.inf)
+        if self.issued is None:
+            return qd
+        return min(qd, self.issued.get(hd, 0.0))
+
+    def why_not(self, lot: _LotInfo) -> tuple[str, str] | None:
+        """The rule that stops even one unit of ``lot`` going here, or None."""
+        for e in self.entries:
+            ok, reason = self._mix_ok(e, lot.entry, self.asserted)
+            if not ok:
+                return "mixing", f"{self.id}: {reason}"
+        if self.pallets + 1 > self.capacity + _TOL:
+            return "capacity", f"{self.id}: floor full ({self.pallets:.0f}/{self.capacity} pallets)"
+        if self.max_units(lot, 1) < 1:
+            return "licence/qd", f"{self.id}: {self._limit_text(lot)}"
+        return None
+
+    def _limit_text(self, lot: _LotInfo) -> str:
+        cls = "1.1" if lot.cls in ("1.1", "1.5", "1.6") or (lot.cls == "1.3" and self.underground) else lot.cls
+        if cls in ("1.4", "1.4S"):
+            return f"HD 1.4 limit {self._limit('1.4'):,.0f} kg reached"
+        lim = self._limit("1.1" if self._has11_after(lot) else cls)
+        return f"HD {cls} limit {lim:,.1f} kg (licence ∧ quantity-distance) would be exceeded"
+
+    def _has11_after(self, lot: _LotInfo) -> bool:
+        return self._n11() > 0 or self._as11(lot)
+
+    def _as11(self, lot: _LotInfo) -> bool:
+        return lot.cls in ("1.1", "1.5", "1.6") or (lot.cls == "1.3" and self.underground)
+
+    def _n11(self) -> float:
+        return self.n["1.1"] + self.n["1.5"] + self.n["1.6"] + (self.n["1.3"] if self.underground else 0.0)
+
+    def max_units(self, lot: _LotInfo, want: int) -> int:
+        """Largest u ≤ want of ``lot`` this storehouse can take (mixing checked by the caller)."""
+        free = self.capacity - self.pallets
+        u = min(want, int(math.floor(free + _TOL)) * lot.upp)
+        if u <= 0:
+            return 0
+        neq = lot.neq
+        heavy_after = self.heavy or (lot.heavy and self._as11(lot))
+        n = dict(self.n)
+        if self._has11_after(lot):
+            lim11 = self.qd_heavy11 if heavy_after else self.qd.get("1.1", math.inf)
+            if self.issued is not None:
+                lim11 = min(lim11, self.issued.get("1.1", 0.0))
+            total = self._n11() + n["1.2"] + (0.0 if self.underground else n["1.3"])
+            if lot.cls not in ("1.4", "1.4S"):
+                u = min(u, _units(lim11 - total, neq))
+            elif total > lim11 * (1 + 1e-12) + _TOL:
+                return 0
+        else:
+            if lot.cls in ("1.2", "1.3"):
+                u = min(u, _units(self._limit(lot.cls) - n[lot.cls], neq))
+            for c in ("1.2", "1.3"):  # existing contents must still hold (unchanged)
+                if n[c] > self._limit(c) + _TOL:
+                    return 0
+        if lot.cls in ("1.4", "1.4S"):
+            lic14 = math.inf if self.issued is None else self.issued.get("1.4", 0.0)
+            u = min(u, _units(lic14 - n["1.4"] - n["1.4S"], neq))
+            alone = not (self._n11() > 0 or n["1.2"] > 0 or n["1.3"] > 0)
+            if lot.cls == "1.4" and alone and self.qd.get("1.4", math.inf) <= 0:
+                return 0
+        elif self.n["1.4"] > 0 and self.qd.get("1.4", math.inf) <= 0:
+            pass  # 1.4 stops counting once other HDs are present
+        return max(int(u), 0)
+
+    def add(self, lot: _LotInfo, u: int) -> None:
+        self.n[lot.cls] += lot.neq * u
+        self.pallets += math.ceil(u / lot.upp - 1e-9)
+        self.entries.add(lot.entry)
+        if lot.heavy and self._as11(lot):
+            self.heavy = True
+        self.touched = True
+
+
+def _units(room_kg: float, neq: float) -> int:
+    if room_kg < -_TOL:
+        return 0
+    return int(math.floor(max(room_kg, 0.0) * (1 - 1e-12) / neq + 1e-9)) if neq > 0 else 10**12
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up shared by both methods
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Problem:
+    depot: Depot
+    stores: list[_Store]
+    lots: list[_LotInfo]
+    want: list[int]
+    book: RuleBook
+
+    def fresh(self) -> list[_Store]:
+        out = []
+        for s in self.stores:
+            c = _Store.__new__(_Store)
+            c.__dict__.update(s.__dict__)
+            c.n = dict(s.n)
+            c.entries = set(s.entries)
+            out.append(c)
+        return out
+
+
+def _prepare(
+    depot: Depot, catalogue: Catalogue, current: Sequence[StockLine], consignment: Sequence[Incoming],
+    book: RuleBook, layout: Layout | None = None,
+) -> _Problem:
+    layout = layout or build_layout(depot, book)
+    ids = [s.id for s in depot.storehouses]
+    summary = summarise(ids, current, catalogue)
+    licences = compute_licences(depot, book=book, layout=layout)
+    rx, ry = depot.receipt_point
+    cache: dict[tuple[MixEntry, MixEntry, frozenset[str]], tuple[bool, str]] = {}
+
+    def mix_ok(a: MixEntry, b: MixEntry, asserted: frozenset[str]) -> tuple[bool, str]:
+        if a == b or (a.cg == b.cg and a.cg != "L"):
+            return True, ""
+        key = (a, b, asserted)
+        if key not in cache:
+            r = pair(a, b, asserted, profile=depot.profile, book=book)
+            cache[key] = (r.allowed, f"{a.label()} with {b.label()}: {r.reason}")
+        return cache[key]
+
+    stores: list[_Store] = []
+    for i, sh in enumerate(depot.storehouses):
+        lic = licences[i]
+        qd = {hd: line.q_max_kg * (1 - 1e-9) for hd, line in lic.lines.items()}
+        heavy11 = (lic.heavy_case_1_1.q_max_kg if lic.heavy_case_1_1 else lic.lines["1.1"].q_max_kg) * (1 - 1e-9)
+        stores.append(_Store(
+            sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], bool(summary.heavy[i]),
+            sh.capacity_pallets, qd, heavy11,
+            dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
+            sh.kind == StorehouseKind.UNDERGROUND, depot.asserted(sh.id),
+            float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
+        ))
+    lots: list[_LotInfo] = []
+    for inc in consignment:
+        lot = catalogue.lot_by_id[inc.lot]
+        item = catalogue.item_by_id[lot.item]
+        lots.append(_LotInfo(
+            id=lot.id, cls=raw_class(item.hd, item.cg),
+            neq=lot.neq_kg if lot.neq_kg is not None else item.neq_kg, upp=item.units_per_pallet,
+            entry=MixEntry(item.cg, item.hd, item.id if item.cg == "L" else None),
+            heavy=item.heavy_case,
+        ))
+    return _Problem(depot, stores, lots, [c.quantity for c in consignment], book)
+
+
+def _finish(prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], int], method: str,
+            t0: float, status: str = "") -> PlacementResult:
+    out: list[Placed] = []
+    got = [0] * len(prob.lots)
+    for (li, si), u in sorted(placed.items()):
+        if u <= 0:
+            continue
+        lot = prob.lots[li]
+        got[li] += u
+        out.append(Placed(lot.id, stores[si].id, u, lot.neq * u, math.ceil(u / lot.upp - 1e-9)))
+    refused: list[Refused] = []
+    for li, lot in enumerate(prob.lots):
+        left = prob.want[li] - got[li]
+        if left > 0:
+            rule, reason = _refusal(prob, stores, lot)
+            refused.append(Refused(lot.id, left, rule, reason))
+    lots_stored = sum(g / w for g, w in zip(got, prob.want) if w > 0)
+    dist = {s.id: s.distance for s in stores}
+    return PlacementResult(
+        depot=prob.depot.id, method=method, placed=out, refused=refused, lots_stored=lots_stored,
+        units_placed=sum(got), neq_placed_kg=sum(p.neq_kg for p in out),
+        touched=len({p.storehouse for p in out}),
+        handling_pallet_m=sum(p.pallets * dist[p.storehouse] for p in out),
+        seconds=time.perf_counter() - t0, solver_status=status,
+    )
+
+
+def _refusal(prob: _Problem, stores: list[_Store], lot: _LotInfo) -> tuple[str, str]:
+    reasons = [r for s in stores if (r := s.why_not(lot)) is not None]
+    if not stores:
+        return "layout", "the depot has no storehouses"
+    if len(reasons) < len(stores):
+        return "capacity", "the remaining room was used by other lots of the consignment"
+    rules = sorted({r for r, _ in reasons})
+    text = "; ".join(msg for _, msg in reasons[:6]) + (f"; … {len(reasons) - 6} more" if len(reasons) > 6 else "")
+    return "/".join(rules), text
+
+
+def _try(stores: list[_Store], lot: _LotInfo, si: int, want: int) -> int:
+    s = stores[si]
+    for e in s.entries:
+        if not s._mix_ok(e, lot.entry, s.asserted)[0]:
+            return 0
+    return s.max_units(lot, want)
+
+
+# ---------------------------------------------------------------------------------------------
+# Methods
+# ---------------------------------------------------------------------------------------------
+
+
+def first_fit(prob: _Problem) -> PlacementResult:
+    t0 = time.perf_counter()
+    stores = prob.fresh()
+    placed: dict[tuple[int, int], int] = {}
+    for li, lot in enumerate(prob.lots):
+        left = prob.want[li]
+        whole = next((si for si in range(len(stores)) if _try(stores, lot, si, left) >= left), None)
+        order = [whole] if whole is not None else range(len(stores))
+        for si in order:
+            if left <= 0:
+                break
+            u = _try(stores, lot, si, left)
+            if u > 0:
+                stores[si].add(lot, u)
+                placed[(li, si)] = placed.get((li, si), 0) + u
+                left -= u
+    return _finish(prob, stores, placed, "first-fit", t0)
+
+
+def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int], float], str]:
+    """HiGHS MIP over mixing keys × storehouses; returns the share f[key, store] and the status."""
+    import highspy
+    from scipy.sparse import coo_matrix
+
+    stores, lots = prob.stores, prob.lots
+    keys: dict[tuple[MixEntry, str, bool], list[int]] = {}
+    for li, lot in enumerate(lots):
+        keys.setdefault((lot.entry, lot.cls, lot.heavy), []).append(li)
+    key_list = list(keys)
+    D = [sum(lots[li].neq * prob.want[li] for li in keys[k]) for k in key_list]
+    P = [sum(math.ceil(prob.want[li] / lots[li].upp) for li in keys[k]) for k in key_list]
+    N = [len(keys[k]) for k in key_list]
+    rep = [lots[keys[k][0]] for k in key_list]
+    cols_lb: list[float] = []
+    cols_ub: list[float] = []
+    cost: list[float] = []
+    integ: list[int] = []
+    rows_i: list[int] = []
+    rows_j: list[int] = []
+    vals: list[float] = []
+    r_lb: list[float] = []
+    r_ub: list[float] = []
+
+    def col(lb: float, ub: float, c: float, is_int: bool) -> int:
+        cols_lb.append(lb), cols_ub.append(ub), cost.append(c), integ.append(1 if is_int else 0)
+        return len(cost) - 1
+
+    def row(entries: list[tuple[int, float]], lb: float, ub: float) -> None:
+        r = len(r_lb)
+        for j, v in entries:
+            rows_i.append(r), rows_j.append(j), vals.append(v)
+        r_lb.append(lb), r_ub.append(ub)
+
+    max_dist = max((s.distance for s in stores), default=1.0) or 1.0
+    total_p = max(sum(P), 1)
+    f: dict[tuple[int, int], int] = {}
+    y: dict[tuple[int, int], int] = {}
+    for si, s in enumerate(stores):
+        t_col = col(0, 1, -1.0, True)
+        cand = []
+        for ki, lot in enumerate(rep):
+            if _try([s], lot, 0, 1) < 1:
+                continue
+            dist_cost = 0.5 * P[ki] * s.distance / (max_dist * total_p)
+            f[(ki, si)] = col(0, 1, 1000.0 * N[ki] - dist_cost, False)
+            y[(ki, si)] = col(0, 1, 0.0, True)
+            row([(f[(ki, si)], 1.0), (y[(ki, si)], -1.0)], -math.inf, 0.0)
+            row([(y[(ki, si)], 1.0), (t_col, -1.0)], -math.inf, 0.0)
+            cand.append(ki)
+        if not cand:
+            continue
+        for a_i, ka in enumerate(cand):  # pairwise mixing between new keys
+            for kb in cand[a_i + 1:]:
+                ok = s._mix_ok(rep[ka].entry, rep[kb].entry, s.asserted)[0]
+                if not ok:
+                    row([(y[(ka, si)], 1.0), (y[(kb, si)], 1.0)], -math.inf, 1.0)
+        row([(f[(ki, si)], float(P[ki])) for ki in cand], -math.inf, max(s.capacity - s.pallets, 0.0))
+        # NEQ with aggregation: h = 1 when HD 1.1 (after conversion) is present
+        as11 = [ki for ki in cand if s._as11(rep[ki])]
+        big = sum(D[ki] for ki in cand) + sum(s.n.values()) + 1.0
+        n11 = s._n11()
+        if n11 > 0 or as11:
+            h = col(1 if n11 > 0 else 0, 1, 0.0, True)
+            for ki in as11:
+                row([(y[(ki, si)], 1.0), (h, -1.0)], -math.inf, 0.0)
+        else:
+            h = None
+        counted = [ki for ki in cand if rep[ki].cls in ("1.1", "1.2", "1.3", "1.5", "1.6")]
+        base = n11 + s.n["1.2"] + (0.0 if s.underground else s.n["1.3"])
+        lim11 = s._limit("1.1") if not any(rep[ki].heavy for ki in as11) and not s.heavy else min(
+            s.qd_heavy11, s._limit("1.1"))
+        if h is not None and math.isfinite(lim11):
+            row([(f[(ki, si)], D[ki]) for ki in counted] + [(h, big)], -math.inf, lim11 - base + big)
+        for c in ("1.2", "1.3"):
+            if c == "1.3" and s.underground:
+                continue
+            ks = [ki for ki in cand if rep[ki].cls == c]
+            lim = s._limit(c)
+            if ks and math.isfinite(lim):
+                extra = [(h, -big)] if h is not None else []
+                row([(f[(ki, si)], D[ki]) for ki in ks] + extra, -math.inf, lim - s.n[c])
+        k14 = [ki for ki in cand if rep[ki].cls in ("1.4", "1.4S")]
+        if k14 and s.issued is not None:
+            row([(f[(ki, si)], D[ki]) for ki in k14], -math.inf,
+                s.issued.get("1.4", 0.0) - s.n["1.4"] - s.n["1.4S"])
+    for ki in range(len(key_list)):
+        js = [(f[(ki, si)], 1.0) for si in range(len(stores)) if (ki, si) in f]
+        if js:
+            row(js, -math.inf, 1.0)
+    if not f:
+        return {}, "nothing placeable"
+    n_cols, n_rows = len(cost), len(r_lb)
+    A = coo_matrix((vals, (rows_i, rows_j)), shape=(n_rows, n_cols)).tocsc()
+    # highspy.Highs() prints a licence banner to the C-level stdout on construction, which would
+    # corrupt `--json` output; its base class is the same solver without the banner.
+    solver_cls = getattr(getattr(highspy, "_core", None), "_Highs", None) or highspy.Highs
+    h_ = solver_cls()
+    h_.setOptionValue("output_flag", False)
+    h_.setOptionValue("log_to_console", False)
+    h_.setOptionValue("time_limit", float(time_limit))
+    h_.setOptionValue("mip_rel_gap", 1e-4)
+    h_.setOptionValue("threads", 1)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.asarray(cols_lb, dtype=float)
+    lp.col_upper_ = np.asarray(cols_ub, dtype=float)
+    lp.row_lower_ = np.asarray(r_lb, dtype=float)
+    lp.row_upper_ = np.asarray(r_ub, dtype=float)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ]
+    h_.passModel(lp)
+    h_.run()
+    status = h_.modelStatusToString(h_.getModelStatus())
+    sol = h_.getSolution().col_value
+    if len(sol) != n_cols:
+        return {}, status
+    shares: dict[tuple[int, int], float] = {}
+    for (ki, si), j in f.items():
+        if sol[j] > 1e-6:
+            for li in keys[key_list[ki]]:
+                shares[(li, si)] = float(sol[j])
+    return shares, status
+
+
+def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
+    t0 = time.perf_counter()
+    shares, status = _mip_shares(prob, time_limit)
+    stores = prob.fresh()
+    placed: dict[tuple[int, int], int] = {}
+    by_lot: dict[int, list[tuple[float, int]]] = {}
+    for (li, si), share in shares.items():
+        by_lot.setdefault(li, []).append((share, si))
+    left = list(prob.want)
+    order = sorted(range(len(prob.lots)), key=lambda li: -prob.lots[li].neq * prob.want[li])
+    # 1) realise the MIP's choice: whole lots first into the store with the largest share
+    for li in order:
+        prefs = [si for _, si in sorted(by_lot.get(li, []), key=lambda t: (-t[0], stores[t[1]].distance))]
+        lot = prob.lots[li]
+        whole = next((si for si in prefs if _try(stores, lot, si, left[li]) >= left[li]), None)
+        for si in ([whole] if whole is not None else prefs):
+            if left[li] <= 0:
+                break
+            u = _try(stores, lot, si, left[li])
+            if u > 0:
+                stores[si].add(lot, u)
+                placed[(li, si)] = placed.get((li, si), 0) + u
+                left[li] -= u
+    # 2) fill what is left: already-touched storehouses first, then the nearest
+    for li in order:
+        if left[li] <= 0:
+            continue
+        lot = prob.lots[li]
+        cand = sorted(range(len(stores)), key=lambda si: (not stores[si].touched, stores[si].distance))
+        whole = next((si for si in cand if _try(stores, lot, si, left[li]) >= left[li]), None)
+        for si in ([whole] if whole is not None else cand):
+            if left[li] <= 0:
+                break
+            u = _try(stores, lot, si, left[li])
+            if u > 0:
+                stores[si].add(lot, u)
+                placed[(li, si)] = placed.get((li, si), 0) + u
+                left[li] -= u
+    return _finish(prob, stores, placed, "optimised (HiGHS MIP + exact realisation)", t0, status)
+
+
+def place(
+    depot: Depot,
+    catalogue: Catalogue,
+    current: Sequence[StockLine],
+    consignment: Sequence[Incoming],
+    *,
+    method: str = "optimise",
+    time_limit: float = 20.0,
+    book: RuleBook | None = None,
+) -> PlacementResult:
+    """Place ``consignment`` into ``depot``; the result carries the first-fit baseline too."""
+    book = book or load_rulebook()
+    t0 = time.perf_counter()
+    prob = _prepare(depot, catalogue, current, consignment, book)
+    base = first_fit(prob)
+    if method == "first-fit":
+        base.seconds = time.perf_counter() - t0
+        return base
+    opt = optimise_from(prob, time_limit)
+    best = opt
+    if base.score() > opt.score():
+        best = PlacementResult(**{**base.__dict__, "method": "first-fit (kept: the optimiser did not improve on it)"})
+        best.solver_status = opt.solver_status
+    best.baseline = base
+    best.seconds = time.perf_counter() - t0
+    return best
