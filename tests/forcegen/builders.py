@@ -64,7 +64,7 @@ CORRIDORS = (
 LINE = ContactLine(points=(Point(lat=46, lon=36), Point(lat=50, lon=36)), buffer_km=10)
 
 NATIONS = tuple(
-    Nation(code=c, name=c, role="contributor") for c in ("GBR", "FRA", "DEU", "POL", "ITA", "NLD")
+    Nation(code=c, name=c, role="contributor") for c in ("GBR", "FRA", "DEU", "POL", "ITA", "NLD", "UKR")
 )
 
 

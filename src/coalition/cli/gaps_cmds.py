@@ -1,9 +1,266 @@
-"""CLI commands: gaps_cmds (filled in by its issue)."""
+"""CLI commands `coalition status` and `coalition gaps` (thin).
+
+Both load a scenario, parse ``--at`` and ``--assume``, call the pure force-generation logic and
+render with :mod:`coalition.forcegen.render`. ``--json FILE`` writes the documented JSON shape
+(``-`` for stdout, in which case nothing else goes to stdout). Bad input ends with a table of
+every problem and exit status 2.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.console import Console
+
+from coalition.conditions.engine import (
+    ConditionEngine,
+    check_assumptions,
+    parse_assumptions,
+)
+from coalition.errors import InputError, Problem
+from coalition.forcegen.activation import activation
+from coalition.forcegen.gaps import check_option, gap_picture
+from coalition.forcegen.render import render_activation, render_gaps
+from coalition.forcegen.schemas import JSON_VERSION, ForceGenOptions
+from coalition.scenario.schemas import Assumption, PledgeState, Scenario
+
+ScenarioOpt = Annotated[
+    Optional[Path],  # noqa: UP007 - Typer needs Optional
+    typer.Option("--scenario", "-s", help="scenario folder or .yaml/.json file (default: embedded paris-2026)",
+                 show_default=False),
+]
+OptionOpt = Annotated[
+    Optional[list[str]],  # noqa: UP007
+    typer.Option("--option", "-o", help="force option id (repeatable; default: every option)",
+                 show_default=False),
+]
+AtOpt = Annotated[
+    Optional[str],  # noqa: UP007
+    typer.Option("--at", help="date YYYY-MM-DD (default: C-day if known or assumed, else today)",
+                 show_default=False),
+]
+AssumeOpt = Annotated[
+    Optional[list[str]],  # noqa: UP007
+    typer.Option("--assume", "-a",
+                 help="NAME=VALUE, VALUE a date (true from then), true or false; repeatable, "
+                      "e.g. --assume ceasefire=2026-06-01 --assume us_backstop=false",
+                 show_default=False),
+]
+JsonOpt = Annotated[
+    Optional[str],  # noqa: UP007
+    typer.Option("--json", help="write the result as JSON to FILE ('-' for stdout)", show_default=False),
+]
+StateOpt = Annotated[
+    str,
+    typer.Option("--min-state", help="lowest pledge lifecycle state that counts: "
+                 + ", ".join(s.value for s in PledgeState if s is not PledgeState.WITHDRAWN)),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared parsing (also used by `coalition plan`)
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_at(text: str | None, *, option: str = "--at") -> date | None:
+    """Parse an ISO date option; InputError naming the option when malformed."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            [Problem(f"bad date {text!r}", field=option, hint="a date as YYYY-MM-DD, e.g. 2026-06-01")]
+        ) from None
+
+
+def parse_min_state(text: str) -> PledgeState:
+    valid = [s.value for s in PledgeState if s is not PledgeState.WITHDRAWN]
+    if text not in valid:
+        raise InputError(
+            [Problem(f"bad pledge state {text!r}", field="--min-state", hint="one of " + ", ".join(valid))]
+        )
+    return PledgeState(text)
+
+
+def load(path: Path | None) -> Scenario:
+    """Load a scenario through the scenario service (embedded when ``path`` is None)."""
+    from coalition.scenario.service import load_scenario
+
+    return load_scenario(path)
+
+
+def resolve_inputs(
+    scenario: Scenario,
+    assume: Sequence[str] | None,
+    at: str | None,
+    options: Sequence[str] = (),
+) -> tuple[tuple[Assumption, ...], ConditionEngine, date]:
+    """Assumptions (checked against the scenario), the engine and the date to look at.
+
+    Every problem (bad --assume values, unknown condition names, bad --at, unknown --option) is
+    reported at once.
+    """
+    problems: list[Problem] = []
+    good: dict[str, Assumption] = {}
+    for text in assume or ():
+        try:
+            (a,) = parse_assumptions([text])
+        except InputError as err:
+            problems.extend(err.problems)
+            continue
+        if a.condition in good:
+            problems.append(Problem(f"condition {a.condition!r} is assumed more than once",
+                                    field="--assume", hint="give each condition at most one --assume"))
+            continue
+        good[a.condition] = a
+    assumptions = tuple(good.values())
+    problems.extend(check_assumptions(assumptions, scenario))
+    day: date | None = None
+    try:
+        day = parse_at(at)
+    except InputError as err:
+        problems.extend(err.problems)
+    for o in options:
+        try:
+            check_option(scenario, o)
+        except InputError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
+    engine = ConditionEngine(scenario, assumptions)
+    if day is None:
+        day = engine.c_day() or date.today()
+    return assumptions, engine, day
+
+
+def write_json(target: str, payload: object, console: Console) -> None:
+    """Write JSON to a file atomically (temp file + rename), or to stdout for '-'."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    if target == "-":
+        typer.echo(text)
+        return
+    path = Path(target)
+    if path.parent and not path.parent.exists():
+        raise InputError([Problem(f"folder {str(path.parent)!r} does not exist", field="--json",
+                                  hint="give a file in an existing folder, or '-' for stdout")])
+    fd, tmp = tempfile.mkstemp(prefix=".coalition-", suffix=".json", dir=path.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    console.print(f"wrote {path}")
+
+
+def _fail(err: InputError) -> None:
+    from coalition.cli.scenario_cmds import fail
+
+    fail(err)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+
+def status(
+    scenario: ScenarioOpt = None,
+    option: OptionOpt = None,
+    at: AtOpt = None,
+    assume: AssumeOpt = None,
+    explain: Annotated[bool, typer.Option("--explain", help="show each pledge's explanation tree")] = False,
+    min_state: StateOpt = "offered",
+    json_out: JsonOpt = None,
+) -> None:
+    """Every pledge at a date and why it is active or not (conditions, lifecycle, expiry)."""
+    try:
+        scen = load(scenario)
+        assumptions, engine, day = resolve_inputs(scen, assume, at, option or ())
+        opts = ForceGenOptions(min_state=parse_min_state(min_state))
+    except InputError as err:
+        _fail(err)
+        return
+    picture = activation(scen, day, assumptions, options=opts, engine=engine)
+    only: frozenset[str] | None = None
+    if option:
+        caps = {r.capability for o in option for r in scen.requirements_of(o)}
+        only = frozenset(p.pledge for p in picture.pledges if p.capability in caps)
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    if json_out is not None:
+        payload = picture.to_json(explain=True)
+        if only is not None:
+            payload["pledges"] = [p for p in payload["pledges"] if p["pledge"] in only]  # type: ignore[index,union-attr]
+        try:
+            write_json(json_out, payload, console)
+        except InputError as err:
+            _fail(err)
+        if to_stdout:
+            return
+    render_activation(console, picture, pledges=True, explain=explain, only=only)
+
+
+def gaps(
+    scenario: ScenarioOpt = None,
+    option: OptionOpt = None,
+    at: AtOpt = None,
+    assume: AssumeOpt = None,
+    min_state: StateOpt = "offered",
+    request_day: Annotated[
+        int, typer.Option("--request-day", help="day (from C-day) the activation order goes out")
+    ] = 0,
+    max_reasons: Annotated[
+        Optional[int],  # noqa: UP007
+        typer.Option("--max-reasons", help="show at most N reasons per gap (all in --json)", show_default=False),
+    ] = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """The gap report: fill of every requirement line, fill rates, and named gaps with reasons."""
+    try:
+        scen = load(scenario)
+        options = list(option) if option else [o.id for o in scen.force_options]
+        assumptions, engine, day = resolve_inputs(scen, assume, at, options)
+        opts = ForceGenOptions(min_state=parse_min_state(min_state), request_day=request_day)
+        if not options:
+            raise InputError([Problem("the scenario has no force options", field="force_options",
+                                      hint="add at least one force option with requirement lines")])
+    except InputError as err:
+        _fail(err)
+        return
+    picture = activation(scen, day, assumptions, options=opts, engine=engine)
+    pictures = [
+        gap_picture(scen, o, day, assumptions, options=opts, picture=picture) for o in options
+    ]
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    if json_out is not None:
+        payload = {
+            "version": JSON_VERSION,
+            "scenario": scen.id,
+            "illustrative": scen.illustrative,
+            "options": [g.to_json() for g in pictures],
+        }
+        try:
+            write_json(json_out, payload, console)
+        except InputError as err:
+            _fail(err)
+        if to_stdout:
+            return
+    for k, g in enumerate(pictures):
+        render_gaps(console, g, max_reasons=max_reasons, header=k == 0)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add `status` and `gaps` to the main app."""
+    app.command("status")(status)
+    app.command("gaps")(gaps)
