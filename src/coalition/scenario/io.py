@@ -77,14 +77,12 @@ class Origin:
 
     def field_name(self, field_path: tuple[Any, ...]) -> str | None:
         """How to name a field: its CSV column, or its dotted YAML path."""
-        if not field_path:
-            return None
         if self.flat:
-            return str(field_path[-1])
+            return str(field_path[-1]) if field_path else None
         text = ""
         for part in self.path + tuple(field_path):
             text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-        return text
+        return text or None
 
 
 class Locator:
@@ -121,6 +119,7 @@ class Loaded:
     # references can still be checked (``model_construct``: not valid records, never returned).
     partial: Scenario | None = None
     partial_locator: Locator = field(default_factory=Locator)
+    depots_origin: Origin | None = None  # where the depot network came from
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,16 +327,17 @@ def _read_folder(folder: Path) -> _Raw:
         raw.problems.extend(problems)
         raw.tables[table.name] = records
 
+    # Other files may live beside the tables (e.g. a sample consignment); only a CSV whose name
+    # looks like a misspelt table is worth a warning.
     stems = {t.name for t in TABLES}
     for path in sorted(folder.glob("*.csv")):
-        if path.stem not in stems:
-            guess = closest(path.stem, stems)
+        guess = closest(path.stem, stems) if path.stem not in stems else None
+        if guess:
             raw.problems.append(
                 Problem(
                     f"CSV file '{path.name}' is not a scenario table and was ignored",
                     file=path.name,
-                    hint=f"did you mean '{guess}.csv'?" if guess else
-                    "tables: " + ", ".join(sorted(stems)),
+                    hint=f"did you mean '{guess}.csv'?",
                     severity="warning",
                 )
             )
@@ -499,8 +499,12 @@ def build(raw: _Raw) -> Loaded:
             id="invalid", name="invalid", contact_line=contact_line, depots=depots,
             **{k: tuple(v) for k, v in records.items()},
         )
+    depots_origin = None
+    if raw.depots is not None:
+        _, file, lines = raw.depots
+        depots_origin = Origin(file, lines.get(()), False, (), lines)
     return Loaded(scenario, Locator(origins), problems, broken, raw.files,
-                  partial_scenario, Locator(partial_origins))
+                  partial_scenario, Locator(partial_origins), depots_origin)
 
 
 def _partial(table: Table, data: dict[str, Any], bad: set[str]) -> BaseModel:

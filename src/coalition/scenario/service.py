@@ -88,8 +88,8 @@ def _checks(loaded: io.Loaded, *, strict: bool) -> list[Problem]:
     """Cross-record checks of what loaded, then reference checks of the rows that did not."""
     out: list[Problem] = []
     if loaded.scenario is not None:
-        out += check_scenario(loaded.scenario, loaded.locator,
-                              also_known=loaded.broken_keys, strict=strict)
+        out += check_scenario(loaded.scenario, loaded.locator, also_known=loaded.broken_keys,
+                              depots_origin=loaded.depots_origin, strict=strict)
     if loaded.partial is not None:
         known = known_ids(loaded.scenario, loaded.broken_keys) if loaded.scenario else dict(
             loaded.broken_keys)

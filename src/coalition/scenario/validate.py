@@ -21,7 +21,7 @@ from typing import Any
 
 from coalition.conditions import expr as cexpr
 from coalition.errors import Problem, closest
-from coalition.scenario.io import Locator
+from coalition.scenario.io import Locator, Origin
 from coalition.scenario.schemas import Scenario
 
 # Thresholds above which a number is allowed but almost certainly a typo (warnings).
@@ -389,10 +389,36 @@ def check_numbers(scenario: Scenario, locator: Locator | None = None) -> list[Pr
 
 
 # ---------------------------------------------------------------------------------------------
+# Depots
+# ---------------------------------------------------------------------------------------------
+
+
+def check_depots(scenario: Scenario, origin: Origin | None = None) -> list[Problem]:
+    """Every depot sits at a known hub or rear node. (The depot network's own rules, such as
+    storehouse ids and lots, are checked by the depots package.)"""
+    places = {h.id for h in scenario.hubs} | {r.id for r in scenario.rear_nodes}
+    out: list[Problem] = []
+    for i, depot in enumerate(getattr(scenario.depots, "depots", ())):
+        hub = getattr(depot, "hub", None)
+        if hub is None or hub in places:
+            continue
+        path = ("depots", i, "hub")
+        where = (
+            {"file": origin.file, "row": origin.row_of(path), "field": origin.field_name(path)}
+            if origin is not None
+            else {"file": "depots", "row": i + 1, "field": "hub"}
+        )
+        out.append(Problem(f"depot '{depot.id}' is at unknown hub or rear node '{hub}'",
+                           hint=_hint(hub, places), **where))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # All together
 # ---------------------------------------------------------------------------------------------
 
-CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers)
+CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers,
+          check_depots)
 
 
 def check_scenario(
@@ -400,10 +426,12 @@ def check_scenario(
     locator: Locator | None = None,
     *,
     also_known: dict[str, set[str]] | None = None,
+    depots_origin: Origin | None = None,
     strict: bool = False,
 ) -> list[Problem]:
     """Run every check. ``strict``: warnings become errors."""
     out: list[Problem] = []
+    out += check_depots(scenario, depots_origin)
     out += check_duplicates(scenario, locator)
     out += check_references(scenario, locator, also_known)
     out += check_conditions(scenario, locator, also_known)

@@ -200,7 +200,8 @@ def _read_meta(raw: io._Raw, rows: list[tuple[Any, ...]], label: str) -> None:
         value = row[1] if len(row) > 1 else None
         raw.meta_lines[(key,)] = i
         if key.startswith("contact_line."):
-            contact[key.split(".", 1)[1]] = value
+            if value is not None:  # empty cell: the default
+                contact[key.split(".", 1)[1]] = value
         elif key in _LIST_META:
             raw.meta.setdefault(key, [])
             if value is not None:

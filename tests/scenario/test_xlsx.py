@@ -1,0 +1,101 @@
+"""One workbook for the whole scenario, losslessly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from coalition.errors import ScenarioError
+from coalition.scenario import schemas as s
+from coalition.scenario.service import export_xlsx, import_xlsx, load_scenario, read_xlsx
+
+from .helpers import find
+
+
+def test_embedded_round_trip_is_lossless(tmp_path: Path) -> None:
+    original = load_scenario()
+    book = export_xlsx(original, tmp_path / "paris.xlsx")
+    folder = import_xlsx(book, tmp_path / "back")
+    assert load_scenario(folder) == original
+
+
+def test_tiny_round_trip_keeps_odd_text(tiny: s.Scenario, tmp_path: Path) -> None:
+    odd = tiny.model_copy(update={
+        "description": "=SUM(A1) is text\nsecond line",
+        "nations": (tiny.nations[0].model_copy(update={"position": "=1+1; 'quoted'"}), *tiny.nations[1:]),
+    })
+    back = read_xlsx(export_xlsx(odd, tmp_path / "t.xlsx"))
+    assert back == odd
+
+
+def test_workbook_layout(tiny: s.Scenario, tmp_path: Path) -> None:
+    wb = load_workbook(export_xlsx(tiny, tmp_path / "t.xlsx"), read_only=True)
+    assert wb.sheetnames[:3] == ["README", "scenario", "contact_line"]
+    for table in ("nations", "pledges", "hubs", "rear_nodes", "requirements", "corridors",
+                  "instruments", "conditions", "timeline", "capabilities", "force_options"):
+        assert table in wb.sheetnames
+    header = next(wb["pledges"].iter_rows(values_only=True))
+    assert header[0] == "id" and "allowed_countries" in header
+    wb.close()
+
+
+def test_bad_workbook_is_reported_and_nothing_written(tiny: s.Scenario, tmp_path: Path) -> None:
+    book = export_xlsx(tiny, tmp_path / "t.xlsx")
+    wb = load_workbook(book)
+    ws = wb["pledges"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("nation") + 1, value="AAX")
+    ws.cell(row=3, column=header.index("units") + 1, value=-2)
+    wb.save(book)
+    with pytest.raises(ScenarioError) as err:
+        import_xlsx(book, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    problems = err.value.problems
+    assert find(problems, file="t.xlsx:pledges", row=1, field="nation").hint == "did you mean 'AAA'?"
+    find(problems, file="t.xlsx:pledges", row=2, field="units")
+
+
+def test_not_a_workbook(tmp_path: Path) -> None:
+    bad = tmp_path / "x.xlsx"
+    bad.write_text("not a zip")
+    with pytest.raises(ScenarioError) as err:
+        read_xlsx(bad)
+    assert "not a readable XLSX" in err.value.problems[0].message
+
+
+def test_import_refuses_non_empty_folder(tiny: s.Scenario, tmp_path: Path) -> None:
+    book = export_xlsx(tiny, tmp_path / "t.xlsx")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("x")
+    with pytest.raises(Exception, match="not empty"):
+        import_xlsx(book, tmp_path / "busy")
+    import_xlsx(book, tmp_path / "busy", force=True)
+    assert load_scenario(tmp_path / "busy") == tiny
+
+
+def test_depots_survive_every_form(tiny: s.Scenario, tmp_path: Path) -> None:
+    from coalition.depots.schemas import Depot, DepotNetwork
+    from coalition.scenario.service import save_scenario, save_scenario_file
+
+    network = DepotNetwork(note="illustrative depot: 'on' and yes/no stay text",
+                           depots=(Depot(id="D1", name="West depot", hub="H-WEST"),))
+    with_depots = tiny.model_copy(update={"depots": network})
+    folder = save_scenario(with_depots, tmp_path / "f")
+    assert (folder / "depots.yaml").is_file()
+    assert load_scenario(folder) == with_depots
+    assert load_scenario(save_scenario_file(with_depots, tmp_path / "f.json")) == with_depots
+    assert read_xlsx(export_xlsx(with_depots, tmp_path / "f.xlsx")) == with_depots
+
+
+def test_depot_at_unknown_place(tiny: s.Scenario, tmp_path: Path) -> None:
+    from coalition.depots.schemas import Depot, DepotNetwork
+    from coalition.scenario.service import save_scenario, validate_path
+
+    bad = tiny.model_copy(update={"depots": DepotNetwork(depots=(Depot(id="D1", name="D", hub="H-WST"),))})
+    folder = save_scenario(bad, tmp_path / "f")
+    lines = (folder / "depots.yaml").read_text().splitlines()
+    lineno = lines.index("  hub: H-WST") + 1
+    p = find(validate_path(folder).problems, file="depots.yaml", field="depots[0].hub")
+    assert p.hint == "did you mean 'H-WEST'?" and p.row == lineno
