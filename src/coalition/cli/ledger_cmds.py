@@ -1,9 +1,436 @@
-"""CLI commands: ledger_cmds (filled in by its issue)."""
+"""``coalition ledger ...``: the custody ledger from the command line.
+
+Thin: every command opens ONE transaction (``coalition.store.db.transaction``), calls the ledger
+and inventory services, and renders with Rich. ``--database-url`` defaults to Settings
+(``COALITION_DATABASE_URL``, else SQLite under the data dir).
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from coalition.errors import InputError, IntegrityError, Problem
+from coalition.settings import Settings
+
+ledger_app = typer.Typer(
+    name="ledger",
+    help="Custody ledger: append-only signed Merkle log of serials and lots, reports, proofs.",
+    no_args_is_help=True,
+)
+# a report read from a pipe or file keeps its columns instead of folding to 80 characters
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+DbOpt = Annotated[
+    Optional[str],  # noqa: UP007 - Typer needs Optional
+    typer.Option("--database-url", help="SQLAlchemy URL (default: Settings / COALITION_DATABASE_URL)",
+                 show_default=False),
+]
+DataOpt = Annotated[
+    Optional[Path],  # noqa: UP007
+    typer.Option("--data-dir", help="folder of the keys and the default SQLite file (default: .coalition)",
+                 show_default=False),
+]
+
+
+@dataclass
+class Ctx:
+    settings: Settings
+    factory: sessionmaker[Session]
+
+    @property
+    def keys_dir(self) -> Path:
+        return Path(self.settings.data_dir) / "keys"
+
+    def keyring(self):  # type: ignore[no-untyped-def]
+        from coalition.ledger.keys import KeyRing
+
+        return KeyRing.load(self.keys_dir)
+
+
+def _ctx(database_url: str | None, data_dir: Path | None) -> Ctx:
+    from coalition.store.db import make_engine, session_factory
+    from coalition.store.migrate import upgrade
+
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+        if database_url is None and "COALITION_DATABASE_URL" not in __import__("os").environ:
+            overrides["database_url"] = f"sqlite:///{data_dir / 'coalition.db'}"
+    if database_url:
+        overrides["database_url"] = database_url
+    settings = Settings.from_env(**overrides)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return Ctx(settings, session_factory(engine))
+
+
+def _safety(ctx: Ctx, session: Session):  # type: ignore[no-untyped-def]
+    from coalition.inventory.safety import depot_safety
+    from coalition.ledger.sample import ledger_network
+    from coalition.scenario.service import load_scenario
+
+    scenario = load_scenario(ctx.settings.scenario)
+    return depot_safety(session, ledger_network(scenario.depots))
+
+
+def _money(v: float) -> str:
+    return f"${v:,.0f}"
+
+
+# ------------------------------------------------------------------------------------------
+def _init(ctx: Ctx, *, sample: bool) -> None:
+    from coalition.ledger import sample as smp
+    from coalition.ledger import service
+    from coalition.ledger.keys import KeyRing
+    from coalition.scenario.service import load_scenario
+
+    nations = set(smp.SAMPLE_NATIONS)
+    try:
+        nations |= {n.code for n in load_scenario(ctx.settings.scenario).nations}
+    except InputError:
+        pass  # keys for the sample nations are enough to start
+    keyring = KeyRing.generate(ctx.keys_dir, sorted(nations))
+    from coalition.store.db import transaction
+
+    with transaction(ctx.factory) as s:
+        added = service.register_keys(s, keyring=keyring)
+        size, _ = service.head(s)
+        out.print(f"keys: {added} new public key(s) registered; private keys in {ctx.keys_dir} (ILLUSTRATIVE key management)")
+        if size:
+            out.print(f"ledger already holds {size} events; nothing imported")
+            return
+        if sample:
+            res = smp.load_sample(s, keyring=keyring, safety=_safety(ctx, s))
+            out.print(f"loaded the ILLUSTRATIVE sample custody history: events 1..{res.last_seq}, "
+                      f"{len(res.batches)} signed batches, checkpoint cosigned by {', '.join(smp.SAMPLE_WITNESSES)}")
+
+
+@ledger_app.command("init")
+def init_cmd(
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+    sample: Annotated[bool, typer.Option("--sample/--no-sample", help="load the illustrative sample history")] = True,
+) -> None:
+    """Create the database and the demo keys; load the sample custody history into an empty log."""
+    ctx = _ctx(database_url, data_dir)
+    _init(ctx, sample=sample)
+    out.print(f"database: {ctx.settings.database_url}")
+
+
+def _append(ctx: Ctx, events, *, commit_every: int | None) -> None:  # type: ignore[no-untyped-def]
+    from coalition.ledger import service
+    from coalition.store.db import transaction
+
+    keyring = ctx.keyring()
+    step = commit_every or len(events)
+    done = 0
+    for i in range(0, len(events), step):
+        chunk = events[i : i + step]
+        with transaction(ctx.factory) as s:
+            res = service.append_events(s, events=chunk, keyring=keyring, safety=_safety(ctx, s))
+        done += len(chunk)
+        # printed only after COMMIT returned: every event up to here is durable
+        print(f"acknowledged: events {res.first_seq}..{res.last_seq} ({done}/{len(events)})", flush=True)
+
+
+@ledger_app.command("import")
+def import_cmd(
+    events_file: Annotated[Path, typer.Argument(help="EVENTS.jsonl: one event object per line")],
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+    commit_every: Annotated[Optional[int], typer.Option(  # noqa: UP007
+        "--commit-every", min=1, help="commit (and acknowledge) every N events; default: all or nothing")] = None,
+) -> None:
+    """Append every event of a JSONL file. The whole file is validated first (nothing is written
+    if any line is bad); by default all events commit together."""
+    from coalition.ledger.schemas import parse_jsonl
+
+    if not events_file.is_file():
+        raise InputError([Problem("file not found", file=str(events_file))])
+    events = parse_jsonl(events_file.read_text("utf-8"), file=str(events_file))
+    ctx = _ctx(database_url, data_dir)
+    _append(ctx, events, commit_every=commit_every)
+
+
+@ledger_app.command("append")
+def append_cmd(
+    type: Annotated[str, typer.Option("--type", help="event type, e.g. issue")],
+    nation: Annotated[str, typer.Option("--nation", help="acting nation (ISO alpha-3)")],
+    person: Annotated[str, typer.Option("--person", help="the person acting")],
+    payload: Annotated[str, typer.Option("--payload", help="payload as JSON (see docs/ledger.md)")],
+    time: Annotated[Optional[str], typer.Option("--time", help="UTC time, default now")] = None,  # noqa: UP007
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Append one custody event."""
+    from coalition.ledger.schemas import parse_event
+
+    try:
+        body = json.loads(payload)
+    except ValueError as exc:
+        raise InputError([Problem(f"not valid JSON ({exc})", field="--payload")]) from None
+    raw = {"type": type, "nation": nation, "person": person, "payload": body}
+    if time:
+        raw["time"] = time
+    ev = parse_event(raw, file="--payload")
+    _append(_ctx(database_url, data_dir), [ev], commit_every=None)
+
+
+@ledger_app.command("verify")
+def verify_cmd(database_url: DbOpt = None, data_dir: DataOpt = None) -> None:
+    """Check every hash, link, signature, checkpoint and stored tree node; name the first bad seq."""
+    from coalition.ledger.verify import verify_log
+    from coalition.store.db import transaction
+
+    ctx = _ctx(database_url, data_dir)
+    with transaction(ctx.factory) as s:
+        rep = verify_log(s)
+    out.print(f"events {rep.events}, batches {rep.batches}, signatures {rep.signatures}, "
+              f"checkpoints {rep.checkpoints}, cosignatures {rep.cosignatures}")
+    if rep.ok:
+        out.print("[green]OK[/]: every hash, signature, checkpoint and stored node verifies")
+        return
+    bad = rep.first_bad_seq()
+    for f in rep.findings[:30]:
+        out.print(f"  - {f}")
+    raise IntegrityError(f"verification FAILED ({len(rep.findings)} problem(s))"
+                         + (f"; first bad sequence number: {bad}" if bad else ""))
+
+
+@ledger_app.command("checkpoint")
+def checkpoint_cmd(
+    witness: Annotated[Optional[list[str]], typer.Option("--witness", help="nation that cosigns (repeatable)")] = None,  # noqa: UP007
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Sign a checkpoint of the current log with the operator key; witnesses may cosign."""
+    from coalition.ledger import checkpoints
+    from coalition.ledger.keys import nation_key_id
+    from coalition.store.db import transaction
+
+    ctx = _ctx(database_url, data_dir)
+    keyring = ctx.keyring()
+    with transaction(ctx.factory) as s:
+        cp = checkpoints.make_checkpoint(s, keyring=keyring)
+        for n in witness or []:
+            checkpoints.cosign_checkpoint(s, checkpoint_id=cp.checkpoint_id, key_id=nation_key_id(n), keyring=keyring)
+        cp = checkpoints.get_checkpoint(s, checkpoint_id=cp.checkpoint_id)
+    out.print(f"checkpoint {cp.checkpoint_id}: size {cp.size}, root {cp.root.hex()}, time {cp.time}, "
+              f"signed by {cp.key_id}; cosigned by {', '.join(cp.cosigners) or 'nobody yet'}")
+
+
+@ledger_app.command("proof")
+def proof_cmd(
+    seq: Annotated[int, typer.Argument(help="sequence number of the event")],
+    checkpoint: Annotated[Optional[int], typer.Option("--checkpoint", help="checkpoint id (default: latest containing SEQ)")] = None,  # noqa: UP007
+    as_json: Annotated[bool, typer.Option("--json", help="print the proof as JSON")] = False,
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Inclusion proof of one event: into its signed batch and into the checkpoint tree."""
+    from coalition.ledger import checkpoints
+    from coalition.ledger.verifier import verify_inclusion
+    from coalition.store.db import transaction
+
+    ctx = _ctx(database_url, data_dir)
+    with transaction(ctx.factory) as s:
+        p = checkpoints.inclusion_proof(s, seq=seq, checkpoint_id=checkpoint)
+    ok = verify_inclusion(p.leaf_hash, seq - 1, p.tree_size, p.path, p.root) and verify_inclusion(
+        p.leaf_hash, p.batch_index, p.batch_size, p.batch_path, p.batch_root)
+    if as_json:
+        print(json.dumps(p.as_dict(), indent=1))
+        return
+    where = f"checkpoint {p.checkpoint_id}" if p.checkpoint_id else "current head (no checkpoint yet)"
+    out.print(f"event {seq}: leaf {p.leaf_hash.hex()}")
+    out.print(f"  in {where}: tree size {p.tree_size}, root {p.root.hex()}, {len(p.path)} hashes")
+    out.print(f"  in batch {p.batch_id}: index {p.batch_index} of {p.batch_size}, root {p.batch_root.hex()}")
+    out.print("  proof checks: " + ("[green]valid[/]" if ok else "[red]INVALID[/]"))
+
+
+@ledger_app.command("inventory")
+def inventory_cmd(
+    by: Annotated[str, typer.Option("--by", help="grouping: any of hub,depot,storehouse,title_nation,custodian,status,item_type")] = "hub,depot,storehouse,title_nation,status",
+    nation: Annotated[Optional[str], typer.Option("--nation", help="only items donated by this nation")] = None,  # noqa: UP007
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Current inventory (the projection) grouped by place, nation and status, with value."""
+    from coalition.inventory.service import inventory_summary
+    from coalition.store.db import transaction
+
+    ctx = _ctx(database_url, data_dir)
+    cols = [c.strip() for c in by.split(",") if c.strip()]
+    with transaction(ctx.factory) as s:
+        rows = inventory_summary(s, by=cols, title_nation=nation)
+    t = Table(title="Inventory (ledger projection)", header_style="bold")
+    for c in [*cols, "kind", "items", "quantity", "value"]:
+        t.add_column(c, justify="right" if c in ("items", "quantity", "value") else "left")
+    for r in rows:
+        t.add_row(*[str(r[c]) or "-" for c in cols], str(r["kind"]), str(r["items"]), f"{r['quantity']:,}",
+                  _money(float(r["value"])))  # type: ignore[arg-type]
+    out.print(t)
+
+
+@ledger_app.command("reconcile")
+def reconcile_cmd(
+    counts: Annotated[Path, typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")],
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Stocktake reconciliation: counted vs ledger, by serial and by lot (writes nothing)."""
+    from coalition.ledger.reports import read_counts, reconcile_counts
+    from coalition.store.db import transaction
+
+    rows = read_counts(counts)
+    ctx = _ctx(database_url, data_dir)
+    with transaction(ctx.factory) as s:
+        lines = reconcile_counts(s, counts=rows)
+    t = Table(title=f"Reconciliation of {counts.name}", header_style="bold")
+    for c in ("location", "kind", "serial / lot", "ledger", "counted", "finding", "note"):
+        t.add_column(c)
+    colour = {"ok": "green", "missing": "red", "unexpected": "yellow", "short": "red", "over": "yellow"}
+    for ln in lines:
+        t.add_row(ln.location, ln.kind, ln.ref, f"{ln.ledger:,}", f"{ln.counted:,}",
+                  f"[{colour[ln.finding]}]{ln.finding}[/]", ln.note)
+    out.print(t)
+    bad = sum(1 for ln in lines if ln.finding != "ok")
+    out.print(f"{len(lines) - bad} agree, {bad} differ")
+
+
+@ledger_app.command("report")
+def report_cmd(
+    donor: Annotated[str, typer.Option("--donor", help="donor (title) nation, ISO alpha-3, e.g. GBR")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="date for delinquency (default today, UTC)")] = None,  # noqa: UP007
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Per-donor accountability: where every serial and lot is, delivered, issued, lost; delinquency.
+    An empty ledger is initialised with the sample history first."""
+    from coalition.ledger import service
+    from coalition.ledger.reports import donor_report
+    from coalition.store.db import transaction
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    except ValueError:
+        raise InputError([Problem(f"'{as_of}' is not a date", field="--as-of", hint="YYYY-MM-DD")]) from None
+    ctx = _ctx(database_url, data_dir)
+    with transaction(ctx.factory) as s:
+        empty = service.head(s)[0] == 0
+    if empty:
+        out.print("[yellow]ledger is empty: initialising with the ILLUSTRATIVE sample history[/]", style=None)
+        _init(ctx, sample=True)
+    with transaction(ctx.factory) as s:
+        rep = donor_report(s, donor=donor.upper(), as_of=day)
+    if not rep.lines:
+        from coalition.errors import NotFoundError
+
+        raise NotFoundError(f"no items donated by {donor.upper()} are in the ledger")
+    if as_json:
+        _report_json(rep)
+        return
+    _report_rich(rep)
+
+
+def _report_json(rep) -> None:  # type: ignore[no-untyped-def]
+    d = rep.delinquency
+    print(json.dumps({
+        "donor": rep.donor, "as_of": rep.as_of.isoformat(),
+        "items": [vars(x) for x in rep.lines],
+        "totals": {k: {"count": b.count, "value": b.value} for k, b in rep.totals.items()},
+        "delivered": {"count": rep.delivered.count, "value": rep.delivered.value},
+        "discrepancies": [vars(x) for x in rep.discrepancies],
+        "delinquency": {name: {"count": b.count, "value": b.value, "refs": b.refs}
+                        for name, b in (("monitored", d.monitored), ("initial_overdue", d.initial_overdue),
+                                        ("annual_overdue", d.annual_overdue),
+                                        ("late_loss_reports", d.late_loss_reports))},
+    }, indent=1, default=str))
+
+
+def _report_rich(rep) -> None:  # type: ignore[no-untyped-def]
+    out.print(f"[bold]Accountability report: items donated by {rep.donor}[/] (as of {rep.as_of}) "
+              "[yellow]ILLUSTRATIVE sample data unless you imported your own[/]")
+    out.print("'Delivered' = a receipt signed by the receiving nation and countersigned by the dispatcher.")
+    t = Table(title="Totals by status", header_style="bold")
+    for c in ("status", "items / rounds", "value"):
+        t.add_column(c, justify="left" if c == "status" else "right")
+    for k in sorted(rep.totals):
+        t.add_row(k, f"{rep.totals[k].count:,}", _money(rep.totals[k].value))
+    t.add_row("[bold]delivered (signed receipt)[/]", f"{rep.delivered.count:,}", _money(rep.delivered.value))
+    out.print(t)
+    t = Table(title=f"Where every {rep.donor} serial and lot is", header_style="bold")
+    for c in ("serial / lot", "item type", "qty", "status", "where", "custodian", "delivered"):
+        t.add_column(c, overflow="fold")
+    for ln in rep.lines:
+        t.add_row(ln.ref, ln.item_type, f"{ln.quantity:,}", ln.status, ln.where, ln.custodian,
+                  "yes" if ln.delivered else "no")
+    out.print(t)
+    if rep.discrepancies:
+        t = Table(title="Discrepancies (receipt and stocktake)", header_style="bold")
+        for c in ("seq", "serial / lot", "reason", "expected", "found", "manifest", "location", "status"):
+            t.add_column(c)
+        for x in rep.discrepancies:
+            t.add_row(str(x.seq), x.ref, x.reason, str(x.expected), str(x.found), x.manifest, x.location, x.status)
+        out.print(t)
+    d = rep.delinquency
+    t = Table(title=f"Delinquency (monitored = sensitive items; initial inventory within {d.rules.initial_days} d,"
+                    f" annual every {d.rules.annual_days} d, loss report within {d.rules.loss_report_days} d)",
+              header_style="bold")
+    for c in ("", "count", "value", "items"):
+        t.add_column(c, overflow="fold")
+    for name, b in (("monitored", d.monitored), ("initial inventory overdue", d.initial_overdue),
+                    ("annual inventory overdue", d.annual_overdue), ("loss reported late", d.late_loss_reports)):
+        t.add_row(name, f"{b.count:,}", _money(b.value), ", ".join(b.refs[:12]) + (" ..." if len(b.refs) > 12 else ""))
+    out.print(t)
+    out.print(f"overdue: {d.share('count'):.0%} of monitored items by count, {d.share('value'):.0%} by value")
+
+
+@ledger_app.command("export")
+def export_cmd(
+    directory: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
+    donor: Annotated[Optional[str], typer.Option("--donor", help="only this donor's items' events, with proofs")] = None,  # noqa: UP007
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Write a bundle (events, batches, checkpoints, proofs, public keys) for coalition-verify."""
+    from coalition.ledger.export import export_bundle
+    from coalition.store.db import transaction
+
+    ctx = _ctx(database_url, data_dir)
+    with transaction(ctx.factory) as s:
+        meta = export_bundle(s, directory=directory, keyring=ctx.keyring(), donor=donor.upper() if donor else None)
+    out.print(f"wrote {meta['scope']} bundle of {meta['events']} events against checkpoint {meta['checkpoint']} "
+              f"(tree size {meta['tree_size']}) to {directory}; check it with: coalition-verify {directory}")
+
+
+@ledger_app.command("rebuild")
+def rebuild_cmd(database_url: DbOpt = None, data_dir: DataOpt = None) -> None:
+    """Rebuild the inventory projection from the log and say whether it equalled the live one."""
+    from coalition.inventory.service import snapshot
+    from coalition.ledger.service import rebuild_projection
+    from coalition.store.db import transaction
+
+    ctx = _ctx(database_url, data_dir)
+    with transaction(ctx.factory) as s:
+        before = snapshot(s)
+        n = rebuild_projection(s)
+        same = snapshot(s) == before
+    out.print(f"replayed {n} events; rebuilt projection {'equals' if same else 'DIFFERS FROM'} the live one")
+    if not same:
+        sys.exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.add_typer(ledger_app, name="ledger")

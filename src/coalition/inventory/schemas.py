@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Nation = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3")]
 Ref = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+#: lot and item-type ids follow the depots catalogue's identifier rule, so the safety check can use them
+CatId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 LocationText = Annotated[str, Field(min_length=1, max_length=250)]
 Qty = Annotated[int, Field(ge=1, le=1_000_000_000)]
 
@@ -89,14 +91,14 @@ class _Payload(BaseModel):
 
 class ManifestSerial(_Payload):
     serial: Ref
-    item_type: Ref
+    item_type: CatId
     unit_value: float = Field(default=0.0, ge=0, le=1e10, description="declared value, USD")
     sensitive: bool = Field(default=False, description="designated for enhanced end-use monitoring")
 
 
 class ManifestLot(_Payload):
-    lot: Ref
-    item_type: Ref
+    lot: CatId
+    item_type: CatId
     quantity: Qty
     unit_value: float = Field(default=0.0, ge=0, le=1e10)
     neq_kg: float = Field(default=0.0, ge=0, le=100_000, description="net explosive quantity per unit")
@@ -105,14 +107,14 @@ class ManifestLot(_Payload):
 
 
 class LotQty(_Payload):
-    lot: Ref
+    lot: CatId
     quantity: Qty
 
 
 class LotAt(_Payload):
     """A quantity of a lot taken from one location (``at``), or from an end user for a return."""
 
-    lot: Ref
+    lot: CatId
     quantity: Qty
     at: str = Field(default="", max_length=250, description="location the stock is taken from")
     end_user: str = Field(default="", max_length=120)
@@ -222,7 +224,7 @@ class DisposalPayload(_Items):
 
 
 class SuspensionPayload(_Payload):
-    lot: Ref
+    lot: CatId
     suspended: bool = True
     reason: str = Field(min_length=1, max_length=200)
 

@@ -1,0 +1,97 @@
+"""Write a bundle that ``coalition-verify`` checks offline (format in coalition.ledger.verifier).
+
+A full bundle holds every event. A donor bundle holds only the events that touch the donor's
+items (serials and lots whose title the donor holds), plus for each an inclusion proof into its
+signed batch and into the latest checkpoint, so the donor can check its own history without
+seeing other nations' data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalition.errors import InputError, Problem
+from coalition.ledger.checkpoints import checkpoints, consistency_proof, inclusion_proof, make_checkpoint
+from coalition.ledger.keys import KeyRing
+from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerKey, LedgerSignature
+from coalition.ledger.verifier import BUNDLE_FORMAT
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
+
+
+def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor: str | None = None,
+                  now: str | None = None) -> dict[str, object]:
+    """Write the bundle into ``directory`` (created; existing bundle files are replaced).
+    Makes a checkpoint of the current head first if none covers it."""
+    top = make_checkpoint(session, keyring=keyring, now=now)
+    if donor is not None:
+        known = set(session.scalars(select(LedgerEventRef.ref).where(LedgerEventRef.ref == f"T:{donor}").limit(1)))
+        if not known:
+            raise InputError([Problem(f"no events concern items donated by {donor}", field="donor",
+                                      hint="a donor is the ISO alpha-3 code of the title-holding nation")])
+    directory.mkdir(parents=True, exist_ok=True)
+    if donor is None:
+        seqs = None
+        q = select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id).where(LedgerEvent.seq <= top.size)
+    else:
+        seqs = select(LedgerEventRef.seq).where(LedgerEventRef.ref == f"T:{donor}", LedgerEventRef.seq <= top.size)
+        q = select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id).where(LedgerEvent.seq.in_(seqs))
+    rows = session.execute(q.order_by(LedgerEvent.seq)).all()
+    with (directory / "events.jsonl").open("w", encoding="utf-8") as fh:
+        for _, body, _ in rows:
+            fh.write(body + "\n")
+    batch_ids = sorted({int(r[2]) for r in rows})
+    sigs: dict[int, list[dict]] = {}
+    bq = select(LedgerBatch).order_by(LedgerBatch.first_seq).where(LedgerBatch.first_seq <= top.size)
+    sq = select(LedgerSignature)
+    if donor is not None:
+        bq = bq.where(LedgerBatch.batch_id.in_(batch_ids))
+        sq = sq.where(LedgerSignature.batch_id.in_(batch_ids))
+    for sg in session.scalars(sq):
+        sigs.setdefault(sg.batch_id, []).append(
+            {"role": sg.role, "key_id": sg.key_id, "signature": bytes(sg.signature).hex()})
+    _write_jsonl(directory / "batches.jsonl", [
+        {"batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
+         "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
+         "signatures": sorted(sigs.get(b.batch_id, []), key=lambda x: x["role"])}
+        for b in session.scalars(bq)
+    ])
+    cps = [c for c in checkpoints(session) if c.size <= top.size]
+    from coalition.ledger.models import LedgerCosignature
+
+    cp_rows = []
+    for c in cps:
+        cos = [{"key_id": k, "signature": bytes(sig).hex()} for k, sig in session.execute(
+            select(LedgerCosignature.key_id, LedgerCosignature.signature)
+            .where(LedgerCosignature.checkpoint_id == c.checkpoint_id).order_by(LedgerCosignature.key_id))]
+        cp_rows.append({"checkpoint_id": c.checkpoint_id, "size": c.size, "root": c.root.hex(), "time": c.time,
+                        "key_id": c.key_id, "signature": c.signature.hex(), "cosignatures": cos})
+    _write_jsonl(directory / "checkpoints.jsonl", cp_rows)
+    by_size = sorted({c.size for c in cps})
+    _write_jsonl(directory / "consistency.jsonl", [
+        {"first": a, "second": b, "path": [h.hex() for h in consistency_proof(session, first=a, second=b)]}
+        for a, b in zip(by_size, by_size[1:], strict=False)
+    ])
+    proofs_path = directory / "proofs.jsonl"
+    if donor is not None:
+        _write_jsonl(proofs_path, [
+            inclusion_proof(session, seq=int(seq), checkpoint_id=top.checkpoint_id).as_dict() for seq, _, _ in rows
+        ])
+    elif proofs_path.exists():
+        proofs_path.unlink()
+    keys = [{"key_id": k.key_id, "kind": k.kind, "nation": k.nation, "public_key": bytes(k.public_key).hex()}
+            for k in session.scalars(select(LedgerKey).order_by(LedgerKey.key_id))]
+    (directory / "keys.json").write_text(json.dumps({"keys": keys}, indent=1, sort_keys=True) + "\n", "utf-8")
+    meta = {"format": BUNDLE_FORMAT, "scope": "full" if donor is None else f"donor:{donor}",
+            "checkpoint": top.checkpoint_id, "tree_size": top.size, "events": len(rows),
+            "note": "ILLUSTRATIVE demo keys; obtain trusted public keys out of band (coalition-verify --keys)"}
+    (directory / "bundle.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", "utf-8")
+    return meta

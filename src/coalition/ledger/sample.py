@@ -1,0 +1,72 @@
+"""The ILLUSTRATIVE sample custody history of the embedded paris-2026 scenario, and ledger set-up.
+
+``custody/events.jsonl`` (in the scenario folder) tells one invented story end to end: serial
+manifests by GBR, FRA and DEU, dispatch, receipts at an FRA-run depot at the Lviv hub with
+discrepancies (a goggle short-shipped, one not on the manifest, a lot short, two launchers
+quarantined), a mistaken transfer reversed by a correction, issues to Ukrainian brigades
+(countersigned by UKR), expenditure, a destruction, a loss reported late, a return, a lot
+suspension and a blind stocktake by a Polish inspector. ``custody/depots.yaml`` is the invented
+layout of that depot, used when the scenario does not model it. Serials, values and units are
+invented; nothing here is a real record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy.orm import Session
+
+from coalition.depots.schemas import DepotNetwork
+from coalition.inventory.projector import SafetyCheck
+from coalition.ledger import checkpoints, service
+from coalition.ledger.keys import KeyRing, nation_key_id
+from coalition.ledger.schemas import AppendResult, parse_jsonl
+
+#: nations of the sample history (actors, witnesses and the Ukrainian end user)
+SAMPLE_NATIONS = ("GBR", "FRA", "DEU", "POL", "UKR")
+#: nations that witness (cosign) the sample's checkpoints
+SAMPLE_WITNESSES = ("GBR", "DEU", "POL")
+
+
+def custody_dir() -> Path:
+    from coalition.scenario.service import embedded_path
+
+    return embedded_path() / "custody"
+
+
+def sample_events_path() -> Path:
+    return custody_dir() / "events.jsonl"
+
+
+def sample_network() -> DepotNetwork:
+    data = yaml.safe_load((custody_dir() / "depots.yaml").read_text("utf-8"))
+    return DepotNetwork.model_validate(data)
+
+
+def ledger_network(scenario_network: DepotNetwork | None) -> DepotNetwork:
+    """The depot network receipts are checked against: the scenario's, plus the sample depot
+    layout for any depot (and item type) the scenario does not model."""
+    sample = sample_network()
+    if scenario_network is None:
+        return sample
+    depot_ids = {d.id for d in scenario_network.depots}
+    item_ids = {i.id for i in scenario_network.items}
+    return DepotNetwork(
+        note=scenario_network.note,
+        items=(*scenario_network.items, *(i for i in sample.items if i.id not in item_ids)),
+        lots=scenario_network.lots,
+        depots=(*scenario_network.depots, *(d for d in sample.depots if d.id not in depot_ids)),
+        stock=scenario_network.stock,
+    )
+
+
+def load_sample(session: Session, *, keyring: KeyRing, safety: SafetyCheck | None) -> AppendResult:
+    """Append the sample history, make a checkpoint and have the sample witnesses cosign it."""
+    events = parse_jsonl(sample_events_path().read_text("utf-8"), file=str(sample_events_path()))
+    result = service.append_events(session, events=events, keyring=keyring, safety=safety)
+    cp = checkpoints.make_checkpoint(session, keyring=keyring)
+    for nation in SAMPLE_WITNESSES:
+        checkpoints.cosign_checkpoint(session, checkpoint_id=cp.checkpoint_id,
+                                      key_id=nation_key_id(nation), keyring=keyring)
+    return result
