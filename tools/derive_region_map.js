@@ -39,23 +39,34 @@ function ringOut(ring) {
   return inside && out.length >= 4 ? out : null;
 }
 
-const features = [];
+// Crimea: Natural Earth's default (de facto) edition attributes the peninsula to Russia as a
+// separate polygon. It is drawn here inside Ukraine's internationally recognised borders (UN
+// General Assembly resolution 68/262); the contact line and the scenario's notes show control.
+function isCrimea(ring) {
+  const lons = ring.map((p) => p[0]), lats = ring.map((p) => p[1]);
+  return Math.min(...lons) > 32.3 && Math.max(...lons) < 36.8 &&
+         Math.min(...lats) > 44.2 && Math.max(...lats) < 46.4;
+}
+
+const byIso = {};
 for (const geom of topo.objects.countries.geometries) {
   const iso3 = KEEP[geom.id];
   if (!iso3) continue;
   const f = topojson.feature(topo, geom);
   const polys = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
-  const rings = [];
   for (const poly of polys) for (const ring of poly) {
+    const owner = iso3 === "RUS" && isCrimea(ring) ? "UKR" : iso3;
     const r = ringOut(ring);
-    if (r) rings.push(r);
+    if (!r) continue;
+    byIso[owner] = byIso[owner] || { iso3: owner, name: owner === iso3 ? geom.properties.name : "Ukraine", rings: [] };
+    byIso[owner].rings.push(r);
   }
-  if (rings.length) features.push({ iso3, name: geom.properties.name, rings });
 }
+const features = Object.values(byIso);
 features.sort((a, b) => a.iso3.localeCompare(b.iso3));
 process.stdout.write(JSON.stringify({
   attribution: "Boundaries: Natural Earth 1:50m admin-0 countries v4.1.0 (public domain), via the npm package world-atlas 2.0.2; simplified by tools/derive_region_map.js",
-  note: "Boundaries are for orientation only and imply no position on any territorial question.",
+  note: "Boundaries are for orientation only. Crimea is drawn within Ukraine's internationally recognised borders (UN GA resolution 68/262); Natural Earth's default edition attributes it to Russia.",
   box: BOX,
   countries: features,
 }) + "\n");

@@ -109,10 +109,13 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     if migrate:
         prepare_database(state)
 
-    errors.install(app)
-
     from coalition.api.routers import ROUTERS
-    from coalition.dashboard.routes import router as dashboard_router
+    from coalition.dashboard import routes as dashboard
+    from coalition.dashboard.security import LoginRequired
+
+    errors.install(app, html=dashboard.html_error)
+    app.add_exception_handler(LoginRequired, dashboard.login_redirect)  # type: ignore[arg-type]
+    dashboard_router = dashboard.router
 
     for router in ROUTERS:
         app.include_router(router)

@@ -8,11 +8,12 @@ routers never build error responses by hand. No traceback ever reaches a client.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coalition.auth.service import AuthenticationFailed
@@ -61,7 +62,7 @@ def error_body(
     }
 
 
-def error_response(
+def _json_error(
     request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None, code: str | None = None,
 ) -> JSONResponse:
@@ -90,9 +91,29 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
     return problems
 
 
-def install(app: FastAPI) -> None:
+API_PREFIXES = ("/api", "/health", "/openapi.json", "/docs", "/static")
+
+
+def _html(request: Request) -> bool:
+    """Dashboard pages answer errors with HTML; the API (and anything asking for JSON) with JSON."""
+    path = request.url.path
+    return not path.startswith(API_PREFIXES) and "text/html" in request.headers.get("accept", "")
+
+
+def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None = None) -> None:
+    def error_response(  # noqa: F811 - shadows the module helper to add the HTML branch
+        request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None, code: str | None = None,
+    ) -> Response:
+        if html is not None and _html(request):
+            text = message
+            if problems and len(problems) > 1:
+                text += ": " + "; ".join(p.get("message", "") for p in problems)
+            return html(request, status, text)
+        return _json_error(request, status, message, problems, headers, code)
+
     @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> JSONResponse:
+    async def _input(request: Request, exc: InputError) -> Response:
         return error_response(
             request, 422, str(exc.problems[0]) if len(exc.problems) == 1 else
             f"{len(exc.problems)} problems in the input",
@@ -100,7 +121,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = _validation_problems(exc)
         message = (
             "malformed JSON body"
@@ -110,37 +131,37 @@ def install(app: FastAPI) -> None:
         return error_response(request, 422, message, problems)
 
     @app.exception_handler(AuthenticationFailed)
-    async def _auth(request: Request, exc: AuthenticationFailed) -> JSONResponse:
+    async def _auth(request: Request, exc: AuthenticationFailed) -> Response:
         return error_response(
             request, 401, f"authentication failed: {exc}",
             headers={"WWW-Authenticate": 'Bearer realm="coalition"'},
         )
 
     @app.exception_handler(PermissionDeniedError)
-    async def _forbidden(request: Request, exc: PermissionDeniedError) -> JSONResponse:
+    async def _forbidden(request: Request, exc: PermissionDeniedError) -> Response:
         return error_response(request, 403, str(exc))
 
     @app.exception_handler(NotFoundError)
-    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+    async def _not_found(request: Request, exc: NotFoundError) -> Response:
         return error_response(request, 404, str(exc))
 
     @app.exception_handler(ConflictError)
-    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+    async def _conflict(request: Request, exc: ConflictError) -> Response:
         return error_response(request, 409, str(exc))
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
         return error_response(request, 409, str(exc), code="integrity_failure")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}"
         return error_response(request, exc.status_code, message, headers=exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error (request %s)", request_id_of(request))
         return error_response(
             request, 500, "internal error; the request was rolled back. Quote the request id."

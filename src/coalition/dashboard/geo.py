@@ -1,0 +1,74 @@
+"""Map geometry for the dashboard (pure): projection and SVG paths from the bundled boundaries.
+
+The boundary file ``static/map/region.json`` is derived once from Natural Earth (public domain)
+by ``tools/derive_region_map.js``; nothing is fetched at run time. The projection is
+equirectangular with the longitude scaled by cos(48.5°), good enough for a region of this size
+(distances off by a few per cent at the edges), and simple enough to check by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+REGION_FILE = Path(__file__).resolve().parent / "static" / "map" / "region.json"
+
+LON_MIN, LON_MAX = 20.5, 41.5
+LAT_MIN, LAT_MAX = 43.3, 53.4
+PX_PER_DEG = 60.0
+COS_MID = math.cos(math.radians(48.5))
+WIDTH = round((LON_MAX - LON_MIN) * PX_PER_DEG * COS_MID)
+HEIGHT = round((LAT_MAX - LAT_MIN) * PX_PER_DEG)
+PX_PER_KM = PX_PER_DEG / 111.2
+
+
+def project(lat: float, lon: float) -> tuple[float, float]:
+    """(lat, lon) in degrees -> (x, y) in SVG pixels of the map's viewBox."""
+    x = (lon - LON_MIN) * PX_PER_DEG * COS_MID
+    y = (LAT_MAX - lat) * PX_PER_DEG
+    return round(x, 1), round(y, 1)
+
+
+@dataclass(frozen=True)
+class CountryShape:
+    iso3: str
+    name: str
+    paths: tuple[str, ...]  # SVG path data, one per ring (rings never cancel each other out)
+    label_x: float
+    label_y: float
+
+
+@lru_cache(maxsize=1)
+def region() -> dict:
+    return json.loads(REGION_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def countries() -> tuple[CountryShape, ...]:
+    shapes = []
+    for c in region()["countries"]:
+        parts: list[str] = []
+        best_len, lx, ly = -1, 0.0, 0.0
+        for ring in c["rings"]:
+            pts = [project(lat, lon) for lon, lat in ring]
+            parts.append("M" + "L".join(f"{x},{y}" for x, y in pts) + "Z")
+            inside = [(x, y) for x, y in pts if 0 <= x <= WIDTH and 0 <= y <= HEIGHT]
+            if len(inside) > best_len:
+                best_len = len(inside)
+                if inside:
+                    lx = sum(p[0] for p in inside) / len(inside)
+                    ly = sum(p[1] for p in inside) / len(inside)
+        shapes.append(CountryShape(c["iso3"], c["name"], tuple(parts), round(lx, 1), round(ly, 1)))
+    return tuple(shapes)
+
+
+def attribution() -> str:
+    return str(region().get("attribution", "Natural Earth (public domain)"))
+
+
+def polyline(points: list[tuple[float, float]]) -> str:
+    """[(lat, lon), ...] -> SVG points attribute."""
+    return " ".join(f"{x},{y}" for x, y in (project(lat, lon) for lat, lon in points))

@@ -1,0 +1,23 @@
+// coalition dashboard: small progressive enhancements only; every page works without it.
+(function () {
+  "use strict";
+  // Plan page: poll the job (GET with the session cookie) and reload when it is finished.
+  var box = document.querySelector("[data-testid=plan-progress]");
+  if (box) {
+    var id = box.getAttribute("data-job");
+    var msg = box.querySelector("[data-role=message]");
+    var bar = box.querySelector("[data-role=bar]");
+    var tick = function () {
+      fetch("/api/plans/" + encodeURIComponent(id), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (job) {
+          if (msg) { msg.textContent = job.message || job.status; }
+          if (bar) { bar.setAttribute("width", String(Math.round((job.progress || 0) * 320))); }
+          if (job.status === "done" || job.status === "failed") { window.location.reload(); }
+          else { window.setTimeout(tick, 700); }
+        })
+        .catch(function () { window.setTimeout(tick, 2000); });
+    };
+    window.setTimeout(tick, 500);
+  }
+})();

@@ -1,0 +1,154 @@
+"""View models for the dashboard (pure): the map layers, the fill heatmap and the Gantt chart.
+
+They take typed scenario values and plan JSON and return plain data for the templates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from coalition.dashboard import geo
+from coalition.scenario.schemas import Scenario
+
+NATION_COLOURS = (
+    "#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8e6c8a", "#e07a5f", "#3d405b",
+    "#81b29a", "#f2cc8f", "#6d597a", "#b56576", "#355070", "#2a9d8f", "#e76f51", "#264653",
+)
+RESTRICTED_COLOUR = "#b8bfc7"
+
+
+@dataclass
+class MapModel:
+    width: int
+    height: int
+    countries: list[Any]
+    hubs: list[dict[str, Any]]
+    rear_nodes: list[dict[str, Any]]
+    corridors: list[dict[str, Any]]
+    contact: str | None
+    buffer_px: float
+    buffer_km: float
+    attribution: str
+
+
+def map_model(scenario: Scenario) -> MapModel:
+    hubs = []
+    for h in scenario.hubs:
+        x, y = geo.project(h.lat, h.lon)
+        hubs.append({"id": h.id, "name": h.name, "x": x, "y": y, "kind": h.kind.value,
+                     "capacity": h.personnel_capacity, "lead": h.lead_nation or ""})
+    rears = []
+    for r in scenario.rear_nodes:
+        x, y = geo.project(r.lat, r.lon)
+        rears.append({"id": r.id, "name": r.name, "x": x, "y": y, "kind": r.kind.value,
+                      "country": r.country})
+    where = {h["id"]: (h["x"], h["y"]) for h in hubs} | {r["id"]: (r["x"], r["y"]) for r in rears}
+    corridors = []
+    for c in scenario.corridors:
+        if c.rear_node in where and c.hub in where:
+            (x1, y1), (x2, y2) = where[c.rear_node], where[c.hub]
+            corridors.append({"id": c.id, "x1": x1, "y1": y1, "x2": x2, "y2": y2,
+                              "mode": c.mode.value, "per_day": c.personnel_per_day,
+                              "transit": c.transit_days})
+    contact, buffer_px, buffer_km = None, 0.0, 0.0
+    if scenario.contact_line is not None:
+        contact = geo.polyline([(p.lat, p.lon) for p in scenario.contact_line.points])
+        buffer_km = scenario.contact_line.buffer_km
+        buffer_px = round(buffer_km * geo.PX_PER_KM, 2)  # total width, centred on the line
+    return MapModel(geo.WIDTH, geo.HEIGHT, list(geo.countries()), hubs, rears, corridors,
+                    contact, buffer_px, buffer_km, geo.attribution())
+
+
+@dataclass
+class Heatmap:
+    capabilities: list[str]
+    hubs: list[str]
+    cells: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+def heat_class(ratio: float | None) -> str:
+    if ratio is None:
+        return "hnone"
+    return f"h{min(4, int(ratio * 5 - 1e-9)) if ratio < 1 else 4}" if ratio > 0 else "h0"
+
+
+def heatmap_from_fill(fill: list[dict[str, Any]]) -> Heatmap:
+    """Capability × hub: required and filled unit-periods summed over the horizon."""
+    req: dict[tuple[str, str], int] = defaultdict(int)
+    got: dict[tuple[str, str], int] = defaultdict(int)
+    for cell in fill:
+        key = (cell["capability"], cell["hub"])
+        req[key] += int(cell["required"])
+        got[key] += min(int(cell["filled"]), int(cell["required"]))
+    caps = sorted({k[0] for k in req})
+    hubs = sorted({k[1] for k in req})
+    hm = Heatmap(caps, hubs)
+    for key, r in req.items():
+        ratio = got[key] / r if r else None
+        hm.cells[key] = {"required": r, "filled": got[key],
+                         "pct": None if ratio is None else round(100 * ratio),
+                         "cls": heat_class(ratio)}
+    return hm
+
+
+@dataclass
+class Gantt:
+    width: int
+    height: int
+    rows: list[dict[str, Any]]
+    ticks: list[dict[str, Any]]
+    legend: list[tuple[str, str]]
+    left: int
+
+
+def gantt(unit_lines: list[dict[str, Any]], horizon_days: int, *, max_rows: int = 80) -> Gantt:
+    """One row per requirement × rotation slot; a bar per tour, coloured by nation."""
+    left, right, row_h, top = 190, 16, 16, 24
+    plot_w = 1000
+    lines = sorted(unit_lines, key=lambda u: (u["hub"], u["requirement"], u["tour_start_day"]))
+    lanes: dict[tuple[str, str], list[list[dict[str, Any]]]] = defaultdict(list)
+    for u in lines:
+        key = (u["hub"], u["requirement"])
+        for lane in lanes[key]:
+            if lane[-1]["tour_end_day"] <= u["tour_start_day"]:
+                lane.append(u)
+                break
+        else:
+            lanes[key].append([u])
+    nations = sorted({u["nation"] for u in lines if not u.get("restricted")})
+    colour = {n: NATION_COLOURS[i % len(NATION_COLOURS)] for i, n in enumerate(nations)}
+    span = max(1, horizon_days)
+
+    def xpos(day: int) -> float:
+        return round(left + max(0, min(day, span)) / span * plot_w, 1)
+
+    rows = []
+    for (hub, req), lane_list in sorted(lanes.items()):
+        for i, lane in enumerate(lane_list):
+            if len(rows) >= max_rows:
+                break
+            y = top + len(rows) * row_h
+            bars = []
+            for u in lane:
+                x1, x2 = xpos(u["arrival_day"]), xpos(u["tour_end_day"])
+                restricted = bool(u.get("restricted"))
+                bars.append({
+                    "x": x1, "w": max(1.5, x2 - x1), "y": y + 2, "h": row_h - 4,
+                    "colour": RESTRICTED_COLOUR if restricted else colour[u["nation"]],
+                    "title": (f"{u['uln']} {u['nation']} {u['unit']} {u['capability']} at {hub}: "
+                              f"arrives day {u['arrival_day']}, tour to day {u['tour_end_day']}, "
+                              f"rotation {u.get('rotation', 1)}"
+                              + (f", {u['days_late']} days late" if u.get("days_late") else "")),
+                    "late": int(u.get("days_late") or 0),
+                    "late_x": xpos(u["required_day"]),
+                })
+            rows.append({"label": f"{hub} · {req}" + (f" #{i + 1}" if len(lane_list) > 1 else ""),
+                         "y": y, "bars": bars})
+    height = top + len(rows) * row_h + 10
+    ticks = [{"x": xpos(d), "label": f"C+{d}"} for d in range(0, span + 1, 91)]
+    legend = [(n, colour[n]) for n in nations]
+    if any(u.get("restricted") for u in lines):
+        legend.append(("restricted (another nation)", RESTRICTED_COLOUR))
+    return Gantt(left + plot_w + right, height, rows, ticks, legend, left)
