@@ -1,9 +1,304 @@
-"""CLI commands: depots_cmds (filled in by its issue)."""
+"""CLI commands: ``coalition depots qd | mix | check | licence | place``.
+
+Thin: parse options, call the pure depots functions, render Rich tables or JSON. Outputs that
+depend on an unverified rule value (status U in the rulebook) say "unverified default" and name it.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from coalition.errors import InputError, Problem, closest
+
+ScenarioOpt = Annotated[
+    Optional[Path],
+    typer.Option("--scenario", "-s", help="scenario folder or file (default: the embedded paris-2026)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+DepotOpt = Annotated[Optional[str], typer.Option("--depot", "-d", help="only this depot id")]
+
+
+def _console() -> Console:
+    return Console(width=160)
+
+
+def _fmt_kg(v: float | None) -> str:
+    if v is None:
+        return "—"
+    if math.isinf(v):
+        return "∞"
+    return f"{v:,.0f}"
+
+
+def _network(scenario: Path | None):  # type: ignore[no-untyped-def]
+    from coalition.scenario.service import load_scenario
+
+    sc = load_scenario(scenario)
+    return sc, sc.depots
+
+
+def _depots(network, depot: str | None):  # type: ignore[no-untyped-def]
+    if not network.depots:
+        raise InputError([Problem("the scenario has no depots", field="depots",
+                                  hint="add a depots.yaml to the scenario folder")])
+    if depot is None:
+        return list(network.depots)
+    found = network.depot(depot)
+    if found is None:
+        ids = [d.id for d in network.depots]
+        hint = closest(depot, ids)
+        raise InputError([Problem(f"unknown depot '{depot}'", field="--depot",
+                                  hint=f"did you mean '{hint}'?" if hint else f"valid: {', '.join(ids)}")])
+    return [found]
+
+
+def _flag(unverified: tuple[str, ...] | list[str]) -> str:
+    return ("[yellow]unverified default: " + ", ".join(unverified) + "[/]") if unverified else ""
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add the ``depots`` command group to the main app."""
+    grp = typer.Typer(help="Protected storage facilities: explosives safety rules, licences, safe placement.",
+                      no_args_is_help=True)
+    app.add_typer(grp, name="depots")
+
+    @grp.command("qd")
+    def qd_cmd(
+        hd: Annotated[str, typer.Option("--hd", help="hazard division 1.1 .. 1.6")],
+        neq: Annotated[float, typer.Option("--neq", help="net explosive quantity, kg")],
+        relation: Annotated[str, typer.Option("--relation", help="IMD, PBD, PTRD, IBD or VBD")] = "IBD",
+        pes: Annotated[str, typer.Option("--pes", help="PES kind: earth-covered, above-ground, open-stack, container, underground")] = "*",
+        face: Annotated[str, typer.Option("--face", help="PES face toward the ES: front, side, rear")] = "*",
+        es: Annotated[str, typer.Option("--es", help="for IMD: the exposed storehouse kind")] = "*",
+        traversed: Annotated[bool, typer.Option("--traversed", help="the pair is traversed")] = False,
+        heavy_case: Annotated[bool, typer.Option("--heavy-case", help="heavy-case fragments")] = False,
+        cg: Annotated[Optional[str], typer.Option("--cg", help="compatibility group (S makes 1.4 → 1.4S)")] = None,
+        profile: Annotated[str, typer.Option("--profile", help="rule profile: iatg or us-desr")] = "iatg",
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Required distance for one PES–ES relation, with its basis."""
+        from coalition.depots.qd import required_distance
+        from coalition.depots.rulebook import FT_TO_M, load_rulebook
+        from coalition.depots.schemas import StorehouseKind
+
+        problems = []
+        kinds = ["*", *(k.value for k in StorehouseKind)]
+        for name, value, valid in (("--pes", pes, kinds), ("--es", es, kinds),
+                                   ("--face", face, ["*", "front", "side", "rear"]),
+                                   ("--profile", profile, ["iatg", "us-desr"])):
+            if value not in valid:
+                problems.append(Problem(f"'{value}' is not valid", field=name, hint=f"valid: {', '.join(valid)}"))
+        if problems:
+            raise InputError(problems)
+        req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,
+                                es_kind=es, traversed=traversed, heavy_case=heavy_case, cg=cg,
+                                book=load_rulebook())
+        if as_json:
+            typer.echo(json.dumps(req.as_dict(), indent=2))
+            return
+        con = _console()
+        t = Table(title=f"Q-D: HD {hd}, {neq:,.0f} kg NEQ, {req.relation} ({profile})", show_header=False)
+        t.add_column("what")
+        t.add_column("value")
+        req_text = "no rule covers this NEQ" if math.isinf(req.required_m) else f"[bold]{req.required_m:,.0f} m[/]"
+        if profile == "us-desr" and math.isfinite(req.required_m):
+            req_text += f"  ({req.exact_m / FT_TO_M:,.1f} ft exact)"
+        t.add_row("required distance", req_text)
+        t.add_row("exact value", f"{req.exact_m:,.2f} m" if math.isfinite(req.exact_m) else "—")
+        t.add_row("formula", f"{req.formula} = {req.formula_m:,.2f} m ({req.rule})")
+        t.add_row("minimum", f"{req.minimum_m:g} m ({req.minimum_rule})" if req.minimum_rule else "none")
+        t.add_row("governs", req.governs)
+        t.add_row("rounding", "up to the next whole metre (rounding.ceil-metre)")
+        t.add_row("status", ", ".join(f"{k} [{v}]" for k, v in req.statuses.items()))
+        for note in req.notes:
+            t.add_row("note", note)
+        if req.unverified:
+            t.add_row("[yellow]unverified default[/]", ", ".join(req.unverified))
+        con.print(t)
+
+    @grp.command("mix")
+    def mix_cmd(
+        groups: Annotated[list[str], typer.Argument(help="compatibility groups (C D E) or codes (1.1D 1.4B); repeat L for different L items")],
+        assert_: Annotated[list[str], typer.Option("--assert", help="footnote condition the plan asserts: fn1..fn4 (or 1..4)")] = [],  # noqa: B006
+        profile: Annotated[str, typer.Option("--profile", help="iatg or us-desr")] = "iatg",
+        transport: Annotated[bool, typer.Option("--transport", help="use the UN transport table instead (comparison)")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """May these groups share one storehouse? Exit 0 allowed, 1 not allowed."""
+        from coalition.depots.mixing import check_set, parse_groups
+
+        fns = []
+        for a in assert_:
+            fid = a if a.startswith("fn") else f"fn{a}"
+            if fid not in ("fn1", "fn2", "fn3", "fn4"):
+                raise InputError([Problem(f"unknown footnote '{a}'", field="--assert", hint="valid: fn1 fn2 fn3 fn4")])
+            fns.append(fid)
+        entries = parse_groups(groups)
+        pairs = check_set(entries, frozenset(fns), profile=profile, table="transport" if transport else None)
+        failing = [p for p in pairs if not p.allowed]
+        allowed = not failing
+        if as_json:
+            typer.echo(json.dumps({"allowed": allowed, "groups": [e.label() for e in entries],
+                                   "asserted": fns, "pairs": [p.as_dict() for p in pairs],
+                                   "failing": [p.as_dict() for p in failing]}, indent=2))
+        else:
+            con = _console()
+            t = Table(title=f"Mixing {' '.join(e.label() for e in entries)} ({'UN transport' if transport else profile})")
+            for c in ("pair", "cell", "result", "reason"):
+                t.add_column(c)
+            for p in pairs:
+                res = "[green]allowed[/]" if p.allowed else "[red]NOT allowed[/]"
+                t.add_row(f"{p.a.label()} + {p.b.label()}", p.cell, res,
+                          p.reason + (" [yellow](unverified default)[/]" if p.unverified else ""))
+            con.print(t)
+            con.print("[green]allowed[/]" if allowed else f"[red]not allowed[/]: {len(failing)} failing pair(s)")
+        raise typer.Exit(0 if allowed else 1)
+
+    @grp.command("check")
+    def check_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, as_json: JsonOpt = False) -> None:
+        """Check every storehouse: NEQ by HD vs licence, mixing, Q-D. Exit 1 when a rule is broken."""
+        from coalition.depots.rules import CheckReport, check_network
+        from coalition.depots.schemas import DepotNetwork
+
+        sc, network = _network(scenario)
+        chosen = _depots(network, depot)
+        net = network if depot is None else DepotNetwork.model_construct(
+            items=network.items, lots=network.lots, depots=tuple(chosen),
+            stock=network.stock_of(chosen[0]), note=network.note)
+        report: CheckReport = check_network(net)
+        hub_ids = {h.id for h in sc.hubs} | {r.id for r in sc.rear_nodes}
+        warnings = [f"depot {d.id}: hub '{d.hub}' is not a hub or rear node of the scenario"
+                    for d in chosen if hub_ids and d.hub not in hub_ids]
+        if as_json:
+            out = report.as_dict()
+            out["warnings"] = warnings
+            typer.echo(json.dumps(out, indent=2, default=str))
+        else:
+            con = _console()
+            for d in chosen:
+                t = Table(title=f"{d.name} — {d.id} at {d.hub} (profile {d.profile}){' — ILLUSTRATIVE' if d.illustrative else ''}")
+                for c in ("storehouse", "kind", "NEQ by HD (kg)", "as HD (Q-D)", "licence (kg)", "pallets", "mixing", "Q-D", "status"):
+                    t.add_column(c)
+                for r in (r for r in report.storehouses if r.depot == d.id):
+                    neq = ", ".join(f"{k}: {_fmt_kg(v)}" for k, v in r.neq_by_hd.items() if v > 0) or "empty"
+                    lic = "none recorded" if r.licensed is None else (", ".join(
+                        f"{k}: {_fmt_kg(q)}/{_fmt_kg(r.licensed.get(k, 0.0))}"  # type: ignore[arg-type]
+                        for k, q in r.aggregate.licence_neq.items()) or "—")
+                    qd_errors = [f for f in r.findings if f.rule.startswith("qd.")]
+                    qd = (f"[red]{len(qd_errors)} too close[/]" if qd_errors else
+                          (f"ok; closest {r.tightest.other} {r.tightest.actual_m:,.0f}/{r.tightest.required_m:,.0f} m"
+                           if r.tightest and r.tightest.required_m else "ok"))
+                    mix = "[green]ok[/]" if r.mixing_ok else f"[red]{sum(not p.allowed for p in r.mixing)} failing[/]"
+                    status = "[green]compliant[/]" if r.compliant else "[red]VIOLATION[/]"
+                    t.add_row(r.storehouse, r.kind, neq, r.aggregate.describe(), lic,
+                              f"{r.pallets:.0f}/{r.capacity}", mix, qd, status)
+                con.print(t)
+                for r in (r for r in report.storehouses if r.depot == d.id):
+                    for f in r.findings:
+                        colour = "red" if f.is_error else "yellow"
+                        con.print(f"  [{colour}]{f.severity.value}[/] {r.storehouse} {f.rule}: {f.message}"
+                                  + (f" — {_flag(f.unverified)}" if f.unverified else ""), highlight=False)
+                    if r.unverified:
+                        con.print(f"  {r.storehouse}: {_flag(r.unverified)}", highlight=False)
+            for w in warnings:
+                con.print(f"[yellow]warning[/] {w}")
+            errs = len(report.errors)
+            con.print(f"{'[green]compliant[/]' if not errs else f'[red]{errs} rule(s) broken[/]'}; "
+                      f"{len(report.unverified)} unverified default(s) used (see docs/storage-rules.md)")
+        raise typer.Exit(0 if report.compliant else 1)
+
+    @grp.command("licence")
+    def licence_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, as_json: JsonOpt = False) -> None:
+        """Maximum NEQ per HD each storehouse may hold from its layout, with the controlling site."""
+        from coalition.depots.licence import compute_licences
+
+        _, network = _network(scenario)
+        chosen = _depots(network, depot)
+        all_lic = [lic for d in chosen for lic in compute_licences(d)]
+        if as_json:
+            typer.echo(json.dumps([lic.as_dict() for lic in all_lic], indent=2))
+            return
+        con = _console()
+        for d in chosen:
+            con.rule(f"Explosives limit licences — {d.name} ({d.id}, profile {d.profile})"
+                     + (" — ILLUSTRATIVE" if d.illustrative else ""))
+            for lic in (x for x in all_lic if x.depot == d.id):
+                t = Table(title=f"Storehouse {lic.storehouse} ({lic.kind})")
+                for c in ("HD", "Q_max (kg)", "controlling site", "relation", "distance (m)", "issued (kg)", "basis"):
+                    t.add_column(c)
+                for hd, line in lic.lines.items():
+                    issued = "—" if lic.issued is None else _fmt_kg(lic.issued.get(hd, 0.0))  # type: ignore[arg-type]
+                    basis = ", ".join(line.basis) + (f" — {line.note}" if line.note else "")
+                    t.add_row(hd, _fmt_kg(line.q_max_kg), line.controlling or "—", line.relation or "—",
+                              f"{line.distance_m:,.1f}" if line.distance_m is not None else "—", issued, basis)
+                if lic.heavy_case_1_1 is not None:
+                    h = lic.heavy_case_1_1
+                    t.add_row("1.1 heavy-case", _fmt_kg(h.q_max_kg), h.controlling or "—", h.relation or "—",
+                              f"{h.distance_m:,.1f}" if h.distance_m is not None else "—", "", ", ".join(h.basis))
+                con.print(t)
+                for n in lic.notes:
+                    con.print(f"  [yellow]warning[/] {n}")
+                if lic.unverified:
+                    con.print(f"  {_flag(lic.unverified)}", highlight=False)
+        con.print("Each HD is computed in isolation (Q_max = (d/k)³, zero inside a fixed minimum); "
+                  "mixed storage is then limited by the aggregation rules (coalition depots check).")
+
+    @grp.command("place")
+    def place_cmd(
+        consignment: Annotated[Path, typer.Argument(help="consignment CSV: lot,item,quantity[,neq_kg,note]")],
+        scenario: ScenarioOpt = None,
+        depot: DepotOpt = None,
+        method: Annotated[str, typer.Option("--method", help="optimise or first-fit")] = "optimise",
+        time_limit: Annotated[float, typer.Option("--time-limit", help="MIP time limit, s")] = 20.0,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Place an incoming consignment safely; explain what cannot be placed."""
+        from coalition.depots.io import load_consignment
+        from coalition.depots.placement import place
+        from coalition.depots.rules import check_depot
+
+        if method not in ("optimise", "first-fit"):
+            raise InputError([Problem(f"unknown method '{method}'", field="--method", hint="optimise or first-fit")])
+        _, network = _network(scenario)
+        target = _depots(network, depot)[0]
+        catalogue, incoming = load_consignment(consignment, network.catalogue)
+        current = network.stock_of(target)
+        result = place(target, catalogue, current, incoming, method=method, time_limit=time_limit)
+        after = check_depot(target, list(current) + result.lines(), catalogue)
+        before = check_depot(target, list(current), catalogue)
+        new_errors = [f for f in after.errors if f not in before.errors]
+        if as_json:
+            out = result.as_dict()
+            out["check_after"] = {"new_errors": [f.model_dump(mode="json") for f in new_errors],
+                                  "pre_existing_errors": len(before.errors)}
+            typer.echo(json.dumps(out, indent=2, default=str))
+        else:
+            con = _console()
+            t = Table(title=f"Placement into {target.name} ({target.id}) — {result.method}")
+            for c in ("lot", "storehouse", "units", "NEQ (kg)", "pallets"):
+                t.add_column(c)
+            for p in result.placed:
+                t.add_row(p.lot, p.storehouse, f"{p.quantity:,}", f"{p.neq_kg:,.1f}", str(p.pallets))
+            con.print(t)
+            if result.refused:
+                r = Table(title="Not placed", title_style="red")
+                for c in ("lot", "units", "rule", "why"):
+                    r.add_column(c)
+                for x in result.refused:
+                    r.add_row(x.lot, f"{x.quantity:,}", x.rule, x.reason)
+                con.print(r)
+            b = result.baseline
+            con.print(f"lots stored {result.lots_stored:.2f}/{len(incoming)}, storehouses touched {result.touched}, "
+                      f"handling {result.handling_pallet_m:,.0f} pallet-m"
+                      + (f"; first-fit baseline: {b.lots_stored:.2f} lots, {b.touched} touched, "
+                         f"{b.handling_pallet_m:,.0f} pallet-m" if b else ""))
+            con.print("[green]the resulting stock passes the check[/]" if not new_errors
+                      else f"[red]{len(new_errors)} new rule break(s) — this is a bug[/]")
+        raise typer.Exit(1 if new_errors else 0)

@@ -15,13 +15,16 @@ from coalition.depots.rulebook import RuleBook, Status, load_rulebook
 from coalition.errors import InputError, Problem, closest
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class MixEntry:
     """One kind of thing in a storehouse: its CG, and when known its HD and item type."""
 
     cg: str
     hd: str | None = None
     item: str | None = None
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.cg, self.hd or "", self.item or "")
 
     def label(self) -> str:
         text = self.cg if self.hd is None else f"{self.hd}{self.cg}"
@@ -65,7 +68,7 @@ def pair(
         table, cells, status, _ = book.mixing_for(profile)
     else:
         cells, status = book.mixing_tables[table]["cells"], book.mixing_tables[table]["status"]
-    a, b = min(a, b), max(a, b)  # symmetric by construction
+    a, b = sorted((a, b), key=MixEntry.key)  # symmetric by construction
     tok = cells[(a.cg, b.cg)]
     record = f"mixing.{table}.{a.cg}{b.cg}"
     table_unverified = status == Status.UNVERIFIED
@@ -110,7 +113,7 @@ def check_set(
     book: RuleBook | None = None,
 ) -> list[PairResult]:
     """Every pair (including an entry with itself) of the distinct entries; failing ones included."""
-    distinct = sorted(set(entries))
+    distinct = sorted(set(entries), key=MixEntry.key)
     out: list[PairResult] = []
     for x, y in combinations_with_replacement(distinct, 2):
         if x == y and x.cg != "L":

@@ -221,6 +221,8 @@ class _Store:
 def _units(room_kg: float, neq: float) -> int:
     if room_kg < -_TOL:
         return 0
+    if math.isinf(room_kg) or neq <= 0:
+        return 10**12
     return int(math.floor(max(room_kg, 0.0) * (1 - 1e-12) / neq + 1e-9)) if neq > 0 else 10**12
 
 

@@ -535,11 +535,12 @@ def evaluate_depot(
             margin = layout.dist[i] - required[i]
             for c in np.nonzero(margin < 0)[0].tolist():
                 findings.append(_qd_finding(layout, i, c, required[i, c], governing, agg, Severity.ERROR))
-            finite = np.where(required[i] > 0, margin, np.inf)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                finite = np.where(required[i] > 0, layout.dist[i] / required[i], np.inf)
             c = int(np.argmin(finite))
             if np.isfinite(finite[c]):
                 tightest = _qd_finding(layout, i, c, required[i, c], governing, agg,
-                                       Severity.ERROR if finite[c] < 0 else Severity.INFO)
+                                       Severity.ERROR if finite[c] < 1 else Severity.INFO)
         reports.append(StorehouseReport(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile,
             neq_by_hd={c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},

@@ -1,0 +1,79 @@
+"""The `coalition depots` commands through Typer's CliRunner, on the embedded scenario."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from coalition.cli.main import app
+
+from .conftest import SAMPLE_CSV
+
+runner = CliRunner()
+
+
+def test_qd_prints_distance_and_basis() -> None:
+    res = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--relation", "IBD", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["required_m"] == 444 and out["rule"] == "iatg.1.1.IBD" and out["statuses"]["iatg.1.1.IBD"] == "V-S"
+    assert out["unverified"] == ["iatg.1.1.IBD.min"]
+    table = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "1000", "--relation", "IBD",
+                                "--pes", "earth-covered", "--face", "front"])
+    assert "270 m" in table.output and "unverified default" in table.output
+
+
+def test_qd_us_profile_differs() -> None:
+    res = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--profile", "us-desr", "--json"])
+    assert json.loads(res.output)["required_m"] == 381  # 15.87·20 = 317 m < the 1,250 ft minimum
+
+
+def test_qd_bad_input_exit_2() -> None:
+    res = runner.invoke(app, ["depots", "qd", "--hd", "1.9", "--neq", "-1", "--relation", "XYZ"])
+    assert res.exit_code != 0
+    assert isinstance(res.exception, Exception)
+
+
+def test_mix_exit_codes_and_failing_pairs() -> None:
+    assert runner.invoke(app, ["depots", "mix", "C", "D", "E"]).exit_code == 0
+    res = runner.invoke(app, ["depots", "mix", "A", "D", "H", "--json"])
+    assert res.exit_code == 1
+    failing = {(p["a"], p["b"]) for p in json.loads(res.output)["failing"]}
+    assert failing == {("A", "D"), ("A", "H"), ("D", "H")}
+    assert runner.invoke(app, ["depots", "mix", "B", "D", "--assert", "fn1"]).exit_code == 0
+
+
+def test_check_prints_every_storehouse_and_flags_unverified() -> None:
+    res = runner.invoke(app, ["depots", "check"])
+    assert res.exit_code == 1  # the illustrative Jasionka shed is too close to the railway
+    for sid in ("VIN-ECM1", "VIN-AG1", "JAS-AG1", "JAS-CNT1"):
+        assert sid in res.output
+    assert "unverified default" in res.output and "PTRD to JAS-RAIL" in res.output
+    ok = runner.invoke(app, ["depots", "check", "--depot", "DEP-VIN", "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.output)["compliant"] is True
+
+
+def test_licence_names_controlling_site() -> None:
+    res = runner.invoke(app, ["depots", "licence", "--depot", "DEP-JAS", "--json"])
+    assert res.exit_code == 0
+    ag1 = next(x for x in json.loads(res.output) if x["storehouse"] == "JAS-AG1")
+    assert ag1["computed"]["1.1"]["controlling"] == "JAS-RAIL"
+    assert ag1["computed"]["1.1"]["q_max_kg"] < ag1["issued_neq_kg"]["1.1"]
+
+
+def test_place_sample_consignment() -> None:
+    res = runner.invoke(app, ["depots", "place", str(SAMPLE_CSV), "--depot", "DEP-VIN", "--json", "--time-limit", "5"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["check_after"]["new_errors"] == []
+    assert {r["lot"] for r in out["refused"]} >= {"VIN-WP-J01", "VIN-DEMO-G01"}
+    assert out["baseline"]["lots_stored"] <= out["lots_stored"]
+
+
+def test_place_bad_consignment_places_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lot,item,quantity\nX1,proj-155-he,5\nX2,no-such-item,5\n")
+    res = runner.invoke(app, ["depots", "place", str(bad)])
+    assert res.exit_code != 0
+    assert "no-such-item" in str(res.exception) and "row 2" in str(res.exception)
