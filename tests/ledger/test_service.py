@@ -1,0 +1,181 @@
+"""Appending custody events: chain, signatures, handovers, invariants, rebuild, corrections."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from coalition.errors import ConflictError, InputError
+from coalition.inventory import service as inv
+from coalition.inventory.models import InvLotStock, InvSerial
+from coalition.ledger import checkpoints, service
+from coalition.ledger.models import LedgerEvent, LedgerSignature
+from coalition.ledger.verify import verify_log
+from coalition.ledger.verifier import verify_inclusion
+
+from .ledger_helpers import Ledger, ev, manifest, shipped
+
+
+def _count(ledger: Ledger, model) -> int:  # type: ignore[no-untyped-def]
+    with ledger.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model)))
+
+
+def test_append_chains_signs_and_verifies(ledger: Ledger) -> None:
+    shipped(ledger)
+    with ledger.session() as s:
+        rep = verify_log(s)
+        assert rep.ok, rep.findings
+        assert rep.events == 3
+        rows = s.execute(select(LedgerEvent.seq, LedgerEvent.prev_hash, LedgerEvent.hash).order_by(LedgerEvent.seq)).all()
+        assert [r.seq for r in rows] == [1, 2, 3]
+        assert bytes(rows[0].prev_hash) == bytes(32)
+        assert bytes(rows[1].prev_hash) == bytes(rows[0].hash)
+        # the receipt is a handover: its batch carries the receiver's and the dispatcher's signature
+        batch = s.scalar(select(LedgerEvent.batch_id).where(LedgerEvent.seq == 3))
+        roles = dict(s.execute(select(LedgerSignature.role, LedgerSignature.key_id)
+                               .where(LedgerSignature.batch_id == batch)).all())
+        assert roles == {"actor": "FRA-k1", "counterparty": "GBR-k1"}
+        cp = checkpoints.make_checkpoint(s, keyring=ledger.keyring)
+        p = checkpoints.inclusion_proof(s, seq=2, checkpoint_id=cp.checkpoint_id)
+        assert verify_inclusion(p.leaf_hash, 1, cp.size, p.path, cp.root)
+        assert verify_inclusion(p.leaf_hash, p.batch_index, p.batch_size, p.batch_path, p.batch_root)
+
+
+def test_receipt_opens_discrepancies_with_reason_codes(ledger: Ledger) -> None:
+    ledger.append(manifest(serials=3, lot_qty=100), ev("dispatch", "GBR", {"manifest": "M1"}))
+    ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1/SH-1",
+                                        "serials": ["GBR-S0", "GBR-S1", "GBR-X9"],
+                                        "lots": [{"lot": "M1-L155", "quantity": 90}],
+                                        "reasons": {"GBR-S2": "damaged_in_transit"}}))
+    with ledger.session() as s:
+        found = {(d.ref, d.reason, d.expected, d.found) for d in inv.discrepancies(s)}
+        assert found == {("S:GBR-S2", "damaged_in_transit", 1, 0), ("S:GBR-X9", "not_on_manifest", 0, 1),
+                         ("L:M1-L155", "short_shipped", 100, 90)}
+        s2 = s.get(InvSerial, "GBR-S2")
+        assert s2.status == "in_transit" and s2.custodian == "GBR" and s2.arrived_on is None
+        assert s.get(InvSerial, "GBR-S0").custodian == "FRA"
+        assert s.get(InvSerial, "GBR-X9") is None  # not taken on charge
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_serial_exists_once(ledger: Ledger, bulk: bool) -> None:
+    shipped(ledger)
+    dup = manifest("M2", "FRA", serials=2, lot_qty=0, prefix="GBR-S")  # GBR-S0 again, by another donor
+    before = _count(ledger, LedgerEvent)
+    with pytest.raises(ConflictError, match="GBR-S0 already exists"):
+        if bulk:
+            ledger.append(manifest("M3", "DEU", serials=1, lot_qty=0), dup)
+        else:
+            ledger.append(dup)
+    assert _count(ledger, LedgerEvent) == before  # nothing half-written, not even the good first event
+    with pytest.raises(ConflictError, match="listed twice|already exists"):
+        ledger.append(manifest("M4", "DEU", serials=1, lot_qty=0), manifest("M5", "DEU", serials=1, lot_qty=0))
+
+
+def test_only_the_custodian_dispatches_or_issues(ledger: Ledger) -> None:
+    ledger.append(manifest())
+    with pytest.raises(ConflictError, match="custody of GBR"):
+        ledger.append(ev("dispatch", "FRA", {"manifest": "M1"}))
+    ledger.append(ev("dispatch", "GBR", {"manifest": "M1"}))
+    ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1/SH-1",
+                                        "serials": ["GBR-S0", "GBR-S1", "GBR-S2"],
+                                        "lots": [{"lot": "M1-L155", "quantity": 100}]}))
+    for nation in ("GBR", "DEU"):  # the donor no longer holds it; a bystander never did
+        with pytest.raises(ConflictError, match="only the custodian"):
+            ledger.append(ev("issue", nation, {"serials": ["GBR-S0"], "end_user": "UA 1 Bde", "reference": "EUC-1"}))
+        with pytest.raises(ConflictError, match="custody of FRA"):
+            ledger.append(ev("issue", nation, {"lots": [{"lot": "M1-L155", "quantity": 1, "at": "UA-LVIV/LV-D1/SH-1"}],
+                                               "end_user": "UA 1 Bde", "reference": "EUC-1"}))
+    res = ledger.append(ev("issue", "FRA", {"serials": ["GBR-S0"], "end_user": "UA 1 Bde", "reference": "EUC-1"}))
+    with ledger.session() as s:
+        row = s.get(InvSerial, "GBR-S0")
+        assert (row.status, row.custodian, row.end_user, row.end_user_ref) == ("issued", "UKR", "UA 1 Bde", "EUC-1")
+        roles = {r for r in s.scalars(select(LedgerSignature.key_id).where(LedgerSignature.batch_id == res.batches[0]))}
+        assert roles == {"FRA-k1", "UKR-k1"}
+
+
+def test_quantities_never_go_negative_and_suspended_lot_cannot_be_issued(ledger: Ledger) -> None:
+    shipped(ledger, lot_qty=100)
+    at = "UA-LVIV/LV-D1/SH-1"
+    with pytest.raises(ConflictError, match="only 100 .* cannot take 101"):
+        ledger.append(ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 101, "at": at}],
+                                          "end_user": "UA 1 Bde", "reference": "E"}))
+    # in bulk: two issues of 60 each from 100 — the second sees the first
+    with pytest.raises(ConflictError, match="only 40"):
+        ledger.append(*[ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 60, "at": at}],
+                                            "end_user": "UA 1 Bde", "reference": "E"})] * 2)
+    ledger.append(ev("suspension", "FRA", {"lot": "M1-L155", "reason": "fuze defect"}))
+    with pytest.raises(ConflictError, match="suspended lot cannot be issued"):
+        ledger.append(ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 1, "at": at}],
+                                          "end_user": "UA 1 Bde", "reference": "E"}))
+    ledger.append(ev("suspension", "GBR", {"lot": "M1-L155", "suspended": False, "reason": "cleared"}))
+    ledger.append(ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 100, "at": at}],
+                                      "end_user": "UA 1 Bde", "reference": "E"}))
+    with ledger.session() as s:
+        qty = {(r.status, r.quantity) for r in s.scalars(select(InvLotStock)) if r.quantity}
+        assert qty == {("issued", 100)}
+
+
+def test_receipt_into_storehouse_refused_when_unsafe(ledger: Ledger) -> None:
+    # 2,500 rounds x 10 kg = 25,000 kg of HD 1.1 > the 20,000 kg licence of SH-1 in the sample layout
+    ledger.append(manifest(lot_qty=2500), ev("dispatch", "GBR", {"manifest": "M1"}))
+    receipt = ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1/SH-1",
+                                    "serials": [], "lots": [{"lot": "M1-L155", "quantity": 2500}]})
+    with pytest.raises(ConflictError, match="refused by the depot safety rules.*20,000"):
+        ledger.append(receipt)
+    with pytest.raises(ConflictError, match="no layout in the scenario"):
+        ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/NOWHERE/SH-1",
+                                            "lots": [{"lot": "M1-L155", "quantity": 1}]}))
+    # at depot level (no storehouse) it may be received, then moving it into SH-1 is refused too
+    ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1",
+                                        "lots": [{"lot": "M1-L155", "quantity": 2500}]}))
+    with pytest.raises(ConflictError, match="safety"):
+        ledger.append(ev("transfer", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 2500, "at": "UA-LVIV/LV-D1"}],
+                                             "to": "UA-LVIV/LV-D1/SH-1"}))
+    ledger.append(ev("transfer", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 1500, "at": "UA-LVIV/LV-D1"}],
+                                         "to": "UA-LVIV/LV-D1/SH-1"}))
+    # prospective = current 1,500 + 600 arriving: over the licence again
+    with pytest.raises(ConflictError, match="safety"):
+        ledger.append(ev("transfer", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 600, "at": "UA-LVIV/LV-D1"}],
+                                             "to": "UA-LVIV/LV-D1/SH-1"}))
+
+
+def test_unknown_nation_and_bad_payload_are_input_errors(ledger: Ledger) -> None:
+    with pytest.raises(InputError, match="no registered key"):
+        ledger.append(manifest(nation="ITA"))
+    with pytest.raises(InputError) as err:
+        ev("issue", "FRA", {"serials": ["A", "A"], "end_user": "", "reference": "E"})
+    fields = {p.field for p in err.value.problems}
+    assert "payload.serials" in fields and "payload.end_user" in fields
+    with pytest.raises(InputError, match="did you mean 'receipt'"):
+        ev("reciept", "FRA", {})
+
+
+def test_rebuild_equals_live_projection_and_corrections_replay(ledger: Ledger) -> None:
+    shipped(ledger)
+    ledger.append(
+        ev("transfer", "FRA", {"serials": ["GBR-S0"], "to": "UA-LVIV/LV-D1/SH-2"}),
+        ev("issue", "FRA", {"serials": ["GBR-S1"], "end_user": "UA 1 Bde", "reference": "E",
+                            "lots": [{"lot": "M1-L155", "quantity": 30, "at": "UA-LVIV/LV-D1/SH-1"}]}),
+        ev("loss", "UKR", {"serials": ["GBR-S1"], "kind": "stolen", "occurred_on": "2026-03-01"}),
+        ev("count", "POL", {"location": "UA-LVIV/LV-D1", "serials": ["GBR-S0"], "lots": [{"lot": "M1-L155", "quantity": 69}]}),
+    )
+    with ledger.session() as s:
+        live = inv.snapshot(s)
+        assert service.rebuild_projection(s) == 7
+        assert inv.snapshot(s) == live
+    # reverse the transfer (seq 4): GBR-S0 is back in SH-1; a later event that depended on it blocks
+    ledger.append(ev("correction", "FRA", {"reverses": 4, "reason": "keyed wrong storehouse"}))
+    with ledger.session() as s:
+        assert s.get(InvSerial, "GBR-S0").location == "UA-LVIV/LV-D1/SH-1"
+        assert verify_log(s).ok
+        live = inv.snapshot(s)
+        service.rebuild_projection(s)
+        assert inv.snapshot(s) == live
+    with pytest.raises(ConflictError, match="replaying the log failed at seq 6"):
+        ledger.append(ev("correction", "FRA", {"reverses": 5, "reason": "issue never happened"}))
+    with pytest.raises(ConflictError, match="only GBR can reverse"):
+        ledger.append(ev("correction", "FRA", {"reverses": 1, "reason": "x"}))
+    with pytest.raises(ConflictError, match="already reversed"):
+        ledger.append(ev("correction", "FRA", {"reverses": 4, "reason": "again"}))
