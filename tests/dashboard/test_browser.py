@@ -141,16 +141,20 @@ def test_planner_journey(browser, server: dict) -> None:  # type: ignore[no-unty
     # Gaps: the same assumptions give the heatmap; change the US backstop -> replan offered.
     page.goto(server["base"] + "/gaps?option=small&ceasefire=2026-06-01&other=parliament.GBR%3Dtrue")
     assert page.locator("[data-testid=heatmap] td.cell").count() > 3
+    assert page.locator("[data-testid=plan-heatmap] td.cell").count() > 3
+    filled_before = page.inner_text("[data-testid=gap-totals]")
     shot(page, "04-gaps")
-    page.select_option("[data-testid=assume-form] select[name=us_backstop]", "false")
+    page.select_option("[data-testid=assume-form] select[name=us_backstop]", "true")
     page.click("[data-testid=assume-form] button[type=submit]")
     page.wait_for_selector("[data-testid=replan-form]")
     page.click("[data-testid=replan-form] button[type=submit]")
     page.wait_for_selector("[data-testid=gantt]", timeout=60_000)
-    assert "us_backstop=false" in page.content()
-    page.goto(server["base"] + "/gaps?option=small&ceasefire=2026-06-01&us_backstop=false"
+    assert "us_backstop=true" in page.content()
+    page.goto(server["base"] + "/gaps?option=small&ceasefire=2026-06-01&us_backstop=true"
               "&other=parliament.GBR%3Dtrue")
-    assert page.locator("[data-testid=heatmap]").count() == 1
+    assert page.locator("[data-testid=plan-heatmap]").count() == 1
+    # Assuming the US backstop changes the gap picture (US-conditioned pledges activate).
+    assert page.inner_text("[data-testid=gap-totals]") != filled_before
 
     # Depots and ledger pages render for a planner.
     page.click("nav >> text=Depots")

@@ -209,24 +209,23 @@ def gaps_page(
             problems.append(f"ceasefire date '{ceasefire}' is not a date (use YYYY-MM-DD)")
             ceasefire = ""
     wanted = _assumptions(ceasefire, us_backstop, other)
-    picture = None
+    picture = heat = None
     try:
-        from coalition.dashboard.gaps import gap_picture
+        from coalition.api.routers.gaps import compute_gaps
 
-        picture = gap_picture(ctx, sid, sc, option, wanted)
-    except ImportError:
-        picture = None
+        picture = compute_gaps(ctx, sid, sc, option, ceasefire or None, wanted)
+        heat = views.heatmap_from_cells(picture["cells"])
     except InputError as exc:
         problems += [str(p) for p in exc.problems]
     job = _matching_plan(ctx, option, wanted)
-    plan = None
-    heat = None
+    plan = plan_heat = None
     if job is not None:
         from coalition.api.routers.plans import plan_for_reader
 
         plan = plan_for_reader(ctx, job)
-        heat = views.heatmap_from_fill(plan["fill"])
+        plan_heat = views.heatmap_from_fill(plan["fill"])
     return render(request, ctx, "gaps.html", "gaps", scenario=sc, option=option,
+                  plan_heat=plan_heat,
                   ceasefire=ceasefire, us_backstop=us_backstop, other=other,
                   assumptions=wanted,
                   picture=picture, job=job, plan=plan, heat=heat, problems=problems)

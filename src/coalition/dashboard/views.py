@@ -93,6 +93,23 @@ def heatmap_from_fill(fill: list[dict[str, Any]]) -> Heatmap:
     return hm
 
 
+def heatmap_from_cells(cells: list[dict[str, Any]]) -> Heatmap:
+    """Capability × place from the gap picture's cells: units required and filled, all phases."""
+    req: dict[tuple[str, str], int] = defaultdict(int)
+    got: dict[tuple[str, str], int] = defaultdict(int)
+    for cell in cells:
+        key = (cell["capability"], cell["place"])
+        req[key] += int(cell["required_units"])
+        got[key] += min(int(cell["filled_units"]), int(cell["required_units"]))
+    hm = Heatmap(sorted({k[0] for k in req}), sorted({k[1] for k in req}))
+    for key, r in req.items():
+        ratio = got[key] / r if r else None
+        hm.cells[key] = {"required": r, "filled": got[key],
+                         "pct": None if ratio is None else round(100 * ratio),
+                         "cls": heat_class(ratio)}
+    return hm
+
+
 @dataclass
 class Gantt:
     width: int
