@@ -11,25 +11,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
-from coalition.conditions.engine import (
-    ConditionEngine,
-    check_assumptions,
-    parse_assumptions,
-)
 from coalition.errors import InputError, Problem
 from coalition.forcegen.activation import activation
-from coalition.forcegen.gaps import check_option, gap_picture
+from coalition.forcegen.gaps import gap_picture
+from coalition.forcegen.inputs import parse_at, parse_min_state, resolve_inputs
 from coalition.forcegen.render import render_activation, render_gaps
 from coalition.forcegen.schemas import JSON_VERSION, ForceGenOptions
-from coalition.scenario.schemas import Assumption, PledgeState, Scenario
+from coalition.scenario.schemas import PledgeState, Scenario
 
 ScenarioOpt = Annotated[
     Optional[Path],  # noqa: UP007 - Typer needs Optional
@@ -65,29 +59,8 @@ StateOpt = Annotated[
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared parsing (also used by `coalition plan`)
+# Loading and writing (parsing of --at/--assume/--option: coalition.forcegen.inputs)
 # ---------------------------------------------------------------------------------------------
-
-
-def parse_at(text: str | None, *, option: str = "--at") -> date | None:
-    """Parse an ISO date option; InputError naming the option when malformed."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(
-            [Problem(f"bad date {text!r}", field=option, hint="a date as YYYY-MM-DD, e.g. 2026-06-01")]
-        ) from None
-
-
-def parse_min_state(text: str) -> PledgeState:
-    valid = [s.value for s in PledgeState if s is not PledgeState.WITHDRAWN]
-    if text not in valid:
-        raise InputError(
-            [Problem(f"bad pledge state {text!r}", field="--min-state", hint="one of " + ", ".join(valid))]
-        )
-    return PledgeState(text)
 
 
 def load(path: Path | None) -> Scenario:
@@ -95,50 +68,6 @@ def load(path: Path | None) -> Scenario:
     from coalition.scenario.service import load_scenario
 
     return load_scenario(path)
-
-
-def resolve_inputs(
-    scenario: Scenario,
-    assume: Sequence[str] | None,
-    at: str | None,
-    options: Sequence[str] = (),
-) -> tuple[tuple[Assumption, ...], ConditionEngine, date]:
-    """Assumptions (checked against the scenario), the engine and the date to look at.
-
-    Every problem (bad --assume values, unknown condition names, bad --at, unknown --option) is
-    reported at once.
-    """
-    problems: list[Problem] = []
-    good: dict[str, Assumption] = {}
-    for text in assume or ():
-        try:
-            (a,) = parse_assumptions([text])
-        except InputError as err:
-            problems.extend(err.problems)
-            continue
-        if a.condition in good:
-            problems.append(Problem(f"condition {a.condition!r} is assumed more than once",
-                                    field="--assume", hint="give each condition at most one --assume"))
-            continue
-        good[a.condition] = a
-    assumptions = tuple(good.values())
-    problems.extend(check_assumptions(assumptions, scenario))
-    day: date | None = None
-    try:
-        day = parse_at(at)
-    except InputError as err:
-        problems.extend(err.problems)
-    for o in options:
-        try:
-            check_option(scenario, o)
-        except InputError as err:
-            problems.extend(err.problems)
-    if problems:
-        raise InputError(problems)
-    engine = ConditionEngine(scenario, assumptions)
-    if day is None:
-        day = engine.c_day() or date.today()
-    return assumptions, engine, day
 
 
 def write_json(target: str, payload: object, console: Console) -> None:
@@ -264,3 +193,8 @@ def register(app: typer.Typer) -> None:
     """Add `status` and `gaps` to the main app."""
     app.command("status")(status)
     app.command("gaps")(gaps)
+
+
+# parse_at / parse_min_state / resolve_inputs live in coalition.forcegen.inputs; re-exported here
+# for callers that imported them from this module.
+__all__ = ["gaps", "load", "parse_at", "parse_min_state", "register", "resolve_inputs", "status", "write_json"]
