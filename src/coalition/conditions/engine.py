@@ -327,6 +327,7 @@ class ConditionEngine:
     _instruments: dict[str, Instrument] = field(init=False, repr=False)
     _assumed: dict[str, Assumption] = field(init=False, repr=False)
     _memo: dict[tuple[str, date], Verdict] = field(init=False, repr=False)
+    _declared: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.assumptions = tuple(self.assumptions)
@@ -349,6 +350,7 @@ class ConditionEngine:
         self._instruments = {i.id: i for i in self.scenario.instruments}
         self._assumed = {a.condition: a for a in self.assumptions}
         self._memo = {}
+        self._declared = frozenset(c.name for c in self.scenario.conditions)
 
     # -- public ----------------------------------------------------------------------------------
     def evaluate(self, expr: Expr | str, at: date) -> Verdict:
@@ -467,7 +469,7 @@ class ConditionEngine:
             return Verdict(name, Truth.of(last.value), Source.EVENT, why, last.on, (), name)
         if events:
             why = f"no event sets it on or before {_fmt(at)} (first event {_fmt(events[0].on)})"
-        elif name in {c.name for c in self.scenario.conditions}:
+        elif name in self._declared:
             why = "no event or assumption sets it"
         else:
             why = "not defined in the scenario, and no event or assumption sets it"
