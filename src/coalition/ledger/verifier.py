@@ -274,8 +274,12 @@ class ChainChecker:
             ev = {}
         if ev.get("seq") != seq:
             report.add("event", f"expected seq {seq}, body says {ev.get('seq')!r}", seq)
-        if ev.get("prev") != self.prev.hex():
-            report.add("event", "previous-hash link broken (history rewritten or reordered)", seq)
+        if ev.get("prev") != self.prev.hex() and seq > 1:
+            # event seq recorded another predecessor: the event before it was changed or removed
+            report.add("event", f"event {seq} recorded a different predecessor: event {seq - 1}"
+                       " was altered, replaced or removed", seq - 1)
+        elif ev.get("prev") != self.prev.hex():
+            report.add("event", "first event does not start from the genesis hash", seq)
         if stored_hash is not None and stored_hash != h:
             report.add("event", "stored hash does not match the event body", seq)
         if stored:
@@ -303,11 +307,14 @@ def check_batch(
     root = bytes.fromhex(batch["root"])
     nation, counterparty = batch["nation"], batch.get("counterparty")
     if full:
+        # blame the first event of the batch already found bad, else the batch's first event
+        blame = min((f.seq for f in report.findings if f.seq is not None and first <= f.seq < first + size),
+                    default=first)
         if len(leaves) != size:
-            report.add("batch", f"batch {batch['batch_id']} covers missing events", first)
+            report.add("batch", f"batch {batch['batch_id']} covers missing events", blame)
             return
         if merkle_root(leaves) != root:
-            report.add("batch", f"batch {batch['batch_id']} root does not match its events", first)
+            report.add("batch", f"batch {batch['batch_id']} root does not match its events", blame)
     for seq in range(first, first + size):
         if seq not in meta:
             continue
@@ -501,7 +508,8 @@ def _verify_partial(
             report.add("event", "event line is not a ledger event", (prev_seq or 0) + 1)
             continue
         if prev_seq is not None and seq == prev_seq + 1 and ev.get("prev") != prev_hash.hex():
-            report.add("event", "previous-hash link broken", seq)
+            report.add("event", f"event {seq} recorded a different predecessor: event {prev_seq} was altered",
+                       prev_seq)
         prev_seq, prev_hash = seq, h
         meta[seq] = (ev.get("nation", ""), ev.get("counterparty"), ev.get("type", ""))
         report.events += 1

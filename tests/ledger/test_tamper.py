@@ -1,0 +1,110 @@
+"""Changing any stored byte of an event, a signature or a checkpoint is caught by verify."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from coalition.ledger import checkpoints
+from coalition.ledger.verify import verify_log
+
+from .ledger_helpers import Ledger, ev, shipped
+
+
+@pytest.fixture
+def filled(ledger: Ledger) -> Ledger:
+    shipped(ledger)  # seq 1-3
+    shipped(ledger, name="M2", nation="DEU", serials=20, lot_qty=0)  # seq 4-6
+    ledger.append(*[ev("transfer", "FRA", {"serials": [f"DEU-S{i}"], "to": "UA-LVIV/LV-D1/SH-2"}) for i in range(14)])
+    with ledger.session() as s:  # seq 7-20, 20 events: one stored level-4 node
+        checkpoints.make_checkpoint(s, keyring=ledger.keyring)
+        assert verify_log(s).ok
+    return ledger
+
+
+def _tamper(ledger: Ledger, sql: str) -> None:
+    with ledger.session() as s:
+        s.execute(text(sql))
+
+
+@pytest.mark.parametrize(
+    ("sql", "bad_seq"),
+    [
+        ("update ledger_event set body = replace(body, 'DEU-S3', 'DEU-S9') where seq = 10", 10),
+        ("update ledger_event set body = replace(body, '\"person\":\"tester\"', '\"person\":\"tester2\"') where seq = 8", 8),
+        ("update ledger_event set nation = 'GBR' where seq = 12", 12),
+        ("update ledger_event set time = '2026-01-01T00:00:00Z' where seq = 5", 5),
+    ],
+)
+def test_event_tampering_names_the_seq(filled: Ledger, sql: str, bad_seq: int) -> None:
+    _tamper(filled, sql)
+    with filled.session() as s:
+        rep = verify_log(s)
+    assert not rep.ok
+    assert rep.first_bad_seq() == bad_seq
+
+
+def _bytes_update(ledger: Ledger, table: str, column: str, where: str) -> None:
+    """Flip the last byte of a binary column, on SQLite and PostgreSQL alike."""
+    with ledger.session() as s:
+        raw = s.execute(text(f"select {column} from {table} where {where}")).scalar_one()
+        changed = bytes(raw[:-1]) + bytes([raw[-1] ^ 0x01])
+        s.execute(text(f"update {table} set {column} = :v where {where}"), {"v": changed})
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "where", "bad_seq"),
+    [
+        ("ledger_event", "hash", "seq = 9", 9),
+        ("ledger_event", "prev_hash", "seq = 15", 15),
+        ("ledger_signature", "signature", "batch_id = 2 and role = 'actor'", 3),
+        ("ledger_signature", "signature", "batch_id = 4 and role = 'counterparty'", 6),
+        ("ledger_batch", "root", "batch_id = 3", 4),
+        ("ledger_key", "public_key", "key_id = 'DEU-k1'", 4),
+    ],
+)
+def test_binary_tampering_is_caught(filled: Ledger, table: str, column: str, where: str, bad_seq: int) -> None:
+    _bytes_update(filled, table, column, where)
+    with filled.session() as s:
+        rep = verify_log(s)
+    assert not rep.ok
+    assert rep.first_bad_seq() == bad_seq, rep.findings
+
+
+def test_stored_tree_node_tampering_is_caught(filled: Ledger) -> None:
+    _bytes_update(filled, "ledger_node", "hash", "level = 4 and idx = 0")
+    with filled.session() as s:
+        rep = verify_log(s)
+    assert [f.what for f in rep.findings] == ["tree"]
+
+
+def test_rewriting_body_and_hash_together_is_caught_at_that_event(filled: Ledger) -> None:
+    """An insider who recomputes the hash of a changed event still breaks the next link."""
+    from coalition.ledger.verifier import leaf_hash
+
+    with filled.session() as s:
+        body = s.execute(text("select body from ledger_event where seq = 10")).scalar_one()
+        forged = body.replace("DEU-S3", "DEU-S9")
+        s.execute(text("update ledger_event set body = :b, hash = :h where seq = 10"),
+                  {"b": forged, "h": leaf_hash(forged.encode())})
+    with filled.session() as s:
+        rep = verify_log(s)
+    assert rep.first_bad_seq() == 10, rep.findings
+
+
+@pytest.mark.parametrize("column", ["root", "signature"])
+def test_checkpoint_tampering_is_caught(filled: Ledger, column: str) -> None:
+    _bytes_update(filled, "ledger_checkpoint", column, "checkpoint_id = 1")
+    with filled.session() as s:
+        rep = verify_log(s)
+    assert not rep.ok
+    assert any(f.what == "checkpoint" for f in rep.findings)
+
+
+def test_deleting_an_event_is_caught(filled: Ledger) -> None:
+    _tamper(filled, "delete from ledger_event_ref where seq = 20")
+    _tamper(filled, "delete from ledger_event where seq = 20")
+    with filled.session() as s:
+        rep = verify_log(s)
+    assert not rep.ok
+    assert rep.first_bad_seq() == 20
