@@ -85,6 +85,7 @@ USERS: dict[str, tuple[str, list[str]]] = {
     "gbr-depot2": ("GBR", ["depot-officer"]),
     "gbr-admin": ("GBR", ["admin"]),
     "fra-planner": ("FRA", ["planner"]),
+    "fra-depot": ("FRA", ["depot-officer"]),
     "hq-admin": ("HQ", ["admin"]),
     "hq-planner": ("HQ", ["planner"]),
     "hq-inspector": ("HQ", ["inspector"]),

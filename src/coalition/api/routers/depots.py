@@ -1,0 +1,193 @@
+"""Depots, storehouses, licences, checks and placement proposals.
+
+The depot package's pure functions do the work (``check_depot``, ``compute_licences``,
+``place``), exactly as ``coalition depots check|licence|place``. A depot's detail belongs to the
+nation that runs it (the lead nation of its hub, else the host country) and is released to HQ
+by default; other nations see only what that nation released (see :mod:`coalition.auth.scope`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from coalition.api import workspace
+from coalition.api.deps import Context, Ctx, Paging, page
+from coalition.api.routers.common import ScenarioRef, current_scenario
+from coalition.auth.rules import Marking
+from coalition.auth.schemas import HQ
+from coalition.auth.scope import Scope, restrict
+from coalition.depots.schemas import Depot
+from coalition.errors import InputError, NotFoundError, Problem, closest
+from coalition.scenario.schemas import Scenario
+
+router = APIRouter(prefix="/api", tags=["depots"])
+
+Ident = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
+
+
+def depot_nation(sc: Scenario, depot: Depot) -> str:
+    hub = sc.hub(depot.hub)
+    if hub is not None:
+        return hub.lead_nation or hub.host_nation
+    rear = next((r for r in sc.rear_nodes if r.id == depot.hub), None)
+    return rear.country if rear is not None else HQ
+
+
+def depot_scope(ctx: Ctx, sid: int, sc: Scenario, action: str = "depot.view") -> Scope[Depot]:
+    overrides = workspace.markings(ctx.db, scenario_id=sid, kind="depot")
+
+    def marking(d: Depot) -> Marking:
+        return overrides.get(d.id) or Marking(origin=depot_nation(sc, d), releasable_to=(HQ,))
+
+    return restrict(ctx.principal, action, marking)
+
+
+def visible_depots(ctx: Ctx, sid: int, sc: Scenario) -> list[Depot]:
+    return depot_scope(ctx, sid, sc).filter(sc.depots.depots)
+
+
+def _get_depot(ctx: Ctx, ref: str | None, depot_id: str, action: str = "depot.view"
+               ) -> tuple[int, Scenario, Depot, Scope[Depot]]:
+    sid, sc = current_scenario(ctx, ref)
+    scope = depot_scope(ctx, sid, sc, action)
+    return sid, sc, scope.get(sc.depots.depots, lambda d: d.id, depot_id), scope
+
+
+def _summary(sc: Scenario, d: Depot, scope: Scope[Depot]) -> dict[str, Any]:
+    return {"id": d.id, "name": d.name, "hub": d.hub, "profile": d.profile,
+            "nation": depot_nation(sc, d), "storehouses": len(d.storehouses),
+            "exposed_sites": len(d.exposed_sites), "illustrative": d.illustrative,
+            "marking": scope.marking_of(d).model_dump(mode="json")}
+
+
+def depot_status(ctx: Ctx, sc: Scenario, d: Depot) -> dict[str, Any]:
+    """For the dashboard: NEQ against licence by HD per storehouse, and the violations."""
+    from coalition.depots.rules import check_depot
+
+    report = check_depot(d, sc.depots.stock_of(d), sc.depots.catalogue)
+    rows = []
+    for r in report.storehouses:
+        licence_neq = r.aggregate.licence_neq or {k: v for k, v in r.neq_by_hd.items() if v > 0}
+        for hd, neq in sorted(licence_neq.items()):
+            limit = (r.licensed or {}).get(hd) if r.licensed is not None else None
+            pct = round(100 * neq / limit) if limit else None
+            rows.append({"storehouse": r.storehouse, "hd": hd, "neq": neq, "limit": limit,
+                         "pct": pct, "over": bool(limit is not None and neq > limit),
+                         "bar": min(160, round(1.6 * pct)) if pct is not None else 0})
+        if not licence_neq:
+            rows.append({"storehouse": r.storehouse, "hd": "—", "neq": 0.0, "limit": None,
+                         "pct": None, "over": False, "bar": 0})
+    violations = [f for f in report.findings if f.is_error]
+    return {"id": d.id, "name": d.name, "hub": d.hub, "profile": d.profile, "rows": rows,
+            "violations": violations, "unverified": list(report.unverified)}
+
+
+@router.get("/depots", summary="Depots visible to you (paginated; filter by hub)")
+def list_depots(ctx: Context, paging: Paging,
+                hub: Annotated[str | None, Query(max_length=64)] = None,
+                scenario: ScenarioRef = None) -> dict[str, Any]:
+    sid, sc = current_scenario(ctx, scenario)
+    scope = depot_scope(ctx, sid, sc)
+    items = [_summary(sc, d, scope) for d in scope.filter(sc.depots.depots)
+             if hub is None or d.hub == hub]
+    return page(items, paging)
+
+
+@router.get("/depots/{depot_id}", summary="One depot with its layout (audited read)")
+def get_depot(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
+    sid, sc, d, scope = _get_depot(ctx, scenario, depot_id)
+    ctx.audit("view", "depot", depot_id, note=f"scenario {sid}")
+    return {**_summary(sc, d, scope), **d.model_dump(mode="json")}
+
+
+@router.get("/depots/{depot_id}/check",
+            summary="Safety check: NEQ by HD vs licence, mixing, quantity-distance (audited)")
+def check(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
+    from coalition.depots.rules import check_depot
+
+    sid, sc, d, _scope = _get_depot(ctx, scenario, depot_id)
+    report = check_depot(d, sc.depots.stock_of(d), sc.depots.catalogue)
+    ctx.audit("view", "depot-check", depot_id, note=f"scenario {sid}")
+    return {"depot": depot_id, **report.as_dict()}
+
+
+@router.get("/depots/{depot_id}/licences", summary="Licences computed from the layout")
+def licences(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
+    from coalition.depots.licence import compute_licences
+
+    _sid, _sc, d, _scope = _get_depot(ctx, scenario, depot_id)
+    lic = compute_licences(d)
+    return {"depot": depot_id, "items": [x.as_dict() for x in lic], "total": len(lic)}
+
+
+@router.get("/storehouses", summary="Storehouses of the depots visible to you")
+def list_storehouses(ctx: Context, paging: Paging,
+                     depot: Annotated[str | None, Query(max_length=64)] = None,
+                     kind: Annotated[str | None, Query(max_length=32)] = None,
+                     scenario: ScenarioRef = None) -> dict[str, Any]:
+    sid, sc = current_scenario(ctx, scenario)
+    items = []
+    for d in visible_depots(ctx, sid, sc):
+        if depot is not None and d.id != depot:
+            continue
+        for s in d.storehouses:
+            if kind is None or s.kind.value == kind:
+                items.append({"depot": d.id, **s.model_dump(mode="json")})
+    return page(items, paging)
+
+
+@router.get("/storehouses/{storehouse_id}", summary="One storehouse")
+def get_storehouse(ctx: Context, storehouse_id: Ident, scenario: ScenarioRef = None
+                   ) -> dict[str, Any]:
+    sid, sc = current_scenario(ctx, scenario)
+    owner = sc.depots.depot_of(storehouse_id)
+    scope = depot_scope(ctx, sid, sc)
+    if owner is None or not scope.permits(owner):
+        raise NotFoundError(f"storehouse '{storehouse_id}' not found")
+    s = next(s for s in owner.storehouses if s.id == storehouse_id)
+    return {"depot": owner.id, **s.model_dump(mode="json")}
+
+
+class ConsignmentLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lot: str = Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    quantity: int = Field(ge=1, le=10_000_000)
+
+
+class Consignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[ConsignmentLine] = Field(min_length=1, max_length=2000)
+    method: str = Field(default="optimise", pattern="^(optimise|first-fit)$")
+    time_limit: float = Field(default=10.0, gt=0, le=60)
+
+
+@router.post("/depots/{depot_id}/placements",
+             summary="Propose a safe placement of an incoming consignment (nothing is stored)")
+def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
+                      scenario: ScenarioRef = None) -> dict[str, Any]:
+    from coalition.depots.placement import Incoming, place
+
+    sid, sc, d, _scope = _get_depot(ctx, scenario, depot_id, "depot.place")
+    lots = {lot.id for lot in sc.depots.lots}
+    problems = []
+    for i, line in enumerate(body.lines):
+        if line.lot not in lots:
+            hint = closest(line.lot, lots)
+            problems.append(Problem(f"unknown lot '{line.lot}'", row=i + 1, field="lot",
+                                    hint=f"did you mean '{hint}'?" if hint else "no such lot in the catalogue"))
+    if problems:
+        raise InputError(problems)
+    result = place(d, sc.depots.catalogue, sc.depots.stock_of(d),
+                   [Incoming(x.lot, x.quantity) for x in body.lines],
+                   method=body.method, time_limit=body.time_limit)
+    out = result.as_dict()
+    ctx.audit("propose-placement", "depot", depot_id,
+              after={"lines": [x.model_dump() for x in body.lines],
+                     "placed": out["units_placed"], "refused": len(out["refused"])},
+              note=f"scenario {sid}")
+    return out

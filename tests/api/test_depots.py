@@ -1,0 +1,54 @@
+"""Depots and storehouses through the generic resource tests, on the embedded scenario's depots:
+DEP-VIN sits at Vinnytsia (lead nation GBR), DEP-JAS at Rzeszow-Jasionka (Poland)."""
+
+from __future__ import annotations
+
+from api.harness import Service
+from api.resources import ResourceTests, Write, assert_error
+
+EMBEDDED = {"scenario": "paris-2026"}
+Q = "?scenario=paris-2026"
+
+
+class TestDepots(ResourceTests):
+    path = "/api/depots"
+    ident = "DEP-VIN"
+    hidden_ident = "DEP-JAS"  # Polish depot: not released to the UK
+    params = EMBEDDED
+    sensitive = True
+    filters = {"hub": ("UA-VINNYTSIA", {"DEP-VIN"})}
+    writes = (
+        Write("POST", f"/api/depots/DEP-VIN/placements{Q}",
+              {"lines": [{"lot": "VIN-155-A01", "quantity": 10}], "method": "first-fit"},
+              allowed="gbr-depot", forbidden_role="gbr-viewer", out_of_scope="fra-depot",
+              audit_type="depot", audit_id="DEP-VIN"),
+    )
+
+
+class TestStorehouses(ResourceTests):
+    path = "/api/storehouses"
+    ident = "VIN-ECM1"
+    hidden_ident = "JAS-ECM1"
+    params = EMBEDDED
+    filters = {"depot": ("DEP-JAS", set())}  # not visible to the UK viewer
+
+
+class TestDepotChecks:
+    def test_check_and_licences(self, svc: Service) -> None:
+        c = svc.client("gbr-depot")
+        report = c.get(f"/api/depots/DEP-VIN/check{Q}").json()
+        assert report["depot"] == "DEP-VIN" and report["storehouses"]
+        assert all(r["depot"] == "DEP-VIN" for r in report["storehouses"])
+        lic = c.get(f"/api/depots/DEP-VIN/licences{Q}").json()
+        assert lic["total"] == len(report["storehouses"])
+        assert_error(c.get(f"/api/depots/DEP-JAS/check{Q}"), 404)
+        # HQ sees both depots (released to HQ by default).
+        hq = svc.client("hq-inspector").get("/api/depots", params=EMBEDDED).json()
+        assert {d["id"] for d in hq["items"]} == {"DEP-VIN", "DEP-JAS"}
+
+    def test_placement_bad_lot_is_422(self, svc: Service) -> None:
+        err = assert_error(svc.client("gbr-depot").post(
+            f"/api/depots/DEP-VIN/placements{Q}",
+            json={"lines": [{"lot": "VIN-ATGM-F0l", "quantity": 1}]}), 422)
+        assert err["problems"][0]["row"] == 1 and err["problems"][0]["field"] == "lot"
+        assert "VIN-ATGM-F01" in err["problems"][0]["hint"]
