@@ -122,3 +122,16 @@ def test_embedded_scenario_gaps_and_status() -> None:
     assert r.exit_code == 0
     js = json.loads(r.stdout)
     assert js["illustrative"] is True and js["counts"]["active"] > 0
+
+
+def test_status_option_limits_to_needed_capabilities(tmp_path: Path) -> None:
+    s = scenario(
+        pledges=(pledge("inf"), pledge("eng", capability="eng")),
+        requirements=(line("L1"),),
+    )
+    path = tmp_path / "s.json"
+    path.write_text(s.model_dump_json())
+    r = run("status", "-s", str(path), "--option", "opt", "--json", "-")
+    js = json.loads(r.stdout)
+    assert [p["pledge"] for p in js["pledges"]] == ["inf"]
+    assert js["counts"]["active"] == 1

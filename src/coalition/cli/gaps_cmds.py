@@ -8,6 +8,7 @@ every problem and exit status 2.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -120,23 +121,22 @@ def status(
         _fail(err)
         return
     picture = activation(scen, day, assumptions, options=opts, engine=engine)
-    only: frozenset[str] | None = None
-    if option:
+    if option:  # only the pledges of capabilities the option(s) need
         caps = {r.capability for o in option for r in scen.requirements_of(o)}
-        only = frozenset(p.pledge for p in picture.pledges if p.capability in caps)
+        picture = dataclasses.replace(
+            picture, pledges=tuple(p for p in picture.pledges if p.capability in caps)
+        )
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     if json_out is not None:
         payload = picture.to_json(explain=True)
-        if only is not None:
-            payload["pledges"] = [p for p in payload["pledges"] if p["pledge"] in only]  # type: ignore[index,union-attr]
         try:
             write_json(json_out, payload, console)
         except InputError as err:
             _fail(err)
         if to_stdout:
             return
-    render_activation(console, picture, pledges=True, explain=explain, only=only)
+    render_activation(console, picture, pledges=True, explain=explain)
 
 
 def gaps(
