@@ -74,3 +74,12 @@ def test_resolve_inputs_defaults_and_problems() -> None:
     assert parse_min_state("committed") is PledgeState.COMMITTED
     with pytest.raises(InputError):
         parse_min_state("withdrawn")
+
+
+def test_activation_render_baseline_column() -> None:
+    after = activation(S, date(2026, 6, 1), CEASE)
+    before = activation(S, date(2026, 6, 1), ())
+    out = text_of(render_activation, after, baseline=before, baseline_label="gained", pledges=False)
+    assert "gained" in out
+    gbr_row = next(line for line in out.splitlines() if line.startswith("│ GBR"))
+    assert "+1" in gbr_row

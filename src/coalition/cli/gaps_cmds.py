@@ -136,7 +136,15 @@ def status(
             _fail(err)
         if to_stdout:
             return
-    render_activation(console, picture, pledges=True, explain=explain)
+    baseline = None
+    if assumptions:  # the same date without the planner's assumptions, for the change column
+        baseline = activation(scen, day, (), options=opts)
+        if option:
+            baseline = dataclasses.replace(
+                baseline, pledges=tuple(p for p in baseline.pledges if p.capability in caps)
+            )
+    render_activation(console, picture, pledges=True, explain=explain, baseline=baseline,
+                      baseline_label="gained by assumptions")
 
 
 def gaps(

@@ -96,12 +96,15 @@ def render_activation(
     pledges: bool = True,
     explain: bool = False,
     only: frozenset[str] | None = None,
+    baseline: ActivationPicture | None = None,
+    baseline_label: str = "vs baseline",
 ) -> None:
     """Which nations' pledges activate and why.
 
     A per-nation summary, then (``pledges=True``) one row per pledge with its status and
     reason; ``explain=True`` adds each pledge's explanation tree; ``only`` limits the pledge
-    rows (and trees) to those ids.
+    rows (and trees) to those ids. With ``baseline`` (e.g. the same date without assumptions)
+    a column shows how many pledges each nation gains or loses against it.
     """
     console.print(context_line(picture))
     counts = {s: 0 for s in ActivationStatus}
@@ -119,16 +122,24 @@ def render_activation(
     nations.add_column("pledges active", justify="right")
     nations.add_column("units active", justify="right")
     nations.add_column("personnel active", justify="right")
+    before: dict[str, int] = {}
+    if baseline is not None:
+        nations.add_column(baseline_label, justify="right")
+        before = {n.nation: n.active_pledges for n in baseline.by_nation()}
     nations.add_column("held back by", overflow="fold")
     for n in picture.by_nation():
         style = "green" if n.active_pledges == n.pledges else ("red" if not n.active_pledges else "yellow")
-        nations.add_row(
+        cells: list[Text | str] = [
             n.nation,
             Text(f"{n.active_pledges}/{n.pledges}", style=style),
             f"{n.active_units}/{n.units}",
             f"{n.active_personnel:,}/{n.personnel:,}",
-            ", ".join(n.blocking),
-        )
+        ]
+        if baseline is not None:
+            delta = n.active_pledges - before.get(n.nation, 0)
+            cells.append(Text(f"{delta:+d}" if delta else "", style="green" if delta > 0 else "red"))
+        cells.append(", ".join(n.blocking))
+        nations.add_row(*cells)
     console.print(nations)
     if not pledges:
         return
