@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coalition.geo import (
@@ -78,12 +78,14 @@ def test_buffer_zone_is_half_width_each_side() -> None:
 coords = st.tuples(st.floats(-60, 60), st.floats(-170, 170))
 
 
+@settings(deadline=None)
 @given(coords, coords, coords)
 def test_segment_distance_is_bounded_by_end_distances(p, a, b) -> None:
     d = distance_to_segment_km(p, a, b)
     assert 0 <= d <= min(haversine_km(p, a), haversine_km(p, b)) + 1e-6
 
 
+@settings(deadline=None)
 @given(coords, coords, coords)
 def test_triangle_inequality(p, q, r) -> None:
     assert haversine_km(p, r) <= haversine_km(p, q) + haversine_km(q, r) + 1e-6

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coalition.conditions.expr import (
@@ -149,6 +149,7 @@ trees = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(trees)
 def test_round_trip(tree: object) -> None:
     printed = str(tree)
@@ -156,6 +157,7 @@ def test_round_trip(tree: object) -> None:
     assert str(parse(printed)) == printed
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="ab(),. notal=>", max_size=30))
 def test_garbage_never_crashes_unexpectedly(text: str) -> None:
     try:
