@@ -89,6 +89,7 @@ def test_caveat_excludes_the_place(caveats, hub, code) -> None:
 def test_caveat_role() -> None:
     g = picture([line(role="patrol")], [pledge(caveats={"excluded_roles": ["patrol"]})])
     assert codes(g.line("r1")) == ["caveat:role"]
+    assert "caveat excludes the task" in g.line("r1").reasons[0].message
 
 
 def test_readiness_and_window() -> None:

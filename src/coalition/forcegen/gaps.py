@@ -303,6 +303,8 @@ def _lead(code: str) -> str:
         return "inactive, "
     if code.startswith("unknown:"):
         return "not known to be active, "
+    if code == "caveat:role":
+        return "caveat excludes the task, "
     if code.startswith("caveat:"):
         return "caveat excludes the place, "
     if code == "readiness":
