@@ -94,6 +94,7 @@ def test_picture_by_nation_and_json() -> None:
     js = pic.to_json()
     assert js["counts"]["active"] == 2 and js["counts"]["unknown"] == 1
     assert js["pledges"][0]["code"] == "unknown:parliament.GBR"
+    assert js["pledges"][0]["evidence"] == "I"
     assert js["pledges"][0]["explanation"]["value"] == "unknown"
     assert pic.to_json(explain=False)["pledges"][0]["explanation"] is None
 

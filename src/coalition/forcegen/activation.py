@@ -45,6 +45,7 @@ def pledge_activation(
         units=pledge.units,
         personnel=pledge.units * pledge.personnel_per_unit,
         state=pledge.state,
+        evidence=pledge.evidence.value,
     )
     notes: list[str] = []
     if pledge.renewal_date is not None and at > pledge.renewal_date:

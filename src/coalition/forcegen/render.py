@@ -151,15 +151,20 @@ def render_activation(
     table.add_column("units", justify="right")
     table.add_column("personnel", justify="right")
     table.add_column("lifecycle")
+    table.add_column("ev.", justify="center")
     table.add_column("status")
     table.add_column("why", overflow="fold")
     for p in rows:
         why = p.reason + ("; " + "; ".join(p.notes) if p.notes else "")
         table.add_row(
             p.pledge, p.nation, p.capability, str(p.units), f"{p.personnel:,}", p.state.value,
-            Text(p.status.value, style=_STATUS_STYLE[p.status]), why,
+            p.evidence, Text(p.status.value, style=_STATUS_STYLE[p.status]), why,
         )
     console.print(table)
+    console.print(
+        Text("ev.: evidence of the pledge record - R reported, A approximate, U unknown, "
+             "I illustrative (a scenario choice, not a fact)", style="dim")
+    )
     if explain:
         for p in rows:
             if p.verdict is not None:

@@ -64,6 +64,7 @@ class PledgeActivation:
     conditions: tuple[str, ...] = ()  # the conditions/instrument tests deciding it (culprits)
     verdict: Verdict | None = None  # the explanation tree of the pledge's condition
     notes: tuple[str, ...] = ()  # e.g. renewal overdue
+    evidence: str = "I"  # the pledge record's evidence label: R, A, U or I (illustrative)
 
     @property
     def active(self) -> bool:
@@ -93,6 +94,7 @@ class PledgeActivation:
             "reason": self.reason,
             "conditions": list(self.conditions),
             "notes": list(self.notes),
+            "evidence": self.evidence,
             "explanation": self.verdict.to_json() if (explain and self.verdict) else None,
         }
 
