@@ -1,6 +1,6 @@
 """Fixtures for the API tests (see harness.py).
 
-``svc`` lives for a whole test class and runs it once on SQLite and once on PostgreSQL: building
+``svc`` lives for a whole test module and runs it once on SQLite and once on PostgreSQL: building
 the app (migrations, users, tokens) once per class keeps the generic resource tests fast.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from api.harness import Service, build_service, class_db_url
 
 
-@pytest.fixture(scope="class", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def svc(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     urls = class_db_url(request, tmp_path_factory)
     url = next(urls)

@@ -86,6 +86,7 @@ USERS: dict[str, tuple[str, list[str]]] = {
     "gbr-admin": ("GBR", ["admin"]),
     "fra-planner": ("FRA", ["planner"]),
     "fra-depot": ("FRA", ["depot-officer"]),
+    "fra-depot2": ("FRA", ["depot-officer"]),
     "hq-admin": ("HQ", ["admin"]),
     "hq-planner": ("HQ", ["planner"]),
     "hq-inspector": ("HQ", ["inspector"]),

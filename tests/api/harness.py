@@ -33,6 +33,20 @@ class Service:
         return transaction(self.app.state.coalition.session_factory)
 
 
+def init_ledger(app: object, data_dir: Path) -> int:
+    """Keys and the illustrative sample custody history, as `coalition ledger init` does."""
+    from coalition.inventory.safety import depot_safety
+    from coalition.ledger import sample, service as ledger
+    from coalition.ledger.keys import KeyRing
+
+    keyring = KeyRing.generate(data_dir / "keys", sorted({*sample.SAMPLE_NATIONS, "HQ"} - {"HQ"}))
+    with transaction(app.state.coalition.session_factory) as db:  # type: ignore[attr-defined]
+        ledger.register_keys(db, keyring=keyring)
+        res = sample.load_sample(db, keyring=keyring,
+                                 safety=depot_safety(db, sample.ledger_network(None)))
+    return res.last_seq
+
+
 def build_service(db_url: str, data_dir: Path, **overrides: object) -> Service:
     settings = Settings(database_url=db_url, data_dir=data_dir, secret_key="test-secret",
                         **overrides)
@@ -44,6 +58,7 @@ def build_service(db_url: str, data_dir: Path, **overrides: object) -> Service:
         for name, (nation, roles) in USERS.items():
             user = service.create_user(db, data=UserCreate(name=name, nation=nation, roles=roles))
             _row, tokens[name] = service.issue_token(db, user=user)
+    init_ledger(app, data_dir)
     return Service(app=app, tokens=tokens, base=TestClient(app, base_url="https://testserver"))
 
 

@@ -57,6 +57,7 @@ class ResourceTests:
     key: ClassVar[str] = "id"
     ident: ClassVar[str]
     reader: ClassVar[str] = "gbr-viewer"
+    unknown_ident: ClassVar[str] = "no-such-id"
     hidden_ident: ClassVar[str | None] = None  # exists, but not visible to ``reader`` -> 404
     filters: ClassVar[dict[str, tuple[str, set[str]]]] = {}  # param -> (value, expected ids)
     sensitive: ClassVar[bool] = False
@@ -97,8 +98,8 @@ class ResourceTests:
         assert str(resp.json()[self.key]) == self.ident
 
     def test_get_unknown_is_404(self, svc: Service) -> None:
-        assert_error(svc.client(self.reader).get(f"{self.path}/no-such-id", params=self.params),
-                     404)
+        assert_error(svc.client(self.reader).get(f"{self.path}/{self.unknown_ident}",
+                                                 params=self.params), 404)
 
     def test_unauthenticated_is_401(self, svc: Service) -> None:
         err = assert_error(svc.client(None).get(self.path, params=self.params), 401)

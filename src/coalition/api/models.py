@@ -63,3 +63,19 @@ class PlanJob(Base):
     nation: Mapped[str] = mapped_column(String(3), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TransferRequest(Base):
+    """A requested transfer awaiting a second officer's approval (separation of duties)."""
+
+    __tablename__ = "api_transfer_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nation: Mapped[str] = mapped_column(String(3), nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -28,7 +28,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
          "gaps.assume"}
     ),
     Role.DEPOT_OFFICER: frozenset(
-        {"*.view", "custody.add", "custody.approve", "depot.place", "checkpoint.add"}
+        {"*.view", "custody.add", "custody.approve", "custody.count", "depot.place",
+         "checkpoint.add"}
     ),
     Role.INSPECTOR: frozenset(
         {"*.view", "custody.count", "ledger.verify", "audit.view", "checkpoint.add"}
@@ -96,9 +97,14 @@ def require_not_requester(principal: Principal, requested_by: str | None) -> Non
 def require_not_custodian(
     principal: Principal, custodians: Iterable[str | None]
 ) -> None:
-    """Separation of duties: the custodian of stock may not count it (blind stocktake)."""
-    if principal.name in {c for c in custodians if c}:
+    """Separation of duties: the custodian of stock may not count it (blind stocktake).
+
+    Custody in the ledger is held by a nation, so the counter must be of another nation (a
+    donor's or HQ's inspector).
+    """
+    holders = {c for c in custodians if c}
+    if principal.nation in holders or principal.name in holders:
         raise PermissionDeniedError(
-            f"separation of duties: {principal.name} is custodian of this stock and may not count "
-            "it; an inspector or another nation's officer must count"
+            f"separation of duties: {principal.nation} holds custody of stock at this location "
+            "and may not count it; an inspector of another nation or of HQ must count"
         )

@@ -1,0 +1,418 @@
+"""Custody events (append only), transfer requests with two-person approval, checkpoints,
+proofs, inventory and accountability reports, and ledger health.
+
+The ledger and inventory packages do the work (``append_events``, ``make_checkpoint``,
+``inclusion_proof``, ``consistency_proof``, ``verify_log``, ``inventory_summary``,
+``donor_report``), as ``coalition ledger ...`` does. This router adds what only a multi-user
+service needs: who may see which event (the acting nation, the title-holding nations and HQ),
+the acting nation and person taken from the signed-in user (never from the body), and the
+separation of duties: the requester of a transfer cannot approve it, and the custodian of
+stock cannot count it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import or_, select
+
+from coalition.api.deps import Context, Ctx, Paging
+from coalition.api.models import TransferRequest
+from coalition.auth.rules import Marking, require_not_custodian, require_not_requester
+from coalition.auth.schemas import HQ
+from coalition.auth.scope import restrict
+from coalition.auth.service import now
+from coalition.errors import ConflictError, InputError, NotFoundError, Problem
+
+router = APIRouter(prefix="/api", tags=["ledger"])
+
+Seq = Annotated[int, Path(ge=1, le=2**62)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Plumbing shared with the CLI's set-up: keys and the depot safety check
+# ---------------------------------------------------------------------------------------------
+
+
+def keyring(ctx: Ctx) -> Any:
+    from coalition.ledger.keys import KeyRing
+
+    keys = FsPath(ctx.state.settings.data_dir) / "keys"
+    if not keys.is_dir():
+        raise ConflictError("the custody ledger has no keys yet; run `coalition ledger init` "
+                            "(or `coalition serve --demo-users`) first")
+    return KeyRing.load(keys)
+
+
+def safety(ctx: Ctx) -> Any:
+    from coalition.api.routers.common import current_scenario
+    from coalition.inventory.safety import depot_safety
+    from coalition.ledger.sample import ledger_network
+
+    _sid, sc = current_scenario(ctx, None)
+    return depot_safety(ctx.db, ledger_network(sc.depots))
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------------
+
+
+def _event_marking(row: tuple[Any, set[str]]) -> Marking:
+    event, title_nations = row
+    return Marking(origin=event.nation, releasable_to=tuple(sorted(title_nations | {HQ})))
+
+
+def _titles(ctx: Ctx, seqs: list[int]) -> dict[int, set[str]]:
+    from coalition.ledger.models import LedgerEventRef
+
+    out: dict[int, set[str]] = {s: set() for s in seqs}
+    if not seqs:
+        return out
+    for ref, seq in ctx.db.execute(select(LedgerEventRef.ref, LedgerEventRef.seq).where(
+            LedgerEventRef.seq.in_(seqs), LedgerEventRef.ref.like("T:%"))):
+        out[int(seq)].add(ref[2:])
+    return out
+
+
+def _event_out(event: Any, titles: set[str], *, body: bool = False) -> dict[str, Any]:
+    out = {"seq": event.seq, "time": event.time, "nation": event.nation, "person": event.person,
+           "type": event.type, "batch_id": event.batch_id, "title_nations": sorted(titles),
+           "hash": bytes(event.hash).hex()}
+    if body:
+        out["body"] = json.loads(event.body)
+        out["prev_hash"] = bytes(event.prev_hash).hex()
+    return out
+
+
+@router.get("/custody-events", summary="Custody events you may see (acting or title nation)")
+def list_events(
+    ctx: Context, paging: Paging,
+    type: Annotated[str | None, Query(max_length=20)] = None,  # noqa: A002
+    nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    ref: Annotated[str | None, Query(max_length=90, description="S:<serial>, L:<lot>, M:<manifest>")] = None,
+) -> dict[str, Any]:
+    from coalition.ledger.models import LedgerEvent, LedgerEventRef
+
+    scope = restrict(ctx.principal, "custody.view", _event_marking)
+    query = select(LedgerEvent)
+    if not ctx.principal.is_hq:  # narrow in SQL; the scope below still decides every row
+        mine = select(LedgerEventRef.seq).where(LedgerEventRef.ref == f"T:{ctx.principal.nation}")
+        query = query.where(or_(LedgerEvent.nation == ctx.principal.nation,
+                                LedgerEvent.seq.in_(mine)))
+    if type:
+        query = query.where(LedgerEvent.type == type)
+    if nation:
+        query = query.where(LedgerEvent.nation == nation)
+    if ref:
+        query = query.where(LedgerEvent.seq.in_(select(LedgerEventRef.seq).where(LedgerEventRef.ref == ref)))
+    from sqlalchemy import func
+
+    total = ctx.db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(ctx.db.scalars(query.order_by(LedgerEvent.seq).offset(paging.offset).limit(paging.limit)))
+    titles = _titles(ctx, [r.seq for r in rows])
+    visible = scope.filter([(r, titles[r.seq]) for r in rows])
+    return {"items": [_event_out(e, t) for e, t in visible], "total": total,
+            "offset": paging.offset, "limit": paging.limit}
+
+
+@router.get("/custody-events/{seq}", summary="One custody event with its signed body (audited)")
+def get_event(ctx: Context, seq: Seq) -> dict[str, Any]:
+    from coalition.ledger.models import LedgerEvent
+
+    scope = restrict(ctx.principal, "custody.view", _event_marking)
+    event = ctx.db.get(LedgerEvent, seq)
+    row = scope.check((event, _titles(ctx, [seq])[seq]) if event is not None else None, str(seq))
+    ctx.audit("view", "custody-event", str(seq))
+    return _event_out(row[0], row[1], body=True)
+
+
+class EventBody(BaseModel):
+    """A custody event as submitted: the acting nation and person come from your sign-in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(max_length=20, description="manifest, dispatch, receipt, issue, return, "
+                      "count, loss, disposal, suspension, correction (transfers: POST /api/transfers)")
+    time: str | None = Field(default=None, max_length=32, description="UTC; default now")
+    payload: dict[str, Any]
+
+
+class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventBody] = Field(min_length=1, max_length=1000)
+
+
+def _custodians_at(ctx: Ctx, location: str) -> set[str]:
+    from coalition.inventory.models import InvLotStock, InvSerial
+
+    like = f"{location}%"
+    nations = set(ctx.db.scalars(select(InvSerial.custodian).where(InvSerial.location.like(like))))
+    nations |= set(ctx.db.scalars(select(InvLotStock.custodian).where(
+        InvLotStock.location.like(like), InvLotStock.quantity > 0)))
+    return nations
+
+
+def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None) -> Any:
+    """Parse, check duties, append (all or none) through the ledger service; audit each event."""
+    from coalition.ledger import service
+    from coalition.ledger.schemas import parse_event
+
+    subs, problems = [], []
+    for i, e in enumerate(events):
+        try:
+            sub = parse_event({"type": e.type, "nation": ctx.principal.nation,
+                               "person": person or ctx.principal.name, "time": e.time,
+                               "payload": e.payload}, row=i + 1)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        subs.append(sub)
+    if problems:
+        raise InputError(problems)
+    for sub in subs:
+        if sub.type == "transfer" and person is None:
+            raise ConflictError("transfers need a second officer's approval: POST /api/transfers "
+                                "to request one, another officer approves it")
+        if sub.type == "count":
+            require_not_custodian(ctx.principal, _custodians_at(ctx, str(sub.payload.location)))
+    result = service.append_events(ctx.db, events=subs, keyring=keyring(ctx), safety=safety(ctx))
+    for seq, sub in zip(range(result.first_seq, result.last_seq + 1), subs, strict=False):
+        ctx.audit("append", "custody-event", str(seq), after={"type": sub.type,
+                  "payload": sub.payload.model_dump(mode="json")})
+    return result
+
+
+@router.post("/custody-events", status_code=status.HTTP_201_CREATED,
+             summary="Append custody events (all or none; signed with your nation's key)")
+def append_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
+    kinds = {e.type for e in body.events}
+    action = "custody.count" if kinds == {"count"} else "custody.add"
+    restrict(ctx.principal, action, _event_marking)
+    if ctx.principal.is_hq:
+        raise ConflictError("custody events are signed by a nation's key; HQ accounts cannot "
+                            "append them (use an account of the acting nation)")
+    result = append(ctx, body.events)
+    return {"first_seq": result.first_seq, "last_seq": result.last_seq,
+            "batches": list(result.batches), "size": result.size}
+
+
+# ---------------------------------------------------------------------------------------------
+# Transfers: request, then approval by another officer
+# ---------------------------------------------------------------------------------------------
+
+
+class TransferBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payload: dict[str, Any] = Field(description="transfer payload: serials, lots, to")
+    note: str = Field(default="", max_length=500)
+
+
+def _transfer_marking(t: TransferRequest) -> Marking:
+    return Marking(origin=t.nation, releasable_to=(HQ,))
+
+
+def _transfer_out(t: TransferRequest) -> dict[str, Any]:
+    return {"id": t.id, "nation": t.nation, "requested_by": t.requested_by, "status": t.status,
+            "payload": t.payload, "note": t.note, "approved_by": t.approved_by,
+            "seq": t.seq, "created_at": t.created_at.isoformat() if t.created_at else None}
+
+
+@router.post("/transfers", status_code=status.HTTP_201_CREATED,
+             summary="Request a transfer (another officer of the nation approves it)")
+def request_transfer(ctx: Context, body: TransferBody) -> dict[str, Any]:
+    from coalition.ledger.schemas import parse_event
+
+    scope = restrict(ctx.principal, "custody.add", _transfer_marking)
+    parse_event({"type": "transfer", "nation": ctx.principal.nation, "person": ctx.principal.name,
+                 "payload": body.payload})  # validate now: bad input is a 422 here
+    t = TransferRequest(nation=ctx.principal.nation, requested_by=ctx.principal.name,
+                        status="requested", payload=body.payload, note=body.note,
+                        created_at=now())
+    ctx.db.add(t)
+    ctx.db.flush()
+    scope.verify_written(t, str(t.id))
+    ctx.audit("request", "transfer", str(t.id), after=_transfer_out(t))
+    return _transfer_out(t)
+
+
+@router.get("/transfers", summary="Transfer requests of your nation")
+def list_transfers(ctx: Context, paging: Paging) -> dict[str, Any]:
+    scope = restrict(ctx.principal, "custody.view", _transfer_marking)
+    rows = scope.filter(ctx.db.scalars(select(TransferRequest).order_by(TransferRequest.id)))
+    items = [_transfer_out(t) for t in rows]
+    return {"items": items[paging.offset: paging.offset + paging.limit], "total": len(items),
+            "offset": paging.offset, "limit": paging.limit}
+
+
+@router.post("/transfers/{transfer_id}/approve",
+             summary="Approve a transfer requested by someone else; appends the signed event")
+def approve_transfer(ctx: Context, transfer_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+                     ) -> dict[str, Any]:
+    scope = restrict(ctx.principal, "custody.approve", _transfer_marking)
+    t = scope.check(ctx.db.get(TransferRequest, transfer_id), str(transfer_id))
+    require_not_requester(ctx.principal, t.requested_by)
+    if t.status != "requested":
+        raise ConflictError(f"transfer {transfer_id} is {t.status}; only a requested transfer "
+                            "can be approved")
+    before = _transfer_out(t)
+    result = append(ctx, [EventBody(type="transfer", payload=t.payload)], person=ctx.principal.name)
+    t.status, t.approved_by, t.seq = "approved", ctx.principal.name, result.first_seq
+    ctx.db.flush()
+    scope.verify_written(t, str(t.id))
+    ctx.audit("approve", "transfer", str(t.id), before=before, after=_transfer_out(t))
+    return _transfer_out(t)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints, proofs, verification
+# ---------------------------------------------------------------------------------------------
+
+
+def _public(_r: Any) -> Marking:
+    # Checkpoints and proofs are hashes and signatures: every coalition member may check them.
+    return Marking(origin=HQ, releasable_to=("ALL",))
+
+
+def _cp_out(cp: Any) -> dict[str, Any]:
+    return {"id": cp.checkpoint_id, "size": cp.size, "root": cp.root.hex(), "time": cp.time,
+            "key_id": cp.key_id, "signature": cp.signature.hex(), "cosigners": list(cp.cosigners)}
+
+
+@router.get("/ledger/checkpoints", summary="Signed checkpoints (tree size, root, time)")
+def list_checkpoints(ctx: Context, paging: Paging) -> dict[str, Any]:
+    from coalition.ledger import checkpoints
+
+    restrict(ctx.principal, "checkpoint.view", _public)
+    cps = [_cp_out(c) for c in checkpoints.checkpoints(ctx.db)]
+    return {"items": cps[paging.offset: paging.offset + paging.limit], "total": len(cps),
+            "offset": paging.offset, "limit": paging.limit}
+
+
+@router.get("/ledger/checkpoints/{checkpoint_id}", summary="One checkpoint")
+def get_checkpoint(ctx: Context, checkpoint_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+                   ) -> dict[str, Any]:
+    from coalition.ledger import checkpoints
+
+    restrict(ctx.principal, "checkpoint.view", _public)
+    return _cp_out(checkpoints.get_checkpoint(ctx.db, checkpoint_id=checkpoint_id))
+
+
+@router.post("/ledger/checkpoints", status_code=status.HTTP_201_CREATED,
+             summary="Sign a checkpoint of the current log")
+def create_checkpoint(ctx: Context) -> dict[str, Any]:
+    from coalition.ledger import checkpoints
+
+    restrict(ctx.principal, "checkpoint.add", _public)
+    cp = checkpoints.make_checkpoint(ctx.db, keyring=keyring(ctx))
+    out = _cp_out(cp)
+    ctx.audit("create", "checkpoint", str(cp.checkpoint_id), after=out)
+    return out
+
+
+@router.get("/ledger/proofs/inclusion/{seq}", summary="Inclusion proof of one event")
+def inclusion(ctx: Context, seq: Seq,
+              checkpoint: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> dict[str, Any]:
+    from coalition.ledger import checkpoints
+    from coalition.ledger.models import LedgerEvent
+
+    scope = restrict(ctx.principal, "custody.view", _event_marking)
+    event = ctx.db.get(LedgerEvent, seq)
+    scope.check((event, _titles(ctx, [seq])[seq]) if event is not None else None, str(seq))
+    return checkpoints.inclusion_proof(ctx.db, seq=seq, checkpoint_id=checkpoint).as_dict()
+
+
+@router.get("/ledger/proofs/consistency", summary="Consistency proof between two tree sizes")
+def consistency(ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)],
+                second: Annotated[int, Query(ge=1, le=2**62)]) -> dict[str, Any]:
+    from coalition.ledger import checkpoints
+
+    restrict(ctx.principal, "checkpoint.view", _public)
+    if first > second:
+        raise InputError([Problem("first must not exceed second", field="first")])
+    path = checkpoints.consistency_proof(ctx.db, first=first, second=second)
+    return {"first": first, "second": second, "path": [h.hex() for h in path]}
+
+
+def ledger_health(ctx: Ctx) -> dict[str, Any]:
+    """Last checkpoint and a full verification of the log (dashboard and /api/ledger/health)."""
+    from coalition.ledger import checkpoints, service
+    from coalition.ledger.verify import verify_log
+
+    size, _ = service.head(ctx.db)
+    cp = checkpoints.latest_checkpoint(ctx.db)
+    report = verify_log(ctx.db)
+    problem = None
+    if not report.ok:
+        first = report.first_bad_seq()
+        problem = (f"{len(report.findings)} finding(s); first bad sequence number {first}: "
+                   f"{report.findings[0].message}")
+    return {"events": size, "verified": report.ok, "problem": problem,
+            "checkpoint": {"id": cp.checkpoint_id, "size": cp.size, "root": cp.root.hex(),
+                           "at": cp.time, "cosigners": list(cp.cosigners)} if cp else None,
+            "behind": size - cp.size if cp else size,
+            "checked": {"events": report.events, "batches": report.batches,
+                        "signatures": report.signatures, "checkpoints": report.checkpoints},
+            "note": "hashes, Merkle tree, batch signatures and checkpoint signatures checked "
+                    "on this request"}
+
+
+@router.get("/ledger/health", summary="Ledger health: last checkpoint and full verification")
+def health(ctx: Context) -> dict[str, Any]:
+    restrict(ctx.principal, "checkpoint.view", _public)
+    return ledger_health(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inventory and accountability
+# ---------------------------------------------------------------------------------------------
+
+
+@router.get("/inventory", summary="Inventory grouped by place, nation and status (your nation's "
+            "items; HQ sees all)")
+def inventory(ctx: Context,
+              by: Annotated[list[str], Query(max_length=6)] = ["hub", "depot", "title_nation", "status"],  # noqa: B006
+              title_nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None
+              ) -> dict[str, Any]:
+    from coalition.inventory.service import inventory_summary
+
+    restrict(ctx.principal, "inventory.view", _public)
+    if not ctx.principal.is_hq:
+        if title_nation not in (None, ctx.principal.nation):
+            raise NotFoundError(f"no inventory of {title_nation} is released to you")
+        title_nation = ctx.principal.nation
+    rows = inventory_summary(ctx.db, by=tuple(by), title_nation=title_nation)
+    return {"items": rows, "total": len(rows), "title_nation": title_nation}
+
+
+@router.get("/reports/accountability", summary="Per-donor accountability report (audited)")
+def accountability(ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}$")],
+                   as_of: date | None = None) -> dict[str, Any]:
+    from coalition.ledger.reports import donor_report
+
+    restrict(ctx.principal, "report.view", _public)
+    if not ctx.principal.is_hq and donor != ctx.principal.nation:
+        raise NotFoundError(f"no accountability report of {donor} is released to you")
+    day = as_of or datetime.now(UTC).date()
+    rep = donor_report(ctx.db, donor=donor, as_of=day)
+    d = rep.delinquency
+    ctx.audit("view", "accountability-report", donor)
+    return {
+        "donor": rep.donor, "as_of": rep.as_of.isoformat(),
+        "items": [vars(x) for x in rep.lines],
+        "totals": {k: {"count": b.count, "value": b.value} for k, b in rep.totals.items()},
+        "delivered": {"count": rep.delivered.count, "value": rep.delivered.value},
+        "discrepancies": [vars(x) for x in rep.discrepancies],
+        "delinquency": {name: {"count": b.count, "value": b.value, "refs": b.refs}
+                        for name, b in (("monitored", d.monitored),
+                                        ("initial_overdue", d.initial_overdue),
+                                        ("annual_overdue", d.annual_overdue),
+                                        ("late_loss_reports", d.late_loss_reports))},
+    }
