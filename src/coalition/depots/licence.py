@@ -17,7 +17,7 @@ import numpy as np
 
 from coalition.depots.qd import formula_qmax
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.rules import _RELATIONS, Layout, build_layout, spec_codes, spec_rules
+from coalition.depots.rules import _RELATIONS, Layout, build_layout, code_rules, spec_codes
 from coalition.depots.schemas import Depot, StorehouseKind
 
 LICENCE_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
@@ -81,28 +81,29 @@ class StorehouseLicence:
 def qmax_matrix(
     layout: Layout, hd: str, heavy: bool, profile: str, book: RuleBook, cache: dict,  # type: ignore[type-arg]
     rows: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, list]:  # type: ignore[type-arg]
-    """Q_max per (row, target) for class ``hd``, the unique-rule index per cell, and the rules."""
+) -> tuple[np.ndarray, np.ndarray, dict]:  # type: ignore[type-arg]
+    """Q_max per (row, target) for class ``hd``, the spec code per cell, and the rules per code."""
     n = layout.dist.shape[0]
     rows = np.arange(n) if rows is None else rows
     codes = spec_codes(layout, rows, np.full(len(rows), heavy))
-    whole = np.floor(layout.dist[rows] + _EPS)
-    qm = np.full(codes.shape, np.inf)
     if codes.size == 0:
-        return qm, np.zeros(codes.shape, dtype=np.int64), []
-    uniq, inv = np.unique(codes, return_inverse=True)
-    inv = inv.reshape(codes.shape)
-    used = []
-    for u_i, code in enumerate(uniq.tolist()):
-        sr = spec_rules(book, profile, hd, code, cache)
-        used.append(sr)
-        mask = inv == u_i
-        d = whole[mask]
-        q = formula_qmax(sr.rule.record, d)
-        if sr.minimum is not None:
-            q = np.where(d >= math.ceil(sr.minimum.record.metres - _EPS), q, 0.0)
-        qm[mask] = q
-    return qm, inv, used
+        return np.full(codes.shape, np.inf), codes, {}
+    cr = code_rules(book, profile, hd, codes, cache)
+    whole = np.floor(layout.dist[rows] + _EPS)
+    ft = cr.ftype[codes]
+    kk = cr.k[codes]
+    with np.errstate(over="ignore"):
+        qm = np.where(ft == 0, (whole / kk) ** 3, np.inf)
+        qm = np.where(ft == 1, (whole / kk) ** 2, qm)
+    for code in cr.present.tolist():
+        if cr.ftype[code] == 4:
+            mask = codes == code
+            qm[mask] = formula_qmax(cr.used[code].rule.record, whole[mask])
+    qm = np.minimum(qm, cr.vmax[codes])
+    # the fixed distance of a 'fixed' rule and any minimum: inside it nothing may be stored
+    need = np.where(ft == 3, 0.0, np.ceil(cr.minimum[codes] - _EPS))
+    qm = np.where(whole >= need, qm, 0.0)
+    return qm, codes, cr.used
 
 
 def compute_licences(
@@ -115,7 +116,7 @@ def compute_licences(
     cache: dict = {}  # type: ignore[type-arg]
     n, t = layout.dist.shape
     underground = np.array([s.kind == StorehouseKind.UNDERGROUND for s in depot.storehouses], dtype=bool)
-    results: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray, list]] = {}  # type: ignore[type-arg]
+    results: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray, dict]] = {}  # type: ignore[type-arg]
     for hd in LICENCE_CLASSES:
         results[(hd, False)] = qmax_matrix(layout, hd, False, profile, book, cache)
     results[("1.1", True)] = qmax_matrix(layout, "1.1", True, profile, book, cache)
@@ -126,7 +127,7 @@ def compute_licences(
             return LicenceLine(hd, math.inf, None, None, None, note="no exposed sites or other storehouses")
         c = int(np.argmin(qm[i]))
         q = float(qm[i, c])
-        sr = used[int(inv[i, c])] if used else None
+        sr = used.get(int(inv[i, c]))
         d = float(layout.dist[i, c])
         if math.isinf(q):
             return LicenceLine(hd, q, None, None, None, basis=sr.labels if sr else (),

@@ -16,6 +16,7 @@ stock lines checks in well under two seconds.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -161,28 +162,50 @@ def summarise(
     quantities: np.ndarray | None = None,
 ) -> StockSummary:
     """Sum stock lines per storehouse (vectorised; unknown lots become error findings)."""
+    # Building id indexes over a million objects triggers repeated cyclic-GC passes that scan every
+    # live object; nothing here creates cycles, so the collector is paused for the duration.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _summarise(storehouses, lines, catalogue, quantities)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _summarise(
+    storehouses: Sequence[str],
+    lines: Sequence[StockLine],
+    catalogue: Catalogue,
+    quantities: np.ndarray | None,
+) -> StockSummary:
     index = {s: i for i, s in enumerate(storehouses)}
     n = len(storehouses)
     lots = catalogue.lots
-    lot_index = {lot.id: i for i, lot in enumerate(lots)}
-    items = catalogue.item_by_id
+    items = catalogue.items
+    # per item (few): class, NEQ, pallet footprint, heavy-case, mixing entry
     entry_list: list[MixEntry] = []
     entry_index: dict[MixEntry, int] = {}
-    l_cls = np.zeros(len(lots), dtype=np.int64)
-    l_neq = np.zeros(len(lots))
-    l_upp = np.ones(len(lots))
-    l_heavy = np.zeros(len(lots), dtype=bool)
-    l_entry = np.zeros(len(lots), dtype=np.int64)
-    for i, lot in enumerate(lots):
-        item = items[lot.item]
-        l_cls[i] = _RAW_INDEX[raw_class(item.hd, item.cg)]
-        l_neq[i] = lot.neq_kg if lot.neq_kg is not None else item.neq_kg
-        l_upp[i] = item.units_per_pallet
-        l_heavy[i] = item.heavy_case and item.hd in ("1.1", "1.5", "1.6")
+    i_cls = np.zeros(len(items), dtype=np.int64)
+    i_neq = np.zeros(len(items))
+    i_upp = np.ones(len(items))
+    i_heavy = np.zeros(len(items), dtype=bool)
+    i_entry = np.zeros(len(items), dtype=np.int64)
+    for k, item in enumerate(items):
+        i_cls[k] = _RAW_INDEX[raw_class(item.hd, item.cg)]
+        i_neq[k] = item.neq_kg
+        i_upp[k] = item.units_per_pallet
+        i_heavy[k] = item.heavy_case and item.hd in ("1.1", "1.5", "1.6")
         entry = MixEntry(item.cg, item.hd, item.id if item.cg == "L" else None)
-        l_entry[i] = entry_index.setdefault(entry, len(entry_list))
-        if l_entry[i] == len(entry_list):
+        if entry not in entry_index:
+            entry_index[entry] = len(entry_list)
             entry_list.append(entry)
+        i_entry[k] = entry_index[entry]
+    # per lot (many): item index and NEQ override, gathered without a Python loop body
+    lot_index = catalogue.lot_positions
+    _, lot_item, override = catalogue.lot_items
+    l_neq = np.where(np.isnan(override), i_neq[lot_item], override) if len(lots) else np.zeros(0)
+    l_cls, l_upp, l_heavy, l_entry = i_cls[lot_item], i_upp[lot_item], i_heavy[lot_item], i_entry[lot_item]
     problems: list[Finding] = []
     sh_get = index.get
     lot_get = lot_index.get
@@ -425,25 +448,75 @@ def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: dict) ->
     return cache[key]
 
 
+MAX_CODE = 5 * 5 * 4 * 6 * 2 * 2
+_FORMULA_IDS = {"cube_root": 0, "sqrt": 1, "fixed": 2, "none": 3, "table": 4}
+
+
+@dataclass
+class CodeRules:
+    """Rule parameters gathered per spec code, so whole matrices are evaluated without loops."""
+
+    present: np.ndarray
+    used: dict[int, SpecRules]
+    ftype: np.ndarray
+    k: np.ndarray
+    minimum: np.ndarray
+    vmax: np.ndarray
+
+
+def code_rules(book: RuleBook, profile: str, hd: str, codes: np.ndarray, cache: dict) -> CodeRules:  # type: ignore[type-arg]
+    present = np.nonzero(np.bincount(codes.ravel(), minlength=MAX_CODE))[0]
+    ftype = np.full(MAX_CODE, 3, dtype=np.int64)
+    k = np.ones(MAX_CODE)
+    minimum = np.zeros(MAX_CODE)
+    vmax = np.full(MAX_CODE, np.inf)
+    used: dict[int, SpecRules] = {}
+    for code in present.tolist():
+        sr = spec_rules(book, profile, hd, code, cache)
+        used[code] = sr
+        rec = sr.rule.record
+        ftype[code] = _FORMULA_IDS[rec.formula]
+        k[code] = rec.k_si or 1.0
+        if rec.formula == "fixed":
+            minimum[code] = float(rec.min_m)
+        if sr.minimum is not None:
+            minimum[code] = max(minimum[code], sr.minimum.record.metres)
+        if rec.valid_max_kg is not None:
+            vmax[code] = rec.valid_max_kg
+    return CodeRules(present, used, ftype, k, minimum, vmax)
+
+
+def rows_using(codes: np.ndarray, rows_n: int) -> dict[int, np.ndarray]:
+    """For each code present, the row indices that use it (one bincount, no per-code scans)."""
+    r = np.repeat(np.arange(rows_n), codes.shape[1]) if codes.size else np.zeros(0, dtype=np.int64)
+    pairs = np.nonzero(np.bincount(r * MAX_CODE + codes.ravel(), minlength=rows_n * MAX_CODE))[0]
+    out: dict[int, list[int]] = {}
+    for p in pairs.tolist():
+        row, code = divmod(p, MAX_CODE)
+        out.setdefault(code, []).append(row)
+    return {c: np.asarray(v) for c, v in out.items()}
+
+
 def _requirements(
     layout: Layout, rows: np.ndarray, q: np.ndarray, hd: str, heavy: np.ndarray, profile: str,
     book: RuleBook, cache: dict,  # type: ignore[type-arg]
 ) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
     """Required distance (rows × targets) for component ``hd`` of NEQ ``q`` per row."""
     codes = spec_codes(layout, rows, heavy)
-    req = np.zeros(codes.shape)
-    uniq, inv = np.unique(codes, return_inverse=True)
-    inv = inv.reshape(codes.shape)
-    used: dict[int, SpecRules] = {}
-    for u_i, code in enumerate(uniq.tolist()):
-        sr = spec_rules(book, profile, hd, code, cache)
-        used[u_i] = sr
-        r_idx, c_idx = np.nonzero(inv == u_i)
-        exact = formula_distance(sr.rule.record, q[r_idx])
-        if sr.minimum is not None:
-            exact = np.where(q[r_idx] > 0, np.maximum(exact, sr.minimum.record.metres), exact)
-        req[r_idx, c_idx] = np.where(np.isfinite(exact), round_up_metres(exact), np.inf)
-    return req, inv, used
+    cr = code_rules(book, profile, hd, codes, cache)
+    ft = cr.ftype[codes]
+    qq = np.broadcast_to(q[:, None], codes.shape)
+    exact = np.zeros(codes.shape)
+    kk = cr.k[codes]
+    exact = np.where(ft == 0, kk * np.cbrt(qq), exact)
+    exact = np.where(ft == 1, kk * np.sqrt(qq), exact)
+    for code in cr.present.tolist():
+        if cr.ftype[code] == 4:
+            mask = codes == code
+            exact[mask] = formula_distance(cr.used[code].rule.record, qq[mask])
+    exact = np.where(qq > 0, np.maximum(exact, np.where(ft == 3, 0.0, cr.minimum[codes])), 0.0)
+    req = np.where(np.isfinite(exact), round_up_metres(np.where(np.isfinite(exact), exact, 0.0)), np.inf)
+    return req, codes, cr.used
 
 
 def evaluate_depot(
@@ -478,10 +551,12 @@ def evaluate_depot(
         q = np.array([dict(aggs[i].components)[hd] for i in rows])
         req, inv, used = _requirements(layout, rows, q, hd, summary.heavy[rows], profile, book, cache)
         better = req > required[rows]
-        for u_i, sr in used.items():
-            hit_rows = np.unique(np.nonzero(inv == u_i)[0])
-            for r in hit_rows.tolist():
-                row_unverified[int(rows[r])].update(sr.unverified)
+        unverified_codes = {c for c, sr in used.items() if sr.unverified}
+        if unverified_codes:
+            for code, hit_rows in rows_using(inv, len(rows)).items():
+                if code in unverified_codes:
+                    for r in hit_rows.tolist():
+                        row_unverified[int(rows[r])].update(used[code].unverified)
         rr, cc = np.nonzero(better)
         for r, c in zip(rr.tolist(), cc.tolist()):
             governing[(int(rows[r]), c)] = (hd, float(q[r]), used[int(inv[r, c])])

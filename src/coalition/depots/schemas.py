@@ -15,9 +15,13 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Literal
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Ident = Annotated[
     str,
@@ -228,6 +232,22 @@ class Catalogue(Frozen):
     def lot_by_id(self) -> dict[str, Lot]:
         return {lot.id: lot for lot in self.lots}
 
+    @cached_property
+    def lot_positions(self) -> dict[str, int]:
+        """Lot id → position in ``lots`` (built once per catalogue; large networks reuse it)."""
+        return {lot_id: k for k, lot_id in enumerate(map(attrgetter("id"), self.lots))}
+
+    @cached_property
+    def lot_items(self) -> tuple[dict[str, int], "np.ndarray", "np.ndarray"]:
+        """(item id → position, item position per lot, NEQ override per lot with NaN for none)."""
+        import numpy as np
+
+        item_index = {it.id: k for k, it in enumerate(self.items)}
+        lot_item = np.fromiter(map(item_index.__getitem__, map(attrgetter("item"), self.lots)),
+                               dtype=np.int64, count=len(self.lots))
+        override = np.array([lot.neq_kg for lot in self.lots], dtype=float) if self.lots else np.zeros(0)
+        return item_index, lot_item, override
+
     def item_of(self, lot_id: str) -> ItemType | None:
         lot = self.lot_by_id.get(lot_id)
         return None if lot is None else self.item_by_id.get(lot.item)
@@ -255,7 +275,8 @@ class DepotNetwork(Frozen):
 
     @cached_property
     def catalogue(self) -> Catalogue:
-        return Catalogue(items=self.items, lots=self.lots)
+        # items and lots were validated as part of this network: no second pass over them
+        return Catalogue.model_construct(items=self.items, lots=self.lots)
 
     def depot(self, depot_id: str) -> Depot | None:
         return next((d for d in self.depots if d.id == depot_id), None)
