@@ -117,10 +117,10 @@ def status(
         scen = load(scenario)
         assumptions, engine, day = resolve_inputs(scen, assume, at, option or ())
         opts = ForceGenOptions(min_state=parse_min_state(min_state))
-    except InputError as err:
+        picture = activation(scen, day, assumptions, options=opts, engine=engine)
+    except InputError as err:  # incl. a pledge condition that does not parse (unvalidated file)
         _fail(err)
         return
-    picture = activation(scen, day, assumptions, options=opts, engine=engine)
     if option:  # only the pledges of capabilities the option(s) need
         caps = {r.capability for o in option for r in scen.requirements_of(o)}
         picture = dataclasses.replace(
@@ -171,13 +171,13 @@ def gaps(
         if not options:
             raise InputError([Problem("the scenario has no force options", field="force_options",
                                       hint="add at least one force option with requirement lines")])
+        picture = activation(scen, day, assumptions, options=opts, engine=engine)
+        pictures = [
+            gap_picture(scen, o, day, assumptions, options=opts, picture=picture) for o in options
+        ]
     except InputError as err:
         _fail(err)
         return
-    picture = activation(scen, day, assumptions, options=opts, engine=engine)
-    pictures = [
-        gap_picture(scen, o, day, assumptions, options=opts, picture=picture) for o in options
-    ]
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     if json_out is not None:
