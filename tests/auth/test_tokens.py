@@ -1,0 +1,73 @@
+"""Tokens: random, shown once, stored hashed, expiring, revocable; forged ones refused."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from api.harness import Service
+from api.resources import assert_error
+from coalition.auth import service
+from coalition.auth.models import ApiToken, User
+
+
+class TestTokens:
+    def test_stored_hashed_only(self, svc: Service) -> None:
+        secret = svc.tokens["gbr-viewer"]
+        with svc.db() as db:
+            rows = list(db.scalars(select(ApiToken)))
+            digest = hashlib.sha256(secret.encode()).hexdigest()
+            assert any(r.token_hash == digest for r in rows)
+            assert all(secret not in (r.token_hash, r.prefix, r.label) for r in rows)
+        assert len({*svc.tokens.values()}) == len(svc.tokens)  # random, never repeated
+
+    def test_forged_malformed_and_missing(self, svc: Service) -> None:
+        base = svc.client(None)
+        for header in ("Bearer coa_" + "A" * 43, "Bearer not-a-token", "Basic Zm9vOmJhcg==",
+                       "Bearer " + svc.tokens["gbr-viewer"][:-2] + "xx"):
+            err = assert_error(base.get("/api/hubs", headers={"Authorization": header}), 401)
+            assert err["code"] == "unauthenticated"
+        resp = base.get("/api/hubs")
+        assert_error(resp, 401)
+        assert resp.headers["www-authenticate"].startswith("Bearer")
+
+    def test_expired_and_revoked(self, svc: Service) -> None:
+        with svc.db() as db:
+            user = service.get_user(db, name="gbr-viewer")
+            expired_row, expired = service.issue_token(db, user=user, days=1)
+            expired_row.expires_at = expired_row.created_at - timedelta(seconds=1)
+            _row, revoked = service.issue_token(db, user=user, days=1)
+            revoked_id = _row.id
+        c = svc.client(None)
+        err = assert_error(c.get("/api/hubs", headers={"Authorization": f"Bearer {expired}"}), 401)
+        assert "expired" in err["message"]
+        ok = c.get("/api/hubs", headers={"Authorization": f"Bearer {revoked}"})
+        assert ok.status_code == 200
+        resp = svc.client("gbr-viewer").post(f"/api/users/gbr-viewer/tokens/{revoked_id}/revoke")
+        assert resp.status_code == 200 and resp.json()["revoked_at"]
+        err = assert_error(c.get("/api/hubs", headers={"Authorization": f"Bearer {revoked}"}), 401)
+        assert "revoked" in err["message"]
+
+    def test_deactivated_user(self, svc: Service) -> None:
+        with svc.db() as db:
+            user = service.get_user(db, name="gbr-depot2")
+            _row, secret = service.issue_token(db, user=user)
+            db.scalar(select(User).where(User.name == "gbr-depot2")).active = False
+        c = svc.client(None)
+        assert_error(c.get("/api/hubs", headers={"Authorization": f"Bearer {secret}"}), 401)
+
+    def test_issue_token_once_via_api(self, svc: Service) -> None:
+        c = svc.client("gbr-viewer")
+        resp = c.post("/api/users/gbr-viewer/tokens", json={"days": 2, "label": "laptop"})
+        assert resp.status_code == 201
+        secret = resp.json()["token"]
+        assert svc.client(None).get("/api/me", headers={"Authorization": f"Bearer {secret}"}).json()["name"] == "gbr-viewer"
+        listed = c.get("/api/users/gbr-viewer/tokens").json()
+        assert all("token" not in t for t in listed)
+        # someone else's tokens: a viewer cannot, an admin of the same nation can
+        assert_error(c.get("/api/users/gbr-planner/tokens"), 403)
+        assert svc.client("gbr-admin").get("/api/users/gbr-planner/tokens").status_code == 200
+        assert_error(svc.client("gbr-admin").get("/api/users/fra-planner/tokens"), 404)
+        assert_error(c.post("/api/users/gbr-viewer/tokens", json={"days": 0}), 422)
