@@ -10,13 +10,23 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Nation = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3")]
 Ref = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 #: lot and item-type ids follow the depots catalogue's identifier rule, so the safety check can use them
 CatId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-LocationText = Annotated[str, Field(min_length=1, max_length=250)]
+
+
+def _location(text: str) -> str:
+    parts = [p.strip() for p in text.strip().strip("/").split("/")] if text.strip() else []
+    if len(parts) > 4 or any(not p for p in parts):
+        raise ValueError("a location is hub/depot/storehouse/bay: at most 4 non-empty parts, e.g. UA-LVIV/LV-D1/SH-1")
+    return text
+
+
+LocationText = Annotated[str, Field(min_length=1, max_length=250), AfterValidator(_location)]
+OptLocation = Annotated[str, Field(max_length=250), AfterValidator(_location)]
 Qty = Annotated[int, Field(ge=1, le=1_000_000_000)]
 
 
@@ -116,7 +126,7 @@ class LotAt(_Payload):
 
     lot: CatId
     quantity: Qty
-    at: str = Field(default="", max_length=250, description="location the stock is taken from")
+    at: OptLocation = Field(default="", description="location the stock is taken from")
     end_user: str = Field(default="", max_length=120)
 
 
