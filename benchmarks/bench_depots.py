@@ -148,7 +148,7 @@ def bench_placement(rng: np.random.Generator) -> dict:
 
     cat = Catalogue(items=tuple(ITEMS), lots=tuple(lots + cur_lots))
     t0 = time.perf_counter()
-    res = place(depot, cat, current, incoming, time_limit=15)
+    res = place(depot, cat, current, incoming, time_limit=10)
     secs = time.perf_counter() - t0
     ff = res.baseline
     assert ff is not None

@@ -67,7 +67,10 @@ def test_place_sample_consignment() -> None:
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["check_after"]["new_errors"] == []
-    assert {r["lot"] for r in out["refused"]} >= {"VIN-WP-J01", "VIN-DEMO-G01"}
+    refused = {r["lot"]: r for r in out["refused"]}
+    assert "VIN-DEMO-G01" in refused
+    isolated = [refused[x] for x in ("VIN-WP-J01", "VIN-MRK-L01") if x in refused]
+    assert len(isolated) == 1 and "mixing" in isolated[0]["rule"]  # only one empty igloo for H and L
     assert out["baseline"]["lots_stored"] <= out["lots_stored"]
 
 

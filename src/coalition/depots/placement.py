@@ -140,6 +140,15 @@ class _Store:
         self.distance = distance
         self._mix_ok = mix_ok
         self.touched = False
+        self._compat: dict[MixEntry, bool] = {}
+
+    def compatible(self, entry: MixEntry) -> bool:
+        """Whether ``entry`` may join what is stored here (cached until a new entry arrives)."""
+        ok = self._compat.get(entry)
+        if ok is None:
+            ok = all(self._mix_ok(e, entry, self.asserted)[0] for e in self.entries)
+            self._compat[entry] = ok
+        return ok
 
     def _limit(self, hd: str) -> float:
         qd = self.qd_heavy11 if (hd == "1.1" and self.heavy) else self.qd.get(hd, math.inf)
@@ -212,7 +221,9 @@ class _Store:
     def add(self, lot: _LotInfo, u: int) -> None:
         self.n[lot.cls] += lot.neq * u
         self.pallets += math.ceil(u / lot.upp - 1e-9)
-        self.entries.add(lot.entry)
+        if lot.entry not in self.entries:
+            self.entries.add(lot.entry)
+            self._compat = {}
         if lot.heavy and self._as11(lot):
             self.heavy = True
         self.touched = True
@@ -246,6 +257,7 @@ class _Problem:
             c.__dict__.update(s.__dict__)
             c.n = dict(s.n)
             c.entries = set(s.entries)
+            c._compat = {}
             out.append(c)
         return out
 
@@ -335,9 +347,8 @@ def _refusal(prob: _Problem, stores: list[_Store], lot: _LotInfo) -> tuple[str, 
 
 def _try(stores: list[_Store], lot: _LotInfo, si: int, want: int) -> int:
     s = stores[si]
-    for e in s.entries:
-        if not s._mix_ok(e, lot.entry, s.asserted)[0]:
-            return 0
+    if not s.compatible(lot.entry):
+        return 0
     return s.max_units(lot, want)
 
 
@@ -371,9 +382,11 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
     from scipy.sparse import coo_matrix
 
     stores, lots = prob.stores, prob.lots
-    keys: dict[tuple[MixEntry, str, bool], list[int]] = {}
+    # A key groups interchangeable lots: same mixing entry, class, heavy-case flag and pallet-size
+    # bucket (so the MIP can prefer small lots when floor space binds).
+    keys: dict[tuple[MixEntry, str, bool, int], list[int]] = {}
     for li, lot in enumerate(lots):
-        keys.setdefault((lot.entry, lot.cls, lot.heavy), []).append(li)
+        keys.setdefault((lot.entry, lot.cls, lot.heavy, _bucket(math.ceil(prob.want[li] / lot.upp))), []).append(li)
     key_list = list(keys)
     D = [sum(lots[li].neq * prob.want[li] for li in keys[k]) for k in key_list]
     P = [sum(math.ceil(prob.want[li] / lots[li].upp) for li in keys[k]) for k in key_list]
@@ -496,6 +509,10 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
     return shares, status
 
 
+def _bucket(pallets: int) -> int:
+    return pallets if pallets <= 4 else 1 << math.ceil(math.log2(pallets))
+
+
 def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
     t0 = time.perf_counter()
     shares, status = _mip_shares(prob, time_limit)
@@ -505,7 +522,9 @@ def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
     for (li, si), share in shares.items():
         by_lot.setdefault(li, []).append((share, si))
     left = list(prob.want)
-    order = sorted(range(len(prob.lots)), key=lambda li: -prob.lots[li].neq * prob.want[li])
+    # small lots first: each lot counts the same, so floor space and NEQ go furthest on small lots
+    order = sorted(range(len(prob.lots)),
+                   key=lambda li: (math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li]))
     # 1) realise the MIP's choice: whole lots first into the store with the largest share
     for li in order:
         prefs = [si for _, si in sorted(by_lot.get(li, []), key=lambda t: (-t[0], stores[t[1]].distance))]
