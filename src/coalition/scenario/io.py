@@ -148,6 +148,17 @@ class _Dumper(yaml.SafeDumper):
 
 
 _Dumper.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+_SPECIAL_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Plain or single-quoted YAML would turn these line breaks into spaces or newlines on
+    # reading; double quotes keep them as escapes.
+    style = '"' if any(ch in value for ch in _SPECIAL_BREAKS) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def load_yaml(text: str) -> Any:
@@ -203,9 +214,11 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
     return data, lines, []
 
 
-def _read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
+def _read_text(path: Path, file: str, *, newline: str | None = None) -> tuple[str | None, list[Problem]]:
+    """The text of a file; ``newline=""`` keeps line endings as they are (CSV cells)."""
     try:
-        return path.read_text(encoding="utf-8-sig"), []
+        with path.open(encoding="utf-8-sig", newline=newline) as fh:
+            return fh.read(), []
     except UnicodeDecodeError as exc:
         return None, [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file,
                               hint="save the file as UTF-8")]
@@ -261,7 +274,7 @@ def _records_from_mapping(raw: _Raw, data: dict[str, Any], file: str, lines: Lin
 
 
 def _read_csv_rows(path: Path, file: str) -> tuple[list[dict[str, Any]], list[Problem]]:
-    text, problems = _read_text(path, file)
+    text, problems = _read_text(path, file, newline="")
     if text is None:
         return [], problems
     try:
@@ -390,8 +403,7 @@ def read_raw(path: Path) -> _Raw:
             raw = _Raw()
             raw.problems.append(
                 Problem(f"unknown scenario file type '{path.suffix}'", file=path.name,
-                        hint="give a folder with scenario.yaml, or a .yaml/.yml/.json file "
-                        "(for .xlsx use `coalition import`)")
+                        hint="give a folder with scenario.yaml, or a .yaml/.yml/.json/.xlsx file")
             )
             return raw
         return _read_single(path)
@@ -554,13 +566,19 @@ def meta_mapping(scenario: Scenario, *, inline: tuple[str, ...]) -> dict[str, An
 
 
 def _csv_text(table: Table, scenario: Scenario) -> str:
-    buf = io.StringIO(newline="")
     cols = columns(table.model)
-    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-    writer.writeheader()
+    rows = []
     for record in getattr(scenario, table.name):
         row = to_row(record)
-        writer.writerow({c: ("" if row.get(c) is None else _csv_value(row[c])) for c in cols})
+        rows.append({c: ("" if row.get(c) is None else _csv_value(row[c])) for c in cols})
+    # The csv module quotes a cell holding '\n' but not one holding a lone '\r' when rows end
+    # in '\n'; quote every cell of such a (rare) table so the carriage return survives.
+    has_cr = any("\r" in v for row in rows for v in row.values())
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n",
+                            quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    writer.writerows(rows)
     return buf.getvalue()
 
 

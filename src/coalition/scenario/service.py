@@ -64,7 +64,12 @@ def _resolve(path: str | Path | None) -> Path:
 def validate_path(path: str | Path | None = None, *, strict: bool = False) -> ValidationReport:
     """Read and check a scenario, collecting every problem (never raises for bad input)."""
     where = _resolve(path)
-    loaded = io.read(where)
+    if where.suffix.lower() == ".xlsx" and where.is_file():
+        from coalition.scenario import xlsx
+
+        loaded = xlsx.read_workbook(where)
+    else:
+        loaded = io.read(where)
     problems = list(loaded.problems)
     if strict:
         problems = [Problem(p.message, p.file, p.row, p.field, p.hint, "error") for p in problems]
@@ -167,14 +172,11 @@ def export_xlsx(scenario: Scenario, file: str | Path) -> Path:
 
 def read_xlsx(file: str | Path, *, strict: bool = False) -> Scenario:
     """Read and fully validate a workbook written by :func:`export_xlsx` (or edited from it)."""
-    from coalition.scenario import xlsx
-
-    loaded = xlsx.read_workbook(Path(file))
-    problems = list(loaded.problems) + _checks(loaded, strict=strict)
-    bad = problems if strict else errors(problems)
-    if bad or loaded.scenario is None:
-        raise ScenarioError(bad or problems)
-    return loaded.scenario
+    file = Path(file)
+    if file.suffix.lower() != ".xlsx":
+        raise InputError([Problem(f"not an .xlsx file: '{file.suffix}'", file=str(file),
+                                  hint="give the workbook written by `coalition export --xlsx`")])
+    return load_scenario(file, strict=strict)
 
 
 def import_xlsx(file: str | Path, folder: str | Path, *, force: bool = False) -> Path:

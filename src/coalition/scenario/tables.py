@@ -168,8 +168,17 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+# The characters pydantic's ``str_strip_whitespace`` removes (Unicode White_Space). Python's
+# ``str.strip()`` also removes \x1c-\x1f, which would make a cell differ from its record.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def _split(text: str) -> list[str]:
-    return [p.strip() for p in text.split(LIST_SEP) if p.strip()]
+    parts = (p.strip(WHITESPACE) for p in text.split(LIST_SEP))
+    return [p for p in parts if p]
 
 
 def from_row(
@@ -206,7 +215,7 @@ def from_row(
                 )
             )
             continue
-        text = _text(raw).strip()
+        text = _text(raw).strip(WHITESPACE)
         if text == "":
             continue
         parent = nested_of.get(col)

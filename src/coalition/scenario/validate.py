@@ -63,7 +63,8 @@ class _Ctx:
         return Problem(message, hint=hint, severity=severity, **where)
 
     def known(self, table: str, attr: str) -> set[str]:
-        return {getattr(r, attr) for r in getattr(self.sc, table)} | self.also_known.get(table, set())
+        values = (getattr(r, attr, None) for r in getattr(self.sc, table))
+        return {v for v in values if isinstance(v, str)} | self.also_known.get(table, set())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ locale. Text that starts with ``=`` is stored as text, not as a formula.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import zipfile
 from datetime import date, datetime
@@ -24,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
-from coalition.errors import Problem, closest
+from coalition.errors import InputError, Problem, closest
 from coalition.scenario import io
 from coalition.scenario.schemas import Scenario
 from coalition.scenario.tables import META_FIELDS, TABLES, columns, from_row, to_row
@@ -39,14 +41,67 @@ DEPOTS_SHEET = "depots"
 _LIST_META = {"attribution"}
 
 
+_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _escape(text: str) -> str:
+    """OOXML string escapes: XML turns a carriage return into a newline, so it is written as
+    ``_x000D_`` (and a literal ``_xHHHH_`` gets its underscore escaped as ``_x005F_``)."""
+    return _ESCAPE.sub(r"_x005F_\1", text).replace("\r", "_x000D_")
+
+
+def _unescape(text: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        code = m.group(1).upper()
+        return chr(int(code, 16)) if code in ("000D", "005F") else m.group(0)
+
+    return _UNESCAPE.sub(one, text)
+
+
 def _put(ws: Any, row: int, col: int, value: Any) -> None:
+    if isinstance(value, float) and float("%.16g" % value) != value:
+        # openpyxl writes numbers with 16 significant digits; keep the exact value as text
+        value = repr(value)
+    if isinstance(value, str):
+        value = _escape(value)
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"  # text, not a formula
 
 
+def _unwritable(scenario: Scenario) -> list[Problem]:
+    """Text with control characters that the XLSX format cannot hold (all of them, located)."""
+    out: list[Problem] = []
+
+    def scan(value: Any, file: str, row: int | None, field: str) -> None:
+        if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+            out.append(Problem("text holds a control character that XLSX cannot store",
+                               file=file, row=row, field=field,
+                               hint="remove control characters (tab and newline are fine), "
+                               "or export to YAML/JSON"))
+
+    for key in ("id", "name", "description"):
+        scan(getattr(scenario, key), META_SHEET, None, key)
+    for i, text in enumerate(scenario.attribution, start=1):
+        scan(text, META_SHEET, i, "attribution")
+    if scenario.contact_line is not None:
+        scan(scenario.contact_line.source, META_SHEET, None, "contact_line.source")
+    for table in TABLES:
+        for i, record in enumerate(getattr(scenario, table.name), start=1):
+            for col, value in to_row(record).items():
+                scan(value, table.name, i, col)
+    return out
+
+
 def export_workbook(scenario: Scenario, file: Path) -> Path:
-    """Write the scenario into one workbook at ``file`` (atomically)."""
+    """Write the scenario into one workbook at ``file`` (atomically).
+
+    Raises :class:`InputError` (writing nothing) when some text cannot be stored in XLSX.
+    """
+    problems = _unwritable(scenario)
+    if problems:
+        raise InputError(problems)
     wb = Workbook()
     readme = wb.active
     readme.title = README_SHEET
@@ -121,6 +176,8 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
 
 
 def _value(v: Any) -> Any:
+    if isinstance(v, str):
+        return _unescape(v)
     if isinstance(v, datetime) and v.time() == datetime.min.time():
         return v.date().isoformat()
     if isinstance(v, date):
