@@ -123,6 +123,33 @@ def register(app: typer.Typer) -> None:
             t.add_row("[yellow]unverified default[/]", ", ".join(req.unverified))
         con.print(t)
 
+    @grp.command("rules")
+    def rules_cmd(
+        markdown: Annotated[bool, typer.Option("--markdown", help="print the markdown table of docs/storage-rules.md")] = False,
+        unverified: Annotated[bool, typer.Option("--unverified", help="only records with status U")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """The rule table: every k-factor, minimum, aggregation rule and footnote with source and status."""
+        from coalition.depots.rulebook import _value_text, load_rulebook, rulebook_markdown
+
+        book = load_rulebook()
+        if markdown:
+            typer.echo(rulebook_markdown(book), nl=False)
+            return
+        recs = [r for r in book.all_records() if not unverified or r.status.value == "U"]
+        if as_json:
+            typer.echo(json.dumps([{"id": r.id, "profile": getattr(r, "profile", "all"), "rule": _value_text(r),
+                                    "status": r.status.value, "source": r.source} for r in recs], indent=2))
+            return
+        t = Table(title="Explosives-safety rulebook (src/coalition/depots/data/rulebook.yaml)")
+        for c in ("id", "profile", "rule and value", "status", "source"):
+            t.add_column(c, overflow="fold")
+        for r in recs:
+            st = r.status.value
+            t.add_row(r.id, getattr(r, "profile", "all"), _value_text(r),
+                      f"[yellow]{st}[/]" if st == "U" else st, r.source)
+        _console().print(t)
+
     @grp.command("mix")
     def mix_cmd(
         groups: Annotated[list[str], typer.Argument(help="compatibility groups (C D E) or codes (1.1D 1.4B); repeat L for different L items")],

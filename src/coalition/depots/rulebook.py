@@ -313,3 +313,57 @@ def parse_rulebook(text: str) -> RuleBook:
 def load_rulebook(path: str | None = None) -> RuleBook:
     """The bundled rule table (or another file with the same shape)."""
     return parse_rulebook(Path(path or RULEBOOK_PATH).read_text(encoding="utf-8"))
+
+
+def _value_text(rec: _Record) -> str:
+    if isinstance(rec, DistanceRule):
+        scope = ", ".join(
+            f"{k}={v}" for k, v in (("PES", rec.pes_kind), ("face", rec.pes_face), ("ES", rec.es_kind),
+                                    ("traversed", rec.traversed)) if v != "*"
+        )
+        return f"HD {rec.hd} {rec.relation}: {rec.describe()}" + (f" [{scope}]" if scope else "")
+    if isinstance(rec, MinimumRule):
+        cond = f" ({rec.condition})" if rec.condition != "*" else ""
+        scope = f" PES={rec.pes_kind}" if rec.pes_kind != "*" else ""
+        unit = f"{rec.min_ft:g} ft = " if rec.min_ft is not None else ""
+        return f"HD {rec.hd} {rec.relation} minimum {unit}{rec.metres:.1f} m{cond}{scope}"
+    if isinstance(rec, CurveRule):
+        return (f"{rec.a}·Q^(2/3) below {rec.q1:g} kg, {rec.b}·Q^(1/2) to {rec.q2:g} kg, "
+                f"{rec.k}·Q^(1/3) above (not bound to a relation)")
+    if isinstance(rec, AggregationRule):
+        what = rec.hd or "+".join(rec.hds)
+        return f"{rec.rule} ({what})"
+    if isinstance(rec, Footnote):
+        needs = "asserted by the plan" if rec.requires_assertion else "checked from item identity"
+        return f"{rec.text} — {needs}" + (f"; fails if any is HD {'/'.join(rec.forbids_hd)}" if rec.forbids_hd else "")
+    if isinstance(rec, GeometryRule):
+        return f"{rec.value:g}"
+    return ""
+
+
+def rulebook_markdown(book: RuleBook) -> str:
+    """The rule table as markdown (docs/storage-rules.md is generated from this)."""
+    out = [
+        "| id | profile | rule and value | status | source |",
+        "|---|---|---|---|---|",
+    ]
+    for rec in book.all_records():
+        profile = getattr(rec, "profile", "all")
+        source = rec.source.replace("|", "/")
+        out.append(f"| `{rec.id}` | {profile} | {_value_text(rec)} | **{rec.status.value}** | {source} |")
+    out.append("")
+    out.append("Mixing tables (A B C D E F G H J K L N S; X together, . not permitted, n = footnote fn<n>):")
+    out.append("")
+    for name, table in book.mixing_tables.items():
+        out.append(f"**{name}** — status {table['status'].value}; {table['source']}")
+        out.append("")
+        out.append("```")
+        out.append("    " + " ".join(book.groups))
+        for a in book.groups:
+            out.append(f"{a}   " + " ".join(table["cells"][(a, b)] for b in book.groups))
+        out.append("```")
+        out.append("")
+    for prof, spec in book.mixing_profiles.items():
+        out.append(f"- profile `{prof}` uses table `{spec['table']}` with status **{spec.get('status')}**"
+                   + (f" ({spec['note']})" if spec.get("note") else ""))
+    return "\n".join(out) + "\n"
