@@ -125,3 +125,19 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "malformed YAML" in proc.stdout
+
+
+def test_validate_accepts_a_workbook(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = tmp_path / "p.xlsx"
+    assert invoke("export", "--xlsx", str(book)).exit_code == 0
+    assert invoke("validate", str(book)).exit_code == 0
+    wb = load_workbook(book)
+    ws = wb["corridors"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=3, column=header.index("hub") + 1, value="UA-LVOV")
+    wb.save(book)
+    data = json.loads(invoke("validate", str(book), "--json").output)
+    assert [(p["file"], p["row"], p["field"], p["hint"]) for p in data["problems"]] == [
+        ("p.xlsx:corridors", 2, "hub", "did you mean 'UA-LVIV'?")]

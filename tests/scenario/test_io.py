@@ -302,3 +302,19 @@ def test_strict_turns_warnings_into_errors(tiny_folder: Path) -> None:
     with pytest.raises(ScenarioError):
         load_scenario(tiny_folder, strict=True)
     assert load_scenario(tiny_folder).pledges[0].units == 500
+
+
+def test_duplicate_yaml_key_is_reported(tiny_folder: Path) -> None:
+    path = tiny_folder / "scenario.yaml"
+    path.write_text(path.read_text().replace("horizon_days: 728", "horizon_days: 728\nhorizon_days: 364"))
+    p = find(validate_path(tiny_folder).problems, file="scenario.yaml", contains="given twice")
+    assert p.field == "horizon_days" and p.row is not None
+
+
+def test_json_indented_with_tabs_keeps_line_numbers(tiny: Scenario, tmp_path: Path) -> None:
+    data = tiny.model_dump(mode="json")
+    data["hubs"][0]["lat"] = 123
+    file = tmp_path / "t.json"
+    file.write_text(json.dumps(data, indent="\t"))
+    lineno = next(i for i, line in enumerate(file.read_text().splitlines(), 1) if '"lat": 123' in line)
+    assert find(validate_path(file).problems, field="hubs[0].lat").row == lineno

@@ -26,12 +26,12 @@ scenario_app = typer.Typer(
 
 ScenarioArg = Annotated[
     Optional[Path],  # noqa: UP007 - Typer needs Optional here
-    typer.Argument(help="scenario folder or .yaml/.json file (default: the embedded paris-2026)",
+    typer.Argument(help="scenario folder, or .yaml/.json/.xlsx file (default: the embedded paris-2026)",
                    show_default=False),
 ]
 ScenarioOpt = Annotated[
     Optional[Path],  # noqa: UP007
-    typer.Option("--scenario", "-s", help="scenario folder or .yaml/.json file (default: embedded)",
+    typer.Option("--scenario", "-s", help="scenario folder, or .yaml/.json/.xlsx file (default: embedded)",
                  show_default=False),
 ]
 

@@ -176,25 +176,38 @@ def _yaml_problem(exc: yaml.YAMLError, file: str) -> Problem:
     )
 
 
-def _line_map(node: yaml.Node | None, path: tuple[Any, ...] = (), out: LineMap | None = None) -> LineMap:
-    """Line (1-based) of every key and list item in a composed YAML document."""
+def _line_map(
+    node: yaml.Node | None,
+    path: tuple[Any, ...] = (),
+    out: LineMap | None = None,
+    duplicates: list[tuple[tuple[Any, ...], int]] | None = None,
+) -> LineMap:
+    """Line (1-based) of every key and list item in a composed YAML document; keys that appear
+    twice in one mapping are added to ``duplicates`` (YAML loaders silently keep the last)."""
     out = {} if out is None else out
     if node is None:
         return out
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            if key in seen and duplicates is not None:
+                duplicates.append((path + (key,), key_node.start_mark.line + 1))
+            seen.add(key)
             out[path + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, path + (key,), out)
+            _line_map(value_node, path + (key,), out, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_map(item, path + (i,), out)
+            _line_map(item, path + (i,), out, duplicates)
     return out
 
 
-def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, list[Problem]]:
-    """Parse YAML or JSON text; the line map comes from the YAML composer (JSON is YAML)."""
+def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, list[Problem], bool]:
+    """Parse YAML or JSON text; the line map comes from the YAML composer (JSON is YAML).
+
+    Returns (data, line map, problems, parsed): ``parsed`` is False when the text is malformed.
+    """
     try:
         if is_json:
             data = json.loads(text)
@@ -204,14 +217,23 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
         return None, {}, [
             Problem(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
                     hint=f"column {exc.colno}")
-        ]
+        ], False
     except yaml.YAMLError as exc:
-        return None, {}, [_yaml_problem(exc, file)]
+        return None, {}, [_yaml_problem(exc, file)], False
+    duplicates: list[tuple[tuple[Any, ...], int]] = []
     try:
-        lines = _line_map(yaml.compose(text, Loader=_Loader))  # noqa: S506
-    except yaml.YAMLError:  # valid JSON that YAML 1.1 cannot compose: no line numbers
+        # JSON may indent with tabs, which YAML refuses; spaces keep every line number.
+        source = text.replace("\t", " ") if is_json else text
+        lines = _line_map(yaml.compose(source, Loader=_Loader), duplicates=duplicates)  # noqa: S506
+    except yaml.YAMLError:  # valid JSON that YAML cannot compose: no line numbers
         lines = {}
-    return data, lines, []
+    problems = [
+        Problem(f"key '{path[-1]}' is given twice in the same mapping", file=file, row=line,
+                field=".".join(str(p) for p in path),
+                hint="keep one; otherwise the last one would silently win")
+        for path, line in duplicates
+    ]
+    return data, lines, problems, True
 
 
 def _read_text(path: Path, file: str, *, newline: str | None = None) -> tuple[str | None, list[Problem]]:
@@ -312,9 +334,9 @@ def _read_folder(folder: Path) -> _Raw:
     raw.problems.extend(problems)
     if text is None:
         return raw
-    data, lines, problems = _parse_text(text, SCENARIO_FILE, is_json=False)
+    data, lines, problems, parsed = _parse_text(text, SCENARIO_FILE, is_json=False)
     raw.problems.extend(problems)
-    if problems:
+    if not parsed:
         return raw
     if not isinstance(data, dict):
         raw.problems.append(Problem("scenario.yaml must be a mapping of keys to values",
@@ -367,9 +389,9 @@ def _read_folder(folder: Path) -> _Raw:
             text, problems = _read_text(depots_path, DEPOTS_FILE)
             raw.problems.extend(problems)
             if text is not None:
-                data, lines, problems = _parse_text(text, DEPOTS_FILE, is_json=False)
+                data, lines, problems, parsed = _parse_text(text, DEPOTS_FILE, is_json=False)
                 raw.problems.extend(problems)
-                if not problems:
+                if parsed:
                     raw.depots = ({} if data is None else data, DEPOTS_FILE, lines)
     return raw
 
@@ -382,9 +404,9 @@ def _read_single(path: Path) -> _Raw:
     raw.problems.extend(problems)
     if text is None:
         return raw
-    data, lines, problems = _parse_text(text, file, is_json=path.suffix.lower() == ".json")
+    data, lines, problems, parsed = _parse_text(text, file, is_json=path.suffix.lower() == ".json")
     raw.problems.extend(problems)
-    if problems:
+    if not parsed:
         return raw
     if not isinstance(data, dict):
         raw.problems.append(Problem("the scenario file must hold one mapping (the Scenario)",

@@ -238,9 +238,10 @@ def read_workbook(file: Path) -> io.Loaded:
         if DEPOTS_SHEET in sheets:
             lines = [("" if r[0] is None else str(r[0])) for r in _rows(wb[DEPOTS_SHEET])[1:] if r]
             text = "\n".join(lines)
-            data, line_map, problems = io._parse_text(text, f"{name}:{DEPOTS_SHEET}", is_json=False)
+            data, line_map, problems, parsed = io._parse_text(
+                text, f"{name}:{DEPOTS_SHEET}", is_json=False)
             raw.problems.extend(problems)
-            if not problems:
+            if parsed:
                 # line n of the YAML text is data row n of the sheet
                 raw.depots = ({} if data is None else data, f"{name}:{DEPOTS_SHEET}", line_map)
     finally:
