@@ -52,6 +52,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                                    ("fra-planner", "FRA", "planner")):
             user = service.create_user(db, data=UserCreate(name=name, nation=nation, roles=[role]))
             tokens[name] = service.issue_token(db, user=user)[1]
+    from api.harness import init_ledger
+
+    init_ledger(app, data)  # the illustrative custody history, as `coalition ledger init` does
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -120,6 +123,7 @@ def test_planner_journey(browser, server: dict) -> None:  # type: ignore[no-unty
     shot(page, "02-hub")
 
     # Plan page: run the planner with an assumed ceasefire; progress, then the Gantt.
+    assert page.locator("nav >> text=Audit").count() == 0  # planners do not read the audit log
     page.click("nav >> text=Plan")
     page.select_option("[data-testid=plan-form] select[name=option]", "small")
     page.fill("[data-testid=plan-form] input[name=ceasefire]", "2026-06-01")
@@ -159,9 +163,15 @@ def test_planner_journey(browser, server: dict) -> None:  # type: ignore[no-unty
     # Depots and ledger pages render for a planner.
     page.click("nav >> text=Depots")
     page.wait_for_url(re.compile(r".*/depots$"))
+    depots = page.locator("[data-testid=depot]")
+    assert depots.count() == 1  # the British-led Vinnytsia depot; the Polish one is not released
+    assert "Vinnytsia" in depots.first.inner_text() or "VIN" in depots.first.inner_text()
+    assert page.locator("[data-testid=depot] table.data tr").count() > 3
     shot(page, "05-depots")
     page.click("nav >> text=Ledger")
     page.wait_for_url(re.compile(r".*/ledger$"))
+    health = page.inner_text("[data-testid=ledger-health]")
+    assert "verified" in health and "size 23" in health
     shot(page, "06-ledger")
 
     # A French pledge's detail is not there for a British planner.

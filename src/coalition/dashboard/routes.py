@@ -21,6 +21,7 @@ from starlette.background import BackgroundTask
 from coalition.api.deps import Ctx, Db
 from coalition.api.models import PlanJob
 from coalition.api.routers.common import current_scenario, scoped
+from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, record_audit
 from coalition.dashboard import views
@@ -60,9 +61,11 @@ def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
             scenario_name, illustrative = sc.name, sc.illustrative
         except NotFoundError:
             pass
+    nav = [n for n in NAV if n[0] != "audit"
+           or (ctx is not None and has_permission(ctx.principal, "audit.view"))]
     return TEMPLATES.TemplateResponse(
         request, template,
-        {"nav": NAV, "active": active, "me": ctx.principal if ctx else None,
+        {"nav": nav, "active": active, "me": ctx.principal if ctx else None,
          "csrf": csrf_token(request), "scenario_name": scenario_name,
          "illustrative": illustrative, **data},
         status_code=status_code,

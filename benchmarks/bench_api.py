@@ -1,0 +1,207 @@
+"""API load on loopback: N concurrent keep-alive clients against GET /api/hubs.
+
+The server runs in its own process (uvicorn, one worker, SQLite, the embedded default scenario)
+so the load generator does not share its interpreter. Baselines measured in the same run:
+``GET /health/live`` (the same stack without authentication, database or scope) and, in-process,
+the cost of each step of ``GET /api/hubs`` (token lookup, scenario header, scope + JSON), which
+says where the time goes. Only 127.0.0.1 is ever contacted. Results: benchmarks/results/api.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results") / "api.json"
+CLIENTS = 8
+DURATION_S = 6.0
+WARMUP_S = 1.0
+TARGET_RPS = 500
+TARGET_P99_MS = 50
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(data: Path) -> tuple[str, str]:
+    """Migrate, store the default scenario, create a British viewer; return (db url, token)."""
+    from coalition.api import create_app
+    from coalition.auth import service
+    from coalition.auth.schemas import UserCreate
+    from coalition.settings import Settings
+    from coalition.store.db import transaction
+
+    url = f"sqlite:///{data / 'coalition.db'}"
+    app = create_app(Settings(database_url=url, data_dir=data))
+    with transaction(app.state.coalition.session_factory) as db:
+        user = service.create_user(db, data=UserCreate(name="bench", nation="GBR", roles=["viewer"]))
+        token = service.issue_token(db, user=user)[1]
+    app.state.coalition.engine.dispose()
+    return url, token
+
+
+def _serve(port: int, url: str, data: str) -> None:
+    """Entry point of the server process."""
+    import uvicorn
+
+    from coalition.api import create_app
+    from coalition.settings import Settings
+
+    app = create_app(Settings(database_url=url, data_dir=Path(data)))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+async def _client(port: int, request: bytes, stop: float, warm: float, lat: list[float],
+                  errors: list[int]) -> None:
+    # A minimal HTTP/1.1 keep-alive client on asyncio streams: far cheaper per request than a
+    # full client library, so the 2-core machine's CPU goes to the server, not the load.
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while (now := time.perf_counter()) < stop:
+            writer.write(request)
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            done = time.perf_counter()
+            if now >= warm:
+                lat.append(done - now)
+                if status != 200:
+                    errors.append(status)
+    finally:
+        writer.close()
+
+
+async def _load(port: int, path: str, token: str | None) -> dict[str, float]:
+    headers = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if token:
+        headers += f"Authorization: Bearer {token}\r\n"
+    request = (headers + "\r\n").encode()
+    start = time.perf_counter()
+    warm, stop = start + WARMUP_S, start + WARMUP_S + DURATION_S
+    lat: list[float] = []
+    errors: list[int] = []
+    await asyncio.gather(*(_client(port, request, stop, warm, lat, errors) for _ in range(CLIENTS)))
+    lat.sort()
+    return {
+        "requests": len(lat),
+        "errors": len(errors),
+        "rps": round(len(lat) / DURATION_S, 1),
+        "p50_ms": round(1000 * lat[len(lat) // 2], 2),
+        "p99_ms": round(1000 * lat[int(len(lat) * 0.99)], 2),
+        "mean_ms": round(1000 * statistics.fmean(lat), 2),
+    }
+
+
+def _breakdown(data: Path, url: str, token: str, n: int = 2000) -> dict[str, float]:
+    """In-process cost of the steps of GET /api/hubs, microseconds per call."""
+    from coalition.api import workspace
+    from coalition.api.deps import Ctx
+    from coalition.api.routers.common import current_scenario, dump, scoped
+    from coalition.api.workspace import ScenarioCache
+    from coalition.auth import service
+    from coalition.store.db import make_engine, session_factory
+
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    cache = ScenarioCache()
+
+    class State:
+        scenarios = cache
+
+    out: dict[str, float] = {}
+    with factory() as db:
+        principal = service.authenticate(db, token=token)
+        t = time.perf_counter()
+        for _ in range(n):
+            service.authenticate(db, token=token)
+        out["token_lookup_us"] = round(1e6 * (time.perf_counter() - t) / n, 1)
+        t = time.perf_counter()
+        for _ in range(n):
+            workspace.scenario_header(db, ref=None)
+        out["scenario_header_us"] = round(1e6 * (time.perf_counter() - t) / n, 1)
+        ctx = Ctx(principal=principal, db=db, request_id="bench", state=State())
+        sid, sc = current_scenario(ctx, None)
+        t = time.perf_counter()
+        for _ in range(n):
+            scope = scoped(ctx, "hub.view", sid, lambda h: h.id)
+            body = {"items": [dump(h) for h in scope.filter(sc.hubs)]}
+            json.dumps(body)
+        out["scope_and_json_us"] = round(1e6 * (time.perf_counter() - t) / n, 1)
+        out["hubs"] = len(sc.hubs)
+    engine.dispose()
+    return out
+
+
+def run() -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="coalition-bench-api-") as tmp:
+        data = Path(tmp)
+        url, token = _prepare(data)
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-c",
+             f"from benchmarks.bench_api import _serve; _serve({port}, {url!r}, {tmp!r})"],
+            cwd=Path(__file__).resolve().parents[1], env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("server did not start")
+            baseline = asyncio.run(_load(port, "/health/live", None))
+            hubs = asyncio.run(_load(port, "/api/hubs", token))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        steps = _breakdown(data, url, token)
+    result = {
+        "benchmark": "api",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
+        "setup": {"clients": CLIENTS, "duration_s": DURATION_S, "warmup_s": WARMUP_S,
+                  "server": "uvicorn (uvloop + httptools when installed), 1 worker, SQLite "
+                            "(WAL), embedded paris-2026",
+                  "client": "asyncio keep-alive, same machine"},
+        "baseline_health_live": baseline,
+        "get_api_hubs": hubs,
+        "ratio_to_baseline": round(hubs["rps"] / baseline["rps"], 3) if baseline["rps"] else None,
+        "in_process_steps": steps,
+        "targets": {"rps": TARGET_RPS, "p99_ms": TARGET_P99_MS,
+                    "met": hubs["rps"] >= TARGET_RPS and hubs["p99_ms"] < TARGET_P99_MS},
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'endpoint':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, r in (("/health/live", baseline), ("/api/hubs", hubs)):
+        print(f"{name:<16}{r['rps']:>10}{r['p50_ms']:>10}{r['p99_ms']:>10}{r['errors']:>8}")
+    print(f"/api/hubs vs baseline: {result['ratio_to_baseline']}x; in-process steps (us): {steps}")
+    print(f"target >= {TARGET_RPS} req/s and p99 < {TARGET_P99_MS} ms: "
+          f"{'met' if result['targets']['met'] else 'NOT met'}")
+    return result
+
+
+if __name__ == "__main__":
+    run()
