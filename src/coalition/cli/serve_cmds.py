@@ -124,6 +124,32 @@ def ensure_demo_users(factory) -> list[tuple[str, str, str, str]]:  # type: igno
     return out
 
 
+def ensure_demo_ledger(state) -> str:  # type: ignore[no-untyped-def]
+    """Keys and the illustrative sample custody history when the ledger is empty (what
+    ``coalition ledger init`` does), so the dashboard's ledger page has something to verify."""
+    from pathlib import Path
+
+    from coalition.inventory.safety import depot_safety
+    from coalition.ledger import sample
+    from coalition.ledger import service as ledger
+    from coalition.ledger.keys import KeyRing
+    from coalition.scenario.service import load_scenario
+    from coalition.store.db import transaction
+
+    keys = Path(state.settings.data_dir) / "keys"
+    with transaction(state.session_factory) as db:
+        if ledger.head(db)[0]:
+            return "custody ledger already holds events"
+        nations = set(sample.SAMPLE_NATIONS)
+        scenario = load_scenario(state.settings.scenario)
+        nations |= {n.code for n in scenario.nations}
+        keyring = KeyRing.load(keys) if keys.is_dir() else KeyRing.generate(keys, sorted(nations))
+        ledger.register_keys(db, keyring=keyring)
+        res = sample.load_sample(db, keyring=keyring,
+                                 safety=depot_safety(db, sample.ledger_network(scenario.depots)))
+    return f"custody ledger: loaded the ILLUSTRATIVE sample history (events 1..{res.last_seq})"
+
+
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
@@ -153,6 +179,7 @@ def serve(
         for row in ensure_demo_users(state.session_factory):
             table.add_row(*row)
         console.print(table)
+        console.print(ensure_demo_ledger(state))
     console.print(f"dashboard: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
                   f"database: {state.engine.url.render_as_string(hide_password=True)}")
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
