@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from typing import Any, get_args, get_origin
 
@@ -92,6 +93,7 @@ def _tuple_of_models(annotation: Any) -> type[BaseModel] | None:
 PROVENANCE_FIELDS = ("evidence", "source")
 
 
+@lru_cache(maxsize=64)
 def columns(model: type[BaseModel]) -> tuple[str, ...]:
     """The flat column names of a model, in field order (nested models spread in place), with
     the provenance columns (``evidence``, ``source``) last so the id comes first."""
@@ -181,6 +183,28 @@ def _split(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+@lru_cache(maxsize=64)
+def _column_kinds(model: type[BaseModel]) -> dict[str, tuple[str | None, str]]:
+    """Column -> (nested field holding it or None, kind: 'history', 'list' or 'scalar')."""
+    nested_of = _nested_fields(model)
+    out: dict[str, tuple[str | None, str]] = {}
+    for col in columns(model):
+        parent = nested_of.get(col)
+        annotation = (
+            model.model_fields[parent].annotation.model_fields[col].annotation  # type: ignore[union-attr]
+            if parent
+            else model.model_fields[col].annotation
+        )
+        if _tuple_of_models(annotation) is s.InstrumentStateChange:
+            kind = "history"
+        elif _is_tuple(annotation):
+            kind = "list"
+        else:
+            kind = "scalar"
+        out[col] = (parent, kind)
+    return out
+
+
 def from_row(
     table: Table, row: dict[str, Any], *, file: str, rownum: int
 ) -> tuple[dict[str, Any], list[Problem]]:
@@ -188,10 +212,9 @@ def from_row(
 
     Problems: unknown columns (with the closest known one) and malformed history cells.
     """
-    model = table.model
     problems: list[Problem] = []
-    nested_of = _nested_fields(model)
-    known = set(columns(model))
+    kinds = _column_kinds(table.model)
+    known = kinds.keys()
     data: dict[str, Any] = {}
     for col, raw in row.items():
         if col is None:
@@ -204,7 +227,7 @@ def from_row(
         if not col:
             continue
         if col not in known:
-            guess = closest(col, known)
+            guess = closest(col, list(known))
             problems.append(
                 Problem(
                     f"unknown column '{col}'",
@@ -218,14 +241,9 @@ def from_row(
         text = _text(raw).strip(WHITESPACE)
         if text == "":
             continue
-        parent = nested_of.get(col)
-        annotation = (
-            model.model_fields[parent].annotation.model_fields[col].annotation  # type: ignore[union-attr]
-            if parent
-            else model.model_fields[col].annotation
-        )
+        parent, kind = kinds[col]
         value: Any = text
-        if _tuple_of_models(annotation) is s.InstrumentStateChange:
+        if kind == "history":
             items = []
             for part in _split(text):
                 state, sep, on = part.partition(HISTORY_SEP)
@@ -243,7 +261,7 @@ def from_row(
                     continue
                 items.append({"state": state.strip(), "on": on.strip()})
             value = items
-        elif _is_tuple(annotation):
+        elif kind == "list":
             value = _split(text)
         if parent:
             data.setdefault(parent, {})[col] = value
