@@ -162,3 +162,16 @@ class TestDashboardSecurity:
         hub = c.get("/hubs/LVIV")
         assert hub.status_code == 200 and "FRA-inf" not in hub.text
         assert c.get("/hubs/NOWHERE", headers={"accept": "text/html"}).status_code == 404
+
+
+class TestDocs:
+    def test_openapi_and_docs_are_served_locally(self, svc: Service) -> None:
+        c = svc.client(None)
+        spec = c.get("/openapi.json").json()
+        assert "/api/hubs" in spec["paths"]
+        page = c.get("/docs")
+        assert page.status_code == 200
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert assets and all(a.startswith("/") for a in assets)  # nothing from the internet
+        for asset in assets:
+            assert c.get(asset).status_code == 200, asset

@@ -120,14 +120,14 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(dashboard_router)
-    app.mount("/static", StaticFiles(directory=DASHBOARD_STATIC), name="static")
-    try:
+    try:  # mounted before /static, which would otherwise shadow it
         import swagger_ui_bundle
 
         app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
                   name="swagger")
-    except ImportError:  # the /docs page then says so; the OpenAPI JSON is still served
+    except ImportError:  # /docs then shows no UI; the OpenAPI JSON is still served
         pass
+    app.mount("/static", StaticFiles(directory=DASHBOARD_STATIC), name="static")
 
     app.add_middleware(
         SessionMiddleware,
