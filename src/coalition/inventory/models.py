@@ -136,6 +136,7 @@ Index(
     InvSerial.storehouse,
     InvSerial.title_nation,
     InvSerial.status,
+    InvSerial.unit_value,  # covering: the inventory query reads the index only (ledger_0002)
 )
 Index("ix_inv_serial_location", InvSerial.location)
 Index("ix_inv_lot_stock_location", InvLotStock.location)

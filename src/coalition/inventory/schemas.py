@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -79,11 +80,7 @@ class Location(BaseModel):
 
     @classmethod
     def parse(cls, text: str) -> "Location":
-        parts = [p.strip() for p in text.strip().strip("/").split("/")]
-        parts += [""] * (4 - len(parts))
-        if len(parts) > 4:
-            raise ValueError("a location has at most 4 parts: hub/depot/storehouse/bay")
-        return cls(hub=parts[0], depot=parts[1], storehouse=parts[2], bay=parts[3])
+        return _parse_location(text)
 
     @property
     def path(self) -> str:
@@ -93,6 +90,15 @@ class Location(BaseModel):
         mine = (self.hub, self.depot, self.storehouse, self.bay)
         theirs = (prefix.hub, prefix.depot, prefix.storehouse, prefix.bay)
         return all(t == "" or t == m for m, t in zip(mine, theirs, strict=True))
+
+
+@lru_cache(maxsize=4096)  # locations repeat endlessly on the append hot path; Location is frozen
+def _parse_location(text: str) -> Location:
+    parts = [p.strip() for p in text.strip().strip("/").split("/")]
+    if len(parts) > 4:
+        raise ValueError("a location has at most 4 parts: hub/depot/storehouse/bay")
+    parts += [""] * (4 - len(parts))
+    return Location(hub=parts[0], depot=parts[1], storehouse=parts[2], bay=parts[3])
 
 
 class _Payload(BaseModel):

@@ -8,9 +8,7 @@ transaction, so a custody event and the projection change it causes commit toget
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
-
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from coalition.inventory import schemas as s
@@ -34,6 +32,7 @@ from coalition.inventory.projector import (
     row_fields,
 )
 from coalition.inventory.schemas import Location
+from coalition.store.bulk import insert_rows, update_rows
 
 CHUNK = 900  # ids per IN (...) query, under every back end's bind-parameter limit
 
@@ -134,37 +133,27 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
 
 def _write(session: Session, model: type, pk: str, rows: list[dict], existing: set[str]) -> None:
     table: Table = model.__table__  # type: ignore[attr-defined]
-    new = [r for r in rows if r[pk] not in existing]
-    old = [r for r in rows if r[pk] in existing]
-    if new:
-        session.execute(insert(table), new)
-    if old:
-        cols = [c for c in rows[0] if c != pk]
-        stmt = (
-            update(table)
-            .where(table.c[pk] == bindparam("b_" + pk))
-            .values({c: bindparam("b_" + c) for c in cols})
-        )
-        session.connection().execute(stmt, [{"b_" + k: v for k, v in r.items()} for r in old])
+    insert_rows(session, table, [r for r in rows if r[pk] not in existing])
+    update_rows(session, table, pk, [r for r in rows if r[pk] in existing])
+
+
+def _d(row: object) -> dict:
+    return dict(row.__dict__)  # flat dataclasses: a shallow copy (dataclasses.asdict deep-copies)
 
 
 def flush_state(session: Session, state: State) -> None:
     """Write every row the projector changed (bulk INSERT for new rows, UPDATE by key for others)."""
     existing = state._existing  # type: ignore[attr-defined]
-    _write(session, InvSerial, "serial",
-           [asdict(state.serials[k]) for k in sorted(state.dirty_serials)], existing["serials"])  # type: ignore[arg-type]
-    _write(session, InvLot, "lot", [asdict(state.lots[k]) for k in sorted(state.dirty_lots)], existing["lots"])  # type: ignore[arg-type]
-    _write(session, InvLotStock, "stock_key",
-           [asdict(state.stocks[k]) for k in sorted(state.dirty_stocks)], existing["stocks"])
-    _write(session, InvManifest, "manifest",
-           [asdict(state.manifests[k]) for k in sorted(state.dirty_manifests)], existing["manifests"])  # type: ignore[arg-type]
-    if state.new_lines:
-        session.execute(
-            insert(InvManifestLine.__table__),
-            [{"manifest": m, "ref": r, "quantity": q} for m, r, q in state.new_lines],
-        )
-    if state.discrepancies:
-        session.execute(insert(InvDiscrepancy.__table__), [asdict(d) for d in state.discrepancies])
+    _write(session, InvSerial, "serial", [_d(state.serials[k]) for k in sorted(state.dirty_serials)],
+           existing["serials"])
+    _write(session, InvLot, "lot", [_d(state.lots[k]) for k in sorted(state.dirty_lots)], existing["lots"])
+    _write(session, InvLotStock, "stock_key", [_d(state.stocks[k]) for k in sorted(state.dirty_stocks)],
+           existing["stocks"])
+    _write(session, InvManifest, "manifest", [_d(state.manifests[k]) for k in sorted(state.dirty_manifests)],
+           existing["manifests"])
+    insert_rows(session, InvManifestLine.__table__,
+                [{"manifest": m, "ref": r, "quantity": q} for m, r, q in state.new_lines])
+    insert_rows(session, InvDiscrepancy.__table__, [_d(d) for d in state.discrepancies])
     # after a flush the state's rows all exist in the database
     existing["serials"] |= state.dirty_serials
     existing["lots"] |= state.dirty_lots

@@ -35,6 +35,7 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.verifier import batch_statement, canonical_json, leaf_hash, merkle_root
+from coalition.store.bulk import insert_rows
 
 MAX_BATCH = 1000
 
@@ -51,19 +52,22 @@ class StoredHashes:
     def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
         if hi <= lo:
             return []
+        # straight to the driver: a proof makes ~2 log2(n) of these tiny reads, and the ORM's
+        # per-statement overhead would dominate (see benchmarks/bench_ledger.py)
+        conn = self.session.connection()
+        m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         if level == 0:
-            q = (
-                select(LedgerEvent.hash)
-                .where(LedgerEvent.seq > lo, LedgerEvent.seq <= hi)
-                .order_by(LedgerEvent.seq)
-            )
+            sql = f"SELECT hash FROM ledger_event WHERE seq > {m} AND seq <= {m} ORDER BY seq"
+            params: tuple = (lo, hi)
         else:
-            q = (
-                select(LedgerNode.hash)
-                .where(LedgerNode.level == level, LedgerNode.idx >= lo, LedgerNode.idx < hi)
-                .order_by(LedgerNode.idx)
-            )
-        return list(self.session.scalars(q))
+            sql = f"SELECT hash FROM ledger_node WHERE level = {m} AND idx >= {m} AND idx < {m} ORDER BY idx"
+            params = (level, lo, hi)
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(sql, params)
+            return [bytes(r[0]) for r in cur.fetchall()]
+        finally:
+            cur.close()
 
 
 def tree(session: Session, size: int | None = None) -> Tree:
@@ -76,10 +80,7 @@ def extend_tree(session: Session, old_size: int, leaves: list[bytes]) -> None:
     """Store the complete subtrees (levels 4, 8, ...) that ``leaves`` finish. Used by appends and,
     with synthetic leaves, by the 10,000,000-event proof benchmark."""
     nodes = new_stored_nodes(old_size, leaves, StoredHashes(session).level_range)
-    if nodes:
-        session.execute(
-            insert(LedgerNode.__table__), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes]
-        )
+    insert_rows(session, LedgerNode.__table__, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
 
 
 # ------------------------------------------------------------------------------------------
@@ -261,11 +262,10 @@ def _store(session, pending, size, keyring, now, max_batch, batches) -> None:  #
                                "prev_hash": p.prev, "hash": p.hash})
             ref_rows.extend({"ref": r, "seq": p.seq} for r in sorted(p.refs))
         batches.append(bid)
-    session.execute(insert(LedgerBatch.__table__), batch_rows)
-    session.execute(insert(LedgerSignature.__table__), sig_rows)
-    session.execute(insert(LedgerEvent.__table__), event_rows)
-    if ref_rows:
-        session.execute(insert(LedgerEventRef.__table__), ref_rows)
+    insert_rows(session, LedgerBatch.__table__, batch_rows)
+    insert_rows(session, LedgerSignature.__table__, sig_rows)
+    insert_rows(session, LedgerEvent.__table__, event_rows)
+    insert_rows(session, LedgerEventRef.__table__, ref_rows)
     extend_tree(session, size, [p.hash for p in pending])
 
 

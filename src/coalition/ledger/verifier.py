@@ -260,13 +260,15 @@ class ChainChecker:
         self.leaves: list[bytes] = []
         self.meta: dict[int, tuple[str, str | None, str]] = {}  # seq -> (nation, counterparty, type)
 
-    def add(self, body: bytes, stored_hash: bytes | None = None, stored: dict | None = None) -> None:
-        """``stored`` are the indexed columns kept beside the body; they must agree with it."""
+    def add(self, body: bytes, stored_hash: bytes | None = None, stored: dict | None = None,
+            text: str | None = None) -> None:
+        """``stored`` are the indexed columns kept beside the body; they must agree with it.
+        ``text`` is the body already decoded (saves a decode when the caller has it)."""
         report = self.report
         seq = self.expected_seq
-        h = leaf_hash(body)
+        h = _sha256(b"\x00" + body).digest()
         try:
-            ev = json.loads(body)
+            ev = json.loads(text if text is not None else body)
             if not isinstance(ev, dict):
                 raise ValueError("not an object")
         except ValueError as exc:

@@ -1,0 +1,328 @@
+"""Custody-ledger benchmark: append, verify, inventory query, inclusion proofs — each next to the
+raw limit of the machine measured in the same run (SHA-256, Ed25519, raw SQLite inserts).
+
+Run with ``make bench`` (or ``python -m benchmarks bench_ledger``). ``COALITION_BENCH_QUICK=1``
+shrinks every size tenfold for a smoke run. PostgreSQL figures need the local server
+(``COALITION_TEST_PG_URL``, default postgresql://postgres@127.0.0.1:5432/test); they are skipped
+with a note when it is unreachable. Results: ``benchmarks/results/ledger.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import random
+import sqlite3
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+QUICK = os.environ.get("COALITION_BENCH_QUICK") == "1"
+SCALE = 10 if QUICK else 1
+PG_URL = os.environ.get("COALITION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+RESULTS = Path(__file__).with_name("results") / "ledger.json"
+
+
+def _rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds > 0 else float("inf")
+
+
+# ------------------------------------------------------------------------------------------
+# Raw limits
+# ------------------------------------------------------------------------------------------
+def raw_sha256(n: int = 1_000_000) -> float:
+    data = [os.urandom(300) for _ in range(1000)]
+    sha = hashlib.sha256
+    t = time.perf_counter()
+    for i in range(n // 1000):
+        for d in data:
+            sha(d).digest()
+    return _rate(n, time.perf_counter() - t)
+
+
+def raw_ed25519(n: int = 20_000) -> tuple[float, float]:
+    key = Ed25519PrivateKey.generate()
+    pub = key.public_key()
+    msg = os.urandom(200)
+    t = time.perf_counter()
+    sigs = [key.sign(msg) for _ in range(n)]
+    sign = _rate(n, time.perf_counter() - t)
+    t = time.perf_counter()
+    for s in sigs:
+        pub.verify(s, msg)
+    return sign, _rate(n, time.perf_counter() - t)
+
+
+def raw_sqlite_inserts(n: int = 500_000) -> float:
+    with tempfile.TemporaryDirectory() as d:
+        db = sqlite3.connect(Path(d) / "raw.db", isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("create table t (id integer primary key, body text, h blob)")
+        body = "x" * 300
+        t = time.perf_counter()
+        for b in range(n // 1000):
+            db.execute("BEGIN")
+            db.executemany("insert into t values (?, ?, ?)",
+                           [(b * 1000 + i, body, b"\0" * 32) for i in range(1000)])
+            db.execute("COMMIT")
+        rate = _rate(n, time.perf_counter() - t)
+        db.close()
+    return rate
+
+
+# ------------------------------------------------------------------------------------------
+# The ledger
+# ------------------------------------------------------------------------------------------
+def _ledger(url: str, keys: Path):  # type: ignore[no-untyped-def]
+    from coalition.ledger import service
+    from coalition.ledger.keys import KeyRing
+    from coalition.store.db import make_engine, session_factory, transaction
+    from coalition.store.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    keyring = KeyRing.generate(keys, ["GBR", "FRA", "UKR"])
+    with transaction(factory) as s:
+        service.register_keys(s, keyring=keyring)
+    return engine, factory, keyring
+
+
+def _manifests(start: int, n: int):  # type: ignore[no-untyped-def]
+    from coalition.inventory.schemas import ManifestPayload
+    from coalition.ledger.schemas import Submitted
+
+    return [Submitted("manifest", "GBR", "bench", "2026-03-01T10:00:00Z", ManifestPayload.model_validate({
+        "manifest": f"M{start + i}", "origin": "GBR-HOME", "destination": "UA-LVIV/LV-D1",
+        "serials": [{"serial": f"GBR-R-{start + i:08d}", "item_type": "RIFLE", "unit_value": 900}]}))
+        for i in range(n)]
+
+
+def _dispatches(start: int, n: int):  # type: ignore[no-untyped-def]
+    from coalition.inventory.schemas import DispatchPayload
+    from coalition.ledger.schemas import Submitted
+
+    return [Submitted("dispatch", "GBR", "bench", "2026-03-02T10:00:00Z",
+                      DispatchPayload.model_validate({"manifest": f"M{start + i}"})) for i in range(n)]
+
+
+def _receipts(start: int, n: int):  # type: ignore[no-untyped-def]
+    from coalition.inventory.schemas import ReceiptPayload
+    from coalition.ledger.schemas import Submitted
+
+    return [Submitted("receipt", "FRA", "bench", "2026-03-05T10:00:00Z", ReceiptPayload.model_validate({
+        "manifest": f"M{start + i}", "location": "UA-LVIV/LV-D1", "serials": [f"GBR-R-{start + i:08d}"]}))
+        for i in range(n)]
+
+
+KINDS = {"manifest": _manifests, "dispatch": _dispatches, "receipt": _receipts}
+
+
+def bench_append(url: str, n: int, batch: int = 1000) -> dict[str, float]:
+    """Append in committed batches (durable when acknowledged); two kinds of event."""
+    from coalition.ledger import service
+    from coalition.store.db import transaction
+
+    with tempfile.TemporaryDirectory() as d:
+        engine, factory, keyring = _ledger(url, Path(d) / "keys")
+        out = {}
+        for kind, make in KINDS.items():
+            evs = make(0, n)
+            t = time.perf_counter()
+            for i in range(0, n, batch):
+                with transaction(factory) as s:
+                    service.append_events(s, events=evs[i:i + batch], keyring=keyring)
+            out[f"append_{kind}_per_s"] = _rate(n, time.perf_counter() - t)
+        with transaction(factory) as s:
+            from sqlalchemy import func, select
+
+            from coalition.ledger.models import LedgerEvent
+
+            out["mean_event_bytes"] = float(s.scalar(select(func.avg(func.length(LedgerEvent.body)))))
+        t = time.perf_counter()
+        from coalition.ledger.verify import verify_log
+
+        with transaction(factory) as s:
+            rep = verify_log(s)
+        assert rep.ok, rep.findings[:3]
+        out["verify_per_s"] = _rate(rep.events, time.perf_counter() - t)
+        out["events"] = rep.events
+        engine.dispose()
+    return out
+
+
+def bench_inventory_query(url: str, n: int) -> dict[str, float]:
+    """Fill the serial projection with n items (bulk insert, not via events) and time the query."""
+    from coalition.inventory.models import InvSerial
+    from coalition.store.bulk import insert_rows
+    from coalition.inventory.service import inventory_summary
+    from coalition.store.db import make_engine, session_factory, transaction
+    from coalition.store.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    rng = random.Random(7)
+    hubs = ["UA-LVIV", "UA-KYIV", "UA-ODESA", "UA-RIVNE", "UA-VINNYTSIA"]
+    nations = ["GBR", "FRA", "DEU", "POL", "NLD", "SWE", "DNK", "NOR", "CAN", "ITA"]
+    statuses = ["serviceable"] * 6 + ["issued"] * 3 + ["in_transit", "quarantined", "lost"]
+    t = time.perf_counter()
+    chunk = 50_000
+    for start in range(0, n, chunk):
+        rows = []
+        for i in range(start, min(n, start + chunk)):
+            hub, dep, sh = rng.choice(hubs), f"D{rng.randint(1, 3)}", f"SH-{rng.randint(1, 8)}"
+            rows.append({"serial": f"S{i:09d}", "item_type": "RIFLE", "title_nation": rng.choice(nations),
+                         "unit_value": 900.0, "sensitive": False, "status": rng.choice(statuses), "reason": "",
+                         "custodian": "FRA", "location": f"{hub}/{dep}/{sh}", "hub": hub, "depot": dep,
+                         "storehouse": sh, "bay": "", "end_user": "", "end_user_ref": "", "manifest": "M",
+                         "arrived_on": "2026-03-01", "last_counted_on": None, "loss_occurred_on": None,
+                         "loss_reported_on": None, "last_seq": i + 1})
+        with transaction(factory) as s:
+            insert_rows(s, InvSerial.__table__, rows)
+    fill = time.perf_counter() - t
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        with transaction(factory) as s:
+            rows = inventory_summary(s)
+        times.append(time.perf_counter() - t)
+    engine.dispose()
+    return {"items": n, "fill_s": fill, "query_s": min(times), "groups": len(rows)}
+
+
+def bench_proofs(url: str, n: int, samples: int = 200) -> dict[str, float]:
+    """A log of n synthetic events stored through the real tree storage (extend_tree); time
+    inclusion proofs for random events and check each against the root."""
+    from sqlalchemy import update
+
+    from coalition.ledger.models import LedgerEvent, LedgerHead
+    from coalition.store.bulk import insert_rows
+    from coalition.ledger.service import extend_tree, tree
+    from coalition.ledger.verifier import leaf_hash, verify_inclusion
+    from coalition.store.db import make_engine, session_factory, transaction
+    from coalition.store.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    t = time.perf_counter()
+    chunk = 100_000
+    for start in range(0, n, chunk):
+        k = min(chunk, n - start)
+        leaves = [leaf_hash(b"%d" % (start + i)) for i in range(k)]
+        with transaction(factory) as s:
+            insert_rows(s, LedgerEvent.__table__, [
+                {"seq": start + i + 1, "batch_id": 0, "time": "", "nation": "XXX", "person": "", "type": "synthetic",
+                 "body": "", "prev_hash": b"", "hash": h} for i, h in enumerate(leaves)])
+            extend_tree(s, start, leaves)
+            s.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=start + k))
+    build = time.perf_counter() - t
+    rng = random.Random(3)
+    with transaction(factory) as s:
+        tr = tree(s, n)
+        t = time.perf_counter()
+        root = tr.root()
+        root_s = time.perf_counter() - t
+        lat = []
+        for _ in range(samples):
+            seq = rng.randint(1, n)
+            t = time.perf_counter()
+            path = tr.inclusion_path(seq - 1)
+            lat.append(time.perf_counter() - t)
+            assert verify_inclusion(leaf_hash(b"%d" % (seq - 1)), seq - 1, n, path, root)
+    engine.dispose()
+    lat.sort()
+    return {"events": n, "build_s": build, "root_s": root_s, "proof_ms_median": lat[len(lat) // 2] * 1000,
+            "proof_ms_p99": lat[int(len(lat) * 0.99) - 1] * 1000, "proof_ms_max": lat[-1] * 1000}
+
+
+def _pg_schema() -> tuple[str, object] | None:
+    try:
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        print(f"PostgreSQL unreachable ({exc}); PG figures skipped")
+        return None
+    sep = "&" if "?" in PG_URL else "?"
+
+    def drop() -> None:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}", drop
+
+
+# ------------------------------------------------------------------------------------------
+def run() -> dict[str, object]:
+    res: dict[str, object] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+                              "quick": QUICK}
+    print("raw limits ...", flush=True)
+    sha = raw_sha256(1_000_000 // SCALE)
+    sign, verify = raw_ed25519(20_000 // SCALE)
+    sqlite_rows = raw_sqlite_inserts(500_000 // SCALE)
+    res["raw"] = {"sha256_300B_per_s": sha, "ed25519_sign_per_s": sign, "ed25519_verify_per_s": verify,
+                  "sqlite_rows_per_s_batch1000": sqlite_rows}
+    with tempfile.TemporaryDirectory() as d:
+        print("append + verify on SQLite ...", flush=True)
+        res["sqlite"] = bench_append(f"sqlite:///{Path(d) / 'a.db'}", 100_000 // SCALE)
+        print("inventory query over 1,000,000 items ...", flush=True)
+        res["inventory"] = bench_inventory_query(f"sqlite:///{Path(d) / 'inv.db'}", 1_000_000 // SCALE)
+        print("inclusion proofs on a 10,000,000-event log ...", flush=True)
+        res["proofs"] = bench_proofs(f"sqlite:///{Path(d) / 'proof.db'}", 10_000_000 // SCALE)
+    pg = _pg_schema()
+    if pg:
+        url, drop = pg
+        try:
+            print("append + verify on PostgreSQL ...", flush=True)
+            res["postgresql"] = bench_append(url, 30_000 // SCALE)
+        finally:
+            drop()  # type: ignore[operator]
+    _table(res)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(res, indent=1) + "\n")
+    return res
+
+
+def _table(res: dict) -> None:  # type: ignore[type-arg]
+    raw = res["raw"]
+    rows = [
+        ("append manifest events/s, SQLite", res["sqlite"]["append_manifest_per_s"], 50_000,
+         raw["sqlite_rows_per_s_batch1000"], "raw SQLite rows/s"),
+        ("append dispatch events/s, SQLite", res["sqlite"]["append_dispatch_per_s"], 50_000,
+         raw["sqlite_rows_per_s_batch1000"], "raw SQLite rows/s"),
+        ("append receipt events/s, SQLite (2 signatures)", res["sqlite"]["append_receipt_per_s"], 50_000,
+         raw["sqlite_rows_per_s_batch1000"], "raw SQLite rows/s"),
+        ("verify events/s (SQLite log)", res["sqlite"]["verify_per_s"], 200_000,
+         raw["sha256_300B_per_s"], "SHA-256 300 B/s"),
+    ]
+    if "postgresql" in res:
+        rows += [("append manifest events/s, PostgreSQL", res["postgresql"]["append_manifest_per_s"], 10_000,
+                  raw["sqlite_rows_per_s_batch1000"], "raw SQLite rows/s"),
+                 ("append dispatch events/s, PostgreSQL", res["postgresql"]["append_dispatch_per_s"], 10_000,
+                  raw["sqlite_rows_per_s_batch1000"], "raw SQLite rows/s"),
+                 ("append receipt events/s, PostgreSQL", res["postgresql"]["append_receipt_per_s"], 10_000,
+                  raw["sqlite_rows_per_s_batch1000"], "raw SQLite rows/s"),
+                 ("verify events/s (PostgreSQL log)", res["postgresql"]["verify_per_s"], 200_000,
+                  raw["sha256_300B_per_s"], "SHA-256 300 B/s")]
+    print(f"\n{'measure':42} {'value':>12} {'target':>10} {'limit':>12}  ratio to limit")
+    for name, v, target, limit, what in rows:
+        print(f"{name:42} {v:12,.0f} {target:10,} {limit:12,.0f}  {v / limit:6.1%} of {what}")
+    inv, pr = res["inventory"], res["proofs"]
+    print(f"{'inventory query, ' + format(inv['items'], ',') + ' items (s)':42} {inv['query_s']:12.3f} {'<= 1 s':>10}")
+    print(f"{'inclusion proof, ' + format(pr['events'], ',') + ' events (ms, p99)':42} {pr['proof_ms_p99']:12.2f} {'<= 10 ms':>10}")
+    print(f"Ed25519 raw: sign {raw['ed25519_sign_per_s']:,.0f}/s, verify {raw['ed25519_verify_per_s']:,.0f}/s "
+          "(one signature per batch of 1,000 events: negligible per event)")
+
+
+if __name__ == "__main__":
+    run()
