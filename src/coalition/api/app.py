@@ -125,7 +125,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
 
         app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
                   name="swagger")
-    except ImportError:  # /docs then shows no UI; the OpenAPI JSON is still served
+    except (ImportError, AttributeError):  # /docs then shows no UI; /openapi.json still works
         pass
     app.mount("/static", StaticFiles(directory=DASHBOARD_STATIC), name="static")
 
