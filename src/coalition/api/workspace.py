@@ -33,8 +33,24 @@ class ScenarioCache:
 
     def __init__(self, size: int = 8) -> None:
         self._items: OrderedDict[tuple[int, int], Scenario] = OrderedDict()
+        self._dumps: dict[tuple[int, str], tuple[Scenario, dict[int, Any]]] = {}
         self._lock = threading.Lock()
         self._size = size
+
+    def dumps(self, scenario: Scenario, attr: str) -> dict[int, Any]:
+        """JSON values of a scenario's records, computed once per cached scenario (records are
+        immutable). Keyed by ``id(record)``; valid while ``scenario`` is the cached object."""
+        key = (id(scenario), attr)
+        with self._lock:
+            hit = self._dumps.get(key)
+            if hit is not None and hit[0] is scenario:
+                return hit[1]
+        values = {id(r): r.model_dump(mode="json") for r in getattr(scenario, attr)}
+        with self._lock:
+            if len(self._dumps) > 8 * 16:
+                self._dumps.clear()
+            self._dumps[key] = (scenario, values)
+        return values
 
     def get(self, row_id: int, revision: int, document: Any = None,
             load: Any = None) -> Scenario:

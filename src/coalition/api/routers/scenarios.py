@@ -201,7 +201,8 @@ def _make_routes(res: Resource) -> None:
         sid, sc = current_scenario(ctx, scenario)
         scope = scoped(ctx, f"{res.kind}.view", sid, keyf)
         records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
-        return page([dump(r) for r in records], paging)
+        dumped = ctx.state.scenarios.dumps(sc, res.attr)
+        return page([dumped[id(r)] for r in records], paging)
 
     def get_record(ctx: Context, ident: str = IdPath(), scenario: ScenarioRef = None) -> Any:
         sid, sc = current_scenario(ctx, scenario)
