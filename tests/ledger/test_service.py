@@ -179,3 +179,10 @@ def test_rebuild_equals_live_projection_and_corrections_replay(ledger: Ledger) -
         ledger.append(ev("correction", "FRA", {"reverses": 1, "reason": "x"}))
     with pytest.raises(ConflictError, match="already reversed"):
         ledger.append(ev("correction", "FRA", {"reverses": 4, "reason": "again"}))
+
+
+def test_impossible_times_and_duplicate_lots_are_input_errors() -> None:
+    with pytest.raises(InputError, match="time"):
+        ev("dispatch", "GBR", {"manifest": "M1"}, time="2026-13-45T10:00:00Z")
+    with pytest.raises(InputError, match="lot listed twice"):
+        ev("count", "POL", {"location": "UA-LVIV", "lots": [{"lot": "L1", "quantity": 1}, {"lot": "L1", "quantity": 2}]})

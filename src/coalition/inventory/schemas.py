@@ -198,6 +198,12 @@ class ReceiptPayload(_Payload):
     def _no_dup(cls, v: list[str]) -> list[str]:
         return _unique(v, "serial")
 
+    @field_validator("lots")
+    @classmethod
+    def _no_dup_lots(cls, v: list[LotQty]) -> list[LotQty]:
+        _unique([x.lot for x in v], "lot")
+        return v
+
 
 class TransferPayload(_Items):
     to: LocationText
@@ -225,6 +231,12 @@ class CountPayload(_Payload):
     @classmethod
     def _no_dup(cls, v: list[str]) -> list[str]:
         return _unique(v, "serial")
+
+    @field_validator("lots")
+    @classmethod
+    def _no_dup_lots(cls, v: list[LotQty]) -> list[LotQty]:
+        _unique([x.lot for x in v], "lot")
+        return v
 
 
 class LossPayload(_Items):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coalition.errors import InputError, Problem, closest
 from coalition.inventory.schemas import EVENT_TYPES, PAYLOADS, _Payload
@@ -24,6 +25,13 @@ class EventIn(BaseModel):
     person: str = Field(min_length=1, max_length=120, description="the person acting (name or id)")
     time: str | None = Field(default=None, pattern=TIME_PATTERN, description="UTC, e.g. 2026-03-02T09:00:00Z; default now")
     payload: dict[str, Any]
+
+    @field_validator("time")
+    @classmethod
+    def _real_time(cls, v: str | None) -> str | None:
+        if v is not None:
+            datetime.strptime(v[:19], "%Y-%m-%dT%H:%M:%S")  # a real calendar date and time
+        return v
 
 
 @dataclass(frozen=True)
