@@ -318,3 +318,17 @@ def test_json_indented_with_tabs_keeps_line_numbers(tiny: Scenario, tmp_path: Pa
     file.write_text(json.dumps(data, indent="\t"))
     lineno = next(i for i, line in enumerate(file.read_text().splitlines(), 1) if '"lat": 123' in line)
     assert find(validate_path(file).problems, field="hubs[0].lat").row == lineno
+
+
+def test_csv_header_problems_are_reported_once(tiny_folder: Path) -> None:
+    path = tiny_folder / "hubs.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("host_nation")
+    lines = [",".join(c for j, c in enumerate(line.split(",")) if j != drop) for line in lines]
+    lines[0] += ",kind"  # a second 'kind' column (the rows simply have no cell for it)
+    path.write_text("\n".join(lines) + "\n")
+    problems = validate_path(tiny_folder).problems
+    p = find(problems, file="hubs.csv", field="host_nation")
+    assert p.row is None and "required column" in p.message  # once, not once per row
+    assert "appears twice" in find(problems, file="hubs.csv", field="kind", contains="twice").message

@@ -99,3 +99,20 @@ def test_depot_at_unknown_place(tiny: s.Scenario, tmp_path: Path) -> None:
     lineno = lines.index("  hub: H-WST") + 1
     p = find(validate_path(folder).problems, file="depots.yaml", field="depots[0].hub")
     assert p.hint == "did you mean 'H-WEST'?" and p.row == lineno
+
+
+def test_workbook_meta_and_contact_problems(tiny: s.Scenario, tmp_path: Path) -> None:
+    book = export_xlsx(tiny, tmp_path / "t.xlsx")
+    wb = load_workbook(book)
+    wb["contact_line"].cell(row=3, column=1, value=123.0)  # second point: lat out of range
+    meta = wb["scenario"]
+    meta.append(["horizon_dayz", 10])
+    wb.create_sheet("pledgez")
+    wb.save(book)
+    from coalition.scenario.service import validate_path
+
+    problems = validate_path(book).problems
+    p = find(problems, file="t.xlsx:contact_line", field="contact_line.points[1].lat")
+    assert p.row == 2
+    assert find(problems, file="t.xlsx:scenario", field="key").hint == "did you mean 'horizon_days'?"
+    assert find(problems, contains="pledgez").severity == "warning"

@@ -16,6 +16,7 @@ is collected with its file, row (or line) and field, and the caller decides (see
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -37,6 +38,7 @@ from coalition.scenario.tables import (
     TABLE_BY_NAME,
     TABLES,
     Table,
+    check_header,
     columns,
     from_row,
     to_row,
@@ -282,6 +284,7 @@ class _RawRecord:
     data: Any
     origin: Origin
     problems: list[Problem] = field(default_factory=list)
+    missing_columns: frozenset[str] = frozenset()  # reported once for the header
 
 
 @dataclass
@@ -289,6 +292,7 @@ class _Raw:
     meta: dict[str, Any] = field(default_factory=dict)
     meta_file: str = SCENARIO_FILE
     meta_lines: LineMap = field(default_factory=dict)
+    contact_file: str | None = None  # where contact-line points come from, if not meta_file
     tables: dict[str, list[_RawRecord]] = field(default_factory=dict)
     depots: tuple[Any, str, LineMap] | None = None
     problems: list[Problem] = field(default_factory=list)
@@ -319,29 +323,42 @@ def _records_from_mapping(raw: _Raw, data: dict[str, Any], file: str, lines: Lin
     raw.meta_lines = lines
 
 
-def _read_csv_rows(path: Path, file: str) -> tuple[list[dict[str, Any]], list[Problem]]:
+def _read_csv_rows(
+    path: Path, file: str
+) -> tuple[list[str] | None, list[dict[str, Any]], list[Problem]]:
     text, problems = _read_text(path, file, newline="")
     if text is None:
-        return [], problems
+        return None, [], problems
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None)  # type: ignore[arg-type]
         rows = list(reader)
     except csv.Error as exc:
-        return [], [Problem(f"malformed CSV: {exc}", file=file, hint="check quotes")]
+        return None, [], [Problem(f"malformed CSV: {exc}", file=file, hint="check quotes")]
     if reader.fieldnames is None:
-        return [], []
-    return rows, []
+        return None, [], []
+    return [str(h).strip() for h in reader.fieldnames], rows, []
 
 
-def read_csv_table(table: Table, path: Path, file: str) -> tuple[list[_RawRecord], list[Problem]]:
-    rows, problems = _read_csv_rows(path, file)
+def table_records(
+    table: Table, header: list[str], rows: list[dict[str, Any]], file: str
+) -> tuple[list[_RawRecord], list[Problem]]:
+    """Flat rows (CSV or a sheet) into raw records, with the header's own problems."""
+    problems, missing = check_header(table, header, file=file)
     out: list[_RawRecord] = []
     for i, row in enumerate(rows, start=1):
         if all((v is None or str(v).strip() == "") for k, v in row.items() if k is not None) and None not in row:
             continue  # blank line
         data, row_problems = from_row(table, row, file=file, rownum=i)
-        out.append(_RawRecord(data, Origin(file, i, True), row_problems))
+        out.append(_RawRecord(data, Origin(file, i, True), row_problems, missing))
     return out, problems
+
+
+def read_csv_table(table: Table, path: Path, file: str) -> tuple[list[_RawRecord], list[Problem]]:
+    header, rows, problems = _read_csv_rows(path, file)
+    if header is None:
+        return [], problems
+    records, header_problems = table_records(table, header, rows, file)
+    return records, problems + header_problems
 
 
 def _read_folder(folder: Path) -> _Raw:
@@ -493,7 +510,7 @@ def build(raw: _Raw) -> Loaded:
                 value = table.model.model_validate(rec.data)
             except ValidationError as exc:
                 problems.extend(
-                    translate(
+                    p for p in translate(
                         exc,
                         table.model,
                         file=rec.origin.file,
@@ -501,6 +518,7 @@ def build(raw: _Raw) -> Loaded:
                         flat=rec.origin.flat,
                         prefix=rec.origin.field_name(()) or "",
                     )
+                    if not (p.field in rec.missing_columns and p.message == "Field required")
                 )
                 key = _key_of(table, rec.data)
                 if key:
@@ -536,10 +554,11 @@ def build(raw: _Raw) -> Loaded:
         try:
             scenario = Scenario.model_validate({**meta, **records, "depots": depots})
         except ValidationError as exc:
-            meta_problems.extend(
-                translate(exc, Scenario, file=raw.meta_file, flat=False,
-                          row_of=lambda loc: _nearest_line(raw.meta_lines, tuple(loc)))
-            )
+            for p in translate(exc, Scenario, file=raw.meta_file, flat=False,
+                               row_of=lambda loc: _nearest_line(raw.meta_lines, tuple(loc))):
+                if raw.contact_file and (p.field or "").startswith("contact_line.points"):
+                    p = dataclasses.replace(p, file=raw.contact_file)
+                meta_problems.append(p)
             scenario = None
     problems.extend(meta_problems)
     partial_scenario = None

@@ -183,6 +183,24 @@ def _split(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def check_header(table: Table, header: list[str], *, file: str) -> tuple[list[Problem], frozenset[str]]:
+    """Problems of a header row (a column named twice; required columns missing), and the set
+    of missing required columns (so each row does not report them again)."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            problems.append(Problem(f"column '{name}' appears twice in the header", file=file,
+                                    field=name, hint="keep one column of each name"))
+        seen.add(name)
+    required = [n for n, info in table.model.model_fields.items() if info.is_required()]
+    missing = frozenset(n for n in required if n not in seen)
+    for name in sorted(missing):
+        problems.append(Problem(f"required column '{name}' is missing", file=file, field=name,
+                                hint="add the column; every row needs a value"))
+    return problems, missing
+
+
 @lru_cache(maxsize=64)
 def _column_kinds(model: type[BaseModel]) -> dict[str, tuple[str | None, str]]:
     """Column -> (nested field holding it or None, kind: 'history', 'list' or 'scalar')."""

@@ -32,7 +32,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from coalition.errors import InputError, Problem, closest
 from coalition.scenario import io
 from coalition.scenario.schemas import Scenario
-from coalition.scenario.tables import META_FIELDS, TABLES, columns, from_row, to_row
+from coalition.scenario.tables import META_FIELDS, TABLES, columns, to_row
 
 README_SHEET = "README"
 META_SHEET = "scenario"
@@ -227,13 +227,12 @@ def read_workbook(file: Path) -> io.Loaded:
             if not rows:
                 continue
             header = [str(h).strip() if h is not None else "" for h in rows[0]]
-            records: list[io._RawRecord] = []
-            for i, values in enumerate(rows[1:], start=1):
-                if all(v is None or str(v).strip() == "" for v in values):
-                    continue
-                row = {h: v for h, v in zip(header, values, strict=False) if h}
-                data, problems = from_row(table, row, file=label, rownum=i)
-                records.append(io._RawRecord(data, io.Origin(label, i, True), problems))
+            dict_rows = [
+                {h: v for h, v in zip(header, values, strict=False) if h}
+                for values in rows[1:]
+            ]
+            records, header_problems = io.table_records(table, header, dict_rows, label)
+            raw.problems.extend(header_problems)
             raw.tables[table.name] = records
         if DEPOTS_SHEET in sheets:
             lines = [("" if r[0] is None else str(r[0])) for r in _rows(wb[DEPOTS_SHEET])[1:] if r]
@@ -287,4 +286,5 @@ def _read_contact(raw: io._Raw, rows: list[tuple[Any, ...]], label: str) -> None
         raw.meta_lines[("contact_line", "points", len(points) - 1)] = i
     if points:
         raw.meta.setdefault("contact_line", {})["points"] = points
+        raw.contact_file = label
 
