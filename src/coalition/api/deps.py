@@ -7,11 +7,12 @@ failed commit is an error response, never a false success. Any exception rolls i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -54,15 +55,36 @@ def get_principal(request: Request, db: Db) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-@dataclass
 class Ctx:
-    """What a handler needs: who, the transaction, the request id, the app's state."""
+    """What a handler needs: who, the transaction, the request id, the app's state.
 
-    principal: Principal
-    db: Session
-    request_id: str
-    state: Any
-    audited: list[int] = field(default_factory=list)
+    Built either with everything given (dashboard pages, jobs) or lazily for API requests: the
+    session opens and the token is checked on first use, i.e. inside the handler's worker
+    thread, so a request costs one thread hop instead of three (dependency in, handler,
+    dependency out).
+    """
+
+    def __init__(self, *, state: Any, request_id: str, principal: Principal | None = None,
+                 db: Session | None = None, request: Request | None = None) -> None:
+        self.state = state
+        self.request_id = request_id
+        self._principal = principal
+        self._db = db
+        self._request = request
+        self.audited: list[int] = []
+
+    @property
+    def db(self) -> Session:
+        if self._db is None:
+            self._db = self.state.session_factory()
+        return self._db
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            assert self._request is not None
+            self._principal = get_principal(self._request, self.db)
+        return self._principal
 
     def audit(self, action: str, object_type: str, object_id: str, *, before: Any = None,
               after: Any = None, note: str = "") -> None:
@@ -73,17 +95,29 @@ class Ctx:
         self.audited.append(entry.id)
 
 
-def get_ctx(request: Request) -> Iterator[Ctx]:
-    """Transaction + principal in ONE dependency: each sync dependency costs a thread hop, and
-    this one runs on every request (it is most of the framework overhead of GET /api/hubs)."""
+async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
+    """The request's unit of work: commit after the handler, before the response is sent
+    (``scope="function"``); roll back on any error. A request that wrote (every write leaves an
+    audit entry) commits on a worker thread, since a durable commit waits for the disk; a
+    read-only one ends its transaction inline."""
     state = request.app.state.coalition
-    with transaction(state.session_factory) as db:
-        yield Ctx(
-            principal=get_principal(request, db),
-            db=db,
-            request_id=request.scope.get("request_id", ""),
-            state=state,
-        )
+    ctx = Ctx(state=state, request_id=request.scope.get("request_id", ""), request=request)
+    try:
+        yield ctx
+    except BaseException:
+        if ctx._db is not None:
+            ctx._db.rollback()
+            ctx._db.close()
+        raise
+    if ctx._db is not None:
+        db = ctx._db
+        try:
+            if ctx.audited or db.new or db.dirty or db.deleted:
+                await run_in_threadpool(db.commit)
+            else:
+                db.commit()
+        finally:
+            db.close()
 
 
 Context = Annotated[Ctx, Depends(get_ctx, scope="function")]
