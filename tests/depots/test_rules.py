@@ -135,3 +135,36 @@ def test_aggregation_never_loses_counted_neq(neq: dict[str, float], underground:
     counted = sum(v for k, v in neq.items() if k not in ("1.4", "1.4S"))
     if counted > 0:
         assert abs(agg.qd_neq - counted) <= 1e-6 * max(counted, 1)
+
+
+def test_us_desr_depot_uses_its_own_values_and_flags_borrowed() -> None:
+    net = tiny([{"storehouse": "S1", "lot": "he-1", "quantity": 100}], profile="us-desr")
+    rep = check_network(net)
+    s1 = next(r for r in rep.storehouses if r.storehouse == "S1")
+    assert s1.tightest is not None
+    assert any("borrowed" in u for u in s1.unverified)  # e.g. IMD values come from iatg
+    assert rep.compliant
+
+
+def test_no_licence_recorded_is_a_warning() -> None:
+    rep = check_network(tiny([{"storehouse": "S1", "lot": "he-1", "quantity": 1}]))
+    assert rep.compliant
+    assert any(f.rule == "licence" and f.severity == "warning" for f in rep.findings)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(30, 3000), st.floats(30, 3000), st.sampled_from(["earth-covered", "above-ground", "container"]))
+def test_filling_to_computed_licence_passes_and_one_more_kg_fails(d_house: float, d_road: float, kind: str) -> None:
+    from coalition.depots.licence import compute_licences
+
+    shs = [{"id": "S1", "kind": kind, "x": 0, "y": 0, "capacity_pallets": 10**6}]
+    exposed = [{"id": "house", "kind": "inhabited-building", "points": [[d_house, 0]]},
+               {"id": "road", "kind": "public-traffic-route", "points": [[0, -d_road]]}]
+    empty = tiny([], storehouses=shs, exposed=exposed)
+    q_max = compute_licences(empty.depots[0])[0].lines["1.1"].q_max_kg
+    units = int(q_max // 10)  # he-1 is 10 kg per unit
+    if units >= 1:
+        full = tiny([{"storehouse": "S1", "lot": "he-1", "quantity": units}], storehouses=shs, exposed=exposed)
+        assert not [f for f in check_network(full).errors if f.rule.startswith("qd.")]
+    over = tiny([{"storehouse": "S1", "lot": "he-1", "quantity": units + 2}], storehouses=shs, exposed=exposed)
+    assert [f for f in check_network(over).errors if f.rule.startswith("qd.")]

@@ -17,7 +17,7 @@ import numpy as np
 
 from coalition.depots.qd import formula_qmax
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.rules import _RELATIONS, Layout, build_layout, code_rules, spec_codes
+from coalition.depots.rules import _RELATIONS, DIST_TOL, Layout, build_layout, code_rules, spec_codes
 from coalition.depots.schemas import Depot, StorehouseKind
 
 LICENCE_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
@@ -89,7 +89,7 @@ def qmax_matrix(
     if codes.size == 0:
         return np.full(codes.shape, np.inf), codes, {}
     cr = code_rules(book, profile, hd, codes, cache)
-    whole = np.floor(layout.dist[rows] + _EPS)
+    whole = np.floor(layout.dist[rows] + DIST_TOL)
     ft = cr.ftype[codes]
     kk = cr.k[codes]
     with np.errstate(over="ignore"):

@@ -354,6 +354,10 @@ class CheckReport:
 # The per-depot engine
 # ---------------------------------------------------------------------------------------------
 
+#: Distances are compared with this tolerance (metres), here and in the licence inversion, so a
+#: layout at exactly the required distance complies whatever the floating-point noise.
+DIST_TOL = 1e-6
+
 _PES_KINDS = tuple(k.value for k in StorehouseKind)
 _ES_KINDS = ("*", *_PES_KINDS)
 _RELATIONS = ("IMD", "PBD", "PTRD", "IBD", "VBD")
@@ -626,11 +630,11 @@ def evaluate_depot(
         # quantity-distance
         tightest: Finding | None = None
         if agg.components and t:
-            margin = layout.dist[i] - required[i]
+            margin = layout.dist[i] + DIST_TOL - required[i]
             for c in np.nonzero(margin < 0)[0].tolist():
                 findings.append(_qd_finding(layout, i, c, required[i, c], governing, agg, Severity.ERROR))
             with np.errstate(divide="ignore", invalid="ignore"):
-                finite = np.where(required[i] > 0, layout.dist[i] / required[i], np.inf)
+                finite = np.where(required[i] > 0, (layout.dist[i] + DIST_TOL) / required[i], np.inf)
             c = int(np.argmin(finite))
             if np.isfinite(finite[c]):
                 tightest = _qd_finding(layout, i, c, required[i, c], governing, agg,
@@ -660,7 +664,7 @@ def _qd_finding(
     actual = float(layout.dist[i, c])
     target = layout.target_ids[c]
     req_text = "no rule covers this NEQ" if not math.isfinite(req) else f"needs {req:,.0f} m"
-    verb = "too close" if actual < req else "closest"
+    verb = "too close" if actual + DIST_TOL < req else "closest"
     return Finding(
         rule=f"qd.{relation}", severity=severity, depot=depot.id, storehouse=sh.id, other=target,
         hd=hd, neq_kg=q, required_m=req if math.isfinite(req) else None, actual_m=round(actual, 2),

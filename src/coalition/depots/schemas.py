@@ -218,6 +218,26 @@ class Depot(Frozen):
         return next((s for s in self.storehouses if s.id == storehouse_id), None)
 
 
+class _Memo:
+    """Derived lookups cached on a frozen model. It compares equal to any other memo, so caches
+    (dicts, numpy arrays) never take part in, or break, model equality."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Memo)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def get(self, key: str, build):  # type: ignore[no-untyped-def]
+        if key not in self.values:
+            self.values[key] = build()
+        return self.values[key]
+
+
 class Catalogue(Frozen):
     """Item types and lots: what is needed to turn a stock line into NEQ and pallets."""
 
@@ -225,38 +245,51 @@ class Catalogue(Frozen):
     lots: tuple[Lot, ...] = ()
 
     @cached_property
+    def _memo(self) -> _Memo:
+        return _Memo()
+
+    @property
     def item_by_id(self) -> dict[str, ItemType]:
-        return {i.id: i for i in self.items}
+        return self._memo.get("items", lambda: {i.id: i for i in self.items})  # type: ignore[no-any-return]
 
-    @cached_property
+    @property
     def lot_by_id(self) -> dict[str, Lot]:
-        return {lot.id: lot for lot in self.lots}
+        return self._memo.get("lots", lambda: {lot.id: lot for lot in self.lots})  # type: ignore[no-any-return]
 
-    @cached_property
+    @property
     def lot_positions(self) -> dict[str, int]:
         """Lot id → position in ``lots`` (built once per catalogue; large networks reuse it)."""
-        return {lot_id: k for k, lot_id in enumerate(map(attrgetter("id"), self.lots))}
+        return self._memo.get(  # type: ignore[no-any-return]
+            "positions", lambda: {lot_id: k for k, lot_id in enumerate(map(attrgetter("id"), self.lots))})
 
-    @cached_property
+    @property
     def lot_hash_index(self) -> "object":
         """A pandas Index of lot ids: its C hash table maps a million stock lines several times
         faster than a Python dict can (used by the checks for large stock tables)."""
-        import numpy as np
-        import pandas as pd
 
-        ids = np.fromiter(map(attrgetter("id"), self.lots), dtype=object, count=len(self.lots))
-        return pd.Index(ids, dtype=object)
+        def build() -> object:
+            import numpy as np
+            import pandas as pd
 
-    @cached_property
+            ids = np.fromiter(map(attrgetter("id"), self.lots), dtype=object, count=len(self.lots))
+            return pd.Index(ids, dtype=object)
+
+        return self._memo.get("hash_index", build)
+
+    @property
     def lot_items(self) -> tuple[dict[str, int], "np.ndarray", "np.ndarray"]:
         """(item id → position, item position per lot, NEQ override per lot with NaN for none)."""
-        import numpy as np
 
-        item_index = {it.id: k for k, it in enumerate(self.items)}
-        lot_item = np.fromiter(map(item_index.__getitem__, map(attrgetter("item"), self.lots)),
-                               dtype=np.int64, count=len(self.lots))
-        override = np.array([lot.neq_kg for lot in self.lots], dtype=float) if self.lots else np.zeros(0)
-        return item_index, lot_item, override
+        def build() -> object:
+            import numpy as np
+
+            item_index = {it.id: k for k, it in enumerate(self.items)}
+            lot_item = np.fromiter(map(item_index.__getitem__, map(attrgetter("item"), self.lots)),
+                                   dtype=np.int64, count=len(self.lots))
+            override = np.array([lot.neq_kg for lot in self.lots], dtype=float) if self.lots else np.zeros(0)
+            return item_index, lot_item, override
+
+        return self._memo.get("lot_items", build)  # type: ignore[no-any-return]
 
     def item_of(self, lot_id: str) -> ItemType | None:
         lot = self.lot_by_id.get(lot_id)
