@@ -27,12 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from coalition.depots.schemas import DepotNetwork
 from coalition.errors import Problem, closest
 from coalition.scenario.schemas import ContactLine, Scenario
+from coalition.scenario.yamltext import (  # noqa: F401 - re-exported for callers
+    LineMap,
+    _parse_text,
+    dump_yaml,
+    load_yaml,
+)
 from coalition.scenario.tables import (
     META_FIELDS,
     TABLE_BY_NAME,
@@ -49,7 +54,6 @@ SCENARIO_FILE = "scenario.yaml"
 DEPOTS_FILE = "depots.yaml"
 SINGLE_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
-LineMap = dict[tuple[Any, ...], int]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,144 +126,6 @@ class Loaded:
     partial: Scenario | None = None
     partial_locator: Locator = field(default_factory=Locator)
     depots_origin: Origin | None = None  # where the depot network came from
-
-
-# ---------------------------------------------------------------------------------------------
-# YAML with line numbers
-# ---------------------------------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2-style booleans: only true/false. YAML 1.1 reads ``on``/``off``/``yes``/``no``
-    as booleans, which would turn the ``on:`` date key of events into ``True``."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Writes ``on`` and ``yes``/``no`` without quotes, as our loader reads them as text."""
-
-
-_Dumper.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
-_SPECIAL_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Plain or single-quoted YAML would turn these line breaks into spaces or newlines on
-    # reading; double quotes keep them as escapes.
-    style = '"' if any(ch in value for ch in _SPECIAL_BREAKS) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-# libyaml (when PyYAML was built with it) parses about ten times faster than pure Python.
-_FastBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _FastLoader(_FastBase):  # type: ignore[misc, valid-type]
-    """The same rules as :class:`_Loader` on the libyaml parser."""
-
-
-_FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
-
-
-def _load_with_node(text: str) -> tuple[Any, yaml.Node | None]:
-    """Parse once; return the data and the composed node tree (for line numbers)."""
-    loader = _FastLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return data, node
-
-
-def _yaml_problem(exc: yaml.YAMLError, file: str) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    what = getattr(exc, "problem", None) or str(exc)
-    return Problem(
-        f"malformed YAML: {what}",
-        file=file,
-        row=(mark.line + 1) if mark is not None else None,
-        hint="check indentation, ':' after keys and quotes around text with ':' or '#'",
-    )
-
-
-def _line_map(
-    node: yaml.Node | None,
-    path: tuple[Any, ...] = (),
-    out: LineMap | None = None,
-    duplicates: list[tuple[tuple[Any, ...], int]] | None = None,
-) -> LineMap:
-    """Line (1-based) of every key and list item in a composed YAML document; keys that appear
-    twice in one mapping are added to ``duplicates`` (YAML loaders silently keep the last)."""
-    out = {} if out is None else out
-    if node is None:
-        return out
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen and duplicates is not None:
-                duplicates.append((path + (key,), key_node.start_mark.line + 1))
-            seen.add(key)
-            out[path + (key,)] = key_node.start_mark.line + 1
-            _line_map(value_node, path + (key,), out, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, path + (i,), out, duplicates)
-    return out
-
-
-def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, list[Problem], bool]:
-    """Parse YAML or JSON text; the line map comes from the YAML composer (JSON is YAML).
-
-    Returns (data, line map, problems, parsed): ``parsed`` is False when the text is malformed.
-    """
-    node: yaml.Node | None = None
-    try:
-        if is_json:
-            data = json.loads(text)
-        else:
-            data, node = _load_with_node(text)
-    except json.JSONDecodeError as exc:
-        return None, {}, [
-            Problem(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
-                    hint=f"column {exc.colno}")
-        ], False
-    except yaml.YAMLError as exc:
-        return None, {}, [_yaml_problem(exc, file)], False
-    duplicates: list[tuple[tuple[Any, ...], int]] = []
-    if is_json:
-        try:
-            # JSON may indent with tabs, which YAML refuses; spaces keep every line number.
-            node = yaml.compose(text.replace("\t", " "), Loader=_FastLoader)  # noqa: S506
-        except yaml.YAMLError:  # valid JSON that YAML cannot compose: no line numbers
-            node = None
-    lines = _line_map(node, duplicates=duplicates) if node is not None else {}
-    problems = [
-        Problem(f"key '{path[-1]}' is given twice in the same mapping", file=file, row=line,
-                field=".".join(str(p) for p in path),
-                hint="keep one; otherwise the last one would silently win")
-        for path, line in duplicates
-    ]
-    return data, lines, problems, True
 
 
 def _read_text(path: Path, file: str, *, newline: str | None = None) -> tuple[str | None, list[Problem]]:
@@ -653,10 +519,6 @@ def _csv_value(value: Any) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)
-
-
-def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def folder_files(scenario: Scenario) -> dict[str, str]:
