@@ -64,3 +64,23 @@ def test_demo_users_and_ledger(env: Path) -> None:
     assert "sample history" in ensure_demo_ledger(state)
     assert "already" in ensure_demo_ledger(state)
     state.engine.dispose()
+
+
+def test_serve_prints_whole_tokens(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    calls: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    out = CliRunner().invoke(app, ["serve", "--demo-users", "--port", "8999"], terminal_width=60)
+    assert out.exit_code == 0, out.output
+    assert calls == [{"host": "127.0.0.1", "port": 8999, "log_level": "info", "access_log": False}]
+    tokens = re.findall(r"^  gbr-planner\s+GBR\s+planner\s+(\S+)$", out.output, re.M)
+    assert len(tokens) == 1 and len(tokens[0]) > 40  # the whole token, not cut by the width
+    from coalition.auth import service
+    from coalition.settings import Settings
+    from coalition.store.db import make_engine, session_factory, transaction
+
+    engine = make_engine(Settings.from_env().database_url)
+    with transaction(session_factory(engine)) as db:
+        assert service.authenticate(db, token=tokens[0]).name == "gbr-planner"
+    engine.dispose()

@@ -174,11 +174,10 @@ def serve(
     if state.startup_problem:
         console.print(f"[yellow]warning:[/] {state.startup_problem}")
     if demo_users:
-        table = Table("user", "nation", "roles", "token (new, shown once)",
-                      title="Illustrative users (demo)")
-        for row in ensure_demo_users(state.session_factory):
-            table.add_row(*row)
-        console.print(table)
+        # Plain lines, never a table: a terminal-width table would cut the tokens short.
+        typer.echo("Illustrative users (demo); new tokens, shown once:")
+        for name, nation, roles, token in ensure_demo_users(state.session_factory):
+            typer.echo(f"  {name:<13} {nation:<4} {roles:<14} {token}")
         console.print(ensure_demo_ledger(state))
     console.print(f"dashboard: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
                   f"database: {state.engine.url.render_as_string(hide_password=True)}")
