@@ -85,9 +85,12 @@ def test_init_writes_an_editable_copy_and_refuses_overwrite(tmp_path: Path) -> N
     again = invoke("scenario", "init", str(target))
     assert again.exit_code == 2 and "not empty" in again.output
     assert load_scenario(target).pledges[0].units == 7  # untouched
+    (target / "instruments.csv").write_text("id,kind,title,parties\n")  # a stale table file
+    (target / "my-notes.txt").write_text("keep me")
     forced = invoke("scenario", "init", str(target), "--force")
     assert forced.exit_code == 0
     assert load_scenario(target) == load_scenario()
+    assert (target / "my-notes.txt").read_text() == "keep me"
 
 
 def test_export_and_import_round_trip(tmp_path: Path) -> None:

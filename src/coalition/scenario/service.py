@@ -159,7 +159,9 @@ def init_folder(folder: str | Path, *, force: bool = False) -> Path:
         for p in sorted(source.iterdir())
         if p.is_file() and not p.name.startswith(".") and p.suffix in (".yaml", ".yml", ".csv", ".json", ".md")
     }
-    io.write_files_atomically(folder, files, replace=False)
+    # replace=True: a table CSV left from an earlier edit (e.g. instruments.csv) must not
+    # shadow the embedded scenario.yaml's list; files that are not scenario files are kept.
+    io.write_files_atomically(folder, files, replace=True)
     return folder
 
 
