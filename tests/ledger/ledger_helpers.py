@@ -12,8 +12,7 @@ from coalition.ledger import service
 from coalition.ledger.keys import KeyRing
 from coalition.ledger.sample import ledger_network
 from coalition.ledger.schemas import AppendResult, Submitted, parse_event
-from coalition.store.db import make_engine, session_factory, transaction
-from coalition.store.migrate import upgrade
+from coalition.store.db import transaction
 
 NATIONS = ["GBR", "FRA", "DEU", "POL", "UKR"]
 _KEYS: dict[str, KeyRing] = {}

@@ -15,7 +15,6 @@ from coalition.ledger.models import (
     LedgerBatch,
     LedgerCheckpoint,
     LedgerCosignature,
-    LedgerEvent,
     LedgerHead,
     LedgerKey,
     LedgerNode,
