@@ -332,3 +332,9 @@ def test_csv_header_problems_are_reported_once(tiny_folder: Path) -> None:
     p = find(problems, file="hubs.csv", field="host_nation")
     assert p.row is None and "required column" in p.message  # once, not once per row
     assert "appears twice" in find(problems, file="hubs.csv", field="kind", contains="twice").message
+
+
+def test_long_values_are_cut_in_messages(tiny_folder: Path) -> None:
+    edit_csv(tiny_folder / "nations.csv", 1, "name", "N" * 500)
+    p = find(validate_path(tiny_folder).problems, file="nations.csv", row=1, field="name")
+    assert len(p.message) < 200 and "..." in p.message and "100" in p.message

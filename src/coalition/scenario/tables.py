@@ -381,7 +381,7 @@ def translate(
             valid = _enum_values(model, loc)
             guess = closest(str(value), valid) if isinstance(value, str) else None
             hint = f"did you mean '{guess}'?" if guess else None
-            message = f"'{value}' is not valid; valid: " + ", ".join(valid)
+            message = f"'{_short(value)}' is not valid; valid: " + ", ".join(valid)
         elif kind == "extra_forbidden":
             known = _known_fields(model, loc[:-1])
             guess = closest(str(loc[-1]), known)
@@ -389,20 +389,29 @@ def translate(
             hint = f"did you mean '{guess}'?" if guess else "valid: " + ", ".join(known)
         elif kind == "string_pattern_mismatch":
             desc = _describe_field(model, loc)
-            message = f"'{value}' is not valid"
+            message = f"'{_short(value)}' is not valid"
             hint = f"expected {desc}" if desc else message
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            message = f"{value!r} is out of range: {message[0].lower()}{message[1:]}"
+            message = f"{_short(value)!r} is out of range: {message[0].lower()}{message[1:]}"
             desc = _describe_field(model, loc)
             hint = desc
         elif kind in _TYPE_HINTS:
             hint = _TYPE_HINTS[kind]
             if value is not None and kind != "missing":
-                message = f"{value!r}: {message}"
+                message = f"{_short(value)!r}: {message}"
         problems.append(
             Problem(message, file=file, row=row_of(loc), field=field, hint=hint)
         )
     return problems
+
+
+def _short(value: Any, limit: int = 60) -> Any:
+    """A value for a message: long text is cut (the field and row already say where it is)."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 3] + "..."
+    if isinstance(value, (list, tuple, dict)) and len(repr(value)) > limit:
+        return repr(value)[: limit - 3] + "..."
+    return value
 
 
 def _dotted(loc: tuple[Any, ...], prefix: str) -> str:
