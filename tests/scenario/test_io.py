@@ -336,5 +336,9 @@ def test_csv_header_problems_are_reported_once(tiny_folder: Path) -> None:
 
 def test_long_values_are_cut_in_messages(tiny_folder: Path) -> None:
     edit_csv(tiny_folder / "nations.csv", 1, "name", "N" * 500)
-    p = find(validate_path(tiny_folder).problems, file="nations.csv", row=1, field="name")
-    assert len(p.message) < 200 and "..." in p.message and "100" in p.message
+    edit_csv(tiny_folder / "nations.csv", 2, "role", "R" * 500)
+    problems = validate_path(tiny_folder).problems
+    p = find(problems, file="nations.csv", row=1, field="name")
+    assert "at most 100 characters" in p.message and p.hint
+    p = find(problems, file="nations.csv", row=2, field="role")
+    assert len(p.message) < 250 and "..." in p.message and "contributor" in p.message

@@ -304,6 +304,8 @@ _TYPE_HINTS = {
     "missing": "this field is required",
     "extra_forbidden": None,
     "string_too_short": "a non-empty text",
+    "string_too_long": "shorten the text",
+    "too_short": "give at least the minimum number of items",
 }
 
 
