@@ -17,7 +17,7 @@ import numpy as np
 
 from coalition.depots.qd import formula_qmax
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.rules import _RELATIONS, DIST_TOL, Layout, build_layout, code_rules, spec_codes
+from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout, build_layout, code_rules, spec_codes
 from coalition.depots.schemas import Depot, StorehouseKind
 
 LICENCE_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
@@ -132,6 +132,16 @@ def compute_licences(
         if math.isinf(q):
             return LicenceLine(hd, q, None, None, None, basis=sr.labels if sr else (),
                                unverified=sr.unverified if sr else (), note=note or "not limited by any site")
+        rec = sr.rule.record if sr is not None else None
+        cap = None
+        if rec is not None and rec.formula == "table":
+            cap = rec.rows[-1][0]
+        elif rec is not None and rec.valid_max_kg is not None:
+            cap = rec.valid_max_kg
+        if cap is not None and q >= cap and np.all(qm[i] >= cap):
+            return LicenceLine(hd, float(cap), None, None, None, basis=sr.labels if sr else (),
+                               unverified=sr.unverified if sr else (),
+                               note=f"no site limits it below {cap:,.0f} kg, the top of {rec.id} (no rule beyond)")
         if q == 0 and sr is not None and sr.minimum is not None and d < sr.minimum.record.metres:
             note = (note + "; " if note else "") + (
                 f"{layout.target_ids[c]} is inside the {sr.minimum.record.metres:g} m minimum: "

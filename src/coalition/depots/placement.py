@@ -33,7 +33,8 @@ import numpy as np
 from coalition.depots.licence import compute_licences
 from coalition.depots.mixing import MixEntry, pair
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.rules import RAW_CLASSES, Layout, build_layout, raw_class, summarise
+from coalition.depots.layout import Layout, build_layout
+from coalition.depots.rules import RAW_CLASSES, raw_class, summarise
 from coalition.depots.schemas import Catalogue, Depot, StockLine, StorehouseKind
 
 _TOL = 1e-7
