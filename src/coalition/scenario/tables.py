@@ -395,8 +395,11 @@ def translate(
             hint = f"expected {desc}" if desc else message
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             message = f"{_short(value)!r} is out of range: {message[0].lower()}{message[1:]}"
+            ctx = err.get("ctx") or {}
+            bound = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
+                     "greater_than": ("more than", "gt"), "less_than": ("less than", "lt")}[kind]
             desc = _describe_field(model, loc)
-            hint = desc
+            hint = f"{bound[0]} {ctx.get(bound[1])}" + (f" ({desc})" if desc else "")
         elif kind in _TYPE_HINTS:
             hint = _TYPE_HINTS[kind]
             if value is not None and kind != "missing":
