@@ -200,9 +200,13 @@ def register(app: typer.Typer) -> None:
             items=network.items, lots=network.lots, depots=tuple(chosen),
             stock=network.stock_of(chosen[0]), note=network.note)
         report: CheckReport = check_network(net)
+        from coalition.depots.licence import compute_licences
+
         hub_ids = {h.id for h in sc.hubs} | {r.id for r in sc.rear_nodes}
         warnings = [f"depot {d.id}: hub '{d.hub}' is not a hub or rear node of the scenario"
                     for d in chosen if hub_ids and d.hub not in hub_ids]
+        # licence review: an issued limit the layout cannot support (see `coalition depots licence`)
+        warnings += [f"{lic.storehouse}: {note}" for d in chosen for lic in compute_licences(d) for note in lic.notes]
         if as_json:
             out = report.as_dict()
             out["warnings"] = warnings
