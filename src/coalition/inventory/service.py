@@ -8,7 +8,7 @@ transaction, so a custody event and the projection change it causes commit toget
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from sqlalchemy import Table, and_, delete, func, or_, select
+from sqlalchemy import Boolean, Table, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from coalition.inventory import schemas as s
@@ -45,13 +45,28 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _rows(session: Session, model: type, cls: type, column, keys: Iterable[str]) -> list:
-    out = []
+    """Rows of ``model`` whose ``column`` is in ``keys``, as ``cls`` dataclasses.
+
+    Straight to the driver cursor: on the append path this runs for every batch, and the ORM's
+    per-row result processing cost more than the query (benchmarks/bench_ledger.py)."""
     names = row_fields(cls)
     table: Table = model.__table__  # type: ignore[attr-defined]
-    cols = [table.c[n] for n in names]
-    for chunk in _chunks(sorted(set(keys))):
-        for r in session.execute(select(*cols).where(column.in_(chunk))):
-            out.append(cls(*r))
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    out = []
+    try:
+        for chunk in _chunks(sorted(set(keys))):
+            cur.execute(f"SELECT {', '.join(names)} FROM {table.name} WHERE {column.key} IN "
+                        f"({', '.join([mark] * len(chunk))})", tuple(chunk))
+            out.extend(cls(*r) for r in cur.fetchall())
+    finally:
+        cur.close()
+    if conn.dialect.name == "sqlite":  # SQLite returns 0/1 for booleans
+        bools = [n for n in names if isinstance(table.c[n].type, Boolean)]
+        for row in out:
+            for n in bools:
+                setattr(row, n, bool(getattr(row, n)))
     return out
 
 
