@@ -71,6 +71,16 @@ def prepare_database(state: AppState) -> None:
     from coalition.api import workspace
 
     upgrade(state.engine)
+    from sqlalchemy import update
+
+    from coalition.api.models import PlanJob
+    from coalition.auth.service import now
+
+    with transaction(state.session_factory) as session:
+        # Jobs run in this process: any left queued or running died with the previous one.
+        session.execute(update(PlanJob).where(PlanJob.status.in_(("queued", "running"))).values(
+            status="failed", error="interrupted: the service restarted", message="failed",
+            finished_at=now()))
     try:
         with transaction(state.session_factory) as session:
             workspace.ensure_default(session, settings=state.settings)

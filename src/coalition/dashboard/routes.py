@@ -311,7 +311,13 @@ def ledger_page(request: Request, ctx: Page) -> HTMLResponse:
         from coalition.api.routers.ledger import ledger_health
     except ImportError:
         return render(request, ctx, "ledger.html", "ledger", health=None)
-    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx))
+    from coalition.api.deps import PageParams
+    from coalition.api.routers.ledger import list_events
+
+    total = list_events(ctx, PageParams(offset=0, limit=1))["total"]
+    recent = list_events(ctx, PageParams(offset=max(0, total - 15), limit=15))["items"]
+    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx),
+                  events=list(reversed(recent)), visible=total)
 
 
 @router.get("/audit")

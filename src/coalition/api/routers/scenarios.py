@@ -15,7 +15,7 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.api import workspace
 from coalition.api.lifecycle import allowed_next, transition
@@ -291,5 +291,3 @@ def contact_line(ctx: Context, scenario: ScenarioRef = None) -> Any:
     _sid, sc = current_scenario(ctx, scenario)
     return dump(sc.contact_line) if sc.contact_line else None
 
-
-__all__ = ["RESOURCES", "router", "Depends"]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, status
 
 from coalition.api.deps import Context, Paging
 from coalition.auth import service
-from coalition.auth.rules import Marking, has_permission
+from coalition.auth.rules import Marking
 from coalition.auth.schemas import IssuedToken, TokenCreate, TokenOut, UserCreate, UserOut
 from coalition.auth.scope import restrict
 from coalition.errors import NotFoundError
@@ -92,11 +92,8 @@ def issue_token(ctx: Context, body: TokenCreate, name: str = UserNamePath()) -> 
 def revoke_token(ctx: Context, token_id: int = Path(ge=1, le=2**31 - 1),
                  name: str = UserNamePath()) -> TokenOut:
     user = _token_owner(ctx, name, "token.change")
-    before = None
     token = service.revoke_token(ctx.db, user=user, token_id=token_id)
     out = TokenOut.model_validate(token)
-    ctx.audit("revoke-token", "user", user.name, before=before, after=out.model_dump(mode="json"))
+    ctx.audit("revoke-token", "user", user.name, after=out.model_dump(mode="json"))
     return out
 
-
-__all__ = ["router", "has_permission"]
