@@ -38,6 +38,8 @@ from coalition.depots.rules import RAW_CLASSES, raw_class, summarise
 from coalition.depots.schemas import Catalogue, Depot, StockLine, StorehouseKind
 
 _TOL = 1e-7
+#: Up to this many lot × storehouse pairs the MIP decides lot by lot; above it, lots are grouped.
+PER_LOT_PAIRS = 20_000
 
 
 @dataclass(frozen=True)
@@ -385,9 +387,12 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
     stores, lots = prob.stores, prob.lots
     # A key groups interchangeable lots: same mixing entry, class, heavy-case flag and pallet-size
     # bucket (so the MIP can prefer small lots when floor space binds).
-    keys: dict[tuple[MixEntry, str, bool, int], list[int]] = {}
+    # Small consignments get one key per lot: the MIP then decides lot by lot.
+    per_lot = len(lots) * max(len(stores), 1) <= PER_LOT_PAIRS
+    keys: dict[object, list[int]] = {}
     for li, lot in enumerate(lots):
-        keys.setdefault((lot.entry, lot.cls, lot.heavy, _bucket(math.ceil(prob.want[li] / lot.upp))), []).append(li)
+        key = li if per_lot else (lot.entry, lot.cls, lot.heavy, _bucket(math.ceil(prob.want[li] / lot.upp)))
+        keys.setdefault(key, []).append(li)
     key_list = list(keys)
     D = [sum(lots[li].neq * prob.want[li] for li in keys[k]) for k in key_list]
     P = [sum(math.ceil(prob.want[li] / lots[li].upp) for li in keys[k]) for k in key_list]
@@ -416,35 +421,36 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
     max_dist = max((s.distance for s in stores), default=1.0) or 1.0
     total_p = max(sum(P), 1)
     f: dict[tuple[int, int], int] = {}
-    y: dict[tuple[int, int], int] = {}
     for si, s in enumerate(stores):
-        t_col = col(0, 1, -1.0, True)
-        cand = []
-        for ki, lot in enumerate(rep):
-            if _try([s], lot, 0, 1) < 1:
-                continue
-            dist_cost = 0.5 * P[ki] * s.distance / (max_dist * total_p)
-            f[(ki, si)] = col(0, 1, 1000.0 * N[ki] - dist_cost, False)
-            y[(ki, si)] = col(0, 1, 0.0, True)
-            row([(f[(ki, si)], 1.0), (y[(ki, si)], -1.0)], -math.inf, 0.0)
-            row([(y[(ki, si)], 1.0), (t_col, -1.0)], -math.inf, 0.0)
-            cand.append(ki)
+        cand = [ki for ki, lot in enumerate(rep) if _try([s], lot, 0, 1) >= 1]
         if not cand:
             continue
-        for a_i, ka in enumerate(cand):  # pairwise mixing between new keys
-            for kb in cand[a_i + 1:]:
-                ok = s._mix_ok(rep[ka].entry, rep[kb].entry, s.asserted)[0]
-                if not ok:
-                    row([(y[(ka, si)], 1.0), (y[(kb, si)], 1.0)], -math.inf, 1.0)
+        t_col = col(0, 1, -1.0, True)  # Store-touched
+        # Store-entry-present: one binary per mixing entry among the candidates
+        y: dict[MixEntry, int] = {}
+        for ki in cand:
+            e = rep[ki].entry
+            if e not in y:
+                y[e] = col(0, 1, 0.0, True)
+                row([(y[e], 1.0), (t_col, -1.0)], -math.inf, 0.0)
+            dist_cost = 0.5 * P[ki] * s.distance / (max_dist * total_p)
+            f[(ki, si)] = col(0, 1, 1000.0 * N[ki] - dist_cost, False)
+            row([(f[(ki, si)], 1.0), (y[e], -1.0)], -math.inf, 0.0)  # Store-share-needs-entry
+        ents = list(y)
+        for a_i, ea in enumerate(ents):  # Store-mixing: incompatible entries never together
+            for eb in ents[a_i + 1:]:
+                if not s._mix_ok(ea, eb, s.asserted)[0]:
+                    row([(y[ea], 1.0), (y[eb], 1.0)], -math.inf, 1.0)
+        # Store-capacity
         row([(f[(ki, si)], float(P[ki])) for ki in cand], -math.inf, max(s.capacity - s.pallets, 0.0))
-        # NEQ with aggregation: h = 1 when HD 1.1 (after conversion) is present
+        # Store-neq: h = 1 when HD 1.1 (after conversion) is present
         as11 = [ki for ki in cand if s._as11(rep[ki])]
         big = sum(D[ki] for ki in cand) + sum(s.n.values()) + 1.0
         n11 = s._n11()
         if n11 > 0 or as11:
             h = col(1 if n11 > 0 else 0, 1, 0.0, True)
-            for ki in as11:
-                row([(y[(ki, si)], 1.0), (h, -1.0)], -math.inf, 0.0)
+            for e in {rep[ki].entry for ki in as11}:
+                row([(y[e], 1.0), (h, -1.0)], -math.inf, 0.0)
         else:
             h = None
         counted = [ki for ki in cand if rep[ki].cls in ("1.1", "1.2", "1.3", "1.5", "1.6")]
