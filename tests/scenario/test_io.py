@@ -342,3 +342,14 @@ def test_long_values_are_cut_in_messages(tiny_folder: Path) -> None:
     assert "at most 100 characters" in p.message and p.hint
     p = find(problems, file="nations.csv", row=2, field="role")
     assert len(p.message) < 250 and "..." in p.message and "contributor" in p.message
+
+
+def test_malformed_csv_quotes(tiny_folder: Path) -> None:
+    path = tiny_folder / "rear_nodes.csv"
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace("Rear", '"Rear', 1)  # unclosed quote in data row 1
+    path.write_text("\n".join(lines) + "\n")
+    problems = validate_path(tiny_folder).problems
+    p = find(problems, file="rear_nodes.csv")
+    assert "malformed CSV" in p.message and p.row == 1 and "quote" in (p.hint or "")
+    assert len(problems) == 1  # no "unknown rear node" for every corridor and pledge

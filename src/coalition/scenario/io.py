@@ -163,6 +163,7 @@ class _Raw:
     depots: tuple[Any, str, LineMap] | None = None
     problems: list[Problem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    unreadable: set[str] = field(default_factory=set)  # tables whose file could not be parsed
 
 
 def _records_from_mapping(raw: _Raw, data: dict[str, Any], file: str, lines: LineMap) -> None:
@@ -195,11 +196,17 @@ def _read_csv_rows(
     text, problems = _read_text(path, file, newline="")
     if text is None:
         return None, [], problems
+    # strict: a stray or unclosed quote is an error rather than a silently merged cell
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None, strict=True)  # type: ignore[arg-type]
+    rows: list[dict[str, Any]] = []
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None)  # type: ignore[arg-type]
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
     except csv.Error as exc:
-        return None, [], [Problem(f"malformed CSV: {exc}", file=file, hint="check quotes")]
+        return None, [], [Problem(
+            f"malformed CSV: {exc}", file=file, row=len(rows) + 1,
+            hint=f"check the quotes near line {reader.line_num} of the file: a cell that contains "
+            "a comma, quote or line break must be in double quotes, with inner quotes doubled")]
     if reader.fieldnames is None:
         return None, [], []
     return [str(h).strip() for h in reader.fieldnames], rows, []
@@ -267,6 +274,8 @@ def _read_folder(folder: Path) -> _Raw:
             continue
         records, problems = read_csv_table(table, path, table.filename)
         raw.problems.extend(problems)
+        if any(p.message.startswith(("malformed CSV", "not UTF-8", "cannot read")) for p in problems):
+            raw.unreadable.add(table.name)
         raw.tables[table.name] = records
 
     # Other files may live beside the tables (e.g. a sample consignment); only a CSV whose name
@@ -358,6 +367,8 @@ def build(raw: _Raw) -> Loaded:
     broken: dict[str, set[str]] = {}
     partial: dict[str, list[BaseModel]] = {}
     partial_origins: dict[str, list[Origin]] = {}
+    for name in raw.unreadable:
+        broken.setdefault(name, set()).add("*")  # validate.ANY: do not check references to it
     for table in TABLES:
         origins[table.name] = []
         records[table.name] = []

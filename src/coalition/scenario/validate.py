@@ -24,6 +24,10 @@ from coalition.errors import Problem, closest
 from coalition.scenario.io import Locator, Origin
 from coalition.scenario.schemas import Scenario
 
+#: In ``also_known``: the table could not be read at all, so references to it are not checked
+#: (the file's own problem is reported; "unknown X" for every reference would only be noise).
+ANY = "*"
+
 # Thresholds above which a number is allowed but almost certainly a typo (warnings).
 ABSURD = {
     "units": 200,
@@ -129,7 +133,7 @@ def check_references(
 
     def ref(table: str, i: int, field: str | tuple[Any, ...], value: Any,
             valid: set[str], what: str) -> None:
-        if value is None or not isinstance(value, str) or value in valid:
+        if value is None or not isinstance(value, str) or value in valid or ANY in valid:
             return
         out.append(ctx.problem(table, i, field, f"unknown {what} '{value}'", _hint(value, valid)))
 
@@ -150,7 +154,7 @@ def check_references(
         ref("requirements", i, "capability", _g(r, "capability"), caps, "capability")
         ref("requirements", i, "hub", _g(r, "hub"), hubs, "hub")
         region = _g(r, "region")
-        if isinstance(region, str) and region not in regions:
+        if isinstance(region, str) and region not in regions and ANY not in ctx.also_known.get("hubs", set()):
             out.append(ctx.problem("requirements", i, "region", f"unknown region '{region}'",
                                    _hint(region, regions) + " (regions are those of the hubs)"))
     for i, c in enumerate(scenario.corridors):
@@ -214,11 +218,11 @@ def _expression_problems(ctx: _Ctx, table: str, i: int, field: str, text: str,
         where = ctx.loc.at(table, i, field)
         return [exc.problem(**where)]
     for name in cexpr.names(tree):
-        if name not in conditions:
+        if name not in conditions and ANY not in conditions:
             out.append(ctx.problem(table, i, field, f"unknown condition '{name}' in '{text}'",
                                    _hint(name, conditions)))
     for inst in cexpr.instruments(tree):
-        if inst not in instruments:
+        if inst not in instruments and ANY not in instruments:
             out.append(ctx.problem(table, i, field, f"unknown instrument '{inst}' in '{text}'",
                                    _hint(inst, instruments)))
     return out
