@@ -116,3 +116,16 @@ def test_workbook_meta_and_contact_problems(tiny: s.Scenario, tmp_path: Path) ->
     assert p.row == 2
     assert find(problems, file="t.xlsx:scenario", field="key").hint == "did you mean 'horizon_days'?"
     assert find(problems, contains="pledgez").severity == "warning"
+
+
+def test_depot_place_checked_even_when_the_network_is_invalid(tiny: s.Scenario, tmp_path: Path) -> None:
+    from coalition.depots.schemas import Depot, DepotNetwork
+    from coalition.scenario.service import save_scenario, validate_path
+
+    bad = tiny.model_copy(update={"depots": DepotNetwork(depots=(Depot(id="D1", name="D", hub="H-WST"),))})
+    folder = save_scenario(bad, tmp_path / "f")
+    path = folder / "depots.yaml"
+    path.write_text(path.read_text().replace("name: D\n", "name: ''\n"))  # a field error too
+    problems = validate_path(folder).problems
+    find(problems, file="depots.yaml", field="depots[0].name")
+    assert find(problems, file="depots.yaml", field="depots[0].hub").hint == "did you mean 'H-WEST'?"

@@ -126,6 +126,7 @@ class Loaded:
     partial: Scenario | None = None
     partial_locator: Locator = field(default_factory=Locator)
     depots_origin: Origin | None = None  # where the depot network came from
+    depots_raw: Any = None  # the depot network's raw mapping when it failed validation
 
 
 def _read_text(path: Path, file: str, *, newline: str | None = None) -> tuple[str | None, list[Problem]]:
@@ -457,8 +458,11 @@ def build(raw: _Raw) -> Loaded:
     if raw.depots is not None:
         _, file, lines = raw.depots
         depots_origin = Origin(file, lines.get(()), False, (), lines)
+    depots_failed = raw.depots is not None and any(
+        p.file == raw.depots[1] for p in meta_problems)
     return Loaded(scenario, Locator(origins), problems, broken, raw.files,
-                  partial_scenario, Locator(partial_origins), depots_origin)
+                  partial_scenario, Locator(partial_origins), depots_origin,
+                  raw.depots[0] if depots_failed and raw.depots is not None else None)
 
 
 def _partial(table: Table, data: dict[str, Any], bad: set[str]) -> BaseModel:

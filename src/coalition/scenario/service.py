@@ -94,7 +94,8 @@ def _checks(loaded: io.Loaded, *, strict: bool) -> list[Problem]:
     out: list[Problem] = []
     if loaded.scenario is not None:
         out += check_scenario(loaded.scenario, loaded.locator, also_known=loaded.broken_keys,
-                              depots_origin=loaded.depots_origin, strict=strict)
+                              depots_origin=loaded.depots_origin, raw_depots=loaded.depots_raw,
+                              strict=strict)
     if loaded.partial is not None:
         known = known_ids(loaded.scenario, loaded.broken_keys) if loaded.scenario else dict(
             loaded.broken_keys)

@@ -398,14 +398,27 @@ def check_numbers(scenario: Scenario, locator: Locator | None = None) -> list[Pr
 # ---------------------------------------------------------------------------------------------
 
 
-def check_depots(scenario: Scenario, origin: Origin | None = None) -> list[Problem]:
+def check_depots(
+    scenario: Scenario, origin: Origin | None = None, *, raw_depots: Any = None
+) -> list[Problem]:
     """Every depot sits at a known hub or rear node. (The depot network's own rules, such as
-    storehouse ids and lots, are checked by the depots package.)"""
+    storehouse ids and lots, are checked by the depots package.)
+
+    ``raw_depots``: the depot network's raw mapping when it failed validation, so the places of
+    its depots are still checked.
+    """
     places = {h.id for h in scenario.hubs} | {r.id for r in scenario.rear_nodes}
+    if raw_depots is not None:
+        items = raw_depots.get("depots") if isinstance(raw_depots, dict) else None
+        depots = [
+            (str(d.get("id", "?")), d.get("hub")) for d in (items if isinstance(items, list) else [])
+            if isinstance(d, dict)
+        ]
+    else:
+        depots = [(d.id, d.hub) for d in getattr(scenario.depots, "depots", ())]
     out: list[Problem] = []
-    for i, depot in enumerate(getattr(scenario.depots, "depots", ())):
-        hub = getattr(depot, "hub", None)
-        if hub is None or hub in places:
+    for i, (depot_id, hub) in enumerate(depots):
+        if not isinstance(hub, str) or hub in places:
             continue
         path = ("depots", i, "hub")
         where = (
@@ -413,7 +426,7 @@ def check_depots(scenario: Scenario, origin: Origin | None = None) -> list[Probl
             if origin is not None
             else {"file": "depots", "row": i + 1, "field": "hub"}
         )
-        out.append(Problem(f"depot '{depot.id}' is at unknown hub or rear node '{hub}'",
+        out.append(Problem(f"depot '{depot_id}' is at unknown hub or rear node '{hub}'",
                            hint=_hint(hub, places), **where))
     return out
 
@@ -432,11 +445,12 @@ def check_scenario(
     *,
     also_known: dict[str, set[str]] | None = None,
     depots_origin: Origin | None = None,
+    raw_depots: Any = None,
     strict: bool = False,
 ) -> list[Problem]:
     """Run every check. ``strict``: warnings become errors."""
     out: list[Problem] = []
-    out += check_depots(scenario, depots_origin)
+    out += check_depots(scenario, depots_origin, raw_depots=raw_depots)
     out += check_duplicates(scenario, locator)
     out += check_references(scenario, locator, also_known)
     out += check_conditions(scenario, locator, also_known)
