@@ -69,3 +69,26 @@ def test_every_placement_passes_the_checker(current: list, incoming: list) -> No
     new = [f for f in after.errors if f not in before.errors]
     assert not new, new
     assert res.score() >= res.baseline.score()  # type: ignore[union-attr]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.sampled_from(["S1", "S2", "S3"]), lot_ids, st.integers(1, 400)), max_size=2),
+    st.lists(st.tuples(lot_ids, st.integers(1, 3000)), min_size=3, max_size=3, unique_by=lambda t: t[0]),
+)
+def test_optimiser_at_least_matches_the_best_whole_lot_assignment(current: list, incoming: list) -> None:  # type: ignore[type-arg]
+    """Oracle: brute force over every whole-lot assignment (4³ = 64) on a hand-sized depot."""
+    import itertools
+
+    from coalition.depots.schemas import StockLine
+
+    net = tiny([{"storehouse": s, "lot": lot, "quantity": q} for s, lot, q in current])
+    depot = net.depots[0]
+    before = check_depot(depot, net.stock, net.catalogue).errors
+    best = 0
+    for assign in itertools.product([None, "S1", "S2", "S3"], repeat=3):
+        lines = [StockLine(storehouse=s, lot=lot, quantity=q) for s, (lot, q) in zip(assign, incoming) if s]
+        if len(lines) > best and all(f in before for f in check_depot(depot, list(net.stock) + lines, net.catalogue).errors):
+            best = len(lines)
+    res = place(depot, net.catalogue, net.stock, [Incoming(lot, q) for lot, q in incoming], time_limit=2)
+    assert res.lots_stored >= best - 1e-9

@@ -379,7 +379,7 @@ def first_fit(prob: _Problem) -> PlacementResult:
     return _finish(prob, stores, placed, "first-fit", t0)
 
 
-def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int], float], str]:
+def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int], float], str, bool]:
     """HiGHS MIP over mixing keys × storehouses; returns the share f[key, store] and the status."""
     import highspy
     from scipy.sparse import coo_matrix
@@ -476,7 +476,7 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
         if js:
             row(js, -math.inf, 1.0)
     if not f:
-        return {}, "nothing placeable"
+        return {}, "nothing placeable", per_lot
     n_cols, n_rows = len(cost), len(r_lb)
     A = coo_matrix((vals, (rows_i, rows_j)), shape=(n_rows, n_cols)).tocsc()
     # highspy.Highs() prints a licence banner to the C-level stdout on construction, which would
@@ -507,13 +507,13 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
     status = h_.modelStatusToString(h_.getModelStatus())
     sol = h_.getSolution().col_value
     if len(sol) != n_cols:
-        return {}, status
+        return {}, status, per_lot
     shares: dict[tuple[int, int], float] = {}
     for (ki, si), j in f.items():
         if sol[j] > 1e-6:
             for li in keys[key_list[ki]]:
                 shares[(li, si)] = float(sol[j])
-    return shares, status
+    return shares, status, per_lot
 
 
 def _bucket(pallets: int) -> int:
@@ -522,7 +522,7 @@ def _bucket(pallets: int) -> int:
 
 def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
     t0 = time.perf_counter()
-    shares, status = _mip_shares(prob, time_limit)
+    shares, status, per_lot = _mip_shares(prob, time_limit)
     stores = prob.fresh()
     placed: dict[tuple[int, int], int] = {}
     by_lot: dict[int, list[tuple[float, int]]] = {}
@@ -532,19 +532,40 @@ def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
     # small lots first: each lot counts the same, so floor space and NEQ go furthest on small lots
     order = sorted(range(len(prob.lots)),
                    key=lambda li: (math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li]))
-    # 1) realise the MIP's choice: whole lots first into the store with the largest share
-    for li in order:
-        prefs = [si for _, si in sorted(by_lot.get(li, []), key=lambda t: (-t[0], stores[t[1]].distance))]
-        lot = prob.lots[li]
-        whole = next((si for si in prefs if _try(stores, lot, si, left[li]) >= left[li]), None)
-        for si in ([whole] if whole is not None else prefs):
-            if left[li] <= 0:
-                break
-            u = _try(stores, lot, si, left[li])
-            if u > 0:
-                stores[si].add(lot, u)
-                placed[(li, si)] = placed.get((li, si), 0) + u
-                left[li] -= u
+    # 1) realise the MIP's choice.
+    if per_lot:
+        # lot by lot: each lot up to its share in the storehouses the MIP chose, lots the MIP places
+        # fully first (so a partial share cannot crowd out a whole lot)
+        def share_order(li: int) -> tuple[float, int, float]:
+            total = sum(share for share, _ in by_lot.get(li, []))
+            return (-min(total, 1.0), math.ceil(prob.want[li] / prob.lots[li].upp),
+                    prob.lots[li].neq * prob.want[li])
+
+        for li in sorted(by_lot, key=share_order):
+            lot = prob.lots[li]
+            for share, si in sorted(by_lot[li], key=lambda t: (-t[0], stores[t[1]].distance)):
+                if left[li] <= 0:
+                    break
+                cap = left[li] if share >= 1 - 1e-6 else min(left[li], max(1, int(share * prob.want[li] + 1e-6)))
+                u = _try(stores, lot, si, cap)
+                if u > 0:
+                    stores[si].add(lot, u)
+                    placed[(li, si)] = placed.get((li, si), 0) + u
+                    left[li] -= u
+    else:
+        # grouped: whole lots, small first, into the group's storehouses by largest share
+        for li in order:
+            prefs = [si for _, si in sorted(by_lot.get(li, []), key=lambda t: (-t[0], stores[t[1]].distance))]
+            lot = prob.lots[li]
+            whole = next((si for si in prefs if _try(stores, lot, si, left[li]) >= left[li]), None)
+            for si in ([whole] if whole is not None else prefs):
+                if left[li] <= 0:
+                    break
+                u = _try(stores, lot, si, left[li])
+                if u > 0:
+                    stores[si].add(lot, u)
+                    placed[(li, si)] = placed.get((li, si), 0) + u
+                    left[li] -= u
     # 2) fill what is left: already-touched storehouses first, then the nearest
     for li in order:
         if left[li] <= 0:
