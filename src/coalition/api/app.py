@@ -124,6 +124,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     from coalition.dashboard.security import LoginRequired
 
     errors.install(app, html=dashboard.html_error)
+    errors.document_errors(app)
     app.add_exception_handler(LoginRequired, dashboard.login_redirect)  # type: ignore[arg-type]
     dashboard_router = dashboard.router
 

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coalition.auth.service import AuthenticationFailed
@@ -41,6 +42,60 @@ CODES = {
     429: "too_many_requests",
     500: "internal_error",
 }
+
+
+class ProblemOut(BaseModel):
+    file: str | None = None
+    row: int | None = None
+    field: str | None = None
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str
+    message: str
+    problems: list[ProblemOut] = []
+    request_id: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth about errors: FastAPI's default 422 schema is
+    replaced by :class:`ErrorBody`, and 401/403/404 answers are declared on every operation."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(body.pop("$defs", {}))
+        schemas["ErrorBody"] = body
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        for path, ops in spec.get("paths", {}).items():
+            for op in ops.values():
+                responses = op.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {"description": "Invalid input", **ref}
+                if path.startswith("/api"):
+                    for code, text in (("401", "Not authenticated"), ("403", "Not allowed"),
+                                       ("404", "Not found or outside your scope")):
+                        responses.setdefault(code, {"description": text, **ref})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def request_id_of(request: Request) -> str:
