@@ -80,3 +80,21 @@ def test_place_bad_consignment_places_nothing(tmp_path) -> None:  # type: ignore
     res = runner.invoke(app, ["depots", "place", str(bad)])
     assert res.exit_code != 0
     assert "no-such-item" in str(res.exception) and "row 2" in str(res.exception)
+
+
+def test_qd_imd_uses_face_specific_record() -> None:
+    front = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--relation", "IMD",
+                                "--pes", "earth-covered", "--face", "front", "--es", "earth-covered", "--json"])
+    side = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--relation", "IMD",
+                               "--pes", "earth-covered", "--face", "side", "--es", "earth-covered", "--json"])
+    f, s = json.loads(front.output), json.loads(side.output)
+    assert f["rule"] == "iatg.1.1.IMD.ecm-front-ecm" and f["required_m"] == 22  # 1.1 × 20
+    assert s["rule"] == "iatg.1.1.IMD.ecm-side-ecm" and s["required_m"] == 10  # 0.5 × 20
+    assert f["unverified"] and s["unverified"]
+
+
+def test_rules_command_lists_unverified() -> None:
+    res = runner.invoke(app, ["depots", "rules", "--unverified", "--json"])
+    recs = json.loads(res.output)
+    assert recs and all(r["status"] == "U" for r in recs)
+    assert "iatg.1.1.VBD" in {r["id"] for r in recs}
