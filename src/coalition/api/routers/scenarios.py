@@ -276,6 +276,8 @@ def release_pledge(ctx: Context, body: PledgeRelease, ident: str = IdPath(),
     marking = Marking(origin=before.origin, releasable_to=tuple(sorted(set(body.releasable_to))))
     workspace.set_marking(ctx.db, scenario_id=sid, kind="pledge", object_id=ident,
                           marking=marking)
+    # Write-then-verify with a fresh scope (the markings are re-read from the database).
+    scoped(ctx, "pledge.release", sid, _pledge_key).verify_written(pledge, ident)
     ctx.audit("release", "pledge", ident, before=before.model_dump(mode="json"),
               after=marking.model_dump(mode="json"))
     return {"id": ident, "marking": marking.model_dump(mode="json")}
