@@ -61,8 +61,8 @@ def test_instrument_history_in_a_csv_cell(tiny: Scenario, tiny_folder: Path) -> 
 def test_yaml_on_key_is_not_a_boolean(tiny: Scenario, tmp_path: Path) -> None:
     file = save_scenario_file(tiny, tmp_path / "t.yaml")
     text = file.read_text()
-    assert "\n  on: '2026-02-01'" in text or "on: '2026-02-01'" in text
-    file.write_text(text.replace("'2026-02-01'", "2026-02-01"))  # unquoted date, bare `on:`
+    assert "\n  on: 2026-02-01\n" in text  # bare key, bare date
+    file.write_text(text.replace("on: 2026-02-01", "on: '2026-02-01'"))  # quoting is fine too
     assert load_scenario(file).timeline[0].on.isoformat() == "2026-02-01"
 
 
@@ -147,8 +147,8 @@ def test_duplicate_id_points_at_the_first(tiny_folder: Path) -> None:
 def test_bad_date_in_yaml_names_the_line_and_field(tiny_folder: Path) -> None:
     path = tiny_folder / "scenario.yaml"
     text = path.read_text()
-    assert "'2026-02-01'" in text
-    path.write_text(text.replace("'2026-02-01'", "'2026-13-01'"))
+    assert "2026-02-01" in text
+    path.write_text(text.replace("2026-02-01", "2026-13-01"))
     lineno = next(i for i, line in enumerate(path.read_text().splitlines(), 1) if "2026-13-01" in line)
     p = find(validate_path(tiny_folder).problems, file="scenario.yaml", field="timeline[0].on")
     assert p.row == lineno and "2026-13-01" in p.message and "YYYY-MM-DD" in (p.hint or "")

@@ -166,7 +166,8 @@ def check_references(
     for i, inst in enumerate(scenario.instruments):
         for party in (_g(inst, "parties") or ()):
             ref("instruments", i, "parties", party, nations, "nation")
-    derived = {c.name for c in scenario.conditions if (_g(c, "expression") or "").strip()}
+    derived = {_g(c, "name") for c in scenario.conditions
+               if isinstance(_g(c, "expression"), str) and c.expression.strip()}
     derived |= ctx.also_known.get("derived", set())
     for i, ev in enumerate(scenario.timeline):
         cond = _g(ev, "condition")

@@ -25,8 +25,11 @@ class _Loader(yaml.SafeLoader):
     as booleans, which would turn the ``on:`` date key of events into ``True``."""
 
 
+# Dates stay text too: pydantic parses them, so a bad date (2026-02-30) is a located problem
+# rather than an exception inside the YAML library.
+_DROPPED = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -136,6 +139,9 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
         ], False
     except yaml.YAMLError as exc:
         return None, {}, [_yaml_problem(exc, file)], False
+    except (ValueError, TypeError) as exc:  # a constructor refused a value (e.g. an explicit tag)
+        return None, {}, [Problem(f"malformed YAML: {exc}", file=file,
+                                  hint="quote the value to keep it as text")], False
     duplicates: list[tuple[tuple[Any, ...], int]] = []
     if is_json:
         try:
