@@ -153,6 +153,10 @@ def test_planner_journey(browser, server: dict) -> None:  # type: ignore[no-unty
     page.click("[data-testid=replan-form] button[type=submit]")
     page.wait_for_selector("[data-testid=gantt]", timeout=60_000)
     assert "us_backstop=true" in page.content()
+    # Back on the map, hubs carry the latest plan's fill as coloured rings.
+    page.click("nav >> text=Map")
+    assert page.locator("svg.map circle.fillring").count() >= 5
+    shot(page, "01b-map-with-plan-fill")
     page.goto(server["base"] + "/gaps?option=small&ceasefire=2026-06-01&us_backstop=true"
               "&other=parliament.GBR%3Dtrue")
     assert page.locator("[data-testid=plan-heatmap]").count() == 1

@@ -46,6 +46,15 @@ def region() -> dict:
     return json.loads(REGION_FILE.read_text(encoding="utf-8"))
 
 
+# Label anchors (lat, lon) chosen by hand: a centroid of the visible part can fall in the
+# wrong place (Russia's would land east of the contact line, inside Ukraine).
+LABELS = {
+    "UKR": (49.2, 31.0), "POL": (51.6, 21.6), "BLR": (52.6, 27.5), "RUS": (52.7, 39.5),
+    "ROU": (45.9, 24.4), "MDA": (47.4, 28.6), "HUN": (47.1, 21.0), "SVK": (48.9, 21.1),
+    "BGR": (43.6, 25.2),
+}
+
+
 @lru_cache(maxsize=1)
 def countries() -> tuple[CountryShape, ...]:
     shapes = []
@@ -61,6 +70,8 @@ def countries() -> tuple[CountryShape, ...]:
                 if inside:
                     lx = sum(p[0] for p in inside) / len(inside)
                     ly = sum(p[1] for p in inside) / len(inside)
+        if c["iso3"] in LABELS:
+            lx, ly = project(*LABELS[c["iso3"]])
         shapes.append(CountryShape(c["iso3"], c["name"], tuple(parts), round(lx, 1), round(ly, 1)))
     return tuple(shapes)
 

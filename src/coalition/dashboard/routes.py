@@ -125,7 +125,14 @@ def map_page(request: Request, ctx: Page) -> HTMLResponse:
     sid, sc = current_scenario(ctx, None)
     hubs = scoped(ctx, "hub.view", sid, lambda h: h.id).filter(sc.hubs)
     visible = sc.model_copy(update={"hubs": tuple(hubs)})
-    return render(request, ctx, "map.html", "map", map=views.map_model(visible), scenario=sc)
+    job = _latest_plan(ctx)
+    fill = None
+    if job is not None and job.scenario_id == sid:
+        from coalition.api.routers.plans import plan_for_reader
+
+        fill = views.hub_fill(plan_for_reader(ctx, job)["fill"])
+    return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill),
+                  scenario=sc, job=job if fill is not None else None)
 
 
 def _latest_plan(ctx: Ctx, option: str | None = None) -> PlanJob | None:

@@ -33,12 +33,25 @@ class MapModel:
     attribution: str
 
 
-def map_model(scenario: Scenario) -> MapModel:
+def hub_fill(fill: list[dict[str, Any]]) -> dict[str, float]:
+    """Share of required unit-periods filled, per hub, from a plan's fill cells."""
+    req: dict[str, int] = defaultdict(int)
+    got: dict[str, int] = defaultdict(int)
+    for cell in fill:
+        req[cell["hub"]] += int(cell["required"])
+        got[cell["hub"]] += min(int(cell["filled"]), int(cell["required"]))
+    return {h: got[h] / r for h, r in req.items() if r}
+
+
+def map_model(scenario: Scenario, fill: dict[str, float] | None = None) -> MapModel:
     hubs = []
     for h in scenario.hubs:
         x, y = geo.project(h.lat, h.lon)
+        ratio = (fill or {}).get(h.id)
         hubs.append({"id": h.id, "name": h.name, "x": x, "y": y, "kind": h.kind.value,
-                     "capacity": h.personnel_capacity, "lead": h.lead_nation or ""})
+                     "capacity": h.personnel_capacity, "lead": h.lead_nation or "",
+                     "fill": None if ratio is None else round(100 * ratio),
+                     "cls": "" if ratio is None else heat_class(ratio)})
     rears = []
     for r in scenario.rear_nodes:
         x, y = geo.project(r.lat, r.lon)
