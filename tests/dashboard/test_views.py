@@ -1,0 +1,68 @@
+"""Pure view models of the dashboard: projection, heatmap, Gantt lanes, hub fill."""
+
+from __future__ import annotations
+
+from coalition.dashboard import geo, views
+
+
+def test_projection_keeps_geography() -> None:
+    kyiv, lviv, odesa = geo.project(50.45, 30.52), geo.project(49.84, 24.02), geo.project(46.49, 30.74)
+    assert lviv[0] < kyiv[0]  # west is left
+    assert kyiv[1] < odesa[1]  # north is up
+    assert 0 < lviv[0] < geo.WIDTH and 0 < odesa[1] < geo.HEIGHT
+    # ~111 km per degree of latitude: Kyiv-Odesa ~ 440 km north-south
+    km = (odesa[1] - kyiv[1]) / geo.PX_PER_KM
+    assert 420 < km < 460
+
+
+def test_bundled_boundaries_are_small_and_attributed() -> None:
+    shapes = {c.iso3: c for c in geo.countries()}
+    assert {"UKR", "POL", "ROU", "MDA", "BLR", "RUS"} <= set(shapes)
+    assert "Natural Earth" in geo.attribution()
+    assert geo.REGION_FILE.stat().st_size < 300_000
+    # Crimea (45.0N 34.1E) is drawn inside Ukraine's recognised borders, not Russia's
+    owners = {c["iso3"] for c in geo.region()["countries"]
+              if any(_inside((34.1, 45.0), ring) for ring in c["rings"])}
+    assert owners == {"UKR"}
+
+
+def _inside(pt: tuple[float, float], ring: list[list[float]]) -> bool:
+    x, y = pt
+    hit = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            hit = not hit
+    return hit
+
+
+def test_heat_classes_and_heatmap() -> None:
+    assert [views.heat_class(r) for r in (None, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)] == [
+        "hnone", "h0", "h0", "h1", "h2", "h3", "h4", "h4"]
+    fill = [
+        {"capability": "inf", "hub": "A", "period": 0, "start_day": 0, "required": 2, "filled": 1},
+        {"capability": "inf", "hub": "A", "period": 1, "start_day": 28, "required": 2, "filled": 3},
+        {"capability": "eng", "hub": "B", "period": 0, "start_day": 0, "required": 1, "filled": 0},
+    ]
+    hm = views.heatmap_from_fill(fill)
+    assert hm.capabilities == ["eng", "inf"] and hm.hubs == ["A", "B"]
+    assert hm.cells[("inf", "A")]["pct"] == 75  # 1 + min(3, 2) of 4: over-fill does not count
+    assert hm.cells[("eng", "B")]["pct"] == 0
+    assert views.hub_fill(fill) == {"A": 0.75, "B": 0.0}
+
+
+def _line(uln: str, req: str, start: int, end: int, nation: str = "GBR", **extra: object) -> dict:
+    return {"uln": uln, "nation": nation, "pledge": f"{nation}-1", "unit": f"{nation}-1#1",
+            "capability": "inf", "requirement": req, "hub": "A", "arrival_day": start - 3,
+            "tour_start_day": start, "tour_end_day": end, "required_day": start, "days_late": 0,
+            **extra}
+
+
+def test_gantt_packs_rotations_into_lanes_and_greys_restricted() -> None:
+    lines = [_line("U1", "R1", 0, 182), _line("U2", "R1", 182, 364),  # relief: same lane
+             _line("U3", "R1", 100, 200, nation="(restricted)", restricted=True)]  # overlaps
+    g = views.gantt(lines, 364)
+    assert [r["label"] for r in g.rows] == ["A · R1 #1", "A · R1 #2"]
+    assert len(g.rows[0]["bars"]) == 2 and len(g.rows[1]["bars"]) == 1
+    assert g.rows[1]["bars"][0]["colour"] == views.RESTRICTED_COLOUR
+    assert ("restricted (another nation)", views.RESTRICTED_COLOUR) in g.legend
+    assert all(b["x"] >= g.left for r in g.rows for b in r["bars"])
