@@ -144,3 +144,11 @@ def test_validate_accepts_a_workbook(tmp_path: Path) -> None:
     data = json.loads(invoke("validate", str(book), "--json").output)
     assert [(p["file"], p["row"], p["field"], p["hint"]) for p in data["problems"]] == [
         ("p.xlsx:corridors", 2, "hub", "did you mean 'UA-LVIV'?")]
+
+
+def test_unwritable_target_is_a_clean_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # a file where a folder is needed
+    result = invoke("export", "--xlsx", str(blocker / "sub" / "p.xlsx"), "--folder", str(blocker / "f"))
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

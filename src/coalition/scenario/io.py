@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from coalition.depots.schemas import DepotNetwork
-from coalition.errors import Problem, closest
+from coalition.errors import InputError, Problem, closest
 from coalition.scenario.schemas import ContactLine, Scenario
 from coalition.scenario.yamltext import (  # noqa: F401 - re-exported for callers
     LineMap,
@@ -556,8 +556,12 @@ def write_files_atomically(folder: Path, files: dict[str, str], *, replace: bool
     scenario form (``scenario.yaml``, table CSVs, ``depots.yaml``) are removed, so a table moved
     inline does not linger as a stale CSV.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".coalition-", dir=folder.parent))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".coalition-", dir=folder.parent))
+    except OSError as exc:
+        raise InputError([Problem(f"cannot write here: {exc.strerror}", file=str(folder),
+                                  hint="give a folder you can write to")]) from None
     try:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8", newline="")
@@ -569,6 +573,9 @@ def write_files_atomically(folder: Path, files: dict[str, str], *, replace: bool
                     stale.unlink()
         for name in files:
             os.replace(tmp / name, folder / name)
+    except OSError as exc:
+        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(folder),
+                                  hint="check the folder's permissions and free space")]) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -588,10 +595,15 @@ def write_single(scenario: Scenario, file: str | Path) -> Path:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     else:
         text = dump_yaml(data)
-    file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, file)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, file)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(file),
+                                  hint="give a file in a folder you can write to")]) from None
     return file
 
 

@@ -163,14 +163,18 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
             _put(ws, i, 1, line if line else None)
 
     file = Path(file)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
-    os.close(fd)
+    tmp: str | None = None
     try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+        os.close(fd)
         wb.save(tmp)
         os.replace(tmp, file)
+    except OSError as exc:
+        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(file),
+                                  hint="give a file in a folder you can write to")]) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return file
 
