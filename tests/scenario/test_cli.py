@@ -115,6 +115,7 @@ def test_info_summarises() -> None:
     result = invoke("scenario", "info")
     assert result.exit_code == 0
     assert "small" in result.output and "CC BY 4.0" in result.output
+    assert "records by evidence" in result.output
 
 
 def test_console_script_has_no_traceback(tmp_path: Path) -> None:

@@ -178,6 +178,16 @@ def info(scenario: ScenarioArg = None, scenario_opt: ScenarioOpt = None) -> None
         people = sum(r.quantity * caps[r.capability].personnel for r in lines if r.capability in caps)
         options.add_row(o.id, o.name, f"{o.personnel_target:,}", str(len(lines)), f"{people:,}")
     console.print(options)
+    evidence = Table(title="how much to trust it: records by evidence", header_style="bold")
+    evidence.add_column("table")
+    for label in ("R reported", "A approximate", "U unknown", "I illustrative"):
+        evidence.add_column(label, justify="right")
+    for name in ("nations", "pledges", "conditions", "timeline", "instruments", "capabilities",
+                 "requirements", "hubs", "rear_nodes", "corridors"):
+        records = getattr(sc, name)
+        counts = [sum(1 for r in records if r.evidence.value == code) for code in "RAUI"]
+        evidence.add_row(name.replace("_", " "), *(str(c) for c in counts))
+    console.print(evidence)
     for line in sc.attribution:
         console.print(f"[dim]{line}[/]", highlight=False)
 
