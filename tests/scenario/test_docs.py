@@ -46,3 +46,21 @@ def test_worked_example_steps_behave_as_documented(tmp_path: Path) -> None:
     text = (folder / "pledges.csv").read_text().replace(",cesefire,", ",ceasefire,")
     (folder / "pledges.csv").write_text(text)
     assert runner.invoke(app, ["validate", str(folder)]).exit_code == 0
+
+
+def test_embedded_page_counts_match_the_data() -> None:
+    from coalition.scenario.service import load_scenario
+
+    sc = load_scenario()
+    text = " ".join((DOCS / "scenario-paris-2026.md").read_text().split())
+
+    def count(records, code: str) -> int:  # type: ignore[no-untyped-def]
+        return sum(1 for r in records if r.evidence.value == code)
+
+    assert f"nations {count(sc.nations, 'R')} R / {count(sc.nations, 'U')} U" in text
+    assert f"pledges {count(sc.pledges, 'R')} R / {count(sc.pledges, 'I')} I" in text
+    assert f"{len(sc.nations)} nations" in text
+    caps = {c.code: c.personnel for c in sc.capabilities}
+    for option in sc.force_options:
+        people = sum(caps[r.capability] * r.quantity for r in sc.requirements_of(option.id))
+        assert f"| `{option.id}` | ~{option.personnel_target:,} | {people:,} |" in text
