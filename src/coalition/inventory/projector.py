@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 
 from coalition.errors import ConflictError
 from coalition.inventory import schemas as s
@@ -206,10 +207,14 @@ class Applied:
     refs: set[str]
 
 
-def _place(row: Serial | Stock, location: str) -> None:
+@lru_cache(maxsize=4096)
+def _parts(location: str) -> tuple[str, str, str, str, str]:
     loc = Location.parse(location) if location else Location()
-    row.location, row.hub, row.depot, row.storehouse, row.bay = (
-        loc.path, loc.hub, loc.depot, loc.storehouse, loc.bay)
+    return loc.path, loc.hub, loc.depot, loc.storehouse, loc.bay
+
+
+def _place(row: Serial | Stock, location: str) -> None:
+    row.location, row.hub, row.depot, row.storehouse, row.bay = _parts(location)
 
 
 def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, custodian: str,
@@ -231,7 +236,7 @@ def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, c
 
 
 def _held_stock(state: State, ev: Event, lot: str, at: str, *, statuses=(Status.SERVICEABLE,)) -> Stock:
-    loc = Location.parse(at).path if at else ""
+    loc = _parts(at)[0] if at else ""
     for st in state.stocks_of(lot):
         if st.location == loc and st.status in statuses and st.custodian == ev.nation and st.quantity:
             return st
@@ -269,7 +274,7 @@ def _manifest(state: State, ev: Event, p: s.ManifestPayload) -> Applied:
     if state.manifests.get(p.manifest) is not None:
         raise ConflictError(f"manifest {p.manifest} already registered")
     refs = {f"M:{p.manifest}", f"T:{ev.nation}"}
-    origin = Location.parse(p.origin).path
+    origin = _parts(p.origin)[0]
     lines: dict[str, int] = {}
     for line in p.serials:
         old = state.serials.get(line.serial)
@@ -301,7 +306,7 @@ def _manifest(state: State, ev: Event, p: s.ManifestPayload) -> Applied:
         lines[f"L:{lline.lot}"] = lline.quantity
         refs.add(f"L:{lline.lot}")
     state.manifests[p.manifest] = Manifest(p.manifest, ev.nation, origin,
-                                           Location.parse(p.destination).path, "registered",
+                                           _parts(p.destination)[0], "registered",
                                            ev.seq, None, None)
     state.dirty_manifests.add(p.manifest)
     state.lines[p.manifest] = lines
@@ -348,7 +353,7 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
     m = _get_manifest(state, p.manifest)
     if m.status not in ("dispatched", "partially_received"):
         raise ConflictError(f"manifest {p.manifest} is {m.status}: only a dispatched manifest can be receipted")
-    location = Location.parse(p.location).path
+    location = _parts(p.location)[0]
     refs = {f"M:{m.manifest}", f"T:{m.donor}"}
     dispatchers: set[str] = set()
     received = set(p.serials)
@@ -441,7 +446,7 @@ def _serials_held_by_actor(state: State, ev: Event, names: list[str], action: st
 
 def _transfer(state: State, ev: Event, p: s.TransferPayload) -> Applied:
     refs: set[str] = set()
-    to = Location.parse(p.to).path
+    to = _parts(p.to)[0]
     for row in _serials_held_by_actor(state, ev, p.serials, "transfer"):
         _place(row, to)
         state.touch_serial(row, ev.seq)
@@ -478,7 +483,7 @@ def _issue(state: State, ev: Event, p: s.IssuePayload) -> Applied:
 
 def _return(state: State, ev: Event, p: s.ReturnPayload) -> Applied:
     refs: set[str] = set()
-    to = Location.parse(p.to).path
+    to = _parts(p.to)[0]
     arriving = []
     for name in p.serials:
         row = state.serial(name)
