@@ -60,7 +60,13 @@ def _depots(network, depot: str | None):  # type: ignore[no-untyped-def]
 
 
 def _flag(unverified: tuple[str, ...] | list[str]) -> str:
-    return ("[yellow]unverified default: " + ", ".join(unverified) + "[/]") if unverified else ""
+    """'unverified default: <record> = <value>, …' naming each unverified value used."""
+    if not unverified:
+        return ""
+    from coalition.depots.rulebook import load_rulebook, short_value
+
+    book = load_rulebook()
+    return "[yellow]unverified default: " + "; ".join(short_value(book, u) for u in unverified) + "[/]"
 
 
 def register(app: typer.Typer) -> None:
@@ -120,7 +126,9 @@ def register(app: typer.Typer) -> None:
         for note in req.notes:
             t.add_row("note", note)
         if req.unverified:
-            t.add_row("[yellow]unverified default[/]", ", ".join(req.unverified))
+            from coalition.depots.rulebook import short_value
+
+            t.add_row("[yellow]unverified default[/]", "; ".join(short_value(load_rulebook(), u) for u in req.unverified))
         con.print(t)
 
     @grp.command("rules")
@@ -308,7 +316,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             out = result.as_dict()
             out["check_after"] = {"new_errors": [f.model_dump(mode="json") for f in new_errors],
-                                  "pre_existing_errors": len(before.errors)}
+                                  "pre_existing_errors": len(before.errors),
+                                  "unverified_defaults": list(after.unverified)}
             typer.echo(json.dumps(out, indent=2, default=str))
         else:
             con = _console()
@@ -332,4 +341,6 @@ def register(app: typer.Typer) -> None:
                          f"{b.handling_pallet_m:,.0f} pallet-m" if b else ""))
             con.print("[green]the resulting stock passes the check[/]" if not new_errors
                       else f"[red]{len(new_errors)} new rule break(s) — this is a bug[/]")
+            if after.unverified:
+                con.print(_flag(after.unverified), highlight=False)
         raise typer.Exit(1 if new_errors else 0)

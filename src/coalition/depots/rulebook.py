@@ -367,3 +367,29 @@ def rulebook_markdown(book: RuleBook) -> str:
         out.append(f"- profile `{prof}` uses table `{spec['table']}` with status **{spec.get('status')}**"
                    + (f" ({spec['note']})" if spec.get("note") else ""))
     return "\n".join(out) + "\n"
+
+
+def short_value(book: RuleBook, label: str) -> str:
+    """'iatg.1.1.IBD.min' → 'iatg.1.1.IBD.min = 270 m' (labels may carry a '(borrowed …)' suffix)."""
+    rid = label.split(" ")[0]
+    rec = book.record(rid)
+    if isinstance(rec, DistanceRule):
+        if rec.formula in ("cube_root", "sqrt"):
+            value = f"k {rec.k_si:.4g}"
+        elif rec.formula == "fixed":
+            value = f"{rec.min_m:g} m"
+        elif rec.formula == "table":
+            value = "table " + ", ".join(f"≤{q:g} kg→{d:g} m" for q, d in rec.rows)
+        else:
+            value = "no Q-D"
+    elif isinstance(rec, MinimumRule):
+        value = f"{rec.metres:.4g} m"
+    elif isinstance(rec, GeometryRule):
+        value = f"{rec.value:g}"
+    elif isinstance(rec, AggregationRule):
+        value = rec.rule
+    elif isinstance(rec, Footnote):
+        value = rec.text
+    else:
+        return label
+    return f"{label} = {value}"
