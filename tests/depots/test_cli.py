@@ -50,6 +50,7 @@ def test_check_prints_every_storehouse_and_flags_unverified() -> None:
     for sid in ("VIN-ECM1", "VIN-AG1", "JAS-AG1", "JAS-CNT1"):
         assert sid in res.output
     assert "unverified default" in res.output and "PTRD to JAS-RAIL" in res.output
+    assert "iatg.1.1.IBD.min = 270 m" in res.output  # names the record and its value
     ok = runner.invoke(app, ["depots", "check", "--depot", "DEP-VIN", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.output)["compliant"] is True
 
