@@ -1,9 +1,195 @@
-"""CLI commands: plan_cmds (filled in by its issue)."""
+"""`coalition plan` (the main job) and `coalition scenario generate` (thin).
+
+`coalition plan` shows, for a scenario and its force options under assumptions:
+
+1. which nations' pledges activate once a ceasefire holds (an ILLUSTRATIVE C-day is assumed,
+   and said, when none is known or given);
+2. per force option, the force generated against its requirements and the named gaps with
+   their reasons (the gap picture of :mod:`coalition.forcegen`);
+3. per force option, the optimised plan (HiGHS, live progress): unit lines, rotations, fill,
+   explained gaps, KPIs; with ``--out DIR`` the plan as JSON, CSV and XLSX and the gap report.
+"""
 
 from __future__ import annotations
 
+import json
+import signal
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.console import Console
+from rich.live import Live
+from rich.rule import Rule
+
+PlanScenario = Annotated[
+    Optional[Path],  # noqa: UP007 - Typer needs Optional
+    typer.Option("--scenario", "-s", help="scenario folder or .yaml/.json file (default: embedded paris-2026)",
+                 show_default=False),
+]
+
+
+def plan(
+    scenario: PlanScenario = None,
+    option: Annotated[
+        Optional[list[str]],  # noqa: UP007
+        typer.Option("--option", "-o", help="force option id (repeatable; default: every option)",
+                     show_default=False),
+    ] = None,
+    at: Annotated[
+        Optional[str],  # noqa: UP007
+        typer.Option("--at", help="date YYYY-MM-DD of the activation picture; also the illustrative "
+                     "C-day when no ceasefire date is known or assumed", show_default=False),
+    ] = None,
+    assume: Annotated[
+        Optional[list[str]],  # noqa: UP007
+        typer.Option("--assume", "-a", help="NAME=VALUE (a date, true or false); repeatable, e.g. "
+                     "--assume ceasefire=2026-06-01 --assume us_backstop=true", show_default=False),
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="solver seconds per force option", min=0.01)
+    ] = 20.0,
+    seed: Annotated[int, typer.Option("--seed", help="solver random seed (same seed, same plan)")] = 0,
+    period_days: Annotated[int, typer.Option("--period-days", help="planning period length", min=1)] = 28,
+    json_file: Annotated[
+        Optional[Path],  # noqa: UP007
+        typer.Option("--json", help="write every plan as JSON to FILE (schema: docs/planner/plan-json.md)",
+                     show_default=False),
+    ] = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP007
+        typer.Option("--out", help="folder for plan JSON, CSV, XLSX and gap-report JSON", show_default=False),
+    ] = None,
+    live: Annotated[bool, typer.Option("--live/--no-live", help="live solver progress display")] = True,
+    show_units: Annotated[int, typer.Option("--show-units", help="unit lines shown per option", min=0)] = 15,
+) -> None:
+    """Activation, force generation and gaps, and the optimised time-phased plan."""
+    from coalition.forcegen.activation import activation
+    from coalition.forcegen.gaps import gap_picture
+    from coalition.forcegen.inputs import resolve_inputs
+    from coalition.forcegen.render import render_activation, render_gaps
+    from coalition.planner import export, render
+    from coalition.planner.schemas import PlanOptions, Progress
+    from coalition.planner.service import plan_option, resolve_c_day
+    from coalition.scenario.service import load_scenario
+
+    console = Console()
+    sc = load_scenario(scenario)
+    assumptions, _engine, day = resolve_inputs(sc, assume, at, option or ())
+    at_date = day if at is not None else None
+    options_ids = list(dict.fromkeys(option or [o.id for o in sc.force_options]))
+    cday, effective = resolve_c_day(sc, assumptions, at_date)
+
+    console.print(Rule(f"[bold]{sc.name}[/]"))
+    if sc.illustrative:
+        console.print("[bold yellow]ILLUSTRATIVE scenario[/] — not an official plan. "
+                      + " ".join(sc.attribution), highlight=False)
+    style = "bold yellow" if cday.illustrative else "bold"
+    console.print(f"[{style}]C-day: {cday.day.isoformat()}[/] — {cday.why}", highlight=False)
+
+    # 1. activation picture once the ceasefire holds
+    look = at_date or cday.day
+    picture = activation(sc, look, effective)
+    console.print(Rule("Which pledges activate"))
+    render_activation(console, picture, pledges=False)
+
+    plan_opts = PlanOptions(time_limit=time_limit, seed=seed, period_days=period_days)
+    stop = {"flag": False}
+
+    def on_sigint(signum: int, frame: object) -> None:  # noqa: ARG001
+        if stop["flag"]:
+            raise KeyboardInterrupt
+        stop["flag"] = True
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    plans = []
+    try:
+        for oid in options_ids:
+            # 2. force generation and named gaps (pledges as offered, before optimisation)
+            console.print(Rule(f"Force option '{oid}': force generated and gaps"))
+            gap = gap_picture(sc, oid, look, effective, picture=picture)
+            render_gaps(console, gap, header=False, matrix=False, max_reasons=3)
+
+            # 3. the optimised plan, with live solver progress
+            console.print(Rule(f"Force option '{oid}': optimised plan"))
+            latest: dict[str, Progress | None] = {"p": None}
+            display = Live(render.progress_table(oid, None, time_limit), console=console,
+                           refresh_per_second=4, transient=True) if live else None
+
+            def progress(p: Progress, _d: Live | None = display, _o: str = oid) -> None:
+                latest["p"] = p
+                if _d is not None:
+                    _d.update(render.progress_table(_o, p, time_limit))
+
+            if display is not None:
+                display.start()
+            try:
+                outcome, _ = plan_option(
+                    sc, oid, assumptions=assumptions, at=at_date, options=plan_opts,
+                    progress=progress, should_stop=lambda: stop["flag"],
+                )
+            finally:
+                if display is not None:
+                    display.stop()
+            p = outcome.plan
+            for part in render.full(p, unit_limit=show_units):
+                console.print(part)
+            plans.append((p, gap))
+            if stop["flag"]:
+                console.print("[yellow]interrupted: remaining options skipped[/]")
+                break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    # outputs
+    if json_file is not None:
+        export.write_json(export.PlanSet(plans=[p for p, _ in plans]), json_file)
+        console.print(f"plan JSON written to {json_file}")
+    if out is not None:
+        written: list[Path] = []
+        for p, gap in plans:
+            written.append(export.write_json(p, out / f"plan-{p.option}.json"))
+            written += export.write_csvs(p, out)
+            written.append(export.write_xlsx(p, out / f"plan-{p.option}.xlsx"))
+            report = {
+                "schema_version": p.schema_version,
+                "option": p.option,
+                "force_generation": gap.to_json(explain=False),
+                "plan_gaps": [g.model_dump(mode="json") for g in p.gaps],
+            }
+            path = out / f"gap-report-{p.option}.json"
+            export._atomic_write(path, json.dumps(report, indent=2, ensure_ascii=False).encode())
+            written.append(path)
+        console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
+
+
+def generate(
+    size: Annotated[str, typer.Option("--size", help="S, M or L (see docs/planner/benchmarks.md)")] = "S",
+    seed: Annotated[int, typer.Option("--seed", help="random seed (same seed, same scenario)")] = 0,
+    folder: Annotated[Path, typer.Argument(help="new or empty folder to write the scenario to")] = Path("."),
+) -> None:
+    """Write a seeded SYNTHETIC scenario (S, M or L) in the normal scenario format."""
+    from coalition.errors import InputError, Problem
+    from coalition.planner.generator import SIZES, generate as gen
+    from coalition.scenario.service import save_scenario
+
+    if size.upper() not in SIZES:
+        raise InputError([Problem(f"unknown size {size!r}", field="--size", hint="one of S, M, L")])
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InputError([Problem("folder exists and is not empty", file=str(folder),
+                                  hint="give a new or empty folder")])
+    sc = gen(size, seed)
+    save_scenario(sc, folder)
+    typer.echo(
+        f"wrote {sc.id} to {folder}: {len(sc.nations)} nations, {sum(p.units for p in sc.pledges)} units "
+        f"in {len(sc.pledges)} pledges, {len(sc.hubs)} hubs, {len(sc.requirements)} requirement lines, "
+        f"horizon {sc.horizon_days} days (SYNTHETIC data)"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add `plan` to the main app and `generate` to `coalition scenario`."""
+    app.command("plan")(plan)
+    from coalition.cli.scenario_cmds import scenario_app
+
+    scenario_app.command("generate")(generate)

@@ -23,14 +23,20 @@ import numpy as np
 from coalition.planner.model import Model
 
 
-def greedy_values(model: Model) -> np.ndarray:
-    """A feasible column vector of ``model`` built by the greedy rule above."""
+def greedy_values(
+    model: Model, initial: np.ndarray | None = None, preference: np.ndarray | None = None
+) -> np.ndarray:
+    """A feasible column vector of ``model`` built by the greedy rule above.
+
+    ``initial``: a feasible vector of Assign-count values to start from (e.g. a rounded LP
+    solution); the greedy then only completes it. ``preference``: a score per Assign-count
+    column, higher first, tried before the (late, cost, index) order (e.g. the LP value).
+    """
     tb = model.tables
     A = model.A
     assert A is not None and model.hi is not None and model.cost is not None
     n = model.n_cols
     v = np.zeros(n)
-    act = np.zeros(model.n_rows)
     hi = model.hi
     xb = model.var("Assign-count")
     yb = model.var("Pledge-start")
@@ -49,7 +55,8 @@ def greedy_values(model: Model) -> np.ndarray:
     if xb.size:
         x_line = tb.arc_line[model.x_arc]
         cost_x = model.cost[xb.start : xb.stop]
-        order = np.lexsort((np.arange(xb.size), cost_x, model.x_late, model.x_start, x_line))
+        pref = np.zeros(xb.size) if preference is None else -np.asarray(preference, dtype=float)
+        order = np.lexsort((np.arange(xb.size), cost_x, model.x_late, pref, model.x_start, x_line))
     else:
         x_line = np.zeros(0, np.int64)
         order = np.zeros(0, np.int64)
@@ -57,8 +64,24 @@ def greedy_values(model: Model) -> np.ndarray:
     for j in order:
         groups.setdefault((int(x_line[j]), int(model.x_start[j])), []).append(int(j))
 
-    cover = np.zeros(model.n_rows)  # coverage by x only, on Line-cover rows
     cb = model.con("Line-cover")
+    if initial is not None and xb.size:
+        x0 = np.floor(np.asarray(initial[xb.start : xb.stop], dtype=float) + 1e-6)
+        v[xb.start : xb.stop] = np.clip(x0, 0, model.chi[xb.start : xb.stop])
+        if yb.size:
+            y = np.zeros(yb.size)
+            np.add.at(y, tb.arc_pledge[model.x_arc] * T + model.x_start, v[xb.start : xb.stop])
+            v[yb.start : yb.stop] = y
+        if bb.size:
+            used = v[xb.start : xb.stop] > 0.5
+            for j in np.flatnonzero(used):
+                p = int(tb.arc_pledge[model.x_arc[j]])
+                h = int(tb.arc_hub[model.x_arc[j]])
+                v[bb.start + b_index[(h, nat_ix[tb.pledge_nation[p]])]] = 1.0
+    act = A @ v
+    cover = np.zeros(model.n_rows)  # coverage by x only, on Line-cover rows
+    if xb.size:
+        cover[cb.start : cb.stop] = act[cb.start : cb.stop]  # u is still 0 here
 
     prio_rank = {"essential": 0, "important": 1, "desirable": 2}
     lines = sorted(
@@ -126,3 +149,49 @@ def is_feasible(model: Model, values: np.ndarray, tol: float = 1e-6) -> bool:
         and np.all(values >= model.clo - tol)
         and np.all(values <= model.chi + tol)
     )
+
+
+def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """Make a plan that breaks some ``<=`` rows feasible by removing units, then complete it
+    greedily. Units are removed from the breaking row's columns, latest start first."""
+    assert model.A is not None and model.hi is not None
+    xb = model.var("Assign-count")
+    v = values.copy()
+    if not xb.size:
+        return greedy_values(model, initial=v)
+    x = np.round(v[xb.start : xb.stop])
+    A_x = model.A[:, xb.start : xb.stop].tocsr()
+    # rows over x only (the y and b parts are rebuilt by greedy_values from x)
+    yb = model.var("Pledge-start")
+    act = A_x @ x
+    if yb.size:
+        tb = model.tables
+        y = np.zeros(yb.size)
+        np.add.at(y, tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start, x)
+        act = act + model.A[:, yb.start : yb.stop] @ y
+        y_of = tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start
+        A_y = model.A[:, yb.start : yb.stop].tocsc()
+    skip = np.zeros(model.n_rows, dtype=bool)
+    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover"):
+        b = model.con(name)
+        skip[b.start : b.stop] = True
+    bad = np.flatnonzero((act > model.hi + tol) & ~skip)
+    for r in bad:
+        cols = A_x.indices[A_x.indptr[r] : A_x.indptr[r + 1]]
+        if yb.size:
+            # columns reaching row r through their Pledge-start
+            ys = A_y[r].indices if False else np.flatnonzero(A_y.getrow(r).toarray().ravel())
+            if ys.size:
+                cols = np.union1d(cols, np.flatnonzero(np.isin(y_of, ys)))
+        for j in sorted(cols.tolist(), key=lambda c: (-int(model.x_start[c]), -c)):
+            while x[j] > 0 and act[r] > model.hi[r] + tol:
+                x[j] -= 1
+                delta = A_x[:, j].toarray().ravel()
+                if yb.size:
+                    delta = delta + A_y[:, int(y_of[j])].toarray().ravel()
+                act -= delta
+            if act[r] <= model.hi[r] + tol:
+                break
+    v2 = np.zeros_like(v)
+    v2[xb.start : xb.stop] = x
+    return greedy_values(model, initial=v2)

@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from coalition.conditions.engine import CEASEFIRE, ConditionEngine, Truth
+from coalition.conditions.engine import CEASEFIRE, ConditionEngine
 from coalition.errors import InputError, Problem, closest
 from coalition.planner.engine import Activation, PlanOutcome, make_plan
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.solver import ProgressFn
-from coalition.scenario.schemas import Assumption, PledgeState, Scenario
+from coalition.forcegen.activation import pledge_activation
+from coalition.scenario.schemas import Assumption, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +73,11 @@ def activation_for_plan(
 ) -> Activation:
     """Which pledges are active over the horizon, and from which day after C-day.
 
-    A pledge is active from the first date on or after C-day at which its condition is *true*
-    (three-valued: unknown is not true) and it is not withdrawn. Dates checked: C-day and every
-    dated fact (event, assumption, instrument change) inside the horizon.
+    Activation at a date is the force-generation rule
+    (:func:`coalition.forcegen.activation.pledge_activation`: withdrawn, expired, lifecycle
+    state, condition three-valued). A pledge is active in the plan from the first date on or
+    after C-day at which that rule says *active*. Dates checked: C-day and every dated fact
+    (event, assumption, instrument change) inside the horizon.
     """
     engine = ConditionEngine(scenario, tuple(assumptions))
     end = c_day + timedelta(days=horizon_days)
@@ -82,28 +85,15 @@ def activation_for_plan(
     active: dict[str, int] = {}
     why_not: dict[str, str] = {}
     for p in sorted(scenario.pledges, key=lambda p: p.id):
-        if p.state == PledgeState.WITHDRAWN:
-            why_not[p.id] = "the pledge is withdrawn"
-            continue
-        if not p.condition.strip():
-            active[p.id] = 0
-            continue
-        first: date | None = None
-        verdict = None
+        last = None
         for d in checkpoints:
-            verdict = engine.evaluate(p.condition, d)
-            if verdict.value is Truth.TRUE:
-                first = d
+            last = pledge_activation(p, d, engine)
+            if last.active:
+                active[p.id] = (d - c_day).days
                 break
-        if first is not None:
-            active[p.id] = (first - c_day).days
         else:
-            last = engine.evaluate(p.condition, checkpoints[-1])
-            culprits = ", ".join(last.culprits()) or p.condition
-            why_not[p.id] = (
-                f"condition '{p.condition}' is {last.value.value} over the horizon "
-                f"(decided by {culprits})"
-            )
+            assert last is not None
+            why_not[p.id] = f"{last.code}: {last.reason}"
     return Activation(active_from=active, inactive_reasons=why_not)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coalition.planner.model import Model
+from coalition.planner.model import Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
 
 ProgressFn = Callable[[Progress], None]
@@ -54,6 +54,22 @@ def _new_highs(highspy: object) -> object:
     return h
 
 
+LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corridor-tonnage-capacity")
+TOL = 1e-6
+
+
+def _violated(
+    model: Model, core: np.ndarray, active: np.ndarray, only: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows not yet passed to the solver (restricted to ``only`` if given) that ``core`` breaks."""
+    assert model.A is not None and model.hi is not None and model.lo is not None
+    act = model.A @ core
+    bad = ((act > model.hi + TOL) | (act < model.lo - TOL)) & ~active
+    if only is not None:
+        bad &= only
+    return np.flatnonzero(bad)
+
+
 def solve_highs(
     model: Model,
     options: PlanOptions,
@@ -63,52 +79,154 @@ def solve_highs(
     should_stop: Callable[[], bool] | None = None,
     relax: bool = False,
 ) -> Solution:
-    """Solve ``model`` with HiGHS. ``start`` is a feasible column vector (a MIP start)."""
+    """Solve ``model`` with HiGHS. ``start`` is a feasible core vector (a MIP start).
+
+    Row generation: capacity rows (:data:`LAZY_FAMILIES`) are passed to HiGHS only once a
+    solution breaks them. First the LP relaxation is re-solved until it breaks none, then the
+    MIP; a MIP plan that breaks a withheld row gets that row added and the MIP resumes with the
+    time left. Rows withheld only relax the model, so HiGHS's bound stays a valid bound; the
+    plan returned satisfies every row.
+    """
     import highspy
+
+    t0 = time.perf_counter()
+    deadline = t0 + float(options.time_limit)
+    assert model.A is not None and model.hi is not None
+    lazy = np.zeros(model.n_rows, dtype=bool)
+    for fam in LAZY_FAMILIES:
+        b = model.con(fam)
+        lazy[b.start : b.stop] = True
+    # The cohesion links (big-M rows) make the LP slow and only add cost, so the LP phase runs
+    # without them (a valid, slightly weaker bound); the MIP phase gets them all.
+    deferred = np.zeros(model.n_rows, dtype=bool)
+    link = model.con("Hub-nation-link")
+    deferred[link.start : link.stop] = True
+    active = ~lazy & ~deferred
+    if start is not None:
+        # capacity rows the start plan already fills are likely to bind: pass them at once
+        act0 = model.A @ start
+        active |= lazy & (act0 >= 0.95 * model.hi) & np.isfinite(model.hi)
+    ff = flow_form(model, include=active)
+    A_csr = model.A.tocsr()
 
     h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("random_seed", int(options.seed))
     h.setOptionValue("threads", int(options.threads))
-    h.setOptionValue("time_limit", float(options.time_limit))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-
-    A = model.A
-    assert A is not None and model.lo is not None and model.hi is not None
+    inf = highspy.kHighsInf
     lp = highspy.HighsLp()
-    lp.num_col_ = model.n_cols
-    lp.num_row_ = model.n_rows
-    lp.col_cost_ = model.cost
-    lp.col_lower_ = model.clo
-    lp.col_upper_ = model.chi
-    lp.row_lower_ = np.where(np.isfinite(model.lo), model.lo, -highspy.kHighsInf)
-    lp.row_upper_ = np.where(np.isfinite(model.hi), model.hi, highspy.kHighsInf)
+    lp.num_col_ = ff.A.shape[1]
+    lp.num_row_ = ff.A.shape[0]
+    lp.col_cost_ = ff.cost
+    lp.col_lower_ = ff.clo
+    lp.col_upper_ = ff.chi
+    lp.row_lower_ = np.where(np.isfinite(ff.lo), ff.lo, -inf)
+    lp.row_upper_ = np.where(np.isfinite(ff.hi), ff.hi, inf)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = model.n_cols
-    lp.a_matrix_.num_row_ = model.n_rows
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data
-    if not relax and model.integer is not None and model.integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
-            for f in model.integer
-        ]
+    lp.a_matrix_.num_col_ = ff.A.shape[1]
+    lp.a_matrix_.num_row_ = ff.A.shape[0]
+    lp.a_matrix_.start_ = ff.A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = ff.A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = ff.A.data
+    # Integrality is set only for the MIP phase, so the LP rounds are plain LPs that HiGHS
+    # re-solves warm (dual simplex from the last basis) after rows are added.
     h.passModel(lp)
+    n_core = ff.n_core
+    S = highspy.HighsModelStatus
 
-    if start is not None and not relax:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(map(float, start))
-        sol.value_valid = True
-        h.setSolution(sol)
+    def add_rows(rows: np.ndarray) -> None:
+        sub = A_csr[rows]
+        lo = np.where(np.isfinite(model.lo[rows]), model.lo[rows], -inf)
+        hi = np.where(np.isfinite(model.hi[rows]), model.hi[rows], inf)
+        h.addRows(int(rows.size), lo, hi, int(sub.nnz), sub.indptr[:-1].astype(np.int32),
+                  sub.indices.astype(np.int32), sub.data)
+        active[rows] = True
 
-    t0 = time.perf_counter()
-    state = {"last": 0.0}
+    def remaining() -> float:
+        # HiGHS's time limit is compared with its run time accumulated over runs
+        return float(h.getRunTime()) + max(0.01, deadline - time.perf_counter())
+
+    def guard(e: object) -> None:
+        if time.perf_counter() > deadline + 0.5 or (should_stop is not None and should_stop()):
+            e.interrupt()  # type: ignore[attr-defined]
+
+    h.cbSimplexInterrupt.subscribe(guard)
+    h.cbIpmInterrupt.subscribe(guard)
+
+    # Phase 1: the LP relaxation, with row generation
+    lp_rounds = 0
+    while True:
+        h.setOptionValue("time_limit", remaining())
+        h.run()
+        lp_rounds += 1
+        if h.getModelStatus() != S.kOptimal:
+            break
+        core = np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core]
+        bad = _violated(model, core, active, only=lazy)
+        if progress is not None:
+            progress(Progress(time=round(time.perf_counter() - t0, 3), incumbent=None,
+                              bound=_finite(h.getInfo().objective_function_value), gap=None))
+        if bad.size == 0 or time.perf_counter() >= deadline:
+            break
+        add_rows(bad)
+    lp_status = h.getModelStatus()
+    lp_obj = _finite(h.getInfo().objective_function_value) if lp_status == S.kOptimal else None
+    if relax or not ff.integer.any():
+        elapsed = time.perf_counter() - t0
+        ok = lp_status == S.kOptimal
+        values = np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core] if ok else None
+        if ok and _violated(model, values, active, only=lazy).size:  # time ran out mid-generation
+            ok, values = False, None
+        status = SolveStatus.OPTIMAL if ok else (
+            SolveStatus.INFEASIBLE if lp_status == S.kInfeasible else SolveStatus.NO_SOLUTION
+        )
+        return Solution(
+            SolveResult(solver="highs-lp" if relax else "highs", status=status,
+                        objective=lp_obj if ok else None, bound=lp_obj if ok else None,
+                        gap=0.0 if ok else None, time=round(elapsed, 4),
+                        message=f"{h.modelStatusToString(lp_status)}; {lp_rounds} LP round(s)"),
+            values,
+        )
+
+    # Phase 1b: round the LP plan down and complete it greedily (LP-guided greedy). On large
+    # models this is often the best plan the time allows; the LP value is the bound.
+    best: np.ndarray | None = None
+    best_obj = np.inf
+    if start is not None and _violated(model, start, np.zeros(model.n_rows, bool)).size == 0:
+        best, best_obj = start.copy(), float(model.cost @ start)
+    lp_bound = (
+        lp_obj
+        if (lp_status == S.kOptimal and _violated(model, core, active, only=lazy).size == 0)
+        else None
+    )
+    if lp_status == S.kOptimal:
+        from coalition.planner.greedy import greedy_values
+
+        xb = model.var("Assign-count")
+        rounded = greedy_values(model, initial=core, preference=core[xb.start : xb.stop])
+        if _violated(model, rounded, np.zeros(model.n_rows, bool)).size == 0:
+            r_obj = float(model.cost @ rounded)
+            if r_obj < best_obj - 1e-9:
+                best, best_obj = rounded, r_obj
+        if progress is not None and best is not None:
+            progress(Progress(time=round(time.perf_counter() - t0, 3), incumbent=best_obj,
+                              bound=lp_bound, gap=relative_gap(best_obj, lp_bound)))
+
+    # Phase 2: the MIP, resumed while its plan breaks withheld rows
+    h.setOptionValue("presolve", "on")
+    ints = np.flatnonzero(ff.integer).astype(np.int32)
+    h.changeColsIntegrality(
+        int(ints.size), ints, np.full(ints.size, highspy.HighsVarType.kInteger)
+    )
+    if deferred.any():
+        add_rows(np.flatnonzero(deferred))
+    state = {"last": 0.0, "best": None}
 
     def on_event(e: object) -> None:
         data = e.data_out  # type: ignore[attr-defined]
         now = time.perf_counter() - t0
-        if should_stop is not None and should_stop():
+        if time.perf_counter() > deadline + 0.5 or (should_stop is not None and should_stop()):
             e.interrupt()  # type: ignore[attr-defined]
         if progress is None:
             return
@@ -118,65 +236,114 @@ def solve_highs(
         state["last"] = now
         inc = _finite(data.mip_primal_bound)
         bnd = _finite(data.mip_dual_bound)
-        progress(
-            Progress(
-                time=round(now, 3),
-                incumbent=inc,
-                bound=bnd,
-                gap=relative_gap(inc, bnd),
-                nodes=int(data.mip_node_count),
-            )
-        )
+        progress(Progress(time=round(now, 3), incumbent=inc, bound=bnd,
+                          gap=relative_gap(inc, bnd), nodes=int(data.mip_node_count)))
 
-    if (progress is not None or should_stop is not None) and not relax:
-        h.cbMipImprovingSolution.subscribe(on_event)
-        h.cbMipInterrupt.subscribe(on_event)
+    h.cbMipImprovingSolution.subscribe(on_event)
+    h.cbMipInterrupt.subscribe(on_event)
 
-    h.run()
+    bound: float | None = lp_bound
+    ms = S.kNotset
+    proven = best is not None and lp_bound is not None and (
+        relative_gap(best_obj, lp_bound) or 0.0
+    ) <= options.mip_rel_gap
+    if proven:
+        ms = S.kOptimal  # the rounded plan meets the LP bound: nothing left to search
+    counters = {"rounds": 0, "nodes": 0}
+    xb = model.var("Assign-count")
+
+    def mip_pass(until: float, restricted: bool) -> int:
+        """Run the MIP until wall time ``until``; returns HiGHS's model status. A restricted
+        pass fixes every Assign-count column outside the LP support and the incumbent to 0
+        (a small MIP around the LP solution); its bound is not a bound of the full model."""
+        nonlocal best, best_obj, bound
+        fixed = np.zeros(0, dtype=np.int32)
+        if restricted and lp_status == S.kOptimal and xb.size:
+            keep = core[xb.start : xb.stop] > 1e-6
+            if best is not None:
+                keep |= best[xb.start : xb.stop] > 0.5
+            fixed = (xb.start + np.flatnonzero(~keep)).astype(np.int32)
+            h.changeColsBounds(int(fixed.size), fixed, np.zeros(fixed.size), np.zeros(fixed.size))
+        status = S.kNotset
+        try:
+            while time.perf_counter() < until:
+                if best is not None:
+                    sol = highspy.HighsSolution()
+                    sol.col_value = list(map(float, stock_values(model, ff, best)))
+                    sol.value_valid = True
+                    h.setSolution(sol)
+                h.setOptionValue(
+                    "time_limit", float(h.getRunTime()) + max(0.01, until - time.perf_counter())
+                )
+                h.run()
+                counters["rounds"] += 1
+                status = h.getModelStatus()
+                info = h.getInfo()
+                counters["nodes"] += int(info.mip_node_count)
+                b = _finite(info.mip_dual_bound)
+                if b is not None and not restricted and status != S.kInterrupt:
+                    bound = b if bound is None else max(bound, b)
+                if info.primal_solution_status != 2:
+                    break
+                sol_core = np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core]
+                sol_core = np.where(model.integer, np.round(sol_core), sol_core)
+                bad = _violated(model, sol_core, active)
+                if bad.size == 0:
+                    obj = float(model.cost @ sol_core)
+                    if best is None or obj < best_obj - 1e-9:
+                        best, best_obj = sol_core, obj
+                    break
+                add_rows(bad)
+                from coalition.planner.greedy import repair
+
+                fixed_plan = repair(model, sol_core)
+                if _violated(model, fixed_plan, np.zeros(model.n_rows, bool)).size == 0:
+                    obj = float(model.cost @ fixed_plan)
+                    if best is None or obj < best_obj - 1e-9:
+                        best, best_obj = fixed_plan, obj
+                if status in (S.kInterrupt, S.kHighsInterrupt):
+                    break
+        finally:
+            if fixed.size:
+                h.changeColsBounds(int(fixed.size), fixed, ff.clo[fixed], ff.chi[fixed])
+        return status
+
+    if not proven:
+        # small neighbourhood of the LP first (fast, good plans), then the full MIP
+        share = 0.5 if model.n_cols > 20_000 else 0.2
+        restricted_until = time.perf_counter() + share * max(0.0, deadline - time.perf_counter())
+        ms = mip_pass(restricted_until, restricted=True)
+        if not (should_stop is not None and should_stop()):
+            ms = mip_pass(deadline, restricted=False)
+    mip_rounds = counters["rounds"]
+    nodes = counters["nodes"]
     elapsed = time.perf_counter() - t0
-    ms = h.getModelStatus()
-    info = h.getInfo()
-    has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    obj = _finite(info.objective_function_value) if has_sol else None
-    if relax:
-        bound = obj
-    else:
-        bound = _finite(info.mip_dual_bound)
-    S = highspy.HighsModelStatus
-    if ms == S.kOptimal:
+    obj = None if best is None else best_obj
+    if bound is not None and obj is not None:
+        bound = min(bound, obj)
+    if ms == S.kOptimal and best is not None and _violated(model, best, np.zeros(model.n_rows, bool)).size == 0 and (
+        relative_gap(obj, bound) or 0.0
+    ) <= options.mip_rel_gap * 1.01:
         status = SolveStatus.OPTIMAL
-        if bound is None:
-            bound = obj
     elif ms == S.kInfeasible:
         status = SolveStatus.INFEASIBLE
-    elif ms == S.kTimeLimit:
-        status = SolveStatus.TIME_LIMIT if has_sol else SolveStatus.NO_SOLUTION
+    elif best is None:
+        status = SolveStatus.NO_SOLUTION
     elif ms in (S.kInterrupt, S.kHighsInterrupt):
-        status = SolveStatus.INTERRUPTED if has_sol else SolveStatus.NO_SOLUTION
-    elif ms == S.kModelEmpty:
-        status, obj, bound = SolveStatus.OPTIMAL, 0.0, 0.0
-    elif has_sol:
-        status = SolveStatus.FEASIBLE
+        status = SolveStatus.INTERRUPTED
+    elif ms == S.kTimeLimit or time.perf_counter() >= deadline:
+        status = SolveStatus.TIME_LIMIT
     else:
-        status = SolveStatus.ERROR
-    gap = relative_gap(obj, bound)
-    if status == SolveStatus.OPTIMAL and gap is not None and gap > options.mip_rel_gap * 1.01:
         status = SolveStatus.FEASIBLE
-    values = None
-    if has_sol:
-        values = np.asarray(h.getSolution().col_value, dtype=np.float64)
-    elif ms == S.kModelEmpty:
-        values = np.zeros(model.n_cols)
-    if values is not None and model.integer is not None and not relax:
-        values = np.where(model.integer, np.round(values), values)
     result = SolveResult(
-        solver="highs" + ("-lp" if relax else ""),
+        solver="highs",
         status=status,
         objective=obj,
         bound=bound,
-        gap=gap,
+        gap=relative_gap(obj, bound),
         time=round(elapsed, 4),
-        nodes=int(info.mip_node_count) if not relax else 0,
-        message=h.modelStatusToString(ms),
+        nodes=nodes,
+        message=f"{h.modelStatusToString(ms)}; LP rounds {lp_rounds}, MIP rounds {mip_rounds}, "
+        f"capacity rows passed {int((active & lazy).sum())} of {int(lazy.sum())}",
     )
-    return Solution(result=result, values=values)
+    return Solution(result=result, values=best)

@@ -147,7 +147,7 @@ def build_tables(
         corr_into.setdefault(c.hub, []).append(ci)
 
     pledges = sorted((p for p in scenario.pledges if p.id in active_from), key=lambda p: p.id)
-    inactive = sorted(p for p in scenario.pledges if p.id not in active_from)
+    inactive = sorted((p for p in scenario.pledges if p.id not in active_from), key=lambda p: p.id)
 
     def tonnage(p: Pledge) -> float:
         cap = caps.get(p.capability)

@@ -1,0 +1,183 @@
+"""Planner benchmark: generator instances S, M, L (sizes fixed by the planner issue).
+
+For each instance, in a fresh subprocess (so peak memory is that run's own): model build time
+(tables + matrices), solve time, objective, best bound, relative gap, peak RSS, and the greedy
+baseline's objective and shortfall measured in the same run. Writes
+``benchmarks/results/planner.json`` and the table in ``docs/planner/benchmarks.md``.
+
+Targets (2-core machine): S proven optimal < 5 s; M within 1% of the bound <= 60 s; L within 5%
+<= 600 s; peak memory <= 4 GB; optimised shortfall never worse than greedy, strictly better on
+M and L.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).with_name("results") / "planner.json"
+DOC = ROOT / "docs" / "planner" / "benchmarks.md"
+
+INSTANCES = (
+    # size, seed, time limit (s), target gap, target seconds
+    ("S", 1, 60.0, 1e-4, 5.0),
+    ("M", 1, 60.0, 0.01, 60.0),
+    ("L", 1, 600.0, 0.05, 600.0),
+)
+
+
+def _one(size: str, seed: int, limit: float) -> dict[str, object]:
+    """Run one instance in this process (called in a subprocess) and return its figures."""
+    import resource
+
+    from coalition.planner.generator import generate
+    from coalition.planner.schemas import PlanOptions
+    from coalition.planner.service import plan_option
+
+    t0 = time.perf_counter()
+    sc = generate(size, seed)
+    gen_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    outcome, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=limit, seed=0), explain=False)
+    total = time.perf_counter() - t1
+    p = outcome.plan
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "size": size,
+        "seed": seed,
+        "nations": len(sc.nations),
+        "units": sum(x.units for x in sc.pledges),
+        "pledges": len(sc.pledges),
+        "hubs": len(sc.hubs),
+        "lines": len(sc.requirements),
+        "weeks": sc.horizon_days // 7,
+        "variables": p.solve.variables,
+        "constraints": p.solve.constraints,
+        "nonzeros": p.solve.nonzeros,
+        "generate_s": round(gen_s, 3),
+        "build_s": p.solve.build_seconds,
+        "solve_s": p.solve.solve_seconds,
+        "total_s": round(total, 2),
+        "status": p.solve.status.value,
+        "objective": p.solve.objective,
+        "bound": p.solve.bound,
+        "gap": p.solve.gap,
+        "shortfall_unit_days": p.kpis.shortfall_unit_days,
+        "coverage_pct": p.kpis.coverage_pct,
+        "greedy_objective": p.baseline.objective if p.baseline else None,
+        "greedy_shortfall_unit_days": p.baseline.shortfall_unit_days if p.baseline else None,
+        "greedy_coverage_pct": p.baseline.coverage_pct if p.baseline else None,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "solver_message": p.solve.message,
+        "time_limit_s": limit,
+    }
+
+
+def _run_subprocess(size: str, seed: int, limit: float) -> dict[str, object]:
+    code = (
+        "import json,sys; from benchmarks.bench_planner import _one; "
+        f"print('RESULT'+json.dumps(_one({size!r}, {seed}, {limit})))"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=limit * 3 + 600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT"):
+            return json.loads(line[6:])
+    return {"size": size, "error": (proc.stderr or proc.stdout)[-2000:]}
+
+
+def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[str, object]:
+    if "error" in r:
+        return {"ok": False}
+    gap = r["gap"] if r["gap"] is not None else 1.0
+    short, gshort = r["shortfall_unit_days"], r["greedy_shortfall_unit_days"]
+    return {
+        "gap_target": target_gap,
+        "time_target_s": target_s,
+        "gap_met": gap <= target_gap + 1e-12,
+        "time_met": r["solve_s"] <= target_s,
+        "memory_met": r["peak_rss_mb"] <= 4096,
+        "shortfall_not_worse_than_greedy": short <= gshort + 1e-6,
+        "shortfall_strictly_better": short < gshort - 1e-6,
+    }
+
+
+def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
+    head = (
+        "| size | nations / units / hubs / weeks | vars × rows (nnz) | build s | solve s | status | "
+        "objective | bound | gap | greedy objective | shortfall u-days (greedy) | peak MB | targets |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    body = ""
+    for r in rows:
+        if "error" in r:
+            body += f"| {r['size']} | error: {str(r['error'])[:80]} |||||||||||\n"
+            continue
+        v = r["verdicts"]
+        marks = ", ".join(
+            f"{k.replace('_met', '').replace('_', ' ')} {'met' if val else 'MISSED'}"
+            for k, val in v.items() if k.endswith("_met")
+        )
+        marks += "; shortfall " + ("better" if v["shortfall_strictly_better"] else
+                                   "equal" if v["shortfall_not_worse_than_greedy"] else "WORSE")
+        gap = "—" if r["gap"] is None else f"{100 * r['gap']:.3f}%"
+        bound = "—" if r["bound"] is None else f"{r['bound']:,.0f}"
+        body += (
+            f"| {r['size']} | {r['nations']} / {r['units']} / {r['hubs']} / {r['weeks']} | "
+            f"{r['variables']:,} × {r['constraints']:,} ({r['nonzeros']:,}) | {r['build_s']:.2f} | "
+            f"{r['solve_s']:.1f} | {r['status']} | {r['objective']:,.0f} | {bound} | {gap} | "
+            f"{r['greedy_objective']:,.0f} | {r['shortfall_unit_days']:,.0f} "
+            f"({r['greedy_shortfall_unit_days']:,.0f}) | {r['peak_rss_mb']:,.0f} | {marks} |\n"
+        )
+    return (
+        "# Planner benchmark\n\n"
+        f"Measured {meta['when']} on {meta['machine']} ({meta['cpus']} CPUs, shared with other "
+        "work), `python -m benchmarks bench_planner`. Instances from `coalition scenario generate` "
+        "(seed 1); one subprocess per instance; peak memory = that process's max RSS. The greedy "
+        "baseline is measured in the same run on the same model. Objective units: see "
+        "[model.md](model.md) (shortfall unit-days x 1000 x priority dominates).\n\n"
+        + head + body
+    )
+
+
+def run() -> dict[str, object]:
+    rows = []
+    for size, seed, limit, gap_t, time_t in INSTANCES:
+        if os.environ.get("BENCH_PLANNER_SIZES") and size not in os.environ["BENCH_PLANNER_SIZES"]:
+            continue
+        print(f"-- planner {size} (time limit {limit:g} s) ...", flush=True)
+        r = _run_subprocess(size, seed, limit)
+        if "error" not in r:
+            r["verdicts"] = _verdicts(r, gap_t, time_t)
+            print(
+                f"   {size}: {r['status']} obj {r['objective']:,.0f} bound {r['bound']} gap "
+                f"{r['gap']} solve {r['solve_s']} s build {r['build_s']} s peak {r['peak_rss_mb']} MB; "
+                f"greedy obj {r['greedy_objective']:,.0f}; shortfall {r['shortfall_unit_days']} vs "
+                f"greedy {r['greedy_shortfall_unit_days']}", flush=True,
+            )
+        else:
+            print(f"   {size}: ERROR {r['error'][-500:]}", flush=True)
+        rows.append(r)
+    meta = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    result = {"benchmark": "planner", "meta": meta, "instances": rows}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2))
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(_markdown(rows, meta))
+    return result
+
+
+if __name__ == "__main__":
+    run()
