@@ -99,3 +99,13 @@ def test_rules_command_lists_unverified() -> None:
     recs = json.loads(res.output)
     assert recs and all(r["status"] == "U" for r in recs)
     assert "iatg.1.1.VBD" in {r["id"] for r in recs}
+
+
+def test_check_cross_profile() -> None:
+    res = runner.invoke(app, ["depots", "check", "--depot", "DEP-JAS", "--profile", "us-desr", "--json"])
+    out = json.loads(res.output)
+    assert {s["profile"] for s in out["storehouses"]} == {"us-desr"}
+    ag1 = next(s for s in out["storehouses"] if s["storehouse"] == "JAS-AG1")
+    # 200 m to the railway is inside the US 750 ft (228.6 m) PTR minimum
+    assert any(f["rule"] == "qd.PTRD" and f["required_m"] == 229 for f in ag1["findings"])
+    assert any("borrowed" in u for u in out["unverified_defaults"])

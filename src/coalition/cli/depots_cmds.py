@@ -23,6 +23,10 @@ ScenarioOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
 DepotOpt = Annotated[Optional[str], typer.Option("--depot", "-d", help="only this depot id")]
+ProfileOverride = Annotated[
+    Optional[str],
+    typer.Option("--profile", help="cross-check under another rule profile (iatg or us-desr) instead of each depot's own"),
+]
 
 
 def _console() -> Console:
@@ -44,7 +48,12 @@ def _network(scenario: Path | None):  # type: ignore[no-untyped-def]
     return sc, sc.depots
 
 
-def _depots(network, depot: str | None):  # type: ignore[no-untyped-def]
+def _depots(network, depot: str | None, profile: str | None = None):  # type: ignore[no-untyped-def]
+    if profile is not None and profile not in ("iatg", "us-desr"):
+        raise InputError([Problem(f"unknown rule profile '{profile}'", field="--profile", hint="iatg or us-desr")])
+    if profile is not None:
+        network = network.model_copy(update={"depots": tuple(d.model_copy(update={"profile": profile})
+                                                               for d in network.depots)})
     if not network.depots:
         raise InputError([Problem("the scenario has no depots", field="depots",
                                   hint="add a depots.yaml to the scenario folder")])
@@ -197,16 +206,17 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(0 if allowed else 1)
 
     @grp.command("check")
-    def check_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, as_json: JsonOpt = False) -> None:
+    def check_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: ProfileOverride = None,
+                  as_json: JsonOpt = False) -> None:
         """Check every storehouse: NEQ by HD vs licence, mixing, Q-D. Exit 1 when a rule is broken."""
         from coalition.depots.rules import CheckReport, check_network
         from coalition.depots.schemas import DepotNetwork
 
         sc, network = _network(scenario)
-        chosen = _depots(network, depot)
-        net = network if depot is None else DepotNetwork.model_construct(
+        chosen = _depots(network, depot, profile)
+        net = DepotNetwork.model_construct(
             items=network.items, lots=network.lots, depots=tuple(chosen),
-            stock=network.stock_of(chosen[0]), note=network.note)
+            stock=network.stock if depot is None else network.stock_of(chosen[0]), note=network.note)
         report: CheckReport = check_network(net)
         from coalition.depots.licence import compute_licences
 
@@ -254,12 +264,13 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(0 if report.compliant else 1)
 
     @grp.command("licence")
-    def licence_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, as_json: JsonOpt = False) -> None:
+    def licence_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: ProfileOverride = None,
+                    as_json: JsonOpt = False) -> None:
         """Maximum NEQ per HD each storehouse may hold from its layout, with the controlling site."""
         from coalition.depots.licence import compute_licences
 
         _, network = _network(scenario)
-        chosen = _depots(network, depot)
+        chosen = _depots(network, depot, profile)
         all_lic = [lic for d in chosen for lic in compute_licences(d)]
         if as_json:
             typer.echo(json.dumps([lic.as_dict() for lic in all_lic], indent=2))
