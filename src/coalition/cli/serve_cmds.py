@@ -160,6 +160,10 @@ def serve(
         bool, typer.Option("--insecure-cookies",
                            help="drop the Secure flag (plain HTTP from another host only)")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=32, help="worker processes (each runs one planner job at "
+                          "a time); set COALITION_SECRET_KEY or keep DATA_DIR shared")
+    ] = 1,
 ) -> None:
     """Run the REST API and the dashboard (OpenAPI at /docs)."""
     import uvicorn
@@ -181,7 +185,18 @@ def serve(
         console.print(ensure_demo_ledger(state))
     console.print(f"dashboard: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
                   f"database: {state.engine.url.render_as_string(hide_password=True)}")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        return
+    # Several processes: the database is migrated above, in this process; each worker builds
+    # its own app (engine, caches, job thread) from the same environment.
+    import os
+
+    state.engine.dispose()
+    if insecure_cookies:
+        os.environ["COALITION_INSECURE_COOKIES"] = "1"
+    uvicorn.run("coalition.api.app:create_worker_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info", access_log=False)
 
 
 def register(app: typer.Typer) -> None:
