@@ -100,3 +100,13 @@ class TestCheckpointsProofsReports:
         assert all(i["ref"].startswith("GBR") for i in report["items"])
         assert [e["action"] for e in audit_entries(svc, request_id=resp.headers["x-request-id"])] == ["view"]
         assert_error(c.get("/api/reports/accountability", params={"donor": "FRA"}), 404)
+
+
+class TestCheckpoints(ResourceTests):
+    path = "/api/ledger/checkpoints"
+    ident = "1"  # the sample history's cosigned checkpoint
+    unknown_ident = "999"
+    writes = (
+        Write("POST", "/api/ledger/checkpoints", None, allowed="hq-inspector",
+              forbidden_role="gbr-viewer", expect_status=201, audit_type="checkpoint"),
+    )

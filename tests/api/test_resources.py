@@ -98,3 +98,24 @@ class TestScenarios(ResourceTests):
     def test_get(self, svc):  # scenarios are addressed by key or numeric id
         resp = svc.client(self.reader).get("/api/scenarios/tiny")
         assert resp.status_code == 200 and resp.json()["key"] == "tiny"
+
+
+class TestUsers(ResourceTests):
+    path = "/api/users"
+    key = "name"
+    ident = "gbr-viewer"
+    reader = "gbr-admin"
+    hidden_ident = "fra-planner"  # a British admin does not see French accounts
+    unknown_ident = "nobody"
+    writes = (
+        Write("POST", "/api/users", {"name": "new-gbr", "nation": "GBR", "roles": ["viewer"]},
+              allowed="gbr-admin", forbidden_role="gbr-planner", expect_status=201,
+              audit_type="user", audit_id="new-gbr", then_get="/api/users/new-gbr",
+              then_expect={"nation": "GBR", "roles": ["viewer"]}),
+    )
+
+    def test_unauthenticated_is_401(self, svc):  # type: ignore[no-untyped-def]
+        super().test_unauthenticated_is_401(svc)
+        from api.resources import assert_error
+
+        assert_error(svc.client("gbr-viewer").get(self.path), 403)  # viewers do not list users
