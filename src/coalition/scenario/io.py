@@ -100,10 +100,9 @@ class Locator:
     def at(self, table: str, index: int, *field_path: Any) -> dict[str, Any]:
         found = self.origins.get(table)
         if found is None or index >= len(found):
-            dotted = ".".join(str(p) for p in field_path) or None
-            if dotted and field_path and isinstance(field_path[-1], str):
-                dotted = str(field_path[-1])
-            return {"file": table, "row": index + 1, "field": dotted}
+            # a Scenario built in code: name the table, the 1-based record and the column
+            names = [str(p) for p in field_path if not isinstance(p, int)]
+            return {"file": table, "row": index + 1, "field": names[-1] if names else None}
         origin = found[index]
         return {
             "file": origin.file,
