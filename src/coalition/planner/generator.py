@@ -150,6 +150,8 @@ def generate(size: str, seed: int = 0) -> Scenario:
                source=syn)
         for i in range(sz.nations)
     ]
+    host = Nation(code="UKR", name="Ukraine", role=CoalitionRole.HOST,
+                  position="host nation of every synthetic hub", source=syn)
     # nations' shares of units: a few large contributors
     share = rng.pareto(1.5, sz.nations) + 0.3
     share /= share.sum()
@@ -237,7 +239,7 @@ def generate(size: str, seed: int = 0) -> Scenario:
         f"{sz.weeks} weeks. Not real data.",
         illustrative=True,
         horizon_days=horizon,
-        nations=tuple(nations),
+        nations=tuple(nations) + (host,),
         conditions=(ConditionDef(name="ceasefire", description="synthetic ceasefire", source=syn),),
         timeline=(Event(on=date.fromisoformat(c_day), condition="ceasefire", value=True, source=syn),),
         capabilities=caps,
