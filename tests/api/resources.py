@@ -64,6 +64,20 @@ class ResourceTests:
     writes: ClassVar[tuple[Write, ...]] = ()
     params: ClassVar[dict[str, str]] = {}
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        # Only the checks that apply to the declared data exist for a resource (no skip noise).
+        super().__init_subclass__(**kwargs)
+        if not cls.hidden_ident:
+            cls.test_outside_scope_is_404 = None  # type: ignore[assignment]
+        if not any(w.forbidden_role for w in cls.writes):
+            cls.test_write_without_role_is_403_and_writes_nothing = None  # type: ignore[assignment]
+        if not any(w.out_of_scope for w in cls.writes):
+            cls.test_write_outside_scope_is_404 = None  # type: ignore[assignment]
+        if not cls.writes:
+            cls.test_write_is_applied_and_audited = None  # type: ignore[assignment]
+        if not cls.filters:
+            cls.test_filters = None  # type: ignore[assignment]
+
     # -- reads ---------------------------------------------------------------------------------
     def test_list(self, svc: Service) -> None:
         resp = svc.client(self.reader).get(self.path, params=self.params)
