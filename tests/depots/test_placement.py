@@ -77,7 +77,10 @@ def test_every_placement_passes_the_checker(current: list, incoming: list) -> No
     st.lists(st.tuples(lot_ids, st.integers(1, 3000)), min_size=3, max_size=3, unique_by=lambda t: t[0]),
 )
 def test_optimiser_at_least_matches_the_best_whole_lot_assignment(current: list, incoming: list) -> None:  # type: ignore[type-arg]
-    """Oracle: brute force over every whole-lot assignment (4³ = 64) on a hand-sized depot."""
+    """Oracle: brute force over every whole-lot assignment (4³ = 64) on a hand-sized depot.
+
+    An assignment counts when it adds no new rule break and every storehouse receiving a lot is
+    compliant afterwards (placement never adds to a storehouse that already breaks a rule)."""
     import itertools
 
     from coalition.depots.schemas import StockLine

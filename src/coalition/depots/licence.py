@@ -80,29 +80,46 @@ class StorehouseLicence:
 
 def qmax_matrix(
     layout: Layout, hd: str, heavy: bool, profile: str, book: RuleBook, cache: dict,  # type: ignore[type-arg]
-    rows: np.ndarray | None = None,
+    rows: np.ndarray | None = None, codes: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict]:  # type: ignore[type-arg]
-    """Q_max per (row, target) for class ``hd``, the spec code per cell, and the rules per code."""
+    """Q_max per (row, target) for class ``hd``, the spec code per cell, and the rules per code.
+
+    ``codes`` (from :func:`spec_codes` with heavy=False) may be passed in to share it between
+    classes; the heavy-case bit is the lowest bit of a code.
+    """
     n = layout.dist.shape[0]
     rows = np.arange(n) if rows is None else rows
-    codes = spec_codes(layout, rows, np.full(len(rows), heavy))
+    if codes is None:
+        codes = spec_codes(layout, rows, np.zeros(len(rows), dtype=bool))
+    if heavy:
+        codes = codes | 1
     if codes.size == 0:
         return np.full(codes.shape, np.inf), codes, {}
     cr = code_rules(book, profile, hd, codes, cache)
     whole = np.floor(layout.dist[rows] + DIST_TOL)
     ft = cr.ftype[codes]
-    kk = cr.k[codes]
-    with np.errstate(over="ignore"):
-        qm = np.where(ft == 0, (whole / kk) ** 3, np.inf)
-        qm = np.where(ft == 1, (whole / kk) ** 2, qm)
-    for code in cr.present.tolist():
-        if cr.ftype[code] == 4:
-            mask = codes == code
-            qm[mask] = formula_qmax(cr.used[code].rule.record, whole[mask])
-    qm = np.minimum(qm, cr.vmax[codes])
-    # the fixed distance of a 'fixed' rule and any minimum: inside it nothing may be stored
-    need = np.where(ft == 3, 0.0, np.ceil(cr.minimum[codes] - _EPS))
-    qm = np.where(whole >= need, qm, 0.0)
+    qm = np.full(codes.shape, np.inf)
+    cube = ft == 0
+    if cube.any():
+        r = whole[cube] / cr.k[codes[cube]]
+        qm[cube] = r * r * r
+    sq = ft == 1
+    if sq.any():
+        r = whole[sq] / cr.k[codes[sq]]
+        qm[sq] = r * r
+    tab = ft == 4
+    if tab.any():
+        sub_codes, sub_whole = codes[tab], whole[tab]
+        out = np.empty(sub_codes.shape)
+        for code in np.unique(sub_codes).tolist():
+            mask = sub_codes == code
+            out[mask] = formula_qmax(cr.used[code].rule.record, sub_whole[mask])
+        qm[tab] = out
+    if np.isfinite(cr.vmax[cr.present]).any():
+        np.minimum(qm, cr.vmax[codes], out=qm)
+    # inside a fixed distance ('fixed' rule) or a minimum nothing may be stored
+    need_by_code = np.where(cr.ftype == 3, 0.0, np.ceil(cr.minimum - _EPS))
+    qm[whole < need_by_code[codes]] = 0.0
     return qm, codes, cr.used
 
 
@@ -117,9 +134,10 @@ def compute_licences(
     n, t = layout.dist.shape
     underground = np.array([s.kind == StorehouseKind.UNDERGROUND for s in depot.storehouses], dtype=bool)
     results: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray, dict]] = {}  # type: ignore[type-arg]
+    codes = spec_codes(layout, np.arange(n), np.zeros(n, dtype=bool))
     for hd in LICENCE_CLASSES:
-        results[(hd, False)] = qmax_matrix(layout, hd, False, profile, book, cache)
-    results[("1.1", True)] = qmax_matrix(layout, "1.1", True, profile, book, cache)
+        results[(hd, False)] = qmax_matrix(layout, hd, False, profile, book, cache, codes=codes)
+    results[("1.1", True)] = qmax_matrix(layout, "1.1", True, profile, book, cache, codes=codes)
 
     def line(hd: str, heavy: bool, i: int, note: str = "") -> LicenceLine:
         qm, inv, used = results[(hd, heavy)]
