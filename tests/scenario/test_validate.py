@@ -97,3 +97,18 @@ def test_absurd_numbers_are_warnings(tiny: s.Scenario) -> None:
     assert all(p.severity == "warning" for p in problems)
     # strict makes them errors
     assert errors(check_scenario(with_(tiny, pledges=(huge, tiny.pledges[1])), strict=True))
+
+
+def test_geography_warnings(tiny: s.Scenario) -> None:
+    from coalition.scenario.validate import check_geography
+
+    assert check_geography(tiny) == []
+    # the tiny contact line runs from (50, 37) to (47, 35); buffer 15 km = 7.5 km each side
+    on_line = tiny.hubs[1].model_copy(update={"lat": 48.5, "lon": 36.0})
+    swapped = tiny.hubs[0].model_copy(update={"lat": -49.8, "lon": 24.0})  # sign error
+    short = tiny.corridors[0].model_copy(update={"distance_km": 10})
+    problems = check_geography(with_(tiny, hubs=(swapped, on_line), corridors=(short,)))
+    assert all(p.severity == "warning" for p in problems)
+    assert "buffer zone" in find(problems, file="hubs", row=2).message
+    assert "swapped" in (find(problems, file="hubs", row=1).hint or "")
+    assert "shorter than the straight line" in find(problems, file="corridors").message

@@ -395,6 +395,56 @@ def check_numbers(scenario: Scenario, locator: Locator | None = None) -> list[Pr
 
 
 # ---------------------------------------------------------------------------------------------
+# Geography
+# ---------------------------------------------------------------------------------------------
+
+#: A site this far from the contact line is almost certainly a typo (e.g. lat and lon swapped).
+FAR_FROM_LINE_KM = 3000.0
+
+
+def check_geography(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """Warnings: a hub inside the buffer zone (no unit can go there), a hub or rear node
+    implausibly far from the contact line (swapped coordinates?), a corridor shorter than the
+    straight line between its ends."""
+    from coalition.geo import distance_to_contact_line_km, haversine_km
+
+    ctx = _Ctx(scenario, locator, None)
+    out: list[Problem] = []
+    line = scenario.contact_line
+    if line is not None:
+        half = line.buffer_km / 2
+        for table in ("hubs", "rear_nodes"):
+            for i, site in enumerate(getattr(scenario, table)):
+                km = distance_to_contact_line_km((site.lat, site.lon), line)
+                if table == "hubs" and km <= half:
+                    out.append(ctx.problem(
+                        table, i, "lat",
+                        f"hub '{site.id}' lies inside the buffer zone ({km:.0f} km from the "
+                        f"contact line; the zone reaches {half:g} km each side)",
+                        hint="no unit can be placed there; move the hub or narrow buffer_km",
+                        severity="warning"))
+                elif km > FAR_FROM_LINE_KM:
+                    out.append(ctx.problem(
+                        table, i, "lat",
+                        f"'{site.id}' is {km:,.0f} km from the contact line",
+                        hint="check lat/lon (swapped? sign?)", severity="warning"))
+    hubs = {h.id: h for h in scenario.hubs}
+    rears = {r.id: r for r in scenario.rear_nodes}
+    for i, c in enumerate(scenario.corridors):
+        hub, rear = hubs.get(c.hub), rears.get(c.rear_node)
+        if hub is None or rear is None or c.distance_km == 0:
+            continue
+        straight = haversine_km((hub.lat, hub.lon), (rear.lat, rear.lon))
+        if c.distance_km < 0.9 * straight:
+            out.append(ctx.problem(
+                "corridors", i, "distance_km",
+                f"{c.distance_km:g} km is shorter than the straight line from "
+                f"'{c.rear_node}' to '{c.hub}' ({straight:.0f} km)",
+                hint="check distance_km or the coordinates of its ends", severity="warning"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Depots
 # ---------------------------------------------------------------------------------------------
 
@@ -437,7 +487,7 @@ def check_depots(
 # ---------------------------------------------------------------------------------------------
 
 CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers,
-          check_depots)
+          check_geography, check_depots)
 
 
 def check_scenario(
@@ -457,6 +507,7 @@ def check_scenario(
     out += check_conditions(scenario, locator, also_known)
     out += check_dates(scenario, locator)
     out += check_numbers(scenario, locator)
+    out += check_geography(scenario, locator)
     if strict:
         out = [replace(p, severity="error") for p in out]
     return out
