@@ -34,7 +34,7 @@ def _problems(text: str) -> list:  # type: ignore[type-arg]
     ("neq_kg: 10", "neq_kg: -5", "items[0].neq_kg", "greater than 0"),
     ("neq_kg: 10, ", "", "items[0].neq_kg", "required field 'neq_kg'"),
     ("neq_kg: 10", "neq_kg: 50", "items[0]", "exceeds gross mass"),
-    ("x: 0, y: 0", "y: 0", "storehouses[0].x", "local coordinates"),
+    ("x: 0, y: 0", "y: 0", "storehouses[0]", "has no coordinates (x missing)"),
 ])
 def test_bad_depot_file_names_row_and_field(bad: str, good: str, field_part: str, words: str) -> None:
     problems = _problems(GOOD.replace(bad, good))

@@ -138,6 +138,18 @@ class StorehouseKind(StrEnum):
 class Storehouse(Frozen):
     """A potential explosion site (PES) in the depot's local frame (metres, y = north)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _needs_coordinates(cls, data: object) -> object:
+        if isinstance(data, dict):
+            missing = [k for k in ("x", "y") if data.get(k) is None]
+            if missing:
+                raise ValueError(
+                    f"storehouse '{data.get('id', '?')}' has no coordinates ({' and '.join(missing)} missing): "
+                    "every storehouse needs local x and y in metres for quantity-distance"
+                )
+        return data
+
     id: Ident
     name: str = Field(default="", max_length=200)
     kind: StorehouseKind
