@@ -175,3 +175,17 @@ class TestDocs:
         assert assets and all(a.startswith("/") for a in assets)  # nothing from the internet
         for asset in assets:
             assert c.get(asset).status_code == 200, asset
+
+
+class TestAuditAppendOnly:
+    def test_database_refuses_update_and_delete(self, svc: Service) -> None:
+        import pytest
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        assert svc.client("gbr-viewer").get("/api/pledges/GBR-inf").status_code == 200
+        for sql in ("UPDATE audit_log SET user_name = 'someone else'", "DELETE FROM audit_log"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                with svc.db() as db:
+                    db.execute(text(sql))
+        assert audit_entries(svc)[0]["user_name"] == "gbr-viewer"
