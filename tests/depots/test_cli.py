@@ -109,3 +109,12 @@ def test_check_cross_profile() -> None:
     # 200 m to the railway is inside the US 750 ft (228.6 m) PTR minimum
     assert any(f["rule"] == "qd.PTRD" and f["required_m"] == 229 for f in ag1["findings"])
     assert any("borrowed" in u for u in out["unverified_defaults"])
+
+
+def test_licence_markdown_sheet() -> None:
+    res = runner.invoke(app, ["depots", "licence", "--depot", "DEP-JAS", "--markdown"])
+    assert res.exit_code == 0
+    assert res.output.count("# Explosives limit licence — storehouse") == 5
+    assert "| 1.1 | 2,467 | JAS-RAIL | PTRD | 200.0 | 5,000 |" in res.output  # JAS-AG1
+    assert "WARNING: issued HD 1.1 limit 5,000 kg exceeds" in res.output
+    assert "Issuing technical authority: ____" in res.output  # left for the authority, never invented

@@ -265,13 +265,22 @@ def register(app: typer.Typer) -> None:
 
     @grp.command("licence")
     def licence_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: ProfileOverride = None,
+                    markdown: Annotated[bool, typer.Option("--markdown", help="printable licence sheets (markdown)")] = False,
                     as_json: JsonOpt = False) -> None:
         """Maximum NEQ per HD each storehouse may hold from its layout, with the controlling site."""
-        from coalition.depots.licence import compute_licences
+        from coalition.depots.licence import compute_licences, licence_sheet
 
         _, network = _network(scenario)
         chosen = _depots(network, depot, profile)
         all_lic = [lic for d in chosen for lic in compute_licences(d)]
+        if markdown:
+            cat = network.catalogue
+            for d in chosen:
+                for lic in (x for x in all_lic if x.depot == d.id):
+                    cgs = sorted({cat.item_of(line.lot).cg for line in network.stock  # type: ignore[union-attr]
+                                  if line.storehouse == lic.storehouse and cat.item_of(line.lot)})
+                    typer.echo(licence_sheet(d, lic, cgs=tuple(cgs)))
+            return
         if as_json:
             typer.echo(json.dumps([lic.as_dict() for lic in all_lic], indent=2))
             return

@@ -199,3 +199,50 @@ def compute_licences(
             heavy_case_1_1=heavy if heavy.q_max_kg != lines["1.1"].q_max_kg else None, notes=notes,
         ))
     return out
+
+
+def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] = ()) -> str:
+    """A printable explosives limit licence summary (markdown) for one storehouse.
+
+    Fields follow the licence content recalled in reference §7 (IATG 02.30, status U): identity,
+    permitted HDs, maximum NEQ per HD with the controlling exposed site and distance, conditions,
+    issuing authority and review date (left for the authority to fill in: never invented here).
+    """
+    sh = depot.storehouse(lic.storehouse)
+    assert sh is not None
+    out = [
+        f"# Explosives limit licence — storehouse {sh.id}",
+        "",
+        f"- Depot: {depot.name} (`{depot.id}`) at `{depot.hub}`" + (" — ILLUSTRATIVE" if depot.illustrative else ""),
+        f"- Storehouse: `{sh.id}` {sh.name} — {sh.kind.value}"
+        + (", traversed" if sh.traversed else "")
+        + (f", door facing {sh.orientation_deg:g}°" if sh.kind.value == "earth-covered" else ""),
+        f"- Position (local metres): x {sh.x:g}, y {sh.y:g}; floor capacity {sh.capacity_pallets} pallets",
+        f"- Rule profile: `{lic.profile}`; rounding: required distance rounded up to whole metres",
+        "",
+        "| HD | maximum NEQ (kg) from the layout | controlling exposed site | relation | distance (m) | issued limit (kg) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for hd, line in lic.lines.items():
+        issued = "not recorded" if lic.issued is None else f"{lic.issued.get(hd, 0.0):,.0f}"  # type: ignore[call-overload]
+        qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{line.q_max_kg:,.0f}"
+        dist = "—" if line.distance_m is None else f"{line.distance_m:,.1f}"
+        out.append(f"| {hd} | {qmax} | {line.controlling or '—'} | {line.relation or '—'} | {dist} | {issued} |")
+    if lic.heavy_case_1_1 is not None:
+        h = lic.heavy_case_1_1
+        out.append(f"| 1.1 heavy-case | {h.q_max_kg:,.0f} | {h.controlling or '—'} | {h.relation or '—'} | "
+                   f"{'—' if h.distance_m is None else f'{h.distance_m:,.1f}'} | |")
+    out += ["", "Conditions:", "",
+            "- Mixed storage: HD 1.1 with 1.2/1.3 counts as HD 1.1 in total; HD 1.2 with 1.3 keep their own "
+            "limits; HD 1.4 is not added (aggregation records of the rulebook)."]
+    if cgs:
+        out.append(f"- Compatibility groups held at issue: {', '.join(cgs)}")
+    asserted = sorted(depot.asserted(sh.id))
+    if asserted:
+        out.append(f"- Footnote conditions asserted by the storage plan: {', '.join(asserted)}")
+    for note in lic.notes:
+        out.append(f"- WARNING: {note}")
+    if lic.unverified:
+        out.append(f"- Unverified defaults used: {', '.join(lic.unverified)}")
+    out += ["", "Issuing technical authority: ____________________    Review date: ____________", ""]
+    return "\n".join(out)
