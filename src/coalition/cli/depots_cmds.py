@@ -33,12 +33,13 @@ def _console() -> Console:
     return Console(width=160)
 
 
-def _fmt_kg(v: float | None) -> str:
+def _fmt_kg(v: float | None, *, limit: bool = False) -> str:
+    """Whole kg; a limit is rounded down so a printed limit is never above the computed one."""
     if v is None:
         return "—"
     if math.isinf(v):
         return "∞"
-    return f"{v:,.0f}"
+    return f"{math.floor(v):,}" if limit else f"{v:,.0f}"
 
 
 def _network(scenario: Path | None):  # type: ignore[no-untyped-def]
@@ -295,11 +296,11 @@ def register(app: typer.Typer) -> None:
                 for hd, line in lic.lines.items():
                     issued = "—" if lic.issued is None else _fmt_kg(lic.issued.get(hd, 0.0))  # type: ignore[arg-type]
                     basis = ", ".join(line.basis) + (f" — {line.note}" if line.note else "")
-                    t.add_row(hd, _fmt_kg(line.q_max_kg), line.controlling or "—", line.relation or "—",
+                    t.add_row(hd, _fmt_kg(line.q_max_kg, limit=True), line.controlling or "—", line.relation or "—",
                               f"{line.distance_m:,.1f}" if line.distance_m is not None else "—", issued, basis)
                 if lic.heavy_case_1_1 is not None:
                     h = lic.heavy_case_1_1
-                    t.add_row("1.1 heavy-case", _fmt_kg(h.q_max_kg), h.controlling or "—", h.relation or "—",
+                    t.add_row("1.1 heavy-case", _fmt_kg(h.q_max_kg, limit=True), h.controlling or "—", h.relation or "—",
                               f"{h.distance_m:,.1f}" if h.distance_m is not None else "—", "", ", ".join(h.basis))
                 con.print(t)
                 for n in lic.notes:

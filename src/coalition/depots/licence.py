@@ -191,7 +191,7 @@ def compute_licences(
                 comp = lines[hd].q_max_kg
                 if issued > comp + 1e-6:
                     notes.append(
-                        f"issued HD {hd} limit {issued:,.0f} kg exceeds the {comp:,.0f} kg the layout supports "
+                        f"issued HD {hd} limit {issued:,.0f} kg exceeds the {math.floor(comp):,} kg the layout supports "
                         f"(controlled by {lines[hd].controlling})")
         out.append(StorehouseLicence(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile, lines=lines,
@@ -225,12 +225,12 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
     ]
     for hd, line in lic.lines.items():
         issued = "not recorded" if lic.issued is None else f"{lic.issued.get(hd, 0.0):,.0f}"  # type: ignore[call-overload]
-        qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{line.q_max_kg:,.0f}"
+        qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,}"
         dist = "—" if line.distance_m is None else f"{line.distance_m:,.1f}"
         out.append(f"| {hd} | {qmax} | {line.controlling or '—'} | {line.relation or '—'} | {dist} | {issued} |")
     if lic.heavy_case_1_1 is not None:
         h = lic.heavy_case_1_1
-        out.append(f"| 1.1 heavy-case | {h.q_max_kg:,.0f} | {h.controlling or '—'} | {h.relation or '—'} | "
+        out.append(f"| 1.1 heavy-case | {math.floor(h.q_max_kg):,} | {h.controlling or '—'} | {h.relation or '—'} | "
                    f"{'—' if h.distance_m is None else f'{h.distance_m:,.1f}'} | |")
     out += ["", "Conditions:", "",
             "- Mixed storage: HD 1.1 with 1.2/1.3 counts as HD 1.1 in total; HD 1.2 with 1.3 keep their own "
