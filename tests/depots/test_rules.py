@@ -168,3 +168,8 @@ def test_filling_to_computed_licence_passes_and_one_more_kg_fails(d_house: float
         assert not [f for f in check_network(full).errors if f.rule.startswith("qd.")]
     over = tiny([{"storehouse": "S1", "lot": "he-1", "quantity": units + 2}], storehouses=shs, exposed=exposed)
     assert [f for f in check_network(over).errors if f.rule.startswith("qd.")]
+
+
+def test_depot_without_exposed_sites_warns() -> None:
+    rep = check_network(tiny([{"storehouse": "S1", "lot": "he-1", "quantity": 1}], exposed=[]))
+    assert any(f.rule == "qd" and f.severity == "warning" and "no exposed sites" in f.message for f in rep.findings)

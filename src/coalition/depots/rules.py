@@ -456,6 +456,10 @@ def evaluate_depot(
                         rule="licence", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
                         hd=hd, neq_kg=qn, limit_kg=limit, basis=agg.basis, unverified=agg.unverified,
                         message=f"HD {hd} NEQ {qn:,.1f} kg (after aggregation) exceeds the licensed {limit:,.1f} kg"))
+        if agg.components and not depot.exposed_sites:
+            findings.append(Finding(
+                rule="qd", severity=Severity.WARNING, depot=depot.id, storehouse=sh.id,
+                message="the depot records no exposed sites: quantity-distance to anything outside it is unchecked"))
         # floor capacity
         if summary.pallets[i] > sh.capacity_pallets:
             findings.append(Finding(
