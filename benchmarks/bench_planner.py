@@ -25,14 +25,14 @@ RESULTS = Path(__file__).with_name("results") / "planner.json"
 DOC = ROOT / "docs" / "planner" / "benchmarks.md"
 
 INSTANCES = (
-    # size, seed, time limit (s), target gap, target seconds
-    ("S", 1, 60.0, 1e-4, 5.0),
-    ("M", 1, 60.0, 0.01, 60.0),
-    ("L", 1, 600.0, 0.05, 600.0),
+    # size, seed, time limit (s), target gap, target seconds, candidates per line (None = all)
+    ("S", 1, 60.0, 1e-4, 5.0, None),
+    ("M", 1, 60.0, 0.01, 60.0, None),
+    ("L", 1, 600.0, 0.05, 600.0, 6),
 )
 
 
-def _one(size: str, seed: int, limit: float) -> dict[str, object]:
+def _one(size: str, seed: int, limit: float, k: int | None = None) -> dict[str, object]:
     """Run one instance in this process (called in a subprocess) and return its figures."""
     import resource
 
@@ -44,7 +44,8 @@ def _one(size: str, seed: int, limit: float) -> dict[str, object]:
     sc = generate(size, seed)
     gen_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    outcome, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=limit, seed=0), explain=False)
+    opts = PlanOptions(time_limit=limit, seed=0, candidates_per_line=k)
+    outcome, _ = plan_option(sc, "gen", options=opts, explain=False)
     total = time.perf_counter() - t1
     p = outcome.plan
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -76,13 +77,14 @@ def _one(size: str, seed: int, limit: float) -> dict[str, object]:
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "solver_message": p.solve.message,
         "time_limit_s": limit,
+        "candidates_per_line": k,
     }
 
 
-def _run_subprocess(size: str, seed: int, limit: float) -> dict[str, object]:
+def _run_subprocess(size: str, seed: int, limit: float, k: int | None) -> dict[str, object]:
     code = (
         "import json,sys; from benchmarks.bench_planner import _one; "
-        f"print('RESULT'+json.dumps(_one({size!r}, {seed}, {limit})))"
+        f"print('RESULT'+json.dumps(_one({size!r}, {seed}, {limit}, {k!r})))"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
@@ -149,11 +151,11 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
 
 def run() -> dict[str, object]:
     rows = []
-    for size, seed, limit, gap_t, time_t in INSTANCES:
+    for size, seed, limit, gap_t, time_t, k in INSTANCES:
         if os.environ.get("BENCH_PLANNER_SIZES") and size not in os.environ["BENCH_PLANNER_SIZES"]:
             continue
         print(f"-- planner {size} (time limit {limit:g} s) ...", flush=True)
-        r = _run_subprocess(size, seed, limit)
+        r = _run_subprocess(size, seed, limit, k)
         if "error" not in r:
             r["verdicts"] = _verdicts(r, gap_t, time_t)
             print(

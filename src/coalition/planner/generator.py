@@ -169,6 +169,13 @@ def generate(size: str, seed: int = 0) -> Scenario:
         left = int(nation_units[ni])
         k = 0
         home_caps = rng.choice(n_caps, size=min(n_caps, 3 + ni % 4), replace=False, p=cap_weight)
+        # a nation's sector: a block of neighbouring regions (caveats sort units by region, as
+        # in ISAF), and a home rear node
+        width = max(1, -(-len(regions) // 4))
+        first = int(rng.integers(0, len(regions)))
+        sector = tuple(sorted(regions[(first + i) % len(regions)] for i in range(width)))
+        home_rear = rears[int(rng.integers(0, len(rears)))].id
+        sector_share = 0.3 if len(regions) < 4 else 0.6
         while left > 0:
             k += 1
             take = int(min(left, rng.integers(1, 7)))
@@ -178,10 +185,9 @@ def generate(size: str, seed: int = 0) -> Scenario:
             tour = int(rng.choice([119, 182, 182, 364]))
             cav = Caveats()
             roll = rng.random()
-            if roll < 0.25:
-                cav = Caveats(allowed_regions=tuple(sorted(rng.choice(
-                    regions, size=max(1, len(regions) // 2), replace=False).tolist())))
-            elif roll < 0.40:
+            if roll < sector_share:
+                cav = Caveats(allowed_regions=sector)
+            elif roll < sector_share + 0.15:
                 cav = Caveats(min_distance_km=float(rng.choice([100, 200, 300])))
             pledges.append(
                 Pledge(
@@ -192,7 +198,7 @@ def generate(size: str, seed: int = 0) -> Scenario:
                     tour_days=tour, recovery_days=int(tour * rng.choice([1, 2, 2, 3])),
                     sustainable_rotations=None if rng.random() < 0.5 else int(rng.integers(1, 4)),
                     caveats=cav, condition="ceasefire",
-                    rear_node=None if rng.random() < 0.4 else str(rng.choice([r.id for r in rears])),
+                    rear_node=None if rng.random() < 0.1 else home_rear,
                     lead=ni < max(1, sz.nations // 10), source=syn,
                 )
             )

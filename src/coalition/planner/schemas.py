@@ -60,6 +60,11 @@ class PlanOptions(_Frozen):
     cohesion: bool = Field(default=True, description="model cohesion (hub-nation binaries)")
     explain_alternatives: int = Field(default=3, ge=0, le=50)
     warm_start: bool = Field(default=True, description="give the greedy plan to HiGHS as a start")
+    candidates_per_line: int | None = Field(
+        default=None, ge=1, le=10_000,
+        description="consider only the N earliest-arriving eligible pledges per line (None = all); "
+        "a size control for very large instances, reported as 'candidate-limit' in explanations",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

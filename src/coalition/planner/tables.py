@@ -197,6 +197,7 @@ def build_tables(
     a_c: list[int] = []
     for li, r in enumerate(reqs):
         cols = col_ix.get(r.id, [])
+        eligible: list[tuple[int, list[str]]] = []
         for pi, p in enumerate(pledges):
             if p.capability != r.capability:
                 continue
@@ -230,6 +231,27 @@ def build_tables(
                             seen.add((why.code, why.message))
                             exclusions.append(Exclusion(li, p.id, p.nation, why.code, why.message))
                 continue
+            eligible.append((pi, ok_hubs))
+        K = options.candidates_per_line
+        if K is not None and len(eligible) > K:
+            def rank(item: tuple[int, list[str]]) -> tuple[float, ...]:
+                pi, hubs_ok = item
+                into = [ci for hid in hubs_ok for ci in corr_into.get(hid, [])]
+                transit = min((corridors[ci].transit_days for ci in into), default=10**6)
+                km = min((corridors[ci].distance_km for ci in into), default=1e9)
+                return (float(pledge_ready[pi] + transit), -float(pledges[pi].units), km, pi)
+
+            eligible.sort(key=rank)
+            for pi, _ in eligible[K:]:
+                p = pledges[pi]
+                exclusions.append(
+                    Exclusion(li, p.id, p.nation, "candidate-limit",
+                              f"eligible, but not among the {K} earliest-arriving candidates "
+                              "considered for this line (PlanOptions.candidates_per_line)")
+                )
+            eligible = sorted(eligible[:K])
+        for pi, ok_hubs in eligible:
+            p = pledges[pi]
             arcs_here = 0
             for hid in ok_hubs:
                 into = corr_into.get(hid, [])
