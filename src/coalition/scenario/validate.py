@@ -14,12 +14,13 @@ record came from, so a problem names the file, row and field. ``check_scenario``
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from coalition.conditions import expr as cexpr
+from coalition.conditions.engine import find_cycles
 from coalition.errors import Problem, closest
 from coalition.scenario.io import Locator, Origin
 from coalition.scenario.schemas import Scenario
@@ -245,7 +246,7 @@ def check_conditions(
         if isinstance(text, str):
             out += _expression_problems(ctx, "pledges", i, "condition", text, conditions,
                                         instruments)
-    graph: dict[str, tuple[str, ...]] = {}
+    definitions: dict[str, str] = {}
     index: dict[str, int] = {}
     for i, c in enumerate(scenario.conditions):
         if not isinstance(_g(c, "expression"), str) or not c.expression.strip():
@@ -256,56 +257,19 @@ def check_conditions(
         if not isinstance(_g(c, "name"), str):
             continue
         try:
-            graph[c.name] = cexpr.names(c.expression)
-            index[c.name] = i
+            cexpr.parse(c.expression)
         except cexpr.ExpressionError:
             continue
-    for cycle in _cycles(graph):
-        first = cycle[0]
+        definitions[c.name] = c.expression
+        index[c.name] = i
+    for cycle in find_cycles(definitions):  # each cycle as ('a', 'b', 'a')
         out.append(ctx.problem(
-            "conditions", index[first], "expression",
-            "cyclic derived condition: " + " -> ".join([*cycle, first]),
+            "conditions", index[cycle[0]], "expression",
+            "cyclic derived condition: " + " -> ".join(cycle),
             hint="a derived condition may not depend on itself; make one of them a base "
             "condition (empty expression) set by the timeline",
         ))
     return out
-
-
-def _cycles(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
-    """Each elementary cycle once (as found by depth-first search), smallest name first."""
-    white, grey, black = 0, 1, 2
-    colour: dict[str, int] = defaultdict(int)
-    stack: list[str] = []
-    found: list[list[str]] = []
-    seen: set[frozenset[str]] = set()
-
-    def visit(node: str) -> None:
-        colour[node] = grey
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in graph:
-                continue
-            if colour[nxt] == grey:
-                cycle = stack[stack.index(nxt):]
-                key = frozenset(cycle)
-                if key not in seen:
-                    seen.add(key)
-                    start = cycle.index(min(cycle))
-                    found.append(cycle[start:] + cycle[:start])
-            elif colour[nxt] == white:
-                visit(nxt)
-        stack.pop()
-        colour[node] = black
-
-    for node in sorted(graph):
-        if colour[node] == white:
-            visit(node)
-    return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Dates and the timeline
-# ---------------------------------------------------------------------------------------------
 
 
 def check_dates(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
