@@ -108,3 +108,26 @@ def test_deleting_an_event_is_caught(filled: Ledger) -> None:
         rep = verify_log(s)
     assert not rep.ok
     assert rep.first_bad_seq() == 20
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "update ledger_event set body = replace(body, 'DEU-S3', 'DEU-S9') where seq = 10",
+        "update ledger_event set person = 'someone else' where seq = 8",
+        "update ledger_event set type = 'issue' where seq = 12",
+        # a top-level key smuggled into the payload: the fast frame check must not accept it
+        "update ledger_event set body = replace(body, '\"payload\":{', '\"payload\":{\"x\":[]},\"nation\":\"GBR\",\"y\":{') where seq = 9",
+    ],
+)
+def test_fast_frame_check_finds_what_a_full_parse_finds(filled: Ledger, sql: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from coalition.ledger import verify
+
+    monkeypatch.setattr(verify, "CHUNK", 7)  # several fetches: per-chunk bookkeeping is exercised
+    with filled.session() as s:
+        assert verify_log(s).ok and verify_log(s, parse_payloads=True).ok
+    _tamper(filled, sql)
+    with filled.session() as s:
+        fast, full = verify_log(s), verify_log(s, parse_payloads=True)
+    assert not fast.ok
+    assert [str(f) for f in fast.findings] == [str(f) for f in full.findings]

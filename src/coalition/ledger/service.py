@@ -35,9 +35,10 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.verifier import batch_statement, canonical_json, leaf_hash, merkle_root
-from coalition.store.bulk import insert_rows
+from coalition.store.bulk import insert_rows, insert_tuples
 
 MAX_BATCH = 1000
+EVENT_COLS = ("seq", "batch_id", "time", "nation", "person", "type", "body", "prev_hash", "hash")
 
 
 # ------------------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def extend_tree(session: Session, old_size: int, leaves: list[bytes]) -> None:
     """Store the complete subtrees (levels 4, 8, ...) that ``leaves`` finish. Used by appends and,
     with synthetic leaves, by the 10,000,000-event proof benchmark."""
     nodes = new_stored_nodes(old_size, leaves, StoredHashes(session).level_range)
-    insert_rows(session, LedgerNode.__table__, [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+    insert_tuples(session, LedgerNode.__table__, ("level", "idx", "hash"), nodes)
 
 
 # ------------------------------------------------------------------------------------------
@@ -256,16 +257,16 @@ def _store(session, pending, size, keyring, now, max_batch, batches) -> None:  #
             ckid = keyring.key_id_for(counter)
             sig_rows.append({"batch_id": bid, "role": "counterparty", "key_id": ckid,
                              "signature": keyring.sign(ckid, msg)})
-        for p in g:
-            event_rows.append({"seq": p.seq, "batch_id": bid, "time": p.time, "nation": p.nation,
-                               "person": p.person, "type": p.type, "body": p.body.decode("utf-8"),
-                               "prev_hash": p.prev, "hash": p.hash})
-            ref_rows.extend({"ref": r, "seq": p.seq} for r in sorted(p.refs))
+        for p in g:  # rows as tuples in EVENT_COLS order: no dict per row on the hot path
+            event_rows.append((p.seq, bid, p.time, p.nation, p.person, p.type, p.body.decode("utf-8"),
+                               p.prev, p.hash))
+            seq = p.seq
+            ref_rows.extend([(r, seq) for r in sorted(p.refs)])
         batches.append(bid)
     insert_rows(session, LedgerBatch.__table__, batch_rows)
     insert_rows(session, LedgerSignature.__table__, sig_rows)
-    insert_rows(session, LedgerEvent.__table__, event_rows)
-    insert_rows(session, LedgerEventRef.__table__, ref_rows)
+    insert_tuples(session, LedgerEvent.__table__, EVENT_COLS, event_rows)
+    insert_tuples(session, LedgerEventRef.__table__, ("ref", "seq"), ref_rows)
     extend_tree(session, size, [p.hash for p in pending])
 
 

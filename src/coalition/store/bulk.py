@@ -12,6 +12,7 @@ never user input.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -26,17 +27,30 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     if not rows:
         return
     cols = list(rows[0])
+    get = itemgetter(*cols)  # C-level row -> tuple (a generator per row was the main cost)
+    tuples = [get(r) for r in rows] if len(cols) > 1 else [(r[cols[0]],) for r in rows]
+    insert_tuples(session, table, cols, tuples)
+
+
+def insert_tuples(session: Session, table: Table, cols: Sequence[str], rows: Sequence[tuple]) -> None:
+    """INSERT many rows given as tuples in the order of ``cols`` (no per-row dict at all)."""
+    if not rows:
+        return
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
             for r in rows:
-                copy.write_row(tuple(r[c] for c in cols))
+                copy.write_row(r)
         cur.close()
         return
     mark = _mark(session)
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
-    session.connection().exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
+    # straight to the DBAPI cursor of the session's connection (same transaction): SQLAlchemy's
+    # exec_driver_sql adds per-call bookkeeping we do not need for plain tuples
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cur.executemany(sql, rows)
+    cur.close()
 
 
 def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict]) -> None:
@@ -58,4 +72,7 @@ def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict]) 
         return
     mark = _mark(session)
     sql = f"UPDATE {table.name} SET {', '.join(f'{c} = {mark}' for c in cols)} WHERE {key} = {mark}"
-    session.connection().exec_driver_sql(sql, [tuple(r[c] for c in cols) + (r[key],) for r in rows])
+    get = itemgetter(*cols, key)
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cur.executemany(sql, [get(r) for r in rows])
+    cur.close()
