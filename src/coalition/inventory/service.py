@@ -8,6 +8,8 @@ transaction, so a custody event and the projection change it causes commit toget
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
+
 from sqlalchemy import Boolean, Table, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +34,7 @@ from coalition.inventory.projector import (
     row_fields,
 )
 from coalition.inventory.schemas import Location
-from coalition.store.bulk import insert_rows, update_rows
+from coalition.store.bulk import insert_tuples, update_tuples
 
 CHUNK = 900  # ids per IN (...) query, under every back end's bind-parameter limit
 
@@ -44,6 +46,26 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
         yield values[i : i + CHUNK]
 
 
+def _select_in(session: Session, columns: str, table: str, column: str, keys: Iterable[str]) -> list[tuple]:
+    """``SELECT columns FROM table WHERE column IN keys`` in chunks, straight to the driver
+    (the append path runs it for every batch; names come from the ORM tables, never input)."""
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    out: list[tuple] = []
+    try:
+        if conn.dialect.name == "postgresql":  # one array parameter: no chunks, one plan
+            cur.execute(f"SELECT {columns} FROM {table} WHERE {column} = ANY(%s)", (sorted(set(keys)),))
+            return cur.fetchall()
+        for chunk in _chunks(sorted(set(keys))):
+            cur.execute(f"SELECT {columns} FROM {table} WHERE {column} IN ({', '.join([mark] * len(chunk))})",
+                        tuple(chunk))
+            out.extend(cur.fetchall())
+    finally:
+        cur.close()
+    return out
+
+
 def _rows(session: Session, model: type, cls: type, column, keys: Iterable[str]) -> list:
     """Rows of ``model`` whose ``column`` is in ``keys``, as ``cls`` dataclasses.
 
@@ -51,18 +73,8 @@ def _rows(session: Session, model: type, cls: type, column, keys: Iterable[str])
     per-row result processing cost more than the query (benchmarks/bench_ledger.py)."""
     names = row_fields(cls)
     table: Table = model.__table__  # type: ignore[attr-defined]
-    conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    out = []
-    try:
-        for chunk in _chunks(sorted(set(keys))):
-            cur.execute(f"SELECT {', '.join(names)} FROM {table.name} WHERE {column.key} IN "
-                        f"({', '.join([mark] * len(chunk))})", tuple(chunk))
-            out.extend(cls(*r) for r in cur.fetchall())
-    finally:
-        cur.close()
-    if conn.dialect.name == "sqlite":  # SQLite returns 0/1 for booleans
+    out = [cls(*r) for r in _select_in(session, ", ".join(names), table.name, column.key, keys)]
+    if session.connection().dialect.name == "sqlite":  # SQLite returns 0/1 for booleans
         bools = [n for n in names if isinstance(table.c[n].type, Boolean)]
         for row in out:
             for n in bools:
@@ -105,14 +117,10 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
     for m in _rows(session, InvManifest, Manifest, InvManifest.manifest, manifests):
         state.manifests[m.manifest] = m
         state.lines[m.manifest] = {}
-    for chunk in _chunks(sorted(state.lines)):
-        for man, ref, qty in session.execute(
-            select(InvManifestLine.manifest, InvManifestLine.ref, InvManifestLine.quantity).where(
-                InvManifestLine.manifest.in_(chunk)
-            )
-        ):
-            state.lines[man][ref] = qty
-            (serials if ref.startswith("S:") else lots).add(ref[2:])
+    for man, ref, qty in _select_in(session, "manifest, ref, quantity", InvManifestLine.__table__.name,
+                                    "manifest", state.lines):
+        state.lines[man][ref] = qty
+        (serials if ref.startswith("S:") else lots).add(ref[2:])
     for name in manifests - set(state.manifests):
         state.manifests[name] = None
     held = [str(x) for x in s.HELD]
@@ -137,43 +145,57 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
         state.lots[name] = None
     for st in _rows(session, InvLotStock, Stock, InvLotStock.lot, [k for k, v in state.lots.items() if v]):
         state.stocks[st.stock_key] = st
-    state._existing = {  # type: ignore[attr-defined]
-        "serials": {k for k, v in state.serials.items() if v},
-        "lots": {k for k, v in state.lots.items() if v},
-        "stocks": set(state.stocks),
-        "manifests": {k for k, v in state.manifests.items() if v},
+    # the rows as stored, so that a flush inserts new rows and updates only changed columns
+    state._stored = {  # type: ignore[attr-defined]
+        kind: {k: get(v) for k, v in rows.items() if v is not None}
+        for kind, rows, get in (("serials", state.serials, _GET[Serial]), ("lots", state.lots, _GET[Lot]),
+                                ("stocks", state.stocks, _GET[Stock]),
+                                ("manifests", state.manifests, _GET[Manifest]))
     }
     return state
 
 
-def _write(session: Session, model: type, pk: str, rows: list[dict], existing: set[str]) -> None:
+_GET = {cls: attrgetter(*row_fields(cls)) for cls in (Serial, Lot, Stock, Manifest, Discrepancy)}
+
+
+def _write(session: Session, model: type, cls: type, pk: str, objs: Iterable[object],
+           stored: dict[str, tuple]) -> None:
+    """INSERT the rows not in the database; UPDATE only the columns that changed in the others
+    (an UPDATE of a column rewrites every index on it, so unchanged columns are left alone)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
-    insert_rows(session, table, [r for r in rows if r[pk] not in existing])
-    update_rows(session, table, pk, [r for r in rows if r[pk] in existing])
-
-
-def _d(row: object) -> dict:
-    return dict(row.__dict__)  # flat dataclasses: a shallow copy (dataclasses.asdict deep-copies)
+    names = row_fields(cls)
+    get = _GET[cls]
+    k = names.index(pk)
+    new: list[tuple] = []
+    changed: dict[tuple[int, ...], list[tuple]] = {}
+    for obj in objs:
+        row = get(obj)
+        key = row[k]
+        old = stored.get(key)
+        if old is None:
+            new.append(row)
+        elif old != row:
+            diff = tuple(i for i, (a, b) in enumerate(zip(row, old)) if a != b)
+            changed.setdefault(diff, []).append(tuple([row[i] for i in diff]) + (key,))
+        stored[key] = row
+    insert_tuples(session, table, names, new)
+    for diff, rows in changed.items():
+        update_tuples(session, table, pk, [names[i] for i in diff], rows)
 
 
 def flush_state(session: Session, state: State) -> None:
     """Write every row the projector changed (bulk INSERT for new rows, UPDATE by key for others)."""
-    existing = state._existing  # type: ignore[attr-defined]
-    _write(session, InvSerial, "serial", [_d(state.serials[k]) for k in sorted(state.dirty_serials)],
-           existing["serials"])
-    _write(session, InvLot, "lot", [_d(state.lots[k]) for k in sorted(state.dirty_lots)], existing["lots"])
-    _write(session, InvLotStock, "stock_key", [_d(state.stocks[k]) for k in sorted(state.dirty_stocks)],
-           existing["stocks"])
-    _write(session, InvManifest, "manifest", [_d(state.manifests[k]) for k in sorted(state.dirty_manifests)],
-           existing["manifests"])
-    insert_rows(session, InvManifestLine.__table__,
-                [{"manifest": m, "ref": r, "quantity": q} for m, r, q in state.new_lines])
-    insert_rows(session, InvDiscrepancy.__table__, [_d(d) for d in state.discrepancies])
-    # after a flush the state's rows all exist in the database
-    existing["serials"] |= state.dirty_serials
-    existing["lots"] |= state.dirty_lots
-    existing["stocks"] |= state.dirty_stocks
-    existing["manifests"] |= state.dirty_manifests
+    stored = state._stored  # type: ignore[attr-defined]
+    _write(session, InvSerial, Serial, "serial", [state.serials[k] for k in sorted(state.dirty_serials)],
+           stored["serials"])
+    _write(session, InvLot, Lot, "lot", [state.lots[k] for k in sorted(state.dirty_lots)], stored["lots"])
+    _write(session, InvLotStock, Stock, "stock_key", [state.stocks[k] for k in sorted(state.dirty_stocks)],
+           stored["stocks"])
+    _write(session, InvManifest, Manifest, "manifest",
+           [state.manifests[k] for k in sorted(state.dirty_manifests)], stored["manifests"])
+    insert_tuples(session, InvManifestLine.__table__, ("manifest", "ref", "quantity"), state.new_lines)
+    get = _GET[Discrepancy]
+    insert_tuples(session, InvDiscrepancy.__table__, row_fields(Discrepancy), [get(d) for d in state.discrepancies])
     for name in ("dirty_serials", "dirty_lots", "dirty_stocks", "dirty_manifests"):
         getattr(state, name).clear()
     state.new_lines.clear()

@@ -58,21 +58,28 @@ def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict]) 
     if not rows:
         return
     cols = [c for c in rows[0] if c != key]
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        # one UPDATE ... FROM unnest(arrays): one parameter per column, whatever the row count
-        allc = [key, *cols]
-        types = [table.c[c].type.compile(dialect=conn.dialect) for c in allc]
-        src = ", ".join(f"%s::{t}[]" for t in types)
-        sql = (f"UPDATE {table.name} AS t SET {', '.join(f'{c} = v.{c}' for c in cols)} "
-               f"FROM unnest({src}) AS v({', '.join(allc)}) WHERE t.{key} = v.{key}")
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cur.execute(sql, [[r[c] for r in rows] for c in allc])
-        cur.close()
-        return
-    mark = _mark(session)
-    sql = f"UPDATE {table.name} SET {', '.join(f'{c} = {mark}' for c in cols)} WHERE {key} = {mark}"
     get = itemgetter(*cols, key)
+    update_tuples(session, table, key, cols, [get(r) for r in rows])
+
+
+def update_tuples(session: Session, table: Table, key: str, cols: Sequence[str], rows: Sequence[tuple]) -> None:
+    """UPDATE many rows by primary key: each tuple is the values of ``cols`` then the key."""
+    if not rows:
+        return
+    conn = session.connection()
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cur.executemany(sql, [get(r) for r in rows])
-    cur.close()
+    try:
+        if conn.dialect.name == "postgresql":
+            # one UPDATE ... FROM unnest(arrays): one parameter per column, whatever the row count
+            allc = [*cols, key]
+            types = [table.c[c].type.compile(dialect=conn.dialect) for c in allc]
+            src = ", ".join(f"%s::{t}[]" for t in types)
+            sql = (f"UPDATE {table.name} AS t SET {', '.join(f'{c} = v.{c}' for c in cols)} "
+                   f"FROM unnest({src}) AS v({', '.join(allc)}) WHERE t.{key} = v.{key}")
+            cur.execute(sql, [list(col) for col in zip(*rows)])
+            return
+        mark = _mark(session)
+        sql = f"UPDATE {table.name} SET {', '.join(f'{c} = {mark}' for c in cols)} WHERE {key} = {mark}"
+        cur.executemany(sql, rows)
+    finally:
+        cur.close()
