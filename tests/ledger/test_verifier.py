@@ -107,3 +107,24 @@ def test_verifier_imports_only_stdlib_and_cryptography() -> None:
             roots.add((node.module or "").split(".")[0])
     third_party = {r for r in roots if r not in sys.stdlib_module_names and r != "__future__"}
     assert third_party == {"cryptography"}, third_party
+
+
+_text = st.text(max_size=12)
+_json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(counterparty=st.none() | _text, nation=_text, person=_text, seq=st.integers(1, 10**12), time=_text,
+       type=_text, payload=st.dictionaries(_text, _json, max_size=4), prev=st.binary(min_size=32, max_size=32))
+def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq, time, type, payload, prev) -> None:  # type: ignore[no-untyped-def]
+    """The producer encodes only the payload and frames it; the result must be the canonical
+    encoding of the whole event, whatever the strings hold (quotes, escapes, non-ASCII)."""
+    from coalition.ledger.service import event_body
+    from coalition.ledger.verifier import canonical_json
+
+    whole = canonical_json({"seq": seq, "time": time, "nation": nation, "person": person, "type": type,
+                            "payload": payload, "prev": prev.hex(), "counterparty": counterparty})
+    assert event_body(seq=seq, time=time, nation=nation, person=person, type=type, payload=payload,
+                      prev=prev, counterparty=counterparty) == whole

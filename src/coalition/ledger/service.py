@@ -34,7 +34,7 @@ from coalition.ledger.models import (
     LedgerSignature,
 )
 from coalition.ledger.schemas import AppendResult, Submitted
-from coalition.ledger.verifier import batch_statement, canonical_json, leaf_hash, merkle_root
+from coalition.ledger.verifier import batch_statement, canonical_text, event_frame, leaf_hash, merkle_root
 from coalition.store.bulk import insert_rows, insert_tuples
 
 MAX_BATCH = 1000
@@ -136,11 +136,11 @@ def known_nations(session: Session) -> set[str]:
 # ------------------------------------------------------------------------------------------
 def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payload: dict,
                prev: bytes, counterparty: str | None) -> bytes:
-    """The canonical bytes of an event (what is hashed, chained and proven)."""
-    return canonical_json({
-        "seq": seq, "time": time, "nation": nation, "person": person, "type": type,
-        "payload": payload, "prev": prev.hex(), "counterparty": counterparty,
-    })
+    """The canonical bytes of an event (what is hashed, chained and proven): equal to
+    ``canonical_json`` of the whole event, with only the payload going through the encoder."""
+    head, tail = event_frame(counterparty=counterparty, nation=nation, person=person, prev_hex=prev.hex(),
+                             seq=seq, time=time, type=type)
+    return (head + canonical_text(payload) + tail).encode("utf-8")
 
 
 def event_from_body(body: str | bytes) -> tuple[Event, str | None]:

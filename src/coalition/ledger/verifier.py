@@ -57,6 +57,29 @@ def canonical_json(value: object) -> bytes:
     return _CANONICAL.encode(value).encode("utf-8")
 
 
+def canonical_text(value: object) -> str:
+    """:func:`canonical_json` before the UTF-8 encoding."""
+    return _CANONICAL.encode(value)
+
+
+_str = json.encoder.encode_basestring  # what the canonical encoder does to a string (ensure_ascii=False)
+
+
+def event_frame(*, counterparty: str | None, nation: str, person: str, prev_hex: str, seq: int,
+                time: str, type: str) -> tuple[str, str]:
+    """The canonical text of an event body before and after its payload.
+
+    With sorted keys an event body is always ``{"counterparty":..,"nation":..,"payload":<payload>,
+    "person":..,"prev":..,"seq":..,"time":..,"type":..}``, so ``head + canonical(payload) + tail``
+    is byte for byte ``canonical_json(event)`` (a property test checks it). The producer uses it to
+    encode the payload only, and the database verifier to check a body without parsing it."""
+    cp = "null" if counterparty is None else _str(counterparty)
+    head = f'{{"counterparty":{cp},"nation":{_str(nation)},"payload":'
+    tail = (f',"person":{_str(person)},"prev":"{prev_hex}","seq":{int(seq)},"time":{_str(time)},'
+            f'"type":{_str(type)}}}')
+    return head, tail
+
+
 def leaf_hash(data: bytes) -> bytes:
     """RFC 6962 leaf hash: SHA-256(0x00 || data)."""
     return _sha256(b"\x00" + data).digest()

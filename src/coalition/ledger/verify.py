@@ -19,7 +19,6 @@ body as before (slower; also reports a signed payload that is not JSON).
 from __future__ import annotations
 
 import hashlib
-from json.encoder import encode_basestring as _enc  # the string encoder canonical_json uses
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from coalition.ledger.verifier import (
     Report,
     check_batch,
     check_checkpoint,
+    event_frame,
     merkle_root,
 )
 
@@ -94,9 +94,9 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
     # per batch, in first_seq order: where it ends and its counterparty as canonical JSON
     b_first = [int(b["first_seq"]) for b in batches]
     b_end = [int(b["first_seq"]) + int(b["size"]) - 1 for b in batches]
-    b_cp = ["null" if b["counterparty"] is None else _enc(b["counterparty"]) for b in batches]
+    b_cp = [b["counterparty"] for b in batches]
     nb, bj = len(batches), 0  # bj: the batch the current event should be in
-    sha = hashlib.sha256
+    sha, frame = hashlib.sha256, event_frame
     frontier_add, meta, leaves = chain.frontier.add, chain.meta, chain.leaves
     while True:
         cur.execute(sql, (last,))  # straight to the driver: this loop is the verify hot path
@@ -117,10 +117,11 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
                 bj += 1
             framed = False
             if own == h and bj < nb and b_first[bj] <= seq and not parse_payloads:
-                head_ = f'{{"counterparty":{b_cp[bj]},"nation":{_enc(nation)},"payload":{{'
-                tail = (f'}},"person":{_enc(person)},"prev":"{prev_h.hex()}","seq":{seq},'
-                        f'"time":{_enc(time)},"type":{_enc(typ)}}}')
-                if (len(body) >= len(head_) + len(tail) and body.startswith(head_) and body.endswith(tail)):
+                head_, tail = frame(counterparty=b_cp[bj], nation=nation, person=person,
+                                    prev_hex=prev_h.hex(), seq=seq, time=time, type=typ)
+                # the payload is an object: its braces belong to the frame
+                if (len(body) >= len(head_) + len(tail) + 2 and body.startswith(head_ + "{")
+                        and body.endswith("}" + tail)):
                     mid = body[len(head_):len(body) - len(tail)]
                     framed = '"nation":' not in mid and '"counterparty":' not in mid
             if framed:  # every checked field is what the body says: same bookkeeping as ChainChecker.add
