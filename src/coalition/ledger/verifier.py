@@ -65,7 +65,7 @@ def canonical_text(value: object) -> str:
 _str = json.encoder.encode_basestring  # what the canonical encoder does to a string (ensure_ascii=False)
 
 
-def event_frame(*, counterparty: str | None, nation: str, person: str, prev_hex: str, seq: int,
+def event_frame(counterparty: str | None, nation: str, person: str, prev_hex: str, seq: int,
                 time: str, type: str) -> tuple[str, str]:
     """The canonical text of an event body before and after its payload.
 
@@ -75,7 +75,7 @@ def event_frame(*, counterparty: str | None, nation: str, person: str, prev_hex:
     encode the payload only, and the database verifier to check a body without parsing it."""
     cp = "null" if counterparty is None else _str(counterparty)
     head = f'{{"counterparty":{cp},"nation":{_str(nation)},"payload":'
-    tail = (f',"person":{_str(person)},"prev":"{prev_hex}","seq":{int(seq)},"time":{_str(time)},'
+    tail = (f',"person":{_str(person)},"prev":"{prev_hex}","seq":{seq:d},"time":{_str(time)},'
             f'"type":{_str(type)}}}')
     return head, tail
 
@@ -109,11 +109,13 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
 class Frontier:
     """Incremental Merkle tree: the complete subtrees on the right edge; root at any size."""
 
-    __slots__ = ("stack", "size")
+    __slots__ = ("stack", "size", "keep_height", "kept")
 
-    def __init__(self) -> None:
+    def __init__(self, keep_height: int | None = None) -> None:
         self.stack: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
         self.size = 0
+        self.keep_height = keep_height
+        self.kept: list[bytes] = []  # every complete subtree of keep_height, left to right
 
     def add(self, leaf: bytes) -> None:
         stack = self.stack
@@ -121,6 +123,8 @@ class Frontier:
         while stack and stack[-1][0] == height:
             h = _sha256(b"\x01" + stack.pop()[1] + h).digest()  # node_hash, inlined (hot)
             height += 1
+            if height == self.keep_height:
+                self.kept.append(h)
         stack.append((height, h))
         self.size += 1
 

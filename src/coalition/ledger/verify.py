@@ -19,6 +19,7 @@ body as before (slower; also reports a signed payload that is not JSON).
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.verifier import (
     ChainChecker,
+    Frontier,
     Key,
     Report,
     check_batch,
@@ -79,6 +81,7 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
     wanted = {int(c["size"]) for c in cps}
     roots: dict[int, bytes] = {}
     chain = ChainChecker(report)
+    chain.frontier = Frontier(keep_height=STRIDE)  # keeps the level-4 subtrees for _check_nodes
     if 0 in wanted:
         roots[0] = chain.frontier.root()
     bi = 0  # next batch to check
@@ -91,66 +94,83 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
     sql = ("SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
            f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}")
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    # per batch, in first_seq order: where it ends and its counterparty as canonical JSON
+    # per batch, in first_seq order: its first and last seq, counterparty and id
     b_first = [int(b["first_seq"]) for b in batches]
     b_end = [int(b["first_seq"]) + int(b["size"]) - 1 for b in batches]
     b_cp = [b["counterparty"] for b in batches]
+    b_id = [int(b["batch_id"]) for b in batches]
     nb, bj = len(batches), 0  # bj: the batch the current event should be in
     sha, frame = hashlib.sha256, event_frame
-    frontier_add, meta, leaves = chain.frontier.add, chain.meta, chain.leaves
+    frontier = chain.frontier
+
+    def close_batches(upto: int) -> None:
+        """Check every batch that ends at or before ``upto`` (all its events have been read)."""
+        nonlocal bi, covered
+        while bi < nb and b_end[bi] <= upto:
+            b = batches[bi]
+            first, size = b_first[bi], int(b["size"])
+            if first != covered + 1:
+                report.add("batch", "batches do not cover the log contiguously", covered + 1)
+            covered = first + size - 1
+            check_batch(report, keys, b, chain.leaves[first - 1: first - 1 + size], chain.meta)
+            for s in range(first, first + size):
+                if batch_of.get(s) != b_id[bi]:
+                    report.add("event", f"stored batch id {batch_of.get(s)} is not {b['batch_id']}", s)
+            report.batches += 1
+            bi += 1
+
+    def add_leaves(owns: list[bytes]) -> None:
+        for own in owns:
+            frontier.add(own)
+            if frontier.size in wanted:
+                roots[frontier.size] = frontier.root()
+
     while True:
         cur.execute(sql, (last,))  # straight to the driver: this loop is the verify hot path
         rows = cur.fetchall()
         if not rows:
             break
-        for seq, body, h, prev, time, nation, person, typ, batch_id in rows:
+        clean = None if parse_payloads else _clean_chunk(rows, chain.expected_seq, chain.prev, b_first, b_end, b_cp, b_id)
+        if clean is not None:  # the whole chunk is in order: bookkeeping in bulk
+            owns, metas = clean
+            seqs = [r[0] for r in rows]
+            chain.meta.update(zip(seqs, metas))
+            chain.leaves.extend(owns)
+            add_leaves(owns)
+            chain.prev = owns[-1]
+            chain.expected_seq = seqs[-1] + 1
+            batch_of.update(zip(seqs, [r[8] for r in rows]))
+            stored_leaves.extend(owns)  # equal to the stored hashes (checked)
+            close_batches(seqs[-1])
+        for seq, body, h, prev, time, nation, person, typ, batch_id in (rows if clean is None else ()):
+            # one event at a time, parsing what does not fit the frame: says exactly what is wrong
             h = bytes(h)
             if seq != chain.expected_seq:
                 report.add("event", f"sequence gap: expected {chain.expected_seq}, found {seq}", chain.expected_seq)
                 chain.expected_seq = seq
             prev_h = chain.prev
-            if bytes(prev) != prev_h:
+            if prev != prev_h:  # bytes (or a buffer) against bytes: compares the content
                 report.add("event", "stored previous hash does not match the chain", seq)
             data = body.encode("utf-8")
             own = sha(b"\x00" + data).digest()
             while bj < nb and b_end[bj] < seq:
                 bj += 1
-            framed = False
-            if own == h and bj < nb and b_first[bj] <= seq and not parse_payloads:
-                head_, tail = frame(counterparty=b_cp[bj], nation=nation, person=person,
-                                    prev_hex=prev_h.hex(), seq=seq, time=time, type=typ)
-                # the payload is an object: its braces belong to the frame
-                if (len(body) >= len(head_) + len(tail) + 2 and body.startswith(head_ + "{")
-                        and body.endswith("}" + tail)):
-                    mid = body[len(head_):len(body) - len(tail)]
-                    framed = '"nation":' not in mid and '"counterparty":' not in mid
-            if framed:  # every checked field is what the body says: same bookkeeping as ChainChecker.add
-                meta[seq] = (nation, batches[bj]["counterparty"], typ)
-                leaves.append(own)
-                frontier_add(own)
+            if (own == h and bj < nb and b_first[bj] <= seq and not parse_payloads
+                    and _framed(body, frame(b_cp[bj], nation, person, prev_h.hex(), seq, time, typ))):
+                chain.meta[seq] = (nation, b_cp[bj], typ)  # what ChainChecker.add records
+                chain.leaves.append(own)
                 chain.prev = own
                 chain.expected_seq = seq + 1
-            else:  # parse it and say exactly what is wrong
+                add_leaves([own])
+            else:
                 chain.add(data, h, {"time": time, "nation": nation, "person": person, "type": typ}, text=body)
+                if frontier.size in wanted:
+                    roots[frontier.size] = frontier.root()
             batch_of[seq] = int(batch_id)
             stored_leaves.append(h)
-            if chain.frontier.size in wanted:
-                roots[chain.frontier.size] = chain.frontier.root()
-            # check every batch that ends here
-            while bi < len(batches) and batches[bi]["first_seq"] + batches[bi]["size"] - 1 <= seq:
-                b = batches[bi]
-                first, size = int(b["first_seq"]), int(b["size"])
-                if first != covered + 1:
-                    report.add("batch", "batches do not cover the log contiguously", covered + 1)
-                covered = first + size - 1
-                check_batch(report, keys, b, chain.leaves[first - 1: first - 1 + size], chain.meta)
-                for s in range(first, first + size):
-                    if batch_of.get(s) != b["batch_id"]:
-                        report.add("event", f"stored batch id {batch_of.get(s)} is not {b['batch_id']}", s)
-                report.batches += 1
-                bi += 1
+            close_batches(seq)
         last = rows[-1][0]
-        chain.meta = meta = {k: v for k, v in chain.meta.items() if k > covered}  # keep memory flat
+        chain.meta = {k: v for k, v in chain.meta.items() if k > covered}  # keep memory flat
     report.events = chain.frontier.size
     for b in batches[bi:]:  # signed batches whose events are (partly) gone
         gone = max(int(b["first_seq"]), report.events + 1)
@@ -168,19 +188,69 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
         if s > report.events:
             report.add("checkpoint", f"checkpoint {cp['checkpoint_id']} covers {s} events; log has {report.events}")
     if check_nodes:
-        _check_nodes(session, report, stored_leaves)
+        if stored_leaves == chain.leaves:  # every stored hash is the body's: reuse the level-4 subtrees
+            _check_nodes(session, report, chain.frontier.kept, start_level=STRIDE)
+        else:
+            _check_nodes(session, report, stored_leaves)
     return report
 
 
-def _check_nodes(session: Session, report: Report, leaves: list[bytes]) -> None:
-    """Recompute the stored subtree hashes (levels 4, 8, ...) from the leaves."""
-    level_hashes = leaves
+def _framed(body: str, frame: tuple[str, str]) -> bool:
+    """Is ``body`` exactly ``head {payload} tail``, with no top-level field smuggled into the
+    payload (a parser keeps the last of two equal keys, so ``"nation":`` or ``"counterparty":``
+    anywhere in the payload sends the body to the full parse)?"""
+    head, tail = frame
+    if len(body) < len(head) + len(tail) + 2 or not body.startswith(head + "{") or not body.endswith("}" + tail):
+        return False
+    mid = body[len(head):len(body) - len(tail)]
+    return '"nation":' not in mid and '"counterparty":' not in mid
+
+
+def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
+                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[tuple]] | None:
+    """Check a chunk of event rows with list operations; return (leaf hashes, per-event meta) if
+    every event is in sequence, hashes to its stored hash, links to the previous one, sits in the
+    batch its row names and fits its frame; else None (the caller then checks row by row)."""
+    n = len(rows)
+    seqs = [r[0] for r in rows]
+    s0 = seqs[0]
+    if s0 != expected_seq or seqs != list(range(s0, s0 + n)):
+        return None
+    sha = hashlib.sha256
+    hs = [bytes(r[2]) for r in rows]
+    owns = [sha(b"\x00" + r[1].encode("utf-8")).digest() for r in rows]
+    if owns != hs or bytes(rows[0][3]) != prev or [bytes(r[3]) for r in rows[1:]] != hs[:-1]:
+        return None
+    metas: list[tuple] = []
+    j = bisect_left(b_end, s0)  # the first batch that ends at or after s0
+    i = 0
+    while i < n:
+        if j >= len(b_end) or b_first[j] > s0 + i:
+            return None  # an event outside every batch
+        k = min(n, b_end[j] - s0 + 1)
+        cp, bid = b_cp[j], b_id[j]
+        for seq, body, _h, p, time, nation, person, typ, batch_id in rows[i:k]:
+            if batch_id != bid or not _framed(body, event_frame(cp, nation, person, p.hex(), seq, time, typ)):
+                return None
+            metas.append((nation, cp, typ))
+        i, j = k, j + 1
+    return owns, metas
+
+
+def _check_nodes(session: Session, report: Report, hashes: list[bytes], *, start_level: int = 0) -> None:
+    """Recompute the stored subtree hashes (levels 4, 8, ...) from the leaves (``start_level`` 0)
+    or from the already computed subtrees of level ``start_level``."""
+    level_hashes = hashes
     level = 0
     fan = 1 << STRIDE
-    while len(level_hashes) >= fan:
-        n = len(level_hashes) // fan
-        level_hashes = [merkle_root(level_hashes[i * fan:(i + 1) * fan]) for i in range(n)]
-        level += STRIDE
+    while level < start_level or len(level_hashes) >= fan:
+        if level < start_level:  # given: the complete subtrees of this level, computed elsewhere
+            level = start_level
+        else:
+            n = len(level_hashes) // fan
+            level_hashes = [merkle_root(level_hashes[i * fan:(i + 1) * fan]) for i in range(n)]
+            level += STRIDE
+        n = len(level_hashes)
         stored = session.execute(
             select(LedgerNode.idx, LedgerNode.hash).where(LedgerNode.level == level).order_by(LedgerNode.idx)
         ).all()
