@@ -146,6 +146,15 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         "baseline is measured in the same run on the same model. Objective units: see "
         "[model.md](model.md) (shortfall unit-days x 1000 x priority dominates).\n\n"
         + head + body
+        + "\nNotes. L uses `candidates_per_line = 6` (each line considers the 6 eligible pledges "
+        "that can arrive earliest; the others are reported as `candidate-limit` in explanations), "
+        "so its bound is the bound of that restricted model; without it L has ~2.1 million "
+        "`Assign-count` columns. The bound of M and L is the LP bound from HiGHS's interior-point "
+        "solver (cohesion links left out, which keeps it valid); the plan comes from LP-guided "
+        "rounding and a MIP over the LP's support (see [solver.md](solver.md)). What limits M: "
+        "the LP takes ~15-20 s of the 60 s on this shared machine and the full MIP's root LP does "
+        "not finish in the time, so the remaining gap is measured against the LP bound, not a "
+        "branch-and-bound bound.\n"
     )
 
 

@@ -239,3 +239,17 @@ def test_lead_nation_cohesion_is_free():
     out = plan(sc)
     assert [u.nation for u in out.plan.unit_lines] == ["GBR"]
     assert out.plan.solve.objective == pytest.approx(40.1)
+
+
+def test_too_short_time_limit_returns_best_plan_so_far():
+    """A time limit far too short still returns a complete plan (at worst the greedy one),
+    marked best-so-far, with the reason in the warnings."""
+    from coalition.planner.generator import generate
+    from coalition.planner.service import plan_option
+
+    out, _ = plan_option(generate("S", 2), "gen", options=PlanOptions(time_limit=0.01))
+    p = out.plan
+    assert p.unit_lines and p.solve.best_so_far
+    assert p.solve.status in (SolveStatus.TIME_LIMIT, SolveStatus.NO_SOLUTION)
+    assert any("best plan so far" in w or "greedy" in w for w in p.warnings)
+    assert p.solve.objective <= p.baseline.objective + 1e-6

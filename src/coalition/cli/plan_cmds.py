@@ -74,6 +74,8 @@ def plan(
     from coalition.scenario.service import load_scenario
 
     console = Console()
+    if not console.is_terminal and console.width < 160:
+        console = Console(width=160)  # files and pipes: room for the unit-line table
     sc = load_scenario(scenario)
     assumptions, _engine, day = resolve_inputs(sc, assume, at, option or ())
     at_date = day if at is not None else None

@@ -105,9 +105,14 @@ def make_plan(
         result = result.model_copy(update={"objective": greedy_obj})
     best_so_far = result.status != SolveStatus.OPTIMAL
     if result.status == SolveStatus.TIME_LIMIT:
+        gap_txt = (
+            f"gap to the bound {100 * result.gap:.2f}%" if result.gap is not None
+            else "no bound proven yet"
+        )
+        which = " (the greedy baseline plan)" if np.array_equal(values, greedy) else ""
         notes.append(
-            f"time limit of {options.time_limit:g} s reached: this is the best plan so far "
-            f"(gap to the bound {100 * (result.gap or 0):.2f}%)"
+            f"time limit of {options.time_limit:g} s reached: this is the best plan so far{which} "
+            f"({gap_txt})"
         )
     elif result.status == SolveStatus.INTERRUPTED:
         notes.append("solve interrupted: this is the best plan so far")

@@ -171,6 +171,7 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         act = act + model.A[:, yb.start : yb.stop] @ y
         y_of = tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start
         A_y = model.A[:, yb.start : yb.stop].tocsc()
+        A_y_rows = A_y.tocsr()
     skip = np.zeros(model.n_rows, dtype=bool)
     for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover"):
         b = model.con(name)
@@ -180,7 +181,7 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         cols = A_x.indices[A_x.indptr[r] : A_x.indptr[r + 1]]
         if yb.size:
             # columns reaching row r through their Pledge-start
-            ys = A_y[r].indices if False else np.flatnonzero(A_y.getrow(r).toarray().ravel())
+            ys = A_y_rows.indices[A_y_rows.indptr[r] : A_y_rows.indptr[r + 1]]
             if ys.size:
                 cols = np.union1d(cols, np.flatnonzero(np.isin(y_of, ys)))
         for j in sorted(cols.tolist(), key=lambda c: (-int(model.x_start[c]), -c)):

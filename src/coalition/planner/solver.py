@@ -155,7 +155,7 @@ def solve_highs(
         return float(h.getRunTime()) + max(0.01, deadline - time.perf_counter())
 
     def guard(e: object) -> None:
-        if time.perf_counter() > deadline + 0.5 or (should_stop is not None and should_stop()):
+        if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
             e.interrupt()  # type: ignore[attr-defined]
 
     h.cbSimplexInterrupt.subscribe(guard)
@@ -236,7 +236,7 @@ def solve_highs(
     def on_event(e: object) -> None:
         data = e.data_out  # type: ignore[attr-defined]
         now = time.perf_counter() - t0
-        if time.perf_counter() > deadline + 0.5 or (should_stop is not None and should_stop()):
+        if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
             e.interrupt()  # type: ignore[attr-defined]
         if progress is None:
             return
