@@ -54,8 +54,13 @@ def _select_in(session: Session, columns: str, table: str, column: str, keys: It
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     out: list[tuple] = []
     try:
-        if conn.dialect.name == "postgresql":  # one array parameter: no chunks, one plan
-            cur.execute(f"SELECT {columns} FROM {table} WHERE {column} = ANY(%s)", (sorted(set(keys)),))
+        if conn.dialect.name == "postgresql":
+            # one array parameter, joined so that each key is an index lookup: "col = ANY(array)"
+            # gets a generic plan once prepared that scans the table per key (seen: 0.2 ms/event
+            # at 30,000 manifests, growing with the table)
+            cols = ", ".join(f"t.{c.strip()}" for c in columns.split(","))
+            cur.execute(f"SELECT {cols} FROM unnest(%s::text[]) AS k(key) JOIN {table} AS t ON t.{column} = k.key",
+                        (sorted(set(keys)),), prepare=False)
             return cur.fetchall()
         for chunk in _chunks(sorted(set(keys))):
             cur.execute(f"SELECT {columns} FROM {table} WHERE {column} IN ({', '.join([mark] * len(chunk))})",
