@@ -138,8 +138,7 @@ def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payl
                prev: bytes, counterparty: str | None) -> bytes:
     """The canonical bytes of an event (what is hashed, chained and proven): equal to
     ``canonical_json`` of the whole event, with only the payload going through the encoder."""
-    head, tail = event_frame(counterparty=counterparty, nation=nation, person=person, prev_hex=prev.hex(),
-                             seq=seq, time=time, type=type)
+    head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type)
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
 
