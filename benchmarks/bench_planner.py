@@ -114,7 +114,7 @@ def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[
 
 def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
     head = (
-        "| size | nations / units / hubs / weeks | vars × rows (nnz) | build s | solve s | status | "
+        "| size | nations (incl. host UKR) / units / hubs / weeks | vars × rows (nnz) | build s | solve s | status | "
         "objective | bound | gap | greedy objective | shortfall u-days (greedy) | peak MB | targets |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )

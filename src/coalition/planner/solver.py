@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coalition.planner.model import Model, flow_form, stock_values
+from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
 
 ProgressFn = Callable[[Progress], None]
@@ -116,29 +116,45 @@ def solve_highs(
     ff = flow_form(model, include=active)
     A_csr = model.A.tocsr()
 
-    h = _new_highs(highspy)
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("random_seed", int(options.seed))
-    h.setOptionValue("threads", int(options.threads))
-    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_ = ff.A.shape[1]
-    lp.num_row_ = ff.A.shape[0]
-    lp.col_cost_ = ff.cost
-    lp.col_lower_ = ff.clo
-    lp.col_upper_ = ff.chi
-    lp.row_lower_ = np.where(np.isfinite(ff.lo), ff.lo, -inf)
-    lp.row_upper_ = np.where(np.isfinite(ff.hi), ff.hi, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = ff.A.shape[1]
-    lp.a_matrix_.num_row_ = ff.A.shape[0]
-    lp.a_matrix_.start_ = ff.A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = ff.A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = ff.A.data
-    # Integrality is set only for the MIP phase, so the LP rounds are plain LPs that HiGHS
-    # re-solves warm (dual simplex from the last basis) after rows are added.
-    h.passModel(lp)
+
+    def new_instance(integer: bool, prebuilt: FlowForm | None = None) -> object:
+        """A fresh HiGHS instance holding the solver form with the rows active now. (Re-using
+        one instance for a second MIP after bound changes returned a stale solution in
+        highspy 1.16, so every MIP pass gets its own.)"""
+        f = prebuilt if prebuilt is not None else flow_form(model, include=active)
+        hh = _new_highs(highspy)
+        hh.setOptionValue("output_flag", False)
+        hh.setOptionValue("random_seed", int(options.seed))
+        hh.setOptionValue("threads", int(options.threads))
+        hh.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+        lp = highspy.HighsLp()
+        lp.num_col_ = f.A.shape[1]
+        lp.num_row_ = f.A.shape[0]
+        lp.col_cost_ = f.cost
+        lp.col_lower_ = f.clo
+        lp.col_upper_ = f.chi
+        lp.row_lower_ = np.where(np.isfinite(f.lo), f.lo, -inf)
+        lp.row_upper_ = np.where(np.isfinite(f.hi), f.hi, inf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = f.A.shape[1]
+        lp.a_matrix_.num_row_ = f.A.shape[0]
+        lp.a_matrix_.start_ = f.A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = f.A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = f.A.data
+        if integer and f.integer.any():
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if x else highspy.HighsVarType.kContinuous
+                for x in f.integer
+            ]
+        hh.passModel(lp)
+        hh.cbSimplexInterrupt.subscribe(guard)
+        hh.cbIpmInterrupt.subscribe(guard)
+        if integer:
+            hh.cbMipImprovingSolution.subscribe(on_event)
+            hh.cbMipInterrupt.subscribe(on_event)
+        return hh
+
     n_core = ff.n_core
     S = highspy.HighsModelStatus
 
@@ -158,8 +174,25 @@ def solve_highs(
         if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
             e.interrupt()  # type: ignore[attr-defined]
 
-    h.cbSimplexInterrupt.subscribe(guard)
-    h.cbIpmInterrupt.subscribe(guard)
+    state = {"last": 0.0}
+
+    def on_event(e: object) -> None:
+        data = e.data_out  # type: ignore[attr-defined]
+        now = time.perf_counter() - t0
+        if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
+            e.interrupt()  # type: ignore[attr-defined]
+        if progress is None:
+            return
+        improving = e.callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution  # type: ignore[attr-defined]
+        if not improving and now - state["last"] < 0.2:
+            return
+        state["last"] = now
+        inc = _finite(data.mip_primal_bound)
+        bnd = _finite(data.mip_dual_bound)
+        progress(Progress(time=round(now, 3), incumbent=inc, bound=bnd,
+                          gap=relative_gap(inc, bnd), nodes=int(data.mip_node_count)))
+
+    h = new_instance(integer=False, prebuilt=ff)
 
     # Phase 1: the LP relaxation, with row generation
     if large:
@@ -231,24 +264,6 @@ def solve_highs(
     )
     if deferred.any():
         add_rows(np.flatnonzero(deferred))
-    state = {"last": 0.0, "best": None}
-
-    def on_event(e: object) -> None:
-        data = e.data_out  # type: ignore[attr-defined]
-        now = time.perf_counter() - t0
-        if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
-            e.interrupt()  # type: ignore[attr-defined]
-        if progress is None:
-            return
-        improving = e.callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution  # type: ignore[attr-defined]
-        if not improving and now - state["last"] < 0.2:
-            return
-        state["last"] = now
-        inc = _finite(data.mip_primal_bound)
-        bnd = _finite(data.mip_dual_bound)
-        progress(Progress(time=round(now, 3), incumbent=inc, bound=bnd,
-                          gap=relative_gap(inc, bnd), nodes=int(data.mip_node_count)))
-
     h.cbMipImprovingSolution.subscribe(on_event)
     h.cbMipInterrupt.subscribe(on_event)
 
@@ -262,7 +277,7 @@ def solve_highs(
     counters = {"rounds": 0, "nodes": 0}
     xb = model.var("Assign-count")
 
-    def mip_pass(until: float, restricted: bool) -> int:
+    def mip_pass(until: float, restricted: bool, use_start: bool = True) -> int:
         """Run the MIP until wall time ``until``; returns HiGHS's model status. A restricted
         pass fixes every Assign-count column outside the LP support and the incumbent to 0
         (a small MIP around the LP solution); its bound is not a bound of the full model."""
@@ -277,7 +292,7 @@ def solve_highs(
         status = S.kNotset
         try:
             while time.perf_counter() < until:
-                if best is not None:
+                if best is not None and use_start:
                     sol = highspy.HighsSolution()
                     sol.col_value = list(map(float, stock_values(model, ff, best)))
                     sol.value_valid = True
@@ -326,7 +341,10 @@ def solve_highs(
         restricted_until = time.perf_counter() + share * max(0.0, deadline - time.perf_counter())
         ms = mip_pass(restricted_until, restricted=True)
         if not large and not (should_stop is not None and should_stop()):
-            ms = mip_pass(deadline, restricted=False)
+            # no MIP start here: with one, highspy 1.16 can report a better objective than
+            # the solution it returns (seen on a 16-column model); the incumbent is kept anyway
+            h = new_instance(integer=True)
+            ms = mip_pass(deadline, restricted=False, use_start=False)
     mip_rounds = counters["rounds"]
     nodes = counters["nodes"]
     elapsed = time.perf_counter() - t0
