@@ -77,11 +77,11 @@ def unit_lines(plan: Plan, limit: int = 20) -> Table:
     t = Table(title=f"Unit lines (TPFDD-like), {len(plan.unit_lines)} in all", expand=False)
     for c in ("ULN", "nation", "unit", "capability", "from", "corridor", "hub", "ready",
               "departure", "arrival", "required", "late d", "rot"):
-        t.add_column(c, no_wrap=True)
+        t.add_column(c, no_wrap=True, min_width=len(c) if c != "ULN" else 8)
     for u in plan.unit_lines[:limit]:
         t.add_row(
             u.uln, u.nation, u.unit, u.capability, u.rear_node, u.corridor, u.hub,
-            _day(plan, u.ready_day, u.ready_date), _day(plan, u.departure_day, u.departure_date),
+            f"C{u.ready_day:+d}", f"C{u.departure_day:+d}",
             _day(plan, u.arrival_day, u.arrival_date), _day(plan, u.required_day, u.required_date),
             str(u.days_late), str(u.rotation),
         )
