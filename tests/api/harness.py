@@ -87,3 +87,22 @@ def class_db_url(request, tmp_path_factory) -> Iterator[str]:  # type: ignore[no
     yield f"{root.PG_URL}{sep}options=-csearch_path%3D{schema}"
     with psycopg.connect(root.PG_URL, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# Fixtures shared by tests/api and tests/auth (each conftest re-exports them).
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def svc(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    urls = class_db_url(request, tmp_path_factory)
+    url = next(urls)
+    s = build_service(url, tmp_path_factory.mktemp("data"))
+    yield s
+    s.app.state.coalition.engine.dispose()
+    next(urls, None)
+
+
+@pytest.fixture(scope="class")
+def sqlite_svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    d = tmp_path_factory.mktemp("sq")
+    s = build_service(f"sqlite:///{d / 'coalition.db'}", d)
+    yield s
+    s.app.state.coalition.engine.dispose()
