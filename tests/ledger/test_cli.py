@@ -138,3 +138,15 @@ def test_cli_inventory_proof_export_reconcile(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "row 1" in bad.stderr and "row 2" in bad.stderr
     rb = _cli(["ledger", "rebuild"], data)
     assert rb.returncode == 0 and "equals" in rb.stdout
+
+
+def test_fresh_machine_export_initialises_and_the_bundle_verifies_offline(tmp_path: Path) -> None:
+    """`ledger export` on an empty ledger loads the sample first instead of failing on missing keys."""
+    data = tmp_path / ".coalition"
+    res = _cli(["ledger", "export", str(tmp_path / "bundle"), "--donor", "GBR"], data)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "initialising with the ILLUSTRATIVE sample" in res.stdout
+    proc = subprocess.run([sys.executable, "-m", "coalition.ledger.verifier", str(tmp_path / "bundle")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK" in proc.stdout

@@ -115,6 +115,19 @@ def _init(ctx: Ctx, *, sample: bool) -> None:
                       f"{len(res.batches)} signed batches, checkpoint cosigned by {', '.join(smp.SAMPLE_WITNESSES)}")
 
 
+def _ensure_history(ctx: Ctx) -> None:
+    """Read commands on a fresh machine: an empty ledger gets the illustrative sample first,
+    so `ledger report`, `inventory` and `export` show something real without a separate init."""
+    from coalition.ledger import service
+    from coalition.store.db import transaction
+
+    with transaction(ctx.factory) as s:
+        empty = service.head(s)[0] == 0
+    if empty:
+        out.print("[yellow]ledger is empty: initialising with the ILLUSTRATIVE sample history[/]", style=None)
+        _init(ctx, sample=True)
+
+
 @ledger_app.command("init")
 def init_cmd(
     database_url: DbOpt = None,
@@ -270,6 +283,7 @@ def inventory_cmd(
 
     ctx = _ctx(database_url, data_dir)
     cols = [c.strip() for c in by.split(",") if c.strip()]
+    _ensure_history(ctx)
     with transaction(ctx.factory) as s:
         rows = inventory_summary(s, by=cols, title_nation=nation)
     t = Table(title="Inventory (ledger projection)", header_style="bold")
@@ -317,7 +331,6 @@ def report_cmd(
 ) -> None:
     """Per-donor accountability: where every serial and lot is, delivered, issued, lost; delinquency.
     An empty ledger is initialised with the sample history first."""
-    from coalition.ledger import service
     from coalition.ledger.reports import donor_report
     from coalition.store.db import transaction
 
@@ -326,11 +339,7 @@ def report_cmd(
     except ValueError:
         raise InputError([Problem(f"'{as_of}' is not a date", field="--as-of", hint="YYYY-MM-DD")]) from None
     ctx = _ctx(database_url, data_dir)
-    with transaction(ctx.factory) as s:
-        empty = service.head(s)[0] == 0
-    if empty:
-        out.print("[yellow]ledger is empty: initialising with the ILLUSTRATIVE sample history[/]", style=None)
-        _init(ctx, sample=True)
+    _ensure_history(ctx)
     with transaction(ctx.factory) as s:
         rep = donor_report(s, donor=donor.upper(), as_of=day)
     if not rep.lines:
@@ -408,6 +417,7 @@ def export_cmd(
     from coalition.store.db import transaction
 
     ctx = _ctx(database_url, data_dir)
+    _ensure_history(ctx)
     with transaction(ctx.factory) as s:
         meta = export_bundle(s, directory=directory, keyring=ctx.keyring(), donor=donor.upper() if donor else None)
     out.print(f"wrote {meta['scope']} bundle of {meta['events']} events against checkpoint {meta['checkpoint']} "
