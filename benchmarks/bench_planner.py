@@ -104,8 +104,8 @@ def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[
         "gap_target": target_gap,
         "time_target_s": target_s,
         "gap_met": gap <= target_gap + 1e-12,
-        # the solver stops *at* its time limit; allow 1% for the latency of the interrupt
-        "time_met": r["solve_s"] <= target_s * 1.01,
+        # the whole plan (build + greedy + solve + finishing) must end within the limit
+        "time_met": r["total_s"] <= target_s,
         "memory_met": r["peak_rss_mb"] <= 4096,
         "shortfall_not_worse_than_greedy": short <= gshort + 1e-6,
         "shortfall_strictly_better": short < gshort - 1e-6,
@@ -114,14 +114,15 @@ def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[
 
 def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
     head = (
-        "| size | nations (incl. host UKR) / units / hubs / weeks | vars × rows (nnz) | build s | solve s | status | "
-        "objective | bound | gap | greedy objective | shortfall u-days (greedy) | peak MB | targets |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| size | nations (incl. host UKR) / units / hubs / weeks | vars × rows (nnz) | build s | solve s | "
+        "whole plan s | status | objective | bound | gap | greedy objective | "
+        "shortfall u-days (greedy) | peak MB | targets |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     body = ""
     for r in rows:
         if "error" in r:
-            body += f"| {r['size']} | error: {str(r['error'])[:80]} |||||||||||\n"
+            body += f"| {r['size']} | error: {str(r['error'])[:80]} ||||||||||||\n"
             continue
         v = r["verdicts"]
         marks = ", ".join(
@@ -135,7 +136,7 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         body += (
             f"| {r['size']} | {r['nations']} / {r['units']} / {r['hubs']} / {r['weeks']} | "
             f"{r['variables']:,} × {r['constraints']:,} ({r['nonzeros']:,}) | {r['build_s']:.2f} | "
-            f"{r['solve_s']:.1f} | {r['status']} | {r['objective']:,.0f} | {bound} | {gap} | "
+            f"{r['solve_s']:.1f} | {r['total_s']:.1f} | {r['status']} | {r['objective']:,.0f} | {bound} | {gap} | "
             f"{r['greedy_objective']:,.0f} | {r['shortfall_unit_days']:,.0f} "
             f"({r['greedy_shortfall_unit_days']:,.0f}) | {r['peak_rss_mb']:,.0f} | {marks} |\n"
         )
@@ -155,7 +156,10 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         "rounding and a MIP over the LP's support (see [solver.md](solver.md)). What limits M: "
         "the LP takes ~15-20 s of the 60 s on this shared machine and the full MIP's root LP does "
         "not finish in the time, so the remaining gap is measured against the LP bound, not a "
-        "branch-and-bound bound.\n"
+        "branch-and-bound bound. *whole plan s* is the wall time of `plan_option` (tables, model, "
+        "greedy baseline, solve, interpretation), which the time target applies to: the solver "
+        "gets the limit minus building time and a finishing reserve (see [solver.md](solver.md)); "
+        "the solver message gives its phase times.\n"
     )
 
 

@@ -278,10 +278,19 @@ def explain_gaps(model: Model, values: np.ndarray, options: PlanOptions) -> list
 
 
 def confirm_by_relaxation(
-    model: Model, values: np.ndarray, gaps: list[GapExplanation], options: PlanOptions
+    model: Model,
+    values: np.ndarray,
+    gaps: list[GapExplanation],
+    options: PlanOptions,
+    deadline: float | None = None,
 ) -> list[GapExplanation]:
     """Re-solve the LP relaxation with one blocking family removed at a time; mark a family
-    'confirmed' for a line when removing it lowers the line's LP shortfall."""
+    'confirmed' for a line when removing it lowers the line's LP shortfall.
+
+    ``deadline`` (a ``time.perf_counter()`` value): the LPs share the time left until then; a
+    probe that does not finish in its share confirms nothing (the reason stays unconfirmed)."""
+    import time
+
     from coalition.planner.solver import solve_highs
 
     families = sorted(
@@ -289,7 +298,12 @@ def confirm_by_relaxation(
     )
     if not families:
         return gaps
-    lp_opts = options.model_copy(update={"time_limit": min(options.time_limit, 10.0)})
+    per_lp = min(options.time_limit, 10.0)
+    if deadline is not None:
+        per_lp = min(per_lp, (deadline - time.perf_counter()) / (len(families) + 1))
+        if per_lp < 0.01:
+            return gaps
+    lp_opts = options.model_copy(update={"time_limit": per_lp})
     assert model.hi is not None
     # The cohesion link's big-M is derived from the unit cycle and the rotation budget; it is not
     # a limit of its own, so it is relaxed in the base and in every probe alike.
