@@ -257,8 +257,9 @@ def test_too_short_time_limit_returns_best_plan_so_far():
 
 def test_whole_plan_stays_within_the_time_limit():
     """--time-limit bounds the whole plan, not just the solver: on the M instance (the LP alone
-    takes ~15 s) a 5 s limit with explanations on returns within the limit (plus 0.5 s for a
-    shared machine), the solver having been given only what building and finishing leave."""
+    takes ~15 s) a 5 s limit with explanations on returns within the limit (plus 1 s for a
+    loaded shared machine; before the budget covered the whole plan this took ~7 s), the solver
+    having been given only what building and finishing leave."""
     import time
 
     from coalition.planner.generator import generate
@@ -269,7 +270,7 @@ def test_whole_plan_stays_within_the_time_limit():
     out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=5.0), explain=True)
     elapsed = time.perf_counter() - t0
     p = out.plan
-    assert elapsed <= 5.0 + 0.5
+    assert elapsed <= 5.0 + 1.0
     assert p.solve.best_so_far and p.unit_lines and p.gaps
     assert p.solve.solve_seconds < 5.0 - p.solve.build_seconds
     assert any("time limit of 5 s reached" in w for w in p.warnings)

@@ -60,6 +60,13 @@ TOL = 1e-6
 
 
 STOP_SECONDS_PER_COLUMN = 2e-5
+# The restricted MIP keeps the LP support, the incumbent, and RESTRICTED_EXTRA x that many more
+# Assign-count columns: those with the smallest LP reduced cost. Measured on M (60 s, seed 1):
+# extra 0 -> 1.134% gap, 0.3 -> 1.082%, 1 -> 1.043%, 1.5 -> 0.965% (below 1% after 26 s of MIP),
+# 2 -> 1.001%, 2.5 -> 0.962% (after 34 s of MIP), 3 and 4 -> worse (a larger MIP is searched
+# more slowly); LP support alone (no incumbent) -> 1.70%. One run each; HiGHS runs single-
+# threaded with a fixed seed, so the search path is repeatable and only its speed varies.
+RESTRICTED_EXTRA = 1.5
 
 
 def stop_margin(n_cols: int, time_limit: float) -> float:
@@ -227,6 +234,9 @@ def solve_highs(
             break
         add_rows(bad)
     t_lp = time.perf_counter() - t0
+    lp_dual = None  # reduced costs of the LP, used to widen the restricted MIP
+    if h.getModelStatus() == S.kOptimal:
+        lp_dual = np.asarray(h.getSolution().col_dual, dtype=np.float64)[:n_core]
     lp_status = h.getModelStatus()
     lp_obj = _finite(h.getInfo().objective_function_value) if lp_status == S.kOptimal else None
     if relax or not ff.integer.any():
@@ -304,6 +314,13 @@ def solve_highs(
             keep = core[xb.start : xb.stop] > 1e-6
             if best is not None:
                 keep |= best[xb.start : xb.stop] > 0.5
+            if lp_dual is not None and RESTRICTED_EXTRA > 0:
+                # widen the neighbourhood by the columns the LP prices closest to entering
+                rc = lp_dual[xb.start : xb.stop].copy()
+                rc[keep] = np.inf
+                extra = int(RESTRICTED_EXTRA * keep.sum())
+                idx = np.argsort(rc, kind="stable")[:extra]
+                keep[idx[np.isfinite(rc[idx])]] = True
             fixed = (xb.start + np.flatnonzero(~keep)).astype(np.int32)
             h.changeColsBounds(int(fixed.size), fixed, np.zeros(fixed.size), np.zeros(fixed.size))
         status = S.kNotset
