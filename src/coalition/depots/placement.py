@@ -556,32 +556,29 @@ def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
         # grouped: whole lots, small first, into the group's storehouses by largest share
         for li in order:
             prefs = [si for _, si in sorted(by_lot.get(li, []), key=lambda t: (-t[0], stores[t[1]].distance))]
-            lot = prob.lots[li]
-            whole = next((si for si in prefs if _try(stores, lot, si, left[li]) >= left[li]), None)
-            for si in ([whole] if whole is not None else prefs):
-                if left[li] <= 0:
-                    break
-                u = _try(stores, lot, si, left[li])
-                if u > 0:
-                    stores[si].add(lot, u)
-                    placed[(li, si)] = placed.get((li, si), 0) + u
-                    left[li] -= u
+            _put_whole_or_spill(prob, stores, placed, left, li, prefs)
     # 2) fill what is left: already-touched storehouses first, then the nearest
     for li in order:
         if left[li] <= 0:
             continue
-        lot = prob.lots[li]
         cand = sorted(range(len(stores)), key=lambda si: (not stores[si].touched, stores[si].distance))
-        whole = next((si for si in cand if _try(stores, lot, si, left[li]) >= left[li]), None)
-        for si in ([whole] if whole is not None else cand):
-            if left[li] <= 0:
-                break
-            u = _try(stores, lot, si, left[li])
-            if u > 0:
-                stores[si].add(lot, u)
-                placed[(li, si)] = placed.get((li, si), 0) + u
-                left[li] -= u
+        _put_whole_or_spill(prob, stores, placed, left, li, cand)
     return _finish(prob, stores, placed, "optimised (HiGHS MIP + exact realisation)", t0, status)
+
+
+def _put_whole_or_spill(prob, stores, placed, left, li, candidates) -> None:  # type: ignore[no-untyped-def]
+    """Put what is left of lot ``li`` whole into the first candidate that takes it all; failing
+    that, spill it over the candidates in order, each taking what the rules allow."""
+    lot = prob.lots[li]
+    whole = next((si for si in candidates if _try(stores, lot, si, left[li]) >= left[li]), None)
+    for si in ([whole] if whole is not None else candidates):
+        if left[li] <= 0:
+            break
+        u = _try(stores, lot, si, left[li])
+        if u > 0:
+            stores[si].add(lot, u)
+            placed[(li, si)] = placed.get((li, si), 0) + u
+            left[li] -= u
 
 
 def place(
