@@ -181,7 +181,23 @@ class DispatchPayload(_Payload):
     carrier: str = Field(default="", max_length=120)
 
 
-class ReceiptPayload(_Payload):
+class _SerialsAndLotQuantities(_Payload):
+    """Base of payloads listing serials and lot quantities: each serial and lot at most once.
+    Subclasses declare ``serials`` and ``lots`` with their own size limits; the validators apply."""
+
+    @field_validator("serials", check_fields=False)
+    @classmethod
+    def _no_dup(cls, v: list[str]) -> list[str]:
+        return _unique(v, "serial")
+
+    @field_validator("lots", check_fields=False)
+    @classmethod
+    def _no_dup_lots(cls, v: list[LotQty]) -> list[LotQty]:
+        _unique([x.lot for x in v], "lot")
+        return v
+
+
+class ReceiptPayload(_SerialsAndLotQuantities):
     """Receipt at ``location``, matched serial by serial against the manifest."""
 
     manifest: Ref
@@ -192,17 +208,6 @@ class ReceiptPayload(_Payload):
     reasons: dict[str, Reason] = Field(
         default_factory=dict, description="reason code per serial/lot that differs from the manifest"
     )
-
-    @field_validator("serials")
-    @classmethod
-    def _no_dup(cls, v: list[str]) -> list[str]:
-        return _unique(v, "serial")
-
-    @field_validator("lots")
-    @classmethod
-    def _no_dup_lots(cls, v: list[LotQty]) -> list[LotQty]:
-        _unique([x.lot for x in v], "lot")
-        return v
 
 
 class TransferPayload(_Items):
@@ -220,23 +225,12 @@ class ReturnPayload(_Items):
     from_nation: Nation = "UKR"
 
 
-class CountPayload(_Payload):
+class CountPayload(_SerialsAndLotQuantities):
     """A blind stocktake of everything held at ``location`` (and below it)."""
 
     location: LocationText
     serials: list[Ref] = Field(default_factory=list, max_length=1_000_000)
     lots: list[LotQty] = Field(default_factory=list, max_length=100_000)
-
-    @field_validator("serials")
-    @classmethod
-    def _no_dup(cls, v: list[str]) -> list[str]:
-        return _unique(v, "serial")
-
-    @field_validator("lots")
-    @classmethod
-    def _no_dup_lots(cls, v: list[LotQty]) -> list[LotQty]:
-        _unique([x.lot for x in v], "lot")
-        return v
 
 
 class LossPayload(_Items):
