@@ -66,27 +66,13 @@ def build_service(db_url: str, data_dir: Path, **overrides: object) -> Service:
 
 def class_db_url(request, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A database URL that lives for a whole test class (SQLite file or a fresh PG schema)."""
-    import uuid
-
     import conftest as root
 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'coalition.db'}"
         return
-    reason = root.pg_status()
-    if reason is not None:
-        if root.REQUIRE_PG:
-            pytest.fail(f"PostgreSQL required but unreachable: {reason}")
-        pytest.skip(f"PostgreSQL not reachable: {reason}")
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(root.PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in root.PG_URL else "?"
-    yield f"{root.PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(root.PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with root.pg_schema_url() as url:
+        yield url
 
 
 # Fixtures shared by tests/api and tests/auth (each conftest re-exports them).
