@@ -22,7 +22,9 @@ def plan(sc, active=None, **kw):
 
 def test_two_units_one_hub_one_rotation():
     """Line L1 needs 1 unit on days 0..111 (4 periods of 28 d). Pledges P1 (GBR) and P2 (FRA)
-    have 1 unit each, tour 28 d = 1 period, recovery 28 d = 1 period, notice 0, transit 2 d.
+    have 1 unit each, tour 35 d, recovery 14 d, notice 0, transit 2 d. A relief arrives 7 days
+    before its period (relief in place), so a 35-day tour covers exactly one 28-day period, and
+    a unit is busy until its tour end + 2 d return + 14 d recovery.
 
     A unit can serve period t then must recover in t+1, so one unit covers periods 0 and 2, the
     other 1 and 3: coverage 100%, shortfall 0. The very first tour (day 0) arrives on day 2:
@@ -32,8 +34,8 @@ def test_two_units_one_hub_one_rotation():
     """
     sc = scenario(
         pledges=[
-            pledge("P1", units=1, tour=28, recovery=28),
-            pledge("P2", "FRA", units=1, tour=28, recovery=28),
+            pledge("P1", units=1, tour=35, recovery=14),
+            pledge("P2", "FRA", units=1, tour=35, recovery=14),
         ],
         requirements=[requirement("L1", qty=1, start=0, end=111)],
         horizon=112,
@@ -55,14 +57,14 @@ def test_two_units_one_hub_one_rotation():
 
 
 def test_one_unit_cannot_cover_without_recovery():
-    """Same line, only P1 (1 unit, tour 1 period, recovery 1 period): it can serve two of the
+    """Same line, only P1 (1 unit, tour 35 d, recovery 14 d): it can serve two of the
     four periods, so 2 unit-periods = 56 unit-days are short: 56 x 1000 x 2 = 112000.
     Serving periods 0 and 2 would make the first tour 2 days late (+40); serving 1 and 3 is on
     time (a start after the line's first period is due 7 days early, which the unit can make).
     So the optimum serves periods 1 and 3: 112000 + 50 (cohesion) + 2 x 0.1 = 112050.2.
     The gap is explained by the pledge's unit cycle (tour then recovery)."""
     sc = scenario(
-        pledges=[pledge("P1", units=1, tour=28, recovery=28)],
+        pledges=[pledge("P1", units=1, tour=35, recovery=14)],
         requirements=[requirement("L1", qty=1, start=0, end=111)],
         horizon=112,
     )
@@ -79,14 +81,15 @@ def test_one_unit_cannot_cover_without_recovery():
 
 def test_corridor_capacity_binds():
     """Line needs 2 units of 100 people in period 0 (days 0..27). Two pledges of 1 unit each,
-    both through corridor C1 with 5 persons/day = 140 persons per 28-day period: only one unit
-    can move. Shortfall 1 unit-period = 28 unit-days x 1000 x 2 = 56000, plus the moving unit's
+    both through corridor C1 with 150 persons/day. All of a unit line leaves on its departure
+    day and both can leave on day 0 only (a later departure is not offered by default): only
+    one unit can move. Shortfall 1 unit-period = 28 unit-days x 1000 x 2 = 56000, plus the moving unit's
     2 late days x 20 = 40 and 0.1 distance, and 50 cohesion (one nation present, no lead).
     Optimum 56090.1; the gap names Corridor-personnel-capacity."""
     sc = scenario(
         pledges=[pledge("P1", units=1), pledge("P2", units=1)],
         requirements=[requirement("L1", qty=2, start=0, end=27)],
-        corridors=[corridor(personnel=5)],
+        corridors=[corridor(personnel=150)],
         horizon=28,
     )
     out = plan(sc)
@@ -172,10 +175,11 @@ def test_readiness_explained():
 
 
 def test_rotation_budget_exhaustion():
-    """One unit, tour 1 period, no recovery, but only 2 sustainable rotations: it covers 2 of
-    the 4 periods; the other 2 are short and Pledge-rotation-budget binds."""
+    """Two units, tours of 35 days (a relief arrives 7 days early, so one tour covers one
+    28-day period), no recovery, but one sustainable rotation each: 2 tours cover 2 of the 4
+    periods; the other 2 are short and Pledge-rotation-budget binds."""
     sc = scenario(
-        pledges=[pledge("P1", tour=28, recovery=0, rotations=2)],
+        pledges=[pledge("P1", units=2, tour=35, recovery=0, rotations=1)],
         requirements=[requirement("L1", start=0, end=111)],
         horizon=112,
     )

@@ -26,7 +26,7 @@ from coalition.planner.schemas import (
     SolveStatus,
     SolveSummary,
 )
-from coalition.planner.solver import ProgressFn, solve_highs
+from coalition.planner.solver import ProgressFn, relative_gap, solve_highs
 from coalition.planner.tables import build_tables
 from coalition.scenario.schemas import Scenario
 
@@ -50,12 +50,48 @@ def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explai
     return 2.0 * interpret_s + explain_s + max(0.05, 0.02 * time_limit)
 
 
+def recompute(model: Model, values: np.ndarray) -> np.ndarray:
+    """The plan that the assignments alone define: x rounded, y = sum of x, b = 1 exactly
+    where a nation has units at a hub, and shortfall = what the units leave uncovered.
+
+    A time-limited MIP incumbent may carry more shortfall slack or cohesion than its
+    assignments need; reporting it would misstate the plan. This never breaks a row that the
+    assignments keep (shortfall and b only shrink to what the rows require)."""
+    assert model.A is not None
+    tb = model.tables
+    xb, yb = model.var("Assign-count"), model.var("Pledge-start")
+    bb, ub = model.var("Hub-nation-present"), model.var("Line-shortfall")
+    v = np.zeros(model.n_cols)
+    x = np.round(values[xb.start : xb.stop]) if xb.size else np.zeros(0)
+    v[xb.start : xb.stop] = x
+    if yb.size:
+        y = np.zeros(yb.size)
+        np.add.at(y, tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start, x)
+        v[yb.start : yb.stop] = y
+    if bb.size:
+        nat_ix = {n: i for i, n in enumerate(tb.nations)}
+        b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation))}
+        for j in np.flatnonzero(x > 0.5):
+            p, h = int(tb.arc_pledge[model.x_arc[j]]), int(tb.arc_hub[model.x_arc[j]])
+            v[bb.start + b_index[(h, nat_ix[tb.pledge_nation[p]])]] = 1.0
+    if ub.size:
+        cb = model.con("Line-cover")
+        cover = (model.A[cb.start : cb.stop] @ v)  # u is still 0 here
+        v[ub.start : ub.stop] = np.maximum(0.0, tb.line_qty[model.u_line] - cover)
+    return v
+
+
 @dataclass(frozen=True, slots=True)
 class Activation:
-    """Which pledges are active and from when (days from C-day), and why the others are not."""
+    """Which pledges are active and on which days (days from C-day), and why the others are not.
+
+    ``spells`` maps a pledge to its active spells ``(start, end)`` (``end`` None = open); a
+    pledge in ``active_from`` without spells is active from that day on."""
 
     active_from: Mapping[str, int]
     inactive_reasons: Mapping[str, str] = field(default_factory=dict)
+    spells: Mapping[str, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)
+    spell_texts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -92,6 +128,8 @@ def make_plan(
         active_from=activation.active_from,
         options=options,
         inactive_reasons=activation.inactive_reasons,
+        spells=activation.spells,
+        spell_texts=activation.spell_texts,
     )
     model = build_model(tables, options)
     build_s = time.perf_counter() - t0
@@ -114,7 +152,7 @@ def make_plan(
         should_stop=should_stop,
     )
     result = sol.result
-    values = sol.values
+    values = None if sol.values is None else recompute(model, sol.values)
     notes = list(warnings or [])
     if values is None or not is_feasible(model, values, tol=1e-5):
         # No plan from the solver in time (or numerically off): fall back to the greedy plan,
@@ -125,15 +163,34 @@ def make_plan(
             "showing the greedy baseline plan instead"
         )
         result = result.model_copy(update={"objective": greedy_obj})
-    elif result.objective is not None and result.objective > greedy_obj + 1e-6:
+    elif objective_of(model, values) > greedy_obj + 1e-6:
         values = greedy  # never worse than the baseline
         result = result.model_copy(update={"objective": greedy_obj})
+    # the objective reported is the one the returned assignments give; the gap is against a
+    # bound of the full model only (the solver says which), never a restricted model's
+    objective = objective_of(model, values)
+    bound = result.bound
+    if bound is not None:
+        bound = min(bound, objective)
+    result = result.model_copy(update={
+        "objective": objective, "bound": bound,
+        "gap": relative_gap(objective, bound) if bound is not None else None,
+        "bound_provenance": result.bound_provenance if bound is not None else "none",
+    })
+    if bound is None:
+        why = ("the model was trimmed (candidates_per_line), so no bound of the full model is known"
+               if options.candidates_per_line is not None
+               else f"no bound of the full model was proven in time ({result.phase_out_of_time or 'lp'} "
+               "phase stopped by the time limit)")
+        notes.append(f"gap unknown: {why}")
     best_so_far = result.status != SolveStatus.OPTIMAL
     if result.status == SolveStatus.TIME_LIMIT:
         gap_txt = (
-            f"gap to the bound {100 * result.gap:.2f}%" if result.gap is not None
-            else "no bound proven yet"
+            f"gap {100 * result.gap:.2f}% to the {result.bound_provenance} bound of the full model"
+            if result.gap is not None else "no bound proven yet"
         )
+        if result.phase_out_of_time:
+            gap_txt += f"; the time ran out in the {result.phase_out_of_time} phase"
         which = " (the greedy baseline plan)" if np.array_equal(values, greedy) else ""
         notes.append(
             f"time limit of {options.time_limit:g} s reached (solver {solver_limit:.1f} s; the "
@@ -173,6 +230,8 @@ def make_plan(
             build_seconds=round(build_s, 3),
             solve_seconds=round(result.time, 3),
             best_so_far=best_so_far,
+            bound_provenance=result.bound_provenance,
+            phase_out_of_time=result.phase_out_of_time,
             message=result.message,
             variables=model.n_cols,
             constraints=model.n_rows,

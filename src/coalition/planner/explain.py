@@ -61,11 +61,20 @@ class _Probe:
         self.b_index = {
             (int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation))
         }
+        self._memo: dict[int, list[str]] = {}
         self.row_family = np.empty(model.n_rows, dtype=object)
         for name, b in model.con_blocks.items():
             self.row_family[b.start : b.stop] = name
 
     def blockers(self, j: int) -> list[str]:
+        """Families of the rows that one more unit of column ``j`` would break (memoised: a
+        column is a candidate in every period it covers)."""
+        hit = self._memo.get(j)
+        if hit is None:
+            hit = self._memo[j] = self._blockers(j)
+        return hit
+
+    def _blockers(self, j: int) -> list[str]:
         m, tb = self.m, self.m.tables
         xb, yb, bb = m.var("Assign-count"), m.var("Pledge-start"), m.var("Hub-nation-present")
         col = xb.start + j

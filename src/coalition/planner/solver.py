@@ -110,6 +110,7 @@ def solve_highs(
     import highspy
 
     t0 = time.perf_counter()
+    full_model = options.candidates_per_line is None  # a trimmed model's bound is no bound
     # HiGHS is stopped a little before the limit: after an interrupt it still finishes its
     # current step, and the best plan is then checked and copied out (see stop_margin).
     deadline = t0 + float(options.time_limit) - stop_margin(model.n_cols, float(options.time_limit))
@@ -195,7 +196,15 @@ def solve_highs(
         if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
             e.interrupt()  # type: ignore[attr-defined]
 
-    state = {"last": 0.0}
+    state: dict[str, object] = {"last": 0.0, "bound": None, "restricted": False, "phase": "lp"}
+
+    def valid_bound(reported: float | None) -> float | None:
+        """The bound shown live: only a bound of the FULL model (the LP bound, or the full
+        MIP's dual bound); a restricted MIP's own bound is never shown."""
+        known = state["bound"]
+        if state["restricted"] or reported is None:
+            return known  # type: ignore[return-value]
+        return reported if known is None else max(reported, known)  # type: ignore[arg-type]
 
     def on_event(e: object) -> None:
         data = e.data_out  # type: ignore[attr-defined]
@@ -209,7 +218,9 @@ def solve_highs(
             return
         state["last"] = now
         inc = _finite(data.mip_primal_bound)
-        bnd = _finite(data.mip_dual_bound)
+        bnd = valid_bound(_finite(data.mip_dual_bound))
+        if inc is not None and bnd is not None and bnd > inc:
+            bnd = inc
         progress(Progress(time=round(now, 3), incumbent=inc, bound=bnd,
                           gap=relative_gap(inc, bnd), nodes=int(data.mip_node_count)))
 
@@ -229,11 +240,16 @@ def solve_highs(
         bad = _violated(model, core, active, only=lazy)
         if progress is not None:
             progress(Progress(time=round(time.perf_counter() - t0, 3), incumbent=None,
-                              bound=_finite(h.getInfo().objective_function_value), gap=None))
+                              bound=_finite(h.getInfo().objective_function_value) if full_model else None,
+                              gap=None))
         if bad.size == 0 or time.perf_counter() >= deadline:
             break
         add_rows(bad)
     t_lp = time.perf_counter() - t0
+    lp_ran_out = h.getModelStatus() != S.kOptimal or (
+        _violated(model, np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core], active,
+                  only=lazy).size > 0
+    )
     lp_dual = None  # reduced costs of the LP, used to widen the restricted MIP
     if h.getModelStatus() == S.kOptimal:
         lp_dual = np.asarray(h.getSolution().col_dual, dtype=np.float64)[:n_core]
@@ -252,6 +268,8 @@ def solve_highs(
             SolveResult(solver="highs-lp" if relax else "highs", status=status,
                         objective=lp_obj if ok else None, bound=lp_obj if ok else None,
                         gap=0.0 if ok else None, time=round(elapsed, 4),
+                        bound_provenance="full-lp" if ok else "none",
+                        phase_out_of_time="lp" if lp_ran_out else None,
                         message=f"{h.modelStatusToString(lp_status)}; {lp_rounds} LP round(s)"),
             values,
         )
@@ -262,11 +280,12 @@ def solve_highs(
     best_obj = np.inf
     if start is not None and _violated(model, start, np.zeros(model.n_rows, bool)).size == 0:
         best, best_obj = start.copy(), float(model.cost @ start)
-    lp_bound = (
-        lp_obj
-        if (lp_status == S.kOptimal and _violated(model, core, active, only=lazy).size == 0)
-        else None
-    )
+    # Any LP optimum here is a valid lower bound of the full model: rows still withheld (row
+    # generation stopped by the clock) and the cohesion links left out only relax it. A model
+    # trimmed by candidates_per_line is not the full model: its bound is not reported.
+    lp_bound = lp_obj if (lp_status == S.kOptimal and full_model) else None
+    state["bound"] = lp_bound
+    provenance = "full-lp" if lp_bound is not None else "none"
     if lp_status == S.kOptimal:
         from coalition.planner.greedy import greedy_values
 
@@ -308,7 +327,9 @@ def solve_highs(
         """Run the MIP until wall time ``until``; returns HiGHS's model status. A restricted
         pass fixes every Assign-count column outside the LP support and the incumbent to 0
         (a small MIP around the LP solution); its bound is not a bound of the full model."""
-        nonlocal best, best_obj, bound
+        nonlocal best, best_obj, bound, provenance
+        state["restricted"] = restricted
+        state["phase"] = "restricted-mip" if restricted else "full-mip"
         fixed = np.zeros(0, dtype=np.int32)
         if restricted and lp_status == S.kOptimal and xb.size:
             keep = core[xb.start : xb.stop] > 1e-6
@@ -340,8 +361,10 @@ def solve_highs(
                 info = h.getInfo()
                 counters["nodes"] += int(info.mip_node_count)
                 b = _finite(info.mip_dual_bound)
-                if b is not None and not restricted and status != S.kInterrupt:
-                    bound = b if bound is None else max(bound, b)
+                if b is not None and not restricted and full_model and (bound is None or b > bound):
+                    # HiGHS's dual bound of the full MIP is valid even when it was stopped
+                    bound, provenance = b, "full-mip-dual"
+                    state["bound"] = bound
                 if info.primal_solution_status != 2:
                     break
                 sol_core = np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core]
@@ -401,6 +424,9 @@ def solve_highs(
         status = SolveStatus.TIME_LIMIT
     else:
         status = SolveStatus.FEASIBLE
+    out_of_time = None
+    if status in (SolveStatus.TIME_LIMIT, SolveStatus.NO_SOLUTION) and not proven:
+        out_of_time = "lp" if lp_ran_out else str(state["phase"])
     result = SolveResult(
         solver="highs",
         status=status,
@@ -409,6 +435,8 @@ def solve_highs(
         gap=relative_gap(obj, bound),
         time=round(elapsed, 4),
         nodes=nodes,
+        bound_provenance=provenance if bound is not None else "none",
+        phase_out_of_time=out_of_time,
         message=f"{h.modelStatusToString(ms)}; LP rounds {lp_rounds}, MIP rounds {mip_rounds}, "
         f"capacity rows passed {int((active & lazy).sum())} of {int(lazy.sum())}; "
         f"phases: LP {t_lp:.1f} s, rounding {t_round:.1f} s, MIP {elapsed - t_lp - t_round:.1f} s",
