@@ -408,9 +408,16 @@ def explain_assignments(
     for uln, j in unit_lines:
         li, s, p = int(x_line[j]), int(model.x_start[j]), int(x_pledge[j])
         late = int(model.x_late[j])
+        w = int(model.x_win[j])
+        spell = tb.pledge_spell_text[p] if tb.pledge_spell_text else ""
         why = (
-            f"{tb.pledge_id[p]} ({tb.pledge_nation[p]}) is active and its caveats allow "
-            f"{tb.hub_id[tb.arc_hub[model.x_arc[j]]]}; it arrives on day {int(model.x_arrival[j])}"
+            f"{tb.pledge_id[p]} ({tb.pledge_nation[p]}) is active on the days it relies on, "
+            f"day {int(model.x_departure[j])} (departure) to day {int(model.x_tour_end[j])} "
+            f"(tour end), inside its usable window to day "
+            + ("open" if tb.win_end[w] >= 10**6 else str(int(tb.win_end[w])))
+            + (f" ({spell})" if spell else "")
+            + f"; its caveats allow {tb.hub_id[tb.arc_hub[model.x_arc[j]]]}; it arrives on day "
+            f"{int(model.x_arrival[j])}"
             + (f", {late} day(s) late" if late else ", on time")
             + f"; cost {cost[j]:.2f} (lateness + distance)"
         )
