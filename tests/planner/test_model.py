@@ -277,4 +277,6 @@ def test_whole_plan_stays_within_the_time_limit():
     assert elapsed <= 5.0 + 1.0
     assert p.solve.best_so_far and p.unit_lines and p.gaps
     assert p.solve.solve_seconds < 5.0 - p.solve.build_seconds
-    assert any("time limit of 5 s reached" in w for w in p.warnings)
+    # either the solver was stopped (best plan so far) or there was no time to start it
+    assert any("time limit of 5 s reached" in w or "not started" in w for w in p.warnings)
+    assert p.solve.phase_out_of_time is not None

@@ -139,8 +139,14 @@ def _exclusion_reasons(model: Model, line: int) -> list[BindingReason]:
     return out
 
 
-def explain_gaps(model: Model, values: np.ndarray, options: PlanOptions) -> list[GapExplanation]:
-    """One explanation per line that is short in some period or has late units."""
+def explain_gaps(
+    model: Model, values: np.ndarray, options: PlanOptions, *, deadline: float | None = None
+) -> list[GapExplanation]:
+    """One explanation per line that is short in some period or has late units. After
+    ``deadline`` (a ``time.perf_counter()`` value) the tight-constraint test is skipped and the
+    reason says so (code ``not-determined``): the plan's time limit comes first."""
+    import time
+
     tb = model.tables
     ub, xb = model.var("Line-shortfall"), model.var("Assign-count")
     u = values[ub.start : ub.stop] if ub.size else np.zeros(0)
@@ -184,6 +190,11 @@ def explain_gaps(model: Model, values: np.ndarray, options: PlanOptions) -> list
             )
         elif periods and arcs_of_line.get(li, 0) == 0:
             reasons.extend(_exclusion_reasons(model, li))
+        elif periods and deadline is not None and time.perf_counter() > deadline:
+            reasons.append(BindingReason(
+                code="not-determined", message="the plan's time limit left no time to test which "
+                "constraint binds this line (give a longer --time-limit)", count=len(periods),
+                method="skipped: time limit"))
         elif periods:
             cols = cols_of_line[li]
             fam_count: Counter[str] = Counter()
@@ -382,9 +393,13 @@ def _relaxed_shortfalls(
 
 
 def explain_assignments(
-    model: Model, values: np.ndarray, unit_lines: list[tuple[str, int]], options: PlanOptions
+    model: Model, values: np.ndarray, unit_lines: list[tuple[str, int]], options: PlanOptions,
+    *, deadline: float | None = None,
 ) -> list[AssignmentExplanation]:
-    """For each unit line (uln, column j): why this unit, and the eligible alternatives."""
+    """For each unit line (uln, column j): why this unit, and the eligible alternatives (not
+    searched after ``deadline``, a ``time.perf_counter()`` value)."""
+    import time
+
     tb = model.tables
     xb = model.var("Assign-count")
     assert model.cost is not None
@@ -421,6 +436,8 @@ def explain_assignments(
             + (f", {late} day(s) late" if late else ", on time")
             + f"; cost {cost[j]:.2f} (lateness + distance)"
         )
+        if j not in cache and deadline is not None and time.perf_counter() > deadline:
+            cache[j] = []
         if j not in cache:
             alts: list[Alternative] = []
             same = by_line_start.get((li, s), [])
