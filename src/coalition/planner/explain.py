@@ -201,6 +201,7 @@ def explain_gaps(
             not_yet = 0
             unblocked = 0
             unavailable = 0
+            too_short = 0
             for t in periods:
                 cover = cols[(model.x_start[cols] <= t) & (model.x_last[cols] >= t)]
                 if cover.size == 0:
@@ -210,8 +211,11 @@ def explain_gaps(
                         tb.pledge_ready_day[tb.arc_pledge[arcs]]
                         + tb.corridor_transit[tb.arc_corridor[arcs]]
                     )
+                    need = tb.days_in_period(li, t)
                     if np.all(earliest > (t + 1) * tb.period_days - 1):
                         not_yet += 1
+                    elif np.all(tb.pledge_tour_days[tb.arc_pledge[arcs]] < need):
+                        too_short += 1
                     else:
                         unavailable += 1
                     continue
@@ -221,6 +225,20 @@ def explain_gaps(
                         fam_count.update(bl)
                     else:
                         unblocked += 1
+            if too_short:
+                arcs = np.flatnonzero(tb.arc_line == li)
+                longest = int(np.max(tb.pledge_tour_days[tb.arc_pledge[arcs]]))
+                reasons.append(
+                    BindingReason(
+                        code="tour-length",
+                        message=f"in {too_short} short period(s) every eligible tour (at most "
+                        f"{longest} d) is shorter than the line's days in the period: a unit "
+                        "covers a period only when it stays at the hub to its end, and it may "
+                        "not stay longer than its tour (use a shorter --period-days)",
+                        count=too_short,
+                        method="column filter Tour-covers-period",
+                    )
+                )
             if not_yet:
                 arcs = np.flatnonzero(tb.arc_line == li)
                 earliest = int(

@@ -254,18 +254,6 @@ def build_tables(
                     )
                 )
                 continue
-            lo, hi = max(r.start_day, 0), min(r.end_day, horizon - 1)
-            need = min(min(hi, (t + 1) * D - 1) - max(lo, t * D) + 1
-                       for t in range(int(line_first[li]), int(line_last[li]) + 1))
-            if p.tour_days < need:
-                exclusions.append(
-                    Exclusion(li, p.id, p.nation, "tour-length",
-                              f"a tour of {p.tour_days} d is shorter than every period of the line "
-                              f"(at least {need} d of a {D}-day period): a unit covers a period "
-                              f"only when it is at the hub to its end (use --period-days {p.tour_days} "
-                              "or less to plan such tours)")
-                )
-                continue
             ok_hubs = [hid for j, hid in cols if masks[pi, j] == 0]
             if not cols:
                 exclusions.append(
