@@ -350,6 +350,8 @@ def edit(session: Session, scenario_id: int, expected_revision: int | None, chan
         if not isinstance(change, ImportDocument) and any(r.rule == "lifecycle" for r in refused):
             raise LifecycleRefused(messages)
         raise ChangeRefused(messages)
+    if isinstance(change, ImportDocument) and before.scenario == change.scenario:
+        return EditResult(scenario_id=row.id, revision=row.head, state=before, before=before)
     after = rules.apply(before, change, principal.nation)
     if isinstance(change, rules.EditPledge | ImportDocument):
         _validate(after)
