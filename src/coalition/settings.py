@@ -22,6 +22,12 @@ class Settings(BaseModel):
     scenario: str | None = None  # path of a scenario; None = the embedded paris-2026
     secret_key: str | None = None  # session signing for the dashboard; generated when None
     max_upload_bytes: int = 5_000_000
+    # Plan runs (coalition.planner.runs): where they run, how many at once, per-nation quota,
+    # and the ceiling on a run's solver time whatever the request asks.
+    executor: str = "local"  # "local" or "dask://tcp://host:8786"
+    plan_workers: int = 1
+    plan_quota: int = 1
+    plan_time_limit_max: float = 600.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -35,5 +41,11 @@ class Settings(BaseModel):
             values["scenario"] = os.environ["COALITION_SCENARIO"]
         if os.environ.get("COALITION_SECRET_KEY"):
             values["secret_key"] = os.environ["COALITION_SECRET_KEY"]
+        for env, name, kind in (("COALITION_EXECUTOR", "executor", str),
+                                ("COALITION_PLAN_WORKERS", "plan_workers", int),
+                                ("COALITION_PLAN_QUOTA", "plan_quota", int),
+                                ("COALITION_PLAN_TIME_LIMIT_MAX", "plan_time_limit_max", float)):
+            if os.environ.get(env):
+                values[name] = kind(os.environ[env])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coalition.api import create_app
-from coalition.api import workspace
+from coalition.scenario import store
 from coalition.auth import service
 from coalition.auth.schemas import HQ, Principal, UserCreate
 from coalition.settings import Settings
@@ -54,7 +54,7 @@ def build_service(db_url: str, data_dir: Path, **overrides: object) -> Service:
     tokens: dict[str, str] = {}
     system = Principal(user_id=None, name="system", nation=HQ, roles=frozenset())
     with transaction(app.state.coalition.session_factory) as db:
-        workspace.store_scenario(db, scenario=tiny_scenario(), principal=system, make_default=True)
+        store.create(db, scenario=tiny_scenario(), principal=system, make_default=True)
         for name, (nation, roles) in USERS.items():
             user = service.create_user(db, data=UserCreate(name=name, nation=nation, roles=roles))
             _row, tokens[name] = service.issue_token(db, user=user)

@@ -25,7 +25,8 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     svc = build_service(f"sqlite:///{d / 'coalition.db'}", d)
     AUTH["Authorization"] = f"Bearer {svc.tokens['hq-admin']}"
     yield schemathesis.openapi.from_asgi("/openapi.json", svc.app)
-    svc.app.state.coalition.jobs.shutdown(wait=True, cancel_futures=True)
+    svc.app.state.coalition.runs.wait_idle(60)
+    svc.app.state.coalition.runs.shutdown()
     svc.app.state.coalition.engine.dispose()
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from coalition import __version__
 from coalition.api import errors
 from coalition.api.middleware import ServiceMiddleware
-from coalition.api.workspace import ScenarioCache
+from coalition.planner.runs import Scheduler, make_executor
+from coalition.scenario.store import ScenarioCache
 from coalition.settings import Settings
 from coalition.store.db import make_engine, session_factory, transaction
 from coalition.store.migrate import upgrade
@@ -43,9 +43,7 @@ class AppState:
     engine: Engine
     session_factory: sessionmaker[Session]
     scenarios: ScenarioCache = field(default_factory=ScenarioCache)
-    jobs: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
-    )
+    runs: Scheduler | None = None  # plan runs (coalition.planner.runs), made by create_app
     startup_problem: str | None = None
 
 
@@ -68,22 +66,16 @@ def _secret_key(settings: Settings) -> str:
 
 def prepare_database(state: AppState) -> None:
     """Migrate every package's branch and store the default scenario on first run."""
-    from coalition.api import workspace
+    from coalition.planner.runs import fail_interrupted
+    from coalition.scenario import store
+    from coalition.scenario.service import load_scenario
 
     upgrade(state.engine)
-    from sqlalchemy import update
-
-    from coalition.api.models import PlanJob
-    from coalition.auth.service import now
-
     with transaction(state.session_factory) as session:
-        # Jobs run in this process: any left queued or running died with the previous one.
-        session.execute(update(PlanJob).where(PlanJob.status.in_(("queued", "running"))).values(
-            status="failed", error="interrupted: the service restarted", message="failed",
-            finished_at=now()))
+        fail_interrupted(session)  # runs left running died with the previous process
     try:
         with transaction(state.session_factory) as session:
-            workspace.ensure_default(session, settings=state.settings)
+            store.ensure_default(session, scenario=load_scenario(state.settings.scenario))
     except Exception as exc:  # noqa: BLE001 - the service still starts; /health reports it
         state.startup_problem = f"default scenario not loaded: {exc}"
         log.warning(state.startup_problem)
@@ -94,11 +86,16 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     (browsers already accept Secure cookies from http://127.0.0.1 and localhost)."""
     engine = make_engine(settings.database_url)
     state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine))
+    state.runs = Scheduler(state.session_factory,
+                           make_executor(settings.executor, settings.plan_workers),
+                           quota=settings.plan_quota,
+                           time_limit_max=settings.plan_time_limit_max)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        state.jobs.shutdown(wait=False, cancel_futures=True)
+        if state.runs is not None:
+            state.runs.shutdown()
         engine.dispose()
 
     app = FastAPI(

@@ -202,7 +202,17 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
 
     @app.exception_handler(ConflictError)
     async def _conflict(request: Request, exc: ConflictError) -> Response:
-        return error_response(request, 409, str(exc))
+        response = error_response(request, 409, str(exc))
+        details = getattr(exc, "details", None)  # e.g. a stale revision's current_revision
+        if details and isinstance(response, JSONResponse):
+            import json
+
+            body = json.loads(bytes(response.body))
+            body["error"].update(details)
+            response = JSONResponse(body, status_code=409)
+            if "current_revision" in details:
+                response.headers["ETag"] = f'"{details["current_revision"]}"'
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:

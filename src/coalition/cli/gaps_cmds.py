@@ -18,6 +18,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from coalition.cli.stored import SCENARIO_HELP
 from coalition.errors import InputError, Problem
 from coalition.forcegen.activation import activation
 from coalition.forcegen.gaps import gap_picture
@@ -28,8 +29,7 @@ from coalition.scenario.schemas import PledgeState, Scenario
 
 ScenarioOpt = Annotated[
     Optional[Path],  # noqa: UP007 - Typer needs Optional
-    typer.Option("--scenario", "-s", help="scenario folder or .yaml/.json file (default: embedded paris-2026)",
-                 show_default=False),
+    typer.Option("--scenario", "-s", help=SCENARIO_HELP, show_default=False),
 ]
 OptionOpt = Annotated[
     Optional[list[str]],  # noqa: UP007
@@ -65,10 +65,10 @@ StateOpt = Annotated[
 
 
 def load(path: Path | None) -> Scenario:
-    """Load a scenario through the scenario service (embedded when ``path`` is None)."""
-    from coalition.scenario.service import load_scenario
+    """Load a scenario: embedded (None), a folder/file, or a stored ``db:KEY[@REV]``."""
+    from coalition.cli.stored import load_any
 
-    return load_scenario(path)
+    return load_any(path)
 
 
 def write_json(target: str, payload: object, console: Console) -> None:

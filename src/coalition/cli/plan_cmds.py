@@ -22,10 +22,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.rule import Rule
 
+from coalition.cli.stored import SCENARIO_HELP
+
 PlanScenario = Annotated[
     Optional[Path],  # noqa: UP007 - Typer needs Optional
-    typer.Option("--scenario", "-s", help="scenario folder or .yaml/.json file (default: embedded paris-2026)",
-                 show_default=False),
+    typer.Option("--scenario", "-s", help=SCENARIO_HELP, show_default=False),
 ]
 
 
@@ -78,12 +79,12 @@ def plan(
     from coalition.planner import export, render
     from coalition.planner.schemas import PlanOptions, Progress
     from coalition.planner.service import plan_option, resolve_c_day
-    from coalition.scenario.service import load_scenario
+    from coalition.cli.stored import load_any
 
     console = Console()
     if not console.is_terminal and console.width < 160:
         console = Console(width=160)  # files and pipes: room for the unit-line table
-    sc = load_scenario(scenario)
+    sc = load_any(scenario)
     assumptions, _engine, day = resolve_inputs(sc, assume, at, option or ())
     at_date = day if at is not None else None
     options_ids = list(dict.fromkeys(option or [o.id for o in sc.force_options]))

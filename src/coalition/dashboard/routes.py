@@ -7,6 +7,7 @@ show what the API would refuse. Forms that change state are POSTs with a CSRF to
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,13 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from coalition.api.deps import Ctx, Db
-from coalition.api.models import PlanJob
-from coalition.api.routers.common import current_scenario, scoped
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, record_audit
@@ -33,7 +30,13 @@ from coalition.dashboard.security import (
     sign_in,
 )
 from coalition.errors import InputError, NotFoundError, Problem
+from coalition.planner import runs
+from coalition.planner.runs import PlanRun
+from coalition.planner.visible import check_request, visible_gaps, visible_plan
+from coalition.scenario import store
+from coalition.scenario.rules import ScenarioState
 
+_ASSUMPTION = re.compile(r"^[A-Za-z0-9_.\-]+=[A-Za-z0-9\-]+$")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +53,27 @@ def page_ctx(request: Request, db: Db) -> Ctx:
 
 
 Page = Annotated[Ctx, Depends(page_ctx)]
+
+
+def _state(ctx: Ctx) -> tuple[int, ScenarioState]:
+    sid, _rev, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
+    return sid, state
+
+
+def current_scenario(ctx: Ctx, ref: None) -> tuple[int, Any]:
+    sid, state = _state(ctx)
+    return sid, state.scenario
+
+
+def _scope(ctx: Ctx, action: str, state: ScenarioState) -> Any:
+    from coalition.auth.scope import restrict
+
+    kind = action.partition(".")[0]
+    return restrict(ctx.principal, action, lambda record: state.marking(kind, record))
+
+
+def _plan(ctx: Ctx, run: PlanRun) -> dict[str, Any]:
+    return visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
 
 
 def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
@@ -122,40 +146,35 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") ->
 
 @router.get("/map")
 def map_page(request: Request, ctx: Page) -> HTMLResponse:
-    sid, sc = current_scenario(ctx, None)
-    hubs = scoped(ctx, "hub.view", sid, lambda h: h.id).filter(sc.hubs)
+    sid, state = _state(ctx)
+    sc = state.scenario
+    hubs = _scope(ctx, "hub.view", state).filter(sc.hubs)
     visible = sc.model_copy(update={"hubs": tuple(hubs)})
     job = _latest_plan(ctx)
     fill = None
     if job is not None and job.scenario_id == sid:
-        from coalition.api.routers.plans import plan_for_reader
-
-        fill = views.hub_fill(plan_for_reader(ctx, job)["fill"])
+        fill = views.hub_fill(_plan(ctx, job)["fill"])
     return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill),
                   scenario=sc, job=job if fill is not None else None)
 
 
-def _latest_plan(ctx: Ctx, option: str | None = None) -> PlanJob | None:
-    query = select(PlanJob).where(PlanJob.status == "done").order_by(PlanJob.id.desc())
-    if option:
-        query = query.where(PlanJob.option == option)
-    return ctx.db.scalars(query.limit(1)).first()
+def _latest_plan(ctx: Ctx, option: str | None = None) -> PlanRun | None:
+    return runs.latest_done(ctx.db, option=option)
 
 
 @router.get("/hubs/{hub_id}")
 def hub_page(request: Request, ctx: Page, hub_id: str) -> HTMLResponse:
-    sid, sc = current_scenario(ctx, None)
-    hub = scoped(ctx, "hub.view", sid, lambda h: h.id).get(sc.hubs, lambda h: h.id, hub_id)
-    requirements = scoped(ctx, "requirement.view", sid, lambda r: r.id).filter(
+    sid, state = _state(ctx)
+    sc = state.scenario
+    hub = _scope(ctx, "hub.view", state).get(sc.hubs, lambda h: h.id, hub_id)
+    requirements = _scope(ctx, "requirement.view", state).filter(
         r for r in sc.requirements if r.hub == hub_id)
     corridors = [c for c in sc.corridors if c.hub == hub_id]
     job = _latest_plan(ctx)
     lines: list[dict[str, Any]] = []
     gaps: list[dict[str, Any]] = []
     if job is not None:
-        from coalition.api.routers.plans import plan_for_reader
-
-        plan = plan_for_reader(ctx, job)
+        plan = _plan(ctx, job)
         lines = [u for u in plan["unit_lines"] if u["hub"] == hub_id]
         gaps = [g for g in plan["gaps"] if g["place"] == hub_id]
     depots = []
@@ -209,7 +228,8 @@ def gaps_page(
     us_backstop: Annotated[str, Query(max_length=5)] = "",
     other: Annotated[str, Query(max_length=400)] = "",
 ) -> HTMLResponse:
-    sid, sc = current_scenario(ctx, None)
+    sid, state = _state(ctx)
+    sc = state.scenario
     option = option or (sc.force_options[0].id if sc.force_options else "")
     problems: list[str] = []
     if ceasefire:
@@ -221,33 +241,20 @@ def gaps_page(
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
     try:
-        from coalition.api.routers.gaps import compute_gaps
-
-        picture = compute_gaps(ctx, sid, sc, option, ceasefire or None, wanted)
+        picture = visible_gaps(ctx.principal, state, option, ceasefire or None, wanted)
         heat = views.heatmap_from_cells(picture["cells"])
     except InputError as exc:
         problems += [str(p) for p in exc.problems]
-    job = _matching_plan(ctx, option, wanted)
+    job = runs.latest_done(ctx.db, scenario_id=sid, option=option, assumptions=wanted)
     plan = plan_heat = None
     if job is not None:
-        from coalition.api.routers.plans import plan_for_reader
-
-        plan = plan_for_reader(ctx, job)
+        plan = _plan(ctx, job)
         plan_heat = views.heatmap_from_fill(plan["fill"])
     return render(request, ctx, "gaps.html", "gaps", scenario=sc, option=option,
                   plan_heat=plan_heat,
                   ceasefire=ceasefire, us_backstop=us_backstop, other=other,
                   assumptions=wanted,
                   picture=picture, job=job, plan=plan, heat=heat, problems=problems)
-
-
-def _matching_plan(ctx: Ctx, option: str, assumptions: list[str]) -> PlanJob | None:
-    jobs = ctx.db.scalars(select(PlanJob).where(PlanJob.option == option, PlanJob.status == "done")
-                          .order_by(PlanJob.id.desc()).limit(50))
-    for job in jobs:
-        if sorted(job.assumptions) == sorted(assumptions):
-            return job
-    return None
 
 
 @router.post("/plan/run")
@@ -260,39 +267,47 @@ def run_plan(
     other: Annotated[str, Form(max_length=400)] = "",
     time_limit: Annotated[float, Form(gt=0, le=600)] = 20.0,
 ) -> Response:
-    from coalition.api.jobs import run_plan_job
-    from coalition.api.routers.plans import PlanRequest, start_plan
+    from coalition.auth.rules import ALL, Marking
+    from coalition.auth.scope import restrict
 
     check_csrf(request, csrf)
-    try:
-        body = PlanRequest(option=option, assumptions=_assumptions(ceasefire, us_backstop, other),
-                           time_limit=time_limit)
-    except ValidationError as exc:
-        raise InputError([Problem(e["msg"], field=".".join(str(x) for x in e["loc"]),
+    assumptions = _assumptions(ceasefire, us_backstop, other)
+    bad = [a for a in assumptions if not _ASSUMPTION.fullmatch(a)]
+    if bad:
+        raise InputError([Problem(f"'{a}' is not NAME=VALUE", field="other",
                                   hint="assumptions are NAME=VALUE, e.g. parliament.GBR=true")
-                          for e in exc.errors()]) from None
-    job = start_plan(ctx, body, None)
-    # Queued after the response, i.e. after the request's transaction committed the job row.
-    return RedirectResponse(f"/plan?job={job.id}", status_code=303,
-                            background=BackgroundTask(ctx.state.jobs.submit, run_plan_job,
-                                                      ctx.state, job.id))
+                          for a in bad])
+    scope = restrict(ctx.principal, "plan.run", lambda r: Marking(origin=r.nation,
+                                                                   releasable_to=(ALL,)))
+    sid, rev, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
+    check_request(state.scenario, option, assumptions)
+    limit = min(time_limit, ctx.state.settings.plan_time_limit_max)
+    job, reused = runs.queue_run(ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev,
+                                 option=option, at=None, assumptions=assumptions, seed=0,
+                                 options={"time_limit": limit})
+    scope.verify_written(job, str(job.id))
+    if not reused:
+        record_audit(ctx.db, principal=ctx.principal, request_id=ctx.request_id,
+                     action="create", object_type="plan", object_id=str(job.id),
+                     after=runs.summary(job))
+    # Dispatched after the response, i.e. after the request's transaction committed the row.
+    task = BackgroundTask(ctx.state.runs.dispatch) if ctx.state.runs is not None else None
+    return RedirectResponse(f"/plan?job={job.id}", status_code=303, background=task)
 
 
 @router.get("/plan")
 def plan_page(request: Request, ctx: Page,
               job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
-    from coalition.api.routers.plans import get_job, job_summary, plan_for_reader
-
     sid, sc = current_scenario(ctx, None)
-    chosen = get_job(ctx, job) if job else _latest_plan(ctx)
+    chosen = runs.get_run(ctx.db, job) if job else _latest_plan(ctx)
     plan = gantt = None
     if chosen is not None and chosen.status == "done":
-        plan = plan_for_reader(ctx, chosen)
+        plan = _plan(ctx, chosen)
         gantt = views.gantt(plan["unit_lines"], plan.get("horizon_days") or sc.horizon_days)
-    recent = [job_summary(j) for j in ctx.db.scalars(
-        select(PlanJob).order_by(PlanJob.id.desc()).limit(8))]
+    recent, _total = runs.list_runs(ctx.db, offset=0, limit=8)
     return render(request, ctx, "plan.html", "plan", scenario=sc,
-                  job=job_summary(chosen) if chosen else None, plan=plan, gantt=gantt,
+                  job=runs.summary(chosen, runs.queue_position(ctx.db, chosen)) if chosen else None,
+                  plan=plan, gantt=gantt,
                   recent=recent, form=_form_values(chosen.assumptions if chosen else []))
 
 

@@ -1,4 +1,8 @@
-"""Helpers shared by the routers: the current scenario, markings, serialisation, filters."""
+"""Helpers shared by the routers: the current scenario, markings, serialisation, filters.
+
+The stored scenario, its revisions and markings belong to :mod:`coalition.scenario.store`;
+this module only adapts them to a request (the app's cache, the principal's scope, ETags).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel
 
-from coalition.api import workspace
 from coalition.api.deps import Ctx
-from coalition.api.models import StoredScenario
 from coalition.auth.rules import Marking
 from coalition.auth.scope import Scope, restrict
+from coalition.errors import ConflictError
+from coalition.scenario import store
+from coalition.scenario.rules import ScenarioState
 from coalition.scenario.schemas import Scenario
 
 ScenarioRef = Annotated[
@@ -23,32 +28,52 @@ ScenarioRef = Annotated[
 ]
 
 
+def current_state(ctx: Ctx, ref: str | None) -> tuple[int, int, ScenarioState]:
+    """(id, head revision, state) of the referenced (or default) stored scenario."""
+    return store.current_state(ctx.db, ref=ref, cache=ctx.state.scenarios)
+
+
 def current_scenario(ctx: Ctx, ref: str | None) -> tuple[int, Scenario]:
-    row_id, revision = workspace.scenario_header(ctx.db, ref=ref)
+    sid, _rev, state = current_state(ctx, ref)
+    return sid, state.scenario
 
-    def load() -> Any:
-        return ctx.db.get(StoredScenario, row_id).document  # type: ignore[union-attr]
 
-    return row_id, ctx.state.scenarios.get(row_id, revision, load=load)
+def etag(revision: int) -> str:
+    return f'"{revision}"'
+
+
+def parse_if_match(value: str | None, current: int) -> int | None:
+    """The revision an ``If-Match`` names (``"3"``, ``W/"3"`` or ``3``); None when absent."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise store.RevisionConflict(
+            f"If-Match must be the scenario's ETag (e.g. \"{current}\"), not {value!r}",
+            current_revision=current)
+    return int(text)
 
 
 def marking_of(ctx: Ctx, scenario_id: int, kind: str,
                key: Callable[[Any], str]) -> Callable[[Any], Marking]:
-    """How to find a record's marking: a stored override, else the kind's default."""
-    if kind not in workspace.RESTRICTED_KINDS:
-        return lambda record: workspace.default_marking(kind, record)
-    overrides = workspace.markings(ctx.db, scenario_id=scenario_id, kind=kind)
-
-    def find(record: Any) -> Marking:
-        return overrides.get(key(record)) or workspace.default_marking(kind, record)
-
-    return find
+    """How to find a record's marking: the stored override of the head revision, else the
+    kind's default."""
+    _sid, _rev, state = current_state(ctx, str(scenario_id))
+    return lambda record: state.marking(kind, record)
 
 
 def scoped(ctx: Ctx, action: str, scenario_id: int, key: Callable[[Any], str]) -> Scope[Any]:
     """The choke point for scenario records (see :func:`coalition.auth.scope.restrict`)."""
     kind = action.partition(".")[0]
     return restrict(ctx.principal, action, marking_of(ctx, scenario_id, kind, key))
+
+
+def state_scope(ctx: Ctx, action: str, state: ScenarioState) -> Scope[Any]:
+    kind = action.partition(".")[0]
+    return restrict(ctx.principal, action, lambda record: state.marking(kind, record))
 
 
 def dump(record: BaseModel | Any) -> Any:
@@ -76,3 +101,7 @@ def apply_filters(records: Iterable[Any], filters: dict[str, Any] | None) -> lis
     if not filters:
         return list(records)
     return [r for r in records if matches(r, filters)]
+
+
+__all__ = ["ConflictError", "ScenarioRef", "apply_filters", "current_scenario", "current_state",
+           "dump", "etag", "marking_of", "matches", "parse_if_match", "scoped", "state_scope"]

@@ -1,23 +1,22 @@
-"""Plans: start a planner run in the background, follow its progress, fetch the (redacted) plan."""
+"""Plans: queue a planner run, follow it (queue position, progress), cancel it, fetch the
+(redacted) plan. Storage, scheduling and reuse are :mod:`coalition.planner.runs`'s; the
+principal's view of a plan is :func:`coalition.planner.visible.visible_plan`."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from coalition.api.deps import Context, Ctx, Paging, page
-from coalition.api.jobs import run_plan_job
-from coalition.api.models import PlanJob
-from coalition.api.redact import redact_plan
-from coalition.api.routers.common import ScenarioRef, current_scenario, scoped
+from coalition.api.deps import Context, Ctx, Paging
+from coalition.api.routers.common import ScenarioRef
 from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import restrict
-from coalition.auth.service import now
-from coalition.errors import InputError, Problem
+from coalition.planner import runs
+from coalition.planner.visible import check_request, visible_plan
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])
 
@@ -32,110 +31,90 @@ class PlanRequest(BaseModel):
     assumptions: list[Assumption] = Field(
         default=[], max_length=20, description="NAME=VALUE, e.g. ceasefire=2026-06-01"
     )
-    time_limit: float = Field(default=20.0, gt=0, le=600, description="solver seconds")
+    time_limit: float = Field(default=20.0, gt=0, le=600,
+                              description="solver seconds (capped by the service's setting)")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="solver seed")
 
 
-def _job_marking(job: PlanJob) -> Marking:
+def _run_marking(run: Any) -> Marking:
     # A plan is a coalition-wide aggregate; restricted detail is redacted per reader.
-    return Marking(origin=job.nation, releasable_to=(ALL,))
+    return Marking(origin=run.nation, releasable_to=(ALL,))
 
 
-def job_summary(job: PlanJob) -> dict[str, Any]:
-    return {
-        "id": job.id, "scenario_id": job.scenario_id, "option": job.option, "at": job.at,
-        "assumptions": job.assumptions, "time_limit": job.time_limit_s, "status": job.status,
-        "progress": round(job.progress, 3), "message": job.message, "error": job.error,
-        "requested_by": job.requested_by, "nation": job.nation,
-        "created_at": job.created_at.isoformat() if job.created_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }
+def start_plan(ctx: Ctx, body: PlanRequest, scenario_ref: str | None) -> tuple[runs.PlanRun, bool]:
+    """Validate everything now (bad input is a 422 here, not a failed run later); queue the run
+    or reuse the one with the same key."""
+    from coalition.scenario import store
 
-
-def start_plan(ctx: Ctx, body: PlanRequest, scenario_ref: str | None) -> PlanJob:
-    """Validate everything now (bad input is a 422 here, not a failed job later); queue the job."""
-    from coalition.conditions.engine import check_assumptions, parse_assumptions
-
-    scope = restrict(ctx.principal, "plan.run", _job_marking)
-    sid, sc = current_scenario(ctx, scenario_ref)
-    problems: list[Problem] = []
-    if sc.option(body.option) is None:
-        from coalition.errors import closest
-
-        valid = [o.id for o in sc.force_options]
-        guess = closest(body.option, valid)
-        problems.append(Problem(f"unknown force option '{body.option}'", field="option",
-                                hint=f"did you mean '{guess}'?" if guess else
-                                "valid: " + ", ".join(valid)))
-    parsed = parse_assumptions(body.assumptions, option="assumptions")
-    problems += check_assumptions(parsed, sc, option="assumptions")
-    if problems:
-        raise InputError(problems)
-    job = PlanJob(
-        scenario_id=sid, option=body.option, at=body.at.isoformat() if body.at else None,
-        assumptions=list(body.assumptions), time_limit_s=body.time_limit, status="queued",
-        progress=0.0, message="queued", requested_by=ctx.principal.name,
-        nation=ctx.principal.nation, created_at=now(),
-    )
-    ctx.db.add(job)
-    ctx.db.flush()
-    scope.verify_written(job, str(job.id))
-    ctx.audit("create", "plan", str(job.id), after=job_summary(job))
-    return job
+    scope = restrict(ctx.principal, "plan.run", _run_marking)
+    sid, rev, state = store.current_state(ctx.db, ref=scenario_ref, cache=ctx.state.scenarios)
+    check_request(state.scenario, body.option, body.assumptions)
+    limit = min(body.time_limit, ctx.state.settings.plan_time_limit_max)
+    run, reused = runs.queue_run(
+        ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev, option=body.option,
+        at=body.at.isoformat() if body.at else None, assumptions=list(body.assumptions),
+        seed=body.seed, options={"time_limit": limit})
+    scope.verify_written(run, str(run.id))
+    if not reused:
+        ctx.audit("create", "plan", str(run.id), after=runs.summary(run))
+    return run, reused
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED,
-             summary="Run the planner in the background (poll the job for progress)")
+             summary="Queue a planner run (poll it for queue position and progress); an "
+             "identical finished run is reused")
 def create_plan(ctx: Context, body: PlanRequest, background: BackgroundTasks,
-                scenario: ScenarioRef = None) -> dict[str, Any]:
-    job = start_plan(ctx, body, scenario)
-    state = ctx.state
-    # Runs after the response is sent, i.e. after the job row is committed.
-    background.add_task(state.jobs.submit, run_plan_job, state, job.id)
-    return job_summary(job)
+                scenario: ScenarioRef = None) -> Any:
+    run, reused = start_plan(ctx, body, scenario)
+    # Dispatched after the response is sent, i.e. after the run row is committed.
+    if ctx.state.runs is not None:
+        background.add_task(ctx.state.runs.dispatch)
+    out = {**runs.summary(run, runs.queue_position(ctx.db, run)), "reused": reused}
+    return JSONResponse(out, status_code=200 if reused and run.status == "done" else 202)
 
 
-@router.get("", summary="Plan jobs, newest first")
-def list_plans(ctx: Context, paging: Paging) -> dict[str, Any]:
-    scope = restrict(ctx.principal, "plan.view", _job_marking)
-    jobs = scope.filter(ctx.db.scalars(select(PlanJob).order_by(PlanJob.id.desc())))
-    return page([job_summary(j) for j in jobs], paging)
+@router.get("", summary="Plan runs, newest first (filtered and paged in the database)")
+def list_plans(
+    ctx: Context, paging: Paging,
+    status_: Annotated[str | None, Query(alias="status", pattern=r"^(queued|running|done|failed|cancelled)$")] = None,
+    nation: Annotated[str | None, Query(pattern=r"^([A-Z]{3}|HQ)$")] = None,
+    option: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    restrict(ctx.principal, "plan.view", _run_marking)  # every run is visible (marking ALL)
+    items, total = runs.list_runs(ctx.db, offset=paging.offset, limit=paging.limit,
+                                  status=status_, nation=nation, option=option)
+    return JSONResponse({"items": items, "total": total, "offset": paging.offset,
+                         "limit": paging.limit})
 
 
-def get_job(ctx: Ctx, job_id: int) -> PlanJob:
-    scope = restrict(ctx.principal, "plan.view", _job_marking)
-    return scope.check(ctx.db.get(PlanJob, job_id), str(job_id))
+def get_job(ctx: Ctx, job_id: int) -> runs.PlanRun:
+    scope = restrict(ctx.principal, "plan.view", _run_marking)
+    return scope.check(ctx.db.get(runs.PlanRun, job_id), str(job_id))
 
 
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.get("/{job_id}", summary="A plan job: status and progress")
+@router.get("/{job_id}", summary="A plan run: status, queue position and progress")
 def get_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
-    return job_summary(get_job(ctx, job_id))
+    run = get_job(ctx, job_id)
+    return runs.summary(run, runs.queue_position(ctx.db, run))
 
 
-def plan_for_reader(ctx: Ctx, job: PlanJob) -> dict[str, Any]:
-    """The job's plan with other nations' restricted detail redacted (through the pledge scope)."""
-    from coalition.api.models import StoredScenario
-
-    row = ctx.db.get(StoredScenario, job.scenario_id)
-    sc = ctx.state.scenarios.get(row.id, row.revision, document=row.document)
-    pledges = scoped(ctx, "pledge.view", row.id, lambda p: str(p.id))
-    visible = {p.id for p in pledges.filter(sc.pledges)}
-    hidden = {p.id for p in sc.pledges} - visible
-    nations = None if ctx.principal.is_hq else {ctx.principal.nation} | {
-        p.nation for p in sc.pledges if p.id in visible}
-    return redact_plan(job.result or {}, visible_pledges=visible, hidden_pledges=hidden,
-                       visible_nations=nations)
+@router.post("/{job_id}/cancel", summary="Cancel your queued or running plan run")
+def cancel_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
+    get_job(ctx, job_id)
+    restrict(ctx.principal, "plan.run", _run_marking)
+    run = runs.cancel_run(ctx.db, run_id=job_id, principal=ctx.principal)
+    ctx.audit("cancel", "plan", str(job_id), after={"status": run.status})
+    if ctx.state.runs is not None:
+        ctx.state.runs.request_cancel(job_id)
+    return runs.summary(run)
 
 
-@router.get("/{job_id}/result", summary="The plan of a finished job (restricted detail redacted)")
+@router.get("/{job_id}/result", summary="The plan of a finished run (restricted detail redacted)")
 def plan_result(ctx: Context, job_id: JobId) -> dict[str, Any]:
-    job = get_job(ctx, job_id)
-    if job.status != "done" or job.result is None:
-        from coalition.errors import ConflictError
-
-        raise ConflictError(f"plan job {job_id} is {job.status}; the result exists once it is done"
-                            + (f" ({job.error})" if job.error else ""))
+    run = get_job(ctx, job_id)
+    body = visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
     ctx.audit("view", "plan", str(job_id))
-    return plan_for_reader(ctx, job)
+    return body

@@ -14,30 +14,41 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from coalition.api import workspace
-from coalition.api.lifecycle import allowed_next, transition
 from coalition.api.deps import Context, Paging, page
-from coalition.api.models import StoredScenario
 from coalition.api.routers.common import (
     ScenarioRef,
     apply_filters,
-    current_scenario,
+    current_state,
     dump,
-    scoped,
+    etag,
+    parse_if_match,
+    state_scope,
 )
-from coalition.auth.rules import PUBLIC, Marking, can_release
+from coalition.auth.rules import PUBLIC, Marking
 from coalition.auth.scope import restrict
-from coalition.errors import InputError, PermissionDeniedError, Problem
-from coalition.scenario.schemas import PledgeState
+from coalition.errors import InputError, Problem
+from coalition.scenario import store
+from coalition.scenario.models import StoredScenario
+from coalition.scenario.rules import (
+    EditPledge,
+    SetAssumptions,
+    SetReleasability,
+    TransitionPledge,
+    allowed_next,
+)
+from coalition.scenario.schemas import Pledge, PledgeState
 
 router = APIRouter(prefix="/api", tags=["scenario"])
 
 def IdPath() -> Any:  # a fresh FieldInfo per parameter (FastAPI binds it to one name)
     return Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".json")
+IfMatch = Annotated[str | None, Header(
+    max_length=40, description='the ETag of the revision the change is based on, e.g. "3"; '
+    'a stale one is 409 with current_revision')]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -45,21 +56,25 @@ UPLOAD_SUFFIXES = (".yaml", ".yml", ".json")
 # ---------------------------------------------------------------------------------------------
 
 
-def _scenario_summary(row: StoredScenario) -> dict[str, Any]:
-    doc = row.document
+def _scenario_summary(ctx: Context, row: StoredScenario) -> dict[str, Any]:
+    state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head,
+                           cache=ctx.state.scenarios)
+    sc = state.scenario
     return {
         "id": row.id,
         "key": row.key,
         "name": row.name,
-        "revision": row.revision,
+        "revision": row.head,
         "default": row.is_default,
-        "illustrative": doc.get("illustrative", True),
+        "illustrative": sc.illustrative,
         "origin": row.origin,
-        "uploaded_by": row.uploaded_by,
+        "uploaded_by": row.created_by,
         "created_at": row.created_at.isoformat() if row.created_at else None,
-        "counts": {k: len(doc.get(k) or ()) for k in
+        "counts": {k: len(getattr(sc, k)) for k in
                    ("nations", "instruments", "pledges", "requirements", "hubs", "force_options")},
-        "attribution": doc.get("attribution", []),
+        "attribution": list(sc.attribution),
+        "assumption_sets": {s.name: {"owner": s.owner, "assumptions": list(s.assumptions)}
+                            for s in state.assumption_sets.values()},
     }
 
 
@@ -69,16 +84,42 @@ def _scenario_marking(row: StoredScenario) -> Marking:
 
 @router.get("/scenarios", summary="Stored scenarios")
 def list_scenarios(ctx: Context, paging: Paging) -> dict[str, Any]:
-    scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
-    rows = scope.filter(workspace.list_stored(ctx.db))
-    return page([_scenario_summary(r) for r in rows], paging)
+    restrict(ctx.principal, "scenario.view", _scenario_marking)  # every scenario is public
+    rows, total = store.list_stored(ctx.db, offset=paging.offset, limit=paging.limit)
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"items": [_scenario_summary(ctx, r) for r in rows], "total": total,
+                         "offset": paging.offset, "limit": paging.limit})
 
 
-@router.get("/scenarios/{ref}", summary="One stored scenario (summary)")
-def get_scenario(ctx: Context, ref: str = IdPath()) -> dict[str, Any]:
+@router.get("/scenarios/{ref}", summary="One stored scenario (summary); ETag: its revision")
+def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
-    row = scope.check(workspace.get_stored(ctx.db, ref=ref), ref)
-    return _scenario_summary(row)
+    row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
+    response.headers["ETag"] = etag(row.head)
+    return _scenario_summary(ctx, row)
+
+
+@router.get("/scenarios/{ref}/revisions", summary="The revisions of a stored scenario")
+def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> dict[str, Any]:
+    scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
+    row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
+    items = [{"revision": r.revision, "kind": r.kind, "author": r.author, "nation": r.nation,
+              "note": r.note, "created_at": r.created_at.isoformat() if r.created_at else None}
+             for r in store.revisions(ctx.db, scenario_id=row.id)]
+    return page(items, paging)
+
+
+@router.post("/scenarios/{ref}/default", summary="Make a stored scenario the coalition default "
+             "(HQ admins only; audited)")
+def make_default(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
+    restrict(ctx.principal, "scenario.default", _scenario_marking)
+    sid, _rev = store.scenario_header(ctx.db, ref=ref)
+    row = store.set_default(ctx.db, scenario_id=sid, principal=ctx.principal,
+                            request_id=ctx.request_id)
+    ctx.audited.append(-1)
+    response.headers["ETag"] = etag(row.head)
+    return _scenario_summary(ctx, row)
 
 
 async def _read_upload(file: UploadFile, limit: int) -> tuple[str, bytes]:
@@ -117,23 +158,43 @@ async def validate_scenario(
 
 
 @router.post("/scenarios", status_code=status.HTTP_201_CREATED,
-             summary="Upload a scenario file; stored only if it validates completely")
+             summary="Upload a scenario file: a new scenario, or (same id as a stored one) an "
+             "import into it, diffed and checked change by change (If-Match required)")
 async def upload_scenario(
     ctx: Context,
+    response: Response,
     file: Annotated[UploadFile, File(description="one .yaml/.json scenario")],
-    make_default: Annotated[bool, Query(description="make it the default scenario")] = False,
+    if_match: IfMatch = None,
+    make_default: Annotated[bool, Query(description="also make it the default (HQ admins "
+                                                    "only; same as POST …/default)")] = False,
 ) -> dict[str, Any]:
-    scope = restrict(ctx.principal, "scenario.add", _scenario_marking)
+    restrict(ctx.principal, "scenario.add", _scenario_marking)
     name, data = await _read_upload(file, ctx.state.settings.max_upload_bytes)
     report = _validate_bytes(name, data)
     if not report.ok or report.scenario is None:
         raise InputError(report.errors or report.problems)
-    row = workspace.store_scenario(ctx.db, scenario=report.scenario, principal=ctx.principal,
-                                   make_default=make_default)
-    scope.verify_written(row, str(row.id))
-    summary = _scenario_summary(row)
-    ctx.audit("create", "scenario", str(row.id), after=summary)
-    return summary
+    return await _run(ctx, response, report.scenario, if_match, make_default)
+
+
+async def _run(ctx: Context, response: Response, scenario: Any, if_match: str | None,
+               make_default: bool) -> dict[str, Any]:
+    from fastapi.concurrency import run_in_threadpool
+
+    def work() -> dict[str, Any]:
+        expected = parse_if_match(if_match, 0)
+        row, revision, created = store.upload(
+            ctx.db, scenario=scenario, principal=ctx.principal, expected_revision=expected,
+            cache=ctx.state.scenarios, request_id=ctx.request_id)
+        if make_default:
+            store.set_default(ctx.db, scenario_id=row.id, principal=ctx.principal,
+                              request_id=ctx.request_id)
+        ctx.audited.append(-1)
+        response.headers["ETag"] = etag(revision)
+        if not created:
+            response.status_code = status.HTTP_200_OK
+        return {**_scenario_summary(ctx, row), "created": created}
+
+    return await run_in_threadpool(work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,33 +259,38 @@ def _make_routes(res: Resource) -> None:
         filters: Annotated[dict[str, str], Depends(filter_dep)],
         scenario: ScenarioRef = None,
     ) -> dict[str, Any]:
-        sid, sc = current_scenario(ctx, scenario)
-        scope = scoped(ctx, f"{res.kind}.view", sid, keyf)
+        _sid, _rev, state = current_state(ctx, scenario)
+        sc = state.scenario
+        scope = state_scope(ctx, f"{res.kind}.view", state)
         records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
         dumped = ctx.state.scenarios.dumps(sc, res.attr)
         return page([dumped[id(r)] for r in records], paging)
 
-    def get_record(ctx: Context, ident: str = IdPath(), scenario: ScenarioRef = None) -> Any:
-        sid, sc = current_scenario(ctx, scenario)
-        scope = scoped(ctx, f"{res.kind}.view", sid, keyf)
-        record = scope.get(getattr(sc, res.attr), keyf, ident)
+    def get_record(ctx: Context, response: Response, ident: str = IdPath(),
+                   scenario: ScenarioRef = None) -> Any:
+        sid, rev, state = current_state(ctx, scenario)
+        scope = state_scope(ctx, f"{res.kind}.view", state)
+        record = scope.get(getattr(state.scenario, res.attr), keyf, ident)
         body = dump(record)
         if res.sensitive:
-            ctx.audit("view", res.kind, ident, note=f"scenario {sid}")
+            ctx.audit("view", res.kind, ident, note=f"scenario {sid} revision {rev}")
         if res.kind == "pledge":
             body["marking"] = scope.marking_of(record).model_dump(mode="json")
             body["next_states"] = [s.value for s in allowed_next(record.state)]
+        response.headers["ETag"] = etag(rev)
         return body
 
     router.add_api_route(f"/{res.path}", list_records, methods=["GET"],
                          summary=f"List {res.path} of a scenario (paginated, filtered)",
                          name=f"list_{res.attr}")
     router.add_api_route(f"/{res.path}/{{ident}}", get_record, methods=["GET"],
-                         summary=f"One {res.kind}" + (" (audited read)" if res.sensitive else ""),
+                         summary=f"One {res.kind}" + (" (audited read)" if res.sensitive else "")
+                         + "; ETag: the scenario revision",
                          name=f"get_{res.attr}")
 
 
-# Pledge writes are declared before the generic routes so their paths win.
+# Pledge writes are declared before the generic routes so their paths win. Each calls the one
+# edit service (coalition.scenario.store.edit), the same as `coalition pledge transition`.
 
 
 class PledgeTransition(BaseModel):
@@ -242,45 +308,74 @@ class PledgeRelease(BaseModel):
     )
 
 
+class AssumptionSetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assumptions: list[Annotated[str, Field(max_length=120,
+                                           pattern=r"^[A-Za-z0-9_.\-]+=[A-Za-z0-9\-]+$")]] = Field(
+        max_length=50, description="NAME=VALUE, e.g. ceasefire=2026-06-01; empty removes the set")
+    note: str = Field(default="", max_length=1000)
+
+
 def _pledge_key(record: Any) -> str:
     return str(record.id)
 
 
+def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | None,
+          change: Any, action: str, ident: str | None) -> Any:
+    sid, rev, state = current_state(ctx, ref)
+    if ident is not None:  # role + visibility of the record (404 outside scope)
+        scope = state_scope(ctx, action, state)
+        scope.get(state.scenario.pledges, _pledge_key, ident)
+    else:
+        restrict(ctx.principal, action, _scenario_marking)
+    result = store.edit(ctx.db, sid, parse_if_match(if_match, rev), change, ctx.principal,
+                        cache=ctx.state.scenarios, request_id=ctx.request_id)
+    ctx.audited.append(-1)
+    response.headers["ETag"] = etag(result.revision)
+    return result
+
+
 @router.post("/pledges/{ident}/transition", summary="Move a pledge along its lifecycle")
-def transition_pledge(ctx: Context, body: PledgeTransition, ident: str = IdPath(),
-                      scenario: ScenarioRef = None) -> Any:
-    sid, sc = current_scenario(ctx, scenario)
-    scope = scoped(ctx, "pledge.transition", sid, _pledge_key)
-    pledge = scope.get(sc.pledges, _pledge_key, ident)
-    changed = transition(sc, pledge_id=pledge.id, to=body.state, actor=ctx.principal)
-    row = ctx.db.get(StoredScenario, sid)
-    workspace.replace_document(ctx.db, row=row, scenario=changed)  # type: ignore[arg-type]
-    after = next(p for p in changed.pledges if p.id == ident)
-    scope.verify_written(after, ident)
-    ctx.audit("transition", "pledge", ident, before=dump(pledge), after=dump(after),
-              note=body.note)
-    return dump(after)
+def transition_pledge(ctx: Context, response: Response, body: PledgeTransition,
+                      ident: str = IdPath(), scenario: ScenarioRef = None,
+                      if_match: IfMatch = None) -> Any:
+    change = TransitionPledge(pledge=ident, to=body.state, note=body.note)
+    result = _edit(ctx, response, scenario, if_match, change, "pledge.transition", ident)
+    return {**dump(result.state.pledge(ident)), "revision": result.revision}
+
+
+@router.put("/pledges/{ident}", summary="Change a pledge's content (the pledging nation only)")
+def edit_pledge(ctx: Context, response: Response, body: Pledge, ident: str = IdPath(),
+                scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
+    if body.id != ident:
+        raise InputError([Problem(f"the body is pledge '{body.id}', the path '{ident}'",
+                                  field="id", hint="they must be the same")])
+    result = _edit(ctx, response, scenario, if_match, EditPledge(pledge=body),
+                   "pledge.transition", ident)
+    return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
 @router.put("/pledges/{ident}/release", summary="Set to whom a pledge's detail is released")
-def release_pledge(ctx: Context, body: PledgeRelease, ident: str = IdPath(),
-                   scenario: ScenarioRef = None) -> Any:
-    sid, sc = current_scenario(ctx, scenario)
-    scope = scoped(ctx, "pledge.release", sid, _pledge_key)
-    pledge = scope.get(sc.pledges, _pledge_key, ident)
-    before = scope.marking_of(pledge)
-    if not can_release(ctx.principal, before):
-        raise PermissionDeniedError(
-            f"only {before.origin} decides to whom pledge '{ident}' is released"
-        )
-    marking = Marking(origin=before.origin, releasable_to=tuple(sorted(set(body.releasable_to))))
-    workspace.set_marking(ctx.db, scenario_id=sid, kind="pledge", object_id=ident,
-                          marking=marking)
-    # Write-then-verify with a fresh scope (the markings are re-read from the database).
-    scoped(ctx, "pledge.release", sid, _pledge_key).verify_written(pledge, ident)
-    ctx.audit("release", "pledge", ident, before=before.model_dump(mode="json"),
-              after=marking.model_dump(mode="json"))
-    return {"id": ident, "marking": marking.model_dump(mode="json")}
+def release_pledge(ctx: Context, response: Response, body: PledgeRelease, ident: str = IdPath(),
+                   scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
+    change = SetReleasability(object_kind="pledge", object_id=ident,
+                              releasable_to=tuple(body.releasable_to))
+    result = _edit(ctx, response, scenario, if_match, change, "pledge.release", ident)
+    pledge = result.state.pledge(ident)
+    return {"id": ident, "marking": result.state.marking("pledge", pledge).model_dump(mode="json"),
+            "revision": result.revision}
+
+
+@router.put("/scenarios/{ref}/assumption-sets/{name}",
+            summary="Set a named assumption set of a scenario (its nation's, or HQ's)")
+def set_assumptions(ctx: Context, response: Response, body: AssumptionSetBody,
+                    ref: str = IdPath(), name: str = IdPath(), if_match: IfMatch = None) -> Any:
+    change = SetAssumptions(name=name, assumptions=tuple(body.assumptions), note=body.note)
+    result = _edit(ctx, response, ref, if_match, change, "scenario.add", None)
+    kept = result.state.assumption_sets.get(name)
+    return {"name": name, "owner": kept.owner if kept else None,
+            "assumptions": list(kept.assumptions) if kept else [], "revision": result.revision}
 
 
 for _res in RESOURCES:
@@ -290,6 +385,7 @@ for _res in RESOURCES:
 @router.get("/contact-line", summary="The contact line and buffer-zone width")
 def contact_line(ctx: Context, scenario: ScenarioRef = None) -> Any:
     restrict(ctx.principal, "scenario.view", lambda _r: PUBLIC)
-    _sid, sc = current_scenario(ctx, scenario)
+    _sid, _rev, state = current_state(ctx, scenario)
+    sc = state.scenario
     return dump(sc.contact_line) if sc.contact_line else None
 
