@@ -22,6 +22,8 @@ class Settings(BaseModel):
     scenario: str | None = None  # path of a scenario; None = the embedded paris-2026
     secret_key: str | None = None  # session signing for the dashboard; generated when None
     max_upload_bytes: int = 5_000_000
+    session_idle_minutes: int = 30  # a dashboard session unused this long ends
+    session_absolute_hours: int = 8  # ... and every session ends this long after sign-in
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -35,5 +37,9 @@ class Settings(BaseModel):
             values["scenario"] = os.environ["COALITION_SCENARIO"]
         if os.environ.get("COALITION_SECRET_KEY"):
             values["secret_key"] = os.environ["COALITION_SECRET_KEY"]
+        for key, env in (("session_idle_minutes", "COALITION_SESSION_IDLE_MINUTES"),
+                         ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS")):
+            if os.environ.get(env):
+                values[key] = int(os.environ[env])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

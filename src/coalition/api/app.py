@@ -32,7 +32,6 @@ from coalition.store.migrate import upgrade
 log = logging.getLogger("coalition.api")
 
 DASHBOARD_STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
-SESSION_MAX_AGE_S = 8 * 3600
 
 
 @dataclass
@@ -144,7 +143,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         SessionMiddleware,
         secret_key=_secret_key(settings),
         session_cookie="coalition_session",
-        max_age=SESSION_MAX_AGE_S,
+        max_age=settings.session_absolute_hours * 3600,  # the server-side row decides
         same_site="strict",
         https_only=cookie_secure,
     )

@@ -36,6 +36,28 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The token this one was minted with (None: issued by an operator or the CLI). Revoking a
+    # token revokes every descendant; a child never outlives nor out-ranks its parent.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("auth_tokens.id"), nullable=True,
+                                                  index=True)
+    # Roles this token may use (None: all of its user's roles); effective = user's ∩ these.
+    roles: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+
+
+class AuthSession(Base):
+    """A dashboard session, kept server-side: the cookie carries only a random secret whose
+    SHA-256 is ``secret_hash``. Signing out (or a timeout) ends the row, so a copy of the cookie
+    is worthless afterwards."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    token_id: Mapped[int] = mapped_column(ForeignKey("auth_tokens.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class AuditEntry(Base):

@@ -68,7 +68,12 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(default="", max_length=100)
-    days: int = Field(default=90, ge=1, le=366, description="validity in days")
+    days: int | None = Field(default=None, ge=1, le=366, description=(
+        "validity in days (default 90); a token minted with a token expires no later than its "
+        "parent, and by default with it"))
+    roles: list[Role] | None = Field(default=None, max_length=5, description=(
+        "narrow the token to these roles (default: the parent token's roles, or all of the "
+        "user's roles for an admin minting for someone else)"))
 
 
 class TokenOut(BaseModel):
@@ -80,6 +85,8 @@ class TokenOut(BaseModel):
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None
+    parent_id: int | None = None
+    roles: list[str] | None = None
 
 
 class IssuedToken(TokenOut):

@@ -31,6 +31,7 @@ from coalition.dashboard.security import (
     csrf_token,
     session_principal,
     sign_in,
+    sign_out,
 )
 from coalition.errors import InputError, NotFoundError, Problem
 
@@ -109,9 +110,9 @@ def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] 
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(request: Request, db: Db, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
-    request.session.clear()
+    sign_out(request, db)
     return RedirectResponse("/login", status_code=303)
 
 
