@@ -42,7 +42,16 @@ def _bearer(request: Request) -> str | None:
 
 
 def get_principal(request: Request, db: Db) -> Principal:
-    """A bearer token, or (for safe methods only) the dashboard's signed session cookie."""
+    """A bearer token, or (for safe methods only) the dashboard's server-side session."""
+    principal = _resolve_principal(request, db)
+    request.scope[PRINCIPAL_KEY] = principal  # for the audit entry of a later denial
+    return principal
+
+
+PRINCIPAL_KEY = "coalition.principal"
+
+
+def _resolve_principal(request: Request, db: Session) -> Principal:
     token = _bearer(request)
     if token is not None:
         return auth_service.authenticate(db, token=token)

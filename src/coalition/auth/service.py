@@ -146,50 +146,15 @@ def record_audit(
     after: Any = None,
     note: str = "",
 ) -> AuditEntry:
-    """Append one audit entry in the caller's transaction (it commits or rolls back with it)."""
-    entry = AuditEntry(
-        at=now(),
-        user_id=principal.user_id,
-        user_name=principal.name,
-        nation=principal.nation,
-        request_id=request_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id)[:200],
-        before=before,
-        after=after,
-        note=note,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+    """Append one chained audit entry in the caller's transaction (:mod:`coalition.audit`)."""
+    from coalition.audit import service as audit
+
+    return audit.append(session, principal=principal, request_id=request_id, action=action,
+                        object_type=object_type, object_id=object_id, before=before,
+                        after=after, note=note)
 
 
-def list_audit(
-    session: Session,
-    *,
-    offset: int = 0,
-    limit: int = 50,
-    nation: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    user_name: str | None = None,
-    action: str | None = None,
-    request_id: str | None = None,
-) -> tuple[list[AuditEntry], int]:
-    query = select(AuditEntry)
-    for column, value in (
-        (AuditEntry.nation, nation),
-        (AuditEntry.object_type, object_type),
-        (AuditEntry.object_id, object_id),
-        (AuditEntry.user_name, user_name),
-        (AuditEntry.action, action),
-        (AuditEntry.request_id, request_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        session.scalars(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
-    )
-    return rows, total
+def list_audit(session: Session, **filters: Any) -> tuple[list[AuditEntry], int]:
+    from coalition.audit import service as audit
+
+    return audit.list_audit(session, **filters)

@@ -101,6 +101,11 @@ def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] 
     try:
         principal = sign_in(request, db, token)
     except AuthenticationFailed as exc:
+        from coalition.api.errors import ANONYMOUS
+
+        record_audit(db, principal=ANONYMOUS, request_id=request.scope.get("request_id", ""),
+                     action="sign-in-failed", object_type="session", object_id="dashboard",
+                     note=str(exc)[:200])
         return render(request, None, "login.html", status_code=401,
                       error=f"Sign-in failed: {exc}.")
     record_audit(db, principal=principal, request_id=request.scope.get("request_id", ""),

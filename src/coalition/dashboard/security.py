@@ -65,10 +65,12 @@ def session_principal(request: Request, db: Session) -> Principal:
     if not has_session(request):
         raise LoginRequired()
     try:
-        return cookie_principal(request, db)
+        principal = cookie_principal(request, db)
     except AuthenticationFailed as exc:
         request.session.clear()
         raise LoginRequired(str(exc)) from None
+    request.scope["coalition.principal"] = principal  # for the audit entry of a later denial
+    return principal
 
 
 def sign_in(request: Request, db: Session, token: str) -> Principal:
