@@ -24,6 +24,8 @@ class Settings(BaseModel):
     max_upload_bytes: int = 5_000_000
     session_idle_minutes: int = 30  # a dashboard session unused this long ends
     session_absolute_hours: int = 8  # ... and every session ends this long after sign-in
+    cpu_workers: int = 1  # processes for CPU-bound request work (validation of uploads)
+    cpu_time_limit_s: float = 20.0  # per request; over it: 503 with Retry-After
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

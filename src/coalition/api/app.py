@@ -24,6 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from coalition import __version__
 from coalition.api import errors
 from coalition.api.middleware import ServiceMiddleware
+from coalition.api.offload import CpuPool
 from coalition.api.workspace import ScenarioCache
 from coalition.settings import Settings
 from coalition.store.db import make_engine, session_factory, transaction
@@ -46,6 +47,7 @@ class AppState:
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
     )
     startup_problem: str | None = None
+    cpu: CpuPool = field(default_factory=CpuPool)
 
 
 def _secret_key(settings: Settings) -> str:
@@ -92,12 +94,15 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     """Build the app. ``cookie_secure=False`` only for plain-HTTP access from another host
     (browsers already accept Secure cookies from http://127.0.0.1 and localhost)."""
     engine = make_engine(settings.database_url)
-    state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine))
+    state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine),
+                     cpu=CpuPool(workers=settings.cpu_workers,
+                                 time_limit_s=settings.cpu_time_limit_s))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         state.jobs.shutdown(wait=False, cancel_futures=True)
+        state.cpu.shutdown()
         engine.dispose()
 
     app = FastAPI(

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from coalition.api.offload import WorkerTimeout
 from coalition.auth.schemas import Principal
 from coalition.auth.scope import OutOfScope
 from coalition.auth.service import AuthenticationFailed
@@ -43,6 +44,7 @@ CODES = {
     422: "invalid_input",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -242,6 +244,11 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         return error_response(request, 409, str(exc), code="integrity_failure")
+
+    @app.exception_handler(WorkerTimeout)
+    async def _timeout(request: Request, exc: WorkerTimeout) -> Response:
+        return error_response(request, 503, str(exc), code="worker_timeout",
+                              headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -9,15 +9,15 @@ call the scenario package's ``validate_path``/``load_scenario``, the same as ``c
 # FastAPI must see as objects, not strings.
 
 import inspect
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from coalition.api import workspace
+from coalition.api import offload, workspace
 from coalition.api.lifecycle import allowed_next, transition
 from coalition.api.deps import Context, Paging, page
 from coalition.api.models import StoredScenario
@@ -93,22 +93,13 @@ async def _read_upload(file: UploadFile, limit: int) -> tuple[str, bytes]:
     return name, data
 
 
-def _validate_bytes(name: str, data: bytes) -> Any:
-    from coalition.scenario.service import validate_path
-
-    with tempfile.TemporaryDirectory(prefix="coalition-upload-") as tmp:
-        path = FsPath(tmp) / name
-        path.write_bytes(data)
-        return validate_path(path)
-
-
 @router.post("/scenarios/validate", summary="Validate a scenario file without storing it")
 async def validate_scenario(
     ctx: Context, file: Annotated[UploadFile, File(description="one .yaml/.json scenario")]
 ) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.view", _scenario_marking)
     name, data = await _read_upload(file, ctx.state.settings.max_upload_bytes)
-    report = _validate_bytes(name, data)
+    report = await offload.validate_bytes(ctx.state, name, data, keep_document=False)
     return {
         "ok": report.ok,
         "scenario": report.scenario.id if report.scenario else None,
@@ -125,11 +116,12 @@ async def upload_scenario(
 ) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.add", _scenario_marking)
     name, data = await _read_upload(file, ctx.state.settings.max_upload_bytes)
-    report = _validate_bytes(name, data)
+    report = await offload.validate_bytes(ctx.state, name, data)  # off the event loop
     if not report.ok or report.scenario is None:
         raise InputError(report.errors or report.problems)
-    row = workspace.store_scenario(ctx.db, scenario=report.scenario, principal=ctx.principal,
-                                   make_default=make_default)
+    row = await run_in_threadpool(  # a 1 MB JSON write is not for the event loop either
+        workspace.store_scenario, ctx.db, scenario=report.scenario, principal=ctx.principal,
+        make_default=make_default)
     scope.verify_written(row, str(row.id))
     summary = _scenario_summary(row)
     ctx.audit("create", "scenario", str(row.id), after=summary)
