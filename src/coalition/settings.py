@@ -28,6 +28,10 @@ class Settings(BaseModel):
     plan_workers: int = 1
     plan_quota: int = 1
     plan_time_limit_max: float = 600.0
+    session_idle_minutes: int = 30  # a dashboard session unused this long ends
+    session_absolute_hours: int = 8  # ... and every session ends this long after sign-in
+    cpu_workers: int = 1  # processes for CPU-bound request work (validation of uploads)
+    cpu_time_limit_s: float = 20.0  # per request; over it: 503 with Retry-After
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -47,5 +51,9 @@ class Settings(BaseModel):
                                 ("COALITION_PLAN_TIME_LIMIT_MAX", "plan_time_limit_max", float)):
             if os.environ.get(env):
                 values[name] = kind(os.environ[env])
+        for key, env in (("session_idle_minutes", "COALITION_SESSION_IDLE_MINUTES"),
+                         ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS")):
+            if os.environ.get(env):
+                values[key] = int(os.environ[env])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -84,3 +84,34 @@ def test_serve_prints_whole_tokens(env: Path, monkeypatch: pytest.MonkeyPatch) -
     with transaction(session_factory(engine)) as db:
         assert service.authenticate(db, token=tokens[0]).name == "gbr-planner"
     engine.dispose()
+
+
+def test_users_tokens_and_revoke_cascades(env: Path) -> None:
+    runner = CliRunner()
+    out = runner.invoke(app, ["users", "add", "--nation", "GBR", "--role", "planner", "bob"])
+    assert out.exit_code == 0, out.output
+    token = re.search(r"(coa_[A-Za-z0-9_\-]{40,})", out.output).group(1)
+
+    from coalition.auth import service
+    from coalition.settings import Settings
+    from coalition.store.db import make_engine, session_factory, transaction
+
+    engine = make_engine(Settings.from_env().database_url)
+    factory = session_factory(engine)
+    with transaction(factory) as db:
+        parent = service.authenticate(db, token=token)
+        user = service.get_user(db, name="bob")
+        child, child_secret = service.mint_token(db, by=parent, user=user, days=1, label="kid")
+        child_id = child.id
+    listed = runner.invoke(app, ["users", "tokens", "bob"])
+    assert listed.exit_code == 0 and "kid" in listed.output and token not in listed.output
+    out = runner.invoke(app, ["users", "revoke", "bob", str(parent.token_id)])
+    assert out.exit_code == 0 and "1 token(s) minted from it" in out.output
+    with transaction(factory) as db:
+        for secret in (token, child_secret):
+            with pytest.raises(service.AuthenticationFailed, match="revoked"):
+                service.authenticate(db, token=secret)
+    assert child_id != parent.token_id
+    missing = runner.invoke(app, ["users", "revoke", "bob", "9999"])
+    assert missing.exit_code != 0 and "not found" in str(missing.exception)
+    engine.dispose()

@@ -71,3 +71,58 @@ class TestTokens:
         assert svc.client("gbr-admin").get("/api/users/gbr-planner/tokens").status_code == 200
         assert_error(svc.client("gbr-admin").get("/api/users/fra-planner/tokens"), 404)
         assert_error(c.post("/api/users/gbr-viewer/tokens", json={"days": 0}), 422)
+
+
+class TestTokenLineage:
+    """A token mints only tokens bounded by its own scope and expiry; revocation cascades."""
+
+    def _mint(self, svc: Service, secret: str, user: str = "gbr-planner", **body: object):  # type: ignore[no-untyped-def]
+        c = svc.client(None)
+        return c.post(f"/api/users/{user}/tokens", json=body,
+                      headers={"Authorization": f"Bearer {secret}"})
+
+    def test_child_token_revocation(self, svc: Service) -> None:
+        with svc.db() as db:
+            user = service.get_user(db, name="gbr-planner")
+            root_row, root = service.issue_token(db, user=user, days=2, label="leaked")
+            root_id = root_row.id
+        child = self._mint(svc, root, days=1, label="child")
+        assert child.status_code == 201, child.text
+        assert child.json()["parent_id"] == root_id
+        grandchild = self._mint(svc, child.json()["token"])  # expires with its parent
+        assert grandchild.status_code == 201, grandchild.text
+        assert grandchild.json()["expires_at"] == child.json()["expires_at"]
+        c = svc.client(None)
+        for secret in (root, child.json()["token"], grandchild.json()["token"]):
+            assert c.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+        resp = svc.client("gbr-planner").post(f"/api/users/gbr-planner/tokens/{root_id}/revoke")
+        assert resp.status_code == 200
+        for secret in (root, child.json()["token"], grandchild.json()["token"]):
+            err = assert_error(c.get("/api/me", headers={"Authorization": f"Bearer {secret}"}), 401)
+            assert "revoked" in err["message"]
+
+    def test_child_cannot_outlive_its_parent(self, svc: Service) -> None:
+        with svc.db() as db:
+            user = service.get_user(db, name="gbr-planner")
+            _row, parent = service.issue_token(db, user=user, days=2)
+        err = assert_error(self._mint(svc, parent, days=366), 422)
+        assert err["problems"][0]["field"] == "days"
+        assert "remaining" in err["message"] or "remaining" in err["problems"][0]["message"]
+        assert self._mint(svc, parent, days=1).status_code == 201
+        ok = self._mint(svc, parent, days=2)  # 2 days from now is a little past the parent
+        assert ok.status_code == 422
+
+    def test_child_scope_is_at_most_the_parents(self, svc: Service) -> None:
+        with svc.db() as db:
+            user = service.get_user(db, name="gbr-admin")
+            _row, admin_full = service.issue_token(db, user=user, days=5)
+        narrowed = self._mint(svc, admin_full, user="gbr-admin", days=3, roles=["viewer"])
+        assert narrowed.status_code == 201, narrowed.text
+        assert narrowed.json()["roles"] == ["viewer"]
+        small = narrowed.json()["token"]
+        me = svc.client(None).get("/api/me", headers={"Authorization": f"Bearer {small}"}).json()
+        assert me["roles"] == ["viewer"]
+        # the viewer-only child cannot re-widen itself, nor act as an admin
+        err = assert_error(self._mint(svc, small, user="gbr-admin", days=1, roles=["admin"]), 422)
+        assert err["problems"][0]["field"] == "roles"
+        assert_error(svc.client(None).get("/api/users", headers={"Authorization": f"Bearer {small}"}), 403)

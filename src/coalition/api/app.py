@@ -23,6 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from coalition import __version__
 from coalition.api import errors
 from coalition.api.middleware import ServiceMiddleware
+from coalition.api.offload import CpuPool
 from coalition.planner.runs import Scheduler, make_executor
 from coalition.scenario.store import ScenarioCache
 from coalition.settings import Settings
@@ -32,7 +33,6 @@ from coalition.store.migrate import upgrade
 log = logging.getLogger("coalition.api")
 
 DASHBOARD_STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
-SESSION_MAX_AGE_S = 8 * 3600
 
 
 @dataclass
@@ -45,6 +45,7 @@ class AppState:
     scenarios: ScenarioCache = field(default_factory=ScenarioCache)
     runs: Scheduler | None = None  # plan runs (coalition.planner.runs), made by create_app
     startup_problem: str | None = None
+    cpu: CpuPool = field(default_factory=CpuPool)
 
 
 def _secret_key(settings: Settings) -> str:
@@ -85,7 +86,9 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     """Build the app. ``cookie_secure=False`` only for plain-HTTP access from another host
     (browsers already accept Secure cookies from http://127.0.0.1 and localhost)."""
     engine = make_engine(settings.database_url)
-    state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine))
+    state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine),
+                     cpu=CpuPool(workers=settings.cpu_workers,
+                                 time_limit_s=settings.cpu_time_limit_s))
     state.runs = Scheduler(state.session_factory,
                            make_executor(settings.executor, settings.plan_workers),
                            quota=settings.plan_quota,
@@ -96,6 +99,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         yield
         if state.runs is not None:
             state.runs.shutdown()
+        state.cpu.shutdown()
         engine.dispose()
 
     app = FastAPI(
@@ -141,7 +145,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         SessionMiddleware,
         secret_key=_secret_key(settings),
         session_cookie="coalition_session",
-        max_age=SESSION_MAX_AGE_S,
+        max_age=settings.session_absolute_hours * 3600,  # the server-side row decides
         same_site="strict",
         https_only=cookie_secure,
     )

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from coalition.auth import service as auth_service
+from coalition.auth import sessions
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed
 from coalition.store.db import transaction
@@ -41,14 +42,24 @@ def _bearer(request: Request) -> str | None:
 
 
 def get_principal(request: Request, db: Db) -> Principal:
-    """A bearer token, or (for safe methods only) the dashboard's signed session cookie."""
+    """A bearer token, or (for safe methods only) the dashboard's server-side session."""
+    principal = _resolve_principal(request, db)
+    request.scope[PRINCIPAL_KEY] = principal  # for the audit entry of a later denial
+    return principal
+
+
+PRINCIPAL_KEY = "coalition.principal"
+
+
+def _resolve_principal(request: Request, db: Session) -> Principal:
     token = _bearer(request)
     if token is not None:
         return auth_service.authenticate(db, token=token)
     if request.method in ("GET", "HEAD") and "session" in request.scope:
-        token_id = request.session.get("token_id")
-        if isinstance(token_id, int):
-            return auth_service.authenticate_token_id(db, token_id=token_id)
+        secret = request.session.get(sessions.COOKIE_KEY)
+        if isinstance(secret, str):
+            limits = sessions.SessionLimits.of(request.app.state.coalition.settings)
+            return sessions.resolve(db, secret=secret, limits=limits)
     raise AuthenticationFailed("no credentials; send 'Authorization: Bearer <token>'")
 
 

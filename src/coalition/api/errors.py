@@ -17,6 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from coalition.api.offload import WorkerTimeout
+from coalition.auth.schemas import Principal
+from coalition.auth.scope import OutOfScope
 from coalition.auth.service import AuthenticationFailed
 from coalition.errors import (
     ConflictError,
@@ -41,6 +44,7 @@ CODES = {
     422: "invalid_input",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -96,6 +100,34 @@ def document_errors(app: FastAPI) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+ANONYMOUS = Principal(user_id=None, name="(anonymous)", nation="-", roles=frozenset())
+
+
+def _write_denial(request: Request, entry: dict[str, Any]) -> None:
+    from coalition.audit import service as audit
+    from coalition.store.db import transaction
+
+    principal = request.scope.get("coalition.principal") or ANONYMOUS
+    with transaction(request.app.state.coalition.session_factory) as db:
+        audit.append(db, principal=principal, request_id=request_id_of(request), **entry)
+
+
+async def record_denial(request: Request, status: int, reason: str, *, object_type: str = "",
+                        object_id: str = "") -> None:
+    """Every denied attempt (401, 403, 404 on a real object) gets an audit entry of its own
+    transaction: the request's own transaction is rolled back, the record of the attempt is
+    not. A failure to write it is logged and never changes the answer."""
+    from fastapi.concurrency import run_in_threadpool
+
+    entry = {"action": f"denied-{status}", "object_type": object_type or "request",
+             "object_id": object_id or f"{request.method} {request.url.path}"[:200],
+             "note": reason[:500]}
+    try:
+        await run_in_threadpool(_write_denial, request, entry)
+    except Exception:  # noqa: BLE001 - the denial stands whatever happens to its record
+        log.exception("could not record a denied request in the audit log")
 
 
 def request_id_of(request: Request) -> str:
@@ -187,6 +219,7 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
 
     @app.exception_handler(AuthenticationFailed)
     async def _auth(request: Request, exc: AuthenticationFailed) -> Response:
+        await record_denial(request, 401, str(exc))
         return error_response(
             request, 401, f"authentication failed: {exc}",
             headers={"WWW-Authenticate": 'Bearer realm="coalition"'},
@@ -194,10 +227,14 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
 
     @app.exception_handler(PermissionDeniedError)
     async def _forbidden(request: Request, exc: PermissionDeniedError) -> Response:
+        await record_denial(request, 403, str(exc))
         return error_response(request, 403, str(exc))
 
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> Response:
+        if isinstance(exc, OutOfScope):  # a real object outside the caller's scope
+            await record_denial(request, 404, str(exc), object_type=exc.kind,
+                                object_id=exc.ident)
         return error_response(request, 404, str(exc))
 
     @app.exception_handler(ConflictError)
@@ -217,6 +254,11 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         return error_response(request, 409, str(exc), code="integrity_failure")
+
+    @app.exception_handler(WorkerTimeout)
+    async def _timeout(request: Request, exc: WorkerTimeout) -> Response:
+        return error_response(request, 503, str(exc), code="worker_timeout",
+                              headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

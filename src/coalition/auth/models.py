@@ -1,16 +1,17 @@
-"""ORM tables of the auth package: users, API tokens and the audit log.
+"""ORM tables of the auth package: users, API tokens and dashboard sessions.
 
-The audit log is append-only: nothing in the package updates or deletes an :class:`AuditEntry`,
-and there is no retention job. The tables are created by the ``auth`` Alembic branch.
+The audit log lives in :mod:`coalition.audit.models` (re-exported here for older imports).
+The tables are created by the ``auth`` Alembic branch.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from coalition.audit.models import AuditEntry  # noqa: F401 - re-exported
 from coalition.store.db import Base
 
 
@@ -36,20 +37,25 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The token this one was minted with (None: issued by an operator or the CLI). Revoking a
+    # token revokes every descendant; a child never outlives nor out-ranks its parent.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("auth_tokens.id"), nullable=True,
+                                                  index=True)
+    # Roles this token may use (None: all of its user's roles); effective = user's ∩ these.
+    roles: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
+class AuthSession(Base):
+    """A dashboard session, kept server-side: the cookie carries only a random secret whose
+    SHA-256 is ``secret_hash``. Signing out (or a timeout) ends the row, so a copy of the cookie
+    is worthless afterwards."""
+
+    __tablename__ = "auth_sessions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
-    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    user_name: Mapped[str] = mapped_column(String(64), nullable=False)
-    nation: Mapped[str] = mapped_column(String(3), nullable=False)
-    request_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    action: Mapped[str] = mapped_column(String(64), nullable=False)
-    object_type: Mapped[str] = mapped_column(String(64), nullable=False)
-    object_id: Mapped[str] = mapped_column(String(200), nullable=False)
-    before: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
-    after: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
-    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    token_id: Mapped[int] = mapped_column(ForeignKey("auth_tokens.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; every stored time is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+"""A timezone-aware UTC time (an answer never carries a naive datetime)."""
 
 HQ = "HQ"
 """The nation code of the coalition headquarters (not an ISO code on purpose)."""
@@ -61,14 +70,19 @@ class UserOut(BaseModel):
     nation: str
     roles: list[str]
     active: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(default="", max_length=100)
-    days: int = Field(default=90, ge=1, le=366, description="validity in days")
+    days: int | None = Field(default=None, ge=1, le=366, description=(
+        "validity in days (default 90); a token minted with a token expires no later than its "
+        "parent, and by default with it"))
+    roles: list[Role] | None = Field(default=None, max_length=5, description=(
+        "narrow the token to these roles (default: the parent token's roles, or all of the "
+        "user's roles for an admin minting for someone else)"))
 
 
 class TokenOut(BaseModel):
@@ -77,9 +91,11 @@ class TokenOut(BaseModel):
     id: int
     prefix: str
     label: str
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime
+    revoked_at: UtcDatetime | None
+    parent_id: int | None = None
+    roles: list[str] | None = None
 
 
 class IssuedToken(TokenOut):
@@ -93,7 +109,7 @@ class AuditOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: datetime
+    at: UtcDatetime
     user_id: int | None
     user_name: str
     nation: str

@@ -26,6 +26,16 @@ from coalition.errors import NotFoundError, PermissionDeniedError
 T = TypeVar("T")
 
 
+class OutOfScope(NotFoundError):
+    """A real record outside the caller's scope: answered exactly like an unknown id (404), but
+    the boundary records the denied attempt in the audit log."""
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} '{ident}' not found")
+        self.kind = kind
+        self.ident = ident
+
+
 @dataclass(frozen=True)
 class Scope(Generic[T]):
     principal: Principal
@@ -53,8 +63,10 @@ class Scope(Generic[T]):
         A record the principal may read but not change is 403 (its existence is no secret to
         them); one they may not read is 404.
         """
-        if record is None or not can_see(self.principal, self.marking_of(record)):
+        if record is None:
             raise NotFoundError(f"{self.kind} '{ident}' not found")
+        if not can_see(self.principal, self.marking_of(record)):
+            raise OutOfScope(self.kind, ident)
         if not self.permits(record):
             raise PermissionDeniedError(
                 f"{self.kind} '{ident}' belongs to {self.marking_of(record).origin}; "

@@ -1,17 +1,12 @@
 """DB operations of the auth package (keyword-only functions; the caller owns the transaction).
 
-Tokens: 32 random bytes from :mod:`secrets`, shown once as ``coa_<urlsafe base64>``, stored only
-as their SHA-256 hex digest. A slow password hash (bcrypt, argon2) exists to make guessing
-*low-entropy* human passwords expensive; a 256-bit random token cannot be guessed, so a single
-SHA-256 is enough and keeps every authenticated request to one indexed lookup.
+Token issue, lineage and revocation live in :mod:`coalition.auth.tokens`, dashboard sessions in
+:mod:`coalition.auth.sessions`; the names are re-exported here for existing callers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -19,22 +14,18 @@ from sqlalchemy.orm import Session
 
 from coalition.auth.models import ApiToken, AuditEntry, User
 from coalition.auth.schemas import Principal, Role, UserCreate
-from coalition.errors import ConflictError, InputError, NotFoundError, Problem
-
-TOKEN_PREFIX = "coa_"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; everything we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+from coalition.auth.tokens import (  # noqa: F401 - re-exported
+    TOKEN_PREFIX,
+    effective_roles,
+    hash_token,
+    issue_token,
+    list_tokens,
+    mint_token,
+    now,
+    revoke_token,
+)
+from coalition.auth.tokens import aware as _aware
+from coalition.errors import ConflictError, NotFoundError
 
 
 def create_user(session: Session, *, data: UserCreate) -> User:
@@ -71,40 +62,6 @@ def list_users(session: Session, *, offset: int = 0, limit: int = 50) -> tuple[l
     return rows, total
 
 
-def issue_token(
-    session: Session, *, user: User, days: int = 90, label: str = ""
-) -> tuple[ApiToken, str]:
-    """Create a token; returns the row and the secret (the only time it exists in clear)."""
-    if not 1 <= days <= 366:
-        raise InputError([Problem("token validity must be 1..366 days", field="days")])
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    issued = now()
-    token = ApiToken(
-        user_id=user.id,
-        token_hash=hash_token(secret),
-        prefix=secret[: len(TOKEN_PREFIX) + 6],
-        label=label,
-        created_at=issued,
-        expires_at=issued + timedelta(days=days),
-    )
-    session.add(token)
-    session.flush()
-    return token, secret
-
-
-def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)))
-
-
-def revoke_token(session: Session, *, user: User, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
-        raise NotFoundError(f"token {token_id} not found")
-    if token.revoked_at is None:
-        token.revoked_at = now()
-    return token
-
-
 def principal_of(user: User, token_id: int | None = None) -> Principal:
     return Principal(
         user_id=user.id,
@@ -115,14 +72,19 @@ def principal_of(user: User, token_id: int | None = None) -> Principal:
     )
 
 
+def system_principal(name: str = "system") -> Principal:
+    """The actor of operator commands (CLI): no user row, HQ, no roles."""
+    return Principal(user_id=None, name=name, nation="HQ", roles=frozenset())
+
+
 class AuthenticationFailed(Exception):
     """Token missing, unknown, expired or revoked (HTTP 401). The reason is safe to show."""
 
 
 _AUTH_QUERY = (
     select(ApiToken.id.label("token_id"), ApiToken.token_hash, ApiToken.expires_at,
-           ApiToken.revoked_at, User.id.label("user_id"), User.name, User.nation, User.roles,
-           User.active)
+           ApiToken.revoked_at, ApiToken.roles.label("token_roles"), User.id.label("user_id"),
+           User.name, User.nation, User.roles, User.active)
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("digest"))
 )
@@ -146,7 +108,7 @@ def authenticate(session: Session, *, token: str) -> Principal:
     if not row.active:
         raise AuthenticationFailed("user deactivated")
     return Principal(user_id=row.user_id, name=row.name, nation=row.nation,
-                     roles=frozenset(Role(r) for r in row.roles), token_id=row.token_id)
+                     roles=effective_roles(row.roles, row.token_roles), token_id=row.token_id)
 
 
 def authenticate_token_id(session: Session, *, token_id: int) -> Principal:
@@ -168,7 +130,8 @@ def _check_token(token_row: ApiToken, user: User) -> Principal:
         raise AuthenticationFailed("token expired")
     if not user.active:
         raise AuthenticationFailed("user deactivated")
-    return principal_of(user, token_row.id)
+    return Principal(user_id=user.id, name=user.name, nation=user.nation,
+                     roles=effective_roles(user.roles, token_row.roles), token_id=token_row.id)
 
 
 def record_audit(
@@ -183,50 +146,15 @@ def record_audit(
     after: Any = None,
     note: str = "",
 ) -> AuditEntry:
-    """Append one audit entry in the caller's transaction (it commits or rolls back with it)."""
-    entry = AuditEntry(
-        at=now(),
-        user_id=principal.user_id,
-        user_name=principal.name,
-        nation=principal.nation,
-        request_id=request_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id)[:200],
-        before=before,
-        after=after,
-        note=note,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+    """Append one chained audit entry in the caller's transaction (:mod:`coalition.audit`)."""
+    from coalition.audit import service as audit
+
+    return audit.append(session, principal=principal, request_id=request_id, action=action,
+                        object_type=object_type, object_id=object_id, before=before,
+                        after=after, note=note)
 
 
-def list_audit(
-    session: Session,
-    *,
-    offset: int = 0,
-    limit: int = 50,
-    nation: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    user_name: str | None = None,
-    action: str | None = None,
-    request_id: str | None = None,
-) -> tuple[list[AuditEntry], int]:
-    query = select(AuditEntry)
-    for column, value in (
-        (AuditEntry.nation, nation),
-        (AuditEntry.object_type, object_type),
-        (AuditEntry.object_id, object_id),
-        (AuditEntry.user_name, user_name),
-        (AuditEntry.action, action),
-        (AuditEntry.request_id, request_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        session.scalars(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
-    )
-    return rows, total
+def list_audit(session: Session, **filters: Any) -> tuple[list[AuditEntry], int]:
+    from coalition.audit import service as audit
+
+    return audit.list_audit(session, **filters)

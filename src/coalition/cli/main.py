@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from coalition.cli import (
+    audit_cmds,
     depots_cmds,
     gaps_cmds,
     ledger_cmds,
@@ -39,7 +40,8 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, stored):
+for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, stored,
+               audit_cmds):
     module.register(app)
 
 

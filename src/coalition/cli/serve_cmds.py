@@ -90,6 +90,45 @@ def new_token(
     typer.echo(secret)
 
 
+@users_app.command("tokens")
+def list_tokens(name: Annotated[str, typer.Argument(help="user name")]) -> None:
+    """List a user's tokens (prefix, parent, roles, expiry, revocation; never the secrets)."""
+    from coalition.auth import service
+    from coalition.store.db import transaction
+
+    with transaction(_factory()) as db:
+        user = service.get_user(db, name=name)
+        table = Table("id", "prefix", "label", "parent", "roles", "expires", "revoked")
+        for t in service.list_tokens(db, user=user):
+            table.add_row(str(t.id), t.prefix, t.label, str(t.parent_id or "-"),
+                          ", ".join(t.roles) if t.roles is not None else "(all)",
+                          t.expires_at.isoformat(timespec="seconds"),
+                          t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "-")
+    Console().print(table)
+
+
+@users_app.command("revoke")
+def revoke_token(
+    name: Annotated[str, typer.Argument(help="user name")],
+    token_id: Annotated[int, typer.Argument(help="token id (see `coalition users tokens`)")],
+) -> None:
+    """Revoke a token and every token minted from it."""
+    from coalition.auth import service
+    from coalition.auth.tokens import descendants
+    from coalition.store.db import transaction
+
+    with transaction(_factory()) as db:
+        user = service.get_user(db, name=name)
+        service.revoke_token(db, user=user, token_id=token_id)
+        below = descendants(db, token_id)
+        system = service.system_principal("cli")
+        service.record_audit(db, principal=system, request_id="cli", action="revoke-token",
+                             object_type="user", object_id=name,
+                             after={"token_id": token_id, "descendants": below})
+    typer.echo(f"revoked token {token_id} of {name}"
+               + (f" and {len(below)} token(s) minted from it" if below else ""))
+
+
 @users_app.command("list")
 def list_users() -> None:
     """List users (never their tokens)."""

@@ -28,6 +28,7 @@ from coalition.dashboard.security import (
     csrf_token,
     session_principal,
     sign_in,
+    sign_out,
 )
 from coalition.errors import InputError, NotFoundError, Problem
 from coalition.planner import runs
@@ -124,6 +125,11 @@ def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] 
     try:
         principal = sign_in(request, db, token)
     except AuthenticationFailed as exc:
+        from coalition.api.errors import ANONYMOUS
+
+        record_audit(db, principal=ANONYMOUS, request_id=request.scope.get("request_id", ""),
+                     action="sign-in-failed", object_type="session", object_id="dashboard",
+                     note=str(exc)[:200])
         return render(request, None, "login.html", status_code=401,
                       error=f"Sign-in failed: {exc}.")
     record_audit(db, principal=principal, request_id=request.scope.get("request_id", ""),
@@ -133,9 +139,9 @@ def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] 
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def logout(request: Request, db: Db, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
-    request.session.clear()
+    sign_out(request, db)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -1,10 +1,12 @@
 """Dashboard sign-in state and CSRF protection.
 
 The session cookie (Starlette ``SessionMiddleware``: itsdangerous-signed, HttpOnly,
-SameSite=strict, Secure) holds only the id of the API token the user signed in with and a CSRF
-secret. The token row is re-checked on every request, so revoking or expiring the token ends the
-dashboard session too. Every form carries the CSRF secret and every POST compares it in
-constant time (synchroniser-token pattern) on top of the SameSite cookie.
+SameSite=strict, Secure) holds only a random session secret and a CSRF secret; the session
+itself lives server-side (:mod:`coalition.auth.sessions`), so signing out ends it for every copy
+of the cookie, and idle/absolute timeouts come from settings. The token the user signed in with
+is re-checked on every request, so revoking or expiring it ends the session too. Every form
+carries the CSRF secret and every POST compares it in constant time (synchroniser-token
+pattern) on top of the SameSite cookie.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import secrets
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from coalition.auth import service
+from coalition.auth import service, sessions
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed
 from coalition.errors import PermissionDeniedError
+
+SESSION_KEY = sessions.COOKIE_KEY
 
 
 class LoginRequired(Exception):
@@ -45,20 +49,42 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         )
 
 
+def has_session(request: Request) -> bool:
+    return "session" in request.scope and isinstance(request.session.get(SESSION_KEY), str)
+
+
+def cookie_principal(request: Request, db: Session) -> Principal:
+    """The principal of the request's session cookie (API and dashboard share this)."""
+    if not has_session(request):
+        raise AuthenticationFailed("no session")
+    limits = sessions.SessionLimits.of(request.app.state.coalition.settings)
+    return sessions.resolve(db, secret=request.session[SESSION_KEY], limits=limits)
+
+
 def session_principal(request: Request, db: Session) -> Principal:
-    token_id = request.session.get("token_id")
-    if not isinstance(token_id, int):
+    if not has_session(request):
         raise LoginRequired()
     try:
-        return service.authenticate_token_id(db, token_id=token_id)
+        principal = cookie_principal(request, db)
     except AuthenticationFailed as exc:
         request.session.clear()
         raise LoginRequired(str(exc)) from None
+    request.scope["coalition.principal"] = principal  # for the audit entry of a later denial
+    return principal
 
 
 def sign_in(request: Request, db: Session, token: str) -> Principal:
     principal = service.authenticate(db, token=token.strip())
+    assert principal.token_id is not None
     request.session.clear()  # a fresh session (and CSRF secret) at every sign-in
-    request.session["token_id"] = principal.token_id
+    request.session[SESSION_KEY] = sessions.begin(db, token_id=principal.token_id)
     request.session["csrf"] = secrets.token_urlsafe(32)
     return principal
+
+
+def sign_out(request: Request, db: Session) -> None:
+    """End the server-side session (every copy of the cookie dies with it) and clear ours."""
+    secret = request.session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        sessions.end(db, secret=secret)
+    request.session.clear()

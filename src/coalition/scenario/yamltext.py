@@ -5,12 +5,19 @@
 * Parsing keeps a line map (path of every key and list item -> line), so a problem found later
   in a record can name its line; keys given twice in one mapping are reported.
 * libyaml is used when PyYAML was built with it (about ten times faster than pure Python).
+* Parsing is bounded (:data:`LIMITS`): a document is first read as a stream of parser events
+  (libyaml's parser is iterative, so this costs no recursion and stops at the first excess) and
+  refused, naming the limit, when it uses an alias or anchor, nests too deep, has too many
+  nodes or is too long. Only then is it composed and constructed. Without this, 312 bytes of
+  nested aliases ("billion laughs") expand into billions of nodes in whatever walks the data.
+  JSON goes through the same check (JSON is YAML), so deep JSON nesting is refused as well.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -18,6 +25,63 @@ import yaml
 from coalition.errors import Problem
 
 LineMap = dict[tuple[Any, ...], int]
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Bounds on one YAML or JSON document (documented in docs/scenario-files.md)."""
+
+    max_chars: int = 10_000_000  # characters of text (the API's upload limit is lower)
+    max_depth: int = 64  # nesting of mappings and lists
+    max_nodes: int = 1_000_000  # scalars + mappings + lists
+    max_aliases: int = 0  # aliases ("*name") and anchors ("&name") are refused outright
+
+
+LIMITS = ParseLimits()
+
+
+def _limit_problem(file: str, row: int | None, message: str, limit: str, value: int) -> Problem:
+    return Problem(f"{message} (limit {limit} = {value})", file=file, row=row, field=limit,
+                   hint="write the values out in full; a scenario needs no anchors, aliases or "
+                        "deep nesting")
+
+
+def check_limits(text: str, file: str, limits: ParseLimits = LIMITS) -> Problem | None:
+    """The first limit the document breaks, or None. Malformed YAML is left to the parser."""
+    if len(text) > limits.max_chars:
+        return _limit_problem(file, None, f"document of {len(text)} characters is too long",
+                              "max_chars", limits.max_chars)
+    loader = _FastLoader(text)
+    depth = nodes = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return None
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                row = event.start_mark.line + 1 if event.start_mark else None
+                kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
+                return _limit_problem(file, row, f"YAML {kind} '{event.anchor}' is not accepted",
+                                      "max_aliases", limits.max_aliases)
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent,
+                                  yaml.SequenceStartEvent)):
+                nodes += 1
+                if nodes > limits.max_nodes:
+                    return _limit_problem(file, event.start_mark.line + 1,
+                                          "document has too many values", "max_nodes",
+                                          limits.max_nodes)
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limits.max_depth:
+                    return _limit_problem(file, event.start_mark.line + 1,
+                                          f"nesting deeper than {limits.max_depth} levels",
+                                          "max_depth", limits.max_depth)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # malformed: the real parse reports it with its line
+    finally:
+        loader.dispose()
 
 
 class _Loader(yaml.SafeLoader):
@@ -68,7 +132,13 @@ class _FastLoader(_FastBase):  # type: ignore[misc, valid-type]
 _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str, file: str = "<text>") -> Any:
+    """Parse YAML within :data:`LIMITS` (an :class:`InputError` naming the limit otherwise)."""
+    problem = check_limits(text, file)
+    if problem is not None:
+        from coalition.errors import InputError
+
+        raise InputError([problem])
     return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader
 
 
@@ -127,6 +197,9 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
     Returns (data, line map, problems, parsed): ``parsed`` is False when the text is malformed.
     """
     node: yaml.Node | None = None
+    over = check_limits(text.replace("\t", " ") if is_json else text, file)
+    if over is not None:
+        return None, {}, [over], False
     try:
         if is_json:
             data = json.loads(text)

@@ -9,7 +9,6 @@ call the scenario package's ``validate_path``/``load_scenario``, the same as ``c
 # FastAPI must see as objects, not strings.
 
 import inspect
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from coalition.api import offload
 from coalition.api.deps import Context, Paging, page
 from coalition.api.routers.common import (
     ScenarioRef,
@@ -134,22 +134,13 @@ async def _read_upload(file: UploadFile, limit: int) -> tuple[str, bytes]:
     return name, data
 
 
-def _validate_bytes(name: str, data: bytes) -> Any:
-    from coalition.scenario.service import validate_path
-
-    with tempfile.TemporaryDirectory(prefix="coalition-upload-") as tmp:
-        path = FsPath(tmp) / name
-        path.write_bytes(data)
-        return validate_path(path)
-
-
 @router.post("/scenarios/validate", summary="Validate a scenario file without storing it")
 async def validate_scenario(
     ctx: Context, file: Annotated[UploadFile, File(description="one .yaml/.json scenario")]
 ) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.view", _scenario_marking)
     name, data = await _read_upload(file, ctx.state.settings.max_upload_bytes)
-    report = _validate_bytes(name, data)
+    report = await offload.validate_bytes(ctx.state, name, data, keep_document=False)
     return {
         "ok": report.ok,
         "scenario": report.scenario.id if report.scenario else None,
@@ -170,7 +161,7 @@ async def upload_scenario(
 ) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.add", _scenario_marking)
     name, data = await _read_upload(file, ctx.state.settings.max_upload_bytes)
-    report = _validate_bytes(name, data)
+    report = await offload.validate_bytes(ctx.state, name, data)  # off the event loop
     if not report.ok or report.scenario is None:
         raise InputError(report.errors or report.problems)
     return await _run(ctx, response, report.scenario, if_match, make_default)

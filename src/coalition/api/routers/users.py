@@ -82,7 +82,9 @@ def list_tokens(ctx: Context, name: str = UserNamePath()) -> list[TokenOut]:
              summary="Issue a token; the secret is in this answer only")
 def issue_token(ctx: Context, body: TokenCreate, name: str = UserNamePath()) -> IssuedToken:
     user = _token_owner(ctx, name, "token.add")
-    token, secret = service.issue_token(ctx.db, user=user, days=body.days, label=body.label)
+    token, secret = service.mint_token(
+        ctx.db, by=ctx.principal, user=user, days=body.days, label=body.label,
+        roles=[r.value for r in body.roles] if body.roles is not None else None)
     meta = TokenOut.model_validate(token)
     ctx.audit("issue-token", "user", user.name, after=meta.model_dump(mode="json"))
     return IssuedToken(**meta.model_dump(), token=secret, user=user.name)
@@ -94,6 +96,7 @@ def revoke_token(ctx: Context, token_id: int = Path(ge=1, le=2**31 - 1),
     user = _token_owner(ctx, name, "token.change")
     token = service.revoke_token(ctx.db, user=user, token_id=token_id)
     out = TokenOut.model_validate(token)
-    ctx.audit("revoke-token", "user", user.name, after=out.model_dump(mode="json"))
+    ctx.audit("revoke-token", "user", user.name, after=out.model_dump(mode="json"),
+              note="revokes every token minted from it")
     return out
 

@@ -1,0 +1,157 @@
+"""CPU-bound work off the event loop: a small process pool with a per-request time limit.
+
+Validation of an uploaded scenario (parsing, pydantic, every check) is pure Python that holds
+the GIL; run inside an ``async def`` handler it stalls every other request, ``/health/live``
+included (a legitimate 1 MB scenario blocked all traffic for 0.7 s). Here it runs in a separate
+*process*, so neither the event loop nor the GIL is held, and a task that exceeds the time limit
+can actually be stopped (a thread cannot be killed): the pool's workers are terminated and the
+pool is rebuilt on next use. The caller gets :class:`WorkerTimeout` -> 503 with ``Retry-After``.
+
+``concurrent.futures.ProcessPoolExecutor`` is the well-kept library here; what is added is only
+the time limit with termination (the executor has no way to cancel a running task). Workers are
+started with ``spawn`` (never ``fork`` from a threaded server) and import ``coalition`` once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger("coalition.api")
+
+T = TypeVar("T")
+
+
+class WorkerTimeout(Exception):
+    """The work did not finish within the per-request limit (HTTP 503 + Retry-After)."""
+
+    def __init__(self, limit_s: float, retry_after_s: int) -> None:
+        super().__init__(f"the request took longer than the {limit_s:g} s limit for CPU work "
+                         "and was stopped; try again later or send a smaller document")
+        self.retry_after_s = retry_after_s
+
+
+class CpuPool:
+    def __init__(self, *, workers: int = 1, time_limit_s: float = 20.0) -> None:
+        self.workers = max(1, workers)
+        self.time_limit_s = time_limit_s
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def _kill(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        # The executor cannot cancel a running task; terminating its processes is the only way
+        # to take the CPU back. (Private attribute, but stable across CPython 3.9-3.13.)
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        limit = self.time_limit_s if timeout is None else timeout
+        pool = self._get()
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(pool, fn, *args)
+        except (BrokenProcessPool, RuntimeError):  # shut down under us: start afresh once
+            self._kill(pool)
+            pool = self._get()
+            future = loop.run_in_executor(pool, fn, *args)
+        try:
+            return await asyncio.wait_for(future, limit)
+        except TimeoutError:
+            log.warning("CPU task %s over its %.1f s limit; workers restarted",
+                        getattr(fn, "__name__", fn), limit)
+            self._kill(pool)
+            raise WorkerTimeout(limit, retry_after_s=max(1, int(limit))) from None
+        except BrokenProcessPool:
+            self._kill(pool)
+            raise WorkerTimeout(limit, retry_after_s=max(1, int(limit))) from None
+
+    def warm(self) -> None:
+        """Start the workers now (imports take a second) instead of on the first upload."""
+        self._get().submit(_ping).result(timeout=60)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ping() -> bool:
+    import coalition.scenario.service  # noqa: F401 - the import is the warm-up
+
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks (top-level functions: they are pickled by name into the worker)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedScenario:
+    """A validated scenario as the store writes it, serialised in the worker: sending the typed
+    Scenario back and dumping it here would hold the GIL for ~0.1 s per MB (pydantic-core's
+    dump does not release it), which is what this module exists to avoid."""
+
+    id: str
+    name: str
+    document: dict[str, Any]
+
+    def model_dump(self, *, mode: str = "json") -> dict[str, Any]:
+        assert mode == "json"
+        return self.document
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What the handlers need of a validation report (problems, and the prepared scenario)."""
+
+    ok: bool
+    problems: list[Any]
+    scenario: PreparedScenario | None
+
+    @property
+    def errors(self) -> list[Any]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def validate_upload(name: str, data: bytes, keep_document: bool) -> UploadReport:
+    """Validate one uploaded scenario file (in a worker process)."""
+    from coalition.scenario.service import validate_path
+
+    with tempfile.TemporaryDirectory(prefix="coalition-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        report = validate_path(path)
+    sc = report.scenario
+    prepared = None
+    if sc is not None:
+        prepared = PreparedScenario(sc.id, sc.name,
+                                    sc.model_dump(mode="json") if keep_document else {})
+    return UploadReport(ok=report.ok, problems=list(report.problems), scenario=prepared)
+
+
+async def validate_bytes(state: Any, name: str, data: bytes, *,
+                         keep_document: bool = True) -> UploadReport:
+    """The validation report of an upload, computed off the event loop within the limit."""
+    return await state.cpu.run(validate_upload, name, data, keep_document)

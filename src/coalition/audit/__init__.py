@@ -1,0 +1,1 @@
+"""audit package: the hash-chained, checkpointed audit log of the service."""

@@ -1,0 +1,144 @@
+"""No denial of service from a few bytes: YAML bombs are refused by the bounded parser, and
+validation of a large legitimate upload runs in a worker process, so ``/health/live`` stays
+fast (p99 < 100 ms) on a real uvicorn server while both arrive. A task over the per-request
+time limit is stopped and answered 503 with Retry-After."""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.harness import Service, build_service
+from api.resources import assert_error
+
+
+def bomb(levels: int) -> bytes:
+    """The classic 'billion laughs': each level repeats the previous one nine times."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def big_valid_scenario() -> bytes:
+    from coalition.planner.generator import generate
+
+    data = generate("L").model_dump(mode="json")
+    text = json.dumps(data, indent=2).encode()
+    assert len(text) >= 1_000_000, len(text)
+    return text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Service]]:
+    import uvicorn
+
+    d = tmp_path_factory.mktemp("live")
+    svc = build_service(f"sqlite:///{d / 'coalition.db'}", d)
+    svc.app.state.coalition.cpu.warm()
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(svc.app, host="127.0.0.1", port=port,
+                                        log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}", svc
+    srv.should_exit = True
+    thread.join(timeout=10)
+    svc.app.state.coalition.cpu.shutdown()
+    svc.app.state.coalition.engine.dispose()
+
+
+def test_bombs_are_refused_naming_the_limit(live: tuple[str, Service]) -> None:
+    base, svc = live
+    c = svc.client("gbr-viewer")
+    for levels in (1, 5, 9):
+        resp = c.post("/api/scenarios/validate",
+                      files={"file": ("bomb.yaml", bomb(levels), "text/yaml")})
+        assert resp.status_code == 200, resp.text  # the validation report itself
+        (problem,) = resp.json()["problems"]
+        assert problem["field"] == "max_aliases" and "limit" in problem["message"]
+        err = assert_error(svc.client("gbr-planner").post(
+            "/api/scenarios", files={"file": ("bomb.yaml", bomb(levels), "text/yaml")}), 422)
+        assert "max_aliases" in err["message"]
+    deep = ("[" * 200 + "]" * 200).encode()
+    err = assert_error(svc.client("gbr-planner").post(
+        "/api/scenarios", files={"file": ("deep.json", deep, "application/json")}), 422)
+    assert "max_depth" in err["message"]
+
+
+def test_health_stays_fast_under_bombs_and_a_1mb_upload(live: tuple[str, Service]) -> None:
+    base, svc = live
+    valid = big_valid_scenario()
+    stop = threading.Event()
+    outcomes: list[tuple[str, int]] = []
+
+    def attack() -> None:
+        with httpx.Client(base_url=base, timeout=60,
+                          headers={"Authorization": f"Bearer {svc.tokens['gbr-planner']}"}) as c:
+            for _round in range(1):
+                for levels in range(5, 10):
+                    r = c.post("/api/scenarios/validate",
+                               files={"file": ("bomb.yaml", bomb(levels), "text/yaml")})
+                    outcomes.append((f"bomb{levels}", r.status_code))
+                r = c.post("/api/scenarios", files={"file": ("big.json", valid, "application/json")})
+                outcomes.append(("upload-1mb", r.status_code))
+                r = c.post("/api/scenarios/validate",
+                           files={"file": ("big.json", valid, "application/json")})
+                outcomes.append(("validate-1mb", r.status_code))
+        stop.set()
+
+    latencies: list[float] = []
+    with httpx.Client(base_url=base, timeout=10) as probe:
+        probe.get("/health/live")
+        attacker = threading.Thread(target=attack)
+        attacker.start()
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            assert probe.get("/health/live").status_code == 200
+            latencies.append(time.perf_counter() - t0)
+            time.sleep(0.01)
+        attacker.join()
+    assert ("upload-1mb", 201) in outcomes and ("validate-1mb", 200) in outcomes, outcomes
+    assert all(code == 200 for what, code in outcomes if what.startswith("bomb")), outcomes
+    assert len(latencies) >= 50, len(latencies)
+    p99 = statistics.quantiles(latencies, n=100)[98]
+    print(f"/health/live p99 {p99 * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms over "
+          f"{len(latencies)} probes")
+    assert p99 < 0.100, f"/health/live p99 {p99 * 1000:.1f} ms over {len(latencies)} probes"
+
+
+def test_work_over_the_time_limit_is_503_with_retry_after(live: tuple[str, Service]) -> None:
+    base, svc = live
+    cpu = svc.app.state.coalition.cpu
+    old = cpu.time_limit_s
+    cpu.time_limit_s = 0.05
+    try:
+        resp = svc.client("gbr-viewer").post(
+            "/api/scenarios/validate", files={"file": ("big.json", big_valid_scenario(),
+                                                       "application/json")})
+    finally:
+        cpu.time_limit_s = old
+    err = assert_error(resp, 503)
+    assert int(resp.headers["retry-after"]) >= 1 and "limit" in err["message"]
+    # the pool was rebuilt: the next request works
+    ok = svc.client("gbr-viewer").post("/api/scenarios/validate",
+                                       files={"file": ("b.yaml", bomb(1), "text/yaml")})
+    assert ok.status_code == 200
