@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from coalition.depots.schemas import DepotNetwork
 from coalition.errors import InputError, Problem, closest
-from coalition.scenario.schemas import ContactLine, Scenario
+from coalition.scenario.schemas import ContactLine, Scenario, Sustainment
 from coalition.scenario.yamltext import (  # noqa: F401 - re-exported for callers
     LineMap,
     _parse_text,
@@ -505,6 +505,8 @@ def meta_mapping(scenario: Scenario, *, inline: tuple[str, ...]) -> dict[str, An
     out: dict[str, Any] = {k: dumped[k] for k in META_FIELDS if k in dumped}
     if scenario.contact_line is not None:
         out["contact_line"] = dumped["contact_line"]
+    if scenario.sustainment != Sustainment():
+        out["sustainment"] = scenario.sustainment.model_dump(mode="json", exclude_defaults=True)
     for name in inline:
         out[name] = dumped[name]
     return out
