@@ -254,7 +254,13 @@ def _assemble(hubs: list[str], pers: np.ndarray, man: np.ndarray, best: dict[int
             rng = MedicalRange(hub, a, b - 1, p, int(man[i, a]), t1, t2, t3)
             ranges.append(rng)
             if not rng.covered:
-                uncovered.append(Uncovered(hub, a, b - 1, _reason(t1, t2), rng.constrained_units > 0))
+                u = Uncovered(hub, a, b - 1, _reason(t1, t2), rng.constrained_units > 0)
+                last = uncovered[-1] if uncovered else None
+                if last and (last.hub, last.end_day + 1, last.reason, last.constrained) == (hub, a, u.reason,
+                                                                                            u.constrained):
+                    u = Uncovered(hub, last.start_day, b - 1, u.reason, u.constrained)
+                    uncovered.pop()
+                uncovered.append(u)
     assumptions = [
         f"road: great-circle x {scenario.sustainment.road_detour_factor:g} at the slower region's road speed"
         + ("" if road_speed else " (NO road speed in the scenario: road times unknown)"),
