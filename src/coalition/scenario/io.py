@@ -451,6 +451,7 @@ def build(raw: _Raw) -> Loaded:
             contact_line = None
         scenario = Scenario.model_construct(
             id="invalid", name="invalid", contact_line=contact_line, depots=depots,
+            sustainment=None,  # not validated: its references are not checked either
             **{k: tuple(v) for k, v in records.items()},
         )
     depots_origin = None
