@@ -21,6 +21,7 @@ from coalition.cli import (
     scenario_cmds,
     serve_cmds,
     stored,
+    sustain_cmds,
 )
 from coalition.errors import CoalitionError, InputError
 
@@ -43,6 +44,7 @@ def version() -> None:
 for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, stored,
                audit_cmds):
     module.register(app)
+sustain_cmds.register(app)  # noqa: E305 - issue 15
 
 
 def run() -> None:
