@@ -447,11 +447,25 @@ def check_depots(
 
 
 # ---------------------------------------------------------------------------------------------
+def check_uncertainty_section(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """The optional ``uncertainty:`` section (rules in :mod:`coalition.analysis.uncertainty`)."""
+    if scenario.uncertainty is None:
+        return []
+    from coalition.analysis.uncertainty import check_uncertainty
+
+    return check_uncertainty(
+        scenario.uncertainty,
+        conditions={c.name: c.expression for c in scenario.conditions},
+        nations={p.nation for p in scenario.pledges},
+        where=(locator or Locator()).at,
+    )
+
+
 # All together
 # ---------------------------------------------------------------------------------------------
 
 CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers,
-          check_geography, check_depots)
+          check_geography, check_depots, check_uncertainty_section)
 
 
 def check_scenario(
@@ -472,6 +486,7 @@ def check_scenario(
     out += check_dates(scenario, locator)
     out += check_numbers(scenario, locator)
     out += check_geography(scenario, locator)
+    out += check_uncertainty_section(scenario, locator)
     if strict:
         out = [replace(p, severity="error") for p in out]
     return out
