@@ -460,6 +460,13 @@ def build(raw: _Raw) -> Loaded:
         depots_origin = Origin(file, lines.get(()), False, (), lines)
     depots_failed = raw.depots is not None and any(
         p.file == raw.depots[1] for p in meta_problems)
+    for part in ("conditions", "drivers", "participation"):  # rows of the uncertainty: section
+        items = (raw.meta.get("uncertainty") or {}) if isinstance(raw.meta.get("uncertainty"), dict) else {}
+        origins[f"uncertainty.{part}"] = [
+            Origin(raw.meta_file, raw.meta_lines.get(("uncertainty", part, i)), False,
+                   ("uncertainty", part, i), raw.meta_lines)
+            for i in range(len(items.get(part) or []))
+        ]
     return Loaded(scenario, Locator(origins), problems, broken, raw.files,
                   partial_scenario, Locator(partial_origins), depots_origin,
                   raw.depots[0] if depots_failed and raw.depots is not None else None)
@@ -508,6 +515,8 @@ def meta_mapping(scenario: Scenario, *, inline: tuple[str, ...]) -> dict[str, An
         out["contact_line"] = dumped["contact_line"]
     if scenario.sustainment != Sustainment():
         out["sustainment"] = scenario.sustainment.model_dump(mode="json", exclude_defaults=True)
+    if scenario.uncertainty is not None:
+        out["uncertainty"] = dumped["uncertainty"]
     for name in inline:
         out[name] = dumped[name]
     return out

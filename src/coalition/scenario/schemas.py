@@ -20,6 +20,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from coalition.analysis.uncertainty import Uncertainty
 from coalition.depots.schemas import DepotNetwork
 
 
@@ -546,6 +547,9 @@ class Scenario(Frozen):
     contact_line: ContactLine | None = None
     depots: DepotNetwork = DepotNetwork()
     sustainment: Sustainment = Sustainment()
+    uncertainty: Uncertainty | None = Field(
+        default=None, description="what may vary, for scenario analysis (docs/analysis.md)"
+    )
 
     # Lookups. Cheap enough to rebuild; kept as methods so the value stays a plain record.
     def nation(self, code: str) -> Nation | None:

@@ -501,11 +501,25 @@ def check_sustainment(scenario: Scenario, locator: Locator | None = None) -> lis
 
 
 # ---------------------------------------------------------------------------------------------
+def check_uncertainty_section(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """The optional ``uncertainty:`` section (rules in :mod:`coalition.analysis.uncertainty`)."""
+    if scenario.uncertainty is None:
+        return []
+    from coalition.analysis.uncertainty import check_uncertainty
+
+    return check_uncertainty(
+        scenario.uncertainty,
+        conditions={c.name: c.expression for c in scenario.conditions},
+        nations={p.nation for p in scenario.pledges},
+        where=(locator or Locator()).at,
+    )
+
+
 # All together
 # ---------------------------------------------------------------------------------------------
 
 CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers,
-          check_geography, check_depots, check_sustainment)
+          check_geography, check_depots, check_sustainment, check_uncertainty_section)
 
 
 def check_scenario(
@@ -527,6 +541,7 @@ def check_scenario(
     out += check_numbers(scenario, locator)
     out += check_geography(scenario, locator)
     out += check_sustainment(scenario, locator)
+    out += check_uncertainty_section(scenario, locator)
     if strict:
         out = [replace(p, severity="error") for p in out]
     return out

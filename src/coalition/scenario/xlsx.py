@@ -16,6 +16,8 @@ locale. Text that starts with ``=`` is stored as text, not as a formula.
 
 from __future__ import annotations
 
+import json
+
 import os
 import re
 import tempfile
@@ -134,6 +136,11 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
             _put(meta, r, 1, f"contact_line.{key}")
             _put(meta, r, 2, dumped["contact_line"][key])
             r += 1
+    if scenario.uncertainty is not None:  # the analysis' uncertainty: section, as JSON
+        _put(meta, r, 1, "uncertainty")
+        _put(meta, r, 2, json.dumps(dumped["uncertainty"], ensure_ascii=False))
+        r += 1
+    if scenario.contact_line is not None:
         contact = wb.create_sheet(CONTACT_SHEET)
         _put(contact, 1, 1, "lat")
         _put(contact, 1, 2, "lon")
@@ -277,6 +284,12 @@ def _read_meta(raw: io._Raw, rows: list[tuple[Any, ...]], label: str) -> None:
         if key.startswith("contact_line."):
             if value is not None:  # empty cell: the default
                 contact[key.split(".", 1)[1]] = value
+        elif key == "uncertainty" and value is not None:
+            try:
+                raw.meta[key] = json.loads(str(value))
+            except ValueError as exc:
+                raw.problems.append(Problem(f"the uncertainty cell is not JSON ({exc})", file=label,
+                                            row=i, field="value"))
         elif key in _LIST_META:
             raw.meta.setdefault(key, [])
             if value is not None:

@@ -1,0 +1,175 @@
+"""Monte Carlo statistics from per-sample records (pure; every figure with its error).
+
+Records are one row per world (see :func:`record`); every statistic here is recomputed from
+them, so a stored run can be re-analysed. Estimators (docs/analysis.md):
+
+* fill probability of line l at D+d: the weighted share of worlds in which it is filled,
+  ``p = sum_i w_i f_i``; standard error ``sqrt(p (1 - p) / N)`` for N sampled worlds (the iid
+  formula; for Latin hypercube and scrambled Sobol designs it is an upper estimate for the
+  additive part of the response), ``0`` for an exact enumeration;
+* expected shortfall: weighted mean, se = sample standard deviation / sqrt(N);
+* P90 shortfall: the 0.9 empirical quantile with a distribution-free 95 % confidence interval
+  from order statistics (binomial ranks);
+* coverage distribution: quantiles and a 10-point histogram of (essential) coverage %;
+* convergence: the running estimates with their errors at N = 10, 20, 50, 100, ...
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from coalition.analysis.evaluate import DAYS, Context, Outcome
+from coalition.analysis.sampling import World
+
+SCHEMA_VERSION = 1
+
+
+def record(world: World, outcome: Outcome, ctx: Context) -> dict[str, Any]:
+    """One flat row: the world's inputs, its outcome, the fill of every line at every day."""
+    row: dict[str, Any] = {
+        "sample": world.index,
+        "weight": world.weight,
+        "status": outcome.status,
+        "coverage_pct": outcome.coverage_pct,
+        "essential_coverage_pct": outcome.essential_coverage_pct,
+        "shortfall": outcome.shortfall_unit_days,
+        "solve_seconds": outcome.solve_seconds,
+        "overhead_seconds": outcome.overhead_seconds,
+    }
+    for name, v in world.holds:
+        row[f"c:{name}"] = bool(v)
+    for name, d in world.dates:
+        row[f"date:{name}"] = d.isoformat()
+    for nation, s in world.shares:
+        row[f"share:{nation}"] = float(s)
+    for li, lid in enumerate(ctx.lines):
+        for j, d in enumerate(DAYS):
+            row[f"fill:{lid}:{d}"] = int(outcome.fill[li, j])
+        row[f"short:{lid}"] = float(outcome.line_shortfall[li])
+    return row
+
+
+def _mean_se(x: np.ndarray, w: np.ndarray, exact: bool) -> tuple[float, float]:
+    if x.size == 0:
+        return float("nan"), float("nan")
+    wn = w / w.sum()
+    m = float((wn * x).sum())
+    if exact or x.size < 2:
+        return m, 0.0 if exact else float("nan")
+    return m, float(np.std(x, ddof=1) / math.sqrt(x.size))
+
+
+def quantile_ci(x: np.ndarray, q: float, level: float = 0.95) -> dict[str, float | None]:
+    """The q-quantile of x with a distribution-free CI from order statistics."""
+    from scipy.stats import binom
+
+    n = x.size
+    if n == 0:
+        return {"value": None, "lo": None, "hi": None}
+    s = np.sort(x)
+    a = (1 - level) / 2
+    lo_rank = int(binom.ppf(a, n, q))  # ranks are 0-based below
+    hi_rank = int(binom.ppf(1 - a, n, q))
+    value = float(np.quantile(s, q, method="inverted_cdf"))
+    lo = float(s[max(lo_rank - 1, 0)]) if lo_rank >= 1 else None
+    hi = float(s[hi_rank]) if hi_rank < n else None
+    return {"value": value, "lo": lo, "hi": hi}
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    o = np.argsort(x, kind="stable")
+    c = np.cumsum(w[o]) / w.sum()
+    return float(x[o][min(int(np.searchsorted(c, q - 1e-12)), x.size - 1)])
+
+
+def line_probabilities(rows: Sequence[dict[str, Any]], lines: Sequence[str], exact: bool) -> list[dict[str, Any]]:
+    """Per line ``{"line", "by_day": {"30": {"p", "se"}, ...}}``; p is null where not needed."""
+    w = np.array([r["weight"] for r in rows], dtype=float)
+    out = []
+    for lid in lines:
+        by_day: dict[str, dict[str, Any]] = {}
+        for d in DAYS:
+            f = np.array([r[f"fill:{lid}:{d}"] for r in rows], dtype=float)
+            if f.size == 0 or (f < 0).all():
+                by_day[str(d)] = {"p": None, "se": None, "needed": False}
+                continue
+            p = float((w * (f > 0)).sum() / w.sum())
+            se = 0.0 if exact else math.sqrt(max(p * (1 - p), 0.0) / f.size)
+            by_day[str(d)] = {"p": round(p, 6), "se": round(se, 6), "needed": True}
+        sh = np.array([r[f"short:{lid}"] for r in rows], dtype=float)
+        m, se = _mean_se(sh, w, exact)
+        out.append({"line": lid, "by_day": by_day,
+                    "expected_shortfall": {"mean": round(m, 3), "se": round(se, 3)}})
+    return out
+
+
+def convergence(x: np.ndarray, w: np.ndarray, exact: bool) -> list[dict[str, Any]]:
+    n = x.size
+    if exact or n == 0:
+        m, _ = _mean_se(x, w, True)
+        return [{"n": n, "mean": round(m, 4), "se": 0.0}]
+    points: list[dict[str, Any]] = []
+    ladder = [b * 10**e for e in range(1, 9) for b in (1, 2, 5)]
+    steps = sorted({s for s in ladder if s < n} | {n})
+    for s in steps:
+        m, se = _mean_se(x[:s], np.ones(s), False)
+        points.append({"n": int(s), "mean": round(m, 4), "se": None if math.isnan(se) else round(se, 4)})
+    return points
+
+
+def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta: dict[str, Any]) -> dict[str, Any]:
+    """The summary JSON of a Monte Carlo run (aggregate only: releasable to every nation)."""
+    rows = sorted(rows, key=lambda r: r["sample"])
+    ok = [r for r in rows if r["status"] in ("optimal", "quick", "time-limit")]
+    failed = len(rows) - len(ok)
+    w = np.array([r["weight"] for r in ok], dtype=float)
+    short = np.array([r["shortfall"] for r in ok], dtype=float)
+    cov = np.array([r["coverage_pct"] for r in ok], dtype=float)
+    cov_e = np.array([r["essential_coverage_pct"] for r in ok], dtype=float)
+    m_s, se_s = _mean_se(short, w, exact)
+    if exact:
+        p90 = {"value": _weighted_quantile(short, w, 0.9), "lo": None, "hi": None} if short.size else {}
+    else:
+        p90 = quantile_ci(short, 0.9)
+    def dist(x: np.ndarray) -> dict[str, Any]:
+        if x.size == 0:
+            return {}
+        m, se = _mean_se(x, w, exact)
+        hist, edges = np.histogram(x, bins=10, range=(0, 100), weights=w / w.sum())
+        return {
+            "mean": round(m, 3), "se": round(se, 3),
+            "quantiles": {str(q): round(_weighted_quantile(x, w, q), 3)
+                          for q in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)},
+            "histogram": [{"from": float(edges[i]), "to": float(edges[i + 1]),
+                           "share": round(float(hist[i]), 6)} for i in range(10)],
+            "p_below_80": round(float((w * (x < 80)).sum() / w.sum()), 6),
+        }
+    solve = np.array([r["solve_seconds"] for r in rows], dtype=float)
+    over = np.array([r["overhead_seconds"] for r in rows], dtype=float)
+    limited = sum(1 for r in rows if r["status"] == "time-limit")
+    return {
+        "version": SCHEMA_VERSION,
+        **meta,
+        "samples": len(rows),
+        "failed_samples": failed,
+        "time_limited_samples": limited,
+        "exact": exact,
+        "lines": line_probabilities(ok, ctx.lines, exact),
+        "shortfall": {"unit": meta.get("shortfall_unit", "unit-days"),
+                      "expected": {"mean": round(m_s, 3), "se": round(se_s, 3)},
+                      "p90": p90},
+        "coverage": {"all": dist(cov), "essential": dist(cov_e)},
+        "convergence": {"essential_coverage_pct": convergence(cov_e, w, exact),
+                        "shortfall": convergence(short, w, exact)},
+        "timing": {"solve_seconds_mean": round(float(solve.mean()), 4) if rows else None,
+                   "overhead_seconds_mean": round(float(over.mean()), 4) if rows else None},
+    }
+
+
+def evaluate_serial(ctx: Context, evaluator: Any, worlds: Iterable[World]) -> list[dict[str, Any]]:
+    """The records of ``worlds`` evaluated one after the other in this process."""
+    return [record(wd, evaluator.evaluate(wd), ctx) for wd in worlds]

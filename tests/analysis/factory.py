@@ -1,0 +1,49 @@
+"""Tiny scenarios for the analysis tests, whose probabilities can be worked out by hand."""
+
+from __future__ import annotations
+
+from coalition.analysis.uncertainty import ConditionUncertainty, Participation, Uncertainty
+from coalition.scenario.schemas import ConditionDef, Scenario
+from tests.planner.factory import pledge, requirement, scenario
+
+
+def conditions(*names: str) -> tuple[ConditionDef, ...]:
+    return tuple(ConditionDef(name=n) for n in ("ceasefire",) + names)
+
+
+def either_fills(p1: float = 0.5, p2: float = 0.8, **uncertainty: object) -> Scenario:
+    """Two independent pledges (nations AAA under c1, BBB under c2), each of one unit; either
+    fills the one line L1 (1 unit from D+5 to D+119). P(L1 filled) = 1 - (1-p1)(1-p2)."""
+    sc = scenario(
+        pledges=[pledge("A-1", "AAA", tour=182, condition="c1"),
+                 pledge("B-1", "BBB", tour=182, condition="c2")],
+        requirements=[requirement("L1", qty=1, start=5, end=119, priority="essential")],
+        horizon=120, nations=("UKR",),
+    )
+    u = Uncertainty(conditions=(
+        ConditionUncertainty(condition="c1", probability=p1, source="test"),
+        ConditionUncertainty(condition="c2", probability=p2, source="test"),
+    ), **uncertainty)
+    return sc.model_copy(update={"conditions": conditions("c1", "c2"), "uncertainty": u})
+
+
+def three_nations() -> Scenario:
+    """Line L1 needs 2 units; AAA pledges 2, BBB 1, CCC 1 (all unconditional); line L2 (1 unit)
+    only AAA can fill. Hand: without AAA, L1 keeps 2 (BBB+CCC) and L2 breaks."""
+    sc = scenario(
+        pledges=[pledge("A-1", "AAA", units=3, tour=182), pledge("B-1", "BBB", tour=182),
+                 pledge("C-1", "CCC", tour=182),
+                 pledge("A-2", "AAA", cap="eng", tour=182)],
+        requirements=[requirement("L1", qty=2, start=0, end=119, priority="essential"),
+                      requirement("L2", qty=1, start=0, end=119, cap="eng", priority="essential")],
+        caps=None,
+        horizon=120, nations=("UKR",),
+    )
+    return sc
+
+
+def with_participation(sc: Scenario, nation: str, values: tuple[float, ...], weights: tuple[float, ...]) -> Scenario:
+    u = sc.uncertainty or Uncertainty()
+    part = Participation(nation=nation, distribution="discrete", values=values, weights=weights,
+                         source="test")
+    return sc.model_copy(update={"uncertainty": u.model_copy(update={"participation": (part,)})})
