@@ -7,20 +7,11 @@ from sqlalchemy.orm import Session
 
 from coalition.errors import ConflictError, InputError, IntegrityError, NotFoundError, Problem
 from coalition.ledger.keys import OPERATOR_KEY_ID, KeyRing, utc_now
-from coalition.ledger.merkle import Tree
+from coalition.ledger.merkle import ListHashes, Tree
 from coalition.ledger.models import LedgerBatch, LedgerCheckpoint, LedgerCosignature, LedgerEvent, LedgerKey
 from coalition.ledger.schemas import Checkpoint, InclusionProof
 from coalition.ledger.service import head, tree
 from coalition.ledger.verifier import check_signature, checkpoint_statement, verify_consistency
-
-
-class _ListReader:
-    def __init__(self, leaves: list[bytes]) -> None:
-        self.leaves = leaves
-
-    def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
-        assert level == 0
-        return self.leaves[lo:hi]
 
 
 def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
@@ -120,10 +111,11 @@ def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = N
     t = tree(session, size)
     path = t.inclusion_path(seq - 1)
     batch = session.get(LedgerBatch, batch_id)
-    assert batch is not None
+    if batch is None:
+        raise IntegrityError(f"event seq {seq} names batch {batch_id}, which is not stored; run 'coalition ledger verify'")
     leaves = list(session.scalars(
         select(LedgerEvent.hash).where(LedgerEvent.batch_id == batch_id).order_by(LedgerEvent.seq)))
-    bt = Tree(_ListReader([bytes(x) for x in leaves]), batch.size)
+    bt = Tree(ListHashes([bytes(x) for x in leaves]), batch.size)
     bidx = seq - batch.first_seq
     return InclusionProof(seq, leaf, size, root, tuple(path), batch_id, bidx, batch.size,
                           bytes(batch.root), tuple(bt.inclusion_path(bidx)), cid)

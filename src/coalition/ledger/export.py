@@ -9,6 +9,9 @@ seeing other nations' data.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,17 +30,49 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
 
 
+BUNDLE_FILES = ("bundle.json", "keys.json", "events.jsonl", "batches.jsonl", "checkpoints.jsonl",
+                "consistency.jsonl", "proofs.jsonl", "trust.json")
+
+
 def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor: str | None = None,
                   now: str | None = None) -> dict[str, object]:
-    """Write the bundle into ``directory`` (created; existing bundle files are replaced).
-    Makes a checkpoint of the current head first if none covers it."""
+    """Write the bundle into ``directory`` atomically: everything is written into a temporary
+    folder beside it, which is renamed into place only when complete. An existing bundle there is
+    replaced; a folder holding anything else is refused. Makes a checkpoint of the current head
+    first if none covers it."""
+    directory = Path(directory)
+    if directory.exists():
+        if not directory.is_dir():
+            raise InputError([Problem("exists and is not a folder", file=str(directory))])
+        foreign = sorted(p.name for p in directory.iterdir() if p.name not in BUNDLE_FILES)
+        if foreign:
+            raise InputError([Problem(f"folder holds files that are not part of a bundle ({', '.join(foreign[:5])})",
+                                      file=str(directory), hint="export into a new or empty folder")])
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
+    try:
+        meta = _write_bundle(session, tmp, keyring=keyring, donor=donor, now=now)
+        if directory.exists():
+            old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+            os.rename(directory, old)
+            os.rename(tmp, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+
+def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor: str | None,
+                  now: str | None) -> dict[str, object]:
     top = make_checkpoint(session, keyring=keyring, now=now)
     if donor is not None:
         known = set(session.scalars(select(LedgerEventRef.ref).where(LedgerEventRef.ref == f"T:{donor}").limit(1)))
         if not known:
             raise InputError([Problem(f"no events concern items donated by {donor}", field="donor",
                                       hint="a donor is the ISO alpha-3 code of the title-holding nation")])
-    directory.mkdir(parents=True, exist_ok=True)
     if donor is None:
         seqs = None
         q = select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id).where(LedgerEvent.seq <= top.size)
@@ -85,8 +120,6 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
         _write_jsonl(proofs_path, [
             inclusion_proof(session, seq=int(seq), checkpoint_id=top.checkpoint_id).as_dict() for seq, _, _ in rows
         ])
-    elif proofs_path.exists():
-        proofs_path.unlink()
     keys = [{"key_id": k.key_id, "kind": k.kind, "nation": k.nation, "public_key": bytes(k.public_key).hex()}
             for k in session.scalars(select(LedgerKey).order_by(LedgerKey.key_id))]
     (directory / "keys.json").write_text(json.dumps({"keys": keys}, indent=1, sort_keys=True) + "\n", "utf-8")
