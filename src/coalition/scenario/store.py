@@ -392,6 +392,8 @@ def upload(session: Session, *, scenario: Scenario, principal: Principal,
     if existing is None:
         row = create(session, scenario=scenario, principal=principal, request_id=request_id)
         return row, 1, True
+    if not isinstance(scenario, Scenario):  # a document prepared off the event loop (api/offload)
+        scenario = Scenario.model_validate(scenario.model_dump(mode="json"))  # typed, to diff it
     result = edit(session, existing, expected_revision, ImportDocument(scenario=scenario),
                   principal, cache=cache, request_id=request_id)
     row = session.get(StoredScenario, existing)
