@@ -234,12 +234,13 @@ def test_misreported_figures_are_caught():
     assert "solve-bound" in rules(sc, plan.model_copy(update={"solve": s}))
 
 
-@pytest.mark.parametrize("seed", [5, 6])
-def test_generated_plans_pass_the_checker(seed):
+@pytest.mark.parametrize("seed,delays", [(5, (0,)), (6, (0,)), (7, (0, 2, 5))])
+def test_generated_plans_pass_the_checker(seed, delays):
     from coalition.planner.generator import generate
 
     sc = generate("S", seed)
-    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10), explain=False)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10, departure_delays=delays),
+                         explain=False)
     report = check_plan(sc, out.plan)
     assert report.ok, report.violations[:5]
     assert out.plan.solve.bound_provenance in ("full-lp", "full-mip-dual")

@@ -280,3 +280,18 @@ def test_whole_plan_stays_within_the_time_limit():
     # either the solver was stopped (best plan so far) or there was no time to start it
     assert any("time limit of 5 s reached" in w or "not started" in w for w in p.warnings)
     assert p.solve.phase_out_of_time is not None
+
+
+def test_departure_delays_let_units_share_a_corridor_by_day():
+    """The corridor case above with departures allowed 0 or 1 day late: P1 leaves on day 0 and
+    P2 on day 1 (arriving day 3, 3 days late): no shortfall. 2 x 20 + 3 x 20 lateness, 0.2
+    distance, 50 cohesion: 150.2."""
+    sc = scenario(
+        pledges=[pledge("P1", units=1), pledge("P2", units=1)],
+        requirements=[requirement("L1", qty=2, start=0, end=27)],
+        corridors=[corridor(personnel=150)],
+        horizon=28,
+    )
+    out = plan(sc, departure_delays=(0, 1))
+    assert out.plan.solve.objective == pytest.approx(150.2)
+    assert sorted(u.departure_day for u in out.plan.unit_lines) == [0, 1]
