@@ -105,7 +105,7 @@ def _run_subprocess(size: str, seed: int, limit: float, k: int | None) -> dict[s
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT"):
             return json.loads(line[6:])
-    return {"size": size, "error": (proc.stderr or proc.stdout)[-2000:]}
+    return {"size": size, "seed": seed, "error": (proc.stderr or proc.stdout)[-2000:]}
 
 
 def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[str, object]:
@@ -137,7 +137,7 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
     body = ""
     for r in rows:
         if "error" in r:
-            body += f"| {r['size']} | error: {str(r['error'])[:80]} ||||||||||||\n"
+            body += f"| {r['size']} | {r.get('seed', '')} | error: {str(r['error'])[:80]} ||||||||||||||\n"
             continue
         v = r["verdicts"]
         marks = ", ".join(
@@ -206,6 +206,14 @@ def run() -> dict[str, object]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+    # instances not run this time (BENCH_PLANNER_SIZES / _SEEDS) keep their last figures
+    if RESULTS.exists() and (os.environ.get("BENCH_PLANNER_SIZES") or os.environ.get("BENCH_PLANNER_SEEDS")):
+        done = {(r.get("size"), r.get("seed")) for r in rows}
+        order = {(size, seed): i for i, (size, seed, *_rest) in enumerate(INSTANCES)}
+        old = [r for r in json.loads(RESULTS.read_text()).get("instances", [])
+               if (r.get("size"), r.get("seed")) not in done and (r.get("size"), r.get("seed")) in order
+               and "checker_violations" in r]
+        rows = sorted(rows + old, key=lambda r: order.get((r.get("size"), r.get("seed")), 99))
     result = {"benchmark": "planner", "meta": meta, "instances": rows}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
