@@ -295,3 +295,19 @@ def test_departure_delays_let_units_share_a_corridor_by_day():
     out = plan(sc, departure_delays=(0, 1))
     assert out.plan.solve.objective == pytest.approx(150.2)
     assert sorted(u.departure_day for u in out.plan.unit_lines) == [0, 1]
+
+
+def test_a_model_too_large_is_trimmed_and_claims_no_bound():
+    """max_columns below the full model's size: the plan still comes back, on the
+    earliest-arriving candidates per line, with no bound and no gap claimed, and says why."""
+    from coalition.planner.check import check_plan
+    from coalition.planner.generator import generate
+    from coalition.planner.service import plan_option
+
+    sc = generate("S", 2)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10, max_columns=60), explain=True)
+    p = out.plan
+    assert p.unit_lines
+    assert p.solve.bound is None and p.solve.gap is None and p.solve.bound_provenance == "none"
+    assert any("max_columns" in w and "No bound of the full model" in w for w in p.warnings)
+    assert check_plan(sc, p).ok

@@ -16,7 +16,7 @@ import numpy as np
 
 from coalition.planner.explain import confirm_by_relaxation, explain_assignments, explain_gaps
 from coalition.planner.greedy import greedy_values, is_feasible, objective_of
-from coalition.planner.model import Model, build_model
+from coalition.planner.model import Model, _start_columns, build_model
 from coalition.planner.report import interpret
 from coalition.planner.schemas import (
     BaselineSummary,
@@ -27,7 +27,7 @@ from coalition.planner.schemas import (
     SolveSummary,
 )
 from coalition.planner.solver import ProgressFn, relative_gap, solve_highs
-from coalition.planner.tables import build_tables
+from coalition.planner.tables import build_tables, trim_tables
 from coalition.scenario.schemas import Scenario
 
 # Re-solving the LP once per binding family is cheap on small models only.
@@ -45,6 +45,11 @@ MIN_SOLVER_SECONDS = 0.01
 # ~1.7 s for M's 2.7 million nonzeros on the loaded 2-core machine.
 SETUP_SECONDS_PER_NONZERO = 5e-7
 EXPLAIN_SECONDS_PER_COLUMN = 2.5e-5
+
+
+def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untyped-def]
+    """Assign-count columns a model of ``tables`` would have (no matrix built)."""
+    return int(_start_columns(tables, tuple(options.departure_delays))["arc"].size)
 
 
 def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool) -> float:
@@ -134,6 +139,25 @@ def make_plan(
         spells=activation.spells,
         spell_texts=activation.spell_texts,
     )
+    trimmed_note = None
+    if options.candidates_per_line is None:
+        n_full = column_count(tables, options)
+        if n_full > options.max_columns:
+            # the full model does not fit: keep the earliest-arriving candidates per line, as
+            # many as fit, and say so - its bound is no bound of the full model
+            for k in (48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1):
+                small = trim_tables(tables, k)
+                n = column_count(small, options)
+                if n <= options.max_columns:
+                    break
+            tables = small
+            options = options.model_copy(update={"candidates_per_line": k})
+            trimmed_note = (
+                f"the full model has {n_full:,} Assign-count columns, more than "
+                f"PlanOptions.max_columns = {options.max_columns:,}; it was solved on the {k} "
+                f"earliest-arriving candidates per line ({n:,} columns; the others are listed as "
+                "'candidate-limit'). No bound of the full model is known, so no gap is claimed."
+            )
     model = build_model(tables, options)
     build_s = time.perf_counter() - t0
 
@@ -166,6 +190,8 @@ def make_plan(
     result = sol.result
     values = None if sol.values is None else recompute(model, sol.values)
     notes = list(warnings or [])
+    if trimmed_note:
+        notes.append(trimmed_note)
     if values is None or not is_feasible(model, values, tol=1e-5):
         # No plan from the solver in time (or numerically off): fall back to the greedy plan,
         # which satisfies every constraint by construction, and say so.

@@ -69,6 +69,12 @@ class PlanOptions(_Frozen):
         "column of its own): 0 = earliest only; e.g. (0, 1, 2, 4) lets units share a corridor's "
         "daily capacity on different days",
     )
+    max_columns: int = Field(
+        default=800_000, ge=1,
+        description="largest number of Assign-count columns built; a larger model is trimmed to "
+        "the earliest-arriving candidates per line (said in the warnings; no bound of the full "
+        "model is then claimed)",
+    )
     candidates_per_line: int | None = Field(
         default=None, ge=1, le=10_000,
         description="consider only the N earliest-arriving eligible pledges per line (None = all); "
