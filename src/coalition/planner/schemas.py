@@ -70,7 +70,7 @@ class PlanOptions(_Frozen):
         "daily capacity on different days",
     )
     max_columns: int = Field(
-        default=800_000, ge=1,
+        default=500_000, ge=1,
         description="largest number of Assign-count columns built; a larger model is trimmed to "
         "the earliest-arriving candidates per line (said in the warnings; no bound of the full "
         "model is then claimed)",
