@@ -245,3 +245,16 @@ def test_generated_plans_pass_the_checker(seed, delays):
     assert report.ok, report.violations[:5]
     assert out.plan.solve.bound_provenance in ("full-lp", "full-mip-dual")
     assert out.plan.solve.gap is not None and out.plan.solve.gap <= 0.01
+
+
+def test_tour_does_not_run_past_available_to():
+    """P1 is available to day 40 only: its tour ends by then (before, only the tour's start had
+    to be inside the window)."""
+    sc = with_conditions(scenario(pledges=[pledge("P1", units=2, tour=120, available_to_day=40),
+                                           pledge("P2", "FRA", units=1, tour=60)],
+                                  requirements=[requirement("L1", qty=1, start=0, end=111)], horizon=112))
+    plan = run(sc)
+    assert rules(sc, plan) == set()
+    p1 = [u for u in plan.unit_lines if u.pledge == "P1"]
+    assert p1 and all(u.tour_end_day <= 40 for u in p1)
+    assert "availability" in rules(sc, moved(plan, p1[0].uln, tour_end_day=55))
