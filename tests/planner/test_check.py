@@ -250,8 +250,7 @@ def test_generated_plans_pass_the_checker(seed, delays):
 def test_tour_does_not_run_past_available_to():
     """P1 is available to day 40 only: its tour ends by then (before, only the tour's start had
     to be inside the window)."""
-    sc = with_conditions(scenario(pledges=[pledge("P1", units=2, tour=120, available_to_day=40),
-                                           pledge("P2", "FRA", units=1, tour=60)],
+    sc = with_conditions(scenario(pledges=[pledge("P1", units=2, tour=120, available_to_day=40)],
                                   requirements=[requirement("L1", qty=1, start=0, end=111)], horizon=112))
     plan = run(sc)
     assert rules(sc, plan) == set()
