@@ -89,6 +89,7 @@ def _one(size: str, seed: int, limit: float, k: int | None = None) -> dict[str, 
         "greedy_coverage_pct": p.baseline.coverage_pct if p.baseline else None,
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "solver_message": p.solve.message,
+        "size_note": next((w for w in p.warnings if "max_columns" in w), None),
         "time_limit_s": limit,
         "candidates_per_line": k,
     }
@@ -173,7 +174,11 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         "is used (L runs on the full eligible set, no candidate limit). The model is day-exact "
         "(tour length with relief in place, recovery, hub personnel and daily corridor loads "
         "including returns; see [model.md](model.md)), so its figures are not comparable with "
-        "those of the period-level model measured before. *shortfall recomputed* is the checker's "
+        "those of the period-level model measured before. L (about 1.77 million columns on the full "
+        "eligible set) is over `PlanOptions.max_columns` (500,000), so the plan is made on the "
+        "earliest-arriving candidates per line that fit, and it claims no bound and no gap: "
+        "column generation over the full set, which would give a valid bound, is not built yet "
+        "(see [solver.md](solver.md)). *shortfall recomputed* is the checker's "
         "recount from the unit lines; *checker* is `coalition plan check` on the plan. "
         "*whole plan s* is the wall time of `plan_option` (tables, model, greedy baseline, solve, "
         "interpretation), which the time target applies to.\n"

@@ -124,18 +124,15 @@ def test_relief_in_place_overlap_counts_both_units_at_the_hub():
         for d in range(u.arrival_day, min(u.tour_end_day, 111) + 1):
             days[d] += u.personnel
     assert max(days) <= 130
-    # shift a relief 7 days earlier into the overlap: caught
+    # add the relief the old model planned (arriving 7 days before the outgoing unit leaves)
     assert plan.unit_lines
     u = plan.unit_lines[0]
-    cover = moved(plan, u.uln, arrival_day=0, departure_day=-2)
-    second = Plan.model_validate(plan.model_dump())
     extra = u.model_copy(update={"uln": "X-1", "pledge": "P2", "nation": "FRA", "unit": "P2#1",
                                  "arrival_day": u.tour_end_day - 6, "departure_day": u.tour_end_day - 8,
                                  "tour_start_day": u.tour_end_day + 1, "tour_end_day": u.tour_end_day + 28,
                                  "required_day": u.tour_end_day - 6, "days_late": 0})
-    bad = second.model_copy(update={"unit_lines": list(second.unit_lines) + [extra]})
+    bad = plan.model_copy(update={"unit_lines": list(plan.unit_lines) + [extra]})
     assert "Hub-personnel-capacity" in rules(sc, bad)
-    del cover
 
 
 # -- recovery, tour length, sub-period tours ---------------------------------------------------
