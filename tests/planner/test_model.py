@@ -311,3 +311,22 @@ def test_a_model_too_large_is_trimmed_and_claims_no_bound():
     assert p.solve.bound is None and p.solve.gap is None and p.solve.bound_provenance == "none"
     assert any("max_columns" in w and "No bound of the full model" in w for w in p.warnings)
     assert check_plan(sc, p).ok
+
+
+def test_should_stop_returns_the_best_plan_so_far_marked_interrupted():
+    """Ctrl-C (should_stop) during the solve: a complete plan comes back, marked interrupted or
+    without a solver plan, never worse than greedy, and the checker accepts it."""
+    from datetime import date
+
+    from coalition.planner.check import check_plan
+    from coalition.planner.generator import generate
+
+    sc = generate("S", 3)
+    out = make_plan(sc, "gen", activation=Activation({p.id: 0 for p in sc.pledges}),
+                    options=PlanOptions(time_limit=20), should_stop=lambda: True,
+                    c_day=date(2026, 6, 1))
+    p = out.plan
+    assert p.solve.status in (SolveStatus.INTERRUPTED, SolveStatus.NO_SOLUTION)
+    assert p.solve.best_so_far and p.unit_lines
+    assert p.solve.objective <= p.baseline.objective + 1e-6
+    assert check_plan(sc, p).ok
