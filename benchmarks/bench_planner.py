@@ -119,7 +119,7 @@ def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[
         "time_target_s": target_s,
         "gap_met": gap <= target_gap + 1e-12,
         # the whole plan (build + greedy + solve + finishing) must end within the limit
-        "time_met": r["total_s"] <= target_s,
+        "time_met": r["total_s"] <= 1.02 * target_s,  # the issue: at most the limit + 2%
         "memory_met": r["peak_rss_mb"] <= 4096,
         "checker_met": r.get("checker_violations", 1) == 0,
         "not_worse_than_greedy_met": r["objective"] <= r["greedy_objective"] + 1e-6,
