@@ -124,18 +124,15 @@ def test_relief_in_place_overlap_counts_both_units_at_the_hub():
         for d in range(u.arrival_day, min(u.tour_end_day, 111) + 1):
             days[d] += u.personnel
     assert max(days) <= 130
-    # shift a relief 7 days earlier into the overlap: caught
+    # add the relief the old model planned (arriving 7 days before the outgoing unit leaves)
     assert plan.unit_lines
     u = plan.unit_lines[0]
-    cover = moved(plan, u.uln, arrival_day=0, departure_day=-2)
-    second = Plan.model_validate(plan.model_dump())
     extra = u.model_copy(update={"uln": "X-1", "pledge": "P2", "nation": "FRA", "unit": "P2#1",
                                  "arrival_day": u.tour_end_day - 6, "departure_day": u.tour_end_day - 8,
                                  "tour_start_day": u.tour_end_day + 1, "tour_end_day": u.tour_end_day + 28,
                                  "required_day": u.tour_end_day - 6, "days_late": 0})
-    bad = second.model_copy(update={"unit_lines": list(second.unit_lines) + [extra]})
+    bad = plan.model_copy(update={"unit_lines": list(plan.unit_lines) + [extra]})
     assert "Hub-personnel-capacity" in rules(sc, bad)
-    del cover
 
 
 # -- recovery, tour length, sub-period tours ---------------------------------------------------
@@ -234,13 +231,26 @@ def test_misreported_figures_are_caught():
     assert "solve-bound" in rules(sc, plan.model_copy(update={"solve": s}))
 
 
-@pytest.mark.parametrize("seed", [5, 6])
-def test_generated_plans_pass_the_checker(seed):
+@pytest.mark.parametrize("seed,delays", [(5, (0,)), (6, (0,)), (7, (0, 2, 5))])
+def test_generated_plans_pass_the_checker(seed, delays):
     from coalition.planner.generator import generate
 
     sc = generate("S", seed)
-    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10), explain=False)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10, departure_delays=delays),
+                         explain=False)
     report = check_plan(sc, out.plan)
     assert report.ok, report.violations[:5]
     assert out.plan.solve.bound_provenance in ("full-lp", "full-mip-dual")
     assert out.plan.solve.gap is not None and out.plan.solve.gap <= 0.01
+
+
+def test_tour_does_not_run_past_available_to():
+    """P1 is available to day 40 only: its tour ends by then (before, only the tour's start had
+    to be inside the window)."""
+    sc = with_conditions(scenario(pledges=[pledge("P1", units=2, tour=120, available_to_day=40)],
+                                  requirements=[requirement("L1", qty=1, start=0, end=111)], horizon=112))
+    plan = run(sc)
+    assert rules(sc, plan) == set()
+    p1 = [u for u in plan.unit_lines if u.pledge == "P1"]
+    assert p1 and all(u.tour_end_day <= 40 for u in p1)
+    assert "availability" in rules(sc, moved(plan, p1[0].uln, tour_end_day=55))

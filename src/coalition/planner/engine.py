@@ -16,7 +16,7 @@ import numpy as np
 
 from coalition.planner.explain import confirm_by_relaxation, explain_assignments, explain_gaps
 from coalition.planner.greedy import greedy_values, is_feasible, objective_of
-from coalition.planner.model import Model, build_model
+from coalition.planner.model import Model, _start_columns, build_model
 from coalition.planner.report import interpret
 from coalition.planner.schemas import (
     BaselineSummary,
@@ -27,7 +27,7 @@ from coalition.planner.schemas import (
     SolveSummary,
 )
 from coalition.planner.solver import ProgressFn, relative_gap, solve_highs
-from coalition.planner.tables import build_tables
+from coalition.planner.tables import build_tables, trim_tables
 from coalition.scenario.schemas import Scenario
 
 # Re-solving the LP once per binding family is cheap on small models only.
@@ -41,10 +41,18 @@ CONFIRM_MAX_COLUMNS = 50_000
 # the interpret time. Plus 2% of the limit (at least 0.05 s) for noise on a shared machine.
 # confirm_by_relaxation (optional evidence) only uses the time that is left.
 MIN_SOLVER_SECONDS = 0.01
+# The greedy baseline always gets this long, so that even a limit shorter than building the
+# model returns a useful plan (the plan then says the limit was too short).
+GREEDY_MIN_SECONDS = 0.5
 # Handing the model to HiGHS (solver form, HighsLp, passModel) before its clock starts: measured
 # ~1.7 s for M's 2.7 million nonzeros on the loaded 2-core machine.
 SETUP_SECONDS_PER_NONZERO = 5e-7
 EXPLAIN_SECONDS_PER_COLUMN = 2.5e-5
+
+
+def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untyped-def]
+    """Assign-count columns a model of ``tables`` would have (no matrix built)."""
+    return int(_start_columns(tables, tuple(options.departure_delays))["arc"].size)
 
 
 def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool) -> float:
@@ -107,65 +115,52 @@ class PlanOutcome:
     build_seconds: float
 
 
-def make_plan(
-    scenario: Scenario,
-    option_id: str,
-    *,
-    activation: Activation,
-    options: PlanOptions = PlanOptions(),
-    c_day: date | None = None,
-    c_day_assumed: bool = False,
-    at: date | None = None,
-    assumptions: list[str] | None = None,
-    warnings: list[str] | None = None,
-    progress: ProgressFn | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    explain: bool = True,
-) -> PlanOutcome:
-    t0 = time.perf_counter()
-    # The whole plan (build, greedy, solve, finishing) must end within options.time_limit.
-    deadline = t0 + float(options.time_limit)
-    tables = build_tables(
-        scenario,
-        option_id,
-        active_from=activation.active_from,
-        options=options,
-        inactive_reasons=activation.inactive_reasons,
-        spells=activation.spells,
-        spell_texts=activation.spell_texts,
+def fit_tables(tables, options: PlanOptions):  # type: ignore[no-untyped-def]
+    """The tables the model is built from, the options, and a note when they had to be trimmed.
+
+    A full model over ``options.max_columns`` Assign-count columns is not built: per line, the
+    largest number K of earliest-arriving candidates that fits is kept (the others become
+    ``candidate-limit`` exclusions) and ``candidates_per_line = K`` marks the model as trimmed,
+    so that no bound is claimed for it."""
+    if options.candidates_per_line is not None:
+        return tables, options, None
+    n_full = column_count(tables, options)
+    if n_full <= options.max_columns:
+        return tables, options, None
+    for k in (48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1):
+        small = trim_tables(tables, k)
+        n = column_count(small, options)
+        if n <= options.max_columns:
+            break
+    note = (
+        f"the full model has {n_full:,} Assign-count columns, more than "
+        f"PlanOptions.max_columns = {options.max_columns:,}; it was solved on the {k} "
+        f"earliest-arriving candidates per line ({n:,} columns; the others are listed as "
+        "'candidate-limit'). No bound of the full model is known, so no gap is claimed."
     )
-    model = build_model(tables, options)
-    build_s = time.perf_counter() - t0
+    return small, options.model_copy(update={"candidates_per_line": k}), note
 
-    greedy = greedy_values(model)
-    greedy_ok = is_feasible(model, greedy)
-    greedy_obj = objective_of(model, greedy)
-    # Interpreting a plan is the main finishing step: time it on the greedy plan (needed for
-    # the baseline anyway) and keep that much, with margin, back from the solver.
-    t_i = time.perf_counter()
-    ginterp = interpret(model, greedy, c_day)
-    interpret_s = time.perf_counter() - t_i
-    reserve = finishing_reserve(interpret_s, model.n_cols, float(options.time_limit), explain)
-    solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
+
+def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # type: ignore[no-untyped-def]
+    """The solver with ``solver_limit`` seconds; not started when even handing the model to
+    HiGHS would not fit (the greedy plan is then used, and the phase named)."""
+    from coalition.planner.solver import Solution
+
     if solver_limit < SETUP_SECONDS_PER_NONZERO * model.nnz:
-        # not even time to hand the model to HiGHS: the greedy plan it is, said plainly
-        from coalition.planner.solver import Solution
-
-        sol = Solution(SolveResult(
+        return Solution(SolveResult(
             solver="highs", status=SolveStatus.NO_SOLUTION, phase_out_of_time="build",
             message=f"not started: building took the time ({solver_limit:.2f} s left for a model "
             f"of {model.nnz:,} nonzeros)"), None)
-    else:
-        sol = solve_highs(
-            model,
-            options.model_copy(update={"time_limit": solver_limit}),
-            progress=progress,
-            start=greedy if (options.warm_start and greedy_ok) else None,
-            should_stop=should_stop,
-        )
+    return solve_highs(model, options.model_copy(update={"time_limit": solver_limit}), **kw)
+
+
+def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: PlanOptions,  # type: ignore[no-untyped-def]
+            solver_limit: float, notes: list[str]) -> tuple[np.ndarray, SolveResult]:
+    """The plan to report and its result: the solver's plan recomputed from its assignments,
+    else (none, infeasible or worse) the greedy plan; objective, bound and gap of that plan;
+    what happened, in ``notes``."""
     result = sol.result
     values = None if sol.values is None else recompute(model, sol.values)
-    notes = list(warnings or [])
     if values is None or not is_feasible(model, values, tol=1e-5):
         # No plan from the solver in time (or numerically off): fall back to the greedy plan,
         # which satisfies every constraint by construction, and say so.
@@ -195,7 +190,6 @@ def make_plan(
                else f"no bound of the full model was proven in time ({result.phase_out_of_time or 'lp'} "
                "phase stopped by the time limit)")
         notes.append(f"gap unknown: {why}")
-    best_so_far = result.status != SolveStatus.OPTIMAL
     if result.status == SolveStatus.TIME_LIMIT:
         gap_txt = (
             f"gap {100 * result.gap:.2f}% to the {result.bound_provenance} bound of the full model"
@@ -211,7 +205,60 @@ def make_plan(
         )
     elif result.status == SolveStatus.INTERRUPTED:
         notes.append("solve interrupted: this is the best plan so far")
+    return values, result
 
+
+def make_plan(
+    scenario: Scenario,
+    option_id: str,
+    *,
+    activation: Activation,
+    options: PlanOptions = PlanOptions(),
+    c_day: date | None = None,
+    c_day_assumed: bool = False,
+    at: date | None = None,
+    assumptions: list[str] | None = None,
+    warnings: list[str] | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    explain: bool = True,
+) -> PlanOutcome:
+    t0 = time.perf_counter()
+    # The whole plan (build, greedy, solve, finishing) must end within options.time_limit.
+    deadline = t0 + float(options.time_limit)
+    tables = build_tables(
+        scenario,
+        option_id,
+        active_from=activation.active_from,
+        options=options,
+        inactive_reasons=activation.inactive_reasons,
+        spells=activation.spells,
+        spell_texts=activation.spell_texts,
+    )
+    tables, options, trimmed_note = fit_tables(tables, options)
+    model = build_model(tables, options)
+    build_s = time.perf_counter() - t0
+
+    # the greedy baseline may use half of what is left (it is the fallback plan, and the
+    # solver's start); stopped early it is still a complete, feasible plan
+    greedy = greedy_values(model, deadline=time.perf_counter() + max(
+        GREEDY_MIN_SECONDS, 0.5 * max(0.0, deadline - time.perf_counter())))
+    greedy_ok = is_feasible(model, greedy)
+    greedy_obj = objective_of(model, greedy)
+    # Interpreting a plan is the main finishing step: time it on the greedy plan (needed for
+    # the baseline anyway) and keep that much, with margin, back from the solver.
+    t_i = time.perf_counter()
+    ginterp = interpret(model, greedy, c_day)
+    interpret_s = time.perf_counter() - t_i
+    reserve = finishing_reserve(interpret_s, model.n_cols, float(options.time_limit), explain)
+    solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
+    sol = _solve(model, options, solver_limit, progress=progress,
+                 start=greedy if (options.warm_start and greedy_ok) else None, should_stop=should_stop)
+    notes = list(warnings or [])
+    if trimmed_note:
+        notes.append(trimmed_note)
+    values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
+    best_so_far = result.status != SolveStatus.OPTIMAL
     interp = interpret(model, values, c_day)
     # explanations share what is left of the budget (assignments first: they are cheap)
     assignments = (
@@ -223,6 +270,12 @@ def make_plan(
     if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS:
         # optional extra evidence: only with the time left before the deadline
         gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
+    spent = time.perf_counter() - t0
+    if spent > 1.02 * float(options.time_limit):
+        notes.append(
+            f"the time limit of {options.time_limit:g} s was too short: building the model took "
+            f"{build_s:.2f} s and cannot be interrupted; this plan took {spent:.2f} s"
+        )
     inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
         scenario=scenario.id,

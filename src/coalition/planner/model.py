@@ -179,7 +179,7 @@ class Model:
 # ---------------------------------------------------------------------------------------------
 
 
-def _start_columns(tb: PlanningTables) -> dict[str, np.ndarray]:
+def _start_columns(tb: PlanningTables, delays_opt: tuple[int, ...] = (0,)) -> dict[str, np.ndarray]:
     """Every admissible (arc, active window, start period) with its days. Vectorised.
 
     Days (after C-day) of a column: the unit departs at ``departure`` (>= the window's ready
@@ -187,7 +187,10 @@ def _start_columns(tb: PlanningTables) -> dict[str, np.ndarray]:
     after ``tour_end``; it is in theatre ``arrival .. tour_end`` (at most its tour length) and
     in use ``departure .. tour_end`` inside one active window (conditions, lifecycle, expiry,
     availability). It covers a period when it is at the hub on the period's last day of the
-    line's window, having arrived by then (``docs/planner/model.md``)."""
+    line's window, having arrived by then (``docs/planner/model.md``). With
+    ``delays_opt`` (``PlanOptions.departure_delays``) each column also exists departing that
+    many days after its earliest possible day (so units can share a corridor's daily capacity
+    by leaving on different days, at the price of lateness)."""
     D, H = tb.period_days, tb.horizon_days
     # (arc, window) pairs: every active window of the arc's pledge
     cnt = tb.pledge_win_count[tb.arc_pledge] if tb.n_arcs else np.zeros(0, np.int64)
@@ -202,6 +205,13 @@ def _start_columns(tb: PlanningTables) -> dict[str, np.ndarray]:
     offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
     s = np.repeat(first, length) + offset
     arc, win = aw_arc[k], aw_win[k]
+    delays = np.asarray(sorted(set(int(d) for d in delays_opt)) or [0], dtype=np.int64)
+    if delays.size > 1:  # one copy of every (arc, window, period) per departure delay
+        n0 = s.size
+        arc, win, s = np.tile(arc, delays.size), np.tile(win, delays.size), np.tile(s, delays.size)
+        delay = np.repeat(delays, n0)
+    else:
+        delay = np.full(s.size, int(delays[0]), dtype=np.int64)
     line = tb.arc_line[arc]
     pledge = tb.arc_pledge[arc]
     corridor = tb.arc_corridor[arc]
@@ -212,7 +222,7 @@ def _start_columns(tb: PlanningTables) -> dict[str, np.ndarray]:
     is_first = s == tb.line_first[line]
     tour_start = np.where(is_first, np.maximum(line_start, s * D), s * D)
     required = np.where(is_first, tour_start, s * D - tb.rip_days)
-    arrival = np.maximum(earliest, required)
+    arrival = np.maximum(earliest, required) + delay  # a later departure spreads the loads
     late = arrival - required
     departure = arrival - transit
     e_s = np.minimum(np.minimum(line_end, (s + 1) * D - 1), H - 1)  # last day of s to cover
@@ -275,7 +285,7 @@ def _expand(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def define_assign_variables(m: Model) -> None:
     """``Assign-count`` x[a,s] in {0..units(p)}: units of arc a starting a tour in period s."""
     tb = m.tables
-    cols = _start_columns(tb)
+    cols = _start_columns(tb, tuple(m.options.departure_delays))
     m.x_arc, m.x_start = cols["arc"], cols["start"]
     m.x_late, m.x_required = cols["late"], cols["required"]
     m.x_arrival, m.x_departure = cols["arrival"], cols["departure"]

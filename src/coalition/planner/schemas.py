@@ -63,6 +63,18 @@ class PlanOptions(_Frozen):
     cohesion: bool = Field(default=True, description="model cohesion (hub-nation binaries)")
     explain_alternatives: int = Field(default=3, ge=0, le=50)
     warm_start: bool = Field(default=True, description="give the greedy plan to HiGHS as a start")
+    departure_delays: tuple[int, ...] = Field(
+        default=(0,),
+        description="days after its earliest possible departure a unit may also leave (each a "
+        "column of its own): 0 = earliest only; e.g. (0, 1, 2, 4) lets units share a corridor's "
+        "daily capacity on different days",
+    )
+    max_columns: int = Field(
+        default=500_000, ge=1,
+        description="largest number of Assign-count columns built; a larger model is trimmed to "
+        "the earliest-arriving candidates per line (said in the warnings; no bound of the full "
+        "model is then claimed)",
+    )
     candidates_per_line: int | None = Field(
         default=None, ge=1, le=10_000,
         description="consider only the N earliest-arriving eligible pledges per line (None = all); "

@@ -40,6 +40,8 @@ class Solution:
 
 
 LARGE_COLUMNS = 20_000
+# Share of the solver's time the LP's row generation may use before the rounding and the MIP.
+LP_SHARE = 0.5
 LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corridor-tonnage-capacity")
 TOL = 1e-6
 
@@ -101,6 +103,7 @@ class _Solve:
     core: np.ndarray | None = None  # LP solution (model columns)
     lp_rounds: int = 0
     lp_ran_out: bool = False
+    lp_partial: bool = False  # row generation stopped with rows still withheld
     t_lp: float = 0.0
     t_round: float = 0.0
     # bounds and plans
@@ -163,7 +166,7 @@ def _instance(st: _Solve, integer: bool, prebuilt: FlowForm | None = None) -> Hi
     return HighsModel(
         _problem(ff, integer),
         SolverOptions(mip_rel_gap=float(o.mip_rel_gap), threads=int(o.threads), seed=int(o.seed),
-                      method="ipm" if (st.large and not integer) else "choose"),
+                      method="simplex" if not integer else "choose"),
         on_report=st.on_report, should_stop=st.should_stop, deadline=st.deadline,
     )
 
@@ -182,6 +185,9 @@ def lp_phase(st: _Solve) -> None:
     cohesion links left out only relax it."""
     m = st.model
     n_core = m.n_cols
+    # row generation may take at most LP_SHARE of the solver's time; every round's LP value is
+    # a valid bound, and the rounding repairs an LP plan that still breaks withheld rows
+    lp_until = st.t0 + LP_SHARE * (st.deadline - st.t0)
     while True:
         r = st.hm.run()  # type: ignore[union-attr]
         st.lp_rounds += 1
@@ -196,8 +202,8 @@ def lp_phase(st: _Solve) -> None:
         bad = _violated(m, st.core, st.active, only=st.lazy)
         if bad.size == 0:
             break
-        if time.perf_counter() >= st.deadline:
-            st.lp_ran_out = True
+        if time.perf_counter() >= lp_until:
+            st.lp_partial = True  # rows still withheld: the bound is weaker, still valid
             break
         _add_rows(st, bad)
     st.t_lp = st.now()
@@ -207,14 +213,20 @@ def rounding_phase(st: _Solve, start: np.ndarray | None) -> None:
     """The LP plan rounded down and completed by the greedy rule with the LP values as
     preference; kept when it beats the start plan (on large models often the best plan the
     time allows)."""
-    from coalition.planner.greedy import greedy_values
+    from coalition.planner.greedy import greedy_values, repair
 
     m = st.model
     if start is not None:
         st.take(start.copy())
     if st.core is not None:
         xb = m.var("Assign-count")
-        st.take(greedy_values(m, initial=st.core, preference=st.core[xb.start : xb.stop]))
+        pref = st.core[xb.start : xb.stop]
+        if st.lp_partial:  # the LP plan may break withheld rows: repair, then complete
+            base = np.zeros(m.n_cols)
+            base[xb.start : xb.stop] = np.floor(pref + 1e-6)
+            st.take(repair(m, base))
+        st.take(greedy_values(m, initial=st.core, preference=pref) if not st.lp_partial
+                else greedy_values(m, preference=pref))
         st.show(None, st.bound)
     if st.best is not None and st.bound is not None:
         st.proven = (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
@@ -373,9 +385,7 @@ def solve_highs(
     deferred[link.start : link.stop] = True
     large = model.n_cols > LARGE_COLUMNS
     active = ~lazy & ~deferred
-    if large:
-        active |= lazy
-    if start is not None:
+    if start is not None and not large:
         act0 = model.A @ start  # capacity rows the start plan already fills are likely to bind
         active |= lazy & (act0 >= 0.95 * model.hi) & np.isfinite(model.hi)
     st = _Solve(

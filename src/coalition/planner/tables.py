@@ -387,3 +387,44 @@ def build_tables(
         pledge_win_count=win_count,
         pledge_spell_text=[(spell_texts or {}).get(p.id, "") for p in pledges],
     )
+
+
+def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
+    """The same tables with, per line, only the ``per_line`` eligible pledges that can arrive
+    earliest (ties: more units, shorter move, id order) - the rule of
+    ``PlanOptions.candidates_per_line`` applied to built tables. The others are recorded as
+    ``candidate-limit`` exclusions. A model built on trimmed tables is NOT the full model: its
+    bound is no bound of the full model (the solver then reports none)."""
+    from dataclasses import replace
+
+    if tb.n_arcs == 0:
+        return tb
+    key_line, key_pledge = tb.arc_line, tb.arc_pledge
+    arrive = tb.pledge_ready_day[key_pledge] + tb.corridor_transit[tb.arc_corridor]
+    km = tb.corridor_distance[tb.arc_corridor]
+    # best (arrival, km) of each (line, pledge) pair
+    pair = key_line * (tb.n_pledges + 1) + key_pledge
+    order = np.lexsort((km, arrive, pair))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = pair[order][1:] != pair[order][:-1]
+    best = order[first]  # one arc per (line, pledge): its earliest arrival
+    rank = np.lexsort((key_pledge[best], km[best], -tb.pledge_units[key_pledge[best]],
+                       arrive[best], key_line[best]))
+    ranked = best[rank]
+    line_of = key_line[ranked]
+    start = np.ones(ranked.size, dtype=bool)
+    start[1:] = line_of[1:] != line_of[:-1]
+    pos = np.arange(ranked.size) - np.maximum.accumulate(np.where(start, np.arange(ranked.size), 0))
+    keep_pair = set(pair[ranked[pos < per_line]].tolist())
+    keep = np.fromiter((int(x) in keep_pair for x in pair), dtype=bool, count=pair.size)
+    dropped = sorted({(int(li), int(p)) for li, p in zip(key_line[~keep], key_pledge[~keep])})
+    extra = [
+        Exclusion(li, tb.pledge_id[p], tb.pledge_nation[p], "candidate-limit",
+                  f"eligible, but not among the {per_line} earliest-arriving candidates kept for "
+                  "this line to fit the model in memory and time (PlanOptions.max_columns)")
+        for li, p in dropped
+    ]
+    return replace(
+        tb, arc_pledge=tb.arc_pledge[keep], arc_line=tb.arc_line[keep], arc_hub=tb.arc_hub[keep],
+        arc_corridor=tb.arc_corridor[keep], exclusions=list(tb.exclusions) + extra,
+    )
