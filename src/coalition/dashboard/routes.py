@@ -285,8 +285,8 @@ def run_plan(
     job, reused = runs.queue_run(ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev,
                                  option=option, at=None, assumptions=assumptions, seed=0,
                                  options={"time_limit": limit})
-    scope.verify_written(job, str(job.id))
     if not reused:
+        scope.verify_written(job, str(job.id))
         record_audit(ctx.db, principal=ctx.principal, request_id=ctx.request_id,
                      action="create", object_type="plan", object_id=str(job.id),
                      after=runs.summary(job))

@@ -148,8 +148,10 @@ def make_plan(
     assignments = (
         explain_assignments(model, values, interp.unit_columns, options) if explain else []
     )
-    if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS:
-        # optional extra evidence: only with the time left before the deadline
+    stopped = should_stop is not None and should_stop()
+    if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS and not stopped:
+        # optional extra evidence: only with the time left before the deadline (and not
+        # after a stop request: a cancelled run must end now, not at its time limit)
         gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
     inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
