@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 import coalition
@@ -20,6 +21,7 @@ INTERFACES = ("api", "dashboard", "cli")
 COMPOSITION = {("api.app", "dashboard"), ("cli.serve_cmds", "api")}
 
 
+@lru_cache(maxsize=1)
 def imports() -> list[tuple[str, str, int]]:
     out = []
     for path in ROOT.rglob("*.py"):
