@@ -113,10 +113,10 @@ async def _load(port: int, path: str, token: str | None) -> dict[str, float]:
 
 def _breakdown(data: Path, url: str, token: str, n: int = 2000) -> dict[str, float]:
     """In-process cost of the steps of GET /api/hubs, microseconds per call."""
-    from coalition.api import workspace
+    from coalition.scenario import store as workspace
     from coalition.api.deps import Ctx
     from coalition.api.routers.common import current_scenario, scoped
-    from coalition.api.workspace import ScenarioCache
+    from coalition.scenario.store import ScenarioCache
     from coalition.auth import service
     from coalition.store.db import make_engine, session_factory
 

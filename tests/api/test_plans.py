@@ -61,3 +61,25 @@ class TestPlans:
 
     def test_result_of_unknown_job_is_404(self, svc: Service) -> None:
         assert_error(svc.client("gbr-planner").get("/api/plans/999999/result"), 404)
+
+
+class TestRunControl:
+    def test_cancel_is_the_requesters_and_reuse_is_reported(self, svc: Service) -> None:
+        gbr, fra = svc.client("gbr-planner"), svc.client("fra-planner")
+        body = {"option": "small", "time_limit": 10, "seed": 4242,
+                "assumptions": ["ceasefire=2026-07-01"]}
+        first = gbr.post("/api/plans", json=body)
+        assert first.status_code == 202, first.text
+        run = first.json()
+        assert run["queue_position"] in (1, None) or run["status"] != "queued"
+        err = assert_error(fra.post(f"/api/plans/{run['id']}/cancel"), 403)
+        assert "gbr-planner" in err["message"]
+        done = wait_done(svc, "gbr-planner", run["id"])
+        assert done["status"] == "done"
+        again = fra.post("/api/plans", json=body)
+        assert again.status_code == 200 and again.json()["reused"] is True
+        assert again.json()["id"] == run["id"]
+        assert_error(gbr.post(f"/api/plans/{run['id']}/cancel"), 409)  # finished: nothing to cancel
+        listed = gbr.get("/api/plans", params={"status": "done", "nation": "GBR"}).json()
+        assert run["id"] in [r["id"] for r in listed["items"]]
+        assert all(r["status"] == "done" and r["nation"] == "GBR" for r in listed["items"])

@@ -109,3 +109,29 @@ def test_default_is_hq_admin_only_and_audited(fresh: Service) -> None:
               fresh.client("gbr-viewer").get("/api/scenarios").json()["items"]}
     assert listed["fra-draft"] is True and listed["tiny"] is False
     assert sum(listed.values()) == 1
+
+
+def test_pledge_content_belongs_to_the_pledging_nation(fresh: Service) -> None:
+    gbr, fra, hq = (fresh.client(u) for u in ("gbr-planner", "fra-planner", "hq-planner"))
+    body = gbr.get("/api/pledges/GBR-inf").json()
+    pledge = {k: v for k, v in body.items() if k not in ("marking", "next_states")}
+    changed = {**pledge, "units": 2}
+    err = assert_error(hq.put("/api/pledges/GBR-inf", json=changed), 403)
+    assert "only GBR changes GBR's pledge, not HQ" in err["message"]
+    assert_error(fra.put("/api/pledges/GBR-inf", json=changed), 404)  # not released to FRA
+    moved = assert_error(gbr.put("/api/pledges/GBR-inf", json={**pledge, "nation": "FRA"}), 403)
+    assert "cannot move from GBR to FRA" in moved["message"]
+    skipped = assert_error(gbr.put("/api/pledges/GBR-inf", json={**pledge, "state": "deployed"}),
+                           409)
+    assert "transition" in skipped["message"]
+    ok = gbr.put("/api/pledges/GBR-inf", json=changed, headers={"If-Match": '"1"'})
+    assert ok.status_code == 200 and ok.json()["units"] == 2 and ok.headers["etag"] == '"2"'
+    # A new pledge: its nation adds it (offered); another nation may not pledge for it.
+    new = {**pledge, "id": "GBR-inf-2"}
+    assert_error(fra.put("/api/pledges/GBR-inf-2", json=new), 403)
+    added = gbr.put("/api/pledges/GBR-inf-2", json=new)
+    assert added.status_code == 200, added.text
+    assert gbr.get("/api/pledges/GBR-inf-2").json()["state"] == "offered"
+    bad = assert_error(gbr.put("/api/pledges/GBR-inf-3", json={**new, "id": "GBR-inf-3",
+                                                              "capability": "tank-bn"}), 422)
+    assert "tank-bn" in str(bad)

@@ -74,6 +74,8 @@ def prepare_database(state: AppState) -> None:
     upgrade(state.engine)
     with transaction(state.session_factory) as session:
         fail_interrupted(session)  # runs left running died with the previous process
+    if state.runs is not None:  # runs still queued by a previous process start now
+        state.runs.dispatch()
     try:
         with transaction(state.session_factory) as session:
             store.ensure_default(session, scenario=load_scenario(state.settings.scenario))

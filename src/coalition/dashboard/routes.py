@@ -17,7 +17,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.background import BackgroundTask
 
-from coalition.api.deps import Ctx, Db
+from coalition.dashboard.context import Db
+from coalition.dashboard.context import PageCtx as Ctx
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, record_audit
@@ -30,6 +31,7 @@ from coalition.dashboard.security import (
     sign_in,
     sign_out,
 )
+from coalition.depots.queries import depot_status, visible_depots
 from coalition.errors import InputError, NotFoundError, Problem
 from coalition.planner import runs
 from coalition.planner.runs import PlanRun
@@ -183,13 +185,7 @@ def hub_page(request: Request, ctx: Page, hub_id: str) -> HTMLResponse:
         plan = _plan(ctx, job)
         lines = [u for u in plan["unit_lines"] if u["hub"] == hub_id]
         gaps = [g for g in plan["gaps"] if g["place"] == hub_id]
-    depots = []
-    try:
-        from coalition.api.routers.depots import visible_depots
-
-        depots = [d for d in visible_depots(ctx, sid, sc) if d.hub == hub_id]
-    except ImportError:
-        pass
+    depots = [d for d in visible_depots(ctx.principal, state) if d.hub == hub_id]
     return render(request, ctx, "hub.html", "map", hub=hub, requirements=requirements,
                   corridors=corridors, lines=lines, gaps=gaps, job=job, depots=depots,
                   capabilities={c.code: c.name for c in sc.capabilities})
@@ -291,8 +287,8 @@ def run_plan(
     job, reused = runs.queue_run(ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev,
                                  option=option, at=None, assumptions=assumptions, seed=0,
                                  options={"time_limit": limit})
-    scope.verify_written(job, str(job.id))
     if not reused:
+        scope.verify_written(job, str(job.id))
         record_audit(ctx.db, principal=ctx.principal, request_id=ctx.request_id,
                      action="create", object_type="plan", object_id=str(job.id),
                      after=runs.summary(job))
@@ -324,36 +320,29 @@ def plan_page(request: Request, ctx: Page,
 
 @router.get("/depots")
 def depots_page(request: Request, ctx: Page) -> HTMLResponse:
-    sid, sc = current_scenario(ctx, None)
-    try:
-        from coalition.api.routers.depots import depot_status, visible_depots
-    except ImportError:
-        return render(request, ctx, "depots.html", "depots", depots=[], missing=True)
-    rows = [depot_status(ctx, sc, d) for d in visible_depots(ctx, sid, sc)]
+    _sid, state = _state(ctx)
+    rows = [depot_status(state.scenario, d) for d in visible_depots(ctx.principal, state)]
     return render(request, ctx, "depots.html", "depots", depots=rows, missing=False)
 
 
 @router.get("/ledger")
 def ledger_page(request: Request, ctx: Page) -> HTMLResponse:
-    try:
-        from coalition.api.routers.ledger import ledger_health
-    except ImportError:
-        return render(request, ctx, "ledger.html", "ledger", health=None)
-    from coalition.api.deps import PageParams
-    from coalition.api.routers.ledger import list_events
+    from coalition.auth.rules import PUBLIC
+    from coalition.auth.scope import restrict
+    from coalition.ledger.queries import ledger_health, visible_events
 
-    total = list_events(ctx, PageParams(offset=0, limit=1))["total"]
-    recent = list_events(ctx, PageParams(offset=max(0, total - 15), limit=15))["items"]
-    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx),
+    restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
+    total = visible_events(ctx.db, ctx.principal, offset=0, limit=1)["total"]
+    recent = visible_events(ctx.db, ctx.principal, offset=max(0, total - 15), limit=15)["items"]
+    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx.db),
                   events=list(reversed(recent)), visible=total)
 
 
 @router.get("/audit")
 def audit_page(request: Request, ctx: Page) -> HTMLResponse:
-    from coalition.api.routers.audit import list_audit
-    from coalition.api.deps import PageParams
+    from coalition.auth.queries import visible_audit
 
-    body = list_audit(ctx, PageParams(offset=0, limit=100))
+    body = visible_audit(ctx.db, ctx.principal, offset=0, limit=100)
     return render(request, ctx, "audit.html", "audit", entries=body["items"], total=body["total"])
 
 

@@ -267,8 +267,10 @@ def make_plan(
         if explain else []
     )
     gaps = explain_gaps(model, values, options, deadline=deadline - 0.02) if explain else []
-    if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS:
-        # optional extra evidence: only with the time left before the deadline
+    stopped = should_stop is not None and should_stop()
+    if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS and not stopped:
+        # optional extra evidence: only with the time left before the deadline (and not
+        # after a stop request: a cancelled run must end now, not at its time limit)
         gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
     spent = time.perf_counter() - t0
     if spent > 1.02 * float(options.time_limit):

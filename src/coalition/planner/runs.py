@@ -395,6 +395,8 @@ class Scheduler:
         self._tokens: dict[int, Any] = {}
         self._futures: dict[int, Future[Any]] = {}
         self._load = load_document or _load_document
+        self._poller: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def dispatch(self) -> list[int]:
         started: list[int] = []
@@ -434,7 +436,22 @@ class Scheduler:
                 self._futures[run_id] = fut
                 fut.add_done_callback(lambda f, rid=run_id: self._finish(rid, f))
                 started.append(run_id)
+            if started and (self._poller is None or not self._poller.is_alive()):
+                self._poller = threading.Thread(target=self._poll, name="plan-cancel-poll",
+                                                daemon=True)
+                self._poller.start()
         return started
+
+    def _poll(self) -> None:
+        """While runs are active here, carry stored cancel requests (from any process) to them."""
+        while not self._closed.wait(CANCEL_POLL_S * 2):
+            with self._lock:
+                if not self._futures:
+                    return
+            try:
+                self.poll_cancels()
+            except Exception:  # noqa: BLE001 - a failed poll is retried
+                log.exception("polling plan cancels")
 
     def _progress_fn(self, run_id: int, limit: float, token: Any) -> Callable[[Any], None]:
         started = time.monotonic()
@@ -520,6 +537,7 @@ class Scheduler:
         return False
 
     def shutdown(self) -> None:
+        self._closed.set()
         for token in list(self._tokens.values()):
             try:
                 token.set()

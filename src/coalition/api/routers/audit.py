@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from coalition.api.deps import Context, Paging
-from coalition.auth import service
+from coalition.auth.queries import visible_audit
 from coalition.auth.models import AuditEntry
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ, AuditOut
@@ -34,16 +34,9 @@ def list_audit(
     action: Text = None,
     request_id: Text = None,
 ) -> dict[str, Any]:
-    scope = restrict(ctx.principal, "audit.view", _audit_marking)
-    # HQ sees every nation's entries; a nation's auditor sees its own nation's entries.
-    nation = None if ctx.principal.is_hq else ctx.principal.nation
-    rows, total = service.list_audit(
-        ctx.db, offset=paging.offset, limit=paging.limit, nation=nation,
-        object_type=object_type, object_id=object_id, user_name=user_name, action=action,
-        request_id=request_id,
-    )
-    items = [AuditOut.model_validate(r).model_dump(mode="json") for r in scope.filter(rows)]
-    return {"items": items, "total": total, "offset": paging.offset, "limit": paging.limit}
+    return visible_audit(ctx.db, ctx.principal, offset=paging.offset, limit=paging.limit,
+                         object_type=object_type, object_id=object_id, user_name=user_name,
+                         action=action, request_id=request_id)
 
 
 @router.get("/{entry_id}", summary="One audit entry")

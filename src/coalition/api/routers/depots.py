@@ -13,12 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from coalition.api import workspace
 from coalition.api.deps import Context, Ctx, Paging, page
-from coalition.api.routers.common import ScenarioRef, current_scenario
-from coalition.auth.rules import Marking
-from coalition.auth.schemas import HQ
-from coalition.auth.scope import Scope, restrict
+from coalition.api.routers.common import ScenarioRef, current_scenario, current_state
+from coalition.depots import queries
+from coalition.depots.queries import depot_nation
+from coalition.auth.scope import Scope
 from coalition.depots.schemas import Depot
 from coalition.errors import InputError, NotFoundError, Problem, closest
 from coalition.scenario.schemas import Scenario
@@ -28,21 +27,9 @@ router = APIRouter(prefix="/api", tags=["depots"])
 Ident = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
 
 
-def depot_nation(sc: Scenario, depot: Depot) -> str:
-    hub = sc.hub(depot.hub)
-    if hub is not None:
-        return hub.lead_nation or hub.host_nation
-    rear = next((r for r in sc.rear_nodes if r.id == depot.hub), None)
-    return rear.country if rear is not None else HQ
-
-
 def depot_scope(ctx: Ctx, sid: int, sc: Scenario, action: str = "depot.view") -> Scope[Depot]:
-    overrides = workspace.markings(ctx.db, scenario_id=sid, kind="depot")
-
-    def marking(d: Depot) -> Marking:
-        return overrides.get(d.id) or Marking(origin=depot_nation(sc, d), releasable_to=(HQ,))
-
-    return restrict(ctx.principal, action, marking)
+    _sid, _rev, state = current_state(ctx, str(sid))
+    return queries.depot_scope(ctx.principal, state, action)
 
 
 def visible_depots(ctx: Ctx, sid: int, sc: Scenario) -> list[Depot]:
@@ -64,25 +51,7 @@ def _summary(sc: Scenario, d: Depot, scope: Scope[Depot]) -> dict[str, Any]:
 
 
 def depot_status(ctx: Ctx, sc: Scenario, d: Depot) -> dict[str, Any]:
-    """For the dashboard: NEQ against licence by HD per storehouse, and the violations."""
-    from coalition.depots.rules import check_depot
-
-    report = check_depot(d, sc.depots.stock_of(d), sc.depots.catalogue)
-    rows = []
-    for r in report.storehouses:
-        licence_neq = r.aggregate.licence_neq or {k: v for k, v in r.neq_by_hd.items() if v > 0}
-        for hd, neq in sorted(licence_neq.items()):
-            limit = (r.licensed or {}).get(hd) if r.licensed is not None else None
-            pct = round(100 * neq / limit) if limit else None
-            rows.append({"storehouse": r.storehouse, "hd": hd, "neq": neq, "limit": limit,
-                         "pct": pct, "over": bool(limit is not None and neq > limit),
-                         "bar": min(160, round(1.6 * pct)) if pct is not None else 0})
-        if not licence_neq:
-            rows.append({"storehouse": r.storehouse, "hd": "—", "neq": 0.0, "limit": None,
-                         "pct": None, "over": False, "bar": 0})
-    violations = [f for f in report.findings if f.is_error]
-    return {"id": d.id, "name": d.name, "hub": d.hub, "profile": d.profile, "rows": rows,
-            "violations": violations, "unverified": list(report.unverified)}
+    return queries.depot_status(sc, d)
 
 
 @router.get("/depots", summary="Depots visible to you (paginated; filter by hub)")

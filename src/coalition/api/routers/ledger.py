@@ -12,16 +12,16 @@ stock cannot count it.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from coalition.api.deps import Context, Ctx, Paging
+from coalition.ledger import queries as ledger_queries
 from coalition.api.models import TransferRequest
 from coalition.auth.rules import Marking, require_not_custodian, require_not_requester
 from coalition.auth.schemas import HQ
@@ -63,31 +63,12 @@ def safety(ctx: Ctx) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def _event_marking(row: tuple[Any, set[str]]) -> Marking:
-    event, title_nations = row
-    return Marking(origin=event.nation, releasable_to=tuple(sorted(title_nations | {HQ})))
+_event_marking = ledger_queries.event_marking
+_event_out = ledger_queries.event_out
 
 
 def _titles(ctx: Ctx, seqs: list[int]) -> dict[int, set[str]]:
-    from coalition.ledger.models import LedgerEventRef
-
-    out: dict[int, set[str]] = {s: set() for s in seqs}
-    if not seqs:
-        return out
-    for ref, seq in ctx.db.execute(select(LedgerEventRef.ref, LedgerEventRef.seq).where(
-            LedgerEventRef.seq.in_(seqs), LedgerEventRef.ref.like("T:%"))):
-        out[int(seq)].add(ref[2:])
-    return out
-
-
-def _event_out(event: Any, titles: set[str], *, body: bool = False) -> dict[str, Any]:
-    out = {"seq": event.seq, "time": event.time, "nation": event.nation, "person": event.person,
-           "type": event.type, "batch_id": event.batch_id, "title_nations": sorted(titles),
-           "hash": bytes(event.hash).hex()}
-    if body:
-        out["body"] = json.loads(event.body)
-        out["prev_hash"] = bytes(event.prev_hash).hex()
-    return out
+    return ledger_queries.titles(ctx.db, seqs)
 
 
 @router.get("/custody-events", summary="Custody events you may see (acting or title nation)")
@@ -97,28 +78,8 @@ def list_events(
     nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     ref: Annotated[str | None, Query(max_length=90, description="S:<serial>, L:<lot>, M:<manifest>")] = None,
 ) -> dict[str, Any]:
-    from coalition.ledger.models import LedgerEvent, LedgerEventRef
-
-    scope = restrict(ctx.principal, "custody.view", _event_marking)
-    query = select(LedgerEvent)
-    if not ctx.principal.is_hq:  # narrow in SQL; the scope below still decides every row
-        mine = select(LedgerEventRef.seq).where(LedgerEventRef.ref == f"T:{ctx.principal.nation}")
-        query = query.where(or_(LedgerEvent.nation == ctx.principal.nation,
-                                LedgerEvent.seq.in_(mine)))
-    if type:
-        query = query.where(LedgerEvent.type == type)
-    if nation:
-        query = query.where(LedgerEvent.nation == nation)
-    if ref:
-        query = query.where(LedgerEvent.seq.in_(select(LedgerEventRef.seq).where(LedgerEventRef.ref == ref)))
-    from sqlalchemy import func
-
-    total = ctx.db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(ctx.db.scalars(query.order_by(LedgerEvent.seq).offset(paging.offset).limit(paging.limit)))
-    titles = _titles(ctx, [r.seq for r in rows])
-    visible = scope.filter([(r, titles[r.seq]) for r in rows])
-    return {"items": [_event_out(e, t) for e, t in visible], "total": total,
-            "offset": paging.offset, "limit": paging.limit}
+    return ledger_queries.visible_events(ctx.db, ctx.principal, offset=paging.offset,
+                                         limit=paging.limit, type=type, nation=nation, ref=ref)
 
 
 @router.get("/custody-events/{seq}", summary="One custody event with its signed body (audited)")
@@ -342,26 +303,8 @@ def consistency(ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)],
 
 
 def ledger_health(ctx: Ctx) -> dict[str, Any]:
-    """Last checkpoint and a full verification of the log (dashboard and /api/ledger/health)."""
-    from coalition.ledger import checkpoints, service
-    from coalition.ledger.verify import verify_log
-
-    size, _ = service.head(ctx.db)
-    cp = checkpoints.latest_checkpoint(ctx.db)
-    report = verify_log(ctx.db)
-    problem = None
-    if not report.ok:
-        first = report.first_bad_seq()
-        problem = (f"{len(report.findings)} finding(s); first bad sequence number {first}: "
-                   f"{report.findings[0].message}")
-    return {"events": size, "verified": report.ok, "problem": problem,
-            "checkpoint": {"id": cp.checkpoint_id, "size": cp.size, "root": cp.root.hex(),
-                           "at": cp.time, "cosigners": list(cp.cosigners)} if cp else None,
-            "behind": size - cp.size if cp else size,
-            "checked": {"events": report.events, "batches": report.batches,
-                        "signatures": report.signatures, "checkpoints": report.checkpoints},
-            "note": "hashes, Merkle tree, batch signatures and checkpoint signatures checked "
-                    "on this request"}
+    """Last checkpoint and a full verification of the log (:mod:`coalition.ledger.queries`)."""
+    return ledger_queries.ledger_health(ctx.db)
 
 
 @router.get("/ledger/health", summary="Ledger health: last checkpoint and full verification")

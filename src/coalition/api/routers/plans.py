@@ -54,8 +54,8 @@ def start_plan(ctx: Ctx, body: PlanRequest, scenario_ref: str | None) -> tuple[r
         ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev, option=body.option,
         at=body.at.isoformat() if body.at else None, assumptions=list(body.assumptions),
         seed=body.seed, options={"time_limit": limit})
-    scope.verify_written(run, str(run.id))
-    if not reused:
+    if not reused:  # a reused run is another nation's row, read (marking ALL), not written
+        scope.verify_written(run, str(run.id))
         ctx.audit("create", "plan", str(run.id), after=runs.summary(run))
     return run, reused
 
@@ -102,13 +102,13 @@ def get_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
 
 
 @router.post("/{job_id}/cancel", summary="Cancel your queued or running plan run")
-def cancel_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
+def cancel_plan(ctx: Context, job_id: JobId, background: BackgroundTasks) -> dict[str, Any]:
     get_job(ctx, job_id)
     restrict(ctx.principal, "plan.run", _run_marking)
     run = runs.cancel_run(ctx.db, run_id=job_id, principal=ctx.principal)
     ctx.audit("cancel", "plan", str(job_id), after={"status": run.status})
-    if ctx.state.runs is not None:
-        ctx.state.runs.request_cancel(job_id)
+    if ctx.state.runs is not None:  # after the commit; other processes see the stored flag
+        background.add_task(ctx.state.runs.request_cancel, job_id)
     return runs.summary(run)
 
 

@@ -313,11 +313,12 @@ def _pledge_key(record: Any) -> str:
 
 
 def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | None,
-          change: Any, action: str, ident: str | None) -> Any:
+          change: Any, action: str, ident: str | None, *, may_add: bool = False) -> Any:
     sid, rev, state = current_state(ctx, ref)
     if ident is not None:  # role + visibility of the record (404 outside scope)
         scope = state_scope(ctx, action, state)
-        scope.get(state.scenario.pledges, _pledge_key, ident)
+        if not (may_add and state.pledge(ident) is None):  # a new pledge: the rules decide
+            scope.get(state.scenario.pledges, _pledge_key, ident)
     else:
         restrict(ctx.principal, action, _scenario_marking)
     result = store.edit(ctx.db, sid, parse_if_match(if_match, rev), change, ctx.principal,
@@ -336,14 +337,15 @@ def transition_pledge(ctx: Context, response: Response, body: PledgeTransition,
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
-@router.put("/pledges/{ident}", summary="Change a pledge's content (the pledging nation only)")
+@router.put("/pledges/{ident}", summary="Add a pledge, or change its content (the pledging "
+            "nation only)")
 def edit_pledge(ctx: Context, response: Response, body: Pledge, ident: str = IdPath(),
                 scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
     if body.id != ident:
         raise InputError([Problem(f"the body is pledge '{body.id}', the path '{ident}'",
                                   field="id", hint="they must be the same")])
     result = _edit(ctx, response, scenario, if_match, EditPledge(pledge=body),
-                   "pledge.transition", ident)
+                   "pledge.transition", ident, may_add=True)
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 

@@ -36,10 +36,12 @@ old_jobs = sa.table(
 scenario = sa.table("scenario", sa.column("id", sa.Integer), sa.column("head", sa.Integer))
 run = sa.table(
     "planner_run", *(sa.column(n) for n in (
-        "id", "scenario_id", "revision", "option", "at", "seed", "assumptions",
-        "assumptions_hash", "options", "run_key", "status", "progress", "message", "error",
-        "requested_by", "nation", "cancel_requested", "summary", "reused_from", "created_at",
-        "started_at", "finished_at")))
+        "id", "scenario_id", "revision", "option", "at", "seed", "assumptions_hash", "run_key",
+        "status", "progress", "message", "error", "requested_by", "nation", "cancel_requested",
+        "reused_from")),
+    sa.column("assumptions", sa.JSON), sa.column("options", sa.JSON),
+    sa.column("summary", sa.JSON), sa.column("created_at", TZ), sa.column("started_at", TZ),
+    sa.column("finished_at", TZ))
 run_result = sa.table("planner_run_result", sa.column("run_id"), sa.column("plan", sa.JSON))
 
 

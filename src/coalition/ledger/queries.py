@@ -1,0 +1,99 @@
+"""What a principal may see of the custody ledger (query functions: principal + session).
+
+Events are the acting nation's, released to the nations holding title to what they touch and
+to HQ; the scope is applied in the query (a nation's own and titled events only) and then
+again record by record through :func:`coalition.auth.scope.restrict`. The API's ledger routes
+and the dashboard call these.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from coalition.auth.rules import Marking
+from coalition.auth.schemas import HQ, Principal
+from coalition.auth.scope import restrict
+
+
+def event_marking(row: tuple[Any, set[str]]) -> Marking:
+    event, title_nations = row
+    return Marking(origin=event.nation, releasable_to=tuple(sorted(title_nations | {HQ})))
+
+
+def titles(session: Session, seqs: list[int]) -> dict[int, set[str]]:
+    from coalition.ledger.models import LedgerEventRef
+
+    out: dict[int, set[str]] = {s: set() for s in seqs}
+    if not seqs:
+        return out
+    for ref, seq in session.execute(select(LedgerEventRef.ref, LedgerEventRef.seq).where(
+            LedgerEventRef.seq.in_(seqs), LedgerEventRef.ref.like("T:%"))):
+        out[int(seq)].add(ref[2:])
+    return out
+
+
+def event_out(event: Any, title_nations: set[str], *, body: bool = False) -> dict[str, Any]:
+    out = {"seq": event.seq, "time": event.time, "nation": event.nation, "person": event.person,
+           "type": event.type, "batch_id": event.batch_id,
+           "title_nations": sorted(title_nations), "hash": bytes(event.hash).hex()}
+    if body:
+        out["body"] = json.loads(event.body)
+        out["prev_hash"] = bytes(event.prev_hash).hex()
+    return out
+
+
+def visible_events(session: Session, principal: Principal, *, offset: int, limit: int,
+                   type: str | None = None, nation: str | None = None,  # noqa: A002
+                   ref: str | None = None) -> dict[str, Any]:
+    """One page of the custody events the principal may see, filtered and paged in SQL."""
+    from coalition.ledger.models import LedgerEvent, LedgerEventRef
+
+    scope = restrict(principal, "custody.view", event_marking)
+    query = select(LedgerEvent)
+    if not principal.is_hq:  # narrow in SQL; the scope below still decides every row
+        mine = select(LedgerEventRef.seq).where(LedgerEventRef.ref == f"T:{principal.nation}")
+        query = query.where(or_(LedgerEvent.nation == principal.nation,
+                                LedgerEvent.seq.in_(mine)))
+    if type:
+        query = query.where(LedgerEvent.type == type)
+    if nation:
+        query = query.where(LedgerEvent.nation == nation)
+    if ref:
+        query = query.where(LedgerEvent.seq.in_(
+            select(LedgerEventRef.seq).where(LedgerEventRef.ref == ref)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(query.order_by(LedgerEvent.seq).offset(offset).limit(limit)))
+    found = titles(session, [r.seq for r in rows])
+    visible = scope.filter([(r, found[r.seq]) for r in rows])
+    return {"items": [event_out(e, t) for e, t in visible], "total": total,
+            "offset": offset, "limit": limit}
+
+
+def ledger_health(session: Session) -> dict[str, Any]:
+    """Last checkpoint and a full verification of the log."""
+    from coalition.ledger import checkpoints, service
+    from coalition.ledger.verify import verify_log
+
+    size, _ = service.head(session)
+    cp = checkpoints.latest_checkpoint(session)
+    report = verify_log(session)
+    problem = None
+    if not report.ok:
+        first = report.first_bad_seq()
+        problem = (f"{len(report.findings)} finding(s); first bad sequence number {first}: "
+                   f"{report.findings[0].message}")
+    return {"events": size, "verified": report.ok, "problem": problem,
+            "checkpoint": {"id": cp.checkpoint_id, "size": cp.size, "root": cp.root.hex(),
+                           "at": cp.time, "cosigners": list(cp.cosigners)} if cp else None,
+            "behind": size - cp.size if cp else size,
+            "checked": {"events": report.events, "batches": report.batches,
+                        "signatures": report.signatures, "checkpoints": report.checkpoints},
+            "note": "hashes, Merkle tree, batch signatures and checkpoint signatures checked "
+                    "on this request"}
+
+
+__all__ = ["event_marking", "event_out", "ledger_health", "titles", "visible_events"]
