@@ -12,8 +12,7 @@ from sqlalchemy import select
 from coalition.api.deps import Context, Ctx, Paging, page
 from coalition.api.jobs import run_plan_job
 from coalition.api.models import PlanJob
-from coalition.api.redact import redact_plan
-from coalition.api.routers.common import ScenarioRef, current_scenario, scoped
+from coalition.api.routers.common import ScenarioRef, current_scenario
 from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import restrict
 from coalition.auth.service import now
@@ -115,18 +114,13 @@ def get_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
 
 
 def plan_for_reader(ctx: Ctx, job: PlanJob) -> dict[str, Any]:
-    """The job's plan with other nations' restricted detail redacted (through the pledge scope)."""
+    """The job's plan under the releasability policy of derived data."""
+    from coalition.api import releasability
     from coalition.api.models import StoredScenario
 
     row = ctx.db.get(StoredScenario, job.scenario_id)
     sc = ctx.state.scenarios.get(row.id, row.revision, document=row.document)
-    pledges = scoped(ctx, "pledge.view", row.id, lambda p: str(p.id))
-    visible = {p.id for p in pledges.filter(sc.pledges)}
-    hidden = {p.id for p in sc.pledges} - visible
-    nations = None if ctx.principal.is_hq else {ctx.principal.nation} | {
-        p.nation for p in sc.pledges if p.id in visible}
-    return redact_plan(job.result or {}, visible_pledges=visible, hidden_pledges=hidden,
-                       visible_nations=nations)
+    return releasability.plan_for(job.result or {}, releasability.reader_view(ctx, row.id, sc))
 
 
 @router.get("/{job_id}/result", summary="The plan of a finished job (restricted detail redacted)")
