@@ -105,6 +105,14 @@ class Ctx:
         )
         self.audited.append(entry.id)
 
+    def audit_read(self, object_type: str, ids: list[Any], *, note: str = "") -> None:
+        """One entry for a list (or page) that showed restricted records: which ones."""
+        if not ids:
+            return
+        shown = [str(i) for i in ids]
+        self.audit("list", object_type, f"{len(shown)} record(s)",
+                   after={"ids": shown[:500], "more": max(0, len(shown) - 500)}, note=note)
+
 
 async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
     """The request's unit of work: commit after the handler, before the response is sent

@@ -120,3 +120,5 @@ class AuditOut(BaseModel):
     before: Any = None
     after: Any = None
     note: str = ""
+    seq: int | None = None  # position in the hash chain
+    entry_hash: str | None = None

@@ -334,12 +334,49 @@ def ledger_page(request: Request, ctx: Page) -> HTMLResponse:
 
 
 @router.get("/audit")
-def audit_page(request: Request, ctx: Page) -> HTMLResponse:
-    from coalition.api.routers.audit import list_audit
-    from coalition.api.deps import PageParams
+def audit_page(
+    request: Request, ctx: Page,
+    actor: Annotated[str, Query(max_length=64)] = "",
+    nation: Annotated[str, Query(max_length=3)] = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+    object_type: Annotated[str, Query(max_length=64)] = "",
+    object_id: Annotated[str, Query(max_length=200)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HTMLResponse:
+    """Every entry, newest first, 50 a page; filters by actor, nation, action, object, time."""
+    from datetime import UTC, datetime
 
-    body = list_audit(ctx, PageParams(offset=0, limit=100))
-    return render(request, ctx, "audit.html", "audit", entries=body["items"], total=body["total"])
+    from coalition.api.deps import PageParams
+    from coalition.api.routers.audit import list_audit
+
+    def when(text: str, name: str) -> datetime | None:
+        if not text:
+            return None
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise InputError([Problem(f"'{text}' is not a time (use 2026-12-01T09:00)",
+                                      field=name)]) from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)  # the page speaks UTC
+
+    filters = {"actor": actor, "nation": nation, "action": action, "object_type": object_type,
+               "object_id": object_id, "since": since, "until": until}
+    limit = 50
+    body = list_audit(ctx, PageParams(offset=offset, limit=limit), object_type=object_type or None,
+                      object_id=object_id or None, user_name=actor or None,
+                      action=action or None, request_id=None, nation=nation.upper() or None,
+                      since=when(since, "since"), until=when(until, "until"))
+    from urllib.parse import urlencode
+
+    keep = {k: v for k, v in filters.items() if v}
+    pages = {"prev": f"/audit?{urlencode({**keep, 'offset': max(0, offset - limit)})}"
+             if offset > 0 else None,
+             "next": f"/audit?{urlencode({**keep, 'offset': offset + limit})}"
+             if offset + limit < body["total"] else None}
+    return render(request, ctx, "audit.html", "audit", entries=body["items"], total=body["total"],
+                  filters=filters, offset=offset, pages=pages)
 
 
 def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:

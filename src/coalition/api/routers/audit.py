@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -33,14 +34,25 @@ def list_audit(
     user_name: Text = None,
     action: Text = None,
     request_id: Text = None,
+    nation: Annotated[str | None, Query(pattern=r"^([A-Z]{3}|HQ|-)$",
+                                        description="acting user's nation")] = None,
+    since: Annotated[datetime | None, Query(description="from (inclusive), ISO 8601 with zone")] = None,
+    until: Annotated[datetime | None, Query(description="to (exclusive), ISO 8601 with zone")] = None,
 ) -> dict[str, Any]:
     scope = restrict(ctx.principal, "audit.view", _audit_marking)
     # HQ sees every nation's entries; a nation's auditor sees its own nation's entries.
-    nation = None if ctx.principal.is_hq else ctx.principal.nation
+    if not ctx.principal.is_hq:
+        nation = ctx.principal.nation if nation in (None, ctx.principal.nation) else "-none-"
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            from coalition.errors import InputError, Problem
+
+            raise InputError([Problem("a time needs its zone (e.g. 2026-12-01T09:00:00Z)",
+                                      field=name)])
     rows, total = service.list_audit(
         ctx.db, offset=paging.offset, limit=paging.limit, nation=nation,
         object_type=object_type, object_id=object_id, user_name=user_name, action=action,
-        request_id=request_id,
+        request_id=request_id, since=since, until=until,
     )
     items = [AuditOut.model_validate(r).model_dump(mode="json") for r in scope.filter(rows)]
     return {"items": items, "total": total, "offset": paging.offset, "limit": paging.limit}

@@ -68,6 +68,7 @@ def depot_status(ctx: Ctx, sc: Scenario, d: Depot) -> dict[str, Any]:
     from coalition.depots.rules import check_depot
 
     report = check_depot(d, sc.depots.stock_of(d), sc.depots.catalogue)
+    ctx.audit("view", "depot-check", d.id, note="dashboard")
     rows = []
     for r in report.storehouses:
         licence_neq = r.aggregate.licence_neq or {k: v for k, v in r.neq_by_hd.items() if v > 0}

@@ -117,6 +117,7 @@ def list_events(
     rows = list(ctx.db.scalars(query.order_by(LedgerEvent.seq).offset(paging.offset).limit(paging.limit)))
     titles = _titles(ctx, [r.seq for r in rows])
     visible = scope.filter([(r, titles[r.seq]) for r in rows])
+    ctx.audit_read("custody-event", [e.seq for e, _t in visible])
     return {"items": [_event_out(e, t) for e, t in visible], "total": total,
             "offset": paging.offset, "limit": paging.limit}
 

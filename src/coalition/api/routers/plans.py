@@ -114,12 +114,14 @@ def get_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
 
 
 def plan_for_reader(ctx: Ctx, job: PlanJob) -> dict[str, Any]:
-    """The job's plan under the releasability policy of derived data."""
+    """The job's plan under the releasability policy of derived data (an audited read, whether
+    for the API, the plan page, the gaps page or the map)."""
     from coalition.api import releasability
     from coalition.api.models import StoredScenario
 
     row = ctx.db.get(StoredScenario, job.scenario_id)
     sc = ctx.state.scenarios.get(row.id, row.revision, document=row.document)
+    ctx.audit("view", "plan", str(job.id))
     return releasability.plan_for(job.result or {}, releasability.reader_view(ctx, row.id, sc))
 
 
@@ -131,5 +133,4 @@ def plan_result(ctx: Context, job_id: JobId) -> dict[str, Any]:
 
         raise ConflictError(f"plan job {job_id} is {job.status}; the result exists once it is done"
                             + (f" ({job.error})" if job.error else ""))
-    ctx.audit("view", "plan", str(job_id))
     return plan_for_reader(ctx, job)

@@ -194,6 +194,9 @@ def _make_routes(res: Resource) -> None:
         scope = scoped(ctx, f"{res.kind}.view", sid, keyf)
         records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
         dumped = ctx.state.scenarios.dumps(sc, res.attr)
+        if res.sensitive:  # a list shows what a single read shows: audited alike
+            shown = records[paging.offset: paging.offset + paging.limit]
+            ctx.audit_read(res.kind, [keyf(r) for r in shown], note=f"scenario {sid}")
         return page([dumped[id(r)] for r in records], paging)
 
     def get_record(ctx: Context, ident: str = IdPath(), scenario: ScenarioRef = None) -> Any:
