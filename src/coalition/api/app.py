@@ -132,8 +132,12 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     app.add_exception_handler(LoginRequired, dashboard.login_redirect)  # type: ignore[arg-type]
     dashboard_router = dashboard.router
 
-    for router in ROUTERS:
-        app.include_router(router)
+    from fastapi import Depends
+
+    from coalition.api.contract import strict_query
+
+    for router in ROUTERS:  # unknown query parameters are 422 on every API route
+        app.include_router(router, dependencies=[Depends(strict_query)])
     app.include_router(dashboard_router)
     try:  # mounted before /static, which would otherwise shadow it
         import swagger_ui_bundle

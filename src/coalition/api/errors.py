@@ -253,6 +253,12 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
+        if exc.status_code == 400 and "parsing the body" in message:
+            # FastAPI says 400 for a body it cannot decode (e.g. invalid UTF-8); the contract
+            # is 422 for every malformed input.
+            return error_response(request, 422, "malformed body: not valid UTF-8 JSON",
+                                  [Problem("the body cannot be decoded", file="body",
+                                           hint="send UTF-8 encoded JSON").as_dict()])
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}"
         return error_response(request, exc.status_code, message, headers=exc.headers)

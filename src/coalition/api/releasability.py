@@ -89,10 +89,16 @@ GAPS = _Cache()
 
 
 def _picture(sc: Scenario, option: str, at: str | None, assume: list[str]) -> dict[str, Any]:
+    from coalition.api.contract import api_fields
     from coalition.cli.gaps_cmds import resolve_inputs
-    from coalition.forcegen.gaps import gap_picture
+    from coalition.errors import InputError
+    from coalition.forcegen.gaps import check_option, gap_picture
 
-    assumptions, engine, day = resolve_inputs(sc, assume, at, [option])
+    try:
+        check_option(sc, option, field="option")
+        assumptions, engine, day = resolve_inputs(sc, assume, at, [option])
+    except InputError as exc:  # the shared resolution names CLI flags; answer in API names
+        raise api_fields(exc, assume=assume) from None
     return gap_picture(sc, option, day, assumptions, engine=engine).to_json(explain=True)
 
 

@@ -224,6 +224,9 @@ def gaps_page(
         except ValueError:
             problems.append(f"ceasefire date '{ceasefire}' is not a date (use YYYY-MM-DD)")
             ceasefire = ""
+    if us_backstop not in ("", "true", "false"):
+        problems.append(f"us_backstop '{us_backstop}' must be true or false (or empty: unknown)")
+        us_backstop = ""
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
     try:

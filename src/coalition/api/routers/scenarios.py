@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.api import offload, workspace
+from coalition.api.contract import check_nations
 from coalition.api.lifecycle import allowed_next, transition
 from coalition.api.deps import Context, Paging, page
 from coalition.api.models import StoredScenario
@@ -268,6 +269,7 @@ def release_pledge(ctx: Context, body: PledgeRelease, ident: str = IdPath(),
         raise PermissionDeniedError(
             f"only {before.origin} decides to whom pledge '{ident}' is released"
         )
+    check_nations(body.releasable_to, sc, field="releasable_to", extra=("HQ", "ALL"))
     marking = Marking(origin=before.origin, releasable_to=tuple(sorted(set(body.releasable_to))))
     workspace.set_marking(ctx.db, scenario_id=sid, kind="pledge", object_id=ident,
                           marking=marking)
