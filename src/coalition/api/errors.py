@@ -71,6 +71,13 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+#: Operations that cost real CPU (rate-limited per token; may answer 503 over the time limit).
+EXPENSIVE: frozenset[tuple[str, str]] = frozenset({
+    ("post", "/api/scenarios"), ("post", "/api/scenarios/validate"), ("get", "/api/gaps"),
+    ("post", "/api/plans"),
+})
+
+
 def document_errors(app: FastAPI) -> None:
     """Make the OpenAPI document tell the truth about errors: FastAPI's default 422 schema is
     replaced by :class:`ErrorBody`, and 401/403/404 answers are declared on every operation."""
@@ -85,15 +92,28 @@ def document_errors(app: FastAPI) -> None:
         schemas.update(body.pop("$defs", {}))
         schemas["ErrorBody"] = body
         ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        spec["components"].setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http", "scheme": "bearer",
+            "description": "an API token: `coalition users token NAME` or POST /api/users/{name}/tokens"}
         for path, ops in spec.get("paths", {}).items():
-            for op in ops.values():
+            for method, op in ops.items():
                 responses = op.setdefault("responses", {})
-                if "422" in responses:
-                    responses["422"] = {"description": "Invalid input", **ref}
                 if path.startswith("/api"):
-                    for code, text in (("401", "Not authenticated"), ("403", "Not allowed"),
-                                       ("404", "Not found or outside your scope")):
-                        responses.setdefault(code, {"description": text, **ref})
+                    op["security"] = [{"bearer": []}]
+                    errors = [("401", "Not authenticated"), ("403", "Not allowed"),
+                              ("404", "Not found or outside your scope"),
+                              ("422", "Invalid input (every problem, with its field)")]
+                    if method != "get":
+                        errors.append(("409", "Conflicts with the current state"))
+                    if (method, path) in EXPENSIVE:
+                        errors += [("429", "Rate limit of this token reached (see Retry-After)"),
+                                   ("503", "CPU work over its time limit (see Retry-After)")]
+                    if "multipart/form-data" in str(op.get("requestBody", "")):
+                        errors.append(("413", "Body larger than the upload limit"))
+                    for code, text in errors:
+                        responses[code] = {"description": text, **ref}
+                elif "422" in responses:
+                    responses["422"] = {"description": "Invalid input", **ref}
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
         app.openapi_schema = spec
