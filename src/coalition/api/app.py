@@ -25,6 +25,7 @@ from coalition import __version__
 from coalition.api import errors
 from coalition.api.middleware import ServiceMiddleware
 from coalition.api.offload import CpuPool
+from coalition.api.ratelimit import RateLimiter
 from coalition.api.workspace import ScenarioCache
 from coalition.settings import Settings
 from coalition.store.db import make_engine, session_factory, transaction
@@ -48,6 +49,7 @@ class AppState:
     )
     startup_problem: str | None = None
     cpu: CpuPool = field(default_factory=CpuPool)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(per_minute=0, burst=1))
 
 
 def _secret_key(settings: Settings) -> str:
@@ -96,7 +98,9 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     engine = make_engine(settings.database_url)
     state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine),
                      cpu=CpuPool(workers=settings.cpu_workers,
-                                 time_limit_s=settings.cpu_time_limit_s))
+                                 time_limit_s=settings.cpu_time_limit_s),
+                     limiter=RateLimiter(per_minute=settings.rate_limit_per_minute,
+                                         burst=settings.rate_limit_burst))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

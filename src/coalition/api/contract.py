@@ -64,12 +64,28 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+def _fair_use(request: Request, route: Any) -> None:
+    from coalition.api.errors import EXPENSIVE
+
+    method = request.method.lower()
+    if (method, getattr(route, "path", "")) not in EXPENSIVE:
+        return
+    if method == "get" and "assume" not in request.query_params:
+        return  # a gap picture without assumptions is the cached everyday one
+    credential = request.headers.get("authorization") or ""
+    if not credential and "session" in request.scope:
+        credential = "session:" + str(request.session.get("sid", ""))
+    request.app.state.coalition.limiter.take(credential or "anonymous")
+
+
 async def strict_query(request: Request) -> None:
-    """Router-level dependency: refuse query parameters the route does not declare."""
+    """Router-level dependency: refuse query parameters the route does not declare, and spend
+    the token's fair-use budget on expensive operations (:mod:`coalition.api.ratelimit`)."""
     route: Any = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
+    _fair_use(request, route)
     declared = _DECLARED.get(id(route))
     if declared is None:
         declared = _DECLARED[id(route)] = frozenset(_query_names(dependant))

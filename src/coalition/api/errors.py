@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coalition.api.offload import WorkerTimeout
+from coalition.api.ratelimit import RateLimited
 from coalition.auth.schemas import Principal
 from coalition.auth.scope import OutOfScope
 from coalition.auth.service import AuthenticationFailed
@@ -264,6 +265,11 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         return error_response(request, 409, str(exc), code="integrity_failure")
+
+    @app.exception_handler(RateLimited)
+    async def _rate(request: Request, exc: RateLimited) -> Response:
+        return error_response(request, 429, str(exc),
+                              headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(WorkerTimeout)
     async def _timeout(request: Request, exc: WorkerTimeout) -> Response:
