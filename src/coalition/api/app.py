@@ -24,6 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from coalition import __version__
 from coalition.api import errors
 from coalition.api.middleware import ServiceMiddleware
+from coalition.api.auditbatch import AuditBatcher
 from coalition.api.offload import CpuPool
 from coalition.api.ratelimit import RateLimiter
 from coalition.api.workspace import ScenarioCache
@@ -50,6 +51,7 @@ class AppState:
     startup_problem: str | None = None
     cpu: CpuPool = field(default_factory=CpuPool)
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(per_minute=0, burst=1))
+    audit_writer: AuditBatcher | None = None  # made in create_app (needs the session factory)
 
 
 def _secret_key(settings: Settings) -> str:
@@ -107,6 +109,8 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         yield
         state.jobs.shutdown(wait=False, cancel_futures=True)
         state.cpu.shutdown()
+        if state.audit_writer is not None:
+            state.audit_writer.shutdown()
         engine.dispose()
 
     app = FastAPI(
@@ -123,6 +127,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
+    state.audit_writer = AuditBatcher(state.session_factory)
     app.state.coalition = state
     if migrate:
         prepare_database(state)

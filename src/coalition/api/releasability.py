@@ -129,6 +129,29 @@ def gaps_for(sc: Scenario, view: ReaderView, option: str, at: str | None,
 # --------------------------------------------------------------------------------------------
 
 
+PLANS = _Cache(size=256)
+
+
+class _JobKey:
+    """Cache anchor of a finished job (its result never changes once it is done)."""
+
+
+_JOB_ANCHORS: dict[tuple[int, int], _JobKey] = {}
+
+
+def plan_of_job(job: Any, view: ReaderView, *, app_state: object) -> dict[str, Any]:
+    """:func:`plan_for` of a finished plan job, cached per app, job and view (the result column
+    is read only on a miss)."""
+    anchor = _JOB_ANCHORS.setdefault((id(app_state), int(job.id)), _JobKey())
+    key = (str(job.finished_at), view.visible)
+    hit = PLANS.get(anchor, key)  # type: ignore[arg-type]
+    if hit is not None:
+        return hit
+    out = plan_for(job.result or {}, view)
+    PLANS.put(anchor, key, out)  # type: ignore[arg-type]
+    return out
+
+
 def _covers(line: dict[str, Any], start: int, end: int) -> bool:
     first = line.get("arrival_day", line.get("tour_start_day", 0))
     last = line.get("tour_end_day", first)

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, status
 from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from coalition.api.deps import Context, Ctx, Paging, page
 from coalition.api.jobs import run_plan_job
@@ -102,7 +104,9 @@ def list_plans(ctx: Context, paging: Paging) -> dict[str, Any]:
 
 def get_job(ctx: Ctx, job_id: int) -> PlanJob:
     scope = restrict(ctx.principal, "plan.view", _job_marking)
-    return scope.check(ctx.db.get(PlanJob, job_id), str(job_id))
+    # the result (a large JSON) is loaded only when a redacted plan is not cached already
+    job = ctx.db.get(PlanJob, job_id, options=[defer(PlanJob.result)])
+    return scope.check(job, str(job_id))
 
 
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -117,20 +121,19 @@ def plan_for_reader(ctx: Ctx, job: PlanJob) -> dict[str, Any]:
     """The job's plan under the releasability policy of derived data (an audited read, whether
     for the API, the plan page, the gaps page or the map)."""
     from coalition.api import releasability
-    from coalition.api.models import StoredScenario
 
-    row = ctx.db.get(StoredScenario, job.scenario_id)
-    sc = ctx.state.scenarios.get(row.id, row.revision, document=row.document)
+    sid, sc = current_scenario(ctx, str(job.scenario_id))
     ctx.audit("view", "plan", str(job.id))
-    return releasability.plan_for(job.result or {}, releasability.reader_view(ctx, row.id, sc))
+    return releasability.plan_of_job(job, releasability.reader_view(ctx, sid, sc),
+                                     app_state=ctx.state)
 
 
 @router.get("/{job_id}/result", summary="The plan of a finished job (restricted detail redacted)")
-def plan_result(ctx: Context, job_id: JobId) -> dict[str, Any]:
+def plan_result(ctx: Context, job_id: JobId) -> Any:
     job = get_job(ctx, job_id)
-    if job.status != "done" or job.result is None:
+    if job.status != "done":
         from coalition.errors import ConflictError
 
         raise ConflictError(f"plan job {job_id} is {job.status}; the result exists once it is done"
                             + (f" ({job.error})" if job.error else ""))
-    return plan_for_reader(ctx, job)
+    return JSONResponse(plan_for_reader(ctx, job))
