@@ -11,6 +11,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from coalition.api.deps import Context, Ctx
 from coalition.api import releasability
@@ -37,6 +38,8 @@ def get_gaps(
     at: Annotated[date | None, Query(description="default: C-day if known or assumed, else today")] = None,
     assume: Annotated[list[str], Query(max_length=20, description="NAME=VALUE, repeatable")] = [],  # noqa: B006
     scenario: ScenarioRef = None,
-) -> dict[str, Any]:
+) -> Any:
     sid, sc = current_scenario(ctx, scenario)
-    return compute_gaps(ctx, sid, sc, option, at.isoformat() if at else None, assume)
+    # ready JSON: FastAPI's re-encoding of a ~40 KB picture would cost more than the cached hit
+    return JSONResponse(compute_gaps(ctx, sid, sc, option, at.isoformat() if at else None,
+                                     assume))
