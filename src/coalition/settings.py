@@ -32,6 +32,8 @@ class Settings(BaseModel):
     session_absolute_hours: int = 8  # ... and every session ends this long after sign-in
     cpu_workers: int = 1  # processes for CPU-bound request work (validation of uploads)
     cpu_time_limit_s: float = 20.0  # per request; over it: 503 with Retry-After
+    rate_limit_per_minute: int = 120  # expensive requests per token and minute (0: no limit)
+    rate_limit_burst: int = 30  # ... of which this many at once
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -52,7 +54,9 @@ class Settings(BaseModel):
             if os.environ.get(env):
                 values[name] = kind(os.environ[env])
         for key, env in (("session_idle_minutes", "COALITION_SESSION_IDLE_MINUTES"),
-                         ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS")):
+                         ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS"),
+                         ("rate_limit_per_minute", "COALITION_RATE_LIMIT_PER_MINUTE"),
+                         ("rate_limit_burst", "COALITION_RATE_LIMIT_BURST")):
             if os.environ.get(env):
                 values[key] = int(os.environ[env])
         values.update(overrides)

@@ -48,6 +48,8 @@ def init_ledger(app: object, data_dir: Path) -> int:
 
 
 def build_service(db_url: str, data_dir: Path, **overrides: object) -> Service:
+    # Fair-use limits are off unless a test asks for them (tests/api/test_ratelimit.py does).
+    overrides = {"rate_limit_per_minute": 0, **overrides}
     settings = Settings(database_url=db_url, data_dir=data_dir, secret_key="test-secret",
                         **overrides)
     app = create_app(settings)

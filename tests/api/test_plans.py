@@ -31,15 +31,14 @@ class TestPlans:
         assert [e["action"] for e in audit_entries(svc, request_id=resp.headers["x-request-id"])] == ["create"]
         done = wait_done(svc, "gbr-planner", job["id"])
         assert done["status"] == "done", done
-        # The British planner sees its own unit line but not the French pledge behind the other.
+        # The British planner sees its own unit line and nothing of the French one (derived-data
+        # policy: not even its hub or dates), only whether the coalition fills each line.
         plan = c.get(f"/api/plans/{job['id']}/result").json()
         lines = plan["unit_lines"]
-        assert {line["hub"] for line in lines} == {"KYIV", "LVIV"}
-        own = [line for line in lines if line["nation"] == "GBR"]
-        other = [line for line in lines if line.get("restricted")]
-        assert own and other
-        assert all(line["pledge"] == "(restricted)" for line in other)
-        assert "FRA-inf" not in str(plan)
+        assert lines and all(line["nation"] == "GBR" for line in lines)
+        assert "FRA-inf" not in str(plan) and "FRA" not in str(plan["rotations"])
+        assert plan["redacted"] and "kpis" not in plan
+        assert all(isinstance(f["coalition_filled"], bool) for f in plan["fill"])
         # HQ sees both nations' detail.
         hq = svc.client("hq-planner").get(f"/api/plans/{job['id']}/result").json()
         assert {line["nation"] for line in hq["unit_lines"]} == {"GBR", "FRA"}

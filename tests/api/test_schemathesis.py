@@ -1,8 +1,9 @@
 """Property-based fuzzing of every operation in the OpenAPI document (schemathesis).
 
 Bounded: a few examples per operation on SQLite, as an HQ admin (every role, so requests reach
-the handlers rather than stopping at 403). The property: no 5xx, ever; every API error has the
-one error shape.
+the handlers rather than stopping at 403). The properties: no 5xx, ever; every status code,
+content type and response body conforms to the OpenAPI document (schemathesis' own checks);
+every API error has the one error shape.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
 
 from api.harness import build_service
 
 AUTH: dict[str, str] = {}
+CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
+          checks.content_type_conformance, checks.response_schema_conformance,
+          checks.response_headers_conformance]
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +51,7 @@ def test_no_server_errors(api_schema) -> None:  # type: ignore[no-untyped-def]
             case.headers = {**(case.headers or {}), **AUTH}
             response = case.call()
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            case.validate_response(response, checks=CHECKS)
             assert response.status_code < 500, (case.method, case.path, response.text[:500])
             if response.status_code >= 400 and case.path.startswith("/api"):
                 body = response.json()

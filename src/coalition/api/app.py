@@ -23,7 +23,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from coalition import __version__
 from coalition.api import errors
 from coalition.api.middleware import ServiceMiddleware
+from coalition.api.auditbatch import AuditBatcher
 from coalition.api.offload import CpuPool
+from coalition.api.ratelimit import RateLimiter
 from coalition.planner.runs import Scheduler, make_executor
 from coalition.scenario.store import ScenarioCache
 from coalition.settings import Settings
@@ -46,6 +48,8 @@ class AppState:
     runs: Scheduler | None = None  # plan runs (coalition.planner.runs), made by create_app
     startup_problem: str | None = None
     cpu: CpuPool = field(default_factory=CpuPool)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(per_minute=0, burst=1))
+    audit_writer: AuditBatcher | None = None  # made in create_app (needs the session factory)
 
 
 def _secret_key(settings: Settings) -> str:
@@ -90,7 +94,9 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     engine = make_engine(settings.database_url)
     state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine),
                      cpu=CpuPool(workers=settings.cpu_workers,
-                                 time_limit_s=settings.cpu_time_limit_s))
+                                 time_limit_s=settings.cpu_time_limit_s),
+                     limiter=RateLimiter(per_minute=settings.rate_limit_per_minute,
+                                         burst=settings.rate_limit_burst))
     state.runs = Scheduler(state.session_factory,
                            make_executor(settings.executor, settings.plan_workers),
                            quota=settings.plan_quota,
@@ -102,6 +108,8 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         if state.runs is not None:
             state.runs.shutdown()
         state.cpu.shutdown()
+        if state.audit_writer is not None:
+            state.audit_writer.shutdown()
         engine.dispose()
 
     app = FastAPI(
@@ -118,6 +126,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
+    state.audit_writer = AuditBatcher(state.session_factory)
     app.state.coalition = state
     if migrate:
         prepare_database(state)
@@ -131,8 +140,12 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     app.add_exception_handler(LoginRequired, dashboard.login_redirect)  # type: ignore[arg-type]
     dashboard_router = dashboard.router
 
-    for router in ROUTERS:
-        app.include_router(router)
+    from fastapi import Depends
+
+    from coalition.api.contract import strict_query
+
+    for router in ROUTERS:  # unknown query parameters are 422 on every API route
+        app.include_router(router, dependencies=[Depends(strict_query)])
     app.include_router(dashboard_router)
     try:  # mounted before /static, which would otherwise shadow it
         import swagger_ui_bundle

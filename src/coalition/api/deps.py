@@ -66,6 +66,9 @@ def _resolve_principal(request: Request, db: Session) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+READ_ACTIONS = frozenset({"view", "list"})
+
+
 class Ctx:
     """What a handler needs: who, the transaction, the request id, the app's state.
 
@@ -83,6 +86,9 @@ class Ctx:
         self._db = db
         self._request = request
         self.audited: list[int] = []
+        # Entries of reads, written by the batched writer after the handler (see get_ctx);
+        # None: written at once into the request's transaction (dashboard pages, jobs).
+        self.read_entries: list[dict[str, Any]] | None = None
 
     @property
     def db(self) -> Session:
@@ -99,11 +105,24 @@ class Ctx:
 
     def audit(self, action: str, object_type: str, object_id: str, *, before: Any = None,
               after: Any = None, note: str = "") -> None:
+        if self.read_entries is not None and action in READ_ACTIONS:
+            self.read_entries.append(dict(
+                principal=self.principal, request_id=self.request_id, action=action,
+                object_type=object_type, object_id=object_id, before=before, after=after,
+                note=note))
+            return
         entry = auth_service.record_audit(
             self.db, principal=self.principal, request_id=self.request_id, action=action,
             object_type=object_type, object_id=object_id, before=before, after=after, note=note,
         )
         self.audited.append(entry.id)
+
+    def audit_read(self, object_type: str, ids: list[Any], *, note: str = "") -> None:
+        """One entry for a list (or page) that showed restricted records: which ones."""
+        if not ids:
+            return
+        object_id, after = auth_service.read_list_entry(ids)
+        self.audit("list", object_type, object_id, after=after, note=note)
 
 
 async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
@@ -113,6 +132,7 @@ async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
     read-only one ends its transaction inline."""
     state = request.app.state.coalition
     ctx = Ctx(state=state, request_id=request.scope.get("request_id", ""), request=request)
+    ctx.read_entries = []
     try:
         yield ctx
     except BaseException:
@@ -120,15 +140,22 @@ async def get_ctx(request: Request) -> AsyncIterator[Ctx]:
             ctx._db.rollback()
             ctx._db.close()
         raise
+    reads, ctx.read_entries = ctx.read_entries, None
     if ctx._db is not None:
         db = ctx._db
         try:
             if ctx.audited or db.new or db.dirty or db.deleted:
+                for entry in reads:  # a request that writes keeps its reads' entries with it
+                    auth_service.record_audit(db, **entry)
+                reads = []
                 await run_in_threadpool(db.commit)
             else:
                 db.commit()
         finally:
             db.close()
+    # Reads of restricted detail: their entries are committed (batched with other requests')
+    # before the answer is sent; a failure here fails the request.
+    await state.audit_writer.write(reads)
 
 
 Context = Annotated[Ctx, Depends(get_ctx, scope="function")]

@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coalition.api.offload import WorkerTimeout
+from coalition.api.ratelimit import RateLimited
+from coalition.auth import schemas as auth_schemas
 from coalition.auth.schemas import Principal
 from coalition.auth.scope import OutOfScope
 from coalition.auth.service import AuthenticationFailed
@@ -71,6 +73,13 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+#: Operations that cost real CPU (rate-limited per token; may answer 503 over the time limit).
+EXPENSIVE: frozenset[tuple[str, str]] = frozenset({
+    ("post", "/api/scenarios"), ("post", "/api/scenarios/validate"), ("get", "/api/gaps"),
+    ("post", "/api/plans"),
+})
+
+
 def document_errors(app: FastAPI) -> None:
     """Make the OpenAPI document tell the truth about errors: FastAPI's default 422 schema is
     replaced by :class:`ErrorBody`, and 401/403/404 answers are declared on every operation."""
@@ -85,15 +94,28 @@ def document_errors(app: FastAPI) -> None:
         schemas.update(body.pop("$defs", {}))
         schemas["ErrorBody"] = body
         ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        spec["components"].setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http", "scheme": "bearer",
+            "description": "an API token: `coalition users token NAME` or POST /api/users/{name}/tokens"}
         for path, ops in spec.get("paths", {}).items():
-            for op in ops.values():
+            for method, op in ops.items():
                 responses = op.setdefault("responses", {})
-                if "422" in responses:
-                    responses["422"] = {"description": "Invalid input", **ref}
                 if path.startswith("/api"):
-                    for code, text in (("401", "Not authenticated"), ("403", "Not allowed"),
-                                       ("404", "Not found or outside your scope")):
-                        responses.setdefault(code, {"description": text, **ref})
+                    op["security"] = [{"bearer": []}]
+                    errors = [("401", "Not authenticated"), ("403", "Not allowed"),
+                              ("404", "Not found or outside your scope"),
+                              ("422", "Invalid input (every problem, with its field)")]
+                    if method != "get":
+                        errors.append(("409", "Conflicts with the current state"))
+                    if (method, path) in EXPENSIVE:
+                        errors += [("429", "Rate limit of this token reached (see Retry-After)"),
+                                   ("503", "CPU work over its time limit (see Retry-After)")]
+                    if "multipart/form-data" in str(op.get("requestBody", "")):
+                        errors.append(("413", "Body larger than the upload limit"))
+                    for code, text in errors:
+                        responses[code] = {"description": text, **ref}
+                elif "422" in responses:
+                    responses["422"] = {"description": "Invalid input", **ref}
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
         app.openapi_schema = spec
@@ -102,7 +124,7 @@ def document_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-ANONYMOUS = Principal(user_id=None, name="(anonymous)", nation="-", roles=frozenset())
+ANONYMOUS = auth_schemas.ANONYMOUS
 
 
 def _write_denial(request: Request, entry: dict[str, Any]) -> None:
@@ -255,6 +277,11 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         return error_response(request, 409, str(exc), code="integrity_failure")
 
+    @app.exception_handler(RateLimited)
+    async def _rate(request: Request, exc: RateLimited) -> Response:
+        return error_response(request, 429, str(exc),
+                              headers={"Retry-After": str(exc.retry_after_s)})
+
     @app.exception_handler(WorkerTimeout)
     async def _timeout(request: Request, exc: WorkerTimeout) -> Response:
         return error_response(request, 503, str(exc), code="worker_timeout",
@@ -263,6 +290,12 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
+        if exc.status_code == 400 and "parsing the body" in message:
+            # FastAPI says 400 for a body it cannot decode (e.g. invalid UTF-8); the contract
+            # is 422 for every malformed input.
+            return error_response(request, 422, "malformed body: not valid UTF-8 JSON",
+                                  [Problem("the body cannot be decoded", file="body",
+                                           hint="send UTF-8 encoded JSON").as_dict()])
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}"
         return error_response(request, exc.status_code, message, headers=exc.headers)

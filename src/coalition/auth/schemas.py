@@ -54,6 +54,10 @@ class Principal(BaseModel):
         return self.nation == HQ
 
 
+#: Who an unauthenticated attempt is audited as (API and dashboard alike).
+ANONYMOUS = Principal(user_id=None, name="(anonymous)", nation="-", roles=frozenset())
+
+
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -120,3 +124,5 @@ class AuditOut(BaseModel):
     before: Any = None
     after: Any = None
     note: str = ""
+    seq: int | None = None  # position in the hash chain
+    entry_hash: str | None = None

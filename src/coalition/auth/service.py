@@ -134,6 +134,17 @@ def _check_token(token_row: ApiToken, user: User) -> Principal:
                      roles=effective_roles(user.roles, token_row.roles), token_id=token_row.id)
 
 
+SHOWN_IDS_MAX = 500
+
+
+def read_list_entry(ids: list[Any]) -> tuple[str, dict[str, Any]]:
+    """(object_id, after) of the one entry for a list or page that showed restricted records:
+    which ones (the first 500, and how many more)."""
+    shown = [str(i) for i in ids]
+    return (f"{len(shown)} record(s)",
+            {"ids": shown[:SHOWN_IDS_MAX], "more": max(0, len(shown) - SHOWN_IDS_MAX)})
+
+
 def record_audit(
     session: Session,
     *,

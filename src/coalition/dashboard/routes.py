@@ -1,8 +1,10 @@
 """Dashboard pages: server-rendered HTML over the same services and scoping as the API.
 
 Every page resolves the signed-in principal from the session cookie and reads records only
-through :func:`coalition.auth.scope.restrict` (via the API's helpers), so the dashboard cannot
-show what the API would refuse. Forms that change state are POSTs with a CSRF token.
+through the same domain query functions as the API (scope by
+:func:`coalition.auth.scope.restrict`, derived data by :mod:`coalition.planner.releasability`),
+so the dashboard cannot show what the API would refuse; its reads of restricted detail are
+audited like the API's. Forms that change state are POSTs with a CSRF token.
 """
 
 from __future__ import annotations
@@ -76,7 +78,10 @@ def _scope(ctx: Ctx, action: str, state: ScenarioState) -> Any:
 
 
 def _plan(ctx: Ctx, run: PlanRun) -> dict[str, Any]:
-    return visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
+    """The reader's view of a plan (an audited read, for the plan, gaps, map and hub pages)."""
+    body = visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
+    ctx.audit("view", "plan", str(run.id), note="dashboard")
+    return body
 
 
 def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
@@ -127,7 +132,7 @@ def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] 
     try:
         principal = sign_in(request, db, token)
     except AuthenticationFailed as exc:
-        from coalition.api.errors import ANONYMOUS
+        from coalition.auth.schemas import ANONYMOUS
 
         record_audit(db, principal=ANONYMOUS, request_id=request.scope.get("request_id", ""),
                      action="sign-in-failed", object_type="session", object_id="dashboard",
@@ -240,6 +245,9 @@ def gaps_page(
         except ValueError:
             problems.append(f"ceasefire date '{ceasefire}' is not a date (use YYYY-MM-DD)")
             ceasefire = ""
+    if us_backstop not in ("", "true", "false"):
+        problems.append(f"us_backstop '{us_backstop}' must be true or false (or empty: unknown)")
+        us_backstop = ""
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
     try:
@@ -321,7 +329,10 @@ def plan_page(request: Request, ctx: Page,
 @router.get("/depots")
 def depots_page(request: Request, ctx: Page) -> HTMLResponse:
     _sid, state = _state(ctx)
-    rows = [depot_status(state.scenario, d) for d in visible_depots(ctx.principal, state)]
+    rows = []
+    for d in visible_depots(ctx.principal, state):
+        rows.append(depot_status(state.scenario, d))
+        ctx.audit("view", "depot-check", d.id, note="dashboard")
     return render(request, ctx, "depots.html", "depots", depots=rows, missing=False)
 
 
@@ -334,16 +345,55 @@ def ledger_page(request: Request, ctx: Page) -> HTMLResponse:
     restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
     total = visible_events(ctx.db, ctx.principal, offset=0, limit=1)["total"]
     recent = visible_events(ctx.db, ctx.principal, offset=max(0, total - 15), limit=15)["items"]
+    ctx.audit_read("custody-event", [e["seq"] for e in recent])
     return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx.db),
                   events=list(reversed(recent)), visible=total)
 
 
 @router.get("/audit")
-def audit_page(request: Request, ctx: Page) -> HTMLResponse:
+def audit_page(
+    request: Request, ctx: Page,
+    actor: Annotated[str, Query(max_length=64)] = "",
+    nation: Annotated[str, Query(max_length=3)] = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+    object_type: Annotated[str, Query(max_length=64)] = "",
+    object_id: Annotated[str, Query(max_length=200)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HTMLResponse:
+    """Every entry, newest first, 50 a page; filters by actor, nation, action, object, time."""
+    from datetime import UTC, datetime
+
     from coalition.auth.queries import visible_audit
 
-    body = visible_audit(ctx.db, ctx.principal, offset=0, limit=100)
-    return render(request, ctx, "audit.html", "audit", entries=body["items"], total=body["total"])
+    def when(text: str, name: str) -> datetime | None:
+        if not text:
+            return None
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise InputError([Problem(f"'{text}' is not a time (use 2026-12-01T09:00)",
+                                      field=name)]) from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)  # the page speaks UTC
+
+    filters = {"actor": actor, "nation": nation, "action": action, "object_type": object_type,
+               "object_id": object_id, "since": since, "until": until}
+    limit = 50
+    body = visible_audit(ctx.db, ctx.principal, offset=offset, limit=limit,
+                         object_type=object_type or None, object_id=object_id or None,
+                         user_name=actor or None, action=action or None,
+                         nation=nation.upper() or None, since=when(since, "since"),
+                         until=when(until, "until"))
+    from urllib.parse import urlencode
+
+    keep = {k: v for k, v in filters.items() if v}
+    pages = {"prev": f"/audit?{urlencode({**keep, 'offset': max(0, offset - limit)})}"
+             if offset > 0 else None,
+             "next": f"/audit?{urlencode({**keep, 'offset': offset + limit})}"
+             if offset + limit < body["total"] else None}
+    return render(request, ctx, "audit.html", "audit", entries=body["items"], total=body["total"],
+                  filters=filters, offset=offset, pages=pages)
 
 
 def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:

@@ -1,8 +1,8 @@
 """What a principal may see of plans and gap pictures (query functions: principal + session).
 
-The API's routers and the dashboard's pages both call these, so the two cannot disagree:
-another nation's pledge detail is redacted through the same pledge scope
-(:func:`coalition.auth.scope.restrict` with the stored revision's markings).
+The API's routers and the dashboard's pages both call these, so the two cannot disagree: both
+apply the one releasability policy of derived data (:mod:`coalition.planner.releasability`),
+with the pledge scope of the stored revision's markings. The callers audit the reads.
 """
 
 from __future__ import annotations
@@ -12,22 +12,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coalition.auth.redact import RESTRICTED, redact_plan, scrub_ids
 from coalition.auth.rules import PUBLIC
 from coalition.auth.schemas import Principal
 from coalition.auth.scope import restrict
 from coalition.errors import InputError, Problem, closest
-from coalition.planner import runs
+from coalition.planner import releasability, runs
 from coalition.scenario import store
 from coalition.scenario.rules import ScenarioState
 from coalition.scenario.schemas import Scenario
-
-
-def pledge_visibility(principal: Principal, state: ScenarioState) -> tuple[set[str], set[str]]:
-    """(visible, hidden) pledge ids for the principal at this revision."""
-    scope = restrict(principal, "pledge.view", lambda p: state.marking("pledge", p))
-    visible = {p.id for p in scope.filter(state.scenario.pledges)}
-    return visible, {p.id for p in state.scenario.pledges} - visible
 
 
 def check_request(scenario: Scenario, option: str, assumptions: list[str]) -> None:
@@ -49,57 +41,29 @@ def check_request(scenario: Scenario, option: str, assumptions: list[str]) -> No
 
 def visible_plan(session: Session, principal: Principal, run: runs.PlanRun,
                  cache: store.ScenarioCache | None = None) -> dict[str, Any]:
-    """A finished run's plan with other nations' restricted detail redacted. The markings are
-    those of the revision the run planned."""
+    """A finished run's plan under the releasability policy, with the markings of the revision
+    the run planned; cached per run and reader view (the stored plan is read only on a miss)."""
     restrict(principal, "plan.view", lambda _r: PUBLIC)
-    plan = runs.result_of(session, run)
+    if run.status != "done":
+        runs.result_of(session, run)  # raises the 409 naming the run's status
     state = store.state_at(session, scenario_id=run.scenario_id, revision=run.revision,
                            cache=cache)
-    visible, hidden = pledge_visibility(principal, state)
-    nations = None if principal.is_hq else {principal.nation} | {
-        p.nation for p in state.scenario.pledges if p.id in visible}
-    return redact_plan(plan, visible_pledges=visible, hidden_pledges=hidden,
-                       visible_nations=nations)
-
-
-def redact_gaps(data: dict[str, Any], visible: set[str], hidden: set[str]) -> dict[str, Any]:
-    """Aggregates stay; another nation's pledge ids and assignments are restricted."""
-    out = dict(data)
-    lines = []
-    for line in data.get("lines", []):
-        assignments = [a if a.get("pledge") in visible else
-                       {**a, "pledge": RESTRICTED, "nation": RESTRICTED}
-                       for a in line.get("assignments", [])]
-        reasons = [{**r, "pledges": [p if p in visible else RESTRICTED for p in r.get("pledges", [])],
-                    "message": scrub_ids(r.get("message", ""), hidden)}
-                   for r in line.get("reasons", [])]
-        lines.append({**line, "assignments": assignments, "reasons": reasons})
-    out["lines"] = lines
-    if "activation" in out and isinstance(out["activation"], dict):
-        act = dict(out["activation"])
-        if isinstance(act.get("pledges"), list):
-            act["pledges"] = [p for p in act["pledges"] if p.get("pledge") in visible]
-        out["activation"] = act
-    out["redacted"] = True
-    return out
+    view = releasability.reader_view(principal, state)
+    return releasability.plan_of_run(run, view, lambda: runs.result_of(session, run),
+                                     owner=cache if cache is not None else session)
 
 
 def visible_gaps(principal: Principal, state: ScenarioState, option: str, at: str | None,
                  assume: list[str]) -> dict[str, Any]:
-    """The gap picture of an option (``coalition gaps``'s pure functions), redacted."""
-    from coalition.forcegen.gaps import gap_picture
-    from coalition.forcegen.inputs import resolve_inputs
-
+    """The gap picture of an option (``coalition gaps``'s pure functions) under the
+    releasability policy; problems name the shared input resolution's fields."""
     restrict(principal, "gaps.view", lambda _r: PUBLIC)
-    sc = state.scenario
-    assumptions, engine, day = resolve_inputs(sc, assume, at, [option])
-    picture = gap_picture(sc, option, day, assumptions, engine=engine)
-    visible, hidden = pledge_visibility(principal, state)
-    return redact_gaps(picture.to_json(explain=True), visible, hidden)
+    return releasability.gaps_for(state.scenario, releasability.reader_view(principal, state),
+                                  option, at, assume)
 
 
 def parse_day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-__all__ = ["check_request", "pledge_visibility", "redact_gaps", "visible_gaps", "visible_plan"]
+__all__ = ["check_request", "visible_gaps", "visible_plan"]

@@ -50,10 +50,6 @@ def _summary(sc: Scenario, d: Depot, scope: Scope[Depot]) -> dict[str, Any]:
             "marking": scope.marking_of(d).model_dump(mode="json")}
 
 
-def depot_status(ctx: Ctx, sc: Scenario, d: Depot) -> dict[str, Any]:
-    return queries.depot_status(sc, d)
-
-
 @router.get("/depots", summary="Depots visible to you (paginated; filter by hub)")
 def list_depots(ctx: Context, paging: Paging,
                 hub: Annotated[str | None, Query(max_length=64)] = None,

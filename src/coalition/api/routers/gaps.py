@@ -1,7 +1,9 @@
 """The gap picture: requirement lines of a force option against the pledges active at a date.
 
 Thin: the query function :func:`coalition.planner.visible.visible_gaps` calls the same pure
-force-generation functions as ``coalition gaps`` and redacts other nations' pledge detail.
+force-generation functions as ``coalition gaps`` (and the shared input resolution) under the
+releasability policy of derived data (:mod:`coalition.planner.releasability`); problems are
+renamed to the API's fields (``option``, ``assume[i]``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
+from coalition.api.contract import api_fields
 from coalition.api.deps import Context
 from coalition.api.routers.common import ScenarioRef, current_state
-from coalition.planner.visible import redact_gaps, visible_gaps
+from coalition.errors import InputError
+from coalition.planner.visible import visible_gaps
 
 router = APIRouter(prefix="/api", tags=["gaps"])
-
-__all__ = ["redact_gaps", "router"]
 
 
 @router.get("/gaps", summary="Fill of every requirement line of a force option, with reasons")
@@ -27,6 +30,11 @@ def get_gaps(
     at: Annotated[date | None, Query(description="default: C-day if known or assumed, else today")] = None,
     assume: Annotated[list[str], Query(max_length=20, description="NAME=VALUE, repeatable")] = [],  # noqa: B006
     scenario: ScenarioRef = None,
-) -> dict[str, Any]:
+) -> Any:
     _sid, _rev, state = current_state(ctx, scenario)
-    return visible_gaps(ctx.principal, state, option, at.isoformat() if at else None, assume)
+    try:
+        body = visible_gaps(ctx.principal, state, option, at.isoformat() if at else None, assume)
+    except InputError as exc:  # the shared resolution names CLI flags; answer in API names
+        raise api_fields(exc, assume=assume) from None
+    # ready JSON: FastAPI's re-encoding of a ~40 KB picture would cost more than the cached hit
+    return JSONResponse(body)

@@ -78,8 +78,10 @@ def list_events(
     nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     ref: Annotated[str | None, Query(max_length=90, description="S:<serial>, L:<lot>, M:<manifest>")] = None,
 ) -> dict[str, Any]:
-    return ledger_queries.visible_events(ctx.db, ctx.principal, offset=paging.offset,
+    body = ledger_queries.visible_events(ctx.db, ctx.principal, offset=paging.offset,
                                          limit=paging.limit, type=type, nation=nation, ref=ref)
+    ctx.audit_read("custody-event", [e["seq"] for e in body["items"]])
+    return body
 
 
 @router.get("/custody-events/{seq}", summary="One custody event with its signed body (audited)")

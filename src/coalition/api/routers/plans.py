@@ -89,6 +89,8 @@ def list_plans(
 
 def get_job(ctx: Ctx, job_id: int) -> runs.PlanRun:
     scope = restrict(ctx.principal, "plan.view", _run_marking)
+    # the plan itself is stored apart (planner_run_results): read only when a reader's view of
+    # it is not cached already
     return scope.check(ctx.db.get(runs.PlanRun, job_id), str(job_id))
 
 
@@ -112,9 +114,10 @@ def cancel_plan(ctx: Context, job_id: JobId, background: BackgroundTasks) -> dic
     return runs.summary(run)
 
 
-@router.get("/{job_id}/result", summary="The plan of a finished run (restricted detail redacted)")
-def plan_result(ctx: Context, job_id: JobId) -> dict[str, Any]:
+@router.get("/{job_id}/result", summary="The plan of a finished run (under the releasability "
+            "policy of derived data; audited)")
+def plan_result(ctx: Context, job_id: JobId) -> Any:
     run = get_job(ctx, job_id)
     body = visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
     ctx.audit("view", "plan", str(job_id))
-    return body
+    return JSONResponse(body)

@@ -9,6 +9,7 @@ call the scenario package's ``validate_path``/``load_scenario``, the same as ``c
 # FastAPI must see as objects, not strings.
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Depends, File, Header, Path, Query, Response, Upl
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.api import offload
+from coalition.api.contract import check_nations
 from coalition.api.deps import Context, Paging, page
 from coalition.api.routers.common import (
     ScenarioRef,
@@ -35,6 +37,7 @@ from coalition.scenario.models import StoredScenario
 from coalition.scenario.rules import (
     EditPledge,
     SetAssumptions,
+    ScenarioState,
     SetReleasability,
     TransitionPledge,
     allowed_next,
@@ -250,11 +253,15 @@ def _make_routes(res: Resource) -> None:
         filters: Annotated[dict[str, str], Depends(filter_dep)],
         scenario: ScenarioRef = None,
     ) -> dict[str, Any]:
-        _sid, _rev, state = current_state(ctx, scenario)
+        sid, rev, state = current_state(ctx, scenario)
         sc = state.scenario
         scope = state_scope(ctx, f"{res.kind}.view", state)
         records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
         dumped = ctx.state.scenarios.dumps(sc, res.attr)
+        if res.sensitive:  # a list shows what a single read shows: audited alike
+            shown = records[paging.offset: paging.offset + paging.limit]
+            ctx.audit_read(res.kind, [keyf(r) for r in shown],
+                           note=f"scenario {sid} revision {rev}")
         return page([dumped[id(r)] for r in records], paging)
 
     def get_record(ctx: Context, response: Response, ident: str = IdPath(),
@@ -313,7 +320,10 @@ def _pledge_key(record: Any) -> str:
 
 
 def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | None,
-          change: Any, action: str, ident: str | None, *, may_add: bool = False) -> Any:
+          change: Any, action: str, ident: str | None, *, may_add: bool = False,
+          check: Callable[[ScenarioState], None] | None = None) -> Any:
+    """Scope first (404/403), then ``check`` of the body against the scenario (422), then the
+    store's edit (409 on a stale If-Match)."""
     sid, rev, state = current_state(ctx, ref)
     if ident is not None:  # role + visibility of the record (404 outside scope)
         scope = state_scope(ctx, action, state)
@@ -321,6 +331,8 @@ def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | Non
             scope.get(state.scenario.pledges, _pledge_key, ident)
     else:
         restrict(ctx.principal, action, _scenario_marking)
+    if check is not None:
+        check(state)
     result = store.edit(ctx.db, sid, parse_if_match(if_match, rev), change, ctx.principal,
                         cache=ctx.state.scenarios, request_id=ctx.request_id)
     ctx.audited.append(-1)
@@ -354,7 +366,9 @@ def release_pledge(ctx: Context, response: Response, body: PledgeRelease, ident:
                    scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
     change = SetReleasability(object_kind="pledge", object_id=ident,
                               releasable_to=tuple(body.releasable_to))
-    result = _edit(ctx, response, scenario, if_match, change, "pledge.release", ident)
+    result = _edit(ctx, response, scenario, if_match, change, "pledge.release", ident,
+                   check=lambda state: check_nations(body.releasable_to, state.scenario,
+                                                     field="releasable_to", extra=("HQ", "ALL")))
     pledge = result.state.pledge(ident)
     return {"id": ident, "marking": result.state.marking("pledge", pledge).model_dump(mode="json"),
             "revision": result.revision}

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, status
 
+from coalition.api.contract import check_nations
 from coalition.api.deps import Context, Paging
 from coalition.auth import service
 from coalition.auth.rules import Marking
@@ -43,6 +44,10 @@ def list_users(ctx: Context, paging: Paging) -> dict[str, Any]:
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user (admin)")
 def create_user(ctx: Context, body: UserCreate) -> UserOut:
     scope = restrict(ctx.principal, "user.add", _user_marking)
+    from coalition.api.routers.common import current_scenario
+
+    _sid, sc = current_scenario(ctx, None)  # nations of the service's default scenario, and HQ
+    check_nations([body.nation], sc, field="nation", indexed=False)
     user = service.create_user(ctx.db, data=body)
     scope.verify_written(user, user.name)  # an admin of GBR may not create a French user
     out = UserOut.model_validate(user)

@@ -1,0 +1,205 @@
+"""Releasability of derived data: the one place that decides what a reader sees of aggregates.
+
+The policy (docs/access-control.md, "Derived data"): a reader's gap pictures, plans,
+explanations, map and dashboard are computed from, or cut down to, the pledges the reader may
+see (its own nation's and those released to it, through :func:`coalition.auth.scope.restrict`
+with the stored revision's markings). Of the pledges it may not see, it learns exactly one thing
+per requirement line: whether the coalition as a whole fills it (``coalition_filled``, a yes/no,
+never a count). Nothing else of them — no per-nation totals, no units, personnel, tonnage, dates
+or corridors of their unit lines, no reasons, condition names, caveats or explanations — reaches
+it, so no difference between two answers (e.g. two force options) can reveal them either.
+
+The query functions of :mod:`coalition.planner.visible` (called by the API's routers and the
+dashboard's pages alike) call :func:`reader_view`, then :func:`gaps_for` or :func:`plan_of_run`;
+nothing redacts by hand. Pure apart from the caches: no database, no HTTP.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from coalition.auth.schemas import Principal
+from coalition.auth.scope import restrict
+from coalition.scenario.rules import ScenarioState
+from coalition.scenario.schemas import Scenario
+
+BASIS = "pledges visible to you (your nation's and those released to you)"
+
+
+@dataclass(frozen=True)
+class ReaderView:
+    """Which pledges of a scenario the reader may see."""
+
+    visible: frozenset[str]
+    hidden: frozenset[str]
+    nations: frozenset[str]  # nations every pledge of which the reader may see (and its own)
+    own_nation: str
+
+    @property
+    def complete(self) -> bool:
+        """The reader sees every pledge: aggregates need no cutting down."""
+        return not self.hidden
+
+
+def reader_view(principal: Principal, state: ScenarioState) -> ReaderView:
+    """The reader's view of a stored revision (its pledge markings decide)."""
+    sc = state.scenario
+    scope = restrict(principal, "pledge.view", lambda p: state.marking("pledge", p))
+    visible = frozenset(p.id for p in scope.filter(sc.pledges))
+    hidden = frozenset(p.id for p in sc.pledges) - visible
+    partly_hidden = {p.nation for p in sc.pledges if p.id in hidden}
+    nations = frozenset({principal.nation} | {p.nation for p in sc.pledges} - partly_hidden)
+    return ReaderView(visible, hidden, nations, principal.nation)
+
+
+def visible_scenario(sc: Scenario, view: ReaderView) -> Scenario:
+    """The scenario as the reader may know it: only the pledges it may see."""
+    if view.complete:
+        return sc
+    return sc.model_copy(update={"pledges": tuple(p for p in sc.pledges if p.id in view.visible)})
+
+
+# --------------------------------------------------------------------------------------------
+# Gap pictures (cached: the same question from the same view gets the same answer)
+# --------------------------------------------------------------------------------------------
+
+
+class _Cache:
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[tuple[Any, ...], tuple[Scenario, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, sc: Scenario, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            hit = self._items.get((id(sc), *key))
+            if hit is not None and hit[0] is sc:  # the same cached scenario revision
+                self._items.move_to_end((id(sc), *key))
+                return hit[1]
+        return None
+
+    def put(self, sc: Scenario, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._items[(id(sc), *key)] = (sc, value)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+GAPS = _Cache()
+
+
+def _picture(sc: Scenario, option: str, at: str | None, assume: list[str]) -> dict[str, Any]:
+    """The full picture (problems name the shared resolution's fields; the API renames them)."""
+    from coalition.forcegen.gaps import check_option, gap_picture
+    from coalition.forcegen.inputs import resolve_inputs
+
+    check_option(sc, option, field="option")
+    assumptions, engine, day = resolve_inputs(sc, assume, at, [option])
+    return gap_picture(sc, option, day, assumptions, engine=engine).to_json(explain=True)
+
+
+def gaps_for(sc: Scenario, view: ReaderView, option: str, at: str | None,
+             assume: list[str]) -> dict[str, Any]:
+    """The gap picture of ``option`` for this reader (see the module's policy)."""
+    key = (option, at, tuple(assume), view.visible)
+    hit = GAPS.get(sc, key)
+    if hit is not None:
+        return hit
+    full = _picture(sc, option, at, assume)
+    if view.complete:
+        out = {**full, "basis": "all pledges"}
+    else:
+        out = _picture(visible_scenario(sc, view), option, at, assume)
+        coalition = {line["line"]: line["filled_units"] >= line["required_units"]
+                     for line in full.get("lines", [])}
+        out["lines"] = [{**line, "coalition_filled": coalition.get(line["line"], False)}
+                        for line in out.get("lines", [])]
+        out["basis"] = BASIS
+    out["redacted"] = not view.complete
+    GAPS.put(sc, key, out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------------------------
+
+
+PLANS = _Cache(size=256)
+
+
+class _RunKey:
+    """Cache anchor of a finished run (its result never changes once it is done)."""
+
+
+_RUN_ANCHORS: dict[tuple[int, int], _RunKey] = {}
+_ANCHOR_LOCK = threading.Lock()
+
+
+def plan_of_run(run: Any, view: ReaderView, load: Callable[[], dict[str, Any]], *,
+                owner: object) -> dict[str, Any]:
+    """:func:`plan_for` of a finished plan run, cached per owner (the app's scenario cache), run
+    and view; ``load`` (which reads the stored plan) is called only on a miss."""
+    with _ANCHOR_LOCK:
+        anchor = _RUN_ANCHORS.setdefault((id(owner), int(run.id)), _RunKey())
+    key = (str(run.finished_at), run.reused_from, view)
+    hit = PLANS.get(anchor, key)  # type: ignore[arg-type]
+    if hit is not None:
+        return hit
+    out = plan_for(load() or {}, view)
+    PLANS.put(anchor, key, out)  # type: ignore[arg-type]
+    return out
+
+
+def _covers(line: dict[str, Any], start: int, end: int) -> bool:
+    first = line.get("arrival_day", line.get("tour_start_day", 0))
+    last = line.get("tour_end_day", first)
+    return first is not None and last is not None and first < end and last >= start
+
+
+def plan_for(plan: dict[str, Any], view: ReaderView) -> dict[str, Any]:
+    """A stored plan as this reader may see it (see the module's policy)."""
+    if view.complete:
+        return {**plan, "redacted": False}
+    visible = view.visible
+    out: dict[str, Any] = {k: v for k, v in plan.items()
+                           if k not in ("kpis", "baseline", "solve", "warnings")}
+    out["solve"] = {k: v for k, v in (plan.get("solve") or {}).items()
+                    if k in ("solver", "status", "best_so_far")}
+    lines = [ln for ln in plan.get("unit_lines", []) if ln.get("pledge") in visible]
+    out["unit_lines"] = lines
+    out["assignments"] = [
+        {**a, "alternatives": [alt for alt in a.get("alternatives", [])
+                               if alt.get("pledge") in visible]}
+        for a in plan.get("assignments", []) if a.get("pledge") in visible
+    ]
+    out["rotations"] = [r for r in plan.get("rotations", []) if r.get("nation") in view.nations]
+    out["active_pledges"] = [p for p in plan.get("active_pledges", []) if p in visible]
+    out["inactive_pledges"] = [p for p in plan.get("inactive_pledges", []) if p in visible]
+    period = int(plan.get("period_days") or 28)
+    out["fill"] = [
+        {"capability": f.get("capability"), "hub": f.get("hub"), "period": f.get("period"),
+         "start_day": f.get("start_day"), "required": f.get("required"),
+         "filled": sum(1 for ln in lines if ln.get("capability") == f.get("capability")
+                       and ln.get("hub") == f.get("hub")
+                       and _covers(ln, f.get("start_day") or 0, (f.get("start_day") or 0) + period)),
+         "coalition_filled": (f.get("filled") or 0) >= (f.get("required") or 0)}
+        for f in plan.get("fill", [])
+    ]
+    out["gaps"] = [{"requirement": g.get("requirement"), "capability": g.get("capability"),
+                    "place": g.get("place"), "priority": g.get("priority"), "short": True}
+                   for g in plan.get("gaps", [])]
+    hidden_words = set(view.hidden) | ({p for p in _nations_of(plan)} - set(view.nations))
+    out["warnings"] = [w for w in plan.get("warnings", [])
+                       if not any(word in w for word in hidden_words)]
+    out["redacted"] = True
+    out["basis"] = BASIS
+    return out
+
+
+def _nations_of(plan: dict[str, Any]) -> set[str]:
+    return {str(ln.get("nation")) for ln in plan.get("unit_lines", []) if ln.get("nation")}
