@@ -93,7 +93,7 @@ SCENARIO_RESOURCES = ("nations", "instruments", "capabilities", "force-options",
 COVERED = {
     "/health/live", "/health", "/api/me", "/api/users", "/api/users/{name}",
     "/api/users/{name}/tokens", "/api/audit", "/api/audit/{entry_id}", "/api/scenarios",
-    "/api/scenarios/{ref}", "/api/contact-line", "/api/gaps", "/api/plans",
+    "/api/scenarios/{ref}", "/api/scenarios/{ref}/revisions", "/api/contact-line", "/api/gaps", "/api/plans",
     "/api/plans/{job_id}", "/api/plans/{job_id}/result", "/api/depots",
     "/api/depots/{depot_id}", "/api/depots/{depot_id}/check", "/api/depots/{depot_id}/licences",
     "/api/storehouses", "/api/storehouses/{storehouse_id}", "/api/custody-events",
@@ -132,6 +132,7 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
     get("/api/users/{name}/tokens", f"/api/users/{VIEWER}/tokens")
     get("/api/audit/{entry_id}", "/api/audit/1")
     get("/api/scenarios/{ref}", f"/api/scenarios/{sid}")
+    get("/api/scenarios/{ref}/revisions", f"/api/scenarios/{sid}/revisions")
     get("/api/contact-line", "/api/contact-line", **q)
     for r in SCENARIO_RESOURCES:
         key = KEYS.get(r, "id")
