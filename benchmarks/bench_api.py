@@ -47,15 +47,13 @@ def _prepare(data: Path) -> tuple[str, str, dict[str, str]]:
     """Migrate, store the default scenario, create a British viewer, store one finished plan
     (run as ``coalition plan`` runs it); return (db url, token, paths of the scenario reads)."""
     from coalition.api import create_app
-    from coalition.api.models import PlanJob
-    from coalition.api.routers.common import current_scenario  # noqa: F401 - app is built
-    from coalition.api.workspace import get_stored
     from coalition.auth import service
-    from coalition.auth.schemas import UserCreate
-    from coalition.cli.gaps_cmds import resolve_inputs
-    from coalition.planner.service import plan_option
+    from coalition.auth.schemas import HQ, Principal, Role, UserCreate
+    from coalition.forcegen.inputs import resolve_inputs
+    from coalition.planner import runs
     from coalition.planner.schemas import PlanOptions
-    from coalition.scenario.schemas import Scenario
+    from coalition.planner.service import plan_option
+    from coalition.scenario import store
     from coalition.settings import Settings
     from coalition.store.db import transaction
 
@@ -64,18 +62,20 @@ def _prepare(data: Path) -> tuple[str, str, dict[str, str]]:
     with transaction(app.state.coalition.session_factory) as db:
         user = service.create_user(db, data=UserCreate(name="bench", nation="GBR", roles=["viewer"]))
         token = service.issue_token(db, user=user)[1]
-        row = get_stored(db, ref=None)
-        sc = Scenario.model_validate(row.document)
+        sid, rev, state = store.current_state(db, ref=None)
+        sc = state.scenario
         option = sc.force_options[0].id
         assumptions, _engine, _day = resolve_inputs(sc, ["ceasefire=2026-06-01"], None, [option])
         outcome, _cday = plan_option(sc, option, assumptions=assumptions,
                                      options=PlanOptions(time_limit=30.0))
-        job = PlanJob(scenario_id=row.id, option=option, at=None,
-                      assumptions=["ceasefire=2026-06-01"], time_limit_s=30.0, status="done",
-                      progress=1.0, message="done", result=outcome.plan.model_dump(mode="json"),
-                      requested_by="bench", nation="HQ", created_at=service.now(),
-                      finished_at=service.now())
-        db.add(job)
+        hq = Principal(user_id=None, name="bench", nation=HQ, roles=frozenset({Role.PLANNER}))
+        job, _reused = runs.queue_run(db, principal=hq, scenario_id=sid, revision=rev,
+                                      option=option, at=None,
+                                      assumptions=["ceasefire=2026-06-01"], seed=0,
+                                      options={"time_limit": 30.0})
+        db.add(runs.PlanRunResult(run_id=job.id, plan=outcome.plan.model_dump(mode="json")))
+        job.status, job.progress, job.message = "done", 1.0, "done"
+        job.finished_at = service.now()
         db.flush()
         paths = {"gaps": GAPS_PATH.format(option=option), "plan": f"/api/plans/{job.id}/result"}
     app.state.coalition.engine.dispose()
