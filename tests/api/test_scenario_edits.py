@@ -135,3 +135,19 @@ def test_pledge_content_belongs_to_the_pledging_nation(fresh: Service) -> None:
     bad = assert_error(gbr.put("/api/pledges/GBR-inf-3", json={**new, "id": "GBR-inf-3",
                                                               "capability": "tank-bn"}), 422)
     assert "tank-bn" in str(bad)
+
+
+def test_assumption_sets_are_their_nations(fresh: Service) -> None:
+    fra, gbr, hq = (fresh.client(u) for u in ("fra-planner", "gbr-planner", "hq-planner"))
+    path = "/api/scenarios/tiny/assumption-sets/fra-view"
+    made = fra.put(path, json={"assumptions": ["ceasefire=2026-07-01"]},
+                   headers={"If-Match": '"1"'})
+    assert made.status_code == 200 and made.json()["owner"] == "FRA", made.text
+    err = assert_error(gbr.put(path, json={"assumptions": ["ceasefire=2027-01-01"]}), 403)
+    assert "belongs to FRA" in err["message"]
+    stale = assert_error(hq.put(path, json={"assumptions": []}, headers={"If-Match": '"1"'}), 409)
+    assert stale["current_revision"] == 2
+    assert hq.put(path, json={"assumptions": ["ceasefire=2026-08-01"]}).json()["owner"] == "FRA"
+    sets = gbr.get("/api/scenarios/tiny").json()["assumption_sets"]
+    assert sets == {"fra-view": {"owner": "FRA", "assumptions": ["ceasefire=2026-08-01"]}}
+    assert_error(fresh.client("gbr-viewer").put(path, json={"assumptions": []}), 403)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ, Principal, Role
 from coalition.auth.service import now, record_audit
-from coalition.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, Problem
+from coalition.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from coalition.scenario import rules
 from coalition.scenario.models import ScenarioRevision, StoredScenario
 from coalition.scenario.rules import ImportDocument, ScenarioState
@@ -446,11 +446,6 @@ def ensure_default(session: Session, *, scenario: Scenario) -> StoredScenario:
         return create(session, scenario=scenario, principal=SYSTEM, make_default=True)
     _make_default(session, row)
     return row
-
-
-def problem_of_ref(ref: str) -> Problem:
-    return Problem(f"unknown stored scenario '{ref}'", field="--scenario",
-                   hint="db:KEY or db:ID, optionally @REV (see `coalition scenario list`)")
 
 
 __all__ = [
