@@ -11,7 +11,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from coalition.api.deps import Context, Ctx
 from coalition.api import releasability
@@ -41,5 +40,5 @@ def get_gaps(
 ) -> Any:
     sid, sc = current_scenario(ctx, scenario)
     # ready JSON: FastAPI's re-encoding of a ~40 KB picture would cost more than the cached hit
-    return JSONResponse(compute_gaps(ctx, sid, sc, option, at.isoformat() if at else None,
-                                     assume))
+    return releasability.json_answer(compute_gaps(ctx, sid, sc, option,
+                                                  at.isoformat() if at else None, assume))

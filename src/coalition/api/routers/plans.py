@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, status
 from pydantic import BaseModel, ConfigDict, Field
-from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
@@ -136,4 +135,6 @@ def plan_result(ctx: Context, job_id: JobId) -> Any:
 
         raise ConflictError(f"plan job {job_id} is {job.status}; the result exists once it is done"
                             + (f" ({job.error})" if job.error else ""))
-    return JSONResponse(plan_for_reader(ctx, job))
+    from coalition.api.releasability import json_answer
+
+    return json_answer(plan_for_reader(ctx, job))
