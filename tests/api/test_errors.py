@@ -34,3 +34,12 @@ class TestDenialsAudited:
         for entry in audit_entries(svc)[:5]:
             at = datetime.fromisoformat(entry["at"].replace("Z", "+00:00"))
             assert at.utcoffset() is not None and at.utcoffset().total_seconds() == 0
+
+
+class TestOtherDenialsAudited:
+    def test_another_nations_report_is_a_logged_404(self, svc: Service) -> None:
+        resp = svc.client("gbr-viewer").get("/api/reports/accountability", params={"donor": "FRA"})
+        assert_error(resp, 404)
+        (entry,) = audit_entries(svc, request_id=resp.headers["x-request-id"])
+        assert (entry["action"], entry["object_type"], entry["object_id"]) == (
+            "denied-404", "accountability-report", "FRA")

@@ -79,3 +79,32 @@ class TestSessions:
         rid = resp.headers["x-request-id"]
         (entry,) = audit_entries(svc, request_id=rid)
         assert entry["action"] == "sign-in-failed" and entry["user_name"] == "(anonymous)"
+
+
+class TestDashboardTokens:
+    def test_list_and_revoke_own_token_with_its_children(self, svc: Service) -> None:
+        from coalition.auth import service
+
+        with svc.db() as db:
+            user = service.get_user(db, name="gbr-viewer")
+            row, secret = service.issue_token(db, user=user, days=3, label="spare")
+            spare_id = row.id
+        child = svc.client(None).post("/api/users/gbr-viewer/tokens", json={"days": 1},
+                                      headers={"Authorization": f"Bearer {secret}"}).json()
+        c = _sign_in(svc, "gbr-viewer")
+        page = c.get("/tokens")
+        assert page.status_code == 200 and "spare" in page.text and secret not in page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        assert c.post(f"/tokens/{spare_id}/revoke", data={"csrf": "forged"},
+                      headers={"accept": "text/html"}).status_code == 403
+        resp = c.post(f"/tokens/{spare_id}/revoke", data={"csrf": csrf}, follow_redirects=False)
+        assert resp.status_code == 303
+        for s in (secret, child["token"]):
+            assert_error(svc.client(None).get("/api/me", headers={"Authorization": f"Bearer {s}"}), 401)
+        # another user's token is not found (and stays valid)
+        with svc.db() as db:
+            theirs = service.list_tokens(db, user=service.get_user(db, name="gbr-planner"))[0].id
+        other = c.post(f"/tokens/{theirs}/revoke", data={"csrf": csrf},
+                       headers={"accept": "text/html"})
+        assert other.status_code == 404
+        assert svc.client("gbr-planner").get("/api/me").status_code == 200

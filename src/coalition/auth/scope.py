@@ -30,8 +30,8 @@ class OutOfScope(NotFoundError):
     """A real record outside the caller's scope: answered exactly like an unknown id (404), but
     the boundary records the denied attempt in the audit log."""
 
-    def __init__(self, kind: str, ident: str) -> None:
-        super().__init__(f"{kind} '{ident}' not found")
+    def __init__(self, kind: str, ident: str, *, message: str | None = None) -> None:
+        super().__init__(message or f"{kind} '{ident}' not found")
         self.kind = kind
         self.ident = ident
 

@@ -396,6 +396,34 @@ def audit_page(
                   filters=filters, offset=offset, pages=pages)
 
 
+@router.get("/tokens")
+def tokens_page(request: Request, ctx: Page) -> HTMLResponse:
+    """The signed-in user's own tokens (admins manage others' through the API or the CLI)."""
+    from coalition.auth import service as auth_service
+    from coalition.auth.schemas import TokenOut
+
+    user = auth_service.get_user(ctx.db, name=ctx.principal.name)
+    rows = [TokenOut.model_validate(t).model_dump(mode="json")
+            for t in auth_service.list_tokens(ctx.db, user=user)]
+    return render(request, ctx, "tokens.html", "", tokens=rows, current=ctx.principal.token_id)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token_page(request: Request, ctx: Page, token_id: int,
+                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    from coalition.auth import service as auth_service
+    from coalition.auth.schemas import TokenOut
+    from coalition.auth.tokens import descendants
+
+    check_csrf(request, csrf)
+    user = auth_service.get_user(ctx.db, name=ctx.principal.name)
+    token = auth_service.revoke_token(ctx.db, user=user, token_id=token_id)
+    ctx.audit("revoke-token", "user", user.name,
+              after={**TokenOut.model_validate(token).model_dump(mode="json"),
+                     "descendants": descendants(ctx.db, token_id)}, note="dashboard")
+    return RedirectResponse("/tokens", status_code=303)
+
+
 def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:
     target = "/login" + (f"?reason={exc.reason}" if exc.reason else "")
     return RedirectResponse(target.replace(" ", "+"), status_code=303)

@@ -155,6 +155,28 @@ def plan_of_run(run: Any, view: ReaderView, load: Callable[[], dict[str, Any]], 
     return out
 
 
+_ENCODED: OrderedDict[int, tuple[Any, bytes]] = OrderedDict()
+_ENCODED_LOCK = threading.Lock()
+
+
+def encoded(value: dict[str, Any]) -> bytes:
+    """The UTF-8 JSON of a cached answer, encoded once per cached object (answers from the
+    caches above are shared and never changed); the interfaces send these bytes as they are."""
+    import json
+
+    with _ENCODED_LOCK:
+        hit = _ENCODED.get(id(value))
+        body = hit[1] if hit is not None and hit[0] is value else None
+    if body is None:
+        body = json.dumps(value, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8")
+        with _ENCODED_LOCK:
+            _ENCODED[id(value)] = (value, body)
+            while len(_ENCODED) > 512:
+                _ENCODED.popitem(last=False)
+    return body
+
+
 def _covers(line: dict[str, Any], start: int, end: int) -> bool:
     first = line.get("arrival_day", line.get("tour_start_day", 0))
     last = line.get("tour_end_day", first)

@@ -39,10 +39,10 @@ def list_audit(
     since: Annotated[datetime | None, Query(description="from (inclusive), ISO 8601 with zone")] = None,
     until: Annotated[datetime | None, Query(description="to (exclusive), ISO 8601 with zone")] = None,
 ) -> dict[str, Any]:
-    return visible_audit(ctx.db, ctx.principal, offset=paging.offset, limit=paging.limit,
-                         object_type=object_type, object_id=object_id, user_name=user_name,
-                         action=action, request_id=request_id, nation=nation, since=since,
-                         until=until)
+    return visible_audit(
+        ctx.db, ctx.principal, offset=paging.offset, limit=paging.limit,
+        object_type=object_type, object_id=object_id, user_name=user_name, action=action,
+        request_id=request_id, nation=nation, since=since, until=until)
 
 
 @router.get("/{entry_id}", summary="One audit entry")

@@ -110,8 +110,12 @@ def get_storehouse(ctx: Context, storehouse_id: Ident, scenario: ScenarioRef = N
     sid, sc = current_scenario(ctx, scenario)
     owner = sc.depots.depot_of(storehouse_id)
     scope = depot_scope(ctx, sid, sc)
-    if owner is None or not scope.permits(owner):
+    if owner is None:
         raise NotFoundError(f"storehouse '{storehouse_id}' not found")
+    if not scope.permits(owner):  # same answer, but the denied attempt is audited
+        from coalition.auth.scope import OutOfScope
+
+        raise OutOfScope("storehouse", storehouse_id)
     s = next(s for s in owner.storehouses if s.id == storehouse_id)
     return {"depot": owner.id, **s.model_dump(mode="json")}
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 
 from coalition.api.contract import api_fields
 from coalition.api.deps import Context
 from coalition.api.routers.common import ScenarioRef, current_state
 from coalition.errors import InputError
+from coalition.planner import releasability
 from coalition.planner.visible import visible_gaps
 
 router = APIRouter(prefix="/api", tags=["gaps"])
@@ -36,5 +36,6 @@ def get_gaps(
         body = visible_gaps(ctx.principal, state, option, at.isoformat() if at else None, assume)
     except InputError as exc:  # the shared resolution names CLI flags; answer in API names
         raise api_fields(exc, assume=assume) from None
-    # ready JSON: FastAPI's re-encoding of a ~40 KB picture would cost more than the cached hit
-    return JSONResponse(body)
+    # ready JSON, encoded once per cached answer: FastAPI's re-encoding of a ~40 KB picture
+    # would cost more than the cached hit
+    return Response(releasability.encoded(body), media_type="application/json")

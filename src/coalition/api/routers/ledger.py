@@ -25,9 +25,9 @@ from coalition.ledger import queries as ledger_queries
 from coalition.api.models import TransferRequest
 from coalition.auth.rules import Marking, require_not_custodian, require_not_requester
 from coalition.auth.schemas import HQ
-from coalition.auth.scope import restrict
+from coalition.auth.scope import OutOfScope, restrict
 from coalition.auth.service import now
-from coalition.errors import ConflictError, InputError, NotFoundError, Problem
+from coalition.errors import ConflictError, InputError, Problem
 
 router = APIRouter(prefix="/api", tags=["ledger"])
 
@@ -331,7 +331,8 @@ def inventory(ctx: Context,
     restrict(ctx.principal, "inventory.view", _public)
     if not ctx.principal.is_hq:
         if title_nation not in (None, ctx.principal.nation):
-            raise NotFoundError(f"no inventory of {title_nation} is released to you")
+            raise OutOfScope("inventory", title_nation,
+                             message=f"no inventory of {title_nation} is released to you")
         title_nation = ctx.principal.nation
     rows = inventory_summary(ctx.db, by=tuple(by), title_nation=title_nation)
     return {"items": rows, "total": len(rows), "title_nation": title_nation}
@@ -344,7 +345,8 @@ def accountability(ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}
 
     restrict(ctx.principal, "report.view", _public)
     if not ctx.principal.is_hq and donor != ctx.principal.nation:
-        raise NotFoundError(f"no accountability report of {donor} is released to you")
+        raise OutOfScope("accountability-report", donor,
+                         message=f"no accountability report of {donor} is released to you")
     day = as_of or datetime.now(UTC).date()
     rep = donor_report(ctx.db, donor=donor, as_of=day)
     d = rep.delinquency

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,7 @@ from coalition.api.deps import Context, Ctx, Paging
 from coalition.api.routers.common import ScenarioRef
 from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import restrict
-from coalition.planner import runs
+from coalition.planner import releasability, runs
 from coalition.planner.visible import check_request, visible_plan
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])
@@ -120,4 +120,4 @@ def plan_result(ctx: Context, job_id: JobId) -> Any:
     run = get_job(ctx, job_id)
     body = visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
     ctx.audit("view", "plan", str(job_id))
-    return JSONResponse(body)
+    return Response(releasability.encoded(body), media_type="application/json")
