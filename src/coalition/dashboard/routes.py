@@ -367,10 +367,11 @@ def audit_page(
     filters = {"actor": actor, "nation": nation, "action": action, "object_type": object_type,
                "object_id": object_id, "since": since, "until": until}
     limit = 50
-    body = list_audit(ctx, PageParams(offset=offset, limit=limit), object_type=object_type or None,
+    found = list_audit(ctx, PageParams(offset=offset, limit=limit), object_type=object_type or None,
                       object_id=object_id or None, user_name=actor or None,
                       action=action or None, request_id=None, nation=nation.upper() or None,
                       since=when(since, "since"), until=when(until, "until"))
+    body = found.model_dump(mode="json")
     from urllib.parse import urlencode
 
     keep = {k: v for k, v in filters.items() if v}

@@ -11,7 +11,7 @@ from coalition.api.deps import Context, Paging
 from coalition.auth import service
 from coalition.auth.models import AuditEntry
 from coalition.auth.rules import Marking
-from coalition.auth.schemas import HQ, AuditOut
+from coalition.auth.schemas import HQ, AuditOut, AuditPage
 from coalition.auth.scope import restrict
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -38,7 +38,7 @@ def list_audit(
                                         description="acting user's nation")] = None,
     since: Annotated[datetime | None, Query(description="from (inclusive), ISO 8601 with zone")] = None,
     until: Annotated[datetime | None, Query(description="to (exclusive), ISO 8601 with zone")] = None,
-) -> dict[str, Any]:
+) -> AuditPage:
     scope = restrict(ctx.principal, "audit.view", _audit_marking)
     # HQ sees every nation's entries; a nation's auditor sees its own nation's entries.
     if not ctx.principal.is_hq:
@@ -54,8 +54,8 @@ def list_audit(
         object_type=object_type, object_id=object_id, user_name=user_name, action=action,
         request_id=request_id, since=since, until=until,
     )
-    items = [AuditOut.model_validate(r).model_dump(mode="json") for r in scope.filter(rows)]
-    return {"items": items, "total": total, "offset": paging.offset, "limit": paging.limit}
+    items = [AuditOut.model_validate(r) for r in scope.filter(rows)]
+    return AuditPage(items=items, total=total, offset=paging.offset, limit=paging.limit)
 
 
 @router.get("/{entry_id}", summary="One audit entry")
