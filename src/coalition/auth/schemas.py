@@ -126,3 +126,26 @@ class AuditOut(BaseModel):
     note: str = ""
     seq: int | None = None  # position in the hash chain
     entry_hash: str | None = None
+
+
+class MeOut(BaseModel):
+    """Who the request is authenticated as (roles: those this token may use)."""
+
+    id: int | None
+    name: str
+    nation: str
+    roles: list[str]
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    total: int
+    offset: int
+    limit: int

@@ -11,7 +11,7 @@ from coalition.api.deps import Context, Paging
 from coalition.auth.queries import visible_audit
 from coalition.auth.models import AuditEntry
 from coalition.auth.rules import Marking
-from coalition.auth.schemas import HQ, AuditOut
+from coalition.auth.schemas import HQ, AuditOut, AuditPage
 from coalition.auth.scope import restrict
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -38,11 +38,11 @@ def list_audit(
                                         description="acting user's nation")] = None,
     since: Annotated[datetime | None, Query(description="from (inclusive), ISO 8601 with zone")] = None,
     until: Annotated[datetime | None, Query(description="to (exclusive), ISO 8601 with zone")] = None,
-) -> dict[str, Any]:
-    return visible_audit(
+) -> AuditPage:
+    return AuditPage.model_validate(visible_audit(
         ctx.db, ctx.principal, offset=paging.offset, limit=paging.limit,
         object_type=object_type, object_id=object_id, user_name=user_name, action=action,
-        request_id=request_id, nation=nation, since=since, until=until)
+        request_id=request_id, nation=nation, since=since, until=until))
 
 
 @router.get("/{entry_id}", summary="One audit entry")

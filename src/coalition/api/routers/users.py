@@ -10,7 +10,15 @@ from coalition.api.contract import check_nations
 from coalition.api.deps import Context, Paging
 from coalition.auth import service
 from coalition.auth.rules import Marking
-from coalition.auth.schemas import IssuedToken, TokenCreate, TokenOut, UserCreate, UserOut
+from coalition.auth.schemas import (
+    IssuedToken,
+    MeOut,
+    TokenCreate,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserPage,
+)
 from coalition.auth.scope import restrict
 from coalition.errors import NotFoundError
 
@@ -26,19 +34,20 @@ def _user_marking(user: Any) -> Marking:
 
 
 @router.get("/me", summary="The authenticated user")
-def me(ctx: Context) -> dict[str, Any]:
+def me(ctx: Context) -> MeOut:
     p = ctx.principal
-    return {"id": p.user_id, "name": p.name, "nation": p.nation,
-            "roles": sorted(r.value for r in p.roles)}
+    return MeOut(id=p.user_id, name=p.name, nation=p.nation,
+                 roles=sorted(r.value for r in p.roles))
 
 
 @router.get("/users", summary="List users (admin)")
-def list_users(ctx: Context, paging: Paging) -> dict[str, Any]:
+def list_users(ctx: Context, paging: Paging) -> UserPage:
     scope = restrict(ctx.principal, "user.view", _user_marking)
     rows, _ = service.list_users(ctx.db, offset=0, limit=10_000)
     visible = [UserOut.model_validate(u).model_dump(mode="json") for u in scope.filter(rows)]
-    return {"items": visible[paging.offset: paging.offset + paging.limit], "total": len(visible),
-            "offset": paging.offset, "limit": paging.limit}
+    return UserPage.model_validate({
+        "items": visible[paging.offset: paging.offset + paging.limit], "total": len(visible),
+        "offset": paging.offset, "limit": paging.limit})
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user (admin)")
