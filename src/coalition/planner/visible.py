@@ -49,8 +49,10 @@ def visible_plan(session: Session, principal: Principal, run: runs.PlanRun,
     state = store.state_at(session, scenario_id=run.scenario_id, revision=run.revision,
                            cache=cache)
     view = releasability.reader_view(principal, state)
+    if cache is None:  # no app to cache for (one-off callers): cut down the stored plan
+        return releasability.plan_for(runs.result_of(session, run), view)
     return releasability.plan_of_run(run, view, lambda: runs.result_of(session, run),
-                                     owner=cache if cache is not None else session)
+                                     owner=cache)
 
 
 def visible_gaps(principal: Principal, state: ScenarioState, option: str, at: str | None,
