@@ -23,7 +23,7 @@ def test_either_of_two_pledges_exact_is_0_9(quick):
     s = _run(either_fills(0.5, 0.8), quick=quick, exact=True)
     [line] = s["lines"]
     for d in ("30", "60", "90"):
-        assert line["by_day"][d] == {"p": 0.9, "se": 0.0, "needed": True}
+        assert line["by_day"][d] == {"p": 0.9, "se": 0.0, "needed": True, "ci95": [0.9, 0.9]}
 
 
 @pytest.mark.parametrize("quick", [False, True], ids=["planner", "quick"])
@@ -81,3 +81,10 @@ def test_convergence_ends_at_n():
     s = _run(either_fills(), quick=True, exact=False, n=120)
     pts = s["convergence"]["essential_coverage_pct"]
     assert [p["n"] for p in pts] == [10, 20, 50, 100, 120]
+
+
+def test_wilson_interval_is_not_degenerate_at_1():
+    from coalition.analysis.montecarlo import wilson
+
+    lo, hi = wilson(1.0, 40)
+    assert 0.85 < lo < 0.95 and hi == 1.0

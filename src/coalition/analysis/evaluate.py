@@ -104,7 +104,7 @@ class Context:
         option_id: str,
         *,
         assumptions: Sequence[Assumption] = (),
-        options: PlanOptions = PlanOptions(time_limit=30.0),
+        options: PlanOptions = PlanOptions(time_limit=30.0, mip_rel_gap=1e-2, threads=1),
     ) -> None:
         check_option(scenario, option_id)
         self.scenario = scenario
@@ -194,7 +194,9 @@ class PlannerEvaluator:
         if not np.all(np.isfinite(u)):
             fill = np.where(self.ctx.needed, 0, NOT_NEEDED).astype(np.int8)
             return Outcome(res.status, float("nan"), float("nan"), float("nan"), fill,
-                           np.full(n_l, np.nan), res.solve_seconds, (t1 - t0) - res.solve_seconds)
+                           np.full(n_l, np.nan), res.solve_seconds,
+                           (t1 - t0) - res.solve_seconds - res.start_seconds,
+                           {"start_seconds": res.start_seconds})
         need = self.u_qty * self.u_days
         short = u * self.u_days
         cov = 100.0 * (1 - short.sum() / need.sum()) if need.sum() else 100.0
@@ -207,9 +209,12 @@ class PlannerEvaluator:
                     k = self.u_at[li, j]
                     fill[li, j] = 1 if (k >= 0 and u[k] <= 1e-6) else 0
         per_line = np.bincount(self.u_line, weights=short, minlength=n_l)
-        overhead = (time.perf_counter() - t0) - res.solve_seconds
+        overhead = (time.perf_counter() - t0) - res.solve_seconds - res.start_seconds
         return Outcome(res.status, float(cov), float(cov_e), float(short.sum()), fill, per_line,
-                       res.solve_seconds, overhead, {"objective": res.objective or float("nan")})
+                       res.solve_seconds, overhead,
+                       {"objective": res.objective if res.objective is not None else float("nan"),
+                        "gap": res.gap if res.gap is not None else float("nan"),
+                        "start_seconds": res.start_seconds})
 
 
 class QuickEvaluator:

@@ -36,8 +36,7 @@ stable names (docs/planner/model.md).
 
 from __future__ import annotations
 
-import os
-import sys
+import copy
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -45,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coalition.planner.model import Model, build_model, flow_form
+from coalition.planner.model import Block, Model, build_model
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import build_tables
 from coalition.scenario.schemas import Scenario
@@ -61,23 +60,9 @@ class SampleSolve:
     objective: float | None
     shortfall: np.ndarray  # u[l,t] in Line-shortfall order
     solve_seconds: float
-    modify_seconds: float
-
-
-def _quiet_highs():  # pragma: no cover - trivial I/O redirection
-    """A Highs instance without its start-up banner (printed by C++ straight to fd 1)."""
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    return h
+    modify_seconds: float  # restricting the model and reading the solution
+    start_seconds: float = 0.0  # the planner's greedy start plan (warm start)
+    gap: float | None = None  # the solver's proven relative gap to its bound
 
 
 def profile_key(scenario: Scenario, active_from: Mapping[str, int]) -> tuple[int, ...]:
@@ -86,8 +71,45 @@ def profile_key(scenario: Scenario, active_from: Mapping[str, int]) -> tuple[int
     return tuple(int(active_from.get(p.id, 0)) for p in sorted(scenario.pledges, key=lambda p: p.id))
 
 
+X_META = ("x_arc", "x_start", "x_late", "x_required", "x_arrival", "x_departure",
+          "x_tour_start", "x_last")
+
+
+def restrict(m: Model, keep_x: np.ndarray, chi: np.ndarray, hi: np.ndarray) -> Model:
+    """A copy of ``m`` without the ``Assign-count`` columns not in ``keep_x``, with column
+    upper bounds ``chi`` and row upper bounds ``hi`` (both in ``m``'s indexing). Rows keep their
+    indices; column blocks shift. Cheap: one sparse column slice and a few array copies."""
+    xb = m.var("Assign-count")
+    keep = np.ones(m.n_cols, dtype=bool)
+    keep[xb.start : xb.stop] = keep_x
+    cols = np.flatnonzero(keep)
+    before = np.concatenate([[0], np.cumsum(keep)])  # kept columns before index i
+    r = copy.copy(m)
+    assert m.A is not None and m.clo is not None and m.integer is not None and m.cost is not None
+    r.A = m.A[:, cols]
+    r.clo, r.chi = m.clo[cols], chi[cols]
+    r.integer, r.cost = m.integer[cols], m.cost[cols]
+    r.hi = hi
+    r.n_cols = int(cols.size)
+    r.var_blocks = {n: Block(n, int(before[b.start]), int(before[b.stop])) for n, b in m.var_blocks.items()}
+    for name in X_META:
+        setattr(r, name, getattr(m, name)[keep_x])
+    if m.rip is not None:
+        rows, rcols, vals = m.rip
+        ok = keep[rcols]
+        r.rip = (rows[ok], before[rcols[ok]], vals[ok])
+    return r
+
+
 class ReusableModel:
-    """The planner's model of one option, built once, solved for many (active, units) pairs."""
+    """The planner's model of one option, built once, solved for many (active, units) pairs.
+
+    Per world: the ``Assign-count`` columns of pledges that do not deploy are dropped
+    (:func:`restrict`), the bounds of the rest are the units that deploy, and the restricted
+    model goes through the planner's own solver (:func:`coalition.planner.solver.solve_highs`)
+    with the planner's greedy plan as a start, exactly as :func:`coalition.planner.engine.make_plan`
+    does for a fresh model.
+    """
 
     def __init__(
         self,
@@ -96,8 +118,6 @@ class ReusableModel:
         options: PlanOptions,
         days: Mapping[str, int] | None = None,
     ) -> None:
-        import highspy
-
         t0 = time.perf_counter()
         self.options = options
         all_days = {p.id: int((days or {}).get(p.id, 0)) for p in scenario.pledges}
@@ -110,60 +130,23 @@ class ReusableModel:
         self.pledge_ix = {p: i for i, p in enumerate(self.pledge_ids)}
         self.base_units = tb.pledge_units.astype(float)
         xb, yb = m.var("Assign-count"), m.var("Pledge-start")
-        self.x_cols = np.arange(xb.start, xb.stop, dtype=np.int32)
+        self.x_cols = np.arange(xb.start, xb.stop, dtype=np.int64)
         self.x_pledge = tb.arc_pledge[m.x_arc]
-        self.y_cols = np.arange(yb.start, yb.stop, dtype=np.int32)
+        self.y_cols = np.arange(yb.start, yb.stop, dtype=np.int64)
         self.y_pledge = m.y_pledge
         cyc = m.con("Pledge-unit-cycle")
-        self.cyc_rows = np.arange(cyc.start, cyc.stop, dtype=np.int32)
+        self.cyc_rows = np.arange(cyc.start, cyc.stop, dtype=np.int64)
         self.cyc_pledge = m.y_pledge if cyc.size else np.zeros(0, np.int64)
         rot = m.con("Pledge-rotation-budget")
-        self.rot_rows = np.arange(rot.start, rot.stop, dtype=np.int32)
+        self.rot_rows = np.arange(rot.start, rot.stop, dtype=np.int64)
         rot_keys = m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
         self.rot_pledge = np.asarray(rot_keys, dtype=np.int64)
         self.rot_per_unit = (
             tb.pledge_rotations[self.rot_pledge].astype(float) if rot.size else np.zeros(0)
         )
-        ub = m.var("Line-shortfall")
-        self.u_slice = slice(ub.start, ub.stop)
-        inf = highspy.kHighsInf
-        # The planner's solver form (stock-and-flow rows, same feasible set; public in
-        # planner.model): measured faster here than the plain matrix on the hard samples.
-        ff = flow_form(m)
-        self.busy_cols = np.zeros(0, np.int32)
-        if "Pledge-busy" in ff.stock_of:
-            blk = ff.stock_of["Pledge-busy"][1]
-            self.busy_cols = np.arange(blk.start, blk.stop, dtype=np.int32)
-        origin = ff.row_origin
-        pos = np.full(m.n_rows, -1, dtype=np.int64)
-        pos[origin[origin >= 0]] = np.flatnonzero(origin >= 0)
-        self.rot_rows = pos[self.rot_rows].astype(np.int32) if self.rot_rows.size else self.rot_rows
-        h = _quiet_highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
-        h.setOptionValue("random_seed", int(options.seed))
-        h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-        lp = highspy.HighsLp()
-        A = ff.A
-        lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-        lp.col_cost_ = ff.cost
-        lp.col_lower_ = ff.clo
-        lp.col_upper_ = ff.chi
-        lp.row_lower_ = np.where(np.isfinite(ff.lo), ff.lo, -inf)
-        lp.row_upper_ = np.where(np.isfinite(ff.hi), ff.hi, inf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = A.shape[1], A.shape[0]
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if x else highspy.HighsVarType.kContinuous
-            for x in ff.integer
-        ]
-        h.passModel(lp)
-        self.h = h
-        self.chi = np.asarray(ff.chi, dtype=float)
-        self.row_lo = np.where(np.isfinite(ff.lo), ff.lo, -inf)
+        assert m.chi is not None and m.hi is not None
+        self.chi = np.asarray(m.chi, dtype=float)
+        self.row_hi = np.asarray(m.hi, dtype=float)
         self.build_seconds = time.perf_counter() - t0
 
     def matches(self, active_from: Mapping[str, int]) -> bool:
@@ -177,46 +160,48 @@ class ReusableModel:
                 out[i] = min(self.base_units[i], float(units.get(p, self.base_units[i])))
         return out
 
+    def restricted(self, active_from: Mapping[str, int], units: Mapping[str, int]) -> Model:
+        """The model of one world: columns of pledges that deploy nothing dropped, bounds set."""
+        u = self.units_vector(active_from, units)
+        chi = self.chi.copy()
+        chi[self.x_cols] = np.minimum(chi[self.x_cols], u[self.x_pledge])
+        chi[self.y_cols] = u[self.y_pledge]
+        hi = self.row_hi.copy()
+        hi[self.cyc_rows] = u[self.cyc_pledge]
+        if self.rot_rows.size:
+            hi[self.rot_rows] = self.rot_per_unit * u[self.rot_pledge]
+        return restrict(self.model, u[self.x_pledge] > 0, chi, hi)
+
     def solve(
         self, active_from: Mapping[str, int], units: Mapping[str, int], time_limit: float
     ) -> SampleSolve:
         """Solve the model with the given pledges active and the given units deploying."""
-        import highspy
+        from coalition.planner.greedy import greedy_values, is_feasible
+        from coalition.planner.solver import solve_highs
 
         if not self.matches(active_from):
             raise ValueError("activation days differ from the model's profile; use ModelCache")
         t0 = time.perf_counter()
-        u = self.units_vector(active_from, units)
-        h = self.h
-        if self.x_cols.size:
-            hi = np.minimum(self.chi[self.x_cols], u[self.x_pledge])
-            h.changeColsBounds(int(self.x_cols.size), self.x_cols, np.zeros(hi.size), hi)
-        if self.y_cols.size:
-            hi = u[self.y_pledge]
-            h.changeColsBounds(int(self.y_cols.size), self.y_cols, np.zeros(hi.size), hi)
-        if self.busy_cols.size:  # Pledge-unit-cycle: the busy stock of pledge p <= its units
-            hi = u[self.cyc_pledge]
-            h.changeColsBounds(int(self.busy_cols.size), self.busy_cols, np.zeros(hi.size), hi)
-        if self.rot_rows.size:
-            hi = self.rot_per_unit * u[self.rot_pledge]
-            h.changeRowsBounds(int(self.rot_rows.size), self.rot_rows, self.row_lo[self.rot_rows], hi)
-        h.clearSolver()
-        h.setOptionValue("time_limit", float(time_limit))
+        r = self.restricted(active_from, units)
+        ts = time.perf_counter()
+        start = greedy_values(r) if self.options.warm_start else None
+        ok = start is not None and is_feasible(r, start)
         t1 = time.perf_counter()
-        h.run()
+        sol = solve_highs(r, self.options.model_copy(update={"time_limit": time_limit}),
+                          start=start if ok else None)
         t2 = time.perf_counter()
-        S = highspy.HighsModelStatus
-        ms = h.getModelStatus()
-        info = h.getInfo()
-        n_u = self.u_slice.stop - self.u_slice.start
-        if info.primal_solution_status != 2:
-            return SampleSolve("infeasible" if ms == S.kInfeasible else "error", None,
-                               np.full(n_u, np.nan), t2 - t1, t1 - t0)
-        vals = np.asarray(h.getSolution().col_value, dtype=float)
-        status = "optimal" if ms == S.kOptimal else "time-limit"
-        short = np.clip(vals[self.u_slice], 0.0, None)
-        return SampleSolve(status, float(info.objective_function_value), short, t2 - t1,
-                           (t1 - t0) + (time.perf_counter() - t2))
+        ub = r.var("Line-shortfall")
+        values = sol.values
+        if values is None and ok and start is not None:
+            values = start  # the planner's own fallback: the greedy plan is feasible
+        if values is None:
+            return SampleSolve(sol.result.status.value, None, np.full(ub.size, np.nan),
+                               t2 - t1, ts - t0, t1 - ts)
+        short = np.clip(values[ub.start : ub.stop], 0.0, None)
+        status = "optimal" if sol.result.status.value in ("optimal", "feasible") else "time-limit"
+        obj = float(r.cost @ values)  # type: ignore[operator]
+        return SampleSolve(status, obj, short, t2 - t1, (ts - t0) + (time.perf_counter() - t2),
+                           t1 - ts, sol.result.gap)
 
 
 class ModelCache:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from coalition.cli import (
+    analyse_cmds,
     depots_cmds,
     gaps_cmds,
     ledger_cmds,
@@ -38,7 +39,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds):
+for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, analyse_cmds):
     module.register(app)
 
 

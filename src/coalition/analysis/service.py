@@ -1,0 +1,101 @@
+"""Analysis front door: scenario + option + settings -> a finished run (used by the CLI).
+
+Pure apart from the run folder it writes (records and summary files, no database). Each
+function returns the summary dict that is also written as ``summary.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from coalition.analysis.evaluate import Context
+from coalition.analysis.montecarlo import summarise
+from coalition.analysis.runner import ProgressCb, RunSpec, run_worlds, scenario_digest, write_json_atomic
+from coalition.analysis.sampling import Method, enumerate_worlds, sample_worlds
+from coalition.errors import InputError, Problem
+from coalition.planner.schemas import PlanOptions
+from coalition.scenario.schemas import Assumption, Scenario
+
+RELEASABILITY = (
+    "aggregate: fill probabilities per line, shortfall and coverage statistics are computed over "
+    "every nation's pledges and name no pledge; the per-sample records (records/*.parquet) hold "
+    "each nation's drawn participation share and are for the analysis owner only"
+)
+
+
+def analysis_warnings(ctx: Context) -> list[str]:
+    out = []
+    if ctx.scenario.illustrative:
+        out.append("the scenario is ILLUSTRATIVE, not an official plan")
+    u = ctx.scenario.uncertainty
+    if u is None:
+        out.append("the scenario has no uncertainty: section: every condition keeps its nominal value")
+    elif u.illustrative:
+        out.append("the uncertainty set is ILLUSTRATIVE: its probabilities are choices, not estimates")
+    unverified = [c.condition for c in (u.conditions if u else ()) if c.evidence in ("I", "U")]
+    if unverified:
+        out.append("figures depend on unverified probabilities (evidence I/U): " + ", ".join(unverified))
+    return out
+
+
+def montecarlo(
+    scenario: Scenario,
+    option_id: str,
+    *,
+    samples: int,
+    seed: int = 0,
+    method: Method = Method.LHS,
+    quick: bool = False,
+    exact: bool = False,
+    assumptions: Sequence[Assumption] = (),
+    assumption_texts: Sequence[str] = (),
+    time_limit: float = 30.0,
+    mip_gap: float = 1e-2,
+    out: Path | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    progress: ProgressCb | None = None,
+    batch: int = 8,
+    stop_after: int | None = None,
+) -> dict[str, Any]:
+    if samples < 1 and not exact:
+        raise InputError([Problem("give at least one sample", field="--samples")])
+    options = PlanOptions(time_limit=time_limit, threads=1, mip_rel_gap=mip_gap)
+    ctx = Context(scenario, option_id, assumptions=assumptions, options=options)
+    worlds = list(enumerate_worlds(ctx.uncertainty)) if exact else sample_worlds(
+        ctx.uncertainty, samples, method, seed)
+    spec = RunSpec(
+        scenario_id=scenario.id, scenario_digest=scenario_digest(ctx), option=option_id,
+        samples=len(worlds), seed=seed, method="exact" if exact else method.value, quick=quick,
+        exact=exact, assumptions=tuple(assumption_texts), time_limit=time_limit,
+        mip_rel_gap=options.mip_rel_gap,
+    )
+    rows = run_worlds(ctx, worlds, quick=quick, folder=out, spec=spec if out else None,
+                      scheduler=scheduler, workers=workers, client=client, batch=batch,
+                      progress=progress, stop_after=stop_after)
+    complete = len(rows) == len(worlds)
+    meta = {
+        "kind": "montecarlo",
+        "scenario": scenario.id,
+        "illustrative": scenario.illustrative,
+        "uncertainty_illustrative": bool(scenario.uncertainty and scenario.uncertainty.illustrative),
+        "option": option_id,
+        "method": spec.method,
+        "seed": seed,
+        "evaluation": "quick (gap picture)" if quick else "planner (MIP, model reused per worker)",
+        "shortfall_unit": "units short at D+90" if quick else "unit-days over the horizon",
+        "nominal_c_day": ctx.nominal_c_day.isoformat(),
+        "assumptions": list(assumption_texts),
+        "complete": complete,
+        "warnings": analysis_warnings(ctx),
+        "releasability": RELEASABILITY,
+        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    summary = summarise(rows, ctx, exact=exact, meta=meta)
+    if out is not None and complete:
+        write_json_atomic(out / "summary.json", summary)
+    return summary

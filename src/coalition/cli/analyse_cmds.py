@@ -1,0 +1,173 @@
+"""CLI commands `coalition analyse montecarlo | withdrawal | hedge | discover` (thin).
+
+Each command loads the scenario, parses ``--assume``, calls :mod:`coalition.analysis.service`
+and renders the summary with Rich. ``--json FILE`` writes the summary (``-`` for stdout, then
+nothing else goes to stdout). Bad input: every problem named, exit status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from coalition.cli.gaps_cmds import AssumeOpt, JsonOpt, ScenarioOpt, load, write_json
+from coalition.errors import InputError, Problem
+
+analyse_app = typer.Typer(
+    name="analyse",
+    help="Scenario analysis: how robust is the force to the politics (docs/analysis.md).",
+    no_args_is_help=True,
+)
+
+OptionReq = Annotated[str, typer.Option("--option", "-o", help="force option id")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="seed of the experiment design")]
+OutOpt = Annotated[
+    Optional[Path],  # noqa: UP007
+    typer.Option("--out", help="run folder (records/*.parquet + summary.json); an existing "
+                 "folder of the same run is resumed", show_default=False),
+]
+SchedulerOpt = Annotated[
+    Optional[str],  # noqa: UP007
+    typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:8786 (default: a "
+                 "LocalCluster sized to this machine)", show_default=False),
+]
+WorkersOpt = Annotated[
+    Optional[int],  # noqa: UP007
+    typer.Option("--workers", help="LocalCluster worker processes (default: one per core; 0 = "
+                 "in this process, no Dask)", show_default=False),
+]
+TimeOpt = Annotated[float, typer.Option("--time-limit", help="solver seconds per world")]
+GapOpt = Annotated[float, typer.Option("--mip-gap", help="relative MIP gap per world")]
+
+
+def _fail(err: InputError) -> None:
+    from coalition.cli.scenario_cmds import fail
+
+    fail(err)
+
+
+def _assumptions(scen: Any, assume: list[str] | None) -> tuple[Any, list[str]]:
+    from coalition.conditions.engine import check_assumptions, parse_assumptions
+
+    texts = list(assume or [])
+    parsed = parse_assumptions(texts)
+    problems = check_assumptions(parsed, scen)
+    if problems:
+        raise InputError(problems)
+    return parsed, texts
+
+
+def _progress(console: Console, label: str) -> tuple[Progress, Any]:
+    prog = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+    task = prog.add_task(label, total=None)
+
+    def cb(done: int, total: int) -> None:
+        prog.update(task, completed=done, total=total)
+
+    return prog, cb
+
+
+def _pse(cell: dict[str, Any]) -> str:
+    if cell.get("p") is None:
+        return "[dim]-[/]"
+    p, se = cell["p"], cell["se"]
+    colour = "green" if p >= 0.9 else "yellow" if p >= 0.5 else "red"
+    return f"[{colour}]{p:.2f}[/] ± {se:.2f}"
+
+
+def render_montecarlo(console: Console, s: dict[str, Any], priorities: dict[str, str]) -> None:
+    console.print(f"[bold]Monte Carlo[/] {s['scenario']} option {s['option']}: {s['samples']} "
+                  f"world(s), {s['method']}, seed {s['seed']}, evaluation: {s['evaluation']}")
+    for w in s["warnings"]:
+        console.print(f"[yellow]warning:[/] {w}")
+    t = Table(title="probability of being filled (± Monte Carlo standard error)")
+    for col in ("line", "priority", "D+30", "D+60", "D+90", "expected shortfall"):
+        t.add_column(col)
+    for ln in s["lines"]:
+        es = ln["expected_shortfall"]
+        t.add_row(ln["line"], priorities.get(ln["line"], ""), *(_pse(ln["by_day"][d]) for d in ("30", "60", "90")),
+                  f"{es['mean']:.1f} ± {es['se']:.1f}")
+    console.print(t)
+    sh = s["shortfall"]
+    p90 = sh["p90"]
+    ci = f" (95% CI {p90['lo']}..{p90['hi']})" if p90.get("lo") is not None else ""
+    console.print(f"shortfall ({sh['unit']}): expected {sh['expected']['mean']:.1f} ± "
+                  f"{sh['expected']['se']:.1f}; P90 {p90.get('value')}{ci}")
+    for key in ("essential", "all"):
+        c = s["coverage"][key]
+        if c:
+            q = c["quantiles"]
+            console.print(f"{key} coverage %: mean {c['mean']:.1f} ± {c['se']:.1f}; P5 {q['0.05']:.1f}, "
+                          f"median {q['0.5']:.1f}, P95 {q['0.95']:.1f}; P(below 80%) {c['p_below_80']:.2f}")
+    conv = s["convergence"]["essential_coverage_pct"]
+    console.print("convergence (essential coverage % against N): " + ", ".join(
+        f"N={p['n']}: {p['mean']:.2f}" + (f" ± {p['se']:.2f}" if p.get("se") else "") for p in conv))
+    if s.get("failed_samples"):
+        console.print(f"[red]{s['failed_samples']} world(s) without a plan were left out[/]")
+    if s.get("time_limited_samples"):
+        console.print(f"[yellow]{s['time_limited_samples']} world(s) hit the per-world time limit "
+                      "(best plan so far used)[/]")
+
+
+def montecarlo(
+    option: OptionReq,
+    scenario: ScenarioOpt = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="number of worlds")] = 200,
+    seed: SeedOpt = 0,
+    method: Annotated[str, typer.Option("--method", help="mc | lhs | sobol")] = "lhs",
+    quick: Annotated[bool, typer.Option("--quick", help="gap picture instead of the planner")] = False,
+    exact: Annotated[bool, typer.Option("--exact", help="enumerate every joint outcome (se = 0)")] = False,
+    assume: AssumeOpt = None,
+    out: OutOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    time_limit: TimeOpt = 30.0,
+    mip_gap: GapOpt = 1e-2,
+    json_out: JsonOpt = None,
+) -> None:
+    """Fill probability of every requirement line at D+30/60/90 over sampled joint scenarios."""
+    from coalition.analysis.sampling import Method
+    from coalition.analysis.service import montecarlo as run
+
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    try:
+        scen = load(scenario)
+        try:
+            m = Method(method)
+        except ValueError:
+            raise InputError([Problem(f"unknown method {method!r}", field="--method",
+                                      hint="valid: mc, lhs, sobol")]) from None
+        if samples < 1 and not exact:
+            raise InputError([Problem("give at least one sample", field="--samples")])
+        if workers is not None and workers < 0:
+            raise InputError([Problem("workers must be 0 or more", field="--workers")])
+        parsed, texts = _assumptions(scen, assume)
+        prog, cb = _progress(Console(stderr=True), "worlds")
+        with prog:
+            summary = run(scen, option, samples=samples, seed=seed, method=m, quick=quick,
+                          exact=exact, assumptions=parsed, assumption_texts=texts,
+                          time_limit=time_limit, mip_gap=mip_gap, out=out, scheduler=scheduler,
+                          workers=workers, progress=cb)
+        if json_out is not None:
+            write_json(json_out, summary, console)
+            if to_stdout:
+                return
+    except InputError as err:
+        _fail(err)
+        return
+    prios = {r.id: str(r.priority) for r in scen.requirements_of(option)}
+    render_montecarlo(console, summary, prios)
+    if out is not None:
+        console.print(f"run folder: {out}")
+
+
+def register(app: typer.Typer) -> None:
+    analyse_app.command("montecarlo")(montecarlo)
+    app.add_typer(analyse_app, name="analyse")

@@ -1,0 +1,59 @@
+"""`coalition analyse ...` through Typer's CliRunner: JSON shape, errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from coalition.cli.main import app
+from coalition.scenario.service import save_scenario_file
+from tests.analysis.factory import either_fills
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def _tiny(tmp_path: Path) -> str:
+    path = tmp_path / "tiny.yaml"
+    save_scenario_file(either_fills(0.5, 0.8), path)
+    return str(path)
+
+
+def test_montecarlo_exact_json_to_stdout(tmp_path):
+    res = invoke("analyse", "montecarlo", "-s", _tiny(tmp_path), "-o", "opt", "--exact",
+                 "--workers", "0", "--json", "-")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    [line] = out["lines"]
+    assert line["line"] == "L1"
+    assert {k: (v["p"], v["se"]) for k, v in line["by_day"].items()} == {
+        "30": (0.9, 0.0), "60": (0.9, 0.0), "90": (0.9, 0.0)}
+    assert out["exact"] is True and out["samples"] == 4
+
+
+def test_montecarlo_prints_table_and_writes_run_folder(tmp_path):
+    res = invoke("analyse", "montecarlo", "-s", _tiny(tmp_path), "-o", "opt", "--samples", "30",
+                 "--quick", "--workers", "0", "--out", str(tmp_path / "run"), "--seed", "2")
+    assert res.exit_code == 0, res.output
+    assert "L1" in res.output and "±" in res.output and "convergence" in res.output
+    assert (tmp_path / "run" / "summary.json").is_file()
+    assert list((tmp_path / "run" / "records").glob("part-*.parquet"))
+
+
+def test_bad_input_exit_2(tmp_path):
+    tiny = _tiny(tmp_path)
+    for args, needle in [
+        (("-o", "nope"), "unknown force option"),
+        (("-o", "opt", "--method", "grid"), "unknown method"),
+        (("-o", "opt", "--samples", "0"), "at least one sample"),
+        (("-o", "opt", "--assume", "c9=true"), "c9"),
+    ]:
+        res = invoke("analyse", "montecarlo", "-s", tiny, "--workers", "0", *args)
+        assert res.exit_code == 2, (args, res.output)
+        assert needle in res.output, (args, res.output)
+        assert "Traceback" not in res.output
