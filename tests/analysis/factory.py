@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coalition.analysis.uncertainty import ConditionUncertainty, Participation, Uncertainty
 from coalition.scenario.schemas import ConditionDef, Scenario
-from tests.planner.factory import pledge, requirement, scenario
+from tests.planner.factory import capability, pledge, requirement, scenario
 
 
 def conditions(*names: str) -> tuple[ConditionDef, ...]:
@@ -36,7 +36,7 @@ def three_nations() -> Scenario:
                  pledge("A-2", "AAA", cap="eng", tour=182)],
         requirements=[requirement("L1", qty=2, start=0, end=119, priority="essential"),
                       requirement("L2", qty=1, start=0, end=119, cap="eng", priority="essential")],
-        caps=None,
+        caps=(capability(), capability("eng")),
         horizon=120, nations=("UKR",),
     )
     return sc
@@ -47,3 +47,21 @@ def with_participation(sc: Scenario, nation: str, values: tuple[float, ...], wei
     part = Participation(nation=nation, distribution="discrete", values=values, weights=weights,
                          source="test")
     return sc.model_copy(update={"uncertainty": u.model_copy(update={"participation": (part,)})})
+
+
+def random_coalition(seed: int, nations: int = 4, lines: int = 3) -> Scenario:
+    """A random tiny coalition: every nation pledges 1-2 units of 'inf' (some with a long
+    notice), lines of 1-2 units with mixed priorities and windows. Unconditional."""
+    import random
+
+    rnd = random.Random(seed)
+    codes = [f"N{chr(65 + i)}{chr(65 + i)}" for i in range(nations)]
+    pledges = []
+    for i, c in enumerate(codes):
+        for j in range(rnd.randint(1, 2)):
+            pledges.append(pledge(f"{c}-{j}", c, units=rnd.randint(1, 2), tour=rnd.choice([56, 84, 182]),
+                                  recovery=rnd.choice([0, 28]), notice=rnd.choice([0, 0, 40])))
+    reqs = [requirement(f"L{i}", qty=rnd.randint(1, 2), start=rnd.choice([5, 30, 60]), end=119,
+                        priority=rnd.choice(["essential", "important", "desirable"]))
+            for i in range(lines)]
+    return scenario(pledges=pledges, requirements=reqs, horizon=120, nations=("UKR",))

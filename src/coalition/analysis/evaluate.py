@@ -36,7 +36,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from coalition.analysis.reuse import ModelCache
+from coalition.analysis.reuse import ModelCache, SampleSolve
 from coalition.analysis.sampling import World
 from coalition.analysis.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
@@ -188,15 +188,52 @@ class PlannerEvaluator:
         inp = self.ctx.inputs(world, withdrawn)
         rm = self.cache.get(inp.active_from)
         res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit))
-        t1 = time.perf_counter()
+        out = self._outcome(res)
+        out.solve_seconds = res.solve_seconds
+        out.overhead_seconds = (time.perf_counter() - t0) - res.solve_seconds - res.start_seconds
+        out.extra = {"objective": res.objective if res.objective is not None else float("nan"),
+                     "gap": res.gap if res.gap is not None else float("nan"),
+                     "start_seconds": res.start_seconds}
+        return out
+
+    def detail(self, world: World, withdrawn: frozenset[str] = frozenset()) -> "PlanDetail":
+        """The world's plan with ``withdrawn`` nations deploying nothing, with who serves where."""
+        return self.detail_and_solve(world, withdrawn)[0]
+
+    def detail_and_solve(
+        self, world: World, withdrawn: frozenset[str] = frozenset()
+    ) -> tuple["PlanDetail", SampleSolve]:
+        inp = self.ctx.inputs(world, withdrawn)
+        rm = self.cache.get(inp.active_from)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit))
+        out = self._outcome(res)
+        presence: dict[str, dict[str, float]] = {}
+        used: set[str] = set()
+        if res.model is not None and res.values is not None:
+            r, v = res.model, res.values
+            tb = r.tables
+            xb = r.var("Assign-count")
+            x = v[xb.start : xb.stop]
+            on = np.flatnonzero(x > 0.5)
+            t90 = DAYS[-1] // tb.period_days
+            for j in on:
+                nation = tb.pledge_nation[int(tb.arc_pledge[r.x_arc[j]])]
+                used.add(nation)
+                if r.x_start[j] <= t90 <= r.x_last[j]:
+                    line = tb.line_id[int(tb.arc_line[r.x_arc[j]])]
+                    row = presence.setdefault(line, {})
+                    row[nation] = row.get(nation, 0.0) + float(round(x[j]))
+        return PlanDetail(tuple(sorted(withdrawn)), out.status, res.objective, res.bound,
+                          out.coverage_pct, out.essential_coverage_pct, out.fill, presence,
+                          frozenset(used), res.solve_seconds), res
+
+    def _outcome(self, res: "SampleSolve") -> Outcome:
         u = res.shortfall
         n_l = len(self.ctx.lines)
         if not np.all(np.isfinite(u)):
             fill = np.where(self.ctx.needed, 0, NOT_NEEDED).astype(np.int8)
             return Outcome(res.status, float("nan"), float("nan"), float("nan"), fill,
-                           np.full(n_l, np.nan), res.solve_seconds,
-                           (t1 - t0) - res.solve_seconds - res.start_seconds,
-                           {"start_seconds": res.start_seconds})
+                           np.full(n_l, np.nan))
         need = self.u_qty * self.u_days
         short = u * self.u_days
         cov = 100.0 * (1 - short.sum() / need.sum()) if need.sum() else 100.0
@@ -209,12 +246,23 @@ class PlannerEvaluator:
                     k = self.u_at[li, j]
                     fill[li, j] = 1 if (k >= 0 and u[k] <= 1e-6) else 0
         per_line = np.bincount(self.u_line, weights=short, minlength=n_l)
-        overhead = (time.perf_counter() - t0) - res.solve_seconds - res.start_seconds
-        return Outcome(res.status, float(cov), float(cov_e), float(short.sum()), fill, per_line,
-                       res.solve_seconds, overhead,
-                       {"objective": res.objective if res.objective is not None else float("nan"),
-                        "gap": res.gap if res.gap is not None else float("nan"),
-                        "start_seconds": res.start_seconds})
+        return Outcome(res.status, float(cov), float(cov_e), float(short.sum()), fill, per_line)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDetail:
+    """One withdrawal set's plan, reduced to what the withdrawal analysis needs (picklable)."""
+
+    withdrawn: tuple[str, ...]
+    status: str
+    objective: float | None
+    bound: float | None  # the solver's lower bound on the objective
+    coverage_pct: float
+    essential_coverage_pct: float
+    fill: np.ndarray
+    presence: dict[str, dict[str, float]]  # line -> nation -> units present at D+90
+    used: frozenset[str]  # nations with units anywhere in the plan
+    solve_seconds: float
 
 
 class QuickEvaluator:

@@ -63,6 +63,9 @@ class SampleSolve:
     modify_seconds: float  # restricting the model and reading the solution
     start_seconds: float = 0.0  # the planner's greedy start plan (warm start)
     gap: float | None = None  # the solver's proven relative gap to its bound
+    bound: float | None = None  # the solver's lower bound on the objective
+    model: Model | None = None  # the restricted model of the world
+    values: np.ndarray | None = None  # its column values (the plan)
 
 
 def profile_key(scenario: Scenario, active_from: Mapping[str, int]) -> tuple[int, ...]:
@@ -200,8 +203,9 @@ class ReusableModel:
         short = np.clip(values[ub.start : ub.stop], 0.0, None)
         status = "optimal" if sol.result.status.value in ("optimal", "feasible") else "time-limit"
         obj = float(r.cost @ values)  # type: ignore[operator]
+        bound = sol.result.bound if sol.values is not None else None
         return SampleSolve(status, obj, short, t2 - t1, (ts - t0) + (time.perf_counter() - t2),
-                           t1 - ts, sol.result.gap)
+                           t1 - ts, sol.result.gap, bound, r, values)
 
 
 class ModelCache:
