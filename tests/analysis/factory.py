@@ -65,3 +65,19 @@ def random_coalition(seed: int, nations: int = 4, lines: int = 3) -> Scenario:
                         priority=rnd.choice(["essential", "important", "desirable"]))
             for i in range(lines)]
     return scenario(pledges=pledges, requirements=reqs, horizon=120, nations=("UKR",))
+
+
+def random_uncertain(seed: int, nations: int = 4, lines: int = 3) -> Scenario:
+    """``random_coalition`` where each nation's pledges hold under its own condition c<i>,
+    with a random probability (some nations certain)."""
+    import random
+
+    rnd = random.Random(1000 + seed)
+    sc = random_coalition(seed, nations, lines)
+    codes = sorted({p.nation for p in sc.pledges})
+    cond = {c: f"c{i}" for i, c in enumerate(codes)}
+    pledges = tuple(p.model_copy(update={"condition": cond[p.nation]}) for p in sc.pledges)
+    rows = tuple(ConditionUncertainty(condition=cond[c], probability=rnd.choice([0.3, 0.6, 0.9, 1.0]),
+                                      source="test") for c in codes)
+    return sc.model_copy(update={"pledges": pledges, "conditions": conditions(*cond.values()),
+                                 "uncertainty": Uncertainty(conditions=rows)})

@@ -57,3 +57,20 @@ def test_bad_input_exit_2(tmp_path):
         assert res.exit_code == 2, (args, res.output)
         assert needle in res.output, (args, res.output)
         assert "Traceback" not in res.output
+
+
+def test_withdrawal_json_rows(tmp_path):
+    from coalition.scenario.service import save_scenario_file
+    from tests.analysis.factory import three_nations
+
+    path = tmp_path / "three.yaml"
+    save_scenario_file(three_nations(), path)
+    res = invoke("analyse", "withdrawal", "-s", str(path), "-o", "opt", "--k", "2", "--shapley", "4",
+                 "--workers", "0", "--json", "-")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    for row in out["n_1"] + out["n_2"]:
+        assert {"nations", "delta_essential_coverage_pct", "lines_broken"} <= set(row)
+    assert len(out["n_2"]) == 3 and out["worst_k"]["status"] == "optimal"
+    bad = invoke("analyse", "withdrawal", "-s", str(path), "-o", "opt", "--k", "0", "--workers", "0")
+    assert bad.exit_code == 2 and "k must be at least 1" in bad.output

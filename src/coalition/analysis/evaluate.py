@@ -65,6 +65,32 @@ def effective_uncertainty(u: Uncertainty, fixed: Sequence[Assumption]) -> Uncert
     return u.model_copy(update={"conditions": tuple(rows)})
 
 
+def nominal_world() -> World:
+    """Every condition at its nominal value (timeline and --assume), full participation."""
+    return World(0, 1.0, (), (), ())
+
+
+def all_hold_world(u: Uncertainty) -> World:
+    """Every uncertain condition (and driver) holds, from the mode (triangular), the middle
+    (uniform) or the most likely date (empirical) of its date distribution; full participation."""
+    from datetime import timedelta as _td
+
+    dates = []
+    for c in u.conditions:
+        d = c.date
+        if d is None:
+            continue
+        if d.distribution == "triangular" and d.mode is not None:
+            dates.append((c.condition, d.mode))
+        elif d.distribution == "uniform" and d.earliest and d.latest:
+            dates.append((c.condition, d.earliest + _td(days=(d.latest - d.earliest).days // 2)))
+        elif d.dates:
+            w = list(d.weights or [1.0] * len(d.dates))
+            dates.append((c.condition, d.dates[w.index(max(w))]))
+    holds = [(c.condition, True) for c in u.conditions] + [(x.name, True) for x in u.drivers]
+    return World(0, 1.0, tuple(sorted(holds)), tuple(sorted(dates)), ())
+
+
 def deployed_units(units: int, share: float) -> int:
     """round(share x units), halves up."""
     return int(math.floor(share * units + 0.5 + 1e-12))
@@ -134,8 +160,8 @@ class Context:
             for name in sorted(rows):
                 if name in dates:
                     ass.append(Assumption(condition=name, value=True, on=dates[name]))
-                else:
-                    ass.append(Assumption(condition=name, value=holds.get(name, True)))
+                elif name in holds:  # a row the world does not draw keeps its nominal value
+                    ass.append(Assumption(condition=name, value=holds[name]))
             cday, effective = resolve_c_day(self.scenario, ass, None)
             act = activation_for_plan(self.scenario, effective, cday.day, self.horizon)
             self._act_cache[key] = (tuple(effective), (cday.day - self.nominal_c_day).days,

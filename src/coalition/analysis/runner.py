@@ -107,6 +107,19 @@ class EvaluatorPlugin(WorkerPlugin):
         return [record(w, self.evaluator.evaluate(w), self.ctx) for w in worlds]
 
 
+    def details(self, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
+        if self.evaluator is None:
+            self.setup()
+        return [self.evaluator.detail(world, s) for s in sets]
+
+
+def _detail_task(plugin_name: str, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
+    """A Dask task: the plans of ``world`` without each withdrawn set, on this worker."""
+    from distributed import get_worker
+
+    return get_worker().plugins[plugin_name].details(world, sets)  # type: ignore[attr-defined]
+
+
 def _task(plugin_name: str, worlds: Sequence[World]) -> list[dict[str, Any]]:
     """A Dask task: evaluate ``worlds`` with the evaluator of this worker."""
     from distributed import get_worker
@@ -280,3 +293,65 @@ def run_worlds(
             if cluster is not None:
                 cluster.close()
     return sorted(records, key=lambda r: r["sample"])
+
+
+class SetSolver:
+    """Plans for many withdrawn sets of one world, mapped over Dask (or in this process).
+
+    Use as a context manager; ``solver(sets)`` returns one
+    :class:`~coalition.analysis.evaluate.PlanDetail` per set, in order.
+    """
+
+    def __init__(self, ctx: Context, world: World, *, scheduler: str | None = None,
+                 workers: int | None = None, client: Any = None, batch: int = 2,
+                 progress: ProgressCb | None = None) -> None:
+        self.ctx, self.world, self.batch, self.progress = ctx, world, batch, progress
+        self.scheduler, self.workers, self.client = scheduler, workers, client
+        self.own = False
+        self.done = 0
+        ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id,
+                    "assumptions": ctx.fixed, "options": ctx.options}
+        token = hashlib.sha256(repr(("sets", ctx.scenario.id, ctx.option_id, ctx.fixed,
+                                     scenario_digest(ctx))).encode()).hexdigest()[:12]
+        self.plugin = EvaluatorPlugin(token, ctx_args, False)
+        self.local = workers == 0 and client is None
+
+    def __enter__(self) -> "SetSolver":
+        if self.local:
+            self.plugin.setup()
+        else:
+            if self.client is None:
+                self.client = make_client(self.scheduler, self.workers)
+                self.own = True
+            self.client.register_plugin(self.plugin, name=self.plugin.name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.own and self.client is not None:
+            cluster = getattr(self.client, "cluster", None)
+            self.client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def __call__(self, sets: list[frozenset[str]]) -> list[Any]:
+        if self.local:
+            out = []
+            for s in sets:
+                out.append(self.plugin.evaluator.detail(self.world, s))
+                self.done += 1
+                if self.progress:
+                    self.progress(self.done, 0)
+            return out
+        chunks = [sets[i : i + self.batch] for i in range(0, len(sets), self.batch)]
+        futs = [self.client.submit(_detail_task, self.plugin.name, self.world, c, pure=False)
+                for c in chunks]
+        results: dict[int, list[Any]] = {}
+        index = {f.key: i for i, f in enumerate(futs)}
+        from distributed import as_completed
+
+        for f in as_completed(futs):
+            results[index[f.key]] = f.result()
+            self.done += len(results[index[f.key]])
+            if self.progress:
+                self.progress(self.done, 0)
+        return [d for i in range(len(chunks)) for d in results[i]]

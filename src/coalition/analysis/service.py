@@ -99,3 +99,71 @@ def montecarlo(
     if out is not None and complete:
         write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+WITHDRAWAL_RELEASABILITY = (
+    "rows name the withdrawn nations and, under fill_in, the nations whose units would replace "
+    "them on a line: a viewer nation may see every row's aggregate figures (nations, "
+    "delta_essential_coverage_pct, lines_broken) but only its own fill_in entries; the others "
+    "are pledge detail of another nation"
+)
+
+
+def withdrawal(
+    scenario: Scenario,
+    option_id: str,
+    *,
+    k: int = 3,
+    baseline: str = "nominal",
+    pairs: bool = True,
+    shapley_permutations: int = 20,
+    seed: int = 0,
+    assumptions: Sequence[Assumption] = (),
+    assumption_texts: Sequence[str] = (),
+    time_limit: float = 30.0,
+    mip_gap: float = 1e-2,
+    max_solves: int = 400,
+    out: Path | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    progress: ProgressCb | None = None,
+) -> dict[str, Any]:
+    from coalition.analysis.evaluate import PlannerEvaluator, all_hold_world, nominal_world
+    from coalition.analysis.runner import SetSolver
+    from coalition.analysis.withdrawal import withdrawal_analysis
+
+    if k < 1:
+        raise InputError([Problem("k must be at least 1", field="--k")])
+    if baseline not in ("nominal", "all-hold"):
+        raise InputError([Problem(f"unknown baseline {baseline!r}", field="--baseline",
+                                  hint="valid: nominal, all-hold")])
+    options = PlanOptions(time_limit=time_limit, threads=1, mip_rel_gap=mip_gap)
+    ctx = Context(scenario, option_id, assumptions=assumptions, options=options)
+    world = nominal_world() if baseline == "nominal" else all_hold_world(ctx.uncertainty)
+    evaluator = PlannerEvaluator(ctx)
+    with SetSolver(ctx, world, scheduler=scheduler, workers=workers, client=client,
+                   progress=progress) as solver:
+        result = withdrawal_analysis(evaluator, world, solver, k=k, pairs=pairs,
+                                     shapley_permutations=shapley_permutations, seed=seed,
+                                     max_solves=max_solves)
+    summary = {
+        "version": 1,
+        "kind": "withdrawal",
+        "scenario": scenario.id,
+        "illustrative": scenario.illustrative,
+        "option": option_id,
+        "baseline_world": baseline,
+        "assumptions": list(assumption_texts),
+        "k": k,
+        "mip_gap": mip_gap,
+        **result,
+        "warnings": analysis_warnings(ctx) if baseline == "all-hold" else (
+            ["the scenario is ILLUSTRATIVE, not an official plan"] if scenario.illustrative else []),
+        "releasability": WITHDRAWAL_RELEASABILITY,
+        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out / "summary.json", summary)
+    return summary

@@ -208,15 +208,16 @@ def worst_k(
     bd = solved.plans[best]
     gaps = [solved.plans[s].objective - (solved.plans[s].bound or solved.plans[s].objective)  # type: ignore[operator]
             for s in solved.plans if len(s) == k and solved.plans[s].objective is not None]
+    n_solved = sum(1 for s in sets if s in solved.plans)
     if not remaining:
-        proof = (f"optimal: every other set of {k} has damage at most its drop bound g(S) <= "
-                 f"{best_lb:.1f} <= f(worst) (solved {len(order) - len(remaining) - (len(order) - i)}"
-                 f" of {len(sets)} sets by bound order)")
+        proof = (f"every other set of {k} has damage at most its drop bound g(S) <= "
+                 f"{best_lb:.1f} <= f(worst); {n_solved} of {len(sets)} sets planned, the rest "
+                 "excluded by the bound")
         status = "optimal"
     else:
         hi = max(g[s] for s in remaining)
-        proof = (f"bound: the worst objective lies in [{best_lb:.1f}, {max(hi, bd.objective):.1f}]; "
-                 f"{len(remaining)} set(s) not solved (solve budget)")
+        proof = (f"the worst objective lies in [{best_lb:.1f}, {max(hi, bd.objective):.1f}]; "
+                 f"{len(remaining)} set(s) neither planned nor excluded (solve budget)")
         status = "bound"
     return {
         "k": k, "status": status, "nations": sorted(best), "objective": bd.objective,

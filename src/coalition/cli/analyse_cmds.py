@@ -168,6 +168,91 @@ def montecarlo(
         console.print(f"run folder: {out}")
 
 
+def render_withdrawal(console: Console, s: dict[str, Any]) -> None:
+    b = s["baseline"]
+    console.print(f"[bold]Nation withdrawal[/] {s['scenario']} option {s['option']} "
+                  f"(baseline world: {s['baseline_world']}): essential coverage "
+                  f"{b['essential_coverage_pct']:.1f}%, {len(s['nations'])} pledging nation(s); "
+                  f"{s['solves']} plan(s) solved, {s['shortcuts']} by the exact shortcut")
+    for w in s["warnings"]:
+        console.print(f"[yellow]warning:[/] {w}")
+
+    def table(title: str, rows: list[dict[str, Any]], limit: int | None) -> None:
+        t = Table(title=title)
+        for col in ("nations", "Δ essential coverage (pts)", "lines broken", "filled in by"):
+            t.add_column(col)
+        for r in rows[:limit]:
+            fill = sorted({f["nation"] for f in r["fill_in"]})
+            t.add_row(", ".join(r["nations"]), f"{r['delta_essential_coverage_pct']:+.1f}",
+                      ", ".join(r["lines_broken"]) or "-", ", ".join(fill) or "-")
+        console.print(t)
+
+    table("N-1: one nation withdraws (worst first)", s["n_1"], None)
+    if s["n_2"]:
+        table("N-2: two nations withdraw (worst 10)", s["n_2"], 10)
+    wk = s["worst_k"]
+    if wk.get("nations"):
+        r = wk.get("row", {})
+        console.print(f"[bold]worst {wk['k']}[/]: {', '.join(wk['nations'])}: essential coverage "
+                      f"{r.get('delta_essential_coverage_pct', 0):+.1f} pts, lines broken: "
+                      f"{', '.join(r.get('lines_broken', [])) or '-'}")
+        console.print(f"  {wk['status']}: {wk['proof']}")
+    if s["shapley"]:
+        t = Table(title="Shapley share of essential coverage (sampled, 95% CI)")
+        for col in ("nation", "share (pts)", "95% CI"):
+            t.add_column(col)
+        for r in s["shapley"]:
+            lo, hi = r["ci95"]
+            t.add_row(r["nation"], f"{r['shapley_essential_coverage_pct']:.2f}", f"{lo:.2f} .. {hi:.2f}")
+        console.print(t)
+
+
+def withdrawal(
+    option: OptionReq,
+    scenario: ScenarioOpt = None,
+    k: Annotated[int, typer.Option("--k", help="size of the worst-case withdrawal set")] = 3,
+    baseline: Annotated[str, typer.Option("--baseline", help="nominal (conditions as known or "
+                        "assumed) | all-hold (every uncertain condition holds)")] = "nominal",
+    pairs: Annotated[bool, typer.Option("--pairs/--no-pairs", help="all N-2 pairs")] = True,
+    shapley: Annotated[int, typer.Option("--shapley", help="random orders for Shapley (0 = off)")] = 20,
+    seed: SeedOpt = 0,
+    assume: AssumeOpt = None,
+    out: OutOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    time_limit: TimeOpt = 30.0,
+    mip_gap: GapOpt = 1e-2,
+    max_solves: Annotated[int, typer.Option("--max-solves", help="solve budget of the worst-k search")] = 400,
+    json_out: JsonOpt = None,
+) -> None:
+    """N-1 over every pledging nation, all N-2 pairs, the worst k (with proof), Shapley shares."""
+    from coalition.analysis.service import withdrawal as run
+
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    try:
+        scen = load(scenario)
+        if workers is not None and workers < 0:
+            raise InputError([Problem("workers must be 0 or more", field="--workers")])
+        parsed, texts = _assumptions(scen, assume)
+        prog, cb = _progress(Console(stderr=True), "plans")
+        with prog:
+            summary = run(scen, option, k=k, baseline=baseline, pairs=pairs,
+                          shapley_permutations=shapley, seed=seed, assumptions=parsed,
+                          assumption_texts=texts, time_limit=time_limit, mip_gap=mip_gap,
+                          max_solves=max_solves, out=out, scheduler=scheduler, workers=workers,
+                          progress=cb)
+        if json_out is not None:
+            write_json(json_out, summary, console)
+            if to_stdout:
+                return
+    except InputError as err:
+        _fail(err)
+        return
+    render_withdrawal(console, summary)
+
+
 def register(app: typer.Typer) -> None:
     analyse_app.command("montecarlo")(montecarlo)
+    analyse_app.command("withdrawal")(withdrawal)
     app.add_typer(analyse_app, name="analyse")
