@@ -74,3 +74,29 @@ def test_withdrawal_json_rows(tmp_path):
     assert len(out["n_2"]) == 3 and out["worst_k"]["status"] == "optimal"
     bad = invoke("analyse", "withdrawal", "-s", str(path), "-o", "opt", "--k", "0", "--workers", "0")
     assert bad.exit_code == 2 and "k must be at least 1" in bad.output
+
+
+def test_hedge_exact_prints_vss_and_evpi(tmp_path):
+    res = invoke("analyse", "hedge", "-s", _tiny(tmp_path), "-o", "opt", "--exact", "--mip-gap", "0")
+    assert res.exit_code == 0, res.output
+    assert "VSS" in res.output and "EVPI" in res.output
+    js = invoke("analyse", "hedge", "-s", _tiny(tmp_path), "-o", "opt", "--samples", "8",
+                "--out-of-sample", "10", "--json", "-")
+    out = json.loads(js.stdout)
+    assert out["vss"] >= -1e-6 * abs(out["eev"]) and "out_of_sample" in out
+    bad = invoke("analyse", "hedge", "-s", _tiny(tmp_path), "-o", "opt", "--delay", "-1")
+    assert bad.exit_code == 2 and "delay" in bad.output
+
+
+def test_discover_from_a_run_folder(tmp_path):
+    tiny = _tiny(tmp_path)
+    assert invoke("analyse", "montecarlo", "-s", tiny, "-o", "opt", "--samples", "60", "--quick",
+                  "--workers", "0", "--out", str(tmp_path / "run")).exit_code == 0
+    res = invoke("analyse", "discover", "--run", str(tmp_path / "run"), "--json", "-")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    [box] = out["boxes"]  # below 80% exactly when neither c1 nor c2 holds
+    assert box["density"] == 1.0 and box["coverage"] == 1.0
+    assert box["statement"].startswith("when c1 is false and c2 is false")
+    bad = invoke("analyse", "discover", "--run", str(tmp_path))
+    assert bad.exit_code == 2 and "not a run folder" in bad.output

@@ -167,3 +167,93 @@ def withdrawal(
         out.mkdir(parents=True, exist_ok=True)
         write_json_atomic(out / "summary.json", summary)
     return summary
+
+
+def hedge(
+    scenario: Scenario,
+    option_id: str,
+    *,
+    samples: int = 50,
+    seed: int = 0,
+    method: Method = Method.LHS,
+    exact: bool = False,
+    out_of_sample: int = 100,
+    delay: float = 30.0,
+    assumptions: Sequence[Assumption] = (),
+    assumption_texts: Sequence[str] = (),
+    mip_gap: float = 1e-4,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    from coalition.analysis.evaluate import nominal_world
+    from coalition.analysis.hedge import hedge as solve
+
+    if samples < 1 and not exact:
+        raise InputError([Problem("give at least one sample", field="--samples")])
+    if delay < 0:
+        raise InputError([Problem("the re-tasking delay must be 0 or more days", field="--delay")])
+    options = PlanOptions(threads=1, mip_rel_gap=mip_gap)
+    ctx = Context(scenario, option_id, assumptions=assumptions, options=options)
+    worlds = list(enumerate_worlds(ctx.uncertainty)) if exact else sample_worlds(
+        ctx.uncertainty, samples, method, seed)
+    oos = [] if exact else sample_worlds(ctx.uncertainty, out_of_sample, Method.MC, seed + 1_000_003)
+    result = solve(ctx, worlds, out_of_sample=oos, nominal=nominal_world(), delay=delay,
+                   options=options, exact=exact)
+    summary = {
+        "version": 1, "kind": "hedge", "scenario": scenario.id,
+        "illustrative": scenario.illustrative, "option": option_id,
+        "method": "exact" if exact else method.value, "seed": seed,
+        "assumptions": list(assumption_texts), "mip_gap": mip_gap, **result,
+        "warnings": analysis_warnings(ctx),
+        "releasability": ("aggregate: first_wave and every cost figure; first_wave_by_nation "
+                          "names each nation's committed pledges (each nation sees its own rows)"),
+        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(out / "summary.json", summary)
+    return summary
+
+
+def discover(
+    scenario: Scenario | None,
+    option_id: str | None,
+    *,
+    run: Path | None = None,
+    threshold: float = 80.0,
+    metric: str = "essential_coverage_pct",
+    samples: int = 500,
+    seed: int = 0,
+    method: Method = Method.LHS,
+    quick: bool = True,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: ProgressCb | None = None,
+    max_boxes: int = 3,
+) -> dict[str, Any]:
+    """PRIM boxes over the records of a run folder, or of a fresh Monte Carlo run."""
+    from coalition.analysis.discover import discover as prim_boxes
+    from coalition.analysis.runner import read_records
+
+    if metric not in ("essential_coverage_pct", "coverage_pct"):
+        raise InputError([Problem(f"unknown metric {metric!r}", field="--metric",
+                                  hint="valid: essential_coverage_pct, coverage_pct")])
+    if run is not None:
+        if not (run / "spec.json").is_file():
+            raise InputError([Problem("not a run folder (no spec.json)", file=str(run), field="--run",
+                                      hint="give the --out folder of `coalition analyse montecarlo`")])
+        rows = read_records(run)
+        source = {"run": str(run)}
+    else:
+        assert scenario is not None and option_id is not None
+        options = PlanOptions(threads=1, mip_rel_gap=1e-2, time_limit=30.0)
+        ctx = Context(scenario, option_id, options=options)
+        worlds = sample_worlds(ctx.uncertainty, samples, method, seed)
+        rows = run_worlds(ctx, worlds, quick=quick, workers=workers, scheduler=scheduler,
+                          progress=progress)
+        source = {"scenario": scenario.id, "option": option_id, "samples": samples,
+                  "method": method.value, "seed": seed, "quick": quick}
+    result = prim_boxes(rows, threshold=threshold, metric=metric, max_boxes=max_boxes)
+    return {"version": 1, "kind": "discover", **source, **result,
+            "method_note": "PRIM (Friedman & Fisher 1999), own implementation: docs/analysis.md",
+            "releasability": "aggregate: boxes are stated over conditions and participation "
+                             "shares of the uncertainty section, not over pledges"}

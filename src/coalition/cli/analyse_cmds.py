@@ -252,7 +252,124 @@ def withdrawal(
     render_withdrawal(console, summary)
 
 
+def render_hedge(console: Console, s: dict[str, Any]) -> None:
+    console.print(f"[bold]Hedged first wave[/] {s['scenario']} option {s['option']}: {s['worlds']} "
+                  f"world(s) ({s['method']}), re-tasking delay {s['delay_days']:g} days")
+    for w in s["warnings"]:
+        console.print(f"[yellow]warning:[/] {w}")
+    t = Table(title="two-stage plan against the expected-value plan (cost: " + s["objective_unit"] + ")")
+    for col in ("measure", "value"):
+        t.add_column(col)
+    t.add_row("RP: hedged plan, expected cost", f"{s['rp']['objective']:,.1f}")
+    t.add_row("EEV: expected-value plan, expected cost", f"{s['eev']:,.1f}")
+    t.add_row("WS: wait-and-see (perfect information)", f"{s['ws']:,.1f}")
+    t.add_row("[bold]VSS[/] = EEV - RP", f"{s['vss']:,.1f}")
+    t.add_row("[bold]EVPI[/] = RP - WS", f"{s['evpi']:,.1f}")
+    if "price_of_hedging" in s:
+        p = s["price_of_hedging"]
+        t.add_row("price of hedging (nominal world)", f"{p['price']:,.1f}")
+    if "out_of_sample" in s:
+        o = s["out_of_sample"]
+        lo, hi = o["vss"]["ci95"]
+        t.add_row(f"VSS out of sample ({o['worlds']} worlds)", f"{o['vss']['mean']:,.1f} (95% CI {lo:,.1f} .. {hi:,.1f})")
+    console.print(t)
+    first = [f"{r['line']} {r['committed_units']}/{r['required_units']}" for r in s["first_wave"]]
+    console.print("first wave committed here and now (units/required): " + ", ".join(first))
+
+
+def hedge(
+    option: OptionReq,
+    scenario: ScenarioOpt = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="worlds of the extensive form")] = 50,
+    seed: SeedOpt = 0,
+    method: Annotated[str, typer.Option("--method", help="mc | lhs | sobol")] = "lhs",
+    exact: Annotated[bool, typer.Option("--exact", help="every joint outcome instead of samples")] = False,
+    out_of_sample: Annotated[int, typer.Option("--out-of-sample", help="independent worlds for the CI")] = 100,
+    delay: Annotated[float, typer.Option("--delay", help="days a re-tasked unit loses")] = 30.0,
+    assume: AssumeOpt = None,
+    out: OutOpt = None,
+    mip_gap: Annotated[float, typer.Option("--mip-gap", help="relative MIP gap")] = 1e-4,
+    json_out: JsonOpt = None,
+) -> None:
+    """A two-stage first wave (commit now, re-task per world) with VSS, EVPI, price of hedging."""
+    from coalition.analysis.sampling import Method
+    from coalition.analysis.service import hedge as run
+
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    try:
+        scen = load(scenario)
+        try:
+            m = Method(method)
+        except ValueError:
+            raise InputError([Problem(f"unknown method {method!r}", field="--method",
+                                      hint="valid: mc, lhs, sobol")]) from None
+        parsed, texts = _assumptions(scen, assume)
+        with console.status("solving the extensive form"):
+            summary = run(scen, option, samples=samples, seed=seed, method=m, exact=exact,
+                          out_of_sample=out_of_sample, delay=delay, assumptions=parsed,
+                          assumption_texts=texts, mip_gap=mip_gap, out=out)
+        if json_out is not None:
+            write_json(json_out, summary, console)
+            if to_stdout:
+                return
+    except InputError as err:
+        _fail(err)
+        return
+    render_hedge(console, summary)
+
+
+def discover(
+    option: Annotated[Optional[str], typer.Option("--option", "-o", help="force option id (with a "  # noqa: UP007
+                      "fresh run)", show_default=False)] = None,
+    scenario: ScenarioOpt = None,
+    run: Annotated[Optional[Path], typer.Option("--run", help="run folder of `analyse montecarlo` "  # noqa: UP007
+                   "(default: a fresh run)", show_default=False)] = None,
+    threshold: Annotated[float, typer.Option("--threshold", help="coverage %% below which a sample counts")] = 80.0,
+    metric: Annotated[str, typer.Option("--metric", help="essential_coverage_pct | coverage_pct")] = "essential_coverage_pct",
+    samples: Annotated[int, typer.Option("--samples", "-n", help="worlds of a fresh run")] = 500,
+    seed: SeedOpt = 0,
+    full: Annotated[bool, typer.Option("--full", help="a fresh run with the planner (default: --quick)")] = False,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Conditions under which coverage falls below a threshold (PRIM boxes, in plain words)."""
+    from coalition.analysis.service import discover as run_discover
+
+    to_stdout = json_out == "-"
+    console = Console(stderr=to_stdout)
+    try:
+        scen = None
+        if run is None:
+            if option is None:
+                raise InputError([Problem("give --option for a fresh run, or --run FOLDER",
+                                          field="--option")])
+            scen = load(scenario)
+        prog, cb = _progress(Console(stderr=True), "worlds")
+        with prog:
+            summary = run_discover(scen, option, run=run, threshold=threshold, metric=metric,
+                                   samples=samples, seed=seed, quick=not full, workers=workers,
+                                   scheduler=scheduler, progress=cb)
+        if json_out is not None:
+            write_json(json_out, summary, console)
+            if to_stdout:
+                return
+    except InputError as err:
+        _fail(err)
+        return
+    console.print(f"[bold]Scenario discovery[/]: {summary['cases']} of {summary['samples']} "
+                  f"sample(s) have {summary['metric']} below {summary['threshold']:g}%")
+    for b in summary["boxes"]:
+        lo, hi = b["density_ci95"]
+        console.print(f"• {b['statement']} [dim](95% CI {lo:.0%}..{hi:.0%})[/]")
+    if not summary["boxes"]:
+        console.print(summary["statement"])
+
+
 def register(app: typer.Typer) -> None:
     analyse_app.command("montecarlo")(montecarlo)
     analyse_app.command("withdrawal")(withdrawal)
+    analyse_app.command("hedge")(hedge)
+    analyse_app.command("discover")(discover)
     app.add_typer(analyse_app, name="analyse")
