@@ -1,37 +1,36 @@
-"""Adapter: the planner's model built once, modified per sample (bounds and costs), solved.
+"""Adapter: the planner's model built once, modified per world (bounds and columns), solved.
 
 The planner (``coalition.planner``) builds its MIP from tables in one public function,
-:func:`coalition.planner.model.build_model`, and solves it through its own phases
-(:func:`coalition.planner.solver.solve_highs`: row generation, rounding, restricted MIP).
-For thousands of samples that differ only in *which pledges deploy and how many units*, that
-pipeline would rebuild tables, model, greedy start and explanations every time. This module is
-the analysis' adapter around the planner's public builder:
+:func:`coalition.planner.model.build_model`, and solves it with
+:func:`coalition.planner.solver.solve_highs` (row generation, LP-guided rounding, restricted
+MIP) from the greedy plan of :func:`coalition.planner.greedy.greedy_values`. For thousands of
+worlds that differ only in *which pledges deploy and how many units*, rebuilding tables and
+model every time is waste. This module is the analysis' adapter around those public functions:
 
 * the model is built **once** with every pledge of the scenario present ("superset"), each
   active from the activation day of the build's profile (see :func:`profile_key`);
-* a sample sets the upper bounds of the stable-named blocks to the units that deploy:
-  ``Assign-count`` (x <= units, 0 for a pledge that is not active), ``Pledge-start`` (y <=
-  units), the rows ``Pledge-unit-cycle`` (<= units) and ``Pledge-rotation-budget``
-  (<= rotations x units). ``Hub-nation-link``'s big-M stays valid because units only shrink.
-* the planner's solver form (:func:`coalition.planner.model.flow_form`: ``Pledge-unit-cycle``
-  is then a bound on the ``Pledge-busy`` stock) goes to HiGHS once; a sample changes bounds and
-  re-runs after
-  ``clearSolver`` (the planner's notes record that re-running highspy 1.16 after bound changes
-  without clearing can return a stale solution; the equivalence test compares against fresh
-  plans).
+* per world, :func:`restrict` drops the ``Assign-count`` columns of pledges that deploy nothing
+  (one sparse column slice) and sets the upper bounds of the stable-named blocks to the units
+  that deploy: ``Assign-count`` (x <= units), ``Pledge-start`` (y <= units), the rows
+  ``Pledge-unit-cycle`` (<= units) and ``Pledge-rotation-budget`` (<= rotations x units).
+  ``Hub-nation-link``'s big-M stays valid because units only shrink;
+* the restricted model goes through the planner's own greedy start and solver, as
+  :func:`coalition.planner.engine.make_plan` does for a fresh model. (Measured: solving the
+  superset directly with dead columns, or re-running one HiGHS instance after bound changes,
+  was slower on the harder worlds than the planner's solver on the restricted model.)
 
-Equivalence: for the same active set, activation days and units, the model solved here has the
-same feasible set and objective as the one :func:`coalition.planner.service.plan_option` builds
-for the scenario with those units (tested in ``tests/analysis/test_reuse.py``). A sample whose
+Equivalence: for the same active set, activation days and units, the restricted model has the
+same feasible set and objective as the model :func:`coalition.planner.service.plan_option`
+builds for the scenario with those units (``tests/analysis/test_reuse.py``). A world whose
 activation days differ from the build's (a condition becoming true *after* C-day) changes the
 columns themselves (readiness, lateness, departure period), so it gets its own model, cached by
 profile (:class:`ModelCache`).
 
-Depends on these names of the planner's :class:`~coalition.planner.model.Model`: blocks
-``Assign-count``, ``Pledge-start``, ``Line-shortfall``, rows ``Pledge-unit-cycle``,
-``Pledge-rotation-budget``; arrays ``x_arc``, ``u_line``, ``u_period``, ``u_days``,
-``y_pledge``; ``tables.arc_pledge``, ``tables.pledge_id``. These are the planner's documented
-stable names (docs/planner/model.md).
+Depends on these names of the planner's :class:`~coalition.planner.model.Model` (its documented
+stable names, docs/planner/model.md): blocks ``Assign-count``, ``Pledge-start``,
+``Line-shortfall``, rows ``Pledge-unit-cycle``, ``Pledge-rotation-budget``; the column metadata
+``x_*``, ``y_pledge``, ``u_line``, ``u_period``, ``u_days``, ``rip``; ``tables.arc_pledge``,
+``tables.pledge_id``. If the planner's Model changes shape, this is the one module to adapt.
 """
 
 from __future__ import annotations
