@@ -5,9 +5,10 @@ For each instance, in a fresh subprocess (so peak memory is that run's own): mod
 baseline's objective and shortfall measured in the same run. Writes
 ``benchmarks/results/planner.json`` and the table in ``docs/planner/benchmarks.md``.
 
-Targets (2-core machine): S proven optimal < 5 s; M within 1% of the bound <= 60 s; L within 5%
-<= 600 s; peak memory <= 4 GB; optimised shortfall never worse than greedy, strictly better on
-M and L.
+Targets (2-core machine): S proven optimal < 5 s; M within 1% of the bound <= 60 s on five
+fresh seeds; full L (no candidate limit) within 5% <= 600 s; peak memory <= 4 GB; never worse
+than greedy; zero checker violations. Every gap is against a bound of the FULL model (its
+provenance is recorded); shortfall is recomputed from the unit lines by the independent checker.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ DOC = ROOT / "docs" / "planner" / "benchmarks.md"
 INSTANCES = (
     # size, seed, time limit (s), target gap, target seconds, candidates per line (None = all)
     ("S", 1, 60.0, 1e-4, 5.0, None),
-    ("M", 1, 60.0, 0.01, 60.0, None),
-    ("L", 1, 600.0, 0.05, 600.0, 6),
+    # five fresh seeds, not used while developing the solver
+    *(("M", seed, 60.0, 0.01, 60.0, None) for seed in (11, 12, 13, 14, 15)),
+    ("L", 1, 600.0, 0.05, 600.0, None),  # the full model: no candidate limit
 )
 
 
@@ -49,6 +51,12 @@ def _one(size: str, seed: int, limit: float, k: int | None = None) -> dict[str, 
     total = time.perf_counter() - t1
     p = outcome.plan
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # the independent checker (not timed as part of the plan)
+    from coalition.planner.check import check_plan, coverage_shortfall
+
+    report = check_plan(sc, p)
+    reqs = {r.id: r for r in sc.requirements_of("gen")}
+    _, rec_short, _ = coverage_shortfall(p, reqs)
     return {
         "size": size,
         "seed": seed,
@@ -69,13 +77,19 @@ def _one(size: str, seed: int, limit: float, k: int | None = None) -> dict[str, 
         "objective": p.solve.objective,
         "bound": p.solve.bound,
         "gap": p.solve.gap,
+        "bound_provenance": p.solve.bound_provenance,
+        "phase_out_of_time": p.solve.phase_out_of_time,
+        "checker_violations": len(report.violations),
+        "checker_rules": report.by_rule(),
         "shortfall_unit_days": p.kpis.shortfall_unit_days,
+        "shortfall_recomputed_unit_days": rec_short,
         "coverage_pct": p.kpis.coverage_pct,
         "greedy_objective": p.baseline.objective if p.baseline else None,
         "greedy_shortfall_unit_days": p.baseline.shortfall_unit_days if p.baseline else None,
         "greedy_coverage_pct": p.baseline.coverage_pct if p.baseline else None,
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "solver_message": p.solve.message,
+        "size_note": next((w for w in p.warnings if "max_columns" in w), None),
         "time_limit_s": limit,
         "candidates_per_line": k,
     }
@@ -92,7 +106,7 @@ def _run_subprocess(size: str, seed: int, limit: float, k: int | None) -> dict[s
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT"):
             return json.loads(line[6:])
-    return {"size": size, "error": (proc.stderr or proc.stdout)[-2000:]}
+    return {"size": size, "seed": seed, "error": (proc.stderr or proc.stdout)[-2000:]}
 
 
 def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[str, object]:
@@ -105,8 +119,10 @@ def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[
         "time_target_s": target_s,
         "gap_met": gap <= target_gap + 1e-12,
         # the whole plan (build + greedy + solve + finishing) must end within the limit
-        "time_met": r["total_s"] <= target_s,
+        "time_met": r["total_s"] <= 1.02 * target_s,  # the issue: at most the limit + 2%
         "memory_met": r["peak_rss_mb"] <= 4096,
+        "checker_met": r.get("checker_violations", 1) == 0,
+        "not_worse_than_greedy_met": r["objective"] <= r["greedy_objective"] + 1e-6,
         "shortfall_not_worse_than_greedy": short <= gshort + 1e-6,
         "shortfall_strictly_better": short < gshort - 1e-6,
     }
@@ -114,15 +130,15 @@ def _verdicts(r: dict[str, object], target_gap: float, target_s: float) -> dict[
 
 def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
     head = (
-        "| size | nations (incl. host UKR) / units / hubs / weeks | vars × rows (nnz) | build s | solve s | "
-        "whole plan s | status | objective | bound | gap | greedy objective | "
-        "shortfall u-days (greedy) | peak MB | targets |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| size | seed | nations (incl. host UKR) / units / hubs / weeks | vars × rows (nnz) | build s | solve s | "
+        "whole plan s | status | objective | bound (provenance) | valid gap | greedy objective | "
+        "shortfall u-days recomputed (greedy) | checker | peak MB | targets |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     body = ""
     for r in rows:
         if "error" in r:
-            body += f"| {r['size']} | error: {str(r['error'])[:80]} ||||||||||||\n"
+            body += f"| {r['size']} | {r.get('seed', '')} | error: {str(r['error'])[:80]} ||||||||||||||\n"
             continue
         v = r["verdicts"]
         marks = ", ".join(
@@ -132,13 +148,16 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         marks += "; shortfall " + ("better" if v["shortfall_strictly_better"] else
                                    "equal" if v["shortfall_not_worse_than_greedy"] else "WORSE")
         gap = "—" if r["gap"] is None else f"{100 * r['gap']:.3f}%"
-        bound = "—" if r["bound"] is None else f"{r['bound']:,.0f}"
+        bound = ("— (none" + (f"; {r['phase_out_of_time']} phase out of time" if r.get("phase_out_of_time") else "")
+                 + ")") if r["bound"] is None else f"{r['bound']:,.0f} ({r['bound_provenance']})"
+        checker = ("0 violations" if r.get("checker_violations") == 0
+                   else f"{r.get('checker_violations')} violations: {r.get('checker_rules')}")
         body += (
-            f"| {r['size']} | {r['nations']} / {r['units']} / {r['hubs']} / {r['weeks']} | "
+            f"| {r['size']} | {r['seed']} | {r['nations']} / {r['units']} / {r['hubs']} / {r['weeks']} | "
             f"{r['variables']:,} × {r['constraints']:,} ({r['nonzeros']:,}) | {r['build_s']:.2f} | "
             f"{r['solve_s']:.1f} | {r['total_s']:.1f} | {r['status']} | {r['objective']:,.0f} | {bound} | {gap} | "
-            f"{r['greedy_objective']:,.0f} | {r['shortfall_unit_days']:,.0f} "
-            f"({r['greedy_shortfall_unit_days']:,.0f}) | {r['peak_rss_mb']:,.0f} | {marks} |\n"
+            f"{r['greedy_objective']:,.0f} | {r['shortfall_recomputed_unit_days']:,.0f} "
+            f"({r['greedy_shortfall_unit_days']:,.0f}) | {checker} | {r['peak_rss_mb']:,.0f} | {marks} |\n"
         )
     return (
         "# Planner benchmark\n\n"
@@ -148,20 +167,21 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         "baseline is measured in the same run on the same model. Objective units: see "
         "[model.md](model.md) (shortfall unit-days x 1000 x priority dominates).\n\n"
         + head + body
-        + "\nNotes. L uses `candidates_per_line = 6` (each line considers the 6 eligible pledges "
-        "that can arrive earliest; the others are reported as `candidate-limit` in explanations), "
-        "so its bound is the bound of that restricted model; without it L has ~2.1 million "
-        "`Assign-count` columns. The bound of M and L is the LP bound from HiGHS's interior-point "
-        "solver (cohesion links left out, which keeps it valid); the plan comes from LP-guided "
-        "rounding and a MIP restricted to the LP's support, the incumbent and 1.5x as many "
-        "columns of lowest LP reduced cost (see [solver.md](solver.md)). What limits M: the LP "
-        "takes ~16-20 s of the 60 s on this shared machine and the full MIP's root LP does not "
-        "finish in the time, so the gap is measured against the LP bound, not a "
-        "branch-and-bound bound; before the reduced-cost columns were added the M gap ended at "
-        "1.13% (see solver.md for the measured alternatives). *whole plan s* is the wall time of `plan_option` (tables, model, "
-        "greedy baseline, solve, interpretation), which the time target applies to: the solver "
-        "gets the limit minus building time and a finishing reserve (see [solver.md](solver.md)); "
-        "the solver message gives its phase times.\n"
+        + "\nNotes. Every gap is against a bound of the FULL model: `full-lp` (its LP relaxation, "
+        "cohesion links and still-withheld capacity rows left out, which only relaxes it) or "
+        "`full-mip-dual` (HiGHS's dual bound of the full MIP); `none` means no such bound was "
+        "proven in the time, and then no gap is claimed. No restricted or trimmed model's bound "
+        "is used (L runs on the full eligible set, no candidate limit). The model is day-exact "
+        "(tour length with relief in place, recovery, hub personnel and daily corridor loads "
+        "including returns; see [model.md](model.md)), so its figures are not comparable with "
+        "those of the period-level model measured before. L (about 1.77 million columns on the full "
+        "eligible set) is over `PlanOptions.max_columns` (500,000), so the plan is made on the "
+        "earliest-arriving candidates per line that fit, and it claims no bound and no gap: "
+        "column generation over the full set, which would give a valid bound, is not built yet "
+        "(see [solver.md](solver.md)). *shortfall recomputed* is the checker's "
+        "recount from the unit lines; *checker* is `coalition plan check` on the plan. "
+        "*whole plan s* is the wall time of `plan_option` (tables, model, greedy baseline, solve, "
+        "interpretation), which the time target applies to.\n"
     )
 
 
@@ -171,6 +191,8 @@ def run() -> dict[str, object]:
         if os.environ.get("BENCH_PLANNER_SIZES") and size not in os.environ["BENCH_PLANNER_SIZES"]:
             continue
         print(f"-- planner {size} (time limit {limit:g} s) ...", flush=True)
+        if os.environ.get("BENCH_PLANNER_SEEDS") and str(seed) not in os.environ["BENCH_PLANNER_SEEDS"].split(","):
+            continue
         r = _run_subprocess(size, seed, limit, k)
         if "error" not in r:
             r["verdicts"] = _verdicts(r, gap_t, time_t)
@@ -189,6 +211,14 @@ def run() -> dict[str, object]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+    # instances not run this time (BENCH_PLANNER_SIZES / _SEEDS) keep their last figures
+    if RESULTS.exists() and (os.environ.get("BENCH_PLANNER_SIZES") or os.environ.get("BENCH_PLANNER_SEEDS")):
+        done = {(r.get("size"), r.get("seed")) for r in rows}
+        order = {(size, seed): i for i, (size, seed, *_rest) in enumerate(INSTANCES)}
+        old = [r for r in json.loads(RESULTS.read_text()).get("instances", [])
+               if (r.get("size"), r.get("seed")) not in done and (r.get("size"), r.get("seed")) in order
+               and "checker_violations" in r]
+        rows = sorted(rows + old, key=lambda r: order.get((r.get("size"), r.get("seed")), 99))
     result = {"benchmark": "planner", "meta": meta, "instances": rows}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
@@ -200,7 +230,7 @@ def run() -> dict[str, object]:
 def rerender() -> None:
     """Recompute the verdicts and the markdown table from the saved results (no re-run)."""
     result = json.loads(RESULTS.read_text())
-    targets = {size: (gap_t, time_t) for size, _, _, gap_t, time_t, _ in INSTANCES}
+    targets = {size: (gap_t, time_t) for size, _, _, gap_t, time_t, _ in INSTANCES}  # per size
     for r in result["instances"]:
         if "error" not in r:
             r["verdicts"] = _verdicts(r, *targets[r["size"]])

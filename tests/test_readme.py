@@ -45,8 +45,16 @@ def test_make_demo_main_job_runs_on_the_embedded_scenario(tmp_path: Path) -> Non
     # the activation picture, the force generated per option with named gaps, and the plan
     assert "Which pledges activate" in out
     assert "ILLUSTRATIVE" in out
+    from coalition.planner.check import check_plan
+    from coalition.planner.schemas import Plan
+    from coalition.scenario.service import load_scenario
+
+    scenario = load_scenario(None)
     for option in ("small", "medium", "large"):
         assert f"Force option '{option}'" in out
         plan = json.loads((tmp_path / "out" / f"plan-{option}.json").read_text())
         assert plan["option"] == option
+        # every demo plan passes the independent checker (`coalition plan check`)
+        report = check_plan(scenario, Plan.model_validate(plan))
+        assert report.ok, report.violations[:5]
     assert re.search(r"unknown:parliament\.GBR|inactive:", out), "gap reasons should name conditions"

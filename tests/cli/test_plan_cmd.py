@@ -45,6 +45,26 @@ def test_plan_embedded_smallest_option(tmp_path: Path) -> None:
     assert wb["unit_lines"].max_row == len(plan.unit_lines) + 1
     report = json.loads((out / "gap-report-small.json").read_text())
     assert report["force_generation"]["option"] == "small" and report["plan_gaps"]
+    # the independent checker accepts both the plan set and the single-plan file (exit 0) ...
+    sc_dir = Path(__file__).resolve().parents[2] / "src" / "coalition" / "scenario" / "data" / "paris-2026"
+    for f in (js, out / "plan-small.json"):
+        r = run("plan", "check", str(sc_dir), str(f))
+        assert r.exit_code == 0, r.output
+        assert "no violation" in r.output
+    # ... and names the rule of a broken one (exit 1): a unit line sent back 30 days early
+    bad = json.loads(js.read_text())
+    ul = bad["plans"][0]["unit_lines"][0]
+    ul["departure_day"] -= 30
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    r = run("plan", "check", str(sc_dir), str(tmp_path / "bad.json"), "--json")
+    assert r.exit_code == 1, r.output
+    found = {v["rule"] for v in json.loads(r.output)[0]["violations"]}
+    assert "transit" in found
+    # unreadable plan file: an InputError naming the file (the CLI's exit 2)
+    (tmp_path / "junk.json").write_text("{not json")
+    r = run("plan", "check", str(sc_dir), str(tmp_path / "junk.json"))
+    assert isinstance(r.exception, InputError)
+    assert r.exception.problems[0].file.endswith("junk.json")
 
 
 def test_plan_with_assumed_ceasefire_uses_it(tmp_path: Path) -> None:

@@ -128,3 +128,81 @@ def test_assuming_true_is_monotone(text, values, name) -> None:
     assert RANK[after] >= RANK[before]
     if before is ActivationStatus.ACTIVE:
         assert after is ActivationStatus.ACTIVE
+
+
+# -- activation by day (the planner's active spells) ---------------------------------------------
+
+from coalition.forcegen.activation import activation_by_day  # noqa: E402
+
+C = date(2026, 6, 1)
+
+
+def spells(p, s=None, assume=()):
+    s = s or sc(p)
+    act = activation_by_day(p, C, ConditionEngine(s, tuple(assume)))
+    return [(x.start, x.end) for x in act.spells], act
+
+
+def test_unconditional_pledge_is_one_open_spell() -> None:
+    got, act = spells(pledge())
+    assert got == [(0, None)] and act.active_on(10_000)
+
+
+def test_expiry_ends_the_spell_on_the_expiry_day() -> None:
+    got, act = spells(pledge(expiry_date=date(2026, 7, 11)))
+    assert got == [(0, 40)]
+    assert act.active_on(40) and not act.active_on(41)
+    assert "expired" in act.spells[0].ends_because
+
+
+def test_a_condition_turning_false_later_ends_the_spell_and_a_later_vote_starts_another() -> None:
+    p = pledge(condition="parliament.GBR")
+    s = sc(p, timeline=(
+        Event(on=date(2026, 5, 1), condition="parliament.GBR", value=True),
+        Event(on=date(2026, 7, 31), condition="parliament.GBR", value=False),  # day 60
+        Event(on=date(2027, 1, 1), condition="parliament.GBR", value=True),  # day 214
+    ))
+    got, act = spells(p, s)
+    assert got == [(0, 59), (214, None)]
+    assert not act.active_on(60) and not act.active_on(213)
+    assert "inactive:parliament.GBR" in act.spells[0].ends_because
+
+
+def test_a_condition_that_becomes_true_later_starts_the_spell_then() -> None:
+    p = pledge(condition="parliament.GBR")
+    s = sc(p, timeline=(Event(on=date(2026, 9, 1), condition="parliament.GBR", value=True),))
+    got, act = spells(p, s)
+    assert got == [(92, None)]
+    assert act.inactive_reason.startswith("unknown:parliament.GBR")  # no fact before the vote
+
+
+def test_withdrawn_and_renewal_overdue() -> None:
+    got, act = spells(pledge(state=PledgeState.WITHDRAWN))
+    assert got == [] and act.inactive_reason.startswith("withdrawn")
+    # an overdue renewal does not end the spell (renewal is a lifecycle event, not assumed)
+    got, _ = spells(pledge(renewal_date=date(2026, 6, 15)))
+    assert got == [(0, None)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-30, 400), st.booleans()), max_size=5),
+       st.one_of(st.none(), st.integers(-10, 400)))
+def test_spells_agree_with_the_rule_on_every_day(events, expiry) -> None:
+    """Property: a day is in a spell exactly when the activation rule says active on it."""
+    from datetime import timedelta
+
+    p = pledge(condition="parliament.GBR",
+               expiry_date=None if expiry is None else C + timedelta(days=expiry))
+    seen: set[date] = set()
+    tl = []
+    for d, v in events:
+        on = C + timedelta(days=d)
+        if on not in seen:
+            seen.add(on)
+            tl.append(Event(on=on, condition="parliament.GBR", value=v))
+    s = sc(p, timeline=tuple(tl))
+    eng = ConditionEngine(s, ())
+    act = activation_by_day(p, C, eng)
+    for day in range(0, 420, 7):
+        rule = pledge_activation(p, C + timedelta(days=day), eng).active
+        assert act.active_on(day) == rule, day

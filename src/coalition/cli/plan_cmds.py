@@ -30,6 +30,7 @@ PlanScenario = Annotated[
 
 
 def plan(
+    ctx: typer.Context,
     scenario: PlanScenario = None,
     option: Annotated[
         Optional[list[str]],  # noqa: UP007
@@ -47,7 +48,9 @@ def plan(
                      "--assume ceasefire=2026-06-01 --assume us_backstop=true", show_default=False),
     ] = None,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", help="solver seconds per force option", min=0.01)
+        float, typer.Option("--time-limit", min=0.01, help="seconds per force option for the whole "
+                            "plan: building the model, solving and finishing (interpretation, "
+                            "explanations); see docs/planner/solver.md")
     ] = 20.0,
     seed: Annotated[int, typer.Option("--seed", help="solver random seed (same seed, same plan)")] = 0,
     period_days: Annotated[int, typer.Option("--period-days", help="planning period length", min=1)] = 28,
@@ -63,7 +66,11 @@ def plan(
     live: Annotated[bool, typer.Option("--live/--no-live", help="live solver progress display")] = True,
     show_units: Annotated[int, typer.Option("--show-units", help="unit lines shown per option", min=0)] = 15,
 ) -> None:
-    """Activation, force generation and gaps, and the optimised time-phased plan."""
+    """Activation, force generation and gaps, and the optimised time-phased plan.
+
+    `coalition plan check SCENARIO PLAN.json` checks a written plan independently."""
+    if ctx.invoked_subcommand is not None:
+        return
     from coalition.forcegen.activation import activation
     from coalition.forcegen.gaps import gap_picture
     from coalition.forcegen.inputs import resolve_inputs
@@ -189,9 +196,65 @@ def generate(
     )
 
 
+def check(
+    scenario: Annotated[Path, typer.Argument(help="scenario folder or .yaml/.json file the plan was made from")],
+    plan_file: Annotated[Path, typer.Argument(help="plan JSON: one plan or a plan set (coalition plan --json)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the violations as JSON")] = False,
+    limit: Annotated[int, typer.Option("--show", help="violations shown per plan", min=0)] = 30,
+) -> None:
+    """Check every hard rule of a plan, day by day, from the scenario (exit 0 = no violation, 1 = some)."""
+    from coalition.errors import InputError, Problem
+    from coalition.planner.check import check_plans
+    from coalition.planner.schemas import Plan
+    from coalition.scenario.service import load_scenario
+    from pydantic import ValidationError
+
+    sc = load_scenario(scenario)
+    try:
+        raw = json.loads(plan_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError([Problem(f"cannot read plan JSON: {err}", file=str(plan_file),
+                                  hint="a file written by coalition plan --json or --out")]) from None
+    items = raw.get("plans", [raw]) if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        raise InputError([Problem("not a plan or plan set", file=str(plan_file),
+                                  hint="an object with 'plans' or one plan object")])
+    plans = []
+    for i, item in enumerate(items):
+        try:
+            plans.append(Plan.model_validate(item))
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise InputError([Problem(f"plan {i}: {first['msg']}", file=str(plan_file), field=where,
+                                      hint="a plan of schema docs/planner/plan-json.md")]) from None
+    reports = check_plans(sc, plans)
+    if as_json:
+        typer.echo(json.dumps([{"option": r.option, "unit_lines": r.unit_lines, "ok": r.ok,
+                                "violations": [v.to_json() for v in r.violations]} for r in reports],
+                              indent=2))
+    else:
+        console = Console()
+        for r in reports:
+            if r.ok:
+                console.print(f"[green]plan '{r.option}': no violation[/] ({r.unit_lines} unit lines checked)")
+                continue
+            counts = ", ".join(f"{k} {n}" for k, n in r.by_rule().items())
+            console.print(f"[red]plan '{r.option}': {len(r.violations)} violation(s)[/]: {counts}",
+                          highlight=False)
+            for v in r.violations[:limit]:
+                console.print(f"  [bold]{v.rule}[/] {v.where}: {v.message}", highlight=False)
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `plan` to the main app and `generate` to `coalition scenario`."""
-    app.command("plan")(plan)
+    """Add `plan` (with `plan check`) to the main app and `generate` to `coalition scenario`."""
+    plan_app = typer.Typer(help="Plan force options; `plan check` checks a written plan.",
+                           invoke_without_command=True, no_args_is_help=False)
+    plan_app.callback(invoke_without_command=True)(plan)
+    plan_app.command("check")(check)
+    app.add_typer(plan_app, name="plan")
     from coalition.cli.scenario_cmds import scenario_app
 
     scenario_app.command("generate")(generate)

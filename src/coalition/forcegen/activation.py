@@ -10,13 +10,22 @@ A pledge is judged in this order; the first rule that applies decides:
    ``active`` when true, ``inactive`` when false, ``unknown`` when unknown. The deciding
    conditions (the *culprits* of the explanation tree) are named.
 
-An overdue ``renewal_date`` does not deactivate a pledge; it adds a note.
+An overdue ``renewal_date`` does not deactivate a pledge; it adds a note. A renewal that
+extends a pledge is a lifecycle event in the scenario (a new ``expiry_date`` in a new revision),
+never an assumption made here.
+
+Over time (:func:`activation_by_day`): the same rule at every day after C-day. Activation can
+only change on a day some fact changes (an event, an assumption's date, an instrument change)
+or on the day after ``expiry_date``, so the rule is evaluated on exactly those days and is
+constant in between. The result is the pledge's *active spells*: the maximal runs of days on
+which it is active, each with the reason it holds and why it ends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from coalition.conditions.engine import ConditionEngine, Truth
 from coalition.scenario.schemas import Assumption, Pledge, PledgeState, Scenario
@@ -120,4 +129,75 @@ def activation(
     )
 
 
-__all__ = ["activation", "pledge_activation"]
+@dataclass(frozen=True, slots=True)
+class ActiveSpell:
+    """Days ``start .. end`` (after C-day, inclusive) on which a pledge is active; ``end`` None
+    when it stays active after every known fact."""
+
+    start: int
+    end: int | None
+    reason: str  # why it is active (the rule's reason at ``start``)
+    ends_because: str = ""  # why it stops after ``end`` ("" when open)
+
+    def text(self, c_day: date | None = None) -> str:
+        def day(d: int) -> str:
+            return f"day {d}" + (f" ({(c_day + timedelta(days=d)).isoformat()})" if c_day else "")
+
+        end = "onwards (no known fact ends it)" if self.end is None else f"to {day(self.end)}"
+        tail = f"; then {self.ends_because}" if self.ends_because else ""
+        return f"active from {day(self.start)} {end}: {self.reason}{tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeActivity:
+    """A pledge's activation over time: its active spells, and why it is inactive otherwise."""
+
+    pledge: str
+    spells: tuple[ActiveSpell, ...]
+    inactive_reason: str = ""  # "code: reason" at the first inactive checkpoint, "" if none
+
+    def active_on(self, day: int) -> bool:
+        return any(s.start <= day and (s.end is None or day <= s.end) for s in self.spells)
+
+
+def activation_by_day(
+    pledge: Pledge,
+    c_day: date,
+    engine: ConditionEngine,
+    *,
+    options: ForceGenOptions = ForceGenOptions(),  # noqa: B008
+) -> PledgeActivity:
+    """The active spells of ``pledge`` from C-day on (days after C-day).
+
+    Evaluated with :func:`pledge_activation` at C-day, at every later date on which a fact
+    changes (including events after the planning horizon) and on the day after its expiry."""
+    dates = {c_day} | {d for d in engine.change_dates() if d > c_day}
+    if pledge.expiry_date is not None and pledge.expiry_date >= c_day:
+        dates.add(pledge.expiry_date + timedelta(days=1))
+    points = sorted(dates)
+    verdicts = [pledge_activation(pledge, d, engine, options=options) for d in points]
+    spells: list[ActiveSpell] = []
+    why_not = ""
+    i = 0
+    while i < len(points):
+        v = verdicts[i]
+        if not v.active:
+            if not why_not:
+                why_not = f"{v.code}: {v.reason}"
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(points) and verdicts[j + 1].active:
+            j += 1
+        if j + 1 < len(points):
+            nxt = verdicts[j + 1]
+            end: int | None = (points[j + 1] - c_day).days - 1
+            because = f"{nxt.code}: {nxt.reason}"
+        else:
+            end, because = None, ""
+        spells.append(ActiveSpell((points[i] - c_day).days, end, v.reason, because))
+        i = j + 1
+    return PledgeActivity(pledge.id, tuple(spells), why_not)
+
+
+__all__ = ["ActiveSpell", "PledgeActivity", "activation", "activation_by_day", "pledge_activation"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from coalition.planner.explain import confirm_by_relaxation, explain_assignments, explain_gaps
 from coalition.planner.greedy import greedy_values, is_feasible, objective_of
-from coalition.planner.model import Model, build_model
+from coalition.planner.model import Model, _start_columns, build_model
 from coalition.planner.report import interpret
 from coalition.planner.schemas import (
     BaselineSummary,
@@ -26,8 +26,8 @@ from coalition.planner.schemas import (
     SolveStatus,
     SolveSummary,
 )
-from coalition.planner.solver import ProgressFn, solve_highs
-from coalition.planner.tables import build_tables
+from coalition.planner.solver import ProgressFn, relative_gap, solve_highs
+from coalition.planner.tables import build_tables, trim_tables
 from coalition.scenario.schemas import Scenario
 
 # Re-solving the LP once per binding family is cheap on small models only.
@@ -41,7 +41,18 @@ CONFIRM_MAX_COLUMNS = 50_000
 # the interpret time. Plus 2% of the limit (at least 0.05 s) for noise on a shared machine.
 # confirm_by_relaxation (optional evidence) only uses the time that is left.
 MIN_SOLVER_SECONDS = 0.01
+# The greedy baseline always gets this long, so that even a limit shorter than building the
+# model returns a useful plan (the plan then says the limit was too short).
+GREEDY_MIN_SECONDS = 0.5
+# Handing the model to HiGHS (solver form, HighsLp, passModel) before its clock starts: measured
+# ~1.7 s for M's 2.7 million nonzeros on the loaded 2-core machine.
+SETUP_SECONDS_PER_NONZERO = 5e-7
 EXPLAIN_SECONDS_PER_COLUMN = 2.5e-5
+
+
+def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untyped-def]
+    """Assign-count columns a model of ``tables`` would have (no matrix built)."""
+    return int(_start_columns(tables, tuple(options.departure_delays))["arc"].size)
 
 
 def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool) -> float:
@@ -50,12 +61,48 @@ def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explai
     return 2.0 * interpret_s + explain_s + max(0.05, 0.02 * time_limit)
 
 
+def recompute(model: Model, values: np.ndarray) -> np.ndarray:
+    """The plan that the assignments alone define: x rounded, y = sum of x, b = 1 exactly
+    where a nation has units at a hub, and shortfall = what the units leave uncovered.
+
+    A time-limited MIP incumbent may carry more shortfall slack or cohesion than its
+    assignments need; reporting it would misstate the plan. This never breaks a row that the
+    assignments keep (shortfall and b only shrink to what the rows require)."""
+    assert model.A is not None
+    tb = model.tables
+    xb, yb = model.var("Assign-count"), model.var("Pledge-start")
+    bb, ub = model.var("Hub-nation-present"), model.var("Line-shortfall")
+    v = np.zeros(model.n_cols)
+    x = np.round(values[xb.start : xb.stop]) if xb.size else np.zeros(0)
+    v[xb.start : xb.stop] = x
+    if yb.size:
+        y = np.zeros(yb.size)
+        np.add.at(y, tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start, x)
+        v[yb.start : yb.stop] = y
+    if bb.size:
+        nat_ix = {n: i for i, n in enumerate(tb.nations)}
+        b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation))}
+        for j in np.flatnonzero(x > 0.5):
+            p, h = int(tb.arc_pledge[model.x_arc[j]]), int(tb.arc_hub[model.x_arc[j]])
+            v[bb.start + b_index[(h, nat_ix[tb.pledge_nation[p]])]] = 1.0
+    if ub.size:
+        cb = model.con("Line-cover")
+        cover = (model.A[cb.start : cb.stop] @ v)  # u is still 0 here
+        v[ub.start : ub.stop] = np.maximum(0.0, tb.line_qty[model.u_line] - cover)
+    return v
+
+
 @dataclass(frozen=True, slots=True)
 class Activation:
-    """Which pledges are active and from when (days from C-day), and why the others are not."""
+    """Which pledges are active and on which days (days from C-day), and why the others are not.
+
+    ``spells`` maps a pledge to its active spells ``(start, end)`` (``end`` None = open); a
+    pledge in ``active_from`` without spells is active from that day on."""
 
     active_from: Mapping[str, int]
     inactive_reasons: Mapping[str, str] = field(default_factory=dict)
+    spells: Mapping[str, tuple[tuple[int, int | None], ...]] = field(default_factory=dict)
+    spell_texts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -66,6 +113,99 @@ class PlanOutcome:
     greedy: np.ndarray
     result: SolveResult
     build_seconds: float
+
+
+def fit_tables(tables, options: PlanOptions):  # type: ignore[no-untyped-def]
+    """The tables the model is built from, the options, and a note when they had to be trimmed.
+
+    A full model over ``options.max_columns`` Assign-count columns is not built: per line, the
+    largest number K of earliest-arriving candidates that fits is kept (the others become
+    ``candidate-limit`` exclusions) and ``candidates_per_line = K`` marks the model as trimmed,
+    so that no bound is claimed for it."""
+    if options.candidates_per_line is not None:
+        return tables, options, None
+    n_full = column_count(tables, options)
+    if n_full <= options.max_columns:
+        return tables, options, None
+    for k in (48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1):
+        small = trim_tables(tables, k)
+        n = column_count(small, options)
+        if n <= options.max_columns:
+            break
+    note = (
+        f"the full model has {n_full:,} Assign-count columns, more than "
+        f"PlanOptions.max_columns = {options.max_columns:,}; it was solved on the {k} "
+        f"earliest-arriving candidates per line ({n:,} columns; the others are listed as "
+        "'candidate-limit'). No bound of the full model is known, so no gap is claimed."
+    )
+    return small, options.model_copy(update={"candidates_per_line": k}), note
+
+
+def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # type: ignore[no-untyped-def]
+    """The solver with ``solver_limit`` seconds; not started when even handing the model to
+    HiGHS would not fit (the greedy plan is then used, and the phase named)."""
+    from coalition.planner.solver import Solution
+
+    if solver_limit < SETUP_SECONDS_PER_NONZERO * model.nnz:
+        return Solution(SolveResult(
+            solver="highs", status=SolveStatus.NO_SOLUTION, phase_out_of_time="build",
+            message=f"not started: building took the time ({solver_limit:.2f} s left for a model "
+            f"of {model.nnz:,} nonzeros)"), None)
+    return solve_highs(model, options.model_copy(update={"time_limit": solver_limit}), **kw)
+
+
+def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: PlanOptions,  # type: ignore[no-untyped-def]
+            solver_limit: float, notes: list[str]) -> tuple[np.ndarray, SolveResult]:
+    """The plan to report and its result: the solver's plan recomputed from its assignments,
+    else (none, infeasible or worse) the greedy plan; objective, bound and gap of that plan;
+    what happened, in ``notes``."""
+    result = sol.result
+    values = None if sol.values is None else recompute(model, sol.values)
+    if values is None or not is_feasible(model, values, tol=1e-5):
+        # No plan from the solver in time (or numerically off): fall back to the greedy plan,
+        # which satisfies every constraint by construction, and say so.
+        values = greedy
+        notes.append(
+            f"the solver returned no plan ({result.status.value}: {result.message}); "
+            "showing the greedy baseline plan instead"
+        )
+        result = result.model_copy(update={"objective": greedy_obj})
+    elif objective_of(model, values) > greedy_obj + 1e-6:
+        values = greedy  # never worse than the baseline
+        result = result.model_copy(update={"objective": greedy_obj})
+    # the objective reported is the one the returned assignments give; the gap is against a
+    # bound of the full model only (the solver says which), never a restricted model's
+    objective = objective_of(model, values)
+    bound = result.bound
+    if bound is not None:
+        bound = min(bound, objective)
+    result = result.model_copy(update={
+        "objective": objective, "bound": bound,
+        "gap": relative_gap(objective, bound) if bound is not None else None,
+        "bound_provenance": result.bound_provenance if bound is not None else "none",
+    })
+    if bound is None:
+        why = ("the model was trimmed (candidates_per_line), so no bound of the full model is known"
+               if options.candidates_per_line is not None
+               else f"no bound of the full model was proven in time ({result.phase_out_of_time or 'lp'} "
+               "phase stopped by the time limit)")
+        notes.append(f"gap unknown: {why}")
+    if result.status == SolveStatus.TIME_LIMIT:
+        gap_txt = (
+            f"gap {100 * result.gap:.2f}% to the {result.bound_provenance} bound of the full model"
+            if result.gap is not None else "no bound proven yet"
+        )
+        if result.phase_out_of_time:
+            gap_txt += f"; the time ran out in the {result.phase_out_of_time} phase"
+        which = " (the greedy baseline plan)" if np.array_equal(values, greedy) else ""
+        notes.append(
+            f"time limit of {options.time_limit:g} s reached (solver {solver_limit:.1f} s; the "
+            f"rest is kept for building and finishing the plan): this is the best plan so "
+            f"far{which} ({gap_txt})"
+        )
+    elif result.status == SolveStatus.INTERRUPTED:
+        notes.append("solve interrupted: this is the best plan so far")
+    return values, result
 
 
 def make_plan(
@@ -92,11 +232,17 @@ def make_plan(
         active_from=activation.active_from,
         options=options,
         inactive_reasons=activation.inactive_reasons,
+        spells=activation.spells,
+        spell_texts=activation.spell_texts,
     )
+    tables, options, trimmed_note = fit_tables(tables, options)
     model = build_model(tables, options)
     build_s = time.perf_counter() - t0
 
-    greedy = greedy_values(model)
+    # the greedy baseline may use half of what is left (it is the fallback plan, and the
+    # solver's start); stopped early it is still a complete, feasible plan
+    greedy = greedy_values(model, deadline=time.perf_counter() + max(
+        GREEDY_MIN_SECONDS, 0.5 * max(0.0, deadline - time.perf_counter())))
     greedy_ok = is_feasible(model, greedy)
     greedy_obj = objective_of(model, greedy)
     # Interpreting a plan is the main finishing step: time it on the greedy plan (needed for
@@ -106,51 +252,30 @@ def make_plan(
     interpret_s = time.perf_counter() - t_i
     reserve = finishing_reserve(interpret_s, model.n_cols, float(options.time_limit), explain)
     solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
-    sol = solve_highs(
-        model,
-        options.model_copy(update={"time_limit": solver_limit}),
-        progress=progress,
-        start=greedy if (options.warm_start and greedy_ok) else None,
-        should_stop=should_stop,
-    )
-    result = sol.result
-    values = sol.values
+    sol = _solve(model, options, solver_limit, progress=progress,
+                 start=greedy if (options.warm_start and greedy_ok) else None, should_stop=should_stop)
     notes = list(warnings or [])
-    if values is None or not is_feasible(model, values, tol=1e-5):
-        # No plan from the solver in time (or numerically off): fall back to the greedy plan,
-        # which satisfies every constraint by construction, and say so.
-        values = greedy
-        notes.append(
-            f"the solver returned no plan ({result.status.value}: {result.message}); "
-            "showing the greedy baseline plan instead"
-        )
-        result = result.model_copy(update={"objective": greedy_obj})
-    elif result.objective is not None and result.objective > greedy_obj + 1e-6:
-        values = greedy  # never worse than the baseline
-        result = result.model_copy(update={"objective": greedy_obj})
+    if trimmed_note:
+        notes.append(trimmed_note)
+    values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
     best_so_far = result.status != SolveStatus.OPTIMAL
-    if result.status == SolveStatus.TIME_LIMIT:
-        gap_txt = (
-            f"gap to the bound {100 * result.gap:.2f}%" if result.gap is not None
-            else "no bound proven yet"
-        )
-        which = " (the greedy baseline plan)" if np.array_equal(values, greedy) else ""
-        notes.append(
-            f"time limit of {options.time_limit:g} s reached (solver {solver_limit:.1f} s; the "
-            f"rest is kept for building and finishing the plan): this is the best plan so "
-            f"far{which} ({gap_txt})"
-        )
-    elif result.status == SolveStatus.INTERRUPTED:
-        notes.append("solve interrupted: this is the best plan so far")
-
     interp = interpret(model, values, c_day)
-    gaps = explain_gaps(model, values, options) if explain else []
+    # explanations share what is left of the budget (assignments first: they are cheap)
     assignments = (
-        explain_assignments(model, values, interp.unit_columns, options) if explain else []
+        explain_assignments(model, values, interp.unit_columns, options,
+                            deadline=deadline - 0.3 * max(0.0, deadline - time.perf_counter()))
+        if explain else []
     )
+    gaps = explain_gaps(model, values, options, deadline=deadline - 0.02) if explain else []
     if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS:
         # optional extra evidence: only with the time left before the deadline
         gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
+    spent = time.perf_counter() - t0
+    if spent > 1.02 * float(options.time_limit):
+        notes.append(
+            f"the time limit of {options.time_limit:g} s was too short: building the model took "
+            f"{build_s:.2f} s and cannot be interrupted; this plan took {spent:.2f} s"
+        )
     inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
         scenario=scenario.id,
@@ -173,6 +298,8 @@ def make_plan(
             build_seconds=round(build_s, 3),
             solve_seconds=round(result.time, 3),
             best_so_far=best_so_far,
+            bound_provenance=result.bound_provenance,
+            phase_out_of_time=result.phase_out_of_time,
             message=result.message,
             variables=model.n_cols,
             constraints=model.n_rows,

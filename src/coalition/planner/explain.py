@@ -61,11 +61,20 @@ class _Probe:
         self.b_index = {
             (int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation))
         }
+        self._memo: dict[int, list[str]] = {}
         self.row_family = np.empty(model.n_rows, dtype=object)
         for name, b in model.con_blocks.items():
             self.row_family[b.start : b.stop] = name
 
     def blockers(self, j: int) -> list[str]:
+        """Families of the rows that one more unit of column ``j`` would break (memoised: a
+        column is a candidate in every period it covers)."""
+        hit = self._memo.get(j)
+        if hit is None:
+            hit = self._memo[j] = self._blockers(j)
+        return hit
+
+    def _blockers(self, j: int) -> list[str]:
         m, tb = self.m, self.m.tables
         xb, yb, bb = m.var("Assign-count"), m.var("Pledge-start"), m.var("Hub-nation-present")
         col = xb.start + j
@@ -130,8 +139,14 @@ def _exclusion_reasons(model: Model, line: int) -> list[BindingReason]:
     return out
 
 
-def explain_gaps(model: Model, values: np.ndarray, options: PlanOptions) -> list[GapExplanation]:
-    """One explanation per line that is short in some period or has late units."""
+def explain_gaps(
+    model: Model, values: np.ndarray, options: PlanOptions, *, deadline: float | None = None
+) -> list[GapExplanation]:
+    """One explanation per line that is short in some period or has late units. After
+    ``deadline`` (a ``time.perf_counter()`` value) the tight-constraint test is skipped and the
+    reason says so (code ``not-determined``): the plan's time limit comes first."""
+    import time
+
     tb = model.tables
     ub, xb = model.var("Line-shortfall"), model.var("Assign-count")
     u = values[ub.start : ub.stop] if ub.size else np.zeros(0)
@@ -175,12 +190,18 @@ def explain_gaps(model: Model, values: np.ndarray, options: PlanOptions) -> list
             )
         elif periods and arcs_of_line.get(li, 0) == 0:
             reasons.extend(_exclusion_reasons(model, li))
+        elif periods and deadline is not None and time.perf_counter() > deadline:
+            reasons.append(BindingReason(
+                code="not-determined", message="the plan's time limit left no time to test which "
+                "constraint binds this line (give a longer --time-limit)", count=len(periods),
+                method="skipped: time limit"))
         elif periods:
             cols = cols_of_line[li]
             fam_count: Counter[str] = Counter()
             not_yet = 0
             unblocked = 0
             unavailable = 0
+            too_short = 0
             for t in periods:
                 cover = cols[(model.x_start[cols] <= t) & (model.x_last[cols] >= t)]
                 if cover.size == 0:
@@ -190,8 +211,11 @@ def explain_gaps(model: Model, values: np.ndarray, options: PlanOptions) -> list
                         tb.pledge_ready_day[tb.arc_pledge[arcs]]
                         + tb.corridor_transit[tb.arc_corridor[arcs]]
                     )
+                    need = tb.days_in_period(li, t)
                     if np.all(earliest > (t + 1) * tb.period_days - 1):
                         not_yet += 1
+                    elif np.all(tb.pledge_tour_days[tb.arc_pledge[arcs]] < need):
+                        too_short += 1
                     else:
                         unavailable += 1
                     continue
@@ -201,6 +225,20 @@ def explain_gaps(model: Model, values: np.ndarray, options: PlanOptions) -> list
                         fam_count.update(bl)
                     else:
                         unblocked += 1
+            if too_short:
+                arcs = np.flatnonzero(tb.arc_line == li)
+                longest = int(np.max(tb.pledge_tour_days[tb.arc_pledge[arcs]]))
+                reasons.append(
+                    BindingReason(
+                        code="tour-length",
+                        message=f"in {too_short} short period(s) every eligible tour (at most "
+                        f"{longest} d) is shorter than the line's days in the period: a unit "
+                        "covers a period only when it stays at the hub to its end, and it may "
+                        "not stay longer than its tour (use a shorter --period-days)",
+                        count=too_short,
+                        method="column filter Tour-covers-period",
+                    )
+                )
             if not_yet:
                 arcs = np.flatnonzero(tb.arc_line == li)
                 earliest = int(
@@ -373,9 +411,13 @@ def _relaxed_shortfalls(
 
 
 def explain_assignments(
-    model: Model, values: np.ndarray, unit_lines: list[tuple[str, int]], options: PlanOptions
+    model: Model, values: np.ndarray, unit_lines: list[tuple[str, int]], options: PlanOptions,
+    *, deadline: float | None = None,
 ) -> list[AssignmentExplanation]:
-    """For each unit line (uln, column j): why this unit, and the eligible alternatives."""
+    """For each unit line (uln, column j): why this unit, and the eligible alternatives (not
+    searched after ``deadline``, a ``time.perf_counter()`` value)."""
+    import time
+
     tb = model.tables
     xb = model.var("Assign-count")
     assert model.cost is not None
@@ -399,12 +441,21 @@ def explain_assignments(
     for uln, j in unit_lines:
         li, s, p = int(x_line[j]), int(model.x_start[j]), int(x_pledge[j])
         late = int(model.x_late[j])
+        w = int(model.x_win[j])
+        spell = tb.pledge_spell_text[p] if tb.pledge_spell_text else ""
         why = (
-            f"{tb.pledge_id[p]} ({tb.pledge_nation[p]}) is active and its caveats allow "
-            f"{tb.hub_id[tb.arc_hub[model.x_arc[j]]]}; it arrives on day {int(model.x_arrival[j])}"
+            f"{tb.pledge_id[p]} ({tb.pledge_nation[p]}) is active on the days it relies on, "
+            f"day {int(model.x_departure[j])} (departure) to day {int(model.x_tour_end[j])} "
+            f"(tour end), inside its usable window to day "
+            + ("open" if tb.win_end[w] >= 10**6 else str(int(tb.win_end[w])))
+            + (f" ({spell})" if spell else "")
+            + f"; its caveats allow {tb.hub_id[tb.arc_hub[model.x_arc[j]]]}; it arrives on day "
+            f"{int(model.x_arrival[j])}"
             + (f", {late} day(s) late" if late else ", on time")
             + f"; cost {cost[j]:.2f} (lateness + distance)"
         )
+        if j not in cache and deadline is not None and time.perf_counter() > deadline:
+            cache[j] = []
         if j not in cache:
             alts: list[Alternative] = []
             same = by_line_start.get((li, s), [])

@@ -24,14 +24,18 @@ from coalition.planner.model import Model
 
 
 def greedy_values(
-    model: Model, initial: np.ndarray | None = None, preference: np.ndarray | None = None
+    model: Model, initial: np.ndarray | None = None, preference: np.ndarray | None = None,
+    *, deadline: float | None = None,
 ) -> np.ndarray:
     """A feasible column vector of ``model`` built by the greedy rule above.
 
     ``initial``: a feasible vector of Assign-count values to start from (e.g. a rounded LP
     solution); the greedy then only completes it. ``preference``: a score per Assign-count
     column, higher first, tried before the (late, cost, index) order (e.g. the LP value).
+    ``deadline`` (a ``time.perf_counter()`` value): no more lines are started after it; the
+    plan so far is complete and feasible (what is left is shortfall).
     """
+    import time
     tb = model.tables
     A = model.A
     assert A is not None and model.hi is not None and model.cost is not None
@@ -89,6 +93,8 @@ def greedy_values(
         key=lambda li: (prio_rank.get(tb.line_priority[li], 3), int(tb.line_start_day[li]), tb.line_id[li]),
     )
     for li in lines:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         if tb.line_first[li] < 0:
             continue
         for t in range(int(tb.line_first[li]), int(tb.line_last[li]) + 1):

@@ -78,6 +78,10 @@ class Model:
     x_arrival: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     x_departure: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     x_tour_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_tour_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_busy_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    x_win: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    cycle_flow: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # enter, leave, first
     x_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # last period served
     # metadata of other blocks
     u_line: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -175,40 +179,94 @@ class Model:
 # ---------------------------------------------------------------------------------------------
 
 
-def _start_columns(tb: PlanningTables) -> dict[str, np.ndarray]:
-    """Every admissible (arc, start period) with its dates. Vectorised over arcs."""
-    D = tb.period_days
-    first = tb.line_first[tb.arc_line]
-    last = tb.line_last[tb.arc_line]
+def _start_columns(tb: PlanningTables, delays_opt: tuple[int, ...] = (0,)) -> dict[str, np.ndarray]:
+    """Every admissible (arc, active window, start period) with its days. Vectorised.
+
+    Days (after C-day) of a column: the unit departs at ``departure`` (>= the window's ready
+    day), arrives ``transit`` days later, serves periods ``start .. last`` and leaves the hub
+    after ``tour_end``; it is in theatre ``arrival .. tour_end`` (at most its tour length) and
+    in use ``departure .. tour_end`` inside one active window (conditions, lifecycle, expiry,
+    availability). It covers a period when it is at the hub on the period's last day of the
+    line's window, having arrived by then (``docs/planner/model.md``). With
+    ``delays_opt`` (``PlanOptions.departure_delays``) each column also exists departing that
+    many days after its earliest possible day (so units can share a corridor's daily capacity
+    by leaving on different days, at the price of lateness)."""
+    D, H = tb.period_days, tb.horizon_days
+    # (arc, window) pairs: every active window of the arc's pledge
+    cnt = tb.pledge_win_count[tb.arc_pledge] if tb.n_arcs else np.zeros(0, np.int64)
+    aw_arc = np.repeat(np.arange(tb.n_arcs), cnt)
+    aw_win = np.repeat(tb.pledge_win_first[tb.arc_pledge], cnt) + (
+        np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    )
+    first = tb.line_first[tb.arc_line[aw_arc]]
+    last = tb.line_last[tb.arc_line[aw_arc]]
     length = np.maximum(last - first + 1, 0)
-    arc = np.repeat(np.arange(tb.n_arcs), length)
+    k = np.repeat(np.arange(aw_arc.size), length)
     offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
     s = np.repeat(first, length) + offset
+    arc, win = aw_arc[k], aw_win[k]
+    delays = np.asarray(sorted(set(int(d) for d in delays_opt)) or [0], dtype=np.int64)
+    if delays.size > 1:  # one copy of every (arc, window, period) per departure delay
+        n0 = s.size
+        arc, win, s = np.tile(arc, delays.size), np.tile(win, delays.size), np.tile(s, delays.size)
+        delay = np.repeat(delays, n0)
+    else:
+        delay = np.full(s.size, int(delays[0]), dtype=np.int64)
     line = tb.arc_line[arc]
     pledge = tb.arc_pledge[arc]
     corridor = tb.arc_corridor[arc]
     transit = tb.corridor_transit[corridor]
-    earliest = tb.pledge_ready_day[pledge] + transit  # Arrival-readiness
+    earliest = tb.win_ready[win] + transit  # Arrival-readiness
     line_start = np.maximum(tb.line_start_day[line], 0)
+    line_end = tb.line_end_day[line]
     is_first = s == tb.line_first[line]
     tour_start = np.where(is_first, np.maximum(line_start, s * D), s * D)
     required = np.where(is_first, tour_start, s * D - tb.rip_days)
-    ok = earliest <= (s + 1) * D - 1  # arrives within the start period (late days penalised)
-    ok &= np.minimum(tour_start, tb.line_end_day[line]) <= tb.pledge_avail_to[pledge]  # availability
-    arrival = np.maximum(earliest, required)
-    late = np.maximum(0, earliest - required)
+    arrival = np.maximum(earliest, required) + delay  # a later departure spreads the loads
+    late = arrival - required
     departure = arrival - transit
-    last_served = np.minimum(s + tb.pledge_tour[pledge] - 1, tb.line_last[line])
+    e_s = np.minimum(np.minimum(line_end, (s + 1) * D - 1), H - 1)  # last day of s to cover
+    # last day the unit may be in theatre: its tour length, and the end of its active window
+    stay = np.minimum(arrival + tb.pledge_tour_days[pledge] - 1, tb.win_end[win])
+    ll = tb.line_last[line]
+    e_ll = np.minimum(np.minimum(line_end, (ll + 1) * D - 1), H - 1)
+    last_served = np.where(stay >= e_ll, ll, np.minimum((stay + 1) // D - 1, ll))
+    tour_end = np.minimum(stay, np.minimum(line_end, (last_served + 1) * D - 1))
+    ok = arrival <= e_s  # there by the end of its start period (late days are penalised)
+    ok &= stay >= e_s  # Tour-covers-period: a tour shorter than what is left of s covers nothing
+    ok &= departure <= tb.win_end[win]
+    busy_end = tour_end + transit + tb.pledge_recovery_days[pledge]
     return {
         "arc": arc[ok],
+        "win": win[ok],
         "start": s[ok],
         "late": late[ok],
         "required": required[ok],
         "arrival": arrival[ok],
         "departure": departure[ok],
         "tour_start": tour_start[ok],
+        "tour_end": tour_end[ok],
+        "busy_end": busy_end[ok],
         "last": last_served[ok],
     }
+
+
+DAY_KEY = 10**7  # event keys: group * DAY_KEY + day (days < 10**7)
+
+
+def _event_rows(group: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows for "the sum over intervals containing day d <= cap", exact at day level.
+
+    For closed intervals [start_j, end_j] in groups (a hub, a pledge, a corridor), the largest
+    per-day sum of a group is reached on the first day of some interval (between two such
+    days the set of intervals containing the day can only shrink). So one row per distinct
+    start day of each group is exact. Returns (event keys, interval index, row index)."""
+    key = group * DAY_KEY + start
+    ev = np.unique(key)
+    lo = np.searchsorted(ev, key)
+    hi = np.searchsorted(ev, group * DAY_KEY + end, side="right") - 1
+    j, r = _expand(lo, hi)
+    return ev, j, r
 
 
 def _expand(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -227,11 +285,12 @@ def _expand(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def define_assign_variables(m: Model) -> None:
     """``Assign-count`` x[a,s] in {0..units(p)}: units of arc a starting a tour in period s."""
     tb = m.tables
-    cols = _start_columns(tb)
+    cols = _start_columns(tb, tuple(m.options.departure_delays))
     m.x_arc, m.x_start = cols["arc"], cols["start"]
     m.x_late, m.x_required = cols["late"], cols["required"]
     m.x_arrival, m.x_departure = cols["arrival"], cols["departure"]
     m.x_tour_start, m.x_last = cols["tour_start"], cols["last"]
+    m.x_tour_end, m.x_busy_end, m.x_win = cols["tour_end"], cols["busy_end"], cols["win"]
     ub = tb.pledge_units[tb.arc_pledge[m.x_arc]]
     m.add_variables("Assign-count", np.zeros(ub.size), ub, integer=True)
 
@@ -300,67 +359,52 @@ def define_line_cover_constraints(m: Model) -> None:
 
 
 def define_hub_capacity_constraints(m: Model) -> None:
-    """``Hub-personnel-capacity`` for each (h,t): personnel on tour at h in t, plus incoming
-    relief-in-place personnel (weight rip/period) starting at t+1, <= capacity(h)."""
+    """``Hub-personnel-capacity`` for each hub h and each day d on which some unit can arrive
+    at h: personnel of the units at h on day d (arrival <= d <= tour end), relief-in-place
+    overlap included, <= capacity(h). Exact at day level (see :func:`_event_rows`)."""
     tb = m.tables
     xb = m.var("Assign-count")
     if xb.size == 0:
         return
-    hubs = np.unique(tb.arc_hub)
-    T = tb.n_periods
-    hub_row = np.full(len(tb.hub_id), -1, dtype=np.int64)
-    hub_row[hubs] = np.arange(hubs.size)
-    j, t = _expand(m.x_start, m.x_last)
+    H = tb.horizon_days
+    hub = tb.arc_hub[m.x_arc]
+    ev, j, r = _event_rows(hub, m.x_arrival, np.minimum(m.x_tour_end, H - 1))
     pers = tb.pledge_personnel[tb.arc_pledge[m.x_arc]]
-    rows = [hub_row[tb.arc_hub[m.x_arc[j]]] * T + t]
-    cols = [xb.start + j]
-    vals = [pers[j]]
-    # relief in place: a tour starting at s after the line's first period overlaps s-1
-    line = tb.arc_line[m.x_arc]
-    rip = (m.x_start > tb.line_first[line]) & (m.x_start >= 1)
-    if tb.rip_days > 0 and rip.any():
-        jr = np.flatnonzero(rip)
-        rows.append(hub_row[tb.arc_hub[m.x_arc[jr]]] * T + m.x_start[jr] - 1)
-        cols.append(xb.start + jr)
-        vals.append(pers[jr] * min(1.0, tb.rip_days / tb.period_days))
-        m.rip = (rows[-1], cols[-1], vals[-1])
-    hi = np.repeat(tb.hub_capacity[hubs], T)
-    keys = np.stack([np.repeat(hubs, T), np.tile(np.arange(T), hubs.size)], axis=1)
+    g, day = np.divmod(ev, DAY_KEY)
     m.add_constraints(
-        "Hub-personnel-capacity",
-        np.concatenate(rows),
-        np.concatenate(cols),
-        np.concatenate(vals),
-        np.full(hi.size, -INF),
-        hi,
-        keys,
+        "Hub-personnel-capacity", r, xb.start + j, pers[j], np.full(ev.size, -INF),
+        tb.hub_capacity[g], np.stack([g, day], axis=1),
     )
 
 
 def _corridor_rows(m: Model, name: str, per_unit: np.ndarray, per_day: np.ndarray) -> None:
+    """Rows per (corridor, day): what enters the corridor that day - units departing to their
+    hub and units leaving the hub at the end of their tour - within the daily capacity."""
     tb = m.tables
     xb = m.var("Assign-count")
     if xb.size == 0:
         return
-    T = tb.n_periods
-    used = np.unique(tb.arc_corridor)
-    c_row = np.full(len(tb.corridor_id), -1, dtype=np.int64)
-    c_row[used] = np.arange(used.size)
-    dep_period = np.clip(m.x_departure // tb.period_days, 0, T - 1)
-    j = np.arange(xb.size)
+    H = tb.horizon_days
     coef = per_unit[tb.arc_pledge[m.x_arc]]
-    keep = coef > 0
-    rows = c_row[tb.arc_corridor[m.x_arc[j[keep]]]] * T + dep_period[keep]
-    hi = np.repeat(per_day[used] * tb.period_days, T)
-    keys = np.stack([np.repeat(used, T), np.tile(np.arange(T), used.size)], axis=1)
+    corr = tb.arc_corridor[m.x_arc]
+    ret = m.x_tour_end + 1
+    back = np.flatnonzero((ret < H) & (coef > 0))
+    out = np.flatnonzero(coef > 0)
+    col = np.concatenate([out, back])
+    day = np.concatenate([m.x_departure[out], ret[back]])
+    ev, j, r = _event_rows(corr[col], day, day)
+    g, d = np.divmod(ev, DAY_KEY)
     m.add_constraints(
-        name, rows, xb.start + j[keep], coef[keep], np.full(hi.size, -INF), hi, keys
+        name, r, xb.start + col[j], coef[col[j]], np.full(ev.size, -INF), per_day[g],
+        np.stack([g, d], axis=1),
     )
 
 
 def define_corridor_constraints(m: Model) -> None:
-    """``Corridor-personnel-capacity`` / ``Corridor-tonnage-capacity`` for each (c,t): what
-    departs through corridor c in period t <= daily capacity x period length."""
+    """``Corridor-personnel-capacity`` / ``Corridor-tonnage-capacity`` for each corridor c and
+    each day d on which a unit can enter it: personnel (tonnage) departing through c on d,
+    to the hub or back from it at the end of a tour, <= the daily capacity. All of a unit
+    line leaves on its departure day, so this is the daily schedule itself."""
     tb = m.tables
     _corridor_rows(m, "Corridor-personnel-capacity", tb.pledge_personnel, tb.corridor_personnel)
     _corridor_rows(m, "Corridor-tonnage-capacity", tb.pledge_tonnage, tb.corridor_tonnage)
@@ -383,17 +427,27 @@ def define_pledge_constraints(m: Model) -> None:
     vals = np.concatenate([np.ones(xb.size), -np.ones(P * T)])
     keys = np.stack([m.y_pledge, m.y_period], axis=1)
     m.add_constraints("Pledge-start-def", rows, cols, vals, np.zeros(P * T), np.zeros(P * T), keys)
-    # Pledge-unit-cycle: y[p,s] appears in rows t = s .. s + tour + recovery - 1
-    cycle = tb.pledge_tour + tb.pledge_recovery
-    last = np.minimum(m.y_period + cycle[m.y_pledge] - 1, T - 1)
-    j, t = _expand(m.y_period, last)
-    rows = m.y_pledge[j] * T + t
-    hi = tb.pledge_units[m.y_pledge].astype(float)
+    # Pledge-unit-cycle: on every day d on which some unit of p can depart, the units of p
+    # busy on d (departure .. tour end + return transit + recovery) <= units(p). Exact at day
+    # level (_event_rows); the busy intervals then fit onto units(p) physical units.
+    H = tb.horizon_days
+    ev, j, r = _event_rows(xp, m.x_departure, np.minimum(m.x_busy_end, H - 1))
+    g, day = np.divmod(ev, DAY_KEY)
     m.add_constraints(
-        "Pledge-unit-cycle", rows, yb.start + j, np.ones(j.size), np.full(P * T, -INF), hi, keys
+        "Pledge-unit-cycle", r, xb.start + j, np.ones(j.size), np.full(ev.size, -INF),
+        tb.pledge_units[g].astype(float), np.stack([g, day], axis=1),
     )
+    # the same rows as a flow (for the solver's form): enter at own departure event, leave
+    # at the first event after the busy interval (if that event is of the same pledge)
+    enter = np.searchsorted(ev, xp * DAY_KEY + m.x_departure)
+    after = np.searchsorted(ev, xp * DAY_KEY + np.minimum(m.x_busy_end, H - 1), side="right")
+    same = (after < ev.size) & (np.divmod(ev[np.minimum(after, ev.size - 1)], DAY_KEY)[0] == xp)
+    leave = np.where(same, after, -1)
+    first = np.ones(ev.size, dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    m.cycle_flow = (enter, leave, first)
     # Pledge-rotation-budget: only where it can bind
-    max_tours = tb.pledge_units * np.ceil(T / np.maximum(tb.pledge_tour + tb.pledge_recovery, 1))
+    max_tours = tb.pledge_units * max_tours_per_unit(tb)
     budget = tb.pledge_rotations * tb.pledge_units
     pl = np.flatnonzero(budget < max_tours)
     if pl.size:
@@ -412,6 +466,15 @@ def define_pledge_constraints(m: Model) -> None:
         )
 
 
+def max_tours_per_unit(tb: PlanningTables) -> np.ndarray:
+    """Most tours one unit of each pledge can start within the horizon: one per period at most
+    (a tour covers its start period to the end), and successive departures of one unit are
+    more than its recovery apart (it is busy from departure to tour end + transit + recovery)."""
+    H = tb.horizon_days
+    by_recovery = (H - 1) // (tb.pledge_recovery_days + 1) + 1
+    return np.minimum(tb.n_periods, by_recovery).astype(np.float64)
+
+
 def define_cohesion_constraints(m: Model) -> None:
     """``Hub-nation-link`` for each (p,h): sum_{a in (p,h)} sum_s x[a,s] <= M(p) b[h, nation(p)]."""
     tb = m.tables
@@ -426,8 +489,7 @@ def define_cohesion_constraints(m: Model) -> None:
     row = row.ravel()
     b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(m.b_hub, m.b_nation))}
     bcol = np.array([b_index[(int(h), int(pledge_nat[p]))] for p, h in pairs], dtype=np.int64)
-    cycle = tb.pledge_tour + tb.pledge_recovery
-    max_tours = tb.pledge_units * np.ceil(tb.n_periods / np.maximum(cycle, 1))
+    max_tours = tb.pledge_units * max_tours_per_unit(tb)
     bigm = np.minimum(max_tours, tb.pledge_rotations * tb.pledge_units)[pairs[:, 0]]
     rows = np.concatenate([row, np.arange(len(pairs))])
     cols = np.concatenate([xb.start + np.arange(xb.size), bb.start + bcol])
@@ -575,17 +637,15 @@ def flow_form(m: Model, include: np.ndarray | None = None) -> FlowForm:
         add(np.concatenate([i, i]), np.concatenate([s0 + i, ub.start + i]), np.ones(2 * n),
             m.lo[cb.start : cb.stop], m.hi[cb.start : cb.stop])
     pb = m.con("Pledge-unit-cycle")
-    if pb.size and yb.size:
+    if pb.size and xb.size and m.cycle_flow is not None:
         keep_rows[pb.start : pb.stop] = False
         n = pb.size
         s0 = new_stock("Pledge-busy", n)
         stock_of["Pledge-busy"] = ("Pledge-unit-cycle", Block("Pledge-busy", s0, s0 + n))
-        cycle = (tb.pledge_tour + tb.pledge_recovery)[m.y_pledge]
-        leave_t = m.y_period + cycle
-        valid = leave_t <= T - 1
-        key_first = m.y_period == 0
-        r, c, v = _flow_rows(key_first, np.arange(n), m.y_pledge * T + leave_t, valid,
-                             yb.start + np.arange(n), np.ones(n), n, s0)
+        enter, leave, first = m.cycle_flow
+        valid = leave >= 0
+        r, c, v = _flow_rows(first, enter, np.where(valid, leave, 0), valid,
+                             xb.start + np.arange(xb.size), np.ones(xb.size), n, s0)
         add(r, c, v, np.zeros(n), np.zeros(n))
         i = np.arange(n)
         add(i, s0 + i, np.ones(n), m.lo[pb.start : pb.stop], m.hi[pb.start : pb.stop])

@@ -19,7 +19,8 @@ def _day(plan: Plan, day: int, when: object) -> str:
 
 def progress_table(option: str, p: Progress | None, limit: float) -> Table:
     t = Table(title=f"HiGHS solving option '{option}' (time limit {limit:g} s)", expand=False)
-    for c in ("time s", "incumbent", "best bound", "gap", "nodes"):
+    # the bound shown is always a bound of the full model (see docs/planner/solver.md)
+    for c in ("time s", "incumbent", "bound (full model)", "valid gap", "nodes"):
         t.add_column(c, justify="right")
     if p is None:
         t.add_row("…", "building / presolve", "", "", "")
@@ -40,7 +41,8 @@ def summary(plan: Plan) -> RenderableType:
     status = s.status.value + (" — BEST PLAN SO FAR" if s.best_so_far else "")
     lines.append(f"Option {plan.option}   solver {s.solver}: {status}\n", style="bold")
     obj = "—" if s.objective is None else f"{s.objective:,.1f}"
-    bound = "—" if s.bound is None else f"{s.bound:,.1f}"
+    bound = ("— (no bound of the full model" + (f"; {s.phase_out_of_time} phase out of time"
+             if s.phase_out_of_time else "") + ")") if s.bound is None else f"{s.bound:,.1f} ({s.bound_provenance})"
     gap = "—" if s.gap is None else f"{100 * s.gap:.3f}%"
     lines.append(
         f"objective {obj}   bound {bound}   gap {gap}   build {s.build_seconds:.2f} s   "

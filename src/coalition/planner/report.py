@@ -46,19 +46,21 @@ def interpret(model: Model, values: np.ndarray, c_day: date | None) -> Interpret
         starts_of_line[int(x_line[j])].append(int(model.x_start[j]))
     rank = {li: {s: i + 1 for i, s in enumerate(sorted(set(ss)))} for li, ss in starts_of_line.items()}
 
-    # physical unit numbers inside a pledge: earliest-free unit, in start order
-    free_at: dict[int, list[int]] = {p: [0] * int(tb.pledge_units[p]) for p in range(tb.n_pledges)}
+    # physical unit numbers inside a pledge: busy spells (departure .. tour end + return +
+    # recovery) in departure order, each on the lowest-numbered unit free by then. The model
+    # keeps the busy units of a pledge within its units on every day, so (interval graphs)
+    # this never runs out of units.
+    free_at: dict[int, list[int]] = {p: [-1] * int(tb.pledge_units[p]) for p in range(tb.n_pledges)}
     unit_no: dict[tuple[int, int], list[int]] = {}
-    for j in sorted(used, key=lambda j: (int(model.x_start[j]), tb.pledge_id[x_pledge[j]], j)):
+    for j in sorted(used, key=lambda j: (int(model.x_departure[j]), tb.pledge_id[x_pledge[j]], j)):
         p = int(x_pledge[j])
-        cycle = int(tb.pledge_tour[p] + tb.pledge_recovery[p])
-        s = int(model.x_start[j])
+        dep = int(model.x_departure[j])
         nums = []
         for _ in range(int(x[j])):
             slots = free_at[p]
-            k = min(range(len(slots)), key=lambda i: (slots[i] > s, i))
+            k = min(range(len(slots)), key=lambda i: (slots[i] >= dep, i))
             nums.append(k + 1)
-            slots[k] = s + cycle
+            slots[k] = int(model.x_busy_end[j])
         unit_no[(j, 0)] = nums
 
     unit_lines: list[UnitLine] = []
@@ -68,13 +70,11 @@ def interpret(model: Model, values: np.ndarray, c_day: date | None) -> Interpret
         li, p = int(x_line[j]), int(x_pledge[j])
         a = int(model.x_arc[j])
         c, h = int(tb.arc_corridor[a]), int(tb.arc_hub[a])
-        tour_end = min(
-            (int(model.x_last[j]) + 1) * D - 1, int(tb.line_end_day[li]), tb.horizon_days - 1
-        )
+        tour_end = int(model.x_tour_end[j])
         for k in range(int(x[j])):
             n += 1
             uln = f"{tb.line_id[li]}-{n:04d}"
-            ready = int(tb.pledge_ready_day[p])
+            ready = int(tb.win_ready[model.x_win[j]])
             unit_lines.append(
                 UnitLine(
                     uln=uln,

@@ -52,7 +52,10 @@ class PlanOptions(_Frozen):
     relief_in_place_days: int = Field(
         default=7, ge=0, le=60, description="days an incoming unit overlaps the outgoing one"
     )
-    time_limit: float = Field(default=60.0, gt=0, le=86_400, description="solver seconds")
+    time_limit: float = Field(
+        default=60.0, gt=0, le=86_400,
+        description="seconds for the whole plan: building, solving and finishing",
+    )
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     threads: int = Field(default=1, ge=1, le=64)
@@ -60,6 +63,18 @@ class PlanOptions(_Frozen):
     cohesion: bool = Field(default=True, description="model cohesion (hub-nation binaries)")
     explain_alternatives: int = Field(default=3, ge=0, le=50)
     warm_start: bool = Field(default=True, description="give the greedy plan to HiGHS as a start")
+    departure_delays: tuple[int, ...] = Field(
+        default=(0,),
+        description="days after its earliest possible departure a unit may also leave (each a "
+        "column of its own): 0 = earliest only; e.g. (0, 1, 2, 4) lets units share a corridor's "
+        "daily capacity on different days",
+    )
+    max_columns: int = Field(
+        default=500_000, ge=1,
+        description="largest number of Assign-count columns built; a larger model is trimmed to "
+        "the earliest-arriving candidates per line (said in the warnings; no bound of the full "
+        "model is then claimed)",
+    )
     candidates_per_line: int | None = Field(
         default=None, ge=1, le=10_000,
         description="consider only the N earliest-arriving eligible pledges per line (None = all); "
@@ -105,6 +120,8 @@ class SolveResult(_Frozen):
     time: float = 0.0
     nodes: int = 0
     message: str = ""
+    bound_provenance: str = "none"  # full-lp | full-mip-dual | none
+    phase_out_of_time: str | None = None  # the phase the time limit stopped
 
     @property
     def has_solution(self) -> bool:
@@ -216,6 +233,11 @@ class AssignmentExplanation(_Frozen):
 
 
 class KPIs(_Frozen):
+    shortfall_basis: str = Field(
+        default="per-period",
+        description="per-period: a line's period counts as covered by a unit at the hub on the "
+        "period's last day of the line's window; uncovered periods count their days",
+    )
     coverage_pct: float
     essential_coverage_pct: float
     shortfall_unit_periods: float
@@ -238,6 +260,15 @@ class SolveSummary(_Frozen):
     build_seconds: float
     solve_seconds: float
     best_so_far: bool = Field(description="True when the plan is not proven optimal within the gap")
+    bound_provenance: str = Field(
+        default="none",
+        description="where the bound comes from: full-lp (LP relaxation of the full model), "
+        "full-mip-dual (HiGHS's MIP dual bound of the full model) or none (no valid bound; "
+        "gap and bound are then null)",
+    )
+    phase_out_of_time: str | None = Field(
+        default=None, description="the solver phase the time limit stopped, when it stopped one"
+    )
     message: str = ""
     variables: int = 0
     constraints: int = 0

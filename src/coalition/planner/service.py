@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from coalition.conditions.engine import CEASEFIRE, ConditionEngine
 from coalition.errors import InputError, Problem, closest
 from coalition.planner.engine import Activation, PlanOutcome, make_plan
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.solver import ProgressFn
-from coalition.forcegen.activation import pledge_activation
+from coalition.forcegen.activation import activation_by_day, pledge_activation
 from coalition.scenario.schemas import Assumption, Scenario
 
 
@@ -71,30 +71,31 @@ def resolve_c_day(
 def activation_for_plan(
     scenario: Scenario, assumptions: Sequence[Assumption], c_day: date, horizon_days: int
 ) -> Activation:
-    """Which pledges are active over the horizon, and from which day after C-day.
+    """On which days after C-day each pledge is active (its active spells), and why not.
 
     Activation at a date is the force-generation rule
     (:func:`coalition.forcegen.activation.pledge_activation`: withdrawn, expired, lifecycle
-    state, condition three-valued). A pledge is active in the plan from the first date on or
-    after C-day at which that rule says *active*. Dates checked: C-day and every dated fact
-    (event, assumption, instrument change) inside the horizon.
+    state, condition three-valued), evaluated over time by
+    :func:`coalition.forcegen.activation.activation_by_day`: a pledge is usable on exactly the
+    days it is active, so a condition turning false later, or an expiry, ends its spell. A
+    pledge with no spell starting inside the horizon is inactive.
     """
     engine = ConditionEngine(scenario, tuple(assumptions))
-    end = c_day + timedelta(days=horizon_days)
-    checkpoints = sorted({c_day} | {d for d in engine.change_dates() if c_day < d < end})
     active: dict[str, int] = {}
+    spells: dict[str, tuple[tuple[int, int | None], ...]] = {}
+    texts: dict[str, str] = {}
     why_not: dict[str, str] = {}
     for p in sorted(scenario.pledges, key=lambda p: p.id):
-        last = None
-        for d in checkpoints:
-            last = pledge_activation(p, d, engine)
-            if last.active:
-                active[p.id] = (d - c_day).days
-                break
+        act = activation_by_day(p, c_day, engine)
+        inside = [s for s in act.spells if s.start < horizon_days]
+        if inside:
+            active[p.id] = inside[0].start
+            spells[p.id] = tuple((s.start, s.end) for s in inside)
+            texts[p.id] = "; ".join(s.text(c_day) for s in inside)
         else:
-            assert last is not None
-            why_not[p.id] = f"{last.code}: {last.reason}"
-    return Activation(active_from=active, inactive_reasons=why_not)
+            last = pledge_activation(p, c_day, engine)
+            why_not[p.id] = act.inactive_reason or f"{last.code}: {last.reason}"
+    return Activation(active_from=active, inactive_reasons=why_not, spells=spells, spell_texts=texts)
 
 
 def check_option(scenario: Scenario, option_id: str) -> None:

@@ -1,9 +1,12 @@
-"""Solver adapters: a model in matrix form in, a typed :class:`SolveResult` and values out.
+"""The planner's solve: a model in, a typed :class:`SolveResult` and values out.
 
-HiGHS (``highspy``) is the default. Optimal, feasible-with-gap, time limit, interrupted and
-infeasible are all *results*; nothing solver-specific leaks out of this module. Determinism:
-HiGHS runs with a fixed ``random_seed`` and a fixed thread count, so the same model and seed give
-the same plan.
+It runs in phases over the typed HiGHS wrapper (:mod:`coalition.solvers.highs`; nothing here
+calls ``highspy`` directly): the LP relaxation with row generation (:func:`lp_phase`), LP-guided
+rounding (:func:`rounding_phase`), a restricted MIP around the LP solution and the full MIP
+(:func:`mip_phase`), then the result (:func:`result_of`). Optimal, feasible-with-gap, time
+limit, interrupted and infeasible are all *results*. Only bounds of the full model are ever
+reported (LP bound or the full MIP's dual bound, ``bound_provenance``). Determinism: HiGHS runs
+with a fixed ``random_seed`` and thread count, so the same model and seed give the same plan.
 """
 
 from __future__ import annotations
@@ -16,6 +19,16 @@ import numpy as np
 
 from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
+from coalition.solvers.highs import (
+    HighsModel,
+    MatrixProblem,
+    Outcome,
+    Report,
+    RunResult,
+    SolverOptions,
+    finite as _finite,
+    relative_gap,
+)
 
 ProgressFn = Callable[[Progress], None]
 
@@ -26,35 +39,9 @@ class Solution:
     values: np.ndarray | None  # column values (length n_cols) when a plan exists
 
 
-def _finite(v: float) -> float | None:
-    return None if v is None or not np.isfinite(v) or abs(v) >= 1e30 else float(v)
-
-
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    if objective is None or bound is None:
-        return None
-    return abs(objective - bound) / max(abs(objective), 1e-9) if objective != bound else 0.0
-
-
-def _new_highs(highspy: object) -> object:
-    """A Highs instance without its start-up banner (printed by C++ straight to fd 1, which
-    would tear the Rich live display)."""
-    import os
-    import sys
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()  # type: ignore[attr-defined]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    return h
-
-
 LARGE_COLUMNS = 20_000
+# Share of the solver's time the LP's row generation may use before the rounding and the MIP.
+LP_SHARE = 0.5
 LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corridor-tonnage-capacity")
 TOL = 1e-6
 
@@ -90,6 +77,289 @@ def _violated(
     return np.flatnonzero(bad)
 
 
+
+@dataclass(slots=True)
+class _Solve:
+    """State shared by the phases of one solve."""
+
+    model: Model
+    options: PlanOptions
+    progress: ProgressFn | None
+    should_stop: Callable[[], bool] | None
+    t0: float
+    deadline: float
+    lazy: np.ndarray
+    deferred: np.ndarray
+    active: np.ndarray
+    large: bool
+    full_model: bool
+    ff: FlowForm | None = None
+    hm: HighsModel | None = None
+    A_csr: object = None  # the model's rows, for adding withheld ones
+    phase: str = "lp"
+    restricted: bool = False
+    # LP phase
+    lp: RunResult | None = None
+    core: np.ndarray | None = None  # LP solution (model columns)
+    lp_rounds: int = 0
+    lp_ran_out: bool = False
+    lp_partial: bool = False  # row generation stopped with rows still withheld
+    t_lp: float = 0.0
+    t_round: float = 0.0
+    # bounds and plans
+    bound: float | None = None
+    provenance: str = "none"
+    best: np.ndarray | None = None
+    best_obj: float = float("inf")
+    last_outcome: Outcome | None = None
+    mip_rounds: int = 0
+    nodes: int = 0
+    proven: bool = False
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def stopped(self) -> bool:
+        return self.should_stop is not None and self.should_stop()
+
+    def take(self, plan: np.ndarray) -> None:
+        """Keep ``plan`` if it satisfies every row and beats the best so far."""
+        if _violated(self.model, plan, np.zeros(self.model.n_rows, bool)).size:
+            return
+        obj = float(self.model.cost @ plan)
+        if self.best is None or obj < self.best_obj - 1e-9:
+            self.best, self.best_obj = plan, obj
+
+    def show(self, incumbent: float | None, bound: float | None, nodes: int = 0) -> None:
+        if self.progress is None:
+            return
+        if incumbent is not None and self.best is not None:
+            incumbent = min(incumbent, self.best_obj)
+        elif self.best is not None:
+            incumbent = self.best_obj
+        if incumbent is not None and bound is not None:
+            bound = min(bound, incumbent)
+        self.progress(Progress(time=round(self.now(), 3), incumbent=incumbent, bound=bound,
+                               gap=relative_gap(incumbent, bound), nodes=nodes))
+
+    def on_report(self, r: Report) -> None:
+        """Live MIP reports: the bound shown is only ever a bound of the FULL model (the LP
+        bound, or the full MIP's dual bound); a restricted MIP's own bound is never shown."""
+        b = self.bound
+        if not self.restricted and self.full_model and r.bound is not None:
+            b = r.bound if b is None else max(b, r.bound)
+        self.show(r.incumbent, b, r.nodes)
+
+
+def _problem(ff: FlowForm, integer: bool) -> MatrixProblem:
+    return MatrixProblem(cost=ff.cost, col_lo=ff.clo, col_hi=ff.chi, A=ff.A, row_lo=ff.lo,
+                         row_hi=ff.hi, integer=ff.integer if integer else None)
+
+
+def _instance(st: _Solve, integer: bool, prebuilt: FlowForm | None = None) -> HighsModel:
+    """A fresh HiGHS instance holding the solver form with the rows active now. (Re-using one
+    instance for a second MIP after bound changes returned a stale solution in highspy 1.16,
+    so every full MIP pass gets its own.)"""
+    ff = prebuilt if prebuilt is not None else flow_form(st.model, include=st.active)
+    st.ff = ff
+    o = st.options
+    return HighsModel(
+        _problem(ff, integer),
+        SolverOptions(mip_rel_gap=float(o.mip_rel_gap), threads=int(o.threads), seed=int(o.seed),
+                      method="simplex" if not integer else "choose"),
+        on_report=st.on_report, should_stop=st.should_stop, deadline=st.deadline,
+    )
+
+
+def _add_rows(st: _Solve, rows: np.ndarray) -> None:
+    m = st.model
+    assert m.A is not None and m.lo is not None and m.hi is not None and st.hm is not None
+    st.hm.add_rows(st.A_csr[rows], m.lo[rows], m.hi[rows])  # type: ignore[index]
+    st.active[rows] = True
+
+
+def lp_phase(st: _Solve) -> None:
+    """The LP relaxation. Small models: row generation with the dual simplex (capacity rows
+    withheld until an LP solution breaks them). Large models: every row at once, interior
+    point. Any LP optimum is a valid lower bound of the full model: withheld rows and the
+    cohesion links left out only relax it."""
+    m = st.model
+    n_core = m.n_cols
+    # row generation may take at most LP_SHARE of the solver's time; every round's LP value is
+    # a valid bound, and the rounding repairs an LP plan that still breaks withheld rows
+    lp_until = st.t0 + LP_SHARE * (st.deadline - st.t0)
+    while True:
+        r = st.hm.run()  # type: ignore[union-attr]
+        st.lp_rounds += 1
+        st.lp = r
+        if r.outcome is not Outcome.OPTIMAL or r.values is None:
+            st.lp_ran_out = True
+            break
+        st.core = r.values[:n_core]
+        if st.full_model:
+            st.bound, st.provenance = r.objective, "full-lp"
+        st.show(None, st.bound)
+        bad = _violated(m, st.core, st.active, only=st.lazy)
+        if bad.size == 0:
+            break
+        if time.perf_counter() >= lp_until:
+            st.lp_partial = True  # rows still withheld: the bound is weaker, still valid
+            break
+        _add_rows(st, bad)
+    st.t_lp = st.now()
+
+
+def rounding_phase(st: _Solve, start: np.ndarray | None) -> None:
+    """The LP plan rounded down and completed by the greedy rule with the LP values as
+    preference; kept when it beats the start plan (on large models often the best plan the
+    time allows)."""
+    from coalition.planner.greedy import greedy_values, repair
+
+    m = st.model
+    if start is not None:
+        st.take(start.copy())
+    if st.core is not None:
+        xb = m.var("Assign-count")
+        pref = st.core[xb.start : xb.stop]
+        if st.lp_partial:  # the LP plan may break withheld rows: repair, then complete
+            base = np.zeros(m.n_cols)
+            base[xb.start : xb.stop] = np.floor(pref + 1e-6)
+            st.take(repair(m, base))
+        st.take(greedy_values(m, initial=st.core, preference=pref) if not st.lp_partial
+                else greedy_values(m, preference=pref))
+        st.show(None, st.bound)
+    if st.best is not None and st.bound is not None:
+        st.proven = (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
+    st.t_round = st.now() - st.t_lp
+
+
+def _restrict(st: _Solve) -> np.ndarray:
+    """Columns fixed to 0 in a restricted pass: every Assign-count column outside the LP
+    support, the incumbent and RESTRICTED_EXTRA x that many more of smallest reduced cost."""
+    m = st.model
+    xb = m.var("Assign-count")
+    if st.core is None or not xb.size:
+        return np.zeros(0, dtype=np.int32)
+    keep = st.core[xb.start : xb.stop] > 1e-6
+    if st.best is not None:
+        keep |= st.best[xb.start : xb.stop] > 0.5
+    rc_all = st.lp.reduced_costs if st.lp is not None else None
+    if rc_all is not None and RESTRICTED_EXTRA > 0:
+        rc = rc_all[xb.start : xb.stop].copy()
+        rc[keep] = np.inf
+        idx = np.argsort(rc, kind="stable")[: int(RESTRICTED_EXTRA * keep.sum())]
+        keep[idx[np.isfinite(rc[idx])]] = True
+    return (xb.start + np.flatnonzero(~keep)).astype(np.int32)
+
+
+def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True) -> None:
+    """Run the MIP until wall time ``until``, resumed while its plan breaks withheld rows (those
+    rows are then added and the plan repaired, so it is never lost). A restricted pass's bound
+    is not a bound of the full model and is never kept."""
+    from coalition.planner.greedy import repair
+
+    m = st.model
+    hm = st.hm
+    assert hm is not None and st.ff is not None
+    st.restricted = restricted
+    st.phase = "restricted-mip" if restricted else "full-mip"
+    fixed = _restrict(st) if restricted else np.zeros(0, dtype=np.int32)
+    hm.set_bounds(fixed, np.zeros(fixed.size), np.zeros(fixed.size))
+    try:
+        while time.perf_counter() < until:
+            if st.best is not None and use_start:
+                hm.set_start(stock_values(m, st.ff, st.best))
+            r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
+            st.mip_rounds += 1
+            st.nodes += r.nodes
+            st.last_outcome = r.outcome
+            if not restricted and st.full_model and r.bound is not None and (
+                st.bound is None or r.bound > st.bound
+            ):
+                # HiGHS's dual bound of the full MIP is valid even when it was stopped
+                st.bound, st.provenance = r.bound, "full-mip-dual"
+            if r.values is None:
+                break
+            plan = r.values[: m.n_cols]
+            plan = np.where(m.integer, np.round(plan), plan)
+            bad = _violated(m, plan, st.active)
+            if bad.size == 0:
+                st.take(plan)
+                break
+            _add_rows(st, bad)
+            st.take(repair(m, plan))
+            if r.outcome in (Outcome.TIME_LIMIT, Outcome.INTERRUPTED):
+                break
+    finally:
+        if fixed.size:
+            hm.set_bounds(fixed, st.ff.clo[fixed], st.ff.chi[fixed])
+
+
+def mip_phase(st: _Solve) -> None:
+    """A small neighbourhood of the LP first (fast, good plans), then - small models only -
+    the full MIP with the time left (on large models the full MIP's root LP alone outlasts any
+    sensible limit, so the neighbourhood gets all the time and the LP bound stands)."""
+    hm = st.hm
+    assert hm is not None and st.ff is not None
+    hm.set_option("presolve", "on")
+    hm.set_option("solver", "choose")
+    hm.set_integer(np.flatnonzero(st.ff.integer))
+    if st.deferred.any():
+        _add_rows(st, np.flatnonzero(st.deferred))
+    share = 1.0 if st.large else 0.2
+    _mip_pass(st, time.perf_counter() + share * max(0.0, st.deadline - time.perf_counter()),
+              restricted=True)
+    if not st.large and not st.stopped():
+        # no MIP start here: with one, highspy 1.16 can report a better objective than the
+        # solution it returns (seen on a 16-column model); the incumbent is kept anyway
+        st.hm = _instance(st, integer=True)
+        _mip_pass(st, st.deadline, restricted=False, use_start=False)
+
+
+def result_of(st: _Solve) -> Solution:
+    """The typed result: status, objective, full-model bound and its provenance, the phase the
+    clock stopped, phase times."""
+    m, o = st.model, st.options
+    elapsed = st.now()
+    obj = None if st.best is None else st.best_obj
+    bound = st.bound
+    if bound is not None and obj is not None:
+        bound = min(bound, obj)
+    gap = relative_gap(obj, bound)
+    last = st.last_outcome
+    if st.best is not None and (st.proven or (last is Outcome.OPTIMAL and not st.restricted)) and (
+        gap is not None and gap <= o.mip_rel_gap * 1.01
+    ):
+        status = SolveStatus.OPTIMAL
+    elif last is Outcome.INFEASIBLE or (st.lp is not None and st.lp.outcome is Outcome.INFEASIBLE):
+        status = SolveStatus.INFEASIBLE
+    elif st.best is None:
+        status = SolveStatus.NO_SOLUTION
+    elif st.stopped():
+        status = SolveStatus.INTERRUPTED
+    elif last is Outcome.TIME_LIMIT or st.lp_ran_out or time.perf_counter() >= st.deadline:
+        status = SolveStatus.TIME_LIMIT
+    else:
+        status = SolveStatus.FEASIBLE
+    out_of_time = None
+    if status in (SolveStatus.TIME_LIMIT, SolveStatus.NO_SOLUTION):
+        out_of_time = "lp" if st.lp_ran_out else st.phase
+    n_lazy = int(st.lazy.sum())
+    return Solution(
+        SolveResult(
+            solver="highs", status=status, objective=obj, bound=bound, gap=gap,
+            time=round(elapsed, 4), nodes=st.nodes,
+            bound_provenance=st.provenance if bound is not None else "none",
+            phase_out_of_time=out_of_time,
+            message=f"{(last or (st.lp.outcome if st.lp else Outcome.NO_SOLUTION)).value}; LP rounds "
+            f"{st.lp_rounds}, MIP rounds {st.mip_rounds}, capacity rows passed "
+            f"{int((st.active & st.lazy).sum())} of {n_lazy}; phases: LP {st.t_lp:.1f} s, "
+            f"rounding {st.t_round:.1f} s, MIP {elapsed - st.t_lp - st.t_round:.1f} s",
+        ),
+        st.best,
+    )
+
+
 def solve_highs(
     model: Model,
     options: PlanOptions,
@@ -99,318 +369,51 @@ def solve_highs(
     should_stop: Callable[[], bool] | None = None,
     relax: bool = False,
 ) -> Solution:
-    """Solve ``model`` with HiGHS. ``start`` is a feasible core vector (a MIP start).
-
-    Row generation: capacity rows (:data:`LAZY_FAMILIES`) are passed to HiGHS only once a
-    solution breaks them. First the LP relaxation is re-solved until it breaks none, then the
-    MIP; a MIP plan that breaks a withheld row gets that row added and the MIP resumes with the
-    time left. Rows withheld only relax the model, so HiGHS's bound stays a valid bound; the
-    plan returned satisfies every row.
-    """
-    import highspy
-
+    """Solve ``model`` with HiGHS. ``start`` is a feasible core vector (a MIP start);
+    ``relax`` solves the LP relaxation only. The phases: :func:`lp_phase`,
+    :func:`rounding_phase`, :func:`mip_phase`, :func:`result_of`."""
     t0 = time.perf_counter()
-    # HiGHS is stopped a little before the limit: after an interrupt it still finishes its
-    # current step, and the best plan is then checked and copied out (see stop_margin).
-    deadline = t0 + float(options.time_limit) - stop_margin(model.n_cols, float(options.time_limit))
     assert model.A is not None and model.hi is not None
+    limit = float(options.time_limit)
     lazy = np.zeros(model.n_rows, dtype=bool)
     for fam in LAZY_FAMILIES:
         b = model.con(fam)
         lazy[b.start : b.stop] = True
-    # The cohesion links (big-M rows) make the LP slow and only add cost, so the LP phase runs
-    # without them (a valid, slightly weaker bound); the MIP phase gets them all.
+    # the cohesion links (big-M rows) make the LP slow and only add cost: left out of the LP
     deferred = np.zeros(model.n_rows, dtype=bool)
     link = model.con("Hub-nation-link")
     deferred[link.start : link.stop] = True
-    active = ~lazy & ~deferred
-    # Large models: the dual simplex crawls on this LP (measured on M: > 60 s) while the
-    # interior-point solver takes ~15 s with every capacity row present, so large models pass all
-    # rows at once and solve the LP phase with IPM; small ones use row generation + simplex.
     large = model.n_cols > LARGE_COLUMNS
-    if large:
-        active |= lazy
-    if start is not None:
-        # capacity rows the start plan already fills are likely to bind: pass them at once
-        act0 = model.A @ start
+    active = ~lazy & ~deferred
+    if start is not None and not large:
+        act0 = model.A @ start  # capacity rows the start plan already fills are likely to bind
         active |= lazy & (act0 >= 0.95 * model.hi) & np.isfinite(model.hi)
-    ff = flow_form(model, include=active)
-    A_csr = model.A.tocsr()
-
-    inf = highspy.kHighsInf
-
-    def new_instance(integer: bool, prebuilt: FlowForm | None = None) -> object:
-        """A fresh HiGHS instance holding the solver form with the rows active now. (Re-using
-        one instance for a second MIP after bound changes returned a stale solution in
-        highspy 1.16, so every MIP pass gets its own.)"""
-        f = prebuilt if prebuilt is not None else flow_form(model, include=active)
-        hh = _new_highs(highspy)
-        hh.setOptionValue("output_flag", False)
-        hh.setOptionValue("random_seed", int(options.seed))
-        hh.setOptionValue("threads", int(options.threads))
-        hh.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-        lp = highspy.HighsLp()
-        lp.num_col_ = f.A.shape[1]
-        lp.num_row_ = f.A.shape[0]
-        lp.col_cost_ = f.cost
-        lp.col_lower_ = f.clo
-        lp.col_upper_ = f.chi
-        lp.row_lower_ = np.where(np.isfinite(f.lo), f.lo, -inf)
-        lp.row_upper_ = np.where(np.isfinite(f.hi), f.hi, inf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_ = f.A.shape[1]
-        lp.a_matrix_.num_row_ = f.A.shape[0]
-        lp.a_matrix_.start_ = f.A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = f.A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = f.A.data
-        if integer and f.integer.any():
-            lp.integrality_ = [
-                highspy.HighsVarType.kInteger if x else highspy.HighsVarType.kContinuous
-                for x in f.integer
-            ]
-        hh.passModel(lp)
-        hh.cbSimplexInterrupt.subscribe(guard)
-        hh.cbIpmInterrupt.subscribe(guard)
-        if integer:
-            hh.cbMipImprovingSolution.subscribe(on_event)
-            hh.cbMipInterrupt.subscribe(on_event)
-        return hh
-
-    n_core = ff.n_core
-    S = highspy.HighsModelStatus
-
-    def add_rows(rows: np.ndarray) -> None:
-        sub = A_csr[rows]
-        lo = np.where(np.isfinite(model.lo[rows]), model.lo[rows], -inf)
-        hi = np.where(np.isfinite(model.hi[rows]), model.hi[rows], inf)
-        h.addRows(int(rows.size), lo, hi, int(sub.nnz), sub.indptr[:-1].astype(np.int32),
-                  sub.indices.astype(np.int32), sub.data)
-        active[rows] = True
-
-    def remaining() -> float:
-        # HiGHS's time limit is compared with its run time accumulated over runs
-        return float(h.getRunTime()) + max(0.01, deadline - time.perf_counter())
-
-    def guard(e: object) -> None:
-        if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
-            e.interrupt()  # type: ignore[attr-defined]
-
-    state = {"last": 0.0}
-
-    def on_event(e: object) -> None:
-        data = e.data_out  # type: ignore[attr-defined]
-        now = time.perf_counter() - t0
-        if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
-            e.interrupt()  # type: ignore[attr-defined]
-        if progress is None:
-            return
-        improving = e.callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution  # type: ignore[attr-defined]
-        if not improving and now - state["last"] < 0.2:
-            return
-        state["last"] = now
-        inc = _finite(data.mip_primal_bound)
-        bnd = _finite(data.mip_dual_bound)
-        progress(Progress(time=round(now, 3), incumbent=inc, bound=bnd,
-                          gap=relative_gap(inc, bnd), nodes=int(data.mip_node_count)))
-
-    h = new_instance(integer=False, prebuilt=ff)
-
-    # Phase 1: the LP relaxation, with row generation
-    if large:
-        h.setOptionValue("solver", "ipm")
-    lp_rounds = 0
-    while True:
-        h.setOptionValue("time_limit", remaining())
-        h.run()
-        lp_rounds += 1
-        if h.getModelStatus() != S.kOptimal:
-            break
-        core = np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core]
-        bad = _violated(model, core, active, only=lazy)
-        if progress is not None:
-            progress(Progress(time=round(time.perf_counter() - t0, 3), incumbent=None,
-                              bound=_finite(h.getInfo().objective_function_value), gap=None))
-        if bad.size == 0 or time.perf_counter() >= deadline:
-            break
-        add_rows(bad)
-    t_lp = time.perf_counter() - t0
-    lp_dual = None  # reduced costs of the LP, used to widen the restricted MIP
-    if h.getModelStatus() == S.kOptimal:
-        lp_dual = np.asarray(h.getSolution().col_dual, dtype=np.float64)[:n_core]
-    lp_status = h.getModelStatus()
-    lp_obj = _finite(h.getInfo().objective_function_value) if lp_status == S.kOptimal else None
-    if relax or not ff.integer.any():
-        elapsed = time.perf_counter() - t0
-        ok = lp_status == S.kOptimal
-        values = np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core] if ok else None
-        if ok and _violated(model, values, active, only=lazy).size:  # time ran out mid-generation
-            ok, values = False, None
+    st = _Solve(
+        model=model, options=options, progress=progress, should_stop=should_stop, t0=t0,
+        # HiGHS is stopped a little before the limit: after an interrupt it still finishes its
+        # current step, and the best plan is then checked and copied out (see stop_margin)
+        deadline=t0 + limit - stop_margin(model.n_cols, limit),
+        lazy=lazy, deferred=deferred, active=active, large=large,
+        full_model=options.candidates_per_line is None,  # a trimmed model's bound is no bound
+    )
+    st.A_csr = model.A.tocsr()
+    st.hm = _instance(st, integer=False)
+    lp_phase(st)
+    if relax or not st.ff.integer.any():  # type: ignore[union-attr]
+        ok = st.core is not None and not st.lp_ran_out
         status = SolveStatus.OPTIMAL if ok else (
-            SolveStatus.INFEASIBLE if lp_status == S.kInfeasible else SolveStatus.NO_SOLUTION
-        )
+            SolveStatus.INFEASIBLE if st.lp is not None and st.lp.outcome is Outcome.INFEASIBLE
+            else SolveStatus.NO_SOLUTION)
+        value = st.lp.objective if (ok and st.lp is not None) else None
         return Solution(
-            SolveResult(solver="highs-lp" if relax else "highs", status=status,
-                        objective=lp_obj if ok else None, bound=lp_obj if ok else None,
-                        gap=0.0 if ok else None, time=round(elapsed, 4),
-                        message=f"{h.modelStatusToString(lp_status)}; {lp_rounds} LP round(s)"),
-            values,
+            SolveResult(solver="highs-lp" if relax else "highs", status=status, objective=value,
+                        bound=value, gap=0.0 if ok else None, time=round(st.now(), 4),
+                        bound_provenance="full-lp" if ok and st.full_model else "none",
+                        phase_out_of_time="lp" if st.lp_ran_out else None,
+                        message=f"{st.lp.outcome.value if st.lp else 'no run'}; {st.lp_rounds} LP round(s)"),
+            st.core if ok else None,
         )
-
-    # Phase 1b: round the LP plan down and complete it greedily (LP-guided greedy). On large
-    # models this is often the best plan the time allows; the LP value is the bound.
-    best: np.ndarray | None = None
-    best_obj = np.inf
-    if start is not None and _violated(model, start, np.zeros(model.n_rows, bool)).size == 0:
-        best, best_obj = start.copy(), float(model.cost @ start)
-    lp_bound = (
-        lp_obj
-        if (lp_status == S.kOptimal and _violated(model, core, active, only=lazy).size == 0)
-        else None
-    )
-    if lp_status == S.kOptimal:
-        from coalition.planner.greedy import greedy_values
-
-        xb = model.var("Assign-count")
-        rounded = greedy_values(model, initial=core, preference=core[xb.start : xb.stop])
-        if _violated(model, rounded, np.zeros(model.n_rows, bool)).size == 0:
-            r_obj = float(model.cost @ rounded)
-            if r_obj < best_obj - 1e-9:
-                best, best_obj = rounded, r_obj
-        if progress is not None and best is not None:
-            progress(Progress(time=round(time.perf_counter() - t0, 3), incumbent=best_obj,
-                              bound=lp_bound, gap=relative_gap(best_obj, lp_bound)))
-
-    t_round = time.perf_counter() - t0 - t_lp
-
-    # Phase 2: the MIP, resumed while its plan breaks withheld rows
-    h.setOptionValue("presolve", "on")
-    h.setOptionValue("solver", "choose")
-    ints = np.flatnonzero(ff.integer).astype(np.int32)
-    h.changeColsIntegrality(
-        int(ints.size), ints, np.full(ints.size, highspy.HighsVarType.kInteger)
-    )
-    if deferred.any():
-        add_rows(np.flatnonzero(deferred))
-    h.cbMipImprovingSolution.subscribe(on_event)
-    h.cbMipInterrupt.subscribe(on_event)
-
-    bound: float | None = lp_bound
-    ms = S.kNotset
-    proven = best is not None and lp_bound is not None and (
-        relative_gap(best_obj, lp_bound) or 0.0
-    ) <= options.mip_rel_gap
-    if proven:
-        ms = S.kOptimal  # the rounded plan meets the LP bound: nothing left to search
-    counters = {"rounds": 0, "nodes": 0}
-    xb = model.var("Assign-count")
-
-    def mip_pass(until: float, restricted: bool, use_start: bool = True) -> int:
-        """Run the MIP until wall time ``until``; returns HiGHS's model status. A restricted
-        pass fixes every Assign-count column outside the LP support and the incumbent to 0
-        (a small MIP around the LP solution); its bound is not a bound of the full model."""
-        nonlocal best, best_obj, bound
-        fixed = np.zeros(0, dtype=np.int32)
-        if restricted and lp_status == S.kOptimal and xb.size:
-            keep = core[xb.start : xb.stop] > 1e-6
-            if best is not None:
-                keep |= best[xb.start : xb.stop] > 0.5
-            if lp_dual is not None and RESTRICTED_EXTRA > 0:
-                # widen the neighbourhood by the columns the LP prices closest to entering
-                rc = lp_dual[xb.start : xb.stop].copy()
-                rc[keep] = np.inf
-                extra = int(RESTRICTED_EXTRA * keep.sum())
-                idx = np.argsort(rc, kind="stable")[:extra]
-                keep[idx[np.isfinite(rc[idx])]] = True
-            fixed = (xb.start + np.flatnonzero(~keep)).astype(np.int32)
-            h.changeColsBounds(int(fixed.size), fixed, np.zeros(fixed.size), np.zeros(fixed.size))
-        status = S.kNotset
-        try:
-            while time.perf_counter() < until:
-                if best is not None and use_start:
-                    sol = highspy.HighsSolution()
-                    sol.col_value = list(map(float, stock_values(model, ff, best)))
-                    sol.value_valid = True
-                    h.setSolution(sol)
-                h.setOptionValue(
-                    "time_limit", float(h.getRunTime()) + max(0.01, until - time.perf_counter())
-                )
-                h.run()
-                counters["rounds"] += 1
-                status = h.getModelStatus()
-                info = h.getInfo()
-                counters["nodes"] += int(info.mip_node_count)
-                b = _finite(info.mip_dual_bound)
-                if b is not None and not restricted and status != S.kInterrupt:
-                    bound = b if bound is None else max(bound, b)
-                if info.primal_solution_status != 2:
-                    break
-                sol_core = np.asarray(h.getSolution().col_value, dtype=np.float64)[:n_core]
-                sol_core = np.where(model.integer, np.round(sol_core), sol_core)
-                bad = _violated(model, sol_core, active)
-                if bad.size == 0:
-                    obj = float(model.cost @ sol_core)
-                    if best is None or obj < best_obj - 1e-9:
-                        best, best_obj = sol_core, obj
-                    break
-                add_rows(bad)
-                from coalition.planner.greedy import repair
-
-                fixed_plan = repair(model, sol_core)
-                if _violated(model, fixed_plan, np.zeros(model.n_rows, bool)).size == 0:
-                    obj = float(model.cost @ fixed_plan)
-                    if best is None or obj < best_obj - 1e-9:
-                        best, best_obj = fixed_plan, obj
-                if status in (S.kInterrupt, S.kHighsInterrupt):
-                    break
-        finally:
-            if fixed.size:
-                h.changeColsBounds(int(fixed.size), fixed, ff.clo[fixed], ff.chi[fixed])
-        return status
-
-    if not proven:
-        # small neighbourhood of the LP first (fast, good plans), then the full MIP
-        # (large models: the full MIP's root LP alone outlasts any sensible limit, and its
-        # bound would not beat the IPM bound, so the neighbourhood gets all the time)
-        share = 1.0 if large else 0.2
-        restricted_until = time.perf_counter() + share * max(0.0, deadline - time.perf_counter())
-        ms = mip_pass(restricted_until, restricted=True)
-        if not large and not (should_stop is not None and should_stop()):
-            # no MIP start here: with one, highspy 1.16 can report a better objective than
-            # the solution it returns (seen on a 16-column model); the incumbent is kept anyway
-            h = new_instance(integer=True)
-            ms = mip_pass(deadline, restricted=False, use_start=False)
-    mip_rounds = counters["rounds"]
-    nodes = counters["nodes"]
-    elapsed = time.perf_counter() - t0
-    obj = None if best is None else best_obj
-    if bound is not None and obj is not None:
-        bound = min(bound, obj)
-    if ms == S.kOptimal and best is not None and _violated(model, best, np.zeros(model.n_rows, bool)).size == 0 and (
-        relative_gap(obj, bound) or 0.0
-    ) <= options.mip_rel_gap * 1.01:
-        status = SolveStatus.OPTIMAL
-    elif ms == S.kInfeasible:
-        status = SolveStatus.INFEASIBLE
-    elif best is None:
-        status = SolveStatus.NO_SOLUTION
-    elif ms in (S.kInterrupt, S.kHighsInterrupt) and should_stop is not None and should_stop():
-        status = SolveStatus.INTERRUPTED
-    elif ms in (S.kInterrupt, S.kHighsInterrupt):
-        status = SolveStatus.TIME_LIMIT  # our wall-clock guard stopped it
-    elif ms == S.kTimeLimit or time.perf_counter() >= deadline:
-        status = SolveStatus.TIME_LIMIT
-    else:
-        status = SolveStatus.FEASIBLE
-    result = SolveResult(
-        solver="highs",
-        status=status,
-        objective=obj,
-        bound=bound,
-        gap=relative_gap(obj, bound),
-        time=round(elapsed, 4),
-        nodes=nodes,
-        message=f"{h.modelStatusToString(ms)}; LP rounds {lp_rounds}, MIP rounds {mip_rounds}, "
-        f"capacity rows passed {int((active & lazy).sum())} of {int(lazy.sum())}; "
-        f"phases: LP {t_lp:.1f} s, rounding {t_round:.1f} s, MIP {elapsed - t_lp - t_round:.1f} s",
-    )
-    return Solution(result=result, values=best)
+    rounding_phase(st, start)
+    if not st.proven:
+        mip_phase(st)
+    return result_of(st)

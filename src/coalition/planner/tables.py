@@ -49,8 +49,10 @@ class PlanningTables:
     pledge_tonnage: np.ndarray  # per unit
     pledge_ready_day: np.ndarray  # activation day + notice-to-move (earliest departure)
     pledge_avail_to: np.ndarray  # last day a tour may start (large = open)
-    pledge_tour: np.ndarray  # periods of one tour
-    pledge_recovery: np.ndarray  # periods of recovery after a tour
+    pledge_tour: np.ndarray  # whole periods of one tour (floor(tour/D), at least 1), for sizing
+    pledge_recovery: np.ndarray  # periods of recovery after a tour (ceil), for sizing
+    pledge_tour_days: np.ndarray  # days in theatre allowed per tour
+    pledge_recovery_days: np.ndarray  # days of recovery after the return
     pledge_rotations: np.ndarray  # tours per unit over the horizon (large = unbounded)
     pledge_rear: list[str | None]
     # lines (requirements of the option)
@@ -84,6 +86,16 @@ class PlanningTables:
     arc_corridor: np.ndarray
     nations: list[str]
     exclusions: list[Exclusion] = field(default_factory=list)
+    # active windows (one row per active spell of a pledge, sorted by pledge then start):
+    # the pledge may be in use (departure .. tour end) on days win_start .. win_end; it may
+    # depart from win_ready (spell start + notice-to-move, available-from) on.
+    win_pledge: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    win_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    win_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    win_ready: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pledge_win_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pledge_win_count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    pledge_spell_text: list[str] = field(default_factory=list)
 
     @property
     def n_pledges(self) -> int:
@@ -123,13 +135,17 @@ def build_tables(
     active_from: Mapping[str, int],
     options: PlanOptions,
     inactive_reasons: Mapping[str, str] | None = None,
+    spells: Mapping[str, tuple[tuple[int, int | None], ...]] | None = None,
+    spell_texts: Mapping[str, str] | None = None,
 ) -> PlanningTables:
     """Turn a scenario, a force option and the activation picture into planner tables.
 
     ``active_from`` maps each *active* pledge id to the day (relative to C-day, >= 0) from which
     it is active; pledges not in it are inactive (``inactive_reasons`` says why, for the
-    explanations). Caveats are judged by :mod:`coalition.forcegen.eligibility`, the same check
-    the gap picture uses.
+    explanations). ``spells`` gives each active pledge's active spells ``(start, end)`` (end
+    None = open; default: one open spell from ``active_from``): a tour must lie inside one spell
+    and inside the pledge's availability window. Caveats are judged by
+    :mod:`coalition.forcegen.eligibility`, the same check the gap picture uses.
     """
     D = options.period_days
     horizon = options.horizon_days or scenario.horizon_days
@@ -156,8 +172,31 @@ def build_tables(
         # scale the catalogue's typical lift by this pledge's unit size
         return float(cap.tonnage) * p.personnel_per_unit / max(cap.personnel, 1)
 
+    # active windows: each spell cut to the availability window [available_from, available_to]
+    w_p: list[int] = []
+    w_s: list[int] = []
+    w_e: list[int] = []
+    w_r: list[int] = []
+    for pi, p in enumerate(pledges):
+        own = (spells or {}).get(p.id) or ((int(active_from[p.id]), None),)
+        for a, b in own:
+            end = big if b is None else int(b)
+            if p.available_to_day is not None:
+                end = min(end, int(p.available_to_day))
+            ready = max(p.available_from_day, max(int(a), 0) + p.notice_days, 0)
+            if ready > end:
+                continue
+            w_p.append(pi)
+            w_s.append(max(int(a), 0))
+            w_e.append(end)
+            w_r.append(ready)
+    win_pledge = np.array(w_p, dtype=np.int64)
+    win_count = np.bincount(win_pledge, minlength=len(pledges)).astype(np.int64)
+    win_first = (np.cumsum(win_count) - win_count).astype(np.int64)
+    first_ready = {pi: r for pi, r in reversed(list(zip(w_p, w_r)))}
     pledge_ready = np.array(
-        [max(p.available_from_day, int(active_from[p.id]) + p.notice_days, 0) for p in pledges],
+        [first_ready.get(pi, max(p.available_from_day, int(active_from[p.id]) + p.notice_days, 0))
+         for pi, p in enumerate(pledges)],
         dtype=np.int64,
     )
     tour = np.array([max(1, p.tour_days // D) for p in pledges], dtype=np.int64)
@@ -253,16 +292,33 @@ def build_tables(
         for pi, ok_hubs in eligible:
             p = pledges[pi]
             arcs_here = 0
+            too_big: list[str] = []
             for hid in ok_hubs:
                 into = corr_into.get(hid, [])
                 own = [ci for ci in into if corridors[ci].rear_node == p.rear_node]
                 for ci in own or into:
+                    k = corridors[ci]
+                    if p.personnel_per_unit > k.personnel_per_day or tonnage(p) > k.tonnage_per_day:
+                        # all of a unit leaves on one day: a unit larger than the daily
+                        # capacity can never use this corridor
+                        too_big.append(
+                            f"{k.id} carries {k.personnel_per_day} personnel and "
+                            f"{k.tonnage_per_day:g} t a day; one unit is {p.personnel_per_unit} "
+                            f"personnel and {tonnage(p):.1f} t"
+                        )
+                        continue
                     a_p.append(pi)
                     a_l.append(li)
                     a_h.append(hub_ix[hid])
                     a_c.append(ci)
                     arcs_here += 1
-            if arcs_here == 0:
+            if arcs_here == 0 and too_big:
+                exclusions.append(
+                    Exclusion(li, p.id, p.nation, "Corridor-personnel-capacity",
+                              "one unit exceeds the daily capacity of every corridor it could use: "
+                              + "; ".join(too_big))
+                )
+            elif arcs_here == 0:
                 exclusions.append(
                     Exclusion(
                         li,
@@ -292,6 +348,8 @@ def build_tables(
         ),
         pledge_tour=tour,
         pledge_recovery=recovery,
+        pledge_tour_days=np.array([p.tour_days for p in pledges], dtype=np.int64),
+        pledge_recovery_days=np.array([p.recovery_days for p in pledges], dtype=np.int64),
         pledge_rotations=rotations,
         pledge_rear=[p.rear_node for p in pledges],
         line_id=[r.id for r in reqs],
@@ -321,4 +379,52 @@ def build_tables(
         arc_corridor=np.array(a_c, dtype=np.int64),
         nations=nations,
         exclusions=exclusions,
+        win_pledge=win_pledge,
+        win_start=np.array(w_s, dtype=np.int64),
+        win_end=np.array(w_e, dtype=np.int64),
+        win_ready=np.array(w_r, dtype=np.int64),
+        pledge_win_first=win_first,
+        pledge_win_count=win_count,
+        pledge_spell_text=[(spell_texts or {}).get(p.id, "") for p in pledges],
+    )
+
+
+def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
+    """The same tables with, per line, only the ``per_line`` eligible pledges that can arrive
+    earliest (ties: more units, shorter move, id order) - the rule of
+    ``PlanOptions.candidates_per_line`` applied to built tables. The others are recorded as
+    ``candidate-limit`` exclusions. A model built on trimmed tables is NOT the full model: its
+    bound is no bound of the full model (the solver then reports none)."""
+    from dataclasses import replace
+
+    if tb.n_arcs == 0:
+        return tb
+    key_line, key_pledge = tb.arc_line, tb.arc_pledge
+    arrive = tb.pledge_ready_day[key_pledge] + tb.corridor_transit[tb.arc_corridor]
+    km = tb.corridor_distance[tb.arc_corridor]
+    # best (arrival, km) of each (line, pledge) pair
+    pair = key_line * (tb.n_pledges + 1) + key_pledge
+    order = np.lexsort((km, arrive, pair))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = pair[order][1:] != pair[order][:-1]
+    best = order[first]  # one arc per (line, pledge): its earliest arrival
+    rank = np.lexsort((key_pledge[best], km[best], -tb.pledge_units[key_pledge[best]],
+                       arrive[best], key_line[best]))
+    ranked = best[rank]
+    line_of = key_line[ranked]
+    start = np.ones(ranked.size, dtype=bool)
+    start[1:] = line_of[1:] != line_of[:-1]
+    pos = np.arange(ranked.size) - np.maximum.accumulate(np.where(start, np.arange(ranked.size), 0))
+    keep_pair = set(pair[ranked[pos < per_line]].tolist())
+    keep = np.fromiter((int(x) in keep_pair for x in pair), dtype=bool, count=pair.size)
+    dropped = sorted({(int(li), int(p)) for li, p in zip(key_line[~keep], key_pledge[~keep])})
+    extra = [
+        Exclusion(li, tb.pledge_id[p], tb.pledge_nation[p], "candidate-limit",
+                  f"eligible, but not among the {per_line} earliest-arriving candidates kept for "
+                  "this line to fit the model in memory and time (PlanOptions.max_columns)")
+        for li, p in dropped
+    ]
+    return replace(
+        tb, arc_pledge=tb.arc_pledge[keep], arc_line=tb.arc_line[keep], arc_hub=tb.arc_hub[keep],
+        arc_corridor=tb.arc_corridor[keep], exclusions=list(tb.exclusions) + extra,
     )

@@ -1,0 +1,386 @@
+"""The independent plan checker (pure): does a plan keep every hard rule, day by day?
+
+:func:`check_plan` takes the scenario and a :class:`~coalition.planner.schemas.Plan` (as read
+from the plan JSON) and re-derives every hard rule from the scenario's own records, at day
+level, over the days ``0 .. horizon_days - 1`` after C-day. It does **not** use the planner's
+tables or model: activation is re-evaluated with the force-generation rule
+(:func:`coalition.forcegen.activation.pledge_activation`) at every day on which a fact can
+change, caveats with the shared eligibility check, and every capacity by summing the unit lines
+day by day. Each violation names its rule (the names are listed in :data:`RULES` and in
+``docs/planner/check.md``).
+
+The reported figures are checked too: the shortfall and the objective are recomputed from the
+unit lines, and a reported gap must be against a bound no higher than the objective.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+
+from coalition.conditions.engine import ConditionEngine, parse_assumptions
+from coalition.forcegen.activation import pledge_activation
+from coalition.forcegen.eligibility import eligibility
+from coalition.planner.schemas import Plan, UnitLine
+from coalition.scenario.schemas import Pledge, Scenario
+
+# rule name -> what it means (the contract of `coalition plan check`)
+RULES: dict[str, str] = {
+    "plan-scenario": "the plan belongs to this scenario and names one of its force options",
+    "unit-line-refs": "a unit line's pledge, requirement, hub and corridor exist and agree",
+    "rear-node": "a pledge naming a rear node moves through a corridor from it when one reaches the hub",
+    "caveat": "the pledge's caveats allow the hub (shared eligibility check)",
+    "max-notice": "the pledge's notice-to-move does not exceed the line's maximum",
+    "pledge-active": "the pledge is active (lifecycle, expiry, conditions) on every day from departure to tour end",
+    "notice-to-move": "departure is no earlier than activation (or C-day) + notice-to-move, nor before available-from",
+    "availability": "the tour ends no later than the pledge's available-to day",
+    "transit": "arrival = departure + the corridor's transit days; arrival <= tour end",
+    "tour-length": "days in theatre (arrival .. tour end) do not exceed the pledge's tour length",
+    "Hub-personnel-capacity": "personnel at a hub on each day (arrival .. tour end) within its capacity",
+    "Pledge-unit-cycle": "on each day, a pledge's units busy (departure .. tour end + return transit + recovery) do not exceed its units",
+    "unit-label": "a unit label names one of the pledge's units and its busy spells do not overlap",
+    "Pledge-rotation-budget": "tours started do not exceed sustainable rotations x units",
+    "Corridor-personnel-daily": "personnel entering a corridor per day (deployment and return at tour end) within its daily capacity",
+    "Corridor-tonnage-daily": "tonnage entering a corridor per day (deployment and return at tour end) within its daily capacity",
+    "days-late": "days late = max(0, arrival - required day)",
+    "kpi-shortfall": "the reported shortfall equals the shortfall recomputed from the unit lines",
+    "objective": "the reported objective equals the objective recomputed from the unit lines",
+    "solve-bound": "a reported bound is no higher than the objective, the gap agrees with them, and its provenance is stated",
+}
+
+TOL = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str
+    message: str
+    where: str = ""  # unit line, hub/day, corridor/day ...
+
+    def to_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "where": self.where, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    option: str
+    unit_lines: int
+    violations: tuple[Violation, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_rule(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for v in self.violations:
+            out[v.rule] += 1
+        return dict(sorted(out.items()))
+
+
+def unit_tonnage(scenario: Scenario, pledge: Pledge) -> float:
+    """Tonnage of one unit: the catalogue's lift scaled by the pledge's unit size."""
+    cap = next((c for c in scenario.capabilities if c.code == pledge.capability), None)
+    if cap is None:
+        return 0.0
+    return float(cap.tonnage) * pledge.personnel_per_unit / max(cap.personnel, 1)
+
+
+class _Activity:
+    """Activation of each pledge by day (days after C-day), evaluated with the
+    force-generation rule at the days where it can change."""
+
+    def __init__(self, scenario: Scenario, plan: Plan) -> None:
+        texts = [a for a in plan.assumptions if "=" in a]
+        assumptions = parse_assumptions(texts) if texts else ()
+        self.engine = ConditionEngine(scenario, tuple(assumptions))
+        self.c_day = plan.c_day
+        change = sorted(self.engine.change_dates())
+        self.change_days = (
+            [] if plan.c_day is None else sorted({(d - plan.c_day).days for d in change})
+        )
+        self._cache: dict[tuple[str, int], bool] = {}
+
+    def checkpoints(self, pledge: Pledge, lo: int, hi: int) -> list[int]:
+        """Days in [lo, hi] at which the activation of ``pledge`` may change, plus ``lo``."""
+        pts = {lo} | {d for d in self.change_days if lo < d <= hi}
+        if pledge.expiry_date is not None and self.c_day is not None:
+            d = (pledge.expiry_date - self.c_day).days + 1
+            if lo < d <= hi:
+                pts.add(d)
+        if pledge.renewal_date is not None and self.c_day is not None:
+            d = (pledge.renewal_date - self.c_day).days + 1
+            if lo < d <= hi:
+                pts.add(d)
+        return sorted(pts)
+
+    def active(self, pledge: Pledge, day: int) -> bool:
+        key = (pledge.id, day)
+        if key not in self._cache:
+            assert self.c_day is not None
+            self._cache[key] = pledge_activation(
+                pledge, self.c_day + timedelta(days=day), self.engine
+            ).active
+        return self._cache[key]
+
+    def run_start(self, pledge: Pledge, day: int) -> int | None:
+        """First day (>= 0) of the active run containing ``day``; None if not active then."""
+        pts = self.checkpoints(pledge, 0, day)
+        if not self.active(pledge, pts[-1]):
+            return None
+        start = pts[-1]
+        for d in reversed(pts):  # activation is constant between checkpoints
+            if not self.active(pledge, d):
+                break
+            start = d
+        return start
+
+
+def _max_overlap(intervals: Iterable[tuple[int, int, float]], horizon: int) -> np.ndarray:
+    """Per-day sum of weights of closed intervals [a, b], over days 0..horizon-1."""
+    diff = np.zeros(horizon + 1)
+    for a, b, w in intervals:
+        a, b = max(a, 0), min(b, horizon - 1)
+        if a > b:
+            continue
+        diff[a] += w
+        diff[b + 1] -= w
+    return np.cumsum(diff)[:horizon]
+
+
+def _days_over(load: np.ndarray, cap: float) -> list[int]:
+    return np.flatnonzero(load > cap + TOL).tolist()
+
+
+def check_plan(scenario: Scenario, plan: Plan) -> CheckReport:
+    """Every violation of a hard rule (and every misreported figure) in ``plan``."""
+    out: list[Violation] = []
+    add = out.append
+    H, D = plan.horizon_days, plan.period_days
+    if plan.scenario != scenario.id:
+        add(Violation("plan-scenario", f"plan is for scenario {plan.scenario!r}, not {scenario.id!r}"))
+    if scenario.option(plan.option) is None:
+        add(Violation("plan-scenario", f"unknown force option {plan.option!r}"))
+        return CheckReport(plan.option, len(plan.unit_lines), tuple(out))
+    pledges = {p.id: p for p in scenario.pledges}
+    reqs = {r.id: r for r in scenario.requirements_of(plan.option)}
+    hubs = {h.id: h for h in scenario.hubs}
+    corridors = {c.id: c for c in scenario.corridors}
+    act = _Activity(scenario, plan) if plan.c_day is not None else None
+    if act is None and plan.unit_lines:
+        add(Violation("pledge-active", "the plan has unit lines but no C-day to judge activation"))
+
+    good: list[UnitLine] = []
+    for ul in plan.unit_lines:
+        w = ul.uln
+        p, r = pledges.get(ul.pledge), reqs.get(ul.requirement)
+        h, c = hubs.get(ul.hub), corridors.get(ul.corridor)
+        missing = [n for n, v in (("pledge", p), ("requirement", r), ("hub", h), ("corridor", c)) if v is None]
+        if missing:
+            add(Violation("unit-line-refs", "unknown " + ", ".join(missing), w))
+            continue
+        assert p is not None and r is not None and h is not None and c is not None
+        bad = []
+        if ul.nation != p.nation:
+            bad.append(f"nation {ul.nation} is not the pledge's {p.nation}")
+        if p.capability != r.capability or ul.capability != p.capability:
+            bad.append(f"capability {p.capability} does not fill a {r.capability} line")
+        if r.hub is not None and r.hub != h.id:
+            bad.append(f"hub {h.id} is not the line's hub {r.hub}")
+        if r.region is not None and h.region != r.region:
+            bad.append(f"hub {h.id} is not in the line's region {r.region}")
+        if c.hub != h.id or ul.rear_node != c.rear_node:
+            bad.append(f"corridor {c.id} runs {c.rear_node} -> {c.hub}, not {ul.rear_node} -> {h.id}")
+        if ul.personnel != p.personnel_per_unit:
+            bad.append(f"personnel {ul.personnel} is not the pledge's {p.personnel_per_unit} per unit")
+        if bad:
+            add(Violation("unit-line-refs", "; ".join(bad), w))
+            continue
+        if p.rear_node is not None and c.rear_node != p.rear_node:
+            if any(k.rear_node == p.rear_node and k.hub == h.id for k in scenario.corridors):
+                add(Violation("rear-node", f"pledge names rear node {p.rear_node}, which has a corridor to "
+                              f"{h.id}, but the line moves from {c.rear_node}", w))
+        why = [e for e in eligibility(p, r, scenario, hub=h.id)
+               if e.code not in ("readiness", "window", "capability")]
+        if why:
+            add(Violation("caveat", "; ".join(e.message for e in why), w))
+        if p.notice_days > r.max_notice_days:
+            add(Violation("max-notice", f"notice-to-move {p.notice_days} d exceeds the line's maximum "
+                          f"{r.max_notice_days} d", w))
+        dep, arr, end = ul.departure_day, ul.arrival_day, ul.tour_end_day
+        if act is not None:
+            off = [d for d in act.checkpoints(p, max(dep, 0), end) if not act.active(p, d)]
+            if off:
+                on = act.c_day + timedelta(days=off[0]) if act.c_day else None
+                add(Violation("pledge-active", f"pledge {p.id} is not active on day {off[0]} ({on}) "
+                              f"but the unit is in use from day {dep} to {end}", w))
+            start = act.run_start(p, max(dep, 0))
+            if start is not None and dep < start + p.notice_days:
+                add(Violation("notice-to-move", f"departs day {dep}, but the pledge is active from day "
+                              f"{start} with {p.notice_days} d notice-to-move", w))
+        if dep < p.available_from_day:
+            add(Violation("notice-to-move", f"departs day {dep}, before available-from day {p.available_from_day}", w))
+        if p.available_to_day is not None and end > p.available_to_day:
+            add(Violation("availability", f"tour ends day {end}, after available-to day {p.available_to_day}", w))
+        if arr != dep + c.transit_days or arr > end:
+            add(Violation("transit", f"departs {dep}, arrives {arr}, tour ends {end}; corridor {c.id} takes "
+                          f"{c.transit_days} d", w))
+        if end - arr + 1 > p.tour_days:
+            add(Violation("tour-length", f"{end - arr + 1} days in theatre (day {arr} to {end}), tour is "
+                          f"{p.tour_days} d", w))
+        if ul.days_late != max(0, arr - ul.required_day):
+            add(Violation("days-late", f"days_late {ul.days_late}, but arrival {arr} and required "
+                          f"{ul.required_day} give {max(0, arr - ul.required_day)}", w))
+        good.append(ul)
+
+    _check_capacities(scenario, plan, good, pledges, hubs, corridors, out)
+    _check_figures(scenario, plan, reqs, hubs, corridors, out)
+    return CheckReport(plan.option, len(plan.unit_lines), tuple(out))
+
+
+def _check_capacities(scenario, plan, lines, pledges, hubs, corridors, out) -> None:  # type: ignore[no-untyped-def]
+    H = plan.horizon_days
+    add = out.append
+    at_hub: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    busy: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    labels: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    flows: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    tflows: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    for ul in lines:
+        p = pledges[ul.pledge]
+        c = corridors[ul.corridor]
+        at_hub[ul.hub].append((ul.arrival_day, ul.tour_end_day, float(p.personnel_per_unit)))
+        b_end = ul.tour_end_day + c.transit_days + p.recovery_days
+        busy[p.id].append((ul.departure_day, b_end, 1.0))
+        labels[ul.unit].append((ul.departure_day, b_end, ul.uln))
+        ton = unit_tonnage(scenario, p)
+        ret = ul.tour_end_day + 1
+        for day in (ul.departure_day, ret):
+            if 0 <= day < H:
+                flows[c.id].append((day, day, float(p.personnel_per_unit)))
+                tflows[c.id].append((day, day, ton))
+    for hid, iv in sorted(at_hub.items()):
+        days = _days_over(_max_overlap(iv, H), hubs[hid].personnel_capacity)
+        if days:
+            load = _max_overlap(iv, H)
+            worst = int(days[int(np.argmax(load[days]))])
+            add(Violation("Hub-personnel-capacity", f"{len(days)} day(s) over capacity "
+                          f"{hubs[hid].personnel_capacity}; worst day {worst}: {load[worst]:.0f} personnel",
+                          f"{hid} day {days[0]}"))
+    for pid, iv in sorted(busy.items()):
+        p = pledges[pid]
+        load = _max_overlap(iv, H)
+        days = _days_over(load, p.units)
+        if days:
+            worst = int(days[int(np.argmax(load[days]))])
+            add(Violation("Pledge-unit-cycle", f"{int(load[worst])} units busy on day {worst} (tour, return "
+                          f"or recovery) against {p.units} pledged; {len(days)} day(s) over",
+                          f"{pid} day {days[0]}"))
+        tours = len(iv)
+        if p.sustainable_rotations is not None and tours > p.sustainable_rotations * p.units:
+            add(Violation("Pledge-rotation-budget", f"{tours} tours against {p.sustainable_rotations} "
+                          f"rotations x {p.units} units", pid))
+    for label, spells in sorted(labels.items()):
+        pid, _, num = label.rpartition("#")
+        p = pledges.get(pid)
+        if p is None or not num.isdigit() or not 1 <= int(num) <= p.units:
+            add(Violation("unit-label", f"{label} is not one of the pledge's units", spells[0][2]))
+            continue
+        spells.sort()
+        for (a1, b1, u1), (a2, _b2, u2) in zip(spells, spells[1:]):
+            if a2 <= b1:
+                add(Violation("unit-label", f"{label} starts {u2} on day {a2} while busy until day {b1} "
+                              f"with {u1}", u2))
+    for name, fl, attr in (("Corridor-personnel-daily", flows, "personnel_per_day"),
+                           ("Corridor-tonnage-daily", tflows, "tonnage_per_day")):
+        for cid, iv in sorted(fl.items()):
+            cap = float(getattr(corridors[cid], attr))
+            load = _max_overlap(iv, H)
+            days = _days_over(load, cap * (1 + 1e-9))
+            if days:
+                worst = int(days[int(np.argmax(load[days]))])
+                add(Violation(name, f"{len(days)} day(s) over {cap:g}/day; worst day {worst}: "
+                              f"{load[worst]:.1f}", f"{cid} day {days[0]}"))
+
+
+def coverage_shortfall(plan: Plan, reqs) -> tuple[float, float, dict[tuple[str, int], float]]:  # type: ignore[no-untyped-def]
+    """Shortfall recomputed from the unit lines, per period (the plan's basis): a unit covers
+    period t of its line when it is at the hub on the last day e_t of the line's window in t
+    (arrival <= e_t, tour start <= e_t <= tour end). Returns (unit-periods, unit-days, cells)."""
+    H, D = plan.horizon_days, plan.period_days
+    by_line: dict[str, list[UnitLine]] = defaultdict(list)
+    for ul in plan.unit_lines:
+        by_line[ul.requirement].append(ul)
+    periods = days_total = 0.0
+    cells: dict[tuple[str, int], float] = {}
+    for rid, r in sorted(reqs.items()):
+        lo, hi = max(r.start_day, 0), min(r.end_day, H - 1)
+        if lo > hi:
+            continue
+        for t in range(lo // D, hi // D + 1):
+            a, e = max(lo, t * D), min(hi, (t + 1) * D - 1)
+            n = sum(1 for ul in by_line.get(rid, ())
+                    if ul.arrival_day <= e and ul.tour_start_day <= e <= ul.tour_end_day)
+            short = max(0, r.quantity - n)
+            cells[(rid, t)] = short
+            periods += short
+            days_total += short * (e - a + 1)
+    return periods, days_total, cells
+
+
+def _check_figures(scenario, plan, reqs, hubs, corridors, out) -> None:  # type: ignore[no-untyped-def]
+    add = out.append
+    periods, days_total, cells = coverage_shortfall(plan, reqs)
+    k = plan.kpis
+    if abs(k.shortfall_unit_days - days_total) > 0.5 or abs(k.shortfall_unit_periods - periods) > 0.01:
+        add(Violation("kpi-shortfall", f"reported {k.shortfall_unit_periods:g} unit-periods / "
+                      f"{k.shortfall_unit_days:g} unit-days; the unit lines leave {periods:g} / {days_total:g}"))
+    w = plan.weights
+    prio = {"essential": w.priority_essential, "important": w.priority_important,
+            "desirable": w.priority_desirable}
+    H, D = plan.horizon_days, plan.period_days
+    obj = 0.0
+    for (rid, t), short in cells.items():
+        r = reqs[rid]
+        lo, hi = max(r.start_day, 0), min(r.end_day, H - 1)
+        d = min(hi, (t + 1) * D - 1) - max(lo, t * D) + 1
+        obj += w.shortfall * prio[str(r.priority)] * d * short
+    pairs = set()
+    for ul in plan.unit_lines:
+        r = reqs.get(ul.requirement)
+        c = corridors.get(ul.corridor)
+        if r is None or c is None:
+            continue
+        obj += w.lateness * prio[str(r.priority)] * ul.days_late + w.distance * c.distance_km
+        pairs.add((ul.hub, ul.nation))
+    obj += w.cohesion * sum(1 for hid, n in pairs if hid in hubs and hubs[hid].lead_nation != n)
+    s = plan.solve
+    if s.objective is not None and abs(s.objective - obj) > 1e-6 * max(1.0, abs(obj)) + 0.01:
+        add(Violation("objective", f"reported objective {s.objective:,.4f}; the unit lines give {obj:,.4f}"))
+    prov = getattr(s, "bound_provenance", None)
+    if prov not in ("full-lp", "full-mip-dual", "none"):
+        add(Violation("solve-bound", f"bound provenance {prov!r} is not full-lp, full-mip-dual or none"))
+    if s.bound is not None:
+        if prov == "none":
+            add(Violation("solve-bound", "a bound is reported with provenance 'none'"))
+        if s.objective is not None and s.bound > s.objective + 1e-6 * max(1.0, abs(s.objective)):
+            add(Violation("solve-bound", f"bound {s.bound:,.4f} exceeds the objective {s.objective:,.4f}"))
+    if s.gap is not None:
+        if s.bound is None or s.objective is None:
+            add(Violation("solve-bound", "a gap is reported without a bound and an objective"))
+        else:
+            g = abs(s.objective - s.bound) / max(abs(s.objective), 1e-9)
+            if abs(g - s.gap) > 1e-5:
+                add(Violation("solve-bound", f"gap {s.gap:.6f} disagrees with objective and bound ({g:.6f})"))
+
+
+def check_plans(scenario: Scenario, plans: Iterable[Plan]) -> list[CheckReport]:
+    return [check_plan(scenario, p) for p in plans]
+
+
+__all__ = ["RULES", "CheckReport", "Violation", "check_plan", "check_plans", "coverage_shortfall",
+           "unit_tonnage"]

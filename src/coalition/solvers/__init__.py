@@ -1,0 +1,1 @@
+"""Solver adapters: one small typed wrapper per solver (only HiGHS today)."""
