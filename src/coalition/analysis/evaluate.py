@@ -36,7 +36,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from coalition.analysis.reuse import ModelCache, SampleSolve
+from coalition.analysis.reuse import ModelCache, SampleSolve, Spells
 from coalition.analysis.sampling import World
 from coalition.analysis.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
@@ -104,6 +104,7 @@ class Inputs:
     c_day_offset: int  # C-day minus the nominal C-day, days
     active_from: Mapping[str, int]
     units: Mapping[str, int]
+    spells: Spells | None = None  # active spells per active pledge (the planner's activation)
 
 
 @dataclass(slots=True)
@@ -149,7 +150,9 @@ class Context:
         ).reshape(len(reqs), len(DAYS))
         self.pledge_nation = {p.id: p.nation for p in scenario.pledges}
         self.pledge_units = {p.id: p.units for p in scenario.pledges}
-        self._act_cache: dict[tuple[object, ...], tuple[tuple[Assumption, ...], int, dict[str, int]]] = {}
+        self._act_cache: dict[
+            tuple[object, ...], tuple[tuple[Assumption, ...], int, dict[str, int], Spells]
+        ] = {}
 
     def inputs(self, world: World, withdrawn: frozenset[str] = frozenset()) -> Inputs:
         holds, dates = world.holds_map(), world.dates_map()
@@ -165,17 +168,17 @@ class Context:
             cday, effective = resolve_c_day(self.scenario, ass, None)
             act = activation_for_plan(self.scenario, effective, cday.day, self.horizon)
             self._act_cache[key] = (tuple(effective), (cday.day - self.nominal_c_day).days,
-                                    dict(act.active_from))
+                                    dict(act.active_from), dict(act.spells))
             if len(self._act_cache) > 4096:
                 self._act_cache.pop(next(iter(self._act_cache)))
-        effective, offset, active = self._act_cache[key]
+        effective, offset, active, spells = self._act_cache[key]
         shares = world.shares_map()
         units: dict[str, int] = {}
         for pid in active:
             nation = self.pledge_nation[pid]
             share = 0.0 if nation in withdrawn else shares.get(nation, 1.0)
             units[pid] = deployed_units(self.pledge_units[pid], share)
-        return Inputs(effective, offset, active, units)
+        return Inputs(effective, offset, active, units, spells)
 
     def essential_mask(self) -> np.ndarray:
         return np.array([p == Priority.ESSENTIAL.value for p in self.line_priority], dtype=bool)
@@ -212,8 +215,9 @@ class PlannerEvaluator:
 
         t0 = time.perf_counter()
         inp = self.ctx.inputs(world, withdrawn)
-        rm = self.cache.get(inp.active_from)
-        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit))
+        rm = self.cache.get(inp.active_from, inp.spells)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
+                       spells=inp.spells)
         out = self._outcome(res)
         out.solve_seconds = res.solve_seconds
         out.overhead_seconds = (time.perf_counter() - t0) - res.solve_seconds - res.start_seconds
@@ -230,8 +234,9 @@ class PlannerEvaluator:
         self, world: World, withdrawn: frozenset[str] = frozenset()
     ) -> tuple["PlanDetail", SampleSolve]:
         inp = self.ctx.inputs(world, withdrawn)
-        rm = self.cache.get(inp.active_from)
-        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit))
+        rm = self.cache.get(inp.active_from, inp.spells)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
+                       spells=inp.spells)
         out = self._outcome(res)
         presence: dict[str, dict[str, float]] = {}
         used: set[str] = set()

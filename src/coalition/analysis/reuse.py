@@ -8,12 +8,14 @@ worlds that differ only in *which pledges deploy and how many units*, rebuilding
 model every time is waste. This module is the analysis' adapter around those public functions:
 
 * the model is built **once** with every pledge of the scenario present ("superset"), each
-  active from the activation day of the build's profile (see :func:`profile_key`);
-* per world, :func:`restrict` drops the ``Assign-count`` columns of pledges that deploy nothing
-  (one sparse column slice) and sets the upper bounds of the stable-named blocks to the units
-  that deploy: ``Assign-count`` (x <= units), ``Pledge-start`` (y <= units), the rows
+  with the active spells of the build's profile (see :func:`profile_key`);
+* per world, :func:`restrict` fixes the ``Assign-count`` columns of pledges that deploy nothing
+  at zero and sets the upper bounds of the stable-named blocks to the units that deploy:
+  ``Assign-count`` (x <= units), ``Pledge-start`` (y <= units), the rows
   ``Pledge-unit-cycle`` (<= units) and ``Pledge-rotation-budget`` (<= rotations x units).
-  ``Hub-nation-link``'s big-M stays valid because units only shrink;
+  ``Hub-nation-link``'s big-M stays valid because units only shrink. Only bounds change, so
+  every piece of column metadata the planner keeps (tour days, windows, cycle flows, RIP
+  overlaps) stays valid as it is; HiGHS's presolve removes the columns fixed at zero;
 * the restricted model goes through the planner's own greedy start and solver, as
   :func:`coalition.planner.engine.make_plan` does for a fresh model. (Measured: solving the
   superset directly with dead columns, or re-running one HiGHS instance after bound changes,
@@ -22,14 +24,15 @@ model every time is waste. This module is the analysis' adapter around those pub
 Equivalence: for the same active set, activation days and units, the restricted model has the
 same feasible set and objective as the model :func:`coalition.planner.service.plan_option`
 builds for the scenario with those units (``tests/analysis/test_reuse.py``). A world whose
-activation days differ from the build's (a condition becoming true *after* C-day) changes the
-columns themselves (readiness, lateness, departure period), so it gets its own model, cached by
-profile (:class:`ModelCache`).
+activation spells differ from the build's (a condition becoming true *after* C-day, or false
+before the horizon ends, an expiry) changes the columns themselves (readiness, lateness,
+departure day, the window a tour must fit), so it gets its own model, cached by profile
+(:class:`ModelCache`).
 
 Depends on these names of the planner's :class:`~coalition.planner.model.Model` (its documented
 stable names, docs/planner/model.md): blocks ``Assign-count``, ``Pledge-start``,
 ``Line-shortfall``, rows ``Pledge-unit-cycle``, ``Pledge-rotation-budget``; the column metadata
-``x_*``, ``y_pledge``, ``u_line``, ``u_period``, ``u_days``, ``rip``; ``tables.arc_pledge``,
+``x_arc``, ``y_pledge``, ``u_line``, ``u_period``, ``u_days``; ``tables.arc_pledge``,
 ``tables.pledge_id``. If the planner's Model changes shape, this is the one module to adapt.
 """
 
@@ -43,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coalition.planner.model import Block, Model, build_model
+from coalition.planner.model import Model, build_model
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import build_tables
 from coalition.scenario.schemas import Scenario
@@ -67,39 +70,36 @@ class SampleSolve:
     values: np.ndarray | None = None  # its column values (the plan)
 
 
-def profile_key(scenario: Scenario, active_from: Mapping[str, int]) -> tuple[int, ...]:
-    """Activation days of every pledge (0 for one that is not active): the model's columns
-    depend on these, not on which pledges are active or how many units deploy."""
-    return tuple(int(active_from.get(p.id, 0)) for p in sorted(scenario.pledges, key=lambda p: p.id))
+Spells = Mapping[str, tuple[tuple[int, int | None], ...]]
+Profile = tuple[tuple[int, tuple[tuple[int, int | None], ...]], ...]
 
 
-X_META = ("x_arc", "x_start", "x_late", "x_required", "x_arrival", "x_departure",
-          "x_tour_start", "x_last")
+def _open(day: int) -> tuple[tuple[int, int | None], ...]:
+    return ((int(day), None),)
+
+
+def profile_key(scenario: Scenario, active_from: Mapping[str, int],
+                spells: Spells | None = None) -> Profile:
+    """Activation day and active spells of every pledge (day 0, one open spell, for one that is
+    not active): the model's columns depend on these, not on which pledges are active or how
+    many units deploy."""
+    sp = spells or {}
+    return tuple(
+        (int(active_from.get(p.id, 0)), tuple(sp.get(p.id) or _open(active_from.get(p.id, 0))))
+        for p in sorted(scenario.pledges, key=lambda p: p.id)
+    )
 
 
 def restrict(m: Model, keep_x: np.ndarray, chi: np.ndarray, hi: np.ndarray) -> Model:
-    """A copy of ``m`` without the ``Assign-count`` columns not in ``keep_x``, with column
-    upper bounds ``chi`` and row upper bounds ``hi`` (both in ``m``'s indexing). Rows keep their
-    indices; column blocks shift. Cheap: one sparse column slice and a few array copies."""
+    """A shallow copy of ``m`` with the ``Assign-count`` columns not in ``keep_x`` fixed at
+    zero, column upper bounds ``chi`` and row upper bounds ``hi`` (both in ``m``'s indexing).
+    Columns and rows keep their indices, so all of the planner's metadata stays valid."""
     xb = m.var("Assign-count")
-    keep = np.ones(m.n_cols, dtype=bool)
-    keep[xb.start : xb.stop] = keep_x
-    cols = np.flatnonzero(keep)
-    before = np.concatenate([[0], np.cumsum(keep)])  # kept columns before index i
+    chi = chi.copy()
+    chi[xb.start : xb.stop][~keep_x] = 0.0
     r = copy.copy(m)
-    assert m.A is not None and m.clo is not None and m.integer is not None and m.cost is not None
-    r.A = m.A[:, cols]
-    r.clo, r.chi = m.clo[cols], chi[cols]
-    r.integer, r.cost = m.integer[cols], m.cost[cols]
+    r.chi = chi
     r.hi = hi
-    r.n_cols = int(cols.size)
-    r.var_blocks = {n: Block(n, int(before[b.start]), int(before[b.stop])) for n, b in m.var_blocks.items()}
-    for name in X_META:
-        setattr(r, name, getattr(m, name)[keep_x])
-    if m.rip is not None:
-        rows, rcols, vals = m.rip
-        ok = keep[rcols]
-        r.rip = (rows[ok], before[rcols[ok]], vals[ok])
     return r
 
 
@@ -119,12 +119,18 @@ class ReusableModel:
         option_id: str,
         options: PlanOptions,
         days: Mapping[str, int] | None = None,
+        spells: Spells | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.options = options
+        self.scenario = scenario
         all_days = {p.id: int((days or {}).get(p.id, 0)) for p in scenario.pledges}
+        all_spells = {p.id: tuple((spells or {}).get(p.id) or _open(all_days[p.id]))
+                      for p in scenario.pledges}
         self.days = all_days
-        tables = build_tables(scenario, option_id, active_from=all_days, options=options)
+        self.profile = profile_key(scenario, all_days, all_spells)
+        tables = build_tables(scenario, option_id, active_from=all_days, options=options,
+                              spells=all_spells)
         m: Model = build_model(tables, options)
         self.model = m
         tb = m.tables
@@ -138,7 +144,10 @@ class ReusableModel:
         self.y_pledge = m.y_pledge
         cyc = m.con("Pledge-unit-cycle")
         self.cyc_rows = np.arange(cyc.start, cyc.stop, dtype=np.int64)
-        self.cyc_pledge = m.y_pledge if cyc.size else np.zeros(0, np.int64)
+        # row keys of Pledge-unit-cycle: (pledge, day) per row (one row per departure event)
+        cyc_keys = m.row_key[list(m.con_blocks).index("Pledge-unit-cycle")] if cyc.size else None
+        self.cyc_pledge = (np.asarray(cyc_keys, dtype=np.int64)[:, 0] if cyc_keys is not None
+                           else np.zeros(0, np.int64))
         rot = m.con("Pledge-rotation-budget")
         self.rot_rows = np.arange(rot.start, rot.stop, dtype=np.int64)
         rot_keys = m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
@@ -151,8 +160,15 @@ class ReusableModel:
         self.row_hi = np.asarray(m.hi, dtype=float)
         self.build_seconds = time.perf_counter() - t0
 
-    def matches(self, active_from: Mapping[str, int]) -> bool:
-        return all(self.days.get(p, 0) == int(d) for p, d in active_from.items())
+    def matches(self, active_from: Mapping[str, int], spells: Spells | None = None) -> bool:
+        """Whether a world's activation has this model's columns: every active pledge with the
+        model's activation day and spells (inactive pledges deploy nothing whatever their
+        profile)."""
+        want = dict(zip((p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)),
+                        self.profile))
+        sp = spells or {}
+        return all(want[p] == (int(d), tuple(sp.get(p) or _open(d)))
+                   for p, d in active_from.items())
 
     def units_vector(self, active_from: Mapping[str, int], units: Mapping[str, int]) -> np.ndarray:
         """Units that deploy per pledge (table order): 0 unless active; ``units`` caps them."""
@@ -175,14 +191,15 @@ class ReusableModel:
         return restrict(self.model, u[self.x_pledge] > 0, chi, hi)
 
     def solve(
-        self, active_from: Mapping[str, int], units: Mapping[str, int], time_limit: float
+        self, active_from: Mapping[str, int], units: Mapping[str, int], time_limit: float,
+        spells: Spells | None = None,
     ) -> SampleSolve:
         """Solve the model with the given pledges active and the given units deploying."""
         from coalition.planner.greedy import greedy_values, is_feasible
         from coalition.planner.solver import solve_highs
 
-        if not self.matches(active_from):
-            raise ValueError("activation days differ from the model's profile; use ModelCache")
+        if not self.matches(active_from, spells):
+            raise ValueError("activation spells differ from the model's profile; use ModelCache")
         t0 = time.perf_counter()
         r = self.restricted(active_from, units)
         ts = time.perf_counter()
@@ -212,16 +229,18 @@ class ModelCache:
 
     def __init__(self, scenario: Scenario, option_id: str, options: PlanOptions, size: int = 4) -> None:
         self.scenario, self.option_id, self.options, self.size = scenario, option_id, options, size
-        self._models: OrderedDict[tuple[int, ...], ReusableModel] = OrderedDict()
+        self._models: OrderedDict[Profile, ReusableModel] = OrderedDict()
         self.builds = 0
 
-    def get(self, active_from: Mapping[str, int]) -> ReusableModel:
-        key = profile_key(self.scenario, active_from)
+    def get(self, active_from: Mapping[str, int], spells: Spells | None = None) -> ReusableModel:
+        key = profile_key(self.scenario, active_from, spells)
         if key in self._models:
             self._models.move_to_end(key)
             return self._models[key]
-        days = {p.id: d for p, d in zip(sorted(self.scenario.pledges, key=lambda p: p.id), key)}
-        rm = ReusableModel(self.scenario, self.option_id, self.options, days)
+        ids = [p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)]
+        days = {p: d for p, (d, _s) in zip(ids, key)}
+        sp = {p: s for p, (_d, s) in zip(ids, key)}
+        rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp)
         self.builds += 1
         self._models[key] = rm
         while len(self._models) > self.size:
