@@ -178,7 +178,7 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
         on_hand = _inventory(sc, console)
     rep = build_report(sc, view, on_hand=on_hand, holds=condition_holds(sc, effective, cday.day))
     j = rep.to_json()
-    tables = report_tables(rep)
+    tables = report_tables(rep, j)
     if json_file is not None:
         write_json(json_file, j, console)
     if csv_dir is not None:

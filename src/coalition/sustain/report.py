@@ -28,20 +28,20 @@ _BIG = {"kg": ("t", 1000.0), "l": ("m3", 1000.0)}
 
 
 def _r(v: float | None, nd: int = 3) -> float | None:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+    if v is None or not math.isfinite(v):
         return None
     return round(v, nd)
 
 
+_KEYS = {c: (f"demand_{base_unit(c)}", f"demand_{_BIG[base_unit(c)][0]}") for c in SupplyClass}
+
+
 def _class_cell(cls: SupplyClass, per_day: float | None, on_hand: float, flags: tuple[str, ...]) -> dict[str, Any]:
-    unit = base_unit(cls)
-    big, f = _BIG[unit]
-    return {
-        f"demand_{unit}": _r(per_day, 1),
-        f"demand_{big}": _r(None if per_day is None else per_day / f),
-        "dos_on_hand": _r(on_hand / per_day, 2) if per_day else None,
-        "flags": list(flags),
-    }
+    small, big = _KEYS[cls]
+    if per_day is None:
+        return {small: None, big: None, "dos_on_hand": None, "flags": list(flags)}
+    return {small: round(per_day, 1), big: round(per_day / 1000.0, 3),
+            "dos_on_hand": round(on_hand / per_day, 2) if per_day else None, "flags": list(flags)}
 
 
 def _stock_json(s: Any) -> dict[str, Any]:
@@ -123,9 +123,10 @@ def report_json(rep: "SustainReport") -> dict[str, Any]:
     }
 
 
-def report_tables(rep: "SustainReport") -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """Flat tables: demand, stock, class_v, medical, uncovered, precedence."""
-    j = report_json(rep)
+def report_tables(rep: "SustainReport", j: dict[str, Any] | None = None) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Flat tables: demand, stock, class_v, medical, uncovered, precedence (``j``: the report's
+    JSON when already made)."""
+    j = report_json(rep) if j is None else j
     cls = [c.value for c in SupplyClass]
     dem_cols = ["hub", "start_day", "end_day", "personnel"]
     for c in SupplyClass:
