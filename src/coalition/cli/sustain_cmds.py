@@ -78,9 +78,11 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
     console.print(f"[bold]Sustainment of option '{j['option']}'[/] — climate {a['climate']}, ration cycle "
                   f"{a['ration_cycle']}, activity {a['activity']}" + (" — ILLUSTRATIVE scenario" if j["illustrative"] else ""),
                   highlight=False)
-    t = Table(title="Per hub at its peak day range (t or m³ per day; DOS on hand)", show_lines=False)
-    for col in ("hub", "days", "pers.", "I t", "water m³", "III(B) m³", "V t", "lowest DOS", "runs out",
-                "legal Cl.V days", "limited by"):
+    t = Table(title="Per hub at its peak day range (t or m³ per day; resupply after host-nation support, "
+                    "against the corridors into the hub, which deployment and rotation share; DOS on hand)",
+              show_lines=False)
+    for col in ("hub", "days", "pers.", "I t", "water m³", "III(B) m³", "V t", "resupply t", "corridors t",
+                "lowest DOS", "runs out", "legal Cl.V days", "limited by"):
         t.add_column(col, justify="left" if col in ("hub", "limited by", "runs out") else "right")
     for h in j["hubs"]:
         peak = max(h["ranges"], key=lambda r: r["personnel"])
@@ -96,6 +98,9 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
         cv = h["legal_class_v_days"]
         t.add_row(h["hub"], f"{peak['start_day']}-{peak['end_day']}", f"{peak['personnel']:,}", fmt(c["I"]["demand_t"]),
                   fmt(c["water"]["demand_m3"]), fmt(c["III(B)"]["demand_m3"]), fmt(c["V"]["demand_t"], 2),
+                  fmt(h["resupply_peak_t_per_day"]),
+                  "none" if h["corridor_capacity_into_hub_t_per_day"] is None
+                  else f"{h['corridor_capacity_into_hub_t_per_day']:,.0f}",
                   "—" if low is None else f"{low[0]:.1f} ({low[1]})",
                   "—" if first is None else f"D+{first[0]} ({first[1]})",
                   "unknown" if cv is None else f"{cv:,.1f}", h["limiting"] or h["method"])

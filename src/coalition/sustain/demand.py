@@ -153,21 +153,34 @@ def hub_ranges(
     for cap in sorted({ln.capability for ln in view.lines}):
         refs[cap] = {cls: resolve(table, scenario, cap, cls) for cls in classes}
     memo: dict[tuple[tuple[str, int], ...], dict[SupplyClass, ClassDemand]] = {}
+    meta_memo: dict[tuple[str, ...], dict[SupplyClass, tuple[bool, tuple[str, ...], tuple[str, ...]]]] = {}
+
+    def meta_of(caps: tuple[str, ...]) -> dict[SupplyClass, tuple[bool, tuple[str, ...], tuple[str, ...]]]:
+        """Per class: unknown?, flags and sources - they depend on which capabilities are there only."""
+        out = {}
+        for cls in classes:
+            flags: set[str] = set()
+            sources: set[str] = set()
+            unknown = [c for c in caps if refs[c][cls].value is None]
+            for c in caps:
+                r = refs[c][cls]
+                if r.value is not None:
+                    flags.update(r.flags)
+                    sources.add(r.label)
+            flags.update(f"unknown: no {cls.value} factor for {c}" for c in unknown)
+            out[cls] = (bool(unknown), tuple(sorted(flags)), tuple(sorted(sources)))
+        return out
 
     def demand_of(key: tuple[tuple[str, int], ...]) -> dict[SupplyClass, ClassDemand]:
+        caps = tuple(c for c, _ in key)
+        meta = meta_memo.get(caps)
+        if meta is None:
+            meta = meta_memo[caps] = meta_of(caps)
         out: dict[SupplyClass, ClassDemand] = {}
         for cls in classes:
-            total, flags, sources, unknown = 0.0, set(), set(), []
-            for cap, pers in key:
-                r = refs[cap][cls]
-                if r.value is None:
-                    unknown.append(cap)
-                    continue
-                total += pers * r.value
-                flags.update(r.flags)
-                sources.add(r.label)
-            flags.update(f"unknown: no {cls.value} factor for {c}" for c in unknown)
-            out[cls] = ClassDemand(None if unknown else total, tuple(sorted(flags)), tuple(sorted(sources)))
+            unknown, flags, sources = meta[cls]
+            total = None if unknown else sum(p * refs[c][cls].value for c, p in key)  # type: ignore[operator]
+            out[cls] = ClassDemand(total, flags, sources)
         return out
 
     out: list[HubRange] = []

@@ -89,19 +89,33 @@ def _classv_json(c: Any) -> dict[str, Any]:
 def report_json(rep: "SustainReport") -> dict[str, Any]:
     sc = rep.scenario
     on_hand = {(s.hub, s.supply_class): s.on_hand.quantity for s in rep.stock}
+    from coalition.sustain.flows import into_hub_capacity
+
     hubs = []
+    flows = {(f.hub, f.start_day): f for f in rep.flows}
+    capacity = into_hub_capacity(sc)
     for hub in sorted({r.hub for r in rep.ranges}):
         h = sc.hub(hub)
-        ranges = [
-            {"start_day": r.start_day, "end_day": r.end_day, "personnel": r.personnel,
-             "classes": {c.value: _class_cell(c, r.demand[c].per_day, on_hand.get((hub, c), 0.0), r.demand[c].flags)
-                         for c in SupplyClass}}
-            for r in rep.ranges if r.hub == hub
-        ]
+        ranges = []
+        for r in rep.ranges:
+            if r.hub != hub:
+                continue
+            f = flows.get((hub, r.start_day))
+            ranges.append({
+                "start_day": r.start_day, "end_day": r.end_day, "personnel": r.personnel,
+                "classes": {c.value: _class_cell(c, r.demand[c].per_day, on_hand.get((hub, c), 0.0), r.demand[c].flags)
+                            for c in SupplyClass},
+                "resupply": None if f is None else {"dry_t": _r(f.dry_t), "water_m3": _r(f.water_m3),
+                                                    "fuel_m3": _r(f.fuel_m3), "tonnes": _r(f.tonnes)},
+            })
+        peaks = [x["resupply"]["tonnes"] for x in ranges if x["resupply"] and x["resupply"]["tonnes"] is not None]
+        cap = capacity.get(hub)
         cv = rep.class_v[hub]
         hubs.append({
             "hub": hub, "name": h.name if h else hub, "region": h.region if h else None,
             **_classv_json(cv),
+            "resupply_peak_t_per_day": max(peaks) if peaks else None,
+            "corridor_capacity_into_hub_t_per_day": cap,
             "ranges": ranges,
             "stock": [_stock_json(s) for s in rep.stock if s.hub == hub],
         })

@@ -21,6 +21,7 @@ from coalition.scenario.schemas import Assumption, Scenario, SupplyClass
 from coalition.sustain.classv import ClassVDays, legal_class_v_days
 from coalition.sustain.demand import HubRange, PlanView, hub_ranges, plan_view
 from coalition.sustain.factors import FactorTable, load_factors
+from coalition.sustain.flows import Flow, resupply_flows
 from coalition.sustain.medical import MedicalPicture, medical_picture
 from coalition.sustain.precedence import Violation, check_precedence
 from coalition.sustain.stock import OnHand, StockLine, stock_lines
@@ -38,6 +39,7 @@ class SustainReport:
     medical: MedicalPicture
     precedence: tuple[Violation, ...]
     table: FactorTable
+    flows: tuple[Flow, ...] = ()
 
     @property
     def assumed(self) -> dict[str, str]:
@@ -78,7 +80,8 @@ def build_report(
         peak_v[r.hub] = None if v is None or prev is None else max(prev, v)
     class_v = {hub: legal_class_v_days(scenario, hub, v) for hub, v in sorted(peak_v.items())}
     return SustainReport(scenario, view, ranges, stock, class_v, medical_picture(view, scenario),
-                         tuple(check_precedence(view.lines, scenario)), table)
+                         tuple(check_precedence(view.lines, scenario)), table,
+                         tuple(resupply_flows(scenario, ranges, holds)))
 
 
 def condition_holds(scenario: Scenario, assumptions: Sequence[Assumption], at: date) -> dict[str, bool]:
