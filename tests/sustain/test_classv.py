@@ -86,3 +86,25 @@ def test_enumeration_is_the_brute_force_optimum(caps, needs) -> None:  # type: i
     assert days == pytest.approx(best)
     for h in need:  # and the plan holds it
         assert sum(s.hd[h].kg for s in lims if plan.get(s.storehouse) == h) >= days * need[h] - 1e-9
+
+
+def test_no_issued_licence_is_unlicensed_whatever_the_layout_allows() -> None:
+    sc = _embedded()
+    net = sc.depots
+    depots = tuple(d.model_copy(update={"storehouses": tuple(s.model_copy(update={"licensed_neq_kg": None})
+                                                             for s in d.storehouses)}) for d in net.depots)
+    bare = sc.model_copy(update={"depots": net.model_copy(update={"depots": depots})})
+    res = legal_class_v_days(bare, "UA-VINNYTSIA", 1_000.0)
+    assert res.days == 0.0 and res.method == "no storehouse at the hub holds a licence"
+
+
+def test_greedy_plan_is_legal_when_enumeration_is_too_big() -> None:
+    import coalition.sustain.classv as cv
+
+    lims = [_lim(f"s{i}", **{"1_1": 10.0 + i, "1_3": 30.0 - i, "1_4": 5.0}) for i in range(14)]
+    need = {"1.1": 1.0, "1.3": 2.0, "1.4": 0.5}
+    assert len(need) ** len(lims) > cv._ENUM_LIMIT
+    days, plan, method = best_dedicated(lims, need)
+    assert method == "greedy" and days > 0
+    for h in need:
+        assert sum(s.hd[h].kg for s in lims if plan.get(s.storehouse) == h) >= days * need[h] - 1e-9

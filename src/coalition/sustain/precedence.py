@@ -13,7 +13,6 @@ first"; a scenario overrides one by giving a rule with the same ``id`` in
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 

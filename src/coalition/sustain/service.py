@@ -26,9 +26,6 @@ from coalition.sustain.medical import MedicalPicture, medical_picture
 from coalition.sustain.precedence import Violation, check_precedence
 from coalition.sustain.stock import OnHand, StockLine, stock_lines
 
-REPORT_VERSION = "1.0"
-
-
 @dataclass(frozen=True)
 class SustainReport:
     scenario: Scenario
