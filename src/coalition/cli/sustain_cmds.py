@@ -139,6 +139,8 @@ def sustain(
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="solver seconds when planning", min=0.01)] = 20.0,
     seed: Annotated[int, typer.Option("--seed", help="solver random seed when planning")] = 0,
+    period_days: Annotated[int, typer.Option("--period-days", help="planning period length when planning",
+                                             min=1)] = 28,
     inventory: Annotated[bool, typer.Option("--inventory/--no-inventory",
                                             help="Class V on hand from the custody inventory of the store")] = False,
     json_file: Annotated[Optional[str], typer.Option("--json", help="write the report as JSON to FILE ('-' = stdout)",  # noqa: UP007
@@ -153,14 +155,14 @@ def sustain(
 
     console = Console(stderr=json_file == "-")
     try:
-        _run(console, option, scenario, plan_file, at, assume, time_limit, seed, inventory, json_file, csv_dir, xlsx,
-             write_json)
+        _run(console, option, scenario, plan_file, at, assume, (time_limit, seed, period_days), inventory, json_file,
+             csv_dir, xlsx, write_json)
     except InputError as err:
         _fail(err)
 
 
 def _run(console: Console, option: str, scenario: Path | None, plan_file: Path | None, at: str | None,
-         assume: list[str] | None, time_limit: float, seed: int, inventory: bool, json_file: str | None,
+         assume: list[str] | None, planning: tuple[float, int, int], inventory: bool, json_file: str | None,
          csv_dir: Path | None, xlsx: Path | None, write_json: Any) -> None:
     from coalition.forcegen.inputs import resolve_inputs
     from coalition.planner.service import check_option, resolve_c_day
@@ -177,7 +179,9 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
     if plan_file is not None:
         view = read_plan_file(plan_file, option)
     else:
-        view, _ = plan_for(sc, option, assumptions=assumptions, at=at_date, time_limit=time_limit, seed=seed)
+        time_limit, seed, period_days = planning
+        view, _ = plan_for(sc, option, assumptions=assumptions, at=at_date, time_limit=time_limit, seed=seed,
+                           period_days=period_days)
     on_hand = None
     if inventory:
         on_hand = _inventory(sc, console)

@@ -113,13 +113,14 @@ def read_plan_file(path: Path, option: str) -> PlanView:
 
 
 def plan_for(scenario: Scenario, option: str, *, assumptions: Sequence[Assumption] = (), at: date | None = None,
-             time_limit: float = 20.0, seed: int = 0) -> tuple[PlanView, Any]:
-    """The plan ``coalition plan`` gives for the same arguments (without explanations), as a view."""
+             time_limit: float = 20.0, seed: int = 0, period_days: int = 28) -> tuple[PlanView, Any]:
+    """The plan ``coalition plan`` gives for the same arguments, as a view (explanations on, as
+    there, because they take a share of the time budget)."""
     from coalition.planner.schemas import PlanOptions
     from coalition.planner.service import plan_option
 
-    outcome, cday = plan_option(scenario, option, assumptions=assumptions, at=at,
-                                options=PlanOptions(time_limit=time_limit, seed=seed), explain=False)
+    opts = PlanOptions(time_limit=time_limit, seed=seed, period_days=period_days)
+    outcome, cday = plan_option(scenario, option, assumptions=assumptions, at=at, options=opts, explain=True)
     return plan_view(outcome.plan.model_dump(mode="json")), cday
 
 
