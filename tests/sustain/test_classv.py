@@ -108,3 +108,19 @@ def test_greedy_plan_is_legal_when_enumeration_is_too_big() -> None:
     assert method == "greedy" and days > 0
     for h in need:
         assert sum(s.hd[h].kg for s in lims if plan.get(s.storehouse) == h) >= days * need[h] - 1e-9
+
+
+def test_rear_depot_reports_days_of_the_whole_force() -> None:
+    from coalition.sustain.demand import PlanView
+    from coalition.sustain.service import build_report
+    from tests.sustain.builders import ul
+
+    sc = _embedded()
+    # two hubs overlapping on days 5-9: the force peak is both together
+    v = PlanView("paris-2026", "small", 30, (ul("a", "inf_bn", "UA-LVIV", 0, 9, 850), ul("b", "inf_bn", "UA-KYIV", 5, 19, 850)))
+    j = build_report(sc, v).to_json()
+    (jas,) = [d for d in j["depots"] if d["place"] == "RN-EPRZ"]
+    per = next(f.per_person_day for f in sc.sustainment.factors if f.capability == "inf_bn" and f.supply_class.value == "V")
+    assert jas["force_class_v_peak_kg_per_day"] == pytest.approx(2 * 850 * per)
+    expect = legal_class_v_days(sc, "RN-EPRZ", 2 * 850 * per).days
+    assert jas["legal_class_v_days"] == math.floor(expect * 10) / 10 and jas["depots"] == ["DEP-JAS"]

@@ -114,8 +114,24 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
     console.print(f"Medical (10-1-2): {pct(m['share_within_1h'])} of personnel-days within 1 h of Role 1, "
                   f"{pct(m['share_within_2h'])} within 2 h of Role 2; {len(constrained)} manoeuvre/training "
                   f"hub-day ranges uncovered, {len(m['uncovered']) - len(constrained)} other", highlight=False)
-    for u in constrained[:12]:
-        console.print(f"  uncovered {u['hub']} D+{u['start_day']}..D+{u['end_day']}: {u['reason']}", highlight=False)
+    by_hub: dict[str, list[dict[str, Any]]] = {}
+    for u in constrained:
+        by_hub.setdefault(u["hub"], []).append(u)
+    for hub, us in by_hub.items():
+        days = sum(u["end_day"] - u["start_day"] + 1 for u in us)
+        console.print(f"  uncovered {hub}: {days} hub-days in {len(us)} ranges, first D+{us[0]['start_day']}.."
+                      f"D+{us[0]['end_day']}: {us[0]['reason']} (all in the JSON)", highlight=False)
+    f = j.get("fill")
+    if f:
+        def p(v: float | None) -> str:
+            return "n/a" if v is None else f"{100 * v:.1f}%"
+
+        e, t = f["by_priority"]["essential"], f["total"]
+        console.print(f"Fill, two measures (docs/sustainment.md §7): at {f['at']} (D+{f['at_day']}) the pledges fill "
+                      f"{p(t['static_fill'])} of the units (essential lines filled {e['lines_filled']}/{e['lines']}); "
+                      f"the plan has {p(t['static_fill_plan'])} present that day and covers "
+                      f"{p(t['time_weighted_coverage'])} of the unit-days over the horizon "
+                      f"(essential {p(e['time_weighted_coverage'])})", highlight=False)
     for v in j["precedence"]:
         console.print(f"[yellow]precedence[/] {v['message']}", highlight=False)
     if j["flags"]:
@@ -187,6 +203,7 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
         on_hand = _inventory(sc, console)
     rep = build_report(sc, view, on_hand=on_hand, holds=condition_holds(sc, effective, cday.day))
     j = rep.to_json()
+    j["fill"] = _fill(sc, option, view, at_date or cday.day, cday.day, effective)
     tables = report_tables(rep, j)
     if json_file is not None:
         write_json(json_file, j, console)
@@ -199,6 +216,17 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
         _atomic(xlsx, _xlsx_bytes(tables))
         console.print(f"wrote {xlsx}")
     _render(console, rep, j)
+
+
+def _fill(sc: Any, option: str, view: Any, look: Any, c_day: Any, effective: Any) -> dict[str, Any]:
+    """The two fill measures side by side: the gap picture at ``look`` and the plan."""
+    from coalition.forcegen.gaps import gap_picture
+    from coalition.sustain.fill import fill_measures
+
+    gap = gap_picture(sc, option, look, effective)
+    m = fill_measures(sc.requirements_of(option), gap.lines, view.lines, at_day=(look - c_day).days,
+                      horizon_days=view.horizon_days)
+    return {"at": look.isoformat(), **m.to_json()}
 
 
 def _inventory(sc: Any, console: Console) -> Any:

@@ -86,6 +86,34 @@ def _classv_json(c: Any) -> dict[str, Any]:
     }
 
 
+def _depots_json(rep: "SustainReport") -> list[dict[str, Any]]:
+    """Depots at places the plan does not staff (rear nodes): legal days of the *whole force's*
+    peak Class V they could hold."""
+    from coalition.sustain.classv import legal_class_v_days
+
+    staffed = {r.hub for r in rep.ranges}
+    peak: float | None = 0.0
+    delta: dict[int, float] = {}
+    for r in rep.ranges:
+        v = r.demand[SupplyClass.V].per_day
+        if v is None:
+            peak = None
+            break
+        delta[r.start_day] = delta.get(r.start_day, 0.0) + v
+        delta[r.end_day + 1] = delta.get(r.end_day + 1, 0.0) - v
+    if peak is not None:
+        level = 0.0
+        for d in sorted(delta):  # force-wide Class V per day, swept over the change days
+            level += delta[d]
+            peak = max(peak, level)
+    out = []
+    for place in sorted({d.hub for d in rep.scenario.depots.depots} - staffed):
+        cv = legal_class_v_days(rep.scenario, place, peak)
+        out.append({"place": place, "depots": sorted(d.id for d in rep.scenario.depots.depots if d.hub == place),
+                    "force_class_v_peak_kg_per_day": _r(peak, 1), **_classv_json(cv)})
+    return out
+
+
 def report_json(rep: "SustainReport") -> dict[str, Any]:
     sc = rep.scenario
     on_hand = {(s.hub, s.supply_class): s.on_hand.quantity for s in rep.stock}
@@ -121,6 +149,7 @@ def report_json(rep: "SustainReport") -> dict[str, Any]:
         })
     return {
         "version": REPORT_VERSION,
+        "depots": _depots_json(rep),
         "scenario": sc.id,
         "illustrative": sc.illustrative,
         "option": rep.view.option,
