@@ -240,7 +240,9 @@ def _inventory(sc: Any, console: Console) -> Any:
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
-            on_hand, unknown = inventory_on_hand(session, sc)
+            from coalition.ledger.sample import ledger_network
+
+            on_hand, unknown = inventory_on_hand(session, sc, ledger_network(sc.depots).catalogue)
     except SQLAlchemyError as exc:
         raise InputError([Problem(f"cannot read the custody inventory ({type(exc).__name__})", field="--inventory",
                                   hint=f"store {url}: is it migrated and does it hold a ledger? "

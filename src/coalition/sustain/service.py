@@ -124,13 +124,15 @@ def plan_for(scenario: Scenario, option: str, *, assumptions: Sequence[Assumptio
     return plan_view(outcome.plan.model_dump(mode="json")), cday
 
 
-def inventory_on_hand(session: Any, scenario: Scenario) -> tuple[dict[tuple[str, SupplyClass], OnHand], list[str]]:
-    """Class V on hand per hub from the custody inventory (gross kg from the depot catalogue).
+def inventory_on_hand(session: Any, scenario: Scenario, catalogue: Any = None,
+                      ) -> tuple[dict[tuple[str, SupplyClass], OnHand], list[str]]:
+    """Class V on hand per hub from the custody inventory (gross kg from the depot catalogue:
+    ``catalogue``, default the scenario's; the ledger's own is ``ledger_network(...).catalogue``).
 
-    Lots whose item type the scenario's catalogue does not know are not counted, and named."""
+    Lots whose item type the catalogue does not know are not counted, and named."""
     from coalition.inventory.service import inventory_summary
 
-    items = scenario.depots.catalogue.item_by_id
+    items = (catalogue or scenario.depots.catalogue).item_by_id
     out: dict[tuple[str, SupplyClass], OnHand] = {}
     unknown: list[str] = []
     for row in inventory_summary(session, by=("hub", "item_type")):
