@@ -107,6 +107,32 @@ def baseline(sc, view):  # type: ignore[no-untyped-def]
     return dict(totals), pd2 / pd if pd else None
 
 
+def end_to_end(sc, view) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """`coalition sustain -s FOLDER --option gen --plan FILE --json OUT` in-process: loading and
+    validating the scenario folder, reading the plan JSON, the report, writing the JSON."""
+    import tempfile
+    from dataclasses import asdict
+
+    from typer.testing import CliRunner
+
+    from coalition.cli.main import app
+    from coalition.scenario.service import save_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "sc"
+        save_scenario(sc, folder)
+        plan = Path(tmp) / "plan.json"
+        plan.write_text(json.dumps({"option": "gen", "horizon_days": view.horizon_days,
+                                    "unit_lines": [asdict(ln) for ln in view.lines]}))
+        t, c = time.perf_counter(), time.process_time()
+        r = CliRunner().invoke(app, ["sustain", "-s", str(folder), "--option", "gen", "--plan", str(plan),
+                                     "--json", str(Path(tmp) / "out.json")])
+        took, cpu = time.perf_counter() - t, time.process_time() - c
+        if r.exit_code != 0:
+            raise RuntimeError(r.output)
+    return took, cpu
+
+
 def run() -> dict:  # type: ignore[type-arg]
     from coalition.scenario.schemas import SupplyClass
     from coalition.sustain.report import report_tables
@@ -116,17 +142,19 @@ def run() -> dict:  # type: ignore[type-arg]
     t0 = time.perf_counter()
     sc, view = scenario_and_plan(size)
     setup = time.perf_counter() - t0
-    runs = []
-    for _ in range(3):
-        t = time.perf_counter()
+    runs, cpu = [], []
+    for _ in range(5):
+        t, c = time.perf_counter(), time.process_time()
         rep = build_report(sc, view)
         j = rep.to_json()
         report_tables(rep, j)
         runs.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     sustain_s = statistics.median(runs)
-    t = time.perf_counter()
+    cli_s, cli_cpu = end_to_end(sc, view)
+    t, c = time.perf_counter(), time.process_time()
     totals, share2 = baseline(sc, view)
-    base_s = time.perf_counter() - t
+    base_s, base_cpu = time.perf_counter() - t, time.process_time() - c
     mine = defaultdict(float)
     for r in rep.ranges:
         for k in SupplyClass:
@@ -141,14 +169,19 @@ def run() -> dict:  # type: ignore[type-arg]
         "horizon_days": view.horizon_days,
         "hub_ranges": len(rep.ranges),
         "setup_seconds": round(setup, 2),
-        "sustain_seconds_median_of_3": round(sustain_s, 3),
+        "sustain_seconds_median_of_5": round(sustain_s, 3),
         "sustain_seconds_runs": [round(x, 3) for x in runs],
+        "sustain_cpu_seconds_median_of_5": round(statistics.median(cpu), 3),
+        "cli_end_to_end_seconds": round(cli_s, 3),
+        "cli_end_to_end_cpu_seconds": round(cli_cpu, 3),
         "baseline_day_by_day_seconds": round(base_s, 3),
+        "baseline_cpu_seconds": round(base_cpu, 3),
         "speedup_vs_baseline": round(base_s / sustain_s, 1) if sustain_s else None,
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "same_figures_as_baseline": agree,
         "share_within_2h": j["medical"]["share_within_2h"],
         "target_seconds": TARGET_S,
-        "target_met": sustain_s <= TARGET_S,
+        "target_met": sustain_s <= TARGET_S and cli_s <= TARGET_S,
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")

@@ -122,3 +122,15 @@ def test_inventory_flag_reads_class_v_from_the_store(tmp_path: Path) -> None:
     r = runner.invoke(app, ["sustain", "--option", "small", *ASSUME, "--inventory"],
                       env={"COLUMNS": "200", "COALITION_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
     assert r.exit_code == 2 and "cannot read the custody inventory" in " ".join(r.output.split())
+
+
+def test_fill_measures_side_by_side(tmp_path: Path) -> None:
+    r = run("sustain", "--option", "small", *ASSUME, "--at", "2026-09-01", "--fill", "--json", "-")
+    assert r.exit_code == 0, r.output
+    f = json.loads(r.stdout)["fill"]
+    assert f["at"] == "2026-09-01" and f["at_day"] == 92
+    assert set(f["definitions"]) == {"static_fill", "lines_filled", "static_fill_plan", "time_weighted_coverage"}
+    ess = f["by_priority"]["essential"]
+    assert 0 <= ess["lines_filled"] <= ess["lines"] and ess["time_weighted_coverage"] is not None
+    r = run("sustain", "--option", "small", *ASSUME, "--at", "2026-09-01", "--fill")
+    assert "Fill, two measures" in r.output

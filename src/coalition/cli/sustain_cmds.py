@@ -73,7 +73,7 @@ def _targets(json_file: str | None, csv_dir: Path | None, xlsx: Path | None) -> 
         raise InputError(problems)
 
 
-def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
+def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) -> None:
     a = j["assumed"]
     console.print(f"[bold]Sustainment of option '{j['option']}'[/] — climate {a['climate']}, ration cycle "
                   f"{a['ration_cycle']}, activity {a['activity']}" + (" — ILLUSTRATIVE scenario" if j["illustrative"] else ""),
@@ -84,7 +84,8 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
     for col in ("hub", "days", "pers.", "I t", "water m³", "III(B) m³", "V t", "resupply t", "corridors t",
                 "lowest DOS", "runs out", "legal Cl.V days", "limited by"):
         t.add_column(col, justify="left" if col in ("hub", "limited by", "runs out") else "right")
-    for h in j["hubs"]:
+    shown = sorted(j["hubs"], key=lambda h: -max(r["personnel"] for r in h["ranges"]))[:show_hubs]
+    for h in sorted(shown, key=lambda h: h["hub"]):
         peak = max(h["ranges"], key=lambda r: r["personnel"])
         c = peak["classes"]
 
@@ -105,6 +106,8 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
                   "—" if first is None else f"D+{first[0]} ({first[1]})",
                   "unknown" if cv is None else f"{cv:,.1f}", h["limiting"] or h["method"])
     console.print(t)
+    if len(j["hubs"]) > len(shown):
+        console.print(f"({len(j['hubs']) - len(shown)} smaller hubs not shown; --show-hubs N, or the JSON)")
     m = j["medical"]
 
     def pct(v: float | None) -> str:
@@ -117,7 +120,7 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
     by_hub: dict[str, list[dict[str, Any]]] = {}
     for u in constrained:
         by_hub.setdefault(u["hub"], []).append(u)
-    for hub, us in by_hub.items():
+    for hub, us in list(by_hub.items())[:show_hubs]:
         days = sum(u["end_day"] - u["start_day"] + 1 for u in us)
         console.print(f"  uncovered {hub}: {days} hub-days in {len(us)} ranges, first D+{us[0]['start_day']}.."
                       f"D+{us[0]['end_day']}: {us[0]['reason']} (all in the JSON)", highlight=False)
@@ -165,21 +168,25 @@ def sustain(
                                                       show_default=False)] = None,
     xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="write the report's tables as one workbook",  # noqa: UP007
                                                    show_default=False)] = None,
+    fill: Annotated[bool, typer.Option("--fill/--no-fill", help="also the two fill measures side by side (runs the "
+                                       "gap picture at the activation date)")] = False,
+    show_hubs: Annotated[int, typer.Option("--show-hubs", help="hubs shown in the table (all are in the JSON)",
+                                           min=0)] = 30,
 ) -> None:
     """Daily demand per hub and class, days of supply, legal Class V days, 10-1-2 medical coverage."""
-    from coalition.cli.gaps_cmds import _fail, write_json
+    from coalition.cli.gaps_cmds import _fail
 
     console = Console(stderr=json_file == "-")
     try:
         _run(console, option, scenario, plan_file, at, assume, (time_limit, seed, period_days), inventory, json_file,
-             csv_dir, xlsx, write_json)
+             csv_dir, xlsx, (fill, show_hubs))
     except InputError as err:
         _fail(err)
 
 
 def _run(console: Console, option: str, scenario: Path | None, plan_file: Path | None, at: str | None,
          assume: list[str] | None, planning: tuple[float, int, int], inventory: bool, json_file: str | None,
-         csv_dir: Path | None, xlsx: Path | None, write_json: Any) -> None:
+         csv_dir: Path | None, xlsx: Path | None, show: tuple[bool, int]) -> None:
     from coalition.forcegen.inputs import resolve_inputs
     from coalition.planner.service import check_option, resolve_c_day
     from coalition.scenario.service import load_scenario
@@ -203,10 +210,11 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
         on_hand = _inventory(sc, console)
     rep = build_report(sc, view, on_hand=on_hand, holds=condition_holds(sc, effective, cday.day))
     j = rep.to_json()
-    j["fill"] = _fill(sc, option, view, at_date or cday.day, cday.day, effective)
+    if show[0]:
+        j["fill"] = _fill(sc, option, view, at_date or cday.day, cday.day, effective)
     tables = report_tables(rep, j)
     if json_file is not None:
-        write_json(json_file, j, console)
+        _write_json(json_file, j, console)
     if csv_dir is not None:
         csv_dir.mkdir(parents=True, exist_ok=True)
         for name, (header, rows) in tables.items():
@@ -215,7 +223,21 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
     if xlsx is not None:
         _atomic(xlsx, _xlsx_bytes(tables))
         console.print(f"wrote {xlsx}")
-    _render(console, rep, j)
+    _render(console, rep, j, show[1])
+
+
+def _write_json(target: str, payload: dict[str, Any], console: Console) -> None:
+    """Pretty JSON for a small report; compact for a large one (the standard library pretty-prints
+    in pure Python: seconds for an L-size plan, against a fraction of one for compact)."""
+    import json
+
+    big = len(payload.get("hubs", ())) > 30
+    text = json.dumps(payload, ensure_ascii=False, **({"separators": (",", ":")} if big else {"indent": 2}))
+    if target == "-":
+        typer.echo(text)
+        return
+    _atomic(Path(target), (text + "\n").encode("utf-8"))
+    console.print(f"wrote {target}")
 
 
 def _fill(sc: Any, option: str, view: Any, look: Any, c_day: Any, effective: Any) -> dict[str, Any]:
