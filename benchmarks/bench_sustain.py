@@ -181,7 +181,10 @@ def run() -> dict:  # type: ignore[type-arg]
         "same_figures_as_baseline": agree,
         "share_within_2h": j["medical"]["share_within_2h"],
         "target_seconds": TARGET_S,
-        "target_met": sustain_s <= TARGET_S and cli_s <= TARGET_S,
+        # wall time on a shared 2-core machine carries the other processes' load (load_average_1min);
+        # CPU time of this process is the figure that does not
+        "target_met_wall": sustain_s <= TARGET_S and cli_s <= TARGET_S,
+        "target_met_cpu": statistics.median(cpu) <= TARGET_S and cli_cpu <= TARGET_S,
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
