@@ -124,3 +124,19 @@ def test_rear_depot_reports_days_of_the_whole_force() -> None:
     assert jas["force_class_v_peak_kg_per_day"] == pytest.approx(2 * 850 * per)
     expect = legal_class_v_days(sc, "RN-EPRZ", 2 * 850 * per).days
     assert jas["legal_class_v_days"] == math.floor(expect * 10) / 10 and jas["depots"] == ["DEP-JAS"]
+
+
+def test_class_v_target_dos_is_checked_against_the_licences() -> None:
+    from coalition.sustain.demand import PlanView
+    from coalition.sustain.service import build_report
+    from tests.sustain.builders import ul
+
+    sc = _embedded()
+    v = PlanView("paris-2026", "small", 30, (ul("a", "inf_bn", "UA-VINNYTSIA", 0, 9, 850),
+                                             ul("b", "inf_bn", "UA-LVIV", 0, 9, 850)))
+    hubs = {h["hub"]: h for h in build_report(sc, v).to_json()["hubs"]}
+    target = next(p.target_days for p in sc.sustainment.policies if p.supply_class.value == "V")
+    assert hubs["UA-LVIV"]["class_v_target_days"] == target
+    assert hubs["UA-LVIV"]["class_v_target_is_legal"] is False  # no licensed storage at Lviv
+    vin = hubs["UA-VINNYTSIA"]
+    assert vin["class_v_target_is_legal"] is (target <= vin["legal_class_v_days"])

@@ -135,6 +135,11 @@ def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) 
                       f"the plan has {p(t['static_fill_plan'])} present that day and covers "
                       f"{p(t['time_weighted_coverage'])} of the unit-days over the horizon "
                       f"(essential {p(e['time_weighted_coverage'])})", highlight=False)
+    illegal = [h for h in j["hubs"] if h["class_v_target_is_legal"] is False]
+    if illegal:
+        console.print("[yellow]Class V target DOS above what the depot licences allow:[/] " + ", ".join(
+            f"{h['hub']} (target {h['class_v_target_days']:g} d, legal {h['legal_class_v_days']:g} d)"
+            for h in illegal[:show_hubs]), highlight=False)
     for v in j["precedence"]:
         console.print(f"[yellow]precedence[/] {v['message']}", highlight=False)
     if j["flags"]:

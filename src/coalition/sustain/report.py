@@ -86,6 +86,16 @@ def _classv_json(c: Any) -> dict[str, Any]:
     }
 
 
+def _class_v_policy(rep: "SustainReport", hub: str, cv: Any) -> dict[str, Any]:
+    """The Class V target DOS the hub plans to hold, checked against its legal days."""
+    from coalition.sustain.stock import policy_for
+
+    pol = policy_for(rep.scenario, hub, SupplyClass.V)
+    target = None if pol is None else pol.target_days
+    fits = None if target is None or cv.days is None else target <= cv.days + 1e-9
+    return {"class_v_target_days": target, "class_v_target_is_legal": fits}
+
+
 def _depots_json(rep: "SustainReport") -> list[dict[str, Any]]:
     """Depots at places the plan does not staff (rear nodes): legal days of the *whole force's*
     peak Class V they could hold."""
@@ -142,6 +152,7 @@ def report_json(rep: "SustainReport") -> dict[str, Any]:
         hubs.append({
             "hub": hub, "name": h.name if h else hub, "region": h.region if h else None,
             **_classv_json(cv),
+            **_class_v_policy(rep, hub, cv),
             "resupply_peak_t_per_day": max(peaks) if peaks else None,
             "corridor_capacity_into_hub_t_per_day": cap,
             "ranges": ranges,
