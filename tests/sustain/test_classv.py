@@ -140,3 +140,23 @@ def test_class_v_target_dos_is_checked_against_the_licences() -> None:
     assert hubs["UA-LVIV"]["class_v_target_is_legal"] is False  # no licensed storage at Lviv
     vin = hubs["UA-VINNYTSIA"]
     assert vin["class_v_target_is_legal"] is (target <= vin["legal_class_v_days"])
+
+
+def test_hd_1_1_uses_the_heavy_case_limit_when_smaller() -> None:
+    """A storehouse 350 m from a house: HD 1.1 is licensable (>= 270 m) but not for heavy-case items
+    (< 400 m): the Class V mix may hold them, so HD 1.1 counts as 0 there."""
+    from coalition.depots.schemas import Depot, DepotNetwork
+
+    depot = Depot.model_validate({
+        "id": "D", "name": "d", "hub": "UA-LVIV",
+        "storehouses": [{"id": "S", "kind": "above-ground", "x": 0, "y": 0,
+                         "licensed_neq_kg": {"1.1": 5000, "1.4": 5000}}],
+        "exposed_sites": [{"id": "house", "kind": "inhabited-building", "points": [[350, 0]]}],
+    })
+    sc = _embedded({"1.1": 0.1, "1.4": 0.05})
+    sc = sc.model_copy(update={"depots": DepotNetwork(depots=(depot,))})
+    (lim,) = storehouse_limits(sc, "UA-LVIV")
+    assert lim.hd["1.1"].kg == 0 and lim.hd["1.1"].controlling == "house"
+    assert lim.hd["1.4"].kg == 5000
+    res = legal_class_v_days(sc, "UA-LVIV", 1000.0)
+    assert res.days == 0 and res.limiting_hd == "1.1"

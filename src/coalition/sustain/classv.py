@@ -72,6 +72,9 @@ def storehouse_limits(scenario: Scenario, hub: str) -> list[StorehouseLimit]:
             hd: dict[str, HdLimit] = {}
             for h in HDS:
                 line = lic.lines.get(h)
+                heavy = lic.heavy_case_1_1
+                if h == "1.1" and heavy is not None and (line is None or heavy.q_max_kg < line.q_max_kg):
+                    line = heavy  # the mix may hold heavy-case HD 1.1 items: the smaller limit applies
                 layout = line.q_max_kg if line is not None else 0.0
                 iss = float(issued.get(h, 0.0))
                 hd[h] = HdLimit(min(iss, layout), iss, layout, line.controlling if line else None,
@@ -153,6 +156,7 @@ def legal_class_v_days(
     """How many days of Class V ``hub`` can legally hold at ``class_v_kg_per_day`` (gross)."""
     limits = storehouse_limits(scenario, hub) if limits is None else limits
     notes = ["compatibility-group segregation and pallet floor space are not checked here",
+             "HD 1.1 uses the heavy-case limit where it is the smaller (the Class V mix may hold such items)",
              "each storehouse is dedicated to one HD: a legal lower bound (mixed storage may hold more)"]
     unverified = sorted({u for s in limits for u in s.unverified})
     if unverified:
