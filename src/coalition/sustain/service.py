@@ -53,6 +53,8 @@ class SustainReport:
         for s in self.stock:
             for f in s.flags:
                 out[f] = None
+        if self.medical.air_used:
+            out["medical: MEDEVAC lift not rationed (one helicopter present serves every hub in reach)"] = None
         return sorted(out)
 
     def to_json(self) -> dict[str, Any]:
