@@ -71,7 +71,7 @@ def build_report(
     """Demand, stock, legal Class V days, medical coverage and precedence of one plan (pure)."""
     table = table or load_factors()
     ranges = tuple(hub_ranges(view, scenario, table))
-    stock = tuple(stock_lines(scenario, ranges, view.horizon_days, on_hand=on_hand, holds=holds))
+    stock = tuple(stock_lines(scenario, ranges, on_hand=on_hand, holds=holds))
     peak_v: dict[str, float | None] = {}
     for r in ranges:
         v = r.demand[SupplyClass.V].per_day
