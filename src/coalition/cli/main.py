@@ -20,6 +20,7 @@ from coalition.cli import (
     plan_cmds,
     scenario_cmds,
     serve_cmds,
+    sustain_cmds,
 )
 from coalition.errors import CoalitionError, InputError
 
@@ -41,6 +42,7 @@ def version() -> None:
 
 for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, analyse_cmds):
     module.register(app)
+sustain_cmds.register(app)  # noqa: E305 - issue 15
 
 
 def run() -> None:

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from coalition.depots.schemas import DepotNetwork
 from coalition.errors import InputError, Problem, closest
-from coalition.scenario.schemas import ContactLine, Scenario
+from coalition.scenario.schemas import ContactLine, Scenario, Sustainment
 from coalition.scenario.yamltext import (  # noqa: F401 - re-exported for callers
     LineMap,
     _parse_text,
@@ -451,6 +451,7 @@ def build(raw: _Raw) -> Loaded:
             contact_line = None
         scenario = Scenario.model_construct(
             id="invalid", name="invalid", contact_line=contact_line, depots=depots,
+            sustainment=None,  # not validated: its references are not checked either
             **{k: tuple(v) for k, v in records.items()},
         )
     depots_origin = None
@@ -514,6 +515,8 @@ def meta_mapping(scenario: Scenario, *, inline: tuple[str, ...]) -> dict[str, An
         out["contact_line"] = dumped["contact_line"]
     if scenario.uncertainty is not None:
         out["uncertainty"] = dumped["uncertainty"]
+    if scenario.sustainment != Sustainment():
+        out["sustainment"] = scenario.sustainment.model_dump(mode="json", exclude_defaults=True)
     for name in inline:
         out[name] = dumped[name]
     return out

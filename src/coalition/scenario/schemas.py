@@ -382,6 +382,144 @@ class ContactLine(Provenance):
 
 
 # ---------------------------------------------------------------------------------------------
+# Sustainment data (issue 15): stock policy, host-nation support, speeds, MEDEVAC, precedence
+# ---------------------------------------------------------------------------------------------
+
+class SupplyClass(StrEnum):
+    """The supply classes the sustainment package computes (NATO/US class numbering; water apart)."""
+
+    I = "I"  # noqa: E741 - the doctrinal name
+    WATER = "water"
+    II = "II"
+    III_B = "III(B)"
+    III_P = "III(P)"
+    IV = "IV"
+    V = "V"
+    VI = "VI"
+    VIII = "VIII"
+    IX = "IX"
+
+
+SupplyClassName = SupplyClass
+
+
+class CapabilityFactor(Provenance):
+    """A consumption factor of one capability where no public factor exists (III(B), V, VIII, IX)."""
+
+    capability: Ident
+    supply_class: SupplyClassName
+    per_person_day: float = Field(ge=0, le=10_000, description="kg (litres for III(B) and water) per person per day")
+    activity: str = Field(default="static", min_length=1, max_length=40, description="activity level it applies to")
+
+
+class StockPolicy(Provenance):
+    """Days-of-supply policy for one class, at one hub or (hub empty) at every hub."""
+
+    supply_class: SupplyClassName
+    hub: Ident | None = None
+    min_days: float = Field(ge=0, le=3650)
+    target_days: float = Field(ge=0, le=3650)
+    order_ship_days: float = Field(default=0, ge=0, le=3650, description="order-ship time: sets the safety stock")
+    order_interval_days: float = Field(default=7, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _min_not_above_target(self) -> "StockPolicy":
+        if self.min_days > self.target_days:
+            raise ValueError(f"DOS minimum {self.min_days:g} days is above the target {self.target_days:g} days")
+        return self
+
+
+class HostNationShare(Provenance):
+    """Share of a class supplied locally by the host nation (0..1), at one hub or every hub."""
+
+    supply_class: SupplyClassName
+    share: float = Field(ge=0, le=1)
+    hub: Ident | None = None
+    condition: ConditionExpr = ""
+
+
+class StockOnHand(Provenance):
+    """On-hand stock of a class at a hub (kg; litres for water and III(B)), for untracked classes."""
+
+    hub: Ident
+    supply_class: SupplyClassName
+    quantity: float = Field(ge=0, le=1e12)
+
+
+class SpeedMode(StrEnum):
+    ROAD = "road"
+    HELICOPTER = "helicopter"
+
+
+class Speed(Provenance):
+    """A travel speed: road in a region (or everywhere when region is empty), or helicopter cruise."""
+
+    mode: SpeedMode
+    kmh: float = Field(gt=0, le=1000)
+    region: str | None = None
+
+
+class MedevacPledge(Provenance):
+    """Where the rotary-wing MEDEVAC of a pledge is based (a hub or rear node). A base is required."""
+
+    pledge: Ident
+    base: Ident | None = None
+
+
+class MedicalRole(Provenance):
+    """The care a capability gives: 1, 2 or 3 (a Role 3 also gives Role 2 and 1 care)."""
+
+    capability: Ident
+    role: Annotated[int, Field(ge=1, le=3)]
+
+
+class PrecedenceScope(StrEnum):
+    HUB = "hub"
+    REGION = "region"
+    FORCE = "force"
+
+
+class PrecedenceRule(Provenance):
+    """Units with a ``before`` role arrive no later than the first unit with an ``after`` role."""
+
+    id: Ident
+    before_roles: tuple[str, ...] = Field(min_length=1)
+    after_roles: tuple[str, ...] = Field(min_length=1, description="'*' = every other unit")
+    scope: PrecedenceScope = PrecedenceScope.HUB
+    require_present: bool = Field(default=False, description="the before group must exist in the scope")
+    enabled: bool = True
+
+
+class Sustainment(Frozen):
+    """The scenario's sustainment data; every field has a default so old scenarios still load."""
+
+    climate: str = Field(default="temperate", pattern=r"^(temperate|tropical|arid|arctic)$")
+    ration_cycle: str = Field(default="2ugr_1mre", pattern=r"^(3mre|1ugr_2mre|2ugr_1mre)$")
+    activity: str = Field(default="static", min_length=1, max_length=40)
+    factors: tuple[CapabilityFactor, ...] = ()
+    class_v_neq_share: dict[str, float] = Field(
+        default_factory=dict, description="kg NEQ per kg of Class V, by hazard division (1.1..1.4)")
+    policies: tuple[StockPolicy, ...] = ()
+    host_nation: tuple[HostNationShare, ...] = ()
+    on_hand: tuple[StockOnHand, ...] = ()
+    speeds: tuple[Speed, ...] = ()
+    road_detour_factor: float = Field(
+        default=1.25, ge=1, le=5, description="road km per great-circle km for medical travel times")
+    medevac: tuple[MedevacPledge, ...] = ()
+    medical_roles: tuple[MedicalRole, ...] = ()
+    precedence: tuple[PrecedenceRule, ...] = Field(default=(), description="overrides of the default rules, by id")
+
+    @model_validator(mode="after")
+    def _neq_shares(self) -> "Sustainment":
+        for hd, share in self.class_v_neq_share.items():
+            if hd not in ("1.1", "1.2", "1.3", "1.4"):
+                raise ValueError(f"class_v_neq_share: unknown hazard division {hd!r} (valid: 1.1, 1.2, 1.3, 1.4)")
+            if not 0 <= share <= 1:
+                raise ValueError(f"class_v_neq_share[{hd}] = {share:g} must be between 0 and 1")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
 # The scenario
 # ---------------------------------------------------------------------------------------------
 
@@ -411,6 +549,7 @@ class Scenario(Frozen):
     uncertainty: Uncertainty | None = Field(
         default=None, description="what may vary, for scenario analysis (docs/analysis.md)"
     )
+    sustainment: Sustainment = Sustainment()
 
     # Lookups. Cheap enough to rebuild; kept as methods so the value stays a plain record.
     def nation(self, code: str) -> Nation | None:

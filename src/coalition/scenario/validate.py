@@ -447,6 +447,10 @@ def check_depots(
 
 
 # ---------------------------------------------------------------------------------------------
+# The uncertainty section (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+
 def check_uncertainty_section(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
     """The optional ``uncertainty:`` section (rules in :mod:`coalition.analysis.uncertainty`)."""
     if scenario.uncertainty is None:
@@ -461,11 +465,66 @@ def check_uncertainty_section(scenario: Scenario, locator: Locator | None = None
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Sustainment data (issue 15)
+# ---------------------------------------------------------------------------------------------
+
+
+def check_sustainment(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """References of ``sustainment`` (capabilities, hubs, regions, pledges, MEDEVAC bases), and
+    every pledge of a MEDEVAC capability (role ``medevac``) has a base."""
+    s = getattr(scenario, "sustainment", None)
+    if s is None:
+        return []
+    ctx = _Ctx(scenario, locator, None)
+    caps = ctx.known("capabilities", "code")
+    hubs = ctx.known("hubs", "id")
+    places = hubs | ctx.known("rear_nodes", "id")
+    regions = {_g(h, "region") for h in scenario.hubs}
+    pledges = {p.id: p for p in scenario.pledges}
+    out: list[Problem] = []
+
+    def bad(field: str, message: str, hint: str | None = None) -> None:
+        out.append(Problem(message, file="scenario.yaml", field=f"sustainment.{field}", hint=hint))
+
+    for i, f in enumerate(s.factors):
+        if f.capability not in caps:
+            bad(f"factors[{i}].capability", f"unknown capability '{f.capability}'", _hint(f.capability, caps))
+    for name in ("policies", "host_nation", "on_hand"):
+        for i, r in enumerate(getattr(s, name)):
+            if r.hub is not None and r.hub not in hubs:
+                bad(f"{name}[{i}].hub", f"unknown hub '{r.hub}'", _hint(r.hub, hubs))
+    for i, sp in enumerate(s.speeds):
+        if sp.region is not None and sp.region not in regions:
+            bad(f"speeds[{i}].region", f"unknown region '{sp.region}'", _hint(sp.region, regions))
+    for i, m in enumerate(s.medical_roles):
+        if m.capability not in caps:
+            bad(f"medical_roles[{i}].capability", f"unknown capability '{m.capability}'", _hint(m.capability, caps))
+    based = set()
+    for i, m in enumerate(s.medevac):
+        if m.pledge not in pledges:
+            bad(f"medevac[{i}].pledge", f"unknown pledge '{m.pledge}'", _hint(m.pledge, pledges))
+        if not m.base:
+            bad(f"medevac[{i}].base", f"MEDEVAC pledge '{m.pledge}' has no base",
+                "give the hub or rear node its helicopters fly from")
+        elif m.base not in places:
+            bad(f"medevac[{i}].base", f"unknown MEDEVAC base '{m.base}'", _hint(m.base, places))
+        else:
+            based.add(m.pledge)
+    medevac_caps = {c.code for c in scenario.capabilities if "medevac" in (_g(c, "roles") or ())}
+    for i, p in enumerate(scenario.pledges):
+        if p.capability in medevac_caps and p.id not in based and p.id not in {m.pledge for m in s.medevac}:
+            out.append(ctx.problem("pledges", i, "capability", f"MEDEVAC pledge '{p.id}' has no base",
+                                   "add {pledge: ID, base: HUB_OR_REAR_NODE} to sustainment.medevac"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # All together
 # ---------------------------------------------------------------------------------------------
 
 CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers,
-          check_geography, check_depots, check_uncertainty_section)
+          check_geography, check_depots, check_uncertainty_section, check_sustainment)
 
 
 def check_scenario(
@@ -487,6 +546,7 @@ def check_scenario(
     out += check_numbers(scenario, locator)
     out += check_geography(scenario, locator)
     out += check_uncertainty_section(scenario, locator)
+    out += check_sustainment(scenario, locator)
     if strict:
         out = [replace(p, severity="error") for p in out]
     return out

@@ -33,13 +33,14 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from coalition.errors import InputError, Problem, closest
 from coalition.scenario import io
-from coalition.scenario.schemas import Scenario
+from coalition.scenario.schemas import Scenario, Sustainment
 from coalition.scenario.tables import META_FIELDS, TABLES, columns, to_row
 
 README_SHEET = "README"
 META_SHEET = "scenario"
 CONTACT_SHEET = "contact_line"
 DEPOTS_SHEET = "depots"
+SUSTAINMENT_SHEET = "sustainment"
 _LIST_META = {"attribution"}
 
 
@@ -169,6 +170,13 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
         for i, line in enumerate(text.splitlines(), start=2):
             _put(ws, i, 1, line if line else None)
 
+    if scenario.sustainment != Sustainment():  # issue 15: the sustainment data, as YAML text like depots
+        ws = wb.create_sheet(SUSTAINMENT_SHEET)
+        _put(ws, 1, 1, "yaml")
+        text = io.dump_yaml(scenario.sustainment.model_dump(mode="json", exclude_defaults=True))
+        for i, line in enumerate(text.splitlines(), start=2):
+            _put(ws, i, 1, line if line else None)
+
     file = Path(file)
     tmp: str | None = None
     try:
@@ -216,7 +224,7 @@ def read_workbook(file: Path) -> io.Loaded:
         return io.build(raw)
     try:
         sheets = set(wb.sheetnames)
-        known = {README_SHEET, META_SHEET, CONTACT_SHEET, DEPOTS_SHEET} | {t.name for t in TABLES}
+        known = {README_SHEET, META_SHEET, CONTACT_SHEET, DEPOTS_SHEET, SUSTAINMENT_SHEET} | {t.name for t in TABLES}
         for sheet in wb.sheetnames:
             if sheet not in known:
                 guess = closest(sheet, known)
@@ -254,6 +262,12 @@ def read_workbook(file: Path) -> io.Loaded:
             if parsed:
                 # line n of the YAML text is data row n of the sheet
                 raw.depots = ({} if data is None else data, f"{name}:{DEPOTS_SHEET}", line_map)
+        if SUSTAINMENT_SHEET in sheets:
+            text = "\n".join(("" if r[0] is None else str(r[0])) for r in _rows(wb[SUSTAINMENT_SHEET])[1:] if r)
+            data, _lines, problems, parsed = io._parse_text(text, f"{name}:{SUSTAINMENT_SHEET}", is_json=False)
+            raw.problems.extend(problems)
+            if parsed and data is not None:
+                raw.meta["sustainment"] = data
     finally:
         wb.close()
     return io.build(raw)

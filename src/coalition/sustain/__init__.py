@@ -1,0 +1,1 @@
+"""sustain: supply demand, days of supply, legal Class V days, medical coverage and precedence (pure)."""
