@@ -38,17 +38,22 @@ def _init(url: str, data: Path) -> None:
 
     engine = make_engine(url)
     upgrade(engine)
+    from coalition.ledger.keyevents import trust_from_keyring
+
     keyring = KeyRing.generate(data / "keys", ["GBR"])
+    (data / "trust.json").write_text(trust_from_keyring(keyring).to_json())
     with transaction(session_factory(engine)) as s:
         service.register_keys(s, keyring=keyring)
     engine.dispose()
 
 
-def _check(url: str) -> tuple[list[int], bool, list]:
+def _check(url: str, data: Path) -> tuple[list[int], bool, list]:
+    from coalition.ledger.trust import load_trust
+
     engine = make_engine(url)
     with transaction(session_factory(engine)) as s:
         seqs = list(s.scalars(select(LedgerEvent.seq).order_by(LedgerEvent.seq)))
-        rep = verify_log(s)
+        rep = verify_log(s, trust=load_trust(data / "trust.json"))
     engine.dispose()
     return seqs, rep.ok, rep.findings
 
@@ -76,7 +81,7 @@ def test_kill_9_during_bulk_import_loses_no_acknowledged_event(db_url: str, tmp_
                 break
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL, "the import finished before it could be killed"
-    seqs, ok, findings = _check(db_url)
+    seqs, ok, findings = _check(db_url, data)
     assert ok, findings
     assert len(seqs) >= acked  # every acknowledged event survived
     assert seqs == list(range(1, len(seqs) + 1))
@@ -96,7 +101,7 @@ def test_two_processes_appending_at_once_never_fork_the_chain(db_url: str, tmp_p
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
-    seqs, ok, findings = _check(db_url)
+    seqs, ok, findings = _check(db_url, data)
     assert ok, findings
     assert seqs == list(range(1, 301))
     # they really interleaved (each chunk took the lock separately)

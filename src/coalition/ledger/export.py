@@ -18,10 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.errors import InputError, Problem
-from coalition.ledger.checkpoints import checkpoints, consistency_proof, inclusion_proof, make_checkpoint
+from coalition.ledger.checkpoints import (
+    checkpoint_note,
+    checkpoints,
+    consistency_proof,
+    inclusion_proof,
+    make_checkpoint,
+)
+from coalition.ledger.keyevents import key_events, trust_from_keyring
 from coalition.ledger.keys import KeyRing
-from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerKey, LedgerSignature
+from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerSignature
+from coalition.ledger.trust import Trust
 from coalition.ledger.verifier import BUNDLE_FORMAT
+from coalition.ledger.verify import batch_row
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -30,12 +39,12 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
 
 
-BUNDLE_FILES = ("bundle.json", "keys.json", "events.jsonl", "batches.jsonl", "checkpoints.jsonl",
-                "consistency.jsonl", "proofs.jsonl", "trust.json")
+BUNDLE_FILES = ("bundle.json", "keylog.jsonl", "events.jsonl", "batches.jsonl", "checkpoints.jsonl",
+                "consistency.jsonl", "proofs.jsonl", "heads.jsonl", "trust.json")
 
 
 def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor: str | None = None,
-                  now: str | None = None) -> dict[str, object]:
+                  now: str | None = None, trust: Trust | None = None) -> dict[str, object]:
     """Write the bundle into ``directory`` atomically: everything is written into a temporary
     folder beside it, which is renamed into place only when complete. An existing bundle there is
     replaced; a folder holding anything else is refused. Makes a checkpoint of the current head
@@ -51,7 +60,8 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
     try:
-        meta = _write_bundle(session, tmp, keyring=keyring, donor=donor, now=now)
+        meta = _write_bundle(session, tmp, keyring=keyring, donor=donor, now=now,
+                             trust=trust or trust_from_keyring(keyring))
         if directory.exists():
             old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
             os.rename(directory, old)
@@ -66,8 +76,8 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
 
 
 def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor: str | None,
-                  now: str | None) -> dict[str, object]:
-    top = make_checkpoint(session, keyring=keyring, now=now)
+                  now: str | None, trust: Trust) -> dict[str, object]:
+    top = make_checkpoint(session, keyring=keyring, now=now, origin=trust.origin)
     if donor is not None:
         known = set(session.scalars(select(LedgerEventRef.ref).where(LedgerEventRef.ref == f"T:{donor}").limit(1)))
         if not known:
@@ -94,22 +104,13 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         sigs.setdefault(sg.batch_id, []).append(
             {"role": sg.role, "key_id": sg.key_id, "signature": bytes(sg.signature).hex()})
     _write_jsonl(directory / "batches.jsonl", [
-        {"batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
-         "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
-         "signatures": sorted(sigs.get(b.batch_id, []), key=lambda x: x["role"])}
-        for b in session.scalars(bq)
+        batch_row(b, sorted(sigs.get(b.batch_id, []), key=lambda x: x["role"])) for b in session.scalars(bq)
     ])
-    cps = [c for c in checkpoints(session) if c.size <= top.size]
-    from coalition.ledger.models import LedgerCosignature
-
-    cp_rows = []
-    for c in cps:
-        cos = [{"key_id": k, "signature": bytes(sig).hex()} for k, sig in session.execute(
-            select(LedgerCosignature.key_id, LedgerCosignature.signature)
-            .where(LedgerCosignature.checkpoint_id == c.checkpoint_id).order_by(LedgerCosignature.key_id))]
-        cp_rows.append({"checkpoint_id": c.checkpoint_id, "size": c.size, "root": c.root.hex(), "time": c.time,
-                        "key_id": c.key_id, "signature": c.signature.hex(), "cosignatures": cos})
-    _write_jsonl(directory / "checkpoints.jsonl", cp_rows)
+    _write_jsonl(directory / "keylog.jsonl", key_events(session))
+    cps = [c for c in checkpoints(session) if c.size <= top.size and c.key_id == trust.origin]
+    _write_jsonl(directory / "checkpoints.jsonl", [
+        {"checkpoint_id": c.checkpoint_id, "note": checkpoint_note(session, c, public_key=trust.log_key.public_key)}
+        for c in cps])
     by_size = sorted({c.size for c in cps})
     _write_jsonl(directory / "consistency.jsonl", [
         {"first": a, "second": b, "path": [h.hex() for h in consistency_proof(session, first=a, second=b)]}
@@ -120,11 +121,9 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         _write_jsonl(proofs_path, [
             inclusion_proof(session, seq=int(seq), checkpoint_id=top.checkpoint_id).as_dict() for seq, _, _ in rows
         ])
-    keys = [{"key_id": k.key_id, "kind": k.kind, "nation": k.nation, "public_key": bytes(k.public_key).hex()}
-            for k in session.scalars(select(LedgerKey).order_by(LedgerKey.key_id))]
-    (directory / "keys.json").write_text(json.dumps({"keys": keys}, indent=1, sort_keys=True) + "\n", "utf-8")
+    (directory / "trust.json").write_text(trust.to_json(), "utf-8")
     meta = {"format": BUNDLE_FORMAT, "scope": "full" if donor is None else f"donor:{donor}",
             "checkpoint": top.checkpoint_id, "tree_size": top.size, "events": len(rows),
-            "note": "ILLUSTRATIVE demo keys; obtain trusted public keys out of band (coalition-verify --keys)"}
+            "note": "verify with a trust file obtained out of band: coalition-verify DIR --trust FILE"}
     (directory / "bundle.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", "utf-8")
     return meta

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from coalition.errors import ConflictError, InputError, NotFoundError, Problem
+from coalition.errors import ConflictError, InputError, IntegrityError, NotFoundError, Problem
 from coalition.inventory import service as inv
 from coalition.inventory.projector import Event, SafetyCheck, apply
 from coalition.inventory.schemas import PAYLOADS, CorrectionPayload
+from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded
+from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
 from coalition.ledger.merkle import Tree, new_stored_nodes
 from coalition.ledger.models import (
@@ -34,7 +36,15 @@ from coalition.ledger.models import (
     LedgerSignature,
 )
 from coalition.ledger.schemas import AppendResult, Submitted
-from coalition.ledger.verifier import batch_statement, canonical_text, event_frame, leaf_hash, merkle_root
+from coalition.ledger.trust import KeyLog, Trust
+from coalition.ledger.verifier import (
+    batch_statement,
+    canonical_text,
+    check_signature,
+    event_frame,
+    leaf_hash,
+    merkle_root,
+)
 from coalition.store.bulk import insert_rows, insert_tuples
 
 MAX_BATCH = 1000
@@ -112,23 +122,9 @@ def lock_head(session: Session) -> tuple[int, bytes]:
 
 
 # ------------------------------------------------------------------------------------------
-# Keys
+# Keys: the signed key log (coalition.ledger.keyevents); re-exported for callers
 # ------------------------------------------------------------------------------------------
-def register_keys(session: Session, *, keyring: KeyRing) -> int:
-    """Record the public keys of a key ring (new ones only); returns how many were added."""
-    known = set(session.scalars(select(LedgerKey.key_id)))
-    rows = [
-        {"key_id": k.key_id, "kind": k.kind, "nation": k.nation, "public_key": k.public_key, "created_at": utc_now()}
-        for k in keyring.public_keys()
-        if k.key_id not in known
-    ]
-    if rows:
-        session.execute(insert(LedgerKey.__table__), rows)
-    return len(rows)
-
-
-def known_nations(session: Session) -> set[str]:
-    return {n for n in session.scalars(select(LedgerKey.nation)) if n}
+__all__ = ["append_events", "head", "known_nations", "rebuild_projection", "register_keys", "tree"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -169,24 +165,40 @@ def append_events(
     session: Session,
     *,
     events: Sequence[Submitted],
-    keyring: KeyRing,
+    keyring: KeyRing | None = None,
+    signer: BatchSigner | None = None,
+    trust: Trust | None = None,
     safety: SafetyCheck | None = None,
     now: str | None = None,
     max_batch: int = MAX_BATCH,
 ) -> AppendResult:
     """Append events (all or none) in the caller's transaction; see the module docstring.
 
-    Raises ConflictError naming the event and item if any invariant would break, NotFoundError
-    if a needed private key is missing, InputError if an actor nation has no registered key.
+    Each batch is signed through ``signer`` (default: ``LocalSigner(keyring)``, the actor's own
+    key only) and every signature is checked against the key the signed key log (replayed under
+    ``trust``; default: the key ring's root keys) gives that nation. Raises ConflictError naming
+    the event and item if any invariant would break, :class:`SignaturesNeeded` if a party has not
+    signed, InputError if an actor nation has no key in the key log.
     """
     if not events:
         raise InputError([Problem("no events to append")])
+    if signer is None:
+        if keyring is None:
+            raise InputError([Problem("append needs a signer (keys on this machine or pre-signed batches)")])
+        signer = LocalSigner(keyring)
+    if trust is None:
+        if keyring is None:
+            raise InputError([Problem("append needs the pinned trust file to check signatures against")])
+        trust = trust_from_keyring(keyring)
     size, prev = lock_head(session)
-    nations = known_nations(session)
-    missing = sorted({e.nation for e in events} - nations)
+    keys = key_log(session, trust)
+    if keys.problems:
+        raise IntegrityError(f"the key log does not chain to the trust file: {keys.problems[0][1]}")
+    missing = sorted({e.nation for e in events} - set(keys.active))
     if missing:
-        raise InputError([Problem(f"nation {n} has no registered key", field="nation",
-                                  hint="known: " + ", ".join(sorted(nations))) for n in missing])
+        raise InputError([Problem(f"nation {n} has no key in the signed key log", field="nation",
+                                  hint="known: " + ", ".join(sorted(keys.active))) for n in missing])
+    ctx = _SignCtx(signer, keys, [])
     first_seq = size + 1
     batches: list[int] = []
     # corrections replay the projection, so they go one at a time between ordinary runs
@@ -194,18 +206,42 @@ def append_events(
     for sub in events:
         if sub.type == "correction":
             if run:
-                size, prev = _append_run(session, run, size, prev, keyring, safety, now, max_batch, batches)
+                size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
                 run = []
-            size, prev = _append_correction(session, sub, size, prev, keyring, now, batches)
+            size, prev = _append_correction(session, sub, size, prev, ctx, now, batches)
         else:
             run.append(sub)
     if run:
-        size, prev = _append_run(session, run, size, prev, keyring, safety, now, max_batch, batches)
+        size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
+    if ctx.missing:
+        raise SignaturesNeeded(ctx.missing)
     session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=size, last_hash=prev))
     return AppendResult(first_seq, size, tuple(batches), size)
 
 
-def _append_run(session, run, size, prev, keyring, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
+@dataclass
+class _SignCtx:
+    signer: BatchSigner
+    keys: KeyLog
+    missing: list[Needed]
+
+    def signature(self, batch: int, role: str, nation: str, statement: bytes) -> tuple[str, bytes] | None:
+        key = self.keys.current_key(nation)
+        if key is None:
+            raise InputError([Problem(f"{role} nation {nation} has no key in the signed key log", field="nation")])
+        need = Needed(batch, role, nation, key.key_id, statement)
+        sig = self.signer.sign(need)
+        if sig is None:
+            self.missing.append(need)
+            return None
+        if not check_signature(key.public_key, sig, statement):
+            raise ConflictError(f"the {role} signature for {nation}'s batch does not verify with {nation}'s key"
+                                f" {key.key_id}: it was made with another key, or for another statement"
+                                " (the log moved on: prepare and sign again)")
+        return key.key_id, sig
+
+
+def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
     stamp = now or utc_now()
     evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload)
            for i, sub in enumerate(run)]
@@ -224,11 +260,11 @@ def _append_run(session, run, size, prev, keyring, safety, now, max_batch, batch
                                 body, h, prev, applied.refs))
         prev = h
     inv.flush_state(session, state)
-    _store(session, pending, size, keyring, now, max_batch, batches)
+    _store(session, pending, size, ctx, now, max_batch, batches)
     return size + len(pending), prev
 
 
-def _store(session, pending, size, keyring, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]
+def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]
     """Insert events, refs, signed batches and tree nodes for a run of already-applied events."""
     next_batch = (session.scalar(select(func.max(LedgerBatch.batch_id))) or 0) + 1
     groups: list[list[_Pending]] = []
@@ -246,16 +282,20 @@ def _store(session, pending, size, keyring, now, max_batch, batches) -> None:  #
         root = merkle_root([p.hash for p in g])
         first = g[0].seq
         nation, counter = g[0].nation, g[0].counterparty
+        keys = ctx.keys
         msg = batch_statement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
-                              counterparty=counter, root=root)
+                              counterparty=counter, root=root, keys_size=keys.size, keys_head=keys.head,
+                              time=stamp)
         batch_rows.append({"batch_id": bid, "first_seq": first, "size": len(g), "nation": nation,
-                           "counterparty": counter, "root": root, "time": stamp})
-        kid = keyring.key_id_for(nation)
-        sig_rows.append({"batch_id": bid, "role": "actor", "key_id": kid, "signature": keyring.sign(kid, msg)})
-        if counter:
-            ckid = keyring.key_id_for(counter)
-            sig_rows.append({"batch_id": bid, "role": "counterparty", "key_id": ckid,
-                             "signature": keyring.sign(ckid, msg)})
+                           "counterparty": counter, "root": root, "time": stamp,
+                           "keys_size": keys.size, "keys_head": keys.head})
+        index = len(batches)
+        for role, who in (("actor", nation), ("counterparty", counter)):
+            if who is None:
+                continue
+            got = ctx.signature(index, role, who, msg)
+            if got is not None:
+                sig_rows.append({"batch_id": bid, "role": role, "key_id": got[0], "signature": got[1]})
         for p in g:  # rows as tuples in EVENT_COLS order: no dict per row on the hot path
             event_rows.append((p.seq, bid, p.time, p.nation, p.person, p.type, p.body.decode("utf-8"),
                                p.prev, p.hash))
@@ -276,7 +316,7 @@ def reversed_seqs(session: Session) -> set[int]:
     return out
 
 
-def _append_correction(session, sub, size, prev, keyring, now, batches):  # type: ignore[no-untyped-def]
+def _append_correction(session, sub, size, prev, ctx, now, batches):  # type: ignore[no-untyped-def]
     p: CorrectionPayload = sub.payload
     target = session.execute(
         select(LedgerEvent.nation, LedgerEvent.type).where(LedgerEvent.seq == p.reverses)
@@ -297,7 +337,7 @@ def _append_correction(session, sub, size, prev, keyring, now, batches):  # type
     pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev,
                     {f"E:{p.reverses}"} | set(session.scalars(
                         select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses))))
-    _store(session, [pend], size, keyring, now, MAX_BATCH, batches)
+    _store(session, [pend], size, ctx, now, MAX_BATCH, batches)
     rebuild_projection(session)  # refuses (raises) if a later event depended on the reversed one
     return seq, h
 

@@ -19,28 +19,30 @@ body as before (slower; also reports a signed payload that is not JSON).
 from __future__ import annotations
 
 import hashlib
+import json
 from bisect import bisect_left
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note
 from coalition.ledger.merkle import STRIDE
 from coalition.ledger.models import (
     LedgerBatch,
     LedgerCheckpoint,
-    LedgerCosignature,
     LedgerHead,
-    LedgerKey,
+    LedgerKeyEvent,
     LedgerNode,
     LedgerSignature,
 )
+from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.verifier import (
     ChainChecker,
     Frontier,
-    Key,
     Report,
     check_batch,
     check_checkpoint,
+    check_keylog,
     event_frame,
     merkle_root,
 )
@@ -48,17 +50,35 @@ from coalition.ledger.verifier import (
 CHUNK = 20_000
 
 
-def load_keys(session: Session) -> dict[str, Key]:
+def batch_row(b: LedgerBatch, signatures: list[dict]) -> dict:
+    """A stored batch as the verifier's dict (the same shape as a line of batches.jsonl)."""
     return {
-        k.key_id: Key(k.key_id, k.kind, k.nation, bytes(k.public_key))
-        for k in session.scalars(select(LedgerKey))
+        "batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
+        "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
+        "keys_size": b.keys_size, "keys_head": bytes(b.keys_head).hex() if b.keys_head is not None else None,
+        "signatures": signatures,
     }
 
 
-def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bool = False) -> Report:
-    """Check the whole stored log; never raises for bad data, returns the findings."""
+def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
+    """Replay the stored key events under the pinned trust (``ledger_key`` rows are ignored)."""
+    keys = KeyLog(trust)
+    for body, sigs in session.execute(
+            select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n)):
+        try:
+            parsed = json.loads(sigs)
+        except ValueError:
+            parsed = []
+        keys.add(body.encode("utf-8"), [x for x in parsed if isinstance(x, dict)] if isinstance(parsed, list) else [])
+    check_keylog(report, keys)
+    return keys
+
+
+def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
+               parse_payloads: bool = False) -> Report:
+    """Check the whole stored log against the pinned ``trust``; never raises for bad data."""
     report = Report()
-    keys = load_keys(session)
+    keys = load_keylog(session, trust, report)
     batches = []
     sigs: dict[int, list[dict]] = {}
     for bid, role, kid, sig in session.execute(
@@ -66,18 +86,12 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
     ):
         sigs.setdefault(int(bid), []).append({"role": role, "key_id": kid, "signature": bytes(sig).hex()})
     for b in session.scalars(select(LedgerBatch).order_by(LedgerBatch.first_seq)):
-        batches.append({
-            "batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
-            "counterparty": b.counterparty, "root": bytes(b.root).hex(), "signatures": sigs.get(b.batch_id, []),
-        })
+        batches.append(batch_row(b, sigs.get(b.batch_id, [])))
     cps = []
     for c in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
-        cos = [{"key_id": kid, "signature": bytes(sig).hex()} for kid, sig in session.execute(
-            select(LedgerCosignature.key_id, LedgerCosignature.signature)
-            .where(LedgerCosignature.checkpoint_id == c.checkpoint_id))]
-        cps.append({"checkpoint_id": c.checkpoint_id, "size": c.size, "root": bytes(c.root).hex(),
-                    "time": c.time, "key_id": c.key_id, "signature": bytes(c.signature).hex(),
-                    "cosignatures": cos})
+        cp = _row_to_cp(session, c)
+        cps.append({"checkpoint_id": c.checkpoint_id, "size": c.size,
+                    "note": checkpoint_note(session, cp, public_key=trust.log_key.public_key)})
     wanted = {int(c["size"]) for c in cps}
     roots: dict[int, bytes] = {}
     chain = ChainChecker(report)
@@ -184,7 +198,8 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
                    min(int(size), report.events) + 1 if int(size) != report.events else report.events)
     for cp in cps:
         s = int(cp["size"])
-        check_checkpoint(report, keys, cp, roots.get(s) if s <= report.events else None)
+        check_checkpoint(report, trust, cp["note"], roots.get(s) if s <= report.events else None,
+                         label=f"checkpoint {cp['checkpoint_id']}")
         if s > report.events:
             report.add("checkpoint", f"checkpoint {cp['checkpoint_id']} covers {s} events; log has {report.events}")
     if check_nodes:
