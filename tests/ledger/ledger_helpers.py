@@ -54,9 +54,9 @@ class Ledger:
 
 
 def manifest(name: str = "M1", nation: str = "GBR", serials: int = 3, lot_qty: int = 100,
-             dest: str = "UA-LVIV/LV-D1/SH-1", prefix: str | None = None) -> Submitted:
+             dest: str = "UA-LVIV/LV-D1/SH-1", prefix: str | None = None, receiver: str = "FRA") -> Submitted:
     p = prefix or f"{nation}-S"
-    payload: dict = {"manifest": name, "origin": f"{nation}-HOME", "destination": dest,
+    payload: dict = {"manifest": name, "origin": f"{nation}-HOME", "destination": dest, "receiver": receiver,
                      "serials": [{"serial": f"{p}{i}", "item_type": "ATGM-LAUNCHER", "unit_value": 1000,
                                   "sensitive": True} for i in range(serials)]}
     if lot_qty:
@@ -70,7 +70,7 @@ def shipped(ledger: Ledger, name: str = "M1", nation: str = "GBR", serials: int 
     """Manifest, dispatch and full receipt into LV-D1/SH-1."""
     p = f"{nation}-S"
     ledger.append(
-        manifest(name, nation, serials, lot_qty),
+        manifest(name, nation, serials, lot_qty, receiver=receiver),
         ev("dispatch", nation, {"manifest": name}),
         ev("receipt", receiver, {"manifest": name, "location": "UA-LVIV/LV-D1/SH-1",
                                  "serials": [f"{p}{i}" for i in range(serials)],

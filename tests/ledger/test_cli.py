@@ -82,12 +82,12 @@ def test_import_rejects_bad_lines_with_row_and_field_and_writes_nothing(tmp_path
     assert _cli(["ledger", "init", "--no-sample"], tmp_path / ".coalition").returncode == 0
     src = tmp_path / "events.jsonl"
     good = {"type": "manifest", "nation": "GBR", "person": "x",
-            "payload": {"manifest": "M1", "origin": "A", "destination": "B", "serials": [{"serial": "S1", "item_type": "R"}]}}
+            "payload": {"manifest": "M1", "origin": "A", "destination": "B", "receiver": "FRA", "serials": [{"serial": "S1", "item_type": "R"}]}}
     src.write_text("\n".join([
         json.dumps(good),
         "{not json",
         json.dumps({**good, "type": "reciept"}),
-        json.dumps({**good, "payload": {"manifest": "M2", "origin": "A", "destination": "B", "serials": [{"serial": ""}]}}),
+        json.dumps({**good, "payload": {"manifest": "M2", "origin": "A", "destination": "B", "receiver": "FRA", "serials": [{"serial": ""}]}}),
     ]) + "\n")
     proc = _run(["ledger", "import", str(src)], tmp_path)
     assert proc.returncode == 2
@@ -103,7 +103,7 @@ def test_import_refuses_invariant_break_atomically(tmp_path: Path) -> None:
     assert _cli(["ledger", "init", "--no-sample"], data).returncode == 0
     src = tmp_path / "events.jsonl"
     ev = {"type": "manifest", "nation": "GBR", "person": "x",
-          "payload": {"manifest": "M1", "origin": "A", "destination": "B", "serials": [{"serial": "S1", "item_type": "R"}]}}
+          "payload": {"manifest": "M1", "origin": "A", "destination": "B", "receiver": "FRA", "serials": [{"serial": "S1", "item_type": "R"}]}}
     dup = {**ev, "payload": {**ev["payload"], "manifest": "M2"}}
     src.write_text(json.dumps(ev) + "\n" + json.dumps(dup) + "\n")
     proc = _cli(["ledger", "import", str(src)], data)

@@ -73,7 +73,7 @@ class Rfc6962:
 @pytest.fixture
 def bulk(ledger: Ledger) -> Ledger:
     events = [ev("manifest", "GBR" if i % 7 else "DEU", {
-        "manifest": f"BM-{i}", "origin": "HOME", "destination": "UA-LVIV/LV-D1/SH-1",
+        "manifest": f"BM-{i}", "origin": "HOME", "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA",
         "serials": [{"serial": f"BULK-{i}", "item_type": "ATGM-LAUNCHER"}]}) for i in range(N)]
     # one nation per run so batches fill up to 1,000: GBR events first, then DEU
     events.sort(key=lambda e: e.nation != "GBR")

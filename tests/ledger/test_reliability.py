@@ -24,7 +24,7 @@ def _events(path: Path, prefix: str, n: int) -> Path:
         for i in range(n):
             fh.write(json.dumps({
                 "type": "manifest", "nation": "GBR", "person": "bulk loader", "time": "2026-03-01T10:00:00Z",
-                "payload": {"manifest": f"{prefix}-M{i}", "origin": "GBR-HOME", "destination": "UA-LVIV/LV-D1",
+                "payload": {"manifest": f"{prefix}-M{i}", "origin": "GBR-HOME", "destination": "UA-LVIV/LV-D1", "receiver": "FRA",
                             "serials": [{"serial": f"{prefix}-{i}", "item_type": "RIFLE", "unit_value": 900}]},
             }) + "\n")
     return path

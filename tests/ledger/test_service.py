@@ -105,7 +105,7 @@ def test_quantities_never_go_negative_and_suspended_lot_cannot_be_issued(ledger:
     with pytest.raises(ConflictError, match="only 40"):
         ledger.append(*[ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 60, "at": at}],
                                             "end_user": "UA 1 Bde", "reference": "E"})] * 2)
-    ledger.append(ev("suspension", "FRA", {"lot": "M1-L155", "reason": "fuze defect"}))
+    ledger.append(ev("suspension", "GBR", {"lot": "M1-L155", "reason": "fuze defect"}))
     with pytest.raises(ConflictError, match="suspended lot cannot be issued"):
         ledger.append(ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 1, "at": at}],
                                           "end_user": "UA 1 Bde", "reference": "E"}))

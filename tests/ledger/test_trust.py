@@ -170,7 +170,7 @@ def test_rotation_signed_by_the_old_key_hands_over_and_ends_the_old_key(ledger: 
         with ledger.session() as s:
             append_key_event(s, action="rotate", key_id="GBR-k2", nation="GBR", public_key=_raw_pub(new),
                              replaces="GBR-k1", keyring=ledger.keyring, trust=ledger.trust)
-        ledger.append(ev("manifest", "GBR", {"manifest": "M9", "origin": "H", "destination": "UA-LVIV/LV-D1/SH-1",
+        ledger.append(ev("manifest", "GBR", {"manifest": "M9", "origin": "H", "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA",
                                             "serials": [{"serial": "GBR-R1", "item_type": "ATGM-LAUNCHER"}]}))
         rep = ledger.verify()
         assert rep.ok, rep.findings

@@ -320,6 +320,38 @@ def _check_resume(ctx: Ctx, events, skip: int, path: Path) -> None:  # type: ign
                                   " 'acknowledged' line")])
 
 
+@ledger_app.command("prepare")
+def prepare_cmd(
+    events_file: Annotated[Path, typer.Argument(help="EVENTS.jsonl to be signed by the parties")],
+    out_file: Annotated[Path, typer.Option("--out", help="write the statements to sign here")],
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Compute the batch statements each party must sign (nothing is written to the log). Each
+    nation signs its own with 'coalition sign'; then 'ledger import --signatures ...'."""
+    from coalition.ledger import service
+    from coalition.ledger.batches import Collecting, SignaturesNeeded
+    from coalition.ledger.schemas import parse_jsonl
+
+    events = parse_jsonl(read_text_file(events_file), file=str(events_file))
+    ctx = _ctx(database_url, data_dir)
+    trust = ctx.trust()
+    session = ctx.factory()
+    try:
+        service.append_events(session, events=events, signer=Collecting(), trust=trust, safety=_safety(ctx, session))
+    except SignaturesNeeded as exc:
+        needed = exc.needed
+    else:  # pragma: no cover - a batch always needs a signature
+        needed = []
+    finally:
+        session.rollback()
+        session.close()
+    out_file.write_text(json.dumps({"statements": [n.as_dict() for n in needed]}, indent=1) + "\n", "utf-8")
+    who = sorted({f"{n.nation} ({n.key_id})" for n in needed})
+    out.print(f"wrote {len(needed)} statement(s) to {out_file}; to be signed by {', '.join(who)}. They hold only"
+              " while the log does not move on.")
+
+
 @ledger_app.command("append")
 def append_cmd(
     type: Annotated[str, typer.Option("--type", help="event type, e.g. issue")],

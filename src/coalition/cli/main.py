@@ -19,6 +19,7 @@ from coalition.cli import (
     plan_cmds,
     scenario_cmds,
     serve_cmds,
+    sign_cmds,
 )
 from coalition.errors import CoalitionError, InputError
 
@@ -38,7 +39,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds):
+for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, sign_cmds):
     module.register(app)
 
 

@@ -31,10 +31,11 @@ class Needed:
     nation: str
     key_id: str
     statement: bytes
+    time: str = ""  # the commit time the statement signs (a prepared batch is committed with it)
 
     def as_dict(self) -> dict[str, object]:
         return {"batch": self.batch, "role": self.role, "nation": self.nation, "key_id": self.key_id,
-                "statement": self.statement.decode("utf-8"),
+                "statement": self.statement.decode("utf-8"), "time": self.time,
                 "statement_sha256": hashlib.sha256(self.statement).hexdigest()}
 
 
@@ -51,6 +52,11 @@ class SignaturesNeeded(ConflictError):
 
 class BatchSigner(Protocol):
     def sign(self, need: Needed) -> bytes | None: ...
+
+
+def commit_time(signer: object) -> str | None:
+    """The commit time pre-signed statements were prepared with (they sign it), if any."""
+    return getattr(signer, "commit_time", None)
 
 
 @dataclass
@@ -74,8 +80,15 @@ class PreSigned:
     _by: dict[tuple[str, str, str], bytes] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
+        times = set()
         for s in self.signatures:
             self._by[(str(s["statement_sha256"]), str(s["role"]), str(s["key_id"]))] = bytes.fromhex(s["signature"])
+            if s.get("time"):
+                times.add(str(s["time"]))
+        if len(times) > 1:
+            raise ConflictError(f"signatures from different preparations ({', '.join(sorted(times))}): prepare once,"
+                                " and have every party sign that one set of statements")
+        self.commit_time = times.pop() if times else None
 
     def sign(self, need: Needed) -> bytes | None:
         return self._by.get((hashlib.sha256(need.statement).hexdigest(), need.role, need.key_id))
@@ -86,6 +99,10 @@ class Chain:
     """Try several batch signers in turn (e.g. pre-signed counterparty + the actor's local key)."""
 
     signers: list[BatchSigner]
+
+    @property
+    def commit_time(self) -> str | None:
+        return next((t for t in map(commit_time, self.signers) if t), None)
 
     def sign(self, need: Needed) -> bytes | None:
         for s in self.signers:

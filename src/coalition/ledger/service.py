@@ -22,7 +22,7 @@ from coalition.errors import ConflictError, InputError, IntegrityError, NotFound
 from coalition.inventory import service as inv
 from coalition.inventory.projector import Event, SafetyCheck, apply
 from coalition.inventory.schemas import PAYLOADS, CorrectionPayload
-from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded
+from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
 from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
 from coalition.ledger.merkle import Tree, new_stored_nodes
@@ -190,6 +190,9 @@ def append_events(
         if keyring is None:
             raise InputError([Problem("append needs the pinned trust file to check signatures against")])
         trust = trust_from_keyring(keyring)
+    prepared = commit_time(signer)
+    if prepared is not None:
+        now = _check_prepared_time(prepared, now)
     size, prev = lock_head(session)
     keys = key_log(session, trust)
     if keys.problems:
@@ -198,7 +201,8 @@ def append_events(
     if missing:
         raise InputError([Problem(f"nation {n} has no key in the signed key log", field="nation",
                                   hint="known: " + ", ".join(sorted(keys.active))) for n in missing])
-    ctx = _SignCtx(signer, keys, [])
+    ctx = _SignCtx(signer, keys, [], now or utc_now())
+    now = ctx.time
     first_seq = size + 1
     batches: list[int] = []
     # corrections replay the projection, so they go one at a time between ordinary runs
@@ -219,17 +223,36 @@ def append_events(
     return AppendResult(first_seq, size, tuple(batches), size)
 
 
+MAX_PREPARED_AGE_S = 900  # pre-signed statements must be submitted within 15 minutes of preparing
+
+
+def _check_prepared_time(prepared: str, now: str | None) -> str:
+    from datetime import UTC, datetime
+
+    try:
+        t = datetime.strptime(prepared, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise InputError([Problem(f"prepared commit time {prepared!r} is not UTC ISO 8601", field="time")]) from None
+    ref = datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if now else datetime.now(UTC)
+    age = (ref - t).total_seconds()
+    if age < -60 or age > MAX_PREPARED_AGE_S:
+        raise ConflictError(f"the statements were prepared at {prepared}; they must be signed and submitted within"
+                            f" {MAX_PREPARED_AGE_S // 60} minutes (prepare again)")
+    return prepared
+
+
 @dataclass
 class _SignCtx:
     signer: BatchSigner
     keys: KeyLog
     missing: list[Needed]
+    time: str  # the commit time every batch statement of this append signs
 
     def signature(self, batch: int, role: str, nation: str, statement: bytes) -> tuple[str, bytes] | None:
         key = self.keys.current_key(nation)
         if key is None:
             raise InputError([Problem(f"{role} nation {nation} has no key in the signed key log", field="nation")])
-        need = Needed(batch, role, nation, key.key_id, statement)
+        need = Needed(batch, role, nation, key.key_id, statement, self.time)
         sig = self.signer.sign(need)
         if sig is None:
             self.missing.append(need)

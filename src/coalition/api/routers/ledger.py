@@ -222,6 +222,7 @@ class SignatureIn(BaseModel):
     role: str = Field(pattern=r"^(actor|counterparty)$")
     key_id: str = Field(max_length=40)
     signature: str = Field(pattern=r"^[0-9a-f]{128}$")
+    time: str = Field(default="", max_length=32, description="the commit time returned by prepare")
 
 
 class SignedBatch(BaseModel):
