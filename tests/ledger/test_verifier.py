@@ -128,14 +128,16 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
 
 @settings(max_examples=200, deadline=None)
 @given(counterparty=st.none() | _text, nation=_text, person=_text, seq=st.integers(1, 10**12), time=_text,
-       type=_text, payload=st.dictionaries(_text, _json, max_size=4), prev=st.binary(min_size=32, max_size=32))
-def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq, time, type, payload, prev) -> None:  # type: ignore[no-untyped-def]
+       type=_text, payload=st.dictionaries(_text, _json, max_size=4), prev=st.binary(min_size=32, max_size=32),
+       chain=st.dictionaries(st.from_regex(r"^[A-Z]{3}$", fullmatch=True),
+                             st.tuples(st.integers(1, 10**9), st.just("ab" * 32)).map(list), max_size=3))
+def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq, time, type, payload, prev, chain) -> None:  # type: ignore[no-untyped-def]
     """The producer encodes only the payload and frames it; the result must be the canonical
     encoding of the whole event, whatever the strings hold (quotes, escapes, non-ASCII)."""
     from coalition.ledger.service import event_body
     from coalition.ledger.verifier import canonical_json
 
     whole = canonical_json({"seq": seq, "time": time, "nation": nation, "person": person, "type": type,
-                            "payload": payload, "prev": prev.hex(), "counterparty": counterparty})
+                            "payload": payload, "prev": prev.hex(), "counterparty": counterparty, "chain": chain})
     assert event_body(seq=seq, time=time, nation=nation, person=person, type=type, payload=payload,
-                      prev=prev, counterparty=counterparty) == whole
+                      prev=prev, counterparty=counterparty, chain=chain) == whole

@@ -37,6 +37,18 @@ class LedgerHead(Base):
     last_hash: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class LedgerNationHead(Base):
+    """Derived: the head of each title-holder nation's chain inside the log (counter, last event
+    hash and seq). Moved by every append; ``verify`` recomputes it from the signed bodies."""
+
+    __tablename__ = "ledger_nation_head"
+
+    nation: Mapped[str] = mapped_column(String(3), primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
 class LedgerEvent(Base):
     """One custody event. ``body`` is the canonical JSON that is hashed; other columns index it."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -31,13 +31,14 @@ from coalition.ledger.models import (
     LedgerEvent,
     LedgerEventRef,
     LedgerHead,
-    LedgerKey,
+    LedgerNationHead,
     LedgerNode,
     LedgerSignature,
 )
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.verifier import (
+    GENESIS,
     batch_statement,
     canonical_text,
     check_signature,
@@ -131,10 +132,11 @@ __all__ = ["append_events", "head", "known_nations", "rebuild_projection", "regi
 # Bodies
 # ------------------------------------------------------------------------------------------
 def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payload: dict,
-               prev: bytes, counterparty: str | None) -> bytes:
+               prev: bytes, counterparty: str | None, chain: dict[str, list] | None = None) -> bytes:
     """The canonical bytes of an event (what is hashed, chained and proven): equal to
-    ``canonical_json`` of the whole event, with only the payload going through the encoder."""
-    head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type)
+    ``canonical_json`` of the whole event, with only the payload going through the encoder.
+    ``chain`` holds the per-nation links ``{nation: [counter, previous hash hex]}``."""
+    head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type, canonical_text(chain or {}))
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
 
@@ -201,7 +203,7 @@ def append_events(
     if missing:
         raise InputError([Problem(f"nation {n} has no key in the signed key log", field="nation",
                                   hint="known: " + ", ".join(sorted(keys.active))) for n in missing])
-    ctx = _SignCtx(signer, keys, [], now or utc_now())
+    ctx = _SignCtx(signer, keys, [], now or utc_now(), _load_chain_heads(session))
     now = ctx.time
     first_seq = size + 1
     batches: list[int] = []
@@ -219,6 +221,7 @@ def append_events(
         size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
     if ctx.missing:
         raise SignaturesNeeded(ctx.missing)
+    _store_chain_heads(session, ctx)
     session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=size, last_hash=prev))
     return AppendResult(first_seq, size, tuple(batches), size)
 
@@ -247,6 +250,22 @@ class _SignCtx:
     keys: KeyLog
     missing: list[Needed]
     time: str  # the commit time every batch statement of this append signs
+    heads: dict[str, tuple[int, bytes, int]]  # nation -> (counter, last hash, last seq)
+    moved: set[str] = field(default_factory=set)
+
+    def link(self, refs: set[str]) -> dict[str, list]:
+        """The chain links of an event touching ``refs``: one per title-holder nation."""
+        out = {}
+        for r in refs:
+            if r.startswith("T:"):
+                n, h, _ = self.heads.get(r[2:], (0, GENESIS, 0))
+                out[r[2:]] = [n + 1, h.hex()]
+        return out
+
+    def advance(self, chain: dict[str, list], seq: int, own: bytes) -> None:
+        for nation, (n, _) in chain.items():
+            self.heads[nation] = (n, own, seq)
+            self.moved.add(nation)
 
     def signature(self, batch: int, role: str, nation: str, statement: bytes) -> tuple[str, bytes] | None:
         key = self.keys.current_key(nation)
@@ -264,6 +283,25 @@ class _SignCtx:
         return key.key_id, sig
 
 
+def _load_chain_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
+    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(
+        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+
+
+def _store_chain_heads(session: Session, ctx: "_SignCtx") -> None:
+    if not ctx.moved:
+        return
+    known = set(session.scalars(select(LedgerNationHead.nation).where(LedgerNationHead.nation.in_(sorted(ctx.moved)))))
+    for nation in sorted(ctx.moved):
+        n, h, s = ctx.heads[nation]
+        if nation in known:
+            session.execute(update(LedgerNationHead).where(LedgerNationHead.nation == nation)
+                            .values(counter=n, last_hash=h, last_seq=s))
+        else:
+            session.execute(insert(LedgerNationHead.__table__), [{"nation": nation, "counter": n, "last_hash": h,
+                                                                  "last_seq": s}])
+
+
 def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
     stamp = now or utc_now()
     evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload)
@@ -276,9 +314,11 @@ def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):
         except ConflictError as exc:
             raise ConflictError(f"event {ev.seq - size} of {len(evs)} ({ev.type} by {ev.nation}): {exc}") from None
         payload = ev.payload.model_dump(mode="json")
+        chain = ctx.link(applied.refs)
         body = event_body(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
-                          payload=payload, prev=prev, counterparty=applied.counterparty)
+                          payload=payload, prev=prev, counterparty=applied.counterparty, chain=chain)
         h = leaf_hash(body)
+        ctx.advance(chain, ev.seq, h)
         pending.append(_Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty,
                                 body, h, prev, applied.refs))
         prev = h
@@ -354,12 +394,16 @@ def _append_correction(session, sub, size, prev, ctx, now, batches):  # type: ig
         raise ConflictError(f"seq {p.reverses} is already reversed")
     seq = size + 1
     time = sub.time or now or utc_now()
+    target_body = session.scalar(select(LedgerEvent.body).where(LedgerEvent.seq == p.reverses))
+    refs = {f"E:{p.reverses}"} | set(session.scalars(
+        select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses)))
+    refs |= {f"T:{n}" for n in json.loads(target_body).get("chain", {})}  # the signed titles, not the index
+    chain = ctx.link(refs)
     body = event_body(seq=seq, time=time, nation=sub.nation, person=sub.person, type="correction",
-                      payload=p.model_dump(mode="json"), prev=prev, counterparty=None)
+                      payload=p.model_dump(mode="json"), prev=prev, counterparty=None, chain=chain)
     h = leaf_hash(body)
-    pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev,
-                    {f"E:{p.reverses}"} | set(session.scalars(
-                        select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses))))
+    ctx.advance(chain, seq, h)
+    pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev, refs)
     _store(session, [pend], size, ctx, now, MAX_BATCH, batches)
     rebuild_projection(session)  # refuses (raises) if a later event depended on the reversed one
     return seq, h

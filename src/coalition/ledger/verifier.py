@@ -68,18 +68,72 @@ _str = json.encoder.encode_basestring  # what the canonical encoder does to a st
 
 
 def event_frame(counterparty: str | None, nation: str, person: str, prev_hex: str, seq: int,
-                time: str, type: str) -> tuple[str, str]:
+                time: str, type: str, chain_text: str = "{}") -> tuple[str, str]:
     """The canonical text of an event body before and after its payload.
 
-    With sorted keys an event body is always ``{"counterparty":..,"nation":..,"payload":<payload>,
-    "person":..,"prev":..,"seq":..,"time":..,"type":..}``, so ``head + canonical(payload) + tail``
-    is byte for byte ``canonical_json(event)`` (a property test checks it). The producer uses it to
-    encode the payload only, and the database verifier to check a body without parsing it."""
+    With sorted keys an event body is always ``{"chain":{..},"counterparty":..,"nation":..,
+    "payload":<payload>,"person":..,"prev":..,"seq":..,"time":..,"type":..}``, so
+    ``head + canonical(payload) + tail`` is byte for byte ``canonical_json(event)`` (a property
+    test checks it). ``chain_text`` is the canonical text of the per-nation chain links. The
+    producer uses it to encode the payload only, and the database verifier to check a body
+    without parsing it."""
     cp = "null" if counterparty is None else _str(counterparty)
-    head = f'{{"counterparty":{cp},"nation":{_str(nation)},"payload":'
+    head = f'{{"chain":{chain_text},"counterparty":{cp},"nation":{_str(nation)},"payload":'
     tail = (f',"person":{_str(person)},"prev":"{prev_hex}","seq":{seq:d},"time":{_str(time)},'
             f'"type":{_str(type)}}}')
     return head, tail
+
+
+_CHAIN_HEAD = '{"chain":'
+_CHAIN_END = ',"counterparty":'
+
+
+def chain_text_of(body: str) -> str | None:
+    """The chain object's text at the start of a body (None if the body does not start so)."""
+    if not body.startswith(_CHAIN_HEAD):
+        return None
+    end = body.find(_CHAIN_END, len(_CHAIN_HEAD))
+    return body[len(_CHAIN_HEAD):end] if end > 0 else None
+
+
+class NationChains:
+    """Per-nation hash chains inside the log (completeness of donor bundles, docs/ledger.md).
+
+    Every event names, in its signed body, each title-holder nation whose items it affects with
+    ``[counter, previous hash]``: the nation's counter goes 1, 2, 3, ... and the previous hash is
+    the leaf hash of that nation's previous event (zeros for the first). Missing, repeated or
+    relinked counters are reported at the event where the chain breaks."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.heads: dict[str, tuple[int, bytes, int]] = {}  # nation -> (counter, last hash, last seq)
+
+    def add(self, seq: int, chain: object, own: bytes) -> None:
+        report = self.report
+        if not isinstance(chain, dict):
+            report.add("chain", "event has no per-nation chain links", seq)
+            return
+        for nation, link in chain.items():
+            n, h, last = self.heads.get(nation, (0, GENESIS, 0))
+            if not (isinstance(link, list) and len(link) == 2 and type(link[0]) is int and isinstance(link[1], str)):
+                report.add("chain", f"{nation}'s chain link is malformed", seq)
+                self.heads[nation] = (n + 1, own, seq)
+                continue
+            if link[0] != n + 1:
+                report.add("chain", f"{nation}'s counter jumps from {n} to {link[0]}"
+                           f" (counter {n + 1} is missing or repeated)", seq)
+            elif link[1] != h.hex():
+                report.add("chain", f"{nation}'s event {link[0]} does not link to its event {n}"
+                           + (f" (seq {last})" if last else ""), seq)
+            self.heads[nation] = (link[0], own, seq)
+
+
+NATION_HEAD_KIND = "coalition-ledger/nation-head/v1"
+
+
+def nation_head_text(origin: str, size: int, nation: str, counter: int, last_hash: bytes) -> str:
+    """The note text the log signs for a donor bundle: where the nation's chain ends at ``size``."""
+    return f"{NATION_HEAD_KIND}\n{origin}\n{size}\n{nation} {counter} {last_hash.hex()}\n"
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -284,6 +338,7 @@ class ChainChecker:
         self.frontier = Frontier()
         self.leaves: list[bytes] = []
         self.meta: dict[int, tuple[str, str | None, str]] = {}  # seq -> (nation, counterparty, type)
+        self.chains = NationChains(report)
 
     def add(self, body: bytes, stored_hash: bytes | None = None, stored: dict | None = None,
             text: str | None = None) -> None:
@@ -314,6 +369,7 @@ class ChainChecker:
                 if ev.get(name) != value:
                     report.add("event", f"stored column '{name}' disagrees with the hashed body", seq)
         self.meta[seq] = (ev.get("nation", ""), ev.get("counterparty"), ev.get("type", ""))
+        self.chains.add(seq, ev.get("chain"), h)
         self.leaves.append(h)
         self.frontier.add(h)
         self.prev = h
@@ -642,6 +698,7 @@ def _verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: l
     proof_by_seq = {int(seq): r for r, seq in proofs}  # type: ignore[call-overload]
     meta: dict[int, tuple[str, str | None, str]] = {}
     prev_seq, prev_hash = None, None
+    mine = _DonorChain(report, donor)
     for body in lines:
         h = leaf_hash(body)
         try:
@@ -661,6 +718,7 @@ def _verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: l
         prev_seq, prev_hash = seq, h
         meta[seq] = (str(ev.get("nation", "")), ev.get("counterparty"), str(ev.get("type", "")))
         report.events += 1
+        mine.add(seq, ev.get("chain"), h)
         row = proof_by_seq.get(seq)
         if row is None:
             report.add("proof", "no inclusion proof for this event", seq)
@@ -684,6 +742,68 @@ def _verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: l
     for b in batches:
         check_batch(report, keys, b, [], meta, full=False)
         report.batches += 1
+    mine.close(heads, keys.trust, top_size)
+
+
+class _DonorChain:
+    """Completeness of a donor bundle from signed data alone: the donor's counters must run 1..n
+    without a gap, each event linking to the previous one's hash, and end where the log's signed
+    head for the donor at the checkpoint's size says it ends."""
+
+    def __init__(self, report: Report, donor: str) -> None:
+        self.report, self.donor = report, donor
+        self.counter, self.last, self.last_seq = 0, GENESIS, 0
+
+    def add(self, seq: int, chain: object, own: bytes) -> None:
+        report, donor = self.report, self.donor
+        link = chain.get(donor) if isinstance(chain, dict) else None
+        if not (isinstance(link, list) and len(link) == 2 and type(link[0]) is int and isinstance(link[1], str)):
+            report.add("completeness", f"event does not concern {donor}'s items (a bundle relabelled, or padded"
+                       " with another nation's events)", seq)
+            return
+        n = link[0]
+        if n > self.counter + 1:
+            report.add("completeness", f"{donor}'s event counter {self.counter + 1} is missing"
+                       + (f" (after seq {self.last_seq})" if self.last_seq else "") + f"; next present: counter {n}",
+                       self.last_seq + 1 if self.last_seq else 1)
+        elif n <= self.counter:
+            report.add("completeness", f"{donor}'s event counter {n} appears twice or out of order", seq)
+        elif link[1] != self.last.hex():
+            report.add("completeness", f"{donor}'s event {n} does not link to its event {self.counter}", seq)
+        self.counter, self.last, self.last_seq = max(self.counter, n), own, seq
+
+    def close(self, heads: list[Row], trust: Trust, size: int) -> None:
+        report, donor = self.report, self.donor
+        if not heads:
+            report.add("completeness", f"no signed head of {donor}'s chain: a bundle cut short at the end would"
+                       " not be noticed")
+            return
+        try:
+            note = parse_note(str(heads[0].get("note", str)))
+            lines = note.text.split("\n")
+            kind, origin, at, last = lines[0], lines[1], int(lines[2]), lines[3].split(" ")
+            nation, counter, last_hash = last[0], int(last[1]), bytes.fromhex(last[2])
+        except (_Bad, NoteError, ValueError, IndexError) as exc:
+            report.add("completeness", f"heads.jsonl: malformed signed head ({exc})")
+            return
+        if (kind != NATION_HEAD_KIND or origin != trust.origin or
+                note.text != nation_head_text(origin, at, nation, counter, last_hash)):
+            report.add("completeness", "heads.jsonl: not a nation-head statement of the pinned log")
+            return
+        if verified_by(note, trust.log_key) is not True:
+            report.add("completeness", "heads.jsonl: the signed head is not signed by the pinned log key")
+            return
+        if nation != donor or at != size:
+            report.add("completeness", f"heads.jsonl: the signed head is {nation}'s at tree size {at}, not"
+                       f" {donor}'s at {size}")
+            return
+        if counter > self.counter:
+            report.add("completeness", f"{donor}'s event counter {self.counter + 1} is missing (the log's signed head"
+                       f" says its chain has {counter} events at tree size {size}; the bundle ends at"
+                       f" {self.counter})", self.last_seq + 1 if self.last_seq else 1)
+        elif counter < self.counter or last_hash != self.last:
+            report.add("completeness", f"the log's signed head of {donor}'s chain ({counter}) disagrees with the"
+                       f" bundle ({self.counter})", self.last_seq or None)
 
 
 # --------------------------------------------------------------------------------------------

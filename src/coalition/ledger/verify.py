@@ -32,6 +32,7 @@ from coalition.ledger.models import (
     LedgerCheckpoint,
     LedgerHead,
     LedgerKeyEvent,
+    LedgerNationHead,
     LedgerNode,
     LedgerSignature,
 )
@@ -39,6 +40,8 @@ from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.verifier import (
     ChainChecker,
     Frontier,
+    canonical_text,
+    chain_text_of,
     Report,
     check_batch,
     check_checkpoint,
@@ -133,6 +136,21 @@ def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
             report.batches += 1
             bi += 1
 
+    chains, loads, canon = chain.chains, json.loads, canonical_text
+
+    def nation_link(seq: int, body: str, own: bytes) -> None:
+        """The chain links of a framed body (its text was taken from the body: check it is the
+        canonical encoding of what it says, then the counters and links)."""
+        text = chain_text_of(body)
+        try:
+            value = loads(text) if text is not None else None
+        except ValueError:
+            value = None
+        if value is None or canon(value) != text:
+            report.add("chain", "per-nation chain links are not canonical JSON", seq)
+            value = None
+        chains.add(seq, value, own)
+
     def add_leaves(owns: list[bytes]) -> None:
         for own in owns:
             frontier.add(own)
@@ -155,6 +173,8 @@ def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
             chain.expected_seq = seqs[-1] + 1
             batch_of.update(zip(seqs, [r[8] for r in rows]))
             stored_leaves.extend(owns)  # equal to the stored hashes (checked)
+            for (seq, body, *_), own in zip(rows, owns, strict=True):
+                nation_link(seq, body, own)
             close_batches(seqs[-1])
         for seq, body, h, prev, time, nation, person, typ, batch_id in (rows if clean is None else ()):
             # one event at a time, parsing what does not fit the frame: says exactly what is wrong
@@ -169,9 +189,11 @@ def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
             own = sha(b"\x00" + data).digest()
             while bj < nb and b_end[bj] < seq:
                 bj += 1
-            if (own == h and bj < nb and b_first[bj] <= seq and not parse_payloads
-                    and _framed(body, frame(b_cp[bj], nation, person, prev_h.hex(), seq, time, typ))):
+            ct = chain_text_of(body)
+            if (own == h and bj < nb and b_first[bj] <= seq and not parse_payloads and ct is not None
+                    and _framed(body, frame(b_cp[bj], nation, person, prev_h.hex(), seq, time, typ, ct))):
                 chain.meta[seq] = (nation, b_cp[bj], typ)  # what ChainChecker.add records
+                nation_link(seq, body, own)
                 chain.leaves.append(own)
                 chain.prev = own
                 chain.expected_seq = seq + 1
@@ -192,6 +214,12 @@ def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
                    f"{int(b['first_seq']) + int(b['size']) - 1}; event {gone} on are missing", gone)
     if covered < report.events and bi == len(batches):
         report.add("batch", "events outside any signed batch", covered + 1)
+    stored_heads = {n: (int(c), bytes(h), int(q)) for n, c, h, q in session.execute(
+        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+    if stored_heads != chains.heads:
+        bad = sorted(n for n in set(stored_heads) | set(chains.heads) if stored_heads.get(n) != chains.heads.get(n))
+        report.add("chain", f"stored per-nation chain heads disagree with the log for {', '.join(bad)}"
+                   " (derived rows; appends would link to the wrong event)")
     size, last_hash = session.execute(select(LedgerHead.size, LedgerHead.last_hash)).one()
     if int(size) != report.events or bytes(last_hash) != chain.prev:
         report.add("head", f"head says {size} events; the log has {report.events}",
@@ -218,7 +246,7 @@ def _framed(body: str, frame: tuple[str, str]) -> bool:
     if len(body) < len(head) + len(tail) + 2 or not body.startswith(head + "{") or not body.endswith("}" + tail):
         return False
     mid = body[len(head):len(body) - len(tail)]
-    return '"nation":' not in mid and '"counterparty":' not in mid
+    return '"nation":' not in mid and '"counterparty":' not in mid and '"chain":' not in mid
 
 
 def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
@@ -245,7 +273,9 @@ def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int],
         k = min(n, b_end[j] - s0 + 1)
         cp, bid = b_cp[j], b_id[j]
         for seq, body, _h, p, time, nation, person, typ, batch_id in rows[i:k]:
-            if batch_id != bid or not _framed(body, event_frame(cp, nation, person, p.hex(), seq, time, typ)):
+            ct = chain_text_of(body)
+            if ct is None or batch_id != bid or not _framed(body, event_frame(cp, nation, person, p.hex(), seq, time,
+                                                                               typ, ct)):
                 return None
             metas.append((nation, cp, typ))
         i, j = k, j + 1

@@ -1,8 +1,10 @@
-"""ledger: who may sign what — the consignee of a manifest and the issuer of a serial.
+"""ledger: who may sign what (consignee, issuer) and the per-nation chains of completeness.
 
 ``inv_manifest.receiver``: the nation named on the manifest as consignee; only it signs the
 receipt. ``inv_serial.issued_by``: the nation that issued a serial to an end user; only it (or the
 title holder) takes it back. Both are projections of signed events (docs/ledger.md).
+``ledger_nation_head``: the head (counter, last hash, last seq) of each title-holder nation's chain
+inside the log, which makes donor bundles provably complete (derived; verify recomputes it).
 
 Revision ID: ledger_0004
 Revises: ledger_0003
@@ -19,6 +21,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "ledger_nation_head",
+        sa.Column("nation", sa.String(length=3), nullable=False),
+        sa.Column("counter", sa.BigInteger(), nullable=False),
+        sa.Column("last_hash", sa.LargeBinary(), nullable=False),
+        sa.Column("last_seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("nation", name="pk_ledger_nation_head"),
+    )
     with op.batch_alter_table("inv_manifest") as batch:
         batch.add_column(sa.Column("receiver", sa.String(length=3), nullable=False, server_default=""))
     with op.batch_alter_table("inv_serial") as batch:
@@ -30,3 +40,4 @@ def downgrade() -> None:
         batch.drop_column("issued_by")
     with op.batch_alter_table("inv_manifest") as batch:
         batch.drop_column("receiver")
+    op.drop_table("ledger_nation_head")
