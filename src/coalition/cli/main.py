@@ -20,6 +20,7 @@ from coalition.cli import (
     scenario_cmds,
     serve_cmds,
     sign_cmds,
+    witness_cmds,
 )
 from coalition.errors import CoalitionError, InputError
 
@@ -39,7 +40,8 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, sign_cmds):
+for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, sign_cmds,
+               witness_cmds):
     module.register(app)
 
 
