@@ -59,7 +59,7 @@ def test_pre_signed_handover_each_party_signing_on_its_own_machine(ledger: Ledge
         ring = only(ledger, n.key_id)
         d = n.as_dict()
         sigs.append({"statement_sha256": d["statement_sha256"], "role": n.role, "key_id": n.key_id,
-                     "signature": ring.sign(n.key_id, n.statement).hex()})
+                     "signature": ring.sign(n.key_id, n.statement).hex(), "time": d["time"]})
     res = ledger.append(receipt, signer=PreSigned(sigs))
     assert res.count == 1
     assert ledger.verify().ok
