@@ -58,6 +58,8 @@ class Settings(BaseModel):
             values["demo_passphrase"] = os.environ["COALITION_DEMO_PASSPHRASE"]
         if os.environ.get("COALITION_WITNESSES"):
             values["witnesses"] = tuple(w for w in os.environ["COALITION_WITNESSES"].split(",") if w.strip())
+        if os.environ.get("COALITION_BACKDATE_TOLERANCE_S"):
+            values["backdate_tolerance_s"] = int(os.environ["COALITION_BACKDATE_TOLERANCE_S"])
         if os.environ.get("COALITION_WITNESS_QUORUM"):
             values["witness_quorum"] = int(os.environ["COALITION_WITNESS_QUORUM"])
         values.update(overrides)

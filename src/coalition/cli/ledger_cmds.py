@@ -254,7 +254,8 @@ def _append(ctx: Ctx, events, *, commit_every: int | None, signer=None, start: i
     for i in range(start, len(events), step):
         chunk = events[i : i + step]
         with transaction(ctx.factory) as s:
-            res = service.append_events(s, events=chunk, signer=signer, trust=trust, safety=_safety(ctx, s))
+            res = service.append_events(s, events=chunk, signer=signer, trust=trust, safety=_safety(ctx, s),
+                                        backdate_tolerance_s=ctx.settings.backdate_tolerance_s)
         done += len(chunk)
         # printed only after COMMIT returned: every event up to here is durable
         print(f"acknowledged: events {res.first_seq}..{res.last_seq} ({done}/{len(events)})", flush=True)

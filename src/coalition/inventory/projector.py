@@ -129,10 +129,16 @@ class Event:
     person: str
     type: str
     payload: s._Payload
+    recorded: str = ""  # the signed commit time of its batch (when the log received it)
 
     @property
     def day(self) -> str:
         return self.time[:10]
+
+    @property
+    def recorded_day(self) -> str:
+        """When the event reached the log (signed commit time); lateness is measured with it."""
+        return (self.recorded or self.time)[:10]
 
 
 #: A safety check: (storehouse location, lots arriving as (Lot, quantity)) -> problems (empty = ok)
@@ -571,7 +577,7 @@ def _end(state: State, ev: Event, p: s.LossPayload | s.DisposalPayload, status: 
                                       statuses=allowed):
         row.status = status
         if occurred_on:
-            row.loss_occurred_on, row.loss_reported_on = occurred_on, ev.day
+            row.loss_occurred_on, row.loss_reported_on = occurred_on, ev.recorded_day
         state.touch_serial(row, ev.seq)
         refs |= {f"S:{row.serial}", f"T:{row.title_nation}"}
     for q in p.lots:
@@ -587,7 +593,7 @@ def _end(state: State, ev: Event, p: s.LossPayload | s.DisposalPayload, status: 
         dst = _move_stock(state, ev, src, q.quantity, status=status, custodian=ev.nation,
                           location=src.location, end_user=src.end_user)
         if occurred_on:
-            dst.loss_occurred_on, dst.loss_reported_on = occurred_on, ev.day
+            dst.loss_occurred_on, dst.loss_reported_on = occurred_on, ev.recorded_day
         refs |= {f"L:{q.lot}", f"T:{lot.title_nation}"}
     return Applied(None, refs)
 

@@ -28,6 +28,7 @@ from coalition.ledger.keys import KeyRing, utc_now
 from coalition.ledger.merkle import Tree, new_stored_nodes
 from coalition.ledger.models import (
     LedgerBatch,
+    LedgerCheckpoint,
     LedgerEvent,
     LedgerEventRef,
     LedgerHead,
@@ -140,10 +141,10 @@ def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payl
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
 
-def event_from_body(body: str | bytes) -> tuple[Event, str | None]:
+def event_from_body(body: str | bytes, recorded: str = "") -> tuple[Event, str | None]:
     d = json.loads(body)
     payload = PAYLOADS[d["type"]].model_validate(d["payload"])
-    return Event(d["seq"], d["time"], d["nation"], d["person"], d["type"], payload), d.get("counterparty")
+    return Event(d["seq"], d["time"], d["nation"], d["person"], d["type"], payload, recorded), d.get("counterparty")
 
 
 @dataclass
@@ -173,6 +174,7 @@ def append_events(
     safety: SafetyCheck | None = None,
     now: str | None = None,
     max_batch: int = MAX_BATCH,
+    backdate_tolerance_s: int | None = None,
 ) -> AppendResult:
     """Append events (all or none) in the caller's transaction; see the module docstring.
 
@@ -203,6 +205,8 @@ def append_events(
     if missing:
         raise InputError([Problem(f"nation {n} has no key in the signed key log", field="nation",
                                   hint="known: " + ", ".join(sorted(keys.active))) for n in missing])
+    if backdate_tolerance_s is not None:
+        _refuse_backdated(session, events, backdate_tolerance_s)
     ctx = _SignCtx(signer, keys, [], now or utc_now(), _load_chain_heads(session))
     now = ctx.time
     first_seq = size + 1
@@ -224,6 +228,25 @@ def append_events(
     _store_chain_heads(session, ctx)
     session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=size, last_hash=prev))
     return AppendResult(first_seq, size, tuple(batches), size)
+
+
+def _refuse_backdated(session: Session, events: Sequence[Submitted], tolerance_s: int) -> None:
+    """An event may not be dated before the last checkpoint by more than the tolerance: the
+    checkpoint (cosigned by witnesses) fixes what the log held then, so an older business time
+    would rewrite the past. Its recording time is signed with its batch either way."""
+    from datetime import UTC, datetime, timedelta
+
+    cp_time = session.scalar(select(LedgerCheckpoint.time).order_by(LedgerCheckpoint.checkpoint_id.desc()).limit(1))
+    if not cp_time:
+        return
+    floor = (datetime.strptime(cp_time[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+             - timedelta(seconds=tolerance_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bad = [(i, e) for i, e in enumerate(events, 1) if e.time is not None and e.time[:19] + "Z" < floor]
+    if bad:
+        raise InputError([Problem(f"dated {e.time}, more than {tolerance_s // 3600} h before the last checkpoint"
+                                  f" ({cp_time}): backdating is refused", row=getattr(e, "row", None) or i,
+                                  file=e.file, field="time", hint="record the event with its true time of recording; the"
+                                  " business date goes in the payload (e.g. occurred_on)") for i, e in bad[:50]])
 
 
 MAX_PREPARED_AGE_S = 900  # pre-signed statements must be submitted within 15 minutes of preparing
@@ -304,15 +327,15 @@ def _store_chain_heads(session: Session, ctx: "_SignCtx") -> None:
 
 def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
     stamp = now or utc_now()
-    evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload)
+    evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload, stamp)
            for i, sub in enumerate(run)]
     state = inv.load_state(session, evs, safety=safety)
     pending: list[_Pending] = []
-    for ev in evs:
+    for ev, sub in zip(evs, run, strict=True):
         try:
             applied = apply(state, ev)
         except ConflictError as exc:
-            raise ConflictError(f"event {ev.seq - size} of {len(evs)} ({ev.type} by {ev.nation}): {exc}") from None
+            raise ConflictError(f"{sub.where(ev.seq - size, len(evs))} ({ev.type} by {ev.nation}): {exc}") from None
         payload = ev.payload.model_dump(mode="json")
         chain = ctx.link(applied.refs)
         body = event_body(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
@@ -424,15 +447,16 @@ def rebuild_projection(session: Session, *, chunk: int = 5000) -> int:
     last = 0
     while True:
         rows = session.execute(
-            select(LedgerEvent.seq, LedgerEvent.body).where(LedgerEvent.seq > last)
+            select(LedgerEvent.seq, LedgerEvent.body, LedgerBatch.time)
+            .join(LedgerBatch, LedgerBatch.batch_id == LedgerEvent.batch_id).where(LedgerEvent.seq > last)
             .order_by(LedgerEvent.seq).limit(chunk)
         ).all()
         if not rows:
             break
         last = rows[-1][0]
         evs = []
-        for seq, body in rows:
-            ev, _ = event_from_body(body)
+        for seq, body, recorded in rows:
+            ev, _ = event_from_body(body, recorded)
             if ev.type != "correction" and seq not in skip:
                 evs.append(ev)
         state = inv.load_state(session, evs)
