@@ -38,7 +38,7 @@ def _raw_pub(k: Ed25519PrivateKey) -> bytes:
 
 
 def forge_event(ledger: Ledger, *, nation: str, key_id: str, key: Ed25519PrivateKey, payload: dict,
-                type: str = "loss") -> int:
+                type: str = "loss", key_row: bool = True) -> int:
     """What an attacker with write access to the database does: write an event, a batch signed
     with a key of their own, the matching key row, the head and the tree nodes, by direct SQL."""
     with ledger.session() as s:
@@ -52,8 +52,9 @@ def forge_event(ledger: Ledger, *, nation: str, key_id: str, key: Ed25519Private
         stamp = "2026-06-01T00:00:01Z"
         msg = batch_statement(batch_id=bid, first_seq=seq, size=1, nation=nation, counterparty=None,
                               root=merkle_root([h]), keys_size=klog.size, keys_head=klog.head, time=stamp)
-        s.execute(insert(LedgerKey.__table__), [{"key_id": key_id, "kind": "nation", "nation": nation,
-                                                 "public_key": _raw_pub(key), "created_at": stamp}])
+        if key_row:
+            s.execute(insert(LedgerKey.__table__), [{"key_id": key_id, "kind": "nation", "nation": nation,
+                                                     "public_key": _raw_pub(key), "created_at": stamp}])
         s.execute(insert(LedgerEvent.__table__), [{
             "seq": seq, "batch_id": bid, "time": "2026-06-01T00:00:00Z", "nation": nation, "person": "forger",
             "type": type, "body": body.decode(), "prev_hash": prev, "hash": h}])

@@ -388,16 +388,23 @@ TrustOpt = Annotated[
 
 
 @ledger_app.command("verify")
-def verify_cmd(database_url: DbOpt = None, data_dir: DataOpt = None, trust: TrustOpt = None) -> None:
+def verify_cmd(
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+    trust: TrustOpt = None,
+    projection: Annotated[bool, typer.Option("--projection", help="also replay the log and compare the stored"
+                                             " projection with it, naming every differing row")] = False,
+    rules: Annotated[bool, typer.Option("--rules/--no-rules", help="replay the log to check who may sign what")] = True,
+) -> None:
     """Check every hash, link, key event, signature, checkpoint and stored tree node against the
-    pinned trust file; name the first bad seq."""
-    from coalition.ledger.verify import verify_log
-    from coalition.store.db import transaction
+    pinned trust file, and (by default) the signing duties by replay; name the first bad seq.
+    Reads one consistent snapshot while appends go on."""
+    from coalition.ledger.verify import snapshot_transaction, verify_log
 
     ctx = _ctx(database_url, data_dir)
     pinned = ctx.trust(trust)
-    with transaction(ctx.factory) as s:
-        rep = verify_log(s, trust=pinned)
+    with snapshot_transaction(ctx.factory) as s:
+        rep = verify_log(s, trust=pinned, rules=rules, projection=projection)
     out.print(f"events {rep.events}, batches {rep.batches}, signatures {rep.signatures}, "
               f"checkpoints {rep.checkpoints}, cosignatures {rep.cosignatures}")
     if rep.ok:
@@ -405,7 +412,9 @@ def verify_cmd(database_url: DbOpt = None, data_dir: DataOpt = None, trust: Trus
         return
     bad = rep.first_bad_seq()
     for f in rep.findings[:30]:
-        out.print(f"  - {f}")
+        out.print(f"  - {f}", markup=False)
+    if len(rep.findings) > 30:
+        out.print(f"  ... and {len(rep.findings) - 30} more")
     raise IntegrityError(f"verification FAILED ({len(rep.findings)} problem(s))"
                          + (f"; first bad sequence number: {bad}" if bad else ""))
 
@@ -618,19 +627,36 @@ def export_cmd(
 
 
 @ledger_app.command("rebuild")
-def rebuild_cmd(database_url: DbOpt = None, data_dir: DataOpt = None) -> None:
-    """Rebuild the inventory projection from the log and say whether it equalled the live one."""
-    from coalition.inventory.service import snapshot
+def rebuild_cmd(
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="where to write the diff before replacing"  # noqa: UP007
+                                                   " anything (default: <data dir>/rebuild-<time>.json)")] = None,
+) -> None:
+    """Rebuild the inventory projection from the log. The differences between the live projection
+    and the replay are written to a report FIRST (the evidence survives the rebuild), then the
+    projection is replaced; exit 1 if anything differed."""
+    from coalition.ledger.replay import projection_diff, replay_log
     from coalition.ledger.service import rebuild_projection
+    from coalition.ledger.verifier import Report
     from coalition.store.db import transaction
 
     ctx = _ctx(database_url, data_dir)
     with transaction(ctx.factory) as s:
-        before = snapshot(s)
+        rules = Report()
+        diffs = projection_diff(s, replay_log(s, rules), limit=1_000_000)
+        path = report or Path(ctx.settings.data_dir) / f"rebuild-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"differences": [vars(d) for d in diffs],
+                                   "rule_findings": [str(f) for f in rules.findings]}, indent=1, default=str), "utf-8")
+        tmp.replace(path)  # durable before the projection is touched
         n = rebuild_projection(s)
-        same = snapshot(s) == before
-    out.print(f"replayed {n} events; rebuilt projection {'equals' if same else 'DIFFERS FROM'} the live one")
-    if not same:
+    for d in diffs[:30]:
+        out.print(f"  - {d}", markup=False)
+    out.print(f"replayed {n} events; the live projection "
+              + ("equalled the log" if not diffs else f"DIFFERED in {len(diffs)} field(s)") + f"; report: {path}")
+    if diffs:
         sys.exit(1)
 
 

@@ -312,6 +312,7 @@ class Report:
     proofs: int = 0
     findings: list[Finding] = field(default_factory=list)
     unpinned: bool = False  # checked against the bundle's own trust file, not a pinned one
+    diffs: list = field(default_factory=list)  # projection rows that differ (database verify only)
 
     @property
     def ok(self) -> bool:

@@ -21,9 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note
 from coalition.ledger.merkle import STRIDE
@@ -53,6 +55,29 @@ from coalition.ledger.verifier import (
 CHUNK = 20_000
 
 
+@contextmanager
+def snapshot_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only transaction over ONE snapshot of the database, so that a verify running
+    while appends commit never sees half of an append (events without their batch, a head ahead
+    of the events): REPEATABLE READ on PostgreSQL; on SQLite an explicit read transaction (the
+    driver would otherwise run each SELECT on its own, each seeing a newer state). Rolled back
+    at the end: verify writes nothing."""
+    session = factory()
+    try:
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.driver_connection
+            if not raw.in_transaction:  # type: ignore[union-attr]
+                conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("SELECT count(*) FROM ledger_head")  # the snapshot starts at the first read
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 def batch_row(b: LedgerBatch, signatures: list[dict]) -> dict:
     """A stored batch as the verifier's dict (the same shape as a line of batches.jsonl)."""
     return {
@@ -78,8 +103,23 @@ def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
 
 
 def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
-               parse_payloads: bool = False) -> Report:
-    """Check the whole stored log against the pinned ``trust``; never raises for bad data."""
+               parse_payloads: bool = False, rules: bool = False, projection: bool = False) -> Report:
+    """Check the whole stored log against the pinned ``trust``; never raises for bad data.
+    ``rules`` replays the log to check again who may sign what (:mod:`coalition.ledger.replay`);
+    ``projection`` also compares the stored projection with the replay, row by row."""
+    report = _verify_log(session, trust=trust, check_nodes=check_nodes, parse_payloads=parse_payloads)
+    if rules or projection:
+        from coalition.ledger.replay import projection_diff, replay_log
+
+        state = replay_log(session, report)
+        if projection:
+            for d in projection_diff(session, state):
+                report.add("projection", str(d))
+                report.diffs.append(d)
+    return report
+
+
+def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payloads: bool) -> Report:
     report = Report()
     keys = load_keylog(session, trust, report)
     batches = []
