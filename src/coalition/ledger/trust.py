@@ -197,8 +197,8 @@ class KeyLog:
         for s in signatures:
             sigs.setdefault(str(s.get("role")), []).append(s)
 
-        def signed_by(role: str, key: bytes) -> bool:
-            return any(_sig_ok(key, s, body) for s in sigs.get(role, []))
+        def signed_by(role: str, key: bytes, key_id: str) -> bool:
+            return any(s.get("key_id") == key_id and _sig_ok(key, s, body) for s in sigs.get(role, []))
 
         def root_quorum() -> bool:
             good = {s.get("key_id") for s in sigs.get("root", [])
@@ -208,7 +208,7 @@ class KeyLog:
         pinned = self.trust.nations.get(nation)
         if action in ("register", "rotate") and pinned is not None and pub not in pinned:
             self.problems.append((n, f"key {kid} is not the key {nation} pinned in the trust file"))
-        if action in ("register", "rotate") and not signed_by("self", pub):
+        if action in ("register", "rotate") and not signed_by("self", pub, kid):
             self.problems.append((n, f"key event {n}: no valid signature by the new key {kid} itself"))
         if action in ("register", "rotate") and kid in self.keys:
             self.problems.append((n, f"key event {n}: key id {kid} was already used"))
@@ -223,13 +223,13 @@ class KeyLog:
             old = self.keys.get(current) if current else None
             if old is None or replaces != current:
                 self.problems.append((n, f"key event {n}: rotation must replace {nation}'s current key {current}"))
-            elif not signed_by("old", old.public_key):
+            elif not signed_by("old", old.public_key, old.key_id):
                 self.problems.append((n, f"key event {n}: rotation to {kid} is not signed by the old key {current}"))
         elif action == "revoke":
             old = self.keys.get(kid)
             if old is None or self.active.get(nation) != kid:
                 self.problems.append((n, f"key event {n}: {kid} is not an active key of {nation}"))
-            elif not (signed_by("old", old.public_key) or root_quorum()):
+            elif not (signed_by("old", old.public_key, old.key_id) or root_quorum()):
                 self.problems.append((n, f"key event {n}: revocation of {kid} is signed neither by it nor by the roots"))
         else:
             self.problems.append((n, f"key event {n}: unknown action {action!r}"))
@@ -274,9 +274,16 @@ class KeyLog:
         return self.keys.get(kid) if kid else None
 
 
+def strict_hex(value: object) -> bytes:
+    """Lower-case hex only (one spelling per value: a bundle is parsed strictly)."""
+    if not isinstance(value, str) or value != value.lower():
+        raise ValueError("expected lower-case hex")
+    return bytes.fromhex(value)
+
+
 def _sig_ok(public_key: bytes, sig: dict, message: bytes) -> bool:
     try:
-        return _ok(public_key, bytes.fromhex(str(sig.get("signature", ""))), message)
+        return _ok(public_key, strict_hex(sig.get("signature", "")), message)
     except ValueError:
         return False
 

@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coalition.ledger.notes import NoteError, parse_checkpoint, parse_note, verified_by
-from coalition.ledger.trust import KeyLog, Trust, TrustError, load_trust, parse_trust
+from coalition.ledger.trust import KeyLog, Trust, TrustError, load_trust, parse_trust, strict_hex
 
 BUNDLE_FORMAT = "coalition-ledger-bundle/2"
 GENESIS = bytes(32)  # "prev" of the first event
@@ -435,7 +435,11 @@ def check_batch(
             report.add("signature", f"batch {batch['batch_id']} {role} ({who}): {why}", first)
             continue
         report.signatures += 1
-        if not check_signature(public, bytes.fromhex(sig["signature"]), message):
+        try:
+            raw = strict_hex(sig["signature"])
+        except ValueError:
+            raw = b""
+        if not check_signature(public, raw, message):
             report.add("signature", f"batch {batch['batch_id']} {role} signature invalid", first)
 
 
@@ -508,7 +512,7 @@ class Row:
     def hex(self, name: str, size: int | None = 32) -> bytes:
         value = self.get(name, str)
         try:
-            raw = bytes.fromhex(value)  # type: ignore[arg-type]
+            raw = strict_hex(value)
         except ValueError:
             raise _Bad(f"{self.file} line {self.line}: field {name!r} is not hex") from None
         if size is not None and len(raw) != size:
@@ -538,10 +542,12 @@ def _jsonl(path: Path, *, required: bool = True) -> list[Row]:
 
 def read_keylog(rows: list[Row], trust: Trust, report: Report) -> KeyLog:
     keys = KeyLog(trust)
-    for r in rows:
+    for i, r in enumerate(rows, 1):
         try:
             body = str(r.get("body", str)).encode("utf-8")
             sigs = r.get("signatures", list)
+            if r.get("n", int) != i:
+                raise _Bad(f"{r.file} line {r.line}: key event number {r.data['n']!r}, expected {i}")
         except _Bad as exc:
             report.add("keys", str(exc))
             body, sigs = b"", []
@@ -553,7 +559,9 @@ def read_keylog(rows: list[Row], trust: Trust, report: Report) -> KeyLog:
 def _batch_dict(r: Row) -> dict:
     b = {k: r.get(k, int) for k in ("batch_id", "first_seq", "size")}
     b["nation"] = r.get("nation", str)
-    cp = r.data.get("counterparty")
+    if "counterparty" not in r.data:
+        raise _Bad(f"{r.file} line {r.line}: missing field 'counterparty'")
+    cp = r.data["counterparty"]
     if cp is not None and not isinstance(cp, str):
         raise _Bad(f"{r.file} line {r.line}: field 'counterparty' must be a nation or null")
     b["counterparty"] = cp
@@ -647,7 +655,7 @@ def _check_consistency(report: Report, cps: list[tuple[int, bytes, Row]], rows: 
     for r in rows:
         try:
             first, second = int(r.get("first", int)), int(r.get("second", int))  # type: ignore[call-overload]
-            path = [bytes.fromhex(h) for h in r.get("path", list)]  # type: ignore[union-attr]
+            path = [strict_hex(h) for h in r.get("path", list)]  # type: ignore[union-attr]
         except (_Bad, ValueError, TypeError) as exc:
             report.add("consistency", f"consistency.jsonl line {r.line}: malformed ({exc})")
             continue
@@ -726,8 +734,8 @@ def _verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: l
             continue
         try:
             batch = by_batch.get(int(row.get("batch_id", int)))  # type: ignore[call-overload]
-            batch_path = [bytes.fromhex(x) for x in row.get("batch_path", list)]  # type: ignore[union-attr]
-            log_path = [bytes.fromhex(x) for x in row.get("log_path", list)]  # type: ignore[union-attr]
+            batch_path = [strict_hex(x) for x in row.get("batch_path", list)]  # type: ignore[union-attr]
+            log_path = [strict_hex(x) for x in row.get("log_path", list)]  # type: ignore[union-attr]
         except (_Bad, ValueError, TypeError) as exc:
             report.add("proof", f"proofs.jsonl line {row.line}: malformed ({exc})", seq)
             continue
