@@ -122,11 +122,23 @@ def test_cli_inventory_proof_export_reconcile(tmp_path: Path) -> None:
     proof = _cli(["ledger", "proof", "5"], data)
     assert proof.returncode == 0 and "valid" in proof.stdout
     assert _cli(["ledger", "proof", "999"], data).returncode == 1
+    assert _cli(["ledger", "checkpoint"], data).returncode == 0
+    trust = tmp_path / "pinned-trust.json"
+    assert _cli(["ledger", "trust", "export", str(trust)], data).returncode == 0
+    assert trust.read_text() == (data / "trust.json").read_text()  # init wrote the same one beside the keys
+    assert _cli(["ledger", "verify", "--trust", str(trust)], data).returncode == 0
     exp = _cli(["ledger", "export", str(tmp_path / "b"), "--donor", "GBR"], data)
     assert exp.returncode == 0, exp.stderr
-    v = subprocess.run([sys.executable, "-m", "coalition.ledger.verifier", str(tmp_path / "b")],
+    v = subprocess.run([sys.executable, "-m", "coalition.ledger.verifier", str(tmp_path / "b"), "--trust", str(trust)],
                        capture_output=True, text=True)
     assert v.returncode == 0, v.stdout
+    # a trust file of other roots: verify and coalition-verify both exit 1
+    other = tmp_path / "other"
+    assert _cli(["ledger", "init", "--no-sample"], other).returncode == 0
+    assert _cli(["ledger", "verify", "--trust", str(other / "trust.json")], data).returncode == 1
+    v = subprocess.run([sys.executable, "-m", "coalition.ledger.verifier", str(tmp_path / "b"), "--trust",
+                        str(other / "trust.json")], capture_output=True, text=True)
+    assert v.returncode == 1, v.stdout
     counts = tmp_path / "counts.csv"
     counts.write_text("location,serial,lot,quantity\nUA-LVIV/LV-D1/SH-2,,GBR-556-2026-A,199990\n"
                       "UA-LVIV/LV-D1/SH-2,GBR-NVD-0021,,\n")
@@ -137,7 +149,7 @@ def test_cli_inventory_proof_export_reconcile(tmp_path: Path) -> None:
     bad = _cli(["ledger", "reconcile", str(counts)], data)
     assert bad.returncode == 2 and "row 1" in bad.stderr and "row 2" in bad.stderr
     rb = _cli(["ledger", "rebuild"], data)
-    assert rb.returncode == 0 and "equals" in rb.stdout
+    assert rb.returncode == 0 and "equalled the log" in rb.stdout
 
 
 def test_fresh_machine_export_initialises_and_the_bundle_verifies_offline(tmp_path: Path) -> None:

@@ -89,8 +89,36 @@ def _ctx(database_url: str | None, data_dir: Path | None) -> Ctx:
         overrides["database_url"] = database_url
     settings = Settings.from_env(**overrides)
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    _upgrade_serialised(engine, upgrade)
     return Ctx(settings, session_factory(engine))
+
+
+def _upgrade_serialised(engine, upgrade) -> None:  # type: ignore[no-untyped-def]
+    """Run the migrations one process at a time (two first `init`s at once would otherwise both
+    create the tables and one would fail): a file lock beside a SQLite database, an advisory
+    lock on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        import fcntl
+
+        db = engine.url.database
+        if not db or db == ":memory:":
+            upgrade(engine)
+            return
+        lock = Path(db).with_name(Path(db).name + ".migrate-lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with lock.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                upgrade(engine)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_advisory_lock(73011601)")
+        try:
+            upgrade(engine)
+        finally:
+            conn.exec_driver_sql("SELECT pg_advisory_unlock(73011601)")
 
 
 def _safety(ctx: Ctx, session: Session):  # type: ignore[no-untyped-def]
@@ -269,7 +297,9 @@ def import_cmd(
     commit_every: Annotated[Optional[int], typer.Option(  # noqa: UP007
         "--commit-every", min=1, help="commit (and acknowledge) every N events; default: all or nothing")] = None,
     skip: Annotated[int, typer.Option(
-        "--skip", min=0, help="resume a killed import: skip the first N events (the count last acknowledged)")] = 0,
+        "--skip", min=0, help="resume a killed import: skip the first N events (checked against the log)")] = 0,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="resume a killed import: skip the events of the file already in the log")] = False,
     signatures: SigsOpt = None,
     demo_countersign: DemoCsOpt = False,
 ) -> None:
@@ -282,7 +312,12 @@ def import_cmd(
     if skip > len(events):
         raise InputError([Problem(f"--skip {skip} is more than the {len(events)} events in the file",
                                   file=str(events_file), field="--skip")])
-    if skip:
+    if resume:
+        skip = _committed_prefix(ctx, events)
+        print(f"resuming: the first {skip} of {len(events)} events are already in the log", flush=True)
+        if skip == len(events):
+            return
+    elif skip:
         _check_resume(ctx, events, skip, events_file)
     _append(ctx, events, commit_every=commit_every, signer=_signer(ctx, signatures, demo_countersign), start=skip)
 
@@ -303,22 +338,52 @@ def read_text_file(path: Path) -> str:
                                   hint="save the file as UTF-8")]) from None
 
 
-def _check_resume(ctx: Ctx, events, skip: int, path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The last skipped event must be in the log: resuming must not silently drop or repeat events."""
+def _in_log(session, sub) -> bool:  # type: ignore[no-untyped-def]
+    """Is this submitted event already in the log (same nation, type, person, time and payload)?"""
     from sqlalchemy import select
 
     from coalition.ledger.models import LedgerEvent
+    from coalition.ledger.verifier import canonical_text
+
+    text = '"payload":' + canonical_text(sub.payload.model_dump(mode="json")) + ',"person":'
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    q = select(LedgerEvent.seq).where(LedgerEvent.nation == sub.nation, LedgerEvent.type == sub.type,
+                                      LedgerEvent.person == sub.person, LedgerEvent.body.like(f"%{like}%", escape="\\"))
+    if sub.time is not None:
+        q = q.where(LedgerEvent.time == sub.time)
+    return session.execute(q.limit(1)).first() is not None
+
+
+def _committed_prefix(ctx: Ctx, events) -> int:  # type: ignore[no-untyped-def]
+    """How many leading events of the file are already in the log (an import commits in order)."""
     from coalition.store.db import transaction
 
-    last = events[skip - 1]
-    want = json.dumps(last.payload.model_dump(mode="json"), sort_keys=True)
+    lo, hi = 0, len(events)  # invariant: events[:lo] are in the log; events[hi:] are not
     with transaction(ctx.factory) as s:
-        rows = s.execute(select(LedgerEvent.body).where(LedgerEvent.type == last.type, LedgerEvent.nation == last.nation)
-                         .order_by(LedgerEvent.seq.desc()).limit(50)).all()
-    if not any(json.dumps(json.loads(b)["payload"], sort_keys=True) == want for (b,) in rows):
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _in_log(s, events[mid - 1]):
+                lo = mid
+            else:
+                hi = mid - 1
+    return lo
+
+
+def _check_resume(ctx: Ctx, events, skip: int, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Skipping must neither drop nor repeat events: the first ``skip`` are in the log, the next is not."""
+    from coalition.store.db import transaction
+
+    with transaction(ctx.factory) as s:
+        before_ok = _in_log(s, events[skip - 1])
+        after_in = skip < len(events) and _in_log(s, events[skip])
+    if not before_ok:
         raise InputError([Problem(f"event {skip} of the file is not in the log, so --skip {skip} would drop events",
-                                  file=str(path), field="--skip", hint="use the count printed by the last"
-                                  " 'acknowledged' line")])
+                                  file=str(path), row=events[skip - 1].row, field="--skip",
+                                  hint="use --resume to find where the killed import stopped")])
+    if after_in:
+        raise InputError([Problem(f"event {skip + 1} of the file is already in the log: --skip {skip} would repeat"
+                                  " events (a chunk committed after the last acknowledgement was printed)",
+                                  file=str(path), row=events[skip].row, field="--skip", hint="use --resume")])
 
 
 @ledger_app.command("prepare")

@@ -56,6 +56,15 @@ def run() -> None:
     except CoalitionError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(1)
+    except Exception as exc:  # the database said no (locked, unreachable): a message, not a traceback
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            raise
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else ""
+        hint = " (another process holds the write lock; try again)" if "locked" in first else ""
+        err.print(f"[bold red]error:[/] database: {first}{hint}", highlight=False, markup=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

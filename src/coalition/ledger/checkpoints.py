@@ -14,7 +14,7 @@ from coalition.ledger.merkle import ListHashes, Tree
 from coalition.ledger.models import LedgerBatch, LedgerCheckpoint, LedgerCosignature, LedgerEvent
 from coalition.ledger.notes import Note, Signature, checkpoint_text, cosignature_time, sign_note_line
 from coalition.ledger.schemas import Checkpoint, InclusionProof
-from coalition.ledger.service import head, tree
+from coalition.ledger.service import head, lock_head, tree
 
 
 def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
@@ -28,7 +28,7 @@ def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = Non
                     origin: str = DEFAULT_ORIGIN) -> Checkpoint:
     """Sign (with the log operator's key) a C2SP checkpoint of the whole log as it stands now.
     ``key_id`` of the stored checkpoint is its origin (the note's key name)."""
-    size, _ = head(session)
+    size, _ = lock_head(session)  # one checkpointer (and no appender) at a time: ids never collide
     last = latest_checkpoint(session)
     if last is not None and last.size == size and last.key_id == origin:
         return last
