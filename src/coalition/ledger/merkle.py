@@ -26,6 +26,26 @@ class HashReader(Protocol):
         ...
 
 
+class ListHashes:
+    """:class:`HashReader` over leaf hashes held in memory (a batch, a test): any level is
+    computed from the leaves, so proofs work for every index and size (not only level 0)."""
+
+    def __init__(self, leaves: list[bytes]) -> None:
+        self.leaves = leaves
+
+    def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
+        if level == 0:
+            return self.leaves[lo:hi]
+        width = 1 << level
+        out = []
+        for i in range(lo, hi):
+            part = self.leaves[i * width:(i + 1) * width]
+            if len(part) != width:
+                break  # an incomplete subtree is not stored: the caller reports it
+            out.append(merkle_root(part))
+        return out
+
+
 def _largest_power_of_two_below(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
