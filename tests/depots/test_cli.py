@@ -17,11 +17,13 @@ def test_qd_prints_distance_and_basis() -> None:
     res = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--relation", "IBD", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert out["required_m"] == 444 and out["rule"] == "iatg.1.1.IBD" and out["statuses"]["iatg.1.1.IBD"] == "V-S"
-    assert out["unverified"] == ["iatg.1.1.IBD.min"]
+    # the blast formula gives 444 m; the fragment envelope (DFD3 at 8 t: 617.7 m) governs
+    assert out["formula_m"] == 444 and out["required_m"] == 618 and out["governs"] == "minimum"
+    assert out["rule"] == "iatg.1.1.IBD" and out["statuses"]["iatg.1.1.IBD"] == "V-S2"
+    assert out["unverified"] == ["iatg.1.1.IBD", "iatg.1.1.frag"]  # nothing here is primary-verified
     table = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "1000", "--relation", "IBD",
                                 "--pes", "earth-covered", "--face", "front"])
-    assert "270 m" in table.output and "unverified default" in table.output
+    assert "450 m" in table.output and "unverified default" in table.output
 
 
 def test_qd_us_profile_differs() -> None:
@@ -50,7 +52,7 @@ def test_check_prints_every_storehouse_and_flags_unverified() -> None:
     for sid in ("VIN-ECM1", "VIN-AG1", "JAS-AG1", "JAS-CNT1"):
         assert sid in res.output
     assert "unverified default" in res.output and "PTRD to JAS-RAIL" in res.output
-    assert "iatg.1.1.IBD.min = 270 m" in res.output  # names the record and its value
+    assert "iatg.1.1.frag = max(DFD rows, 381 m) [U]" in res.output  # names the record, its value and status
     ok = runner.invoke(app, ["depots", "check", "--depot", "DEP-VIN", "--json"])
     assert ok.exit_code == 0 and json.loads(ok.output)["compliant"] is True
 
@@ -85,12 +87,18 @@ def test_place_bad_consignment_places_nothing(tmp_path) -> None:  # type: ignore
 
 def test_qd_imd_uses_face_specific_record() -> None:
     front = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--relation", "IMD",
-                                "--pes", "earth-covered", "--face", "front", "--es", "earth-covered", "--json"])
+                                "--pes", "earth-covered", "--face", "front", "--es", "earth-covered",
+                                "--es-face", "front", "--json"])
     side = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--relation", "IMD",
-                               "--pes", "earth-covered", "--face", "side", "--es", "earth-covered", "--json"])
-    f, s = json.loads(front.output), json.loads(side.output)
-    assert f["rule"] == "iatg.1.1.IMD.ecm-front-ecm" and f["required_m"] == 22  # 1.1 × 20
-    assert s["rule"] == "iatg.1.1.IMD.ecm-side-ecm" and s["required_m"] == 10  # 0.5 × 20
+                               "--pes", "earth-covered", "--face", "side", "--es", "earth-covered",
+                               "--es-face", "side", "--json"])
+    rear = runner.invoke(app, ["depots", "qd", "--hd", "1.1", "--neq", "8000", "--relation", "IMD",
+                               "--pes", "earth-covered", "--face", "rear", "--es", "earth-covered",
+                               "--es-face", "front", "--es-type", "3-bar", "--json"])
+    f, s, r = json.loads(front.output), json.loads(side.output), json.loads(rear.output)
+    assert f["rule"] == "iatg.1.1.IMD.ecm.f-f" and f["required_m"] == 72  # 3.6 × 20
+    assert s["rule"] == "iatg.1.1.IMD.ecm.s-s" and s["required_m"] == 10  # 0.5 × 20
+    assert r["rule"] == "iatg.1.1.IMD.ecm.r-f.3bar" and r["required_m"] == 36  # 1.8 × 20
     assert f["unverified"] and s["unverified"]
 
 
@@ -98,7 +106,7 @@ def test_rules_command_lists_unverified() -> None:
     res = runner.invoke(app, ["depots", "rules", "--unverified", "--json"])
     recs = json.loads(res.output)
     assert recs and all(r["status"] == "U" for r in recs)
-    assert "iatg.1.1.VBD" in {r["id"] for r in recs}
+    assert {"iatg.1.2.IBD", "iatg.1.1.frag"} <= {r["id"] for r in recs}
 
 
 def test_check_cross_profile() -> None:
@@ -106,8 +114,12 @@ def test_check_cross_profile() -> None:
     out = json.loads(res.output)
     assert {s["profile"] for s in out["storehouses"]} == {"us-desr"}
     ag1 = next(s for s in out["storehouses"] if s["storehouse"] == "JAS-AG1")
-    # 200 m to the railway is inside the US 750 ft (228.6 m) PTR minimum
-    assert any(f["rule"] == "qd.PTRD" and f["required_m"] == 229 for f in ag1["findings"])
+    # 500 m to the railway: the IATG fragment envelope (523 m at 2.7 t) fails, the US 750 ft (229 m)
+    # PTR minimum is met: the regimes disagree, and each says which values it used
+    assert not [f for f in ag1["findings"] if f["rule"] == "qd.PTRD"]
+    iatg = json.loads(runner.invoke(app, ["depots", "check", "--depot", "DEP-JAS", "--json"]).output)
+    ag1_iatg = next(s for s in iatg["storehouses"] if s["storehouse"] == "JAS-AG1")
+    assert [f["required_m"] for f in ag1_iatg["findings"] if f["rule"] == "qd.PTRD"] == [523]
     assert any("borrowed" in u for u in out["unverified_defaults"])
 
 
@@ -115,6 +127,6 @@ def test_licence_markdown_sheet() -> None:
     res = runner.invoke(app, ["depots", "licence", "--depot", "DEP-JAS", "--markdown"])
     assert res.exit_code == 0
     assert res.output.count("# Explosives limit licence — storehouse") == 5
-    assert "| 1.1 | 2,467 | JAS-RAIL | PTRD | 200.0 | 5,000 |" in res.output  # JAS-AG1
+    assert "| 1.1 | 2,077 | JAS-RAIL | PTRD | 500.0 | 5,000 |" in res.output  # JAS-AG1: DFD3 ≤ 500 m
     assert "WARNING: issued HD 1.1 limit 5,000 kg exceeds" in res.output
     assert "Issuing technical authority: ____" in res.output  # left for the authority, never invented

@@ -87,35 +87,73 @@ def register(app: typer.Typer) -> None:
 
     @grp.command("qd")
     def qd_cmd(
-        hd: Annotated[str, typer.Option("--hd", help="hazard division 1.1 .. 1.6")],
-        neq: Annotated[float, typer.Option("--neq", help="net explosive quantity, kg")],
-        relation: Annotated[str, typer.Option("--relation", help="IMD, PBD, PTRD, IBD or VBD")] = "IBD",
+        hd: Annotated[Optional[str], typer.Option("--hd", help="hazard division 1.1 .. 1.6")] = None,
+        neq: Annotated[float, typer.Option("--neq", help="net explosive quantity, kg")] = 0.0,
+        relation: Annotated[str, typer.Option("--relation", help="IMD, PBD, PTRD, IBD, VBD or IBD-LD")] = "IBD",
         pes: Annotated[str, typer.Option("--pes", help="PES kind: earth-covered, above-ground, open-stack, container, underground")] = "*",
-        face: Annotated[str, typer.Option("--face", help="PES face toward the ES: front, side, rear")] = "*",
+        face: Annotated[str, typer.Option("--face", help="earth-covered PES only: its face toward the ES (front, side, rear)")] = "*",
         es: Annotated[str, typer.Option("--es", help="for IMD: the exposed storehouse kind")] = "*",
+        es_face: Annotated[str, typer.Option("--es-face", help="for IMD to an earth-covered ES: its face toward the PES")] = "*",
+        es_type: Annotated[str, typer.Option("--es-type", help="for IMD to an earth-covered ES: 7-bar, 3-bar or undefined")] = "*",
         traversed: Annotated[bool, typer.Option("--traversed", help="the pair is traversed")] = False,
         heavy_case: Annotated[bool, typer.Option("--heavy-case", help="heavy-case fragments")] = False,
         cg: Annotated[Optional[str], typer.Option("--cg", help="compatibility group (S makes 1.4 → 1.4S)")] = None,
+        function: Annotated[Optional[str], typer.Option("--function", help="evaluate an unbound sourced function instead, e.g. iatg.curve.BD1")] = None,
         profile: Annotated[str, typer.Option("--profile", help="rule profile: iatg or us-desr")] = "iatg",
         as_json: JsonOpt = False,
     ) -> None:
-        """Required distance for one PES–ES relation, with its basis."""
-        from coalition.depots.qd import required_distance
-        from coalition.depots.rulebook import FT_TO_M, load_rulebook
-        from coalition.depots.schemas import StorehouseKind
+        """Required distance for one PES–ES relation, with its basis. Exit 2 for bad input, including
+        an NEQ beyond every sourced rule (never a null distance)."""
+        from coalition.depots.qd import curve_distance, required_distance
+        from coalition.depots.rulebook import ECM_TYPES, FT_TO_M, load_rulebook
+        from coalition.depots.schemas import COMPATIBILITY_GROUPS, LEGAL_CODES, StorehouseKind
 
+        book = load_rulebook()
+        if function is not None:
+            curve = book.curves.get(function)
+            if curve is None:
+                raise InputError([Problem(f"unknown function '{function}'", field="--function",
+                                          hint=f"valid: {', '.join(book.curves)}")])
+            d = curve_distance(curve, neq)
+            out = {"function": function, "neq_kg": neq, "exact_m": round(d, 3), "required_m": math.ceil(d - 1e-9),
+                   "status": curve.status.value, "source": curve.source}
+            typer.echo(json.dumps(out, indent=2) if as_json else
+                       f"{function}: {neq:,.0f} kg → {out['required_m']:,} m (exact {d:,.2f} m) [{curve.status.value}]")
+            return
         problems = []
+        if hd is None:
+            problems.append(Problem("--hd is required (or --function)", field="--hd", hint="1.1 1.2 1.3 1.4 1.5 1.6"))
         kinds = ["*", *(k.value for k in StorehouseKind)]
         for name, value, valid in (("--pes", pes, kinds), ("--es", es, kinds),
                                    ("--face", face, ["*", "front", "side", "rear"]),
+                                   ("--es-face", es_face, ["*", "front", "side", "rear"]),
+                                   ("--es-type", es_type, list(ECM_TYPES)),
                                    ("--profile", profile, ["iatg", "us-desr"])):
             if value not in valid:
                 problems.append(Problem(f"'{value}' is not valid", field=name, hint=f"valid: {', '.join(valid)}"))
+        if face != "*" and pes != StorehouseKind.EARTH_COVERED.value:
+            problems.append(Problem(f"--face {face} needs an earth-covered PES (--pes earth-covered); "
+                                    f"a {pes if pes != '*' else 'PES of unspecified kind'} has no faces",
+                                    field="--face", hint="drop --face, or give --pes earth-covered"))
+        if (es_face != "*" or es_type != "*") and es != StorehouseKind.EARTH_COVERED.value:
+            problems.append(Problem("--es-face and --es-type describe an earth-covered exposed storehouse",
+                                    field="--es-face", hint="give --es earth-covered"))
+        if cg is not None:
+            letter = cg.strip().upper()
+            if letter not in COMPATIBILITY_GROUPS:
+                problems.append(Problem(f"'{cg}' is not a compatibility group", field="--cg",
+                                        hint=f"valid: {' '.join(COMPATIBILITY_GROUPS)} (I, M, O, P, Q and R are not used)"))
+            elif hd in LEGAL_CODES and letter not in LEGAL_CODES[hd]:
+                problems.append(Problem(f"{hd}{letter} is not one of the 35 legal classification codes", field="--cg",
+                                        hint=f"HD {hd} permits {', '.join(hd + c for c in LEGAL_CODES[hd])}"))
         if problems:
             raise InputError(problems)
-        req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,
-                                es_kind=es, traversed=traversed, heavy_case=heavy_case, cg=cg,
-                                book=load_rulebook())
+        req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,  # type: ignore[arg-type]
+                                es_kind=es, es_face=es_face, es_type=es_type, traversed=traversed,
+                                heavy_case=heavy_case, cg=cg, book=book)
+        if not math.isfinite(req.required_m):
+            raise InputError([Problem(req.notes[-1] if req.notes else f"no sourced rule covers {neq:,.0f} kg",
+                                      field="--neq", hint="outside the validated range: no distance is given")])
         if as_json:
             typer.echo(json.dumps(req.as_dict(), indent=2))
             return
@@ -123,11 +161,11 @@ def register(app: typer.Typer) -> None:
         t = Table(title=f"Q-D: HD {hd}, {neq:,.0f} kg NEQ, {req.relation} ({profile})", show_header=False)
         t.add_column("what")
         t.add_column("value")
-        req_text = "no rule covers this NEQ" if math.isinf(req.required_m) else f"[bold]{req.required_m:,.0f} m[/]"
-        if profile == "us-desr" and math.isfinite(req.required_m):
+        req_text = f"[bold]{req.required_m:,.0f} m[/]"
+        if profile == "us-desr":
             req_text += f"  ({req.exact_m / FT_TO_M:,.1f} ft exact)"
         t.add_row("required distance", req_text)
-        t.add_row("exact value", f"{req.exact_m:,.2f} m" if math.isfinite(req.exact_m) else "—")
+        t.add_row("exact value", f"{req.exact_m:,.2f} m")
         t.add_row("formula", f"{req.formula} = {req.formula_m:,.2f} m ({req.rule})")
         t.add_row("minimum", f"{req.minimum_m:g} m ({req.minimum_rule})" if req.minimum_rule else "none")
         t.add_row("governs", req.governs)
@@ -138,7 +176,7 @@ def register(app: typer.Typer) -> None:
         if req.unverified:
             from coalition.depots.rulebook import short_value
 
-            t.add_row("[yellow]unverified default[/]", "; ".join(short_value(load_rulebook(), u) for u in req.unverified))
+            t.add_row("[yellow]unverified default[/]", "; ".join(short_value(book, u) for u in req.unverified))
         con.print(t)
 
     @grp.command("rules")

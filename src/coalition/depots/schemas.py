@@ -159,6 +159,10 @@ class Storehouse(Frozen):
         default=0.0, ge=0, lt=360, description="bearing the front (door/headwall) faces, deg from north"
     )
     traversed: bool = False
+    ecm_type: Literal["7-bar", "3-bar", "undefined"] = Field(
+        default="undefined",
+        description="earth-covered magazine design as an acceptor (AASTP-1 Annex 1-A); undefined = the most demanding",
+    )
     capacity_pallets: int = Field(default=100, ge=0, le=1_000_000)
     licensed_neq_kg: dict[Literal["1.1", "1.2", "1.3", "1.4"], Annotated[float, Field(ge=0)]] | None = Field(
         default=None,
@@ -172,9 +176,10 @@ class Storehouse(Frozen):
 class ExposedSiteKind(StrEnum):
     INHABITED = "inhabited-building"  # IBD
     VULNERABLE = "vulnerable-building"  # VBD
-    ROUTE = "public-traffic-route"  # PTRD
+    ROUTE = "public-traffic-route"  # PTRD if typed minor/low-density, else the profile's busy-route relation
     PROCESS = "process-building"  # PBD
     OTHER_PES = "other-pes"  # IMD (an explosives site outside this model)
+    LOW_DENSITY = "low-density-area"  # IBD-LD: the 11.1 Q^1/3 "Blue Line", only where typed so
 
 
 RELATION_OF: dict[ExposedSiteKind, str] = {
@@ -183,7 +188,10 @@ RELATION_OF: dict[ExposedSiteKind, str] = {
     ExposedSiteKind.ROUTE: "PTRD",
     ExposedSiteKind.PROCESS: "PBD",
     ExposedSiteKind.OTHER_PES: "IMD",
+    ExposedSiteKind.LOW_DENSITY: "IBD-LD",
 }
+#: traffic densities a route may carry; only these two take the reduced PTRD (verification correction 4)
+REDUCED_ROUTE_DENSITIES = ("minor", "low")
 
 
 class ExposedSite(Frozen):
@@ -193,18 +201,44 @@ class ExposedSite(Frozen):
     name: str = Field(default="", max_length=200)
     kind: ExposedSiteKind
     points: tuple[tuple[Metres, Metres], ...] = Field(min_length=1, max_length=1000)
+    density: Literal["minor", "low", "medium", "high"] | None = Field(
+        default=None, description="public traffic routes: traffic density; untyped counts as busy")
+
+    @model_validator(mode="after")
+    def _density_on_routes(self) -> "ExposedSite":
+        if self.density is not None and self.kind != ExposedSiteKind.ROUTE:
+            raise ValueError(f"exposed site '{self.id}': density is only for public-traffic-route sites")
+        return self
 
     @property
     def relation(self) -> str:
         return RELATION_OF[self.kind]
 
+    @property
+    def reduced_route(self) -> bool:
+        return self.kind == ExposedSiteKind.ROUTE and self.density in REDUCED_ROUTE_DENSITIES
+
 
 class Assertion(Frozen):
-    """A footnote condition the plan asserts (e.g. fn1: fuzes stored with their own rounds)."""
+    """A footnote condition the plan asserts (e.g. fn1: fuzes stored with their own rounds).
 
-    footnote: Literal["fn1", "fn2", "fn3", "fn4"]
+    It covers only the items and lots it names: an item placed later needs its own assertion."""
+
+    footnote: Literal["fn1", "fn2", "fn3", "fn4", "fn7"]
     storehouse: Ident | None = Field(default=None, description="None = every storehouse of the depot")
+    items: tuple[Ident, ...] = Field(default=(), description="item types the assertion covers")
+    lots: tuple[Ident, ...] = Field(default=(), description="lots the assertion covers")
     note: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _scoped(self) -> "Assertion":
+        if not self.items and not self.lots:
+            raise ValueError(f"assertion {self.footnote} must name the items or lots it covers "
+                             "(items: [...] or lots: [...]); an assertion never covers a whole storehouse")
+        return self
+
+    def covers(self, item: str | None, lots: frozenset[str] = frozenset()) -> bool:
+        return (item is not None and item in self.items) or bool(lots & set(self.lots))
 
 
 class Depot(Frozen):
@@ -222,9 +256,13 @@ class Depot(Frozen):
     source: str = Field(default="", max_length=2000)
 
     def asserted(self, storehouse: str) -> frozenset[str]:
+        """Footnotes asserted for anything in ``storehouse`` (for display; the check is per item)."""
         return frozenset(
             a.footnote for a in self.assertions if a.storehouse in (None, storehouse)
         )
+
+    def assertions_for(self, storehouse: str) -> tuple[Assertion, ...]:
+        return tuple(a for a in self.assertions if a.storehouse in (None, storehouse))
 
     def storehouse(self, storehouse_id: str) -> Storehouse | None:
         return next((s for s in self.storehouses if s.id == storehouse_id), None)
@@ -390,11 +428,17 @@ def reference_problems(network: DepotNetwork) -> list[str]:
         own = {s.id for s in depot.storehouses}
         for dup in _duplicates([e.id for e in depot.exposed_sites]):
             problems.append(f"depot '{depot.id}': duplicate exposed site id '{dup}'")
-        for a in depot.assertions:
+        for n, a in enumerate(depot.assertions):
             if a.storehouse is not None and a.storehouse not in own:
                 problems.append(
-                    f"depot '{depot.id}': assertion {a.footnote} names unknown storehouse '{a.storehouse}'"
+                    f"depot '{depot.id}' assertions[{n}]: {a.footnote} names unknown storehouse '{a.storehouse}'"
                 )
+            for it in a.items:
+                if it not in items:
+                    problems.append(f"depot '{depot.id}' assertions[{n}]: {a.footnote} names unknown item '{it}'")
+            for lot_id in a.lots:
+                if lot_id not in lots:
+                    problems.append(f"depot '{depot.id}' assertions[{n}]: {a.footnote} names unknown lot '{lot_id}'")
         if len(problems) > 200:
             break
     return problems
