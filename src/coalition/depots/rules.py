@@ -676,6 +676,22 @@ def check_depot(
     return CheckReport(reports, findings)
 
 
+def required_distances(
+    depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *, book: RuleBook | None = None,
+) -> tuple[Layout, np.ndarray]:
+    """The layout and the required distance per (storehouse, target) for this stock (whole metres,
+    inf outside the validated range, 0 where nothing is held): what the check compares and the Q-D
+    map draws."""
+    book = book or load_rulebook()
+    summary = summarise([s.id for s in depot.storehouses], lines, catalogue)
+    layout = build_layout(depot, book)
+    aggs = [aggregate({c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
+                      underground=sh.kind == StorehouseKind.UNDERGROUND, profile=depot.profile, book=book,
+                      heavy_by_hd={c: bool(summary.heavy[i, j]) for j, c in enumerate(RAW_CLASSES)})
+            for i, sh in enumerate(depot.storehouses)]
+    return layout, _qd_matrix(layout, aggs, None, book, depot.profile)[0]
+
+
 def check_network(network: DepotNetwork, *, book: RuleBook | None = None) -> CheckReport:
     """Every depot of the network; stock is summed once for all storehouses."""
     book = book or load_rulebook()
