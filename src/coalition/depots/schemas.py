@@ -361,9 +361,14 @@ class DepotNetwork(Frozen):
 
     @model_validator(mode="after")
     def _references(self) -> "DepotNetwork":
-        problems = reference_problems(self)
+        problems = located_reference_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            from pydantic import ValidationError
+            from pydantic_core import InitErrorDetails, PydanticCustomError
+
+            raise ValidationError.from_exception_data("DepotNetwork", [
+                InitErrorDetails(type=PydanticCustomError("reference", msg), loc=loc, input=None)  # type: ignore[typeddict-item]
+                for loc, msg in problems])
         return self
 
     @cached_property
@@ -397,51 +402,66 @@ def _duplicates(values: list[str]) -> list[str]:
 
 def reference_problems(network: DepotNetwork) -> list[str]:
     """Every broken cross-reference and duplicate id, each naming where it is."""
-    problems: list[str] = []
-    for what, ids in (
-        ("item", [i.id for i in network.items]),
-        ("lot", [lot.id for lot in network.lots]),
-        ("depot", [d.id for d in network.depots]),
-        ("storehouse", [s.id for d in network.depots for s in d.storehouses]),
-    ):
-        for dup in _duplicates(ids):
-            problems.append(f"duplicate {what} id '{dup}'")
+    return [msg for _, msg in located_reference_problems(network)]
+
+
+def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object, ...], str]]:
+    """(location in the document, message) for every broken cross-reference and duplicate id, so
+    that a reader can name the real file row (not the top of the document)."""
+    out: list[tuple[tuple[object, ...], str]] = []
+
+    def dups(what: str, entries: list[tuple[tuple[object, ...], str]]) -> None:
+        seen: dict[str, tuple[object, ...]] = {}
+        for loc, ident in entries:
+            if ident in seen:
+                out.append((loc, f"duplicate {what} id '{ident}' (first at {_loc_text(seen[ident])})"))
+            else:
+                seen[ident] = loc
+
+    dups("item", [(("items", n, "id"), i.id) for n, i in enumerate(network.items)])
+    dups("lot", [(("lots", n, "id"), lot.id) for n, lot in enumerate(network.lots)])
+    dups("depot", [(("depots", n, "id"), d.id) for n, d in enumerate(network.depots)])
+    dups("storehouse", [(("depots", n, "storehouses", k, "id"), s.id)
+                        for n, d in enumerate(network.depots) for k, s in enumerate(d.storehouses)])
     items = {i.id: i for i in network.items}
     for n, lot in enumerate(network.lots):
         if lot.item not in items:
-            problems.append(f"lots[{n}] ('{lot.id}') names unknown item '{lot.item}'")
-        elif lot.neq_kg is not None:
-            item = items[lot.item]
-            if lot.neq_kg > item.gross_kg:
-                problems.append(
-                    f"lots[{n}] ('{lot.id}') NEQ override {lot.neq_kg} kg exceeds the gross mass "
-                    f"{item.gross_kg} kg of item '{item.id}'"
-                )
+            out.append((("lots", n, "item"), f"lot '{lot.id}' names unknown item '{lot.item}'"))
+        elif lot.neq_kg is not None and lot.neq_kg > items[lot.item].gross_kg:
+            out.append((("lots", n, "neq_kg"),
+                        f"lot '{lot.id}' NEQ override {lot.neq_kg} kg exceeds the gross mass "
+                        f"{items[lot.item].gross_kg} kg of item '{lot.item}'"))
     lots = {lot.id for lot in network.lots}
     storehouses = {s.id for d in network.depots for s in d.storehouses}
     for n, line in enumerate(network.stock):
         if line.lot not in lots:
-            problems.append(f"stock[{n}] names unknown lot '{line.lot}'")
+            out.append((("stock", n, "lot"), f"stock line names unknown lot '{line.lot}'"))
         if line.storehouse not in storehouses:
-            problems.append(f"stock[{n}] names unknown storehouse '{line.storehouse}'")
-    for depot in network.depots:
+            out.append((("stock", n, "storehouse"), f"stock line names unknown storehouse '{line.storehouse}'"))
+        if len(out) > 200:
+            return out
+    for n, depot in enumerate(network.depots):
         own = {s.id for s in depot.storehouses}
-        for dup in _duplicates([e.id for e in depot.exposed_sites]):
-            problems.append(f"depot '{depot.id}': duplicate exposed site id '{dup}'")
-        for n, a in enumerate(depot.assertions):
+        dups(f"exposed site (depot {depot.id})",
+             [(("depots", n, "exposed_sites", k, "id"), e.id) for k, e in enumerate(depot.exposed_sites)])
+        for k, a in enumerate(depot.assertions):
+            at = ("depots", n, "assertions", k)
             if a.storehouse is not None and a.storehouse not in own:
-                problems.append(
-                    f"depot '{depot.id}' assertions[{n}]: {a.footnote} names unknown storehouse '{a.storehouse}'"
-                )
+                out.append(((*at, "storehouse"), f"assertion {a.footnote} names unknown storehouse '{a.storehouse}'"))
             for it in a.items:
                 if it not in items:
-                    problems.append(f"depot '{depot.id}' assertions[{n}]: {a.footnote} names unknown item '{it}'")
+                    out.append(((*at, "items"), f"assertion {a.footnote} names unknown item '{it}'"))
             for lot_id in a.lots:
                 if lot_id not in lots:
-                    problems.append(f"depot '{depot.id}' assertions[{n}]: {a.footnote} names unknown lot '{lot_id}'")
-        if len(problems) > 200:
-            break
-    return problems
+                    out.append(((*at, "lots"), f"assertion {a.footnote} names unknown lot '{lot_id}'"))
+    return out
+
+
+def _loc_text(loc: tuple[object, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
