@@ -79,6 +79,24 @@ def _flag(unverified: tuple[str, ...] | list[str]) -> str:
     return "[yellow]unverified default: " + "; ".join(short_value(book, u) for u in unverified) + "[/]"
 
 
+def _write(path: Path, text: str) -> None:
+    """Write a whole file or nothing (a temporary file renamed into place)."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    if target.parent and not target.parent.exists():
+        raise InputError([Problem(f"folder {target.parent} does not exist", field="--out", hint="an existing folder")])
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``depots`` command group to the main app."""
     grp = typer.Typer(help="Protected storage facilities: explosives safety rules, licences, safe placement.",
@@ -305,13 +323,26 @@ def register(app: typer.Typer) -> None:
     @grp.command("licence")
     def licence_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: ProfileOverride = None,
                     markdown: Annotated[bool, typer.Option("--markdown", help="printable licence sheets (markdown)")] = False,
+                    html: Annotated[Optional[Path], typer.Option("--html", help="write the printable HTML licence document here")] = None,
                     as_json: JsonOpt = False) -> None:
         """Maximum NEQ per HD each storehouse may hold from its layout, with the controlling site."""
-        from coalition.depots.licence import compute_licences, licence_sheet
+        from coalition.depots.licence import compute_licences, licence_html, licence_sheet
 
         _, network = _network(scenario)
         chosen = _depots(network, depot, profile)
         all_lic = [lic for d in chosen for lic in compute_licences(d)]
+        if html is not None:
+            cat = network.catalogue
+            held: dict[str, set[str]] = {}
+            for line in network.stock:
+                item = cat.item_of(line.lot)
+                if item is not None:
+                    held.setdefault(line.storehouse, set()).add(item.cg)
+            docs = [licence_html(d, [x for x in all_lic if x.depot == d.id],
+                                 cgs={k: tuple(sorted(v)) for k, v in held.items()}) for d in chosen]
+            _write(html, docs[0] if len(docs) == 1 else "\n".join(docs))
+            typer.echo(f"wrote {html} ({len(all_lic)} licence(s))")
+            return
         if markdown:
             cat = network.catalogue
             for d in chosen:
@@ -427,3 +458,58 @@ def register(app: typer.Typer) -> None:
             if after.unverified:
                 con.print(_flag(after.unverified), highlight=False)
         raise typer.Exit(1 if (refused or new_errors) else 0)
+
+    @grp.command("map")
+    def map_cmd(
+        depot: Annotated[str, typer.Option("--depot", "-d", help="the depot to draw")],
+        out: Annotated[Path, typer.Option("--out", help="SVG file to write")],
+        scenario: ScenarioOpt = None,
+    ) -> None:
+        """Draw the Q-D map of one depot as a standalone SVG: storehouses, exposed sites and each
+        storehouse's required-distance arcs, violations in red."""
+        from coalition.depots.map import depot_svg
+
+        if out.suffix.lower() != ".svg":
+            raise InputError([Problem(f"'{out.name}' is not an .svg file", field="--out", hint="e.g. --out depot.svg")])
+        _, network = _network(scenario)
+        target = _depots(network, depot)[0]
+        _write(out, depot_svg(target, network.stock_of(target), network.catalogue))
+        typer.echo(f"wrote {out}")
+
+    @grp.command("surveillance")
+    def surveillance_cmd(
+        scenario: ScenarioOpt = None,
+        depot: DepotOpt = None,
+        today: Annotated[Optional[str], typer.Option("--today", help="the day to assess (YYYY-MM-DD; default: today)")] = None,
+        within: Annotated[int, typer.Option("--within", help="days ahead that count as expiring", min=0, max=3650)] = 90,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Lots overdue for inspection/proof, expiring or suspended. Exit 0 when none, 1 otherwise."""
+        from datetime import date
+
+        from coalition.depots.surveillance import surveillance
+
+        try:
+            day = date.fromisoformat(today) if today else date.today()
+        except ValueError:
+            raise InputError([Problem(f"'{today}' is not a date", field="--today", hint="YYYY-MM-DD")]) from None
+        _, network = _network(scenario)
+        chosen = _depots(network, depot)
+        report = surveillance(chosen, network.stock, network.catalogue, today=day, within_days=within)
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2))
+        else:
+            con = _console()
+            t = Table(title=f"Lot surveillance on {day.isoformat()} (expiring = within {within} days)")
+            for c in ("lot", "item", "storehouses", "units", "last inspected", "next due", "expires", "status"):
+                t.add_column(c, overflow="fold")
+            for s in report.lots:
+                colour = "red" if s.needs_action else ("yellow" if s.findings else "green")
+                t.add_row(s.lot, s.item, ", ".join(s.storehouses), f"{s.units:,}",
+                          str(s.last_inspected or "—"), str(s.next_due or "—"), str(s.expires or "—"),
+                          f"[{colour}]{'; '.join(s.reasons) or 'ok'}[/]")
+            con.print(t)
+            for s in report.action:
+                con.print(f"[red]{s.lot}[/]: {'; '.join(s.reasons)}", highlight=False)
+            con.print(f"{len(report.action)} lot(s) need action" if report.action else "[green]no lot is overdue or expiring[/]")
+        raise typer.Exit(1 if report.action else 0)

@@ -210,3 +210,88 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
         out.append(f"- Unverified defaults used: {', '.join(lic.unverified)}")
     out += ["", "Issuing technical authority: ____________________    Review date: ____________", ""]
     return "\n".join(out)
+
+
+def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, tuple[str, ...]] | None = None,
+                 book: RuleBook | None = None) -> str:
+    """A printable HTML licence document: one page per storehouse with the licence number, permitted
+    HDs and CGs with their limits, the controlling exposed site, conditions, validity and review
+    dates and the issuing-authority fields. Administrative fields come only from the recorded
+    licence (``licence:`` on the storehouse); what is not recorded is printed as such, never
+    invented. Computed limits name every rulebook value they rest on."""
+    from html import escape
+
+    from coalition.depots.rulebook import short_value
+
+    book = book or load_rulebook()
+    cgs = cgs or {}
+
+    def field_row(label: str, value: object) -> str:
+        text = "<em>not recorded</em>" if value in (None, "", ()) else escape(str(value))
+        return f"<tr><th>{escape(label)}</th><td>{text}</td></tr>"
+
+    pages = []
+    for lic in lics:
+        sh = depot.storehouse(lic.storehouse)
+        assert sh is not None
+        rec = sh.licence
+        permitted_cgs = rec.permitted_cgs if rec and rec.permitted_cgs is not None else None
+        rows = []
+        for hd, line in lic.lines.items():
+            issued = None if lic.issued is None else lic.issued.get(hd)  # type: ignore[call-overload]
+            qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,} kg"
+            rows.append(
+                f"<tr><td>{escape(hd)}</td><td>{'not permitted' if issued is None else f'{issued:,.0f} kg'}</td>"
+                f"<td>{escape(qmax)}</td><td>{escape(line.controlling or '—')}</td><td>{escape(line.relation or '—')}</td>"
+                f"<td>{'—' if line.distance_m is None else f'{line.distance_m:,.1f} m'}</td>"
+                f"<td class='flag'>{escape('; '.join(short_value(book, u) for u in line.unverified))}</td></tr>")
+        for label, heavy in (("1.1 heavy-case", lic.heavy_case_1_1), ("1.2 heavy-case", lic.heavy_case_1_2)):
+            if heavy is not None:
+                rows.append(f"<tr><td>{label}</td><td></td><td>{math.floor(heavy.q_max_kg):,} kg</td>"
+                            f"<td>{escape(heavy.controlling or '—')}</td><td>{escape(heavy.relation or '—')}</td>"
+                            f"<td>{'—' if heavy.distance_m is None else f'{heavy.distance_m:,.1f} m'}</td><td></td></tr>")
+        limits = [ln for ln in lic.lines.values() if not math.isinf(ln.q_max_kg) and ln.controlling]
+        controlling = min(limits, key=lambda ln: ln.q_max_kg) if limits else None
+        conditions = list(rec.conditions if rec else ())
+        conditions += [
+            "Mixed storage: the HD 1.1 total (1.1 + 1.2 + 1.3 + 1.5 + 1.6) within the HD 1.1 limit, and each HD "
+            "within its own limit; HD 1.4 within its own limit.",
+            *(f"Footnote {a.footnote} asserted for {', '.join((*a.items, *a.lots))}" for a in depot.assertions_for(sh.id)),
+            *(f"WARNING: {n}" for n in lic.notes),
+        ]
+        pages.append(f"""<section class="licence">
+<h1>Explosives limit licence — storehouse {escape(sh.id)}</h1>
+<p class="ill">{'ILLUSTRATIVE depot data: not a real licence.' if depot.illustrative else ''}</p>
+<table class="fields">
+{field_row('Licence number', rec.number if rec else None)}
+{field_row('Depot', f'{depot.name} ({depot.id}) at {depot.hub}')}
+{field_row('Storehouse', f'{sh.id} {sh.name} — {sh.kind.value}' + (', traversed' if sh.traversed else ''))}
+{field_row('Rule profile', lic.profile)}
+{field_row('Permitted compatibility groups', ', '.join(permitted_cgs) if permitted_cgs is not None else None)}
+{field_row('Compatibility groups held', ', '.join(cgs.get(sh.id, ())) or 'none')}
+{field_row('Controlling exposed site', f'{controlling.controlling} ({controlling.relation}, {controlling.distance_m:,.1f} m) limits HD {controlling.hd}' if controlling else None)}
+{field_row('Issued on', rec.issued_on if rec else None)}
+{field_row('Valid until', rec.valid_until if rec else None)}
+{field_row('Review date', rec.review_on if rec else None)}
+{field_row('Issuing technical authority', rec.authority if rec else None)}
+{field_row('Signed by', rec.signed_by if rec else None)}
+</table>
+<h2>Limits per hazard division</h2>
+<table class="limits"><tr><th>HD</th><th>issued limit</th><th>layout supports (Q_max)</th><th>controlling site</th>
+<th>relation</th><th>distance</th><th>rests on (not primary-verified)</th></tr>
+{''.join(rows)}
+</table>
+<h2>Conditions</h2>
+<ul>{''.join(f'<li>{escape(c)}</li>' for c in conditions)}</ul>
+<p class="sign">Issuing technical authority: ______________________ &nbsp; Signature: ______________ &nbsp; Date: __________</p>
+</section>""")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Explosives limit licences — {escape(depot.id)}</title>
+<style>
+body{{font:12px/1.4 sans-serif;margin:2em}} table{{border-collapse:collapse;margin:.5em 0}}
+th,td{{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top}} .flag{{color:#8a6d00;font-size:10px}}
+.ill{{color:#b00}} section.licence{{page-break-after:always}} @media print{{body{{margin:0}}}}
+</style></head><body>
+{''.join(pages)}
+</body></html>
+"""

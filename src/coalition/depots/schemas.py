@@ -13,6 +13,7 @@ are in :mod:`coalition.depots.rules` and their data in ``data/rulebook.yaml``.
 from __future__ import annotations
 
 import math
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from operator import attrgetter
@@ -111,12 +112,30 @@ class ItemType(Frozen):
 
 
 class Lot(Frozen):
-    """A production lot of one item type; ``neq_kg`` overrides the catalogue NEQ per unit."""
+    """A production lot of one item type; ``neq_kg`` overrides the catalogue NEQ per unit.
+
+    Surveillance dates (all optional, ISO dates): manufacture, the last inspection or proof, the
+    next one due, and shelf-life expiry. A suspended lot stays suspended until cleared; the custody
+    ledger's suspension of the same lot id is the same status (see :mod:`coalition.depots.surveillance`)."""
 
     id: Ident
     item: Ident
     neq_kg: float | None = Field(default=None, gt=0, le=100_000, allow_inf_nan=False)
     note: str = Field(default="", max_length=500)
+    manufactured: date | None = None
+    last_inspected: date | None = Field(default=None, description="last inspection or proof")
+    next_due: date | None = Field(default=None, description="next inspection or proof due")
+    expires: date | None = Field(default=None, description="shelf-life expiry")
+    suspended: bool = False
+    suspension_reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "Lot":
+        if self.manufactured and self.last_inspected and self.last_inspected < self.manufactured:
+            raise ValueError(f"lot '{self.id}': last_inspected {self.last_inspected} is before manufactured {self.manufactured}")
+        if self.manufactured and self.expires and self.expires < self.manufactured:
+            raise ValueError(f"lot '{self.id}': expires {self.expires} is before manufactured {self.manufactured}")
+        return self
 
 
 class StockLine(Frozen):
@@ -133,6 +152,20 @@ class StorehouseKind(StrEnum):
     OPEN_STACK = "open-stack"
     CONTAINER = "container"  # ISO container used as a storehouse
     UNDERGROUND = "underground"  # underground chamber
+
+
+class LicenceRecord(Frozen):
+    """What the issuing authority wrote on an explosives limit licence (IATG 02.30 fields, recalled
+    [U]); nothing here is computed, and what is not recorded is printed as not recorded."""
+
+    number: str | None = Field(default=None, max_length=64)
+    issued_on: date | None = None
+    valid_until: date | None = None
+    review_on: date | None = None
+    authority: str | None = Field(default=None, max_length=200, description="issuing technical authority")
+    signed_by: str | None = Field(default=None, max_length=200)
+    permitted_cgs: tuple[str, ...] | None = Field(default=None, description="compatibility groups permitted")
+    conditions: tuple[str, ...] = ()
 
 
 class Storehouse(Frozen):
@@ -164,6 +197,7 @@ class Storehouse(Frozen):
         description="earth-covered magazine design as an acceptor (AASTP-1 Annex 1-A); undefined = the most demanding",
     )
     capacity_pallets: int = Field(default=100, ge=0, le=1_000_000)
+    licence: "LicenceRecord | None" = Field(default=None, description="the issued licence's administrative fields")
     licensed_neq_kg: dict[Literal["1.1", "1.2", "1.3", "1.4"], Annotated[float, Field(ge=0)]] | None = Field(
         default=None,
         description=(
