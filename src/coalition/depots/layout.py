@@ -144,6 +144,7 @@ def decode_spec(code: int) -> tuple[str, str, str, str, str, str, bool, bool]:
 
 
 def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: dict) -> SpecRules:  # type: ignore[type-arg]
+    cache = book.__dict__.setdefault("_spec_cache", cache)  # one lookup per case for the book's lifetime
     key = (profile, hd, code)
     if key not in cache:
         relation, pk, face, ek, ef, et, trav, heavy = decode_spec(code)
@@ -168,33 +169,159 @@ def required_matrix(
     book: RuleBook, cache: dict,  # type: ignore[type-arg]
 ) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
     """Required distance (rows × targets, whole metres, inf outside the validated range) for class
-    ``hd`` holding NEQ ``q`` per row, the spec code per cell and the rules per code."""
+    ``hd`` holding NEQ ``q`` per row, the spec code per cell and the rules per code.
+
+    Cube-root and square-root rules with fixed or fragment-envelope minimums (nearly every cell)
+    are evaluated in one pass from per-code parameter arrays; the fragment envelope depends on the
+    row's NEQ only, so it is computed once per row. Other rules (tables, pieces) go code by code
+    through :meth:`SpecRules.required`, the same function, so the two paths cannot disagree."""
+    from coalition.depots.qd import _EPS, minimum_distance
+
     codes = spec_codes(layout, rows, heavy)
-    qq = np.broadcast_to(np.asarray(q, dtype=float)[:, None], codes.shape).ravel()
-    out = np.zeros(codes.size)
-    used: dict[int, SpecRules] = {}
-    for code, idx in group_by_code(codes):
-        sr = spec_rules(book, profile, hd, code, cache)
-        used[code] = sr
-        out[idx] = sr.required(qq[idx])
-    return out.reshape(codes.shape), codes, used
+    q = np.asarray(q, dtype=float)
+    present = np.flatnonzero(np.bincount(codes.ravel(), minlength=MAX_CODE))
+    used = {int(c): spec_rules(book, profile, hd, int(c), cache) for c in present.tolist()}
+    size = int(present.max()) + 1 if present.size else 1
+    ftype = np.full(size, -1, dtype=np.int64)
+    kk = np.ones(size)
+    fixed = np.zeros(size)
+    env = np.zeros(size, dtype=bool)
+    vmax = np.full(size, np.inf)
+    slow: list[int] = []
+    env_rule = None
+    tables = _table_arrays(used, size)
+    for code, sr in used.items():
+        rec = sr.rule.record
+        if rec.formula not in ("cube_root", "sqrt", "fixed", "none", "table"):
+            slow.append(code)
+            continue
+        ftype[code] = {"cube_root": 0, "sqrt": 1, "fixed": 2, "none": 3, "table": 4}[rec.formula]
+        kk[code] = rec.k_si or 1.0
+        vmax[code] = rec.valid_max_kg if rec.valid_max_kg is not None else np.inf
+        if rec.formula == "fixed":
+            fixed[code] = float(rec.min_m)
+        for m in (sr.minimums if rec.formula != "none" else ()):
+            fixed[code] = max(fixed[code], m.record.metres)
+            if m.record.function == "fragment-envelope":
+                env[code] = True
+                env_rule = m.record
+    qq = np.broadcast_to(q[:, None], codes.shape)
+    ft = ftype[codes]
+    with np.errstate(invalid="ignore"):
+        exact = np.where(ft == 0, kk[codes] * np.cbrt(qq), np.where(ft == 1, kk[codes] * np.sqrt(qq), 0.0))
+    if tables is not None:
+        row_q, row_d = tables
+        td = np.full(codes.shape, np.inf)
+        for j in range(row_q.shape[1] - 1, -1, -1):  # 'not over': the first row at or above the NEQ
+            td = np.where(qq <= row_q[codes, j], row_d[codes, j], td)
+        exact = np.where(ft == 4, td, exact)
+    exact = np.maximum(exact, fixed[codes])
+    if env_rule is not None:
+        rows_env = minimum_distance(env_rule.model_copy(update={"min_m": 0.0, "min_ft": None}), q, book)
+        exact = np.where(env[codes], np.maximum(exact, rows_env[:, None]), exact)
+    exact = np.where(qq > vmax[codes] * (1 + 1e-12), np.inf, exact)
+    fin = np.isfinite(exact)
+    out = np.where(fin, np.ceil(np.where(fin, exact, 0.0) - _EPS), np.inf)
+    out = np.where(qq > 0, out, 0.0)
+    if slow:
+        flat_codes = codes.ravel()
+        flat_q = qq.ravel()
+        flat = out.ravel().copy()
+        mask = np.isin(flat_codes, slow)
+        for code, idx in group_by_code(np.where(mask, flat_codes, -1)):
+            if code < 0:
+                continue
+            flat[idx] = used[code].required(flat_q[idx])
+        out = flat.reshape(codes.shape)
+    return out, codes, used
+
+
+def _table_arrays(used: dict[int, SpecRules], size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Table rules as padded (code, row) arrays of 'not over' NEQ and distance (padding: inf NEQ,
+    inf distance), so whole matrices are evaluated without a loop over codes."""
+    tabs = {c: sr.rule.record.rows for c, sr in used.items() if sr.rule.record.formula == "table"}
+    if not tabs:
+        return None
+    width = max(len(r) for r in tabs.values())
+    row_q = np.full((size, width), np.inf)
+    row_d = np.full((size, width), np.inf)
+    for c, rows in tabs.items():
+        for j, (rq, rd) in enumerate(rows):
+            row_q[c, j], row_d[c, j] = rq, rd
+    return row_q, row_d
 
 
 def qmax_matrix(
     layout: Layout, rows: np.ndarray, hd: str, heavy: bool, profile: str, book: RuleBook,
     cache: dict,  # type: ignore[type-arg]
 ) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
-    """Q_max per (row, target) for class ``hd`` in isolation: the inverse of :func:`required_matrix`."""
-    codes = spec_codes(layout, rows, np.full(len(rows), heavy))
-    whole = np.floor(layout.dist[rows] + DIST_TOL).ravel()
-    out = np.full(codes.size, np.inf)
-    used: dict[int, SpecRules] = {}
-    for code, idx in group_by_code(codes):
-        sr = spec_rules(book, profile, hd, code, cache)
-        used[code] = sr
-        finite = np.isfinite(whole[idx])
-        vals = np.full(idx.size, np.inf)
-        if finite.any():
-            vals[finite] = sr.qmax(whole[idx][finite])
-        out[idx] = vals
-    return out.reshape(codes.shape), codes, used
+    """Q_max per (row, target) for class ``hd`` in isolation: the inverse of :func:`required_matrix`
+    (cube/square-root rules with fixed or envelope minimums in one pass; the envelope's inverse
+    depends on the distance only, so it is computed once per distinct whole-metre distance)."""
+    from coalition.depots.qd import fragment_row_qmax
+
+    memo = layout.__dict__.setdefault("_qmax_memo", {})
+    key = rows.tobytes()
+    if key not in memo:  # shared by every HD of one licence computation: codes, distances, envelope
+        base = spec_codes(layout, rows, np.zeros(len(rows), dtype=bool))
+        whole0 = np.floor(layout.dist[rows] + DIST_TOL)
+        finite = np.isfinite(whole0)
+        uniq, inv = np.unique(np.where(finite, whole0, -1.0), return_inverse=True)
+        env_q = np.full(uniq.shape, np.inf)
+        for f in book.fragment_functions:
+            env_q = np.minimum(env_q, fragment_row_qmax(f, uniq + 1e-9))
+        env_q = np.where(uniq < 0, np.inf, env_q)  # itself: no distance
+        memo[key] = (base, whole0, env_q[inv.reshape(whole0.shape)])
+    base, whole, env_cells = memo[key]
+    codes = base | 1 if heavy else base  # the heavy-case bit is the lowest bit of a code
+    present = np.flatnonzero(np.bincount(codes.ravel(), minlength=MAX_CODE))
+    used = {int(c): spec_rules(book, profile, hd, int(c), cache) for c in present.tolist()}
+    size = int(present.max()) + 1 if present.size else 1
+    ftype = np.full(size, -1, dtype=np.int64)
+    kk = np.ones(size)
+    fixed = np.zeros(size)
+    env = np.zeros(size, dtype=bool)
+    vmax = np.full(size, np.inf)
+    slow: list[int] = []
+    tables = _table_arrays(used, size)
+    for code, sr in used.items():
+        rec = sr.rule.record
+        if rec.formula not in ("cube_root", "sqrt", "fixed", "none", "table"):
+            slow.append(code)
+            continue
+        ftype[code] = {"cube_root": 0, "sqrt": 1, "fixed": 2, "none": 3, "table": 4}[rec.formula]
+        kk[code] = rec.k_si or 1.0
+        vmax[code] = rec.valid_max_kg if rec.valid_max_kg is not None else np.inf
+        if rec.formula == "fixed":
+            fixed[code] = float(rec.min_m)
+        for m in (sr.minimums if rec.formula != "none" else ()):
+            fixed[code] = max(fixed[code], m.record.metres)
+            env[code] = env[code] or m.record.function == "fragment-envelope"
+    ft = ftype[codes]
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = whole / kk[codes]
+        out = np.where(ft == 0, ratio * ratio * ratio, np.where(ft == 1, ratio * ratio, np.inf))
+    if tables is not None:
+        row_q, row_d = tables
+        tq = np.zeros(whole.shape)
+        for j in range(row_q.shape[1]):  # 'not over' rows: the last row whose distance fits
+            tq = np.where(row_d[codes, j] <= whole + 1e-9, np.maximum(tq, row_q[codes, j]), tq)
+        out = np.where(ft == 4, tq, out)
+    out = np.minimum(out, vmax[codes])
+    out = np.where(whole + 1e-9 >= fixed[codes], out, 0.0)
+    if env.any():
+        out = np.where(env[codes], np.minimum(out, env_cells), out)
+    out = np.where(np.isfinite(whole), out, np.inf)
+    if slow:
+        flat_codes, flat_whole, flat = codes.ravel(), whole.ravel(), out.ravel().copy()
+        mask = np.isin(flat_codes, slow)
+        for code, idx in group_by_code(np.where(mask, flat_codes, -1)):
+            if code < 0:
+                continue
+            fin = np.isfinite(flat_whole[idx])
+            vals = np.full(idx.size, np.inf)
+            if fin.any():
+                vals[fin] = used[code].qmax(flat_whole[idx][fin])
+            flat[idx] = vals
+        out = flat.reshape(codes.shape)
+    return out, codes, used

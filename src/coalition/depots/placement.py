@@ -127,6 +127,7 @@ class _LotInfo:
 
 
 _AS11 = ("1.1", "1.5", "1.6")
+_AGG = ("1.1", "1.5", "1.6", "1.2", "1.3")  # what the HD 1.1 aggregate sums, once 1.1 is present
 
 
 class _Store:
@@ -154,6 +155,10 @@ class _Store:
         self._mix_ok = mix_ok
         self.touched = False
         self._compat: dict[MixEntry, bool] = {}
+        # the limits are constant for the storehouse: computed once (max_units runs millions of times)
+        self.lim = {(hd, h): self._limit(hd, h) for hd in ("1.1", "1.2", "1.3") for h in (False, True)}
+        self.lic14 = 0.0 if issued is None else issued.get("1.4", 0.0)
+        self.no14 = qd.get(("1.4", False), math.inf) <= 0
 
     # kept for the MIP's rows
     @property
@@ -212,35 +217,39 @@ class _Store:
         return self.n["1.1"] + self.n["1.5"] + self.n["1.6"] + (self.n["1.3"] if self.underground else 0.0)
 
     def max_units(self, lot: _LotInfo, want: int) -> int:
-        """Largest u ≤ want of ``lot`` this storehouse can take (mixing checked by the caller)."""
+        """Largest u ≤ want of ``lot`` this storehouse can take (mixing checked by the caller).
+
+        Each constraint is 'base + u·neq ≤ limit' when the lot adds to it, and must already hold
+        when it does not (a storehouse already in violation takes nothing)."""
         if self.issued is None:
             return 0
-        free = self.capacity - self.pallets
-        u = min(want, int(math.floor(free + _TOL)) * lot.upp)
+        u = min(want, int(math.floor(self.capacity - self.pallets + _TOL)) * lot.upp)
         if u <= 0:
             return 0
-        n, neq = self.n, lot.neq
-
-        def bound(base: float, limit: float, adds: bool) -> int:
-            """units allowed by 'base + u·neq ≤ limit' (or 0/unbounded when the lot adds nothing)."""
+        n, hv, cls, neq = self.n, self.hv, lot.cls, lot.neq
+        if n["1.1"] + n["1.5"] + n["1.6"] + (n["1.3"] if self.underground else 0.0) > 0 or self._as11(lot):
+            total = n["1.1"] + n["1.5"] + n["1.6"] + n["1.2"] + n["1.3"]
+            adds = cls in _AGG
+            heavy = (lot.heavy and adds) or any(hv[c] and n[c] > 0 for c in _AGG)
+            limit = self.lim[("1.1", heavy)]
             if adds:
-                return _units(limit - base, neq)
-            return 10**12 if base <= limit * (1 + 1e-12) + _TOL else 0
-
-        agg_after = self._has11_after(lot)
-        if agg_after:
-            total = sum(n[c] for c in self._agg_classes())
-            heavy = any(self.hv[c] and n[c] > 0 for c in self._agg_classes()) or (
-                lot.heavy and lot.cls in self._agg_classes())
-            u = min(u, bound(total, self._limit("1.1", heavy), lot.cls in self._agg_classes()))
+                u = min(u, _units(limit - total, neq))
+            elif total > limit * (1 + 1e-12) + _TOL:
+                return 0
         for c in ("1.2", "1.3"):
-            if n[c] > 0 or lot.cls == c:
-                heavy = (self.hv[c] and n[c] > 0) or (lot.heavy and lot.cls == c)
-                u = min(u, bound(n[c], self._limit(c, heavy), lot.cls == c))
-        if n["1.4"] + n["1.4S"] > 0 or lot.cls in ("1.4", "1.4S"):
-            lic14 = self.issued.get("1.4", 0.0)
-            u = min(u, bound(n["1.4"] + n["1.4S"], lic14, lot.cls in ("1.4", "1.4S")))
-            if (n["1.4"] > 0 or lot.cls == "1.4") and self.qd.get(("1.4", False), math.inf) <= 0:
+            if n[c] > 0 or cls == c:
+                heavy = (hv[c] and n[c] > 0) or (lot.heavy and cls == c)
+                limit = self.lim[(c, heavy)]
+                if cls == c:
+                    u = min(u, _units(limit - n[c], neq))
+                elif n[c] > limit * (1 + 1e-12) + _TOL:
+                    return 0
+        if n["1.4"] + n["1.4S"] > 0 or cls in ("1.4", "1.4S"):
+            if cls in ("1.4", "1.4S"):
+                u = min(u, _units(self.lic14 - n["1.4"] - n["1.4S"], neq))
+            elif n["1.4"] + n["1.4S"] > self.lic14 * (1 + 1e-12) + _TOL:
+                return 0
+            if (n["1.4"] > 0 or cls == "1.4") and self.no14:
                 return 0  # inside the HD 1.4 fixed distance: its own rule applies whatever is mixed
         return max(int(u), 0)
 
@@ -303,7 +312,7 @@ def _prepare(
     def mix_ok(a: MixEntry, b: MixEntry, covers) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
         if a == b or (a.cg == b.cg and a.cg != "L"):
             return True, ""
-        key = (a, b, id(covers))
+        key = (a, b, getattr(covers, "key", id(covers)))
         if key not in cache:
             r = pair(a, b, profile=depot.profile, book=book, covers=covers)
             fn = book.footnotes.get(r.cell) if r.allowed else None

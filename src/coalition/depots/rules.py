@@ -295,12 +295,15 @@ def _summarise(
     # units per (storehouse, item), for footnotes that need matching numbers (few items per row)
     n_items = max(len(items), 1)
     ukey = sh_idx[present] * n_items + lot_item[lot_idx[present]]
-    uniq, inv = np.unique(ukey, return_inverse=True)
-    usum = np.bincount(inv, weights=qty[present], minlength=len(uniq)) if len(uniq) else np.zeros(0)
+    if n * n_items <= 5_000_000:  # dense: one bincount (a hash-based unique is slower here)
+        dense = np.bincount(ukey, weights=qty[present], minlength=n * n_items)
+        uniq = np.flatnonzero(dense)
+        usum = dense[uniq]
+    else:
+        uniq, inv = np.unique(ukey, return_inverse=True)
+        usum = np.bincount(inv, weights=qty[present], minlength=len(uniq)) if len(uniq) else np.zeros(0)
     units = {divmod_item(int(k), n_items, items): float(u) for k, u in zip(uniq.tolist(), usum.tolist())}
-    pairs = np.unique(sh_idx[present] * max(len(lots), 1) + lot_idx[present])
-    held = (pairs // max(len(lots), 1), pairs % max(len(lots), 1),
-            _LazyIds(lots, items, lot_item), _LazyIds(lots))
+    held = (sh_idx[present], lot_idx[present], _LazyIds(lots, items, lot_item), _LazyIds(lots))
     return StockSummary(list(storehouses), neq, pallets, heavy, entries, count, problems, units=units,
                         held_lots=held)  # type: ignore[arg-type]
 
@@ -431,20 +434,42 @@ class CheckReport:
 # ---------------------------------------------------------------------------------------------
 
 
+_QD_CLASSES = ("1.1", "1.2", "1.3", "1.4", "1.4S")
+
+
+@dataclass
+class Governing:
+    """Per (storehouse, target): which Q-D component governs the required distance (arrays)."""
+
+    cls: np.ndarray  # index into _QD_CLASSES, -1 = none
+    q: np.ndarray
+    code: np.ndarray
+    used: dict[str, dict[int, SpecRules]]
+
+    def get(self, i: int, c: int) -> tuple[str, float, SpecRules] | None:
+        k = int(self.cls[i, c])
+        if k < 0:
+            return None
+        hd = _QD_CLASSES[k]
+        return hd, float(self.q[i, c]), self.used[hd][int(self.code[i, c])]
+
+
 def _qd_matrix(
     layout: Layout, aggs: list[Aggregate], rows_wanted: set[int] | None, book: RuleBook, profile: str,
-) -> tuple[np.ndarray, dict[tuple[int, int], tuple[str, float, SpecRules]], list[set[str]]]:
+) -> tuple[np.ndarray, Governing, list[set[str]]]:
     """Required distance per (storehouse, target): the maximum over every Q-D component of the
     storehouse (the aggregated 1.1 and each HD's own rule on its own NEQ), with the governing
     component per cell and the unverified records each row rests on."""
+    from coalition.depots.layout import MAX_CODE
+
     n, t = layout.dist.shape
     required = np.zeros((n, t))
-    governing: dict[tuple[int, int], tuple[str, float, SpecRules]] = {}
+    gov = Governing(np.full((n, t), -1, dtype=np.int8), np.zeros((n, t)), np.zeros((n, t), dtype=np.int64), {})
     row_unverified: list[set[str]] = [set() for _ in range(n)]
     cache: dict = {}  # type: ignore[type-arg]
     if t == 0:
-        return required, governing, row_unverified
-    for hd in ("1.1", "1.2", "1.3", "1.4", "1.4S"):
+        return required, gov, row_unverified
+    for ci, hd in enumerate(_QD_CLASSES):
         picked = [(i, q, h) for i, a in enumerate(aggs) for c, q, h in a.qd_components
                   if c == hd and (rows_wanted is None or i in rows_wanted)]
         if not picked:
@@ -453,28 +478,37 @@ def _qd_matrix(
         q = np.array([x for _, x, _ in picked], dtype=float)
         heavy = np.array([h for _, _, h in picked], dtype=bool)
         req, codes, used = required_matrix(layout, rows, q, hd, heavy, profile, book, cache)
-        # which records each row rests on (piece labels depend on the NEQ)
-        for code, idx in group_by_code(codes):
+        gov.used[hd] = used
+        # which records each row rests on: one pass over the distinct (row, code) pairs
+        keys = np.repeat(np.arange(len(rows)), t) * MAX_CODE + codes.ravel()
+        seen = np.zeros(len(rows) * MAX_CODE, dtype=bool) if len(rows) * MAX_CODE <= 50_000_000 else None
+        if seen is not None:
+            seen[keys] = True
+            pairs = np.flatnonzero(seen)
+        else:
+            pairs = np.unique(keys)
+        labels_of: dict[int, tuple[str, ...]] = {}
+        for key in pairs.tolist():
+            r, code = divmod(key, MAX_CODE)
             sr = used[code]
-            hit = np.unique(idx // t).tolist()
-            if sr.rule.record.formula != "piecewise":  # the basis does not depend on the NEQ
-                labels = sr.unverified_at(0.0)
-                for r in hit:
-                    row_unverified[int(rows[r])].update(labels)
+            if sr.rule.record.formula == "piecewise":
+                row_unverified[int(rows[r])].update(sr.unverified_at(float(q[r])))
             else:
-                for r in hit:
-                    row_unverified[int(rows[r])].update(sr.unverified_at(float(q[r])))
-        better = req > required[rows]
-        rr, cc = np.nonzero(better)
-        for r, c in zip(rr.tolist(), cc.tolist()):
-            governing[(int(rows[r]), c)] = (hd, float(q[r]), used[int(codes[r, c])])
-        required[rows] = np.maximum(required[rows], req)
+                if code not in labels_of:
+                    labels_of[code] = sr.unverified_at(0.0)
+                row_unverified[int(rows[r])].update(labels_of[code])
+        current = required[rows]
+        better = req > current
+        for arr, value in ((gov.cls, ci), (gov.q, np.broadcast_to(q[:, None], req.shape)), (gov.code, codes)):
+            sub = arr[rows]
+            sub[better] = value if np.isscalar(value) else value[better]  # type: ignore[index]
+            arr[rows] = sub
+        required[rows] = np.maximum(current, req)
     for c, notes in enumerate(layout.target_notes):
         if notes:
-            for i in range(n):
-                if required[i, c] > 0:
-                    row_unverified[i].update(r.label for r in notes if r.unverified)
-    return required, governing, row_unverified
+            for i in np.flatnonzero(required[:, c] > 0).tolist():
+                row_unverified[i].update(r.label for r in notes if r.unverified)
+    return required, gov, row_unverified
 
 
 def _licence_findings(depot: Depot, sh, agg: Aggregate) -> list[Finding]:  # type: ignore[no-untyped-def]
@@ -529,6 +563,8 @@ def covers_for(depot: Depot, storehouse: str, summary: StockSummary, row: int): 
     def covers(fn: str, x: str | None, y: str | None) -> bool:
         return any(a.footnote == fn and names(a, x) and names(a, y) for a in assertions)
 
+    # storehouses with the same (item-only) assertions decide alike: placement shares its cache
+    covers.key = ("items", tuple(assertions)) if not any(a.lots for a in assertions) else (storehouse, id(summary))  # type: ignore[attr-defined]
     return covers
 
 
@@ -629,13 +665,12 @@ def evaluate_depot(
 
 
 def _qd_finding(
-    layout: Layout, i: int, c: int, req: float,
-    governing: dict[tuple[int, int], tuple[str, float, SpecRules]], agg: Aggregate, severity: Severity,
+    layout: Layout, i: int, c: int, req: float, governing: Governing, agg: Aggregate, severity: Severity,
 ) -> Finding:
     depot = layout.depot
     sh = depot.storehouses[i]
     relation = _RELATIONS[int(layout.target_relation[c])]
-    hd, q, sr = governing.get((i, c), (agg.qd_components[0][0], agg.qd_components[0][1], None))  # type: ignore[assignment]
+    hd, q, sr = governing.get(i, c) or (agg.qd_components[0][0], agg.qd_components[0][1], None)  # type: ignore[assignment]
     basis = (*(sr.labels_at(q) if sr else ()), *(r.label for r in layout.target_notes[c]), *agg.basis)
     unverified = (*(sr.unverified_at(q) if sr else ()), *(r.label for r in layout.target_notes[c] if r.unverified),
                   *agg.unverified)
