@@ -149,3 +149,14 @@ def test_placement_refuses_an_unsurveyed_depot_unless_overridden() -> None:
                    override_unsurveyed="inspector J. Doe: survey booked for next week")
     assert forced.units_placed == 1
     assert any("OVERRIDE" in n and "J. Doe" in n for n in forced.notes)
+
+
+def test_geometry_conventions_are_flagged_where_they_are_used() -> None:
+    f = qd_error(case("ecm-facing"), "SH-ACCEPTOR")  # faces chose the rule: both conventions named
+    assert {"geom.measurement", "geom.ecm-front-sector"} <= set(f.unverified)
+    plain = qd_error(case("heavy-12-plus-11"), "HOUSE")  # above-ground: no faces involved
+    assert "geom.measurement" in plain.unverified and "geom.ecm-front-sector" not in plain.unverified
+    from coalition.depots.licence import compute_licences
+
+    line = compute_licences(case("ecm-facing").depots[0])[0].lines["1.1"]
+    assert "geom.measurement" in line.unverified

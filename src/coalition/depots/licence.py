@@ -98,6 +98,10 @@ def compute_licences(
     for hd in ("1.1", "1.2"):
         results[(hd, True)] = qmax_matrix(layout, rows, hd, True, profile, book, cache)
 
+    from coalition.depots.rules import geometry_flags
+
+    geo_flags = geometry_flags(layout, book)
+
     def line(hd: str, heavy: bool, i: int, note: str = "") -> LicenceLine:
         qm, codes, used = results[(hd, heavy)]
         if t == 0:
@@ -107,9 +111,10 @@ def compute_licences(
         q = float(qm[i, c])
         sr = used.get(int(codes[i, c]))
         d = float(layout.dist[i, c])
-        labels = sr.labels_at(q) if sr else ()
+        geo = geo_flags(i, c)
+        labels = (*(sr.labels_at(q) if sr else ()), *geo)
         unverified = (*(sr.unverified_at(q) if sr else ()),
-                      *(r.label for r in layout.target_notes[c] if r.unverified))
+                      *(r.label for r in layout.target_notes[c] if r.unverified), *geo)
         if math.isinf(q):
             return LicenceLine(hd, q, None, None, None, basis=labels, unverified=unverified,
                                note=note or "not limited by any site")

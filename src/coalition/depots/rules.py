@@ -508,7 +508,27 @@ def _qd_matrix(
         if notes:
             for i in np.flatnonzero(required[:, c] > 0).tolist():
                 row_unverified[i].update(r.label for r in notes if r.unverified)
+    # the geometry conventions every distance rests on: the measurement point, and the face sector
+    # wherever an earth-covered magazine's face (its own, or an acceptor's) chose the rule
+    geo = geometry_flags(layout, book)
+    for i in np.flatnonzero((required > 0).any(axis=1)).tolist():
+        row_unverified[i].update(geo(i, None))
     return required, gov, row_unverified
+
+
+def geometry_flags(layout: Layout, book: RuleBook):  # type: ignore[no-untyped-def]
+    """flags(row, target or None) → the geometry records (not primary-verified) a distance uses."""
+    meas = book.geometry.get("geom.measurement")
+    face = book.geometry.get("geom.ecm-front-sector")
+    base = tuple(r.id for r in (meas,) if r is not None and r.status.value != "V-P")
+    sector = tuple(r.id for r in (face,) if r is not None and r.status.value != "V-P")
+
+    def flags(i: int, c: int | None) -> tuple[str, ...]:
+        faced = (layout.face[i] > 0).any() or (layout.es_face[i] > 0).any() if c is None else (
+            layout.face[i, c] > 0 or layout.es_face[i, c] > 0)
+        return base + (sector if faced else ())
+
+    return flags
 
 
 def _licence_findings(depot: Depot, sh, agg: Aggregate) -> list[Finding]:  # type: ignore[no-untyped-def]
@@ -671,9 +691,10 @@ def _qd_finding(
     sh = depot.storehouses[i]
     relation = _RELATIONS[int(layout.target_relation[c])]
     hd, q, sr = governing.get(i, c) or (agg.qd_components[0][0], agg.qd_components[0][1], None)  # type: ignore[assignment]
-    basis = (*(sr.labels_at(q) if sr else ()), *(r.label for r in layout.target_notes[c]), *agg.basis)
+    geo = geometry_flags(layout, load_rulebook() if sr is None else sr.book)(i, c)
+    basis = (*(sr.labels_at(q) if sr else ()), *(r.label for r in layout.target_notes[c]), *agg.basis, *geo)
     unverified = (*(sr.unverified_at(q) if sr else ()), *(r.label for r in layout.target_notes[c] if r.unverified),
-                  *agg.unverified)
+                  *agg.unverified, *geo)
     face = FACE_NAMES[int(layout.face[i, c])]
     where = f" ({face} face)" if face != "*" else ""
     actual = float(layout.dist[i, c])
