@@ -325,26 +325,20 @@ def divmod_item(key: int, n_items: int, items) -> tuple[int, str]:  # type: igno
     return row, items[it].id
 
 
-LARGE = 50_000  # above this many stock lines, ids are mapped through pandas' C hash tables
-
-
 def _line_indexes(
     storehouses: Sequence[str], index: dict[str, int], lines: Sequence[StockLine], catalogue: Catalogue
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Storehouse and lot position of every stock line (-1 when unknown)."""
-    n = len(lines)
-    if n > LARGE:
-        import pandas as pd  # a well-kept C hash table; a dict lookup per line is ~3x slower
+    """Storehouse and lot position of every stock line (-1 when unknown).
 
-        sh = np.fromiter(map(attrgetter("storehouse"), lines), dtype=object, count=n)
-        lt = np.fromiter(map(attrgetter("lot"), lines), dtype=object, count=n)
-        sh_idx = pd.Index(list(storehouses), dtype=object).get_indexer(sh).astype(np.int64)
-        lot_idx = catalogue.lot_hash_index.get_indexer(lt).astype(np.int64)  # type: ignore[attr-defined]
-        return sh_idx, lot_idx
-    lot_get = catalogue.lot_positions.get
-    sh_get = index.get
-    sh_idx = np.fromiter(map(lambda s: sh_get(s, -1), map(attrgetter("storehouse"), lines)), dtype=np.int64, count=n)
-    lot_idx = np.fromiter(map(lambda x: lot_get(x, -1), map(attrgetter("lot"), lines)), dtype=np.int64, count=n)
+    Plain dict lookups driven by ``map`` (C loops, no Python frame per line): measured faster on
+    this pandas version than its Index.get_indexer, which converts a million ids to Arrow strings
+    first (1.1 s against 3.5 s for 10^6 lot ids on the loaded 2-core machine)."""
+    from itertools import repeat
+
+    n = len(lines)
+    sh_idx = np.fromiter(map(index.get, map(attrgetter("storehouse"), lines), repeat(-1)), dtype=np.int64, count=n)
+    lot_idx = np.fromiter(map(catalogue.lot_positions.get, map(attrgetter("lot"), lines), repeat(-1)),
+                          dtype=np.int64, count=n)
     return sh_idx, lot_idx
 
 
