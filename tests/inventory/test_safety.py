@@ -53,3 +53,25 @@ def test_a_correction_that_would_overfill_a_storehouse_is_refused(ledger: Ledger
     _receive(ledger, "M2", "M2-L155", 1350)
     with pytest.raises(ConflictError, match="correction .* refused by the depot safety rules.*20,000"):
         ledger.append(ev("correction", "FRA", {"reverses": issued.first_seq, "reason": "keyed twice"}))
+
+
+def test_a_ledger_suspension_is_the_depot_surveillance_status(ledger: Ledger) -> None:  # noqa: F811
+    from datetime import date
+
+    from coalition.depots.schemas import DepotNetwork
+    from coalition.depots.surveillance import surveillance
+    from coalition.inventory.safety import ledger_suspensions
+
+    ledger.append(manifest(lot_qty=10, serials=0), ev("dispatch", "GBR", {"manifest": "M1"}))
+    _receive(ledger, "M1", "M1-L155", 10)
+    ledger.append(ev("suspension", "GBR", {"lot": "M1-L155", "reason": "fuze defect"}))
+    with ledger.session() as s:
+        suspended = ledger_suspensions(s)
+    assert suspended == {"M1-L155": "fuze defect"}
+    net = DepotNetwork.model_validate({
+        "items": [{"id": "155-HE", "name": "155", "code": "1.1D", "neq_kg": 10, "gross_kg": 45}],
+        "lots": [{"id": "M1-L155", "item": "155-HE", "next_due": "2030-01-01", "expires": "2040-01-01"}],
+        "depots": [{"id": "LV-D1", "name": "d", "hub": "UA-LVIV", "storehouses": [{"id": "SH-1", "kind": "container", "x": 0, "y": 0}]}],
+        "stock": [{"storehouse": "SH-1", "lot": "M1-L155", "quantity": 10}]})
+    rep = surveillance(net.depots, net.stock, net.catalogue, today=date(2027, 1, 1), ledger_suspensions=suspended)
+    assert [(s.lot, s.findings) for s in rep.action] == [("M1-L155", ("suspended",))]

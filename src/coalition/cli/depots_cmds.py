@@ -482,6 +482,8 @@ def register(app: typer.Typer) -> None:
         depot: DepotOpt = None,
         today: Annotated[Optional[str], typer.Option("--today", help="the day to assess (YYYY-MM-DD; default: today)")] = None,
         within: Annotated[int, typer.Option("--within", help="days ahead that count as expiring", min=0, max=3650)] = 90,
+        ledger_db: Annotated[Optional[str], typer.Option("--ledger-db", help="custody ledger database URL: its lot "
+                                                         "suspensions count as suspended here too")] = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Lots overdue for inspection/proof, expiring or suspended. Exit 0 when none, 1 otherwise."""
@@ -495,7 +497,19 @@ def register(app: typer.Typer) -> None:
             raise InputError([Problem(f"'{today}' is not a date", field="--today", hint="YYYY-MM-DD")]) from None
         _, network = _network(scenario)
         chosen = _depots(network, depot)
-        report = surveillance(chosen, network.stock, network.catalogue, today=day, within_days=within)
+        suspended: dict[str, str] = {}
+        if ledger_db:
+            from coalition.inventory.safety import ledger_suspensions
+            from coalition.store.db import make_engine, session_factory, transaction
+
+            engine = make_engine(ledger_db)
+            try:
+                with transaction(session_factory(engine)) as session:
+                    suspended = ledger_suspensions(session)
+            finally:
+                engine.dispose()
+        report = surveillance(chosen, network.stock, network.catalogue, today=day, within_days=within,
+                              ledger_suspensions=suspended)
         if as_json:
             typer.echo(json.dumps(report.as_dict(), indent=2))
         else:

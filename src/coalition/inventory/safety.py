@@ -152,3 +152,12 @@ class DepotSafety:
 def depot_safety(session: Session, network: DepotNetwork) -> SafetyCheck:
     """A SafetyCheck bound to this session and the scenario's depot network."""
     return DepotSafety(session, network)
+
+
+def ledger_suspensions(session: Session) -> dict[str, str]:
+    """Lots the custody ledger has suspended (lot → reason): the depot's surveillance report treats
+    them as suspended too, so a suspension recorded in either place is one status."""
+    from coalition.inventory.models import InvLot
+
+    rows = session.execute(select(InvLot.lot, InvLot.suspension_reason).where(InvLot.suspended.is_(True)))
+    return {lot: reason or "suspended" for lot, reason in rows}
