@@ -37,10 +37,11 @@ def test_optimiser_beats_first_fit_on_a_hand_instance() -> None:
     # S1 is first in depot order but 500 m from the receipt point; S2 is 10 m away. Both can take
     # everything, so first-fit fills S1 and the optimiser (same lots, same one storehouse touched)
     # must choose S2 for less handling: 15 pallets × 10 m instead of × 500 m.
+    lic = {"1.1": 1e6, "1.3": 1e6}
     net = tiny([], storehouses=[
-        {"id": "S1", "kind": "earth-covered", "x": 500, "y": 0, "capacity_pallets": 100},
-        {"id": "S2", "kind": "earth-covered", "x": 10, "y": 0, "capacity_pallets": 100},
-    ], exposed=[])
+        {"id": "S1", "kind": "earth-covered", "x": 500, "y": 0, "capacity_pallets": 100, "licensed_neq_kg": lic},
+        {"id": "S2", "kind": "earth-covered", "x": 10, "y": 0, "capacity_pallets": 100, "licensed_neq_kg": lic},
+    ], exposed=[{"id": "far", "kind": "inhabited-building", "points": [[0, 20000]]}])
     depot = net.depots[0]
     res = place(depot, net.catalogue, [], [Incoming("he-1", 100), Incoming("prop-1", 50)], time_limit=5)
     ff = res.baseline

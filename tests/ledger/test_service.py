@@ -127,9 +127,13 @@ def test_receipt_into_storehouse_refused_when_unsafe(ledger: Ledger) -> None:
     with pytest.raises(ConflictError, match="no layout in the scenario"):
         ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/NOWHERE/SH-1",
                                             "lots": [{"lot": "M1-L155", "quantity": 1}]}))
-    # at depot level (no storehouse) it may be received, then moving it into SH-1 is refused too
-    ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1",
-                                        "lots": [{"lot": "M1-L155", "quantity": 2500}]}))
+    # at depot level (no storehouse) it is refused too: the safety rules apply per storehouse
+    depot_level = ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1",
+                                        "lots": [{"lot": "M1-L155", "quantity": 2500}]})
+    with pytest.raises(ConflictError, match="must name a storehouse"):
+        ledger.append(depot_level)
+    # recorded without the gate (as a log written before it existed), moving it into SH-1 is checked
+    ledger.append(depot_level, safety=False)
     with pytest.raises(ConflictError, match="safety"):
         ledger.append(ev("transfer", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 2500, "at": "UA-LVIV/LV-D1"}],
                                              "to": "UA-LVIV/LV-D1/SH-1"}))

@@ -5,16 +5,15 @@ manifests by GBR, FRA and DEU, dispatch, receipts at an FRA-run depot at the Lvi
 discrepancies (a goggle short-shipped, one not on the manifest, a lot short, two launchers
 quarantined), a mistaken transfer reversed by a correction, issues to Ukrainian brigades
 (countersigned by UKR with its own key), expenditure, a destruction, a loss reported late, a return, a lot
-suspension and a blind stocktake by a Polish inspector. ``custody/depots.yaml`` is the invented
-layout of that depot, used when the scenario does not model it. Serials, values and units are
-invented; nothing here is a real record.
+suspension and a blind stocktake by a Polish inspector. That depot (LV-D1) is modelled once, in the
+scenario's own ``depots.yaml``: one depot model serves the scenario and the ledger. Serials, values
+and units are invented; nothing here is a real record.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from sqlalchemy.orm import Session
 
 from coalition.depots.schemas import DepotNetwork
@@ -43,13 +42,16 @@ def sample_events_path() -> Path:
 
 
 def sample_network() -> DepotNetwork:
-    data = yaml.safe_load((custody_dir() / "depots.yaml").read_text("utf-8"))
-    return DepotNetwork.model_validate(data)
+    """The embedded scenario's depot network, which models the sample history's depot LV-D1."""
+    from coalition.scenario.service import load_scenario
+
+    return load_scenario(None).depots
 
 
 def ledger_network(scenario_network: DepotNetwork | None) -> DepotNetwork:
-    """The depot network receipts are checked against: the scenario's, plus the sample depot
-    layout for any depot (and item type) the scenario does not model."""
+    """The depot network receipts are checked against: the scenario's, plus the embedded
+    scenario's model of any depot (and item type) the sample history uses and the scenario does not
+    model. A depot neither models is refused by the safety gate."""
     sample = sample_network()
     if scenario_network is None:
         return sample

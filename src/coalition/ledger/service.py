@@ -218,7 +218,7 @@ def append_events(
             if run:
                 size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
                 run = []
-            size, prev = _append_correction(session, sub, size, prev, ctx, now, batches)
+            size, prev = _append_correction(session, sub, size, prev, ctx, now, batches, safety)
         else:
             run.append(sub)
     if run:
@@ -402,7 +402,7 @@ def reversed_seqs(session: Session) -> set[int]:
     return out
 
 
-def _append_correction(session, sub, size, prev, ctx, now, batches):  # type: ignore[no-untyped-def]
+def _append_correction(session, sub, size, prev, ctx, now, batches, safety=None):  # type: ignore[no-untyped-def]
     p: CorrectionPayload = sub.payload
     target = session.execute(
         select(LedgerEvent.nation, LedgerEvent.type).where(LedgerEvent.seq == p.reverses)
@@ -427,8 +427,18 @@ def _append_correction(session, sub, size, prev, ctx, now, batches):  # type: ig
     h = leaf_hash(body)
     ctx.advance(chain, seq, h)
     pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev, refs)
+    gate = getattr(safety, "storehouse_errors", None)  # the depot safety gate, when one is bound
+    lots = {r[2:] for r in pend.refs if r.startswith("L:")}
+    before = gate(lots) if gate else {}
     _store(session, [pend], size, ctx, now, MAX_BATCH, batches)
     rebuild_projection(session)  # refuses (raises) if a later event depended on the reversed one
+    if gate:
+        after = gate(lots)
+        new = {where: sorted(msgs - before.get(where, set())) for where, msgs in after.items()}
+        new = {where: msgs for where, msgs in new.items() if msgs}
+        if new:
+            raise ConflictError(f"correction of seq {p.reverses} refused by the depot safety rules: "
+                                + "; ".join(f"{w}: {'; '.join(m)}" for w, m in sorted(new.items())))
     return seq, h
 
 
