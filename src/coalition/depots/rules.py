@@ -262,6 +262,10 @@ def _summarise(
     )
     bad = (sh_idx < 0) | (lot_idx < 0)
     if bad.any():
+        n_bad = int(bad.sum())
+        if n_bad > 100:  # summarised with a count, never cut off silently
+            problems.append(Finding(rule="reference", severity=Severity.ERROR,
+                                    message=f"{n_bad} stock lines name an unknown lot or storehouse; the first 100 follow"))
         for k in np.nonzero(bad)[0][:100]:
             line = lines[int(k)]
             what = "lot" if lot_idx[k] < 0 else "storehouse"
@@ -273,6 +277,9 @@ def _summarise(
         sh_idx, lot_idx, qty = sh_idx[keep], lot_idx[keep], qty[keep]
     neg = qty < 0
     if neg.any():
+        if int(neg.sum()) > 100:
+            problems.append(Finding(rule="stock", severity=Severity.ERROR,
+                                    message=f"{int(neg.sum())} lots would leave more than is held; the first 100 follow"))
         for k in np.nonzero(neg)[0][:100]:
             problems.append(Finding(
                 rule="stock", severity=Severity.ERROR, storehouse=storehouses[int(sh_idx[k])],
