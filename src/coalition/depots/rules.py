@@ -4,10 +4,14 @@ Entry points:
 
 * :func:`aggregate` — hazard-division aggregation in one PES (reference §4).
 * :func:`check_network` / :func:`check_depot` — every storehouse: NEQ by HD against its licence
-  after aggregation, compatibility mixing, floor capacity, and quantity-distance to every exposed
-  site and every other storehouse (IMD), with unverified defaults named.
-* :func:`check_prospective` — the stable call the custody ledger uses to refuse a receipt or move
-  that would break the rules (prospective = current − leaving + arriving).
+  (the aggregate and each HD's own), compatibility mixing (scoped, counted footnotes), floor
+  capacity, and quantity-distance to every exposed site and every other storehouse (IMD) as the
+  maximum of the aggregated rule and each HD's own rule and minimum (monotone), with every value
+  that is not primary-verified named; an unlicensed storehouse and an unsurveyed depot are
+  violations.
+* :func:`check_prospective` — the prospective state of one storehouse (current − leaving +
+  arriving), used by the one safety gate (:mod:`coalition.depots.gate`) for placement and every
+  stock-changing custody event.
 
 The per-depot evaluation is vectorised with numpy: stock is summed with ``bincount`` and every
 storehouse × target pair is evaluated by rule group, so a network of 500 storehouses and a million
