@@ -210,3 +210,19 @@ def test_map_and_surveillance_exit_codes(tmp_path) -> None:  # type: ignore[no-u
     assert runner.invoke(app, ["depots", "map", "--depot", "DEP-JAS", "--out", str(jas)]).exit_code == 0
     assert 'class="violation"' in jas.read_text()  # JAS-AG1 too close to the railway, drawn in red
     assert 'class="violation"' not in svg
+
+
+def test_console_exit_codes_through_the_real_entry_point(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The installed entry point (coalition.cli.main.run): exit 2 for bad input with a clean
+    message and no traceback; exit 1 for a rule violation."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    bad = subprocess.run([sys.executable, "-m", "coalition.cli", "depots", "qd", "--hd", "1.1", "--neq", "100",
+                          "--cg", "S"], capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "1.1S" in bad.stderr and "Traceback" not in bad.stderr
+    viol = subprocess.run([sys.executable, "-m", "coalition.cli", "depots", "check", "--depot", "DEP-JAS"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert viol.returncode == 1 and "JAS-RAIL" in viol.stdout

@@ -285,3 +285,12 @@ def test_exactly_35_legal_codes_and_rulebook_agrees() -> None:
     codes = [f"{hd}{cg}" for hd in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6") for cg in "ABCDEFGHJKLNS"]
     assert sum(code_problem(c) is None for c in codes) == 35
     assert BOOK.legal_codes == LEGAL_CODES
+
+
+def test_n_with_s_is_conditional_and_n_with_c_stays_forbidden() -> None:
+    """Verification correction 6: the N/S cell carries AASTP-1 Table 6 note 7 (fn7)."""
+    assert not _allowed(["N", "S"])
+    assert _allowed(["N", "S"], frozenset({"fn7"}))
+    fn7 = [p for p in check_set(parse_groups(["N", "S"])) if p.cell == "fn7"]
+    assert fn7 and fn7[0].unverified
+    assert not _allowed(["N", "C"]) and not _allowed(["N", "C"], frozenset({"fn7"}))

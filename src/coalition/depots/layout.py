@@ -65,11 +65,17 @@ def build_layout(depot: Depot, book: RuleBook) -> Layout:
     dist = np.concatenate([d_es, d_sh], axis=1)
     face_rule = book.geometry.get("geom.ecm-front-sector")
     half = face_rule.value if face_rule else 60.0
-    face_es = faces(orient, sx, sy, nx, ny, half) if len(es) else np.zeros((n, 0), dtype=np.int64)
-    face_sh = faces(orient, sx, sy, np.broadcast_to(sx, (n, n)), np.broadcast_to(sy, (n, n)), half)
-    face = np.concatenate([face_es, face_sh], axis=1)
+    # faces exist for earth-covered magazines only: computed for those rows alone
     is_ecm = pes_kind == _ECM
-    face = np.where(is_ecm[:, None], face, 0)
+    ecm = np.flatnonzero(is_ecm)
+    face_es = np.zeros((n, len(es)), dtype=np.int64)
+    face_sh = np.zeros((n, n), dtype=np.int64)
+    if ecm.size:
+        if len(es):
+            face_es[ecm] = faces(orient[ecm], sx[ecm], sy[ecm], nx[ecm], ny[ecm], half)
+        face_sh[ecm] = faces(orient[ecm], sx[ecm], sy[ecm], np.broadcast_to(sx, (ecm.size, n)),
+                             np.broadcast_to(sy, (ecm.size, n)), half)
+    face = np.concatenate([face_es, face_sh], axis=1)
     # the acceptor's face toward the donor: target j's face toward row i is face_sh[j, i]
     acc = np.where(is_ecm[None, :], face_sh.T, 0) if n else np.zeros((0, 0), dtype=np.int64)
     es_face = np.concatenate([np.zeros((n, len(es)), dtype=np.int64), acc], axis=1)

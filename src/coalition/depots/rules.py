@@ -4,10 +4,14 @@ Entry points:
 
 * :func:`aggregate` — hazard-division aggregation in one PES (reference §4).
 * :func:`check_network` / :func:`check_depot` — every storehouse: NEQ by HD against its licence
-  after aggregation, compatibility mixing, floor capacity, and quantity-distance to every exposed
-  site and every other storehouse (IMD), with unverified defaults named.
-* :func:`check_prospective` — the stable call the custody ledger uses to refuse a receipt or move
-  that would break the rules (prospective = current − leaving + arriving).
+  (the aggregate and each HD's own), compatibility mixing (scoped, counted footnotes), floor
+  capacity, and quantity-distance to every exposed site and every other storehouse (IMD) as the
+  maximum of the aggregated rule and each HD's own rule and minimum (monotone), with every value
+  that is not primary-verified named; an unlicensed storehouse and an unsurveyed depot are
+  violations.
+* :func:`check_prospective` — the prospective state of one storehouse (current − leaving +
+  arriving), used by the one safety gate (:mod:`coalition.depots.gate`) for placement and every
+  stock-changing custody event.
 
 The per-depot evaluation is vectorised with numpy: stock is summed with ``bincount`` and every
 storehouse × target pair is evaluated by rule group, so a network of 500 storehouses and a million
@@ -262,6 +266,10 @@ def _summarise(
     )
     bad = (sh_idx < 0) | (lot_idx < 0)
     if bad.any():
+        n_bad = int(bad.sum())
+        if n_bad > 100:  # summarised with a count, never cut off silently
+            problems.append(Finding(rule="reference", severity=Severity.ERROR,
+                                    message=f"{n_bad} stock lines name an unknown lot or storehouse; the first 100 follow"))
         for k in np.nonzero(bad)[0][:100]:
             line = lines[int(k)]
             what = "lot" if lot_idx[k] < 0 else "storehouse"
@@ -273,6 +281,9 @@ def _summarise(
         sh_idx, lot_idx, qty = sh_idx[keep], lot_idx[keep], qty[keep]
     neg = qty < 0
     if neg.any():
+        if int(neg.sum()) > 100:
+            problems.append(Finding(rule="stock", severity=Severity.ERROR,
+                                    message=f"{int(neg.sum())} lots would leave more than is held; the first 100 follow"))
         for k in np.nonzero(neg)[0][:100]:
             problems.append(Finding(
                 rule="stock", severity=Severity.ERROR, storehouse=storehouses[int(sh_idx[k])],

@@ -472,8 +472,6 @@ def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object
             out.append((("stock", n, "lot"), f"stock line names unknown lot '{line.lot}'"))
         if line.storehouse not in storehouses:
             out.append((("stock", n, "storehouse"), f"stock line names unknown storehouse '{line.storehouse}'"))
-        if len(out) > 200:
-            return out
     for n, depot in enumerate(network.depots):
         own = {s.id for s in depot.storehouses}
         dups(f"exposed site (depot {depot.id})",
@@ -488,6 +486,8 @@ def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object
             for lot_id in a.lots:
                 if lot_id not in lots:
                     out.append(((*at, "lots"), f"assertion {a.footnote} names unknown lot '{lot_id}'"))
+    if len(out) > 200:  # summarised with a count, never cut off silently
+        out = out[:200] + [((), f"… and {len(out) - 200} more reference problems of the same kinds")]
     return out
 
 
@@ -525,7 +525,7 @@ class Finding(Frozen):
     actual_m: float | None = None
     basis: tuple[str, ...] = Field(default=(), description="rulebook record ids the result rests on")
     unverified: tuple[str, ...] = Field(
-        default=(), description="rulebook record ids with status U used: 'unverified default'"
+        default=(), description="rulebook record ids used that are not primary-verified: 'unverified default'"
     )
 
     @property
