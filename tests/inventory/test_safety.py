@@ -13,7 +13,8 @@ SH1 = "UA-LVIV/LV-D1/SH-1"
 
 
 def _lot_manifest(name: str, lots: list[dict]) -> object:
-    return ev("manifest", "GBR", {"manifest": name, "origin": "GBR-HOME", "destination": SH1, "lots": lots})
+    return ev("manifest", "GBR", {"manifest": name, "origin": "GBR-HOME", "destination": SH1, "receiver": "FRA",
+                                   "lots": lots})
 
 
 def _receive(ledger: Ledger, name: str, lot: str, qty: int, where: str = SH1) -> None:

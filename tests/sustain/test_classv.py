@@ -49,7 +49,7 @@ def test_legal_days_scale_inversely_with_demand() -> None:
 
 
 def test_hub_without_licensed_storage_is_zero_days() -> None:
-    res = legal_class_v_days(_embedded(), "UA-LVIV", 1_000.0)
+    res = legal_class_v_days(_embedded(), "UA-RIVNE", 1_000.0)  # no depot at Rivne
     assert res.days == 0.0 and res.method == "no depot at the hub"
 
 
