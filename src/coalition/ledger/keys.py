@@ -129,7 +129,7 @@ class KeyRing:
         return [PublicKey(kid, *kind_of(kid), s.public_key()) for kid, s in sorted(self._keys.items())]
 
     def public(self, key_id: str) -> bytes:
-        return self.signer(key_id).public_key()
+        return self.signer(key_id).public_key()  # MemorySigner derives it; a token reads it once
 
 
 def require_demo(keyring: KeyRing, what: str) -> None:

