@@ -45,7 +45,7 @@ LP_SHARE = 0.5
 # Large models: one LP round without the capacity rows (already a valid bound, measured on M
 # within 1% of the LP with them), then every capacity row goes to the restricted MIP.
 LARGE_ONE_LP_ROUND = True
-MIP_SHARE_LARGE = 0.8
+MIP_SHARE_LARGE = 0.7
 LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corridor-tonnage-capacity")
 TOL = 1e-6
 
@@ -316,7 +316,7 @@ def mip_phase(st: _Solve) -> None:
         if withheld.size:
             _add_rows(st, withheld)
     # large models: the MIP does not stop at once at its limit (measured on M under load: up
-    # to 7 s late after a 31 s pass, e.g. in presolve), so a fifth of its time is kept back
+    # to 7 s late after a 31 s pass, e.g. in presolve), so 30% of its time is kept back
     share = MIP_SHARE_LARGE if st.large else 0.2
     _mip_pass(st, time.perf_counter() + share * max(0.0, st.deadline - time.perf_counter()),
               restricted=True)
