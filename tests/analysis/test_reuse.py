@@ -27,9 +27,9 @@ def test_reused_model_matches_fresh_plans_in_any_order():
     sc = load_scenario()
     rm = ReusableModel(sc, "small", OPTS)
     fresh = [plan_option(sc, "small", assumptions=a, explain=False, options=OPTS)[0].plan.solve
-             for a in WORLDS]
+             for a in WORLDS[:2]]
     # solve in an order that revisits a world: a stale solution would show as a mismatch
-    for i in (0, 1, 2, 0, 1):
+    for i in (0, 1, 0):
         got = rm.solve(_active(sc, WORLDS[i]), {}, 60)
         assert got.status == "optimal"
         want = fresh[i].objective
