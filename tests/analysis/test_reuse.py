@@ -38,13 +38,14 @@ def test_reused_model_matches_fresh_plans_in_any_order():
 
 def test_units_are_bounds_participation_matches_a_scenario_with_fewer_units():
     sc = load_scenario()
-    active = _active(sc, WORLDS[2])
-    # GBR-02 deploys 1 of its 3 infantry battalions
-    pledges = tuple(p.model_copy(update={"units": 1}) if p.id == "GBR-02" else p for p in sc.pledges)
+    active = _active(sc, WORLDS[0])
+    assert "FRA-02" in active
+    # FRA-02 deploys 1 of its 3 infantry battalions
+    pledges = tuple(p.model_copy(update={"units": 1}) if p.id == "FRA-02" else p for p in sc.pledges)
     fewer = sc.model_copy(update={"pledges": pledges})
-    want = plan_option(fewer, "small", assumptions=WORLDS[2], explain=False, options=OPTS)[0].plan.solve
+    want = plan_option(fewer, "small", assumptions=WORLDS[0], explain=False, options=OPTS)[0].plan.solve
     rm = ReusableModel(sc, "small", OPTS)
-    got = rm.solve(active, {"GBR-02": 1}, 60)
+    got = rm.solve(active, {"FRA-02": 1}, 60)
     assert got.objective == pytest.approx(want.objective, rel=3e-4)
     full = rm.solve(active, {}, 60)
     assert full.objective < got.objective  # fewer units never help
