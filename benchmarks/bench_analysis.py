@@ -127,6 +127,7 @@ def run() -> dict:
         out["withdrawal_medium_k2"] = {"wall_s": round(time.perf_counter() - t0, 2),
                                        "solves": res["solves"], "shortcuts": res["shortcuts"],
                                        "worst": res["worst_k"].get("nations")}
+    out["machine"]["load_avg_at_end"] = os.getloadavg()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
     _write_doc(out)
@@ -140,7 +141,12 @@ def _write_doc(o: dict) -> None:
         "",
         "Written by `make bench` (`benchmarks/bench_analysis.py`); every figure below comes from",
         "one run on this machine, so compare them with each other, not with other runs.",
-        f"Machine: {o['machine']['cores']} cores, load average at start {o['machine']['load_avg_at_start']}.",
+        f"Machine: {o['machine']['cores']} cores, load average at start {o['machine']['load_avg_at_start']}"
+        + (f", at end {o['machine']['load_avg_at_end']}" if "load_avg_at_end" in o["machine"] else "") + ".",
+        "A load average above the number of cores means other work shared the cores: the",
+        "per-world solve time then grows with the number of workers (each gets less than a core)",
+        "and 'dispatch s/world' (wall x workers - time inside evaluations) includes the time the",
+        "workers waited for a core, not only Dask's own cost.",
         "",
         f"Monte Carlo, option `small`, full planner (MIP gap 1 %), the same {o['prefix']} worlds:",
         "",

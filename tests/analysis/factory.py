@@ -3,8 +3,60 @@
 from __future__ import annotations
 
 from coalition.analysis.uncertainty import ConditionUncertainty, Participation, Uncertainty
-from coalition.scenario.schemas import ConditionDef, Scenario
-from tests.planner.factory import capability, pledge, requirement, scenario
+from coalition.scenario.schemas import (
+    Capability,
+    CapabilityDomain,
+    CoalitionRole,
+    ConditionDef,
+    Corridor,
+    CorridorMode,
+    ForceOption,
+    Hub,
+    Nation,
+    Pledge,
+    RearNode,
+    Requirement,
+    Scenario,
+)
+
+# Own builders (not the planner tests' factory, which another issue is changing).
+
+
+def capability(code: str = "inf", personnel: int = 100, tonnage: float = 50.0) -> Capability:
+    return Capability(code=code, name=code, domain=CapabilityDomain.LAND, personnel=personnel,
+                      tonnage=tonnage)
+
+
+def pledge(pid: str, nation_code: str = "GBR", cap: str = "inf", units: int = 1,
+           personnel: int = 100, notice: int = 0, tour: int = 56, recovery: int = 0,
+           **kw: object) -> Pledge:
+    return Pledge(id=pid, nation=nation_code, capability=cap, units=units,
+                  personnel_per_unit=personnel, notice_days=notice, tour_days=tour,
+                  recovery_days=recovery, **kw)
+
+
+def requirement(rid: str, qty: int = 1, start: int = 0, end: int = 55, cap: str = "inf",
+                priority: str = "important") -> Requirement:
+    return Requirement(id=rid, option="opt", capability=cap, quantity=qty, hub="H1",
+                       start_day=start, end_day=end, priority=priority)
+
+
+def scenario(*, pledges, requirements, caps=None, horizon: int = 56, nations=()) -> Scenario:
+    codes = sorted({p.nation for p in pledges} | set(nations))
+    return Scenario(
+        id="tiny", name="tiny", horizon_days=horizon,
+        nations=tuple(Nation(code=c, name=c, role=CoalitionRole.CONTRIBUTOR) for c in codes),
+        capabilities=tuple(caps or (capability(),)),
+        force_options=(ForceOption(id="opt", name="opt"),),
+        requirements=tuple(requirements),
+        pledges=tuple(pledges),
+        hubs=(Hub(id="H1", name="H1", country="UKR", region="west", lat=49.8, lon=24.0,
+                  personnel_capacity=10_000, host_nation="UKR"),),
+        rear_nodes=(RearNode(id="R1", name="R1", country="POL", lat=50.1, lon=22.0),),
+        corridors=(Corridor(id="C1", rear_node="R1", hub="H1", mode=CorridorMode.ROAD,
+                            personnel_per_day=10_000, tonnage_per_day=1e6, transit_days=2,
+                            distance_km=100.0),),
+    )
 
 
 def conditions(*names: str) -> tuple[ConditionDef, ...]:

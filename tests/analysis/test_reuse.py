@@ -29,9 +29,9 @@ def test_reused_model_matches_fresh_plans_in_any_order():
     sc = load_scenario()
     cache = ModelCache(sc, "small", OPTS)
     fresh = [plan_option(sc, "small", assumptions=a, explain=False, options=OPTS)[0].plan.solve
-             for a in WORLDS]
+             for a in WORLDS[:2]]
     # solve in an order that revisits a world: a stale solution would show as a mismatch
-    for i in (0, 1, 2, 0, 1):
+    for i in (0, 1, 0):
         active, spells = _activation(sc, WORLDS[i])
         got = cache.get(active, spells).solve(active, {}, 60, spells=spells)
         assert got.status == "optimal"
@@ -41,13 +41,14 @@ def test_reused_model_matches_fresh_plans_in_any_order():
 
 def test_units_are_bounds_participation_matches_a_scenario_with_fewer_units():
     sc = load_scenario()
-    active, spells = _activation(sc, WORLDS[2])
-    # GBR-02 deploys 1 of its 3 infantry battalions
-    pledges = tuple(p.model_copy(update={"units": 1}) if p.id == "GBR-02" else p for p in sc.pledges)
+    active, spells = _activation(sc, WORLDS[0])
+    assert "FRA-02" in active
+    # FRA-02 deploys 1 of its 3 infantry battalions
+    pledges = tuple(p.model_copy(update={"units": 1}) if p.id == "FRA-02" else p for p in sc.pledges)
     fewer = sc.model_copy(update={"pledges": pledges})
-    want = plan_option(fewer, "small", assumptions=WORLDS[2], explain=False, options=OPTS)[0].plan.solve
+    want = plan_option(fewer, "small", assumptions=WORLDS[0], explain=False, options=OPTS)[0].plan.solve
     rm = ModelCache(sc, "small", OPTS).get(active, spells)
-    got = rm.solve(active, {"GBR-02": 1}, 60, spells=spells)
+    got = rm.solve(active, {"FRA-02": 1}, 60, spells=spells)
     assert got.objective == pytest.approx(want.objective, rel=3e-4)
     full = rm.solve(active, {}, 60, spells=spells)
     assert full.objective < got.objective  # fewer units never help

@@ -24,8 +24,8 @@ def _serial(ev):
     return lambda sets: [ev.detail(NOMINAL, s) for s in sets]
 
 
-@pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [2, 3])
 def test_worst_k_matches_brute_force(seed, k):
     sc = random_coalition(seed, nations=5, lines=3)
     ev = _ev(sc)

@@ -142,6 +142,7 @@ class Context:
         self.horizon = options.horizon_days or scenario.horizon_days
         nominal, _ = resolve_c_day(scenario, self.fixed, None)
         self.nominal_c_day = nominal.day
+        self.c_day_note = nominal.why if nominal.illustrative else None
         reqs = sorted(scenario.requirements_of(option_id), key=lambda r: r.id)
         self.lines = [r.id for r in reqs]
         self.line_priority = [str(r.priority) for r in reqs]

@@ -30,6 +30,8 @@ def analysis_warnings(ctx: Context) -> list[str]:
     out = []
     if ctx.scenario.illustrative:
         out.append("the scenario is ILLUSTRATIVE, not an official plan")
+    if ctx.c_day_note and ctx.uncertainty.condition("ceasefire") is None:
+        out.append(ctx.c_day_note)
     u = ctx.scenario.uncertainty
     if u is None:
         out.append("the scenario has no uncertainty: section: every condition keeps its nominal value")
@@ -159,7 +161,8 @@ def withdrawal(
         "mip_gap": mip_gap,
         **result,
         "warnings": analysis_warnings(ctx) if baseline == "all-hold" else (
-            ["the scenario is ILLUSTRATIVE, not an official plan"] if scenario.illustrative else []),
+            (["the scenario is ILLUSTRATIVE, not an official plan"] if scenario.illustrative else [])
+            + ([ctx.c_day_note] if ctx.c_day_note else [])),
         "releasability": WITHDRAWAL_RELEASABILITY,
         "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
