@@ -9,7 +9,7 @@ Two methods share that state:
 
 * ``first_fit`` — the baseline: lots in consignment order, each into the first storehouse (in
   depot order) that takes it, splitting a lot only when no storehouse takes all of it.
-* ``optimise`` — a HiGHS MIP (``highspy``) over (mixing key × storehouse) chooses which kinds of
+* ``optimise`` — a HiGHS MIP (through :mod:`coalition.solvers.highs`) over (mixing key × storehouse) chooses which kinds of
   ammunition go where, maximising the lots stored, then minimising storehouses touched and
   handling distance (pallet-metres from the receipt point); lots are then realised exactly through
   the state, guided by the MIP's shares, and leftovers are filled. The MIP works on mixing keys
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +36,8 @@ from coalition.depots.rulebook import RuleBook, load_rulebook
 from coalition.depots.layout import Layout, build_layout
 from coalition.depots.rules import RAW_CLASSES, covers_for, raw_class, summarise
 from coalition.depots.schemas import Catalogue, Depot, StockLine, StorehouseKind
+from coalition.solvers import highs
+from coalition.solvers.highs import MatrixProblem, Outcome, RunResult, SolverOptions
 
 _TOL = 1e-7
 #: Up to this many lot × storehouse pairs the MIP decides lot by lot; above it, lots are grouped.
@@ -427,9 +429,10 @@ def first_fit(prob: _Problem) -> PlacementResult:
     return _finish(prob, stores, placed, "first-fit", t0)
 
 
-def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int], float], str, bool]:
-    """HiGHS MIP over mixing keys × storehouses; returns the share f[key, store] and the status."""
-    import highspy
+def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], bool] | None = None,
+                ) -> tuple[dict[tuple[int, int], float], str, bool]:
+    """HiGHS MIP (through :mod:`coalition.solvers.highs`) over mixing keys × storehouses; returns
+    the share f[key, store], the status words and whether keys are single lots."""
     from scipy.sparse import coo_matrix
 
     stores, lots = prob.stores, prob.lots
@@ -525,67 +528,54 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
         return {}, "nothing placeable", per_lot
     n_cols, n_rows = len(cost), len(r_lb)
     A = coo_matrix((vals, (rows_i, rows_j)), shape=(n_rows, n_cols)).tocsc()
-    h_ = _quiet_highs(highspy)
-    h_.setOptionValue("output_flag", False)
-    h_.setOptionValue("log_to_console", False)
-    h_.setOptionValue("time_limit", float(time_limit))
-    h_.setOptionValue("mip_rel_gap", 1e-4)
-    h_.setOptionValue("threads", 1)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = n_rows
-    lp.col_cost_ = np.asarray(cost, dtype=float)
-    lp.col_lower_ = np.asarray(cols_lb, dtype=float)
-    lp.col_upper_ = np.asarray(cols_ub, dtype=float)
-    lp.row_lower_ = np.asarray(r_lb, dtype=float)
-    lp.row_upper_ = np.asarray(r_ub, dtype=float)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ]
-    h_.passModel(lp)
-    h_.run()
-    status = h_.modelStatusToString(h_.getModelStatus())
-    sol = h_.getSolution().col_value
-    if len(sol) != n_cols:
-        return {}, status, per_lot
+    problem = MatrixProblem(
+        cost=np.asarray(cost, dtype=float), col_lo=np.asarray(cols_lb, dtype=float),
+        col_hi=np.asarray(cols_ub, dtype=float), A=A, row_lo=np.asarray(r_lb, dtype=float),
+        row_hi=np.asarray(r_ub, dtype=float), integer=np.asarray(integ, dtype=bool), maximize=True)
+    run = highs.solve(problem, SolverOptions(time_limit=float(time_limit), mip_rel_gap=1e-4, threads=1),
+                      should_stop=should_stop)
+    sol = _usable_values(run)
+    if sol is None:
+        return {}, _status_words(run), per_lot
     shares: dict[tuple[int, int], float] = {}
     for (ki, si), j in f.items():
         if sol[j] > 1e-6:
             for li in keys[key_list[ki]]:
                 shares[(li, si)] = float(sol[j])
-    return shares, status, per_lot
+    return shares, _status_words(run), per_lot
 
 
-def _quiet_highs(highspy):  # type: ignore[no-untyped-def]
-    """``highspy.Highs()`` (public API) with its start-up banner silenced: HiGHS prints it from C++
-    straight to file descriptor 1 on construction, which would corrupt ``--json`` output, and no
-    option can stop it before the object exists; so fd 1 points at /dev/null while it is built.
-    (The shared typed HiGHS wrapper, src/coalition/solvers/, will take this over.)"""
-    import os
-    import sys
+def _usable_values(run: RunResult) -> np.ndarray | None:
+    """The MIP's column values when they may guide the realisation: a proven optimum, or the best
+    solution found before a time limit, another limit or an interruption. An infeasible,
+    unbounded or failed run, or one stopped before any solution, guides nothing (the lots are then
+    realised by the fill step alone, which is first-fit by distance)."""
+    match run.outcome:
+        case Outcome.OPTIMAL | Outcome.FEASIBLE | Outcome.TIME_LIMIT | Outcome.INTERRUPTED:
+            return run.values  # None when stopped before the first solution
+        case _:
+            return None
 
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    return h
+
+def _status_words(run: RunResult) -> str:
+    """HiGHS's own status words (as before the port), plus, when the run did not prove an
+    optimum, whether its best solution was used."""
+    if run.outcome is Outcome.OPTIMAL:
+        return run.message
+    used = "best solution found used" if _usable_values(run) is not None else "no solution used"
+    return f"{run.message} ({run.outcome.value}; {used})"
 
 
 def _bucket(pallets: int) -> int:
     return pallets if pallets <= 4 else 1 << math.ceil(math.log2(pallets))
 
 
-def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
+def optimise_from(prob: _Problem, time_limit: float = 20.0, *,
+                  should_stop: Callable[[], bool] | None = None) -> PlacementResult:
+    """The MIP-guided placement; ``should_stop`` interrupts the MIP (its best solution so far,
+    if any, still guides the realisation, and ``solver_status`` says so)."""
     t0 = time.perf_counter()
-    shares, status, per_lot = _mip_shares(prob, time_limit)
+    shares, status, per_lot = _mip_shares(prob, time_limit, should_stop)
     stores = prob.fresh()
     placed: dict[tuple[int, int], int] = {}
     by_lot: dict[int, list[tuple[float, int]]] = {}
