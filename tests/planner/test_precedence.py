@@ -140,3 +140,18 @@ def test_precedence_blocks_are_named_in_the_model_doc():
     text = (Path(__file__).resolve().parents[2] / "docs" / "planner" / "model.md").read_text()
     for name in names + ["define_precedence_variables", "define_precedence_constraints"]:
         assert f"{name}" in text, name
+
+
+def test_plan_carries_the_medical_section_and_names_uncovered_manoeuvre_days():
+    """No medical unit at all: every day the infantry is at H1 (arrival 2 .. tour end 55) is
+    uncovered and named; the section has the issue's keys."""
+    sc = scen(pledges=[pledge("PI", cap="inf")], requirements=[requirement("LI", cap="inf")], caps=caps())
+    med = plan(sc).plan.medical
+    assert med is not None
+    assert {"ranges", "share_within_1h", "share_within_2h", "uncovered"} <= set(med)
+    r = med["ranges"][0]
+    assert {"hub", "start_day", "end_day", "role1_minutes", "role2_minutes", "role3_minutes"} <= set(r)
+    assert r["role2_minutes"] is None
+    unc = [u for u in med["uncovered"] if u["constrained"]]
+    assert [(u["hub"], u["start_day"], u["end_day"]) for u in unc] == [("H1", 2, 55)]
+    assert med["share_within_2h"] == 0.0

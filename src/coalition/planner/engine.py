@@ -318,6 +318,7 @@ def make_plan(
         fill=interp.fill,
         gaps=gaps,
         precedence=_precedence_section(scenario, tables, interp.unit_lines),
+        medical=_medical_section(scenario, option_id, tables, interp.unit_lines, notes),
         assignments=assignments,
         active_pledges=sorted(activation.active_from),
         inactive_pledges=inactive,
@@ -343,3 +344,27 @@ def _precedence_section(scenario, tables, unit_lines):  # type: ignore[no-untype
                               after_day=v.after_day, after_uln=v.after_uln, message=v.message)
               for v in check_precedence(lines, scenario, rules)]
     return PrecedenceSection(rules=[r.id for r in rules], broken=broken)
+
+
+def _medical_section(scenario, option_id, tables, unit_lines, notes):  # type: ignore[no-untyped-def]
+    """The plan's 10-1-2 picture (report only: the planner does not yet constrain it). Bad
+    medical data (a hub without coordinates...) is said in the notes; the plan still comes back."""
+    from coalition.errors import InputError
+    from coalition.sustain.demand import PlanLine, PlanView
+    from coalition.sustain.medical import medical_picture
+
+    lines = tuple(PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
+                           arrival_day=u.arrival_day, tour_end_day=u.tour_end_day, pledge=u.pledge,
+                           nation=u.nation, requirement=u.requirement) for u in unit_lines)
+    view = PlanView(scenario=scenario.id, option=option_id, horizon_days=tables.horizon_days, lines=lines)
+    try:
+        pic = medical_picture(view, scenario)
+    except InputError as e:
+        notes.append(f"medical coverage not computed: {e}")
+        return None
+    out = pic.to_json()
+    n = sum(1 for u in pic.uncovered if u.constrained)
+    if n:
+        notes.append(f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 "
+                     "within 1 h or Role 2 within 2 h (see medical.uncovered; not yet a constraint)")
+    return out

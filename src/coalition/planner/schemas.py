@@ -8,6 +8,8 @@ major version.
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import date
 from enum import StrEnum
 
@@ -330,6 +332,12 @@ class Plan(_Frozen):
     gaps: list[GapExplanation]
     precedence: PrecedenceSection | None = Field(
         default=None, description="enablers first; None when the rules were not modelled"
+    )
+    medical: dict[str, Any] | None = Field(
+        default=None,
+        description="10-1-2 medical coverage of the plan's unit lines (coalition.sustain.medical): "
+        "ranges per hub and day range with role1/2/3_minutes, share_within_1h/2h, uncovered; a "
+        "report on the plan, not yet a model constraint",
     )
     assignments: list[AssignmentExplanation]
     active_pledges: list[str]
