@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench chromium clean lint
+.PHONY: demo test bench chromium softhsm2 clean lint
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,7 +27,11 @@ demo: $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.dev-installed chromium
+# Debian's SoftHSM2: a real PKCS#11 token for the tests of nations' signing keys (python-pkcs11).
+softhsm2:
+	@command -v softhsm2-util >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq softhsm2 >/dev/null; }
+
+test: $(VENV)/.dev-installed chromium softhsm2
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.dev-installed

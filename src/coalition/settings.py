@@ -34,11 +34,28 @@ class Settings(BaseModel):
     cpu_time_limit_s: float = 20.0  # per request; over it: 503 with Retry-After
     rate_limit_per_minute: int = 120  # expensive requests per token and minute (0: no limit)
     rate_limit_burst: int = 30  # ... of which this many at once
+    # custody ledger trust (docs/ledger.md): the pinned trust file, the demo key store's passphrase,
+    # independent witnesses (C2SP tlog-witness URLs) and the cosignature quorum coalition-verify needs
+    trust_file: Path | None = None  # None = <data_dir>/trust.json
+    demo_passphrase: str = "coalition-demo-only"
+    witnesses: tuple[str, ...] = ()
+    witness_quorum: int = 0
+    backdate_tolerance_s: int = 86_400  # an event may be dated at most this long before the last checkpoint
+
+    @property
+    def demo_keystore(self) -> Path:
+        """The ILLUSTRATIVE demo key store: always under the data dir (never the working dir)."""
+        return Path(self.data_dir) / "keys"
+
+    @property
+    def trust_path(self) -> Path:
+        return Path(self.trust_file) if self.trust_file else Path(self.data_dir) / "trust.json"
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         values: dict[str, object] = {}
-        data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR)))
+        # absolute, so that a command run from another folder finds the same keys and trust file
+        data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR))).expanduser().absolute()
         values["data_dir"] = data_dir
         values["database_url"] = os.environ.get(
             "COALITION_DATABASE_URL", f"sqlite:///{data_dir / 'coalition.db'}"
@@ -59,5 +76,15 @@ class Settings(BaseModel):
                          ("rate_limit_burst", "COALITION_RATE_LIMIT_BURST")):
             if os.environ.get(env):
                 values[key] = int(os.environ[env])
+        if os.environ.get("COALITION_TRUST_FILE"):
+            values["trust_file"] = Path(os.environ["COALITION_TRUST_FILE"])
+        if os.environ.get("COALITION_DEMO_PASSPHRASE"):
+            values["demo_passphrase"] = os.environ["COALITION_DEMO_PASSPHRASE"]
+        if os.environ.get("COALITION_WITNESSES"):
+            values["witnesses"] = tuple(w for w in os.environ["COALITION_WITNESSES"].split(",") if w.strip())
+        if os.environ.get("COALITION_BACKDATE_TOLERANCE_S"):
+            values["backdate_tolerance_s"] = int(os.environ["COALITION_BACKDATE_TOLERANCE_S"])
+        if os.environ.get("COALITION_WITNESS_QUORUM"):
+            values["witness_quorum"] = int(os.environ["COALITION_WITNESS_QUORUM"])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -23,13 +23,14 @@ def test_either_of_two_pledges_exact_is_0_9(quick):
     s = _run(either_fills(0.5, 0.8), quick=quick, exact=True)
     [line] = s["lines"]
     for d in ("30", "60", "90"):
-        assert line["by_day"][d] == {"p": 0.9, "se": 0.0, "needed": True}
+        assert line["by_day"][d] == {"p": 0.9, "se": 0.0, "needed": True, "ci95": [0.9, 0.9]}
 
 
 @pytest.mark.parametrize("quick", [False, True], ids=["planner", "quick"])
 @pytest.mark.parametrize("method", list(Method))
 def test_monte_carlo_within_3_se(quick, method):
-    s = _run(either_fills(0.5, 0.8), quick=quick, exact=False, n=300, method=method, seed=7)
+    s = _run(either_fills(0.5, 0.8), quick=quick, exact=False, n=300 if quick else 120,
+             method=method, seed=7)
     got = s["lines"][0]["by_day"]["60"]
     assert got["se"] > 0
     assert abs(got["p"] - 0.9) <= 3 * got["se"]
@@ -81,3 +82,10 @@ def test_convergence_ends_at_n():
     s = _run(either_fills(), quick=True, exact=False, n=120)
     pts = s["convergence"]["essential_coverage_pct"]
     assert [p["n"] for p in pts] == [10, 20, 50, 100, 120]
+
+
+def test_wilson_interval_is_not_degenerate_at_1():
+    from coalition.analysis.montecarlo import wilson
+
+    lo, hi = wilson(1.0, 40)
+    assert 0.85 < lo < 0.95 and hi == 1.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coalition.analysis.reuse import ModelCache, ReusableModel
+from coalition.analysis.reuse import ModelCache
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.service import activation_for_plan, plan_option, resolve_c_day
 from coalition.scenario.schemas import Assumption
@@ -18,19 +18,22 @@ WORLDS = [
 ]
 
 
-def _active(sc, ass):
+def _activation(sc, ass):
+    """The planner's activation of a world: (activation day, active spells) per active pledge."""
     cday, eff = resolve_c_day(sc, ass, None)
-    return activation_for_plan(sc, eff, cday.day, sc.horizon_days).active_from
+    act = activation_for_plan(sc, eff, cday.day, sc.horizon_days)
+    return dict(act.active_from), dict(act.spells)
 
 
 def test_reused_model_matches_fresh_plans_in_any_order():
     sc = load_scenario()
-    rm = ReusableModel(sc, "small", OPTS)
+    cache = ModelCache(sc, "small", OPTS)
     fresh = [plan_option(sc, "small", assumptions=a, explain=False, options=OPTS)[0].plan.solve
-             for a in WORLDS]
+             for a in WORLDS[:2]]
     # solve in an order that revisits a world: a stale solution would show as a mismatch
-    for i in (0, 1, 2, 0, 1):
-        got = rm.solve(_active(sc, WORLDS[i]), {}, 60)
+    for i in (0, 1, 0):
+        active, spells = _activation(sc, WORLDS[i])
+        got = cache.get(active, spells).solve(active, {}, 300, spells=spells)  # generous: a loaded machine
         assert got.status == "optimal"
         want = fresh[i].objective
         assert got.objective == pytest.approx(want, rel=3e-4), i
@@ -38,27 +41,37 @@ def test_reused_model_matches_fresh_plans_in_any_order():
 
 def test_units_are_bounds_participation_matches_a_scenario_with_fewer_units():
     sc = load_scenario()
-    active = _active(sc, WORLDS[2])
-    # GBR-02 deploys 1 of its 3 infantry battalions
-    pledges = tuple(p.model_copy(update={"units": 1}) if p.id == "GBR-02" else p for p in sc.pledges)
+    active, spells = _activation(sc, WORLDS[0])
+    assert "FRA-02" in active
+    # FRA-02 deploys 1 of its 3 infantry battalions
+    pledges = tuple(p.model_copy(update={"units": 1}) if p.id == "FRA-02" else p for p in sc.pledges)
     fewer = sc.model_copy(update={"pledges": pledges})
-    want = plan_option(fewer, "small", assumptions=WORLDS[2], explain=False, options=OPTS)[0].plan.solve
-    rm = ReusableModel(sc, "small", OPTS)
-    got = rm.solve(active, {"GBR-02": 1}, 60)
+    want = plan_option(fewer, "small", assumptions=WORLDS[0], explain=False, options=OPTS)[0].plan.solve
+    rm = ModelCache(sc, "small", OPTS).get(active, spells)
+    got = rm.solve(active, {"FRA-02": 1}, 60, spells=spells)
     assert got.objective == pytest.approx(want.objective, rel=3e-4)
-    full = rm.solve(active, {}, 60)
+    full = rm.solve(active, {}, 60, spells=spells)
     assert full.objective < got.objective  # fewer units never help
 
 
 def test_cache_builds_one_model_per_activation_profile():
     sc = load_scenario()
     cache = ModelCache(sc, "small", OPTS)
-    a = cache.get(_active(sc, WORLDS[0]))
-    b = cache.get(_active(sc, WORLDS[1]))
-    assert a is b and cache.builds == 1  # only who is active differs: same columns
-    late = dict(_active(sc, WORLDS[0]))
-    late[next(iter(late))] = 30
-    c = cache.get(late)
+    active0, spells0 = _activation(sc, WORLDS[0])
+    a = cache.get(active0, spells0)
+    b = cache.get(active0, spells0)
+    assert a is b and cache.builds == 1  # the same activation profile: the same columns
+    late = dict(active0)
+    first = next(iter(late))
+    late[first] = 30
+    late_spells = {**spells0, first: ((30, None),)}
+    c = cache.get(late, late_spells)
     assert c is not a and cache.builds == 2
     with pytest.raises(ValueError):
-        a.solve(late, {}, 10)
+        a.solve(late, {}, 10, spells=late_spells)
+    # a spell that ends earlier (an expiry, a condition turning false) changes the columns too
+    short = {**spells0, first: ((spells0[first][0][0], 200),)}
+    d = cache.get(active0, short)
+    assert d is not a and cache.builds == 3
+    with pytest.raises(ValueError):
+        a.solve(active0, {}, 10, spells=short)

@@ -44,7 +44,7 @@ class TestDepotChecks:
         assert_error(c.get(f"/api/depots/DEP-JAS/check{Q}"), 404)
         # HQ sees both depots (released to HQ by default).
         hq = svc.client("hq-inspector").get("/api/depots", params=EMBEDDED).json()
-        assert {d["id"] for d in hq["items"]} == {"DEP-VIN", "DEP-JAS"}
+        assert {d["id"] for d in hq["items"]} == {"DEP-VIN", "DEP-JAS", "LV-D1"}
 
     def test_placement_bad_lot_is_422(self, svc: Service) -> None:
         err = assert_error(svc.client("gbr-depot").post(
@@ -52,3 +52,17 @@ class TestDepotChecks:
             json={"lines": [{"lot": "VIN-ATGM-F0l", "quantity": 1}]}), 422)
         assert err["problems"][0]["row"] == 1 and err["problems"][0]["field"] == "lot"
         assert "VIN-ATGM-F01" in err["problems"][0]["hint"]
+
+    def test_placement_refuses_duplicate_lot_lines(self, svc: Service) -> None:
+        err = assert_error(svc.client("gbr-depot").post(
+            f"/api/depots/DEP-VIN/placements{Q}",
+            json={"lines": [{"lot": "VIN-155-A01", "quantity": 1}, {"lot": "VIN-155-A01", "quantity": 2}]}), 422)
+        assert err["problems"][0]["row"] == 2 and "row 1" in err["problems"][0]["message"]
+
+    def test_placement_lines_carry_unverified_flags_and_pass_the_gate(self, svc: Service) -> None:
+        out = svc.client("gbr-depot").post(
+            f"/api/depots/DEP-VIN/placements{Q}",
+            json={"lines": [{"lot": "VIN-155-A01", "quantity": 10}], "method": "first-fit"}).json()
+        assert out["placed"] and all(set(p) >= {"lot", "storehouse", "quantity", "unverified"} for p in out["placed"])
+        assert all(p["unverified"] for p in out["placed"])  # nothing in the rulebook is primary-verified
+        assert out["check_after"]["new_errors"] == [] and out["unverified_defaults"]

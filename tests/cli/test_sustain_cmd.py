@@ -94,3 +94,43 @@ def test_medevac_pledge_without_base_stops_the_command(tmp_path: Path) -> None:
     r = run("sustain", "-s", str(folder), "--option", "small", *ASSUME)
     assert r.exit_code == 2
     assert "MEDEVAC pledge 'GBR-14' has no base" in " ".join(r.output.split())
+
+
+def test_inventory_flag_reads_class_v_from_the_store(tmp_path: Path) -> None:
+    from coalition.ledger import service as ledger_service
+    from coalition.ledger.keys import KeyRing
+    from coalition.ledger.sample import SAMPLE_NATIONS, load_sample
+    from coalition.store.db import make_engine, session_factory, transaction
+    from coalition.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    keyring = KeyRing.generate(tmp_path / "keys", SAMPLE_NATIONS)
+    with transaction(session_factory(engine)) as s:
+        ledger_service.register_keys(s, keyring=keyring)
+        load_sample(s, keyring=keyring, safety=None)
+    engine.dispose()
+    r = runner.invoke(app, ["sustain", "--option", "small", *ASSUME, "--inventory", "--json", "-"],
+                      env={"COLUMNS": "200", "COALITION_DATABASE_URL": url})
+    assert r.exit_code == 0, r.output
+    j = json.loads(r.stdout)
+    lviv = next(h for h in j["hubs"] if h["hub"] == "UA-LVIV")  # the sample's depot is at the Lviv hub
+    v = next(s for s in lviv["stock"] if s["class"] == "V")
+    assert v["on_hand_source"] == "inventory" and v["on_hand_kg"] > 0
+    # an empty store is a named error, not a traceback
+    r = runner.invoke(app, ["sustain", "--option", "small", *ASSUME, "--inventory"],
+                      env={"COLUMNS": "200", "COALITION_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert r.exit_code == 2 and "cannot read the custody inventory" in " ".join(r.output.split())
+
+
+def test_fill_measures_side_by_side(tmp_path: Path) -> None:
+    r = run("sustain", "--option", "small", *ASSUME, "--at", "2026-09-01", "--fill", "--json", "-")
+    assert r.exit_code == 0, r.output
+    f = json.loads(r.stdout)["fill"]
+    assert f["at"] == "2026-09-01" and f["at_day"] == 92
+    assert set(f["definitions"]) == {"static_fill", "lines_filled", "static_fill_plan", "time_weighted_coverage"}
+    ess = f["by_priority"]["essential"]
+    assert 0 <= ess["lines_filled"] <= ess["lines"] and ess["time_weighted_coverage"] is not None
+    r = run("sustain", "--option", "small", *ASSUME, "--at", "2026-09-01", "--fill")
+    assert "Fill, two measures" in r.output

@@ -16,9 +16,13 @@ def network() -> DepotNetwork:
     return load_depots(DEPOTS_YAML)
 
 
+BIG_LICENCE = {"1.1": 1e6, "1.2": 1e6, "1.3": 1e6, "1.4": 1e6}
+
+
 def tiny(stock: list[dict], storehouses: list[dict] | None = None, exposed: list[dict] | None = None,
          assertions: list[dict] | None = None, profile: str = "iatg") -> DepotNetwork:
-    """A hand-checkable network: items of several classes, one depot."""
+    """A hand-checkable network: items of several classes, one depot (default storehouses carry a
+    large licence, so that the other rules are what a test sees)."""
     return DepotNetwork.model_validate({
         "items": [
             {"id": "he", "name": "HE shell", "code": "1.1D", "neq_kg": 10, "gross_kg": 40, "units_per_pallet": 10},
@@ -33,9 +37,12 @@ def tiny(stock: list[dict], storehouses: list[dict] | None = None, exposed: list
         "depots": [{
             "id": "D", "name": "tiny depot", "hub": "UA-LVIV", "profile": profile,
             "storehouses": storehouses or [
-                {"id": "S1", "kind": "earth-covered", "x": 0, "y": 0, "orientation_deg": 180, "capacity_pallets": 500},
-                {"id": "S2", "kind": "earth-covered", "x": 100, "y": 0, "orientation_deg": 180, "capacity_pallets": 500},
-                {"id": "S3", "kind": "above-ground", "x": 0, "y": 300, "capacity_pallets": 500},
+                {"id": "S1", "kind": "earth-covered", "x": 0, "y": 0, "orientation_deg": 180, "capacity_pallets": 500,
+                 "licensed_neq_kg": BIG_LICENCE},
+                {"id": "S2", "kind": "earth-covered", "x": 100, "y": 0, "orientation_deg": 180, "capacity_pallets": 500,
+                 "licensed_neq_kg": BIG_LICENCE},
+                {"id": "S3", "kind": "above-ground", "x": 0, "y": 300, "capacity_pallets": 500,
+                 "licensed_neq_kg": BIG_LICENCE},
             ],
             "exposed_sites": exposed if exposed is not None else [
                 {"id": "house", "kind": "inhabited-building", "points": [[0, -600]]},

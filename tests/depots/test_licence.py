@@ -22,22 +22,27 @@ def _depot(kind: str = "above-ground", house: float = 500.0, road: float = 300.0
 
 
 def test_controlling_site_and_value() -> None:
-    lic = compute_licences(_depot(house=400, road=1000))[0].lines["1.1"]
+    lic = compute_licences(_depot(house=700, road=2000))[0].lines["1.1"]
     assert lic.controlling == "house" and lic.relation == "IBD"
-    assert lic.q_max_kg == pytest.approx((400 / 22.2) ** 3, abs=0.1)
-    assert "iatg.1.1.IBD.min" in lic.unverified
+    # blast alone allows (700/22.2)^3 = 31,350 kg; the fragment envelope (DFD3 ≤ 700 m) stops at
+    # e^(866.56/87.261) = 20,551 kg
+    assert lic.q_max_kg == pytest.approx(math.exp(866.56 / 87.261), abs=0.2) and lic.q_max_kg < (700 / 22.2) ** 3
+    assert "iatg.1.1.frag" in lic.unverified
+    near = compute_licences(_depot(house=400, road=2000))[0].lines["1.1"]
+    assert 222.8 <= near.q_max_kg < 223  # DFD4's 450 m plateau starts at 223 kg
 
 
 def test_inside_the_fragment_minimum_nothing_is_licensed() -> None:
     lic = compute_licences(_depot(house=260, road=1000))[0].lines["1.1"]
     assert lic.q_max_kg == 0 and lic.controlling == "house"
-    assert "cannot be licensed" in lic.note and "270" in lic.note
+    assert "cannot be licensed" in lic.note and "381" in lic.note
 
 
 def test_heavy_case_line_uses_the_larger_minimum() -> None:
-    sl = compute_licences(_depot(house=350, road=1000))[0]
-    assert sl.lines["1.1"].q_max_kg > 0  # 350 m ≥ 270 m
+    sl = compute_licences(_depot(house=390, road=1000))[0]
+    assert sl.lines["1.1"].q_max_kg > 0  # 390 m ≥ 381 m
     assert sl.heavy_case_1_1 is not None and sl.heavy_case_1_1.q_max_kg == 0  # < 400 m heavy-case minimum
+    assert sl.heavy_case_1_2 is not None and sl.heavy_case_1_2.q_max_kg == 0  # heavy-case HD 1.2 too
 
 
 def test_underground_13_licensed_as_11() -> None:
@@ -53,5 +58,5 @@ def test_issued_licence_above_layout_is_reported() -> None:
 
 def test_hd12_table_cap_and_no_site_limit() -> None:
     sl = compute_licences(_depot(house=5000, road=5000))[0]
-    assert sl.lines["1.2"].q_max_kg == 220_000 and sl.lines["1.2"].controlling is None
+    assert sl.lines["1.2"].q_max_kg == 220_000 and "validated range" in sl.lines["1.2"].note
     assert math.isinf(sl.lines["1.4"].q_max_kg)

@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coalition.depots.io import load_consignment
-from coalition.depots.placement import Incoming, place
+from coalition.depots.placement import Incoming, _prepare, optimise_from, place
+from coalition.depots.rulebook import load_rulebook
 from coalition.depots.rules import check_depot
 
 from .conftest import SAMPLE_CSV, tiny
@@ -37,10 +38,11 @@ def test_optimiser_beats_first_fit_on_a_hand_instance() -> None:
     # S1 is first in depot order but 500 m from the receipt point; S2 is 10 m away. Both can take
     # everything, so first-fit fills S1 and the optimiser (same lots, same one storehouse touched)
     # must choose S2 for less handling: 15 pallets × 10 m instead of × 500 m.
+    lic = {"1.1": 1e6, "1.3": 1e6}
     net = tiny([], storehouses=[
-        {"id": "S1", "kind": "earth-covered", "x": 500, "y": 0, "capacity_pallets": 100},
-        {"id": "S2", "kind": "earth-covered", "x": 10, "y": 0, "capacity_pallets": 100},
-    ], exposed=[])
+        {"id": "S1", "kind": "earth-covered", "x": 500, "y": 0, "capacity_pallets": 100, "licensed_neq_kg": lic},
+        {"id": "S2", "kind": "earth-covered", "x": 10, "y": 0, "capacity_pallets": 100, "licensed_neq_kg": lic},
+    ], exposed=[{"id": "far", "kind": "inhabited-building", "points": [[0, 20000]]}])
     depot = net.depots[0]
     res = place(depot, net.catalogue, [], [Incoming("he-1", 100), Incoming("prop-1", 50)], time_limit=5)
     ff = res.baseline
@@ -50,6 +52,31 @@ def test_optimiser_beats_first_fit_on_a_hand_instance() -> None:
     assert res.handling_pallet_m == 150 and ff.handling_pallet_m == 7500
     assert res.score() > ff.score()
     assert check_depot(depot, res.lines(), net.catalogue).compliant
+
+
+def _two_store_instance():  # type: ignore[no-untyped-def]
+    lic = {"1.1": 1e6, "1.3": 1e6}
+    net = tiny([], storehouses=[
+        {"id": "S1", "kind": "earth-covered", "x": 500, "y": 0, "capacity_pallets": 100, "licensed_neq_kg": lic},
+        {"id": "S2", "kind": "earth-covered", "x": 10, "y": 0, "capacity_pallets": 100, "licensed_neq_kg": lic},
+    ], exposed=[{"id": "far", "kind": "inhabited-building", "points": [[0, 20000]]}])
+    return net, net.depots[0]
+
+
+def test_optimiser_runs_through_the_typed_wrapper_and_reports_an_interrupted_mip() -> None:
+    # The MIP goes through coalition.solvers.highs: a should_stop that fires at once interrupts it
+    # inside HiGHS; the result says so in solver_status (never "Optimal") and is still realised
+    # safely from the fill step, while an uninterrupted run reports HiGHS's "Optimal".
+    net, depot = _two_store_instance()
+    prob, _ = _prepare(depot, net.catalogue, [], [Incoming("he-1", 100), Incoming("prop-1", 50)], load_rulebook())
+    full = optimise_from(prob, 5)
+    assert full.solver_status == "Optimal"
+    calls: list[int] = []
+    stopped = optimise_from(prob, 5, should_stop=lambda: calls.append(1) is None)
+    assert calls, "should_stop was never consulted: the MIP did not run through the wrapper's callbacks"
+    assert "interrupted" in stopped.solver_status and "Optimal" not in stopped.solver_status
+    assert stopped.units_placed + sum(r.quantity for r in stopped.refused) == 150
+    assert check_depot(depot, stopped.lines(), net.catalogue).compliant
 
 
 lot_ids = st.sampled_from(["he-1", "frag-1", "prop-1", "fuze-1", "sa-1", "wp-1", "toxic-1"])

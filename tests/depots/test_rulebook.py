@@ -21,17 +21,18 @@ def test_every_record_has_status_and_source() -> None:
 
 def test_verifying_a_value_is_a_data_change_only() -> None:
     text = RULEBOOK_PATH.read_text()
-    assert required_distance("1.1", 8000, "VBD").unverified == ("iatg.1.1.VBD", "iatg.1.1.VBD.min")
+    assert required_distance("1.1", 8000, "VBD").unverified == ("iatg.1.1.VBD", "iatg.1.1.frag")
+    # once a primary text confirms both values, nothing is flagged: a status change only
     verified = text.replace(
-        "k: 44.4, status: U,", "k: 44.4, status: V-S,"
-    ).replace("relation: VBD, min_m: 270, status: U,", "relation: VBD, min_m: 270, status: V-S,")
+        "k: 44.4, valid_max_kg: 500000, status: V-S2,", "k: 44.4, valid_max_kg: 500000, status: V-P,"
+    ).replace("function: fragment-envelope, min_m: 381, status: U,", "function: fragment-envelope, min_m: 381, status: V-P,")
     book = parse_rulebook(verified)
     req = required_distance("1.1", 8000, "VBD", book=book)
     assert req.unverified == () and req.required_m == 888
     # and a corrected value flows through without code changes
-    changed = parse_rulebook(text.replace("relation: IBD, formula: cube_root, k: 22.2,",
-                                          "relation: IBD, formula: cube_root, k: 20.0,"))
-    assert required_distance("1.1", 8000, "IBD", book=changed).required_m == 400
+    changed = parse_rulebook(text.replace("relation: PBD, formula: cube_root, k: 8.0,",
+                                          "relation: PBD, formula: cube_root, k: 9.0,"))
+    assert required_distance("1.1", 8000, "PBD", book=changed).required_m == 180
 
 
 def test_us_profile_borrows_and_flags() -> None:

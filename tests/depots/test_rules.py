@@ -35,30 +35,36 @@ def test_every_failing_mixing_pair_is_reported() -> None:
 def test_footnote_needs_assertion_in_plan() -> None:
     stock = [{"storehouse": "S1", "lot": "frag-1", "quantity": 10}, {"storehouse": "S1", "lot": "fuze-1", "quantity": 10}]
     assert any(f.rule == "mixing" for f in check_network(tiny(stock)).errors)
-    asserted = tiny(stock, assertions=[{"footnote": "fn1", "storehouse": "S1", "note": "fuzes with own rounds"}])
+    asserted = tiny(stock, assertions=[{"footnote": "fn1", "storehouse": "S1", "items": ["frag", "fuze"],
+                                        "note": "fuzes with own rounds"}])
     assert not any(f.rule == "mixing" for f in check_network(asserted).errors)
+    # the assertion covers the items it names only: a fuze assertion for another storehouse does not count
+    elsewhere = tiny(stock, assertions=[{"footnote": "fn1", "storehouse": "S2", "items": ["frag", "fuze"]}])
+    assert any(f.rule == "mixing" for f in check_network(elsewhere).errors)
 
 
 def test_licence_after_aggregation_and_unlicensed_hd() -> None:
     shs = [{"id": "S1", "kind": "earth-covered", "x": 0, "y": 0, "licensed_neq_kg": {"1.1": 1000, "1.4": 10}}]
     stock = [{"storehouse": "S1", "lot": "he-1", "quantity": 60}, {"storehouse": "S1", "lot": "frag-1", "quantity": 100}]
-    rep = check_network(tiny(stock, storehouses=shs, exposed=[]))
-    lic = [f for f in rep.errors if f.rule == "licence"]
-    assert len(lic) == 1 and lic[0].neq_kg == 1100 and lic[0].limit_kg == 1000  # 600 + 500 as HD 1.1
-    only12 = check_network(tiny([{"storehouse": "S1", "lot": "frag-1", "quantity": 10}], storehouses=shs, exposed=[]))
+    rep = check_network(tiny(stock, storehouses=shs))
+    lic = sorted((f.hd, f.neq_kg, f.limit_kg) for f in rep.errors if f.rule == "licence")
+    # 600 + 500 as HD 1.1 over the 1.1 limit, AND the 500 kg of HD 1.2 against its own (absent) limit
+    assert lic == [("1.1", 1100, 1000), ("1.2", 500, 0.0)]
+    only12 = check_network(tiny([{"storehouse": "S1", "lot": "frag-1", "quantity": 10}], storehouses=shs))
     assert any("does not permit HD 1.2" in f.message for f in only12.errors)
 
 
 def test_capacity_is_checked() -> None:
-    shs = [{"id": "S1", "kind": "container", "x": 0, "y": 0, "capacity_pallets": 2}]
-    rep = check_network(tiny([{"storehouse": "S1", "lot": "sa-1", "quantity": 101}], storehouses=shs, exposed=[]))
+    shs = [{"id": "S1", "kind": "container", "x": 0, "y": 0, "capacity_pallets": 2, "licensed_neq_kg": {"1.4": 500}}]
+    rep = check_network(tiny([{"storehouse": "S1", "lot": "sa-1", "quantity": 101}], storehouses=shs))
     assert [f.rule for f in rep.errors] == ["capacity"]
 
 
 def test_unverified_defaults_are_named() -> None:
     rep = check_network(tiny([{"storehouse": "S1", "lot": "he-1", "quantity": 100}]))
     s1 = next(r for r in rep.storehouses if r.storehouse == "S1")
-    assert "iatg.1.1.IBD.min" in s1.unverified  # 270 m minimum is [U]
+    assert "iatg.1.1.frag" in s1.unverified  # the fragment envelope default is [U]
+    assert "iatg.1.1.IBD" in s1.unverified  # and V-S2 values are flagged too: nothing is primary-verified
     book = load_rulebook()
     assert all(book.record(u.split(" ")[0]) is not None for u in s1.unverified)
 
@@ -146,10 +152,12 @@ def test_us_desr_depot_uses_its_own_values_and_flags_borrowed() -> None:
     assert rep.compliant
 
 
-def test_no_licence_recorded_is_a_warning() -> None:
-    rep = check_network(tiny([{"storehouse": "S1", "lot": "he-1", "quantity": 1}]))
-    assert rep.compliant
-    assert any(f.rule == "licence" and f.severity == "warning" for f in rep.findings)
+def test_no_licence_recorded_is_unlicensed() -> None:
+    shs = [{"id": "S1", "kind": "earth-covered", "x": 0, "y": 0}]
+    rep = check_network(tiny([{"storehouse": "S1", "lot": "he-1", "quantity": 1}], storehouses=shs))
+    assert not rep.compliant
+    assert any(f.rule == "licence" and f.is_error and "unlicensed" in f.message for f in rep.findings)
+    assert check_network(tiny([], storehouses=shs)).compliant  # an empty unlicensed storehouse breaks nothing
 
 
 @settings(max_examples=40, deadline=None)
@@ -170,6 +178,6 @@ def test_filling_to_computed_licence_passes_and_one_more_kg_fails(d_house: float
     assert [f for f in check_network(over).errors if f.rule.startswith("qd.")]
 
 
-def test_depot_without_exposed_sites_warns() -> None:
+def test_depot_without_exposed_sites_is_not_certified() -> None:
     rep = check_network(tiny([{"storehouse": "S1", "lot": "he-1", "quantity": 1}], exposed=[]))
-    assert any(f.rule == "qd" and f.severity == "warning" and "no exposed sites" in f.message for f in rep.findings)
+    assert any(f.rule == "survey" and f.is_error and "not certified" in f.message for f in rep.findings)

@@ -21,7 +21,7 @@ def run(state: State, *events: tuple[str, str, dict]) -> list:
 def shipped_state() -> State:
     st = State()
     run(st,
-        ("manifest", "GBR", {"manifest": "M1", "origin": "GBR-HOME", "destination": "UA-LVIV/D1",
+        ("manifest", "GBR", {"manifest": "M1", "origin": "GBR-HOME", "destination": "UA-LVIV/D1", "receiver": "FRA",
                              "serials": [{"serial": "S1", "item_type": "R"}, {"serial": "S2", "item_type": "R"}],
                              "lots": [{"lot": "L1", "item_type": "A", "quantity": 10}]}),
         ("dispatch", "GBR", {"manifest": "M1"}))

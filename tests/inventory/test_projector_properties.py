@@ -18,7 +18,7 @@ PLACES = ["UA-LVIV/D1", "UA-LVIV/D1/SH-1"]
 
 op = st.one_of(
     st.tuples(st.just("manifest"), st.sampled_from(NATIONS), st.fixed_dictionaries({
-        "manifest": st.sampled_from(["M1", "M2", "M3"]), "origin": st.just("HOME"), "destination": st.just("UA-LVIV/D1"),
+        "manifest": st.sampled_from(["M1", "M2", "M3"]), "origin": st.just("HOME"), "destination": st.just("UA-LVIV/D1"), "receiver": st.sampled_from(NATIONS),
         "serials": st.lists(st.fixed_dictionaries({"serial": st.sampled_from(SERIALS), "item_type": st.just("R")}),
                             max_size=2, unique_by=lambda d: d["serial"]),
         "lots": st.lists(st.fixed_dictionaries({"lot": st.sampled_from(["L1", "L2"]), "item_type": st.just("A"),
@@ -59,10 +59,10 @@ kinds: set[str] = set()
 # every history starts with two shipments on their way (one received in part), so the random part reaches receipts,
 # issues, moves and losses instead of failing on unknown items
 PREFIX = [
-    ("manifest", "GBR", {"manifest": "M1", "origin": "HOME", "destination": "UA-LVIV/D1",
+    ("manifest", "GBR", {"manifest": "M1", "origin": "HOME", "destination": "UA-LVIV/D1", "receiver": "FRA",
                          "serials": [{"serial": "S0", "item_type": "R"}, {"serial": "S1", "item_type": "R"}],
                          "lots": [{"lot": "L1", "item_type": "A", "quantity": 20}]}),
-    ("manifest", "FRA", {"manifest": "M2", "origin": "HOME", "destination": "UA-LVIV/D1",
+    ("manifest", "FRA", {"manifest": "M2", "origin": "HOME", "destination": "UA-LVIV/D1", "receiver": "FRA",
                          "serials": [{"serial": "S2", "item_type": "R"}], "lots": [{"lot": "L2", "item_type": "A", "quantity": 9}]}),
     ("dispatch", "GBR", {"manifest": "M1"}),
     ("dispatch", "FRA", {"manifest": "M2"}),

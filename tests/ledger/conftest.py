@@ -9,6 +9,7 @@ import pytest
 from .ledger_helpers import NATIONS, Ledger
 
 from coalition.ledger import service
+from coalition.ledger.keyevents import trust_from_keyring
 from coalition.ledger.keys import KeyRing
 from coalition.store.db import make_engine, session_factory, transaction
 from coalition.store.migrate import upgrade
@@ -27,9 +28,10 @@ def ledger(db_url: str, keys_dir: Path) -> Iterator[Ledger]:
     upgrade(engine)
     factory = session_factory(engine)
     keyring = KeyRing.load(keys_dir)
+    trust = trust_from_keyring(keyring)
     with transaction(factory) as s:
-        service.register_keys(s, keyring=keyring)
-    yield Ledger(db_url, factory, keyring, keys_dir)
+        service.register_keys(s, keyring=keyring, trust=trust)
+    yield Ledger(db_url, factory, keyring, keys_dir, trust)
     engine.dispose()
 
 

@@ -82,12 +82,12 @@ def test_import_rejects_bad_lines_with_row_and_field_and_writes_nothing(tmp_path
     assert _cli(["ledger", "init", "--no-sample"], tmp_path / ".coalition").returncode == 0
     src = tmp_path / "events.jsonl"
     good = {"type": "manifest", "nation": "GBR", "person": "x",
-            "payload": {"manifest": "M1", "origin": "A", "destination": "B", "serials": [{"serial": "S1", "item_type": "R"}]}}
+            "payload": {"manifest": "M1", "origin": "A", "destination": "B", "receiver": "FRA", "serials": [{"serial": "S1", "item_type": "R"}]}}
     src.write_text("\n".join([
         json.dumps(good),
         "{not json",
         json.dumps({**good, "type": "reciept"}),
-        json.dumps({**good, "payload": {"manifest": "M2", "origin": "A", "destination": "B", "serials": [{"serial": ""}]}}),
+        json.dumps({**good, "payload": {"manifest": "M2", "origin": "A", "destination": "B", "receiver": "FRA", "serials": [{"serial": ""}]}}),
     ]) + "\n")
     proc = _run(["ledger", "import", str(src)], tmp_path)
     assert proc.returncode == 2
@@ -103,7 +103,7 @@ def test_import_refuses_invariant_break_atomically(tmp_path: Path) -> None:
     assert _cli(["ledger", "init", "--no-sample"], data).returncode == 0
     src = tmp_path / "events.jsonl"
     ev = {"type": "manifest", "nation": "GBR", "person": "x",
-          "payload": {"manifest": "M1", "origin": "A", "destination": "B", "serials": [{"serial": "S1", "item_type": "R"}]}}
+          "payload": {"manifest": "M1", "origin": "A", "destination": "B", "receiver": "FRA", "serials": [{"serial": "S1", "item_type": "R"}]}}
     dup = {**ev, "payload": {**ev["payload"], "manifest": "M2"}}
     src.write_text(json.dumps(ev) + "\n" + json.dumps(dup) + "\n")
     proc = _cli(["ledger", "import", str(src)], data)
@@ -122,11 +122,23 @@ def test_cli_inventory_proof_export_reconcile(tmp_path: Path) -> None:
     proof = _cli(["ledger", "proof", "5"], data)
     assert proof.returncode == 0 and "valid" in proof.stdout
     assert _cli(["ledger", "proof", "999"], data).returncode == 1
+    assert _cli(["ledger", "checkpoint"], data).returncode == 0
+    trust = tmp_path / "pinned-trust.json"
+    assert _cli(["ledger", "trust", "export", str(trust)], data).returncode == 0
+    assert trust.read_text() == (data / "trust.json").read_text()  # init wrote the same one beside the keys
+    assert _cli(["ledger", "verify", "--trust", str(trust)], data).returncode == 0
     exp = _cli(["ledger", "export", str(tmp_path / "b"), "--donor", "GBR"], data)
     assert exp.returncode == 0, exp.stderr
-    v = subprocess.run([sys.executable, "-m", "coalition.ledger.verifier", str(tmp_path / "b")],
+    v = subprocess.run([sys.executable, "-m", "coalition.ledger.verifier", str(tmp_path / "b"), "--trust", str(trust)],
                        capture_output=True, text=True)
     assert v.returncode == 0, v.stdout
+    # a trust file of other roots: verify and coalition-verify both exit 1
+    other = tmp_path / "other"
+    assert _cli(["ledger", "init", "--no-sample"], other).returncode == 0
+    assert _cli(["ledger", "verify", "--trust", str(other / "trust.json")], data).returncode == 1
+    v = subprocess.run([sys.executable, "-m", "coalition.ledger.verifier", str(tmp_path / "b"), "--trust",
+                        str(other / "trust.json")], capture_output=True, text=True)
+    assert v.returncode == 1, v.stdout
     counts = tmp_path / "counts.csv"
     counts.write_text("location,serial,lot,quantity\nUA-LVIV/LV-D1/SH-2,,GBR-556-2026-A,199990\n"
                       "UA-LVIV/LV-D1/SH-2,GBR-NVD-0021,,\n")
@@ -137,7 +149,7 @@ def test_cli_inventory_proof_export_reconcile(tmp_path: Path) -> None:
     bad = _cli(["ledger", "reconcile", str(counts)], data)
     assert bad.returncode == 2 and "row 1" in bad.stderr and "row 2" in bad.stderr
     rb = _cli(["ledger", "rebuild"], data)
-    assert rb.returncode == 0 and "equals" in rb.stdout
+    assert rb.returncode == 0 and "equalled the log" in rb.stdout
 
 
 def test_fresh_machine_export_initialises_and_the_bundle_verifies_offline(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from coalition.ledger import checkpoints
 from coalition.ledger.export import export_bundle
-from coalition.ledger.verifier import load_keys, main, verify_bundle
+from coalition.ledger.verifier import main, verify_bundle
 
 from .ledger_helpers import Ledger, ev, shipped
 
@@ -20,8 +20,7 @@ from .ledger_helpers import Ledger, ev, shipped
 def bundles(ledger: Ledger, tmp_path: Path) -> dict[str, Path]:
     shipped(ledger)  # GBR items, seq 1-3
     with ledger.session() as s:
-        cp = checkpoints.make_checkpoint(s, keyring=ledger.keyring)
-        checkpoints.cosign_checkpoint(s, checkpoint_id=cp.checkpoint_id, key_id="DEU-k1", keyring=ledger.keyring)
+        checkpoints.make_checkpoint(s, keyring=ledger.keyring)
     shipped(ledger, name="M2", nation="DEU", serials=2, lot_qty=0)  # DEU items, seq 4-6
     ledger.append(ev("issue", "FRA", {"serials": ["GBR-S0", "DEU-S1"], "end_user": "UA 1 Bde", "reference": "E"}))
     out = {}
@@ -30,7 +29,8 @@ def bundles(ledger: Ledger, tmp_path: Path) -> dict[str, Path]:
         export_bundle(s, directory=out["full"], keyring=ledger.keyring)
         out["gbr"] = tmp_path / "gbr"
         export_bundle(s, directory=out["gbr"], keyring=ledger.keyring, donor="GBR")
-        checkpoints.cosign_checkpoint(s, checkpoint_id=2, key_id="DEU-k1", keyring=ledger.keyring)
+    out["trust"] = tmp_path / "trust.json"
+    out["trust"].write_text(ledger.trust.to_json())
     return out
 
 
@@ -56,39 +56,40 @@ def test_modified_bundle_is_rejected(bundles: dict[str, Path], scope: str) -> No
     assert rep.first_bad_seq() == 3
 
 
-def test_substituted_keys_are_rejected_when_trusted_keys_are_pinned(bundles: dict[str, Path], tmp_path: Path) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+def test_bundle_with_its_own_trust_file_replaced_is_rejected_when_trust_is_pinned(
+        bundles: dict[str, Path], tmp_path: Path) -> None:
+    from coalition.ledger.keyevents import trust_from_keyring
+    from coalition.ledger.keys import KeyRing
+    from coalition.ledger.trust import load_trust
 
-    trusted = bundles["full"] / "keys.json"
-    pinned = tmp_path / "trusted.json"
-    pinned.write_text(trusted.read_text())
-    keys = json.loads(trusted.read_text())
-    for k in keys["keys"]:
-        if k["key_id"] == "FRA-k1":
-            k["public_key"] = Ed25519PrivateKey.generate().public_key().public_bytes(
-                serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
-    trusted.write_text(json.dumps(keys))
-    assert not verify_bundle(bundles["full"]).ok  # FRA's signatures no longer match the swapped key
-    rep = verify_bundle(bundles["full"], load_keys(pinned))
-    assert any(f.what == "keys" for f in rep.findings)
+    fake = trust_from_keyring(KeyRing.generate(tmp_path / "other-keys", ["GBR"]))
+    (bundles["full"] / "trust.json").write_text(fake.to_json())  # the producer swaps the bundled trust
+    assert not verify_bundle(bundles["full"]).ok  # its key events no longer chain to that root
+    rep = verify_bundle(bundles["full"], load_trust(bundles["trust"]))
+    assert rep.ok, rep.findings  # the pinned trust is what counts
+    rep = verify_bundle(bundles["full"], fake)
+    assert any(f.what == "keys" for f in rep.findings) and any(f.what == "checkpoint" for f in rep.findings)
 
 
 def test_coalition_verify_command_exit_codes(bundles: dict[str, Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main([str(bundles["gbr"])]) == 0
+    assert main([str(bundles["gbr"]), "--trust", str(bundles["trust"])]) == 0
     assert "OK" in capsys.readouterr().out
+    assert main([str(bundles["gbr"])]) == 0
+    assert "WARNING: no --trust" in capsys.readouterr().out
     assert main([str(tmp_path / "nothing-here")]) == 2
     sig = bundles["full"] / "batches.jsonl"
     rows = [json.loads(x) for x in sig.read_text().splitlines()]
     s = rows[1]["signatures"][0]["signature"]
     rows[1]["signatures"][0]["signature"] = ("0" if s[0] != "0" else "1") + s[1:]
     sig.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    assert main([str(bundles["full"])]) == 1
+    assert main([str(bundles["full"]), "--trust", str(bundles["trust"])]) == 1
     assert "first bad seq 3" in capsys.readouterr().out
     # the console script runs in a fresh interpreter that never imports the rest of coalition
-    code = ("import sys; from coalition.ledger import verifier; rc = verifier.main([sys.argv[1]]); "
+    code = ("import sys; from coalition.ledger import verifier; rc = verifier.main([sys.argv[1], '--trust', sys.argv[2]]); "
             "bad = sorted(m for m in sys.modules if m.startswith('coalition') and m not in "
-            "('coalition', 'coalition.ledger', 'coalition.ledger.verifier')); print('extra', bad); sys.exit(rc)")
-    proc = subprocess.run([sys.executable, "-c", code, str(bundles["gbr"])], capture_output=True, text=True)
+            "('coalition', 'coalition.ledger', 'coalition.ledger.verifier', 'coalition.ledger.notes',"
+            " 'coalition.ledger.trust')); print('extra', bad); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code, str(bundles["gbr"]), str(bundles["trust"])],
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "extra []" in proc.stdout

@@ -73,12 +73,12 @@ class Rfc6962:
 @pytest.fixture
 def bulk(ledger: Ledger) -> Ledger:
     events = [ev("manifest", "GBR" if i % 7 else "DEU", {
-        "manifest": f"BM-{i}", "origin": "HOME", "destination": "UA-LVIV/LV-D1/SH-1",
+        "manifest": f"BM-{i}", "origin": "HOME", "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA",
         "serials": [{"serial": f"BULK-{i}", "item_type": "ATGM-LAUNCHER"}]}) for i in range(N)]
     # one nation per run so batches fill up to 1,000: GBR events first, then DEU
     events.sort(key=lambda e: e.nation != "GBR")
     with ledger.session() as s:
-        res = service.append_events(s, events=events, keyring=ledger.keyring, max_batch=1000)
+        res = service.append_events(s, events=events, signer=ledger.signer, trust=ledger.trust, max_batch=1000)
     assert res.count == N
     with ledger.session() as s:
         checkpoints.make_checkpoint(s, keyring=ledger.keyring)

@@ -24,7 +24,7 @@ def _events(path: Path, prefix: str, n: int) -> Path:
         for i in range(n):
             fh.write(json.dumps({
                 "type": "manifest", "nation": "GBR", "person": "bulk loader", "time": "2026-03-01T10:00:00Z",
-                "payload": {"manifest": f"{prefix}-M{i}", "origin": "GBR-HOME", "destination": "UA-LVIV/LV-D1",
+                "payload": {"manifest": f"{prefix}-M{i}", "origin": "GBR-HOME", "destination": "UA-LVIV/LV-D1", "receiver": "FRA",
                             "serials": [{"serial": f"{prefix}-{i}", "item_type": "RIFLE", "unit_value": 900}]},
             }) + "\n")
     return path
@@ -38,17 +38,22 @@ def _init(url: str, data: Path) -> None:
 
     engine = make_engine(url)
     upgrade(engine)
+    from coalition.ledger.keyevents import trust_from_keyring
+
     keyring = KeyRing.generate(data / "keys", ["GBR"])
+    (data / "trust.json").write_text(trust_from_keyring(keyring).to_json())
     with transaction(session_factory(engine)) as s:
         service.register_keys(s, keyring=keyring)
     engine.dispose()
 
 
-def _check(url: str) -> tuple[list[int], bool, list]:
+def _check(url: str, data: Path) -> tuple[list[int], bool, list]:
+    from coalition.ledger.trust import load_trust
+
     engine = make_engine(url)
     with transaction(session_factory(engine)) as s:
         seqs = list(s.scalars(select(LedgerEvent.seq).order_by(LedgerEvent.seq)))
-        rep = verify_log(s)
+        rep = verify_log(s, trust=load_trust(data / "trust.json"))
     engine.dispose()
     return seqs, rep.ok, rep.findings
 
@@ -76,11 +81,19 @@ def test_kill_9_during_bulk_import_loses_no_acknowledged_event(db_url: str, tmp_
                 break
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL, "the import finished before it could be killed"
-    seqs, ok, findings = _check(db_url)
+    seqs, ok, findings = _check(db_url, data)
     assert ok, findings
     assert len(seqs) >= acked  # every acknowledged event survived
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) % 100 == 0  # whole chunks only: a killed transaction leaves nothing behind
+    # resume from the last acknowledged event: nothing dropped, nothing repeated
+    done = subprocess.run([*COALITION, "ledger", "import", str(src), "--commit-every", "500", "--resume",
+                           "--database-url", db_url, "--data-dir", str(data)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"the first {len(seqs)} of 3000 events are already in the log" in done.stdout
+    seqs, ok, findings = _check(db_url, data)
+    assert ok, findings
+    assert seqs == list(range(1, 3001))
 
 
 def test_two_processes_appending_at_once_never_fork_the_chain(db_url: str, tmp_path: Path) -> None:
@@ -96,7 +109,7 @@ def test_two_processes_appending_at_once_never_fork_the_chain(db_url: str, tmp_p
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
-    seqs, ok, findings = _check(db_url)
+    seqs, ok, findings = _check(db_url, data)
     assert ok, findings
     assert seqs == list(range(1, 301))
     # they really interleaved (each chunk took the lock separately)

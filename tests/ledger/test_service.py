@@ -24,7 +24,7 @@ def _count(ledger: Ledger, model) -> int:  # type: ignore[no-untyped-def]
 def test_append_chains_signs_and_verifies(ledger: Ledger) -> None:
     shipped(ledger)
     with ledger.session() as s:
-        rep = verify_log(s)
+        rep = verify_log(s, trust=ledger.trust)
         assert rep.ok, rep.findings
         assert rep.events == 3
         rows = s.execute(select(LedgerEvent.seq, LedgerEvent.prev_hash, LedgerEvent.hash).order_by(LedgerEvent.seq)).all()
@@ -105,7 +105,7 @@ def test_quantities_never_go_negative_and_suspended_lot_cannot_be_issued(ledger:
     with pytest.raises(ConflictError, match="only 40"):
         ledger.append(*[ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 60, "at": at}],
                                             "end_user": "UA 1 Bde", "reference": "E"})] * 2)
-    ledger.append(ev("suspension", "FRA", {"lot": "M1-L155", "reason": "fuze defect"}))
+    ledger.append(ev("suspension", "GBR", {"lot": "M1-L155", "reason": "fuze defect"}))
     with pytest.raises(ConflictError, match="suspended lot cannot be issued"):
         ledger.append(ev("issue", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 1, "at": at}],
                                           "end_user": "UA 1 Bde", "reference": "E"}))
@@ -127,9 +127,13 @@ def test_receipt_into_storehouse_refused_when_unsafe(ledger: Ledger) -> None:
     with pytest.raises(ConflictError, match="no layout in the scenario"):
         ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/NOWHERE/SH-1",
                                             "lots": [{"lot": "M1-L155", "quantity": 1}]}))
-    # at depot level (no storehouse) it may be received, then moving it into SH-1 is refused too
-    ledger.append(ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1",
-                                        "lots": [{"lot": "M1-L155", "quantity": 2500}]}))
+    # at depot level (no storehouse) it is refused too: the safety rules apply per storehouse
+    depot_level = ev("receipt", "FRA", {"manifest": "M1", "location": "UA-LVIV/LV-D1",
+                                        "lots": [{"lot": "M1-L155", "quantity": 2500}]})
+    with pytest.raises(ConflictError, match="must name a storehouse"):
+        ledger.append(depot_level)
+    # recorded without the gate (as a log written before it existed), moving it into SH-1 is checked
+    ledger.append(depot_level, safety=False)
     with pytest.raises(ConflictError, match="safety"):
         ledger.append(ev("transfer", "FRA", {"lots": [{"lot": "M1-L155", "quantity": 2500, "at": "UA-LVIV/LV-D1"}],
                                              "to": "UA-LVIV/LV-D1/SH-1"}))
@@ -142,7 +146,7 @@ def test_receipt_into_storehouse_refused_when_unsafe(ledger: Ledger) -> None:
 
 
 def test_unknown_nation_and_bad_payload_are_input_errors(ledger: Ledger) -> None:
-    with pytest.raises(InputError, match="no registered key"):
+    with pytest.raises(InputError, match="has no key in the signed key log"):
         ledger.append(manifest(nation="ITA"))
     with pytest.raises(InputError) as err:
         ev("issue", "FRA", {"serials": ["A", "A"], "end_user": "", "reference": "E"})
@@ -169,7 +173,7 @@ def test_rebuild_equals_live_projection_and_corrections_replay(ledger: Ledger) -
     ledger.append(ev("correction", "FRA", {"reverses": 4, "reason": "keyed wrong storehouse"}))
     with ledger.session() as s:
         assert s.get(InvSerial, "GBR-S0").location == "UA-LVIV/LV-D1/SH-1"
-        assert verify_log(s).ok
+        assert verify_log(s, trust=ledger.trust).ok
         live = inv.snapshot(s)
         service.rebuild_projection(s)
         assert inv.snapshot(s) == live

@@ -18,7 +18,7 @@ def filled(ledger: Ledger) -> Ledger:
     ledger.append(*[ev("transfer", "FRA", {"serials": [f"DEU-S{i}"], "to": "UA-LVIV/LV-D1/SH-2"}) for i in range(14)])
     with ledger.session() as s:  # seq 7-20, 20 events: one stored level-4 node
         checkpoints.make_checkpoint(s, keyring=ledger.keyring)
-        assert verify_log(s).ok
+        assert verify_log(s, trust=ledger.trust).ok
     return ledger
 
 
@@ -39,7 +39,7 @@ def _tamper(ledger: Ledger, sql: str) -> None:
 def test_event_tampering_names_the_seq(filled: Ledger, sql: str, bad_seq: int) -> None:
     _tamper(filled, sql)
     with filled.session() as s:
-        rep = verify_log(s)
+        rep = verify_log(s, trust=filled.trust)
     assert not rep.ok
     assert rep.first_bad_seq() == bad_seq
 
@@ -60,13 +60,13 @@ def _bytes_update(ledger: Ledger, table: str, column: str, where: str) -> None:
         ("ledger_signature", "signature", "batch_id = 2 and role = 'actor'", 3),
         ("ledger_signature", "signature", "batch_id = 4 and role = 'counterparty'", 6),
         ("ledger_batch", "root", "batch_id = 3", 4),
-        ("ledger_key", "public_key", "key_id = 'DEU-k1'", 4),
+        ("ledger_batch", "keys_head", "batch_id = 3", 4),
     ],
 )
 def test_binary_tampering_is_caught(filled: Ledger, table: str, column: str, where: str, bad_seq: int) -> None:
     _bytes_update(filled, table, column, where)
     with filled.session() as s:
-        rep = verify_log(s)
+        rep = verify_log(s, trust=filled.trust)
     assert not rep.ok
     assert rep.first_bad_seq() == bad_seq, rep.findings
 
@@ -74,7 +74,7 @@ def test_binary_tampering_is_caught(filled: Ledger, table: str, column: str, whe
 def test_stored_tree_node_tampering_is_caught(filled: Ledger) -> None:
     _bytes_update(filled, "ledger_node", "hash", "level = 4 and idx = 0")
     with filled.session() as s:
-        rep = verify_log(s)
+        rep = verify_log(s, trust=filled.trust)
     assert [f.what for f in rep.findings] == ["tree"]
 
 
@@ -88,7 +88,7 @@ def test_rewriting_body_and_hash_together_is_caught_at_that_event(filled: Ledger
         s.execute(text("update ledger_event set body = :b, hash = :h where seq = 10"),
                   {"b": forged, "h": leaf_hash(forged.encode())})
     with filled.session() as s:
-        rep = verify_log(s)
+        rep = verify_log(s, trust=filled.trust)
     assert rep.first_bad_seq() == 10, rep.findings
 
 
@@ -96,7 +96,7 @@ def test_rewriting_body_and_hash_together_is_caught_at_that_event(filled: Ledger
 def test_checkpoint_tampering_is_caught(filled: Ledger, column: str) -> None:
     _bytes_update(filled, "ledger_checkpoint", column, "checkpoint_id = 1")
     with filled.session() as s:
-        rep = verify_log(s)
+        rep = verify_log(s, trust=filled.trust)
     assert not rep.ok
     assert any(f.what == "checkpoint" for f in rep.findings)
 
@@ -105,7 +105,7 @@ def test_deleting_an_event_is_caught(filled: Ledger) -> None:
     _tamper(filled, "delete from ledger_event_ref where seq = 20")
     _tamper(filled, "delete from ledger_event where seq = 20")
     with filled.session() as s:
-        rep = verify_log(s)
+        rep = verify_log(s, trust=filled.trust)
     assert not rep.ok
     assert rep.first_bad_seq() == 20
 
@@ -125,9 +125,9 @@ def test_fast_frame_check_finds_what_a_full_parse_finds(filled: Ledger, sql: str
 
     monkeypatch.setattr(verify, "CHUNK", 7)  # several fetches: per-chunk bookkeeping is exercised
     with filled.session() as s:
-        assert verify_log(s).ok and verify_log(s, parse_payloads=True).ok
+        assert verify_log(s, trust=filled.trust).ok and verify_log(s, trust=filled.trust, parse_payloads=True).ok
     _tamper(filled, sql)
     with filled.session() as s:
-        fast, full = verify_log(s), verify_log(s, parse_payloads=True)
+        fast, full = verify_log(s, trust=filled.trust), verify_log(s, trust=filled.trust, parse_payloads=True)
     assert not fast.ok
     assert [str(f) for f in fast.findings] == [str(f) for f in full.findings]

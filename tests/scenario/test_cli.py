@@ -33,7 +33,7 @@ def test_validate_broken_copy_lists_every_problem_and_exits_2(tmp_path: Path) ->
     edit_csv(folder / "pledges.csv", 3, "units", "-2")  # negative number
     edit_csv(folder / "pledges.csv", 4, "id", "GBR-01")  # duplicate id
     edit_csv(folder / "pledges.csv", 5, "condition", "all(mnf_mandate, parlament.GBR)")
-    edit_csv(folder / "hubs.csv", 2, "lat", "north")  # bad number
+    edit_csv(folder / "hubs.csv", 3, "lat", "north")  # bad number (a hub with no depot: no knock-on problem)
     edit_csv(folder / "requirements.csv", 1, "hub", "UA-KIEV")
     result = invoke("validate", str(folder))
     assert result.exit_code == 2, result.output
@@ -47,7 +47,7 @@ def test_validate_broken_copy_lists_every_problem_and_exits_2(tmp_path: Path) ->
     places = {(p["file"], p["row"], p["field"]) for p in data["problems"]}
     assert places == {
         ("pledges.csv", 1, "nation"), ("pledges.csv", 3, "units"), ("pledges.csv", 4, "id"),
-        ("pledges.csv", 5, "condition"), ("hubs.csv", 2, "lat"), ("requirements.csv", 1, "hub"),
+        ("pledges.csv", 5, "condition"), ("hubs.csv", 3, "lat"), ("requirements.csv", 1, "hub"),
     }
 
 

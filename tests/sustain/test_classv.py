@@ -49,7 +49,7 @@ def test_legal_days_scale_inversely_with_demand() -> None:
 
 
 def test_hub_without_licensed_storage_is_zero_days() -> None:
-    res = legal_class_v_days(_embedded(), "UA-LVIV", 1_000.0)
+    res = legal_class_v_days(_embedded(), "UA-RIVNE", 1_000.0)  # no depot at Rivne
     assert res.days == 0.0 and res.method == "no depot at the hub"
 
 
@@ -86,3 +86,77 @@ def test_enumeration_is_the_brute_force_optimum(caps, needs) -> None:  # type: i
     assert days == pytest.approx(best)
     for h in need:  # and the plan holds it
         assert sum(s.hd[h].kg for s in lims if plan.get(s.storehouse) == h) >= days * need[h] - 1e-9
+
+
+def test_no_issued_licence_is_unlicensed_whatever_the_layout_allows() -> None:
+    sc = _embedded()
+    net = sc.depots
+    depots = tuple(d.model_copy(update={"storehouses": tuple(s.model_copy(update={"licensed_neq_kg": None})
+                                                             for s in d.storehouses)}) for d in net.depots)
+    bare = sc.model_copy(update={"depots": net.model_copy(update={"depots": depots})})
+    res = legal_class_v_days(bare, "UA-VINNYTSIA", 1_000.0)
+    assert res.days == 0.0 and res.method == "no storehouse at the hub holds a licence"
+
+
+def test_greedy_plan_is_legal_when_enumeration_is_too_big() -> None:
+    import coalition.sustain.classv as cv
+
+    lims = [_lim(f"s{i}", **{"1_1": 10.0 + i, "1_3": 30.0 - i, "1_4": 5.0}) for i in range(14)]
+    need = {"1.1": 1.0, "1.3": 2.0, "1.4": 0.5}
+    assert len(need) ** len(lims) > cv._ENUM_LIMIT
+    days, plan, method = best_dedicated(lims, need)
+    assert method == "greedy" and days > 0
+    for h in need:
+        assert sum(s.hd[h].kg for s in lims if plan.get(s.storehouse) == h) >= days * need[h] - 1e-9
+
+
+def test_rear_depot_reports_days_of_the_whole_force() -> None:
+    from coalition.sustain.demand import PlanView
+    from coalition.sustain.service import build_report
+    from tests.sustain.builders import ul
+
+    sc = _embedded()
+    # two hubs overlapping on days 5-9: the force peak is both together
+    v = PlanView("paris-2026", "small", 30, (ul("a", "inf_bn", "UA-LVIV", 0, 9, 850), ul("b", "inf_bn", "UA-KYIV", 5, 19, 850)))
+    j = build_report(sc, v).to_json()
+    (jas,) = [d for d in j["depots"] if d["place"] == "RN-EPRZ"]
+    per = next(f.per_person_day for f in sc.sustainment.factors if f.capability == "inf_bn" and f.supply_class.value == "V")
+    assert jas["force_class_v_peak_kg_per_day"] == pytest.approx(2 * 850 * per)
+    expect = legal_class_v_days(sc, "RN-EPRZ", 2 * 850 * per).days
+    assert jas["legal_class_v_days"] == math.floor(expect * 10) / 10 and jas["depots"] == ["DEP-JAS"]
+
+
+def test_class_v_target_dos_is_checked_against_the_licences() -> None:
+    from coalition.sustain.demand import PlanView
+    from coalition.sustain.service import build_report
+    from tests.sustain.builders import ul
+
+    sc = _embedded()
+    v = PlanView("paris-2026", "small", 30, (ul("a", "inf_bn", "UA-VINNYTSIA", 0, 9, 850),
+                                             ul("b", "inf_bn", "UA-LVIV", 0, 9, 850)))
+    hubs = {h["hub"]: h for h in build_report(sc, v).to_json()["hubs"]}
+    target = next(p.target_days for p in sc.sustainment.policies if p.supply_class.value == "V")
+    assert hubs["UA-LVIV"]["class_v_target_days"] == target
+    assert hubs["UA-LVIV"]["class_v_target_is_legal"] is False  # no licensed storage at Lviv
+    vin = hubs["UA-VINNYTSIA"]
+    assert vin["class_v_target_is_legal"] is (target <= vin["legal_class_v_days"])
+
+
+def test_hd_1_1_uses_the_heavy_case_limit_when_smaller() -> None:
+    """A storehouse 350 m from a house: HD 1.1 is licensable (>= 270 m) but not for heavy-case items
+    (< 400 m): the Class V mix may hold them, so HD 1.1 counts as 0 there."""
+    from coalition.depots.schemas import Depot, DepotNetwork
+
+    depot = Depot.model_validate({
+        "id": "D", "name": "d", "hub": "UA-LVIV",
+        "storehouses": [{"id": "S", "kind": "above-ground", "x": 0, "y": 0,
+                         "licensed_neq_kg": {"1.1": 5000, "1.4": 5000}}],
+        "exposed_sites": [{"id": "house", "kind": "inhabited-building", "points": [[350, 0]]}],
+    })
+    sc = _embedded({"1.1": 0.1, "1.4": 0.05})
+    sc = sc.model_copy(update={"depots": DepotNetwork(depots=(depot,))})
+    (lim,) = storehouse_limits(sc, "UA-LVIV")
+    assert lim.hd["1.1"].kg == 0 and lim.hd["1.1"].controlling == "house"
+    assert lim.hd["1.4"].kg == 5000
+    res = legal_class_v_days(sc, "UA-LVIV", 1000.0)
+    assert res.days == 0 and res.limiting_hd == "1.1"

@@ -71,3 +71,24 @@ def test_plan_view_reads_plan_json_and_names_bad_lines() -> None:
         plan_view(bad, file="p.json")
     assert [(p.file, p.row) for p in exc.value.problems] == [("p.json", 1), ("p.json", 2)]
     assert "lacks capability, personnel, arrival_day, tour_end_day" in exc.value.problems[0].message
+
+
+def test_resupply_flows_by_group_after_host_nation_share() -> None:
+    from coalition.scenario.schemas import HostNationShare
+    from coalition.sustain.flows import FUEL_KG_PER_L, resupply_flows
+    from tests.sustain.builders import sustainment
+
+    sc = scenario(sustainment=sustainment(host_nation=(HostNationShare(supply_class="water", share=0.25),)))
+    v = view(ul("u1", "inf", "a", 0, 9, 1000))
+    ranges = hub_ranges(v, sc, load_factors())
+    (f,) = resupply_flows(sc, ranges)
+    (r,) = ranges
+    dry = sum(r.demand[c].per_day for c in (C.I, C.II, C.III_P, C.IV, C.V, C.VI)) / 1000  # type: ignore[misc]
+    assert f.dry_t is None  # VIII and IX have no factor for 'inf' in the builder: unknown, not light
+    assert f.water_m3 == pytest.approx(0.75 * 1000 * 6.1 * GAL / 1000)
+    assert f.fuel_m3 == pytest.approx(1000 * 20.0 / 1000) and f.tonnes is None
+    full = scenario(sustainment=sustainment(factors=sc.sustainment.factors + tuple(
+        type(sc.sustainment.factors[0])(capability="inf", supply_class=k, per_person_day=0.5) for k in ("VIII", "IX"))))
+    (g,) = resupply_flows(full, hub_ranges(v, full, load_factors()))
+    assert g.dry_t == pytest.approx(dry + 1.0)
+    assert g.tonnes == pytest.approx(g.dry_t + g.water_m3 + g.fuel_m3 * FUEL_KG_PER_L)  # type: ignore[operator]

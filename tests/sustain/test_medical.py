@@ -88,3 +88,13 @@ def test_json_section_shape() -> None:
     assert set(j) >= {"share_within_1h", "share_within_2h", "ranges", "uncovered"}
     assert set(j["ranges"][0]) >= {"hub", "start_day", "end_day", "role1_minutes", "role2_minutes", "role3_minutes"}
     assert set(j["uncovered"][0]) >= {"hub", "start_day", "end_day", "reason"}
+
+
+def test_air_times_are_flagged_in_the_report() -> None:
+    from coalition.sustain.service import build_report
+
+    sc = scenario()
+    with_air = build_report(sc, view(ul("t1", "trg", "c", 0, 9), ul("h1", "heli", "a", 0, 9)))
+    without = build_report(sc, view(ul("t1", "trg", "c", 0, 9)))
+    flag = "medical: MEDEVAC lift not rationed (one helicopter present serves every hub in reach)"
+    assert flag in with_air.flags() and flag not in without.flags()

@@ -50,3 +50,13 @@ def test_scenario_overrides_and_disables_by_id() -> None:
     assert "force-hq-first" not in ids and ids[-1] == "log-first" and len(ids) == len(DEFAULT_RULES)
     vs = _rules(check_precedence([ul("trg", "trg", "a", 1, 9), ul("log", "log", "a", 4, 9)], sc))
     assert ("log-first", "a") in vs and ("force-hq-first", "force") not in vs
+
+
+def test_rule_groups_resolve_roles_to_capabilities() -> None:
+    from coalition.sustain.precedence import rule_groups
+
+    g = {r.rule: r for r in rule_groups(scenario())}
+    assert g["force-hq-first"].before == {"hq"} and g["force-hq-first"].after == {"inf"}
+    assert g["hub-command-first"].before == {"hq", "sig"}
+    assert g["hub-command-first"].after == {"inf", "trg", "r2", "r3", "heli", "log"}
+    assert g["region-medical-before-manoeuvre"].after == {"inf", "trg"}

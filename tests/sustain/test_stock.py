@@ -15,7 +15,7 @@ LB = 0.45359237
 
 def _lines(sc, *units, horizon=60, **kw):  # type: ignore[no-untyped-def]
     v = view(*units, horizon=horizon)
-    return {(s.hub, s.supply_class): s for s in stock_lines(sc, hub_ranges(v, sc, load_factors()), horizon, **kw)}
+    return {(s.hub, s.supply_class): s for s in stock_lines(sc, hub_ranges(v, sc, load_factors()), **kw)}
 
 
 def test_dos_runs_out_and_policy_by_hand() -> None:

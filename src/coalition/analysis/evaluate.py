@@ -36,7 +36,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from coalition.analysis.reuse import ModelCache
+from coalition.analysis.reuse import ModelCache, SampleSolve, Spells
 from coalition.analysis.sampling import World
 from coalition.analysis.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
@@ -65,6 +65,32 @@ def effective_uncertainty(u: Uncertainty, fixed: Sequence[Assumption]) -> Uncert
     return u.model_copy(update={"conditions": tuple(rows)})
 
 
+def nominal_world() -> World:
+    """Every condition at its nominal value (timeline and --assume), full participation."""
+    return World(0, 1.0, (), (), ())
+
+
+def all_hold_world(u: Uncertainty) -> World:
+    """Every uncertain condition (and driver) holds, from the mode (triangular), the middle
+    (uniform) or the most likely date (empirical) of its date distribution; full participation."""
+    from datetime import timedelta as _td
+
+    dates = []
+    for c in u.conditions:
+        d = c.date
+        if d is None:
+            continue
+        if d.distribution == "triangular" and d.mode is not None:
+            dates.append((c.condition, d.mode))
+        elif d.distribution == "uniform" and d.earliest and d.latest:
+            dates.append((c.condition, d.earliest + _td(days=(d.latest - d.earliest).days // 2)))
+        elif d.dates:
+            w = list(d.weights or [1.0] * len(d.dates))
+            dates.append((c.condition, d.dates[w.index(max(w))]))
+    holds = [(c.condition, True) for c in u.conditions] + [(x.name, True) for x in u.drivers]
+    return World(0, 1.0, tuple(sorted(holds)), tuple(sorted(dates)), ())
+
+
 def deployed_units(units: int, share: float) -> int:
     """round(share x units), halves up."""
     return int(math.floor(share * units + 0.5 + 1e-12))
@@ -78,6 +104,7 @@ class Inputs:
     c_day_offset: int  # C-day minus the nominal C-day, days
     active_from: Mapping[str, int]
     units: Mapping[str, int]
+    spells: Spells | None = None  # active spells per active pledge (the planner's activation)
 
 
 @dataclass(slots=True)
@@ -104,7 +131,7 @@ class Context:
         option_id: str,
         *,
         assumptions: Sequence[Assumption] = (),
-        options: PlanOptions = PlanOptions(time_limit=30.0),
+        options: PlanOptions = PlanOptions(time_limit=30.0, mip_rel_gap=1e-2, threads=1),
     ) -> None:
         check_option(scenario, option_id)
         self.scenario = scenario
@@ -115,6 +142,7 @@ class Context:
         self.horizon = options.horizon_days or scenario.horizon_days
         nominal, _ = resolve_c_day(scenario, self.fixed, None)
         self.nominal_c_day = nominal.day
+        self.c_day_note = nominal.why if nominal.illustrative else None
         reqs = sorted(scenario.requirements_of(option_id), key=lambda r: r.id)
         self.lines = [r.id for r in reqs]
         self.line_priority = [str(r.priority) for r in reqs]
@@ -123,7 +151,9 @@ class Context:
         ).reshape(len(reqs), len(DAYS))
         self.pledge_nation = {p.id: p.nation for p in scenario.pledges}
         self.pledge_units = {p.id: p.units for p in scenario.pledges}
-        self._act_cache: dict[tuple[object, ...], tuple[tuple[Assumption, ...], int, dict[str, int]]] = {}
+        self._act_cache: dict[
+            tuple[object, ...], tuple[tuple[Assumption, ...], int, dict[str, int], Spells]
+        ] = {}
 
     def inputs(self, world: World, withdrawn: frozenset[str] = frozenset()) -> Inputs:
         holds, dates = world.holds_map(), world.dates_map()
@@ -134,22 +164,22 @@ class Context:
             for name in sorted(rows):
                 if name in dates:
                     ass.append(Assumption(condition=name, value=True, on=dates[name]))
-                else:
-                    ass.append(Assumption(condition=name, value=holds.get(name, True)))
+                elif name in holds:  # a row the world does not draw keeps its nominal value
+                    ass.append(Assumption(condition=name, value=holds[name]))
             cday, effective = resolve_c_day(self.scenario, ass, None)
             act = activation_for_plan(self.scenario, effective, cday.day, self.horizon)
             self._act_cache[key] = (tuple(effective), (cday.day - self.nominal_c_day).days,
-                                    dict(act.active_from))
+                                    dict(act.active_from), dict(act.spells))
             if len(self._act_cache) > 4096:
                 self._act_cache.pop(next(iter(self._act_cache)))
-        effective, offset, active = self._act_cache[key]
+        effective, offset, active, spells = self._act_cache[key]
         shares = world.shares_map()
         units: dict[str, int] = {}
         for pid in active:
             nation = self.pledge_nation[pid]
             share = 0.0 if nation in withdrawn else shares.get(nation, 1.0)
             units[pid] = deployed_units(self.pledge_units[pid], share)
-        return Inputs(effective, offset, active, units)
+        return Inputs(effective, offset, active, units, spells)
 
     def essential_mask(self) -> np.ndarray:
         return np.array([p == Priority.ESSENTIAL.value for p in self.line_priority], dtype=bool)
@@ -186,15 +216,56 @@ class PlannerEvaluator:
 
         t0 = time.perf_counter()
         inp = self.ctx.inputs(world, withdrawn)
-        rm = self.cache.get(inp.active_from)
-        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit))
-        t1 = time.perf_counter()
+        rm = self.cache.get(inp.active_from, inp.spells)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
+                       spells=inp.spells)
+        out = self._outcome(res)
+        out.solve_seconds = res.solve_seconds
+        out.overhead_seconds = (time.perf_counter() - t0) - res.solve_seconds - res.start_seconds
+        out.extra = {"objective": res.objective if res.objective is not None else float("nan"),
+                     "gap": res.gap if res.gap is not None else float("nan"),
+                     "start_seconds": res.start_seconds}
+        return out
+
+    def detail(self, world: World, withdrawn: frozenset[str] = frozenset()) -> "PlanDetail":
+        """The world's plan with ``withdrawn`` nations deploying nothing, with who serves where."""
+        return self.detail_and_solve(world, withdrawn)[0]
+
+    def detail_and_solve(
+        self, world: World, withdrawn: frozenset[str] = frozenset()
+    ) -> tuple["PlanDetail", SampleSolve]:
+        inp = self.ctx.inputs(world, withdrawn)
+        rm = self.cache.get(inp.active_from, inp.spells)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
+                       spells=inp.spells)
+        out = self._outcome(res)
+        presence: dict[str, dict[str, float]] = {}
+        used: set[str] = set()
+        if res.model is not None and res.values is not None:
+            r, v = res.model, res.values
+            tb = r.tables
+            xb = r.var("Assign-count")
+            x = v[xb.start : xb.stop]
+            on = np.flatnonzero(x > 0.5)
+            t90 = DAYS[-1] // tb.period_days
+            for j in on:
+                nation = tb.pledge_nation[int(tb.arc_pledge[r.x_arc[j]])]
+                used.add(nation)
+                if r.x_start[j] <= t90 <= r.x_last[j]:
+                    line = tb.line_id[int(tb.arc_line[r.x_arc[j]])]
+                    row = presence.setdefault(line, {})
+                    row[nation] = row.get(nation, 0.0) + float(round(x[j]))
+        return PlanDetail(tuple(sorted(withdrawn)), out.status, res.objective, res.bound,
+                          out.coverage_pct, out.essential_coverage_pct, out.fill, presence,
+                          frozenset(used), res.solve_seconds), res
+
+    def _outcome(self, res: "SampleSolve") -> Outcome:
         u = res.shortfall
         n_l = len(self.ctx.lines)
         if not np.all(np.isfinite(u)):
             fill = np.where(self.ctx.needed, 0, NOT_NEEDED).astype(np.int8)
             return Outcome(res.status, float("nan"), float("nan"), float("nan"), fill,
-                           np.full(n_l, np.nan), res.solve_seconds, (t1 - t0) - res.solve_seconds)
+                           np.full(n_l, np.nan))
         need = self.u_qty * self.u_days
         short = u * self.u_days
         cov = 100.0 * (1 - short.sum() / need.sum()) if need.sum() else 100.0
@@ -207,9 +278,23 @@ class PlannerEvaluator:
                     k = self.u_at[li, j]
                     fill[li, j] = 1 if (k >= 0 and u[k] <= 1e-6) else 0
         per_line = np.bincount(self.u_line, weights=short, minlength=n_l)
-        overhead = (time.perf_counter() - t0) - res.solve_seconds
-        return Outcome(res.status, float(cov), float(cov_e), float(short.sum()), fill, per_line,
-                       res.solve_seconds, overhead, {"objective": res.objective or float("nan")})
+        return Outcome(res.status, float(cov), float(cov_e), float(short.sum()), fill, per_line)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDetail:
+    """One withdrawal set's plan, reduced to what the withdrawal analysis needs (picklable)."""
+
+    withdrawn: tuple[str, ...]
+    status: str
+    objective: float | None
+    bound: float | None  # the solver's lower bound on the objective
+    coverage_pct: float
+    essential_coverage_pct: float
+    fill: np.ndarray
+    presence: dict[str, dict[str, float]]  # line -> nation -> units present at D+90
+    used: frozenset[str]  # nations with units anywhere in the plan
+    solve_seconds: float
 
 
 class QuickEvaluator:

@@ -39,6 +39,9 @@ def record(world: World, outcome: Outcome, ctx: Context) -> dict[str, Any]:
         "shortfall": outcome.shortfall_unit_days,
         "solve_seconds": outcome.solve_seconds,
         "overhead_seconds": outcome.overhead_seconds,
+        "start_seconds": float(outcome.extra.get("start_seconds", 0.0)),
+        "objective": float(outcome.extra.get("objective", float("nan"))),
+        "gap": float(outcome.extra.get("gap", float("nan"))),
     }
     for name, v in world.holds:
         row[f"c:{name}"] = bool(v)
@@ -51,6 +54,16 @@ def record(world: World, outcome: Outcome, ctx: Context) -> dict[str, Any]:
             row[f"fill:{lid}:{d}"] = int(outcome.fill[li, j])
         row[f"short:{lid}"] = float(outcome.line_shortfall[li])
     return row
+
+
+def wilson(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson's 95 % score interval for a proportion (honest where p is 0 or 1 and se is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, mid - half), min(1.0, mid + half)
 
 
 def _mean_se(x: np.ndarray, w: np.ndarray, exact: bool) -> tuple[float, float]:
@@ -99,7 +112,9 @@ def line_probabilities(rows: Sequence[dict[str, Any]], lines: Sequence[str], exa
                 continue
             p = float((w * (f > 0)).sum() / w.sum())
             se = 0.0 if exact else math.sqrt(max(p * (1 - p), 0.0) / f.size)
-            by_day[str(d)] = {"p": round(p, 6), "se": round(se, 6), "needed": True}
+            ci = (p, p) if exact else wilson(p, f.size)
+            by_day[str(d)] = {"p": round(p, 6), "se": round(se, 6), "needed": True,
+                              "ci95": [round(ci[0], 6), round(ci[1], 6)]}
         sh = np.array([r[f"short:{lid}"] for r in rows], dtype=float)
         m, se = _mean_se(sh, w, exact)
         out.append({"line": lid, "by_day": by_day,
@@ -150,6 +165,8 @@ def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta
         }
     solve = np.array([r["solve_seconds"] for r in rows], dtype=float)
     over = np.array([r["overhead_seconds"] for r in rows], dtype=float)
+    start = np.array([r.get("start_seconds", 0.0) for r in rows], dtype=float)
+    gaps = np.array([r.get("gap", float("nan")) for r in rows], dtype=float)
     limited = sum(1 for r in rows if r["status"] == "time-limit")
     return {
         "version": SCHEMA_VERSION,
@@ -166,7 +183,9 @@ def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta
         "convergence": {"essential_coverage_pct": convergence(cov_e, w, exact),
                         "shortfall": convergence(short, w, exact)},
         "timing": {"solve_seconds_mean": round(float(solve.mean()), 4) if rows else None,
-                   "overhead_seconds_mean": round(float(over.mean()), 4) if rows else None},
+                   "overhead_seconds_mean": round(float(over.mean()), 4) if rows else None,
+                   "start_seconds_mean": round(float(start.mean()), 4) if rows else None},
+        "solver_gap_max": None if not np.isfinite(gaps).any() else round(float(np.nanmax(gaps)), 6),
     }
 
 

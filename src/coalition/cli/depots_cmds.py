@@ -79,6 +79,24 @@ def _flag(unverified: tuple[str, ...] | list[str]) -> str:
     return "[yellow]unverified default: " + "; ".join(short_value(book, u) for u in unverified) + "[/]"
 
 
+def _write(path: Path, text: str) -> None:
+    """Write a whole file or nothing (a temporary file renamed into place)."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    if target.parent and not target.parent.exists():
+        raise InputError([Problem(f"folder {target.parent} does not exist", field="--out", hint="an existing folder")])
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``depots`` command group to the main app."""
     grp = typer.Typer(help="Protected storage facilities: explosives safety rules, licences, safe placement.",
@@ -87,35 +105,73 @@ def register(app: typer.Typer) -> None:
 
     @grp.command("qd")
     def qd_cmd(
-        hd: Annotated[str, typer.Option("--hd", help="hazard division 1.1 .. 1.6")],
-        neq: Annotated[float, typer.Option("--neq", help="net explosive quantity, kg")],
-        relation: Annotated[str, typer.Option("--relation", help="IMD, PBD, PTRD, IBD or VBD")] = "IBD",
+        hd: Annotated[Optional[str], typer.Option("--hd", help="hazard division 1.1 .. 1.6")] = None,
+        neq: Annotated[float, typer.Option("--neq", help="net explosive quantity, kg")] = 0.0,
+        relation: Annotated[str, typer.Option("--relation", help="IMD, PBD, PTRD, IBD, VBD or IBD-LD")] = "IBD",
         pes: Annotated[str, typer.Option("--pes", help="PES kind: earth-covered, above-ground, open-stack, container, underground")] = "*",
-        face: Annotated[str, typer.Option("--face", help="PES face toward the ES: front, side, rear")] = "*",
+        face: Annotated[str, typer.Option("--face", help="earth-covered PES only: its face toward the ES (front, side, rear)")] = "*",
         es: Annotated[str, typer.Option("--es", help="for IMD: the exposed storehouse kind")] = "*",
+        es_face: Annotated[str, typer.Option("--es-face", help="for IMD to an earth-covered ES: its face toward the PES")] = "*",
+        es_type: Annotated[str, typer.Option("--es-type", help="for IMD to an earth-covered ES: 7-bar, 3-bar or undefined")] = "*",
         traversed: Annotated[bool, typer.Option("--traversed", help="the pair is traversed")] = False,
         heavy_case: Annotated[bool, typer.Option("--heavy-case", help="heavy-case fragments")] = False,
         cg: Annotated[Optional[str], typer.Option("--cg", help="compatibility group (S makes 1.4 → 1.4S)")] = None,
+        function: Annotated[Optional[str], typer.Option("--function", help="evaluate an unbound sourced function instead, e.g. iatg.curve.BD1")] = None,
         profile: Annotated[str, typer.Option("--profile", help="rule profile: iatg or us-desr")] = "iatg",
         as_json: JsonOpt = False,
     ) -> None:
-        """Required distance for one PES–ES relation, with its basis."""
-        from coalition.depots.qd import required_distance
-        from coalition.depots.rulebook import FT_TO_M, load_rulebook
-        from coalition.depots.schemas import StorehouseKind
+        """Required distance for one PES–ES relation, with its basis. Exit 2 for bad input, including
+        an NEQ beyond every sourced rule (never a null distance)."""
+        from coalition.depots.qd import curve_distance, required_distance
+        from coalition.depots.rulebook import ECM_TYPES, FT_TO_M, load_rulebook
+        from coalition.depots.schemas import COMPATIBILITY_GROUPS, LEGAL_CODES, StorehouseKind
 
+        book = load_rulebook()
+        if function is not None:
+            curve = book.curves.get(function)
+            if curve is None:
+                raise InputError([Problem(f"unknown function '{function}'", field="--function",
+                                          hint=f"valid: {', '.join(book.curves)}")])
+            d = curve_distance(curve, neq)
+            out = {"function": function, "neq_kg": neq, "exact_m": round(d, 3), "required_m": math.ceil(d - 1e-9),
+                   "status": curve.status.value, "source": curve.source}
+            typer.echo(json.dumps(out, indent=2) if as_json else
+                       f"{function}: {neq:,.0f} kg → {out['required_m']:,} m (exact {d:,.2f} m) [{curve.status.value}]")
+            return
         problems = []
+        if hd is None:
+            problems.append(Problem("--hd is required (or --function)", field="--hd", hint="1.1 1.2 1.3 1.4 1.5 1.6"))
         kinds = ["*", *(k.value for k in StorehouseKind)]
         for name, value, valid in (("--pes", pes, kinds), ("--es", es, kinds),
                                    ("--face", face, ["*", "front", "side", "rear"]),
+                                   ("--es-face", es_face, ["*", "front", "side", "rear"]),
+                                   ("--es-type", es_type, list(ECM_TYPES)),
                                    ("--profile", profile, ["iatg", "us-desr"])):
             if value not in valid:
                 problems.append(Problem(f"'{value}' is not valid", field=name, hint=f"valid: {', '.join(valid)}"))
+        if face != "*" and pes != StorehouseKind.EARTH_COVERED.value:
+            problems.append(Problem(f"--face {face} needs an earth-covered PES (--pes earth-covered); "
+                                    f"a {pes if pes != '*' else 'PES of unspecified kind'} has no faces",
+                                    field="--face", hint="drop --face, or give --pes earth-covered"))
+        if (es_face != "*" or es_type != "*") and es != StorehouseKind.EARTH_COVERED.value:
+            problems.append(Problem("--es-face and --es-type describe an earth-covered exposed storehouse",
+                                    field="--es-face", hint="give --es earth-covered"))
+        if cg is not None:
+            letter = cg.strip().upper()
+            if letter not in COMPATIBILITY_GROUPS:
+                problems.append(Problem(f"'{cg}' is not a compatibility group", field="--cg",
+                                        hint=f"valid: {' '.join(COMPATIBILITY_GROUPS)} (I, M, O, P, Q and R are not used)"))
+            elif hd in LEGAL_CODES and letter not in LEGAL_CODES[hd]:
+                problems.append(Problem(f"{hd}{letter} is not one of the 35 legal classification codes", field="--cg",
+                                        hint=f"HD {hd} permits {', '.join(hd + c for c in LEGAL_CODES[hd])}"))
         if problems:
             raise InputError(problems)
-        req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,
-                                es_kind=es, traversed=traversed, heavy_case=heavy_case, cg=cg,
-                                book=load_rulebook())
+        req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,  # type: ignore[arg-type]
+                                es_kind=es, es_face=es_face, es_type=es_type, traversed=traversed,
+                                heavy_case=heavy_case, cg=cg, book=book)
+        if not math.isfinite(req.required_m):
+            raise InputError([Problem(req.notes[-1] if req.notes else f"no sourced rule covers {neq:,.0f} kg",
+                                      field="--neq", hint="outside the validated range: no distance is given")])
         if as_json:
             typer.echo(json.dumps(req.as_dict(), indent=2))
             return
@@ -123,11 +179,11 @@ def register(app: typer.Typer) -> None:
         t = Table(title=f"Q-D: HD {hd}, {neq:,.0f} kg NEQ, {req.relation} ({profile})", show_header=False)
         t.add_column("what")
         t.add_column("value")
-        req_text = "no rule covers this NEQ" if math.isinf(req.required_m) else f"[bold]{req.required_m:,.0f} m[/]"
-        if profile == "us-desr" and math.isfinite(req.required_m):
+        req_text = f"[bold]{req.required_m:,.0f} m[/]"
+        if profile == "us-desr":
             req_text += f"  ({req.exact_m / FT_TO_M:,.1f} ft exact)"
         t.add_row("required distance", req_text)
-        t.add_row("exact value", f"{req.exact_m:,.2f} m" if math.isfinite(req.exact_m) else "—")
+        t.add_row("exact value", f"{req.exact_m:,.2f} m")
         t.add_row("formula", f"{req.formula} = {req.formula_m:,.2f} m ({req.rule})")
         t.add_row("minimum", f"{req.minimum_m:g} m ({req.minimum_rule})" if req.minimum_rule else "none")
         t.add_row("governs", req.governs)
@@ -138,7 +194,7 @@ def register(app: typer.Typer) -> None:
         if req.unverified:
             from coalition.depots.rulebook import short_value
 
-            t.add_row("[yellow]unverified default[/]", "; ".join(short_value(load_rulebook(), u) for u in req.unverified))
+            t.add_row("[yellow]unverified default[/]", "; ".join(short_value(book, u) for u in req.unverified))
         con.print(t)
 
     @grp.command("rules")
@@ -267,13 +323,26 @@ def register(app: typer.Typer) -> None:
     @grp.command("licence")
     def licence_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: ProfileOverride = None,
                     markdown: Annotated[bool, typer.Option("--markdown", help="printable licence sheets (markdown)")] = False,
+                    html: Annotated[Optional[Path], typer.Option("--html", help="write the printable HTML licence document here")] = None,
                     as_json: JsonOpt = False) -> None:
         """Maximum NEQ per HD each storehouse may hold from its layout, with the controlling site."""
-        from coalition.depots.licence import compute_licences, licence_sheet
+        from coalition.depots.licence import compute_licences, licence_html, licence_sheet
 
         _, network = _network(scenario)
         chosen = _depots(network, depot, profile)
         all_lic = [lic for d in chosen for lic in compute_licences(d)]
+        if html is not None:
+            cat = network.catalogue
+            held: dict[str, set[str]] = {}
+            for line in network.stock:
+                item = cat.item_of(line.lot)
+                if item is not None:
+                    held.setdefault(line.storehouse, set()).add(item.cg)
+            docs = [licence_html(d, [x for x in all_lic if x.depot == d.id],
+                                 cgs={k: tuple(sorted(v)) for k, v in held.items()}) for d in chosen]
+            _write(html, docs[0] if len(docs) == 1 else "\n".join(docs))
+            typer.echo(f"wrote {html} ({len(all_lic)} licence(s))")
+            return
         if markdown:
             cat = network.catalogue
             for d in chosen:
@@ -312,14 +381,23 @@ def register(app: typer.Typer) -> None:
 
     @grp.command("place")
     def place_cmd(
-        consignment: Annotated[Path, typer.Argument(help="consignment CSV: lot,item,quantity[,neq_kg,note]")],
+        consignment: Annotated[Path, typer.Argument(help="consignment CSV: lot,item,quantity[,neq_kg,note] (UTF-8 or UTF-16)")],
         scenario: ScenarioOpt = None,
         depot: DepotOpt = None,
         method: Annotated[str, typer.Option("--method", help="optimise or first-fit")] = "optimise",
         time_limit: Annotated[float, typer.Option("--time-limit", help="MIP time limit, s")] = 20.0,
+        partial: Annotated[bool, typer.Option("--partial", help="keep the placeable part when some lots are refused")] = False,
+        override_unsurveyed: Annotated[Optional[str], typer.Option(
+            "--override-unsurveyed", help="place into a depot with no surveyed exposed sites: give the reason and "
+                                          "who decided (logged and recorded in the result)")] = None,
         as_json: JsonOpt = False,
     ) -> None:
-        """Place an incoming consignment safely; explain what cannot be placed."""
+        """Place an incoming consignment safely; explain what cannot be placed.
+
+        Exit 0 when everything is placed; 1 when anything is refused (then nothing is placed unless
+        --partial); 2 for unreadable input."""
+        import logging
+
         from coalition.depots.io import load_consignment
         from coalition.depots.placement import place
         from coalition.depots.rules import check_depot
@@ -327,15 +405,27 @@ def register(app: typer.Typer) -> None:
         if method not in ("optimise", "first-fit"):
             raise InputError([Problem(f"unknown method '{method}'", field="--method", hint="optimise or first-fit")])
         _, network = _network(scenario)
+        if depot is None and len(network.depots) > 1:
+            raise InputError([Problem(f"the scenario has {len(network.depots)} depots: say which one receives the consignment",
+                                      field="--depot", hint=f"--depot one of {', '.join(d.id for d in network.depots)}")])
         target = _depots(network, depot)[0]
         catalogue, incoming = load_consignment(consignment, network.catalogue)
         current = network.stock_of(target)
-        result = place(target, catalogue, current, incoming, method=method, time_limit=time_limit)
+        if override_unsurveyed:
+            logging.basicConfig(level=logging.WARNING)
+        result = place(target, catalogue, current, incoming, method=method, time_limit=time_limit,
+                       override_unsurveyed=override_unsurveyed)
+        refused = bool(result.refused)
+        if refused and not partial:
+            result.placed, result.units_placed, result.neq_placed_kg, result.lots_stored = [], 0, 0.0, 0.0
+            result.notes.append(f"consignment refused: {len(result.refused)} lot(s) cannot be placed, so nothing is "
+                                "placed (use --partial to keep the placeable part)")
         after = check_depot(target, list(current) + result.lines(), catalogue)
         before = check_depot(target, list(current), catalogue)
         new_errors = [f for f in after.errors if f not in before.errors]
         if as_json:
             out = result.as_dict()
+            out["consignment_refused"] = refused and not partial
             out["check_after"] = {"new_errors": [f.model_dump(mode="json") for f in new_errors],
                                   "pre_existing_errors": len(before.errors),
                                   "unverified_defaults": list(after.unverified)}
@@ -343,18 +433,21 @@ def register(app: typer.Typer) -> None:
         else:
             con = _console()
             t = Table(title=f"Placement into {target.name} ({target.id}) — {result.method}")
-            for c in ("lot", "storehouse", "units", "NEQ (kg)", "pallets"):
-                t.add_column(c)
+            for c in ("lot", "storehouse", "units", "NEQ (kg)", "pallets", "unverified defaults"):
+                t.add_column(c, overflow="fold")
             for p in result.placed:
-                t.add_row(p.lot, p.storehouse, f"{p.quantity:,}", f"{p.neq_kg:,.1f}", str(p.pallets))
+                t.add_row(p.lot, p.storehouse, f"{p.quantity:,}", f"{p.neq_kg:,.1f}", str(p.pallets),
+                          ", ".join(result.flags.get(p.storehouse, ())))
             con.print(t)
             if result.refused:
-                r = Table(title="Not placed", title_style="red")
+                r = Table(title=f"Not placed ({len(result.refused)} lot(s))", title_style="red")
                 for c in ("lot", "units", "rule", "why"):
-                    r.add_column(c)
+                    r.add_column(c, overflow="fold")
                 for x in result.refused:
                     r.add_row(x.lot, f"{x.quantity:,}", x.rule, x.reason)
                 con.print(r)
+            for note in result.notes:
+                con.print(f"[yellow]{note}[/]", highlight=False)
             b = result.baseline
             con.print(f"lots stored {result.lots_stored:.2f}/{len(incoming)}, storehouses touched {result.touched}, "
                       f"handling {result.handling_pallet_m:,.0f} pallet-m"
@@ -364,4 +457,73 @@ def register(app: typer.Typer) -> None:
                       else f"[red]{len(new_errors)} new rule break(s) — this is a bug[/]")
             if after.unverified:
                 con.print(_flag(after.unverified), highlight=False)
-        raise typer.Exit(1 if new_errors else 0)
+        raise typer.Exit(1 if (refused or new_errors) else 0)
+
+    @grp.command("map")
+    def map_cmd(
+        depot: Annotated[str, typer.Option("--depot", "-d", help="the depot to draw")],
+        out: Annotated[Path, typer.Option("--out", help="SVG file to write")],
+        scenario: ScenarioOpt = None,
+    ) -> None:
+        """Draw the Q-D map of one depot as a standalone SVG: storehouses, exposed sites and each
+        storehouse's required-distance arcs, violations in red."""
+        from coalition.depots.map import depot_svg
+
+        if out.suffix.lower() != ".svg":
+            raise InputError([Problem(f"'{out.name}' is not an .svg file", field="--out", hint="e.g. --out depot.svg")])
+        _, network = _network(scenario)
+        target = _depots(network, depot)[0]
+        _write(out, depot_svg(target, network.stock_of(target), network.catalogue))
+        typer.echo(f"wrote {out}")
+
+    @grp.command("surveillance")
+    def surveillance_cmd(
+        scenario: ScenarioOpt = None,
+        depot: DepotOpt = None,
+        today: Annotated[Optional[str], typer.Option("--today", help="the day to assess (YYYY-MM-DD; default: today)")] = None,
+        within: Annotated[int, typer.Option("--within", help="days ahead that count as expiring", min=0, max=3650)] = 90,
+        ledger_db: Annotated[Optional[str], typer.Option("--ledger-db", help="custody ledger database URL: its lot "
+                                                         "suspensions count as suspended here too")] = None,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """Lots overdue for inspection/proof, expiring or suspended. Exit 0 when none, 1 otherwise."""
+        from datetime import date
+
+        from coalition.depots.surveillance import surveillance
+
+        try:
+            day = date.fromisoformat(today) if today else date.today()
+        except ValueError:
+            raise InputError([Problem(f"'{today}' is not a date", field="--today", hint="YYYY-MM-DD")]) from None
+        _, network = _network(scenario)
+        chosen = _depots(network, depot)
+        suspended: dict[str, str] = {}
+        if ledger_db:
+            from coalition.inventory.safety import ledger_suspensions
+            from coalition.store.db import make_engine, session_factory, transaction
+
+            engine = make_engine(ledger_db)
+            try:
+                with transaction(session_factory(engine)) as session:
+                    suspended = ledger_suspensions(session)
+            finally:
+                engine.dispose()
+        report = surveillance(chosen, network.stock, network.catalogue, today=day, within_days=within,
+                              ledger_suspensions=suspended)
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2))
+        else:
+            con = _console()
+            t = Table(title=f"Lot surveillance on {day.isoformat()} (expiring = within {within} days)")
+            for c in ("lot", "item", "storehouses", "units", "last inspected", "next due", "expires", "status"):
+                t.add_column(c, overflow="fold")
+            for s in report.lots:
+                colour = "red" if s.needs_action else ("yellow" if s.findings else "green")
+                t.add_row(s.lot, s.item, ", ".join(s.storehouses), f"{s.units:,}",
+                          str(s.last_inspected or "—"), str(s.next_due or "—"), str(s.expires or "—"),
+                          f"[{colour}]{'; '.join(s.reasons) or 'ok'}[/]")
+            con.print(t)
+            for s in report.action:
+                con.print(f"[red]{s.lot}[/]: {'; '.join(s.reasons)}", highlight=False)
+            con.print(f"{len(report.action)} lot(s) need action" if report.action else "[green]no lot is overdue or expiring[/]")
+        raise typer.Exit(1 if report.action else 0)

@@ -35,6 +35,13 @@ DbOpt = Annotated[
     typer.Option("--database-url", help="SQLAlchemy URL (default: Settings / COALITION_DATABASE_URL)",
                  show_default=False),
 ]
+SigsOpt = Annotated[
+    Optional[list[Path]],  # noqa: UP007
+    typer.Option("--signatures", help="signatures made by the parties with 'coalition sign' (repeatable)",
+                 show_default=False),
+]
+DemoCsOpt = Annotated[bool, typer.Option(
+    "--demo-countersign", help="DEMO ONLY: sign counterparty roles with the demo key store's keys")]
 DataOpt = Annotated[
     Optional[Path],  # noqa: UP007
     typer.Option("--data-dir", help="folder of the keys and the default SQLite file (default: .coalition)",
@@ -49,12 +56,24 @@ class Ctx:
 
     @property
     def keys_dir(self) -> Path:
-        return Path(self.settings.data_dir) / "keys"
+        return self.settings.demo_keystore
 
     def keyring(self):  # type: ignore[no-untyped-def]
         from coalition.ledger.keys import KeyRing
 
-        return KeyRing.load(self.keys_dir)
+        return KeyRing.load(self.keys_dir, self.settings.demo_passphrase)
+
+    def trust(self, path: Path | None = None):  # type: ignore[no-untyped-def]
+        """The pinned trust file: ``--trust``, else the one named in settings."""
+        from coalition.ledger.trust import TrustError, load_trust
+
+        where = path or self.settings.trust_path
+        try:
+            return load_trust(where)
+        except TrustError as exc:
+            raise InputError([Problem(str(exc), file=str(where),
+                                      hint="write it with 'coalition ledger init' or 'coalition ledger trust export FILE'"
+                                      " on the root key holder's machine")]) from None
 
 
 def _ctx(database_url: str | None, data_dir: Path | None) -> Ctx:
@@ -70,8 +89,36 @@ def _ctx(database_url: str | None, data_dir: Path | None) -> Ctx:
         overrides["database_url"] = database_url
     settings = Settings.from_env(**overrides)
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    _upgrade_serialised(engine, upgrade)
     return Ctx(settings, session_factory(engine))
+
+
+def _upgrade_serialised(engine, upgrade) -> None:  # type: ignore[no-untyped-def]
+    """Run the migrations one process at a time (two first `init`s at once would otherwise both
+    create the tables and one would fail): a file lock beside a SQLite database, an advisory
+    lock on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        import fcntl
+
+        db = engine.url.database
+        if not db or db == ":memory:":
+            upgrade(engine)
+            return
+        lock = Path(db).with_name(Path(db).name + ".migrate-lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with lock.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                upgrade(engine)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_advisory_lock(73011601)")
+        try:
+            upgrade(engine)
+        finally:
+            conn.exec_driver_sql("SELECT pg_advisory_unlock(73011601)")
 
 
 def _safety(ctx: Ctx, session: Session):  # type: ignore[no-untyped-def]
@@ -99,20 +146,73 @@ def _init(ctx: Ctx, *, sample: bool) -> None:
         nations |= {n.code for n in load_scenario(ctx.settings.scenario).nations}
     except InputError:
         pass  # keys for the sample nations are enough to start
-    keyring = KeyRing.generate(ctx.keys_dir, sorted(nations))
+    from coalition.ledger.keyevents import key_log, trust_from_keyring
     from coalition.store.db import transaction
 
     with transaction(ctx.factory) as s:
-        added = service.register_keys(s, keyring=keyring)
+        service.lock_head(s)  # one init at a time: a concurrent first init waits here, then sees the keys
+        keyring = KeyRing.generate(ctx.keys_dir, sorted(nations), ctx.settings.demo_passphrase)
+        trust = trust_from_keyring(keyring, origin=_origin(ctx), witnesses=_witness_keys(ctx),
+                                   witness_quorum=ctx.settings.witness_quorum)
+        log = key_log(s, trust)
+        if log.problems:
+            raise IntegrityError(
+                f"this database's key log was not made with the key store {ctx.keys_dir} "
+                f"({log.problems[0][1]}); point COALITION_DATA_DIR (or --data-dir) at the data folder "
+                "used when the ledger was created")
+        added = service.register_keys(s, keyring=keyring, trust=trust)
+        _write_trust(ctx, trust)
         size, _ = service.head(s)
-        out.print(f"keys: {added} new public key(s) registered; private keys in {ctx.keys_dir} (ILLUSTRATIVE key management)")
+        out.print(f"keys: {added} nation key(s) registered by root-countersigned key events; DEMO key store"
+                  f" {ctx.keys_dir} (ILLUSTRATIVE: every key encrypted under the demo passphrase)")
+        out.print(f"trust file: {ctx.settings.trust_path}")
         if size:
             out.print(f"ledger already holds {size} events; nothing imported")
             return
         if sample:
-            res = smp.load_sample(s, keyring=keyring, safety=_safety(ctx, s))
+            res = smp.load_sample(s, keyring=keyring, safety=_safety(ctx, s), trust=trust)
             out.print(f"loaded the ILLUSTRATIVE sample custody history: events 1..{res.last_seq}, "
-                      f"{len(res.batches)} signed batches, checkpoint cosigned by {', '.join(smp.SAMPLE_WITNESSES)}")
+                      f"{len(res.batches)} signed batches (both parties of each handover signing with their"
+                      " own demo keys), checkpointed")
+
+
+def _origin(ctx: Ctx) -> str:
+    from coalition.ledger.keyevents import DEFAULT_ORIGIN
+
+    return DEFAULT_ORIGIN
+
+
+def _witness_keys(ctx: Ctx) -> tuple:  # type: ignore[type-arg]
+    from coalition.ledger.notes import NoteError, parse_vkey
+
+    keys = []
+    for entry in ctx.settings.witnesses:
+        try:
+            keys.append(parse_vkey(entry.split()[0]))
+        except (NoteError, IndexError) as exc:
+            raise InputError([Problem(f"witness entry {entry!r}: {exc}", field="COALITION_WITNESSES",
+                                      hint="'VKEY URL' per witness, comma-separated")]) from None
+    return tuple(keys)
+
+
+def _write_trust(ctx: Ctx, trust) -> None:  # type: ignore[no-untyped-def]
+    """Write the trust file beside the demo keys (never overwrite a different one silently)."""
+    path = ctx.settings.trust_path
+    text = trust.to_json()
+    if path.exists() and path.read_text("utf-8") != text:
+        from coalition.ledger.trust import TrustError, parse_trust
+
+        try:
+            old = parse_trust(path.read_text("utf-8"), source=str(path))
+        except TrustError:
+            old = None
+        if old is not None and (old.roots, old.log_key) != (trust.roots, trust.log_key):
+            raise IntegrityError(f"{path} pins other root or log keys than the key store {ctx.keys_dir}; "
+                                 "refusing to replace a trust file (delete it deliberately if intended)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
 
 
 def _ensure_history(ctx: Ctx) -> None:
@@ -140,17 +240,50 @@ def init_cmd(
     out.print(f"database: {ctx.settings.database_url}")
 
 
-def _append(ctx: Ctx, events, *, commit_every: int | None) -> None:  # type: ignore[no-untyped-def]
+def _signer(ctx: Ctx, signatures: list[Path] | None, demo_countersign: bool):  # type: ignore[no-untyped-def]
+    """Pre-signed signatures first (each party's 'coalition sign' output), then the local keys for
+    the acting nation; counterparties only with --demo-countersign on the demo key store."""
+    from coalition.ledger.batches import Chain, LocalSigner, PreSigned
+
+    keyring = ctx.keyring()
+    if demo_countersign and not keyring.demo:
+        raise InputError([Problem("--demo-countersign only works with the demo key store",
+                                  field="--demo-countersign")])
+    chain = [PreSigned(_read_signatures(p)) for p in signatures or []]
+    chain.append(LocalSigner(keyring, countersign=demo_countersign))
+    return Chain(chain)
+
+
+def _read_signatures(path: Path) -> list[dict]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        sigs = data["signatures"]
+        for i, s in enumerate(sigs):
+            for k in ("statement_sha256", "role", "key_id", "signature"):
+                if not isinstance(s.get(k), str):
+                    raise InputError([Problem(f"signatures[{i}].{k} missing or not text", file=str(path))])
+            bytes.fromhex(s["signature"])
+        return sigs
+    except FileNotFoundError:
+        raise InputError([Problem("file not found", file=str(path))]) from None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise InputError([Problem(f"not a signatures file ({type(exc).__name__}: {exc})", file=str(path),
+                                  hint="the output of 'coalition sign'")]) from None
+
+
+def _append(ctx: Ctx, events, *, commit_every: int | None, signer=None, start: int = 0) -> None:  # type: ignore[no-untyped-def]
     from coalition.ledger import service
     from coalition.store.db import transaction
 
-    keyring = ctx.keyring()
+    signer = signer or _signer(ctx, None, False)
+    trust = ctx.trust()
     step = commit_every or len(events)
-    done = 0
-    for i in range(0, len(events), step):
+    done = start
+    for i in range(start, len(events), step):
         chunk = events[i : i + step]
         with transaction(ctx.factory) as s:
-            res = service.append_events(s, events=chunk, keyring=keyring, safety=_safety(ctx, s))
+            res = service.append_events(s, events=chunk, signer=signer, trust=trust, safety=_safety(ctx, s),
+                                        backdate_tolerance_s=ctx.settings.backdate_tolerance_s)
         done += len(chunk)
         # printed only after COMMIT returned: every event up to here is durable
         print(f"acknowledged: events {res.first_seq}..{res.last_seq} ({done}/{len(events)})", flush=True)
@@ -163,16 +296,126 @@ def import_cmd(
     data_dir: DataOpt = None,
     commit_every: Annotated[Optional[int], typer.Option(  # noqa: UP007
         "--commit-every", min=1, help="commit (and acknowledge) every N events; default: all or nothing")] = None,
+    skip: Annotated[int, typer.Option(
+        "--skip", min=0, help="resume a killed import: skip the first N events (checked against the log)")] = 0,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="resume a killed import: skip the events of the file already in the log")] = False,
+    signatures: SigsOpt = None,
+    demo_countersign: DemoCsOpt = False,
 ) -> None:
     """Append every event of a JSONL file. The whole file is validated first (nothing is written
     if any line is bad); by default all events commit together."""
     from coalition.ledger.schemas import parse_jsonl
 
-    if not events_file.is_file():
-        raise InputError([Problem("file not found", file=str(events_file))])
-    events = parse_jsonl(events_file.read_text("utf-8"), file=str(events_file))
+    events = parse_jsonl(read_text_file(events_file), file=str(events_file))
     ctx = _ctx(database_url, data_dir)
-    _append(ctx, events, commit_every=commit_every)
+    if skip > len(events):
+        raise InputError([Problem(f"--skip {skip} is more than the {len(events)} events in the file",
+                                  file=str(events_file), field="--skip")])
+    if resume:
+        skip = _committed_prefix(ctx, events)
+        print(f"resuming: the first {skip} of {len(events)} events are already in the log", flush=True)
+        if skip == len(events):
+            return
+    elif skip:
+        _check_resume(ctx, events, skip, events_file)
+    _append(ctx, events, commit_every=commit_every, signer=_signer(ctx, signatures, demo_countersign), start=skip)
+
+
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file, or an InputError naming the line of the first byte that is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem("file not found", file=str(path))]) from None
+    except OSError as exc:
+        raise InputError([Problem(f"cannot read ({exc.strerror})", file=str(path))]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(f"not UTF-8 (byte 0x{data[exc.start]:02x})", file=str(path), row=line,
+                                  hint="save the file as UTF-8")]) from None
+
+
+def _in_log(session, sub) -> bool:  # type: ignore[no-untyped-def]
+    """Is this submitted event already in the log (same nation, type, person, time and payload)?"""
+    from sqlalchemy import select
+
+    from coalition.ledger.models import LedgerEvent
+    from coalition.ledger.verifier import canonical_text
+
+    text = '"payload":' + canonical_text(sub.payload.model_dump(mode="json")) + ',"person":'
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    q = select(LedgerEvent.seq).where(LedgerEvent.nation == sub.nation, LedgerEvent.type == sub.type,
+                                      LedgerEvent.person == sub.person, LedgerEvent.body.like(f"%{like}%", escape="\\"))
+    if sub.time is not None:
+        q = q.where(LedgerEvent.time == sub.time)
+    return session.execute(q.limit(1)).first() is not None
+
+
+def _committed_prefix(ctx: Ctx, events) -> int:  # type: ignore[no-untyped-def]
+    """How many leading events of the file are already in the log (an import commits in order)."""
+    from coalition.store.db import transaction
+
+    lo, hi = 0, len(events)  # invariant: events[:lo] are in the log; events[hi:] are not
+    with transaction(ctx.factory) as s:
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _in_log(s, events[mid - 1]):
+                lo = mid
+            else:
+                hi = mid - 1
+    return lo
+
+
+def _check_resume(ctx: Ctx, events, skip: int, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Skipping must neither drop nor repeat events: the first ``skip`` are in the log, the next is not."""
+    from coalition.store.db import transaction
+
+    with transaction(ctx.factory) as s:
+        before_ok = _in_log(s, events[skip - 1])
+        after_in = skip < len(events) and _in_log(s, events[skip])
+    if not before_ok:
+        raise InputError([Problem(f"event {skip} of the file is not in the log, so --skip {skip} would drop events",
+                                  file=str(path), row=events[skip - 1].row, field="--skip",
+                                  hint="use --resume to find where the killed import stopped")])
+    if after_in:
+        raise InputError([Problem(f"event {skip + 1} of the file is already in the log: --skip {skip} would repeat"
+                                  " events (a chunk committed after the last acknowledgement was printed)",
+                                  file=str(path), row=events[skip].row, field="--skip", hint="use --resume")])
+
+
+@ledger_app.command("prepare")
+def prepare_cmd(
+    events_file: Annotated[Path, typer.Argument(help="EVENTS.jsonl to be signed by the parties")],
+    out_file: Annotated[Path, typer.Option("--out", help="write the statements to sign here")],
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+) -> None:
+    """Compute the batch statements each party must sign (nothing is written to the log). Each
+    nation signs its own with 'coalition sign'; then 'ledger import --signatures ...'."""
+    from coalition.ledger import service
+    from coalition.ledger.batches import Collecting, SignaturesNeeded
+    from coalition.ledger.schemas import parse_jsonl
+
+    events = parse_jsonl(read_text_file(events_file), file=str(events_file))
+    ctx = _ctx(database_url, data_dir)
+    trust = ctx.trust()
+    session = ctx.factory()
+    try:
+        service.append_events(session, events=events, signer=Collecting(), trust=trust, safety=_safety(ctx, session))
+    except SignaturesNeeded as exc:
+        needed = exc.needed
+    else:  # pragma: no cover - a batch always needs a signature
+        needed = []
+    finally:
+        session.rollback()
+        session.close()
+    out_file.write_text(json.dumps({"statements": [n.as_dict() for n in needed]}, indent=1) + "\n", "utf-8")
+    who = sorted({f"{n.nation} ({n.key_id})" for n in needed})
+    out.print(f"wrote {len(needed)} statement(s) to {out_file}; to be signed by {', '.join(who)}. They hold only"
+              " while the log does not move on.")
 
 
 @ledger_app.command("append")
@@ -184,8 +427,10 @@ def append_cmd(
     time: Annotated[Optional[str], typer.Option("--time", help="UTC time, default now")] = None,  # noqa: UP007
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
+    signatures: SigsOpt = None,
+    demo_countersign: DemoCsOpt = False,
 ) -> None:
-    """Append one custody event."""
+    """Append one custody event, signed with the acting nation's key on this machine."""
     from coalition.ledger.schemas import parse_event
 
     try:
@@ -196,18 +441,35 @@ def append_cmd(
     if time:
         raw["time"] = time
     ev = parse_event(raw, file="--payload")
-    _append(_ctx(database_url, data_dir), [ev], commit_every=None)
+    ctx = _ctx(database_url, data_dir)
+    _append(ctx, [ev], commit_every=None, signer=_signer(ctx, signatures, demo_countersign))
+
+
+TrustOpt = Annotated[
+    Optional[Path],  # noqa: UP007
+    typer.Option("--trust", help="pinned trust file (default: the one named in settings, <data dir>/trust.json)",
+                 show_default=False),
+]
 
 
 @ledger_app.command("verify")
-def verify_cmd(database_url: DbOpt = None, data_dir: DataOpt = None) -> None:
-    """Check every hash, link, signature, checkpoint and stored tree node; name the first bad seq."""
-    from coalition.ledger.verify import verify_log
-    from coalition.store.db import transaction
+def verify_cmd(
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+    trust: TrustOpt = None,
+    projection: Annotated[bool, typer.Option("--projection", help="also replay the log and compare the stored"
+                                             " projection with it, naming every differing row")] = False,
+    rules: Annotated[bool, typer.Option("--rules/--no-rules", help="replay the log to check who may sign what")] = True,
+) -> None:
+    """Check every hash, link, key event, signature, checkpoint and stored tree node against the
+    pinned trust file, and (by default) the signing duties by replay; name the first bad seq.
+    Reads one consistent snapshot while appends go on."""
+    from coalition.ledger.verify import snapshot_transaction, verify_log
 
     ctx = _ctx(database_url, data_dir)
-    with transaction(ctx.factory) as s:
-        rep = verify_log(s)
+    pinned = ctx.trust(trust)
+    with snapshot_transaction(ctx.factory) as s:
+        rep = verify_log(s, trust=pinned, rules=rules, projection=projection)
     out.print(f"events {rep.events}, batches {rep.batches}, signatures {rep.signatures}, "
               f"checkpoints {rep.checkpoints}, cosignatures {rep.cosignatures}")
     if rep.ok:
@@ -215,28 +477,30 @@ def verify_cmd(database_url: DbOpt = None, data_dir: DataOpt = None) -> None:
         return
     bad = rep.first_bad_seq()
     for f in rep.findings[:30]:
-        out.print(f"  - {f}")
+        out.print(f"  - {f}", markup=False)
+    if len(rep.findings) > 30:
+        out.print(f"  ... and {len(rep.findings) - 30} more")
     raise IntegrityError(f"verification FAILED ({len(rep.findings)} problem(s))"
                          + (f"; first bad sequence number: {bad}" if bad else ""))
 
 
 @ledger_app.command("checkpoint")
 def checkpoint_cmd(
-    witness: Annotated[Optional[list[str]], typer.Option("--witness", help="nation that cosigns (repeatable)")] = None,  # noqa: UP007
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
-    """Sign a checkpoint of the current log with the operator key; witnesses may cosign."""
+    """Sign a C2SP checkpoint of the current log with the operator key, then ask every configured
+    witness (COALITION_WITNESSES, C2SP tlog-witness) to cosign it."""
     from coalition.ledger import checkpoints
-    from coalition.ledger.keys import nation_key_id
     from coalition.store.db import transaction
 
     ctx = _ctx(database_url, data_dir)
     keyring = ctx.keyring()
+    pinned = ctx.trust()
     with transaction(ctx.factory) as s:
-        cp = checkpoints.make_checkpoint(s, keyring=keyring)
-        for n in witness or []:
-            checkpoints.cosign_checkpoint(s, checkpoint_id=cp.checkpoint_id, key_id=nation_key_id(n), keyring=keyring)
+        cp = checkpoints.make_checkpoint(s, keyring=keyring, origin=pinned.origin)
+    _collect_cosignatures(ctx, pinned, cp.checkpoint_id)
+    with transaction(ctx.factory) as s:
         cp = checkpoints.get_checkpoint(s, checkpoint_id=cp.checkpoint_id)
     out.print(f"checkpoint {cp.checkpoint_id}: size {cp.size}, root {cp.root.hex()}, time {cp.time}, "
               f"signed by {cp.key_id}; cosigned by {', '.join(cp.cosigners) or 'nobody yet'}")
@@ -418,27 +682,83 @@ def export_cmd(
 
     ctx = _ctx(database_url, data_dir)
     _ensure_history(ctx)
+    pinned = ctx.trust()
     with transaction(ctx.factory) as s:
-        meta = export_bundle(s, directory=directory, keyring=ctx.keyring(), donor=donor.upper() if donor else None)
+        meta = export_bundle(s, directory=directory, keyring=ctx.keyring(), donor=donor.upper() if donor else None,
+                             trust=pinned)
     out.print(f"wrote {meta['scope']} bundle of {meta['events']} events against checkpoint {meta['checkpoint']} "
-              f"(tree size {meta['tree_size']}) to {directory}; check it with: coalition-verify {directory}")
+              f"(tree size {meta['tree_size']}) to {directory}; check it with: "
+              f"coalition-verify {directory} --trust {ctx.settings.trust_path}")
 
 
 @ledger_app.command("rebuild")
-def rebuild_cmd(database_url: DbOpt = None, data_dir: DataOpt = None) -> None:
-    """Rebuild the inventory projection from the log and say whether it equalled the live one."""
-    from coalition.inventory.service import snapshot
+def rebuild_cmd(
+    database_url: DbOpt = None,
+    data_dir: DataOpt = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="where to write the diff before replacing"  # noqa: UP007
+                                                   " anything (default: <data dir>/rebuild-<time>.json)")] = None,
+) -> None:
+    """Rebuild the inventory projection from the log. The differences between the live projection
+    and the replay are written to a report FIRST (the evidence survives the rebuild), then the
+    projection is replaced; exit 1 if anything differed."""
+    from coalition.ledger.replay import projection_diff, replay_log
     from coalition.ledger.service import rebuild_projection
+    from coalition.ledger.verifier import Report
     from coalition.store.db import transaction
 
     ctx = _ctx(database_url, data_dir)
     with transaction(ctx.factory) as s:
-        before = snapshot(s)
+        rules = Report()
+        diffs = projection_diff(s, replay_log(s, rules), limit=1_000_000)
+        path = report or Path(ctx.settings.data_dir) / f"rebuild-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"differences": [vars(d) for d in diffs],
+                                   "rule_findings": [str(f) for f in rules.findings]}, indent=1, default=str), "utf-8")
+        tmp.replace(path)  # durable before the projection is touched
         n = rebuild_projection(s)
-        same = snapshot(s) == before
-    out.print(f"replayed {n} events; rebuilt projection {'equals' if same else 'DIFFERS FROM'} the live one")
-    if not same:
+    for d in diffs[:30]:
+        out.print(f"  - {d}", markup=False)
+    out.print(f"replayed {n} events; the live projection "
+              + ("equalled the log" if not diffs else f"DIFFERED in {len(diffs)} field(s)") + f"; report: {path}")
+    if diffs:
         sys.exit(1)
+
+
+def _collect_cosignatures(ctx: Ctx, trust, checkpoint_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Witnesses configured in settings: submit the checkpoint, store verified cosignatures."""
+    if not ctx.settings.witnesses:
+        return
+    from coalition.ledger.witness_client import request_cosignatures
+
+    request_cosignatures(ctx.factory, trust=trust, checkpoint_id=checkpoint_id,
+                         witnesses=list(ctx.settings.witnesses), report=out.print)
+
+
+trust_app = typer.Typer(name="trust", help="The pinned trust file (root keys, log key, witnesses).",
+                        no_args_is_help=True)
+ledger_app.add_typer(trust_app, name="trust")
+
+
+@trust_app.command("export")
+def trust_export_cmd(
+    file: Annotated[Path, typer.Argument(help="where to write the trust file")],
+    data_dir: DataOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Write the trust file from THIS machine's key store (root and log keys) and the witnesses in
+    settings. Hand it to inspectors out of band; they pin it with --trust."""
+    from coalition.ledger.keyevents import trust_from_keyring
+
+    ctx = _ctx(database_url, data_dir)
+    trust = trust_from_keyring(ctx.keyring(), origin=_origin(ctx), witnesses=_witness_keys(ctx),
+                               witness_quorum=ctx.settings.witness_quorum)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(file.name + ".tmp")
+    tmp.write_text(trust.to_json(), "utf-8")
+    tmp.replace(file)
+    out.print(f"wrote trust file {file}: {len(trust.roots)} root key(s), log {trust.origin}, "
+              f"{len(trust.witnesses)} witness(es), quorum {trust.witness_quorum}")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from coalition.cli import (
+    analyse_cmds,
     audit_cmds,
     depots_cmds,
     gaps_cmds,
@@ -20,8 +21,10 @@ from coalition.cli import (
     plan_cmds,
     scenario_cmds,
     serve_cmds,
+    sign_cmds,
     stored,
     sustain_cmds,
+    witness_cmds,
 )
 from coalition.errors import CoalitionError, InputError
 
@@ -41,10 +44,22 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (scenario_cmds, gaps_cmds, plan_cmds, depots_cmds, ledger_cmds, serve_cmds, stored,
-               audit_cmds):
+COMMAND_MODULES = (
+    scenario_cmds,
+    gaps_cmds,
+    plan_cmds,
+    sustain_cmds,
+    analyse_cmds,
+    depots_cmds,
+    ledger_cmds,
+    sign_cmds,
+    witness_cmds,
+    serve_cmds,
+    stored,
+    audit_cmds,
+)
+for module in COMMAND_MODULES:
     module.register(app)
-sustain_cmds.register(app)  # noqa: E305 - issue 15
 
 
 def run() -> None:
@@ -57,6 +72,15 @@ def run() -> None:
         sys.exit(2)
     except CoalitionError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except Exception as exc:  # the database said no (locked, unreachable): a message, not a traceback
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            raise
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else ""
+        hint = " (another process holds the write lock; try again)" if "locked" in first else ""
+        err.print(f"[bold red]error:[/] database: {first}{hint}", highlight=False, markup=True)
         sys.exit(1)
 
 

@@ -236,6 +236,8 @@ def check(
                               indent=2))
     else:
         console = Console()
+        if not console.is_terminal and console.width < 160:
+            console = Console(width=160)  # files and pipes: one violation per line
         for r in reports:
             if r.ok:
                 console.print(f"[green]plan '{r.option}': no violation[/] ({r.unit_lines} unit lines checked)")

@@ -73,16 +73,19 @@ def _targets(json_file: str | None, csv_dir: Path | None, xlsx: Path | None) -> 
         raise InputError(problems)
 
 
-def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
+def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) -> None:
     a = j["assumed"]
     console.print(f"[bold]Sustainment of option '{j['option']}'[/] — climate {a['climate']}, ration cycle "
                   f"{a['ration_cycle']}, activity {a['activity']}" + (" — ILLUSTRATIVE scenario" if j["illustrative"] else ""),
                   highlight=False)
-    t = Table(title="Per hub at its peak day range (t or m³ per day; DOS on hand)", show_lines=False)
-    for col in ("hub", "days", "pers.", "I t", "water m³", "III(B) m³", "V t", "lowest DOS", "runs out",
-                "legal Cl.V days", "limited by"):
+    t = Table(title="Per hub at its peak day range (t or m³ per day; resupply after host-nation support, "
+                    "against the corridors into the hub, which deployment and rotation share; DOS on hand)",
+              show_lines=False)
+    for col in ("hub", "days", "pers.", "I t", "water m³", "III(B) m³", "V t", "resupply t", "corridors t",
+                "lowest DOS", "runs out", "legal Cl.V days", "limited by"):
         t.add_column(col, justify="left" if col in ("hub", "limited by", "runs out") else "right")
-    for h in j["hubs"]:
+    shown = sorted(j["hubs"], key=lambda h: -max(r["personnel"] for r in h["ranges"]))[:show_hubs]
+    for h in sorted(shown, key=lambda h: h["hub"]):
         peak = max(h["ranges"], key=lambda r: r["personnel"])
         c = peak["classes"]
 
@@ -96,10 +99,15 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
         cv = h["legal_class_v_days"]
         t.add_row(h["hub"], f"{peak['start_day']}-{peak['end_day']}", f"{peak['personnel']:,}", fmt(c["I"]["demand_t"]),
                   fmt(c["water"]["demand_m3"]), fmt(c["III(B)"]["demand_m3"]), fmt(c["V"]["demand_t"], 2),
+                  fmt(h["resupply_peak_t_per_day"]),
+                  "none" if h["corridor_capacity_into_hub_t_per_day"] is None
+                  else f"{h['corridor_capacity_into_hub_t_per_day']:,.0f}",
                   "—" if low is None else f"{low[0]:.1f} ({low[1]})",
                   "—" if first is None else f"D+{first[0]} ({first[1]})",
                   "unknown" if cv is None else f"{cv:,.1f}", h["limiting"] or h["method"])
     console.print(t)
+    if len(j["hubs"]) > len(shown):
+        console.print(f"({len(j['hubs']) - len(shown)} smaller hubs not shown; --show-hubs N, or the JSON)")
     m = j["medical"]
 
     def pct(v: float | None) -> str:
@@ -109,8 +117,29 @@ def _render(console: Console, rep: Any, j: dict[str, Any]) -> None:
     console.print(f"Medical (10-1-2): {pct(m['share_within_1h'])} of personnel-days within 1 h of Role 1, "
                   f"{pct(m['share_within_2h'])} within 2 h of Role 2; {len(constrained)} manoeuvre/training "
                   f"hub-day ranges uncovered, {len(m['uncovered']) - len(constrained)} other", highlight=False)
-    for u in constrained[:12]:
-        console.print(f"  uncovered {u['hub']} D+{u['start_day']}..D+{u['end_day']}: {u['reason']}", highlight=False)
+    by_hub: dict[str, list[dict[str, Any]]] = {}
+    for u in constrained:
+        by_hub.setdefault(u["hub"], []).append(u)
+    for hub, us in list(by_hub.items())[:show_hubs]:
+        days = sum(u["end_day"] - u["start_day"] + 1 for u in us)
+        console.print(f"  uncovered {hub}: {days} hub-days in {len(us)} ranges, first D+{us[0]['start_day']}.."
+                      f"D+{us[0]['end_day']}: {us[0]['reason']} (all in the JSON)", highlight=False)
+    f = j.get("fill")
+    if f:
+        def p(v: float | None) -> str:
+            return "n/a" if v is None else f"{100 * v:.1f}%"
+
+        e, t = f["by_priority"]["essential"], f["total"]
+        console.print(f"Fill, two measures (docs/sustainment.md §7): at {f['at']} (D+{f['at_day']}) the pledges fill "
+                      f"{p(t['static_fill'])} of the units (essential lines filled {e['lines_filled']}/{e['lines']}); "
+                      f"the plan has {p(t['static_fill_plan'])} present that day and covers "
+                      f"{p(t['time_weighted_coverage'])} of the unit-days over the horizon "
+                      f"(essential {p(e['time_weighted_coverage'])})", highlight=False)
+    illegal = [h for h in j["hubs"] if h["class_v_target_is_legal"] is False]
+    if illegal:
+        console.print("[yellow]Class V target DOS above what the depot licences allow:[/] " + ", ".join(
+            f"{h['hub']} (target {h['class_v_target_days']:g} d, legal {h['legal_class_v_days']:g} d)"
+            for h in illegal[:show_hubs]), highlight=False)
     for v in j["precedence"]:
         console.print(f"[yellow]precedence[/] {v['message']}", highlight=False)
     if j["flags"]:
@@ -134,6 +163,8 @@ def sustain(
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="solver seconds when planning", min=0.01)] = 20.0,
     seed: Annotated[int, typer.Option("--seed", help="solver random seed when planning")] = 0,
+    period_days: Annotated[int, typer.Option("--period-days", help="planning period length when planning",
+                                             min=1)] = 28,
     inventory: Annotated[bool, typer.Option("--inventory/--no-inventory",
                                             help="Class V on hand from the custody inventory of the store")] = False,
     json_file: Annotated[Optional[str], typer.Option("--json", help="write the report as JSON to FILE ('-' = stdout)",  # noqa: UP007
@@ -142,21 +173,25 @@ def sustain(
                                                       show_default=False)] = None,
     xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="write the report's tables as one workbook",  # noqa: UP007
                                                    show_default=False)] = None,
+    fill: Annotated[bool, typer.Option("--fill/--no-fill", help="also the two fill measures side by side (runs the "
+                                       "gap picture at the activation date)")] = False,
+    show_hubs: Annotated[int, typer.Option("--show-hubs", help="hubs shown in the table (all are in the JSON)",
+                                           min=0)] = 30,
 ) -> None:
     """Daily demand per hub and class, days of supply, legal Class V days, 10-1-2 medical coverage."""
-    from coalition.cli.gaps_cmds import _fail, write_json
+    from coalition.cli.gaps_cmds import _fail
 
     console = Console(stderr=json_file == "-")
     try:
-        _run(console, option, scenario, plan_file, at, assume, time_limit, seed, inventory, json_file, csv_dir, xlsx,
-             write_json)
+        _run(console, option, scenario, plan_file, at, assume, (time_limit, seed, period_days), inventory, json_file,
+             csv_dir, xlsx, (fill, show_hubs))
     except InputError as err:
         _fail(err)
 
 
 def _run(console: Console, option: str, scenario: Path | None, plan_file: Path | None, at: str | None,
-         assume: list[str] | None, time_limit: float, seed: int, inventory: bool, json_file: str | None,
-         csv_dir: Path | None, xlsx: Path | None, write_json: Any) -> None:
+         assume: list[str] | None, planning: tuple[float, int, int], inventory: bool, json_file: str | None,
+         csv_dir: Path | None, xlsx: Path | None, show: tuple[bool, int]) -> None:
     from coalition.forcegen.inputs import resolve_inputs
     from coalition.planner.service import check_option, resolve_c_day
     from coalition.scenario.service import load_scenario
@@ -172,15 +207,19 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
     if plan_file is not None:
         view = read_plan_file(plan_file, option)
     else:
-        view, _ = plan_for(sc, option, assumptions=assumptions, at=at_date, time_limit=time_limit, seed=seed)
+        time_limit, seed, period_days = planning
+        view, _ = plan_for(sc, option, assumptions=assumptions, at=at_date, time_limit=time_limit, seed=seed,
+                           period_days=period_days)
     on_hand = None
     if inventory:
         on_hand = _inventory(sc, console)
     rep = build_report(sc, view, on_hand=on_hand, holds=condition_holds(sc, effective, cday.day))
     j = rep.to_json()
-    tables = report_tables(rep)
+    if show[0]:
+        j["fill"] = _fill(sc, option, view, at_date or cday.day, cday.day, effective)
+    tables = report_tables(rep, j)
     if json_file is not None:
-        write_json(json_file, j, console)
+        _write_json(json_file, j, console)
     if csv_dir is not None:
         csv_dir.mkdir(parents=True, exist_ok=True)
         for name, (header, rows) in tables.items():
@@ -189,7 +228,32 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
     if xlsx is not None:
         _atomic(xlsx, _xlsx_bytes(tables))
         console.print(f"wrote {xlsx}")
-    _render(console, rep, j)
+    _render(console, rep, j, show[1])
+
+
+def _write_json(target: str, payload: dict[str, Any], console: Console) -> None:
+    """Pretty JSON for a small report; compact for a large one (the standard library pretty-prints
+    in pure Python: seconds for an L-size plan, against a fraction of one for compact)."""
+    import json
+
+    big = len(payload.get("hubs", ())) > 30
+    text = json.dumps(payload, ensure_ascii=False, **({"separators": (",", ":")} if big else {"indent": 2}))
+    if target == "-":
+        typer.echo(text)
+        return
+    _atomic(Path(target), (text + "\n").encode("utf-8"))
+    console.print(f"wrote {target}")
+
+
+def _fill(sc: Any, option: str, view: Any, look: Any, c_day: Any, effective: Any) -> dict[str, Any]:
+    """The two fill measures side by side: the gap picture at ``look`` and the plan."""
+    from coalition.forcegen.gaps import gap_picture
+    from coalition.sustain.fill import fill_measures
+
+    gap = gap_picture(sc, option, look, effective)
+    m = fill_measures(sc.requirements_of(option), gap.lines, view.lines, at_day=(look - c_day).days,
+                      horizon_days=view.horizon_days)
+    return {"at": look.isoformat(), **m.to_json()}
 
 
 def _inventory(sc: Any, console: Console) -> Any:
@@ -203,7 +267,9 @@ def _inventory(sc: Any, console: Console) -> Any:
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
-            on_hand, unknown = inventory_on_hand(session, sc)
+            from coalition.ledger.sample import ledger_network
+
+            on_hand, unknown = inventory_on_hand(session, sc, ledger_network(sc.depots).catalogue)
     except SQLAlchemyError as exc:
         raise InputError([Problem(f"cannot read the custody inventory ({type(exc).__name__})", field="--inventory",
                                   hint=f"store {url}: is it migrated and does it hold a ledger? "

@@ -336,17 +336,43 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
     return render(request, ctx, "depots.html", "depots", depots=rows, missing=False)
 
 
+@router.get("/depots/{depot_id}/map.svg")
+def depot_map(ctx: Page, depot_id: str) -> Response:
+    """The depot's Q-D map, the same drawing as `coalition depots map` (scoped like the API)."""
+    from coalition.api.routers.depots import _get_depot
+    from coalition.depots.map import depot_svg
+
+    _sid, sc, d, _scope = _get_depot(ctx, None, depot_id)
+    return Response(depot_svg(d, sc.depots.stock_of(d), sc.depots.catalogue), media_type="image/svg+xml")
+
+
+@router.get("/depots/{depot_id}/licences.html")
+def depot_licences(ctx: Page, depot_id: str) -> HTMLResponse:
+    """The printable licence document, the same as `coalition depots licence --html` (scoped)."""
+    from coalition.api.routers.depots import _get_depot
+    from coalition.depots.licence import compute_licences, licence_html
+
+    _sid, sc, d, _scope = _get_depot(ctx, None, depot_id)
+    cat = sc.depots.catalogue
+    held: dict[str, set[str]] = {}
+    for line in sc.depots.stock_of(d):
+        item = cat.item_of(line.lot)
+        if item is not None:
+            held.setdefault(line.storehouse, set()).add(item.cg)
+    return HTMLResponse(licence_html(d, compute_licences(d), cgs={k: tuple(sorted(v)) for k, v in held.items()}))
+
+
 @router.get("/ledger")
 def ledger_page(request: Request, ctx: Page) -> HTMLResponse:
     from coalition.auth.rules import PUBLIC
     from coalition.auth.scope import restrict
-    from coalition.ledger.queries import ledger_health, visible_events
+    from coalition.ledger.queries import ledger_health, pinned_trust, visible_events
 
     restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
     total = visible_events(ctx.db, ctx.principal, offset=0, limit=1)["total"]
     recent = visible_events(ctx.db, ctx.principal, offset=max(0, total - 15), limit=15)["items"]
     ctx.audit_read("custody-event", [e["seq"] for e in recent])
-    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx.db),
+    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx.db, pinned_trust(ctx.state.settings)),
                   events=list(reversed(recent)), visible=total)
 
 

@@ -102,14 +102,18 @@ def parse_consignment(
                                   hint=f"columns: {', '.join(CONSIGNMENT_COLUMNS)}")])
     unknown = [h for h in header if h not in CONSIGNMENT_COLUMNS]
     for h in unknown:
-        problems.append(Problem(f"unknown column '{h}'", file=file, field=h,
-                                hint=f"columns: {', '.join(CONSIGNMENT_COLUMNS)}"))
+        problems.append(Problem(f"unknown column '{h}' in the header", file=file, row=None, field=h,
+                                hint=f"valid columns: {', '.join(CONSIGNMENT_COLUMNS)}; remove the others"))
     items = catalogue.item_by_id
     lots = catalogue.lot_by_id
     new_lots: list[Lot] = []
     incoming: list[Incoming] = []
     seen: dict[str, int] = {}
     for n, raw in enumerate(reader, start=1):
+        if raw.get(None):  # more cells than the header has columns
+            problems.append(Problem(f"{len(raw[None])} value(s) beyond the {len(header)} header columns",
+                                    file=file, row=n, field=None, hint=f"columns: {', '.join(header)}"))
+            continue
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(row.values()):
             continue
@@ -183,13 +187,35 @@ def parse_consignment(
     return Catalogue(items=catalogue.items, lots=catalogue.lots + tuple(new_lots)), incoming
 
 
+def decode_csv(data: bytes, file: str) -> str:
+    """Text of a CSV saved by a spreadsheet: UTF-8 (with or without BOM) or UTF-16 (BOM, or the
+    NUL-byte pattern of ASCII text). Anything else (e.g. Latin-1 / Windows-1252) is refused with the
+    row of the first undecodable byte: guessing a single-byte code page could silently change a
+    lot id, so the file must be re-saved as UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if len(data) >= 4 and data[1:4:2] == b"\x00\x00" and data[0:4:2] != b"\x00\x00":
+        return data.decode("utf-16-le")
+    if len(data) >= 4 and data[0:4:2] == b"\x00\x00" and data[1:4:2] != b"\x00\x00":
+        return data.decode("utf-16-be")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n")  # data rows count from 1 after the header line
+        byte = data[exc.start]
+        guess = f"; byte 0x{byte:02X} reads as '{bytes([byte]).decode('cp1252', 'replace')}' in Windows-1252/Latin-1"
+        raise InputError([Problem(
+            f"not UTF-8 text{guess}", file=file, row=row if row > 0 else None,
+            hint="expected UTF-8 (or UTF-16 with a byte-order mark): save the sheet as 'CSV UTF-8'")]) from None
+
+
 def load_consignment(path: str | Path, catalogue: Catalogue) -> tuple[Catalogue, list[Incoming]]:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except OSError as exc:
         raise InputError([Problem(f"cannot read: {exc.strerror}", file=str(p))]) from None
-    return parse_consignment(text, catalogue, p.name)
+    return parse_consignment(decode_csv(data, p.name), catalogue, p.name)
 
 
 __all__ = ["code_problem", "load_consignment", "load_depots", "parse_consignment", "parse_depots"]

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coalition.depots.qd import formula_qmax
+from coalition.depots.layout import _RELATIONS, Layout, build_layout, qmax_matrix
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout, build_layout, code_rules, spec_codes
 from coalition.depots.schemas import Depot, StorehouseKind
 
 LICENCE_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
@@ -57,6 +56,7 @@ class StorehouseLicence:
     lines: dict[str, LicenceLine]
     issued: dict[str, float] | None
     heavy_case_1_1: LicenceLine | None = None
+    heavy_case_1_2: LicenceLine | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -72,102 +72,65 @@ class StorehouseLicence:
             "profile": self.profile,
             "computed": {hd: line.as_dict() for hd, line in self.lines.items()},
             "heavy_case_1_1": self.heavy_case_1_1.as_dict() if self.heavy_case_1_1 else None,
+            "heavy_case_1_2": self.heavy_case_1_2.as_dict() if self.heavy_case_1_2 else None,
             "issued_neq_kg": self.issued,
             "notes": self.notes,
             "unverified": list(self.unverified),
         }
 
 
-def qmax_matrix(
-    layout: Layout, hd: str, heavy: bool, profile: str, book: RuleBook, cache: dict,  # type: ignore[type-arg]
-    rows: np.ndarray | None = None, codes: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, dict]:  # type: ignore[type-arg]
-    """Q_max per (row, target) for class ``hd``, the spec code per cell, and the rules per code.
-
-    ``codes`` (from :func:`spec_codes` with heavy=False) may be passed in to share it between
-    classes; the heavy-case bit is the lowest bit of a code.
-    """
-    n = layout.dist.shape[0]
-    rows = np.arange(n) if rows is None else rows
-    if codes is None:
-        codes = spec_codes(layout, rows, np.zeros(len(rows), dtype=bool))
-    if heavy:
-        codes = codes | 1
-    if codes.size == 0:
-        return np.full(codes.shape, np.inf), codes, {}
-    cr = code_rules(book, profile, hd, codes, cache)
-    whole = np.floor(layout.dist[rows] + DIST_TOL)
-    ft = cr.ftype[codes]
-    qm = np.full(codes.shape, np.inf)
-    cube = ft == 0
-    if cube.any():
-        r = whole[cube] / cr.k[codes[cube]]
-        qm[cube] = r * r * r
-    sq = ft == 1
-    if sq.any():
-        r = whole[sq] / cr.k[codes[sq]]
-        qm[sq] = r * r
-    tab = ft == 4
-    if tab.any():
-        sub_codes, sub_whole = codes[tab], whole[tab]
-        out = np.empty(sub_codes.shape)
-        for code in np.unique(sub_codes).tolist():
-            mask = sub_codes == code
-            out[mask] = formula_qmax(cr.used[code].rule.record, sub_whole[mask])
-        qm[tab] = out
-    if np.isfinite(cr.vmax[cr.present]).any():
-        np.minimum(qm, cr.vmax[codes], out=qm)
-    # inside a fixed distance ('fixed' rule) or a minimum nothing may be stored
-    need_by_code = np.where(cr.ftype == 3, 0.0, np.ceil(cr.minimum - _EPS))
-    qm[whole < need_by_code[codes]] = 0.0
-    return qm, codes, cr.used
-
-
 def compute_licences(
     depot: Depot, *, book: RuleBook | None = None, layout: Layout | None = None
 ) -> list[StorehouseLicence]:
-    """The licence each storehouse of ``depot`` could hold, HD by HD, from its layout."""
+    """The licence each storehouse of ``depot`` could hold, HD by HD in isolation, from its layout.
+
+    Q_max is the exact inverse of the check's required distance (same rules, minimums, rounding and
+    validated ranges), so a storehouse filled to Q_max of one HD passes the check; a limit never
+    goes beyond the top of the range its rule holds for."""
     book = book or load_rulebook()
     layout = layout or build_layout(depot, book)
     profile = depot.profile
     cache: dict = {}  # type: ignore[type-arg]
     n, t = layout.dist.shape
     underground = np.array([s.kind == StorehouseKind.UNDERGROUND for s in depot.storehouses], dtype=bool)
-    results: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray, dict]] = {}  # type: ignore[type-arg]
-    codes = spec_codes(layout, np.arange(n), np.zeros(n, dtype=bool))
-    for hd in LICENCE_CLASSES:
-        results[(hd, False)] = qmax_matrix(layout, hd, False, profile, book, cache, codes=codes)
-    results[("1.1", True)] = qmax_matrix(layout, "1.1", True, profile, book, cache, codes=codes)
+    rows = np.arange(n)
+    results = {(hd, False): qmax_matrix(layout, rows, hd, False, profile, book, cache) for hd in LICENCE_CLASSES}
+    for hd in ("1.1", "1.2"):
+        results[(hd, True)] = qmax_matrix(layout, rows, hd, True, profile, book, cache)
+
+    from coalition.depots.rules import geometry_flags
+
+    geo_flags = geometry_flags(layout, book)
 
     def line(hd: str, heavy: bool, i: int, note: str = "") -> LicenceLine:
-        qm, inv, used = results[(hd, heavy)]
+        qm, codes, used = results[(hd, heavy)]
         if t == 0:
-            return LicenceLine(hd, math.inf, None, None, None, note="no exposed sites or other storehouses")
+            return LicenceLine(hd, math.inf, None, None, None,
+                               note="no exposed sites or other storehouses: not certified (see the check)")
         c = int(np.argmin(qm[i]))
         q = float(qm[i, c])
-        sr = used.get(int(inv[i, c]))
+        sr = used.get(int(codes[i, c]))
         d = float(layout.dist[i, c])
+        geo = geo_flags(i, c)
+        labels = (*(sr.labels_at(q) if sr else ()), *geo)
+        unverified = (*(sr.unverified_at(q) if sr else ()),
+                      *(r.label for r in layout.target_notes[c] if r.unverified), *geo)
         if math.isinf(q):
-            return LicenceLine(hd, q, None, None, None, basis=sr.labels if sr else (),
-                               unverified=sr.unverified if sr else (), note=note or "not limited by any site")
-        rec = sr.rule.record if sr is not None else None
-        cap = None
-        if rec is not None and rec.formula == "table":
-            cap = rec.rows[-1][0]
-        elif rec is not None and rec.valid_max_kg is not None:
-            cap = rec.valid_max_kg
-        if cap is not None and q >= cap and np.all(qm[i] >= cap):
-            return LicenceLine(hd, float(cap), None, None, None, basis=sr.labels if sr else (),
-                               unverified=sr.unverified if sr else (),
-                               note=f"no site limits it below {cap:,.0f} kg, the top of {rec.id} (no rule beyond)")
-        if q == 0 and sr is not None and sr.minimum is not None and d < sr.minimum.record.metres:
+            return LicenceLine(hd, q, None, None, None, basis=labels, unverified=unverified,
+                               note=note or "not limited by any site")
+        top = sr.upper_kg if sr is not None else None
+        if top is not None and q >= top * (1 - 1e-9):
             note = (note + "; " if note else "") + (
-                f"{layout.target_ids[c]} is inside the {sr.minimum.record.metres:g} m minimum: "
+                f"limited by the validated range of {sr.rule.record.id} ({top:,.0f} kg), not by a site")  # type: ignore[union-attr]
+        if q == 0 and sr is not None:
+            need = float(sr.required(np.array([1e-6]))[0])
+            note = (note + "; " if note else "") + (
+                f"{layout.target_ids[c]} at {d:,.1f} m is inside the {need:,.0f} m minimum: "
                 f"HD {hd} cannot be licensed here")
         return LicenceLine(
-            hd=hd, q_max_kg=math.floor(q * 10 + _EPS) / 10 if q < 1e12 else q,
+            hd=hd, q_max_kg=math.floor(q * 10) / 10 if q < 1e12 else q,  # rounded DOWN: never above the inverse
             controlling=layout.target_ids[c], relation=_RELATIONS[int(layout.target_relation[c])],
-            distance_m=d, basis=sr.labels if sr else (), unverified=sr.unverified if sr else (), note=note,
+            distance_m=d, basis=labels, unverified=tuple(dict.fromkeys(unverified)), note=note,
         )
 
     out: list[StorehouseLicence] = []
@@ -176,15 +139,18 @@ def compute_licences(
         for hd in LICENCE_CLASSES:
             if hd == "1.3" and underground[i]:
                 base = line("1.1", False, i)
+                own = line("1.3", False, i)
                 agg = book.aggregation_rules(profile).get("underground-as-1.1", [])
+                pick = base if base.q_max_kg <= own.q_max_kg else own
                 lines[hd] = LicenceLine(
-                    "1.3", base.q_max_kg, base.controlling, base.relation, base.distance_m,
-                    basis=(*base.basis, *(r.label for r in agg)),
-                    unverified=(*base.unverified, *(r.label for r in agg if r.unverified)),
+                    "1.3", pick.q_max_kg, pick.controlling, pick.relation, pick.distance_m,
+                    basis=(*pick.basis, *(r.label for r in agg)),
+                    unverified=(*pick.unverified, *(r.label for r in agg if r.unverified)),
                     note="underground: HD 1.3 is treated as 1.1")
             else:
                 lines[hd] = line(hd, False, i)
-        heavy = line("1.1", True, i, "with heavy-case HD 1.1 items")
+        heavy11 = line("1.1", True, i, "with heavy-case items")
+        heavy12 = line("1.2", True, i, "with heavy-case items")
         notes: list[str] = []
         if sh.licensed_neq_kg is not None:
             for hd, issued in sh.licensed_neq_kg.items():
@@ -193,10 +159,13 @@ def compute_licences(
                     notes.append(
                         f"issued HD {hd} limit {issued:,.0f} kg exceeds the {math.floor(comp):,} kg the layout supports "
                         f"(controlled by {lines[hd].controlling})")
+        else:
+            notes.append("no explosives limit licence recorded: unlicensed, nothing may be stored")
         out.append(StorehouseLicence(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile, lines=lines,
             issued=dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
-            heavy_case_1_1=heavy if heavy.q_max_kg != lines["1.1"].q_max_kg else None, notes=notes,
+            heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
+            heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None, notes=notes,
         ))
     return out
 
@@ -246,3 +215,88 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
         out.append(f"- Unverified defaults used: {', '.join(lic.unverified)}")
     out += ["", "Issuing technical authority: ____________________    Review date: ____________", ""]
     return "\n".join(out)
+
+
+def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, tuple[str, ...]] | None = None,
+                 book: RuleBook | None = None) -> str:
+    """A printable HTML licence document: one page per storehouse with the licence number, permitted
+    HDs and CGs with their limits, the controlling exposed site, conditions, validity and review
+    dates and the issuing-authority fields. Administrative fields come only from the recorded
+    licence (``licence:`` on the storehouse); what is not recorded is printed as such, never
+    invented. Computed limits name every rulebook value they rest on."""
+    from html import escape
+
+    from coalition.depots.rulebook import short_value
+
+    book = book or load_rulebook()
+    cgs = cgs or {}
+
+    def field_row(label: str, value: object) -> str:
+        text = "<em>not recorded</em>" if value in (None, "", ()) else escape(str(value))
+        return f"<tr><th>{escape(label)}</th><td>{text}</td></tr>"
+
+    pages = []
+    for lic in lics:
+        sh = depot.storehouse(lic.storehouse)
+        assert sh is not None
+        rec = sh.licence
+        permitted_cgs = rec.permitted_cgs if rec and rec.permitted_cgs is not None else None
+        rows = []
+        for hd, line in lic.lines.items():
+            issued = None if lic.issued is None else lic.issued.get(hd)  # type: ignore[call-overload]
+            qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,} kg"
+            rows.append(
+                f"<tr><td>{escape(hd)}</td><td>{'not permitted' if issued is None else f'{issued:,.0f} kg'}</td>"
+                f"<td>{escape(qmax)}</td><td>{escape(line.controlling or '—')}</td><td>{escape(line.relation or '—')}</td>"
+                f"<td>{'—' if line.distance_m is None else f'{line.distance_m:,.1f} m'}</td>"
+                f"<td class='flag'>{escape('; '.join(short_value(book, u) for u in line.unverified))}</td></tr>")
+        for label, heavy in (("1.1 heavy-case", lic.heavy_case_1_1), ("1.2 heavy-case", lic.heavy_case_1_2)):
+            if heavy is not None:
+                rows.append(f"<tr><td>{label}</td><td></td><td>{math.floor(heavy.q_max_kg):,} kg</td>"
+                            f"<td>{escape(heavy.controlling or '—')}</td><td>{escape(heavy.relation or '—')}</td>"
+                            f"<td>{'—' if heavy.distance_m is None else f'{heavy.distance_m:,.1f} m'}</td><td></td></tr>")
+        limits = [ln for ln in lic.lines.values() if not math.isinf(ln.q_max_kg) and ln.controlling]
+        controlling = min(limits, key=lambda ln: ln.q_max_kg) if limits else None
+        conditions = list(rec.conditions if rec else ())
+        conditions += [
+            "Mixed storage: the HD 1.1 total (1.1 + 1.2 + 1.3 + 1.5 + 1.6) within the HD 1.1 limit, and each HD "
+            "within its own limit; HD 1.4 within its own limit.",
+            *(f"Footnote {a.footnote} asserted for {', '.join((*a.items, *a.lots))}" for a in depot.assertions_for(sh.id)),
+            *(f"WARNING: {n}" for n in lic.notes),
+        ]
+        pages.append(f"""<section class="licence">
+<h1>Explosives limit licence — storehouse {escape(sh.id)}</h1>
+<p class="ill">{'ILLUSTRATIVE depot data: not a real licence.' if depot.illustrative else ''}</p>
+<table class="fields">
+{field_row('Licence number', rec.number if rec else None)}
+{field_row('Depot', f'{depot.name} ({depot.id}) at {depot.hub}')}
+{field_row('Storehouse', f'{sh.id} {sh.name} — {sh.kind.value}' + (', traversed' if sh.traversed else ''))}
+{field_row('Rule profile', lic.profile)}
+{field_row('Permitted compatibility groups', ', '.join(permitted_cgs) if permitted_cgs is not None else None)}
+{field_row('Compatibility groups held', ', '.join(cgs.get(sh.id, ())) or 'none')}
+{field_row('Controlling exposed site', f'{controlling.controlling} ({controlling.relation}, {controlling.distance_m:,.1f} m) limits HD {controlling.hd}' if controlling else None)}
+{field_row('Issued on', rec.issued_on if rec else None)}
+{field_row('Valid until', rec.valid_until if rec else None)}
+{field_row('Review date', rec.review_on if rec else None)}
+{field_row('Issuing technical authority', rec.authority if rec else None)}
+{field_row('Signed by', rec.signed_by if rec else None)}
+</table>
+<h2>Limits per hazard division</h2>
+<table class="limits"><tr><th>HD</th><th>issued limit</th><th>layout supports (Q_max)</th><th>controlling site</th>
+<th>relation</th><th>distance</th><th>rests on (not primary-verified)</th></tr>
+{''.join(rows)}
+</table>
+<h2>Conditions</h2>
+<ul>{''.join(f'<li>{escape(c)}</li>' for c in conditions)}</ul>
+<p class="sign">Issuing technical authority: ______________________ &nbsp; Signature: ______________ &nbsp; Date: __________</p>
+</section>""")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Explosives limit licences — {escape(depot.id)}</title>
+<style>
+body{{font:12px/1.4 sans-serif;margin:2em}} table{{border-collapse:collapse;margin:.5em 0}}
+th,td{{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top}} .flag{{color:#8a6d00;font-size:10px}}
+.ill{{color:#b00}} section.licence{{page-break-after:always}} @media print{{body{{margin:0}}}}
+</style></head><body>
+{''.join(pages)}
+</body></html>
+"""

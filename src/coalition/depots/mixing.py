@@ -4,20 +4,30 @@ Every pair of stored entries is looked up in the profile's mixing table (ruleboo
 ``X`` passes, a blank fails, and a footnoted cell passes only when its condition holds: the plan
 asserts it (fn1, fn2, fn4) and its checkable part holds (no HD 1.1 for fn1/fn2; identical items
 for fn3). Every failing pair is reported, not just the first.
+
+An assertion is scoped: in a depot it names the items or lots it covers (``covers``), so a footnote
+cell between two kinds of ammunition passes only when one assertion of that footnote covers both
+items; an item placed later needs its own. (The ``coalition depots mix`` command asserts for the
+groups it is given.) Where a footnote requires matching numbers, :mod:`coalition.depots.rules`
+counts them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
+from typing import NamedTuple
 
 from coalition.depots.rulebook import RuleBook, Status, load_rulebook
 from coalition.errors import InputError, Problem, closest
 
 
-@dataclass(frozen=True, slots=True)
-class MixEntry:
-    """One kind of thing in a storehouse: its CG, and when known its HD and item type."""
+class MixEntry(NamedTuple):
+    """One kind of thing in a storehouse: its CG, and when known its HD and item type.
+
+    A named tuple rather than a dataclass: placement hashes entries millions of times, and a tuple's
+    hash runs in C."""
 
     cg: str
     hd: str | None = None
@@ -28,7 +38,16 @@ class MixEntry:
 
     def label(self) -> str:
         text = self.cg if self.hd is None else f"{self.hd}{self.cg}"
-        return text + (f" ({self.item})" if self.item and self.cg == "L" else "")
+        return text + (f" ({self.item})" if self.item else "")
+
+    @property
+    def group(self) -> "MixEntry":
+        """The entry without its item (what the table cell depends on), except for CG L."""
+        return self if self.cg == "L" else MixEntry(self.cg, self.hd)
+
+
+#: covers(footnote, item_a, item_b): one assertion of that footnote covers both items
+Covers = Callable[[str, "str | None", "str | None"], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +80,12 @@ def pair(
     profile: str = "iatg",
     table: str | None = None,
     book: RuleBook | None = None,
+    covers: Covers | None = None,
 ) -> PairResult:
-    """Whether two entries may share a storehouse under ``profile`` (or a named table)."""
+    """Whether two entries may share a storehouse under ``profile`` (or a named table).
+
+    With ``covers`` a footnote cell needs an assertion covering both entries' items; without it,
+    the footnote ids in ``asserted`` apply to any pair."""
     book = book or load_rulebook()
     if table is None:
         table, cells, status, _ = book.mixing_for(profile)
@@ -86,7 +109,14 @@ def pair(
             "identical L items" if same else f"{fn.id}: {fn.text} — these are different items"
         )
         return PairResult(a, b, same, fn.id, reason, fn.id, unverified)
-    if fn.requires_assertion and fn.id not in asserted:
+    if fn.requires_assertion and covers is not None and not covers(fn.id, a.item, b.item):
+        missing = [e.item or e.label() for e in (a, b)]
+        return PairResult(
+            a, b, False, fn.id,
+            f"only under {fn.id} ({fn.text}); no {fn.id} assertion covers both "
+            f"{' and '.join(dict.fromkeys(missing))}", fn.id, unverified,
+        )
+    if fn.requires_assertion and covers is None and fn.id not in asserted:
         return PairResult(
             a, b, False, fn.id,
             f"only under {fn.id} ({fn.text}); the plan does not assert {fn.id}", fn.id, unverified,
@@ -111,14 +141,32 @@ def check_set(
     profile: str = "iatg",
     table: str | None = None,
     book: RuleBook | None = None,
+    covers: Covers | None = None,
 ) -> list[PairResult]:
-    """Every pair (including an entry with itself) of the distinct entries; failing ones included."""
+    """Every pair (including an entry with itself) of the distinct entries; failing ones included.
+
+    Entries of the same CG and HD differ only by item; pairs whose table cell is X or blank are
+    decided once per group pair, footnote cells item by item (assertions are scoped to items)."""
+    book = book or load_rulebook()
+    cells = (book.mixing_for(profile)[1] if table is None else book.mixing_tables[table]["cells"])
     distinct = sorted(set(entries), key=MixEntry.key)
+    groups: dict[MixEntry, list[MixEntry]] = {}
+    for e in distinct:
+        groups.setdefault(e.group, []).append(e)
     out: list[PairResult] = []
-    for x, y in combinations_with_replacement(distinct, 2):
-        if x == y and x.cg != "L":
+    keys = sorted(groups, key=MixEntry.key)
+    for gx, gy in combinations_with_replacement(keys, 2):
+        if gx == gy and gx.cg != "L":
             continue  # a group with itself is X for every group except L (handled by identity)
-        out.append(pair(x, y, asserted, profile=profile, table=table, book=book))
+        tok = cells[(gx.cg, gy.cg)]
+        if tok in ("X", ".") and gx.cg != "L":
+            out.append(pair(gx, gy, asserted, profile=profile, table=table, book=book, covers=covers))
+            continue
+        for x in groups[gx]:
+            for y in groups[gy]:
+                if gx == gy and MixEntry.key(x) >= MixEntry.key(y) and not (x == y and x.cg == "L"):
+                    continue
+                out.append(pair(x, y, asserted, profile=profile, table=table, book=book, covers=covers))
     return out
 
 

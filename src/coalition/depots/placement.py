@@ -9,7 +9,7 @@ Two methods share that state:
 
 * ``first_fit`` — the baseline: lots in consignment order, each into the first storehouse (in
   depot order) that takes it, splitting a lot only when no storehouse takes all of it.
-* ``optimise`` — a HiGHS MIP (``highspy``) over (mixing key × storehouse) chooses which kinds of
+* ``optimise`` — a HiGHS MIP (through :mod:`coalition.solvers.highs`) over (mixing key × storehouse) chooses which kinds of
   ammunition go where, maximising the lots stored, then minimising storehouses touched and
   handling distance (pallet-metres from the receipt point); lots are then realised exactly through
   the state, guided by the MIP's shares, and leftovers are filled. The MIP works on mixing keys
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,8 +34,10 @@ from coalition.depots.licence import compute_licences
 from coalition.depots.mixing import MixEntry, pair
 from coalition.depots.rulebook import RuleBook, load_rulebook
 from coalition.depots.layout import Layout, build_layout
-from coalition.depots.rules import RAW_CLASSES, raw_class, summarise
+from coalition.depots.rules import RAW_CLASSES, covers_for, raw_class, summarise
 from coalition.depots.schemas import Catalogue, Depot, StockLine, StorehouseKind
+from coalition.solvers import highs
+from coalition.solvers.highs import MatrixProblem, Outcome, RunResult, SolverOptions
 
 _TOL = 1e-7
 #: Up to this many lot × storehouse pairs the MIP decides lot by lot; above it, lots are grouped.
@@ -80,6 +82,8 @@ class PlacementResult:
     baseline: "PlacementResult | None" = None
     solver_status: str = ""
     notes: list[str] = field(default_factory=list)
+    #: per storehouse placed into: the rulebook records (not primary-verified) its check rests on
+    flags: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def score(self) -> tuple[float, int, float]:
         return (round(self.lots_stored, 9), -self.touched, -round(self.handling_pallet_m, 6))
@@ -99,9 +103,10 @@ class PlacementResult:
             "handling_pallet_m": round(self.handling_pallet_m, 1),
             "seconds": round(self.seconds, 3),
             "solver_status": self.solver_status,
-            "placed": [p.__dict__ for p in self.placed],
+            "placed": [{**p.__dict__, "unverified": list(self.flags.get(p.storehouse, ()))} for p in self.placed],
             "refused": [r.__dict__ for r in self.refused],
             "notes": self.notes,
+            "unverified_defaults": sorted({u for v in self.flags.values() for u in v}),
         }
         if self.baseline is not None:
             out["baseline"] = {k: v for k, v in self.baseline.as_dict().items() if k not in ("placed", "refused")}
@@ -123,46 +128,65 @@ class _LotInfo:
     heavy: bool
 
 
+_AS11 = ("1.1", "1.5", "1.6")
+_AGG = ("1.1", "1.5", "1.6", "1.2", "1.3")  # what the HD 1.1 aggregate sums, once 1.1 is present
+
+
 class _Store:
+    """One storehouse's exact state during placement. Its limits are the check's, monotone: the
+    aggregated HD 1.1 total against the 1.1 limit (heavy-case if anything heavy is in it) AND each
+    HD's own NEQ against its own limit (1.2 heavy-case if any 1.2 item is), each limit the smaller
+    of the issued licence (none issued = unlicensed = 0) and the layout's Q-D limit."""
+
     def __init__(self, sid: str, index: int, neq: np.ndarray, pallets: float, entries: list[MixEntry],
-                 heavy: bool, capacity: int, qd: dict[str, float], qd_heavy11: float,
-                 issued: dict[str, float] | None, underground: bool, asserted: frozenset[str],
-                 distance: float, mix_ok) -> None:  # type: ignore[no-untyped-def]
+                 heavy: np.ndarray, capacity: int, qd: dict[tuple[str, bool], float],
+                 issued: dict[str, float] | None, underground: bool, covers, distance: float,
+                 mix_ok) -> None:  # type: ignore[no-untyped-def]
         self.id = sid
         self.index = index
         self.n = {c: float(neq[j]) for j, c in enumerate(RAW_CLASSES)}
+        self.hv = {c: bool(heavy[j]) for j, c in enumerate(RAW_CLASSES)}
         self.pallets = pallets
         self.entries = set(entries)
-        self.heavy = heavy
         self.capacity = capacity
         self.qd = qd
-        self.qd_heavy11 = qd_heavy11
         self.issued = issued
         self.underground = underground
-        self.asserted = asserted
+        self.covers = covers
         self.distance = distance
         self._mix_ok = mix_ok
         self.touched = False
         self._compat: dict[MixEntry, bool] = {}
+        # the limits are constant for the storehouse: computed once (max_units runs millions of times)
+        self.lim = {(hd, h): self._limit(hd, h) for hd in ("1.1", "1.2", "1.3") for h in (False, True)}
+        self.lic14 = 0.0 if issued is None else issued.get("1.4", 0.0)
+        self.no14 = qd.get(("1.4", False), math.inf) <= 0
+
+    # kept for the MIP's rows
+    @property
+    def heavy(self) -> bool:
+        return any(self.hv[c] for c in self._agg_classes()) if self._n11() > 0 else False
 
     def compatible(self, entry: MixEntry) -> bool:
         """Whether ``entry`` may join what is stored here (cached until a new entry arrives)."""
         ok = self._compat.get(entry)
         if ok is None:
-            ok = all(self._mix_ok(e, entry, self.asserted)[0] for e in self.entries)
+            ok = all(self._mix_ok(e, entry, self.covers)[0] for e in self.entries)
             self._compat[entry] = ok
         return ok
 
-    def _limit(self, hd: str) -> float:
-        qd = self.qd_heavy11 if (hd == "1.1" and self.heavy) else self.qd.get(hd, math.inf)
+    def _limit(self, hd: str, heavy: bool = False) -> float:
         if self.issued is None:
-            return qd
+            return 0.0  # no licence recorded: unlicensed, nothing may be stored
+        qd = self.qd.get((hd, heavy), self.qd.get((hd, False), math.inf))
         return min(qd, self.issued.get(hd, 0.0))
 
     def why_not(self, lot: _LotInfo) -> tuple[str, str] | None:
         """The rule that stops even one unit of ``lot`` going here, or None."""
+        if self.issued is None:
+            return "licence", f"{self.id}: no explosives limit licence recorded (unlicensed)"
         for e in self.entries:
-            ok, reason = self._mix_ok(e, lot.entry, self.asserted)
+            ok, reason = self._mix_ok(e, lot.entry, self.covers)
             if not ok:
                 return "mixing", f"{self.id}: {reason}"
         if self.pallets + 1 > self.capacity + _TOL:
@@ -172,53 +196,63 @@ class _Store:
         return None
 
     def _limit_text(self, lot: _LotInfo) -> str:
-        cls = "1.1" if lot.cls in ("1.1", "1.5", "1.6") or (lot.cls == "1.3" and self.underground) else lot.cls
+        cls = "1.1" if self._as11(lot) else lot.cls
         if cls in ("1.4", "1.4S"):
-            return f"HD 1.4 limit {self._limit('1.4'):,.0f} kg reached"
-        lim = self._limit("1.1" if self._has11_after(lot) else cls)
-        return f"HD {cls} limit {lim:,.1f} kg (licence ∧ quantity-distance) would be exceeded"
+            return f"HD 1.4 limit {self._limit('1.4'):,.0f} kg (licence ∧ quantity-distance) reached"
+        parts = []
+        if self._has11_after(lot):
+            parts.append(f"aggregated HD 1.1 limit {self._limit('1.1', self.heavy or lot.heavy):,.1f} kg")
+        if lot.cls in ("1.2", "1.3"):
+            parts.append(f"HD {lot.cls} own limit {self._limit(lot.cls, lot.heavy or self.hv[lot.cls]):,.1f} kg")
+        return " and ".join(parts) + " (licence ∧ quantity-distance) would be exceeded"
 
     def _has11_after(self, lot: _LotInfo) -> bool:
         return self._n11() > 0 or self._as11(lot)
 
     def _as11(self, lot: _LotInfo) -> bool:
-        return lot.cls in ("1.1", "1.5", "1.6") or (lot.cls == "1.3" and self.underground)
+        return lot.cls in _AS11 or (lot.cls == "1.3" and self.underground)
+
+    def _agg_classes(self) -> tuple[str, ...]:
+        return ("1.1", "1.5", "1.6", "1.2", "1.3")
 
     def _n11(self) -> float:
         return self.n["1.1"] + self.n["1.5"] + self.n["1.6"] + (self.n["1.3"] if self.underground else 0.0)
 
     def max_units(self, lot: _LotInfo, want: int) -> int:
-        """Largest u ≤ want of ``lot`` this storehouse can take (mixing checked by the caller)."""
-        free = self.capacity - self.pallets
-        u = min(want, int(math.floor(free + _TOL)) * lot.upp)
+        """Largest u ≤ want of ``lot`` this storehouse can take (mixing checked by the caller).
+
+        Each constraint is 'base + u·neq ≤ limit' when the lot adds to it, and must already hold
+        when it does not (a storehouse already in violation takes nothing)."""
+        if self.issued is None:
+            return 0
+        u = min(want, int(math.floor(self.capacity - self.pallets + _TOL)) * lot.upp)
         if u <= 0:
             return 0
-        neq = lot.neq
-        heavy_after = self.heavy or (lot.heavy and self._as11(lot))
-        n = dict(self.n)
-        if self._has11_after(lot):
-            lim11 = self.qd_heavy11 if heavy_after else self.qd.get("1.1", math.inf)
-            if self.issued is not None:
-                lim11 = min(lim11, self.issued.get("1.1", 0.0))
-            total = self._n11() + n["1.2"] + (0.0 if self.underground else n["1.3"])
-            if lot.cls not in ("1.4", "1.4S"):
-                u = min(u, _units(lim11 - total, neq))
-            elif total > lim11 * (1 + 1e-12) + _TOL:
+        n, hv, cls, neq = self.n, self.hv, lot.cls, lot.neq
+        if n["1.1"] + n["1.5"] + n["1.6"] + (n["1.3"] if self.underground else 0.0) > 0 or self._as11(lot):
+            total = n["1.1"] + n["1.5"] + n["1.6"] + n["1.2"] + n["1.3"]
+            adds = cls in _AGG
+            heavy = (lot.heavy and adds) or any(hv[c] and n[c] > 0 for c in _AGG)
+            limit = self.lim[("1.1", heavy)]
+            if adds:
+                u = min(u, _units(limit - total, neq))
+            elif total > limit * (1 + 1e-12) + _TOL:
                 return 0
-        else:
-            if lot.cls in ("1.2", "1.3"):
-                u = min(u, _units(self._limit(lot.cls) - n[lot.cls], neq))
-            for c in ("1.2", "1.3"):  # existing contents must still hold (unchanged)
-                if n[c] > self._limit(c) + _TOL:
+        for c in ("1.2", "1.3"):
+            if n[c] > 0 or cls == c:
+                heavy = (hv[c] and n[c] > 0) or (lot.heavy and cls == c)
+                limit = self.lim[(c, heavy)]
+                if cls == c:
+                    u = min(u, _units(limit - n[c], neq))
+                elif n[c] > limit * (1 + 1e-12) + _TOL:
                     return 0
-        if lot.cls in ("1.4", "1.4S"):
-            lic14 = math.inf if self.issued is None else self.issued.get("1.4", 0.0)
-            u = min(u, _units(lic14 - n["1.4"] - n["1.4S"], neq))
-            alone = not (self._n11() > 0 or n["1.2"] > 0 or n["1.3"] > 0)
-            if lot.cls == "1.4" and alone and self.qd.get("1.4", math.inf) <= 0:
+        if n["1.4"] + n["1.4S"] > 0 or cls in ("1.4", "1.4S"):
+            if cls in ("1.4", "1.4S"):
+                u = min(u, _units(self.lic14 - n["1.4"] - n["1.4S"], neq))
+            elif n["1.4"] + n["1.4S"] > self.lic14 * (1 + 1e-12) + _TOL:
                 return 0
-        elif self.n["1.4"] > 0 and self.qd.get("1.4", math.inf) <= 0:
-            pass  # 1.4 stops counting once other HDs are present
+            if (n["1.4"] > 0 or cls == "1.4") and self.no14:
+                return 0  # inside the HD 1.4 fixed distance: its own rule applies whatever is mixed
         return max(int(u), 0)
 
     def add(self, lot: _LotInfo, u: int) -> None:
@@ -227,8 +261,8 @@ class _Store:
         if lot.entry not in self.entries:
             self.entries.add(lot.entry)
             self._compat = {}
-        if lot.heavy and self._as11(lot):
-            self.heavy = True
+        if lot.heavy:
+            self.hv[lot.cls] = True
         self.touched = True
 
 
@@ -259,6 +293,7 @@ class _Problem:
             c = _Store.__new__(_Store)
             c.__dict__.update(s.__dict__)
             c.n = dict(s.n)
+            c.hv = dict(s.hv)
             c.entries = set(s.entries)
             c._compat = {}
             out.append(c)
@@ -268,46 +303,61 @@ class _Problem:
 def _prepare(
     depot: Depot, catalogue: Catalogue, current: Sequence[StockLine], consignment: Sequence[Incoming],
     book: RuleBook, layout: Layout | None = None,
-) -> _Problem:
+) -> tuple[_Problem, list[Refused]]:
     layout = layout or build_layout(depot, book)
     ids = [s.id for s in depot.storehouses]
     summary = summarise(ids, current, catalogue)
     licences = compute_licences(depot, book=book, layout=layout)
     rx, ry = depot.receipt_point
-    cache: dict[tuple[MixEntry, MixEntry, frozenset[str]], tuple[bool, str]] = {}
+    cache: dict[tuple[MixEntry, MixEntry, int], tuple[bool, str]] = {}
 
-    def mix_ok(a: MixEntry, b: MixEntry, asserted: frozenset[str]) -> tuple[bool, str]:
+    def mix_ok(a: MixEntry, b: MixEntry, covers) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
         if a == b or (a.cg == b.cg and a.cg != "L"):
             return True, ""
-        key = (a, b, asserted)
+        key = (a, b, getattr(covers, "key", id(covers)))
         if key not in cache:
-            r = pair(a, b, asserted, profile=depot.profile, book=book)
-            cache[key] = (r.allowed, f"{a.label()} with {b.label()}: {r.reason}")
+            r = pair(a, b, profile=depot.profile, book=book, covers=covers)
+            fn = book.footnotes.get(r.cell) if r.allowed else None
+            if fn is not None and fn.counted:
+                # placement cannot promise matching numbers (fuzes to rounds): a human places those
+                cache[key] = (False, f"{a.label()} with {b.label()}: only under {fn.id} in matching numbers, "
+                                     "which placement does not arrange; place them by hand and assert the count")
+            else:
+                cache[key] = (r.allowed, f"{a.label()} with {b.label()}: {r.reason}")
         return cache[key]
 
     stores: list[_Store] = []
     for i, sh in enumerate(depot.storehouses):
         lic = licences[i]
-        qd = {hd: line.q_max_kg * (1 - 1e-9) for hd, line in lic.lines.items()}
-        heavy11 = (lic.heavy_case_1_1.q_max_kg if lic.heavy_case_1_1 else lic.lines["1.1"].q_max_kg) * (1 - 1e-9)
+        qd = {(hd, False): line.q_max_kg * (1 - 1e-9) for hd, line in lic.lines.items()}
+        for hd, heavy_line in (("1.1", lic.heavy_case_1_1), ("1.2", lic.heavy_case_1_2)):
+            qd[(hd, True)] = (heavy_line or lic.lines[hd]).q_max_kg * (1 - 1e-9)
         stores.append(_Store(
-            sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], bool(summary.heavy[i]),
-            sh.capacity_pallets, qd, heavy11,
+            sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i],
+            sh.capacity_pallets, qd,
             dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
-            sh.kind == StorehouseKind.UNDERGROUND, depot.asserted(sh.id),
+            sh.kind == StorehouseKind.UNDERGROUND, covers_for(depot, sh.id, summary, i),
             float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
         ))
     lots: list[_LotInfo] = []
+    want: list[int] = []
+    refused: list[Refused] = []
     for inc in consignment:
-        lot = catalogue.lot_by_id[inc.lot]
-        item = catalogue.item_by_id[lot.item]
+        lot = catalogue.lot_by_id.get(inc.lot)
+        item = catalogue.item_by_id.get(lot.item) if lot is not None else None
+        if lot is None or item is None:
+            refused.append(Refused(inc.lot, inc.quantity, "classification",
+                                   f"lot '{inc.lot}' has no catalogue entry: its classification and NEQ are unknown, "
+                                   "so it is refused"))
+            continue
         lots.append(_LotInfo(
             id=lot.id, cls=raw_class(item.hd, item.cg),
             neq=lot.neq_kg if lot.neq_kg is not None else item.neq_kg, upp=item.units_per_pallet,
-            entry=MixEntry(item.cg, item.hd, item.id if item.cg == "L" else None),
+            entry=MixEntry(item.cg, item.hd, item.id),
             heavy=item.heavy_case,
         ))
-    return _Problem(depot, stores, lots, [c.quantity for c in consignment], book)
+        want.append(inc.quantity)
+    return _Problem(depot, stores, lots, want, book), refused
 
 
 def _finish(prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], int], method: str,
@@ -379,9 +429,10 @@ def first_fit(prob: _Problem) -> PlacementResult:
     return _finish(prob, stores, placed, "first-fit", t0)
 
 
-def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int], float], str, bool]:
-    """HiGHS MIP over mixing keys × storehouses; returns the share f[key, store] and the status."""
-    import highspy
+def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], bool] | None = None,
+                ) -> tuple[dict[tuple[int, int], float], str, bool]:
+    """HiGHS MIP (through :mod:`coalition.solvers.highs`) over mixing keys × storehouses; returns
+    the share f[key, store], the status words and whether keys are single lots."""
     from scipy.sparse import coo_matrix
 
     stores, lots = prob.stores, prob.lots
@@ -439,7 +490,7 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
         ents = list(y)
         for a_i, ea in enumerate(ents):  # Store-mixing: incompatible entries never together
             for eb in ents[a_i + 1:]:
-                if not s._mix_ok(ea, eb, s.asserted)[0]:
+                if not s._mix_ok(ea, eb, s.covers)[0]:
                     row([(y[ea], 1.0), (y[eb], 1.0)], -math.inf, 1.0)
         # Store-capacity
         row([(f[(ki, si)], float(P[ki])) for ki in cand], -math.inf, max(s.capacity - s.pallets, 0.0))
@@ -454,19 +505,17 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
         else:
             h = None
         counted = [ki for ki in cand if rep[ki].cls in ("1.1", "1.2", "1.3", "1.5", "1.6")]
-        base = n11 + s.n["1.2"] + (0.0 if s.underground else s.n["1.3"])
-        lim11 = s._limit("1.1") if not any(rep[ki].heavy for ki in as11) and not s.heavy else min(
-            s.qd_heavy11, s._limit("1.1"))
-        if h is not None and math.isfinite(lim11):
+        heavy_agg = s.heavy or any(rep[ki].heavy for ki in counted) or any(
+            s.hv[c] and s.n[c] > 0 for c in ("1.2", "1.3"))
+        lim11 = s._limit("1.1", heavy_agg)
+        base = sum(s.n[c] for c in ("1.1", "1.5", "1.6", "1.2", "1.3"))
+        if h is not None and math.isfinite(lim11):  # Store-neq-aggregate (only when 1.1 is present)
             row([(f[(ki, si)], D[ki]) for ki in counted] + [(h, big)], -math.inf, lim11 - base + big)
-        for c in ("1.2", "1.3"):
-            if c == "1.3" and s.underground:
-                continue
+        for c in ("1.2", "1.3"):  # Store-neq-own: each HD's own limit, never relaxed by the aggregate
             ks = [ki for ki in cand if rep[ki].cls == c]
-            lim = s._limit(c)
+            lim = s._limit(c, s.hv[c] or any(rep[ki].heavy for ki in ks))
             if ks and math.isfinite(lim):
-                extra = [(h, -big)] if h is not None else []
-                row([(f[(ki, si)], D[ki]) for ki in ks] + extra, -math.inf, lim - s.n[c])
+                row([(f[(ki, si)], D[ki]) for ki in ks], -math.inf, lim - s.n[c])
         k14 = [ki for ki in cand if rep[ki].cls in ("1.4", "1.4S")]
         if k14 and s.issued is not None:
             row([(f[(ki, si)], D[ki]) for ki in k14], -math.inf,
@@ -479,50 +528,54 @@ def _mip_shares(prob: _Problem, time_limit: float) -> tuple[dict[tuple[int, int]
         return {}, "nothing placeable", per_lot
     n_cols, n_rows = len(cost), len(r_lb)
     A = coo_matrix((vals, (rows_i, rows_j)), shape=(n_rows, n_cols)).tocsc()
-    # highspy.Highs() prints a licence banner to the C-level stdout on construction, which would
-    # corrupt `--json` output; its base class is the same solver without the banner.
-    solver_cls = getattr(getattr(highspy, "_core", None), "_Highs", None) or highspy.Highs
-    h_ = solver_cls()
-    h_.setOptionValue("output_flag", False)
-    h_.setOptionValue("log_to_console", False)
-    h_.setOptionValue("time_limit", float(time_limit))
-    h_.setOptionValue("mip_rel_gap", 1e-4)
-    h_.setOptionValue("threads", 1)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = n_rows
-    lp.col_cost_ = np.asarray(cost, dtype=float)
-    lp.col_lower_ = np.asarray(cols_lb, dtype=float)
-    lp.col_upper_ = np.asarray(cols_ub, dtype=float)
-    lp.row_lower_ = np.asarray(r_lb, dtype=float)
-    lp.row_upper_ = np.asarray(r_ub, dtype=float)
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ]
-    h_.passModel(lp)
-    h_.run()
-    status = h_.modelStatusToString(h_.getModelStatus())
-    sol = h_.getSolution().col_value
-    if len(sol) != n_cols:
-        return {}, status, per_lot
+    problem = MatrixProblem(
+        cost=np.asarray(cost, dtype=float), col_lo=np.asarray(cols_lb, dtype=float),
+        col_hi=np.asarray(cols_ub, dtype=float), A=A, row_lo=np.asarray(r_lb, dtype=float),
+        row_hi=np.asarray(r_ub, dtype=float), integer=np.asarray(integ, dtype=bool), maximize=True)
+    run = highs.solve(problem, SolverOptions(time_limit=float(time_limit), mip_rel_gap=1e-4, threads=1),
+                      should_stop=should_stop)
+    sol = _usable_values(run)
+    if sol is None:
+        return {}, _status_words(run), per_lot
     shares: dict[tuple[int, int], float] = {}
     for (ki, si), j in f.items():
         if sol[j] > 1e-6:
             for li in keys[key_list[ki]]:
                 shares[(li, si)] = float(sol[j])
-    return shares, status, per_lot
+    return shares, _status_words(run), per_lot
+
+
+def _usable_values(run: RunResult) -> np.ndarray | None:
+    """The MIP's column values when they may guide the realisation: a proven optimum, or the best
+    solution found before a time limit, another limit or an interruption. An infeasible,
+    unbounded or failed run, or one stopped before any solution, guides nothing (the lots are then
+    realised by the fill step alone, which is first-fit by distance)."""
+    match run.outcome:
+        case Outcome.OPTIMAL | Outcome.FEASIBLE | Outcome.TIME_LIMIT | Outcome.INTERRUPTED:
+            return run.values  # None when stopped before the first solution
+        case _:
+            return None
+
+
+def _status_words(run: RunResult) -> str:
+    """HiGHS's own status words (as before the port), plus, when the run did not prove an
+    optimum, whether its best solution was used."""
+    if run.outcome is Outcome.OPTIMAL:
+        return run.message
+    used = "best solution found used" if _usable_values(run) is not None else "no solution used"
+    return f"{run.message} ({run.outcome.value}; {used})"
 
 
 def _bucket(pallets: int) -> int:
     return pallets if pallets <= 4 else 1 << math.ceil(math.log2(pallets))
 
 
-def optimise_from(prob: _Problem, time_limit: float = 20.0) -> PlacementResult:
+def optimise_from(prob: _Problem, time_limit: float = 20.0, *,
+                  should_stop: Callable[[], bool] | None = None) -> PlacementResult:
+    """The MIP-guided placement; ``should_stop`` interrupts the MIP (its best solution so far,
+    if any, still guides the realisation, and ``solver_status`` says so)."""
     t0 = time.perf_counter()
-    shares, status, per_lot = _mip_shares(prob, time_limit)
+    shares, status, per_lot = _mip_shares(prob, time_limit, should_stop)
     stores = prob.fresh()
     placed: dict[tuple[int, int], int] = {}
     by_lot: dict[int, list[tuple[float, int]]] = {}
@@ -590,20 +643,51 @@ def place(
     method: str = "optimise",
     time_limit: float = 20.0,
     book: RuleBook | None = None,
+    override_unsurveyed: str | None = None,
 ) -> PlacementResult:
-    """Place ``consignment`` into ``depot``; the result carries the first-fit baseline too."""
+    """Place ``consignment`` into ``depot``; the result carries the first-fit baseline too.
+
+    A depot with no surveyed exposed sites is refused (nothing placed) unless
+    ``override_unsurveyed`` gives the reason and who decided it; the override is logged and
+    recorded in the result's notes. Lots with no catalogue entry (unknown classification or NEQ)
+    are refused. The result is re-checked through the safety gate before it is returned."""
+    import logging
+
+    from coalition.depots.gate import placement_check
+
     book = book or load_rulebook()
     t0 = time.perf_counter()
-    prob = _prepare(depot, catalogue, current, consignment, book)
+    notes: list[str] = []
+    if not depot.exposed_sites:
+        if not override_unsurveyed:
+            refused = [Refused(c.lot, c.quantity, "survey",
+                               f"depot {depot.id} records no surveyed exposed sites: it is not certified, so nothing "
+                               "is placed (an explicit, logged override is needed)") for c in consignment]
+            return PlacementResult(depot.id, method, [], refused, 0.0, 0, 0.0, 0, 0.0,
+                                   time.perf_counter() - t0, notes=["refused: depot not surveyed"])
+        note = f"OVERRIDE: placed into unsurveyed depot {depot.id} without quantity-distance to exposed sites: {override_unsurveyed}"
+        logging.getLogger("coalition.depots").warning(note)
+        notes.append(note)
+    prob, unknown = _prepare(depot, catalogue, current, consignment, book)
     base = first_fit(prob)
     if method == "first-fit":
-        base.seconds = time.perf_counter() - t0
-        return base
-    opt = optimise_from(prob, time_limit)
-    best = opt
-    if base.score() > opt.score():
-        best = PlacementResult(**{**base.__dict__, "method": "first-fit (kept: the optimiser did not improve on it)"})
-        best.solver_status = opt.solver_status
-    best.baseline = base
+        best = base
+    else:
+        opt = optimise_from(prob, time_limit)
+        best = opt
+        if base.score() > opt.score():
+            best = PlacementResult(**{**base.__dict__, "method": "first-fit (kept: the optimiser did not improve on it)"})
+            best.solver_status = opt.solver_status
+        best.baseline = base
+    best.refused = [*unknown, *best.refused]
+    best.notes = [*notes, *best.notes]
+    new_errors, flags = placement_check(depot, catalogue, current, best.lines(), book=book)
+    best.flags = flags
+    if new_errors:  # never returned unsafe: this would be a bug, and it is refused as such
+        reason = "; ".join(f.message for f in new_errors[:5]) + (
+            f"; … and {len(new_errors) - 5} more" if len(new_errors) > 5 else "")
+        best.refused = [Refused(c.lot, c.quantity, "gate", f"the safety gate rejected the proposal: {reason}")
+                        for c in consignment]
+        best.placed, best.units_placed, best.neq_placed_kg, best.lots_stored = [], 0, 0.0, 0.0
     best.seconds = time.perf_counter() - t0
     return best

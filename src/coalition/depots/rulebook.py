@@ -1,9 +1,11 @@
 """The explosives-safety rule table as typed records (loaded from ``data/rulebook.yaml``).
 
-Every value a check uses is a record here with its source and status tag (V-P, V-S, C, U). Lookups
-return the record together with whether it is *unverified*: status U, or borrowed from a parent
-profile because the profile itself has no value (e.g. us-desr has no VBD k, so the iatg value is
-used and flagged). Verifying a value later is a change to the YAML only.
+Every value a check uses is a record here with its source and status tag (V-P, V-S, V-S2, C, U).
+Lookups return the record together with whether it is *unverified*: anything not primary-verified
+(status other than V-P: the verification pass found no primary text for any value, so outputs flag
+every value they depend on), or borrowed from a parent profile because the profile itself has no
+value (e.g. us-desr has no VBD k, so the iatg value is used and flagged). Verifying a value later is
+a change to the YAML only.
 """
 
 from __future__ import annotations
@@ -25,14 +27,17 @@ RULEBOOK_PATH = Path(__file__).with_name("data") / "rulebook.yaml"
 FT_LB_TO_M_KG = 0.3048 / 0.45359237 ** (1.0 / 3.0)
 FT_TO_M = 0.3048
 
-RELATIONS: tuple[str, ...] = ("IMD", "PBD", "PTRD", "IBD", "VBD")
+RELATIONS: tuple[str, ...] = ("IMD", "PBD", "PTRD", "IBD", "VBD", "IBD-LD")
 HD_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4", "1.4S")
 FACES: tuple[str, ...] = ("*", "front", "side", "rear")
+ECM_TYPES: tuple[str, ...] = ("*", "7-bar", "3-bar", "undefined")
+LB = 0.45359237
 
 
 class Status(StrEnum):
     PRIMARY = "V-P"
     SECONDARY = "V-S"
+    SECONDARY2 = "V-S2"
     COMPUTED = "C"
     UNVERIFIED = "U"
 
@@ -45,6 +50,38 @@ class _Record(BaseModel):
     source: str = ""
 
 
+class Piece(_Record):
+    """One piece of a piecewise law, valid up to ``to_kg`` (None = no upper bound stated)."""
+
+    to_kg: float | None = Field(default=None, gt=0)
+    formula: Literal["cube_root", "sqrt", "power"]
+    k: float | None = Field(default=None, gt=0)
+    k_ft_lb: float | None = Field(default=None, gt=0)
+    a_ft_lb: float | None = Field(default=None, gt=0, description="power law D_ft = a·W_lb^exponent")
+    exponent: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Piece":
+        if self.formula == "power" and (self.a_ft_lb is None or self.exponent is None):
+            raise ValueError(f"{self.id}: a power piece needs a_ft_lb and exponent")
+        if self.formula != "power" and self.k is None and self.k_ft_lb is None:
+            raise ValueError(f"{self.id}: formula {self.formula} needs k or k_ft_lb")
+        return self
+
+    @property
+    def k_si(self) -> float | None:
+        if self.k is not None:
+            return self.k
+        return None if self.k_ft_lb is None else self.k_ft_lb * FT_LB_TO_M_KG
+
+    def describe(self) -> str:
+        if self.formula == "power":
+            return f"{self.a_ft_lb:g}·W^{self.exponent:g} (ft, lb)"
+        root = "1/3" if self.formula == "cube_root" else "1/2"
+        text = f"{self.k_si:.3f}·Q^({root})"
+        return text + (f" (K{self.k_ft_lb:g})" if self.k_ft_lb else "")
+
+
 class DistanceRule(_Record):
     profile: str
     hd: Literal["1.1", "1.2", "1.3", "1.4", "1.4S"]
@@ -52,25 +89,50 @@ class DistanceRule(_Record):
     pes_kind: str = "*"
     pes_face: str = "*"
     es_kind: str = "*"
+    es_face: str = "*"
+    es_type: str = "*"
     traversed: Literal["*", "yes", "no"] = "*"
-    formula: Literal["cube_root", "sqrt", "table", "fixed", "none"]
+    formula: Literal["cube_root", "sqrt", "table", "fixed", "none", "piecewise"]
     k: float | None = Field(default=None, gt=0)
     k_ft_lb: float | None = Field(default=None, gt=0)
     rows: tuple[tuple[float, float], ...] = ()
+    pieces: tuple[Piece, ...] = ()
     min_m: float | None = Field(default=None, ge=0)
-    valid_max_kg: float | None = None
+    valid_max_kg: float | None = Field(default=None, gt=0, description="the NEQ range the formula holds for")
 
     @model_validator(mode="after")
     def _complete(self) -> "DistanceRule":
         if self.formula in ("cube_root", "sqrt") and self.k is None and self.k_ft_lb is None:
             raise ValueError(f"{self.id}: formula {self.formula} needs k or k_ft_lb")
+        if self.formula in ("cube_root", "sqrt") and self.valid_max_kg is None:
+            raise ValueError(f"{self.id}: formula {self.formula} needs valid_max_kg (the NEQ range it holds for)")
         if self.formula == "table" and not self.rows:
             raise ValueError(f"{self.id}: formula table needs rows")
+        if self.formula == "piecewise":
+            if not self.pieces:
+                raise ValueError(f"{self.id}: formula piecewise needs pieces")
+            ends = [p.to_kg for p in self.pieces]
+            if any(e is None for e in ends[:-1]) or any(
+                    b is not None and b <= a for a, b in zip(ends, ends[1:])):  # type: ignore[operator]
+                raise ValueError(f"{self.id}: pieces must have increasing to_kg (only the last may be open)")
         if self.formula == "fixed" and self.min_m is None:
             raise ValueError(f"{self.id}: formula fixed needs min_m")
         if self.rows and any(b[0] <= a[0] for a, b in zip(self.rows, self.rows[1:])):
             raise ValueError(f"{self.id}: table rows must have increasing NEQ")
+        if self.rows and any(b[1] < a[1] for a, b in zip(self.rows, self.rows[1:])):
+            raise ValueError(f"{self.id}: table distances must not decrease with NEQ (a larger NEQ never needs less)")
         return self
+
+    @property
+    def upper_kg(self) -> float | None:
+        """The largest NEQ any piece of this rule holds for (None = no bound)."""
+        if self.formula == "table":
+            return self.rows[-1][0]
+        if self.formula == "piecewise":
+            last = self.pieces[-1].to_kg
+            return last if self.valid_max_kg is None else (
+                self.valid_max_kg if last is None else min(last, self.valid_max_kg))
+        return self.valid_max_kg
 
     @property
     def k_si(self) -> float | None:
@@ -80,6 +142,10 @@ class DistanceRule(_Record):
         return None if self.k_ft_lb is None else self.k_ft_lb * FT_LB_TO_M_KG
 
     def describe(self) -> str:
+        if self.formula == "piecewise":
+            parts = [f"{p.describe()} to {p.to_kg:,.0f} kg" if p.to_kg else f"{p.describe()} above"
+                     for p in self.pieces]
+            return "piecewise: " + "; ".join(parts)
         if self.formula == "cube_root":
             text = f"D = {self.k_si:.3f}·Q^(1/3)"
             return text + (f" (K{self.k_ft_lb:g} ft/lb^(1/3))" if self.k_ft_lb else "")
@@ -93,11 +159,14 @@ class DistanceRule(_Record):
 
 
 class MinimumRule(_Record):
+    """A fixed floor, or the fragment envelope (largest DFD row at the NEQ, at least ``min_m``)."""
+
     profile: str
     hd: str
-    relation: str
+    relations: tuple[str, ...]
     pes_kind: str = "*"
     condition: Literal["*", "heavy-case"] = "*"
+    function: Literal["fixed", "fragment-envelope"] = "fixed"
     min_m: float | None = Field(default=None, ge=0)
     min_ft: float | None = Field(default=None, ge=0)
 
@@ -108,13 +177,27 @@ class MinimumRule(_Record):
         return float(self.min_ft or 0.0) * FT_TO_M
 
 
+class FragmentFunction(_Record):
+    """One debris/fragment distance row (AASTP-1 Ed D Table 6), metres from kg NEQ."""
+
+    formula: Literal["power", "linear", "log", "plateau", "sqrt_offset"]
+    a: float = 0.0
+    b: float = 0.0
+    c: float = 0.0
+    value: float = 0.0
+    min_kg: float = 0.0
+    max_kg: float | None = None
+
+
 class CurveRule(_Record):
-    formula: Literal["three_piece"]
-    a: float
-    b: float
-    k: float
-    q1: float
-    q2: float
+    formula: Literal["three_piece", "piecewise"]
+    a: float = 0.0
+    b: float = 0.0
+    k: float = 0.0
+    q1: float = 0.0
+    q2: float = 0.0
+    pieces: tuple[Piece, ...] = ()
+    valid_max_kg: float | None = None
 
 
 class AggregationRule(_Record):
@@ -131,6 +214,7 @@ class Footnote(_Record):
     requires_assertion: bool = True
     forbids_hd: tuple[str, ...] = ()
     requires_identical_item: bool = False
+    counted: bool = False
 
 
 class GeometryRule(_Record):
@@ -146,7 +230,7 @@ class Resolved:
 
     @property
     def unverified(self) -> bool:
-        return self.borrowed or self.record.status == Status.UNVERIFIED
+        return self.borrowed or self.record.status != Status.PRIMARY
 
     @property
     def label(self) -> str:
@@ -165,6 +249,8 @@ class RuleBook:
         self.legal_codes: dict[str, str] = {hd: "".join(cgs) for hd, cgs in cls["codes"].items()}
         self.distances = tuple(DistanceRule(**r) for r in raw["distances"])
         self.minimums = tuple(MinimumRule(**r) for r in raw["minimums"])
+        self.fragment_functions = tuple(FragmentFunction(**r) for r in raw.get("fragment_functions", []))
+        self.conventions = {r["id"]: _Record(**r) for r in raw.get("conventions", [])}
         self.curves = {r["id"]: CurveRule(**r) for r in raw.get("curves", [])}
         self.aggregation = tuple(AggregationRule(**r) for r in raw["aggregation"])
         mixing = raw["mixing"]
@@ -219,9 +305,11 @@ class RuleBook:
         pes_face: str = "*",
         es_kind: str = "*",
         traversed: bool = False,
+        es_face: str = "*",
+        es_type: str = "*",
     ) -> Resolved | None:
         """The most specific distance record for this case, searching the profile then its parents."""
-        key = (profile, hd, relation, pes_kind, pes_face, es_kind, str(traversed))
+        key = (profile, hd, relation, pes_kind, pes_face, es_kind, str(traversed), es_face, es_type)
         if key in self._dist_cache:
             return self._dist_cache[key]
         trav = "yes" if traversed else "no"
@@ -235,8 +323,11 @@ class RuleBook:
                     continue
                 if r.es_kind not in ("*", es_kind) or r.traversed not in ("*", trav):
                     continue
+                if r.es_face not in ("*", es_face) or r.es_type not in ("*", es_type):
+                    continue
                 score = sum(
-                    v != "*" for v in (r.relation, r.pes_kind, r.pes_face, r.es_kind, r.traversed)
+                    v != "*" for v in (r.relation, r.pes_kind, r.pes_face, r.es_kind, r.traversed,
+                                       r.es_face, r.es_type)
                 )
                 if best is None or score > best[0]:
                     best = (score, r)
@@ -246,19 +337,25 @@ class RuleBook:
         self._dist_cache[key] = found
         return found
 
-    def minimum(
+    def minimums_for(
         self, profile: str, hd: str, relation: str, pes_kind: str = "*", heavy: bool = False
-    ) -> Resolved | None:
-        """The governing (largest) applicable minimum distance, or None."""
+    ) -> tuple[Resolved, ...]:
+        """Every applicable minimum (fixed or NEQ-dependent); the larger value at the NEQ governs."""
         for depth, prof in enumerate(self._chain(profile)):
             own = [
                 r for r in self.minimums
-                if r.profile == prof and r.hd == hd and r.relation == relation
+                if r.profile == prof and r.hd == hd and relation in r.relations
                 and r.pes_kind in ("*", pes_kind) and (r.condition == "*" or heavy)
             ]
             if own:
-                return Resolved(max(own, key=lambda r: r.metres), borrowed=depth > 0)
-        return None
+                return tuple(Resolved(r, borrowed=depth > 0) for r in own)
+        return ()
+
+    def profile_setting(self, profile: str, key: str, default: Any = None) -> Any:
+        for prof in self._chain(profile):
+            if key in self.profiles[prof]:
+                return self.profiles[prof][key]
+        return default
 
     def aggregation_rules(self, profile: str) -> dict[str, list[Resolved]]:
         for depth, prof in enumerate(self._chain(profile)):
@@ -281,11 +378,16 @@ class RuleBook:
 
     def record(self, record_id: str) -> _Record | None:
         """Any record by id (for 'what does this id mean' in outputs and docs)."""
-        for r in (*self.distances, *self.minimums, *self.aggregation):
+        for r in (*self.distances, *self.minimums, *self.aggregation, *self.fragment_functions):
             if r.id == record_id:
                 return r
+        for r in self.distances:
+            for piece in r.pieces:
+                if piece.id == record_id:
+                    return piece
         return (
             self.curves.get(record_id)
+            or self.conventions.get(record_id)
             or self.footnotes.get(record_id)
             or self.geometry.get(record_id)
             or (self.rounding if record_id == self.rounding.id else None)
@@ -297,7 +399,9 @@ class RuleBook:
             self.classification,
             *self.distances,
             *self.minimums,
+            *self.fragment_functions,
             *self.curves.values(),
+            *self.conventions.values(),
             *self.aggregation,
             *self.footnotes.values(),
             *self.geometry.values(),
@@ -319,17 +423,31 @@ def _value_text(rec: _Record) -> str:
     if isinstance(rec, DistanceRule):
         scope = ", ".join(
             f"{k}={v}" for k, v in (("PES", rec.pes_kind), ("face", rec.pes_face), ("ES", rec.es_kind),
+                                    ("ES face", rec.es_face), ("ES type", rec.es_type),
                                     ("traversed", rec.traversed)) if v != "*"
         )
-        return f"HD {rec.hd} {rec.relation}: {rec.describe()}" + (f" [{scope}]" if scope else "")
+        rng = f"; valid to {rec.upper_kg:,.0f} kg" if rec.upper_kg else ("" if rec.formula in ("none", "fixed")
+                                                                         else "; no upper bound stated")
+        return f"HD {rec.hd} {rec.relation}: {rec.describe()}{rng}" + (f" [{scope}]" if scope else "")
+    if isinstance(rec, Piece):
+        return rec.describe() + (f" to {rec.to_kg:,.0f} kg" if rec.to_kg else " (no upper bound stated)")
     if isinstance(rec, MinimumRule):
         cond = f" ({rec.condition})" if rec.condition != "*" else ""
         scope = f" PES={rec.pes_kind}" if rec.pes_kind != "*" else ""
         unit = f"{rec.min_ft:g} ft = " if rec.min_ft is not None else ""
-        return f"HD {rec.hd} {rec.relation} minimum {unit}{rec.metres:.1f} m{cond}{scope}"
+        what = "fragment envelope (largest DFD row), at least " if rec.function == "fragment-envelope" else ""
+        return f"HD {rec.hd} {'/'.join(rec.relations)} minimum {what}{unit}{rec.metres:.1f} m{cond}{scope}"
+    if isinstance(rec, FragmentFunction):
+        rng = f" for {rec.min_kg:g}-{rec.max_kg:g} kg" if rec.max_kg else (f" from {rec.min_kg:g} kg" if rec.min_kg else "")
+        return {"power": f"{rec.a:g}·Q^{rec.b:g}", "linear": f"{rec.a:g}·Q + {rec.b:g}",
+                "log": f"{rec.a:g}·ln Q {rec.b:+g}", "plateau": f"{rec.value:g} m",
+                "sqrt_offset": f"{rec.a:g} + {rec.b:g}·(Q − {rec.c:g})^0.5"}[rec.formula] + rng
     if isinstance(rec, CurveRule):
+        if rec.formula == "piecewise":
+            return ("; ".join(f"{p.describe()} to {p.to_kg:,.0f} kg" for p in rec.pieces)
+                    + f"; refused above {rec.valid_max_kg:,.0f} kg (not bound to a relation)")
         return (f"{rec.a}·Q^(2/3) below {rec.q1:g} kg, {rec.b}·Q^(1/2) to {rec.q2:g} kg, "
-                f"{rec.k}·Q^(1/3) above (not bound to a relation)")
+                f"{rec.k}·Q^(1/3) above, to {rec.valid_max_kg:,.0f} kg (not bound to a relation)")
     if isinstance(rec, AggregationRule):
         what = rec.hd or "+".join(rec.hds)
         return f"{rec.rule} ({what})"
@@ -376,20 +494,28 @@ def short_value(book: RuleBook, label: str) -> str:
     if isinstance(rec, DistanceRule):
         if rec.formula in ("cube_root", "sqrt"):
             value = f"k {rec.k_si:.4g}"
+        elif rec.formula == "piecewise":
+            value = rec.describe()
         elif rec.formula == "fixed":
             value = f"{rec.min_m:g} m"
         elif rec.formula == "table":
             value = "table " + ", ".join(f"≤{q:g} kg→{d:g} m" for q, d in rec.rows)
         else:
             value = "no Q-D"
+    elif isinstance(rec, Piece):
+        value = rec.describe()
     elif isinstance(rec, MinimumRule):
-        value = f"{rec.metres:.4g} m"
+        value = (f"max(DFD rows, {rec.metres:.4g} m)" if rec.function == "fragment-envelope"
+                 else f"{rec.metres:.4g} m")
     elif isinstance(rec, GeometryRule):
         value = f"{rec.value:g}"
     elif isinstance(rec, AggregationRule):
         value = rec.rule
     elif isinstance(rec, Footnote):
         value = rec.text
-    else:
+    elif rec is None:
         return label
-    return f"{label} = {value}"
+    else:
+        value = ""
+    status = f" [{rec.status.value}]"
+    return f"{label} = {value}{status}" if value else f"{label}{status}"

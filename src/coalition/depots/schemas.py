@@ -13,6 +13,7 @@ are in :mod:`coalition.depots.rules` and their data in ``data/rulebook.yaml``.
 from __future__ import annotations
 
 import math
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from operator import attrgetter
@@ -111,12 +112,30 @@ class ItemType(Frozen):
 
 
 class Lot(Frozen):
-    """A production lot of one item type; ``neq_kg`` overrides the catalogue NEQ per unit."""
+    """A production lot of one item type; ``neq_kg`` overrides the catalogue NEQ per unit.
+
+    Surveillance dates (all optional, ISO dates): manufacture, the last inspection or proof, the
+    next one due, and shelf-life expiry. A suspended lot stays suspended until cleared; the custody
+    ledger's suspension of the same lot id is the same status (see :mod:`coalition.depots.surveillance`)."""
 
     id: Ident
     item: Ident
     neq_kg: float | None = Field(default=None, gt=0, le=100_000, allow_inf_nan=False)
     note: str = Field(default="", max_length=500)
+    manufactured: date | None = None
+    last_inspected: date | None = Field(default=None, description="last inspection or proof")
+    next_due: date | None = Field(default=None, description="next inspection or proof due")
+    expires: date | None = Field(default=None, description="shelf-life expiry")
+    suspended: bool = False
+    suspension_reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "Lot":
+        if self.manufactured and self.last_inspected and self.last_inspected < self.manufactured:
+            raise ValueError(f"lot '{self.id}': last_inspected {self.last_inspected} is before manufactured {self.manufactured}")
+        if self.manufactured and self.expires and self.expires < self.manufactured:
+            raise ValueError(f"lot '{self.id}': expires {self.expires} is before manufactured {self.manufactured}")
+        return self
 
 
 class StockLine(Frozen):
@@ -133,6 +152,20 @@ class StorehouseKind(StrEnum):
     OPEN_STACK = "open-stack"
     CONTAINER = "container"  # ISO container used as a storehouse
     UNDERGROUND = "underground"  # underground chamber
+
+
+class LicenceRecord(Frozen):
+    """What the issuing authority wrote on an explosives limit licence (IATG 02.30 fields, recalled
+    [U]); nothing here is computed, and what is not recorded is printed as not recorded."""
+
+    number: str | None = Field(default=None, max_length=64)
+    issued_on: date | None = None
+    valid_until: date | None = None
+    review_on: date | None = None
+    authority: str | None = Field(default=None, max_length=200, description="issuing technical authority")
+    signed_by: str | None = Field(default=None, max_length=200)
+    permitted_cgs: tuple[str, ...] | None = Field(default=None, description="compatibility groups permitted")
+    conditions: tuple[str, ...] = ()
 
 
 class Storehouse(Frozen):
@@ -159,7 +192,12 @@ class Storehouse(Frozen):
         default=0.0, ge=0, lt=360, description="bearing the front (door/headwall) faces, deg from north"
     )
     traversed: bool = False
+    ecm_type: Literal["7-bar", "3-bar", "undefined"] = Field(
+        default="undefined",
+        description="earth-covered magazine design as an acceptor (AASTP-1 Annex 1-A); undefined = the most demanding",
+    )
     capacity_pallets: int = Field(default=100, ge=0, le=1_000_000)
+    licence: "LicenceRecord | None" = Field(default=None, description="the issued licence's administrative fields")
     licensed_neq_kg: dict[Literal["1.1", "1.2", "1.3", "1.4"], Annotated[float, Field(ge=0)]] | None = Field(
         default=None,
         description=(
@@ -172,9 +210,10 @@ class Storehouse(Frozen):
 class ExposedSiteKind(StrEnum):
     INHABITED = "inhabited-building"  # IBD
     VULNERABLE = "vulnerable-building"  # VBD
-    ROUTE = "public-traffic-route"  # PTRD
+    ROUTE = "public-traffic-route"  # PTRD if typed minor/low-density, else the profile's busy-route relation
     PROCESS = "process-building"  # PBD
     OTHER_PES = "other-pes"  # IMD (an explosives site outside this model)
+    LOW_DENSITY = "low-density-area"  # IBD-LD: the 11.1 Q^1/3 "Blue Line", only where typed so
 
 
 RELATION_OF: dict[ExposedSiteKind, str] = {
@@ -183,7 +222,10 @@ RELATION_OF: dict[ExposedSiteKind, str] = {
     ExposedSiteKind.ROUTE: "PTRD",
     ExposedSiteKind.PROCESS: "PBD",
     ExposedSiteKind.OTHER_PES: "IMD",
+    ExposedSiteKind.LOW_DENSITY: "IBD-LD",
 }
+#: traffic densities a route may carry; only these two take the reduced PTRD (verification correction 4)
+REDUCED_ROUTE_DENSITIES = ("minor", "low")
 
 
 class ExposedSite(Frozen):
@@ -193,18 +235,44 @@ class ExposedSite(Frozen):
     name: str = Field(default="", max_length=200)
     kind: ExposedSiteKind
     points: tuple[tuple[Metres, Metres], ...] = Field(min_length=1, max_length=1000)
+    density: Literal["minor", "low", "medium", "high"] | None = Field(
+        default=None, description="public traffic routes: traffic density; untyped counts as busy")
+
+    @model_validator(mode="after")
+    def _density_on_routes(self) -> "ExposedSite":
+        if self.density is not None and self.kind != ExposedSiteKind.ROUTE:
+            raise ValueError(f"exposed site '{self.id}': density is only for public-traffic-route sites")
+        return self
 
     @property
     def relation(self) -> str:
         return RELATION_OF[self.kind]
 
+    @property
+    def reduced_route(self) -> bool:
+        return self.kind == ExposedSiteKind.ROUTE and self.density in REDUCED_ROUTE_DENSITIES
+
 
 class Assertion(Frozen):
-    """A footnote condition the plan asserts (e.g. fn1: fuzes stored with their own rounds)."""
+    """A footnote condition the plan asserts (e.g. fn1: fuzes stored with their own rounds).
 
-    footnote: Literal["fn1", "fn2", "fn3", "fn4"]
+    It covers only the items and lots it names: an item placed later needs its own assertion."""
+
+    footnote: Literal["fn1", "fn2", "fn3", "fn4", "fn7"]
     storehouse: Ident | None = Field(default=None, description="None = every storehouse of the depot")
+    items: tuple[Ident, ...] = Field(default=(), description="item types the assertion covers")
+    lots: tuple[Ident, ...] = Field(default=(), description="lots the assertion covers")
     note: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _scoped(self) -> "Assertion":
+        if not self.items and not self.lots:
+            raise ValueError(f"assertion {self.footnote} must name the items or lots it covers "
+                             "(items: [...] or lots: [...]); an assertion never covers a whole storehouse")
+        return self
+
+    def covers(self, item: str | None, lots: frozenset[str] = frozenset()) -> bool:
+        return (item is not None and item in self.items) or bool(lots & set(self.lots))
 
 
 class Depot(Frozen):
@@ -222,9 +290,13 @@ class Depot(Frozen):
     source: str = Field(default="", max_length=2000)
 
     def asserted(self, storehouse: str) -> frozenset[str]:
+        """Footnotes asserted for anything in ``storehouse`` (for display; the check is per item)."""
         return frozenset(
             a.footnote for a in self.assertions if a.storehouse in (None, storehouse)
         )
+
+    def assertions_for(self, storehouse: str) -> tuple[Assertion, ...]:
+        return tuple(a for a in self.assertions if a.storehouse in (None, storehouse))
 
     def storehouse(self, storehouse_id: str) -> Storehouse | None:
         return next((s for s in self.storehouses if s.id == storehouse_id), None)
@@ -323,9 +395,14 @@ class DepotNetwork(Frozen):
 
     @model_validator(mode="after")
     def _references(self) -> "DepotNetwork":
-        problems = reference_problems(self)
+        problems = located_reference_problems(self)
         if problems:
-            raise ValueError("; ".join(problems))
+            from pydantic import ValidationError
+            from pydantic_core import InitErrorDetails, PydanticCustomError
+
+            raise ValidationError.from_exception_data("DepotNetwork", [
+                InitErrorDetails(type=PydanticCustomError("reference", msg), loc=loc, input=None)  # type: ignore[typeddict-item]
+                for loc, msg in problems])
         return self
 
     @cached_property
@@ -359,45 +436,66 @@ def _duplicates(values: list[str]) -> list[str]:
 
 def reference_problems(network: DepotNetwork) -> list[str]:
     """Every broken cross-reference and duplicate id, each naming where it is."""
-    problems: list[str] = []
-    for what, ids in (
-        ("item", [i.id for i in network.items]),
-        ("lot", [lot.id for lot in network.lots]),
-        ("depot", [d.id for d in network.depots]),
-        ("storehouse", [s.id for d in network.depots for s in d.storehouses]),
-    ):
-        for dup in _duplicates(ids):
-            problems.append(f"duplicate {what} id '{dup}'")
+    return [msg for _, msg in located_reference_problems(network)]
+
+
+def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object, ...], str]]:
+    """(location in the document, message) for every broken cross-reference and duplicate id, so
+    that a reader can name the real file row (not the top of the document)."""
+    out: list[tuple[tuple[object, ...], str]] = []
+
+    def dups(what: str, entries: list[tuple[tuple[object, ...], str]]) -> None:
+        seen: dict[str, tuple[object, ...]] = {}
+        for loc, ident in entries:
+            if ident in seen:
+                out.append((loc, f"duplicate {what} id '{ident}' (first at {_loc_text(seen[ident])})"))
+            else:
+                seen[ident] = loc
+
+    dups("item", [(("items", n, "id"), i.id) for n, i in enumerate(network.items)])
+    dups("lot", [(("lots", n, "id"), lot.id) for n, lot in enumerate(network.lots)])
+    dups("depot", [(("depots", n, "id"), d.id) for n, d in enumerate(network.depots)])
+    dups("storehouse", [(("depots", n, "storehouses", k, "id"), s.id)
+                        for n, d in enumerate(network.depots) for k, s in enumerate(d.storehouses)])
     items = {i.id: i for i in network.items}
     for n, lot in enumerate(network.lots):
         if lot.item not in items:
-            problems.append(f"lots[{n}] ('{lot.id}') names unknown item '{lot.item}'")
-        elif lot.neq_kg is not None:
-            item = items[lot.item]
-            if lot.neq_kg > item.gross_kg:
-                problems.append(
-                    f"lots[{n}] ('{lot.id}') NEQ override {lot.neq_kg} kg exceeds the gross mass "
-                    f"{item.gross_kg} kg of item '{item.id}'"
-                )
+            out.append((("lots", n, "item"), f"lot '{lot.id}' names unknown item '{lot.item}'"))
+        elif lot.neq_kg is not None and lot.neq_kg > items[lot.item].gross_kg:
+            out.append((("lots", n, "neq_kg"),
+                        f"lot '{lot.id}' NEQ override {lot.neq_kg} kg exceeds the gross mass "
+                        f"{items[lot.item].gross_kg} kg of item '{lot.item}'"))
     lots = {lot.id for lot in network.lots}
     storehouses = {s.id for d in network.depots for s in d.storehouses}
     for n, line in enumerate(network.stock):
         if line.lot not in lots:
-            problems.append(f"stock[{n}] names unknown lot '{line.lot}'")
+            out.append((("stock", n, "lot"), f"stock line names unknown lot '{line.lot}'"))
         if line.storehouse not in storehouses:
-            problems.append(f"stock[{n}] names unknown storehouse '{line.storehouse}'")
-    for depot in network.depots:
+            out.append((("stock", n, "storehouse"), f"stock line names unknown storehouse '{line.storehouse}'"))
+    for n, depot in enumerate(network.depots):
         own = {s.id for s in depot.storehouses}
-        for dup in _duplicates([e.id for e in depot.exposed_sites]):
-            problems.append(f"depot '{depot.id}': duplicate exposed site id '{dup}'")
-        for a in depot.assertions:
+        dups(f"exposed site (depot {depot.id})",
+             [(("depots", n, "exposed_sites", k, "id"), e.id) for k, e in enumerate(depot.exposed_sites)])
+        for k, a in enumerate(depot.assertions):
+            at = ("depots", n, "assertions", k)
             if a.storehouse is not None and a.storehouse not in own:
-                problems.append(
-                    f"depot '{depot.id}': assertion {a.footnote} names unknown storehouse '{a.storehouse}'"
-                )
-        if len(problems) > 200:
-            break
-    return problems
+                out.append(((*at, "storehouse"), f"assertion {a.footnote} names unknown storehouse '{a.storehouse}'"))
+            for it in a.items:
+                if it not in items:
+                    out.append(((*at, "items"), f"assertion {a.footnote} names unknown item '{it}'"))
+            for lot_id in a.lots:
+                if lot_id not in lots:
+                    out.append(((*at, "lots"), f"assertion {a.footnote} names unknown lot '{lot_id}'"))
+    if len(out) > 200:  # summarised with a count, never cut off silently
+        out = out[:200] + [((), f"… and {len(out) - 200} more reference problems of the same kinds")]
+    return out
+
+
+def _loc_text(loc: tuple[object, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,7 +525,7 @@ class Finding(Frozen):
     actual_m: float | None = None
     basis: tuple[str, ...] = Field(default=(), description="rulebook record ids the result rests on")
     unverified: tuple[str, ...] = Field(
-        default=(), description="rulebook record ids with status U used: 'unverified default'"
+        default=(), description="rulebook record ids used that are not primary-verified: 'unverified default'"
     )
 
     @property

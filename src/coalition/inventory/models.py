@@ -40,6 +40,7 @@ class InvSerial(Base):
     loss_occurred_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
     loss_reported_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
     last_seq: Mapped[int] = mapped_column(BigInteger)
+    issued_by: Mapped[str] = mapped_column(String(3), default="", server_default="")
 
 
 class InvLot(Base):
@@ -101,6 +102,7 @@ class InvManifest(Base):
     registered_seq: Mapped[int] = mapped_column(BigInteger)
     dispatched_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     received_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    receiver: Mapped[str] = mapped_column(String(3), default="", server_default="")
 
 
 class InvManifestLine(Base):

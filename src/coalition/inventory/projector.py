@@ -47,6 +47,7 @@ class Serial:
     loss_occurred_on: str | None
     loss_reported_on: str | None
     last_seq: int
+    issued_by: str = ""  # the nation that issued it to an end user (it alone, or the title holder, takes it back)
 
 
 @dataclass
@@ -98,6 +99,7 @@ class Manifest:
     registered_seq: int
     dispatched_seq: int | None
     received_seq: int | None
+    receiver: str = ""  # the consignee named on the manifest: only it signs the receipt
 
 
 @dataclass
@@ -127,10 +129,16 @@ class Event:
     person: str
     type: str
     payload: s._Payload
+    recorded: str = ""  # the signed commit time of its batch (when the log received it)
 
     @property
     def day(self) -> str:
         return self.time[:10]
+
+    @property
+    def recorded_day(self) -> str:
+        """When the event reached the log (signed commit time); lateness is measured with it."""
+        return (self.recorded or self.time)[:10]
 
 
 #: A safety check: (storehouse location, lots arriving as (Lot, quantity)) -> problems (empty = ok)
@@ -259,12 +267,12 @@ def _require_custodian(row: Serial, nation: str, action: str) -> None:
 
 def _check_safety(state: State, location: str, arriving: list[tuple[Lot, int]]) -> None:
     loc = Location.parse(location)
-    if state.safety is None or not loc.storehouse or not arriving:
-        return
+    if state.safety is None or not arriving:
+        return  # the safety check itself decides about depot-level and unmodelled locations
     problems = state.safety(state, loc, arriving)
     if problems:
         raise ConflictError(
-            f"receipt into storehouse {loc.path} refused by the depot safety rules: "
+            f"receipt into {'storehouse ' if loc.storehouse else ''}{loc.path} refused by the depot safety rules: "
             + "; ".join(problems)
         )
 
@@ -307,7 +315,7 @@ def _manifest(state: State, ev: Event, p: s.ManifestPayload) -> Applied:
         refs.add(f"L:{lline.lot}")
     state.manifests[p.manifest] = Manifest(p.manifest, ev.nation, origin,
                                            _parts(p.destination)[0], "registered",
-                                           ev.seq, None, None)
+                                           ev.seq, None, None, p.receiver)
     state.dirty_manifests.add(p.manifest)
     state.lines[p.manifest] = lines
     state.new_lines.extend((p.manifest, ref, qty) for ref, qty in lines.items())
@@ -353,6 +361,9 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
     m = _get_manifest(state, p.manifest)
     if m.status not in ("dispatched", "partially_received"):
         raise ConflictError(f"manifest {p.manifest} is {m.status}: only a dispatched manifest can be receipted")
+    if ev.nation != m.receiver:
+        raise ConflictError(f"manifest {p.manifest} is consigned to {m.receiver or 'nobody'}: only the receiving"
+                            f" nation signs its receipt, not {ev.nation}")
     location = _parts(p.location)[0]
     refs = {f"M:{m.manifest}", f"T:{m.donor}"}
     dispatchers: set[str] = set()
@@ -465,7 +476,7 @@ def _transfer(state: State, ev: Event, p: s.TransferPayload) -> Applied:
 def _issue(state: State, ev: Event, p: s.IssuePayload) -> Applied:
     refs: set[str] = set()
     for row in _serials_held_by_actor(state, ev, p.serials, "issue", statuses={Status.SERVICEABLE}):
-        row.status, row.custodian = Status.ISSUED, p.to_nation
+        row.status, row.custodian, row.issued_by = Status.ISSUED, p.to_nation, ev.nation
         row.end_user, row.end_user_ref = p.end_user, p.reference
         _place(row, "")
         state.touch_serial(row, ev.seq)
@@ -489,7 +500,11 @@ def _return(state: State, ev: Event, p: s.ReturnPayload) -> Applied:
         row = state.serial(name)
         if row.status != Status.ISSUED or row.custodian != p.from_nation:
             raise ConflictError(f"serial {name} is not issued to a {p.from_nation} unit (it is {row.status})")
+        if ev.nation not in (row.issued_by, row.title_nation):
+            raise ConflictError(f"serial {name} was issued by {row.issued_by or '?'} (title {row.title_nation}):"
+                                f" only they can take it back, not {ev.nation}")
         row.status, row.custodian, row.end_user, row.end_user_ref = Status.SERVICEABLE, ev.nation, "", ""
+        row.issued_by = ""
         _place(row, to)
         state.touch_serial(row, ev.seq)
         refs |= {f"S:{name}", f"T:{row.title_nation}"}
@@ -562,7 +577,7 @@ def _end(state: State, ev: Event, p: s.LossPayload | s.DisposalPayload, status: 
                                       statuses=allowed):
         row.status = status
         if occurred_on:
-            row.loss_occurred_on, row.loss_reported_on = occurred_on, ev.day
+            row.loss_occurred_on, row.loss_reported_on = occurred_on, ev.recorded_day
         state.touch_serial(row, ev.seq)
         refs |= {f"S:{row.serial}", f"T:{row.title_nation}"}
     for q in p.lots:
@@ -578,7 +593,7 @@ def _end(state: State, ev: Event, p: s.LossPayload | s.DisposalPayload, status: 
         dst = _move_stock(state, ev, src, q.quantity, status=status, custodian=ev.nation,
                           location=src.location, end_user=src.end_user)
         if occurred_on:
-            dst.loss_occurred_on, dst.loss_reported_on = occurred_on, ev.day
+            dst.loss_occurred_on, dst.loss_reported_on = occurred_on, ev.recorded_day
         refs |= {f"L:{q.lot}", f"T:{lot.title_nation}"}
     return Applied(None, refs)
 
@@ -593,11 +608,9 @@ def _disposal(state: State, ev: Event, p: s.DisposalPayload) -> Applied:
 
 def _suspension(state: State, ev: Event, p: s.SuspensionPayload) -> Applied:
     lot = state.lot(p.lot)
-    holders = {st.custodian for st in state.stocks_of(p.lot) if st.quantity}
-    if ev.nation != lot.title_nation and ev.nation not in holders:
+    if ev.nation != lot.title_nation:
         raise ConflictError(
-            f"lot {p.lot} can be suspended by its title holder {lot.title_nation} or a nation"
-            f" holding it ({', '.join(sorted(holders)) or 'none'}), not {ev.nation}"
+            f"lot {p.lot} is suspended and lifted by its title holder {lot.title_nation} only, not {ev.nation}"
         )
     lot.suspended, lot.suspension_reason = p.suspended, p.reason if p.suspended else ""
     state.touch_lot(lot, ev.seq)

@@ -164,6 +164,7 @@ class ManifestPayload(_Payload):
     manifest: Ref
     origin: LocationText
     destination: LocationText
+    receiver: Nation = Field(description="the consignee nation: only it signs the receipt")
     serials: list[ManifestSerial] = Field(default_factory=list, max_length=100_000)
     lots: list[ManifestLot] = Field(default_factory=list, max_length=10_000)
 

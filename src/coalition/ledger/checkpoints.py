@@ -1,17 +1,20 @@
-"""Signed checkpoints, witness cosignatures, inclusion and consistency proofs."""
+"""Signed checkpoints (C2SP tlog-checkpoint notes), stored witness cosignatures, and inclusion and
+consistency proofs. Witnesses run as separate processes (``coalition witness``) and keep their own
+state; the log only stores the cosignatures they return."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from coalition.errors import ConflictError, InputError, IntegrityError, NotFoundError, Problem
+from coalition.errors import InputError, IntegrityError, NotFoundError, Problem
+from coalition.ledger.keyevents import DEFAULT_ORIGIN
 from coalition.ledger.keys import OPERATOR_KEY_ID, KeyRing, utc_now
 from coalition.ledger.merkle import ListHashes, Tree
-from coalition.ledger.models import LedgerBatch, LedgerCheckpoint, LedgerCosignature, LedgerEvent, LedgerKey
+from coalition.ledger.models import LedgerBatch, LedgerCheckpoint, LedgerCosignature, LedgerEvent
+from coalition.ledger.notes import Note, Signature, checkpoint_text, cosignature_time, sign_note_line
 from coalition.ledger.schemas import Checkpoint, InclusionProof
-from coalition.ledger.service import head, tree
-from coalition.ledger.verifier import check_signature, checkpoint_statement, verify_consistency
+from coalition.ledger.service import head, lock_head, tree
 
 
 def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
@@ -21,20 +24,22 @@ def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
     return Checkpoint(row.checkpoint_id, row.size, bytes(row.root), row.time, row.key_id, bytes(row.signature), cos)
 
 
-def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = None) -> Checkpoint:
-    """Sign (with the log operator's key) the root of the whole log as it stands now."""
-    size, _ = head(session)
+def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = None,
+                    origin: str = DEFAULT_ORIGIN) -> Checkpoint:
+    """Sign (with the log operator's key) a C2SP checkpoint of the whole log as it stands now.
+    ``key_id`` of the stored checkpoint is its origin (the note's key name)."""
+    size, _ = lock_head(session)  # one checkpointer (and no appender) at a time: ids never collide
     last = latest_checkpoint(session)
-    if last is not None and last.size == size:
+    if last is not None and last.size == size and last.key_id == origin:
         return last
     root = tree(session, size).root()
     time = now or utc_now()
-    sig = keyring.sign(OPERATOR_KEY_ID, checkpoint_statement(log=OPERATOR_KEY_ID, size=size, root=root, time=time))
+    sig = keyring.sign(OPERATOR_KEY_ID, checkpoint_text(origin, size, root).encode("utf-8"))
     cid = (session.scalar(select(func.max(LedgerCheckpoint.checkpoint_id))) or 0) + 1
     session.execute(insert(LedgerCheckpoint.__table__), [{
         "checkpoint_id": cid, "size": size, "root": root, "time": time,
-        "key_id": OPERATOR_KEY_ID, "signature": sig}])
-    return Checkpoint(cid, size, root, time, OPERATOR_KEY_ID, sig)
+        "key_id": origin, "signature": sig}])
+    return Checkpoint(cid, size, root, time, origin, sig)
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
@@ -54,35 +59,32 @@ def get_checkpoint(session: Session, *, checkpoint_id: int) -> Checkpoint:
     return _row_to_cp(session, row)
 
 
-def cosign_checkpoint(session: Session, *, checkpoint_id: int, key_id: str, keyring: KeyRing,
-                      now: str | None = None) -> None:
-    """A witness nation cosigns a checkpoint after checking it: the operator's signature, the
-    root against the stored tree, and that it extends the last checkpoint this witness cosigned
-    (a consistency proof), so the operator cannot show the witness two different histories."""
-    cp = get_checkpoint(session, checkpoint_id=checkpoint_id)
-    keys = {k.key_id: k for k in session.scalars(select(LedgerKey))}
-    op = keys.get(cp.key_id)
-    msg = checkpoint_statement(log=cp.key_id, size=cp.size, root=cp.root, time=cp.time)
-    if op is None or not check_signature(bytes(op.public_key), cp.signature, msg):
-        raise IntegrityError(f"checkpoint {checkpoint_id}: operator signature does not verify")
-    if key_id not in keys or keys[key_id].kind != "nation":
-        raise InputError([Problem(f"'{key_id}' is not a registered nation key", field="witness")])
-    if tree(session, cp.size).root() != cp.root:
-        raise IntegrityError(f"checkpoint {checkpoint_id}: root does not match the stored log")
-    prev_id = session.scalar(
-        select(func.max(LedgerCosignature.checkpoint_id)).where(LedgerCosignature.key_id == key_id))
-    if prev_id is not None:
-        prev = get_checkpoint(session, checkpoint_id=prev_id)
-        if prev.size > cp.size:
-            raise ConflictError(f"witness {key_id} already cosigned a larger tree ({prev.size})")
-        path = tree(session, cp.size).consistency_path(prev.size)
-        if not verify_consistency(prev.size, cp.size, prev.root, cp.root, path):
-            raise IntegrityError(f"checkpoint {checkpoint_id} does not extend checkpoint {prev_id}")
-    if session.get(LedgerCosignature, (checkpoint_id, key_id)) is not None:
-        return
-    session.execute(insert(LedgerCosignature.__table__), [{
-        "checkpoint_id": checkpoint_id, "key_id": key_id, "time": now or utc_now(),
-        "signature": keyring.sign(key_id, msg)}])
+def checkpoint_note(session: Session, cp: Checkpoint, *, public_key: bytes | None = None) -> str:
+    """The checkpoint as a C2SP signed note: the log's signature, then every stored cosignature.
+    ``public_key`` (the operator's) gives the log signature its key ID; without it the key ID is
+    taken from the stored note key (the trust file's log key must match)."""
+    text = checkpoint_text(cp.key_id, cp.size, cp.root)
+    lines = []
+    if public_key is not None:
+        lines.append(sign_note_line(cp.key_id, public_key, cp.signature))
+    for name, blob, kid in session.execute(
+            select(LedgerCosignature.key_id, LedgerCosignature.signature, LedgerCosignature.note_key_id)
+            .where(LedgerCosignature.checkpoint_id == cp.checkpoint_id).order_by(LedgerCosignature.key_id)):
+        lines.append(Signature(name, bytes(kid or b""), bytes(blob)))
+    return Note(text, tuple(lines)).encode()
+
+
+def add_cosignatures(session: Session, *, checkpoint_id: int, signatures: list[Signature]) -> int:
+    """Store witness cosignatures (already verified by the caller against pinned witness keys)."""
+    added = 0
+    for sig in signatures:
+        if session.get(LedgerCosignature, (checkpoint_id, sig.name)) is not None:
+            continue
+        session.execute(insert(LedgerCosignature.__table__), [{
+            "checkpoint_id": checkpoint_id, "key_id": sig.name, "time": str(cosignature_time(sig.blob)),
+            "signature": sig.blob, "note_key_id": sig.key_id}])
+        added += 1
+    return added
 
 
 def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = None) -> InclusionProof:

@@ -17,11 +17,60 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalition.errors import InputError, Problem
-from coalition.ledger.checkpoints import checkpoints, consistency_proof, inclusion_proof, make_checkpoint
-from coalition.ledger.keys import KeyRing
-from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerKey, LedgerSignature
-from coalition.ledger.verifier import BUNDLE_FORMAT
+from coalition.errors import InputError, IntegrityError, Problem
+from coalition.ledger.checkpoints import (
+    checkpoint_note,
+    checkpoints,
+    consistency_proof,
+    inclusion_proof,
+    make_checkpoint,
+)
+from coalition.ledger.keyevents import key_events, trust_from_keyring
+from coalition.ledger.keys import OPERATOR_KEY_ID, KeyRing
+from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerNationHead, LedgerSignature
+from coalition.ledger.notes import Note, sign_note_line
+from coalition.ledger.trust import Trust
+from coalition.ledger.verifier import BUNDLE_FORMAT, nation_head_text
+from coalition.ledger.verify import batch_row
+
+
+def _chain_counter(body: str, donor: str) -> int | None:
+    link = json.loads(body).get("chain", {}).get(donor)
+    return int(link[0]) if isinstance(link, list) and link else None
+
+
+def _complete(session: Session, rows: list, donor: str, size: int) -> tuple[list, list[int]]:
+    """The donor's events as its signed chain demands. The selection by ``ledger_event_ref`` is an
+    unhashed index; if the counters it yields are not exactly 1..head, the log itself is searched
+    for the donor's chain links (slow, but an index row deleted by mistake or on purpose can no
+    longer hide an event from the donor)."""
+    head = session.get(LedgerNationHead, donor)
+    want = int(head.counter) if head is not None and int(head.last_seq) <= size else None
+    counters = [_chain_counter(r[1], donor) for r in rows]
+    if want is not None and counters == list(range(1, want + 1)):
+        return rows, []
+    pattern = f'{{"chain":{{%"{donor}":[%'
+    scan = session.execute(select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id)
+                           .where(LedgerEvent.seq <= size, LedgerEvent.body.like(pattern)).order_by(LedgerEvent.seq)).all()
+    found = [r for r in scan if _chain_counter(r[1], donor) is not None]
+    have = {int(r[0]) for r in rows}
+    merged = sorted({int(r[0]): r for r in [*rows, *found]}.values(), key=lambda r: int(r[0]))
+    got = [_chain_counter(r[1], donor) for r in merged if _chain_counter(r[1], donor) is not None]
+    if want is not None and got != list(range(1, want + 1)):
+        missing = next((i for i, c in enumerate(got, 1) if c != i), len(got) + 1)
+        raise IntegrityError(f"{donor}'s chain in the log is broken at counter {missing}: the log lost an event;"
+                             " run 'coalition ledger verify'")
+    return merged, sorted(int(r[0]) for r in found if int(r[0]) not in have)
+
+
+def _head_note(session: Session, keyring: KeyRing, trust: Trust, donor: str, size: int) -> str:
+    """The operator's signed statement of where the donor's chain ends at this tree size, so a
+    bundle cut short at the end is detected (docs/ledger.md, completeness)."""
+    head = session.get(LedgerNationHead, donor)
+    counter, last = (int(head.counter), bytes(head.last_hash)) if head is not None else (0, bytes(32))
+    text = nation_head_text(trust.origin, size, donor, counter, last)
+    sig = keyring.sign(OPERATOR_KEY_ID, text.encode("utf-8"))
+    return Note(text, (sign_note_line(trust.origin, trust.log_key.public_key, sig),)).encode()
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -30,12 +79,12 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
             fh.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
 
 
-BUNDLE_FILES = ("bundle.json", "keys.json", "events.jsonl", "batches.jsonl", "checkpoints.jsonl",
-                "consistency.jsonl", "proofs.jsonl", "trust.json")
+BUNDLE_FILES = ("bundle.json", "keylog.jsonl", "events.jsonl", "batches.jsonl", "checkpoints.jsonl",
+                "consistency.jsonl", "proofs.jsonl", "heads.jsonl", "trust.json")
 
 
 def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor: str | None = None,
-                  now: str | None = None) -> dict[str, object]:
+                  now: str | None = None, trust: Trust | None = None) -> dict[str, object]:
     """Write the bundle into ``directory`` atomically: everything is written into a temporary
     folder beside it, which is renamed into place only when complete. An existing bundle there is
     replaced; a folder holding anything else is refused. Makes a checkpoint of the current head
@@ -51,7 +100,8 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
     try:
-        meta = _write_bundle(session, tmp, keyring=keyring, donor=donor, now=now)
+        meta = _write_bundle(session, tmp, keyring=keyring, donor=donor, now=now,
+                             trust=trust or trust_from_keyring(keyring))
         if directory.exists():
             old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
             os.rename(directory, old)
@@ -66,11 +116,10 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
 
 
 def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor: str | None,
-                  now: str | None) -> dict[str, object]:
-    top = make_checkpoint(session, keyring=keyring, now=now)
+                  now: str | None, trust: Trust) -> dict[str, object]:
+    top = make_checkpoint(session, keyring=keyring, now=now, origin=trust.origin)
     if donor is not None:
-        known = set(session.scalars(select(LedgerEventRef.ref).where(LedgerEventRef.ref == f"T:{donor}").limit(1)))
-        if not known:
+        if session.get(LedgerNationHead, donor) is None:
             raise InputError([Problem(f"no events concern items donated by {donor}", field="donor",
                                       hint="a donor is the ISO alpha-3 code of the title-holding nation")])
     if donor is None:
@@ -80,6 +129,11 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         seqs = select(LedgerEventRef.seq).where(LedgerEventRef.ref == f"T:{donor}", LedgerEventRef.seq <= top.size)
         q = select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id).where(LedgerEvent.seq.in_(seqs))
     rows = session.execute(q.order_by(LedgerEvent.seq)).all()
+    head_note = None
+    recovered: list[int] = []
+    if donor is not None:
+        rows, recovered = _complete(session, rows, donor, top.size)
+        head_note = _head_note(session, keyring, trust, donor, top.size)
     with (directory / "events.jsonl").open("w", encoding="utf-8") as fh:
         for _, body, _ in rows:
             fh.write(body + "\n")
@@ -94,22 +148,13 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         sigs.setdefault(sg.batch_id, []).append(
             {"role": sg.role, "key_id": sg.key_id, "signature": bytes(sg.signature).hex()})
     _write_jsonl(directory / "batches.jsonl", [
-        {"batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
-         "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
-         "signatures": sorted(sigs.get(b.batch_id, []), key=lambda x: x["role"])}
-        for b in session.scalars(bq)
+        batch_row(b, sorted(sigs.get(b.batch_id, []), key=lambda x: x["role"])) for b in session.scalars(bq)
     ])
-    cps = [c for c in checkpoints(session) if c.size <= top.size]
-    from coalition.ledger.models import LedgerCosignature
-
-    cp_rows = []
-    for c in cps:
-        cos = [{"key_id": k, "signature": bytes(sig).hex()} for k, sig in session.execute(
-            select(LedgerCosignature.key_id, LedgerCosignature.signature)
-            .where(LedgerCosignature.checkpoint_id == c.checkpoint_id).order_by(LedgerCosignature.key_id))]
-        cp_rows.append({"checkpoint_id": c.checkpoint_id, "size": c.size, "root": c.root.hex(), "time": c.time,
-                        "key_id": c.key_id, "signature": c.signature.hex(), "cosignatures": cos})
-    _write_jsonl(directory / "checkpoints.jsonl", cp_rows)
+    _write_jsonl(directory / "keylog.jsonl", key_events(session))
+    cps = [c for c in checkpoints(session) if c.size <= top.size and c.key_id == trust.origin]
+    _write_jsonl(directory / "checkpoints.jsonl", [
+        {"checkpoint_id": c.checkpoint_id, "note": checkpoint_note(session, c, public_key=trust.log_key.public_key)}
+        for c in cps])
     by_size = sorted({c.size for c in cps})
     _write_jsonl(directory / "consistency.jsonl", [
         {"first": a, "second": b, "path": [h.hex() for h in consistency_proof(session, first=a, second=b)]}
@@ -120,11 +165,13 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         _write_jsonl(proofs_path, [
             inclusion_proof(session, seq=int(seq), checkpoint_id=top.checkpoint_id).as_dict() for seq, _, _ in rows
         ])
-    keys = [{"key_id": k.key_id, "kind": k.kind, "nation": k.nation, "public_key": bytes(k.public_key).hex()}
-            for k in session.scalars(select(LedgerKey).order_by(LedgerKey.key_id))]
-    (directory / "keys.json").write_text(json.dumps({"keys": keys}, indent=1, sort_keys=True) + "\n", "utf-8")
+    if head_note is not None:
+        _write_jsonl(directory / "heads.jsonl", [{"note": head_note}])
+    (directory / "trust.json").write_text(trust.to_json(), "utf-8")
     meta = {"format": BUNDLE_FORMAT, "scope": "full" if donor is None else f"donor:{donor}",
             "checkpoint": top.checkpoint_id, "tree_size": top.size, "events": len(rows),
-            "note": "ILLUSTRATIVE demo keys; obtain trusted public keys out of band (coalition-verify --keys)"}
+            "note": "verify with a trust file obtained out of band: coalition-verify DIR --trust FILE"}
+    if recovered:
+        meta["recovered_from_log"] = recovered  # events the (unhashed) reference index had lost
     (directory / "bundle.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", "utf-8")
     return meta

@@ -1,102 +1,140 @@
-"""Ed25519 keys of nations and of the log operator (``cryptography``).
+"""Private keys available on one machine (a :class:`KeyRing`), and the demo key store.
 
-ILLUSTRATIVE key management: ``ledger init`` generates one key pair per nation of the sample and
-one for the log operator into ``<data_dir>/keys`` (private keys as unencrypted PKCS#8 PEM files,
-mode 0600, never in the repository). A real deployment would keep each nation's private key in
-that nation's own HSM or smart card and only ever send signatures; see docs/ledger.md.
+A key ring maps key ids to :class:`~coalition.ledger.signers.Signer` objects (encrypted PKCS#8
+files, a PKCS#11 token). A nation's workstation has a key ring with only that nation's key; the
+log operator's server has only the operator key. Which key may sign for which nation is never
+decided here: it is the signed key log (``coalition.ledger.trust``).
+
+**The demo key store** (ILLUSTRATIVE): ``ledger init`` creates ``<data dir>/demo-keystore`` (the
+data dir comes from settings, ``COALITION_DATA_DIR``, made absolute) holding a coalition root key,
+the log operator key and one key per nation, each as an *encrypted* PKCS#8 file under the demo
+passphrase (``COALITION_DEMO_PASSPHRASE``). One machine holding every nation's key is only good
+for a demonstration; the folder says so (``DEMO-KEYSTORE.txt``).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from coalition.errors import NotFoundError
+from coalition.errors import InputError, NotFoundError, Problem
+from coalition.ledger.signers import Signer, load_encrypted_key, write_encrypted_key
 
 OPERATOR_KEY_ID = "log-operator"
+ROOT_KEY_ID = "coalition-root-1"
+DEMO_PASSPHRASE = "coalition-demo-only"  # ILLUSTRATIVE: the demo store's keys are all under it
+DEMO_MARKER = "DEMO-KEYSTORE.txt"
+_MARKER_TEXT = (
+    "DEMO KEY STORE - ILLUSTRATIVE ONLY.\n"
+    "Every nation's private key is here, encrypted under one demo passphrase. In a deployment each\n"
+    "nation holds its own key (an encrypted key file or a PKCS#11 token) and sends only signatures.\n"
+)
 
 
-def nation_key_id(nation: str) -> str:
-    return f"{nation}-k1"
+def nation_key_id(nation: str, n: int = 1) -> str:
+    return f"{nation}-k{n}"
+
+
+def kind_of(key_id: str) -> tuple[str, str | None]:
+    if key_id == OPERATOR_KEY_ID:
+        return "operator", None
+    if key_id.startswith("coalition-root"):
+        return "root", None
+    if key_id.startswith("witness-"):
+        return "witness", None
+    return "nation", key_id.split("-", 1)[0]
 
 
 @dataclass(frozen=True)
 class PublicKey:
     key_id: str
-    kind: str  # "nation" | "operator"
+    kind: str  # "nation" | "operator" | "root" | "witness"
     nation: str | None
     public_key: bytes
 
 
 class KeyRing:
-    """Private keys available on this machine, by key id."""
+    """Signers available on this machine, by key id."""
 
-    def __init__(self, keys: dict[str, tuple[str, str | None, Ed25519PrivateKey]]) -> None:
-        self._keys = keys
+    def __init__(self, keys: dict[str, Signer] | None = None, *, demo: bool = False,
+                 directory: Path | None = None) -> None:
+        self._keys: dict[str, Signer] = dict(keys or {})
+        self.demo = demo
+        self.directory = directory
 
+    # ---- stores -----------------------------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path) -> "KeyRing":
-        keys: dict[str, tuple[str, str | None, Ed25519PrivateKey]] = {}
+    def load(cls, directory: Path, passphrase: str = DEMO_PASSPHRASE) -> "KeyRing":
+        """Unlock every ``<key id>.pem`` of a key store folder (all under one passphrase)."""
+        directory = Path(directory)
+        keys: dict[str, Signer] = {}
         if directory.is_dir():
             for pem in sorted(directory.glob("*.pem")):
-                key = serialization.load_pem_private_key(pem.read_bytes(), password=None)
-                if not isinstance(key, Ed25519PrivateKey):
-                    continue
-                kid = pem.stem
-                if kid == OPERATOR_KEY_ID:
-                    keys[kid] = ("operator", None, key)
-                else:
-                    keys[kid] = ("nation", kid.split("-", 1)[0], key)
-        return cls(keys)
+                keys[pem.stem] = load_encrypted_key(pem, passphrase.encode("utf-8"))
+        return cls(keys, demo=(directory / DEMO_MARKER).exists(), directory=directory)
 
     @classmethod
-    def generate(cls, directory: Path, nations: list[str]) -> "KeyRing":
-        """Create missing key files for ``nations`` and the operator; keep existing ones."""
+    def generate(cls, directory: Path, nations: list[str], passphrase: str = DEMO_PASSPHRASE) -> "KeyRing":
+        """Create the demo key store (root, operator, one key per nation); keep existing keys."""
+        directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        for kid in [OPERATOR_KEY_ID, *(nation_key_id(n) for n in nations)]:
-            path = directory / f"{kid}.pem"
-            if path.exists():
+        marker = directory / DEMO_MARKER
+        if not marker.exists():
+            marker.write_text(_MARKER_TEXT, "utf-8")
+        existing = {p.stem for p in directory.glob("*.pem")}
+        for nation in nations:
+            if any(kind_of(k) == ("nation", nation) for k in existing):
                 continue
-            pem = Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
-        return cls.load(directory)
+            write_encrypted_key(directory / f"{nation_key_id(nation)}.pem", Ed25519PrivateKey.generate(),
+                                passphrase.encode("utf-8"))
+        for kid in (ROOT_KEY_ID, OPERATOR_KEY_ID):
+            if kid not in existing:
+                write_encrypted_key(directory / f"{kid}.pem", Ed25519PrivateKey.generate(), passphrase.encode("utf-8"))
+        return cls.load(directory, passphrase)
 
+    def add(self, key_id: str, signer: Signer) -> None:
+        self._keys[key_id] = signer
+
+    # ---- use --------------------------------------------------------------------------------
     def has(self, key_id: str) -> bool:
         return key_id in self._keys
 
-    def key_id_for(self, nation: str) -> str:
-        kid = nation_key_id(nation)
-        if kid not in self._keys:
+    def key_ids(self) -> list[str]:
+        return sorted(self._keys)
+
+    def signer(self, key_id: str) -> Signer:
+        if key_id not in self._keys:
+            kind, nation = kind_of(key_id)
+            who = f"nation {nation}" if nation else f"the {kind} key"
             raise NotFoundError(
-                f"no private key for nation {nation} on this machine (expected key '{kid}'); "
-                "run 'coalition ledger init' or copy the nation's key into the keys folder"
-            )
-        return kid
+                f"no private key '{key_id}' on this machine: {who} must sign for itself "
+                "('coalition sign' on its workstation, then submit the signature)")
+        return self._keys[key_id]
 
     def sign(self, key_id: str, message: bytes) -> bytes:
-        if key_id not in self._keys:
-            raise NotFoundError(f"no private key '{key_id}' on this machine")
-        return self._keys[key_id][2].sign(message)
+        return self.signer(key_id).sign(message)
+
+    def key_id_for(self, nation: str) -> str:
+        """The newest key of ``nation`` held here (``GBR-k2`` over ``GBR-k1``)."""
+        mine = [k for k in self._keys if kind_of(k) == ("nation", nation)]
+        if not mine:
+            raise NotFoundError(f"no private key for nation {nation} on this machine: {nation} must sign"
+                                " for itself ('coalition sign')")
+        return max(mine, key=lambda k: (len(k), k))
 
     def public_keys(self) -> list[PublicKey]:
-        out = []
-        for kid, (kind, nation, key) in sorted(self._keys.items()):
-            raw = key.public_key().public_bytes(
-                serialization.Encoding.Raw, serialization.PublicFormat.Raw
-            )
-            out.append(PublicKey(kid, kind, nation, raw))
-        return out
+        return [PublicKey(kid, *kind_of(kid), s.public_key()) for kid, s in sorted(self._keys.items())]
+
+    def public(self, key_id: str) -> bytes:
+        return self.signer(key_id).public_key()  # MemorySigner derives it; a token reads it once
+
+
+def require_demo(keyring: KeyRing, what: str) -> None:
+    if not keyring.demo:
+        raise InputError([Problem(f"{what} needs the demo key store", hint="run 'coalition ledger init'")])
 
 
 def utc_now() -> str:

@@ -15,7 +15,8 @@ from coalition.store.db import Base
 
 
 class LedgerKey(Base):
-    """A public key the log knows: a nation's signing key or the log operator's key."""
+    """A CACHE of public keys (replayed from ``ledger_key_event``); never an authority: verify
+    and append derive keys from the signed key log under the pinned trust file."""
 
     __tablename__ = "ledger_key"
 
@@ -34,6 +35,18 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerNationHead(Base):
+    """Derived: the head of each title-holder nation's chain inside the log (counter, last event
+    hash and seq). Moved by every append; ``verify`` recomputes it from the signed bodies."""
+
+    __tablename__ = "ledger_nation_head"
+
+    nation: Mapped[str] = mapped_column(String(3), primary_key=True)
+    counter: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class LedgerEvent(Base):
@@ -73,6 +86,21 @@ class LedgerBatch(Base):
     counterparty: Mapped[str | None] = mapped_column(String(3), nullable=True)
     root: Mapped[bytes] = mapped_column(LargeBinary)
     time: Mapped[str] = mapped_column(String(32))
+    keys_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # key log it commits to
+    keys_head: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class LedgerKeyEvent(Base):
+    """One signed key event (register / rotate / revoke); a hash chain of its own. History."""
+
+    __tablename__ = "ledger_key_event"
+
+    n: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    body: Mapped[str] = mapped_column(Text)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+    signatures: Mapped[str] = mapped_column(Text)  # JSON list of {role, key_id, signature}
+    nation: Mapped[str] = mapped_column(String(3))
+    key_id: Mapped[str] = mapped_column(String(40))
 
 
 class LedgerSignature(Base):
@@ -112,7 +140,7 @@ class LedgerCheckpoint(Base):
 
 
 class LedgerCosignature(Base):
-    """A witness (another nation) cosigning a checkpoint it has checked."""
+    """A witness cosignature (C2SP tlog-cosignature v1) returned by an independent witness."""
 
     __tablename__ = "ledger_cosignature"
 
@@ -122,9 +150,10 @@ class LedgerCosignature(Base):
         primary_key=True,
         autoincrement=False,
     )
-    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    time: Mapped[str] = mapped_column(String(32))
-    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the witness's key name
+    time: Mapped[str] = mapped_column(String(32))  # the cosignature timestamp (POSIX seconds)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)  # timestamped_signature (72 bytes)
+    note_key_id: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # C2SP 4-byte key ID
 
 
 Index("ix_ledger_event_ref_seq", LedgerEventRef.seq)

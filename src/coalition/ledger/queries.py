@@ -73,14 +73,32 @@ def visible_events(session: Session, principal: Principal, *, offset: int, limit
             "offset": offset, "limit": limit}
 
 
-def ledger_health(session: Session) -> dict[str, Any]:
-    """Last checkpoint and a full verification of the log."""
+def pinned_trust(settings: Any) -> Any:
+    """The pinned trust file named in settings; else the one the server's demo key store implies
+    (:mod:`coalition.ledger.trust`). Raises ConflictError when the ledger has no keys yet."""
+    from coalition.errors import ConflictError
+    from coalition.ledger.keyevents import trust_from_keyring
+    from coalition.ledger.keys import KeyRing
+    from coalition.ledger.trust import load_trust
+
+    path = settings.trust_path
+    if path.exists():
+        return load_trust(path)
+    keys = settings.demo_keystore
+    if not keys.is_dir():
+        raise ConflictError("the custody ledger has no keys yet; run `coalition ledger init` "
+                            "(or `coalition serve --demo-users`) first")
+    return trust_from_keyring(KeyRing.load(keys, settings.demo_passphrase))
+
+
+def ledger_health(session: Session, trust: Any) -> dict[str, Any]:
+    """Last checkpoint and a full verification of the log against the pinned ``trust``."""
     from coalition.ledger import checkpoints, service
     from coalition.ledger.verify import verify_log
 
     size, _ = service.head(session)
     cp = checkpoints.latest_checkpoint(session)
-    report = verify_log(session)
+    report = verify_log(session, trust=trust)
     problem = None
     if not report.ok:
         first = report.first_bad_seq()
@@ -96,4 +114,4 @@ def ledger_health(session: Session) -> dict[str, Any]:
                     "on this request"}
 
 
-__all__ = ["event_marking", "event_out", "ledger_health", "titles", "visible_events"]
+__all__ = ["event_marking", "event_out", "ledger_health", "pinned_trust", "titles", "visible_events"]

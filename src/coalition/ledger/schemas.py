@@ -43,6 +43,13 @@ class Submitted:
     person: str
     time: str | None
     payload: _Payload
+    file: str | None = None  # where it was read from, for messages that name the file's line
+    row: int | None = None
+
+    def where(self, index: int, total: int) -> str:
+        if self.row is not None:
+            return f"{self.file or 'input'} line {self.row}"
+        return f"event {index} of {total}"
 
 
 def _problems(exc: ValidationError, *, file: str | None, row: int | None, prefix: str = "") -> list[Problem]:
@@ -69,7 +76,7 @@ def parse_event(obj: object, *, file: str | None = None, row: int | None = None)
         payload = PAYLOADS[ev.type].model_validate(ev.payload)
     except ValidationError as exc:
         raise InputError(_problems(exc, file=file, row=row, prefix="payload.")) from None
-    return Submitted(ev.type, ev.nation, ev.person, ev.time, payload)
+    return Submitted(ev.type, ev.nation, ev.person, ev.time, payload, file, row)
 
 
 def parse_jsonl(text: str, *, file: str) -> list[Submitted]:

@@ -13,28 +13,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from coalition.errors import ConflictError, InputError, NotFoundError, Problem
+from coalition.errors import ConflictError, InputError, IntegrityError, NotFoundError, Problem
 from coalition.inventory import service as inv
 from coalition.inventory.projector import Event, SafetyCheck, apply
 from coalition.inventory.schemas import PAYLOADS, CorrectionPayload
+from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
+from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
 from coalition.ledger.merkle import Tree, new_stored_nodes
 from coalition.ledger.models import (
     LedgerBatch,
+    LedgerCheckpoint,
     LedgerEvent,
     LedgerEventRef,
     LedgerHead,
-    LedgerKey,
+    LedgerNationHead,
     LedgerNode,
     LedgerSignature,
 )
 from coalition.ledger.schemas import AppendResult, Submitted
-from coalition.ledger.verifier import batch_statement, canonical_text, event_frame, leaf_hash, merkle_root
+from coalition.ledger.trust import KeyLog, Trust
+from coalition.ledger.verifier import (
+    GENESIS,
+    batch_statement,
+    canonical_text,
+    check_signature,
+    event_frame,
+    leaf_hash,
+    merkle_root,
+)
 from coalition.store.bulk import insert_rows, insert_tuples
 
 MAX_BATCH = 1000
@@ -112,40 +124,27 @@ def lock_head(session: Session) -> tuple[int, bytes]:
 
 
 # ------------------------------------------------------------------------------------------
-# Keys
+# Keys: the signed key log (coalition.ledger.keyevents); re-exported for callers
 # ------------------------------------------------------------------------------------------
-def register_keys(session: Session, *, keyring: KeyRing) -> int:
-    """Record the public keys of a key ring (new ones only); returns how many were added."""
-    known = set(session.scalars(select(LedgerKey.key_id)))
-    rows = [
-        {"key_id": k.key_id, "kind": k.kind, "nation": k.nation, "public_key": k.public_key, "created_at": utc_now()}
-        for k in keyring.public_keys()
-        if k.key_id not in known
-    ]
-    if rows:
-        session.execute(insert(LedgerKey.__table__), rows)
-    return len(rows)
-
-
-def known_nations(session: Session) -> set[str]:
-    return {n for n in session.scalars(select(LedgerKey.nation)) if n}
+__all__ = ["append_events", "head", "known_nations", "rebuild_projection", "register_keys", "tree"]
 
 
 # ------------------------------------------------------------------------------------------
 # Bodies
 # ------------------------------------------------------------------------------------------
 def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payload: dict,
-               prev: bytes, counterparty: str | None) -> bytes:
+               prev: bytes, counterparty: str | None, chain: dict[str, list] | None = None) -> bytes:
     """The canonical bytes of an event (what is hashed, chained and proven): equal to
-    ``canonical_json`` of the whole event, with only the payload going through the encoder."""
-    head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type)
+    ``canonical_json`` of the whole event, with only the payload going through the encoder.
+    ``chain`` holds the per-nation links ``{nation: [counter, previous hash hex]}``."""
+    head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type, canonical_text(chain or {}))
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
 
-def event_from_body(body: str | bytes) -> tuple[Event, str | None]:
+def event_from_body(body: str | bytes, recorded: str = "") -> tuple[Event, str | None]:
     d = json.loads(body)
     payload = PAYLOADS[d["type"]].model_validate(d["payload"])
-    return Event(d["seq"], d["time"], d["nation"], d["person"], d["type"], payload), d.get("counterparty")
+    return Event(d["seq"], d["time"], d["nation"], d["person"], d["type"], payload, recorded), d.get("counterparty")
 
 
 @dataclass
@@ -169,24 +168,47 @@ def append_events(
     session: Session,
     *,
     events: Sequence[Submitted],
-    keyring: KeyRing,
+    keyring: KeyRing | None = None,
+    signer: BatchSigner | None = None,
+    trust: Trust | None = None,
     safety: SafetyCheck | None = None,
     now: str | None = None,
     max_batch: int = MAX_BATCH,
+    backdate_tolerance_s: int | None = None,
 ) -> AppendResult:
     """Append events (all or none) in the caller's transaction; see the module docstring.
 
-    Raises ConflictError naming the event and item if any invariant would break, NotFoundError
-    if a needed private key is missing, InputError if an actor nation has no registered key.
+    Each batch is signed through ``signer`` (default: ``LocalSigner(keyring)``, the actor's own
+    key only) and every signature is checked against the key the signed key log (replayed under
+    ``trust``; default: the key ring's root keys) gives that nation. Raises ConflictError naming
+    the event and item if any invariant would break, :class:`SignaturesNeeded` if a party has not
+    signed, InputError if an actor nation has no key in the key log.
     """
     if not events:
         raise InputError([Problem("no events to append")])
+    if signer is None:
+        if keyring is None:
+            raise InputError([Problem("append needs a signer (keys on this machine or pre-signed batches)")])
+        signer = LocalSigner(keyring)
+    if trust is None:
+        if keyring is None:
+            raise InputError([Problem("append needs the pinned trust file to check signatures against")])
+        trust = trust_from_keyring(keyring)
+    prepared = commit_time(signer)
+    if prepared is not None:
+        now = _check_prepared_time(prepared, now)
     size, prev = lock_head(session)
-    nations = known_nations(session)
-    missing = sorted({e.nation for e in events} - nations)
+    keys = key_log(session, trust)
+    if keys.problems:
+        raise IntegrityError(f"the key log does not chain to the trust file: {keys.problems[0][1]}")
+    missing = sorted({e.nation for e in events} - set(keys.active))
     if missing:
-        raise InputError([Problem(f"nation {n} has no registered key", field="nation",
-                                  hint="known: " + ", ".join(sorted(nations))) for n in missing])
+        raise InputError([Problem(f"nation {n} has no key in the signed key log", field="nation",
+                                  hint="known: " + ", ".join(sorted(keys.active))) for n in missing])
+    if backdate_tolerance_s is not None:
+        _refuse_backdated(session, events, backdate_tolerance_s)
+    ctx = _SignCtx(signer, keys, [], now or utc_now(), _load_chain_heads(session))
+    now = ctx.time
     first_seq = size + 1
     batches: list[int] = []
     # corrections replay the projection, so they go one at a time between ordinary runs
@@ -194,41 +216,143 @@ def append_events(
     for sub in events:
         if sub.type == "correction":
             if run:
-                size, prev = _append_run(session, run, size, prev, keyring, safety, now, max_batch, batches)
+                size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
                 run = []
-            size, prev = _append_correction(session, sub, size, prev, keyring, now, batches)
+            size, prev = _append_correction(session, sub, size, prev, ctx, now, batches, safety)
         else:
             run.append(sub)
     if run:
-        size, prev = _append_run(session, run, size, prev, keyring, safety, now, max_batch, batches)
+        size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
+    if ctx.missing:
+        raise SignaturesNeeded(ctx.missing)
+    _store_chain_heads(session, ctx)
     session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=size, last_hash=prev))
     return AppendResult(first_seq, size, tuple(batches), size)
 
 
-def _append_run(session, run, size, prev, keyring, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
+def _refuse_backdated(session: Session, events: Sequence[Submitted], tolerance_s: int) -> None:
+    """An event may not be dated before the last checkpoint by more than the tolerance: the
+    checkpoint (cosigned by witnesses) fixes what the log held then, so an older business time
+    would rewrite the past. Its recording time is signed with its batch either way."""
+    from datetime import UTC, datetime, timedelta
+
+    cp_time = session.scalar(select(LedgerCheckpoint.time).order_by(LedgerCheckpoint.checkpoint_id.desc()).limit(1))
+    if not cp_time:
+        return
+    floor = (datetime.strptime(cp_time[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+             - timedelta(seconds=tolerance_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bad = [(i, e) for i, e in enumerate(events, 1) if e.time is not None and e.time[:19] + "Z" < floor]
+    if bad:
+        raise InputError([Problem(f"dated {e.time}, more than {tolerance_s // 3600} h before the last checkpoint"
+                                  f" ({cp_time}): backdating is refused", row=getattr(e, "row", None) or i,
+                                  file=e.file, field="time", hint="record the event with its true time of recording; the"
+                                  " business date goes in the payload (e.g. occurred_on)") for i, e in bad[:50]])
+
+
+MAX_PREPARED_AGE_S = 900  # pre-signed statements must be submitted within 15 minutes of preparing
+
+
+def _check_prepared_time(prepared: str, now: str | None) -> str:
+    from datetime import UTC, datetime
+
+    try:
+        t = datetime.strptime(prepared, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise InputError([Problem(f"prepared commit time {prepared!r} is not UTC ISO 8601", field="time")]) from None
+    ref = datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if now else datetime.now(UTC)
+    age = (ref - t).total_seconds()
+    if age < -60 or age > MAX_PREPARED_AGE_S:
+        raise ConflictError(f"the statements were prepared at {prepared}; they must be signed and submitted within"
+                            f" {MAX_PREPARED_AGE_S // 60} minutes (prepare again)")
+    return prepared
+
+
+@dataclass
+class _SignCtx:
+    signer: BatchSigner
+    keys: KeyLog
+    missing: list[Needed]
+    time: str  # the commit time every batch statement of this append signs
+    heads: dict[str, tuple[int, bytes, int]]  # nation -> (counter, last hash, last seq)
+    moved: set[str] = field(default_factory=set)
+
+    def link(self, refs: set[str]) -> dict[str, list]:
+        """The chain links of an event touching ``refs``: one per title-holder nation."""
+        out = {}
+        for r in refs:
+            if r.startswith("T:"):
+                n, h, _ = self.heads.get(r[2:], (0, GENESIS, 0))
+                out[r[2:]] = [n + 1, h.hex()]
+        return out
+
+    def advance(self, chain: dict[str, list], seq: int, own: bytes) -> None:
+        for nation, (n, _) in chain.items():
+            self.heads[nation] = (n, own, seq)
+            self.moved.add(nation)
+
+    def signature(self, batch: int, role: str, nation: str, statement: bytes) -> tuple[str, bytes] | None:
+        key = self.keys.current_key(nation)
+        if key is None:
+            raise InputError([Problem(f"{role} nation {nation} has no key in the signed key log", field="nation")])
+        need = Needed(batch, role, nation, key.key_id, statement, self.time)
+        sig = self.signer.sign(need)
+        if sig is None:
+            self.missing.append(need)
+            return None
+        holds = getattr(self.signer, "holds", None)
+        if not (holds is not None and holds(key.key_id, key.public_key)) and not check_signature(
+                key.public_key, sig, statement):
+            raise ConflictError(f"the {role} signature for {nation}'s batch does not verify with {nation}'s key"
+                                f" {key.key_id}: it was made with another key, or for another statement"
+                                " (the log moved on: prepare and sign again)")
+        return key.key_id, sig
+
+
+def _load_chain_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
+    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(
+        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+
+
+def _store_chain_heads(session: Session, ctx: "_SignCtx") -> None:
+    if not ctx.moved:
+        return
+    known = set(session.scalars(select(LedgerNationHead.nation).where(LedgerNationHead.nation.in_(sorted(ctx.moved)))))
+    for nation in sorted(ctx.moved):
+        n, h, s = ctx.heads[nation]
+        if nation in known:
+            session.execute(update(LedgerNationHead).where(LedgerNationHead.nation == nation)
+                            .values(counter=n, last_hash=h, last_seq=s))
+        else:
+            session.execute(insert(LedgerNationHead.__table__), [{"nation": nation, "counter": n, "last_hash": h,
+                                                                  "last_seq": s}])
+
+
+def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
     stamp = now or utc_now()
-    evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload)
+    evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload, stamp)
            for i, sub in enumerate(run)]
     state = inv.load_state(session, evs, safety=safety)
     pending: list[_Pending] = []
-    for ev in evs:
+    for ev, sub in zip(evs, run, strict=True):
         try:
             applied = apply(state, ev)
         except ConflictError as exc:
-            raise ConflictError(f"event {ev.seq - size} of {len(evs)} ({ev.type} by {ev.nation}): {exc}") from None
+            raise ConflictError(f"{sub.where(ev.seq - size, len(evs))} ({ev.type} by {ev.nation}): {exc}") from None
         payload = ev.payload.model_dump(mode="json")
+        chain = ctx.link(applied.refs)
         body = event_body(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
-                          payload=payload, prev=prev, counterparty=applied.counterparty)
+                          payload=payload, prev=prev, counterparty=applied.counterparty, chain=chain)
         h = leaf_hash(body)
+        ctx.advance(chain, ev.seq, h)
         pending.append(_Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty,
                                 body, h, prev, applied.refs))
         prev = h
     inv.flush_state(session, state)
-    _store(session, pending, size, keyring, now, max_batch, batches)
+    _store(session, pending, size, ctx, now, max_batch, batches)
     return size + len(pending), prev
 
 
-def _store(session, pending, size, keyring, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]
+def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]
     """Insert events, refs, signed batches and tree nodes for a run of already-applied events."""
     next_batch = (session.scalar(select(func.max(LedgerBatch.batch_id))) or 0) + 1
     groups: list[list[_Pending]] = []
@@ -246,16 +370,20 @@ def _store(session, pending, size, keyring, now, max_batch, batches) -> None:  #
         root = merkle_root([p.hash for p in g])
         first = g[0].seq
         nation, counter = g[0].nation, g[0].counterparty
+        keys = ctx.keys
         msg = batch_statement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
-                              counterparty=counter, root=root)
+                              counterparty=counter, root=root, keys_size=keys.size, keys_head=keys.head,
+                              time=stamp)
         batch_rows.append({"batch_id": bid, "first_seq": first, "size": len(g), "nation": nation,
-                           "counterparty": counter, "root": root, "time": stamp})
-        kid = keyring.key_id_for(nation)
-        sig_rows.append({"batch_id": bid, "role": "actor", "key_id": kid, "signature": keyring.sign(kid, msg)})
-        if counter:
-            ckid = keyring.key_id_for(counter)
-            sig_rows.append({"batch_id": bid, "role": "counterparty", "key_id": ckid,
-                             "signature": keyring.sign(ckid, msg)})
+                           "counterparty": counter, "root": root, "time": stamp,
+                           "keys_size": keys.size, "keys_head": keys.head})
+        index = len(batches)
+        for role, who in (("actor", nation), ("counterparty", counter)):
+            if who is None:
+                continue
+            got = ctx.signature(index, role, who, msg)
+            if got is not None:
+                sig_rows.append({"batch_id": bid, "role": role, "key_id": got[0], "signature": got[1]})
         for p in g:  # rows as tuples in EVENT_COLS order: no dict per row on the hot path
             event_rows.append((p.seq, bid, p.time, p.nation, p.person, p.type, p.body.decode("utf-8"),
                                p.prev, p.hash))
@@ -276,7 +404,7 @@ def reversed_seqs(session: Session) -> set[int]:
     return out
 
 
-def _append_correction(session, sub, size, prev, keyring, now, batches):  # type: ignore[no-untyped-def]
+def _append_correction(session, sub, size, prev, ctx, now, batches, safety=None):  # type: ignore[no-untyped-def]
     p: CorrectionPayload = sub.payload
     target = session.execute(
         select(LedgerEvent.nation, LedgerEvent.type).where(LedgerEvent.seq == p.reverses)
@@ -291,14 +419,28 @@ def _append_correction(session, sub, size, prev, keyring, now, batches):  # type
         raise ConflictError(f"seq {p.reverses} is already reversed")
     seq = size + 1
     time = sub.time or now or utc_now()
+    target_body = session.scalar(select(LedgerEvent.body).where(LedgerEvent.seq == p.reverses))
+    refs = {f"E:{p.reverses}"} | set(session.scalars(
+        select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses)))
+    refs |= {f"T:{n}" for n in json.loads(target_body).get("chain", {})}  # the signed titles, not the index
+    chain = ctx.link(refs)
     body = event_body(seq=seq, time=time, nation=sub.nation, person=sub.person, type="correction",
-                      payload=p.model_dump(mode="json"), prev=prev, counterparty=None)
+                      payload=p.model_dump(mode="json"), prev=prev, counterparty=None, chain=chain)
     h = leaf_hash(body)
-    pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev,
-                    {f"E:{p.reverses}"} | set(session.scalars(
-                        select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses))))
-    _store(session, [pend], size, keyring, now, MAX_BATCH, batches)
+    ctx.advance(chain, seq, h)
+    pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev, refs)
+    gate = getattr(safety, "storehouse_errors", None)  # the depot safety gate, when one is bound
+    lots = {r[2:] for r in pend.refs if r.startswith("L:")}
+    before = gate(lots) if gate else {}
+    _store(session, [pend], size, ctx, now, MAX_BATCH, batches)
     rebuild_projection(session)  # refuses (raises) if a later event depended on the reversed one
+    if gate:
+        after = gate(lots)
+        new = {where: sorted(msgs - before.get(where, set())) for where, msgs in after.items()}
+        new = {where: msgs for where, msgs in new.items() if msgs}
+        if new:
+            raise ConflictError(f"correction of seq {p.reverses} refused by the depot safety rules: "
+                                + "; ".join(f"{w}: {'; '.join(m)}" for w, m in sorted(new.items())))
     return seq, h
 
 
@@ -317,15 +459,16 @@ def rebuild_projection(session: Session, *, chunk: int = 5000) -> int:
     last = 0
     while True:
         rows = session.execute(
-            select(LedgerEvent.seq, LedgerEvent.body).where(LedgerEvent.seq > last)
+            select(LedgerEvent.seq, LedgerEvent.body, LedgerBatch.time)
+            .join(LedgerBatch, LedgerBatch.batch_id == LedgerEvent.batch_id).where(LedgerEvent.seq > last)
             .order_by(LedgerEvent.seq).limit(chunk)
         ).all()
         if not rows:
             break
         last = rows[-1][0]
         evs = []
-        for seq, body in rows:
-            ev, _ = event_from_body(body)
+        for seq, body, recorded in rows:
+            ev, _ = event_from_body(body, recorded)
             if ev.type != "correction" and seq not in skip:
                 evs.append(ev)
         state = inv.load_state(session, evs)

@@ -19,28 +19,35 @@ body as before (slower; also reports a signed payload that is not JSON).
 from __future__ import annotations
 
 import hashlib
+import json
 from bisect import bisect_left
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note
 from coalition.ledger.merkle import STRIDE
 from coalition.ledger.models import (
     LedgerBatch,
     LedgerCheckpoint,
-    LedgerCosignature,
     LedgerHead,
-    LedgerKey,
+    LedgerKeyEvent,
+    LedgerNationHead,
     LedgerNode,
     LedgerSignature,
 )
+from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.verifier import (
     ChainChecker,
     Frontier,
-    Key,
+    canonical_text,
+    chain_text_of,
     Report,
     check_batch,
     check_checkpoint,
+    check_keylog,
     event_frame,
     merkle_root,
 )
@@ -48,17 +55,73 @@ from coalition.ledger.verifier import (
 CHUNK = 20_000
 
 
-def load_keys(session: Session) -> dict[str, Key]:
+@contextmanager
+def snapshot_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only transaction over ONE snapshot of the database, so that a verify running
+    while appends commit never sees half of an append (events without their batch, a head ahead
+    of the events): REPEATABLE READ on PostgreSQL; on SQLite an explicit read transaction (the
+    driver would otherwise run each SELECT on its own, each seeing a newer state). Rolled back
+    at the end: verify writes nothing."""
+    session = factory()
+    try:
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.driver_connection
+            if not raw.in_transaction:  # type: ignore[union-attr]
+                conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("SELECT count(*) FROM ledger_head")  # the snapshot starts at the first read
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def batch_row(b: LedgerBatch, signatures: list[dict]) -> dict:
+    """A stored batch as the verifier's dict (the same shape as a line of batches.jsonl)."""
     return {
-        k.key_id: Key(k.key_id, k.kind, k.nation, bytes(k.public_key))
-        for k in session.scalars(select(LedgerKey))
+        "batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
+        "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
+        "keys_size": b.keys_size, "keys_head": bytes(b.keys_head).hex() if b.keys_head is not None else None,
+        "signatures": signatures,
     }
 
 
-def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bool = False) -> Report:
-    """Check the whole stored log; never raises for bad data, returns the findings."""
+def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
+    """Replay the stored key events under the pinned trust (``ledger_key`` rows are ignored)."""
+    keys = KeyLog(trust)
+    for body, sigs in session.execute(
+            select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n)):
+        try:
+            parsed = json.loads(sigs)
+        except ValueError:
+            parsed = []
+        keys.add(body.encode("utf-8"), [x for x in parsed if isinstance(x, dict)] if isinstance(parsed, list) else [])
+    check_keylog(report, keys)
+    return keys
+
+
+def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
+               parse_payloads: bool = False, rules: bool = False, projection: bool = False) -> Report:
+    """Check the whole stored log against the pinned ``trust``; never raises for bad data.
+    ``rules`` replays the log to check again who may sign what (:mod:`coalition.ledger.replay`);
+    ``projection`` also compares the stored projection with the replay, row by row."""
+    report = _verify_log(session, trust=trust, check_nodes=check_nodes, parse_payloads=parse_payloads)
+    if rules or projection:
+        from coalition.ledger.replay import projection_diff, replay_log
+
+        state = replay_log(session, report)
+        if projection:
+            for d in projection_diff(session, state):
+                report.add("projection", str(d))
+                report.diffs.append(d)
+    return report
+
+
+def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payloads: bool) -> Report:
     report = Report()
-    keys = load_keys(session)
+    keys = load_keylog(session, trust, report)
     batches = []
     sigs: dict[int, list[dict]] = {}
     for bid, role, kid, sig in session.execute(
@@ -66,18 +129,12 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
     ):
         sigs.setdefault(int(bid), []).append({"role": role, "key_id": kid, "signature": bytes(sig).hex()})
     for b in session.scalars(select(LedgerBatch).order_by(LedgerBatch.first_seq)):
-        batches.append({
-            "batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
-            "counterparty": b.counterparty, "root": bytes(b.root).hex(), "signatures": sigs.get(b.batch_id, []),
-        })
+        batches.append(batch_row(b, sigs.get(b.batch_id, [])))
     cps = []
     for c in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
-        cos = [{"key_id": kid, "signature": bytes(sig).hex()} for kid, sig in session.execute(
-            select(LedgerCosignature.key_id, LedgerCosignature.signature)
-            .where(LedgerCosignature.checkpoint_id == c.checkpoint_id))]
-        cps.append({"checkpoint_id": c.checkpoint_id, "size": c.size, "root": bytes(c.root).hex(),
-                    "time": c.time, "key_id": c.key_id, "signature": bytes(c.signature).hex(),
-                    "cosignatures": cos})
+        cp = _row_to_cp(session, c)
+        cps.append({"checkpoint_id": c.checkpoint_id, "size": c.size,
+                    "note": checkpoint_note(session, cp, public_key=trust.log_key.public_key)})
     wanted = {int(c["size"]) for c in cps}
     roots: dict[int, bytes] = {}
     chain = ChainChecker(report)
@@ -119,6 +176,21 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
             report.batches += 1
             bi += 1
 
+    chains, loads, canon = chain.chains, json.loads, canonical_text
+
+    def nation_link(seq: int, body: str, own: bytes) -> None:
+        """The chain links of a framed body (its text was taken from the body: check it is the
+        canonical encoding of what it says, then the counters and links)."""
+        text = chain_text_of(body)
+        try:
+            value = loads(text) if text is not None else None
+        except ValueError:
+            value = None
+        if value is None or canon(value) != text:
+            report.add("chain", "per-nation chain links are not canonical JSON", seq)
+            value = None
+        chains.add(seq, value, own)
+
     def add_leaves(owns: list[bytes]) -> None:
         for own in owns:
             frontier.add(own)
@@ -141,6 +213,8 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
             chain.expected_seq = seqs[-1] + 1
             batch_of.update(zip(seqs, [r[8] for r in rows]))
             stored_leaves.extend(owns)  # equal to the stored hashes (checked)
+            for (seq, body, *_), own in zip(rows, owns, strict=True):
+                nation_link(seq, body, own)
             close_batches(seqs[-1])
         for seq, body, h, prev, time, nation, person, typ, batch_id in (rows if clean is None else ()):
             # one event at a time, parsing what does not fit the frame: says exactly what is wrong
@@ -155,9 +229,11 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
             own = sha(b"\x00" + data).digest()
             while bj < nb and b_end[bj] < seq:
                 bj += 1
-            if (own == h and bj < nb and b_first[bj] <= seq and not parse_payloads
-                    and _framed(body, frame(b_cp[bj], nation, person, prev_h.hex(), seq, time, typ))):
+            ct = chain_text_of(body)
+            if (own == h and bj < nb and b_first[bj] <= seq and not parse_payloads and ct is not None
+                    and _framed(body, frame(b_cp[bj], nation, person, prev_h.hex(), seq, time, typ, ct))):
                 chain.meta[seq] = (nation, b_cp[bj], typ)  # what ChainChecker.add records
+                nation_link(seq, body, own)
                 chain.leaves.append(own)
                 chain.prev = own
                 chain.expected_seq = seq + 1
@@ -178,13 +254,20 @@ def verify_log(session: Session, *, check_nodes: bool = True, parse_payloads: bo
                    f"{int(b['first_seq']) + int(b['size']) - 1}; event {gone} on are missing", gone)
     if covered < report.events and bi == len(batches):
         report.add("batch", "events outside any signed batch", covered + 1)
+    stored_heads = {n: (int(c), bytes(h), int(q)) for n, c, h, q in session.execute(
+        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+    if stored_heads != chains.heads:
+        bad = sorted(n for n in set(stored_heads) | set(chains.heads) if stored_heads.get(n) != chains.heads.get(n))
+        report.add("chain", f"stored per-nation chain heads disagree with the log for {', '.join(bad)}"
+                   " (derived rows; appends would link to the wrong event)")
     size, last_hash = session.execute(select(LedgerHead.size, LedgerHead.last_hash)).one()
     if int(size) != report.events or bytes(last_hash) != chain.prev:
         report.add("head", f"head says {size} events; the log has {report.events}",
                    min(int(size), report.events) + 1 if int(size) != report.events else report.events)
     for cp in cps:
         s = int(cp["size"])
-        check_checkpoint(report, keys, cp, roots.get(s) if s <= report.events else None)
+        check_checkpoint(report, trust, cp["note"], roots.get(s) if s <= report.events else None,
+                         label=f"checkpoint {cp['checkpoint_id']}")
         if s > report.events:
             report.add("checkpoint", f"checkpoint {cp['checkpoint_id']} covers {s} events; log has {report.events}")
     if check_nodes:
@@ -203,7 +286,7 @@ def _framed(body: str, frame: tuple[str, str]) -> bool:
     if len(body) < len(head) + len(tail) + 2 or not body.startswith(head + "{") or not body.endswith("}" + tail):
         return False
     mid = body[len(head):len(body) - len(tail)]
-    return '"nation":' not in mid and '"counterparty":' not in mid
+    return '"nation":' not in mid and '"counterparty":' not in mid and '"chain":' not in mid
 
 
 def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
@@ -230,7 +313,9 @@ def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int],
         k = min(n, b_end[j] - s0 + 1)
         cp, bid = b_cp[j], b_id[j]
         for seq, body, _h, p, time, nation, person, typ, batch_id in rows[i:k]:
-            if batch_id != bid or not _framed(body, event_frame(cp, nation, person, p.hex(), seq, time, typ)):
+            ct = chain_text_of(body)
+            if ct is None or batch_id != bid or not _framed(body, event_frame(cp, nation, person, p.hex(), seq, time,
+                                                                               typ, ct)):
                 return None
             metas.append((nation, cp, typ))
         i, j = k, j + 1

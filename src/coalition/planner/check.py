@@ -47,6 +47,7 @@ RULES: dict[str, str] = {
     "Corridor-personnel-daily": "personnel entering a corridor per day (deployment and return at tour end) within its daily capacity",
     "Corridor-tonnage-daily": "tonnage entering a corridor per day (deployment and return at tour end) within its daily capacity",
     "days-late": "days late = max(0, arrival - required day)",
+    "precedence": "the plan's broken enablers-first rules are exactly those its unit lines break (first before-unit arrival later than the first after-unit arrival in a scope, or none where one is required)",
     "kpi-shortfall": "the reported shortfall equals the shortfall recomputed from the unit lines",
     "objective": "the reported objective equals the objective recomputed from the unit lines",
     "solve-bound": "a reported bound is no higher than the objective, the gap agrees with them, and its provenance is stated",
@@ -238,7 +239,8 @@ def check_plan(scenario: Scenario, plan: Plan) -> CheckReport:
         good.append(ul)
 
     _check_capacities(scenario, plan, good, pledges, hubs, corridors, out)
-    _check_figures(scenario, plan, reqs, hubs, corridors, out)
+    broken = _check_precedence(scenario, plan, good, hubs, out)
+    _check_figures(scenario, plan, reqs, hubs, corridors, out, broken)
     return CheckReport(plan.option, len(plan.unit_lines), tuple(out))
 
 
@@ -332,7 +334,44 @@ def coverage_shortfall(plan: Plan, reqs) -> tuple[float, float, dict[tuple[str, 
     return periods, days_total, cells
 
 
-def _check_figures(scenario, plan, reqs, hubs, corridors, out) -> None:  # type: ignore[no-untyped-def]
+def _check_precedence(scenario, plan, lines, hubs, out) -> int:  # type: ignore[no-untyped-def]
+    """Re-derive the broken (rule, scope) pairs from the unit lines; return how many (0 when the
+    plan did not model the rules)."""
+    sec = plan.precedence
+    if sec is None:
+        return 0
+    from coalition.sustain.precedence import effective_rules
+
+    roles = {c.code: set(c.roles) for c in scenario.capabilities}
+    rules = [r for r in effective_rules(scenario) if r.id in set(sec.rules)]
+    if len(rules) != len(set(sec.rules)):
+        out.append(Violation("precedence", f"the plan names rules {sorted(sec.rules)}; the scenario's "
+                             f"effective rules are {sorted(r.id for r in effective_rules(scenario))}"))
+    mine: set[tuple[str, str]] = set()
+    for rule in rules:
+        first_b: dict[str, int] = {}
+        first_a: dict[str, int] = {}
+        for ul in lines:
+            r = roles.get(ul.capability, set())
+            h = hubs.get(ul.hub)
+            scope = {"force": "force", "hub": ul.hub}.get(str(rule.scope), h.region if h else ul.hub)
+            if "*" not in rule.before_roles and r & set(rule.before_roles):
+                first_b[scope] = min(first_b.get(scope, ul.arrival_day), ul.arrival_day)
+            elif "*" in rule.after_roles or r & set(rule.after_roles):
+                first_a[scope] = min(first_a.get(scope, ul.arrival_day), ul.arrival_day)
+        for scope, a in first_a.items():
+            b = first_b.get(scope)
+            if (b is None and rule.require_present) or (b is not None and b > a):
+                mine.add((rule.id, scope))
+    theirs = {(g.rule, g.scope) for g in sec.broken}
+    for rid, scope in sorted(mine - theirs):
+        out.append(Violation("precedence", f"rule {rid} is broken in {scope} but the plan does not say so"))
+    for rid, scope in sorted(theirs - mine):
+        out.append(Violation("precedence", f"the plan reports rule {rid} broken in {scope}, but its unit lines keep it"))
+    return len(mine)
+
+
+def _check_figures(scenario, plan, reqs, hubs, corridors, out, broken: int = 0) -> None:  # type: ignore[no-untyped-def]
     add = out.append
     periods, days_total, cells = coverage_shortfall(plan, reqs)
     k = plan.kpis
@@ -358,6 +397,7 @@ def _check_figures(scenario, plan, reqs, hubs, corridors, out) -> None:  # type:
         obj += w.lateness * prio[str(r.priority)] * ul.days_late + w.distance * c.distance_km
         pairs.add((ul.hub, ul.nation))
     obj += w.cohesion * sum(1 for hid, n in pairs if hid in hubs and hubs[hid].lead_nation != n)
+    obj += w.precedence * broken
     s = plan.solve
     if s.objective is not None and abs(s.objective - obj) > 1e-6 * max(1.0, abs(obj)) + 0.01:
         add(Violation("objective", f"reported objective {s.objective:,.4f}; the unit lines give {obj:,.4f}"))

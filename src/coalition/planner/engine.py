@@ -16,7 +16,7 @@ import numpy as np
 
 from coalition.planner.explain import confirm_by_relaxation, explain_assignments, explain_gaps
 from coalition.planner.greedy import greedy_values, is_feasible, objective_of
-from coalition.planner.model import Model, _start_columns, build_model
+from coalition.planner.model import Model, _start_columns, build_model, precedence_values
 from coalition.planner.report import interpret
 from coalition.planner.schemas import (
     BaselineSummary,
@@ -61,6 +61,8 @@ def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explai
     return 2.0 * interpret_s + explain_s + max(0.05, 0.02 * time_limit)
 
 
+
+
 def recompute(model: Model, values: np.ndarray) -> np.ndarray:
     """The plan that the assignments alone define: x rounded, y = sum of x, b = 1 exactly
     where a nation has units at a hub, and shortfall = what the units leave uncovered.
@@ -89,7 +91,7 @@ def recompute(model: Model, values: np.ndarray) -> np.ndarray:
         cb = model.con("Line-cover")
         cover = (model.A[cb.start : cb.stop] @ v)  # u is still 0 here
         v[ub.start : ub.stop] = np.maximum(0.0, tb.line_qty[model.u_line] - cover)
-    return v
+    return precedence_values(model, v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +277,8 @@ def make_plan(
     spent = time.perf_counter() - t0
     if spent > 1.02 * float(options.time_limit):
         notes.append(
-            f"the time limit of {options.time_limit:g} s was too short: building the model took "
-            f"{build_s:.2f} s and cannot be interrupted; this plan took {spent:.2f} s"
+            f"this plan took {spent:.2f} s, over the time limit of {options.time_limit:g} s "
+            f"(+2% allowed); building the model ({build_s:.2f} s) cannot be interrupted"
         )
     inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
@@ -317,9 +319,54 @@ def make_plan(
         rotations=interp.rotations,
         fill=interp.fill,
         gaps=gaps,
+        precedence=_precedence_section(scenario, tables, interp.unit_lines),
+        medical=_medical_section(scenario, option_id, tables, interp.unit_lines, notes),
         assignments=assignments,
         active_pledges=sorted(activation.active_from),
         inactive_pledges=inactive,
         warnings=notes,
     )
     return PlanOutcome(plan, model, values, greedy, result, build_s)
+
+
+def _precedence_section(scenario, tables, unit_lines):  # type: ignore[no-untyped-def]
+    """The plan's enablers-first picture, judged on its unit lines by the sustain rule."""
+    from coalition.planner.schemas import PrecedenceBreak, PrecedenceSection
+    from coalition.sustain.demand import PlanLine
+    from coalition.sustain.precedence import check_precedence, effective_rules
+
+    if not tables.prec_rule and not scenario.capabilities:
+        return None
+    if not tables.prec_rule:
+        return None
+    rules = [r for r in effective_rules(scenario) if r.id in set(tables.prec_rule)]
+    lines = [PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
+                      arrival_day=u.arrival_day, tour_end_day=u.tour_end_day) for u in unit_lines]
+    broken = [PrecedenceBreak(rule=v.rule, scope=v.scope, before_day=v.before_day,
+                              after_day=v.after_day, after_uln=v.after_uln, message=v.message)
+              for v in check_precedence(lines, scenario, rules)]
+    return PrecedenceSection(rules=[r.id for r in rules], broken=broken)
+
+
+def _medical_section(scenario, option_id, tables, unit_lines, notes):  # type: ignore[no-untyped-def]
+    """The plan's 10-1-2 picture (report only: the planner does not yet constrain it). Bad
+    medical data (a hub without coordinates...) is said in the notes; the plan still comes back."""
+    from coalition.errors import InputError
+    from coalition.sustain.demand import PlanLine, PlanView
+    from coalition.sustain.medical import medical_picture
+
+    lines = tuple(PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
+                           arrival_day=u.arrival_day, tour_end_day=u.tour_end_day, pledge=u.pledge,
+                           nation=u.nation, requirement=u.requirement) for u in unit_lines)
+    view = PlanView(scenario=scenario.id, option=option_id, horizon_days=tables.horizon_days, lines=lines)
+    try:
+        pic = medical_picture(view, scenario)
+    except InputError as e:
+        notes.append(f"medical coverage not computed: {e}")
+        return None
+    out = pic.to_json()
+    n = sum(1 for u in pic.uncovered if u.constrained)
+    if n:
+        notes.append(f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 "
+                     "within 1 h or Role 2 within 2 h (see medical.uncovered; not yet a constraint)")
+    return out

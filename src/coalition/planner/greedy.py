@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from coalition.planner.model import Model
+from coalition.planner.model import Model, precedence_values
+
+PRECEDENCE_FAMILIES = ("Precedence-before-count", "Precedence-order", "Precedence-presence")
 
 
 def greedy_values(
@@ -41,7 +43,12 @@ def greedy_values(
     assert A is not None and model.hi is not None and model.cost is not None
     n = model.n_cols
     v = np.zeros(n)
-    hi = model.hi
+    # the enablers-first rows are soft (a violation variable): they never stop a unit here;
+    # their variables are set from the finished plan (precedence_values)
+    hi = model.hi.copy()
+    for fam in PRECEDENCE_FAMILIES:
+        b = model.con(fam)
+        hi[b.start : b.stop] = np.inf
     xb = model.var("Assign-count")
     yb = model.var("Pledge-start")
     bb = model.var("Hub-nation-present")
@@ -138,7 +145,7 @@ def greedy_values(
         qty = tb.line_qty[model.u_line].astype(float)
         cov = cover[cb.start : cb.stop]
         v[ub.start : ub.stop] = np.maximum(0.0, qty - cov)
-    return v
+    return precedence_values(model, v)
 
 
 def objective_of(model: Model, values: np.ndarray) -> float:
@@ -179,7 +186,7 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         A_y = model.A[:, yb.start : yb.stop].tocsc()
         A_y_rows = A_y.tocsr()
     skip = np.zeros(model.n_rows, dtype=bool)
-    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover"):
+    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover", *PRECEDENCE_FAMILIES):
         b = model.con(name)
         skip[b.start : b.stop] = True
     bad = np.flatnonzero((act > model.hi + tol) & ~skip)

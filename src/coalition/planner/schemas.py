@@ -8,6 +8,8 @@ major version.
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import date
 from enum import StrEnum
 
@@ -37,6 +39,10 @@ class Weights(_Frozen):
     lateness: float = Field(default=10.0, ge=0)
     cohesion: float = Field(default=50.0, ge=0)
     distance: float = Field(default=0.001, ge=0)
+    precedence: float = Field(
+        default=5000.0, ge=0,
+        description="per broken enablers-first rule and scope (a hub, a region, the force)",
+    )
     priority_essential: float = Field(default=4.0, gt=0)
     priority_important: float = Field(default=2.0, gt=0)
     priority_desirable: float = Field(default=1.0, gt=0)
@@ -61,6 +67,9 @@ class PlanOptions(_Frozen):
     threads: int = Field(default=1, ge=1, le=64)
     weights: Weights = Weights()
     cohesion: bool = Field(default=True, description="model cohesion (hub-nation binaries)")
+    precedence: bool = Field(
+        default=True, description="model the enablers-first rules (Precedence-* blocks)"
+    )
     explain_alternatives: int = Field(default=3, ge=0, le=50)
     warm_start: bool = Field(default=True, description="give the greedy plan to HiGHS as a start")
     departure_delays: tuple[int, ...] = Field(
@@ -282,6 +291,23 @@ class BaselineSummary(_Frozen):
     coverage_pct: float
 
 
+class PrecedenceBreak(_Frozen):
+    """One enablers-first rule broken in one scope: a named gap (the rules are soft, see
+    docs/planner/model.md, ``Precedence-order``)."""
+
+    rule: str
+    scope: str = Field(description='"force", a hub id or a region')
+    before_day: int | None = Field(description="first arrival of a before unit (None: none comes)")
+    after_day: int
+    after_uln: str
+    message: str
+
+
+class PrecedenceSection(_Frozen):
+    rules: list[str] = Field(description="the effective rules the plan was built against")
+    broken: list[PrecedenceBreak] = []
+
+
 class Plan(_Frozen):
     """The planner's output. Schema version :data:`PLAN_SCHEMA_VERSION`."""
 
@@ -304,6 +330,15 @@ class Plan(_Frozen):
     rotations: list[NationRotation]
     fill: list[FillCell]
     gaps: list[GapExplanation]
+    precedence: PrecedenceSection | None = Field(
+        default=None, description="enablers first; None when the rules were not modelled"
+    )
+    medical: dict[str, Any] | None = Field(
+        default=None,
+        description="10-1-2 medical coverage of the plan's unit lines (coalition.sustain.medical): "
+        "ranges per hub and day range with role1/2/3_minutes, share_within_1h/2h, uncovered; a "
+        "report on the plan, not yet a model constraint",
+    )
     assignments: list[AssignmentExplanation]
     active_pledges: list[str]
     inactive_pledges: list[str]

@@ -42,11 +42,15 @@ class Solution:
 LARGE_COLUMNS = 20_000
 # Share of the solver's time the LP's row generation may use before the rounding and the MIP.
 LP_SHARE = 0.5
+# Large models: one LP round without the capacity rows (already a valid bound, measured on M
+# within 1% of the LP with them), then every capacity row goes to the restricted MIP.
+LARGE_ONE_LP_ROUND = True
+MIP_SHARE_LARGE = 0.7
 LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corridor-tonnage-capacity")
 TOL = 1e-6
 
 
-STOP_SECONDS_PER_COLUMN = 2e-5
+STOP_SECONDS_PER_COLUMN = 4e-5
 # The restricted MIP keeps the LP support, the incumbent, and RESTRICTED_EXTRA x that many more
 # Assign-count columns: those with the smallest LP reduced cost. Measured on M (60 s, seed 1):
 # extra 0 -> 1.134% gap, 0.3 -> 1.082%, 1 -> 1.043%, 1.5 -> 0.965% (below 1% after 26 s of MIP),
@@ -59,9 +63,10 @@ RESTRICTED_EXTRA = 1.5
 def stop_margin(n_cols: int, time_limit: float) -> float:
     """Seconds before ``time_limit`` at which HiGHS is told to stop, so that the solve (stop
     latency + copying and checking the best plan) ends within the limit. Measured: the L
-    instance (~507k columns) overran a 600 s limit by 6.2 s when stopped at the limit, M
-    (~75k columns) by 0.03 s; 2e-5 s per column (L: 10 s, M: 1.5 s), at most a tenth of the
-    limit, covers both."""
+    instance (~507k columns) overran a 600 s limit by 6.2 s when stopped at the limit; on the
+    day-exact model under heavy machine load M (~62k columns, every capacity row in the
+    restricted MIP) overran by 1.4 s with 2e-5 s per column; 4e-5 s per column (M: 2.5 s),
+    at most a tenth of the limit."""
     return min(STOP_SECONDS_PER_COLUMN * n_cols, 0.1 * time_limit)
 
 
@@ -202,7 +207,7 @@ def lp_phase(st: _Solve) -> None:
         bad = _violated(m, st.core, st.active, only=st.lazy)
         if bad.size == 0:
             break
-        if time.perf_counter() >= lp_until:
+        if time.perf_counter() >= lp_until or (st.large and LARGE_ONE_LP_ROUND):
             st.lp_partial = True  # rows still withheld: the bound is weaker, still valid
             break
         _add_rows(st, bad)
@@ -306,7 +311,13 @@ def mip_phase(st: _Solve) -> None:
     hm.set_integer(np.flatnonzero(st.ff.integer))
     if st.deferred.any():
         _add_rows(st, np.flatnonzero(st.deferred))
-    share = 1.0 if st.large else 0.2
+    if st.large and LARGE_ONE_LP_ROUND:
+        withheld = np.flatnonzero(st.lazy & ~st.active)
+        if withheld.size:
+            _add_rows(st, withheld)
+    # large models: the MIP does not stop at once at its limit (measured on M under load: up
+    # to 7 s late after a 31 s pass, e.g. in presolve), so 30% of its time is kept back
+    share = MIP_SHARE_LARGE if st.large else 0.2
     _mip_pass(st, time.perf_counter() + share * max(0.0, st.deadline - time.perf_counter()),
               restricted=True)
     if not st.large and not st.stopped():

@@ -96,6 +96,13 @@ class PlanningTables:
     pledge_win_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     pledge_win_count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     pledge_spell_text: list[str] = field(default_factory=list)
+    # enablers first (issue 15): each effective precedence rule resolved to capability codes
+    # (coalition.sustain.precedence.rule_groups); empty = no Precedence-* block
+    prec_rule: list[str] = field(default_factory=list)
+    prec_scope: list[str] = field(default_factory=list)  # "force" | "hub" | "region"
+    prec_before: list[frozenset[str]] = field(default_factory=list)
+    prec_after: list[frozenset[str]] = field(default_factory=list)
+    prec_require: list[bool] = field(default_factory=list)
 
     @property
     def n_pledges(self) -> int:
@@ -366,6 +373,7 @@ def build_tables(
         hub_capacity=np.array([h.personnel_capacity for h in hubs], dtype=np.float64),
         hub_lead=[h.lead_nation for h in hubs],
         hub_region=[h.region for h in hubs],
+        **_precedence_fields(scenario, options),
         corridor_id=[c.id for c in corridors],
         corridor_hub=np.array([hub_ix[c.hub] for c in corridors], dtype=np.int64),
         corridor_rear=[c.rear_node for c in corridors],
@@ -428,3 +436,19 @@ def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
         tb, arc_pledge=tb.arc_pledge[keep], arc_line=tb.arc_line[keep], arc_hub=tb.arc_hub[keep],
         arc_corridor=tb.arc_corridor[keep], exclusions=list(tb.exclusions) + extra,
     )
+
+
+def _precedence_fields(scenario: Scenario, options: PlanOptions) -> dict[str, list]:  # type: ignore[type-arg]
+    """The enablers-first rules as flat lists (none when ``options.precedence`` is off)."""
+    if not options.precedence:
+        return {}
+    from coalition.sustain.precedence import rule_groups
+
+    groups = [g for g in rule_groups(scenario) if g.before or g.require_present]
+    return {
+        "prec_rule": [g.rule for g in groups],
+        "prec_scope": [str(g.scope.value) for g in groups],
+        "prec_before": [g.before for g in groups],
+        "prec_after": [g.after for g in groups],
+        "prec_require": [g.require_present for g in groups],
+    }

@@ -513,10 +513,10 @@ def meta_mapping(scenario: Scenario, *, inline: tuple[str, ...]) -> dict[str, An
     out: dict[str, Any] = {k: dumped[k] for k in META_FIELDS if k in dumped}
     if scenario.contact_line is not None:
         out["contact_line"] = dumped["contact_line"]
-    if scenario.sustainment != Sustainment():
-        out["sustainment"] = scenario.sustainment.model_dump(mode="json", exclude_defaults=True)
     if scenario.uncertainty is not None:
         out["uncertainty"] = dumped["uncertainty"]
+    if scenario.sustainment != Sustainment():
+        out["sustainment"] = scenario.sustainment.model_dump(mode="json", exclude_defaults=True)
     for name in inline:
         out[name] = dumped[name]
     return out

@@ -546,10 +546,10 @@ class Scenario(Frozen):
     corridors: tuple[Corridor, ...] = ()
     contact_line: ContactLine | None = None
     depots: DepotNetwork = DepotNetwork()
-    sustainment: Sustainment = Sustainment()
     uncertainty: Uncertainty | None = Field(
         default=None, description="what may vary, for scenario analysis (docs/analysis.md)"
     )
+    sustainment: Sustainment = Sustainment()
 
     # Lookups. Cheap enough to rebuild; kept as methods so the value stays a plain record.
     def nation(self, code: str) -> Nation | None:

@@ -447,6 +447,25 @@ def check_depots(
 
 
 # ---------------------------------------------------------------------------------------------
+# The uncertainty section (issue 14)
+# ---------------------------------------------------------------------------------------------
+
+
+def check_uncertainty_section(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """The optional ``uncertainty:`` section (rules in :mod:`coalition.analysis.uncertainty`)."""
+    if scenario.uncertainty is None:
+        return []
+    from coalition.analysis.uncertainty import check_uncertainty
+
+    return check_uncertainty(
+        scenario.uncertainty,
+        conditions={c.name: c.expression for c in scenario.conditions},
+        nations={p.nation for p in scenario.pledges},
+        where=(locator or Locator()).at,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # Sustainment data (issue 15)
 # ---------------------------------------------------------------------------------------------
 
@@ -501,25 +520,11 @@ def check_sustainment(scenario: Scenario, locator: Locator | None = None) -> lis
 
 
 # ---------------------------------------------------------------------------------------------
-def check_uncertainty_section(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
-    """The optional ``uncertainty:`` section (rules in :mod:`coalition.analysis.uncertainty`)."""
-    if scenario.uncertainty is None:
-        return []
-    from coalition.analysis.uncertainty import check_uncertainty
-
-    return check_uncertainty(
-        scenario.uncertainty,
-        conditions={c.name: c.expression for c in scenario.conditions},
-        nations={p.nation for p in scenario.pledges},
-        where=(locator or Locator()).at,
-    )
-
-
 # All together
 # ---------------------------------------------------------------------------------------------
 
 CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers,
-          check_geography, check_depots, check_sustainment, check_uncertainty_section)
+          check_geography, check_depots, check_uncertainty_section, check_sustainment)
 
 
 def check_scenario(
@@ -540,8 +545,8 @@ def check_scenario(
     out += check_dates(scenario, locator)
     out += check_numbers(scenario, locator)
     out += check_geography(scenario, locator)
-    out += check_sustainment(scenario, locator)
     out += check_uncertainty_section(scenario, locator)
+    out += check_sustainment(scenario, locator)
     if strict:
         out = [replace(p, severity="error") for p in out]
     return out

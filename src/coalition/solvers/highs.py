@@ -1,5 +1,5 @@
-"""One small typed wrapper around HiGHS (``highspy``), used by the planner (and meant for the
-depot placement engine too).
+"""One small typed wrapper around HiGHS (``highspy``), used by the planner and by the depot
+placement engine (:mod:`coalition.depots.placement`).
 
 A problem goes in as matrices (:class:`MatrixProblem`); a run comes back as a
 :class:`RunResult` with an :class:`Outcome` - optimal, feasible, infeasible, unbounded, time

@@ -72,6 +72,9 @@ def storehouse_limits(scenario: Scenario, hub: str) -> list[StorehouseLimit]:
             hd: dict[str, HdLimit] = {}
             for h in HDS:
                 line = lic.lines.get(h)
+                heavy = lic.heavy_case_1_1
+                if h == "1.1" and heavy is not None and (line is None or heavy.q_max_kg < line.q_max_kg):
+                    line = heavy  # the mix may hold heavy-case HD 1.1 items: the smaller limit applies
                 layout = line.q_max_kg if line is not None else 0.0
                 iss = float(issued.get(h, 0.0))
                 hd[h] = HdLimit(min(iss, layout), iss, layout, line.controlling if line else None,
@@ -142,7 +145,7 @@ def _suggestions(limits: Sequence[StorehouseLimit], plan: Mapping[str, str], hd:
                        f"({lim.relation}, {lim.distance_m:,.0f} m): more separation from it, relocating it, "
                        "or a protective construction that reduces the required distance would raise it")
             limiting = limiting or lim.controlling
-    out.append(f"add storehouse capacity licensed for HD {hd} at this hub")
+    out.append(f"add storehouse capacity licensed for HD {hd} at this site")
     return limiting or (mine[0].storehouse if mine else None), out
 
 
@@ -153,6 +156,7 @@ def legal_class_v_days(
     """How many days of Class V ``hub`` can legally hold at ``class_v_kg_per_day`` (gross)."""
     limits = storehouse_limits(scenario, hub) if limits is None else limits
     notes = ["compatibility-group segregation and pallet floor space are not checked here",
+             "HD 1.1 uses the heavy-case limit where it is the smaller (the Class V mix may hold such items)",
              "each storehouse is dedicated to one HD: a legal lower bound (mixed storage may hold more)"]
     unverified = sorted({u for s in limits for u in s.unverified})
     if unverified:
@@ -160,7 +164,7 @@ def legal_class_v_days(
     licensed = any(lim.kg > 0 for s in limits for lim in s.hd.values())
     if not licensed:
         why = "no depot at the hub" if not limits else "no storehouse at the hub holds a licence"
-        return ClassVDays(hub, 0.0, {}, {}, None, None, ("licensed Class V storage at the hub",),
+        return ClassVDays(hub, 0.0, {}, {}, None, None, ("licensed Class V storage at the site",),
                           why, tuple(notes))
     share = scenario.sustainment.class_v_neq_share
     if class_v_kg_per_day is None or not share:
@@ -170,6 +174,8 @@ def legal_class_v_days(
     if not need:
         return ClassVDays(hub, None, {}, {}, None, None, (), "no Class V demand at the hub", tuple(notes))
     days, plan, method = best_dedicated(limits, need)
+    by_id = {s.storehouse: s for s in limits}
+    plan = {k: h for k, h in plan.items() if by_id[k].hd[h].kg > 0}  # a storehouse that adds nothing holds nothing
     cap = {h: sum(s.hd[h].kg for s in limits if plan.get(s.storehouse) == h) for h in need}
     hd = min(need, key=lambda h: (cap[h] / need[h], h))
     limiting, raise_by = _suggestions(limits, plan, hd)

@@ -119,18 +119,24 @@ class HubRange:
 
 def _segments(lines: Sequence[PlanLine], horizon: int) -> list[tuple[int, int, tuple[PlanLine, ...]]]:
     """Day ranges (inclusive) inside [0, horizon-1] over which the set of present lines is fixed
-    and not empty."""
-    cuts = {0, horizon}
+    and not empty (a sweep over the arrival and departure days)."""
+    starts: dict[int, list[PlanLine]] = defaultdict(list)
+    ends: dict[int, list[PlanLine]] = defaultdict(list)
     for ln in lines:
-        for d in (ln.arrival_day, ln.tour_end_day + 1):
-            if 0 < d < horizon:
-                cuts.add(d)
-    edges = sorted(cuts)
+        a, b = max(ln.arrival_day, 0), min(ln.tour_end_day, horizon - 1)
+        if a <= b:
+            starts[a].append(ln)
+            ends[b + 1].append(ln)
+    edges = sorted(set(starts) | set(ends) | {horizon})
+    active: dict[str, PlanLine] = {}
     out = []
     for a, b in zip(edges, edges[1:], strict=False):
-        here = tuple(ln for ln in lines if ln.arrival_day <= a and ln.tour_end_day >= a)
-        if here:
-            out.append((a, b - 1, here))
+        for ln in ends.get(a, ()):
+            active.pop(ln.uln, None)
+        for ln in starts.get(a, ()):
+            active[ln.uln] = ln
+        if active and a < horizon:
+            out.append((a, b - 1, tuple(active.values())))
     return out
 
 
@@ -143,13 +149,39 @@ def hub_ranges(
     for ln in view.lines:
         if ln.personnel > 0 and ln.tour_end_day >= ln.arrival_day:
             by_hub[ln.hub].append(ln)
-    cache: dict[tuple[str, SupplyClass], FactorRef] = {}
+    refs: dict[str, dict[SupplyClass, FactorRef]] = {}
+    for cap in sorted({ln.capability for ln in view.lines}):
+        refs[cap] = {cls: resolve(table, scenario, cap, cls) for cls in classes}
+    memo: dict[tuple[tuple[str, int], ...], dict[SupplyClass, ClassDemand]] = {}
+    meta_memo: dict[tuple[str, ...], dict[SupplyClass, tuple[bool, tuple[str, ...], tuple[str, ...]]]] = {}
 
-    def ref(cap: str, cls: SupplyClass) -> FactorRef:
-        key = (cap, cls)
-        if key not in cache:
-            cache[key] = resolve(table, scenario, cap, cls)
-        return cache[key]
+    def meta_of(caps: tuple[str, ...]) -> dict[SupplyClass, tuple[bool, tuple[str, ...], tuple[str, ...]]]:
+        """Per class: unknown?, flags and sources - they depend on which capabilities are there only."""
+        out = {}
+        for cls in classes:
+            flags: set[str] = set()
+            sources: set[str] = set()
+            unknown = [c for c in caps if refs[c][cls].value is None]
+            for c in caps:
+                r = refs[c][cls]
+                if r.value is not None:
+                    flags.update(r.flags)
+                    sources.add(r.label)
+            flags.update(f"unknown: no {cls.value} factor for {c}" for c in unknown)
+            out[cls] = (bool(unknown), tuple(sorted(flags)), tuple(sorted(sources)))
+        return out
+
+    def demand_of(key: tuple[tuple[str, int], ...]) -> dict[SupplyClass, ClassDemand]:
+        caps = tuple(c for c, _ in key)
+        meta = meta_memo.get(caps)
+        if meta is None:
+            meta = meta_memo[caps] = meta_of(caps)
+        out: dict[SupplyClass, ClassDemand] = {}
+        for cls in classes:
+            unknown, flags, sources = meta[cls]
+            total = None if unknown else sum(p * refs[c][cls].value for c, p in key)  # type: ignore[operator]
+            out[cls] = ClassDemand(total, flags, sources)
+        return out
 
     out: list[HubRange] = []
     for hub in sorted(by_hub):
@@ -157,21 +189,10 @@ def hub_ranges(
             pers_by_cap: dict[str, int] = defaultdict(int)
             for ln in here:
                 pers_by_cap[ln.capability] += ln.personnel
-            demand: dict[SupplyClass, ClassDemand] = {}
-            for cls in classes:
-                total, flags, sources, unknown = 0.0, set(), set(), []
-                for cap, pers in sorted(pers_by_cap.items()):
-                    r = ref(cap, cls)
-                    if r.value is None:
-                        unknown.append(cap)
-                        continue
-                    total += pers * r.value
-                    flags.update(r.flags)
-                    sources.add(r.label)
-                if unknown:
-                    flags.update(f"unknown: no {cls.value} factor for {c}" for c in unknown)
-                demand[cls] = ClassDemand(None if unknown else total, tuple(sorted(flags)), tuple(sorted(sources)))
-            out.append(HubRange(hub, a, b, sum(pers_by_cap.values()), tuple(ln.uln for ln in here), demand))
+            key = tuple(sorted(pers_by_cap.items()))
+            if key not in memo:
+                memo[key] = demand_of(key)
+            out.append(HubRange(hub, a, b, sum(pers_by_cap.values()), tuple(ln.uln for ln in here), memo[key]))
     return out
 
 

@@ -83,6 +83,7 @@ class MedicalPicture:
     share_within_2h: float | None  # personnel-days with Role 2 <= 120 min / all personnel-days
     uncovered: tuple[Uncovered, ...]
     assumptions: tuple[str, ...]
+    air_used: bool = False  # some time counts a MEDEVAC flight (lift not rationed: flagged)
 
     def to_json(self) -> dict[str, object]:
         """The plan-JSON ``medical`` section (issue 15)."""
@@ -229,7 +230,9 @@ def medical_picture(view: PlanView, scenario: Scenario) -> MedicalPicture:
             t = np.minimum(t, (near[:, a:b + 1] + leg[:, None]) / heli * 60.0)
         for r in range(1, role + 1):
             np.minimum(best[r][:, a:b + 1], t, out=best[r][:, a:b + 1])
-    return _assemble(hubs, pers, man, best, heli, road_speed, scenario)
+    pic = _assemble(hubs, pers, man, best, heli, road_speed, scenario)
+    air = heli is not None and bool(np.isfinite(near).any())
+    return MedicalPicture(pic.ranges, pic.share_within_1h, pic.share_within_2h, pic.uncovered, pic.assumptions, air)
 
 
 def _assemble(hubs: list[str], pers: np.ndarray, man: np.ndarray, best: dict[int, np.ndarray],

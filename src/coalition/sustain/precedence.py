@@ -13,7 +13,6 @@ first"; a scenario overrides one by giving a rule with the same ``id`` in
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -97,3 +96,28 @@ def check_precedence(
                                      f"day {b}, after {uln} on day {day}"))
     return out
 
+
+
+@dataclass(frozen=True, slots=True)
+class RuleGroups:
+    """A rule resolved to capability codes: what the planner's precedence block needs."""
+
+    rule: str
+    scope: PrecedenceScope
+    before: frozenset[str]
+    after: frozenset[str]
+    require_present: bool
+
+
+def rule_groups(scenario: Scenario, rules: Sequence[PrecedenceRule] | None = None) -> list[RuleGroups]:
+    """Each effective rule with its before/after capability sets (a capability in both counts as
+    before, as in :func:`check_precedence`)."""
+    rules = effective_rules(scenario) if rules is None else tuple(rules)
+    out = []
+    for rule in rules:
+        before = frozenset(c.code for c in scenario.capabilities
+                           if "*" not in rule.before_roles and _matches(frozenset(c.roles), rule.before_roles))
+        after = frozenset(c.code for c in scenario.capabilities
+                          if c.code not in before and _matches(frozenset(c.roles), rule.after_roles))
+        out.append(RuleGroups(rule.id, rule.scope, before, after, rule.require_present))
+    return out

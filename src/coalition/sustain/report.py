@@ -28,20 +28,20 @@ _BIG = {"kg": ("t", 1000.0), "l": ("m3", 1000.0)}
 
 
 def _r(v: float | None, nd: int = 3) -> float | None:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+    if v is None or not math.isfinite(v):
         return None
     return round(v, nd)
 
 
+_KEYS = {c: (f"demand_{base_unit(c)}", f"demand_{_BIG[base_unit(c)][0]}") for c in SupplyClass}
+
+
 def _class_cell(cls: SupplyClass, per_day: float | None, on_hand: float, flags: tuple[str, ...]) -> dict[str, Any]:
-    unit = base_unit(cls)
-    big, f = _BIG[unit]
-    return {
-        f"demand_{unit}": _r(per_day, 1),
-        f"demand_{big}": _r(None if per_day is None else per_day / f),
-        "dos_on_hand": _r(on_hand / per_day, 2) if per_day else None,
-        "flags": list(flags),
-    }
+    small, big = _KEYS[cls]
+    if per_day is None:
+        return {small: None, big: None, "dos_on_hand": None, "flags": list(flags)}
+    return {small: round(per_day, 1), big: round(per_day / 1000.0, 3),
+            "dos_on_hand": round(on_hand / per_day, 2) if per_day else None, "flags": list(flags)}
 
 
 def _stock_json(s: Any) -> dict[str, Any]:
@@ -86,27 +86,81 @@ def _classv_json(c: Any) -> dict[str, Any]:
     }
 
 
+def _class_v_policy(rep: "SustainReport", hub: str, cv: Any) -> dict[str, Any]:
+    """The Class V target DOS the hub plans to hold, checked against its legal days."""
+    from coalition.sustain.stock import policy_for
+
+    pol = policy_for(rep.scenario, hub, SupplyClass.V)
+    target = None if pol is None else pol.target_days
+    fits = None if target is None or cv.days is None else target <= cv.days + 1e-9
+    return {"class_v_target_days": target, "class_v_target_is_legal": fits}
+
+
+def _depots_json(rep: "SustainReport") -> list[dict[str, Any]]:
+    """Depots at places the plan does not staff (rear nodes): legal days of the *whole force's*
+    peak Class V they could hold."""
+    from coalition.sustain.classv import legal_class_v_days
+
+    staffed = {r.hub for r in rep.ranges}
+    peak: float | None = 0.0
+    delta: dict[int, float] = {}
+    for r in rep.ranges:
+        v = r.demand[SupplyClass.V].per_day
+        if v is None:
+            peak = None
+            break
+        delta[r.start_day] = delta.get(r.start_day, 0.0) + v
+        delta[r.end_day + 1] = delta.get(r.end_day + 1, 0.0) - v
+    if peak is not None:
+        level = 0.0
+        for d in sorted(delta):  # force-wide Class V per day, swept over the change days
+            level += delta[d]
+            peak = max(peak, level)
+    out = []
+    for place in sorted({d.hub for d in rep.scenario.depots.depots} - staffed):
+        cv = legal_class_v_days(rep.scenario, place, peak)
+        out.append({"place": place, "depots": sorted(d.id for d in rep.scenario.depots.depots if d.hub == place),
+                    "force_class_v_peak_kg_per_day": _r(peak, 1), **_classv_json(cv)})
+    return out
+
+
 def report_json(rep: "SustainReport") -> dict[str, Any]:
     sc = rep.scenario
     on_hand = {(s.hub, s.supply_class): s.on_hand.quantity for s in rep.stock}
+    from coalition.sustain.flows import into_hub_capacity
+
     hubs = []
+    flows = {(f.hub, f.start_day): f for f in rep.flows}
+    capacity = into_hub_capacity(sc)
     for hub in sorted({r.hub for r in rep.ranges}):
         h = sc.hub(hub)
-        ranges = [
-            {"start_day": r.start_day, "end_day": r.end_day, "personnel": r.personnel,
-             "classes": {c.value: _class_cell(c, r.demand[c].per_day, on_hand.get((hub, c), 0.0), r.demand[c].flags)
-                         for c in SupplyClass}}
-            for r in rep.ranges if r.hub == hub
-        ]
+        ranges = []
+        for r in rep.ranges:
+            if r.hub != hub:
+                continue
+            f = flows.get((hub, r.start_day))
+            ranges.append({
+                "start_day": r.start_day, "end_day": r.end_day, "personnel": r.personnel,
+                "classes": {c.value: _class_cell(c, r.demand[c].per_day, on_hand.get((hub, c), 0.0), r.demand[c].flags)
+                            for c in SupplyClass},
+                "resupply": None if f is None else {"dry_t": _r(f.dry_t), "water_m3": _r(f.water_m3),
+                                                    "fuel_m3": _r(f.fuel_m3), "tonnes": _r(f.tonnes)},
+            })
+        peaks = [x["resupply"]["tonnes"] for x in ranges if x["resupply"] and x["resupply"]["tonnes"] is not None]
+        cap = capacity.get(hub)
         cv = rep.class_v[hub]
         hubs.append({
             "hub": hub, "name": h.name if h else hub, "region": h.region if h else None,
             **_classv_json(cv),
+            **_class_v_policy(rep, hub, cv),
+            "resupply_peak_t_per_day": max(peaks) if peaks else None,
+            "corridor_capacity_into_hub_t_per_day": cap,
             "ranges": ranges,
             "stock": [_stock_json(s) for s in rep.stock if s.hub == hub],
         })
     return {
         "version": REPORT_VERSION,
+        "depots": _depots_json(rep),
         "scenario": sc.id,
         "illustrative": sc.illustrative,
         "option": rep.view.option,
@@ -123,9 +177,10 @@ def report_json(rep: "SustainReport") -> dict[str, Any]:
     }
 
 
-def report_tables(rep: "SustainReport") -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """Flat tables: demand, stock, class_v, medical, uncovered, precedence."""
-    j = report_json(rep)
+def report_tables(rep: "SustainReport", j: dict[str, Any] | None = None) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Flat tables: demand, stock, class_v, medical, uncovered, precedence (``j``: the report's
+    JSON when already made)."""
+    j = report_json(rep) if j is None else j
     cls = [c.value for c in SupplyClass]
     dem_cols = ["hub", "start_day", "end_day", "personnel"]
     for c in SupplyClass:

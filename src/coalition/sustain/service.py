@@ -21,12 +21,10 @@ from coalition.scenario.schemas import Assumption, Scenario, SupplyClass
 from coalition.sustain.classv import ClassVDays, legal_class_v_days
 from coalition.sustain.demand import HubRange, PlanView, hub_ranges, plan_view
 from coalition.sustain.factors import FactorTable, load_factors
+from coalition.sustain.flows import Flow, resupply_flows
 from coalition.sustain.medical import MedicalPicture, medical_picture
 from coalition.sustain.precedence import Violation, check_precedence
 from coalition.sustain.stock import OnHand, StockLine, stock_lines
-
-REPORT_VERSION = "1.0"
-
 
 @dataclass(frozen=True)
 class SustainReport:
@@ -38,6 +36,7 @@ class SustainReport:
     medical: MedicalPicture
     precedence: tuple[Violation, ...]
     table: FactorTable
+    flows: tuple[Flow, ...] = ()
 
     @property
     def assumed(self) -> dict[str, str]:
@@ -54,6 +53,8 @@ class SustainReport:
         for s in self.stock:
             for f in s.flags:
                 out[f] = None
+        if self.medical.air_used:
+            out["medical: MEDEVAC lift not rationed (one helicopter present serves every hub in reach)"] = None
         return sorted(out)
 
     def to_json(self) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def build_report(
     """Demand, stock, legal Class V days, medical coverage and precedence of one plan (pure)."""
     table = table or load_factors()
     ranges = tuple(hub_ranges(view, scenario, table))
-    stock = tuple(stock_lines(scenario, ranges, view.horizon_days, on_hand=on_hand, holds=holds))
+    stock = tuple(stock_lines(scenario, ranges, on_hand=on_hand, holds=holds))
     peak_v: dict[str, float | None] = {}
     for r in ranges:
         v = r.demand[SupplyClass.V].per_day
@@ -78,7 +79,8 @@ def build_report(
         peak_v[r.hub] = None if v is None or prev is None else max(prev, v)
     class_v = {hub: legal_class_v_days(scenario, hub, v) for hub, v in sorted(peak_v.items())}
     return SustainReport(scenario, view, ranges, stock, class_v, medical_picture(view, scenario),
-                         tuple(check_precedence(view.lines, scenario)), table)
+                         tuple(check_precedence(view.lines, scenario)), table,
+                         tuple(resupply_flows(scenario, ranges, holds)))
 
 
 def condition_holds(scenario: Scenario, assumptions: Sequence[Assumption], at: date) -> dict[str, bool]:
@@ -113,23 +115,26 @@ def read_plan_file(path: Path, option: str) -> PlanView:
 
 
 def plan_for(scenario: Scenario, option: str, *, assumptions: Sequence[Assumption] = (), at: date | None = None,
-             time_limit: float = 20.0, seed: int = 0) -> tuple[PlanView, Any]:
-    """The plan ``coalition plan`` gives for the same arguments (without explanations), as a view."""
+             time_limit: float = 20.0, seed: int = 0, period_days: int = 28) -> tuple[PlanView, Any]:
+    """The plan ``coalition plan`` gives for the same arguments, as a view (explanations on, as
+    there, because they take a share of the time budget)."""
     from coalition.planner.schemas import PlanOptions
     from coalition.planner.service import plan_option
 
-    outcome, cday = plan_option(scenario, option, assumptions=assumptions, at=at,
-                                options=PlanOptions(time_limit=time_limit, seed=seed), explain=False)
+    opts = PlanOptions(time_limit=time_limit, seed=seed, period_days=period_days)
+    outcome, cday = plan_option(scenario, option, assumptions=assumptions, at=at, options=opts, explain=True)
     return plan_view(outcome.plan.model_dump(mode="json")), cday
 
 
-def inventory_on_hand(session: Any, scenario: Scenario) -> tuple[dict[tuple[str, SupplyClass], OnHand], list[str]]:
-    """Class V on hand per hub from the custody inventory (gross kg from the depot catalogue).
+def inventory_on_hand(session: Any, scenario: Scenario, catalogue: Any = None,
+                      ) -> tuple[dict[tuple[str, SupplyClass], OnHand], list[str]]:
+    """Class V on hand per hub from the custody inventory (gross kg from the depot catalogue:
+    ``catalogue``, default the scenario's; the ledger's own is ``ledger_network(...).catalogue``).
 
-    Lots whose item type the scenario's catalogue does not know are not counted, and named."""
+    Lots whose item type the catalogue does not know are not counted, and named."""
     from coalition.inventory.service import inventory_summary
 
-    items = scenario.depots.catalogue.item_by_id
+    items = (catalogue or scenario.depots.catalogue).item_by_id
     out: dict[tuple[str, SupplyClass], OnHand] = {}
     unknown: list[str] = []
     for row in inventory_summary(session, by=("hub", "item_type")):

@@ -99,7 +99,7 @@ def _days_with(ranges: Sequence[HubRange]) -> int:
 
 def stock_line(
     scenario: Scenario, hub: str, cls: SupplyClass, ranges: Sequence[HubRange], on_hand: OnHand,
-    horizon: int, *, holds: Mapping[str, bool] | None = None,
+    *, holds: Mapping[str, bool] | None = None,
 ) -> StockLine:
     """The stock picture of one class at one hub; ``ranges`` are that hub's, in day order."""
     flags: set[str] = set()
@@ -137,13 +137,12 @@ def stock_line(
     per_day = avg * (1.0 - share)
     after_hns = total * (1.0 - share)
     resupply_total = max(0.0, after_hns + (target or 0.0) - on_hand.quantity)
-    del horizon
     return StockLine(hub, cls, on_hand, avg, peak, dos, pol, safety, min_stock, target, max_stock, below,
                      runs_out, False, share, initial, per_day, resupply_total, tuple(sorted(flags)))
 
 
 def stock_lines(
-    scenario: Scenario, ranges: Sequence[HubRange], horizon: int, *,
+    scenario: Scenario, ranges: Sequence[HubRange], *,
     on_hand: Mapping[tuple[str, SupplyClass], OnHand] | None = None,
     holds: Mapping[str, bool] | None = None,
     classes: Sequence[SupplyClass] = tuple(SupplyClass),
@@ -159,5 +158,5 @@ def stock_lines(
         rs.sort(key=lambda r: r.start_day)
         for cls in classes:
             oh = stock.get((hub, cls), OnHand(0.0, "none"))
-            out.append(stock_line(scenario, hub, cls, rs, oh, horizon, holds=holds))
+            out.append(stock_line(scenario, hub, cls, rs, oh, holds=holds))
     return out

@@ -142,19 +142,32 @@ def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
     from coalition.depots.placement import Incoming, place
 
     sid, sc, d, _scope = _get_depot(ctx, scenario, depot_id, "depot.place")
+    from coalition.depots.gate import verify_placement
+
     lots = {lot.id for lot in sc.depots.lots}
     problems = []
+    first_row: dict[str, int] = {}
     for i, line in enumerate(body.lines):
         if line.lot not in lots:
             hint = closest(line.lot, lots)
             problems.append(Problem(f"unknown lot '{line.lot}'", row=i + 1, field="lot",
                                     hint=f"did you mean '{hint}'?" if hint else "no such lot in the catalogue"))
+        elif line.lot in first_row:
+            problems.append(Problem(f"lot '{line.lot}' is already given in row {first_row[line.lot]}", row=i + 1,
+                                    field="lot", hint="one line per lot; add the quantities"))
+        else:
+            first_row[line.lot] = i + 1
     if problems:
         raise InputError(problems)
-    result = place(d, sc.depots.catalogue, sc.depots.stock_of(d),
-                   [Incoming(x.lot, x.quantity) for x in body.lines],
+    current = sc.depots.stock_of(d)
+    result = place(d, sc.depots.catalogue, current, [Incoming(x.lot, x.quantity) for x in body.lines],
                    method=body.method, time_limit=body.time_limit)
+    # the API re-checks the proposal itself through the safety gate before answering
+    new_errors = verify_placement(d, sc.depots.catalogue, current, result.lines())
     out = result.as_dict()
+    if new_errors:
+        out["placed"], out["units_placed"] = [], 0
+    out["check_after"] = {"new_errors": [f.model_dump(mode="json") for f in new_errors]}
     ctx.audit("propose-placement", "depot", depot_id,
               after={"lines": [x.model_dump() for x in body.lines],
                      "placed": out["units_placed"], "refused": len(out["refused"])},

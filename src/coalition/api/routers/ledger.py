@@ -13,7 +13,6 @@ stock cannot count it.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
@@ -42,11 +41,16 @@ Seq = Annotated[int, Path(ge=1, le=2**62)]
 def keyring(ctx: Ctx) -> Any:
     from coalition.ledger.keys import KeyRing
 
-    keys = FsPath(ctx.state.settings.data_dir) / "keys"
+    keys = ctx.state.settings.demo_keystore
     if not keys.is_dir():
         raise ConflictError("the custody ledger has no keys yet; run `coalition ledger init` "
                             "(or `coalition serve --demo-users`) first")
-    return KeyRing.load(keys)
+    return KeyRing.load(keys, ctx.state.settings.demo_passphrase)
+
+
+def trust(ctx: Ctx) -> Any:
+    """The pinned trust file named in settings; else the one the server's key store implies."""
+    return ledger_queries.pinned_trust(ctx.state.settings)
 
 
 def safety(ctx: Ctx) -> Any:
@@ -122,7 +126,7 @@ def _custodians_at(ctx: Ctx, location: str) -> set[str]:
     return nations
 
 
-def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None) -> Any:
+def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None, signer: Any = None) -> Any:
     """Parse, check duties, append (all or none) through the ledger service; audit each event."""
     from coalition.ledger import service
     from coalition.ledger.schemas import parse_event
@@ -145,7 +149,11 @@ def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None) -> A
                                 "to request one, another officer approves it")
         if sub.type == "count":
             require_not_custodian(ctx.principal, _custodians_at(ctx, str(sub.payload.location)))
-    result = service.append_events(ctx.db, events=subs, keyring=keyring(ctx), safety=safety(ctx))
+    if signer is None:
+        from coalition.ledger.batches import LocalSigner
+
+        signer = LocalSigner(keyring(ctx))  # the acting nation only: counterparties sign for themselves
+    result = service.append_events(ctx.db, events=subs, signer=signer, trust=trust(ctx), safety=safety(ctx))
     for seq, sub in zip(range(result.first_seq, result.last_seq + 1), subs, strict=False):
         ctx.audit("append", "custody-event", str(seq), after={"type": sub.type,
                   "payload": sub.payload.model_dump(mode="json")})
@@ -162,6 +170,56 @@ def append_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
         raise ConflictError("custody events are signed by a nation's key; HQ accounts cannot "
                             "append them (use an account of the acting nation)")
     result = append(ctx, body.events)
+    return {"first_seq": result.first_seq, "last_seq": result.last_seq,
+            "batches": list(result.batches), "size": result.size}
+
+
+class SignatureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    statement_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    role: str = Field(pattern=r"^(actor|counterparty)$")
+    key_id: str = Field(max_length=40)
+    signature: str = Field(pattern=r"^[0-9a-f]{128}$")
+    time: str = Field(default="", max_length=32, description="the commit time returned by prepare")
+
+
+class SignedBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventBody] = Field(min_length=1, max_length=1000)
+    signatures: list[SignatureIn] = Field(default_factory=list, max_length=4000)
+
+
+def _ensure_nation(ctx: Ctx, kinds: set[str]) -> None:
+    restrict(ctx.principal, "custody.count" if kinds == {"count"} else "custody.add", _event_marking)
+    if ctx.principal.is_hq:
+        raise ConflictError("custody events are signed by a nation's key; HQ accounts cannot append them")
+
+
+@router.post("/custody-events/prepare", summary="Statements each party must sign for these events "
+             "(nothing is written; 409 lists them)")
+def prepare_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
+    from coalition.ledger.batches import Collecting, SignaturesNeeded
+
+    _ensure_nation(ctx, {e.type for e in body.events})
+    try:
+        append(ctx, body.events, signer=Collecting())
+    except SignaturesNeeded as exc:
+        ctx.db.rollback()
+        return {"statements": [n.as_dict() for n in exc.needed],
+                "note": "sign each statement with 'coalition sign' and POST them to /api/custody-events/signed"
+                        " before the log moves on"}
+    raise ConflictError("prepare produced no statements")  # pragma: no cover - a batch always needs one
+
+
+@router.post("/custody-events/signed", status_code=status.HTTP_201_CREATED,
+             summary="Append pre-signed custody events (each party signed on its own machine)")
+def append_signed(ctx: Context, body: SignedBatch) -> dict[str, Any]:
+    from coalition.ledger.batches import PreSigned
+
+    _ensure_nation(ctx, {e.type for e in body.events})
+    result = append(ctx, body.events, signer=PreSigned([s.model_dump() for s in body.signatures]))
     return {"first_seq": result.first_seq, "last_seq": result.last_seq,
             "batches": list(result.batches), "size": result.size}
 
@@ -274,7 +332,7 @@ def create_checkpoint(ctx: Context) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
     restrict(ctx.principal, "checkpoint.add", _public)
-    cp = checkpoints.make_checkpoint(ctx.db, keyring=keyring(ctx))
+    cp = checkpoints.make_checkpoint(ctx.db, keyring=keyring(ctx), origin=trust(ctx).origin)
     out = _cp_out(cp)
     ctx.audit("create", "checkpoint", str(cp.checkpoint_id), after=out)
     return out
@@ -306,7 +364,7 @@ def consistency(ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)],
 
 def ledger_health(ctx: Ctx) -> dict[str, Any]:
     """Last checkpoint and a full verification of the log (:mod:`coalition.ledger.queries`)."""
-    return ledger_queries.ledger_health(ctx.db)
+    return ledger_queries.ledger_health(ctx.db, trust(ctx))
 
 
 @router.get("/ledger/health", summary="Ledger health: last checkpoint and full verification")

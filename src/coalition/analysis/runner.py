@@ -1,0 +1,357 @@
+"""Running many worlds: Dask (``dask.distributed``) by default, a resumable run folder.
+
+* **Engine.** Worlds are mapped over a Dask cluster with ``client.submit`` in batches. By
+  default a ``LocalCluster`` of worker *processes*, one per core, one thread each (HiGHS runs
+  single-threaded per task: many single-thread solves side by side use the cores better than
+  one parallel solve); ``scheduler="tcp://HOST:8786"`` uses a running cluster instead.
+  ``workers=0`` evaluates in this process (the serial baseline of the benchmark).
+* **Expensive state once per worker.** A :class:`EvaluatorPlugin` (a Dask worker plugin) builds
+  the evaluator, i.e. the planner's model, when it is registered on a worker; tasks only carry
+  worlds and look the evaluator up on their worker. No global state in tasks.
+* **Run folder.** ``spec.json`` (what is being run; a resume must ask for the same),
+  ``records/part-<first>-<n>.parquet`` (the records of one finished batch, written atomically
+  through a temporary file), and ``summary.json`` once every world is done. A run started again
+  on the same folder reads the parts, skips the worlds already done and evaluates the rest:
+  the records, and so the summary, are those of an uninterrupted run (each world is evaluated
+  on its own, deterministically: same HiGHS seed, single thread; a world that hit the
+  per-world time limit is marked ``time-limit`` and may differ between runs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
+from pydantic import BaseModel, ConfigDict, Field
+
+from coalition.analysis.evaluate import Context, make_evaluator
+from coalition.analysis.montecarlo import record
+from coalition.analysis.sampling import World
+from coalition.errors import InputError, Problem
+
+ProgressCb = Callable[[int, int], None]
+PLUGIN_PREFIX = "coalition-analysis-"
+
+
+class RunSpec(BaseModel):
+    """What a run computes. Two runs with equal specs produce equal records."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str = "montecarlo"
+    scenario_id: str
+    scenario_digest: str = Field(description="sha256 of the scenario's JSON")
+    option: str
+    samples: int
+    seed: int
+    method: str
+    quick: bool
+    exact: bool
+    assumptions: tuple[str, ...] = ()
+    time_limit: float
+    mip_rel_gap: float
+
+    @property
+    def token(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+def scenario_digest(ctx: Context) -> str:
+    return hashlib.sha256(ctx.scenario.model_dump_json().encode()).hexdigest()
+
+
+def machine_workers() -> int:
+    """Cores this process may use (the LocalCluster's default size)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker side
+# ---------------------------------------------------------------------------------------------
+
+
+class EvaluatorPlugin(WorkerPlugin):
+    """Dask worker plugin holding one evaluator (the model built once per worker)."""
+
+    def __init__(self, token: str, ctx_args: dict[str, Any], quick: bool) -> None:
+        self.name = PLUGIN_PREFIX + token
+        self.ctx_args = ctx_args
+        self.quick = quick
+        self.ctx: Context | None = None
+        self.evaluator: Any = None
+        self.setup_seconds = 0.0
+
+    def setup(self, worker: Any = None) -> None:
+        t0 = time.perf_counter()
+        self.ctx = Context(**self.ctx_args)
+        self.evaluator = make_evaluator(self.ctx, self.quick)
+        self.setup_seconds = time.perf_counter() - t0
+
+    def teardown(self, worker: Any = None) -> None:
+        self.evaluator = None
+
+    def evaluate(self, worlds: Sequence[World]) -> list[dict[str, Any]]:
+        if self.evaluator is None:
+            self.setup()
+        assert self.ctx is not None
+        return [record(w, self.evaluator.evaluate(w), self.ctx) for w in worlds]
+
+
+    def details(self, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
+        if self.evaluator is None:
+            self.setup()
+        return [self.evaluator.detail(world, s) for s in sets]
+
+
+def _detail_task(plugin_name: str, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
+    """A Dask task: the plans of ``world`` without each withdrawn set, on this worker."""
+    from distributed import get_worker
+
+    return get_worker().plugins[plugin_name].details(world, sets)  # type: ignore[attr-defined]
+
+
+def _task(plugin_name: str, worlds: Sequence[World]) -> list[dict[str, Any]]:
+    """A Dask task: evaluate ``worlds`` with the evaluator of this worker."""
+    from distributed import get_worker
+
+    plugin = get_worker().plugins[plugin_name]
+    return plugin.evaluate(worlds)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# The run folder
+# ---------------------------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    def w(tmp: str) -> None:
+        Path(tmp).write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    _atomic_write(path, w)
+
+
+def write_part(folder: Path, rows: list[dict[str, Any]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    first = min(r["sample"] for r in rows)
+    path = folder / "records" / f"part-{first:07d}-{len(rows)}.parquet"
+    table = pa.Table.from_pylist(rows)
+    _atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+    return path
+
+
+def read_records(folder: Path) -> list[dict[str, Any]]:
+    """Every record of the run folder's finished parts (one row per world)."""
+    import pyarrow.parquet as pq
+
+    rows: dict[int, dict[str, Any]] = {}
+    for part in sorted((folder / "records").glob("part-*.parquet")):
+        for r in pq.read_table(part).to_pylist():
+            rows[int(r["sample"])] = r
+    return [rows[k] for k in sorted(rows)]
+
+
+def open_run_folder(folder: Path, spec: RunSpec) -> list[dict[str, Any]]:
+    """Create the folder, or check that it holds the same run; returns the records done."""
+    spec_path = folder / "spec.json"
+    if spec_path.exists():
+        try:
+            old = RunSpec.model_validate_json(spec_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError([Problem(f"the run folder's spec.json is unreadable ({exc})",
+                                      file=str(spec_path), field="--out",
+                                      hint="give a new folder")]) from exc
+        if old != spec:
+            diff = [k for k in RunSpec.model_fields if getattr(old, k) != getattr(spec, k)]
+            raise InputError([Problem(
+                f"the run folder holds a different run ({', '.join(diff)} differ)",
+                file=str(spec_path), field="--out",
+                hint="give the same options to resume it, or a new folder")])
+        return read_records(folder)
+    (folder / "records").mkdir(parents=True, exist_ok=True)
+    write_json_atomic(spec_path, json.loads(spec.model_dump_json()))
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+def _batches(worlds: Sequence[World], size: int) -> list[list[World]]:
+    return [list(worlds[i : i + size]) for i in range(0, len(worlds), size)]
+
+
+def make_client(scheduler: str | None, workers: int | None) -> Any:
+    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError([Problem(f"cannot reach the Dask scheduler {scheduler} ({exc})",
+                                      field="--scheduler",
+                                      hint="give tcp://HOST:8786 of a running dask scheduler")]) from exc
+    n = workers or machine_workers()
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=40)
+    return Client(cluster)
+
+
+def run_worlds(
+    ctx: Context,
+    worlds: Sequence[World],
+    *,
+    quick: bool,
+    folder: Path | None = None,
+    spec: RunSpec | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    batch: int = 8,
+    progress: ProgressCb | None = None,
+    stop_after: int | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluate ``worlds`` (skipping those already in ``folder``) and return every record.
+
+    ``workers=0``: in this process. ``client``: an existing Dask client (tests, benchmarks).
+    ``stop_after``: stop after that many new batches (used to test resuming).
+    """
+    done: list[dict[str, Any]] = []
+    if folder is not None:
+        assert spec is not None
+        done = open_run_folder(folder, spec)
+    finished = {int(r["sample"]) for r in done}
+    todo = [w for w in worlds if w.index not in finished]
+    batches = _batches(todo, batch)
+    if stop_after is not None:
+        batches = batches[:stop_after]
+    total = len(worlds)
+    count = len(finished)
+    if progress:
+        progress(count, total)
+    records = list(done)
+
+    def finish(rows: list[dict[str, Any]]) -> None:
+        nonlocal count
+        if folder is not None and rows:
+            write_part(folder, rows)
+        records.extend(rows)
+        count += len(rows)
+        if progress:
+            progress(count, total)
+
+    ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id,
+                "assumptions": ctx.fixed, "options": ctx.options}
+    token = hashlib.sha256(repr((ctx.scenario.id, ctx.option_id, ctx.fixed, quick,
+                                 scenario_digest(ctx))).encode()).hexdigest()[:12]
+    if workers == 0 and client is None:
+        plugin = EvaluatorPlugin(token, ctx_args, quick)
+        plugin.setup()
+        for b in batches:
+            finish(plugin.evaluate(b))
+        return sorted(records, key=lambda r: r["sample"])
+    if not batches:
+        return sorted(records, key=lambda r: r["sample"])
+    from distributed import as_completed
+
+    own = client is None
+    cl = client or make_client(scheduler, workers)
+    try:
+        plugin = EvaluatorPlugin(token, ctx_args, quick)
+        cl.register_plugin(plugin, name=plugin.name)
+        futures = [cl.submit(_task, plugin.name, b, pure=False) for b in batches]
+        for fut in as_completed(futures):
+            finish(fut.result())
+    finally:
+        if own:
+            cluster = getattr(cl, "cluster", None)
+            cl.close()
+            if cluster is not None:
+                cluster.close()
+    return sorted(records, key=lambda r: r["sample"])
+
+
+class SetSolver:
+    """Plans for many withdrawn sets of one world, mapped over Dask (or in this process).
+
+    Use as a context manager; ``solver(sets)`` returns one
+    :class:`~coalition.analysis.evaluate.PlanDetail` per set, in order.
+    """
+
+    def __init__(self, ctx: Context, world: World, *, scheduler: str | None = None,
+                 workers: int | None = None, client: Any = None, batch: int = 2,
+                 progress: ProgressCb | None = None) -> None:
+        self.ctx, self.world, self.batch, self.progress = ctx, world, batch, progress
+        self.scheduler, self.workers, self.client = scheduler, workers, client
+        self.own = False
+        self.done = 0
+        ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id,
+                    "assumptions": ctx.fixed, "options": ctx.options}
+        token = hashlib.sha256(repr(("sets", ctx.scenario.id, ctx.option_id, ctx.fixed,
+                                     scenario_digest(ctx))).encode()).hexdigest()[:12]
+        self.plugin = EvaluatorPlugin(token, ctx_args, False)
+        self.local = workers == 0 and client is None
+
+    def __enter__(self) -> "SetSolver":
+        if self.local:
+            self.plugin.setup()
+        else:
+            if self.client is None:
+                self.client = make_client(self.scheduler, self.workers)
+                self.own = True
+            self.client.register_plugin(self.plugin, name=self.plugin.name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.own and self.client is not None:
+            cluster = getattr(self.client, "cluster", None)
+            self.client.close()
+            if cluster is not None:
+                cluster.close()
+
+    def __call__(self, sets: list[frozenset[str]]) -> list[Any]:
+        if self.local:
+            out = []
+            for s in sets:
+                out.append(self.plugin.evaluator.detail(self.world, s))
+                self.done += 1
+                if self.progress:
+                    self.progress(self.done, 0)
+            return out
+        chunks = [sets[i : i + self.batch] for i in range(0, len(sets), self.batch)]
+        futs = [self.client.submit(_detail_task, self.plugin.name, self.world, c, pure=False)
+                for c in chunks]
+        results: dict[int, list[Any]] = {}
+        index = {f.key: i for i, f in enumerate(futs)}
+        from distributed import as_completed
+
+        for f in as_completed(futs):
+            results[index[f.key]] = f.result()
+            self.done += len(results[index[f.key]])
+            if self.progress:
+                self.progress(self.done, 0)
+        return [d for i in range(len(chunks)) for d in results[i]]

@@ -1,0 +1,102 @@
+"""`coalition analyse ...` through Typer's CliRunner: JSON shape, errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from coalition.cli.main import app
+from coalition.scenario.service import save_scenario_file
+from tests.analysis.factory import either_fills
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def _tiny(tmp_path: Path) -> str:
+    path = tmp_path / "tiny.yaml"
+    save_scenario_file(either_fills(0.5, 0.8), path)
+    return str(path)
+
+
+def test_montecarlo_exact_json_to_stdout(tmp_path):
+    res = invoke("analyse", "montecarlo", "-s", _tiny(tmp_path), "-o", "opt", "--exact",
+                 "--workers", "0", "--json", "-")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    [line] = out["lines"]
+    assert line["line"] == "L1"
+    assert {k: (v["p"], v["se"]) for k, v in line["by_day"].items()} == {
+        "30": (0.9, 0.0), "60": (0.9, 0.0), "90": (0.9, 0.0)}
+    assert out["exact"] is True and out["samples"] == 4
+
+
+def test_montecarlo_prints_table_and_writes_run_folder(tmp_path):
+    res = invoke("analyse", "montecarlo", "-s", _tiny(tmp_path), "-o", "opt", "--samples", "30",
+                 "--quick", "--workers", "0", "--out", str(tmp_path / "run"), "--seed", "2")
+    assert res.exit_code == 0, res.output
+    assert "L1" in res.output and "±" in res.output and "convergence" in res.output
+    assert (tmp_path / "run" / "summary.json").is_file()
+    assert list((tmp_path / "run" / "records").glob("part-*.parquet"))
+
+
+def test_bad_input_exit_2(tmp_path):
+    tiny = _tiny(tmp_path)
+    for args, needle in [
+        (("-o", "nope"), "unknown force option"),
+        (("-o", "opt", "--method", "grid"), "unknown method"),
+        (("-o", "opt", "--samples", "0"), "at least one sample"),
+        (("-o", "opt", "--assume", "c9=true"), "c9"),
+    ]:
+        res = invoke("analyse", "montecarlo", "-s", tiny, "--workers", "0", *args)
+        assert res.exit_code == 2, (args, res.output)
+        assert needle in res.output, (args, res.output)
+        assert "Traceback" not in res.output
+
+
+def test_withdrawal_json_rows(tmp_path):
+    from coalition.scenario.service import save_scenario_file
+    from tests.analysis.factory import three_nations
+
+    path = tmp_path / "three.yaml"
+    save_scenario_file(three_nations(), path)
+    res = invoke("analyse", "withdrawal", "-s", str(path), "-o", "opt", "--k", "2", "--shapley", "4",
+                 "--workers", "0", "--json", "-")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    for row in out["n_1"] + out["n_2"]:
+        assert {"nations", "delta_essential_coverage_pct", "lines_broken"} <= set(row)
+    assert len(out["n_2"]) == 3 and out["worst_k"]["status"] == "optimal"
+    bad = invoke("analyse", "withdrawal", "-s", str(path), "-o", "opt", "--k", "0", "--workers", "0")
+    assert bad.exit_code == 2 and "k must be at least 1" in bad.output
+
+
+def test_hedge_exact_prints_vss_and_evpi(tmp_path):
+    res = invoke("analyse", "hedge", "-s", _tiny(tmp_path), "-o", "opt", "--exact", "--mip-gap", "0")
+    assert res.exit_code == 0, res.output
+    assert "VSS" in res.output and "EVPI" in res.output
+    js = invoke("analyse", "hedge", "-s", _tiny(tmp_path), "-o", "opt", "--samples", "8",
+                "--out-of-sample", "10", "--json", "-")
+    out = json.loads(js.stdout)
+    assert out["vss"] >= -1e-6 * abs(out["eev"]) and "out_of_sample" in out
+    bad = invoke("analyse", "hedge", "-s", _tiny(tmp_path), "-o", "opt", "--delay", "-1")
+    assert bad.exit_code == 2 and "delay" in bad.output
+
+
+def test_discover_from_a_run_folder(tmp_path):
+    tiny = _tiny(tmp_path)
+    assert invoke("analyse", "montecarlo", "-s", tiny, "-o", "opt", "--samples", "60", "--quick",
+                  "--workers", "0", "--out", str(tmp_path / "run")).exit_code == 0
+    res = invoke("analyse", "discover", "--run", str(tmp_path / "run"), "--json", "-")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    [box] = out["boxes"]  # below 80% exactly when neither c1 nor c2 holds
+    assert box["density"] == 1.0 and box["coverage"] == 1.0
+    assert box["statement"].startswith("when c1 is false and c2 is false")
+    bad = invoke("analyse", "discover", "--run", str(tmp_path))
+    assert bad.exit_code == 2 and "not a run folder" in bad.output
