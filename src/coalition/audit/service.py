@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from coalition.audit import chain
 from coalition.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from coalition.auth.schemas import Principal
-from coalition.ledger.verifier import canonical_json, checkpoint_statement
+from coalition.ledger.notes import checkpoint_text
+from coalition.ledger.verifier import canonical_json
 
 OPERATOR_KEY_ID = "log-operator"  # the custody ledger's operator key also signs audit checkpoints
 
@@ -119,7 +120,9 @@ class CheckpointOut:
 
 
 def statement(size: int, root: bytes, time: str) -> bytes:
-    return checkpoint_statement(log=chain.CHECKPOINT_LOG, size=size, root=root, time=time)
+    """What an audit checkpoint signs: a C2SP tlog-checkpoint body (origin, size, root; the
+    ledger's own format, :mod:`coalition.ledger.notes`) with the time as an extension line."""
+    return (checkpoint_text(chain.CHECKPOINT_LOG, size, root) + f"time {time}\n").encode()
 
 
 def chain_hashes(session: Session, size: int | None = None) -> list[str]:
