@@ -183,13 +183,24 @@ def _covers(line: dict[str, Any], start: int, end: int) -> bool:
     return first is not None and last is not None and first < end and last >= start
 
 
+# Plan fields a partial view keeps as they are (about the question, not the answer) ...
+PLAN_HEADER = frozenset({"schema_version", "scenario", "scenario_illustrative", "option", "at",
+                         "c_day", "c_day_assumed", "assumptions", "period_days", "horizon_days",
+                         "seed", "weights"})
+# ... and the fields :func:`plan_for` rebuilds for the reader's own pledges.
+PLAN_CUT = frozenset({"solve", "unit_lines", "assignments", "rotations", "active_pledges",
+                      "inactive_pledges", "fill", "gaps", "warnings"})
+
+
 def plan_for(plan: dict[str, Any], view: ReaderView) -> dict[str, Any]:
     """A stored plan as this reader may see it (see the module's policy)."""
     if view.complete:
         return {**plan, "redacted": False}
     visible = view.visible
-    out: dict[str, Any] = {k: v for k, v in plan.items()
-                           if k not in ("kpis", "baseline", "solve", "warnings")}
+    # An allow-list, not a deny-list: a section added to the plan later (precedence, medical:
+    # computed over the whole force) is withheld from a partial view until it is cut for it.
+    out: dict[str, Any] = {k: v for k, v in plan.items() if k in PLAN_HEADER}
+    out["withheld"] = sorted(k for k in plan if k not in PLAN_HEADER and k not in PLAN_CUT)
     out["solve"] = {k: v for k, v in (plan.get("solve") or {}).items()
                     if k in ("solver", "status", "best_so_far")}
     lines = [ln for ln in plan.get("unit_lines", []) if ln.get("pledge") in visible]
