@@ -336,23 +336,31 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
     return render(request, ctx, "depots.html", "depots", depots=rows, missing=False)
 
 
+def _scoped_depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
+    """The current scenario and one depot in the reader's scope (404 outside it, 403 without
+    the role): the domain's scope, as the API applies it."""
+    from coalition.depots.queries import depot_scope
+
+    _sid, state = _state(ctx)
+    d = depot_scope(ctx.principal, state).get(state.scenario.depots.depots, lambda x: x.id, depot_id)
+    return state.scenario, d
+
+
 @router.get("/depots/{depot_id}/map.svg")
 def depot_map(ctx: Page, depot_id: str) -> Response:
     """The depot's Q-D map, the same drawing as `coalition depots map` (scoped like the API)."""
-    from coalition.api.routers.depots import _get_depot
     from coalition.depots.map import depot_svg
 
-    _sid, sc, d, _scope = _get_depot(ctx, None, depot_id)
+    sc, d = _scoped_depot(ctx, depot_id)
     return Response(depot_svg(d, sc.depots.stock_of(d), sc.depots.catalogue), media_type="image/svg+xml")
 
 
 @router.get("/depots/{depot_id}/licences.html")
 def depot_licences(ctx: Page, depot_id: str) -> HTMLResponse:
     """The printable licence document, the same as `coalition depots licence --html` (scoped)."""
-    from coalition.api.routers.depots import _get_depot
     from coalition.depots.licence import compute_licences, licence_html
 
-    _sid, sc, d, _scope = _get_depot(ctx, None, depot_id)
+    sc, d = _scoped_depot(ctx, depot_id)
     cat = sc.depots.catalogue
     held: dict[str, set[str]] = {}
     for line in sc.depots.stock_of(d):
