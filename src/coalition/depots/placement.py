@@ -669,11 +669,25 @@ def place(
         logging.getLogger("coalition.depots").warning(note)
         notes.append(note)
     prob, unknown = _prepare(depot, catalogue, current, consignment, book)
-    base = first_fit(prob)
+
+    def gated(res: PlacementResult) -> PlacementResult:
+        """``res`` as the safety gate lets it out: a proposal the gate rejects places nothing
+        (never returned unsafe; that would be a bug in the limits above, refused as such)."""
+        new_errors, flags = placement_check(depot, catalogue, current, res.lines(), book=book)
+        res.flags = flags
+        if new_errors:
+            reason = "; ".join(f.message for f in new_errors[:5]) + (
+                f"; … and {len(new_errors) - 5} more" if len(new_errors) > 5 else "")
+            res.refused = [Refused(c.lot, c.quantity, "gate", f"the safety gate rejected the proposal: {reason}")
+                           for c in consignment]
+            res.placed, res.units_placed, res.neq_placed_kg, res.lots_stored = [], 0, 0.0, 0.0
+        return res
+
+    base = gated(first_fit(prob))  # the baseline is judged by the same gate as the optimiser
     if method == "first-fit":
         best = base
     else:
-        opt = optimise_from(prob, time_limit)
+        opt = gated(optimise_from(prob, time_limit))
         best = opt
         if base.score() > opt.score():
             best = PlacementResult(**{**base.__dict__, "method": "first-fit (kept: the optimiser did not improve on it)"})
@@ -681,13 +695,5 @@ def place(
         best.baseline = base
     best.refused = [*unknown, *best.refused]
     best.notes = [*notes, *best.notes]
-    new_errors, flags = placement_check(depot, catalogue, current, best.lines(), book=book)
-    best.flags = flags
-    if new_errors:  # never returned unsafe: this would be a bug, and it is refused as such
-        reason = "; ".join(f.message for f in new_errors[:5]) + (
-            f"; … and {len(new_errors) - 5} more" if len(new_errors) > 5 else "")
-        best.refused = [Refused(c.lot, c.quantity, "gate", f"the safety gate rejected the proposal: {reason}")
-                        for c in consignment]
-        best.placed, best.units_placed, best.neq_placed_kg, best.lots_stored = [], 0, 0.0, 0.0
     best.seconds = time.perf_counter() - t0
     return best
