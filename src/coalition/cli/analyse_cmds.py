@@ -7,6 +7,8 @@ nothing else goes to stdout). Bad input: every problem named, exit status 2.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -17,6 +19,9 @@ from rich.table import Table
 
 from coalition.cli.gaps_cmds import AssumeOpt, JsonOpt, ScenarioOpt, load, write_json
 from coalition.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from coalition.analysis.sampling import Method
 
 analyse_app = typer.Typer(
     name="analyse",
@@ -44,6 +49,17 @@ WorkersOpt = Annotated[
 TimeOpt = Annotated[float, typer.Option("--time-limit", help="solver seconds per world")]
 GapOpt = Annotated[float, typer.Option("--mip-gap", help="relative MIP gap per world")]
 
+
+
+def _method(method: str) -> "Method":
+    """The sampling method named by ``--method`` (exit 2 naming the valid ones otherwise)."""
+    from coalition.analysis.sampling import Method
+
+    try:
+        return Method(method)
+    except ValueError:
+        raise InputError([Problem(f"unknown method {method!r}", field="--method",
+                                  hint="valid: mc, lhs, sobol")]) from None
 
 def _fail(err: InputError) -> None:
     from coalition.cli.scenario_cmds import fail
@@ -132,18 +148,13 @@ def montecarlo(
     json_out: JsonOpt = None,
 ) -> None:
     """Fill probability of every requirement line at D+30/60/90 over sampled joint scenarios."""
-    from coalition.analysis.sampling import Method
     from coalition.analysis.service import montecarlo as run
 
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     try:
         scen = load(scenario)
-        try:
-            m = Method(method)
-        except ValueError:
-            raise InputError([Problem(f"unknown method {method!r}", field="--method",
-                                      hint="valid: mc, lhs, sobol")]) from None
+        m = _method(method)
         if samples < 1 and not exact:
             raise InputError([Problem("give at least one sample", field="--samples")])
         if workers is not None and workers < 0:
@@ -292,18 +303,13 @@ def hedge(
     json_out: JsonOpt = None,
 ) -> None:
     """A two-stage first wave (commit now, re-task per world) with VSS, EVPI, price of hedging."""
-    from coalition.analysis.sampling import Method
     from coalition.analysis.service import hedge as run
 
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     try:
         scen = load(scenario)
-        try:
-            m = Method(method)
-        except ValueError:
-            raise InputError([Problem(f"unknown method {method!r}", field="--method",
-                                      hint="valid: mc, lhs, sobol")]) from None
+        m = _method(method)
         parsed, texts = _assumptions(scen, assume)
         with console.status("solving the extensive form"):
             summary = run(scen, option, samples=samples, seed=seed, method=m, exact=exact,
