@@ -74,7 +74,10 @@ class CpuPool:
             proc.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         # start the replacement now, so the next request does not pay the workers' start-up
-        self._get().submit(_ping)
+        try:
+            self._get().submit(_ping)
+        except (RuntimeError, OSError, BrokenProcessPool):  # the next request tries again
+            log.warning("could not restart the CPU workers", exc_info=True)
 
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         limit = self.time_limit_s if timeout is None else timeout
