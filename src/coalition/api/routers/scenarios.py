@@ -42,7 +42,17 @@ from coalition.scenario.rules import (
     TransitionPledge,
     allowed_next,
 )
-from coalition.scenario.schemas import Pledge, PledgeState
+from coalition.api.responses import (
+    AssumptionSetPut,
+    MarkingOut,
+    Page,
+    PledgeReleaseOut,
+    RevisionOut,
+    ScenarioSummary,
+    UploadOut,
+    ValidationOut,
+)
+from coalition.scenario.schemas import ContactLine, Pledge, PledgeState
 
 router = APIRouter(prefix="/api", tags=["scenario"])
 
@@ -85,7 +95,7 @@ def _scenario_marking(row: StoredScenario) -> Marking:
     return Marking(origin=row.origin, releasable_to=PUBLIC.releasable_to)
 
 
-@router.get("/scenarios", summary="Stored scenarios")
+@router.get("/scenarios", summary="Stored scenarios", response_model=Page[ScenarioSummary])
 def list_scenarios(ctx: Context, paging: Paging) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.view", _scenario_marking)  # every scenario is public
     rows, total = store.list_stored(ctx.db, offset=paging.offset, limit=paging.limit)
@@ -95,7 +105,8 @@ def list_scenarios(ctx: Context, paging: Paging) -> dict[str, Any]:
                          "offset": paging.offset, "limit": paging.limit})
 
 
-@router.get("/scenarios/{ref}", summary="One stored scenario (summary); ETag: its revision")
+@router.get("/scenarios/{ref}", summary="One stored scenario (summary); ETag: its revision",
+            response_model=ScenarioSummary)
 def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
@@ -103,7 +114,8 @@ def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[
     return _scenario_summary(ctx, row)
 
 
-@router.get("/scenarios/{ref}/revisions", summary="The revisions of a stored scenario")
+@router.get("/scenarios/{ref}/revisions", summary="The revisions of a stored scenario",
+            response_model=Page[RevisionOut])
 def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
@@ -114,7 +126,7 @@ def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> dict[st
 
 
 @router.post("/scenarios/{ref}/default", summary="Make a stored scenario the coalition default "
-             "(HQ admins only; audited)")
+             "(HQ admins only; audited)", response_model=ScenarioSummary)
 def make_default(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.default", _scenario_marking)
     sid, _rev = store.scenario_header(ctx.db, ref=ref)
@@ -137,7 +149,8 @@ async def _read_upload(file: UploadFile, limit: int) -> tuple[str, bytes]:
     return name, data
 
 
-@router.post("/scenarios/validate", summary="Validate a scenario file without storing it")
+@router.post("/scenarios/validate", summary="Validate a scenario file without storing it",
+             response_model=ValidationOut)
 async def validate_scenario(
     ctx: Context, file: Annotated[UploadFile, File(description="one .yaml/.json scenario")]
 ) -> dict[str, Any]:
@@ -153,7 +166,9 @@ async def validate_scenario(
 
 @router.post("/scenarios", status_code=status.HTTP_201_CREATED,
              summary="Upload a scenario file: a new scenario, or (same id as a stored one) an "
-             "import into it, diffed and checked change by change (If-Match required)")
+             "import into it, diffed and checked change by change (If-Match required)",
+             response_model=UploadOut, responses={200: {"model": UploadOut,
+                                                        "description": "an import into a stored scenario"}})
 async def upload_scenario(
     ctx: Context,
     response: Response,
@@ -241,6 +256,26 @@ def _filter_dependency(res: Resource) -> Any:
     return filters
 
 
+class PledgeOut(Pledge):
+    """A pledge as one read shows it: with its marking and the lifecycle steps open to it."""
+
+    marking: MarkingOut
+    next_states: list[str]
+
+
+class PledgeWritten(Pledge):
+    revision: int
+
+
+def record_model(res: Resource) -> Any:
+    """The domain model of a resource's records (``Scenario.<attr>: tuple[Model, ...]``)."""
+    import typing
+
+    from coalition.scenario.schemas import Scenario
+
+    return typing.get_args(Scenario.model_fields[res.attr].annotation)[0]
+
+
 def _make_routes(res: Resource) -> None:
     filter_dep = _filter_dependency(res)
     key = res.key
@@ -282,10 +317,13 @@ def _make_routes(res: Resource) -> None:
         response.headers["ETag"] = etag(rev)
         return body
 
+    model = record_model(res)
     router.add_api_route(f"/{res.path}", list_records, methods=["GET"],
+                         response_model=Page[model],  # type: ignore[valid-type]
                          summary=f"List {res.path} of a scenario (paginated, filtered)",
                          name=f"list_{res.attr}")
     router.add_api_route(f"/{res.path}/{{ident}}", get_record, methods=["GET"],
+                         response_model=PledgeOut if res.kind == "pledge" else model,
                          summary=f"One {res.kind}" + (" (audited read)" if res.sensitive else "")
                          + "; ETag: the scenario revision",
                          name=f"get_{res.attr}")
@@ -344,7 +382,8 @@ def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | Non
     return result
 
 
-@router.post("/pledges/{ident}/transition", summary="Move a pledge along its lifecycle")
+@router.post("/pledges/{ident}/transition", summary="Move a pledge along its lifecycle",
+             response_model=PledgeWritten)
 def transition_pledge(ctx: Context, response: Response, body: PledgeTransition,
                       ident: str = IdPath(), scenario: ScenarioRef = None,
                       if_match: IfMatch = None) -> Any:
@@ -354,7 +393,7 @@ def transition_pledge(ctx: Context, response: Response, body: PledgeTransition,
 
 
 @router.put("/pledges/{ident}", summary="Add a pledge, or change its content (the pledging "
-            "nation only)")
+            "nation only)", response_model=PledgeWritten)
 def edit_pledge(ctx: Context, response: Response, body: Pledge, ident: str = IdPath(),
                 scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
     if body.id != ident:
@@ -365,7 +404,8 @@ def edit_pledge(ctx: Context, response: Response, body: Pledge, ident: str = IdP
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
-@router.put("/pledges/{ident}/release", summary="Set to whom a pledge's detail is released")
+@router.put("/pledges/{ident}/release", summary="Set to whom a pledge's detail is released",
+            response_model=PledgeReleaseOut)
 def release_pledge(ctx: Context, response: Response, body: PledgeRelease, ident: str = IdPath(),
                    scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
     change = SetReleasability(object_kind="pledge", object_id=ident,
@@ -379,7 +419,8 @@ def release_pledge(ctx: Context, response: Response, body: PledgeRelease, ident:
 
 
 @router.put("/scenarios/{ref}/assumption-sets/{name}",
-            summary="Set a named assumption set of a scenario (its nation's, or HQ's)")
+            summary="Set a named assumption set of a scenario (its nation's, or HQ's)",
+            response_model=AssumptionSetPut)
 def set_assumptions(ctx: Context, response: Response, body: AssumptionSetBody,
                     ref: str = IdPath(), name: str = IdPath(), if_match: IfMatch = None) -> Any:
     change = SetAssumptions(name=name, assumptions=tuple(body.assumptions), note=body.note)
@@ -393,7 +434,8 @@ for _res in RESOURCES:
     _make_routes(_res)
 
 
-@router.get("/contact-line", summary="The contact line and buffer-zone width")
+@router.get("/contact-line", summary="The contact line and buffer-zone width",
+            response_model=ContactLine | None)
 def contact_line(ctx: Context, scenario: ScenarioRef = None) -> Any:
     restrict(ctx.principal, "scenario.view", lambda _r: PUBLIC)
     _sid, _rev, state = current_state(ctx, scenario)
