@@ -4,8 +4,6 @@ bodies, the bearer scheme in the OpenAPI document."""
 
 from __future__ import annotations
 
-import pytest
-
 from api.harness import Service
 from api.resources import assert_error
 

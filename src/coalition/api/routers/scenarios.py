@@ -33,6 +33,7 @@ from coalition.auth.rules import PUBLIC, Marking
 from coalition.auth.scope import restrict
 from coalition.errors import InputError, Problem
 from coalition.scenario import store
+from coalition.scenario.history import visible_revisions
 from coalition.scenario.models import StoredScenario
 from coalition.scenario.rules import (
     EditPledge,
@@ -119,9 +120,10 @@ def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[
 def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
-    items = [{"revision": r.revision, "kind": r.kind, "author": r.author, "nation": r.nation,
-              "note": r.note, "created_at": r.created_at.isoformat() if r.created_at else None}
-             for r in store.revisions(ctx.db, scenario_id=row.id)]
+    state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head,
+                           cache=ctx.state.scenarios)
+    # edit notes obey the releasability of what they are about (scenario.history)
+    items = visible_revisions(ctx.db, ctx.principal, scenario_id=row.id, state=state)
     return page(items, paging)
 
 
