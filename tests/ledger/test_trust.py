@@ -28,7 +28,9 @@ from coalition.ledger.models import (
 from coalition.ledger.notes import checkpoint_text
 from coalition.ledger.signers import MemorySigner
 from coalition.ledger.trust import key_event_body, key_event_hash
-from coalition.ledger.verifier import batch_statement, leaf_hash, main, merkle_root, verify_bundle
+from coalition.ledger.canonical import batch_statement
+from coalition.ledger.rfc6962 import leaf_hash, merkle_root
+from coalition.ledger.verifier import main, verify_bundle
 
 from .ledger_helpers import Ledger, ev, manifest, shipped
 

@@ -1,4 +1,4 @@
-"""Write a bundle that ``coalition-verify`` checks offline (format in coalition.ledger.verifier).
+"""Write a bundle that ``coalition-verify`` checks offline (format in coalition.ledger.bundle).
 
 A full bundle holds every event. A donor bundle holds only the events that touch the donor's
 items (serials and lots whose title the donor holds), plus for each an inclusion proof into its
@@ -30,7 +30,7 @@ from coalition.ledger.keys import OPERATOR_KEY_ID, KeyRing
 from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerNationHead, LedgerSignature
 from coalition.ledger.notes import Note, sign_note_line
 from coalition.ledger.trust import Trust
-from coalition.ledger.verifier import BUNDLE_FORMAT, nation_head_text
+from coalition.ledger.canonical import BUNDLE_FORMAT, nation_head_text
 from coalition.ledger.verify import batch_row
 
 

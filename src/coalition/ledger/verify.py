@@ -39,18 +39,9 @@ from coalition.ledger.models import (
     LedgerSignature,
 )
 from coalition.ledger.trust import KeyLog, Trust
-from coalition.ledger.verifier import (
-    ChainChecker,
-    Frontier,
-    canonical_text,
-    chain_text_of,
-    Report,
-    check_batch,
-    check_checkpoint,
-    check_keylog,
-    event_frame,
-    merkle_root,
-)
+from coalition.ledger.canonical import canonical_text, chain_text_of, event_frame
+from coalition.ledger.checks import ChainChecker, Report, check_batch, check_checkpoint, check_keylog
+from coalition.ledger.rfc6962 import Frontier, merkle_root
 
 CHUNK = 20_000
 

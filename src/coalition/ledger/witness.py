@@ -34,7 +34,7 @@ from coalition.ledger.notes import (
     parse_note,
     verified_by,
 )
-from coalition.ledger.verifier import verify_consistency
+from coalition.ledger.rfc6962 import verify_consistency
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 MAX_PROOF = 63
