@@ -139,7 +139,8 @@ def _rewrite_everything(ledger: Ledger, tmp_path: Path) -> None:
                               .values(key_id=kid, signature=fake.sign(kid, msg)))
         for c in s.execute(select(LedgerCheckpoint)).scalars().all():
             s.execute(update(LedgerCheckpoint).where(LedgerCheckpoint.checkpoint_id == c.checkpoint_id).values(
-                signature=fake.sign("log-operator", checkpoint_text(c.key_id, c.size, bytes(c.root)).encode())))
+                signature=fake.sign("log-operator", checkpoint_text(c.key_id, c.size, bytes(c.root),
+                                                                    (c.heads,) if c.heads else ()).encode())))
     assert events
     # the attacker's own trust would accept it: the pinned one must not
     rep = _verify(ledger, fake_trust)

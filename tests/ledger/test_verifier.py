@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 #: the offline verifier and the only package modules it may use (each stdlib + cryptography)
-OFFLINE = ("coalition.ledger.verifier", "coalition.ledger.bundle", "coalition.ledger.completeness",
+OFFLINE = ("coalition.ledger.verifier", "coalition.ledger.bundle", "coalition.ledger.completeness", "coalition.ledger.nationheads",
            "coalition.ledger.checks", "coalition.ledger.canonical", "coalition.ledger.rfc6962",
            "coalition.ledger.notes", "coalition.ledger.trust")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coalition.ledger.checks import ChainChecker, Report, check_batch, check_keylog
+from coalition.ledger.nationheads import checkpoint_heads, heads_commitment
 from coalition.ledger.rfc6962 import verify_consistency
 from coalition.ledger.trust import KeyLog, Trust, strict_hex
 
@@ -109,9 +110,9 @@ def batch_dict(r: Row) -> dict:
     return b
 
 
-def check_consistency(report: Report, cps: list[tuple[int, bytes, Row]], rows: list[Row]) -> None:
+def check_consistency(report: Report, cps: list[tuple[int, bytes, Row, tuple[str, ...]]], rows: list[Row]) -> None:
     """Every successive pair of checkpoints must be proven consistent: none may be skipped."""
-    roots = {size: root for size, root, _ in cps}
+    roots = {size: root for size, root, _, _ in cps}
     proven: set[tuple[int, int]] = set()
     for r in rows:
         try:
@@ -135,14 +136,18 @@ def check_consistency(report: Report, cps: list[tuple[int, bytes, Row]], rows: l
 
 
 def verify_full(report: Report, keys: KeyLog, lines: list[bytes], batches: list[dict],
-                 cps: list[tuple[int, bytes, Row]]) -> None:
+                cps: list[tuple[int, bytes, Row, tuple[str, ...]]]) -> None:
+    """A full bundle: every event, batch and checkpoint (its root and its nation heads
+    recomputed from the events)."""
     chain = ChainChecker(report)
     roots: dict[int, bytes] = {0: chain.frontier.root()}
-    wanted = {size for size, _, _ in cps}
+    heads_at: dict[int, tuple[int, bytes]] = {0: heads_commitment({})}
+    wanted = {size for size, _, _, _ in cps}
     for body in lines:
         chain.add(body)
         if chain.frontier.size in wanted:
             roots[chain.frontier.size] = chain.frontier.root()
+            heads_at[chain.frontier.size] = heads_commitment(chain.chains.heads)
     report.events = len(lines)
     covered = 0
     for b in sorted(batches, key=lambda b: int(b["first_seq"])):
@@ -154,8 +159,12 @@ def verify_full(report: Report, keys: KeyLog, lines: list[bytes], batches: list[
         report.batches += 1
     if covered != len(lines):
         report.add("batch", "events outside any signed batch", covered + 1)
-    for size, root, r in cps:
+    for size, root, r, ext in cps:
+        committed = checkpoint_heads(ext)
         if size > len(lines):
             report.add("checkpoint", f"checkpoint of size {size} beyond the {len(lines)} events")
         elif roots[size] != root:
             report.add("checkpoint", f"checkpoints.jsonl line {r.line}: root is not the events' root", size or None)
+        elif committed and committed != heads_at[size]:
+            report.add("checkpoint", f"checkpoints.jsonl line {r.line}: its nation heads are not the chain heads of"
+                       f" the events at size {size}", size or None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-BUNDLE_FORMAT = "coalition-ledger-bundle/2"
+BUNDLE_FORMAT = "coalition-ledger-bundle/3"  # 3: heads.jsonl proves into the checkpoint's nation heads
 GENESIS = bytes(32)  # "prev" of the first event
 BATCH_KIND = "coalition-ledger/batch/v2"
 #: Event types that hand custody from one nation to another; they need both parties' signatures.
@@ -61,14 +61,6 @@ def chain_text_of(body: str) -> str | None:
     end = body.find(_CHAIN_END, len(_CHAIN_HEAD))
     return body[len(_CHAIN_HEAD):end] if end > 0 else None
 
-
-
-NATION_HEAD_KIND = "coalition-ledger/nation-head/v1"
-
-
-def nation_head_text(origin: str, size: int, nation: str, counter: int, last_hash: bytes) -> str:
-    """The note text the log signs for a donor bundle: where the nation's chain ends at ``size``."""
-    return f"{NATION_HEAD_KIND}\n{origin}\n{size}\n{nation} {counter} {last_hash.hex()}\n"
 
 
 def batch_statement(

@@ -15,7 +15,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, batch_statement
-from coalition.ledger.notes import NoteError, parse_checkpoint, parse_note, verified_by
+from coalition.ledger.nationheads import checkpoint_heads, heads_commitment
+from coalition.ledger.notes import CheckpointBody, NoteError, parse_checkpoint, parse_note, verified_by
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 from coalition.ledger.trust import KeyLog, Trust, strict_hex
 
@@ -56,6 +57,8 @@ class Report:
     proofs: int = 0
     findings: list[Finding] = field(default_factory=list)
     unpinned: bool = False  # checked against the bundle's own trust file, not a pinned one
+    tail_witnessed: bool | None = None  # donor bundles: the chain's end is fixed by a witnessed checkpoint
+    warnings: list[str] = field(default_factory=list)  # what verified but proves less than it seems
     diffs: list = field(default_factory=list)  # projection rows that differ (database verify only)
 
     @property
@@ -225,10 +228,11 @@ def check_keylog(report: Report, keys: KeyLog) -> None:
 
 
 def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes | None, *,
-                     label: str, quorum: bool = False) -> tuple[int, bytes] | None:
+                     label: str, quorum: bool = False, heads: dict | None = None) -> CheckpointBody | None:
     """Check a C2SP checkpoint note: its origin is the pinned log's, the pinned log key signed it,
-    its root is the log's (when known); count valid cosignatures of pinned witnesses and, with
-    ``quorum``, require the trust file's witness quorum. Returns (size, root) when readable."""
+    its root is the log's (when known), its nation-heads line is the heads recomputed from the
+    events (``heads``, when known); count valid cosignatures of pinned witnesses and, with
+    ``quorum``, require the trust file's witness quorum. Returns the parsed body when readable."""
     try:
         note = parse_note(note_text)
         body = parse_checkpoint(note.text)
@@ -245,6 +249,12 @@ def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes |
         report.add("checkpoint", f"{label}: log signature invalid", where)
     if root is not None and root != body.root:
         report.add("checkpoint", f"{label}: root is not the log's", where)
+    committed = checkpoint_heads(body.extensions)
+    if committed is False:
+        report.add("checkpoint", f"{label}: malformed or repeated nation-heads line", where)
+    elif committed is not None and heads is not None and heads_commitment(heads) != committed:
+        report.add("checkpoint", f"{label}: its nation heads are not the chain heads of the log at size {body.size}"
+                   " (a donor's bundle could be cut short against it)", where)
     good = 0
     for w in trust.witnesses:
         v = verified_by(note, w)
@@ -257,4 +267,4 @@ def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes |
         report.add("witness", f"{label}: {good} valid cosignature(s) from pinned witnesses; the trust file"
                    f" requires {trust.witness_quorum}", where)
     report.checkpoints += 1
-    return body.size, body.root
+    return body

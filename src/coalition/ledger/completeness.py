@@ -1,7 +1,8 @@
 """Completeness of a donor bundle, checked offline from signed data alone (docs/ledger.md,
 "Completeness of donor bundles"): every event is proven into its signed batch and the latest
 checkpoint, the donor's per-nation counters run 1..n without a gap, and the chain ends where the
-log says it ends at that checkpoint. Standard library and ``cryptography`` only.
+latest checkpoint's nation-heads map (:mod:`coalition.ledger.nationheads`), cosigned by the
+witnesses, says it ends. Standard library and ``cryptography`` only.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import json
 
 from coalition.ledger.bundle import Row, _Bad
-from coalition.ledger.canonical import GENESIS, NATION_HEAD_KIND, nation_head_text
+from coalition.ledger.canonical import GENESIS
 from coalition.ledger.checks import Report, check_batch
-from coalition.ledger.notes import NoteError, parse_note, verified_by
+from coalition.ledger.nationheads import head_leaf
 from coalition.ledger.rfc6962 import leaf_hash, verify_inclusion
 from coalition.ledger.trust import KeyLog, Trust, strict_hex
 
 
 def verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: list[dict], top_size: int,
-                    top_root: bytes, proofs: list[tuple[Row, object]], *, donor: str, heads: list[Row]) -> None:
+                    top_root: bytes, proofs: list[tuple[Row, object]], *, donor: str, heads: list[Row],
+                    committed: object) -> None:
     """A donor bundle: some events only, each proven into its signed batch and the checkpoint."""
     by_batch = {int(b["batch_id"]): b for b in batches}
     proof_by_seq = {int(seq): r for r, seq in proofs}  # type: ignore[call-overload]
@@ -67,7 +69,7 @@ def verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: li
     for b in batches:
         check_batch(report, keys, b, [], meta, full=False)
         report.batches += 1
-    mine.close(heads, keys.trust, top_size)
+    mine.close(heads, keys.trust, top_size, committed)
 
 
 class _DonorChain:
@@ -97,35 +99,48 @@ class _DonorChain:
             report.add("completeness", f"{donor}'s event {n} does not link to its event {self.counter}", seq)
         self.counter, self.last, self.last_seq = max(self.counter, n), own, seq
 
-    def close(self, heads: list[Row], trust: Trust, size: int) -> None:
+    def close(self, heads: list[Row], trust: Trust, size: int, committed: object) -> None:
+        """Where the donor's chain ends: its entry in the nation-heads map that the latest
+        checkpoint commits to (``committed``: (count, root), None or False, from
+        :func:`~coalition.ledger.nationheads.checkpoint_heads`), proven by a Merkle path."""
         report, donor = self.report, self.donor
+        report.tail_witnessed = False
+        if committed is None or committed is False:
+            report.add("completeness", "the latest checkpoint commits to no (or a malformed) nation-heads map: the end"
+                       f" of {donor}'s chain cannot be checked, so events cut off at the end would not be noticed")
+            return
         if not heads:
-            report.add("completeness", f"no signed head of {donor}'s chain: a bundle cut short at the end would"
-                       " not be noticed")
+            report.add("completeness", f"heads.jsonl: no entry for {donor}'s chain head: a bundle cut short at the end"
+                       " would not be noticed")
             return
+        r = heads[0]
         try:
-            note = parse_note(str(heads[0].get("note", str)))
-            lines = note.text.split("\n")
-            kind, origin, at, last = lines[0], lines[1], int(lines[2]), lines[3].split(" ")
-            nation, counter, last_hash = last[0], int(last[1]), bytes.fromhex(last[2])
-        except (_Bad, NoteError, ValueError, IndexError) as exc:
-            report.add("completeness", f"heads.jsonl: malformed signed head ({exc})")
+            nation, counter = str(r.get("nation", str)), int(r.get("counter", int))  # type: ignore[call-overload]
+            last, index, count = r.hex("last_hash"), int(r.get("index", int)), int(r.get("count", int))  # type: ignore[call-overload]
+            path = [strict_hex(x) for x in r.get("path", list)]  # type: ignore[union-attr]
+        except (_Bad, ValueError, TypeError) as exc:
+            report.add("completeness", f"heads.jsonl: malformed head entry ({exc})")
             return
-        if (kind != NATION_HEAD_KIND or origin != trust.origin or
-                note.text != nation_head_text(origin, at, nation, counter, last_hash)):
-            report.add("completeness", "heads.jsonl: not a nation-head statement of the pinned log")
+        if nation != donor:
+            report.add("completeness", f"heads.jsonl: the head entry is {nation}'s, not {donor}'s")
             return
-        if verified_by(note, trust.log_key) is not True:
-            report.add("completeness", "heads.jsonl: the signed head is not signed by the pinned log key")
-            return
-        if nation != donor or at != size:
-            report.add("completeness", f"heads.jsonl: the signed head is {nation}'s at tree size {at}, not"
-                       f" {donor}'s at {size}")
+        want_count, root = committed  # type: ignore[misc]
+        if count != want_count or not verify_inclusion(leaf_hash(head_leaf(nation, counter, last)), index, count,
+                                                       path, root):
+            report.add("completeness", f"heads.jsonl: {donor}'s head (counter {counter}) is not in the nation heads"
+                       f" committed by the witnessed checkpoint of size {size}: the end of the chain was rewritten",
+                       self.last_seq + 1 if self.last_seq else 1)
             return
         if counter > self.counter:
-            report.add("completeness", f"{donor}'s event counter {self.counter + 1} is missing (the log's signed head"
-                       f" says its chain has {counter} events at tree size {size}; the bundle ends at"
-                       f" {self.counter})", self.last_seq + 1 if self.last_seq else 1)
-        elif counter < self.counter or last_hash != self.last:
-            report.add("completeness", f"the log's signed head of {donor}'s chain ({counter}) disagrees with the"
+            report.add("completeness", f"{donor}'s event counter {self.counter + 1} is missing (the checkpoint of tree"
+                       f" size {size} commits to a chain of {counter} events; the bundle ends at {self.counter})",
+                       self.last_seq + 1 if self.last_seq else 1)
+        elif counter < self.counter or last != self.last:
+            report.add("completeness", f"the checkpoint's head of {donor}'s chain ({counter}) disagrees with the"
                        f" bundle ({self.counter})", self.last_seq or None)
+        elif trust.witness_quorum > 0:
+            report.tail_witnessed = True  # the quorum itself is checked on the same checkpoint
+        else:
+            report.warnings.append(
+                f"the end of {donor}'s chain (counter {counter}) is not witnessed: the trust file requires no witness"
+                " cosignature, so only the log operator's signature says no later event was cut off")

@@ -30,6 +30,7 @@ from coalition.ledger.bundle import (
 from coalition.ledger.canonical import BUNDLE_FORMAT
 from coalition.ledger.checks import Report, check_checkpoint
 from coalition.ledger.completeness import verify_partial
+from coalition.ledger.nationheads import checkpoint_heads
 from coalition.ledger.trust import Trust, TrustError, load_trust, parse_trust
 
 __all__ = ["main", "verify_bundle"]
@@ -66,7 +67,7 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
             batches.append(batch_dict(r))
         except _Bad as exc:
             report.add("batch", str(exc))
-    cps: list[tuple[int, bytes, Row]] = []
+    cps: list[tuple[int, bytes, Row, tuple[str, ...]]] = []
     for r in read_jsonl(directory / "checkpoints.jsonl"):
         try:
             note = str(r.get("note", str))
@@ -75,12 +76,12 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
             continue
         got = check_checkpoint(report, trust, note, None, label=f"checkpoints.jsonl line {r.line}")
         if got is not None:
-            cps.append((got[0], got[1], r))
+            cps.append((got.size, got.root, r, got.extensions))
     if not cps:
         report.add("checkpoint", "bundle has no readable checkpoint")
         return report
     cps.sort(key=lambda c: c[0])
-    top_size, top_root, top_row = cps[-1]
+    top_size, top_root, top_row, top_ext = cps[-1]
     quorum = Report()
     check_checkpoint(quorum, trust, str(top_row.data["note"]), None, label="latest checkpoint", quorum=True)
     report.findings.extend(f for f in quorum.findings if f.what == "witness")
@@ -97,7 +98,8 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
             report.add("proof", str(exc))
             proofs = []
         verify_partial(report, keys, lines, batches, top_size, top_root, proofs, donor=scope[6:],
-                        heads=read_jsonl(directory / "heads.jsonl", required=False))
+                       heads=read_jsonl(directory / "heads.jsonl", required=False),
+                       committed=checkpoint_heads(top_ext))
     else:
         report.add("bundle", f"bundle.json: scope {scope!r} is neither 'full' nor 'donor:XXX'")
     check_consistency(report, cps, read_jsonl(directory / "consistency.jsonl"))
@@ -134,8 +136,17 @@ def main(argv: Iterable[str] | None = None) -> int:
     if report.unpinned:
         print("WARNING: no --trust file given: checked against the bundle's own trust.json, which its"
               " producer could have replaced; pin a trust file obtained out of band")
+    for w in report.warnings:
+        print(f"WARNING: {w}")
     if report.ok:
-        print("OK: every hash, key event, signature, checkpoint and proof verifies")
+        if report.tail_witnessed is True:
+            print("OK: every hash, key event, signature, checkpoint and proof verifies; the donor's chain is"
+                  " complete up to the witnessed checkpoint")
+        elif report.tail_witnessed is False:
+            print("OK: every hash, key event, signature, checkpoint and proof verifies; no gap in the donor's"
+                  " chain, but its end is not witnessed (see the warning)")
+        else:
+            print("OK: every hash, key event, signature, checkpoint and proof verifies")
         return 0
     bad = report.first_bad_seq()
     print(f"FAILED: {len(report.findings)} problem(s)" + (f"; first bad seq {bad}" if bad else ""))
