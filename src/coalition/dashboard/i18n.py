@@ -13,6 +13,7 @@ Babel for the locale.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -106,8 +107,10 @@ class Lang:
         """``value`` in per cent (74.2 -> "74 %" in French, "74%" in English)."""
         if value is None:
             return "—"
-        fmt = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return numbers.format_percent(value / 100, format=fmt, locale=self.code)
+        # The locale's own pattern ("74 %" in French), with the number of decimals asked for.
+        pattern = copy.copy(numbers.parse_pattern(Locale.parse(self.code).percent_formats[None]))
+        pattern.frac_prec = (digits, digits)
+        return pattern.apply(value / 100, Locale.parse(self.code))
 
     def date(self, value: date | datetime | str | None, form: str = "medium") -> str:
         if value is None or value == "":

@@ -256,14 +256,17 @@ def gaps_page(
     sc = state.scenario
     option = option or (sc.force_options[0].id if sc.force_options else "")
     problems: list[str] = []
+    tr = request_lang(request).gettext
     if ceasefire:
         try:
             date.fromisoformat(ceasefire)
         except ValueError:
-            problems.append(f"ceasefire date '{ceasefire}' is not a date (use YYYY-MM-DD)")
+            problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).",
+                               value=ceasefire))
             ceasefire = ""
     if us_backstop not in ("", "true", "false"):
-        problems.append(f"us_backstop '{us_backstop}' must be true or false (or empty: unknown)")
+        problems.append(tr("The US backstop '%(value)s' must be true or false (or empty: "
+                           "unknown).", value=us_backstop))
         us_backstop = ""
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
@@ -502,8 +505,9 @@ def audit_page(
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise InputError([Problem(f"'{text}' is not a time (use 2026-12-01T09:00)",
-                                      field=name)]) from None
+            raise InputError([Problem(request_lang(request).gettext(
+                "'%(value)s' is not a time (use 2026-12-01T09:00).", value=text),
+                field=name)]) from None
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # the page speaks UTC
 
     filters = {"actor": actor, "nation": nation, "action": action, "object_type": object_type,
