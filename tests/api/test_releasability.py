@@ -71,3 +71,17 @@ class TestRevisionNotes:
         assert fra.put("/api/pledges/FRA-inf/release", params=where,
                        json={"releasable_to": ["GBR", "HQ"]}).status_code == 200
         assert canary in str(revisions("gbr-viewer"))  # released to the UK: readable too
+
+
+class TestCachedPages:
+    def test_a_cached_page_is_never_served_to_another_scope(self, svc: Service) -> None:
+        def ids(user: str) -> list[str]:
+            r = svc.client(user).get("/api/pledges")
+            assert r.status_code == 200, r.text
+            return [p["id"] for p in r.json()["items"]]
+
+        for _round in range(2):  # the second round is answered from the cache
+            assert sorted(ids("hq-admin")) == ["FRA-inf", "GBR-inf"]
+            assert ids("gbr-viewer") == ["GBR-inf"]
+            assert ids("fra-planner") == ["FRA-inf"]
+            assert ids("gbr-planner") == ["GBR-inf"]

@@ -9,6 +9,7 @@ call the scenario package's ``validate_path``/``load_scenario``, the same as ``c
 # FastAPI must see as objects, not strings.
 
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -22,6 +23,7 @@ from coalition.api.contract import check_nations
 from coalition.api.deps import Context, Paging, page
 from coalition.api.routers.common import (
     ScenarioRef,
+    StateCache,
     apply_filters,
     current_state,
     dump,
@@ -278,6 +280,9 @@ def record_model(res: Resource) -> Any:
     return typing.get_args(Scenario.model_fields[res.attr].annotation)[0]
 
 
+LIST_PAGES = StateCache()
+
+
 def _make_routes(res: Resource) -> None:
     filter_dep = _filter_dependency(res)
     key = res.key
@@ -296,14 +301,27 @@ def _make_routes(res: Resource) -> None:
         for name in res.nation_filters:
             check_nations([filters[name]] if name in filters else [], sc, field=name,
                           indexed=False, file="query")
-        scope = state_scope(ctx, f"{res.kind}.view", state)
-        records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
-        dumped = ctx.state.scenarios.dumps(sc, res.attr)
-        if res.sensitive:  # a list shows what a single read shows: audited alike
+        # The encoded page, cached per revision state and everything the answer depends on:
+        # the reader's scope (nation and roles decide it), the filters and the page.
+        who = ctx.principal
+        key = (res.kind, who.nation, who.roles, tuple(sorted(filters.items())),
+               paging.offset, paging.limit)
+        hit = LIST_PAGES.get(state, key)
+        if hit is None:
+            scope = state_scope(ctx, f"{res.kind}.view", state)
+            records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
+            dumped = ctx.state.scenarios.dumps(sc, res.attr)
             shown = records[paging.offset: paging.offset + paging.limit]
-            ctx.audit_read(res.kind, [keyf(r) for r in shown],
-                           note=f"scenario {sid} revision {rev}")
-        return page([dumped[id(r)] for r in records], paging)
+            hit = (json.dumps({"items": [dumped[id(r)] for r in shown], "total": len(records),
+                               "offset": paging.offset, "limit": paging.limit},
+                              ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":")).encode("utf-8"),
+                   [keyf(r) for r in shown])
+            LIST_PAGES.put(state, key, hit)
+        body, shown_ids = hit
+        if res.sensitive:  # a list shows what a single read shows: audited alike
+            ctx.audit_read(res.kind, shown_ids, note=f"scenario {sid} revision {rev}")
+        return Response(body, media_type="application/json")
 
     def get_record(ctx: Context, response: Response, ident: str = IdPath(),
                    scenario: ScenarioRef = None) -> Any:
