@@ -174,10 +174,9 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
     chains, loads, canon = chain.chains, json.loads, canonical_text
     heads, hexes, names_in = chains.heads, {}, _CHAIN_NAMES.findall
 
-    def nation_link(seq: int, body: str, own: bytes) -> None:
-        """The chain links of a framed body (its text was taken from the body: check it is the
-        canonical encoding of what it says, then the counters and links)."""
-        text = chain_text_of(body)
+    def nation_link(seq: int, text: str | None, own: bytes) -> None:
+        """The chain links of a framed body (``text``, taken from the body by chain_text_of:
+        check it is the canonical encoding of what it says, then the counters and links)."""
         if text is not None:
             # fast path: rebuild the text the links must have (next counter, previous hash of
             # each named nation, in sorted order) and compare; equal text means the parse below
@@ -222,7 +221,7 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
             break
         clean = None if parse_payloads else _clean_chunk(rows, chain.expected_seq, chain.prev, b_first, b_end, b_cp, b_id)
         if clean is not None:  # the whole chunk is in order: bookkeeping in bulk
-            owns, metas = clean
+            owns, metas, cts = clean
             seqs = [r[0] for r in rows]
             chain.meta.update(zip(seqs, metas))
             chain.leaves.extend(owns)
@@ -231,8 +230,8 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
             chain.expected_seq = seqs[-1] + 1
             batch_of.update(zip(seqs, [r[8] for r in rows]))
             stored_leaves.extend(owns)  # equal to the stored hashes (checked)
-            for (seq, body, *_), own in zip(rows, owns, strict=True):
-                nation_link(seq, body, own)
+            for seq, ct, own in zip(seqs, cts, owns, strict=True):
+                nation_link(seq, ct, own)
                 if seq in wanted:
                     heads_at[seq] = dict(chains.heads)
             close_batches(seqs[-1])
@@ -253,7 +252,7 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
             if (own == h and bj < nb and b_first[bj] <= seq and not parse_payloads and ct is not None
                     and _framed(body, frame(b_cp[bj], nation, person, prev_h.hex(), seq, time, typ, ct))):
                 chain.meta[seq] = (nation, b_cp[bj], typ)  # what ChainChecker.add records
-                nation_link(seq, body, own)
+                nation_link(seq, ct, own)
                 chain.leaves.append(own)
                 chain.prev = own
                 chain.expected_seq = seq + 1
@@ -312,7 +311,7 @@ def _framed(body: str, frame: tuple[str, str]) -> bool:
 
 
 def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
-                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[tuple]] | None:
+                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[tuple], list[str]] | None:
     """Check a chunk of event rows with list operations; return (leaf hashes, per-event meta) if
     every event is in sequence, hashes to its stored hash, links to the previous one, sits in the
     batch its row names and fits its frame; else None (the caller then checks row by row)."""
@@ -327,6 +326,7 @@ def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int],
     if owns != hs or bytes(rows[0][3]) != prev or [bytes(r[3]) for r in rows[1:]] != hs[:-1]:
         return None
     metas: list[tuple] = []
+    cts: list[str] = []  # each body's chain text, for the chain check
     j = bisect_left(b_end, s0)  # the first batch that ends at or after s0
     i = 0
     while i < n:
@@ -340,8 +340,9 @@ def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int],
                                                                                typ, ct)):
                 return None
             metas.append((nation, cp, typ))
+            cts.append(ct)
         i, j = k, j + 1
-    return owns, metas
+    return owns, metas, cts
 
 
 def _check_nodes(session: Session, report: Report, hashes: list[bytes], *, start_level: int = 0) -> None:
