@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from coalition.errors import CoalitionError
+
 SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04
 EM_DASH = "\u2014"
@@ -35,7 +37,7 @@ MAX_SIGNATURES = 64
 _NAME = re.compile(r"^[^\s+]+$")
 
 
-class NoteError(ValueError):
+class NoteError(CoalitionError, ValueError):
     """A note, checkpoint or key that does not follow the specification (says what was expected)."""
 
 
