@@ -76,6 +76,27 @@ def raw_sqlite_inserts(n: int = 500_000) -> float:
     return rate
 
 
+def raw_pg_copy(url: str, n: int = 200_000) -> float:
+    """Rows/s of COPY into a one-index table, 1,000 rows per committed transaction (the same
+    shape of write as an append batch), on the PostgreSQL server the ledger bench uses."""
+    import psycopg
+
+    body = "x" * 300
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE raw_copy (id bigint PRIMARY KEY, body text, h bytea)")
+        conn.commit()
+        t = time.perf_counter()
+        for b in range(n // 1000):
+            with conn.cursor() as cur, cur.copy("COPY raw_copy (id, body, h) FROM STDIN") as copy:
+                for i in range(1000):
+                    copy.write_row((b * 1000 + i, body, b"\0" * 32))
+            conn.commit()
+        rate = _rate(n, time.perf_counter() - t)
+        conn.execute("DROP TABLE raw_copy")
+        conn.commit()
+    return rate
+
+
 # ------------------------------------------------------------------------------------------
 # The ledger
 # ------------------------------------------------------------------------------------------
@@ -333,6 +354,7 @@ def run() -> dict[str, object]:
         url, drop = pg
         try:
             print("append + verify on PostgreSQL ...", flush=True)
+            res["raw"]["pg_copy_rows_per_s_batch1000"] = raw_pg_copy(url, 200_000 // SCALE)  # type: ignore[index]
             res["postgresql"] = bench_append(url, 30_000 // SCALE)
         finally:
             drop()  # type: ignore[operator]
@@ -350,10 +372,11 @@ def _table(res: dict) -> None:  # type: ignore[type-arg]
         if db not in res:
             continue
         r = res[db]
+        raw_rows = rows_s if db == "sqlite" else raw.get("pg_copy_rows_per_s_batch1000", rows_s)
         for kind in KINDS:
             per = r[f"{kind}_rows_per_event"]
-            rows.append((f"append {kind} events/s, {db}", r[f"append_{kind}_per_s"], target, rows_s / per,
-                         f"raw SQLite rows/s / {per:.1f} rows per event"))
+            rows.append((f"append {kind} events/s, {db}", r[f"append_{kind}_per_s"], target, raw_rows / per,
+                         f"raw {'SQLite insert' if db == 'sqlite' else 'PG COPY'} rows/s / {per:.1f} rows per event"))
         rows.append((f"append alternating nations/s, {db}", r["append_alternating_per_s"],
                      int(r["append_manifest_per_s"] / 2), r["append_manifest_per_s"], "same-run single-nation manifests"))
         rows.append((f"verify events/s, {db} log", r["verify_per_s"], 250_000 if db == "sqlite" else 200_000,
