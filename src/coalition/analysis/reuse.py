@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coalition.planner import sustainment
 from coalition.planner.model import Model, build_model
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import build_tables
@@ -131,6 +132,9 @@ class ReusableModel:
         self.profile = profile_key(scenario, all_days, all_spells)
         tables = build_tables(scenario, option_id, active_from=all_days, options=options,
                               spells=all_spells)
+        # the planner's issue-15 blocks (10-1-2, resupply), as make_plan builds them; without a
+        # world's C-day a host-nation share under a condition counts as not holding (conservative)
+        tables = sustainment.attach(tables, scenario, options)
         m: Model = build_model(tables, options)
         self.model = m
         tb = m.tables
