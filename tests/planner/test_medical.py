@@ -72,6 +72,9 @@ def test_no_manoeuvre_unit_where_no_role2_can_reach_and_the_gap_says_why():
     assert "H2" in words and "H1" in words and "> 120 min" in words
     assert out.plan.medical["enforced"] is True
     assert not [u for u in out.plan.medical["uncovered"] if u["constrained"]]
+    # the times rest on illustrative speeds and roles: said
+    assert "medical: road speed 50 km/h [I]" in out.plan.medical["flags"]
+    assert "medical: med gives Role 2 care [I]" in out.plan.medical["flags"]
     assert rules(sc, out.plan) == {}
 
 
