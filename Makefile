@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench chromium softhsm2 clean lint
+.PHONY: demo test bench chromium softhsm2 clean lint messages
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,11 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src
 	$(BIN)/ruff format --check src
 	$(BIN)/mypy --strict src
+
+# The dashboard's translations: extract every UI string, merge into each .po, compile the .mo
+# (committed, so a fresh clone runs without this step; the i18n test fails when it is stale).
+messages: $(VENV)/.installed
+	$(BIN)/python -m coalition.dashboard.catalogue
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
