@@ -46,9 +46,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coalition.planner import sustainment
 from coalition.planner.model import Model, build_model
 from coalition.planner.schemas import PlanOptions
-from coalition.planner import sustainment
 from coalition.planner.tables import build_tables
 from coalition.scenario.schemas import Scenario
 

@@ -18,11 +18,15 @@ from datetime import date
 
 import numpy as np
 
+from coalition.planner.medical import WORDS as MEDICAL_WORDS
 from coalition.planner.medical import MedicalData, define_medical, medical_data, medical_values
+from coalition.planner.resupply import WORDS as RESUPPLY_WORDS
 from coalition.planner.resupply import ResupplyData, define_resupply, resupply_data, resupply_values
 from coalition.planner.resupply import resupply_section as resupply_section  # re-export
 from coalition.scenario.schemas import Scenario
 
+#: human words of the blocks' families (joined to planner.model.FAMILY_WORDS)
+WORDS = {**MEDICAL_WORDS, **RESUPPLY_WORDS}
 #: rows the greedy treats as soft (completed afterwards by complete_values)
 SOFT_FAMILIES = ("Resupply-cover", "Medical-air-facility", "Medical-air-lift")
 #: families whose rows a unit can break (the explanations' tight-constraint test)
@@ -86,9 +90,3 @@ def medical_enforced(tables) -> tuple[bool, str]:  # type: ignore[no-untyped-def
     if s is None:
         return False, "10-1-2 not enforced: the model was built without sustainment data"
     return s.medical.enforced, s.medical.why_not
-
-
-from coalition.planner.medical import WORDS as _MW  # noqa: E402
-from coalition.planner.resupply import WORDS as _RW  # noqa: E402
-
-WORDS = {**_MW, **_RW}
