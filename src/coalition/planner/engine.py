@@ -48,6 +48,15 @@ GREEDY_MIN_SECONDS = 0.5
 # ~1.7 s for M's 2.7 million nonzeros on the loaded 2-core machine.
 SETUP_SECONDS_PER_NONZERO = 5e-7
 EXPLAIN_SECONDS_PER_COLUMN = 2.5e-5
+# Building the model (columns, rows, matrix), per Assign-count column: measured 1.1-2.5 s for
+# M's 62k columns on the loaded 2-core machine (1.8e-5 .. 4e-5 s); the larger figure is used to
+# decide, before starting, whether the model can be built within the limit at all.
+BUILD_SECONDS_PER_COLUMN = 4e-5
+# The steps after the plan is made - the independent check (coalition.planner.check) and the
+# caller's finishing step (writing the files) - per unit line of the greedy plan, with a floor.
+# Measured on M (about 1,000 unit lines): check 0.07 s; JSON + CSV + XLSX 0.9 s (loaded machine).
+CHECK_SECONDS_PER_UNIT_LINE = 2e-4
+WRITE_SECONDS_PER_UNIT_LINE = 2e-3
 
 
 def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untyped-def]
@@ -55,10 +64,20 @@ def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untype
     return int(_start_columns(tables, tuple(options.departure_delays))["arc"].size)
 
 
-def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool) -> float:
-    """Seconds kept back from the solver for the steps after it."""
+def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool,
+                      unit_lines: int = 0, writes: bool = False) -> float:
+    """Seconds kept back from the solver for the steps after it: interpretation, explanations,
+    the independent check and (``writes``) the caller's writing of the files."""
     explain_s = max(4.0 * interpret_s, EXPLAIN_SECONDS_PER_COLUMN * n_cols) if explain else 0.0
-    return 2.0 * interpret_s + explain_s + max(0.05, 0.02 * time_limit)
+    after = 2.0 * unit_lines * (CHECK_SECONDS_PER_UNIT_LINE
+                                + (WRITE_SECONDS_PER_UNIT_LINE if writes else 0.0))
+    return 2.0 * interpret_s + explain_s + after + max(0.05, 0.02 * time_limit)
+
+
+def floor_reserve(time_limit: float) -> float:
+    """Seconds kept back, while building, for a plan that assigns nothing (interpreted,
+    checked and written): building stops when it would eat into them."""
+    return max(0.05, 0.02 * time_limit)
 
 
 
@@ -210,6 +229,44 @@ def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: P
     return values, result
 
 
+def _build(scenario: Scenario, option_id: str, activation: Activation, options: PlanOptions,
+           deadline: float, notes: list[str]):  # type: ignore[no-untyped-def]
+    """Tables and model within ``deadline``. Returns (tables, options, model, step): ``step``
+    is None when the full model was built, else the building step the time ran out in - the
+    model is then one with no Assign-count column (a plan that assigns nothing)."""
+    from coalition.planner.model import BuildOutOfTime
+
+    t0 = time.perf_counter()
+    tables = build_tables(
+        scenario, option_id, active_from=activation.active_from, options=options,
+        inactive_reasons=activation.inactive_reasons, spells=activation.spells,
+        spell_texts=activation.spell_texts, deadline=deadline,
+    )
+    step: str | None = "tables" if tables.out_of_time else None
+    model = None
+    if step is None:
+        tables, options, trimmed_note = fit_tables(tables, options)
+        if trimmed_note:
+            notes.append(trimmed_note)
+        need = BUILD_SECONDS_PER_COLUMN * column_count(tables, options)
+        if time.perf_counter() + need > deadline:
+            step = f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
+        else:
+            try:
+                model = build_model(tables, options, deadline=deadline)
+            except BuildOutOfTime as e:
+                step = f"model ({e.step} done after {e.seconds:.1f} s)"
+    if model is None:
+        model = build_model(tables, options, assignments=False)
+        notes.append(
+            f"the time limit of {options.time_limit:g} s ran out while building the model "
+            f"({step}; {time.perf_counter() - t0:.1f} s spent): this plan assigns NO unit and "
+            "shows every line short; there is no bound of the full model and no gap. Give a "
+            "longer --time-limit."
+        )
+    return tables, options, model, step
+
+
 def make_plan(
     scenario: Scenario,
     option_id: str,
@@ -224,27 +281,24 @@ def make_plan(
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     explain: bool = True,
+    finish: Callable[[Plan], object] | None = None,
 ) -> PlanOutcome:
+    """The plan of one force option within ``options.time_limit`` seconds of wall time, from
+    the tables to the independent check and ``finish`` (the caller's last step, e.g. writing
+    the files; time is kept back for it). See docs/planner/solver.md, *Time budget*."""
     t0 = time.perf_counter()
-    # The whole plan (build, greedy, solve, finishing) must end within options.time_limit.
-    deadline = t0 + float(options.time_limit)
-    tables = build_tables(
-        scenario,
-        option_id,
-        active_from=activation.active_from,
-        options=options,
-        inactive_reasons=activation.inactive_reasons,
-        spells=activation.spells,
-        spell_texts=activation.spell_texts,
-    )
-    tables, options, trimmed_note = fit_tables(tables, options)
-    model = build_model(tables, options)
+    limit = float(options.time_limit)
+    deadline = t0 + limit
+    notes = list(warnings or [])
+    tables, options, model, out_of_time = _build(
+        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes)
     build_s = time.perf_counter() - t0
 
     # the greedy baseline may use half of what is left (it is the fallback plan, and the
     # solver's start); stopped early it is still a complete, feasible plan
+    left = max(0.0, deadline - floor_reserve(limit) - time.perf_counter())
     greedy = greedy_values(model, deadline=time.perf_counter() + max(
-        GREEDY_MIN_SECONDS, 0.5 * max(0.0, deadline - time.perf_counter())))
+        min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
     greedy_ok = is_feasible(model, greedy)
     greedy_obj = objective_of(model, greedy)
     # Interpreting a plan is the main finishing step: time it on the greedy plan (needed for
@@ -252,34 +306,22 @@ def make_plan(
     t_i = time.perf_counter()
     ginterp = interpret(model, greedy, c_day)
     interpret_s = time.perf_counter() - t_i
-    reserve = finishing_reserve(interpret_s, model.n_cols, float(options.time_limit), explain)
+    reserve = finishing_reserve(interpret_s, model.n_cols, limit, explain,
+                                unit_lines=len(ginterp.unit_lines), writes=finish is not None)
     solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
-    sol = _solve(model, options, solver_limit, progress=progress,
-                 start=greedy if (options.warm_start and greedy_ok) else None, should_stop=should_stop)
-    notes = list(warnings or [])
-    if trimmed_note:
-        notes.append(trimmed_note)
-    values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
-    best_so_far = result.status != SolveStatus.OPTIMAL
+    if out_of_time is not None:
+        values, result = greedy, SolveResult(
+            solver="highs", status=SolveStatus.TIME_LIMIT, objective=greedy_obj,
+            phase_out_of_time="build", message=f"solver not started: the time ran out in "
+            f"building ({out_of_time})")
+    else:
+        sol = _solve(model, options, solver_limit, progress=progress,
+                     start=greedy if (options.warm_start and greedy_ok) else None,
+                     should_stop=should_stop)
+        values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
     interp = interpret(model, values, c_day)
-    # explanations share what is left of the budget (assignments first: they are cheap)
-    assignments = (
-        explain_assignments(model, values, interp.unit_columns, options,
-                            deadline=deadline - 0.3 * max(0.0, deadline - time.perf_counter()))
-        if explain else []
-    )
-    gaps = explain_gaps(model, values, options, deadline=deadline - 0.02) if explain else []
-    stopped = should_stop is not None and should_stop()
-    if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS and not stopped:
-        # optional extra evidence: only with the time left before the deadline (and not
-        # after a stop request: a cancelled run must end now, not at its time limit)
-        gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
-    spent = time.perf_counter() - t0
-    if spent > 1.02 * float(options.time_limit):
-        notes.append(
-            f"this plan took {spent:.2f} s, over the time limit of {options.time_limit:g} s "
-            f"(+2% allowed); building the model ({build_s:.2f} s) cannot be interrupted"
-        )
+    assignments, gaps = _explanations(model, values, interp, options, deadline, explain,
+                                      should_stop, built=out_of_time is None)
     inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
         scenario=scenario.id,
@@ -301,7 +343,7 @@ def make_plan(
             gap=None if result.gap is None else round(result.gap, 6),
             build_seconds=round(build_s, 3),
             solve_seconds=round(result.time, 3),
-            best_so_far=best_so_far,
+            best_so_far=result.status != SolveStatus.OPTIMAL,
             bound_provenance=result.bound_provenance,
             phase_out_of_time=result.phase_out_of_time,
             message=result.message,
@@ -326,7 +368,49 @@ def make_plan(
         inactive_pledges=inactive,
         warnings=notes,
     )
+    plan = _checked(scenario, plan, t0, limit, build_s)
+    if finish is not None:
+        finish(plan)
     return PlanOutcome(plan, model, values, greedy, result, build_s)
+
+
+def _explanations(model: Model, values: np.ndarray, interp, options: PlanOptions,  # type: ignore[no-untyped-def]
+                  deadline: float, explain: bool, should_stop: Callable[[], bool] | None,
+                  built: bool) -> tuple[list, list]:
+    """Assignment and gap explanations within what is left of the budget (assignments first:
+    they are cheap). A model that was not built (time ran out) gets gap reasons that say so."""
+    if not explain:
+        return [], []
+    assignments = explain_assignments(model, values, interp.unit_columns, options,
+                                      deadline=deadline - 0.3 * max(0.0, deadline - time.perf_counter()))
+    gaps = explain_gaps(model, values, options, deadline=deadline - 0.02 if built else -1.0)
+    stopped = should_stop is not None and should_stop()
+    if built and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS and not stopped:
+        # optional extra evidence: only with the time left before the deadline (and not
+        # after a stop request: a cancelled run must end now, not at its time limit)
+        gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
+    return assignments, gaps
+
+
+def _checked(scenario: Scenario, plan: Plan, t0: float, limit: float, build_s: float) -> Plan:
+    """The plan with the independent checker's verdict (``solve.check_violations``, rules in
+    the warnings) and its wall time so far; a plan over the limit says so."""
+    from coalition.planner.check import check_plan
+
+    report = check_plan(scenario, plan)
+    notes = list(plan.warnings)
+    if not report.ok:
+        notes.append("the independent plan check found violations: " + ", ".join(
+            f"{k} {n}" for k, n in report.by_rule().items()) + " (coalition plan check)")
+    spent = time.perf_counter() - t0
+    if spent > 1.02 * limit:
+        notes.append(
+            f"this plan took {spent:.2f} s, over the time limit of {limit:g} s (+2% allowed); "
+            f"building the model took {build_s:.2f} s"
+        )
+    solve = plan.solve.model_copy(update={"check_violations": len(report.violations),
+                                          "wall_seconds": round(spent, 3)})
+    return plan.model_copy(update={"solve": solve, "warnings": notes})
 
 
 def _precedence_section(scenario, tables, unit_lines):  # type: ignore[no-untyped-def]

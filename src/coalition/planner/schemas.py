@@ -276,9 +276,17 @@ class SolveSummary(_Frozen):
         "gap and bound are then null)",
     )
     phase_out_of_time: str | None = Field(
-        default=None, description="the solver phase the time limit stopped, when it stopped one"
+        default=None, description="the phase the time limit stopped, when it stopped one: build "
+        "(the model could not be built in time: no unit is assigned), lp, restricted-mip, full-mip"
     )
     message: str = ""
+    check_violations: int | None = Field(
+        default=None, description="violations the independent checker (coalition plan check) "
+        "found in this plan when it was made; 0 = none"
+    )
+    wall_seconds: float | None = Field(
+        default=None, description="wall time of the plan from the tables to its check, seconds"
+    )
     variables: int = 0
     constraints: int = 0
     nonzeros: int = 0

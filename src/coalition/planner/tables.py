@@ -103,6 +103,9 @@ class PlanningTables:
     prec_before: list[frozenset[str]] = field(default_factory=list)
     prec_after: list[frozenset[str]] = field(default_factory=list)
     prec_require: list[bool] = field(default_factory=list)
+    # True when building stopped at its deadline before every arc was made: the tables then
+    # have NO arcs (a plan that assigns nothing; see build_tables' ``deadline``)
+    out_of_time: bool = False
 
     @property
     def n_pledges(self) -> int:
@@ -144,6 +147,7 @@ def build_tables(
     inactive_reasons: Mapping[str, str] | None = None,
     spells: Mapping[str, tuple[tuple[int, int | None], ...]] | None = None,
     spell_texts: Mapping[str, str] | None = None,
+    deadline: float | None = None,
 ) -> PlanningTables:
     """Turn a scenario, a force option and the activation picture into planner tables.
 
@@ -153,7 +157,16 @@ def build_tables(
     None = open; default: one open spell from ``active_from``): a tour must lie inside one spell
     and inside the pledge's availability window. Caveats are judged by
     :mod:`coalition.forcegen.eligibility`, the same check the gap picture uses.
+
+    ``deadline`` (a ``time.perf_counter()`` value): checked before each line's arcs; past it,
+    the tables come back with no arcs at all and ``out_of_time`` set (never a partial set of
+    arcs that would look like the full eligible set).
     """
+    import time
+
+    def late() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
     D = options.period_days
     horizon = options.horizon_days or scenario.horizon_days
     T = max(1, math.ceil(horizon / D))
@@ -241,7 +254,11 @@ def build_tables(
     a_l: list[int] = []
     a_h: list[int] = []
     a_c: list[int] = []
+    out_of_time = late()
     for li, r in enumerate(reqs):
+        if out_of_time or late():
+            out_of_time = True
+            break
         cols = col_ix.get(r.id, [])
         eligible: list[tuple[int, list[str]]] = []
         for pi, p in enumerate(pledges):
@@ -336,8 +353,11 @@ def build_tables(
                     )
                 )
 
+    if out_of_time:
+        a_p, a_l, a_h, a_c = [], [], [], []
     nations = sorted({p.nation for p in pledges} | {p.nation for p in scenario.pledges})
     return PlanningTables(
+        out_of_time=out_of_time,
         period_days=D,
         n_periods=T,
         horizon_days=horizon,
