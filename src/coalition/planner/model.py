@@ -96,6 +96,8 @@ class Model:
     prec: "PrecedenceIndex | None" = None  # the Precedence-* blocks' (rule, scope) index
     chi_x: np.ndarray | None = None  # upper bounds of Assign-count
     built: bool = True  # False: built without Assign-count columns (the time ran out)
+    # indices into the full column set (_start_columns) when the model is restricted to them
+    subset: np.ndarray | None = None
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
     # final arrays
@@ -289,6 +291,8 @@ def define_assign_variables(m: Model) -> None:
     """``Assign-count`` x[a,s] in {0..units(p)}: units of arc a starting a tour in period s."""
     tb = m.tables
     cols = _start_columns(tb, tuple(m.options.departure_delays))
+    if m.subset is not None:  # a restricted model: these columns of the full set only
+        cols = {k: v[m.subset] for k, v in cols.items()}
     m.x_arc, m.x_start = cols["arc"], cols["start"]
     m.x_late, m.x_required = cols["late"], cols["required"]
     m.x_arrival, m.x_departure = cols["arrival"], cols["departure"]
@@ -712,17 +716,21 @@ class BuildOutOfTime(Exception):
 
 def build_model(
     tables: PlanningTables, options: PlanOptions, *, deadline: float | None = None,
-    assignments: bool = True,
+    assignments: bool = True, columns: np.ndarray | None = None,
 ) -> Model:
     """Assemble the whole planning MIP from tables, block by block.
 
     ``deadline`` (a ``time.perf_counter()`` value): checked after every block; past it,
     :class:`BuildOutOfTime` is raised (a half-built model is never returned). ``assignments =
     False`` builds the model without any ``Assign-count`` column (every line short): the plan
-    the engine returns when there was no time to build the real model."""
+    the engine returns when there was no time to build the real model. ``columns`` (sorted
+    indices into the full column set of :func:`_start_columns`) builds a *restricted* model on
+    those Assign-count columns only: its plans are plans of the full model (every row of the
+    full model that its columns touch is in it, day-exact), its bounds are not bounds of it."""
     import time
 
-    m = Model(tables=tables, options=options, built=assignments)
+    m = Model(tables=tables, options=options, built=assignments,
+              subset=None if columns is None else np.asarray(columns, dtype=np.int64))
     t0 = time.perf_counter()
     steps = (
         define_assign_variables if assignments else define_no_assign_variables,

@@ -58,6 +58,8 @@ STOP_SECONDS_PER_COLUMN = 4e-5
 # more slowly); LP support alone (no incumbent) -> 1.70%. One run each; HiGHS runs single-
 # threaded with a fixed seed, so the search path is repeatable and only its speed varies.
 RESTRICTED_EXTRA = 1.5
+# HiGHS options of the MIP passes (beyond presolve and the method).
+MIP_OPTIONS: dict[str, object] = {}
 
 
 def stop_margin(n_cols: int, time_limit: float) -> float:
@@ -308,6 +310,8 @@ def mip_phase(st: _Solve) -> None:
     assert hm is not None and st.ff is not None
     hm.set_option("presolve", "on")
     hm.set_option("solver", "choose")
+    for name, value in MIP_OPTIONS.items():
+        hm.set_option(name, value)
     hm.set_integer(np.flatnonzero(st.ff.integer))
     if st.deferred.any():
         _add_rows(st, np.flatnonzero(st.deferred))
