@@ -27,7 +27,7 @@ from coalition.planner.schemas import (
     SolveSummary,
 )
 from coalition.planner.solver import ProgressFn, relative_gap, solve_highs
-from coalition.planner.tables import build_tables, trim_tables
+from coalition.planner.tables import build_tables
 from coalition.scenario.schemas import Scenario
 
 # Re-solving the LP once per binding family is cheap on small models only.
@@ -136,32 +136,6 @@ class PlanOutcome:
     build_seconds: float
 
 
-def fit_tables(tables, options: PlanOptions):  # type: ignore[no-untyped-def]
-    """The tables the model is built from, the options, and a note when they had to be trimmed.
-
-    A full model over ``options.max_columns`` Assign-count columns is not built: per line, the
-    largest number K of earliest-arriving candidates that fits is kept (the others become
-    ``candidate-limit`` exclusions) and ``candidates_per_line = K`` marks the model as trimmed,
-    so that no bound is claimed for it."""
-    if options.candidates_per_line is not None:
-        return tables, options, None
-    n_full = column_count(tables, options)
-    if n_full <= options.max_columns:
-        return tables, options, None
-    for k in (48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1):
-        small = trim_tables(tables, k)
-        n = column_count(small, options)
-        if n <= options.max_columns:
-            break
-    note = (
-        f"the full model has {n_full:,} Assign-count columns, more than "
-        f"PlanOptions.max_columns = {options.max_columns:,}; it was solved on the {k} "
-        f"earliest-arriving candidates per line ({n:,} columns; the others are listed as "
-        "'candidate-limit'). No bound of the full model is known, so no gap is claimed."
-    )
-    return small, options.model_copy(update={"candidates_per_line": k}), note
-
-
 def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # type: ignore[no-untyped-def]
     """The solver with ``solver_limit`` seconds; not started when even handing the model to
     HiGHS would not fit (the greedy plan is then used, and the phase named)."""
@@ -171,7 +145,9 @@ def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # ty
         return Solution(SolveResult(
             solver="highs", status=SolveStatus.NO_SOLUTION, phase_out_of_time="build",
             message=f"not started: building took the time ({solver_limit:.2f} s left for a model "
-            f"of {model.nnz:,} nonzeros)"), None)
+            f"of {model.nnz:,} nonzeros)",
+            bound=None if model.full_bound is None else model.full_bound[0],
+            bound_provenance="none" if model.full_bound is None else model.full_bound[1]), None)
     return solve_highs(model, options.model_copy(update={"time_limit": solver_limit}), **kw)
 
 
@@ -230,7 +206,7 @@ def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: P
 
 
 def _build(scenario: Scenario, option_id: str, activation: Activation, options: PlanOptions,
-           deadline: float, notes: list[str]):  # type: ignore[no-untyped-def]
+           deadline: float, notes: list[str], should_stop=None):  # type: ignore[no-untyped-def]
     """Tables and model within ``deadline``. Returns (tables, options, model, step): ``step``
     is None when the full model was built, else the building step the time ran out in - the
     model is then one with no Assign-count column (a plan that assigns nothing)."""
@@ -245,11 +221,18 @@ def _build(scenario: Scenario, option_id: str, activation: Activation, options: 
     step: str | None = "tables" if tables.out_of_time else None
     model = None
     if step is None:
-        tables, options, trimmed_note = fit_tables(tables, options)
-        if trimmed_note:
-            notes.append(trimmed_note)
-        need = BUILD_SECONDS_PER_COLUMN * column_count(tables, options)
-        if time.perf_counter() + need > deadline:
+        n_full = column_count(tables, options)
+        need = BUILD_SECONDS_PER_COLUMN * min(n_full, options.max_columns)
+        if n_full > options.max_columns:
+            # too large to build: column generation over the full set gives the bound and
+            # the columns of a restricted model that plans are searched on
+            if time.perf_counter() + need > deadline:
+                step = f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
+            else:
+                model = _column_generation(tables, options, deadline, notes, should_stop)
+                if model is None:
+                    step = "column generation (no master LP solved in time)"
+        elif time.perf_counter() + need > deadline:
             step = f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
         else:
             try:
@@ -265,6 +248,47 @@ def _build(scenario: Scenario, option_id: str, activation: Activation, options: 
             "longer --time-limit."
         )
     return tables, options, model, step
+
+
+# Column generation (models over PlanOptions.max_columns) may use this share of the time left
+# after the tables; the restricted model, the greedy and the solver share the rest.
+COLGEN_SHARE = 0.4
+# Columns of the restricted model made after column generation (at most; and <= max_columns).
+RESTRICTED_MAX_COLUMNS = 120_000
+
+
+def _column_generation(tables, options: PlanOptions, deadline: float,  # type: ignore[no-untyped-def]
+                       notes: list[str], should_stop=None) -> Model | None:
+    """The restricted model of a model too large to build, carrying the column-generation
+    bound of the FULL model (``model.full_bound``); None when no master LP was solved in time
+    or the restricted model could not be built in time."""
+    from coalition.planner.colgen import relaxation, restricted_columns, solve_relaxation
+    from coalition.planner.model import BuildOutOfTime
+
+    rel = relaxation(tables, options)
+    until = time.perf_counter() + COLGEN_SHARE * max(0.0, deadline - time.perf_counter())
+    res = solve_relaxation(rel, options, until, should_stop=should_stop)
+    if res.master_objective is None:
+        return None
+    n_full = rel.cost.size
+    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns),
+                              res.rc)
+    del rel
+    try:
+        model = build_model(tables, options, deadline=deadline, columns=cols)
+    except BuildOutOfTime:
+        return None
+    prov = "full-lp" if res.converged else "full-lagrangian"
+    model.full_bound = None if res.bound is None else (float(res.bound), prov)
+    notes.append(
+        f"the full model has {n_full:,} Assign-count columns, more than PlanOptions.max_columns "
+        f"= {options.max_columns:,}: column generation priced all of them ({res.rounds} master "
+        f"LP(s), {res.columns.size:,} columns in the master, {res.seconds:.1f} s; {res.message}) "
+        f"for the bound ({prov}); plans are searched on a restricted model of {cols.size:,} of "
+        "its columns (the LP support, the best-priced, each line's earliest-arriving pledges), "
+        "whose own bound is never reported"
+    )
+    return model
 
 
 def make_plan(
@@ -291,7 +315,8 @@ def make_plan(
     deadline = t0 + limit
     notes = list(warnings or [])
     tables, options, model, out_of_time = _build(
-        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes)
+        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes,
+        should_stop)
     build_s = time.perf_counter() - t0
 
     # the greedy baseline may use half of what is left (it is the fallback plan, and the
@@ -317,7 +342,7 @@ def make_plan(
     else:
         sol = _solve(model, options, solver_limit, progress=progress,
                      start=greedy if (options.warm_start and greedy_ok) else None,
-                     should_stop=should_stop)
+                     should_stop=should_stop, full_bound=model.full_bound)
         values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
     interp = interpret(model, values, c_day)
     assignments, gaps = _explanations(model, values, interp, options, deadline, explain,

@@ -98,6 +98,8 @@ class Model:
     built: bool = True  # False: built without Assign-count columns (the time ran out)
     # indices into the full column set (_start_columns) when the model is restricted to them
     subset: np.ndarray | None = None
+    # a bound of the FULL model found elsewhere (column generation) and its provenance
+    full_bound: tuple[float, str] | None = None
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
     # final arrays

@@ -383,9 +383,12 @@ def solve_highs(
     start: np.ndarray | None = None,
     should_stop: Callable[[], bool] | None = None,
     relax: bool = False,
+    full_bound: tuple[float, str] | None = None,
 ) -> Solution:
     """Solve ``model`` with HiGHS. ``start`` is a feasible core vector (a MIP start);
-    ``relax`` solves the LP relaxation only. The phases: :func:`lp_phase`,
+    ``relax`` solves the LP relaxation only. ``full_bound``: a valid bound of the full model and
+    its provenance, for a model restricted to some columns (``model.subset``), whose own LP and
+    MIP bounds are then never used. The phases: :func:`lp_phase`,
     :func:`rounding_phase`, :func:`mip_phase`, :func:`result_of`."""
     t0 = time.perf_counter()
     assert model.A is not None and model.hi is not None
@@ -409,8 +412,11 @@ def solve_highs(
         # current step, and the best plan is then checked and copied out (see stop_margin)
         deadline=t0 + limit - stop_margin(model.n_cols, limit),
         lazy=lazy, deferred=deferred, active=active, large=large,
-        full_model=options.candidates_per_line is None,  # a trimmed model's bound is no bound
+        # a trimmed or restricted model's bound is no bound of the full model
+        full_model=options.candidates_per_line is None and model.subset is None,
     )
+    if full_bound is not None:  # a bound of the full model found elsewhere (column generation)
+        st.bound, st.provenance = full_bound
     st.A_csr = model.A.tocsr()
     st.hm = _instance(st, integer=False)
     lp_phase(st)

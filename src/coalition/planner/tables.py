@@ -417,20 +417,14 @@ def build_tables(
     )
 
 
-def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
-    """The same tables with, per line, only the ``per_line`` eligible pledges that can arrive
-    earliest (ties: more units, shorter move, id order) - the rule of
-    ``PlanOptions.candidates_per_line`` applied to built tables. The others are recorded as
-    ``candidate-limit`` exclusions. A model built on trimmed tables is NOT the full model: its
-    bound is no bound of the full model (the solver then reports none)."""
-    from dataclasses import replace
-
+def trim_arc_mask(tb: PlanningTables, per_line: int) -> np.ndarray:
+    """Arcs of each line's ``per_line`` eligible pledges that can arrive earliest (ties: more
+    units, shorter move, id order): the rule of ``PlanOptions.candidates_per_line``."""
     if tb.n_arcs == 0:
-        return tb
+        return np.zeros(0, dtype=bool)
     key_line, key_pledge = tb.arc_line, tb.arc_pledge
     arrive = tb.pledge_ready_day[key_pledge] + tb.corridor_transit[tb.arc_corridor]
     km = tb.corridor_distance[tb.arc_corridor]
-    # best (arrival, km) of each (line, pledge) pair
     pair = key_line * (tb.n_pledges + 1) + key_pledge
     order = np.lexsort((km, arrive, pair))
     first = np.ones(order.size, dtype=bool)
@@ -443,8 +437,21 @@ def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
     start = np.ones(ranked.size, dtype=bool)
     start[1:] = line_of[1:] != line_of[:-1]
     pos = np.arange(ranked.size) - np.maximum.accumulate(np.where(start, np.arange(ranked.size), 0))
-    keep_pair = set(pair[ranked[pos < per_line]].tolist())
-    keep = np.fromiter((int(x) in keep_pair for x in pair), dtype=bool, count=pair.size)
+    return np.isin(pair, pair[ranked[pos < per_line]])
+
+
+def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
+    """The same tables with, per line, only the ``per_line`` eligible pledges that can arrive
+    earliest (ties: more units, shorter move, id order) - the rule of
+    ``PlanOptions.candidates_per_line`` applied to built tables. The others are recorded as
+    ``candidate-limit`` exclusions. A model built on trimmed tables is NOT the full model: its
+    bound is no bound of the full model (the solver then reports none)."""
+    from dataclasses import replace
+
+    if tb.n_arcs == 0:
+        return tb
+    keep = trim_arc_mask(tb, per_line)
+    key_line, key_pledge = tb.arc_line, tb.arc_pledge
     dropped = sorted({(int(li), int(p)) for li, p in zip(key_line[~keep], key_pledge[~keep])})
     extra = [
         Exclusion(li, tb.pledge_id[p], tb.pledge_nation[p], "candidate-limit",
