@@ -64,6 +64,8 @@ class Relaxation:
     enter_ev: np.ndarray
     leave_ev: np.ndarray  # -1: none
     budget_row: np.ndarray  # per column: budget row (-1: none)
+    pledge: np.ndarray  # per column
+    max_units: np.ndarray  # per pledge: most tours its units can start (sum of its x)
     base: MatrixProblem = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
@@ -120,7 +122,8 @@ def relaxation(tb: PlanningTables, options: PlanOptions) -> Relaxation:
     rel = Relaxation(
         cols=cols, cost=cost, ub=tb.pledge_units[pledge].astype(np.float64), n_ct=n_ct,
         n_ev=n_ev, n_b=int(bl.size), enter_ct=enter_ct, leave_ct=leave_ct, enter_ev=enter_ev,
-        leave_ev=leave_ev, budget_row=b_of[pledge],
+        leave_ev=leave_ev, budget_row=b_of[pledge], pledge=pledge,
+        max_units=np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64),
     )
     # the master without x: u, the stocks, their flow rows
     i = np.arange(n_ct)
@@ -173,10 +176,64 @@ def reduced_costs(rel: Relaxation, y: np.ndarray) -> np.ndarray:
     return rel.cost - dot
 
 
+def lagrangian_bound(rel: Relaxation, rc: np.ndarray, z: float, x_master: np.ndarray,
+                     master: np.ndarray) -> float:
+    """A lower bound of OPT(full) from the master's duals (``rc`` = reduced costs of every
+    column at them; ``x_master`` the master's values of its columns ``master``).
+
+    Lagrangian relaxation of every row of the relaxation, keeping per pledge the box
+    0 <= x_j <= U_p and ``sum_j x_j <= max_units[p]`` (a unit starts at most one tour per period
+    and its departures are more than its recovery apart, and at most its rotation budget: every
+    plan of the full model obeys it). By complementary slackness the master's own part is
+    ``z - sum rc_j x_j`` over its columns; each pledge then adds the minimum of
+    ``sum rc_j x_j`` over its set, which a greedy attains (most negative reduced costs first,
+    U_p each, until max_units[p])."""
+    base = z - float(rc[master] @ x_master)
+    neg = np.flatnonzero(rc < 0)
+    if not neg.size:
+        return base
+    p = rel.pledge[neg]
+    order = np.lexsort((rc[neg], p))
+    neg, p = neg[order], p[order]
+    ub = rel.ub[neg]
+    cum = np.cumsum(ub)
+    first = np.ones(neg.size, dtype=bool)
+    first[1:] = p[1:] != p[:-1]
+    start_cum = np.maximum.accumulate(np.where(first, cum - ub, 0.0))
+    before = cum - ub - start_cum  # units of this pledge already taken
+    take = np.clip(rel.max_units[p] - before, 0.0, ub)
+    return base + float(rc[neg] @ take)
+
+
+def _pick(rel: Relaxation, rc: np.ndarray, neg: np.ndarray, limit: int, per_group: int = 2) -> np.ndarray:
+    """Columns to add: for every (line, start period) its ``per_group`` most negative reduced
+    costs (so every line gets columns, not only the costliest ones), then the most negative
+    others, at most ``limit``."""
+    cand = np.flatnonzero(neg)
+    if cand.size <= limit:
+        return cand
+    g = rel.enter_ct[cand]
+    order = np.lexsort((rc[cand], g))
+    cand, g = cand[order], g[order]
+    first = np.ones(cand.size, dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    rank = np.arange(cand.size) - np.maximum.accumulate(np.where(first, np.arange(cand.size), 0))
+    pick = cand[rank < per_group]
+    if pick.size > limit:
+        return np.sort(pick[np.argpartition(rc[pick], limit)[:limit]])
+    rest = cand[rank >= per_group]
+    room = limit - pick.size
+    if room > 0 and rest.size:
+        rest = rest[np.argpartition(rc[rest], min(room, rest.size - 1))[:room]]
+        pick = np.concatenate([pick, rest])
+    return np.sort(pick)
+
+
 @dataclass(slots=True)
 class ColgenResult:
     bound: float | None  # a valid lower bound of the full model (None: none proven)
-    converged: bool  # pricing found no negative reduced cost: bound = the relaxation's LP
+    converged: bool  # pricing found no negative reduced cost
+    lp_bound: bool  # the bound is the relaxation's LP value (else a Lagrangian bound)
     columns: np.ndarray  # indices (into the full column set) in the master, sorted
     values: np.ndarray  # LP value of each of ``columns``
     rounds: int
@@ -208,7 +265,7 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
     # (primal simplex was measured slower here than HiGHS's default dual simplex: M 56 s vs 14 s)
     order = list(idx0)
     best: float | None = None
-    converged = False
+    converged = lp_is_best = False
     rounds = 0
     z = None
     rc_all = None
@@ -225,12 +282,14 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
         rc_all = reduced_costs(rel, r.row_duals)
         rc = np.where(in_master, 0.0, rc_all)
         neg = rc < -RC_TOL
-        lagr = z + float(np.sum(np.minimum(rc, 0.0) * rel.ub))
+        lagr = lagrangian_bound(rel, rc_all, z, values, np.asarray(order, dtype=np.int64))
         best = lagr if best is None else max(best, lagr)
         if TRACE is not None:
             TRACE(rounds, z, lagr, int(neg.sum()), r.time)
         if not neg.any():
-            converged, best = True, max(best, z)
+            converged = True
+            lp_is_best = z >= best
+            best = max(best, z)
             msg = f"pricing: no negative reduced cost after {rounds} round(s)"
             break
         if time.perf_counter() >= deadline or (should_stop is not None and should_stop()):
@@ -239,17 +298,14 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
         if max_rounds is not None and rounds >= max_rounds:
             msg = f"stopped after {rounds} round(s); Lagrangian bound kept"
             break
-        cand = np.flatnonzero(neg)
-        if cand.size > ROUND_COLUMNS:
-            cand = cand[np.argpartition(rc[cand], ROUND_COLUMNS)[:ROUND_COLUMNS]]
-        cand = np.sort(cand)
+        cand = _pick(rel, rc, neg, ROUND_COLUMNS)
         in_master[cand] = True
         order.extend(cand.tolist())
         hm.add_cols(rel.cost[cand], np.zeros(cand.size), rel.ub[cand], column_matrix(rel, cand))
     idx = np.asarray(order, dtype=np.int64)
     vals = values if values.size == idx.size else np.zeros(idx.size)
     srt = np.argsort(idx, kind="stable")
-    return ColgenResult(bound=best, converged=converged, columns=idx[srt], values=vals[srt],
+    return ColgenResult(bound=best, converged=converged, lp_bound=converged and lp_is_best, columns=idx[srt], values=vals[srt],
                         rounds=rounds, master_objective=z, seconds=time.perf_counter() - t0,
                         message=msg, rc=rc_all)
 

@@ -278,7 +278,7 @@ def _column_generation(tables, options: PlanOptions, deadline: float,  # type: i
         model = build_model(tables, options, deadline=deadline, columns=cols)
     except BuildOutOfTime:
         return None
-    prov = "full-lp" if res.converged else "full-lagrangian"
+    prov = "full-lp" if res.lp_bound else "full-lagrangian"
     model.full_bound = None if res.bound is None else (float(res.bound), prov)
     notes.append(
         f"the full model has {n_full:,} Assign-count columns, more than PlanOptions.max_columns "

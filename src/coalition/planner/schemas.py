@@ -129,7 +129,7 @@ class SolveResult(_Frozen):
     time: float = 0.0
     nodes: int = 0
     message: str = ""
-    bound_provenance: str = "none"  # full-lp | full-mip-dual | none
+    bound_provenance: str = "none"  # full-lp | full-lagrangian | full-mip-dual | none
     phase_out_of_time: str | None = None  # the phase the time limit stopped
 
     @property
@@ -272,6 +272,7 @@ class SolveSummary(_Frozen):
     bound_provenance: str = Field(
         default="none",
         description="where the bound comes from: full-lp (LP relaxation of the full model), "
+        "full-lagrangian (column generation stopped early: the Lagrangian bound of that LP), "
         "full-mip-dual (HiGHS's MIP dual bound of the full model) or none (no valid bound; "
         "gap and bound are then null)",
     )
