@@ -58,6 +58,10 @@ STOP_SECONDS_PER_COLUMN = 4e-5
 # more slowly); LP support alone (no incumbent) -> 1.70%. One run each; HiGHS runs single-
 # threaded with a fixed seed, so the search path is repeatable and only its speed varies.
 RESTRICTED_EXTRA = 1.5
+# Large models: a second restricted pass around the best plan with the time the first left
+# (at least SECOND_PASS_MIN_S seconds).
+SECOND_PASS = True
+SECOND_PASS_MIN_S = 5.0
 # HiGHS options of the MIP passes (beyond presolve and the method).
 MIP_OPTIONS: dict[str, object] = {}
 
@@ -240,9 +244,20 @@ def rounding_phase(st: _Solve, start: np.ndarray | None) -> None:
     st.t_round = st.now() - st.t_lp
 
 
-def _restrict(st: _Solve) -> np.ndarray:
+def _short_lines_columns(st: _Solve) -> np.ndarray:
+    """Assign-count columns of the lines the best plan leaves short somewhere."""
+    m = st.model
+    xb, ub = m.var("Assign-count"), m.var("Line-shortfall")
+    if st.best is None or not ub.size:
+        return np.zeros(xb.size, dtype=bool)
+    short = np.unique(m.u_line[st.best[ub.start : ub.stop] > 1e-6])
+    return np.isin(m.tables.arc_line[m.x_arc], short)
+
+
+def _restrict(st: _Solve, around_short: bool = False) -> np.ndarray:
     """Columns fixed to 0 in a restricted pass: every Assign-count column outside the LP
-    support, the incumbent and RESTRICTED_EXTRA x that many more of smallest reduced cost."""
+    support, the incumbent and RESTRICTED_EXTRA x that many more of smallest reduced cost
+    (``around_short``: only columns of the lines the best plan leaves short)."""
     m = st.model
     xb = m.var("Assign-count")
     if st.core is None or not xb.size:
@@ -254,12 +269,15 @@ def _restrict(st: _Solve) -> np.ndarray:
     if rc_all is not None and RESTRICTED_EXTRA > 0:
         rc = rc_all[xb.start : xb.stop].copy()
         rc[keep] = np.inf
+        if around_short:
+            rc[~_short_lines_columns(st)] = np.inf
         idx = np.argsort(rc, kind="stable")[: int(RESTRICTED_EXTRA * keep.sum())]
         keep[idx[np.isfinite(rc[idx])]] = True
     return (xb.start + np.flatnonzero(~keep)).astype(np.int32)
 
 
-def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True) -> None:
+def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True,
+              around_short: bool = False) -> None:
     """Run the MIP until wall time ``until``, resumed while its plan breaks withheld rows (those
     rows are then added and the plan repaired, so it is never lost). A restricted pass's bound
     is not a bound of the full model and is never kept."""
@@ -270,7 +288,7 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
     assert hm is not None and st.ff is not None
     st.restricted = restricted
     st.phase = "restricted-mip" if restricted else "full-mip"
-    fixed = _restrict(st) if restricted else np.zeros(0, dtype=np.int32)
+    fixed = _restrict(st, around_short) if restricted else np.zeros(0, dtype=np.int32)
     hm.set_bounds(fixed, np.zeros(fixed.size), np.zeros(fixed.size))
     try:
         while time.perf_counter() < until:
@@ -324,6 +342,11 @@ def mip_phase(st: _Solve) -> None:
     share = MIP_SHARE_LARGE if st.large else 0.2
     _mip_pass(st, time.perf_counter() + share * max(0.0, st.deadline - time.perf_counter()),
               restricted=True)
+    left = st.deadline - time.perf_counter()
+    if st.large and SECOND_PASS and not st.stopped() and st.best is not None and left > SECOND_PASS_MIN_S:
+        # a second neighbourhood around the new best plan: its columns, the LP support and the
+        # best-priced columns of the lines it still leaves short
+        _mip_pass(st, time.perf_counter() + share * left, restricted=True, around_short=True)
     if not st.large and not st.stopped():
         # no MIP start here: with one, highspy 1.16 can report a better objective than the
         # solution it returns (seen on a 16-column model); the incumbent is kept anyway
