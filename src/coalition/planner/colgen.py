@@ -9,9 +9,11 @@ model:
 - ``Line-cover`` (soft through ``Line-shortfall``), ``Pledge-unit-cycle`` and
   ``Pledge-rotation-budget``, exactly as in the full model, with every row of the full column
   set (the cycle rows on every departure day any full column has);
-- the capacity rows (hub, corridor), the cohesion links and the enablers-first rows are left
-  out. They only restrict the full model and their variables cost >= 0 at 0, so leaving them
-  out relaxes it: any lower bound of this LP is a lower bound of the full model.
+- every other family is left out: the capacity rows (hub, corridor), the cohesion links, the
+  enablers-first rows and the sustainment blocks (``Medical-*`` restrict the assignments;
+  ``Resupply-*`` carry their own unmet-tonnage variables). They only restrict the full model
+  and their own variables cost >= 0 and are feasible at 0 once their rows are gone, so leaving
+  them out relaxes it: any lower bound of this LP is a lower bound of the full model.
 
 Rows are written in flow form (stocks of units present at a line, busy units of a pledge), so
 a column has at most five entries and its reduced cost needs two look-ups per family.

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from coalition.planner import sustainment
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import PlanningTables
 
@@ -100,6 +101,7 @@ class Model:
     subset: np.ndarray | None = None
     # a bound of the FULL model found elsewhere (column generation) and its provenance
     full_bound: tuple[float, str] | None = None
+    sustain_index: dict = field(default_factory=dict)  # planner.sustainment blocks' indices
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
     # final arrays
@@ -739,7 +741,9 @@ def build_model(
         define_shortfall_variables, define_pledge_start_variables, define_cohesion_variables,
         define_precedence_variables, define_line_cover_constraints,
         define_hub_capacity_constraints, define_corridor_constraints, define_pledge_constraints,
-        define_cohesion_constraints, define_precedence_constraints, define_objective,
+        define_cohesion_constraints, define_precedence_constraints,
+        sustainment.define_blocks,  # issue 15: Medical-*, Resupply-* (planner/sustainment.py)
+        define_objective,
     )
     for step in steps:
         step(m)
@@ -921,4 +925,5 @@ FAMILY_WORDS: dict[str, str] = {
     "Precedence-before-count": "enablers-first bookkeeping (before units arrived by a day)",
     "Precedence-order": "enablers first: HQ, signals and medical arrive before the units they precede",
     "Precedence-presence": "enablers-first bookkeeping (a before unit comes at all)",
+    **sustainment.WORDS,
 }

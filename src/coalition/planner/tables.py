@@ -106,6 +106,7 @@ class PlanningTables:
     # True when building stopped at its deadline before every arc was made: the tables then
     # have NO arcs (a plan that assigns nothing; see build_tables' ``deadline``)
     out_of_time: bool = False
+    sustain: object | None = None  # planner.sustainment.SustainTables (issue 15), set by attach()
 
     @property
     def n_pledges(self) -> int:
