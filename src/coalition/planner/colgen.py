@@ -45,6 +45,8 @@ from coalition.solvers.highs import HighsModel, MatrixProblem, Outcome, SolverOp
 ROUND_COLUMNS = 40_000
 # A reduced cost below -RC_TOL (objective units; one unit-day of shortfall costs >= 1000) counts.
 RC_TOL = 1e-6
+# master LPs from this round on use the primal simplex (HiGHS simplex_strategy 4)
+PRIMAL_FROM_ROUND = 2
 # progress of the rounds (tests and benchmarks may set a function here)
 TRACE = None
 
@@ -79,8 +81,12 @@ class Relaxation:
         return 2 * self.n_ct + self.n_ev
 
 
-def relaxation(tb: PlanningTables, options: PlanOptions) -> Relaxation:
-    """All columns of the full model and the rows of the relaxation (see the module doc)."""
+def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None = None) -> Relaxation:
+    """All columns of the full model and the rows of the relaxation (see the module doc).
+
+    ``grid_days``: the cycle rows only on the days 0, g, 2g, ... (busy units of a pledge on
+    those days <= its units) instead of on every departure day: fewer rows, a weaker but still
+    valid relaxation (each such row holds for every plan of the full model)."""
     from coalition.planner.model import Model, define_objective, define_shortfall_variables
 
     cols = _start_columns(tb, tuple(options.departure_delays))
@@ -106,14 +112,28 @@ def relaxation(tb: PlanningTables, options: PlanOptions) -> Relaxation:
     has_leave = cols["last"] + 1 <= tb.line_last[line]
     leave_ct = np.where(has_leave, row0[line] + (cols["last"] + 1 - tb.line_first[line]), -1)
     # cycle events: every departure day of the pledge's columns in the FULL set
-    key = pledge * DAY_KEY + cols["departure"]
-    ev = np.unique(key)
+    busy_last = np.minimum(cols["busy_end"], H - 1)
+    if grid_days is None:
+        key = pledge * DAY_KEY + cols["departure"]
+        ev = np.unique(key)
+    else:  # check days: the grid days inside some busy interval of the pledge
+        g = int(grid_days)
+        first_check = -(-cols["departure"] // g) * g
+        has = first_check <= busy_last
+        key = pledge * DAY_KEY + first_check
+        days = np.arange(0, H, g, dtype=np.int64)
+        ev = np.unique((np.arange(tb.n_pledges, dtype=np.int64)[:, None] * DAY_KEY + days[None, :]).ravel())
+        used = np.unique(pledge)
+        ev = ev[np.isin(ev // DAY_KEY, used)]
     n_ev = int(ev.size)
     enter_ev = np.searchsorted(ev, key)
-    after = np.searchsorted(ev, pledge * DAY_KEY + np.minimum(cols["busy_end"], H - 1), side="right")
+    after = np.searchsorted(ev, pledge * DAY_KEY + busy_last, side="right")
     ev_pledge = ev // DAY_KEY
     same = (after < n_ev) & (ev_pledge[np.minimum(after, n_ev - 1)] == pledge)
     leave_ev = np.where(same, after, -1)
+    if grid_days is not None:  # a busy interval between two check days touches no cycle row
+        enter_ev = np.where(has, enter_ev, -1)
+        leave_ev = np.where(has, leave_ev, -1)
     ev_first = np.ones(n_ev, dtype=bool)
     ev_first[1:] = ev_pledge[1:] != ev_pledge[:-1]
     # rotation budgets where they can bind
@@ -154,9 +174,11 @@ def column_matrix(rel: Relaxation, idx: np.ndarray) -> sp.csc_matrix:
     """The relaxation's rows of columns ``idx`` (n_rows x len(idx))."""
     k = idx.size
     j = np.arange(k)
-    parts_r = [rel.enter_ct[idx], 2 * rel.n_ct + rel.enter_ev[idx]]
-    parts_c = [j, j]
-    parts_v = [-np.ones(k), -np.ones(k)]
+    ee = rel.enter_ev[idx]
+    ok_e = ee >= 0
+    parts_r = [rel.enter_ct[idx], 2 * rel.n_ct + ee[ok_e]]
+    parts_c = [j, j[ok_e]]
+    parts_v = [-np.ones(k), -np.ones(int(ok_e.sum()))]
     lc, le, br = rel.leave_ct[idx], rel.leave_ev[idx], rel.budget_row[idx]
     for rows, off, sign in ((lc, 0, 1.0), (le, 2 * rel.n_ct, 1.0), (br, 2 * rel.n_ct + rel.n_ev, 1.0)):
         ok = rows >= 0
@@ -170,7 +192,7 @@ def column_matrix(rel: Relaxation, idx: np.ndarray) -> sp.csc_matrix:
 def reduced_costs(rel: Relaxation, y: np.ndarray) -> np.ndarray:
     """rc_j = c_j - A_j^T y for every column of the full set (vectorised look-ups)."""
     y_ct, y_ev, y_b = y[: rel.n_ct], y[2 * rel.n_ct : 2 * rel.n_ct + rel.n_ev], y[2 * rel.n_ct + rel.n_ev :]
-    dot = -y_ct[rel.enter_ct] - y_ev[rel.enter_ev]
+    dot = -y_ct[rel.enter_ct] - np.where(rel.enter_ev >= 0, y_ev[np.maximum(rel.enter_ev, 0)], 0.0)
     dot += np.where(rel.leave_ct >= 0, y_ct[np.maximum(rel.leave_ct, 0)], 0.0)
     dot += np.where(rel.leave_ev >= 0, y_ev[np.maximum(rel.leave_ev, 0)], 0.0)
     if y_b.size:
@@ -304,6 +326,10 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
         in_master[cand] = True
         order.extend(cand.tolist())
         hm.add_cols(rel.cost[cand], np.zeros(cand.size), rel.ub[cand], column_matrix(rel, cand))
+        if rounds >= PRIMAL_FROM_ROUND:
+            # the last basis stays primal feasible when columns are added: primal simplex
+            # resumes from it (from the first all-shortfall basis the dual simplex is faster)
+            hm.set_option("simplex_strategy", 4)
     idx = np.asarray(order, dtype=np.int64)
     vals = values if values.size == idx.size else np.zeros(idx.size)
     srt = np.argsort(idx, kind="stable")

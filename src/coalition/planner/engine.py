@@ -182,7 +182,10 @@ def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: P
         "gap": relative_gap(objective, bound) if bound is not None else None,
         "bound_provenance": result.bound_provenance if bound is not None else "none",
     })
-    if bound is None:
+    if bound is None and model.subset is not None:
+        notes.append("gap unknown: column generation over the full model reached no positive "
+                     "bound in the time (column-generation phase out of time)")
+    elif bound is None:
         why = ("the model was trimmed (candidates_per_line), so no bound of the full model is known"
                if options.candidates_per_line is not None
                else f"no bound of the full model was proven in time ({result.phase_out_of_time or 'lp'} "
@@ -268,7 +271,8 @@ def _column_generation(tables, options: PlanOptions, deadline: float,  # type: i
     from coalition.planner.colgen import relaxation, restricted_columns, solve_relaxation
     from coalition.planner.model import BuildOutOfTime
 
-    rel = relaxation(tables, options)
+    # cycle rows on the period grid only: fewer master rows, still a relaxation (colgen doc)
+    rel = relaxation(tables, options, grid_days=tables.period_days)
     until = time.perf_counter() + COLGEN_SHARE * max(0.0, deadline - time.perf_counter())
     res = solve_relaxation(rel, options, until, should_stop=should_stop)
     if res.master_objective is None:
@@ -282,7 +286,12 @@ def _column_generation(tables, options: PlanOptions, deadline: float,  # type: i
     except BuildOutOfTime:
         return None
     prov = "full-lp" if res.lp_bound else "full-lagrangian"
-    model.full_bound = None if res.bound is None else (float(res.bound), prov)
+    # every cost is >= 0, so a bound <= 0 says nothing: reported as no bound
+    useful = res.bound is not None and res.bound > 0
+    model.full_bound = (float(res.bound), prov) if useful else None
+    model.colgen_converged = res.converged
+    if not useful:
+        prov = "none: column generation did not reach a positive bound in the time"
     notes.append(
         f"the full model has {n_full:,} Assign-count columns, more than PlanOptions.max_columns "
         f"= {options.max_columns:,}: column generation priced all of them ({res.rounds} master "
@@ -347,6 +356,10 @@ def make_plan(
                      start=greedy if (options.warm_start and greedy_ok) else None,
                      should_stop=should_stop, full_bound=model.full_bound)
         values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
+        if model.colgen_converged is False:  # the bound is the one column generation reached
+            phase = result.phase_out_of_time
+            result = result.model_copy(update={"phase_out_of_time": "column-generation" + (
+                f", {phase}" if phase else "")})
     interp = interpret(model, values, c_day)
     assignments, gaps = _explanations(model, values, interp, options, deadline, explain,
                                       should_stop, built=out_of_time is None)

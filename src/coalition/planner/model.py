@@ -101,6 +101,7 @@ class Model:
     subset: np.ndarray | None = None
     # a bound of the FULL model found elsewhere (column generation) and its provenance
     full_bound: tuple[float, str] | None = None
+    colgen_converged: bool | None = None  # column generation priced to the end (None: not used)
     sustain_index: dict = field(default_factory=dict)  # planner.sustainment blocks' indices
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
