@@ -46,7 +46,7 @@ ROUND_COLUMNS = 40_000
 # A reduced cost below -RC_TOL (objective units; one unit-day of shortfall costs >= 1000) counts.
 RC_TOL = 1e-6
 # master LPs from this round on use the primal simplex (HiGHS simplex_strategy 4)
-PRIMAL_FROM_ROUND = 2
+PRIMAL_FROM_ROUND = 10**9  # measured slower on L (round 3: 124 s against 10 s dual), so not used
 # progress of the rounds (tests and benchmarks may set a function here)
 TRACE = None
 
@@ -355,7 +355,7 @@ def restricted_columns(rel: Relaxation, res: ColgenResult, tb: PlanningTables, c
         take = rest[np.argsort(rc[rest], kind="stable")[: min(room, 2 * support.size)]]
         chosen[take] = True
     arc = rel.cols["arc"]
-    for k in (8, 6, 4, 3, 2, 1):
+    for k in (48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1):
         room = cap - int(chosen.sum())
         if room <= 0:
             break
