@@ -50,7 +50,7 @@ LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corri
 TOL = 1e-6
 
 
-STOP_SECONDS_PER_COLUMN = 4e-5
+STOP_SECONDS_PER_COLUMN = 8e-5
 # The restricted MIP keeps the LP support, the incumbent, and RESTRICTED_EXTRA x that many more
 # Assign-count columns: those with the smallest LP reduced cost. Measured on M (60 s, seed 1):
 # extra 0 -> 1.134% gap, 0.3 -> 1.082%, 1 -> 1.043%, 1.5 -> 0.965% (below 1% after 26 s of MIP),
@@ -80,8 +80,10 @@ def stop_margin(n_cols: int, time_limit: float) -> float:
     latency + copying and checking the best plan) ends within the limit. Measured: the L
     instance (~507k columns) overran a 600 s limit by 6.2 s when stopped at the limit; on the
     day-exact model under heavy machine load M (~62k columns, every capacity row in the
-    restricted MIP) overran by 1.4 s with 2e-5 s per column; 4e-5 s per column (M: 2.5 s),
-    at most a tenth of the limit."""
+    restricted MIP) overran by 1.4 s with 2e-5 s per column; with 4e-5 s per column (M: 2.6 s)
+    one of five M seeds still ended its whole plan 3.5 s after a 60 s limit at load 13 (HiGHS
+    returned ~6 s after it was told to stop); 8e-5 s per column (M: 5.3 s), at most a tenth of
+    the limit."""
     return min(STOP_SECONDS_PER_COLUMN * n_cols, 0.1 * time_limit)
 
 
@@ -245,8 +247,9 @@ def rounding_phase(st: _Solve, start: np.ndarray | None) -> None:
             base = np.zeros(m.n_cols)
             base[xb.start : xb.stop] = np.floor(pref + 1e-6)
             st.take(repair(m, base))
-        st.take(greedy_values(m, initial=st.core, preference=pref) if not st.lp_partial
-                else greedy_values(m, preference=pref))
+        # the completion stops starting lines at the solver's deadline (still a feasible plan)
+        st.take(greedy_values(m, initial=st.core, preference=pref, deadline=st.deadline)
+                if not st.lp_partial else greedy_values(m, preference=pref, deadline=st.deadline))
         st.show(None, st.bound)
     if st.best is not None and st.bound is not None:
         st.proven = (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
