@@ -88,6 +88,7 @@ def _one(size: str, seed: int, limit: float, k: int | None = None) -> dict[str, 
         "greedy_shortfall_unit_days": p.baseline.shortfall_unit_days if p.baseline else None,
         "greedy_coverage_pct": p.baseline.coverage_pct if p.baseline else None,
         "peak_rss_mb": round(peak_kb / 1024, 1),
+        "load_1min": round(os.getloadavg()[0], 2),
         "solver_message": p.solve.message,
         "size_note": next((w for w in p.warnings if "max_columns" in w), None),
         "time_limit_s": limit,
@@ -132,8 +133,8 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
     head = (
         "| size | seed | nations (incl. host UKR) / units / hubs / weeks | vars × rows (nnz) | build s | solve s | "
         "whole plan s | status | objective | bound (provenance) | valid gap | greedy objective | "
-        "shortfall u-days recomputed (greedy) | checker | peak MB | targets |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "shortfall u-days recomputed (greedy) | checker | peak MB | load | targets |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     body = ""
     for r in rows:
@@ -157,7 +158,8 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
             f"{r['variables']:,} × {r['constraints']:,} ({r['nonzeros']:,}) | {r['build_s']:.2f} | "
             f"{r['solve_s']:.1f} | {r['total_s']:.1f} | {r['status']} | {r['objective']:,.0f} | {bound} | {gap} | "
             f"{r['greedy_objective']:,.0f} | {r['shortfall_recomputed_unit_days']:,.0f} "
-            f"({r['greedy_shortfall_unit_days']:,.0f}) | {checker} | {r['peak_rss_mb']:,.0f} | {marks} |\n"
+            f"({r['greedy_shortfall_unit_days']:,.0f}) | {checker} | {r['peak_rss_mb']:,.0f} | "
+            f"{r.get('load_1min', '—')} | {marks} |\n"
         )
     return (
         "# Planner benchmark\n\n"
@@ -170,18 +172,21 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         + "\nNotes. Every gap is against a bound of the FULL model: `full-lp` (its LP relaxation, "
         "cohesion links and still-withheld capacity rows left out, which only relaxes it) or "
         "`full-mip-dual` (HiGHS's dual bound of the full MIP); `none` means no such bound was "
-        "proven in the time, and then no gap is claimed. No restricted or trimmed model's bound "
-        "is used (L runs on the full eligible set, no candidate limit). The model is day-exact "
-        "(tour length with relief in place, recovery, hub personnel and daily corridor loads "
-        "including returns; see [model.md](model.md)), so its figures are not comparable with "
-        "those of the period-level model measured before. L (about 1.77 million columns on the full "
-        "eligible set) is over `PlanOptions.max_columns` (500,000), so the plan is made on the "
-        "earliest-arriving candidates per line that fit, and it claims no bound and no gap: "
-        "column generation over the full set, which would give a valid bound, is not built yet "
-        "(see [solver.md](solver.md)). *shortfall recomputed* is the checker's "
-        "recount from the unit lines; *checker* is `coalition plan check` on the plan. "
-        "*whole plan s* is the wall time of `plan_option` (tables, model, greedy baseline, solve, "
-        "interpretation), which the time target applies to.\n"
+        "proven in the time, and then no gap is claimed. `full-lagrangian`: column generation "
+        "over the full column set stopped by the time, its Lagrangian bound (see "
+        "[model.md](model.md#column-generation-the-bound-of-a-model-too-large-to-build)). No "
+        "restricted or trimmed model's bound is used (L runs on the full eligible set, no "
+        "candidate limit). The model is day-exact (tour length with relief in place, recovery, "
+        "hub personnel and daily corridor loads including returns; see [model.md](model.md)). "
+        "L (about 1.77 million columns on the full eligible set) is over "
+        "`PlanOptions.max_columns` (500,000): its bound comes from column generation over ALL "
+        "its columns, and its plans (and its greedy baseline) are made on a restricted model of "
+        "at most 300,000 of them (the master's LP support, the best-priced columns, each line's "
+        "earliest-arriving pledges). *shortfall recomputed* is the checker's recount from the "
+        "unit lines; *checker* is `coalition plan check` on the plan. *whole plan s* is the wall "
+        "time of `plan_option` (tables, model, greedy baseline, solve, interpretation, the "
+        "check), which the time target applies to. *load* is the 1-minute load average of the "
+        "2-core machine when the instance finished (other work ran at the same time).\n"
     )
 
 

@@ -82,3 +82,23 @@ def test_no_banner_on_stdout(capfd):
     solve(knapsack(10, 1))
     out, _ = capfd.readouterr()
     assert out == ""
+
+
+def test_row_duals_price_a_column_and_add_cols_resumes():
+    """min x1 + 2 x2, x1 + x2 >= 1: optimum x1 = 1, row dual 1, so cost - A^T y = (0, 1) are
+    HiGHS's reduced costs. A column x3 of cost 0.5 in the row prices at 0.5 - 1 < 0; added with
+    add_cols, the re-run finds the better optimum 0.5 (column generation's loop)."""
+    A = sp.csc_matrix(np.array([[1.0, 1.0]]))
+    hm = HighsModel(MatrixProblem(cost=np.array([1.0, 2.0]), col_lo=np.zeros(2), col_hi=np.full(2, 5.0),
+                                  A=A, row_lo=np.array([1.0]), row_hi=np.array([np.inf])),
+                    SolverOptions(method="simplex"))
+    r = hm.run()
+    assert r.outcome is Outcome.OPTIMAL and r.row_duals is not None
+    assert r.row_duals == np.array([1.0])
+    assert np.allclose(np.array([1.0, 2.0]) - A.T @ r.row_duals, r.reduced_costs)
+    col = sp.csc_matrix(np.array([[1.0]]))
+    assert 0.5 - (col.T @ r.row_duals)[0] < 0
+    hm.add_cols(np.array([0.5]), np.zeros(1), np.full(1, 5.0), col)
+    r2 = hm.run()
+    assert r2.outcome is Outcome.OPTIMAL and r2.objective == 0.5 and r2.values is not None
+    assert np.allclose(r2.values, [0.0, 0.0, 1.0])

@@ -49,9 +49,12 @@ def plan(
                      "--assume ceasefire=2026-06-01 --assume us_backstop=true", show_default=False),
     ] = None,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.01, help="seconds per force option for the whole "
-                            "plan: building the model, solving and finishing (interpretation, "
-                            "explanations); see docs/planner/solver.md")
+        float, typer.Option("--time-limit", min=0.01, help="wall-clock seconds per force option for the "
+                            "whole plan: building the model, the greedy baseline, solving, "
+                            "interpretation, explanations, the independent check and writing its "
+                            "files (--out, --json); at most this plus 2%. If the model cannot be "
+                            "built in time the plan assigns nothing and says so; see "
+                            "docs/planner/solver.md")
     ] = 20.0,
     seed: Annotated[int, typer.Option("--seed", help="solver random seed (same seed, same plan)")] = 0,
     period_days: Annotated[int, typer.Option("--period-days", help="planning period length", min=1)] = 28,
@@ -113,6 +116,7 @@ def plan(
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     plans = []
+    written: list[Path] = []
     try:
         for oid in options_ids:
             # 2. force generation and named gaps (pledges as offered, before optimisation)
@@ -131,12 +135,19 @@ def plan(
                 if _d is not None:
                     _d.update(render.progress_table(_o, p, time_limit))
 
+            def finish(p, _gap=gap) -> None:  # type: ignore[no-untyped-def]
+                # the option's files are written inside its time budget (--time-limit)
+                written.extend(_write_option(p, _gap, out))
+                if json_file is not None:  # the plan set so far, rewritten atomically
+                    export.write_json(export.PlanSet(plans=[q for q, _ in plans] + [p]), json_file)
+
             if display is not None:
                 display.start()
             try:
                 outcome, _ = plan_option(
                     sc, oid, assumptions=assumptions, at=at_date, options=plan_opts,
                     progress=progress, should_stop=lambda: stop["flag"],
+                    finish=finish if (out is not None or json_file is not None) else None,
                 )
             finally:
                 if display is not None:
@@ -151,26 +162,32 @@ def plan(
     finally:
         signal.signal(signal.SIGINT, previous)
 
-    # outputs
-    if json_file is not None:
-        export.write_json(export.PlanSet(plans=[p for p, _ in plans]), json_file)
+    # outputs (written per option, inside its time budget, by finish above)
+    if json_file is not None and plans:
         console.print(f"plan JSON written to {json_file}")
     if out is not None:
-        written: list[Path] = []
-        for p, gap in plans:
-            written.append(export.write_json(p, out / f"plan-{p.option}.json"))
-            written += export.write_csvs(p, out)
-            written.append(export.write_xlsx(p, out / f"plan-{p.option}.xlsx"))
-            report = {
-                "schema_version": p.schema_version,
-                "option": p.option,
-                "force_generation": gap.to_json(explain=False),
-                "plan_gaps": [g.model_dump(mode="json") for g in p.gaps],
-            }
-            path = out / f"gap-report-{p.option}.json"
-            export._atomic_write(path, json.dumps(report, indent=2, ensure_ascii=False).encode())
-            written.append(path)
         console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
+
+
+def _write_option(p, gap, out: Path | None) -> list[Path]:  # type: ignore[no-untyped-def]
+    """One option's files in ``out``: plan JSON, CSVs, XLSX and the gap report."""
+    from coalition.planner import export
+
+    if out is None:
+        return []
+    written = [export.write_json(p, out / f"plan-{p.option}.json")]
+    written += export.write_csvs(p, out)
+    written.append(export.write_xlsx(p, out / f"plan-{p.option}.xlsx"))
+    report = {
+        "schema_version": p.schema_version,
+        "option": p.option,
+        "force_generation": gap.to_json(explain=False),
+        "plan_gaps": [g.model_dump(mode="json") for g in p.gaps],
+    }
+    path = out / f"gap-report-{p.option}.json"
+    export._atomic_write(path, json.dumps(report, indent=2, ensure_ascii=False).encode())
+    written.append(path)
+    return written
 
 
 def generate(

@@ -508,8 +508,9 @@ def _check_figures(scenario, plan, reqs, hubs, corridors, out, broken: int = 0, 
     if s.objective is not None and abs(s.objective - obj) > 1e-6 * max(1.0, abs(obj)) + 0.01:
         add(Violation("objective", f"reported objective {s.objective:,.4f}; the unit lines give {obj:,.4f}"))
     prov = getattr(s, "bound_provenance", None)
-    if prov not in ("full-lp", "full-mip-dual", "none"):
-        add(Violation("solve-bound", f"bound provenance {prov!r} is not full-lp, full-mip-dual or none"))
+    if prov not in ("full-lp", "full-lagrangian", "full-mip-dual", "none"):
+        add(Violation("solve-bound", f"bound provenance {prov!r} is not full-lp, full-lagrangian, "
+                      "full-mip-dual or none"))
     if s.bound is not None:
         if prov == "none":
             add(Violation("solve-bound", "a bound is reported with provenance 'none'"))

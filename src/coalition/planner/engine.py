@@ -28,7 +28,7 @@ from coalition.planner.schemas import (
     SolveSummary,
 )
 from coalition.planner.solver import ProgressFn, relative_gap, solve_highs
-from coalition.planner.tables import build_tables, trim_tables
+from coalition.planner.tables import build_tables
 from coalition.scenario.schemas import Scenario
 
 # Re-solving the LP once per binding family is cheap on small models only.
@@ -49,6 +49,15 @@ GREEDY_MIN_SECONDS = 0.5
 # ~1.7 s for M's 2.7 million nonzeros on the loaded 2-core machine.
 SETUP_SECONDS_PER_NONZERO = 5e-7
 EXPLAIN_SECONDS_PER_COLUMN = 2.5e-5
+# Building the model (columns, rows, matrix), per Assign-count column: measured 1.1-2.5 s for
+# M's 62k columns on the loaded 2-core machine (1.8e-5 .. 4e-5 s); the larger figure is used to
+# decide, before starting, whether the model can be built within the limit at all.
+BUILD_SECONDS_PER_COLUMN = 4e-5
+# The steps after the plan is made - the independent check (coalition.planner.check) and the
+# caller's finishing step (writing the files) - per unit line of the greedy plan, with a floor.
+# Measured on M (about 1,000 unit lines): check 0.07 s; JSON + CSV + XLSX 0.9 s (loaded machine).
+CHECK_SECONDS_PER_UNIT_LINE = 2e-4
+WRITE_SECONDS_PER_UNIT_LINE = 2e-3
 
 
 def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untyped-def]
@@ -56,10 +65,20 @@ def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untype
     return int(_start_columns(tables, tuple(options.departure_delays))["arc"].size)
 
 
-def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool) -> float:
-    """Seconds kept back from the solver for the steps after it."""
+def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool,
+                      unit_lines: int = 0, writes: bool = False) -> float:
+    """Seconds kept back from the solver for the steps after it: interpretation, explanations,
+    the independent check and (``writes``) the caller's writing of the files."""
     explain_s = max(4.0 * interpret_s, EXPLAIN_SECONDS_PER_COLUMN * n_cols) if explain else 0.0
-    return 2.0 * interpret_s + explain_s + max(0.05, 0.02 * time_limit)
+    after = 2.0 * unit_lines * (CHECK_SECONDS_PER_UNIT_LINE
+                                + (WRITE_SECONDS_PER_UNIT_LINE if writes else 0.0))
+    return 2.0 * interpret_s + explain_s + after + max(0.05, 0.02 * time_limit)
+
+
+def floor_reserve(time_limit: float) -> float:
+    """Seconds kept back, while building, for a plan that assigns nothing (interpreted,
+    checked and written): building stops when it would eat into them."""
+    return max(0.05, 0.02 * time_limit)
 
 
 
@@ -118,32 +137,6 @@ class PlanOutcome:
     build_seconds: float
 
 
-def fit_tables(tables, options: PlanOptions):  # type: ignore[no-untyped-def]
-    """The tables the model is built from, the options, and a note when they had to be trimmed.
-
-    A full model over ``options.max_columns`` Assign-count columns is not built: per line, the
-    largest number K of earliest-arriving candidates that fits is kept (the others become
-    ``candidate-limit`` exclusions) and ``candidates_per_line = K`` marks the model as trimmed,
-    so that no bound is claimed for it."""
-    if options.candidates_per_line is not None:
-        return tables, options, None
-    n_full = column_count(tables, options)
-    if n_full <= options.max_columns:
-        return tables, options, None
-    for k in (48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1):
-        small = trim_tables(tables, k)
-        n = column_count(small, options)
-        if n <= options.max_columns:
-            break
-    note = (
-        f"the full model has {n_full:,} Assign-count columns, more than "
-        f"PlanOptions.max_columns = {options.max_columns:,}; it was solved on the {k} "
-        f"earliest-arriving candidates per line ({n:,} columns; the others are listed as "
-        "'candidate-limit'). No bound of the full model is known, so no gap is claimed."
-    )
-    return small, options.model_copy(update={"candidates_per_line": k}), note
-
-
 def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # type: ignore[no-untyped-def]
     """The solver with ``solver_limit`` seconds; not started when even handing the model to
     HiGHS would not fit (the greedy plan is then used, and the phase named)."""
@@ -153,7 +146,9 @@ def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # ty
         return Solution(SolveResult(
             solver="highs", status=SolveStatus.NO_SOLUTION, phase_out_of_time="build",
             message=f"not started: building took the time ({solver_limit:.2f} s left for a model "
-            f"of {model.nnz:,} nonzeros)"), None)
+            f"of {model.nnz:,} nonzeros)",
+            bound=None if model.full_bound is None else model.full_bound[0],
+            bound_provenance="none" if model.full_bound is None else model.full_bound[1]), None)
     return solve_highs(model, options.model_copy(update={"time_limit": solver_limit}), **kw)
 
 
@@ -187,7 +182,10 @@ def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: P
         "gap": relative_gap(objective, bound) if bound is not None else None,
         "bound_provenance": result.bound_provenance if bound is not None else "none",
     })
-    if bound is None:
+    if bound is None and model.subset is not None:
+        notes.append("gap unknown: column generation over the full model reached no positive "
+                     "bound in the time (column-generation phase out of time)")
+    elif bound is None:
         why = ("the model was trimmed (candidates_per_line), so no bound of the full model is known"
                if options.candidates_per_line is not None
                else f"no bound of the full model was proven in time ({result.phase_out_of_time or 'lp'} "
@@ -211,6 +209,101 @@ def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: P
     return values, result
 
 
+def _build(scenario: Scenario, option_id: str, activation: Activation, options: PlanOptions,  # type: ignore[no-untyped-def]
+           deadline: float, notes: list[str], should_stop=None, c_day: date | None = None,
+           assumptions: list[str] | None = None):
+    """Tables and model within ``deadline``. Returns (tables, options, model, step): ``step``
+    is None when the full model was built, else the building step the time ran out in - the
+    model is then one with no Assign-count column (a plan that assigns nothing)."""
+    from coalition.planner.model import BuildOutOfTime
+
+    t0 = time.perf_counter()
+    tables = build_tables(
+        scenario, option_id, active_from=activation.active_from, options=options,
+        inactive_reasons=activation.inactive_reasons, spells=activation.spells,
+        spell_texts=activation.spell_texts, deadline=deadline,
+    )
+    tables = sustainment.attach(tables, scenario, options, c_day, assumptions)  # issue 15 blocks
+    step: str | None = "tables" if tables.out_of_time else None
+    model = None
+    if step is None:
+        n_full = column_count(tables, options)
+        need = BUILD_SECONDS_PER_COLUMN * min(n_full, options.max_columns)
+        if n_full > options.max_columns:
+            # too large to build: column generation over the full set gives the bound and
+            # the columns of a restricted model that plans are searched on
+            if time.perf_counter() + need > deadline:
+                step = f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
+            else:
+                model = _column_generation(tables, options, deadline, notes, should_stop)
+                if model is None:
+                    step = "column generation (no master LP solved in time)"
+        elif time.perf_counter() + need > deadline:
+            step = f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
+        else:
+            try:
+                model = build_model(tables, options, deadline=deadline)
+            except BuildOutOfTime as e:
+                step = f"model ({e.step} done after {e.seconds:.1f} s)"
+    if model is None:
+        model = build_model(tables, options, assignments=False)
+        notes.append(
+            f"the time limit of {options.time_limit:g} s ran out while building the model "
+            f"({step}; {time.perf_counter() - t0:.1f} s spent): this plan assigns NO unit and "
+            "shows every line short; there is no bound of the full model and no gap. Give a "
+            "longer --time-limit."
+        )
+    return tables, options, model, step
+
+
+# Column generation (models over PlanOptions.max_columns) may use this share of the time left
+# after the tables; the restricted model, the greedy and the solver share the rest.
+COLGEN_SHARE = 0.4
+# Columns of the restricted model made after column generation (at most; and <= max_columns).
+# (L: the old trimmed model's greedy used ~446k columns; 120k gave a clearly worse plan.)
+RESTRICTED_MAX_COLUMNS = 300_000
+
+
+def _column_generation(tables, options: PlanOptions, deadline: float,  # type: ignore[no-untyped-def]
+                       notes: list[str], should_stop=None) -> Model | None:
+    """The restricted model of a model too large to build, carrying the column-generation
+    bound of the FULL model (``model.full_bound``); None when no master LP was solved in time
+    or the restricted model could not be built in time."""
+    from coalition.planner.colgen import relaxation, restricted_columns, solve_relaxation
+    from coalition.planner.model import BuildOutOfTime
+
+    # cycle rows on the period grid only: fewer master rows, still a relaxation (colgen doc)
+    rel = relaxation(tables, options, grid_days=tables.period_days)
+    until = time.perf_counter() + COLGEN_SHARE * max(0.0, deadline - time.perf_counter())
+    res = solve_relaxation(rel, options, until, should_stop=should_stop)
+    if res.master_objective is None:
+        return None
+    n_full = rel.cost.size
+    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns),
+                              res.rc)
+    del rel
+    try:
+        model = build_model(tables, options, deadline=deadline, columns=cols)
+    except BuildOutOfTime:
+        return None
+    prov = "full-lp" if res.lp_bound else "full-lagrangian"
+    # every cost is >= 0, so a bound <= 0 says nothing: reported as no bound
+    useful = res.bound is not None and res.bound > 0
+    model.full_bound = (float(res.bound), prov) if useful else None
+    model.colgen_converged = res.converged
+    if not useful:
+        prov = "none: column generation did not reach a positive bound in the time"
+    notes.append(
+        f"the full model has {n_full:,} Assign-count columns, more than PlanOptions.max_columns "
+        f"= {options.max_columns:,}: column generation priced all of them ({res.rounds} master "
+        f"LP(s), {res.columns.size:,} columns in the master, {res.seconds:.1f} s; {res.message}) "
+        f"for the bound ({prov}); plans are searched on a restricted model of {cols.size:,} of "
+        "its columns (the LP support, the best-priced, each line's earliest-arriving pledges), "
+        "whose own bound is never reported"
+    )
+    return model
+
+
 def make_plan(
     scenario: Scenario,
     option_id: str,
@@ -225,28 +318,25 @@ def make_plan(
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     explain: bool = True,
+    finish: Callable[[Plan], object] | None = None,
 ) -> PlanOutcome:
+    """The plan of one force option within ``options.time_limit`` seconds of wall time, from
+    the tables to the independent check and ``finish`` (the caller's last step, e.g. writing
+    the files; time is kept back for it). See docs/planner/solver.md, *Time budget*."""
     t0 = time.perf_counter()
-    # The whole plan (build, greedy, solve, finishing) must end within options.time_limit.
-    deadline = t0 + float(options.time_limit)
-    tables = build_tables(
-        scenario,
-        option_id,
-        active_from=activation.active_from,
-        options=options,
-        inactive_reasons=activation.inactive_reasons,
-        spells=activation.spells,
-        spell_texts=activation.spell_texts,
-    )
-    tables, options, trimmed_note = fit_tables(tables, options)
-    tables = sustainment.attach(tables, scenario, options, c_day, assumptions)  # issue 15 blocks
-    model = build_model(tables, options)
+    limit = float(options.time_limit)
+    deadline = t0 + limit
+    notes = list(warnings or [])
+    tables, options, model, out_of_time = _build(
+        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes,
+        should_stop, c_day, assumptions)
     build_s = time.perf_counter() - t0
 
     # the greedy baseline may use half of what is left (it is the fallback plan, and the
     # solver's start); stopped early it is still a complete, feasible plan
+    left = max(0.0, deadline - floor_reserve(limit) - time.perf_counter())
     greedy = greedy_values(model, deadline=time.perf_counter() + max(
-        GREEDY_MIN_SECONDS, 0.5 * max(0.0, deadline - time.perf_counter())))
+        min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
     greedy_ok = is_feasible(model, greedy)
     greedy_obj = objective_of(model, greedy)
     # Interpreting a plan is the main finishing step: time it on the greedy plan (needed for
@@ -254,34 +344,26 @@ def make_plan(
     t_i = time.perf_counter()
     ginterp = interpret(model, greedy, c_day)
     interpret_s = time.perf_counter() - t_i
-    reserve = finishing_reserve(interpret_s, model.n_cols, float(options.time_limit), explain)
+    reserve = finishing_reserve(interpret_s, model.n_cols, limit, explain,
+                                unit_lines=len(ginterp.unit_lines), writes=finish is not None)
     solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
-    sol = _solve(model, options, solver_limit, progress=progress,
-                 start=greedy if (options.warm_start and greedy_ok) else None, should_stop=should_stop)
-    notes = list(warnings or [])
-    if trimmed_note:
-        notes.append(trimmed_note)
-    values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
-    best_so_far = result.status != SolveStatus.OPTIMAL
+    if out_of_time is not None:
+        values, result = greedy, SolveResult(
+            solver="highs", status=SolveStatus.TIME_LIMIT, objective=greedy_obj,
+            phase_out_of_time="build", message=f"solver not started: the time ran out in "
+            f"building ({out_of_time})")
+    else:
+        sol = _solve(model, options, solver_limit, progress=progress,
+                     start=greedy if (options.warm_start and greedy_ok) else None,
+                     should_stop=should_stop, full_bound=model.full_bound)
+        values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
+        if model.colgen_converged is False:  # the bound is the one column generation reached
+            phase = result.phase_out_of_time
+            result = result.model_copy(update={"phase_out_of_time": "column-generation" + (
+                f", {phase}" if phase else "")})
     interp = interpret(model, values, c_day)
-    # explanations share what is left of the budget (assignments first: they are cheap)
-    assignments = (
-        explain_assignments(model, values, interp.unit_columns, options,
-                            deadline=deadline - 0.3 * max(0.0, deadline - time.perf_counter()))
-        if explain else []
-    )
-    gaps = explain_gaps(model, values, options, deadline=deadline - 0.02) if explain else []
-    stopped = should_stop is not None and should_stop()
-    if explain and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS and not stopped:
-        # optional extra evidence: only with the time left before the deadline (and not
-        # after a stop request: a cancelled run must end now, not at its time limit)
-        gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
-    spent = time.perf_counter() - t0
-    if spent > 1.02 * float(options.time_limit):
-        notes.append(
-            f"this plan took {spent:.2f} s, over the time limit of {options.time_limit:g} s "
-            f"(+2% allowed); building the model ({build_s:.2f} s) cannot be interrupted"
-        )
+    assignments, gaps = _explanations(model, values, interp, options, deadline, explain,
+                                      should_stop, built=out_of_time is None)
     inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
         scenario=scenario.id,
@@ -303,7 +385,7 @@ def make_plan(
             gap=None if result.gap is None else round(result.gap, 6),
             build_seconds=round(build_s, 3),
             solve_seconds=round(result.time, 3),
-            best_so_far=best_so_far,
+            best_so_far=result.status != SolveStatus.OPTIMAL,
             bound_provenance=result.bound_provenance,
             phase_out_of_time=result.phase_out_of_time,
             message=result.message,
@@ -329,7 +411,49 @@ def make_plan(
         inactive_pledges=inactive,
         warnings=notes,
     )
+    plan = _checked(scenario, plan, t0, limit, build_s)
+    if finish is not None:
+        finish(plan)
     return PlanOutcome(plan, model, values, greedy, result, build_s)
+
+
+def _explanations(model: Model, values: np.ndarray, interp, options: PlanOptions,  # type: ignore[no-untyped-def]
+                  deadline: float, explain: bool, should_stop: Callable[[], bool] | None,
+                  built: bool) -> tuple[list, list]:
+    """Assignment and gap explanations within what is left of the budget (assignments first:
+    they are cheap). A model that was not built (time ran out) gets gap reasons that say so."""
+    if not explain:
+        return [], []
+    assignments = explain_assignments(model, values, interp.unit_columns, options,
+                                      deadline=deadline - 0.3 * max(0.0, deadline - time.perf_counter()))
+    gaps = explain_gaps(model, values, options, deadline=deadline - 0.02 if built else -1.0)
+    stopped = should_stop is not None and should_stop()
+    if built and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS and not stopped:
+        # optional extra evidence: only with the time left before the deadline (and not
+        # after a stop request: a cancelled run must end now, not at its time limit)
+        gaps = confirm_by_relaxation(model, values, gaps, options, deadline=deadline - 0.01)
+    return assignments, gaps
+
+
+def _checked(scenario: Scenario, plan: Plan, t0: float, limit: float, build_s: float) -> Plan:
+    """The plan with the independent checker's verdict (``solve.check_violations``, rules in
+    the warnings) and its wall time so far; a plan over the limit says so."""
+    from coalition.planner.check import check_plan
+
+    report = check_plan(scenario, plan)
+    notes = list(plan.warnings)
+    if not report.ok:
+        notes.append("the independent plan check found violations: " + ", ".join(
+            f"{k} {n}" for k, n in report.by_rule().items()) + " (coalition plan check)")
+    spent = time.perf_counter() - t0
+    if spent > 1.02 * limit:
+        notes.append(
+            f"this plan took {spent:.2f} s, over the time limit of {limit:g} s (+2% allowed); "
+            f"building the model took {build_s:.2f} s"
+        )
+    solve = plan.solve.model_copy(update={"check_violations": len(report.violations),
+                                          "wall_seconds": round(spent, 3)})
+    return plan.model_copy(update={"solve": solve, "warnings": notes})
 
 
 def _precedence_section(scenario, tables, unit_lines):  # type: ignore[no-untyped-def]
@@ -370,6 +494,9 @@ def _medical_section(scenario, option_id, tables, unit_lines, notes):  # type: i
     out = pic.to_json()
     enforced, why_not = sustainment.medical_enforced(tables)
     out["enforced"] = enforced
+    from coalition.sustain.medical import medical_flags
+
+    out["flags"] = medical_flags(scenario)
     if not enforced:
         out["not_enforced_because"] = why_not
     n = sum(1 for u in pic.uncovered if u.constrained)

@@ -191,6 +191,11 @@ def explain_gaps(
                     f"lies outside the planning horizon (0..{tb.horizon_days - 1})",
                 )
             )
+        elif periods and not model.built:
+            reasons.append(BindingReason(
+                code="not-determined", message="the time limit ran out while the model was being "
+                "built, so no unit was assigned to this line (give a longer --time-limit)",
+                count=len(periods), method="skipped: model not built"))
         elif periods and arcs_of_line.get(li, 0) == 0:
             reasons.extend(_exclusion_reasons(model, li))
         elif periods and deadline is not None and time.perf_counter() > deadline:

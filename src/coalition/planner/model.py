@@ -96,6 +96,12 @@ class Model:
     rip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # block-local hub rows, cols, vals
     prec: "PrecedenceIndex | None" = None  # the Precedence-* blocks' (rule, scope) index
     chi_x: np.ndarray | None = None  # upper bounds of Assign-count
+    built: bool = True  # False: built without Assign-count columns (the time ran out)
+    # indices into the full column set (_start_columns) when the model is restricted to them
+    subset: np.ndarray | None = None
+    # a bound of the FULL model found elsewhere (column generation) and its provenance
+    full_bound: tuple[float, str] | None = None
+    colgen_converged: bool | None = None  # column generation priced to the end (None: not used)
     sustain_index: dict = field(default_factory=dict)  # planner.sustainment blocks' indices
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
@@ -290,6 +296,8 @@ def define_assign_variables(m: Model) -> None:
     """``Assign-count`` x[a,s] in {0..units(p)}: units of arc a starting a tour in period s."""
     tb = m.tables
     cols = _start_columns(tb, tuple(m.options.departure_delays))
+    if m.subset is not None:  # a restricted model: these columns of the full set only
+        cols = {k: v[m.subset] for k, v in cols.items()}
     m.x_arc, m.x_start = cols["arc"], cols["start"]
     m.x_late, m.x_required = cols["late"], cols["required"]
     m.x_arrival, m.x_departure = cols["arrival"], cols["departure"]
@@ -298,6 +306,12 @@ def define_assign_variables(m: Model) -> None:
     ub = tb.pledge_units[tb.arc_pledge[m.x_arc]]
     m.chi_x = ub.astype(np.float64)
     m.add_variables("Assign-count", np.zeros(ub.size), ub, integer=True)
+
+
+def define_no_assign_variables(m: Model) -> None:
+    """An empty ``Assign-count`` block (the model of a plan that assigns nothing)."""
+    m.add_variables("Assign-count", np.zeros(0), np.zeros(0), integer=True)
+    m.chi_x = np.zeros(0)
 
 
 def define_shortfall_variables(m: Model) -> None:
@@ -695,23 +709,50 @@ def define_objective(m: Model) -> None:
     m.cost_parts = [cost]
 
 
-def build_model(tables: PlanningTables, options: PlanOptions) -> Model:
-    """Assemble the whole planning MIP from tables, block by block."""
-    m = Model(tables=tables, options=options)
-    define_assign_variables(m)
-    define_shortfall_variables(m)
-    define_pledge_start_variables(m)
-    define_cohesion_variables(m)
-    define_precedence_variables(m)
-    define_line_cover_constraints(m)
-    define_hub_capacity_constraints(m)
-    define_corridor_constraints(m)
-    define_pledge_constraints(m)
-    define_cohesion_constraints(m)
-    define_precedence_constraints(m)
-    sustainment.define_blocks(m)  # issue 15: Medical-*, Resupply-* (planner/sustainment.py)
-    define_objective(m)
+class BuildOutOfTime(Exception):
+    """Building the model passed its deadline; ``step`` names the block it had finished last."""
+
+    def __init__(self, step: str, seconds: float) -> None:
+        super().__init__(f"the time limit ran out while building the model (after {step}, "
+                         f"{seconds:.2f} s)")
+        self.step = step
+        self.seconds = seconds
+
+
+def build_model(
+    tables: PlanningTables, options: PlanOptions, *, deadline: float | None = None,
+    assignments: bool = True, columns: np.ndarray | None = None,
+) -> Model:
+    """Assemble the whole planning MIP from tables, block by block.
+
+    ``deadline`` (a ``time.perf_counter()`` value): checked after every block; past it,
+    :class:`BuildOutOfTime` is raised (a half-built model is never returned). ``assignments =
+    False`` builds the model without any ``Assign-count`` column (every line short): the plan
+    the engine returns when there was no time to build the real model. ``columns`` (sorted
+    indices into the full column set of :func:`_start_columns`) builds a *restricted* model on
+    those Assign-count columns only: its plans are plans of the full model (every row of the
+    full model that its columns touch is in it, day-exact), its bounds are not bounds of it."""
+    import time
+
+    m = Model(tables=tables, options=options, built=assignments,
+              subset=None if columns is None else np.asarray(columns, dtype=np.int64))
+    t0 = time.perf_counter()
+    steps = (
+        define_assign_variables if assignments else define_no_assign_variables,
+        define_shortfall_variables, define_pledge_start_variables, define_cohesion_variables,
+        define_precedence_variables, define_line_cover_constraints,
+        define_hub_capacity_constraints, define_corridor_constraints, define_pledge_constraints,
+        define_cohesion_constraints, define_precedence_constraints,
+        sustainment.define_blocks,  # issue 15: Medical-*, Resupply-* (planner/sustainment.py)
+        define_objective,
+    )
+    for step in steps:
+        step(m)
+        if deadline is not None and time.perf_counter() > deadline:
+            raise BuildOutOfTime(step.__name__, time.perf_counter() - t0)
     m.finalize()
+    if deadline is not None and time.perf_counter() > deadline:
+        raise BuildOutOfTime("finalize", time.perf_counter() - t0)
     return m
 
 

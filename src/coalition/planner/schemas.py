@@ -149,7 +149,7 @@ class SolveResult(_Frozen):
     time: float = 0.0
     nodes: int = 0
     message: str = ""
-    bound_provenance: str = "none"  # full-lp | full-mip-dual | none
+    bound_provenance: str = "none"  # full-lp | full-lagrangian | full-mip-dual | none
     phase_out_of_time: str | None = None  # the phase the time limit stopped
 
     @property
@@ -292,13 +292,22 @@ class SolveSummary(_Frozen):
     bound_provenance: str = Field(
         default="none",
         description="where the bound comes from: full-lp (LP relaxation of the full model), "
+        "full-lagrangian (column generation stopped early: the Lagrangian bound of that LP), "
         "full-mip-dual (HiGHS's MIP dual bound of the full model) or none (no valid bound; "
         "gap and bound are then null)",
     )
     phase_out_of_time: str | None = Field(
-        default=None, description="the solver phase the time limit stopped, when it stopped one"
+        default=None, description="the phase the time limit stopped, when it stopped one: build "
+        "(the model could not be built in time: no unit is assigned), column-generation (pricing the full column set of a model too large to build did not finish), lp, restricted-mip, full-mip"
     )
     message: str = ""
+    check_violations: int | None = Field(
+        default=None, description="violations the independent checker (coalition plan check) "
+        "found in this plan when it was made; 0 = none"
+    )
+    wall_seconds: float | None = Field(
+        default=None, description="wall time of the plan from the tables to its check, seconds"
+    )
     variables: int = 0
     constraints: int = 0
     nonzeros: int = 0

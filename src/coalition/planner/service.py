@@ -15,7 +15,7 @@ from datetime import date
 from coalition.conditions.engine import CEASEFIRE, ConditionEngine
 from coalition.errors import InputError, Problem, closest
 from coalition.planner.engine import Activation, PlanOutcome, make_plan
-from coalition.planner.schemas import PlanOptions
+from coalition.planner.schemas import Plan, PlanOptions
 from coalition.planner.solver import ProgressFn
 from coalition.forcegen.activation import activation_by_day, pledge_activation
 from coalition.scenario.schemas import Assumption, Scenario
@@ -116,8 +116,10 @@ def plan_option(
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     explain: bool = True,
+    finish: Callable[[Plan], object] | None = None,
 ) -> tuple[PlanOutcome, CDay]:
-    """Plan one force option of a scenario under assumptions."""
+    """Plan one force option of a scenario under assumptions. ``finish`` (e.g. writing the
+    plan's files) runs inside the time limit (``options.time_limit`` bounds the whole plan)."""
     check_option(scenario, option_id)
     cday, effective = resolve_c_day(scenario, assumptions, at)
     horizon = options.horizon_days or scenario.horizon_days
@@ -143,5 +145,6 @@ def plan_option(
         progress=progress,
         should_stop=should_stop,
         explain=explain,
+        finish=finish,
     )
     return outcome, cday

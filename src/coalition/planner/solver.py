@@ -50,7 +50,7 @@ LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corri
 TOL = 1e-6
 
 
-STOP_SECONDS_PER_COLUMN = 4e-5
+STOP_SECONDS_PER_COLUMN = 8e-5
 # The restricted MIP keeps the LP support, the incumbent, and RESTRICTED_EXTRA x that many more
 # Assign-count columns: those with the smallest LP reduced cost. Measured on M (60 s, seed 1):
 # extra 0 -> 1.134% gap, 0.3 -> 1.082%, 1 -> 1.043%, 1.5 -> 0.965% (below 1% after 26 s of MIP),
@@ -58,6 +58,12 @@ STOP_SECONDS_PER_COLUMN = 4e-5
 # more slowly); LP support alone (no incumbent) -> 1.70%. One run each; HiGHS runs single-
 # threaded with a fixed seed, so the search path is repeatable and only its speed varies.
 RESTRICTED_EXTRA = 1.5
+# Large models: a second restricted pass around the best plan with the time the first left
+# (at least SECOND_PASS_MIN_S seconds).
+SECOND_PASS = True
+SECOND_PASS_MIN_S = 5.0
+# HiGHS options of the MIP passes (beyond presolve and the method).
+MIP_OPTIONS: dict[str, object] = {}
 # Small models: the restricted MIP is only a heuristic (its own bound is never kept), so it
 # searches its neighbourhood to this share of the target gap; with the better plan the target
 # gap is often proven against the full model's LP bound and the full MIP is not needed.
@@ -74,8 +80,10 @@ def stop_margin(n_cols: int, time_limit: float) -> float:
     latency + copying and checking the best plan) ends within the limit. Measured: the L
     instance (~507k columns) overran a 600 s limit by 6.2 s when stopped at the limit; on the
     day-exact model under heavy machine load M (~62k columns, every capacity row in the
-    restricted MIP) overran by 1.4 s with 2e-5 s per column; 4e-5 s per column (M: 2.5 s),
-    at most a tenth of the limit."""
+    restricted MIP) overran by 1.4 s with 2e-5 s per column; with 4e-5 s per column (M: 2.6 s)
+    one of five M seeds still ended its whole plan 3.5 s after a 60 s limit at load 13 (HiGHS
+    returned ~6 s after it was told to stop); 8e-5 s per column (M: 5.3 s), at most a tenth of
+    the limit."""
     return min(STOP_SECONDS_PER_COLUMN * n_cols, 0.1 * time_limit)
 
 
@@ -239,17 +247,29 @@ def rounding_phase(st: _Solve, start: np.ndarray | None) -> None:
             base = np.zeros(m.n_cols)
             base[xb.start : xb.stop] = np.floor(pref + 1e-6)
             st.take(repair(m, base))
-        st.take(greedy_values(m, initial=st.core, preference=pref) if not st.lp_partial
-                else greedy_values(m, preference=pref))
+        # the completion stops starting lines at the solver's deadline (still a feasible plan)
+        st.take(greedy_values(m, initial=st.core, preference=pref, deadline=st.deadline)
+                if not st.lp_partial else greedy_values(m, preference=pref, deadline=st.deadline))
         st.show(None, st.bound)
     if st.best is not None and st.bound is not None:
         st.proven = (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
     st.t_round = st.now() - st.t_lp
 
 
-def _restrict(st: _Solve) -> np.ndarray:
+def _short_lines_columns(st: _Solve) -> np.ndarray:
+    """Assign-count columns of the lines the best plan leaves short somewhere."""
+    m = st.model
+    xb, ub = m.var("Assign-count"), m.var("Line-shortfall")
+    if st.best is None or not ub.size:
+        return np.zeros(xb.size, dtype=bool)
+    short = np.unique(m.u_line[st.best[ub.start : ub.stop] > 1e-6])
+    return np.isin(m.tables.arc_line[m.x_arc], short)
+
+
+def _restrict(st: _Solve, around_short: bool = False) -> np.ndarray:
     """Columns fixed to 0 in a restricted pass: every Assign-count column outside the LP
-    support, the incumbent and RESTRICTED_EXTRA x that many more of smallest reduced cost."""
+    support, the incumbent and RESTRICTED_EXTRA x that many more of smallest reduced cost
+    (``around_short``: only columns of the lines the best plan leaves short)."""
     m = st.model
     xb = m.var("Assign-count")
     if st.core is None or not xb.size:
@@ -261,12 +281,15 @@ def _restrict(st: _Solve) -> np.ndarray:
     if rc_all is not None and RESTRICTED_EXTRA > 0:
         rc = rc_all[xb.start : xb.stop].copy()
         rc[keep] = np.inf
+        if around_short:
+            rc[~_short_lines_columns(st)] = np.inf
         idx = np.argsort(rc, kind="stable")[: int(RESTRICTED_EXTRA * keep.sum())]
         keep[idx[np.isfinite(rc[idx])]] = True
     return (xb.start + np.flatnonzero(~keep)).astype(np.int32)
 
 
-def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True) -> None:
+def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True,
+              around_short: bool = False) -> None:
     """Run the MIP until wall time ``until``, resumed while its plan breaks withheld rows (those
     rows are then added and the plan repaired, so it is never lost). A restricted pass's bound
     is not a bound of the full model and is never kept."""
@@ -277,7 +300,7 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
     assert hm is not None and st.ff is not None
     st.restricted = restricted
     st.phase = "restricted-mip" if restricted else "full-mip"
-    fixed = _restrict(st) if restricted else np.zeros(0, dtype=np.int32)
+    fixed = _restrict(st, around_short) if restricted else np.zeros(0, dtype=np.int32)
     hm.set_bounds(fixed, np.zeros(fixed.size), np.zeros(fixed.size))
     try:
         while time.perf_counter() < until:
@@ -317,6 +340,8 @@ def mip_phase(st: _Solve) -> None:
     assert hm is not None and st.ff is not None
     hm.set_option("presolve", "on")
     hm.set_option("solver", "choose")
+    for name, value in MIP_OPTIONS.items():
+        hm.set_option(name, value)
     hm.set_integer(np.flatnonzero(st.ff.integer))
     if st.deferred.any():
         _add_rows(st, np.flatnonzero(st.deferred))
@@ -329,8 +354,9 @@ def mip_phase(st: _Solve) -> None:
     share = MIP_SHARE_LARGE if st.large else 0.2
     if not st.large:
         hm.set_option("mip_rel_gap", float(st.options.mip_rel_gap) * RESTRICTED_GAP_SHARE)
-    _mip_pass(st, time.perf_counter() + share * max(0.0, st.deadline - time.perf_counter()),
-              restricted=True)
+    until = time.perf_counter() + share * max(0.0, st.deadline - time.perf_counter())
+    _mip_pass(st, until, restricted=True)
+    late = max(0.0, time.perf_counter() - until)  # how long HiGHS took to stop after its limit
     if not st.large:
         hm.set_option("mip_rel_gap", float(st.options.mip_rel_gap))
     if st.best is not None and st.bound is not None and (
@@ -338,6 +364,13 @@ def mip_phase(st: _Solve) -> None:
     ):
         st.proven = True  # the target gap holds against a bound of the full model
         return
+    # the second pass keeps back twice the first pass's stop latency (measured on M at load
+    # 9-13: HiGHS returned up to ~6 s after its limit), so that the plan ends within its limit
+    left = st.deadline - time.perf_counter() - 2.0 * late
+    if st.large and SECOND_PASS and not st.stopped() and st.best is not None and left > SECOND_PASS_MIN_S:
+        # a second neighbourhood around the new best plan: its columns, the LP support and the
+        # best-priced columns of the lines it still leaves short
+        _mip_pass(st, time.perf_counter() + share * left, restricted=True, around_short=True)
     if not st.large and not st.stopped():
         # no MIP start here: with one, highspy 1.16 can report a better objective than the
         # solution it returns (seen on a 16-column model); the incumbent is kept anyway
@@ -397,9 +430,12 @@ def solve_highs(
     start: np.ndarray | None = None,
     should_stop: Callable[[], bool] | None = None,
     relax: bool = False,
+    full_bound: tuple[float, str] | None = None,
 ) -> Solution:
     """Solve ``model`` with HiGHS. ``start`` is a feasible core vector (a MIP start);
-    ``relax`` solves the LP relaxation only. The phases: :func:`lp_phase`,
+    ``relax`` solves the LP relaxation only. ``full_bound``: a valid bound of the full model and
+    its provenance, for a model restricted to some columns (``model.subset``), whose own LP and
+    MIP bounds are then never used. The phases: :func:`lp_phase`,
     :func:`rounding_phase`, :func:`mip_phase`, :func:`result_of`."""
     t0 = time.perf_counter()
     assert model.A is not None and model.hi is not None
@@ -423,8 +459,11 @@ def solve_highs(
         # current step, and the best plan is then checked and copied out (see stop_margin)
         deadline=t0 + limit - stop_margin(model.n_cols, limit),
         lazy=lazy, deferred=deferred, active=active, large=large,
-        full_model=options.candidates_per_line is None,  # a trimmed model's bound is no bound
+        # a trimmed or restricted model's bound is no bound of the full model
+        full_model=options.candidates_per_line is None and model.subset is None,
     )
+    if full_bound is not None:  # a bound of the full model found elsewhere (column generation)
+        st.bound, st.provenance = full_bound
     st.A_csr = model.A.tocsr()
     st.hm = _instance(st, integer=False)
     lp_phase(st)

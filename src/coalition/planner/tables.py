@@ -103,6 +103,9 @@ class PlanningTables:
     prec_before: list[frozenset[str]] = field(default_factory=list)
     prec_after: list[frozenset[str]] = field(default_factory=list)
     prec_require: list[bool] = field(default_factory=list)
+    # True when building stopped at its deadline before every arc was made: the tables then
+    # have NO arcs (a plan that assigns nothing; see build_tables' ``deadline``)
+    out_of_time: bool = False
     sustain: object | None = None  # planner.sustainment.SustainTables (issue 15), set by attach()
 
     @property
@@ -145,6 +148,7 @@ def build_tables(
     inactive_reasons: Mapping[str, str] | None = None,
     spells: Mapping[str, tuple[tuple[int, int | None], ...]] | None = None,
     spell_texts: Mapping[str, str] | None = None,
+    deadline: float | None = None,
 ) -> PlanningTables:
     """Turn a scenario, a force option and the activation picture into planner tables.
 
@@ -154,7 +158,16 @@ def build_tables(
     None = open; default: one open spell from ``active_from``): a tour must lie inside one spell
     and inside the pledge's availability window. Caveats are judged by
     :mod:`coalition.forcegen.eligibility`, the same check the gap picture uses.
+
+    ``deadline`` (a ``time.perf_counter()`` value): checked before each line's arcs; past it,
+    the tables come back with no arcs at all and ``out_of_time`` set (never a partial set of
+    arcs that would look like the full eligible set).
     """
+    import time
+
+    def late() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
     D = options.period_days
     horizon = options.horizon_days or scenario.horizon_days
     T = max(1, math.ceil(horizon / D))
@@ -242,7 +255,11 @@ def build_tables(
     a_l: list[int] = []
     a_h: list[int] = []
     a_c: list[int] = []
+    out_of_time = late()
     for li, r in enumerate(reqs):
+        if out_of_time or late():
+            out_of_time = True
+            break
         cols = col_ix.get(r.id, [])
         eligible: list[tuple[int, list[str]]] = []
         for pi, p in enumerate(pledges):
@@ -337,8 +354,11 @@ def build_tables(
                     )
                 )
 
+    if out_of_time:
+        a_p, a_l, a_h, a_c = [], [], [], []
     nations = sorted({p.nation for p in pledges} | {p.nation for p in scenario.pledges})
     return PlanningTables(
+        out_of_time=out_of_time,
         period_days=D,
         n_periods=T,
         horizon_days=horizon,
@@ -398,20 +418,14 @@ def build_tables(
     )
 
 
-def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
-    """The same tables with, per line, only the ``per_line`` eligible pledges that can arrive
-    earliest (ties: more units, shorter move, id order) - the rule of
-    ``PlanOptions.candidates_per_line`` applied to built tables. The others are recorded as
-    ``candidate-limit`` exclusions. A model built on trimmed tables is NOT the full model: its
-    bound is no bound of the full model (the solver then reports none)."""
-    from dataclasses import replace
-
+def trim_arc_mask(tb: PlanningTables, per_line: int) -> np.ndarray:
+    """Arcs of each line's ``per_line`` eligible pledges that can arrive earliest (ties: more
+    units, shorter move, id order): the rule of ``PlanOptions.candidates_per_line``."""
     if tb.n_arcs == 0:
-        return tb
+        return np.zeros(0, dtype=bool)
     key_line, key_pledge = tb.arc_line, tb.arc_pledge
     arrive = tb.pledge_ready_day[key_pledge] + tb.corridor_transit[tb.arc_corridor]
     km = tb.corridor_distance[tb.arc_corridor]
-    # best (arrival, km) of each (line, pledge) pair
     pair = key_line * (tb.n_pledges + 1) + key_pledge
     order = np.lexsort((km, arrive, pair))
     first = np.ones(order.size, dtype=bool)
@@ -424,8 +438,21 @@ def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
     start = np.ones(ranked.size, dtype=bool)
     start[1:] = line_of[1:] != line_of[:-1]
     pos = np.arange(ranked.size) - np.maximum.accumulate(np.where(start, np.arange(ranked.size), 0))
-    keep_pair = set(pair[ranked[pos < per_line]].tolist())
-    keep = np.fromiter((int(x) in keep_pair for x in pair), dtype=bool, count=pair.size)
+    return np.isin(pair, pair[ranked[pos < per_line]])
+
+
+def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
+    """The same tables with, per line, only the ``per_line`` eligible pledges that can arrive
+    earliest (ties: more units, shorter move, id order) - the rule of
+    ``PlanOptions.candidates_per_line`` applied to built tables. The others are recorded as
+    ``candidate-limit`` exclusions. A model built on trimmed tables is NOT the full model: its
+    bound is no bound of the full model (the solver then reports none)."""
+    from dataclasses import replace
+
+    if tb.n_arcs == 0:
+        return tb
+    keep = trim_arc_mask(tb, per_line)
+    key_line, key_pledge = tb.arc_line, tb.arc_pledge
     dropped = sorted({(int(li), int(p)) for li, p in zip(key_line[~keep], key_pledge[~keep])})
     extra = [
         Exclusion(li, tb.pledge_id[p], tb.pledge_nation[p], "candidate-limit",

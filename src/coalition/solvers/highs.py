@@ -87,6 +87,7 @@ class RunResult:
     nodes: int
     time: float
     message: str  # HiGHS's own status words
+    row_duals: np.ndarray | None = None  # LP only, when optimal: reduced cost = cost - A^T row_duals
 
     @property
     def has_solution(self) -> bool:
@@ -225,6 +226,20 @@ class HighsModel:
                         A_rows.indptr[:-1].astype(np.int32), A_rows.indices.astype(np.int32),
                         A_rows.data.astype(np.float64))
 
+    def add_cols(self, cost: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 A_cols: sp.csc_matrix) -> None:
+        """Append columns (their entries in the existing rows)."""
+        inf = self._hs.kHighsInf
+        A_cols = A_cols.tocsc()
+        n = int(A_cols.shape[1])
+        if not n:
+            return
+        self._h.addCols(n, np.asarray(cost, np.float64), np.where(np.isfinite(lo), lo, -inf),
+                        np.where(np.isfinite(hi), hi, inf), int(A_cols.nnz),
+                        A_cols.indptr[:-1].astype(np.int32), A_cols.indices.astype(np.int32),
+                        A_cols.data.astype(np.float64))
+        self.n_cols += n
+
     def set_bounds(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
         cols = np.asarray(cols, dtype=np.int32)
         if cols.size:
@@ -266,13 +281,15 @@ class HighsModel:
             nodes = int(info.mip_node_count)
             bound = finite(info.mip_dual_bound)
             objective = finite(info.objective_function_value) if values is not None else None
-            rc = None
+            rc = duals = None
         else:
             nodes = 0
             objective = finite(info.objective_function_value) if values is not None else None
             bound = objective if status == S.kOptimal else None
             rc = (np.asarray(h.getSolution().col_dual, dtype=np.float64)
                   if status == S.kOptimal else None)
+            duals = (np.asarray(h.getSolution().row_dual, dtype=np.float64)
+                     if status == S.kOptimal else None)
         if status == S.kOptimal:
             outcome = Outcome.OPTIMAL
         elif status == S.kInfeasible:
@@ -292,6 +309,7 @@ class HighsModel:
             gap=relative_gap(objective, bound) if self.integer else (0.0 if bound is not None else None),
             values=values, reduced_costs=rc, nodes=nodes,
             time=round(time.perf_counter() - t, 4), message=h.modelStatusToString(status),
+            row_duals=duals,
         )
 
 
