@@ -36,7 +36,7 @@ def _free_port() -> int:
 class Live:
     def __init__(self, base: str, tokens: dict[str, str], app: object, data: Path) -> None:
         self.base, self.tokens, self.app, self.data = base, tokens, app, data
-        self._plans: dict[tuple[str, str], int] = {}
+        self._plans: dict[tuple[str, ...], int] = {}
 
     def api(self, method: str, path: str, user: str, body: object = None,
             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], object]:
@@ -51,12 +51,15 @@ class Live:
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers), json.loads(exc.read() or b"null")
 
-    def plan(self, user: str = "hq-planner", option: str = "medium") -> int:
-        """A finished plan run (queued through the API once per user and option)."""
-        key = (user, option)
+    def plan(self, user: str = "hq-planner", option: str = "medium",
+             assumptions: tuple[str, ...] = ("parliament.GBR=true",)) -> int:
+        """A finished plan run (queued through the API once per user, option, assumptions).
+        The default: the medium option with the Commons vote assumed (about 175 lines for HQ)."""
+        key = (user, option, *assumptions)
         if key not in self._plans:
             status, _h, job = self.api("POST", "/api/plans", user,
-                                       {"option": option, "time_limit": 8})
+                                       {"option": option, "time_limit": 8,
+                                        "assumptions": list(assumptions)})
             assert status in (200, 202), job
             deadline = time.monotonic() + 150
             while time.monotonic() < deadline:

@@ -392,6 +392,8 @@ def _plan_view(request: Request, ctx: Ctx, job: int | None, *, form: dict[str, s
                   table_desc=args.get("desc", False), page_links=links, sort_links=sort_links,
                   uln_headers=headers, capabilities={c.code: c.name for c in sc.capabilities},
                   recent=recent, form=form, problems=problems or [],
+                  others=[j for j in runs.list_runs(ctx.db, offset=0, limit=20, status="done")[0]
+                          if chosen is not None and j["id"] != chosen.id],
                   may_run=has_permission(ctx.principal, "plan.run"))
 
 
@@ -576,3 +578,7 @@ def html_error(request: Request, status: int, message: str) -> HTMLResponse:
 from coalition.dashboard import pledges as _pledges  # noqa: E402
 
 router.include_router(_pledges.router)
+
+from coalition.dashboard import plans as _plans  # noqa: E402
+
+router.include_router(_plans.router)
