@@ -34,6 +34,13 @@ softhsm2:
 test: $(VENV)/.dev-installed chromium softhsm2
 	$(BIN)/python -m pytest -q
 
+# ruff (rules and limits in pyproject.toml), the formatter's check and mypy --strict over src/.
+# Installs nothing itself: the tools are in the dev extras.
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy --strict src
+
 # The dashboard's translations: extract every UI string, merge into each .po, compile the .mo
 # (committed, so a fresh clone runs without this step; the i18n test fails when it is stale).
 messages: $(VENV)/.installed

@@ -12,7 +12,8 @@ from coalition.analysis.service import montecarlo
 from coalition.errors import InputError
 from tests.analysis.factory import either_fills
 
-VOLATILE = {"solve_seconds", "overhead_seconds", "start_seconds", "timing", "computed_at"}
+VOLATILE = {"solve_seconds", "overhead_seconds", "start_seconds", "cpu_seconds", "timing",
+            "computed_at"}
 
 
 def _strip(obj):

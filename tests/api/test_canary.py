@@ -103,6 +103,7 @@ COVERED = {
     "/api/ledger/checkpoints/{checkpoint_id}", "/api/ledger/proofs/inclusion/{seq}",
     "/api/ledger/proofs/consistency", "/api/ledger/health", "/api/inventory",
     "/api/reports/accountability",
+    *(f"/api/sustain/{{job_id}}/{s}" for s in ("demand", "dos", "class-v", "medical")),
     *(f"/api/{r}" for r in SCENARIO_RESOURCES), *(f"/api/{r}/{{ident}}" for r in SCENARIO_RESOURCES),
 }
 PAGES = ("/map", "/gaps", "/plan", "/depots", "/ledger", "/audit")
@@ -160,6 +161,8 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
         job = jobs[option]
         get(f"/api/plans/{{job_id}}#{option}", f"/api/plans/{job}")
         get(f"/api/plans/{{job_id}}/result#{option}", f"/api/plans/{job}/result")
+        for s in ("demand", "dos", "class-v", "medical"):  # sustainment aggregates of the plan
+            get(f"/api/sustain/{{job_id}}/{s}#{option}", f"/api/sustain/{job}/{s}")
     # the dashboard, signed in as the same viewer (the scenario under test is the default)
     page = svc.client(None)
     login = page.get("/login")

@@ -166,6 +166,7 @@ def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta
     solve = np.array([r["solve_seconds"] for r in rows], dtype=float)
     over = np.array([r["overhead_seconds"] for r in rows], dtype=float)
     start = np.array([r.get("start_seconds", 0.0) for r in rows], dtype=float)
+    cpu = np.array([r.get("cpu_seconds", float("nan")) for r in rows], dtype=float)
     gaps = np.array([r.get("gap", float("nan")) for r in rows], dtype=float)
     limited = sum(1 for r in rows if r["status"] == "time-limit")
     return {
@@ -184,7 +185,9 @@ def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta
                         "shortfall": convergence(short, w, exact)},
         "timing": {"solve_seconds_mean": round(float(solve.mean()), 4) if rows else None,
                    "overhead_seconds_mean": round(float(over.mean()), 4) if rows else None,
-                   "start_seconds_mean": round(float(start.mean()), 4) if rows else None},
+                   "start_seconds_mean": round(float(start.mean()), 4) if rows else None,
+                   "cpu_seconds_mean": (round(float(np.nanmean(cpu)), 4)
+                                        if np.isfinite(cpu).any() else None)},
         "solver_gap_max": None if not np.isfinite(gaps).any() else round(float(np.nanmax(gaps)), 6),
     }
 

@@ -104,7 +104,15 @@ class EvaluatorPlugin(WorkerPlugin):
         if self.evaluator is None:
             self.setup()
         assert self.ctx is not None
-        return [record(w, self.evaluator.evaluate(w), self.ctx) for w in worlds]
+        out = []
+        for w in worlds:
+            # CPU time of this process for the world: on a shared machine the wall time of a
+            # world grows with the load, its CPU time does not (benchmark, docs/analysis.md)
+            c0 = time.process_time()
+            row = record(w, self.evaluator.evaluate(w), self.ctx)
+            row["cpu_seconds"] = time.process_time() - c0
+            out.append(row)
+        return out
 
 
     def details(self, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
@@ -204,6 +212,19 @@ def _batches(worlds: Sequence[World], size: int) -> list[list[World]]:
     return [list(worlds[i : i + size]) for i in range(0, len(worlds), size)]
 
 
+#: Largest batch of worlds per task when the size is chosen automatically.
+MAX_BATCH = 16
+
+
+def auto_batch(n_worlds: int, workers: int) -> int:
+    """Worlds per task: about 4 tasks per worker (so a slow world at the end leaves the other
+    workers little idle time), at most :data:`MAX_BATCH` (a finished batch is one Parquet part,
+    so this is also how much an interruption can lose), at least 1. A world of option small
+    takes ~0.3 CPU s, so a task is seconds long and Dask's per-task cost (milliseconds) is
+    negligible."""
+    return max(1, min(MAX_BATCH, n_worlds // (4 * max(1, workers))))
+
+
 def make_client(scheduler: str | None, workers: int | None) -> Any:
     """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of processes."""
     from distributed import Client, LocalCluster
@@ -231,14 +252,15 @@ def run_worlds(
     scheduler: str | None = None,
     workers: int | None = None,
     client: Any = None,
-    batch: int = 8,
+    batch: int | None = None,
     progress: ProgressCb | None = None,
     stop_after: int | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate ``worlds`` (skipping those already in ``folder``) and return every record.
 
     ``workers=0``: in this process. ``client``: an existing Dask client (tests, benchmarks).
-    ``stop_after``: stop after that many new batches (used to test resuming).
+    ``batch``: worlds per task (default :func:`auto_batch`). ``stop_after``: stop after that
+    many new batches (used to test resuming).
     """
     done: list[dict[str, Any]] = []
     if folder is not None:
@@ -246,6 +268,10 @@ def run_worlds(
         done = open_run_folder(folder, spec)
     finished = {int(r["sample"]) for r in done}
     todo = [w for w in worlds if w.index not in finished]
+    if batch is None:
+        n_workers = (len(client.scheduler_info().get("workers", {})) if client is not None
+                     else workers if workers else 1 if scheduler else machine_workers())
+        batch = auto_batch(len(todo), n_workers or 1)
     batches = _batches(todo, batch)
     if stop_after is not None:
         batches = batches[:stop_after]

@@ -61,7 +61,7 @@ def montecarlo(
     workers: int | None = None,
     client: Any = None,
     progress: ProgressCb | None = None,
-    batch: int = 8,
+    batch: int | None = None,
     stop_after: int | None = None,
 ) -> dict[str, Any]:
     if samples < 1 and not exact:

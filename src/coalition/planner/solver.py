@@ -58,6 +58,15 @@ STOP_SECONDS_PER_COLUMN = 4e-5
 # more slowly); LP support alone (no incumbent) -> 1.70%. One run each; HiGHS runs single-
 # threaded with a fixed seed, so the search path is repeatable and only its speed varies.
 RESTRICTED_EXTRA = 1.5
+# Small models: the restricted MIP is only a heuristic (its own bound is never kept), so it
+# searches its neighbourhood to this share of the target gap; with the better plan the target
+# gap is often proven against the full model's LP bound and the full MIP is not needed.
+# Measured on 24 analysis worlds of option `small` (LHS seed 1, gap 1 %): the restricted MIP
+# stopping at 1 % of its own bound left 3 worlds 1.0-1.1 % above the LP bound, each then paid
+# ~10 s of full MIP (three rounds of presolve + root); at 0.1 x the target every world was
+# proven after the restricted pass: 37 -> 7.5 CPU s in all, plans within 0.001 % of the full
+# MIP's. Large models keep the target gap (their restricted pass is the last one).
+RESTRICTED_GAP_SHARE = 0.1
 
 
 def stop_margin(n_cols: int, time_limit: float) -> float:
@@ -318,8 +327,17 @@ def mip_phase(st: _Solve) -> None:
     # large models: the MIP does not stop at once at its limit (measured on M under load: up
     # to 7 s late after a 31 s pass, e.g. in presolve), so 30% of its time is kept back
     share = MIP_SHARE_LARGE if st.large else 0.2
+    if not st.large:
+        hm.set_option("mip_rel_gap", float(st.options.mip_rel_gap) * RESTRICTED_GAP_SHARE)
     _mip_pass(st, time.perf_counter() + share * max(0.0, st.deadline - time.perf_counter()),
               restricted=True)
+    if not st.large:
+        hm.set_option("mip_rel_gap", float(st.options.mip_rel_gap))
+    if st.best is not None and st.bound is not None and (
+        (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
+    ):
+        st.proven = True  # the target gap holds against a bound of the full model
+        return
     if not st.large and not st.stopped():
         # no MIP start here: with one, highspy 1.16 can report a better objective than the
         # solution it returns (seen on a 16-column model); the incumbent is kept anyway
