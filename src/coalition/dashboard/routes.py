@@ -50,7 +50,9 @@ router = APIRouter(include_in_schema=False)
 
 NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
        ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
-       ("pledges", "/pledges", N_("Pledges")), ("audit", "/audit", N_("Audit")))
+       ("pledges", "/pledges", N_("Pledges")), ("inspector", "/inspector", N_("Accountability")),
+       ("audit", "/audit", N_("Audit")))
+NAV_NEEDS = {"audit": "audit.view", "inspector": "ledger.verify"}
 
 
 def page_ctx(request: Request, db: Db) -> Ctx:
@@ -109,8 +111,8 @@ def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
             scenario_name, illustrative = sc.name, sc.illustrative
         except NotFoundError:
             pass
-    nav = [n for n in NAV if n[0] != "audit"
-           or (ctx is not None and has_permission(ctx.principal, "audit.view"))]
+    nav = [n for n in NAV if n[0] not in NAV_NEEDS
+           or (ctx is not None and has_permission(ctx.principal, NAV_NEEDS[n[0]]))]
     return TEMPLATES.TemplateResponse(
         request, template,
         {**_common(request), "nav": nav, "active": active,
@@ -433,7 +435,14 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
     for d in visible_depots(ctx.principal, state):
         rows.append(depot_status(state.scenario, d))
         ctx.audit("view", "depot-check", d.id, note="dashboard")
-    return render(request, ctx, "depots.html", "depots", depots=rows, missing=False)
+    placeable: set[str] = set()
+    if has_permission(ctx.principal, "depot.place"):
+        from coalition.depots.queries import depot_scope
+
+        place_scope = depot_scope(ctx.principal, state, "depot.place")
+        placeable = {d.id for d in visible_depots(ctx.principal, state) if place_scope.permits(d)}
+    return render(request, ctx, "depots.html", "depots", depots=rows, missing=False,
+                  placeable=placeable)
 
 
 def _scoped_depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
@@ -582,3 +591,11 @@ router.include_router(_pledges.router)
 from coalition.dashboard import plans as _plans  # noqa: E402
 
 router.include_router(_plans.router)
+
+from coalition.dashboard import inspector as _inspector  # noqa: E402
+
+router.include_router(_inspector.router)
+
+from coalition.dashboard import placements as _placements  # noqa: E402
+
+router.include_router(_placements.router)
