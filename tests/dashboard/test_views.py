@@ -86,3 +86,13 @@ def test_uln_table_sorts_filters_and_pages_over_the_whole_plan() -> None:
     assert t.total == len(t.rows) and t.all_lines == 173
     assert views.uln_table(lines, page=99).page == 4  # past the end: the last page
     assert views.uln_table(lines, sort="no_such_column").rows[0]["uln"] == "U000"
+
+
+def test_gantt_draws_every_line_of_a_173_line_plan() -> None:
+    """The old chart stopped at 80 rows (157 of 173 lines drawn): now every line is a bar."""
+    lines = [_line(f"U{i:03d}", f"R{i:03d}", start=(i * 11) % 300, end=(i * 11) % 300 + 182)
+             for i in range(173)]
+    g = views.gantt(lines, 728)
+    bars = [b["uln"] for r in g.rows for b in r["bars"]]
+    assert len(g.rows) == 173 > 80 and sorted(bars) == sorted(u["uln"] for u in lines)
+    assert g.height >= 24 + 173 * 16
