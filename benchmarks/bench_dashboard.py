@@ -63,10 +63,23 @@ def _prepare(data: Path) -> tuple[object, str, int, int]:
             job.finished_at = service.now()
             ids.append(job.id)
         db.flush()
-    from api.harness import init_ledger
-
-    init_ledger(app, data)
+    _init_ledger(app, data)
     return app, token, ids[0], ids[1]
+
+
+def _init_ledger(app: object, data: Path) -> None:
+    """Keys and the illustrative custody history, as `coalition ledger init` does."""
+    from coalition.inventory.safety import depot_safety
+    from coalition.ledger import sample
+    from coalition.ledger import service as ledger
+    from coalition.ledger.keys import KeyRing
+    from coalition.store.db import transaction
+
+    keyring = KeyRing.generate(data / "keys", sorted(set(sample.SAMPLE_NATIONS) - {"HQ"}))
+    with transaction(app.state.coalition.session_factory) as db:  # type: ignore[attr-defined]
+        ledger.register_keys(db, keyring=keyring)
+        sample.load_sample(db, keyring=keyring,
+                           safety=depot_safety(db, sample.ledger_network(None)))
 
 
 def _grow(lines: list[dict], n: int) -> list[dict]:
