@@ -96,3 +96,16 @@ def test_gantt_draws_every_line_of_a_173_line_plan() -> None:
     bars = [b["uln"] for r in g.rows for b in r["bars"]]
     assert len(g.rows) == 173 > 80 and sorted(bars) == sorted(u["uln"] for u in lines)
     assert g.height >= 24 + 173 * 16
+
+
+def test_map_model_lists_regional_fill_and_points_hubs_to_it() -> None:
+    from coalition.scenario.service import load_scenario
+
+    sc = load_scenario()  # the embedded scenario
+    region = sc.hubs[0].region
+    m = views.map_model(sc, {region: 0.5, sc.hubs[1].id: 1.0})
+    assert [r["name"] for r in m.regions] == [region] and m.regions[0]["fill"] == 50
+    first = next(h for h in m.hubs if h["id"] == sc.hubs[0].id)
+    assert first["fill"] is None and first["region_fill"] == 50
+    assert next(h for h in m.hubs if h["id"] == sc.hubs[1].id)["fill"] == 100
+    assert abs(m.scale_px - 200 * geo.PX_PER_KM) < 0.1
