@@ -24,7 +24,7 @@ SCENARIO = Path(__file__).resolve().parents[2] / "src/coalition/scenario/data/pa
 def _run_plan(page, option: str, other: str) -> int:  # type: ignore[no-untyped-def]
     page.select_option("[data-testid=plan-form] select[name=option]", option)
     page.fill("[data-testid=plan-form] input[name=other]", other)
-    page.fill("[data-testid=plan-form] input[name=time_limit]", "5")
+    page.fill("[data-testid=plan-form] input[name=time_limit]", "3")
     page.click("[data-testid=plan-form] button[type=submit]")
     page.wait_for_selector("[data-testid=gantt]", timeout=120_000)
     return int(re.search(r"job=(\d+)", page.url).group(1))

@@ -58,8 +58,7 @@ def test_screenshots_light_and_dark(chromium, live: Live, width: int, dark: bool
     job = live.plan()
     ctx, page = sign_in(chromium, live, "hq-planner", width=width, dark=dark)
     scheme = "dark" if dark else "light"
-    for name, path in (("map", "/map"), ("plan", f"/plan?job={job}"), ("pledges", "/pledges"),
-                       ("gaps", "/gaps?option=medium")):
+    for name, path in (("map", "/map"), ("plan", f"/plan?job={job}")):
         page.goto(live.base + path)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert (_luminance(background) < 0.2) if dark else (_luminance(background) > 0.8), background
