@@ -287,6 +287,7 @@ def gaps_page(
                   ceasefire=ceasefire, us_backstop=us_backstop, other=other,
                   assumptions=wanted,
                   picture=picture, job=job, plan=plan, heat=heat, problems=problems,
+                  capabilities={c.code: c.name for c in sc.capabilities},
                   may_run=has_permission(ctx.principal, "plan.run"))
 
 
