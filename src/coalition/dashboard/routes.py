@@ -481,17 +481,35 @@ def depot_licences(ctx: Page, depot_id: str) -> HTMLResponse:
 
 
 @router.get("/ledger")
-def ledger_page(request: Request, ctx: Page) -> HTMLResponse:
+def ledger_page(request: Request, ctx: Page,
+                type: Annotated[str, Query(max_length=40)] = "",  # noqa: A002
+                nation: Annotated[str, Query(max_length=3)] = "",
+                ref: Annotated[str, Query(max_length=120)] = "",
+                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
+    """Ledger health, then the custody events the reader may see, newest first, 15 a page,
+    filtered by event type, acting nation and reference (e.g. ``T:GBR``, a serial or a lot)."""
+    from urllib.parse import urlencode
+
     from coalition.auth.rules import PUBLIC
     from coalition.auth.scope import restrict
     from coalition.ledger.queries import ledger_health, pinned_trust, visible_events
 
     restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
-    total = visible_events(ctx.db, ctx.principal, offset=0, limit=1)["total"]
-    recent = visible_events(ctx.db, ctx.principal, offset=max(0, total - 15), limit=15)["items"]
-    ctx.audit_read("custody-event", [e["seq"] for e in recent])
-    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx.db, pinned_trust(ctx.state.settings)),
-                  events=list(reversed(recent)), visible=total)
+    size = 15
+    filters = {"type": type or None, "nation": nation.upper() or None, "ref": ref or None}
+    total = visible_events(ctx.db, ctx.principal, offset=0, limit=1, **filters)["total"]
+    end = max(0, total - (page - 1) * size)
+    shown = visible_events(ctx.db, ctx.principal, offset=max(0, end - size),
+                           limit=min(size, end), **filters)["items"] if end else []
+    ctx.audit_read("custody-event", [e["seq"] for e in shown])
+    keep = {k: v for k, v in (("type", type), ("nation", nation.upper()), ("ref", ref)) if v}
+    pages = {"newer": f"/ledger?{urlencode({**keep, 'page': page - 1})}" if page > 1 else None,
+             "older": f"/ledger?{urlencode({**keep, 'page': page + 1})}"
+             if end - size > 0 else None}
+    return render(request, ctx, "ledger.html", "ledger",
+                  health=ledger_health(ctx.db, pinned_trust(ctx.state.settings)),
+                  events=list(reversed(shown)), visible=total,
+                  filters={"type": type, "nation": nation.upper(), "ref": ref}, pages=pages)
 
 
 @router.get("/audit")
