@@ -50,7 +50,8 @@ router = APIRouter(include_in_schema=False)
 
 NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
        ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
-       ("pledges", "/pledges", N_("Pledges")), ("inspector", "/inspector", N_("Accountability")),
+       ("pledges", "/pledges", N_("Pledges")), ("scenario", "/scenario", N_("Scenario")),
+       ("inspector", "/inspector", N_("Accountability")),
        ("audit", "/audit", N_("Audit")))
 NAV_NEEDS = {"audit": "audit.view", "inspector": "ledger.verify"}
 
@@ -618,3 +619,7 @@ router.include_router(_inspector.router)
 from coalition.dashboard import placements as _placements  # noqa: E402
 
 router.include_router(_placements.router)
+
+from coalition.dashboard import scenario_page as _scenario_page  # noqa: E402
+
+router.include_router(_scenario_page.router)
