@@ -7,6 +7,7 @@ import pytest
 from coalition.analysis.reuse import ModelCache
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.service import activation_for_plan, plan_option, resolve_c_day
+from coalition.planner.sustainment import host_nation_holds
 from coalition.scenario.schemas import Assumption
 from coalition.scenario.service import load_scenario
 
@@ -25,6 +26,12 @@ def _activation(sc, ass):
     return dict(act.active_from), dict(act.spells)
 
 
+def _holds(sc, ass):
+    """The host-nation support conditions that hold at the world's C-day (resupply shares)."""
+    cday, eff = resolve_c_day(sc, ass, None)
+    return host_nation_holds(sc, eff, cday.day)
+
+
 def test_reused_model_matches_fresh_plans_in_any_order():
     sc = load_scenario()
     cache = ModelCache(sc, "small", OPTS)
@@ -33,7 +40,7 @@ def test_reused_model_matches_fresh_plans_in_any_order():
     # solve in an order that revisits a world: a stale solution would show as a mismatch
     for i in (0, 1, 0):
         active, spells = _activation(sc, WORLDS[i])
-        got = cache.get(active, spells).solve(active, {}, 300, spells=spells)  # generous: a loaded machine
+        got = cache.get(active, spells, _holds(sc, WORLDS[i])).solve(active, {}, 300, spells=spells)  # generous: a loaded machine
         assert got.status == "optimal"
         want = fresh[i].objective
         assert got.objective == pytest.approx(want, rel=3e-4), i

@@ -75,6 +75,18 @@ class TestCheckpointsProofsReports:
         assert resp.status_code == 201, resp.text
         cp = resp.json()
         assert svc.client("gbr-viewer").get(f"/api/ledger/checkpoints/{cp['id']}").json() == cp
+        # what the API returns is enough to check the log's signature: origin, size, root and the
+        # nation-heads line are exactly the signed note text
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        from coalition.ledger.notes import checkpoint_text
+
+        assert cp["heads"] and cp["heads"].startswith("coalition-ledger/nation-heads/v1 ")
+        from coalition.ledger.queries import pinned_trust
+
+        key = pinned_trust(svc.app.state.coalition.settings).log_key.public_key  # type: ignore[attr-defined]
+        Ed25519PublicKey.from_public_bytes(key).verify(bytes.fromhex(cp["signature"]), checkpoint_text(
+            cp["key_id"], cp["size"], bytes.fromhex(cp["root"]), (cp["heads"],)).encode())  # raises if not
         assert_error(svc.client("gbr-viewer").post("/api/ledger/checkpoints"), 403)
         proof = svc.client("gbr-viewer").get("/api/ledger/proofs/inclusion/1").json()
         assert proof["seq"] == 1 and proof["tree_size"] >= 23 and proof["log_path"]

@@ -111,8 +111,15 @@ def test_inventory_flag_reads_class_v_from_the_store(tmp_path: Path) -> None:
         ledger_service.register_keys(s, keyring=keyring)
         load_sample(s, keyring=keyring, safety=None)
     engine.dispose()
-    r = runner.invoke(app, ["sustain", "--option", "small", *ASSUME, "--inventory", "--json", "-"],
-                      env={"COLUMNS": "200", "COALITION_DATABASE_URL": url})
+    # a plan that staffs Lviv, where the sample's depot is (the optimiser's plan need not: under
+    # 10-1-2 the embedded scenario has no Role 2 within 2 h of Lviv, so no infantry goes there)
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"scenario": "paris-2026", "option": "small", "horizon_days": 728,
+                                     "unit_lines": [{"uln": "U1", "capability": "log_bn", "hub": "UA-LVIV",
+                                                     "personnel": 500, "arrival_day": 10,
+                                                     "tour_end_day": 190}]}))
+    r = runner.invoke(app, ["sustain", "--option", "small", *ASSUME, "--plan", str(plan_file), "--inventory",
+                            "--json", "-"], env={"COLUMNS": "200", "COALITION_DATABASE_URL": url})
     assert r.exit_code == 0, r.output
     j = json.loads(r.stdout)
     lviv = next(h for h in j["hubs"] if h["hub"] == "UA-LVIV")  # the sample's depot is at the Lviv hub

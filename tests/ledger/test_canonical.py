@@ -33,3 +33,19 @@ def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq
                             "payload": payload, "prev": prev.hex(), "counterparty": counterparty, "chain": chain})
     assert event_body(seq=seq, time=time, nation=nation, person=person, type=type, payload=payload,
                       prev=prev, counterparty=counterparty, chain=chain) == whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch_id=st.integers(0, 10**15), first_seq=st.integers(0, 10**15), size=st.integers(0, 10**6),
+       nation=_text, counterparty=st.none() | _text, root=st.binary(min_size=32, max_size=32),
+       keys_size=st.integers(0, 10**6), keys_head=st.binary(min_size=32, max_size=32), time=_text)
+def test_batch_statement_is_the_canonical_encoding(batch_id, first_seq, size, nation, counterparty, root,  # type: ignore[no-untyped-def]
+                                                   keys_size, keys_head, time) -> None:
+    from coalition.ledger.canonical import BATCH_KIND, batch_statement
+
+    whole = canonical_json({"kind": BATCH_KIND, "batch_id": batch_id, "first_seq": first_seq, "size": size,
+                            "nation": nation, "counterparty": counterparty, "root": root.hex(), "keys": keys_size,
+                            "keys_head": keys_head.hex(), "time": time})
+    assert batch_statement(batch_id=batch_id, first_seq=first_seq, size=size, nation=nation,
+                           counterparty=counterparty, root=root, keys_size=keys_size, keys_head=keys_head,
+                           time=time) == whole

@@ -89,7 +89,7 @@ def test_coalition_verify_command_exit_codes(bundles: dict[str, Path], tmp_path:
             "bad = sorted(m for m in sys.modules if m.startswith('coalition') and m not in "
             "('coalition', 'coalition.ledger', 'coalition.ledger.verifier', 'coalition.ledger.bundle',"
             " 'coalition.ledger.completeness', 'coalition.ledger.nationheads', 'coalition.ledger.checks', 'coalition.ledger.canonical',"
-            " 'coalition.ledger.rfc6962', 'coalition.ledger.notes', 'coalition.ledger.trust'));"
+            " 'coalition.ledger.rfc6962', 'coalition.ledger.notes', 'coalition.ledger.trust', 'coalition.errors'));"
             " print('extra', bad); sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code, str(bundles["gbr"]), str(bundles["trust"])],
                           capture_output=True, text=True)

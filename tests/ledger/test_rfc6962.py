@@ -79,3 +79,34 @@ def test_stored_tree_proofs_verify_and_reject_tampering(chunks: list[int], data:
     if 0 < m < n:
         assert not verify_consistency(m, n, leaf_hash(b"other history"), root, cpath)
         assert not verify_consistency(m, n, old_root, leaf_hash(b"other"), cpath)
+
+
+class ManyMem(Mem):
+    """Storage that also answers many ranges at once, counting round trips."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trips = 0
+
+    def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
+        self.trips += 1
+        return super().level_range(level, lo, hi)
+
+    def level_ranges(self, ranges: list[tuple[int, int, int]]) -> list[list[bytes]]:
+        self.trips += 1
+        return [Mem.level_range(self, *r) for r in ranges]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 700), st.data())
+def test_inclusion_path_in_one_round_trip_equals_the_walk(n: int, data: st.DataObject) -> None:
+    mem, many = Mem(), ManyMem()
+    leaves = [leaf_hash(str(i).encode()) for i in range(n)]
+    mem.extend(leaves)
+    many.extend(leaves)
+    i = data.draw(st.integers(0, n - 1))
+    many.trips = 0
+    path = Tree(many, n).inclusion_path(i)
+    assert many.trips == 1
+    assert path == Tree(mem, n).inclusion_path(i)
+    assert verify_inclusion(leaves[i], i, n, path, merkle_root(leaves))

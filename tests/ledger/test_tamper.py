@@ -131,3 +131,32 @@ def test_fast_frame_check_finds_what_a_full_parse_finds(filled: Ledger, sql: str
         fast, full = verify_log(s, trust=filled.trust), verify_log(s, trust=filled.trust, parse_payloads=True)
     assert not fast.ok
     assert [str(f) for f in fast.findings] == [str(f) for f in full.findings]
+
+
+def _rewrite_last_chain(ledger: Ledger, change) -> int:  # type: ignore[no-untyped-def]
+    """Rewrite the chain text of the last event and store a matching hash (as an attacker with
+    database access would), so that only the chain check can catch it."""
+    from coalition.ledger.canonical import chain_text_of
+    from coalition.ledger.rfc6962 import leaf_hash
+
+    with ledger.session() as s:
+        seq, body = s.execute(text("select seq, body from ledger_event order by seq desc limit 1")).one()
+        chain = chain_text_of(body)
+        assert chain and chain != "{}"
+        new = body.replace(chain, change(chain), 1)
+        h = leaf_hash(new.encode())
+        s.execute(text("update ledger_event set body = :b, hash = :h where seq = :s"), {"b": new, "h": h, "s": seq})
+        s.execute(text("update ledger_head set last_hash = :h"), {"h": h})
+    return int(seq)
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda c: c.replace(":[", ":[1", 1), "counter"),  # counter 7 -> 17: a jump
+    (lambda c: c[:-4] + ("0" if c[-4] != "0" else "1") + c[-3:], "does not link"),  # another previous hash
+    (lambda c: c.replace(":[", ": [", 1), "not canonical"),  # same value, other bytes
+    (lambda c: c[:-1] + "," + c[1:], "not canonical"),  # the nation named twice
+])
+def test_rewritten_chain_links_are_reported_at_their_seq(filled: Ledger, change, says: str) -> None:  # type: ignore[no-untyped-def]
+    seq = _rewrite_last_chain(filled, change)
+    rep = filled.verify()
+    assert any(f.what == "chain" and f.seq == seq and says in f.message for f in rep.findings), rep.findings

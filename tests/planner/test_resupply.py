@@ -103,3 +103,14 @@ def test_coverage_still_beats_sustainment():
     assert p.kpis.coverage_pct == 100.0
     assert p.solve.objective == pytest.approx(
         20.0 * NEED * 28 + 10 * 2 * 2 + 0.001 * 100 + 50.0, rel=1e-6)  # unmet + late 2 d + km + cohesion
+
+
+def test_the_plan_summary_says_what_resupply_cannot_be_carried():
+    from rich.console import Console
+
+    from coalition.planner.render import summary
+
+    con = Console(record=True, width=200)
+    con.print(summary(plan(scen(50.0))))
+    text = " ".join(con.export_text().split())
+    assert f"unmet {NEED * 28:,.1f} tonne-days (1 hub-segment(s))" in text

@@ -40,6 +40,7 @@ from coalition.analysis.reuse import ModelCache, SampleSolve, Spells
 from coalition.analysis.sampling import World
 from coalition.analysis.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
+from coalition.planner.sustainment import host_nation_holds
 from coalition.planner.service import activation_for_plan, check_option, resolve_c_day
 from coalition.scenario.schemas import Assumption, Priority, Scenario
 
@@ -105,6 +106,7 @@ class Inputs:
     active_from: Mapping[str, int]
     units: Mapping[str, int]
     spells: Spells | None = None  # active spells per active pledge (the planner's activation)
+    holds: Mapping[str, bool] | None = None  # host-nation support conditions known to hold at C-day
 
 
 @dataclass(slots=True)
@@ -152,7 +154,8 @@ class Context:
         self.pledge_nation = {p.id: p.nation for p in scenario.pledges}
         self.pledge_units = {p.id: p.units for p in scenario.pledges}
         self._act_cache: dict[
-            tuple[object, ...], tuple[tuple[Assumption, ...], int, dict[str, int], Spells]
+            tuple[object, ...],
+            tuple[tuple[Assumption, ...], int, dict[str, int], Spells, dict[str, bool]],
         ] = {}
 
     def inputs(self, world: World, withdrawn: frozenset[str] = frozenset()) -> Inputs:
@@ -169,17 +172,18 @@ class Context:
             cday, effective = resolve_c_day(self.scenario, ass, None)
             act = activation_for_plan(self.scenario, effective, cday.day, self.horizon)
             self._act_cache[key] = (tuple(effective), (cday.day - self.nominal_c_day).days,
-                                    dict(act.active_from), dict(act.spells))
+                                    dict(act.active_from), dict(act.spells),
+                                    host_nation_holds(self.scenario, effective, cday.day))
             if len(self._act_cache) > 4096:
                 self._act_cache.pop(next(iter(self._act_cache)))
-        effective, offset, active, spells = self._act_cache[key]
+        effective, offset, active, spells, sustain_holds = self._act_cache[key]
         shares = world.shares_map()
         units: dict[str, int] = {}
         for pid in active:
             nation = self.pledge_nation[pid]
             share = 0.0 if nation in withdrawn else shares.get(nation, 1.0)
             units[pid] = deployed_units(self.pledge_units[pid], share)
-        return Inputs(effective, offset, active, units, spells)
+        return Inputs(effective, offset, active, units, spells, sustain_holds)
 
     def essential_mask(self) -> np.ndarray:
         return np.array([p == Priority.ESSENTIAL.value for p in self.line_priority], dtype=bool)
@@ -216,7 +220,7 @@ class PlannerEvaluator:
 
         t0 = time.perf_counter()
         inp = self.ctx.inputs(world, withdrawn)
-        rm = self.cache.get(inp.active_from, inp.spells)
+        rm = self.cache.get(inp.active_from, inp.spells, inp.holds)
         res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
                        spells=inp.spells)
         out = self._outcome(res)
@@ -235,7 +239,7 @@ class PlannerEvaluator:
         self, world: World, withdrawn: frozenset[str] = frozenset()
     ) -> tuple["PlanDetail", SampleSolve]:
         inp = self.ctx.inputs(world, withdrawn)
-        rm = self.cache.get(inp.active_from, inp.spells)
+        rm = self.cache.get(inp.active_from, inp.spells, inp.holds)
         res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
                        spells=inp.spells)
         out = self._outcome(res)

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coalition.planner import sustainment
 from coalition.planner.model import Model, build_model
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import build_tables
@@ -120,6 +121,7 @@ class ReusableModel:
         options: PlanOptions,
         days: Mapping[str, int] | None = None,
         spells: Spells | None = None,
+        holds: Mapping[str, bool] | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.options = options
@@ -131,6 +133,10 @@ class ReusableModel:
         self.profile = profile_key(scenario, all_days, all_spells)
         tables = build_tables(scenario, option_id, active_from=all_days, options=options,
                               spells=all_spells)
+        # the same sustainment blocks as a fresh plan (10-1-2 medical, resupply in the corridors);
+        # host-nation shares under a condition count where the world says it holds at C-day
+        self.holds = dict(holds or {})
+        tables = sustainment.attach(tables, scenario, options, holds=self.holds)
         m: Model = build_model(tables, options)
         self.model = m
         tb = m.tables
@@ -229,18 +235,21 @@ class ModelCache:
 
     def __init__(self, scenario: Scenario, option_id: str, options: PlanOptions, size: int = 4) -> None:
         self.scenario, self.option_id, self.options, self.size = scenario, option_id, options, size
-        self._models: OrderedDict[Profile, ReusableModel] = OrderedDict()
+        self._models: OrderedDict[tuple[Profile, tuple[tuple[str, bool], ...]], ReusableModel] = OrderedDict()
         self.builds = 0
 
-    def get(self, active_from: Mapping[str, int], spells: Spells | None = None) -> ReusableModel:
-        key = profile_key(self.scenario, active_from, spells)
+    def get(self, active_from: Mapping[str, int], spells: Spells | None = None,
+            holds: Mapping[str, bool] | None = None) -> ReusableModel:
+        """The model of an activation profile and of the host-nation conditions that hold."""
+        profile = profile_key(self.scenario, active_from, spells)
+        key = (profile, tuple(sorted((holds or {}).items())))
         if key in self._models:
             self._models.move_to_end(key)
             return self._models[key]
         ids = [p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)]
-        days = {p: d for p, (d, _s) in zip(ids, key)}
-        sp = {p: s for p, (_d, s) in zip(ids, key)}
-        rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp)
+        days = {p: d for p, (d, _s) in zip(ids, profile)}
+        sp = {p: s for p, (_d, s) in zip(ids, profile)}
+        rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp, holds)
         self.builds += 1
         self._models[key] = rm
         while len(self._models) > self.size:

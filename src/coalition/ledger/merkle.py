@@ -46,6 +46,27 @@ class ListHashes:
         return out
 
 
+class _Recorder:
+    """A reader that records the ranges a walk asks for (answering placeholder hashes)."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int, int]] = []
+
+    def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
+        self.ranges.append((level, lo, hi))
+        return [bytes(32)] * (hi - lo)
+
+
+class _Fetched:
+    """A reader over ranges fetched in advance (a range that was not fetched is a bug: raise)."""
+
+    def __init__(self, got: dict[tuple[int, int, int], list[bytes]]) -> None:
+        self.got = got
+
+    def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
+        return self.got[(level, lo, hi)]
+
+
 def _largest_power_of_two_below(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
@@ -81,9 +102,23 @@ class Tree:
         return self.mth(0, self.size)
 
     def inclusion_path(self, index: int) -> list[bytes]:
-        """RFC 6962 §2.1.1 PATH(index, D[0:size]), leaf first."""
+        """RFC 6962 §2.1.1 PATH(index, D[0:size]), leaf first.
+
+        With a reader that can fetch many ranges at once (``level_ranges``, the database), every
+        stored hash the path needs (O(log n) ranges of at most 8) is read in ONE round trip: a
+        first pass records which ranges the walk reads, then the walk runs over what was fetched
+        (in the spirit of C2SP tlog-tiles: a proof reads a fixed, small set of stored tiles)."""
         if not 0 <= index < self.size:
             raise IndexError(f"leaf {index} outside a tree of size {self.size}")
+        many = getattr(self.reader, "level_ranges", None)
+        if many is None:
+            return self._inclusion_path(index)
+        plan = _Recorder()
+        Tree(plan, self.size)._inclusion_path(index)
+        fetched = many(plan.ranges)
+        return Tree(_Fetched(dict(zip(plan.ranges, fetched, strict=True))), self.size)._inclusion_path(index)
+
+    def _inclusion_path(self, index: int) -> list[bytes]:
         path: list[bytes] = []
         lo, hi, m = 0, self.size, index
         while hi - lo > 1:

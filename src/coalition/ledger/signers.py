@@ -8,7 +8,7 @@ batches, ``coalition sign``). The demo key store (``coalition.ledger.keys``) use
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -31,9 +31,13 @@ class MemorySigner:
     """A key already decrypted in memory (what an encrypted file yields once unlocked)."""
 
     key: Ed25519PrivateKey
+    _public: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def public_key(self) -> bytes:
-        return self.key.public_key().public_bytes(*_RAW)
+        # derived once: appends ask for it per batch (a one-event batch per alternating nation)
+        if self._public is None:
+            self._public = self.key.public_key().public_bytes(*_RAW)
+        return self._public
 
     def sign(self, message: bytes) -> bytes:
         return self.key.sign(message)

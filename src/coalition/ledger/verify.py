@@ -41,7 +41,7 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.canonical import canonical_text, chain_text_of, event_frame
-from coalition.ledger.checks import ChainChecker, Report, check_batch, check_checkpoint, check_keylog
+from coalition.ledger.checks import ChainChecker, NationChains, Report, check_batch, check_checkpoint, check_keylog
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 
 CHUNK = 20_000
@@ -116,73 +116,77 @@ def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
 def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payloads: bool) -> Report:
     report = Report()
     keys = load_keylog(session, trust, report)
-    batches = []
+    batches = _stored_batches(session)
+    cps = _stored_checkpoints(session, trust)
+    walk = _LogWalk(report, keys, batches, {int(c["size"]) for c in cps}, parse_payloads)
+    walk.run(session)
+    chain, chains = walk.chain, walk.chains.chains
+    report.events = chain.frontier.size
+    for b in batches[walk.bi:]:  # signed batches whose events are (partly) gone
+        gone = max(int(b["first_seq"]), report.events + 1)
+        report.add("batch", f"batch {b['batch_id']} was signed for events {b['first_seq']}.."
+                   f"{int(b['first_seq']) + int(b['size']) - 1}; event {gone} on are missing", gone)
+    if walk.covered < report.events and walk.bi == len(batches):
+        report.add("batch", "events outside any signed batch", walk.covered + 1)
+    stored_heads = {n: (int(c), bytes(h), int(q)) for n, c, h, q in session.execute(
+        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+    if stored_heads != chains.heads:
+        bad = sorted(n for n in set(stored_heads) | set(chains.heads) if stored_heads.get(n) != chains.heads.get(n))
+        report.add("chain", f"stored per-nation chain heads disagree with the log for {', '.join(bad)}"
+                   " (derived rows; appends would link to the wrong event)")
+    size, last_hash = session.execute(select(LedgerHead.size, LedgerHead.last_hash)).one()
+    if int(size) != report.events or bytes(last_hash) != chain.prev:
+        report.add("head", f"head says {size} events; the log has {report.events}",
+                   min(int(size), report.events) + 1 if int(size) != report.events else report.events)
+    for cp in cps:
+        s = int(cp["size"])
+        check_checkpoint(report, trust, cp["note"], walk.roots.get(s) if s <= report.events else None,
+                         label=f"checkpoint {cp['checkpoint_id']}", heads=walk.heads_at.get(s))
+        if s > report.events:
+            report.add("checkpoint", f"checkpoint {cp['checkpoint_id']} covers {s} events; log has {report.events}")
+    if check_nodes:
+        if walk.stored_leaves == chain.leaves:  # every stored hash is the body's: reuse the level-4 subtrees
+            _check_nodes(session, report, chain.frontier.kept, start_level=STRIDE)
+        else:
+            _check_nodes(session, report, walk.stored_leaves)
+    return report
+
+
+def _stored_batches(session: Session) -> list[dict]:
+    """Every stored batch with its signatures, in first_seq order."""
     sigs: dict[int, list[dict]] = {}
     for bid, role, kid, sig in session.execute(
         select(LedgerSignature.batch_id, LedgerSignature.role, LedgerSignature.key_id, LedgerSignature.signature)
     ):
         sigs.setdefault(int(bid), []).append({"role": role, "key_id": kid, "signature": bytes(sig).hex()})
-    for b in session.scalars(select(LedgerBatch).order_by(LedgerBatch.first_seq)):
-        batches.append(batch_row(b, sigs.get(b.batch_id, [])))
+    return [batch_row(b, sigs.get(b.batch_id, []))
+            for b in session.scalars(select(LedgerBatch).order_by(LedgerBatch.first_seq))]
+
+
+def _stored_checkpoints(session: Session, trust: Trust) -> list[dict]:
+    """Every stored checkpoint as its C2SP note (with the stored cosignatures), by size."""
     cps = []
     for c in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
         cp = _row_to_cp(session, c)
         cps.append({"checkpoint_id": c.checkpoint_id, "size": c.size,
                     "note": checkpoint_note(session, cp, public_key=trust.log_key.public_key)})
-    wanted = {int(c["size"]) for c in cps}
-    roots: dict[int, bytes] = {}
-    heads_at: dict[int, dict] = {0: {}}  # the per-nation chain heads at each checkpoint's size
-    chain = ChainChecker(report)
-    chain.frontier = Frontier(keep_height=STRIDE)  # keeps the level-4 subtrees for _check_nodes
-    if 0 in wanted:
-        roots[0] = chain.frontier.root()
-    bi = 0  # next batch to check
-    stored_leaves: list[bytes] = []  # the tree nodes are derived from the stored event hashes
-    batch_of: dict[int, int] = {}
-    covered = 0
-    last = 0
-    conn = session.connection()
-    m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = ("SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
-           f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}")
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    # per batch, in first_seq order: its first and last seq, counterparty and id
-    b_first = [int(b["first_seq"]) for b in batches]
-    b_end = [int(b["first_seq"]) + int(b["size"]) - 1 for b in batches]
-    b_cp = [b["counterparty"] for b in batches]
-    b_id = [int(b["batch_id"]) for b in batches]
-    nb, bj = len(batches), 0  # bj: the batch the current event should be in
-    sha, frame = hashlib.sha256, event_frame
-    frontier = chain.frontier
+    return cps
 
-    def close_batches(upto: int) -> None:
-        """Check every batch that ends at or before ``upto`` (all its events have been read)."""
-        nonlocal bi, covered
-        while bi < nb and b_end[bi] <= upto:
-            b = batches[bi]
-            first, size = b_first[bi], int(b["size"])
-            if first != covered + 1:
-                report.add("batch", "batches do not cover the log contiguously", covered + 1)
-            covered = first + size - 1
-            check_batch(report, keys, b, chain.leaves[first - 1: first - 1 + size], chain.meta)
-            for s in range(first, first + size):
-                if batch_of.get(s) != b_id[bi]:
-                    report.add("event", f"stored batch id {batch_of.get(s)} is not {b['batch_id']}", s)
-            report.batches += 1
-            bi += 1
 
-    chains, loads, canon = chain.chains, json.loads, canonical_text
-    heads, hexes, names_in = chains.heads, {}, _CHAIN_NAMES.findall
+class _FastChains:
+    """The per-nation chain check of framed bodies: rebuilds the text the links must have (next
+    counter, previous hash of each named nation, sorted) and compares it with the body's; equal
+    text means a parse would find nothing wrong. Anything else goes to :class:`NationChains`'s
+    parse, which says what is wrong."""
 
-    def nation_link(seq: int, body: str, own: bytes) -> None:
-        """The chain links of a framed body (its text was taken from the body: check it is the
-        canonical encoding of what it says, then the counters and links)."""
-        text = chain_text_of(body)
+    def __init__(self, report: Report, chains: NationChains) -> None:
+        self.report, self.chains = report, chains
+        self.hexes: dict[str, tuple[bytes, str] | None] = {}  # nation -> (head hash, its hex)
+
+    def link(self, seq: int, text: str | None, own: bytes) -> None:
+        heads, hexes = self.chains.heads, self.hexes
         if text is not None:
-            # fast path: rebuild the text the links must have (next counter, previous hash of
-            # each named nation, in sorted order) and compare; equal text means the parse below
-            # would find nothing wrong. Anything else takes the parse, which says what is wrong.
-            names = names_in(text)
+            names = _CHAIN_NAMES.findall(text)
             expect = []
             for n in names:
                 got = heads.get(n)
@@ -201,103 +205,135 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
                     hexes[n] = mine
                 return
         try:
-            value = loads(text) if text is not None else None
+            value = json.loads(text) if text is not None else None
         except ValueError:
             value = None
-        if value is None or canon(value) != text:
-            report.add("chain", "per-nation chain links are not canonical JSON", seq)
+        if value is None or canonical_text(value) != text:
+            self.report.add("chain", "per-nation chain links are not canonical JSON", seq)
             value = None
-        chains.add(seq, value, own)
+        self.chains.add(seq, value, own)
 
-    def add_leaves(owns: list[bytes]) -> None:
+
+class _LogWalk:
+    """One pass over the stored events in seq order: clean chunks in bulk, anything else row by
+    row; batches are checked as soon as their last event has been read."""
+
+    def __init__(self, report: Report, keys: KeyLog, batches: list[dict], wanted: set[int],
+                 parse_payloads: bool) -> None:
+        self.report, self.keys, self.batches, self.wanted = report, keys, batches, wanted
+        self.parse_payloads = parse_payloads
+        self.chain = ChainChecker(report)
+        self.chain.frontier = Frontier(keep_height=STRIDE)  # keeps the level-4 subtrees for _check_nodes
+        self.chains = _FastChains(report, self.chain.chains)
+        self.roots: dict[int, bytes] = {0: self.chain.frontier.root()} if 0 in wanted else {}
+        self.heads_at: dict[int, dict] = {0: {}}  # the per-nation chain heads at each checkpoint's size
+        self.stored_leaves: list[bytes] = []  # the tree nodes are derived from the stored event hashes
+        self.batch_of: dict[int, int] = {}
+        self.bi = self.bj = self.covered = 0  # next batch to check; batch of the current event; last covered seq
+        # per batch, in first_seq order: its first and last seq, counterparty and id
+        self.b_first = [int(b["first_seq"]) for b in batches]
+        self.b_end = [int(b["first_seq"]) + int(b["size"]) - 1 for b in batches]
+        self.b_cp = [b["counterparty"] for b in batches]
+        self.b_id = [int(b["batch_id"]) for b in batches]
+
+    def run(self, session: Session) -> None:
+        conn = session.connection()
+        m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = ("SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
+               f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}")
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        last, chain = 0, self.chain
+        while True:
+            cur.execute(sql, (last,))  # straight to the driver: this loop is the verify hot path
+            rows = cur.fetchall()
+            if not rows:
+                break
+            clean = None if self.parse_payloads else _clean_chunk(
+                rows, chain.expected_seq, chain.prev, self.b_first, self.b_end, self.b_cp, self.b_id)
+            if clean is not None:  # the whole chunk is in order: bookkeeping in bulk
+                self._clean(rows, *clean)
+            else:
+                for row in rows:
+                    self._row(row)
+            last = rows[-1][0]
+            chain.meta = {k: v for k, v in chain.meta.items() if k > self.covered}  # keep memory flat
+
+    def _clean(self, rows: list, owns: list[bytes], metas: list[tuple], cts: list[str]) -> None:
+        chain, wanted = self.chain, self.wanted
+        seqs = [r[0] for r in rows]
+        chain.meta.update(zip(seqs, metas))
+        chain.leaves.extend(owns)
+        self._add_leaves(owns)
+        chain.prev = owns[-1]
+        chain.expected_seq = seqs[-1] + 1
+        self.batch_of.update(zip(seqs, [r[8] for r in rows]))
+        self.stored_leaves.extend(owns)  # equal to the stored hashes (checked)
+        link, heads = self.chains.link, self.chains.chains.heads
+        for seq, ct, own in zip(seqs, cts, owns, strict=True):
+            link(seq, ct, own)
+            if seq in wanted:
+                self.heads_at[seq] = dict(heads)
+        self._close_batches(seqs[-1])
+
+    def _row(self, row: tuple) -> None:
+        """One event at a time, parsing what does not fit the frame: says exactly what is wrong."""
+        seq, body, h, prev, time, nation, person, typ, batch_id = row
+        report, chain, frontier = self.report, self.chain, self.chain.frontier
+        h = bytes(h)
+        if seq != chain.expected_seq:
+            report.add("event", f"sequence gap: expected {chain.expected_seq}, found {seq}", chain.expected_seq)
+            chain.expected_seq = seq
+        prev_h = chain.prev
+        if prev != prev_h:  # bytes (or a buffer) against bytes: compares the content
+            report.add("event", "stored previous hash does not match the chain", seq)
+        data = body.encode("utf-8")
+        own = hashlib.sha256(b"\x00" + data).digest()
+        nb = len(self.b_end)
+        while self.bj < nb and self.b_end[self.bj] < seq:
+            self.bj += 1
+        bj = self.bj
+        ct = chain_text_of(body)
+        if (own == h and bj < nb and self.b_first[bj] <= seq and not self.parse_payloads and ct is not None
+                and _framed(body, event_frame(self.b_cp[bj], nation, person, prev_h.hex(), seq, time, typ, ct))):
+            chain.meta[seq] = (nation, self.b_cp[bj], typ)  # what ChainChecker.add records
+            self.chains.link(seq, ct, own)
+            chain.leaves.append(own)
+            chain.prev = own
+            chain.expected_seq = seq + 1
+            self._add_leaves([own])
+        else:
+            chain.add(data, h, {"time": time, "nation": nation, "person": person, "type": typ}, text=body)
+            if frontier.size in self.wanted:
+                self.roots[frontier.size] = frontier.root()
+        if frontier.size in self.wanted:
+            self.heads_at[frontier.size] = dict(self.chains.chains.heads)
+        self.batch_of[seq] = int(batch_id)
+        self.stored_leaves.append(h)
+        self._close_batches(seq)
+
+    def _add_leaves(self, owns: list[bytes]) -> None:
+        frontier, wanted, roots = self.chain.frontier, self.wanted, self.roots
         for own in owns:
             frontier.add(own)
             if frontier.size in wanted:
                 roots[frontier.size] = frontier.root()
 
-    while True:
-        cur.execute(sql, (last,))  # straight to the driver: this loop is the verify hot path
-        rows = cur.fetchall()
-        if not rows:
-            break
-        clean = None if parse_payloads else _clean_chunk(rows, chain.expected_seq, chain.prev, b_first, b_end, b_cp, b_id)
-        if clean is not None:  # the whole chunk is in order: bookkeeping in bulk
-            owns, metas = clean
-            seqs = [r[0] for r in rows]
-            chain.meta.update(zip(seqs, metas))
-            chain.leaves.extend(owns)
-            add_leaves(owns)
-            chain.prev = owns[-1]
-            chain.expected_seq = seqs[-1] + 1
-            batch_of.update(zip(seqs, [r[8] for r in rows]))
-            stored_leaves.extend(owns)  # equal to the stored hashes (checked)
-            for (seq, body, *_), own in zip(rows, owns, strict=True):
-                nation_link(seq, body, own)
-                if seq in wanted:
-                    heads_at[seq] = dict(chains.heads)
-            close_batches(seqs[-1])
-        for seq, body, h, prev, time, nation, person, typ, batch_id in (rows if clean is None else ()):
-            # one event at a time, parsing what does not fit the frame: says exactly what is wrong
-            h = bytes(h)
-            if seq != chain.expected_seq:
-                report.add("event", f"sequence gap: expected {chain.expected_seq}, found {seq}", chain.expected_seq)
-                chain.expected_seq = seq
-            prev_h = chain.prev
-            if prev != prev_h:  # bytes (or a buffer) against bytes: compares the content
-                report.add("event", "stored previous hash does not match the chain", seq)
-            data = body.encode("utf-8")
-            own = sha(b"\x00" + data).digest()
-            while bj < nb and b_end[bj] < seq:
-                bj += 1
-            ct = chain_text_of(body)
-            if (own == h and bj < nb and b_first[bj] <= seq and not parse_payloads and ct is not None
-                    and _framed(body, frame(b_cp[bj], nation, person, prev_h.hex(), seq, time, typ, ct))):
-                chain.meta[seq] = (nation, b_cp[bj], typ)  # what ChainChecker.add records
-                nation_link(seq, body, own)
-                chain.leaves.append(own)
-                chain.prev = own
-                chain.expected_seq = seq + 1
-                add_leaves([own])
-            else:
-                chain.add(data, h, {"time": time, "nation": nation, "person": person, "type": typ}, text=body)
-                if frontier.size in wanted:
-                    roots[frontier.size] = frontier.root()
-            if frontier.size in wanted:
-                heads_at[frontier.size] = dict(chains.heads)
-            batch_of[seq] = int(batch_id)
-            stored_leaves.append(h)
-            close_batches(seq)
-        last = rows[-1][0]
-        chain.meta = {k: v for k, v in chain.meta.items() if k > covered}  # keep memory flat
-    report.events = chain.frontier.size
-    for b in batches[bi:]:  # signed batches whose events are (partly) gone
-        gone = max(int(b["first_seq"]), report.events + 1)
-        report.add("batch", f"batch {b['batch_id']} was signed for events {b['first_seq']}.."
-                   f"{int(b['first_seq']) + int(b['size']) - 1}; event {gone} on are missing", gone)
-    if covered < report.events and bi == len(batches):
-        report.add("batch", "events outside any signed batch", covered + 1)
-    stored_heads = {n: (int(c), bytes(h), int(q)) for n, c, h, q in session.execute(
-        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
-    if stored_heads != chains.heads:
-        bad = sorted(n for n in set(stored_heads) | set(chains.heads) if stored_heads.get(n) != chains.heads.get(n))
-        report.add("chain", f"stored per-nation chain heads disagree with the log for {', '.join(bad)}"
-                   " (derived rows; appends would link to the wrong event)")
-    size, last_hash = session.execute(select(LedgerHead.size, LedgerHead.last_hash)).one()
-    if int(size) != report.events or bytes(last_hash) != chain.prev:
-        report.add("head", f"head says {size} events; the log has {report.events}",
-                   min(int(size), report.events) + 1 if int(size) != report.events else report.events)
-    for cp in cps:
-        s = int(cp["size"])
-        check_checkpoint(report, trust, cp["note"], roots.get(s) if s <= report.events else None,
-                         label=f"checkpoint {cp['checkpoint_id']}", heads=heads_at.get(s))
-        if s > report.events:
-            report.add("checkpoint", f"checkpoint {cp['checkpoint_id']} covers {s} events; log has {report.events}")
-    if check_nodes:
-        if stored_leaves == chain.leaves:  # every stored hash is the body's: reuse the level-4 subtrees
-            _check_nodes(session, report, chain.frontier.kept, start_level=STRIDE)
-        else:
-            _check_nodes(session, report, stored_leaves)
-    return report
+    def _close_batches(self, upto: int) -> None:
+        """Check every batch that ends at or before ``upto`` (all its events have been read)."""
+        report, chain, batch_of = self.report, self.chain, self.batch_of
+        while self.bi < len(self.batches) and self.b_end[self.bi] <= upto:
+            bi = self.bi
+            b = self.batches[bi]
+            first, size = self.b_first[bi], int(b["size"])
+            if first != self.covered + 1:
+                report.add("batch", "batches do not cover the log contiguously", self.covered + 1)
+            self.covered = first + size - 1
+            check_batch(report, self.keys, b, chain.leaves[first - 1: first - 1 + size], chain.meta)
+            for s in range(first, first + size):
+                if batch_of.get(s) != self.b_id[bi]:
+                    report.add("event", f"stored batch id {batch_of.get(s)} is not {b['batch_id']}", s)
+            report.batches += 1
+            self.bi += 1
 
 
 def _framed(body: str, frame: tuple[str, str]) -> bool:
@@ -312,7 +348,7 @@ def _framed(body: str, frame: tuple[str, str]) -> bool:
 
 
 def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
-                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[tuple]] | None:
+                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[tuple], list[str]] | None:
     """Check a chunk of event rows with list operations; return (leaf hashes, per-event meta) if
     every event is in sequence, hashes to its stored hash, links to the previous one, sits in the
     batch its row names and fits its frame; else None (the caller then checks row by row)."""
@@ -327,6 +363,7 @@ def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int],
     if owns != hs or bytes(rows[0][3]) != prev or [bytes(r[3]) for r in rows[1:]] != hs[:-1]:
         return None
     metas: list[tuple] = []
+    cts: list[str] = []  # each body's chain text, for the chain check
     j = bisect_left(b_end, s0)  # the first batch that ends at or after s0
     i = 0
     while i < n:
@@ -340,8 +377,9 @@ def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int],
                                                                                typ, ct)):
                 return None
             metas.append((nation, cp, typ))
+            cts.append(ct)
         i, j = k, j + 1
-    return owns, metas
+    return owns, metas, cts
 
 
 def _check_nodes(session: Session, report: Report, hashes: list[bytes], *, start_level: int = 0) -> None:

@@ -370,6 +370,9 @@ def _medical_section(scenario, option_id, tables, unit_lines, notes):  # type: i
     out = pic.to_json()
     enforced, why_not = sustainment.medical_enforced(tables)
     out["enforced"] = enforced
+    from coalition.sustain.medical import medical_flags
+
+    out["flags"] = medical_flags(scenario)
     if not enforced:
         out["not_enforced_because"] = why_not
     n = sum(1 for u in pic.uncovered if u.constrained)

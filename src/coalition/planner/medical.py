@@ -261,18 +261,18 @@ def explain_medical(m, line: int, role: int | None = None) -> str:  # type: igno
         return ""
     arcs = np.flatnonzero(tb.arc_line == line)
     hubs = sorted(set(tb.arc_hub[arcs].tolist()))
-    cap_hub = {}
-    for k in range(tb.n_arcs):
-        c = tb.pledge_capability[tb.arc_pledge[k]]
-        cap_hub.setdefault(md.cap_role.get(c, 0), set()).add(int(tb.arc_hub[k]))
+    cand_of = m.sustain_index.get("medical-candidates")
+    if cand_of is None:  # hubs a facility of role >= r can be sent to (once per model)
+        arc_role = np.array([md.cap_role.get(c, 0) for c in tb.pledge_capability], dtype=np.int64)[tb.arc_pledge] \
+            if tb.n_arcs else np.zeros(0, np.int64)
+        cand_of = {r: np.unique(tb.arc_hub[arc_role >= r]) for r, _ in LIMITS}
+        m.sustain_index["medical-candidates"] = cand_of
     parts = []
     for h in hubs:
         for r, limit in LIMITS:
             if role is not None and r != role:
                 continue
-            cand = np.array(sorted(set().union(*[v for k, v in cap_hub.items() if k >= r])), dtype=np.int64) \
-                if any(k >= r for k in cap_hub) else np.zeros(0, np.int64)
-            near = md.nearest(h, r, cand)
+            near = md.nearest(h, r, cand_of[r])
             if near is None:
                 parts.append(f"{md.hub_id[h]}: no Role {r} facility can be deployed anywhere")
             elif near[1] > limit:

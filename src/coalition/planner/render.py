@@ -69,10 +69,29 @@ def summary(plan: Plan) -> RenderableType:
         f"{k.personnel_deployed_peak:,} personnel   generation ratio (total:deployed) {ratio}   "
         f"nations per hub {k.nations_per_hub_avg:.1f}"
     )
+    lines.append(_sustainment_line(plan))
     parts: list[RenderableType] = [lines]
     for w in plan.warnings:
         parts.append(Text(f"⚠ {w}", style="yellow"))
     return Panel(Group(*parts), title=f"Plan: {plan.scenario} / {plan.option}", expand=False)
+
+
+def _sustainment_line(plan: Plan) -> str:
+    """10-1-2 and resupply in one line each (issue 15)."""
+    out = ""
+    med = plan.medical
+    if med is not None:
+        pct = (lambda v: "—" if v is None else f"{100 * v:.1f}%")
+        n = sum(1 for u in med.get("uncovered", []) if u.get("constrained"))
+        rule = "hard constraint" if med.get("enforced") else "NOT enforced"
+        out += (f"\nmedical 10-1-2 ({rule}): personnel-days within 1 h of Role 1 {pct(med.get('share_within_1h'))}, "
+                f"within 2 h of Role 2 {pct(med.get('share_within_2h'))}; manoeuvre/training ranges uncovered: {n}")
+    res = plan.resupply
+    if res is not None:
+        peak = max((f["tonnes_per_day"] for f in res.get("flows", [])), default=0.0)
+        out += (f"\nresupply in the corridors: {len(res.get('flows', []))} flow(s), largest {peak:,.1f} t/day; "
+                f"unmet {res.get('unmet_tonne_days', 0):,.1f} tonne-days ({len(res.get('unmet', []))} hub-segment(s))")
+    return out
 
 
 def unit_lines(plan: Plan, limit: int = 20) -> Table:

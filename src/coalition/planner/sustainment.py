@@ -12,16 +12,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
+from coalition.planner.medical import WORDS as MEDICAL_WORDS
 from coalition.planner.medical import MedicalData, define_medical, medical_data, medical_values
+from coalition.planner.resupply import WORDS as RESUPPLY_WORDS
 from coalition.planner.resupply import ResupplyData, define_resupply, resupply_data, resupply_values
 from coalition.planner.resupply import resupply_section as resupply_section  # re-export
 from coalition.scenario.schemas import Scenario
 
+#: human words of the blocks' families (joined to planner.model.FAMILY_WORDS)
+WORDS = {**MEDICAL_WORDS, **RESUPPLY_WORDS}
 #: rows the greedy treats as soft (completed afterwards by complete_values)
 SOFT_FAMILIES = ("Resupply-cover", "Medical-air-facility", "Medical-air-lift")
 #: families whose rows a unit can break (the explanations' tight-constraint test)
@@ -44,13 +49,24 @@ def _holds(scenario: Scenario, c_day: date | None, assumptions: list[str] | None
     return condition_holds(scenario, parse_assumptions(texts) if texts else (), c_day)
 
 
+def host_nation_holds(scenario: Scenario, assumptions, at: date) -> dict[str, bool]:  # type: ignore[no-untyped-def]
+    """Which host-nation-support conditions are known to hold at ``at`` under ``assumptions``
+    (parsed :class:`~coalition.scenario.schemas.Assumption` values; unknown = False)."""
+    from coalition.sustain.service import condition_holds
+
+    return condition_holds(scenario, tuple(assumptions), at)
+
+
 def attach(tables, scenario: Scenario, options, c_day: date | None = None,  # type: ignore[no-untyped-def]
-           assumptions: list[str] | None = None):
+           assumptions: list[str] | None = None, *, holds: Mapping[str, bool] | None = None):
     """The tables with their sustainment data (host-nation shares under a condition count where
-    the condition holds at C-day under the plan's assumptions)."""
+    the condition holds at C-day under the plan's assumptions; ``holds`` gives those answers
+    directly, as scenario analysis does per world)."""
     med = medical_data(scenario, tables.hub_id, tables.pledge_id, bool(options.medical))
+    if options.resupply:
+        known = dict(holds) if holds is not None else _holds(scenario, c_day, assumptions)
     res = resupply_data(scenario, tables.pledge_capability, tables.hub_id, bool(options.resupply),
-                        _holds(scenario, c_day, assumptions) if options.resupply else None)
+                        known if options.resupply else None)
     return replace(tables, sustain=SustainTables(med, res))
 
 
@@ -74,9 +90,3 @@ def medical_enforced(tables) -> tuple[bool, str]:  # type: ignore[no-untyped-def
     if s is None:
         return False, "10-1-2 not enforced: the model was built without sustainment data"
     return s.medical.enforced, s.medical.why_not
-
-
-from coalition.planner.medical import WORDS as _MW  # noqa: E402
-from coalition.planner.resupply import WORDS as _RW  # noqa: E402
-
-WORDS = {**_MW, **_RW}

@@ -318,3 +318,23 @@ def _reason(t1: float | None, t2: float | None) -> str:
     elif t1 > ROLE1_MINUTES:
         parts.append(f"Role 1 at {t1:.0f} min (> {ROLE1_MINUTES:g})")
     return "; ".join(parts)
+
+
+def medical_flags(scenario: Scenario) -> list[str]:
+    """Every medical-coverage figure depends on the speeds, MEDEVAC bases and medical roles of the
+    scenario: each one that is not a reported fact is named (evidence label in brackets)."""
+    out = []
+    s = scenario.sustainment
+    for sp in s.speeds:
+        if sp.evidence.value != "R":
+            where = f" in {sp.region}" if sp.region else ""
+            out.append(f"medical: {sp.mode.value} speed {sp.kmh:g} km/h{where} [{sp.evidence.value}]")
+    for m in s.medevac:
+        if m.evidence.value != "R":
+            out.append(f"medical: MEDEVAC base {m.base} [{m.evidence.value}]")
+    for r in s.medical_roles:
+        if r.evidence.value != "R":
+            out.append(f"medical: {r.capability} gives Role {r.role} care [{r.evidence.value}]")
+    if s.speeds and "road_detour_factor" not in s.model_fields_set:
+        out.append(f"medical: road detour factor {s.road_detour_factor:g} is the default [I]")
+    return out

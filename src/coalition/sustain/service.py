@@ -53,6 +53,10 @@ class SustainReport:
         for s in self.stock:
             for f in s.flags:
                 out[f] = None
+        from coalition.sustain.medical import medical_flags
+
+        for f in medical_flags(self.scenario):
+            out[f] = None
         if self.medical.air_used:
             out["medical: MEDEVAC lift not rationed (one helicopter present serves every hub in reach)"] = None
         return sorted(out)

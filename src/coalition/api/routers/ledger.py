@@ -305,8 +305,11 @@ def _public(_r: Any) -> Marking:
 
 
 def _cp_out(cp: Any) -> dict[str, Any]:
+    # ``heads``: the note's nation-heads extension line, part of what ``signature`` signs
+    # (origin, size, root, then this line: docs/ledger.md, completeness); null on older checkpoints
     return {"id": cp.checkpoint_id, "size": cp.size, "root": cp.root.hex(), "time": cp.time,
-            "key_id": cp.key_id, "signature": cp.signature.hex(), "cosigners": list(cp.cosigners)}
+            "key_id": cp.key_id, "signature": cp.signature.hex(), "cosigners": list(cp.cosigners),
+            "heads": cp.heads}
 
 
 @router.get("/ledger/checkpoints", summary="Signed checkpoints (tree size, root, time)")
