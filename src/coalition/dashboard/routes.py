@@ -19,12 +19,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.background import BackgroundTask
 
-from coalition.dashboard.context import Db
-from coalition.dashboard.context import PageCtx as Ctx
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, record_audit
 from coalition.dashboard import views
+from coalition.dashboard.context import Db
+from coalition.dashboard.context import PageCtx as Ctx
 from coalition.dashboard.i18n import LANGUAGES, N_, request_lang
 from coalition.dashboard.labels import word
 from coalition.dashboard.security import (
