@@ -463,7 +463,7 @@ class Scheduler:
                 return
             last[0] = t
             frac = min(0.95, 0.05 + (t - started) / max(limit, 0.1))
-            gap = f"{p.gap * 100:.2f}%" if p.gap is not None else "n/a"
+            gap = f"{p.gap * 100:.1f}%" if p.gap is not None else None
             with transaction(self.factory) as db:
                 run = db.get(PlanRun, run_id)
                 if run is None:
@@ -472,7 +472,12 @@ class Scheduler:
                     token.set()
                 else:
                     run.progress = frac
-                    run.message = f"solving: incumbent {p.incumbent}, bound {p.bound}, gap {gap}"
+                    # Plain words (the raw objective and bound mean nothing to a planner; the
+                    # KPIs of the plan come with the result).
+                    run.message = ("solving: no plan found yet" if p.incumbent is None else
+                                   f"solving: best plan so far is at most {gap} from the best "
+                                   "possible" if gap else "solving: a plan is found; the solver "
+                                   "is proving how good it is")
 
         return progress
 
