@@ -45,3 +45,65 @@ def test_a_failed_batch_fails_its_requests(tmp_path: Path) -> None:
                                        object_type="pledge", object_id="P", note="")]))
     writer.shutdown()
     engine.dispose()
+
+
+def test_a_crash_right_after_the_answers_loses_no_audit_entry(tmp_path: Path) -> None:
+    """A real server process answers audited reads (batched entries) and is killed (SIGKILL)
+    the moment the last answer arrives: every answered read has its entry in the log."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from sqlalchemy import select
+
+    from api.harness import build_service
+    from coalition.audit.models import AuditEntry
+
+    svc = build_service(f"sqlite:///{tmp_path / 'coalition.db'}", tmp_path)
+    url = str(svc.app.state.coalition.engine.url)
+    svc.app.state.coalition.engine.dispose()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "COALITION_DATABASE_URL": url, "COALITION_DATA_DIR": str(tmp_path),
+           "COALITION_SECRET_KEY": "test-secret", "COALITION_RATE_LIMIT_PER_MINUTE": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import uvicorn; uvicorn.run('coalition.api.app:create_worker_app', "
+         f"factory=True, host='127.0.0.1', port={port}, log_level='warning')"], env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(base + "/health/live", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {svc.tokens['gbr-viewer']}"}
+
+        def read(i: int) -> str | None:
+            rid = f"crash-{i}"
+            r = httpx.get(base + "/api/pledges/GBR-inf", timeout=30,
+                          headers={**headers, "X-Request-ID": rid})
+            return rid if r.status_code == 200 else None
+
+        with ThreadPoolExecutor(8) as pool:
+            answered = [rid for rid in pool.map(read, range(24)) if rid]
+        os.kill(server.pid, signal.SIGKILL)  # no shutdown, no flush: the process is gone
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert len(answered) == 24
+    engine = make_engine(url)
+    with session_factory(engine)() as db:
+        logged = set(db.scalars(select(AuditEntry.request_id).where(
+            AuditEntry.action == "view", AuditEntry.request_id.like("crash-%"))))
+        assert set(answered) <= logged, sorted(set(answered) - logged)
+        assert verify_log(db).ok
+    engine.dispose()

@@ -4,8 +4,6 @@ bodies, the bearer scheme in the OpenAPI document."""
 
 from __future__ import annotations
 
-import pytest
-
 from api.harness import Service
 from api.resources import assert_error
 
@@ -131,3 +129,54 @@ class TestAssumptionValues:
         err = assert_error(svc.client("gbr-planner").post("/api/plans", json={
             "option": "small", "assumptions": ["ceasefire=2026-06-01", "ceasefire=maybe"]}), 422)
         assert [p["field"] for p in err["problems"]] == ["assumptions[1]"], err
+
+
+def _typed(schema: dict, components: dict) -> bool:
+    """A schema that says what the body holds: a model ($ref to an object with properties),
+    an object with properties, a list of typed items, or a union of those (and null)."""
+    if "$ref" in schema:
+        target = components[schema["$ref"].rsplit("/", 1)[1]]
+        return _typed(target, components) if "$ref" in target else bool(
+            target.get("properties") or target.get("anyOf") or target.get("enum"))
+    if schema.get("anyOf"):
+        parts = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        return bool(parts) and all(_typed(s, components) for s in parts)
+    if schema.get("type") == "array":
+        return _typed(schema.get("items", {}), components)
+    return bool(schema.get("properties"))
+
+
+def test_the_openapi_document_types_every_json_answer(sqlite_svc: Service) -> None:
+    spec = sqlite_svc.client(None).get("/openapi.json").json()
+    components = spec["components"]["schemas"]
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": spec["components"][
+            "securitySchemes"]["bearer"]["description"]}
+    untyped, undocumented = [], []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            answers = op["responses"]
+            success = {c: r for c, r in answers.items() if c.startswith("2")}
+            assert success, (method, path)
+            for code, answer in success.items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                if schema is None or not _typed(schema, components):
+                    untyped.append((method.upper(), path, code, schema))
+            if path.startswith("/api"):
+                assert op.get("security") == [{"bearer": []}], (method, path)
+                for code in ("401", "403", "404", "422"):
+                    ref = answers.get(code, {}).get("content", {}).get("application/json", {})
+                    if ref.get("schema") != {"$ref": "#/components/schemas/ErrorBody"}:
+                        undocumented.append((method.upper(), path, code))
+    assert not untyped, untyped
+    assert not undocumented, undocumented
+
+
+def test_times_carry_their_zone(svc: Service) -> None:
+    c = svc.client("hq-admin")
+    scenario = c.get("/api/scenarios/1").json()
+    revision = c.get("/api/scenarios/1/revisions").json()["items"][0]
+    from datetime import datetime
+
+    for text in (scenario["created_at"], revision["created_at"]):
+        assert datetime.fromisoformat(text).utcoffset() is not None, text

@@ -48,7 +48,17 @@ class ReaderView:
 
 
 def reader_view(principal: Principal, state: ScenarioState) -> ReaderView:
-    """The reader's view of a stored revision (its pledge markings decide)."""
+    """The reader's view of a stored revision (its pledge markings decide); cached per revision
+    state and the two things the scope depends on, the reader's nation and roles."""
+    key = (principal.nation, principal.roles)
+    hit = VIEWS.get(state, key)  # type: ignore[arg-type]
+    if hit is None:
+        hit = _reader_view(principal, state)
+        VIEWS.put(state, key, hit)  # type: ignore[arg-type]
+    return hit
+
+
+def _reader_view(principal: Principal, state: ScenarioState) -> ReaderView:
     sc = state.scenario
     scope = restrict(principal, "pledge.view", lambda p: state.marking("pledge", p))
     visible = frozenset(p.id for p in scope.filter(sc.pledges))
@@ -92,6 +102,7 @@ class _Cache:
 
 
 GAPS = _Cache()
+VIEWS = _Cache(size=256)
 
 #: ``compute(scenario, visible, option, at, assume) -> bytes``: the encoded answer of a cache
 #: miss. The API hands in one that runs :func:`gaps_json` in its worker pool with a time limit.

@@ -103,5 +103,32 @@ def apply_filters(records: Iterable[Any], filters: dict[str, Any] | None) -> lis
     return [r for r in records if matches(r, filters)]
 
 
-__all__ = ["ConflictError", "ScenarioRef", "apply_filters", "current_scenario", "current_state",
+class StateCache:
+    """Answers derived from one cached revision state, keyed by the state object itself (held,
+    so its id cannot be reused) and a question; small LRU, thread-safe."""
+
+    def __init__(self, size: int = 512) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self._items: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, state: Any, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            hit = self._items.get((id(state), *key))
+            if hit is not None and hit[0] is state:
+                self._items.move_to_end((id(state), *key))
+                return hit[1]
+        return None
+
+    def put(self, state: Any, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._items[(id(state), *key)] = (state, value)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+__all__ = ["StateCache", "ConflictError", "ScenarioRef", "apply_filters", "current_scenario", "current_state",
            "dump", "etag", "marking_of", "matches", "parse_if_match", "scoped", "state_scope"]

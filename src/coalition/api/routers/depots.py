@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from coalition.api.responses import DepotCheck, DepotOut, DepotSummary, LicenceList, Obj, Page, PlacementOut, StorehouseOut
 from coalition.api.deps import Context, Ctx, Paging, page
 from coalition.api.routers.common import ScenarioRef, current_scenario, current_state
 from coalition.depots import queries
@@ -50,7 +51,7 @@ def _summary(sc: Scenario, d: Depot, scope: Scope[Depot]) -> dict[str, Any]:
             "marking": scope.marking_of(d).model_dump(mode="json")}
 
 
-@router.get("/depots", summary="Depots visible to you (paginated; filter by hub)")
+@router.get("/depots", response_model=Page[DepotSummary], summary="Depots visible to you (paginated; filter by hub)")
 def list_depots(ctx: Context, paging: Paging,
                 hub: Annotated[str | None, Query(max_length=64)] = None,
                 scenario: ScenarioRef = None) -> dict[str, Any]:
@@ -61,14 +62,14 @@ def list_depots(ctx: Context, paging: Paging,
     return page(items, paging)
 
 
-@router.get("/depots/{depot_id}", summary="One depot with its layout (audited read)")
+@router.get("/depots/{depot_id}", response_model=DepotOut, summary="One depot with its layout (audited read)")
 def get_depot(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
     sid, sc, d, scope = _get_depot(ctx, scenario, depot_id)
     ctx.audit("view", "depot", depot_id, note=f"scenario {sid}")
     return {**_summary(sc, d, scope), **d.model_dump(mode="json")}
 
 
-@router.get("/depots/{depot_id}/check",
+@router.get("/depots/{depot_id}/check", response_model=DepotCheck,
             summary="Safety check: NEQ by HD vs licence, mixing, quantity-distance (audited)")
 def check(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
     from coalition.depots.rules import check_depot
@@ -79,7 +80,7 @@ def check(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[s
     return {"depot": depot_id, **report.as_dict()}
 
 
-@router.get("/depots/{depot_id}/licences", summary="Licences computed from the layout")
+@router.get("/depots/{depot_id}/licences", response_model=LicenceList, summary="Licences computed from the layout")
 def licences(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
     from coalition.depots.licence import compute_licences
 
@@ -88,7 +89,7 @@ def licences(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dic
     return {"depot": depot_id, "items": [x.as_dict() for x in lic], "total": len(lic)}
 
 
-@router.get("/storehouses", summary="Storehouses of the depots visible to you")
+@router.get("/storehouses", response_model=Page[Obj], summary="Storehouses of the depots visible to you")
 def list_storehouses(ctx: Context, paging: Paging,
                      depot: Annotated[str | None, Query(max_length=64)] = None,
                      kind: Annotated[str | None, Query(max_length=32)] = None,
@@ -104,7 +105,7 @@ def list_storehouses(ctx: Context, paging: Paging,
     return page(items, paging)
 
 
-@router.get("/storehouses/{storehouse_id}", summary="One storehouse")
+@router.get("/storehouses/{storehouse_id}", response_model=StorehouseOut, summary="One storehouse")
 def get_storehouse(ctx: Context, storehouse_id: Ident, scenario: ScenarioRef = None
                    ) -> dict[str, Any]:
     sid, sc = current_scenario(ctx, scenario)
@@ -135,7 +136,7 @@ class Consignment(BaseModel):
     time_limit: float = Field(default=10.0, gt=0, le=60)
 
 
-@router.post("/depots/{depot_id}/placements",
+@router.post("/depots/{depot_id}/placements", response_model=PlacementOut,
              summary="Propose a safe placement of an incoming consignment (nothing is stored)")
 def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
                       scenario: ScenarioRef = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Response
 
 from coalition.api.contract import api_fields
 from coalition.api.deps import Context
+from coalition.api.responses import GapPicture
 from coalition.api.routers.common import ScenarioRef, current_state
 from coalition.errors import InputError
 from coalition.api.offload import gaps_compute
@@ -23,7 +24,8 @@ from coalition.planner.visible import visible_gaps_json
 router = APIRouter(prefix="/api", tags=["gaps"])
 
 
-@router.get("/gaps", summary="Fill of every requirement line of a force option, with reasons")
+@router.get("/gaps", summary="Fill of every requirement line of a force option, with reasons",
+            response_model=GapPicture)
 def get_gaps(
     ctx: Context,
     option: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")],

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from coalition.api.contract import check_service_nation
+from coalition.api.responses import AccountabilityOut, AppendOut, CheckpointOut, ConsistencyProof, EventOut, InclusionProof, InventoryOut, LedgerHealth, Page, PrepareOut, TransferOut
 from coalition.api.deps import Context, Ctx, Paging
 from coalition.ledger import queries as ledger_queries
 from coalition.api.models import TransferRequest
@@ -76,7 +77,7 @@ def _titles(ctx: Ctx, seqs: list[int]) -> dict[int, set[str]]:
     return ledger_queries.titles(ctx.db, seqs)
 
 
-@router.get("/custody-events", summary="Custody events you may see (acting or title nation)")
+@router.get("/custody-events", response_model=Page[EventOut], summary="Custody events you may see (acting or title nation)")
 def list_events(
     ctx: Context, paging: Paging,
     type: Annotated[str | None, Query(max_length=20)] = None,  # noqa: A002
@@ -90,7 +91,7 @@ def list_events(
     return body
 
 
-@router.get("/custody-events/{seq}", summary="One custody event with its signed body (audited)")
+@router.get("/custody-events/{seq}", response_model=EventOut, summary="One custody event with its signed body (audited)")
 def get_event(ctx: Context, seq: Seq) -> dict[str, Any]:
     from coalition.ledger.models import LedgerEvent
 
@@ -162,7 +163,7 @@ def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None, sign
     return result
 
 
-@router.post("/custody-events", status_code=status.HTTP_201_CREATED,
+@router.post("/custody-events", response_model=AppendOut, status_code=status.HTTP_201_CREATED,
              summary="Append custody events (all or none; signed with your nation's key)")
 def append_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
     kinds = {e.type for e in body.events}
@@ -199,7 +200,7 @@ def _ensure_nation(ctx: Ctx, kinds: set[str]) -> None:
         raise ConflictError("custody events are signed by a nation's key; HQ accounts cannot append them")
 
 
-@router.post("/custody-events/prepare", summary="Statements each party must sign for these events "
+@router.post("/custody-events/prepare", response_model=PrepareOut, summary="Statements each party must sign for these events "
              "(nothing is written; 409 lists them)")
 def prepare_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
     from coalition.ledger.batches import Collecting, SignaturesNeeded
@@ -215,7 +216,7 @@ def prepare_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
     raise ConflictError("prepare produced no statements")  # pragma: no cover - a batch always needs one
 
 
-@router.post("/custody-events/signed", status_code=status.HTTP_201_CREATED,
+@router.post("/custody-events/signed", response_model=AppendOut, status_code=status.HTTP_201_CREATED,
              summary="Append pre-signed custody events (each party signed on its own machine)")
 def append_signed(ctx: Context, body: SignedBatch) -> dict[str, Any]:
     from coalition.ledger.batches import PreSigned
@@ -248,7 +249,7 @@ def _transfer_out(t: TransferRequest) -> dict[str, Any]:
             "seq": t.seq, "created_at": t.created_at.isoformat() if t.created_at else None}
 
 
-@router.post("/transfers", status_code=status.HTTP_201_CREATED,
+@router.post("/transfers", response_model=TransferOut, status_code=status.HTTP_201_CREATED,
              summary="Request a transfer (another officer of the nation approves it)")
 def request_transfer(ctx: Context, body: TransferBody) -> dict[str, Any]:
     from coalition.ledger.schemas import parse_event
@@ -266,7 +267,7 @@ def request_transfer(ctx: Context, body: TransferBody) -> dict[str, Any]:
     return _transfer_out(t)
 
 
-@router.get("/transfers", summary="Transfer requests of your nation")
+@router.get("/transfers", response_model=Page[TransferOut], summary="Transfer requests of your nation")
 def list_transfers(ctx: Context, paging: Paging) -> dict[str, Any]:
     scope = restrict(ctx.principal, "custody.view", _transfer_marking)
     rows = scope.filter(ctx.db.scalars(select(TransferRequest).order_by(TransferRequest.id)))
@@ -275,7 +276,7 @@ def list_transfers(ctx: Context, paging: Paging) -> dict[str, Any]:
             "offset": paging.offset, "limit": paging.limit}
 
 
-@router.post("/transfers/{transfer_id}/approve",
+@router.post("/transfers/{transfer_id}/approve", response_model=TransferOut,
              summary="Approve a transfer requested by someone else; appends the signed event")
 def approve_transfer(ctx: Context, transfer_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
                      ) -> dict[str, Any]:
@@ -312,7 +313,7 @@ def _cp_out(cp: Any) -> dict[str, Any]:
             "heads": cp.heads}
 
 
-@router.get("/ledger/checkpoints", summary="Signed checkpoints (tree size, root, time)")
+@router.get("/ledger/checkpoints", response_model=Page[CheckpointOut], summary="Signed checkpoints (tree size, root, time)")
 def list_checkpoints(ctx: Context, paging: Paging) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
@@ -322,7 +323,7 @@ def list_checkpoints(ctx: Context, paging: Paging) -> dict[str, Any]:
             "offset": paging.offset, "limit": paging.limit}
 
 
-@router.get("/ledger/checkpoints/{checkpoint_id}", summary="One checkpoint")
+@router.get("/ledger/checkpoints/{checkpoint_id}", response_model=CheckpointOut, summary="One checkpoint")
 def get_checkpoint(ctx: Context, checkpoint_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
                    ) -> dict[str, Any]:
     from coalition.ledger import checkpoints
@@ -331,7 +332,7 @@ def get_checkpoint(ctx: Context, checkpoint_id: Annotated[int, Path(ge=1, le=2**
     return _cp_out(checkpoints.get_checkpoint(ctx.db, checkpoint_id=checkpoint_id))
 
 
-@router.post("/ledger/checkpoints", status_code=status.HTTP_201_CREATED,
+@router.post("/ledger/checkpoints", response_model=CheckpointOut, status_code=status.HTTP_201_CREATED,
              summary="Sign a checkpoint of the current log")
 def create_checkpoint(ctx: Context) -> dict[str, Any]:
     from coalition.ledger import checkpoints
@@ -343,7 +344,7 @@ def create_checkpoint(ctx: Context) -> dict[str, Any]:
     return out
 
 
-@router.get("/ledger/proofs/inclusion/{seq}", summary="Inclusion proof of one event")
+@router.get("/ledger/proofs/inclusion/{seq}", response_model=InclusionProof, summary="Inclusion proof of one event")
 def inclusion(ctx: Context, seq: Seq,
               checkpoint: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> dict[str, Any]:
     from coalition.ledger import checkpoints
@@ -355,7 +356,7 @@ def inclusion(ctx: Context, seq: Seq,
     return checkpoints.inclusion_proof(ctx.db, seq=seq, checkpoint_id=checkpoint).as_dict()
 
 
-@router.get("/ledger/proofs/consistency", summary="Consistency proof between two tree sizes")
+@router.get("/ledger/proofs/consistency", response_model=ConsistencyProof, summary="Consistency proof between two tree sizes")
 def consistency(ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)],
                 second: Annotated[int, Query(ge=1, le=2**62)]) -> dict[str, Any]:
     from coalition.ledger import checkpoints
@@ -372,7 +373,7 @@ def ledger_health(ctx: Ctx) -> dict[str, Any]:
     return ledger_queries.ledger_health(ctx.db, trust(ctx))
 
 
-@router.get("/ledger/health", summary="Ledger health: last checkpoint and full verification")
+@router.get("/ledger/health", response_model=LedgerHealth, summary="Ledger health: last checkpoint and full verification")
 def health(ctx: Context) -> dict[str, Any]:
     restrict(ctx.principal, "checkpoint.view", _public)
     return ledger_health(ctx)
@@ -383,7 +384,7 @@ def health(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-@router.get("/inventory", summary="Inventory grouped by place, nation and status (your nation's "
+@router.get("/inventory", response_model=InventoryOut, summary="Inventory grouped by place, nation and status (your nation's "
             "items; HQ sees all)")
 def inventory(ctx: Context,
               by: Annotated[list[str], Query(max_length=6)] = ["hub", "depot", "title_nation", "status"],  # noqa: B006
@@ -402,7 +403,7 @@ def inventory(ctx: Context,
     return {"items": rows, "total": len(rows), "title_nation": title_nation}
 
 
-@router.get("/reports/accountability", summary="Per-donor accountability report (audited)")
+@router.get("/reports/accountability", response_model=AccountabilityOut, summary="Per-donor accountability report (audited)")
 def accountability(ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}$")],
                    as_of: date | None = None) -> dict[str, Any]:
     from coalition.ledger.reports import donor_report

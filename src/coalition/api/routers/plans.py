@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from coalition.api.contract import api_fields, check_service_nation
 from coalition.errors import InputError
 from coalition.api.deps import Context, Ctx, Paging
+from coalition.api.responses import Page, PlanRunCreated, PlanRunOut, PlanView
 from coalition.api.routers.common import ScenarioRef
 from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import restrict
@@ -67,7 +68,8 @@ def start_plan(ctx: Ctx, body: PlanRequest, scenario_ref: str | None) -> tuple[r
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED,
              summary="Queue a planner run (poll it for queue position and progress); an "
-             "identical finished run is reused")
+             "identical finished run is reused", response_model=PlanRunCreated,
+             responses={200: {"model": PlanRunCreated, "description": "a finished identical run, reused"}})
 def create_plan(ctx: Context, body: PlanRequest, background: BackgroundTasks,
                 scenario: ScenarioRef = None) -> Any:
     run, reused = start_plan(ctx, body, scenario)
@@ -78,7 +80,8 @@ def create_plan(ctx: Context, body: PlanRequest, background: BackgroundTasks,
     return JSONResponse(out, status_code=200 if reused and run.status == "done" else 202)
 
 
-@router.get("", summary="Plan runs, newest first (filtered and paged in the database)")
+@router.get("", summary="Plan runs, newest first (filtered and paged in the database)",
+            response_model=Page[PlanRunOut])
 def list_plans(
     ctx: Context, paging: Paging,
     status_: Annotated[str | None, Query(alias="status", pattern=r"^(queued|running|done|failed|cancelled)$")] = None,
@@ -103,13 +106,15 @@ def get_job(ctx: Ctx, job_id: int) -> runs.PlanRun:
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.get("/{job_id}", summary="A plan run: status, queue position and progress")
+@router.get("/{job_id}", summary="A plan run: status, queue position and progress",
+            response_model=PlanRunOut)
 def get_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
     run = get_job(ctx, job_id)
     return runs.summary(run, runs.queue_position(ctx.db, run))
 
 
-@router.post("/{job_id}/cancel", summary="Cancel your queued or running plan run")
+@router.post("/{job_id}/cancel", summary="Cancel your queued or running plan run",
+             response_model=PlanRunOut)
 def cancel_plan(ctx: Context, job_id: JobId, background: BackgroundTasks) -> dict[str, Any]:
     get_job(ctx, job_id)
     restrict(ctx.principal, "plan.run", _run_marking)
@@ -121,7 +126,7 @@ def cancel_plan(ctx: Context, job_id: JobId, background: BackgroundTasks) -> dic
 
 
 @router.get("/{job_id}/result", summary="The plan of a finished run (under the releasability "
-            "policy of derived data; audited)")
+            "policy of derived data; audited)", response_model=PlanView)
 def plan_result(ctx: Context, job_id: JobId) -> Any:
     run = get_job(ctx, job_id)
     body = visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)

@@ -9,6 +9,7 @@ call the scenario package's ``validate_path``/``load_scenario``, the same as ``c
 # FastAPI must see as objects, not strings.
 
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -22,6 +23,7 @@ from coalition.api.contract import check_nations
 from coalition.api.deps import Context, Paging, page
 from coalition.api.routers.common import (
     ScenarioRef,
+    StateCache,
     apply_filters,
     current_state,
     dump,
@@ -33,6 +35,7 @@ from coalition.auth.rules import PUBLIC, Marking
 from coalition.auth.scope import restrict
 from coalition.errors import InputError, Problem
 from coalition.scenario import store
+from coalition.scenario.history import visible_revisions
 from coalition.scenario.models import StoredScenario
 from coalition.scenario.rules import (
     EditPledge,
@@ -42,7 +45,17 @@ from coalition.scenario.rules import (
     TransitionPledge,
     allowed_next,
 )
-from coalition.scenario.schemas import Pledge, PledgeState
+from coalition.api.responses import (
+    AssumptionSetPut,
+    MarkingOut,
+    Page,
+    PledgeReleaseOut,
+    RevisionOut,
+    ScenarioSummary,
+    UploadOut,
+    ValidationOut,
+)
+from coalition.scenario.schemas import ContactLine, Pledge, PledgeState
 
 router = APIRouter(prefix="/api", tags=["scenario"])
 
@@ -85,7 +98,7 @@ def _scenario_marking(row: StoredScenario) -> Marking:
     return Marking(origin=row.origin, releasable_to=PUBLIC.releasable_to)
 
 
-@router.get("/scenarios", summary="Stored scenarios")
+@router.get("/scenarios", summary="Stored scenarios", response_model=Page[ScenarioSummary])
 def list_scenarios(ctx: Context, paging: Paging) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.view", _scenario_marking)  # every scenario is public
     rows, total = store.list_stored(ctx.db, offset=paging.offset, limit=paging.limit)
@@ -95,7 +108,8 @@ def list_scenarios(ctx: Context, paging: Paging) -> dict[str, Any]:
                          "offset": paging.offset, "limit": paging.limit})
 
 
-@router.get("/scenarios/{ref}", summary="One stored scenario (summary); ETag: its revision")
+@router.get("/scenarios/{ref}", summary="One stored scenario (summary); ETag: its revision",
+            response_model=ScenarioSummary)
 def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
@@ -103,18 +117,20 @@ def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[
     return _scenario_summary(ctx, row)
 
 
-@router.get("/scenarios/{ref}/revisions", summary="The revisions of a stored scenario")
+@router.get("/scenarios/{ref}/revisions", summary="The revisions of a stored scenario",
+            response_model=Page[RevisionOut])
 def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
-    items = [{"revision": r.revision, "kind": r.kind, "author": r.author, "nation": r.nation,
-              "note": r.note, "created_at": r.created_at.isoformat() if r.created_at else None}
-             for r in store.revisions(ctx.db, scenario_id=row.id)]
+    state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head,
+                           cache=ctx.state.scenarios)
+    # edit notes obey the releasability of what they are about (scenario.history)
+    items = visible_revisions(ctx.db, ctx.principal, scenario_id=row.id, state=state)
     return page(items, paging)
 
 
 @router.post("/scenarios/{ref}/default", summary="Make a stored scenario the coalition default "
-             "(HQ admins only; audited)")
+             "(HQ admins only; audited)", response_model=ScenarioSummary)
 def make_default(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.default", _scenario_marking)
     sid, _rev = store.scenario_header(ctx.db, ref=ref)
@@ -137,7 +153,8 @@ async def _read_upload(file: UploadFile, limit: int) -> tuple[str, bytes]:
     return name, data
 
 
-@router.post("/scenarios/validate", summary="Validate a scenario file without storing it")
+@router.post("/scenarios/validate", summary="Validate a scenario file without storing it",
+             response_model=ValidationOut)
 async def validate_scenario(
     ctx: Context, file: Annotated[UploadFile, File(description="one .yaml/.json scenario")]
 ) -> dict[str, Any]:
@@ -153,7 +170,9 @@ async def validate_scenario(
 
 @router.post("/scenarios", status_code=status.HTTP_201_CREATED,
              summary="Upload a scenario file: a new scenario, or (same id as a stored one) an "
-             "import into it, diffed and checked change by change (If-Match required)")
+             "import into it, diffed and checked change by change (If-Match required)",
+             response_model=UploadOut, responses={200: {"model": UploadOut,
+                                                        "description": "an import into a stored scenario"}})
 async def upload_scenario(
     ctx: Context,
     response: Response,
@@ -241,6 +260,29 @@ def _filter_dependency(res: Resource) -> Any:
     return filters
 
 
+class PledgeOut(Pledge):
+    """A pledge as one read shows it: with its marking and the lifecycle steps open to it."""
+
+    marking: MarkingOut
+    next_states: list[str]
+
+
+class PledgeWritten(Pledge):
+    revision: int
+
+
+def record_model(res: Resource) -> Any:
+    """The domain model of a resource's records (``Scenario.<attr>: tuple[Model, ...]``)."""
+    import typing
+
+    from coalition.scenario.schemas import Scenario
+
+    return typing.get_args(Scenario.model_fields[res.attr].annotation)[0]
+
+
+LIST_PAGES = StateCache()
+
+
 def _make_routes(res: Resource) -> None:
     filter_dep = _filter_dependency(res)
     key = res.key
@@ -259,14 +301,27 @@ def _make_routes(res: Resource) -> None:
         for name in res.nation_filters:
             check_nations([filters[name]] if name in filters else [], sc, field=name,
                           indexed=False, file="query")
-        scope = state_scope(ctx, f"{res.kind}.view", state)
-        records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
-        dumped = ctx.state.scenarios.dumps(sc, res.attr)
-        if res.sensitive:  # a list shows what a single read shows: audited alike
+        # The encoded page, cached per revision state and everything the answer depends on:
+        # the reader's scope (nation and roles decide it), the filters and the page.
+        who = ctx.principal
+        key = (res.kind, who.nation, who.roles, tuple(sorted(filters.items())),
+               paging.offset, paging.limit)
+        hit = LIST_PAGES.get(state, key)
+        if hit is None:
+            scope = state_scope(ctx, f"{res.kind}.view", state)
+            records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
+            dumped = ctx.state.scenarios.dumps(sc, res.attr)
             shown = records[paging.offset: paging.offset + paging.limit]
-            ctx.audit_read(res.kind, [keyf(r) for r in shown],
-                           note=f"scenario {sid} revision {rev}")
-        return page([dumped[id(r)] for r in records], paging)
+            hit = (json.dumps({"items": [dumped[id(r)] for r in shown], "total": len(records),
+                               "offset": paging.offset, "limit": paging.limit},
+                              ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":")).encode("utf-8"),
+                   [keyf(r) for r in shown])
+            LIST_PAGES.put(state, key, hit)
+        body, shown_ids = hit
+        if res.sensitive:  # a list shows what a single read shows: audited alike
+            ctx.audit_read(res.kind, shown_ids, note=f"scenario {sid} revision {rev}")
+        return Response(body, media_type="application/json")
 
     def get_record(ctx: Context, response: Response, ident: str = IdPath(),
                    scenario: ScenarioRef = None) -> Any:
@@ -282,10 +337,13 @@ def _make_routes(res: Resource) -> None:
         response.headers["ETag"] = etag(rev)
         return body
 
+    model = record_model(res)
     router.add_api_route(f"/{res.path}", list_records, methods=["GET"],
+                         response_model=Page[model],  # type: ignore[valid-type]
                          summary=f"List {res.path} of a scenario (paginated, filtered)",
                          name=f"list_{res.attr}")
     router.add_api_route(f"/{res.path}/{{ident}}", get_record, methods=["GET"],
+                         response_model=PledgeOut if res.kind == "pledge" else model,
                          summary=f"One {res.kind}" + (" (audited read)" if res.sensitive else "")
                          + "; ETag: the scenario revision",
                          name=f"get_{res.attr}")
@@ -344,7 +402,8 @@ def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | Non
     return result
 
 
-@router.post("/pledges/{ident}/transition", summary="Move a pledge along its lifecycle")
+@router.post("/pledges/{ident}/transition", summary="Move a pledge along its lifecycle",
+             response_model=PledgeWritten)
 def transition_pledge(ctx: Context, response: Response, body: PledgeTransition,
                       ident: str = IdPath(), scenario: ScenarioRef = None,
                       if_match: IfMatch = None) -> Any:
@@ -354,7 +413,7 @@ def transition_pledge(ctx: Context, response: Response, body: PledgeTransition,
 
 
 @router.put("/pledges/{ident}", summary="Add a pledge, or change its content (the pledging "
-            "nation only)")
+            "nation only)", response_model=PledgeWritten)
 def edit_pledge(ctx: Context, response: Response, body: Pledge, ident: str = IdPath(),
                 scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
     if body.id != ident:
@@ -365,7 +424,8 @@ def edit_pledge(ctx: Context, response: Response, body: Pledge, ident: str = IdP
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
-@router.put("/pledges/{ident}/release", summary="Set to whom a pledge's detail is released")
+@router.put("/pledges/{ident}/release", summary="Set to whom a pledge's detail is released",
+            response_model=PledgeReleaseOut)
 def release_pledge(ctx: Context, response: Response, body: PledgeRelease, ident: str = IdPath(),
                    scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
     change = SetReleasability(object_kind="pledge", object_id=ident,
@@ -379,7 +439,8 @@ def release_pledge(ctx: Context, response: Response, body: PledgeRelease, ident:
 
 
 @router.put("/scenarios/{ref}/assumption-sets/{name}",
-            summary="Set a named assumption set of a scenario (its nation's, or HQ's)")
+            summary="Set a named assumption set of a scenario (its nation's, or HQ's)",
+            response_model=AssumptionSetPut)
 def set_assumptions(ctx: Context, response: Response, body: AssumptionSetBody,
                     ref: str = IdPath(), name: str = IdPath(), if_match: IfMatch = None) -> Any:
     change = SetAssumptions(name=name, assumptions=tuple(body.assumptions), note=body.note)
@@ -393,7 +454,8 @@ for _res in RESOURCES:
     _make_routes(_res)
 
 
-@router.get("/contact-line", summary="The contact line and buffer-zone width")
+@router.get("/contact-line", summary="The contact line and buffer-zone width",
+            response_model=ContactLine | None)
 def contact_line(ctx: Context, scenario: ScenarioRef = None) -> Any:
     restrict(ctx.principal, "scenario.view", lambda _r: PUBLIC)
     _sid, _rev, state = current_state(ctx, scenario)
