@@ -36,7 +36,7 @@ from coalition.planner.releasability import BASIS, ReaderView
 HEADER = frozenset({
     "version", "kind", "scenario", "illustrative", "uncertainty_illustrative", "option",
     "method", "seed", "samples", "exact", "evaluation", "nominal_c_day", "assumptions",
-    "complete", "computed_at", "k", "baseline_world", "mip_gap", "threshold", "metric",
+    "complete", "k", "baseline_world", "mip_gap", "threshold", "metric",
     "quick", "delay",
 })
 # rebuilt for the reader by kind
