@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from api.factories import tiny_scenario
 from api.harness import Service
 from api.resources import assert_error, audit_entries
-from coalition.analysis.uncertainty import Participation, Uncertainty
+from coalition.scenario.uncertainty import Participation, Uncertainty
 from coalition.auth.schemas import HQ, Principal, Role
 from coalition.scenario import store
 

@@ -38,7 +38,7 @@ from coalition.scenario.schemas import (
     Capability, Caveats, ConditionDef, Event, ForceOption, Pledge, Requirement, Scenario,
 )
 from coalition.store.db import transaction
-from coalition.analysis.uncertainty import ConditionUncertainty, Participation, Uncertainty
+from coalition.scenario.uncertainty import ConditionUncertainty, Participation, Uncertainty
 
 VIEWER = "gbr-planner"
 SYSTEM = Principal(user_id=None, name="system", nation=HQ, roles=frozenset({Role.ADMIN}))

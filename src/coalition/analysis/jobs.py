@@ -112,7 +112,7 @@ def check_request(scenario: Any, req: AnalysisRequest) -> None:
     """Bad input that depends on the scenario, every problem at once (422, nothing queued)."""
     from coalition.analysis.evaluate import effective_uncertainty
     from coalition.analysis.sampling import enumerate_worlds
-    from coalition.analysis.uncertainty import Uncertainty
+    from coalition.scenario.uncertainty import Uncertainty
     from coalition.conditions.engine import parse_assumptions
     from coalition.planner.visible import check_request as check_plan_request
 
