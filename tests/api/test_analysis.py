@@ -108,7 +108,9 @@ class TestMonteCarlo:
                      {"analysis": "montecarlo", "option": "small", "samples": 100000},
                      {"analysis": "grid", "option": "small"},
                      {"analysis": "withdrawal", "option": "small", "k": 0},
-                     {"analysis": "montecarlo", "option": "small", "bogus": 1}):
+                     {"analysis": "montecarlo", "option": "small", "bogus": 1},
+                     {"analysis": "discover", "option": "small",
+                      "assumptions": ["ceasefire=2026-06-01"]}):
             assert_error(c.post("/api/analyses", params={"scenario": str(sid)}, json=body), 422)
         assert c.get("/api/analyses").json()["total"] == before
 

@@ -117,6 +117,10 @@ def check_request(scenario: Any, req: AnalysisRequest) -> None:
     from coalition.planner.visible import check_request as check_plan_request
 
     check_plan_request(scenario, req.option, list(req.assumptions))
+    if req.analysis is AnalysisKind.DISCOVER and req.assumptions:
+        raise InputError([Problem("discover takes no assumptions (it searches over the "
+                                  "uncertain conditions)", field="assumptions",
+                                  hint="leave assumptions empty")])
     if req.exact and req.analysis in (AnalysisKind.MONTECARLO, AnalysisKind.HEDGE):
         u = effective_uncertainty(scenario.uncertainty or Uncertainty(),
                                   parse_assumptions(list(req.assumptions)))
@@ -191,8 +195,6 @@ def analysis_task(document: dict[str, Any], option: str, assumptions: list[str],
                                 method=Method(req.method), exact=req.exact, delay=req.delay,
                                 **common)
         else:
-            if req.assumptions:
-                raise InputError([Problem("discover takes no assumptions", field="assumptions")])
             out = service.discover(scenario, option, threshold=req.threshold,
                                    samples=req.samples, seed=req.seed, method=Method(req.method),
                                    quick=True, workers=0, progress=tick)
