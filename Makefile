@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test bench chromium softhsm2 clean lint
+.PHONY: demo test bench chromium softhsm2 clean lint messages
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,18 @@ softhsm2:
 
 test: $(VENV)/.dev-installed chromium softhsm2
 	$(BIN)/python -m pytest -q
+
+# ruff (rules and limits in pyproject.toml), the formatter's check and mypy --strict over src/.
+# Installs nothing itself: the tools are in the dev extras.
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy --strict src
+
+# The dashboard's translations: extract every UI string, merge into each .po, compile the .mo
+# (committed, so a fresh clone runs without this step; the i18n test fails when it is stale).
+messages: $(VENV)/.installed
+	$(BIN)/python -m coalition.dashboard.catalogue
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks

@@ -237,7 +237,7 @@ def bench_proofs(url: str, n: int, samples: int = 200) -> dict[str, float]:
     from coalition.ledger.models import LedgerEvent, LedgerHead
     from coalition.store.bulk import insert_rows
     from coalition.ledger.service import extend_tree, tree
-    from coalition.ledger.verifier import leaf_hash, verify_inclusion
+    from coalition.ledger.rfc6962 import leaf_hash, verify_inclusion
     from coalition.store.db import make_engine, session_factory, transaction
     from coalition.store.migrate import upgrade
 

@@ -58,3 +58,54 @@ def test_make_demo_main_job_runs_on_the_embedded_scenario(tmp_path: Path) -> Non
         report = check_plan(scenario, Plan.model_validate(plan))
         assert report.ok, report.violations[:5]
     assert re.search(r"unknown:parliament\.GBR|inactive:", out), "gap reasons should name conditions"
+
+
+def _cli_leaves() -> dict[str, set[str]]:
+    from typer.main import get_command
+
+    from coalition.cli.main import app
+
+    out: dict[str, set[str]] = {}
+
+    def walk(cmd, path: list[str]) -> None:  # type: ignore[no-untyped-def]
+        if path:
+            out[" ".join(path)] = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        for name, sub in (getattr(cmd, "commands", None) or {}).items():
+            walk(sub, [*path, name])
+
+    walk(get_command(app), [])
+    return out
+
+
+def _named(sentence: str) -> set[str]:
+    """Commands a README sentence names: `a`, `b|c` forms and 'every `x` command'."""
+    leaves = _cli_leaves()
+    names: set[str] = set()
+    for group, subs in re.findall(r"`([a-z]+) ([a-z|]+)`", sentence):
+        names |= {f"{group} {s}" for s in subs.split("|")}
+    every = set(re.findall(r"every `([a-z]+)` command", sentence))
+    for word in every:
+        names |= {n for n in leaves if n.startswith(word + " ")}
+    names |= {w for w in re.findall(r"`([a-z]+)`", sentence) if w in leaves and w not in every}
+    return names
+
+
+def test_readme_says_exactly_which_commands_take_scenario_and_json() -> None:
+    text = " ".join((ROOT / "README.md").read_text().split())
+    scen = text.split("the same one the API serves):", 1)[1].split(". These take", 1)[0]
+    json_ = text.split("for machines:", 1)[1].split(". The JSON shapes", 1)[0]
+    leaves = _cli_leaves()
+    assert _named(scen) == {n for n, opts in leaves.items() if "--scenario" in opts}
+    assert _named(json_) == {n for n, opts in leaves.items() if "--json" in opts}
+
+
+def test_readme_lists_every_plan_output_table() -> None:
+    from coalition.planner.export import tables_of
+
+    import inspect
+
+    text = (ROOT / "README.md").read_text()
+    names = re.findall(r'"([a-z_]+)": ', inspect.getsource(tables_of))
+    assert len(names) >= 6
+    for name in names:
+        assert f"`{name}-" in text, f"README omits {name}-<option>.csv"

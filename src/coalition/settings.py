@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from coalition.errors import InputError, Problem
 
 DEFAULT_DATA_DIR = Path(".coalition")
 
@@ -41,6 +43,11 @@ class Settings(BaseModel):
     witnesses: tuple[str, ...] = ()
     witness_quorum: int = 0
     backdate_tolerance_s: int = 86_400  # an event may be dated at most this long before the last checkpoint
+    insecure_cookies: bool = False  # dashboard cookies without the Secure flag (plain-HTTP development)
+    # secrets a command may take from the environment instead of a prompt (never printed: SecretStr)
+    key_passphrase: SecretStr | None = None  # COALITION_KEY_PASSPHRASE: encrypted key files
+    pkcs11_pin: SecretStr | None = None  # COALITION_PKCS11_PIN: a PKCS#11 token's user PIN
+    token: SecretStr | None = None  # COALITION_TOKEN: the API token of CLI commands on stored data
 
     @property
     def demo_keystore(self) -> Path:
@@ -53,6 +60,15 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
+        """Settings from ``COALITION_*`` variables (the only place the package reads the
+        environment). A malformed value is an :class:`InputError` naming the variable."""
+        try:
+            return cls._from_env(overrides)
+        except ValueError as exc:  # int("x"), float("x") and pydantic's ValidationError
+            raise InputError([_env_problem(exc)]) from None
+
+    @classmethod
+    def _from_env(cls, overrides: dict[str, object]) -> "Settings":
         values: dict[str, object] = {}
         # absolute, so that a command run from another folder finds the same keys and trust file
         data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR))).expanduser().absolute()
@@ -69,13 +85,13 @@ class Settings(BaseModel):
                                 ("COALITION_PLAN_QUOTA", "plan_quota", int),
                                 ("COALITION_PLAN_TIME_LIMIT_MAX", "plan_time_limit_max", float)):
             if os.environ.get(env):
-                values[name] = kind(os.environ[env])
+                values[name] = _int(env) if kind is int else _float(env) if kind is float else os.environ[env]
         for key, env in (("session_idle_minutes", "COALITION_SESSION_IDLE_MINUTES"),
                          ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS"),
                          ("rate_limit_per_minute", "COALITION_RATE_LIMIT_PER_MINUTE"),
                          ("rate_limit_burst", "COALITION_RATE_LIMIT_BURST")):
             if os.environ.get(env):
-                values[key] = int(os.environ[env])
+                values[key] = _int(env)
         if os.environ.get("COALITION_TRUST_FILE"):
             values["trust_file"] = Path(os.environ["COALITION_TRUST_FILE"])
         if os.environ.get("COALITION_DEMO_PASSPHRASE"):
@@ -83,8 +99,45 @@ class Settings(BaseModel):
         if os.environ.get("COALITION_WITNESSES"):
             values["witnesses"] = tuple(w for w in os.environ["COALITION_WITNESSES"].split(",") if w.strip())
         if os.environ.get("COALITION_BACKDATE_TOLERANCE_S"):
-            values["backdate_tolerance_s"] = int(os.environ["COALITION_BACKDATE_TOLERANCE_S"])
+            values["backdate_tolerance_s"] = _int("COALITION_BACKDATE_TOLERANCE_S")
         if os.environ.get("COALITION_WITNESS_QUORUM"):
-            values["witness_quorum"] = int(os.environ["COALITION_WITNESS_QUORUM"])
+            values["witness_quorum"] = _int("COALITION_WITNESS_QUORUM")
+        if os.environ.get("COALITION_INSECURE_COOKIES"):
+            values["insecure_cookies"] = os.environ["COALITION_INSECURE_COOKIES"] == "1"
+        for key, env in (("key_passphrase", "COALITION_KEY_PASSPHRASE"),
+                         ("pkcs11_pin", "COALITION_PKCS11_PIN"), ("token", "COALITION_TOKEN")):
+            if os.environ.get(env):
+                values[key] = SecretStr(os.environ[env])
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+
+class _BadVariable(ValueError):
+    def __init__(self, env: str, kind: str) -> None:
+        super().__init__(env)
+        self.env, self.kind = env, kind
+
+
+def _int(env: str) -> int:
+    try:
+        return int(os.environ[env])
+    except ValueError:
+        raise _BadVariable(env, "a whole number") from None
+
+
+def _float(env: str) -> float:
+    try:
+        return float(os.environ[env])
+    except ValueError:
+        raise _BadVariable(env, "a number") from None
+
+
+def _env_problem(exc: ValueError) -> Problem:
+    if isinstance(exc, _BadVariable):
+        return Problem(f"{exc.env}={os.environ.get(exc.env)!r} is not {exc.kind}", field=exc.env,
+                       hint=f"set {exc.env} to {exc.kind}, or unset it for the default")
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first.get("loc", ()))
+        return Problem(f"setting {name}: {first.get('msg', 'invalid')}", field=name)
+    return Problem(str(exc), field="environment")

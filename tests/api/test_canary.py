@@ -113,7 +113,9 @@ COVERED = {
     "/api/custody-events/{seq}", "/api/transfers", "/api/ledger/checkpoints",
     "/api/ledger/checkpoints/{checkpoint_id}", "/api/ledger/proofs/inclusion/{seq}",
     "/api/ledger/proofs/consistency", "/api/ledger/health", "/api/inventory",
-    "/api/reports/accountability", "/api/analyses", "/api/analyses/{run_id}",
+    "/api/reports/accountability",
+    *(f"/api/sustain/{{job_id}}/{s}" for s in ("demand", "dos", "class-v", "medical")),
+    "/api/analyses", "/api/analyses/{run_id}",
     "/api/analyses/{run_id}/result", "/api/analyses/{run_id}/result.xlsx",
     *(f"/api/{r}" for r in SCENARIO_RESOURCES), *(f"/api/{r}/{{ident}}" for r in SCENARIO_RESOURCES),
 }
@@ -190,6 +192,8 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
         job = jobs[option]
         get(f"/api/plans/{{job_id}}#{option}", f"/api/plans/{job}")
         get(f"/api/plans/{{job_id}}/result#{option}", f"/api/plans/{job}/result")
+        for s in ("demand", "dos", "class-v", "medical"):  # sustainment aggregates of the plan
+            get(f"/api/sustain/{{job_id}}/{s}#{option}", f"/api/sustain/{job}/{s}")
     get("/api/analyses", "/api/analyses", limit=500)
     for spec, run in zip(ANALYSES, jobs["analyses"]):
         kind = spec["analysis"]

@@ -4,6 +4,8 @@ bodies, the bearer scheme in the OpenAPI document."""
 
 from __future__ import annotations
 
+import pytest
+
 from api.harness import Service
 from api.resources import assert_error
 
@@ -55,3 +57,77 @@ class TestContract:
         c.post("/login", data={"token": svc.tokens["gbr-viewer"], "csrf": csrf})
         page = c.get("/gaps", params={"option": "small", "us_backstop": "maybe"}).text
         assert "must be true or false" in page
+
+
+NATION_PARAMS = [  # (route, parameter, a valid value); the value QQQ is a nation of nothing
+    ("/api/pledges", "nation", "FRA"),
+    ("/api/plans", "nation", "GBR"),
+    ("/api/audit", "nation", "HQ"),
+    ("/api/custody-events", "nation", "DEU"),  # a ledger member outside the scenario
+    ("/api/inventory", "title_nation", "GBR"),
+    ("/api/reports/accountability", "donor", "GBR"),
+]
+
+
+class TestNationParameters:
+    def test_unknown_nation_codes_are_422_naming_the_parameter(self, svc: Service) -> None:
+        c = svc.client("hq-admin")
+        for route, name, valid in NATION_PARAMS:
+            err = assert_error(c.get(route, params={name: "QQQ"}), 422)
+            (problem,) = err["problems"]
+            assert problem["field"] == name and problem["file"] == "query", (route, problem)
+            assert "QQQ" in problem["message"] and "valid:" in problem["hint"], problem
+            assert c.get(route, params={name: valid}).status_code == 200, (route, valid)
+
+    def test_a_nation_check_discloses_nothing_scoped(self, svc: Service) -> None:
+        # a known nation outside the caller's scope stays a scope question (404), not a 422
+        err = assert_error(svc.client("gbr-planner").get(
+            "/api/reports/accountability", params={"donor": "FRA"}), 404)
+        assert err["code"] == "not_found"
+
+
+def _sample(schema: dict) -> object:
+    kind = schema.get("type")
+    if kind == "integer":
+        return max(1, int(schema.get("minimum", 1)))
+    return "x"
+
+
+def test_every_api_operation_refuses_an_unknown_query_parameter(sqlite_svc: Service) -> None:
+    """Walks the OpenAPI document: every /api operation, whatever its method, answers an
+    undeclared query parameter with 422 naming it (one service for all, so it stays fast)."""
+    spec = sqlite_svc.client("hq-admin").get("/openapi.json").json()
+    c = sqlite_svc.client("hq-admin")
+    tried, wrong = [], []
+    for path, ops in spec["paths"].items():
+        if not path.startswith("/api"):
+            continue
+        for method, op in ops.items():
+            url = path
+            for param in op.get("parameters", []):
+                if param["in"] == "path":
+                    url = url.replace("{" + param["name"] + "}",
+                                      str(_sample(param.get("schema", {}))))
+            resp = c.request(method.upper(), url, params={"colour_of_the_day": "teal"})
+            tried.append(f"{method.upper()} {path}")
+            problems = resp.json().get("error", {}).get("problems", []) \
+                if resp.headers.get("content-type", "").startswith("application/json") else []
+            if resp.status_code != 422 or [(p["field"], p["file"]) for p in problems] != [
+                    ("colour_of_the_day", "query")]:
+                wrong.append((method.upper(), path, resp.status_code, resp.text[:200]))
+    assert len(tried) > 40, tried
+    assert not wrong, wrong
+
+
+class TestAssumptionValues:
+    def test_gaps_unknown_condition_and_bad_value_name_their_index(self, svc: Service) -> None:
+        c = svc.client("gbr-viewer")
+        err = assert_error(c.get("/api/gaps", params={
+            "option": "small", "assume": ["ceasefire=2026-06-01", "ceasfire=true"]}), 422)
+        assert [p["field"] for p in err["problems"]] == ["assume[1]"], err
+        assert "ceasefire" in (err["problems"][0]["hint"] or ""), err
+
+    def test_plan_request_names_the_assumption(self, svc: Service) -> None:
+        err = assert_error(svc.client("gbr-planner").post("/api/plans", json={
+            "option": "small", "assumptions": ["ceasefire=2026-06-01", "ceasefire=maybe"]}), 422)
+        assert [p["field"] for p in err["problems"]] == ["assumptions[1]"], err

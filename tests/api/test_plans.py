@@ -52,7 +52,7 @@ class TestPlans:
         err = assert_error(c.post("/api/plans", json={"option": "smal",
                                                       "assumptions": ["ceasfire=2026-06-01"]}), 422)
         fields = {p["field"] for p in err["problems"]}
-        assert fields == {"option", "assumptions"}
+        assert fields == {"option", "assumptions[0]"}
         assert any("did you mean 'small'" in (p["hint"] or "") for p in err["problems"])
         assert_error(c.post("/api/plans", json={"option": 5}), 422)
         assert_error(c.post("/api/plans", content=b"{not json", headers={"content-type": "application/json"}), 422)

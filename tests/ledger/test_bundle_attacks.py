@@ -72,7 +72,7 @@ def test_bundle_truncated_to_an_older_checkpoint_is_refused(bundles: dict[str, P
     ("checkpoints.jsonl", '"note":', '"notes":'),
     ("proofs.jsonl", '"log_path":', '"logpath":'),
     ("bundle.json", '"format"', '"formats"'),
-    ("heads.jsonl", '"note":', '"n":'),
+    ("heads.jsonl", '"counter":', '"n":'),
 ])
 def test_renamed_json_key_is_a_clean_verdict(bundles: dict[str, Path], file: str, old: str, new: str,
                                              capsys) -> None:  # type: ignore[no-untyped-def]

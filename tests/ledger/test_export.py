@@ -87,8 +87,10 @@ def test_coalition_verify_command_exit_codes(bundles: dict[str, Path], tmp_path:
     # the console script runs in a fresh interpreter that never imports the rest of coalition
     code = ("import sys; from coalition.ledger import verifier; rc = verifier.main([sys.argv[1], '--trust', sys.argv[2]]); "
             "bad = sorted(m for m in sys.modules if m.startswith('coalition') and m not in "
-            "('coalition', 'coalition.ledger', 'coalition.ledger.verifier', 'coalition.ledger.notes',"
-            " 'coalition.ledger.trust')); print('extra', bad); sys.exit(rc)")
+            "('coalition', 'coalition.ledger', 'coalition.ledger.verifier', 'coalition.ledger.bundle',"
+            " 'coalition.ledger.completeness', 'coalition.ledger.nationheads', 'coalition.ledger.checks', 'coalition.ledger.canonical',"
+            " 'coalition.ledger.rfc6962', 'coalition.ledger.notes', 'coalition.ledger.trust'));"
+            " print('extra', bad); sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code, str(bundles["gbr"]), str(bundles["trust"])],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

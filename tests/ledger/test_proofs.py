@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from coalition.ledger import checkpoints, export, service
 from coalition.ledger.models import LedgerEvent
-from coalition.ledger.verifier import verify_bundle, verify_consistency, verify_inclusion
+from coalition.ledger.rfc6962 import verify_consistency, verify_inclusion
+from coalition.ledger.verifier import verify_bundle
 
 from .ledger_helpers import Ledger, ev
 

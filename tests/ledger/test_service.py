@@ -11,7 +11,7 @@ from coalition.inventory.models import InvLotStock, InvSerial
 from coalition.ledger import checkpoints, service
 from coalition.ledger.models import LedgerEvent, LedgerSignature
 from coalition.ledger.verify import verify_log
-from coalition.ledger.verifier import verify_inclusion
+from coalition.ledger.rfc6962 import verify_inclusion
 
 from .ledger_helpers import Ledger, ev, manifest, shipped
 

@@ -19,7 +19,7 @@ from coalition.ledger.keyevents import append_key_event
 from coalition.ledger.keys import DEMO_PASSPHRASE, KeyRing
 from coalition.ledger.models import LedgerSignature
 from coalition.ledger.signers import Pkcs11Signer, generate_pkcs11_key
-from coalition.ledger.verifier import check_signature
+from coalition.ledger.checks import check_signature
 
 from .ledger_helpers import Ledger, manifest
 

@@ -80,7 +80,7 @@ def test_stored_tree_node_tampering_is_caught(filled: Ledger) -> None:
 
 def test_rewriting_body_and_hash_together_is_caught_at_that_event(filled: Ledger) -> None:
     """An insider who recomputes the hash of a changed event still breaks the next link."""
-    from coalition.ledger.verifier import leaf_hash
+    from coalition.ledger.rfc6962 import leaf_hash
 
     with filled.session() as s:
         body = s.execute(text("select body from ledger_event where seq = 10")).scalar_one()

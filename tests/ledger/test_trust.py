@@ -28,7 +28,9 @@ from coalition.ledger.models import (
 from coalition.ledger.notes import checkpoint_text
 from coalition.ledger.signers import MemorySigner
 from coalition.ledger.trust import key_event_body, key_event_hash
-from coalition.ledger.verifier import batch_statement, leaf_hash, main, merkle_root, verify_bundle
+from coalition.ledger.canonical import batch_statement
+from coalition.ledger.rfc6962 import leaf_hash, merkle_root
+from coalition.ledger.verifier import main, verify_bundle
 
 from .ledger_helpers import Ledger, ev, manifest, shipped
 
@@ -137,7 +139,8 @@ def _rewrite_everything(ledger: Ledger, tmp_path: Path) -> None:
                               .values(key_id=kid, signature=fake.sign(kid, msg)))
         for c in s.execute(select(LedgerCheckpoint)).scalars().all():
             s.execute(update(LedgerCheckpoint).where(LedgerCheckpoint.checkpoint_id == c.checkpoint_id).values(
-                signature=fake.sign("log-operator", checkpoint_text(c.key_id, c.size, bytes(c.root)).encode())))
+                signature=fake.sign("log-operator", checkpoint_text(c.key_id, c.size, bytes(c.root),
+                                                                    (c.heads,) if c.heads else ()).encode())))
     assert events
     # the attacker's own trust would accept it: the pinned one must not
     rep = _verify(ledger, fake_trust)

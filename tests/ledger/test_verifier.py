@@ -1,4 +1,6 @@
-"""The offline verifier's primitives: RFC 6962 vectors, proofs, and its import isolation."""
+"""The offline verifier (coalition.ledger.verifier, ``coalition-verify``): its import isolation
+(standard library and ``cryptography`` only). Its behaviour on bundles is tested in
+test_export.py, test_bundle_attacks.py, test_completeness.py and test_trust.py."""
 
 from __future__ import annotations
 
@@ -6,98 +8,11 @@ import ast
 import sys
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import coalition.ledger.verifier as verifier
-from coalition.ledger.merkle import Tree, new_stored_nodes
-from coalition.ledger.verifier import (
-    Frontier,
-    canonical_json,
-    leaf_hash,
-    merkle_root,
-    verify_consistency,
-    verify_inclusion,
-)
-
-# RFC 6962 test data used by the Certificate Transparency implementations (leaf inputs and the
-# roots of the trees of the first n leaves).
-CT_LEAVES = [b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43",
-             bytes(range(0x50, 0x58)), bytes(range(0x60, 0x70))]
-CT_ROOTS = [
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-]
-
-
-class Mem:
-    """In-memory tree storage with the same stride layout as the database."""
-
-    def __init__(self) -> None:
-        self.levels: dict[int, list[bytes]] = {0: []}
-
-    def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
-        return self.levels.get(level, [])[lo:hi]
-
-    def extend(self, leaves: list[bytes]) -> None:
-        nodes = new_stored_nodes(len(self.levels[0]), leaves, self.level_range)
-        self.levels[0] += leaves
-        for level, idx, h in nodes:
-            row = self.levels.setdefault(level, [])
-            assert len(row) == idx
-            row.append(h)
-
-
-def test_rfc6962_roots() -> None:
-    leaves = [leaf_hash(d) for d in CT_LEAVES]
-    for n, want in enumerate(CT_ROOTS, 1):
-        assert merkle_root(leaves[:n]).hex() == want
-        f = Frontier()
-        for x in leaves[:n]:
-            f.add(x)
-        assert f.root().hex() == want
-    assert merkle_root([]).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-
-def test_canonical_json_is_sorted_compact_utf8() -> None:
-    assert canonical_json({"b": 1, "a": [1, {"d": "é", "c": None}]}) == '{"a":[1,{"c":null,"d":"é"}],"b":1}'.encode()
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(1, 40), min_size=1, max_size=12), st.data())
-def test_stored_tree_proofs_verify_and_reject_tampering(chunks: list[int], data: st.DataObject) -> None:
-    mem, leaves = Mem(), []
-    for k in chunks:
-        new = [leaf_hash(str(len(leaves) + i).encode()) for i in range(k)]
-        mem.extend(new)
-        leaves += new
-    n = len(leaves)
-    tree = Tree(mem, n)
-    root = tree.root()
-    assert root == merkle_root(leaves)
-    i = data.draw(st.integers(0, n - 1))
-    path = tree.inclusion_path(i)
-    assert verify_inclusion(leaves[i], i, n, path, root)
-    assert not verify_inclusion(leaf_hash(b"forged"), i, n, path, root)
-    if n > 1:
-        assert not verify_inclusion(leaves[i], (i + 1) % n, n, path, root)
-    m = data.draw(st.integers(0, n))
-    cpath = tree.consistency_path(m)
-    old_root = Tree(mem, m).root()
-    assert verify_consistency(m, n, old_root, root, cpath)
-    if 0 < m < n:
-        assert not verify_consistency(m, n, leaf_hash(b"other history"), root, cpath)
-        assert not verify_consistency(m, n, old_root, leaf_hash(b"other"), cpath)
-
-
 #: the offline verifier and the only package modules it may use (each stdlib + cryptography)
-OFFLINE = ("coalition.ledger.verifier", "coalition.ledger.notes", "coalition.ledger.trust")
+OFFLINE = ("coalition.ledger.verifier", "coalition.ledger.bundle", "coalition.ledger.completeness", "coalition.ledger.nationheads",
+           "coalition.ledger.checks", "coalition.ledger.canonical", "coalition.ledger.rfc6962",
+           "coalition.ledger.notes", "coalition.ledger.trust",
+           "coalition.errors", "coalition")  # the one exception tree; the lazy package front door
 
 
 def test_verifier_imports_only_stdlib_and_cryptography() -> None:
@@ -105,8 +20,12 @@ def test_verifier_imports_only_stdlib_and_cryptography() -> None:
 
     for name in OFFLINE:
         tree = ast.parse(Path(importlib.import_module(name).__file__).read_text("utf-8"))  # type: ignore[arg-type]
+        # imports under `if TYPE_CHECKING:` never run; only what runs must stay offline-safe
+        static = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                  and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                  for n in ast.walk(block)}
         roots = set()
-        for node in ast.walk(tree):
+        for node in (n for n in ast.walk(tree) if id(n) not in static):
             if isinstance(node, ast.Import):
                 roots |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom):
@@ -118,26 +37,3 @@ def test_verifier_imports_only_stdlib_and_cryptography() -> None:
                 roots.add(mod.split(".")[0])
         third_party = {r for r in roots if r not in sys.stdlib_module_names and r != "__future__"}
         assert third_party <= {"cryptography"}, (name, third_party)
-
-
-_text = st.text(max_size=12)
-_json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
-                     max_leaves=8)
-
-
-@settings(max_examples=200, deadline=None)
-@given(counterparty=st.none() | _text, nation=_text, person=_text, seq=st.integers(1, 10**12), time=_text,
-       type=_text, payload=st.dictionaries(_text, _json, max_size=4), prev=st.binary(min_size=32, max_size=32),
-       chain=st.dictionaries(st.from_regex(r"^[A-Z]{3}$", fullmatch=True),
-                             st.tuples(st.integers(1, 10**9), st.just("ab" * 32)).map(list), max_size=3))
-def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq, time, type, payload, prev, chain) -> None:  # type: ignore[no-untyped-def]
-    """The producer encodes only the payload and frames it; the result must be the canonical
-    encoding of the whole event, whatever the strings hold (quotes, escapes, non-ASCII)."""
-    from coalition.ledger.service import event_body
-    from coalition.ledger.verifier import canonical_json
-
-    whole = canonical_json({"seq": seq, "time": time, "nation": nation, "person": person, "type": type,
-                            "payload": payload, "prev": prev.hex(), "counterparty": counterparty, "chain": chain})
-    assert event_body(seq=seq, time=time, nation=nation, person=person, type=type, payload=payload,
-                      prev=prev, counterparty=counterparty, chain=chain) == whole

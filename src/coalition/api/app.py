@@ -171,7 +171,5 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
 def create_worker_app() -> FastAPI:
     """Factory for ``uvicorn --workers N`` (``coalition serve --workers N``): each worker builds
     its own app from the environment; the parent process has already migrated the database."""
-    import os
-
-    return create_app(Settings.from_env(), migrate=False,
-                      cookie_secure=os.environ.get("COALITION_INSECURE_COOKIES") != "1")
+    settings = Settings.from_env()
+    return create_app(settings, migrate=False, cookie_secure=not settings.insecure_cookies)

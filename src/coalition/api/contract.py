@@ -22,22 +22,68 @@ from coalition.scenario.schemas import Scenario
 
 
 def check_nations(codes: Sequence[str], sc: Scenario, *, field: str,
-                  extra: Iterable[str] = ("HQ",), indexed: bool = True) -> None:
-    known = {n.code for n in sc.nations} | set(extra)
+                  extra: Iterable[str] = ("HQ",), indexed: bool = True,
+                  file: str | None = None) -> None:
+    _check({n.code for n in sc.nations} | set(extra), codes, field=field, indexed=indexed,
+           file=file, of=f"a nation of scenario '{sc.id}'")
+
+
+def _check(known: set[str], codes: Sequence[str], *, field: str, indexed: bool,
+           file: str | None, of: str) -> None:
     problems = []
     for i, code in enumerate(codes):
         if code not in known:
             guess = closest(code, sorted(known))
             problems.append(Problem(
-                f"'{code}' is not a nation of scenario '{sc.id}'", field=f"{field}[{i}]" if indexed else field,
+                f"'{code}' is not {of}", file=file,
+                field=f"{field}[{i}]" if indexed else field,
                 hint=(f"did you mean '{guess}'? " if guess else "")
                 + "valid: " + ", ".join(sorted(known))))
     if problems:
         raise InputError(problems)
 
 
-def api_fields(exc: InputError, *, assume: Sequence[str] = ()) -> InputError:
-    """The same problems with API field names (``--assume`` -> ``assume[i]``)."""
+def check_nation_param(ctx: Any, value: str | None, *, field: str,
+                       scenario: str | None = None, extra: Iterable[str] = ("HQ",)) -> None:
+    """A nation query parameter of a scenario's records (e.g. ``/api/pledges?nation=``): a
+    nation of that (or the default) scenario, or ``HQ``; 422 naming the parameter otherwise."""
+    if value is None:
+        return
+    from coalition.scenario import store
+
+    _sid, _rev, state = store.current_state(ctx.db, ref=scenario, cache=ctx.state.scenarios)
+    check_nations([value], state.scenario, field=field, extra=extra, indexed=False,
+                  file="query")
+
+
+def check_service_nation(ctx: Any, value: str | None, *, field: str,
+                         extra: Iterable[str] = ("HQ",)) -> None:
+    """A nation query parameter of service-wide records (plan runs, the audit log, the custody
+    ledger, inventory): a nation of the default scenario, of a user account or of a ledger
+    member's key, or ``HQ``; anything else is 422 naming the parameter (a typo would otherwise
+    silently match nothing)."""
+    if value is None:
+        return
+    from coalition.auth.queries import user_nations
+    from coalition.errors import NotFoundError
+    from coalition.ledger.queries import key_nations
+    from coalition.scenario import store
+
+    known = set(extra) | user_nations(ctx.db) | key_nations(ctx.db)
+    try:
+        _sid, _rev, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
+        known |= {n.code for n in state.scenario.nations}
+    except NotFoundError:  # no default scenario: the accounts and ledger members still count
+        pass
+    if value not in known:
+        _check(known, [value], field=field, indexed=False, file="query",
+               of="a nation of the coalition (the default scenario, user accounts, ledger members)")
+
+
+def api_fields(exc: InputError, *, assume: Sequence[str] = (),
+               name: str = "assume") -> InputError:
+    """The same problems with API field names (``--assume`` -> ``assume[i]``; ``name`` is the
+    list's name in this request, e.g. ``assumptions`` in a plan request's body)."""
     out = []
     for p in exc.problems:
         field = p.field
@@ -49,7 +95,7 @@ def api_fields(exc: InputError, *, assume: Sequence[str] = ()) -> InputError:
             index = next((i for i, a in enumerate(assume)
                           if f"'{a}'" in p.message or f"'{a.partition('=')[0]}'" in p.message),
                          None)
-            field = f"assume[{index}]" if index is not None else "assume"
+            field = f"{name}[{index}]" if index is not None else name
         out.append(Problem(p.message, p.file, p.row, field, p.hint, p.severity))
     return InputError(out)
 

@@ -80,6 +80,10 @@ EXPENSIVE: frozenset[tuple[str, str]] = frozenset({
 })
 
 
+RETRY_AFTER = {"description": "seconds to wait before trying again",
+               "schema": {"type": "integer", "minimum": 1}}
+
+
 def document_errors(app: FastAPI) -> None:
     """Make the OpenAPI document tell the truth about errors: FastAPI's default 422 schema is
     replaced by :class:`ErrorBody`, and 401/403/404 answers are declared on every operation."""
@@ -114,6 +118,8 @@ def document_errors(app: FastAPI) -> None:
                         errors.append(("413", "Body larger than the upload limit"))
                     for code, text in errors:
                         responses[code] = {"description": text, **ref}
+                        if code in ("429", "503"):
+                            responses[code]["headers"] = {"Retry-After": RETRY_AFTER}
                 elif "422" in responses:
                     responses["422"] = {"description": "Invalid input", **ref}
         schemas.pop("HTTPValidationError", None)

@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import pickle
 import tempfile
 import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from concurrent.futures import ProcessPoolExecutor
@@ -40,29 +43,41 @@ class WorkerTimeout(Exception):
         self.retry_after_s = retry_after_s
 
 
+# One pool of worker processes per server process (keyed by its size), shared by every app
+# built in it: starting a worker costs ~1 s of imports, which tests building many apps would
+# otherwise pay again and again. Production runs one app per process.
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
 class CpuPool:
     def __init__(self, *, workers: int = 1, time_limit_s: float = 20.0) -> None:
         self.workers = max(1, workers)
         self.time_limit_s = time_limit_s
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
+        self._lock = _POOLS_LOCK
 
     def _get(self) -> ProcessPoolExecutor:
         with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
+            pool = _POOLS.get(self.workers)
+            if pool is None:
+                pool = _POOLS[self.workers] = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
-            return self._pool
+            return pool
 
     def _kill(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
-            if self._pool is pool:
-                self._pool = None
+            if _POOLS.get(self.workers) is pool:
+                del _POOLS[self.workers]
         # The executor cannot cancel a running task; terminating its processes is the only way
         # to take the CPU back. (Private attribute, but stable across CPython 3.9-3.13.)
         for proc in list(getattr(pool, "_processes", {}).values()):
             proc.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+        # start the replacement now, so the next request does not pay the workers' start-up
+        try:
+            self._get().submit(_ping)
+        except (RuntimeError, OSError, BrokenProcessPool):  # the next request tries again
+            log.warning("could not restart the CPU workers", exc_info=True)
 
     async def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         limit = self.time_limit_s if timeout is None else timeout
@@ -85,19 +100,43 @@ class CpuPool:
             self._kill(pool)
             raise WorkerTimeout(limit, retry_after_s=max(1, int(limit))) from None
 
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        """:meth:`run` for synchronous handlers (they run on a worker thread, which waits here
+        without holding the GIL)."""
+        limit = self.time_limit_s if timeout is None else timeout
+        pool = self._get()
+        try:
+            future = pool.submit(fn, *args)
+        except (BrokenProcessPool, RuntimeError):  # shut down under us: start afresh once
+            self._kill(pool)
+            pool = self._get()
+            future = pool.submit(fn, *args)
+        try:
+            return future.result(timeout=limit)
+        except TimeoutError:
+            log.warning("CPU task %s over its %.1f s limit; workers restarted",
+                        getattr(fn, "__name__", fn), limit)
+            self._kill(pool)
+            raise WorkerTimeout(limit, retry_after_s=max(1, int(limit))) from None
+        except BrokenProcessPool:
+            self._kill(pool)
+            raise WorkerTimeout(limit, retry_after_s=max(1, int(limit))) from None
+
     def warm(self) -> None:
         """Start the workers now (imports take a second) instead of on the first upload."""
         self._get().submit(_ping).result(timeout=60)
 
     def shutdown(self) -> None:
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool = _POOLS.pop(self.workers, None)
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _ping() -> bool:
-    import coalition.scenario.service  # noqa: F401 - the import is the warm-up
+    import coalition.forcegen.gaps  # noqa: F401 - the imports are the warm-up
+    import coalition.planner.releasability  # noqa: F401
+    import coalition.scenario.service  # noqa: F401
 
     return True
 
@@ -155,3 +194,76 @@ async def validate_bytes(state: Any, name: str, data: bytes, *,
                          keep_document: bool = True) -> UploadReport:
     """The validation report of an upload, computed off the event loop within the limit."""
     return await state.cpu.run(validate_upload, name, data, keep_document)
+
+
+# --------------------------------------------------------------------------------------------
+# Gap pictures (with their explanation trees) in the pool
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A scenario revision pickled once in the server (``token`` names it), so a worker
+    unpickles it once and keeps it; later tasks on the same revision only pass the bytes
+    through the pipe (a copy), never re-serialise the model."""
+
+    token: str
+    payload: bytes
+
+
+_SHIPPED: OrderedDict[int, tuple[Any, Shipped]] = OrderedDict()
+_SHIPPED_LOCK = threading.Lock()
+
+
+def ship(scenario: Any) -> Shipped:
+    with _SHIPPED_LOCK:
+        hit = _SHIPPED.get(id(scenario))
+        if hit is not None and hit[0] is scenario:
+            return hit[1]
+    out = Shipped(uuid.uuid4().hex, pickle.dumps(scenario, protocol=pickle.HIGHEST_PROTOCOL))
+    with _SHIPPED_LOCK:
+        _SHIPPED[id(scenario)] = (scenario, out)
+        while len(_SHIPPED) > 16:
+            _SHIPPED.popitem(last=False)
+    return out
+
+
+_RECEIVED: OrderedDict[str, Any] = OrderedDict()  # in the worker process
+
+
+def _received(shipped: Shipped) -> Any:
+    sc = _RECEIVED.get(shipped.token)
+    if sc is None:
+        sc = _RECEIVED[shipped.token] = pickle.loads(shipped.payload)
+        while len(_RECEIVED) > 8:
+            _RECEIVED.popitem(last=False)
+    return sc
+
+
+def gaps_task(shipped: Shipped, visible: frozenset[str] | None, option: str, at: str | None,
+              assume: list[str]) -> bytes | list[Any]:
+    """The encoded gap picture (in a worker process), or the input problems (an
+    :class:`InputError` does not survive pickling, so its problems travel as a value)."""
+    from coalition.errors import InputError
+    from coalition.planner.releasability import gaps_json
+
+    try:
+        return gaps_json(_received(shipped), visible, option, at, assume)
+    except InputError as exc:
+        return list(exc.problems)
+
+
+def gaps_compute(cpu: CpuPool) -> Callable[..., bytes]:
+    """The ``compute`` of :func:`coalition.planner.releasability.gaps_encoded` that runs in
+    ``cpu``'s pool within its per-request time limit (503 with Retry-After over it)."""
+
+    def compute(scenario: Any, visible: frozenset[str] | None, option: str, at: str | None,
+                assume: list[str]) -> bytes:
+        from coalition.errors import InputError
+
+        out = cpu.call(gaps_task, ship(scenario), visible, option, at, assume)
+        if isinstance(out, list):
+            raise InputError(out)
+        return out
+
+    return compute

@@ -4,7 +4,7 @@
 entry)``, where the entry includes its position ``seq``, so an edited field, a deleted entry (the next one's ``prev_hash`` no longer matches, and ``seq`` has a gap) and two
 swapped entries all break the chain at the first affected entry. Leaves of the Merkle tree are
 RFC 6962 leaf hashes of the entry hashes; the tree, proofs and checkpoint statement are the
-custody ledger's own (:mod:`coalition.ledger.merkle`, :mod:`coalition.ledger.verifier`).
+custody ledger's own (:mod:`coalition.ledger.merkle`, :mod:`coalition.ledger.rfc6962`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from coalition.ledger.merkle import Tree
-from coalition.ledger.verifier import canonical_json, leaf_hash, merkle_root
+from coalition.ledger.canonical import canonical_json
+from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 
 DOMAIN = b"coalition-audit-v1\n"
 GENESIS = "0" * 64

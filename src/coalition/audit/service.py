@@ -20,7 +20,7 @@ from coalition.audit import chain
 from coalition.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from coalition.auth.schemas import Principal
 from coalition.ledger.notes import checkpoint_text
-from coalition.ledger.verifier import canonical_json
+from coalition.ledger.canonical import canonical_json
 
 OPERATOR_KEY_ID = "log-operator"  # the custody ledger's operator key also signs audit checkpoints
 

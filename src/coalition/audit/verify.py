@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from coalition.audit import chain
 from coalition.audit.models import AuditCheckpoint, AuditEntry, AuditHead
-from coalition.ledger.verifier import check_signature
+from coalition.ledger.checks import check_signature
 
 BATCH = 5_000
 

@@ -40,4 +40,13 @@ def visible_audit(session: Session, principal: Principal, *, offset: int, limit:
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
-__all__ = ["audit_marking", "visible_audit"]
+def user_nations(session: Session) -> set[str]:
+    """Nations of the service's user accounts."""
+    from sqlalchemy import select
+
+    from coalition.auth.models import User
+
+    return {str(n) for n in session.scalars(select(User.nation).distinct())}
+
+
+__all__ = ["audit_marking", "user_nations", "visible_audit"]

@@ -25,7 +25,7 @@ from coalition.auth.tokens import (  # noqa: F401 - re-exported
     revoke_token,
 )
 from coalition.auth.tokens import aware as _aware
-from coalition.errors import ConflictError, NotFoundError
+from coalition.errors import CoalitionError, ConflictError, NotFoundError
 
 
 def create_user(session: Session, *, data: UserCreate) -> User:
@@ -77,7 +77,7 @@ def system_principal(name: str = "system") -> Principal:
     return Principal(user_id=None, name=name, nation="HQ", roles=frozenset())
 
 
-class AuthenticationFailed(Exception):
+class AuthenticationFailed(CoalitionError):
     """Token missing, unknown, expired or revoked (HTTP 401). The reason is safe to show."""
 
 

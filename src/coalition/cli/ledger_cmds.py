@@ -343,7 +343,7 @@ def _in_log(session, sub) -> bool:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from coalition.ledger.models import LedgerEvent
-    from coalition.ledger.verifier import canonical_text
+    from coalition.ledger.canonical import canonical_text
 
     text = '"payload":' + canonical_text(sub.payload.model_dump(mode="json")) + ',"person":'
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -516,7 +516,7 @@ def proof_cmd(
 ) -> None:
     """Inclusion proof of one event: into its signed batch and into the checkpoint tree."""
     from coalition.ledger import checkpoints
-    from coalition.ledger.verifier import verify_inclusion
+    from coalition.ledger.rfc6962 import verify_inclusion
     from coalition.store.db import transaction
 
     ctx = _ctx(database_url, data_dir)
@@ -703,7 +703,7 @@ def rebuild_cmd(
     projection is replaced; exit 1 if anything differed."""
     from coalition.ledger.replay import projection_diff, replay_log
     from coalition.ledger.service import rebuild_projection
-    from coalition.ledger.verifier import Report
+    from coalition.ledger.checks import Report
     from coalition.store.db import transaction
 
     ctx = _ctx(database_url, data_dir)

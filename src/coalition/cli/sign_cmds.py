@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,6 +19,7 @@ import typer
 from rich.console import Console
 
 from coalition.errors import InputError, Problem
+from coalition.settings import Settings
 
 err = Console(stderr=True, highlight=False)
 
@@ -30,11 +30,13 @@ def _signer(key_file: Path | None, pkcs11_module: str | None, token: str | None,
     if (key_file is None) == (pkcs11_module is None):
         raise InputError([Problem("give exactly one key: --key-file FILE or --pkcs11-module LIB", field="--key-file")])
     if key_file is not None:
-        phrase = os.environ.get("COALITION_KEY_PASSPHRASE") or typer.prompt("key passphrase", hide_input=True)
+        secret = Settings.from_env().key_passphrase
+        phrase = secret.get_secret_value() if secret else typer.prompt("key passphrase", hide_input=True)
         return load_encrypted_key(key_file, phrase.encode("utf-8"))
     if not token or not key_label:
         raise InputError([Problem("a PKCS#11 key needs --token and --key-label", field="--token")])
-    pin = os.environ.get("COALITION_PKCS11_PIN") or typer.prompt("token PIN", hide_input=True)
+    secret = Settings.from_env().pkcs11_pin
+    pin = secret.get_secret_value() if secret else typer.prompt("token PIN", hide_input=True)
     return Pkcs11Signer(module=str(pkcs11_module), token_label=token, pin=pin, key_label=key_label)
 
 

@@ -10,7 +10,6 @@ principal, ownership rules and audit entry as through the API.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.console import Console
 
 from coalition.errors import CoalitionError, InputError, NotFoundError, Problem
 from coalition.scenario.schemas import PledgeState, Scenario
+from coalition.settings import Settings
 
 DB_REF = re.compile(r"^db:(?P<ref>[A-Za-z0-9][A-Za-z0-9_.\-]*)(?:@(?P<rev>\d+))?$")
 SCENARIO_HELP = ("scenario folder, .yaml/.json file, or a stored scenario db:KEY or db:ID "
@@ -114,7 +114,8 @@ def _refuse(exc: Exception) -> NoReturn:
 def _principal(db: Any, token: str | None) -> Any:
     from coalition.auth import service as auth
 
-    token = token or os.environ.get("COALITION_TOKEN")
+    if not token and (secret := Settings.from_env().token) is not None:
+        token = secret.get_secret_value()
     if not token:
         raise InputError([Problem("no token given", field="--token",
                                   hint="give --token or set COALITION_TOKEN (`coalition users "

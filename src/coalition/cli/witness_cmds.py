@@ -9,7 +9,6 @@ to audit; the state update is serialised by the state file's write lock.
 
 from __future__ import annotations
 
-import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Annotated
 import typer
 
 from coalition.errors import InputError, Problem
+from coalition.settings import Settings
 
 witness_app = typer.Typer(name="witness", help="An independent witness of the custody log (C2SP tlog-witness).",
                           no_args_is_help=True)
@@ -25,7 +25,8 @@ MAX_BODY = 1_000_000
 
 
 def _passphrase() -> bytes:
-    phrase = os.environ.get("COALITION_KEY_PASSPHRASE") or typer.prompt("witness key passphrase", hide_input=True)
+    secret = Settings.from_env().key_passphrase
+    phrase = secret.get_secret_value() if secret else typer.prompt("witness key passphrase", hide_input=True)
     return phrase.encode("utf-8")
 
 

@@ -25,6 +25,8 @@ from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, record_audit
 from coalition.dashboard import views
+from coalition.dashboard.i18n import LANGUAGES, N_, request_lang
+from coalition.dashboard.labels import word
 from coalition.dashboard.security import (
     LoginRequired,
     check_csrf,
@@ -46,9 +48,9 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 
 router = APIRouter(include_in_schema=False)
 
-NAV = (("map", "/map", "Map"), ("gaps", "/gaps", "Gaps"), ("plan", "/plan", "Plan"),
-       ("depots", "/depots", "Depots"), ("ledger", "/ledger", "Ledger"),
-       ("audit", "/audit", "Audit"))
+NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
+       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
+       ("pledges", "/pledges", N_("Pledges")), ("audit", "/audit", N_("Audit")))
 
 
 def page_ctx(request: Request, db: Db) -> Ctx:
@@ -84,6 +86,20 @@ def _plan(ctx: Ctx, run: PlanRun) -> dict[str, Any]:
     return body
 
 
+def _lang_links(request: Request) -> dict[str, str]:
+    """This page in each language (the other query parameters kept)."""
+    from urllib.parse import urlencode
+
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return {code: f"{request.url.path}?{urlencode([*keep, ('lang', code)])}" for code in LANGUAGES}
+
+
+def _common(request: Request) -> dict[str, Any]:
+    lang = request_lang(request)
+    return {**lang.template_globals(), "lang_links": _lang_links(request), "word": word,
+            "csrf": csrf_token(request)}
+
+
 def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
            status_code: int = 200, **data: Any) -> HTMLResponse:
     scenario_name, illustrative = "", True
@@ -97,8 +113,8 @@ def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
            or (ctx is not None and has_permission(ctx.principal, "audit.view"))]
     return TEMPLATES.TemplateResponse(
         request, template,
-        {"nav": nav, "active": active, "me": ctx.principal if ctx else None,
-         "csrf": csrf_token(request), "scenario_name": scenario_name,
+        {**_common(request), "nav": nav, "active": active,
+         "me": ctx.principal if ctx else None, "scenario_name": scenario_name,
          "illustrative": illustrative, **data},
         status_code=status_code,
     )
@@ -138,7 +154,8 @@ def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] 
                      action="sign-in-failed", object_type="session", object_id="dashboard",
                      note=str(exc)[:200])
         return render(request, None, "login.html", status_code=401,
-                      error=f"Sign-in failed: {exc}.")
+                      error=request_lang(request).gettext("Sign-in failed: %(why)s.",
+                                                          why=str(exc)))
     record_audit(db, principal=principal, request_id=request.scope.get("request_id", ""),
                  action="sign-in", object_type="session", object_id=str(principal.token_id),
                  note="dashboard")
@@ -239,14 +256,17 @@ def gaps_page(
     sc = state.scenario
     option = option or (sc.force_options[0].id if sc.force_options else "")
     problems: list[str] = []
+    tr = request_lang(request).gettext
     if ceasefire:
         try:
             date.fromisoformat(ceasefire)
         except ValueError:
-            problems.append(f"ceasefire date '{ceasefire}' is not a date (use YYYY-MM-DD)")
+            problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).",
+                               value=ceasefire))
             ceasefire = ""
     if us_backstop not in ("", "true", "false"):
-        problems.append(f"us_backstop '{us_backstop}' must be true or false (or empty: unknown)")
+        problems.append(tr("The US backstop '%(value)s' must be true or false (or empty: "
+                           "unknown).", value=us_backstop))
         us_backstop = ""
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
@@ -264,7 +284,8 @@ def gaps_page(
                   plan_heat=plan_heat,
                   ceasefire=ceasefire, us_backstop=us_backstop, other=other,
                   assumptions=wanted,
-                  picture=picture, job=job, plan=plan, heat=heat, problems=problems)
+                  picture=picture, job=job, plan=plan, heat=heat, problems=problems,
+                  may_run=has_permission(ctx.principal, "plan.run"))
 
 
 @router.post("/plan/run")
@@ -275,23 +296,47 @@ def run_plan(
     ceasefire: Annotated[str, Form(max_length=10)] = "",
     us_backstop: Annotated[str, Form(max_length=5)] = "",
     other: Annotated[str, Form(max_length=400)] = "",
-    time_limit: Annotated[float, Form(gt=0, le=600)] = 20.0,
+    time_limit: Annotated[str, Form(max_length=12)] = "20",
 ) -> Response:
+    """Queue a plan run. Bad input comes back on the plan page, inline, with the form as the
+    user filled it (no error page)."""
     from coalition.auth.rules import ALL, Marking
     from coalition.auth.scope import restrict
 
     check_csrf(request, csrf)
-    assumptions = _assumptions(ceasefire, us_backstop, other)
-    bad = [a for a in assumptions if not _ASSUMPTION.fullmatch(a)]
-    if bad:
-        raise InputError([Problem(f"'{a}' is not NAME=VALUE", field="other",
-                                  hint="assumptions are NAME=VALUE, e.g. parliament.GBR=true")
-                          for a in bad])
+    tr = request_lang(request).gettext
+    form = {"option": option, "ceasefire": ceasefire, "us_backstop": us_backstop,
+            "other": other, "time_limit": time_limit}
     scope = restrict(ctx.principal, "plan.run", lambda r: Marking(origin=r.nation,
                                                                    releasable_to=(ALL,)))
+    problems: list[str] = []
+    try:
+        limit = float(time_limit)
+        if not 0 < limit <= 600:
+            raise ValueError
+    except ValueError:
+        problems.append(tr("The solver time limit '%(value)s' must be a number of seconds "
+                           "from 1 to 600.", value=time_limit))
+        limit = 20.0
+    if ceasefire:
+        try:
+            date.fromisoformat(ceasefire)
+        except ValueError:
+            problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).",
+                               value=ceasefire))
+    assumptions = _assumptions(ceasefire, us_backstop, other)
+    problems += [tr("The assumption '%(value)s' is not NAME=VALUE (for example "
+                    "parliament.GBR=true).", value=a)
+                 for a in assumptions if not _ASSUMPTION.fullmatch(a)]
     sid, rev, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
-    check_request(state.scenario, option, assumptions)
-    limit = min(time_limit, ctx.state.settings.plan_time_limit_max)
+    if not problems:
+        try:
+            check_request(state.scenario, option, assumptions)
+        except InputError as exc:
+            problems += [str(p) for p in exc.problems]
+    if problems:
+        return _plan_view(request, ctx, None, form=form, problems=problems, status_code=422)
+    limit = min(limit, ctx.state.settings.plan_time_limit_max)
     job, reused = runs.queue_run(ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev,
                                  option=option, at=None, assumptions=assumptions, seed=0,
                                  options={"time_limit": limit})
@@ -305,20 +350,73 @@ def run_plan(
     return RedirectResponse(f"/plan?job={job.id}", status_code=303, background=task)
 
 
-@router.get("/plan")
-def plan_page(request: Request, ctx: Page,
-              job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
-    sid, sc = current_scenario(ctx, None)
+def _plan_view(request: Request, ctx: Ctx, job: int | None, *, form: dict[str, str] | None = None,
+               problems: list[str] | None = None, status_code: int = 200,
+               table: dict[str, Any] | None = None) -> HTMLResponse:
+    from urllib.parse import urlencode
+
+    _sid, sc = current_scenario(ctx, None)
     chosen = runs.get_run(ctx.db, job) if job else _latest_plan(ctx)
-    plan = gantt = None
+    plan = gantt = uln = None
+    args = table or {}
+    links: dict[str, str | None] = {}
+    sort_links: dict[str, str] = {}
     if chosen is not None and chosen.status == "done":
         plan = _plan(ctx, chosen)
         gantt = views.gantt(plan["unit_lines"], plan.get("horizon_days") or sc.horizon_days)
+        uln = views.uln_table(plan["unit_lines"], q=args.get("q", ""),
+                              filters=args.get("filters", {}), sort=args.get("sort", "uln"),
+                              desc=args.get("desc", False), page=args.get("page", 1))
+        keep = {"job": chosen.id, "q": args.get("q", ""), **args.get("filters", {}),
+                "sort": args.get("sort", "uln"), "dir": "desc" if args.get("desc") else "asc"}
+        keep = {k: v for k, v in keep.items() if v}
+
+        def link(**change: Any) -> str:
+            return "/plan?" + urlencode({**keep, **change}) + "#lines"
+
+        links = {"first": link(page=1) if uln.page > 2 else None,
+                 "prev": link(page=uln.page - 1) if uln.page > 1 else None,
+                 "next": link(page=uln.page + 1) if uln.page < uln.pages else None}
+        for key in views.ULN_COLUMNS:
+            flip = key == args.get("sort", "uln") and not args.get("desc")
+            sort_links[key] = link(sort=key, dir="desc" if flip else "asc", page=1)
     recent, _total = runs.list_runs(ctx.db, offset=0, limit=8)
-    return render(request, ctx, "plan.html", "plan", scenario=sc,
+    if form is None:
+        form = {**_form_values(chosen.assumptions if chosen else []),
+                "option": chosen.option if chosen else "", "time_limit": ""}
+    headers = [(k, request_lang(request).gettext(label)) for k, label in ULN_HEADERS]
+    return render(request, ctx, "plan.html", "plan", scenario=sc, status_code=status_code,
                   job=runs.summary(chosen, runs.queue_position(ctx.db, chosen)) if chosen else None,
-                  plan=plan, gantt=gantt,
-                  recent=recent, form=_form_values(chosen.assumptions if chosen else []))
+                  plan=plan, gantt=gantt, table=uln, table_q=args.get("q", ""),
+                  table_filters=args.get("filters", {}), table_sort=args.get("sort", "uln"),
+                  table_desc=args.get("desc", False), page_links=links, sort_links=sort_links,
+                  uln_headers=headers, capabilities={c.code: c.name for c in sc.capabilities},
+                  recent=recent, form=form, problems=problems or [],
+                  may_run=has_permission(ctx.principal, "plan.run"))
+
+
+ULN_HEADERS = (("uln", N_("ULN")), ("nation", N_("nation")), ("unit", N_("unit")),
+               ("capability", N_("capability")), ("requirement", N_("requirement")),
+               ("hub", N_("hub")), ("corridor", N_("corridor")),
+               ("arrival_day", N_("arrival")), ("tour_start_day", N_("tour start")),
+               ("tour_end_day", N_("tour end")), ("days_late", N_("days late")))
+
+
+@router.get("/plan")
+def plan_page(request: Request, ctx: Page,
+              job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+              q: Annotated[str, Query(max_length=100)] = "",
+              nation: Annotated[str, Query(max_length=64)] = "",
+              hub: Annotated[str, Query(max_length=64)] = "",
+              capability: Annotated[str, Query(max_length=64)] = "",
+              sort: Annotated[str, Query(max_length=32)] = "uln",
+              dir: Annotated[str, Query(max_length=4)] = "asc",
+              page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+    table = {"q": q, "filters": {"nation": nation, "hub": hub, "capability": capability},
+             "sort": sort if sort in views.ULN_COLUMNS else "uln", "desc": dir == "desc",
+             "page": page}
+    table["filters"] = {k: v for k, v in table["filters"].items() if v}
+    return _plan_view(request, ctx, job, table=table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,8 +505,9 @@ def audit_page(
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise InputError([Problem(f"'{text}' is not a time (use 2026-12-01T09:00)",
-                                      field=name)]) from None
+            raise InputError([Problem(request_lang(request).gettext(
+                "'%(value)s' is not a time (use 2026-12-01T09:00).", value=text),
+                field=name)]) from None
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # the page speaks UTC
 
     filters = {"actor": actor, "nation": nation, "action": action, "object_type": object_type,
@@ -467,7 +566,13 @@ def html_error(request: Request, status: int, message: str) -> HTMLResponse:
     principal: Principal | None = None
     return TEMPLATES.TemplateResponse(
         request, "error.html",
-        {"nav": NAV, "active": "", "me": principal, "csrf": csrf_token(request),
+        {**_common(request), "nav": NAV, "active": "", "me": principal,
          "scenario_name": "", "illustrative": False, "status": status, "message": message},
         status_code=status,
     )
+
+
+# The pledges pages live in their own module (imported last: it uses this module's helpers).
+from coalition.dashboard import pledges as _pledges  # noqa: E402
+
+router.include_router(_pledges.router)

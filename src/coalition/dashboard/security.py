@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from coalition.auth import service, sessions
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed
-from coalition.errors import PermissionDeniedError
+from coalition.errors import CoalitionError, PermissionDeniedError
 
 SESSION_KEY = sessions.COOKIE_KEY
 
 
-class LoginRequired(Exception):
+class LoginRequired(CoalitionError):
     """No valid dashboard session: redirect to the sign-in page."""
 
     def __init__(self, reason: str = "") -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coalition.dashboard import geo
+from coalition.dashboard.i18n import N_
 from coalition.scenario.schemas import Scenario
 
 NATION_COLOURS = (
@@ -133,8 +134,9 @@ class Gantt:
     left: int
 
 
-def gantt(unit_lines: list[dict[str, Any]], horizon_days: int, *, max_rows: int = 80) -> Gantt:
-    """One row per requirement × rotation slot; a bar per tour, coloured by nation."""
+def gantt(unit_lines: list[dict[str, Any]], horizon_days: int) -> Gantt:
+    """One row per requirement × rotation slot; a bar per tour, coloured by nation. Every unit
+    line is drawn (no row cap: a plan of a few hundred lines is a few hundred SVG rects)."""
     left, right, row_h, top = 190, 16, 16, 24
     plot_w = 1000
     lines = sorted(unit_lines, key=lambda u: (u["hub"], u["requirement"], u["tour_start_day"]))
@@ -157,14 +159,13 @@ def gantt(unit_lines: list[dict[str, Any]], horizon_days: int, *, max_rows: int 
     rows = []
     for (hub, req), lane_list in sorted(lanes.items()):
         for i, lane in enumerate(lane_list):
-            if len(rows) >= max_rows:
-                break
             y = top + len(rows) * row_h
             bars = []
             for u in lane:
                 x1, x2 = xpos(u["arrival_day"]), xpos(u["tour_end_day"])
                 restricted = bool(u.get("restricted"))
                 bars.append({
+                    "uln": u["uln"],
                     "x": x1, "w": max(1.5, x2 - x1), "y": y + 2, "h": row_h - 4,
                     "colour": RESTRICTED_COLOUR if restricted else colour[u["nation"]],
                     "title": (f"{u['uln']} {u['nation']} {u['unit']} {u['capability']} at {hub}: "
@@ -180,5 +181,50 @@ def gantt(unit_lines: list[dict[str, Any]], horizon_days: int, *, max_rows: int 
     ticks = [{"x": xpos(d), "label": f"C+{d}"} for d in range(0, span + 1, 91)]
     legend = [(n, colour[n]) for n in nations]
     if any(u.get("restricted") for u in lines):
-        legend.append(("restricted (another nation)", RESTRICTED_COLOUR))
+        legend.append((N_("restricted (another nation)"), RESTRICTED_COLOUR))
     return Gantt(left + plot_w + right, height, rows, ticks, legend, left)
+
+
+ULN_COLUMNS = ("uln", "nation", "unit", "capability", "requirement", "hub", "corridor",
+               "arrival_day", "tour_start_day", "tour_end_day", "days_late")
+ULN_FILTERS = ("nation", "hub", "capability")
+
+
+@dataclass
+class UlnTable:
+    rows: list[dict[str, Any]]
+    total: int  # lines matching the search and filters
+    all_lines: int  # lines of the plan the reader sees
+    page: int
+    pages: int
+    options: dict[str, list[str]]  # the values each filter can take
+
+
+def uln_table(unit_lines: list[dict[str, Any]], *, q: str = "", filters: dict[str, str] | None
+              = None, sort: str = "uln", desc: bool = False, page: int = 1,
+              size: int = 50) -> UlnTable:
+    """The unit-line table (TPFDD-like): search in every text column, exact filters, a sort on
+    any column (numbers as numbers, ties by ULN), and pages of ``size`` lines."""
+    filters = {k: v for k, v in (filters or {}).items() if k in ULN_FILTERS and v}
+    options = {k: sorted({str(u.get(k) or "") for u in unit_lines} - {""}) for k in ULN_FILTERS}
+    needle = q.strip().lower()
+
+    def hit(u: dict[str, Any]) -> bool:
+        if any(str(u.get(k) or "") != v for k, v in filters.items()):
+            return False
+        return not needle or any(needle in str(u.get(k) or "").lower() for k in ULN_COLUMNS)
+
+    chosen = [u for u in unit_lines if hit(u)]
+    key = sort if sort in ULN_COLUMNS else "uln"
+
+    def order(u: dict[str, Any]) -> tuple[Any, ...]:
+        value = u.get(key)
+        if isinstance(value, int | float):
+            return (0, value, "", u["uln"])
+        return (1 if value is None else 0, 0, str(value or ""), u["uln"])
+
+    chosen.sort(key=order, reverse=desc)
+    pages = max(1, -(-len(chosen) // size))
+    page = min(max(1, page), pages)
+    return UlnTable(chosen[(page - 1) * size: page * size], len(chosen), len(unit_lines), page,
+                    pages, options)

@@ -729,6 +729,8 @@ def _qd_finding(
 def check_depot(
     depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *, book: RuleBook | None = None
 ) -> CheckReport:
+    """Check one depot's stock against the storage rules: every Q-D distance, compatibility and
+    quantity limit, plus the site survey. Missing data is a finding, never a pass."""
     book = book or load_rulebook()
     summary = summarise([s.id for s in depot.storehouses], lines, catalogue)
     reports = evaluate_depot(depot, summary, book=book, items=catalogue.item_by_id)

@@ -11,7 +11,8 @@ from coalition.errors import InputError, IntegrityError, NotFoundError, Problem
 from coalition.ledger.keyevents import DEFAULT_ORIGIN
 from coalition.ledger.keys import OPERATOR_KEY_ID, KeyRing, utc_now
 from coalition.ledger.merkle import ListHashes, Tree
-from coalition.ledger.models import LedgerBatch, LedgerCheckpoint, LedgerCosignature, LedgerEvent
+from coalition.ledger.models import LedgerBatch, LedgerCheckpoint, LedgerCosignature, LedgerEvent, LedgerNationHead
+from coalition.ledger.nationheads import heads_line
 from coalition.ledger.notes import Note, Signature, checkpoint_text, cosignature_time, sign_note_line
 from coalition.ledger.schemas import Checkpoint, InclusionProof
 from coalition.ledger.service import head, lock_head, tree
@@ -21,12 +22,22 @@ def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
     cos = tuple(session.scalars(
         select(LedgerCosignature.key_id).where(LedgerCosignature.checkpoint_id == row.checkpoint_id)
         .order_by(LedgerCosignature.key_id)))
-    return Checkpoint(row.checkpoint_id, row.size, bytes(row.root), row.time, row.key_id, bytes(row.signature), cos)
+    return Checkpoint(row.checkpoint_id, row.size, bytes(row.root), row.time, row.key_id, bytes(row.signature), cos,
+                      row.heads)
+
+
+def nation_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
+    """Every nation's chain head now: nation -> (counter, last leaf hash, last seq). Derived rows
+    kept by the append path in its transaction; verify recomputes them from the events."""
+    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(
+        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
 
 
 def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = None,
                     origin: str = DEFAULT_ORIGIN) -> Checkpoint:
-    """Sign (with the log operator's key) a C2SP checkpoint of the whole log as it stands now.
+    """Sign (with the log operator's key) a C2SP checkpoint of the whole log as it stands now,
+    committing in an extension line to every nation's chain head at that size (so the end of a
+    donor's chain is fixed by the witnessed checkpoint, not by the operator at export time).
     ``key_id`` of the stored checkpoint is its origin (the note's key name)."""
     size, _ = lock_head(session)  # one checkpointer (and no appender) at a time: ids never collide
     last = latest_checkpoint(session)
@@ -34,12 +45,13 @@ def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = Non
         return last
     root = tree(session, size).root()
     time = now or utc_now()
-    sig = keyring.sign(OPERATOR_KEY_ID, checkpoint_text(origin, size, root).encode("utf-8"))
+    heads = heads_line(nation_heads(session))  # under the append lock: the heads at exactly `size`
+    sig = keyring.sign(OPERATOR_KEY_ID, checkpoint_text(origin, size, root, (heads,)).encode("utf-8"))
     cid = (session.scalar(select(func.max(LedgerCheckpoint.checkpoint_id))) or 0) + 1
     session.execute(insert(LedgerCheckpoint.__table__), [{
         "checkpoint_id": cid, "size": size, "root": root, "time": time,
-        "key_id": origin, "signature": sig}])
-    return Checkpoint(cid, size, root, time, origin, sig)
+        "key_id": origin, "signature": sig, "heads": heads}])
+    return Checkpoint(cid, size, root, time, origin, sig, (), heads)
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
@@ -63,7 +75,7 @@ def checkpoint_note(session: Session, cp: Checkpoint, *, public_key: bytes | Non
     """The checkpoint as a C2SP signed note: the log's signature, then every stored cosignature.
     ``public_key`` (the operator's) gives the log signature its key ID; without it the key ID is
     taken from the stored note key (the trust file's log key must match)."""
-    text = checkpoint_text(cp.key_id, cp.size, cp.root)
+    text = checkpoint_text(cp.key_id, cp.size, cp.root, cp.extensions)
     lines = []
     if public_key is not None:
         lines.append(sign_note_line(cp.key_id, public_key, cp.signature))

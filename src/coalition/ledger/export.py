@@ -1,4 +1,4 @@
-"""Write a bundle that ``coalition-verify`` checks offline (format in coalition.ledger.verifier).
+"""Write a bundle that ``coalition-verify`` checks offline (format in coalition.ledger.bundle).
 
 A full bundle holds every event. A donor bundle holds only the events that touch the donor's
 items (serials and lots whose title the donor holds), plus for each an inclusion proof into its
@@ -24,13 +24,15 @@ from coalition.ledger.checkpoints import (
     consistency_proof,
     inclusion_proof,
     make_checkpoint,
+    nation_heads,
 )
 from coalition.ledger.keyevents import key_events, trust_from_keyring
-from coalition.ledger.keys import OPERATOR_KEY_ID, KeyRing
+from coalition.ledger.keys import KeyRing
 from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerNationHead, LedgerSignature
-from coalition.ledger.notes import Note, sign_note_line
+from coalition.ledger.merkle import ListHashes, Tree
+from coalition.ledger.nationheads import heads_leaves
 from coalition.ledger.trust import Trust
-from coalition.ledger.verifier import BUNDLE_FORMAT, nation_head_text
+from coalition.ledger.canonical import BUNDLE_FORMAT
 from coalition.ledger.verify import batch_row
 
 
@@ -63,14 +65,17 @@ def _complete(session: Session, rows: list, donor: str, size: int) -> tuple[list
     return merged, sorted(int(r[0]) for r in found if int(r[0]) not in have)
 
 
-def _head_note(session: Session, keyring: KeyRing, trust: Trust, donor: str, size: int) -> str:
-    """The operator's signed statement of where the donor's chain ends at this tree size, so a
-    bundle cut short at the end is detected (docs/ledger.md, completeness)."""
-    head = session.get(LedgerNationHead, donor)
-    counter, last = (int(head.counter), bytes(head.last_hash)) if head is not None else (0, bytes(32))
-    text = nation_head_text(trust.origin, size, donor, counter, last)
-    sig = keyring.sign(OPERATOR_KEY_ID, text.encode("utf-8"))
-    return Note(text, (sign_note_line(trust.origin, trust.log_key.public_key, sig),)).encode()
+def _head_entry(session: Session, donor: str) -> dict:
+    """The donor's leaf in the nation-heads map the checkpoint just made (or found) at the current
+    size commits to, with its Merkle path: the end of the donor's chain as the witnessed
+    checkpoint fixes it (docs/ledger.md, completeness). Other nations' heads stay out."""
+    heads = nation_heads(session)
+    names = sorted(heads)
+    index = names.index(donor)
+    leaves = heads_leaves(heads)
+    counter, last, _ = heads[donor]
+    return {"nation": donor, "counter": counter, "last_hash": last.hex(), "index": index, "count": len(leaves),
+            "path": [h.hex() for h in Tree(ListHashes(leaves), len(leaves)).inclusion_path(index)]}
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -129,11 +134,11 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         seqs = select(LedgerEventRef.seq).where(LedgerEventRef.ref == f"T:{donor}", LedgerEventRef.seq <= top.size)
         q = select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id).where(LedgerEvent.seq.in_(seqs))
     rows = session.execute(q.order_by(LedgerEvent.seq)).all()
-    head_note = None
+    head_entry = None
     recovered: list[int] = []
     if donor is not None:
         rows, recovered = _complete(session, rows, donor, top.size)
-        head_note = _head_note(session, keyring, trust, donor, top.size)
+        head_entry = _head_entry(session, donor)  # top.size is the current size (make_checkpoint)
     with (directory / "events.jsonl").open("w", encoding="utf-8") as fh:
         for _, body, _ in rows:
             fh.write(body + "\n")
@@ -165,8 +170,8 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         _write_jsonl(proofs_path, [
             inclusion_proof(session, seq=int(seq), checkpoint_id=top.checkpoint_id).as_dict() for seq, _, _ in rows
         ])
-    if head_note is not None:
-        _write_jsonl(directory / "heads.jsonl", [{"note": head_note}])
+    if head_entry is not None:
+        _write_jsonl(directory / "heads.jsonl", [head_entry])
     (directory / "trust.json").write_text(trust.to_json(), "utf-8")
     meta = {"format": BUNDLE_FORMAT, "scope": "full" if donor is None else f"donor:{donor}",
             "checkpoint": top.checkpoint_id, "tree_size": top.size, "events": len(rows),

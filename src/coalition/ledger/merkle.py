@@ -4,9 +4,9 @@ Pure logic over a :class:`HashReader` (the storage layer implements it; tests us
 Only complete, aligned subtrees at levels 0 (the event hashes), 4, 8, 12, ... are stored, so the
 hash of any complete subtree costs one range read of at most 2**(STRIDE-1) stored hashes, and a
 proof for any event of a 10,000,000-event log needs about 24 small range reads — no tree walk
-over the whole log. The hashing primitives come from :mod:`coalition.ledger.verifier` so the
+over the whole log. The hashing primitives come from :mod:`coalition.ledger.rfc6962` so the
 producer and the offline checker share one definition. (Hand-written because ``cryptography``
-has no Merkle tree; see the verifier's docstring.)
+has no Merkle tree; see the docstring of :mod:`coalition.ledger.rfc6962`.)
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from coalition.ledger.verifier import merkle_root, node_hash
+from coalition.ledger.rfc6962 import merkle_root, node_hash
 
 STRIDE = 4  # store every 4th level: 1/15 of a node per event, reads of <= 8 hashes per subtree
 EMPTY_ROOT = merkle_root([])

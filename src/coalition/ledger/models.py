@@ -137,6 +137,8 @@ class LedgerCheckpoint(Base):
     time: Mapped[str] = mapped_column(String(32))
     key_id: Mapped[str] = mapped_column(String(40))
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+    #: the note's nation-heads extension line (coalition.ledger.nationheads); None before ledger_0005
+    heads: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LedgerCosignature(Base):

@@ -5,8 +5,9 @@ Implements, and parses strictly:
 - c2sp.org/signed-note: text ending in a newline, a blank line, then signature lines
   ``— <key name> base64(key ID || signature)``; Ed25519 key IDs are
   ``SHA-256(name || 0x0A || 0x01 || public key)[:4]``; verifier keys ``name+hex(id)+base64(type || key)``.
-- c2sp.org/tlog-checkpoint: note text ``<origin>\\n<tree size>\\n<base64 root hash>\\n`` (no
-  extension lines are produced; any are refused here, as this log never signs them).
+- c2sp.org/tlog-checkpoint: note text ``<origin>\\n<tree size>\\n<base64 root hash>\\n``, then
+  optional extension lines (the custody log writes one, its nation-heads commitment:
+  :mod:`coalition.ledger.nationheads`).
 - c2sp.org/tlog-cosignature, Ed25519 (signature type 0x04): a ``timestamped_signature`` (u64
   big-endian POSIX time || 64-byte signature) over ``cosignature/v1\\ntime <t>\\n`` + the note text.
 
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from coalition.errors import CoalitionError
+
 SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04
 EM_DASH = "\u2014"
@@ -34,7 +37,7 @@ MAX_SIGNATURES = 64
 _NAME = re.compile(r"^[^\s+]+$")
 
 
-class NoteError(ValueError):
+class NoteError(CoalitionError, ValueError):
     """A note, checkpoint or key that does not follow the specification (says what was expected)."""
 
 
@@ -179,21 +182,27 @@ class CheckpointBody:
     origin: str
     size: int
     root: bytes
+    extensions: tuple[str, ...] = ()  # extension lines, without their newlines
 
     def text(self) -> str:
-        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+        ext = "".join(f"{x}\n" for x in self.extensions)
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n{ext}"
 
 
-def checkpoint_text(origin: str, size: int, root: bytes) -> str:
-    return CheckpointBody(origin, size, root).text()
+def checkpoint_text(origin: str, size: int, root: bytes, extensions: tuple[str, ...] = ()) -> str:
+    for x in extensions:
+        if not x or "\n" in x:
+            raise NoteError("checkpoint: an extension line must be non-empty and one line")
+    return CheckpointBody(origin, size, root, tuple(extensions)).text()
 
 
 def parse_checkpoint(text: str) -> CheckpointBody:
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "":
         raise NoteError("checkpoint: expected origin, tree size and root hash lines, each ending in a newline")
-    if len(lines) > 4:
-        raise NoteError("checkpoint: extension lines are not accepted by this log")
+    extensions = tuple(lines[3:-1])
+    if any(not x for x in extensions):
+        raise NoteError("checkpoint: empty extension line")
     origin, size_s, root_s = lines[0], lines[1], lines[2]
     if not origin:
         raise NoteError("checkpoint: empty origin line")
@@ -205,7 +214,7 @@ def parse_checkpoint(text: str) -> CheckpointBody:
         raise NoteError("checkpoint: root hash is not base64") from None
     if len(root) != 32:
         raise NoteError("checkpoint: root hash is not 32 bytes")
-    return CheckpointBody(origin, int(size_s), root)
+    return CheckpointBody(origin, int(size_s), root, extensions)
 
 
 # --------------------------------------------------------------------------------------------

@@ -115,3 +115,11 @@ def ledger_health(session: Session, trust: Any) -> dict[str, Any]:
 
 
 __all__ = ["event_marking", "event_out", "ledger_health", "pinned_trust", "titles", "visible_events"]
+
+
+def key_nations(session: Session) -> set[str]:
+    """Nations with a registered signing key (the ledger's members)."""
+    from coalition.ledger.models import LedgerKey
+
+    return {str(n) for n in session.scalars(
+        select(LedgerKey.nation).where(LedgerKey.nation.is_not(None)).distinct())}

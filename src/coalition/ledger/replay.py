@@ -21,7 +21,7 @@ from coalition.inventory import models as im
 from coalition.inventory.projector import Discrepancy, Lot, Manifest, Serial, State, Stock, apply, row_fields
 from coalition.ledger.models import LedgerBatch, LedgerEvent
 from coalition.ledger.service import event_from_body
-from coalition.ledger.verifier import Report
+from coalition.ledger.checks import Report
 
 #: (table, ORM model, projector class, key fields)
 TABLES = (

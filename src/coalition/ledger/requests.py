@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.store.db import Base
+from coalition.store.db import Base, UtcDateTime
 
 
 class TransferRequest(Base):
@@ -27,4 +27,4 @@ class TransferRequest(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

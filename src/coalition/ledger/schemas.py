@@ -127,6 +127,11 @@ class Checkpoint:
     key_id: str
     signature: bytes
     cosigners: tuple[str, ...] = ()
+    heads: str | None = None  # the nation-heads extension line of the note
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return (self.heads,) if self.heads else ()
 
 
 @dataclass(frozen=True)

@@ -38,15 +38,9 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.trust import KeyLog, Trust
-from coalition.ledger.verifier import (
-    GENESIS,
-    batch_statement,
-    canonical_text,
-    check_signature,
-    event_frame,
-    leaf_hash,
-    merkle_root,
-)
+from coalition.ledger.canonical import GENESIS, batch_statement, canonical_text, event_frame
+from coalition.ledger.checks import check_signature
+from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.store.bulk import insert_rows, insert_tuples
 
 MAX_BATCH = 1000

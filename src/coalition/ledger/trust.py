@@ -32,6 +32,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from coalition.errors import CoalitionError
 from coalition.ledger.notes import SIG_COSIGNATURE_V1, SIG_ED25519, NoteError, Verifier, parse_vkey
 
 TRUST_FORMAT = "coalition-ledger-trust/1"
@@ -41,7 +42,7 @@ ACTIONS = ("register", "rotate", "revoke")
 _CANON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-class TrustError(ValueError):
+class TrustError(CoalitionError, ValueError):
     """An unreadable or malformed trust file (names the file and the field)."""
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,20 +40,13 @@ from coalition.ledger.models import (
     LedgerSignature,
 )
 from coalition.ledger.trust import KeyLog, Trust
-from coalition.ledger.verifier import (
-    ChainChecker,
-    Frontier,
-    canonical_text,
-    chain_text_of,
-    Report,
-    check_batch,
-    check_checkpoint,
-    check_keylog,
-    event_frame,
-    merkle_root,
-)
+from coalition.ledger.canonical import canonical_text, chain_text_of, event_frame
+from coalition.ledger.checks import ChainChecker, Report, check_batch, check_checkpoint, check_keylog
+from coalition.ledger.rfc6962 import Frontier, merkle_root
 
 CHUNK = 20_000
+_CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
+_ZERO_HEX = "0" * 64
 
 
 @contextmanager
@@ -137,6 +131,7 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
                     "note": checkpoint_note(session, cp, public_key=trust.log_key.public_key)})
     wanted = {int(c["size"]) for c in cps}
     roots: dict[int, bytes] = {}
+    heads_at: dict[int, dict] = {0: {}}  # the per-nation chain heads at each checkpoint's size
     chain = ChainChecker(report)
     chain.frontier = Frontier(keep_height=STRIDE)  # keeps the level-4 subtrees for _check_nodes
     if 0 in wanted:
@@ -177,11 +172,34 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
             bi += 1
 
     chains, loads, canon = chain.chains, json.loads, canonical_text
+    heads, hexes, names_in = chains.heads, {}, _CHAIN_NAMES.findall
 
     def nation_link(seq: int, body: str, own: bytes) -> None:
         """The chain links of a framed body (its text was taken from the body: check it is the
         canonical encoding of what it says, then the counters and links)."""
         text = chain_text_of(body)
+        if text is not None:
+            # fast path: rebuild the text the links must have (next counter, previous hash of
+            # each named nation, in sorted order) and compare; equal text means the parse below
+            # would find nothing wrong. Anything else takes the parse, which says what is wrong.
+            names = names_in(text)
+            expect = []
+            for n in names:
+                got = heads.get(n)
+                if got is None:
+                    expect.append(f'"{n}":[1,"{_ZERO_HEX}"]')
+                    continue
+                hx = hexes.get(n)
+                if hx is None or hx[0] is not got[1]:  # the hex of the head's hash, computed once
+                    hx = hexes[n] = (got[1], got[1].hex())
+                expect.append(f'"{n}":[{got[0] + 1},"{hx[1]}"]')
+            if "{" + ",".join(expect) + "}" == text and names == sorted(set(names)):
+                mine = (own, own.hex()) if names else None
+                for n in names:
+                    got = heads.get(n)
+                    heads[n] = (got[0] + 1 if got else 1, own, seq)
+                    hexes[n] = mine
+                return
         try:
             value = loads(text) if text is not None else None
         except ValueError:
@@ -215,6 +233,8 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
             stored_leaves.extend(owns)  # equal to the stored hashes (checked)
             for (seq, body, *_), own in zip(rows, owns, strict=True):
                 nation_link(seq, body, own)
+                if seq in wanted:
+                    heads_at[seq] = dict(chains.heads)
             close_batches(seqs[-1])
         for seq, body, h, prev, time, nation, person, typ, batch_id in (rows if clean is None else ()):
             # one event at a time, parsing what does not fit the frame: says exactly what is wrong
@@ -242,6 +262,8 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
                 chain.add(data, h, {"time": time, "nation": nation, "person": person, "type": typ}, text=body)
                 if frontier.size in wanted:
                     roots[frontier.size] = frontier.root()
+            if frontier.size in wanted:
+                heads_at[frontier.size] = dict(chains.heads)
             batch_of[seq] = int(batch_id)
             stored_leaves.append(h)
             close_batches(seq)
@@ -267,7 +289,7 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
     for cp in cps:
         s = int(cp["size"])
         check_checkpoint(report, trust, cp["note"], roots.get(s) if s <= report.events else None,
-                         label=f"checkpoint {cp['checkpoint_id']}")
+                         label=f"checkpoint {cp['checkpoint_id']}", heads=heads_at.get(s))
         if s > report.events:
             report.add("checkpoint", f"checkpoint {cp['checkpoint_id']} covers {s} events; log has {report.events}")
     if check_nodes:

@@ -34,7 +34,7 @@ from coalition.ledger.notes import (
     parse_note,
     verified_by,
 )
-from coalition.ledger.verifier import verify_consistency
+from coalition.ledger.rfc6962 import verify_consistency
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 MAX_PROOF = 63
@@ -122,8 +122,9 @@ class Witness:
         db = self.state._connect()
         try:
             db.execute("BEGIN IMMEDIATE")  # check-and-update atomically (tlog-witness race)
-            row = db.execute("SELECT size, root FROM latest WHERE origin = ?", (cp.origin,)).fetchone()
+            row = db.execute("SELECT size, root, note FROM latest WHERE origin = ?", (cp.origin,)).fetchone()
             stored_size, stored_root = (int(row[0]), bytes(row[1])) if row else (0, EMPTY_ROOT)
+            stored_text = _note_text(str(row[2])) if row else None
             if old != stored_size:
                 db.execute("ROLLBACK")
                 if 0 < old < stored_size:  # a log that knew a later size now claims an older one
@@ -138,6 +139,11 @@ class Witness:
                     db.execute("ROLLBACK")
                     return self._refuse(cp.origin, 422, f"SPLIT VIEW: a second tree of size {old} with another root",
                                         text)
+                if stored_text is not None and note.text != stored_text:
+                    # same tree, other extension lines (e.g. another nation-heads commitment)
+                    db.execute("ROLLBACK")
+                    return self._refuse(cp.origin, 422, f"SPLIT VIEW: a second checkpoint of size {old} with other"
+                                        " extension lines", text)
             elif not verify_consistency(old, cp.size, stored_root, cp.root, proof):
                 db.execute("ROLLBACK")
                 return self._refuse(cp.origin, 422, f"not consistent with the cosigned tree of size {old}:"
@@ -172,6 +178,13 @@ class Witness:
         with self.state._connect() as db:
             db.execute("INSERT INTO evidence (origin, at, status, reason, request) VALUES (?, ?, ?, ?, ?)",
                        (origin, int(_time.time()), status, reason, request[:100_000]))
+
+
+def _note_text(stored: str) -> str | None:
+    try:
+        return parse_note(stored).text
+    except NoteError:
+        return None
 
 
 def _decimal(s: str) -> bool:

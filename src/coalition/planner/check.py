@@ -45,8 +45,11 @@ RULES: dict[str, str] = {
     "unit-label": "a unit label names one of the pledge's units and its busy spells do not overlap",
     "Pledge-rotation-budget": "tours started do not exceed sustainable rotations x units",
     "Corridor-personnel-daily": "personnel entering a corridor per day (deployment and return at tour end) within its daily capacity",
-    "Corridor-tonnage-daily": "tonnage entering a corridor per day (deployment and return at tour end) within its daily capacity",
+    "Corridor-tonnage-daily": "tonnage entering a corridor per day (deployment, return at tour end and resupply flows) within its daily capacity",
     "days-late": "days late = max(0, arrival - required day)",
+    "Medical-10-1-2": "where the scenario declares medical roles, no manoeuvre (deterrence) or training unit is at a hub on a day without Role 1 care within 60 min and Role 2 care within 120 min (road, or a MEDEVAC helicopter present), re-derived from the unit lines",
+    "Resupply-cover": "on every hub-day, resupply flows into the hub plus the reported unmet resupply cover the tonnage its units need (recomputed from the unit lines and the sustainment factors, after host-nation share)",
+    "resupply-refs": "a resupply flow names a corridor of the scenario and its hub, a day range inside the horizon and a rate >= 0",
     "precedence": "the plan's broken enablers-first rules are exactly those its unit lines break (first before-unit arrival later than the first after-unit arrival in a scope, or none where one is required)",
     "kpi-shortfall": "the reported shortfall equals the shortfall recomputed from the unit lines",
     "objective": "the reported objective equals the objective recomputed from the unit lines",
@@ -238,13 +241,15 @@ def check_plan(scenario: Scenario, plan: Plan) -> CheckReport:
                           f"{ul.required_day} give {max(0, arr - ul.required_day)}", w))
         good.append(ul)
 
-    _check_capacities(scenario, plan, good, pledges, hubs, corridors, out)
+    resupply, unmet_td = _check_resupply(scenario, plan, good, hubs, corridors, out)
+    _check_capacities(scenario, plan, good, pledges, hubs, corridors, out, resupply)
     broken = _check_precedence(scenario, plan, good, hubs, out)
-    _check_figures(scenario, plan, reqs, hubs, corridors, out, broken)
+    _check_medical(scenario, plan, good, out)
+    _check_figures(scenario, plan, reqs, hubs, corridors, out, broken, unmet_td)
     return CheckReport(plan.option, len(plan.unit_lines), tuple(out))
 
 
-def _check_capacities(scenario, plan, lines, pledges, hubs, corridors, out) -> None:  # type: ignore[no-untyped-def]
+def _check_capacities(scenario, plan, lines, pledges, hubs, corridors, out, resupply=None) -> None:  # type: ignore[no-untyped-def]
     H = plan.horizon_days
     add = out.append
     at_hub: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
@@ -297,6 +302,8 @@ def _check_capacities(scenario, plan, lines, pledges, hubs, corridors, out) -> N
             if a2 <= b1:
                 add(Violation("unit-label", f"{label} starts {u2} on day {a2} while busy until day {b1} "
                               f"with {u1}", u2))
+    for cid, iv in (resupply or {}).items():
+        tflows[cid].extend(iv)
     for name, fl, attr in (("Corridor-personnel-daily", flows, "personnel_per_day"),
                            ("Corridor-tonnage-daily", tflows, "tonnage_per_day")):
         for cid, iv in sorted(fl.items()):
@@ -371,7 +378,105 @@ def _check_precedence(scenario, plan, lines, hubs, out) -> int:  # type: ignore[
     return len(mine)
 
 
-def _check_figures(scenario, plan, reqs, hubs, corridors, out, broken: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _plan_lines(lines):  # type: ignore[no-untyped-def]
+    from coalition.sustain.demand import PlanLine
+
+    return tuple(PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
+                          arrival_day=u.arrival_day, tour_end_day=u.tour_end_day, pledge=u.pledge,
+                          nation=u.nation, requirement=u.requirement) for u in lines)
+
+
+def _check_medical(scenario, plan, lines, out) -> None:  # type: ignore[no-untyped-def]
+    """10-1-2 re-derived from the unit lines by the sustainment rule (whatever the plan says)."""
+    if not scenario.sustainment.medical_roles:
+        return
+    from coalition.errors import InputError
+    from coalition.sustain.demand import PlanView
+    from coalition.sustain.medical import medical_picture
+
+    view = PlanView(scenario=scenario.id, option=plan.option, horizon_days=plan.horizon_days,
+                    lines=_plan_lines(lines))
+    try:
+        pic = medical_picture(view, scenario)
+    except InputError as e:
+        out.append(Violation("Medical-10-1-2", f"medical coverage cannot be judged: {e}"))
+        return
+    for u in pic.uncovered:
+        if u.constrained:
+            out.append(Violation("Medical-10-1-2", f"manoeuvre or training units at {u.hub} on days "
+                                 f"{u.start_day}..{u.end_day} without 10-1-2 care: {u.reason}",
+                                 f"{u.hub} day {u.start_day}"))
+
+
+def _check_resupply(scenario, plan, lines, hubs, corridors, out):  # type: ignore[no-untyped-def]
+    """Resupply flows re-checked day by day against the tonnage the unit lines need; returns the
+    flows per corridor (for the corridor tonnage rule) and the reported unmet tonne-days."""
+    from coalition.sustain.factors import load_factors
+    from coalition.sustain.flows import tonnage_factor
+
+    H = plan.horizon_days
+    add = out.append
+    table = load_factors()
+    holds: dict[str, bool] = {}
+    if plan.c_day is not None and scenario.sustainment.host_nation:
+        from coalition.sustain.service import condition_holds
+
+        texts = [a for a in plan.assumptions if "=" in a]
+        holds = condition_holds(scenario, parse_assumptions(texts) if texts else (), plan.c_day)
+    need: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    memo: dict[tuple[str, str], float] = {}
+    for ul in lines:
+        key = (ul.capability, ul.hub)
+        if key not in memo:
+            memo[key] = tonnage_factor(scenario, table, ul.capability, ul.hub, holds).tonnes
+        if memo[key] * ul.personnel > 0:
+            need[ul.hub].append((ul.arrival_day, ul.tour_end_day, memo[key] * ul.personnel))
+    sec = plan.resupply or {}
+    flows: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    into: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
+    for i, f in enumerate(sec.get("flows", []) if isinstance(sec, dict) else []):
+        c = corridors.get(f.get("corridor")) if isinstance(f, dict) else None
+        try:
+            a, b, t = int(f["start_day"]), int(f["end_day"]), float(f["tonnes_per_day"])
+        except (KeyError, TypeError, ValueError):
+            add(Violation("resupply-refs", "a flow needs corridor, start_day, end_day and tonnes_per_day",
+                          f"resupply.flows[{i}]"))
+            continue
+        if c is None or f.get("hub") != c.hub or not 0 <= a <= b < H or not t >= 0:
+            add(Violation("resupply-refs", f"flow {f.get('corridor')} -> {f.get('hub')} days {a}..{b} at "
+                          f"{t:g} t/day: unknown corridor, wrong hub, days outside 0..{H - 1} or negative rate",
+                          f"resupply.flows[{i}]"))
+            continue
+        flows[c.id].append((a, b, t))
+        into[c.hub].append((a, b, t))
+    unmet_td = 0.0
+    for i, u in enumerate(sec.get("unmet", []) if isinstance(sec, dict) else []):
+        try:
+            a, b, t = int(u["start_day"]), int(u["end_day"]), float(u["tonnes_per_day"])
+        except (KeyError, TypeError, ValueError):
+            add(Violation("resupply-refs", "an unmet entry needs hub, start_day, end_day and tonnes_per_day",
+                          f"resupply.unmet[{i}]"))
+            continue
+        if u.get("hub") not in hubs or not 0 <= a <= b < H or not t >= 0:
+            add(Violation("resupply-refs", f"unmet entry for {u.get('hub')} days {a}..{b}: unknown hub, days "
+                          "outside the horizon or a negative rate", f"resupply.unmet[{i}]"))
+            continue
+        into[u["hub"]].append((a, b, t))
+        unmet_td += t * (b - a + 1)
+    for hid, iv in sorted(need.items()):
+        demand = _max_overlap(iv, H)
+        have = _max_overlap(into.get(hid, []), H)
+        short = np.flatnonzero(demand > have + 1e-6 * np.maximum(demand, 1.0))
+        if short.size:
+            d = int(short[0])
+            what = ("the plan carries no resupply section" if plan.resupply is None
+                    else f"flows and unmet give {have[d]:,.2f} t")
+            add(Violation("Resupply-cover", f"{short.size} day(s) on which the units need more than is carried "
+                          f"or reported unmet; day {d}: {demand[d]:,.2f} t/day needed, {what}", f"{hid} day {d}"))
+    return flows, unmet_td
+
+
+def _check_figures(scenario, plan, reqs, hubs, corridors, out, broken: int = 0, unmet_td: float = 0.0) -> None:  # type: ignore[no-untyped-def]
     add = out.append
     periods, days_total, cells = coverage_shortfall(plan, reqs)
     k = plan.kpis
@@ -398,6 +503,7 @@ def _check_figures(scenario, plan, reqs, hubs, corridors, out, broken: int = 0) 
         pairs.add((ul.hub, ul.nation))
     obj += w.cohesion * sum(1 for hid, n in pairs if hid in hubs and hubs[hid].lead_nation != n)
     obj += w.precedence * broken
+    obj += w.sustainment * unmet_td
     s = plan.solve
     if s.objective is not None and abs(s.objective - obj) > 1e-6 * max(1.0, abs(obj)) + 0.01:
         add(Violation("objective", f"reported objective {s.objective:,.4f}; the unit lines give {obj:,.4f}"))

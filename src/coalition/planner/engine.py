@@ -17,6 +17,7 @@ import numpy as np
 from coalition.planner.explain import confirm_by_relaxation, explain_assignments, explain_gaps
 from coalition.planner.greedy import greedy_values, is_feasible, objective_of
 from coalition.planner.model import Model, _start_columns, build_model, precedence_values
+from coalition.planner import sustainment
 from coalition.planner.report import interpret
 from coalition.planner.schemas import (
     BaselineSummary,
@@ -91,7 +92,7 @@ def recompute(model: Model, values: np.ndarray) -> np.ndarray:
         cb = model.con("Line-cover")
         cover = (model.A[cb.start : cb.stop] @ v)  # u is still 0 here
         v[ub.start : ub.stop] = np.maximum(0.0, tb.line_qty[model.u_line] - cover)
-    return precedence_values(model, v)
+    return sustainment.complete_values(model, precedence_values(model, v))
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,7 @@ def make_plan(
         spell_texts=activation.spell_texts,
     )
     tables, options, trimmed_note = fit_tables(tables, options)
+    tables = sustainment.attach(tables, scenario, options, c_day, assumptions)  # issue 15 blocks
     model = build_model(tables, options)
     build_s = time.perf_counter() - t0
 
@@ -321,6 +323,7 @@ def make_plan(
         gaps=gaps,
         precedence=_precedence_section(scenario, tables, interp.unit_lines),
         medical=_medical_section(scenario, option_id, tables, interp.unit_lines, notes),
+        resupply=sustainment.resupply_section(model, values),
         assignments=assignments,
         active_pledges=sorted(activation.active_from),
         inactive_pledges=inactive,
@@ -365,8 +368,16 @@ def _medical_section(scenario, option_id, tables, unit_lines, notes):  # type: i
         notes.append(f"medical coverage not computed: {e}")
         return None
     out = pic.to_json()
+    enforced, why_not = sustainment.medical_enforced(tables)
+    out["enforced"] = enforced
+    if not enforced:
+        out["not_enforced_because"] = why_not
     n = sum(1 for u in pic.uncovered if u.constrained)
-    if n:
+    if n and enforced:
+        notes.append(f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 within "
+                     "1 h or Role 2 within 2 h although 10-1-2 is a hard constraint: the plan is wrong, "
+                     "run coalition plan check")
+    elif n:
         notes.append(f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 "
-                     "within 1 h or Role 2 within 2 h (see medical.uncovered; not yet a constraint)")
+                     f"within 1 h or Role 2 within 2 h (see medical.uncovered; {why_not})")
     return out

@@ -25,6 +25,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from coalition.planner import sustainment
+from coalition.planner.medical import explain_medical
 from coalition.planner.model import FAMILY_WORDS, Model
 from coalition.planner.schemas import (
     Alternative,
@@ -41,6 +43,7 @@ BLOCKING_FAMILIES = (
     "Corridor-tonnage-capacity",
     "Pledge-unit-cycle",
     "Pledge-rotation-budget",
+    *sustainment.BLOCKING_FAMILIES,
 )
 TIGHT_METHOD = "tight-constraint test: one more unit of each eligible candidate would break it"
 EXCLUSION_METHOD = "eligibility: caveats, conditions and corridors checked before the model"
@@ -264,11 +267,14 @@ def explain_gaps(
                     )
                 )
             for fam, n in sorted(fam_count.items(), key=lambda kv: (-kv[1], kv[0])):
+                where = (explain_medical(model, li, 1 if "role1" in fam else 2)
+                         if fam.startswith("Medical-") else "")
                 reasons.append(
                     BindingReason(
                         code=fam,
                         constraint=fam,
-                        message=f"{FAMILY_WORDS[fam]} blocks {n} candidate start(s)",
+                        message=f"{FAMILY_WORDS[fam]} blocks {n} candidate start(s)"
+                        + (f" ({where})" if where else ""),
                         count=n,
                         method=TIGHT_METHOD,
                     )

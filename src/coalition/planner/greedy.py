@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coalition.planner import sustainment
 from coalition.planner.model import Model, precedence_values
 
 PRECEDENCE_FAMILIES = ("Precedence-before-count", "Precedence-order", "Precedence-presence")
@@ -46,7 +47,7 @@ def greedy_values(
     # the enablers-first rows are soft (a violation variable): they never stop a unit here;
     # their variables are set from the finished plan (precedence_values)
     hi = model.hi.copy()
-    for fam in PRECEDENCE_FAMILIES:
+    for fam in PRECEDENCE_FAMILIES + sustainment.SOFT_FAMILIES:
         b = model.con(fam)
         hi[b.start : b.stop] = np.inf
     xb = model.var("Assign-count")
@@ -95,9 +96,11 @@ def greedy_values(
         cover[cb.start : cb.stop] = act[cb.start : cb.stop]  # u is still 0 here
 
     prio_rank = {"essential": 0, "important": 1, "desirable": 2}
+    first = sustainment.first_lines(model)  # Role 2/3 facilities before the units they cover
     lines = sorted(
         range(tb.n_lines),
-        key=lambda li: (prio_rank.get(tb.line_priority[li], 3), int(tb.line_start_day[li]), tb.line_id[li]),
+        key=lambda li: (li not in first, prio_rank.get(tb.line_priority[li], 3), int(tb.line_start_day[li]),
+                        tb.line_id[li]),
     )
     for li in lines:
         if deadline is not None and time.perf_counter() > deadline:
@@ -145,7 +148,7 @@ def greedy_values(
         qty = tb.line_qty[model.u_line].astype(float)
         cov = cover[cb.start : cb.stop]
         v[ub.start : ub.stop] = np.maximum(0.0, qty - cov)
-    return precedence_values(model, v)
+    return sustainment.complete_values(model, precedence_values(model, v))
 
 
 def objective_of(model: Model, values: np.ndarray) -> float:
@@ -186,7 +189,8 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         A_y = model.A[:, yb.start : yb.stop].tocsc()
         A_y_rows = A_y.tocsr()
     skip = np.zeros(model.n_rows, dtype=bool)
-    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover", *PRECEDENCE_FAMILIES):
+    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover", *PRECEDENCE_FAMILIES,
+                 *sustainment.SOFT_FAMILIES):
         b = model.con(name)
         skip[b.start : b.stop] = True
     bad = np.flatnonzero((act > model.hi + tol) & ~skip)
@@ -197,6 +201,8 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
             ys = A_y_rows.indices[A_y_rows.indptr[r] : A_y_rows.indptr[r + 1]]
             if ys.size:
                 cols = np.union1d(cols, np.flatnonzero(np.isin(y_of, ys)))
+        # removing a unit with a negative coefficient (a Role 2 a Medical row relies on) cannot help
+        cols = cols[np.asarray(A_x[r, cols].todense()).ravel() >= 0] if cols.size else cols
         for j in sorted(cols.tolist(), key=lambda c: (-int(model.x_start[c]), -c)):
             while x[j] > 0 and act[r] > model.hi[r] + tol:
                 x[j] -= 1

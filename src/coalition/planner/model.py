@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from coalition.planner import sustainment
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import PlanningTables
 
@@ -95,6 +96,7 @@ class Model:
     rip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # block-local hub rows, cols, vals
     prec: "PrecedenceIndex | None" = None  # the Precedence-* blocks' (rule, scope) index
     chi_x: np.ndarray | None = None  # upper bounds of Assign-count
+    sustain_index: dict = field(default_factory=dict)  # planner.sustainment blocks' indices
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
     # final arrays
@@ -707,6 +709,7 @@ def build_model(tables: PlanningTables, options: PlanOptions) -> Model:
     define_pledge_constraints(m)
     define_cohesion_constraints(m)
     define_precedence_constraints(m)
+    sustainment.define_blocks(m)  # issue 15: Medical-*, Resupply-* (planner/sustainment.py)
     define_objective(m)
     m.finalize()
     return m
@@ -882,4 +885,5 @@ FAMILY_WORDS: dict[str, str] = {
     "Precedence-before-count": "enablers-first bookkeeping (before units arrived by a day)",
     "Precedence-order": "enablers first: HQ, signals and medical arrive before the units they precede",
     "Precedence-presence": "enablers-first bookkeeping (a before unit comes at all)",
+    **sustainment.WORDS,
 }

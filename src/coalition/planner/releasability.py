@@ -16,9 +16,11 @@ nothing redacts by hand. Pure apart from the caches: no database, no HTTP.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +93,10 @@ class _Cache:
 
 GAPS = _Cache()
 
+#: ``compute(scenario, visible, option, at, assume) -> bytes``: the encoded answer of a cache
+#: miss. The API hands in one that runs :func:`gaps_json` in its worker pool with a time limit.
+GapsCompute = Callable[[Scenario, "frozenset[str] | None", str, "str | None", "list[str]"], bytes]
+
 
 def _picture(sc: Scenario, option: str, at: str | None, assume: list[str]) -> dict[str, Any]:
     """The full picture (problems name the shared resolution's fields; the API renames them)."""
@@ -102,26 +108,77 @@ def _picture(sc: Scenario, option: str, at: str | None, assume: list[str]) -> di
     return gap_picture(sc, option, day, assumptions, engine=engine).to_json(explain=True)
 
 
-def gaps_for(sc: Scenario, view: ReaderView, option: str, at: str | None,
-             assume: list[str]) -> dict[str, Any]:
-    """The gap picture of ``option`` for this reader (see the module's policy)."""
-    key = (option, at, tuple(assume), view.visible)
+def compute_gaps(sc: Scenario, visible: frozenset[str] | None, option: str, at: str | None,
+                 assume: list[str]) -> dict[str, Any]:
+    """The gap picture of ``option`` computed from the pledges in ``visible`` (None: every
+    pledge), with ``coalition_filled`` per line from the full computation (see the module's
+    policy). Pure and CPU-bound: the API runs it in its worker pool."""
+    full = _picture(sc, option, at, assume)
+    if visible is None or visible >= {p.id for p in sc.pledges}:
+        out = {**full, "basis": "all pledges", "redacted": False}
+        return out
+    partial = sc.model_copy(update={"pledges": tuple(p for p in sc.pledges if p.id in visible)})
+    out = _picture(partial, option, at, assume)
+    coalition = {line["line"]: line["filled_units"] >= line["required_units"]
+                 for line in full.get("lines", [])}
+    out["lines"] = [{**line, "coalition_filled": coalition.get(line["line"], False)}
+                    for line in out.get("lines", [])]
+    out["basis"] = BASIS
+    out["redacted"] = True
+    return out
+
+
+def gaps_json(sc: Scenario, visible: frozenset[str] | None, option: str, at: str | None,
+              assume: list[str]) -> bytes:
+    """:func:`compute_gaps`, encoded (the form the caches keep and the API sends)."""
+    return _encode(compute_gaps(sc, visible, option, at, assume))
+
+
+_INFLIGHT: dict[tuple[Any, ...], "Future[bytes]"] = {}
+_INFLIGHT_LOCK = threading.Lock()
+
+
+def gaps_key(view: ReaderView, option: str, at: str | None,
+             assume: list[str]) -> tuple[Any, ...]:
+    """What a cached gap picture is keyed by, besides the scenario revision (the cached
+    scenario object): the question, and the reader's whole view (its nation and the exact set
+    of pledges it may see), so no answer computed for one view is ever served to another. A
+    question without a date is also keyed by today's date, which it defaults to."""
+    from datetime import date
+
+    day = at if at is not None else f"today={date.today().isoformat()}"
+    return (option, day, tuple(assume), view)
+
+
+def gaps_encoded(sc: Scenario, view: ReaderView, option: str, at: str | None,
+                 assume: list[str], *, compute: GapsCompute | None = None) -> bytes:
+    """The reader's gap picture as JSON bytes: from the cache, else computed once (concurrent
+    requests for the same missing answer wait for the one computation)."""
+    key = gaps_key(view, option, at, assume)
     hit = GAPS.get(sc, key)
     if hit is not None:
         return hit
-    full = _picture(sc, option, at, assume)
-    if view.complete:
-        out = {**full, "basis": "all pledges"}
-    else:
-        out = _picture(visible_scenario(sc, view), option, at, assume)
-        coalition = {line["line"]: line["filled_units"] >= line["required_units"]
-                     for line in full.get("lines", [])}
-        out["lines"] = [{**line, "coalition_filled": coalition.get(line["line"], False)}
-                        for line in out.get("lines", [])]
-        out["basis"] = BASIS
-    out["redacted"] = not view.complete
-    GAPS.put(sc, key, out)
-    return out
+    flight_key = (id(sc), *key)
+    with _INFLIGHT_LOCK:
+        running = _INFLIGHT.get(flight_key)
+        mine = running is None
+        if mine:
+            running = _INFLIGHT[flight_key] = Future()
+    assert running is not None
+    if not mine:
+        return running.result()
+    try:
+        visible = None if view.complete else view.visible
+        body = (compute or gaps_json)(sc, visible, option, at, list(assume))
+        GAPS.put(sc, key, body)
+        running.set_result(body)
+        return body
+    except BaseException as exc:
+        running.set_exception(exc)
+        raise
+    finally:
+        with _INFLIGHT_LOCK:
+            _INFLIGHT.pop(flight_key, None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,19 +219,21 @@ _ENCODED_LOCK = threading.Lock()
 def encoded(value: dict[str, Any]) -> bytes:
     """The UTF-8 JSON of a cached answer, encoded once per cached object (answers from the
     caches above are shared and never changed); the interfaces send these bytes as they are."""
-    import json
-
     with _ENCODED_LOCK:
         hit = _ENCODED.get(id(value))
         body = hit[1] if hit is not None and hit[0] is value else None
     if body is None:
-        body = json.dumps(value, ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode("utf-8")
+        body = _encode(value)
         with _ENCODED_LOCK:
             _ENCODED[id(value)] = (value, body)
             while len(_ENCODED) > 512:
                 _ENCODED.popitem(last=False)
     return body
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":")).encode("utf-8")
 
 
 def _covers(line: dict[str, Any], start: int, end: int) -> bool:

@@ -34,14 +34,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, func,
-                        select, update)
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalition.auth.schemas import HQ, Principal, Role
 from coalition.auth.service import now
 from coalition.errors import ConflictError, NotFoundError, PermissionDeniedError
-from coalition.store.db import Base, transaction
+from coalition.store.db import Base, UtcDateTime, transaction
 
 log = logging.getLogger("coalition.planner.runs")
 
@@ -77,9 +76,9 @@ class PlanRun(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     reused_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class PlanRunResult(Base):

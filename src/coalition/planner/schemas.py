@@ -43,6 +43,11 @@ class Weights(_Frozen):
         default=5000.0, ge=0,
         description="per broken enablers-first rule and scope (a hub, a region, the force)",
     )
+    sustainment: float = Field(
+        default=20.0, ge=0,
+        description="per tonne-day of resupply the corridors cannot carry (Resupply-unmet): "
+        "below a unit-day of shortfall (a unit's tonnage is ~15-60 t/day), above a unit-day late",
+    )
     priority_essential: float = Field(default=4.0, gt=0)
     priority_important: float = Field(default=2.0, gt=0)
     priority_desirable: float = Field(default=1.0, gt=0)
@@ -69,6 +74,21 @@ class PlanOptions(_Frozen):
     cohesion: bool = Field(default=True, description="model cohesion (hub-nation binaries)")
     precedence: bool = Field(
         default=True, description="model the enablers-first rules (Precedence-* blocks)"
+    )
+    medical: bool = Field(
+        default=True,
+        description="10-1-2 as a hard constraint (Medical-role1-cover, Medical-role2-cover): no "
+        "manoeuvre or training unit at a hub-day without Role 1 within 1 h and Role 2 within 2 h; "
+        "applies when the scenario declares medical roles",
+    )
+    resupply: bool = Field(
+        default=True,
+        description="resupply flows share corridor tonnage with deployment (Resupply-cover)",
+    )
+    resupply_segment_days: int = Field(
+        default=28, ge=1, le=365,
+        description="days of one constant resupply rate per corridor (it covers every unit "
+        "present on any day of the segment)",
     )
     explain_alternatives: int = Field(default=3, ge=0, le=50)
     warm_start: bool = Field(default=True, description="give the greedy plan to HiGHS as a start")
@@ -336,8 +356,13 @@ class Plan(_Frozen):
     medical: dict[str, Any] | None = Field(
         default=None,
         description="10-1-2 medical coverage of the plan's unit lines (coalition.sustain.medical): "
-        "ranges per hub and day range with role1/2/3_minutes, share_within_1h/2h, uncovered; a "
-        "report on the plan, not yet a model constraint",
+        "ranges per hub and day range with role1/2/3_minutes, share_within_1h/2h, uncovered; "
+        "'enforced' says whether the planner held 10-1-2 as a hard constraint",
+    )
+    resupply: dict[str, Any] | None = Field(
+        default=None,
+        description="resupply flows in the corridors (planner.resupply): flows per corridor and "
+        "day range in t/day, unmet per hub and day range with its reason; None when not modelled",
     )
     assignments: list[AssignmentExplanation]
     active_pledges: list[str]

@@ -103,6 +103,7 @@ class PlanningTables:
     prec_before: list[frozenset[str]] = field(default_factory=list)
     prec_after: list[frozenset[str]] = field(default_factory=list)
     prec_require: list[bool] = field(default_factory=list)
+    sustain: object | None = None  # planner.sustainment.SustainTables (issue 15), set by attach()
 
     @property
     def n_pledges(self) -> int:

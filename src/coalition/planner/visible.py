@@ -7,6 +7,7 @@ with the pledge scope of the stored revision's markings. The callers audit the r
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -56,16 +57,25 @@ def visible_plan(session: Session, principal: Principal, run: runs.PlanRun,
 
 
 def visible_gaps(principal: Principal, state: ScenarioState, option: str, at: str | None,
-                 assume: list[str]) -> dict[str, Any]:
+                 assume: list[str], *,
+                 compute: releasability.GapsCompute | None = None) -> dict[str, Any]:
     """The gap picture of an option (``coalition gaps``'s pure functions) under the
-    releasability policy; problems name the shared input resolution's fields."""
+    releasability policy; problems name the shared input resolution's fields. ``compute``
+    computes a cache miss (the API's runs in its worker pool); default: in this thread."""
+    return json.loads(visible_gaps_json(principal, state, option, at, assume, compute=compute))
+
+
+def visible_gaps_json(principal: Principal, state: ScenarioState, option: str,
+                      at: str | None, assume: list[str], *,
+                      compute: releasability.GapsCompute | None = None) -> bytes:
+    """:func:`visible_gaps` as the JSON bytes the API sends (cached, encoded once)."""
     restrict(principal, "gaps.view", lambda _r: PUBLIC)
-    return releasability.gaps_for(state.scenario, releasability.reader_view(principal, state),
-                                  option, at, assume)
+    return releasability.gaps_encoded(state.scenario, releasability.reader_view(principal, state),
+                                      option, at, assume, compute=compute)
 
 
 def parse_day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-__all__ = ["check_request", "visible_gaps", "visible_plan"]
+__all__ = ["check_request", "visible_gaps", "visible_gaps_json", "visible_plan"]

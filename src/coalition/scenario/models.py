@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.store.db import Base
+from coalition.store.db import Base, UtcDateTime
 
 
 class StoredScenario(Base):
@@ -28,7 +28,7 @@ class StoredScenario(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     origin: Mapped[str] = mapped_column(String(3), nullable=False)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class ScenarioRevision(Base):
@@ -53,7 +53,7 @@ class ScenarioRevision(Base):
     author: Mapped[str] = mapped_column(String(64), nullable=False)
     nation: Mapped[str] = mapped_column(String(3), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 __all__ = ["ScenarioRevision", "StoredScenario"]

@@ -525,6 +525,9 @@ class Sustainment(Frozen):
 
 
 class Scenario(Frozen):
+    """A whole scenario: nations, conditions, pledges, force options, hubs, corridors and depots,
+    each value with its provenance. Immutable; build one with :func:`load_scenario`."""
+
     id: Ident
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)

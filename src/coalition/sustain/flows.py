@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from coalition.scenario.schemas import Scenario, SupplyClass
 from coalition.sustain.demand import HubRange
 from coalition.sustain.stock import hns_share
+
+if TYPE_CHECKING:
+    from coalition.sustain.factors import FactorTable
 
 DRY: tuple[SupplyClass, ...] = (SupplyClass.I, SupplyClass.II, SupplyClass.III_P, SupplyClass.IV, SupplyClass.V,
                                 SupplyClass.VI, SupplyClass.VIII, SupplyClass.IX)
@@ -74,3 +78,35 @@ def into_hub_capacity(scenario: Scenario) -> dict[str, float]:
     for c in scenario.corridors:
         out[c.hub] = out.get(c.hub, 0.0) + c.tonnage_per_day
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class TonnageFactor:
+    """Tonnes per person-day that one capability's personnel at one hub need from the rear (all
+    three groups, after host-nation share), over the classes whose factor is known; ``unknown``
+    names the classes without one (their tonnage is NOT in ``tonnes``: a lower bound then)."""
+
+    tonnes: float
+    unknown: tuple[str, ...]
+    flags: tuple[str, ...]
+
+
+def tonnage_factor(scenario: Scenario, table: "FactorTable", capability: str, hub: str,
+                   holds: Mapping[str, bool] | None = None) -> TonnageFactor:
+    """The per person-day resupply tonnage of ``capability`` at ``hub`` (the planner's resupply
+    block and its checker both use this one definition)."""
+    from coalition.sustain.factors import resolve
+
+    kg = 0.0
+    unknown: list[str] = []
+    flags: set[str] = set()
+    for cls in SupplyClass:
+        ref = resolve(table, scenario, capability, cls)
+        if ref.value is None:
+            unknown.append(cls.value)
+            continue
+        flags.update(ref.flags)
+        per = ref.value * (1 - hns_share(scenario, hub, cls, holds))
+        kg += per * (FUEL_KG_PER_L if cls is SupplyClass.III_B else WATER_KG_PER_L if cls is SupplyClass.WATER
+                     else 1.0)
+    return TonnageFactor(kg / 1000.0, tuple(unknown), tuple(sorted(flags)))

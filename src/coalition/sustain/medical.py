@@ -173,13 +173,53 @@ def _presence(lines: Sequence[PlanLine], T: int) -> list[tuple[PlanLine, int, in
     return out
 
 
+@dataclass(frozen=True)
+class Travel:
+    """Travel times between places (hubs and rear nodes) by road and by MEDEVAC helicopter: the
+    one definition the report, the planner's Medical-* blocks and the plan checker share."""
+
+    places: dict[str, tuple[float, float, str | None]]
+    road_speed: dict[str | None, float]
+    heli_kmh: float | None
+    detour: float
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> "Travel":
+        road, heli = _speeds(scenario)
+        return cls(_places(scenario), road, heli, scenario.sustainment.road_detour_factor)
+
+    def km(self, p: str, q: str) -> float:
+        return haversine_km(self.places[p][:2], self.places[q][:2])
+
+    def road_minutes(self, p: str, q: str) -> float:
+        """Road minutes from ``p`` to ``q`` (inf: no road speed known; 0: the same place)."""
+        if p == q:
+            return 0.0
+        speeds = [self.road_speed.get(self.places[x][2], self.road_speed.get(None)) for x in (p, q)]
+        if any(s is None for s in speeds):
+            return float(np.inf)
+        return self.km(p, q) * self.detour / min(speeds) * 60.0  # type: ignore[type-var]
+
+    def air_minutes(self, base: str, casualty: str, facility: str) -> float:
+        """Helicopter minutes base -> casualty's hub -> facility, straight lines (inf: no speed)."""
+        if self.heli_kmh is None:
+            return float(np.inf)
+        leg = 0.0 if casualty == facility else self.km(casualty, facility)
+        return (self.km(base, casualty) + leg) / self.heli_kmh * 60.0
+
+
+def medevac_bases(scenario: Scenario) -> dict[str, str]:
+    """Pledge id -> MEDEVAC base of the pledges that have one."""
+    return {m.pledge: m.base for m in scenario.sustainment.medevac if m.base}
+
+
 def medical_picture(view: PlanView, scenario: Scenario) -> MedicalPicture:
     """Times to Role 1/2/3 per hub and day range, shares within 1 h / 2 h, uncovered hub-days."""
     med, constrained_caps, medevac_caps = _roles(scenario)
     places = _places(scenario)
     bases = _check(view, scenario, places, medevac_caps)
-    road_speed, heli = _speeds(scenario)
-    factor = scenario.sustainment.road_detour_factor
+    travel = Travel.of(scenario)
+    road_speed, heli = travel.road_speed, travel.heli_kmh
     T = view.horizon_days
     present = _presence(view.lines, T)
     hubs = sorted({ln.hub for ln, _, _ in present if ln.personnel > 0})
@@ -197,16 +237,7 @@ def medical_picture(view: PlanView, scenario: Scenario) -> MedicalPicture:
                 man[i, b + 1] -= 1
     pers, man = np.cumsum(pers, axis=1)[:, :T], np.cumsum(man, axis=1)[:, :T]
 
-    def dist(p: str, q: str) -> float:
-        return haversine_km(places[p][:2], places[q][:2])
-
-    def road_minutes(p: str, q: str) -> float:
-        if p == q:
-            return 0.0
-        speeds = [road_speed.get(places[x][2], road_speed.get(None)) for x in (p, q)]
-        if any(s is None for s in speeds):
-            return np.inf
-        return dist(p, q) * factor / min(speeds) * 60.0  # type: ignore[type-var]
+    dist, road_minutes = travel.km, travel.road_minutes
 
     # nearest MEDEVAC base present, per hub and day (km)
     near = np.full((H, T), np.inf)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from coalition.api.contract import check_service_nation
 from coalition.api.deps import Context, Paging
 from coalition.auth.queries import visible_audit
 from coalition.auth.models import AuditEntry
@@ -39,6 +40,7 @@ def list_audit(
     since: Annotated[datetime | None, Query(description="from (inclusive), ISO 8601 with zone")] = None,
     until: Annotated[datetime | None, Query(description="to (exclusive), ISO 8601 with zone")] = None,
 ) -> AuditPage:
+    check_service_nation(ctx, nation, field="nation", extra=("HQ", "-"))
     return AuditPage.model_validate(visible_audit(
         ctx.db, ctx.principal, offset=paging.offset, limit=paging.limit,
         object_type=object_type, object_id=object_id, user_name=user_name, action=action,

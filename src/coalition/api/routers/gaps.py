@@ -17,8 +17,8 @@ from coalition.api.contract import api_fields
 from coalition.api.deps import Context
 from coalition.api.routers.common import ScenarioRef, current_state
 from coalition.errors import InputError
-from coalition.planner import releasability
-from coalition.planner.visible import visible_gaps
+from coalition.api.offload import gaps_compute
+from coalition.planner.visible import visible_gaps_json
 
 router = APIRouter(prefix="/api", tags=["gaps"])
 
@@ -32,10 +32,11 @@ def get_gaps(
     scenario: ScenarioRef = None,
 ) -> Any:
     _sid, _rev, state = current_state(ctx, scenario)
-    try:
-        body = visible_gaps(ctx.principal, state, option, at.isoformat() if at else None, assume)
+    try:  # a cache miss is computed in the worker pool, within the per-request time limit
+        body = visible_gaps_json(ctx.principal, state, option, at.isoformat() if at else None,
+                                 assume, compute=gaps_compute(ctx.state.cpu))
     except InputError as exc:  # the shared resolution names CLI flags; answer in API names
         raise api_fields(exc, assume=assume) from None
     # ready JSON, encoded once per cached answer: FastAPI's re-encoding of a ~40 KB picture
     # would cost more than the cached hit
-    return Response(releasability.encoded(body), media_type="application/json")
+    return Response(body, media_type="application/json")

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from coalition.api.contract import check_service_nation
 from coalition.api.deps import Context, Ctx, Paging
 from coalition.ledger import queries as ledger_queries
 from coalition.api.models import TransferRequest
@@ -82,6 +83,7 @@ def list_events(
     nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     ref: Annotated[str | None, Query(max_length=90, description="S:<serial>, L:<lot>, M:<manifest>")] = None,
 ) -> dict[str, Any]:
+    check_service_nation(ctx, nation, field="nation", extra=())
     body = ledger_queries.visible_events(ctx.db, ctx.principal, offset=paging.offset,
                                          limit=paging.limit, type=type, nation=nation, ref=ref)
     ctx.audit_read("custody-event", [e["seq"] for e in body["items"]])
@@ -387,6 +389,7 @@ def inventory(ctx: Context,
     from coalition.inventory.service import inventory_summary
 
     restrict(ctx.principal, "inventory.view", _public)
+    check_service_nation(ctx, title_nation, field="title_nation", extra=())
     if not ctx.principal.is_hq:
         if title_nation not in (None, ctx.principal.nation):
             raise OutOfScope("inventory", title_nation,
@@ -402,6 +405,7 @@ def accountability(ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}
     from coalition.ledger.reports import donor_report
 
     restrict(ctx.principal, "report.view", _public)
+    check_service_nation(ctx, donor, field="donor", extra=())
     if not ctx.principal.is_hq and donor != ctx.principal.nation:
         raise OutOfScope("accountability-report", donor,
                          message=f"no accountability report of {donor} is released to you")

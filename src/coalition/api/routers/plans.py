@@ -11,6 +11,8 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from coalition.api.contract import api_fields, check_service_nation
+from coalition.errors import InputError
 from coalition.api.deps import Context, Ctx, Paging
 from coalition.api.routers.common import ScenarioRef
 from coalition.auth.rules import ALL, Marking
@@ -48,7 +50,10 @@ def start_plan(ctx: Ctx, body: PlanRequest, scenario_ref: str | None) -> tuple[r
 
     scope = restrict(ctx.principal, "plan.run", _run_marking)
     sid, rev, state = store.current_state(ctx.db, ref=scenario_ref, cache=ctx.state.scenarios)
-    check_request(state.scenario, body.option, body.assumptions)
+    try:
+        check_request(state.scenario, body.option, body.assumptions)
+    except InputError as exc:
+        raise api_fields(exc, assume=body.assumptions, name="assumptions") from None
     limit = min(body.time_limit, ctx.state.settings.plan_time_limit_max)
     run, reused = runs.queue_run(
         ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev, option=body.option,
@@ -81,6 +86,7 @@ def list_plans(
     option: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
     restrict(ctx.principal, "plan.view", _run_marking)  # every run is visible (marking ALL)
+    check_service_nation(ctx, nation, field="nation")
     items, total = runs.list_runs(ctx.db, offset=paging.offset, limit=paging.limit,
                                   status=status_, nation=nation, option=option)
     return JSONResponse({"items": items, "total": total, "offset": paging.offset,

@@ -204,6 +204,7 @@ class Resource:
     key: str  # id field
     filters: tuple[str, ...] = ()
     sensitive: bool = False  # reading one record's detail is audited
+    nation_filters: tuple[str, ...] = ()  # filters holding a nation code of the scenario
 
 
 RESOURCES: tuple[Resource, ...] = (
@@ -217,7 +218,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("rear-node", "rear-nodes", "rear_nodes", "id", ("country", "kind")),
     Resource("corridor", "corridors", "corridors", "id", ("rear_node", "hub", "mode")),
     Resource("pledge", "pledges", "pledges", "id", ("nation", "capability", "state"),
-             sensitive=True),
+             sensitive=True, nation_filters=("nation",)),
 )
 
 
@@ -255,6 +256,9 @@ def _make_routes(res: Resource) -> None:
     ) -> dict[str, Any]:
         sid, rev, state = current_state(ctx, scenario)
         sc = state.scenario
+        for name in res.nation_filters:
+            check_nations([filters[name]] if name in filters else [], sc, field=name,
+                          indexed=False, file="query")
         scope = state_scope(ctx, f"{res.kind}.view", state)
         records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
         dumped = ctx.state.scenarios.dumps(sc, res.attr)

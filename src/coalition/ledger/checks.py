@@ -1,0 +1,270 @@
+"""Checking pieces shared by the offline verifier (:mod:`coalition.ledger.bundle`) and the
+database verifier (:mod:`coalition.ledger.verify`): findings, the event chain, per-nation chains,
+batch statements and their signatures, checkpoints and cosignatures. Standard library and
+``cryptography`` only (part of the offline verifier).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, batch_statement
+from coalition.ledger.nationheads import checkpoint_heads, heads_commitment
+from coalition.ledger.notes import CheckpointBody, NoteError, parse_checkpoint, parse_note, verified_by
+from coalition.ledger.rfc6962 import Frontier, merkle_root
+from coalition.ledger.trust import KeyLog, Trust, strict_hex
+
+_sha256 = hashlib.sha256
+
+
+def check_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Findings
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """One thing that failed verification; ``seq`` is the first event it affects, if any."""
+
+    what: str
+    message: str
+    seq: int | None = None
+
+    def __str__(self) -> str:
+        at = f"seq {self.seq}: " if self.seq is not None else ""
+        return f"{at}{self.what}: {self.message}"
+
+
+@dataclass
+class Report:
+    events: int = 0
+    batches: int = 0
+    signatures: int = 0
+    checkpoints: int = 0
+    cosignatures: int = 0
+    proofs: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    unpinned: bool = False  # checked against the bundle's own trust file, not a pinned one
+    tail_witnessed: bool | None = None  # donor bundles: the chain's end is fixed by a witnessed checkpoint
+    warnings: list[str] = field(default_factory=list)  # what verified but proves less than it seems
+    diffs: list = field(default_factory=list)  # projection rows that differ (database verify only)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def first_bad_seq(self) -> int | None:
+        seqs = [f.seq for f in self.findings if f.seq is not None]
+        return min(seqs) if seqs else None
+
+    def add(self, what: str, message: str, seq: int | None = None) -> None:
+        self.findings.append(Finding(what, message, seq))
+
+
+class NationChains:
+    """Per-nation hash chains inside the log (completeness of donor bundles, docs/ledger.md).
+
+    Every event names, in its signed body, each title-holder nation whose items it affects with
+    ``[counter, previous hash]``: the nation's counter goes 1, 2, 3, ... and the previous hash is
+    the leaf hash of that nation's previous event (zeros for the first). Missing, repeated or
+    relinked counters are reported at the event where the chain breaks."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.heads: dict[str, tuple[int, bytes, int]] = {}  # nation -> (counter, last hash, last seq)
+
+    def add(self, seq: int, chain: object, own: bytes) -> None:
+        report = self.report
+        if not isinstance(chain, dict):
+            report.add("chain", "event has no per-nation chain links", seq)
+            return
+        for nation, link in chain.items():
+            n, h, last = self.heads.get(nation, (0, GENESIS, 0))
+            if not (isinstance(link, list) and len(link) == 2 and type(link[0]) is int and isinstance(link[1], str)):
+                report.add("chain", f"{nation}'s chain link is malformed", seq)
+                self.heads[nation] = (n + 1, own, seq)
+                continue
+            if link[0] != n + 1:
+                report.add("chain", f"{nation}'s counter jumps from {n} to {link[0]}"
+                           f" (counter {n + 1} is missing or repeated)", seq)
+            elif link[1] != h.hex():
+                report.add("chain", f"{nation}'s event {link[0]} does not link to its event {n}"
+                           + (f" (seq {last})" if last else ""), seq)
+            self.heads[nation] = (link[0], own, seq)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking pieces (shared by the database verifier in coalition.ledger.verify)
+# --------------------------------------------------------------------------------------------
+class ChainChecker:
+    """Checks events in sequence order: hash, link to the previous hash, fields, Merkle frontier."""
+
+    def __init__(self, report: Report, *, start_seq: int = 1, prev: bytes = GENESIS) -> None:
+        self.report = report
+        self.expected_seq = start_seq
+        self.prev = prev
+        self.frontier = Frontier()
+        self.leaves: list[bytes] = []
+        self.meta: dict[int, tuple[str, str | None, str]] = {}  # seq -> (nation, counterparty, type)
+        self.chains = NationChains(report)
+
+    def add(self, body: bytes, stored_hash: bytes | None = None, stored: dict | None = None,
+            text: str | None = None) -> None:
+        """``stored`` are the indexed columns kept beside the body; they must agree with it.
+        ``text`` is the body already decoded (saves a decode when the caller has it)."""
+        report = self.report
+        seq = self.expected_seq
+        h = _sha256(b"\x00" + body).digest()
+        try:
+            ev = json.loads(text if text is not None else body)
+            if not isinstance(ev, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            report.add("event", f"body is not a JSON object ({exc})", seq)
+            ev = {}
+        if ev.get("seq") != seq:
+            report.add("event", f"expected seq {seq}, body says {ev.get('seq')!r}", seq)
+        if ev.get("prev") != self.prev.hex() and seq > 1:
+            # event seq recorded another predecessor: the event before it was changed or removed
+            report.add("event", f"event {seq} recorded a different predecessor: event {seq - 1}"
+                       " was altered, replaced or removed", seq - 1)
+        elif ev.get("prev") != self.prev.hex():
+            report.add("event", "first event does not start from the genesis hash", seq)
+        if stored_hash is not None and stored_hash != h:
+            report.add("event", "stored hash does not match the event body", seq)
+        if stored:
+            for name, value in stored.items():
+                if ev.get(name) != value:
+                    report.add("event", f"stored column '{name}' disagrees with the hashed body", seq)
+        self.meta[seq] = (ev.get("nation", ""), ev.get("counterparty"), ev.get("type", ""))
+        self.chains.add(seq, ev.get("chain"), h)
+        self.leaves.append(h)
+        self.frontier.add(h)
+        self.prev = h
+        self.expected_seq += 1
+
+
+def check_batch(
+    report: Report,
+    keys: KeyLog,
+    batch: dict,
+    leaves: Sequence[bytes],
+    meta: dict[int, tuple[str, str | None, str]],
+    *,
+    full: bool = True,
+) -> None:
+    """Check one batch statement: root over its leaves (when ``full``), the key log it commits to,
+    and each party's signature with the key the signed key log gives that party at that point."""
+    first, size = int(batch["first_seq"]), int(batch["size"])
+    root = bytes.fromhex(batch["root"])
+    nation, counterparty = batch["nation"], batch.get("counterparty")
+    if full:
+        # blame the first event of the batch already found bad, else the batch's first event
+        blame = min((f.seq for f in report.findings if f.seq is not None and first <= f.seq < first + size),
+                    default=first)
+        if len(leaves) != size:
+            report.add("batch", f"batch {batch['batch_id']} covers missing events", blame)
+            return
+        if merkle_root(leaves) != root:
+            report.add("batch", f"batch {batch['batch_id']} root does not match its events", blame)
+    for seq in range(first, first + size):
+        if seq not in meta:
+            continue
+        ev_nation, ev_counter, ev_type = meta[seq]
+        if ev_nation != nation:
+            report.add("batch", f"event by {ev_nation} inside a batch signed for {nation}", seq)
+        if ev_counter != counterparty:
+            report.add("batch", "event counterparty differs from the batch counterparty", seq)
+        if ev_type in HANDOVER_TYPES and not ev_counter:
+            report.add("handover", f"{ev_type} without a counterparty signature", seq)
+    ks, kh = batch.get("keys_size"), batch.get("keys_head")
+    want = keys.expected_keys_size(first)
+    if ks is None or kh is None or int(ks) != want or bytes.fromhex(kh) != keys.heads[want]:
+        report.add("keys", f"batch {batch['batch_id']} was not signed under the key log as it stood"
+                   f" (expected {want} key events; the key log was altered or truncated)", first)
+        return
+    message = batch_statement(
+        batch_id=int(batch["batch_id"]), first_seq=first, size=size, nation=nation,
+        counterparty=counterparty, root=root, keys_size=want, keys_head=keys.heads[want],
+        time=str(batch.get("time", "")),
+    )
+    roles = {s["role"]: s for s in batch.get("signatures", [])}
+    wanted = {"actor": nation}
+    if counterparty:
+        wanted["counterparty"] = counterparty
+    for role, who in wanted.items():
+        sig = roles.get(role)
+        if sig is None:
+            report.add("signature", f"batch {batch['batch_id']} lacks the {role} signature", first)
+            continue
+        public, why = keys.batch_key(str(sig["key_id"]), who, first)
+        if public is None:
+            report.add("signature", f"batch {batch['batch_id']} {role} ({who}): {why}", first)
+            continue
+        report.signatures += 1
+        try:
+            raw = strict_hex(sig["signature"])
+        except ValueError:
+            raw = b""
+        if not check_signature(public, raw, message):
+            report.add("signature", f"batch {batch['batch_id']} {role} signature invalid", first)
+
+
+def check_keylog(report: Report, keys: KeyLog) -> None:
+    for n, message in keys.problems:
+        report.add("keys", f"{message} (key event {n})")
+
+
+def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes | None, *,
+                     label: str, quorum: bool = False, heads: dict | None = None) -> CheckpointBody | None:
+    """Check a C2SP checkpoint note: its origin is the pinned log's, the pinned log key signed it,
+    its root is the log's (when known), its nation-heads line is the heads recomputed from the
+    events (``heads``, when known); count valid cosignatures of pinned witnesses and, with
+    ``quorum``, require the trust file's witness quorum. Returns the parsed body when readable."""
+    try:
+        note = parse_note(note_text)
+        body = parse_checkpoint(note.text)
+    except NoteError as exc:
+        report.add("checkpoint", f"{label}: {exc}")
+        return None
+    where = body.size or None
+    if body.origin != trust.origin:
+        report.add("checkpoint", f"{label}: origin {body.origin!r} is not the pinned log {trust.origin!r}", where)
+    ok = verified_by(note, trust.log_key)
+    if ok is None:
+        report.add("checkpoint", f"{label}: not signed by the pinned log key {trust.log_key.name}", where)
+    elif ok is False:
+        report.add("checkpoint", f"{label}: log signature invalid", where)
+    if root is not None and root != body.root:
+        report.add("checkpoint", f"{label}: root is not the log's", where)
+    committed = checkpoint_heads(body.extensions)
+    if committed is False:
+        report.add("checkpoint", f"{label}: malformed or repeated nation-heads line", where)
+    elif committed is not None and heads is not None and heads_commitment(heads) != committed:
+        report.add("checkpoint", f"{label}: its nation heads are not the chain heads of the log at size {body.size}"
+                   " (a donor's bundle could be cut short against it)", where)
+    good = 0
+    for w in trust.witnesses:
+        v = verified_by(note, w)
+        if v is False:
+            report.add("checkpoint", f"{label}: cosignature by {w.name} invalid", where)
+        elif v:
+            good += 1
+    report.cosignatures += good
+    if quorum and good < trust.witness_quorum:
+        report.add("witness", f"{label}: {good} valid cosignature(s) from pinned witnesses; the trust file"
+                   f" requires {trust.witness_quorum}", where)
+    report.checkpoints += 1
+    return body

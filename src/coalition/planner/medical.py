@@ -1,0 +1,282 @@
+"""The planner's 10-1-2 block (issue 15): no manoeuvre or training unit at a hub-day without
+Role 1 care within 1 hour and Role 2 care within 2 hours, as HARD constraints of the MIP.
+
+Data (:class:`MedicalData`, pure, from the scenario): each capability's medical role
+(``sustainment.medical_roles``; a Role 3 also gives Role 2 and 1 care, a Role 2 also Role 1), the
+constrained capabilities (roles ``deterrence`` or ``training``), the MEDEVAC pledges' bases, and
+travel minutes between hubs by road and by helicopter from the one definition
+:class:`coalition.sustain.medical.Travel` that the report and the checker use.
+
+Blocks (names are the contract of ``docs/planner/model.md``):
+
+``Medical-role<r>-cover`` for r = 1, 2, each hub h and each candidate day d:
+    sum_{j constrained at h, present on d} x_j
+        <= M_d ( sum_{k facility role >= r, road(h, hub_k) <= L_r, present on d} x_k
+                 + sum_b q[h, r, b, d] )
+    with M_d = the most constrained units that can be present (sum of their upper bounds).
+``Medical-air-reach`` q[h, r, b, d] in [0, 1]: casualties of h reach a facility by a
+    helicopter of base b; ``Medical-air-facility``: q <= facilities of role >= r present on d
+    with base -> h -> facility <= L_r; ``Medical-air-lift``: q <= MEDEVAC units of base b
+    present on d (lift not rationed, as in the report).
+
+A facility or a unit is present from arrival to tour end. The left side can grow only on an
+arrival day of a constrained unit and the right side can shrink only on the day after a
+facility's (or helicopter's) tour end, so rows on those candidate days hold the constraint on
+every day (exact at day level). The block is built when ``PlanOptions.medical`` is on and the
+scenario declares medical roles; otherwise the plan says that 10-1-2 was not enforced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coalition.scenario.schemas import Scenario
+from coalition.sustain.medical import (
+    CONSTRAINED_ROLES,
+    MEDEVAC_ROLE,
+    ROLE1_MINUTES,
+    ROLE2_MINUTES,
+    Travel,
+    medevac_bases,
+)
+
+LIMITS = ((1, ROLE1_MINUTES), (2, ROLE2_MINUTES))
+COVER = {1: "Medical-role1-cover", 2: "Medical-role2-cover"}
+WORDS = {
+    "Medical-role1-cover": "10-1-2: no Role 1 care within 1 hour of the hub on the unit's days",
+    "Medical-role2-cover": "10-1-2: no Role 2 care (damage-control surgery) within 2 hours of the hub "
+    "on the unit's days",
+    "Medical-air-facility": "MEDEVAC bookkeeping (a facility in helicopter reach)",
+    "Medical-air-lift": "MEDEVAC bookkeeping (a helicopter of the base present)",
+}
+
+
+@dataclass(frozen=True)
+class MedicalData:
+    """What the Medical-* blocks need, per table hub (index order of the tables)."""
+
+    enforced: bool
+    why_not: str
+    cap_role: dict[str, int]
+    constrained: frozenset[str]
+    medevac: frozenset[str]
+    bases: tuple[str, ...]
+    pledge_base: np.ndarray  # per table pledge: index into ``bases`` (-1: none)
+    road: np.ndarray  # [hub, hub] minutes casualty hub -> facility hub (inf: unknown)
+    air: np.ndarray  # [base, hub, hub] minutes base -> casualty hub -> facility hub
+    hub_id: tuple[str, ...]
+
+    def nearest(self, hub: int, role: int, facility_hubs: np.ndarray) -> tuple[str, float] | None:
+        """The candidate facility hub of ``facility_hubs`` nearest in time (road or air)."""
+        if not facility_hubs.size:
+            return None
+        t = self.road[hub, facility_hubs]
+        if self.air.size:
+            t = np.minimum(t, self.air[:, hub, facility_hubs].min(axis=0))
+        i = int(np.argmin(t))
+        return self.hub_id[int(facility_hubs[i])], float(t[i])
+
+
+def medical_data(scenario: Scenario, hub_id: list[str], pledge_id: list[str], enabled: bool) -> MedicalData:
+    """The Medical-* data of a scenario over the tables' hubs and pledges (pure)."""
+    cap_role = {m.capability: int(m.role) for m in scenario.sustainment.medical_roles}
+    constrained = frozenset(c.code for c in scenario.capabilities if CONSTRAINED_ROLES & set(c.roles))
+    medevac = frozenset(c.code for c in scenario.capabilities if MEDEVAC_ROLE in c.roles)
+    why = ""
+    if not enabled:
+        why = "10-1-2 not enforced: PlanOptions.medical is off"
+    elif not cap_role:
+        why = "10-1-2 not enforced: the scenario declares no medical roles (sustainment.medical_roles)"
+    elif not constrained:
+        why = "10-1-2 not enforced: no capability has the role deterrence or training"
+    travel = Travel.of(scenario)
+    base_of = medevac_bases(scenario)
+    bases = tuple(sorted({b for b in base_of.values() if b in travel.places}))
+    bix = {b: i for i, b in enumerate(bases)}
+    H = len(hub_id)
+    road = np.zeros((H, H))
+    for i, h in enumerate(hub_id):
+        for k, f in enumerate(hub_id):
+            road[i, k] = travel.road_minutes(h, f)
+    air = np.full((len(bases), H, H), np.inf)
+    for b, base in enumerate(bases):
+        for i, h in enumerate(hub_id):
+            for k, f in enumerate(hub_id):
+                air[b, i, k] = travel.air_minutes(base, h, f)
+    pledge_base = np.array([bix.get(base_of.get(p, ""), -1) for p in pledge_id], dtype=np.int64)
+    return MedicalData(not why, why, cap_role, constrained, medevac, bases, pledge_base, road, air,
+                       tuple(hub_id))
+
+
+def _contain(days: np.ndarray, a: np.ndarray, e: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) pairs with days[row] in [a_j, e_j] for the columns ``cols``."""
+    lo = np.searchsorted(days, a[cols], side="left")
+    hi = np.searchsorted(days, e[cols], side="right") - 1
+    n = np.maximum(hi - lo + 1, 0)
+    j = np.repeat(np.arange(cols.size), n)
+    off = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    return np.repeat(lo, n) + off, cols[j]
+
+
+@dataclass
+class MedicalIndex:
+    """Where the Medical-* rows are, for the values completion and the explanations."""
+
+    q_rows: list[tuple[int, int]]  # per q: (air-facility row, air-lift row), model-global
+    facility_lines: frozenset[int]  # lines of facility capabilities (the greedy fills them first)
+    row_hub_role: dict[int, tuple[int, int]]  # model-global cover row -> (hub, role)
+
+
+def define_medical(m) -> None:  # type: ignore[no-untyped-def]
+    """Add the Medical-* blocks to model ``m`` (see the module docstring)."""
+    tb = m.tables
+    md: MedicalData | None = getattr(tb.sustain, "medical", None) if tb.sustain is not None else None
+    xb = m.var("Assign-count")
+    if md is None or not md.enforced or not xb.size:
+        return
+    H = tb.horizon_days
+    cap = np.array(tb.pledge_capability, dtype=object)[tb.arc_pledge[m.x_arc]]
+    hub = tb.arc_hub[m.x_arc]
+    a = m.x_arrival.astype(np.int64)
+    e = np.minimum(m.x_tour_end, H - 1).astype(np.int64)
+    ok = a <= e
+    is_c = np.isin(cap, list(md.constrained)) & ok
+    if not is_c.any():
+        return
+    role = np.array([md.cap_role.get(c, 0) for c in cap], dtype=np.int64) * ok
+    pb = md.pledge_base[tb.arc_pledge[m.x_arc]] if md.pledge_base.size else np.full(cap.size, -1)
+    is_lift = np.isin(cap, list(md.medevac)) & ok & (pb >= 0)
+    ub = m.chi_x
+    cover: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {1: [], 2: []}
+    cover_n = {1: 0, 2: 0}
+    cover_keys: dict[int, list[np.ndarray]] = {1: [], 2: []}
+    air_f: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    air_l: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    n_q = 0
+    hubs_c = np.unique(hub[is_c])
+    for r, limit in LIMITS:
+        fac = np.flatnonzero(role >= r)
+        for h in hubs_c.tolist():
+            C = np.flatnonzero(is_c & (hub == h))
+            road_ok = fac[md.road[h, hub[fac]] <= limit]
+            air_sets = []
+            for b in range(len(md.bases)):
+                fa = fac[(md.air[b, h, hub[fac]] <= limit) & (md.road[h, hub[fac]] > limit)]
+                lift = np.flatnonzero(is_lift & (pb == b))
+                if fa.size and lift.size:
+                    air_sets.append((fa, lift))
+            ends = [e[road_ok] + 1] + [e[s] + 1 for fa, lift in air_sets for s in (fa, lift)]
+            days = np.unique(np.concatenate([a[C]] + ends))
+            days = days[(days >= a[C].min()) & (days <= e[C].max())]
+            rc, jc = _contain(days, a, e, C)
+            big = np.bincount(rc, weights=ub[jc], minlength=days.size)
+            keep = big > 0
+            rid = np.cumsum(keep) - 1  # row of each kept day
+            base = cover_n[r]
+            parts_r = [rid[rc] + base]
+            parts_c = [xb.start + jc]
+            parts_v = [np.ones(jc.size)]
+            rf, jf = _contain(days, a, e, road_ok)
+            sel = keep[rf]
+            parts_r.append(rid[rf[sel]] + base)
+            parts_c.append(xb.start + jf[sel])
+            parts_v.append(-big[rf[sel]])
+            kept = np.flatnonzero(keep)
+            for fa, lift in air_sets:
+                # one q per kept day; local q index, offset once the variables exist
+                q = n_q + np.arange(kept.size)
+                n_q += kept.size
+                parts_r.append(rid[kept] + base)
+                parts_c.append(-1 - q)  # marker: q column (resolved below)
+                parts_v.append(-big[kept])
+                for target, group in ((air_f, fa), (air_l, lift)):
+                    rr, jj = _contain(days, a, e, group)
+                    s2 = keep[rr]
+                    qr = q[rid[rr[s2]]]
+                    target.append((np.concatenate([q, qr]),
+                                   np.concatenate([-1 - q, xb.start + jj[s2]]),
+                                   np.concatenate([np.ones(q.size), -np.ones(qr.size)])))
+            cover[r].append((np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_v)))
+            cover_keys[r].append(np.stack([np.full(kept.size, h), days[kept], np.full(kept.size, r)], axis=1))
+            cover_n[r] += kept.size
+    qb = m.add_variables("Medical-air-reach", np.zeros(n_q), np.ones(n_q), integer=False) if n_q else None
+
+    def resolve(c: np.ndarray) -> np.ndarray:
+        c = c.copy()
+        neg = c < 0
+        if neg.any():
+            assert qb is not None
+            c[neg] = qb.start + (-1 - c[neg])
+        return c
+
+    idx = MedicalIndex([], frozenset(int(li) for li in range(tb.n_lines)
+                                     if md.cap_role.get(tb.line_capability[li], 0) >= 2), {})
+    for r, _ in LIMITS:
+        if not cover_n[r]:
+            continue
+        rows = np.concatenate([p[0] for p in cover[r]])
+        cols = resolve(np.concatenate([p[1] for p in cover[r]]))
+        vals = np.concatenate([p[2] for p in cover[r]])
+        n = cover_n[r]
+        blk = m.add_constraints(COVER[r], rows, cols, vals, np.full(n, -np.inf), np.zeros(n),
+                                np.concatenate(cover_keys[r]))
+        keys = np.concatenate(cover_keys[r])
+        for i in range(n):
+            idx.row_hub_role[blk.start + i] = (int(keys[i, 0]), r)
+    if n_q:
+        fam = {}
+        for name, parts in (("Medical-air-facility", air_f), ("Medical-air-lift", air_l)):
+            rows = np.concatenate([p[0] for p in parts])
+            cols = resolve(np.concatenate([p[1] for p in parts]))
+            vals = np.concatenate([p[2] for p in parts])
+            fam[name] = m.add_constraints(name, rows, cols, vals, np.full(n_q, -np.inf), np.zeros(n_q))
+        f0, l0 = fam["Medical-air-facility"].start, fam["Medical-air-lift"].start
+        idx.q_rows = [(f0 + i, l0 + i) for i in range(n_q)]
+    m.sustain_index["medical"] = idx
+
+
+def medical_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Set every ``Medical-air-reach`` q to the most its rows allow for the plan's x (the
+    coverage the helicopters give is then counted in full)."""
+    qb = m.var("Medical-air-reach")
+    idx = m.sustain_index.get("medical")
+    if not qb.size or idx is None:
+        return v
+    out = v.copy()
+    out[qb.start : qb.stop] = 0.0
+    act = m.A @ out
+    f = np.array([r[0] for r in idx.q_rows])
+    lift = np.array([r[1] for r in idx.q_rows])
+    out[qb.start : qb.stop] = np.clip(np.minimum(-act[f], -act[lift]), 0.0, 1.0)
+    return out
+
+
+def explain_medical(m, line: int, role: int | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Human words for a constrained line blocked by 10-1-2: the nearest candidate facilities."""
+    tb = m.tables
+    md: MedicalData | None = getattr(tb.sustain, "medical", None)
+    if md is None:
+        return ""
+    arcs = np.flatnonzero(tb.arc_line == line)
+    hubs = sorted(set(tb.arc_hub[arcs].tolist()))
+    cap_hub = {}
+    for k in range(tb.n_arcs):
+        c = tb.pledge_capability[tb.arc_pledge[k]]
+        cap_hub.setdefault(md.cap_role.get(c, 0), set()).add(int(tb.arc_hub[k]))
+    parts = []
+    for h in hubs:
+        for r, limit in LIMITS:
+            if role is not None and r != role:
+                continue
+            cand = np.array(sorted(set().union(*[v for k, v in cap_hub.items() if k >= r])), dtype=np.int64) \
+                if any(k >= r for k in cap_hub) else np.zeros(0, np.int64)
+            near = md.nearest(h, r, cand)
+            if near is None:
+                parts.append(f"{md.hub_id[h]}: no Role {r} facility can be deployed anywhere")
+            elif near[1] > limit:
+                mins = "unknown (no road speed)" if not np.isfinite(near[1]) else f"{near[1]:.0f} min"
+                parts.append(f"{md.hub_id[h]}: the nearest Role {r} site is {near[0]} at {mins} "
+                             f"(> {limit:g} min)")
+    return "; ".join(parts)

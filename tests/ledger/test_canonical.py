@@ -1,0 +1,35 @@
+"""The canonical encoding (coalition.ledger.canonical): sorted, compact UTF-8, and the event
+frame the producer and the database verifier use is byte for byte that encoding."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coalition.ledger.canonical import canonical_json
+
+
+def test_canonical_json_is_sorted_compact_utf8() -> None:
+    assert canonical_json({"b": 1, "a": [1, {"d": "é", "c": None}]}) == '{"a":[1,{"c":null,"d":"é"}],"b":1}'.encode()
+
+
+_text = st.text(max_size=12)
+_json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(counterparty=st.none() | _text, nation=_text, person=_text, seq=st.integers(1, 10**12), time=_text,
+       type=_text, payload=st.dictionaries(_text, _json, max_size=4), prev=st.binary(min_size=32, max_size=32),
+       chain=st.dictionaries(st.from_regex(r"^[A-Z]{3}$", fullmatch=True),
+                             st.tuples(st.integers(1, 10**9), st.just("ab" * 32)).map(list), max_size=3))
+def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq, time, type, payload, prev, chain) -> None:  # type: ignore[no-untyped-def]
+    """The producer encodes only the payload and frames it; the result must be the canonical
+    encoding of the whole event, whatever the strings hold (quotes, escapes, non-ASCII)."""
+    from coalition.ledger.service import event_body
+
+    whole = canonical_json({"seq": seq, "time": time, "nation": nation, "person": person, "type": type,
+                            "payload": payload, "prev": prev.hex(), "counterparty": counterparty, "chain": chain})
+    assert event_body(seq=seq, time=time, nation=nation, person=person, type=type, payload=payload,
+                      prev=prev, counterparty=counterparty, chain=chain) == whole
