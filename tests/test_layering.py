@@ -72,3 +72,10 @@ def test_interfaces_do_not_import_each_other() -> None:
            if top(m) in INTERFACES and top(t) in INTERFACES and top(m) != top(t)
            and (".".join(m.split(".")[:2]), top(t)) not in COMPOSITION]
     assert not bad, bad
+
+
+def test_scenario_does_not_import_analysis() -> None:
+    """The scenario package owns the uncertainty section (schema and validation); the analysis
+    reads scenarios, never the other way round (issue 14: validation used to import it)."""
+    bad = [(m, t, n) for m, t, n in imports() if top(m) == "scenario" and top(t) == "analysis"]
+    assert not bad, bad

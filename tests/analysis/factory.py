@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coalition.analysis.uncertainty import ConditionUncertainty, Participation, Uncertainty
+from coalition.scenario.uncertainty import ConditionUncertainty, Participation, Uncertainty
 from coalition.scenario.schemas import (
     Capability,
     CapabilityDomain,

@@ -16,7 +16,7 @@ from coalition.analysis.sampling import (
     sample_worlds,
     share_at,
 )
-from coalition.analysis.uncertainty import DateDistribution, Participation, Uncertainty
+from coalition.scenario.uncertainty import DateDistribution, Participation, Uncertainty
 from coalition.errors import InputError
 
 DRIVEN = Uncertainty.model_validate({

@@ -6,6 +6,8 @@ condition names, a caveat's region and the source text. A British planner then r
 route of the API (the table below must cover the OpenAPI document) and every dashboard page, for
 every force option, with gap pictures and finished plans of every option. No answer may contain
 a canary, and no difference between answers of two force options may equal a canary number.
+Analyses (Monte Carlo, withdrawal, hedge, discovery) of the scenario, whose uncertainty section
+draws the canary condition and France's participation, are read the same way (JSON and XLSX).
 
 Numbers are compared against a *twin* scenario (same public data, other canaries): a number that
 appears in both twins' answers is public (a hub's capacity, a day count) and not a leak.
@@ -36,6 +38,7 @@ from coalition.scenario.schemas import (
     Capability, Caveats, ConditionDef, Event, ForceOption, Pledge, Requirement, Scenario,
 )
 from coalition.store.db import transaction
+from coalition.scenario.uncertainty import ConditionUncertainty, Participation, Uncertainty
 
 VIEWER = "gbr-planner"
 SYSTEM = Principal(user_id=None, name="system", nation=HQ, roles=frozenset({Role.ADMIN}))
@@ -73,7 +76,15 @@ def canary_scenario(c: Canary, key: str) -> Scenario:
                source=f"source{c.tag}"),
     )
     gbr = tuple(p for p in base.pledges if p.nation == "GBR")
+    uncertainty = Uncertainty(illustrative=True, conditions=(
+        ConditionUncertainty(condition=cond, probability=0.5, evidence="I",
+                             source=f"source{c.tag}"),
+    ), participation=(
+        Participation(nation="FRA", distribution="discrete", values=(0.5, 1.0), weights=(0.5, 0.5),
+                      evidence="I", source=f"source{c.tag}"),
+    ))
     return base.model_copy(update={
+        "uncertainty": uncertainty,
         "conditions": (*base.conditions, ConditionDef(name=cond)),
         "timeline": (*base.timeline, Event(on=date(2026, 6, 1), condition=cond)),
         "force_options": (*base.force_options,
@@ -104,6 +115,8 @@ COVERED = {
     "/api/ledger/proofs/consistency", "/api/ledger/health", "/api/inventory",
     "/api/reports/accountability",
     *(f"/api/sustain/{{job_id}}/{s}" for s in ("demand", "dos", "class-v", "medical")),
+    "/api/analyses", "/api/analyses/{run_id}",
+    "/api/analyses/{run_id}/result", "/api/analyses/{run_id}/result.xlsx",
     *(f"/api/{r}" for r in SCENARIO_RESOURCES), *(f"/api/{r}/{{ident}}" for r in SCENARIO_RESOURCES),
 }
 PAGES = ("/map", "/gaps", "/plan", "/depots", "/ledger", "/audit")
@@ -112,6 +125,24 @@ KEYS = {"nations": "code", "capabilities": "code"}
 
 def _items(resp: Any) -> list[dict[str, Any]]:
     return resp.json().get("items", []) if resp.status_code == 200 else []
+
+
+ANALYSES = (  # HQ runs these on option small of every canary scenario
+    {"analysis": "montecarlo", "option": "small", "exact": True},
+    {"analysis": "withdrawal", "option": "small", "k": 1, "shapley": 4},
+    {"analysis": "hedge", "option": "small", "exact": True},
+    {"analysis": "discover", "option": "small", "samples": 16},
+)
+
+
+def xlsx_text(data: bytes) -> str:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(BytesIO(data))
+    return "\n".join(" ".join("" if v is None else str(v) for v in row)
+                     for ws in wb for row in ws.iter_rows(values_only=True))
 
 
 def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[str, list[str]]:
@@ -163,6 +194,15 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
         get(f"/api/plans/{{job_id}}/result#{option}", f"/api/plans/{job}/result")
         for s in ("demand", "dos", "class-v", "medical"):  # sustainment aggregates of the plan
             get(f"/api/sustain/{{job_id}}/{s}#{option}", f"/api/sustain/{job}/{s}")
+    get("/api/analyses", "/api/analyses", limit=500)
+    for spec, run in zip(ANALYSES, jobs["analyses"]):
+        kind = spec["analysis"]
+        get(f"/api/analyses/{{run_id}}#{kind}", f"/api/analyses/{run}")
+        res = get(f"/api/analyses/{{run_id}}/result#{kind}", f"/api/analyses/{run}/result")
+        assert res.status_code == 200, res.text
+        x = c.get(f"/api/analyses/{run}/result.xlsx")
+        assert x.status_code == 200, x.text
+        out.setdefault("/api/analyses/{run_id}/result.xlsx", []).append(xlsx_text(x.content))
     # the dashboard, signed in as the same viewer (the scenario under test is the default)
     page = svc.client(None)
     login = page.get("/login")
@@ -245,12 +285,26 @@ def _store_and_plan(svc: Service, sc: Scenario) -> tuple[int, dict[str, int]]:
                              "assumptions": ["ceasefire=2026-06-01"]})
         assert resp.status_code == 202, resp.text
         jobs[option] = resp.json()["id"]
-    deadline = time.monotonic() + 120
+    analyses = []
+    for spec in ANALYSES:
+        resp = hq.post("/api/analyses", params={"scenario": str(sid)}, json=spec)
+        assert resp.status_code == 202, resp.text
+        analyses.append(resp.json()["id"])
+    deadline = time.monotonic() + 300
     for job in jobs.values():
         while hq.get(f"/api/plans/{job}").json()["status"] not in ("done", "failed"):
             assert time.monotonic() < deadline
             time.sleep(0.1)
         assert hq.get(f"/api/plans/{job}").json()["status"] == "done"
+    for run in analyses:
+        while hq.get(f"/api/analyses/{run}").json()["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert hq.get(f"/api/analyses/{run}").json()["status"] == "done", hq.get(f"/api/analyses/{run}").text
+        # the full result does carry the canaries (else the test below would prove nothing)
+    full = hq.get(f"/api/analyses/{analyses[0]}/result").text
+    assert f"cond{CANARY_TAG[0]}" in full
+    jobs["analyses"] = analyses  # type: ignore[assignment]
     return sid, jobs
 
 

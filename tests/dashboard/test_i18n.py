@@ -24,6 +24,8 @@ def test_every_extracted_string_has_a_french_translation() -> None:
     extracted = [m.id for m in catalogue.extract() if m.id]
     assert len(extracted) > 250  # the scan sees the templates and the Python strings
     assert "Carte" not in extracted and "Map" in extracted and "Pledges" in extracted
+    # messages the routes build in Python (through `tr = lang.gettext`) are extracted too
+    assert "The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD)." in extracted
     fr = _translations()
     missing = [i for i in extracted if i not in fr]
     assert not missing, f"not in the French catalogue (run `make messages`): {missing[:10]}"
@@ -111,7 +113,8 @@ def test_locale_follows_accept_language_and_lang_is_kept(sqlite_svc: Service) ->
 
 
 PAGES = ("/map", "/gaps", "/plan", "/depots", "/ledger", "/audit", "/pledges", "/pledges/GBR-inf",
-         "/tokens", "/hubs/KYIV", "/hubs/NOPE", "/login")
+         "/tokens", "/hubs/KYIV", "/hubs/NOPE", "/login", "/gaps?ceasefire=soon&us_backstop=x",
+         "/inspector?donor=GBR", "/depots/NO-DEPOT/placement", "/scenario")
 
 
 def test_french_pages_show_no_english_ui_string(sqlite_svc: Service) -> None:

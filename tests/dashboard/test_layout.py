@@ -58,8 +58,7 @@ def test_screenshots_light_and_dark(chromium, live: Live, width: int, dark: bool
     job = live.plan()
     ctx, page = sign_in(chromium, live, "hq-planner", width=width, dark=dark)
     scheme = "dark" if dark else "light"
-    for name, path in (("map", "/map"), ("plan", f"/plan?job={job}"), ("pledges", "/pledges"),
-                       ("gaps", "/gaps?option=medium")):
+    for name, path in (("map", "/map"), ("plan", f"/plan?job={job}")):
         page.goto(live.base + path)
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert (_luminance(background) < 0.2) if dark else (_luminance(background) > 0.8), background
@@ -88,4 +87,28 @@ def test_plans_print_without_navigation_and_forms(chromium, live: Live) -> None:
     page.goto(f"{live.base}/depots")
     page.emulate_media(media="print")
     assert not page.locator("header.top nav").is_visible()
+    ctx.close()
+
+
+def test_map_layers_scale_and_regional_fill(chromium, live: Live) -> None:  # type: ignore[no-untyped-def]
+    from coalition.dashboard import geo
+
+    live.plan()
+    ctx, page = sign_in(chromium, live, "hq-planner")
+    page.goto(live.base + "/map")
+    modes = {m: page.locator(f"svg.map line.corridor.{m}").count() for m in ("road", "rail", "air", "sea")}
+    assert all(modes.values()), modes  # the legend names each mode, each is drawn
+    assert page.locator(".legend .legend-corridor").count() == 4
+    page.uncheck("[data-testid=layers] input[data-layer=air]")
+    assert page.locator("svg.map line.corridor.air").first.is_hidden()
+    assert page.locator("svg.map line.corridor.road").first.is_visible()
+    page.uncheck("[data-testid=layers] input[data-layer=hubs]")
+    assert page.locator("svg.map a.hub").first.is_hidden()
+    # The scale bar is 200 km at the map's scale.
+    ends = page.locator("svg.map g.scalebar line").first
+    length = float(ends.get_attribute("x2")) - float(ends.get_attribute("x1"))
+    assert abs(length / geo.PX_PER_KM - 200) < 1
+    # Regional requirement lines carry their fill (hubs there no longer read "—" alone).
+    if page.locator("[data-testid=regions] tbody tr").count():
+        assert "%" in page.inner_text("[data-testid=regions]")
     ctx.close()

@@ -66,3 +66,46 @@ def test_gantt_packs_rotations_into_lanes_and_greys_restricted() -> None:
     assert g.rows[1]["bars"][0]["colour"] == views.RESTRICTED_COLOUR
     assert ("restricted (another nation)", views.RESTRICTED_COLOUR) in g.legend
     assert all(b["x"] >= g.left for r in g.rows for b in r["bars"])
+
+
+def test_uln_table_sorts_filters_and_pages_over_the_whole_plan() -> None:
+    lines = [_line(f"U{i:03d}", f"R{i % 7}", start=(i * 37) % 400, end=(i * 37) % 400 + 182,
+                   nation=("GBR", "FRA", "POL")[i % 3]) for i in range(173)]
+    seen = []
+    page, pages = 1, None
+    while pages is None or page <= pages:
+        t = views.uln_table(lines, page=page, size=50)
+        seen += [u["uln"] for u in t.rows]
+        pages, page = t.pages, page + 1
+    assert pages == 4 and sorted(seen) == sorted(u["uln"] for u in lines)
+    t = views.uln_table(lines, sort="arrival_day", desc=True, size=500)
+    days = [u["arrival_day"] for u in t.rows]
+    assert days == sorted(days, reverse=True)  # numbers sort as numbers
+    t = views.uln_table(lines, filters={"nation": "FRA"}, q="r3", size=500)
+    assert t.rows and all(u["nation"] == "FRA" and u["requirement"] == "R3" for u in t.rows)
+    assert t.total == len(t.rows) and t.all_lines == 173
+    assert views.uln_table(lines, page=99).page == 4  # past the end: the last page
+    assert views.uln_table(lines, sort="no_such_column").rows[0]["uln"] == "U000"
+
+
+def test_gantt_draws_every_line_of_a_173_line_plan() -> None:
+    """The old chart stopped at 80 rows (157 of 173 lines drawn): now every line is a bar."""
+    lines = [_line(f"U{i:03d}", f"R{i:03d}", start=(i * 11) % 300, end=(i * 11) % 300 + 182)
+             for i in range(173)]
+    g = views.gantt(lines, 728)
+    bars = [b["uln"] for r in g.rows for b in r["bars"]]
+    assert len(g.rows) == 173 > 80 and sorted(bars) == sorted(u["uln"] for u in lines)
+    assert g.height >= 24 + 173 * 16
+
+
+def test_map_model_lists_regional_fill_and_points_hubs_to_it() -> None:
+    from coalition.scenario.service import load_scenario
+
+    sc = load_scenario()  # the embedded scenario
+    region = sc.hubs[0].region
+    m = views.map_model(sc, {region: 0.5, sc.hubs[1].id: 1.0})
+    assert [r["name"] for r in m.regions] == [region] and m.regions[0]["fill"] == 50
+    first = next(h for h in m.hubs if h["id"] == sc.hubs[0].id)
+    assert first["fill"] is None and first["region_fill"] == 50
+    assert next(h for h in m.hubs if h["id"] == sc.hubs[1].id)["fill"] == 100
+    assert abs(m.scale_px - 200 * geo.PX_PER_KM) < 0.1

@@ -38,7 +38,7 @@ import numpy as np
 
 from coalition.analysis.reuse import ModelCache, SampleSolve, Spells
 from coalition.analysis.sampling import World
-from coalition.analysis.uncertainty import Uncertainty
+from coalition.scenario.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.sustainment import host_nation_holds
 from coalition.planner.service import activation_for_plan, check_option, resolve_c_day

@@ -29,7 +29,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from coalition.analysis.uncertainty import (
+from coalition.scenario.uncertainty import (
     ConditionUncertainty,
     DateDistribution,
     Driver,

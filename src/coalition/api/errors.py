@@ -76,7 +76,7 @@ class ErrorBody(BaseModel):
 #: Operations that cost real CPU (rate-limited per token; may answer 503 over the time limit).
 EXPENSIVE: frozenset[tuple[str, str]] = frozenset({
     ("post", "/api/scenarios"), ("post", "/api/scenarios/validate"), ("get", "/api/gaps"),
-    ("post", "/api/plans"),
+    ("post", "/api/plans"), ("post", "/api/analyses"),
 })
 
 

@@ -48,6 +48,33 @@ WorkersOpt = Annotated[
 ]
 TimeOpt = Annotated[float, typer.Option("--time-limit", help="solver seconds per world")]
 GapOpt = Annotated[float, typer.Option("--mip-gap", help="relative MIP gap per world")]
+XlsxOpt = Annotated[
+    Optional[Path],  # noqa: UP007
+    typer.Option("--xlsx", help="also write every table of the summary to this XLSX file",
+                 show_default=False),
+]
+
+
+def _check_xlsx(path: Path | None) -> None:
+    """Before the run: a bad --xlsx name is refused before any work is done."""
+    if path is not None and path.suffix.lower() != ".xlsx":
+        raise InputError([Problem(f"{path} is not an .xlsx file name", file=str(path),
+                                  field="--xlsx", hint="give a file name ending in .xlsx")])
+    if path is not None and path.is_dir():
+        raise InputError([Problem(f"{path} is a folder", file=str(path), field="--xlsx",
+                                  hint="give a file name ending in .xlsx")])
+
+
+def _xlsx(path: Path, summary: dict[str, Any], console: Console) -> None:
+    from coalition.analysis.export import write_xlsx
+
+    _check_xlsx(path)
+    try:
+        write_xlsx(path, summary)
+    except OSError as exc:
+        raise InputError([Problem(f"cannot write {path} ({exc.strerror or exc})", file=str(path),
+                                  field="--xlsx", hint="give a writable file")]) from exc
+    console.print(f"wrote {path}")
 
 
 
@@ -146,6 +173,7 @@ def montecarlo(
     time_limit: TimeOpt = 30.0,
     mip_gap: GapOpt = 1e-2,
     json_out: JsonOpt = None,
+    xlsx: XlsxOpt = None,
 ) -> None:
     """Fill probability of every requirement line at D+30/60/90 over sampled joint scenarios."""
     from coalition.analysis.service import montecarlo as run
@@ -153,6 +181,7 @@ def montecarlo(
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     try:
+        _check_xlsx(xlsx)
         scen = load(scenario)
         m = _method(method)
         if samples < 1 and not exact:
@@ -168,6 +197,8 @@ def montecarlo(
                           workers=workers, progress=cb)
         if json_out is not None:
             write_json(json_out, summary, console)
+        if xlsx is not None:
+            _xlsx(xlsx, summary, console)
             if to_stdout:
                 return
     except InputError as err:
@@ -235,6 +266,7 @@ def withdrawal(
     mip_gap: GapOpt = 1e-2,
     max_solves: Annotated[int, typer.Option("--max-solves", help="solve budget of the worst-k search")] = 400,
     json_out: JsonOpt = None,
+    xlsx: XlsxOpt = None,
 ) -> None:
     """N-1 over every pledging nation, all N-2 pairs, the worst k (with proof), Shapley shares."""
     from coalition.analysis.service import withdrawal as run
@@ -242,6 +274,7 @@ def withdrawal(
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     try:
+        _check_xlsx(xlsx)
         scen = load(scenario)
         if workers is not None and workers < 0:
             raise InputError([Problem("workers must be 0 or more", field="--workers")])
@@ -255,6 +288,8 @@ def withdrawal(
                           progress=cb)
         if json_out is not None:
             write_json(json_out, summary, console)
+        if xlsx is not None:
+            _xlsx(xlsx, summary, console)
             if to_stdout:
                 return
     except InputError as err:
@@ -301,6 +336,7 @@ def hedge(
     out: OutOpt = None,
     mip_gap: Annotated[float, typer.Option("--mip-gap", help="relative MIP gap")] = 1e-4,
     json_out: JsonOpt = None,
+    xlsx: XlsxOpt = None,
 ) -> None:
     """A two-stage first wave (commit now, re-task per world) with VSS, EVPI, price of hedging."""
     from coalition.analysis.service import hedge as run
@@ -308,6 +344,7 @@ def hedge(
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     try:
+        _check_xlsx(xlsx)
         scen = load(scenario)
         m = _method(method)
         parsed, texts = _assumptions(scen, assume)
@@ -317,6 +354,8 @@ def hedge(
                           assumption_texts=texts, mip_gap=mip_gap, out=out)
         if json_out is not None:
             write_json(json_out, summary, console)
+        if xlsx is not None:
+            _xlsx(xlsx, summary, console)
             if to_stdout:
                 return
     except InputError as err:
@@ -339,6 +378,7 @@ def discover(
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     json_out: JsonOpt = None,
+    xlsx: XlsxOpt = None,
 ) -> None:
     """Conditions under which coverage falls below a threshold (PRIM boxes, in plain words)."""
     from coalition.analysis.service import discover as run_discover
@@ -346,6 +386,7 @@ def discover(
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     try:
+        _check_xlsx(xlsx)
         scen = None
         if run is None:
             if option is None:
@@ -359,6 +400,8 @@ def discover(
                                    scheduler=scheduler, progress=cb)
         if json_out is not None:
             write_json(json_out, summary, console)
+        if xlsx is not None:
+            _xlsx(xlsx, summary, console)
             if to_stdout:
                 return
     except InputError as err:

@@ -21,7 +21,7 @@ from coalition.dashboard.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 PACKAGE = Path(__file__).resolve().parent
 METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "tr": None}
 
 
 def extract() -> Catalog:

@@ -89,11 +89,11 @@ class Lang:
     def tr(self) -> NullTranslations:
         return translations(self.code)
 
-    def gettext(self, message: str, **values: Any) -> str:
+    def gettext(self, message: str, /, **values: Any) -> str:
         text = self.tr.gettext(message)
         return text % values if values else text
 
-    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         text = self.tr.ngettext(singular, plural, n)
         return text % {"num": n, **values}
 
@@ -139,14 +139,15 @@ class Lang:
         (new-style: ``%(name)s`` placeholders, values escaped) and the formatters."""
 
         @pass_context
-        def gettext(context: Any, message: str, **values: Any) -> str:
+        def gettext(context: Any, message: str, /, **values: Any) -> str:
             text = self.tr.gettext(message)
             if context.eval_ctx.autoescape:
                 text = Markup(text)
             return text % values if values else text
 
         @pass_context
-        def ngettext(context: Any, singular: str, plural: str, n: int, **values: Any) -> str:
+        def ngettext(context: Any, singular: str, plural: str, n: int, /,
+                     **values: Any) -> str:
             text = self.tr.ngettext(singular, plural, n)
             if context.eval_ctx.autoescape:
                 text = Markup(text)

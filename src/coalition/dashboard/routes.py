@@ -19,12 +19,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.background import BackgroundTask
 
-from coalition.dashboard.context import Db
-from coalition.dashboard.context import PageCtx as Ctx
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, record_audit
 from coalition.dashboard import views
+from coalition.dashboard.context import Db
+from coalition.dashboard.context import PageCtx as Ctx
 from coalition.dashboard.i18n import LANGUAGES, N_, request_lang
 from coalition.dashboard.labels import word
 from coalition.dashboard.security import (
@@ -50,7 +50,10 @@ router = APIRouter(include_in_schema=False)
 
 NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
        ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
-       ("pledges", "/pledges", N_("Pledges")), ("audit", "/audit", N_("Audit")))
+       ("pledges", "/pledges", N_("Pledges")), ("scenario", "/scenario", N_("Scenario")),
+       ("inspector", "/inspector", N_("Accountability")),
+       ("audit", "/audit", N_("Audit")))
+NAV_NEEDS = {"audit": "audit.view", "inspector": "ledger.verify"}
 
 
 def page_ctx(request: Request, db: Db) -> Ctx:
@@ -109,8 +112,8 @@ def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
             scenario_name, illustrative = sc.name, sc.illustrative
         except NotFoundError:
             pass
-    nav = [n for n in NAV if n[0] != "audit"
-           or (ctx is not None and has_permission(ctx.principal, "audit.view"))]
+    nav = [n for n in NAV if n[0] not in NAV_NEEDS
+           or (ctx is not None and has_permission(ctx.principal, NAV_NEEDS[n[0]]))]
     return TEMPLATES.TemplateResponse(
         request, template,
         {**_common(request), "nav": nav, "active": active,
@@ -285,6 +288,7 @@ def gaps_page(
                   ceasefire=ceasefire, us_backstop=us_backstop, other=other,
                   assumptions=wanted,
                   picture=picture, job=job, plan=plan, heat=heat, problems=problems,
+                  capabilities={c.code: c.name for c in sc.capabilities},
                   may_run=has_permission(ctx.principal, "plan.run"))
 
 
@@ -392,6 +396,8 @@ def _plan_view(request: Request, ctx: Ctx, job: int | None, *, form: dict[str, s
                   table_desc=args.get("desc", False), page_links=links, sort_links=sort_links,
                   uln_headers=headers, capabilities={c.code: c.name for c in sc.capabilities},
                   recent=recent, form=form, problems=problems or [],
+                  others=[j for j in runs.list_runs(ctx.db, offset=0, limit=20, status="done")[0]
+                          if chosen is not None and j["id"] != chosen.id],
                   may_run=has_permission(ctx.principal, "plan.run"))
 
 
@@ -431,7 +437,14 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
     for d in visible_depots(ctx.principal, state):
         rows.append(depot_status(state.scenario, d))
         ctx.audit("view", "depot-check", d.id, note="dashboard")
-    return render(request, ctx, "depots.html", "depots", depots=rows, missing=False)
+    placeable: set[str] = set()
+    if has_permission(ctx.principal, "depot.place"):
+        from coalition.depots.queries import depot_scope
+
+        place_scope = depot_scope(ctx.principal, state, "depot.place")
+        placeable = {d.id for d in visible_depots(ctx.principal, state) if place_scope.permits(d)}
+    return render(request, ctx, "depots.html", "depots", depots=rows, missing=False,
+                  placeable=placeable)
 
 
 def _scoped_depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
@@ -469,17 +482,35 @@ def depot_licences(ctx: Page, depot_id: str) -> HTMLResponse:
 
 
 @router.get("/ledger")
-def ledger_page(request: Request, ctx: Page) -> HTMLResponse:
+def ledger_page(request: Request, ctx: Page,
+                type: Annotated[str, Query(max_length=40)] = "",  # noqa: A002
+                nation: Annotated[str, Query(max_length=3)] = "",
+                ref: Annotated[str, Query(max_length=120)] = "",
+                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
+    """Ledger health, then the custody events the reader may see, newest first, 15 a page,
+    filtered by event type, acting nation and reference (e.g. ``T:GBR``, a serial or a lot)."""
+    from urllib.parse import urlencode
+
     from coalition.auth.rules import PUBLIC
     from coalition.auth.scope import restrict
     from coalition.ledger.queries import ledger_health, pinned_trust, visible_events
 
     restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
-    total = visible_events(ctx.db, ctx.principal, offset=0, limit=1)["total"]
-    recent = visible_events(ctx.db, ctx.principal, offset=max(0, total - 15), limit=15)["items"]
-    ctx.audit_read("custody-event", [e["seq"] for e in recent])
-    return render(request, ctx, "ledger.html", "ledger", health=ledger_health(ctx.db, pinned_trust(ctx.state.settings)),
-                  events=list(reversed(recent)), visible=total)
+    size = 15
+    filters = {"type": type or None, "nation": nation.upper() or None, "ref": ref or None}
+    total = visible_events(ctx.db, ctx.principal, offset=0, limit=1, **filters)["total"]
+    end = max(0, total - (page - 1) * size)
+    shown = visible_events(ctx.db, ctx.principal, offset=max(0, end - size),
+                           limit=min(size, end), **filters)["items"] if end else []
+    ctx.audit_read("custody-event", [e["seq"] for e in shown])
+    keep = {k: v for k, v in (("type", type), ("nation", nation.upper()), ("ref", ref)) if v}
+    pages = {"newer": f"/ledger?{urlencode({**keep, 'page': page - 1})}" if page > 1 else None,
+             "older": f"/ledger?{urlencode({**keep, 'page': page + 1})}"
+             if end - size > 0 else None}
+    return render(request, ctx, "ledger.html", "ledger",
+                  health=ledger_health(ctx.db, pinned_trust(ctx.state.settings)),
+                  events=list(reversed(shown)), visible=total,
+                  filters={"type": type, "nation": nation.upper(), "ref": ref}, pages=pages)
 
 
 @router.get("/audit")
@@ -576,3 +607,19 @@ def html_error(request: Request, status: int, message: str) -> HTMLResponse:
 from coalition.dashboard import pledges as _pledges  # noqa: E402
 
 router.include_router(_pledges.router)
+
+from coalition.dashboard import plans as _plans  # noqa: E402
+
+router.include_router(_plans.router)
+
+from coalition.dashboard import inspector as _inspector  # noqa: E402
+
+router.include_router(_inspector.router)
+
+from coalition.dashboard import placements as _placements  # noqa: E402
+
+router.include_router(_placements.router)
+
+from coalition.dashboard import scenario_page as _scenario_page  # noqa: E402
+
+router.include_router(_scenario_page.router)

@@ -32,6 +32,9 @@ class MapModel:
     buffer_px: float
     buffer_km: float
     attribution: str
+    regions: list[dict[str, Any]] = field(default_factory=list)  # regional lines' fill
+    scale_km: int = 200
+    scale_px: float = 0.0
 
 
 def hub_fill(fill: list[dict[str, Any]]) -> dict[str, float]:
@@ -71,8 +74,20 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None) -> MapMo
         contact = geo.polyline([(p.lat, p.lon) for p in scenario.contact_line.points])
         buffer_km = scenario.contact_line.buffer_km
         buffer_px = round(buffer_km * geo.PX_PER_KM, 2)  # total width, centred on the line
+    # Requirement lines set on a region, not a hub: their fill is listed beside the map, and the
+    # hubs of that region point to it (a hub with no line of its own is not "—" then).
+    hub_ids = {h.id for h in scenario.hubs}
+    regions = [{"name": place, "fill": round(100 * ratio), "cls": heat_class(ratio),
+                "hubs": sorted(h.name for h in scenario.hubs if h.region == place)}
+               for place, ratio in sorted((fill or {}).items()) if place not in hub_ids]
+    by_region = {r["name"]: r for r in regions}
+    for h, hub in zip(hubs, scenario.hubs, strict=True):
+        if h["fill"] is None and hub.region in by_region:
+            h["region_fill"] = by_region[hub.region]["fill"]
+            h["region"] = hub.region
     return MapModel(geo.WIDTH, geo.HEIGHT, list(geo.countries()), hubs, rears, corridors,
-                    contact, buffer_px, buffer_km, geo.attribution())
+                    contact, buffer_px, buffer_km, geo.attribution(), regions, 200,
+                    round(200 * geo.PX_PER_KM, 1))
 
 
 @dataclass

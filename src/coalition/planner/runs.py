@@ -13,6 +13,11 @@
   ``Settings.plan_quota`` runs running (so one nation cannot hold every slot), shows each queued
   run its position, and cancels through the solver's ``should_stop``.
 
+* A run has a ``kind``: ``plan`` (the planner) or a kind another package registers with
+  :func:`register_task` (e.g. ``analysis``, :mod:`coalition.analysis.jobs`): the same rows,
+  queue, quota, cancel and reuse, another pure task function and summary. The plan queries
+  (:func:`list_runs`, the plans API) see plans only.
+
 Each step uses its own short transaction; the request that queued a run committed it first.
 """
 
@@ -25,10 +30,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalition.auth.schemas import HQ, Principal, Role
@@ -47,8 +53,11 @@ class PlanRun(Base):
     """One planner run: the request, status and progress (the plan is in PlanRunResult)."""
 
     __tablename__ = "planner_run"
+    __table_args__ = (Index("ix_planner_run_kind_id", "kind", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False, default="plan",
+                                      server_default="plan")
     scenario_id: Mapped[int] = mapped_column(ForeignKey("scenario.id"), nullable=False)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     option: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -96,11 +105,48 @@ def assumptions_hash(assumptions: list[str] | tuple[str, ...]) -> str:
 
 
 def run_key(*, scenario_id: int, revision: int, option: str, at: str | None,
-            assumptions: list[str] | tuple[str, ...], seed: int, options: dict[str, Any]) -> str:
+            assumptions: list[str] | tuple[str, ...], seed: int, options: dict[str, Any],
+            kind: str = "plan") -> str:
     """The identity of a run: same key, same plan (the solver is deterministic for a seed)."""
-    return _digest({"scenario": scenario_id, "revision": revision, "option": option, "at": at,
-                    "assumptions": assumptions_hash(assumptions), "seed": seed,
-                    "options": options})
+    key = {"scenario": scenario_id, "revision": revision, "option": option, "at": at,
+           "assumptions": assumptions_hash(assumptions), "seed": seed, "options": options}
+    if kind != "plan":  # plans keep the keys they had before there were other kinds
+        key["kind"] = kind
+    return _digest(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Other kinds of run
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TaskProgress:
+    """Progress of a task that is not one solve: a fraction done and a message."""
+
+    fraction: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A kind of run: ``fn`` has :func:`solve_task`'s signature and returns a JSON dict
+    (``_cancelled`` set when it stopped on the token); ``summarise`` gives the row's summary
+    and message from that dict."""
+
+    fn: Callable[..., dict[str, Any]]
+    summarise: Callable[[dict[str, Any]], tuple[dict[str, Any], str]]
+
+
+TASKS: dict[str, Task] = {}
+
+
+def register_task(kind: str, task: Task) -> None:
+    """Make runs of ``kind`` runnable by this process's :class:`Scheduler` (a run of a kind
+    not registered here stays queued for a process that knows it)."""
+    if kind == "plan":
+        raise ValueError("'plan' is the planner's own kind")
+    TASKS[kind] = task
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,11 +310,12 @@ def queue_position(session: Session, run: PlanRun) -> int | None:
 
 
 def list_runs(session: Session, *, offset: int, limit: int, status: str | None = None,
-              nation: str | None = None, option: str | None = None
+              nation: str | None = None, option: str | None = None, kind: str = "plan"
               ) -> tuple[list[dict[str, Any]], int]:
-    """One page of runs, newest first, filtered and paged in SQL; never loads a plan. Plans are
-    coalition-wide (every principal may list them; detail is redacted when read)."""
-    where = []
+    """One page of runs of ``kind``, newest first, filtered and paged in SQL; never loads a
+    plan. Plans are coalition-wide (every principal may list them; detail is redacted when
+    read)."""
+    where = [PlanRun.kind == kind]
     if status:
         where.append(PlanRun.status == status)
     if nation:
@@ -288,11 +335,16 @@ def list_runs(session: Session, *, offset: int, limit: int, status: str | None =
     return [summary(r, positions.get(r.id)) for r in rows], int(total)
 
 
-def get_run(session: Session, run_id: int) -> PlanRun:
+def get_run(session: Session, run_id: int, kind: str = "plan") -> PlanRun:
     run = session.get(PlanRun, run_id)
-    if run is None:
-        raise NotFoundError(f"plan '{run_id}' not found")
+    if run is None or run.kind != kind:
+        raise NotFoundError(f"{'plan' if kind == 'plan' else kind + ' run'} '{run_id}' not found")
     return run
+
+
+def run_of_kind(run: PlanRun | None, kind: str = "plan") -> PlanRun | None:
+    """``run`` if it is of ``kind``, else None (a run of another kind is not found)."""
+    return run if run is not None and run.kind == kind else None
 
 
 def result_of(session: Session, run: PlanRun) -> dict[str, Any]:
@@ -306,8 +358,8 @@ def result_of(session: Session, run: PlanRun) -> dict[str, Any]:
 
 
 def latest_done(session: Session, *, scenario_id: int | None = None, option: str | None = None,
-                assumptions: list[str] | None = None) -> PlanRun | None:
-    query = select(PlanRun).where(PlanRun.status == "done")
+                assumptions: list[str] | None = None, kind: str = "plan") -> PlanRun | None:
+    query = select(PlanRun).where(PlanRun.status == "done", PlanRun.kind == kind)
     if scenario_id is not None:
         query = query.where(PlanRun.scenario_id == scenario_id)
     if option:
@@ -324,16 +376,17 @@ def latest_done(session: Session, *, scenario_id: int | None = None, option: str
 
 def queue_run(session: Session, *, principal: Principal, scenario_id: int, revision: int,
               option: str, at: str | None, assumptions: list[str], seed: int,
-              options: dict[str, Any]) -> tuple[PlanRun, bool]:
+              options: dict[str, Any], kind: str = "plan") -> tuple[PlanRun, bool]:
     """Queue a run, or return the completed/active run with the same key (``True``: reused)."""
     key = run_key(scenario_id=scenario_id, revision=revision, option=option, at=at,
-                  assumptions=assumptions, seed=seed, options=options)
+                  assumptions=assumptions, seed=seed, options=options, kind=kind)
     existing = session.scalars(select(PlanRun).where(
         PlanRun.run_key == key, PlanRun.status.in_(("done", "queued", "running")))
         .order_by(PlanRun.id.desc()).limit(1)).first()
     if existing is not None:
         return existing, True
-    run = PlanRun(scenario_id=scenario_id, revision=revision, option=option, at=at, seed=seed,
+    run = PlanRun(kind=kind, scenario_id=scenario_id, revision=revision, option=option, at=at,
+                  seed=seed,
                   assumptions=list(assumptions), assumptions_hash=assumptions_hash(assumptions),
                   options=options, run_key=key, status="queued", progress=0.0, message="queued",
                   requested_by=principal.name, nation=principal.nation, cancel_requested=False,
@@ -343,9 +396,10 @@ def queue_run(session: Session, *, principal: Principal, scenario_id: int, revis
     return run, False
 
 
-def cancel_run(session: Session, *, run_id: int, principal: Principal) -> PlanRun:
+def cancel_run(session: Session, *, run_id: int, principal: Principal,
+               kind: str = "plan") -> PlanRun:
     """Cancel a queued or running run: only its requester (or an HQ admin) may."""
-    run = get_run(session, run_id)
+    run = get_run(session, run_id, kind)
     if run.requested_by != principal.name and not (
             principal.nation == HQ and Role.ADMIN in principal.roles):
         raise PermissionDeniedError(f"plan {run_id} was requested by {run.requested_by}; only "
@@ -415,6 +469,8 @@ class Scheduler:
                         break
                     if running.get(run.nation, 0) >= self.quota:
                         continue
+                    if run.kind != "plan" and run.kind not in TASKS:
+                        continue  # for a process that knows this kind
                     claimed = db.execute(update(PlanRun).where(
                         PlanRun.id == run.id, PlanRun.status == "queued").values(
                         status="running", started_at=now(), message="building the model"))
@@ -424,14 +480,15 @@ class Scheduler:
                     limit = min(float((run.options or {}).get("time_limit", 20.0)),
                                 self.time_limit_max)
                     options = {**(run.options or {}), "time_limit": limit, "seed": run.seed}
-                    picks.append((run.id, self._load(db, run.scenario_id, run.revision),
+                    picks.append((run.id, run.kind, self._load(db, run.scenario_id, run.revision),
                                   run.option, list(run.assumptions), run.at, options))
-            for run_id, document, option, assumptions, at, options in picks:
+            for run_id, kind, document, option, assumptions, at, options in picks:
                 token = self.executor.cancel_token(run_id)
                 self._tokens[run_id] = token
                 progress = self._progress_fn(run_id, float(options["time_limit"]), token)
                 local = isinstance(self.executor, LocalExecutor)
-                fut = self.executor.submit(solve_task, document, option, assumptions, at,
+                fn = solve_task if kind == "plan" else TASKS[kind].fn
+                fut = self.executor.submit(fn, document, option, assumptions, at,
                                            options, token, progress if local else None)
                 self._futures[run_id] = fut
                 fut.add_done_callback(lambda f, rid=run_id: self._finish(rid, f))
@@ -462,8 +519,17 @@ class Scheduler:
             if t - last[0] < PROGRESS_EVERY_S:
                 return
             last[0] = t
-            frac = min(0.95, 0.05 + (t - started) / max(limit, 0.1))
-            gap = f"{p.gap * 100:.2f}%" if p.gap is not None else "n/a"
+            if isinstance(p, TaskProgress):
+                frac, message = min(0.99, max(0.0, p.fraction)), p.message
+            else:
+                frac = min(0.95, 0.05 + (t - started) / max(limit, 0.1))
+                gap = f"{p.gap * 100:.1f}%" if p.gap is not None else None
+                # Plain words (the raw objective and bound mean nothing to a planner; the
+                # KPIs of the plan come with the result).
+                message = ("solving: no plan found yet" if p.incumbent is None else
+                           f"solving: best plan so far is at most {gap} from the best "
+                           "possible" if gap else "solving: a plan is found; the solver "
+                           "is proving how good it is")
             with transaction(self.factory) as db:
                 run = db.get(PlanRun, run_id)
                 if run is None:
@@ -472,7 +538,7 @@ class Scheduler:
                     token.set()
                 else:
                     run.progress = frac
-                    run.message = f"solving: incumbent {p.incumbent}, bound {p.bound}, gap {gap}"
+                    run.message = message
 
         return progress
 
@@ -507,6 +573,10 @@ class Scheduler:
                     cancelled = plan.pop("_cancelled", False)
                     if cancelled or run.cancel_requested:
                         run.status, run.message = "cancelled", "cancelled while solving"
+                    elif run.kind != "plan":
+                        db.add(PlanRunResult(run_id=run_id, plan=plan))
+                        run.status, run.progress = "done", 1.0
+                        run.summary, run.message = TASKS[run.kind].summarise(plan)
                     else:
                         db.add(PlanRunResult(run_id=run_id, plan=plan))
                         kpis = plan.get("kpis") or {}
@@ -559,6 +629,8 @@ __all__ = [
     "PlanRun",
     "PlanRunResult",
     "Scheduler",
+    "Task",
+    "TaskProgress",
     "cancel_run",
     "get_run",
     "latest_done",
@@ -566,7 +638,9 @@ __all__ = [
     "make_executor",
     "queue_position",
     "queue_run",
+    "register_task",
     "result_of",
+    "run_of_kind",
     "run_key",
     "solve_task",
     "summary",

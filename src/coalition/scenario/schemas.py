@@ -20,7 +20,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coalition.analysis.uncertainty import Uncertainty
+from coalition.scenario.uncertainty import Uncertainty
 from coalition.depots.schemas import DepotNetwork
 
 

@@ -24,6 +24,7 @@ from coalition.conditions.engine import find_cycles
 from coalition.errors import Problem, closest
 from coalition.scenario.io import Locator, Origin
 from coalition.scenario.schemas import Scenario
+from coalition.scenario.uncertainty import check_uncertainty
 
 #: In ``also_known``: the table could not be read at all, so references to it are not checked
 #: (the file's own problem is reported; "unknown X" for every reference would only be noise).
@@ -452,11 +453,9 @@ def check_depots(
 
 
 def check_uncertainty_section(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
-    """The optional ``uncertainty:`` section (rules in :mod:`coalition.analysis.uncertainty`)."""
+    """The optional ``uncertainty:`` section (rules in :mod:`coalition.scenario.uncertainty`)."""
     if scenario.uncertainty is None:
         return []
-    from coalition.analysis.uncertainty import check_uncertainty
-
     return check_uncertainty(
         scenario.uncertainty,
         conditions={c.name: c.expression for c in scenario.conditions},

@@ -20,4 +20,22 @@
     };
     window.setTimeout(tick, 500);
   }
+  // Map: layer toggles (the fieldset is shown only when this script runs).
+  var layers = document.querySelector("[data-testid=layers]");
+  var map = document.querySelector("svg.map");
+  if (layers && map) {
+    layers.hidden = false;
+    var targets = {
+      hubs: "g.hubs", rears: "g.rears", clabels: "g.clabels",
+      road: "line.corridor.road", rail: "line.corridor.rail", air: "line.corridor.air",
+      sea: "line.corridor.sea", contact: "polyline.contact, polyline.buffer"
+    };
+    layers.addEventListener("change", function (ev) {
+      var key = ev.target.getAttribute("data-layer");
+      if (!key || !targets[key]) { return; }
+      map.querySelectorAll(targets[key]).forEach(function (el) {
+        el.classList.toggle("off", !ev.target.checked);
+      });
+    });
+  }
 })();

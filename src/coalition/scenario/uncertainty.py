@@ -17,8 +17,11 @@ evidence and source like every other fact:
 
 This module is pure: field rules live on the models; :func:`check_uncertainty` checks the
 section against the scenario (unknown conditions and nations, cyclic drivers, impossible date
-ranges) and returns problems that name the file, row and field. It imports nothing from the
-scenario package so that ``coalition.scenario.schemas`` can hold it as a field.
+ranges) and returns problems that name the file, row and field. The scenario package owns the
+section (schema and validation, run by ``coalition validate``); the analysis
+(:mod:`coalition.analysis.sampling`) only reads it, so the dependency runs analysis -> scenario,
+never back. It imports no other scenario module so that ``coalition.scenario.schemas`` can hold
+it as a field.
 """
 
 from __future__ import annotations

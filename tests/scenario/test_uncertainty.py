@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from coalition.analysis.uncertainty import Uncertainty, driver_cycles, topological_order
+from coalition.scenario.uncertainty import Uncertainty, driver_cycles, topological_order
 from coalition.scenario.service import load_scenario, save_scenario, validate_path
 from tests.analysis.factory import either_fills
 

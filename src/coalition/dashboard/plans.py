@@ -1,0 +1,56 @@
+"""Plan downloads (XLSX, CSV) and the comparison of two plans: the reader's view of each plan
+(the same as the plan page), through :mod:`coalition.planner.workbook`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from coalition.dashboard.routes import Page, _plan, render
+from coalition.errors import NotFoundError
+from coalition.planner import runs
+from coalition.planner.workbook import compare, plan_xlsx, unit_lines_csv
+
+router = APIRouter(include_in_schema=False)
+JobId = Annotated[int, Query(ge=1, le=2**31 - 1)]
+
+
+def _done(ctx: object, job: int) -> runs.PlanRun:
+    run = runs.get_run(ctx.db, job)  # type: ignore[attr-defined]
+    if run is None:
+        raise NotFoundError(f"plan run {job} not found")
+    return run
+
+
+def _download(body: bytes, name: str, media: str) -> Response:
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/plan/{job}/plan.xlsx")
+def plan_workbook(ctx: Page, job: int) -> Response:
+    run = _done(ctx, job)
+    body = _plan(ctx, run)
+    ctx.audit("export", "plan", str(run.id), note="dashboard xlsx")
+    return _download(plan_xlsx(body), f"plan-{run.id}-{run.option}.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@router.get("/plan/{job}/unit-lines.csv")
+def plan_csv(ctx: Page, job: int) -> Response:
+    run = _done(ctx, job)
+    body = _plan(ctx, run)
+    ctx.audit("export", "plan", str(run.id), note="dashboard csv")
+    return _download(unit_lines_csv(body), f"unit-lines-{run.id}-{run.option}.csv",
+                     "text/csv; charset=utf-8")
+
+
+@router.get("/plans/compare")
+def compare_page(request: Request, ctx: Page, a: JobId, b: JobId) -> HTMLResponse:
+    run_a, run_b = _done(ctx, a), _done(ctx, b)
+    plan_a, plan_b = _plan(ctx, run_a), _plan(ctx, run_b)
+    return render(request, ctx, "compare.html", "plan", a=runs.summary(run_a),
+                  b=runs.summary(run_b), plan_a=plan_a, plan_b=plan_b,
+                  cmp=compare(plan_a, plan_b))

@@ -1,0 +1,127 @@
+"""The scenario page: the stored scenario and its revisions, an upload (YAML, JSON or XLSX)
+validated with every problem located by file, row and field, then stored through the store's
+one upload path (a new scenario, or an import into the stored one, each change checked), and
+the download of the whole document for HQ.
+
+The download is HQ's only: the document holds every nation's pledges, and a nation may see only
+its own and those released to it. Revisions show who changed what kind of record and when; their
+notes only for the reader's own nation (HQ sees all), since a note may name a restricted record.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from coalition.auth.rules import has_permission
+from coalition.dashboard.i18n import request_lang
+from coalition.dashboard.routes import Page, render
+from coalition.dashboard.security import check_csrf
+from coalition.errors import ConflictError, InputError, PermissionDeniedError, Problem
+from coalition.scenario import store
+
+router = APIRouter(include_in_schema=False)
+SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
+
+
+def _view(request: Request, ctx: Any, status_code: int = 200, **data: Any) -> HTMLResponse:
+    sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
+    me = ctx.principal
+    revs = [{"revision": r.revision, "kind": r.kind, "author": r.author, "nation": r.nation,
+             "at": r.created_at, "note": r.note if me.is_hq or r.nation == me.nation else ""}
+            for r in reversed(store.revisions(ctx.db, scenario_id=sid)[-50:])]
+    return render(request, ctx, "scenario.html", "scenario", status_code=status_code,
+                  sc=state.scenario, scenario_id=sid, head=head, revisions=revs,
+                  may_upload=has_permission(me, "scenario.add"), may_download=me.is_hq,
+                  **{"problems": [], "warnings": [], "stored": None, **data})
+
+
+@router.get("/scenario")
+def scenario_page(request: Request, ctx: Page) -> HTMLResponse:
+    return _view(request, ctx)
+
+
+def _located(p: Problem) -> dict[str, Any]:
+    return {"file": p.file or "", "row": p.row, "field": p.field or "", "message": p.message,
+            "hint": p.hint or "", "severity": p.severity}
+
+
+@router.post("/scenario/upload")
+async def upload(request: Request, ctx: Page, file: Annotated[UploadFile, File()],
+                 csrf: Annotated[str, Form(max_length=200)] = "",
+                 revision: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
+                 store_it: Annotated[str, Form(alias="store", max_length=5)] = "") -> HTMLResponse:
+    """Validate the file; with *store* ticked and no error, store it (If-Match: the revision
+    the form was read at)."""
+    from fastapi.concurrency import run_in_threadpool
+
+    from coalition.scenario.service import validate_path
+
+    check_csrf(request, csrf)
+    tr = request_lang(request).gettext
+    name = Path(file.filename or "scenario.yaml").name
+    limit = ctx.state.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if Path(name).suffix.lower() not in SUFFIXES:
+        return _view(request, ctx, 422, problems=[_located(Problem(
+            tr("'%(name)s' is not a .yaml, .yml, .json or .xlsx file.", name=name),
+            file=name, field="file"))])
+    if len(data) > limit:
+        return _view(request, ctx, 413, problems=[_located(Problem(
+            tr("The file is larger than %(n)s bytes.", n=limit), file=name, field="file"))])
+
+    def check() -> Any:
+        with tempfile.TemporaryDirectory(prefix="coalition-upload-") as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            return validate_path(path)
+
+    report = await run_in_threadpool(check)
+    problems = [_located(p) for p in report.problems if p.severity == "error"]
+    warnings = [_located(p) for p in report.problems if p.severity != "error"]
+    if problems or report.scenario is None or not store_it:
+        return _view(request, ctx, 422 if problems else 200, problems=problems,
+                     warnings=warnings, checked=name, valid=not problems)
+    if not has_permission(ctx.principal, "scenario.add"):
+        raise PermissionDeniedError("uploading a scenario needs the planner role")
+
+    def save() -> Any:
+        return store.upload(ctx.db, scenario=report.scenario, principal=ctx.principal,
+                            expected_revision=revision or None, cache=ctx.state.scenarios,
+                            request_id=ctx.request_id)
+
+    try:
+        row, rev, created = await run_in_threadpool(save)
+    except (ConflictError, PermissionDeniedError, InputError) as exc:
+        found = getattr(exc, "problems", None) or [str(exc)]
+        return _view(request, ctx, 409 if isinstance(exc, ConflictError) else 422,
+                     problems=[_located(p) if isinstance(p, Problem)
+                               else _located(Problem(str(p), file=name)) for p in found],
+                     warnings=warnings, checked=name)
+    return _view(request, ctx, stored={"key": row.key, "revision": rev, "created": created},
+                 warnings=warnings, checked=name, valid=True)
+
+
+@router.get("/scenario/download.{kind}")
+def download(ctx: Page, kind: str) -> Response:
+    from coalition.scenario.service import save_scenario_file
+    from coalition.scenario.xlsx import export_workbook
+
+    if not ctx.principal.is_hq:
+        raise PermissionDeniedError("the whole document holds every nation's pledges: HQ only")
+    if kind not in ("yaml", "xlsx"):
+        raise InputError([Problem(f"'{kind}' is not a download", hint="yaml or xlsx")])
+    sid, rev, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{state.scenario.id}-r{rev}.{kind}"
+        (export_workbook if kind == "xlsx" else save_scenario_file)(state.scenario, path)
+        body = path.read_bytes()
+    ctx.audit("export", "scenario", str(sid), note=f"dashboard {kind}, revision {rev}")
+    media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+             if kind == "xlsx" else "application/yaml")
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
