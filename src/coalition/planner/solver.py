@@ -325,6 +325,13 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
                 break
             _add_rows(st, bad)
             st.take(repair(m, plan))
+            if not restricted and st.best is not None and st.bound is not None and (
+                (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
+            ):
+                # the repaired plan is within the target of a bound of the full model (the MIP
+                # with rows withheld relaxes it): proven, so another round would only burn time
+                st.proven = True
+                break
             if r.outcome in (Outcome.TIME_LIMIT, Outcome.INTERRUPTED):
                 break
     finally:
