@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from coalition.analysis.reuse import ModelCache
+from coalition.analysis.reuse import ModelCache, assumption_texts
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.service import activation_for_plan, plan_option, resolve_c_day
-from coalition.planner.sustainment import host_nation_holds
 from coalition.scenario.schemas import Assumption
 from coalition.scenario.service import load_scenario
 
-OPTS = PlanOptions(time_limit=60)
+OPTS = PlanOptions(time_limit=10)
+
+
+def same_problem(got, want) -> None:
+    """Two solves of the same problem: each one's lower bound is at most the other's plan
+    (with the issue-15 sustainment blocks a world of `small` rarely closes to 1 % in seconds,
+    so objectives are compared through the bounds, not for equality)."""
+    assert got.objective is not None and want.objective is not None
+    assert got.bound is not None and want.bound is not None
+    assert want.bound <= got.objective * (1 + 1e-6), (want.bound, got.objective)
+    assert got.bound <= want.objective * (1 + 1e-6), (got.bound, want.objective)
 WORLDS = [
     (),
     (Assumption(condition="us_backstop", value=True), Assumption(condition="parliament.DEU", value=True)),
@@ -26,10 +35,10 @@ def _activation(sc, ass):
     return dict(act.active_from), dict(act.spells)
 
 
-def _holds(sc, ass):
-    """The host-nation support conditions that hold at the world's C-day (resupply shares)."""
+def _world(sc, ass):
+    """C-day and assumption texts of a world, for the planner's sustainment data."""
     cday, eff = resolve_c_day(sc, ass, None)
-    return host_nation_holds(sc, eff, cday.day)
+    return {"c_day": cday.day, "assumptions": assumption_texts(eff)}
 
 
 def test_reused_model_matches_fresh_plans_in_any_order():
@@ -40,10 +49,8 @@ def test_reused_model_matches_fresh_plans_in_any_order():
     # solve in an order that revisits a world: a stale solution would show as a mismatch
     for i in (0, 1, 0):
         active, spells = _activation(sc, WORLDS[i])
-        got = cache.get(active, spells, _holds(sc, WORLDS[i])).solve(active, {}, 300, spells=spells)  # generous: a loaded machine
-        assert got.status == "optimal"
-        want = fresh[i].objective
-        assert got.objective == pytest.approx(want, rel=3e-4), i
+        got = cache.get(active, spells, **_world(sc, WORLDS[i])).solve(active, {}, 10, spells=spells)
+        same_problem(got, fresh[i])
 
 
 def test_units_are_bounds_participation_matches_a_scenario_with_fewer_units():
@@ -54,11 +61,11 @@ def test_units_are_bounds_participation_matches_a_scenario_with_fewer_units():
     pledges = tuple(p.model_copy(update={"units": 1}) if p.id == "FRA-02" else p for p in sc.pledges)
     fewer = sc.model_copy(update={"pledges": pledges})
     want = plan_option(fewer, "small", assumptions=WORLDS[0], explain=False, options=OPTS)[0].plan.solve
-    rm = ModelCache(sc, "small", OPTS).get(active, spells)
-    got = rm.solve(active, {"FRA-02": 1}, 60, spells=spells)
-    assert got.objective == pytest.approx(want.objective, rel=3e-4)
-    full = rm.solve(active, {}, 60, spells=spells)
-    assert full.objective < got.objective  # fewer units never help
+    rm = ModelCache(sc, "small", OPTS).get(active, spells, **_world(sc, WORLDS[0]))
+    got = rm.solve(active, {"FRA-02": 1}, 10, spells=spells)
+    same_problem(got, want)
+    full = rm.solve(active, {}, 10, spells=spells)
+    assert full.bound <= got.objective  # fewer units never help
 
 
 def test_cache_builds_one_model_per_activation_profile():
@@ -82,3 +89,21 @@ def test_cache_builds_one_model_per_activation_profile():
     assert d is not a and cache.builds == 3
     with pytest.raises(ValueError):
         a.solve(active0, {}, 10, spells=short)
+
+
+def test_sustainment_data_of_the_world_is_part_of_the_key():
+    """The resupply tonnage depends on the host-nation conditions holding at the world's C-day
+    (planner.sustainment.attach): a world where they differ must not reuse another's model."""
+    sc = load_scenario()
+    hn = sc.sustainment.host_nation
+    i = next(k for k, h in enumerate(hn) if h.condition)
+    rows = tuple(h.model_copy(update={"condition": "us_backstop"}) if k == i else h
+                 for k, h in enumerate(hn))
+    sc = sc.model_copy(update={"sustainment": sc.sustainment.model_copy(update={"host_nation": rows})})
+    cache = ModelCache(sc, "small", OPTS)
+    active, spells = _activation(sc, WORLDS[0])
+    c_day = _world(sc, WORLDS[0])["c_day"]
+    yes = cache.get(active, spells, c_day=c_day, assumptions=["us_backstop=true"])
+    assert cache.get(active, spells, c_day=c_day, assumptions=["us_backstop=true"]) is yes
+    no = cache.get(active, spells, c_day=c_day, assumptions=["us_backstop=false"])
+    assert no is not yes and no.sustain_key != yes.sustain_key and cache.builds == 2

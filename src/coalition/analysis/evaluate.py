@@ -32,17 +32,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coalition.analysis.reuse import ModelCache, SampleSolve, Spells
+from coalition.analysis.reuse import ModelCache, SampleSolve, Spells, assumption_texts
 from coalition.analysis.sampling import World
 from coalition.scenario.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
-from coalition.planner.sustainment import host_nation_holds
 from coalition.planner.service import activation_for_plan, check_option, resolve_c_day
 from coalition.scenario.schemas import Assumption, Priority, Scenario
+
+if TYPE_CHECKING:
+    from coalition.analysis.reuse import ReusableModel
 
 DAYS = (30, 60, 90)
 NOT_NEEDED = -1
@@ -106,7 +109,8 @@ class Inputs:
     active_from: Mapping[str, int]
     units: Mapping[str, int]
     spells: Spells | None = None  # active spells per active pledge (the planner's activation)
-    holds: Mapping[str, bool] | None = None  # host-nation support conditions known to hold at C-day
+    c_day: date | None = None  # the world's C-day (the planner's sustainment data)
+    texts: tuple[str, ...] = ()  # its effective assumptions as the planner's NAME=VALUE texts
 
 
 @dataclass(slots=True)
@@ -153,10 +157,7 @@ class Context:
         ).reshape(len(reqs), len(DAYS))
         self.pledge_nation = {p.id: p.nation for p in scenario.pledges}
         self.pledge_units = {p.id: p.units for p in scenario.pledges}
-        self._act_cache: dict[
-            tuple[object, ...],
-            tuple[tuple[Assumption, ...], int, dict[str, int], Spells, dict[str, bool]],
-        ] = {}
+        self._act_cache: dict[tuple[object, ...], tuple[Any, ...]] = {}
 
     def inputs(self, world: World, withdrawn: frozenset[str] = frozenset()) -> Inputs:
         holds, dates = world.holds_map(), world.dates_map()
@@ -172,18 +173,18 @@ class Context:
             cday, effective = resolve_c_day(self.scenario, ass, None)
             act = activation_for_plan(self.scenario, effective, cday.day, self.horizon)
             self._act_cache[key] = (tuple(effective), (cday.day - self.nominal_c_day).days,
-                                    dict(act.active_from), dict(act.spells),
-                                    host_nation_holds(self.scenario, effective, cday.day))
+                                    dict(act.active_from), dict(act.spells), cday.day,
+                                    tuple(assumption_texts(effective)))
             if len(self._act_cache) > 4096:
                 self._act_cache.pop(next(iter(self._act_cache)))
-        effective, offset, active, spells, sustain_holds = self._act_cache[key]
+        effective, offset, active, spells, c_day, texts = self._act_cache[key]
         shares = world.shares_map()
         units: dict[str, int] = {}
         for pid in active:
             nation = self.pledge_nation[pid]
             share = 0.0 if nation in withdrawn else shares.get(nation, 1.0)
             units[pid] = deployed_units(self.pledge_units[pid], share)
-        return Inputs(effective, offset, active, units, spells, sustain_holds)
+        return Inputs(effective, offset, active, units, spells, c_day, texts)
 
     def essential_mask(self) -> np.ndarray:
         return np.array([p == Priority.ESSENTIAL.value for p in self.line_priority], dtype=bool)
@@ -197,7 +198,7 @@ class PlannerEvaluator:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.cache = ModelCache(ctx.scenario, ctx.option_id, ctx.options)
-        rm = self.cache.get({})
+        rm = self.model_of(ctx.inputs(nominal_world()))
         m = rm.model
         tb = m.tables
         self.line_ix = {lid: i for i, lid in enumerate(tb.line_id)}
@@ -215,12 +216,17 @@ class PlannerEvaluator:
                 if d // D == t:
                     self.u_at[li, j] = k
 
+    def model_of(self, inp: Inputs) -> "ReusableModel":
+        """The reusable model of a world's activation and sustainment data."""
+        return self.cache.get(inp.active_from, inp.spells, c_day=inp.c_day,
+                              assumptions=list(inp.texts))
+
     def evaluate(self, world: World, withdrawn: frozenset[str] = frozenset()) -> Outcome:
         import time
 
         t0 = time.perf_counter()
         inp = self.ctx.inputs(world, withdrawn)
-        rm = self.cache.get(inp.active_from, inp.spells, inp.holds)
+        rm = self.model_of(inp)
         res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
                        spells=inp.spells)
         out = self._outcome(res)
@@ -239,7 +245,7 @@ class PlannerEvaluator:
         self, world: World, withdrawn: frozenset[str] = frozenset()
     ) -> tuple["PlanDetail", SampleSolve]:
         inp = self.ctx.inputs(world, withdrawn)
-        rm = self.cache.get(inp.active_from, inp.spells, inp.holds)
+        rm = self.model_of(inp)
         res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
                        spells=inp.spells)
         out = self._outcome(res)

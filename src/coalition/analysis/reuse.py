@@ -27,7 +27,11 @@ builds for the scenario with those units (``tests/analysis/test_reuse.py``). A w
 activation spells differ from the build's (a condition becoming true *after* C-day, or false
 before the horizon ends, an expiry) changes the columns themselves (readiness, lateness,
 departure day, the window a tour must fit), so it gets its own model, cached by profile
-(:class:`ModelCache`).
+(:class:`ModelCache`). Likewise the planner's sustainment data (issue 15,
+:func:`coalition.planner.sustainment.attach`: 10-1-2 medical blocks and resupply flows): the
+resupply tonnage depends on which host-nation-support conditions hold at the world's C-day, so
+the cache key holds that data too (:func:`sustain_key`); the medical data does not depend on
+the world.
 
 Depends on these names of the planner's :class:`~coalition.planner.model.Model` (its documented
 stable names, docs/planner/model.md): blocks ``Assign-count``, ``Pledge-start``,
@@ -43,6 +47,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -91,6 +96,23 @@ def profile_key(scenario: Scenario, active_from: Mapping[str, int],
     )
 
 
+def assumption_texts(assumptions: object) -> list[str]:
+    """The planner's ``NAME=VALUE`` texts of effective assumptions (as
+    :func:`coalition.planner.service.plan_option` hands them to the sustainment data)."""
+    return [f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}"
+            for a in assumptions]  # type: ignore[attr-defined]
+
+
+def sustain_key(sustain: object) -> str:
+    """What of the sustainment data differs between worlds: the resupply data (tonnes per
+    person-day by capability and hub, under the host-nation conditions holding at C-day). The
+    medical data depends only on the scenario's pledges and hubs, the same in every world."""
+    res = getattr(sustain, "resupply", None)
+    if res is None:
+        return ""
+    return repr((res.enabled, sorted(res.tonnes.items()), sorted(res.unknown.items()), res.flags))
+
+
 def restrict(m: Model, keep_x: np.ndarray, chi: np.ndarray, hi: np.ndarray) -> Model:
     """A shallow copy of ``m`` with the ``Assign-count`` columns not in ``keep_x`` fixed at
     zero, column upper bounds ``chi`` and row upper bounds ``hi`` (both in ``m``'s indexing).
@@ -121,7 +143,8 @@ class ReusableModel:
         options: PlanOptions,
         days: Mapping[str, int] | None = None,
         spells: Spells | None = None,
-        holds: Mapping[str, bool] | None = None,
+        c_day: date | None = None,
+        assumptions: list[str] | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.options = options
@@ -133,10 +156,9 @@ class ReusableModel:
         self.profile = profile_key(scenario, all_days, all_spells)
         tables = build_tables(scenario, option_id, active_from=all_days, options=options,
                               spells=all_spells)
-        # the same sustainment blocks as a fresh plan (10-1-2 medical, resupply in the corridors);
-        # host-nation shares under a condition count where the world says it holds at C-day
-        self.holds = dict(holds or {})
-        tables = sustainment.attach(tables, scenario, options, holds=self.holds)
+        # the planner's sustainment blocks, as make_plan attaches them (issue 15)
+        tables = sustainment.attach(tables, scenario, options, c_day, assumptions)
+        self.sustain_key = sustain_key(tables.sustain)
         m: Model = build_model(tables, options)
         self.model = m
         tb = m.tables
@@ -231,25 +253,42 @@ class ReusableModel:
 
 
 class ModelCache:
-    """Reusable models per activation profile (least recently used first out)."""
+    """Reusable models per activation profile and sustainment data (least recently used first
+    out). ``c_day`` and ``assumptions`` (the planner's ``NAME=VALUE`` texts, see
+    :func:`assumption_texts`) are the world's, for the sustainment data."""
 
     def __init__(self, scenario: Scenario, option_id: str, options: PlanOptions, size: int = 4) -> None:
         self.scenario, self.option_id, self.options, self.size = scenario, option_id, options, size
-        self._models: OrderedDict[tuple[Profile, tuple[tuple[str, bool], ...]], ReusableModel] = OrderedDict()
+        self._models: OrderedDict[tuple[Profile, str], ReusableModel] = OrderedDict()
+        self._sustain: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        self._tables = None  # superset tables (pledge and hub order) for the sustainment key
         self.builds = 0
 
-    def get(self, active_from: Mapping[str, int], spells: Spells | None = None,
-            holds: Mapping[str, bool] | None = None) -> ReusableModel:
-        """The model of an activation profile and of the host-nation conditions that hold."""
+    def _sustain_of(self, c_day: date | None, assumptions: list[str] | None) -> str:
+        ask = (c_day, tuple(assumptions or ()))
+        if ask not in self._sustain:
+            if self._tables is None:
+                self._tables = build_tables(self.scenario, self.option_id, options=self.options,
+                                            active_from={p.id: 0 for p in self.scenario.pledges})
+            self._sustain[ask] = sustain_key(sustainment.attach(
+                self._tables, self.scenario, self.options, c_day, list(assumptions or ())).sustain)
+            if len(self._sustain) > 4096:
+                self._sustain.popitem(last=False)
+        return self._sustain[ask]
+
+    def get(self, active_from: Mapping[str, int], spells: Spells | None = None, *,
+            c_day: date | None = None, assumptions: list[str] | None = None) -> ReusableModel:
         profile = profile_key(self.scenario, active_from, spells)
-        key = (profile, tuple(sorted((holds or {}).items())))
+        key = (profile, self._sustain_of(c_day, assumptions))
         if key in self._models:
             self._models.move_to_end(key)
             return self._models[key]
         ids = [p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)]
         days = {p: d for p, (d, _s) in zip(ids, profile)}
         sp = {p: s for p, (_d, s) in zip(ids, profile)}
-        rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp, holds)
+        rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp, c_day,
+                           list(assumptions or ()))
+        assert rm.sustain_key == key[1]
         self.builds += 1
         self._models[key] = rm
         while len(self._models) > self.size:

@@ -281,7 +281,7 @@ def withdrawal_analysis(
     """N-1, all N-2 pairs, worst-k and Shapley for one world (the baseline)."""
     ctx = evaluator.ctx
     inp = ctx.inputs(world)
-    rm = evaluator.cache.get(inp.active_from, inp.spells)
+    rm = evaluator.model_of(inp)
     base, res = evaluator.detail_and_solve(world)
     solved = Solved(solve)
     solved.plans[frozenset()] = base

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -49,24 +48,13 @@ def _holds(scenario: Scenario, c_day: date | None, assumptions: list[str] | None
     return condition_holds(scenario, parse_assumptions(texts) if texts else (), c_day)
 
 
-def host_nation_holds(scenario: Scenario, assumptions, at: date) -> dict[str, bool]:  # type: ignore[no-untyped-def]
-    """Which host-nation-support conditions are known to hold at ``at`` under ``assumptions``
-    (parsed :class:`~coalition.scenario.schemas.Assumption` values; unknown = False)."""
-    from coalition.sustain.service import condition_holds
-
-    return condition_holds(scenario, tuple(assumptions), at)
-
-
 def attach(tables, scenario: Scenario, options, c_day: date | None = None,  # type: ignore[no-untyped-def]
-           assumptions: list[str] | None = None, *, holds: Mapping[str, bool] | None = None):
+           assumptions: list[str] | None = None):
     """The tables with their sustainment data (host-nation shares under a condition count where
-    the condition holds at C-day under the plan's assumptions; ``holds`` gives those answers
-    directly, as scenario analysis does per world)."""
+    the condition holds at C-day under the plan's assumptions)."""
     med = medical_data(scenario, tables.hub_id, tables.pledge_id, bool(options.medical))
-    if options.resupply:
-        known = dict(holds) if holds is not None else _holds(scenario, c_day, assumptions)
     res = resupply_data(scenario, tables.pledge_capability, tables.hub_id, bool(options.resupply),
-                        known if options.resupply else None)
+                        _holds(scenario, c_day, assumptions) if options.resupply else None)
     return replace(tables, sustain=SustainTables(med, res))
 
 
