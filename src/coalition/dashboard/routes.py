@@ -49,7 +49,7 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 router = APIRouter(include_in_schema=False)
 
 NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
-       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
+       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")), ("analysis", "/analysis", N_("Analyses")),
        ("pledges", "/pledges", N_("Pledges")), ("scenario", "/scenario", N_("Scenario")),
        ("inspector", "/inspector", N_("Accountability")),
        ("audit", "/audit", N_("Audit")))
@@ -623,3 +623,11 @@ router.include_router(_placements.router)
 from coalition.dashboard import scenario_page as _scenario_page  # noqa: E402
 
 router.include_router(_scenario_page.router)
+
+from coalition.dashboard import sustain_page as _sustain_page  # noqa: E402
+
+router.include_router(_sustain_page.router)
+
+from coalition.dashboard import analysis_page as _analysis_page  # noqa: E402
+
+router.include_router(_analysis_page.router)
