@@ -75,6 +75,28 @@ class Live:
         return self._plans[key]
 
 
+    def analysis(self, user: str = "hq-planner") -> int:
+        """A finished Monte Carlo run (quick: the gap picture, 8 worlds; ~3 s) of the medium
+        option, queued through the API once per user. (A withdrawal run of the embedded
+        scenario solves a plan per nation: minutes, so the tornado is tested on the tiny
+        scenario in test_analysis_page.py.)"""
+        key = ("analysis", user)
+        if key not in self._plans:
+            status, _h, run = self.api("POST", "/api/analyses", user,
+                                       {"analysis": "montecarlo", "option": "medium",
+                                        "samples": 8, "quick": True})
+            assert status in (200, 202), run
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                _s, _h, state = self.api("GET", f"/api/analyses/{run['id']}", user)
+                if state["status"] in ("done", "failed", "cancelled"):
+                    break
+                time.sleep(0.3)
+            assert state["status"] == "done", state
+            self._plans[key] = int(run["id"])
+        return self._plans[key]
+
+
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     import uvicorn
