@@ -143,3 +143,12 @@ def tornado(result: dict[str, Any]) -> list[Bar]:
             if b.value is not None and widest > 0:
                 b.width = round(100 * abs(b.value) / widest, 1)
     return bars
+
+
+def medical_layer(medical: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The map's 10-1-2 layer: per hub, its uncovered day ranges (the medical section's
+    ``uncovered``, in order); a hub absent from it is covered over the plan, or holds no one."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for u in medical.get("uncovered", []):
+        out.setdefault(u["hub"], []).append(u)
+    return out

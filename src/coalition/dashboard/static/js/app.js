@@ -47,7 +47,8 @@
     var targets = {
       hubs: "g.hubs", rears: "g.rears", clabels: "g.clabels",
       road: "line.corridor.road", rail: "line.corridor.rail", air: "line.corridor.air",
-      sea: "line.corridor.sea", contact: "polyline.contact, polyline.buffer"
+      sea: "line.corridor.sea", contact: "polyline.contact, polyline.buffer",
+      medical: "g.medical"
     };
     layers.addEventListener("change", function (ev) {
       var key = ev.target.getAttribute("data-layer");
