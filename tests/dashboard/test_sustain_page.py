@@ -61,3 +61,17 @@ def test_sustain_page_without_a_plan_and_for_an_unknown_one(sqlite_svc: Service)
     hq = _sign_in(sqlite_svc, "hq-planner")
     assert hq.get("/sustain?job=999999", headers={"accept": "text/html"}).status_code == 404
     assert hq.get("/sustain?job=abc", headers={"accept": "text/html"}).status_code == 422
+
+
+def test_map_medical_layer_names_the_uncovered_hubs_of_each_readers_view(sqlite_svc: Service) -> None:  # noqa: F811
+    job = _job(sqlite_svc)  # the same request as above: the finished run is reused
+    for user in ("hq-planner", "fra-planner"):
+        page = _sign_in(sqlite_svc, user).get("/map").text
+        layer = re.search(r'data-testid="medical-layer">(.*?)</g>', page, re.S)
+        assert layer, user
+        drawn = set(re.findall(r'data-hub="([^"]+)"', layer.group(1)))
+        api = sqlite_svc.client(user).get(f"/api/sustain/{job}/medical").json()
+        on_map = set(re.findall(r'<a class="hub" href="/hubs/([^"]+)"', page))
+        assert drawn == {u["hub"] for u in api["uncovered"]} & on_map, (user, drawn)
+        assert drawn, user  # the tiny plan has no medical unit: its hubs are uncovered
+        assert 'data-layer="medical"' in page and f'href="/sustain?job={job}#medical"' in page
