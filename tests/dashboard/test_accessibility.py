@@ -118,3 +118,27 @@ def test_everything_is_reached_by_keyboard(chromium, live: Live) -> None:  # typ
         page.keyboard.press("Enter")
     assert page.locator("[data-testid=uln-table] tbody tr[data-uln]").count() >= 1
     ctx.close()
+
+
+def test_sustainment_and_analysis_by_keyboard_with_live_progress(chromium, live: Live) -> None:  # type: ignore[no-untyped-def]
+    """From the plan page to its sustainment with Tab and Enter; on the analysis page a quick
+    Monte Carlo is submitted from the keyboard (its progress box shows while it runs) and the page reloads itself
+    onto the heatmap (the polling script, through the CSP)."""
+    job = live.plan()
+    ctx, page = sign_in(chromium, live, "hq-planner")
+    seen = watch(page, live)
+    page.goto(f"{live.base}/plan?job={job}")
+    assert _tab_to(page, f"el.getAttribute && el.getAttribute('href') === '/sustain?job={job}'", 400)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/sustain\?job={job}$"))
+    assert page.locator("[data-testid=dos-table]").count() >= 1
+    page.goto(f"{live.base}/analysis")
+    assert _tab_to(page, "el.getAttribute && el.getAttribute('name') === 'samples'")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("6")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=mc-heatmap]", timeout=90_000)
+    assert "±" in page.locator("[data-testid=mc-heatmap]").inner_text()
+    assert seen["outside"] == [] and seen["errors"] == [], seen
+    ctx.close()
