@@ -18,6 +18,7 @@ from api.harness import Service, build_service
 from api.test_analysis import SYSTEM, uncertain_tiny
 from coalition.scenario import store
 from dashboard.test_i18n import _sign_in, visible_text
+from dashboard.test_sustain_page import english_left
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,9 @@ def test_monte_carlo_heatmap_full_and_redacted(svc: Service) -> None:
         assert 'data-testid="withheld"' in mine
     fr = _sign_in(svc, "fra-planner", **{"Accept-Language": "fr"}).get(f"/analysis?job={run}")
     assert "pourvue dans certains mondes" in fr.text and "±" not in fr.text
+    assert english_left(fr.text) == []
+    hq_fr = _sign_in(svc, "hq-planner", **{"Accept-Language": "fr"}).get(f"/analysis?job={run}")
+    assert "±" in hq_fr.text and english_left(hq_fr.text) == []
 
 
 def test_withdrawal_tornado_full_and_redacted(svc: Service) -> None:
@@ -88,6 +92,8 @@ def test_withdrawal_tornado_full_and_redacted(svc: Service) -> None:
     gbr = _sign_in(svc, "gbr-planner").get(f"/analysis?job={run}").text
     assert re.findall(r'<tr data-nation="([^"]+)"', gbr) == ["GBR"]
     assert "points" not in visible_text(gbr.split('data-testid="tornado"')[1].split("</table>")[0])
+    fr = _sign_in(svc, "hq-planner", **{"Accept-Language": "fr"}).get(f"/analysis?job={run}").text
+    assert "Si une nation se retirait" in fr and english_left(fr) == []
 
 
 def test_bad_input_comes_back_inline(svc: Service) -> None:

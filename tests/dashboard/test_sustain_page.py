@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.harness import Service, sqlite_svc  # noqa: F401 - fixtures
 from api.test_plans import wait_done
-from dashboard.test_i18n import _sign_in, visible_text
+from dashboard.test_i18n import _sign_in, _translations, visible_text
 
 
 def _job(svc: Service) -> int:
@@ -75,3 +75,21 @@ def test_map_medical_layer_names_the_uncovered_hubs_of_each_readers_view(sqlite_
         assert drawn == {u["hub"] for u in api["uncovered"]} & on_map, (user, drawn)
         assert drawn, user  # the tiny plan has no medical unit: its hubs are uncovered
         assert 'data-layer="medical"' in page and f'href="/sustain?job={job}#medical"' in page
+
+
+def english_left(html: str) -> list[str]:
+    """English UI phrases of the catalogue (two words or more, translated differently) shown
+    on a page (the check of test_i18n.py, for pages that need a plan or an analysis)."""
+    text = visible_text(html)
+    return [m.id for m in _translations().values()
+            if isinstance(m.id, str) and "%" not in m.id and len(m.id.split()) >= 2
+            and m.string != m.id and re.search(rf"(?<!\w){re.escape(m.id)}(?!\w)", text)]
+
+
+def test_french_sustain_page_has_no_english_ui_string(sqlite_svc: Service) -> None:  # noqa: F811
+    job = _job(sqlite_svc)
+    fr = _sign_in(sqlite_svc, "hq-planner", **{"Accept-Language": "fr"})
+    for path in (f"/sustain?job={job}", "/map"):
+        page = fr.get(path).text
+        assert '<html lang="fr">' in page
+        assert english_left(page) == [], path
