@@ -94,8 +94,20 @@ def test_a_crash_right_after_the_answers_loses_no_audit_entry(tmp_path: Path) ->
 
         with ThreadPoolExecutor(8) as pool:
             answered = [rid for rid in pool.map(read, range(24)) if rid]
+        # a gap picture starts the server's CPU worker process, which must not outlive it
+        assert httpx.get(base + "/api/gaps", params={"option": "small"}, headers=headers,
+                         timeout=60).status_code == 200
+        children = [c for task in Path(f"/proc/{server.pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+        assert children, "the CPU worker process was not started"
         os.kill(server.pid, signal.SIGKILL)  # no shutdown, no flush: the process is gone
         server.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        alive = children
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [c for c in children if _running(int(c))]
+        assert not alive, f"worker processes outlived their server: {alive}"
     finally:
         if server.poll() is None:
             server.kill()
@@ -107,3 +119,11 @@ def test_a_crash_right_after_the_answers_loses_no_audit_entry(tmp_path: Path) ->
         assert set(answered) <= logged, sorted(set(answered) - logged)
         assert verify_log(db).ok
     engine.dispose()
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"

@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import pickle
 import tempfile
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -61,7 +63,8 @@ class CpuPool:
             pool = _POOLS.get(self.workers)
             if pool is None:
                 pool = _POOLS[self.workers] = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_die_with_parent, initargs=(os.getpid(),))
             return pool
 
     def _kill(self, pool: ProcessPoolExecutor) -> None:
@@ -130,7 +133,20 @@ class CpuPool:
         with self._lock:
             pool = _POOLS.pop(self.workers, None)
         if pool is not None:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()  # a running task would otherwise outlive the server
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: exit when the server process is gone (killed, or stopped without
+    its shutdown running), instead of living on as an orphan."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _ping() -> bool:
