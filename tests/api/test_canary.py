@@ -216,6 +216,11 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
         out.setdefault(f"/gaps#{option}", []).append(page.get("/gaps", params={
             "option": option, "ceasefire": "2026-06-01"}).text)
         out.setdefault(f"/plan#{option}", []).append(page.get("/plan", params={"job": jobs[option]}).text)
+        out.setdefault(f"/sustain#{option}", []).append(page.get("/sustain", params={"job": jobs[option]}).text)
+    for spec, run in zip(ANALYSES, jobs["analyses"]):
+        resp = page.get("/analysis", params={"job": run})
+        assert resp.status_code == 200, resp.text[:300]
+        out.setdefault(f"/analysis#{spec['analysis']}", []).append(resp.text)
     for hub in sc.hubs:
         out.setdefault("/hubs/{hub_id}", []).append(page.get(f"/hubs/{hub.id}").text)
     return out

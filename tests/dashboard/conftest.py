@@ -75,6 +75,30 @@ class Live:
         return self._plans[key]
 
 
+    def analysis(self, user: str = "hq-planner", kind: str = "montecarlo") -> int:
+        """A finished analysis run queued through the API once per user and kind: a Monte
+        Carlo of the medium option (quick: the gap picture, 8 worlds; ~3 s), or the N-1
+        withdrawals of the small option at 2 s a plan (7 plans, ~10 s at load 4; the medium
+        option at the default limit takes minutes)."""
+        key = ("analysis", user, kind)
+        body = ({"analysis": "montecarlo", "option": "medium", "samples": 8, "quick": True}
+                if kind == "montecarlo" else
+                {"analysis": "withdrawal", "option": "small", "pairs": False, "shapley": 0,
+                 "time_limit": 2})
+        if key not in self._plans:
+            status, _h, run = self.api("POST", "/api/analyses", user, body)
+            assert status in (200, 202), run
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline:
+                _s, _h, state = self.api("GET", f"/api/analyses/{run['id']}", user)
+                if state["status"] in ("done", "failed", "cancelled"):
+                    break
+                time.sleep(0.3)
+            assert state["status"] == "done", state
+            self._plans[key] = int(run["id"])
+        return self._plans[key]
+
+
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     import uvicorn

@@ -28,7 +28,7 @@ def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
     return list(result)
 
 
-DARK = ("/map", "/gaps", "/plan", "/ledger", "/pledges/")
+DARK = ("/map", "/gaps", "/plan", "/ledger", "/pledges/", "/sustain", "/analysis")
 
 
 def pages(live: Live) -> list[str]:
@@ -36,7 +36,8 @@ def pages(live: Live) -> list[str]:
     return ["/map", "/hubs/UA-LVIV", "/gaps?option=medium", f"/plan?job={job}",
             f"/plan?job={job}&page=2", "/depots", "/ledger", "/audit", "/tokens", "/pledges",
             "/pledges/GBR-01", "/scenario", "/inspector?donor=GBR", "/depots/DEP-VIN/placement",
-            f"/plans/compare?a={job}&b={job}", "/hubs/NO-SUCH-HUB"]
+            f"/plans/compare?a={job}&b={job}", "/hubs/NO-SUCH-HUB", f"/sustain?job={job}",
+            f"/analysis?job={live.analysis()}", f"/analysis?job={live.analysis(kind='withdrawal')}"]
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
@@ -58,7 +59,7 @@ def test_axe_finds_no_serious_violation_on_any_page(chromium, live: Live, dark: 
     ctx.close()
     bad = {p: v for p, v in found.items() if v}
     assert not bad, bad
-    assert len(found) == (18 if not dark else 9)
+    assert len(found) == (21 if not dark else 12)
     assert seen["outside"] == [], seen
     # The one console error is the deliberate 404 page (/hubs/NO-SUCH-HUB); a CSP violation
     # or a failed asset would add another.
@@ -116,4 +117,28 @@ def test_everything_is_reached_by_keyboard(chromium, live: Live) -> None:  # typ
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.locator("[data-testid=uln-table] tbody tr[data-uln]").count() >= 1
+    ctx.close()
+
+
+def test_sustainment_and_analysis_by_keyboard_with_live_progress(chromium, live: Live) -> None:  # type: ignore[no-untyped-def]
+    """From the plan page to its sustainment with Tab and Enter; on the analysis page a quick
+    Monte Carlo is submitted from the keyboard (its progress box shows while it runs) and the page reloads itself
+    onto the heatmap (the polling script, through the CSP)."""
+    job = live.plan()
+    ctx, page = sign_in(chromium, live, "hq-planner")
+    seen = watch(page, live)
+    page.goto(f"{live.base}/plan?job={job}")
+    assert _tab_to(page, f"el.getAttribute && el.getAttribute('href') === '/sustain?job={job}'", 400)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/sustain\?job={job}$"))
+    assert page.locator("[data-testid=dos-table]").count() >= 1
+    page.goto(f"{live.base}/analysis")
+    assert _tab_to(page, "el.getAttribute && el.getAttribute('name') === 'samples'")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("6")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=mc-heatmap]", timeout=90_000)
+    assert "±" in page.locator("[data-testid=mc-heatmap]").inner_text()
+    assert seen["outside"] == [] and seen["errors"] == [], seen
     ctx.close()

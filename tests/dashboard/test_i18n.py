@@ -114,7 +114,8 @@ def test_locale_follows_accept_language_and_lang_is_kept(sqlite_svc: Service) ->
 
 PAGES = ("/map", "/gaps", "/plan", "/depots", "/ledger", "/audit", "/pledges", "/pledges/GBR-inf",
          "/tokens", "/hubs/KYIV", "/hubs/NOPE", "/login", "/gaps?ceasefire=soon&us_backstop=x",
-         "/inspector?donor=GBR", "/depots/NO-DEPOT/placement", "/scenario")
+         "/inspector?donor=GBR", "/depots/NO-DEPOT/placement", "/scenario",
+         "/sustain", "/analysis")
 
 
 def test_french_pages_show_no_english_ui_string(sqlite_svc: Service) -> None:

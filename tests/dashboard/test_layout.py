@@ -19,7 +19,8 @@ def test_no_page_scrolls_sideways_at_375_px(chromium, live: Live) -> None:  # ty
     over = {}
     for path in ("/map", "/hubs/UA-LVIV", "/gaps?option=medium", f"/plan?job={job}", "/depots",
                  "/ledger", "/audit", "/tokens", "/pledges", "/pledges/GBR-01",
-                 "/pledges?lang=fr", f"/plan?job={job}&lang=fr"):
+                 "/pledges?lang=fr", f"/plan?job={job}&lang=fr", f"/sustain?job={job}",
+                 f"/analysis?job={live.analysis()}"):
         page.goto(live.base + path)
         extra = page.evaluate(WIDE)
         if extra > 0:

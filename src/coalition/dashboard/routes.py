@@ -49,7 +49,7 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 router = APIRouter(include_in_schema=False)
 
 NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
-       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
+       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")), ("analysis", "/analysis", N_("Analyses")),
        ("pledges", "/pledges", N_("Pledges")), ("scenario", "/scenario", N_("Scenario")),
        ("inspector", "/inspector", N_("Accountability")),
        ("audit", "/audit", N_("Audit")))
@@ -184,11 +184,26 @@ def map_page(request: Request, ctx: Page) -> HTMLResponse:
     hubs = _scope(ctx, "hub.view", state).filter(sc.hubs)
     visible = sc.model_copy(update={"hubs": tuple(hubs)})
     job = _latest_plan(ctx)
-    fill = None
+    fill = medical = None
     if job is not None and job.scenario_id == sid:
         fill = views.hub_fill(_plan(ctx, job)["fill"])
+        medical = _medical_layer(ctx, job)
     return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill),
-                  scenario=sc, job=job if fill is not None else None)
+                  scenario=sc, job=job if fill is not None else None, medical=medical)
+
+
+def _medical_layer(ctx: Ctx, job: PlanRun) -> dict[str, list[dict[str, Any]]] | None:
+    """The 10-1-2 layer of the map: uncovered hub-day ranges of the reader's view of the plan
+    (``visible_sustainment``, as the sustainment page); None when the report cannot be made."""
+    from coalition.dashboard.charts import medical_layer
+    from coalition.sustain.views import visible_sustainment
+
+    try:
+        body = visible_sustainment(ctx.db, ctx.principal, job, cache=ctx.state.scenarios)
+    except InputError:
+        return None
+    ctx.audit("view", "sustainment", str(job.id), note="dashboard map")
+    return medical_layer(body["medical"])
 
 
 def _latest_plan(ctx: Ctx, option: str | None = None) -> PlanRun | None:
@@ -623,3 +638,11 @@ router.include_router(_placements.router)
 from coalition.dashboard import scenario_page as _scenario_page  # noqa: E402
 
 router.include_router(_scenario_page.router)
+
+from coalition.dashboard import sustain_page as _sustain_page  # noqa: E402
+
+router.include_router(_sustain_page.router)
+
+from coalition.dashboard import analysis_page as _analysis_page  # noqa: E402
+
+router.include_router(_analysis_page.router)

@@ -1,0 +1,109 @@
+"""The analysis page: submit a Monte Carlo or withdrawal run, follow it, and read its result as
+the reader may see it - the fill-probability heatmap (requirement line x D+30/60/90) and the
+tornado of N-1 withdrawal impact per nation. Thin: the service is :mod:`coalition.analysis.jobs`
+(the API's), and what a reader sees is :mod:`coalition.analysis.releasability`'s answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.background import BackgroundTask
+
+from coalition.analysis import jobs
+from coalition.auth.rules import has_permission
+from coalition.dashboard.charts import mc_heatmap, tornado
+from coalition.dashboard.i18n import request_lang
+from coalition.dashboard.routes import Page, _assumptions, _scope, _state, render
+from coalition.dashboard.security import check_csrf
+from coalition.errors import InputError
+from coalition.planner import runs
+
+router = APIRouter(include_in_schema=False)
+KINDS = ("montecarlo", "withdrawal")
+
+
+def _view(request: Request, ctx: Any, job: int | None, *, form: dict[str, str] | None = None,
+          problems: list[str] | None = None, status_code: int = 200) -> HTMLResponse:
+    _sid, state = _state(ctx)
+    sc = state.scenario
+    run = jobs.get_analysis(ctx.db, ctx.principal, job) if job else None
+    result = heat = bars = None
+    if run is not None and run.status == "done":
+        result = jobs.visible_result(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
+        ctx.audit("view", "analysis", str(run.id), note="dashboard")
+        if result["kind"] == "montecarlo":
+            heat = mc_heatmap(result)
+        elif result["kind"] == "withdrawal":
+            bars = tornado(result)
+    caps = {c.code: c.name for c in sc.capabilities}
+    lines = {r.id: " · ".join(x for x in (caps.get(r.capability, r.capability), r.hub or getattr(r, "region", None)) if x)
+             for r in _scope(ctx, "requirement.view", state).filter(sc.requirements)}
+    recent, _total = jobs.list_analyses(ctx.db, ctx.principal, offset=0, limit=10)
+    return render(request, ctx, "analysis.html", "analysis", status_code=status_code,
+                  run=jobs.view_of(run, runs.queue_position(ctx.db, run)) if run else None,
+                  result=result, heat=heat, bars=bars, lines=lines, recent=recent,
+                  options=[o.id for o in sc.force_options], problems=problems or [],
+                  form=form or {"analysis": "montecarlo", "option": "", "samples": "50",
+                                "quick": "on", "other": ""},
+                  may_run=has_permission(ctx.principal, "plan.run"))
+
+
+@router.get("/analysis")
+def analysis_page(request: Request, ctx: Page,
+                  job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+    return _view(request, ctx, job)
+
+
+@router.post("/analysis/run")
+def run_analysis(
+    request: Request, ctx: Page,
+    analysis: Annotated[str, Form(max_length=16)],
+    option: Annotated[str, Form(max_length=64)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    samples: Annotated[str, Form(max_length=8)] = "50",
+    quick: Annotated[str, Form(max_length=4)] = "",
+    other: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Queue a run through the service; bad input comes back inline with the form as typed."""
+    check_csrf(request, csrf)
+    tr = request_lang(request).gettext
+    form = {"analysis": analysis, "option": option, "samples": samples, "quick": quick,
+            "other": other}
+    problems: list[str] = []
+    if analysis not in KINDS:
+        problems.append(tr("Choose a Monte Carlo or a withdrawal analysis."))
+    try:
+        n = int(samples)
+    except ValueError:
+        problems.append(tr("The number of worlds '%(value)s' must be a whole number from 1 to "
+                           "%(max)s.", value=samples, max=jobs.MAX_SAMPLES))
+        n = 0
+    req = None
+    if not problems:
+        body: dict[str, Any] = {"analysis": analysis, "option": option,
+                                "assumptions": _assumptions("", "", other)}
+        if analysis == "montecarlo":
+            body.update(samples=n, quick=quick == "on")
+        else:  # the single withdrawals (N-1): the tornado; pairs and Shapley belong on the CLI
+            body.update(pairs=False, shapley=0)
+        try:
+            req = jobs.AnalysisRequest(**body)
+        except ValidationError as exc:
+            problems += [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    if req is not None:
+        try:
+            run, reused = jobs.queue_analysis(
+                ctx.db, ctx.principal, req, scenario_ref=None, cache=ctx.state.scenarios,
+                time_limit_max=ctx.state.settings.plan_time_limit_max)
+        except InputError as exc:
+            problems += [str(p) for p in exc.problems]
+    if problems:
+        return _view(request, ctx, None, form=form, problems=problems, status_code=422)
+    if not reused:
+        ctx.audit("create", "analysis", str(run.id),
+                  after=jobs.view_of(run).model_dump(mode="json"), note="dashboard")
+    task = BackgroundTask(ctx.state.runs.dispatch) if ctx.state.runs is not None else None
+    return RedirectResponse(f"/analysis?job={run.id}", status_code=303, background=task)
