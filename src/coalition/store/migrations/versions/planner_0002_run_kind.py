@@ -24,5 +24,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_planner_run_kind_id", table_name="planner_run")
-    with op.batch_alter_table("planner_run") as batch:
-        batch.drop_column("kind")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite >= 3.35 drops a plain column in place. Batch mode would copy the table and drop
+        # the old one, which the foreign keys from other tables to planner_run refuse.
+        op.execute("ALTER TABLE planner_run DROP COLUMN kind")
+    else:
+        op.drop_column("planner_run", "kind")
