@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from dashboard.browser_env import CHROMIUM, require_chromium
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -110,8 +110,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     from coalition.settings import Settings
     from coalition.store.db import transaction
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing (make test installs Debian's chromium)")
+    require_chromium()
     data = tmp_path_factory.mktemp("live")
     settings = Settings(database_url=f"sqlite:///{data / 'coalition.db'}", data_dir=data,
                         rate_limit_per_minute=0)

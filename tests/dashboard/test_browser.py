@@ -21,7 +21,7 @@ from coalition.auth.schemas import UserCreate
 from coalition.settings import Settings
 from coalition.store.db import transaction
 
-CHROMIUM = "/usr/bin/chromium"
+from dashboard.browser_env import CHROMIUM, require_chromium
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -39,8 +39,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     import uvicorn
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing (make test installs Debian's chromium)")
+    require_chromium()
     data = tmp_path_factory.mktemp("serve")
     settings = Settings(database_url=f"sqlite:///{data / 'coalition.db'}", data_dir=data)
     app = create_app(settings)
