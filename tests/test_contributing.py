@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import coalition
+from importscan import runtime_nodes
 
 SRC = Path(coalition.__file__).resolve().parent
 GUIDE = SRC.parent.parent / "CONTRIBUTING.md"
@@ -44,13 +45,8 @@ def package_map() -> dict[str, tuple[set[str], set[str]]]:
 
 
 def _runtime_imports(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    static = {id(n) for b in ast.walk(tree) if isinstance(b, ast.If)
-              and isinstance(b.test, ast.Name) and b.test.id == "TYPE_CHECKING" for n in ast.walk(b)}
     names: list[str] = []
-    for node in ast.walk(tree):
-        if id(node) in static:
-            continue
+    for node in runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
         elif isinstance(node, ast.Import):

@@ -8,6 +8,8 @@ import ast
 import sys
 from pathlib import Path
 
+from importscan import runtime_nodes
+
 #: the offline verifier and the only package modules it may use (each stdlib + cryptography)
 OFFLINE = ("coalition.ledger.verifier", "coalition.ledger.bundle", "coalition.ledger.completeness", "coalition.ledger.nationheads",
            "coalition.ledger.checks", "coalition.ledger.canonical", "coalition.ledger.rfc6962",
@@ -20,12 +22,8 @@ def test_verifier_imports_only_stdlib_and_cryptography() -> None:
 
     for name in OFFLINE:
         tree = ast.parse(Path(importlib.import_module(name).__file__).read_text("utf-8"))  # type: ignore[arg-type]
-        # imports under `if TYPE_CHECKING:` never run; only what runs must stay offline-safe
-        static = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
-                  and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
-                  for n in ast.walk(block)}
         roots = set()
-        for node in (n for n in ast.walk(tree) if id(n) not in static):
+        for node in runtime_nodes(tree):  # what runs must stay offline-safe
             if isinstance(node, ast.Import):
                 roots |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom):
