@@ -190,6 +190,15 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
     )
 
 
+def _other_sections() -> str:
+    """The page's later ``## `` sections, written by other benchmarks (e.g. bench_precedence):
+    this run rewrites only its own table and notes, never their figures."""
+    if not DOC.exists():
+        return ""
+    parts = DOC.read_text(encoding="utf-8").split("\n## ")
+    return "".join("\n## " + p for p in parts[1:])
+
+
 def run() -> dict[str, object]:
     rows = []
     for size, seed, limit, gap_t, time_t, k in INSTANCES:
@@ -228,7 +237,7 @@ def run() -> dict[str, object]:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(_markdown(rows, meta))
+    DOC.write_text(_markdown(rows, meta) + _other_sections())
     return result
 
 
@@ -240,7 +249,7 @@ def rerender() -> None:
         if "error" not in r:
             r["verdicts"] = _verdicts(r, *targets[r["size"]])
     RESULTS.write_text(json.dumps(result, indent=2))
-    DOC.write_text(_markdown(result["instances"], result["meta"]))
+    DOC.write_text(_markdown(result["instances"], result["meta"]) + _other_sections())
 
 
 if __name__ == "__main__":
