@@ -59,7 +59,7 @@ class Settings(BaseModel):
         return Path(self.trust_file) if self.trust_file else Path(self.data_dir) / "trust.json"
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Settings from ``COALITION_*`` variables (the only place the package reads the
         environment). A malformed value is an :class:`InputError` naming the variable."""
         try:
@@ -68,7 +68,7 @@ class Settings(BaseModel):
             raise InputError([_env_problem(exc)]) from None
 
     @classmethod
-    def _from_env(cls, overrides: dict[str, object]) -> "Settings":
+    def _from_env(cls, overrides: dict[str, object]) -> Settings:
         values: dict[str, object] = {}
         # absolute, so that a command run from another folder finds the same keys and trust file
         data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR))).expanduser().absolute()

@@ -20,7 +20,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coalition.api.offload import WorkerTimeout
 from coalition.api.ratelimit import RateLimited
 from coalition.auth import schemas as auth_schemas
-from coalition.auth.schemas import Principal
 from coalition.auth.scope import OutOfScope
 from coalition.auth.service import AuthenticationFailed
 from coalition.errors import (

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from coalition.audit import chain
 from coalition.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from coalition.auth.schemas import Principal
-from coalition.ledger.notes import checkpoint_text
 from coalition.ledger.canonical import canonical_json
+from coalition.ledger.notes import checkpoint_text
 
 OPERATOR_KEY_ID = "log-operator"  # the custody ledger's operator key also signs audit checkpoints
 

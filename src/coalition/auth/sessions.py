@@ -31,7 +31,7 @@ class SessionLimits:
     absolute: timedelta
 
     @classmethod
-    def of(cls, settings: object) -> "SessionLimits":
+    def of(cls, settings: object) -> SessionLimits:
         return cls(idle=timedelta(minutes=getattr(settings, "session_idle_minutes", 30)),
                    absolute=timedelta(hours=getattr(settings, "session_absolute_hours", 8)))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,13 +18,13 @@ from rich.table import Table
 from coalition.errors import InputError, Problem, closest
 
 ScenarioOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--scenario", "-s", help="scenario folder or file (default: the embedded paris-2026)"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
-DepotOpt = Annotated[Optional[str], typer.Option("--depot", "-d", help="only this depot id")]
+DepotOpt = Annotated[str | None, typer.Option("--depot", "-d", help="only this depot id")]
 ProfileOverride = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--profile", help="cross-check under another rule profile (iatg or us-desr) instead of each depot's own"),
 ]
 
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
 
     @grp.command("qd")
     def qd_cmd(
-        hd: Annotated[Optional[str], typer.Option("--hd", help="hazard division 1.1 .. 1.6")] = None,
+        hd: Annotated[str | None, typer.Option("--hd", help="hazard division 1.1 .. 1.6")] = None,
         neq: Annotated[float, typer.Option("--neq", help="net explosive quantity, kg")] = 0.0,
         relation: Annotated[str, typer.Option("--relation", help="IMD, PBD, PTRD, IBD, VBD or IBD-LD")] = "IBD",
         pes: Annotated[str, typer.Option("--pes", help="PES kind: earth-covered, above-ground, open-stack, container, underground")] = "*",
@@ -115,8 +115,8 @@ def register(app: typer.Typer) -> None:
         es_type: Annotated[str, typer.Option("--es-type", help="for IMD to an earth-covered ES: 7-bar, 3-bar or undefined")] = "*",
         traversed: Annotated[bool, typer.Option("--traversed", help="the pair is traversed")] = False,
         heavy_case: Annotated[bool, typer.Option("--heavy-case", help="heavy-case fragments")] = False,
-        cg: Annotated[Optional[str], typer.Option("--cg", help="compatibility group (S makes 1.4 → 1.4S)")] = None,
-        function: Annotated[Optional[str], typer.Option("--function", help="evaluate an unbound sourced function instead, e.g. iatg.curve.BD1")] = None,
+        cg: Annotated[str | None, typer.Option("--cg", help="compatibility group (S makes 1.4 → 1.4S)")] = None,
+        function: Annotated[str | None, typer.Option("--function", help="evaluate an unbound sourced function instead, e.g. iatg.curve.BD1")] = None,
         profile: Annotated[str, typer.Option("--profile", help="rule profile: iatg or us-desr")] = "iatg",
         as_json: JsonOpt = False,
     ) -> None:
@@ -323,7 +323,7 @@ def register(app: typer.Typer) -> None:
     @grp.command("licence")
     def licence_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: ProfileOverride = None,
                     markdown: Annotated[bool, typer.Option("--markdown", help="printable licence sheets (markdown)")] = False,
-                    html: Annotated[Optional[Path], typer.Option("--html", help="write the printable HTML licence document here")] = None,
+                    html: Annotated[Path | None, typer.Option("--html", help="write the printable HTML licence document here")] = None,
                     as_json: JsonOpt = False) -> None:
         """Maximum NEQ per HD each storehouse may hold from its layout, with the controlling site."""
         from coalition.depots.licence import compute_licences, licence_html, licence_sheet
@@ -387,7 +387,7 @@ def register(app: typer.Typer) -> None:
         method: Annotated[str, typer.Option("--method", help="optimise or first-fit")] = "optimise",
         time_limit: Annotated[float, typer.Option("--time-limit", help="MIP time limit, s")] = 20.0,
         partial: Annotated[bool, typer.Option("--partial", help="keep the placeable part when some lots are refused")] = False,
-        override_unsurveyed: Annotated[Optional[str], typer.Option(
+        override_unsurveyed: Annotated[str | None, typer.Option(
             "--override-unsurveyed", help="place into a depot with no surveyed exposed sites: give the reason and "
                                           "who decided (logged and recorded in the result)")] = None,
         as_json: JsonOpt = False,
@@ -480,9 +480,9 @@ def register(app: typer.Typer) -> None:
     def surveillance_cmd(
         scenario: ScenarioOpt = None,
         depot: DepotOpt = None,
-        today: Annotated[Optional[str], typer.Option("--today", help="the day to assess (YYYY-MM-DD; default: today)")] = None,
+        today: Annotated[str | None, typer.Option("--today", help="the day to assess (YYYY-MM-DD; default: today)")] = None,
         within: Annotated[int, typer.Option("--within", help="days ahead that count as expiring", min=0, max=3650)] = 90,
-        ledger_db: Annotated[Optional[str], typer.Option("--ledger-db", help="custody ledger database URL: its lot "
+        ledger_db: Annotated[str | None, typer.Option("--ledger-db", help="custody ledger database URL: its lot "
                                                          "suspensions count as suspended here too")] = None,
         as_json: JsonOpt = False,
     ) -> None:

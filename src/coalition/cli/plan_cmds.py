@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ from rich.rule import Rule
 from coalition.cli.stored import SCENARIO_HELP
 
 PlanScenario = Annotated[
-    Optional[Path],  # noqa: UP007 - Typer needs Optional
+    Path | None,
     typer.Option("--scenario", "-s", help=SCENARIO_HELP, show_default=False),
 ]
 
@@ -34,17 +34,17 @@ def plan(
     ctx: typer.Context,
     scenario: PlanScenario = None,
     option: Annotated[
-        Optional[list[str]],  # noqa: UP007
+        list[str] | None,
         typer.Option("--option", "-o", help="force option id (repeatable; default: every option)",
                      show_default=False),
     ] = None,
     at: Annotated[
-        Optional[str],  # noqa: UP007
+        str | None,
         typer.Option("--at", help="date YYYY-MM-DD of the activation picture; also the illustrative "
                      "C-day when no ceasefire date is known or assumed", show_default=False),
     ] = None,
     assume: Annotated[
-        Optional[list[str]],  # noqa: UP007
+        list[str] | None,
         typer.Option("--assume", "-a", help="NAME=VALUE (a date, true or false); repeatable, e.g. "
                      "--assume ceasefire=2026-06-01 --assume us_backstop=true", show_default=False),
     ] = None,
@@ -59,12 +59,12 @@ def plan(
     seed: Annotated[int, typer.Option("--seed", help="solver random seed (same seed, same plan)")] = 0,
     period_days: Annotated[int, typer.Option("--period-days", help="planning period length", min=1)] = 28,
     json_file: Annotated[
-        Optional[Path],  # noqa: UP007
+        Path | None,
         typer.Option("--json", help="write every plan as JSON to FILE (schema: docs/planner/plan-json.md)",
                      show_default=False),
     ] = None,
     out: Annotated[
-        Optional[Path],  # noqa: UP007
+        Path | None,
         typer.Option("--out", help="folder for plan JSON, CSV, XLSX and gap-report JSON", show_default=False),
     ] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="live solver progress display")] = True,
@@ -75,6 +75,7 @@ def plan(
     `coalition plan check SCENARIO PLAN.json` checks a written plan independently."""
     if ctx.invoked_subcommand is not None:
         return
+    from coalition.cli.stored import load_any
     from coalition.forcegen.activation import activation
     from coalition.forcegen.gaps import gap_picture
     from coalition.forcegen.inputs import resolve_inputs
@@ -82,7 +83,6 @@ def plan(
     from coalition.planner import export, render
     from coalition.planner.schemas import PlanOptions, Progress
     from coalition.planner.service import plan_option, resolve_c_day
-    from coalition.cli.stored import load_any
 
     console = Console()
     if not console.is_terminal and console.width < 160:
@@ -197,7 +197,8 @@ def generate(
 ) -> None:
     """Write a seeded SYNTHETIC scenario (S, M or L) in the normal scenario format."""
     from coalition.errors import InputError, Problem
-    from coalition.planner.generator import SIZES, generate as gen
+    from coalition.planner.generator import SIZES
+    from coalition.planner.generator import generate as gen
     from coalition.scenario.service import save_scenario
 
     if size.upper() not in SIZES:
@@ -221,11 +222,12 @@ def check(
     limit: Annotated[int, typer.Option("--show", help="violations shown per plan", min=0)] = 30,
 ) -> None:
     """Check every hard rule of a plan, day by day, from the scenario (exit 0 = no violation, 1 = some)."""
+    from pydantic import ValidationError
+
     from coalition.errors import InputError, Problem
     from coalition.planner.check import check_plans
     from coalition.planner.schemas import Plan
     from coalition.scenario.service import load_scenario
-    from pydantic import ValidationError
 
     sc = load_scenario(scenario)
     try:

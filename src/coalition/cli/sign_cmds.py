@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -52,12 +52,12 @@ def _read(path: Path) -> str:
 def sign_cmd(
     input_file: Annotated[Path, typer.Argument(help="prepared statements (JSON) or a checkpoint note")],
     key_id: Annotated[str, typer.Option("--key-id", help="the key id this key is registered as, e.g. GBR-k1")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="write the signatures here (default: stdout)")] = None,  # noqa: UP007
-    key_file: Annotated[Optional[Path], typer.Option("--key-file", help="encrypted PKCS#8 key file")] = None,  # noqa: UP007
-    pkcs11_module: Annotated[Optional[str], typer.Option("--pkcs11-module", help="PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")] = None,  # noqa: UP007
-    token: Annotated[Optional[str], typer.Option("--token", help="PKCS#11 token label")] = None,  # noqa: UP007
-    key_label: Annotated[Optional[str], typer.Option("--key-label", help="PKCS#11 key label")] = None,  # noqa: UP007
-    note_name: Annotated[Optional[str], typer.Option("--note-name", help="for a checkpoint: the signature's key name")] = None,  # noqa: UP007
+    out: Annotated[Path | None, typer.Option("--out", help="write the signatures here (default: stdout)")] = None,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="encrypted PKCS#8 key file")] = None,
+    pkcs11_module: Annotated[str | None, typer.Option("--pkcs11-module", help="PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="PKCS#11 token label")] = None,
+    key_label: Annotated[str | None, typer.Option("--key-label", help="PKCS#11 key label")] = None,
+    note_name: Annotated[str | None, typer.Option("--note-name", help="for a checkpoint: the signature's key name")] = None,
 ) -> None:
     """Sign prepared batch statements (or a checkpoint) with this workstation's own key."""
     text = _read(input_file)

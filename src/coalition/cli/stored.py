@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,17 +27,17 @@ SCENARIO_HELP = ("scenario folder, .yaml/.json file, or a stored scenario db:KEY
                  "(optionally @REV) from COALITION_DATABASE_URL (default: embedded paris-2026)")
 
 DbOpt = Annotated[
-    Optional[str],  # noqa: UP007 - Typer needs Optional
+    str | None,
     typer.Option("--database-url", help="SQLAlchemy URL (default: COALITION_DATABASE_URL)",
                  show_default=False),
 ]
 TokenOpt = Annotated[
-    Optional[str],  # noqa: UP007
+    str | None,
     typer.Option("--token", help="your API token (default: COALITION_TOKEN); the change is made, "
                  "checked and audited as that user", show_default=False),
 ]
 ExpectOpt = Annotated[
-    Optional[int],  # noqa: UP007
+    int | None,
     typer.Option("--expect", help="the revision your change is based on; refused if the stored "
                  "scenario has moved on (required for an import into a stored scenario)",
                  show_default=False, min=1),

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from coalition.depots.layout import Layout, build_layout
 from coalition.depots.licence import compute_licences
 from coalition.depots.mixing import MixEntry, pair
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.layout import Layout, build_layout
 from coalition.depots.rules import RAW_CLASSES, covers_for, raw_class, summarise
 from coalition.depots.schemas import Catalogue, Depot, StockLine, StorehouseKind
 from coalition.solvers import highs
@@ -79,7 +79,7 @@ class PlacementResult:
     touched: int
     handling_pallet_m: float
     seconds: float
-    baseline: "PlacementResult | None" = None
+    baseline: PlacementResult | None = None
     solver_status: str = ""
     notes: list[str] = field(default_factory=list)
     #: per storehouse placed into: the rulebook records (not primary-verified) its check rests on

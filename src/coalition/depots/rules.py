@@ -28,7 +28,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout, build_layout, group_by_code, required_matrix
+from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout, build_layout, required_matrix
 from coalition.depots.mixing import MixEntry, PairResult, check_set
 from coalition.depots.qd import FACE_NAMES, SpecRules
 from coalition.depots.rulebook import Resolved, RuleBook, load_rulebook
@@ -187,7 +187,7 @@ class StockSummary:
     offset: int = 0
     _lots_of: dict[tuple[int, str], frozenset[str]] | None = None
 
-    def part(self, start: int, stop: int) -> "StockSummary":
+    def part(self, start: int, stop: int) -> StockSummary:
         return StockSummary(
             storehouses=self.storehouses[start:stop], neq=self.neq[start:stop], pallets=self.pallets[start:stop],
             heavy=self.heavy[start:stop], entries=self.entries[start:stop], lines=self.lines[start:stop],

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from coalition.conditions.engine import ConditionEngine, Truth
-from coalition.scenario.schemas import Assumption, Pledge, PledgeState, Scenario
 from coalition.forcegen.schemas import (
     ActivationPicture,
     ActivationStatus,
     ForceGenOptions,
     PledgeActivation,
 )
+from coalition.scenario.schemas import Assumption, Pledge, PledgeState, Scenario
 
 _STATE_RANK = {s: i for i, s in enumerate(PledgeState)}
 

@@ -32,12 +32,6 @@ from pydantic import BaseModel, ValidationError
 from coalition.depots.schemas import DepotNetwork
 from coalition.errors import InputError, Problem, closest
 from coalition.scenario.schemas import ContactLine, Scenario, Sustainment
-from coalition.scenario.yamltext import (  # noqa: F401 - re-exported for callers
-    LineMap,
-    _parse_text,
-    dump_yaml,
-    load_yaml,
-)
 from coalition.scenario.tables import (
     META_FIELDS,
     TABLE_BY_NAME,
@@ -48,6 +42,12 @@ from coalition.scenario.tables import (
     from_row,
     to_row,
     translate,
+)
+from coalition.scenario.yamltext import (  # noqa: F401 - re-exported for callers
+    LineMap,
+    _parse_text,
+    dump_yaml,
+    load_yaml,
 )
 
 SCENARIO_FILE = "scenario.yaml"

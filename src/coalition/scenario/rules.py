@@ -168,7 +168,7 @@ class ScenarioState:
         return next((p for p in self.scenario.pledges if p.id == pledge_id), None)
 
     def marking(self, kind: str, record: object) -> Marking:
-        key = str(getattr(record, "code", None) or getattr(record, "id"))
+        key = str(getattr(record, "code", None) or record.id)
         return self.markings.get((kind, key)) or default_marking(kind, record)
 
     def to_json(self) -> dict[str, object]:
@@ -201,7 +201,7 @@ def default_marking(kind: str, record: object) -> Marking:
     from coalition.auth.rules import PUBLIC
 
     if kind == "pledge":
-        return Marking(origin=getattr(record, "nation"), releasable_to=(HQ,))
+        return Marking(origin=record.nation, releasable_to=(HQ,))
     if kind == "depot":
         origin = getattr(record, "nation", None) or getattr(record, "operator", None) or HQ
         return Marking(origin=str(origin), releasable_to=(HQ,))

@@ -114,7 +114,7 @@ class Participation(_Sourced):
     weights: tuple[Annotated[float, Field(ge=0)], ...] = Field(default=(), description="discrete")
 
     @model_validator(mode="after")
-    def _fields_of_distribution(self) -> "Participation":
+    def _fields_of_distribution(self) -> Participation:
         need = {"fixed": ("share",), "uniform": ("low", "high"),
                 "triangular": ("low", "mode", "high"), "discrete": ("values",)}[self.distribution]
         missing = [f for f in need if getattr(self, f) in (None, ())]

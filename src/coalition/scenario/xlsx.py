@@ -17,7 +17,6 @@ locale. Text that starts with ``=`` is stored as text, not as a formula.
 from __future__ import annotations
 
 import json
-
 import os
 import re
 import tempfile

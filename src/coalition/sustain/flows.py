@@ -91,7 +91,7 @@ class TonnageFactor:
     flags: tuple[str, ...]
 
 
-def tonnage_factor(scenario: Scenario, table: "FactorTable", capability: str, hub: str,
+def tonnage_factor(scenario: Scenario, table: FactorTable, capability: str, hub: str,
                    holds: Mapping[str, bool] | None = None) -> TonnageFactor:
     """The per person-day resupply tonnage of ``capability`` at ``hub`` (the planner's resupply
     block and its checker both use this one definition)."""

@@ -184,7 +184,7 @@ class Travel:
     detour: float
 
     @classmethod
-    def of(cls, scenario: Scenario) -> "Travel":
+    def of(cls, scenario: Scenario) -> Travel:
         road, heli = _speeds(scenario)
         return cls(_places(scenario), road, heli, scenario.sustainment.road_detour_factor)
 

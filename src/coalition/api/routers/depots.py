@@ -13,12 +13,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from coalition.api.responses import DepotCheck, DepotOut, DepotSummary, LicenceList, Obj, Page, PlacementOut, StorehouseOut
 from coalition.api.deps import Context, Ctx, Paging, page
+from coalition.api.responses import (
+    DepotCheck,
+    DepotOut,
+    DepotSummary,
+    LicenceList,
+    Obj,
+    Page,
+    PlacementOut,
+    StorehouseOut,
+)
 from coalition.api.routers.common import ScenarioRef, current_scenario, current_state
+from coalition.auth.scope import Scope
 from coalition.depots import queries
 from coalition.depots.queries import depot_nation
-from coalition.auth.scope import Scope
 from coalition.depots.schemas import Depot
 from coalition.errors import InputError, NotFoundError, Problem, closest
 from coalition.scenario.schemas import Scenario

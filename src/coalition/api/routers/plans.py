@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.api.contract import api_fields, check_service_nation
-from coalition.errors import InputError
 from coalition.api.deps import Context, Ctx, Paging
 from coalition.api.responses import Page, PlanRunCreated, PlanRunOut, PlanView
 from coalition.api.routers.common import ScenarioRef
 from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import restrict
+from coalition.errors import InputError
 from coalition.planner import releasability, runs
 from coalition.planner.visible import check_request, visible_plan
 

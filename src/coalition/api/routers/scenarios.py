@@ -21,6 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from coalition.api import offload
 from coalition.api.contract import check_nations
 from coalition.api.deps import Context, Paging, page
+from coalition.api.responses import (
+    AssumptionSetPut,
+    MarkingOut,
+    Page,
+    PledgeReleaseOut,
+    RevisionOut,
+    ScenarioSummary,
+    UploadOut,
+    ValidationOut,
+)
 from coalition.api.routers.common import (
     ScenarioRef,
     StateCache,
@@ -39,21 +49,11 @@ from coalition.scenario.history import visible_revisions
 from coalition.scenario.models import StoredScenario
 from coalition.scenario.rules import (
     EditPledge,
-    SetAssumptions,
     ScenarioState,
+    SetAssumptions,
     SetReleasability,
     TransitionPledge,
     allowed_next,
-)
-from coalition.api.responses import (
-    AssumptionSetPut,
-    MarkingOut,
-    Page,
-    PledgeReleaseOut,
-    RevisionOut,
-    ScenarioSummary,
-    UploadOut,
-    ValidationOut,
 )
 from coalition.scenario.schemas import ContactLine, Pledge, PledgeState
 
