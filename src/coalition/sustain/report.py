@@ -134,7 +134,7 @@ def report_json(rep: SustainReport) -> dict[str, Any]:
     capacity = into_hub_capacity(sc)
     for hub in sorted({r.hub for r in rep.ranges}):
         h = sc.hub(hub)
-        ranges = []
+        ranges: list[dict[str, Any]] = []
         for r in rep.ranges:
             if r.hub != hub:
                 continue
@@ -191,9 +191,9 @@ def report_tables(rep: SustainReport, j: dict[str, Any] | None = None) -> dict[s
     for h in j["hubs"]:
         for r in h["ranges"]:
             row = [h["hub"], r["start_day"], r["end_day"], r["personnel"]]
-            for c in cls:
-                cell = r["classes"][c]
-                row += [cell[f"demand_{base_unit(SupplyClass(c))}"], cell["dos_on_hand"]]
+            for code in cls:
+                cell = r["classes"][code]
+                row += [cell[f"demand_{base_unit(SupplyClass(code))}"], cell["dos_on_hand"]]
             demand.append(row)
         for s in h["stock"]:
             flat = {"hub": h["hub"], **{k.replace(f"_{base_unit(SupplyClass(s['class']))}", ""): v for k, v in s.items()
