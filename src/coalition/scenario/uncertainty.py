@@ -26,7 +26,7 @@ it as a field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -290,8 +290,9 @@ def check_uncertainty(
         ):
             out.append(Problem(f"driver {d.name!r} is defined twice", **w(TABLE_DRIVERS, i, "name")))
     nodes = names | set(rows)
-    for table, items, key in ((TABLE_CONDITIONS, u.conditions, "condition"),
-                              (TABLE_DRIVERS, u.drivers, "name")):
+    driven: tuple[tuple[str, Sequence[ConditionUncertainty | Driver]], ...] = (
+        (TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers))
+    for table, items in driven:
         for i, row in enumerate(items):
             if row.driver is None:
                 if row.probability_if_not is not None:
@@ -342,10 +343,11 @@ def check_uncertainty(
                     "the section is not marked illustrative but this number is a choice (I)",
                     hint="mark the section 'illustrative: true' or give evidence R/A with a source",
                     severity="warning", **w(TABLE_CONDITIONS, i, "evidence")))
-    for table, items in ((TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers),
-                         (TABLE_PARTICIPATION, u.participation)):
-        for i, row in enumerate(items):
-            if not row.source.strip():
+    sourced: tuple[tuple[str, Sequence[_Sourced]], ...] = (
+        (TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers), (TABLE_PARTICIPATION, u.participation))
+    for table, rows_of in sourced:
+        for i, sourced_row in enumerate(rows_of):
+            if not sourced_row.source.strip():
                 out.append(Problem("no source given", hint="say where the number comes from "
                                    "('illustrative: <why>' for a choice)", severity="warning",
                                    **w(table, i, "source")))
