@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from coalition.errors import InputError, Problem, closest
+
+if TYPE_CHECKING:
+    from coalition.depots.schemas import Depot, DepotNetwork
+    from coalition.scenario.schemas import Scenario
 
 ScenarioOpt = Annotated[
     Path | None,
@@ -42,14 +46,14 @@ def _fmt_kg(v: float | None, *, limit: bool = False) -> str:
     return f"{math.floor(v):,}" if limit else f"{v:,.0f}"
 
 
-def _network(scenario: Path | None):  # type: ignore[no-untyped-def]
+def _network(scenario: Path | None) -> tuple[Scenario, DepotNetwork]:
     from coalition.scenario.service import load_scenario
 
     sc = load_scenario(scenario)
     return sc, sc.depots
 
 
-def _depots(network, depot: str | None, profile: str | None = None):  # type: ignore[no-untyped-def]
+def _depots(network: DepotNetwork, depot: str | None, profile: str | None = None) -> list[Depot]:
     if profile is not None and profile not in ("iatg", "us-desr"):
         raise InputError([Problem(f"unknown rule profile '{profile}'", field="--profile", hint="iatg or us-desr")])
     if profile is not None:
@@ -164,9 +168,9 @@ def register(app: typer.Typer) -> None:
             elif hd in LEGAL_CODES and letter not in LEGAL_CODES[hd]:
                 problems.append(Problem(f"{hd}{letter} is not one of the 35 legal classification codes", field="--cg",
                                         hint=f"HD {hd} permits {', '.join(hd + c for c in LEGAL_CODES[hd])}"))
-        if problems:
+        if problems or hd is None:
             raise InputError(problems)
-        req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,  # type: ignore[arg-type]
+        req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,
                                 es_kind=es, es_face=es_face, es_type=es_type, traversed=traversed,
                                 heavy_case=heavy_case, cg=cg, book=book)
         if not math.isfinite(req.required_m):
@@ -295,7 +299,7 @@ def register(app: typer.Typer) -> None:
                 for r in (r for r in report.storehouses if r.depot == d.id):
                     neq = ", ".join(f"{k}: {_fmt_kg(v)}" for k, v in r.neq_by_hd.items() if v > 0) or "empty"
                     lic = "none recorded" if r.licensed is None else (", ".join(
-                        f"{k}: {_fmt_kg(q)}/{_fmt_kg(r.licensed.get(k, 0.0))}"  # type: ignore[arg-type]
+                        f"{k}: {_fmt_kg(q)}/{_fmt_kg(r.licensed.get(k, 0.0))}"
                         for k, q in r.aggregate.licence_neq.items()) or "—")
                     qd_errors = [f for f in r.findings if f.rule.startswith("qd.")]
                     qd = (f"[red]{len(qd_errors)} too close[/]" if qd_errors else
@@ -347,8 +351,9 @@ def register(app: typer.Typer) -> None:
             cat = network.catalogue
             for d in chosen:
                 for lic in (x for x in all_lic if x.depot == d.id):
-                    cgs = sorted({cat.item_of(line.lot).cg for line in network.stock  # type: ignore[union-attr]
-                                  if line.storehouse == lic.storehouse and cat.item_of(line.lot)})
+                    cgs = sorted({item.cg for stock in network.stock
+                                  if stock.storehouse == lic.storehouse
+                                  and (item := cat.item_of(stock.lot)) is not None})
                     typer.echo(licence_sheet(d, lic, cgs=tuple(cgs)))
             return
         if as_json:
@@ -362,11 +367,11 @@ def register(app: typer.Typer) -> None:
                 t = Table(title=f"Storehouse {lic.storehouse} ({lic.kind})")
                 for c in ("HD", "Q_max (kg)", "controlling site", "relation", "distance (m)", "issued (kg)", "basis"):
                     t.add_column(c)
-                for hd, line in lic.lines.items():
-                    issued = "—" if lic.issued is None else _fmt_kg(lic.issued.get(hd, 0.0))  # type: ignore[arg-type]
-                    basis = ", ".join(line.basis) + (f" — {line.note}" if line.note else "")
-                    t.add_row(hd, _fmt_kg(line.q_max_kg, limit=True), line.controlling or "—", line.relation or "—",
-                              f"{line.distance_m:,.1f}" if line.distance_m is not None else "—", issued, basis)
+                for hd, ll in lic.lines.items():
+                    issued = "—" if lic.issued is None else _fmt_kg(lic.issued.get(hd, 0.0))
+                    basis = ", ".join(ll.basis) + (f" — {ll.note}" if ll.note else "")
+                    t.add_row(hd, _fmt_kg(ll.q_max_kg, limit=True), ll.controlling or "—", ll.relation or "—",
+                              f"{ll.distance_m:,.1f}" if ll.distance_m is not None else "—", issued, basis)
                 if lic.heavy_case_1_1 is not None:
                     h = lic.heavy_case_1_1
                     t.add_row("1.1 heavy-case", _fmt_kg(h.q_max_kg, limit=True), h.controlling or "—", h.relation or "—",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +23,10 @@ from rich.live import Live
 from rich.rule import Rule
 
 from coalition.cli.stored import SCENARIO_HELP
+
+if TYPE_CHECKING:
+    from coalition.forcegen.schemas import GapPicture
+    from coalition.planner.schemas import Plan
 
 PlanScenario = Annotated[
     Path | None,
@@ -115,7 +119,7 @@ def plan(
         stop["flag"] = True
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    plans = []
+    plans: list[tuple[Plan, GapPicture]] = []
     written: list[Path] = []
     try:
         for oid in options_ids:
@@ -126,16 +130,14 @@ def plan(
 
             # 3. the optimised plan, with live solver progress
             console.print(Rule(f"Force option '{oid}': optimised plan"))
-            latest: dict[str, Progress | None] = {"p": None}
             display = Live(render.progress_table(oid, None, time_limit), console=console,
                            refresh_per_second=4, transient=True) if live else None
 
             def progress(p: Progress, _d: Live | None = display, _o: str = oid) -> None:
-                latest["p"] = p
                 if _d is not None:
                     _d.update(render.progress_table(_o, p, time_limit))
 
-            def finish(p, _gap=gap) -> None:  # type: ignore[no-untyped-def]
+            def finish(p: Plan, _gap: GapPicture = gap) -> None:
                 # the option's files are written inside its time budget (--time-limit)
                 written.extend(_write_option(p, _gap, out))
                 if json_file is not None:  # the plan set so far, rewritten atomically
@@ -169,7 +171,7 @@ def plan(
         console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
 
 
-def _write_option(p, gap, out: Path | None) -> list[Path]:  # type: ignore[no-untyped-def]
+def _write_option(p: Plan, gap: GapPicture, out: Path | None) -> list[Path]:
     """One option's files in ``out``: plan JSON, CSVs, XLSX and the gap report."""
     from coalition.planner import export
 

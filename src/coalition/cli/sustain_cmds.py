@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from coalition.cli import context
 from coalition.errors import InputError, Problem
 
 ScenarioOpt = Annotated[
@@ -47,7 +48,8 @@ def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    wb.remove(wb.active)
+    if wb.active is not None:  # the default empty sheet
+        wb.remove(wb.active)
     for name, (header, rows) in tables.items():
         ws = wb.create_sheet(name[:31])
         ws.append(header)
@@ -259,11 +261,10 @@ def _fill(sc: Any, option: str, view: Any, look: Any, c_day: Any, effective: Any
 def _inventory(sc: Any, console: Console) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from coalition.settings import Settings
     from coalition.store.db import make_engine, session_factory
     from coalition.sustain.service import inventory_on_hand
 
-    url = Settings.from_env().database_url
+    url = context.settings().database_url
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:
