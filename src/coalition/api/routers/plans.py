@@ -100,7 +100,8 @@ def get_job(ctx: Ctx, job_id: int) -> runs.PlanRun:
     scope = restrict(ctx.principal, "plan.view", _run_marking)
     # the plan itself is stored apart (planner_run_results): read only when a reader's view of
     # it is not cached already
-    return scope.check(runs.run_of_kind(ctx.db.get(runs.PlanRun, job_id)), str(job_id))
+    run: runs.PlanRun = scope.check(runs.run_of_kind(ctx.db.get(runs.PlanRun, job_id)), str(job_id))
+    return run
 
 
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
