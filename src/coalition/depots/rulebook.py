@@ -279,7 +279,9 @@ class RuleBook:
         self.geometry = {r["id"]: GeometryRule(**r) for r in raw["geometry"]}
         rnd = raw["rounding"]
         self.rounding = _Record(id=rnd["id"], status=rnd["status"], source=rnd["source"])
-        for r in (*self.distances, *self.minimums, *self.aggregation):
+        profiled: tuple[DistanceRule | MinimumRule | AggregationRule, ...] = (
+            *self.distances, *self.minimums, *self.aggregation)
+        for r in profiled:
             if r.profile not in self.profiles:
                 raise ValueError(f"{r.id}: unknown profile {r.profile}")
         self._dist_cache: dict[tuple[str, ...], Resolved | None] = {}
