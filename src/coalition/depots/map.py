@@ -109,6 +109,15 @@ def depot_svg(depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *,
             ET.SubElement(g_sh, "line", {"stroke-width": "2"}, x1=str(px(s.x)), y1=str(py(s.y)), x2=str(round(px(s.x) + 14 * math.sin(a), 2)),
                           y2=str(round(py(s.y) - 14 * math.cos(a), 2)), stroke="#000")
         ET.SubElement(g_sh, "text", x=str(px(s.x) + 8), y=str(py(s.y) + 14)).text = s.id
+    _legend(svg, depot, arcs, span, scale)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
+
+
+def _legend(svg: ET.Element, depot: Depot, arcs: list[tuple[int, str, float, bool]], span: float,
+            scale: float) -> None:
+    """The legend: title line, one entry per relation drawn, what is outside the validated range
+    (listed, not drawn), and a scale bar."""
+    shs = depot.storehouses
     legend = ET.SubElement(svg, "g", id="legend")
     y = 18
     ET.SubElement(legend, "text", x="10", y=str(y)).text = (
@@ -132,4 +141,3 @@ def depot_svg(depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *,
     ET.SubElement(legend, "line", {"stroke-width": "2"}, x1="10", y1=str(SIZE - 20), x2=str(10 + scale_m * scale), y2=str(SIZE - 20),
                   stroke="#000")
     ET.SubElement(legend, "text", x="10", y=str(SIZE - 26)).text = f"{scale_m:,.0f} m"
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
