@@ -30,7 +30,8 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _node_lines(node: yaml.Node | None, path: tuple[Any, ...] = (), out: dict | None = None) -> dict:  # type: ignore[type-arg]
+def _node_lines(node: yaml.Node | None, path: tuple[Any, ...] = (),
+                out: dict[tuple[Any, ...], int] | None = None) -> dict[tuple[Any, ...], int]:
     out = {} if out is None else out
     if node is None:
         return out

@@ -163,7 +163,7 @@ def compute_licences(
             notes.append("no explosives limit licence recorded: unlicensed, nothing may be stored")
         out.append(StorehouseLicence(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile, lines=lines,
-            issued={hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
+            issued=sh.licensed_kg(),
             heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
             heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None, notes=notes,
         ))

@@ -335,7 +335,7 @@ def _prepare(
         stores.append(_Store(
             sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i],
             sh.capacity_pallets, qd,
-            {hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
+            sh.licensed_kg(),
             sh.kind == StorehouseKind.UNDERGROUND, covers_for(depot, sh.id, summary, i),
             float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
         ))
