@@ -22,8 +22,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from coalition import __version__
 from coalition.api import errors
-from coalition.api.middleware import ServiceMiddleware
 from coalition.api.auditbatch import AuditBatcher
+from coalition.api.middleware import ServiceMiddleware
 from coalition.api.offload import CpuPool
 from coalition.api.ratelimit import RateLimiter
 from coalition.planner.runs import Scheduler, make_executor
@@ -148,7 +148,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         app.include_router(router, dependencies=[Depends(strict_query)])
     app.include_router(dashboard_router)
     try:  # mounted before /static, which would otherwise shadow it
-        import swagger_ui_bundle
+        import swagger_ui_bundle  # type: ignore[import-untyped]  # the package ships no py.typed
 
         app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
                   name="swagger")
