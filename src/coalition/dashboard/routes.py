@@ -188,7 +188,9 @@ def map_page(request: Request, ctx: Page) -> HTMLResponse:
     if job is not None and job.scenario_id == sid:
         fill = views.hub_fill(_plan(ctx, job)["fill"])
         medical = _medical_layer(ctx, job)
-    return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill),
+    depots = (visible_depots(ctx.principal, state)
+              if has_permission(ctx.principal, "depot.view") else [])
+    return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill, depots),
                   scenario=sc, job=job if fill is not None else None, medical=medical)
 
 
