@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from coalition import __version__
 from coalition.api import errors
 from coalition.api.middleware import ServiceMiddleware
 from coalition.api.auditbatch import AuditBatcher
-from coalition.api.offload import CpuPool
+from coalition.api.offload import CpuPool, gaps_compute
 from coalition.api.ratelimit import RateLimiter
 from coalition.planner.runs import Scheduler, make_executor
 from coalition.scenario.store import ScenarioCache
@@ -50,6 +50,10 @@ class AppState:
     cpu: CpuPool = field(default_factory=CpuPool)
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(per_minute=0, burst=1))
     audit_writer: AuditBatcher | None = None  # made in create_app (needs the session factory)
+    # How a gap picture missing from the cache is computed, for the API and the dashboard alike:
+    # in the CPU pool within its time limit (coalition.api.offload.gaps_compute); made in
+    # create_app, None computes on the request's thread.
+    gaps_compute: Callable[..., bytes] | None = None
 
 
 def _secret_key(settings: Settings) -> str:
@@ -97,6 +101,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
                                  time_limit_s=settings.cpu_time_limit_s),
                      limiter=RateLimiter(per_minute=settings.rate_limit_per_minute,
                                          burst=settings.rate_limit_burst))
+    state.gaps_compute = gaps_compute(state.cpu)
     state.runs = Scheduler(state.session_factory,
                            make_executor(settings.executor, settings.plan_workers),
                            quota=settings.plan_quota,
