@@ -7,6 +7,7 @@ so tests build one app on SQLite and another on PostgreSQL side by side.
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -92,6 +93,16 @@ def prepare_database(state: AppState) -> None:
         log.warning(state.startup_problem)
 
 
+def settle_heap() -> None:
+    """Before serving: collect once, then move every object alive (the imported modules, the
+    migrated engine, the default scenario: ~120,000 objects) out of the collector's sight
+    (``gc.freeze``). They live as long as the process, yet a full collection walked them all
+    each time, 150-450 ms on the loaded benchmark machine, which made the pages' p95; after the
+    freeze a full collection walks only what the requests made since (measured: 65-75 ms)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool = True) -> FastAPI:
     """Build the app. ``cookie_secure=False`` only for plain-HTTP access from another host
     (browsers already accept Secure cookies from http://127.0.0.1 and localhost)."""
@@ -109,6 +120,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settle_heap()
         yield
         if state.runs is not None:
             state.runs.shutdown()
