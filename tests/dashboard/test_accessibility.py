@@ -35,7 +35,8 @@ def pages(live: Live) -> list[str]:
     job = live.plan()
     return ["/map", "/hubs/UA-LVIV", "/gaps?option=medium", f"/plan?job={job}",
             f"/plan?job={job}&page=2", "/depots", "/ledger", "/audit", "/tokens", "/pledges",
-            "/pledges/GBR-01", "/scenario", "/inspector?donor=GBR", "/depots/DEP-VIN/placement",
+            "/pledges/GBR-01", "/scenario", "/scenario/diff?from=1&to=1", "/inspector?donor=GBR",
+            "/depots/DEP-VIN/placement",
             f"/plans/compare?a={job}&b={job}", "/hubs/NO-SUCH-HUB", f"/sustain?job={job}",
             f"/analysis?job={live.analysis()}", f"/analysis?job={live.analysis(kind='withdrawal')}"]
 
