@@ -182,8 +182,10 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
     for place, ratio in sorted((fill or {}).items()):
         if place in hub_ids:
             continue
-        members = [(h, m) for h, m in zip(scenario.hubs, hubs, strict=True) if h.region == place]
-        regions.append({"name": place, "fill": round(100 * ratio), "cls": heat_class(ratio),
+        # the plan names a region's lines "region:<name>" (planner.tables); hubs name the region
+        name = place.removeprefix("region:")
+        members = [(h, m) for h, m in zip(scenario.hubs, hubs, strict=True) if h.region == name]
+        regions.append({"name": name, "fill": round(100 * ratio), "cls": heat_class(ratio),
                         "hubs": sorted(h.name for h, _m in members),
                         "path": region_path([(m["x"], m["y"]) for _h, m in members])})
     by_region = {r["name"]: r for r in regions}
