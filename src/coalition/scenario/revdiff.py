@@ -23,6 +23,8 @@ Pure comparison (:func:`diff_states`) plus one query function (:func:`visible_di
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -146,8 +148,28 @@ def _stock_rows(state: ScenarioState) -> Rows:
     return out
 
 
+_TABLES: OrderedDict[int, tuple[ScenarioState, dict[str, Rows]]] = OrderedDict()
+_TABLES_LOCK = threading.Lock()
+
+
 def state_tables(state: ScenarioState) -> dict[str, Rows]:
-    """Every comparable table of one revision, flat (restricted records included)."""
+    """Every comparable table of one revision, flat (restricted records included); kept for
+    the few revisions compared last (a revision's state never changes; the value is shared and
+    never changed: the filters below copy)."""
+    with _TABLES_LOCK:
+        hit = _TABLES.get(id(state))
+        if hit is not None and hit[0] is state:
+            _TABLES.move_to_end(id(state))
+            return hit[1]
+    out = _flatten(state)
+    with _TABLES_LOCK:
+        _TABLES[id(state)] = (state, out)
+        while len(_TABLES) > 8:
+            _TABLES.popitem(last=False)
+    return out
+
+
+def _flatten(state: ScenarioState) -> dict[str, Rows]:
     sc = state.scenario
     out: dict[str, Rows] = {}
     for t in TABLES:
@@ -177,6 +199,8 @@ def diff_states(a: ScenarioState, b: ScenarioState, may: Visibility | None = Non
     """Every difference from ``a`` to ``b`` of the records ``may`` lets the reader see
     (``complete``: the reader sees every pledge, so the sections that may describe pledges are
     compared too)."""
+    if a is b:
+        return ()
     ta, tb = state_tables(a), state_tables(b)
     out = []
     for name in TABLE_ORDER:
