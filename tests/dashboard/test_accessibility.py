@@ -60,7 +60,7 @@ def test_axe_finds_no_serious_violation_on_any_page(chromium, live: Live, dark: 
     ctx.close()
     bad = {p: v for p, v in found.items() if v}
     assert not bad, bad
-    assert len(found) == (21 if not dark else 12)
+    assert len(found) == (22 if not dark else 12)
     assert seen["outside"] == [], seen
     # The one console error is the deliberate 404 page (/hubs/NO-SUCH-HUB); a CSP violation
     # or a failed asset would add another.

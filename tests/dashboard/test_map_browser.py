@@ -28,6 +28,14 @@ def _zoom(page) -> float:  # type: ignore[no-untyped-def]
     return float(page.get_attribute("svg.map", "data-zoom"))
 
 
+def _level(page) -> str:  # type: ignore[no-untyped-def]
+    """The level the map should be at: the largest of 1, 2, 4 not above the scale on screen."""
+    on_screen = _zoom(page) * page.evaluate(
+        "document.querySelector('svg.map').getBoundingClientRect().width") / float(
+        page.get_attribute("svg.map", "data-width"))
+    return str(max([1] + [k for k in (1, 2, 4) if on_screen >= k - 1e-9]))
+
+
 def _no_overlap(page, tolerance: float = 0.5) -> int:  # type: ignore[no-untyped-def]
     boxes = page.evaluate(LABEL_BOXES)
     for a, b in itertools.combinations(boxes, 2):
@@ -55,18 +63,23 @@ def test_pan_zoom_scale_and_labels(chromium, live: Live) -> None:  # type: ignor
     assert _zoom(page) == 1 and _scale_is_true(page) == 200
     shown = {1: _no_overlap(page)}
     assert shown[1] >= 20
-    # the buttons: zoom in twice (level 2, then 4), labels laid out again each time
+    # the buttons: zoom in three times (x2, x4, x8); the level follows the scale on screen
+    # (zoom x the map's width on the page / its width in map units): labels laid out again
     page.click("[data-zoom=in]")
-    assert _zoom(page) == 2 and page.get_attribute("svg.map", "data-level") == "2"
+    assert _zoom(page) == 2 and page.get_attribute("svg.map", "data-level") == _level(page)
     assert abs(page.evaluate(VIEWBOX + ".width") - width / 2) < 0.5
     km2 = _scale_is_true(page)
     assert km2 < 200  # a shorter distance for the same bar on screen
-    shown[2] = _no_overlap(page)
+    _no_overlap(page)
     shot(page, "map-zoom-2")
-    page.click("[data-zoom=in]")
-    assert page.get_attribute("svg.map", "data-level") == "4"
-    shown[4] = _no_overlap(page)
-    _scale_is_true(page)
+    levels = {page.get_attribute("svg.map", "data-level")}
+    for _ in range(2):
+        page.click("[data-zoom=in]")
+        levels.add(page.get_attribute("svg.map", "data-level"))
+        assert page.get_attribute("svg.map", "data-level") == _level(page)
+        shown[int(_level(page))] = _no_overlap(page)
+        _scale_is_true(page)
+    assert _zoom(page) == 8 and {"2", "4"} <= levels  # both finer layouts were used
     assert shown[4] >= shown[1]
     page.click("[data-zoom=reset]")
     assert _zoom(page) == 1
@@ -129,8 +142,15 @@ def test_dark_and_small_screen_map(chromium, live: Live) -> None:  # type: ignor
     page.goto(live.base + "/map")
     assert page.locator("svg.map").bounding_box()["width"] >= 300
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    size = "parseFloat(getComputedStyle(document.querySelector('svg.map a.hub text')).fontSize)"
+    scale = "document.querySelector('svg.map').getScreenCTM().a"
+    small = page.evaluate(size) * page.evaluate(scale)  # the label's height on screen, px
+    page.click("[data-zoom=in]")
     page.click("[data-zoom=in]")
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    assert page.get_attribute("svg.map", "data-level") == _level(page)
+    # zoomed in on a phone the labels grow to a readable size (not kept as small as at x1)
+    assert page.evaluate(size) * page.evaluate(scale) >= max(9.0, 1.5 * small)
     _no_overlap(page)
     shot(page, "map-zoom-375-dark")
     ctx.close()

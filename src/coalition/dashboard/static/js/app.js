@@ -61,7 +61,7 @@
   // Map: pan and zoom by the viewBox (wheel, drag, the buttons, + - 0 and the arrow keys).
   // Markers and labels keep their size on screen in steps ("levels" 1, 2, 4): at level k they
   // are drawn 1/k of their size, with the label positions the server laid out for k; the
-  // scale bar is redrawn for the zoom.
+  // scale bar is redrawn for the zoom. The level is redone when the window is resized.
   if (map && map.getAttribute("data-width")) {
     var W = Number(map.getAttribute("data-width"));
     var H = Number(map.getAttribute("data-height"));
@@ -69,7 +69,7 @@
     var levels = map.getAttribute("data-levels").split(",").map(Number);
     var MAX_ZOOM = 8;
     var vb = { x: 0, y: 0, w: W, h: H };
-    var level = 1;
+    var level = 0; // none yet: the first apply() lays the labels out
     var tools = document.querySelector("[data-testid=map-tools]");
     var zoomNote = tools ? tools.querySelector("[data-role=zoom]") : null;
     var lang = document.documentElement.lang || "en";
@@ -118,8 +118,12 @@
         return Math.round(v * 100) / 100;
       }).join(" "));
       var z = W / vb.w;
+      // The level follows the scale on screen (zoom times the map's width on the page over its
+      // width in map units), so a label is 1-2 times its size on a wide screen and grows when
+      // a small screen zooms in, instead of staying as small as the map first drew it.
+      var onScreen = z * map.getBoundingClientRect().width / W;
       var k = levels[0];
-      levels.forEach(function (l) { if (z >= l - 1e-9) { k = l; } });
+      levels.forEach(function (l) { if (onScreen >= l - 1e-9) { k = l; } });
       if (k !== level) { relabel(k); }
       scalebar();
       map.setAttribute("data-zoom", String(Math.round(z * 100) / 100));
@@ -203,6 +207,7 @@
     map.addEventListener("click", function (ev) { // a drag that ends on a hub does not open it
       if (dragged) { ev.preventDefault(); ev.stopPropagation(); dragged = false; }
     }, true);
+    window.addEventListener("resize", apply);
     apply();
   }
 })();
