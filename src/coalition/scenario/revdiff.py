@@ -271,8 +271,11 @@ def _origin_nations(states: Iterable[ScenarioState]) -> dict[tuple[str, str], se
 def reader_visibility(principal: Principal, states: list[ScenarioState]) -> tuple[Visibility, bool]:
     """``may(kind, key)`` for a reader over revisions ``states`` (the two compared, then the
     head), and whether the reader sees every restricted record in all of them."""
-    seen = [_visible_keys(principal, st) for st in states]
-    every = [_all_keys(st) for st in states]
+    distinct = {id(st): st for st in states}  # a revision compared with itself or the head
+    seen_of = {k: _visible_keys(principal, st) for k, st in distinct.items()}
+    every_of = {k: _all_keys(st) for k, st in distinct.items()}
+    seen = [seen_of[id(st)] for st in states]
+    every = [every_of[id(st)] for st in states]
     head_all = every[-1]
     origins = _origin_nations(states)
     complete = all(seen[i][k] >= every[i][k] for i in range(len(states)) for k in every[i])
