@@ -23,8 +23,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from coalition import __version__
 from coalition.api import errors
-from coalition.api.middleware import ServiceMiddleware
 from coalition.api.auditbatch import AuditBatcher
+from coalition.api.middleware import ServiceMiddleware
 from coalition.api.offload import CpuPool, gaps_compute
 from coalition.api.ratelimit import RateLimiter
 from coalition.planner.runs import Scheduler, make_executor

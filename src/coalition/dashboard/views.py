@@ -148,7 +148,7 @@ def place_labels(m: MapModel) -> None:
 def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
               depots: list[Any] | None = None) -> MapModel:
     """The map's layers; ``depots``: the depots the reader may see (their diamonds)."""
-    hubs = []
+    hubs: list[dict[str, Any]] = []
     for h in scenario.hubs:
         x, y = geo.project(h.lat, h.lon)
         ratio = (fill or {}).get(h.id)
@@ -156,7 +156,7 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
                      "capacity": h.personnel_capacity, "lead": h.lead_nation or "",
                      "fill": None if ratio is None else round(100 * ratio),
                      "cls": "" if ratio is None else heat_class(ratio)})
-    rears = []
+    rears: list[dict[str, Any]] = []
     for r in scenario.rear_nodes:
         x, y = geo.project(r.lat, r.lon)
         rears.append({"id": r.id, "name": r.name, "x": x, "y": y, "kind": r.kind.value,
@@ -178,22 +178,24 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
     # drawn as the area of the region's hubs, and the hubs of that region point to it (a hub
     # with no line of its own is not "—" then).
     hub_ids = {h.id for h in scenario.hubs}
-    regions = []
+    regions: list[dict[str, Any]] = []
     for place, ratio in sorted((fill or {}).items()):
         if place in hub_ids:
             continue
         # the plan names a region's lines "region:<name>" (planner.tables); hubs name the region
         name = place.removeprefix("region:")
-        members = [(h, m) for h, m in zip(scenario.hubs, hubs, strict=True) if h.region == name]
+        members = [(hub, item) for hub, item in zip(scenario.hubs, hubs, strict=True)
+                   if hub.region == name]
         regions.append({"name": name, "fill": round(100 * ratio), "cls": heat_class(ratio),
-                        "hubs": sorted(h.name for h, _m in members),
-                        "path": region_path([(m["x"], m["y"]) for _h, m in members])})
+                        "hubs": sorted(hub.name for hub, _item in members),
+                        "path": region_path([(float(item["x"]), float(item["y"]))
+                                             for _hub, item in members])})
     by_region = {r["name"]: r for r in regions}
-    for h, hub in zip(hubs, scenario.hubs, strict=True):
-        if h["fill"] is None and hub.region in by_region:
-            h["region_fill"] = by_region[hub.region]["fill"]
-            h["region"] = hub.region
-    depot_items = []
+    for item, hub in zip(hubs, scenario.hubs, strict=True):
+        if item["fill"] is None and hub.region in by_region:
+            item["region_fill"] = by_region[hub.region]["fill"]
+            item["region"] = hub.region
+    depot_items: list[dict[str, Any]] = []
     for d in depots or ():
         if d.hub in where:
             x, y = where[d.hub]

@@ -27,15 +27,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from coalition.auth.schemas import Principal
-from coalition.auth.scope import restrict
+from coalition.auth.scope import Scope, restrict
 from coalition.scenario import store
 from coalition.scenario.rules import ScenarioState
+from coalition.scenario.schemas import Pledge
 from coalition.scenario.tables import TABLES
+
+if TYPE_CHECKING:
+    from coalition.depots.schemas import Depot
 
 # Document fields compared as one record each (the tables are compared record by record).
 SECTIONS_FOR_ALL = ("id", "name", "description", "illustrative", "attribution", "horizon_days",
@@ -124,7 +128,7 @@ Visibility = Callable[[str, str], bool]
 
 def _with_marking(rows: Rows, state: ScenarioState, kind: str, records: Iterable[Any]) -> Rows:
     for r in records:
-        key = str(getattr(r, "id"))
+        key = str(r.id)
         if key in rows:
             rows[key]["releasable_to"] = _json(list(_marking(state, kind, r).releasable_to))
     return rows
@@ -225,19 +229,19 @@ def diff_states(a: ScenarioState, b: ScenarioState, may: Visibility | None = Non
 
 def _visible_keys(principal: Principal, state: ScenarioState) -> dict[str, set[str]]:
     """The restricted records of one revision the reader may see, by kind."""
-    from coalition.depots.queries import depot_marking
-
     from coalition.auth.rules import has_permission
+    from coalition.depots.queries import depot_marking
 
     sc = state.scenario
     net = sc.depots
     seen_pledges: set[str] = set()
     seen_depots: set[str] = set()
     if has_permission(principal, "pledge.view"):
-        pledges = restrict(principal, "pledge.view", lambda p: state.marking("pledge", p))
+        pledges: Scope[Pledge] = restrict(principal, "pledge.view",
+                                          lambda p: state.marking("pledge", p))
         seen_pledges = {p.id for p in pledges.filter(sc.pledges)}
     if has_permission(principal, "depot.view"):
-        depots = restrict(principal, "depot.view", lambda d: depot_marking(state, d))
+        depots: Scope[Depot] = restrict(principal, "depot.view", lambda d: depot_marking(state, d))
         seen_depots = {d.id for d in depots.filter(net.depots)}
     where = {s.id: d.id for d in net.depots for s in d.storehouses}
     stock = {f"{x.storehouse}/{x.lot}" for x in net.stock if where.get(x.storehouse) in seen_depots}
