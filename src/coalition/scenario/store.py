@@ -160,7 +160,12 @@ def list_stored(session: Session, *, offset: int = 0, limit: int = 500
 
 
 def revisions(session: Session, *, scenario_id: int) -> list[ScenarioRevision]:
-    return list(session.scalars(select(ScenarioRevision).where(
+    """Every revision, oldest first; the snapshots (a whole document each) are loaded only if
+    read."""
+    from sqlalchemy.orm import defer
+
+    return list(session.scalars(select(ScenarioRevision).options(
+        defer(ScenarioRevision.snapshot)).where(
         ScenarioRevision.scenario_id == scenario_id).order_by(ScenarioRevision.revision)))
 
 
