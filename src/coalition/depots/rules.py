@@ -734,7 +734,8 @@ def _qd_finding(
         rule=f"qd.{relation}", severity=severity, depot=depot.id, storehouse=sh.id, other=target,
         hd=hd, neq_kg=q, required_m=req if math.isfinite(req) else None, actual_m=round(actual, 2),
         basis=tuple(dict.fromkeys(basis)), unverified=tuple(dict.fromkeys(unverified)),
-        message=f"{relation} to {target}{where}{note}: {q:,.0f} kg as HD {hd} {req_text}; actual {actual:,.1f} m ({verb})",
+        message=(f"{relation} to {target}{where}{note}: {q:,.0f} kg as HD {hd} {req_text}; "
+                 f"actual {actual:,.1f} m ({verb})"),
     )
 
 
