@@ -4,7 +4,8 @@
 entry)``, where the entry includes its position ``seq``, so an edited field, a deleted entry
 (the next one's ``prev_hash`` no longer matches, and ``seq`` has a gap) and two swapped entries
 all break the chain at the first affected entry. Leaves of the Merkle tree are RFC 6962 leaf
-hashes of the entry hashes; the tree, proofs and checkpoint statement are the custody ledger's own (:mod:`coalition.ledger.merkle`, :mod:`coalition.ledger.rfc6962`).
+hashes of the entry hashes; the tree, proofs and checkpoint statement are the custody ledger's
+own (:mod:`coalition.ledger.merkle`, :mod:`coalition.ledger.rfc6962`).
 """
 
 from __future__ import annotations

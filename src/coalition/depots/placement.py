@@ -11,9 +11,10 @@ Two methods share that state:
   depot order) that takes it, splitting a lot only when no storehouse takes all of it.
 * ``optimise`` — a HiGHS MIP (through :mod:`coalition.solvers.highs`) over (mixing key ×
   storehouse) chooses which kinds of ammunition go where, maximising the lots stored, then
-  minimising storehouses touched and handling distance (pallet-metres from the receipt point); lots are then realised exactly through
-  the state, guided by the MIP's shares, and leftovers are filled. The MIP works on mixing keys
-  rather than lot × storehouse pairs so that 10,000 lots × 200 storehouses stays small. The better
+  minimising storehouses touched and handling distance (pallet-metres from the receipt point);
+  lots are then realised exactly through the state, guided by the MIP's shares, and leftovers
+  are filled. The MIP works on mixing keys rather than lot × storehouse pairs so that 10,000
+  lots × 200 storehouses stays small. The better
   of the optimised and first-fit results (lexicographic: lots, touched, distance) is returned, so
   the optimiser is never worse than the baseline; the result says which won.
 
