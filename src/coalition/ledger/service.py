@@ -38,7 +38,7 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.trust import KeyLog, Trust
-from coalition.ledger.canonical import GENESIS, batch_statement, canonical_text, event_frame
+from coalition.ledger.canonical import GENESIS, batch_statement, canonical_text, event_frame, runs_of_seqs
 from coalition.ledger.checks import check_signature
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.store.bulk import insert_rows, insert_tuples
@@ -374,15 +374,21 @@ def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):
 
 
 def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]
-    """Insert events, refs, signed batches and tree nodes for a run of already-applied events."""
+    """Insert events, refs, signed batches and tree nodes for a run of already-applied events.
+
+    One batch per (nation, counterparty) of the run, up to ``max_batch`` events, whether or not
+    its events are contiguous: alternating nations then cost one statement and one signature per
+    nation and call, not per event (a non-contiguous batch signs its runs, docs/ledger.md)."""
     next_batch = (session.scalar(select(func.max(LedgerBatch.batch_id))) or 0) + 1
-    groups: list[list[_Pending]] = []
+    open_: dict[tuple[str, str | None], list[_Pending]] = {}
+    groups: list[list[_Pending]] = []  # in order of their first event
     for p in pending:
-        g = groups[-1] if groups else None
-        if g and g[0].nation == p.nation and g[0].counterparty == p.counterparty and len(g) < max_batch:
-            g.append(p)
-        else:
-            groups.append([p])
+        key = (p.nation, p.counterparty)
+        g = open_.get(key)
+        if g is None or len(g) >= max_batch:
+            g = open_[key] = []
+            groups.append(g)
+        g.append(p)
     event_rows, ref_rows, batch_rows, sig_rows = [], [], [], []
     stamp = now or utc_now()
     for g in groups:
@@ -392,12 +398,14 @@ def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # typ
         first = g[0].seq
         nation, counter = g[0].nation, g[0].counterparty
         keys = ctx.keys
+        runs = None if g[-1].seq - first + 1 == len(g) else runs_of_seqs([p.seq for p in g])
         msg = batch_statement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
                               counterparty=counter, root=root, keys_size=keys.size, keys_head=keys.head,
-                              time=stamp)
+                              time=stamp, runs=runs)
         batch_rows.append({"batch_id": bid, "first_seq": first, "size": len(g), "nation": nation,
                            "counterparty": counter, "root": root, "time": stamp,
-                           "keys_size": keys.size, "keys_head": keys.head})
+                           "keys_size": keys.size, "keys_head": keys.head,
+                           "runs": None if runs is None else canonical_text(runs)})
         index = len(batches)
         for role, who in (("actor", nation), ("counterparty", counter)):
             if who is None:

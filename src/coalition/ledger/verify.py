@@ -41,7 +41,17 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.canonical import canonical_text, chain_text_of, event_frame
-from coalition.ledger.checks import ChainChecker, NationChains, Report, check_batch, check_checkpoint, check_keylog
+from coalition.ledger.checks import (
+    ChainChecker,
+    NationChains,
+    Report,
+    batch_leaves,
+    check_batch,
+    check_checkpoint,
+    check_keylog,
+    runs,
+    tile,
+)
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 
 CHUNK = 20_000
@@ -78,8 +88,17 @@ def batch_row(b: LedgerBatch, signatures: list[dict]) -> dict:
         "batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
         "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
         "keys_size": b.keys_size, "keys_head": bytes(b.keys_head).hex() if b.keys_head is not None else None,
-        "signatures": signatures,
+        "signatures": signatures, **({"runs": _parse_runs(b.runs)} if b.runs is not None else {}),
     }
+
+
+def _parse_runs(text: str) -> object:
+    """The stored runs of a non-contiguous batch (checked by ``check_batch``; unreadable text is
+    kept as is and reported there)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
@@ -229,12 +248,21 @@ class _LogWalk:
         self.heads_at: dict[int, dict] = {0: {}}  # the per-nation chain heads at each checkpoint's size
         self.stored_leaves: list[bytes] = []  # the tree nodes are derived from the stored event hashes
         self.batch_of: dict[int, int] = {}
-        self.bi = self.bj = self.covered = 0  # next batch to check; batch of the current event; last covered seq
-        # per batch, in first_seq order: its first and last seq, counterparty and id
-        self.b_first = [int(b["first_seq"]) for b in batches]
-        self.b_end = [int(b["first_seq"]) + int(b["size"]) - 1 for b in batches]
-        self.b_cp = [b["counterparty"] for b in batches]
-        self.b_id = [int(b["batch_id"]) for b in batches]
+        self.bi = self.bj = 0  # next batch to check; run of the current event
+        # per batch, in first_seq order: its runs, first seq and last seq (a batch is checked
+        # once its last event has been read)
+        self.runs = [runs(b) for b in batches]
+        self.first = [r[0][0] for r in self.runs]
+        self.last = [r[-1][0] + r[-1][1] - 1 for r in self.runs]
+        self.covered = tile(report, batches)  # every event in exactly one batch: the last seq covered
+        # per run of events (a contiguous batch is one run), in seq order: first and last seq,
+        # the batch's counterparty and id
+        segs = sorted((f, f + n - 1, b["counterparty"], int(b["batch_id"]))
+                      for b, rs in zip(batches, self.runs, strict=True) for f, n in rs)
+        self.b_first = [x[0] for x in segs]
+        self.b_end = [x[1] for x in segs]
+        self.b_cp = [x[2] for x in segs]
+        self.b_id = [x[3] for x in segs]
 
     def run(self, session: Session) -> None:
         conn = session.connection()
@@ -256,7 +284,8 @@ class _LogWalk:
                 for row in rows:
                     self._row(row)
             last = rows[-1][0]
-            chain.meta = {k: v for k, v in chain.meta.items() if k > self.covered}  # keep memory flat
+            keep = self.first[self.bi] if self.bi < len(self.first) else last + 1  # the open batches' events
+            chain.meta = {k: v for k, v in chain.meta.items() if k >= keep}  # keep memory flat
 
     def _clean(self, rows: list, owns: list[bytes], metas: list[tuple], cts: list[str]) -> None:
         chain, wanted = self.chain, self.wanted
@@ -319,19 +348,17 @@ class _LogWalk:
                 roots[frontier.size] = frontier.root()
 
     def _close_batches(self, upto: int) -> None:
-        """Check every batch that ends at or before ``upto`` (all its events have been read)."""
+        """Check every batch, in first_seq order, that ends at or before ``upto`` (all its events
+        have been read)."""
         report, chain, batch_of = self.report, self.chain, self.batch_of
-        while self.bi < len(self.batches) and self.b_end[self.bi] <= upto:
+        while self.bi < len(self.batches) and self.last[self.bi] <= upto:
             bi = self.bi
-            b = self.batches[bi]
-            first, size = self.b_first[bi], int(b["size"])
-            if first != self.covered + 1:
-                report.add("batch", "batches do not cover the log contiguously", self.covered + 1)
-            self.covered = first + size - 1
-            check_batch(report, self.keys, b, chain.leaves[first - 1: first - 1 + size], chain.meta)
-            for s in range(first, first + size):
-                if batch_of.get(s) != self.b_id[bi]:
-                    report.add("event", f"stored batch id {batch_of.get(s)} is not {b['batch_id']}", s)
+            b, rs, bid = self.batches[bi], self.runs[bi], int(self.batches[bi]["batch_id"])
+            check_batch(report, self.keys, b, batch_leaves(chain.leaves, rs), chain.meta)
+            for f, n in rs:
+                for s in range(f, f + n):
+                    if batch_of.get(s) != bid:
+                        report.add("event", f"stored batch id {batch_of.get(s)} is not {bid}", s)
             report.batches += 1
             self.bi += 1
 
