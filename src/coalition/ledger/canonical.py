@@ -37,6 +37,7 @@ def canonical_text(value: object) -> str:
 
 
 _str = json.encoder.encode_basestring  # what the canonical encoder does to a string (ensure_ascii=False)
+json_str = _str  # public name (the database verifier frames bodies with it)
 
 
 def event_frame(counterparty: str | None, nation: str, person: str, prev_hex: str, seq: int,
@@ -58,6 +59,7 @@ def event_frame(counterparty: str | None, nation: str, person: str, prev_hex: st
 
 _CHAIN_HEAD = '{"chain":'
 _CHAIN_END = ',"counterparty":'
+CHAIN_HEAD, CHAIN_END = _CHAIN_HEAD, _CHAIN_END  # how every body starts, and what ends its chain text
 
 
 def chain_text_of(body: str) -> str | None:
