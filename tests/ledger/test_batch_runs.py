@@ -67,7 +67,8 @@ def test_rehashing_the_last_event_of_a_run_batch_is_caught_by_its_signed_root(al
         body = s.execute(text("select body from ledger_event where seq = 6")).scalar_one()
         forged = body.replace('"person":"tester"', '"person":"forger"')
         h = leaf_hash(forged.encode())
-        s.execute(text("update ledger_event set body = :b, hash = :h, person = 'forger' where seq = 6"), {"b": forged, "h": h})
+        s.execute(text("update ledger_event set body = :b, hash = :h, person = 'forger' where seq = 6"),
+                  {"b": forged, "h": h})
         s.execute(text("update ledger_head set last_hash = :h"), {"h": h})
         s.execute(text("update ledger_nation_head set last_hash = :h where last_seq = 6"), {"h": h})
     rep = alt.verify()

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -156,7 +157,7 @@ class ChainChecker:
         self.expected_seq += 1
 
 
-def runs(batch: dict) -> list[tuple[int, int]]:
+def runs(batch: dict[str, Any]) -> list[tuple[int, int]]:
     """The runs of a batch's events (:func:`~coalition.ledger.canonical.batch_runs`); malformed
     runs count as ``[(first_seq, size)]`` here (:func:`check_batch` reports them)."""
     first, size = int(batch["first_seq"]), int(batch["size"])
@@ -174,7 +175,7 @@ def batch_leaves(leaves: Sequence[bytes], batch_runs_: list[tuple[int, int]]) ->
     return [h for f, n in batch_runs_ for h in leaves[f - 1:f - 1 + n]]
 
 
-def batch_index(batch: dict, seq: int) -> int | None:
+def batch_index(batch: dict[str, Any], seq: int) -> int | None:
     """Position of event ``seq`` among its batch's leaves (None if the batch does not hold it)."""
     i = 0
     for f, n in runs(batch):
@@ -184,7 +185,7 @@ def batch_index(batch: dict, seq: int) -> int | None:
     return None
 
 
-def tile(report: Report, batches: Sequence[dict]) -> int:
+def tile(report: Report, batches: Sequence[dict[str, Any]]) -> int:
     """Every event must be in exactly one batch: the runs of all batches, sorted, must follow
     one another from seq 1 without a gap or an overlap. Returns the last seq they cover."""
     segs = sorted((f, n) for b in batches for f, n in runs(b))
@@ -194,6 +195,21 @@ def tile(report: Report, batches: Sequence[dict]) -> int:
             report.add("batch", "batches do not cover the log contiguously", min(f, covered + 1))
         covered = max(covered, f + n - 1)
     return covered
+
+
+def _check_batch_events(report: Report, seqs: Sequence[int], meta: dict[int, tuple[str, str | None, str]],
+                        nation: str, counterparty: str | None) -> None:
+    """Every event of a batch is by its nation, with its counterparty; a handover has one."""
+    for seq in seqs:
+        if seq not in meta:
+            continue
+        ev_nation, ev_counter, ev_type = meta[seq]
+        if ev_nation != nation:
+            report.add("batch", f"event by {ev_nation} inside a batch signed for {nation}", seq)
+        if ev_counter != counterparty:
+            report.add("batch", "event counterparty differs from the batch counterparty", seq)
+        if ev_type in HANDOVER_TYPES and not ev_counter:
+            report.add("handover", f"{ev_type} without a counterparty signature", seq)
 
 
 def check_batch(
@@ -229,16 +245,7 @@ def check_batch(
             return
         if merkle_root(leaves) != root:
             report.add("batch", f"batch {batch['batch_id']} root does not match its events", blame)
-    for seq in seqs:
-        if seq not in meta:
-            continue
-        ev_nation, ev_counter, ev_type = meta[seq]
-        if ev_nation != nation:
-            report.add("batch", f"event by {ev_nation} inside a batch signed for {nation}", seq)
-        if ev_counter != counterparty:
-            report.add("batch", "event counterparty differs from the batch counterparty", seq)
-        if ev_type in HANDOVER_TYPES and not ev_counter:
-            report.add("handover", f"{ev_type} without a counterparty signature", seq)
+    _check_batch_events(report, seqs, meta, nation, counterparty)
     if last != first and keys.expected_keys_size(last) != keys.expected_keys_size(first):
         report.add("keys", f"batch {batch['batch_id']} spans a key event (events {first}..{last}): a batch is"
                    " signed under one state of the key log", first)

@@ -79,7 +79,7 @@ class Frontier:
                 continue
             level = list(leaves[i:i + (1 << k)])
             for height in range(1, k + 1):
-                level = [sha(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2])]
+                level = [sha(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=True)]
                 if height == keep:
                     self.kept.extend(level)
             h, height, stack = level[0], k, self.stack

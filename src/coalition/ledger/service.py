@@ -229,7 +229,8 @@ def append_events(
                               now=now, max_batch=max_batch, backdate_tolerance_s=backdate_tolerance_s)
 
 
-def _append_events(session: Session, *, events: Sequence[Submitted], keyring: KeyRing | None,
+def _append_events(  # noqa: PLR0913 - the keywords of append_events, passed on
+        session: Session, *, events: Sequence[Submitted], keyring: KeyRing | None,
                    signer: BatchSigner | None, trust: Trust | None, safety: SafetyCheck | None,
                    now: str | None, max_batch: int, backdate_tolerance_s: int | None) -> AppendResult:
     if not events:

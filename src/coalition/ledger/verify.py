@@ -212,13 +212,13 @@ class _FastChains:
             n = text[2:5]
             got = heads.get(n)
             if got is None:
-                expect = f'{{"{n}":[1,"{_ZERO_HEX}"]}}'
+                one = f'{{"{n}":[1,"{_ZERO_HEX}"]}}'
             else:
                 hx = hexes.get(n)
                 if hx is None or hx[0] is not got[1]:
                     hx = hexes[n] = (got[1], got[1].hex())
-                expect = f'{{"{n}":[{got[0] + 1},"{hx[1]}"]}}'
-            if expect == text:
+                one = f'{{"{n}":[{got[0] + 1},"{hx[1]}"]}}'
+            if one == text:
                 heads[n] = (got[0] + 1 if got else 1, own, seq)
                 hexes[n] = (own, own.hex())
                 return
