@@ -51,13 +51,16 @@ def test_alternating_nations_make_one_signed_batch_per_nation(alt: Ledger) -> No
     assert (rep.events, rep.batches, rep.signatures) == (6, 2, 2)
 
 
-@pytest.mark.parametrize("seq", [1, 2, 3, 4, 5, 6])
-def test_changing_any_event_of_a_run_batch_is_caught_at_its_seq(alt: Ledger, seq: int) -> None:
-    _sql(alt, "update ledger_event set body = replace(body, '\"person\":\"tester\"', '\"person\":\"t\"')"
-              " where seq = :seq", seq=seq)
-    rep = alt.verify()
-    assert not rep.ok
-    assert rep.first_bad_seq() == seq
+def test_changing_any_event_of_a_run_batch_is_caught_at_its_seq(alt: Ledger) -> None:
+    for seq in range(1, 7):  # each event in turn (restored after), in both batches
+        with alt.session() as s:
+            body = s.execute(text("select body from ledger_event where seq = :s"), {"s": seq}).scalar_one()
+        _sql(alt, "update ledger_event set body = :b where seq = :s",
+             b=body.replace('"person":"tester"', '"person":"t"'), s=seq)
+        rep = alt.verify()
+        assert not rep.ok and rep.first_bad_seq() == seq, (seq, rep.findings)
+        _sql(alt, "update ledger_event set body = :b where seq = :s", b=body, s=seq)
+        assert alt.verify().ok
 
 
 def test_rehashing_the_last_event_of_a_run_batch_is_caught_by_its_signed_root(alt: Ledger) -> None:
@@ -105,13 +108,14 @@ def test_splicing_a_run_batch_into_a_contiguous_one_is_caught(alt: Ledger) -> No
     assert "do not cover the log contiguously" in msgs and "batch 1 actor signature invalid" in msgs
 
 
-@pytest.mark.parametrize("runs", ["not json", "[[1,3]]", "[[1,1],[2,1],[5,1]]", "[[1,1],[3,1],[5,2]]",
-                                  "[[1,1],[3,true],[5,1]]", "[[3,1],[1,1],[5,1]]", "{}"])
-def test_malformed_runs_are_findings_never_tracebacks(alt: Ledger, runs: str) -> None:
-    _sql(alt, "update ledger_batch set runs = :r where batch_id = 1", r=runs)
-    rep = alt.verify()
-    assert not rep.ok
-    assert rep.first_bad_seq() == 1
+def test_malformed_runs_are_findings_never_tracebacks(alt: Ledger) -> None:
+    for runs in ("not json", "[[1,3]]", "[[1,1],[2,1],[5,1]]", "[[1,1],[3,1],[5,2]]", "[[1,1],[3,true],[5,1]]",
+                 "[[3,1],[1,1],[5,1]]", "{}"):
+        _sql(alt, "update ledger_batch set runs = :r where batch_id = 1", r=runs)
+        rep = alt.verify()
+        assert not rep.ok and rep.first_bad_seq() == 1, (runs, rep.findings)
+    _sql(alt, "update ledger_batch set runs = '[[1,1],[3,1],[5,1]]' where batch_id = 1")
+    assert alt.verify().ok
 
 
 def test_a_batch_cannot_span_a_key_event(alt: Ledger) -> None:
@@ -209,3 +213,21 @@ def test_migration_down_refuses_run_batches_and_old_ledgers_verify_after_up(ledg
         assert ledger.verify().ok
     finally:
         engine.dispose()
+
+
+def test_bundles_of_format_3_are_still_read_and_unknown_formats_refused(ledger: Ledger, tmp_path: Path) -> None:
+    from coalition.ledger.bundle import BundleError
+
+    ledger.append(manifest("M1", "GBR", 2, 0))
+    with ledger.session() as s:
+        export.export_bundle(s, directory=tmp_path / "b", keyring=ledger.keyring, trust=ledger.trust)
+    meta_path = tmp_path / "b" / "bundle.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["format"] == "coalition-ledger-bundle/4"
+    for fmt, ok in (("coalition-ledger-bundle/3", True), ("coalition-ledger-bundle/2", False), (["x"], False)):
+        meta_path.write_text(json.dumps({**meta, "format": fmt}))
+        if ok:
+            assert verify_bundle(tmp_path / "b", trust=ledger.trust).ok
+        else:
+            with pytest.raises(BundleError, match="format"):
+                verify_bundle(tmp_path / "b", trust=ledger.trust)
