@@ -95,9 +95,9 @@ def append_as(session: Session, principal: Principal, events: Sequence[Mapping[s
             require_not_custodian(principal, custodians_at(session, location))
     signer = signing.signer
     if signer is None:
-        from coalition.ledger.batches import LocalSigner
+        from coalition.ledger.batches import NationSigner
 
-        signer = LocalSigner(signing.keyring)  # the acting nation only
+        signer = NationSigner(signing.keyring, principal.nation)  # the acting nation's key only
     result = service.append_events(session, events=subs, signer=signer, trust=signing.trust,
                                    safety=signing.safety)
     return result, subs
@@ -221,6 +221,54 @@ def receive_placement(session: Session, principal: Principal, *, depot: Any, cat
     return append_as(session, principal, events, signing)
 
 
-__all__ = ["Signing", "append_as", "approve_transfer", "custodians_at", "manifest_events",
+# ---------------------------------------------------------------------------------------------
+# Stocktakes: a recorded count against the ledger, as far as the reader may see it
+# ---------------------------------------------------------------------------------------------
+
+
+def count_lines(payload: Mapping[str, Any]) -> list[Any]:
+    """The counts of a ``count`` event's payload (location, serials, lot quantities)."""
+    from coalition.inventory.schemas import Location
+    from coalition.ledger.reports import Count
+
+    where = Location.parse(str(payload["location"])).path
+    return ([Count(where, serial=str(x)) for x in payload.get("serials", [])]
+            + [Count(where, lot=str(x["lot"]), quantity=int(x["quantity"]))
+               for x in payload.get("lots", [])])
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    lines: list[Any]  # ReconLine, each about an item of a nation the reader may see
+    withheld: list[str]  # what the reader counted about items not released to it (refs only)
+
+
+def visible_reconciliation(session: Session, principal: Principal, counts: list[Any], *,
+                           counter: str) -> Reconciliation:
+    """Stocktake against the ledger by serial and by lot (:func:`coalition.ledger.reports.
+    reconcile_counts`, as ``coalition ledger reconcile``), cut to what the reader may see: HQ
+    sees every line; a nation only lines about items whose title it holds. Of the others, only
+    the refs are named, and only to the nation that counted them (``counter``), without the
+    ledger's figures or notes (a line saying 'not in the ledger' would tell another nation's
+    holding from no holding)."""
+    from coalition.inventory.models import InvLot, InvSerial
+    from coalition.ledger.reports import reconcile_counts
+
+    lines = reconcile_counts(session, counts=counts)
+    if principal.is_hq:
+        return Reconciliation(lines, [])
+    serials = {ln.ref for ln in lines if ln.kind == "serial"}
+    lots = {ln.ref for ln in lines if ln.kind == "lot"}
+    mine = set(session.scalars(select(InvSerial.serial).where(
+        InvSerial.serial.in_(sorted(serials)), InvSerial.title_nation == principal.nation)))
+    mine |= set(session.scalars(select(InvLot.lot).where(
+        InvLot.lot.in_(sorted(lots)), InvLot.title_nation == principal.nation)))
+    shown = [ln for ln in lines if ln.ref in mine]
+    withheld = sorted({ln.ref for ln in lines if ln.ref not in mine and ln.counted > 0}
+                      if principal.nation == counter else ())
+    return Reconciliation(shown, withheld)
+
+
+__all__ = ["Reconciliation", "Signing", "count_lines", "visible_reconciliation", "append_as", "approve_transfer", "custodians_at", "manifest_events",
            "may_approve", "parse_as", "placement_events", "receive_placement", "request_transfer",
            "require_appender", "transfer_marking", "transfer_out", "visible_transfers"]
