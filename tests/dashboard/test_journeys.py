@@ -91,7 +91,8 @@ def test_depot_officer_places_a_consignment(chromium, live: Live) -> None:  # ty
     page.set_input_files("[data-testid=upload-form] input[type=file]",
                          str(SCENARIO / "sample-consignment.csv"))
     page.fill("[data-testid=upload-form] input[name=origin]", "GBR-HOME-DEPOT")
-    page.click("[data-testid=upload-form] button[type=submit]")  # no reference: kept, inline
+    page.fill("[data-testid=upload-form] input[name=manifest]", "no spaces allowed")
+    page.click("[data-testid=upload-form] button[type=submit]")  # a bad reference: inline
     page.wait_for_selector("[data-testid=error-manifest]")
     assert page.input_value("[data-testid=upload-form] input[name=origin]") == "GBR-HOME-DEPOT"
     page.set_input_files("[data-testid=upload-form] input[type=file]",
