@@ -7,21 +7,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from ledger.conftest import keys_dir, ledger  # noqa: F401  (fixtures)
-from ledger.ledger_helpers import Ledger, ev
 
 from coalition.errors import ConflictError, InputError
+from ledger.conftest import keys_dir, ledger  # noqa: F401  (fixtures)
+from ledger.ledger_helpers import Ledger, ev
 
 VIN = "UA-VINNYTSIA/DEP-VIN"
 
 
-def _shipped(ledger: Ledger, name: str, lots: list[dict], nation: str = "GBR") -> None:
+def _shipped(ledger: Ledger, name: str, lots: list[dict], nation: str = "GBR") -> None:  # noqa: F811
     ledger.append(ev("manifest", nation, {"manifest": name, "origin": f"{nation}-HOME", "destination": VIN,
                                           "receiver": nation, "lots": lots}),
                   ev("dispatch", nation, {"manifest": name}))
 
 
-def _held(ledger: Ledger, lot: str) -> dict[str, int]:
+def _held(ledger: Ledger, lot: str) -> dict[str, int]:  # noqa: F811
     from coalition.inventory.models import InvLotStock
 
     with ledger.session() as s:
@@ -53,8 +53,9 @@ def test_each_storehouse_is_checked_with_what_it_gets(ledger: Ledger) -> None:  
     with pytest.raises(ConflictError, match="VIN-CNT1 refused by the depot safety rules"):
         ledger.append(ev("receipt", "GBR", {"manifest": "M-P2", "location": VIN,
                                             "lots": [{"lot": "P2-155", "quantity": 100}],
-                                            "placement": [{"lot": "P2-155", "quantity": 50, "storehouse": "VIN-ECM3"},
-                                                          {"lot": "P2-155", "quantity": 50, "storehouse": "VIN-CNT1"}]}))
+                                            "placement": [
+                                                {"lot": "P2-155", "quantity": 50, "storehouse": "VIN-ECM3"},
+                                                {"lot": "P2-155", "quantity": 50, "storehouse": "VIN-CNT1"}]}))
     assert _held(ledger, "P2-155") == {"in_transit@GBR-HOME": 100}  # nothing was written
 
 
@@ -67,7 +68,8 @@ def test_a_placement_must_put_away_exactly_what_was_received(ledger: Ledger) -> 
     with pytest.raises(ConflictError, match="at a depot"):
         ledger.append(ev("receipt", "GBR", {"manifest": "M-P3", "location": f"{VIN}/VIN-ECM3",
                                             "lots": [{"lot": "P3-155", "quantity": 10}],
-                                            "placement": [{"lot": "P3-155", "quantity": 10, "storehouse": "VIN-ECM3"}]}))
+                                            "placement": [
+                                                {"lot": "P3-155", "quantity": 10, "storehouse": "VIN-ECM3"}]}))
 
 
 def test_a_receipt_without_placement_encodes_as_before() -> None:

@@ -53,7 +53,7 @@ def _signing(ctx: Any) -> Any:
 
 
 @router.get("/custody")
-def events_page(request: Request, ctx: Page,
+def events_page(request: Request, ctx: Page,  # noqa: PLR0913
                 type: Annotated[str, Query(max_length=40)] = "",  # noqa: A002
                 nation: Annotated[str, Query(max_length=3)] = "",
                 location: Annotated[str, Query(max_length=250)] = "",
@@ -163,7 +163,7 @@ def _field_of(location: str | None) -> str:
 
 
 @router.post("/custody/transfers")
-def request_transfer(request: Request, ctx: Page, csrf: Annotated[str, Form(max_length=200)] = "",
+def request_transfer(request: Request, ctx: Page, csrf: Annotated[str, Form(max_length=200)] = "",  # noqa: PLR0913
                      serials: Annotated[str, Form(max_length=20_000)] = "",
                      lot: Annotated[str, Form(max_length=80)] = "",
                      quantity: Annotated[str, Form(max_length=20)] = "",

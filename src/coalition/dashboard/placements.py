@@ -40,12 +40,12 @@ def holdings(ctx: Any, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
 
 def signing(ctx: Any, sc: Any) -> Any:
     """Keys, pinned trust and the depot safety gate for an append from a page."""
+    from coalition.errors import ConflictError
     from coalition.inventory.safety import depot_safety
     from coalition.ledger.custody import Signing
     from coalition.ledger.keys import KeyRing
     from coalition.ledger.queries import pinned_trust
     from coalition.ledger.sample import ledger_network
-    from coalition.errors import ConflictError
 
     settings = ctx.state.settings
     if not settings.demo_keystore.is_dir():
@@ -69,7 +69,8 @@ def _problems(exc: InputError) -> list[str]:
     return out
 
 
-def _page(request: Request, ctx: Any, d: Any, status_code: int = 200, **data: Any) -> HTMLResponse:
+def _page(request: Request, ctx: Any, d: Any, status_code: int = 200, /,
+          **data: Any) -> HTMLResponse:
     sc = _state(ctx)[1].scenario
     scenario, ledger, _cat = holdings(ctx, sc, d)
     return render(request, ctx, "placement.html", "depots", status_code=status_code, depot=d,
@@ -113,7 +114,7 @@ def placement_form(request: Request, ctx: Page, depot_id: str) -> HTMLResponse:
 
 
 @router.post("/depots/{depot_id}/placement")
-async def propose(request: Request, ctx: Page, depot_id: str,
+async def propose(request: Request, ctx: Page, depot_id: str,  # noqa: PLR0913
                   consignment: Annotated[UploadFile | None, File()] = None,
                   consignment_text: Annotated[str, Form(max_length=MAX_CSV)] = "",
                   csrf: Annotated[str, Form(max_length=200)] = "",
@@ -124,22 +125,22 @@ async def propose(request: Request, ctx: Page, depot_id: str,
     name = (consignment.filename if consignment is not None else "") or "consignment.csv"
     if not data and consignment_text:
         data = consignment_text.encode("utf-8")
-    return _propose(request, ctx, depot_id, data, name, csrf, method,
-                    manifest.strip(), origin.strip())
+    check_csrf(request, csrf)
+    return _propose(request, ctx, depot_id, data, name,
+                    {"method": method, "manifest": manifest.strip(), "origin": origin.strip()})
 
 
-def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str, csrf: str,
-             method: str, manifest: str, origin: str) -> HTMLResponse:
+def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str,
+             note: dict[str, str]) -> HTMLResponse:
     from coalition.depots.gate import verify_placement
     from coalition.depots.io import decode_csv, parse_consignment
     from coalition.depots.placement import place
 
-    check_csrf(request, csrf)
     sc, d = _depot(ctx, depot_id)
     tr = request_lang(request).gettext
-    if method not in ("optimise", "first-fit"):
-        method = "optimise"
-    keep = {"method": method, "manifest": manifest, "origin": origin}
+    method = note["method"] if note["method"] in ("optimise", "first-fit") else "optimise"
+    manifest, origin = note["manifest"], note["origin"]
+    keep: dict[str, Any] = {"method": method, "manifest": manifest, "origin": origin}
     if len(data) > MAX_CSV:
         return _page(request, ctx, d, 413, problems=[tr("The file is larger than 2 MB.")], **keep)
     if not data:
@@ -168,7 +169,7 @@ def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str, 
 
 
 @router.post("/depots/{depot_id}/placement/accept")
-def accept_placement(request: Request, ctx: Page, depot_id: str,
+def accept_placement(request: Request, ctx: Page, depot_id: str,  # noqa: PLR0913
                      consignment: Annotated[str, Form(max_length=MAX_CSV)],
                      lines: Annotated[str, Form(max_length=MAX_CSV)],
                      csrf: Annotated[str, Form(max_length=200)] = "",
@@ -186,7 +187,7 @@ def accept_placement(request: Request, ctx: Page, depot_id: str,
     check_csrf(request, csrf)
     sc, d = _depot(ctx, depot_id)
     tr = request_lang(request).gettext
-    keep = {"consignment": consignment, "manifest": manifest, "origin": origin}
+    keep: dict[str, Any] = {"consignment": consignment, "manifest": manifest, "origin": origin}
     done = manifest_events(ctx.db, manifest) if manifest else []
     if done:  # a second submission of the same acceptance (or a reference used before)
         return _page(request, ctx, d, 409, problems=[tr(

@@ -121,7 +121,7 @@ def transfer_out(t: TransferRequest) -> dict[str, Any]:
 def request_transfer(session: Session, principal: Principal, payload: dict[str, Any],
                      note: str = "") -> TransferRequest:
     """Record a transfer request (validated now: bad input is an InputError here)."""
-    from coalition.auth.service import now
+    from coalition.auth.tokens import now
 
     scope = restrict(principal, "custody.add", transfer_marking)
     parse_as(principal, [{"type": "transfer", "payload": payload}])
@@ -269,6 +269,7 @@ def visible_reconciliation(session: Session, principal: Principal, counts: list[
     return Reconciliation(shown, withheld)
 
 
-__all__ = ["Reconciliation", "Signing", "count_lines", "visible_reconciliation", "append_as", "approve_transfer", "custodians_at", "manifest_events",
-           "may_approve", "parse_as", "placement_events", "receive_placement", "request_transfer",
-           "require_appender", "transfer_marking", "transfer_out", "visible_transfers"]
+__all__ = ["Reconciliation", "Signing", "append_as", "approve_transfer", "count_lines",
+           "custodians_at", "manifest_events", "may_approve", "parse_as", "placement_events",
+           "receive_placement", "request_transfer", "require_appender", "transfer_marking",
+           "transfer_out", "visible_reconciliation", "visible_transfers"]
