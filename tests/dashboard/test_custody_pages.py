@@ -343,3 +343,25 @@ def test_custody_pages_in_french_show_no_english_ui_string(app: App) -> None:
             text = visible_text(resp.text)
             shown = [e for e in english if re.search(rf"(?<!\w){re.escape(e)}(?!\w)", text)]
             assert not shown, (user, path, shown)
+
+
+def test_hq_is_not_offered_an_acceptance_it_cannot_sign(app: App) -> None:
+    c = app.browser("hq-admin")
+    proposal = _propose(c, manifest="M-HQ-1", text="lot,item,quantity\nVIN-556-H01,ctg-556,10\n")
+    assert 'data-testid="hq-cannot-accept"' in proposal and 'data-testid="accept-form"' not in proposal
+    from coalition.dashboard.placements import fingerprint
+    from coalition.inventory.safety import depot_holdings
+    from coalition.ledger.sample import ledger_network
+    from coalition.scenario.service import load_scenario
+    from coalition.store.db import transaction
+
+    with transaction(app.app.state.coalition.session_factory) as db:  # the stock now, as the page
+        scenario, held, _cat = depot_holdings(db, ledger_network(load_scenario(None).depots),
+                                              "UA-VINNYTSIA", "DEP-VIN")
+    size = _ledger_size(app)
+    forced = c.post("/depots/DEP-VIN/placement/accept", data={
+        "csrf": csrf(proposal), "consignment": "lot,item,quantity\nVIN-556-H01,ctg-556,10\n",
+        "lines": json.dumps([["VIN-STK1", "VIN-556-H01", 10]]), "manifest": "M-HQ-1",
+        "origin": "HQ-STORE", "basis": fingerprint([*scenario, *held])})
+    assert forced.status_code == 409 and "HQ accounts cannot" in forced.text
+    assert _ledger_size(app) == size
