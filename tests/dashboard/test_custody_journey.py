@@ -43,10 +43,12 @@ def _radio_at_vinnytsia(live: Live) -> None:
     assert status == 201, body
 
 
-def _fits_375(page) -> None:  # type: ignore[no-untyped-def]
+def _fits_375(page, name: str = "") -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 375, "height": 800})
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], (page.url, width)
+    if name:
+        shot(page, f"{name}-375")
     page.set_viewport_size({"width": 1440, "height": 900})
 
 
@@ -71,7 +73,7 @@ def test_custody_journey_request_approve_count_reconcile(chromium, live: Live) -
     assert page.locator(f"[data-testid=approve-{tid}]").count() == 0
     found["/custody/transfers (requester)"] = axe_violations(page)
     shot(page, "journey-custody-request")
-    _fits_375(page)
+    _fits_375(page, "journey-custody-request")
     ctx.close()
 
     # 2. the approver, by keyboard: Tab to the approve button, Enter
@@ -115,7 +117,7 @@ def test_custody_journey_request_approve_count_reconcile(chromium, live: Live) -
     assert "150,000" in lot_row.inner_text()
     shot(page, "journey-custody-reconciliation")
     found[f"/custody/stocktakes/{seq}"] = axe_violations(page)
-    _fits_375(page)
+    _fits_375(page, "journey-custody-reconciliation")
     ctx.close()
     bad = {p: v for p, v in found.items() if v}
     assert not bad, bad
@@ -135,6 +137,8 @@ def test_axe_and_small_screens_on_every_custody_page(chromium, live: Live, dark:
                      "/depots/DEP-VIN/placement" if user == "gbr-depot" else "/depots"):
             page.goto(live.base + path)
             found[f"{user} {path}"] = axe_violations(page)
+            if dark and user == "gbr-depot" and path in ("/custody", "/custody/transfers"):
+                shot(page, "custody-" + {"/custody": "events", "/custody/transfers": "transfers"}[path] + "-1440-dark")
             if not dark:
                 _fits_375(page)
         assert seen["outside"] == [], seen
