@@ -300,6 +300,12 @@ def test_checkpoint_and_a_checked_proof(app: App) -> None:
     api = app.api("gbr-depot").get("/api/ledger/proofs/inclusion/1").json()
     for h in api["log_path"]:
         assert h in view.text
+    cp = int(re.search(r"checkpoint=(\d+)", resp.headers["location"]).group(1))
+    _api_event(app, "gbr-depot", [{"type": "suspension", "payload": {
+        "lot": "GBR-155-2026-A", "suspended": True, "reason": "after the checkpoint"}}])
+    later = _ledger_size(app)
+    after = c.get(f"/custody/checkpoints?checkpoint={cp}&seq={later}")
+    assert after.status_code == 422 and 'data-testid="error-seq"' in after.text and "came later" in after.text
     bad = c.get("/custody/checkpoints?seq=abc")
     assert bad.status_code == 422 and 'data-testid="error-seq"' in bad.text and 'value="abc"' in bad.text
     # a viewer sees the checkpoints but is offered no signing

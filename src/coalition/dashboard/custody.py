@@ -362,10 +362,14 @@ def checkpoints_page(request: Request, ctx: Page,
             event = ctx.db.get(LedgerEvent, number)
             scope.check((event, titles(ctx.db, [number])[number]) if event is not None else None,
                         str(number))
-            p = checkpoints.inclusion_proof(ctx.db, seq=number, checkpoint_id=checkpoint)
-            proof = {**p.as_dict(), "checked": verify_inclusion(p.leaf_hash, number - 1,
-                                                                p.tree_size, p.path, p.root)}
-            ctx.audit("view", "custody-proof", str(number), note="dashboard")
+            try:
+                p = checkpoints.inclusion_proof(ctx.db, seq=number, checkpoint_id=checkpoint)
+            except InputError as exc:  # e.g. the event came after the chosen checkpoint
+                errors["seq"] = "; ".join(x.message for x in exc.problems)
+            else:
+                proof = {**p.as_dict(), "checked": verify_inclusion(p.leaf_hash, number - 1,
+                                                                    p.tree_size, p.path, p.root)}
+                ctx.audit("view", "custody-proof", str(number), note="dashboard")
     return _page(request, ctx, "checkpoints.html", "checkpoints", 422 if errors else 200,
                  checkpoints=cps, chosen=chosen, note=note, proof=proof, errors=errors,
                  form={"seq": seq, "checkpoint": checkpoint or ""})
