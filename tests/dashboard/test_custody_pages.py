@@ -371,3 +371,27 @@ def test_hq_is_not_offered_an_acceptance_it_cannot_sign(app: App) -> None:
         "origin": "HQ-STORE", "basis": fingerprint([*scenario, *held])})
     assert forced.status_code == 409 and "HQ accounts cannot" in forced.text
     assert _ledger_size(app) == size
+
+
+def test_two_simultaneous_acceptances_append_once(app: App) -> None:
+    import threading
+
+    c1, c2 = app.browser("gbr-depot"), app.browser("gbr-depot2")
+    text = "lot,item,quantity\nVIN-556-C01,ctg-556,100\n"
+    p1 = _propose(c1, manifest="M-GBR-VIN-CC1", text=text)
+    p2 = _propose(c2, manifest="M-GBR-VIN-CC1", text=text)
+    size = _ledger_size(app)
+    codes: list[int] = []
+    start = threading.Barrier(2)
+
+    def go(c: TestClient, proposal: str) -> None:
+        start.wait()
+        codes.append(_accept(c, proposal).status_code)  # type: ignore[attr-defined]
+
+    threads = [threading.Thread(target=go, args=a) for a in ((c1, p1), (c2, p2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(codes) == [200, 409], codes
+    assert _ledger_size(app) == size + 3
