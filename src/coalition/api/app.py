@@ -165,7 +165,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
         app.include_router(router, dependencies=[Depends(strict_query)])
     app.include_router(dashboard_router)
     try:  # mounted before /static, which would otherwise shadow it
-        import swagger_ui_bundle
+        import swagger_ui_bundle  # type: ignore[import-untyped]  # the package ships no py.typed
 
         app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
                   name="swagger")
