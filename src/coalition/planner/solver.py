@@ -73,11 +73,14 @@ MASTER_ROUNDS = 1
 MASTER_COLUMNS = 6000
 MASTER_SHARE = 0.4
 # then RINS rounds on that neighbourhood (columns where the master LP and the best plan agree
-# fixed), each at most RINS_SECONDS; none started with less than RINS_MIN_SECONDS left.
+# fixed), the first at most RINS_FIRST_SECONDS, the others RINS_SECONDS; none started with less than RINS_MIN_SECONDS left.
 # Measured on M seed 11 (load 10): one 40 s RINS MIP from the master's rounded plan, 87.0 M ->
 # 80.2 M; the whole neighbourhood in the same 40 s found nothing better than its start.
-RINS_SECONDS = 20.0
+RINS_FIRST_SECONDS = 20.0  # round 0 (its MIP found the improvement after ~10 s at load 10)
+RINS_SECONDS = 8.0  # later rounds (large-neighbourhood search by region)
 RINS_MIN_SECONDS = 3.0
+# after RINS rounds 0 and 1, another master (from their neighbourhood) when this much is left
+MASTER_AGAIN_SECONDS = 12.0
 # HiGHS options of the MIP passes (beyond presolve and the method).
 MIP_OPTIONS: dict[str, object] = {}
 # Small models: the restricted MIP is only a heuristic (its own bound is never kept), so it
@@ -156,6 +159,9 @@ class _Solve:
     early_stop: bool = False  # the full MIP stopped once its repaired plan met the target
     master_message: str = ""  # large models: how the restricted master ended
     rins_round: int = 0
+    masters: int = 0  # restricted master LPs solved
+    master_converged: bool = False
+    implied_ub: np.ndarray | None = None  # column upper bounds the capacity rows imply
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -202,6 +208,7 @@ def _instance(st: _Solve, integer: bool, prebuilt: FlowForm | None = None) -> Hi
     instance for a second MIP after bound changes returned a stale solution in highspy 1.16,
     so every full MIP pass gets its own.)"""
     ff = prebuilt if prebuilt is not None else flow_form(st.model, include=st.active)
+    _tighten(st, ff)
     st.ff = ff
     o = st.options
     return HighsModel(
@@ -210,6 +217,16 @@ def _instance(st: _Solve, integer: bool, prebuilt: FlowForm | None = None) -> Hi
                       method="simplex" if not integer else "choose"),
         on_report=st.on_report, should_stop=st.should_stop, deadline=st.deadline,
     )
+
+
+def _tighten(st: _Solve, ff: FlowForm) -> None:
+    """The Assign-count upper bounds implied by the capacity rows
+    (:func:`coalition.planner.master.implied_upper_bounds`), in the solver form."""
+    from coalition.planner.master import implied_upper_bounds
+
+    if st.implied_ub is None:
+        st.implied_ub = implied_upper_bounds(st.model)
+    ff.chi[: st.model.n_cols] = np.minimum(ff.chi[: st.model.n_cols], st.implied_ub)
 
 
 def _add_rows(st: _Solve, rows: np.ndarray) -> None:
@@ -325,29 +342,37 @@ def _restrict(st: _Solve, around_short: bool = False) -> np.ndarray:
     return (st.model.var("Assign-count").start + np.flatnonzero(~keep)).astype(np.int32)
 
 
-def _master_neighbourhood(st: _Solve) -> tuple[np.ndarray, np.ndarray, FlowForm] | None:
+def _master_neighbourhood(st: _Solve, keep0: np.ndarray | None = None, ff: FlowForm | None = None,
+                          ) -> tuple[np.ndarray, np.ndarray, FlowForm] | None:
     """Large models: the restricted master with every row (:mod:`coalition.planner.master`)
     over :func:`_keep_mask`'s columns and the columns its duals price negative: the capacity
     rows' own alternatives, which the LP without them cannot see. Its LP solution
     (capacity-feasible) is rounded (to the nearest, then repaired; rounded down, then
     completed); its Lagrangian bound is kept when higher (a bound of the full model). Returns
     the neighbourhood (bool per Assign-count column), the master's Assign-count values and the
-    solver form with every row, or None when no master was solved in time."""
+    solver form with every row, or None when no master was solved in time. ``keep0`` and
+    ``ff``: a later master, from an earlier one's neighbourhood and solver form."""
     from coalition.planner.greedy import greedy_values, repair
     from coalition.planner.master import solve_master
 
     m = st.model
-    keep0 = _keep_mask(st)
+    keep0 = _keep_mask(st) if keep0 is None else keep0
     if keep0 is None:
         return None
-    ff = flow_form(m)  # every row
+    if ff is None:
+        ff = flow_form(m)  # every row
+        _tighten(st, ff)
     link = m.con("Hub-nation-link")
     lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
     until = time.perf_counter() + MASTER_SHARE * max(0.0, st.deadline - time.perf_counter())
     res = solve_master(m, ff, keep0, deadline=until, threads=int(st.options.threads),
                        seed=int(st.options.seed), should_stop=st.should_stop, lp_rows=lp_rows,
                        max_rounds=MASTER_ROUNDS, round_columns=MASTER_COLUMNS)
-    st.master_message = res.message
+    st.masters += res.rounds
+    st.master_converged = res.converged
+    st.master_message = (f"{st.masters} master LP(s), the last {res.objective:,.0f} over "
+                         f"{int(res.keep.sum()):,} columns; {res.message}"
+                         if res.objective is not None else res.message)
     if res.core is None:
         return None
     if st.full_model and res.bound is not None and (st.bound is None or res.bound > st.bound):
@@ -367,18 +392,34 @@ def _master_neighbourhood(st: _Solve) -> tuple[np.ndarray, np.ndarray, FlowForm]
 
 
 def _rins_fixed(st: _Solve, keep: np.ndarray, lp_x: np.ndarray) -> np.ndarray:
-    """RINS: the Assign-count columns of ``keep`` fixed to the best plan's value because the
-    master LP agrees with it there (integral and equal), except on the lines the best plan
-    leaves short in some period of the later rounds (``st.rins_round`` > 0 frees those)."""
+    """The Assign-count columns of ``keep`` fixed to the best plan's values in RINS round
+    ``st.rins_round``: round 0 fixes where the master LP agrees with the best plan (integral
+    and equal); round 1 the same but frees the lines the best plan leaves short; later rounds
+    (large-neighbourhood search by region) free every column at the hubs of one region and the
+    short lines' columns, and fix all others."""
     m = st.model
     xb = m.var("Assign-count")
     assert st.best is not None
     bx = st.best[xb.start : xb.stop]
     near = np.round(lp_x)
-    fixed = keep & (np.abs(lp_x - near) < 1e-6) & (np.abs(near - bx) < 0.5)
-    if st.rins_round % 2 == 1:
-        fixed &= ~_short_lines_columns(st)
-    return fixed
+    agree = keep & (np.abs(lp_x - near) < 1e-6) & (np.abs(near - bx) < 0.5)
+    if st.rins_round == 0:
+        return agree
+    short = _short_lines_columns(st)
+    if st.rins_round == 1:
+        return agree & ~short
+    tb = m.tables
+    regions = sorted(set(tb.hub_region))
+    region = regions[(st.rins_round - 2) % len(regions)]
+    hub_in = np.array([r == region for r in tb.hub_region], dtype=bool)
+    free = hub_in[tb.arc_hub[m.x_arc]] | short
+    return keep & ~free
+
+
+def _rins_rounds(st: _Solve) -> int:
+    """Rounds without improvement after which RINS stops: both agreement rounds and one round
+    per region."""
+    return 2 + len(set(st.model.tables.hub_region))
 
 
 def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float,
@@ -428,8 +469,9 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float,
 
 
 def _large_mip(st: _Solve) -> bool:
-    """Large models: the master's neighbourhood, then RINS rounds (:func:`_rins_fixed`) on it,
-    each with at most RINS_SECONDS, until the time is up. False when no master was solved
+    """Large models: the master's neighbourhood, then RINS rounds (:func:`_rins_fixed`) on it
+    until the time is up or :func:`_rins_rounds` rounds in a row found nothing better. False
+    when no master was solved
     (the caller then runs the older restricted pass)."""
     nb = _master_neighbourhood(st)
     if nb is None or st.stopped():
@@ -440,15 +482,23 @@ def _large_mip(st: _Solve) -> bool:
         left = st.deadline - time.perf_counter()
         if left < RINS_MIN_SECONDS:
             break
-        improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, RINS_SECONDS),
+        if st.rins_round == 2 and not st.master_converged and left >= MASTER_AGAIN_SECONDS:
+            # after the two agreement rounds: the next master from this neighbourhood (a
+            # better LP, a new agreement with the best plan), and its agreement rounds
+            nb = _master_neighbourhood(st, keep, ff)
+            if nb is not None:
+                keep, lp_x, ff = nb
+                st.rins_round, stale = 0, 0
+                continue
+        cap = RINS_FIRST_SECONDS if st.rins_round == 0 else RINS_SECONDS
+        improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, cap),
                                  fixed=_rins_fixed(st, keep, lp_x))
         st.rins_round += 1
         stale = 0 if improved else stale + 1
-        if stale >= 2:
+        if stale >= _rins_rounds(st):
             break
-    left = st.deadline - time.perf_counter()
-    if not st.stopped() and left >= RINS_MIN_SECONDS:  # the whole neighbourhood with the rest
-        _sub_mip_pass(st, keep, ff, st.deadline)
+    # (no MIP over the whole of K with the time left: measured on seed 11 it found nothing in
+    # 40 s, and its presolve - 19-40 s under load - does not stop at the deadline)
     return True
 
 
