@@ -32,7 +32,7 @@ def _full_lp(m, drop: tuple[str, ...] = ("Hub-nation-link",)) -> float:  # type:
     fin_lo, fin_hi = np.isfinite(lo), np.isfinite(hi)
     A_ub = vstack([A[fin_hi], -A[fin_lo]]).tocsr()
     b_ub = np.concatenate([hi[fin_hi], -lo[fin_lo]])
-    r = linprog(m.cost, A_ub=A_ub, b_ub=b_ub, bounds=list(zip(m.clo, m.chi)), method="highs")
+    r = linprog(m.cost, A_ub=A_ub, b_ub=b_ub, bounds=list(zip(m.clo, m.chi, strict=True)), method="highs")
     assert r.status == 0
     return float(r.fun)
 

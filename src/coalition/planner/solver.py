@@ -270,28 +270,34 @@ def lp_phase(st: _Solve) -> None:
 def rounding_phase(st: _Solve, start: np.ndarray | None) -> None:
     """The LP plan rounded down and completed by the greedy rule with the LP values as
     preference; kept when it beats the start plan (on large models often the best plan the
-    time allows)."""
-    from coalition.planner.greedy import greedy_values, repair
-
-    m = st.model
+    time allows). Large models on the restricted-master path round the master's LP instead
+    (capacity-feasible; the LP without capacity rows rounded was measured 6% worse on M seed
+    11), and this LP only when no master was solved in time."""
     if start is not None:
         st.take(start.copy())
-    if st.core is not None and not _use_master(st):
-        # (large models round the restricted master's LP instead: capacity-feasible, and the
-        # LP without capacity rows rounded was measured 6% worse on M seed 11)
-        xb = m.var("Assign-count")
-        pref = st.core[xb.start : xb.stop]
-        if st.lp_partial:  # the LP plan may break withheld rows: repair, then complete
-            base = np.zeros(m.n_cols)
-            base[xb.start : xb.stop] = np.floor(pref + 1e-6)
-            st.take(repair(m, base))
-        # the completion stops starting lines at the solver's deadline (still a feasible plan)
-        st.take(greedy_values(m, initial=st.core, preference=pref, deadline=st.deadline)
-                if not st.lp_partial else greedy_values(m, preference=pref, deadline=st.deadline))
-        st.show(None, st.bound)
+    if not _use_master(st):
+        _lp_rounding(st)
     if st.best is not None and st.bound is not None:
         st.proven = (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
     st.t_round = st.now() - st.t_lp
+
+
+def _lp_rounding(st: _Solve) -> None:
+    from coalition.planner.greedy import greedy_values, repair
+
+    m = st.model
+    if st.core is None:
+        return
+    xb = m.var("Assign-count")
+    pref = st.core[xb.start : xb.stop]
+    if st.lp_partial:  # the LP plan may break withheld rows: repair, then complete
+        base = np.zeros(m.n_cols)
+        base[xb.start : xb.stop] = np.floor(pref + 1e-6)
+        st.take(repair(m, base))
+    # the completion stops starting lines at the solver's deadline (still a feasible plan)
+    st.take(greedy_values(m, initial=st.core, preference=pref, deadline=st.deadline)
+            if not st.lp_partial else greedy_values(m, preference=pref, deadline=st.deadline))
+    st.show(None, st.bound)
 
 
 def _short_lines_columns(st: _Solve) -> np.ndarray:
@@ -475,6 +481,7 @@ def _large_mip(st: _Solve) -> bool:
     (the caller then runs the older restricted pass)."""
     nb = _master_neighbourhood(st)
     if nb is None or st.stopped():
+        _lp_rounding(st)  # no master in time: the LP's own rounding, then the older pass
         return False
     keep, lp_x, ff = nb
     stale = 0
