@@ -3,7 +3,9 @@
 It runs in phases over the typed HiGHS wrapper (:mod:`coalition.solvers.highs`; nothing here
 calls ``highspy`` directly): the LP relaxation with row generation (:func:`lp_phase`), LP-guided
 rounding (:func:`rounding_phase`), a restricted MIP around the LP solution and the full MIP
-(:func:`mip_phase`), then the result (:func:`result_of`). Optimal, feasible-with-gap, time
+(:func:`mip_phase`), then the result (:func:`result_of`). Large models up to
+MASTER_MAX_COLUMNS (M) plan instead on a restricted master with every row and RINS rounds on
+its neighbourhood (:func:`_large_mip`, :mod:`coalition.planner.master`). Optimal, feasible-with-gap, time
 limit, interrupted and infeasible are all *results*. Only bounds of the full model are ever
 reported (LP bound or the full MIP's dual bound, ``bound_provenance``). Determinism: HiGHS runs
 with a fixed ``random_seed`` and thread count, so the same model and seed give the same plan.
@@ -81,6 +83,7 @@ RINS_SECONDS = 8.0  # later rounds (large-neighbourhood search by region)
 RINS_MIN_SECONDS = 3.0
 # after RINS rounds 0 and 1, another master (from their neighbourhood) when this much is left
 MASTER_AGAIN_SECONDS = 12.0
+MASTER_AGAIN_AFTER = 2  # RINS rounds before the next master
 # HiGHS options of the MIP passes (beyond presolve and the method).
 MIP_OPTIONS: dict[str, object] = {}
 # Small models: the restricted MIP is only a heuristic (its own bound is never kept), so it
@@ -489,7 +492,7 @@ def _large_mip(st: _Solve) -> bool:
         left = st.deadline - time.perf_counter()
         if left < RINS_MIN_SECONDS:
             break
-        if st.rins_round == 2 and not st.master_converged and left >= MASTER_AGAIN_SECONDS:
+        if st.rins_round == MASTER_AGAIN_AFTER and not st.master_converged and left >= MASTER_AGAIN_SECONDS:
             # after the two agreement rounds: the next master from this neighbourhood (a
             # better LP, a new agreement with the best plan), and its agreement rounds
             nb = _master_neighbourhood(st, keep, ff)
