@@ -15,9 +15,10 @@ Invariants enforced here, on every write path (single event, bulk import, replay
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from typing import Any
 
 from coalition.errors import ConflictError
 from coalition.inventory import schemas as s
@@ -161,6 +162,9 @@ class State:
     dirty_stocks: set[str] = field(default_factory=set)
     dirty_manifests: set[str] = field(default_factory=set)
     safety: SafetyCheck | None = None  # None = no depot safety check (replay of the log)
+    # the rows as loaded (kind -> key -> row tuple), so that a flush inserts new rows and
+    # updates only the columns that changed; filled by coalition.inventory.service.load_state
+    stored: dict[str, dict[str, tuple[Any, ...]]] = field(default_factory=dict)
 
     # -- access ---------------------------------------------------------------------------
     def serial(self, ref: str) -> Serial:
@@ -243,7 +247,8 @@ def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, c
     return dst
 
 
-def _held_stock(state: State, ev: Event, lot: str, at: str, *, statuses=(Status.SERVICEABLE,)) -> Stock:
+def _held_stock(state: State, ev: Event, lot: str, at: str, *,
+                statuses: Collection[Status] = (Status.SERVICEABLE,)) -> Stock:
     loc = _parts(at)[0] if at else ""
     for st in state.stocks_of(lot):
         if st.location == loc and st.status in statuses and st.custodian == ev.nation and st.quantity:
@@ -398,6 +403,8 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
                                manifest=m.manifest, location=location, title=m.donor)
     arriving: list[tuple[Lot, int]] = []
     got = {q.lot: q.quantity for q in p.lots}
+    put_away = _put_away(p, location)
+    by_house: dict[str, list[tuple[Lot, int]]] = {}
     for ref in lines:
         kind, name = ref.split(":", 1)
         if kind != "L":
@@ -413,7 +420,18 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
         before = src.quantity
         found = got.pop(name, 0)
         take = min(found, before)
-        if take:
+        if take and put_away is not None:
+            if found > before:
+                raise ConflictError(f"lot {name}: {found} received but {before} in transit; an "
+                                    "over-shipped lot cannot be put away by a placement")
+            for house, qty in put_away.get(name, []):
+                dst = _move_stock(state, ev, src, qty, status=Status.SERVICEABLE,
+                                  custodian=ev.nation, location=f"{location}/{house}")
+                dst.manifest = m.manifest
+                by_house.setdefault(house, []).append((lot, qty))
+            lot.arrived_on = lot.arrived_on or ev.day
+            state.touch_lot(lot, ev.seq)
+        elif take:
             dst = _move_stock(state, ev, src, take, status=Status.SERVICEABLE, custodian=ev.nation,
                               location=location)
             dst.manifest = m.manifest
@@ -436,15 +454,38 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
         raise ConflictError(f"manifest {p.manifest}: nothing is in transit to receipt")
     if len(dispatchers) > 1:
         raise ConflictError(f"manifest {p.manifest} is in the custody of several nations")
-    _check_safety(state, location, arriving)
+    if put_away is not None:
+        unknown = sorted(set(put_away) - {r.split(":", 1)[1] for r in refs if r.startswith("L:")})
+        if unknown:
+            raise ConflictError(f"placement names lot(s) not received from manifest {p.manifest}: "
+                                + ", ".join(unknown))
+        for house, got_here in sorted(by_house.items()):
+            _check_safety(state, f"{location}/{house}", got_here)
+    else:
+        _check_safety(state, location, arriving)
     m.status = "partially_received" if left_in_transit else "received"
     m.received_seq = ev.seq
     state.dirty_manifests.add(m.manifest)
     return Applied(dispatchers.pop(), refs)
 
 
+def _put_away(p: s.ReceiptPayload, location: str) -> dict[str, list[tuple[str, int]]] | None:
+    """The receipt's placement per lot (storehouse, quantity), or None without one. A placement
+    receives into a depot (``hub/depot``), each lot into the storehouses it names."""
+    if not p.placement:
+        return None
+    loc = Location.parse(location)
+    if not loc.depot or loc.storehouse:
+        raise ConflictError(f"a receipt with a placement is received at a depot (hub/depot), not at "
+                            f"'{location}': the placement names the storehouses")
+    out: dict[str, list[tuple[str, int]]] = {}
+    for x in p.placement:
+        out.setdefault(x.lot, []).append((x.storehouse, x.quantity))
+    return out
+
+
 def _serials_held_by_actor(state: State, ev: Event, names: list[str], action: str,
-                           statuses=HELD) -> list[Serial]:
+                           statuses: Collection[Status] = HELD) -> list[Serial]:
     rows = []
     for name in names:
         row = state.serial(name)
@@ -539,9 +580,9 @@ def _count(state: State, ev: Event, p: s.CountPayload) -> Applied:
             state.open_discrepancy(ev, f"S:{name}", Reason.NOT_FOUND_AT_COUNT, 1, 0,
                                    location=row.location, title=row.title_nation)
     for name in sorted(counted - set(expected)):
-        row = state.serials.get(name)
+        extra = state.serials.get(name)
         state.open_discrepancy(ev, f"S:{name}", Reason.FOUND_AT_COUNT, 0, 1, location=path,
-                               title=row.title_nation if row else "")
+                               title=extra.title_nation if extra else "")
         refs.add(f"S:{name}")
         if row:
             refs.add(f"T:{row.title_nation}")
@@ -617,7 +658,8 @@ def _suspension(state: State, ev: Event, p: s.SuspensionPayload) -> Applied:
     return Applied(None, {f"L:{p.lot}", f"T:{lot.title_nation}"})
 
 
-HANDLERS = {
+# each handler takes the payload class of its event type (the Event was validated against it)
+HANDLERS: dict[str, Callable[[State, Event, Any], Applied]] = {
     "manifest": _manifest,
     "dispatch": _dispatch,
     "receipt": _receipt,
@@ -633,6 +675,6 @@ HANDLERS = {
 
 def apply(state: State, ev: Event) -> Applied:
     """Apply one event; raise :class:`ConflictError` (naming the item) if an invariant breaks."""
-    if ev.type == "correction":
-        return Applied(None, {f"E:{ev.payload.reverses}"})  # type: ignore[attr-defined]
-    return HANDLERS[ev.type](state, ev, ev.payload)  # type: ignore[arg-type]
+    if isinstance(ev.payload, s.CorrectionPayload):
+        return Applied(None, {f"E:{ev.payload.reverses}"})
+    return HANDLERS[ev.type](state, ev, ev.payload)
