@@ -227,6 +227,8 @@ def _tighten(st: _Solve, ff: FlowForm) -> None:
     (:func:`coalition.planner.master.implied_upper_bounds`), in the solver form."""
     from coalition.planner.master import implied_upper_bounds
 
+    if st.model.n_cols > MASTER_MAX_COLUMNS:
+        return  # L's restricted model: its bound comes from column generation; not re-measured
     if st.implied_ub is None:
         st.implied_ub = implied_upper_bounds(st.model)
     ff.chi[: st.model.n_cols] = np.minimum(ff.chi[: st.model.n_cols], st.implied_ub)
