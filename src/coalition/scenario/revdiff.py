@@ -304,7 +304,7 @@ def visible_diff(session: Session, principal: Principal, *, scenario_id: int, fr
     reader may see. Unknown revisions are a NotFoundError naming the valid range."""
     restrict(principal, "scenario.view", lambda _r: _public())
     _sid, head = store.scenario_header(session, ref=scenario_id)
-    for rev in (from_revision, to_revision):
+    for rev in (to_revision, from_revision):  # "to" first: a default "from" derives from it
         if rev < 1 or rev > head:
             from coalition.errors import NotFoundError
 
