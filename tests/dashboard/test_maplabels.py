@@ -137,7 +137,7 @@ def _sign_in(svc: Service, user: str) -> object:
     return c
 
 
-def test_the_french_map_page_names_the_countries_in_french(sqlite_svc: Service) -> None:
+def test_the_french_map_page_names_the_countries_in_french(sqlite_svc: Service) -> None:  # noqa: F811
     import re
 
     c = _sign_in(sqlite_svc, "gbr-planner")

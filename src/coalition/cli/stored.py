@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,11 @@ from rich.console import Console
 from coalition.cli import context
 from coalition.errors import CoalitionError, InputError, NotFoundError, Problem
 from coalition.scenario.schemas import PledgeState, Scenario
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from coalition.scenario.revdiff import RevisionDiff
 
 DB_REF = re.compile(r"^db:(?P<ref>[A-Za-z0-9][A-Za-z0-9_.\-]*)(?:@(?P<rev>\d+))?$")
 SCENARIO_HELP = ("scenario folder, .yaml/.json file, or a stored scenario db:KEY or db:ID "
@@ -257,7 +262,7 @@ def diff(
     _print_diff(result)
 
 
-def _print_diff(result: Any) -> None:
+def _print_diff(result: RevisionDiff) -> None:
     from rich.table import Table
 
     console = Console()
@@ -282,7 +287,7 @@ def _print_diff(result: Any) -> None:
         console.print(table)
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: object) -> Text:
     from rich.text import Text
 
     return Text("—", style="dim") if value is None else Text(str(value))
