@@ -456,10 +456,14 @@ def plan_page(request: Request, ctx: Page,
 
 @router.get("/depots")
 def depots_page(request: Request, ctx: Page) -> HTMLResponse:
+    from coalition.dashboard.placements import holdings, stock_rows
+
     _sid, state = _state(ctx)
     rows = []
     for d in visible_depots(ctx.principal, state):
-        rows.append(depot_status(state.scenario, d))
+        scenario, ledger, catalogue = holdings(ctx, state.scenario, d)
+        rows.append({**depot_status(state.scenario, d, [*scenario, *ledger], catalogue),
+                     "stock": stock_rows(scenario, ledger)})
         ctx.audit("view", "depot-check", d.id, note="dashboard")
     placeable: set[str] = set()
     if has_permission(ctx.principal, "depot.place"):
@@ -655,3 +659,7 @@ router.include_router(_sustain_page.router)
 from coalition.dashboard import analysis_page as _analysis_page  # noqa: E402
 
 router.include_router(_analysis_page.router)
+
+from coalition.dashboard import custody as _custody  # noqa: E402
+
+router.include_router(_custody.router)
