@@ -41,6 +41,11 @@ TokenOpt = Annotated[
     typer.Option("--token", help="your API token (default: COALITION_TOKEN); the change is made, "
                  "checked and audited as that user", show_default=False),
 ]
+ReadTokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", help="your API token (default: COALITION_TOKEN); you see what "
+                 "that user may see, and the read is audited as theirs", show_default=False),
+]
 ExpectOpt = Annotated[
     int | None,
     typer.Option("--expect", help="the revision your change is based on; refused if the stored "
@@ -224,7 +229,7 @@ def diff(
                                            show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON (the API's "
                                           "answer)")] = False,
-    token: TokenOpt = None,
+    token: ReadTokenOpt = None,
     database_url: DbOpt = None,
 ) -> None:
     """The changes between two revisions of a stored scenario, as the token's user may see
