@@ -39,7 +39,8 @@ def _view(request: Request, ctx: Any, job: int | None, *, form: dict[str, str] |
         elif result["kind"] == "withdrawal":
             bars = tornado(result)
     caps = {c.code: c.name for c in sc.capabilities}
-    lines = {r.id: " · ".join(x for x in (caps.get(r.capability, r.capability), r.hub or getattr(r, "region", None)) if x)
+    lines = {r.id: " · ".join(x for x in (caps.get(r.capability, r.capability),
+                                          r.hub or getattr(r, "region", None)) if x)
              for r in _scope(ctx, "requirement.view", state).filter(sc.requirements)}
     recent, _total = jobs.list_analyses(ctx.db, ctx.principal, offset=0, limit=10)
     return render(request, ctx, "analysis.html", "analysis", status_code=status_code,

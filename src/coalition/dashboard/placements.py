@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from coalition.dashboard.i18n import request_lang
@@ -113,21 +114,31 @@ def placement_form(request: Request, ctx: Page, depot_id: str) -> HTMLResponse:
     return _page(request, ctx, d)
 
 
+@dataclass(frozen=True)
+class ConsignmentNote:
+    """The consignment's reference and where it comes from (form fields, as typed)."""
+
+    manifest: Annotated[str, Form(max_length=200)] = ""
+    origin: Annotated[str, Form(max_length=300)] = ""
+
+
+Note = Annotated[ConsignmentNote, Depends()]
+
+
 @router.post("/depots/{depot_id}/placement")
-async def propose(request: Request, ctx: Page, depot_id: str,  # noqa: PLR0913
+async def propose(request: Request, ctx: Page, depot_id: str, note: Note,
                   consignment: Annotated[UploadFile | None, File()] = None,
                   consignment_text: Annotated[str, Form(max_length=MAX_CSV)] = "",
                   csrf: Annotated[str, Form(max_length=200)] = "",
-                  method: Annotated[str, Form(max_length=16)] = "optimise",
-                  manifest: Annotated[str, Form(max_length=200)] = "",
-                  origin: Annotated[str, Form(max_length=300)] = "") -> HTMLResponse:
+                  method: Annotated[str, Form(max_length=16)] = "optimise") -> HTMLResponse:
     data = await consignment.read(MAX_CSV + 1) if consignment is not None else b""
     name = (consignment.filename if consignment is not None else "") or "consignment.csv"
     if not data and consignment_text:
         data = consignment_text.encode("utf-8")
     check_csrf(request, csrf)
     return _propose(request, ctx, depot_id, data, name,
-                    {"method": method, "manifest": manifest.strip(), "origin": origin.strip()})
+                    {"method": method, "manifest": note.manifest.strip(),
+                     "origin": note.origin.strip()})
 
 
 def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str,
@@ -169,12 +180,10 @@ def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str,
 
 
 @router.post("/depots/{depot_id}/placement/accept")
-def accept_placement(request: Request, ctx: Page, depot_id: str,  # noqa: PLR0913
+def accept_placement(request: Request, ctx: Page, depot_id: str, note: Note,
                      consignment: Annotated[str, Form(max_length=MAX_CSV)],
                      lines: Annotated[str, Form(max_length=MAX_CSV)],
                      csrf: Annotated[str, Form(max_length=200)] = "",
-                     manifest: Annotated[str, Form(max_length=200)] = "",
-                     origin: Annotated[str, Form(max_length=300)] = "",
                      basis: Annotated[str, Form(max_length=64)] = "") -> Response:
     """Accept the reviewed lines: re-checked against the consignment, the depot's stock now and
     the gate, then recorded in the custody ledger (manifest, dispatch, receipt with the
@@ -185,6 +194,7 @@ def accept_placement(request: Request, ctx: Page, depot_id: str,  # noqa: PLR091
     from coalition.ledger.custody import manifest_events, receive_placement
 
     check_csrf(request, csrf)
+    manifest, origin = note.manifest, note.origin
     sc, d = _depot(ctx, depot_id)
     tr = request_lang(request).gettext
     keep: dict[str, Any] = {"consignment": consignment, "manifest": manifest, "origin": origin}
