@@ -126,7 +126,7 @@ def document_errors(app: FastAPI) -> None:
         app.openapi_schema = spec
         return spec
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to extend the schema
 
 
 ANONYMOUS = auth_schemas.ANONYMOUS

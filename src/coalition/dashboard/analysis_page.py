@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from coalition.analysis import jobs
 from coalition.auth.rules import has_permission
 from coalition.dashboard.charts import mc_heatmap, tornado
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, _assumptions, _scope, _state, render
 from coalition.dashboard.security import check_csrf
@@ -25,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 KINDS = ("montecarlo", "withdrawal")
 
 
-def _view(request: Request, ctx: Any, job: int | None, *, form: dict[str, str] | None = None,
+def _view(request: Request, ctx: PageCtx, job: int | None, *, form: dict[str, str] | None = None,
           problems: list[str] | None = None, status_code: int = 200) -> HTMLResponse:
     _sid, state = _state(ctx)
     sc = state.scenario

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, _state, render
 from coalition.dashboard.security import check_csrf
@@ -22,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 MAX_CSV = 2_000_000
 
 
-def _depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
+def _depot(ctx: PageCtx, depot_id: str) -> tuple[Any, Any]:
     from coalition.depots.queries import depot_scope
 
     _sid, state = _state(ctx)
@@ -31,7 +32,7 @@ def _depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
     return state.scenario, d
 
 
-def holdings(ctx: Any, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
+def holdings(ctx: PageCtx, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
     """The depot's stock now: scenario stock lines, the ledger's held lots, the catalogue."""
     from coalition.inventory.safety import depot_holdings
     from coalition.ledger.sample import ledger_network
@@ -39,7 +40,7 @@ def holdings(ctx: Any, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
     return depot_holdings(ctx.db, ledger_network(sc.depots), d.hub, d.id)
 
 
-def signing(ctx: Any, sc: Any) -> Any:
+def signing(ctx: PageCtx, sc: Any) -> Any:
     """Keys, pinned trust and the depot safety gate for an append from a page."""
     from coalition.errors import ConflictError
     from coalition.inventory.safety import depot_safety
@@ -70,7 +71,7 @@ def _problems(exc: InputError) -> list[str]:
     return out
 
 
-def _page(request: Request, ctx: Any, d: Any, status_code: int = 200, /,
+def _page(request: Request, ctx: PageCtx, d: Any, status_code: int = 200, /,
           **data: Any) -> HTMLResponse:
     sc = _state(ctx)[1].scenario
     scenario, ledger, _cat = holdings(ctx, sc, d)
@@ -141,7 +142,7 @@ async def propose(request: Request, ctx: Page, depot_id: str, note: Note,
                      "origin": note.origin.strip()})
 
 
-def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str,
+def _propose(request: Request, ctx: PageCtx, depot_id: str, data: bytes, name: str,
              note: dict[str, str]) -> HTMLResponse:
     from coalition.depots.gate import verify_placement
     from coalition.depots.io import decode_csv, parse_consignment

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coalition.auth.rules import has_permission
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, _scope, _state, render
 from coalition.dashboard.security import check_csrf
@@ -64,7 +65,7 @@ def pledges_page(
                   capabilities={c.code: c.name for c in sc.capabilities})
 
 
-def _detail(request: Request, ctx: Any, ident: str, *, status_code: int = 200,
+def _detail(request: Request, ctx: PageCtx, ident: str, *, status_code: int = 200,
             problems: list[str] | None = None, conflict: Any = None, saved: int | None = None,
             form: dict[str, str] | None = None) -> HTMLResponse:
     sid, rev, st = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
@@ -95,7 +96,7 @@ def pledge_page(request: Request, ctx: Page, ident: str,
     return _detail(request, ctx, ident, saved=saved)
 
 
-def _change(request: Request, ctx: Any, ident: str, action: str, revision: int,
+def _change(request: Request, ctx: PageCtx, ident: str, action: str, revision: int,
             change: Any, form: dict[str, str] | None = None) -> Response:
     """Scope (404/403), then the store's edit at the form's revision. A refusal or a conflict
     comes back on the detail page, with the input kept and, for a conflict, what changed."""

@@ -22,6 +22,7 @@ from starlette.background import BackgroundTask
 
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
+from coalition.auth.scope import Scope, restrict
 from coalition.auth.service import AuthenticationFailed, record_audit
 from coalition.dashboard import fragments, views
 from coalition.dashboard.context import Db
@@ -77,9 +78,8 @@ def current_scenario(ctx: Ctx, ref: None) -> tuple[int, Any]:
     return sid, state.scenario
 
 
-def _scope(ctx: Ctx, action: str, state: ScenarioState) -> Any:
-    from coalition.auth.scope import restrict
-
+def _scope(ctx: Ctx, action: str, state: ScenarioState) -> Scope[Any]:
+    """The reader's scope for ``action`` over any kind of scenario record."""
     kind = action.partition(".")[0]
     return restrict(ctx.principal, action, lambda record: state.marking(kind, record))
 
@@ -329,7 +329,6 @@ def run_plan(
     """Queue a plan run. Bad input comes back on the plan page, inline, with the form as the
     user filled it (no error page)."""
     from coalition.auth.rules import ALL, Marking
-    from coalition.auth.scope import Scope, restrict
 
     check_csrf(request, csrf)
     tr = request_lang(request).gettext
@@ -485,7 +484,7 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
                   placeable=placeable)
 
 
-def _scoped_depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
+def _scoped_depot(ctx: Ctx, depot_id: str) -> tuple[Any, Any]:
     """The current scenario and one depot in the reader's scope (404 outside it, 403 without
     the role): the domain's scope, as the API applies it."""
     from coalition.depots.queries import depot_scope
@@ -530,7 +529,6 @@ def ledger_page(request: Request, ctx: Page,
     from urllib.parse import urlencode
 
     from coalition.auth.rules import PUBLIC
-    from coalition.auth.scope import restrict
     from coalition.ledger.queries import ledger_health, pinned_trust, visible_events
 
     restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
