@@ -14,10 +14,10 @@ from datetime import date
 
 import numpy as np
 
+from coalition.planner import sustainment
 from coalition.planner.explain import confirm_by_relaxation, explain_assignments, explain_gaps
 from coalition.planner.greedy import greedy_values, is_feasible, objective_of
 from coalition.planner.model import Model, _start_columns, build_model, precedence_values
-from coalition.planner import sustainment
 from coalition.planner.report import interpret
 from coalition.planner.schemas import (
     BaselineSummary,

@@ -78,7 +78,7 @@ class Model:
     b_nation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     cover_row: dict[tuple[int, int], int] = field(default_factory=dict)
     rip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # block-local hub rows, cols, vals
-    prec: "PrecedenceIndex | None" = None  # the Precedence-* blocks' (rule, scope) index
+    prec: PrecedenceIndex | None = None  # the Precedence-* blocks' (rule, scope) index
     chi_x: np.ndarray | None = None  # upper bounds of Assign-count
     built: bool = True  # False: built without Assign-count columns (the time ran out)
     # indices into the full column set (_start_columns) when the model is restricted to them

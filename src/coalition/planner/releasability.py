@@ -145,7 +145,7 @@ def gaps_json(sc: Scenario, visible: frozenset[str] | None, option: str, at: str
     return _encode(compute_gaps(sc, visible, option, at, assume))
 
 
-_INFLIGHT: dict[tuple[Any, ...], "Future[bytes]"] = {}
+_INFLIGHT: dict[tuple[Any, ...], Future[bytes]] = {}
 _INFLIGHT_LOCK = threading.Lock()
 
 

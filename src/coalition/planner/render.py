@@ -81,7 +81,10 @@ def _sustainment_line(plan: Plan) -> str:
     out = ""
     med = plan.medical
     if med is not None:
-        pct = (lambda v: "—" if v is None else f"{100 * v:.1f}%")
+
+        def pct(v: float | None) -> str:
+            return "—" if v is None else f"{100 * v:.1f}%"
+
         n = sum(1 for u in med.get("uncovered", []) if u.get("constrained"))
         rule = "hard constraint" if med.get("enforced") else "NOT enforced"
         out += (f"\nmedical 10-1-2 ({rule}): personnel-days within 1 h of Role 1 {pct(med.get('share_within_1h'))}, "

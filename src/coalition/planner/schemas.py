@@ -8,10 +8,9 @@ major version.
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -14,10 +14,10 @@ from datetime import date
 
 from coalition.conditions.engine import CEASEFIRE, ConditionEngine
 from coalition.errors import InputError, Problem, closest
+from coalition.forcegen.activation import activation_by_day, pledge_activation
 from coalition.planner.engine import Activation, PlanOutcome, make_plan
 from coalition.planner.schemas import Plan, PlanOptions
 from coalition.planner.solver import ProgressFn
-from coalition.forcegen.activation import activation_by_day, pledge_activation
 from coalition.scenario.schemas import Assumption, Scenario
 
 

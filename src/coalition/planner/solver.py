@@ -28,7 +28,6 @@ from coalition.solvers.highs import (
     Report,
     RunResult,
     SolverOptions,
-    finite as _finite,
     relative_gap,
 )
 
