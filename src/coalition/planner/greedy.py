@@ -56,7 +56,7 @@ def greedy_values(
     ub = model.var("Line-shortfall")
     T = tb.n_periods
     nat_ix = {nname: i for i, nname in enumerate(tb.nations)}
-    b_index = {(int(h), int(nn)): i for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation))}
+    b_index = {(int(h), int(nn)): i for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
 
     indptr, indices, data = A.indptr, A.indices, A.data
 

@@ -363,7 +363,7 @@ def _master_neighbourhood(st: _Solve, keep0: np.ndarray | None = None, ff: FlowF
     solver form with every row, or None when no master was solved in time. ``keep0`` and
     ``ff``: a later master, from an earlier one's neighbourhood and solver form."""
     from coalition.planner.greedy import greedy_values, repair
-    from coalition.planner.master import solve_master
+    from coalition.planner.master import MasterOptions, solve_master
 
     m = st.model
     keep0 = _keep_mask(st) if keep0 is None else keep0
@@ -375,9 +375,10 @@ def _master_neighbourhood(st: _Solve, keep0: np.ndarray | None = None, ff: FlowF
     link = m.con("Hub-nation-link")
     lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
     until = time.perf_counter() + MASTER_SHARE * max(0.0, st.deadline - time.perf_counter())
-    res = solve_master(m, ff, keep0, deadline=until, threads=int(st.options.threads),
-                       seed=int(st.options.seed), should_stop=st.should_stop, lp_rows=lp_rows,
-                       max_rounds=MASTER_ROUNDS, round_columns=MASTER_COLUMNS)
+    master = MasterOptions(threads=int(st.options.threads), seed=int(st.options.seed),
+                           max_rounds=MASTER_ROUNDS, round_columns=MASTER_COLUMNS)
+    res = solve_master(m, ff, keep0, deadline=until, options=master, should_stop=st.should_stop,
+                       lp_rows=lp_rows)
     st.masters += res.rounds
     st.master_converged = res.converged
     st.master_message = (f"{st.masters} master LP(s), the last {res.objective:,.0f} over "
