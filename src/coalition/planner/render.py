@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -12,9 +13,9 @@ from rich.text import Text
 from coalition.planner.schemas import Plan, Progress
 
 
-def _day(plan: Plan, day: int, when: object) -> str:
+def _day(plan: Plan, day: int, when: date | None) -> str:
     rel = f"C{day:+d}"
-    return f"{rel} {when.isoformat()}" if when is not None else rel  # type: ignore[attr-defined]
+    return f"{rel} {when.isoformat()}" if when is not None else rel
 
 
 def progress_table(option: str, p: Progress | None, limit: float) -> Table:
