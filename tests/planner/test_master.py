@@ -15,7 +15,7 @@ from scipy.sparse import vstack
 
 from coalition.planner import solver
 from coalition.planner.flowform import flow_form
-from coalition.planner.master import lagrangian_bound, solve_master
+from coalition.planner.master import MasterOptions, lagrangian_bound, solve_master
 from coalition.planner.schemas import PlanOptions
 
 from .test_solver import _true_optimum, _variant
@@ -60,7 +60,7 @@ def test_master_bounds_are_bounds_of_the_full_lp(seed: int) -> None:
     keep[np.unique(m.tables.arc_line[m.x_arc], return_index=True)[1]] = True
     seen: list[str] = []
     res = solve_master(m, ff, keep, deadline=time.perf_counter() + 60, lp_rows=lp_rows,
-                       round_columns=20, trace=seen.append)
+                       options=MasterOptions(round_columns=20), trace=seen.append)
     lagr = [float(s.split("Lagrangian ")[1].split(" ")[0].rstrip(",").replace(",", "")) for s in seen]
     assert res.rounds >= 2, "the start must need pricing, or the test proves nothing"
     assert res.converged
@@ -69,7 +69,7 @@ def test_master_bounds_are_bounds_of_the_full_lp(seed: int) -> None:
     assert len(lagr) == res.rounds and all(b <= lp + 1e-6 * abs(lp) for b in lagr), (lagr, lp)
     # one round only: its Lagrangian bound is a bound too (and not the master's value)
     one = solve_master(m, ff, keep, deadline=time.perf_counter() + 60, lp_rows=lp_rows,
-                       max_rounds=1, round_columns=20)
+                       options=MasterOptions(max_rounds=1, round_columns=20))
     assert not one.converged and one.bound is not None
     assert one.bound <= lp + 1e-6 * abs(lp)
     assert one.objective is not None and one.objective >= lp - 1e-6 * abs(lp)  # a restricted LP

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coalition.planner.engine import Activation, make_plan
+from coalition.planner.engine import Activation, PlanContext, PlanHooks, make_plan
 from coalition.planner.model import build_model
 from coalition.planner.schemas import PlanOptions, SolveStatus, Weights
 from coalition.planner.tables import build_tables
@@ -413,8 +413,8 @@ def test_should_stop_returns_the_best_plan_so_far_marked_interrupted():
 
     sc = generate("S", 3)
     out = make_plan(sc, "gen", activation=Activation({p.id: 0 for p in sc.pledges}),
-                    options=PlanOptions(time_limit=20), should_stop=lambda: True,
-                    c_day=date(2026, 6, 1))
+                    options=PlanOptions(time_limit=20), hooks=PlanHooks(should_stop=lambda: True),
+                    context=PlanContext(c_day=date(2026, 6, 1)))
     p = out.plan
     assert p.solve.status in (SolveStatus.INTERRUPTED, SolveStatus.NO_SOLUTION)
     assert p.solve.best_so_far and p.unit_lines

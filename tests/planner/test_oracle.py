@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coalition.planner.engine import Activation, make_plan
+from coalition.planner.engine import Activation, PlanContext, make_plan
 from coalition.planner.generator import generate
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.service import plan_option
@@ -139,7 +139,7 @@ def tiny(draw):
 @given(tiny())
 def test_optimum_equals_brute_force(sc):
     out = make_plan(sc, "opt", activation=Activation({p.id: 0 for p in sc.pledges}), options=OPTS,
-                    explain=False, c_day=C_DAY)
+                    explain=False, context=PlanContext(c_day=C_DAY))
     report = check_plan(sc, out.plan)
     assert report.ok, report.violations
     assert out.plan.solve.objective == pytest.approx(brute_force(sc, OPTS), rel=1e-9, abs=1e-6)

@@ -49,7 +49,8 @@ def define_shortfall_variables(m: Model) -> None:
     li, t = _expand(tb.line_first[lines], tb.line_last[lines])
     m.u_line, m.u_period = lines[li], t
     m.u_days = np.array(
-        [tb.days_in_period(int(l_), int(t_)) for l_, t_ in zip(m.u_line, m.u_period)], dtype=np.int64
+        [tb.days_in_period(int(l_), int(t_)) for l_, t_ in zip(m.u_line, m.u_period, strict=True)],
+        dtype=np.int64,
     )
     qty = tb.line_qty[m.u_line].astype(np.float64)
     m.add_variables("Line-shortfall", np.zeros(qty.size), qty, integer=False)
@@ -84,7 +85,7 @@ def define_line_cover_constraints(m: Model) -> None:
     ub = m.var("Line-shortfall")
     if ub.size == 0:
         return
-    row_of = {(int(l_), int(t_)): i for i, (l_, t_) in enumerate(zip(m.u_line, m.u_period))}
+    row_of = {(int(l_), int(t_)): i for i, (l_, t_) in enumerate(zip(m.u_line, m.u_period, strict=True))}
     m.cover_row = row_of
     xb = m.var("Assign-count")
     # x[a,s] covers periods s..last
@@ -92,7 +93,7 @@ def define_line_cover_constraints(m: Model) -> None:
     line = tb.arc_line[m.x_arc[j]]
     # row index of (line, t): offset of line's first row + (t - first)
     line_row0 = np.full(tb.n_lines, -1, dtype=np.int64)
-    for i, (l_, t_) in enumerate(zip(m.u_line, m.u_period)):
+    for i, l_ in enumerate(m.u_line):  # (line, period) rows, each line's periods in order
         if line_row0[l_] < 0:
             line_row0[l_] = i
     rows_x = line_row0[line] + (t - tb.line_first[line])
@@ -224,7 +225,7 @@ def define_cohesion_constraints(m: Model) -> None:
     xh = tb.arc_hub[m.x_arc]
     pairs, row = np.unique(np.stack([xp, xh], axis=1), axis=0, return_inverse=True)
     row = row.ravel()
-    b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(m.b_hub, m.b_nation))}
+    b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(m.b_hub, m.b_nation, strict=True))}
     bcol = np.array([b_index[(int(h), int(pledge_nat[p]))] for p, h in pairs], dtype=np.int64)
     max_tours = tb.pledge_units * max_tours_per_unit(tb)
     bigm = np.minimum(max_tours, tb.pledge_rotations * tb.pledge_units)[pairs[:, 0]]
@@ -252,7 +253,7 @@ def define_objective(m: Model) -> None:
         cost[ub.start : ub.stop] = w.shortfall * tb.line_prio_w[m.u_line] * m.u_days
     if bb.size:
         is_lead = np.array(
-            [tb.hub_lead[h] == tb.nations[n] for h, n in zip(m.b_hub, m.b_nation)], dtype=bool
+            [tb.hub_lead[h] == tb.nations[n] for h, n in zip(m.b_hub, m.b_nation, strict=True)], dtype=bool
         )
         cost[bb.start : bb.stop] = np.where(is_lead, 0.0, w.cohesion)
     pv = m.var("Precedence-violation")

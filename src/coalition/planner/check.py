@@ -16,9 +16,10 @@ unit lines, and a reported gap must be against a bound no higher than the object
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,7 +27,10 @@ from coalition.conditions.engine import ConditionEngine, parse_assumptions
 from coalition.forcegen.activation import pledge_activation
 from coalition.forcegen.eligibility import eligibility
 from coalition.planner.schemas import Plan, UnitLine
-from coalition.scenario.schemas import Pledge, Scenario
+from coalition.scenario.schemas import Corridor, Hub, Pledge, Requirement, Scenario
+
+if TYPE_CHECKING:
+    from coalition.sustain.demand import PlanLine
 
 # rule name -> what it means (the contract of `coalition plan check`)
 RULES: dict[str, str] = {
@@ -35,25 +39,37 @@ RULES: dict[str, str] = {
     "rear-node": "a pledge naming a rear node moves through a corridor from it when one reaches the hub",
     "caveat": "the pledge's caveats allow the hub (shared eligibility check)",
     "max-notice": "the pledge's notice-to-move does not exceed the line's maximum",
-    "pledge-active": "the pledge is active (lifecycle, expiry, conditions) on every day from departure to tour end",
-    "notice-to-move": "departure is no earlier than activation (or C-day) + notice-to-move, nor before available-from",
+    "pledge-active": "the pledge is active (lifecycle, expiry, conditions) on every day from departure to tour "
+    "end",
+    "notice-to-move": "departure is no earlier than activation (or C-day) + notice-to-move, nor before "
+    "available-from",
     "availability": "the tour ends no later than the pledge's available-to day",
     "transit": "arrival = departure + the corridor's transit days; arrival <= tour end",
     "tour-length": "days in theatre (arrival .. tour end) do not exceed the pledge's tour length",
     "Hub-personnel-capacity": "personnel at a hub on each day (arrival .. tour end) within its capacity",
-    "Pledge-unit-cycle": "on each day, a pledge's units busy (departure .. tour end + return transit + recovery) do not exceed its units",
+    "Pledge-unit-cycle": "on each day, a pledge's units busy (departure .. tour end + return transit + recovery) "
+    "do not exceed its units",
     "unit-label": "a unit label names one of the pledge's units and its busy spells do not overlap",
     "Pledge-rotation-budget": "tours started do not exceed sustainable rotations x units",
-    "Corridor-personnel-daily": "personnel entering a corridor per day (deployment and return at tour end) within its daily capacity",
-    "Corridor-tonnage-daily": "tonnage entering a corridor per day (deployment, return at tour end and resupply flows) within its daily capacity",
+    "Corridor-personnel-daily": "personnel entering a corridor per day (deployment and return at tour end) within "
+    "its daily capacity",
+    "Corridor-tonnage-daily": "tonnage entering a corridor per day (deployment, return at tour end and resupply "
+    "flows) within its daily capacity",
     "days-late": "days late = max(0, arrival - required day)",
-    "Medical-10-1-2": "where the scenario declares medical roles, no manoeuvre (deterrence) or training unit is at a hub on a day without Role 1 care within 60 min and Role 2 care within 120 min (road, or a MEDEVAC helicopter present), re-derived from the unit lines",
-    "Resupply-cover": "on every hub-day, resupply flows into the hub plus the reported unmet resupply cover the tonnage its units need (recomputed from the unit lines and the sustainment factors, after host-nation share)",
-    "resupply-refs": "a resupply flow names a corridor of the scenario and its hub, a day range inside the horizon and a rate >= 0",
-    "precedence": "the plan's broken enablers-first rules are exactly those its unit lines break (first before-unit arrival later than the first after-unit arrival in a scope, or none where one is required)",
+    "Medical-10-1-2": "where the scenario declares medical roles, no manoeuvre (deterrence) or training unit is "
+    "at a hub on a day without Role 1 care within 60 min and Role 2 care within 120 min (road, or a MEDEVAC "
+    "helicopter present), re-derived from the unit lines",
+    "Resupply-cover": "on every hub-day, resupply flows into the hub plus the reported unmet resupply cover the "
+    "tonnage its units need (recomputed from the unit lines and the sustainment factors, after host-nation "
+    "share)",
+    "resupply-refs": "a resupply flow names a corridor of the scenario and its hub, a day range inside the "
+    "horizon and a rate >= 0",
+    "precedence": "the plan's broken enablers-first rules are exactly those its unit lines break (first "
+    "before-unit arrival later than the first after-unit arrival in a scope, or none where one is required)",
     "kpi-shortfall": "the reported shortfall equals the shortfall recomputed from the unit lines",
     "objective": "the reported objective equals the objective recomputed from the unit lines",
-    "solve-bound": "a reported bound is no higher than the objective, the gap agrees with them, and its provenance is stated",
+    "solve-bound": "a reported bound is no higher than the objective, the gap agrees with them, and its "
+    "provenance is stated",
 }
 
 TOL = 1e-6
@@ -160,163 +176,239 @@ def _days_over(load: np.ndarray, cap: float) -> list[int]:
     return np.flatnonzero(load > cap + TOL).tolist()
 
 
+@dataclass(frozen=True, slots=True)
+class _Records:
+    """The scenario's records a plan's unit lines name, by id (requirements of its option)."""
+
+    pledges: dict[str, Pledge]
+    reqs: dict[str, Requirement]
+    hubs: dict[str, Hub]
+    corridors: dict[str, Corridor]
+
+    @classmethod
+    def of(cls, scenario: Scenario, option: str) -> _Records:
+        return cls(pledges={p.id: p for p in scenario.pledges},
+                   reqs={r.id: r for r in scenario.requirements_of(option)},
+                   hubs={h.id: h for h in scenario.hubs},
+                   corridors={c.id: c for c in scenario.corridors})
+
+
 def check_plan(scenario: Scenario, plan: Plan) -> CheckReport:
     """Every violation of a hard rule (and every misreported figure) in ``plan``."""
     out: list[Violation] = []
     add = out.append
-    H, D = plan.horizon_days, plan.period_days
     if plan.scenario != scenario.id:
         add(Violation("plan-scenario", f"plan is for scenario {plan.scenario!r}, not {scenario.id!r}"))
     if scenario.option(plan.option) is None:
         add(Violation("plan-scenario", f"unknown force option {plan.option!r}"))
         return CheckReport(plan.option, len(plan.unit_lines), tuple(out))
-    pledges = {p.id: p for p in scenario.pledges}
-    reqs = {r.id: r for r in scenario.requirements_of(plan.option)}
-    hubs = {h.id: h for h in scenario.hubs}
-    corridors = {c.id: c for c in scenario.corridors}
+    recs = _Records.of(scenario, plan.option)
     act = _Activity(scenario, plan) if plan.c_day is not None else None
     if act is None and plan.unit_lines:
         add(Violation("pledge-active", "the plan has unit lines but no C-day to judge activation"))
 
-    good: list[UnitLine] = []
-    for ul in plan.unit_lines:
-        w = ul.uln
-        p, r = pledges.get(ul.pledge), reqs.get(ul.requirement)
-        h, c = hubs.get(ul.hub), corridors.get(ul.corridor)
-        missing = [n for n, v in (("pledge", p), ("requirement", r), ("hub", h), ("corridor", c)) if v is None]
-        if missing:
-            add(Violation("unit-line-refs", "unknown " + ", ".join(missing), w))
-            continue
-        assert p is not None and r is not None and h is not None and c is not None
-        bad = []
-        if ul.nation != p.nation:
-            bad.append(f"nation {ul.nation} is not the pledge's {p.nation}")
-        if p.capability != r.capability or ul.capability != p.capability:
-            bad.append(f"capability {p.capability} does not fill a {r.capability} line")
-        if r.hub is not None and r.hub != h.id:
-            bad.append(f"hub {h.id} is not the line's hub {r.hub}")
-        if r.region is not None and h.region != r.region:
-            bad.append(f"hub {h.id} is not in the line's region {r.region}")
-        if c.hub != h.id or ul.rear_node != c.rear_node:
-            bad.append(f"corridor {c.id} runs {c.rear_node} -> {c.hub}, not {ul.rear_node} -> {h.id}")
-        if ul.personnel != p.personnel_per_unit:
-            bad.append(f"personnel {ul.personnel} is not the pledge's {p.personnel_per_unit} per unit")
-        if bad:
-            add(Violation("unit-line-refs", "; ".join(bad), w))
-            continue
-        if p.rear_node is not None and c.rear_node != p.rear_node:
-            if any(k.rear_node == p.rear_node and k.hub == h.id for k in scenario.corridors):
-                add(Violation("rear-node", f"pledge names rear node {p.rear_node}, which has a corridor to "
-                              f"{h.id}, but the line moves from {c.rear_node}", w))
-        why = [e for e in eligibility(p, r, scenario, hub=h.id)
-               if e.code not in ("readiness", "window", "capability")]
-        if why:
-            add(Violation("caveat", "; ".join(e.message for e in why), w))
-        if p.notice_days > r.max_notice_days:
-            add(Violation("max-notice", f"notice-to-move {p.notice_days} d exceeds the line's maximum "
-                          f"{r.max_notice_days} d", w))
-        dep, arr, end = ul.departure_day, ul.arrival_day, ul.tour_end_day
-        if act is not None:
-            off = [d for d in act.checkpoints(p, max(dep, 0), end) if not act.active(p, d)]
-            if off:
-                on = act.c_day + timedelta(days=off[0]) if act.c_day else None
-                add(Violation("pledge-active", f"pledge {p.id} is not active on day {off[0]} ({on}) "
-                              f"but the unit is in use from day {dep} to {end}", w))
-            start = act.run_start(p, max(dep, 0))
-            if start is not None and dep < start + p.notice_days:
-                add(Violation("notice-to-move", f"departs day {dep}, but the pledge is active from day "
-                              f"{start} with {p.notice_days} d notice-to-move", w))
-        if dep < p.available_from_day:
-            add(Violation("notice-to-move", f"departs day {dep}, before available-from day {p.available_from_day}", w))
-        if p.available_to_day is not None and end > p.available_to_day:
-            add(Violation("availability", f"tour ends day {end}, after available-to day {p.available_to_day}", w))
-        if arr != dep + c.transit_days or arr > end:
-            add(Violation("transit", f"departs {dep}, arrives {arr}, tour ends {end}; corridor {c.id} takes "
-                          f"{c.transit_days} d", w))
-        if end - arr + 1 > p.tour_days:
-            add(Violation("tour-length", f"{end - arr + 1} days in theatre (day {arr} to {end}), tour is "
-                          f"{p.tour_days} d", w))
-        if ul.days_late != max(0, arr - ul.required_day):
-            add(Violation("days-late", f"days_late {ul.days_late}, but arrival {arr} and required "
-                          f"{ul.required_day} give {max(0, arr - ul.required_day)}", w))
-        good.append(ul)
-
-    resupply, unmet_td = _check_resupply(scenario, plan, good, hubs, corridors, out)
-    _check_capacities(scenario, plan, good, pledges, hubs, corridors, out, resupply)
-    broken = _check_precedence(scenario, plan, good, hubs, out)
+    good = [ul for ul in plan.unit_lines if _check_line(scenario, recs, act, ul, out)]
+    resupply, unmet_td = _check_resupply(scenario, plan, good, recs.hubs, recs.corridors, out)
+    _check_capacities(scenario, plan, good, recs, out, resupply)
+    broken = _check_precedence(scenario, plan, good, recs.hubs, out)
     _check_medical(scenario, plan, good, out)
-    _check_figures(scenario, plan, reqs, hubs, corridors, out, broken, unmet_td)
+    _check_figures(plan, recs, out, broken, unmet_td)
     return CheckReport(plan.option, len(plan.unit_lines), tuple(out))
 
 
-def _check_capacities(scenario, plan, lines, pledges, hubs, corridors, out, resupply=None) -> None:  # type: ignore[no-untyped-def]
+def _check_line(scenario: Scenario, recs: _Records, act: _Activity | None, ul: UnitLine,
+                out: list[Violation]) -> bool:
+    """The per-line rules of ``ul``; False when its references are broken (the line is then
+    left out of the capacity and figure checks)."""
+    w = ul.uln
+    p, r = recs.pledges.get(ul.pledge), recs.reqs.get(ul.requirement)
+    h, c = recs.hubs.get(ul.hub), recs.corridors.get(ul.corridor)
+    missing = [n for n, v in (("pledge", p), ("requirement", r), ("hub", h), ("corridor", c)) if v is None]
+    if missing:
+        out.append(Violation("unit-line-refs", "unknown " + ", ".join(missing), w))
+        return False
+    assert p is not None and r is not None and h is not None and c is not None
+    bad = _ref_mismatches(ul, p, r, h, c)
+    if bad:
+        out.append(Violation("unit-line-refs", "; ".join(bad), w))
+        return False
+    _check_placement(scenario, ul, p, r, h, c, out)
+    if act is not None:
+        _check_activity(act, ul, p, out)
+    _check_timing(ul, p, c, out)
+    return True
+
+
+def _ref_mismatches(ul: UnitLine, p: Pledge, r: Requirement, h: Hub, c: Corridor) -> list[str]:
+    """Where the unit line disagrees with the records it names."""
+    bad = []
+    if ul.nation != p.nation:
+        bad.append(f"nation {ul.nation} is not the pledge's {p.nation}")
+    if p.capability != r.capability or ul.capability != p.capability:
+        bad.append(f"capability {p.capability} does not fill a {r.capability} line")
+    if r.hub is not None and r.hub != h.id:
+        bad.append(f"hub {h.id} is not the line's hub {r.hub}")
+    if r.region is not None and h.region != r.region:
+        bad.append(f"hub {h.id} is not in the line's region {r.region}")
+    if c.hub != h.id or ul.rear_node != c.rear_node:
+        bad.append(f"corridor {c.id} runs {c.rear_node} -> {c.hub}, not {ul.rear_node} -> {h.id}")
+    if ul.personnel != p.personnel_per_unit:
+        bad.append(f"personnel {ul.personnel} is not the pledge's {p.personnel_per_unit} per unit")
+    return bad
+
+
+def _check_placement(scenario: Scenario, ul: UnitLine, p: Pledge, r: Requirement, h: Hub, c: Corridor,
+                     out: list[Violation]) -> None:
+    """Rear node, caveats and the line's maximum notice-to-move."""
+    w = ul.uln
+    if (p.rear_node is not None and c.rear_node != p.rear_node
+            and any(k.rear_node == p.rear_node and k.hub == h.id for k in scenario.corridors)):
+        out.append(Violation("rear-node", f"pledge names rear node {p.rear_node}, which has a corridor to "
+                             f"{h.id}, but the line moves from {c.rear_node}", w))
+    why = [e for e in eligibility(p, r, scenario, hub=h.id)
+           if e.code not in ("readiness", "window", "capability")]
+    if why:
+        out.append(Violation("caveat", "; ".join(e.message for e in why), w))
+    if p.notice_days > r.max_notice_days:
+        out.append(Violation("max-notice", f"notice-to-move {p.notice_days} d exceeds the line's maximum "
+                             f"{r.max_notice_days} d", w))
+
+
+def _check_activity(act: _Activity, ul: UnitLine, p: Pledge, out: list[Violation]) -> None:
+    """The pledge is active while the unit is in use, and departs after its notice-to-move."""
+    w = ul.uln
+    dep, end = ul.departure_day, ul.tour_end_day
+    off = [d for d in act.checkpoints(p, max(dep, 0), end) if not act.active(p, d)]
+    if off:
+        on = act.c_day + timedelta(days=off[0]) if act.c_day else None
+        out.append(Violation("pledge-active", f"pledge {p.id} is not active on day {off[0]} ({on}) "
+                             f"but the unit is in use from day {dep} to {end}", w))
+    start = act.run_start(p, max(dep, 0))
+    if start is not None and dep < start + p.notice_days:
+        out.append(Violation("notice-to-move", f"departs day {dep}, but the pledge is active from day "
+                             f"{start} with {p.notice_days} d notice-to-move", w))
+
+
+def _check_timing(ul: UnitLine, p: Pledge, c: Corridor, out: list[Violation]) -> None:
+    """Availability window, transit, tour length and days late of one unit line."""
+    add, w = out.append, ul.uln
+    dep, arr, end = ul.departure_day, ul.arrival_day, ul.tour_end_day
+    if dep < p.available_from_day:
+        add(Violation("notice-to-move", f"departs day {dep}, before available-from day {p.available_from_day}", w))
+    if p.available_to_day is not None and end > p.available_to_day:
+        add(Violation("availability", f"tour ends day {end}, after available-to day {p.available_to_day}", w))
+    if arr != dep + c.transit_days or arr > end:
+        add(Violation("transit", f"departs {dep}, arrives {arr}, tour ends {end}; corridor {c.id} takes "
+                      f"{c.transit_days} d", w))
+    if end - arr + 1 > p.tour_days:
+        add(Violation("tour-length", f"{end - arr + 1} days in theatre (day {arr} to {end}), tour is "
+                      f"{p.tour_days} d", w))
+    if ul.days_late != max(0, arr - ul.required_day):
+        add(Violation("days-late", f"days_late {ul.days_late}, but arrival {arr} and required "
+                      f"{ul.required_day} give {max(0, arr - ul.required_day)}", w))
+
+
+# per hub, pledge or corridor id: weighted closed day intervals (first day, last day, weight)
+_Spans = dict[str, list[tuple[int, int, float]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Loads:
+    """The unit lines as day intervals: at each hub, busy per pledge, per unit label (with its
+    unit line), entering each corridor (personnel and tonnage)."""
+
+    at_hub: _Spans
+    busy: _Spans
+    labels: dict[str, list[tuple[int, int, str]]]
+    flows: _Spans
+    tflows: _Spans
+
+    @classmethod
+    def of(cls, scenario: Scenario, lines: list[UnitLine], recs: _Records, H: int) -> _Loads:
+        loads = cls(defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list))
+        for ul in lines:
+            p = recs.pledges[ul.pledge]
+            c = recs.corridors[ul.corridor]
+            loads.at_hub[ul.hub].append((ul.arrival_day, ul.tour_end_day, float(p.personnel_per_unit)))
+            b_end = ul.tour_end_day + c.transit_days + p.recovery_days
+            loads.busy[p.id].append((ul.departure_day, b_end, 1.0))
+            loads.labels[ul.unit].append((ul.departure_day, b_end, ul.uln))
+            ton = unit_tonnage(scenario, p)
+            ret = ul.tour_end_day + 1
+            for day in (ul.departure_day, ret):
+                if 0 <= day < H:
+                    loads.flows[c.id].append((day, day, float(p.personnel_per_unit)))
+                    loads.tflows[c.id].append((day, day, ton))
+        return loads
+
+
+def _check_capacities(scenario: Scenario, plan: Plan, lines: list[UnitLine], recs: _Records,
+                      out: list[Violation], resupply: _Spans | None = None) -> None:
     H = plan.horizon_days
-    add = out.append
-    at_hub: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    busy: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    labels: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    flows: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    tflows: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    for ul in lines:
-        p = pledges[ul.pledge]
-        c = corridors[ul.corridor]
-        at_hub[ul.hub].append((ul.arrival_day, ul.tour_end_day, float(p.personnel_per_unit)))
-        b_end = ul.tour_end_day + c.transit_days + p.recovery_days
-        busy[p.id].append((ul.departure_day, b_end, 1.0))
-        labels[ul.unit].append((ul.departure_day, b_end, ul.uln))
-        ton = unit_tonnage(scenario, p)
-        ret = ul.tour_end_day + 1
-        for day in (ul.departure_day, ret):
-            if 0 <= day < H:
-                flows[c.id].append((day, day, float(p.personnel_per_unit)))
-                tflows[c.id].append((day, day, ton))
+    loads = _Loads.of(scenario, lines, recs, H)
+    _check_hub_loads(loads.at_hub, recs.hubs, H, out)
+    _check_pledge_loads(loads.busy, recs.pledges, H, out)
+    _check_unit_labels(loads.labels, recs.pledges, out)
+    for cid, iv in (resupply or {}).items():
+        loads.tflows.setdefault(cid, []).extend(iv)
+    for name, fl, attr in (("Corridor-personnel-daily", loads.flows, "personnel_per_day"),
+                           ("Corridor-tonnage-daily", loads.tflows, "tonnage_per_day")):
+        for cid, iv in sorted(fl.items()):
+            cap = float(getattr(recs.corridors[cid], attr))
+            load = _max_overlap(iv, H)
+            days = _days_over(load, cap * (1 + 1e-9))
+            if days:
+                worst = int(days[int(np.argmax(load[days]))])
+                out.append(Violation(name, f"{len(days)} day(s) over {cap:g}/day; worst day {worst}: "
+                                     f"{load[worst]:.1f}", f"{cid} day {days[0]}"))
+
+
+def _check_hub_loads(at_hub: _Spans, hubs: dict[str, Hub], H: int, out: list[Violation]) -> None:
     for hid, iv in sorted(at_hub.items()):
         days = _days_over(_max_overlap(iv, H), hubs[hid].personnel_capacity)
         if days:
             load = _max_overlap(iv, H)
             worst = int(days[int(np.argmax(load[days]))])
-            add(Violation("Hub-personnel-capacity", f"{len(days)} day(s) over capacity "
-                          f"{hubs[hid].personnel_capacity}; worst day {worst}: {load[worst]:.0f} personnel",
-                          f"{hid} day {days[0]}"))
+            out.append(Violation("Hub-personnel-capacity", f"{len(days)} day(s) over capacity "
+                                 f"{hubs[hid].personnel_capacity}; worst day {worst}: {load[worst]:.0f} personnel",
+                                 f"{hid} day {days[0]}"))
+
+
+def _check_pledge_loads(busy: _Spans, pledges: dict[str, Pledge], H: int, out: list[Violation]) -> None:
     for pid, iv in sorted(busy.items()):
         p = pledges[pid]
         load = _max_overlap(iv, H)
         days = _days_over(load, p.units)
         if days:
             worst = int(days[int(np.argmax(load[days]))])
-            add(Violation("Pledge-unit-cycle", f"{int(load[worst])} units busy on day {worst} (tour, return "
-                          f"or recovery) against {p.units} pledged; {len(days)} day(s) over",
-                          f"{pid} day {days[0]}"))
+            out.append(Violation("Pledge-unit-cycle", f"{int(load[worst])} units busy on day {worst} (tour, "
+                                 f"return or recovery) against {p.units} pledged; {len(days)} day(s) over",
+                                 f"{pid} day {days[0]}"))
         tours = len(iv)
         if p.sustainable_rotations is not None and tours > p.sustainable_rotations * p.units:
-            add(Violation("Pledge-rotation-budget", f"{tours} tours against {p.sustainable_rotations} "
-                          f"rotations x {p.units} units", pid))
+            out.append(Violation("Pledge-rotation-budget", f"{tours} tours against {p.sustainable_rotations} "
+                                 f"rotations x {p.units} units", pid))
+
+
+def _check_unit_labels(labels: dict[str, list[tuple[int, int, str]]], pledges: dict[str, Pledge],
+                       out: list[Violation]) -> None:
     for label, spells in sorted(labels.items()):
         pid, _, num = label.rpartition("#")
         p = pledges.get(pid)
         if p is None or not num.isdigit() or not 1 <= int(num) <= p.units:
-            add(Violation("unit-label", f"{label} is not one of the pledge's units", spells[0][2]))
+            out.append(Violation("unit-label", f"{label} is not one of the pledge's units", spells[0][2]))
             continue
         spells.sort()
-        for (a1, b1, u1), (a2, _b2, u2) in zip(spells, spells[1:]):
+        # each busy spell against the next (pairs of neighbours: one fewer than the spells)
+        for (_a1, b1, u1), (a2, _b2, u2) in zip(spells, spells[1:], strict=False):
             if a2 <= b1:
-                add(Violation("unit-label", f"{label} starts {u2} on day {a2} while busy until day {b1} "
-                              f"with {u1}", u2))
-    for cid, iv in (resupply or {}).items():
-        tflows[cid].extend(iv)
-    for name, fl, attr in (("Corridor-personnel-daily", flows, "personnel_per_day"),
-                           ("Corridor-tonnage-daily", tflows, "tonnage_per_day")):
-        for cid, iv in sorted(fl.items()):
-            cap = float(getattr(corridors[cid], attr))
-            load = _max_overlap(iv, H)
-            days = _days_over(load, cap * (1 + 1e-9))
-            if days:
-                worst = int(days[int(np.argmax(load[days]))])
-                add(Violation(name, f"{len(days)} day(s) over {cap:g}/day; worst day {worst}: "
-                              f"{load[worst]:.1f}", f"{cid} day {days[0]}"))
+                out.append(Violation("unit-label", f"{label} starts {u2} on day {a2} while busy until day {b1} "
+                                     f"with {u1}", u2))
 
 
-def coverage_shortfall(plan: Plan, reqs) -> tuple[float, float, dict[tuple[str, int], float]]:  # type: ignore[no-untyped-def]
+def coverage_shortfall(
+    plan: Plan, reqs: Mapping[str, Requirement]
+) -> tuple[float, float, dict[tuple[str, int], float]]:
     """Shortfall recomputed from the unit lines, per period (the plan's basis): a unit covers
     period t of its line when it is at the hub on the last day e_t of the line's window in t
     (arrival <= e_t, tour start <= e_t <= tour end). Returns (unit-periods, unit-days, cells)."""
@@ -341,7 +433,8 @@ def coverage_shortfall(plan: Plan, reqs) -> tuple[float, float, dict[tuple[str, 
     return periods, days_total, cells
 
 
-def _check_precedence(scenario, plan, lines, hubs, out) -> int:  # type: ignore[no-untyped-def]
+def _check_precedence(scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs: dict[str, Hub],
+                      out: list[Violation]) -> int:
     """Re-derive the broken (rule, scope) pairs from the unit lines; return how many (0 when the
     plan did not model the rules)."""
     sec = plan.precedence
@@ -374,11 +467,12 @@ def _check_precedence(scenario, plan, lines, hubs, out) -> int:  # type: ignore[
     for rid, scope in sorted(mine - theirs):
         out.append(Violation("precedence", f"rule {rid} is broken in {scope} but the plan does not say so"))
     for rid, scope in sorted(theirs - mine):
-        out.append(Violation("precedence", f"the plan reports rule {rid} broken in {scope}, but its unit lines keep it"))
+        out.append(Violation("precedence",
+                             f"the plan reports rule {rid} broken in {scope}, but its unit lines keep it"))
     return len(mine)
 
 
-def _plan_lines(lines):  # type: ignore[no-untyped-def]
+def _plan_lines(lines: Iterable[UnitLine]) -> tuple[PlanLine, ...]:
     from coalition.sustain.demand import PlanLine
 
     return tuple(PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
@@ -386,7 +480,7 @@ def _plan_lines(lines):  # type: ignore[no-untyped-def]
                           nation=u.nation, requirement=u.requirement) for u in lines)
 
 
-def _check_medical(scenario, plan, lines, out) -> None:  # type: ignore[no-untyped-def]
+def _check_medical(scenario: Scenario, plan: Plan, lines: list[UnitLine], out: list[Violation]) -> None:
     """10-1-2 re-derived from the unit lines by the sustainment rule (whatever the plan says)."""
     if not scenario.sustainment.medical_roles:
         return
@@ -408,7 +502,8 @@ def _check_medical(scenario, plan, lines, out) -> None:  # type: ignore[no-untyp
                                  f"{u.hub} day {u.start_day}"))
 
 
-def _check_resupply(scenario, plan, lines, hubs, corridors, out):  # type: ignore[no-untyped-def]
+def _check_resupply(scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs: dict[str, Hub],
+                    corridors: dict[str, Corridor], out: list[Violation]) -> tuple[_Spans, float]:
     """Resupply flows re-checked day by day against the tonnage the unit lines need; returns the
     flows per corridor (for the corridor tonnage rule) and the reported unmet tonne-days."""
     from coalition.sustain.factors import load_factors
@@ -435,7 +530,8 @@ def _check_resupply(scenario, plan, lines, hubs, corridors, out):  # type: ignor
     flows: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
     into: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
     for i, f in enumerate(sec.get("flows", []) if isinstance(sec, dict) else []):
-        c = corridors.get(f.get("corridor")) if isinstance(f, dict) else None
+        cid = f.get("corridor") if isinstance(f, dict) else None
+        c = corridors.get(cid) if isinstance(cid, str) else None
         try:
             a, b, t = int(f["start_day"]), int(f["end_day"]), float(f["tonnes_per_day"])
         except (KeyError, TypeError, ValueError):
@@ -476,8 +572,10 @@ def _check_resupply(scenario, plan, lines, hubs, corridors, out):  # type: ignor
     return flows, unmet_td
 
 
-def _check_figures(scenario, plan, reqs, hubs, corridors, out, broken: int = 0, unmet_td: float = 0.0) -> None:  # type: ignore[no-untyped-def]
+def _check_figures(plan: Plan, recs: _Records, out: list[Violation], broken: int = 0,
+                   unmet_td: float = 0.0) -> None:
     add = out.append
+    reqs, hubs, corridors = recs.reqs, recs.hubs, recs.corridors
     periods, days_total, cells = coverage_shortfall(plan, reqs)
     k = plan.kpis
     if abs(k.shortfall_unit_days - days_total) > 0.5 or abs(k.shortfall_unit_periods - periods) > 0.01:
@@ -493,13 +591,13 @@ def _check_figures(scenario, plan, reqs, hubs, corridors, out, broken: int = 0, 
         lo, hi = max(r.start_day, 0), min(r.end_day, H - 1)
         d = min(hi, (t + 1) * D - 1) - max(lo, t * D) + 1
         obj += w.shortfall * prio[str(r.priority)] * d * short
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for ul in plan.unit_lines:
-        r = reqs.get(ul.requirement)
+        req = reqs.get(ul.requirement)
         c = corridors.get(ul.corridor)
-        if r is None or c is None:
+        if req is None or c is None:
             continue
-        obj += w.lateness * prio[str(r.priority)] * ul.days_late + w.distance * c.distance_km
+        obj += w.lateness * prio[str(req.priority)] * ul.days_late + w.distance * c.distance_km
         pairs.add((ul.hub, ul.nation))
     obj += w.cohesion * sum(1 for hid, n in pairs if hid in hubs and hubs[hid].lead_nation != n)
     obj += w.precedence * broken

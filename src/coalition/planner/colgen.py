@@ -31,6 +31,7 @@ optimality (its duals are then dual-feasible for its own columns).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,7 +71,7 @@ class Relaxation:
     budget_row: np.ndarray  # per column: budget row (-1: none)
     pledge: np.ndarray  # per column
     max_units: np.ndarray  # per pledge: most tours its units can start (sum of its x)
-    base: MatrixProblem = field(repr=False, default=None)  # type: ignore[assignment]
+    base: MatrixProblem | None = field(repr=False, default=None)  # set by build_relaxation
 
     @property
     def n_rows(self) -> int:
@@ -90,7 +91,6 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
     from coalition.planner.model import Model, define_objective, define_shortfall_variables
 
     cols = _start_columns(tb, tuple(options.departure_delays))
-    n = cols["arc"].size
     H = tb.horizon_days
     line = tb.arc_line[cols["arc"]]
     pledge = tb.arc_pledge[cols["arc"]]
@@ -148,12 +148,12 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
         max_units=np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64),
     )
     # the master without x: u, the stocks, their flow rows
-    i = np.arange(n_ct)
+    ct = np.arange(n_ct)
     prev = ~first_of
     e = np.arange(n_ev)
     eprev = ~ev_first
-    r_fl = np.concatenate([i, i[prev], n_ct + i, n_ct + i, 2 * n_ct + e, 2 * n_ct + e[eprev]])
-    c_fl = np.concatenate([n_ct + i, n_ct + i[prev] - 1, i, n_ct + i, 2 * n_ct + e,
+    r_fl = np.concatenate([ct, ct[prev], n_ct + ct, n_ct + ct, 2 * n_ct + e, 2 * n_ct + e[eprev]])
+    c_fl = np.concatenate([n_ct + ct, n_ct + ct[prev] - 1, ct, n_ct + ct, 2 * n_ct + e,
                            2 * n_ct + e[eprev] - 1])
     v_fl = np.concatenate([np.ones(n_ct), -np.ones(int(prev.sum())), np.ones(n_ct), np.ones(n_ct),
                            np.ones(n_ev), -np.ones(int(eprev.sum()))])
@@ -197,7 +197,8 @@ def reduced_costs(rel: Relaxation, y: np.ndarray) -> np.ndarray:
     dot += np.where(rel.leave_ev >= 0, y_ev[np.maximum(rel.leave_ev, 0)], 0.0)
     if y_b.size:
         dot += np.where(rel.budget_row >= 0, y_b[np.maximum(rel.budget_row, 0)], 0.0)
-    return rel.cost - dot
+    rc: np.ndarray = rel.cost - dot
+    return rc
 
 
 def lagrangian_bound(rel: Relaxation, rc: np.ndarray, z: float, x_master: np.ndarray,
@@ -268,7 +269,7 @@ class ColgenResult:
 
 
 def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
-                     initial: np.ndarray | None = None, should_stop=None,  # type: ignore[no-untyped-def]
+                     initial: np.ndarray | None = None, should_stop: Callable[[], bool] | None = None,
                      max_rounds: int | None = None) -> ColgenResult:
     """Column generation until pricing proves the master optimal, ``deadline`` passes or
     ``max_rounds`` masters were solved."""
@@ -279,6 +280,7 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
     in_master[idx0] = True
     Ax = column_matrix(rel, idx0)
     b = rel.base
+    assert b is not None, "a Relaxation from build_relaxation"
     prob = MatrixProblem(cost=np.concatenate([b.cost, rel.cost[idx0]]),
                          col_lo=np.concatenate([b.col_lo, np.zeros(idx0.size)]),
                          col_hi=np.concatenate([b.col_hi, rel.ub[idx0]]),
@@ -333,9 +335,9 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
     idx = np.asarray(order, dtype=np.int64)
     vals = values if values.size == idx.size else np.zeros(idx.size)
     srt = np.argsort(idx, kind="stable")
-    return ColgenResult(bound=best, converged=converged, lp_bound=converged and lp_is_best, columns=idx[srt], values=vals[srt],
-                        rounds=rounds, master_objective=z, seconds=time.perf_counter() - t0,
-                        message=msg, rc=rc_all)
+    return ColgenResult(bound=best, converged=converged, lp_bound=converged and lp_is_best,
+                        columns=idx[srt], values=vals[srt], rounds=rounds, master_objective=z,
+                        seconds=time.perf_counter() - t0, message=msg, rc=rc_all)
 
 
 def restricted_columns(rel: Relaxation, res: ColgenResult, tb: PlanningTables, cap: int,

@@ -11,25 +11,31 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
+from coalition.planner import sustainment
 from coalition.planner.explain import confirm_by_relaxation, explain_assignments, explain_gaps
 from coalition.planner.greedy import greedy_values, is_feasible, objective_of
 from coalition.planner.model import Model, _start_columns, build_model, precedence_values
-from coalition.planner import sustainment
-from coalition.planner.report import interpret
+from coalition.planner.report import Interpretation, interpret
 from coalition.planner.schemas import (
+    AssignmentExplanation,
     BaselineSummary,
+    GapExplanation,
     Plan,
     PlanOptions,
+    PrecedenceSection,
     SolveResult,
     SolveStatus,
     SolveSummary,
+    UnitLine,
 )
-from coalition.planner.solver import ProgressFn, relative_gap, solve_highs
-from coalition.planner.tables import build_tables
+from coalition.planner.solver import ProgressFn, Solution, solve_highs
+from coalition.planner.tables import PlanningTables, build_tables
 from coalition.scenario.schemas import Scenario
+from coalition.solvers.highs import relative_gap
 
 # Re-solving the LP once per binding family is cheap on small models only.
 CONFIRM_MAX_COLUMNS = 50_000
@@ -60,7 +66,7 @@ CHECK_SECONDS_PER_UNIT_LINE = 2e-4
 WRITE_SECONDS_PER_UNIT_LINE = 2e-3
 
 
-def column_count(tables, options: PlanOptions) -> int:  # type: ignore[no-untyped-def]
+def column_count(tables: PlanningTables, options: PlanOptions) -> int:
     """Assign-count columns a model of ``tables`` would have (no matrix built)."""
     return int(_start_columns(tables, tuple(options.departure_delays))["arc"].size)
 
@@ -103,7 +109,7 @@ def recompute(model: Model, values: np.ndarray) -> np.ndarray:
         v[yb.start : yb.stop] = y
     if bb.size:
         nat_ix = {n: i for i, n in enumerate(tb.nations)}
-        b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation))}
+        b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
         for j in np.flatnonzero(x > 0.5):
             p, h = int(tb.arc_pledge[model.x_arc[j]]), int(tb.arc_hub[model.x_arc[j]])
             v[bb.start + b_index[(h, nat_ix[tb.pledge_nation[p]])]] = 1.0
@@ -127,6 +133,33 @@ class Activation:
     spell_texts: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class PlanContext:
+    """What frames a plan (carried into it): C-day and whether it is assumed, the as-of date,
+    the assumptions as ``condition=value`` texts, and warnings to start its notes with."""
+
+    c_day: date | None = None
+    c_day_assumed: bool = False
+    at: date | None = None
+    assumptions: list[str] | None = None
+    warnings: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanHooks:
+    """The caller's hooks into a plan run: solver progress, a stop request it polls, and
+    ``finish`` (the caller's last step, e.g. writing the files; time is kept back for it)."""
+
+    progress: ProgressFn | None = None
+    should_stop: Callable[[], bool] | None = None
+    finish: Callable[[Plan], object] | None = None
+
+
+NO_CONTEXT = PlanContext()
+NO_HOOKS = PlanHooks()
+DEFAULT_OPTIONS = PlanOptions()
+
+
 @dataclass(slots=True)
 class PlanOutcome:
     plan: Plan
@@ -137,11 +170,9 @@ class PlanOutcome:
     build_seconds: float
 
 
-def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # type: ignore[no-untyped-def]
+def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw: Any) -> Solution:
     """The solver with ``solver_limit`` seconds; not started when even handing the model to
     HiGHS would not fit (the greedy plan is then used, and the phase named)."""
-    from coalition.planner.solver import Solution
-
     if solver_limit < SETUP_SECONDS_PER_NONZERO * model.nnz:
         return Solution(SolveResult(
             solver="highs", status=SolveStatus.NO_SOLUTION, phase_out_of_time="build",
@@ -152,7 +183,7 @@ def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw):  # ty
     return solve_highs(model, options.model_copy(update={"time_limit": solver_limit}), **kw)
 
 
-def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: PlanOptions,  # type: ignore[no-untyped-def]
+def _settle(model: Model, sol: Solution, greedy: np.ndarray, greedy_obj: float, options: PlanOptions,
             solver_limit: float, notes: list[str]) -> tuple[np.ndarray, SolveResult]:
     """The plan to report and its result: the solver's plan recomputed from its assignments,
     else (none, infeasible or worse) the greedy plan; objective, bound and gap of that plan;
@@ -209,9 +240,9 @@ def _settle(model: Model, sol, greedy: np.ndarray, greedy_obj: float, options: P
     return values, result
 
 
-def _build(scenario: Scenario, option_id: str, activation: Activation, options: PlanOptions,  # type: ignore[no-untyped-def]
-           deadline: float, notes: list[str], should_stop=None, c_day: date | None = None,
-           assumptions: list[str] | None = None):
+def _build(scenario: Scenario, option_id: str, activation: Activation, options: PlanOptions,
+           deadline: float, notes: list[str], should_stop: Callable[[], bool] | None = None,
+           context: PlanContext = NO_CONTEXT) -> tuple[PlanningTables, PlanOptions, Model, str | None]:
     """Tables and model within ``deadline``. Returns (tables, options, model, step): ``step``
     is None when the full model was built, else the building step the time ran out in - the
     model is then one with no Assign-count column (a plan that assigns nothing)."""
@@ -223,9 +254,9 @@ def _build(scenario: Scenario, option_id: str, activation: Activation, options: 
         inactive_reasons=activation.inactive_reasons, spells=activation.spells,
         spell_texts=activation.spell_texts, deadline=deadline,
     )
-    tables = sustainment.attach(tables, scenario, options, c_day, assumptions)  # issue 15 blocks
+    tables = sustainment.attach(tables, scenario, options, context.c_day, context.assumptions)  # issue 15
     step: str | None = "tables" if tables.out_of_time else None
-    model = None
+    model: Model | None = None
     if step is None:
         n_full = column_count(tables, options)
         need = BUILD_SECONDS_PER_COLUMN * min(n_full, options.max_columns)
@@ -233,13 +264,13 @@ def _build(scenario: Scenario, option_id: str, activation: Activation, options: 
             # too large to build: column generation over the full set gives the bound and
             # the columns of a restricted model that plans are searched on
             if time.perf_counter() + need > deadline:
-                step = f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
+                step = _too_long(need, deadline)
             else:
                 model = _column_generation(tables, options, deadline, notes, should_stop)
                 if model is None:
                     step = "column generation (no master LP solved in time)"
         elif time.perf_counter() + need > deadline:
-            step = f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
+            step = _too_long(need, deadline)
         else:
             try:
                 model = build_model(tables, options, deadline=deadline)
@@ -256,6 +287,10 @@ def _build(scenario: Scenario, option_id: str, activation: Activation, options: 
     return tables, options, model, step
 
 
+def _too_long(need: float, deadline: float) -> str:
+    return f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
+
+
 # Column generation (models over PlanOptions.max_columns) may use this share of the time left
 # after the tables; the restricted model, the greedy and the solver share the rest.
 COLGEN_SHARE = 0.4
@@ -264,8 +299,8 @@ COLGEN_SHARE = 0.4
 RESTRICTED_MAX_COLUMNS = 300_000
 
 
-def _column_generation(tables, options: PlanOptions, deadline: float,  # type: ignore[no-untyped-def]
-                       notes: list[str], should_stop=None) -> Model | None:
+def _column_generation(tables: PlanningTables, options: PlanOptions, deadline: float,
+                       notes: list[str], should_stop: Callable[[], bool] | None = None) -> Model | None:
     """The restricted model of a model too large to build, carrying the column-generation
     bound of the FULL model (``model.full_bound``); None when no master LP was solved in time
     or the restricted model could not be built in time."""
@@ -289,7 +324,7 @@ def _column_generation(tables, options: PlanOptions, deadline: float,  # type: i
     prov = "full-lp" if res.lp_bound else "full-lagrangian"
     # every cost is >= 0, so a bound <= 0 says nothing: reported as no bound
     useful = res.bound is not None and res.bound > 0
-    model.full_bound = (float(res.bound), prov) if useful else None
+    model.full_bound = (float(res.bound), prov) if res.bound is not None and useful else None
     model.colgen_converged = res.converged
     if not useful:
         prov = "none: column generation did not reach a positive bound in the time"
@@ -309,27 +344,23 @@ def make_plan(
     option_id: str,
     *,
     activation: Activation,
-    options: PlanOptions = PlanOptions(),
-    c_day: date | None = None,
-    c_day_assumed: bool = False,
-    at: date | None = None,
-    assumptions: list[str] | None = None,
-    warnings: list[str] | None = None,
-    progress: ProgressFn | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    options: PlanOptions = DEFAULT_OPTIONS,
+    context: PlanContext = NO_CONTEXT,
+    hooks: PlanHooks = NO_HOOKS,
     explain: bool = True,
-    finish: Callable[[Plan], object] | None = None,
 ) -> PlanOutcome:
     """The plan of one force option within ``options.time_limit`` seconds of wall time, from
-    the tables to the independent check and ``finish`` (the caller's last step, e.g. writing
-    the files; time is kept back for it). See docs/planner/solver.md, *Time budget*."""
+    the tables to the independent check and ``hooks.finish`` (the caller's last step, e.g.
+    writing the files; time is kept back for it). See docs/planner/solver.md, *Time budget*."""
+    c_day, at, assumptions = context.c_day, context.at, context.assumptions
+    progress, should_stop, finish = hooks.progress, hooks.should_stop, hooks.finish
     t0 = time.perf_counter()
     limit = float(options.time_limit)
     deadline = t0 + limit
-    notes = list(warnings or [])
+    notes = list(context.warnings or [])
     tables, options, model, out_of_time = _build(
         scenario, option_id, activation, options, deadline - floor_reserve(limit), notes,
-        should_stop, c_day, assumptions)
+        should_stop, context)
     build_s = time.perf_counter() - t0
 
     # the greedy baseline may use half of what is left (it is the fallback plan, and the
@@ -371,7 +402,7 @@ def make_plan(
         option=option_id,
         at=at,
         c_day=c_day,
-        c_day_assumed=c_day_assumed,
+        c_day_assumed=context.c_day_assumed,
         assumptions=list(assumptions or []),
         period_days=tables.period_days,
         horizon_days=tables.horizon_days,
@@ -417,9 +448,9 @@ def make_plan(
     return PlanOutcome(plan, model, values, greedy, result, build_s)
 
 
-def _explanations(model: Model, values: np.ndarray, interp, options: PlanOptions,  # type: ignore[no-untyped-def]
+def _explanations(model: Model, values: np.ndarray, interp: Interpretation, options: PlanOptions,
                   deadline: float, explain: bool, should_stop: Callable[[], bool] | None,
-                  built: bool) -> tuple[list, list]:
+                  built: bool) -> tuple[list[AssignmentExplanation], list[GapExplanation]]:
     """Assignment and gap explanations within what is left of the budget (assignments first:
     they are cheap). A model that was not built (time ran out) gets gap reasons that say so."""
     if not explain:
@@ -456,9 +487,10 @@ def _checked(scenario: Scenario, plan: Plan, t0: float, limit: float, build_s: f
     return plan.model_copy(update={"solve": solve, "warnings": notes})
 
 
-def _precedence_section(scenario, tables, unit_lines):  # type: ignore[no-untyped-def]
+def _precedence_section(scenario: Scenario, tables: PlanningTables,
+                        unit_lines: list[UnitLine]) -> PrecedenceSection | None:
     """The plan's enablers-first picture, judged on its unit lines by the sustain rule."""
-    from coalition.planner.schemas import PrecedenceBreak, PrecedenceSection
+    from coalition.planner.schemas import PrecedenceBreak
     from coalition.sustain.demand import PlanLine
     from coalition.sustain.precedence import check_precedence, effective_rules
 
@@ -475,7 +507,8 @@ def _precedence_section(scenario, tables, unit_lines):  # type: ignore[no-untype
     return PrecedenceSection(rules=[r.id for r in rules], broken=broken)
 
 
-def _medical_section(scenario, option_id, tables, unit_lines, notes):  # type: ignore[no-untyped-def]
+def _medical_section(scenario: Scenario, option_id: str, tables: PlanningTables, unit_lines: list[UnitLine],
+                     notes: list[str]) -> dict[str, Any] | None:
     """The plan's 10-1-2 picture (report only: the planner does not yet constrain it). Bad
     medical data (a hub without coordinates...) is said in the notes; the plan still comes back."""
     from coalition.errors import InputError
@@ -491,7 +524,7 @@ def _medical_section(scenario, option_id, tables, unit_lines, notes):  # type: i
     except InputError as e:
         notes.append(f"medical coverage not computed: {e}")
         return None
-    out = pic.to_json()
+    out: dict[str, Any] = pic.to_json()
     enforced, why_not = sustainment.medical_enforced(tables)
     out["enforced"] = enforced
     from coalition.sustain.medical import medical_flags

@@ -22,6 +22,7 @@ Method (documented in ``docs/planner/explanations.md``):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from coalition.planner.schemas import (
     GapExplanation,
     PlanOptions,
 )
+from coalition.planner.tables import Exclusion
 
 EPS = 1e-6
 BLOCKING_FAMILIES = (
@@ -62,7 +64,7 @@ class _Probe:
         self.T = tb.n_periods
         self.nat_ix = {n: i for i, n in enumerate(tb.nations)}
         self.b_index = {
-            (int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation))
+            (int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation, strict=True))
         }
         self._memo: dict[int, list[str]] = {}
         self.row_family = np.empty(model.n_rows, dtype=object)
@@ -79,6 +81,7 @@ class _Probe:
 
     def _blockers(self, j: int) -> list[str]:
         m, tb = self.m, self.m.tables
+        assert m.chi is not None and m.hi is not None
         xb, yb, bb = m.var("Assign-count"), m.var("Pledge-start"), m.var("Hub-nation-present")
         col = xb.start + j
         out: list[str] = []
@@ -142,18 +145,44 @@ def _exclusion_reasons(model: Model, line: int) -> list[BindingReason]:
     return out
 
 
+@dataclass(slots=True)
+class _Shortfalls:
+    """Per line: its short periods, shortfall in unit-periods and unit-days, and days late."""
+
+    periods: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    amount: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    days: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    late_days: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+
+    @classmethod
+    def of(cls, model: Model, values: np.ndarray, x_line: np.ndarray) -> _Shortfalls:
+        tb = model.tables
+        ub, xb = model.var("Line-shortfall"), model.var("Assign-count")
+        u = values[ub.start : ub.stop] if ub.size else np.zeros(0)
+        x = values[xb.start : xb.stop] if xb.size else np.zeros(0)
+        sh = cls()
+        for k in np.flatnonzero(u > EPS):
+            li, t = int(model.u_line[k]), int(model.u_period[k])
+            sh.periods[li].append(t)
+            sh.amount[li] += float(u[k])
+            sh.days[li] += float(u[k]) * int(model.u_days[k])
+        for j in np.flatnonzero((x > 0.5) & (model.x_late > 0)) if xb.size else []:
+            sh.late_days[int(x_line[j])] += float(x[j]) * int(model.x_late[j])
+        # outside-horizon lines are gaps too
+        for li in range(tb.n_lines):
+            if tb.line_first[li] < 0:
+                sh.periods.setdefault(li, [])
+        return sh
+
+
 def explain_gaps(
     model: Model, values: np.ndarray, options: PlanOptions, *, deadline: float | None = None
 ) -> list[GapExplanation]:
     """One explanation per line that is short in some period or has late units. After
     ``deadline`` (a ``time.perf_counter()`` value) the tight-constraint test is skipped and the
     reason says so (code ``not-determined``): the plan's time limit comes first."""
-    import time
-
     tb = model.tables
-    ub, xb = model.var("Line-shortfall"), model.var("Assign-count")
-    u = values[ub.start : ub.stop] if ub.size else np.zeros(0)
-    x = values[xb.start : xb.stop] if xb.size else np.zeros(0)
+    xb = model.var("Assign-count")
     probe = _Probe(model, values)
     x_line = tb.arc_line[model.x_arc] if xb.size else np.zeros(0, np.int64)
     cols_of_line: dict[int, np.ndarray] = {}
@@ -162,145 +191,18 @@ def explain_gaps(
     for li in range(tb.n_lines):
         cols_of_line[li] = order[bounds[li] : bounds[li + 1]]
     arcs_of_line = Counter(int(li) for li in tb.arc_line)
-
-    short_by_line: dict[int, list[int]] = defaultdict(list)
-    short_amt: dict[int, float] = defaultdict(float)
-    short_days: dict[int, float] = defaultdict(float)
-    for k in np.flatnonzero(u > EPS):
-        li, t = int(model.u_line[k]), int(model.u_period[k])
-        short_by_line[li].append(t)
-        short_amt[li] += float(u[k])
-        short_days[li] += float(u[k]) * int(model.u_days[k])
-    late_days: dict[int, float] = defaultdict(float)
-    for j in np.flatnonzero((x > 0.5) & (model.x_late > 0)) if xb.size else []:
-        late_days[int(x_line[j])] += float(x[j]) * int(model.x_late[j])
-    # outside-horizon lines are gaps too
-    for li in range(tb.n_lines):
-        if tb.line_first[li] < 0:
-            short_by_line.setdefault(li, [])
+    sh = _Shortfalls.of(model, values, x_line)
 
     out: list[GapExplanation] = []
-    for li in sorted(set(short_by_line) | set(late_days), key=lambda i: tb.line_id[i]):
-        periods = sorted(short_by_line.get(li, []))
-        reasons: list[BindingReason] = []
-        if tb.line_first[li] < 0:
-            reasons.append(
-                BindingReason(
-                    code="Line-window",
-                    message=f"the line's window (days {tb.line_start_day[li]}..{tb.line_end_day[li]}) "
-                    f"lies outside the planning horizon (0..{tb.horizon_days - 1})",
-                )
-            )
-        elif periods and not model.built:
-            reasons.append(BindingReason(
-                code="not-determined", message="the time limit ran out while the model was being "
-                "built, so no unit was assigned to this line (give a longer --time-limit)",
-                count=len(periods), method="skipped: model not built"))
-        elif periods and arcs_of_line.get(li, 0) == 0:
-            reasons.extend(_exclusion_reasons(model, li))
-        elif periods and deadline is not None and time.perf_counter() > deadline:
-            reasons.append(BindingReason(
-                code="not-determined", message="the plan's time limit left no time to test which "
-                "constraint binds this line (give a longer --time-limit)", count=len(periods),
-                method="skipped: time limit"))
-        elif periods:
-            cols = cols_of_line[li]
-            fam_count: Counter[str] = Counter()
-            not_yet = 0
-            unblocked = 0
-            unavailable = 0
-            too_short = 0
-            for t in periods:
-                cover = cols[(model.x_start[cols] <= t) & (model.x_last[cols] >= t)]
-                if cover.size == 0:
-                    # why no column: readiness or availability of every arc of the line
-                    arcs = np.flatnonzero(tb.arc_line == li)
-                    earliest = (
-                        tb.pledge_ready_day[tb.arc_pledge[arcs]]
-                        + tb.corridor_transit[tb.arc_corridor[arcs]]
-                    )
-                    need = tb.days_in_period(li, t)
-                    if np.all(earliest > (t + 1) * tb.period_days - 1):
-                        not_yet += 1
-                    elif np.all(tb.pledge_tour_days[tb.arc_pledge[arcs]] < need):
-                        too_short += 1
-                    else:
-                        unavailable += 1
-                    continue
-                for j in cover:
-                    bl = probe.blockers(int(j))
-                    if bl:
-                        fam_count.update(bl)
-                    else:
-                        unblocked += 1
-            if too_short:
-                arcs = np.flatnonzero(tb.arc_line == li)
-                longest = int(np.max(tb.pledge_tour_days[tb.arc_pledge[arcs]]))
-                reasons.append(
-                    BindingReason(
-                        code="tour-length",
-                        message=f"in {too_short} short period(s) every eligible tour (at most "
-                        f"{longest} d) is shorter than the line's days in the period: a unit "
-                        "covers a period only when it stays at the hub to its end, and it may "
-                        "not stay longer than its tour (use a shorter --period-days)",
-                        count=too_short,
-                        method="column filter Tour-covers-period",
-                    )
-                )
-            if not_yet:
-                arcs = np.flatnonzero(tb.arc_line == li)
-                earliest = int(
-                    np.min(tb.pledge_ready_day[tb.arc_pledge[arcs]] + tb.corridor_transit[tb.arc_corridor[arcs]])
-                )
-                reasons.append(
-                    BindingReason(
-                        code="readiness",
-                        message=f"in {not_yet} short period(s) no eligible unit can have arrived: the "
-                        f"earliest arrival (activation + notice-to-move + transit) is day {earliest}",
-                        count=not_yet,
-                        method="column filter Arrival-readiness",
-                    )
-                )
-            if unavailable:
-                reasons.append(
-                    BindingReason(
-                        code="Pledge-availability",
-                        message=f"in {unavailable} short period(s) the eligible pledges are outside "
-                        "their availability window",
-                        count=unavailable,
-                        method="column filter Pledge-availability",
-                    )
-                )
-            for fam, n in sorted(fam_count.items(), key=lambda kv: (-kv[1], kv[0])):
-                where = (explain_medical(model, li, 1 if "role1" in fam else 2)
-                         if fam.startswith("Medical-") else "")
-                reasons.append(
-                    BindingReason(
-                        code=fam,
-                        constraint=fam,
-                        message=f"{FAMILY_WORDS[fam]} blocks {n} candidate start(s)"
-                        + (f" ({where})" if where else ""),
-                        count=n,
-                        method=TIGHT_METHOD,
-                    )
-                )
-            if unblocked:
-                reasons.append(
-                    BindingReason(
-                        code="solver-gap",
-                        message=f"{unblocked} candidate start(s) break no constraint: the solver "
-                        "stopped before proving optimality (best plan so far)",
-                        count=unblocked,
-                        method=TIGHT_METHOD,
-                    )
-                )
-            # ineligible pledges are part of the picture (secondary reasons)
-            reasons.extend(r for r in _exclusion_reasons(model, li) if r.count > 0)
-        if late_days.get(li):
+    for li in sorted(set(sh.periods) | set(sh.late_days), key=lambda i: tb.line_id[i]):
+        periods = sorted(sh.periods.get(li, []))
+        reasons = _short_reasons(model, li, periods, cols_of_line[li], probe,
+                                 has_arcs=arcs_of_line.get(li, 0) > 0, deadline=deadline)
+        if sh.late_days.get(li):
             reasons.append(
                 BindingReason(
                     code="readiness",
-                    message=f"{late_days[li]:.0f} unit-day(s) late: units arrive after the required "
+                    message=f"{sh.late_days[li]:.0f} unit-day(s) late: units arrive after the required "
                     "day because of notice-to-move, activation and transit",
                     count=1,
                     method="Assign-count days late (arrival - required arrival)",
@@ -315,15 +217,160 @@ def explain_gaps(
                 capability=tb.line_capability[li],
                 place=tb.line_place[li],
                 priority=tb.line_priority[li],
-                shortfall_unit_periods=round(short_amt.get(li, 0.0), 4),
-                shortfall_unit_days=round(short_days.get(li, 0.0), 2),
-                late_unit_days=round(late_days.get(li, 0.0), 2),
+                shortfall_unit_periods=round(sh.amount.get(li, 0.0), 4),
+                shortfall_unit_days=round(sh.days.get(li, 0.0), 2),
+                late_unit_days=round(sh.late_days.get(li, 0.0), 2),
                 first_short_day=first_short,
                 periods_short=periods,
                 reasons=reasons,
             )
         )
     return out
+
+
+def _short_reasons(
+    model: Model, li: int, periods: list[int], cols: np.ndarray, probe: _Probe, *, has_arcs: bool,
+    deadline: float | None,
+) -> list[BindingReason]:
+    """Why line ``li`` is short in ``periods`` (none: the line is only late)."""
+    import time
+
+    tb = model.tables
+    if tb.line_first[li] < 0:
+        return [
+            BindingReason(
+                code="Line-window",
+                message=f"the line's window (days {tb.line_start_day[li]}..{tb.line_end_day[li]}) "
+                f"lies outside the planning horizon (0..{tb.horizon_days - 1})",
+            )
+        ]
+    if not periods:
+        return []
+    if not model.built:
+        return [BindingReason(
+            code="not-determined", message="the time limit ran out while the model was being "
+            "built, so no unit was assigned to this line (give a longer --time-limit)",
+            count=len(periods), method="skipped: model not built")]
+    if not has_arcs:
+        return _exclusion_reasons(model, li)
+    if deadline is not None and time.perf_counter() > deadline:
+        return [BindingReason(
+            code="not-determined", message="the plan's time limit left no time to test which "
+            "constraint binds this line (give a longer --time-limit)", count=len(periods),
+            method="skipped: time limit")]
+    reasons = _tally_reasons(model, li, _Tally.of(model, li, periods, cols, probe))
+    # ineligible pledges are part of the picture (secondary reasons)
+    reasons.extend(r for r in _exclusion_reasons(model, li) if r.count > 0)
+    return reasons
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Over a line's short periods: the blocking families of its candidate starts, and the
+    periods no candidate covers because none can have arrived, none is available or every
+    tour is too short."""
+
+    fam_count: Counter[str] = field(default_factory=Counter)
+    not_yet: int = 0
+    unblocked: int = 0
+    unavailable: int = 0
+    too_short: int = 0
+
+    @classmethod
+    def of(cls, model: Model, li: int, periods: list[int], cols: np.ndarray, probe: _Probe) -> _Tally:
+        tb = model.tables
+        tally = cls()
+        for t in periods:
+            cover = cols[(model.x_start[cols] <= t) & (model.x_last[cols] >= t)]
+            if cover.size == 0:
+                # why no column: readiness or availability of every arc of the line
+                arcs = np.flatnonzero(tb.arc_line == li)
+                earliest = (
+                    tb.pledge_ready_day[tb.arc_pledge[arcs]]
+                    + tb.corridor_transit[tb.arc_corridor[arcs]]
+                )
+                need = tb.days_in_period(li, t)
+                if np.all(earliest > (t + 1) * tb.period_days - 1):
+                    tally.not_yet += 1
+                elif np.all(tb.pledge_tour_days[tb.arc_pledge[arcs]] < need):
+                    tally.too_short += 1
+                else:
+                    tally.unavailable += 1
+                continue
+            for j in cover:
+                bl = probe.blockers(int(j))
+                if bl:
+                    tally.fam_count.update(bl)
+                else:
+                    tally.unblocked += 1
+        return tally
+
+
+def _tally_reasons(model: Model, li: int, tally: _Tally) -> list[BindingReason]:
+    tb = model.tables
+    reasons: list[BindingReason] = []
+    if tally.too_short:
+        arcs = np.flatnonzero(tb.arc_line == li)
+        longest = int(np.max(tb.pledge_tour_days[tb.arc_pledge[arcs]]))
+        reasons.append(
+            BindingReason(
+                code="tour-length",
+                message=f"in {tally.too_short} short period(s) every eligible tour (at most "
+                f"{longest} d) is shorter than the line's days in the period: a unit "
+                "covers a period only when it stays at the hub to its end, and it may "
+                "not stay longer than its tour (use a shorter --period-days)",
+                count=tally.too_short,
+                method="column filter Tour-covers-period",
+            )
+        )
+    if tally.not_yet:
+        arcs = np.flatnonzero(tb.arc_line == li)
+        earliest = int(
+            np.min(tb.pledge_ready_day[tb.arc_pledge[arcs]] + tb.corridor_transit[tb.arc_corridor[arcs]])
+        )
+        reasons.append(
+            BindingReason(
+                code="readiness",
+                message=f"in {tally.not_yet} short period(s) no eligible unit can have arrived: the "
+                f"earliest arrival (activation + notice-to-move + transit) is day {earliest}",
+                count=tally.not_yet,
+                method="column filter Arrival-readiness",
+            )
+        )
+    if tally.unavailable:
+        reasons.append(
+            BindingReason(
+                code="Pledge-availability",
+                message=f"in {tally.unavailable} short period(s) the eligible pledges are outside "
+                "their availability window",
+                count=tally.unavailable,
+                method="column filter Pledge-availability",
+            )
+        )
+    for fam, n in sorted(tally.fam_count.items(), key=lambda kv: (-kv[1], kv[0])):
+        where = (explain_medical(model, li, 1 if "role1" in fam else 2)
+                 if fam.startswith("Medical-") else "")
+        reasons.append(
+            BindingReason(
+                code=fam,
+                constraint=fam,
+                message=f"{FAMILY_WORDS[fam]} blocks {n} candidate start(s)"
+                + (f" ({where})" if where else ""),
+                count=n,
+                method=TIGHT_METHOD,
+            )
+        )
+    if tally.unblocked:
+        reasons.append(
+            BindingReason(
+                code="solver-gap",
+                message=f"{tally.unblocked} candidate start(s) break no constraint: the solver "
+                "stopped before proving optimality (best plan so far)",
+                count=tally.unblocked,
+                method=TIGHT_METHOD,
+            )
+        )
+    return reasons
 
 
 def confirm_by_relaxation(
@@ -432,86 +479,131 @@ def explain_assignments(
     tb = model.tables
     xb = model.var("Assign-count")
     assert model.cost is not None
-    cost = model.cost[xb.start : xb.stop]
-    probe = _Probe(model, values)
-    x = values[xb.start : xb.stop]
+    alts = _Alternatives.of(model, values, options.explain_alternatives)
     x_line = tb.arc_line[model.x_arc]
     x_pledge = tb.arc_pledge[model.x_arc]
-    by_line_start: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for j in range(xb.size):
-        by_line_start[(int(x_line[j]), int(model.x_start[j]))].append(j)
-    exclusions_by_line: dict[int, list] = defaultdict(list)
-    for e in tb.exclusions:
-        exclusions_by_line[e.line].append(e)
-    arcs_by_line: dict[int, set[int]] = defaultdict(set)
-    for a in range(tb.n_arcs):
-        arcs_by_line[int(tb.arc_line[a])].add(int(tb.arc_pledge[a]))
-    K = options.explain_alternatives
+    cost = model.cost[xb.start : xb.stop]
     cache: dict[int, list[Alternative]] = {}
     out = []
     for uln, j in unit_lines:
-        li, s, p = int(x_line[j]), int(model.x_start[j]), int(x_pledge[j])
-        late = int(model.x_late[j])
-        w = int(model.x_win[j])
-        spell = tb.pledge_spell_text[p] if tb.pledge_spell_text else ""
-        why = (
-            f"{tb.pledge_id[p]} ({tb.pledge_nation[p]}) is active on the days it relies on, "
-            f"day {int(model.x_departure[j])} (departure) to day {int(model.x_tour_end[j])} "
-            f"(tour end), inside its usable window to day "
-            + ("open" if tb.win_end[w] >= 10**6 else str(int(tb.win_end[w])))
-            + (f" ({spell})" if spell else "")
-            + f"; its caveats allow {tb.hub_id[tb.arc_hub[model.x_arc[j]]]}; it arrives on day "
-            f"{int(model.x_arrival[j])}"
-            + (f", {late} day(s) late" if late else ", on time")
-            + f"; cost {cost[j]:.2f} (lateness + distance)"
-        )
+        li, p = int(x_line[j]), int(x_pledge[j])
+        why = _why_this_unit(model, j, float(cost[j]))
         if j not in cache and deadline is not None and time.perf_counter() > deadline:
             cache[j] = []
         if j not in cache:
-            alts: list[Alternative] = []
-            same = by_line_start.get((li, s), [])
-            seen = {p}
-            for jj in sorted(same, key=lambda c: (cost[c], c)):
-                q = int(x_pledge[jj])
-                if q in seen:
-                    continue
-                seen.add(q)
-                bl = probe.blockers(jj)
-                if bl:
-                    why_not = "; ".join(FAMILY_WORDS[b] + f" ({b})" for b in bl)
-                    code = bl[0]
-                elif x[jj] > 0.5:
-                    why_not = "also used on this line in this period"
-                    code = "used"
-                elif cost[jj] > cost[j] + 1e-9:
-                    why_not = f"costs more: {cost[jj]:.2f} vs {cost[j]:.2f} (later arrival or longer move)"
-                    code = "costlier"
-                else:
-                    why_not = "equally good; not needed (tie broken by the solver)"
-                    code = "not-needed"
-                alts.append(Alternative(pledge=tb.pledge_id[q], nation=tb.pledge_nation[q], why_not=why_not, code=code))
-                if len(alts) >= K:
-                    break
-            if len(alts) < K:
-                for q in sorted(arcs_by_line[li] - seen):
-                    alts.append(
-                        Alternative(
-                            pledge=tb.pledge_id[q],
-                            nation=tb.pledge_nation[q],
-                            why_not="cannot have arrived by this period (readiness) or is outside its availability",
-                            code="readiness",
-                        )
-                    )
-                    seen.add(q)
-                    if len(alts) >= K:
-                        break
-            if len(alts) < K:
-                for e in exclusions_by_line.get(li, [])[: K - len(alts)]:
-                    alts.append(Alternative(pledge=e.pledge_id, nation=e.nation, why_not=e.message, code=e.code))
-            cache[j] = alts
+            cache[j] = alts.of_column(j)
         out.append(
             AssignmentExplanation(
                 uln=uln, pledge=tb.pledge_id[p], requirement=tb.line_id[li], why=why, alternatives=cache[j]
             )
         )
     return out
+
+
+def _why_this_unit(model: Model, j: int, cost: float) -> str:
+    """Why Assign-count column ``j``'s pledge serves its line: active, within its window, its
+    caveats allow the hub; when it arrives and what it costs."""
+    tb = model.tables
+    p = int(tb.arc_pledge[model.x_arc[j]])
+    late = int(model.x_late[j])
+    w = int(model.x_win[j])
+    spell = tb.pledge_spell_text[p] if tb.pledge_spell_text else ""
+    return (
+        f"{tb.pledge_id[p]} ({tb.pledge_nation[p]}) is active on the days it relies on, "
+        f"day {int(model.x_departure[j])} (departure) to day {int(model.x_tour_end[j])} "
+        f"(tour end), inside its usable window to day "
+        + ("open" if tb.win_end[w] >= 10**6 else str(int(tb.win_end[w])))
+        + (f" ({spell})" if spell else "")
+        + f"; its caveats allow {tb.hub_id[tb.arc_hub[model.x_arc[j]]]}; it arrives on day "
+        f"{int(model.x_arrival[j])}"
+        + (f", {late} day(s) late" if late else ", on time")
+        + f"; cost {cost:.2f} (lateness + distance)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Alternatives:
+    """The eligible alternatives to a unit (at most ``k``): other pledges' columns of the same
+    line and start period (and what stops or disfavours each), then pledges of the line that
+    cannot start then, then the line's ineligible pledges."""
+
+    model: Model
+    probe: _Probe
+    x: np.ndarray  # Assign-count values of the plan
+    cost: np.ndarray  # Assign-count costs
+    k: int
+    by_line_start: dict[tuple[int, int], list[int]]
+    arcs_by_line: dict[int, set[int]]  # line -> pledges with an arc to it
+    exclusions_by_line: dict[int, list[Exclusion]]
+
+    @classmethod
+    def of(cls, model: Model, values: np.ndarray, k: int) -> _Alternatives:
+        tb = model.tables
+        xb = model.var("Assign-count")
+        assert model.cost is not None
+        x_line = tb.arc_line[model.x_arc]
+        by_line_start: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for j in range(xb.size):
+            by_line_start[(int(x_line[j]), int(model.x_start[j]))].append(j)
+        exclusions_by_line: dict[int, list[Exclusion]] = defaultdict(list)
+        for e in tb.exclusions:
+            exclusions_by_line[e.line].append(e)
+        arcs_by_line: dict[int, set[int]] = defaultdict(set)
+        for a in range(tb.n_arcs):
+            arcs_by_line[int(tb.arc_line[a])].add(int(tb.arc_pledge[a]))
+        return cls(model=model, probe=_Probe(model, values), x=values[xb.start : xb.stop],
+                   cost=model.cost[xb.start : xb.stop], k=k, by_line_start=by_line_start,
+                   arcs_by_line=arcs_by_line, exclusions_by_line=exclusions_by_line)
+
+    def of_column(self, j: int) -> list[Alternative]:
+        model, tb, K = self.model, self.model.tables, self.k
+        li = int(tb.arc_line[model.x_arc[j]])
+        p = int(tb.arc_pledge[model.x_arc[j]])
+        seen = {p}
+        alts = self._same_start(j, seen)
+        if len(alts) < K:
+            for q in sorted(self.arcs_by_line[li] - seen):
+                alts.append(
+                    Alternative(
+                        pledge=tb.pledge_id[q],
+                        nation=tb.pledge_nation[q],
+                        why_not="cannot have arrived by this period (readiness) or is outside its availability",
+                        code="readiness",
+                    )
+                )
+                seen.add(q)
+                if len(alts) >= K:
+                    break
+        if len(alts) < K:
+            for e in self.exclusions_by_line.get(li, [])[: K - len(alts)]:
+                alts.append(Alternative(pledge=e.pledge_id, nation=e.nation, why_not=e.message, code=e.code))
+        return alts
+
+    def _same_start(self, j: int, seen: set[int]) -> list[Alternative]:
+        """Other pledges' columns of ``j``'s line and start period, cheapest first (``seen``
+        gets their pledges)."""
+        model, tb, cost = self.model, self.model.tables, self.cost
+        li, s = int(tb.arc_line[model.x_arc[j]]), int(model.x_start[j])
+        alts: list[Alternative] = []
+        for jj in sorted(self.by_line_start.get((li, s), []), key=lambda c: (cost[c], c)):
+            q = int(tb.arc_pledge[model.x_arc[jj]])
+            if q in seen:
+                continue
+            seen.add(q)
+            bl = self.probe.blockers(jj)
+            if bl:
+                why_not = "; ".join(FAMILY_WORDS[b] + f" ({b})" for b in bl)
+                code = bl[0]
+            elif self.x[jj] > 0.5:
+                why_not = "also used on this line in this period"
+                code = "used"
+            elif cost[jj] > cost[j] + 1e-9:
+                why_not = f"costs more: {cost[jj]:.2f} vs {cost[j]:.2f} (later arrival or longer move)"
+                code = "costlier"
+            else:
+                why_not = "equally good; not needed (tie broken by the solver)"
+                code = "not-needed"
+            alts.append(Alternative(pledge=tb.pledge_id[q], nation=tb.pledge_nation[q], why_not=why_not, code=code))
+            if len(alts) >= self.k:
+                break
+        return alts

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from coalition.planner.schemas import PLAN_SCHEMA_VERSION, Plan
+from coalition.planner.schemas import PLAN_SCHEMA_VERSION, Alternative, BindingReason, Plan
 
 
 class PlanSet(BaseModel):
@@ -39,7 +39,7 @@ def _rows(models: Sequence[BaseModel]) -> tuple[list[str], list[list[object]]]:
     if not models:
         return [], []
     header = list(type(models[0]).model_fields)
-    rows = []
+    rows: list[list[object]] = []
     for m in models:
         d = m.model_dump(mode="json")
         rows.append([d[k] if not isinstance(d[k], list | dict) else json.dumps(d[k]) for k in header])
@@ -48,18 +48,20 @@ def _rows(models: Sequence[BaseModel]) -> tuple[list[str], list[list[object]]]:
 
 def tables_of(plan: Plan) -> dict[str, tuple[list[str], list[list[object]]]]:
     """Every tabular part of a plan, flat: name -> (header, rows)."""
-    gap_rows = []
+    gap_rows: list[list[object]] = []
     for g in plan.gaps:
-        for r in g.reasons or [None]:
+        reasons: Sequence[BindingReason | None] = g.reasons or [None]
+        for r in reasons:
             gap_rows.append(
                 [g.requirement, g.capability, g.place, g.priority, g.shortfall_unit_days,
                  g.late_unit_days, g.first_short_day,
                  r.code if r else "", r.constraint if r else "", r.message if r else "",
                  r.count if r else "", r.method if r else ""]
             )
-    alt_rows = []
+    alt_rows: list[list[object]] = []
     for a in plan.assignments:
-        for alt in a.alternatives or [None]:
+        alternatives: Sequence[Alternative | None] = a.alternatives or [None]
+        for alt in alternatives:
             alt_rows.append(
                 [a.uln, a.pledge, a.requirement, a.why,
                  alt.pledge if alt else "", alt.nation if alt else "",
@@ -67,7 +69,7 @@ def tables_of(plan: Plan) -> dict[str, tuple[list[str], list[list[object]]]]:
             )
     k = plan.kpis.model_dump(mode="json")
     s = plan.solve.model_dump(mode="json")
-    summary = [["scenario", plan.scenario], ["option", plan.option],
+    summary: list[list[object]] = [["scenario", plan.scenario], ["option", plan.option],
                ["c_day", plan.c_day.isoformat() if plan.c_day else ""],
                ["c_day_assumed", plan.c_day_assumed], ["assumptions", "; ".join(plan.assumptions)],
                ["period_days", plan.period_days], ["horizon_days", plan.horizon_days],
@@ -109,7 +111,8 @@ def write_xlsx(plan: Plan, path: Path) -> Path:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    wb.remove(wb.active)
+    if wb.active is not None:  # a new Workbook's one empty sheet
+        wb.remove(wb.active)
     for name, (header, rows) in tables_of(plan).items():
         ws = wb.create_sheet(name[:31])
         if header:

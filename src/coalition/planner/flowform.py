@@ -51,7 +51,6 @@ def flow_form(m: Model, include: np.ndarray | None = None) -> FlowForm:
     (row generation, see :mod:`coalition.planner.solver`)."""
     assert m.A is not None and m.lo is not None and m.hi is not None
     tb = m.tables
-    T = tb.n_periods
     A = m.A.tocsr()
     keep_rows = np.ones(m.n_rows, dtype=bool)
     blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -60,9 +59,7 @@ def flow_form(m: Model, include: np.ndarray | None = None) -> FlowForm:
     n_cols = m.n_cols
     extra_lo, extra_hi = [], []
     stock_of: dict[str, tuple[str, Block]] = {}
-    xb, yb, ub = m.var("Assign-count"), m.var("Line-shortfall"), m.var("Pledge-start")
-    ub = m.var("Line-shortfall")
-    yb = m.var("Pledge-start")
+    xb, ub = m.var("Assign-count"), m.var("Line-shortfall")
 
     def add(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> int:
         nonlocal n_rows
@@ -90,9 +87,9 @@ def flow_form(m: Model, include: np.ndarray | None = None) -> FlowForm:
         stock_of["Line-presence"] = ("Line-cover", Block("Line-presence", s0, s0 + n))
         line = tb.arc_line[m.x_arc]
         row_of = np.full(tb.n_lines, -1, dtype=np.int64)
-        for i, (l_, t_) in enumerate(zip(m.u_line, m.u_period)):
+        for k, l_ in enumerate(m.u_line):  # (line, period) rows, each line's periods in order
             if row_of[l_] < 0:
-                row_of[l_] = i
+                row_of[l_] = k
         enter = row_of[line] + (xs - tb.line_first[line])
         leave = row_of[line] + (xl + 1 - tb.line_first[line])
         valid = xl + 1 <= tb.line_last[line]
@@ -154,7 +151,7 @@ def stock_values(m: Model, ff: FlowForm, core: np.ndarray) -> np.ndarray:
     act = m.A @ core
     full = np.zeros(ff.clo.size)
     full[: m.n_cols] = core
-    for name, (family, blk) in ff.stock_of.items():
+    for family, blk in ff.stock_of.values():
         rows = m.con(family)
         vals = act[rows.start : rows.stop].copy()
         if family == "Line-cover":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 
@@ -42,6 +43,13 @@ from coalition.scenario.schemas import (
     Requirement,
     Scenario,
 )
+
+
+class _Place(TypedDict, total=False):
+    """Where a generated requirement is: exactly one of a hub or a region."""
+
+    hub: str
+    region: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +186,7 @@ def generate(size: str, seed: int = 0) -> Scenario:
         sector_share = 0.3 if len(regions) < 4 else 0.6
         while left > 0:
             k += 1
-            take = int(min(left, rng.integers(1, 7)))
+            take = min(left, int(rng.integers(1, 7)))
             left -= take
             ci = int(home_caps[(k - 1) % len(home_caps)])
             cap = caps[ci]
@@ -218,7 +226,7 @@ def generate(size: str, seed: int = 0) -> Scenario:
         pr = rng.choice([Priority.ESSENTIAL, Priority.IMPORTANT, Priority.IMPORTANT, Priority.DESIRABLE])
         if rng.random() < 0.15:
             region = str(rng.choice(regions))
-            place = {"region": region}
+            place: _Place = {"region": region}
             for hi, h in enumerate(hubs):
                 if h.region == region:
                     hub_need[hi] += qty * cap.personnel / max(1, sum(x.region == region for x in hubs))

@@ -18,7 +18,10 @@ The result is a feasible plan of the model; shortfall variables take the uncover
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import scipy.sparse as sp
 
 from coalition.planner import sustainment
 from coalition.planner.model import Model, precedence_values
@@ -39,31 +42,34 @@ def greedy_values(
     plan so far is complete and feasible (what is left is shortfall).
     """
     import time
-    tb = model.tables
-    A = model.A
-    assert A is not None and model.hi is not None and model.cost is not None
-    n = model.n_cols
-    v = np.zeros(n)
-    # the enablers-first rows are soft (a violation variable): they never stop a unit here;
-    # their variables are set from the finished plan (precedence_values)
+
+    g = _Greedy.start(model, initial, preference)
+    for li in g.line_order():
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        if model.tables.line_first[li] < 0:
+            continue
+        g.fill_line(li)
+    return g.finish()
+
+
+def _soft_rows_open(model: Model) -> np.ndarray:
+    """The row upper bounds with the soft rows open: the enablers-first rows (a violation
+    variable) never stop a unit here; their variables are set from the finished plan
+    (precedence_values)."""
+    assert model.hi is not None
     hi = model.hi.copy()
     for fam in PRECEDENCE_FAMILIES + sustainment.SOFT_FAMILIES:
         b = model.con(fam)
         hi[b.start : b.stop] = np.inf
+    return hi
+
+
+def _candidate_groups(model: Model, preference: np.ndarray | None) -> dict[tuple[int, int], list[int]]:
+    """Candidate columns grouped by (line, start period), sorted by (late, cost, index)."""
+    assert model.cost is not None
+    tb = model.tables
     xb = model.var("Assign-count")
-    yb = model.var("Pledge-start")
-    bb = model.var("Hub-nation-present")
-    ub = model.var("Line-shortfall")
-    T = tb.n_periods
-    nat_ix = {nname: i for i, nname in enumerate(tb.nations)}
-    b_index = {(int(h), int(nn)): i for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation))}
-
-    indptr, indices, data = A.indptr, A.indices, A.data
-
-    def col_rows(j: int) -> tuple[np.ndarray, np.ndarray]:
-        return indices[indptr[j] : indptr[j + 1]], data[indptr[j] : indptr[j + 1]]
-
-    # candidate columns grouped by (line, start period), sorted by (late, cost, index)
     if xb.size:
         x_line = tb.arc_line[model.x_arc]
         cost_x = model.cost[xb.start : xb.stop]
@@ -75,80 +81,150 @@ def greedy_values(
     groups: dict[tuple[int, int], list[int]] = {}
     for j in order:
         groups.setdefault((int(x_line[j]), int(model.x_start[j])), []).append(int(j))
+    return groups
 
-    cb = model.con("Line-cover")
-    if initial is not None and xb.size:
+
+@dataclass(slots=True)
+class _Greedy:
+    """The greedy's working state: the plan ``v``, the row activities ``act`` against the
+    bounds ``hi`` (soft rows open), and the coverage of the Line-cover rows by x only."""
+
+    model: Model
+    A: sp.csc_matrix
+    chi: np.ndarray
+    v: np.ndarray
+    hi: np.ndarray
+    act: np.ndarray
+    cover: np.ndarray
+    groups: dict[tuple[int, int], list[int]]
+    b_index: dict[tuple[int, int], int]  # (hub, nation) -> Hub-nation-present column in its block
+    nat_ix: dict[str, int]
+
+    @classmethod
+    def start(cls, model: Model, initial: np.ndarray | None, preference: np.ndarray | None) -> _Greedy:
+        tb = model.tables
+        A = model.A
+        assert A is not None and model.hi is not None and model.cost is not None and model.chi is not None
+        v = np.zeros(model.n_cols)
+        hi = _soft_rows_open(model)
+        xb = model.var("Assign-count")
+        nat_ix = {nname: i for i, nname in enumerate(tb.nations)}
+        b_index = {(int(h), int(nn)): i
+                   for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
+        groups = _candidate_groups(model, preference)
+        g = cls(model=model, A=A, chi=model.chi, v=v, hi=hi, act=np.zeros(0), cover=np.zeros(model.n_rows),
+                groups=groups, b_index=b_index, nat_ix=nat_ix)
+        if initial is not None and xb.size:
+            g._seed(initial)
+        g.act = A @ v
+        cb = model.con("Line-cover")
+        if xb.size:
+            g.cover[cb.start : cb.stop] = g.act[cb.start : cb.stop]  # u is still 0 here
+        return g
+
+    def _b_column(self, p: int, h: int) -> int:
+        """The Hub-nation-present column of pledge ``p``'s nation at hub ``h`` (model-global)."""
+        tb = self.model.tables
+        return self.model.var("Hub-nation-present").start + self.b_index[(h, self.nat_ix[tb.pledge_nation[p]])]
+
+    def _seed(self, initial: np.ndarray) -> None:
+        """Start from ``initial``'s Assign-count values (floored, within their bounds), with the
+        pledge starts and hub-nation presences they imply."""
+        model, tb, v = self.model, self.model.tables, self.v
+        xb, yb, bb = model.var("Assign-count"), model.var("Pledge-start"), model.var("Hub-nation-present")
         x0 = np.floor(np.asarray(initial[xb.start : xb.stop], dtype=float) + 1e-6)
-        v[xb.start : xb.stop] = np.clip(x0, 0, model.chi[xb.start : xb.stop])
+        v[xb.start : xb.stop] = np.clip(x0, 0, self.chi[xb.start : xb.stop])
         if yb.size:
             y = np.zeros(yb.size)
-            np.add.at(y, tb.arc_pledge[model.x_arc] * T + model.x_start, v[xb.start : xb.stop])
+            np.add.at(y, tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start, v[xb.start : xb.stop])
             v[yb.start : yb.stop] = y
         if bb.size:
             used = v[xb.start : xb.stop] > 0.5
             for j in np.flatnonzero(used):
                 p = int(tb.arc_pledge[model.x_arc[j]])
                 h = int(tb.arc_hub[model.x_arc[j]])
-                v[bb.start + b_index[(h, nat_ix[tb.pledge_nation[p]])]] = 1.0
-    act = A @ v
-    cover = np.zeros(model.n_rows)  # coverage by x only, on Line-cover rows
-    if xb.size:
-        cover[cb.start : cb.stop] = act[cb.start : cb.stop]  # u is still 0 here
+                v[self._b_column(p, h)] = 1.0
 
-    prio_rank = {"essential": 0, "important": 1, "desirable": 2}
-    first = sustainment.first_lines(model)  # Role 2/3 facilities before the units they cover
-    lines = sorted(
-        range(tb.n_lines),
-        key=lambda li: (li not in first, prio_rank.get(tb.line_priority[li], 3), int(tb.line_start_day[li]),
-                        tb.line_id[li]),
-    )
-    for li in lines:
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        if tb.line_first[li] < 0:
-            continue
+    def line_order(self) -> list[int]:
+        """Rule 1 (Role 2/3 facilities first, before the units they cover)."""
+        tb = self.model.tables
+        prio_rank = {"essential": 0, "important": 1, "desirable": 2}
+        first = sustainment.first_lines(self.model)
+        return sorted(
+            range(tb.n_lines),
+            key=lambda li: (li not in first, prio_rank.get(tb.line_priority[li], 3), int(tb.line_start_day[li]),
+                            tb.line_id[li]),
+        )
+
+    def fill_line(self, li: int) -> None:
+        """Rules 2 and 3 for line ``li``: each period, candidates in order until it is covered."""
+        model, tb = self.model, self.model.tables
+        cb = model.con("Line-cover")
         for t in range(int(tb.line_first[li]), int(tb.line_last[li]) + 1):
             row = cb.start + model.cover_row[(li, t)]
-            for j in groups.get((li, t), []):
-                if cover[row] >= tb.line_qty[li] - 1e-9:
+            for j in self.groups.get((li, t), []):
+                if self.cover[row] >= tb.line_qty[li] - 1e-9:
                     break
-                p = int(tb.arc_pledge[model.x_arc[j]])
-                h = int(tb.arc_hub[model.x_arc[j]])
-                cols = [xb.start + j]
-                if yb.size:
-                    cols.append(yb.start + p * T + int(model.x_start[j]))
-                if bb.size:
-                    bc = bb.start + b_index[(h, nat_ix[tb.pledge_nation[p]])]
-                    if v[bc] < 0.5:
-                        cols.append(bc)
-                while cover[row] < tb.line_qty[li] - 1e-9 and v[xb.start + j] < model.chi[xb.start + j]:
-                    rws: list[np.ndarray] = []
-                    vls: list[np.ndarray] = []
-                    for c in cols:
-                        r, d = col_rows(c)
-                        rws.append(r)
-                        vls.append(d)
-                    r_all = np.concatenate(rws)
-                    d_all = np.concatenate(vls)
-                    touched, inv = np.unique(r_all, return_inverse=True)
-                    dsum = np.bincount(inv.ravel(), weights=d_all)
-                    if np.any(act[touched] + dsum > hi[touched] + 1e-7):
-                        break
-                    act[touched] += dsum
-                    for c in cols:
-                        v[c] += 1
-                    # coverage rows gained by this unit
-                    r, d = col_rows(xb.start + j)
-                    in_cover = (r >= cb.start) & (r < cb.stop)
-                    cover[r[in_cover]] += d[in_cover]
-                    # b is now set; later units of this arc need only x and y
-                    cols = cols[:2] if bb.size else cols
-    # shortfall = what coverage leaves uncovered
-    if ub.size:
-        qty = tb.line_qty[model.u_line].astype(float)
-        cov = cover[cb.start : cb.stop]
-        v[ub.start : ub.stop] = np.maximum(0.0, qty - cov)
-    return sustainment.complete_values(model, precedence_values(model, v))
+                self._add_units(li, row, j)
+
+    def _add_units(self, li: int, row: int, j: int) -> None:
+        """Start units on Assign-count column ``j`` while Line-cover row ``row`` is short and no
+        row breaks."""
+        model, tb, v = self.model, self.model.tables, self.v
+        xb, yb, bb = model.var("Assign-count"), model.var("Pledge-start"), model.var("Hub-nation-present")
+        p = int(tb.arc_pledge[model.x_arc[j]])
+        h = int(tb.arc_hub[model.x_arc[j]])
+        cols = [xb.start + j]
+        if yb.size:
+            cols.append(yb.start + p * tb.n_periods + int(model.x_start[j]))
+        if bb.size:
+            bc = self._b_column(p, h)
+            if v[bc] < 0.5:
+                cols.append(bc)
+        while self.cover[row] < tb.line_qty[li] - 1e-9 and v[xb.start + j] < self.chi[xb.start + j]:
+            if not self._start_one(cols, xb.start + j):
+                break
+            # b is now set; later units of this arc need only x and y
+            cols = cols[:2] if bb.size else cols
+
+    def _col_rows(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        A = self.A
+        return A.indices[A.indptr[j] : A.indptr[j + 1]], A.data[A.indptr[j] : A.indptr[j + 1]]
+
+    def _start_one(self, cols: list[int], x_col: int) -> bool:
+        """One more unit on ``cols`` (x, its pledge start, its hub-nation presence) if no row
+        breaks; False when one would."""
+        rws: list[np.ndarray] = []
+        vls: list[np.ndarray] = []
+        for c in cols:
+            r, d = self._col_rows(c)
+            rws.append(r)
+            vls.append(d)
+        r_all = np.concatenate(rws)
+        d_all = np.concatenate(vls)
+        touched, inv = np.unique(r_all, return_inverse=True)
+        dsum = np.bincount(inv.ravel(), weights=d_all)
+        if np.any(self.act[touched] + dsum > self.hi[touched] + 1e-7):
+            return False
+        self.act[touched] += dsum
+        for c in cols:
+            self.v[c] += 1
+        # coverage rows gained by this unit
+        cb = self.model.con("Line-cover")
+        r, d = self._col_rows(x_col)
+        in_cover = (r >= cb.start) & (r < cb.stop)
+        self.cover[r[in_cover]] += d[in_cover]
+        return True
+
+    def finish(self) -> np.ndarray:
+        """Shortfall = what coverage leaves uncovered; then the soft blocks' variables."""
+        model, v = self.model, self.v
+        ub, cb = model.var("Line-shortfall"), model.con("Line-cover")
+        if ub.size:
+            qty = model.tables.line_qty[model.u_line].astype(float)
+            cov = self.cover[cb.start : cb.stop]
+            v[ub.start : ub.stop] = np.maximum(0.0, qty - cov)
+        return sustainment.complete_values(model, precedence_values(model, v))
 
 
 def objective_of(model: Model, values: np.ndarray) -> float:
@@ -158,6 +234,7 @@ def objective_of(model: Model, values: np.ndarray) -> float:
 
 def is_feasible(model: Model, values: np.ndarray, tol: float = 1e-6) -> bool:
     assert model.A is not None and model.lo is not None and model.hi is not None
+    assert model.clo is not None and model.chi is not None
     act = model.A @ values
     return bool(
         np.all(act >= model.lo - tol)
@@ -194,7 +271,7 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         b = model.con(name)
         skip[b.start : b.stop] = True
     bad = np.flatnonzero((act > model.hi + tol) & ~skip)
-    for r in bad:
+    for r in bad.tolist():
         cols = A_x.indices[A_x.indptr[r] : A_x.indptr[r + 1]]
         if yb.size:
             # columns reaching row r through their Pledge-start

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from coalition.planner.flowform import FlowForm
 from coalition.planner.matrix import Model, max_tours_per_unit
@@ -44,6 +45,21 @@ RC_TOL = 1e-6  # objective units (a unit-day of shortfall costs >= 1000)
 # reduced costs, then the most negative others, at most ROUND_COLUMNS in all
 ROUND_COLUMNS = 6000
 PER_GROUP = 2
+
+
+@dataclass(frozen=True, slots=True)
+class MasterOptions:
+    """How :func:`solve_master` runs: HiGHS threads and seed, at most ``max_rounds`` masters
+    (None: until pricing finds nothing or the clock stops it), ``round_columns`` columns added
+    per pricing round."""
+
+    threads: int = 1
+    seed: int = 0
+    max_rounds: int | None = None
+    round_columns: int = ROUND_COLUMNS
+
+
+DEFAULT_MASTER = MasterOptions()
 
 
 @dataclass(slots=True)
@@ -98,7 +114,7 @@ def implied_upper_bounds(m: Model) -> np.ndarray:
     plan of the full model keeps these bounds, so an LP with them is still a relaxation of the
     full model (its value a bound of it); on M seed 11 the LP without capacity rows rises
     76.25 M -> 76.39 M with them, 40% of the x upper bounds shrink."""
-    assert m.A is not None and m.hi is not None and m.chi is not None
+    assert m.A is not None and m.lo is not None and m.hi is not None and m.chi is not None
     xb = m.var("Assign-count")
     ub = m.chi.copy()
     if not xb.size:
@@ -124,7 +140,8 @@ def max_units(m: Model) -> np.ndarray:
     """Per pledge: the most tours its units can start in the horizon (sum of its x)."""
     tb = m.tables
     budget = np.where(np.isfinite(tb.pledge_rotations), tb.pledge_rotations * tb.pledge_units, np.inf)
-    return np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64)
+    most: NDArray[np.float64] = np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64)
+    return most
 
 
 def lagrangian_bound(z: float, rc: np.ndarray, x_k: np.ndarray, keep: np.ndarray,
@@ -169,16 +186,15 @@ def _pick(rc: np.ndarray, group: np.ndarray, limit: int) -> np.ndarray:
 
 
 def solve_master(
-    m: Model, ff: FlowForm, keep: np.ndarray, *, deadline: float, threads: int = 1, seed: int = 0,
+    m: Model, ff: FlowForm, keep: np.ndarray, *, deadline: float, options: MasterOptions = DEFAULT_MASTER,
     should_stop: Callable[[], bool] | None = None, lp_rows: np.ndarray | None = None,
-    max_rounds: int | None = None, round_columns: int = ROUND_COLUMNS,
     trace: Callable[[str], None] | None = None,
 ) -> MasterResult:
     """Column generation over the Assign-count columns, every row of ``ff`` in the master
     except those left out of ``lp_rows`` (their rows must only relax the model: the cohesion
     links). Starts from ``keep`` (bool per Assign-count column); runs until pricing finds no
     negative reduced cost, ``deadline`` passes (a master stopped by the clock is not used) or
-    ``max_rounds`` masters were solved (the columns the last pricing found are then in
+    ``options.max_rounds`` masters were solved (the columns the last pricing found are then in
     ``keep`` all the same: the neighbourhood of the restricted MIP)."""
     t0 = time.perf_counter()
     xb = m.var("Assign-count")
@@ -202,7 +218,7 @@ def solve_master(
             msg = f"stopped by the time limit after {rounds} master(s)"
             break
         sub = restricted(ff, m, keep, rows, integer=False, A_csc=A_csc)
-        hm = HighsModel(sub.problem, SolverOptions(threads=threads, seed=seed, method="simplex"),
+        hm = HighsModel(sub.problem, SolverOptions(threads=options.threads, seed=options.seed, method="simplex"),
                         should_stop=should_stop, deadline=deadline)
         r: RunResult = hm.run()
         rounds += 1
@@ -229,8 +245,8 @@ def solve_master(
             best = max(best, z)
             msg = f"pricing: no negative reduced cost after {rounds} master(s)"
             break
-        keep[_pick(out, group, round_columns)] = True
-        if max_rounds is not None and rounds >= max_rounds:
+        keep[_pick(out, group, options.round_columns)] = True
+        if options.max_rounds is not None and rounds >= options.max_rounds:
             msg = f"stopped after {rounds} master(s), {n_neg} columns still priced negative"
             break
     return MasterResult(bound=best, converged=converged, objective=z, keep=keep, core=core, rc=rc,

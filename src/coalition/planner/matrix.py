@@ -11,16 +11,32 @@ day-level rows the capacity blocks use. The blocks themselves live in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import PlanningTables
 
 if TYPE_CHECKING:
+    from coalition.planner.medical import MedicalIndex
     from coalition.planner.precedence import PrecedenceIndex
+    from coalition.planner.resupply import ResupplyIndex
+
+
+# The planner.sustainment blocks' indices, by family (each set by the block that builds it).
+SustainIndex = TypedDict(
+    "SustainIndex",
+    {
+        "medical": "MedicalIndex",
+        # hubs a facility of role >= r can be sent to, per role r (built once per model)
+        "medical-candidates": "dict[int, NDArray[np.int64]]",
+        "resupply": "ResupplyIndex",
+    },
+    total=False,
+)
 
 INF = float("inf")
 
@@ -78,7 +94,7 @@ class Model:
     b_nation: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     cover_row: dict[tuple[int, int], int] = field(default_factory=dict)
     rip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # block-local hub rows, cols, vals
-    prec: "PrecedenceIndex | None" = None  # the Precedence-* blocks' (rule, scope) index
+    prec: PrecedenceIndex | None = None  # the Precedence-* blocks' (rule, scope) index
     chi_x: np.ndarray | None = None  # upper bounds of Assign-count
     built: bool = True  # False: built without Assign-count columns (the time ran out)
     # indices into the full column set (_start_columns) when the model is restricted to them
@@ -86,7 +102,7 @@ class Model:
     # a bound of the FULL model found elsewhere (column generation) and its provenance
     full_bound: tuple[float, str] | None = None
     colgen_converged: bool | None = None  # column generation priced to the end (None: not used)
-    sustain_index: dict = field(default_factory=dict)  # planner.sustainment blocks' indices
+    sustain_index: SustainIndex = field(default_factory=lambda: SustainIndex())
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
     # final arrays
@@ -279,5 +295,6 @@ def max_tours_per_unit(tb: PlanningTables) -> np.ndarray:
     more than its recovery apart (it is busy from departure to tour end + transit + recovery)."""
     H = tb.horizon_days
     by_recovery = (H - 1) // (tb.pledge_recovery_days + 1) + 1
-    return np.minimum(tb.n_periods, by_recovery).astype(np.float64)
+    most: NDArray[np.float64] = np.minimum(tb.n_periods, by_recovery).astype(np.float64)
+    return most
 

@@ -93,9 +93,9 @@ def define_precedence_constraints(m: Model) -> None:
         days, a, b = idx.days[q], idx.after_cols[q], idx.before_cols[q]
         nd = days.size
         # before-count: row i: w_i - w_{i-1} - sum x_b (A in (D_{i-1}, D_i]) = 0
-        r = [np.arange(nd), np.arange(1, nd)]
-        c = [wb.start + w0 + np.arange(nd), wb.start + w0 + np.arange(nd - 1)]
-        v = [np.ones(nd), -np.ones(nd - 1)]
+        r: list[np.ndarray] = [np.arange(nd), np.arange(1, nd)]
+        c: list[np.ndarray] = [wb.start + w0 + np.arange(nd), wb.start + w0 + np.arange(nd - 1)]
+        v: list[np.ndarray] = [np.ones(nd), -np.ones(nd - 1)]
         if b.size:
             slot = np.searchsorted(days, m.x_arrival[b], side="left")
             ok = slot < nd
@@ -111,7 +111,7 @@ def define_precedence_constraints(m: Model) -> None:
         r = [slot_a, i, i]
         c = [xb.start + a, wb.start + w0 + i, np.full(nd, vb.start + q)]
         v = [np.ones(a.size), -bigm, -bigm]
-        hi = np.zeros(nd)
+        hi: np.ndarray = np.zeros(nd)
         if not idx.require[q]:
             r.append(i)
             c.append(np.full(nd, zb.start + z_i))

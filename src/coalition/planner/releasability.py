@@ -22,12 +22,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from coalition.auth.schemas import Principal
-from coalition.auth.scope import restrict
+from coalition.auth.scope import Scope, restrict
 from coalition.scenario.rules import ScenarioState
-from coalition.scenario.schemas import Scenario
+from coalition.scenario.schemas import Pledge, Scenario
 
 BASIS = "pledges visible to you (your nation's and those released to you)"
 
@@ -51,16 +51,16 @@ def reader_view(principal: Principal, state: ScenarioState) -> ReaderView:
     """The reader's view of a stored revision (its pledge markings decide); cached per revision
     state and the two things the scope depends on, the reader's nation and roles."""
     key = (principal.nation, principal.roles)
-    hit = VIEWS.get(state, key)  # type: ignore[arg-type]
+    hit = VIEWS.get(state, key)
     if hit is None:
         hit = _reader_view(principal, state)
-        VIEWS.put(state, key, hit)  # type: ignore[arg-type]
+        VIEWS.put(state, key, hit)
     return hit
 
 
 def _reader_view(principal: Principal, state: ScenarioState) -> ReaderView:
     sc = state.scenario
-    scope = restrict(principal, "pledge.view", lambda p: state.marking("pledge", p))
+    scope: Scope[Pledge] = restrict(principal, "pledge.view", lambda p: state.marking("pledge", p))
     visible = frozenset(p.id for p in scope.filter(sc.pledges))
     hidden = frozenset(p.id for p in sc.pledges) - visible
     partly_hidden = {p.nation for p in sc.pledges if p.id in hidden}
@@ -80,13 +80,20 @@ def visible_scenario(sc: Scenario, view: ReaderView) -> Scenario:
 # --------------------------------------------------------------------------------------------
 
 
-class _Cache:
+_Anchor = TypeVar("_Anchor")
+_Value = TypeVar("_Value")
+
+
+class _Cache(Generic[_Anchor, _Value]):
+    """Values by (anchor object, key), kept while the anchor is the same object (a scenario
+    revision, a revision state, a run's key); least recently used out first."""
+
     def __init__(self, size: int = 512) -> None:
-        self._items: OrderedDict[tuple[Any, ...], tuple[Scenario, Any]] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], tuple[_Anchor, _Value]] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, sc: Scenario, key: tuple[Any, ...]) -> Any:
+    def get(self, sc: _Anchor, key: tuple[Any, ...]) -> _Value | None:
         with self._lock:
             hit = self._items.get((id(sc), *key))
             if hit is not None and hit[0] is sc:  # the same cached scenario revision
@@ -94,15 +101,15 @@ class _Cache:
                 return hit[1]
         return None
 
-    def put(self, sc: Scenario, key: tuple[Any, ...], value: Any) -> None:
+    def put(self, sc: _Anchor, key: tuple[Any, ...], value: _Value) -> None:
         with self._lock:
             self._items[(id(sc), *key)] = (sc, value)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
 
-GAPS = _Cache()
-VIEWS = _Cache(size=256)
+GAPS: _Cache[Scenario, bytes] = _Cache()
+VIEWS: _Cache[ScenarioState, ReaderView] = _Cache(size=256)
 
 #: ``compute(scenario, visible, option, at, assume) -> bytes``: the encoded answer of a cache
 #: miss. The API hands in one that runs :func:`gaps_json` in its worker pool with a time limit.
@@ -145,7 +152,7 @@ def gaps_json(sc: Scenario, visible: frozenset[str] | None, option: str, at: str
     return _encode(compute_gaps(sc, visible, option, at, assume))
 
 
-_INFLIGHT: dict[tuple[Any, ...], "Future[bytes]"] = {}
+_INFLIGHT: dict[tuple[Any, ...], Future[bytes]] = {}
 _INFLIGHT_LOCK = threading.Lock()
 
 
@@ -197,7 +204,7 @@ def gaps_encoded(sc: Scenario, view: ReaderView, option: str, at: str | None,
 # --------------------------------------------------------------------------------------------
 
 
-PLANS = _Cache(size=256)
+PLANS: _Cache[_RunKey, dict[str, Any]] = _Cache(size=256)
 
 
 class _RunKey:
@@ -215,11 +222,11 @@ def plan_of_run(run: Any, view: ReaderView, load: Callable[[], dict[str, Any]], 
     with _ANCHOR_LOCK:
         anchor = _RUN_ANCHORS.setdefault((id(owner), int(run.id)), _RunKey())
     key = (str(run.finished_at), run.reused_from, view)
-    hit = PLANS.get(anchor, key)  # type: ignore[arg-type]
+    hit = PLANS.get(anchor, key)
     if hit is not None:
         return hit
     out = plan_for(load() or {}, view)
-    PLANS.put(anchor, key, out)  # type: ignore[arg-type]
+    PLANS.put(anchor, key, out)
     return out
 
 

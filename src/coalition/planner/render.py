@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -12,9 +13,9 @@ from rich.text import Text
 from coalition.planner.schemas import Plan, Progress
 
 
-def _day(plan: Plan, day: int, when: object) -> str:
+def _day(plan: Plan, day: int, when: date | None) -> str:
     rel = f"C{day:+d}"
-    return f"{rel} {when.isoformat()}" if when is not None else rel  # type: ignore[attr-defined]
+    return f"{rel} {when.isoformat()}" if when is not None else rel
 
 
 def progress_table(option: str, p: Progress | None, limit: float) -> Table:
@@ -81,7 +82,10 @@ def _sustainment_line(plan: Plan) -> str:
     out = ""
     med = plan.medical
     if med is not None:
-        pct = (lambda v: "—" if v is None else f"{100 * v:.1f}%")
+
+        def pct(v: float | None) -> str:
+            return "—" if v is None else f"{100 * v:.1f}%"
+
         n = sum(1 for u in med.get("uncovered", []) if u.get("constrained"))
         rule = "hard constraint" if med.get("enforced") else "NOT enforced"
         out += (f"\nmedical 10-1-2 ({rule}): personnel-days within 1 h of Role 1 {pct(med.get('share_within_1h'))}, "

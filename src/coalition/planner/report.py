@@ -32,12 +32,11 @@ def interpret(model: Model, values: np.ndarray, c_day: date | None) -> Interpret
     x = np.round(values[xb.start : xb.stop]).astype(np.int64) if xb.size else np.zeros(0, np.int64)
     u = values[ub.start : ub.stop] if ub.size else np.zeros(0)
 
-    used = np.flatnonzero(x > 0)
     x_line = tb.arc_line[model.x_arc]
     x_pledge = tb.arc_pledge[model.x_arc]
     # stable order: line id, start period, pledge id, column
-    used = sorted(
-        used.tolist(),
+    used: list[int] = sorted(
+        np.flatnonzero(x > 0).tolist(),
         key=lambda j: (tb.line_id[x_line[j]], int(model.x_start[j]), tb.pledge_id[x_pledge[j]], j),
     )
     # rotation number on a line = rank of its start period among the line's start periods

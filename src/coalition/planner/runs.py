@@ -23,6 +23,8 @@ Each step uses its own short transaction; the request that queued a run committe
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -32,9 +34,22 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, func, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CursorResult,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalition.auth.schemas import HQ, Principal, Role
@@ -63,9 +78,9 @@ class PlanRun(Base):
     option: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[str | None] = mapped_column(String(10), nullable=True)
     seed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    assumptions: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    assumptions: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     assumptions_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    options: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     run_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")
     progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
@@ -74,7 +89,7 @@ class PlanRun(Base):
     requested_by: Mapped[str] = mapped_column(String(64), nullable=False)
     nation: Mapped[str] = mapped_column(String(3), nullable=False)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     reused_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -87,7 +102,7 @@ class PlanRunResult(Base):
     __tablename__ = "planner_run_result"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("planner_run.id"), primary_key=True)
-    plan: Mapped[dict] = mapped_column(JSON, nullable=False)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,6 +211,10 @@ class LocalExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+# a run claimed for starting: id, kind, scenario document, option, assumptions, at, options
+_Pick = tuple[int, str, dict[str, Any], str, list[str], str | None, dict[str, Any]]
+
+
 class DaskExecutor:
     """A ``distributed.Client``: the solve runs on a Dask worker; cancel is a Dask ``Event``
     the worker's ``should_stop`` polls. ``slots`` defaults to the cluster's worker threads."""
@@ -203,9 +222,9 @@ class DaskExecutor:
     def __init__(self, address: str | Any, slots: int | None = None) -> None:
         from distributed import Client
 
-        self.client = address if isinstance(address, Client) else Client(address)
+        self.client = address if isinstance(address, Client) else Client(address)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
         self._own = not isinstance(address, Client)
-        threads = sum(self.client.nthreads().values()) or 1
+        threads = sum(self.client.nthreads().values()) or 1  # type: ignore[no-untyped-call]  # distributed is only partly annotated
         self.slots = max(1, slots or threads)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -220,17 +239,17 @@ class DaskExecutor:
             except BaseException as exc:  # noqa: BLE001 - handed to the waiter
                 out.set_exception(exc)
 
-        fut.add_done_callback(done)
+        fut.add_done_callback(done)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
         return out
 
     def cancel_token(self, run_id: int) -> Any:
         from distributed import Event
 
-        return Event(f"coalition-plan-cancel-{run_id}-{time.time_ns()}", client=self.client)
+        return Event(f"coalition-plan-cancel-{run_id}-{time.time_ns()}", client=self.client)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
 
     def shutdown(self) -> None:
         if self._own:
-            self.client.close()
+            self.client.close()  # type: ignore[no-untyped-call]  # distributed is only partly annotated
 
 
 def make_executor(spec: str, slots: int) -> Executor:
@@ -463,7 +482,7 @@ class Scheduler:
                     return started
                 queued = db.scalars(select(PlanRun).where(PlanRun.status == "queued")
                                     .order_by(PlanRun.id).limit(200)).all()
-                picks = []
+                picks: list[_Pick] = []
                 for run in queued:
                     if len(picks) >= free:
                         break
@@ -471,9 +490,10 @@ class Scheduler:
                         continue
                     if run.kind != "plan" and run.kind not in TASKS:
                         continue  # for a process that knows this kind
-                    claimed = db.execute(update(PlanRun).where(
+                    # an UPDATE's result is a CursorResult (it has the rowcount)
+                    claimed = cast(CursorResult[Any], db.execute(update(PlanRun).where(
                         PlanRun.id == run.id, PlanRun.status == "queued").values(
-                        status="running", started_at=now(), message="building the model"))
+                        status="running", started_at=now(), message="building the model")))
                     if claimed.rowcount != 1:
                         continue
                     running[run.nation] = running.get(run.nation, 0) + 1
@@ -491,7 +511,7 @@ class Scheduler:
                 fut = self.executor.submit(fn, document, option, assumptions, at,
                                            options, token, progress if local else None)
                 self._futures[run_id] = fut
-                fut.add_done_callback(lambda f, rid=run_id: self._finish(rid, f))
+                fut.add_done_callback(functools.partial(self._finish, run_id))
                 started.append(run_id)
             if started and (self._poller is None or not self._poller.is_alive()):
                 self._poller = threading.Thread(target=self._poll, name="plan-cancel-poll",
@@ -609,10 +629,8 @@ class Scheduler:
     def shutdown(self) -> None:
         self._closed.set()
         for token in list(self._tokens.values()):
-            try:
+            with contextlib.suppress(Exception):
                 token.set()
-            except Exception:  # noqa: BLE001
-                pass
         self.executor.shutdown()
 
 

@@ -8,10 +8,9 @@ major version.
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -298,7 +297,9 @@ class SolveSummary(_Frozen):
     )
     phase_out_of_time: str | None = Field(
         default=None, description="the phase the time limit stopped, when it stopped one: build "
-        "(the model could not be built in time: no unit is assigned), column-generation (pricing the full column set of a model too large to build did not finish), lp, restricted-mip, full-mip"
+        "(the model could not be built in time: no unit is assigned), column-generation (pricing "
+        "the full column set of a model too large to build did not finish), lp, restricted-mip, "
+        "full-mip"
     )
     message: str = ""
     check_violations: int | None = Field(

@@ -14,10 +14,10 @@ from datetime import date
 
 from coalition.conditions.engine import CEASEFIRE, ConditionEngine
 from coalition.errors import InputError, Problem, closest
-from coalition.planner.engine import Activation, PlanOutcome, make_plan
+from coalition.forcegen.activation import activation_by_day, pledge_activation
+from coalition.planner.engine import DEFAULT_OPTIONS, Activation, PlanContext, PlanHooks, PlanOutcome, make_plan
 from coalition.planner.schemas import Plan, PlanOptions
 from coalition.planner.solver import ProgressFn
-from coalition.forcegen.activation import activation_by_day, pledge_activation
 from coalition.scenario.schemas import Assumption, Scenario
 
 
@@ -112,7 +112,7 @@ def plan_option(
     *,
     assumptions: Sequence[Assumption] = (),
     at: date | None = None,
-    options: PlanOptions = PlanOptions(),
+    options: PlanOptions = DEFAULT_OPTIONS,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     explain: bool = True,
@@ -137,14 +137,9 @@ def plan_option(
         option_id,
         activation=activation,
         options=options,
-        c_day=cday.day,
-        c_day_assumed=cday.illustrative,
-        at=at,
-        assumptions=texts,
-        warnings=warnings,
-        progress=progress,
-        should_stop=should_stop,
+        context=PlanContext(c_day=cday.day, c_day_assumed=cday.illustrative, at=at, assumptions=texts,
+                            warnings=warnings),
+        hooks=PlanHooks(progress=progress, should_stop=should_stop, finish=finish),
         explain=explain,
-        finish=finish,
     )
     return outcome, cday

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
@@ -28,7 +30,6 @@ from coalition.solvers.highs import (
     Report,
     RunResult,
     SolverOptions,
-    finite as _finite,
     relative_gap,
 )
 
@@ -75,7 +76,8 @@ MASTER_ROUNDS = 1
 MASTER_COLUMNS = 6000
 MASTER_SHARE = 0.4
 # then RINS rounds on that neighbourhood (columns where the master LP and the best plan agree
-# fixed), the first at most RINS_FIRST_SECONDS, the others RINS_SECONDS; none started with less than RINS_MIN_SECONDS left.
+# fixed), the first at most RINS_FIRST_SECONDS, the others RINS_SECONDS; none started with less
+# than RINS_MIN_SECONDS left.
 # Measured on M seed 11 (load 10): one 40 s RINS MIP from the master's rounded plan, 87.0 M ->
 # 80.2 M; the whole neighbourhood in the same 40 s found nothing better than its start.
 RINS_FIRST_SECONDS = 20.0  # round 0 (its MIP found the improvement after ~10 s at load 10)
@@ -85,7 +87,7 @@ RINS_MIN_SECONDS = 3.0
 MASTER_AGAIN_SECONDS = 12.0
 MASTER_AGAIN_AFTER = 2  # RINS rounds before the next master
 # HiGHS options of the MIP passes (beyond presolve and the method).
-MIP_OPTIONS: dict[str, object] = {}
+MIP_OPTIONS: dict[str, bool | int | float | str] = {}
 # Small models: the restricted MIP is only a heuristic (its own bound is never kept), so it
 # searches its neighbourhood to this share of the target gap; with the better plan the target
 # gap is often proven against the full model's LP bound and the full MIP is not needed.
@@ -139,7 +141,7 @@ class _Solve:
     full_model: bool
     ff: FlowForm | None = None
     hm: HighsModel | None = None
-    A_csr: object = None  # the model's rows, for adding withheld ones
+    A_csr: sp.csr_matrix | None = None  # the model's rows, for adding withheld ones
     phase: str = "lp"
     restricted: bool = False
     # LP phase
@@ -237,7 +239,8 @@ def _tighten(st: _Solve, ff: FlowForm) -> None:
 def _add_rows(st: _Solve, rows: np.ndarray) -> None:
     m = st.model
     assert m.A is not None and m.lo is not None and m.hi is not None and st.hm is not None
-    st.hm.add_rows(st.A_csr[rows], m.lo[rows], m.hi[rows])  # type: ignore[index]
+    assert st.A_csr is not None
+    st.hm.add_rows(st.A_csr[rows], m.lo[rows], m.hi[rows])
     st.active[rows] = True
 
 
@@ -252,7 +255,8 @@ def lp_phase(st: _Solve) -> None:
     # a valid bound, and the rounding repairs an LP plan that still breaks withheld rows
     lp_until = st.t0 + LP_SHARE * (st.deadline - st.t0)
     while True:
-        r = st.hm.run()  # type: ignore[union-attr]
+        assert st.hm is not None  # set by solve before the LP phase
+        r = st.hm.run()
         st.lp_rounds += 1
         st.lp = r
         if r.outcome is not Outcome.OPTIMAL or r.values is None:
@@ -364,7 +368,7 @@ def _master_neighbourhood(st: _Solve, keep0: np.ndarray | None = None, ff: FlowF
     solver form with every row, or None when no master was solved in time. ``keep0`` and
     ``ff``: a later master, from an earlier one's neighbourhood and solver form."""
     from coalition.planner.greedy import greedy_values, repair
-    from coalition.planner.master import solve_master
+    from coalition.planner.master import MasterOptions, solve_master
 
     m = st.model
     keep0 = _keep_mask(st) if keep0 is None else keep0
@@ -376,9 +380,10 @@ def _master_neighbourhood(st: _Solve, keep0: np.ndarray | None = None, ff: FlowF
     link = m.con("Hub-nation-link")
     lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
     until = time.perf_counter() + MASTER_SHARE * max(0.0, st.deadline - time.perf_counter())
-    res = solve_master(m, ff, keep0, deadline=until, threads=int(st.options.threads),
-                       seed=int(st.options.seed), should_stop=st.should_stop, lp_rows=lp_rows,
-                       max_rounds=MASTER_ROUNDS, round_columns=MASTER_COLUMNS)
+    master = MasterOptions(threads=int(st.options.threads), seed=int(st.options.seed),
+                           max_rounds=MASTER_ROUNDS, round_columns=MASTER_COLUMNS)
+    res = solve_master(m, ff, keep0, deadline=until, options=master, should_stop=st.should_stop,
+                       lp_rows=lp_rows)
     st.masters += res.rounds
     st.master_converged = res.converged
     st.master_message = (f"{st.masters} master LP(s), the last {res.objective:,.0f} over "
@@ -413,18 +418,20 @@ def _rins_fixed(st: _Solve, keep: np.ndarray, lp_x: np.ndarray) -> np.ndarray:
     assert st.best is not None
     bx = st.best[xb.start : xb.stop]
     near = np.round(lp_x)
-    agree = keep & (np.abs(lp_x - near) < 1e-6) & (np.abs(near - bx) < 0.5)
+    agree: NDArray[np.bool_] = keep & (np.abs(lp_x - near) < 1e-6) & (np.abs(near - bx) < 0.5)
     if st.rins_round == 0:
         return agree
     short = _short_lines_columns(st)
     if st.rins_round == 1:
-        return agree & ~short
+        unshort: NDArray[np.bool_] = agree & ~short
+        return unshort
     tb = m.tables
     regions = sorted(set(tb.hub_region))
     region = regions[(st.rins_round - 2) % len(regions)]
     hub_in = np.array([r == region for r in tb.hub_region], dtype=bool)
     free = hub_in[tb.arc_hub[m.x_arc]] | short
-    return keep & ~free
+    fixed: NDArray[np.bool_] = keep & ~free
+    return fixed
 
 
 def _rins_rounds(st: _Solve) -> int:
@@ -471,6 +478,7 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float,
     full = np.zeros(ff.clo.size)
     full[sub.cols] = r.values
     plan = full[: m.n_cols]
+    assert m.integer is not None  # the model is finalized
     plan = np.where(m.integer, np.round(plan), plan)
     if _violated(m, plan, np.zeros(m.n_rows, bool)).size:
         plan = repair(m, plan)  # numerically off after rounding: made feasible
@@ -544,6 +552,7 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
             if r.values is None:
                 break
             plan = r.values[: m.n_cols]
+            assert m.integer is not None  # the model is finalized
             plan = np.where(m.integer, np.round(plan), plan)
             bad = _violated(m, plan, st.active)
             if bad.size == 0:
@@ -616,7 +625,7 @@ def mip_phase(st: _Solve) -> None:
 def result_of(st: _Solve) -> Solution:
     """The typed result: status, objective, full-model bound and its provenance, the phase the
     clock stopped, phase times."""
-    m, o = st.model, st.options
+    o = st.options
     elapsed = st.now()
     obj = None if st.best is None else st.best_obj
     bound = st.bound
@@ -704,7 +713,8 @@ def solve_highs(
     st.A_csr = model.A.tocsr()
     st.hm = _instance(st, integer=False)
     lp_phase(st)
-    if relax or not st.ff.integer.any():  # type: ignore[union-attr]
+    assert st.ff is not None  # set by _instance
+    if relax or not st.ff.integer.any():
         ok = st.core is not None and not st.lp_ran_out
         status = SolveStatus.OPTIMAL if ok else (
             SolveStatus.INFEASIBLE if st.lp is not None and st.lp.outcome is Outcome.INFEASIBLE

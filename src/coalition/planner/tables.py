@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coalition.forcegen.eligibility import Reason, eligibility, eligibility_matrix
 from coalition.planner.schemas import PlanOptions
-from coalition.scenario.schemas import Pledge, Priority, Scenario
+from coalition.scenario.schemas import Capability, Corridor, Pledge, Priority, Requirement, Scenario
 
 PRIORITY_ORDER = {Priority.ESSENTIAL: 0, Priority.IMPORTANT: 1, Priority.DESIRABLE: 2}
 
@@ -170,9 +172,6 @@ def build_tables(
 
     D = options.period_days
     horizon = options.horizon_days or scenario.horizon_days
-    T = max(1, math.ceil(horizon / D))
-    rip = options.relief_in_place_days
-    big = 10**6
 
     reqs = sorted(scenario.requirements_of(option_id), key=lambda r: r.id)
     caps = {c.code: c for c in scenario.capabilities}
@@ -186,60 +185,9 @@ def build_tables(
     pledges = sorted((p for p in scenario.pledges if p.id in active_from), key=lambda p: p.id)
     inactive = sorted((p for p in scenario.pledges if p.id not in active_from), key=lambda p: p.id)
 
-    def tonnage(p: Pledge) -> float:
-        cap = caps.get(p.capability)
-        if cap is None:
-            return 0.0
-        # scale the catalogue's typical lift by this pledge's unit size
-        return float(cap.tonnage) * p.personnel_per_unit / max(cap.personnel, 1)
-
-    # active windows: each spell cut to the availability window [available_from, available_to]
-    w_p: list[int] = []
-    w_s: list[int] = []
-    w_e: list[int] = []
-    w_r: list[int] = []
-    for pi, p in enumerate(pledges):
-        own = (spells or {}).get(p.id) or ((int(active_from[p.id]), None),)
-        for a, b in own:
-            end = big if b is None else int(b)
-            if p.available_to_day is not None:
-                end = min(end, int(p.available_to_day))
-            ready = max(p.available_from_day, max(int(a), 0) + p.notice_days, 0)
-            if ready > end:
-                continue
-            w_p.append(pi)
-            w_s.append(max(int(a), 0))
-            w_e.append(end)
-            w_r.append(ready)
-    win_pledge = np.array(w_p, dtype=np.int64)
-    win_count = np.bincount(win_pledge, minlength=len(pledges)).astype(np.int64)
-    win_first = (np.cumsum(win_count) - win_count).astype(np.int64)
-    first_ready = {pi: r for pi, r in reversed(list(zip(w_p, w_r)))}
-    pledge_ready = np.array(
-        [first_ready.get(pi, max(p.available_from_day, int(active_from[p.id]) + p.notice_days, 0))
-         for pi, p in enumerate(pledges)],
-        dtype=np.int64,
-    )
-    tour = np.array([max(1, p.tour_days // D) for p in pledges], dtype=np.int64)
-    recovery = np.array([math.ceil(p.recovery_days / D) for p in pledges], dtype=np.int64)
-    rotations = np.array(
-        [big if p.sustainable_rotations is None else p.sustainable_rotations for p in pledges],
-        dtype=np.int64,
-    )
-
-    line_first = np.full(len(reqs), -1, dtype=np.int64)
-    line_last = np.full(len(reqs), -2, dtype=np.int64)
-    for i, r in enumerate(reqs):
-        lo, hi = max(r.start_day, 0), min(r.end_day, horizon - 1)
-        if lo <= hi:
-            line_first[i], line_last[i] = lo // D, hi // D
-
-    exclusions: list[Exclusion] = []
-    for p in inactive:
-        for li, r in enumerate(reqs):
-            if r.capability == p.capability:
-                why = (inactive_reasons or {}).get(p.id, "its condition does not hold")
-                exclusions.append(Exclusion(li, p.id, p.nation, "inactive", why))
+    win = _active_windows(pledges, active_from, spells)
+    line_first, line_last = _line_periods(reqs, horizon, D)
+    exclusions = _inactive_exclusions(inactive, reqs, inactive_reasons)
 
     # Eligibility (caveats, place) from the shared checker, vectorised over (line, hub).
     # Timing is the model's business (Arrival-readiness, Pledge-availability), so the checker's
@@ -249,137 +197,31 @@ def build_tables(
     for j, (lid, hid) in enumerate(emat.columns):
         col_ix.setdefault(lid, []).append((j, hid))
     hard = np.uint16(~int(Reason.READINESS | Reason.WINDOW | Reason.CAPABILITY) & 0xFFFF)
-    masks = emat.reasons & hard
 
-    a_p: list[int] = []
-    a_l: list[int] = []
-    a_h: list[int] = []
-    a_c: list[int] = []
+    arcs = _ArcBuilder(scenario=scenario, caps=caps, pledges=pledges, corridors=corridors,
+                       corr_into=corr_into, hub_ix=hub_ix, pledge_ready=win.pledge_ready,
+                       masks=emat.reasons & hard, exclusions=exclusions)
     out_of_time = late()
     for li, r in enumerate(reqs):
         if out_of_time or late():
             out_of_time = True
             break
-        cols = col_ix.get(r.id, [])
-        eligible: list[tuple[int, list[str]]] = []
-        for pi, p in enumerate(pledges):
-            if p.capability != r.capability:
-                continue
-            if line_first[li] < 0:
-                exclusions.append(
-                    Exclusion(li, p.id, p.nation, "Line-window", "the line lies outside the horizon")
-                )
-                continue
-            if p.notice_days > r.max_notice_days:
-                exclusions.append(
-                    Exclusion(
-                        li, p.id, p.nation, "readiness",
-                        f"notice-to-move {p.notice_days} d exceeds the line's maximum "
-                        f"{r.max_notice_days} d",
-                    )
-                )
-                continue
-            ok_hubs = [hid for j, hid in cols if masks[pi, j] == 0]
-            if not cols:
-                exclusions.append(
-                    Exclusion(li, p.id, p.nation, "no-hub", f"region '{r.region}' has no hub")
-                )
-                continue
-            if not ok_hubs:
-                seen: set[tuple[str, str]] = set()
-                for _, hid in cols:
-                    for why in eligibility(p, r, scenario, hub=hid):
-                        if why.code in ("readiness", "window", "capability"):
-                            continue
-                        if (why.code, why.message) not in seen:
-                            seen.add((why.code, why.message))
-                            exclusions.append(Exclusion(li, p.id, p.nation, why.code, why.message))
-                continue
-            eligible.append((pi, ok_hubs))
+        eligible = arcs.eligible_for(li, r, col_ix.get(r.id, []), in_horizon=bool(line_first[li] >= 0))
         K = options.candidates_per_line
         if K is not None and len(eligible) > K:
-            def rank(item: tuple[int, list[str]]) -> tuple[float, ...]:
-                pi, hubs_ok = item
-                into = [ci for hid in hubs_ok for ci in corr_into.get(hid, [])]
-                transit = min((corridors[ci].transit_days for ci in into), default=10**6)
-                km = min((corridors[ci].distance_km for ci in into), default=1e9)
-                return (float(pledge_ready[pi] + transit), -float(pledges[pi].units), km, pi)
-
-            eligible.sort(key=rank)
-            for pi, _ in eligible[K:]:
-                p = pledges[pi]
-                exclusions.append(
-                    Exclusion(li, p.id, p.nation, "candidate-limit",
-                              f"eligible, but not among the {K} earliest-arriving candidates "
-                              "considered for this line (PlanOptions.candidates_per_line)")
-                )
-            eligible = sorted(eligible[:K])
-        for pi, ok_hubs in eligible:
-            p = pledges[pi]
-            arcs_here = 0
-            too_big: list[str] = []
-            for hid in ok_hubs:
-                into = corr_into.get(hid, [])
-                own = [ci for ci in into if corridors[ci].rear_node == p.rear_node]
-                for ci in own or into:
-                    k = corridors[ci]
-                    if p.personnel_per_unit > k.personnel_per_day or tonnage(p) > k.tonnage_per_day:
-                        # all of a unit leaves on one day: a unit larger than the daily
-                        # capacity can never use this corridor
-                        too_big.append(
-                            f"{k.id} carries {k.personnel_per_day} personnel and "
-                            f"{k.tonnage_per_day:g} t a day; one unit is {p.personnel_per_unit} "
-                            f"personnel and {tonnage(p):.1f} t"
-                        )
-                        continue
-                    a_p.append(pi)
-                    a_l.append(li)
-                    a_h.append(hub_ix[hid])
-                    a_c.append(ci)
-                    arcs_here += 1
-            if arcs_here == 0 and too_big:
-                exclusions.append(
-                    Exclusion(li, p.id, p.nation, "Corridor-personnel-capacity",
-                              "one unit exceeds the daily capacity of every corridor it could use: "
-                              + "; ".join(too_big))
-                )
-            elif arcs_here == 0:
-                exclusions.append(
-                    Exclusion(
-                        li,
-                        p.id,
-                        p.nation,
-                        "Corridor-personnel-capacity",
-                        "no corridor reaches " + ", ".join(ok_hubs) + " (corridor capacity zero)",
-                    )
-                )
+            eligible = arcs.limit(li, eligible, K)
+        arcs.add_arcs(li, eligible)
 
     if out_of_time:
-        a_p, a_l, a_h, a_c = [], [], [], []
+        arcs.a_p, arcs.a_l, arcs.a_h, arcs.a_c = [], [], [], []
     nations = sorted({p.nation for p in pledges} | {p.nation for p in scenario.pledges})
     return PlanningTables(
         out_of_time=out_of_time,
         period_days=D,
-        n_periods=T,
+        n_periods=max(1, math.ceil(horizon / D)),
         horizon_days=horizon,
-        rip_days=rip,
-        pledge_id=[p.id for p in pledges],
-        pledge_nation=[p.nation for p in pledges],
-        pledge_capability=[p.capability for p in pledges],
-        pledge_units=np.array([p.units for p in pledges], dtype=np.int64),
-        pledge_personnel=np.array([p.personnel_per_unit for p in pledges], dtype=np.float64),
-        pledge_tonnage=np.array([tonnage(p) for p in pledges], dtype=np.float64),
-        pledge_ready_day=pledge_ready,
-        pledge_avail_to=np.array(
-            [big if p.available_to_day is None else p.available_to_day for p in pledges],
-            dtype=np.int64,
-        ),
-        pledge_tour=tour,
-        pledge_recovery=recovery,
-        pledge_tour_days=np.array([p.tour_days for p in pledges], dtype=np.int64),
-        pledge_recovery_days=np.array([p.recovery_days for p in pledges], dtype=np.int64),
-        pledge_rotations=rotations,
-        pledge_rear=[p.rear_node for p in pledges],
+        rip_days=options.relief_in_place_days,
+        **_pledge_fields(pledges, win, D, caps),
         line_id=[r.id for r in reqs],
         line_capability=[r.capability for r in reqs],
         line_qty=np.array([r.quantity for r in reqs], dtype=np.int64),
@@ -402,20 +244,290 @@ def build_tables(
         corridor_tonnage=np.array([c.tonnage_per_day for c in corridors], dtype=np.float64),
         corridor_transit=np.array([c.transit_days for c in corridors], dtype=np.int64),
         corridor_distance=np.array([c.distance_km for c in corridors], dtype=np.float64),
-        arc_pledge=np.array(a_p, dtype=np.int64),
-        arc_line=np.array(a_l, dtype=np.int64),
-        arc_hub=np.array(a_h, dtype=np.int64),
-        arc_corridor=np.array(a_c, dtype=np.int64),
+        arc_pledge=np.array(arcs.a_p, dtype=np.int64),
+        arc_line=np.array(arcs.a_l, dtype=np.int64),
+        arc_hub=np.array(arcs.a_h, dtype=np.int64),
+        arc_corridor=np.array(arcs.a_c, dtype=np.int64),
         nations=nations,
         exclusions=exclusions,
-        win_pledge=win_pledge,
-        win_start=np.array(w_s, dtype=np.int64),
-        win_end=np.array(w_e, dtype=np.int64),
-        win_ready=np.array(w_r, dtype=np.int64),
-        pledge_win_first=win_first,
-        pledge_win_count=win_count,
+        win_pledge=win.pledge,
+        win_start=np.array(win.start, dtype=np.int64),
+        win_end=np.array(win.end, dtype=np.int64),
+        win_ready=np.array(win.ready, dtype=np.int64),
+        pledge_win_first=win.first,
+        pledge_win_count=win.count,
         pledge_spell_text=[(spell_texts or {}).get(p.id, "") for p in pledges],
     )
+
+
+_BIG = 10**6  # "open": a day, a count of rotations that never binds
+
+
+def _unit_tonnage(p: Pledge, caps: Mapping[str, Capability]) -> float:
+    cap = caps.get(p.capability)
+    if cap is None:
+        return 0.0
+    # scale the catalogue's typical lift by this pledge's unit size
+    return float(cap.tonnage) * p.personnel_per_unit / max(cap.personnel, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Windows:
+    """The active windows of the active pledges (one entry per window) and, per pledge, its
+    first window, its count of windows and its earliest departure."""
+
+    pledge: NDArray[np.int64]
+    start: list[int]
+    end: list[int]
+    ready: list[int]
+    first: NDArray[np.int64]
+    count: NDArray[np.int64]
+    pledge_ready: NDArray[np.int64]
+
+
+def _active_windows(
+    pledges: list[Pledge],
+    active_from: Mapping[str, int],
+    spells: Mapping[str, tuple[tuple[int, int | None], ...]] | None,
+) -> _Windows:
+    """Each spell cut to the availability window [available_from, available_to]."""
+    w_p: list[int] = []
+    w_s: list[int] = []
+    w_e: list[int] = []
+    w_r: list[int] = []
+    for pi, p in enumerate(pledges):
+        own = (spells or {}).get(p.id) or ((int(active_from[p.id]), None),)
+        for a, b in own:
+            end = _BIG if b is None else int(b)
+            if p.available_to_day is not None:
+                end = min(end, int(p.available_to_day))
+            ready = max(p.available_from_day, max(int(a), 0) + p.notice_days, 0)
+            if ready > end:
+                continue
+            w_p.append(pi)
+            w_s.append(max(int(a), 0))
+            w_e.append(end)
+            w_r.append(ready)
+    win_pledge = np.array(w_p, dtype=np.int64)
+    win_count = np.bincount(win_pledge, minlength=len(pledges)).astype(np.int64)
+    win_first = (np.cumsum(win_count) - win_count).astype(np.int64)
+    first_ready = {pi: r for pi, r in reversed(list(zip(w_p, w_r, strict=True)))}
+    pledge_ready = np.array(
+        [first_ready.get(pi, max(p.available_from_day, int(active_from[p.id]) + p.notice_days, 0))
+         for pi, p in enumerate(pledges)],
+        dtype=np.int64,
+    )
+    return _Windows(pledge=win_pledge, start=w_s, end=w_e, ready=w_r, first=win_first,
+                    count=win_count, pledge_ready=pledge_ready)
+
+
+class _PledgeFields(TypedDict):
+    """PlanningTables' per-pledge columns."""
+
+    pledge_id: list[str]
+    pledge_nation: list[str]
+    pledge_capability: list[str]
+    pledge_units: NDArray[np.int64]
+    pledge_personnel: NDArray[np.float64]
+    pledge_tonnage: NDArray[np.float64]
+    pledge_ready_day: NDArray[np.int64]
+    pledge_avail_to: NDArray[np.int64]
+    pledge_tour: NDArray[np.int64]
+    pledge_recovery: NDArray[np.int64]
+    pledge_tour_days: NDArray[np.int64]
+    pledge_recovery_days: NDArray[np.int64]
+    pledge_rotations: NDArray[np.int64]
+    pledge_rear: list[str | None]
+
+
+def _pledge_fields(
+    pledges: list[Pledge], win: _Windows, D: int, caps: Mapping[str, Capability]
+) -> _PledgeFields:
+    return {
+        "pledge_id": [p.id for p in pledges],
+        "pledge_nation": [p.nation for p in pledges],
+        "pledge_capability": [p.capability for p in pledges],
+        "pledge_units": np.array([p.units for p in pledges], dtype=np.int64),
+        "pledge_personnel": np.array([p.personnel_per_unit for p in pledges], dtype=np.float64),
+        "pledge_tonnage": np.array([_unit_tonnage(p, caps) for p in pledges], dtype=np.float64),
+        "pledge_ready_day": win.pledge_ready,
+        "pledge_avail_to": np.array(
+            [_BIG if p.available_to_day is None else p.available_to_day for p in pledges],
+            dtype=np.int64,
+        ),
+        "pledge_tour": np.array([max(1, p.tour_days // D) for p in pledges], dtype=np.int64),
+        "pledge_recovery": np.array([math.ceil(p.recovery_days / D) for p in pledges], dtype=np.int64),
+        "pledge_tour_days": np.array([p.tour_days for p in pledges], dtype=np.int64),
+        "pledge_recovery_days": np.array([p.recovery_days for p in pledges], dtype=np.int64),
+        "pledge_rotations": np.array(
+            [_BIG if p.sustainable_rotations is None else p.sustainable_rotations for p in pledges],
+            dtype=np.int64,
+        ),
+        "pledge_rear": [p.rear_node for p in pledges],
+    }
+
+
+def _line_periods(
+    reqs: list[Requirement], horizon: int, D: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each line's first and last period inside the horizon (-1, -2 when it lies outside)."""
+    line_first = np.full(len(reqs), -1, dtype=np.int64)
+    line_last = np.full(len(reqs), -2, dtype=np.int64)
+    for i, r in enumerate(reqs):
+        lo, hi = max(r.start_day, 0), min(r.end_day, horizon - 1)
+        if lo <= hi:
+            line_first[i], line_last[i] = lo // D, hi // D
+    return line_first, line_last
+
+
+def _inactive_exclusions(
+    inactive: list[Pledge], reqs: list[Requirement], inactive_reasons: Mapping[str, str] | None
+) -> list[Exclusion]:
+    out: list[Exclusion] = []
+    for p in inactive:
+        for li, r in enumerate(reqs):
+            if r.capability == p.capability:
+                why = (inactive_reasons or {}).get(p.id, "its condition does not hold")
+                out.append(Exclusion(li, p.id, p.nation, "inactive", why))
+    return out
+
+
+_Eligible = list[tuple[int, list[str]]]  # (pledge index, the hubs of the line it may serve)
+
+
+@dataclass(slots=True)
+class _ArcBuilder:
+    """The eligible (pledge, line, hub, corridor) arcs of :func:`build_tables`, line by line,
+    with the reason of every pledge of the line's capability that gets none."""
+
+    scenario: Scenario
+    caps: Mapping[str, Capability]
+    pledges: list[Pledge]
+    corridors: list[Corridor]
+    corr_into: dict[str, list[int]]
+    hub_ix: dict[str, int]
+    pledge_ready: NDArray[np.int64]
+    masks: NDArray[np.uint16]  # pledge x (line, hub) column: the hard ineligibility reasons
+    exclusions: list[Exclusion]
+    a_p: list[int] = field(default_factory=list)
+    a_l: list[int] = field(default_factory=list)
+    a_h: list[int] = field(default_factory=list)
+    a_c: list[int] = field(default_factory=list)
+
+    def eligible_for(
+        self, li: int, r: Requirement, cols: list[tuple[int, str]], *, in_horizon: bool
+    ) -> _Eligible:
+        """The pledges that may fill line ``li`` and the hubs each may serve it at."""
+        eligible: _Eligible = []
+        for pi, p in enumerate(self.pledges):
+            if p.capability != r.capability:
+                continue
+            if not in_horizon:
+                self.exclusions.append(
+                    Exclusion(li, p.id, p.nation, "Line-window", "the line lies outside the horizon")
+                )
+                continue
+            if p.notice_days > r.max_notice_days:
+                self.exclusions.append(
+                    Exclusion(
+                        li, p.id, p.nation, "readiness",
+                        f"notice-to-move {p.notice_days} d exceeds the line's maximum "
+                        f"{r.max_notice_days} d",
+                    )
+                )
+                continue
+            ok_hubs = [hid for j, hid in cols if self.masks[pi, j] == 0]
+            if not cols:
+                self.exclusions.append(
+                    Exclusion(li, p.id, p.nation, "no-hub", f"region '{r.region}' has no hub")
+                )
+                continue
+            if not ok_hubs:
+                self._exclude_by_checker(li, p, r, cols)
+                continue
+            eligible.append((pi, ok_hubs))
+        return eligible
+
+    def _exclude_by_checker(self, li: int, p: Pledge, r: Requirement, cols: list[tuple[int, str]]) -> None:
+        """The shared checker's reasons (timing aside) why ``p`` fits no hub of line ``li``."""
+        seen: set[tuple[str, str]] = set()
+        for _, hid in cols:
+            for why in eligibility(p, r, self.scenario, hub=hid):
+                if why.code in ("readiness", "window", "capability"):
+                    continue
+                if (why.code, why.message) not in seen:
+                    seen.add((why.code, why.message))
+                    self.exclusions.append(Exclusion(li, p.id, p.nation, why.code, why.message))
+
+    def limit(self, li: int, eligible: _Eligible, K: int) -> _Eligible:
+        """The ``K`` candidates that can arrive earliest (PlanOptions.candidates_per_line)."""
+        def rank(item: tuple[int, list[str]]) -> tuple[float, ...]:
+            pi, hubs_ok = item
+            into = [ci for hid in hubs_ok for ci in self.corr_into.get(hid, [])]
+            transit = min((self.corridors[ci].transit_days for ci in into), default=10**6)
+            km = min((self.corridors[ci].distance_km for ci in into), default=1e9)
+            return (float(self.pledge_ready[pi] + transit), -float(self.pledges[pi].units), km, pi)
+
+        eligible.sort(key=rank)
+        for pi, _ in eligible[K:]:
+            p = self.pledges[pi]
+            self.exclusions.append(
+                Exclusion(li, p.id, p.nation, "candidate-limit",
+                          f"eligible, but not among the {K} earliest-arriving candidates "
+                          "considered for this line (PlanOptions.candidates_per_line)")
+            )
+        return sorted(eligible[:K])
+
+    def add_arcs(self, li: int, eligible: _Eligible) -> None:
+        """The arcs of line ``li``: each eligible pledge into each of its hubs, by each corridor
+        from its rear node (any corridor when none is from there) that can carry one unit."""
+        for pi, ok_hubs in eligible:
+            p = self.pledges[pi]
+            arcs_here = 0
+            too_big: list[str] = []
+            for hid in ok_hubs:
+                arcs_here += self._arcs_into(li, pi, hid, too_big)
+            if arcs_here == 0 and too_big:
+                self.exclusions.append(
+                    Exclusion(li, p.id, p.nation, "Corridor-personnel-capacity",
+                              "one unit exceeds the daily capacity of every corridor it could use: "
+                              + "; ".join(too_big))
+                )
+            elif arcs_here == 0:
+                self.exclusions.append(
+                    Exclusion(
+                        li,
+                        p.id,
+                        p.nation,
+                        "Corridor-personnel-capacity",
+                        "no corridor reaches " + ", ".join(ok_hubs) + " (corridor capacity zero)",
+                    )
+                )
+
+    def _arcs_into(self, li: int, pi: int, hid: str, too_big: list[str]) -> int:
+        """Add pledge ``pi``'s arcs of line ``li`` into hub ``hid``; how many."""
+        p = self.pledges[pi]
+        into = self.corr_into.get(hid, [])
+        own = [ci for ci in into if self.corridors[ci].rear_node == p.rear_node]
+        added = 0
+        for ci in own or into:
+            k = self.corridors[ci]
+            tonnage = _unit_tonnage(p, self.caps)
+            if p.personnel_per_unit > k.personnel_per_day or tonnage > k.tonnage_per_day:
+                # all of a unit leaves on one day: a unit larger than the daily
+                # capacity can never use this corridor
+                too_big.append(
+                    f"{k.id} carries {k.personnel_per_day} personnel and "
+                    f"{k.tonnage_per_day:g} t a day; one unit is {p.personnel_per_unit} "
+                    f"personnel and {tonnage:.1f} t"
+                )
+                continue
+            self.a_p.append(pi)
+            self.a_l.append(li)
+            self.a_h.append(self.hub_ix[hid])
+            self.a_c.append(ci)
+            added += 1
+        return added
 
 
 def trim_arc_mask(tb: PlanningTables, per_line: int) -> np.ndarray:
@@ -453,7 +565,7 @@ def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
         return tb
     keep = trim_arc_mask(tb, per_line)
     key_line, key_pledge = tb.arc_line, tb.arc_pledge
-    dropped = sorted({(int(li), int(p)) for li, p in zip(key_line[~keep], key_pledge[~keep])})
+    dropped = sorted({(int(li), int(p)) for li, p in zip(key_line[~keep], key_pledge[~keep], strict=True)})
     extra = [
         Exclusion(li, tb.pledge_id[p], tb.pledge_nation[p], "candidate-limit",
                   f"eligible, but not among the {per_line} earliest-arriving candidates kept for "
@@ -466,7 +578,17 @@ def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
     )
 
 
-def _precedence_fields(scenario: Scenario, options: PlanOptions) -> dict[str, list]:  # type: ignore[type-arg]
+class _PrecedenceFields(TypedDict, total=False):
+    """PlanningTables' enablers-first columns (absent: the dataclass defaults, no rules)."""
+
+    prec_rule: list[str]
+    prec_scope: list[str]
+    prec_before: list[frozenset[str]]
+    prec_after: list[frozenset[str]]
+    prec_require: list[bool]
+
+
+def _precedence_fields(scenario: Scenario, options: PlanOptions) -> _PrecedenceFields:
     """The enablers-first rules as flat lists (none when ``options.precedence`` is off)."""
     if not options.precedence:
         return {}

@@ -62,7 +62,8 @@ def visible_gaps(principal: Principal, state: ScenarioState, option: str, at: st
     """The gap picture of an option (``coalition gaps``'s pure functions) under the
     releasability policy; problems name the shared input resolution's fields. ``compute``
     computes a cache miss (the API's runs in its worker pool); default: in this thread."""
-    return json.loads(visible_gaps_json(principal, state, option, at, assume, compute=compute))
+    picture: dict[str, Any] = json.loads(visible_gaps_json(principal, state, option, at, assume, compute=compute))
+    return picture
 
 
 def visible_gaps_json(principal: Principal, state: ScenarioState, option: str,

@@ -49,6 +49,8 @@ def plan_xlsx(plan: dict[str, Any]) -> bytes:
 
     wb = Workbook()
     ws = wb.active
+    if ws is None:  # a new Workbook always has one active sheet
+        ws = wb.create_sheet()
     ws.title = "summary"
     ws.append(["field", "value"])
     for row in summary_rows(plan):
