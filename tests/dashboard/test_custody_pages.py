@@ -417,3 +417,8 @@ def test_the_sample_stocktake_reaches_britain_without_a_german_serial(app: App) 
     own = next(e["seq"] for e in mine["items"])
     assert "DEU-MANPADS-0001" in app.browser("hq-inspector").get(f"/custody/stocktakes/{own}").text
     assert "GBR-ATGM-0007" in gbr.get(f"/custody/stocktakes/{own}").text
+    # the parts' title and stocktake are the ledger's to set: a submitted one is a 422
+    forged = app.api("pol-depot").post("/api/custody-events", json={"events": [
+        {"type": "count", "payload": {"location": "UA-LVIV/LV-D1/SH-2", "title": "GBR",
+                                      "serials": ["DEU-MANPADS-0001"]}}]})
+    assert forged.status_code == 422 and "set by the ledger" in forged.text, forged.text
