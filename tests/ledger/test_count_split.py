@@ -22,7 +22,7 @@ def who(name: str, nation: str, role: Role = Role.INSPECTOR) -> Principal:
     return Principal(user_id=None, name=name, nation=nation, roles=frozenset({role}))
 
 
-def _stock(ledger: Ledger) -> None:
+def _stock(ledger: Ledger) -> None:  # noqa: F811
     for nation, n in (("GBR", 2), ("DEU", 2), ("POL", 1)):
         m = f"M-{nation}"
         ledger.append(manifest(m, nation, serials=n, lot_qty=0, prefix=f"{nation}-S"),

@@ -563,7 +563,8 @@ def inventory_cmd(
 def reconcile_cmd(
     counts: Annotated[Optional[Path], typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")] = None,  # noqa: UP007
     stocktake: Annotated[Optional[int], typer.Option(  # noqa: UP007
-        "--stocktake", help="instead of a CSV: the seq of a recorded count; all its nations' parts are combined")] = None,
+        "--stocktake", help="instead of a CSV: the seq of a recorded count (all its nations' parts combined)",
+    )] = None,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
