@@ -14,8 +14,8 @@ Babel for the locale.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -110,28 +110,31 @@ class Lang:
         # The locale's own pattern ("74 %" in French), with the number of decimals asked for.
         pattern = copy.copy(numbers.parse_pattern(Locale.parse(self.code).percent_formats[None]))
         pattern.frac_prec = (digits, digits)
-        return pattern.apply(value / 100, Locale.parse(self.code))
+        # str(): Babel leaves NumberPattern.apply unannotated (it returns the formatted text)
+        return str(pattern.apply(value / 100, Locale.parse(self.code)))
 
-    def date(self, value: date | datetime | str | None, form: str = "medium") -> str:
+    def date(self, value: dt.date | dt.datetime | str | None, form: str = "medium") -> str:
         if value is None or value == "":
             return "—"
         if isinstance(value, str):
+            text = value
             try:
-                value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+                value = (dt.datetime.fromisoformat(text) if "T" in text
+                         else dt.date.fromisoformat(text))
             except ValueError:
-                return value
-        if isinstance(value, datetime):
+                return text
+        if isinstance(value, dt.datetime):
             return dates.format_datetime(value, format=form, locale=self.code, tzinfo=value.tzinfo)
         return dates.format_date(value, format=form, locale=self.code)
 
-    def cday(self, day: int | None, c_day: date | str | None = None) -> str:
+    def cday(self, day: int | None, c_day: dt.date | str | None = None) -> str:
         """``C+N``, with the calendar date beside it when a C-day is known (assumed or not)."""
         if day is None:
             return "—"
         text = f"C{'+' if day >= 0 else '−'}{abs(day)}"
         if c_day:
-            start = date.fromisoformat(c_day) if isinstance(c_day, str) else c_day
-            text += f" ({self.date(start + timedelta(days=day))})"
+            start = dt.date.fromisoformat(c_day) if isinstance(c_day, str) else c_day
+            text += f" ({self.date(start + dt.timedelta(days=day))})"
         return text
 
     def country(self, iso3: str, default: str) -> str:

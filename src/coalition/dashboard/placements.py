@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, _state, render
 from coalition.dashboard.security import check_csrf
@@ -21,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 MAX_CSV = 2_000_000
 
 
-def _depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
+def _depot(ctx: PageCtx, depot_id: str) -> tuple[Any, Any]:
     from coalition.depots.queries import depot_scope
 
     _sid, state = _state(ctx)
@@ -30,7 +32,7 @@ def _depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
     return state.scenario, d
 
 
-def holdings(ctx: Any, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
+def holdings(ctx: PageCtx, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
     """The depot's stock now: scenario stock lines, the ledger's held lots, the catalogue."""
     from coalition.inventory.safety import depot_stock
     from coalition.ledger.sample import ledger_network
@@ -39,7 +41,7 @@ def holdings(ctx: Any, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
     return stock.scenario, stock.ledger, stock.catalogue
 
 
-def signing(ctx: Any, sc: Any) -> Any:
+def signing(ctx: PageCtx, sc: Any) -> Any:
     """Keys, pinned trust and the depot safety gate for an append from a page."""
     from coalition.errors import ConflictError
     from coalition.inventory.safety import depot_safety
@@ -70,7 +72,7 @@ def _problems(exc: InputError) -> list[str]:
     return out
 
 
-def _page(request: Request, ctx: Any, d: Any, status_code: int = 200, /,
+def _page(request: Request, ctx: PageCtx, d: Any, status_code: int = 200, /,
           **data: Any) -> HTMLResponse:
     sc = _state(ctx)[1].scenario
     scenario, ledger, _cat = holdings(ctx, sc, d)
@@ -114,24 +116,34 @@ def placement_form(request: Request, ctx: Page, depot_id: str) -> HTMLResponse:
     return _page(request, ctx, d)
 
 
+@dataclass(frozen=True)
+class ConsignmentNote:
+    """The consignment's reference and where it comes from (form fields, as typed)."""
+
+    manifest: Annotated[str, Form(max_length=200)] = ""
+    origin: Annotated[str, Form(max_length=300)] = ""
+
+
+Note = Annotated[ConsignmentNote, Depends()]
+
+
 @router.post("/depots/{depot_id}/placement")
-async def propose(request: Request, ctx: Page, depot_id: str,  # noqa: PLR0913
+async def propose(request: Request, ctx: Page, depot_id: str, note: Note,
                   consignment: Annotated[UploadFile | None, File()] = None,
                   consignment_text: Annotated[str, Form(max_length=MAX_CSV)] = "",
                   csrf: Annotated[str, Form(max_length=200)] = "",
-                  method: Annotated[str, Form(max_length=16)] = "optimise",
-                  manifest: Annotated[str, Form(max_length=200)] = "",
-                  origin: Annotated[str, Form(max_length=300)] = "") -> HTMLResponse:
+                  method: Annotated[str, Form(max_length=16)] = "optimise") -> HTMLResponse:
     data = await consignment.read(MAX_CSV + 1) if consignment is not None else b""
     name = (consignment.filename if consignment is not None else "") or "consignment.csv"
     if not data and consignment_text:
         data = consignment_text.encode("utf-8")
     check_csrf(request, csrf)
     return _propose(request, ctx, depot_id, data, name,
-                    {"method": method, "manifest": manifest.strip(), "origin": origin.strip()})
+                    {"method": method, "manifest": note.manifest.strip(),
+                     "origin": note.origin.strip()})
 
 
-def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str,
+def _propose(request: Request, ctx: PageCtx, depot_id: str, data: bytes, name: str,
              note: dict[str, str]) -> HTMLResponse:
     from coalition.depots.gate import verify_placement
     from coalition.depots.io import decode_csv, parse_consignment
@@ -170,12 +182,10 @@ def _propose(request: Request, ctx: Any, depot_id: str, data: bytes, name: str,
 
 
 @router.post("/depots/{depot_id}/placement/accept")
-def accept_placement(request: Request, ctx: Page, depot_id: str,  # noqa: PLR0913
+def accept_placement(request: Request, ctx: Page, depot_id: str, note: Note,
                      consignment: Annotated[str, Form(max_length=MAX_CSV)],
                      lines: Annotated[str, Form(max_length=MAX_CSV)],
                      csrf: Annotated[str, Form(max_length=200)] = "",
-                     manifest: Annotated[str, Form(max_length=200)] = "",
-                     origin: Annotated[str, Form(max_length=300)] = "",
                      basis: Annotated[str, Form(max_length=64)] = "") -> Response:
     """Accept the reviewed lines: re-checked against the consignment, the depot's stock now and
     the gate, then recorded in the custody ledger (manifest, dispatch, receipt with the
@@ -186,6 +196,7 @@ def accept_placement(request: Request, ctx: Page, depot_id: str,  # noqa: PLR091
     from coalition.ledger.custody import manifest_events, receive_placement
 
     check_csrf(request, csrf)
+    manifest, origin = note.manifest, note.origin
     sc, d = _depot(ctx, depot_id)
     tr = request_lang(request).gettext
     keep: dict[str, Any] = {"consignment": consignment, "manifest": manifest, "origin": origin}

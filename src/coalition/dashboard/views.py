@@ -302,7 +302,7 @@ def gantt(unit_lines: list[dict[str, Any]], horizon_days: int) -> Gantt:
     def xpos(day: int) -> float:
         return round(left + max(0, min(day, span)) / span * plot_w, 1)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (hub, req), lane_list in sorted(lanes.items()):
         for i, lane in enumerate(lane_list):
             y = top + len(rows) * row_h

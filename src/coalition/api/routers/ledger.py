@@ -19,13 +19,25 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.api.contract import check_service_nation
-from coalition.api.responses import AccountabilityOut, AppendOut, CheckpointOut, ConsistencyProof, EventOut, InclusionProof, InventoryOut, LedgerHealth, Page, PrepareOut, TransferOut
 from coalition.api.deps import Context, Ctx, Paging
-from coalition.ledger import queries as ledger_queries
+from coalition.api.responses import (
+    AccountabilityOut,
+    AppendOut,
+    CheckpointOut,
+    ConsistencyProof,
+    EventOut,
+    InclusionProof,
+    InventoryOut,
+    LedgerHealth,
+    Page,
+    PrepareOut,
+    TransferOut,
+)
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ
 from coalition.auth.scope import OutOfScope, restrict
 from coalition.errors import ConflictError, InputError, Problem
+from coalition.ledger import queries as ledger_queries
 
 router = APIRouter(prefix="/api", tags=["ledger"])
 
@@ -74,7 +86,8 @@ def _titles(ctx: Ctx, seqs: list[int]) -> dict[int, set[str]]:
     return ledger_queries.titles(ctx.db, seqs)
 
 
-@router.get("/custody-events", response_model=Page[EventOut], summary="Custody events you may see (acting or title nation)")
+@router.get("/custody-events", response_model=Page[EventOut],
+            summary="Custody events you may see (acting or title nation)")
 def list_events(
     ctx: Context, paging: Paging,
     type: Annotated[str | None, Query(max_length=20)] = None,  # noqa: A002
@@ -88,7 +101,8 @@ def list_events(
     return body
 
 
-@router.get("/custody-events/{seq}", response_model=EventOut, summary="One custody event with its signed body (audited)")
+@router.get("/custody-events/{seq}", response_model=EventOut,
+            summary="One custody event with its signed body (audited)")
 def get_event(ctx: Context, seq: Seq) -> dict[str, Any]:
     from coalition.ledger.models import LedgerEvent
 
@@ -171,7 +185,8 @@ def _ensure_nation(ctx: Ctx, kinds: set[str]) -> None:
     require_appender(ctx.principal, kinds)
 
 
-@router.post("/custody-events/prepare", response_model=PrepareOut, summary="Statements each party must sign for these events "
+@router.post("/custody-events/prepare", response_model=PrepareOut,
+             summary="Statements each party must sign for these events "
              "(nothing is written; 409 lists them)")
 def prepare_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
     from coalition.ledger.batches import Collecting, SignaturesNeeded
@@ -260,7 +275,8 @@ def _cp_out(cp: Any) -> dict[str, Any]:
             "heads": cp.heads}
 
 
-@router.get("/ledger/checkpoints", response_model=Page[CheckpointOut], summary="Signed checkpoints (tree size, root, time)")
+@router.get("/ledger/checkpoints", response_model=Page[CheckpointOut],
+            summary="Signed checkpoints (tree size, root, time)")
 def list_checkpoints(ctx: Context, paging: Paging) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
@@ -303,7 +319,8 @@ def inclusion(ctx: Context, seq: Seq,
     return checkpoints.inclusion_proof(ctx.db, seq=seq, checkpoint_id=checkpoint).as_dict()
 
 
-@router.get("/ledger/proofs/consistency", response_model=ConsistencyProof, summary="Consistency proof between two tree sizes")
+@router.get("/ledger/proofs/consistency", response_model=ConsistencyProof,
+            summary="Consistency proof between two tree sizes")
 def consistency(ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)],
                 second: Annotated[int, Query(ge=1, le=2**62)]) -> dict[str, Any]:
     from coalition.ledger import checkpoints
@@ -320,7 +337,8 @@ def ledger_health(ctx: Ctx) -> dict[str, Any]:
     return ledger_queries.ledger_health(ctx.db, trust(ctx))
 
 
-@router.get("/ledger/health", response_model=LedgerHealth, summary="Ledger health: last checkpoint and full verification")
+@router.get("/ledger/health", response_model=LedgerHealth,
+            summary="Ledger health: last checkpoint and full verification")
 def health(ctx: Context) -> dict[str, Any]:
     restrict(ctx.principal, "checkpoint.view", _public)
     return ledger_health(ctx)
@@ -331,7 +349,8 @@ def health(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-@router.get("/inventory", response_model=InventoryOut, summary="Inventory grouped by place, nation and status (your nation's "
+@router.get("/inventory", response_model=InventoryOut,
+            summary="Inventory grouped by place, nation and status (your nation's "
             "items; HQ sees all)")
 def inventory(ctx: Context,
               by: Annotated[list[str], Query(max_length=6)] = ["hub", "depot", "title_nation", "status"],  # noqa: B006
@@ -350,7 +369,8 @@ def inventory(ctx: Context,
     return {"items": rows, "total": len(rows), "title_nation": title_nation}
 
 
-@router.get("/reports/accountability", response_model=AccountabilityOut, summary="Per-donor accountability report (audited)")
+@router.get("/reports/accountability", response_model=AccountabilityOut,
+            summary="Per-donor accountability report (audited)")
 def accountability(ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}$")],
                    as_of: date | None = None) -> dict[str, Any]:
     from coalition.ledger.reports import donor_report
