@@ -395,3 +395,30 @@ def test_two_simultaneous_acceptances_append_once(app: App) -> None:
         t.join(timeout=120)
     assert sorted(codes) == [200, 409], codes
     assert _ledger_size(app) == size + 3
+
+
+def test_the_sample_stocktake_reaches_britain_without_a_german_serial(app: App) -> None:
+    """The sample history's Polish stocktake at LV-D1 counted GBR, FRA and DEU items: Britain's
+    share of it (event bodies, pages, API answers, lists and totals) names no German serial."""
+    hq = app.api("hq-admin").get("/api/custody-events", params={"type": "count", "limit": 200}).json()
+    counts = [e["seq"] for e in hq["items"]]
+    bodies = {s: app.api("hq-admin").get(f"/api/custody-events/{s}").json()["body"] for s in counts}
+    assert any("DEU-MANPADS-0001" in json.dumps(b) for b in bodies.values()), "the canary is real"
+    gbr_api, gbr = app.api("gbr-depot"), app.browser("gbr-depot")
+    mine = gbr_api.get("/api/custody-events", params={"type": "count", "limit": 200}).json()
+    assert mine["items"], "Britain is released its part of the stocktake"
+    texts = [json.dumps(mine), gbr.get("/custody/stocktakes").text, gbr.get("/custody?type=count").text]
+    for seq in counts:
+        texts += [gbr_api.get(f"/api/custody-events/{seq}").text, gbr.get(f"/custody/events/{seq}").text,
+                  gbr.get(f"/custody/stocktakes/{seq}").text]
+    for text in texts:
+        assert "DEU-MANPADS" not in text
+    # the reconciliation of Britain's part combines the whole stocktake: HQ sees Germany's lines
+    own = next(e["seq"] for e in mine["items"])
+    assert "DEU-MANPADS-0001" in app.browser("hq-inspector").get(f"/custody/stocktakes/{own}").text
+    assert "GBR-ATGM-0007" in gbr.get(f"/custody/stocktakes/{own}").text
+    # the parts' title and stocktake are the ledger's to set: a submitted one is a 422
+    forged = app.api("pol-depot").post("/api/custody-events", json={"events": [
+        {"type": "count", "payload": {"location": "UA-LVIV/LV-D1/SH-2", "title": "GBR",
+                                      "serials": ["DEU-MANPADS-0001"]}}]})
+    assert forged.status_code == 422 and "set by the ledger" in forged.text, forged.text

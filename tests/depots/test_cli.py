@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from coalition.cli.main import app
@@ -226,3 +228,37 @@ def test_console_exit_codes_through_the_real_entry_point(tmp_path) -> None:  # t
     viol = subprocess.run([sys.executable, "-m", "coalition.cli", "depots", "check", "--depot", "DEP-JAS"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert viol.returncode == 1 and "JAS-RAIL" in viol.stdout
+
+
+def test_check_and_place_with_the_ledgers_holdings(tmp_path: Path) -> None:
+    """`--ledger`: stock received through the custody ledger near VIN-ECM1's HD 1.1 limit is in
+    the check (the same holdings as the dashboard and the API) and keeps a placement out of it."""
+    data, db = tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'coalition.db'}"
+    assert runner.invoke(app, ["ledger", "init", "--data-dir", str(data)]).exit_code == 0
+    events = tmp_path / "near.jsonl"
+    lot = {"lot": "GBR-155-NEAR-9", "item_type": "proj-155-he", "quantity": 138, "neq_kg": 10.8, "hazard": "1.1D"}
+    events.write_text("\n".join(json.dumps(e) for e in [
+        {"type": "manifest", "nation": "GBR", "person": "p", "payload": {
+            "manifest": "M-NEAR-9", "origin": "GBR-HOME", "destination": "UA-VINNYTSIA/DEP-VIN", "receiver": "GBR",
+            "lots": [lot]}},
+        {"type": "dispatch", "nation": "GBR", "person": "p", "payload": {"manifest": "M-NEAR-9"}},
+        {"type": "receipt", "nation": "GBR", "person": "p", "payload": {
+            "manifest": "M-NEAR-9", "location": "UA-VINNYTSIA/DEP-VIN/VIN-ECM1",
+            "lots": [{"lot": "GBR-155-NEAR-9", "quantity": 138}]}}]) + "\n")
+    imp = runner.invoke(app, ["ledger", "import", str(events), "--data-dir", str(data), "--demo-countersign"])
+    assert imp.exit_code == 0, imp.output
+
+    def neq(args: list[str]) -> float:
+        res = runner.invoke(app, ["depots", "check", "--depot", "DEP-VIN", "--json", *args])
+        row = next(r for r in json.loads(res.output)["storehouses"] if r["storehouse"] == "VIN-ECM1")
+        return float(row["aggregate"]["licence_neq"]["1.1"])
+
+    assert neq(["--ledger", "--database-url", db]) == pytest.approx(neq([]) + 138 * 10.8)
+    csv = tmp_path / "more.csv"
+    csv.write_text("lot,item,quantity\nVIN-155-A01,proj-155-he,100\n")
+    for args, into_ecm1 in (([], True), (["--ledger", "--database-url", db], False)):
+        res = runner.invoke(app, ["depots", "place", str(csv), "--depot", "DEP-VIN", "--method", "first-fit",
+                                  "--json", *args])
+        placed = json.loads(res.output)["placed"]
+        assert sum(p["quantity"] for p in placed) == 100, res.output
+        assert any(p["storehouse"] == "VIN-ECM1" for p in placed) is into_ecm1, placed

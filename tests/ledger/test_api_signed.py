@@ -49,3 +49,30 @@ def test_receipt_needs_the_dispatchers_own_signature_through_the_api(svc, tmp_pa
     assert r.status_code == 201, r.text
     health = svc.client("hq-inspector").get("/api/ledger/health").json()
     assert health["verified"], health
+
+
+def test_a_presigned_count_is_split_the_same_at_prepare_and_submit(svc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The split is deterministic: the statements prepared for a count (all its per-nation parts,
+    one batch) are the ones the submission recomputes, so the pre-signed count is accepted."""
+    data = tmp_path / "data"
+    gbr, pol = svc.client("gbr-depot"), svc.client("fra-depot")  # France counts what Britain holds
+    for nation, client in (("GBR", gbr),):
+        ship = {"events": [
+            {"type": "manifest", "payload": {"manifest": f"API-{nation}", "origin": "HOME", "receiver": nation,
+                                             "destination": "GBR-FWD/STORE-1",
+                                             "serials": [{"serial": f"{nation}-API-1", "item_type": "ATGM-LAUNCHER"}]}},
+            {"type": "dispatch", "payload": {"manifest": f"API-{nation}"}},
+            {"type": "receipt", "payload": {"manifest": f"API-{nation}", "location": "GBR-FWD/STORE-1",
+                                            "serials": [f"{nation}-API-1"]}}]}
+        assert client.post("/api/custody-events", json=ship).status_code == 201
+    size = svc.client("hq-inspector").get("/api/ledger/health").json()["events"]
+    count = {"events": [{"type": "count", "payload": {"location": "GBR-FWD/STORE-1",
+                                                      "serials": ["GBR-API-1", "NOT-RECORDED-1"]}}]}
+    prep = pol.post("/api/custody-events/prepare", json=count)
+    assert prep.status_code == 200, prep.text
+    sigs = _sign(data, prep.json()["statements"], "FRA-k1")
+    assert sigs
+    r = pol.post("/api/custody-events/signed", json={**count, "signatures": sigs})
+    assert r.status_code == 201, r.text
+    health = svc.client("hq-inspector").get("/api/ledger/health").json()
+    assert health["events"] > size + 1 and health["verified"], health  # split into parts, and verified

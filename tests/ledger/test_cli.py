@@ -148,6 +148,13 @@ def test_cli_inventory_proof_export_reconcile(tmp_path: Path) -> None:
     counts.write_text("location,serial,lot,quantity\n,S1,,\nUA-LVIV,S1,L1,\n")
     bad = _cli(["ledger", "reconcile", str(counts)], data)
     assert bad.returncode == 2 and "row 1" in bad.stderr and "row 2" in bad.stderr
+    # a recorded stocktake: the sample's Polish count, split per nation, reconciled as one
+    st = _cli(["ledger", "reconcile", "--stocktake", "21"], data)
+    assert st.returncode == 0, st.stderr
+    assert "DEU-MANPADS-0001" in st.stdout and "GBR-ATGM-0007" in st.stdout and "FRA-OPT-0003" in st.stdout
+    for wrong in (["--stocktake", "1"], ["--stocktake", "21", str(counts)], []):
+        res = _cli(["ledger", "reconcile", *wrong], data)
+        assert res.returncode == 2 and "Traceback" not in res.stderr, (wrong, res.stderr)
     rb = _cli(["ledger", "rebuild"], data)
     assert rb.returncode == 0 and "equalled the log" in rb.stdout
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from coalition.errors import InputError, Problem, closest
 
 if TYPE_CHECKING:
-    from coalition.depots.schemas import Depot, DepotNetwork
+    from coalition.depots.schemas import Catalogue, Depot, DepotNetwork, StockLine
     from coalition.scenario.schemas import Scenario
 
 ScenarioOpt = Annotated[
@@ -51,6 +51,36 @@ def _network(scenario: Path | None) -> tuple[Scenario, DepotNetwork]:
 
     sc = load_scenario(scenario)
     return sc, sc.depots
+
+
+LedgerOpt = Annotated[bool, typer.Option(
+    "--ledger", help="add the custody ledger's holdings in the depot's storehouses to the scenario's stock lines "
+                     "(as the dashboard and the API do); the database from --database-url / settings")]
+LedgerDbOpt = Annotated[str | None, typer.Option("--database-url", help="the ledger's database (with --ledger)",
+                                                 show_default=False)]
+
+
+def _with_ledger(network: DepotNetwork, depots: list[Depot], database_url: str | None
+                 ) -> tuple[list[StockLine], Catalogue]:
+    """The ledger's held lots in ``depots`` and the catalogue extended by them
+    (:func:`coalition.inventory.safety.depot_stock`, shared with the dashboard and the API)."""
+    from coalition.cli.ledger_cmds import _ctx
+    from coalition.depots.schemas import Catalogue
+    from coalition.inventory.safety import depot_stock
+    from coalition.ledger.sample import ledger_network
+    from coalition.store.db import transaction
+
+    ctx = _ctx(database_url, None)
+    lines: list[StockLine] = []
+    items = {i.id: i for i in network.items}
+    lots = {lot.id: lot for lot in network.lots}
+    with transaction(ctx.factory) as s:
+        for d in depots:
+            stock = depot_stock(s, ledger_network(network), d)
+            lines += stock.ledger
+            items.update({i.id: i for i in stock.catalogue.items if i.id not in items})
+            lots.update({lot.id: lot for lot in stock.catalogue.lots if lot.id not in lots})
+    return lines, Catalogue(items=tuple(items.values()), lots=tuple(lots.values()))
 
 
 def _depots(network: DepotNetwork, depot: str | None, profile: str | None = None) -> list[Depot]:
@@ -273,16 +303,21 @@ def mix_cmd(
 
 @depots_app.command("check")
 def check_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: ProfileOverride = None,
-              as_json: JsonOpt = False) -> None:
+              as_json: JsonOpt = False, ledger: LedgerOpt = False, database_url: LedgerDbOpt = None) -> None:
     """Check every storehouse: NEQ by HD vs licence, mixing, Q-D. Exit 1 when a rule is broken."""
     from coalition.depots.rules import CheckReport, check_network
     from coalition.depots.schemas import DepotNetwork
 
     sc, network = _network(scenario)
     chosen = _depots(network, depot, profile)
-    net = DepotNetwork.model_construct(
-        items=network.items, lots=network.lots, depots=tuple(chosen),
-        stock=network.stock if depot is None else network.stock_of(chosen[0]), note=network.note)
+    stock = list(network.stock if depot is None else network.stock_of(chosen[0]))
+    items, lots = network.items, network.lots
+    if ledger:
+        held, cat = _with_ledger(network, chosen, database_url)
+        stock += held
+        items, lots = cat.items, cat.lots
+    net = DepotNetwork.model_construct(items=items, lots=lots, depots=tuple(chosen), stock=tuple(stock),
+                                       note=network.note)
     report: CheckReport = check_network(net)
     from coalition.depots.licence import compute_licences
 
@@ -401,6 +436,8 @@ def place_cmd(
         "--override-unsurveyed", help="place into a depot with no surveyed exposed sites: give the reason and "
                                       "who decided (logged and recorded in the result)")] = None,
     as_json: JsonOpt = False,
+    ledger: LedgerOpt = False,
+    database_url: LedgerDbOpt = None,
 ) -> None:
     """Place an incoming consignment safely; explain what cannot be placed.
 
@@ -419,8 +456,11 @@ def place_cmd(
         raise InputError([Problem(f"the scenario has {len(network.depots)} depots: say which one receives the consignment",
                                   field="--depot", hint=f"--depot one of {', '.join(d.id for d in network.depots)}")])
     target = _depots(network, depot)[0]
-    catalogue, incoming = load_consignment(consignment, network.catalogue)
-    current = network.stock_of(target)
+    base, current = network.catalogue, list(network.stock_of(target))
+    if ledger:
+        held, base = _with_ledger(network, [target], database_url)
+        current += held
+    catalogue, incoming = load_consignment(consignment, base)
     if override_unsurveyed:
         logging.basicConfig(level=logging.WARNING)
     result = place(target, catalogue, current, incoming, method=method, time_limit=time_limit,

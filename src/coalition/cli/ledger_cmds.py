@@ -561,19 +561,31 @@ def inventory_cmd(
 
 @ledger_app.command("reconcile")
 def reconcile_cmd(
-    counts: Annotated[Path, typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")],
+    counts: Annotated[Optional[Path], typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")] = None,  # noqa: UP007
+    stocktake: Annotated[Optional[int], typer.Option(  # noqa: UP007
+        "--stocktake", help="instead of a CSV: the seq of a recorded count (all its nations' parts combined)",
+    )] = None,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
     """Stocktake reconciliation: counted vs ledger, by serial and by lot (writes nothing)."""
+    from coalition.ledger.custody import stocktake_counts
     from coalition.ledger.reports import read_counts, reconcile_counts
     from coalition.store.db import transaction
 
-    rows = read_counts(counts)
+    if (counts is None) == (stocktake is None):
+        raise InputError([Problem("give either COUNTS.csv or --stocktake SEQ (one of them)", field="--stocktake")])
+    rows = read_counts(counts) if counts is not None else []
     ctx = _ctx(database_url, data_dir)
     with transaction(ctx.factory) as s:
+        if stocktake is not None:
+            parts, rows = stocktake_counts(s, stocktake)
+            if not parts:
+                raise InputError([Problem(f"event {stocktake} is not a recorded count", field="--stocktake")])
         lines = reconcile_counts(s, counts=rows)
-    t = Table(title=f"Reconciliation of {counts.name}", header_style="bold")
+    name = counts.name if counts is not None else (
+        f"stocktake {parts[0].seq} (count events {', '.join(str(p.seq) for p in parts)})")
+    t = Table(title=f"Reconciliation of {name}", header_style="bold")
     for c in ("location", "kind", "serial / lot", "ledger", "counted", "finding", "note"):
         t.add_column(c)
     colour = {"ok": "green", "missing": "red", "unexpected": "yellow", "short": "red", "over": "yellow"}

@@ -318,8 +318,8 @@ def reconciliation_page(request: Request, ctx: Page, seq: int) -> HTMLResponse:
         raise NotFoundError(f"stocktake '{seq}' not found")
     scope.check((event, titles(ctx.db, [seq])[seq]), str(seq))
     payload = json.loads(event.body)["payload"]
-    recon = custody.visible_reconciliation(ctx.db, ctx.principal, custody.count_lines(payload),
-                                           counter=event.nation)
+    _parts, counts = custody.stocktake_counts(ctx.db, seq)  # every nation's part, cut per reader
+    recon = custody.visible_reconciliation(ctx.db, ctx.principal, counts, counter=event.nation)
     ctx.audit("view", "custody-event", str(seq), note="dashboard reconciliation")
     by_serial = [x for x in recon.lines if x.kind == "serial"]
     by_lot = [x for x in recon.lines if x.kind == "lot"]

@@ -34,10 +34,11 @@ def _depot(ctx: PageCtx, depot_id: str) -> tuple[Any, Any]:
 
 def holdings(ctx: PageCtx, sc: Any, d: Any) -> tuple[list[Any], list[Any], Any]:
     """The depot's stock now: scenario stock lines, the ledger's held lots, the catalogue."""
-    from coalition.inventory.safety import depot_holdings
+    from coalition.inventory.safety import depot_stock
     from coalition.ledger.sample import ledger_network
 
-    return depot_holdings(ctx.db, ledger_network(sc.depots), d.hub, d.id)
+    stock = depot_stock(ctx.db, ledger_network(sc.depots), d)
+    return stock.scenario, stock.ledger, stock.catalogue
 
 
 def signing(ctx: PageCtx, sc: Any) -> Any:

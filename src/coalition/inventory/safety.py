@@ -14,10 +14,12 @@ permissive:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalition.depots.schemas import Catalogue, DepotNetwork, ItemType, StockLine, code_problem
+from coalition.depots.schemas import Catalogue, Depot, DepotNetwork, ItemType, StockLine, code_problem
 from coalition.depots.schemas import Lot as CatalogueLot
 from coalition.inventory.projector import Lot, SafetyCheck, State
 from coalition.inventory.schemas import HELD, Location
@@ -187,6 +189,28 @@ def depot_holdings(session: Session, network: DepotNetwork, hub: str,
                    depot_id: str) -> tuple[list[StockLine], list[StockLine], Catalogue]:
     """What depot ``depot_id`` holds: (scenario stock lines, ledger stock lines, catalogue)."""
     return DepotSafety(session, network).holdings(hub, depot_id)
+
+
+@dataclass(frozen=True)
+class DepotStock:
+    """What a depot holds now, for its safety check and for placements: the scenario's stock
+    lines and the custody ledger's held lots in its storehouses, under a catalogue that knows
+    the ledger's lots. The dashboard, the API and the CLI all check and place against this."""
+
+    scenario: list[StockLine]
+    ledger: list[StockLine]
+    catalogue: Catalogue
+
+    @property
+    def lines(self) -> list[StockLine]:
+        return [*self.scenario, *self.ledger]
+
+
+def depot_stock(session: Session, network: DepotNetwork, depot: Depot) -> DepotStock:
+    """The depot's stock now (:class:`DepotStock`); ``network`` is the depot network the ledger
+    checks receipts against (``coalition.ledger.sample.ledger_network`` of the scenario's)."""
+    scenario, ledger, catalogue = depot_holdings(session, network, depot.hub, depot.id)
+    return DepotStock(scenario, ledger, catalogue)
 
 
 def depot_safety(session: Session, network: DepotNetwork) -> SafetyCheck:

@@ -278,12 +278,34 @@ class ReturnPayload(_Items):
     from_nation: Nation = "UKR"
 
 
+UNRECORDED = "unrecorded"  # the title of a count part naming items the ledger does not know
+
+
 class CountPayload(_SerialsAndLotQuantities):
-    """A blind stocktake of everything held at ``location`` (and below it)."""
+    """A blind stocktake of what is held at ``location`` (and below it).
+
+    Without ``title`` (events recorded before counts were split): everything held there. With
+    ``title`` set by the ledger when it splits a stocktake (``projector.split_count``): only the
+    items of that title nation there, or, for ``unrecorded``, only items the ledger does not
+    know. ``stocktake`` is the seq of the stocktake's first part, shared by all its parts. Both
+    are left out of the encoded payload when empty, so older counts encode as before."""
 
     location: LocationText
     serials: list[Ref] = Field(default_factory=list, max_length=1_000_000)
     lots: list[LotQty] = Field(default_factory=list, max_length=100_000)
+    title: str = Field(default="", pattern=r"^([A-Z]{3}|unrecorded)?$",
+                       description="set by the ledger: the title nation this part covers")
+    stocktake: int = Field(default=0, ge=0, description="set by the ledger: seq of the first part")
+
+    @model_serializer(mode="wrap")
+    def _omit_unsplit(self, handler: SerializerFunctionWrapHandler,
+                      info: SerializationInfo) -> dict[str, object]:
+        out: dict[str, object] = handler(self)
+        if not out.get("title"):
+            out.pop("title", None)
+        if not out.get("stocktake"):
+            out.pop("stocktake", None)
+        return out
 
 
 class LossPayload(_Items):

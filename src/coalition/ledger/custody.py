@@ -11,6 +11,7 @@ and writes the audit entries.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -237,6 +238,33 @@ def count_lines(payload: Mapping[str, Any]) -> list[Any]:
                for x in payload.get("lots", [])])
 
 
+MAX_PARTS = 1000  # a stocktake has at most one part per title nation, plus the unrecorded one
+
+
+def stocktake_counts(session: Session, seq: int) -> tuple[list[Any], list[Any]]:
+    """The count events of the stocktake that the count at ``seq`` is part of (a split count's
+    parts are contiguous and share ``stocktake``, the first part's seq; an older, unsplit count
+    is its own stocktake) and their counts combined. Empty when ``seq`` is not a count."""
+    from coalition.ledger.models import LedgerEvent
+
+    event = session.get(LedgerEvent, seq)
+    if event is None or event.type != "count":
+        return [], []
+    first = int(json.loads(event.body)["payload"].get("stocktake") or 0)
+    if not first:
+        return [event], count_lines(json.loads(event.body)["payload"])
+    rows = session.scalars(select(LedgerEvent).where(
+        LedgerEvent.seq >= first, LedgerEvent.seq < first + MAX_PARTS).order_by(LedgerEvent.seq))
+    parts, counts = [], []
+    for row in rows:
+        payload = json.loads(row.body)["payload"]
+        if row.type != "count" or int(payload.get("stocktake") or 0) != first:
+            break
+        parts.append(row)
+        counts += count_lines(payload)
+    return parts, counts
+
+
 @dataclass(frozen=True)
 class Reconciliation:
     lines: list[Any]  # ReconLine, each about an item of a nation the reader may see
@@ -271,5 +299,5 @@ def visible_reconciliation(session: Session, principal: Principal, counts: list[
 
 __all__ = ["Reconciliation", "Signing", "append_as", "approve_transfer", "count_lines",
            "custodians_at", "manifest_events", "may_approve", "parse_as", "placement_events",
-           "receive_placement", "request_transfer", "require_appender", "transfer_marking",
+           "receive_placement", "request_transfer", "require_appender", "stocktake_counts", "transfer_marking",
            "transfer_out", "visible_reconciliation", "visible_transfers"]

@@ -15,15 +15,16 @@ import gc
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from coalition.errors import ConflictError, InputError, IntegrityError, NotFoundError, Problem
 from coalition.inventory import service as inv
-from coalition.inventory.projector import Event, SafetyCheck, apply
-from coalition.inventory.schemas import PAYLOADS, CorrectionPayload
+from coalition.inventory.projector import Event, SafetyCheck, State, apply, split_count
+from coalition.inventory.schemas import PAYLOADS, CorrectionPayload, CountPayload
 from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
 from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
@@ -382,23 +383,38 @@ def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):
            for i, sub in enumerate(run)]
     state = inv.load_state(session, evs, safety=safety)
     pending: list[_Pending] = []
-    for ev, sub in zip(evs, run, strict=True):
-        try:
-            applied = apply(state, ev)
-        except ConflictError as exc:
-            raise ConflictError(f"{sub.where(ev.seq - size, len(evs))} ({ev.type} by {ev.nation}): {exc}") from None
-        payload = ev.payload.model_dump(mode="json")
-        chain = ctx.link(applied.refs)
-        body = event_body(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
-                          payload=payload, prev=prev, counterparty=applied.counterparty, chain=chain)
-        h = leaf_hash(body)
-        ctx.advance(chain, ev.seq, h)
-        pending.append(_Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty,
-                                body, h, prev, applied.refs))
-        prev = h
+    for n, (ev0, sub) in enumerate(zip(evs, run, strict=True), 1):
+        for ev in _split(state, ev0, size + len(pending) + 1):
+            try:
+                applied = apply(state, ev)
+            except ConflictError as exc:
+                raise ConflictError(f"{sub.where(n, len(evs))} ({ev.type} by {ev.nation}): {exc}") from None
+            prev = _pend(pending, ev, applied, prev, ctx)
     inv.flush_state(session, state)
     _store(session, pending, size, ctx, now, max_batch, batches)
     return size + len(pending), prev
+
+
+def _split(state: State, ev: Event, seq: int) -> list[Event]:
+    """The event at ``seq``; a count split per title nation (:func:`coalition.inventory.projector.
+    split_count`), its parts at ``seq``, ``seq + 1``, ... sharing ``stocktake = seq``."""
+    if not isinstance(ev.payload, CountPayload):
+        return [replace(ev, seq=seq)]
+    parts = split_count(state, ev.payload, stocktake=seq)
+    return [replace(ev, seq=seq + i, payload=part) for i, part in enumerate(parts)]
+
+
+def _pend(pending: list[_Pending], ev: Event, applied: Any, prev: bytes, ctx: _SignCtx) -> bytes:
+    """Encode an applied event, link it into its nations' chains, add it to ``pending``."""
+    payload = ev.payload.model_dump(mode="json")
+    chain = ctx.link(applied.refs)
+    body = event_body(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
+                      payload=payload, prev=prev, counterparty=applied.counterparty, chain=chain)
+    h = leaf_hash(body)
+    ctx.advance(chain, ev.seq, h)
+    pending.append(_Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty,
+                            body, h, prev, applied.refs))
+    return h
 
 
 def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]

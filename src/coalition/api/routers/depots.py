@@ -53,6 +53,15 @@ def _get_depot(ctx: Ctx, ref: str | None, depot_id: str, action: str = "depot.vi
     return sid, sc, scope.get(sc.depots.depots, lambda d: d.id, depot_id), scope
 
 
+def _stock(ctx: Ctx, sc: Scenario, d: Depot) -> Any:
+    """What the depot holds now: the scenario's stock lines and the custody ledger's held lots
+    (the same holdings as the dashboard's depot pages and ``coalition depots check --ledger``)."""
+    from coalition.inventory.safety import depot_stock
+    from coalition.ledger.sample import ledger_network
+
+    return depot_stock(ctx.db, ledger_network(sc.depots), d)
+
+
 def _summary(sc: Scenario, d: Depot, scope: Scope[Depot]) -> dict[str, Any]:
     return {"id": d.id, "name": d.name, "hub": d.hub, "profile": d.profile,
             "nation": depot_nation(sc, d), "storehouses": len(d.storehouses),
@@ -84,7 +93,8 @@ def check(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[s
     from coalition.depots.rules import check_depot
 
     sid, sc, d, _scope = _get_depot(ctx, scenario, depot_id)
-    report = check_depot(d, sc.depots.stock_of(d), sc.depots.catalogue)
+    stock = _stock(ctx, sc, d)
+    report = check_depot(d, stock.lines, stock.catalogue)
     ctx.audit("view", "depot-check", depot_id, note=f"scenario {sid}")
     return {"depot": depot_id, **report.as_dict()}
 
@@ -154,7 +164,8 @@ def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
     sid, sc, d, _scope = _get_depot(ctx, scenario, depot_id, "depot.place")
     from coalition.depots.gate import verify_placement
 
-    lots = {lot.id for lot in sc.depots.lots}
+    stock = _stock(ctx, sc, d)
+    lots = {lot.id for lot in stock.catalogue.lots}
     problems = []
     first_row: dict[str, int] = {}
     for i, line in enumerate(body.lines):
@@ -169,11 +180,11 @@ def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
             first_row[line.lot] = i + 1
     if problems:
         raise InputError(problems)
-    current = sc.depots.stock_of(d)
-    result = place(d, sc.depots.catalogue, current, [Incoming(x.lot, x.quantity) for x in body.lines],
+    current = stock.lines  # the scenario's stock lines and the ledger's holdings
+    result = place(d, stock.catalogue, current, [Incoming(x.lot, x.quantity) for x in body.lines],
                    method=body.method, time_limit=body.time_limit)
     # the API re-checks the proposal itself through the safety gate before answering
-    new_errors = verify_placement(d, sc.depots.catalogue, current, result.lines())
+    new_errors = verify_placement(d, stock.catalogue, current, result.lines())
     out = result.as_dict()
     if new_errors:
         out["placed"], out["units_placed"] = [], 0
