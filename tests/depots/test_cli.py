@@ -254,6 +254,14 @@ def test_check_and_place_with_the_ledgers_holdings(tmp_path: Path) -> None:
         return float(row["aggregate"]["licence_neq"]["1.1"])
 
     assert neq(["--ledger", "--database-url", db]) == pytest.approx(neq([]) + 138 * 10.8)
+    # the verdict says what it covers: a check without the ledger never reads as the whole truth
+    bases = {}
+    for args in ([], ["--ledger", "--database-url", db]):
+        res = runner.invoke(app, ["depots", "check", "--depot", "DEP-VIN", "--json", *args])
+        bases[bool(args)] = json.loads(res.output)["stock_basis"]
+    assert bases == {False: "scenario-only", True: "scenario+ledger"}
+    human = runner.invoke(app, ["depots", "check", "--depot", "DEP-VIN"])
+    assert "ledger's holdings are not included (add --ledger)" in " ".join(human.output.split())
     csv = tmp_path / "more.csv"
     csv.write_text("lot,item,quantity\nVIN-155-A01,proj-155-he,100\n")
     for args, into_ecm1 in (([], True), (["--ledger", "--database-url", db], False)):

@@ -326,9 +326,14 @@ def check_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: Pro
                 for d in chosen if hub_ids and d.hub not in hub_ids]
     # licence review: an issued limit the layout cannot support (see `coalition depots licence`)
     warnings += [f"{lic.storehouse}: {note}" for d in chosen for lic in compute_licences(d) for note in lic.notes]
+    # Say what the verdict covers: without --ledger it is the scenario's declared stock only,
+    # and stock received through the custody ledger is not in it.
+    basis = ("scenario stock lines and the custody ledger's holdings" if ledger else
+             "scenario stock lines only; the custody ledger's holdings are not included (add --ledger)")
     if as_json:
         out = report.as_dict()
         out["warnings"] = warnings
+        out["stock_basis"] = "scenario+ledger" if ledger else "scenario-only"
         typer.echo(json.dumps(out, indent=2, default=str))
     else:
         con = _console()
@@ -362,6 +367,7 @@ def check_cmd(scenario: ScenarioOpt = None, depot: DepotOpt = None, profile: Pro
         errs = len(report.errors)
         con.print(f"{'[green]compliant[/]' if not errs else f'[red]{errs} rule(s) broken[/]'}; "
                   f"{len(report.unverified)} unverified default(s) used (see docs/storage-rules.md)")
+        con.print(f"stock checked: {basis}", highlight=False)
     raise typer.Exit(0 if report.compliant else 1)
 
 @depots_app.command("licence")
