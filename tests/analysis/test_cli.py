@@ -120,3 +120,13 @@ def test_montecarlo_small_run_prints_why_p90_has_no_upper_bound(tmp_path):
     assert res.exit_code == 0, res.output
     line = next(ln for ln in res.stdout.splitlines() if "P90" in ln)
     assert "None" not in line and "upper bound" in line and "at least 36" in line
+
+
+def test_cli_gap_default_is_the_analysis_default():
+    import inspect
+
+    from coalition.analysis.evaluate import ANALYSIS_MIP_GAP
+    from coalition.cli import analyse_cmds
+
+    for fn in (analyse_cmds.montecarlo, analyse_cmds.withdrawal):
+        assert inspect.signature(fn).parameters["mip_gap"].default == ANALYSIS_MIP_GAP
