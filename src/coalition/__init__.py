@@ -76,26 +76,32 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static checkers see the real objects
-    from coalition.conditions.engine import ConditionEngine, c_day, parse_assumptions
-    from coalition.conditions.engine import evaluate as evaluate_condition
-    from coalition.depots.rulebook import load_rulebook
-    from coalition.depots.rules import check_depot
-    from coalition.errors import (
-        CoalitionError,
-        ConflictError,
-        InputError,
-        IntegrityError,
-        NotFoundError,
-        PermissionDeniedError,
-        Problem,
-        ScenarioError,
-    )
-    from coalition.forcegen.gaps import gap_picture
-    from coalition.ledger.verifier import verify_bundle
-    from coalition.ledger.verify import verify_log
-    from coalition.planner.check import check_plan
-    from coalition.planner.schemas import PlanOptions
-    from coalition.planner.service import plan_option as plan
-    from coalition.scenario.schemas import Scenario
-    from coalition.scenario.service import load_scenario, save_scenario
-    from coalition.scenario.service import validate_path as validate_scenario
+    from coalition.conditions.engine import ConditionEngine as ConditionEngine
+    from coalition.conditions.engine import c_day as c_day
+    from coalition.conditions.engine import evaluate as _evaluate
+    from coalition.conditions.engine import parse_assumptions as parse_assumptions
+    from coalition.depots.rulebook import load_rulebook as load_rulebook
+    from coalition.depots.rules import check_depot as check_depot
+    from coalition.errors import CoalitionError as CoalitionError
+    from coalition.errors import ConflictError as ConflictError
+    from coalition.errors import InputError as InputError
+    from coalition.errors import IntegrityError as IntegrityError
+    from coalition.errors import NotFoundError as NotFoundError
+    from coalition.errors import PermissionDeniedError as PermissionDeniedError
+    from coalition.errors import Problem as Problem
+    from coalition.errors import ScenarioError as ScenarioError
+    from coalition.forcegen.gaps import gap_picture as gap_picture
+    from coalition.ledger.verifier import verify_bundle as verify_bundle
+    from coalition.ledger.verify import verify_log as verify_log
+    from coalition.planner.check import check_plan as check_plan
+    from coalition.planner.schemas import PlanOptions as PlanOptions
+    from coalition.planner.service import plan_option as _plan_option
+    from coalition.scenario.schemas import Scenario as Scenario
+    from coalition.scenario.service import load_scenario as load_scenario
+    from coalition.scenario.service import save_scenario as save_scenario
+    from coalition.scenario.service import validate_path as _validate_path
+
+    # the three names that differ from the function they stand for
+    evaluate_condition = _evaluate
+    plan = _plan_option
+    validate_scenario = _validate_path

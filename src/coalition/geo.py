@@ -48,7 +48,8 @@ def haversine_km_many(
     dp = p2 - p1
     dl = math.radians(lon0) - np.radians(np.asarray(lons, dtype=float))
     h = np.sin(dp / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    km: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    return km
 
 
 def _bearing(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

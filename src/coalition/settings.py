@@ -58,8 +58,16 @@ class Settings(BaseModel):
     def trust_path(self) -> Path:
         return Path(self.trust_file) if self.trust_file else Path(self.data_dir) / "trust.json"
 
+    def with_overrides(self, **overrides: object) -> Settings:
+        """These settings with some fields replaced (e.g. a command's ``--database-url``),
+        validated like the rest: a bad value is an :class:`InputError` naming the setting."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **overrides})
+        except ValidationError as exc:
+            raise InputError([_env_problem(exc)]) from None
+
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Settings from ``COALITION_*`` variables (the only place the package reads the
         environment). A malformed value is an :class:`InputError` naming the variable."""
         try:
@@ -68,7 +76,7 @@ class Settings(BaseModel):
             raise InputError([_env_problem(exc)]) from None
 
     @classmethod
-    def _from_env(cls, overrides: dict[str, object]) -> "Settings":
+    def _from_env(cls, overrides: dict[str, object]) -> Settings:
         values: dict[str, object] = {}
         # absolute, so that a command run from another folder finds the same keys and trust file
         data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR))).expanduser().absolute()

@@ -35,7 +35,8 @@ def pages(live: Live) -> list[str]:
     job = live.plan()
     return ["/map", "/hubs/UA-LVIV", "/gaps?option=medium", f"/plan?job={job}",
             f"/plan?job={job}&page=2", "/depots", "/ledger", "/audit", "/tokens", "/pledges",
-            "/pledges/GBR-01", "/scenario", "/inspector?donor=GBR", "/depots/DEP-VIN/placement",
+            "/pledges/GBR-01", "/scenario", "/scenario/diff?from=1&to=1", "/inspector?donor=GBR",
+            "/depots/DEP-VIN/placement",
             f"/plans/compare?a={job}&b={job}", "/hubs/NO-SUCH-HUB", f"/sustain?job={job}",
             f"/analysis?job={live.analysis()}", f"/analysis?job={live.analysis(kind='withdrawal')}"]
 
@@ -59,7 +60,7 @@ def test_axe_finds_no_serious_violation_on_any_page(chromium, live: Live, dark: 
     ctx.close()
     bad = {p: v for p, v in found.items() if v}
     assert not bad, bad
-    assert len(found) == (21 if not dark else 12)
+    assert len(found) == (22 if not dark else 12)
     assert seen["outside"] == [], seen
     # The one console error is the deliberate 404 page (/hubs/NO-SUCH-HUB); a CSP violation
     # or a failed asset would add another.

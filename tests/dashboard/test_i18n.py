@@ -114,7 +114,7 @@ def test_locale_follows_accept_language_and_lang_is_kept(sqlite_svc: Service) ->
 
 PAGES = ("/map", "/gaps", "/plan", "/depots", "/ledger", "/audit", "/pledges", "/pledges/GBR-inf",
          "/tokens", "/hubs/KYIV", "/hubs/NOPE", "/login", "/gaps?ceasefire=soon&us_backstop=x",
-         "/inspector?donor=GBR", "/depots/NO-DEPOT/placement", "/scenario",
+         "/inspector?donor=GBR", "/depots/NO-DEPOT/placement", "/scenario", "/scenario/diff?from=1",
          "/sustain", "/analysis")
 
 

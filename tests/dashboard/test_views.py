@@ -109,3 +109,18 @@ def test_map_model_lists_regional_fill_and_points_hubs_to_it() -> None:
     assert first["fill"] is None and first["region_fill"] == 50
     assert next(h for h in m.hubs if h["id"] == sc.hubs[1].id)["fill"] == 100
     assert abs(m.scale_px - 200 * geo.PX_PER_KM) < 0.1
+
+
+def test_regional_fill_as_the_plan_names_it_is_drawn_over_the_regions_hubs() -> None:
+    """The plan's fill cells name a regional line's place "region:<name>" (planner.tables):
+    the map matches it to the hubs of that region, lists them and draws their area."""
+    from coalition.scenario.service import load_scenario
+
+    sc = load_scenario()
+    region = sc.hubs[1].region  # UA-West: several hubs
+    members = sorted(h.name for h in sc.hubs if h.region == region)
+    assert len(members) >= 2
+    m = views.map_model(sc, {f"region:{region}": 0.25})
+    assert [(r["name"], r["hubs"]) for r in m.regions] == [(region, members)]
+    assert m.regions[0]["path"].startswith("M") and m.regions[0]["cls"] == "h1"
+    assert all(h.get("region_fill") == 25 for h in m.hubs if h["name"] in members)

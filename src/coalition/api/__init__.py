@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from coalition.settings import Settings
 
 
-def create_app(settings: "Settings", **kwargs: Any) -> "FastAPI":
+def create_app(settings: Settings, **kwargs: Any) -> FastAPI:
     from coalition.api.app import create_app as _create
 
     return _create(settings, **kwargs)

@@ -177,7 +177,7 @@ async def page_params(
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-def page(items: list[Any], paging: PageParams) -> Any:
+def page(items: list[Any], paging: PageParams) -> JSONResponse:
     """The one list envelope: ``{"items", "total", "offset", "limit"}``.
 
     Returned as a ready JSONResponse: the items are already plain JSON values, and skipping

@@ -20,7 +20,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coalition.api.offload import WorkerTimeout
 from coalition.api.ratelimit import RateLimited
 from coalition.auth import schemas as auth_schemas
-from coalition.auth.schemas import Principal
 from coalition.auth.scope import OutOfScope
 from coalition.auth.service import AuthenticationFailed
 from coalition.errors import (
@@ -304,7 +303,8 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
                                            hint="send UTF-8 encoded JSON").as_dict()])
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}"
-        return error_response(request, exc.status_code, message, headers=exc.headers)
+        return error_response(request, exc.status_code, message,
+                              headers=dict(exc.headers) if exc.headers is not None else None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -25,11 +25,14 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from coalition.api.app import AppState
 
 log = logging.getLogger("coalition.api")
 
@@ -206,7 +209,7 @@ def validate_upload(name: str, data: bytes, keep_document: bool) -> UploadReport
     return UploadReport(ok=report.ok, problems=list(report.problems), scenario=prepared)
 
 
-async def validate_bytes(state: Any, name: str, data: bytes, *,
+async def validate_bytes(state: AppState, name: str, data: bytes, *,
                          keep_document: bool = True) -> UploadReport:
     """The validation report of an upload, computed off the event loop within the limit."""
     return await state.cpu.run(validate_upload, name, data, keep_document)

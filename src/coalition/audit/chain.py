@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from coalition.ledger.merkle import Tree
 from coalition.ledger.canonical import canonical_json
+from coalition.ledger.merkle import Tree
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 
 DOMAIN = b"coalition-audit-v1\n"

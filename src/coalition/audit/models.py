@@ -11,6 +11,7 @@ appends (a row lock on PostgreSQL, the write lock on SQLite) and caches the chai
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,8 +31,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     object_type: Mapped[str] = mapped_column(String(64), nullable=False)
     object_id: Mapped[str] = mapped_column(String(200), nullable=False)
-    before: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
-    after: Mapped[dict | list | None] = mapped_column(JSON, nullable=True)
+    before: Mapped[dict[str, Any] | list[Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | list[Any] | None] = mapped_column(JSON, nullable=True)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # the chain: position (1, 2, ... without gaps), the previous entry's hash, this entry's hash
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from coalition.audit import chain
 from coalition.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from coalition.auth.schemas import Principal
-from coalition.ledger.notes import checkpoint_text
 from coalition.ledger.canonical import canonical_json
+from coalition.ledger.notes import checkpoint_text
+from coalition.store.db import rowcount, table_of
 
 OPERATOR_KEY_ID = "log-operator"  # the custody ledger's operator key also signs audit checkpoints
 
@@ -37,8 +38,8 @@ def _json(value: Any) -> Any:
 def _lock_head(session: Session) -> tuple[int, str]:
     locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
                              .values(seq=AuditHead.seq))
-    if not locked.rowcount:  # the migration creates the row; this covers a hand-made schema
-        session.execute(insert(AuditHead.__table__),
+    if not rowcount(locked):  # the migration creates the row; this covers a hand-made schema
+        session.execute(insert(table_of(AuditHead)),
                         [{"id": 1, "seq": 0, "entry_hash": chain.GENESIS}])
     row = session.execute(select(AuditHead.seq, AuditHead.entry_hash)
                           .where(AuditHead.id == 1)).one()

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.audit.models import AuditEntry  # noqa: F401 - re-exported
+from coalition.audit.models import AuditEntry as AuditEntry  # re-exported for older imports
 from coalition.store.db import Base
 
 

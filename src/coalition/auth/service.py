@@ -12,19 +12,18 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from coalition.auth.models import ApiToken, AuditEntry, User
+from coalition.audit.models import AuditEntry
+from coalition.auth.models import ApiToken, User
 from coalition.auth.schemas import Principal, Role, UserCreate
-from coalition.auth.tokens import (  # noqa: F401 - re-exported
-    TOKEN_PREFIX,
-    effective_roles,
-    hash_token,
-    issue_token,
-    list_tokens,
-    mint_token,
-    now,
-    revoke_token,
-)
+from coalition.auth.tokens import TOKEN_PREFIX as TOKEN_PREFIX  # `X as X`: re-exported for callers
 from coalition.auth.tokens import aware as _aware
+from coalition.auth.tokens import effective_roles as effective_roles
+from coalition.auth.tokens import hash_token as hash_token
+from coalition.auth.tokens import issue_token as issue_token
+from coalition.auth.tokens import list_tokens as list_tokens
+from coalition.auth.tokens import mint_token as mint_token
+from coalition.auth.tokens import now as now
+from coalition.auth.tokens import revoke_token as revoke_token
 from coalition.errors import CoalitionError, ConflictError, NotFoundError
 
 

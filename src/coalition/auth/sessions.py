@@ -20,6 +20,7 @@ from coalition.auth.models import AuthSession
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, authenticate_token_id
 from coalition.auth.tokens import aware, hash_token, now
+from coalition.store.db import rowcount
 
 COOKIE_KEY = "sid"  # the key of the session secret inside the signed cookie
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen is written at most this often per session
@@ -31,7 +32,7 @@ class SessionLimits:
     absolute: timedelta
 
     @classmethod
-    def of(cls, settings: object) -> "SessionLimits":
+    def of(cls, settings: object) -> SessionLimits:
         return cls(idle=timedelta(minutes=getattr(settings, "session_idle_minutes", 30)),
                    absolute=timedelta(hours=getattr(settings, "session_absolute_hours", 8)))
 
@@ -52,7 +53,7 @@ def end(session: Session, *, secret: str, reason: str = "sign-out") -> bool:
         update(AuthSession)
         .where(AuthSession.secret_hash == hash_token(secret), AuthSession.ended_at.is_(None))
         .values(ended_at=now(), end_reason=reason))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def resolve(session: Session, *, secret: str, limits: SessionLimits) -> Principal:

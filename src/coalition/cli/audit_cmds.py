@@ -7,20 +7,21 @@ custody ledger's ``log-operator`` key, which signs audit checkpoints and pins th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+from coalition.cli import context
+
+if TYPE_CHECKING:
+    from coalition.ledger.keys import KeyRing
+    from coalition.settings import Settings
 
 audit_app = typer.Typer(help="The audit log: verify the chain and its checkpoints.",
                         no_args_is_help=True)
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    from coalition.settings import Settings
-
-    return Settings.from_env()
-
-
-def _keyring(settings):  # type: ignore[no-untyped-def]
+def _keyring(settings: Settings) -> KeyRing:
     from coalition.ledger.keys import KeyRing
 
     return KeyRing.load(Path(settings.data_dir) / "keys")
@@ -34,7 +35,7 @@ def verify() -> None:
     from coalition.audit.verify import verify_log
     from coalition.store.db import make_engine, session_factory
 
-    settings = _settings()
+    settings = context.settings()
     engine = make_engine(settings.database_url)
     try:
         if "audit_head" not in inspect(engine).get_table_names():
@@ -65,7 +66,7 @@ def checkpoint() -> None:
     from coalition.store.db import make_engine, session_factory, transaction
     from coalition.store.migrate import upgrade
 
-    settings = _settings()
+    settings = context.settings()
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,28 +28,28 @@ from coalition.forcegen.schemas import JSON_VERSION, ForceGenOptions
 from coalition.scenario.schemas import PledgeState, Scenario
 
 ScenarioOpt = Annotated[
-    Optional[Path],  # noqa: UP007 - Typer needs Optional
+    Path | None,
     typer.Option("--scenario", "-s", help=SCENARIO_HELP, show_default=False),
 ]
 OptionOpt = Annotated[
-    Optional[list[str]],  # noqa: UP007
+    list[str] | None,
     typer.Option("--option", "-o", help="force option id (repeatable; default: every option)",
                  show_default=False),
 ]
 AtOpt = Annotated[
-    Optional[str],  # noqa: UP007
+    str | None,
     typer.Option("--at", help="date YYYY-MM-DD (default: C-day if known or assumed, else today)",
                  show_default=False),
 ]
 AssumeOpt = Annotated[
-    Optional[list[str]],  # noqa: UP007
+    list[str] | None,
     typer.Option("--assume", "-a",
                  help="NAME=VALUE, VALUE a date (true from then), true or false; repeatable, "
                       "e.g. --assume ceasefire=2026-06-01 --assume us_backstop=false",
                  show_default=False),
 ]
 JsonOpt = Annotated[
-    Optional[str],  # noqa: UP007
+    str | None,
     typer.Option("--json", help="write the result as JSON to FILE ('-' for stdout)", show_default=False),
 ]
 StateOpt = Annotated[
@@ -157,7 +157,7 @@ def gaps(
         int, typer.Option("--request-day", help="day (from C-day) the activation order goes out")
     ] = 0,
     max_reasons: Annotated[
-        Optional[int],  # noqa: UP007
+        int | None,
         typer.Option("--max-reasons", help="show at most N reasons per gap (all in --json)", show_default=False),
     ] = None,
     json_out: JsonOpt = None,

@@ -15,6 +15,7 @@ from rich.console import Console
 from coalition.cli import (
     analyse_cmds,
     audit_cmds,
+    context,
     depots_cmds,
     gaps_cmds,
     ledger_cmds,
@@ -35,6 +36,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.callback()(context.begin_invocation)  # Settings: read once per invocation (coalition.cli.context)
+
 
 @app.command()
 def version() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,8 +24,12 @@ from rich.rule import Rule
 
 from coalition.cli.stored import SCENARIO_HELP
 
+if TYPE_CHECKING:
+    from coalition.forcegen.schemas import GapPicture
+    from coalition.planner.schemas import Plan
+
 PlanScenario = Annotated[
-    Optional[Path],  # noqa: UP007 - Typer needs Optional
+    Path | None,
     typer.Option("--scenario", "-s", help=SCENARIO_HELP, show_default=False),
 ]
 
@@ -34,17 +38,17 @@ def plan(
     ctx: typer.Context,
     scenario: PlanScenario = None,
     option: Annotated[
-        Optional[list[str]],  # noqa: UP007
+        list[str] | None,
         typer.Option("--option", "-o", help="force option id (repeatable; default: every option)",
                      show_default=False),
     ] = None,
     at: Annotated[
-        Optional[str],  # noqa: UP007
+        str | None,
         typer.Option("--at", help="date YYYY-MM-DD of the activation picture; also the illustrative "
                      "C-day when no ceasefire date is known or assumed", show_default=False),
     ] = None,
     assume: Annotated[
-        Optional[list[str]],  # noqa: UP007
+        list[str] | None,
         typer.Option("--assume", "-a", help="NAME=VALUE (a date, true or false); repeatable, e.g. "
                      "--assume ceasefire=2026-06-01 --assume us_backstop=true", show_default=False),
     ] = None,
@@ -59,12 +63,12 @@ def plan(
     seed: Annotated[int, typer.Option("--seed", help="solver random seed (same seed, same plan)")] = 0,
     period_days: Annotated[int, typer.Option("--period-days", help="planning period length", min=1)] = 28,
     json_file: Annotated[
-        Optional[Path],  # noqa: UP007
+        Path | None,
         typer.Option("--json", help="write every plan as JSON to FILE (schema: docs/planner/plan-json.md)",
                      show_default=False),
     ] = None,
     out: Annotated[
-        Optional[Path],  # noqa: UP007
+        Path | None,
         typer.Option("--out", help="folder for plan JSON, CSV, XLSX and gap-report JSON", show_default=False),
     ] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="live solver progress display")] = True,
@@ -75,6 +79,7 @@ def plan(
     `coalition plan check SCENARIO PLAN.json` checks a written plan independently."""
     if ctx.invoked_subcommand is not None:
         return
+    from coalition.cli.stored import load_any
     from coalition.forcegen.activation import activation
     from coalition.forcegen.gaps import gap_picture
     from coalition.forcegen.inputs import resolve_inputs
@@ -82,7 +87,6 @@ def plan(
     from coalition.planner import export, render
     from coalition.planner.schemas import PlanOptions, Progress
     from coalition.planner.service import plan_option, resolve_c_day
-    from coalition.cli.stored import load_any
 
     console = Console()
     if not console.is_terminal and console.width < 160:
@@ -115,7 +119,7 @@ def plan(
         stop["flag"] = True
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    plans = []
+    plans: list[tuple[Plan, GapPicture]] = []
     written: list[Path] = []
     try:
         for oid in options_ids:
@@ -126,16 +130,14 @@ def plan(
 
             # 3. the optimised plan, with live solver progress
             console.print(Rule(f"Force option '{oid}': optimised plan"))
-            latest: dict[str, Progress | None] = {"p": None}
             display = Live(render.progress_table(oid, None, time_limit), console=console,
                            refresh_per_second=4, transient=True) if live else None
 
             def progress(p: Progress, _d: Live | None = display, _o: str = oid) -> None:
-                latest["p"] = p
                 if _d is not None:
                     _d.update(render.progress_table(_o, p, time_limit))
 
-            def finish(p, _gap=gap) -> None:  # type: ignore[no-untyped-def]
+            def finish(p: Plan, _gap: GapPicture = gap) -> None:
                 # the option's files are written inside its time budget (--time-limit)
                 written.extend(_write_option(p, _gap, out))
                 if json_file is not None:  # the plan set so far, rewritten atomically
@@ -169,7 +171,7 @@ def plan(
         console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
 
 
-def _write_option(p, gap, out: Path | None) -> list[Path]:  # type: ignore[no-untyped-def]
+def _write_option(p: Plan, gap: GapPicture, out: Path | None) -> list[Path]:
     """One option's files in ``out``: plan JSON, CSVs, XLSX and the gap report."""
     from coalition.planner import export
 
@@ -197,7 +199,8 @@ def generate(
 ) -> None:
     """Write a seeded SYNTHETIC scenario (S, M or L) in the normal scenario format."""
     from coalition.errors import InputError, Problem
-    from coalition.planner.generator import SIZES, generate as gen
+    from coalition.planner.generator import SIZES
+    from coalition.planner.generator import generate as gen
     from coalition.scenario.service import save_scenario
 
     if size.upper() not in SIZES:
@@ -221,11 +224,12 @@ def check(
     limit: Annotated[int, typer.Option("--show", help="violations shown per plan", min=0)] = 30,
 ) -> None:
     """Check every hard rule of a plan, day by day, from the scenario (exit 0 = no violation, 1 = some)."""
+    from pydantic import ValidationError
+
     from coalition.errors import InputError, Problem
     from coalition.planner.check import check_plans
     from coalition.planner.schemas import Plan
     from coalition.scenario.service import load_scenario
-    from pydantic import ValidationError
 
     sc = load_scenario(scenario)
     try:

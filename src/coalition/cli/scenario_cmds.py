@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,12 +25,12 @@ scenario_app = typer.Typer(
 )
 
 ScenarioArg = Annotated[
-    Optional[Path],  # noqa: UP007 - Typer needs Optional here
+    Path | None,
     typer.Argument(help="scenario folder, or .yaml/.json/.xlsx file (default: the embedded paris-2026)",
                    show_default=False),
 ]
 ScenarioOpt = Annotated[
-    Optional[Path],  # noqa: UP007
+    Path | None,
     typer.Option("--scenario", "-s", help="scenario folder, or .yaml/.json/.xlsx file (default: embedded)",
                  show_default=False),
 ]
@@ -122,7 +122,7 @@ def validate(
 
 
 def schema(
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="write to this file")] = None,  # noqa: UP007
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="write to this file")] = None,
 ) -> None:
     """Print the JSON Schema of a scenario (the shape of a single-file .yaml/.json scenario)."""
     text = json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False)
@@ -195,10 +195,10 @@ def info(scenario: ScenarioArg = None, scenario_opt: ScenarioOpt = None) -> None
 def export(
     scenario: ScenarioArg = None,
     scenario_opt: ScenarioOpt = None,
-    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="write all tables into this .xlsx workbook")] = None,  # noqa: UP007
-    yaml_file: Annotated[Optional[Path], typer.Option("--yaml", help="write one .yaml file")] = None,  # noqa: UP007
-    json_file: Annotated[Optional[Path], typer.Option("--json", help="write one .json file")] = None,  # noqa: UP007
-    folder: Annotated[Optional[Path], typer.Option("--folder", help="write a scenario folder")] = None,  # noqa: UP007
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="write all tables into this .xlsx workbook")] = None,
+    yaml_file: Annotated[Path | None, typer.Option("--yaml", help="write one .yaml file")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="write one .json file")] = None,
+    folder: Annotated[Path | None, typer.Option("--folder", help="write a scenario folder")] = None,
 ) -> None:
     """Export a scenario (validated first) to XLSX, YAML, JSON or a folder."""
     targets = [t for t in (xlsx, yaml_file, json_file, folder) if t is not None]

@@ -5,13 +5,19 @@ Tokens are printed once, when issued; only their SHA-256 is stored.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from coalition.auth.schemas import Role
+from coalition.cli import context
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from coalition.api.app import AppState
 
 users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True)
 
@@ -27,18 +33,17 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def _factory():  # type: ignore[no-untyped-def]
-    from coalition.settings import Settings
+def _factory() -> sessionmaker[Session]:
     from coalition.store.db import make_engine, session_factory
     from coalition.store.migrate import upgrade
 
-    settings = Settings.from_env()
+    settings = context.settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     return session_factory(engine)
 
 
-def _issue(db, name: str, days: int, label: str) -> str:  # type: ignore[no-untyped-def]
+def _issue(db: Session, name: str, days: int, label: str) -> str:
     from coalition.auth import service
 
     user = service.get_user(db, name=name)
@@ -143,7 +148,7 @@ def list_users() -> None:
     Console().print(table)
 
 
-def ensure_demo_users(factory) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+def ensure_demo_users(factory: sessionmaker[Session]) -> list[tuple[str, str, str, str]]:
     """Create the illustrative users that do not exist yet; return (name, nation, roles, token)."""
     from sqlalchemy import select
 
@@ -163,7 +168,7 @@ def ensure_demo_users(factory) -> list[tuple[str, str, str, str]]:  # type: igno
     return out
 
 
-def ensure_demo_ledger(state) -> str:  # type: ignore[no-untyped-def]
+def ensure_demo_ledger(state: AppState) -> str:
     """Keys and the illustrative sample custody history when the ledger is empty (what
     ``coalition ledger init`` does), so the dashboard's ledger page has something to verify."""
     from pathlib import Path
@@ -208,9 +213,8 @@ def serve(
     import uvicorn
 
     from coalition.api import create_app
-    from coalition.settings import Settings
 
-    settings = Settings.from_env()
+    settings = context.settings()
     app = create_app(settings, cookie_secure=not insecure_cookies)
     state = app.state.coalition
     console = Console()

@@ -13,29 +13,32 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from coalition.cli import context
 from coalition.errors import InputError, Problem
-from coalition.settings import Settings
+
+if TYPE_CHECKING:
+    from coalition.ledger.signers import Signer
 
 err = Console(stderr=True, highlight=False)
 
 
-def _signer(key_file: Path | None, pkcs11_module: str | None, token: str | None, key_label: str | None):  # type: ignore[no-untyped-def]
+def _signer(key_file: Path | None, pkcs11_module: str | None, token: str | None, key_label: str | None) -> Signer:
     from coalition.ledger.signers import Pkcs11Signer, load_encrypted_key
 
     if (key_file is None) == (pkcs11_module is None):
         raise InputError([Problem("give exactly one key: --key-file FILE or --pkcs11-module LIB", field="--key-file")])
     if key_file is not None:
-        secret = Settings.from_env().key_passphrase
+        secret = context.settings().key_passphrase
         phrase = secret.get_secret_value() if secret else typer.prompt("key passphrase", hide_input=True)
         return load_encrypted_key(key_file, phrase.encode("utf-8"))
     if not token or not key_label:
         raise InputError([Problem("a PKCS#11 key needs --token and --key-label", field="--token")])
-    secret = Settings.from_env().pkcs11_pin
+    secret = context.settings().pkcs11_pin
     pin = secret.get_secret_value() if secret else typer.prompt("token PIN", hide_input=True)
     return Pkcs11Signer(module=str(pkcs11_module), token_label=token, pin=pin, key_label=key_label)
 
@@ -52,12 +55,12 @@ def _read(path: Path) -> str:
 def sign_cmd(
     input_file: Annotated[Path, typer.Argument(help="prepared statements (JSON) or a checkpoint note")],
     key_id: Annotated[str, typer.Option("--key-id", help="the key id this key is registered as, e.g. GBR-k1")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="write the signatures here (default: stdout)")] = None,  # noqa: UP007
-    key_file: Annotated[Optional[Path], typer.Option("--key-file", help="encrypted PKCS#8 key file")] = None,  # noqa: UP007
-    pkcs11_module: Annotated[Optional[str], typer.Option("--pkcs11-module", help="PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")] = None,  # noqa: UP007
-    token: Annotated[Optional[str], typer.Option("--token", help="PKCS#11 token label")] = None,  # noqa: UP007
-    key_label: Annotated[Optional[str], typer.Option("--key-label", help="PKCS#11 key label")] = None,  # noqa: UP007
-    note_name: Annotated[Optional[str], typer.Option("--note-name", help="for a checkpoint: the signature's key name")] = None,  # noqa: UP007
+    out: Annotated[Path | None, typer.Option("--out", help="write the signatures here (default: stdout)")] = None,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="encrypted PKCS#8 key file")] = None,
+    pkcs11_module: Annotated[str | None, typer.Option("--pkcs11-module", help="PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="PKCS#11 token label")] = None,
+    key_label: Annotated[str | None, typer.Option("--key-label", help="PKCS#11 key label")] = None,
+    note_name: Annotated[str | None, typer.Option("--note-name", help="for a checkpoint: the signature's key name")] = None,
 ) -> None:
     """Sign prepared batch statements (or a checkpoint) with this workstation's own key."""
     text = _read(input_file)
@@ -76,7 +79,7 @@ def sign_cmd(
         err.print(f"wrote {out}")
 
 
-def _sign_statements(text: str, path: Path, key_id: str, signer) -> dict:  # type: ignore[no-untyped-def]
+def _sign_statements(text: str, path: Path, key_id: str, signer: Signer) -> dict[str, list[dict[str, object]]]:
     try:
         data = json.loads(text)
         statements = data["statements"]
@@ -85,7 +88,8 @@ def _sign_statements(text: str, path: Path, key_id: str, signer) -> dict:  # typ
     except (ValueError, KeyError, TypeError) as exc:
         raise InputError([Problem(f"not a prepared-statements file ({exc})", file=str(path),
                                   hint="the output of 'coalition ledger prepare' or POST /api/custody-events/prepare")]) from None
-    sigs, skipped = [], 0
+    sigs: list[dict[str, object]] = []
+    skipped = 0
     for i, st in enumerate(statements):
         if not isinstance(st, dict) or not isinstance(st.get("statement"), str):
             raise InputError([Problem("missing 'statement'", file=str(path), field=f"statements[{i}]")])
@@ -102,7 +106,7 @@ def _sign_statements(text: str, path: Path, key_id: str, signer) -> dict:  # typ
     return {"signatures": sigs}
 
 
-def _sign_checkpoint(text: str, path: Path, name: str, signer) -> str:  # type: ignore[no-untyped-def]
+def _sign_checkpoint(text: str, path: Path, name: str, signer: Signer) -> str:
     from coalition.ledger.notes import NoteError, parse_checkpoint, parse_note, sign_note_line
 
     body = text

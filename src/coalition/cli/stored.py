@@ -13,31 +13,31 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from coalition.cli import context
 from coalition.errors import CoalitionError, InputError, NotFoundError, Problem
 from coalition.scenario.schemas import PledgeState, Scenario
-from coalition.settings import Settings
 
 DB_REF = re.compile(r"^db:(?P<ref>[A-Za-z0-9][A-Za-z0-9_.\-]*)(?:@(?P<rev>\d+))?$")
 SCENARIO_HELP = ("scenario folder, .yaml/.json file, or a stored scenario db:KEY or db:ID "
                  "(optionally @REV) from COALITION_DATABASE_URL (default: embedded paris-2026)")
 
 DbOpt = Annotated[
-    Optional[str],  # noqa: UP007 - Typer needs Optional
+    str | None,
     typer.Option("--database-url", help="SQLAlchemy URL (default: COALITION_DATABASE_URL)",
                  show_default=False),
 ]
 TokenOpt = Annotated[
-    Optional[str],  # noqa: UP007
+    str | None,
     typer.Option("--token", help="your API token (default: COALITION_TOKEN); the change is made, "
                  "checked and audited as that user", show_default=False),
 ]
 ExpectOpt = Annotated[
-    Optional[int],  # noqa: UP007
+    int | None,
     typer.Option("--expect", help="the revision your change is based on; refused if the stored "
                  "scenario has moved on (required for an import into a stored scenario)",
                  show_default=False, min=1),
@@ -57,11 +57,10 @@ def parse_ref(text: str) -> tuple[str, int | None] | None:
 
 
 def _factory(database_url: str | None = None) -> Any:
-    from coalition.settings import Settings
     from coalition.store.db import make_engine, session_factory
     from coalition.store.migrate import upgrade
 
-    settings = Settings.from_env(**({"database_url": database_url} if database_url else {}))
+    settings = context.settings(**({"database_url": database_url} if database_url else {}))
     engine = make_engine(settings.database_url)
     upgrade(engine)
     return engine, session_factory(engine)
@@ -114,7 +113,7 @@ def _refuse(exc: Exception) -> NoReturn:
 def _principal(db: Any, token: str | None) -> Any:
     from coalition.auth import service as auth
 
-    if not token and (secret := Settings.from_env().token) is not None:
+    if not token and (secret := context.settings().token) is not None:
         token = secret.get_secret_value()
     if not token:
         raise InputError([Problem("no token given", field="--token",

@@ -13,16 +13,17 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from coalition.cli import context
 from coalition.errors import InputError, Problem
 
 ScenarioOpt = Annotated[
-    Optional[Path],  # noqa: UP007 - Typer needs Optional
+    Path | None,
     typer.Option("--scenario", "-s", help="scenario folder, .yaml/.json file or .xlsx (default: embedded paris-2026)",
                  show_default=False),
 ]
@@ -47,7 +48,8 @@ def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
     from openpyxl.styles import Font
 
     wb = Workbook()
-    wb.remove(wb.active)
+    if wb.active is not None:  # the default empty sheet
+        wb.remove(wb.active)
     for name, (header, rows) in tables.items():
         ws = wb.create_sheet(name[:31])
         ws.append(header)
@@ -151,14 +153,14 @@ def sustain(
     option: Annotated[str, typer.Option("--option", "-o", help="force option id")],
     scenario: ScenarioOpt = None,
     plan_file: Annotated[
-        Optional[Path],  # noqa: UP007
+        Path | None,
         typer.Option("--plan", help="read the plan from FILE (coalition plan --json) instead of planning",
                      show_default=False),
     ] = None,
-    at: Annotated[Optional[str], typer.Option("--at", help="date YYYY-MM-DD (as coalition plan)",  # noqa: UP007
+    at: Annotated[str | None, typer.Option("--at", help="date YYYY-MM-DD (as coalition plan)",
                                                 show_default=False)] = None,
     assume: Annotated[
-        Optional[list[str]],  # noqa: UP007
+        list[str] | None,
         typer.Option("--assume", "-a", help="NAME=VALUE (a date, true or false); repeatable", show_default=False),
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="solver seconds when planning", min=0.01)] = 20.0,
@@ -167,11 +169,11 @@ def sustain(
                                              min=1)] = 28,
     inventory: Annotated[bool, typer.Option("--inventory/--no-inventory",
                                             help="Class V on hand from the custody inventory of the store")] = False,
-    json_file: Annotated[Optional[str], typer.Option("--json", help="write the report as JSON to FILE ('-' = stdout)",  # noqa: UP007
+    json_file: Annotated[str | None, typer.Option("--json", help="write the report as JSON to FILE ('-' = stdout)",
                                                        show_default=False)] = None,
-    csv_dir: Annotated[Optional[Path], typer.Option("--csv", help="write the report's tables as CSV into DIR",  # noqa: UP007
+    csv_dir: Annotated[Path | None, typer.Option("--csv", help="write the report's tables as CSV into DIR",
                                                       show_default=False)] = None,
-    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="write the report's tables as one workbook",  # noqa: UP007
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="write the report's tables as one workbook",
                                                    show_default=False)] = None,
     fill: Annotated[bool, typer.Option("--fill/--no-fill", help="also the two fill measures side by side (runs the "
                                        "gap picture at the activation date)")] = False,
@@ -257,13 +259,12 @@ def _fill(sc: Any, option: str, view: Any, look: Any, c_day: Any, effective: Any
 
 
 def _inventory(sc: Any, console: Console) -> Any:
-    from coalition.settings import Settings
+    from sqlalchemy.exc import SQLAlchemyError
+
     from coalition.store.db import make_engine, session_factory
     from coalition.sustain.service import inventory_on_hand
 
-    from sqlalchemy.exc import SQLAlchemyError
-
-    url = Settings.from_env().database_url
+    url = context.settings().database_url
     engine = make_engine(url)
     try:
         with session_factory(engine)() as session:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from coalition.cli import context
 from coalition.errors import InputError, Problem
-from coalition.settings import Settings
+
+if TYPE_CHECKING:
+    from coalition.ledger.witness import Witness
 
 witness_app = typer.Typer(name="witness", help="An independent witness of the custody log (C2SP tlog-witness).",
                           no_args_is_help=True)
@@ -25,7 +28,7 @@ MAX_BODY = 1_000_000
 
 
 def _passphrase() -> bytes:
-    secret = Settings.from_env().key_passphrase
+    secret = context.settings().key_passphrase
     phrase = secret.get_secret_value() if secret else typer.prompt("witness key passphrase", hide_input=True)
     return phrase.encode("utf-8")
 
@@ -79,6 +82,7 @@ def serve_cmd(
                       state=WitnessState(state))
     server = ThreadingHTTPServer((host, int(port)), _handler(witness))
     h, p = server.server_address[:2]
+    h = h.decode() if isinstance(h, bytes) else h
     print(f"witness {name} listening on http://{h}:{p} vkey {witness.vkey()}", flush=True)
     try:
         server.serve_forever()
@@ -88,7 +92,7 @@ def serve_cmd(
         server.server_close()
 
 
-def _handler(witness):  # type: ignore[no-untyped-def]
+def _handler(witness: Witness) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the spec recommends
 

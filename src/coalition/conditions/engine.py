@@ -27,7 +27,6 @@ from enum import StrEnum
 
 from coalition.conditions.expr import (
     AllOf,
-    AnyOf,
     Const,
     Expr,
     ExpressionError,

@@ -47,10 +47,24 @@ def plan_csv(ctx: Page, job: int) -> Response:
                      "text/csv; charset=utf-8")
 
 
+CHANGES_PAGE = 200  # changed lines a page (every one reachable through rel=next links)
+
+
 @router.get("/plans/compare")
-def compare_page(request: Request, ctx: Page, a: JobId, b: JobId) -> HTMLResponse:
+def compare_page(request: Request, ctx: Page, a: JobId, b: JobId,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
     run_a, run_b = _done(ctx, a), _done(ctx, b)
     plan_a, plan_b = _plan(ctx, run_a), _plan(ctx, run_b)
+    cmp = compare(plan_a, plan_b)
+    pages = max(1, -(-len(cmp.changes) // CHANGES_PAGE))
+    page = min(page, pages)
+
+    def link(n: int) -> str:
+        return f"/plans/compare?a={a}&b={b}&page={n}#changes"
+
     return render(request, ctx, "compare.html", "plan", a=runs.summary(run_a),
-                  b=runs.summary(run_b), plan_a=plan_a, plan_b=plan_b,
-                  cmp=compare(plan_a, plan_b))
+                  b=runs.summary(run_b), plan_a=plan_a, plan_b=plan_b, cmp=cmp,
+                  shown=cmp.changes[(page - 1) * CHANGES_PAGE: page * CHANGES_PAGE],
+                  page=page, pages=pages,
+                  page_links={"prev": link(page - 1) if page > 1 else None,
+                              "next": link(page + 1) if page < pages else None})

@@ -22,7 +22,7 @@ from starlette.background import BackgroundTask
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.service import AuthenticationFailed, record_audit
-from coalition.dashboard import views
+from coalition.dashboard import fragments, views
 from coalition.dashboard.context import Db
 from coalition.dashboard.context import PageCtx as Ctx
 from coalition.dashboard.i18n import LANGUAGES, N_, request_lang
@@ -188,7 +188,9 @@ def map_page(request: Request, ctx: Page) -> HTMLResponse:
     if job is not None and job.scenario_id == sid:
         fill = views.hub_fill(_plan(ctx, job)["fill"])
         medical = _medical_layer(ctx, job)
-    return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill),
+    depots = (visible_depots(ctx.principal, state)
+              if has_permission(ctx.principal, "depot.view") else [])
+    return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill, depots),
                   scenario=sc, job=job if fill is not None else None, medical=medical)
 
 
@@ -289,7 +291,10 @@ def gaps_page(
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
     try:
-        picture = visible_gaps(ctx.principal, state, option, ceasefire or None, wanted)
+        # a miss is computed where the API computes it (the app's CPU pool, its time limit),
+        # into the cache both share
+        picture = visible_gaps(ctx.principal, state, option, ceasefire or None, wanted,
+                               compute=getattr(ctx.state, "gaps_compute", None))
         heat = views.heatmap_from_cells(picture["cells"])
     except InputError as exc:
         problems += [str(p) for p in exc.problems]
@@ -376,13 +381,15 @@ def _plan_view(request: Request, ctx: Ctx, job: int | None, *, form: dict[str, s
 
     _sid, sc = current_scenario(ctx, None)
     chosen = runs.get_run(ctx.db, job) if job else _latest_plan(ctx)
-    plan = gantt = uln = None
+    plan = gantt = uln = gantt_svg = None
     args = table or {}
     links: dict[str, str | None] = {}
     sort_links: dict[str, str] = {}
     if chosen is not None and chosen.status == "done":
         plan = _plan(ctx, chosen)
-        gantt = views.gantt(plan["unit_lines"], plan.get("horizon_days") or sc.horizon_days)
+        lang = request_lang(request)
+        gantt, gantt_svg = fragments.gantt(TEMPLATES, lang.template_globals(), plan, chosen.id,
+                                           plan.get("horizon_days") or sc.horizon_days, lang.code)
         uln = views.uln_table(plan["unit_lines"], q=args.get("q", ""),
                               filters=args.get("filters", {}), sort=args.get("sort", "uln"),
                               desc=args.get("desc", False), page=args.get("page", 1))
@@ -406,7 +413,8 @@ def _plan_view(request: Request, ctx: Ctx, job: int | None, *, form: dict[str, s
     headers = [(k, request_lang(request).gettext(label)) for k, label in ULN_HEADERS]
     return render(request, ctx, "plan.html", "plan", scenario=sc, status_code=status_code,
                   job=runs.summary(chosen, runs.queue_position(ctx.db, chosen)) if chosen else None,
-                  plan=plan, gantt=gantt, table=uln, table_q=args.get("q", ""),
+                  plan=plan, gantt=gantt, gantt_svg=gantt_svg, table=uln,
+                  table_q=args.get("q", ""),
                   table_filters=args.get("filters", {}), table_sort=args.get("sort", "uln"),
                   table_desc=args.get("desc", False), page_links=links, sort_links=sort_links,
                   uln_headers=headers, capabilities={c.code: c.name for c in sc.capabilities},

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from coalition.auth.rules import has_permission
@@ -28,12 +28,24 @@ router = APIRouter(include_in_schema=False)
 SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
 
 
+def _revisions(ctx: Any, sid: int, state: Any) -> list[dict[str, Any]]:
+    """The revisions as the reader may see them (:func:`history.visible_revisions`), newest
+    first."""
+    from datetime import datetime
+
+    from coalition.scenario.history import visible_revisions
+
+    out = []
+    for r in reversed(visible_revisions(ctx.db, ctx.principal, scenario_id=sid, state=state)):
+        at = r["created_at"]
+        out.append({**r, "at": datetime.fromisoformat(at) if at else None})
+    return out
+
+
 def _view(request: Request, ctx: Any, status_code: int = 200, **data: Any) -> HTMLResponse:
     sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     me = ctx.principal
-    revs = [{"revision": r.revision, "kind": r.kind, "author": r.author, "nation": r.nation,
-             "at": r.created_at, "note": r.note if me.is_hq or r.nation == me.nation else ""}
-            for r in reversed(store.revisions(ctx.db, scenario_id=sid)[-50:])]
+    revs = _revisions(ctx, sid, state)[:50]
     return render(request, ctx, "scenario.html", "scenario", status_code=status_code,
                   sc=state.scenario, scenario_id=sid, head=head, revisions=revs,
                   may_upload=has_permission(me, "scenario.add"), may_download=me.is_hq,
@@ -125,3 +137,33 @@ def download(ctx: Page, kind: str) -> Response:
              if kind == "xlsx" else "application/yaml")
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+DIFF_ROWS = 500  # records shown per table (the rest counted: they are all the reader's to see)
+
+
+@router.get("/scenario/diff")
+def diff_page(request: Request, ctx: Page,
+              from_: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1)] = None,
+              to: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+    """The changes between any two revisions the reader chooses (default: the head's own)."""
+    from coalition.scenario.revdiff import visible_diff
+
+    sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
+    to = head if to is None else to
+    from_ = max(1, to - 1) if from_ is None else from_
+    problems: list[str] = []
+    tr = request_lang(request).gettext
+    result = None
+    for name, rev in (("from", from_), ("to", to)):
+        if rev > head:
+            problems.append(tr("There is no revision %(n)s of this scenario (revisions are "
+                               "1 to %(head)s).", n=rev, head=head) + f" ({name})")
+    if not problems:
+        result = visible_diff(ctx.db, ctx.principal, scenario_id=sid, from_revision=from_,
+                              to_revision=to, cache=ctx.state.scenarios)
+        ctx.audit("view", "scenario", str(sid), note=f"dashboard diff r{from_}..r{to}")
+    return render(request, ctx, "scenario_diff.html", "scenario",
+                  status_code=422 if problems else 200, sc=state.scenario, head=head,
+                  revisions=_revisions(ctx, sid, state), chosen={"from": from_, "to": to},
+                  diff=result, problems=problems, limit=DIFF_ROWS)

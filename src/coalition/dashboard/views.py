@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from coalition.dashboard import geo
+from coalition.dashboard import geo, maplabels
 from coalition.dashboard.i18n import N_
 from coalition.scenario.schemas import Scenario
 
@@ -35,6 +35,10 @@ class MapModel:
     regions: list[dict[str, Any]] = field(default_factory=list)  # regional lines' fill
     scale_km: int = 200
     scale_px: float = 0.0
+    depots: list[dict[str, Any]] = field(default_factory=list)
+    country_labels: list[dict[str, Any]] = field(default_factory=list)
+    px_per_km: float = geo.PX_PER_KM
+    levels: tuple[int, ...] = maplabels.LEVELS
 
 
 def hub_fill(fill: list[dict[str, Any]]) -> dict[str, float]:
@@ -47,8 +51,104 @@ def hub_fill(fill: list[dict[str, Any]]) -> dict[str, float]:
     return {h: got[h] / r for h, r in req.items() if r}
 
 
-def map_model(scenario: Scenario, fill: dict[str, float] | None = None) -> MapModel:
-    hubs = []
+COUNTRY_LABELS = ("UKR", "POL", "ROU", "BLR", "MDA", "HUN", "SVK", "RUS", "BGR")
+HUB_R, RING_R, REAR_R, DEPOT_R = 7.0, 11.0, 5.0, 4.5
+DEPOT_OFFSET = (-9.0, -9.0)  # a depot's diamond sits up and left of its place, at level 1
+
+
+def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Convex hull (monotone chain), counter-clockwise; one or two points come back as given."""
+    pts = sorted(set(points))
+    if len(pts) <= 2:
+        return pts
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    upper: list[tuple[float, float]] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def region_path(points: list[tuple[float, float]]) -> str:
+    """SVG path of a region's area: the hull of its hubs (drawn with a wide round stroke, so one
+    hub is a disc and two a rounded bar)."""
+    hull = _hull(points)
+    if not hull:
+        return ""
+    if len(hull) == 1:
+        x, y = hull[0]
+        return f"M{x},{y}L{x},{y}"
+    body = "L".join(f"{x},{y}" for x, y in hull)
+    return f"M{body}" + ("Z" if len(hull) > 2 else "")
+
+
+def map_labels(m: MapModel) -> list[maplabels.Label]:
+    """Every label of the map, by priority: hubs (largest first), rear nodes, country names."""
+    out = []
+    top = max([h["capacity"] for h in m.hubs] or [1]) or 1
+    for h in m.hubs:
+        out.append(maplabels.Label(f"hub:{h['id']}", h["name"], h["x"], h["y"],
+                                   2 + h["capacity"] / top, marker=RING_R if h["cls"] else HUB_R))
+    for r in m.rear_nodes:
+        out.append(maplabels.Label(f"rear:{r['id']}", r["name"], r["x"], r["y"], 1.0,
+                                   marker=REAR_R))
+    for c in m.country_labels:
+        out.append(maplabels.Label(f"country:{c['iso3']}", c["name"], c["x"], c["y"], 0.5,
+                                   size=11.0, marker=0.0, bold=False, centred=True))
+    return out
+
+
+def _obstacles(m: MapModel) -> list[maplabels.Label]:
+    """Depot diamonds: markers labels must not cover (they carry no text of their own)."""
+    return [maplabels.Label(f"depot:{d['id']}", "", d["x"] + DEPOT_OFFSET[0],
+                            d["y"] + DEPOT_OFFSET[1], -1.0, marker=DEPOT_R)
+            for d in m.depots]
+
+
+def place_labels(m: MapModel) -> None:
+    """Lay out every label at every zoom level (:mod:`maplabels`) and attach the result: each
+    hub, rear node and country label gets ``label`` = {x, y, anchor, hidden, pl} where ``pl`` is
+    the placement per level ("x,y,anchor" in map units, "-" when hidden at that level)."""
+    labels = map_labels(m)
+    obstacles = _obstacles(m)
+    per_level = [maplabels.place(labels, m.width, m.height, k, obstacles=obstacles)
+                 for k in maplabels.LEVELS]
+    by_key = {lb.key: lb for lb in labels}
+
+    def attach(item: dict[str, Any], key: str) -> None:
+        lb = by_key[key]
+        parts = []
+        for k, chosen in zip(maplabels.LEVELS, per_level, strict=True):
+            p = chosen[key]
+            parts.append("-" if p is None else
+                         f"{round(lb.x + p.dx / k, 1)},{round(lb.y + p.dy / k, 1)},{p.anchor}")
+        first = per_level[0][key]
+        x, y, anchor = (parts[0].split(",") if first is not None
+                        else (str(lb.x), str(lb.y), "start"))
+        item["label"] = {"x": x, "y": y, "anchor": anchor, "hidden": first is None,
+                         "pl": "|".join(parts)}
+
+    for h in m.hubs:
+        attach(h, f"hub:{h['id']}")
+    for r in m.rear_nodes:
+        attach(r, f"rear:{r['id']}")
+    for c in m.country_labels:
+        attach(c, f"country:{c['iso3']}")
+
+
+def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
+              depots: list[Any] | None = None) -> MapModel:
+    """The map's layers; ``depots``: the depots the reader may see (their diamonds)."""
+    hubs: list[dict[str, Any]] = []
     for h in scenario.hubs:
         x, y = geo.project(h.lat, h.lon)
         ratio = (fill or {}).get(h.id)
@@ -56,7 +156,7 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None) -> MapMo
                      "capacity": h.personnel_capacity, "lead": h.lead_nation or "",
                      "fill": None if ratio is None else round(100 * ratio),
                      "cls": "" if ratio is None else heat_class(ratio)})
-    rears = []
+    rears: list[dict[str, Any]] = []
     for r in scenario.rear_nodes:
         x, y = geo.project(r.lat, r.lon)
         rears.append({"id": r.id, "name": r.name, "x": x, "y": y, "kind": r.kind.value,
@@ -74,20 +174,42 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None) -> MapMo
         contact = geo.polyline([(p.lat, p.lon) for p in scenario.contact_line.points])
         buffer_km = scenario.contact_line.buffer_km
         buffer_px = round(buffer_km * geo.PX_PER_KM, 2)  # total width, centred on the line
-    # Requirement lines set on a region, not a hub: their fill is listed beside the map, and the
-    # hubs of that region point to it (a hub with no line of its own is not "—" then).
+    # Requirement lines set on a region, not a hub: their fill is listed beside the map and
+    # drawn as the area of the region's hubs, and the hubs of that region point to it (a hub
+    # with no line of its own is not "—" then).
     hub_ids = {h.id for h in scenario.hubs}
-    regions = [{"name": place, "fill": round(100 * ratio), "cls": heat_class(ratio),
-                "hubs": sorted(h.name for h in scenario.hubs if h.region == place)}
-               for place, ratio in sorted((fill or {}).items()) if place not in hub_ids]
+    regions: list[dict[str, Any]] = []
+    for place, ratio in sorted((fill or {}).items()):
+        if place in hub_ids:
+            continue
+        # the plan names a region's lines "region:<name>" (planner.tables); hubs name the region
+        name = place.removeprefix("region:")
+        members = [(hub, item) for hub, item in zip(scenario.hubs, hubs, strict=True)
+                   if hub.region == name]
+        regions.append({"name": name, "fill": round(100 * ratio), "cls": heat_class(ratio),
+                        "hubs": sorted(hub.name for hub, _item in members),
+                        "path": region_path([(float(item["x"]), float(item["y"]))
+                                             for _hub, item in members])})
     by_region = {r["name"]: r for r in regions}
-    for h, hub in zip(hubs, scenario.hubs, strict=True):
-        if h["fill"] is None and hub.region in by_region:
-            h["region_fill"] = by_region[hub.region]["fill"]
-            h["region"] = hub.region
-    return MapModel(geo.WIDTH, geo.HEIGHT, list(geo.countries()), hubs, rears, corridors,
-                    contact, buffer_px, buffer_km, geo.attribution(), regions, 200,
-                    round(200 * geo.PX_PER_KM, 1))
+    for item, hub in zip(hubs, scenario.hubs, strict=True):
+        if item["fill"] is None and hub.region in by_region:
+            item["region_fill"] = by_region[hub.region]["fill"]
+            item["region"] = hub.region
+    depot_items: list[dict[str, Any]] = []
+    for d in depots or ():
+        if d.hub in where:
+            x, y = where[d.hub]
+            depot_items.append({"id": d.id, "name": d.name, "place": d.hub, "x": x, "y": y,
+                                "dx": DEPOT_OFFSET[0], "dy": DEPOT_OFFSET[1]})
+    shapes = list(geo.countries())
+    country_labels = [{"iso3": c.iso3, "name": c.name, "x": c.label_x, "y": c.label_y}
+                      for c in shapes if c.iso3 in COUNTRY_LABELS
+                      and 0 < c.label_x < geo.WIDTH and 0 < c.label_y < geo.HEIGHT]
+    m = MapModel(geo.WIDTH, geo.HEIGHT, shapes, hubs, rears, corridors,
+                 contact, buffer_px, buffer_km, geo.attribution(), regions, 200,
+                 round(200 * geo.PX_PER_KM, 1), depot_items, country_labels)
+    place_labels(m)
+    return m
 
 
 @dataclass

@@ -17,6 +17,9 @@ from coalition.depots.qd import FACE_NAMES, RELATION_CODES, SpecRules, faces, ne
 from coalition.depots.rulebook import ECM_TYPES, Resolved, RuleBook
 from coalition.depots.schemas import Depot, ExposedSiteKind, StorehouseKind
 
+# the rules per (profile, hazard division, spec code): one lookup per case
+SpecCache = dict[tuple[str, str, int], SpecRules]
+
 #: Distances are compared with this tolerance (metres), here and in the licence inversion, so a
 #: layout at exactly the required distance complies whatever the floating-point noise.
 DIST_TOL = 1e-6
@@ -113,7 +116,7 @@ def build_layout(depot: Depot, book: RuleBook) -> Layout:
         es_type=es_type,
         trav=trav,
         pes_kind=pes_kind,
-        face_rule=face_rule and Resolved(face_rule),
+        face_rule=Resolved(face_rule) if face_rule else None,
     )
 
 
@@ -149,13 +152,14 @@ def decode_spec(code: int) -> tuple[str, str, str, str, str, str, bool, bool]:
             bool(tv), bool(hv))
 
 
-def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: dict) -> SpecRules:  # type: ignore[type-arg]
+def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: SpecCache) -> SpecRules:
     cache = book.__dict__.setdefault("_spec_cache", cache)  # one lookup per case for the book's lifetime
     key = (profile, hd, code)
-    if key not in cache:
+    found = cache.get(key)
+    if found is None:
         relation, pk, face, ek, ef, et, trav, heavy = decode_spec(code)
-        cache[key] = spec_rules_for(book, profile, hd, relation, pk, face, ek, trav, heavy, ef, et)
-    return cache[key]
+        found = cache[key] = spec_rules_for(book, profile, hd, relation, pk, face, ek, trav, heavy, ef, et)
+    return found
 
 
 def group_by_code(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -172,7 +176,7 @@ def group_by_code(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
 
 def required_matrix(
     layout: Layout, rows: np.ndarray, q: np.ndarray, hd: str, heavy: np.ndarray, profile: str,
-    book: RuleBook, cache: dict,  # type: ignore[type-arg]
+    book: RuleBook, cache: SpecCache,
 ) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
     """Required distance (rows × targets, whole metres, inf outside the validated range) for class
     ``hd`` holding NEQ ``q`` per row, the spec code per cell and the rules per code.
@@ -259,7 +263,7 @@ def _table_arrays(used: dict[int, SpecRules], size: int) -> tuple[np.ndarray, np
 
 def qmax_matrix(
     layout: Layout, rows: np.ndarray, hd: str, heavy: bool, profile: str, book: RuleBook,
-    cache: dict,  # type: ignore[type-arg]
+    cache: SpecCache,
 ) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
     """Q_max per (row, target) for class ``hd`` in isolation: the inverse of :func:`required_matrix`
     (cube/square-root rules with fixed or envelope minimums in one pass; the envelope's inverse

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coalition.depots.layout import _RELATIONS, Layout, build_layout, qmax_matrix
+from coalition.depots.layout import _RELATIONS, Layout, SpecCache, build_layout, qmax_matrix
 from coalition.depots.rulebook import RuleBook, load_rulebook
 from coalition.depots.schemas import Depot, StorehouseKind
 
@@ -90,7 +90,7 @@ def compute_licences(
     book = book or load_rulebook()
     layout = layout or build_layout(depot, book)
     profile = depot.profile
-    cache: dict = {}  # type: ignore[type-arg]
+    cache: SpecCache = {}
     n, t = layout.dist.shape
     underground = np.array([s.kind == StorehouseKind.UNDERGROUND for s in depot.storehouses], dtype=bool)
     rows = np.arange(n)
@@ -163,7 +163,7 @@ def compute_licences(
             notes.append("no explosives limit licence recorded: unlicensed, nothing may be stored")
         out.append(StorehouseLicence(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile, lines=lines,
-            issued=dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
+            issued={hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
             heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
             heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None, notes=notes,
         ))
@@ -193,7 +193,7 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
         "|---|---|---|---|---|---|",
     ]
     for hd, line in lic.lines.items():
-        issued = "not recorded" if lic.issued is None else f"{lic.issued.get(hd, 0.0):,.0f}"  # type: ignore[call-overload]
+        issued = "not recorded" if lic.issued is None else f"{lic.issued.get(hd, 0.0):,.0f}"
         qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,}"
         dist = "—" if line.distance_m is None else f"{line.distance_m:,.1f}"
         out.append(f"| {hd} | {qmax} | {line.controlling or '—'} | {line.relation or '—'} | {dist} | {issued} |")
@@ -243,7 +243,7 @@ def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, 
         permitted_cgs = rec.permitted_cgs if rec and rec.permitted_cgs is not None else None
         rows = []
         for hd, line in lic.lines.items():
-            issued = None if lic.issued is None else lic.issued.get(hd)  # type: ignore[call-overload]
+            issued = None if lic.issued is None else lic.issued.get(hd)
             qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,} kg"
             rows.append(
                 f"<tr><td>{escape(hd)}</td><td>{'not permitted' if issued is None else f'{issued:,.0f} kg'}</td>"

@@ -45,9 +45,9 @@ def depot_svg(depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *,
             if not cols:
                 continue
             radius = max(float(required[i, c]) for c in cols)
-            bad = [c for c in cols if layout.dist[i, c] + DIST_TOL < required[i, c]]
-            broken_targets.update(bad)
-            arcs.append((i, rel, radius, bool(bad)))
+            inside = [c for c in cols if layout.dist[i, c] + DIST_TOL < required[i, c]]
+            broken_targets.update(inside)
+            arcs.append((i, rel, radius, bool(inside)))
     # the frame: every storehouse, site point and arc
     xs = [s.x for s in shs] + [p[0] for e in depot.exposed_sites for p in e.points]
     ys = [s.y for s in shs] + [p[1] for e in depot.exposed_sites for p in e.points]
@@ -81,36 +81,43 @@ def depot_svg(depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *,
     for i, rel, r, bad in arcs:
         if not math.isfinite(r):
             continue  # outside the validated range: listed in the legend, not drawn
-        c = ET.SubElement(g_arcs, "circle", cx=str(px(shs[i].x)), cy=str(py(shs[i].y)), r=str(round(r * scale, 2)),
-                          stroke=COLOURS.get(rel, "#000"), **{"class": "arc violation" if bad else "arc"})
+        c = ET.SubElement(g_arcs, "circle", {"class": "arc violation" if bad else "arc"}, cx=str(px(shs[i].x)), cy=str(py(shs[i].y)), r=str(round(r * scale, 2)),
+                          stroke=COLOURS.get(rel, "#000"))
         c.set("stroke-dasharray", "6 4")
         ET.SubElement(c, "title").text = f"{shs[i].id}: {rel} needs {r:,.0f} m" + (" — VIOLATED" if bad else "")
     g_sites = ET.SubElement(svg, "g", id="exposed-sites")
     for k, e in enumerate(depot.exposed_sites):
-        bad = k in broken_targets
-        cls = ("route" if e.kind == ExposedSiteKind.ROUTE else "site") + (" violation" if bad else "")
+        hit = k in broken_targets
+        cls = ("route" if e.kind == ExposedSiteKind.ROUTE else "site") + (" violation" if hit else "")
         if len(e.points) > 1:
-            el = ET.SubElement(g_sites, "polyline", points=" ".join(f"{px(x)},{py(y)}" for x, y in e.points),
-                               **{"class": cls})
+            el = ET.SubElement(g_sites, "polyline", {"class": cls}, points=" ".join(f"{px(x)},{py(y)}" for x, y in e.points))
         else:
             x, y = e.points[0]
-            el = ET.SubElement(g_sites, "circle", cx=str(px(x)), cy=str(py(y)), r="5", **{"class": cls})
+            el = ET.SubElement(g_sites, "circle", {"class": cls}, cx=str(px(x)), cy=str(py(y)), r="5")
         ET.SubElement(el, "title").text = f"{e.id} ({e.kind.value}{', ' + e.density if e.density else ''})"
         lx, ly = e.points[0]
-        label = ET.SubElement(g_sites, "text", x=str(px(lx) + 7), y=str(py(ly) - 7),
-                              **({"class": "violation"} if bad else {}))
+        label = ET.SubElement(g_sites, "text", {"class": "violation"} if hit else {}, x=str(px(lx) + 7), y=str(py(ly) - 7))
         label.text = e.id
     g_sh = ET.SubElement(svg, "g", id="storehouses")
     for i, s in enumerate(shs):
-        bad = any(a[0] == i and a[3] for a in arcs) or (n_es + i) in broken_targets
-        el = ET.SubElement(g_sh, "rect", x=str(px(s.x) - 6), y=str(py(s.y) - 6), width="12", height="12",
-                           fill="#8c564b", **({"class": "violation"} if bad else {}))
+        hit = any(a[0] == i and a[3] for a in arcs) or (n_es + i) in broken_targets
+        el = ET.SubElement(g_sh, "rect", {"class": "violation"} if hit else {}, x=str(px(s.x) - 6), y=str(py(s.y) - 6), width="12", height="12",
+                           fill="#8c564b")
         ET.SubElement(el, "title").text = f"{s.id} ({s.kind.value})"
         if s.kind.value == "earth-covered":  # the door (front) as a short tick
             a = math.radians(s.orientation_deg)
-            ET.SubElement(g_sh, "line", x1=str(px(s.x)), y1=str(py(s.y)), x2=str(round(px(s.x) + 14 * math.sin(a), 2)),
-                          y2=str(round(py(s.y) - 14 * math.cos(a), 2)), stroke="#000", **{"stroke-width": "2"})
+            ET.SubElement(g_sh, "line", {"stroke-width": "2"}, x1=str(px(s.x)), y1=str(py(s.y)), x2=str(round(px(s.x) + 14 * math.sin(a), 2)),
+                          y2=str(round(py(s.y) - 14 * math.cos(a), 2)), stroke="#000")
         ET.SubElement(g_sh, "text", x=str(px(s.x) + 8), y=str(py(s.y) + 14)).text = s.id
+    _legend(svg, depot, arcs, span, scale)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
+
+
+def _legend(svg: ET.Element, depot: Depot, arcs: list[tuple[int, str, float, bool]], span: float,
+            scale: float) -> None:
+    """The legend: title line, one entry per relation drawn, what is outside the validated range
+    (listed, not drawn), and a scale bar."""
+    shs = depot.storehouses
     legend = ET.SubElement(svg, "g", id="legend")
     y = 18
     ET.SubElement(legend, "text", x="10", y=str(y)).text = (
@@ -120,8 +127,7 @@ def depot_svg(depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *,
     x = 10
     shown = [rel for rel in _RELATIONS if any(a[1] == rel for a in arcs)]
     for rel in shown:
-        ET.SubElement(legend, "line", x1=str(x), y1=str(y - 4), x2=str(x + 18), y2=str(y - 4), stroke=COLOURS[rel],
-                      **{"stroke-width": "3"})
+        ET.SubElement(legend, "line", {"stroke-width": "3"}, x1=str(x), y1=str(y - 4), x2=str(x + 18), y2=str(y - 4), stroke=COLOURS[rel])
         ET.SubElement(legend, "text", x=str(x + 22), y=str(y)).text = rel
         x += 70
     if not shown:
@@ -129,10 +135,9 @@ def depot_svg(depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *,
     outside = [f"{shs[i].id} {rel}" for i, rel, r, _ in arcs if not math.isfinite(r)]
     if outside:
         y += 16
-        t = ET.SubElement(legend, "text", x="10", y=str(y), **{"class": "violation"})
+        t = ET.SubElement(legend, "text", {"class": "violation"}, x="10", y=str(y))
         t.text = "outside the validated range (no distance): " + ", ".join(outside)
     scale_m = 10 ** math.floor(math.log10(span / 4)) if span > 4 else 1
-    ET.SubElement(legend, "line", x1="10", y1=str(SIZE - 20), x2=str(10 + scale_m * scale), y2=str(SIZE - 20),
-                  stroke="#000", **{"stroke-width": "2"})
+    ET.SubElement(legend, "line", {"stroke-width": "2"}, x1="10", y1=str(SIZE - 20), x2=str(10 + scale_m * scale), y2=str(SIZE - 20),
+                  stroke="#000")
     ET.SubElement(legend, "text", x="10", y=str(SIZE - 26)).text = f"{scale_m:,.0f} m"
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"

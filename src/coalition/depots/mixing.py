@@ -41,7 +41,7 @@ class MixEntry(NamedTuple):
         return text + (f" ({self.item})" if self.item else "")
 
     @property
-    def group(self) -> "MixEntry":
+    def group(self) -> MixEntry:
         """The entry without its item (what the table cell depends on), except for CG L."""
         return self if self.cg == "L" else MixEntry(self.cg, self.hd)
 

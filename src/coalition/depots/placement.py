@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from coalition.depots.layout import Layout, build_layout
 from coalition.depots.licence import compute_licences
 from coalition.depots.mixing import MixEntry, pair
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.layout import Layout, build_layout
-from coalition.depots.rules import RAW_CLASSES, covers_for, raw_class, summarise
+from coalition.depots.rules import RAW_CLASSES, StorehouseCovers, covers_for, raw_class, summarise
 from coalition.depots.schemas import Catalogue, Depot, StockLine, StorehouseKind
 from coalition.solvers import highs
 from coalition.solvers.highs import MatrixProblem, Outcome, RunResult, SolverOptions
@@ -79,7 +79,7 @@ class PlacementResult:
     touched: int
     handling_pallet_m: float
     seconds: float
-    baseline: "PlacementResult | None" = None
+    baseline: PlacementResult | None = None
     solver_status: str = ""
     notes: list[str] = field(default_factory=list)
     #: per storehouse placed into: the rulebook records (not primary-verified) its check rests on
@@ -140,8 +140,8 @@ class _Store:
 
     def __init__(self, sid: str, index: int, neq: np.ndarray, pallets: float, entries: list[MixEntry],
                  heavy: np.ndarray, capacity: int, qd: dict[tuple[str, bool], float],
-                 issued: dict[str, float] | None, underground: bool, covers, distance: float,
-                 mix_ok) -> None:  # type: ignore[no-untyped-def]
+                 issued: dict[str, float] | None, underground: bool, covers: StorehouseCovers, distance: float,
+                 mix_ok: Callable[[MixEntry, MixEntry, StorehouseCovers], tuple[bool, str]]) -> None:
         self.id = sid
         self.index = index
         self.n = {c: float(neq[j]) for j, c in enumerate(RAW_CLASSES)}
@@ -309,12 +309,12 @@ def _prepare(
     summary = summarise(ids, current, catalogue)
     licences = compute_licences(depot, book=book, layout=layout)
     rx, ry = depot.receipt_point
-    cache: dict[tuple[MixEntry, MixEntry, int], tuple[bool, str]] = {}
+    cache: dict[tuple[MixEntry, MixEntry, Hashable], tuple[bool, str]] = {}
 
-    def mix_ok(a: MixEntry, b: MixEntry, covers) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+    def mix_ok(a: MixEntry, b: MixEntry, covers: StorehouseCovers) -> tuple[bool, str]:
         if a == b or (a.cg == b.cg and a.cg != "L"):
             return True, ""
-        key = (a, b, getattr(covers, "key", id(covers)))
+        key = (a, b, covers.key)
         if key not in cache:
             r = pair(a, b, profile=depot.profile, book=book, covers=covers)
             fn = book.footnotes.get(r.cell) if r.allowed else None
@@ -335,7 +335,7 @@ def _prepare(
         stores.append(_Store(
             sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i],
             sh.capacity_pallets, qd,
-            dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
+            {hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
             sh.kind == StorehouseKind.UNDERGROUND, covers_for(depot, sh.id, summary, i),
             float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
         ))
@@ -460,14 +460,20 @@ def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], boo
     r_ub: list[float] = []
 
     def col(lb: float, ub: float, c: float, is_int: bool) -> int:
-        cols_lb.append(lb), cols_ub.append(ub), cost.append(c), integ.append(1 if is_int else 0)
+        cols_lb.append(lb)
+        cols_ub.append(ub)
+        cost.append(c)
+        integ.append(1 if is_int else 0)
         return len(cost) - 1
 
     def row(entries: list[tuple[int, float]], lb: float, ub: float) -> None:
         r = len(r_lb)
         for j, v in entries:
-            rows_i.append(r), rows_j.append(j), vals.append(v)
-        r_lb.append(lb), r_ub.append(ub)
+            rows_i.append(r)
+            rows_j.append(j)
+            vals.append(v)
+        r_lb.append(lb)
+        r_ub.append(ub)
 
     max_dist = max((s.distance for s in stores), default=1.0) or 1.0
     total_p = max(sum(P), 1)
@@ -527,7 +533,8 @@ def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], boo
     if not f:
         return {}, "nothing placeable", per_lot
     n_cols, n_rows = len(cost), len(r_lb)
-    A = coo_matrix((vals, (rows_i, rows_j)), shape=(n_rows, n_cols)).tocsc()
+    A = coo_matrix((np.asarray(vals, dtype=float), (np.asarray(rows_i, dtype=np.int64), np.asarray(rows_j, dtype=np.int64))),
+                   shape=(n_rows, n_cols)).tocsc()
     problem = MatrixProblem(
         cost=np.asarray(cost, dtype=float), col_lo=np.asarray(cols_lb, dtype=float),
         col_hi=np.asarray(cols_ub, dtype=float), A=A, row_lo=np.asarray(r_lb, dtype=float),

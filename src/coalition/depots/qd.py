@@ -10,6 +10,7 @@ to its computed Q_max always passes the Q-D check.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ from coalition.depots.rulebook import (
     RuleBook,
     load_rulebook,
 )
-from coalition.errors import InputError, Problem
+from coalition.errors import InputError, IntegrityError, Problem
 
 _EPS = 1e-9  # absorbs floating error before rounding up (e.g. 1.8·cbrt(27000) = 54.000000001)
 
@@ -38,13 +39,24 @@ def round_up_metres(exact: np.ndarray | float) -> np.ndarray | float:
     )
 
 
+def _given(value: float | None, record: str, what: str) -> float:
+    """A coefficient the rulebook's validation guarantees for this formula (never a default)."""
+    if value is None:
+        raise IntegrityError(f"rulebook record {record} has no {what}")
+    return value
+
+
 def piece_distance(piece: Piece, q: np.ndarray) -> np.ndarray:
     """Exact distance (m) of one piece of a piecewise law."""
+    out: np.ndarray
     if piece.formula == "power":
-        return piece.a_ft_lb * np.power(q / LB, piece.exponent) * FT_TO_M  # type: ignore[operator]
-    if piece.formula == "sqrt":
-        return piece.k_si * np.sqrt(q)  # type: ignore[operator]
-    return piece.k_si * np.cbrt(q)  # type: ignore[operator]
+        a, e = _given(piece.a_ft_lb, piece.id, "a_ft_lb"), _given(piece.exponent, piece.id, "exponent")
+        out = a * np.power(q / LB, e) * FT_TO_M
+    elif piece.formula == "sqrt":
+        out = _given(piece.k_si, piece.id, "k") * np.sqrt(q)
+    else:
+        out = _given(piece.k_si, piece.id, "k") * np.cbrt(q)
+    return out
 
 
 def _piecewise(pieces: tuple[Piece, ...], q: np.ndarray) -> np.ndarray:
@@ -79,7 +91,7 @@ def formula_distance(rule: DistanceRule, q: np.ndarray) -> np.ndarray:
     elif rule.formula == "piecewise":
         d = _piecewise(rule.pieces, q)
     elif rule.formula == "fixed":
-        d = np.full_like(q, float(rule.min_m))
+        d = np.full_like(q, _given(rule.min_m, rule.id, "min_m"))
     else:
         d = np.zeros_like(q)
     if rule.valid_max_kg is not None:
@@ -127,7 +139,7 @@ def minimum_distance(rule: MinimumRule, q: np.ndarray, book: RuleBook) -> np.nda
     return out
 
 
-def _bisect(fn, whole: np.ndarray, top: float | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _bisect(fn: Callable[[np.ndarray], np.ndarray], whole: np.ndarray, top: float | None) -> np.ndarray:
     """sup{q : fn(q) <= d + eps} for a monotone non-decreasing ``fn``, per distance (unique values
     only); capped at ``top`` (the validated range), inf when unbounded and never exceeded."""
     uniq, inv = np.unique(whole, return_inverse=True)
@@ -157,7 +169,7 @@ def _formula_qmax(rule: DistanceRule, whole: np.ndarray) -> np.ndarray:
         row_d = np.array([r[1] for r in rule.rows])
         return row_q[np.searchsorted(row_d, whole + 1e-9, side="right")]
     if rule.formula == "fixed":
-        return np.where(whole + 1e-9 >= float(rule.min_m), np.inf, 0.0)
+        return np.where(whole + 1e-9 >= _given(rule.min_m, rule.id, "min_m"), np.inf, 0.0)
     if rule.formula == "piecewise":
         return _bisect(lambda q: formula_distance(rule, q), whole, top)
     return np.full(whole.shape, np.inf)
@@ -184,7 +196,8 @@ def fragment_row_qmax(f: FragmentFunction, d: np.ndarray) -> np.ndarray:
     if f.max_kg is not None:
         end = float(fragment_row(f, np.array([f.max_kg]))[0])
         q = np.where(d >= end, np.inf, np.minimum(q, f.max_kg))
-    return q
+    out: np.ndarray = q
+    return out
 
 
 def _minimum_qmax(rule: MinimumRule, whole: np.ndarray, book: RuleBook) -> np.ndarray:
@@ -305,7 +318,8 @@ class SpecRules:
 
     @property
     def upper_kg(self) -> float | None:
-        return self.rule.record.upper_kg
+        upper: float | None = self.rule.record.upper_kg
+        return upper
 
     def qmax(self, whole: np.ndarray) -> np.ndarray:
         """Largest NEQ whose required distance fits within ``whole`` metres: the exact inverse of
@@ -455,11 +469,19 @@ def nearest_points(
     ny = np.zeros((n, m))
     if n == 0 or m == 0:
         return dist, nx, ny
-    ax, ay, bx, by, owner = [], [], [], [], []
+    ax: list[float] = []
+    ay: list[float] = []
+    bx: list[float] = []
+    by: list[float] = []
+    owner: list[int] = []
     for j, pts in enumerate(polylines):
-        segs = list(zip(pts, pts[1:])) or [(pts[0], pts[0])]
+        segs = list(zip(pts, pts[1:], strict=False)) or [(pts[0], pts[0])]
         for (x0, y0), (x1, y1) in segs:
-            ax.append(x0), ay.append(y0), bx.append(x1), by.append(y1), owner.append(j)
+            ax.append(x0)
+            ay.append(y0)
+            bx.append(x1)
+            by.append(y1)
+            owner.append(j)
     ax_, ay_, bx_, by_ = (np.asarray(v, dtype=float) for v in (ax, ay, bx, by))
     owner_ = np.asarray(owner)
     if len(owner_) == m:  # every site is one segment or a point: one dense pass
@@ -476,7 +498,8 @@ def nearest_points(
     return dist, nx, ny
 
 
-def _to_segments(px, py, ax, ay, bx, by):  # type: ignore[no-untyped-def]
+def _to_segments(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     px = px[:, None]
     py = py[:, None]
     vx, vy = bx - ax, by - ay

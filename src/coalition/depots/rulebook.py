@@ -61,7 +61,7 @@ class Piece(_Record):
     exponent: float | None = Field(default=None, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _complete(self) -> "Piece":
+    def _complete(self) -> Piece:
         if self.formula == "power" and (self.a_ft_lb is None or self.exponent is None):
             raise ValueError(f"{self.id}: a power piece needs a_ft_lb and exponent")
         if self.formula != "power" and self.k is None and self.k_ft_lb is None:
@@ -101,7 +101,7 @@ class DistanceRule(_Record):
     valid_max_kg: float | None = Field(default=None, gt=0, description="the NEQ range the formula holds for")
 
     @model_validator(mode="after")
-    def _complete(self) -> "DistanceRule":
+    def _complete(self) -> DistanceRule:
         if self.formula in ("cube_root", "sqrt") and self.k is None and self.k_ft_lb is None:
             raise ValueError(f"{self.id}: formula {self.formula} needs k or k_ft_lb")
         if self.formula in ("cube_root", "sqrt") and self.valid_max_kg is None:
@@ -279,7 +279,9 @@ class RuleBook:
         self.geometry = {r["id"]: GeometryRule(**r) for r in raw["geometry"]}
         rnd = raw["rounding"]
         self.rounding = _Record(id=rnd["id"], status=rnd["status"], source=rnd["source"])
-        for r in (*self.distances, *self.minimums, *self.aggregation):
+        profiled: tuple[DistanceRule | MinimumRule | AggregationRule, ...] = (
+            *self.distances, *self.minimums, *self.aggregation)
+        for r in profiled:
             if r.profile not in self.profiles:
                 raise ValueError(f"{r.id}: unknown profile {r.profile}")
         self._dist_cache: dict[tuple[str, ...], Resolved | None] = {}

@@ -22,21 +22,24 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
 import numpy as np
 
-from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout, build_layout, group_by_code, required_matrix
+from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout, SpecCache, build_layout, required_matrix
 from coalition.depots.mixing import MixEntry, PairResult, check_set
 from coalition.depots.qd import FACE_NAMES, SpecRules
 from coalition.depots.rulebook import Resolved, RuleBook, load_rulebook
 from coalition.depots.schemas import (
+    Assertion,
     Catalogue,
     Depot,
     DepotNetwork,
     Finding,
+    ItemType,
+    Lot,
     Severity,
     StockLine,
     StorehouseKind,
@@ -183,11 +186,11 @@ class StockSummary:
     problems: list[Finding] = field(default_factory=list)
     units: dict[tuple[int, str], float] = field(default_factory=dict)  # (row, item) -> units held
     #: (row, lot position, item id) of every lot held, to resolve assertions that name lots
-    held_lots: tuple[np.ndarray, np.ndarray, list[str], list[str]] | None = None
+    held_lots: tuple[np.ndarray, np.ndarray, _LazyIds, _LazyIds] | None = None  # rows, lots, item ids, lot ids
     offset: int = 0
     _lots_of: dict[tuple[int, str], frozenset[str]] | None = None
 
-    def part(self, start: int, stop: int) -> "StockSummary":
+    def part(self, start: int, stop: int) -> StockSummary:
         return StockSummary(
             storehouses=self.storehouses[start:stop], neq=self.neq[start:stop], pallets=self.pallets[start:stop],
             heavy=self.heavy[start:stop], entries=self.entries[start:stop], lines=self.lines[start:stop],
@@ -308,30 +311,33 @@ def _summarise(
     ukey = sh_idx[present] * n_items + lot_item[lot_idx[present]]
     if n * n_items <= 5_000_000:  # dense: one bincount (a hash-based unique is slower here)
         dense = np.bincount(ukey, weights=qty[present], minlength=n * n_items)
-        uniq = np.flatnonzero(dense)
-        usum = dense[uniq]
+        uniq: np.ndarray = np.flatnonzero(dense)
+        usum: np.ndarray = dense[uniq]
     else:
         uniq, inv = np.unique(ukey, return_inverse=True)
         usum = np.bincount(inv, weights=qty[present], minlength=len(uniq)) if len(uniq) else np.zeros(0)
     units = {divmod_item(int(k), n_items, items): float(u) for k, u in zip(uniq.tolist(), usum.tolist())}
     held = (sh_idx[present], lot_idx[present], _LazyIds(lots, items, lot_item), _LazyIds(lots))
     return StockSummary(list(storehouses), neq, pallets, heavy, entries, count, problems, units=units,
-                        held_lots=held)  # type: ignore[arg-type]
+                        held_lots=held)
 
 
 class _LazyIds:
     """Lot ids (or the item id of each lot) by position, without building a million-entry list."""
 
-    def __init__(self, lots, items=None, lot_item=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, lots: Sequence[Lot], items: Sequence[ItemType] | None = None,
+                 lot_item: np.ndarray | None = None) -> None:
         self.lots, self.items, self.lot_item = lots, items, lot_item
 
     def __getitem__(self, k: int) -> str:
         if self.items is None:
             return self.lots[k].id
+        if self.lot_item is None:
+            raise TypeError("item ids by lot position need the lot -> item index")
         return self.items[int(self.lot_item[k])].id
 
 
-def divmod_item(key: int, n_items: int, items) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+def divmod_item(key: int, n_items: int, items: Sequence[ItemType]) -> tuple[int, str]:
     row, it = divmod(key, n_items)
     return row, items[it].id
 
@@ -471,7 +477,7 @@ def _qd_matrix(
     required = np.zeros((n, t))
     gov = Governing(np.full((n, t), -1, dtype=np.int8), np.zeros((n, t)), np.zeros((n, t), dtype=np.int64), {})
     row_unverified: list[set[str]] = [set() for _ in range(n)]
-    cache: dict = {}  # type: ignore[type-arg]
+    cache: SpecCache = {}
     if t == 0:
         return required, gov, row_unverified
     for ci, hd in enumerate(_QD_CLASSES):
@@ -575,22 +581,32 @@ def survey_finding(depot: Depot) -> Finding | None:
                 "workshops around it)")
 
 
-def covers_for(depot: Depot, storehouse: str, summary: StockSummary, row: int):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True, eq=False)
+class StorehouseCovers:
     """covers(fn, item_a, item_b): one assertion of ``fn`` for this storehouse names both items
-    (directly, or through lots of them held here)."""
-    assertions = depot.assertions_for(storehouse)
+    (directly, or through lots of them held here). ``key``: storehouses with the same key decide
+    alike (the same item-only assertions), so placement shares its cache between them."""
 
-    def names(a, item: str | None) -> bool:  # type: ignore[no-untyped-def]
+    assertions: tuple[Assertion, ...]
+    summary: StockSummary
+    row: int
+    key: Hashable
+
+    def _names(self, a: Assertion, item: str | None) -> bool:
         if item is None:
             return False
-        return item in a.items or bool(a.lots and set(a.lots) & summary.lots_held(row, item))
+        return item in a.items or bool(a.lots and set(a.lots) & self.summary.lots_held(self.row, item))
 
-    def covers(fn: str, x: str | None, y: str | None) -> bool:
-        return any(a.footnote == fn and names(a, x) and names(a, y) for a in assertions)
+    def __call__(self, fn: str, x: str | None, y: str | None) -> bool:
+        return any(a.footnote == fn and self._names(a, x) and self._names(a, y) for a in self.assertions)
 
-    # storehouses with the same (item-only) assertions decide alike: placement shares its cache
-    covers.key = ("items", tuple(assertions)) if not any(a.lots for a in assertions) else (storehouse, id(summary))  # type: ignore[attr-defined]
-    return covers
+
+def covers_for(depot: Depot, storehouse: str, summary: StockSummary, row: int) -> StorehouseCovers:
+    """The assertion test of one storehouse (see :class:`StorehouseCovers`)."""
+    assertions = depot.assertions_for(storehouse)
+    key: Hashable = (("items", assertions) if not any(a.lots for a in assertions)
+                     else (storehouse, id(summary)))
+    return StorehouseCovers(assertions, summary, row, key)
 
 
 def count_findings(depot: Depot, storehouse: str, summary: StockSummary, row: int, book: RuleBook,
@@ -682,7 +698,7 @@ def evaluate_depot(
         reports.append(StorehouseReport(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile,
             neq_by_hd={c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
-            aggregate=agg, licensed=dict(sh.licensed_neq_kg) if sh.licensed_neq_kg is not None else None,
+            aggregate=agg, licensed={hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
             pallets=float(summary.pallets[i]), capacity=sh.capacity_pallets, mixing=pairs,
             findings=findings, tightest=tightest, unverified=tuple(sorted(unverified)),
         ))
@@ -695,7 +711,7 @@ def _qd_finding(
     depot = layout.depot
     sh = depot.storehouses[i]
     relation = _RELATIONS[int(layout.target_relation[c])]
-    hd, q, sr = governing.get(i, c) or (agg.qd_components[0][0], agg.qd_components[0][1], None)  # type: ignore[assignment]
+    hd, q, sr = governing.get(i, c) or (agg.qd_components[0][0], agg.qd_components[0][1], None)
     geo = geometry_flags(layout, load_rulebook() if sr is None else sr.book)(i, c)
     basis = (*(sr.labels_at(q) if sr else ()), *(r.label for r in layout.target_notes[c]), *agg.basis, *geo)
     unverified = (*(sr.unverified_at(q) if sr else ()), *(r.label for r in layout.target_notes[c] if r.unverified),

@@ -94,7 +94,7 @@ class ItemType(Frozen):
         return value.strip().upper()
 
     @model_validator(mode="after")
-    def _neq_within_gross(self) -> "ItemType":
+    def _neq_within_gross(self) -> ItemType:
         if self.neq_kg > self.gross_kg:
             raise ValueError(
                 f"NEQ per unit {self.neq_kg} kg exceeds gross mass per unit {self.gross_kg} kg "
@@ -130,7 +130,7 @@ class Lot(Frozen):
     suspension_reason: str = Field(default="", max_length=500)
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "Lot":
+    def _dates_in_order(self) -> Lot:
         if self.manufactured and self.last_inspected and self.last_inspected < self.manufactured:
             raise ValueError(f"lot '{self.id}': last_inspected {self.last_inspected} is before manufactured {self.manufactured}")
         if self.manufactured and self.expires and self.expires < self.manufactured:
@@ -197,7 +197,7 @@ class Storehouse(Frozen):
         description="earth-covered magazine design as an acceptor (AASTP-1 Annex 1-A); undefined = the most demanding",
     )
     capacity_pallets: int = Field(default=100, ge=0, le=1_000_000)
-    licence: "LicenceRecord | None" = Field(default=None, description="the issued licence's administrative fields")
+    licence: LicenceRecord | None = Field(default=None, description="the issued licence's administrative fields")
     licensed_neq_kg: dict[Literal["1.1", "1.2", "1.3", "1.4"], Annotated[float, Field(ge=0)]] | None = Field(
         default=None,
         description=(
@@ -239,7 +239,7 @@ class ExposedSite(Frozen):
         default=None, description="public traffic routes: traffic density; untyped counts as busy")
 
     @model_validator(mode="after")
-    def _density_on_routes(self) -> "ExposedSite":
+    def _density_on_routes(self) -> ExposedSite:
         if self.density is not None and self.kind != ExposedSiteKind.ROUTE:
             raise ValueError(f"exposed site '{self.id}': density is only for public-traffic-route sites")
         return self
@@ -265,7 +265,7 @@ class Assertion(Frozen):
     note: str = Field(default="", max_length=500)
 
     @model_validator(mode="after")
-    def _scoped(self) -> "Assertion":
+    def _scoped(self) -> Assertion:
         if not self.items and not self.lots:
             raise ValueError(f"assertion {self.footnote} must name the items or lots it covers "
                              "(items: [...] or lots: [...]); an assertion never covers a whole storehouse")
@@ -347,7 +347,7 @@ class Catalogue(Frozen):
             "positions", lambda: {lot_id: k for k, lot_id in enumerate(map(attrgetter("id"), self.lots))})
 
     @property
-    def lot_hash_index(self) -> "object":
+    def lot_hash_index(self) -> object:
         """A pandas Index of lot ids: its C hash table maps a million stock lines several times
         faster than a Python dict can (used by the checks for large stock tables)."""
 
@@ -361,7 +361,7 @@ class Catalogue(Frozen):
         return self._memo.get("hash_index", build)
 
     @property
-    def lot_items(self) -> tuple[dict[str, int], "np.ndarray", "np.ndarray"]:
+    def lot_items(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
         """(item id → position, item position per lot, NEQ override per lot with NaN for none)."""
 
         def build() -> object:
@@ -394,7 +394,7 @@ class DepotNetwork(Frozen):
     stock: tuple[StockLine, ...] = ()
 
     @model_validator(mode="after")
-    def _references(self) -> "DepotNetwork":
+    def _references(self) -> DepotNetwork:
         problems = located_reference_problems(self)
         if problems:
             from pydantic import ValidationError

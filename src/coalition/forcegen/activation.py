@@ -27,14 +27,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from coalition.conditions.engine import ConditionEngine, Truth
-from coalition.scenario.schemas import Assumption, Pledge, PledgeState, Scenario
+from coalition.conditions.engine import ConditionEngine, Truth, Verdict
 from coalition.forcegen.schemas import (
     ActivationPicture,
     ActivationStatus,
     ForceGenOptions,
     PledgeActivation,
 )
+from coalition.scenario.schemas import Assumption, Pledge, PledgeState, Scenario
 
 _STATE_RANK = {s: i for i, s in enumerate(PledgeState)}
 
@@ -47,33 +47,27 @@ def pledge_activation(
     options: ForceGenOptions = ForceGenOptions(),  # noqa: B008 - frozen, safe as default
 ) -> PledgeActivation:
     """The activation of one pledge at ``at``."""
-    base = dict(
-        pledge=pledge.id,
-        nation=pledge.nation,
-        capability=pledge.capability,
-        units=pledge.units,
-        personnel=pledge.units * pledge.personnel_per_unit,
-        state=pledge.state,
-        evidence=pledge.evidence.value,
-    )
     notes: list[str] = []
+
+    def activation(status: ActivationStatus, reason: str, conditions: tuple[str, ...] = (),
+                   verdict: Verdict | None = None) -> PledgeActivation:
+        return PledgeActivation(
+            pledge=pledge.id, nation=pledge.nation, capability=pledge.capability, units=pledge.units,
+            personnel=pledge.units * pledge.personnel_per_unit, state=pledge.state,
+            evidence=pledge.evidence.value, status=status, reason=reason, conditions=conditions,
+            verdict=verdict, notes=tuple(notes),
+        )
+
     if pledge.renewal_date is not None and at > pledge.renewal_date:
         notes.append(f"renewal was due on {pledge.renewal_date.isoformat()}")
     if pledge.state is PledgeState.WITHDRAWN:
-        return PledgeActivation(
-            **base, status=ActivationStatus.WITHDRAWN, reason=f"{pledge.nation} withdrew the pledge",
-            notes=tuple(notes),
-        )
+        return activation(ActivationStatus.WITHDRAWN, f"{pledge.nation} withdrew the pledge")
     if pledge.expiry_date is not None and at > pledge.expiry_date:
-        return PledgeActivation(
-            **base, status=ActivationStatus.EXPIRED,
-            reason=f"the pledge expired on {pledge.expiry_date.isoformat()}", notes=tuple(notes),
-        )
+        return activation(ActivationStatus.EXPIRED, f"the pledge expired on {pledge.expiry_date.isoformat()}")
     if _STATE_RANK[pledge.state] < _STATE_RANK[options.min_state]:
-        return PledgeActivation(
-            **base, status=ActivationStatus.NOT_YET,
-            reason=f"the pledge is only {pledge.state.value}; {options.min_state.value} or later counts",
-            notes=tuple(notes),
+        return activation(
+            ActivationStatus.NOT_YET,
+            f"the pledge is only {pledge.state.value}; {options.min_state.value} or later counts",
         )
     verdict = engine.evaluate(pledge.condition, at)
     culprits = verdict.culprits()
@@ -87,10 +81,7 @@ def pledge_activation(
     else:
         status = ActivationStatus.UNKNOWN
         reason = f"condition {cond} is unknown: " + _because(verdict, culprits)
-    return PledgeActivation(
-        **base, status=status, reason=reason, conditions=culprits, verdict=verdict,
-        notes=tuple(notes),
-    )
+    return activation(status, reason, culprits, verdict)
 
 
 def _because(verdict, culprits: Sequence[str]) -> str:  # type: ignore[no-untyped-def]

@@ -270,9 +270,9 @@ def _reasons(
         for line_id, assigned in assignments.items():
             if line_id == req.id:
                 continue
-            for a in assigned:
-                if a.pledge in ids:
-                    elsewhere[line_id] = elsewhere.get(line_id, 0) + a.units
+            for other in assigned:
+                if other.pledge in ids:
+                    elsewhere[line_id] = elsewhere.get(line_id, 0) + other.units
         taken = sum(elsewhere.values())
         msg = (
             f"eligible active pledges ({_names([p.nation for p in eligible])}) offer {total} "

@@ -64,7 +64,7 @@ def context_line(picture: ActivationPicture) -> Text:
     return text
 
 
-def verdict_tree(verdict: Verdict, label: str | None = None) -> Tree:
+def verdict_tree(verdict: Verdict, label: str | Text | None = None) -> Tree:
     """The explanation tree of a verdict as a Rich tree."""
 
     def node_text(v: Verdict) -> Text:
@@ -76,10 +76,7 @@ def verdict_tree(verdict: Verdict, label: str | None = None) -> Tree:
         return t
 
     tree = Tree(label if label is not None else node_text(verdict))
-    if label is not None:
-        branch = tree.add(node_text(verdict))
-    else:
-        branch = tree
+    branch = tree.add(node_text(verdict)) if label is not None else tree
 
     def add(parent: Tree, v: Verdict) -> None:
         for c in v.children:
@@ -191,7 +188,7 @@ def _lines_table(gap: GapPicture) -> Table:
         ("fill", {"justify": "right"}),
         ("filled by", {"overflow": "fold"}),
     ):
-        table.add_column(col, **kw)  # type: ignore[arg-type]
+        table.add_column(col, **kw)
     for f in gap.lines:
         by: dict[str, int] = {}
         for a in f.assignments:
@@ -229,12 +226,12 @@ def _matrix_table(gap: GapPicture) -> Table:
     for cap in caps:
         cells: list[Text | str] = []
         for p in places:
-            v = acc.get((cap, p))
-            if v is None:
+            cell = acc.get((cap, p))
+            if cell is None:
                 cells.append("")
             else:
-                rate = v[0] / v[1] if v[1] else 1.0
-                cells.append(Text(f"{v[0]}/{v[1]}", style=_rate_style(rate)))
+                rate = cell[0] / cell[1] if cell[1] else 1.0
+                cells.append(Text(f"{cell[0]}/{cell[1]}", style=_rate_style(rate)))
         table.add_row(cap, *cells)
     return table
 

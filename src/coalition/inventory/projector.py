@@ -15,9 +15,10 @@ Invariants enforced here, on every write path (single event, bulk import, replay
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from typing import Any
 
 from coalition.errors import ConflictError
 from coalition.inventory import schemas as s
@@ -161,6 +162,9 @@ class State:
     dirty_stocks: set[str] = field(default_factory=set)
     dirty_manifests: set[str] = field(default_factory=set)
     safety: SafetyCheck | None = None  # None = no depot safety check (replay of the log)
+    # the rows as loaded (kind -> key -> row tuple), so that a flush inserts new rows and
+    # updates only the columns that changed; filled by coalition.inventory.service.load_state
+    stored: dict[str, dict[str, tuple[Any, ...]]] = field(default_factory=dict)
 
     # -- access ---------------------------------------------------------------------------
     def serial(self, ref: str) -> Serial:
@@ -243,7 +247,8 @@ def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, c
     return dst
 
 
-def _held_stock(state: State, ev: Event, lot: str, at: str, *, statuses=(Status.SERVICEABLE,)) -> Stock:
+def _held_stock(state: State, ev: Event, lot: str, at: str, *,
+                statuses: Collection[Status] = (Status.SERVICEABLE,)) -> Stock:
     loc = _parts(at)[0] if at else ""
     for st in state.stocks_of(lot):
         if st.location == loc and st.status in statuses and st.custodian == ev.nation and st.quantity:
@@ -444,7 +449,7 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
 
 
 def _serials_held_by_actor(state: State, ev: Event, names: list[str], action: str,
-                           statuses=HELD) -> list[Serial]:
+                           statuses: Collection[Status] = HELD) -> list[Serial]:
     rows = []
     for name in names:
         row = state.serial(name)
@@ -539,9 +544,9 @@ def _count(state: State, ev: Event, p: s.CountPayload) -> Applied:
             state.open_discrepancy(ev, f"S:{name}", Reason.NOT_FOUND_AT_COUNT, 1, 0,
                                    location=row.location, title=row.title_nation)
     for name in sorted(counted - set(expected)):
-        row = state.serials.get(name)
+        extra = state.serials.get(name)
         state.open_discrepancy(ev, f"S:{name}", Reason.FOUND_AT_COUNT, 0, 1, location=path,
-                               title=row.title_nation if row else "")
+                               title=extra.title_nation if extra else "")
         refs.add(f"S:{name}")
         if row:
             refs.add(f"T:{row.title_nation}")
@@ -617,7 +622,8 @@ def _suspension(state: State, ev: Event, p: s.SuspensionPayload) -> Applied:
     return Applied(None, {f"L:{p.lot}", f"T:{lot.title_nation}"})
 
 
-HANDLERS = {
+# each handler takes the payload class of its event type (the Event was validated against it)
+HANDLERS: dict[str, Callable[[State, Event, Any], Applied]] = {
     "manifest": _manifest,
     "dispatch": _dispatch,
     "receipt": _receipt,
@@ -633,6 +639,6 @@ HANDLERS = {
 
 def apply(state: State, ev: Event) -> Applied:
     """Apply one event; raise :class:`ConflictError` (naming the item) if an invariant breaks."""
-    if ev.type == "correction":
-        return Applied(None, {f"E:{ev.payload.reverses}"})  # type: ignore[attr-defined]
-    return HANDLERS[ev.type](state, ev, ev.payload)  # type: ignore[arg-type]
+    if isinstance(ev.payload, s.CorrectionPayload):
+        return Applied(None, {f"E:{ev.payload.reverses}"})
+    return HANDLERS[ev.type](state, ev, ev.payload)

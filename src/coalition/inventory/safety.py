@@ -17,7 +17,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalition.depots.schemas import Catalogue, DepotNetwork, ItemType, Lot as CatalogueLot, StockLine, code_problem
+from coalition.depots.schemas import Catalogue, DepotNetwork, ItemType, StockLine, code_problem
+from coalition.depots.schemas import Lot as CatalogueLot
 from coalition.inventory.projector import Lot, SafetyCheck, State
 from coalition.inventory.schemas import HELD, Location
 

@@ -79,14 +79,14 @@ class Location(BaseModel):
     bay: str = ""
 
     @classmethod
-    def parse(cls, text: str) -> "Location":
+    def parse(cls, text: str) -> Location:
         return _parse_location(text)
 
     @property
     def path(self) -> str:
         return "/".join(p for p in (self.hub, self.depot, self.storehouse, self.bay) if p)
 
-    def within(self, prefix: "Location") -> bool:
+    def within(self, prefix: Location) -> bool:
         mine = (self.hub, self.depot, self.storehouse, self.bay)
         theirs = (prefix.hub, prefix.depot, prefix.storehouse, prefix.bay)
         return all(t == "" or t == m for m, t in zip(mine, theirs, strict=True))
@@ -154,7 +154,7 @@ class _Items(_Payload):
         return _unique(v, "serial")
 
     @model_validator(mode="after")
-    def _something(self) -> "_Items":
+    def _something(self) -> _Items:
         if not self.serials and not self.lots:
             raise ValueError("name at least one serial or lot")
         return self
@@ -169,7 +169,7 @@ class ManifestPayload(_Payload):
     lots: list[ManifestLot] = Field(default_factory=list, max_length=10_000)
 
     @model_validator(mode="after")
-    def _check(self) -> "ManifestPayload":
+    def _check(self) -> ManifestPayload:
         if not self.serials and not self.lots:
             raise ValueError("a manifest lists at least one serial or lot")
         _unique([s.serial for s in self.serials], "serial")

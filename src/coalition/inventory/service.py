@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
+from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Table, and_, delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Boolean, ColumnElement, and_, delete, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from coalition.inventory import schemas as s
 from coalition.inventory.models import (
@@ -35,6 +36,9 @@ from coalition.inventory.projector import (
 )
 from coalition.inventory.schemas import Location
 from coalition.store.bulk import insert_tuples, update_tuples
+from coalition.store.db import Base, table_of
+
+Row = TypeVar("Row")  # one of the projector's row dataclasses (Serial, Lot, Stock, ...)
 
 CHUNK = 900  # ids per IN (...) query, under every back end's bind-parameter limit
 
@@ -46,13 +50,14 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
         yield values[i : i + CHUNK]
 
 
-def _select_in(session: Session, columns: str, table: str, column: str, keys: Iterable[str]) -> list[tuple]:
+def _select_in(session: Session, columns: str, table: str, column: str,
+               keys: Iterable[str]) -> list[tuple[Any, ...]]:
     """``SELECT columns FROM table WHERE column IN keys`` in chunks, straight to the driver
     (the append path runs it for every batch; names come from the ORM tables, never input)."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    out: list[tuple] = []
+    out: list[tuple[Any, ...]] = []
     try:
         if conn.dialect.name == "postgresql":
             # one array parameter, joined so that each key is an index lookup: "col = ANY(array)"
@@ -61,7 +66,7 @@ def _select_in(session: Session, columns: str, table: str, column: str, keys: It
             cols = ", ".join(f"t.{c.strip()}" for c in columns.split(","))
             cur.execute(f"SELECT {cols} FROM unnest(%s::text[]) AS k(key) JOIN {table} AS t ON t.{column} = k.key",
                         (sorted(set(keys)),), prepare=False)
-            return cur.fetchall()
+            return list(cur.fetchall())
         for chunk in _chunks(sorted(set(keys))):
             cur.execute(f"SELECT {columns} FROM {table} WHERE {column} IN ({', '.join([mark] * len(chunk))})",
                         tuple(chunk))
@@ -71,13 +76,14 @@ def _select_in(session: Session, columns: str, table: str, column: str, keys: It
     return out
 
 
-def _rows(session: Session, model: type, cls: type, column, keys: Iterable[str]) -> list:
+def _rows(session: Session, model: type[Base], cls: type[Row], column: InstrumentedAttribute[str],
+          keys: Iterable[str]) -> list[Row]:
     """Rows of ``model`` whose ``column`` is in ``keys``, as ``cls`` dataclasses.
 
     Straight to the driver cursor: on the append path this runs for every batch, and the ORM's
     per-row result processing cost more than the query (benchmarks/bench_ledger.py)."""
     names = row_fields(cls)
-    table: Table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     out = [cls(*r) for r in _select_in(session, ", ".join(names), table.name, column.key, keys)]
     if session.connection().dialect.name == "sqlite":  # SQLite returns 0/1 for booleans
         bools = [n for n in names if isinstance(table.c[n].type, Boolean)]
@@ -87,7 +93,7 @@ def _rows(session: Session, model: type, cls: type, column, keys: Iterable[str])
     return out
 
 
-def _prefix(column, loc: Location):  # type: ignore[no-untyped-def]
+def _prefix(column: InstrumentedAttribute[str], loc: Location) -> ColumnElement[bool]:
     path = loc.path
     return or_(column == path, column.like(path.replace("%", r"\%").replace("_", r"\_") + "/%", escape="\\"))
 
@@ -122,7 +128,7 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
     for m in _rows(session, InvManifest, Manifest, InvManifest.manifest, manifests):
         state.manifests[m.manifest] = m
         state.lines[m.manifest] = {}
-    for man, ref, qty in _select_in(session, "manifest, ref, quantity", InvManifestLine.__table__.name,
+    for man, ref, qty in _select_in(session, "manifest, ref, quantity", table_of(InvManifestLine).name,
                                     "manifest", state.lines):
         state.lines[man][ref] = qty
         (serials if ref.startswith("S:") else lots).add(ref[2:])
@@ -144,14 +150,14 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
         state.serials[row.serial] = row
     for name in serials - set(state.serials):
         state.serials[name] = None
-    for row in _rows(session, InvLot, Lot, InvLot.lot, lots):
-        state.lots[row.lot] = row
+    for lot_row in _rows(session, InvLot, Lot, InvLot.lot, lots):
+        state.lots[lot_row.lot] = lot_row
     for name in lots - set(state.lots):
         state.lots[name] = None
     for st in _rows(session, InvLotStock, Stock, InvLotStock.lot, [k for k, v in state.lots.items() if v]):
         state.stocks[st.stock_key] = st
     # the rows as stored, so that a flush inserts new rows and updates only changed columns
-    state._stored = {  # type: ignore[attr-defined]
+    state.stored = {
         kind: {k: get(v) for k, v in rows.items() if v is not None}
         for kind, rows, get in (("serials", state.serials, _GET[Serial]), ("lots", state.lots, _GET[Lot]),
                                 ("stocks", state.stocks, _GET[Stock]),
@@ -160,19 +166,21 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
     return state
 
 
-_GET = {cls: attrgetter(*row_fields(cls)) for cls in (Serial, Lot, Stock, Manifest, Discrepancy)}
+_GET: dict[type, attrgetter[tuple[Any, ...]]] = {
+    cls: attrgetter(*row_fields(cls)) for cls in (Serial, Lot, Stock, Manifest, Discrepancy)
+}
 
 
-def _write(session: Session, model: type, cls: type, pk: str, objs: Iterable[object],
-           stored: dict[str, tuple]) -> None:
+def _write(session: Session, model: type[Base], cls: type, pk: str, objs: Iterable[object],
+           stored: dict[str, tuple[Any, ...]]) -> None:
     """INSERT the rows not in the database; UPDATE only the columns that changed in the others
     (an UPDATE of a column rewrites every index on it, so unchanged columns are left alone)."""
-    table: Table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     names = row_fields(cls)
     get = _GET[cls]
     k = names.index(pk)
-    new: list[tuple] = []
-    changed: dict[tuple[int, ...], list[tuple]] = {}
+    new: list[tuple[Any, ...]] = []
+    changed: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
     for obj in objs:
         row = get(obj)
         key = row[k]
@@ -180,7 +188,7 @@ def _write(session: Session, model: type, cls: type, pk: str, objs: Iterable[obj
         if old is None:
             new.append(row)
         elif old != row:
-            diff = tuple(i for i, (a, b) in enumerate(zip(row, old)) if a != b)
+            diff = tuple(i for i, (a, b) in enumerate(zip(row, old, strict=True)) if a != b)
             changed.setdefault(diff, []).append(tuple([row[i] for i in diff]) + (key,))
         stored[key] = row
     insert_tuples(session, table, names, new)
@@ -190,7 +198,7 @@ def _write(session: Session, model: type, cls: type, pk: str, objs: Iterable[obj
 
 def flush_state(session: Session, state: State) -> None:
     """Write every row the projector changed (bulk INSERT for new rows, UPDATE by key for others)."""
-    stored = state._stored  # type: ignore[attr-defined]
+    stored = state.stored
     _write(session, InvSerial, Serial, "serial", [state.serials[k] for k in sorted(state.dirty_serials)],
            stored["serials"])
     _write(session, InvLot, Lot, "lot", [state.lots[k] for k in sorted(state.dirty_lots)], stored["lots"])
@@ -198,9 +206,9 @@ def flush_state(session: Session, state: State) -> None:
            stored["stocks"])
     _write(session, InvManifest, Manifest, "manifest",
            [state.manifests[k] for k in sorted(state.dirty_manifests)], stored["manifests"])
-    insert_tuples(session, InvManifestLine.__table__, ("manifest", "ref", "quantity"), state.new_lines)
+    insert_tuples(session, table_of(InvManifestLine), ("manifest", "ref", "quantity"), state.new_lines)
     get = _GET[Discrepancy]
-    insert_tuples(session, InvDiscrepancy.__table__, row_fields(Discrepancy), [get(d) for d in state.discrepancies])
+    insert_tuples(session, table_of(InvDiscrepancy), row_fields(Discrepancy), [get(d) for d in state.discrepancies])
     for name in ("dirty_serials", "dirty_lots", "dirty_stocks", "dirty_manifests"):
         getattr(state, name).clear()
     state.new_lines.clear()
@@ -210,7 +218,7 @@ def flush_state(session: Session, state: State) -> None:
 def clear_projection(session: Session) -> None:
     """Empty the projection tables (they are derived data; the log is never touched)."""
     for model in PROJECTION_TABLES:
-        session.execute(delete(model.__table__))  # type: ignore[attr-defined]
+        session.execute(delete(table_of(model)))
 
 
 def storehouse_stock(session: Session, state: State, where: Location) -> dict[str, tuple[Lot, int]]:
@@ -234,8 +242,8 @@ def storehouse_stock(session: Session, state: State, where: Location) -> dict[st
     return {name: (lots[name], n) for name, n in qty.items() if n and name in lots}
 
 
-def _rows_where(session: Session, model: type, cls: type, cond) -> list:  # type: ignore[no-untyped-def]
-    table: Table = model.__table__  # type: ignore[attr-defined]
+def _rows_where(session: Session, model: type[Base], cls: type[Row], cond: ColumnElement[bool]) -> list[Row]:
+    table = table_of(model)
     cols = [table.c[n] for n in row_fields(cls)]
     return [cls(*r) for r in session.execute(select(*cols).where(cond))]
 
@@ -316,11 +324,11 @@ def held_at(session: Session, *, location: str) -> tuple[list[Serial], list[tupl
     return sorted(serials, key=lambda r: r.serial), [(st, lots[st.lot]) for st in stocks]
 
 
-def snapshot(session: Session) -> dict[str, list[tuple]]:
+def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection row, sorted: used to prove a rebuild equals the live projection."""
     out = {}
     for model in PROJECTION_TABLES:
-        table = model.__table__  # type: ignore[attr-defined]
+        table = table_of(model)
         rows = session.execute(select(table)).all()
         out[table.name] = sorted(tuple(r) for r in rows)
     return out

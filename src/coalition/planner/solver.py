@@ -137,6 +137,7 @@ class _Solve:
     mip_rounds: int = 0
     nodes: int = 0
     proven: bool = False
+    early_stop: bool = False  # the full MIP stopped once its repaired plan met the target
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -330,7 +331,7 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
             ):
                 # the repaired plan is within the target of a bound of the full model (the MIP
                 # with rows withheld relaxes it): proven, so another round would only burn time
-                st.proven = True
+                st.proven = st.early_stop = True
                 break
             if r.outcome in (Outcome.TIME_LIMIT, Outcome.INTERRUPTED):
                 break
@@ -423,7 +424,8 @@ def result_of(st: _Solve) -> Solution:
             message=f"{(last or (st.lp.outcome if st.lp else Outcome.NO_SOLUTION)).value}; LP rounds "
             f"{st.lp_rounds}, MIP rounds {st.mip_rounds}, capacity rows passed "
             f"{int((st.active & st.lazy).sum())} of {n_lazy}; phases: LP {st.t_lp:.1f} s, "
-            f"rounding {st.t_round:.1f} s, MIP {elapsed - st.t_lp - st.t_round:.1f} s",
+            f"rounding {st.t_round:.1f} s, MIP {elapsed - st.t_lp - st.t_round:.1f} s"
+            + ("; stopped early: the repaired plan met the target gap" if st.early_stop else ""),
         ),
         st.best,
     )

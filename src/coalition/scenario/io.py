@@ -32,12 +32,6 @@ from pydantic import BaseModel, ValidationError
 from coalition.depots.schemas import DepotNetwork
 from coalition.errors import InputError, Problem, closest
 from coalition.scenario.schemas import ContactLine, Scenario, Sustainment
-from coalition.scenario.yamltext import (  # noqa: F401 - re-exported for callers
-    LineMap,
-    _parse_text,
-    dump_yaml,
-    load_yaml,
-)
 from coalition.scenario.tables import (
     META_FIELDS,
     TABLE_BY_NAME,
@@ -49,6 +43,10 @@ from coalition.scenario.tables import (
     to_row,
     translate,
 )
+from coalition.scenario.yamltext import LineMap as LineMap  # `X as X`: re-exported for callers
+from coalition.scenario.yamltext import _parse_text
+from coalition.scenario.yamltext import dump_yaml as dump_yaml
+from coalition.scenario.yamltext import load_yaml as load_yaml
 
 SCENARIO_FILE = "scenario.yaml"
 DEPOTS_FILE = "depots.yaml"
@@ -197,7 +195,7 @@ def _read_csv_rows(
     if text is None:
         return None, [], problems
     # strict: a stray or unclosed quote is an error rather than a silently merged cell
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None, strict=True)  # type: ignore[arg-type]
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=None, strict=True)
     rows: list[dict[str, Any]] = []
     try:
         for row in reader:
@@ -441,7 +439,7 @@ def build(raw: _Raw) -> Loaded:
     partial_scenario = None
     if any(partial.values()):
         partial_scenario = Scenario.model_construct(
-            id="partial", name="partial", **{k: tuple(v) for k, v in partial.items()})
+            None, id="partial", name="partial", **{k: tuple(v) for k, v in partial.items()})
     if scenario is None and any(records.values()):
         # The metadata is broken but the tables may still be checked against each other.
         contact = meta.get("contact_line")
@@ -450,7 +448,7 @@ def build(raw: _Raw) -> Loaded:
         except ValidationError:
             contact_line = None
         scenario = Scenario.model_construct(
-            id="invalid", name="invalid", contact_line=contact_line, depots=depots,
+            None, id="invalid", name="invalid", contact_line=contact_line, depots=depots,
             sustainment=None,  # not validated: its references are not checked either
             **{k: tuple(v) for k, v in records.items()},
         )

@@ -9,6 +9,7 @@ that moves, and it moves under a row lock together with the insert of the next r
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -48,8 +49,8 @@ class ScenarioRevision(Base):
     scenario_id: Mapped[int] = mapped_column(ForeignKey("scenario.id"), nullable=False)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    change: Mapped[dict] = mapped_column(JSON, nullable=False)
-    snapshot: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    change: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     author: Mapped[str] = mapped_column(String(64), nullable=False)
     nation: Mapped[str] = mapped_column(String(3), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")

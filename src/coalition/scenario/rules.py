@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -168,7 +168,9 @@ class ScenarioState:
         return next((p for p in self.scenario.pledges if p.id == pledge_id), None)
 
     def marking(self, kind: str, record: object) -> Marking:
-        key = str(getattr(record, "code", None) or getattr(record, "id"))
+        key = str(getattr(record, "code", None) or getattr(record, "id", None) or "")
+        if not key:
+            raise TypeError(f"a {kind} record without an id or code has no marking")
         return self.markings.get((kind, key)) or default_marking(kind, record)
 
     def to_json(self) -> dict[str, object]:
@@ -185,13 +187,14 @@ class ScenarioState:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> ScenarioState:
+    def from_json(cls, data: Mapping[str, Any]) -> ScenarioState:
+        """The inverse of :meth:`to_json` (``data`` is that JSON, read back from the store)."""
         marks = {(str(m["kind"]), str(m["id"])): Marking(origin=m["origin"],
                                                       releasable_to=tuple(m["releasable_to"]))
-                 for m in data.get("markings") or ()}  # type: ignore[union-attr]
+                 for m in data.get("markings") or ()}
         sets = {str(s["name"]): AssumptionSet(str(s["name"]), str(s["owner"]),
                                                tuple(s["assumptions"]))
-                for s in data.get("assumption_sets") or ()}  # type: ignore[union-attr]
+                for s in data.get("assumption_sets") or ()}
         return cls(Scenario.model_validate(data["document"]), marks, sets)
 
 
@@ -201,7 +204,9 @@ def default_marking(kind: str, record: object) -> Marking:
     from coalition.auth.rules import PUBLIC
 
     if kind == "pledge":
-        return Marking(origin=getattr(record, "nation"), releasable_to=(HQ,))
+        if not isinstance(record, Pledge):
+            raise TypeError(f"a pledge marking needs a Pledge, not {type(record).__name__}")
+        return Marking(origin=record.nation, releasable_to=(HQ,))
     if kind == "depot":
         origin = getattr(record, "nation", None) or getattr(record, "operator", None) or HQ
         return Marking(origin=str(origin), releasable_to=(HQ,))

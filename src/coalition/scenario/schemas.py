@@ -20,8 +20,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coalition.scenario.uncertainty import Uncertainty
 from coalition.depots.schemas import DepotNetwork
+from coalition.scenario.uncertainty import Uncertainty
 
 
 class Frozen(BaseModel):
@@ -141,7 +141,7 @@ class Instrument(Provenance):
     )
 
     @model_validator(mode="after")
-    def _history_in_order(self) -> "Instrument":
+    def _history_in_order(self) -> Instrument:
         dates = [h.on for h in self.history]
         if dates != sorted(dates):
             raise ValueError("history must be in date order")
@@ -235,7 +235,7 @@ class Requirement(Provenance):
     role: str = Field(default="", max_length=60, description="task of the line, for caveats")
 
     @model_validator(mode="after")
-    def _place_and_window(self) -> "Requirement":
+    def _place_and_window(self) -> Requirement:
         if (self.hub is None) == (self.region is None):
             raise ValueError("give exactly one of 'hub' or 'region'")
         if self.end_day < self.start_day:
@@ -296,7 +296,7 @@ class Pledge(Provenance):
     lead: bool = Field(default=False, description="the nation leads this contingent")
 
     @model_validator(mode="after")
-    def _window(self) -> "Pledge":
+    def _window(self) -> Pledge:
         if self.available_to_day is not None and self.available_to_day < self.available_from_day:
             raise ValueError("available_to_day must not be before available_from_day")
         return self
@@ -423,7 +423,7 @@ class StockPolicy(Provenance):
     order_interval_days: float = Field(default=7, ge=0, le=3650)
 
     @model_validator(mode="after")
-    def _min_not_above_target(self) -> "StockPolicy":
+    def _min_not_above_target(self) -> StockPolicy:
         if self.min_days > self.target_days:
             raise ValueError(f"DOS minimum {self.min_days:g} days is above the target {self.target_days:g} days")
         return self
@@ -510,7 +510,7 @@ class Sustainment(Frozen):
     precedence: tuple[PrecedenceRule, ...] = Field(default=(), description="overrides of the default rules, by id")
 
     @model_validator(mode="after")
-    def _neq_shares(self) -> "Sustainment":
+    def _neq_shares(self) -> Sustainment:
         for hd, share in self.class_v_neq_share.items():
             if hd not in ("1.1", "1.2", "1.3", "1.4"):
                 raise ValueError(f"class_v_neq_share: unknown hazard division {hd!r} (valid: 1.1, 1.2, 1.3, 1.4)")

@@ -35,6 +35,7 @@ from coalition.scenario import rules
 from coalition.scenario.models import ScenarioRevision, StoredScenario
 from coalition.scenario.rules import ImportDocument, ScenarioState
 from coalition.scenario.schemas import Scenario
+from coalition.store.db import rowcount
 
 SNAPSHOT_EVERY = 32
 """A revision whose number is a multiple of this stores the whole state (bounds the replay)."""
@@ -159,7 +160,12 @@ def list_stored(session: Session, *, offset: int = 0, limit: int = 500
 
 
 def revisions(session: Session, *, scenario_id: int) -> list[ScenarioRevision]:
-    return list(session.scalars(select(ScenarioRevision).where(
+    """Every revision, oldest first; the snapshots (a whole document each) are loaded only if
+    read."""
+    from sqlalchemy.orm import defer
+
+    return list(session.scalars(select(ScenarioRevision).options(
+        defer(ScenarioRevision.snapshot)).where(
         ScenarioRevision.scenario_id == scenario_id).order_by(ScenarioRevision.revision)))
 
 
@@ -381,7 +387,7 @@ def edit(session: Session, scenario_id: int, expected_revision: int | None, chan
         raise RevisionConflict(f"revision {revision} of scenario '{key}' was written by "
                                "someone else; reload and try again",
                                current_revision=revision) from exc
-    if moved.rowcount != 1:
+    if rowcount(moved) != 1:
         raise RevisionConflict(f"scenario '{key}' moved on while the change was made; reload "
                                "and try again", current_revision=revision)
     session.expire(row)
@@ -389,7 +395,7 @@ def edit(session: Session, scenario_id: int, expected_revision: int | None, chan
     record_audit(session, principal=principal, request_id=request_id, action=action,
                  object_type=otype, object_id=oid, before=old, after=new,
                  note=(f"scenario {row_id} revision {revision}"
-                       + (f"; {change.note}" if getattr(change, "note", "") else "")))
+                       + (f"; {note}" if (note := getattr(change, "note", "")) else "")))
     return EditResult(scenario_id=row_id, revision=revision, state=after, before=before)
 
 
@@ -406,9 +412,10 @@ def upload(session: Session, *, scenario: Scenario, principal: Principal,
         scenario = Scenario.model_validate(scenario.model_dump(mode="json"))  # typed, to diff it
     result = edit(session, existing, expected_revision, ImportDocument(scenario=scenario),
                   principal, cache=cache, request_id=request_id)
-    row = session.get(StoredScenario, existing)
-    assert row is not None
-    return row, result.revision, False
+    stored = session.get(StoredScenario, existing)
+    if stored is None:  # edit() just wrote it in this transaction
+        raise NotFoundError(f"stored scenario {existing} vanished during the upload")
+    return stored, result.revision, False
 
 
 def _make_default(session: Session, row: StoredScenario) -> None:

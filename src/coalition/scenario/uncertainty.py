@@ -26,7 +26,7 @@ it as a field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -114,7 +114,7 @@ class Participation(_Sourced):
     weights: tuple[Annotated[float, Field(ge=0)], ...] = Field(default=(), description="discrete")
 
     @model_validator(mode="after")
-    def _fields_of_distribution(self) -> "Participation":
+    def _fields_of_distribution(self) -> Participation:
         need = {"fixed": ("share",), "uniform": ("low", "high"),
                 "triangular": ("low", "mode", "high"), "discrete": ("values",)}[self.distribution]
         missing = [f for f in need if getattr(self, f) in (None, ())]
@@ -242,19 +242,10 @@ def _check_date(where: Where, i: int, d: DateDistribution, horizon_end: date | N
     return out
 
 
-def check_uncertainty(
-    u: Uncertainty,
-    *,
-    conditions: dict[str, str],
-    nations: set[str],
-    where: Where | None = None,
-) -> list[Problem]:
-    """Check the section against the scenario.
-
-    ``conditions`` maps every condition name of the scenario to its expression ('' = base);
-    ``nations`` are the nations that pledge; ``where(table, index, *field)`` locates a row.
-    """
-    w = where or _default_where
+def _check_condition_rows(u: Uncertainty, conditions: dict[str, str], w: Where
+                          ) -> tuple[list[Problem], dict[str, int]]:
+    """The condition rows: one per known base condition, the ceasefire certain; and the row of
+    each condition (for the later checks)."""
     out: list[Problem] = []
     rows: dict[str, int] = {}
     for i, c in enumerate(u.conditions):
@@ -279,7 +270,12 @@ def check_uncertainty(
                 **w(TABLE_CONDITIONS, i, "probability")))
         if c.date is not None:
             out += _check_date(w, i, c.date, None)
-    names = {d.name for d in u.drivers}
+    return out, rows
+
+
+def _check_drivers(u: Uncertainty, conditions: dict[str, str], w: Where) -> list[Problem]:
+    """Driver rows: no condition's name, no name twice."""
+    out: list[Problem] = []
     for i, d in enumerate(u.drivers):
         if d.name in conditions:
             out.append(Problem(f"driver {d.name!r} has the name of a condition",
@@ -289,9 +285,15 @@ def check_uncertainty(
             j for j, x in enumerate(u.drivers) if x.name == d.name
         ):
             out.append(Problem(f"driver {d.name!r} is defined twice", **w(TABLE_DRIVERS, i, "name")))
-    nodes = names | set(rows)
-    for table, items, key in ((TABLE_CONDITIONS, u.conditions, "condition"),
-                              (TABLE_DRIVERS, u.drivers, "name")):
+    return out
+
+
+def _check_driven(u: Uncertainty, nodes: set[str], w: Where) -> list[Problem]:
+    """A row with a driver names a known one and says P(holds | driver does not hold)."""
+    out: list[Problem] = []
+    driven: tuple[tuple[str, Sequence[ConditionUncertainty | Driver]], ...] = (
+        (TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers))
+    for table, items in driven:
         for i, row in enumerate(items):
             if row.driver is None:
                 if row.probability_if_not is not None:
@@ -306,6 +308,11 @@ def check_uncertainty(
                 out.append(Problem(f"a row driven by {row.driver!r} needs 'probability_if_not'",
                                    hint="P(holds | driver does not hold), in [0, 1]",
                                    **w(table, i, "probability_if_not")))
+    return out
+
+
+def _check_cycles(u: Uncertainty, rows: dict[str, int], names: set[str], w: Where) -> list[Problem]:
+    out: list[Problem] = []
     parents = {d.name: d.driver for d in u.drivers} | {c.condition: c.driver for c in u.conditions}
     for cyc in driver_cycles(parents):
         first = cyc[0]
@@ -313,6 +320,12 @@ def check_uncertainty(
                     else (TABLE_CONDITIONS, rows[first]))
         out.append(Problem(f"cyclic drivers: {' -> '.join(cyc)}",
                            hint="a driver must not depend on itself", **w(table, i, "driver")))
+    return out
+
+
+def _check_participation(u: Uncertainty, nations: set[str], w: Where) -> list[Problem]:
+    """Participation rows: one per pledging nation, possible ranges, matching weights."""
+    out: list[Problem] = []
     seen_n: set[str] = set()
     for i, p in enumerate(u.participation):
         if p.nation in seen_n:
@@ -335,6 +348,12 @@ def check_uncertainty(
                                    **w(TABLE_PARTICIPATION, i, "weights")))
             elif p.weights and sum(p.weights) <= 0:
                 out.append(Problem("the weights sum to 0", **w(TABLE_PARTICIPATION, i, "weights")))
+    return out
+
+
+def _check_sources(u: Uncertainty, w: Where) -> list[Problem]:
+    """Warnings: a choice (I) in a section not marked illustrative; a row without a source."""
+    out: list[Problem] = []
     if not u.illustrative:
         for i, c in enumerate(u.conditions):
             if c.evidence == "I":
@@ -342,11 +361,35 @@ def check_uncertainty(
                     "the section is not marked illustrative but this number is a choice (I)",
                     hint="mark the section 'illustrative: true' or give evidence R/A with a source",
                     severity="warning", **w(TABLE_CONDITIONS, i, "evidence")))
-    for table, items in ((TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers),
-                         (TABLE_PARTICIPATION, u.participation)):
-        for i, row in enumerate(items):
-            if not row.source.strip():
+    sourced: tuple[tuple[str, Sequence[_Sourced]], ...] = (
+        (TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers), (TABLE_PARTICIPATION, u.participation))
+    for table, rows_of in sourced:
+        for i, sourced_row in enumerate(rows_of):
+            if not sourced_row.source.strip():
                 out.append(Problem("no source given", hint="say where the number comes from "
                                    "('illustrative: <why>' for a choice)", severity="warning",
                                    **w(table, i, "source")))
+    return out
+
+
+def check_uncertainty(
+    u: Uncertainty,
+    *,
+    conditions: dict[str, str],
+    nations: set[str],
+    where: Where | None = None,
+) -> list[Problem]:
+    """Check the section against the scenario.
+
+    ``conditions`` maps every condition name of the scenario to its expression ('' = base);
+    ``nations`` are the nations that pledge; ``where(table, index, *field)`` locates a row.
+    """
+    w = where or _default_where
+    out, rows = _check_condition_rows(u, conditions, w)
+    names = {d.name for d in u.drivers}
+    out += _check_drivers(u, conditions, w)
+    out += _check_driven(u, names | set(rows), w)
+    out += _check_cycles(u, rows, names, w)
+    out += _check_participation(u, nations, w)
+    out += _check_sources(u, w)
     return out

@@ -344,12 +344,12 @@ def check_numbers(scenario: Scenario, locator: Locator | None = None) -> list[Pr
     for i, r in enumerate(scenario.requirements):
         warn("requirements", i, "quantity", r.quantity, ABSURD["requirement_quantity"],
              "quantity")
-    for i, c in enumerate(scenario.corridors):
-        warn("corridors", i, "transit_days", c.transit_days, ABSURD["transit_days"],
+    for i, corridor in enumerate(scenario.corridors):
+        warn("corridors", i, "transit_days", corridor.transit_days, ABSURD["transit_days"],
              "transit days")
-        warn("corridors", i, "personnel_per_day", c.personnel_per_day,
+        warn("corridors", i, "personnel_per_day", corridor.personnel_per_day,
              ABSURD["corridor_personnel_per_day"], "personnel per day")
-        if c.personnel_per_day == 0 and c.tonnage_per_day == 0:
+        if corridor.personnel_per_day == 0 and corridor.tonnage_per_day == 0:
             out.append(ctx.problem("corridors", i, "personnel_per_day",
                                    "corridor carries nothing (0 personnel and 0 tonnes per day)",
                                    severity="warning"))

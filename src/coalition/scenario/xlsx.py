@@ -17,7 +17,6 @@ locale. Text that starts with ``=`` is stored as text, not as a formula.
 from __future__ import annotations
 
 import json
-
 import os
 import re
 import tempfile
@@ -32,7 +31,7 @@ from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coalition.errors import InputError, Problem, closest
-from coalition.scenario import io
+from coalition.scenario import io, yamltext
 from coalition.scenario.schemas import Scenario, Sustainment
 from coalition.scenario.tables import META_FIELDS, TABLES, columns, to_row
 
@@ -107,6 +106,8 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
         raise InputError(problems)
     wb = Workbook()
     readme = wb.active
+    if readme is None:  # a new Workbook always has one sheet
+        readme = wb.create_sheet()
     readme.title = README_SHEET
     lines = [
         f"coalition scenario '{scenario.id}': {scenario.name}",
@@ -166,14 +167,14 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
     if depots:
         ws = wb.create_sheet(DEPOTS_SHEET)
         _put(ws, 1, 1, "yaml")
-        text = io.dump_yaml(scenario.depots.model_dump(mode="json"))
+        text = yamltext.dump_yaml(scenario.depots.model_dump(mode="json"))
         for i, line in enumerate(text.splitlines(), start=2):
             _put(ws, i, 1, line if line else None)
 
     if scenario.sustainment != Sustainment():  # issue 15: the sustainment data, as YAML text like depots
         ws = wb.create_sheet(SUSTAINMENT_SHEET)
         _put(ws, 1, 1, "yaml")
-        text = io.dump_yaml(scenario.sustainment.model_dump(mode="json", exclude_defaults=True))
+        text = yamltext.dump_yaml(scenario.sustainment.model_dump(mode="json", exclude_defaults=True))
         for i, line in enumerate(text.splitlines(), start=2):
             _put(ws, i, 1, line if line else None)
 
@@ -256,7 +257,7 @@ def read_workbook(file: Path) -> io.Loaded:
         if DEPOTS_SHEET in sheets:
             lines = [("" if r[0] is None else str(r[0])) for r in _rows(wb[DEPOTS_SHEET])[1:] if r]
             text = "\n".join(lines)
-            data, line_map, problems, parsed = io._parse_text(
+            data, line_map, problems, parsed = yamltext._parse_text(
                 text, f"{name}:{DEPOTS_SHEET}", is_json=False)
             raw.problems.extend(problems)
             if parsed:
@@ -264,7 +265,7 @@ def read_workbook(file: Path) -> io.Loaded:
                 raw.depots = ({} if data is None else data, f"{name}:{DEPOTS_SHEET}", line_map)
         if SUSTAINMENT_SHEET in sheets:
             text = "\n".join(("" if r[0] is None else str(r[0])) for r in _rows(wb[SUSTAINMENT_SHEET])[1:] if r)
-            data, _lines, problems, parsed = io._parse_text(text, f"{name}:{SUSTAINMENT_SHEET}", is_json=False)
+            data, _lines, problems, parsed = yamltext._parse_text(text, f"{name}:{SUSTAINMENT_SHEET}", is_json=False)
             raw.problems.extend(problems)
             if parsed and data is not None:
                 raw.meta["sustainment"] = data

@@ -40,6 +40,11 @@ class ParseLimits:
 LIMITS = ParseLimits()
 
 
+def _row_of(event: yaml.Event) -> int | None:
+    """The 1-based line an event starts on (None when the parser gave no position)."""
+    return event.start_mark.line + 1 if event.start_mark is not None else None
+
+
 def _limit_problem(file: str, row: int | None, message: str, limit: str, value: int) -> Problem:
     return Problem(f"{message} (limit {limit} = {value})", file=file, row=row, field=limit,
                    hint="write the values out in full; a scenario needs no anchors, aliases or "
@@ -67,13 +72,13 @@ def check_limits(text: str, file: str, limits: ParseLimits = LIMITS) -> Problem 
                                   yaml.SequenceStartEvent)):
                 nodes += 1
                 if nodes > limits.max_nodes:
-                    return _limit_problem(file, event.start_mark.line + 1,
+                    return _limit_problem(file, _row_of(event),
                                           "document has too many values", "max_nodes",
                                           limits.max_nodes)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > limits.max_depth:
-                    return _limit_problem(file, event.start_mark.line + 1,
+                    return _limit_problem(file, _row_of(event),
                                           f"nesting deeper than {limits.max_depth} levels",
                                           "max_depth", limits.max_depth)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -125,7 +130,7 @@ _Dumper.add_representer(str, _represent_str)
 _FastBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _FastLoader(_FastBase):  # type: ignore[misc, valid-type]
+class _FastLoader(_FastBase):  # type: ignore[misc]  # a base chosen at run time (CSafeLoader when built)
     """The same rules as :class:`_Loader` on the libyaml parser."""
 
 

@@ -19,9 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:  # highspy itself is imported on first use (it is slow to load)
+    import highspy
 
 
 class Outcome(StrEnum):
@@ -105,7 +109,7 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9) if objective != bound else 0.0
 
 
-def _quiet_highs():  # type: ignore[no-untyped-def]
+def _quiet_highs() -> highspy.Highs:
     """A ``highspy.Highs`` without its start-up banner: the banner is printed by C++ straight
     to file descriptor 1, which would corrupt ``--json`` output and tear Rich's live display,
     so fd 1 points at /dev/null while the instance is made."""
@@ -116,7 +120,7 @@ def _quiet_highs():  # type: ignore[no-untyped-def]
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 1)
-            h = highspy.Highs()
+            h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves Highs.__init__ unannotated
     finally:
         os.dup2(saved, 1)
         os.close(saved)
@@ -215,7 +219,7 @@ class HighsModel:
                               int(d.mip_node_count), improving))
 
     # -- changes between runs -----------------------------------------------------------------
-    def set_option(self, name: str, value: object) -> None:
+    def set_option(self, name: str, value: bool | int | float | str) -> None:
         self._h.setOptionValue(name, value)
 
     def add_rows(self, A_rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -262,6 +266,8 @@ class HighsModel:
     def run(self, time_limit: float | None = None) -> RunResult:
         """Run (or resume) with at most ``time_limit`` seconds (and within the deadline)."""
         h, S = self._h, self._hs.HighsModelStatus
+        # kHighsInterrupt exists at run time but is missing from highspy's stubs
+        interrupts = (S.kInterrupt, getattr(S, "kHighsInterrupt", S.kInterrupt))
         self._stopped_by_user = self._stopped_by_clock = False
         t = time.perf_counter()
         limit = time_limit if time_limit is not None else self.options.time_limit
@@ -296,9 +302,9 @@ class HighsModel:
             outcome = Outcome.INFEASIBLE
         elif status in (S.kUnbounded, S.kUnboundedOrInfeasible):
             outcome = Outcome.UNBOUNDED
-        elif status in (S.kInterrupt, S.kHighsInterrupt) and self._stopped_by_user:
+        elif status in interrupts and self._stopped_by_user:
             outcome = Outcome.INTERRUPTED
-        elif status in (S.kInterrupt, S.kHighsInterrupt, S.kTimeLimit):
+        elif status in interrupts or status == S.kTimeLimit:
             outcome = Outcome.TIME_LIMIT
         elif status in (S.kSolutionLimit, S.kIterationLimit, S.kObjectiveBound, S.kObjectiveTarget):
             outcome = Outcome.FEASIBLE if values is not None else Outcome.NO_SOLUTION

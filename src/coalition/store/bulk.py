@@ -11,8 +11,9 @@ never user input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ def _mark(session: Session) -> str:
     return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """INSERT many rows (dicts with the same keys) in one executemany."""
     if not rows:
         return
@@ -32,7 +33,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     insert_tuples(session, table, cols, tuples)
 
 
-def insert_tuples(session: Session, table: Table, cols: Sequence[str], rows: Sequence[tuple]) -> None:
+def insert_tuples(session: Session, table: Table, cols: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
     """INSERT many rows given as tuples in the order of ``cols`` (no per-row dict at all)."""
     if not rows:
         return
@@ -53,7 +54,7 @@ def insert_tuples(session: Session, table: Table, cols: Sequence[str], rows: Seq
     cur.close()
 
 
-def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict]) -> None:
+def update_rows(session: Session, table: Table, key: str, rows: Sequence[Mapping[str, Any]]) -> None:
     """UPDATE many rows by primary key ``key`` (every other key of the dicts is set)."""
     if not rows:
         return
@@ -62,7 +63,7 @@ def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict]) 
     update_tuples(session, table, key, cols, [get(r) for r in rows])
 
 
-def update_tuples(session: Session, table: Table, key: str, cols: Sequence[str], rows: Sequence[tuple]) -> None:
+def update_tuples(session: Session, table: Table, key: str, cols: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
     """UPDATE many rows by primary key: each tuple is the values of ``cols`` then the key."""
     if not rows:
         return
@@ -76,7 +77,7 @@ def update_tuples(session: Session, table: Table, key: str, cols: Sequence[str],
             src = ", ".join(f"%s::{t}[]" for t in types)
             sql = (f"UPDATE {table.name} AS t SET {', '.join(f'{c} = v.{c}' for c in cols)} "
                    f"FROM unnest({src}) AS v({', '.join(allc)}) WHERE t.{key} = v.{key}")
-            cur.execute(sql, [list(col) for col in zip(*rows)])
+            cur.execute(sql, [list(col) for col in zip(*rows, strict=True)])
             return
         mark = _mark(session)
         sql = f"UPDATE {table.name} SET {', '.join(f'{c} = {mark}' for c in cols)} WHERE {key} = {mark}"

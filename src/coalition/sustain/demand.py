@@ -179,7 +179,7 @@ def hub_ranges(
         out: dict[SupplyClass, ClassDemand] = {}
         for cls in classes:
             unknown, flags, sources = meta[cls]
-            total = None if unknown else sum(p * refs[c][cls].value for c, p in key)  # type: ignore[operator]
+            total = None if unknown else sum(p * (refs[c][cls].value or 0.0) for c, p in key)
             out[cls] = ClassDemand(total, flags, sources)
         return out
 

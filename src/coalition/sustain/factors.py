@@ -164,7 +164,7 @@ def _parse_factor(i: int, rec: Any, file: str, problems: list[Problem]) -> Facto
     for name, cv in comps.items():
         if isinstance(cv, bool) or not isinstance(cv, int | float) or cv < 0:
             problems.append(_problem(f"component {name!r} must be a number >= 0", i, f"components.{name}", file=file))
-    if len(problems) > n0:
+    if len(problems) > n0 or not isinstance(value, int | float):  # the value was checked above
         return None
     if comps and abs(sum(comps.values()) - value) > 1e-9:
         problems.append(_problem(
@@ -195,11 +195,11 @@ def parse_factors(text: str, file: str = _FILE) -> FactorTable:
     for f in factors:
         if f is None:
             continue
-        key = (f.supply_class, f.climate, f.ration_cycle)
-        if key in seen:
-            problems.append(_problem(f"factor for {f.supply_class.value} given twice (first at row {seen[key]})",
+        ident = (f.supply_class, f.climate, f.ration_cycle)
+        if ident in seen:
+            problems.append(_problem(f"factor for {f.supply_class.value} given twice (first at row {seen[ident]})",
                                      f.row, "class", file=file))
-        seen.setdefault(key, f.row)
+        seen.setdefault(ident, f.row)
     if problems:
         raise InputError(problems)
     return FactorTable(tuple(f for f in factors if f is not None), {k: float(conv[k]) for k in conv},

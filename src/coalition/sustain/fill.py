@@ -78,7 +78,7 @@ def _unit_days(req: Requirement, lines: Sequence[PlanLine], horizon: int) -> tup
     a, b = max(req.start_day, 0), min(req.end_day, horizon - 1)
     if a > b:
         return 0, 0
-    delta = defaultdict(int)
+    delta: defaultdict[int, int] = defaultdict(int)
     for ln in lines:
         lo, hi = max(ln.arrival_day, a), min(ln.tour_end_day, b)
         if lo <= hi:

@@ -58,13 +58,9 @@ def resupply_flows(scenario: Scenario, ranges: Sequence[HubRange],
 
     out = []
     for r in ranges:
-        dry = 0.0
-        for cls in DRY:
-            v = r.demand[cls].per_day
-            if v is None:
-                dry = None  # type: ignore[assignment]
-                break
-            dry += v * (1 - share(r.hub, cls))
+        per_day = [r.demand[cls].per_day for cls in DRY]
+        dry = (None if any(v is None for v in per_day)
+               else sum((v or 0.0) * (1 - share(r.hub, cls)) for v, cls in zip(per_day, DRY, strict=True)))
         w, f = r.demand[SupplyClass.WATER].per_day, r.demand[SupplyClass.III_B].per_day
         out.append(Flow(r.hub, r.start_day, r.end_day, None if dry is None else dry / 1000.0,
                         None if w is None else w * (1 - share(r.hub, SupplyClass.WATER)) / 1000.0,
@@ -91,7 +87,7 @@ class TonnageFactor:
     flags: tuple[str, ...]
 
 
-def tonnage_factor(scenario: Scenario, table: "FactorTable", capability: str, hub: str,
+def tonnage_factor(scenario: Scenario, table: FactorTable, capability: str, hub: str,
                    holds: Mapping[str, bool] | None = None) -> TonnageFactor:
     """The per person-day resupply tonnage of ``capability`` at ``hub`` (the planner's resupply
     block and its checker both use this one definition)."""

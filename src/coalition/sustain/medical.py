@@ -146,7 +146,7 @@ def _check(view: PlanView, scenario: Scenario, places: dict, medevac: set[str]) 
                                     "(not a hub or rear node of the scenario)", file="plan", row=i, field="hub"))
     bases = {m.pledge: m.base for m in scenario.sustainment.medevac}
     out: dict[str, str] = {}
-    for i, ln in enumerate(view.lines, start=1):
+    for ln in view.lines:
         if ln.capability not in medevac:
             continue
         if ln.pledge not in bases or not bases[ln.pledge]:
@@ -184,7 +184,7 @@ class Travel:
     detour: float
 
     @classmethod
-    def of(cls, scenario: Scenario) -> "Travel":
+    def of(cls, scenario: Scenario) -> Travel:
         road, heli = _speeds(scenario)
         return cls(_places(scenario), road, heli, scenario.sustainment.road_detour_factor)
 
@@ -196,9 +196,10 @@ class Travel:
         if p == q:
             return 0.0
         speeds = [self.road_speed.get(self.places[x][2], self.road_speed.get(None)) for x in (p, q)]
-        if any(s is None for s in speeds):
+        known = [s for s in speeds if s is not None]
+        if len(known) < len(speeds):
             return float(np.inf)
-        return self.km(p, q) * self.detour / min(speeds) * 60.0  # type: ignore[type-var]
+        return self.km(p, q) * self.detour / min(known) * 60.0
 
     def air_minutes(self, base: str, casualty: str, facility: str) -> float:
         """Helicopter minutes base -> casualty's hub -> facility, straight lines (inf: no speed)."""

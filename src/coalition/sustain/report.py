@@ -86,7 +86,7 @@ def _classv_json(c: Any) -> dict[str, Any]:
     }
 
 
-def _class_v_policy(rep: "SustainReport", hub: str, cv: Any) -> dict[str, Any]:
+def _class_v_policy(rep: SustainReport, hub: str, cv: Any) -> dict[str, Any]:
     """The Class V target DOS the hub plans to hold, checked against its legal days."""
     from coalition.sustain.stock import policy_for
 
@@ -96,7 +96,7 @@ def _class_v_policy(rep: "SustainReport", hub: str, cv: Any) -> dict[str, Any]:
     return {"class_v_target_days": target, "class_v_target_is_legal": fits}
 
 
-def _depots_json(rep: "SustainReport") -> list[dict[str, Any]]:
+def _depots_json(rep: SustainReport) -> list[dict[str, Any]]:
     """Depots at places the plan does not staff (rear nodes): legal days of the *whole force's*
     peak Class V they could hold."""
     from coalition.sustain.classv import legal_class_v_days
@@ -124,7 +124,7 @@ def _depots_json(rep: "SustainReport") -> list[dict[str, Any]]:
     return out
 
 
-def report_json(rep: "SustainReport") -> dict[str, Any]:
+def report_json(rep: SustainReport) -> dict[str, Any]:
     sc = rep.scenario
     on_hand = {(s.hub, s.supply_class): s.on_hand.quantity for s in rep.stock}
     from coalition.sustain.flows import into_hub_capacity
@@ -134,7 +134,7 @@ def report_json(rep: "SustainReport") -> dict[str, Any]:
     capacity = into_hub_capacity(sc)
     for hub in sorted({r.hub for r in rep.ranges}):
         h = sc.hub(hub)
-        ranges = []
+        ranges: list[dict[str, Any]] = []
         for r in rep.ranges:
             if r.hub != hub:
                 continue
@@ -177,7 +177,7 @@ def report_json(rep: "SustainReport") -> dict[str, Any]:
     }
 
 
-def report_tables(rep: "SustainReport", j: dict[str, Any] | None = None) -> dict[str, tuple[list[str], list[list[Any]]]]:
+def report_tables(rep: SustainReport, j: dict[str, Any] | None = None) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Flat tables: demand, stock, class_v, medical, uncovered, precedence (``j``: the report's
     JSON when already made)."""
     j = report_json(rep) if j is None else j
@@ -191,9 +191,9 @@ def report_tables(rep: "SustainReport", j: dict[str, Any] | None = None) -> dict
     for h in j["hubs"]:
         for r in h["ranges"]:
             row = [h["hub"], r["start_day"], r["end_day"], r["personnel"]]
-            for c in cls:
-                cell = r["classes"][c]
-                row += [cell[f"demand_{base_unit(SupplyClass(c))}"], cell["dos_on_hand"]]
+            for code in cls:
+                cell = r["classes"][code]
+                row += [cell[f"demand_{base_unit(SupplyClass(code))}"], cell["dos_on_hand"]]
             demand.append(row)
         for s in h["stock"]:
             flat = {"hub": h["hub"], **{k.replace(f"_{base_unit(SupplyClass(s['class']))}", ""): v for k, v in s.items()

@@ -26,6 +26,7 @@ from coalition.sustain.medical import MedicalPicture, medical_picture
 from coalition.sustain.precedence import Violation, check_precedence
 from coalition.sustain.stock import OnHand, StockLine, stock_lines
 
+
 @dataclass(frozen=True)
 class SustainReport:
     scenario: Scenario

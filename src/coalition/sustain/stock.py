@@ -56,7 +56,9 @@ class StockLine:
 def policy_for(scenario: Scenario, hub: str, cls: SupplyClass) -> StockPolicy | None:
     pols = [p for p in scenario.sustainment.policies if p.supply_class is cls and p.hub in (hub, None)]
     own = [p for p in pols if p.hub == hub]
-    return (own or pols or [None])[0]
+    if own:
+        return own[0]
+    return pols[0] if pols else None
 
 
 def hns_share(scenario: Scenario, hub: str, cls: SupplyClass, holds: Mapping[str, bool] | None = None) -> float:

@@ -11,6 +11,8 @@ show as uncovered where a Role 2 the reader cannot see would cover it.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,14 @@ from sqlalchemy.orm import Session
 from coalition.auth.schemas import Principal
 
 SECTIONS = ("demand", "dos", "class_v", "medical")
+
+# Reports already made, per cache owner (the app's scenario cache), run and reader view: a
+# finished run's plan and its revision never change, so neither does the report of one view
+# (the map, the sustainment page and the API's four sections ask for the same one). Values
+# are shared: callers read them and never change them.
+_REPORTS: OrderedDict[tuple[Any, ...], tuple[object, dict[str, Any]]] = OrderedDict()
+_REPORTS_LOCK = threading.Lock()
+_REPORTS_SIZE = 64
 
 
 def visible_sustainment(session: Session, principal: Principal, run: Any, cache: Any = None) -> dict[str, Any]:
@@ -28,9 +38,16 @@ def visible_sustainment(session: Session, principal: Principal, run: Any, cache:
     from coalition.sustain.demand import plan_view
     from coalition.sustain.service import build_report, condition_holds
 
-    plan = visible_plan(session, principal, run, cache=cache)
+    plan = visible_plan(session, principal, run, cache=cache)  # checks the role and the run
     state = store.state_at(session, scenario_id=run.scenario_id, revision=run.revision, cache=cache)
     view = releasability.reader_view(principal, state)
+    key = (id(cache), int(run.id), str(run.finished_at), run.reused_from, view)
+    if cache is not None:
+        with _REPORTS_LOCK:
+            hit = _REPORTS.get(key)
+            if hit is not None and hit[0] is cache:
+                _REPORTS.move_to_end(key)
+                return hit[1]
     sc = releasability.visible_scenario(state.scenario, view)
     pv = plan_view(plan, file=f"plan {run.id}")
     holds = None
@@ -45,6 +62,11 @@ def visible_sustainment(session: Session, principal: Principal, run: Any, cache:
     body["redacted"] = not view.complete
     body["basis"] = "all pledges" if view.complete else releasability.BASIS
     body["plan"] = int(run.id)
+    if cache is not None:
+        with _REPORTS_LOCK:
+            _REPORTS[key] = (cache, body)
+            while len(_REPORTS) > _REPORTS_SIZE:
+                _REPORTS.popitem(last=False)
     return body
 
 

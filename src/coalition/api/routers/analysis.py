@@ -18,7 +18,7 @@ from coalition.api.routers.common import ScenarioRef
 router = APIRouter(prefix="/api/analyses", tags=["analyses"])
 
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-NOT_DONE = {409: {"description": "The run is not done (its status is named)"}}
+NOT_DONE: dict[int | str, dict[str, Any]] = {409: {"description": "The run is not done (its status is named)"}}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 
 from coalition.api.contract import check_service_nation
 from coalition.api.deps import Context, Paging
+from coalition.audit.models import AuditEntry
 from coalition.auth.queries import visible_audit
-from coalition.auth.models import AuditEntry
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ, AuditOut, AuditPage
 from coalition.auth.scope import restrict

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from coalition.api.responses import DepotCheck, DepotOut, DepotSummary, LicenceList, Obj, Page, PlacementOut, StorehouseOut
 from coalition.api.deps import Context, Ctx, Paging, page
+from coalition.api.responses import (
+    DepotCheck,
+    DepotOut,
+    DepotSummary,
+    LicenceList,
+    Obj,
+    Page,
+    PlacementOut,
+    StorehouseOut,
+)
 from coalition.api.routers.common import ScenarioRef, current_scenario, current_state
+from coalition.auth.scope import Scope
 from coalition.depots import queries
 from coalition.depots.queries import depot_nation
-from coalition.auth.scope import Scope
 from coalition.depots.schemas import Depot
 from coalition.errors import InputError, NotFoundError, Problem, closest
 from coalition.scenario.schemas import Scenario
@@ -54,7 +63,7 @@ def _summary(sc: Scenario, d: Depot, scope: Scope[Depot]) -> dict[str, Any]:
 @router.get("/depots", response_model=Page[DepotSummary], summary="Depots visible to you (paginated; filter by hub)")
 def list_depots(ctx: Context, paging: Paging,
                 hub: Annotated[str | None, Query(max_length=64)] = None,
-                scenario: ScenarioRef = None) -> dict[str, Any]:
+                scenario: ScenarioRef = None) -> Response:
     sid, sc = current_scenario(ctx, scenario)
     scope = depot_scope(ctx, sid, sc)
     items = [_summary(sc, d, scope) for d in scope.filter(sc.depots.depots)
@@ -93,9 +102,9 @@ def licences(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dic
 def list_storehouses(ctx: Context, paging: Paging,
                      depot: Annotated[str | None, Query(max_length=64)] = None,
                      kind: Annotated[str | None, Query(max_length=32)] = None,
-                     scenario: ScenarioRef = None) -> dict[str, Any]:
+                     scenario: ScenarioRef = None) -> Response:
     sid, sc = current_scenario(ctx, scenario)
-    items = []
+    items: list[dict[str, Any]] = []
     for d in visible_depots(ctx, sid, sc):
         if depot is not None and d.id != depot:
             continue
@@ -171,6 +180,6 @@ def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
     out["check_after"] = {"new_errors": [f.model_dump(mode="json") for f in new_errors]}
     ctx.audit("propose-placement", "depot", depot_id,
               after={"lines": [x.model_dump() for x in body.lines],
-                     "placed": out["units_placed"], "refused": len(out["refused"])},
+                     "placed": out["units_placed"], "refused": len(result.refused)},
               note=f"scenario {sid}")
     return out

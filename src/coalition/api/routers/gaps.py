@@ -15,10 +15,10 @@ from fastapi import APIRouter, Query, Response
 
 from coalition.api.contract import api_fields
 from coalition.api.deps import Context
+from coalition.api.offload import gaps_compute
 from coalition.api.responses import GapPicture
 from coalition.api.routers.common import ScenarioRef, current_state
 from coalition.errors import InputError
-from coalition.api.offload import gaps_compute
 from coalition.planner.visible import visible_gaps_json
 
 router = APIRouter(prefix="/api", tags=["gaps"])
@@ -36,7 +36,7 @@ def get_gaps(
     _sid, _rev, state = current_state(ctx, scenario)
     try:  # a cache miss is computed in the worker pool, within the per-request time limit
         body = visible_gaps_json(ctx.principal, state, option, at.isoformat() if at else None,
-                                 assume, compute=gaps_compute(ctx.state.cpu))
+                                 assume, compute=ctx.state.gaps_compute)
     except InputError as exc:  # the shared resolution names CLI flags; answer in API names
         raise api_fields(exc, assume=assume) from None
     # ready JSON, encoded once per cached answer: FastAPI's re-encoding of a ~40 KB picture

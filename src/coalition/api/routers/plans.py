@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from coalition.api.contract import api_fields, check_service_nation
-from coalition.errors import InputError
 from coalition.api.deps import Context, Ctx, Paging
 from coalition.api.responses import Page, PlanRunCreated, PlanRunOut, PlanView
 from coalition.api.routers.common import ScenarioRef
 from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import restrict
+from coalition.errors import InputError
 from coalition.planner import releasability, runs
 from coalition.planner.visible import check_request, visible_plan
 
@@ -100,7 +100,8 @@ def get_job(ctx: Ctx, job_id: int) -> runs.PlanRun:
     scope = restrict(ctx.principal, "plan.view", _run_marking)
     # the plan itself is stored apart (planner_run_results): read only when a reader's view of
     # it is not cached already
-    return scope.check(runs.run_of_kind(ctx.db.get(runs.PlanRun, job_id)), str(job_id))
+    run: runs.PlanRun = scope.check(runs.run_of_kind(ctx.db.get(runs.PlanRun, job_id)), str(job_id))
+    return run
 
 
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -21,6 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from coalition.api import offload
 from coalition.api.contract import check_nations
 from coalition.api.deps import Context, Paging, page
+from coalition.api.responses import (
+    AssumptionSetPut,
+    MarkingOut,
+    Page,
+    PledgeReleaseOut,
+    RevisionOut,
+    ScenarioSummary,
+    UploadOut,
+    ValidationOut,
+)
 from coalition.api.routers.common import (
     ScenarioRef,
     StateCache,
@@ -39,21 +49,11 @@ from coalition.scenario.history import visible_revisions
 from coalition.scenario.models import StoredScenario
 from coalition.scenario.rules import (
     EditPledge,
-    SetAssumptions,
     ScenarioState,
+    SetAssumptions,
     SetReleasability,
     TransitionPledge,
     allowed_next,
-)
-from coalition.api.responses import (
-    AssumptionSetPut,
-    MarkingOut,
-    Page,
-    PledgeReleaseOut,
-    RevisionOut,
-    ScenarioSummary,
-    UploadOut,
-    ValidationOut,
 )
 from coalition.scenario.schemas import ContactLine, Pledge, PledgeState
 
@@ -99,7 +99,7 @@ def _scenario_marking(row: StoredScenario) -> Marking:
 
 
 @router.get("/scenarios", summary="Stored scenarios", response_model=Page[ScenarioSummary])
-def list_scenarios(ctx: Context, paging: Paging) -> dict[str, Any]:
+def list_scenarios(ctx: Context, paging: Paging) -> Response:
     restrict(ctx.principal, "scenario.view", _scenario_marking)  # every scenario is public
     rows, total = store.list_stored(ctx.db, offset=paging.offset, limit=paging.limit)
     from fastapi.responses import JSONResponse
@@ -119,7 +119,7 @@ def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[
 
 @router.get("/scenarios/{ref}/revisions", summary="The revisions of a stored scenario",
             response_model=Page[RevisionOut])
-def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> dict[str, Any]:
+def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> Response:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
     state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head,
@@ -295,7 +295,7 @@ def _make_routes(res: Resource) -> None:
         paging: Paging,
         filters: Annotated[dict[str, str], Depends(filter_dep)],
         scenario: ScenarioRef = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         sid, rev, state = current_state(ctx, scenario)
         sc = state.scenario
         for name in res.nation_filters:

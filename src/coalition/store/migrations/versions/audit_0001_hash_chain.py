@@ -7,8 +7,8 @@ Revision ID: audit_0001
 Revises:
 Create Date: 2026-12-01
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "audit_0001"
 down_revision = None

@@ -4,8 +4,8 @@ Revision ID: auth_0002
 Revises: auth_0001
 Create Date: 2026-11-25
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "auth_0002"
 down_revision = "auth_0001"

@@ -4,8 +4,8 @@ Revision ID: auth_0004_sessions
 Revises: auth_0003
 Create Date: 2026-12-01
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "auth_0004_sessions"
 down_revision = "auth_0003"

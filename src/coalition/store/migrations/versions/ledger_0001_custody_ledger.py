@@ -8,8 +8,8 @@ Revises:
 Create Date: 2026-11-25
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "ledger_0001"
 down_revision = None
@@ -116,17 +116,19 @@ def upgrade() -> None:
     )
 
     # --- inventory projection -------------------------------------------------------------
-    place = lambda: [  # noqa: E731 - the same location columns on two tables
-        sa.Column("custodian", S(3), nullable=False),
-        sa.Column("location", S(250), nullable=False),
-        sa.Column("hub", S(60), nullable=False),
-        sa.Column("depot", S(60), nullable=False),
-        sa.Column("storehouse", S(60), nullable=False),
-        sa.Column("bay", S(60), nullable=False),
-        sa.Column("end_user", S(120), nullable=False),
-        sa.Column("end_user_ref", S(120), nullable=False),
-        sa.Column("manifest", S(60), nullable=False),
-    ]
+    def place() -> list[sa.Column[str]]:  # the same location columns on two tables
+        return [
+            sa.Column("custodian", S(3), nullable=False),
+            sa.Column("location", S(250), nullable=False),
+            sa.Column("hub", S(60), nullable=False),
+            sa.Column("depot", S(60), nullable=False),
+            sa.Column("storehouse", S(60), nullable=False),
+            sa.Column("bay", S(60), nullable=False),
+            sa.Column("end_user", S(120), nullable=False),
+            sa.Column("end_user_ref", S(120), nullable=False),
+            sa.Column("manifest", S(60), nullable=False),
+        ]
+
     op.create_table(
         "inv_serial",
         sa.Column("serial", S(80), primary_key=True),

@@ -101,7 +101,7 @@ def _copy_old_rows() -> None:
     rows = bind.execute(sa.select(old_scenarios).order_by(old_scenarios.c.id)).mappings().all()
     if not rows:
         return
-    marks: dict[int, list[dict]] = {}
+    marks: dict[int, list[dict[str, object]]] = {}
     for m in bind.execute(sa.select(old_markings)).mappings():
         marks.setdefault(m["scenario_id"], []).append(
             {"kind": m["kind"], "id": m["object_id"], "origin": m["origin"],
