@@ -234,7 +234,8 @@ def test_rows_forbid_nothing_the_checker_allows(seed):
 
 
 def _model(sc, cuts: bool, monkeypatch, **kw):
-    from coalition.planner import medical, sustainment as sus
+    from coalition.planner import medical
+    from coalition.planner import sustainment as sus
     from coalition.planner.model import build_model
     from coalition.planner.tables import build_tables
 
@@ -294,12 +295,12 @@ def test_line_cuts_raise_the_lp_bound_of_the_embedded_small_option(monkeypatch):
     """On the embedded scenario's `small` option (all pledges active from C-day) the LP with
     the cut rows is measurably higher (the fractional facilities they remove are real), and
     still below a feasible plan's cost (a bound)."""
+    from coalition.planner import medical
     from coalition.planner import sustainment as sus
     from coalition.planner.greedy import greedy_values, is_feasible
     from coalition.planner.model import build_model
     from coalition.planner.solver import solve_highs
     from coalition.planner.tables import build_tables
-    from coalition.planner import medical
     from coalition.scenario.service import load_scenario
 
     sc = load_scenario()

@@ -33,6 +33,7 @@ scenario declares medical roles; otherwise the plan says that 10-1-2 was not enf
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +143,11 @@ def _big_m(rc: np.ndarray, jc: np.ndarray, ub: np.ndarray, pledge: np.ndarray, u
     return np.bincount(k // P, weights=per, minlength=n)
 
 
+#: per (hub, role): its kept candidate days, the (kept-day row, column) pairs of the road
+#: facilities present on them, and per air set the q markers of those days
+FacilityDays = tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]
+
+
 @dataclass
 class MedicalIndex:
     """Where the Medical-* rows are, for the values completion and the explanations."""
@@ -182,7 +188,7 @@ def define_medical(m) -> None:  # type: ignore[no-untyped-def]
     air_l: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     n_q = 0
     hubs_c = np.unique(hub[is_c])
-    fac_of: dict = {}
+    fac_of: dict[tuple[int, int], FacilityDays] = {}
     for r, limit in LIMITS:
         fac = np.flatnonzero(role >= r)
         for h in hubs_c.tolist():
@@ -281,7 +287,7 @@ def _union(n: int, a: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.cumsum(cnt[:n]) > 0
 
 
-def _alive(m, md: "MedicalData", is_c: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _alive(m, md: MedicalData, is_c: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Assign-count columns the Medical-role<r>-cover rows do not force to zero.
 
     A constrained column is forced to zero when, on some day of its stay, no column with a
@@ -320,7 +326,9 @@ def _alive(m, md: "MedicalData", is_c: np.ndarray, a: np.ndarray, e: np.ndarray)
         alive &= ~dead
 
 
-def _line_cuts(m, md, fac_of, is_c, a, e, live, resolve) -> None:  # type: ignore[no-untyped-def]
+def _line_cuts(m, md: MedicalData, fac_of: dict[tuple[int, int], FacilityDays],  # type: ignore[no-untyped-def]
+               is_c: np.ndarray, a: np.ndarray, e: np.ndarray, live: np.ndarray,
+               resolve: Callable[[np.ndarray], np.ndarray]) -> None:
     """``Medical-role<r>-line``: for each constrained line l, period t, role r and check day d,
     qty(l) - u[l,t] - sum_{j covers (l,t), hub h, absent on D_h} x_j
         <= qty(l) sum_h (facilities + air reach of (h, r) on D_h),
