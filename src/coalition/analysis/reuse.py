@@ -16,6 +16,10 @@ model every time is waste. This module is the analysis' adapter around those pub
   ``Hub-nation-link``'s big-M stays valid because units only shrink. Only bounds change, so
   every piece of column metadata the planner keeps (tour days, windows, cycle flows, RIP
   overlaps) stays valid as it is; HiGHS's presolve removes the columns fixed at zero;
+* the ``Assign-count`` columns the planner's 10-1-2 rows force to zero in every world
+  (``sustain_index["medical"].alive``, :func:`coalition.planner.medical._alive`: units at a hub
+  no Role 1/2 care can reach on some day of their stay) are fixed at zero too: no plan and no
+  bound changes, the solver just never sees them (63 % of option ``small``'s columns);
 * the restricted model goes through the planner's own greedy start and solver, as
   :func:`coalition.planner.engine.make_plan` does for a fresh model. (Measured: solving the
   superset directly with dead columns, or re-running one HiGHS instance after bound changes,
