@@ -4,7 +4,14 @@ raw limit of the machine measured in the same run (SHA-256, Ed25519, raw SQLite 
 Run with ``make bench`` (or ``python -m benchmarks bench_ledger``). ``COALITION_BENCH_QUICK=1``
 shrinks every size tenfold for a smoke run. PostgreSQL figures need the local server
 (``COALITION_TEST_PG_URL``, default postgresql://postgres@127.0.0.1:5432/test); they are skipped
-with a note when it is unreachable. Results: ``benchmarks/results/ledger.json``.
+with a note when it is unreachable. Results: ``benchmarks/results/ledger.json``
+(``COALITION_BENCH_OUT`` writes elsewhere). ``COALITION_BENCH_SKIP=proofs,inventory,postgresql``
+skips parts (their figures are kept from the previous results file, marked ``kept_from``).
+
+On a shared machine the wall-clock rates depend on the load (recorded at the start and end of the
+run); each append and verify also reports its **process CPU** rate (events per CPU second of this
+process: on SQLite that includes the database engine, on PostgreSQL only the client side), which
+depends much less on how many other jobs share the cores.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 QUICK = os.environ.get("COALITION_BENCH_QUICK") == "1"
 SCALE = 10 if QUICK else 1
 PG_URL = os.environ.get("COALITION_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-RESULTS = Path(__file__).with_name("results") / "ledger.json"
+RESULTS = Path(os.environ.get("COALITION_BENCH_OUT") or Path(__file__).with_name("results") / "ledger.json")
+SKIP = {x.strip() for x in os.environ.get("COALITION_BENCH_SKIP", "").split(",") if x.strip()}
 
 
 def _rate(n: int, seconds: float) -> float:
@@ -175,11 +183,12 @@ def bench_append(url: str, n: int, batch: int = 1000) -> dict[str, float]:
         before = _row_count(factory)
         for kind, make in KINDS.items():
             evs = make(0, n)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             for i in range(0, n, batch):
                 with transaction(factory) as s:
                     service.append_events(s, events=evs[i:i + batch], signer=signer, trust=trust)
             out[f"append_{kind}_per_s"] = _rate(n, time.perf_counter() - t)
+            out[f"append_{kind}_per_cpu_s"] = _rate(n, time.process_time() - c)
             after = _row_count(factory)
             # rows written per event: inserted rows (table growth) plus projection rows updated
             # (a dispatch/receipt updates its serial and its manifest)
@@ -187,24 +196,26 @@ def bench_append(url: str, n: int, batch: int = 1000) -> dict[str, float]:
             before = after
         # alternating nations: every event its own batch (its own statement and signature)
         alt = _manifests(n, n // 4, ("GBR", "DEU"))
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for i in range(0, len(alt), batch):
             with transaction(factory) as s:
                 service.append_events(s, events=alt[i:i + batch], signer=signer, trust=trust)
         out["append_alternating_per_s"] = _rate(len(alt), time.perf_counter() - t)
+        out["append_alternating_per_cpu_s"] = _rate(len(alt), time.process_time() - c)
         with transaction(factory) as s:
             from sqlalchemy import func, select
 
             from coalition.ledger.models import LedgerEvent
 
             out["mean_event_bytes"] = float(s.scalar(select(func.avg(func.length(LedgerEvent.body)))))
-        t = time.perf_counter()
         from coalition.ledger.verify import verify_log
 
+        t, c = time.perf_counter(), time.process_time()
         with transaction(factory) as s:
             rep = verify_log(s, trust=trust)
         assert rep.ok, rep.findings[:3]
         out["verify_per_s"] = _rate(rep.events, time.perf_counter() - t)
+        out["verify_per_cpu_s"] = _rate(rep.events, time.process_time() - c)
         out["events"] = rep.events
         out["verify_signatures"] = rep.signatures  # Ed25519 checks (one per batch and party)
         out["verify_batches"] = rep.batches
@@ -335,7 +346,11 @@ def _pg_schema() -> tuple[str, object] | None:
 # ------------------------------------------------------------------------------------------
 def run() -> dict[str, object]:
     res: dict[str, object] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
-                              "quick": QUICK}
+                              "quick": QUICK, "load_start": os.getloadavg()}
+    try:
+        previous = json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        previous = {}
     print("raw limits ...", flush=True)
     sha = raw_sha256(1_000_000 // SCALE)
     sign, verify = raw_ed25519(20_000 // SCALE)
@@ -345,11 +360,17 @@ def run() -> dict[str, object]:
     with tempfile.TemporaryDirectory() as d:
         print("append + verify on SQLite ...", flush=True)
         res["sqlite"] = bench_append(f"sqlite:///{Path(d) / 'a.db'}", 100_000 // SCALE)
-        print("inventory query over 1,000,000 items ...", flush=True)
-        res["inventory"] = bench_inventory_query(f"sqlite:///{Path(d) / 'inv.db'}", 1_000_000 // SCALE)
-        print("inclusion proofs on a 10,000,000-event log ...", flush=True)
-        res["proofs"] = bench_proofs(f"sqlite:///{Path(d) / 'proof.db'}", 10_000_000 // SCALE)
-    pg = _pg_schema()
+        for part, label, fn, size, db in (
+                ("inventory", "inventory query over 1,000,000 items", bench_inventory_query, 1_000_000, "inv.db"),
+                ("proofs", "inclusion proofs on a 10,000,000-event log", bench_proofs, 10_000_000, "proof.db")):
+            if part in SKIP:
+                if part in previous:
+                    res[part] = {**previous[part], "kept_from": previous[part].get("kept_from")
+                                 or previous.get("kept_from_run", "an earlier run")}
+                continue
+            print(f"{label} ...", flush=True)
+            res[part] = fn(f"sqlite:///{Path(d) / db}", size // SCALE)
+    pg = None if "postgresql" in SKIP else _pg_schema()
     if pg:
         url, drop = pg
         try:
@@ -358,6 +379,8 @@ def run() -> dict[str, object]:
             res["postgresql"] = bench_append(url, 30_000 // SCALE)
         finally:
             drop()  # type: ignore[operator]
+    res["load_end"] = os.getloadavg()
+    res["kept_from_run"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     _table(res)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=1) + "\n")
@@ -386,9 +409,17 @@ def _table(res: dict) -> None:  # type: ignore[type-arg]
             cap = r["events"] / (r["verify_signatures"] / raw["ed25519_verify_per_s"])
             rows.append((f"  (signature-check cap, {r['verify_signatures']:,} sigs)", r["verify_per_s"],
                          250_000 if db == "sqlite" else 200_000, cap, "events/s if only Ed25519 checks ran"))
+    print(f"\nload average {res.get('load_start')} at the start, {res.get('load_end')} at the end")
     print(f"\n{'measure':40} {'value':>10} {'target':>9} {'limit':>11}  ratio to limit")
     for name, v, target, limit, what in rows:
         print(f"{name:40} {v:10,.0f} {target:9,} {limit:11,.0f}  {v / limit:6.1%} of {what}")
+    for db in ("sqlite", "postgresql"):
+        if db in res:
+            r = res[db]
+            print(f"process CPU rates, {db}: " + ", ".join(
+                f"{k.removesuffix('_per_cpu_s')} {v:,.0f}/s" for k, v in r.items() if k.endswith("_per_cpu_s")))
+    if "inventory" not in res or "proofs" not in res:
+        return
     inv, pr = res["inventory"], res["proofs"]
     print(f"{'inventory query, ' + format(inv['items'], ',') + ' items (s)':40} {inv['query_s']:10.3f} {'<= 1 s':>9}")
     print(f"{'inclusion proof, ' + format(pr['events'], ',') + ' events (ms, p99)':40} {pr['proof_ms_p99']:10.2f} {'<= 10 ms':>9}"

@@ -5,6 +5,7 @@ what the pages did): a British planner, an HQ planner, a depot officer, a donor'
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -86,8 +87,17 @@ def test_depot_officer_places_a_consignment(chromium, live: Live) -> None:  # ty
     assert page.locator("[data-testid=plan-form]").count() == 0  # no Run-planner button to 403
     page.click("nav >> text=Depots")
     page.click("[data-testid=place-DEP-VIN]")
+    assert page.locator("[data-testid=stock] tr[data-source=ledger]").count() == 0
     page.set_input_files("[data-testid=upload-form] input[type=file]",
                          str(SCENARIO / "sample-consignment.csv"))
+    page.fill("[data-testid=upload-form] input[name=origin]", "GBR-HOME-DEPOT")
+    page.fill("[data-testid=upload-form] input[name=manifest]", "no spaces allowed")
+    page.click("[data-testid=upload-form] button[type=submit]")  # a bad reference: inline
+    page.wait_for_selector("[data-testid=error-manifest]")
+    assert page.input_value("[data-testid=upload-form] input[name=origin]") == "GBR-HOME-DEPOT"
+    page.set_input_files("[data-testid=upload-form] input[type=file]",
+                         str(SCENARIO / "sample-consignment.csv"))
+    page.fill("[data-testid=upload-form] input[name=manifest]", "M-GBR-VIN-J01")
     page.click("[data-testid=upload-form] button[type=submit]")
     page.wait_for_selector("[data-testid=proposal]", timeout=60_000)
     placed = page.locator("[data-testid=placed] tbody tr").count()
@@ -102,14 +112,32 @@ def test_depot_officer_places_a_consignment(chromium, live: Live) -> None:  # ty
     page.goto(live.base + "/depots/DEP-VIN/placement")
     page.set_input_files("[data-testid=upload-form] input[type=file]",
                          str(SCENARIO / "sample-consignment.csv"))
+    page.fill("[data-testid=upload-form] input[name=manifest]", "M-GBR-VIN-J01")
+    page.fill("[data-testid=upload-form] input[name=origin]", "GBR-HOME-DEPOT")
     page.click("[data-testid=upload-form] button[type=submit]")
     page.wait_for_selector("[data-testid=accept-form]", timeout=60_000)
+    lines = json.loads(page.input_value("[data-testid=accept-form] input[name=lines]"))
     page.click("[data-testid=accept-form] button[type=submit]")
     page.wait_for_selector("[data-testid=accepted]")
     assert page.locator("[data-testid=order] tbody tr").count() == placed
     _s, _h, audit = live.api("GET", "/api/audit?action=accept-placement&object_id=DEP-VIN",
                              "hq-admin")
     assert audit["total"] == 1 and len(audit["items"][0]["after"]["lines"]) == placed
+    # ... and the officer SEES the stock change: the placed lots, from the custody ledger, on
+    # the placement page and on the depots page, storehouse by storehouse
+    ledger_rows = page.locator("[data-testid=stock] tr[data-source=ledger]")
+    assert ledger_rows.count() == len({(h, lot) for h, lot, _q in lines})
+    shot(page, "journey-depot-accepted")
+    page.click("nav >> text=Depots")
+    page.click("[data-testid=stock-DEP-VIN] summary")
+    for house, lot, qty in lines:
+        row = page.locator("[data-testid=stock-DEP-VIN] tr[data-source=ledger]",
+                           has_text=lot).filter(has_text=house)
+        assert row.count() == 1 and f"{qty:,}" in row.inner_text(), (house, lot, qty)
+    shot(page, "journey-depot-stock")
+    # the events are in the ledger, signed, once: a refresh of the accept form appends nothing
+    _s, _h, events = live.api("GET", "/api/custody-events?ref=M:M-GBR-VIN-J01", "gbr-depot")
+    assert [e["type"] for e in events["items"]] == ["manifest", "dispatch", "receipt"]
     ctx.close()
 
 

@@ -113,6 +113,9 @@ def test_pan_zoom_scale_and_labels(chromium, live: Live) -> None:  # type: ignor
     assert page.evaluate(VIEWBOX + ".x") > x1  # dragged left: the view moved east
     assert page.url.endswith("/map")  # the drag opened nothing
     shot(page, "map-zoom-wheel-drag")
+    page.emulate_media(media="print")  # printed: the map as shown, without the tools
+    assert page.locator("svg.map").is_visible() and page.locator("[data-testid=map-tools]").is_hidden()
+    page.emulate_media(media="screen")
     assert seen == {"outside": [], "errors": []}, seen
     ctx.close()
 

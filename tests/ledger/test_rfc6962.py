@@ -110,3 +110,20 @@ def test_inclusion_path_in_one_round_trip_equals_the_walk(n: int, data: st.DataO
     assert many.trips == 1
     assert path == Tree(mem, n).inclusion_path(i)
     assert verify_inclusion(leaves[i], i, n, path, merkle_root(leaves))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=600), max_size=6), st.integers(min_value=0, max_value=6))
+def test_frontier_extend_equals_adding_leaf_by_leaf(chunks: list[int], keep: int) -> None:
+    """The verifier extends the frontier a chunk at a time (aligned blocks hashed level by level):
+    stack, size, root at every chunk end and the kept subtrees equal adding leaf by leaf."""
+    one, bulk = Frontier(keep_height=keep), Frontier(keep_height=keep)
+    n = 0
+    for c in chunks:
+        leaves = [leaf_hash(b"%d" % (n + i)) for i in range(c)]
+        n += c
+        for x in leaves:
+            one.add(x)
+        bulk.extend(leaves)
+        assert (bulk.stack, bulk.size, bulk.kept, bulk.root()) == (one.stack, one.size, one.kept, one.root())
+    assert bulk.root() == merkle_root([leaf_hash(b"%d" % i) for i in range(n)])

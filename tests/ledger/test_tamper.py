@@ -155,6 +155,9 @@ def _rewrite_last_chain(ledger: Ledger, change) -> int:  # type: ignore[no-untyp
     (lambda c: c[:-4] + ("0" if c[-4] != "0" else "1") + c[-3:], "does not link"),  # another previous hash
     (lambda c: c.replace(":[", ": [", 1), "not canonical"),  # same value, other bytes
     (lambda c: c[:-1] + "," + c[1:], "not canonical"),  # the nation named twice
+    # the one-nation fast path reads the code at a fixed place: a longer or another code is not it
+    (lambda c: c[:5] + "X" + c[5:], "counter"),  # {"DEUX":[..]}: a new chain that does not start at 1
+    (lambda c: c[:4] + "Q" + c[5:], "counter"),  # {"DEQ":[..]}: another nation's chain, at counter 14
 ])
 def test_rewritten_chain_links_are_reported_at_their_seq(filled: Ledger, change, says: str) -> None:  # type: ignore[no-untyped-def]
     seq = _rewrite_last_chain(filled, change)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -126,7 +126,7 @@ def document_errors(app: FastAPI) -> None:
         app.openapi_schema = spec
         return spec
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to extend the schema
 
 
 ANONYMOUS = auth_schemas.ANONYMOUS
@@ -214,8 +214,17 @@ def _html(request: Request) -> bool:
     return not path.startswith(API_PREFIXES) and "text/html" in request.headers.get("accept", "")
 
 
-def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None = None) -> None:
-    def error_response(  # noqa: F811 - shadows the module helper to add the HTML branch
+class _Respond(Protocol):
+    """The error answer of one request: HTML for a dashboard page, the JSON error shape otherwise."""
+
+    def __call__(
+        self, request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None, code: str | None = None,
+    ) -> Response: ...
+
+
+def _responder(html: Callable[[Request, int, str], Response] | None) -> _Respond:
+    def error_response(
         request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None, code: str | None = None,
     ) -> Response:
@@ -225,6 +234,20 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
                 text += ": " + "; ".join(p.get("message", "") for p in problems)
             return html(request, status, text)
         return _json_error(request, status, message, problems, headers, code)
+
+    return error_response
+
+
+def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None = None) -> None:
+    """The handlers of every exception a request can raise, each answering in the one error shape
+    (or as an HTML page, through ``html``, for a dashboard page)."""
+    error_response = _responder(html)
+    _install_domain(app, error_response)
+    _install_service(app, error_response)
+
+
+def _install_domain(app: FastAPI, error_response: _Respond) -> None:
+    """The domain exceptions of :mod:`coalition.errors` and the request's own validation."""
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> Response:
@@ -281,6 +304,10 @@ def install(app: FastAPI, html: Callable[[Request, int, str], Response] | None =
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         return error_response(request, 409, str(exc), code="integrity_failure")
+
+
+def _install_service(app: FastAPI, error_response: _Respond) -> None:
+    """The service's own answers: limits, time-outs, HTTP errors and the unexpected (500)."""
 
     @app.exception_handler(RateLimited)
     async def _rate(request: Request, exc: RateLimited) -> Response:

@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from coalition.analysis import jobs
 from coalition.auth.rules import has_permission
 from coalition.dashboard.charts import mc_heatmap, tornado
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, _assumptions, _scope, _state, render
 from coalition.dashboard.security import check_csrf
@@ -25,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 KINDS = ("montecarlo", "withdrawal")
 
 
-def _view(request: Request, ctx: Any, job: int | None, *, form: dict[str, str] | None = None,
+def _view(request: Request, ctx: PageCtx, job: int | None, *, form: dict[str, str] | None = None,
           problems: list[str] | None = None, status_code: int = 200) -> HTMLResponse:
     _sid, state = _state(ctx)
     sc = state.scenario
@@ -39,7 +40,8 @@ def _view(request: Request, ctx: Any, job: int | None, *, form: dict[str, str] |
         elif result["kind"] == "withdrawal":
             bars = tornado(result)
     caps = {c.code: c.name for c in sc.capabilities}
-    lines = {r.id: " · ".join(x for x in (caps.get(r.capability, r.capability), r.hub or getattr(r, "region", None)) if x)
+    lines = {r.id: " · ".join(x for x in (caps.get(r.capability, r.capability),
+                                          r.hub or getattr(r, "region", None)) if x)
              for r in _scope(ctx, "requirement.view", state).filter(sc.requirements)}
     recent, _total = jobs.list_analyses(ctx.db, ctx.principal, offset=0, limit=10)
     return render(request, ctx, "analysis.html", "analysis", status_code=status_code,

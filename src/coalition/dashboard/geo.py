@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 REGION_FILE = Path(__file__).resolve().parent / "static" / "map" / "region.json"
 
@@ -41,9 +42,25 @@ class CountryShape:
     label_y: float
 
 
+class CountryRecord(TypedDict):
+    """One country of the boundary file: its rings are [lon, lat] points."""
+
+    iso3: str
+    name: str
+    rings: list[list[list[float]]]
+
+
+class RegionFile(TypedDict):
+    """The boundary file ``static/map/region.json`` (the keys the dashboard reads)."""
+
+    attribution: NotRequired[str]
+    countries: list[CountryRecord]
+
+
 @lru_cache(maxsize=1)
-def region() -> dict:
-    return json.loads(REGION_FILE.read_text(encoding="utf-8"))
+def region() -> RegionFile:
+    data: RegionFile = json.loads(REGION_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 # Label anchors (lat, lon) chosen by hand: a centroid of the visible part can fall in the

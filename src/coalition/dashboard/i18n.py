@@ -14,8 +14,8 @@ Babel for the locale.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -110,29 +110,38 @@ class Lang:
         # The locale's own pattern ("74 %" in French), with the number of decimals asked for.
         pattern = copy.copy(numbers.parse_pattern(Locale.parse(self.code).percent_formats[None]))
         pattern.frac_prec = (digits, digits)
-        return pattern.apply(value / 100, Locale.parse(self.code))
+        # str(): Babel leaves NumberPattern.apply unannotated (it returns the formatted text)
+        return str(pattern.apply(value / 100, Locale.parse(self.code)))
 
-    def date(self, value: date | datetime | str | None, form: str = "medium") -> str:
+    def date(self, value: dt.date | dt.datetime | str | None, form: str = "medium") -> str:
         if value is None or value == "":
             return "—"
         if isinstance(value, str):
+            text = value
             try:
-                value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+                value = (dt.datetime.fromisoformat(text) if "T" in text
+                         else dt.date.fromisoformat(text))
             except ValueError:
-                return value
-        if isinstance(value, datetime):
+                return text
+        if isinstance(value, dt.datetime):
             return dates.format_datetime(value, format=form, locale=self.code, tzinfo=value.tzinfo)
         return dates.format_date(value, format=form, locale=self.code)
 
-    def cday(self, day: int | None, c_day: date | str | None = None) -> str:
+    def cday(self, day: int | None, c_day: dt.date | str | None = None) -> str:
         """``C+N``, with the calendar date beside it when a C-day is known (assumed or not)."""
         if day is None:
             return "—"
         text = f"C{'+' if day >= 0 else '−'}{abs(day)}"
         if c_day:
-            start = date.fromisoformat(c_day) if isinstance(c_day, str) else c_day
-            text += f" ({self.date(start + timedelta(days=day))})"
+            start = dt.date.fromisoformat(c_day) if isinstance(c_day, str) else c_day
+            text += f" ({self.date(start + dt.timedelta(days=day))})"
         return text
+
+    def country(self, iso3: str, default: str) -> str:
+        """A country's name in this language, by its ISO 3166 alpha-3 code: Babel's (CLDR)
+        territory name in French ("Pologne"); ``default`` (the source data's English name) in
+        English and for a code CLDR does not know."""
+        return country_name(self.code, iso3, default)
 
     def template_globals(self) -> dict[str, Any]:
         """The names the templates use: ``_``, ``gettext``/``ngettext`` for ``{% trans %}``
@@ -158,6 +167,18 @@ class Lang:
                 "pct": self.percent, "fdate": self.date, "cday": self.cday}
 
 
+@lru_cache(maxsize=512)
+def country_name(lang: str, iso3: str, default: str) -> str:
+    """See :meth:`Lang.country` (CLDR maps alpha-3 codes to alpha-2 as territory aliases)."""
+    if lang == DEFAULT:
+        return default
+    from babel.core import get_global
+
+    alpha2 = (get_global("territory_aliases").get(iso3.upper()) or [None])[0]
+    names = Locale.parse(lang).territories
+    return str(names.get(alpha2, default)) if alpha2 else default
+
+
 def request_lang(request: Request) -> Lang:
     cached = request.scope.get("coalition.lang")
     if isinstance(cached, Lang):
@@ -167,4 +188,4 @@ def request_lang(request: Request) -> Lang:
     return lang
 
 
-__all__ = ["LANGUAGES", "Lang", "N_", "choose", "request_lang", "translations"]
+__all__ = ["LANGUAGES", "Lang", "N_", "choose", "country_name", "request_lang", "translations"]

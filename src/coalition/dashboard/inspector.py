@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from coalition.auth.rules import PUBLIC
 from coalition.auth.scope import OutOfScope, restrict
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.routes import Page, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError, Problem
@@ -22,8 +23,8 @@ router = APIRouter(include_in_schema=False)
 DONORS = ("GBR", "FRA", "DEU", "POL", "UKR", "USA", "ITA", "NLD", "CAN", "SWE")
 
 
-def _donor(ctx: object, donor: str) -> str:
-    principal = ctx.principal  # type: ignore[attr-defined]
+def _donor(ctx: PageCtx, donor: str) -> str:
+    principal = ctx.principal
     donor = (donor or ("" if principal.is_hq else principal.nation)).upper()
     if not donor:
         return ""

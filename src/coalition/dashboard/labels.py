@@ -26,6 +26,11 @@ WORDS: dict[str, str] = {
     "time-limit": N_("stopped at the time limit (best plan so far)"),
     "interrupted": N_("interrupted (best plan so far)"), "infeasible": N_("infeasible"),
     "no-solution": N_("no plan found"), "error": N_("solver error"),
+    # custody event types
+    "manifest": N_("manifest"), "dispatch": N_("dispatch"), "receipt": N_("receipt"),
+    "transfer": N_("transfer"), "issue": N_("issue to a unit"), "return": N_("return"),
+    "count": N_("blind count"), "loss": N_("loss report"), "disposal": N_("disposal"),
+    "suspension": N_("suspension"), "correction": N_("correction"),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.routes import Page, _plan, render
 from coalition.errors import NotFoundError
 from coalition.planner import runs
@@ -17,8 +18,8 @@ router = APIRouter(include_in_schema=False)
 JobId = Annotated[int, Query(ge=1, le=2**31 - 1)]
 
 
-def _done(ctx: object, job: int) -> runs.PlanRun:
-    run = runs.get_run(ctx.db, job)  # type: ignore[attr-defined]
+def _done(ctx: PageCtx, job: int) -> runs.PlanRun:
+    run = runs.get_run(ctx.db, job)
     if run is None:
         raise NotFoundError(f"plan run {job} not found")
     return run

@@ -9,12 +9,14 @@ and the lifecycle allow are offered; the store checks them again.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coalition.auth.rules import has_permission
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, _scope, _state, render
 from coalition.dashboard.security import check_csrf
@@ -63,7 +65,7 @@ def pledges_page(
                   capabilities={c.code: c.name for c in sc.capabilities})
 
 
-def _detail(request: Request, ctx: Any, ident: str, *, status_code: int = 200,
+def _detail(request: Request, ctx: PageCtx, ident: str, *, status_code: int = 200,
             problems: list[str] | None = None, conflict: Any = None, saved: int | None = None,
             form: dict[str, str] | None = None) -> HTMLResponse:
     sid, rev, st = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
@@ -94,7 +96,7 @@ def pledge_page(request: Request, ctx: Page, ident: str,
     return _detail(request, ctx, ident, saved=saved)
 
 
-def _change(request: Request, ctx: Any, ident: str, action: str, revision: int,
+def _change(request: Request, ctx: PageCtx, ident: str, action: str, revision: int,
             change: Any, form: dict[str, str] | None = None) -> Response:
     """Scope (404/403), then the store's edit at the form's revision. A refusal or a conflict
     comes back on the detail page, with the input kept and, for a conflict, what changed."""
@@ -155,20 +157,25 @@ def release(request: Request, ctx: Page, ident: str, revision: Revision,
                    form={"releasable_to": releasable_to})
 
 
+@dataclass(frozen=True)
+class PledgeEdit:
+    """The edit form's fields (the :data:`EDITABLE` ones), as the user typed them."""
+
+    units: Annotated[str, Form(max_length=12)] = ""
+    personnel_per_unit: Annotated[str, Form(max_length=12)] = ""
+    notice_days: Annotated[str, Form(max_length=12)] = ""
+    tour_days: Annotated[str, Form(max_length=12)] = ""
+    condition: Annotated[str, Form(max_length=400)] = ""
+
+
 @router.post("/pledges/{ident}/edit")
-def edit(request: Request, ctx: Page, ident: str, revision: Revision, csrf: Csrf = "",
-         units: Annotated[str, Form(max_length=12)] = "",
-         personnel_per_unit: Annotated[str, Form(max_length=12)] = "",
-         notice_days: Annotated[str, Form(max_length=12)] = "",
-         tour_days: Annotated[str, Form(max_length=12)] = "",
-         condition: Annotated[str, Form(max_length=400)] = "",
-         note: Note = "") -> Response:
+def edit(request: Request, ctx: Page, ident: str, revision: Revision,
+         fields: Annotated[PledgeEdit, Depends()], csrf: Csrf = "", note: Note = "") -> Response:
     """Change the pledge's numbers or condition; the rest of the pledge stays as it is."""
     from pydantic import ValidationError
 
     check_csrf(request, csrf)
-    form = {"units": units, "personnel_per_unit": personnel_per_unit,
-            "notice_days": notice_days, "tour_days": tour_days, "condition": condition}
+    form = asdict(fields)
     _sid, _rev, st = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     current = _scope(ctx, "pledge.transition", st).get(st.scenario.pledges, _key, ident)
     tr = request_lang(request).gettext

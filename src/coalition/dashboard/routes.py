@@ -10,6 +10,7 @@ audited like the API's. Forms that change state are POSTs with a CSRF token.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from starlette.background import BackgroundTask
 
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
+from coalition.auth.scope import Scope, restrict
 from coalition.auth.service import AuthenticationFailed, record_audit
 from coalition.dashboard import fragments, views
 from coalition.dashboard.context import Db
@@ -49,7 +51,8 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 router = APIRouter(include_in_schema=False)
 
 NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
-       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")), ("analysis", "/analysis", N_("Analyses")),
+       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
+       ("analysis", "/analysis", N_("Analyses")),
        ("pledges", "/pledges", N_("Pledges")), ("scenario", "/scenario", N_("Scenario")),
        ("inspector", "/inspector", N_("Accountability")),
        ("audit", "/audit", N_("Audit")))
@@ -75,9 +78,8 @@ def current_scenario(ctx: Ctx, ref: None) -> tuple[int, Any]:
     return sid, state.scenario
 
 
-def _scope(ctx: Ctx, action: str, state: ScenarioState) -> Any:
-    from coalition.auth.scope import restrict
-
+def _scope(ctx: Ctx, action: str, state: ScenarioState) -> Scope[Any]:
+    """The reader's scope for ``action`` over any kind of scenario record."""
     kind = action.partition(".")[0]
     return restrict(ctx.principal, action, lambda record: state.marking(kind, record))
 
@@ -190,7 +192,8 @@ def map_page(request: Request, ctx: Page) -> HTMLResponse:
         medical = _medical_layer(ctx, job)
     depots = (visible_depots(ctx.principal, state)
               if has_permission(ctx.principal, "depot.view") else [])
-    return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill, depots),
+    return render(request, ctx, "map.html", "map", map=views.map_model(
+                      visible, fill, depots, country_name=request_lang(request).country),
                   scenario=sc, job=job if fill is not None else None, medical=medical)
 
 
@@ -253,15 +256,16 @@ def _assumptions(ceasefire: str, us_backstop: str, other: str = "") -> list[str]
 
 
 def _form_values(assumptions: list[str]) -> dict[str, str]:
-    values = {"ceasefire": "", "us_backstop": "", "other": []}
+    values = {"ceasefire": "", "us_backstop": ""}
+    other: list[str] = []
     for a in assumptions:
         name, _, value = a.partition("=")
         if name in ("ceasefire", "us_backstop"):
             values[name] = value
         else:
-            values["other"].append(a)  # type: ignore[union-attr]
-    values["other"] = ", ".join(values["other"])  # type: ignore[arg-type]
-    return values  # type: ignore[return-value]
+            other.append(a)
+    values["other"] = ", ".join(other)
+    return values
 
 
 @router.get("/gaps")
@@ -325,14 +329,13 @@ def run_plan(
     """Queue a plan run. Bad input comes back on the plan page, inline, with the form as the
     user filled it (no error page)."""
     from coalition.auth.rules import ALL, Marking
-    from coalition.auth.scope import restrict
 
     check_csrf(request, csrf)
     tr = request_lang(request).gettext
     form = {"option": option, "ceasefire": ceasefire, "us_backstop": us_backstop,
             "other": other, "time_limit": time_limit}
-    scope = restrict(ctx.principal, "plan.run", lambda r: Marking(origin=r.nation,
-                                                                   releasable_to=(ALL,)))
+    scope: Scope[PlanRun] = restrict(ctx.principal, "plan.run",
+                                     lambda r: Marking(origin=r.nation, releasable_to=(ALL,)))
     problems: list[str] = []
     try:
         limit = float(time_limit)
@@ -431,20 +434,27 @@ ULN_HEADERS = (("uln", N_("ULN")), ("nation", N_("nation")), ("unit", N_("unit")
                ("tour_end_day", N_("tour end")), ("days_late", N_("days late")))
 
 
+@dataclass(frozen=True)
+class UlnTableQuery:
+    """The plan page's unit-line table: search, filters, sort and page (query parameters)."""
+
+    q: Annotated[str, Query(max_length=100)] = ""
+    nation: Annotated[str, Query(max_length=64)] = ""
+    hub: Annotated[str, Query(max_length=64)] = ""
+    capability: Annotated[str, Query(max_length=64)] = ""
+    sort: Annotated[str, Query(max_length=32)] = "uln"
+    dir: Annotated[str, Query(max_length=4)] = "asc"
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1
+
+
 @router.get("/plan")
 def plan_page(request: Request, ctx: Page,
-              job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-              q: Annotated[str, Query(max_length=100)] = "",
-              nation: Annotated[str, Query(max_length=64)] = "",
-              hub: Annotated[str, Query(max_length=64)] = "",
-              capability: Annotated[str, Query(max_length=64)] = "",
-              sort: Annotated[str, Query(max_length=32)] = "uln",
-              dir: Annotated[str, Query(max_length=4)] = "asc",
-              page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
-    table = {"q": q, "filters": {"nation": nation, "hub": hub, "capability": capability},
-             "sort": sort if sort in views.ULN_COLUMNS else "uln", "desc": dir == "desc",
-             "page": page}
-    table["filters"] = {k: v for k, v in table["filters"].items() if v}
+              query: Annotated[UlnTableQuery, Depends()],
+              job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+    filters = {"nation": query.nation, "hub": query.hub, "capability": query.capability}
+    table = {"q": query.q, "filters": {k: v for k, v in filters.items() if v},
+             "sort": query.sort if query.sort in views.ULN_COLUMNS else "uln",
+             "desc": query.dir == "desc", "page": query.page}
     return _plan_view(request, ctx, job, table=table)
 
 
@@ -455,10 +465,14 @@ def plan_page(request: Request, ctx: Page,
 
 @router.get("/depots")
 def depots_page(request: Request, ctx: Page) -> HTMLResponse:
+    from coalition.dashboard.placements import holdings, stock_rows
+
     _sid, state = _state(ctx)
     rows = []
     for d in visible_depots(ctx.principal, state):
-        rows.append(depot_status(state.scenario, d))
+        scenario, ledger, catalogue = holdings(ctx, state.scenario, d)
+        rows.append({**depot_status(state.scenario, d, [*scenario, *ledger], catalogue),
+                     "stock": stock_rows(scenario, ledger)})
         ctx.audit("view", "depot-check", d.id, note="dashboard")
     placeable: set[str] = set()
     if has_permission(ctx.principal, "depot.place"):
@@ -470,7 +484,7 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
                   placeable=placeable)
 
 
-def _scoped_depot(ctx: Any, depot_id: str) -> tuple[Any, Any]:
+def _scoped_depot(ctx: Ctx, depot_id: str) -> tuple[Any, Any]:
     """The current scenario and one depot in the reader's scope (404 outside it, 403 without
     the role): the domain's scope, as the API applies it."""
     from coalition.depots.queries import depot_scope
@@ -515,16 +529,18 @@ def ledger_page(request: Request, ctx: Page,
     from urllib.parse import urlencode
 
     from coalition.auth.rules import PUBLIC
-    from coalition.auth.scope import restrict
     from coalition.ledger.queries import ledger_health, pinned_trust, visible_events
 
     restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
     size = 15
-    filters = {"type": type or None, "nation": nation.upper() or None, "ref": ref or None}
-    total = visible_events(ctx.db, ctx.principal, offset=0, limit=1, **filters)["total"]
+
+    def events(offset: int, limit: int) -> dict[str, Any]:
+        return visible_events(ctx.db, ctx.principal, offset=offset, limit=limit,
+                              type=type or None, nation=nation.upper() or None, ref=ref or None)
+
+    total = events(0, 1)["total"]
     end = max(0, total - (page - 1) * size)
-    shown = visible_events(ctx.db, ctx.principal, offset=max(0, end - size),
-                           limit=min(size, end), **filters)["items"] if end else []
+    shown = events(max(0, end - size), min(size, end))["items"] if end else []
     ctx.audit_read("custody-event", [e["seq"] for e in shown])
     keep = {k: v for k, v in (("type", type), ("nation", nation.upper()), ("ref", ref)) if v}
     pages = {"newer": f"/ledger?{urlencode({**keep, 'page': page - 1})}" if page > 1 else None,
@@ -536,16 +552,23 @@ def ledger_page(request: Request, ctx: Page,
                   filters={"type": type, "nation": nation.upper(), "ref": ref}, pages=pages)
 
 
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit page's filters (query parameters), in the order its links repeat them."""
+
+    actor: Annotated[str, Query(max_length=64)] = ""
+    nation: Annotated[str, Query(max_length=3)] = ""
+    action: Annotated[str, Query(max_length=64)] = ""
+    object_type: Annotated[str, Query(max_length=64)] = ""
+    object_id: Annotated[str, Query(max_length=200)] = ""
+    since: Annotated[str, Query(max_length=40)] = ""
+    until: Annotated[str, Query(max_length=40)] = ""
+
+
 @router.get("/audit")
 def audit_page(
     request: Request, ctx: Page,
-    actor: Annotated[str, Query(max_length=64)] = "",
-    nation: Annotated[str, Query(max_length=3)] = "",
-    action: Annotated[str, Query(max_length=64)] = "",
-    object_type: Annotated[str, Query(max_length=64)] = "",
-    object_id: Annotated[str, Query(max_length=200)] = "",
-    since: Annotated[str, Query(max_length=40)] = "",
-    until: Annotated[str, Query(max_length=40)] = "",
+    query: Annotated[AuditFilters, Depends()],
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
     """Every entry, newest first, 50 a page; filters by actor, nation, action, object, time."""
@@ -564,14 +587,13 @@ def audit_page(
                 field=name)]) from None
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # the page speaks UTC
 
-    filters = {"actor": actor, "nation": nation, "action": action, "object_type": object_type,
-               "object_id": object_id, "since": since, "until": until}
+    filters = asdict(query)
     limit = 50
     body = visible_audit(ctx.db, ctx.principal, offset=offset, limit=limit,
-                         object_type=object_type or None, object_id=object_id or None,
-                         user_name=actor or None, action=action or None,
-                         nation=nation.upper() or None, since=when(since, "since"),
-                         until=when(until, "until"))
+                         object_type=query.object_type or None, object_id=query.object_id or None,
+                         user_name=query.actor or None, action=query.action or None,
+                         nation=query.nation.upper() or None, since=when(query.since, "since"),
+                         until=when(query.until, "until"))
     from urllib.parse import urlencode
 
     keep = {k: v for k, v in filters.items() if v}
@@ -626,31 +648,28 @@ def html_error(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-# The pledges pages live in their own module (imported last: it uses this module's helpers).
-from coalition.dashboard import pledges as _pledges  # noqa: E402
+def _mount_pages() -> None:
+    """The other pages live in their own modules, imported last (they use this module's
+    helpers) and mounted on this router, in this order."""
+    from coalition.dashboard import (
+        analysis_page,
+        custody,
+        inspector,
+        placements,
+        plans,
+        pledges,
+        scenario_page,
+        sustain_page,
+    )
 
-router.include_router(_pledges.router)
+    router.include_router(pledges.router)
+    router.include_router(plans.router)
+    router.include_router(inspector.router)
+    router.include_router(placements.router)
+    router.include_router(scenario_page.router)
+    router.include_router(sustain_page.router)
+    router.include_router(analysis_page.router)
+    router.include_router(custody.router)
 
-from coalition.dashboard import plans as _plans  # noqa: E402
 
-router.include_router(_plans.router)
-
-from coalition.dashboard import inspector as _inspector  # noqa: E402
-
-router.include_router(_inspector.router)
-
-from coalition.dashboard import placements as _placements  # noqa: E402
-
-router.include_router(_placements.router)
-
-from coalition.dashboard import scenario_page as _scenario_page  # noqa: E402
-
-router.include_router(_scenario_page.router)
-
-from coalition.dashboard import sustain_page as _sustain_page  # noqa: E402
-
-router.include_router(_sustain_page.router)
-
-from coalition.dashboard import analysis_page as _analysis_page  # noqa: E402
-
-router.include_router(_analysis_page.router)
+_mount_pages()

@@ -18,6 +18,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from coalition.auth.rules import has_permission
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, render
 from coalition.dashboard.security import check_csrf
@@ -28,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
 
 
-def _revisions(ctx: Any, sid: int, state: Any) -> list[dict[str, Any]]:
+def _revisions(ctx: PageCtx, sid: int, state: Any) -> list[dict[str, Any]]:
     """The revisions as the reader may see them (:func:`history.visible_revisions`), newest
     first."""
     from datetime import datetime
@@ -42,7 +43,7 @@ def _revisions(ctx: Any, sid: int, state: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _view(request: Request, ctx: Any, status_code: int = 200, **data: Any) -> HTMLResponse:
+def _view(request: Request, ctx: PageCtx, status_code: int = 200, **data: Any) -> HTMLResponse:
     sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     me = ctx.principal
     revs = _revisions(ctx, sid, state)[:50]
@@ -147,11 +148,10 @@ def diff_page(request: Request, ctx: Page,
               from_: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1)] = None,
               to: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
     """The changes between any two revisions the reader chooses (default: the head's own)."""
-    from coalition.scenario.revdiff import visible_diff
+    from coalition.scenario.revdiff import chosen_range, visible_diff
 
     sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
-    to = head if to is None else to
-    from_ = max(1, to - 1) if from_ is None else from_
+    from_, to = chosen_range(head, from_, to)
     problems: list[str] = []
     tr = request_lang(request).gettext
     result = None

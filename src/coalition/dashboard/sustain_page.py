@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from coalition.auth.rules import ALL, Marking
-from coalition.auth.scope import restrict
+from coalition.auth.scope import Scope, restrict
 from coalition.dashboard.charts import CHART_H, CHART_W, CLASS_WORDS, PAD, dos_charts
+from coalition.dashboard.context import PageCtx
 from coalition.dashboard.routes import Page, render
 from coalition.planner import runs
 from coalition.sustain.views import section, visible_sustainment
@@ -20,10 +21,10 @@ from coalition.sustain.views import section, visible_sustainment
 router = APIRouter(include_in_schema=False)
 
 
-def _run(ctx: object, job: int) -> runs.PlanRun:
-    scope = restrict(ctx.principal, "plan.view",  # type: ignore[attr-defined]
-                     lambda r: Marking(origin=r.nation, releasable_to=(ALL,)))
-    return scope.check(runs.run_of_kind(ctx.db.get(runs.PlanRun, job)), str(job))  # type: ignore[attr-defined]
+def _run(ctx: PageCtx, job: int) -> runs.PlanRun:
+    scope: Scope[runs.PlanRun] = restrict(
+        ctx.principal, "plan.view", lambda r: Marking(origin=r.nation, releasable_to=(ALL,)))
+    return scope.check(runs.run_of_kind(ctx.db.get(runs.PlanRun, job)), str(job))
 
 
 @router.get("/sustain")

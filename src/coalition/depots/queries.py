@@ -7,12 +7,13 @@ scenario revision overrides that. The API's depot routes and the dashboard call 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ, Principal
 from coalition.auth.scope import Scope, restrict
-from coalition.depots.schemas import Depot
+from coalition.depots.schemas import Catalogue, Depot, StockLine
 from coalition.scenario.rules import ScenarioState
 from coalition.scenario.schemas import Scenario
 
@@ -39,11 +40,14 @@ def visible_depots(principal: Principal, state: ScenarioState) -> list[Depot]:
     return depot_scope(principal, state).filter(state.scenario.depots.depots)
 
 
-def depot_status(sc: Scenario, d: Depot) -> dict[str, Any]:
-    """NEQ against licence by HD per storehouse, and the violations (the dashboard's view)."""
+def depot_status(sc: Scenario, d: Depot, stock: Sequence[StockLine] | None = None,
+                 catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """NEQ against licence by HD per storehouse, and the violations (the dashboard's view), of
+    ``stock`` (default: the scenario's stock lines of the depot) under ``catalogue``."""
     from coalition.depots.rules import check_depot
 
-    report = check_depot(d, sc.depots.stock_of(d), sc.depots.catalogue)
+    report = check_depot(d, sc.depots.stock_of(d) if stock is None else stock,
+                         sc.depots.catalogue if catalogue is None else catalogue)
     rows = []
     for r in report.storehouses:
         licence_neq = r.aggregate.licence_neq or {k: v for k, v in r.neq_by_hd.items() if v > 0}

@@ -403,6 +403,8 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
                                manifest=m.manifest, location=location, title=m.donor)
     arriving: list[tuple[Lot, int]] = []
     got = {q.lot: q.quantity for q in p.lots}
+    put_away = _put_away(p, location)
+    by_house: dict[str, list[tuple[Lot, int]]] = {}
     for ref in lines:
         kind, name = ref.split(":", 1)
         if kind != "L":
@@ -418,7 +420,18 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
         before = src.quantity
         found = got.pop(name, 0)
         take = min(found, before)
-        if take:
+        if take and put_away is not None:
+            if found > before:
+                raise ConflictError(f"lot {name}: {found} received but {before} in transit; an "
+                                    "over-shipped lot cannot be put away by a placement")
+            for house, qty in put_away.get(name, []):
+                dst = _move_stock(state, ev, src, qty, status=Status.SERVICEABLE,
+                                  custodian=ev.nation, location=f"{location}/{house}")
+                dst.manifest = m.manifest
+                by_house.setdefault(house, []).append((lot, qty))
+            lot.arrived_on = lot.arrived_on or ev.day
+            state.touch_lot(lot, ev.seq)
+        elif take:
             dst = _move_stock(state, ev, src, take, status=Status.SERVICEABLE, custodian=ev.nation,
                               location=location)
             dst.manifest = m.manifest
@@ -441,11 +454,34 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
         raise ConflictError(f"manifest {p.manifest}: nothing is in transit to receipt")
     if len(dispatchers) > 1:
         raise ConflictError(f"manifest {p.manifest} is in the custody of several nations")
-    _check_safety(state, location, arriving)
+    if put_away is not None:
+        unknown = sorted(set(put_away) - {r.split(":", 1)[1] for r in refs if r.startswith("L:")})
+        if unknown:
+            raise ConflictError(f"placement names lot(s) not received from manifest {p.manifest}: "
+                                + ", ".join(unknown))
+        for house, got_here in sorted(by_house.items()):
+            _check_safety(state, f"{location}/{house}", got_here)
+    else:
+        _check_safety(state, location, arriving)
     m.status = "partially_received" if left_in_transit else "received"
     m.received_seq = ev.seq
     state.dirty_manifests.add(m.manifest)
     return Applied(dispatchers.pop(), refs)
+
+
+def _put_away(p: s.ReceiptPayload, location: str) -> dict[str, list[tuple[str, int]]] | None:
+    """The receipt's placement per lot (storehouse, quantity), or None without one. A placement
+    receives into a depot (``hub/depot``), each lot into the storehouses it names."""
+    if not p.placement:
+        return None
+    loc = Location.parse(location)
+    if not loc.depot or loc.storehouse:
+        raise ConflictError(f"a receipt with a placement is received at a depot (hub/depot), not at "
+                            f"'{location}': the placement names the storehouses")
+    out: dict[str, list[tuple[str, int]]] = {}
+    for x in p.placement:
+        out.setdefault(x.lot, []).append((x.storehouse, x.quantity))
+    return out
 
 
 def _serials_held_by_actor(state: State, ev: Event, names: list[str], action: str,

@@ -150,6 +150,45 @@ class DepotSafety:
         return out
 
 
+    # -- what a depot holds ------------------------------------------------------------------
+    def holdings(self, hub: str, depot_id: str) -> tuple[list[StockLine], list[StockLine], Catalogue]:
+        """The depot's stock: the scenario's stock lines, the ledger's held lots in its
+        storehouses (serviceable or quarantined), and the catalogue extended by the ledger's lots
+        (a lot the safety gate would refuse to classify is left out of the catalogue, so the
+        depot check reports it)."""
+        from coalition.inventory.models import InvLot, InvLotStock
+        from coalition.inventory.service import _rows
+
+        depot = self.network.depot(depot_id)
+        scenario = list(self.network.stock_of(depot)) if depot is not None else []
+        houses = {h.id for h in depot.storehouses} if depot is not None else set()
+        held = [str(x) for x in HELD]
+        qty: dict[tuple[str, str], int] = {}
+        for house, lot_id, n in self.session.execute(
+                select(InvLotStock.storehouse, InvLotStock.lot, InvLotStock.quantity).where(
+                    InvLotStock.hub == hub, InvLotStock.depot == depot_id, InvLotStock.quantity > 0,
+                    InvLotStock.status.in_(held))):
+            if house in houses:
+                qty[(house, lot_id)] = qty.get((house, lot_id), 0) + int(n)
+        ledger = [StockLine(storehouse=h, lot=lot_id, quantity=n) for (h, lot_id), n in sorted(qty.items())]
+        lots = {row.lot: row for row in _rows(self.session, InvLot, Lot, InvLot.lot, sorted({k[1] for k in qty}))}
+        extra: dict[str, ItemType] = {}
+        known: dict[str, Lot] = {}
+        for lot in lots.values():
+            item, why = self._classify(lot)
+            if not why and item is not None:
+                known[lot.lot] = lot
+                if item.id not in self.items:
+                    extra[item.id] = item
+        return scenario, ledger, self._catalogue(known, extra)
+
+
+def depot_holdings(session: Session, network: DepotNetwork, hub: str,
+                   depot_id: str) -> tuple[list[StockLine], list[StockLine], Catalogue]:
+    """What depot ``depot_id`` holds: (scenario stock lines, ledger stock lines, catalogue)."""
+    return DepotSafety(session, network).holdings(hub, depot_id)
+
+
 def depot_safety(session: Session, network: DepotNetwork) -> SafetyCheck:
     """A SafetyCheck bound to this session and the scenario's depot network."""
     return DepotSafety(session, network)

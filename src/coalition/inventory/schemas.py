@@ -6,12 +6,23 @@ Every custody event carries one of the payload models below; the projector
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 Nation = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 3166 alpha-3")]
 Ref = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
@@ -137,8 +148,7 @@ class LotAt(_Payload):
 
 
 def _unique(values: list[str], what: str) -> list[str]:
-    seen: set[str] = set()
-    dup = sorted({v for v in values if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
+    dup = sorted(v for v, n in Counter(values).items() if n > 1)
     if dup:
         raise ValueError(f"{what} listed twice: {', '.join(dup[:5])}")
     return values
@@ -198,8 +208,25 @@ class _SerialsAndLotQuantities(_Payload):
         return v
 
 
+StorehouseId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+class PutAway(_Payload):
+    """Where a received lot quantity is stored: a storehouse of the receiving depot."""
+
+    lot: CatId
+    quantity: Qty
+    storehouse: StorehouseId
+
+
 class ReceiptPayload(_SerialsAndLotQuantities):
-    """Receipt at ``location``, matched serial by serial against the manifest."""
+    """Receipt at ``location``, matched serial by serial against the manifest.
+
+    ``placement`` (optional) puts the received lot quantities away into storehouses of the depot
+    that ``location`` names (``hub/depot``): an accepted placement. Each lot's placed quantities
+    add up to its received quantity, and each storehouse passes the safety check with what it
+    gets. Left out of the encoded payload when empty, so receipts without it encode as before.
+    """
 
     manifest: Ref
     location: LocationText
@@ -209,6 +236,31 @@ class ReceiptPayload(_SerialsAndLotQuantities):
     reasons: dict[str, Reason] = Field(
         default_factory=dict, description="reason code per serial/lot that differs from the manifest"
     )
+    placement: list[PutAway] = Field(default_factory=list, max_length=10_000,
+                                     description="put-away of the received lots into storehouses")
+
+    @model_validator(mode="after")
+    def _placement_sums(self) -> "ReceiptPayload":
+        if not self.placement:
+            return self
+        got = {q.lot: q.quantity for q in self.lots}
+        placed: dict[str, int] = {}
+        for x in self.placement:
+            placed[x.lot] = placed.get(x.lot, 0) + x.quantity
+        wrong = sorted(lot for lot in set(got) | set(placed) if got.get(lot, 0) != placed.get(lot, 0))
+        if wrong:
+            raise ValueError("placement must put away exactly the received quantity of each lot: "
+                             + ", ".join(f"{lot} received {got.get(lot, 0)}, placed {placed.get(lot, 0)}"
+                                         for lot in wrong[:5]))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_placement(self, handler: SerializerFunctionWrapHandler,
+                              info: SerializationInfo) -> dict[str, object]:
+        out: dict[str, object] = handler(self)
+        if not out.get("placement"):
+            out.pop("placement", None)
+        return out
 
 
 class TransferPayload(_Items):

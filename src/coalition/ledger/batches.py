@@ -79,6 +79,24 @@ class LocalSigner:
 
 
 @dataclass
+class NationSigner:
+    """Signs with one nation's key only, in every role that nation plays: the actor, and the
+    counterparty of a handover whose other party is the same nation (e.g. a nation receiving
+    its own consignment). Never signs for another nation."""
+
+    keyring: KeyRing
+    nation: str
+
+    def sign(self, need: Needed) -> bytes | None:
+        if need.nation != self.nation or not self.keyring.has(need.key_id):
+            return None
+        return self.keyring.sign(need.key_id, need.statement)
+
+    def holds(self, key_id: str, public_key: bytes) -> bool:
+        return self.keyring.has(key_id) and self.keyring.public(key_id) == public_key
+
+
+@dataclass
 class PreSigned:
     """Signatures as sent by the parties: ``{statement_sha256, role, key_id, signature}``."""
 

@@ -127,10 +127,10 @@ def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = N
     batch = session.get(LedgerBatch, batch_id)
     if batch is None:
         raise IntegrityError(f"event seq {seq} names batch {batch_id}, which is not stored; run 'coalition ledger verify'")
-    leaves = list(session.scalars(
-        select(LedgerEvent.hash).where(LedgerEvent.batch_id == batch_id).order_by(LedgerEvent.seq)))
-    bt = Tree(ListHashes([bytes(x) for x in leaves]), batch.size)
-    bidx = seq - batch.first_seq
+    rows = session.execute(select(LedgerEvent.seq, LedgerEvent.hash)
+                           .where(LedgerEvent.batch_id == batch_id).order_by(LedgerEvent.seq)).all()
+    bt = Tree(ListHashes([bytes(x[1]) for x in rows]), batch.size)
+    bidx = [int(x[0]) for x in rows].index(seq)  # its place among the batch's events (runs: not seq - first)
     return InclusionProof(seq, leaf, size, root, tuple(path), batch_id, bidx, batch.size,
                           bytes(batch.root), tuple(bt.inclusion_path(bidx)), cid)
 

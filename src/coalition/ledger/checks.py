@@ -10,11 +10,12 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, batch_statement
+from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, batch_runs, batch_statement
 from coalition.ledger.nationheads import checkpoint_heads, heads_commitment
 from coalition.ledger.notes import CheckpointBody, NoteError, parse_checkpoint, parse_note, verified_by
 from coalition.ledger.rfc6962 import Frontier, merkle_root
@@ -156,30 +157,50 @@ class ChainChecker:
         self.expected_seq += 1
 
 
-def check_batch(
-    report: Report,
-    keys: KeyLog,
-    batch: dict,
-    leaves: Sequence[bytes],
-    meta: dict[int, tuple[str, str | None, str]],
-    *,
-    full: bool = True,
-) -> None:
-    """Check one batch statement: root over its leaves (when ``full``), the key log it commits to,
-    and each party's signature with the key the signed key log gives that party at that point."""
+def runs(batch: dict[str, Any]) -> list[tuple[int, int]]:
+    """The runs of a batch's events (:func:`~coalition.ledger.canonical.batch_runs`); malformed
+    runs count as ``[(first_seq, size)]`` here (:func:`check_batch` reports them)."""
     first, size = int(batch["first_seq"]), int(batch["size"])
-    root = bytes.fromhex(batch["root"])
-    nation, counterparty = batch["nation"], batch.get("counterparty")
-    if full:
-        # blame the first event of the batch already found bad, else the batch's first event
-        blame = min((f.seq for f in report.findings if f.seq is not None and first <= f.seq < first + size),
-                    default=first)
-        if len(leaves) != size:
-            report.add("batch", f"batch {batch['batch_id']} covers missing events", blame)
-            return
-        if merkle_root(leaves) != root:
-            report.add("batch", f"batch {batch['batch_id']} root does not match its events", blame)
-    for seq in range(first, first + size):
+    try:
+        return batch_runs(first, size, batch.get("runs"))
+    except ValueError:
+        return [(first, size)]
+
+
+def batch_leaves(leaves: Sequence[bytes], batch_runs_: list[tuple[int, int]]) -> list[bytes]:
+    """The leaf hashes of a batch's events (``leaves`` are the log's, seq 1 at index 0)."""
+    if len(batch_runs_) == 1:
+        f, n = batch_runs_[0]
+        return list(leaves[f - 1:f - 1 + n])
+    return [h for f, n in batch_runs_ for h in leaves[f - 1:f - 1 + n]]
+
+
+def batch_index(batch: dict[str, Any], seq: int) -> int | None:
+    """Position of event ``seq`` among its batch's leaves (None if the batch does not hold it)."""
+    i = 0
+    for f, n in runs(batch):
+        if f <= seq < f + n:
+            return i + seq - f
+        i += n
+    return None
+
+
+def tile(report: Report, batches: Sequence[dict[str, Any]]) -> int:
+    """Every event must be in exactly one batch: the runs of all batches, sorted, must follow
+    one another from seq 1 without a gap or an overlap. Returns the last seq they cover."""
+    segs = sorted((f, n) for b in batches for f, n in runs(b))
+    covered = 0
+    for f, n in segs:
+        if f != covered + 1:
+            report.add("batch", "batches do not cover the log contiguously", min(f, covered + 1))
+        covered = max(covered, f + n - 1)
+    return covered
+
+
+def _check_batch_events(report: Report, seqs: Sequence[int], meta: dict[int, tuple[str, str | None, str]],
+                        nation: str, counterparty: str | None) -> None:
+    """Every event of a batch is by its nation, with its counterparty; a handover has one."""
+    for seq in seqs:
         if seq not in meta:
             continue
         ev_nation, ev_counter, ev_type = meta[seq]
@@ -189,6 +210,46 @@ def check_batch(
             report.add("batch", "event counterparty differs from the batch counterparty", seq)
         if ev_type in HANDOVER_TYPES and not ev_counter:
             report.add("handover", f"{ev_type} without a counterparty signature", seq)
+
+
+def check_batch(
+    report: Report,
+    keys: KeyLog,
+    batch: dict,
+    leaves: Sequence[bytes],
+    meta: dict[int, tuple[str, str | None, str]],
+    *,
+    full: bool = True,
+) -> None:
+    """Check one batch statement: root over its leaves (when ``full``; the leaves of its events in
+    seq order), the key log it commits to, and each party's signature with the key the signed key
+    log gives that party at that point. A batch with ``runs`` (non-contiguous) must lie between
+    two key events: its first and last event are checked against the same key log."""
+    first, size = int(batch["first_seq"]), int(batch["size"])
+    root = bytes.fromhex(batch["root"])
+    nation, counterparty = batch["nation"], batch.get("counterparty")
+    signed_runs = batch.get("runs")
+    try:
+        rs = batch_runs(first, size, signed_runs)
+    except ValueError as exc:
+        report.add("batch", f"batch {batch['batch_id']}: {exc}", first)
+        return
+    seqs = range(first, first + size) if len(rs) == 1 else [s for f, n in rs for s in range(f, f + n)]
+    last = rs[-1][0] + rs[-1][1] - 1
+    if full:
+        # blame the first event of the batch already found bad, else the batch's first event
+        blame = min((f.seq for f in report.findings if f.seq is not None and first <= f.seq <= last
+                     and any(a <= f.seq < a + n for a, n in rs)), default=first)
+        if len(leaves) != size:
+            report.add("batch", f"batch {batch['batch_id']} covers missing events", blame)
+            return
+        if merkle_root(leaves) != root:
+            report.add("batch", f"batch {batch['batch_id']} root does not match its events", blame)
+    _check_batch_events(report, seqs, meta, nation, counterparty)
+    if last != first and keys.expected_keys_size(last) != keys.expected_keys_size(first):
+        report.add("keys", f"batch {batch['batch_id']} spans a key event (events {first}..{last}): a batch is"
+                   " signed under one state of the key log", first)
+        return
     ks, kh = batch.get("keys_size"), batch.get("keys_head")
     want = keys.expected_keys_size(first)
     if ks is None or kh is None or int(ks) != want or bytes.fromhex(kh) != keys.heads[want]:
@@ -198,7 +259,7 @@ def check_batch(
     message = batch_statement(
         batch_id=int(batch["batch_id"]), first_seq=first, size=size, nation=nation,
         counterparty=counterparty, root=root, keys_size=want, keys_head=keys.heads[want],
-        time=str(batch.get("time", "")),
+        time=str(batch.get("time", "")), runs=signed_runs,
     )
     roles = {s["role"]: s for s in batch.get("signatures", [])}
     wanted = {"actor": nation}
@@ -210,6 +271,8 @@ def check_batch(
             report.add("signature", f"batch {batch['batch_id']} lacks the {role} signature", first)
             continue
         public, why = keys.batch_key(str(sig["key_id"]), who, first)
+        if public is not None and last != first:
+            public, why = keys.batch_key(str(sig["key_id"]), who, last)  # valid over the whole batch
         if public is None:
             report.add("signature", f"batch {batch['batch_id']} {role} ({who}): {why}", first)
             continue

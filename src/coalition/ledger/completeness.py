@@ -11,7 +11,7 @@ import json
 
 from coalition.ledger.bundle import Row, _Bad
 from coalition.ledger.canonical import GENESIS
-from coalition.ledger.checks import Report, check_batch
+from coalition.ledger.checks import Report, batch_index, check_batch
 from coalition.ledger.nationheads import head_leaf
 from coalition.ledger.rfc6962 import leaf_hash, verify_inclusion
 from coalition.ledger.trust import KeyLog, Trust, strict_hex
@@ -60,8 +60,10 @@ def verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: li
         if batch is None:
             report.add("proof", "proof names a batch not in the bundle", seq)
             continue
-        bidx = seq - int(batch["first_seq"])
-        if not verify_inclusion(h, bidx, int(batch["size"]), batch_path, bytes.fromhex(batch["root"])):
+        bidx = batch_index(batch, seq)
+        if bidx is None:
+            report.add("proof", f"batch {batch['batch_id']} does not hold event {seq}", seq)
+        elif not verify_inclusion(h, bidx, int(batch["size"]), batch_path, bytes.fromhex(batch["root"])):
             report.add("proof", "event is not in its signed batch (hash or proof altered)", seq)
         if not verify_inclusion(h, seq - 1, top_size, log_path, top_root):
             report.add("proof", f"event is not in checkpoint of size {top_size}", seq)

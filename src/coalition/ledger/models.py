@@ -75,7 +75,8 @@ class LedgerEventRef(Base):
 
 
 class LedgerBatch(Base):
-    """Events submitted together, signed once over the Merkle root of their leaf hashes."""
+    """Events of one nation (and counterparty) submitted together, signed once over the Merkle
+    root of their leaf hashes; contiguous (``first_seq``, ``size``) or in ``runs``."""
 
     __tablename__ = "ledger_batch"
 
@@ -88,6 +89,9 @@ class LedgerBatch(Base):
     time: Mapped[str] = mapped_column(String(32))
     keys_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # key log it commits to
     keys_head: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    #: a non-contiguous batch (one per nation per append call): its events' runs, canonical JSON
+    #: ``[[first seq, length], ...]``, signed in its v3 statement; None for a contiguous batch
+    runs: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LedgerKeyEvent(Base):

@@ -46,10 +46,20 @@ def event_out(event: Any, title_nations: set[str], *, body: bool = False) -> dic
     return out
 
 
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def visible_events(session: Session, principal: Principal, *, offset: int, limit: int,
                    type: str | None = None, nation: str | None = None,  # noqa: A002
-                   ref: str | None = None) -> dict[str, Any]:
-    """One page of the custody events the principal may see, filtered and paged in SQL."""
+                   ref: str | None = None, location: str | None = None,
+                   since: str | None = None, until: str | None = None,
+                   newest_first: bool = False) -> dict[str, Any]:
+    """One page of the custody events the principal may see, filtered and paged in SQL.
+
+    ``location``: events whose signed body names that place or one below it as a JSON string
+    value (``"UA-LVIV/LV-D1"`` also finds ``"UA-LVIV/LV-D1/SH-1"``); ``since`` / ``until``: event
+    times (UTC ISO 8601 text, compared as text; a bare date ``until`` includes that day)."""
     from coalition.ledger.models import LedgerEvent, LedgerEventRef
 
     scope = restrict(principal, "custody.view", event_marking)
@@ -65,8 +75,17 @@ def visible_events(session: Session, principal: Principal, *, offset: int, limit
     if ref:
         query = query.where(LedgerEvent.seq.in_(
             select(LedgerEventRef.seq).where(LedgerEventRef.ref == ref)))
+    if location:
+        place = _like(location.strip().strip("/"))
+        query = query.where(or_(LedgerEvent.body.like(f'%"{place}"%', escape="\\"),
+                                LedgerEvent.body.like(f'%"{place}/%', escape="\\")))
+    if since:
+        query = query.where(LedgerEvent.time >= since)
+    if until:
+        query = query.where(LedgerEvent.time <= (until + "T99" if len(until) == 10 else until))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(session.scalars(query.order_by(LedgerEvent.seq).offset(offset).limit(limit)))
+    order = LedgerEvent.seq.desc() if newest_first else LedgerEvent.seq
+    rows = list(session.scalars(query.order_by(order).offset(offset).limit(limit)))
     found = titles(session, [r.seq for r in rows])
     visible = scope.filter([(r, found[r.seq]) for r in rows])
     return {"items": [event_out(e, t) for e, t in visible], "total": total,

@@ -62,6 +62,36 @@ class Frontier:
         stack.append((height, h))
         self.size += 1
 
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """``add`` each leaf, in order, hashing aligned blocks level by level (one list
+        comprehension per level instead of a Python loop per leaf: the verifier's hot path).
+        Same stack, size and kept subtrees as adding them one at a time (a test checks it)."""
+        sha, i, n = _sha256, 0, len(leaves)
+        keep = self.keep_height
+        while i < n:
+            size, left = self.size, n - i
+            k = 0  # the largest aligned perfect block that fits: size % 2^k == 0 and 2^k <= left
+            while (size >> k) & 1 == 0 and (2 << k) <= left and k < 62:
+                k += 1
+            if k < 2:
+                self.add(leaves[i])
+                i += 1
+                continue
+            level = list(leaves[i:i + (1 << k)])
+            for height in range(1, k + 1):
+                level = [sha(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=True)]
+                if height == keep:
+                    self.kept.extend(level)
+            h, height, stack = level[0], k, self.stack
+            while stack and stack[-1][0] == height:
+                h = sha(b"\x01" + stack.pop()[1] + h).digest()
+                height += 1
+                if height == keep:
+                    self.kept.append(h)
+            stack.append((height, h))
+            self.size += 1 << k
+            i += 1 << k
+
     def root(self) -> bytes:
         if not self.stack:
             return _sha256(b"").digest()

@@ -27,7 +27,7 @@ from coalition.ledger.bundle import (
     read_keylog,
     verify_full,
 )
-from coalition.ledger.canonical import BUNDLE_FORMAT
+from coalition.ledger.canonical import BUNDLE_FORMAT, BUNDLE_FORMATS
 from coalition.ledger.checks import Report, check_checkpoint
 from coalition.ledger.completeness import verify_partial
 from coalition.ledger.nationheads import checkpoint_heads
@@ -46,7 +46,7 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
         raise BundleError(f"{directory}: no bundle.json (is this an exported ledger bundle?)") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise BundleError(f"bundle.json: not JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+    if not isinstance(meta, dict) or not isinstance(meta.get("format"), str) or meta["format"] not in BUNDLE_FORMATS:
         got = meta.get("format") if isinstance(meta, dict) else meta
         raise BundleError(f"bundle.json: field 'format' is {got!r}, expected {BUNDLE_FORMAT!r}")
     report = Report()

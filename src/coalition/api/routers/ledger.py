@@ -17,18 +17,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from coalition.api.contract import check_service_nation
-from coalition.api.responses import AccountabilityOut, AppendOut, CheckpointOut, ConsistencyProof, EventOut, InclusionProof, InventoryOut, LedgerHealth, Page, PrepareOut, TransferOut
 from coalition.api.deps import Context, Ctx, Paging
-from coalition.ledger import queries as ledger_queries
-from coalition.api.models import TransferRequest
-from coalition.auth.rules import Marking, require_not_custodian, require_not_requester
+from coalition.api.responses import (
+    AccountabilityOut,
+    AppendOut,
+    CheckpointOut,
+    ConsistencyProof,
+    EventOut,
+    InclusionProof,
+    InventoryOut,
+    LedgerHealth,
+    Page,
+    PrepareOut,
+    TransferOut,
+)
+from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ
 from coalition.auth.scope import OutOfScope, restrict
-from coalition.auth.service import now
 from coalition.errors import ConflictError, InputError, Problem
+from coalition.ledger import queries as ledger_queries
 
 router = APIRouter(prefix="/api", tags=["ledger"])
 
@@ -77,7 +86,8 @@ def _titles(ctx: Ctx, seqs: list[int]) -> dict[int, set[str]]:
     return ledger_queries.titles(ctx.db, seqs)
 
 
-@router.get("/custody-events", response_model=Page[EventOut], summary="Custody events you may see (acting or title nation)")
+@router.get("/custody-events", response_model=Page[EventOut],
+            summary="Custody events you may see (acting or title nation)")
 def list_events(
     ctx: Context, paging: Paging,
     type: Annotated[str | None, Query(max_length=20)] = None,  # noqa: A002
@@ -91,7 +101,8 @@ def list_events(
     return body
 
 
-@router.get("/custody-events/{seq}", response_model=EventOut, summary="One custody event with its signed body (audited)")
+@router.get("/custody-events/{seq}", response_model=EventOut,
+            summary="One custody event with its signed body (audited)")
 def get_event(ctx: Context, seq: Seq) -> dict[str, Any]:
     from coalition.ledger.models import LedgerEvent
 
@@ -119,44 +130,21 @@ class EventBatch(BaseModel):
     events: list[EventBody] = Field(min_length=1, max_length=1000)
 
 
-def _custodians_at(ctx: Ctx, location: str) -> set[str]:
-    from coalition.inventory.models import InvLotStock, InvSerial
+def signing(ctx: Ctx, signer: Any = None) -> Any:
+    """Keys, trust and the safety check for an append (:class:`coalition.ledger.custody.Signing`)."""
+    from coalition.ledger.custody import Signing
 
-    like = f"{location}%"
-    nations = set(ctx.db.scalars(select(InvSerial.custodian).where(InvSerial.location.like(like))))
-    nations |= set(ctx.db.scalars(select(InvLotStock.custodian).where(
-        InvLotStock.location.like(like), InvLotStock.quantity > 0)))
-    return nations
+    return Signing(keyring=keyring(ctx) if signer is None else None, trust=trust(ctx),
+                   safety=safety(ctx), signer=signer)
 
 
 def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None, signer: Any = None) -> Any:
-    """Parse, check duties, append (all or none) through the ledger service; audit each event."""
-    from coalition.ledger import service
-    from coalition.ledger.schemas import parse_event
+    """Parse, check duties, append (all or none) through :mod:`coalition.ledger.custody`; audit
+    each event."""
+    from coalition.ledger.custody import append_as
 
-    subs, problems = [], []
-    for i, e in enumerate(events):
-        try:
-            sub = parse_event({"type": e.type, "nation": ctx.principal.nation,
-                               "person": person or ctx.principal.name, "time": e.time,
-                               "payload": e.payload}, row=i + 1)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        subs.append(sub)
-    if problems:
-        raise InputError(problems)
-    for sub in subs:
-        if sub.type == "transfer" and person is None:
-            raise ConflictError("transfers need a second officer's approval: POST /api/transfers "
-                                "to request one, another officer approves it")
-        if sub.type == "count":
-            require_not_custodian(ctx.principal, _custodians_at(ctx, str(sub.payload.location)))
-    if signer is None:
-        from coalition.ledger.batches import LocalSigner
-
-        signer = LocalSigner(keyring(ctx))  # the acting nation only: counterparties sign for themselves
-    result = service.append_events(ctx.db, events=subs, signer=signer, trust=trust(ctx), safety=safety(ctx))
+    result, subs = append_as(ctx.db, ctx.principal, [e.model_dump() for e in events],
+                             signing(ctx, signer), person=person)
     for seq, sub in zip(range(result.first_seq, result.last_seq + 1), subs, strict=False):
         ctx.audit("append", "custody-event", str(seq), after={"type": sub.type,
                   "payload": sub.payload.model_dump(mode="json")})
@@ -166,12 +154,9 @@ def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None, sign
 @router.post("/custody-events", response_model=AppendOut, status_code=status.HTTP_201_CREATED,
              summary="Append custody events (all or none; signed with your nation's key)")
 def append_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
-    kinds = {e.type for e in body.events}
-    action = "custody.count" if kinds == {"count"} else "custody.add"
-    restrict(ctx.principal, action, _event_marking)
-    if ctx.principal.is_hq:
-        raise ConflictError("custody events are signed by a nation's key; HQ accounts cannot "
-                            "append them (use an account of the acting nation)")
+    from coalition.ledger.custody import require_appender
+
+    require_appender(ctx.principal, {e.type for e in body.events})
     result = append(ctx, body.events)
     return {"first_seq": result.first_seq, "last_seq": result.last_seq,
             "batches": list(result.batches), "size": result.size}
@@ -195,12 +180,13 @@ class SignedBatch(BaseModel):
 
 
 def _ensure_nation(ctx: Ctx, kinds: set[str]) -> None:
-    restrict(ctx.principal, "custody.count" if kinds == {"count"} else "custody.add", _event_marking)
-    if ctx.principal.is_hq:
-        raise ConflictError("custody events are signed by a nation's key; HQ accounts cannot append them")
+    from coalition.ledger.custody import require_appender
+
+    require_appender(ctx.principal, kinds)
 
 
-@router.post("/custody-events/prepare", response_model=PrepareOut, summary="Statements each party must sign for these events "
+@router.post("/custody-events/prepare", response_model=PrepareOut,
+             summary="Statements each party must sign for these events "
              "(nothing is written; 409 lists them)")
 def prepare_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
     from coalition.ledger.batches import Collecting, SignaturesNeeded
@@ -239,39 +225,21 @@ class TransferBody(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-def _transfer_marking(t: TransferRequest) -> Marking:
-    return Marking(origin=t.nation, releasable_to=(HQ,))
-
-
-def _transfer_out(t: TransferRequest) -> dict[str, Any]:
-    return {"id": t.id, "nation": t.nation, "requested_by": t.requested_by, "status": t.status,
-            "payload": t.payload, "note": t.note, "approved_by": t.approved_by,
-            "seq": t.seq, "created_at": t.created_at.isoformat() if t.created_at else None}
-
-
 @router.post("/transfers", response_model=TransferOut, status_code=status.HTTP_201_CREATED,
              summary="Request a transfer (another officer of the nation approves it)")
 def request_transfer(ctx: Context, body: TransferBody) -> dict[str, Any]:
-    from coalition.ledger.schemas import parse_event
+    from coalition.ledger import custody
 
-    scope = restrict(ctx.principal, "custody.add", _transfer_marking)
-    parse_event({"type": "transfer", "nation": ctx.principal.nation, "person": ctx.principal.name,
-                 "payload": body.payload})  # validate now: bad input is a 422 here
-    t = TransferRequest(nation=ctx.principal.nation, requested_by=ctx.principal.name,
-                        status="requested", payload=body.payload, note=body.note,
-                        created_at=now())
-    ctx.db.add(t)
-    ctx.db.flush()
-    scope.verify_written(t, str(t.id))
-    ctx.audit("request", "transfer", str(t.id), after=_transfer_out(t))
-    return _transfer_out(t)
+    t = custody.request_transfer(ctx.db, ctx.principal, body.payload, body.note)
+    ctx.audit("request", "transfer", str(t.id), after=custody.transfer_out(t))
+    return custody.transfer_out(t)
 
 
 @router.get("/transfers", response_model=Page[TransferOut], summary="Transfer requests of your nation")
 def list_transfers(ctx: Context, paging: Paging) -> dict[str, Any]:
-    scope = restrict(ctx.principal, "custody.view", _transfer_marking)
-    rows = scope.filter(ctx.db.scalars(select(TransferRequest).order_by(TransferRequest.id)))
-    items = [_transfer_out(t) for t in rows]
+    from coalition.ledger import custody
+
+    items = [custody.transfer_out(t) for t in custody.visible_transfers(ctx.db, ctx.principal)]
     return {"items": items[paging.offset: paging.offset + paging.limit], "total": len(items),
             "offset": paging.offset, "limit": paging.limit}
 
@@ -280,19 +248,13 @@ def list_transfers(ctx: Context, paging: Paging) -> dict[str, Any]:
              summary="Approve a transfer requested by someone else; appends the signed event")
 def approve_transfer(ctx: Context, transfer_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
                      ) -> dict[str, Any]:
-    scope = restrict(ctx.principal, "custody.approve", _transfer_marking)
-    t = scope.check(ctx.db.get(TransferRequest, transfer_id), str(transfer_id))
-    require_not_requester(ctx.principal, t.requested_by)
-    if t.status != "requested":
-        raise ConflictError(f"transfer {transfer_id} is {t.status}; only a requested transfer "
-                            "can be approved")
-    before = _transfer_out(t)
-    result = append(ctx, [EventBody(type="transfer", payload=t.payload)], person=ctx.principal.name)
-    t.status, t.approved_by, t.seq = "approved", ctx.principal.name, result.first_seq
-    ctx.db.flush()
-    scope.verify_written(t, str(t.id))
-    ctx.audit("approve", "transfer", str(t.id), before=before, after=_transfer_out(t))
-    return _transfer_out(t)
+    from coalition.ledger import custody
+
+    t, before, result = custody.approve_transfer(ctx.db, ctx.principal, transfer_id, signing(ctx))
+    ctx.audit("append", "custody-event", str(result.first_seq),
+              after={"type": "transfer", "payload": t.payload})
+    ctx.audit("approve", "transfer", str(t.id), before=before, after=custody.transfer_out(t))
+    return custody.transfer_out(t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,7 +275,8 @@ def _cp_out(cp: Any) -> dict[str, Any]:
             "heads": cp.heads}
 
 
-@router.get("/ledger/checkpoints", response_model=Page[CheckpointOut], summary="Signed checkpoints (tree size, root, time)")
+@router.get("/ledger/checkpoints", response_model=Page[CheckpointOut],
+            summary="Signed checkpoints (tree size, root, time)")
 def list_checkpoints(ctx: Context, paging: Paging) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
@@ -356,7 +319,8 @@ def inclusion(ctx: Context, seq: Seq,
     return checkpoints.inclusion_proof(ctx.db, seq=seq, checkpoint_id=checkpoint).as_dict()
 
 
-@router.get("/ledger/proofs/consistency", response_model=ConsistencyProof, summary="Consistency proof between two tree sizes")
+@router.get("/ledger/proofs/consistency", response_model=ConsistencyProof,
+            summary="Consistency proof between two tree sizes")
 def consistency(ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)],
                 second: Annotated[int, Query(ge=1, le=2**62)]) -> dict[str, Any]:
     from coalition.ledger import checkpoints
@@ -373,7 +337,8 @@ def ledger_health(ctx: Ctx) -> dict[str, Any]:
     return ledger_queries.ledger_health(ctx.db, trust(ctx))
 
 
-@router.get("/ledger/health", response_model=LedgerHealth, summary="Ledger health: last checkpoint and full verification")
+@router.get("/ledger/health", response_model=LedgerHealth,
+            summary="Ledger health: last checkpoint and full verification")
 def health(ctx: Context) -> dict[str, Any]:
     restrict(ctx.principal, "checkpoint.view", _public)
     return ledger_health(ctx)
@@ -384,7 +349,8 @@ def health(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-@router.get("/inventory", response_model=InventoryOut, summary="Inventory grouped by place, nation and status (your nation's "
+@router.get("/inventory", response_model=InventoryOut,
+            summary="Inventory grouped by place, nation and status (your nation's "
             "items; HQ sees all)")
 def inventory(ctx: Context,
               by: Annotated[list[str], Query(max_length=6)] = ["hub", "depot", "title_nation", "status"],  # noqa: B006
@@ -403,7 +369,8 @@ def inventory(ctx: Context,
     return {"items": rows, "total": len(rows), "title_nation": title_nation}
 
 
-@router.get("/reports/accountability", response_model=AccountabilityOut, summary="Per-donor accountability report (audited)")
+@router.get("/reports/accountability", response_model=AccountabilityOut,
+            summary="Per-donor accountability report (audited)")
 def accountability(ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}$")],
                    as_of: date | None = None) -> dict[str, Any]:
     from coalition.ledger.reports import donor_report
