@@ -100,3 +100,33 @@ def test_discover_from_a_run_folder(tmp_path):
     assert box["statement"].startswith("when c1 is false and c2 is false")
     bad = invoke("analyse", "discover", "--run", str(tmp_path))
     assert bad.exit_code == 2 and "not a run folder" in bad.output
+
+
+def test_quantile_text_never_prints_none():
+    from coalition.cli.analyse_cmds import quantile_text
+
+    full = quantile_text({"value": 32071.00000000007, "lo": 31000.0, "hi": 33000.25})
+    assert full == "32,071.0 (95% CI 31,000.0 .. 33,000.2)"
+    half = quantile_text({"value": 7.0, "lo": 3.0, "hi": None,
+                          "note": "no distribution-free 95% upper bound ... at least 36"})
+    assert "None" not in half and "at least 3.0" in half and "at least 36" in half
+    assert "exact" in quantile_text({"value": 1.0, "lo": 1.0, "hi": 1.0})
+    assert "None" not in quantile_text({"value": None, "lo": None, "hi": None, "note": "no samples"})
+
+
+def test_montecarlo_small_run_prints_why_p90_has_no_upper_bound(tmp_path):
+    res = invoke("analyse", "montecarlo", "-s", _tiny(tmp_path), "-o", "opt", "--samples", "8",
+                 "--workers", "0", "--quick")
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.stdout.splitlines() if "P90" in ln)
+    assert "None" not in line and "upper bound" in line and "at least 36" in line
+
+
+def test_cli_gap_default_is_the_analysis_default():
+    import inspect
+
+    from coalition.analysis.evaluate import ANALYSIS_MIP_GAP
+    from coalition.cli import analyse_cmds
+
+    for fn in (analyse_cmds.montecarlo, analyse_cmds.withdrawal):
+        assert inspect.signature(fn).parameters["mip_gap"].default == ANALYSIS_MIP_GAP

@@ -89,3 +89,33 @@ def test_wilson_interval_is_not_degenerate_at_1():
 
     lo, hi = wilson(1.0, 40)
     assert 0.85 < lo < 0.95 and hi == 1.0
+
+
+def test_quantile_is_rounded_not_a_float_sum_artefact():
+    import numpy as np
+
+    # sums of unit-day floats land next to the integer (the 32071.00000000007 of issue 14)
+    x = np.full(50, 32071.0) + np.linspace(0, 1, 50) * 1e-10
+    q = quantile_ci(x, 0.9)
+    assert q["value"] == 32071.0 and q["lo"] == 32071.0 and q["hi"] == 32071.0
+    assert "note" not in q
+
+
+def test_quantile_undefined_bound_says_why_and_the_count_is_right():
+    import numpy as np
+
+    # the distribution-free upper bound of the 0.9 quantile at 95 % needs 0.9^n <= 0.025, n >= 36
+    few = quantile_ci(np.arange(35, dtype=float), 0.9)
+    enough = quantile_ci(np.arange(36, dtype=float), 0.9)
+    assert few["hi"] is None and few["lo"] is not None
+    assert "upper bound" in few["note"] and "at least 36" in few["note"] and "35 sample" in few["note"]
+    assert enough["hi"] is not None and "note" not in enough
+    one = quantile_ci(np.array([5.0]), 0.9)
+    assert one["lo"] is None and one["hi"] is None
+    assert "lower bound" in one["note"] and "upper bound" in one["note"]
+
+
+def test_exact_p90_is_its_own_interval():
+    s = _run(either_fills(0.5, 0.8), quick=True, exact=True)
+    p90 = s["shortfall"]["p90"]
+    assert p90["lo"] == p90["hi"] == p90["value"] and "exact" in p90["note"]

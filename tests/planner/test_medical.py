@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from coalition.planner.check import check_plan
@@ -225,3 +226,121 @@ def test_rows_forbid_nothing_the_checker_allows(seed):
     assert out.result.status.value == free.result.status.value == "optimal"
     assert out.plan.solve.objective == pytest.approx(free.plan.solve.objective, abs=1e-6)
     assert rules(sc, out.plan) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Medical-role<r>-line (valid inequalities) and the columns the cover rows force to zero
+# ---------------------------------------------------------------------------------------------
+
+
+def _model(sc, cuts: bool, monkeypatch, **kw):
+    from coalition.planner import medical
+    from coalition.planner import sustainment as sus
+    from coalition.planner.model import build_model
+    from coalition.planner.tables import build_tables
+
+    opts = OPTS.model_copy(update=kw)
+    monkeypatch.setattr(medical, "LINE_CUTS", cuts)
+    tb = build_tables(sc, "opt", active_from={p.id: 0 for p in sc.pledges}, options=opts)
+    m = build_model(sus.attach(tb, sc, opts), opts)
+    monkeypatch.setattr(medical, "LINE_CUTS", True)
+    return m, opts
+
+
+def _random(seed):
+    import random
+
+    rng = random.Random(seed)
+    hubs = (hub("H1"), hub("H2", lat=46.5, lon=30.7), hub("H3", lat=49.55, lon=26.2))
+    cors = tuple(corridor(f"C{i}", hub_id=h.id) for i, h in enumerate(hubs, 1))
+    pl, rq = [], []
+    for i in range(4):
+        a = rng.randrange(0, 30)
+        rq.append(requirement(f"LI{i}", cap="inf", hub_id=rng.choice(["H1", "H2", "H3"]), start=a,
+                              end=min(55, a + rng.randrange(20, 50)), qty=rng.choice([1, 2])))
+        pl.append(pledge(f"PI{i}", cap="inf", notice=rng.randrange(0, 10), units=rng.choice([1, 2, 3])))
+    for i in range(2):
+        rq.append(requirement(f"LM{i}", cap="med", hub_id=rng.choice(["H1", "H3"]),
+                              start=rng.randrange(0, 20), end=55))
+        pl.append(pledge(f"PM{i}", cap="med", notice=rng.randrange(0, 15),
+                         available_to_day=rng.choice([None, 40])))
+    return scen(pl, rq, hubs=hubs, corridors=cors)
+
+
+INSTANCES = {"two-hubs": two_hubs, "relief-gap": lambda: relief(33), "relief-ok": lambda: relief(20),
+             **{f"random-{s}": (lambda s=s: _random(s)) for s in range(4)}}
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCES))
+def test_line_cuts_keep_every_plan_and_the_optimum(name, monkeypatch):
+    """The cut rows are valid: the optimal plan and the greedy plan of the model WITHOUT them
+    satisfy every one of them, and both models have the same optimum (the cuts only remove
+    fractional LP points)."""
+    from coalition.planner.greedy import greedy_values, is_feasible
+    from coalition.planner.solver import solve_highs
+
+    sc = INSTANCES[name]()
+    plain, opts = _model(sc, False, monkeypatch, departure_delays=(0, 5))
+    cut, _ = _model(sc, True, monkeypatch, departure_delays=(0, 5))
+    assert cut.n_cols == plain.n_cols  # rows only
+    tight = opts.model_copy(update={"mip_rel_gap": 1e-6})
+    a = solve_highs(plain, tight, start=greedy_values(plain))
+    b = solve_highs(cut, tight, start=greedy_values(cut))
+    assert a.result.status.value == b.result.status.value == "optimal"
+    assert is_feasible(cut, a.values) and is_feasible(cut, greedy_values(plain))
+    assert b.result.objective == pytest.approx(a.result.objective, rel=1e-6, abs=1e-6)
+
+
+def test_line_cuts_raise_the_lp_bound_of_the_embedded_small_option(monkeypatch):
+    """On the embedded scenario's `small` option (all pledges active from C-day) the LP with
+    the cut rows is measurably higher (the fractional facilities they remove are real), and
+    still below a feasible plan's cost (a bound)."""
+    from coalition.planner import medical
+    from coalition.planner import sustainment as sus
+    from coalition.planner.greedy import greedy_values, is_feasible
+    from coalition.planner.model import build_model
+    from coalition.planner.solver import solve_highs
+    from coalition.planner.tables import build_tables
+    from coalition.scenario.service import load_scenario
+
+    sc = load_scenario()
+    opts = PlanOptions(time_limit=60, threads=1)
+    tb = sus.attach(build_tables(sc, "small", active_from={p.id: 0 for p in sc.pledges}, options=opts),
+                    sc, opts)
+    monkeypatch.setattr(medical, "LINE_CUTS", False)
+    plain = build_model(tb, opts)
+    monkeypatch.setattr(medical, "LINE_CUTS", True)
+    cut = build_model(tb, opts)
+    lp_plain = solve_highs(plain, opts, relax=True).result.objective
+    lp_cut = solve_highs(cut, opts, relax=True).result.objective
+    g = greedy_values(plain)
+    assert is_feasible(plain, g) and is_feasible(cut, g)
+    assert lp_plain * 1.005 < lp_cut <= float(cut.cost @ g)
+
+
+def test_columns_forced_to_zero_are_found_and_never_used(monkeypatch):
+    """two_hubs: every infantry column at H2 (15 h from the only Role 2) is dead; relief(33):
+    infantry whose stay crosses the week without Role 2 (days 28..34) is dead, a first tour
+    ending before it is not. No column a plan uses is ever dead."""
+    from coalition.planner.greedy import greedy_values
+    from coalition.planner.solver import solve_highs
+
+    m, opts = _model(two_hubs(), True, monkeypatch)
+    tb = m.tables
+    alive = m.sustain_index["medical"].alive
+    at_h2 = tb.arc_hub[m.x_arc] == tb.hub_id.index("H2")
+    assert at_h2.any() and not alive[at_h2].any()
+    assert alive[~at_h2].all()
+    m2, _ = _model(relief(33), True, monkeypatch)
+    tb2 = m2.tables
+    alive2 = m2.sustain_index["medical"].alive
+    inf = np.array([tb2.pledge_capability[p] == "inf" for p in tb2.arc_pledge[m2.x_arc]])
+    crosses = inf & (m2.x_arrival <= 34) & (m2.x_tour_end >= 28)
+    assert crosses.any() and not alive2[crosses].any()
+    for name in sorted(INSTANCES):
+        mm, oo = _model(INSTANCES[name](), True, monkeypatch, departure_delays=(0, 5))
+        xb = mm.var("Assign-count")
+        live = mm.sustain_index["medical"].alive
+        for v in (greedy_values(mm), solve_highs(mm, oo).values):
+            used = v[xb.start : xb.stop] > 0.5
+            assert not (used & ~live).any(), name

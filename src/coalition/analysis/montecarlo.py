@@ -76,21 +76,59 @@ def _mean_se(x: np.ndarray, w: np.ndarray, exact: bool) -> tuple[float, float]:
     return m, float(np.std(x, ddof=1) / math.sqrt(x.size))
 
 
-def quantile_ci(x: np.ndarray, q: float, level: float = 0.95) -> dict[str, float | None]:
-    """The q-quantile of x with a distribution-free CI from order statistics."""
+QUANTILE_DIGITS = 3  # decimals of a quantile in the summary (unit-days: sums of floats)
+
+
+def _min_samples(q: float, level: float, upper: bool) -> int:
+    """Fewest samples for which the order-statistic interval of the q-quantile has its lower
+    (``upper=False``) or upper bound: the bound's rank must fall inside the sample."""
+    from scipy.stats import binom
+
+    a = (1 - level) / 2
+    n = 1
+    while n < 10**6:
+        if upper and int(binom.ppf(1 - a, n, q)) < n:
+            return n
+        if not upper and int(binom.ppf(a, n, q)) >= 1:
+            return n
+        n += 1
+    return n
+
+
+def quantile_ci(x: np.ndarray, q: float, level: float = 0.95) -> dict[str, Any]:
+    """The q-quantile of x with a distribution-free CI from order statistics.
+
+    Values are rounded to :data:`QUANTILE_DIGITS` decimals. A bound the sample is too small to
+    give is ``None`` and ``note`` says why (and how many samples it would take)."""
     from scipy.stats import binom
 
     n = x.size
     if n == 0:
-        return {"value": None, "lo": None, "hi": None}
+        return {"value": None, "lo": None, "hi": None, "note": "no samples"}
     s = np.sort(x)
     a = (1 - level) / 2
     lo_rank = int(binom.ppf(a, n, q))  # ranks are 0-based below
     hi_rank = int(binom.ppf(1 - a, n, q))
-    value = float(np.quantile(s, q, method="inverted_cdf"))
-    lo = float(s[max(lo_rank - 1, 0)]) if lo_rank >= 1 else None
-    hi = float(s[hi_rank]) if hi_rank < n else None
-    return {"value": value, "lo": lo, "hi": hi}
+    value = round(float(np.quantile(s, q, method="inverted_cdf")), QUANTILE_DIGITS)
+    lo = round(float(s[max(lo_rank - 1, 0)]), QUANTILE_DIGITS) if lo_rank >= 1 else None
+    hi = round(float(s[hi_rank]), QUANTILE_DIGITS) if hi_rank < n else None
+    out: dict[str, Any] = {"value": value, "lo": lo, "hi": hi}
+    missing = [(side, _min_samples(q, level, side == "upper"))
+               for side, b in (("lower", lo), ("upper", hi)) if b is None]
+    if missing:
+        out["note"] = "; ".join(
+            f"no distribution-free {level:.0%} {side} bound for the {q:g} quantile from {n} "
+            f"sample(s): it needs at least {need}" for side, need in missing)
+    return out
+
+
+def exact_quantile(x: np.ndarray, w: np.ndarray, q: float) -> dict[str, Any]:
+    """The q-quantile of an enumerated (weighted) distribution: exact, so its interval is the
+    value itself."""
+    if x.size == 0:
+        return {"value": None, "lo": None, "hi": None, "note": "no outcomes"}
+    v = round(_weighted_quantile(x, w, q), QUANTILE_DIGITS)
+    return {"value": v, "lo": v, "hi": v, "note": "exact enumeration: no sampling error"}
 
 
 def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -146,10 +184,7 @@ def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta
     cov = np.array([r["coverage_pct"] for r in ok], dtype=float)
     cov_e = np.array([r["essential_coverage_pct"] for r in ok], dtype=float)
     m_s, se_s = _mean_se(short, w, exact)
-    if exact:
-        p90 = {"value": _weighted_quantile(short, w, 0.9), "lo": None, "hi": None} if short.size else {}
-    else:
-        p90 = quantile_ci(short, 0.9)
+    p90 = exact_quantile(short, w, 0.9) if exact else quantile_ci(short, 0.9)
     def dist(x: np.ndarray) -> dict[str, Any]:
         if x.size == 0:
             return {}

@@ -16,6 +16,10 @@ model every time is waste. This module is the analysis' adapter around those pub
   ``Hub-nation-link``'s big-M stays valid because units only shrink. Only bounds change, so
   every piece of column metadata the planner keeps (tour days, windows, cycle flows, RIP
   overlaps) stays valid as it is; HiGHS's presolve removes the columns fixed at zero;
+* the ``Assign-count`` columns the planner's 10-1-2 rows force to zero in every world
+  (``sustain_index["medical"].alive``, :func:`coalition.planner.medical._alive`: units at a hub
+  no Role 1/2 care can reach on some day of their stay) are fixed at zero too: no plan and no
+  bound changes, the solver just never sees them (63 % of option ``small``'s columns);
 * the restricted model goes through the planner's own greedy start and solver, as
   :func:`coalition.planner.engine.make_plan` does for a fresh model. (Measured: solving the
   superset directly with dead columns, or re-running one HiGHS instance after bound changes,
@@ -186,6 +190,8 @@ class ReusableModel:
         assert m.chi is not None and m.hi is not None
         self.chi = np.asarray(m.chi, dtype=float)
         self.row_hi = np.asarray(m.hi, dtype=float)
+        med = m.sustain_index.get("medical")
+        self.alive = getattr(med, "alive", None)
         self.build_seconds = time.perf_counter() - t0
 
     def matches(self, active_from: Mapping[str, int], spells: Spells | None = None) -> bool:
@@ -216,7 +222,10 @@ class ReusableModel:
         hi[self.cyc_rows] = u[self.cyc_pledge]
         if self.rot_rows.size:
             hi[self.rot_rows] = self.rot_per_unit * u[self.rot_pledge]
-        return restrict(self.model, u[self.x_pledge] > 0, chi, hi)
+        keep = u[self.x_pledge] > 0
+        if self.alive is not None:  # columns the 10-1-2 rows force to zero in every world
+            keep &= self.alive
+        return restrict(self.model, keep, chi, hi)
 
     def solve(
         self, active_from: Mapping[str, int], units: Mapping[str, int], time_limit: float,
@@ -241,15 +250,16 @@ class ReusableModel:
         values = sol.values
         if values is None and ok and start is not None:
             values = start  # the planner's own fallback: the greedy plan is feasible
+        res = sol.result
+        gap, bound = res.gap, (res.bound if sol.values is not None else None)
         if values is None:
             return SampleSolve(sol.result.status.value, None, np.full(ub.size, np.nan),
                                t2 - t1, ts - t0, t1 - ts)
         short = np.clip(values[ub.start : ub.stop], 0.0, None)
-        status = "optimal" if sol.result.status.value in ("optimal", "feasible") else "time-limit"
+        status = "optimal" if res.status.value in ("optimal", "feasible") else "time-limit"
         obj = float(r.cost @ values)  # type: ignore[operator]
-        bound = sol.result.bound if sol.values is not None else None
         return SampleSolve(status, obj, short, t2 - t1, (ts - t0) + (time.perf_counter() - t2),
-                           t1 - ts, sol.result.gap, bound, r, values)
+                           t1 - ts, gap, bound, r, values)
 
 
 class ModelCache:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from coalition.analysis.evaluate import Context
+from coalition.analysis.evaluate import ANALYSIS_MIP_GAP, Context
 from coalition.analysis.montecarlo import summarise
 from coalition.analysis.runner import ProgressCb, RunSpec, run_worlds, scenario_digest, write_json_atomic
 from coalition.analysis.sampling import Method, enumerate_worlds, sample_worlds
@@ -55,7 +55,7 @@ def montecarlo(
     assumptions: Sequence[Assumption] = (),
     assumption_texts: Sequence[str] = (),
     time_limit: float = 30.0,
-    mip_gap: float = 1e-2,
+    mip_gap: float = ANALYSIS_MIP_GAP,
     out: Path | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -123,7 +123,7 @@ def withdrawal(
     assumptions: Sequence[Assumption] = (),
     assumption_texts: Sequence[str] = (),
     time_limit: float = 30.0,
-    mip_gap: float = 1e-2,
+    mip_gap: float = ANALYSIS_MIP_GAP,
     max_solves: int = 400,
     out: Path | None = None,
     scheduler: str | None = None,
@@ -248,7 +248,7 @@ def discover(
         source = {"run": str(run)}
     else:
         assert scenario is not None and option_id is not None
-        options = PlanOptions(threads=1, mip_rel_gap=1e-2, time_limit=30.0)
+        options = PlanOptions(threads=1, mip_rel_gap=ANALYSIS_MIP_GAP, time_limit=30.0)
         ctx = Context(scenario, option_id, options=options)
         worlds = sample_worlds(ctx.uncertainty, samples, method, seed)
         rows = run_worlds(ctx, worlds, quick=quick, workers=workers, scheduler=scheduler,

@@ -27,7 +27,8 @@ from coalition.scenario.schemas import Scenario
 #: human words of the blocks' families (joined to planner.model.FAMILY_WORDS)
 WORDS = {**MEDICAL_WORDS, **RESUPPLY_WORDS}
 #: rows the greedy treats as soft (completed afterwards by complete_values)
-SOFT_FAMILIES = ("Resupply-cover", "Medical-air-facility", "Medical-air-lift")
+SOFT_FAMILIES = ("Resupply-cover", "Medical-air-facility", "Medical-air-lift", "Medical-role1-line",
+                 "Medical-role2-line")
 #: families whose rows a unit can break (the explanations' tight-constraint test)
 BLOCKING_FAMILIES = ("Medical-role1-cover", "Medical-role2-cover")
 
