@@ -39,10 +39,10 @@ import numpy as np
 
 from coalition.analysis.reuse import ModelCache, SampleSolve, Spells, assumption_texts
 from coalition.analysis.sampling import World
-from coalition.scenario.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.service import activation_for_plan, check_option, resolve_c_day
 from coalition.scenario.schemas import Assumption, Priority, Scenario
+from coalition.scenario.uncertainty import Uncertainty
 
 if TYPE_CHECKING:
     from coalition.analysis.reuse import ReusableModel
@@ -222,7 +222,7 @@ class PlannerEvaluator:
                 if d // D == t:
                     self.u_at[li, j] = k
 
-    def model_of(self, inp: Inputs) -> "ReusableModel":
+    def model_of(self, inp: Inputs) -> ReusableModel:
         """The reusable model of a world's activation and sustainment data."""
         return self.cache.get(inp.active_from, inp.spells, c_day=inp.c_day,
                               assumptions=list(inp.texts))
@@ -243,13 +243,13 @@ class PlannerEvaluator:
                      "start_seconds": res.start_seconds}
         return out
 
-    def detail(self, world: World, withdrawn: frozenset[str] = frozenset()) -> "PlanDetail":
+    def detail(self, world: World, withdrawn: frozenset[str] = frozenset()) -> PlanDetail:
         """The world's plan with ``withdrawn`` nations deploying nothing, with who serves where."""
         return self.detail_and_solve(world, withdrawn)[0]
 
     def detail_and_solve(
         self, world: World, withdrawn: frozenset[str] = frozenset()
-    ) -> tuple["PlanDetail", SampleSolve]:
+    ) -> tuple[PlanDetail, SampleSolve]:
         inp = self.ctx.inputs(world, withdrawn)
         rm = self.model_of(inp)
         res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
@@ -275,7 +275,7 @@ class PlannerEvaluator:
                           out.coverage_pct, out.essential_coverage_pct, out.fill, presence,
                           frozenset(used), res.solve_seconds), res
 
-    def _outcome(self, res: "SampleSolve") -> Outcome:
+    def _outcome(self, res: SampleSolve) -> Outcome:
         u = res.shortfall
         n_l = len(self.ctx.lines)
         if not np.all(np.isfinite(u)):

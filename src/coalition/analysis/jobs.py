@@ -112,9 +112,9 @@ def check_request(scenario: Any, req: AnalysisRequest) -> None:
     """Bad input that depends on the scenario, every problem at once (422, nothing queued)."""
     from coalition.analysis.evaluate import effective_uncertainty
     from coalition.analysis.sampling import enumerate_worlds
-    from coalition.scenario.uncertainty import Uncertainty
     from coalition.conditions.engine import parse_assumptions
     from coalition.planner.visible import check_request as check_plan_request
+    from coalition.scenario.uncertainty import Uncertainty
 
     check_plan_request(scenario, req.option, list(req.assumptions))
     if req.analysis is AnalysisKind.DISCOVER and req.assumptions:

@@ -342,7 +342,7 @@ class SetSolver:
         self.plugin = EvaluatorPlugin(token, ctx_args, False)
         self.local = workers == 0 and client is None
 
-    def __enter__(self) -> "SetSolver":
+    def __enter__(self) -> SetSolver:
         if self.local:
             self.plugin.setup()
         else:

@@ -29,6 +29,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from coalition.errors import InputError, Problem
 from coalition.scenario.uncertainty import (
     ConditionUncertainty,
     DateDistribution,
@@ -37,7 +38,6 @@ from coalition.scenario.uncertainty import (
     Uncertainty,
     topological_order,
 )
-from coalition.errors import InputError, Problem
 
 
 class Method(StrEnum):

@@ -7,7 +7,7 @@ function returns the summary dict that is also written as ``summary.json``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def montecarlo(
         "complete": complete,
         "warnings": analysis_warnings(ctx),
         "releasability": RELEASABILITY,
-        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     summary = summarise(rows, ctx, exact=exact, meta=meta)
     if out is not None and complete:
@@ -164,7 +164,7 @@ def withdrawal(
             (["the scenario is ILLUSTRATIVE, not an official plan"] if scenario.illustrative else [])
             + ([ctx.c_day_note] if ctx.c_day_note else [])),
         "releasability": WITHDRAWAL_RELEASABILITY,
-        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -209,7 +209,7 @@ def hedge(
         "warnings": analysis_warnings(ctx),
         "releasability": ("aggregate: first_wave and every cost figure; first_wave_by_nation "
                           "names each nation's committed pledges (each nation sees its own rows)"),
-        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

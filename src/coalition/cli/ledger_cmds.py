@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,19 +31,19 @@ ledger_app = typer.Typer(
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 DbOpt = Annotated[
-    Optional[str],  # noqa: UP007 - Typer needs Optional
+    str | None,  # noqa: UP007 - Typer needs Optional
     typer.Option("--database-url", help="SQLAlchemy URL (default: Settings / COALITION_DATABASE_URL)",
                  show_default=False),
 ]
 SigsOpt = Annotated[
-    Optional[list[Path]],  # noqa: UP007
+    list[Path] | None,  # noqa: UP007
     typer.Option("--signatures", help="signatures made by the parties with 'coalition sign' (repeatable)",
                  show_default=False),
 ]
 DemoCsOpt = Annotated[bool, typer.Option(
     "--demo-countersign", help="DEMO ONLY: sign counterparty roles with the demo key store's keys")]
 DataOpt = Annotated[
-    Optional[Path],  # noqa: UP007
+    Path | None,  # noqa: UP007
     typer.Option("--data-dir", help="folder of the keys and the default SQLite file (default: .coalition)",
                  show_default=False),
 ]
@@ -294,7 +294,7 @@ def import_cmd(
     events_file: Annotated[Path, typer.Argument(help="EVENTS.jsonl: one event object per line")],
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
-    commit_every: Annotated[Optional[int], typer.Option(  # noqa: UP007
+    commit_every: Annotated[int | None, typer.Option(  # noqa: UP007
         "--commit-every", min=1, help="commit (and acknowledge) every N events; default: all or nothing")] = None,
     skip: Annotated[int, typer.Option(
         "--skip", min=0, help="resume a killed import: skip the first N events (checked against the log)")] = 0,
@@ -342,8 +342,8 @@ def _in_log(session, sub) -> bool:  # type: ignore[no-untyped-def]
     """Is this submitted event already in the log (same nation, type, person, time and payload)?"""
     from sqlalchemy import select
 
-    from coalition.ledger.models import LedgerEvent
     from coalition.ledger.canonical import canonical_text
+    from coalition.ledger.models import LedgerEvent
 
     text = '"payload":' + canonical_text(sub.payload.model_dump(mode="json")) + ',"person":'
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -424,7 +424,7 @@ def append_cmd(
     nation: Annotated[str, typer.Option("--nation", help="acting nation (ISO alpha-3)")],
     person: Annotated[str, typer.Option("--person", help="the person acting")],
     payload: Annotated[str, typer.Option("--payload", help="payload as JSON (see docs/ledger.md)")],
-    time: Annotated[Optional[str], typer.Option("--time", help="UTC time, default now")] = None,  # noqa: UP007
+    time: Annotated[str | None, typer.Option("--time", help="UTC time, default now")] = None,  # noqa: UP007
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
     signatures: SigsOpt = None,
@@ -446,7 +446,7 @@ def append_cmd(
 
 
 TrustOpt = Annotated[
-    Optional[Path],  # noqa: UP007
+    Path | None,  # noqa: UP007
     typer.Option("--trust", help="pinned trust file (default: the one named in settings, <data dir>/trust.json)",
                  show_default=False),
 ]
@@ -509,7 +509,7 @@ def checkpoint_cmd(
 @ledger_app.command("proof")
 def proof_cmd(
     seq: Annotated[int, typer.Argument(help="sequence number of the event")],
-    checkpoint: Annotated[Optional[int], typer.Option("--checkpoint", help="checkpoint id (default: latest containing SEQ)")] = None,  # noqa: UP007
+    checkpoint: Annotated[int | None, typer.Option("--checkpoint", help="checkpoint id (default: latest containing SEQ)")] = None,  # noqa: UP007
     as_json: Annotated[bool, typer.Option("--json", help="print the proof as JSON")] = False,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
@@ -537,7 +537,7 @@ def proof_cmd(
 @ledger_app.command("inventory")
 def inventory_cmd(
     by: Annotated[str, typer.Option("--by", help="grouping: any of hub,depot,storehouse,title_nation,custodian,status,item_type")] = "hub,depot,storehouse,title_nation,status",
-    nation: Annotated[Optional[str], typer.Option("--nation", help="only items donated by this nation")] = None,  # noqa: UP007
+    nation: Annotated[str | None, typer.Option("--nation", help="only items donated by this nation")] = None,  # noqa: UP007
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
@@ -561,8 +561,8 @@ def inventory_cmd(
 
 @ledger_app.command("reconcile")
 def reconcile_cmd(
-    counts: Annotated[Optional[Path], typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")] = None,  # noqa: UP007
-    stocktake: Annotated[Optional[int], typer.Option(  # noqa: UP007
+    counts: Annotated[Path | None, typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")] = None,  # noqa: UP007
+    stocktake: Annotated[int | None, typer.Option(  # noqa: UP007
         "--stocktake", help="instead of a CSV: the seq of a recorded count (all its nations' parts combined)",
     )] = None,
     database_url: DbOpt = None,
@@ -600,7 +600,7 @@ def reconcile_cmd(
 @ledger_app.command("report")
 def report_cmd(
     donor: Annotated[str, typer.Option("--donor", help="donor (title) nation, ISO alpha-3, e.g. GBR")],
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="date for delinquency (default today, UTC)")] = None,  # noqa: UP007
+    as_of: Annotated[str | None, typer.Option("--as-of", help="date for delinquency (default today, UTC)")] = None,  # noqa: UP007
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
@@ -684,7 +684,7 @@ def _report_rich(rep) -> None:  # type: ignore[no-untyped-def]
 @ledger_app.command("export")
 def export_cmd(
     directory: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
-    donor: Annotated[Optional[str], typer.Option("--donor", help="only this donor's items' events, with proofs")] = None,  # noqa: UP007
+    donor: Annotated[str | None, typer.Option("--donor", help="only this donor's items' events, with proofs")] = None,  # noqa: UP007
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
@@ -707,15 +707,15 @@ def export_cmd(
 def rebuild_cmd(
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
-    report: Annotated[Optional[Path], typer.Option("--report", help="where to write the diff before replacing"  # noqa: UP007
+    report: Annotated[Path | None, typer.Option("--report", help="where to write the diff before replacing"  # noqa: UP007
                                                    " anything (default: <data dir>/rebuild-<time>.json)")] = None,
 ) -> None:
     """Rebuild the inventory projection from the log. The differences between the live projection
     and the replay are written to a report FIRST (the evidence survives the rebuild), then the
     projection is replaced; exit 1 if anything differed."""
+    from coalition.ledger.checks import Report
     from coalition.ledger.replay import projection_diff, replay_log
     from coalition.ledger.service import rebuild_projection
-    from coalition.ledger.checks import Report
     from coalition.store.db import transaction
 
     ctx = _ctx(database_url, data_dir)
