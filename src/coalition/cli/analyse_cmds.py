@@ -30,24 +30,24 @@ analyse_app = typer.Typer(
 OptionReq = Annotated[str, typer.Option("--option", "-o", help="force option id")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="seed of the experiment design")]
 OutOpt = Annotated[
-    Path | None,  # noqa: UP007
+    Path | None,
     typer.Option("--out", help="run folder (records/*.parquet + summary.json); an existing "
                  "folder of the same run is resumed", show_default=False),
 ]
 SchedulerOpt = Annotated[
-    str | None,  # noqa: UP007
+    str | None,
     typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:8786 (default: a "
                  "LocalCluster sized to this machine)", show_default=False),
 ]
 WorkersOpt = Annotated[
-    int | None,  # noqa: UP007
+    int | None,
     typer.Option("--workers", help="LocalCluster worker processes (default: one per core; 0 = "
                  "in this process, no Dask)", show_default=False),
 ]
 TimeOpt = Annotated[float, typer.Option("--time-limit", help="solver seconds per world")]
 GapOpt = Annotated[float, typer.Option("--mip-gap", help="relative MIP gap per world")]
 XlsxOpt = Annotated[
-    Path | None,  # noqa: UP007
+    Path | None,
     typer.Option("--xlsx", help="also write every table of the summary to this XLSX file",
                  show_default=False),
 ]
@@ -381,10 +381,10 @@ def hedge(
 
 
 def discover(
-    option: Annotated[str | None, typer.Option("--option", "-o", help="force option id (with a "  # noqa: UP007
+    option: Annotated[str | None, typer.Option("--option", "-o", help="force option id (with a "
                       "fresh run)", show_default=False)] = None,
     scenario: ScenarioOpt = None,
-    run: Annotated[Path | None, typer.Option("--run", help="run folder of `analyse montecarlo` "  # noqa: UP007
+    run: Annotated[Path | None, typer.Option("--run", help="run folder of `analyse montecarlo` "
                    "(default: a fresh run)", show_default=False)] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="coverage %% below which a sample counts")] = 80.0,
     metric: Annotated[str, typer.Option("--metric", help="essential_coverage_pct | coverage_pct")] = "essential_coverage_pct",

@@ -31,19 +31,19 @@ ledger_app = typer.Typer(
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 DbOpt = Annotated[
-    str | None,  # noqa: UP007 - Typer needs Optional
+    str | None,
     typer.Option("--database-url", help="SQLAlchemy URL (default: Settings / COALITION_DATABASE_URL)",
                  show_default=False),
 ]
 SigsOpt = Annotated[
-    list[Path] | None,  # noqa: UP007
+    list[Path] | None,
     typer.Option("--signatures", help="signatures made by the parties with 'coalition sign' (repeatable)",
                  show_default=False),
 ]
 DemoCsOpt = Annotated[bool, typer.Option(
     "--demo-countersign", help="DEMO ONLY: sign counterparty roles with the demo key store's keys")]
 DataOpt = Annotated[
-    Path | None,  # noqa: UP007
+    Path | None,
     typer.Option("--data-dir", help="folder of the keys and the default SQLite file (default: .coalition)",
                  show_default=False),
 ]
@@ -294,7 +294,7 @@ def import_cmd(
     events_file: Annotated[Path, typer.Argument(help="EVENTS.jsonl: one event object per line")],
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
-    commit_every: Annotated[int | None, typer.Option(  # noqa: UP007
+    commit_every: Annotated[int | None, typer.Option(
         "--commit-every", min=1, help="commit (and acknowledge) every N events; default: all or nothing")] = None,
     skip: Annotated[int, typer.Option(
         "--skip", min=0, help="resume a killed import: skip the first N events (checked against the log)")] = 0,
@@ -424,7 +424,7 @@ def append_cmd(
     nation: Annotated[str, typer.Option("--nation", help="acting nation (ISO alpha-3)")],
     person: Annotated[str, typer.Option("--person", help="the person acting")],
     payload: Annotated[str, typer.Option("--payload", help="payload as JSON (see docs/ledger.md)")],
-    time: Annotated[str | None, typer.Option("--time", help="UTC time, default now")] = None,  # noqa: UP007
+    time: Annotated[str | None, typer.Option("--time", help="UTC time, default now")] = None,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
     signatures: SigsOpt = None,
@@ -446,7 +446,7 @@ def append_cmd(
 
 
 TrustOpt = Annotated[
-    Path | None,  # noqa: UP007
+    Path | None,
     typer.Option("--trust", help="pinned trust file (default: the one named in settings, <data dir>/trust.json)",
                  show_default=False),
 ]
@@ -509,7 +509,7 @@ def checkpoint_cmd(
 @ledger_app.command("proof")
 def proof_cmd(
     seq: Annotated[int, typer.Argument(help="sequence number of the event")],
-    checkpoint: Annotated[int | None, typer.Option("--checkpoint", help="checkpoint id (default: latest containing SEQ)")] = None,  # noqa: UP007
+    checkpoint: Annotated[int | None, typer.Option("--checkpoint", help="checkpoint id (default: latest containing SEQ)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the proof as JSON")] = False,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
@@ -537,7 +537,7 @@ def proof_cmd(
 @ledger_app.command("inventory")
 def inventory_cmd(
     by: Annotated[str, typer.Option("--by", help="grouping: any of hub,depot,storehouse,title_nation,custodian,status,item_type")] = "hub,depot,storehouse,title_nation,status",
-    nation: Annotated[str | None, typer.Option("--nation", help="only items donated by this nation")] = None,  # noqa: UP007
+    nation: Annotated[str | None, typer.Option("--nation", help="only items donated by this nation")] = None,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
@@ -561,8 +561,8 @@ def inventory_cmd(
 
 @ledger_app.command("reconcile")
 def reconcile_cmd(
-    counts: Annotated[Path | None, typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")] = None,  # noqa: UP007
-    stocktake: Annotated[int | None, typer.Option(  # noqa: UP007
+    counts: Annotated[Path | None, typer.Argument(help="COUNTS.csv: location,serial,lot,quantity")] = None,
+    stocktake: Annotated[int | None, typer.Option(
         "--stocktake", help="instead of a CSV: the seq of a recorded count (all its nations' parts combined)",
     )] = None,
     database_url: DbOpt = None,
@@ -600,7 +600,7 @@ def reconcile_cmd(
 @ledger_app.command("report")
 def report_cmd(
     donor: Annotated[str, typer.Option("--donor", help="donor (title) nation, ISO alpha-3, e.g. GBR")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="date for delinquency (default today, UTC)")] = None,  # noqa: UP007
+    as_of: Annotated[str | None, typer.Option("--as-of", help="date for delinquency (default today, UTC)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
@@ -684,7 +684,7 @@ def _report_rich(rep) -> None:  # type: ignore[no-untyped-def]
 @ledger_app.command("export")
 def export_cmd(
     directory: Annotated[Path, typer.Argument(help="folder to write the bundle into")],
-    donor: Annotated[str | None, typer.Option("--donor", help="only this donor's items' events, with proofs")] = None,  # noqa: UP007
+    donor: Annotated[str | None, typer.Option("--donor", help="only this donor's items' events, with proofs")] = None,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
 ) -> None:
@@ -707,7 +707,7 @@ def export_cmd(
 def rebuild_cmd(
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
-    report: Annotated[Path | None, typer.Option("--report", help="where to write the diff before replacing"  # noqa: UP007
+    report: Annotated[Path | None, typer.Option("--report", help="where to write the diff before replacing"
                                                    " anything (default: <data dir>/rebuild-<time>.json)")] = None,
 ) -> None:
     """Rebuild the inventory projection from the log. The differences between the live projection
