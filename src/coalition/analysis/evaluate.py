@@ -217,7 +217,7 @@ class PlannerEvaluator:
         self.ess_u = np.array([tb.line_priority[i] == Priority.ESSENTIAL.value for i in m.u_line])
         # row of Line-shortfall for (line, DAYS[k]), -1 if the day is outside the model
         self.u_at = np.full((len(ctx.lines), len(DAYS)), -1, dtype=np.int64)
-        for k, (li, t) in enumerate(zip(m.u_line, m.u_period)):
+        for k, (li, t) in enumerate(zip(m.u_line, m.u_period, strict=True)):
             for j, d in enumerate(DAYS):
                 if d // D == t:
                     self.u_at[li, j] = k

@@ -150,7 +150,7 @@ def solve_two_stage(
     k = np.arange(K)
     # first stage: sum_l z[p,l] <= U_p
     add(data.pair_p, k, np.ones(K), np.full(P, -np.inf), data.units.copy())
-    for i, (uw, wt) in enumerate(zip(worlds_units, weights)):
+    for i, (uw, wt) in enumerate(zip(worlds_units, weights, strict=True)):
         base = K + i * n_w
         d, r, s = base + k, base + K + k, base + 2 * K + np.arange(L)
         c[d] = wt * w.lateness * pr * data.late
@@ -215,7 +215,7 @@ def hedge(
     wts = np.array([w.weight for w in worlds], dtype=float)
     wts = wts / wts.sum()
     rp = solve_two_stage(data, units, list(wts), opts, delay=delay)
-    mean_units = np.sum([wt * u for wt, u in zip(wts, units)], axis=0)
+    mean_units = np.sum([wt * u for wt, u in zip(wts, units, strict=True)], axis=0)
     ev = solve_two_stage(data, [mean_units], [1.0], opts, delay=delay)
     eev_each = _evaluate(data, ev.z, units, opts, delay)
     eev = float(wts @ eev_each)

@@ -199,7 +199,7 @@ class ReusableModel:
         model's activation day and spells (inactive pledges deploy nothing whatever their
         profile)."""
         want = dict(zip((p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)),
-                        self.profile))
+                        self.profile, strict=True))
         sp = spells or {}
         return all(want[p] == (int(d), tuple(sp.get(p) or _open(d)))
                    for p, d in active_from.items())
@@ -294,8 +294,8 @@ class ModelCache:
             self._models.move_to_end(key)
             return self._models[key]
         ids = [p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)]
-        days = {p: d for p, (d, _s) in zip(ids, profile)}
-        sp = {p: s for p, (_d, s) in zip(ids, profile)}
+        days = {p: d for p, (d, _s) in zip(ids, profile, strict=True)}
+        sp = {p: s for p, (_d, s) in zip(ids, profile, strict=True)}
         rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp, c_day,
                            list(assumptions or ()))
         assert rm.sustain_key == key[1]

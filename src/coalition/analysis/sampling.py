@@ -154,7 +154,7 @@ def world_from_point(u: Uncertainty, point: np.ndarray, index: int, weight: floa
     shares: dict[str, float] = {p.nation: p.share for p in u.participation
                                 if p.distribution == "fixed" and p.share is not None}
     parts = {p.nation: p for p in u.participation}
-    for (kind, name), q in zip(dims, point):
+    for (kind, name), q in zip(dims, point, strict=True):
         if kind == "holds":
             values[name] = bool(q < _p(rows[name], values))
         elif kind == "date":
@@ -190,7 +190,7 @@ def _discrete_choices(u: Uncertainty) -> list[tuple[str, str, list[tuple[object,
                                         hint="give it an empirical date distribution, or sample"))
                 continue
             w = list(c.date.weights or [1.0] * len(c.date.dates))
-            out.append((kind, name, [(d, wi / sum(w)) for d, wi in zip(c.date.dates, w)]))
+            out.append((kind, name, [(d, wi / sum(w)) for d, wi in zip(c.date.dates, w, strict=True)]))
         else:
             p = next(x for x in u.participation if x.nation == name)
             if p.distribution != "discrete":
@@ -199,7 +199,7 @@ def _discrete_choices(u: Uncertainty) -> list[tuple[str, str, list[tuple[object,
                                         hint="give it a discrete distribution, or sample"))
                 continue
             w = list(p.weights or [1.0] * len(p.values))
-            out.append((kind, name, [(v, wi / sum(w)) for v, wi in zip(p.values, w)]))
+            out.append((kind, name, [(v, wi / sum(w)) for v, wi in zip(p.values, w, strict=True)]))
     if problems:
         raise InputError(problems)
     return out
@@ -226,7 +226,7 @@ def enumerate_worlds(u: Uncertainty, limit: int = EXACT_LIMIT) -> Iterator[World
         values: dict[str, bool] = {}
         dates: dict[str, date] = {}
         shares = dict(fixed)
-        for (kind, name, _), (val, w) in zip(choices, combo):
+        for (kind, name, _), (val, w) in zip(choices, combo, strict=True):
             if kind == "holds":
                 p = _p(rows[name], values)
                 values[name] = bool(val)

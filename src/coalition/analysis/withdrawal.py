@@ -71,7 +71,7 @@ class Solved:
             else:
                 todo.append(s)
         if todo:
-            for s, d in zip(todo, self.solve(todo)):
+            for s, d in zip(todo, self.solve(todo), strict=True):
                 self.plans[s] = d
             self.solves += len(todo)
         return [self.plans[s] for s in sets]
@@ -114,7 +114,7 @@ class DropBound:
         self.b_cost = np.zeros(len(self.nations))
         if bb.size:
             bv = values[bb.start : bb.stop]
-            for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation)):
+            for i, (_h, n) in enumerate(zip(model.b_hub, model.b_nation, strict=True)):
                 name = tb.nations[int(n)]
                 c = float(cost[bb.start + i]) * bv[i]
                 if name in ix:
@@ -195,7 +195,7 @@ def worst_k(
         if solved.solves - start >= max_solves:
             break
         chunk = [s for s in order[i : i + batch] if g[s] > best_lb + 1e-6]
-        for s, d in zip(chunk, solved.get(chunk)):
+        for s, d in zip(chunk, solved.get(chunk), strict=True):
             if d.objective is None:
                 continue
             lb = d.bound if d.bound is not None else d.objective

@@ -359,7 +359,7 @@ def _line_cuts(m, md: MedicalData, fac_of: dict[tuple[int, int], FacilityDays], 
             first, last = int(tb.line_first[l_]), int(tb.line_last[l_])
             end_t = np.minimum(np.minimum(tb.line_end_day[l_], (np.arange(first, last + 1) + 1) * D - 1), H - 1)
             checks = set()
-            for t_, et in zip(range(first, last + 1), end_t.tolist()):
+            for t_, et in zip(range(first, last + 1), end_t.tolist(), strict=True):
                 checks.add((t_, int(et)))
             for h in hubs:
                 for d in fac_of[(h, r)][0].tolist():

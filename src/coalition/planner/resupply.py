@@ -89,7 +89,7 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
     K = math.ceil(H / S)
     cap = [tb.pledge_capability[p] for p in tb.arc_pledge[m.x_arc]]
     hub = tb.arc_hub[m.x_arc]
-    t = np.array([rd.tonnes.get((c, tb.hub_id[h]), 0.0) for c, h in zip(cap, hub.tolist())])
+    t = np.array([rd.tonnes.get((c, tb.hub_id[h]), 0.0) for c, h in zip(cap, hub.tolist(), strict=True)])
     t = t * tb.pledge_personnel[tb.arc_pledge[m.x_arc]]
     a = m.x_arrival.astype(np.int64)
     e = np.minimum(m.x_tour_end, H - 1).astype(np.int64)
@@ -107,7 +107,7 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
     days = np.array([_segment(int(s), S, H)[1] - _segment(int(s), S, H)[0] + 1 for s in g_seg], dtype=float)
     # r[c, k] for the corridors into the hubs of the rows
     r_c, r_k, r_row = [], [], []
-    for i, (h, s) in enumerate(zip(g_hub.tolist(), g_seg.tolist())):
+    for i, (h, s) in enumerate(zip(g_hub.tolist(), g_seg.tolist(), strict=True)):
         for c in np.flatnonzero(tb.corridor_hub == h).tolist():
             r_c.append(c)
             r_k.append(s)
@@ -131,7 +131,7 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
     t_r = np.zeros(0, np.int64)
     if tbk.size:
         keys = m.row_key[list(m.con_blocks).index("Corridor-tonnage-capacity")]
-        r_of = {(int(c), int(s)): rb.start + i for i, (c, s) in enumerate(zip(r_c_a, r_k_a))}
+        r_of = {(int(c), int(s)): rb.start + i for i, (c, s) in enumerate(zip(r_c_a, r_k_a, strict=True))}
         pairs = [(tbk.start + i, r_of.get((int(c), int(d) // S))) for i, (c, d) in enumerate(keys)]
         pairs = [(i, c) for i, c in pairs if c is not None]
         if pairs:
@@ -174,9 +174,9 @@ def resupply_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-
 
 
 def _r_rows(m, idx: ResupplyIndex) -> np.ndarray:  # type: ignore[no-untyped-def]
-    key = {(int(h), int(s)): i for i, (h, s) in enumerate(zip(idx.g_hub, idx.g_segment))}
+    key = {(int(h), int(s)): i for i, (h, s) in enumerate(zip(idx.g_hub, idx.g_segment, strict=True))}
     hub = m.tables.corridor_hub[idx.r_corridor]
-    return np.array([key[(int(h), int(s))] for h, s in zip(hub, idx.r_segment)], dtype=np.int64)
+    return np.array([key[(int(h), int(s))] for h, s in zip(hub, idx.r_segment, strict=True)], dtype=np.int64)
 
 
 def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-untyped-def,type-arg]
