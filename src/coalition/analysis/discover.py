@@ -12,7 +12,8 @@ function, and the version here works directly on our per-sample records (pure, ~
   candidate restrictions that remove about ``alpha`` of the samples still in the box (numeric:
   drop the lowest or highest alpha-quantile; yes/no: keep one value) and take the one with the
   largest gain in the share of cases of interest (*density*) per sample removed (EMA
-  Workbench's "lenient1" objective: a small helpful peel beats a large slightly better one). Stop when the box would hold fewer
+  Workbench's "lenient1" objective: a small helpful peel beats a large slightly better one).
+  Stop when the box would hold fewer
   than ``min_support`` samples. The sequence of boxes is the *peeling trajectory*.
 * **Choice**: the box of highest density among those that still hold at least ``min_coverage``
   of all cases of interest (*coverage*); restrictions whose removal changes the density by

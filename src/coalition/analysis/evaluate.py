@@ -54,6 +54,8 @@ DAYS = (30, 60, 90)
 #: 2 % was proven in 2-5 CPU s - with the same plan as 120 s at 1 % on the worlds compared
 #: (docs/analysis-benchmarks.md). ``--mip-gap`` sets it per run.
 ANALYSIS_MIP_GAP = 2e-2
+# the default options of a Context: one shared value, as a default argument would be
+_DEFAULT_OPTIONS = PlanOptions(time_limit=30.0, mip_rel_gap=ANALYSIS_MIP_GAP, threads=1)
 NOT_NEEDED = -1
 
 
@@ -143,7 +145,7 @@ class Context:
         option_id: str,
         *,
         assumptions: Sequence[Assumption] = (),
-        options: PlanOptions = PlanOptions(time_limit=30.0, mip_rel_gap=ANALYSIS_MIP_GAP, threads=1),
+        options: PlanOptions = _DEFAULT_OPTIONS,
     ) -> None:
         check_option(scenario, option_id)
         self.scenario = scenario

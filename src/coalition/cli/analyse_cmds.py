@@ -333,7 +333,8 @@ def render_hedge(console: Console, s: dict[str, Any]) -> None:
     if "out_of_sample" in s:
         o = s["out_of_sample"]
         lo, hi = o["vss"]["ci95"]
-        t.add_row(f"VSS out of sample ({o['worlds']} worlds)", f"{o['vss']['mean']:,.1f} (95% CI {lo:,.1f} .. {hi:,.1f})")
+        t.add_row(f"VSS out of sample ({o['worlds']} worlds)",
+                  f"{o['vss']['mean']:,.1f} (95% CI {lo:,.1f} .. {hi:,.1f})")
     console.print(t)
     first = [f"{r['line']} {r['committed_units']}/{r['required_units']}" for r in s["first_wave"]]
     console.print("first wave committed here and now (units/required): " + ", ".join(first))
@@ -387,7 +388,9 @@ def discover(
     run: Annotated[Path | None, typer.Option("--run", help="run folder of `analyse montecarlo` "
                    "(default: a fresh run)", show_default=False)] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="coverage %% below which a sample counts")] = 80.0,
-    metric: Annotated[str, typer.Option("--metric", help="essential_coverage_pct | coverage_pct")] = "essential_coverage_pct",
+    metric: Annotated[
+        str, typer.Option("--metric", help="essential_coverage_pct | coverage_pct")
+    ] = "essential_coverage_pct",
     samples: Annotated[int, typer.Option("--samples", "-n", help="worlds of a fresh run")] = 500,
     seed: SeedOpt = 0,
     full: Annotated[bool, typer.Option("--full", help="a fresh run with the planner (default: --quick)")] = False,

@@ -7,6 +7,7 @@ and inventory services, and renders with Rich. ``--database-url`` defaults to Se
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ class Ctx:
             return load_trust(where)
         except TrustError as exc:
             raise InputError([Problem(str(exc), file=str(where),
-                                      hint="write it with 'coalition ledger init' or 'coalition ledger trust export FILE'"
+                                      hint="write it with 'coalition ledger init' or "
+                                      "'coalition ledger trust export FILE'"
                                       " on the root key holder's machine")]) from None
 
 
@@ -142,10 +144,8 @@ def _init(ctx: Ctx, *, sample: bool) -> None:
     from coalition.scenario.service import load_scenario
 
     nations = set(smp.SAMPLE_NATIONS)
-    try:
+    with contextlib.suppress(InputError):  # keys for the sample nations are enough to start
         nations |= {n.code for n in load_scenario(ctx.settings.scenario).nations}
-    except InputError:
-        pass  # keys for the sample nations are enough to start
     from coalition.ledger.keyevents import key_log, trust_from_keyring
     from coalition.store.db import transaction
 
@@ -509,7 +509,9 @@ def checkpoint_cmd(
 @ledger_app.command("proof")
 def proof_cmd(
     seq: Annotated[int, typer.Argument(help="sequence number of the event")],
-    checkpoint: Annotated[int | None, typer.Option("--checkpoint", help="checkpoint id (default: latest containing SEQ)")] = None,
+    checkpoint: Annotated[
+        int | None, typer.Option("--checkpoint", help="checkpoint id (default: latest containing SEQ)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the proof as JSON")] = False,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
@@ -536,7 +538,12 @@ def proof_cmd(
 
 @ledger_app.command("inventory")
 def inventory_cmd(
-    by: Annotated[str, typer.Option("--by", help="grouping: any of hub,depot,storehouse,title_nation,custodian,status,item_type")] = "hub,depot,storehouse,title_nation,status",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by", help="grouping: any of hub,depot,storehouse,title_nation,custodian,status,item_type"
+        ),
+    ] = "hub,depot,storehouse,title_nation,status",
     nation: Annotated[str | None, typer.Option("--nation", help="only items donated by this nation")] = None,
     database_url: DbOpt = None,
     data_dir: DataOpt = None,
