@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from coalition.scenario.schemas import Scenario
+
+if TYPE_CHECKING:
+    from coalition.planner.matrix import Model
 
 WORDS = {
     "Resupply-cover": "sustainment: the resupply a hub needs is carried or counted unmet",
@@ -78,7 +82,7 @@ def _segment(k: int, S: int, H: int) -> tuple[int, int]:
     return k * S, min((k + 1) * S, H) - 1
 
 
-def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
+def define_resupply(m: Model) -> None:
     tb = m.tables
     rd: ResupplyData | None = getattr(tb.sustain, "resupply", None) if tb.sustain is not None else None
     xb = m.var("Assign-count")
@@ -144,7 +148,7 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
                                                 t_rows, t_r)
 
 
-def resupply_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def resupply_values(m: Model, v: np.ndarray) -> np.ndarray:
     """The best r and g for the plan's x: each hub-segment's need goes to its corridors up to
     the room deployment leaves them on every day of the segment, the rest is unmet. (A corridor
     serves one hub, so this is optimal for fixed x.)"""
@@ -155,6 +159,7 @@ def resupply_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-
     out = v.copy()
     out[rb.start : rb.stop] = 0.0
     out[gb.start : gb.stop] = 0.0
+    assert m.A is not None and m.chi is not None and m.hi is not None  # set once the model is complete
     act = m.A @ out
     need = np.maximum(act[idx.cover_rows], 0.0)
     room = m.chi[rb.start : rb.stop].copy()
@@ -173,13 +178,13 @@ def resupply_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-
     return out
 
 
-def _r_rows(m, idx: ResupplyIndex) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _r_rows(m: Model, idx: ResupplyIndex) -> np.ndarray:
     key = {(int(h), int(s)): i for i, (h, s) in enumerate(zip(idx.g_hub, idx.g_segment, strict=True))}
     hub = m.tables.corridor_hub[idx.r_corridor]
     return np.array([key[(int(h), int(s))] for h, s in zip(hub, idx.r_segment, strict=True)], dtype=np.int64)
 
 
-def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-untyped-def,type-arg]
+def resupply_section(m: Model, values: np.ndarray) -> dict[str, Any] | None:
     """The plan JSON's ``resupply`` section from the model's values."""
     idx: ResupplyIndex | None = m.sustain_index.get("resupply")
     tb = m.tables
@@ -187,7 +192,9 @@ def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-u
     if rd is None or not rd.enabled:
         return None
     H, S = tb.horizon_days, int(m.options.resupply_segment_days)
-    flows, unmet = [], []
+    flows: list[dict[str, object]] = []
+    unmet: list[dict[str, object]] = []
+    unmet_tonne_days = 0.0  # summed in the order of unmet
     if idx is not None:
         rb, gb = m.var("Resupply-rate"), m.var("Resupply-unmet")
         r = values[rb.start : rb.stop]
@@ -220,13 +227,14 @@ def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-u
                 con = "Corridor-tonnage-capacity"
             unmet.append({"hub": tb.hub_id[h], "start_day": a, "end_day": b, "tonnes_per_day": float(g[i]),
                           "reason": why, "constraint": con})
+            unmet_tonne_days += float(g[i]) * (b - a + 1)
     return {
         "segment_days": S,
         "basis": "per corridor a constant rate (t/day) per segment, covering every unit present on any "
                  "day of the segment; t/day after host-nation share, water 1 t/m3, fuel 0.845 t/m3",
         "flows": flows,
         "unmet": unmet,
-        "unmet_tonne_days": round(sum(u["tonnes_per_day"] * (u["end_day"] - u["start_day"] + 1) for u in unmet), 3),
+        "unmet_tonne_days": round(unmet_tonne_days, 3),
         "unknown_factors": {c: list(v) for c, v in sorted(rd.unknown.items())},
         "flags": list(rd.flags),
     }
