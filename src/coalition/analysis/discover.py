@@ -32,7 +32,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -57,8 +57,9 @@ class Limit:
 
     def mask(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "bool":
-            return x == (1.0 if self.value else 0.0)
-        ok = ~np.isnan(x)
+            eq: np.ndarray = x == (1.0 if self.value else 0.0)
+            return eq
+        ok: np.ndarray = ~np.isnan(x)
         if self.lo is not None:
             ok &= x >= self.lo
         if self.hi is not None:
@@ -120,6 +121,15 @@ def _merge(old: Limit | None, new: Limit) -> Limit:
     return Limit(new.factor, new.kind, lo=lo, hi=hi)
 
 
+class _Box(TypedDict):
+    """One box of the peeling trajectory."""
+
+    coverage: float
+    density: float
+    support: int
+    limits: dict[str, Limit]
+
+
 def prim(
     y: np.ndarray,
     factors: Sequence[Factor],
@@ -137,11 +147,11 @@ def prim(
     total = y[pool].sum()
     limits: dict[str, Limit] = {}
     inside = pool.copy()
-    traj = [{"coverage": 1.0, "density": float(y[inside].mean()), "support": int(inside.sum()),
+    traj: list[_Box] = [{"coverage": 1.0, "density": float(y[inside].mean()), "support": int(inside.sum()),
              "limits": dict(limits)}]
     floor = max(2, int(math.ceil(min_support * pool.sum())))
     while True:
-        best = None
+        best: tuple[tuple[float, int], dict[str, Limit], np.ndarray] | None = None
         for f in factors:
             for cand in _candidates(f, inside, alpha):
                 new = dict(limits)
@@ -173,7 +183,7 @@ def prim(
         m = _box_mask(trial, fac, n) & pool
         if m.sum() and float(y[m].mean()) >= base - 0.005:
             lim = trial
-    return lim, [{k: v for k, v in t.items() if k != "limits"} for t in traj]
+    return lim, [{"coverage": t["coverage"], "density": t["density"], "support": t["support"]} for t in traj]
 
 
 def _words(lim: Limit, fac: Factor) -> str:

@@ -111,7 +111,7 @@ def date_at(d: DateDistribution, q: float) -> date:
     if d.distribution == "empirical":
         w = np.asarray(d.weights if d.weights else [1.0] * len(d.dates), dtype=float)
         c = np.cumsum(w) / w.sum()
-        return d.dates[int(min(np.searchsorted(c, q, side="right"), len(d.dates) - 1))]
+        return d.dates[min(int(np.searchsorted(c, q, side="right")), len(d.dates) - 1)]
     assert d.earliest is not None and d.latest is not None
     span = (d.latest - d.earliest).days
     if d.distribution == "uniform":
@@ -132,7 +132,7 @@ def share_at(p: Participation, q: float) -> float:
     if p.distribution == "discrete":
         w = np.asarray(p.weights if p.weights else [1.0] * len(p.values), dtype=float)
         c = np.cumsum(w) / w.sum()
-        return p.values[int(min(np.searchsorted(c, q, side="right"), len(p.values) - 1))]
+        return p.values[min(int(np.searchsorted(c, q, side="right")), len(p.values) - 1)]
     assert p.low is not None and p.high is not None
     lo, hi = p.low, p.high
     if p.distribution == "uniform":
