@@ -119,7 +119,7 @@ def solve_two_stage(
     time_limit: float = 60.0,
 ) -> Solved2:
     """The extensive form over the given worlds (or the recourse only, with ``fixed_z``)."""
-    from scipy.optimize import LinearConstraint, milp
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     w = options.weights
     P, L, K = len(data.pledges), len(data.lines), data.pair_p.size
@@ -174,10 +174,10 @@ def solve_two_stage(
             np.ones(2 * K + L), data.qty.copy(), np.full(L, np.inf))
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(r0, n))
-    integrality = np.zeros(n)
+    integrality = np.zeros(n, dtype=np.int64)
     integrality[:K] = 1
     res = milp(c, constraints=LinearConstraint(A, np.concatenate(rlo), np.concatenate(rhi)),
-               integrality=integrality, bounds=(lo, hi),
+               integrality=integrality, bounds=Bounds(lo, hi),
                options={"mip_rel_gap": float(options.mip_rel_gap), "time_limit": float(time_limit),
                         "disp": False})
     if res.x is None:

@@ -50,8 +50,8 @@ def record(world: World, outcome: Outcome, ctx: Context) -> dict[str, Any]:
     for nation, s in world.shares:
         row[f"share:{nation}"] = float(s)
     for li, lid in enumerate(ctx.lines):
-        for j, d in enumerate(DAYS):
-            row[f"fill:{lid}:{d}"] = int(outcome.fill[li, j])
+        for j, day in enumerate(DAYS):
+            row[f"fill:{lid}:{day}"] = int(outcome.fill[li, j])
         row[f"short:{lid}"] = float(outcome.line_shortfall[li])
     return row
 

@@ -245,7 +245,7 @@ def discover(
             raise InputError([Problem("not a run folder (no spec.json)", file=str(run), field="--run",
                                       hint="give the --out folder of `coalition analyse montecarlo`")])
         rows = read_records(run)
-        source = {"run": str(run)}
+        source: dict[str, object] = {"run": str(run)}
     else:
         assert scenario is not None and option_id is not None
         options = PlanOptions(threads=1, mip_rel_gap=ANALYSIS_MIP_GAP, time_limit=30.0)
