@@ -179,16 +179,17 @@ def worst_k(
     g = {s: bound.of(s) for s in sets}
     order = sorted(sets, key=lambda s: (-g[s], sorted(s)))
     best: frozenset[str] | None = None
+    best_obj = -math.inf  # the objective of best (a solved plan is never replaced)
     best_lb = -math.inf
     start = solved.solves
     i = 0
     for s in order:  # already solved sets (e.g. all pairs) count at once
-        if s in solved.plans and solved.plans[s].objective is not None:
-            d = solved.plans[s]
-            lb = d.bound if d.bound is not None else d.objective
-            if best is None or d.objective > solved.plans[best].objective:  # type: ignore[operator]
-                best = s
-            best_lb = max(best_lb, lb)  # type: ignore[arg-type]
+        plan = solved.plans.get(s)
+        if plan is not None and plan.objective is not None:
+            lb = plan.bound if plan.bound is not None else plan.objective
+            if best is None or plan.objective > best_obj:
+                best, best_obj = s, plan.objective
+            best_lb = max(best_lb, lb)
     while i < len(order):
         if g[order[i]] <= best_lb + 1e-6:
             break
@@ -199,15 +200,15 @@ def worst_k(
             if d.objective is None:
                 continue
             lb = d.bound if d.bound is not None else d.objective
-            if best is None or d.objective > solved.plans[best].objective:  # type: ignore[operator]
-                best = s
+            if best is None or d.objective > best_obj:
+                best, best_obj = s, d.objective
             best_lb = max(best_lb, lb)
         i += batch
     remaining = [s for s in order[i:] if g[s] > best_lb + 1e-6]
     assert best is not None
     bd = solved.plans[best]
-    gaps = [solved.plans[s].objective - (solved.plans[s].bound or solved.plans[s].objective)  # type: ignore[operator]
-            for s in solved.plans if len(s) == k and solved.plans[s].objective is not None]
+    gaps = [p.objective - (p.bound or p.objective)
+            for s, p in solved.plans.items() if len(s) == k and p.objective is not None]
     n_solved = sum(1 for s in sets if s in solved.plans)
     if not remaining:
         proof = (f"every other set of {k} has damage at most its drop bound g(S) <= "
@@ -216,7 +217,7 @@ def worst_k(
         status = "optimal"
     else:
         hi = max(g[s] for s in remaining)
-        proof = (f"the worst objective lies in [{best_lb:.1f}, {max(hi, bd.objective):.1f}]; "
+        proof = (f"the worst objective lies in [{best_lb:.1f}, {max(hi, best_obj):.1f}]; "
                  f"{len(remaining)} set(s) neither planned nor excluded (solve budget)")
         status = "bound"
     return {
@@ -304,7 +305,7 @@ def withdrawal_analysis(
                        key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)))
     assert res.model is not None and res.values is not None
     bound = DropBound(res.model, res.values, nations)
-    worst = worst_k(solved, nations, min(k, len(nations)), bound, batch=batch,
+    worst: dict[str, Any] = worst_k(solved, nations, min(k, len(nations)), bound, batch=batch,
                     max_solves=max_solves) if nations else {"k": k, "nations": []}
     if worst.get("nations"):
         worst["row"] = _row(base, solved.plans[frozenset(worst["nations"])], ctx.lines)
