@@ -58,7 +58,7 @@ import numpy as np
 from coalition.planner import sustainment
 from coalition.planner.model import Model, build_model
 from coalition.planner.schemas import PlanOptions
-from coalition.planner.tables import build_tables
+from coalition.planner.tables import PlanningTables, build_tables
 from coalition.scenario.schemas import Scenario
 
 SHORT_TOL = 1e-6
@@ -182,7 +182,7 @@ class ReusableModel:
                            else np.zeros(0, np.int64))
         rot = m.con("Pledge-rotation-budget")
         self.rot_rows = np.arange(rot.start, rot.stop, dtype=np.int64)
-        rot_keys = m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
+        rot_keys: np.ndarray | list[int] = m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
         self.rot_pledge = np.asarray(rot_keys, dtype=np.int64)
         self.rot_per_unit = (
             tb.pledge_rotations[self.rot_pledge].astype(float) if rot.size else np.zeros(0)
@@ -257,7 +257,7 @@ class ReusableModel:
                                t2 - t1, ts - t0, t1 - ts)
         short = np.clip(values[ub.start : ub.stop], 0.0, None)
         status = "optimal" if res.status.value in ("optimal", "feasible") else "time-limit"
-        obj = float(r.cost @ values)  # type: ignore[operator]
+        obj = float(r.cost @ values)
         return SampleSolve(status, obj, short, t2 - t1, (ts - t0) + (time.perf_counter() - t2),
                            t1 - ts, gap, bound, r, values)
 
@@ -271,7 +271,7 @@ class ModelCache:
         self.scenario, self.option_id, self.options, self.size = scenario, option_id, options, size
         self._models: OrderedDict[tuple[Profile, str], ReusableModel] = OrderedDict()
         self._sustain: OrderedDict[tuple[object, ...], str] = OrderedDict()
-        self._tables = None  # superset tables (pledge and hub order) for the sustainment key
+        self._tables: PlanningTables | None = None  # superset tables (pledge and hub order) for the sustainment key
         self.builds = 0
 
     def _sustain_of(self, c_day: date | None, assumptions: list[str] | None) -> str:
