@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from distributed.diagnostics.plugin import WorkerPlugin
 from pydantic import BaseModel, ConfigDict, Field
@@ -125,15 +125,16 @@ def _detail_task(plugin_name: str, world: World, sets: Sequence[frozenset[str]])
     """A Dask task: the plans of ``world`` without each withdrawn set, on this worker."""
     from distributed import get_worker
 
-    return get_worker().plugins[plugin_name].details(world, sets)  # type: ignore[attr-defined]
+    plugin = cast(EvaluatorPlugin, get_worker().plugins[plugin_name])  # registered by run_worlds
+    return plugin.details(world, sets)
 
 
 def _task(plugin_name: str, worlds: Sequence[World]) -> list[dict[str, Any]]:
     """A Dask task: evaluate ``worlds`` with the evaluator of this worker."""
     from distributed import get_worker
 
-    plugin = get_worker().plugins[plugin_name]
-    return plugin.evaluate(worlds)  # type: ignore[attr-defined]
+    plugin = cast(EvaluatorPlugin, get_worker().plugins[plugin_name])  # registered by run_worlds
+    return plugin.evaluate(worlds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,8 +161,8 @@ def write_json_atomic(path: Path, payload: Any) -> None:
 
 
 def write_part(folder: Path, rows: list[dict[str, Any]]) -> Path:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type hints
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]  # pyarrow ships no type hints
 
     first = min(r["sample"] for r in rows)
     path = folder / "records" / f"part-{first:07d}-{len(rows)}.parquet"
@@ -231,15 +232,15 @@ def make_client(scheduler: str | None, workers: int | None) -> Any:
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s")
+            return Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]  # distributed is only partly annotated
         except (OSError, TimeoutError) as exc:
             raise InputError([Problem(f"cannot reach the Dask scheduler {scheduler} ({exc})",
                                       field="--scheduler",
                                       hint="give tcp://HOST:8786 of a running dask scheduler")]) from exc
     n = workers or machine_workers()
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
-    return Client(cluster)
+                           dashboard_address=None, silence_logs=40)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+    return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
 
 
 def run_worlds(
@@ -310,7 +311,7 @@ def run_worlds(
         plugin = EvaluatorPlugin(token, ctx_args, quick)
         cl.register_plugin(plugin, name=plugin.name)
         futures = [cl.submit(_task, plugin.name, b, pure=False) for b in batches]
-        for fut in as_completed(futures):
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # distributed is only partly annotated
             finish(fut.result())
     finally:
         if own:
@@ -375,7 +376,7 @@ class SetSolver:
         index = {f.key: i for i, f in enumerate(futs)}
         from distributed import as_completed
 
-        for f in as_completed(futs):
+        for f in as_completed(futs):  # type: ignore[no-untyped-call]  # distributed is only partly annotated
             results[index[f.key]] = f.result()
             self.done += len(results[index[f.key]])
             if self.progress:
