@@ -103,7 +103,7 @@ class AnalysisRun(BaseModel):
     request: dict[str, Any]
 
 
-def _marking(run: Any) -> Marking:
+def _marking(run: runs.PlanRun) -> Marking:
     # like a plan run: visible to all; the result is cut down per reader when read
     return Marking(origin=run.nation, releasable_to=(ALL,))
 
@@ -178,29 +178,32 @@ def analysis_task(document: dict[str, Any], option: str, assumptions: list[str],
             what = f"{done} of {total} worlds" if total else f"{done} plans solved"
             progress(runs.TaskProgress(frac, f"{req.analysis.value}: {what}"))
 
-    common = {"assumptions": parsed, "assumption_texts": list(req.assumptions)}
+    texts = list(req.assumptions)
     try:
         if req.analysis is AnalysisKind.MONTECARLO:
             out = service.montecarlo(scenario, option, samples=req.samples, seed=req.seed,
                                      method=Method(req.method), quick=req.quick, exact=req.exact,
                                      time_limit=req.time_limit, mip_gap=req.mip_gap, workers=0,
-                                     progress=tick, **common)
+                                     progress=tick, assumptions=parsed,
+                                     assumption_texts=texts)
         elif req.analysis is AnalysisKind.WITHDRAWAL:
             out = service.withdrawal(scenario, option, k=req.k, baseline=req.baseline,
                                      pairs=req.pairs, shapley_permutations=req.shapley,
                                      seed=req.seed, time_limit=req.time_limit,
-                                     mip_gap=req.mip_gap, workers=0, progress=tick, **common)
+                                     mip_gap=req.mip_gap, workers=0, progress=tick, assumptions=parsed,
+                                     assumption_texts=texts)
         elif req.analysis is AnalysisKind.HEDGE:
             out = service.hedge(scenario, option, samples=req.samples, seed=req.seed,
                                 method=Method(req.method), exact=req.exact, delay=req.delay,
-                                **common)
+                                assumptions=parsed, assumption_texts=texts)
         else:
             out = service.discover(scenario, option, threshold=req.threshold,
                                    samples=req.samples, seed=req.seed, method=Method(req.method),
                                    quick=True, workers=0, progress=tick)
     except Cancelled:
         return {"_cancelled": True}
-    return _json_safe(out)
+    safe: dict[str, Any] = _json_safe(out)  # a dict stays a dict
+    return safe
 
 
 runs.register_task(KIND, runs.Task(fn=analysis_task, summarise=_summarise))
