@@ -13,7 +13,8 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +23,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalition.errors import InputError, IntegrityError, Problem
 from coalition.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from coalition.inventory.projector import SafetyCheck
+    from coalition.ledger.batches import BatchSigner, Chain
+    from coalition.ledger.keys import KeyRing
+    from coalition.ledger.notes import Verifier
+    from coalition.ledger.reports import DonorReport
+    from coalition.ledger.schemas import Submitted
+    from coalition.ledger.trust import Trust
 
 ledger_app = typer.Typer(
     name="ledger",
@@ -59,12 +71,12 @@ class Ctx:
     def keys_dir(self) -> Path:
         return self.settings.demo_keystore
 
-    def keyring(self):  # type: ignore[no-untyped-def]
+    def keyring(self) -> KeyRing:
         from coalition.ledger.keys import KeyRing
 
         return KeyRing.load(self.keys_dir, self.settings.demo_passphrase)
 
-    def trust(self, path: Path | None = None):  # type: ignore[no-untyped-def]
+    def trust(self, path: Path | None = None) -> Trust:
         """The pinned trust file: ``--trust``, else the one named in settings."""
         from coalition.ledger.trust import TrustError, load_trust
 
@@ -95,7 +107,7 @@ def _ctx(database_url: str | None, data_dir: Path | None) -> Ctx:
     return Ctx(settings, session_factory(engine))
 
 
-def _upgrade_serialised(engine, upgrade) -> None:  # type: ignore[no-untyped-def]
+def _upgrade_serialised(engine: Engine, upgrade: Callable[[Engine], None]) -> None:
     """Run the migrations one process at a time (two first `init`s at once would otherwise both
     create the tables and one would fail): a file lock beside a SQLite database, an advisory
     lock on PostgreSQL."""
@@ -123,7 +135,7 @@ def _upgrade_serialised(engine, upgrade) -> None:  # type: ignore[no-untyped-def
             conn.exec_driver_sql("SELECT pg_advisory_unlock(73011601)")
 
 
-def _safety(ctx: Ctx, session: Session):  # type: ignore[no-untyped-def]
+def _safety(ctx: Ctx, session: Session) -> SafetyCheck:
     from coalition.inventory.safety import depot_safety
     from coalition.ledger.sample import ledger_network
     from coalition.scenario.service import load_scenario
@@ -182,7 +194,7 @@ def _origin(ctx: Ctx) -> str:
     return DEFAULT_ORIGIN
 
 
-def _witness_keys(ctx: Ctx) -> tuple:  # type: ignore[type-arg]
+def _witness_keys(ctx: Ctx) -> tuple[Verifier, ...]:
     from coalition.ledger.notes import NoteError, parse_vkey
 
     keys = []
@@ -195,7 +207,7 @@ def _witness_keys(ctx: Ctx) -> tuple:  # type: ignore[type-arg]
     return tuple(keys)
 
 
-def _write_trust(ctx: Ctx, trust) -> None:  # type: ignore[no-untyped-def]
+def _write_trust(ctx: Ctx, trust: Trust) -> None:
     """Write the trust file beside the demo keys (never overwrite a different one silently)."""
     path = ctx.settings.trust_path
     text = trust.to_json()
@@ -240,7 +252,7 @@ def init_cmd(
     out.print(f"database: {ctx.settings.database_url}")
 
 
-def _signer(ctx: Ctx, signatures: list[Path] | None, demo_countersign: bool):  # type: ignore[no-untyped-def]
+def _signer(ctx: Ctx, signatures: list[Path] | None, demo_countersign: bool) -> Chain:
     """Pre-signed signatures first (each party's 'coalition sign' output), then the local keys for
     the acting nation; counterparties only with --demo-countersign on the demo key store."""
     from coalition.ledger.batches import Chain, LocalSigner, PreSigned
@@ -249,15 +261,15 @@ def _signer(ctx: Ctx, signatures: list[Path] | None, demo_countersign: bool):  #
     if demo_countersign and not keyring.demo:
         raise InputError([Problem("--demo-countersign only works with the demo key store",
                                   field="--demo-countersign")])
-    chain = [PreSigned(_read_signatures(p)) for p in signatures or []]
+    chain: list[BatchSigner] = [PreSigned(_read_signatures(p)) for p in signatures or []]
     chain.append(LocalSigner(keyring, countersign=demo_countersign))
     return Chain(chain)
 
 
-def _read_signatures(path: Path) -> list[dict]:
+def _read_signatures(path: Path) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text("utf-8"))
-        sigs = data["signatures"]
+        sigs: list[dict[str, Any]] = data["signatures"]
         for i, s in enumerate(sigs):
             for k in ("statement_sha256", "role", "key_id", "signature"):
                 if not isinstance(s.get(k), str):
@@ -271,7 +283,8 @@ def _read_signatures(path: Path) -> list[dict]:
                                   hint="the output of 'coalition sign'")]) from None
 
 
-def _append(ctx: Ctx, events, *, commit_every: int | None, signer=None, start: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _append(ctx: Ctx, events: Sequence[Submitted], *, commit_every: int | None, signer: BatchSigner | None = None,
+            start: int = 0) -> None:
     from coalition.ledger import service
     from coalition.store.db import transaction
 
@@ -338,7 +351,7 @@ def read_text_file(path: Path) -> str:
                                   hint="save the file as UTF-8")]) from None
 
 
-def _in_log(session, sub) -> bool:  # type: ignore[no-untyped-def]
+def _in_log(session: Session, sub: Submitted) -> bool:
     """Is this submitted event already in the log (same nation, type, person, time and payload)?"""
     from sqlalchemy import select
 
@@ -354,7 +367,7 @@ def _in_log(session, sub) -> bool:  # type: ignore[no-untyped-def]
     return session.execute(q.limit(1)).first() is not None
 
 
-def _committed_prefix(ctx: Ctx, events) -> int:  # type: ignore[no-untyped-def]
+def _committed_prefix(ctx: Ctx, events: Sequence[Submitted]) -> int:
     """How many leading events of the file are already in the log (an import commits in order)."""
     from coalition.store.db import transaction
 
@@ -369,7 +382,7 @@ def _committed_prefix(ctx: Ctx, events) -> int:  # type: ignore[no-untyped-def]
     return lo
 
 
-def _check_resume(ctx: Ctx, events, skip: int, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _check_resume(ctx: Ctx, events: Sequence[Submitted], skip: int, path: Path) -> None:
     """Skipping must neither drop nor repeat events: the first ``skip`` are in the log, the next is not."""
     from coalition.store.db import transaction
 
@@ -635,7 +648,7 @@ def report_cmd(
     _report_rich(rep)
 
 
-def _report_json(rep) -> None:  # type: ignore[no-untyped-def]
+def _report_json(rep: DonorReport) -> None:
     d = rep.delinquency
     print(json.dumps({
         "donor": rep.donor, "as_of": rep.as_of.isoformat(),
@@ -650,7 +663,7 @@ def _report_json(rep) -> None:  # type: ignore[no-untyped-def]
     }, indent=1, default=str))
 
 
-def _report_rich(rep) -> None:  # type: ignore[no-untyped-def]
+def _report_rich(rep: DonorReport) -> None:
     out.print(f"[bold]Accountability report: items donated by {rep.donor}[/] (as of {rep.as_of}) "
               "[yellow]ILLUSTRATIVE sample data unless you imported your own[/]")
     out.print("'Delivered' = a receipt signed by the receiving nation and countersigned by the dispatcher.")
@@ -744,7 +757,7 @@ def rebuild_cmd(
         sys.exit(1)
 
 
-def _collect_cosignatures(ctx: Ctx, trust, checkpoint_id: int) -> None:  # type: ignore[no-untyped-def]
+def _collect_cosignatures(ctx: Ctx, trust: Trust, checkpoint_id: int) -> None:
     """Witnesses configured in settings: submit the checkpoint, store verified cosignatures."""
     if not ctx.settings.witnesses:
         return
