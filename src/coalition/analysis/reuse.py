@@ -182,7 +182,9 @@ class ReusableModel:
                            else np.zeros(0, np.int64))
         rot = m.con("Pledge-rotation-budget")
         self.rot_rows = np.arange(rot.start, rot.stop, dtype=np.int64)
-        rot_keys: np.ndarray | list[int] = m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
+        rot_keys: np.ndarray | list[int] = (
+            m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
+        )
         self.rot_pledge = np.asarray(rot_keys, dtype=np.int64)
         self.rot_per_unit = (
             tb.pledge_rotations[self.rot_pledge].astype(float) if rot.size else np.zeros(0)
