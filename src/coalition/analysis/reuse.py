@@ -49,7 +49,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,7 +59,7 @@ from coalition.planner import sustainment
 from coalition.planner.model import Model, build_model
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import PlanningTables, build_tables
-from coalition.scenario.schemas import Scenario
+from coalition.scenario.schemas import Assumption, Scenario
 
 SHORT_TOL = 1e-6
 
@@ -100,11 +100,11 @@ def profile_key(scenario: Scenario, active_from: Mapping[str, int],
     )
 
 
-def assumption_texts(assumptions: object) -> list[str]:
+def assumption_texts(assumptions: Iterable[Assumption]) -> list[str]:
     """The planner's ``NAME=VALUE`` texts of effective assumptions (as
     :func:`coalition.planner.service.plan_option` hands them to the sustainment data)."""
     return [f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}"
-            for a in assumptions]  # type: ignore[attr-defined]
+            for a in assumptions]
 
 
 def sustain_key(sustain: object) -> str:

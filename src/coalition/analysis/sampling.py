@@ -234,13 +234,15 @@ def enumerate_worlds(u: Uncertainty, limit: int = EXACT_LIMIT) -> Iterator[World
             elif kind == "date":
                 assert w is not None
                 if values.get(name, True):
-                    dates[name] = val  # type: ignore[assignment]
+                    assert isinstance(val, date)  # a date choice's outcomes are dates
+                    dates[name] = val
                     prob *= w
                 elif val != choices[[c[1] for c in choices].index(name)][2][0][0]:
                     prob = 0.0  # the date of a condition that does not hold: count it once
             else:
                 assert w is not None
-                shares[name] = float(val)  # type: ignore[arg-type]
+                assert isinstance(val, int | float)  # a share's outcomes are numbers
+                shares[name] = float(val)
                 prob *= w
         if prob <= 0.0:
             continue
