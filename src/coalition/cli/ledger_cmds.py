@@ -574,8 +574,10 @@ def inventory_cmd(
     for c in [*cols, "kind", "items", "quantity", "value"]:
         t.add_column(c, justify="right" if c in ("items", "quantity", "value") else "left")
     for r in rows:
+        value = r["value"]
+        assert isinstance(value, float)  # inventory_summary sums values as floats
         t.add_row(*[str(r[c]) or "-" for c in cols], str(r["kind"]), str(r["items"]), f"{r['quantity']:,}",
-                  _money(float(r["value"])))  # type: ignore[arg-type]
+                  _money(value))
     out.print(t)
 
 
