@@ -133,7 +133,7 @@ def withdrawal(
 ) -> dict[str, Any]:
     from coalition.analysis.evaluate import PlannerEvaluator, all_hold_world, nominal_world
     from coalition.analysis.runner import SetSolver
-    from coalition.analysis.withdrawal import withdrawal_analysis
+    from coalition.analysis.withdrawal import SearchBudget, withdrawal_analysis
 
     if k < 1:
         raise InputError([Problem("k must be at least 1", field="--k")])
@@ -148,7 +148,7 @@ def withdrawal(
                    progress=progress) as solver:
         result = withdrawal_analysis(evaluator, world, solver, k=k, pairs=pairs,
                                      shapley_permutations=shapley_permutations, seed=seed,
-                                     max_solves=max_solves)
+                                     budget=SearchBudget(max_solves=max_solves))
     summary = {
         "version": 1,
         "kind": "withdrawal",

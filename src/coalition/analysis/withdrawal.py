@@ -267,6 +267,18 @@ def shapley(
     return sorted(out, key=lambda r: -r["shapley_essential_coverage_pct"])
 
 
+@dataclass(frozen=True)
+class SearchBudget:
+    """The worst-k search's budget: at most ``max_solves`` plans, solved ``batch`` at a time
+    (N-2 pairs ``8 * batch`` at a time)."""
+
+    max_solves: int = 400
+    batch: int = 4
+
+
+DEFAULT_BUDGET = SearchBudget()
+
+
 def withdrawal_analysis(
     evaluator: PlannerEvaluator,
     world: World,
@@ -276,10 +288,10 @@ def withdrawal_analysis(
     pairs: bool = True,
     shapley_permutations: int = 20,
     seed: int = 0,
-    max_solves: int = 400,
-    batch: int = 4,
+    budget: SearchBudget = DEFAULT_BUDGET,
 ) -> dict[str, Any]:
     """N-1, all N-2 pairs, worst-k and Shapley for one world (the baseline)."""
+    max_solves, batch = budget.max_solves, budget.batch
     ctx = evaluator.ctx
     inp = ctx.inputs(world)
     rm = evaluator.model_of(inp)
