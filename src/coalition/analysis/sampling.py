@@ -151,8 +151,9 @@ def world_from_point(u: Uncertainty, point: np.ndarray, index: int, weight: floa
     dims = dimensions(u)
     values: dict[str, bool] = {}
     dates: dict[str, date] = {}
-    shares: dict[str, float] = {p.nation: p.share for p in u.participation
-                                if p.distribution == "fixed" and p.share is not None}
+    shares: dict[str, float] = {
+        p.nation: p.share for p in u.participation if p.distribution == "fixed" and p.share is not None
+    }
     parts = {p.nation: p for p in u.participation}
     for (kind, name), q in zip(dims, point, strict=True):
         if kind == "holds":
@@ -164,8 +165,9 @@ def world_from_point(u: Uncertainty, point: np.ndarray, index: int, weight: floa
                 dates[name] = date_at(c.date, float(q))
         else:
             shares[name] = share_at(parts[name], float(q))
-    return World(index, weight, tuple(sorted(values.items())), tuple(sorted(dates.items())),
-                 tuple(sorted(shares.items())))
+    return World(
+        index, weight, tuple(sorted(values.items())), tuple(sorted(dates.items())), tuple(sorted(shares.items()))
+    )
 
 
 def sample_worlds(u: Uncertainty, n: int, method: Method = Method.LHS, seed: int = 0) -> list[World]:
@@ -185,18 +187,26 @@ def _discrete_choices(u: Uncertainty) -> list[tuple[str, str, list[tuple[object,
             c = u.condition(name)
             assert c is not None and c.date is not None
             if c.date.distribution != "empirical":
-                problems.append(Problem(f"condition {name!r} has a {c.date.distribution} date: "
-                                        "not enumerable", field="--exact",
-                                        hint="give it an empirical date distribution, or sample"))
+                problems.append(
+                    Problem(
+                        f"condition {name!r} has a {c.date.distribution} date: not enumerable",
+                        field="--exact",
+                        hint="give it an empirical date distribution, or sample",
+                    )
+                )
                 continue
             w = list(c.date.weights or [1.0] * len(c.date.dates))
             out.append((kind, name, [(d, wi / sum(w)) for d, wi in zip(c.date.dates, w, strict=True)]))
         else:
             p = next(x for x in u.participation if x.nation == name)
             if p.distribution != "discrete":
-                problems.append(Problem(f"nation {name}'s participation is {p.distribution}: "
-                                        "not enumerable", field="--exact",
-                                        hint="give it a discrete distribution, or sample"))
+                problems.append(
+                    Problem(
+                        f"nation {name}'s participation is {p.distribution}: not enumerable",
+                        field="--exact",
+                        hint="give it a discrete distribution, or sample",
+                    )
+                )
                 continue
             w = list(p.weights or [1.0] * len(p.values))
             out.append((kind, name, [(v, wi / sum(w)) for v, wi in zip(p.values, w, strict=True)]))
@@ -214,12 +224,17 @@ def enumerate_worlds(u: Uncertainty, limit: int = EXACT_LIMIT) -> Iterator[World
     choices = _discrete_choices(u)
     total = math.prod(len(c[2]) for c in choices)
     if total > limit:
-        raise InputError([Problem(f"{total} joint outcomes are too many to enumerate (limit "
-                                  f"{limit})", field="--exact",
-                                  hint="sample instead: drop --exact and give --samples")])
+        raise InputError(
+            [
+                Problem(
+                    f"{total} joint outcomes are too many to enumerate (limit {limit})",
+                    field="--exact",
+                    hint="sample instead: drop --exact and give --samples",
+                )
+            ]
+        )
     rows = _rows(u)
-    fixed = {p.nation: p.share for p in u.participation
-             if p.distribution == "fixed" and p.share is not None}
+    fixed = {p.nation: p.share for p in u.participation if p.distribution == "fixed" and p.share is not None}
     index = 0
     for combo in itertools.product(*[c[2] for c in choices]):
         prob = 1.0
@@ -246,6 +261,7 @@ def enumerate_worlds(u: Uncertainty, limit: int = EXACT_LIMIT) -> Iterator[World
                 prob *= w
         if prob <= 0.0:
             continue
-        yield World(index, prob, tuple(sorted(values.items())), tuple(sorted(dates.items())),
-                    tuple(sorted(shares.items())))
+        yield World(
+            index, prob, tuple(sorted(values.items())), tuple(sorted(dates.items())), tuple(sorted(shares.items()))
+        )
         index += 1

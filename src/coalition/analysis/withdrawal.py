@@ -128,8 +128,7 @@ class DropBound:
         keep = np.array([n not in s for n in self.nations])
         cover = (self.C[keep]).sum(axis=0)
         u = np.maximum(0.0, self.q - cover)
-        return float(self.other + (self.u_cost * u).sum() + self.x_cost[keep].sum()
-                     + self.b_cost[keep].sum())
+        return float(self.other + (self.u_cost * u).sum() + self.x_cost[keep].sum() + self.b_cost[keep].sum())
 
 
 def _row(base: PlanDetail, d: PlanDetail, lines: Sequence[str]) -> dict[str, Any]:
@@ -207,22 +206,34 @@ def worst_k(
     remaining = [s for s in order[i:] if g[s] > best_lb + 1e-6]
     assert best is not None
     bd = solved.plans[best]
-    gaps = [p.objective - (p.bound or p.objective)
-            for s, p in solved.plans.items() if len(s) == k and p.objective is not None]
+    gaps = [
+        p.objective - (p.bound or p.objective)
+        for s, p in solved.plans.items()
+        if len(s) == k and p.objective is not None
+    ]
     n_solved = sum(1 for s in sets if s in solved.plans)
     if not remaining:
-        proof = (f"every other set of {k} has damage at most its drop bound g(S) <= "
-                 f"{best_lb:.1f} <= f(worst); {n_solved} of {len(sets)} sets planned, the rest "
-                 "excluded by the bound")
+        proof = (
+            f"every other set of {k} has damage at most its drop bound g(S) <= "
+            f"{best_lb:.1f} <= f(worst); {n_solved} of {len(sets)} sets planned, the rest "
+            "excluded by the bound"
+        )
         status = "optimal"
     else:
         hi = max(g[s] for s in remaining)
-        proof = (f"the worst objective lies in [{best_lb:.1f}, {max(hi, best_obj):.1f}]; "
-                 f"{len(remaining)} set(s) neither planned nor excluded (solve budget)")
+        proof = (
+            f"the worst objective lies in [{best_lb:.1f}, {max(hi, best_obj):.1f}]; "
+            f"{len(remaining)} set(s) neither planned nor excluded (solve budget)"
+        )
         status = "bound"
     return {
-        "k": k, "status": status, "nations": sorted(best), "objective": bd.objective,
-        "lower_bound": best_lb, "proof": proof, "sets": len(sets),
+        "k": k,
+        "status": status,
+        "nations": sorted(best),
+        "objective": bd.objective,
+        "lower_bound": best_lb,
+        "proof": proof,
+        "sets": len(sets),
         "solved_for_worst_k": solved.solves - start,
         "max_mip_gap_abs": max(gaps) if gaps else 0.0,
         "upper_bound_unsolved": max((g[s] for s in remaining), default=None),
@@ -261,9 +272,15 @@ def shapley(
         m = np.array(marg[n])
         mean = float(m.mean())
         se = float(m.std(ddof=1) / math.sqrt(m.size)) if m.size > 1 else float("nan")
-        out.append({"nation": n, "shapley_essential_coverage_pct": round(mean, 3),
-                    "se": round(se, 3), "ci95": [round(mean - 1.96 * se, 3), round(mean + 1.96 * se, 3)],
-                    "permutations": int(m.size)})
+        out.append(
+            {
+                "nation": n,
+                "shapley_essential_coverage_pct": round(mean, 3),
+                "se": round(se, 3),
+                "ci95": [round(mean - 1.96 * se, 3), round(mean + 1.96 * se, 3)],
+                "permutations": int(m.size),
+            }
+        )
     return sorted(out, key=lambda r: -r["shapley_essential_coverage_pct"])
 
 
@@ -302,30 +319,41 @@ def withdrawal_analysis(
     m = rm.model
     tb = m.tables
     has_cols = {tb.pledge_nation[int(p)] for p in np.unique(tb.arc_pledge[m.x_arc])}
-    nations = sorted(n for n in has_cols if any(
-        ctx.pledge_nation[pid] == n and inp.units.get(pid, 0) > 0 for pid in inp.active_from))
+    nations = sorted(
+        n for n in has_cols if any(ctx.pledge_nation[pid] == n and inp.units.get(pid, 0) > 0 for pid in inp.active_from)
+    )
     singles = [frozenset([n]) for n in nations]
     n1 = solved.get(singles)
-    rows1 = sorted((_row(base, d, ctx.lines) for d in n1),
-                   key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)))
+    rows1 = sorted(
+        (_row(base, d, ctx.lines) for d in n1),
+        key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)),
+    )
     rows2: list[dict[str, Any]] = []
     if pairs and len(nations) >= 2:
         two = [frozenset(c) for c in itertools.combinations(nations, 2)]
         for i in range(0, len(two), max(batch, 1) * 8):
             solved.get(two[i : i + max(batch, 1) * 8])
-        rows2 = sorted((_row(base, solved.plans[s], ctx.lines) for s in two),
-                       key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)))
+        rows2 = sorted(
+            (_row(base, solved.plans[s], ctx.lines) for s in two),
+            key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)),
+        )
     assert res.model is not None and res.values is not None
     bound = DropBound(res.model, res.values, nations)
-    worst: dict[str, Any] = worst_k(solved, nations, min(k, len(nations)), bound, batch=batch,
-                    max_solves=max_solves) if nations else {"k": k, "nations": []}
+    worst: dict[str, Any] = (
+        worst_k(solved, nations, min(k, len(nations)), bound, batch=batch, max_solves=max_solves)
+        if nations
+        else {"k": k, "nations": []}
+    )
     if worst.get("nations"):
         worst["row"] = _row(base, solved.plans[frozenset(worst["nations"])], ctx.lines)
     shap = shapley(solved, nations, shapley_permutations, seed) if (nations and shapley_permutations) else []
     return {
-        "baseline": {"essential_coverage_pct": round(base.essential_coverage_pct, 3),
-                     "coverage_pct": round(base.coverage_pct, 3), "objective": base.objective,
-                     "status": base.status},
+        "baseline": {
+            "essential_coverage_pct": round(base.essential_coverage_pct, 3),
+            "coverage_pct": round(base.coverage_pct, 3),
+            "objective": base.objective,
+            "status": base.status,
+        },
         "nations": nations,
         "n_1": rows1,
         "n_2": rows2,

@@ -119,8 +119,7 @@ def medical_data(scenario: Scenario, hub_id: list[str], pledge_id: list[str], en
             for k, f in enumerate(hub_id):
                 air[b, i, k] = travel.air_minutes(base, h, f)
     pledge_base = np.array([bix.get(base_of.get(p, ""), -1) for p in pledge_id], dtype=np.int64)
-    return MedicalData(not why, why, cap_role, constrained, medevac, bases, pledge_base, road, air,
-                       tuple(hub_id))
+    return MedicalData(not why, why, cap_role, constrained, medevac, bases, pledge_base, road, air, tuple(hub_id))
 
 
 def _contain(days: np.ndarray, a: np.ndarray, e: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,8 +132,7 @@ def _contain(days: np.ndarray, a: np.ndarray, e: np.ndarray, cols: np.ndarray) -
     return np.repeat(lo, n) + off, cols[j]
 
 
-def _big_m(rc: np.ndarray, jc: np.ndarray, ub: np.ndarray, pledge: np.ndarray, units: np.ndarray,
-           n: int) -> np.ndarray:
+def _big_m(rc: np.ndarray, jc: np.ndarray, ub: np.ndarray, pledge: np.ndarray, units: np.ndarray, n: int) -> np.ndarray:
     """M of each candidate-day row: the most constrained units that can be present that day,
     per pledge the smaller of its columns' upper bounds summed and its units (a pledge never
     has more units present than it has: Pledge-unit-cycle counts every unit from departure to
@@ -230,12 +228,15 @@ def define_medical(m: Model) -> None:
                     rr, jj = _contain(days, a, e, group)
                     s2 = keep[rr]
                     qr = q[rid[rr[s2]]]
-                    target.append((np.concatenate([q, qr]),
-                                   np.concatenate([-1 - q, xb.start + jj[s2]]),
-                                   np.concatenate([np.ones(q.size), -np.ones(qr.size)])))
+                    target.append(
+                        (
+                            np.concatenate([q, qr]),
+                            np.concatenate([-1 - q, xb.start + jj[s2]]),
+                            np.concatenate([np.ones(q.size), -np.ones(qr.size)]),
+                        )
+                    )
             # what covers (h, r) on each kept day: facility columns (road) and q markers (air)
-            fac_of[(h, r)] = (days[kept], rid[rf[sel]], jf[sel],
-                              [-1 - q for q in q_sets])
+            fac_of[(h, r)] = (days[kept], rid[rf[sel]], jf[sel], [-1 - q for q in q_sets])
             cover[r].append((np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_v)))
             cover_keys[r].append(np.stack([np.full(kept.size, h), days[kept], np.full(kept.size, r)], axis=1))
             cover_n[r] += kept.size
@@ -249,8 +250,9 @@ def define_medical(m: Model) -> None:
             c[neg] = qb.start + (-1 - c[neg])
         return c
 
-    idx = MedicalIndex([], frozenset(int(li) for li in range(tb.n_lines)
-                                     if md.cap_role.get(tb.line_capability[li], 0) >= 2), {})
+    idx = MedicalIndex(
+        [], frozenset(int(li) for li in range(tb.n_lines) if md.cap_role.get(tb.line_capability[li], 0) >= 2), {}
+    )
     for r, _ in LIMITS:
         if not cover_n[r]:
             continue
@@ -258,8 +260,9 @@ def define_medical(m: Model) -> None:
         cols = resolve(np.concatenate([p[1] for p in cover[r]]))
         vals = np.concatenate([p[2] for p in cover[r]])
         n = cover_n[r]
-        blk = m.add_constraints(COVER[r], rows, cols, vals, np.full(n, -np.inf), np.zeros(n),
-                                np.concatenate(cover_keys[r]))
+        blk = m.add_constraints(
+            COVER[r], rows, cols, vals, np.full(n, -np.inf), np.zeros(n), np.concatenate(cover_keys[r])
+        )
         keys = np.concatenate(cover_keys[r])
         for i in range(n):
             idx.row_hub_role[blk.start + i] = (int(keys[i, 0]), r)
@@ -279,8 +282,9 @@ def define_medical(m: Model) -> None:
     m.sustain_index["medical"] = idx
 
 
-def _air_sets(md: MedicalData, fac: np.ndarray, h: int, hub: np.ndarray, limit: float,
-              is_lift: np.ndarray, pb: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+def _air_sets(
+    md: MedicalData, fac: np.ndarray, h: int, hub: np.ndarray, limit: float, is_lift: np.ndarray, pb: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per medevac base that can serve hub ``h``: (facilities in helicopter reach of ``h`` but
     not by road, helicopters of that base), both non-empty."""
     air_sets = []
@@ -340,8 +344,7 @@ def _alive(m: Model, md: MedicalData, is_c: np.ndarray, a: np.ndarray, e: np.nda
         alive &= ~dead
 
 
-def _check_days(end_t: np.ndarray, first: int, last: int,
-                kept_days: list[np.ndarray]) -> set[tuple[int, int]]:
+def _check_days(end_t: np.ndarray, first: int, last: int, kept_days: list[np.ndarray]) -> set[tuple[int, int]]:
     """(period, check day) of a line: each period's end day, and each kept cover day of its
     hubs (``kept_days``) within the period it falls in."""
     checks = set()
@@ -355,9 +358,16 @@ def _check_days(end_t: np.ndarray, first: int, last: int,
     return checks
 
 
-def _line_cuts(m: Model, md: MedicalData, fac_of: dict[tuple[int, int], FacilityDays],
-               is_c: np.ndarray, a: np.ndarray, e: np.ndarray, live: np.ndarray,
-               resolve: Callable[[np.ndarray], np.ndarray]) -> None:
+def _line_cuts(
+    m: Model,
+    md: MedicalData,
+    fac_of: dict[tuple[int, int], FacilityDays],
+    is_c: np.ndarray,
+    a: np.ndarray,
+    e: np.ndarray,
+    live: np.ndarray,
+    resolve: Callable[[np.ndarray], np.ndarray],
+) -> None:
     """``Medical-role<r>-line``: for each constrained line l, period t, role r and check day d,
     qty(l) - u[l,t] - sum_{j covers (l,t), hub h, absent on D_h} x_j
         <= qty(l) sum_h (facilities + air reach of (h, r) on D_h),
@@ -418,8 +428,14 @@ def _line_cuts(m: Model, md: MedicalData, fac_of: dict[tuple[int, int], Facility
                 his.append(-qty)
                 n += 1
         if n:
-            m.add_constraints(f"Medical-role{r}-line", np.concatenate(rows), resolve(np.concatenate(cols)),
-                              np.concatenate(vals), np.full(n, -np.inf), np.array(his))
+            m.add_constraints(
+                f"Medical-role{r}-line",
+                np.concatenate(rows),
+                resolve(np.concatenate(cols)),
+                np.concatenate(vals),
+                np.full(n, -np.inf),
+                np.array(his),
+            )
 
 
 def medical_values(m: Model, v: np.ndarray) -> np.ndarray:
@@ -448,8 +464,11 @@ def explain_medical(m: Model, line: int, role: int | None = None) -> str:
     hubs = sorted(set(tb.arc_hub[arcs].tolist()))
     cand_of = m.sustain_index.get("medical-candidates")
     if cand_of is None:  # hubs a facility of role >= r can be sent to (once per model)
-        arc_role = np.array([md.cap_role.get(c, 0) for c in tb.pledge_capability], dtype=np.int64)[tb.arc_pledge] \
-            if tb.n_arcs else np.zeros(0, np.int64)
+        arc_role = (
+            np.array([md.cap_role.get(c, 0) for c in tb.pledge_capability], dtype=np.int64)[tb.arc_pledge]
+            if tb.n_arcs
+            else np.zeros(0, np.int64)
+        )
         cand_of = {r: np.unique(tb.arc_hub[arc_role >= r]) for r, _ in LIMITS}
         m.sustain_index["medical-candidates"] = cand_of
     parts = []
@@ -462,6 +481,5 @@ def explain_medical(m: Model, line: int, role: int | None = None) -> str:
                 parts.append(f"{md.hub_id[h]}: no Role {r} facility can be deployed anywhere")
             elif near[1] > limit:
                 mins = "unknown (no road speed)" if not np.isfinite(near[1]) else f"{near[1]:.0f} min"
-                parts.append(f"{md.hub_id[h]}: the nearest Role {r} site is {near[0]} at {mins} "
-                             f"(> {limit:g} min)")
+                parts.append(f"{md.hub_id[h]}: the nearest Role {r} site is {near[0]} at {mins} (> {limit:g} min)")
     return "; ".join(parts)

@@ -46,8 +46,9 @@ class ResupplyData:
     flags: tuple[str, ...]
 
 
-def resupply_data(scenario: Scenario, capabilities: list[str], hub_id: list[str], enabled: bool,
-                  holds: dict[str, bool] | None) -> ResupplyData:
+def resupply_data(
+    scenario: Scenario, capabilities: list[str], hub_id: list[str], enabled: bool, holds: dict[str, bool] | None
+) -> ResupplyData:
     from coalition.sustain.factors import load_factors
     from coalition.sustain.flows import tonnage_factor
 
@@ -119,15 +120,18 @@ def define_resupply(m: Model) -> None:
     r_c_a, r_k_a, r_row_a = (np.array(x, dtype=np.int64) for x in (r_c, r_k, r_row))
     w = m.options.weights.sustainment
     rb = m.add_variables("Resupply-rate", np.zeros(r_c_a.size), tb.corridor_tonnage[r_c_a], integer=False)
-    gb = m.add_variables("Resupply-unmet", np.zeros(rows_key.size), np.full(rows_key.size, np.inf),
-                         integer=False, cost=w * days)
+    gb = m.add_variables(
+        "Resupply-unmet", np.zeros(rows_key.size), np.full(rows_key.size, np.inf), integer=False, cost=w * days
+    )
     nr = rows_key.size
     blk = m.add_constraints(
         "Resupply-cover",
         np.concatenate([row, r_row_a, np.arange(nr)]),
         np.concatenate([xb.start + j, rb.start + np.arange(r_c_a.size), gb.start + np.arange(nr)]),
         np.concatenate([t[j], -np.ones(r_c_a.size), -np.ones(nr)]),
-        np.full(nr, -np.inf), np.zeros(nr), np.stack([g_hub, g_seg], axis=1),
+        np.full(nr, -np.inf),
+        np.zeros(nr),
+        np.stack([g_hub, g_seg], axis=1),
     )
     # r joins the corridor's daily tonnage rows
     tbk = m.con("Corridor-tonnage-capacity")
@@ -144,8 +148,7 @@ def define_resupply(m: Model) -> None:
             m._rows.append(t_rows)
             m._cols.append(t_r)
             m._vals.append(np.ones(t_rows.size))
-    m.sustain_index["resupply"] = ResupplyIndex(S, r_c_a, r_k_a, g_hub, g_seg, slice(blk.start, blk.stop),
-                                                t_rows, t_r)
+    m.sustain_index["resupply"] = ResupplyIndex(S, r_c_a, r_k_a, g_hub, g_seg, slice(blk.start, blk.stop), t_rows, t_r)
 
 
 def resupply_values(m: Model, v: np.ndarray) -> np.ndarray:
@@ -203,8 +206,15 @@ def resupply_section(m: Model, values: np.ndarray) -> dict[str, Any] | None:
         for i in np.flatnonzero(r > 1e-9):
             c, s = int(idx.r_corridor[i]), int(idx.r_segment[i])
             a, b = _segment(s, S, H)
-            flows.append({"corridor": tb.corridor_id[c], "hub": tb.hub_id[int(tb.corridor_hub[c])],
-                          "start_day": a, "end_day": b, "tonnes_per_day": float(r[i])})
+            flows.append(
+                {
+                    "corridor": tb.corridor_id[c],
+                    "hub": tb.hub_id[int(tb.corridor_hub[c])],
+                    "start_day": a,
+                    "end_day": b,
+                    "tonnes_per_day": float(r[i]),
+                }
+            )
         act = m.A @ values
         r_row = _r_rows(m, idx)
         dep = np.zeros(r.size)
@@ -220,18 +230,28 @@ def resupply_section(m: Model, values: np.ndarray) -> dict[str, Any] | None:
             else:
                 cap = float(tb.corridor_tonnage[into].sum())
                 used = float(dep[mine].sum())
-                why = (f"the corridors into {tb.hub_id[h]} ({', '.join(tb.corridor_id[c] for c in into)}) carry "
-                       f"{cap:,.1f} t/day in all; on their busiest day of days {a}..{b} deployment, return "
-                       f"and rotation use {used:,.1f} t/day of it; the hub needs "
-                       f"{float(g[i]) + float(r[mine].sum()):,.1f} t/day, {float(g[i]):,.1f} t/day is not carried")
+                why = (
+                    f"the corridors into {tb.hub_id[h]} ({', '.join(tb.corridor_id[c] for c in into)}) carry "
+                    f"{cap:,.1f} t/day in all; on their busiest day of days {a}..{b} deployment, return "
+                    f"and rotation use {used:,.1f} t/day of it; the hub needs "
+                    f"{float(g[i]) + float(r[mine].sum()):,.1f} t/day, {float(g[i]):,.1f} t/day is not carried"
+                )
                 con = "Corridor-tonnage-capacity"
-            unmet.append({"hub": tb.hub_id[h], "start_day": a, "end_day": b, "tonnes_per_day": float(g[i]),
-                          "reason": why, "constraint": con})
+            unmet.append(
+                {
+                    "hub": tb.hub_id[h],
+                    "start_day": a,
+                    "end_day": b,
+                    "tonnes_per_day": float(g[i]),
+                    "reason": why,
+                    "constraint": con,
+                }
+            )
             unmet_tonne_days += float(g[i]) * (b - a + 1)
     return {
         "segment_days": S,
         "basis": "per corridor a constant rate (t/day) per segment, covering every unit present on any "
-                 "day of the segment; t/day after host-nation share, water 1 t/m3, fuel 0.845 t/m3",
+        "day of the segment; t/day after host-nation share, water 1 t/m3, fuel 0.845 t/m3",
         "flows": flows,
         "unmet": unmet,
         "unmet_tonne_days": round(unmet_tonne_days, 3),

@@ -33,8 +33,13 @@ if TYPE_CHECKING:
 #: human words of the blocks' families (joined to planner.model.FAMILY_WORDS)
 WORDS = {**MEDICAL_WORDS, **RESUPPLY_WORDS}
 #: rows the greedy treats as soft (completed afterwards by complete_values)
-SOFT_FAMILIES = ("Resupply-cover", "Medical-air-facility", "Medical-air-lift", "Medical-role1-line",
-                 "Medical-role2-line")
+SOFT_FAMILIES = (
+    "Resupply-cover",
+    "Medical-air-facility",
+    "Medical-air-lift",
+    "Medical-role1-line",
+    "Medical-role2-line",
+)
 #: families whose rows a unit can break (the explanations' tight-constraint test)
 BLOCKING_FAMILIES = ("Medical-role1-cover", "Medical-role2-cover")
 
@@ -55,13 +60,23 @@ def _holds(scenario: Scenario, c_day: date | None, assumptions: list[str] | None
     return condition_holds(scenario, parse_assumptions(texts) if texts else (), c_day)
 
 
-def attach(tables: PlanningTables, scenario: Scenario, options: PlanOptions, c_day: date | None = None,
-           assumptions: list[str] | None = None) -> PlanningTables:
+def attach(
+    tables: PlanningTables,
+    scenario: Scenario,
+    options: PlanOptions,
+    c_day: date | None = None,
+    assumptions: list[str] | None = None,
+) -> PlanningTables:
     """The tables with their sustainment data (host-nation shares under a condition count where
     the condition holds at C-day under the plan's assumptions)."""
     med = medical_data(scenario, tables.hub_id, tables.pledge_id, bool(options.medical))
-    res = resupply_data(scenario, tables.pledge_capability, tables.hub_id, bool(options.resupply),
-                        _holds(scenario, c_day, assumptions) if options.resupply else None)
+    res = resupply_data(
+        scenario,
+        tables.pledge_capability,
+        tables.hub_id,
+        bool(options.resupply),
+        _holds(scenario, c_day, assumptions) if options.resupply else None,
+    )
     return replace(tables, sustain=SustainTables(med, res))
 
 
