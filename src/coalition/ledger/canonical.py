@@ -95,7 +95,7 @@ def batch_statement(
         cp = "null" if counterparty is None else _str(counterparty)
         return (f'{{"batch_id":{batch_id:d},"counterparty":{cp},"first_seq":{first_seq:d},"keys":{keys_size:d},'
                 f'"keys_head":"{keys_head.hex()}","kind":"{BATCH_KIND}","nation":{_str(nation)},'
-                f'"root":"{root.hex()}","size":{size:d},"time":{_str(time)}}}').encode("utf-8")
+                f'"root":"{root.hex()}","size":{size:d},"time":{_str(time)}}}').encode()
     return canonical_json(
         {
             "kind": BATCH_KIND,

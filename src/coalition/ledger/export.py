@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalition.errors import InputError, IntegrityError, Problem
+from coalition.ledger.canonical import BUNDLE_FORMAT
 from coalition.ledger.checkpoints import (
     checkpoint_note,
     checkpoints,
@@ -28,11 +29,10 @@ from coalition.ledger.checkpoints import (
 )
 from coalition.ledger.keyevents import key_events, trust_from_keyring
 from coalition.ledger.keys import KeyRing
-from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerNationHead, LedgerSignature
 from coalition.ledger.merkle import ListHashes, Tree
+from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerNationHead, LedgerSignature
 from coalition.ledger.nationheads import heads_leaves
 from coalition.ledger.trust import Trust
-from coalition.ledger.canonical import BUNDLE_FORMAT
 from coalition.ledger.verify import batch_row
 
 

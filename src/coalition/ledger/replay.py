@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from coalition.errors import ConflictError
 from coalition.inventory import models as im
 from coalition.inventory.projector import Discrepancy, Lot, Manifest, Serial, State, Stock, apply, row_fields
+from coalition.ledger.checks import Report
 from coalition.ledger.models import LedgerBatch, LedgerEvent
 from coalition.ledger.service import event_from_body
-from coalition.ledger.checks import Report
 
 #: (table, ORM model, projector class, key fields)
 TABLES = (

@@ -25,6 +25,8 @@ from coalition.inventory import service as inv
 from coalition.inventory.projector import Event, SafetyCheck, apply
 from coalition.inventory.schemas import PAYLOADS, CorrectionPayload
 from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
+from coalition.ledger.canonical import GENESIS, batch_statement, canonical_text, event_frame, runs_of_seqs
+from coalition.ledger.checks import check_signature
 from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
 from coalition.ledger.merkle import Tree, new_stored_nodes
@@ -38,11 +40,9 @@ from coalition.ledger.models import (
     LedgerNode,
     LedgerSignature,
 )
+from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.trust import KeyLog, Trust
-from coalition.ledger.canonical import GENESIS, batch_statement, canonical_text, event_frame, runs_of_seqs
-from coalition.ledger.checks import check_signature
-from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.store.bulk import insert_rows, insert_tuples
 
 MAX_BATCH = 1000
@@ -362,7 +362,7 @@ def _load_chain_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
         select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
 
 
-def _store_chain_heads(session: Session, ctx: "_SignCtx") -> None:
+def _store_chain_heads(session: Session, ctx: _SignCtx) -> None:
     if not ctx.moved:
         return
     known = set(session.scalars(select(LedgerNationHead.nation).where(LedgerNationHead.nation.in_(sorted(ctx.moved)))))

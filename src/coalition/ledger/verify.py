@@ -28,20 +28,9 @@ from contextlib import contextmanager
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note
-from coalition.ledger.merkle import STRIDE
-from coalition.ledger.models import (
-    LedgerBatch,
-    LedgerCheckpoint,
-    LedgerHead,
-    LedgerKeyEvent,
-    LedgerNationHead,
-    LedgerNode,
-    LedgerSignature,
-)
-from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.canonical import CHAIN_END, CHAIN_HEAD, canonical_text, chain_text_of, event_frame
 from coalition.ledger.canonical import json_str as _str
+from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note
 from coalition.ledger.checks import (
     ChainChecker,
     NationChains,
@@ -53,7 +42,18 @@ from coalition.ledger.checks import (
     runs,
     tile,
 )
+from coalition.ledger.merkle import STRIDE
+from coalition.ledger.models import (
+    LedgerBatch,
+    LedgerCheckpoint,
+    LedgerHead,
+    LedgerKeyEvent,
+    LedgerNationHead,
+    LedgerNode,
+    LedgerSignature,
+)
 from coalition.ledger.rfc6962 import Frontier, merkle_root
+from coalition.ledger.trust import KeyLog, Trust
 
 CHUNK = 20_000
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
