@@ -73,6 +73,19 @@ def test_wrong_pin_and_missing_key_are_clear_errors(token) -> None:  # type: ign
         Pkcs11Signer(module=MODULE, token_label="gbr-token", pin=PIN, key_label="nope")
 
 
+def test_a_token_key_that_may_not_sign_is_refused_when_opened(token) -> None:  # type: ignore[no-untyped-def]
+    import pkcs11
+    from pkcs11 import Attribute, KeyType, Mechanism
+
+    with pkcs11.lib(MODULE).get_token(token_label="gbr-token").open(rw=True, user_pin=PIN) as session:
+        params = session.create_domain_parameters(
+            KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: bytes.fromhex("06032b6570")}, local=True)
+        params.generate_keypair(store=True, label="GBR-nosign", mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+                                private_template={Attribute.SIGN: False})
+    with pytest.raises(InputError, match="may not sign"):
+        Pkcs11Signer(module=MODULE, token_label="gbr-token", pin=PIN, key_label="GBR-nosign")
+
+
 def test_coalition_sign_with_a_pkcs11_token(token, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     statement = b'{"kind":"coalition-ledger/batch/v2","test":1}'
     prepared = tmp_path / "prepared.json"
