@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from coalition.ledger import checkpoints, export
 from coalition.ledger.canonical import batch_statement
-from coalition.ledger.keyevents import append_key_event, key_log
+from coalition.ledger.keyevents import KeyChange, append_key_event, key_log
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root, verify_inclusion
 from coalition.ledger.signers import MemorySigner
 from coalition.ledger.verifier import verify_bundle
@@ -125,8 +125,8 @@ def test_a_batch_cannot_span_a_key_event(alt: Ledger) -> None:
     new = MemorySigner(Ed25519PrivateKey.generate())
     alt.keyring.add("GBR-k2", new)
     with alt.session() as s:
-        append_key_event(s, action="rotate", key_id="GBR-k2", nation="GBR", public_key=new.public_key(),
-                         keyring=alt.keyring, trust=alt.trust, replaces="GBR-k1")
+        append_key_event(s, KeyChange("rotate", "GBR-k2", "GBR", new.public_key(), replaces="GBR-k1"),
+                         keyring=alt.keyring, trust=alt.trust)
     alt.append(manifest("M9", "GBR", 1, 0, prefix="GBR-Y"))  # seq 7, batch 3, signed with GBR-k2
     assert alt.verify().ok
     with alt.session() as s:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from coalition.cli.main import app
 from coalition.errors import InputError
 from coalition.ledger.batches import LocalSigner
-from coalition.ledger.keyevents import append_key_event
+from coalition.ledger.keyevents import KeyChange, append_key_event
 from coalition.ledger.keys import DEMO_PASSPHRASE, KeyRing
 from coalition.ledger.models import LedgerSignature
 from coalition.ledger.signers import Pkcs11Signer, generate_pkcs11_key
@@ -51,8 +51,8 @@ def test_softhsm2_key_signs_custody_events_after_a_rotation_signed_by_the_old_ke
         assert hsm.public_key().hex() == token["pub"]
         both = KeyRing({"GBR-k1": ledger.keyring.signer("GBR-k1"), "GBR-k2": hsm})
         with ledger.session() as s:
-            append_key_event(s, action="rotate", key_id="GBR-k2", nation="GBR", public_key=hsm.public_key(),
-                             replaces="GBR-k1", keyring=both, trust=ledger.trust)
+            append_key_event(s, KeyChange("rotate", "GBR-k2", "GBR", hsm.public_key(), replaces="GBR-k1"),
+                             keyring=both, trust=ledger.trust)
         workstation = KeyRing({"GBR-k2": hsm})  # GBR's machine: only its token
         ledger.append(manifest("MH", "GBR", 2, 0, prefix="GBR-H"), signer=LocalSigner(workstation))
         with ledger.session() as s:

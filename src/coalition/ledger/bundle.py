@@ -15,7 +15,7 @@ from pathlib import Path
 from coalition.ledger.checks import ChainChecker, Report, batch_leaves, check_batch, check_keylog, runs, tile
 from coalition.ledger.nationheads import checkpoint_heads, heads_commitment
 from coalition.ledger.rfc6962 import verify_consistency
-from coalition.ledger.trust import KeyLog, Trust, strict_hex
+from coalition.ledger.trust import KeyLog, Trust, signature_list, strict_hex
 
 
 class BundleError(Exception):
@@ -82,7 +82,7 @@ def read_keylog(rows: list[Row], trust: Trust, report: Report) -> KeyLog:
         except _Bad as exc:
             report.add("keys", str(exc))
             body, sigs = b"", []
-        keys.add(body, [x for x in sigs if isinstance(x, dict)])  # type: ignore[union-attr]
+        keys.add(body, signature_list(sigs))
     check_keylog(report, keys)
     return keys
 

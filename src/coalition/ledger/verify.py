@@ -53,7 +53,7 @@ from coalition.ledger.models import (
     LedgerSignature,
 )
 from coalition.ledger.rfc6962 import Frontier, merkle_root
-from coalition.ledger.trust import KeyLog, Trust
+from coalition.ledger.trust import KeyLog, Trust, signature_list
 
 CHUNK = 20_000
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
@@ -111,7 +111,7 @@ def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
             parsed = json.loads(sigs)
         except ValueError:
             parsed = []
-        keys.add(body.encode("utf-8"), [x for x in parsed if isinstance(x, dict)] if isinstance(parsed, list) else [])
+        keys.add(body.encode("utf-8"), signature_list(parsed))
     check_keylog(report, keys)
     return keys
 
