@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -40,10 +40,12 @@ from coalition.ledger.models import (
     LedgerNode,
     LedgerSignature,
 )
+from coalition.ledger.nationheads import ChainHead
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.trust import KeyLog, Trust
 from coalition.store.bulk import insert_rows, insert_tuples
+from coalition.store.db import table_of
 
 MAX_BATCH = 1000
 EVENT_COLS = ("seq", "batch_id", "time", "nation", "person", "type", "body", "prev_hash", "hash")
@@ -67,7 +69,7 @@ class StoredHashes:
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         if level == 0:
             sql = f"SELECT hash FROM ledger_event WHERE seq > {m} AND seq <= {m} ORDER BY seq"
-            params: tuple = (lo, hi)
+            params: tuple[int, ...] = (lo, hi)
         else:
             sql = f"SELECT hash FROM ledger_node WHERE level = {m} AND idx >= {m} AND idx < {m} ORDER BY idx"
             params = (level, lo, hi)
@@ -116,7 +118,7 @@ def extend_tree(session: Session, old_size: int, leaves: list[bytes]) -> None:
     """Store the complete subtrees (levels 4, 8, ...) that ``leaves`` finish. Used by appends and,
     with synthetic leaves, by the 10,000,000-event proof benchmark."""
     nodes = new_stored_nodes(old_size, leaves, StoredHashes(session).level_range)
-    insert_tuples(session, LedgerNode.__table__, ("level", "idx", "hash"), nodes)
+    insert_tuples(session, table_of(LedgerNode), ("level", "idx", "hash"), nodes)
 
 
 # ------------------------------------------------------------------------------------------
@@ -155,8 +157,9 @@ __all__ = ["append_events", "head", "known_nations", "rebuild_projection", "regi
 # ------------------------------------------------------------------------------------------
 # Bodies
 # ------------------------------------------------------------------------------------------
-def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payload: dict,
-               prev: bytes, counterparty: str | None, chain: dict[str, list] | None = None) -> bytes:
+def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payload: dict[str, object],
+               prev: bytes, counterparty: str | None,
+               chain: Mapping[str, Sequence[int | str]] | None = None) -> bytes:
     """The canonical bytes of an event (what is hashed, chained and proven): equal to
     ``canonical_json`` of the whole event, with only the payload going through the encoder.
     ``chain`` holds the per-nation links ``{nation: [counter, previous hash hex]}``."""
@@ -265,13 +268,13 @@ def _append_events(  # noqa: PLR0913 - the keywords of append_events, passed on
     for sub in events:
         if sub.type == "correction":
             if run:
-                size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
+                size, prev = _append_run(session, run, size, prev, ctx, safety, max_batch, batches)
                 run = []
             size, prev = _append_correction(session, sub, size, prev, ctx, now, batches, safety)
         else:
             run.append(sub)
     if run:
-        size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
+        size, prev = _append_run(session, run, size, prev, ctx, safety, max_batch, batches)
     if ctx.missing:
         raise SignaturesNeeded(ctx.missing)
     _store_chain_heads(session, ctx)
@@ -294,8 +297,9 @@ def _refuse_backdated(session: Session, events: Sequence[Submitted], tolerance_s
     if bad:
         raise InputError([Problem(f"dated {e.time}, more than {tolerance_s // 3600} h before the last checkpoint"
                                   f" ({cp_time}): backdating is refused", row=getattr(e, "row", None) or i,
-                                  file=e.file, field="time", hint="record the event with its true time of recording; the"
-                                  " business date goes in the payload (e.g. occurred_on)") for i, e in bad[:50]])
+                                  file=e.file, field="time",
+                                  hint="record the event with its true time of recording; the business date goes in"
+                                  " the payload (e.g. occurred_on)") for i, e in bad[:50]])
 
 
 MAX_PREPARED_AGE_S = 900  # pre-signed statements must be submitted within 15 minutes of preparing
@@ -322,19 +326,20 @@ class _SignCtx:
     keys: KeyLog
     missing: list[Needed]
     time: str  # the commit time every batch statement of this append signs
-    heads: dict[str, tuple[int, bytes, int]]  # nation -> (counter, last hash, last seq)
+    heads: dict[str, ChainHead]  # nation -> (counter, last hash, last seq)
     moved: set[str] = field(default_factory=set)
 
-    def link(self, refs: set[str]) -> dict[str, list]:
-        """The chain links of an event touching ``refs``: one per title-holder nation."""
-        out = {}
+    def link(self, refs: set[str]) -> dict[str, tuple[int, str]]:
+        """The chain links of an event touching ``refs``: one per title-holder nation,
+        ``[counter, previous hash hex]`` (a tuple encodes as the same JSON array)."""
+        out: dict[str, tuple[int, str]] = {}
         for r in refs:
             if r.startswith("T:"):
                 n, h, _ = self.heads.get(r[2:], (0, GENESIS, 0))
-                out[r[2:]] = [n + 1, h.hex()]
+                out[r[2:]] = (n + 1, h.hex())
         return out
 
-    def advance(self, chain: dict[str, list], seq: int, own: bytes) -> None:
+    def advance(self, chain: dict[str, tuple[int, str]], seq: int, own: bytes) -> None:
         for nation, (n, _) in chain.items():
             self.heads[nation] = (n, own, seq)
             self.moved.add(nation)
@@ -357,9 +362,10 @@ class _SignCtx:
         return key.key_id, sig
 
 
-def _load_chain_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
-    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(
-        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+def _load_chain_heads(session: Session) -> dict[str, ChainHead]:
+    query = select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash,
+                   LedgerNationHead.last_seq)
+    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(query)}
 
 
 def _store_chain_heads(session: Session, ctx: _SignCtx) -> None:
@@ -372,11 +378,13 @@ def _store_chain_heads(session: Session, ctx: _SignCtx) -> None:
             session.execute(update(LedgerNationHead).where(LedgerNationHead.nation == nation)
                             .values(counter=n, last_hash=h, last_seq=s))
         else:
-            session.execute(insert(LedgerNationHead.__table__), [{"nation": nation, "counter": n, "last_hash": h,
+            session.execute(insert(table_of(LedgerNationHead)), [{"nation": nation, "counter": n, "last_hash": h,
                                                                   "last_seq": s}])
 
 
-def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
+def _append_run(session: Session, run: list[Submitted], size: int, prev: bytes, ctx: _SignCtx,
+                safety: SafetyCheck | None, max_batch: int, batches: list[int]) -> tuple[int, bytes]:
+    now = ctx.time  # the append's commit time
     stamp = now or utc_now()
     evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload, stamp)
            for i, sub in enumerate(run)]
@@ -401,7 +409,8 @@ def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):
     return size + len(pending), prev
 
 
-def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]
+def _store(session: Session, pending: list[_Pending], size: int, ctx: _SignCtx, now: str, max_batch: int,
+           batches: list[int]) -> None:
     """Insert events, refs, signed batches and tree nodes for a run of already-applied events.
 
     One batch per (nation, counterparty) of the run, up to ``max_batch`` events, whether or not
@@ -417,7 +426,10 @@ def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # typ
             g = open_[key] = []
             groups.append(g)
         g.append(p)
-    event_rows, ref_rows, batch_rows, sig_rows = [], [], [], []
+    event_rows: list[tuple[object, ...]] = []
+    ref_rows: list[tuple[object, ...]] = []
+    batch_rows: list[dict[str, object]] = []
+    sig_rows: list[dict[str, object]] = []
     stamp = now or utc_now()
     for g in groups:
         bid = next_batch
@@ -447,22 +459,25 @@ def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # typ
             seq = p.seq
             ref_rows.extend([(r, seq) for r in sorted(p.refs)])
         batches.append(bid)
-    insert_rows(session, LedgerBatch.__table__, batch_rows)
-    insert_rows(session, LedgerSignature.__table__, sig_rows)
-    insert_tuples(session, LedgerEvent.__table__, EVENT_COLS, event_rows)
-    insert_tuples(session, LedgerEventRef.__table__, ("ref", "seq"), ref_rows)
+    insert_rows(session, table_of(LedgerBatch), batch_rows)
+    insert_rows(session, table_of(LedgerSignature), sig_rows)
+    insert_tuples(session, table_of(LedgerEvent), EVENT_COLS, event_rows)
+    insert_tuples(session, table_of(LedgerEventRef), ("ref", "seq"), ref_rows)
     extend_tree(session, size, [p.hash for p in pending])
 
 
 def reversed_seqs(session: Session) -> set[int]:
-    out = set()
+    out: set[int] = set()
     for body in session.scalars(select(LedgerEvent.body).where(LedgerEvent.type == "correction")):
         out.add(int(json.loads(body)["payload"]["reverses"]))
     return out
 
 
-def _append_correction(session, sub, size, prev, ctx, now, batches, safety=None):  # type: ignore[no-untyped-def]
-    p: CorrectionPayload = sub.payload
+def _append_correction(session: Session, sub: Submitted, size: int, prev: bytes, ctx: _SignCtx, now: str,
+                       batches: list[int], safety: SafetyCheck | None = None) -> tuple[int, bytes]:
+    p = sub.payload
+    if not isinstance(p, CorrectionPayload):  # parse_event gives a correction its payload model
+        raise TypeError(f"a correction's payload is a {type(p).__name__}")
     target = session.execute(
         select(LedgerEvent.nation, LedgerEvent.type).where(LedgerEvent.seq == p.reverses)
     ).one_or_none()
@@ -477,6 +492,8 @@ def _append_correction(session, sub, size, prev, ctx, now, batches, safety=None)
     seq = size + 1
     time = sub.time or now or utc_now()
     target_body = session.scalar(select(LedgerEvent.body).where(LedgerEvent.seq == p.reverses))
+    if target_body is None:  # read in the same transaction as `target` above
+        raise NotFoundError(f"correction: event seq {p.reverses} does not exist")
     refs = {f"E:{p.reverses}"} | set(session.scalars(
         select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses)))
     refs |= {f"T:{n}" for n in json.loads(target_body).get("chain", {})}  # the signed titles, not the index
