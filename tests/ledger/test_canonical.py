@@ -41,11 +41,11 @@ def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq
        keys_size=st.integers(0, 10**6), keys_head=st.binary(min_size=32, max_size=32), time=_text)
 def test_batch_statement_is_the_canonical_encoding(batch_id, first_seq, size, nation, counterparty, root,  # type: ignore[no-untyped-def]
                                                    keys_size, keys_head, time) -> None:
-    from coalition.ledger.canonical import BATCH_KIND, batch_statement
+    from coalition.ledger.canonical import BATCH_KIND, BatchStatement, batch_statement
 
     whole = canonical_json({"kind": BATCH_KIND, "batch_id": batch_id, "first_seq": first_seq, "size": size,
                             "nation": nation, "counterparty": counterparty, "root": root.hex(), "keys": keys_size,
                             "keys_head": keys_head.hex(), "time": time})
-    assert batch_statement(batch_id=batch_id, first_seq=first_seq, size=size, nation=nation,
+    assert batch_statement(BatchStatement(batch_id=batch_id, first_seq=first_seq, size=size, nation=nation,
                            counterparty=counterparty, root=root, keys_size=keys_size, keys_head=keys_head,
-                           time=time) == whole
+                           time=time)) == whole

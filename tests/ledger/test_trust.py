@@ -28,7 +28,7 @@ from coalition.ledger.models import (
 from coalition.ledger.notes import checkpoint_text
 from coalition.ledger.signers import MemorySigner
 from coalition.ledger.trust import KeyEvent, key_event_body, key_event_hash
-from coalition.ledger.canonical import batch_statement
+from coalition.ledger.canonical import BatchStatement, batch_statement
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.ledger.verifier import main, verify_bundle
 
@@ -52,8 +52,8 @@ def forge_event(ledger: Ledger, *, nation: str, key_id: str, key: Ed25519Private
         bid = (s.scalar(select(func.max(LedgerBatch.batch_id))) or 0) + 1
         klog = key_log(s, ledger.trust)
         stamp = "2026-06-01T00:00:01Z"
-        msg = batch_statement(batch_id=bid, first_seq=seq, size=1, nation=nation, counterparty=None,
-                              root=merkle_root([h]), keys_size=klog.size, keys_head=klog.head, time=stamp)
+        msg = batch_statement(BatchStatement(batch_id=bid, first_seq=seq, size=1, nation=nation, counterparty=None,
+                              root=merkle_root([h]), keys_size=klog.size, keys_head=klog.head, time=stamp))
         if key_row:
             s.execute(insert(LedgerKey.__table__), [{"key_id": key_id, "kind": "nation", "nation": nation,
                                                      "public_key": _raw_pub(key), "created_at": stamp}])
@@ -126,9 +126,9 @@ def _rewrite_everything(ledger: Ledger, tmp_path: Path) -> None:
                                  keyring=fake, trust=fake_trust, log_size=0)
         klog = key_log(s, fake_trust)
         for b in s.execute(select(LedgerBatch)).scalars().all():
-            msg = batch_statement(batch_id=b.batch_id, first_seq=b.first_seq, size=b.size, nation=b.nation,
+            msg = batch_statement(BatchStatement(batch_id=b.batch_id, first_seq=b.first_seq, size=b.size, nation=b.nation,
                                   counterparty=b.counterparty, root=bytes(b.root), keys_size=klog.size,
-                                  keys_head=klog.head, time=b.time)
+                                  keys_head=klog.head, time=b.time))
             s.execute(update(LedgerBatch).where(LedgerBatch.batch_id == b.batch_id)
                       .values(keys_size=klog.size, keys_head=klog.head))
             for role, who in (("actor", b.nation), ("counterparty", b.counterparty)):

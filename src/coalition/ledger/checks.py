@@ -15,7 +15,7 @@ from typing import NotRequired, TypedDict, TypeGuard
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, batch_runs, batch_statement
+from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, BatchStatement, batch_runs, batch_statement
 from coalition.ledger.nationheads import ChainHead, checkpoint_heads, heads_commitment
 from coalition.ledger.notes import CheckpointBody, NoteError, parse_checkpoint, parse_note, verified_by
 from coalition.ledger.rfc6962 import Frontier, merkle_root
@@ -290,13 +290,13 @@ def check_batch(
         report.add("keys", f"batch {batch['batch_id']} was not signed under the key log as it stood"
                    f" (expected {want} key events; the key log was altered or truncated)", first)
         return
-    message = batch_statement(
+    message = batch_statement(BatchStatement(
         batch_id=int(batch["batch_id"]), first_seq=first, size=size, nation=nation,
         counterparty=counterparty, root=root, keys_size=want, keys_head=keys.heads[want],
         time=str(batch.get("time", "")),
         # the signed runs as batch_runs validated them: the same [first seq, length] lists
         runs=None if signed_runs is None else [[f, n] for f, n in rs],
-    )
+    ))
     roles = {s["role"]: s for s in batch.get("signatures", [])}
     wanted = {"actor": nation}
     if counterparty:

@@ -25,7 +25,14 @@ from coalition.inventory import service as inv
 from coalition.inventory.projector import Event, SafetyCheck, apply
 from coalition.inventory.schemas import PAYLOADS, CorrectionPayload
 from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
-from coalition.ledger.canonical import GENESIS, batch_statement, canonical_text, event_frame, runs_of_seqs
+from coalition.ledger.canonical import (
+    GENESIS,
+    BatchStatement,
+    batch_statement,
+    canonical_text,
+    event_frame,
+    runs_of_seqs,
+)
 from coalition.ledger.checks import check_signature
 from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
@@ -439,9 +446,9 @@ def _store(session: Session, pending: list[_Pending], size: int, ctx: _SignCtx, 
         nation, counter = g[0].nation, g[0].counterparty
         keys = ctx.keys
         runs = None if g[-1].seq - first + 1 == len(g) else runs_of_seqs([p.seq for p in g])
-        msg = batch_statement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
+        msg = batch_statement(BatchStatement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
                               counterparty=counter, root=root, keys_size=keys.size, keys_head=keys.head,
-                              time=stamp, runs=runs)
+                              time=stamp, runs=runs))
         batch_rows.append({"batch_id": bid, "first_seq": first, "size": len(g), "nation": nation,
                            "counterparty": counter, "root": root, "time": stamp,
                            "keys_size": keys.size, "keys_head": keys.head,
