@@ -8,6 +8,7 @@ witnesses, says it ends. Standard library and ``cryptography`` only.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from coalition.ledger.bundle import Row, _Bad
 from coalition.ledger.canonical import GENESIS
@@ -17,10 +18,31 @@ from coalition.ledger.rfc6962 import leaf_hash, verify_inclusion
 from coalition.ledger.trust import KeyLog, Trust, strict_hex
 
 
-def verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: list[BatchDict], top_size: int,
-                    top_root: bytes, proofs: list[tuple[Row, int]], *, donor: str, heads: list[Row],
-                    committed: tuple[int, bytes] | None | bool) -> None:
+@dataclass(frozen=True)
+class DonorBundle:
+    """What the completeness check reads of a donor bundle."""
+
+    donor: str
+    lines: list[bytes]  # events.jsonl
+    batches: list[BatchDict]  # batches.jsonl (the readable lines)
+    proofs: list[tuple[Row, int]]  # proofs.jsonl: (row, the seq it proves)
+    heads: list[Row]  # heads.jsonl
+
+
+@dataclass(frozen=True)
+class LatestCheckpoint:
+    """The bundle's latest checkpoint: its size, root and nation-heads commitment ((count, root),
+    None or False, from :func:`~coalition.ledger.nationheads.checkpoint_heads`)."""
+
+    size: int
+    root: bytes
+    committed: tuple[int, bytes] | None | bool
+
+
+def verify_partial(report: Report, keys: KeyLog, bundle: DonorBundle, latest: LatestCheckpoint) -> None:
     """A donor bundle: some events only, each proven into its signed batch and the checkpoint."""
+    lines, batches, proofs, donor, heads = bundle.lines, bundle.batches, bundle.proofs, bundle.donor, bundle.heads
+    top_size, top_root, committed = latest.size, latest.root, latest.committed
     by_batch = {int(b["batch_id"]): b for b in batches}
     proof_by_seq = {int(seq): r for r, seq in proofs}
     meta: dict[int, EventMeta] = {}

@@ -29,7 +29,7 @@ from coalition.ledger.bundle import (
 )
 from coalition.ledger.canonical import BUNDLE_FORMAT, BUNDLE_FORMATS
 from coalition.ledger.checks import BatchDict, Report, check_checkpoint
-from coalition.ledger.completeness import verify_partial
+from coalition.ledger.completeness import DonorBundle, LatestCheckpoint, verify_partial
 from coalition.ledger.nationheads import checkpoint_heads
 from coalition.ledger.trust import Trust, TrustError, load_trust, parse_trust
 
@@ -80,9 +80,8 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
         except _Bad as exc:
             report.add("proof", str(exc))
             proofs = []
-        verify_partial(report, keys, lines, batches, top_size, top_root, proofs, donor=scope[6:],
-                       heads=read_jsonl(directory / "heads.jsonl", required=False),
-                       committed=checkpoint_heads(top_ext))
+        donor = DonorBundle(scope[6:], lines, batches, proofs, read_jsonl(directory / "heads.jsonl", required=False))
+        verify_partial(report, keys, donor, LatestCheckpoint(top_size, top_root, checkpoint_heads(top_ext)))
     else:
         report.add("bundle", f"bundle.json: scope {scope!r} is neither 'full' nor 'donor:XXX'")
     check_consistency(report, cps, read_jsonl(directory / "consistency.jsonl"))
