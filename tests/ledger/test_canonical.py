@@ -27,12 +27,16 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
 def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq, time, type, payload, prev, chain) -> None:  # type: ignore[no-untyped-def]
     """The producer encodes only the payload and frames it; the result must be the canonical
     encoding of the whole event, whatever the strings hold (quotes, escapes, non-ASCII)."""
-    from coalition.ledger.service import event_body
+    from coalition.ledger.service import EventHeader, event_body
 
     whole = canonical_json({"seq": seq, "time": time, "nation": nation, "person": person, "type": type,
                             "payload": payload, "prev": prev.hex(), "counterparty": counterparty, "chain": chain})
-    assert event_body(seq=seq, time=time, nation=nation, person=person, type=type, payload=payload,
-                      prev=prev, counterparty=counterparty, chain=chain) == whole
+    assert event_body(EventHeader(seq=seq, time=time, nation=nation, person=person, type=type, prev=prev,
+                                  counterparty=counterparty, chain=chain), payload) == whole
+    # the append path builds each link as a (counter, hash) tuple: the same JSON array
+    links = {n: (c, h) for n, (c, h) in chain.items()}
+    assert event_body(EventHeader(seq=seq, time=time, nation=nation, person=person, type=type, prev=prev,
+                                  counterparty=counterparty, chain=links), payload) == whole
 
 
 @settings(max_examples=200, deadline=None)

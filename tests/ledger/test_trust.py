@@ -46,8 +46,9 @@ def forge_event(ledger: Ledger, *, nation: str, key_id: str, key: Ed25519Private
     with ledger.session() as s:
         size, prev = service.head(s)
         seq = size + 1
-        body = service.event_body(seq=seq, time="2026-06-01T00:00:00Z", nation=nation, person="forger",
-                                  type=type, payload=payload, prev=prev, counterparty=None)
+        body = service.event_body(service.EventHeader(seq=seq, time="2026-06-01T00:00:00Z", nation=nation,
+                                                      person="forger", type=type, prev=prev, counterparty=None),
+                                  payload)
         h = leaf_hash(body)
         bid = (s.scalar(select(func.max(LedgerBatch.batch_id))) or 0) + 1
         klog = key_log(s, ledger.trust)

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -164,12 +165,24 @@ __all__ = ["append_events", "head", "known_nations", "rebuild_projection", "regi
 # ------------------------------------------------------------------------------------------
 # Bodies
 # ------------------------------------------------------------------------------------------
-def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payload: dict[str, object],
-               prev: bytes, counterparty: str | None,
-               chain: Mapping[str, Sequence[int | str]] | None = None) -> bytes:
+class EventHeader(NamedTuple):
+    """Every field of an event but its payload. ``chain`` holds the per-nation links
+    ``{nation: [counter, previous hash hex]}``. A NamedTuple: one is built per appended event."""
+
+    seq: int
+    time: str
+    nation: str
+    person: str
+    type: str
+    prev: bytes
+    counterparty: str | None
+    chain: Mapping[str, Sequence[int | str]] | None = None
+
+
+def event_body(header: EventHeader, payload: dict[str, object]) -> bytes:
     """The canonical bytes of an event (what is hashed, chained and proven): equal to
-    ``canonical_json`` of the whole event, with only the payload going through the encoder.
-    ``chain`` holds the per-nation links ``{nation: [counter, previous hash hex]}``."""
+    ``canonical_json`` of the whole event, with only the payload going through the encoder."""
+    seq, time, nation, person, type, prev, counterparty, chain = header
     head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type, canonical_text(chain or {}))
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
@@ -404,8 +417,8 @@ def _append_run(session: Session, run: list[Submitted], size: int, prev: bytes, 
             raise ConflictError(f"{sub.where(ev.seq - size, len(evs))} ({ev.type} by {ev.nation}): {exc}") from None
         payload = ev.payload.model_dump(mode="json")
         chain = ctx.link(applied.refs)
-        body = event_body(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
-                          payload=payload, prev=prev, counterparty=applied.counterparty, chain=chain)
+        body = event_body(EventHeader(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
+                                      prev=prev, counterparty=applied.counterparty, chain=chain), payload)
         h = leaf_hash(body)
         ctx.advance(chain, ev.seq, h)
         pending.append(_Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty,
@@ -505,8 +518,8 @@ def _append_correction(session: Session, sub: Submitted, size: int, prev: bytes,
         select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses)))
     refs |= {f"T:{n}" for n in json.loads(target_body).get("chain", {})}  # the signed titles, not the index
     chain = ctx.link(refs)
-    body = event_body(seq=seq, time=time, nation=sub.nation, person=sub.person, type="correction",
-                      payload=p.model_dump(mode="json"), prev=prev, counterparty=None, chain=chain)
+    body = event_body(EventHeader(seq=seq, time=time, nation=sub.nation, person=sub.person, type="correction",
+                                  prev=prev, counterparty=None, chain=chain), p.model_dump(mode="json"))
     h = leaf_hash(body)
     ctx.advance(chain, seq, h)
     pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev, refs)
