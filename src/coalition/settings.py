@@ -117,7 +117,7 @@ class Settings(BaseModel):
             if os.environ.get(env):
                 values[key] = SecretStr(os.environ[env])
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls.model_validate(values)
 
 
 class _BadVariable(ValueError):

@@ -106,7 +106,8 @@ SCENARIO_RESOURCES = ("nations", "instruments", "capabilities", "force-options",
 COVERED = {
     "/health/live", "/health", "/api/me", "/api/users", "/api/users/{name}",
     "/api/users/{name}/tokens", "/api/audit", "/api/audit/{entry_id}", "/api/scenarios",
-    "/api/scenarios/{ref}", "/api/scenarios/{ref}/revisions", "/api/contact-line", "/api/gaps", "/api/plans",
+    "/api/scenarios/{ref}", "/api/scenarios/{ref}/revisions", "/api/scenarios/{ref}/diff",
+    "/api/contact-line", "/api/gaps", "/api/plans",
     "/api/plans/{job_id}", "/api/plans/{job_id}/result", "/api/depots",
     "/api/depots/{depot_id}", "/api/depots/{depot_id}/check", "/api/depots/{depot_id}/licences",
     "/api/storehouses", "/api/storehouses/{storehouse_id}", "/api/custody-events",
@@ -167,6 +168,8 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
     get("/api/audit/{entry_id}", "/api/audit/1")
     get("/api/scenarios/{ref}", f"/api/scenarios/{sid}")
     get("/api/scenarios/{ref}/revisions", f"/api/scenarios/{sid}/revisions")
+    for a, b in ((1, 2), (2, 1), (1, 3), (2, 3), (3, 3)):  # revision 2: France's canary edit
+        get("/api/scenarios/{ref}/diff", f"/api/scenarios/{sid}/diff", **{"from": a, "to": b})
     get("/api/contact-line", "/api/contact-line", **q)
     for r in SCENARIO_RESOURCES:
         key = KEYS.get(r, "id")
@@ -278,10 +281,32 @@ def canary_svc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     s.app.state.coalition.engine.dispose()
 
 
-def _store_and_plan(svc: Service, sc: Scenario) -> tuple[int, dict[str, int]]:
+FRANCE = Principal(user_id=None, name="fra-editor", nation="FRA", roles=frozenset({Role.PLANNER}))
+
+
+def _edits(svc: Service, sid: int, c: Canary, sc: Scenario) -> None:
+    """Revision 2: France changes its hidden pledge's source (a canary string before and after;
+    nothing the planner reads, so the plans and gap pictures are those of revision 1);
+    revision 3: HQ stores an assumption set (public), so a British diff has something to show."""
+    from coalition.scenario.rules import EditPledge, SetAssumptions
+
+    frb = next(p for p in sc.pledges if p.id == f"FRB-{c.tag}")
+    for rev, (who, change) in enumerate((
+            (FRANCE, EditPledge(pledge=frb.model_copy(update={"source": f"source{c.tag} rev"}))),
+            (SYSTEM, SetAssumptions(name="hq-view", assumptions=("ceasefire=2026-06-01",)))),
+            start=1):
+        with transaction(svc.app.state.coalition.session_factory) as db:
+            store.edit(db, sid, rev, change, who)
+    # the full diff does carry the canaries (else the crawl of the diff would prove nothing)
+    full = svc.client("hq-planner").get(f"/api/scenarios/{sid}/diff", params={"from": 1, "to": 2})
+    assert f"FRB-{c.tag}" in full.text and f"source{c.tag} rev" in full.text, full.text
+
+
+def _store_and_plan(svc: Service, sc: Scenario, c: Canary) -> tuple[int, dict[str, int]]:
     with transaction(svc.app.state.coalition.session_factory) as db:
         row = store.create(db, scenario=sc, principal=SYSTEM, make_default=True)
         sid = row.id
+    _edits(svc, sid, c, sc)
     hq = svc.client("hq-planner")
     jobs = {}
     for option in [o.id for o in sc.force_options]:
@@ -316,7 +341,7 @@ def _store_and_plan(svc: Service, sc: Scenario) -> tuple[int, dict[str, int]]:
 def _answers(svc: Service, c: Canary, key: str) -> dict[str, list[str]]:
     sc = canary_scenario(c, key)
     CANARY_TAG[0] = c.tag
-    sid, jobs = _store_and_plan(svc, sc)
+    sid, jobs = _store_and_plan(svc, sc, c)
     return crawl(svc, sid, sc, jobs)
 
 

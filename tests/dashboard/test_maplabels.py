@@ -8,16 +8,18 @@ import itertools
 
 import pytest
 
+from api.harness import Service, sqlite_svc  # noqa: F401 - fixture
 from coalition.dashboard import maplabels, views
+from coalition.dashboard.i18n import Lang
 from coalition.dashboard.maplabels import Label, box, marker_box, overlaps, place
 
 
-def _model(with_fill: bool) -> views.MapModel:
+def _model(with_fill: bool, lang: str = "en") -> views.MapModel:
     from coalition.scenario.service import load_scenario
 
     sc = load_scenario()
     fill = {h.id: (i % 5) / 4 for i, h in enumerate(sc.hubs)} if with_fill else None
-    return views.map_model(sc, fill, list(sc.depots.depots))
+    return views.map_model(sc, fill, list(sc.depots.depots), country_name=Lang(lang).country)
 
 
 def _placed_boxes(m: views.MapModel, level: int) -> dict[str, maplabels.Box]:
@@ -38,10 +40,12 @@ def _placed_boxes(m: views.MapModel, level: int) -> dict[str, maplabels.Box]:
     return out
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])  # French country names are longer
 @pytest.mark.parametrize("with_fill", [False, True])
 @pytest.mark.parametrize("level", maplabels.LEVELS)
-def test_no_two_visible_labels_overlap_on_the_embedded_scenario(level: int, with_fill: bool) -> None:
-    m = _model(with_fill)
+def test_no_two_visible_labels_overlap_on_the_embedded_scenario(level: int, with_fill: bool,
+                                                                lang: str) -> None:
+    m = _model(with_fill, lang)
     boxes = _placed_boxes(m, level)
     assert len(boxes) >= 20  # most labels are shown, not hidden to pass the test
     for (ka, a), (kb, b) in itertools.combinations(boxes.items(), 2):
@@ -96,3 +100,51 @@ def test_a_label_at_the_edge_stays_inside() -> None:
 
 def test_text_width_grows_with_the_text() -> None:
     assert maplabels.text_width("Ivano-Frankivsk", 11.5) > maplabels.text_width("Kyiv", 11.5) > 0
+
+
+FRENCH = {"POL": "Pologne", "ROU": "Roumanie", "BLR": "Biélorussie", "MDA": "Moldavie",
+          "HUN": "Hongrie", "SVK": "Slovaquie", "RUS": "Russie", "BGR": "Bulgarie",
+          "UKR": "Ukraine"}
+
+
+def test_country_names_are_french_in_french_and_still_placed() -> None:
+    """Babel's territory names by ISO code, laid out with their own (longer) boxes: every
+    country label of the English map is shown in French too, at every level."""
+    en, fr = _model(True, "en"), _model(True, "fr")
+    assert {c["iso3"]: c["name"] for c in fr.country_labels} == FRENCH
+    assert {c["iso3"]: c["name"] for c in en.country_labels}["POL"] == "Poland"
+    assert {c.iso3: c.name for c in fr.countries}["DEU"] == "Allemagne"  # the shapes' titles
+    labels_en = {lb.key: lb for lb in views.map_labels(en)}
+    wider = [lb.key for lb in views.map_labels(fr) if lb.key.startswith("country:")
+             and maplabels.text_width(lb.text, lb.size, lb.bold)
+             > maplabels.text_width(labels_en[lb.key].text, lb.size, lb.bold)]
+    assert len(wider) >= 5, wider  # the layout really had longer names to place
+    for level in maplabels.LEVELS:
+        shown_en = {k for k in _placed_boxes(en, level) if k.startswith("country:")}
+        shown_fr = {k for k in _placed_boxes(fr, level) if k.startswith("country:")}
+        assert shown_fr >= shown_en and "country:POL" in shown_fr, (level, shown_en - shown_fr)
+
+
+def _sign_in(svc: Service, user: str) -> object:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    c = TestClient(svc.app, base_url="https://testserver", headers={"Accept": "text/html"})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+    assert c.post("/login", data={"token": svc.tokens[user], "csrf": csrf},
+                  follow_redirects=False).status_code == 303
+    return c
+
+
+def test_the_french_map_page_names_the_countries_in_french(sqlite_svc: Service) -> None:  # noqa: F811
+    import re
+
+    c = _sign_in(sqlite_svc, "gbr-planner")
+    page = c.get("/map", params={"lang": "fr"}).text  # type: ignore[attr-defined]
+    shown = dict(re.findall(r'<text class="clabel maplabel" [^>]*data-label="country:(\w+)">'
+                            r"([^<]+)</text>", page))
+    assert shown["POL"] == "Pologne" and shown["ROU"] == "Roumanie", shown
+    assert "<title>Allemagne</title>" in page and ">Poland<" not in page
+    english = c.get("/map", params={"lang": "en"}).text  # type: ignore[attr-defined]
+    assert 'data-label="country:POL">Poland</text>' in english and "Pologne" not in english

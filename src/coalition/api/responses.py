@@ -11,7 +11,7 @@ with their zone (UTC).
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -114,6 +114,41 @@ class AssumptionSetPut(Out):
     owner: str | None
     assumptions: list[str]
     revision: int
+
+
+Value = str | int | float | bool | None
+
+
+class FieldChangeOut(Out):
+    field: str
+    before: Value = Field(description="the value in the 'from' revision (null: none); "
+                          "lists and objects as compact JSON text")
+    after: Value = Field(description="the value in the 'to' revision (null: none)")
+
+
+class RecordChangeOut(Out):
+    key: str = Field(description="the record's id in its table")
+    what: Literal["added", "removed", "changed"]
+    fields: list[FieldChangeOut] = Field(description="changed: each field that differs; "
+                                         "added or removed: every field with a value")
+
+
+class TableChangesOut(Out):
+    table: str = Field(description="a record table (pledges, hubs, …), depots, stock, lots, "
+                       "items, assumption_sets or document (the document's own fields)")
+    records: list[RecordChangeOut]
+
+
+class RevisionDiffOut(Out):
+    scenario_id: int
+    from_revision: int
+    to_revision: int
+    head: int
+    count: int = Field(description="records listed (of the tables below)")
+    partial: bool = Field(description="true for every reader who does not see every "
+                          "restricted record of the revisions compared and the head: such "
+                          "records are left out entirely, whether or not they changed")
+    tables: list[TableChangesOut] = Field(description="only tables with a change")
 
 
 # --- gaps and plans ----------------------------------------------------------------------

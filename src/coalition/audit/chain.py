@@ -1,10 +1,11 @@
 """The audit chain, pure: what an entry's hash covers, and how a chain is checked.
 
 ``entry_hash = SHA-256("coalition-audit-v1\\n" + prev_hash + "\\n" + canonical JSON of the
-entry)``, where the entry includes its position ``seq``, so an edited field, a deleted entry (the next one's ``prev_hash`` no longer matches, and ``seq`` has a gap) and two
-swapped entries all break the chain at the first affected entry. Leaves of the Merkle tree are
-RFC 6962 leaf hashes of the entry hashes; the tree, proofs and checkpoint statement are the
-custody ledger's own (:mod:`coalition.ledger.merkle`, :mod:`coalition.ledger.rfc6962`).
+entry)``, where the entry includes its position ``seq``, so an edited field, a deleted entry
+(the next one's ``prev_hash`` no longer matches, and ``seq`` has a gap) and two swapped entries
+all break the chain at the first affected entry. Leaves of the Merkle tree are RFC 6962 leaf
+hashes of the entry hashes; the tree, proofs and checkpoint statement are the custody ledger's
+own (:mod:`coalition.ledger.merkle`, :mod:`coalition.ledger.rfc6962`).
 """
 
 from __future__ import annotations

@@ -74,35 +74,40 @@ def append(
     return entry
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries a list asks for (None = any): the acting user's nation and name, the
+    object, the action, the request; time from ``since`` (inclusive) to ``until`` (exclusive)."""
+
+    nation: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    user_name: str | None = None
+    action: str | None = None
+    request_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 def list_audit(
-    session: Session,
-    *,
-    offset: int = 0,
-    limit: int = 50,
-    nation: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    user_name: str | None = None,
-    action: str | None = None,
-    request_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    session: Session, where: AuditFilter = AuditFilter(), *, offset: int = 0, limit: int = 50,  # noqa: B008 - frozen
 ) -> tuple[list[AuditEntry], int]:
+    """One page of entries matching ``where``, newest first, and the number that match."""
     query = select(AuditEntry)
     for column, value in (
-        (AuditEntry.nation, nation),
-        (AuditEntry.object_type, object_type),
-        (AuditEntry.object_id, object_id),
-        (AuditEntry.user_name, user_name),
-        (AuditEntry.action, action),
-        (AuditEntry.request_id, request_id),
+        (AuditEntry.nation, where.nation),
+        (AuditEntry.object_type, where.object_type),
+        (AuditEntry.object_id, where.object_id),
+        (AuditEntry.user_name, where.user_name),
+        (AuditEntry.action, where.action),
+        (AuditEntry.request_id, where.request_id),
     ):
         if value is not None:
             query = query.where(column == value)
-    if since is not None:
-        query = query.where(AuditEntry.at >= since)
-    if until is not None:
-        query = query.where(AuditEntry.at < until)
+    if where.since is not None:
+        query = query.where(AuditEntry.at >= where.since)
+    if where.until is not None:
+        query = query.where(AuditEntry.at < where.until)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(
         session.scalars(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))

@@ -3,6 +3,7 @@ signature against the chain. Reads only; never trusts ``audit_head``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -34,7 +35,7 @@ class Report:
         self.problems.append(message)
 
 
-def _entries(session: Session):  # type: ignore[no-untyped-def]
+def _entries(session: Session) -> Iterator[AuditEntry]:
     last = 0
     while True:
         rows = list(session.scalars(
@@ -89,7 +90,7 @@ def verify_log(session: Session, *, public_keys: dict[str, bytes] | None = None)
     return report
 
 
-def _track(session: Session, hashes: list[str]):  # type: ignore[no-untyped-def]
+def _track(session: Session, hashes: list[str]) -> Iterator[AuditEntry]:
     for e in _entries(session):
         hashes.append(e.entry_hash or "")
         yield e

@@ -34,8 +34,10 @@ def visible_audit(session: Session, principal: Principal, *, offset: int, limit:
         raise InputError(problems)
     if not principal.is_hq:  # another nation's filter matches nothing of a nation's auditor
         nation = principal.nation if nation in (None, principal.nation) else "-none-"
-    rows, total = service.list_audit(session, offset=offset, limit=limit, nation=nation,
-                                     since=since, until=until, **filters)
+    from coalition.audit.service import AuditFilter
+
+    where = AuditFilter(nation=nation, since=since, until=until, **filters)
+    rows, total = service.list_audit(session, where, offset=offset, limit=limit)
     items = [AuditOut.model_validate(r).model_dump(mode="json") for r in scope.filter(rows)]
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 

@@ -7,7 +7,7 @@ Token issue, lineage and revocation live in :mod:`coalition.auth.tokens`, dashbo
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ from coalition.auth.tokens import mint_token as mint_token
 from coalition.auth.tokens import now as now
 from coalition.auth.tokens import revoke_token as revoke_token
 from coalition.errors import CoalitionError, ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    from coalition.audit.service import AuditFilter
 
 
 def create_user(session: Session, *, data: UserCreate) -> User:
@@ -164,7 +167,8 @@ def record_audit(
                         after=after, note=note)
 
 
-def list_audit(session: Session, **filters: Any) -> tuple[list[AuditEntry], int]:
+def list_audit(session: Session, where: AuditFilter, *, offset: int = 0,
+               limit: int = 50) -> tuple[list[AuditEntry], int]:
     from coalition.audit import service as audit
 
-    return audit.list_audit(session, **filters)
+    return audit.list_audit(session, where, offset=offset, limit=limit)

@@ -1,5 +1,5 @@
 """Stored scenarios from the command line: the shared ``--scenario`` resolver, and the
-``scenario push|pull|list`` and ``pledge transition`` commands (thin; the edit service is
+``scenario push|pull|list|diff`` and ``pledge transition`` commands (thin; the edit service is
 :mod:`coalition.scenario.store`, the same one the API calls).
 
 ``--scenario`` everywhere (status, gaps, plan, …) takes a folder, a file, or a stored scenario
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,6 +21,11 @@ from rich.console import Console
 from coalition.cli import context
 from coalition.errors import CoalitionError, InputError, NotFoundError, Problem
 from coalition.scenario.schemas import PledgeState, Scenario
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from coalition.scenario.revdiff import RevisionDiff
 
 DB_REF = re.compile(r"^db:(?P<ref>[A-Za-z0-9][A-Za-z0-9_.\-]*)(?:@(?P<rev>\d+))?$")
 SCENARIO_HELP = ("scenario folder, .yaml/.json file, or a stored scenario db:KEY or db:ID "
@@ -35,6 +40,11 @@ TokenOpt = Annotated[
     str | None,
     typer.Option("--token", help="your API token (default: COALITION_TOKEN); the change is made, "
                  "checked and audited as that user", show_default=False),
+]
+ReadTokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", help="your API token (default: COALITION_TOKEN); you see what "
+                 "that user may see, and the read is audited as theirs", show_default=False),
 ]
 ExpectOpt = Annotated[
     int | None,
@@ -209,6 +219,85 @@ def list_cmd(database_url: DbOpt = None) -> None:
     Console().print(table)
 
 
+def diff(
+    ref: Annotated[str, typer.Argument(help="stored scenario: KEY or ID (or db:KEY)")],
+    from_: Annotated[int | None, typer.Option("--from", min=1, help="the revision compared "
+                                              "from (default: the one before --to)",
+                                              show_default=False)] = None,
+    to: Annotated[int | None, typer.Option("--to", min=1, help="the revision compared to "
+                                           "(default: the head); either order",
+                                           show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON (the API's "
+                                          "answer)")] = False,
+    token: ReadTokenOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """The changes between two revisions of a stored scenario, as the token's user may see
+    them: the same service and releasability as the dashboard and the API."""
+    import json
+
+    from coalition.auth import service as auth
+    from coalition.scenario import store
+    from coalition.scenario.revdiff import chosen_range, diff_json, visible_diff
+    from coalition.store.db import transaction
+
+    engine = None
+    try:
+        key, revision = _store_ref(ref)
+        if revision is not None:
+            raise InputError([Problem(f"'{ref}' names a revision", field="REF",
+                                      hint="give the revisions with --from and --to")])
+        engine, factory = _factory(database_url)
+        with transaction(factory) as db:
+            principal = _principal(db, token)
+            sid, head = store.scenario_header(db, ref=key)
+            a, b = chosen_range(head, from_, to)
+            result = visible_diff(db, principal, scenario_id=sid, from_revision=a, to_revision=b)
+            auth.record_audit(db, principal=principal, request_id=f"cli-{uuid.uuid4().hex[:16]}",
+                              action="view", object_type="scenario", object_id=str(sid),
+                              note=f"CLI diff r{a}..r{b}")
+    except (CoalitionError, InputError) as exc:
+        _refuse(exc)
+    finally:
+        if engine is not None:
+            engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(diff_json(result), indent=2, ensure_ascii=False))
+        return
+    _print_diff(result)
+
+
+def _print_diff(result: RevisionDiff) -> None:
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]scenario {result.scenario_id}[/]: revision {result.from_revision} → "
+                  f"{result.to_revision} (head {result.head}): {result.count} record(s) changed",
+                  highlight=False)
+    if result.partial:
+        console.print("[yellow]Records you may not see are left out, whether or not they "
+                      "changed.[/]")
+    if not result.tables:
+        console.print("no changes you may see")
+    for t in result.tables:
+        table = Table(title=f"{t.table} ({len(t.records)})", header_style="bold", show_lines=True)
+        for col in ("record", "change", "field", "before", "after"):
+            table.add_column(col, overflow="fold")
+        for r in t.records:
+            for i, f in enumerate(r.fields or ()):
+                table.add_row(r.key if i == 0 else "", r.what if i == 0 else "", f.field,
+                              _cell(f.before), _cell(f.after))
+            if not r.fields:
+                table.add_row(r.key, r.what, "", "", "")
+        console.print(table)
+
+
+def _cell(value: object) -> Text:
+    from rich.text import Text
+
+    return Text("—", style="dim") if value is None else Text(str(value))
+
+
 pledge_app = typer.Typer(name="pledge", help="Pledges of stored scenarios: lifecycle steps.",
                          no_args_is_help=True)
 
@@ -260,4 +349,5 @@ def register(app: typer.Typer) -> None:
     scenario_app.command("push")(push)
     scenario_app.command("pull")(pull)
     scenario_app.command("list")(list_cmd)
+    scenario_app.command("diff")(diff)
     app.add_typer(pledge_app, name="pledge")

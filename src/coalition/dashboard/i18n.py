@@ -134,6 +134,12 @@ class Lang:
             text += f" ({self.date(start + timedelta(days=day))})"
         return text
 
+    def country(self, iso3: str, default: str) -> str:
+        """A country's name in this language, by its ISO 3166 alpha-3 code: Babel's (CLDR)
+        territory name in French ("Pologne"); ``default`` (the source data's English name) in
+        English and for a code CLDR does not know."""
+        return country_name(self.code, iso3, default)
+
     def template_globals(self) -> dict[str, Any]:
         """The names the templates use: ``_``, ``gettext``/``ngettext`` for ``{% trans %}``
         (new-style: ``%(name)s`` placeholders, values escaped) and the formatters."""
@@ -158,6 +164,18 @@ class Lang:
                 "pct": self.percent, "fdate": self.date, "cday": self.cday}
 
 
+@lru_cache(maxsize=512)
+def country_name(lang: str, iso3: str, default: str) -> str:
+    """See :meth:`Lang.country` (CLDR maps alpha-3 codes to alpha-2 as territory aliases)."""
+    if lang == DEFAULT:
+        return default
+    from babel.core import get_global
+
+    alpha2 = (get_global("territory_aliases").get(iso3.upper()) or [None])[0]
+    names = Locale.parse(lang).territories
+    return str(names.get(alpha2, default)) if alpha2 else default
+
+
 def request_lang(request: Request) -> Lang:
     cached = request.scope.get("coalition.lang")
     if isinstance(cached, Lang):
@@ -167,4 +185,4 @@ def request_lang(request: Request) -> Lang:
     return lang
 
 
-__all__ = ["LANGUAGES", "Lang", "N_", "choose", "request_lang", "translations"]
+__all__ = ["LANGUAGES", "Lang", "N_", "choose", "country_name", "request_lang", "translations"]

@@ -190,7 +190,8 @@ def map_page(request: Request, ctx: Page) -> HTMLResponse:
         medical = _medical_layer(ctx, job)
     depots = (visible_depots(ctx.principal, state)
               if has_permission(ctx.principal, "depot.view") else [])
-    return render(request, ctx, "map.html", "map", map=views.map_model(visible, fill, depots),
+    return render(request, ctx, "map.html", "map", map=views.map_model(
+                      visible, fill, depots, country_name=request_lang(request).country),
                   scenario=sc, job=job if fill is not None else None, medical=medical)
 
 

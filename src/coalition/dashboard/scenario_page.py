@@ -147,11 +147,10 @@ def diff_page(request: Request, ctx: Page,
               from_: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1)] = None,
               to: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
     """The changes between any two revisions the reader chooses (default: the head's own)."""
-    from coalition.scenario.revdiff import visible_diff
+    from coalition.scenario.revdiff import chosen_range, visible_diff
 
     sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
-    to = head if to is None else to
-    from_ = max(1, to - 1) if from_ is None else from_
+    from_, to = chosen_range(head, from_, to)
     problems: list[str] = []
     tr = request_lang(request).gettext
     result = None

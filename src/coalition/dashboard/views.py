@@ -6,7 +6,8 @@ They take typed scenario values and plan JSON and return plain data for the temp
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from coalition.dashboard import geo, maplabels
@@ -145,9 +146,15 @@ def place_labels(m: MapModel) -> None:
         attach(c, f"country:{c['iso3']}")
 
 
+CountryName = Callable[[str, str], str]  # (iso3, source name) -> the name shown
+
+
 def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
-              depots: list[Any] | None = None) -> MapModel:
-    """The map's layers; ``depots``: the depots the reader may see (their diamonds)."""
+              depots: list[Any] | None = None, country_name: CountryName | None = None
+              ) -> MapModel:
+    """The map's layers; ``depots``: the depots the reader may see (their diamonds);
+    ``country_name``: the country names in the reader's language (before the labels are
+    placed, so a longer name gets a box of its own size)."""
     hubs: list[dict[str, Any]] = []
     for h in scenario.hubs:
         x, y = geo.project(h.lat, h.lon)
@@ -202,6 +209,8 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
             depot_items.append({"id": d.id, "name": d.name, "place": d.hub, "x": x, "y": y,
                                 "dx": DEPOT_OFFSET[0], "dy": DEPOT_OFFSET[1]})
     shapes = list(geo.countries())
+    if country_name is not None:
+        shapes = [replace(c, name=country_name(c.iso3, c.name)) for c in shapes]
     country_labels = [{"iso3": c.iso3, "name": c.name, "x": c.label_x, "y": c.label_y}
                       for c in shapes if c.iso3 in COUNTRY_LABELS
                       and 0 < c.label_x < geo.WIDTH and 0 < c.label_y < geo.HEIGHT]

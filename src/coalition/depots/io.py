@@ -30,7 +30,8 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _node_lines(node: yaml.Node | None, path: tuple[Any, ...] = (), out: dict | None = None) -> dict:  # type: ignore[type-arg]
+def _node_lines(node: yaml.Node | None, path: tuple[Any, ...] = (),
+                out: dict[tuple[Any, ...], int] | None = None) -> dict[tuple[Any, ...], int]:
     out = {} if out is None else out
     if node is None:
         return out
@@ -165,7 +166,8 @@ def parse_consignment(
                                             file=file, row=n, field="neq_kg"))
                 elif item is not None and neq > item.gross_kg:
                     problems.append(Problem(
-                        f"NEQ per unit {neq:g} kg exceeds the gross mass per unit {item.gross_kg:g} kg of '{item.id}'",
+                        f"NEQ per unit {neq:g} kg exceeds the gross mass per unit {item.gross_kg:g} kg "
+                        f"of '{item.id}'",
                         file=file, row=n, field="neq_kg", hint=f"at most {item.gross_kg:g}"))
             except ValueError:
                 problems.append(Problem(f"NEQ '{neq_text}' is not a number", file=file, row=n, field="neq_kg",

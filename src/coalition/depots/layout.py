@@ -171,7 +171,7 @@ def group_by_code(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
     sorted_codes = flat[order]
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
     ends = np.r_[starts[1:], flat.size]
-    return [(int(sorted_codes[s]), order[s:e]) for s, e in zip(starts.tolist(), ends.tolist())]
+    return [(int(sorted_codes[s]), order[s:e]) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 def required_matrix(

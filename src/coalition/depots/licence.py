@@ -157,13 +157,14 @@ def compute_licences(
                 comp = lines[hd].q_max_kg
                 if issued > comp + 1e-6:
                     notes.append(
-                        f"issued HD {hd} limit {issued:,.0f} kg exceeds the {math.floor(comp):,} kg the layout supports "
+                        f"issued HD {hd} limit {issued:,.0f} kg exceeds the {math.floor(comp):,} kg "
+                        "the layout supports "
                         f"(controlled by {lines[hd].controlling})")
         else:
             notes.append("no explosives limit licence recorded: unlicensed, nothing may be stored")
         out.append(StorehouseLicence(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile, lines=lines,
-            issued={hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
+            issued=sh.licensed_kg(),
             heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
             heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None, notes=notes,
         ))
@@ -189,7 +190,8 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
         f"- Position (local metres): x {sh.x:g}, y {sh.y:g}; floor capacity {sh.capacity_pallets} pallets",
         f"- Rule profile: `{lic.profile}`; rounding: required distance rounded up to whole metres",
         "",
-        "| HD | maximum NEQ (kg) from the layout | controlling exposed site | relation | distance (m) | issued limit (kg) |",
+        "| HD | maximum NEQ (kg) from the layout | controlling exposed site | relation | distance (m) "
+        "| issued limit (kg) |",
         "|---|---|---|---|---|---|",
     ]
     for hd, line in lic.lines.items():
@@ -247,7 +249,8 @@ def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, 
             qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,} kg"
             rows.append(
                 f"<tr><td>{escape(hd)}</td><td>{'not permitted' if issued is None else f'{issued:,.0f} kg'}</td>"
-                f"<td>{escape(qmax)}</td><td>{escape(line.controlling or '—')}</td><td>{escape(line.relation or '—')}</td>"
+                f"<td>{escape(qmax)}</td><td>{escape(line.controlling or '—')}</td>"
+                f"<td>{escape(line.relation or '—')}</td>"
                 f"<td>{'—' if line.distance_m is None else f'{line.distance_m:,.1f} m'}</td>"
                 f"<td class='flag'>{escape('; '.join(short_value(book, u) for u in line.unverified))}</td></tr>")
         for label, heavy in (("1.1 heavy-case", lic.heavy_case_1_1), ("1.2 heavy-case", lic.heavy_case_1_2)):
@@ -257,6 +260,8 @@ def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, 
                             f"<td>{'—' if heavy.distance_m is None else f'{heavy.distance_m:,.1f} m'}</td><td></td></tr>")
         limits = [ln for ln in lic.lines.values() if not math.isinf(ln.q_max_kg) and ln.controlling]
         controlling = min(limits, key=lambda ln: ln.q_max_kg) if limits else None
+        controlled_by = (f"{controlling.controlling} ({controlling.relation}, {controlling.distance_m:,.1f} m) "
+                         f"limits HD {controlling.hd}") if controlling else None
         conditions = list(rec.conditions if rec else ())
         conditions += [
             "Mixed storage: the HD 1.1 total (1.1 + 1.2 + 1.3 + 1.5 + 1.6) within the HD 1.1 limit, and each HD "
@@ -274,7 +279,7 @@ def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, 
 {field_row('Rule profile', lic.profile)}
 {field_row('Permitted compatibility groups', ', '.join(permitted_cgs) if permitted_cgs is not None else None)}
 {field_row('Compatibility groups held', ', '.join(cgs.get(sh.id, ())) or 'none')}
-{field_row('Controlling exposed site', f'{controlling.controlling} ({controlling.relation}, {controlling.distance_m:,.1f} m) limits HD {controlling.hd}' if controlling else None)}
+{field_row('Controlling exposed site', controlled_by)}
 {field_row('Issued on', rec.issued_on if rec else None)}
 {field_row('Valid until', rec.valid_until if rec else None)}
 {field_row('Review date', rec.review_on if rec else None)}
@@ -288,7 +293,8 @@ def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, 
 </table>
 <h2>Conditions</h2>
 <ul>{''.join(f'<li>{escape(c)}</li>' for c in conditions)}</ul>
-<p class="sign">Issuing technical authority: ______________________ &nbsp; Signature: ______________ &nbsp; Date: __________</p>
+<p class="sign">Issuing technical authority: ______________________ &nbsp;
+Signature: ______________ &nbsp; Date: __________</p>
 </section>""")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Explosives limit licences — {escape(depot.id)}</title>

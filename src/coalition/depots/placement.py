@@ -9,11 +9,12 @@ Two methods share that state:
 
 * ``first_fit`` — the baseline: lots in consignment order, each into the first storehouse (in
   depot order) that takes it, splitting a lot only when no storehouse takes all of it.
-* ``optimise`` — a HiGHS MIP (through :mod:`coalition.solvers.highs`) over (mixing key × storehouse) chooses which kinds of
-  ammunition go where, maximising the lots stored, then minimising storehouses touched and
-  handling distance (pallet-metres from the receipt point); lots are then realised exactly through
-  the state, guided by the MIP's shares, and leftovers are filled. The MIP works on mixing keys
-  rather than lot × storehouse pairs so that 10,000 lots × 200 storehouses stays small. The better
+* ``optimise`` — a HiGHS MIP (through :mod:`coalition.solvers.highs`) over (mixing key ×
+  storehouse) chooses which kinds of ammunition go where, maximising the lots stored, then
+  minimising storehouses touched and handling distance (pallet-metres from the receipt point);
+  lots are then realised exactly through the state, guided by the MIP's shares, and leftovers
+  are filled. The MIP works on mixing keys rather than lot × storehouse pairs so that 10,000
+  lots × 200 storehouses stays small. The better
   of the optimised and first-fit results (lexicographic: lots, touched, distance) is returned, so
   the optimiser is never worse than the baseline; the result says which won.
 
@@ -335,7 +336,7 @@ def _prepare(
         stores.append(_Store(
             sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i],
             sh.capacity_pallets, qd,
-            {hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
+            sh.licensed_kg(),
             sh.kind == StorehouseKind.UNDERGROUND, covers_for(depot, sh.id, summary, i),
             float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
         ))
@@ -376,7 +377,7 @@ def _finish(prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], 
         if left > 0:
             rule, reason = _refusal(prob, stores, lot)
             refused.append(Refused(lot.id, left, rule, reason))
-    lots_stored = sum(g / w for g, w in zip(got, prob.want) if w > 0)
+    lots_stored = sum(g / w for g, w in zip(got, prob.want, strict=True) if w > 0)
     dist = {s.id: s.distance for s in stores}
     return PlacementResult(
         depot=prob.depot.id, method=method, placed=out, refused=refused, lots_stored=lots_stored,
@@ -672,7 +673,8 @@ def place(
                                "is placed (an explicit, logged override is needed)") for c in consignment]
             return PlacementResult(depot.id, method, [], refused, 0.0, 0, 0.0, 0, 0.0,
                                    time.perf_counter() - t0, notes=["refused: depot not surveyed"])
-        note = f"OVERRIDE: placed into unsurveyed depot {depot.id} without quantity-distance to exposed sites: {override_unsurveyed}"
+        note = (f"OVERRIDE: placed into unsurveyed depot {depot.id} without quantity-distance to "
+                f"exposed sites: {override_unsurveyed}")
         logging.getLogger("coalition.depots").warning(note)
         notes.append(note)
     prob, unknown = _prepare(depot, catalogue, current, consignment, book)

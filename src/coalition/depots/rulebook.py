@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -113,13 +114,13 @@ class DistanceRule(_Record):
                 raise ValueError(f"{self.id}: formula piecewise needs pieces")
             ends = [p.to_kg for p in self.pieces]
             if any(e is None for e in ends[:-1]) or any(
-                    b is not None and b <= a for a, b in zip(ends, ends[1:])):  # type: ignore[operator]
+                    a is not None and b is not None and b <= a for a, b in pairwise(ends)):
                 raise ValueError(f"{self.id}: pieces must have increasing to_kg (only the last may be open)")
         if self.formula == "fixed" and self.min_m is None:
             raise ValueError(f"{self.id}: formula fixed needs min_m")
-        if self.rows and any(b[0] <= a[0] for a, b in zip(self.rows, self.rows[1:])):
+        if self.rows and any(b[0] <= a[0] for a, b in pairwise(self.rows)):
             raise ValueError(f"{self.id}: table rows must have increasing NEQ")
-        if self.rows and any(b[1] < a[1] for a, b in zip(self.rows, self.rows[1:])):
+        if self.rows and any(b[1] < a[1] for a, b in pairwise(self.rows)):
             raise ValueError(f"{self.id}: table distances must not decrease with NEQ (a larger NEQ never needs less)")
         return self
 
@@ -262,7 +263,7 @@ class RuleBook:
                 tokens = table["rows"][a].split()
                 if len(tokens) != len(self.groups):
                     raise ValueError(f"mixing table {name} row {a}: {len(tokens)} cells")
-                for b, tok in zip(self.groups, tokens):
+                for b, tok in zip(self.groups, tokens, strict=True):
                     cells[(a, b)] = tok
             for (a, b), tok in cells.items():
                 if cells[(b, a)] != tok:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -42,6 +42,7 @@ from coalition.depots.schemas import (
     Lot,
     Severity,
     StockLine,
+    Storehouse,
     StorehouseKind,
 )
 
@@ -203,7 +204,7 @@ class StockSummary:
             out: dict[tuple[int, str], set[str]] = {}
             if self.held_lots is not None:
                 rows, lot_pos, lot_item_ids, lot_ids = self.held_lots
-                for r, li in zip(rows.tolist(), lot_pos.tolist()):
+                for r, li in zip(rows.tolist(), lot_pos.tolist(), strict=True):
                     out.setdefault((r, lot_item_ids[li]), set()).add(lot_ids[li])
             self._lots_of = {k: frozenset(v) for k, v in out.items()}
         return self._lots_of.get((row + self.offset, item), frozenset())
@@ -316,7 +317,7 @@ def _summarise(
     else:
         uniq, inv = np.unique(ukey, return_inverse=True)
         usum = np.bincount(inv, weights=qty[present], minlength=len(uniq)) if len(uniq) else np.zeros(0)
-    units = {divmod_item(int(k), n_items, items): float(u) for k, u in zip(uniq.tolist(), usum.tolist())}
+    units = {divmod_item(int(k), n_items, items): float(u) for k, u in zip(uniq.tolist(), usum.tolist(), strict=True)}
     held = (sh_idx[present], lot_idx[present], _LazyIds(lots, items, lot_item), _LazyIds(lots))
     return StockSummary(list(storehouses), neq, pallets, heavy, entries, count, problems, units=units,
                         held_lots=held)
@@ -527,7 +528,7 @@ def _qd_matrix(
     return required, gov, row_unverified
 
 
-def geometry_flags(layout: Layout, book: RuleBook):  # type: ignore[no-untyped-def]
+def geometry_flags(layout: Layout, book: RuleBook) -> Callable[[int, int | None], tuple[str, ...]]:
     """flags(row, target or None) → the geometry records (not primary-verified) a distance uses."""
     meas = book.geometry.get("geom.measurement")
     face = book.geometry.get("geom.ecm-front-sector")
@@ -542,7 +543,7 @@ def geometry_flags(layout: Layout, book: RuleBook):  # type: ignore[no-untyped-d
     return flags
 
 
-def _licence_findings(depot: Depot, sh, agg: Aggregate) -> list[Finding]:  # type: ignore[no-untyped-def]
+def _licence_findings(depot: Depot, sh: Storehouse, agg: Aggregate) -> list[Finding]:
     """The licence test: no licence = unlicensed (a violation); each counted HD within its limit."""
     out: list[Finding] = []
     if not agg.licence_neq:
@@ -555,7 +556,7 @@ def _licence_findings(depot: Depot, sh, agg: Aggregate) -> list[Finding]:  # typ
             message=f"no explosives limit licence recorded: the storehouse is unlicensed and may hold "
                     f"nothing, but holds {held}")]
     for hd, qn in agg.licence_neq.items():
-        limit = sh.licensed_neq_kg.get(hd)
+        limit = (sh.licensed_kg() or {}).get(hd)
         if limit is None:
             out.append(Finding(
                 rule="licence", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
@@ -610,7 +611,7 @@ def covers_for(depot: Depot, storehouse: str, summary: StockSummary, row: int) -
 
 
 def count_findings(depot: Depot, storehouse: str, summary: StockSummary, row: int, book: RuleBook,
-                   items: dict) -> list[Finding]:  # type: ignore[type-arg]
+                   items: Mapping[str, ItemType]) -> list[Finding]:
     """Footnotes that require matching numbers (fn1: fuzes to rounds) are counted, per assertion."""
     out: list[Finding] = []
     for a in depot.assertions_for(storehouse):
@@ -637,7 +638,7 @@ def evaluate_depot(
     book: RuleBook | None = None,
     only: set[str] | None = None,
     layout: Layout | None = None,
-    items: dict | None = None,  # type: ignore[type-arg]
+    items: Mapping[str, ItemType] | None = None,
 ) -> list[StorehouseReport]:
     """Check every storehouse of ``depot`` (rows of ``summary`` follow ``depot.storehouses``)."""
     book = book or load_rulebook()
@@ -698,7 +699,7 @@ def evaluate_depot(
         reports.append(StorehouseReport(
             depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile,
             neq_by_hd={c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
-            aggregate=agg, licensed={hd: kg for hd, kg in sh.licensed_neq_kg.items()} if sh.licensed_neq_kg is not None else None,
+            aggregate=agg, licensed=sh.licensed_kg(),
             pallets=float(summary.pallets[i]), capacity=sh.capacity_pallets, mixing=pairs,
             findings=findings, tightest=tightest, unverified=tuple(sorted(unverified)),
         ))
@@ -733,7 +734,8 @@ def _qd_finding(
         rule=f"qd.{relation}", severity=severity, depot=depot.id, storehouse=sh.id, other=target,
         hd=hd, neq_kg=q, required_m=req if math.isfinite(req) else None, actual_m=round(actual, 2),
         basis=tuple(dict.fromkeys(basis)), unverified=tuple(dict.fromkeys(unverified)),
-        message=f"{relation} to {target}{where}{note}: {q:,.0f} kg as HD {hd} {req_text}; actual {actual:,.1f} m ({verb})",
+        message=(f"{relation} to {target}{where}{note}: {q:,.0f} kg as HD {hd} {req_text}; "
+                 f"actual {actual:,.1f} m ({verb})"),
     )
 
 

@@ -13,16 +13,19 @@ are in :mod:`coalition.depots.rules` and their data in ``data/rulebook.yaml``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 if TYPE_CHECKING:
     import numpy as np
+
+_V = TypeVar("_V")
 
 Ident = Annotated[
     str,
@@ -206,6 +209,12 @@ class Storehouse(Frozen):
         ),
     )
 
+    def licensed_kg(self) -> dict[str, float] | None:
+        """The licence's limits keyed by plain HD strings (None = no licence recorded)."""
+        if self.licensed_neq_kg is None:
+            return None
+        return {hd: kg for hd, kg in self.licensed_neq_kg.items()}
+
 
 class ExposedSiteKind(StrEnum):
     INHABITED = "inhabited-building"  # IBD
@@ -314,12 +323,13 @@ class _Memo:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Memo)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose; typeshed types __hash__ as a method
 
-    def get(self, key: str, build):  # type: ignore[no-untyped-def]
+    def get(self, key: str, build: Callable[[], _V]) -> _V:
+        """The value memoised under ``key`` (each key is always built by the same function)."""
         if key not in self.values:
             self.values[key] = build()
-        return self.values[key]
+        return cast(_V, self.values[key])
 
 
 class Catalogue(Frozen):
@@ -334,16 +344,16 @@ class Catalogue(Frozen):
 
     @property
     def item_by_id(self) -> dict[str, ItemType]:
-        return self._memo.get("items", lambda: {i.id: i for i in self.items})  # type: ignore[no-any-return]
+        return self._memo.get("items", lambda: {i.id: i for i in self.items})
 
     @property
     def lot_by_id(self) -> dict[str, Lot]:
-        return self._memo.get("lots", lambda: {lot.id: lot for lot in self.lots})  # type: ignore[no-any-return]
+        return self._memo.get("lots", lambda: {lot.id: lot for lot in self.lots})
 
     @property
     def lot_positions(self) -> dict[str, int]:
         """Lot id → position in ``lots`` (built once per catalogue; large networks reuse it)."""
-        return self._memo.get(  # type: ignore[no-any-return]
+        return self._memo.get(
             "positions", lambda: {lot_id: k for k, lot_id in enumerate(map(attrgetter("id"), self.lots))})
 
     @property
@@ -364,7 +374,7 @@ class Catalogue(Frozen):
     def lot_items(self) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
         """(item id → position, item position per lot, NEQ override per lot with NaN for none)."""
 
-        def build() -> object:
+        def build() -> tuple[dict[str, int], np.ndarray, np.ndarray]:
             import numpy as np
 
             item_index = {it.id: k for k, it in enumerate(self.items)}
@@ -373,7 +383,7 @@ class Catalogue(Frozen):
             override = np.array([lot.neq_kg for lot in self.lots], dtype=float) if self.lots else np.zeros(0)
             return item_index, lot_item, override
 
-        return self._memo.get("lot_items", build)  # type: ignore[no-any-return]
+        return self._memo.get("lot_items", build)
 
     def item_of(self, lot_id: str) -> ItemType | None:
         lot = self.lot_by_id.get(lot_id)

@@ -84,11 +84,11 @@ def pledge_activation(
     return activation(status, reason, culprits, verdict)
 
 
-def _because(verdict, culprits: Sequence[str]) -> str:  # type: ignore[no-untyped-def]
+def _because(verdict: Verdict, culprits: Sequence[str]) -> str:
     """'ceasefire is false (assumed true only from ...)' for each culprit leaf."""
     leaves: dict[str, str] = {}
 
-    def visit(v) -> None:  # type: ignore[no-untyped-def]
+    def visit(v: Verdict) -> None:
         key = v.condition or v.expr
         if not v.children and key in culprits and key not in leaves:
             leaves[key] = f"{key} is {v.value.value} ({v.why})"

@@ -28,6 +28,7 @@ specific) reason only, so the units of the reasons add up to the units pledged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from coalition.conditions.engine import ConditionEngine
@@ -134,6 +135,7 @@ def gap_picture(
             )
 
     day = act.day
+    alloc = _Allocation(scenario, pledges, acts, matrix, row, assignments, served_order, options)
     fills: list[LineFill] = []
     for req in lines:  # report in file order
         assigned = tuple(assignments[req.id])
@@ -142,10 +144,7 @@ def gap_picture(
         per_unit = cap.personnel if cap is not None else 0
         reasons: tuple[GapReason, ...] = ()
         if filled < req.quantity:
-            reasons = _reasons(
-                req, scenario, pledges, acts, matrix, cols_of.get(req.id, []), row,
-                assignments, served_order, options,
-            )
+            reasons = _reasons(req, alloc, cols_of.get(req.id, []))
         fills.append(
             LineFill(
                 line=req.id,
@@ -190,21 +189,24 @@ def _cells(fills: Sequence[LineFill]) -> tuple[FillCell, ...]:
     )
 
 
-def _reasons(
-    req: Requirement,
-    scenario: Scenario,
-    pledges: Sequence[Pledge],
-    acts: dict[str, PledgeActivation],
-    matrix: EligibilityMatrix,
-    cols: list[tuple[int, str]],
-    row: dict[str, int],
-    assignments: dict[str, list[Assignment]],
-    served_order: dict[str, int],
-    options: ForceGenOptions,
-) -> tuple[GapReason, ...]:
-    short = req.quantity - sum(a.units for a in assignments[req.id])
-    same_cap = [p for p in pledges if p.capability == req.capability]
-    cap = scenario.capability(req.capability)
+@dataclass(frozen=True)
+class _Allocation:
+    """What the allocation pass knows when it explains a line's gap."""
+
+    scenario: Scenario
+    pledges: Sequence[Pledge]
+    acts: dict[str, PledgeActivation]
+    matrix: EligibilityMatrix
+    row: dict[str, int]  # pledge id -> row of the eligibility matrix
+    assignments: dict[str, list[Assignment]]  # line id -> what it was given
+    served_order: dict[str, int]  # line id -> position in the serving order
+    options: ForceGenOptions
+
+
+def _reasons(req: Requirement, alloc: _Allocation, cols: list[tuple[int, str]]) -> tuple[GapReason, ...]:
+    short = req.quantity - sum(a.units for a in alloc.assignments[req.id])
+    same_cap = [p for p in alloc.pledges if p.capability == req.capability]
+    cap = alloc.scenario.capability(req.capability)
     cap_name = cap.name if cap is not None else req.capability
     if not same_cap:
         return (
@@ -213,42 +215,7 @@ def _reasons(
                 f"no nation pledges {cap_name} ({req.capability}); {short} unit(s) short",
             ),
         )
-    groups: dict[str, list[Pledge]] = {}
-    detail: dict[str, str] = {}
-    eligible: list[Pledge] = []
-    for p in same_cap:
-        a = acts[p.id]
-        if a.status is not ActivationStatus.ACTIVE:
-            code = a.code
-            groups.setdefault(code, []).append(p)
-            if a.status in (ActivationStatus.INACTIVE, ActivationStatus.UNKNOWN):
-                detail.setdefault(code, _condition_detail(a))
-            else:
-                detail.setdefault(code, a.reason)
-            continue
-        if not cols:
-            groups.setdefault("no-hub", []).append(p)
-            detail.setdefault("no-hub", f"region '{req.region}' has no hub")
-            continue
-        i = row[p.id]
-        masks = [int(matrix.reasons[i, j]) for j, _ in cols]
-        if any(m == 0 for m in masks):
-            eligible.append(p)
-            continue
-        common = masks[0]
-        for m in masks[1:]:
-            common &= m
-        mask = common or masks[0]
-        first = next(r for r in REASON_ORDER if mask & r)
-        code = first.code
-        groups.setdefault(code, []).append(p)
-        if code not in detail:
-            hub = cols[0][1] if common == 0 or len(cols) == 1 else None
-            excl = eligibility(p, req, scenario, hub=hub, request_day=options.request_day)
-            msg = next((e.message for e in excl if e.code == code), code)
-            if len(cols) > 1 and common:
-                msg += f" (at every hub of {req.region})"
-            detail[code] = msg
+    groups, detail, eligible = _blocked(req, alloc, cols, same_cap)
     out: list[GapReason] = []
     for code, ps in groups.items():
         units = sum(p.units for p in ps)
@@ -263,39 +230,86 @@ def _reasons(
             )
         )
     if eligible:
-        total = sum(p.units for p in eligible)
-        here = sum(a.units for a in assignments[req.id])
-        elsewhere: dict[str, int] = {}
-        ids = {p.id for p in eligible}
-        for line_id, assigned in assignments.items():
-            if line_id == req.id:
-                continue
-            for other in assigned:
-                if other.pledge in ids:
-                    elsewhere[line_id] = elsewhere.get(line_id, 0) + other.units
-        taken = sum(elsewhere.values())
-        msg = (
-            f"eligible active pledges ({_names([p.nation for p in eligible])}) offer {total} "
-            f"unit(s): {here} here"
-        )
-        if taken:
-            firsts = sorted(elsewhere, key=lambda x: served_order.get(x, 0))
-            msg += f", {taken} to lines served first ({', '.join(firsts[:6])}"
-            msg += ", ...)" if len(firsts) > 6 else ")"
-        msg += f"; {short} unit(s) short"
-        out.append(
-            GapReason(
-                "quantity",
-                msg,
-                tuple(dict.fromkeys(p.nation for p in eligible)),
-                tuple(p.id for p in eligible),
-                total,
-            )
-        )
+        out.append(_quantity_reason(req, alloc, eligible, short))
     rank = {c: i for i, c in enumerate(GAP_ORDER)}
     caveat_rank = {r.code: i for i, r in enumerate(REASON_ORDER)}
     out.sort(key=lambda g: (rank.get(g.category, len(rank)), caveat_rank.get(g.code, 0), -g.units, g.code))
     return tuple(out)
+
+
+def _blocked(
+    req: Requirement, alloc: _Allocation, cols: list[tuple[int, str]], same_cap: list[Pledge],
+) -> tuple[dict[str, list[Pledge]], dict[str, str], list[Pledge]]:
+    """The pledges of the line's capability grouped by the first reason that keeps them out
+    (with one explanation per reason), and those that were eligible."""
+    groups: dict[str, list[Pledge]] = {}
+    detail: dict[str, str] = {}
+    eligible: list[Pledge] = []
+    for p in same_cap:
+        a = alloc.acts[p.id]
+        if a.status is not ActivationStatus.ACTIVE:
+            code = a.code
+            groups.setdefault(code, []).append(p)
+            if a.status in (ActivationStatus.INACTIVE, ActivationStatus.UNKNOWN):
+                detail.setdefault(code, _condition_detail(a))
+            else:
+                detail.setdefault(code, a.reason)
+            continue
+        if not cols:
+            groups.setdefault("no-hub", []).append(p)
+            detail.setdefault("no-hub", f"region '{req.region}' has no hub")
+            continue
+        i = alloc.row[p.id]
+        masks = [int(alloc.matrix.reasons[i, j]) for j, _ in cols]
+        if any(m == 0 for m in masks):
+            eligible.append(p)
+            continue
+        common = masks[0]
+        for m in masks[1:]:
+            common &= m
+        mask = common or masks[0]
+        first = next(r for r in REASON_ORDER if mask & r)
+        code = first.code
+        groups.setdefault(code, []).append(p)
+        if code not in detail:
+            hub = cols[0][1] if common == 0 or len(cols) == 1 else None
+            excl = eligibility(p, req, alloc.scenario, hub=hub, request_day=alloc.options.request_day)
+            msg = next((e.message for e in excl if e.code == code), code)
+            if len(cols) > 1 and common:
+                msg += f" (at every hub of {req.region})"
+            detail[code] = msg
+    return groups, detail, eligible
+
+
+def _quantity_reason(req: Requirement, alloc: _Allocation, eligible: list[Pledge], short: int) -> GapReason:
+    """Eligible pledges were not enough: how many units went here and how many to lines served first."""
+    total = sum(p.units for p in eligible)
+    here = sum(a.units for a in alloc.assignments[req.id])
+    elsewhere: dict[str, int] = {}
+    ids = {p.id for p in eligible}
+    for line_id, assigned in alloc.assignments.items():
+        if line_id == req.id:
+            continue
+        for other in assigned:
+            if other.pledge in ids:
+                elsewhere[line_id] = elsewhere.get(line_id, 0) + other.units
+    taken = sum(elsewhere.values())
+    msg = (
+        f"eligible active pledges ({_names([p.nation for p in eligible])}) offer {total} "
+        f"unit(s): {here} here"
+    )
+    if taken:
+        firsts = sorted(elsewhere, key=lambda x: alloc.served_order.get(x, 0))
+        msg += f", {taken} to lines served first ({', '.join(firsts[:6])}"
+        msg += ", ...)" if len(firsts) > 6 else ")"
+    msg += f"; {short} unit(s) short"
+    return GapReason(
+        "quantity",
+        msg,
+        tuple(dict.fromkeys(p.nation for p in eligible)),
+        tuple(p.id for p in eligible),
+        total,
+    )
 
 
 def _lead(code: str) -> str:

@@ -164,14 +164,14 @@ class DepotSafety:
         houses = {h.id for h in depot.storehouses} if depot is not None else set()
         held = [str(x) for x in HELD]
         qty: dict[tuple[str, str], int] = {}
-        for house, lot, n in self.session.execute(
+        for house, lot_id, n in self.session.execute(
                 select(InvLotStock.storehouse, InvLotStock.lot, InvLotStock.quantity).where(
                     InvLotStock.hub == hub, InvLotStock.depot == depot_id, InvLotStock.quantity > 0,
                     InvLotStock.status.in_(held))):
             if house in houses:
-                qty[(house, lot)] = qty.get((house, lot), 0) + int(n)
-        ledger = [StockLine(storehouse=h, lot=lot, quantity=n) for (h, lot), n in sorted(qty.items())]
-        lots = {lot.lot: lot for lot in _rows(self.session, InvLot, Lot, InvLot.lot, sorted({k[1] for k in qty}))}
+                qty[(house, lot_id)] = qty.get((house, lot_id), 0) + int(n)
+        ledger = [StockLine(storehouse=h, lot=lot_id, quantity=n) for (h, lot_id), n in sorted(qty.items())]
+        lots = {row.lot: row for row in _rows(self.session, InvLot, Lot, InvLot.lot, sorted({k[1] for k in qty}))}
         extra: dict[str, ItemType] = {}
         known: dict[str, Lot] = {}
         for lot in lots.values():

@@ -6,6 +6,7 @@ Every custody event carries one of the payload models below; the projector
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -147,8 +148,7 @@ class LotAt(_Payload):
 
 
 def _unique(values: list[str], what: str) -> list[str]:
-    seen: set[str] = set()
-    dup = sorted({v for v in values if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
+    dup = sorted(v for v, n in Counter(values).items() if n > 1)
     if dup:
         raise ValueError(f"{what} listed twice: {', '.join(dup[:5])}")
     return values

@@ -35,7 +35,7 @@ from coalition.inventory.projector import (
     row_fields,
 )
 from coalition.inventory.schemas import Location
-from coalition.store.bulk import insert_tuples, update_tuples
+from coalition.store.bulk import insert_tuples, raw_cursor, update_tuples
 from coalition.store.db import Base, table_of
 
 Row = TypeVar("Row")  # one of the projector's row dataclasses (Serial, Lot, Stock, ...)
@@ -56,7 +56,7 @@ def _select_in(session: Session, columns: str, table: str, column: str,
     (the append path runs it for every batch; names come from the ORM tables, never input)."""
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cur = raw_cursor(session)
     out: list[tuple[Any, ...]] = []
     try:
         if conn.dialect.name == "postgresql":

@@ -600,10 +600,7 @@ def write_single(scenario: Scenario, file: str | Path) -> Path:
     """Save a scenario as one YAML or JSON file (by suffix)."""
     file = Path(file)
     data = scenario.model_dump(mode="json", exclude_none=True)
-    if file.suffix.lower() == ".json":
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = dump_yaml(data)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n" if file.suffix.lower() == ".json" else dump_yaml(data)
     tmp = file.with_name(f".{file.name}.tmp")
     try:
         file.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,10 @@ reader who sees every pledge in the revisions compared and the head. The result 
 anything may have been left out (``partial``: the reader does not see everything, whether or
 not any such record changed, so the flag itself reveals nothing).
 
-Pure comparison (:func:`diff_states`) plus one query function (:func:`visible_diff`).
+Pure comparison (:func:`diff_states`) plus one query function (:func:`visible_diff`); the
+dashboard page ``/scenario/diff``, ``GET /api/scenarios/{ref}/diff`` and ``coalition scenario
+diff`` all call :func:`visible_diff`, choose the revisions with :func:`chosen_range` and (API,
+``--json``) show the result as :func:`diff_json`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -301,7 +304,7 @@ def visible_diff(session: Session, principal: Principal, *, scenario_id: int, fr
     reader may see. Unknown revisions are a NotFoundError naming the valid range."""
     restrict(principal, "scenario.view", lambda _r: _public())
     _sid, head = store.scenario_header(session, ref=scenario_id)
-    for rev in (from_revision, to_revision):
+    for rev in (to_revision, from_revision):  # "to" first: a default "from" derives from it
         if rev < 1 or rev > head:
             from coalition.errors import NotFoundError
 
@@ -315,11 +318,24 @@ def visible_diff(session: Session, principal: Principal, *, scenario_id: int, fr
     return RevisionDiff(scenario_id, from_revision, to_revision, head, tables, not complete)
 
 
+def chosen_range(head: int, from_revision: int | None, to_revision: int | None
+                 ) -> tuple[int, int]:
+    """The two revisions compared when the reader names one or none: ``to`` defaults to the
+    head, ``from`` to the revision before ``to`` (the head's own change)."""
+    to = head if to_revision is None else to_revision
+    return (max(1, to - 1) if from_revision is None else from_revision), to
+
+
+def diff_json(diff: RevisionDiff) -> dict[str, Any]:
+    """The diff as plain JSON (the API's answer and ``coalition scenario diff --json``)."""
+    return {**asdict(diff), "count": diff.count}
+
+
 def _public() -> Any:
     from coalition.auth.rules import PUBLIC
 
     return PUBLIC
 
 
-__all__ = ["FieldChange", "RecordChange", "RevisionDiff", "TableChanges", "compare_rows",
-           "diff_states", "reader_visibility", "state_tables", "visible_diff"]
+__all__ = ["FieldChange", "RecordChange", "RevisionDiff", "TableChanges", "chosen_range",
+           "compare_rows", "diff_json", "diff_states", "reader_visibility", "state_tables", "visible_diff"]

@@ -370,10 +370,7 @@ def translate(
         loc = tuple(err.get("loc", ()))
         kind = err.get("type", "")
         named = [p for p in loc if not isinstance(p, int)]
-        if flat:
-            field = str(named[-1]) if named else None
-        else:
-            field = _dotted(loc, prefix) or None
+        field = (str(named[-1]) if named else None) if flat else (_dotted(loc, prefix) or None)
         message = str(err.get("msg", "invalid value"))
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]

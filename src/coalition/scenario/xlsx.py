@@ -62,7 +62,7 @@ def _unescape(text: str) -> str:
 
 
 def _put(ws: Any, row: int, col: int, value: Any) -> None:
-    if isinstance(value, float) and float("%.16g" % value) != value:
+    if isinstance(value, float) and float(f"{value:.16g}") != value:
         # openpyxl writes numbers with 16 significant digits; keep the exact value as text
         value = repr(value)
     if isinstance(value, str):

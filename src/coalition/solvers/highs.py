@@ -199,11 +199,11 @@ class HighsModel:
             return True
         return False
 
-    def _guard(self, e) -> None:  # type: ignore[no-untyped-def]
+    def _guard(self, e: highspy.highs.HighsCallbackEvent) -> None:
         if self._stop_now():
             e.interrupt()
 
-    def _on_mip(self, e) -> None:  # type: ignore[no-untyped-def]
+    def _on_mip(self, e: highspy.highs.HighsCallbackEvent) -> None:
         if self._stop_now():
             e.interrupt()
         if self.on_report is None:

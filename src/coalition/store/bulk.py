@@ -19,6 +19,14 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 
+def raw_cursor(session: Session) -> Any:
+    """The DBAPI cursor of the session's own connection (same transaction)."""
+    raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection is closed")
+    return raw.cursor()
+
+
 def _mark(session: Session) -> str:
     return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
@@ -39,7 +47,7 @@ def insert_tuples(session: Session, table: Table, cols: Sequence[str], rows: Seq
         return
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = raw_cursor(session)
         with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row(r)
@@ -49,7 +57,7 @@ def insert_tuples(session: Session, table: Table, cols: Sequence[str], rows: Seq
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
     # straight to the DBAPI cursor of the session's connection (same transaction): SQLAlchemy's
     # exec_driver_sql adds per-call bookkeeping we do not need for plain tuples
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cur = raw_cursor(session)
     cur.executemany(sql, rows)
     cur.close()
 
@@ -68,7 +76,7 @@ def update_tuples(session: Session, table: Table, key: str, cols: Sequence[str],
     if not rows:
         return
     conn = session.connection()
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cur = raw_cursor(session)
     try:
         if conn.dialect.name == "postgresql":
             # one UPDATE ... FROM unnest(arrays): one parameter per column, whatever the row count

@@ -137,7 +137,8 @@ def _speeds(scenario: Scenario) -> tuple[dict[str | None, float], float | None]:
     return road, heli
 
 
-def _check(view: PlanView, scenario: Scenario, places: dict, medevac: set[str]) -> dict[str, str]:  # type: ignore[type-arg]
+def _check(view: PlanView, scenario: Scenario, places: dict[str, tuple[float, float, str | None]],
+           medevac: set[str]) -> dict[str, str]:
     """Every hub of the plan has coordinates; every MEDEVAC line has a base with coordinates."""
     problems: list[Problem] = []
     for i, ln in enumerate(view.lines, start=1):
@@ -149,16 +150,16 @@ def _check(view: PlanView, scenario: Scenario, places: dict, medevac: set[str]) 
     for ln in view.lines:
         if ln.capability not in medevac:
             continue
-        if ln.pledge not in bases or not bases[ln.pledge]:
+        base = bases.get(ln.pledge)
+        if not base:
             problems.append(Problem(f"MEDEVAC pledge {ln.pledge!r} (unit line {ln.uln}) has no base",
                                     file="scenario.yaml", field="sustainment.medevac",
                                     hint="add {pledge: ID, base: HUB_OR_REAR_NODE} to sustainment.medevac"))
             continue
-        base = bases[ln.pledge]
         if base not in places:
             problems.append(Problem(f"MEDEVAC base {base!r} of pledge {ln.pledge!r} has no coordinates",
                                     file="scenario.yaml", field="sustainment.medevac"))
-        out[ln.uln] = base  # type: ignore[assignment]
+        out[ln.uln] = base
     if problems:
         raise InputError(problems)
     return out

@@ -4,7 +4,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from coalition.api.routers import audit, depots, gaps, health, ledger, plans, scenarios, sustain, users
+from coalition.api.routers import (
+    analysis,
+    audit,
+    depots,
+    gaps,
+    health,
+    ledger,
+    plans,
+    scenarios,
+    sustain,
+    users,
+)
 
-ROUTERS: list[APIRouter] = [health.router, users.router, audit.router, scenarios.router, gaps.router, plans.router, depots.router, ledger.router, sustain.router]
-from coalition.api.routers import analysis as _analysis; ROUTERS.append(_analysis.router)  # noqa: E402, E702 - one line per added router (merges)
+# one line per router (a merge that adds one touches one line)
+ROUTERS: list[APIRouter] = [
+    health.router,
+    users.router,
+    audit.router,
+    scenarios.router,
+    gaps.router,
+    plans.router,
+    depots.router,
+    ledger.router,
+    sustain.router,
+    analysis.router,
+]

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Response
 
 from coalition.api.contract import api_fields
 from coalition.api.deps import Context
-from coalition.api.offload import gaps_compute
 from coalition.api.responses import GapPicture
 from coalition.api.routers.common import ScenarioRef, current_state
 from coalition.errors import InputError

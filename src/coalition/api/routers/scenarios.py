@@ -26,6 +26,7 @@ from coalition.api.responses import (
     MarkingOut,
     Page,
     PledgeReleaseOut,
+    RevisionDiffOut,
     RevisionOut,
     ScenarioSummary,
     UploadOut,
@@ -127,6 +128,33 @@ def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> Respons
     # edit notes obey the releasability of what they are about (scenario.history)
     items = visible_revisions(ctx.db, ctx.principal, scenario_id=row.id, state=state)
     return page(items, paging)
+
+
+@router.get("/scenarios/{ref}/diff", summary="The changes between any two revisions of a "
+            "stored scenario, as you may see them (audited read)",
+            response_model=RevisionDiffOut)
+def revision_diff(
+    ctx: Context, ref: str = IdPath(),
+    from_: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1, description=(
+        "the revision compared from (default: the one before 'to')"))] = None,
+    to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description=(
+        "the revision compared to (default: the head); either order"))] = None,
+) -> dict[str, Any]:
+    """Per table, each record added, removed or changed, with every changed field before and
+    after (:func:`coalition.scenario.revdiff.visible_diff`, as the dashboard's
+    ``/scenario/diff`` and ``coalition scenario diff``). A restricted record appears only if
+    you may see it under the markings of both revisions and the head; otherwise it is left
+    out with no row, count or field name (``partial`` says so whatever changed). An unknown
+    scenario, or a revision it does not have, is 404."""
+    from coalition.scenario.revdiff import chosen_range, diff_json, visible_diff
+
+    scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
+    row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
+    a, b = chosen_range(row.head, from_, to)
+    result = visible_diff(ctx.db, ctx.principal, scenario_id=row.id, from_revision=a,
+                          to_revision=b, cache=ctx.state.scenarios)
+    ctx.audit("view", "scenario", str(row.id), note=f"API diff r{a}..r{b}")
+    return diff_json(result)
 
 
 @router.post("/scenarios/{ref}/default", summary="Make a stored scenario the coalition default "

@@ -4,7 +4,8 @@
 root keys, rotation signed by the old key, revocation), the only way a nation's key enters the
 ledger (coalition.ledger.trust). ``ledger_batch.keys_size`` / ``keys_head`` record the key log
 state every batch statement commits to. ``ledger_cosignature.note_key_id`` is the
-C2SP key ID of a witness cosignature line (its timestamp is inside the signature blob). ``ledger_key`` stays as a cache of the replayed key log.
+C2SP key ID of a witness cosignature line (its timestamp is inside the signature blob).
+``ledger_key`` stays as a cache of the replayed key log.
 
 Revision ID: ledger_0003
 Revises: ledger_0002
