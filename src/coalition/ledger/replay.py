@@ -11,6 +11,7 @@ replay — naming every differing row (table, key, field, stored value, replayed
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -108,8 +109,9 @@ def projection_diff(session: Session, state: State, *, limit: int = 1000) -> lis
         if cls is Discrepancy:
             mine = {(d.seq, d.ref): d for d in state.discrepancies}
         else:
-            src = {Serial: state.serials, Lot: state.lots, Stock: state.stocks, Manifest: state.manifests}[cls]
-            mine = {tuple(getattr(v, k) for k in keys): v for v in src.values() if v is not None}  # type: ignore[attr-defined]
+            sources: dict[type, Mapping[str, object]] = {
+                Serial: state.serials, Lot: state.lots, Stock: state.stocks, Manifest: state.manifests}
+            mine = {tuple(getattr(v, k) for k in keys): v for v in sources[cls].values() if v is not None}
         for key in sorted(set(stored) | set(mine), key=str):
             label = "/".join(str(k) for k in key)
             a, b = stored.get(key), mine.get(key)

@@ -52,7 +52,7 @@ from coalition.ledger.nationheads import ChainHead
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.trust import KeyLog, Trust
-from coalition.store.bulk import insert_rows, insert_tuples
+from coalition.store.bulk import insert_rows, insert_tuples, raw_cursor
 from coalition.store.db import table_of
 
 MAX_BATCH = 1000
@@ -81,7 +81,7 @@ class StoredHashes:
         else:
             sql = f"SELECT hash FROM ledger_node WHERE level = {m} AND idx >= {m} AND idx < {m} ORDER BY idx"
             params = (level, lo, hi)
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = raw_cursor(self.session)
         try:
             cur.execute(sql, params)
             return [bytes(r[0]) for r in cur.fetchall()]
@@ -106,7 +106,7 @@ class StoredHashes:
                              f" WHERE level = {m} AND idx >= {m} AND idx < {m}")
                 params += [level, lo, hi]
         out: list[list[bytes]] = [[] for _ in ranges]
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = raw_cursor(self.session)
         try:
             cur.execute(" UNION ALL ".join(parts) + " ORDER BY k, i", params)
             for k, _i, h in cur.fetchall():
@@ -144,7 +144,9 @@ def lock_head(session: Session) -> tuple[int, bytes]:
     conn = session.connection()
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
-        if not raw.in_transaction:  # type: ignore[union-attr]
+        if raw is None:
+            raise RuntimeError("the session's connection is closed")
+        if not raw.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:  # already inside a transaction: the first write takes the lock (or fails busy)
             conn.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=LedgerHead.size))

@@ -58,6 +58,7 @@ from coalition.ledger.models import (
 from coalition.ledger.nationheads import ChainHead
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 from coalition.ledger.trust import KeyLog, Trust, signature_list
+from coalition.store.bulk import raw_cursor
 
 CHUNK = 20_000
 #: a ledger_event row as the driver returns it: seq, body, hash, prev_hash, time, nation, person,
@@ -79,7 +80,9 @@ def snapshot_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         conn = session.connection()
         if conn.dialect.name == "sqlite":
             raw = conn.connection.driver_connection
-            if not raw.in_transaction:  # type: ignore[union-attr]
+            if raw is None:
+                raise RuntimeError("the session's connection is closed")
+            if not raw.in_transaction:
                 conn.exec_driver_sql("BEGIN")
             conn.exec_driver_sql("SELECT count(*) FROM ledger_head")  # the snapshot starts at the first read
         else:
@@ -302,7 +305,7 @@ class _LogWalk:
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         sql = ("SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
                f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}")
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = raw_cursor(session)
         last, chain = 0, self.chain
         while True:
             cur.execute(sql, (last,))  # straight to the driver: this loop is the verify hot path
