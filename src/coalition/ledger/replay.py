@@ -106,6 +106,7 @@ def projection_diff(session: Session, state: State, *, limit: int = 1000) -> lis
     for table, model, cls, keys in TABLES:
         names = row_fields(cls)
         stored = {tuple(getattr(r, k) for k in keys): r for r in session.scalars(select(model))}
+        mine: dict[tuple[object, ...], object]  # key fields -> the replayed row
         if cls is Discrepancy:
             mine = {(d.seq, d.ref): d for d in state.discrepancies}
         else:
