@@ -51,7 +51,7 @@ def cli(s: Service, url: str, user: str | None, *args: str):  # type: ignore[no-
 @pytest.mark.parametrize("user", ["hq-planner", "gbr-planner", "fra-planner"])
 def test_json_is_the_api_answer_for_the_same_reader(svc, user: str) -> None:  # type: ignore[no-untyped-def]
     s, url = svc
-    r = cli(s, url, user, "tiny", "--from", "1", "--to", "3", "--json")
+    r = cli(s, url, user, "tiny", "--from", "1", "--to", "3", "--json", "-")
     assert r.exit_code == 0, r.output
     api = s.client(user).get("/api/scenarios/tiny/diff", params={"from": 1, "to": 3})
     assert api.status_code == 200, api.text

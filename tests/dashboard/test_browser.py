@@ -176,7 +176,11 @@ def test_planner_journey(browser, server: dict) -> None:  # type: ignore[no-unty
     page.click("nav >> text=Ledger")
     page.wait_for_url(re.compile(r".*/ledger$"))
     health = page.inner_text("[data-testid=ledger-health]")
-    assert "verified" in health and "size 23" in health
+    # the sample history's last checkpoint covers every event (its count is not fixed: a
+    # stocktake is one count event per title nation)
+    events = re.search(r"Events: (\d+)", health)
+    assert "verified" in health and events and int(events.group(1)) > 20
+    assert f"size {events.group(1)}" in health
     rows = page.locator("[data-testid=ledger-events] tr")
     assert 2 <= rows.count() <= 16
     seqs = page.locator("[data-testid=ledger-events] td.num").all_inner_texts()

@@ -227,14 +227,13 @@ def diff(
     to: Annotated[int | None, typer.Option("--to", min=1, help="the revision compared to "
                                            "(default: the head); either order",
                                            show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON (the API's "
-                                          "answer)")] = False,
+    json_out: Annotated[str | None, typer.Option("--json", help="write the diff as JSON (the API's answer) "
+                                                 "to FILE ('-' for stdout)", show_default=False)] = None,
     token: ReadTokenOpt = None,
     database_url: DbOpt = None,
 ) -> None:
     """The changes between two revisions of a stored scenario, as the token's user may see
     them: the same service and releasability as the dashboard and the API."""
-    import json
 
     from coalition.auth import service as auth
     from coalition.scenario import store
@@ -261,9 +260,15 @@ def diff(
     finally:
         if engine is not None:
             engine.dispose()
-    if as_json:
-        typer.echo(json.dumps(diff_json(result), indent=2, ensure_ascii=False))
-        return
+    if json_out is not None:
+        from coalition.cli.gaps_cmds import write_json  # lazy: gaps_cmds imports this module
+
+        try:
+            write_json(json_out, diff_json(result), Console(stderr=True))
+        except InputError as exc:
+            _refuse(exc)
+        if json_out == "-":
+            return
     _print_diff(result)
 
 
