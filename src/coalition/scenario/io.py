@@ -357,62 +357,74 @@ def _key_of(table: Table, data: Any) -> str | None:
     return None
 
 
-def build(raw: _Raw) -> Loaded:
-    """Validate every raw record on its own; assemble the Scenario from those that pass."""
-    problems = list(raw.problems)
-    origins: dict[str, list[Origin]] = {}
-    records: dict[str, list[BaseModel]] = {}
-    broken: dict[str, set[str]] = {}
-    partial: dict[str, list[BaseModel]] = {}
-    partial_origins: dict[str, list[Origin]] = {}
-    for name in raw.unreadable:
-        broken.setdefault(name, set()).add("*")  # validate.ANY: do not check references to it
-    for table in TABLES:
-        origins[table.name] = []
-        records[table.name] = []
-        partial[table.name] = []
-        partial_origins[table.name] = []
-        for rec in raw.tables.get(table.name, []):
-            problems.extend(rec.problems)
-            if not isinstance(rec.data, dict):
-                problems.append(
-                    Problem(f"a {table.name} record must be a mapping of fields",
-                            file=rec.origin.file, row=rec.origin.row,
-                            field=rec.origin.field_name(()) or table.name)
-                )
-                continue
-            try:
-                value = table.model.model_validate(rec.data)
-            except ValidationError as exc:
-                problems.extend(
-                    p for p in translate(
-                        exc,
-                        table.model,
-                        file=rec.origin.file,
-                        row_of=rec.origin.row_of,
-                        flat=rec.origin.flat,
-                        prefix=rec.origin.field_name(()) or "",
-                    )
-                    if not (p.field in rec.missing_columns and p.message == "Field required")
-                )
-                key = _key_of(table, rec.data)
-                if key:
-                    broken.setdefault(table.name, set()).add(key)
-                bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
-                partial[table.name].append(_partial(table, rec.data, bad))
-                partial_origins[table.name].append(rec.origin)
-                continue
-            if rec.problems:
-                key = _key_of(table, rec.data)
-                if key:
-                    broken.setdefault(table.name, set()).add(key)
-                partial[table.name].append(value)
-                partial_origins[table.name].append(rec.origin)
-                continue
-            records[table.name].append(value)
-            origins[table.name].append(rec.origin)
+@dataclass
+class _Tables:
+    """Per-table outcome of validating raw records one by one."""
 
-    meta_problems: list[Problem] = []
+    origins: dict[str, list[Origin]] = field(default_factory=dict)
+    records: dict[str, list[BaseModel]] = field(default_factory=dict)
+    broken: dict[str, set[str]] = field(default_factory=dict)
+    partial: dict[str, list[BaseModel]] = field(default_factory=dict)
+    partial_origins: dict[str, list[Origin]] = field(default_factory=dict)
+
+
+def _validate_record(table: Table, rec: _RawRecord, out: _Tables, problems: list[Problem]) -> None:
+    """Validate one raw record into ``out``: valid, partial (kept for reference checks) or dropped."""
+    problems.extend(rec.problems)
+    if not isinstance(rec.data, dict):
+        problems.append(
+            Problem(f"a {table.name} record must be a mapping of fields",
+                    file=rec.origin.file, row=rec.origin.row,
+                    field=rec.origin.field_name(()) or table.name)
+        )
+        return
+    try:
+        value = table.model.model_validate(rec.data)
+    except ValidationError as exc:
+        problems.extend(
+            p for p in translate(
+                exc,
+                table.model,
+                file=rec.origin.file,
+                row_of=rec.origin.row_of,
+                flat=rec.origin.flat,
+                prefix=rec.origin.field_name(()) or "",
+            )
+            if not (p.field in rec.missing_columns and p.message == "Field required")
+        )
+        key = _key_of(table, rec.data)
+        if key:
+            out.broken.setdefault(table.name, set()).add(key)
+        bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        out.partial[table.name].append(_partial(table, rec.data, bad))
+        out.partial_origins[table.name].append(rec.origin)
+        return
+    if rec.problems:
+        key = _key_of(table, rec.data)
+        if key:
+            out.broken.setdefault(table.name, set()).add(key)
+        out.partial[table.name].append(value)
+        out.partial_origins[table.name].append(rec.origin)
+        return
+    out.records[table.name].append(value)
+    out.origins[table.name].append(rec.origin)
+
+
+def _validate_tables(raw: _Raw, problems: list[Problem]) -> _Tables:
+    out = _Tables()
+    for name in raw.unreadable:
+        out.broken.setdefault(name, set()).add("*")  # validate.ANY: do not check references to it
+    for table in TABLES:
+        out.origins[table.name] = []
+        out.records[table.name] = []
+        out.partial[table.name] = []
+        out.partial_origins[table.name] = []
+        for rec in raw.tables.get(table.name, []):
+            _validate_record(table, rec, out, problems)
+    return out
+
+
+def _validate_depots(raw: _Raw, meta_problems: list[Problem]) -> DepotNetwork:
     depots = DepotNetwork()
     if raw.depots is not None:
         data, file, lines = raw.depots
@@ -423,6 +435,11 @@ def build(raw: _Raw) -> Loaded:
                 translate(exc, DepotNetwork, file=file, flat=False,
                           row_of=lambda loc, _l=lines: _nearest_line(_l, tuple(loc)))
             )
+    return depots
+
+
+def _validate_scenario(raw: _Raw, records: dict[str, list[BaseModel]], depots: DepotNetwork,
+                       meta_problems: list[Problem]) -> Scenario | None:
     meta = dict(raw.meta)
     scenario: Scenario | None = None
     if not raw.problems or meta:
@@ -435,11 +452,6 @@ def build(raw: _Raw) -> Loaded:
                     p = dataclasses.replace(p, file=raw.contact_file)
                 meta_problems.append(p)
             scenario = None
-    problems.extend(meta_problems)
-    partial_scenario = None
-    if any(partial.values()):
-        partial_scenario = Scenario.model_construct(
-            None, id="partial", name="partial", **{k: tuple(v) for k, v in partial.items()})
     if scenario is None and any(records.values()):
         # The metadata is broken but the tables may still be checked against each other.
         contact = meta.get("contact_line")
@@ -452,12 +464,10 @@ def build(raw: _Raw) -> Loaded:
             sustainment=None,  # not validated: its references are not checked either
             **{k: tuple(v) for k, v in records.items()},
         )
-    depots_origin = None
-    if raw.depots is not None:
-        _, file, lines = raw.depots
-        depots_origin = Origin(file, lines.get(()), False, (), lines)
-    depots_failed = raw.depots is not None and any(
-        p.file == raw.depots[1] for p in meta_problems)
+    return scenario
+
+
+def _uncertainty_origins(raw: _Raw, origins: dict[str, list[Origin]]) -> None:
     for part in ("conditions", "drivers", "participation"):  # rows of the uncertainty: section
         items = (raw.meta.get("uncertainty") or {}) if isinstance(raw.meta.get("uncertainty"), dict) else {}
         origins[f"uncertainty.{part}"] = [
@@ -465,8 +475,29 @@ def build(raw: _Raw) -> Loaded:
                    ("uncertainty", part, i), raw.meta_lines)
             for i in range(len(items.get(part) or []))
         ]
-    return Loaded(scenario, Locator(origins), problems, broken, raw.files,
-                  partial_scenario, Locator(partial_origins), depots_origin,
+
+
+def build(raw: _Raw) -> Loaded:
+    """Validate every raw record on its own; assemble the Scenario from those that pass."""
+    problems = list(raw.problems)
+    tables = _validate_tables(raw, problems)
+    meta_problems: list[Problem] = []
+    depots = _validate_depots(raw, meta_problems)
+    scenario = _validate_scenario(raw, tables.records, depots, meta_problems)
+    problems.extend(meta_problems)
+    partial_scenario = None
+    if any(tables.partial.values()):
+        partial_scenario = Scenario.model_construct(
+            None, id="partial", name="partial", **{k: tuple(v) for k, v in tables.partial.items()})
+    depots_origin = None
+    if raw.depots is not None:
+        _, file, lines = raw.depots
+        depots_origin = Origin(file, lines.get(()), False, (), lines)
+    depots_failed = raw.depots is not None and any(
+        p.file == raw.depots[1] for p in meta_problems)
+    _uncertainty_origins(raw, tables.origins)
+    return Loaded(scenario, Locator(tables.origins), problems, tables.broken, raw.files,
+                  partial_scenario, Locator(tables.partial_origins), depots_origin,
                   raw.depots[0] if depots_failed and raw.depots is not None else None)
 
 
