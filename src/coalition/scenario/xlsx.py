@@ -96,15 +96,7 @@ def _unwritable(scenario: Scenario) -> list[Problem]:
     return out
 
 
-def export_workbook(scenario: Scenario, file: Path) -> Path:
-    """Write the scenario into one workbook at ``file`` (atomically).
-
-    Raises :class:`InputError` (writing nothing) when some text cannot be stored in XLSX.
-    """
-    problems = _unwritable(scenario)
-    if problems:
-        raise InputError(problems)
-    wb = Workbook()
+def _write_readme(wb: Any, scenario: Scenario) -> None:
     readme = wb.active
     if readme is None:  # a new Workbook always has one sheet
         readme = wb.create_sheet()
@@ -121,6 +113,9 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
     for i, text in enumerate([t for t in lines if t], start=1):
         _put(readme, i, 1, text)
 
+
+def _write_meta(wb: Any, scenario: Scenario) -> None:
+    """The key/value meta sheet, then the contact line's points on a sheet of their own."""
     meta = wb.create_sheet(META_SHEET)
     _put(meta, 1, 1, "key")
     _put(meta, 1, 2, "value")
@@ -149,6 +144,8 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
             _put(contact, i, 1, point.lat)
             _put(contact, i, 2, point.lon)
 
+
+def _write_tables(wb: Any, scenario: Scenario) -> None:
     for table in TABLES:
         ws = wb.create_sheet(table.name)
         cols = columns(table.model)
@@ -163,21 +160,15 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
                     _put(ws, r_i, c, value)
         ws.freeze_panes = "A2"
 
-    depots = scenario.depots.model_dump(mode="json", exclude_defaults=True)
-    if depots:
-        ws = wb.create_sheet(DEPOTS_SHEET)
-        _put(ws, 1, 1, "yaml")
-        text = yamltext.dump_yaml(scenario.depots.model_dump(mode="json"))
-        for i, line in enumerate(text.splitlines(), start=2):
-            _put(ws, i, 1, line if line else None)
 
-    if scenario.sustainment != Sustainment():  # issue 15: the sustainment data, as YAML text like depots
-        ws = wb.create_sheet(SUSTAINMENT_SHEET)
-        _put(ws, 1, 1, "yaml")
-        text = yamltext.dump_yaml(scenario.sustainment.model_dump(mode="json", exclude_defaults=True))
-        for i, line in enumerate(text.splitlines(), start=2):
-            _put(ws, i, 1, line if line else None)
+def _write_yaml_sheet(wb: Any, title: str, text: str) -> None:
+    ws = wb.create_sheet(title)
+    _put(ws, 1, 1, "yaml")
+    for i, line in enumerate(text.splitlines(), start=2):
+        _put(ws, i, 1, line if line else None)
 
+
+def _save_atomically(wb: Any, file: Path) -> Path:
     file = Path(file)
     tmp: str | None = None
     try:
@@ -193,6 +184,26 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return file
+
+
+def export_workbook(scenario: Scenario, file: Path) -> Path:
+    """Write the scenario into one workbook at ``file`` (atomically).
+
+    Raises :class:`InputError` (writing nothing) when some text cannot be stored in XLSX.
+    """
+    problems = _unwritable(scenario)
+    if problems:
+        raise InputError(problems)
+    wb = Workbook()
+    _write_readme(wb, scenario)
+    _write_meta(wb, scenario)
+    _write_tables(wb, scenario)
+    if scenario.depots.model_dump(mode="json", exclude_defaults=True):
+        _write_yaml_sheet(wb, DEPOTS_SHEET, yamltext.dump_yaml(scenario.depots.model_dump(mode="json")))
+    if scenario.sustainment != Sustainment():  # issue 15: the sustainment data, as YAML text like depots
+        _write_yaml_sheet(wb, SUSTAINMENT_SHEET, yamltext.dump_yaml(
+            scenario.sustainment.model_dump(mode="json", exclude_defaults=True)))
+    return _save_atomically(wb, file)
 
 
 def _value(v: Any) -> Any:
