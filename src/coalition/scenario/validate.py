@@ -180,14 +180,17 @@ def check_references(
                 f"'{cond}' is a derived condition; events can only set base conditions",
                 hint="set the conditions its expression refers to instead",
             ))
+    out += _options_without_lines(scenario, ctx)
+    return out
+
+
+def _options_without_lines(scenario: Scenario, ctx: _Ctx) -> list[Problem]:
+    """A warning for every force option that no requirement line names."""
     requirement_options = {_g(r, "option") for r in scenario.requirements}
     requirement_options |= ctx.also_known.get("requirement_options", set())
-    for i, o in enumerate(scenario.force_options):
-        if _g(o, "id") not in requirement_options:
-            out.append(ctx.problem("force_options", i, "id",
-                                   f"force option '{_g(o, 'id')}' has no requirement lines",
-                                   severity="warning"))
-    return out
+    return [ctx.problem("force_options", i, "id", f"force option '{_g(o, 'id')}' has no requirement lines",
+                        severity="warning")
+            for i, o in enumerate(scenario.force_options) if _g(o, "id") not in requirement_options]
 
 
 def _g(record: Any, name: str) -> Any:
@@ -499,15 +502,26 @@ def check_sustainment(scenario: Scenario, locator: Locator | None = None) -> lis
     for i, m in enumerate(s.medical_roles):
         if m.capability not in caps:
             bad(f"medical_roles[{i}].capability", f"unknown capability '{m.capability}'", _hint(m.capability, caps))
+    out += _medevac_problems(scenario, ctx, places, pledges)
+    return out
+
+
+def _medevac_problems(scenario: Scenario, ctx: _Ctx, places: set[str], pledges: dict[str, Any]) -> list[Problem]:
+    """``sustainment.medevac`` names known pledges and bases; every MEDEVAC pledge has a base."""
+    s = scenario.sustainment
+    out: list[Problem] = []
     based = set()
     for i, m in enumerate(s.medevac):
         if m.pledge not in pledges:
-            bad(f"medevac[{i}].pledge", f"unknown pledge '{m.pledge}'", _hint(m.pledge, pledges))
+            out.append(Problem(f"unknown pledge '{m.pledge}'", file="scenario.yaml",
+                               field=f"sustainment.medevac[{i}].pledge", hint=_hint(m.pledge, pledges)))
         if not m.base:
-            bad(f"medevac[{i}].base", f"MEDEVAC pledge '{m.pledge}' has no base",
-                "give the hub or rear node its helicopters fly from")
+            out.append(Problem(f"MEDEVAC pledge '{m.pledge}' has no base", file="scenario.yaml",
+                               field=f"sustainment.medevac[{i}].base",
+                               hint="give the hub or rear node its helicopters fly from"))
         elif m.base not in places:
-            bad(f"medevac[{i}].base", f"unknown MEDEVAC base '{m.base}'", _hint(m.base, places))
+            out.append(Problem(f"unknown MEDEVAC base '{m.base}'", file="scenario.yaml",
+                               field=f"sustainment.medevac[{i}].base", hint=_hint(m.base, places)))
         else:
             based.add(m.pledge)
     medevac_caps = {c.code for c in scenario.capabilities if "medevac" in (_g(c, "roles") or ())}
