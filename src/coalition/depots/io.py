@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from coalition.depots.placement import Incoming
-from coalition.depots.schemas import Catalogue, DepotNetwork, Lot, code_problem
+from coalition.depots.schemas import Catalogue, DepotNetwork, ItemType, Lot, code_problem
 from coalition.errors import InputError, Problem, closest
 
 CONSIGNMENT_COLUMNS = ("lot", "item", "quantity", "neq_kg", "note")
@@ -85,6 +86,64 @@ def load_depots(path: str | Path) -> DepotNetwork:
     return parse_depots(text, p.name)
 
 
+def _row_quantity(row: dict[str, str], n: int, file: str, problems: list[Problem]) -> int:
+    qty_text = row.get("quantity", "")
+    quantity = 0
+    try:
+        quantity = int(qty_text)
+        if quantity < 1:
+            problems.append(Problem(f"quantity must be a whole number ≥ 1, got {qty_text}", file=file,
+                                    row=n, field="quantity"))
+    except ValueError:
+        problems.append(Problem(
+            "quantity is missing" if not qty_text else f"quantity '{qty_text}' is not a whole number",
+            file=file, row=n, field="quantity", hint="a whole number of units ≥ 1"))
+    return quantity
+
+
+def _row_item(row: dict[str, str], lot_id: str, existing: Lot | None, items: Mapping[str, ItemType], n: int,
+              file: str, problems: list[Problem]) -> ItemType | None:
+    """The row's item: given (and known, and matching an existing lot's) or the existing lot's."""
+    item_id = row.get("item", "")
+    item = None
+    if item_id:
+        item = items.get(item_id)
+        if item is None:
+            hint = closest(item_id, list(items))
+            problems.append(Problem(
+                f"unknown item '{item_id}'", file=file, row=n, field="item",
+                hint=f"did you mean '{hint}'?" if hint else f"known items: {', '.join(sorted(items)[:12])}"))
+        elif existing is not None and existing.item != item_id:
+            problems.append(Problem(f"lot '{lot_id}' is item '{existing.item}' in the catalogue, not '{item_id}'",
+                                    file=file, row=n, field="item"))
+    elif existing is None and lot_id:
+        problems.append(Problem(f"lot '{lot_id}' is new, so its item is required", file=file, row=n,
+                                field="item", hint="an item id of the catalogue"))
+    else:
+        item = items.get(existing.item) if existing else None
+    return item
+
+
+def _row_neq(row: dict[str, str], item: ItemType | None, n: int, file: str, problems: list[Problem]) -> float | None:
+    neq_text = row.get("neq_kg", "")
+    neq: float | None = None
+    if neq_text:
+        try:
+            neq = float(neq_text)
+            if not math.isfinite(neq) or neq <= 0:
+                problems.append(Problem(f"NEQ per unit must be a positive number of kg, got {neq_text}",
+                                        file=file, row=n, field="neq_kg"))
+            elif item is not None and neq > item.gross_kg:
+                problems.append(Problem(
+                    f"NEQ per unit {neq:g} kg exceeds the gross mass per unit {item.gross_kg:g} kg "
+                    f"of '{item.id}'",
+                    file=file, row=n, field="neq_kg", hint=f"at most {item.gross_kg:g}"))
+        except ValueError:
+            problems.append(Problem(f"NEQ '{neq_text}' is not a number", file=file, row=n, field="neq_kg",
+                                    hint="kg per unit, e.g. 10.8; leave empty for the catalogue value"))
+    return neq
+
+
 def parse_consignment(
     text: str, catalogue: Catalogue, file: str = "consignment.csv"
 ) -> tuple[Catalogue, list[Incoming]]:
@@ -119,7 +178,6 @@ def parse_consignment(
         if not any(row.values()):
             continue
         lot_id = row.get("lot", "")
-        item_id = row.get("item", "")
         before = len(problems)
         if not lot_id:
             problems.append(Problem("lot id is missing", file=file, row=n, field="lot"))
@@ -128,50 +186,10 @@ def parse_consignment(
                                     field="lot", hint="one row per lot; add the quantities"))
         else:
             seen[lot_id] = n
-        qty_text = row.get("quantity", "")
-        quantity = 0
-        try:
-            quantity = int(qty_text)
-            if quantity < 1:
-                problems.append(Problem(f"quantity must be a whole number ≥ 1, got {qty_text}", file=file,
-                                        row=n, field="quantity"))
-        except ValueError:
-            problems.append(Problem(
-                "quantity is missing" if not qty_text else f"quantity '{qty_text}' is not a whole number",
-                file=file, row=n, field="quantity", hint="a whole number of units ≥ 1"))
+        quantity = _row_quantity(row, n, file, problems)
         existing = lots.get(lot_id)
-        item = None
-        if item_id:
-            item = items.get(item_id)
-            if item is None:
-                hint = closest(item_id, list(items))
-                problems.append(Problem(
-                    f"unknown item '{item_id}'", file=file, row=n, field="item",
-                    hint=f"did you mean '{hint}'?" if hint else f"known items: {', '.join(sorted(items)[:12])}"))
-            elif existing is not None and existing.item != item_id:
-                problems.append(Problem(f"lot '{lot_id}' is item '{existing.item}' in the catalogue, not '{item_id}'",
-                                        file=file, row=n, field="item"))
-        elif existing is None and lot_id:
-            problems.append(Problem(f"lot '{lot_id}' is new, so its item is required", file=file, row=n,
-                                    field="item", hint="an item id of the catalogue"))
-        else:
-            item = items.get(existing.item) if existing else None
-        neq_text = row.get("neq_kg", "")
-        neq: float | None = None
-        if neq_text:
-            try:
-                neq = float(neq_text)
-                if not math.isfinite(neq) or neq <= 0:
-                    problems.append(Problem(f"NEQ per unit must be a positive number of kg, got {neq_text}",
-                                            file=file, row=n, field="neq_kg"))
-                elif item is not None and neq > item.gross_kg:
-                    problems.append(Problem(
-                        f"NEQ per unit {neq:g} kg exceeds the gross mass per unit {item.gross_kg:g} kg "
-                        f"of '{item.id}'",
-                        file=file, row=n, field="neq_kg", hint=f"at most {item.gross_kg:g}"))
-            except ValueError:
-                problems.append(Problem(f"NEQ '{neq_text}' is not a number", file=file, row=n, field="neq_kg",
-                                        hint="kg per unit, e.g. 10.8; leave empty for the catalogue value"))
+        item = _row_item(row, lot_id, existing, items, n, file, problems)
+        neq = _row_neq(row, item, n, file, problems)
         if len(problems) > before:
             continue
         if existing is None:
