@@ -83,6 +83,35 @@ class Aggregate:
         return " + ".join(f"{q:,.0f} kg as HD {c}" for c, q in self.components)
 
 
+def _convert_to_11(records: Sequence[Resolved], n: dict[str, float], heavy_raw: Mapping[str, bool],
+                   used: list[Resolved]) -> bool:
+    """Move the NEQ of each record's HD into HD 1.1 (in ``n``), noting the records used; returns
+    whether a moved HD was in the heavy case."""
+    heavy = False
+    for r in records:
+        hd = r.record.hd
+        if hd and n.get(hd, 0) > 0:
+            n["1.1"] += n[hd]
+            n[hd] = 0.0
+            heavy = heavy or heavy_raw[hd]
+            used.append(r)
+    return heavy
+
+
+def _components_without_11(n: Mapping[str, float], n14: float,
+                           use: Callable[..., None]) -> tuple[tuple[str, float], ...]:
+    """The aggregate's components when no HD 1.1 is present: HD 1.2 and 1.3 apart (the larger
+    distance governs), else HD 1.4 and 1.4S."""
+    comps = [(h, n[h]) for h in ("1.2", "1.3") if n[h] > 0]
+    if len(comps) == 2:
+        use("separate-max")
+    if comps and n14 > 0:
+        use("not-counted-when-mixed", "1.4")
+    if not comps:
+        comps = [(c, n[c]) for c in ("1.4", "1.4S") if n[c] > 0]
+    return tuple(comps)
+
+
 def aggregate(
     neq_by_hd: Mapping[str, float],
     *,
@@ -109,21 +138,9 @@ def aggregate(
             if hd is None or r.record.hd == hd or hd in r.record.hds:
                 used.append(r)
 
-    for r in rules.get("treat-as-1.1", []):
-        hd = r.record.hd
-        if hd and n.get(hd, 0) > 0:
-            n["1.1"] += n[hd]
-            n[hd] = 0.0
-            heavy11 = heavy11 or heavy_raw[hd]
-            used.append(r)
+    heavy11 = _convert_to_11(rules.get("treat-as-1.1", []), n, heavy_raw, used) or heavy11
     if underground:
-        for r in rules.get("underground-as-1.1", []):
-            hd = r.record.hd
-            if hd and n.get(hd, 0) > 0:
-                n["1.1"] += n[hd]
-                n[hd] = 0.0
-                heavy11 = heavy11 or heavy_raw[hd]
-                used.append(r)
+        heavy11 = _convert_to_11(rules.get("underground-as-1.1", []), n, heavy_raw, used) or heavy11
     n14 = n["1.4"] + n["1.4S"]
     licence: dict[str, float] = {}
     qd: list[tuple[str, float, bool]] = []
@@ -144,15 +161,8 @@ def aggregate(
         if n14 > 0:
             use("not-counted-when-mixed", "1.4")
     else:
-        comps = [(h, n[h]) for h in ("1.2", "1.3") if n[h] > 0]
-        if len(comps) == 2:
-            use("separate-max")
-        if comps and n14 > 0:
-            use("not-counted-when-mixed", "1.4")
-        if not comps:
-            comps = [(c, n[c]) for c in ("1.4", "1.4S") if n[c] > 0]
-        components = tuple(comps)
-        licence.update({h: q for h, q in comps if h in ("1.2", "1.3")})
+        components = _components_without_11(n, n14, use)
+        licence.update({h: q for h, q in components if h in ("1.2", "1.3")})
     if n14 > 0:
         licence["1.4"] = n14
     # each HD's own rule on its own NEQ (1.4 and 1.4S too: "not counted" in the aggregate does not
@@ -272,8 +282,9 @@ def _summarise(
     if bad.any():
         n_bad = int(bad.sum())
         if n_bad > 100:  # summarised with a count, never cut off silently
-            problems.append(Finding(rule="reference", severity=Severity.ERROR,
-                                    message=f"{n_bad} stock lines name an unknown lot or storehouse; the first 100 follow"))
+            problems.append(Finding(
+                rule="reference", severity=Severity.ERROR,
+                message=f"{n_bad} stock lines name an unknown lot or storehouse; the first 100 follow"))
         for k in np.nonzero(bad)[0][:100]:
             line = lines[int(k)]
             what = "lot" if lot_idx[k] < 0 else "storehouse"
@@ -286,8 +297,9 @@ def _summarise(
     neg = qty < 0
     if neg.any():
         if int(neg.sum()) > 100:
-            problems.append(Finding(rule="stock", severity=Severity.ERROR,
-                                    message=f"{int(neg.sum())} lots would leave more than is held; the first 100 follow"))
+            problems.append(Finding(
+                rule="stock", severity=Severity.ERROR,
+                message=f"{int(neg.sum())} lots would leave more than is held; the first 100 follow"))
         for k in np.nonzero(neg)[0][:100]:
             problems.append(Finding(
                 rule="stock", severity=Severity.ERROR, storehouse=storehouses[int(sh_idx[k])],
