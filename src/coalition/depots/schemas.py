@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
@@ -135,7 +136,8 @@ class Lot(Frozen):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Lot:
         if self.manufactured and self.last_inspected and self.last_inspected < self.manufactured:
-            raise ValueError(f"lot '{self.id}': last_inspected {self.last_inspected} is before manufactured {self.manufactured}")
+            raise ValueError(
+                f"lot '{self.id}': last_inspected {self.last_inspected} is before manufactured {self.manufactured}")
         if self.manufactured and self.expires and self.expires < self.manufactured:
             raise ValueError(f"lot '{self.id}': expires {self.expires} is before manufactured {self.manufactured}")
         return self
@@ -486,18 +488,24 @@ def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object
         own = {s.id for s in depot.storehouses}
         dups(f"exposed site (depot {depot.id})",
              [(("depots", n, "exposed_sites", k, "id"), e.id) for k, e in enumerate(depot.exposed_sites)])
-        for k, a in enumerate(depot.assertions):
-            at = ("depots", n, "assertions", k)
-            if a.storehouse is not None and a.storehouse not in own:
-                out.append(((*at, "storehouse"), f"assertion {a.footnote} names unknown storehouse '{a.storehouse}'"))
-            for it in a.items:
-                if it not in items:
-                    out.append(((*at, "items"), f"assertion {a.footnote} names unknown item '{it}'"))
-            for lot_id in a.lots:
-                if lot_id not in lots:
-                    out.append(((*at, "lots"), f"assertion {a.footnote} names unknown lot '{lot_id}'"))
+        out += _assertion_problems(n, depot, own, items.keys(), lots)
     if len(out) > 200:  # summarised with a count, never cut off silently
         out = out[:200] + [((), f"… and {len(out) - 200} more reference problems of the same kinds")]
+    return out
+
+
+def _assertion_problems(n: int, depot: Depot, own: AbstractSet[str], items: AbstractSet[str],
+                        lots: AbstractSet[str]) -> list[tuple[tuple[object, ...], str]]:
+    """Unknown storehouses, items and lots named by depot ``n``'s assertions."""
+    out: list[tuple[tuple[object, ...], str]] = []
+    for k, a in enumerate(depot.assertions):
+        at = ("depots", n, "assertions", k)
+        if a.storehouse is not None and a.storehouse not in own:
+            out.append(((*at, "storehouse"), f"assertion {a.footnote} names unknown storehouse '{a.storehouse}'"))
+        out += [((*at, "items"), f"assertion {a.footnote} names unknown item '{it}'")
+                for it in a.items if it not in items]
+        out += [((*at, "lots"), f"assertion {a.footnote} names unknown lot '{lot_id}'")
+                for lot_id in a.lots if lot_id not in lots]
     return out
 
 
