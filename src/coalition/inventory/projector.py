@@ -15,7 +15,7 @@ Invariants enforced here, on every write path (single event, bulk import, replay
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -362,20 +362,26 @@ def _dispatch(state: State, ev: Event, p: s.DispatchPayload) -> Applied:
     return Applied(None, refs)
 
 
-def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
-    m = _get_manifest(state, p.manifest)
-    if m.status not in ("dispatched", "partially_received"):
-        raise ConflictError(f"manifest {p.manifest} is {m.status}: only a dispatched manifest can be receipted")
-    if ev.nation != m.receiver:
-        raise ConflictError(f"manifest {p.manifest} is consigned to {m.receiver or 'nobody'}: only the receiving"
-                            f" nation signs its receipt, not {ev.nation}")
-    location = _parts(p.location)[0]
-    refs = {f"M:{m.manifest}", f"T:{m.donor}"}
-    dispatchers: set[str] = set()
+@dataclass
+class _Receiving:
+    """One receipt being applied: what it touched, who dispatched it, what is still in transit."""
+
+    state: State
+    ev: Event
+    p: s.ReceiptPayload
+    m: Manifest
+    location: str
+    refs: set[str]
+    dispatchers: set[str] = field(default_factory=set)
+    left_in_transit: bool = False
+    arriving: list[tuple[Lot, int]] = field(default_factory=list)
+    by_house: dict[str, list[tuple[Lot, int]]] = field(default_factory=dict)
+
+
+def _receive_serials(r: _Receiving, lines: Iterable[str]) -> None:
+    state, ev, p, m, location = r.state, r.ev, r.p, r.m, r.location
     received = set(p.serials)
-    lines = state.lines[m.manifest]
     quarantine = set(p.quarantine)
-    left_in_transit = False
     for ref in lines:
         kind, name = ref.split(":", 1)
         if kind != "S":
@@ -384,8 +390,8 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
         if row.status != Status.IN_TRANSIT:
             received.discard(name)
             continue
-        dispatchers.add(row.custodian)
-        refs.add(ref)
+        r.dispatchers.add(row.custodian)
+        r.refs.add(ref)
         if name in received:
             row.status = Status.QUARANTINED if name in quarantine else Status.SERVICEABLE
             row.reason = Reason.DAMAGED_IN_TRANSIT if name in quarantine else ""
@@ -395,16 +401,54 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
             state.touch_serial(row, ev.seq)
             received.discard(name)
         else:
-            left_in_transit = True
+            r.left_in_transit = True
             state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.SHORT_SHIPPED), 1, 0,
                                    manifest=m.manifest, location=location, title=row.title_nation)
     for name in sorted(received):
         state.open_discrepancy(ev, f"S:{name}", p.reasons.get(name, Reason.NOT_ON_MANIFEST), 0, 1,
                                manifest=m.manifest, location=location, title=m.donor)
-    arriving: list[tuple[Lot, int]] = []
-    got = {q.lot: q.quantity for q in p.lots}
-    put_away = _put_away(p, location)
-    by_house: dict[str, list[tuple[Lot, int]]] = {}
+
+
+def _receive_lot(r: _Receiving, ref: str, lot: Lot, src: Stock, found: int,
+                 put_away: dict[str, list[tuple[str, int]]] | None) -> None:
+    """Move what was found of one lot in transit into custody (by the placement when given) and
+    open a discrepancy for a short or over shipment."""
+    state, ev, p, m, location = r.state, r.ev, r.p, r.m, r.location
+    name = ref.split(":", 1)[1]
+    before = src.quantity
+    take = min(found, before)
+    if take and put_away is not None:
+        if found > before:
+            raise ConflictError(f"lot {name}: {found} received but {before} in transit; an "
+                                "over-shipped lot cannot be put away by a placement")
+        for house, qty in put_away.get(name, []):
+            dst = _move_stock(state, ev, src, qty, status=Status.SERVICEABLE,
+                              custodian=ev.nation, location=f"{location}/{house}")
+            dst.manifest = m.manifest
+            r.by_house.setdefault(house, []).append((lot, qty))
+        lot.arrived_on = lot.arrived_on or ev.day
+        state.touch_lot(lot, ev.seq)
+    elif take:
+        dst = _move_stock(state, ev, src, take, status=Status.SERVICEABLE, custodian=ev.nation,
+                          location=location)
+        dst.manifest = m.manifest
+        r.arriving.append((lot, take))
+        lot.arrived_on = lot.arrived_on or ev.day
+        state.touch_lot(lot, ev.seq)
+    if found < before:
+        r.left_in_transit = True
+        state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.SHORT_SHIPPED), before,
+                               found, manifest=m.manifest, location=location,
+                               title=lot.title_nation)
+    elif found > before:
+        state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.OVER_SHIPPED), before,
+                               found, manifest=m.manifest, location=location,
+                               title=lot.title_nation)
+
+
+def _receive_lots(r: _Receiving, lines: Iterable[str], put_away: dict[str, list[tuple[str, int]]] | None) -> None:
+    state = r.state
+    got = {q.lot: q.quantity for q in r.p.lots}
     for ref in lines:
         kind, name = ref.split(":", 1)
         if kind != "L":
@@ -415,58 +459,44 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
             got.pop(name, None)
             continue
         src = transit[0]
-        dispatchers.add(src.custodian)
-        refs.add(ref)
-        before = src.quantity
-        found = got.pop(name, 0)
-        take = min(found, before)
-        if take and put_away is not None:
-            if found > before:
-                raise ConflictError(f"lot {name}: {found} received but {before} in transit; an "
-                                    "over-shipped lot cannot be put away by a placement")
-            for house, qty in put_away.get(name, []):
-                dst = _move_stock(state, ev, src, qty, status=Status.SERVICEABLE,
-                                  custodian=ev.nation, location=f"{location}/{house}")
-                dst.manifest = m.manifest
-                by_house.setdefault(house, []).append((lot, qty))
-            lot.arrived_on = lot.arrived_on or ev.day
-            state.touch_lot(lot, ev.seq)
-        elif take:
-            dst = _move_stock(state, ev, src, take, status=Status.SERVICEABLE, custodian=ev.nation,
-                              location=location)
-            dst.manifest = m.manifest
-            arriving.append((lot, take))
-            lot.arrived_on = lot.arrived_on or ev.day
-            state.touch_lot(lot, ev.seq)
-        if found < before:
-            left_in_transit = True
-            state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.SHORT_SHIPPED), before,
-                                   found, manifest=m.manifest, location=location,
-                                   title=lot.title_nation)
-        elif found > before:
-            state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.OVER_SHIPPED), before,
-                                   found, manifest=m.manifest, location=location,
-                                   title=lot.title_nation)
+        r.dispatchers.add(src.custodian)
+        r.refs.add(ref)
+        _receive_lot(r, ref, lot, src, got.pop(name, 0), put_away)
     for name, found in sorted(got.items()):
-        state.open_discrepancy(ev, f"L:{name}", p.reasons.get(name, Reason.NOT_ON_MANIFEST), 0,
-                               found, manifest=m.manifest, location=location, title=m.donor)
-    if not dispatchers:
+        state.open_discrepancy(r.ev, f"L:{name}", r.p.reasons.get(name, Reason.NOT_ON_MANIFEST), 0,
+                               found, manifest=r.m.manifest, location=r.location, title=r.m.donor)
+
+
+def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
+    m = _get_manifest(state, p.manifest)
+    if m.status not in ("dispatched", "partially_received"):
+        raise ConflictError(f"manifest {p.manifest} is {m.status}: only a dispatched manifest can be receipted")
+    if ev.nation != m.receiver:
+        raise ConflictError(f"manifest {p.manifest} is consigned to {m.receiver or 'nobody'}: only the receiving"
+                            f" nation signs its receipt, not {ev.nation}")
+    location = _parts(p.location)[0]
+    r = _Receiving(state, ev, p, m, location, refs={f"M:{m.manifest}", f"T:{m.donor}"})
+    lines = state.lines[m.manifest]
+    _receive_serials(r, lines)
+    put_away = _put_away(p, location)
+    _receive_lots(r, lines, put_away)
+    if not r.dispatchers:
         raise ConflictError(f"manifest {p.manifest}: nothing is in transit to receipt")
-    if len(dispatchers) > 1:
+    if len(r.dispatchers) > 1:
         raise ConflictError(f"manifest {p.manifest} is in the custody of several nations")
     if put_away is not None:
-        unknown = sorted(set(put_away) - {r.split(":", 1)[1] for r in refs if r.startswith("L:")})
+        unknown = sorted(set(put_away) - {x.split(":", 1)[1] for x in r.refs if x.startswith("L:")})
         if unknown:
             raise ConflictError(f"placement names lot(s) not received from manifest {p.manifest}: "
                                 + ", ".join(unknown))
-        for house, got_here in sorted(by_house.items()):
+        for house, got_here in sorted(r.by_house.items()):
             _check_safety(state, f"{location}/{house}", got_here)
     else:
-        _check_safety(state, location, arriving)
-    m.status = "partially_received" if left_in_transit else "received"
+        _check_safety(state, location, r.arriving)
+    m.status = "partially_received" if r.left_in_transit else "received"
     m.received_seq = ev.seq
     state.dirty_manifests.add(m.manifest)
-    return Applied(dispatchers.pop(), refs)
+    return Applied(r.dispatchers.pop(), r.refs)
 
 
 def _put_away(p: s.ReceiptPayload, location: str) -> dict[str, list[tuple[str, int]]] | None:
