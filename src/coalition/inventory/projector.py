@@ -230,7 +230,9 @@ def _place(row: Serial | Stock, location: str) -> None:
 
 
 def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, custodian: str,
-                location: str, end_user: str = "", end_user_ref: str = "") -> Stock:
+                location: str, end_user: str = "") -> Stock:
+    """Move ``qty`` of ``src`` to the stock row of (lot, location, status, custodian, end user);
+    returns that row (marked touched: a caller may still set its manifest or end-user reference)."""
     if qty > src.quantity:
         raise ConflictError(
             f"lot {src.lot}: only {src.quantity} {src.status} at '{src.location or src.end_user}',"
@@ -241,8 +243,6 @@ def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, c
     dst = state.stock(src.lot, location, status, custodian, end_user)
     dst.quantity += qty
     dst.manifest = dst.manifest or src.manifest
-    if end_user_ref:
-        dst.end_user_ref = end_user_ref
     state.touch_stock(dst, ev.seq)
     return dst
 
@@ -557,8 +557,10 @@ def _issue(state: State, ev: Event, p: s.IssuePayload) -> Applied:
         if lot.suspended:
             raise ConflictError(f"lot {q.lot} is suspended ({lot.suspension_reason}): a suspended lot cannot be issued")
         src = _held_stock(state, ev, q.lot, q.at)
-        _move_stock(state, ev, src, q.quantity, status=Status.ISSUED, custodian=p.to_nation,
-                    location="", end_user=p.end_user, end_user_ref=p.reference)
+        dst = _move_stock(state, ev, src, q.quantity, status=Status.ISSUED, custodian=p.to_nation,
+                          location="", end_user=p.end_user)
+        if p.reference:
+            dst.end_user_ref = p.reference
         refs |= {f"L:{q.lot}", f"T:{lot.title_nation}"}
     return Applied(p.to_nation, refs)
 
