@@ -98,8 +98,8 @@ def _prefix(column: InstrumentedAttribute[str], loc: Location) -> ColumnElement[
     return or_(column == path, column.like(path.replace("%", r"\%").replace("_", r"\_") + "/%", escape="\\"))
 
 
-def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck | None = None) -> State:
-    """Load every projection row the events can touch (one query per kind, not per event)."""
+def _named_by(events: Sequence[Event]) -> tuple[set[str], set[str], set[str], list[Location]]:
+    """The serials, lots and manifests the events name, and the places they count."""
     serials: set[str] = set()
     lots: set[str] = set()
     manifests: set[str] = set()
@@ -124,6 +124,12 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
         elif isinstance(p, s._Items):
             serials.update(p.serials)
             lots.update(x.lot for x in p.lots)
+    return serials, lots, manifests, count_places
+
+
+def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck | None = None) -> State:
+    """Load every projection row the events can touch (one query per kind, not per event)."""
+    serials, lots, manifests, count_places = _named_by(events)
     state = State(safety=safety)
     for m in _rows(session, InvManifest, Manifest, InvManifest.manifest, manifests):
         state.manifests[m.manifest] = m
