@@ -18,6 +18,7 @@ import coalition.planner.engine as engine
 import coalition.planner.model as model_mod
 import coalition.planner.tables as tables_mod
 from coalition.planner.check import check_plan
+from coalition.planner.engine import PlanHooks
 from coalition.planner.generator import generate
 from coalition.planner.schemas import PlanOptions, SolveStatus
 from coalition.planner.service import plan_option
@@ -63,7 +64,7 @@ def _plan(clock: _Clock, finish=None):  # type: ignore[no-untyped-def]
     sc = generate("S", 1)
     t0 = clock()
     out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=LIMIT), explain=True,
-                         finish=finish)
+                         hooks=PlanHooks(finish=finish))
     return sc, out.plan, clock() - t0
 
 

@@ -338,7 +338,7 @@ def test_whole_plan_stays_within_the_time_limit(monkeypatch, stall_in):
     monkeypatch.setattr(engine, "explain_gaps", spy_explain(gaps))
     monkeypatch.setattr(engine, "explain_assignments", spy_explain(assignments))
     out, _ = plan_option(generate("S", 1), "gen", options=PlanOptions(time_limit=limit),
-                         explain=True, should_stop=should_stop)
+                         explain=True, hooks=PlanHooks(should_stop=should_stop))
     p = out.plan
     t0 = seen["t0"]
     # the explanations were given deadlines within the limit

@@ -85,6 +85,7 @@ def plan(
     from coalition.forcegen.inputs import resolve_inputs
     from coalition.forcegen.render import render_activation, render_gaps
     from coalition.planner import export, render
+    from coalition.planner.engine import PlanHooks
     from coalition.planner.schemas import PlanOptions, Progress
     from coalition.planner.service import plan_option, resolve_c_day
 
@@ -148,8 +149,8 @@ def plan(
             try:
                 outcome, _ = plan_option(
                     sc, oid, assumptions=assumptions, at=at_date, options=plan_opts,
-                    progress=progress, should_stop=lambda: stop["flag"],
-                    finish=finish if (out is not None or json_file is not None) else None,
+                    hooks=PlanHooks(progress=progress, should_stop=lambda: stop["flag"],
+                                    finish=finish if (out is not None or json_file is not None) else None),
                 )
             finally:
                 if display is not None:

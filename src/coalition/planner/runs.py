@@ -275,6 +275,7 @@ def solve_task(document: dict[str, Any], option: str, assumptions: list[str], at
     """Plan one option of a scenario document; returns the plan JSON. ``cancel`` is a token
     with ``is_set()`` (a thread flag or a Dask Event), polled as the solver's ``should_stop``."""
     from coalition.conditions.engine import parse_assumptions
+    from coalition.planner.engine import PlanHooks
     from coalition.planner.schemas import PlanOptions
     from coalition.planner.service import plan_option
     from coalition.scenario.schemas import Scenario
@@ -294,7 +295,7 @@ def solve_task(document: dict[str, Any], option: str, assumptions: list[str], at
     outcome, _cday = plan_option(
         scenario, option, assumptions=parse_assumptions(list(assumptions)),
         at=date.fromisoformat(at) if at else None, options=PlanOptions(**options),
-        progress=progress, should_stop=should_stop)
+        hooks=PlanHooks(progress=progress, should_stop=should_stop))
     plan = outcome.plan.model_dump(mode="json")
     plan["_cancelled"] = bool(last[1])
     return plan

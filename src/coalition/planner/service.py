@@ -8,16 +8,23 @@ stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from coalition.conditions.engine import CEASEFIRE, ConditionEngine
 from coalition.errors import InputError, Problem, closest
 from coalition.forcegen.activation import activation_by_day, pledge_activation
-from coalition.planner.engine import DEFAULT_OPTIONS, Activation, PlanContext, PlanHooks, PlanOutcome, make_plan
-from coalition.planner.schemas import Plan, PlanOptions
-from coalition.planner.solver import ProgressFn
+from coalition.planner.engine import (
+    DEFAULT_OPTIONS,
+    NO_HOOKS,
+    Activation,
+    PlanContext,
+    PlanHooks,
+    PlanOutcome,
+    make_plan,
+)
+from coalition.planner.schemas import PlanOptions
 from coalition.scenario.schemas import Assumption, Scenario
 
 
@@ -113,13 +120,12 @@ def plan_option(
     assumptions: Sequence[Assumption] = (),
     at: date | None = None,
     options: PlanOptions = DEFAULT_OPTIONS,
-    progress: ProgressFn | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    hooks: PlanHooks = NO_HOOKS,
     explain: bool = True,
-    finish: Callable[[Plan], object] | None = None,
 ) -> tuple[PlanOutcome, CDay]:
-    """Plan one force option of a scenario under assumptions. ``finish`` (e.g. writing the
-    plan's files) runs inside the time limit (``options.time_limit`` bounds the whole plan)."""
+    """Plan one force option of a scenario under assumptions. ``hooks``: solver progress, a stop
+    request, and ``finish`` (e.g. writing the plan's files), which runs inside the time limit
+    (``options.time_limit`` bounds the whole plan)."""
     check_option(scenario, option_id)
     cday, effective = resolve_c_day(scenario, assumptions, at)
     horizon = options.horizon_days or scenario.horizon_days
@@ -139,7 +145,7 @@ def plan_option(
         options=options,
         context=PlanContext(c_day=cday.day, c_day_assumed=cday.illustrative, at=at, assumptions=texts,
                             warnings=warnings),
-        hooks=PlanHooks(progress=progress, should_stop=should_stop, finish=finish),
+        hooks=hooks,
         explain=explain,
     )
     return outcome, cday
