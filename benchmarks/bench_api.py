@@ -69,10 +69,9 @@ def _prepare(data: Path) -> tuple[str, str, dict[str, str]]:
         outcome, _cday = plan_option(sc, option, assumptions=assumptions,
                                      options=PlanOptions(time_limit=30.0))
         hq = Principal(user_id=None, name="bench", nation=HQ, roles=frozenset({Role.PLANNER}))
-        job, _reused = runs.queue_run(db, principal=hq, scenario_id=sid, revision=rev,
-                                      option=option, at=None,
-                                      assumptions=["ceasefire=2026-06-01"], seed=0,
-                                      options={"time_limit": 30.0})
+        job, _reused = runs.queue_run(db, principal=hq, request=runs.RunRequest(
+            scenario_id=sid, revision=rev, option=option, at=None,
+            assumptions=["ceasefire=2026-06-01"], seed=0, options={"time_limit": 30.0}))
         db.add(runs.PlanRunResult(run_id=job.id, plan=outcome.plan.model_dump(mode="json")))
         job.status, job.progress, job.message = "done", 1.0, "done"
         job.finished_at = service.now()

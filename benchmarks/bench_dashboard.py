@@ -57,9 +57,9 @@ def _prepare(data: Path) -> tuple[object, str, int, int]:
         hq = Principal(user_id=None, name="bench", nation=HQ, roles=frozenset({Role.PLANNER}))
         ids = []
         for seed, lines in ((0, plan["unit_lines"]), (1, _grow(plan["unit_lines"], 1000))):
-            job, _r = runs.queue_run(db, principal=hq, scenario_id=sid, revision=rev,
-                                     option=option, at=None, assumptions=assume, seed=seed,
-                                     options={"time_limit": 30.0})
+            job, _r = runs.queue_run(db, principal=hq, request=runs.RunRequest(
+                scenario_id=sid, revision=rev, option=option, at=None, assumptions=assume, seed=seed,
+                options={"time_limit": 30.0}))
             db.add(runs.PlanRunResult(run_id=job.id, plan={**plan, "unit_lines": lines}))
             job.status, job.progress, job.message = "done", 1.0, "done"
             job.finished_at = service.now()

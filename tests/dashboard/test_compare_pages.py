@@ -22,9 +22,9 @@ def _big_run(svc: Service, real: int, n: int) -> int:
         lines = [{**u, "uln": f"B{i:05d}", "unit": f"{u['unit']}~{i}"}
                  for i, u in zip(range(n), plan["unit_lines"] * (n // len(plan["unit_lines"]) + 1))]
         sid, rev, _state = store.current_state(db, ref=None)
-        job, _r = runs.queue_run(db, principal=hq, scenario_id=sid, revision=rev, option="small",
-                                 at=None, assumptions=["pages=test"], seed=7,
-                                 options={"time_limit": 5.0})
+        job, _r = runs.queue_run(db, principal=hq, request=runs.RunRequest(
+            scenario_id=sid, revision=rev, option="small", at=None, assumptions=["pages=test"], seed=7,
+            options={"time_limit": 5.0}))
         db.add(runs.PlanRunResult(run_id=job.id, plan={**plan, "unit_lines": lines}))
         job.status, job.progress, job.message = "done", 1.0, "done"
         db.flush()

@@ -41,9 +41,9 @@ def queue(factory, principal: Principal, *, seed: int = 0, option: str = "small"
           key: str = "tiny", time_limit: float = 5.0) -> tuple[int, bool]:
     with transaction(factory) as s:
         sid, rev = store.scenario_header(s, ref=key)
-        run, reused = runs.queue_run(s, principal=principal, scenario_id=sid, revision=rev,
-                                     option=option, at=None, assumptions=CEASEFIRE, seed=seed,
-                                     options={"time_limit": time_limit})
+        run, reused = runs.queue_run(s, principal=principal, request=runs.RunRequest(
+            scenario_id=sid, revision=rev, option=option, at=None, assumptions=CEASEFIRE, seed=seed,
+            options={"time_limit": time_limit}))
         return run.id, reused
 
 

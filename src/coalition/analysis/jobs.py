@@ -234,9 +234,10 @@ def queue_analysis(session: Session, principal: Principal, req: AnalysisRequest,
     check_request(state.scenario, req)
     body = req.model_dump(mode="json", exclude={"option", "assumptions", "seed", "time_limit"})
     run, reused = runs.queue_run(
-        session, principal=principal, scenario_id=sid, revision=rev, option=req.option, at=None,
-        assumptions=list(req.assumptions), seed=req.seed, kind=KIND,
-        options={"time_limit": min(req.time_limit, time_limit_max), "analysis": body})
+        session, principal=principal, request=runs.RunRequest(
+            scenario_id=sid, revision=rev, option=req.option, at=None,
+            assumptions=list(req.assumptions), seed=req.seed, kind=KIND,
+            options={"time_limit": min(req.time_limit, time_limit_max), "analysis": body}))
     if not reused:
         scope.verify_written(run, str(run.id))
     return run, reused

@@ -364,9 +364,9 @@ def run_plan(
     if problems:
         return _plan_view(request, ctx, None, form=form, problems=problems, status_code=422)
     limit = min(limit, ctx.state.settings.plan_time_limit_max)
-    job, reused = runs.queue_run(ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev,
-                                 option=option, at=None, assumptions=assumptions, seed=0,
-                                 options={"time_limit": limit})
+    job, reused = runs.queue_run(ctx.db, principal=ctx.principal, request=runs.RunRequest(
+        scenario_id=sid, revision=rev, option=option, at=None, assumptions=assumptions, seed=0,
+        options={"time_limit": limit}))
     if not reused:
         scope.verify_written(job, str(job.id))
         record_audit(ctx.db, principal=ctx.principal, request_id=ctx.request_id,

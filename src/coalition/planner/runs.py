@@ -394,21 +394,34 @@ def latest_done(session: Session, *, scenario_id: int | None = None, option: str
 # ---------------------------------------------------------------------------------------------
 
 
-def queue_run(session: Session, *, principal: Principal, scenario_id: int, revision: int,
-              option: str, at: str | None, assumptions: list[str], seed: int,
-              options: dict[str, Any], kind: str = "plan") -> tuple[PlanRun, bool]:
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What a queued run computes (the parts of its :func:`run_key`)."""
+
+    scenario_id: int
+    revision: int
+    option: str
+    at: str | None
+    assumptions: list[str]
+    seed: int
+    options: dict[str, Any]
+    kind: str = "plan"
+
+
+def queue_run(session: Session, *, principal: Principal, request: RunRequest) -> tuple[PlanRun, bool]:
     """Queue a run, or return the completed/active run with the same key (``True``: reused)."""
-    key = run_key(scenario_id=scenario_id, revision=revision, option=option, at=at,
-                  assumptions=assumptions, seed=seed, options=options, kind=kind)
+    r = request
+    key = run_key(scenario_id=r.scenario_id, revision=r.revision, option=r.option, at=r.at,
+                  assumptions=r.assumptions, seed=r.seed, options=r.options, kind=r.kind)
     existing = session.scalars(select(PlanRun).where(
         PlanRun.run_key == key, PlanRun.status.in_(("done", "queued", "running")))
         .order_by(PlanRun.id.desc()).limit(1)).first()
     if existing is not None:
         return existing, True
-    run = PlanRun(kind=kind, scenario_id=scenario_id, revision=revision, option=option, at=at,
-                  seed=seed,
-                  assumptions=list(assumptions), assumptions_hash=assumptions_hash(assumptions),
-                  options=options, run_key=key, status="queued", progress=0.0, message="queued",
+    run = PlanRun(kind=r.kind, scenario_id=r.scenario_id, revision=r.revision, option=r.option, at=r.at,
+                  seed=r.seed,
+                  assumptions=list(r.assumptions), assumptions_hash=assumptions_hash(r.assumptions),
+                  options=r.options, run_key=key, status="queued", progress=0.0, message="queued",
                   requested_by=principal.name, nation=principal.nation, cancel_requested=False,
                   created_at=now())
     session.add(run)

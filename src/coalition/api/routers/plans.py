@@ -57,9 +57,10 @@ def start_plan(ctx: Ctx, body: PlanRequest, scenario_ref: str | None) -> tuple[r
         raise api_fields(exc, assume=body.assumptions, name="assumptions") from None
     limit = min(body.time_limit, ctx.state.settings.plan_time_limit_max)
     run, reused = runs.queue_run(
-        ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev, option=body.option,
-        at=body.at.isoformat() if body.at else None, assumptions=list(body.assumptions),
-        seed=body.seed, options={"time_limit": limit})
+        ctx.db, principal=ctx.principal, request=runs.RunRequest(
+            scenario_id=sid, revision=rev, option=body.option,
+            at=body.at.isoformat() if body.at else None, assumptions=list(body.assumptions),
+            seed=body.seed, options={"time_limit": limit}))
     if not reused:  # a reused run is another nation's row, read (marking ALL), not written
         scope.verify_written(run, str(run.id))
         ctx.audit("create", "plan", str(run.id), after=runs.summary(run))
