@@ -137,7 +137,7 @@ def plain_python_check(net: DepotNetwork) -> set[tuple[str, str]]:
     from coalition.depots.layout import build_layout, decode_spec, spec_codes
     from coalition.depots.mixing import MixEntry, check_set
     from coalition.depots.qd import spec_rules_for
-    from coalition.depots.rulebook import load_rulebook
+    from coalition.depots.rulebook import Siting, load_rulebook
     from coalition.depots.rules import RAW_CLASSES, aggregate, raw_class
 
     book = load_rulebook()
@@ -170,7 +170,8 @@ def plain_python_check(net: DepotNetwork) -> set[tuple[str, str]]:
                     key = (cls, code)
                     if key not in cache:
                         rel, pk, face, ek, ef, et, trav, h = decode_spec(code)
-                        cache[key] = spec_rules_for(book, depot.profile, cls, rel, pk, face, ek, trav, h, ef, et)
+                        cache[key] = spec_rules_for(book, depot.profile, cls, rel,
+                                                    Siting(pk, face, ek, trav, ef, et), h)
                     req = float(cache[key].required(np.array([q]))[0])  # type: ignore[attr-defined]
                     if layout.dist[i, c] + 1e-6 < req:
                         out.add((sh.id, layout.target_ids[c]))

@@ -17,7 +17,7 @@ import pytest
 
 from coalition.depots.mixing import MixEntry, check_set, pair, parse_groups
 from coalition.depots.qd import fragment_row, required_distance, three_piece_distance
-from coalition.depots.rulebook import FT_LB_TO_M_KG, FT_TO_M, load_rulebook
+from coalition.depots.rulebook import FT_LB_TO_M_KG, FT_TO_M, Siting, load_rulebook
 from coalition.depots.rules import aggregate
 from coalition.depots.schemas import code_problem
 
@@ -93,21 +93,23 @@ def test_t10_three_piece_curve(q: float, expected: float, stec: float) -> None:
 
 @pytest.mark.parametrize(("vector", "q", "expected"), [("T11", 10_000, 52), ("T12", 50_000, 89), ("T13", 1000, 25)])
 def test_t11_t13_austrian_above_ground_imd(vector: str, q: float, expected: float) -> None:
-    req = required_distance("1.1", q, "IMD", pes_kind="above-ground", es_kind="above-ground")
+    req = required_distance("1.1", q, "IMD", siting=Siting(pes_kind="above-ground", es_kind="above-ground"))
     assert req.rule == "iatg.1.1.IMD.ag-ag" and req.k == 2.4
     assert req.required_m == expected
 
 
 def test_t12_1989_text_rounded_to_nearest() -> None:
-    req = required_distance("1.1", 50_000, "IMD", pes_kind="above-ground", es_kind="above-ground")
+    req = required_distance("1.1", 50_000, "IMD", siting=Siting(pes_kind="above-ground", es_kind="above-ground"))
     assert req.exact_m == pytest.approx(88.42, abs=0.01)
     assert round(req.exact_m) == 88  # the 1989 text; our documented rule gives 89
 
 
 def test_t14_side_on_and_protected_imd() -> None:
-    side = required_distance("1.1", 27_000, "IMD", pes_kind="above-ground", pes_face="side", es_kind="above-ground")
+    side = required_distance("1.1", 27_000, "IMD",
+                             siting=Siting(pes_kind="above-ground", pes_face="side", es_kind="above-ground"))
     assert side.rule == "iatg.1.1.IMD.ag-ag-side" and side.k == 1.8 and side.required_m == 54
-    prot = required_distance("1.1", 27_000, "IMD", pes_kind="above-ground", es_kind="above-ground", traversed=True)
+    prot = required_distance("1.1", 27_000, "IMD",
+                             siting=Siting(pes_kind="above-ground", es_kind="above-ground", traversed=True))
     assert prot.k == 0.8 and prot.formula_m == pytest.approx(24.0)
     assert prot.required_m == 25  # the MLV 25 m floor applies to the protected case as well
 

@@ -188,7 +188,7 @@ def qd_cmd(
     """Required distance for one PES–ES relation, with its basis. Exit 2 for bad input, including
     an NEQ beyond every sourced rule (never a null distance)."""
     from coalition.depots.qd import curve_distance, required_distance
-    from coalition.depots.rulebook import FT_TO_M, load_rulebook
+    from coalition.depots.rulebook import FT_TO_M, Siting, load_rulebook
 
     book = load_rulebook()
     if function is not None:
@@ -205,8 +205,8 @@ def qd_cmd(
     problems = _qd_problems(hd, pes, face, es, es_face, es_type, profile, cg)
     if problems or hd is None:
         raise InputError(problems)
-    req = required_distance(hd, neq, relation.upper(), profile=profile, pes_kind=pes, pes_face=face,
-                            es_kind=es, es_face=es_face, es_type=es_type, traversed=traversed,
+    siting = Siting(pes_kind=pes, pes_face=face, es_kind=es, es_face=es_face, es_type=es_type, traversed=traversed)
+    req = required_distance(hd, neq, relation.upper(), profile=profile, siting=siting,
                             heavy_case=heavy_case, cg=cg, book=book)
     if not math.isfinite(req.required_m):
         raise InputError([Problem(req.notes[-1] if req.notes else f"no sourced rule covers {neq:,.0f} kg",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coalition.depots.qd import FACE_NAMES, RELATION_CODES, SpecRules, faces, nearest_points, spec_rules_for
-from coalition.depots.rulebook import ECM_TYPES, Resolved, RuleBook
+from coalition.depots.rulebook import ECM_TYPES, Resolved, RuleBook, Siting
 from coalition.depots.schemas import Depot, ExposedSiteKind, StorehouseKind
 
 # the rules per (profile, hazard division, spec code): one lookup per case
@@ -158,7 +158,7 @@ def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: SpecCach
     found = cache.get(key)
     if found is None:
         relation, pk, face, ek, ef, et, trav, heavy = decode_spec(code)
-        found = cache[key] = spec_rules_for(book, profile, hd, relation, pk, face, ek, trav, heavy, ef, et)
+        found = cache[key] = spec_rules_for(book, profile, hd, relation, Siting(pk, face, ek, trav, ef, et), heavy)
     return found
 
 

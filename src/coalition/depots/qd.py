@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from coalition.depots.rulebook import (
+    ANY_SITING,
     FT_TO_M,
     LB,
     CurveRule,
@@ -25,6 +26,7 @@ from coalition.depots.rulebook import (
     Piece,
     Resolved,
     RuleBook,
+    Siting,
     load_rulebook,
 )
 from coalition.errors import InputError, IntegrityError, Problem
@@ -364,14 +366,13 @@ class SpecRules:
 
 
 def spec_rules_for(
-    book: RuleBook, profile: str, cls: str, relation: str, pes_kind: str = "*", pes_face: str = "*",
-    es_kind: str = "*", traversed: bool = False, heavy: bool = False, es_face: str = "*", es_type: str = "*",
+    book: RuleBook, profile: str, cls: str, relation: str, siting: Siting = ANY_SITING, heavy: bool = False,
 ) -> SpecRules:
-    rule = book.distance_rule(profile, cls, relation, pes_kind, pes_face, es_kind, traversed, es_face, es_type)
+    rule = book.distance_rule(profile, cls, relation, siting)
     if rule is None:
         raise InputError([Problem(f"the {profile} rulebook has no distance for HD {cls} {relation}",
                                   field="relation")])
-    mins = book.minimums_for(profile, cls, relation, pes_kind, heavy) if rule.record.formula != "none" else ()
+    mins = book.minimums_for(profile, cls, relation, siting.pes_kind, heavy) if rule.record.formula != "none" else ()
     return SpecRules(rule, mins, book)
 
 
@@ -381,17 +382,12 @@ def required_distance(
     relation: str,
     *,
     profile: str = "iatg",
-    pes_kind: str = "*",
-    pes_face: str = "*",
-    es_kind: str = "*",
-    es_face: str = "*",
-    es_type: str = "*",
-    traversed: bool = False,
+    siting: Siting = ANY_SITING,
     heavy_case: bool = False,
     cg: str | None = None,
     book: RuleBook | None = None,
 ) -> Requirement:
-    """The distance a PES holding ``neq_kg`` of one HD needs from one exposed site.
+    """The distance a PES holding ``neq_kg`` of one HD needs from one exposed site sited as ``siting``.
 
     Outside the validated range of every sourced piece the required distance is infinite and a
     note says so (the check reports it as a violation; ``coalition depots qd`` refuses it)."""
@@ -424,8 +420,7 @@ def required_distance(
     if cls == "1.4" and (cg or "").upper() == "S":
         cls = "1.4S"
     heavy = heavy_case and cls in ("1.1", "1.2")
-    sr = spec_rules_for(book, profile, cls, relation, pes_kind, pes_face, es_kind, traversed, heavy,
-                        es_face, es_type)
+    sr = spec_rules_for(book, profile, cls, relation, siting, heavy)
     rule = sr.rule.record
     q = np.array([float(neq_kg)])
     f_m = float(sr.formula_m(q)[0])
@@ -530,7 +525,7 @@ def resolve_or_fail(
     book: RuleBook, profile: str, hd: str, relation: str, pes_kind: str, face: str, es_kind: str,
     traversed: bool,
 ) -> Resolved:
-    found = book.distance_rule(profile, hd, relation, pes_kind, face, es_kind, traversed)
+    found = book.distance_rule(profile, hd, relation, Siting(pes_kind, face, es_kind, traversed))
     if found is None:
         raise InputError([Problem(f"rulebook profile {profile} has no rule for HD {hd} {relation}")])
     return found

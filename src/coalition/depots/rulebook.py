@@ -35,6 +35,22 @@ ECM_TYPES: tuple[str, ...] = ("*", "7-bar", "3-bar", "undefined")
 LB = 0.45359237
 
 
+@dataclass(frozen=True, slots=True)
+class Siting:
+    """How a PES and an exposed site stand to each other: the keys a distance record is chosen by
+    ("*": not given, any record matches)."""
+
+    pes_kind: str = "*"
+    pes_face: str = "*"
+    es_kind: str = "*"
+    traversed: bool = False
+    es_face: str = "*"
+    es_type: str = "*"
+
+
+ANY_SITING = Siting()
+
+
 class Status(StrEnum):
     PRIMARY = "V-P"
     SECONDARY = "V-S"
@@ -304,14 +320,12 @@ class RuleBook:
         profile: str,
         hd: str,
         relation: str,
-        pes_kind: str = "*",
-        pes_face: str = "*",
-        es_kind: str = "*",
-        traversed: bool = False,
-        es_face: str = "*",
-        es_type: str = "*",
+        siting: Siting = ANY_SITING,
     ) -> Resolved | None:
         """The most specific distance record for this case, searching the profile then its parents."""
+        pes_kind, pes_face, es_kind, es_face, es_type = (
+            siting.pes_kind, siting.pes_face, siting.es_kind, siting.es_face, siting.es_type)
+        traversed = siting.traversed
         key = (profile, hd, relation, pes_kind, pes_face, es_kind, str(traversed), es_face, es_type)
         if key in self._dist_cache:
             return self._dist_cache[key]
@@ -441,7 +455,8 @@ def _value_text(rec: _Record) -> str:
         what = "fragment envelope (largest DFD row), at least " if rec.function == "fragment-envelope" else ""
         return f"HD {rec.hd} {'/'.join(rec.relations)} minimum {what}{unit}{rec.metres:.1f} m{cond}{scope}"
     if isinstance(rec, FragmentFunction):
-        rng = f" for {rec.min_kg:g}-{rec.max_kg:g} kg" if rec.max_kg else (f" from {rec.min_kg:g} kg" if rec.min_kg else "")
+        rng = (f" for {rec.min_kg:g}-{rec.max_kg:g} kg" if rec.max_kg
+               else (f" from {rec.min_kg:g} kg" if rec.min_kg else ""))
         return {"power": f"{rec.a:g}·Q^{rec.b:g}", "linear": f"{rec.a:g}·Q + {rec.b:g}",
                 "log": f"{rec.a:g}·ln Q {rec.b:+g}", "plateau": f"{rec.value:g} m",
                 "sqrt_offset": f"{rec.a:g} + {rec.b:g}·(Q − {rec.c:g})^0.5"}[rec.formula] + rng
