@@ -133,26 +133,44 @@ _AS11 = ("1.1", "1.5", "1.6")
 _AGG = ("1.1", "1.5", "1.6", "1.2", "1.3")  # what the HD 1.1 aggregate sums, once 1.1 is present
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What a storehouse holds when placement starts (the check's summary row)."""
+
+    neq: np.ndarray  # by raw class
+    pallets: float
+    entries: list[MixEntry]
+    heavy: np.ndarray  # by raw class
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """A storehouse's floor, Q-D limits by (HD, heavy case) and issued licence (None: unlicensed)."""
+
+    capacity: int
+    qd: dict[tuple[str, bool], float]
+    issued: dict[str, float] | None
+    underground: bool
+
+
 class _Store:
     """One storehouse's exact state during placement. Its limits are the check's, monotone: the
     aggregated HD 1.1 total against the 1.1 limit (heavy-case if anything heavy is in it) AND each
     HD's own NEQ against its own limit (1.2 heavy-case if any 1.2 item is), each limit the smaller
     of the issued licence (none issued = unlicensed = 0) and the layout's Q-D limit."""
 
-    def __init__(self, sid: str, index: int, neq: np.ndarray, pallets: float, entries: list[MixEntry],
-                 heavy: np.ndarray, capacity: int, qd: dict[tuple[str, bool], float],
-                 issued: dict[str, float] | None, underground: bool, covers: StorehouseCovers, distance: float,
-                 mix_ok: Callable[[MixEntry, MixEntry, StorehouseCovers], tuple[bool, str]]) -> None:
+    def __init__(self, sid: str, index: int, held: _Held, limits: _Limits, covers: StorehouseCovers,
+                 distance: float, mix_ok: Callable[[MixEntry, MixEntry, StorehouseCovers], tuple[bool, str]]) -> None:
         self.id = sid
         self.index = index
-        self.n = {c: float(neq[j]) for j, c in enumerate(RAW_CLASSES)}
-        self.hv = {c: bool(heavy[j]) for j, c in enumerate(RAW_CLASSES)}
-        self.pallets = pallets
-        self.entries = set(entries)
-        self.capacity = capacity
-        self.qd = qd
-        self.issued = issued
-        self.underground = underground
+        self.n = {c: float(held.neq[j]) for j, c in enumerate(RAW_CLASSES)}
+        self.hv = {c: bool(held.heavy[j]) for j, c in enumerate(RAW_CLASSES)}
+        self.pallets = held.pallets
+        self.entries = set(held.entries)
+        self.capacity = limits.capacity
+        self.qd = qd = limits.qd
+        self.issued = issued = limits.issued
+        self.underground = limits.underground
         self.covers = covers
         self.distance = distance
         self._mix_ok = mix_ok
@@ -334,11 +352,10 @@ def _prepare(
         for hd, heavy_line in (("1.1", lic.heavy_case_1_1), ("1.2", lic.heavy_case_1_2)):
             qd[(hd, True)] = (heavy_line or lic.lines[hd]).q_max_kg * (1 - 1e-9)
         stores.append(_Store(
-            sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i],
-            sh.capacity_pallets, qd,
-            sh.licensed_kg(),
-            sh.kind == StorehouseKind.UNDERGROUND, covers_for(depot, sh.id, summary, i),
-            float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
+            sh.id, i,
+            _Held(summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i]),
+            _Limits(sh.capacity_pallets, qd, sh.licensed_kg(), sh.kind == StorehouseKind.UNDERGROUND),
+            covers_for(depot, sh.id, summary, i), float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
         ))
     lots: list[_LotInfo] = []
     want: list[int] = []
@@ -744,7 +761,8 @@ def place(
         opt = gated(optimise_from(prob, time_limit))
         best = opt
         if base.score() > opt.score():
-            best = PlacementResult(**{**base.__dict__, "method": "first-fit (kept: the optimiser did not improve on it)"})
+            kept = "first-fit (kept: the optimiser did not improve on it)"
+            best = PlacementResult(**{**base.__dict__, "method": kept})
             best.solver_status = opt.solver_status
         best.baseline = base
     best.refused = [*unknown, *best.refused]
