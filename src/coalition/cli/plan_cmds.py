@@ -27,6 +27,8 @@ from coalition.cli.stored import SCENARIO_HELP
 if TYPE_CHECKING:
     from coalition.forcegen.schemas import GapPicture
     from coalition.planner.schemas import Plan
+    from coalition.planner.service import CDay
+    from coalition.scenario.schemas import Scenario
 
 PlanScenario = Annotated[
     Path | None,
@@ -89,21 +91,14 @@ def plan(
     from coalition.planner.schemas import PlanOptions, Progress
     from coalition.planner.service import plan_option, resolve_c_day
 
-    console = Console()
-    if not console.is_terminal and console.width < 160:
-        console = Console(width=160)  # files and pipes: room for the unit-line table
+    console = _console()
     sc = load_any(scenario)
     assumptions, _engine, day = resolve_inputs(sc, assume, at, option or ())
     at_date = day if at is not None else None
     options_ids = list(dict.fromkeys(option or [o.id for o in sc.force_options]))
     cday, effective = resolve_c_day(sc, assumptions, at_date)
 
-    console.print(Rule(f"[bold]{sc.name}[/]"))
-    if sc.illustrative:
-        console.print("[bold yellow]ILLUSTRATIVE scenario[/] — not an official plan. "
-                      + " ".join(sc.attribution), highlight=False)
-    style = "bold yellow" if cday.illustrative else "bold"
-    console.print(f"[{style}]C-day: {cday.day.isoformat()}[/] — {cday.why}", highlight=False)
+    _print_header(console, sc, cday)
 
     # 1. activation picture once the ceasefire holds
     look = at_date or cday.day
@@ -170,6 +165,23 @@ def plan(
         console.print(f"plan JSON written to {json_file}")
     if out is not None:
         console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
+
+
+def _console() -> Console:
+    console = Console()
+    if not console.is_terminal and console.width < 160:
+        console = Console(width=160)  # files and pipes: room for the unit-line table
+    return console
+
+
+def _print_header(console: Console, sc: Scenario, cday: CDay) -> None:
+    """The scenario's name, whether it is illustrative, and the C-day with why it is that day."""
+    console.print(Rule(f"[bold]{sc.name}[/]"))
+    if sc.illustrative:
+        console.print("[bold yellow]ILLUSTRATIVE scenario[/] — not an official plan. "
+                      + " ".join(sc.attribution), highlight=False)
+    style = "bold yellow" if cday.illustrative else "bold"
+    console.print(f"[{style}]C-day: {cday.day.isoformat()}[/] — {cday.why}", highlight=False)
 
 
 def _write_option(p: Plan, gap: GapPicture, out: Path | None) -> list[Path]:
