@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from coalition.api.auditbatch import AuditBatcher
+from coalition.audit.service import AuditChange
 from coalition.audit.verify import verify_log
 from coalition.auth.schemas import Principal, Role
 from coalition.store.db import make_engine, session_factory
@@ -25,8 +26,9 @@ def test_concurrent_batches_are_durable_and_chained(db_url: str) -> None:
 
     async def reads() -> None:
         await asyncio.gather(*(writer.write([dict(
-            principal=WHO, request_id=f"r{i}", action="view", object_type="pledge",
-            object_id=f"P{i}", note="")]) for i in range(40)))
+            principal=WHO, request_id=f"r{i}",
+            change=AuditChange(action="view", object_type="pledge", object_id=f"P{i}", note=""))])
+            for i in range(40)))
 
     asyncio.run(reads())
     with factory() as db:
@@ -41,8 +43,8 @@ def test_a_failed_batch_fails_its_requests(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")  # not migrated: no audit tables
     writer = AuditBatcher(session_factory(engine))
     with pytest.raises(Exception):
-        asyncio.run(writer.write([dict(principal=WHO, request_id="r", action="view",
-                                       object_type="pledge", object_id="P", note="")]))
+        asyncio.run(writer.write([dict(principal=WHO, request_id="r",
+                                       change=AuditChange(action="view", object_type="pledge", object_id="P"))]))
     writer.shutdown()
     engine.dispose()
 

@@ -28,9 +28,7 @@ def log(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     factory = session_factory(engine)
     with transaction(factory) as db:
         for i in range(1, 7):
-            service.append(db, principal=WHO, request_id=f"r{i}", action="read",
-                           object_type="pledge", object_id=f"GBR-{i}",
-                           after={"units": i, "nested": {"a": [1, 2.5, "x"]}}, note=f"n{i}")
+            service.append(db, principal=WHO, request_id=f"r{i}", change=service.AuditChange(action="read", object_type="pledge", object_id=f"GBR-{i}", after={"units": i, "nested": {"a": [1, 2.5, "x"]}}, note=f"n{i}"))
     yield engine
     engine.dispose()
 

@@ -105,16 +105,12 @@ class Ctx:
 
     def audit(self, action: str, object_type: str, object_id: str, *, before: Any = None,
               after: Any = None, note: str = "") -> None:
+        change = auth_service.AuditChange(action, object_type, object_id, before=before, after=after, note=note)
         if self.read_entries is not None and action in READ_ACTIONS:
-            self.read_entries.append(dict(
-                principal=self.principal, request_id=self.request_id, action=action,
-                object_type=object_type, object_id=object_id, before=before, after=after,
-                note=note))
+            self.read_entries.append(dict(principal=self.principal, request_id=self.request_id, change=change))
             return
-        entry = auth_service.record_audit(
-            self.db, principal=self.principal, request_id=self.request_id, action=action,
-            object_type=object_type, object_id=object_id, before=before, after=after, note=note,
-        )
+        entry = auth_service.record_audit(self.db, principal=self.principal, request_id=self.request_id,
+                                          change=change)
         self.audited.append(entry.id)
 
     def audit_read(self, object_type: str, ids: list[Any], *, note: str = "") -> None:

@@ -138,7 +138,7 @@ def _write_denial(request: Request, entry: dict[str, Any]) -> None:
 
     principal = request.scope.get("coalition.principal") or ANONYMOUS
     with transaction(request.app.state.coalition.session_factory) as db:
-        audit.append(db, principal=principal, request_id=request_id_of(request), **entry)
+        audit.append(db, principal=principal, request_id=request_id_of(request), change=audit.AuditChange(**entry))
 
 
 async def record_denial(request: Request, status: int, reason: str, *, object_type: str = "",

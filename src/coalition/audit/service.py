@@ -46,19 +46,23 @@ def _lock_head(session: Session) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def append(
-    session: Session,
-    *,
-    principal: Principal,
-    request_id: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    before: Any = None,
-    after: Any = None,
-    note: str = "",
-) -> AuditEntry:
+@dataclass(frozen=True, slots=True)
+class AuditChange:
+    """What one audit entry records: the action on an object, its state before and after, a note."""
+
+    action: str
+    object_type: str
+    object_id: str
+    before: Any = None
+    after: Any = None
+    note: str = ""
+
+
+def append(session: Session, *, principal: Principal, request_id: str, change: AuditChange) -> AuditEntry:
     """Append one chained entry in the caller's transaction."""
+    c = change
+    action, object_type, object_id, before, after, note = (
+        c.action, c.object_type, c.object_id, c.before, c.after, c.note)
     seq, prev = _lock_head(session)
     entry = AuditEntry(
         at=now(), user_id=principal.user_id, user_name=principal.name[:64],

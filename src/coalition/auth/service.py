@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from coalition.audit.models import AuditEntry
+from coalition.audit.service import AuditChange as AuditChange  # `X as X`: re-exported for callers
 from coalition.auth.models import ApiToken, User
 from coalition.auth.schemas import Principal, Role, UserCreate
 from coalition.auth.tokens import TOKEN_PREFIX as TOKEN_PREFIX  # `X as X`: re-exported for callers
@@ -152,19 +153,12 @@ def record_audit(
     *,
     principal: Principal,
     request_id: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    before: Any = None,
-    after: Any = None,
-    note: str = "",
+    change: AuditChange,
 ) -> AuditEntry:
     """Append one chained audit entry in the caller's transaction (:mod:`coalition.audit`)."""
     from coalition.audit import service as audit
 
-    return audit.append(session, principal=principal, request_id=request_id, action=action,
-                        object_type=object_type, object_id=object_id, before=before,
-                        after=after, note=note)
+    return audit.append(session, principal=principal, request_id=request_id, change=change)
 
 
 def list_audit(session: Session, where: AuditFilter, *, offset: int = 0,

@@ -127,9 +127,7 @@ def revoke_token(
         service.revoke_token(db, user=user, token_id=token_id)
         below = descendants(db, token_id)
         system = service.system_principal("cli")
-        service.record_audit(db, principal=system, request_id="cli", action="revoke-token",
-                             object_type="user", object_id=name,
-                             after={"token_id": token_id, "descendants": below})
+        service.record_audit(db, principal=system, request_id="cli", change=service.AuditChange(action="revoke-token", object_type="user", object_id=name, after={"token_id": token_id, "descendants": below}))
     typer.echo(f"revoked token {token_id} of {name}"
                + (f" and {len(below)} token(s) minted from it" if below else ""))
 

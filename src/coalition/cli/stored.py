@@ -253,9 +253,7 @@ def diff(
             sid, head = store.scenario_header(db, ref=key)
             a, b = chosen_range(head, from_, to)
             result = visible_diff(db, principal, scenario_id=sid, from_revision=a, to_revision=b)
-            auth.record_audit(db, principal=principal, request_id=f"cli-{uuid.uuid4().hex[:16]}",
-                              action="view", object_type="scenario", object_id=str(sid),
-                              note=f"CLI diff r{a}..r{b}")
+            auth.record_audit(db, principal=principal, request_id=f"cli-{uuid.uuid4().hex[:16]}", change=auth.AuditChange(action="view", object_type="scenario", object_id=str(sid), note=f"CLI diff r{a}..r{b}"))
     except (CoalitionError, InputError) as exc:
         _refuse(exc)
     finally:

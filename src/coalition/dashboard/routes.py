@@ -23,7 +23,7 @@ from starlette.background import BackgroundTask
 from coalition.auth.rules import has_permission
 from coalition.auth.schemas import Principal
 from coalition.auth.scope import Scope, restrict
-from coalition.auth.service import AuthenticationFailed, record_audit
+from coalition.auth.service import AuditChange, AuthenticationFailed, record_audit
 from coalition.dashboard import fragments, views
 from coalition.dashboard.context import Db
 from coalition.dashboard.context import PageCtx as Ctx
@@ -155,15 +155,11 @@ def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] 
     except AuthenticationFailed as exc:
         from coalition.auth.schemas import ANONYMOUS
 
-        record_audit(db, principal=ANONYMOUS, request_id=request.scope.get("request_id", ""),
-                     action="sign-in-failed", object_type="session", object_id="dashboard",
-                     note=str(exc)[:200])
+        record_audit(db, principal=ANONYMOUS, request_id=request.scope.get("request_id", ""), change=AuditChange(action="sign-in-failed", object_type="session", object_id="dashboard", note=str(exc)[:200]))
         return render(request, None, "login.html", status_code=401,
                       error=request_lang(request).gettext("Sign-in failed: %(why)s.",
                                                           why=str(exc)))
-    record_audit(db, principal=principal, request_id=request.scope.get("request_id", ""),
-                 action="sign-in", object_type="session", object_id=str(principal.token_id),
-                 note="dashboard")
+    record_audit(db, principal=principal, request_id=request.scope.get("request_id", ""), change=AuditChange(action="sign-in", object_type="session", object_id=str(principal.token_id), note="dashboard"))
     return RedirectResponse("/map", status_code=303)
 
 
@@ -369,9 +365,7 @@ def run_plan(
         options={"time_limit": limit}))
     if not reused:
         scope.verify_written(job, str(job.id))
-        record_audit(ctx.db, principal=ctx.principal, request_id=ctx.request_id,
-                     action="create", object_type="plan", object_id=str(job.id),
-                     after=runs.summary(job))
+        record_audit(ctx.db, principal=ctx.principal, request_id=ctx.request_id, change=AuditChange(action="create", object_type="plan", object_id=str(job.id), after=runs.summary(job)))
     # Dispatched after the response, i.e. after the request's transaction committed the row.
     task = BackgroundTask(ctx.state.runs.dispatch) if ctx.state.runs is not None else None
     return RedirectResponse(f"/plan?job={job.id}", status_code=303, background=task)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ, Principal, Role
-from coalition.auth.service import now, record_audit
+from coalition.auth.service import AuditChange, now, record_audit
 from coalition.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from coalition.scenario import rules
 from coalition.scenario.models import ScenarioRevision, StoredScenario
@@ -277,9 +277,7 @@ def create(session: Session, *, scenario: Scenario, principal: Principal,
                               {"kind": "create"}, ""))
     session.flush()
     if principal.user_id is not None or request_id:
-        record_audit(session, principal=principal, request_id=request_id, action="create",
-                     object_type="scenario", object_id=str(row.id),
-                     after={"key": row.key, "revision": 1})
+        record_audit(session, principal=principal, request_id=request_id, change=AuditChange(action="create", object_type="scenario", object_id=str(row.id), after={"key": row.key, "revision": 1}))
     if make_default:
         _make_default(session, row)
     return row
@@ -392,9 +390,7 @@ def edit(session: Session, scenario_id: int, expected_revision: int | None, chan
                                "and try again", current_revision=revision)
     session.expire(row)
     action, otype, oid, old, new = audit
-    record_audit(session, principal=principal, request_id=request_id, action=action,
-                 object_type=otype, object_id=oid, before=old, after=new,
-                 note=(f"scenario {row_id} revision {revision}"
+    record_audit(session, principal=principal, request_id=request_id, change=AuditChange(action=action, object_type=otype, object_id=oid, before=old, after=new, note=f"scenario {row_id} revision {revision}"
                        + (f"; {note}" if (note := getattr(change, "note", "")) else "")))
     return EditResult(scenario_id=row_id, revision=revision, state=after, before=before)
 
@@ -436,9 +432,7 @@ def set_default(session: Session, *, scenario_id: int, principal: Principal,
     row = _lock(session, scenario_id)
     previous = session.scalar(select(StoredScenario.id).where(StoredScenario.is_default))
     _make_default(session, row)
-    record_audit(session, principal=principal, request_id=request_id, action="default",
-                 object_type="scenario", object_id=str(row.id),
-                 before={"default": previous}, after={"default": row.id, "key": row.key})
+    record_audit(session, principal=principal, request_id=request_id, change=AuditChange(action="default", object_type="scenario", object_id=str(row.id), before={"default": previous}, after={"default": row.id, "key": row.key}))
     return row
 
 
