@@ -25,7 +25,12 @@ def _log(url: str, n: int) -> None:
         upgrade(engine)
         with transaction(session_factory(engine)) as db:
             for i in range(n):
-                record_audit(db, principal=system_principal(), request_id=f"r{i}", change=AuditChange(action="test", object_type="probe", object_id=str(i), after={"i": i}))
+                record_audit(
+                    db,
+                    principal=system_principal(),
+                    request_id=f"r{i}",
+                    change=AuditChange(action="test", object_type="probe", object_id=str(i), after={"i": i}),
+                )
     finally:
         engine.dispose()
 

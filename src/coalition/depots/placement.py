@@ -90,8 +90,7 @@ class PlacementResult:
         return (round(self.lots_stored, 9), -self.touched, -round(self.handling_pallet_m, 6))
 
     def lines(self) -> list[StockLine]:
-        return [StockLine.model_construct(storehouse=p.storehouse, lot=p.lot, quantity=p.quantity)
-                for p in self.placed]
+        return [StockLine.model_construct(storehouse=p.storehouse, lot=p.lot, quantity=p.quantity) for p in self.placed]
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -159,8 +158,16 @@ class _Store:
     HD's own NEQ against its own limit (1.2 heavy-case if any 1.2 item is), each limit the smaller
     of the issued licence (none issued = unlicensed = 0) and the layout's Q-D limit."""
 
-    def __init__(self, sid: str, index: int, held: _Held, limits: _Limits, covers: StorehouseCovers,
-                 distance: float, mix_ok: Callable[[MixEntry, MixEntry, StorehouseCovers], tuple[bool, str]]) -> None:
+    def __init__(
+        self,
+        sid: str,
+        index: int,
+        held: _Held,
+        limits: _Limits,
+        covers: StorehouseCovers,
+        distance: float,
+        mix_ok: Callable[[MixEntry, MixEntry, StorehouseCovers], tuple[bool, str]],
+    ) -> None:
         self.id = sid
         self.index = index
         self.n = {c: float(held.neq[j]) for j, c in enumerate(RAW_CLASSES)}
@@ -320,8 +327,12 @@ class _Problem:
 
 
 def _prepare(
-    depot: Depot, catalogue: Catalogue, current: Sequence[StockLine], consignment: Sequence[Incoming],
-    book: RuleBook, layout: Layout | None = None,
+    depot: Depot,
+    catalogue: Catalogue,
+    current: Sequence[StockLine],
+    consignment: Sequence[Incoming],
+    book: RuleBook,
+    layout: Layout | None = None,
 ) -> tuple[_Problem, list[Refused]]:
     layout = layout or build_layout(depot, book)
     ids = [s.id for s in depot.storehouses]
@@ -339,8 +350,11 @@ def _prepare(
             fn = book.footnotes.get(r.cell) if r.allowed else None
             if fn is not None and fn.counted:
                 # placement cannot promise matching numbers (fuzes to rounds): a human places those
-                cache[key] = (False, f"{a.label()} with {b.label()}: only under {fn.id} in matching numbers, "
-                                     "which placement does not arrange; place them by hand and assert the count")
+                cache[key] = (
+                    False,
+                    f"{a.label()} with {b.label()}: only under {fn.id} in matching numbers, "
+                    "which placement does not arrange; place them by hand and assert the count",
+                )
             else:
                 cache[key] = (r.allowed, f"{a.label()} with {b.label()}: {r.reason}")
         return cache[key]
@@ -351,12 +365,17 @@ def _prepare(
         qd = {(hd, False): line.q_max_kg * (1 - 1e-9) for hd, line in lic.lines.items()}
         for hd, heavy_line in (("1.1", lic.heavy_case_1_1), ("1.2", lic.heavy_case_1_2)):
             qd[(hd, True)] = (heavy_line or lic.lines[hd]).q_max_kg * (1 - 1e-9)
-        stores.append(_Store(
-            sh.id, i,
-            _Held(summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i]),
-            _Limits(sh.capacity_pallets, qd, sh.licensed_kg(), sh.kind == StorehouseKind.UNDERGROUND),
-            covers_for(depot, sh.id, summary, i), float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
-        ))
+        stores.append(
+            _Store(
+                sh.id,
+                i,
+                _Held(summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i]),
+                _Limits(sh.capacity_pallets, qd, sh.licensed_kg(), sh.kind == StorehouseKind.UNDERGROUND),
+                covers_for(depot, sh.id, summary, i),
+                float(math.hypot(sh.x - rx, sh.y - ry)),
+                mix_ok,
+            )
+        )
     lots: list[_LotInfo] = []
     want: list[int] = []
     refused: list[Refused] = []
@@ -364,22 +383,32 @@ def _prepare(
         lot = catalogue.lot_by_id.get(inc.lot)
         item = catalogue.item_by_id.get(lot.item) if lot is not None else None
         if lot is None or item is None:
-            refused.append(Refused(inc.lot, inc.quantity, "classification",
-                                   f"lot '{inc.lot}' has no catalogue entry: its classification and NEQ are unknown, "
-                                   "so it is refused"))
+            refused.append(
+                Refused(
+                    inc.lot,
+                    inc.quantity,
+                    "classification",
+                    f"lot '{inc.lot}' has no catalogue entry: its classification and NEQ are unknown, so it is refused",
+                )
+            )
             continue
-        lots.append(_LotInfo(
-            id=lot.id, cls=raw_class(item.hd, item.cg),
-            neq=lot.neq_kg if lot.neq_kg is not None else item.neq_kg, upp=item.units_per_pallet,
-            entry=MixEntry(item.cg, item.hd, item.id),
-            heavy=item.heavy_case,
-        ))
+        lots.append(
+            _LotInfo(
+                id=lot.id,
+                cls=raw_class(item.hd, item.cg),
+                neq=lot.neq_kg if lot.neq_kg is not None else item.neq_kg,
+                upp=item.units_per_pallet,
+                entry=MixEntry(item.cg, item.hd, item.id),
+                heavy=item.heavy_case,
+            )
+        )
         want.append(inc.quantity)
     return _Problem(depot, stores, lots, want, book), refused
 
 
-def _finish(prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], int], method: str,
-            t0: float, status: str = "") -> PlacementResult:
+def _finish(
+    prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], int], method: str, t0: float, status: str = ""
+) -> PlacementResult:
     out: list[Placed] = []
     got = [0] * len(prob.lots)
     for (li, si), u in sorted(placed.items()):
@@ -397,11 +426,17 @@ def _finish(prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], 
     lots_stored = sum(g / w for g, w in zip(got, prob.want, strict=True) if w > 0)
     dist = {s.id: s.distance for s in stores}
     return PlacementResult(
-        depot=prob.depot.id, method=method, placed=out, refused=refused, lots_stored=lots_stored,
-        units_placed=sum(got), neq_placed_kg=sum(p.neq_kg for p in out),
+        depot=prob.depot.id,
+        method=method,
+        placed=out,
+        refused=refused,
+        lots_stored=lots_stored,
+        units_placed=sum(got),
+        neq_placed_kg=sum(p.neq_kg for p in out),
         touched=len({p.storehouse for p in out}),
         handling_pallet_m=sum(p.pallets * dist[p.storehouse] for p in out),
-        seconds=time.perf_counter() - t0, solver_status=status,
+        seconds=time.perf_counter() - t0,
+        solver_status=status,
     )
 
 
@@ -481,13 +516,23 @@ class _Mip:
         from scipy.sparse import coo_matrix
 
         n_cols, n_rows = len(self.cost), len(self.r_lb)
-        A = coo_matrix((np.asarray(self.vals, dtype=float),
-                        (np.asarray(self.rows_i, dtype=np.int64), np.asarray(self.rows_j, dtype=np.int64))),
-                       shape=(n_rows, n_cols)).tocsc()
+        A = coo_matrix(
+            (
+                np.asarray(self.vals, dtype=float),
+                (np.asarray(self.rows_i, dtype=np.int64), np.asarray(self.rows_j, dtype=np.int64)),
+            ),
+            shape=(n_rows, n_cols),
+        ).tocsc()
         return MatrixProblem(
-            cost=np.asarray(self.cost, dtype=float), col_lo=np.asarray(self.cols_lb, dtype=float),
-            col_hi=np.asarray(self.cols_ub, dtype=float), A=A, row_lo=np.asarray(self.r_lb, dtype=float),
-            row_hi=np.asarray(self.r_ub, dtype=float), integer=np.asarray(self.integ, dtype=bool), maximize=True)
+            cost=np.asarray(self.cost, dtype=float),
+            col_lo=np.asarray(self.cols_lb, dtype=float),
+            col_hi=np.asarray(self.cols_ub, dtype=float),
+            A=A,
+            row_lo=np.asarray(self.r_lb, dtype=float),
+            row_hi=np.asarray(self.r_ub, dtype=float),
+            integer=np.asarray(self.integ, dtype=bool),
+            maximize=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -516,7 +561,9 @@ def _mip_keys(prob: _Problem) -> _Keys:
         keys.setdefault(key, []).append(li)
     key_list = list(keys)
     return _Keys(
-        per_lot, keys, key_list,
+        per_lot,
+        keys,
+        key_list,
         D=[sum(lots[li].neq * prob.want[li] for li in keys[k]) for k in key_list],
         P=[sum(math.ceil(prob.want[li] / lots[li].upp) for li in keys[k]) for k in key_list],
         N=[len(keys[k]) for k in key_list],
@@ -543,7 +590,7 @@ def _mip_store(m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int], i
         m.row([(f[(ki, si)], 1.0), (y[e], -1.0)], -math.inf, 0.0)  # Store-share-needs-entry
     ents = list(y)
     for a_i, ea in enumerate(ents):  # Store-mixing: incompatible entries never together
-        for eb in ents[a_i + 1:]:
+        for eb in ents[a_i + 1 :]:
             if not s._mix_ok(ea, eb, s.covers)[0]:
                 m.row([(y[ea], 1.0), (y[eb], 1.0)], -math.inf, 1.0)
     # Store-capacity
@@ -551,8 +598,9 @@ def _mip_store(m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int], i
     _mip_store_neq(m, k, s, si, f, cand, y)
 
 
-def _mip_store_neq(m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int], int], cand: list[int],
-                   y: dict[MixEntry, int]) -> None:
+def _mip_store_neq(
+    m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int], int], cand: list[int], y: dict[MixEntry, int]
+) -> None:
     """Store-neq rows: the aggregate limit when HD 1.1 is present, each HD's own, and 1.4's issued."""
     rep, D = k.rep, k.D
     # Store-neq: h = 1 when HD 1.1 (after conversion) is present
@@ -567,8 +615,7 @@ def _mip_store_neq(m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int
     else:
         h = None
     counted = [ki for ki in cand if rep[ki].cls in ("1.1", "1.2", "1.3", "1.5", "1.6")]
-    heavy_agg = s.heavy or any(rep[ki].heavy for ki in counted) or any(
-        s.hv[c] and s.n[c] > 0 for c in ("1.2", "1.3"))
+    heavy_agg = s.heavy or any(rep[ki].heavy for ki in counted) or any(s.hv[c] and s.n[c] > 0 for c in ("1.2", "1.3"))
     lim11 = s._limit("1.1", heavy_agg)
     base = sum(s.n[c] for c in ("1.1", "1.5", "1.6", "1.2", "1.3"))
     if h is not None and math.isfinite(lim11):  # Store-neq-aggregate (only when 1.1 is present)
@@ -580,12 +627,14 @@ def _mip_store_neq(m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int
             m.row([(f[(ki, si)], D[ki]) for ki in ks], -math.inf, lim - s.n[c])
     k14 = [ki for ki in cand if rep[ki].cls in ("1.4", "1.4S")]
     if k14 and s.issued is not None:
-        m.row([(f[(ki, si)], D[ki]) for ki in k14], -math.inf,
-              s.issued.get("1.4", 0.0) - s.n["1.4"] - s.n["1.4S"])
+        m.row([(f[(ki, si)], D[ki]) for ki in k14], -math.inf, s.issued.get("1.4", 0.0) - s.n["1.4"] - s.n["1.4S"])
 
 
-def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], bool] | None = None,
-                ) -> tuple[dict[tuple[int, int], float], str, bool]:
+def _mip_shares(
+    prob: _Problem,
+    time_limit: float,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[dict[tuple[int, int], float], str, bool]:
     """HiGHS MIP (through :mod:`coalition.solvers.highs`) over mixing keys × storehouses; returns
     the share f[key, store], the status words and whether keys are single lots."""
     stores = prob.stores
@@ -602,8 +651,9 @@ def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], boo
             m.row(js, -math.inf, 1.0)
     if not f:
         return {}, "nothing placeable", k.per_lot
-    run = highs.solve(m.problem(), SolverOptions(time_limit=float(time_limit), mip_rel_gap=1e-4, threads=1),
-                      should_stop=should_stop)
+    run = highs.solve(
+        m.problem(), SolverOptions(time_limit=float(time_limit), mip_rel_gap=1e-4, threads=1), should_stop=should_stop
+    )
     sol = _usable_values(run)
     if sol is None:
         return {}, _status_words(run), k.per_lot
@@ -640,8 +690,9 @@ def _bucket(pallets: int) -> int:
     return pallets if pallets <= 4 else 1 << math.ceil(math.log2(pallets))
 
 
-def optimise_from(prob: _Problem, time_limit: float = 20.0, *,
-                  should_stop: Callable[[], bool] | None = None) -> PlacementResult:
+def optimise_from(
+    prob: _Problem, time_limit: float = 20.0, *, should_stop: Callable[[], bool] | None = None
+) -> PlacementResult:
     """The MIP-guided placement; ``should_stop`` interrupts the MIP (its best solution so far,
     if any, still guides the realisation, and ``solver_status`` says so)."""
     t0 = time.perf_counter()
@@ -653,16 +704,17 @@ def optimise_from(prob: _Problem, time_limit: float = 20.0, *,
         by_lot.setdefault(li, []).append((share, si))
     left = list(prob.want)
     # small lots first: each lot counts the same, so floor space and NEQ go furthest on small lots
-    order = sorted(range(len(prob.lots)),
-                   key=lambda li: (math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li]))
+    order = sorted(
+        range(len(prob.lots)),
+        key=lambda li: (math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li]),
+    )
     # 1) realise the MIP's choice.
     if per_lot:
         # lot by lot: each lot up to its share in the storehouses the MIP chose, lots the MIP places
         # fully first (so a partial share cannot crowd out a whole lot)
         def share_order(li: int) -> tuple[float, int, float]:
             total = sum(share for share, _ in by_lot.get(li, []))
-            return (-min(total, 1.0), math.ceil(prob.want[li] / prob.lots[li].upp),
-                    prob.lots[li].neq * prob.want[li])
+            return (-min(total, 1.0), math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li])
 
         for li in sorted(by_lot, key=share_order):
             lot = prob.lots[li]
@@ -694,7 +746,7 @@ def _put_whole_or_spill(prob, stores, placed, left, li, candidates) -> None:  # 
     that, spill it over the candidates in order, each taking what the rules allow."""
     lot = prob.lots[li]
     whole = next((si for si in candidates if _try(stores, lot, si, left[li]) >= left[li]), None)
-    for si in ([whole] if whole is not None else candidates):
+    for si in [whole] if whole is not None else candidates:
         if left[li] <= 0:
             break
         u = _try(stores, lot, si, left[li])
@@ -730,13 +782,33 @@ def place(
     notes: list[str] = []
     if not depot.exposed_sites:
         if not override_unsurveyed:
-            refused = [Refused(c.lot, c.quantity, "survey",
-                               f"depot {depot.id} records no surveyed exposed sites: it is not certified, so nothing "
-                               "is placed (an explicit, logged override is needed)") for c in consignment]
-            return PlacementResult(depot.id, method, [], refused, 0.0, 0, 0.0, 0, 0.0,
-                                   time.perf_counter() - t0, notes=["refused: depot not surveyed"])
-        note = (f"OVERRIDE: placed into unsurveyed depot {depot.id} without quantity-distance to "
-                f"exposed sites: {override_unsurveyed}")
+            refused = [
+                Refused(
+                    c.lot,
+                    c.quantity,
+                    "survey",
+                    f"depot {depot.id} records no surveyed exposed sites: it is not certified, so nothing "
+                    "is placed (an explicit, logged override is needed)",
+                )
+                for c in consignment
+            ]
+            return PlacementResult(
+                depot.id,
+                method,
+                [],
+                refused,
+                0.0,
+                0,
+                0.0,
+                0,
+                0.0,
+                time.perf_counter() - t0,
+                notes=["refused: depot not surveyed"],
+            )
+        note = (
+            f"OVERRIDE: placed into unsurveyed depot {depot.id} without quantity-distance to "
+            f"exposed sites: {override_unsurveyed}"
+        )
         logging.getLogger("coalition.depots").warning(note)
         notes.append(note)
     prob, unknown = _prepare(depot, catalogue, current, consignment, book)
@@ -748,9 +820,12 @@ def place(
         res.flags = flags
         if new_errors:
             reason = "; ".join(f.message for f in new_errors[:5]) + (
-                f"; … and {len(new_errors) - 5} more" if len(new_errors) > 5 else "")
-            res.refused = [Refused(c.lot, c.quantity, "gate", f"the safety gate rejected the proposal: {reason}")
-                           for c in consignment]
+                f"; … and {len(new_errors) - 5} more" if len(new_errors) > 5 else ""
+            )
+            res.refused = [
+                Refused(c.lot, c.quantity, "gate", f"the safety gate rejected the proposal: {reason}")
+                for c in consignment
+            ]
             res.placed, res.units_placed, res.neq_placed_kg, res.lots_stored = [], 0, 0.0, 0.0
         return res
 

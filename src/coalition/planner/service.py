@@ -42,9 +42,7 @@ def illustrative_c_day(scenario: Scenario, at: date | None) -> date:
     month after the scenario's last dated fact (so every known event has happened)."""
     if at is not None:
         return at
-    dates = [e.on for e in scenario.timeline] + [
-        h.on for i in scenario.instruments for h in i.history
-    ]
+    dates = [e.on for e in scenario.timeline] + [h.on for i in scenario.instruments for h in i.history]
     last = max(dates) if dates else date(2026, 1, 1)
     return date(last.year + (last.month == 12), last.month % 12 + 1, 1)
 
@@ -62,9 +60,7 @@ def resolve_c_day(
     if any(a.condition == CEASEFIRE and a.on is None and a.value for a in assumptions):
         # ceasefire=true without a date: treat --at (or the illustrative day) as C-day
         day = illustrative_c_day(scenario, at)
-        return CDay(day, True, f"ceasefire assumed true without a date; C-day taken as {day}"), tuple(
-            assumptions
-        )
+        return CDay(day, True, f"ceasefire assumed true without a date; C-day taken as {day}"), tuple(assumptions)
     day = illustrative_c_day(scenario, at)
     extra = Assumption(condition=CEASEFIRE, value=True, on=day)
     rest = tuple(a for a in assumptions if a.condition != CEASEFIRE)
@@ -135,16 +131,15 @@ def plan_option(
         warnings.append(cday.why)
     if scenario.illustrative:
         warnings.append("the scenario is ILLUSTRATIVE, not an official plan")
-    texts = [
-        f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}" for a in effective
-    ]
+    texts = [f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}" for a in effective]
     outcome = make_plan(
         scenario,
         option_id,
         activation=activation,
         options=options,
-        context=PlanContext(c_day=cday.day, c_day_assumed=cday.illustrative, at=at, assumptions=texts,
-                            warnings=warnings),
+        context=PlanContext(
+            c_day=cday.day, c_day_assumed=cday.illustrative, at=at, assumptions=texts, warnings=warnings
+        ),
         hooks=hooks,
         explain=explain,
     )
