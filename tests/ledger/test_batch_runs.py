@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import text
 
 from coalition.ledger import checkpoints, export
-from coalition.ledger.canonical import batch_statement
-from coalition.ledger.keyevents import append_key_event, key_log
+from coalition.ledger.canonical import BatchStatement, batch_statement
+from coalition.ledger.keyevents import KeyChange, append_key_event, key_log
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root, verify_inclusion
 from coalition.ledger.signers import MemorySigner
 from coalition.ledger.verifier import verify_bundle
@@ -125,8 +125,8 @@ def test_a_batch_cannot_span_a_key_event(alt: Ledger) -> None:
     new = MemorySigner(Ed25519PrivateKey.generate())
     alt.keyring.add("GBR-k2", new)
     with alt.session() as s:
-        append_key_event(s, action="rotate", key_id="GBR-k2", nation="GBR", public_key=new.public_key(),
-                         keyring=alt.keyring, trust=alt.trust, replaces="GBR-k1")
+        append_key_event(s, KeyChange("rotate", "GBR-k2", "GBR", new.public_key(), replaces="GBR-k1"),
+                         keyring=alt.keyring, trust=alt.trust)
     alt.append(manifest("M9", "GBR", 1, 0, prefix="GBR-Y"))  # seq 7, batch 3, signed with GBR-k2
     assert alt.verify().ok
     with alt.session() as s:
@@ -135,9 +135,9 @@ def test_a_batch_cannot_span_a_key_event(alt: Ledger) -> None:
                                                      " order by seq")).scalars()]
         first = s.execute(text("select keys_size, keys_head, time from ledger_batch where batch_id = 1")).one()
         root = merkle_root(hashes)
-        msg = batch_statement(batch_id=1, first_seq=1, size=4, nation="GBR", counterparty=None, root=root,
+        msg = batch_statement(BatchStatement(batch_id=1, first_seq=1, size=4, nation="GBR", counterparty=None, root=root,
                               keys_size=int(first[0]), keys_head=bytes(first[1]), time=first[2],
-                              runs=[[1, 1], [3, 1], [5, 1], [7, 1]])
+                              runs=[[1, 1], [3, 1], [5, 1], [7, 1]]))
         s.execute(text("update ledger_batch set size = 4, root = :r, runs = '[[1,1],[3,1],[5,1],[7,1]]'"
                        " where batch_id = 1"), {"r": root})
         s.execute(text("update ledger_signature set signature = :g where batch_id = 1"),
@@ -190,8 +190,8 @@ def test_contiguous_batches_keep_the_v2_statement(ledger: Ledger) -> None:
     with ledger.session() as s:
         stored = s.execute(text("select root, time, keys_size, keys_head from ledger_batch")).one()
         sig = bytes(s.execute(text("select signature from ledger_signature")).scalar_one())
-    v2 = batch_statement(batch_id=1, first_seq=1, size=2, nation="GBR", counterparty=None, root=bytes(stored[0]),
-                         keys_size=int(stored[2]), keys_head=bytes(stored[3]), time=stored[1])
+    v2 = batch_statement(BatchStatement(batch_id=1, first_seq=1, size=2, nation="GBR", counterparty=None, root=bytes(stored[0]),
+                         keys_size=int(stored[2]), keys_head=bytes(stored[3]), time=stored[1]))
     assert b'"kind":"coalition-ledger/batch/v2"' in v2
     Ed25519PublicKey.from_public_bytes(ledger.keyring.public("GBR-k1")).verify(sig, v2)
     assert ledger.verify().ok

@@ -122,3 +122,19 @@ def test_trust_file_problems_are_exit_2(bundles: dict[str, Path], tmp_path: Path
     assert "missing field 'log'" in capsys.readouterr().err
     bad.write_bytes(b"\xff\xfe")
     assert main([str(bundles["gbr"]), "--trust", str(bad)]) == 2
+
+
+@pytest.mark.parametrize("bad_id", [["GBR-root"], {"k": 1}])
+def test_unhashable_key_id_on_a_key_log_signature_is_a_finding(bundles: dict[str, Path], bad_id: object,
+                                                              capsys) -> None:  # type: ignore[no-untyped-def]
+    p = bundles["full"] / "keylog.jsonl"
+    rows = [json.loads(ln) for ln in p.read_text().splitlines()]
+    roles = [s["role"] for s in rows[0]["signatures"]]
+    assert "root" in roles
+    for s in rows[0]["signatures"]:
+        if s["role"] == "root":
+            s["key_id"] = bad_id
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert _rc(bundles["full"], bundles["trust"]) == 1  # tampered, not unreadable: a verdict
+    out = capsys.readouterr()
+    assert "not countersigned" in out.out and "Traceback" not in out.out + out.err

@@ -27,12 +27,16 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | _text,
 def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq, time, type, payload, prev, chain) -> None:  # type: ignore[no-untyped-def]
     """The producer encodes only the payload and frames it; the result must be the canonical
     encoding of the whole event, whatever the strings hold (quotes, escapes, non-ASCII)."""
-    from coalition.ledger.service import event_body
+    from coalition.ledger.service import EventHeader, event_body
 
     whole = canonical_json({"seq": seq, "time": time, "nation": nation, "person": person, "type": type,
                             "payload": payload, "prev": prev.hex(), "counterparty": counterparty, "chain": chain})
-    assert event_body(seq=seq, time=time, nation=nation, person=person, type=type, payload=payload,
-                      prev=prev, counterparty=counterparty, chain=chain) == whole
+    assert event_body(EventHeader(seq=seq, time=time, nation=nation, person=person, type=type, prev=prev,
+                                  counterparty=counterparty, chain=chain), payload) == whole
+    # the append path builds each link as a (counter, hash) tuple: the same JSON array
+    links = {n: (c, h) for n, (c, h) in chain.items()}
+    assert event_body(EventHeader(seq=seq, time=time, nation=nation, person=person, type=type, prev=prev,
+                                  counterparty=counterparty, chain=links), payload) == whole
 
 
 @settings(max_examples=200, deadline=None)
@@ -41,11 +45,11 @@ def test_event_frame_is_the_canonical_encoding(counterparty, nation, person, seq
        keys_size=st.integers(0, 10**6), keys_head=st.binary(min_size=32, max_size=32), time=_text)
 def test_batch_statement_is_the_canonical_encoding(batch_id, first_seq, size, nation, counterparty, root,  # type: ignore[no-untyped-def]
                                                    keys_size, keys_head, time) -> None:
-    from coalition.ledger.canonical import BATCH_KIND, batch_statement
+    from coalition.ledger.canonical import BATCH_KIND, BatchStatement, batch_statement
 
     whole = canonical_json({"kind": BATCH_KIND, "batch_id": batch_id, "first_seq": first_seq, "size": size,
                             "nation": nation, "counterparty": counterparty, "root": root.hex(), "keys": keys_size,
                             "keys_head": keys_head.hex(), "time": time})
-    assert batch_statement(batch_id=batch_id, first_seq=first_seq, size=size, nation=nation,
+    assert batch_statement(BatchStatement(batch_id=batch_id, first_seq=first_seq, size=size, nation=nation,
                            counterparty=counterparty, root=root, keys_size=keys_size, keys_head=keys_head,
-                           time=time) == whole
+                           time=time)) == whole

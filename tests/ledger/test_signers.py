@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from coalition.cli.main import app
 from coalition.errors import InputError
 from coalition.ledger.batches import LocalSigner
-from coalition.ledger.keyevents import append_key_event
+from coalition.ledger.keyevents import KeyChange, append_key_event
 from coalition.ledger.keys import DEMO_PASSPHRASE, KeyRing
 from coalition.ledger.models import LedgerSignature
 from coalition.ledger.signers import Pkcs11Signer, generate_pkcs11_key
@@ -51,8 +51,8 @@ def test_softhsm2_key_signs_custody_events_after_a_rotation_signed_by_the_old_ke
         assert hsm.public_key().hex() == token["pub"]
         both = KeyRing({"GBR-k1": ledger.keyring.signer("GBR-k1"), "GBR-k2": hsm})
         with ledger.session() as s:
-            append_key_event(s, action="rotate", key_id="GBR-k2", nation="GBR", public_key=hsm.public_key(),
-                             replaces="GBR-k1", keyring=both, trust=ledger.trust)
+            append_key_event(s, KeyChange("rotate", "GBR-k2", "GBR", hsm.public_key(), replaces="GBR-k1"),
+                             keyring=both, trust=ledger.trust)
         workstation = KeyRing({"GBR-k2": hsm})  # GBR's machine: only its token
         ledger.append(manifest("MH", "GBR", 2, 0, prefix="GBR-H"), signer=LocalSigner(workstation))
         with ledger.session() as s:
@@ -71,6 +71,19 @@ def test_wrong_pin_and_missing_key_are_clear_errors(token) -> None:  # type: ign
         Pkcs11Signer(module=MODULE, token_label="gbr-token", pin="0000", key_label="GBR-k2")
     with pytest.raises(NotFoundError, match="no single Ed25519 key"):
         Pkcs11Signer(module=MODULE, token_label="gbr-token", pin=PIN, key_label="nope")
+
+
+def test_a_token_key_that_may_not_sign_is_refused_when_opened(token) -> None:  # type: ignore[no-untyped-def]
+    import pkcs11
+    from pkcs11 import Attribute, KeyType, Mechanism
+
+    with pkcs11.lib(MODULE).get_token(token_label="gbr-token").open(rw=True, user_pin=PIN) as session:
+        params = session.create_domain_parameters(
+            KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: bytes.fromhex("06032b6570")}, local=True)
+        params.generate_keypair(store=True, label="GBR-nosign", mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+                                private_template={Attribute.SIGN: False})
+    with pytest.raises(InputError, match="may not sign"):
+        Pkcs11Signer(module=MODULE, token_label="gbr-token", pin=PIN, key_label="GBR-nosign")
 
 
 def test_coalition_sign_with_a_pkcs11_token(token, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from coalition.errors import ConflictError, InputError
 from coalition.ledger import checkpoints, export, service
 from coalition.ledger.batches import LocalSigner
-from coalition.ledger.keyevents import append_key_event, key_log, trust_from_keyring
+from coalition.ledger.keyevents import KeyChange, append_key_event, key_log, trust_from_keyring
 from coalition.ledger.keys import KeyRing
 from coalition.ledger.models import (
     LedgerBatch,
@@ -27,8 +27,8 @@ from coalition.ledger.models import (
 )
 from coalition.ledger.notes import checkpoint_text
 from coalition.ledger.signers import MemorySigner
-from coalition.ledger.trust import key_event_body, key_event_hash
-from coalition.ledger.canonical import batch_statement
+from coalition.ledger.trust import KeyEvent, key_event_body, key_event_hash
+from coalition.ledger.canonical import BatchStatement, batch_statement
 from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.ledger.verifier import main, verify_bundle
 
@@ -46,14 +46,15 @@ def forge_event(ledger: Ledger, *, nation: str, key_id: str, key: Ed25519Private
     with ledger.session() as s:
         size, prev = service.head(s)
         seq = size + 1
-        body = service.event_body(seq=seq, time="2026-06-01T00:00:00Z", nation=nation, person="forger",
-                                  type=type, payload=payload, prev=prev, counterparty=None)
+        body = service.event_body(service.EventHeader(seq=seq, time="2026-06-01T00:00:00Z", nation=nation,
+                                                      person="forger", type=type, prev=prev, counterparty=None),
+                                  payload)
         h = leaf_hash(body)
         bid = (s.scalar(select(func.max(LedgerBatch.batch_id))) or 0) + 1
         klog = key_log(s, ledger.trust)
         stamp = "2026-06-01T00:00:01Z"
-        msg = batch_statement(batch_id=bid, first_seq=seq, size=1, nation=nation, counterparty=None,
-                              root=merkle_root([h]), keys_size=klog.size, keys_head=klog.head, time=stamp)
+        msg = batch_statement(BatchStatement(batch_id=bid, first_seq=seq, size=1, nation=nation, counterparty=None,
+                              root=merkle_root([h]), keys_size=klog.size, keys_head=klog.head, time=stamp))
         if key_row:
             s.execute(insert(LedgerKey.__table__), [{"key_id": key_id, "kind": "nation", "nation": nation,
                                                      "public_key": _raw_pub(key), "created_at": stamp}])
@@ -122,13 +123,13 @@ def _rewrite_everything(ledger: Ledger, tmp_path: Path) -> None:
     with ledger.session() as s:
         for k in fake.public_keys():  # back-dated to the start of the log, as a careful attacker would
             if k.kind == "nation":
-                append_key_event(s, action="register", key_id=k.key_id, nation=str(k.nation),
-                                 public_key=k.public_key, keyring=fake, trust=fake_trust, log_size=0)
+                append_key_event(s, KeyChange("register", k.key_id, str(k.nation), k.public_key),
+                                 keyring=fake, trust=fake_trust, log_size=0)
         klog = key_log(s, fake_trust)
         for b in s.execute(select(LedgerBatch)).scalars().all():
-            msg = batch_statement(batch_id=b.batch_id, first_seq=b.first_seq, size=b.size, nation=b.nation,
+            msg = batch_statement(BatchStatement(batch_id=b.batch_id, first_seq=b.first_seq, size=b.size, nation=b.nation,
                                   counterparty=b.counterparty, root=bytes(b.root), keys_size=klog.size,
-                                  keys_head=klog.head, time=b.time)
+                                  keys_head=klog.head, time=b.time))
             s.execute(update(LedgerBatch).where(LedgerBatch.batch_id == b.batch_id)
                       .values(keys_size=klog.size, keys_head=klog.head))
             for role, who in (("actor", b.nation), ("counterparty", b.counterparty)):
@@ -172,8 +173,8 @@ def test_rotation_signed_by_the_old_key_hands_over_and_ends_the_old_key(ledger: 
     ledger.keyring.add("GBR-k2", MemorySigner(new))
     try:
         with ledger.session() as s:
-            append_key_event(s, action="rotate", key_id="GBR-k2", nation="GBR", public_key=_raw_pub(new),
-                             replaces="GBR-k1", keyring=ledger.keyring, trust=ledger.trust)
+            append_key_event(s, KeyChange("rotate", "GBR-k2", "GBR", _raw_pub(new), replaces="GBR-k1"),
+                             keyring=ledger.keyring, trust=ledger.trust)
         ledger.append(ev("manifest", "GBR", {"manifest": "M9", "origin": "H", "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA",
                                             "serials": [{"serial": "GBR-R1", "item_type": "ATGM-LAUNCHER"}]}))
         rep = ledger.verify()
@@ -200,17 +201,17 @@ def test_rotation_not_signed_by_the_old_key_and_unrooted_registration_are_refuse
     other = KeyRing({"GBR-k2": MemorySigner(Ed25519PrivateKey.generate()),
                      "ESP-k1": MemorySigner(Ed25519PrivateKey.generate())})
     with ledger.session() as s, pytest.raises(ConflictError, match="not signed by the old key"):
-        append_key_event(s, action="rotate", key_id="GBR-k2", nation="GBR", public_key=other.public("GBR-k2"),
-                         replaces="GBR-k1", keyring=other, trust=ledger.trust)
+        append_key_event(s, KeyChange("rotate", "GBR-k2", "GBR", other.public("GBR-k2"), replaces="GBR-k1"),
+                         keyring=other, trust=ledger.trust)
     with ledger.session() as s, pytest.raises(ConflictError, match="countersigned"):
-        append_key_event(s, action="register", key_id="ESP-k1", nation="ESP", public_key=other.public("ESP-k1"),
+        append_key_event(s, KeyChange("register", "ESP-k1", "ESP", other.public("ESP-k1")),
                          keyring=other, trust=ledger.trust)
 
 
 def test_revoked_key_cannot_sign(ledger: Ledger) -> None:
     with ledger.session() as s:
-        append_key_event(s, action="revoke", key_id="POL-k1", nation="POL",
-                         public_key=ledger.keyring.public("POL-k1"), keyring=ledger.keyring, trust=ledger.trust)
+        append_key_event(s, KeyChange("revoke", "POL-k1", "POL", ledger.keyring.public("POL-k1")),
+                         keyring=ledger.keyring, trust=ledger.trust)
     with pytest.raises(InputError, match="POL has no key"):
         ledger.append(ev("count", "POL", {"location": "UA-LVIV/LV-D1"}))
 
@@ -229,9 +230,10 @@ def test_key_event_with_changed_key_is_refused(ledger: Ledger) -> None:
     with ledger.session() as s:
         body, n = s.execute(select(LedgerKeyEvent.body, LedgerKeyEvent.n).order_by(LedgerKeyEvent.n).limit(1)).one()
         d = json.loads(body)
-        forged = key_event_body(n=d["n"], prev=bytes.fromhex(d["prev"]), action=d["action"], key_id=d["key_id"],
-                                nation=d["nation"], public_key=_raw_pub(Ed25519PrivateKey.generate()),
-                                replaces=None, log_size=d["log_size"], time=d["time"])
+        forged = key_event_body(KeyEvent(n=d["n"], prev=bytes.fromhex(d["prev"]), action=d["action"],
+                                         key_id=d["key_id"], nation=d["nation"],
+                                         public_key=_raw_pub(Ed25519PrivateKey.generate()), replaces=None,
+                                         log_size=d["log_size"], time=d["time"]))
         s.execute(update(LedgerKeyEvent).where(LedgerKeyEvent.n == n).values(body=forged.decode(),
                                                                             hash=key_event_hash(forged)))
     rep = ledger.verify()

@@ -12,7 +12,8 @@ function, and the version here works directly on our per-sample records (pure, ~
   candidate restrictions that remove about ``alpha`` of the samples still in the box (numeric:
   drop the lowest or highest alpha-quantile; yes/no: keep one value) and take the one with the
   largest gain in the share of cases of interest (*density*) per sample removed (EMA
-  Workbench's "lenient1" objective: a small helpful peel beats a large slightly better one). Stop when the box would hold fewer
+  Workbench's "lenient1" objective: a small helpful peel beats a large slightly better one).
+  Stop when the box would hold fewer
   than ``min_support`` samples. The sequence of boxes is the *peeling trajectory*.
 * **Choice**: the box of highest density among those that still hold at least ``min_coverage``
   of all cases of interest (*coverage*); restrictions whose removal changes the density by
@@ -31,7 +32,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -56,8 +57,9 @@ class Limit:
 
     def mask(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "bool":
-            return x == (1.0 if self.value else 0.0)
-        ok = ~np.isnan(x)
+            eq: np.ndarray = x == (1.0 if self.value else 0.0)
+            return eq
+        ok: np.ndarray = ~np.isnan(x)
         if self.lo is not None:
             ok &= x >= self.lo
         if self.hi is not None:
@@ -119,6 +121,15 @@ def _merge(old: Limit | None, new: Limit) -> Limit:
     return Limit(new.factor, new.kind, lo=lo, hi=hi)
 
 
+class _Box(TypedDict):
+    """One box of the peeling trajectory."""
+
+    coverage: float
+    density: float
+    support: int
+    limits: dict[str, Limit]
+
+
 def prim(
     y: np.ndarray,
     factors: Sequence[Factor],
@@ -136,11 +147,12 @@ def prim(
     total = y[pool].sum()
     limits: dict[str, Limit] = {}
     inside = pool.copy()
-    traj = [{"coverage": 1.0, "density": float(y[inside].mean()), "support": int(inside.sum()),
-             "limits": dict(limits)}]
+    traj: list[_Box] = [
+        {"coverage": 1.0, "density": float(y[inside].mean()), "support": int(inside.sum()), "limits": dict(limits)}
+    ]
     floor = max(2, int(math.ceil(min_support * pool.sum())))
     while True:
-        best = None
+        best: tuple[tuple[float, int], dict[str, Limit], np.ndarray] | None = None
         for f in factors:
             for cand in _candidates(f, inside, alpha):
                 new = dict(limits)
@@ -159,9 +171,14 @@ def prim(
         if best is None or best[0][0] <= 1e-12:
             break
         limits, inside = best[1], best[2]
-        traj.append({"coverage": float(y[inside].sum() / total) if total else 0.0,
-                     "density": float(y[inside].mean()), "support": int(inside.sum()),
-                     "limits": dict(limits)})
+        traj.append(
+            {
+                "coverage": float(y[inside].sum() / total) if total else 0.0,
+                "density": float(y[inside].mean()),
+                "support": int(inside.sum()),
+                "limits": dict(limits),
+            }
+        )
     ok = [t for t in traj if t["coverage"] >= min_coverage]
     chosen = max(ok or traj[:1], key=lambda t: (t["density"], t["coverage"]))
     lim = dict(chosen["limits"])
@@ -172,7 +189,7 @@ def prim(
         m = _box_mask(trial, fac, n) & pool
         if m.sum() and float(y[m].mean()) >= base - 0.005:
             lim = trial
-    return lim, [{k: v for k, v in t.items() if k != "limits"} for t in traj]
+    return lim, [{"coverage": t["coverage"], "density": t["density"], "support": t["support"]} for t in traj]
 
 
 def _words(lim: Limit, fac: Factor) -> str:
@@ -213,18 +230,23 @@ def discover(
     factors = factors_from_records(rows)
     fac = {f.name: f for f in factors}
     total = int(y.sum())
-    result: dict[str, Any] = {"samples": n, "threshold": threshold, "metric": metric,
-                              "cases": total, "base_rate": round(float(y.mean()), 6) if n else None,
-                              "boxes": [], "factors": [f.name for f in factors]}
+    result: dict[str, Any] = {
+        "samples": n,
+        "threshold": threshold,
+        "metric": metric,
+        "cases": total,
+        "base_rate": round(float(y.mean()), 6) if n else None,
+        "boxes": [],
+        "factors": [f.name for f in factors],
+    }
     if n == 0 or total == 0 or not factors:
-        result["statement"] = (f"no sample has {metric} below {threshold:g}" if n else "no samples")
+        result["statement"] = f"no sample has {metric} below {threshold:g}" if n else "no samples"
         return result
     pool = np.ones(n, dtype=bool)
     for _ in range(max_boxes):
         if y[pool].sum() == 0:
             break
-        lim, traj = prim(y, factors, alpha=alpha, min_support=min_support,
-                         min_coverage=min_coverage, pool=pool)
+        lim, traj = prim(y, factors, alpha=alpha, min_support=min_support, min_coverage=min_coverage, pool=pool)
         if not lim:
             break
         m = _box_mask(lim, fac, n) & pool
@@ -236,16 +258,26 @@ def discover(
         lo, hi = wilson(dens, k)
         words = " and ".join(_words(v, fac[name]) for name, v in sorted(lim.items()))
         label = "essential coverage" if metric == "essential_coverage_pct" else metric
-        sentence = (f"when {words}: {dens:.0%} of samples have {label} below {threshold:g}% "
-                    f"({int(y[m].sum())} of {k} samples; {cov:.0%} of all such samples)")
-        result["boxes"].append({
-            "limits": [{"factor": v.factor, "kind": v.kind, "lo": v.lo, "hi": v.hi, "value": v.value}
-                       for _, v in sorted(lim.items())],
-            "density": round(dens, 6), "density_ci95": [round(lo, 6), round(hi, 6)],
-            "coverage": round(cov, 6), "support": k, "statement": sentence,
-            "trajectory": traj,
-        })
+        sentence = (
+            f"when {words}: {dens:.0%} of samples have {label} below {threshold:g}% "
+            f"({int(y[m].sum())} of {k} samples; {cov:.0%} of all such samples)"
+        )
+        result["boxes"].append(
+            {
+                "limits": [
+                    {"factor": v.factor, "kind": v.kind, "lo": v.lo, "hi": v.hi, "value": v.value}
+                    for _, v in sorted(lim.items())
+                ],
+                "density": round(dens, 6),
+                "density_ci95": [round(lo, 6), round(hi, 6)],
+                "coverage": round(cov, 6),
+                "support": k,
+                "statement": sentence,
+                "trajectory": traj,
+            }
+        )
         pool &= ~m
     result["statement"] = "; ".join(b["statement"] for b in result["boxes"]) or (
-        f"no box of conditions concentrates the samples below {threshold:g}%")
+        f"no box of conditions concentrates the samples below {threshold:g}%"
+    )
     return result

@@ -39,10 +39,10 @@ import numpy as np
 
 from coalition.analysis.reuse import ModelCache, SampleSolve, Spells, assumption_texts
 from coalition.analysis.sampling import World
-from coalition.scenario.uncertainty import Uncertainty
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.service import activation_for_plan, check_option, resolve_c_day
 from coalition.scenario.schemas import Assumption, Priority, Scenario
+from coalition.scenario.uncertainty import Uncertainty
 
 if TYPE_CHECKING:
     from coalition.analysis.reuse import ReusableModel
@@ -54,6 +54,8 @@ DAYS = (30, 60, 90)
 #: 2 % was proven in 2-5 CPU s - with the same plan as 120 s at 1 % on the worlds compared
 #: (docs/analysis-benchmarks.md). ``--mip-gap`` sets it per run.
 ANALYSIS_MIP_GAP = 2e-2
+# the default options of a Context: one shared value, as a default argument would be
+_DEFAULT_OPTIONS = PlanOptions(time_limit=30.0, mip_rel_gap=ANALYSIS_MIP_GAP, threads=1)
 NOT_NEEDED = -1
 
 
@@ -143,7 +145,7 @@ class Context:
         option_id: str,
         *,
         assumptions: Sequence[Assumption] = (),
-        options: PlanOptions = PlanOptions(time_limit=30.0, mip_rel_gap=ANALYSIS_MIP_GAP, threads=1),
+        options: PlanOptions = _DEFAULT_OPTIONS,
     ) -> None:
         check_option(scenario, option_id)
         self.scenario = scenario
@@ -158,9 +160,9 @@ class Context:
         reqs = sorted(scenario.requirements_of(option_id), key=lambda r: r.id)
         self.lines = [r.id for r in reqs]
         self.line_priority = [str(r.priority) for r in reqs]
-        self.needed = np.array(
-            [[r.start_day <= d <= r.end_day for d in DAYS] for r in reqs], dtype=bool
-        ).reshape(len(reqs), len(DAYS))
+        self.needed = np.array([[r.start_day <= d <= r.end_day for d in DAYS] for r in reqs], dtype=bool).reshape(
+            len(reqs), len(DAYS)
+        )
         self.pledge_nation = {p.id: p.nation for p in scenario.pledges}
         self.pledge_units = {p.id: p.units for p in scenario.pledges}
         self._act_cache: dict[tuple[object, ...], tuple[Any, ...]] = {}
@@ -178,9 +180,14 @@ class Context:
                     ass.append(Assumption(condition=name, value=holds[name]))
             cday, effective = resolve_c_day(self.scenario, ass, None)
             act = activation_for_plan(self.scenario, effective, cday.day, self.horizon)
-            self._act_cache[key] = (tuple(effective), (cday.day - self.nominal_c_day).days,
-                                    dict(act.active_from), dict(act.spells), cday.day,
-                                    tuple(assumption_texts(effective)))
+            self._act_cache[key] = (
+                tuple(effective),
+                (cday.day - self.nominal_c_day).days,
+                dict(act.active_from),
+                dict(act.spells),
+                cday.day,
+                tuple(assumption_texts(effective)),
+            )
             if len(self._act_cache) > 4096:
                 self._act_cache.pop(next(iter(self._act_cache)))
         effective, offset, active, spells, c_day, texts = self._act_cache[key]
@@ -217,15 +224,14 @@ class PlannerEvaluator:
         self.ess_u = np.array([tb.line_priority[i] == Priority.ESSENTIAL.value for i in m.u_line])
         # row of Line-shortfall for (line, DAYS[k]), -1 if the day is outside the model
         self.u_at = np.full((len(ctx.lines), len(DAYS)), -1, dtype=np.int64)
-        for k, (li, t) in enumerate(zip(m.u_line, m.u_period)):
+        for k, (li, t) in enumerate(zip(m.u_line, m.u_period, strict=True)):
             for j, d in enumerate(DAYS):
                 if d // D == t:
                     self.u_at[li, j] = k
 
-    def model_of(self, inp: Inputs) -> "ReusableModel":
+    def model_of(self, inp: Inputs) -> ReusableModel:
         """The reusable model of a world's activation and sustainment data."""
-        return self.cache.get(inp.active_from, inp.spells, c_day=inp.c_day,
-                              assumptions=list(inp.texts))
+        return self.cache.get(inp.active_from, inp.spells, c_day=inp.c_day, assumptions=list(inp.texts))
 
     def evaluate(self, world: World, withdrawn: frozenset[str] = frozenset()) -> Outcome:
         import time
@@ -233,27 +239,25 @@ class PlannerEvaluator:
         t0 = time.perf_counter()
         inp = self.ctx.inputs(world, withdrawn)
         rm = self.model_of(inp)
-        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
-                       spells=inp.spells)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit), spells=inp.spells)
         out = self._outcome(res)
         out.solve_seconds = res.solve_seconds
         out.overhead_seconds = (time.perf_counter() - t0) - res.solve_seconds - res.start_seconds
-        out.extra = {"objective": res.objective if res.objective is not None else float("nan"),
-                     "gap": res.gap if res.gap is not None else float("nan"),
-                     "start_seconds": res.start_seconds}
+        out.extra = {
+            "objective": res.objective if res.objective is not None else float("nan"),
+            "gap": res.gap if res.gap is not None else float("nan"),
+            "start_seconds": res.start_seconds,
+        }
         return out
 
-    def detail(self, world: World, withdrawn: frozenset[str] = frozenset()) -> "PlanDetail":
+    def detail(self, world: World, withdrawn: frozenset[str] = frozenset()) -> PlanDetail:
         """The world's plan with ``withdrawn`` nations deploying nothing, with who serves where."""
         return self.detail_and_solve(world, withdrawn)[0]
 
-    def detail_and_solve(
-        self, world: World, withdrawn: frozenset[str] = frozenset()
-    ) -> tuple["PlanDetail", SampleSolve]:
+    def detail_and_solve(self, world: World, withdrawn: frozenset[str] = frozenset()) -> tuple[PlanDetail, SampleSolve]:
         inp = self.ctx.inputs(world, withdrawn)
         rm = self.model_of(inp)
-        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit),
-                       spells=inp.spells)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit), spells=inp.spells)
         out = self._outcome(res)
         presence: dict[str, dict[str, float]] = {}
         used: set[str] = set()
@@ -271,17 +275,25 @@ class PlannerEvaluator:
                     line = tb.line_id[int(tb.arc_line[r.x_arc[j]])]
                     row = presence.setdefault(line, {})
                     row[nation] = row.get(nation, 0.0) + float(round(x[j]))
-        return PlanDetail(tuple(sorted(withdrawn)), out.status, res.objective, res.bound,
-                          out.coverage_pct, out.essential_coverage_pct, out.fill, presence,
-                          frozenset(used), res.solve_seconds), res
+        return PlanDetail(
+            tuple(sorted(withdrawn)),
+            out.status,
+            res.objective,
+            res.bound,
+            out.coverage_pct,
+            out.essential_coverage_pct,
+            out.fill,
+            presence,
+            frozenset(used),
+            res.solve_seconds,
+        ), res
 
-    def _outcome(self, res: "SampleSolve") -> Outcome:
+    def _outcome(self, res: SampleSolve) -> Outcome:
         u = res.shortfall
         n_l = len(self.ctx.lines)
         if not np.all(np.isfinite(u)):
             fill = np.where(self.ctx.needed, 0, NOT_NEEDED).astype(np.int8)
-            return Outcome(res.status, float("nan"), float("nan"), float("nan"), fill,
-                           np.full(n_l, np.nan))
+            return Outcome(res.status, float("nan"), float("nan"), float("nan"), fill, np.full(n_l, np.nan))
         need = self.u_qty * self.u_days
         short = u * self.u_days
         cov = 100.0 * (1 - short.sum() / need.sum()) if need.sum() else 100.0
@@ -354,12 +366,10 @@ class QuickEvaluator:
         ess = np.array([str(ln.priority) == Priority.ESSENTIAL.value for ln in last.lines])
         cov = 100.0 * got.sum() / req.sum() if req.sum() else 100.0
         cov_e = 100.0 * got[ess].sum() / req[ess].sum() if req[ess].sum() else 100.0
-        by_line = {ln.line: float(ln.required_units - min(ln.filled_units, ln.required_units))
-                   for ln in last.lines}
+        by_line = {ln.line: float(ln.required_units - min(ln.filled_units, ln.required_units)) for ln in last.lines}
         per_line = np.array([by_line[lid] for lid in ctx.lines])
         dt = time.perf_counter() - t0
-        return Outcome("quick", float(cov), float(cov_e), float(per_line.sum()), fill, per_line,
-                       0.0, dt)
+        return Outcome("quick", float(cov), float(cov_e), float(per_line.sum()), fill, per_line, 0.0, dt)
 
 
 def make_evaluator(ctx: Context, quick: bool) -> PlannerEvaluator | QuickEvaluator:

@@ -21,7 +21,10 @@ import re
 from collections.abc import Iterable
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 Row = dict[str, Any]
 MAX_SHEET = 31  # Excel's limit on sheet names
@@ -78,7 +81,7 @@ def _sheet_name(path: str, used: set[str]) -> str:
     return name
 
 
-def _write(ws: Any, rows: Iterable[list[Any]]) -> None:
+def _write(ws: Worksheet, rows: Iterable[list[Any]]) -> None:
     for r, values in enumerate(rows, start=1):
         for c, v in enumerate(values, start=1):
             cell = ws.cell(row=r, column=c)
@@ -91,10 +94,12 @@ def workbook(summary: dict[str, Any]) -> bytes:
     """The XLSX file of ``summary``."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     scalars, sheets = tables(summary)
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = "summary"
     used = {"summary"}
     _write(ws, [["field", "value"], *([k, v] for k, v in scalars)])
@@ -119,7 +124,11 @@ def write_xlsx(path: Path, summary: dict[str, Any]) -> None:
 
     data = workbook(summary)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_bytes(data)
+
+    _atomic_write(path, write)
 
 
 __all__ = ["tables", "workbook", "write_xlsx"]

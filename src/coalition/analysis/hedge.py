@@ -67,8 +67,7 @@ def hedge_data(ctx: Context) -> HedgeData:
     from coalition.planner.tables import build_tables
 
     opts = ctx.options
-    tb = build_tables(ctx.scenario, ctx.option_id,
-                      active_from={p.id: 0 for p in ctx.scenario.pledges}, options=opts)
+    tb = build_tables(ctx.scenario, ctx.option_id, active_from={p.id: 0 for p in ctx.scenario.pledges}, options=opts)
     earliest = tb.pledge_ready_day[tb.arc_pledge] + tb.corridor_transit[tb.arc_corridor]
     start = np.maximum(tb.line_start_day[tb.arc_line], 0)
     late = np.maximum(0, earliest - start).astype(float)
@@ -83,20 +82,23 @@ def hedge_data(ctx: Context) -> HedgeData:
             best[key] = cand
     keys = sorted(best)
     return HedgeData(
-        pledges=list(tb.pledge_id), nations=list(tb.pledge_nation),
-        units=tb.pledge_units.astype(float), lines=list(tb.line_id),
-        qty=tb.line_qty.astype(float), prio=tb.line_prio_w.astype(float),
+        pledges=list(tb.pledge_id),
+        nations=list(tb.pledge_nation),
+        units=tb.pledge_units.astype(float),
+        lines=list(tb.line_id),
+        qty=tb.line_qty.astype(float),
+        prio=tb.line_prio_w.astype(float),
         pair_p=np.array([k[0] for k in keys], dtype=np.int64),
         pair_l=np.array([k[1] for k in keys], dtype=np.int64),
-        late=np.array([best[k][0] for k in keys]), km=np.array([best[k][1] for k in keys]),
+        late=np.array([best[k][0] for k in keys]),
+        km=np.array([best[k][1] for k in keys]),
         period_days=tb.period_days,
     )
 
 
 def world_units(ctx: Context, data: HedgeData, world: World) -> np.ndarray:
     inp = ctx.inputs(world)
-    return np.array([float(inp.units.get(p, 0)) if p in inp.active_from else 0.0
-                     for p in data.pledges])
+    return np.array([float(inp.units.get(p, 0)) if p in inp.active_from else 0.0 for p in data.pledges])
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ def solve_two_stage(
     time_limit: float = 60.0,
 ) -> Solved2:
     """The extensive form over the given worlds (or the recourse only, with ``fixed_z``)."""
-    from scipy.optimize import LinearConstraint, milp
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     w = options.weights
     P, L, K = len(data.pledges), len(data.lines), data.pair_p.size
@@ -150,7 +152,7 @@ def solve_two_stage(
     k = np.arange(K)
     # first stage: sum_l z[p,l] <= U_p
     add(data.pair_p, k, np.ones(K), np.full(P, -np.inf), data.units.copy())
-    for i, (uw, wt) in enumerate(zip(worlds_units, weights)):
+    for i, (uw, wt) in enumerate(zip(worlds_units, weights, strict=True)):
         base = K + i * n_w
         d, r, s = base + k, base + K + k, base + 2 * K + np.arange(L)
         c[d] = wt * w.lateness * pr * data.late
@@ -161,41 +163,63 @@ def solve_two_stage(
         hi[r[inactive]] = 0.0
         hi[s] = data.qty
         # d <= z
-        add(np.concatenate([k, k]), np.concatenate([d, k]),
-            np.concatenate([np.ones(K), -np.ones(K)]), np.full(K, -np.inf), np.zeros(K))
+        add(
+            np.concatenate([k, k]),
+            np.concatenate([d, k]),
+            np.concatenate([np.ones(K), -np.ones(K)]),
+            np.full(K, -np.inf),
+            np.zeros(K),
+        )
         # sum_l d + r <= U_p(w)
-        add(np.concatenate([data.pair_p, data.pair_p]), np.concatenate([d, r]), np.ones(2 * K),
-            np.full(P, -np.inf), uw.astype(float))
+        add(
+            np.concatenate([data.pair_p, data.pair_p]),
+            np.concatenate([d, r]),
+            np.ones(2 * K),
+            np.full(P, -np.inf),
+            uw.astype(float),
+        )
         # sum_l r + sum_l z <= U_p
-        add(np.concatenate([data.pair_p, data.pair_p]), np.concatenate([r, k]), np.ones(2 * K),
-            np.full(P, -np.inf), data.units.copy())
+        add(
+            np.concatenate([data.pair_p, data.pair_p]),
+            np.concatenate([r, k]),
+            np.ones(2 * K),
+            np.full(P, -np.inf),
+            data.units.copy(),
+        )
         # cover: sum d + r + s >= q
-        add(np.concatenate([data.pair_l, data.pair_l, np.arange(L)]), np.concatenate([d, r, s]),
-            np.ones(2 * K + L), data.qty.copy(), np.full(L, np.inf))
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(r0, n))
-    integrality = np.zeros(n)
+        add(
+            np.concatenate([data.pair_l, data.pair_l, np.arange(L)]),
+            np.concatenate([d, r, s]),
+            np.ones(2 * K + L),
+            data.qty.copy(),
+            np.full(L, np.inf),
+        )
+    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r0, n))
+    integrality = np.zeros(n, dtype=np.int64)
     integrality[:K] = 1
-    res = milp(c, constraints=LinearConstraint(A, np.concatenate(rlo), np.concatenate(rhi)),
-               integrality=integrality, bounds=(lo, hi),
-               options={"mip_rel_gap": float(options.mip_rel_gap), "time_limit": float(time_limit),
-                        "disp": False})
+    res = milp(
+        c,
+        constraints=LinearConstraint(A, np.concatenate(rlo), np.concatenate(rhi)),
+        integrality=integrality,
+        bounds=Bounds(lo, hi),
+        options={"mip_rel_gap": float(options.mip_rel_gap), "time_limit": float(time_limit), "disp": False},
+    )
     if res.x is None:
-        return Solved2("infeasible" if res.status == 2 else "no-solution", math.nan,
-                       np.zeros(K), np.full(N, math.nan), math.nan)
+        return Solved2(
+            "infeasible" if res.status == 2 else "no-solution", math.nan, np.zeros(K), np.full(N, math.nan), math.nan
+        )
     x = res.x
     z = np.round(x[:K])
-    per = np.array([float(c[K + i * n_w : K + (i + 1) * n_w] @ x[K + i * n_w : K + (i + 1) * n_w])
-                    for i in range(N)])
+    per = np.array([float(c[K + i * n_w : K + (i + 1) * n_w] @ x[K + i * n_w : K + (i + 1) * n_w]) for i in range(N)])
     status = "optimal" if res.status == 0 else "time-limit"
     return Solved2(status, float(res.fun), z, per, float(cz @ z))
 
 
-def _evaluate(data: HedgeData, z: np.ndarray, units: Sequence[np.ndarray], options: PlanOptions,
-              delay: float) -> np.ndarray:
+def _evaluate(
+    data: HedgeData, z: np.ndarray, units: Sequence[np.ndarray], options: PlanOptions, delay: float
+) -> np.ndarray:
     """Cost of first stage z in each world (first-stage cost + recourse), one LP per world."""
-    return np.array([solve_two_stage(data, [u], [1.0], options, delay=delay, fixed_z=z).objective
-                     for u in units])
+    return np.array([solve_two_stage(data, [u], [1.0], options, delay=delay, fixed_z=z).objective for u in units])
 
 
 def hedge(
@@ -215,7 +239,7 @@ def hedge(
     wts = np.array([w.weight for w in worlds], dtype=float)
     wts = wts / wts.sum()
     rp = solve_two_stage(data, units, list(wts), opts, delay=delay)
-    mean_units = np.sum([wt * u for wt, u in zip(wts, units)], axis=0)
+    mean_units = np.sum([wt * u for wt, u in zip(wts, units, strict=True)], axis=0)
     ev = solve_two_stage(data, [mean_units], [1.0], opts, delay=delay)
     eev_each = _evaluate(data, ev.z, units, opts, delay)
     eev = float(wts @ eev_each)
@@ -227,7 +251,7 @@ def hedge(
         "exact": exact,
         "delay_days": delay,
         "objective_unit": "planner weights: W_S x priority x period-days per first-wave unit "
-                          "short, W_L x priority per unit-day late, W_D per unit-km",
+        "short, W_L x priority per unit-day late, W_D per unit-km",
         "rp": {"objective": round(rp.objective, 3), "status": rp.status},
         "ev": {"objective": round(ev.objective, 3), "status": ev.status},
         "eev": round(eev, 3),
@@ -253,26 +277,34 @@ def hedge(
         se = float(diff.std(ddof=1) / math.sqrt(m)) if m > 1 else math.nan
         out["out_of_sample"] = {
             "worlds": m,
-            "hedged_plan_cost": {"mean": round(float(a.mean()), 3),
-                                 "se": round(float(a.std(ddof=1) / math.sqrt(m)), 3) if m > 1 else None},
-            "ev_plan_cost": {"mean": round(float(b.mean()), 3),
-                             "se": round(float(b.std(ddof=1) / math.sqrt(m)), 3) if m > 1 else None},
-            "vss": {"mean": round(float(diff.mean()), 3), "se": round(se, 3),
-                    "ci95": [round(float(diff.mean()) - 1.96 * se, 3),
-                             round(float(diff.mean()) + 1.96 * se, 3)]},
-            "saa_gap_estimate": {"in_sample_rp": round(rp.objective, 3),
-                                 "out_of_sample_rp": round(float(a.mean()), 3)},
+            "hedged_plan_cost": {
+                "mean": round(float(a.mean()), 3),
+                "se": round(float(a.std(ddof=1) / math.sqrt(m)), 3) if m > 1 else None,
+            },
+            "ev_plan_cost": {
+                "mean": round(float(b.mean()), 3),
+                "se": round(float(b.std(ddof=1) / math.sqrt(m)), 3) if m > 1 else None,
+            },
+            "vss": {
+                "mean": round(float(diff.mean()), 3),
+                "se": round(se, 3),
+                "ci95": [round(float(diff.mean()) - 1.96 * se, 3), round(float(diff.mean()) + 1.96 * se, 3)],
+            },
+            "saa_gap_estimate": {"in_sample_rp": round(rp.objective, 3), "out_of_sample_rp": round(float(a.mean()), 3)},
         }
     # the here-and-now plan, aggregated per line (releasable: no nation named)
     first = []
     for li, lid in enumerate(data.lines):
         sel = data.pair_l == li
-        first.append({"line": lid, "committed_units": int(rp.z[sel].sum()),
-                      "required_units": int(data.qty[li])})
+        first.append({"line": lid, "committed_units": int(rp.z[sel].sum()), "required_units": int(data.qty[li])})
     out["first_wave"] = first
     out["first_wave_by_nation"] = [
-        {"line": data.lines[int(data.pair_l[j])], "nation": data.nations[int(data.pair_p[j])],
-         "pledge": data.pledges[int(data.pair_p[j])], "units": int(rp.z[j])}
+        {
+            "line": data.lines[int(data.pair_l[j])],
+            "nation": data.nations[int(data.pair_p[j])],
+            "pledge": data.pledges[int(data.pair_p[j])],
+            "units": int(rp.z[j]),
+        }
         for j in np.flatnonzero(rp.z > 0)
     ]
     out["rp_world_costs_mean"] = round(float(wts @ rp_each), 3)

@@ -58,24 +58,23 @@ class AnalysisRequest(BaseModel):
 
     analysis: AnalysisKind = Field(description="montecarlo | withdrawal | hedge | discover")
     option: str = Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    assumptions: list[Assumption] = Field(default=[], max_length=20,
-                                          description="NAME=VALUE, fixed (not drawn)")
-    samples: int = Field(default=200, ge=1, le=MAX_SAMPLES,
-                         description="worlds (montecarlo, hedge, discover)")
+    assumptions: list[Assumption] = Field(default=[], max_length=20, description="NAME=VALUE, fixed (not drawn)")
+    samples: int = Field(default=200, ge=1, le=MAX_SAMPLES, description="worlds (montecarlo, hedge, discover)")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="seed of the experiment design")
     method: Literal["lhs", "sobol", "mc"] = "lhs"
-    quick: bool = Field(default=False, description="gap picture instead of the planner "
-                        "(montecarlo); discover always evaluates quickly")
+    quick: bool = Field(
+        default=False, description="gap picture instead of the planner (montecarlo); discover always evaluates quickly"
+    )
     exact: bool = Field(default=False, description="enumerate every joint outcome (se = 0)")
     k: int = Field(default=3, ge=1, le=5, description="worst-k size (withdrawal)")
     baseline: Literal["nominal", "all-hold"] = "nominal"
     pairs: bool = Field(default=True, description="all N-2 pairs (withdrawal)")
     shapley: int = Field(default=20, ge=0, le=200, description="Shapley permutations (withdrawal)")
     delay: float = Field(default=30.0, ge=0, le=365, description="re-tasking delay, days (hedge)")
-    threshold: float = Field(default=80.0, ge=0, le=100,
-                             description="essential coverage % of interest (discover)")
-    time_limit: float = Field(default=30.0, gt=0, le=600,
-                              description="solver seconds per world (capped by the service)")
+    threshold: float = Field(default=80.0, ge=0, le=100, description="essential coverage % of interest (discover)")
+    time_limit: float = Field(
+        default=30.0, gt=0, le=600, description="solver seconds per world (capped by the service)"
+    )
     mip_gap: float = Field(default=1e-2, ge=0, le=0.5, description="relative MIP gap per world")
 
 
@@ -103,7 +102,7 @@ class AnalysisRun(BaseModel):
     request: dict[str, Any]
 
 
-def _marking(run: Any) -> Marking:
+def _marking(run: runs.PlanRun) -> Marking:
     # like a plan run: visible to all; the result is cut down per reader when read
     return Marking(origin=run.nation, releasable_to=(ALL,))
 
@@ -112,18 +111,23 @@ def check_request(scenario: Any, req: AnalysisRequest) -> None:
     """Bad input that depends on the scenario, every problem at once (422, nothing queued)."""
     from coalition.analysis.evaluate import effective_uncertainty
     from coalition.analysis.sampling import enumerate_worlds
-    from coalition.scenario.uncertainty import Uncertainty
     from coalition.conditions.engine import parse_assumptions
     from coalition.planner.visible import check_request as check_plan_request
+    from coalition.scenario.uncertainty import Uncertainty
 
     check_plan_request(scenario, req.option, list(req.assumptions))
     if req.analysis is AnalysisKind.DISCOVER and req.assumptions:
-        raise InputError([Problem("discover takes no assumptions (it searches over the "
-                                  "uncertain conditions)", field="assumptions",
-                                  hint="leave assumptions empty")])
+        raise InputError(
+            [
+                Problem(
+                    "discover takes no assumptions (it searches over the uncertain conditions)",
+                    field="assumptions",
+                    hint="leave assumptions empty",
+                )
+            ]
+        )
     if req.exact and req.analysis in (AnalysisKind.MONTECARLO, AnalysisKind.HEDGE):
-        u = effective_uncertainty(scenario.uncertainty or Uncertainty(),
-                                  parse_assumptions(list(req.assumptions)))
+        u = effective_uncertainty(scenario.uncertainty or Uncertainty(), parse_assumptions(list(req.assumptions)))
         try:
             for _ in enumerate_worlds(u):
                 pass
@@ -136,8 +140,7 @@ def _summarise(summary: dict[str, Any]) -> tuple[dict[str, Any], str]:
     kind = str(summary.get("kind"))
     n = summary.get("samples")
     what = f"{n} world(s)" if n is not None else f"{summary.get('solves', 0)} plan(s)"
-    return ({"analysis": kind, "complete": bool(summary.get("complete", True))},
-            f"done: {kind}, {what}")
+    return ({"analysis": kind, "complete": bool(summary.get("complete", True))}, f"done: {kind}, {what}")
 
 
 def _json_safe(value: Any) -> Any:
@@ -155,8 +158,15 @@ class Cancelled(Exception):
     """The run's cancel token was set (raised from the progress callback)."""
 
 
-def analysis_task(document: dict[str, Any], option: str, assumptions: list[str], at: str | None,
-                  options: dict[str, Any], cancel: Any = None, progress: Any = None) -> dict[str, Any]:
+def analysis_task(
+    document: dict[str, Any],
+    option: str,
+    assumptions: list[str],
+    at: str | None,
+    options: dict[str, Any],
+    cancel: Any = None,
+    progress: Any = None,
+) -> dict[str, Any]:
     """Run one analysis (pure inputs, picklable: a thread or a Dask worker runs it)."""
     from coalition.analysis import service
     from coalition.analysis.sampling import Method
@@ -164,10 +174,15 @@ def analysis_task(document: dict[str, Any], option: str, assumptions: list[str],
     from coalition.scenario.schemas import Scenario
 
     scenario = Scenario.model_validate(document)
-    req = AnalysisRequest.model_validate({**options["analysis"], "option": option,
-                                          "assumptions": list(assumptions),
-                                          "seed": int(options.get("seed", 0)),
-                                          "time_limit": float(options["time_limit"])})
+    req = AnalysisRequest.model_validate(
+        {
+            **options["analysis"],
+            "option": option,
+            "assumptions": list(assumptions),
+            "seed": int(options.get("seed", 0)),
+            "time_limit": float(options["time_limit"]),
+        }
+    )
     parsed = parse_assumptions(list(req.assumptions))
 
     def tick(done: int, total: int) -> None:
@@ -178,29 +193,68 @@ def analysis_task(document: dict[str, Any], option: str, assumptions: list[str],
             what = f"{done} of {total} worlds" if total else f"{done} plans solved"
             progress(runs.TaskProgress(frac, f"{req.analysis.value}: {what}"))
 
-    common = {"assumptions": parsed, "assumption_texts": list(req.assumptions)}
+    texts = list(req.assumptions)
     try:
         if req.analysis is AnalysisKind.MONTECARLO:
-            out = service.montecarlo(scenario, option, samples=req.samples, seed=req.seed,
-                                     method=Method(req.method), quick=req.quick, exact=req.exact,
-                                     time_limit=req.time_limit, mip_gap=req.mip_gap, workers=0,
-                                     progress=tick, **common)
+            out = service.montecarlo(
+                scenario,
+                option,
+                samples=req.samples,
+                seed=req.seed,
+                method=Method(req.method),
+                quick=req.quick,
+                exact=req.exact,
+                time_limit=req.time_limit,
+                mip_gap=req.mip_gap,
+                workers=0,
+                progress=tick,
+                assumptions=parsed,
+                assumption_texts=texts,
+            )
         elif req.analysis is AnalysisKind.WITHDRAWAL:
-            out = service.withdrawal(scenario, option, k=req.k, baseline=req.baseline,
-                                     pairs=req.pairs, shapley_permutations=req.shapley,
-                                     seed=req.seed, time_limit=req.time_limit,
-                                     mip_gap=req.mip_gap, workers=0, progress=tick, **common)
+            out = service.withdrawal(
+                scenario,
+                option,
+                k=req.k,
+                baseline=req.baseline,
+                pairs=req.pairs,
+                shapley_permutations=req.shapley,
+                seed=req.seed,
+                time_limit=req.time_limit,
+                mip_gap=req.mip_gap,
+                workers=0,
+                progress=tick,
+                assumptions=parsed,
+                assumption_texts=texts,
+            )
         elif req.analysis is AnalysisKind.HEDGE:
-            out = service.hedge(scenario, option, samples=req.samples, seed=req.seed,
-                                method=Method(req.method), exact=req.exact, delay=req.delay,
-                                **common)
+            out = service.hedge(
+                scenario,
+                option,
+                samples=req.samples,
+                seed=req.seed,
+                method=Method(req.method),
+                exact=req.exact,
+                delay=req.delay,
+                assumptions=parsed,
+                assumption_texts=texts,
+            )
         else:
-            out = service.discover(scenario, option, threshold=req.threshold,
-                                   samples=req.samples, seed=req.seed, method=Method(req.method),
-                                   quick=True, workers=0, progress=tick)
+            out = service.discover(
+                scenario,
+                option,
+                threshold=req.threshold,
+                samples=req.samples,
+                seed=req.seed,
+                method=Method(req.method),
+                quick=True,
+                workers=0,
+                progress=tick,
+            )
     except Cancelled:
         return {"_cancelled": True}
-    return _json_safe(out)
+    safe: dict[str, Any] = _json_safe(out)  # a dict stays a dict
+    return safe
 
 
 runs.register_task(KIND, runs.Task(fn=analysis_task, summarise=_summarise))
@@ -215,29 +269,56 @@ def view_of(run: runs.PlanRun, position: int | None = None) -> AnalysisRun:
     s = runs.summary(run, position)
     request = dict((run.options or {}).get("analysis") or {})
     return AnalysisRun(
-        id=s["id"], analysis=str(request.get("analysis", "")), scenario_id=s["scenario_id"],
-        revision=s["revision"], option=s["option"], assumptions=list(s["assumptions"] or []),
-        seed=s["seed"], status=s["status"], progress=min(1.0, max(0.0, s["progress"])),
-        message=s["message"], error=s["error"], requested_by=s["requested_by"],
-        nation=s["nation"], queue_position=s["queue_position"],
-        cancel_requested=s["cancel_requested"], reused_from=s["reused_from"],
-        created_at=s["created_at"], finished_at=s["finished_at"],
-        request={**request, "time_limit": (run.options or {}).get("time_limit")})
+        id=s["id"],
+        analysis=str(request.get("analysis", "")),
+        scenario_id=s["scenario_id"],
+        revision=s["revision"],
+        option=s["option"],
+        assumptions=list(s["assumptions"] or []),
+        seed=s["seed"],
+        status=s["status"],
+        progress=min(1.0, max(0.0, s["progress"])),
+        message=s["message"],
+        error=s["error"],
+        requested_by=s["requested_by"],
+        nation=s["nation"],
+        queue_position=s["queue_position"],
+        cancel_requested=s["cancel_requested"],
+        reused_from=s["reused_from"],
+        created_at=s["created_at"],
+        finished_at=s["finished_at"],
+        request={**request, "time_limit": (run.options or {}).get("time_limit")},
+    )
 
 
-def queue_analysis(session: Session, principal: Principal, req: AnalysisRequest, *,
-                   scenario_ref: str | None, cache: store.ScenarioCache | None,
-                   time_limit_max: float) -> tuple[runs.PlanRun, bool]:
+def queue_analysis(
+    session: Session,
+    principal: Principal,
+    req: AnalysisRequest,
+    *,
+    scenario_ref: str | None,
+    cache: store.ScenarioCache | None,
+    time_limit_max: float,
+) -> tuple[runs.PlanRun, bool]:
     """Check the request (422 on bad input), then queue it or reuse the identical run."""
     scope = restrict(principal, "plan.run", _marking)
     sid, rev, state = store.current_state(session, ref=scenario_ref, cache=cache)
     check_request(state.scenario, req)
     body = req.model_dump(mode="json", exclude={"option", "assumptions", "seed", "time_limit"})
     run, reused = runs.queue_run(
-        session, principal=principal, request=runs.RunRequest(
-            scenario_id=sid, revision=rev, option=req.option, at=None,
-            assumptions=list(req.assumptions), seed=req.seed, kind=KIND,
-            options={"time_limit": min(req.time_limit, time_limit_max), "analysis": body}))
+        session,
+        principal=principal,
+        request=runs.RunRequest(
+            scenario_id=sid,
+            revision=rev,
+            option=req.option,
+            at=None,
+            assumptions=list(req.assumptions),
+            seed=req.seed,
+            kind=KIND,
+            options={"time_limit": min(req.time_limit, time_limit_max), "analysis": body},
+        ),
+    )
     if not reused:
         scope.verify_written(run, str(run.id))
     return run, reused
@@ -248,14 +329,22 @@ def get_analysis(session: Session, principal: Principal, run_id: int) -> runs.Pl
     return scope.check(runs.run_of_kind(session.get(runs.PlanRun, run_id), KIND), str(run_id))
 
 
-def list_analyses(session: Session, principal: Principal, *, offset: int, limit: int,
-                  status: str | None = None, option: str | None = None
-                  ) -> tuple[list[AnalysisRun], int]:
+def list_analyses(
+    session: Session,
+    principal: Principal,
+    *,
+    offset: int,
+    limit: int,
+    status: str | None = None,
+    option: str | None = None,
+) -> tuple[list[AnalysisRun], int]:
     restrict(principal, "plan.view", _marking)
-    items, total = runs.list_runs(session, offset=offset, limit=limit, status=status,
-                                  option=option, kind=KIND)
-    rows = {r.id: r for r in session.query(runs.PlanRun).filter(
-        runs.PlanRun.id.in_([i["id"] for i in items]))} if items else {}
+    items, total = runs.list_runs(session, offset=offset, limit=limit, status=status, option=option, kind=KIND)
+    rows = (
+        {r.id: r for r in session.query(runs.PlanRun).filter(runs.PlanRun.id.in_([i["id"] for i in items]))}
+        if items
+        else {}
+    )
     return [view_of(rows[i["id"]], i["queue_position"]) for i in items], total
 
 
@@ -265,8 +354,9 @@ def cancel_analysis(session: Session, principal: Principal, run_id: int) -> runs
     return runs.cancel_run(session, run_id=run_id, principal=principal, kind=KIND)
 
 
-def visible_result(session: Session, principal: Principal, run: runs.PlanRun,
-                   cache: store.ScenarioCache | None = None) -> dict[str, Any]:
+def visible_result(
+    session: Session, principal: Principal, run: runs.PlanRun, cache: store.ScenarioCache | None = None
+) -> dict[str, Any]:
     """A finished run's summary under the releasability policy, with the pledge markings of
     the revision the run analysed (409 naming the status while it is not done)."""
     from coalition.analysis.releasability import summary_for
@@ -274,13 +364,13 @@ def visible_result(session: Session, principal: Principal, run: runs.PlanRun,
 
     restrict(principal, "plan.view", _marking)
     stored = runs.result_of(session, run)
-    state = store.state_at(session, scenario_id=run.scenario_id, revision=run.revision,
-                           cache=cache)
+    state = store.state_at(session, scenario_id=run.scenario_id, revision=run.revision, cache=cache)
     return summary_for(stored, reader_view(principal, state))
 
 
-def visible_xlsx(session: Session, principal: Principal, run: runs.PlanRun,
-                 cache: store.ScenarioCache | None = None) -> bytes:
+def visible_xlsx(
+    session: Session, principal: Principal, run: runs.PlanRun, cache: store.ScenarioCache | None = None
+) -> bytes:
     """:func:`visible_result` as an XLSX workbook (every table, one sheet each)."""
     from coalition.analysis.export import workbook
 
@@ -288,7 +378,18 @@ def visible_xlsx(session: Session, principal: Principal, run: runs.PlanRun,
 
 
 __all__ = [
-    "AnalysisKind", "AnalysisRequest", "AnalysisRun", "KIND", "MAX_SAMPLES", "analysis_task",
-    "cancel_analysis", "check_request", "get_analysis", "list_analyses", "queue_analysis",
-    "view_of", "visible_result", "visible_xlsx",
+    "AnalysisKind",
+    "AnalysisRequest",
+    "AnalysisRun",
+    "KIND",
+    "MAX_SAMPLES",
+    "analysis_task",
+    "cancel_analysis",
+    "check_request",
+    "get_analysis",
+    "list_analyses",
+    "queue_analysis",
+    "view_of",
+    "visible_result",
+    "visible_xlsx",
 ]

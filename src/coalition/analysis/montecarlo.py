@@ -50,8 +50,8 @@ def record(world: World, outcome: Outcome, ctx: Context) -> dict[str, Any]:
     for nation, s in world.shares:
         row[f"share:{nation}"] = float(s)
     for li, lid in enumerate(ctx.lines):
-        for j, d in enumerate(DAYS):
-            row[f"fill:{lid}:{d}"] = int(outcome.fill[li, j])
+        for j, day in enumerate(DAYS):
+            row[f"fill:{lid}:{day}"] = int(outcome.fill[li, j])
         row[f"short:{lid}"] = float(outcome.line_shortfall[li])
     return row
 
@@ -113,12 +113,15 @@ def quantile_ci(x: np.ndarray, q: float, level: float = 0.95) -> dict[str, Any]:
     lo = round(float(s[max(lo_rank - 1, 0)]), QUANTILE_DIGITS) if lo_rank >= 1 else None
     hi = round(float(s[hi_rank]), QUANTILE_DIGITS) if hi_rank < n else None
     out: dict[str, Any] = {"value": value, "lo": lo, "hi": hi}
-    missing = [(side, _min_samples(q, level, side == "upper"))
-               for side, b in (("lower", lo), ("upper", hi)) if b is None]
+    missing = [
+        (side, _min_samples(q, level, side == "upper")) for side, b in (("lower", lo), ("upper", hi)) if b is None
+    ]
     if missing:
         out["note"] = "; ".join(
             f"no distribution-free {level:.0%} {side} bound for the {q:g} quantile from {n} "
-            f"sample(s): it needs at least {need}" for side, need in missing)
+            f"sample(s): it needs at least {need}"
+            for side, need in missing
+        )
     return out
 
 
@@ -151,12 +154,15 @@ def line_probabilities(rows: Sequence[dict[str, Any]], lines: Sequence[str], exa
             p = float((w * (f > 0)).sum() / w.sum())
             se = 0.0 if exact else math.sqrt(max(p * (1 - p), 0.0) / f.size)
             ci = (p, p) if exact else wilson(p, f.size)
-            by_day[str(d)] = {"p": round(p, 6), "se": round(se, 6), "needed": True,
-                              "ci95": [round(ci[0], 6), round(ci[1], 6)]}
+            by_day[str(d)] = {
+                "p": round(p, 6),
+                "se": round(se, 6),
+                "needed": True,
+                "ci95": [round(ci[0], 6), round(ci[1], 6)],
+            }
         sh = np.array([r[f"short:{lid}"] for r in rows], dtype=float)
         m, se = _mean_se(sh, w, exact)
-        out.append({"line": lid, "by_day": by_day,
-                    "expected_shortfall": {"mean": round(m, 3), "se": round(se, 3)}})
+        out.append({"line": lid, "by_day": by_day, "expected_shortfall": {"mean": round(m, 3), "se": round(se, 3)}})
     return out
 
 
@@ -185,19 +191,25 @@ def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta
     cov_e = np.array([r["essential_coverage_pct"] for r in ok], dtype=float)
     m_s, se_s = _mean_se(short, w, exact)
     p90 = exact_quantile(short, w, 0.9) if exact else quantile_ci(short, 0.9)
+
     def dist(x: np.ndarray) -> dict[str, Any]:
         if x.size == 0:
             return {}
         m, se = _mean_se(x, w, exact)
         hist, edges = np.histogram(x, bins=10, range=(0, 100), weights=w / w.sum())
         return {
-            "mean": round(m, 3), "se": round(se, 3),
-            "quantiles": {str(q): round(_weighted_quantile(x, w, q), 3)
-                          for q in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)},
-            "histogram": [{"from": float(edges[i]), "to": float(edges[i + 1]),
-                           "share": round(float(hist[i]), 6)} for i in range(10)],
+            "mean": round(m, 3),
+            "se": round(se, 3),
+            "quantiles": {
+                str(q): round(_weighted_quantile(x, w, q), 3) for q in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+            },
+            "histogram": [
+                {"from": float(edges[i]), "to": float(edges[i + 1]), "share": round(float(hist[i]), 6)}
+                for i in range(10)
+            ],
             "p_below_80": round(float((w * (x < 80)).sum() / w.sum()), 6),
         }
+
     solve = np.array([r["solve_seconds"] for r in rows], dtype=float)
     over = np.array([r["overhead_seconds"] for r in rows], dtype=float)
     start = np.array([r.get("start_seconds", 0.0) for r in rows], dtype=float)
@@ -212,17 +224,22 @@ def summarise(rows: Sequence[dict[str, Any]], ctx: Context, *, exact: bool, meta
         "time_limited_samples": limited,
         "exact": exact,
         "lines": line_probabilities(ok, ctx.lines, exact),
-        "shortfall": {"unit": meta.get("shortfall_unit", "unit-days"),
-                      "expected": {"mean": round(m_s, 3), "se": round(se_s, 3)},
-                      "p90": p90},
+        "shortfall": {
+            "unit": meta.get("shortfall_unit", "unit-days"),
+            "expected": {"mean": round(m_s, 3), "se": round(se_s, 3)},
+            "p90": p90,
+        },
         "coverage": {"all": dist(cov), "essential": dist(cov_e)},
-        "convergence": {"essential_coverage_pct": convergence(cov_e, w, exact),
-                        "shortfall": convergence(short, w, exact)},
-        "timing": {"solve_seconds_mean": round(float(solve.mean()), 4) if rows else None,
-                   "overhead_seconds_mean": round(float(over.mean()), 4) if rows else None,
-                   "start_seconds_mean": round(float(start.mean()), 4) if rows else None,
-                   "cpu_seconds_mean": (round(float(np.nanmean(cpu)), 4)
-                                        if np.isfinite(cpu).any() else None)},
+        "convergence": {
+            "essential_coverage_pct": convergence(cov_e, w, exact),
+            "shortfall": convergence(short, w, exact),
+        },
+        "timing": {
+            "solve_seconds_mean": round(float(solve.mean()), 4) if rows else None,
+            "overhead_seconds_mean": round(float(over.mean()), 4) if rows else None,
+            "start_seconds_mean": round(float(start.mean()), 4) if rows else None,
+            "cpu_seconds_mean": (round(float(np.nanmean(cpu)), 4) if np.isfinite(cpu).any() else None),
+        },
         "solver_gap_max": None if not np.isfinite(gaps).any() else round(float(np.nanmax(gaps)), 6),
     }
 

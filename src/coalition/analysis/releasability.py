@@ -33,12 +33,31 @@ from typing import Any
 from coalition.planner.releasability import BASIS, ReaderView
 
 # about the question asked, not the answer: kept as they are
-HEADER = frozenset({
-    "version", "kind", "scenario", "illustrative", "uncertainty_illustrative", "option",
-    "method", "seed", "samples", "exact", "evaluation", "nominal_c_day", "assumptions",
-    "complete", "k", "baseline_world", "mip_gap", "threshold", "metric",
-    "quick", "delay",
-})
+HEADER = frozenset(
+    {
+        "version",
+        "kind",
+        "scenario",
+        "illustrative",
+        "uncertainty_illustrative",
+        "option",
+        "method",
+        "seed",
+        "samples",
+        "exact",
+        "evaluation",
+        "nominal_c_day",
+        "assumptions",
+        "complete",
+        "k",
+        "baseline_world",
+        "mip_gap",
+        "threshold",
+        "metric",
+        "quick",
+        "delay",
+    }
+)
 # rebuilt for the reader by kind
 CUT = {
     "montecarlo": frozenset({"lines", "warnings"}),
@@ -74,26 +93,33 @@ def _montecarlo(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _withdrawal_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {"nations": list(row.get("nations", [])),
-            "lines_broken": list(row.get("lines_broken", [])),
-            "lines_broken_days": list(row.get("lines_broken_days", []))}
+    return {
+        "nations": list(row.get("nations", [])),
+        "lines_broken": list(row.get("lines_broken", [])),
+        "lines_broken_days": list(row.get("lines_broken_days", [])),
+    }
 
 
 def _withdrawal(summary: dict[str, Any], view: ReaderView) -> dict[str, Any]:
     seen = view.nations
 
     def rows(key: str) -> list[dict[str, Any]]:
-        keep = [_withdrawal_row(r) for r in summary.get(key, [])
-                if r.get("nations") and set(r["nations"]) <= seen]
+        keep = [_withdrawal_row(r) for r in summary.get(key, []) if r.get("nations") and set(r["nations"]) <= seen]
         return sorted(keep, key=lambda r: r["nations"])
 
-    return {"nations": sorted(n for n in summary.get("nations", []) if n in seen),
-            "n_1": rows("n_1"), "n_2": rows("n_2")}
+    return {
+        "nations": sorted(n for n in summary.get("nations", []) if n in seen),
+        "n_1": rows("n_1"),
+        "n_2": rows("n_2"),
+    }
 
 
 def _hedge(summary: dict[str, Any], view: ReaderView) -> dict[str, Any]:
-    return {"first_wave_by_nation": [
-        dict(r) for r in summary.get("first_wave_by_nation", []) if r.get("pledge") in view.visible]}
+    return {
+        "first_wave_by_nation": [
+            dict(r) for r in summary.get("first_wave_by_nation", []) if r.get("pledge") in view.visible
+        ]
+    }
 
 
 def summary_for(summary: dict[str, Any], view: ReaderView) -> dict[str, Any]:

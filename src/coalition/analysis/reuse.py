@@ -49,7 +49,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,8 +58,8 @@ import numpy as np
 from coalition.planner import sustainment
 from coalition.planner.model import Model, build_model
 from coalition.planner.schemas import PlanOptions
-from coalition.planner.tables import build_tables
-from coalition.scenario.schemas import Scenario
+from coalition.planner.tables import PlanningTables, build_tables
+from coalition.scenario.schemas import Assumption, Scenario
 
 SHORT_TOL = 1e-6
 
@@ -88,8 +88,7 @@ def _open(day: int) -> tuple[tuple[int, int | None], ...]:
     return ((int(day), None),)
 
 
-def profile_key(scenario: Scenario, active_from: Mapping[str, int],
-                spells: Spells | None = None) -> Profile:
+def profile_key(scenario: Scenario, active_from: Mapping[str, int], spells: Spells | None = None) -> Profile:
     """Activation day and active spells of every pledge (day 0, one open spell, for one that is
     not active): the model's columns depend on these, not on which pledges are active or how
     many units deploy."""
@@ -100,11 +99,10 @@ def profile_key(scenario: Scenario, active_from: Mapping[str, int],
     )
 
 
-def assumption_texts(assumptions: object) -> list[str]:
+def assumption_texts(assumptions: Iterable[Assumption]) -> list[str]:
     """The planner's ``NAME=VALUE`` texts of effective assumptions (as
     :func:`coalition.planner.service.plan_option` hands them to the sustainment data)."""
-    return [f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}"
-            for a in assumptions]  # type: ignore[attr-defined]
+    return [f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}" for a in assumptions]
 
 
 def sustain_key(sustain: object) -> str:
@@ -154,12 +152,10 @@ class ReusableModel:
         self.options = options
         self.scenario = scenario
         all_days = {p.id: int((days or {}).get(p.id, 0)) for p in scenario.pledges}
-        all_spells = {p.id: tuple((spells or {}).get(p.id) or _open(all_days[p.id]))
-                      for p in scenario.pledges}
+        all_spells = {p.id: tuple((spells or {}).get(p.id) or _open(all_days[p.id])) for p in scenario.pledges}
         self.days = all_days
         self.profile = profile_key(scenario, all_days, all_spells)
-        tables = build_tables(scenario, option_id, active_from=all_days, options=options,
-                              spells=all_spells)
+        tables = build_tables(scenario, option_id, active_from=all_days, options=options, spells=all_spells)
         # the planner's sustainment blocks, as make_plan attaches them (issue 15)
         tables = sustainment.attach(tables, scenario, options, c_day, assumptions)
         self.sustain_key = sustain_key(tables.sustain)
@@ -178,15 +174,14 @@ class ReusableModel:
         self.cyc_rows = np.arange(cyc.start, cyc.stop, dtype=np.int64)
         # row keys of Pledge-unit-cycle: (pledge, day) per row (one row per departure event)
         cyc_keys = m.row_key[list(m.con_blocks).index("Pledge-unit-cycle")] if cyc.size else None
-        self.cyc_pledge = (np.asarray(cyc_keys, dtype=np.int64)[:, 0] if cyc_keys is not None
-                           else np.zeros(0, np.int64))
+        self.cyc_pledge = np.asarray(cyc_keys, dtype=np.int64)[:, 0] if cyc_keys is not None else np.zeros(0, np.int64)
         rot = m.con("Pledge-rotation-budget")
         self.rot_rows = np.arange(rot.start, rot.stop, dtype=np.int64)
-        rot_keys = m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
-        self.rot_pledge = np.asarray(rot_keys, dtype=np.int64)
-        self.rot_per_unit = (
-            tb.pledge_rotations[self.rot_pledge].astype(float) if rot.size else np.zeros(0)
+        rot_keys: np.ndarray | list[int] = (
+            m.row_key[list(m.con_blocks).index("Pledge-rotation-budget")] if rot.size else []
         )
+        self.rot_pledge = np.asarray(rot_keys, dtype=np.int64)
+        self.rot_per_unit = tb.pledge_rotations[self.rot_pledge].astype(float) if rot.size else np.zeros(0)
         assert m.chi is not None and m.hi is not None
         self.chi = np.asarray(m.chi, dtype=float)
         self.row_hi = np.asarray(m.hi, dtype=float)
@@ -198,11 +193,9 @@ class ReusableModel:
         """Whether a world's activation has this model's columns: every active pledge with the
         model's activation day and spells (inactive pledges deploy nothing whatever their
         profile)."""
-        want = dict(zip((p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)),
-                        self.profile))
+        want = dict(zip((p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)), self.profile, strict=True))
         sp = spells or {}
-        return all(want[p] == (int(d), tuple(sp.get(p) or _open(d)))
-                   for p, d in active_from.items())
+        return all(want[p] == (int(d), tuple(sp.get(p) or _open(d))) for p, d in active_from.items())
 
     def units_vector(self, active_from: Mapping[str, int], units: Mapping[str, int]) -> np.ndarray:
         """Units that deploy per pledge (table order): 0 unless active; ``units`` caps them."""
@@ -228,7 +221,10 @@ class ReusableModel:
         return restrict(self.model, keep, chi, hi)
 
     def solve(
-        self, active_from: Mapping[str, int], units: Mapping[str, int], time_limit: float,
+        self,
+        active_from: Mapping[str, int],
+        units: Mapping[str, int],
+        time_limit: float,
         spells: Spells | None = None,
     ) -> SampleSolve:
         """Solve the model with the given pledges active and the given units deploying."""
@@ -243,8 +239,7 @@ class ReusableModel:
         start = greedy_values(r) if self.options.warm_start else None
         ok = start is not None and is_feasible(r, start)
         t1 = time.perf_counter()
-        sol = solve_highs(r, self.options.model_copy(update={"time_limit": time_limit}),
-                          start=start if ok else None)
+        sol = solve_highs(r, self.options.model_copy(update={"time_limit": time_limit}), start=start if ok else None)
         t2 = time.perf_counter()
         ub = r.var("Line-shortfall")
         values = sol.values
@@ -253,13 +248,13 @@ class ReusableModel:
         res = sol.result
         gap, bound = res.gap, (res.bound if sol.values is not None else None)
         if values is None:
-            return SampleSolve(sol.result.status.value, None, np.full(ub.size, np.nan),
-                               t2 - t1, ts - t0, t1 - ts)
+            return SampleSolve(sol.result.status.value, None, np.full(ub.size, np.nan), t2 - t1, ts - t0, t1 - ts)
         short = np.clip(values[ub.start : ub.stop], 0.0, None)
         status = "optimal" if res.status.value in ("optimal", "feasible") else "time-limit"
-        obj = float(r.cost @ values)  # type: ignore[operator]
-        return SampleSolve(status, obj, short, t2 - t1, (ts - t0) + (time.perf_counter() - t2),
-                           t1 - ts, gap, bound, r, values)
+        obj = float(r.cost @ values)
+        return SampleSolve(
+            status, obj, short, t2 - t1, (ts - t0) + (time.perf_counter() - t2), t1 - ts, gap, bound, r, values
+        )
 
 
 class ModelCache:
@@ -271,33 +266,43 @@ class ModelCache:
         self.scenario, self.option_id, self.options, self.size = scenario, option_id, options, size
         self._models: OrderedDict[tuple[Profile, str], ReusableModel] = OrderedDict()
         self._sustain: OrderedDict[tuple[object, ...], str] = OrderedDict()
-        self._tables = None  # superset tables (pledge and hub order) for the sustainment key
+        self._tables: PlanningTables | None = None  # superset tables (pledge and hub order) for the sustainment key
         self.builds = 0
 
     def _sustain_of(self, c_day: date | None, assumptions: list[str] | None) -> str:
         ask = (c_day, tuple(assumptions or ()))
         if ask not in self._sustain:
             if self._tables is None:
-                self._tables = build_tables(self.scenario, self.option_id, options=self.options,
-                                            active_from={p.id: 0 for p in self.scenario.pledges})
-            self._sustain[ask] = sustain_key(sustainment.attach(
-                self._tables, self.scenario, self.options, c_day, list(assumptions or ())).sustain)
+                self._tables = build_tables(
+                    self.scenario,
+                    self.option_id,
+                    options=self.options,
+                    active_from={p.id: 0 for p in self.scenario.pledges},
+                )
+            self._sustain[ask] = sustain_key(
+                sustainment.attach(self._tables, self.scenario, self.options, c_day, list(assumptions or ())).sustain
+            )
             if len(self._sustain) > 4096:
                 self._sustain.popitem(last=False)
         return self._sustain[ask]
 
-    def get(self, active_from: Mapping[str, int], spells: Spells | None = None, *,
-            c_day: date | None = None, assumptions: list[str] | None = None) -> ReusableModel:
+    def get(
+        self,
+        active_from: Mapping[str, int],
+        spells: Spells | None = None,
+        *,
+        c_day: date | None = None,
+        assumptions: list[str] | None = None,
+    ) -> ReusableModel:
         profile = profile_key(self.scenario, active_from, spells)
         key = (profile, self._sustain_of(c_day, assumptions))
         if key in self._models:
             self._models.move_to_end(key)
             return self._models[key]
         ids = [p.id for p in sorted(self.scenario.pledges, key=lambda p: p.id)]
-        days = {p: d for p, (d, _s) in zip(ids, profile)}
-        sp = {p: s for p, (_d, s) in zip(ids, profile)}
-        rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp, c_day,
-                           list(assumptions or ()))
+        days = {p: d for p, (d, _s) in zip(ids, profile, strict=True)}
+        sp = {p: s for p, (_d, s) in zip(ids, profile, strict=True)}
+        rm = ReusableModel(self.scenario, self.option_id, self.options, days, sp, c_day, list(assumptions or ()))
         assert rm.sustain_key == key[1]
         self.builds += 1
         self._models[key] = rm

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from distributed.diagnostics.plugin import WorkerPlugin
 from pydantic import BaseModel, ConfigDict, Field
@@ -114,7 +114,6 @@ class EvaluatorPlugin(WorkerPlugin):
             out.append(row)
         return out
 
-
     def details(self, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
         if self.evaluator is None:
             self.setup()
@@ -125,15 +124,16 @@ def _detail_task(plugin_name: str, world: World, sets: Sequence[frozenset[str]])
     """A Dask task: the plans of ``world`` without each withdrawn set, on this worker."""
     from distributed import get_worker
 
-    return get_worker().plugins[plugin_name].details(world, sets)  # type: ignore[attr-defined]
+    plugin = cast(EvaluatorPlugin, get_worker().plugins[plugin_name])  # registered by run_worlds
+    return plugin.details(world, sets)
 
 
 def _task(plugin_name: str, worlds: Sequence[World]) -> list[dict[str, Any]]:
     """A Dask task: evaluate ``worlds`` with the evaluator of this worker."""
     from distributed import get_worker
 
-    plugin = get_worker().plugins[plugin_name]
-    return plugin.evaluate(worlds)  # type: ignore[attr-defined]
+    plugin = cast(EvaluatorPlugin, get_worker().plugins[plugin_name])  # registered by run_worlds
+    return plugin.evaluate(worlds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,8 +160,8 @@ def write_json_atomic(path: Path, payload: Any) -> None:
 
 
 def write_part(folder: Path, rows: list[dict[str, Any]]) -> Path:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type hints
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]  # pyarrow ships no type hints
 
     first = min(r["sample"] for r in rows)
     path = folder / "records" / f"part-{first:07d}-{len(rows)}.parquet"
@@ -188,15 +188,28 @@ def open_run_folder(folder: Path, spec: RunSpec) -> list[dict[str, Any]]:
         try:
             old = RunSpec.model_validate_json(spec_path.read_text(encoding="utf-8"))
         except ValueError as exc:
-            raise InputError([Problem(f"the run folder's spec.json is unreadable ({exc})",
-                                      file=str(spec_path), field="--out",
-                                      hint="give a new folder")]) from exc
+            raise InputError(
+                [
+                    Problem(
+                        f"the run folder's spec.json is unreadable ({exc})",
+                        file=str(spec_path),
+                        field="--out",
+                        hint="give a new folder",
+                    )
+                ]
+            ) from exc
         if old != spec:
             diff = [k for k in RunSpec.model_fields if getattr(old, k) != getattr(spec, k)]
-            raise InputError([Problem(
-                f"the run folder holds a different run ({', '.join(diff)} differ)",
-                file=str(spec_path), field="--out",
-                hint="give the same options to resume it, or a new folder")])
+            raise InputError(
+                [
+                    Problem(
+                        f"the run folder holds a different run ({', '.join(diff)} differ)",
+                        file=str(spec_path),
+                        field="--out",
+                        hint="give the same options to resume it, or a new folder",
+                    )
+                ]
+            )
         return read_records(folder)
     (folder / "records").mkdir(parents=True, exist_ok=True)
     write_json_atomic(spec_path, json.loads(spec.model_dump_json()))
@@ -231,15 +244,20 @@ def make_client(scheduler: str | None, workers: int | None) -> Any:
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s")
+            return Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]  # distributed is only partly annotated
         except (OSError, TimeoutError) as exc:
-            raise InputError([Problem(f"cannot reach the Dask scheduler {scheduler} ({exc})",
-                                      field="--scheduler",
-                                      hint="give tcp://HOST:8786 of a running dask scheduler")]) from exc
+            raise InputError(
+                [
+                    Problem(
+                        f"cannot reach the Dask scheduler {scheduler} ({exc})",
+                        field="--scheduler",
+                        hint="give tcp://HOST:8786 of a running dask scheduler",
+                    )
+                ]
+            ) from exc
     n = workers or machine_workers()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
-    return Client(cluster)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+    return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
 
 
 def run_worlds(
@@ -269,8 +287,15 @@ def run_worlds(
     finished = {int(r["sample"]) for r in done}
     todo = [w for w in worlds if w.index not in finished]
     if batch is None:
-        n_workers = (len(client.scheduler_info().get("workers", {})) if client is not None
-                     else workers if workers else 1 if scheduler else machine_workers())
+        n_workers = (
+            len(client.scheduler_info().get("workers", {}))
+            if client is not None
+            else workers
+            if workers
+            else 1
+            if scheduler
+            else machine_workers()
+        )
         batch = auto_batch(len(todo), n_workers or 1)
     batches = _batches(todo, batch)
     if stop_after is not None:
@@ -290,10 +315,10 @@ def run_worlds(
         if progress:
             progress(count, total)
 
-    ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id,
-                "assumptions": ctx.fixed, "options": ctx.options}
-    token = hashlib.sha256(repr((ctx.scenario.id, ctx.option_id, ctx.fixed, quick,
-                                 scenario_digest(ctx))).encode()).hexdigest()[:12]
+    ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id, "assumptions": ctx.fixed, "options": ctx.options}
+    token = hashlib.sha256(
+        repr((ctx.scenario.id, ctx.option_id, ctx.fixed, quick, scenario_digest(ctx))).encode()
+    ).hexdigest()[:12]
     if workers == 0 and client is None:
         plugin = EvaluatorPlugin(token, ctx_args, quick)
         plugin.setup()
@@ -310,7 +335,7 @@ def run_worlds(
         plugin = EvaluatorPlugin(token, ctx_args, quick)
         cl.register_plugin(plugin, name=plugin.name)
         futures = [cl.submit(_task, plugin.name, b, pure=False) for b in batches]
-        for fut in as_completed(futures):
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # distributed is only partly annotated
             finish(fut.result())
     finally:
         if own:
@@ -328,21 +353,34 @@ class SetSolver:
     :class:`~coalition.analysis.evaluate.PlanDetail` per set, in order.
     """
 
-    def __init__(self, ctx: Context, world: World, *, scheduler: str | None = None,
-                 workers: int | None = None, client: Any = None, batch: int = 2,
-                 progress: ProgressCb | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        world: World,
+        *,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        client: Any = None,
+        batch: int = 2,
+        progress: ProgressCb | None = None,
+    ) -> None:
         self.ctx, self.world, self.batch, self.progress = ctx, world, batch, progress
         self.scheduler, self.workers, self.client = scheduler, workers, client
         self.own = False
         self.done = 0
-        ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id,
-                    "assumptions": ctx.fixed, "options": ctx.options}
-        token = hashlib.sha256(repr(("sets", ctx.scenario.id, ctx.option_id, ctx.fixed,
-                                     scenario_digest(ctx))).encode()).hexdigest()[:12]
+        ctx_args = {
+            "scenario": ctx.scenario,
+            "option_id": ctx.option_id,
+            "assumptions": ctx.fixed,
+            "options": ctx.options,
+        }
+        token = hashlib.sha256(
+            repr(("sets", ctx.scenario.id, ctx.option_id, ctx.fixed, scenario_digest(ctx))).encode()
+        ).hexdigest()[:12]
         self.plugin = EvaluatorPlugin(token, ctx_args, False)
         self.local = workers == 0 and client is None
 
-    def __enter__(self) -> "SetSolver":
+    def __enter__(self) -> SetSolver:
         if self.local:
             self.plugin.setup()
         else:
@@ -369,13 +407,12 @@ class SetSolver:
                     self.progress(self.done, 0)
             return out
         chunks = [sets[i : i + self.batch] for i in range(0, len(sets), self.batch)]
-        futs = [self.client.submit(_detail_task, self.plugin.name, self.world, c, pure=False)
-                for c in chunks]
+        futs = [self.client.submit(_detail_task, self.plugin.name, self.world, c, pure=False) for c in chunks]
         results: dict[int, list[Any]] = {}
         index = {f.key: i for i, f in enumerate(futs)}
         from distributed import as_completed
 
-        for f in as_completed(futs):
+        for f in as_completed(futs):  # type: ignore[no-untyped-call]  # distributed is only partly annotated
             results[index[f.key]] = f.result()
             self.done += len(results[index[f.key]])
             if self.progress:

@@ -29,6 +29,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from coalition.errors import InputError, Problem
 from coalition.scenario.uncertainty import (
     ConditionUncertainty,
     DateDistribution,
@@ -37,7 +38,6 @@ from coalition.scenario.uncertainty import (
     Uncertainty,
     topological_order,
 )
-from coalition.errors import InputError, Problem
 
 
 class Method(StrEnum):
@@ -111,7 +111,7 @@ def date_at(d: DateDistribution, q: float) -> date:
     if d.distribution == "empirical":
         w = np.asarray(d.weights if d.weights else [1.0] * len(d.dates), dtype=float)
         c = np.cumsum(w) / w.sum()
-        return d.dates[int(min(np.searchsorted(c, q, side="right"), len(d.dates) - 1))]
+        return d.dates[min(int(np.searchsorted(c, q, side="right")), len(d.dates) - 1)]
     assert d.earliest is not None and d.latest is not None
     span = (d.latest - d.earliest).days
     if d.distribution == "uniform":
@@ -132,7 +132,7 @@ def share_at(p: Participation, q: float) -> float:
     if p.distribution == "discrete":
         w = np.asarray(p.weights if p.weights else [1.0] * len(p.values), dtype=float)
         c = np.cumsum(w) / w.sum()
-        return p.values[int(min(np.searchsorted(c, q, side="right"), len(p.values) - 1))]
+        return p.values[min(int(np.searchsorted(c, q, side="right")), len(p.values) - 1)]
     assert p.low is not None and p.high is not None
     lo, hi = p.low, p.high
     if p.distribution == "uniform":
@@ -151,10 +151,11 @@ def world_from_point(u: Uncertainty, point: np.ndarray, index: int, weight: floa
     dims = dimensions(u)
     values: dict[str, bool] = {}
     dates: dict[str, date] = {}
-    shares: dict[str, float] = {p.nation: p.share for p in u.participation
-                                if p.distribution == "fixed" and p.share is not None}
+    shares: dict[str, float] = {
+        p.nation: p.share for p in u.participation if p.distribution == "fixed" and p.share is not None
+    }
     parts = {p.nation: p for p in u.participation}
-    for (kind, name), q in zip(dims, point):
+    for (kind, name), q in zip(dims, point, strict=True):
         if kind == "holds":
             values[name] = bool(q < _p(rows[name], values))
         elif kind == "date":
@@ -164,8 +165,9 @@ def world_from_point(u: Uncertainty, point: np.ndarray, index: int, weight: floa
                 dates[name] = date_at(c.date, float(q))
         else:
             shares[name] = share_at(parts[name], float(q))
-    return World(index, weight, tuple(sorted(values.items())), tuple(sorted(dates.items())),
-                 tuple(sorted(shares.items())))
+    return World(
+        index, weight, tuple(sorted(values.items())), tuple(sorted(dates.items())), tuple(sorted(shares.items()))
+    )
 
 
 def sample_worlds(u: Uncertainty, n: int, method: Method = Method.LHS, seed: int = 0) -> list[World]:
@@ -185,21 +187,29 @@ def _discrete_choices(u: Uncertainty) -> list[tuple[str, str, list[tuple[object,
             c = u.condition(name)
             assert c is not None and c.date is not None
             if c.date.distribution != "empirical":
-                problems.append(Problem(f"condition {name!r} has a {c.date.distribution} date: "
-                                        "not enumerable", field="--exact",
-                                        hint="give it an empirical date distribution, or sample"))
+                problems.append(
+                    Problem(
+                        f"condition {name!r} has a {c.date.distribution} date: not enumerable",
+                        field="--exact",
+                        hint="give it an empirical date distribution, or sample",
+                    )
+                )
                 continue
             w = list(c.date.weights or [1.0] * len(c.date.dates))
-            out.append((kind, name, [(d, wi / sum(w)) for d, wi in zip(c.date.dates, w)]))
+            out.append((kind, name, [(d, wi / sum(w)) for d, wi in zip(c.date.dates, w, strict=True)]))
         else:
             p = next(x for x in u.participation if x.nation == name)
             if p.distribution != "discrete":
-                problems.append(Problem(f"nation {name}'s participation is {p.distribution}: "
-                                        "not enumerable", field="--exact",
-                                        hint="give it a discrete distribution, or sample"))
+                problems.append(
+                    Problem(
+                        f"nation {name}'s participation is {p.distribution}: not enumerable",
+                        field="--exact",
+                        hint="give it a discrete distribution, or sample",
+                    )
+                )
                 continue
             w = list(p.weights or [1.0] * len(p.values))
-            out.append((kind, name, [(v, wi / sum(w)) for v, wi in zip(p.values, w)]))
+            out.append((kind, name, [(v, wi / sum(w)) for v, wi in zip(p.values, w, strict=True)]))
     if problems:
         raise InputError(problems)
     return out
@@ -214,19 +224,24 @@ def enumerate_worlds(u: Uncertainty, limit: int = EXACT_LIMIT) -> Iterator[World
     choices = _discrete_choices(u)
     total = math.prod(len(c[2]) for c in choices)
     if total > limit:
-        raise InputError([Problem(f"{total} joint outcomes are too many to enumerate (limit "
-                                  f"{limit})", field="--exact",
-                                  hint="sample instead: drop --exact and give --samples")])
+        raise InputError(
+            [
+                Problem(
+                    f"{total} joint outcomes are too many to enumerate (limit {limit})",
+                    field="--exact",
+                    hint="sample instead: drop --exact and give --samples",
+                )
+            ]
+        )
     rows = _rows(u)
-    fixed = {p.nation: p.share for p in u.participation
-             if p.distribution == "fixed" and p.share is not None}
+    fixed = {p.nation: p.share for p in u.participation if p.distribution == "fixed" and p.share is not None}
     index = 0
     for combo in itertools.product(*[c[2] for c in choices]):
         prob = 1.0
         values: dict[str, bool] = {}
         dates: dict[str, date] = {}
         shares = dict(fixed)
-        for (kind, name, _), (val, w) in zip(choices, combo):
+        for (kind, name, _), (val, w) in zip(choices, combo, strict=True):
             if kind == "holds":
                 p = _p(rows[name], values)
                 values[name] = bool(val)
@@ -234,16 +249,19 @@ def enumerate_worlds(u: Uncertainty, limit: int = EXACT_LIMIT) -> Iterator[World
             elif kind == "date":
                 assert w is not None
                 if values.get(name, True):
-                    dates[name] = val  # type: ignore[assignment]
+                    assert isinstance(val, date)  # a date choice's outcomes are dates
+                    dates[name] = val
                     prob *= w
                 elif val != choices[[c[1] for c in choices].index(name)][2][0][0]:
                     prob = 0.0  # the date of a condition that does not hold: count it once
             else:
                 assert w is not None
-                shares[name] = float(val)  # type: ignore[arg-type]
+                assert isinstance(val, int | float)  # a share's outcomes are numbers
+                shares[name] = float(val)
                 prob *= w
         if prob <= 0.0:
             continue
-        yield World(index, prob, tuple(sorted(values.items())), tuple(sorted(dates.items())),
-                    tuple(sorted(shares.items())))
+        yield World(
+            index, prob, tuple(sorted(values.items())), tuple(sorted(dates.items())), tuple(sorted(shares.items()))
+        )
         index += 1

@@ -7,7 +7,7 @@ function returns the summary dict that is also written as ``summary.json``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +68,33 @@ def montecarlo(
         raise InputError([Problem("give at least one sample", field="--samples")])
     options = PlanOptions(time_limit=time_limit, threads=1, mip_rel_gap=mip_gap)
     ctx = Context(scenario, option_id, assumptions=assumptions, options=options)
-    worlds = list(enumerate_worlds(ctx.uncertainty)) if exact else sample_worlds(
-        ctx.uncertainty, samples, method, seed)
+    worlds = list(enumerate_worlds(ctx.uncertainty)) if exact else sample_worlds(ctx.uncertainty, samples, method, seed)
     spec = RunSpec(
-        scenario_id=scenario.id, scenario_digest=scenario_digest(ctx), option=option_id,
-        samples=len(worlds), seed=seed, method="exact" if exact else method.value, quick=quick,
-        exact=exact, assumptions=tuple(assumption_texts), time_limit=time_limit,
+        scenario_id=scenario.id,
+        scenario_digest=scenario_digest(ctx),
+        option=option_id,
+        samples=len(worlds),
+        seed=seed,
+        method="exact" if exact else method.value,
+        quick=quick,
+        exact=exact,
+        assumptions=tuple(assumption_texts),
+        time_limit=time_limit,
         mip_rel_gap=options.mip_rel_gap,
     )
-    rows = run_worlds(ctx, worlds, quick=quick, folder=out, spec=spec if out else None,
-                      scheduler=scheduler, workers=workers, client=client, batch=batch,
-                      progress=progress, stop_after=stop_after)
+    rows = run_worlds(
+        ctx,
+        worlds,
+        quick=quick,
+        folder=out,
+        spec=spec if out else None,
+        scheduler=scheduler,
+        workers=workers,
+        client=client,
+        batch=batch,
+        progress=progress,
+        stop_after=stop_after,
+    )
     complete = len(rows) == len(worlds)
     meta = {
         "kind": "montecarlo",
@@ -95,7 +111,7 @@ def montecarlo(
         "complete": complete,
         "warnings": analysis_warnings(ctx),
         "releasability": RELEASABILITY,
-        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     summary = summarise(rows, ctx, exact=exact, meta=meta)
     if out is not None and complete:
@@ -133,22 +149,29 @@ def withdrawal(
 ) -> dict[str, Any]:
     from coalition.analysis.evaluate import PlannerEvaluator, all_hold_world, nominal_world
     from coalition.analysis.runner import SetSolver
-    from coalition.analysis.withdrawal import withdrawal_analysis
+    from coalition.analysis.withdrawal import SearchBudget, withdrawal_analysis
 
     if k < 1:
         raise InputError([Problem("k must be at least 1", field="--k")])
     if baseline not in ("nominal", "all-hold"):
-        raise InputError([Problem(f"unknown baseline {baseline!r}", field="--baseline",
-                                  hint="valid: nominal, all-hold")])
+        raise InputError(
+            [Problem(f"unknown baseline {baseline!r}", field="--baseline", hint="valid: nominal, all-hold")]
+        )
     options = PlanOptions(time_limit=time_limit, threads=1, mip_rel_gap=mip_gap)
     ctx = Context(scenario, option_id, assumptions=assumptions, options=options)
     world = nominal_world() if baseline == "nominal" else all_hold_world(ctx.uncertainty)
     evaluator = PlannerEvaluator(ctx)
-    with SetSolver(ctx, world, scheduler=scheduler, workers=workers, client=client,
-                   progress=progress) as solver:
-        result = withdrawal_analysis(evaluator, world, solver, k=k, pairs=pairs,
-                                     shapley_permutations=shapley_permutations, seed=seed,
-                                     max_solves=max_solves)
+    with SetSolver(ctx, world, scheduler=scheduler, workers=workers, client=client, progress=progress) as solver:
+        result = withdrawal_analysis(
+            evaluator,
+            world,
+            solver,
+            k=k,
+            pairs=pairs,
+            shapley_permutations=shapley_permutations,
+            seed=seed,
+            budget=SearchBudget(max_solves=max_solves),
+        )
     summary = {
         "version": 1,
         "kind": "withdrawal",
@@ -160,11 +183,14 @@ def withdrawal(
         "k": k,
         "mip_gap": mip_gap,
         **result,
-        "warnings": analysis_warnings(ctx) if baseline == "all-hold" else (
+        "warnings": analysis_warnings(ctx)
+        if baseline == "all-hold"
+        else (
             (["the scenario is ILLUSTRATIVE, not an official plan"] if scenario.illustrative else [])
-            + ([ctx.c_day_note] if ctx.c_day_note else [])),
+            + ([ctx.c_day_note] if ctx.c_day_note else [])
+        ),
         "releasability": WITHDRAWAL_RELEASABILITY,
-        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -196,20 +222,26 @@ def hedge(
         raise InputError([Problem("the re-tasking delay must be 0 or more days", field="--delay")])
     options = PlanOptions(threads=1, mip_rel_gap=mip_gap)
     ctx = Context(scenario, option_id, assumptions=assumptions, options=options)
-    worlds = list(enumerate_worlds(ctx.uncertainty)) if exact else sample_worlds(
-        ctx.uncertainty, samples, method, seed)
+    worlds = list(enumerate_worlds(ctx.uncertainty)) if exact else sample_worlds(ctx.uncertainty, samples, method, seed)
     oos = [] if exact else sample_worlds(ctx.uncertainty, out_of_sample, Method.MC, seed + 1_000_003)
-    result = solve(ctx, worlds, out_of_sample=oos, nominal=nominal_world(), delay=delay,
-                   options=options, exact=exact)
+    result = solve(ctx, worlds, out_of_sample=oos, nominal=nominal_world(), delay=delay, options=options, exact=exact)
     summary = {
-        "version": 1, "kind": "hedge", "scenario": scenario.id,
-        "illustrative": scenario.illustrative, "option": option_id,
-        "method": "exact" if exact else method.value, "seed": seed,
-        "assumptions": list(assumption_texts), "mip_gap": mip_gap, **result,
+        "version": 1,
+        "kind": "hedge",
+        "scenario": scenario.id,
+        "illustrative": scenario.illustrative,
+        "option": option_id,
+        "method": "exact" if exact else method.value,
+        "seed": seed,
+        "assumptions": list(assumption_texts),
+        "mip_gap": mip_gap,
+        **result,
         "warnings": analysis_warnings(ctx),
-        "releasability": ("aggregate: first_wave and every cost figure; first_wave_by_nation "
-                          "names each nation's committed pledges (each nation sees its own rows)"),
-        "computed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "releasability": (
+            "aggregate: first_wave and every cost figure; first_wave_by_nation "
+            "names each nation's committed pledges (each nation sees its own rows)"
+        ),
+        "computed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -238,25 +270,48 @@ def discover(
     from coalition.analysis.runner import read_records
 
     if metric not in ("essential_coverage_pct", "coverage_pct"):
-        raise InputError([Problem(f"unknown metric {metric!r}", field="--metric",
-                                  hint="valid: essential_coverage_pct, coverage_pct")])
+        raise InputError(
+            [
+                Problem(
+                    f"unknown metric {metric!r}", field="--metric", hint="valid: essential_coverage_pct, coverage_pct"
+                )
+            ]
+        )
     if run is not None:
         if not (run / "spec.json").is_file():
-            raise InputError([Problem("not a run folder (no spec.json)", file=str(run), field="--run",
-                                      hint="give the --out folder of `coalition analyse montecarlo`")])
+            raise InputError(
+                [
+                    Problem(
+                        "not a run folder (no spec.json)",
+                        file=str(run),
+                        field="--run",
+                        hint="give the --out folder of `coalition analyse montecarlo`",
+                    )
+                ]
+            )
         rows = read_records(run)
-        source = {"run": str(run)}
+        source: dict[str, object] = {"run": str(run)}
     else:
         assert scenario is not None and option_id is not None
         options = PlanOptions(threads=1, mip_rel_gap=ANALYSIS_MIP_GAP, time_limit=30.0)
         ctx = Context(scenario, option_id, options=options)
         worlds = sample_worlds(ctx.uncertainty, samples, method, seed)
-        rows = run_worlds(ctx, worlds, quick=quick, workers=workers, scheduler=scheduler,
-                          progress=progress)
-        source = {"scenario": scenario.id, "option": option_id, "samples": samples,
-                  "method": method.value, "seed": seed, "quick": quick}
+        rows = run_worlds(ctx, worlds, quick=quick, workers=workers, scheduler=scheduler, progress=progress)
+        source = {
+            "scenario": scenario.id,
+            "option": option_id,
+            "samples": samples,
+            "method": method.value,
+            "seed": seed,
+            "quick": quick,
+        }
     result = prim_boxes(rows, threshold=threshold, metric=metric, max_boxes=max_boxes)
-    return {"version": 1, "kind": "discover", **source, **result,
-            "method_note": "PRIM (Friedman & Fisher 1999), own implementation: docs/analysis.md",
-            "releasability": "aggregate: boxes are stated over conditions and participation "
-                             "shares of the uncertainty section, not over pledges"}
+    return {
+        "version": 1,
+        "kind": "discover",
+        **source,
+        **result,
+        "method_note": "PRIM (Friedman & Fisher 1999), own implementation: docs/analysis.md",
+        "releasability": "aggregate: boxes are stated over conditions and participation "
+        "shares of the uncertainty section, not over pledges",
+    }

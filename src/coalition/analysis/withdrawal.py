@@ -71,7 +71,7 @@ class Solved:
             else:
                 todo.append(s)
         if todo:
-            for s, d in zip(todo, self.solve(todo)):
+            for s, d in zip(todo, self.solve(todo), strict=True):
                 self.plans[s] = d
             self.solves += len(todo)
         return [self.plans[s] for s in sets]
@@ -114,7 +114,7 @@ class DropBound:
         self.b_cost = np.zeros(len(self.nations))
         if bb.size:
             bv = values[bb.start : bb.stop]
-            for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation)):
+            for i, (_h, n) in enumerate(zip(model.b_hub, model.b_nation, strict=True)):
                 name = tb.nations[int(n)]
                 c = float(cost[bb.start + i]) * bv[i]
                 if name in ix:
@@ -128,8 +128,7 @@ class DropBound:
         keep = np.array([n not in s for n in self.nations])
         cover = (self.C[keep]).sum(axis=0)
         u = np.maximum(0.0, self.q - cover)
-        return float(self.other + (self.u_cost * u).sum() + self.x_cost[keep].sum()
-                     + self.b_cost[keep].sum())
+        return float(self.other + (self.u_cost * u).sum() + self.x_cost[keep].sum() + self.b_cost[keep].sum())
 
 
 def _row(base: PlanDetail, d: PlanDetail, lines: Sequence[str]) -> dict[str, Any]:
@@ -179,49 +178,62 @@ def worst_k(
     g = {s: bound.of(s) for s in sets}
     order = sorted(sets, key=lambda s: (-g[s], sorted(s)))
     best: frozenset[str] | None = None
+    best_obj = -math.inf  # the objective of best (a solved plan is never replaced)
     best_lb = -math.inf
     start = solved.solves
     i = 0
     for s in order:  # already solved sets (e.g. all pairs) count at once
-        if s in solved.plans and solved.plans[s].objective is not None:
-            d = solved.plans[s]
-            lb = d.bound if d.bound is not None else d.objective
-            if best is None or d.objective > solved.plans[best].objective:  # type: ignore[operator]
-                best = s
-            best_lb = max(best_lb, lb)  # type: ignore[arg-type]
+        plan = solved.plans.get(s)
+        if plan is not None and plan.objective is not None:
+            lb = plan.bound if plan.bound is not None else plan.objective
+            if best is None or plan.objective > best_obj:
+                best, best_obj = s, plan.objective
+            best_lb = max(best_lb, lb)
     while i < len(order):
         if g[order[i]] <= best_lb + 1e-6:
             break
         if solved.solves - start >= max_solves:
             break
         chunk = [s for s in order[i : i + batch] if g[s] > best_lb + 1e-6]
-        for s, d in zip(chunk, solved.get(chunk)):
+        for s, d in zip(chunk, solved.get(chunk), strict=True):
             if d.objective is None:
                 continue
             lb = d.bound if d.bound is not None else d.objective
-            if best is None or d.objective > solved.plans[best].objective:  # type: ignore[operator]
-                best = s
+            if best is None or d.objective > best_obj:
+                best, best_obj = s, d.objective
             best_lb = max(best_lb, lb)
         i += batch
     remaining = [s for s in order[i:] if g[s] > best_lb + 1e-6]
     assert best is not None
     bd = solved.plans[best]
-    gaps = [solved.plans[s].objective - (solved.plans[s].bound or solved.plans[s].objective)  # type: ignore[operator]
-            for s in solved.plans if len(s) == k and solved.plans[s].objective is not None]
+    gaps = [
+        p.objective - (p.bound or p.objective)
+        for s, p in solved.plans.items()
+        if len(s) == k and p.objective is not None
+    ]
     n_solved = sum(1 for s in sets if s in solved.plans)
     if not remaining:
-        proof = (f"every other set of {k} has damage at most its drop bound g(S) <= "
-                 f"{best_lb:.1f} <= f(worst); {n_solved} of {len(sets)} sets planned, the rest "
-                 "excluded by the bound")
+        proof = (
+            f"every other set of {k} has damage at most its drop bound g(S) <= "
+            f"{best_lb:.1f} <= f(worst); {n_solved} of {len(sets)} sets planned, the rest "
+            "excluded by the bound"
+        )
         status = "optimal"
     else:
         hi = max(g[s] for s in remaining)
-        proof = (f"the worst objective lies in [{best_lb:.1f}, {max(hi, bd.objective):.1f}]; "
-                 f"{len(remaining)} set(s) neither planned nor excluded (solve budget)")
+        proof = (
+            f"the worst objective lies in [{best_lb:.1f}, {max(hi, best_obj):.1f}]; "
+            f"{len(remaining)} set(s) neither planned nor excluded (solve budget)"
+        )
         status = "bound"
     return {
-        "k": k, "status": status, "nations": sorted(best), "objective": bd.objective,
-        "lower_bound": best_lb, "proof": proof, "sets": len(sets),
+        "k": k,
+        "status": status,
+        "nations": sorted(best),
+        "objective": bd.objective,
+        "lower_bound": best_lb,
+        "proof": proof,
+        "sets": len(sets),
         "solved_for_worst_k": solved.solves - start,
         "max_mip_gap_abs": max(gaps) if gaps else 0.0,
         "upper_bound_unsolved": max((g[s] for s in remaining), default=None),
@@ -260,10 +272,28 @@ def shapley(
         m = np.array(marg[n])
         mean = float(m.mean())
         se = float(m.std(ddof=1) / math.sqrt(m.size)) if m.size > 1 else float("nan")
-        out.append({"nation": n, "shapley_essential_coverage_pct": round(mean, 3),
-                    "se": round(se, 3), "ci95": [round(mean - 1.96 * se, 3), round(mean + 1.96 * se, 3)],
-                    "permutations": int(m.size)})
+        out.append(
+            {
+                "nation": n,
+                "shapley_essential_coverage_pct": round(mean, 3),
+                "se": round(se, 3),
+                "ci95": [round(mean - 1.96 * se, 3), round(mean + 1.96 * se, 3)],
+                "permutations": int(m.size),
+            }
+        )
     return sorted(out, key=lambda r: -r["shapley_essential_coverage_pct"])
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """The worst-k search's budget: at most ``max_solves`` plans, solved ``batch`` at a time
+    (N-2 pairs ``8 * batch`` at a time)."""
+
+    max_solves: int = 400
+    batch: int = 4
+
+
+DEFAULT_BUDGET = SearchBudget()
 
 
 def withdrawal_analysis(
@@ -275,10 +305,10 @@ def withdrawal_analysis(
     pairs: bool = True,
     shapley_permutations: int = 20,
     seed: int = 0,
-    max_solves: int = 400,
-    batch: int = 4,
+    budget: SearchBudget = DEFAULT_BUDGET,
 ) -> dict[str, Any]:
     """N-1, all N-2 pairs, worst-k and Shapley for one world (the baseline)."""
+    max_solves, batch = budget.max_solves, budget.batch
     ctx = evaluator.ctx
     inp = ctx.inputs(world)
     rm = evaluator.model_of(inp)
@@ -289,30 +319,41 @@ def withdrawal_analysis(
     m = rm.model
     tb = m.tables
     has_cols = {tb.pledge_nation[int(p)] for p in np.unique(tb.arc_pledge[m.x_arc])}
-    nations = sorted(n for n in has_cols if any(
-        ctx.pledge_nation[pid] == n and inp.units.get(pid, 0) > 0 for pid in inp.active_from))
+    nations = sorted(
+        n for n in has_cols if any(ctx.pledge_nation[pid] == n and inp.units.get(pid, 0) > 0 for pid in inp.active_from)
+    )
     singles = [frozenset([n]) for n in nations]
     n1 = solved.get(singles)
-    rows1 = sorted((_row(base, d, ctx.lines) for d in n1),
-                   key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)))
+    rows1 = sorted(
+        (_row(base, d, ctx.lines) for d in n1),
+        key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)),
+    )
     rows2: list[dict[str, Any]] = []
     if pairs and len(nations) >= 2:
         two = [frozenset(c) for c in itertools.combinations(nations, 2)]
         for i in range(0, len(two), max(batch, 1) * 8):
             solved.get(two[i : i + max(batch, 1) * 8])
-        rows2 = sorted((_row(base, solved.plans[s], ctx.lines) for s in two),
-                       key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)))
+        rows2 = sorted(
+            (_row(base, solved.plans[s], ctx.lines) for s in two),
+            key=lambda r: (r["delta_essential_coverage_pct"], -(r["objective"] or 0)),
+        )
     assert res.model is not None and res.values is not None
     bound = DropBound(res.model, res.values, nations)
-    worst = worst_k(solved, nations, min(k, len(nations)), bound, batch=batch,
-                    max_solves=max_solves) if nations else {"k": k, "nations": []}
+    worst: dict[str, Any] = (
+        worst_k(solved, nations, min(k, len(nations)), bound, batch=batch, max_solves=max_solves)
+        if nations
+        else {"k": k, "nations": []}
+    )
     if worst.get("nations"):
         worst["row"] = _row(base, solved.plans[frozenset(worst["nations"])], ctx.lines)
     shap = shapley(solved, nations, shapley_permutations, seed) if (nations and shapley_permutations) else []
     return {
-        "baseline": {"essential_coverage_pct": round(base.essential_coverage_pct, 3),
-                     "coverage_pct": round(base.coverage_pct, 3), "objective": base.objective,
-                     "status": base.status},
+        "baseline": {
+            "essential_coverage_pct": round(base.essential_coverage_pct, 3),
+            "coverage_pct": round(base.coverage_pct, 3),
+            "objective": base.objective,
+            "status": base.status,
+        },
         "nations": nations,
         "n_1": rows1,
         "n_2": rows2,

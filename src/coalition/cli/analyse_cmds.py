@@ -7,10 +7,8 @@ nothing else goes to stdout). Bad input: every problem named, exit status 2.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,37 +30,54 @@ analyse_app = typer.Typer(
 OptionReq = Annotated[str, typer.Option("--option", "-o", help="force option id")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="seed of the experiment design")]
 OutOpt = Annotated[
-    Optional[Path],  # noqa: UP007
-    typer.Option("--out", help="run folder (records/*.parquet + summary.json); an existing "
-                 "folder of the same run is resumed", show_default=False),
+    Path | None,
+    typer.Option(
+        "--out",
+        help="run folder (records/*.parquet + summary.json); an existing folder of the same run is resumed",
+        show_default=False,
+    ),
 ]
 SchedulerOpt = Annotated[
-    Optional[str],  # noqa: UP007
-    typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:8786 (default: a "
-                 "LocalCluster sized to this machine)", show_default=False),
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address tcp://HOST:8786 (default: a LocalCluster sized to this machine)",
+        show_default=False,
+    ),
 ]
 WorkersOpt = Annotated[
-    Optional[int],  # noqa: UP007
-    typer.Option("--workers", help="LocalCluster worker processes (default: one per core; 0 = "
-                 "in this process, no Dask)", show_default=False),
+    int | None,
+    typer.Option(
+        "--workers",
+        help="LocalCluster worker processes (default: one per core; 0 = in this process, no Dask)",
+        show_default=False,
+    ),
 ]
 TimeOpt = Annotated[float, typer.Option("--time-limit", help="solver seconds per world")]
 GapOpt = Annotated[float, typer.Option("--mip-gap", help="relative MIP gap per world")]
 XlsxOpt = Annotated[
-    Optional[Path],  # noqa: UP007
-    typer.Option("--xlsx", help="also write every table of the summary to this XLSX file",
-                 show_default=False),
+    Path | None,
+    typer.Option("--xlsx", help="also write every table of the summary to this XLSX file", show_default=False),
 ]
 
 
 def _check_xlsx(path: Path | None) -> None:
     """Before the run: a bad --xlsx name is refused before any work is done."""
     if path is not None and path.suffix.lower() != ".xlsx":
-        raise InputError([Problem(f"{path} is not an .xlsx file name", file=str(path),
-                                  field="--xlsx", hint="give a file name ending in .xlsx")])
+        raise InputError(
+            [
+                Problem(
+                    f"{path} is not an .xlsx file name",
+                    file=str(path),
+                    field="--xlsx",
+                    hint="give a file name ending in .xlsx",
+                )
+            ]
+        )
     if path is not None and path.is_dir():
-        raise InputError([Problem(f"{path} is a folder", file=str(path), field="--xlsx",
-                                  hint="give a file name ending in .xlsx")])
+        raise InputError(
+            [Problem(f"{path} is a folder", file=str(path), field="--xlsx", hint="give a file name ending in .xlsx")]
+        )
 
 
 def _xlsx(path: Path, summary: dict[str, Any], console: Console) -> None:
@@ -72,21 +87,30 @@ def _xlsx(path: Path, summary: dict[str, Any], console: Console) -> None:
     try:
         write_xlsx(path, summary)
     except OSError as exc:
-        raise InputError([Problem(f"cannot write {path} ({exc.strerror or exc})", file=str(path),
-                                  field="--xlsx", hint="give a writable file")]) from exc
+        raise InputError(
+            [
+                Problem(
+                    f"cannot write {path} ({exc.strerror or exc})",
+                    file=str(path),
+                    field="--xlsx",
+                    hint="give a writable file",
+                )
+            ]
+        ) from exc
     console.print(f"wrote {path}")
 
 
-
-def _method(method: str) -> "Method":
+def _method(method: str) -> Method:
     """The sampling method named by ``--method`` (exit 2 naming the valid ones otherwise)."""
     from coalition.analysis.sampling import Method
 
     try:
         return Method(method)
     except ValueError:
-        raise InputError([Problem(f"unknown method {method!r}", field="--method",
-                                  hint="valid: mc, lhs, sobol")]) from None
+        raise InputError(
+            [Problem(f"unknown method {method!r}", field="--method", hint="valid: mc, lhs, sobol")]
+        ) from None
+
 
 def _fail(err: InputError) -> None:
     from coalition.cli.scenario_cmds import fail
@@ -106,8 +130,9 @@ def _assumptions(scen: Any, assume: list[str] | None) -> tuple[Any, list[str]]:
 
 
 def _progress(console: Console, label: str) -> tuple[Progress, Any]:
-    prog = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+    prog = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+    )
     task = prog.add_task(label, total=None)
 
     def cb(done: int, total: int) -> None:
@@ -145,8 +170,10 @@ def quantile_text(p: dict[str, Any]) -> str:
 
 
 def render_montecarlo(console: Console, s: dict[str, Any], priorities: dict[str, str]) -> None:
-    console.print(f"[bold]Monte Carlo[/] {s['scenario']} option {s['option']}: {s['samples']} "
-                  f"world(s), {s['method']}, seed {s['seed']}, evaluation: {s['evaluation']}")
+    console.print(
+        f"[bold]Monte Carlo[/] {s['scenario']} option {s['option']}: {s['samples']} "
+        f"world(s), {s['method']}, seed {s['seed']}, evaluation: {s['evaluation']}"
+    )
     for w in s["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
     t = Table(title="probability of being filled (± Monte Carlo standard error)")
@@ -154,26 +181,37 @@ def render_montecarlo(console: Console, s: dict[str, Any], priorities: dict[str,
         t.add_column(col)
     for ln in s["lines"]:
         es = ln["expected_shortfall"]
-        t.add_row(ln["line"], priorities.get(ln["line"], ""), *(_pse(ln["by_day"][d]) for d in ("30", "60", "90")),
-                  f"{es['mean']:.1f} ± {es['se']:.1f}")
+        t.add_row(
+            ln["line"],
+            priorities.get(ln["line"], ""),
+            *(_pse(ln["by_day"][d]) for d in ("30", "60", "90")),
+            f"{es['mean']:.1f} ± {es['se']:.1f}",
+        )
     console.print(t)
     sh = s["shortfall"]
-    console.print(f"shortfall ({sh['unit']}): expected {sh['expected']['mean']:.1f} ± "
-                  f"{sh['expected']['se']:.1f}; P90 {quantile_text(sh['p90'])}")
+    console.print(
+        f"shortfall ({sh['unit']}): expected {sh['expected']['mean']:.1f} ± "
+        f"{sh['expected']['se']:.1f}; P90 {quantile_text(sh['p90'])}"
+    )
     for key in ("essential", "all"):
         c = s["coverage"][key]
         if c:
             q = c["quantiles"]
-            console.print(f"{key} coverage %: mean {c['mean']:.1f} ± {c['se']:.1f}; P5 {q['0.05']:.1f}, "
-                          f"median {q['0.5']:.1f}, P95 {q['0.95']:.1f}; P(below 80%) {c['p_below_80']:.2f}")
+            console.print(
+                f"{key} coverage %: mean {c['mean']:.1f} ± {c['se']:.1f}; P5 {q['0.05']:.1f}, "
+                f"median {q['0.5']:.1f}, P95 {q['0.95']:.1f}; P(below 80%) {c['p_below_80']:.2f}"
+            )
     conv = s["convergence"]["essential_coverage_pct"]
-    console.print("convergence (essential coverage % against N): " + ", ".join(
-        f"N={p['n']}: {p['mean']:.2f}" + (f" ± {p['se']:.2f}" if p.get("se") else "") for p in conv))
+    console.print(
+        "convergence (essential coverage % against N): "
+        + ", ".join(f"N={p['n']}: {p['mean']:.2f}" + (f" ± {p['se']:.2f}" if p.get("se") else "") for p in conv)
+    )
     if s.get("failed_samples"):
         console.print(f"[red]{s['failed_samples']} world(s) without a plan were left out[/]")
     if s.get("time_limited_samples"):
-        console.print(f"[yellow]{s['time_limited_samples']} world(s) hit the per-world time limit "
-                      "(best plan so far used)[/]")
+        console.print(
+            f"[yellow]{s['time_limited_samples']} world(s) hit the per-world time limit (best plan so far used)[/]"
+        )
 
 
 def montecarlo(
@@ -209,10 +247,23 @@ def montecarlo(
         parsed, texts = _assumptions(scen, assume)
         prog, cb = _progress(Console(stderr=True), "worlds")
         with prog:
-            summary = run(scen, option, samples=samples, seed=seed, method=m, quick=quick,
-                          exact=exact, assumptions=parsed, assumption_texts=texts,
-                          time_limit=time_limit, mip_gap=mip_gap, out=out, scheduler=scheduler,
-                          workers=workers, progress=cb)
+            summary = run(
+                scen,
+                option,
+                samples=samples,
+                seed=seed,
+                method=m,
+                quick=quick,
+                exact=exact,
+                assumptions=parsed,
+                assumption_texts=texts,
+                time_limit=time_limit,
+                mip_gap=mip_gap,
+                out=out,
+                scheduler=scheduler,
+                workers=workers,
+                progress=cb,
+            )
         if json_out is not None:
             write_json(json_out, summary, console)
         if xlsx is not None:
@@ -230,10 +281,12 @@ def montecarlo(
 
 def render_withdrawal(console: Console, s: dict[str, Any]) -> None:
     b = s["baseline"]
-    console.print(f"[bold]Nation withdrawal[/] {s['scenario']} option {s['option']} "
-                  f"(baseline world: {s['baseline_world']}): essential coverage "
-                  f"{b['essential_coverage_pct']:.1f}%, {len(s['nations'])} pledging nation(s); "
-                  f"{s['solves']} plan(s) solved, {s['shortcuts']} by the exact shortcut")
+    console.print(
+        f"[bold]Nation withdrawal[/] {s['scenario']} option {s['option']} "
+        f"(baseline world: {s['baseline_world']}): essential coverage "
+        f"{b['essential_coverage_pct']:.1f}%, {len(s['nations'])} pledging nation(s); "
+        f"{s['solves']} plan(s) solved, {s['shortcuts']} by the exact shortcut"
+    )
     for w in s["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
 
@@ -243,8 +296,12 @@ def render_withdrawal(console: Console, s: dict[str, Any]) -> None:
             t.add_column(col)
         for r in rows[:limit]:
             fill = sorted({f["nation"] for f in r["fill_in"]})
-            t.add_row(", ".join(r["nations"]), f"{r['delta_essential_coverage_pct']:+.1f}",
-                      ", ".join(r["lines_broken"]) or "-", ", ".join(fill) or "-")
+            t.add_row(
+                ", ".join(r["nations"]),
+                f"{r['delta_essential_coverage_pct']:+.1f}",
+                ", ".join(r["lines_broken"]) or "-",
+                ", ".join(fill) or "-",
+            )
         console.print(t)
 
     table("N-1: one nation withdraws (worst first)", s["n_1"], None)
@@ -253,9 +310,11 @@ def render_withdrawal(console: Console, s: dict[str, Any]) -> None:
     wk = s["worst_k"]
     if wk.get("nations"):
         r = wk.get("row", {})
-        console.print(f"[bold]worst {wk['k']}[/]: {', '.join(wk['nations'])}: essential coverage "
-                      f"{r.get('delta_essential_coverage_pct', 0):+.1f} pts, lines broken: "
-                      f"{', '.join(r.get('lines_broken', [])) or '-'}")
+        console.print(
+            f"[bold]worst {wk['k']}[/]: {', '.join(wk['nations'])}: essential coverage "
+            f"{r.get('delta_essential_coverage_pct', 0):+.1f} pts, lines broken: "
+            f"{', '.join(r.get('lines_broken', [])) or '-'}"
+        )
         console.print(f"  {wk['status']}: {wk['proof']}")
     if s["shapley"]:
         t = Table(title="Shapley share of essential coverage (sampled, 95% CI)")
@@ -271,8 +330,12 @@ def withdrawal(
     option: OptionReq,
     scenario: ScenarioOpt = None,
     k: Annotated[int, typer.Option("--k", help="size of the worst-case withdrawal set")] = 3,
-    baseline: Annotated[str, typer.Option("--baseline", help="nominal (conditions as known or "
-                        "assumed) | all-hold (every uncertain condition holds)")] = "nominal",
+    baseline: Annotated[
+        str,
+        typer.Option(
+            "--baseline", help="nominal (conditions as known or assumed) | all-hold (every uncertain condition holds)"
+        ),
+    ] = "nominal",
     pairs: Annotated[bool, typer.Option("--pairs/--no-pairs", help="all N-2 pairs")] = True,
     shapley: Annotated[int, typer.Option("--shapley", help="random orders for Shapley (0 = off)")] = 20,
     seed: SeedOpt = 0,
@@ -299,11 +362,24 @@ def withdrawal(
         parsed, texts = _assumptions(scen, assume)
         prog, cb = _progress(Console(stderr=True), "plans")
         with prog:
-            summary = run(scen, option, k=k, baseline=baseline, pairs=pairs,
-                          shapley_permutations=shapley, seed=seed, assumptions=parsed,
-                          assumption_texts=texts, time_limit=time_limit, mip_gap=mip_gap,
-                          max_solves=max_solves, out=out, scheduler=scheduler, workers=workers,
-                          progress=cb)
+            summary = run(
+                scen,
+                option,
+                k=k,
+                baseline=baseline,
+                pairs=pairs,
+                shapley_permutations=shapley,
+                seed=seed,
+                assumptions=parsed,
+                assumption_texts=texts,
+                time_limit=time_limit,
+                mip_gap=mip_gap,
+                max_solves=max_solves,
+                out=out,
+                scheduler=scheduler,
+                workers=workers,
+                progress=cb,
+            )
         if json_out is not None:
             write_json(json_out, summary, console)
         if xlsx is not None:
@@ -317,8 +393,10 @@ def withdrawal(
 
 
 def render_hedge(console: Console, s: dict[str, Any]) -> None:
-    console.print(f"[bold]Hedged first wave[/] {s['scenario']} option {s['option']}: {s['worlds']} "
-                  f"world(s) ({s['method']}), re-tasking delay {s['delay_days']:g} days")
+    console.print(
+        f"[bold]Hedged first wave[/] {s['scenario']} option {s['option']}: {s['worlds']} "
+        f"world(s) ({s['method']}), re-tasking delay {s['delay_days']:g} days"
+    )
     for w in s["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
     t = Table(title="two-stage plan against the expected-value plan (cost: " + s["objective_unit"] + ")")
@@ -335,7 +413,9 @@ def render_hedge(console: Console, s: dict[str, Any]) -> None:
     if "out_of_sample" in s:
         o = s["out_of_sample"]
         lo, hi = o["vss"]["ci95"]
-        t.add_row(f"VSS out of sample ({o['worlds']} worlds)", f"{o['vss']['mean']:,.1f} (95% CI {lo:,.1f} .. {hi:,.1f})")
+        t.add_row(
+            f"VSS out of sample ({o['worlds']} worlds)", f"{o['vss']['mean']:,.1f} (95% CI {lo:,.1f} .. {hi:,.1f})"
+        )
     console.print(t)
     first = [f"{r['line']} {r['committed_units']}/{r['required_units']}" for r in s["first_wave"]]
     console.print("first wave committed here and now (units/required): " + ", ".join(first))
@@ -367,9 +447,20 @@ def hedge(
         m = _method(method)
         parsed, texts = _assumptions(scen, assume)
         with console.status("solving the extensive form"):
-            summary = run(scen, option, samples=samples, seed=seed, method=m, exact=exact,
-                          out_of_sample=out_of_sample, delay=delay, assumptions=parsed,
-                          assumption_texts=texts, mip_gap=mip_gap, out=out)
+            summary = run(
+                scen,
+                option,
+                samples=samples,
+                seed=seed,
+                method=m,
+                exact=exact,
+                out_of_sample=out_of_sample,
+                delay=delay,
+                assumptions=parsed,
+                assumption_texts=texts,
+                mip_gap=mip_gap,
+                out=out,
+            )
         if json_out is not None:
             write_json(json_out, summary, console)
         if xlsx is not None:
@@ -383,13 +474,18 @@ def hedge(
 
 
 def discover(
-    option: Annotated[Optional[str], typer.Option("--option", "-o", help="force option id (with a "  # noqa: UP007
-                      "fresh run)", show_default=False)] = None,
+    option: Annotated[
+        str | None, typer.Option("--option", "-o", help="force option id (with a fresh run)", show_default=False)
+    ] = None,
     scenario: ScenarioOpt = None,
-    run: Annotated[Optional[Path], typer.Option("--run", help="run folder of `analyse montecarlo` "  # noqa: UP007
-                   "(default: a fresh run)", show_default=False)] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option("--run", help="run folder of `analyse montecarlo` (default: a fresh run)", show_default=False),
+    ] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="coverage %% below which a sample counts")] = 80.0,
-    metric: Annotated[str, typer.Option("--metric", help="essential_coverage_pct | coverage_pct")] = "essential_coverage_pct",
+    metric: Annotated[
+        str, typer.Option("--metric", help="essential_coverage_pct | coverage_pct")
+    ] = "essential_coverage_pct",
     samples: Annotated[int, typer.Option("--samples", "-n", help="worlds of a fresh run")] = 500,
     seed: SeedOpt = 0,
     full: Annotated[bool, typer.Option("--full", help="a fresh run with the planner (default: --quick)")] = False,
@@ -408,14 +504,23 @@ def discover(
         scen = None
         if run is None:
             if option is None:
-                raise InputError([Problem("give --option for a fresh run, or --run FOLDER",
-                                          field="--option")])
+                raise InputError([Problem("give --option for a fresh run, or --run FOLDER", field="--option")])
             scen = load(scenario)
         prog, cb = _progress(Console(stderr=True), "worlds")
         with prog:
-            summary = run_discover(scen, option, run=run, threshold=threshold, metric=metric,
-                                   samples=samples, seed=seed, quick=not full, workers=workers,
-                                   scheduler=scheduler, progress=cb)
+            summary = run_discover(
+                scen,
+                option,
+                run=run,
+                threshold=threshold,
+                metric=metric,
+                samples=samples,
+                seed=seed,
+                quick=not full,
+                workers=workers,
+                scheduler=scheduler,
+                progress=cb,
+            )
         if json_out is not None:
             write_json(json_out, summary, console)
         if xlsx is not None:
@@ -425,8 +530,10 @@ def discover(
     except InputError as err:
         _fail(err)
         return
-    console.print(f"[bold]Scenario discovery[/]: {summary['cases']} of {summary['samples']} "
-                  f"sample(s) have {summary['metric']} below {summary['threshold']:g}%")
+    console.print(
+        f"[bold]Scenario discovery[/]: {summary['cases']} of {summary['samples']} "
+        f"sample(s) have {summary['metric']} below {summary['threshold']:g}%"
+    )
     for b in summary["boxes"]:
         lo, hi = b["density_ci95"]
         console.print(f"• {b['statement']} [dim](95% CI {lo:.0%}..{hi:.0%})[/]")

@@ -17,6 +17,7 @@ key the signed key log says the party holds; a wrong key or a stale statement re
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -100,13 +101,16 @@ class NationSigner:
 class PreSigned:
     """Signatures as sent by the parties: ``{statement_sha256, role, key_id, signature}``."""
 
-    signatures: list[dict]
+    signatures: Sequence[Mapping[str, object]]
     _by: dict[tuple[str, str, str], bytes] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        times = set()
+        times: set[str] = set()
         for s in self.signatures:
-            self._by[(str(s["statement_sha256"]), str(s["role"]), str(s["key_id"]))] = bytes.fromhex(s["signature"])
+            sig = s["signature"]
+            if not isinstance(sig, str):  # what bytes.fromhex would refuse
+                raise TypeError(f"signature must be hex text, not {type(sig).__name__}")
+            self._by[(str(s["statement_sha256"]), str(s["role"]), str(s["key_id"]))] = bytes.fromhex(sig)
             if s.get("time"):
                 times.add(str(s["time"]))
         if len(times) > 1:

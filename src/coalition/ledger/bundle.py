@@ -11,11 +11,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
-from coalition.ledger.checks import ChainChecker, Report, batch_leaves, check_batch, check_keylog, runs, tile
+from coalition.ledger.checks import (
+    BatchDict,
+    ChainChecker,
+    Report,
+    batch_leaves,
+    check_batch,
+    check_keylog,
+    is_batch_signature,
+    runs,
+    tile,
+)
 from coalition.ledger.nationheads import checkpoint_heads, heads_commitment
 from coalition.ledger.rfc6962 import verify_consistency
-from coalition.ledger.trust import KeyLog, Trust, strict_hex
+from coalition.ledger.trust import KeyLog, Trust, signature_list, strict_hex
+
+T = TypeVar("T")
 
 
 class BundleError(Exception):
@@ -30,15 +43,20 @@ class _Bad(Exception):
 class Row:
     file: str
     line: int
-    data: dict
+    data: dict[str, Any]  # one JSON object of a bundle file: unchecked until read with get() / hex()
 
-    def get(self, name: str, kind: type | tuple[type, ...] = object) -> object:
+    def get(self, name: str, kind: type[T]) -> T:
+        """The field ``name``, which must be a ``kind`` (an int is never a bool)."""
         if name not in self.data:
             raise _Bad(f"{self.file} line {self.line}: missing field {name!r}")
         value = self.data[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise _Bad(f"{self.file} line {self.line}: field {name!r} has the wrong type")
         return value
+
+    def items(self, name: str) -> list[object]:
+        """The field ``name``, which must be a JSON list (its items unchecked)."""
+        return self.get(name, list)
 
     def hex(self, name: str, size: int | None = 32) -> bytes:
         value = self.get(name, str)
@@ -57,7 +75,7 @@ def read_jsonl(path: Path, *, required: bool = True) -> list[Row]:
             raise BundleError(f"{path.name}: missing (a bundle has bundle.json, keylog.jsonl, events.jsonl,"
                               " batches.jsonl, checkpoints.jsonl, consistency.jsonl)")
         return []
-    out = []
+    out: list[Row] = []
     for n, line in enumerate(path.read_bytes().splitlines(), 1):
         if not line.strip():
             continue
@@ -75,40 +93,44 @@ def read_keylog(rows: list[Row], trust: Trust, report: Report) -> KeyLog:
     keys = KeyLog(trust)
     for i, r in enumerate(rows, 1):
         try:
-            body = str(r.get("body", str)).encode("utf-8")
-            sigs = r.get("signatures", list)
+            body = r.get("body", str).encode("utf-8")
+            sigs = r.items("signatures")
             if r.get("n", int) != i:
                 raise _Bad(f"{r.file} line {r.line}: key event number {r.data['n']!r}, expected {i}")
         except _Bad as exc:
             report.add("keys", str(exc))
             body, sigs = b"", []
-        keys.add(body, [x for x in sigs if isinstance(x, dict)])  # type: ignore[union-attr]
+        keys.add(body, signature_list(sigs))
     check_keylog(report, keys)
     return keys
 
 
-def batch_dict(r: Row) -> dict:
-    b = {k: r.get(k, int) for k in ("batch_id", "first_seq", "size")}
-    b["nation"] = r.get("nation", str)
+def batch_dict(r: Row) -> BatchDict:
+    """A line of batches.jsonl, every field checked for its type (in this order: the first
+    wrong one is the finding)."""
+    batch_id, first_seq, size = r.get("batch_id", int), r.get("first_seq", int), r.get("size", int)
+    nation = r.get("nation", str)
     if "counterparty" not in r.data:
         raise _Bad(f"{r.file} line {r.line}: missing field 'counterparty'")
     cp = r.data["counterparty"]
     if cp is not None and not isinstance(cp, str):
         raise _Bad(f"{r.file} line {r.line}: field 'counterparty' must be a nation or null")
-    b["counterparty"] = cp
     r.hex("root")
-    b["root"] = r.data["root"]
-    b["keys_size"] = r.get("keys_size", int)
+    root = r.get("root", str)
+    keys_size = r.get("keys_size", int)
     r.hex("keys_head")
-    b["keys_head"] = r.data["keys_head"]
-    b["time"] = r.get("time", str)
-    if r.data.get("runs") is not None:  # a non-contiguous batch (checked with its statement)
-        b["runs"] = r.data["runs"]
-    sigs = r.get("signatures", list)
-    for s in sigs:  # type: ignore[union-attr]
-        if not isinstance(s, dict) or not all(isinstance(s.get(k), str) for k in ("role", "key_id", "signature")):
-            raise _Bad(f"{r.file} line {r.line}: each signature needs role, key_id and signature")
-    b["signatures"] = sigs
+    keys_head = r.get("keys_head", str)
+    time = r.get("time", str)
+    runs_ = r.data.get("runs")  # a non-contiguous batch (checked with its statement)
+    sigs = r.items("signatures")
+    signatures = [s for s in sigs if is_batch_signature(s)]
+    if len(signatures) != len(sigs):
+        raise _Bad(f"{r.file} line {r.line}: each signature needs role, key_id and signature")
+    b: BatchDict = {"batch_id": batch_id, "first_seq": first_seq, "size": size, "nation": nation,
+                    "counterparty": cp, "root": root, "keys_size": keys_size, "keys_head": keys_head,
+                    "time": time, "signatures": signatures}
+    if runs_ is not None:
+        b["runs"] = runs_
     return b
 
 
@@ -118,8 +140,8 @@ def check_consistency(report: Report, cps: list[tuple[int, bytes, Row, tuple[str
     proven: set[tuple[int, int]] = set()
     for r in rows:
         try:
-            first, second = int(r.get("first", int)), int(r.get("second", int))  # type: ignore[call-overload]
-            path = [strict_hex(h) for h in r.get("path", list)]  # type: ignore[union-attr]
+            first, second = r.get("first", int), r.get("second", int)
+            path = [strict_hex(h) for h in r.items("path")]
         except (_Bad, ValueError, TypeError) as exc:
             report.add("consistency", f"consistency.jsonl line {r.line}: malformed ({exc})")
             continue
@@ -137,7 +159,7 @@ def check_consistency(report: Report, cps: list[tuple[int, bytes, Row, tuple[str
             report.add("consistency", f"no valid consistency proof from checkpoint size {a} to {b}", a + 1)
 
 
-def verify_full(report: Report, keys: KeyLog, lines: list[bytes], batches: list[dict],
+def verify_full(report: Report, keys: KeyLog, lines: list[bytes], batches: list[BatchDict],
                 cps: list[tuple[int, bytes, Row, tuple[str, ...]]]) -> None:
     """A full bundle: every event, batch and checkpoint (its root and its nation heads
     recomputed from the events)."""

@@ -8,6 +8,7 @@ disagree about the format. See docs/ledger.md ("Events", "Batches").
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 BUNDLE_FORMAT = "coalition-ledger-bundle/4"  # 4: a batch may list the runs of its events (v3 statement)
 #: formats the offline verifier reads: 3 (heads.jsonl proves into the checkpoint's nation heads)
@@ -70,10 +71,23 @@ def chain_text_of(body: str) -> str | None:
     return body[len(_CHAIN_HEAD):end] if end > 0 else None
 
 
-def batch_statement(
-    *, batch_id: int, first_seq: int, size: int, nation: str, counterparty: str | None, root: bytes,
-    keys_size: int, keys_head: bytes, time: str, runs: list[list[int]] | None = None,
-) -> bytes:
+class BatchStatement(NamedTuple):
+    """The fields of a batch statement (:func:`batch_statement` encodes them). A NamedTuple: it
+    is built once per signed batch on the append path, where a dataclass's init costs more."""
+
+    batch_id: int
+    first_seq: int
+    size: int
+    nation: str
+    counterparty: str | None
+    root: bytes
+    keys_size: int
+    keys_head: bytes
+    time: str
+    runs: list[list[int]] | None = None
+
+
+def batch_statement(statement: BatchStatement) -> bytes:
     """The bytes each party signs for a batch: its Merkle root, where it sits in the log, the key
     log it was signed under (size and head hash) and the signed commit time.
 
@@ -84,6 +98,7 @@ def batch_statement(
     ``runs`` (two or more ``[first seq, length]``, in order, with gaps between them) makes the
     statement of a non-contiguous batch (``BATCH_RUNS_KIND``): the same fields plus ``runs``; its
     ``root`` is the Merkle root of the batch's leaf hashes in seq order."""
+    batch_id, first_seq, size, nation, counterparty, root, keys_size, keys_head, time, runs = statement
     if runs is not None:
         return canonical_json({
             "kind": BATCH_RUNS_KIND, "batch_id": batch_id, "first_seq": first_seq, "size": size,
@@ -95,7 +110,7 @@ def batch_statement(
         cp = "null" if counterparty is None else _str(counterparty)
         return (f'{{"batch_id":{batch_id:d},"counterparty":{cp},"first_seq":{first_seq:d},"keys":{keys_size:d},'
                 f'"keys_head":"{keys_head.hex()}","kind":"{BATCH_KIND}","nation":{_str(nation)},'
-                f'"root":"{root.hex()}","size":{size:d},"time":{_str(time)}}}').encode("utf-8")
+                f'"root":"{root.hex()}","size":{size:d},"time":{_str(time)}}}').encode()
     return canonical_json(
         {
             "kind": BATCH_KIND,

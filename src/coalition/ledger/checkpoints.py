@@ -16,6 +16,7 @@ from coalition.ledger.nationheads import heads_line
 from coalition.ledger.notes import Note, Signature, checkpoint_text, cosignature_time, sign_note_line
 from coalition.ledger.schemas import Checkpoint, InclusionProof
 from coalition.ledger.service import head, lock_head, tree
+from coalition.store.db import table_of
 
 
 def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
@@ -29,8 +30,9 @@ def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
 def nation_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
     """Every nation's chain head now: nation -> (counter, last leaf hash, last seq). Derived rows
     kept by the append path in its transaction; verify recomputes them from the events."""
-    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(
-        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+    query = select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash,
+                   LedgerNationHead.last_seq)
+    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(query)}
 
 
 def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = None,
@@ -48,7 +50,7 @@ def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = Non
     heads = heads_line(nation_heads(session))  # under the append lock: the heads at exactly `size`
     sig = keyring.sign(OPERATOR_KEY_ID, checkpoint_text(origin, size, root, (heads,)).encode("utf-8"))
     cid = (session.scalar(select(func.max(LedgerCheckpoint.checkpoint_id))) or 0) + 1
-    session.execute(insert(LedgerCheckpoint.__table__), [{
+    session.execute(insert(table_of(LedgerCheckpoint)), [{
         "checkpoint_id": cid, "size": size, "root": root, "time": time,
         "key_id": origin, "signature": sig, "heads": heads}])
     return Checkpoint(cid, size, root, time, origin, sig, (), heads)
@@ -92,7 +94,7 @@ def add_cosignatures(session: Session, *, checkpoint_id: int, signatures: list[S
     for sig in signatures:
         if session.get(LedgerCosignature, (checkpoint_id, sig.name)) is not None:
             continue
-        session.execute(insert(LedgerCosignature.__table__), [{
+        session.execute(insert(table_of(LedgerCosignature)), [{
             "checkpoint_id": checkpoint_id, "key_id": sig.name, "time": str(cosignature_time(sig.blob)),
             "signature": sig.blob, "note_key_id": sig.key_id}])
         added += 1
@@ -126,7 +128,8 @@ def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = N
     path = t.inclusion_path(seq - 1)
     batch = session.get(LedgerBatch, batch_id)
     if batch is None:
-        raise IntegrityError(f"event seq {seq} names batch {batch_id}, which is not stored; run 'coalition ledger verify'")
+        raise IntegrityError(f"event seq {seq} names batch {batch_id}, which is not stored;"
+                             " run 'coalition ledger verify'")
     rows = session.execute(select(LedgerEvent.seq, LedgerEvent.hash)
                            .where(LedgerEvent.batch_id == batch_id).order_by(LedgerEvent.seq)).all()
     bt = Tree(ListHashes([bytes(x[1]) for x in rows]), batch.size)

@@ -8,20 +8,54 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NotRequired, TypedDict, TypeGuard
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, batch_runs, batch_statement
-from coalition.ledger.nationheads import checkpoint_heads, heads_commitment
+from coalition.ledger.canonical import GENESIS, HANDOVER_TYPES, BatchStatement, batch_runs, batch_statement
+from coalition.ledger.nationheads import ChainHead, checkpoint_heads, heads_commitment
 from coalition.ledger.notes import CheckpointBody, NoteError, parse_checkpoint, parse_note, verified_by
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 from coalition.ledger.trust import KeyLog, Trust, strict_hex
 
 _sha256 = hashlib.sha256
+
+#: what a batch check needs of an event: (nation, counterparty, type) as its body states them
+#: (unchecked JSON values when parsed from a body)
+EventMeta = tuple[object, object, object]
+
+
+class BatchSignature(TypedDict):
+    """One party's signature on a batch statement (hex)."""
+
+    role: str
+    key_id: str
+    signature: str
+
+
+class BatchDict(TypedDict):
+    """A signed batch as the verifiers check it: a line of batches.jsonl, or a stored batch
+    (:func:`coalition.ledger.verify.batch_row`). ``root`` and ``keys_head`` are hex."""
+
+    batch_id: int
+    first_seq: int
+    size: int
+    nation: str
+    counterparty: str | None
+    root: str
+    keys_size: int | None
+    keys_head: str | None
+    time: str
+    signatures: list[BatchSignature]
+    runs: NotRequired[object]  # a non-contiguous batch's signed runs (checked by check_batch)
+
+
+def is_batch_signature(value: object) -> TypeGuard[BatchSignature]:
+    """A JSON object with string ``role``, ``key_id`` and ``signature``."""
+    return isinstance(value, dict) and all(isinstance(value.get(k), str) for k in ("role", "key_id", "signature"))
 
 
 def check_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
@@ -60,7 +94,7 @@ class Report:
     unpinned: bool = False  # checked against the bundle's own trust file, not a pinned one
     tail_witnessed: bool | None = None  # donor bundles: the chain's end is fixed by a witnessed checkpoint
     warnings: list[str] = field(default_factory=list)  # what verified but proves less than it seems
-    diffs: list = field(default_factory=list)  # projection rows that differ (database verify only)
+    diffs: list[object] = field(default_factory=list)  # projection rows that differ (database verify only)
 
     @property
     def ok(self) -> bool:
@@ -84,7 +118,7 @@ class NationChains:
 
     def __init__(self, report: Report) -> None:
         self.report = report
-        self.heads: dict[str, tuple[int, bytes, int]] = {}  # nation -> (counter, last hash, last seq)
+        self.heads: dict[str, ChainHead] = {}  # nation -> (counter, last hash, last seq)
 
     def add(self, seq: int, chain: object, own: bytes) -> None:
         report = self.report
@@ -118,10 +152,10 @@ class ChainChecker:
         self.prev = prev
         self.frontier = Frontier()
         self.leaves: list[bytes] = []
-        self.meta: dict[int, tuple[str, str | None, str]] = {}  # seq -> (nation, counterparty, type)
+        self.meta: dict[int, EventMeta] = {}  # seq -> (nation, counterparty, type)
         self.chains = NationChains(report)
 
-    def add(self, body: bytes, stored_hash: bytes | None = None, stored: dict | None = None,
+    def add(self, body: bytes, stored_hash: bytes | None = None, stored: Mapping[str, object] | None = None,
             text: str | None = None) -> None:
         """``stored`` are the indexed columns kept beside the body; they must agree with it.
         ``text`` is the body already decoded (saves a decode when the caller has it)."""
@@ -157,7 +191,7 @@ class ChainChecker:
         self.expected_seq += 1
 
 
-def runs(batch: dict[str, Any]) -> list[tuple[int, int]]:
+def runs(batch: BatchDict) -> list[tuple[int, int]]:
     """The runs of a batch's events (:func:`~coalition.ledger.canonical.batch_runs`); malformed
     runs count as ``[(first_seq, size)]`` here (:func:`check_batch` reports them)."""
     first, size = int(batch["first_seq"]), int(batch["size"])
@@ -175,7 +209,7 @@ def batch_leaves(leaves: Sequence[bytes], batch_runs_: list[tuple[int, int]]) ->
     return [h for f, n in batch_runs_ for h in leaves[f - 1:f - 1 + n]]
 
 
-def batch_index(batch: dict[str, Any], seq: int) -> int | None:
+def batch_index(batch: BatchDict, seq: int) -> int | None:
     """Position of event ``seq`` among its batch's leaves (None if the batch does not hold it)."""
     i = 0
     for f, n in runs(batch):
@@ -185,7 +219,7 @@ def batch_index(batch: dict[str, Any], seq: int) -> int | None:
     return None
 
 
-def tile(report: Report, batches: Sequence[dict[str, Any]]) -> int:
+def tile(report: Report, batches: Sequence[BatchDict]) -> int:
     """Every event must be in exactly one batch: the runs of all batches, sorted, must follow
     one another from seq 1 without a gap or an overlap. Returns the last seq they cover."""
     segs = sorted((f, n) for b in batches for f, n in runs(b))
@@ -197,7 +231,7 @@ def tile(report: Report, batches: Sequence[dict[str, Any]]) -> int:
     return covered
 
 
-def _check_batch_events(report: Report, seqs: Sequence[int], meta: dict[int, tuple[str, str | None, str]],
+def _check_batch_events(report: Report, seqs: Sequence[int], meta: Mapping[int, EventMeta],
                         nation: str, counterparty: str | None) -> None:
     """Every event of a batch is by its nation, with its counterparty; a handover has one."""
     for seq in seqs:
@@ -215,9 +249,9 @@ def _check_batch_events(report: Report, seqs: Sequence[int], meta: dict[int, tup
 def check_batch(
     report: Report,
     keys: KeyLog,
-    batch: dict,
+    batch: BatchDict,
     leaves: Sequence[bytes],
-    meta: dict[int, tuple[str, str | None, str]],
+    meta: Mapping[int, EventMeta],
     *,
     full: bool = True,
 ) -> None:
@@ -256,11 +290,13 @@ def check_batch(
         report.add("keys", f"batch {batch['batch_id']} was not signed under the key log as it stood"
                    f" (expected {want} key events; the key log was altered or truncated)", first)
         return
-    message = batch_statement(
+    message = batch_statement(BatchStatement(
         batch_id=int(batch["batch_id"]), first_seq=first, size=size, nation=nation,
         counterparty=counterparty, root=root, keys_size=want, keys_head=keys.heads[want],
-        time=str(batch.get("time", "")), runs=signed_runs,
-    )
+        time=str(batch.get("time", "")),
+        # the signed runs as batch_runs validated them: the same [first seq, length] lists
+        runs=None if signed_runs is None else [[f, n] for f, n in rs],
+    ))
     roles = {s["role"]: s for s in batch.get("signatures", [])}
     wanted = {"actor": nation}
     if counterparty:
@@ -291,7 +327,8 @@ def check_keylog(report: Report, keys: KeyLog) -> None:
 
 
 def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes | None, *,
-                     label: str, quorum: bool = False, heads: dict | None = None) -> CheckpointBody | None:
+                     label: str, quorum: bool = False,
+                     heads: Mapping[str, ChainHead] | None = None) -> CheckpointBody | None:
     """Check a C2SP checkpoint note: its origin is the pinned log's, the pinned log key signed it,
     its root is the log's (when known), its nation-heads line is the heads recomputed from the
     events (``heads``, when known); count valid cosignatures of pinned witnesses and, with
@@ -316,8 +353,8 @@ def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes |
     if committed is False:
         report.add("checkpoint", f"{label}: malformed or repeated nation-heads line", where)
     elif committed is not None and heads is not None and heads_commitment(heads) != committed:
-        report.add("checkpoint", f"{label}: its nation heads are not the chain heads of the log at size {body.size}"
-                   " (a donor's bundle could be cut short against it)", where)
+        report.add("checkpoint", f"{label}: its nation heads are not the chain heads of the log at size"
+                   f" {body.size} (a donor's bundle could be cut short against it)", where)
     good = 0
     for w in trust.witnesses:
         v = verified_by(note, w)

@@ -8,23 +8,46 @@ witnesses, says it ends. Standard library and ``cryptography`` only.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from coalition.ledger.bundle import Row, _Bad
 from coalition.ledger.canonical import GENESIS
-from coalition.ledger.checks import Report, batch_index, check_batch
+from coalition.ledger.checks import BatchDict, EventMeta, Report, batch_index, check_batch
 from coalition.ledger.nationheads import head_leaf
 from coalition.ledger.rfc6962 import leaf_hash, verify_inclusion
 from coalition.ledger.trust import KeyLog, Trust, strict_hex
 
 
-def verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: list[dict], top_size: int,
-                    top_root: bytes, proofs: list[tuple[Row, object]], *, donor: str, heads: list[Row],
-                    committed: object) -> None:
+@dataclass(frozen=True)
+class DonorBundle:
+    """What the completeness check reads of a donor bundle."""
+
+    donor: str
+    lines: list[bytes]  # events.jsonl
+    batches: list[BatchDict]  # batches.jsonl (the readable lines)
+    proofs: list[tuple[Row, int]]  # proofs.jsonl: (row, the seq it proves)
+    heads: list[Row]  # heads.jsonl
+
+
+@dataclass(frozen=True)
+class LatestCheckpoint:
+    """The bundle's latest checkpoint: its size, root and nation-heads commitment ((count, root),
+    None or False, from :func:`~coalition.ledger.nationheads.checkpoint_heads`)."""
+
+    size: int
+    root: bytes
+    committed: tuple[int, bytes] | None | bool
+
+
+def verify_partial(report: Report, keys: KeyLog, bundle: DonorBundle, latest: LatestCheckpoint) -> None:
     """A donor bundle: some events only, each proven into its signed batch and the checkpoint."""
+    lines, batches, proofs, donor, heads = bundle.lines, bundle.batches, bundle.proofs, bundle.donor, bundle.heads
+    top_size, top_root, committed = latest.size, latest.root, latest.committed
     by_batch = {int(b["batch_id"]): b for b in batches}
-    proof_by_seq = {int(seq): r for r, seq in proofs}  # type: ignore[call-overload]
-    meta: dict[int, tuple[str, str | None, str]] = {}
-    prev_seq, prev_hash = None, None
+    proof_by_seq = {int(seq): r for r, seq in proofs}
+    meta: dict[int, EventMeta] = {}
+    prev_seq: int | None = None
+    prev_hash = b""
     mine = _DonorChain(report, donor)
     for body in lines:
         h = leaf_hash(body)
@@ -39,7 +62,7 @@ def verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: li
         if prev_seq is not None and seq <= prev_seq:
             report.add("event", f"event {seq} is out of order (after {prev_seq})", seq)
             continue
-        if prev_seq is not None and seq == prev_seq + 1 and ev.get("prev") != prev_hash.hex():  # type: ignore[union-attr]
+        if prev_seq is not None and seq == prev_seq + 1 and ev.get("prev") != prev_hash.hex():
             report.add("event", f"event {seq} recorded a different predecessor: event {prev_seq} was altered",
                        prev_seq)
         prev_seq, prev_hash = seq, h
@@ -51,9 +74,9 @@ def verify_partial(report: Report, keys: KeyLog, lines: list[bytes], batches: li
             report.add("proof", "no inclusion proof for this event", seq)
             continue
         try:
-            batch = by_batch.get(int(row.get("batch_id", int)))  # type: ignore[call-overload]
-            batch_path = [strict_hex(x) for x in row.get("batch_path", list)]  # type: ignore[union-attr]
-            log_path = [strict_hex(x) for x in row.get("log_path", list)]  # type: ignore[union-attr]
+            batch = by_batch.get(row.get("batch_id", int))
+            batch_path = [strict_hex(x) for x in row.items("batch_path")]
+            log_path = [strict_hex(x) for x in row.items("log_path")]
         except (_Bad, ValueError, TypeError) as exc:
             report.add("proof", f"proofs.jsonl line {row.line}: malformed ({exc})", seq)
             continue
@@ -101,13 +124,13 @@ class _DonorChain:
             report.add("completeness", f"{donor}'s event {n} does not link to its event {self.counter}", seq)
         self.counter, self.last, self.last_seq = max(self.counter, n), own, seq
 
-    def close(self, heads: list[Row], trust: Trust, size: int, committed: object) -> None:
+    def close(self, heads: list[Row], trust: Trust, size: int, committed: tuple[int, bytes] | None | bool) -> None:
         """Where the donor's chain ends: its entry in the nation-heads map that the latest
         checkpoint commits to (``committed``: (count, root), None or False, from
         :func:`~coalition.ledger.nationheads.checkpoint_heads`), proven by a Merkle path."""
         report, donor = self.report, self.donor
         report.tail_witnessed = False
-        if committed is None or committed is False:
+        if committed is None or isinstance(committed, bool):
             report.add("completeness", "the latest checkpoint commits to no (or a malformed) nation-heads map: the end"
                        f" of {donor}'s chain cannot be checked, so events cut off at the end would not be noticed")
             return
@@ -117,16 +140,16 @@ class _DonorChain:
             return
         r = heads[0]
         try:
-            nation, counter = str(r.get("nation", str)), int(r.get("counter", int))  # type: ignore[call-overload]
-            last, index, count = r.hex("last_hash"), int(r.get("index", int)), int(r.get("count", int))  # type: ignore[call-overload]
-            path = [strict_hex(x) for x in r.get("path", list)]  # type: ignore[union-attr]
+            nation, counter = r.get("nation", str), r.get("counter", int)
+            last, index, count = r.hex("last_hash"), r.get("index", int), r.get("count", int)
+            path = [strict_hex(x) for x in r.items("path")]
         except (_Bad, ValueError, TypeError) as exc:
             report.add("completeness", f"heads.jsonl: malformed head entry ({exc})")
             return
         if nation != donor:
             report.add("completeness", f"heads.jsonl: the head entry is {nation}'s, not {donor}'s")
             return
-        want_count, root = committed  # type: ignore[misc]
+        want_count, root = committed
         if count != want_count or not verify_inclusion(leaf_hash(head_leaf(nation, counter, last)), index, count,
                                                        path, root):
             report.add("completeness", f"heads.jsonl: {donor}'s head (counter {counter}) is not in the nation heads"

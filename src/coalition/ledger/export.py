@@ -12,12 +12,14 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from coalition.errors import InputError, IntegrityError, Problem
+from coalition.ledger.canonical import BUNDLE_FORMAT
 from coalition.ledger.checkpoints import (
     checkpoint_note,
     checkpoints,
@@ -26,14 +28,17 @@ from coalition.ledger.checkpoints import (
     make_checkpoint,
     nation_heads,
 )
+from coalition.ledger.checks import BatchSignature
 from coalition.ledger.keyevents import key_events, trust_from_keyring
 from coalition.ledger.keys import KeyRing
-from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerNationHead, LedgerSignature
 from coalition.ledger.merkle import ListHashes, Tree
+from coalition.ledger.models import LedgerBatch, LedgerEvent, LedgerEventRef, LedgerNationHead, LedgerSignature
 from coalition.ledger.nationheads import heads_leaves
 from coalition.ledger.trust import Trust
-from coalition.ledger.canonical import BUNDLE_FORMAT
 from coalition.ledger.verify import batch_row
+
+#: (seq, body, batch id) of a stored event
+_EventRow = Row[int, str, int]
 
 
 def _chain_counter(body: str, donor: str) -> int | None:
@@ -41,7 +46,8 @@ def _chain_counter(body: str, donor: str) -> int | None:
     return int(link[0]) if isinstance(link, list) and link else None
 
 
-def _complete(session: Session, rows: list, donor: str, size: int) -> tuple[list, list[int]]:
+def _complete(session: Session, rows: Sequence[_EventRow], donor: str,
+              size: int) -> tuple[Sequence[_EventRow], list[int]]:
     """The donor's events as its signed chain demands. The selection by ``ledger_event_ref`` is an
     unhashed index; if the counters it yields are not exactly 1..head, the log itself is searched
     for the donor's chain links (slow, but an index row deleted by mistake or on purpose can no
@@ -53,7 +59,8 @@ def _complete(session: Session, rows: list, donor: str, size: int) -> tuple[list
         return rows, []
     pattern = f'{{"chain":{{%"{donor}":[%'
     scan = session.execute(select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id)
-                           .where(LedgerEvent.seq <= size, LedgerEvent.body.like(pattern)).order_by(LedgerEvent.seq)).all()
+                           .where(LedgerEvent.seq <= size, LedgerEvent.body.like(pattern))
+                           .order_by(LedgerEvent.seq)).all()
     found = [r for r in scan if _chain_counter(r[1], donor) is not None]
     have = {int(r[0]) for r in rows}
     merged = sorted({int(r[0]): r for r in [*rows, *found]}.values(), key=lambda r: int(r[0]))
@@ -65,7 +72,7 @@ def _complete(session: Session, rows: list, donor: str, size: int) -> tuple[list
     return merged, sorted(int(r[0]) for r in found if int(r[0]) not in have)
 
 
-def _head_entry(session: Session, donor: str) -> dict:
+def _head_entry(session: Session, donor: str) -> dict[str, object]:
     """The donor's leaf in the nation-heads map the checkpoint just made (or found) at the current
     size commits to, with its Merkle path: the end of the donor's chain as the witnessed
     checkpoint fixes it (docs/ledger.md, completeness). Other nations' heads stay out."""
@@ -78,7 +85,7 @@ def _head_entry(session: Session, donor: str) -> dict:
             "path": [h.hex() for h in Tree(ListHashes(leaves), len(leaves)).inclusion_path(index)]}
 
 
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
+def _write_jsonl(path: Path, rows: Iterable[Mapping[str, object]]) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for r in rows:
             fh.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
@@ -123,10 +130,9 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
 def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor: str | None,
                   now: str | None, trust: Trust) -> dict[str, object]:
     top = make_checkpoint(session, keyring=keyring, now=now, origin=trust.origin)
-    if donor is not None:
-        if session.get(LedgerNationHead, donor) is None:
-            raise InputError([Problem(f"no events concern items donated by {donor}", field="donor",
-                                      hint="a donor is the ISO alpha-3 code of the title-holding nation")])
+    if donor is not None and session.get(LedgerNationHead, donor) is None:
+        raise InputError([Problem(f"no events concern items donated by {donor}", field="donor",
+                                  hint="a donor is the ISO alpha-3 code of the title-holding nation")])
     if donor is None:
         seqs = None
         q = select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id).where(LedgerEvent.seq <= top.size)
@@ -143,7 +149,7 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         for _, body, _ in rows:
             fh.write(body + "\n")
     batch_ids = sorted({int(r[2]) for r in rows})
-    sigs: dict[int, list[dict]] = {}
+    sigs: dict[int, list[BatchSignature]] = {}
     bq = select(LedgerBatch).order_by(LedgerBatch.first_seq).where(LedgerBatch.first_seq <= top.size)
     sq = select(LedgerSignature)
     if donor is not None:

@@ -7,6 +7,8 @@ says; nothing reads it as an authority. See :mod:`coalition.ledger.trust` for th
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import delete, insert, select
@@ -16,7 +18,18 @@ from coalition.errors import ConflictError, InputError, IntegrityError, Problem
 from coalition.ledger.keys import OPERATOR_KEY_ID, ROOT_KEY_ID, KeyRing, kind_of, utc_now
 from coalition.ledger.models import LedgerHead, LedgerKey, LedgerKeyEvent
 from coalition.ledger.notes import SIG_COSIGNATURE_V1, SIG_ED25519, Verifier
-from coalition.ledger.trust import KEY_GENESIS, KeyLog, Trust, key_event_body, key_event_hash, replay
+from coalition.ledger.trust import (
+    KEY_GENESIS,
+    KeyEvent,
+    KeyLog,
+    KeySignature,
+    Trust,
+    key_event_body,
+    key_event_hash,
+    replay,
+    signature_list,
+)
+from coalition.store.db import table_of
 
 DEFAULT_ORIGIN = "coalition.example/custody-ledger"
 
@@ -34,8 +47,8 @@ def trust_from_keyring(keyring: KeyRing, *, origin: str = DEFAULT_ORIGIN,
     return Trust(origin, log, roots, 1, tuple(witnesses), witness_quorum)
 
 
-def _rows(session: Session) -> list[tuple[bytes, list[dict]]]:
-    return [(b.encode("utf-8"), json.loads(sigs)) for b, sigs in session.execute(
+def _rows(session: Session) -> list[tuple[bytes, list[KeySignature]]]:
+    return [(b.encode("utf-8"), signature_list(json.loads(sigs))) for b, sigs in session.execute(
         select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n))]
 
 
@@ -43,7 +56,7 @@ def _rows(session: Session) -> list[tuple[bytes, list[dict]]]:
 def _replay_cached(trust: Trust, events: tuple[tuple[bytes, str], ...]) -> KeyLog:
     log = KeyLog(trust)
     for body, sigs in events:
-        log.add(body, json.loads(sigs))
+        log.add(body, signature_list(json.loads(sigs)))
     return log
 
 
@@ -54,22 +67,35 @@ def key_log(session: Session, trust: Trust) -> KeyLog:
     return _replay_cached(trust, rows)
 
 
-def append_key_event(session: Session, *, action: str, key_id: str, nation: str, public_key: bytes,
-                     signatures: list[dict] | None = None, keyring: KeyRing | None = None,
-                     trust: Trust, replaces: str | None = None, time: str | None = None,
+@dataclass(frozen=True)
+class KeyChange:
+    """What one key event does: ``register`` a nation's key, ``rotate`` to it (``replaces`` names
+    the nation's current key) or ``revoke`` it."""
+
+    action: str
+    key_id: str
+    nation: str
+    public_key: bytes
+    replaces: str | None = None
+
+
+def append_key_event(session: Session, change: KeyChange, *, trust: Trust, keyring: KeyRing | None = None,
+                     signatures: Sequence[KeySignature] | None = None, time: str | None = None,
                      log_size: int | None = None) -> int:
     """Append one key event (caller's transaction; takes the append lock first). Signatures are
     given, or made with ``keyring`` for the roles it can sign; the event must then replay cleanly
-    under ``trust`` or nothing is written."""
+    under ``trust`` or nothing is written. ``time`` and ``log_size`` default to now and the log's
+    size."""
     from coalition.ledger.service import lock_head
 
+    action, key_id, nation, replaces = change.action, change.key_id, change.nation, change.replaces
     size, _ = lock_head(session)
     log = key_log(session, trust)
     n = log.size + 1
-    body = key_event_body(n=n, prev=log.head, action=action, key_id=key_id, nation=nation,
-                          public_key=public_key, replaces=replaces, log_size=size if log_size is None else log_size,
-                          time=time or utc_now())
-    sigs = list(signatures or [])
+    body = key_event_body(KeyEvent(
+        n=n, prev=log.head, action=action, key_id=key_id, nation=nation, public_key=change.public_key,
+        replaces=replaces, log_size=size if log_size is None else log_size, time=time or utc_now()))
+    sigs: list[KeySignature] = list(signatures or [])
     if keyring is not None:
         have = {(s["role"], s["key_id"]) for s in sigs}
 
@@ -91,7 +117,7 @@ def append_key_event(session: Session, *, action: str, key_id: str, nation: str,
     check = replay(trust, [*_rows(session), (body, sigs)])
     if check.problems:
         raise ConflictError(check.problems[-1][1])
-    session.execute(insert(LedgerKeyEvent.__table__), [{
+    session.execute(insert(table_of(LedgerKeyEvent)), [{
         "n": n, "body": body.decode("utf-8"), "hash": key_event_hash(body), "signatures": json.dumps(sigs),
         "nation": nation, "key_id": key_id}])
     _refresh_cache(session, check)
@@ -104,7 +130,7 @@ def _refresh_cache(session: Session, log: KeyLog) -> None:
     rows = [{"key_id": k.key_id, "kind": "nation", "nation": k.nation, "public_key": k.public_key,
              "created_at": utc_now()} for k in log.keys.values() if k.until is None]
     if rows:
-        session.execute(insert(LedgerKey.__table__), rows)
+        session.execute(insert(table_of(LedgerKey)), rows)
 
 
 def register_keys(session: Session, *, keyring: KeyRing, trust: Trust | None = None) -> int:
@@ -118,14 +144,15 @@ def register_keys(session: Session, *, keyring: KeyRing, trust: Trust | None = N
     for k in keyring.public_keys():
         if k.kind != "nation" or k.nation is None or k.nation in log.active or k.key_id in log.keys:
             continue
-        append_key_event(session, action="register", key_id=k.key_id, nation=k.nation,
-                         public_key=k.public_key, keyring=keyring, trust=trust)
+        append_key_event(session, KeyChange("register", k.key_id, k.nation, k.public_key),
+                         keyring=keyring, trust=trust)
         log = key_log(session, trust)
         added += 1
     return added
 
 
-def key_events(session: Session) -> list[dict]:
+def key_events(session: Session) -> list[dict[str, object]]:
+    """The stored key log as bundled (``keylog.jsonl``): signatures exactly as stored."""
     return [{"n": n, "body": body, "signatures": json.loads(sigs)} for n, body, sigs in session.execute(
         select(LedgerKeyEvent.n, LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n))]
 
@@ -134,5 +161,5 @@ def known_nations(session: Session) -> set[str]:
     return set(session.scalars(select(LedgerKeyEvent.nation)))
 
 
-__all__ = ["DEFAULT_ORIGIN", "KEY_GENESIS", "ROOT_KEY_ID", "append_key_event", "key_events", "key_log",
+__all__ = ["DEFAULT_ORIGIN", "KEY_GENESIS", "ROOT_KEY_ID", "KeyChange", "append_key_event", "key_events", "key_log",
            "kind_of", "register_keys", "trust_from_keyring"]

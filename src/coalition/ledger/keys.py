@@ -67,7 +67,7 @@ class KeyRing:
 
     # ---- stores -----------------------------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path, passphrase: str = DEMO_PASSPHRASE) -> "KeyRing":
+    def load(cls, directory: Path, passphrase: str = DEMO_PASSPHRASE) -> KeyRing:
         """Unlock every ``<key id>.pem`` of a key store folder (all under one passphrase)."""
         directory = Path(directory)
         keys: dict[str, Signer] = {}
@@ -77,7 +77,7 @@ class KeyRing:
         return cls(keys, demo=(directory / DEMO_MARKER).exists(), directory=directory)
 
     @classmethod
-    def generate(cls, directory: Path, nations: list[str], passphrase: str = DEMO_PASSPHRASE) -> "KeyRing":
+    def generate(cls, directory: Path, nations: list[str], passphrase: str = DEMO_PASSPHRASE) -> KeyRing:
         """Create the demo key store (root, operator, one key per nation); keep existing keys."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

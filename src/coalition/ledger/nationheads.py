@@ -24,24 +24,27 @@ from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 
 HEADS_KIND = "coalition-ledger/nation-heads/v1"
 
+#: one nation's chain head: (counter, hash of its last event, seq of its last event)
+ChainHead = tuple[int, bytes, int]
+
 
 def head_leaf(nation: str, counter: int, last_hash: bytes) -> bytes:
     """The leaf data of one nation's head in the map."""
     return f"{nation} {counter:d} {last_hash.hex()}".encode("ascii")
 
 
-def heads_leaves(heads: Mapping[str, Sequence]) -> list[bytes]:
-    """``heads``: nation -> (counter, last hash, ...), as kept by the chain checkers."""
+def heads_leaves(heads: Mapping[str, ChainHead]) -> list[bytes]:
+    """``heads``: nation -> (counter, last hash, last seq), as kept by the chain checkers."""
     return [leaf_hash(head_leaf(n, int(v[0]), bytes(v[1]))) for n, v in sorted(heads.items())]
 
 
-def heads_commitment(heads: Mapping[str, Sequence]) -> tuple[int, bytes]:
+def heads_commitment(heads: Mapping[str, ChainHead]) -> tuple[int, bytes]:
     """(count, Merkle root) of the map of these heads."""
     leaves = heads_leaves(heads)
     return len(leaves), merkle_root(leaves)
 
 
-def heads_line(heads: Mapping[str, Sequence]) -> str:
+def heads_line(heads: Mapping[str, ChainHead]) -> str:
     """The checkpoint's extension line (without its newline) for these heads."""
     count, root = heads_commitment(heads)
     return f"{HEADS_KIND} {count} {base64.b64encode(root).decode()}"

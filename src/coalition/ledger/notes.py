@@ -233,7 +233,7 @@ def cosignature_blob(timestamp: int, signature: bytes) -> bytes:
 def cosignature_time(blob: bytes) -> int:
     if len(blob) != 72:
         raise NoteError("cosignature: expected 8-byte timestamp and 64-byte signature")
-    return struct.unpack(">Q", blob[:8])[0]
+    return int(struct.unpack(">Q", blob[:8])[0])
 
 
 def cosignature_ok(verifier: Verifier, note_text: str, blob: bytes) -> bool:

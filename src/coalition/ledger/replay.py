@@ -11,6 +11,7 @@ replay — naming every differing row (table, key, field, stored value, replayed
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session
 from coalition.errors import ConflictError
 from coalition.inventory import models as im
 from coalition.inventory.projector import Discrepancy, Lot, Manifest, Serial, State, Stock, apply, row_fields
+from coalition.ledger.checks import Report
 from coalition.ledger.models import LedgerBatch, LedgerEvent
 from coalition.ledger.service import event_from_body
-from coalition.ledger.checks import Report
 
 #: (table, ORM model, projector class, key fields)
 TABLES = (
@@ -105,11 +106,13 @@ def projection_diff(session: Session, state: State, *, limit: int = 1000) -> lis
     for table, model, cls, keys in TABLES:
         names = row_fields(cls)
         stored = {tuple(getattr(r, k) for k in keys): r for r in session.scalars(select(model))}
+        mine: dict[tuple[object, ...], object]  # key fields -> the replayed row
         if cls is Discrepancy:
             mine = {(d.seq, d.ref): d for d in state.discrepancies}
         else:
-            src = {Serial: state.serials, Lot: state.lots, Stock: state.stocks, Manifest: state.manifests}[cls]
-            mine = {tuple(getattr(v, k) for k in keys): v for v in src.values() if v is not None}  # type: ignore[attr-defined]
+            sources: dict[type, Mapping[str, object]] = {
+                Serial: state.serials, Lot: state.lots, Stock: state.stocks, Manifest: state.manifests}
+            mine = {tuple(getattr(v, k) for k in keys): v for v in sources[cls].values() if v is not None}
         for key in sorted(set(stored) | set(mine), key=str):
             label = "/".join(str(k) for k in key)
             a, b = stored.get(key), mine.get(key)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from coalition.errors import InputError, Problem
 from coalition.inventory import service as inv
-from coalition.inventory.projector import Lot, Serial, Stock
+from coalition.inventory.projector import Discrepancy, Lot, Serial, Stock
 from coalition.inventory.schemas import GONE, HELD, Location, Status
 
 
@@ -159,7 +159,8 @@ def disposition(serials: list[Serial], lots: list[Lot], stocks: list[Stock],
                         Status.SUSPENDED if lot.suspended and st.status in HELD else st.status,
                         _where(st.status, st.location, st.end_user, st.end_user_ref,
                                destinations.get(st.manifest, "")),
-                        st.custodian, lot.arrived_on is not None and st.status not in (Status.MANIFESTED, Status.IN_TRANSIT)))
+                        st.custodian,
+                        lot.arrived_on is not None and st.status not in (Status.MANIFESTED, Status.IN_TRANSIT)))
     return out
 
 
@@ -170,7 +171,7 @@ class DonorReport:
     lines: list[Line]
     totals: dict[str, Bucket]  # by status
     delivered: Bucket
-    discrepancies: list
+    discrepancies: list[Discrepancy]
     delinquency: Delinquency
 
 

@@ -7,6 +7,7 @@ created by the ``auth`` branch's ``auth_0002``).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,7 +24,7 @@ class TransferRequest(Base):
     nation: Mapped[str] = mapped_column(String(3), nullable=False)
     requested_by: Mapped[str] = mapped_column(String(64), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
-    payload: Mapped[dict] = mapped_column(JSON, nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)  # a JSON object
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     seq: Mapped[int | None] = mapped_column(Integer, nullable=True)

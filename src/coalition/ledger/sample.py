@@ -22,8 +22,8 @@ from coalition.ledger import checkpoints, service
 from coalition.ledger.batches import LocalSigner
 from coalition.ledger.keyevents import trust_from_keyring
 from coalition.ledger.keys import KeyRing
-from coalition.ledger.trust import Trust
 from coalition.ledger.schemas import AppendResult, parse_jsonl
+from coalition.ledger.trust import Trust
 
 #: nations of the sample history (actors, witnesses and the Ukrainian end user)
 SAMPLE_NATIONS = ("GBR", "FRA", "DEU", "POL", "UKR")

@@ -23,7 +23,8 @@ class EventIn(BaseModel):
     type: str = Field(description="one of: " + ", ".join(EVENT_TYPES))
     nation: str = Field(pattern=r"^[A-Z]{3}$", description="acting nation, ISO 3166 alpha-3")
     person: str = Field(min_length=1, max_length=120, description="the person acting (name or id)")
-    time: str | None = Field(default=None, pattern=TIME_PATTERN, description="UTC, e.g. 2026-03-02T09:00:00Z; default now")
+    time: str | None = Field(default=None, pattern=TIME_PATTERN,
+                             description="UTC, e.g. 2026-03-02T09:00:00Z; default now")
     payload: dict[str, Any]
 
     @field_validator("time")
@@ -89,7 +90,10 @@ def parse_jsonl(text: str, *, file: str) -> list[Submitted]:
         try:
             obj = json.loads(line)
         except ValueError as exc:
-            problems.append(Problem(f"not valid JSON ({exc.msg} at column {exc.colno})", file=file, row=n,
+            # a JSONDecodeError has a position; a plain ValueError (e.g. an int literal over Python's
+            # 4300-digit cap) has none
+            why = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            problems.append(Problem(f"not valid JSON ({why})", file=file, row=n,
                                     hint='one JSON object per line, e.g. {"type": "dispatch", ...}'))
             continue
         try:

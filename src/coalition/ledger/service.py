@@ -13,19 +13,28 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from coalition.errors import ConflictError, InputError, IntegrityError, NotFoundError, Problem
 from coalition.inventory import service as inv
-from coalition.inventory.projector import Event, SafetyCheck, State, apply, split_count
+from coalition.inventory.projector import Applied, Event, SafetyCheck, State, apply, split_count
 from coalition.inventory.schemas import PAYLOADS, CorrectionPayload, CountPayload
 from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
+from coalition.ledger.canonical import (
+    GENESIS,
+    BatchStatement,
+    batch_statement,
+    canonical_text,
+    event_frame,
+    runs_of_seqs,
+)
+from coalition.ledger.checks import check_signature
 from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
 from coalition.ledger.merkle import Tree, new_stored_nodes
@@ -39,12 +48,12 @@ from coalition.ledger.models import (
     LedgerNode,
     LedgerSignature,
 )
+from coalition.ledger.nationheads import ChainHead
+from coalition.ledger.rfc6962 import leaf_hash, merkle_root
 from coalition.ledger.schemas import AppendResult, Submitted
 from coalition.ledger.trust import KeyLog, Trust
-from coalition.ledger.canonical import GENESIS, batch_statement, canonical_text, event_frame, runs_of_seqs
-from coalition.ledger.checks import check_signature
-from coalition.ledger.rfc6962 import leaf_hash, merkle_root
-from coalition.store.bulk import insert_rows, insert_tuples
+from coalition.store.bulk import insert_rows, insert_tuples, raw_cursor
+from coalition.store.db import table_of
 
 MAX_BATCH = 1000
 EVENT_COLS = ("seq", "batch_id", "time", "nation", "person", "type", "body", "prev_hash", "hash")
@@ -68,11 +77,11 @@ class StoredHashes:
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         if level == 0:
             sql = f"SELECT hash FROM ledger_event WHERE seq > {m} AND seq <= {m} ORDER BY seq"
-            params: tuple = (lo, hi)
+            params: tuple[int, ...] = (lo, hi)
         else:
             sql = f"SELECT hash FROM ledger_node WHERE level = {m} AND idx >= {m} AND idx < {m} ORDER BY idx"
             params = (level, lo, hi)
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = raw_cursor(self.session)
         try:
             cur.execute(sql, params)
             return [bytes(r[0]) for r in cur.fetchall()]
@@ -97,7 +106,7 @@ class StoredHashes:
                              f" WHERE level = {m} AND idx >= {m} AND idx < {m}")
                 params += [level, lo, hi]
         out: list[list[bytes]] = [[] for _ in ranges]
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = raw_cursor(self.session)
         try:
             cur.execute(" UNION ALL ".join(parts) + " ORDER BY k, i", params)
             for k, _i, h in cur.fetchall():
@@ -117,7 +126,7 @@ def extend_tree(session: Session, old_size: int, leaves: list[bytes]) -> None:
     """Store the complete subtrees (levels 4, 8, ...) that ``leaves`` finish. Used by appends and,
     with synthetic leaves, by the 10,000,000-event proof benchmark."""
     nodes = new_stored_nodes(old_size, leaves, StoredHashes(session).level_range)
-    insert_tuples(session, LedgerNode.__table__, ("level", "idx", "hash"), nodes)
+    insert_tuples(session, table_of(LedgerNode), ("level", "idx", "hash"), nodes)
 
 
 # ------------------------------------------------------------------------------------------
@@ -135,7 +144,9 @@ def lock_head(session: Session) -> tuple[int, bytes]:
     conn = session.connection()
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
-        if not raw.in_transaction:  # type: ignore[union-attr]
+        if raw is None:
+            raise RuntimeError("the session's connection is closed")
+        if not raw.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:  # already inside a transaction: the first write takes the lock (or fails busy)
             conn.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=LedgerHead.size))
@@ -156,11 +167,24 @@ __all__ = ["append_events", "head", "known_nations", "rebuild_projection", "regi
 # ------------------------------------------------------------------------------------------
 # Bodies
 # ------------------------------------------------------------------------------------------
-def event_body(*, seq: int, time: str, nation: str, person: str, type: str, payload: dict,
-               prev: bytes, counterparty: str | None, chain: dict[str, list] | None = None) -> bytes:
+class EventHeader(NamedTuple):
+    """Every field of an event but its payload. ``chain`` holds the per-nation links
+    ``{nation: [counter, previous hash hex]}``. A NamedTuple: one is built per appended event."""
+
+    seq: int
+    time: str
+    nation: str
+    person: str
+    type: str
+    prev: bytes
+    counterparty: str | None
+    chain: Mapping[str, Sequence[int | str]] | None = None
+
+
+def event_body(header: EventHeader, payload: dict[str, object]) -> bytes:
     """The canonical bytes of an event (what is hashed, chained and proven): equal to
-    ``canonical_json`` of the whole event, with only the payload going through the encoder.
-    ``chain`` holds the per-nation links ``{nation: [counter, previous hash hex]}``."""
+    ``canonical_json`` of the whole event, with only the payload going through the encoder."""
+    seq, time, nation, person, type, prev, counterparty, chain = header
     head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type, canonical_text(chain or {}))
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
@@ -266,13 +290,13 @@ def _append_events(  # noqa: PLR0913 - the keywords of append_events, passed on
     for sub in events:
         if sub.type == "correction":
             if run:
-                size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
+                size, prev = _append_run(session, run, size, prev, ctx, safety, max_batch, batches)
                 run = []
             size, prev = _append_correction(session, sub, size, prev, ctx, now, batches, safety)
         else:
             run.append(sub)
     if run:
-        size, prev = _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches)
+        size, prev = _append_run(session, run, size, prev, ctx, safety, max_batch, batches)
     if ctx.missing:
         raise SignaturesNeeded(ctx.missing)
     _store_chain_heads(session, ctx)
@@ -295,8 +319,9 @@ def _refuse_backdated(session: Session, events: Sequence[Submitted], tolerance_s
     if bad:
         raise InputError([Problem(f"dated {e.time}, more than {tolerance_s // 3600} h before the last checkpoint"
                                   f" ({cp_time}): backdating is refused", row=getattr(e, "row", None) or i,
-                                  file=e.file, field="time", hint="record the event with its true time of recording; the"
-                                  " business date goes in the payload (e.g. occurred_on)") for i, e in bad[:50]])
+                                  file=e.file, field="time",
+                                  hint="record the event with its true time of recording; the business date goes in"
+                                  " the payload (e.g. occurred_on)") for i, e in bad[:50]])
 
 
 MAX_PREPARED_AGE_S = 900  # pre-signed statements must be submitted within 15 minutes of preparing
@@ -323,19 +348,20 @@ class _SignCtx:
     keys: KeyLog
     missing: list[Needed]
     time: str  # the commit time every batch statement of this append signs
-    heads: dict[str, tuple[int, bytes, int]]  # nation -> (counter, last hash, last seq)
+    heads: dict[str, ChainHead]  # nation -> (counter, last hash, last seq)
     moved: set[str] = field(default_factory=set)
 
-    def link(self, refs: set[str]) -> dict[str, list]:
-        """The chain links of an event touching ``refs``: one per title-holder nation."""
-        out = {}
+    def link(self, refs: set[str]) -> dict[str, tuple[int, str]]:
+        """The chain links of an event touching ``refs``: one per title-holder nation,
+        ``[counter, previous hash hex]`` (a tuple encodes as the same JSON array)."""
+        out: dict[str, tuple[int, str]] = {}
         for r in refs:
             if r.startswith("T:"):
                 n, h, _ = self.heads.get(r[2:], (0, GENESIS, 0))
-                out[r[2:]] = [n + 1, h.hex()]
+                out[r[2:]] = (n + 1, h.hex())
         return out
 
-    def advance(self, chain: dict[str, list], seq: int, own: bytes) -> None:
+    def advance(self, chain: dict[str, tuple[int, str]], seq: int, own: bytes) -> None:
         for nation, (n, _) in chain.items():
             self.heads[nation] = (n, own, seq)
             self.moved.add(nation)
@@ -358,12 +384,13 @@ class _SignCtx:
         return key.key_id, sig
 
 
-def _load_chain_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
-    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(
-        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+def _load_chain_heads(session: Session) -> dict[str, ChainHead]:
+    query = select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash,
+                   LedgerNationHead.last_seq)
+    return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(query)}
 
 
-def _store_chain_heads(session: Session, ctx: "_SignCtx") -> None:
+def _store_chain_heads(session: Session, ctx: _SignCtx) -> None:
     if not ctx.moved:
         return
     known = set(session.scalars(select(LedgerNationHead.nation).where(LedgerNationHead.nation.in_(sorted(ctx.moved)))))
@@ -373,11 +400,13 @@ def _store_chain_heads(session: Session, ctx: "_SignCtx") -> None:
             session.execute(update(LedgerNationHead).where(LedgerNationHead.nation == nation)
                             .values(counter=n, last_hash=h, last_seq=s))
         else:
-            session.execute(insert(LedgerNationHead.__table__), [{"nation": nation, "counter": n, "last_hash": h,
+            session.execute(insert(table_of(LedgerNationHead)), [{"nation": nation, "counter": n, "last_hash": h,
                                                                   "last_seq": s}])
 
 
-def _append_run(session, run, size, prev, ctx, safety, now, max_batch, batches):  # type: ignore[no-untyped-def]
+def _append_run(session: Session, run: list[Submitted], size: int, prev: bytes, ctx: _SignCtx,
+                safety: SafetyCheck | None, max_batch: int, batches: list[int]) -> tuple[int, bytes]:
+    now = ctx.time  # the append's commit time
     stamp = now or utc_now()
     evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload, stamp)
            for i, sub in enumerate(run)]
@@ -404,12 +433,12 @@ def _split(state: State, ev: Event, seq: int) -> list[Event]:
     return [replace(ev, seq=seq + i, payload=part) for i, part in enumerate(parts)]
 
 
-def _pend(pending: list[_Pending], ev: Event, applied: Any, prev: bytes, ctx: _SignCtx) -> bytes:
+def _pend(pending: list[_Pending], ev: Event, applied: Applied, prev: bytes, ctx: _SignCtx) -> bytes:
     """Encode an applied event, link it into its nations' chains, add it to ``pending``."""
     payload = ev.payload.model_dump(mode="json")
     chain = ctx.link(applied.refs)
-    body = event_body(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
-                      payload=payload, prev=prev, counterparty=applied.counterparty, chain=chain)
+    body = event_body(EventHeader(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
+                                  prev=prev, counterparty=applied.counterparty, chain=chain), payload)
     h = leaf_hash(body)
     ctx.advance(chain, ev.seq, h)
     pending.append(_Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty,
@@ -417,7 +446,8 @@ def _pend(pending: list[_Pending], ev: Event, applied: Any, prev: bytes, ctx: _S
     return h
 
 
-def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # type: ignore[no-untyped-def]
+def _store(session: Session, pending: list[_Pending], size: int, ctx: _SignCtx, now: str, max_batch: int,
+           batches: list[int]) -> None:
     """Insert events, refs, signed batches and tree nodes for a run of already-applied events.
 
     One batch per (nation, counterparty) of the run, up to ``max_batch`` events, whether or not
@@ -433,7 +463,10 @@ def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # typ
             g = open_[key] = []
             groups.append(g)
         g.append(p)
-    event_rows, ref_rows, batch_rows, sig_rows = [], [], [], []
+    event_rows: list[tuple[object, ...]] = []
+    ref_rows: list[tuple[object, ...]] = []
+    batch_rows: list[dict[str, object]] = []
+    sig_rows: list[dict[str, object]] = []
     stamp = now or utc_now()
     for g in groups:
         bid = next_batch
@@ -443,9 +476,9 @@ def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # typ
         nation, counter = g[0].nation, g[0].counterparty
         keys = ctx.keys
         runs = None if g[-1].seq - first + 1 == len(g) else runs_of_seqs([p.seq for p in g])
-        msg = batch_statement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
+        msg = batch_statement(BatchStatement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
                               counterparty=counter, root=root, keys_size=keys.size, keys_head=keys.head,
-                              time=stamp, runs=runs)
+                              time=stamp, runs=runs))
         batch_rows.append({"batch_id": bid, "first_seq": first, "size": len(g), "nation": nation,
                            "counterparty": counter, "root": root, "time": stamp,
                            "keys_size": keys.size, "keys_head": keys.head,
@@ -463,22 +496,25 @@ def _store(session, pending, size, ctx, now, max_batch, batches) -> None:  # typ
             seq = p.seq
             ref_rows.extend([(r, seq) for r in sorted(p.refs)])
         batches.append(bid)
-    insert_rows(session, LedgerBatch.__table__, batch_rows)
-    insert_rows(session, LedgerSignature.__table__, sig_rows)
-    insert_tuples(session, LedgerEvent.__table__, EVENT_COLS, event_rows)
-    insert_tuples(session, LedgerEventRef.__table__, ("ref", "seq"), ref_rows)
+    insert_rows(session, table_of(LedgerBatch), batch_rows)
+    insert_rows(session, table_of(LedgerSignature), sig_rows)
+    insert_tuples(session, table_of(LedgerEvent), EVENT_COLS, event_rows)
+    insert_tuples(session, table_of(LedgerEventRef), ("ref", "seq"), ref_rows)
     extend_tree(session, size, [p.hash for p in pending])
 
 
 def reversed_seqs(session: Session) -> set[int]:
-    out = set()
+    out: set[int] = set()
     for body in session.scalars(select(LedgerEvent.body).where(LedgerEvent.type == "correction")):
         out.add(int(json.loads(body)["payload"]["reverses"]))
     return out
 
 
-def _append_correction(session, sub, size, prev, ctx, now, batches, safety=None):  # type: ignore[no-untyped-def]
-    p: CorrectionPayload = sub.payload
+def _append_correction(session: Session, sub: Submitted, size: int, prev: bytes, ctx: _SignCtx, now: str,
+                       batches: list[int], safety: SafetyCheck | None = None) -> tuple[int, bytes]:
+    p = sub.payload
+    if not isinstance(p, CorrectionPayload):  # parse_event gives a correction its payload model
+        raise TypeError(f"a correction's payload is a {type(p).__name__}")
     target = session.execute(
         select(LedgerEvent.nation, LedgerEvent.type).where(LedgerEvent.seq == p.reverses)
     ).one_or_none()
@@ -493,12 +529,14 @@ def _append_correction(session, sub, size, prev, ctx, now, batches, safety=None)
     seq = size + 1
     time = sub.time or now or utc_now()
     target_body = session.scalar(select(LedgerEvent.body).where(LedgerEvent.seq == p.reverses))
+    if target_body is None:  # read in the same transaction as `target` above
+        raise NotFoundError(f"correction: event seq {p.reverses} does not exist")
     refs = {f"E:{p.reverses}"} | set(session.scalars(
         select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses)))
     refs |= {f"T:{n}" for n in json.loads(target_body).get("chain", {})}  # the signed titles, not the index
     chain = ctx.link(refs)
-    body = event_body(seq=seq, time=time, nation=sub.nation, person=sub.person, type="correction",
-                      payload=p.model_dump(mode="json"), prev=prev, counterparty=None, chain=chain)
+    body = event_body(EventHeader(seq=seq, time=time, nation=sub.nation, person=sub.person, type="correction",
+                                  prev=prev, counterparty=None, chain=chain), p.model_dump(mode="json"))
     h = leaf_hash(body)
     ctx.advance(chain, seq, h)
     pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev, refs)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from coalition.errors import InputError, NotFoundError, Problem
+
+if TYPE_CHECKING:
+    from pkcs11.types import SignMixin
 
 _RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
@@ -78,6 +81,7 @@ class Pkcs11Signer:
     def __init__(self, *, module: str, token_label: str, pin: str, key_label: str) -> None:
         import pkcs11  # python-pkcs11; imported here so the rest of the ledger does not need it
         from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+        from pkcs11.types import SignMixin
 
         self._mech = Mechanism.EDDSA
         try:
@@ -90,11 +94,16 @@ class Pkcs11Signer:
         except pkcs11.exceptions.PinIncorrect:
             raise InputError([Problem("wrong PIN for the PKCS#11 token", field="pin")]) from None
         try:
-            self._priv = self._session.get_key(ObjectClass.PRIVATE_KEY, KeyType.EC_EDWARDS, label=key_label)
+            priv = self._session.get_key(ObjectClass.PRIVATE_KEY, KeyType.EC_EDWARDS, label=key_label)
             pub = self._session.get_key(ObjectClass.PUBLIC_KEY, KeyType.EC_EDWARDS, label=key_label)
         except (pkcs11.exceptions.NoSuchKey, pkcs11.exceptions.MultipleObjectsReturned):
             self._session.close()
             raise NotFoundError(f"no single Ed25519 key labelled {key_label!r} on token {token_label!r}") from None
+        if not isinstance(priv, SignMixin):  # python-pkcs11 mixes sign() in only when CKA_SIGN is true
+            self._session.close()
+            raise InputError([Problem(f"the key labelled {key_label!r} on token {token_label!r} may not sign"
+                                      " (CKA_SIGN is false)", field="key_label")])
+        self._priv: SignMixin = priv
         self._pub = _ec_point_to_raw(pub[Attribute.EC_POINT])
 
     def public_key(self) -> bytes:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +112,8 @@ def parse_trust(text: str, *, source: str = "trust file") -> Trust:
     if rq < 1 or (roots and rq > len(roots)):
         raise TrustError(f"{source}: field 'root_quorum' must be 1..{max(1, len(roots))}")
     if wq < 0 or wq > len(witnesses):
-        raise TrustError(f"{source}: field 'witness_quorum' {wq} needs at least that many witnesses (has {len(witnesses)})")
+        raise TrustError(f"{source}: field 'witness_quorum' {wq} needs at least that many witnesses"
+                         f" (has {len(witnesses)})")
     if not roots and not nations:
         raise TrustError(f"{source}: pins neither root keys nor a nation key")
     return Trust(origin, log_key, roots, rq, witnesses, wq, nations)
@@ -121,7 +123,8 @@ def load_trust(path: Path) -> Trust:
     try:
         text = Path(path).read_text("utf-8")
     except FileNotFoundError:
-        raise TrustError(f"{path}: trust file not found (write one with 'coalition ledger trust export FILE')") from None
+        raise TrustError(f"{path}: trust file not found"
+                         " (write one with 'coalition ledger trust export FILE')") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TrustError(f"{path}: cannot read ({exc})") from None
     return parse_trust(text, source=str(path))
@@ -130,16 +133,99 @@ def load_trust(path: Path) -> Trust:
 # --------------------------------------------------------------------------------------------
 # Key events
 # --------------------------------------------------------------------------------------------
-def key_event_body(*, n: int, prev: bytes, action: str, key_id: str, nation: str, public_key: bytes,
-                   replaces: str | None, log_size: int, time: str) -> bytes:
-    return _CANON.encode({
-        "kind": KEY_EVENT_KIND, "n": n, "prev": prev.hex(), "action": action, "key_id": key_id,
-        "nation": nation, "public_key": public_key.hex(), "replaces": replaces, "log_size": log_size,
-        "time": time}).encode("utf-8")
+#: one signature on a key event, as stored or bundled: ``{"role", "key_id", "signature"}``. Its
+#: values are unchecked JSON: every use checks the type it needs.
+KeySignature = Mapping[str, object]
+
+
+def signature_list(value: object) -> list[KeySignature]:
+    """The JSON objects of a stored or bundled list of signatures; anything else signs nothing."""
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class KeyEvent:
+    """The signed fields of one key event (``key_event_body`` is their canonical JSON)."""
+
+    n: int
+    prev: bytes
+    action: str
+    key_id: str
+    nation: str
+    public_key: bytes
+    replaces: str | None
+    log_size: int
+    time: str
+
+
+def _key_event_json(fields: Mapping[str, object]) -> bytes:
+    return _CANON.encode({"kind": KEY_EVENT_KIND, **fields}).encode("utf-8")
+
+
+def key_event_body(event: KeyEvent) -> bytes:
+    return _key_event_json({
+        "n": event.n, "prev": event.prev.hex(), "action": event.action, "key_id": event.key_id,
+        "nation": event.nation, "public_key": event.public_key.hex(), "replaces": event.replaces,
+        "log_size": event.log_size, "time": event.time})
 
 
 def key_event_hash(body: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + body).digest()
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """A key event's fields as its (canonical) body states them. ``action`` and ``replaces`` are
+    any JSON value a canonical body can hold: the replay judges them."""
+
+    n: int
+    prev: bytes
+    action: object
+    key_id: str
+    nation: str
+    public_key: bytes
+    replaces: object
+    log_size: int
+
+
+def _parse_key_event(body: bytes) -> _Claim:
+    """The claim of a key event body; ValueError, KeyError or TypeError if it is not one in
+    canonical form."""
+    ev = json.loads(body)
+    if not isinstance(ev, dict) or ev.get("kind") != KEY_EVENT_KIND:
+        raise ValueError("not a key event")
+    action, kid, nation = ev["action"], str(ev["key_id"]), str(ev["nation"])
+    pub = bytes.fromhex(ev["public_key"])
+    log_size, time, replaces = int(ev["log_size"]), str(ev["time"]), ev.get("replaces")
+    prev = bytes.fromhex(ev["prev"])
+    n = int(ev["n"])
+    if body != _key_event_json({
+            "n": n, "prev": prev.hex(), "action": action, "key_id": kid, "nation": nation,
+            "public_key": pub.hex(), "replaces": replaces, "log_size": log_size, "time": time}):
+        raise ValueError("not in canonical form")
+    return _Claim(n, prev, action, kid, nation, pub, replaces, log_size)
+
+
+class _Signed:
+    """The signatures of one key event body, grouped by role."""
+
+    def __init__(self, body: bytes, signatures: Sequence[KeySignature], trust: Trust) -> None:
+        self.body = body
+        self.trust = trust
+        self.by_role: dict[str, list[KeySignature]] = {}
+        for s in signatures:
+            self.by_role.setdefault(str(s.get("role")), []).append(s)
+
+    def by(self, role: str, key: bytes, key_id: str) -> bool:
+        """A valid signature in ``role`` by ``key`` under the id ``key_id``."""
+        return any(s.get("key_id") == key_id and _sig_ok(key, s, self.body) for s in self.by_role.get(role, []))
+
+    def root_quorum(self) -> bool:
+        """Valid signatures by at least ``root_quorum`` distinct pinned root keys."""
+        roots = self.trust.roots
+        good = {kid for s in self.by_role.get("root", [])
+                if isinstance(kid := s.get("key_id"), str) and kid in roots and _sig_ok(roots[kid], s, self.body)}
+        return bool(roots) and len(good) >= self.trust.root_quorum
 
 
 @dataclass
@@ -170,84 +256,91 @@ class KeyLog:
     def head(self) -> bytes:
         return self.heads[-1]
 
-    def add(self, body: bytes, signatures: list[dict]) -> bool:
+    def add(self, body: bytes, signatures: Sequence[KeySignature]) -> bool:
         n = self.size + 1
         before = len(self.problems)
         try:
-            ev = json.loads(body)
-            if not isinstance(ev, dict) or ev.get("kind") != KEY_EVENT_KIND:
-                raise ValueError("not a key event")
-            action, kid, nation = ev["action"], str(ev["key_id"]), str(ev["nation"])
-            pub = bytes.fromhex(ev["public_key"])
-            log_size, time, replaces = int(ev["log_size"]), str(ev["time"]), ev.get("replaces")
-            prev = bytes.fromhex(ev["prev"])
-            if body != key_event_body(n=int(ev["n"]), prev=prev, action=action, key_id=kid, nation=nation,
-                                      public_key=pub, replaces=replaces, log_size=log_size, time=time):
-                raise ValueError("not in canonical form")
+            ev = _parse_key_event(body)
         except (ValueError, KeyError, TypeError) as exc:
             self.problems.append((n, f"key event {n} is malformed ({exc})"))
             self._advance(body, self.log_sizes[-1] if self.log_sizes else 0)
             return False
-        if int(ev["n"]) != n:
-            self.problems.append((n, f"key event {n} says it is number {ev['n']}"))
-        if prev != self.head:
+        self._check_place(n, ev)
+        signed = _Signed(body, signatures, self.trust)
+        self._check_new_key(n, ev, signed)
+        current = self.active.get(ev.nation)
+        replaced = self._check_action(n, ev, signed, current)
+        good = len(self.problems) == before
+        if good:
+            self._apply(ev, replaced)
+        self._advance(body, ev.log_size)
+        return good
+
+    def _check_place(self, n: int, ev: _Claim) -> None:
+        """The event's number, its link to the previous event, and its log size."""
+        if ev.n != n:
+            self.problems.append((n, f"key event {n} says it is number {ev.n}"))
+        if ev.prev != self.head:
             self.problems.append((n, f"key event {n} does not link to key event {n - 1}"))
-        if self.log_sizes and log_size < self.log_sizes[-1]:
-            self.problems.append((n, f"key event {n} goes back in the log (log size {log_size})"))
-        sigs: dict[str, list[dict]] = {}
-        for s in signatures:
-            sigs.setdefault(str(s.get("role")), []).append(s)
+        if self.log_sizes and ev.log_size < self.log_sizes[-1]:
+            self.problems.append((n, f"key event {n} goes back in the log (log size {ev.log_size})"))
 
-        def signed_by(role: str, key: bytes, key_id: str) -> bool:
-            return any(s.get("key_id") == key_id and _sig_ok(key, s, body) for s in sigs.get(role, []))
-
-        def root_quorum() -> bool:
-            good = {s.get("key_id") for s in sigs.get("root", [])
-                    if s.get("key_id") in self.trust.roots and _sig_ok(self.trust.roots[s["key_id"]], s, body)}
-            return bool(self.trust.roots) and len(good) >= self.trust.root_quorum
-
+    def _check_new_key(self, n: int, ev: _Claim, signed: _Signed) -> None:
+        """A registered or rotated-in key: the pinned one if any, signed by itself, a fresh id."""
+        if ev.action not in ("register", "rotate"):
+            return
+        kid, nation, pub = ev.key_id, ev.nation, ev.public_key
         pinned = self.trust.nations.get(nation)
-        if action in ("register", "rotate") and pinned is not None and pub not in pinned:
+        if pinned is not None and pub not in pinned:
             self.problems.append((n, f"key {kid} is not the key {nation} pinned in the trust file"))
-        if action in ("register", "rotate") and not signed_by("self", pub, kid):
+        if not signed.by("self", pub, kid):
             self.problems.append((n, f"key event {n}: no valid signature by the new key {kid} itself"))
-        if action in ("register", "rotate") and kid in self.keys:
+        if kid in self.keys:
             self.problems.append((n, f"key event {n}: key id {kid} was already used"))
-        current = self.active.get(nation)
-        if action == "register":
+
+    def _check_action(self, n: int, ev: _Claim, signed: _Signed, current: str | None) -> KeyState | None:
+        """The authority for the action; returns the key a valid rotation replaces."""
+        kid, nation = ev.key_id, ev.nation
+        if ev.action == "register":
+            pinned = self.trust.nations.get(nation)
             if current is not None:
                 self.problems.append((n, f"key event {n}: {nation} already has key {current}; rotate it instead"))
-            if not root_quorum() and not (pinned is not None and pub in pinned):
+            if not signed.root_quorum() and not (pinned is not None and ev.public_key in pinned):
                 self.problems.append((n, f"key event {n}: registration of {kid} is not countersigned by"
                                       f" {self.trust.root_quorum} pinned root key(s)"))
-        elif action == "rotate":
+        elif ev.action == "rotate":
             old = self.keys.get(current) if current else None
-            if old is None or replaces != current:
+            if old is None or ev.replaces != current:
                 self.problems.append((n, f"key event {n}: rotation must replace {nation}'s current key {current}"))
-            elif not signed_by("old", old.public_key, old.key_id):
+            elif not signed.by("old", old.public_key, old.key_id):
                 self.problems.append((n, f"key event {n}: rotation to {kid} is not signed by the old key {current}"))
-        elif action == "revoke":
+            return old
+        elif ev.action == "revoke":
             old = self.keys.get(kid)
             if old is None or self.active.get(nation) != kid:
                 self.problems.append((n, f"key event {n}: {kid} is not an active key of {nation}"))
-            elif not (signed_by("old", old.public_key, old.key_id) or root_quorum()):
-                self.problems.append((n, f"key event {n}: revocation of {kid} is signed neither by it nor by the roots"))
+            elif not (signed.by("old", old.public_key, old.key_id) or signed.root_quorum()):
+                self.problems.append((n, f"key event {n}: revocation of {kid} is signed neither by it nor by"
+                                      " the roots"))
         else:
-            self.problems.append((n, f"key event {n}: unknown action {action!r}"))
-        good = len(self.problems) == before
-        if good:
-            if action == "register":
-                self.keys[kid] = KeyState(kid, nation, pub, log_size)
-                self.active[nation] = kid
-            elif action == "rotate":
-                self.keys[current].until = log_size  # type: ignore[index]
-                self.keys[kid] = KeyState(kid, nation, pub, log_size)
-                self.active[nation] = kid
-            else:
-                self.keys[kid].until = log_size
-                del self.active[nation]
-        self._advance(body, log_size)
-        return good
+            self.problems.append((n, f"key event {n}: unknown action {ev.action!r}"))
+        return None
+
+    def _apply(self, ev: _Claim, replaced: KeyState | None) -> None:
+        """Apply an event that replayed without a problem."""
+        kid, nation, log_size = ev.key_id, ev.nation, ev.log_size
+        if ev.action == "register":
+            self.keys[kid] = KeyState(kid, nation, ev.public_key, log_size)
+            self.active[nation] = kid
+        elif ev.action == "rotate":
+            if replaced is None:  # a rotation is valid only with the current key it replaces
+                raise AssertionError(f"rotation to {kid} without the key it replaces")
+            replaced.until = log_size
+            self.keys[kid] = KeyState(kid, nation, ev.public_key, log_size)
+            self.active[nation] = kid
+        else:
+            self.keys[kid].until = log_size
+            del self.active[nation]
 
     def _advance(self, body: bytes, log_size: int) -> None:
         self.heads.append(key_event_hash(body))
@@ -282,14 +375,14 @@ def strict_hex(value: object) -> bytes:
     return bytes.fromhex(value)
 
 
-def _sig_ok(public_key: bytes, sig: dict, message: bytes) -> bool:
+def _sig_ok(public_key: bytes, sig: KeySignature, message: bytes) -> bool:
     try:
         return _ok(public_key, strict_hex(sig.get("signature", "")), message)
     except ValueError:
         return False
 
 
-def replay(trust: Trust, events: list[tuple[bytes, list[dict]]]) -> KeyLog:
+def replay(trust: Trust, events: Iterable[tuple[bytes, Sequence[KeySignature]]]) -> KeyLog:
     log = KeyLog(trust)
     for body, sigs in events:
         log.add(body, sigs)

@@ -28,8 +28,8 @@ from coalition.ledger.bundle import (
     verify_full,
 )
 from coalition.ledger.canonical import BUNDLE_FORMAT, BUNDLE_FORMATS
-from coalition.ledger.checks import Report, check_checkpoint
-from coalition.ledger.completeness import verify_partial
+from coalition.ledger.checks import BatchDict, Report, check_checkpoint
+from coalition.ledger.completeness import DonorBundle, LatestCheckpoint, verify_partial
 from coalition.ledger.nationheads import checkpoint_heads
 from coalition.ledger.trust import Trust, TrustError, load_trust, parse_trust
 
@@ -40,15 +40,7 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
     """Verify every hash, key event, signature, checkpoint, cosignature and proof of a bundle
     against the pinned ``trust`` (default: the bundle's own ``trust.json``, reported as unpinned)."""
     directory = Path(directory)
-    try:
-        meta = json.loads((directory / "bundle.json").read_text("utf-8"))
-    except FileNotFoundError as exc:
-        raise BundleError(f"{directory}: no bundle.json (is this an exported ledger bundle?)") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BundleError(f"bundle.json: not JSON ({exc})") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("format"), str) or meta["format"] not in BUNDLE_FORMATS:
-        got = meta.get("format") if isinstance(meta, dict) else meta
-        raise BundleError(f"bundle.json: field 'format' is {got!r}, expected {BUNDLE_FORMAT!r}")
+    meta = _read_meta(directory)
     report = Report()
     if trust is None:
         try:
@@ -61,22 +53,13 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
         if (directory / "events.jsonl").exists() else None
     if lines is None:
         raise BundleError("events.jsonl: missing")
-    batches: list[dict] = []
+    batches: list[BatchDict] = []
     for r in read_jsonl(directory / "batches.jsonl"):
         try:
             batches.append(batch_dict(r))
         except _Bad as exc:
             report.add("batch", str(exc))
-    cps: list[tuple[int, bytes, Row, tuple[str, ...]]] = []
-    for r in read_jsonl(directory / "checkpoints.jsonl"):
-        try:
-            note = str(r.get("note", str))
-        except _Bad as exc:
-            report.add("checkpoint", str(exc))
-            continue
-        got = check_checkpoint(report, trust, note, None, label=f"checkpoints.jsonl line {r.line}")
-        if got is not None:
-            cps.append((got.size, got.root, r, got.extensions))
+    cps = _read_checkpoints(report, trust, read_jsonl(directory / "checkpoints.jsonl"))
     if not cps:
         report.add("checkpoint", "bundle has no readable checkpoint")
         return report
@@ -97,13 +80,41 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
         except _Bad as exc:
             report.add("proof", str(exc))
             proofs = []
-        verify_partial(report, keys, lines, batches, top_size, top_root, proofs, donor=scope[6:],
-                       heads=read_jsonl(directory / "heads.jsonl", required=False),
-                       committed=checkpoint_heads(top_ext))
+        donor = DonorBundle(scope[6:], lines, batches, proofs, read_jsonl(directory / "heads.jsonl", required=False))
+        verify_partial(report, keys, donor, LatestCheckpoint(top_size, top_root, checkpoint_heads(top_ext)))
     else:
         report.add("bundle", f"bundle.json: scope {scope!r} is neither 'full' nor 'donor:XXX'")
     check_consistency(report, cps, read_jsonl(directory / "consistency.jsonl"))
     return report
+
+
+def _read_meta(directory: Path) -> dict[str, object]:
+    """bundle.json, which must name a format this verifier reads."""
+    try:
+        meta = json.loads((directory / "bundle.json").read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise BundleError(f"{directory}: no bundle.json (is this an exported ledger bundle?)") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"bundle.json: not JSON ({exc})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("format"), str) or meta["format"] not in BUNDLE_FORMATS:
+        got = meta.get("format") if isinstance(meta, dict) else meta
+        raise BundleError(f"bundle.json: field 'format' is {got!r}, expected {BUNDLE_FORMAT!r}")
+    return meta
+
+
+def _read_checkpoints(report: Report, trust: Trust, rows: list[Row]) -> list[tuple[int, bytes, Row, tuple[str, ...]]]:
+    """Every readable checkpoint of checkpoints.jsonl, checked: (size, root, row, extension lines)."""
+    cps: list[tuple[int, bytes, Row, tuple[str, ...]]] = []
+    for r in rows:
+        try:
+            note = r.get("note", str)
+        except _Bad as exc:
+            report.add("checkpoint", str(exc))
+            continue
+        got = check_checkpoint(report, trust, note, None, label=f"checkpoints.jsonl line {r.line}")
+        if got is not None:
+            cps.append((got.size, got.root, r, got.extensions))
+    return cps
 
 
 def main(argv: Iterable[str] | None = None) -> int:

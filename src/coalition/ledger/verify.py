@@ -24,26 +24,19 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note
-from coalition.ledger.merkle import STRIDE
-from coalition.ledger.models import (
-    LedgerBatch,
-    LedgerCheckpoint,
-    LedgerHead,
-    LedgerKeyEvent,
-    LedgerNationHead,
-    LedgerNode,
-    LedgerSignature,
-)
-from coalition.ledger.trust import KeyLog, Trust
 from coalition.ledger.canonical import CHAIN_END, CHAIN_HEAD, canonical_text, chain_text_of, event_frame
 from coalition.ledger.canonical import json_str as _str
+from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note, nation_heads
 from coalition.ledger.checks import (
+    BatchDict,
+    BatchSignature,
     ChainChecker,
+    EventMeta,
     NationChains,
     Report,
     batch_leaves,
@@ -53,9 +46,24 @@ from coalition.ledger.checks import (
     runs,
     tile,
 )
+from coalition.ledger.merkle import STRIDE
+from coalition.ledger.models import (
+    LedgerBatch,
+    LedgerCheckpoint,
+    LedgerHead,
+    LedgerKeyEvent,
+    LedgerNode,
+    LedgerSignature,
+)
+from coalition.ledger.nationheads import ChainHead
 from coalition.ledger.rfc6962 import Frontier, merkle_root
+from coalition.ledger.trust import KeyLog, Trust, signature_list
+from coalition.store.bulk import raw_cursor
 
 CHUNK = 20_000
+#: a ledger_event row as the driver returns it: seq, body, hash, prev_hash, time, nation, person,
+#: type, batch_id (the hashes are bytes, or a buffer with the same content)
+_EventRow = tuple[int, str, bytes | memoryview, bytes | memoryview, str, str, str, str, int]
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
 _ZERO_HEX = "0" * 64
 
@@ -72,7 +80,9 @@ def snapshot_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         conn = session.connection()
         if conn.dialect.name == "sqlite":
             raw = conn.connection.driver_connection
-            if not raw.in_transaction:  # type: ignore[union-attr]
+            if raw is None:
+                raise RuntimeError("the session's connection is closed")
+            if not raw.in_transaction:
                 conn.exec_driver_sql("BEGIN")
             conn.exec_driver_sql("SELECT count(*) FROM ledger_head")  # the snapshot starts at the first read
         else:
@@ -83,14 +93,23 @@ def snapshot_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def batch_row(b: LedgerBatch, signatures: list[dict]) -> dict:
+def batch_row(b: LedgerBatch, signatures: list[BatchSignature]) -> BatchDict:
     """A stored batch as the verifier's dict (the same shape as a line of batches.jsonl)."""
-    return {
+    row: BatchDict = {
         "batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
         "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
         "keys_size": b.keys_size, "keys_head": bytes(b.keys_head).hex() if b.keys_head is not None else None,
-        "signatures": signatures, **({"runs": _parse_runs(b.runs)} if b.runs is not None else {}),
+        "signatures": signatures,
     }
+    if b.runs is not None:
+        row["runs"] = _parse_runs(b.runs)
+    return row
+
+
+class _StoredCheckpoint(TypedDict):
+    checkpoint_id: int
+    size: int
+    note: str  # the C2SP note with the stored cosignatures
 
 
 def _parse_runs(text: str) -> object:
@@ -111,7 +130,7 @@ def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
             parsed = json.loads(sigs)
         except ValueError:
             parsed = []
-        keys.add(body.encode("utf-8"), [x for x in parsed if isinstance(x, dict)] if isinstance(parsed, list) else [])
+        keys.add(body.encode("utf-8"), signature_list(parsed))
     check_keylog(report, keys)
     return keys
 
@@ -151,8 +170,7 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
                    f"{int(b['first_seq']) + int(b['size']) - 1}; event {gone} on are missing", gone)
     if walk.covered < report.events and walk.bi == len(batches):
         report.add("batch", "events outside any signed batch", walk.covered + 1)
-    stored_heads = {n: (int(c), bytes(h), int(q)) for n, c, h, q in session.execute(
-        select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq))}
+    stored_heads = nation_heads(session)
     if stored_heads != chains.heads:
         bad = sorted(n for n in set(stored_heads) | set(chains.heads) if stored_heads.get(n) != chains.heads.get(n))
         report.add("chain", f"stored per-nation chain heads disagree with the log for {', '.join(bad)}"
@@ -175,9 +193,9 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
     return report
 
 
-def _stored_batches(session: Session) -> list[dict]:
+def _stored_batches(session: Session) -> list[BatchDict]:
     """Every stored batch with its signatures, in first_seq order."""
-    sigs: dict[int, list[dict]] = {}
+    sigs: dict[int, list[BatchSignature]] = {}
     for bid, role, kid, sig in session.execute(
         select(LedgerSignature.batch_id, LedgerSignature.role, LedgerSignature.key_id, LedgerSignature.signature)
     ):
@@ -186,9 +204,9 @@ def _stored_batches(session: Session) -> list[dict]:
             for b in session.scalars(select(LedgerBatch).order_by(LedgerBatch.first_seq))]
 
 
-def _stored_checkpoints(session: Session, trust: Trust) -> list[dict]:
+def _stored_checkpoints(session: Session, trust: Trust) -> list[_StoredCheckpoint]:
     """Every stored checkpoint as its C2SP note (with the stored cosignatures), by size."""
-    cps = []
+    cps: list[_StoredCheckpoint] = []
     for c in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
         cp = _row_to_cp(session, c)
         cps.append({"checkpoint_id": c.checkpoint_id, "size": c.size,
@@ -255,7 +273,7 @@ class _LogWalk:
     """One pass over the stored events in seq order: clean chunks in bulk, anything else row by
     row; batches are checked as soon as their last event has been read."""
 
-    def __init__(self, report: Report, keys: KeyLog, batches: list[dict], wanted: set[int],
+    def __init__(self, report: Report, keys: KeyLog, batches: list[BatchDict], wanted: set[int],
                  parse_payloads: bool) -> None:
         self.report, self.keys, self.batches, self.wanted = report, keys, batches, wanted
         self.parse_payloads = parse_payloads
@@ -263,7 +281,7 @@ class _LogWalk:
         self.chain.frontier = Frontier(keep_height=STRIDE)  # keeps the level-4 subtrees for _check_nodes
         self.chains = _FastChains(report, self.chain.chains)
         self.roots: dict[int, bytes] = {0: self.chain.frontier.root()} if 0 in wanted else {}
-        self.heads_at: dict[int, dict] = {0: {}}  # the per-nation chain heads at each checkpoint's size
+        self.heads_at: dict[int, dict[str, ChainHead]] = {0: {}}  # the per-nation chain heads at each checkpoint's size
         self.stored_leaves: list[bytes] = []  # the tree nodes are derived from the stored event hashes
         self.batch_of: dict[int, int] = {}
         self.bi = self.bj = 0  # next batch to check; run of the current event
@@ -287,7 +305,7 @@ class _LogWalk:
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         sql = ("SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
                f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}")
-        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cur = raw_cursor(session)
         last, chain = 0, self.chain
         while True:
             cur.execute(sql, (last,))  # straight to the driver: this loop is the verify hot path
@@ -305,15 +323,15 @@ class _LogWalk:
             keep = self.first[self.bi] if self.bi < len(self.first) else last + 1  # the open batches' events
             chain.meta = {k: v for k, v in chain.meta.items() if k >= keep}  # keep memory flat
 
-    def _clean(self, rows: list, owns: list[bytes], metas: list[tuple], cts: list[str]) -> None:
+    def _clean(self, rows: list[_EventRow], owns: list[bytes], metas: list[EventMeta], cts: list[str]) -> None:
         chain, wanted = self.chain, self.wanted
         seqs = [r[0] for r in rows]
-        chain.meta.update(zip(seqs, metas))
+        chain.meta.update(zip(seqs, metas, strict=True))  # one meta per row (_clean_chunk)
         chain.leaves.extend(owns)
         self._add_leaves(owns)
         chain.prev = owns[-1]
         chain.expected_seq = seqs[-1] + 1
-        self.batch_of.update(zip(seqs, [r[8] for r in rows]))
+        self.batch_of.update(zip(seqs, [r[8] for r in rows], strict=True))
         self.stored_leaves.extend(owns)  # equal to the stored hashes (checked)
         link, heads = self.chains.link, self.chains.chains.heads
         for seq, ct, own in zip(seqs, cts, owns, strict=True):
@@ -322,7 +340,7 @@ class _LogWalk:
                 self.heads_at[seq] = dict(heads)
         self._close_batches(seqs[-1])
 
-    def _row(self, row: tuple) -> None:
+    def _row(self, row: _EventRow) -> None:
         """One event at a time, parsing what does not fit the frame: says exactly what is wrong."""
         seq, body, h, prev, time, nation, person, typ, batch_id = row
         report, chain, frontier = self.report, self.chain, self.chain.frontier
@@ -401,8 +419,8 @@ def _framed(body: str, frame: tuple[str, str]) -> bool:
     return '"nation":' not in mid and '"counterparty":' not in mid and '"chain":' not in mid
 
 
-def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
-                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[tuple], list[str]] | None:
+def _clean_chunk(rows: list[_EventRow], expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
+                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[EventMeta], list[str]] | None:
     """Check a chunk of event rows with list operations; return (leaf hashes, per-event meta) if
     every event is in sequence, hashes to its stored hash, links to the previous one, sits in the
     batch its row names and fits its frame; else None (the caller then checks row by row)."""
@@ -416,7 +434,7 @@ def _clean_chunk(rows: list, expected_seq: int, prev: bytes, b_first: list[int],
     owns = [sha(b"\x00" + r[1].encode("utf-8")).digest() for r in rows]
     if owns != hs or bytes(rows[0][3]) != prev or [bytes(r[3]) for r in rows[1:]] != hs[:-1]:
         return None
-    metas: list[tuple] = []
+    metas: list[EventMeta] = []
     cts: list[str] = []  # each body's chain text, for the chain check
     j = bisect_left(b_end, s0)  # the first batch that ends at or after s0
     i = 0

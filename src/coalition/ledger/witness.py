@@ -25,6 +25,8 @@ from pathlib import Path
 
 from coalition.ledger.notes import (
     SIG_COSIGNATURE_V1,
+    CheckpointBody,
+    Note,
     NoteError,
     Signature,
     Verifier,
@@ -35,6 +37,7 @@ from coalition.ledger.notes import (
     verified_by,
 )
 from coalition.ledger.rfc6962 import verify_consistency
+from coalition.ledger.signers import Signer
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 MAX_PROOF = 63
@@ -72,11 +75,12 @@ class WitnessState:
 
     def evidence(self) -> list[tuple[str, int, str]]:
         with self._connect() as db:
-            return [(r[0], int(r[1]), r[2]) for r in db.execute("SELECT origin, status, reason FROM evidence ORDER BY id")]
+            rows = db.execute("SELECT origin, status, reason FROM evidence ORDER BY id")
+            return [(r[0], int(r[1]), r[2]) for r in rows]
 
 
 class Witness:
-    def __init__(self, *, name: str, signer, logs: list[Verifier], state: WitnessState) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *, name: str, signer: Signer, logs: list[Verifier], state: WitnessState) -> None:
         self.name = name
         self.signer = signer
         self.verifier = Verifier(name, SIG_COSIGNATURE_V1, signer.public_key())
@@ -90,25 +94,10 @@ class Witness:
 
     # -- add-checkpoint ---------------------------------------------------------------------
     def add_checkpoint(self, body: bytes, *, now: int | None = None) -> Outcome:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            return Outcome(400, "request is not UTF-8\n")
-        head, sep, note_text = text.partition("\n\n")
-        if not sep:
-            return Outcome(400, "expected an old-size line, proof lines, an empty line, then the checkpoint\n")
-        lines = head.split("\n")
-        if not lines[0].startswith("old ") or not _decimal(lines[0][4:]):
-            return Outcome(400, "first line must be 'old <size>'\n")
-        old = int(lines[0][4:])
-        if len(lines) - 1 > MAX_PROOF:
-            return Outcome(400, f"more than {MAX_PROOF} consistency proof lines\n")
-        try:
-            proof = [_b64_hash(x) for x in lines[1:]]
-            note = parse_note(note_text)
-            cp = parse_checkpoint(note.text)
-        except (NoteError, ValueError) as exc:
-            return Outcome(400, f"{exc}\n")
+        req = _read_request(body)
+        if isinstance(req, Outcome):
+            return req
+        old, proof, note, cp, text = req
         keys = self.logs.get(cp.origin)
         if keys is None:
             return Outcome(404, f"unknown log origin {cp.origin}\n")
@@ -122,32 +111,13 @@ class Witness:
         db = self.state._connect()
         try:
             db.execute("BEGIN IMMEDIATE")  # check-and-update atomically (tlog-witness race)
-            row = db.execute("SELECT size, root, note FROM latest WHERE origin = ?", (cp.origin,)).fetchone()
-            stored_size, stored_root = (int(row[0]), bytes(row[1])) if row else (0, EMPTY_ROOT)
-            stored_text = _note_text(str(row[2])) if row else None
-            if old != stored_size:
-                db.execute("ROLLBACK")
-                if 0 < old < stored_size:  # a log that knew a later size now claims an older one
-                    self._evidence(cp.origin, 409, f"old size {old} below the cosigned {stored_size}: rollback?", text)
-                return Outcome(409, f"{stored_size}\n", "text/x.tlog.size")
-            if old == 0:
-                if proof:
-                    db.execute("ROLLBACK")
-                    return self._refuse(cp.origin, 422, "old size 0 needs an empty proof", text)
-            elif old == cp.size:
-                if cp.root != stored_root or proof:
-                    db.execute("ROLLBACK")
-                    return self._refuse(cp.origin, 422, f"SPLIT VIEW: a second tree of size {old} with another root",
-                                        text)
-                if stored_text is not None and note.text != stored_text:
-                    # same tree, other extension lines (e.g. another nation-heads commitment)
-                    db.execute("ROLLBACK")
-                    return self._refuse(cp.origin, 422, f"SPLIT VIEW: a second checkpoint of size {old} with other"
-                                        " extension lines", text)
-            elif not verify_consistency(old, cp.size, stored_root, cp.root, proof):
-                db.execute("ROLLBACK")
-                return self._refuse(cp.origin, 422, f"not consistent with the cosigned tree of size {old}:"
-                                    " a rewritten history (split view or rollback)", text)
+            refused = _against_cosigned(db, old, proof, note, cp)
+            if refused is not None:
+                db.execute("ROLLBACK")  # before the evidence is written on its own connection
+                answer, evidence = refused
+                if evidence is not None:
+                    self._evidence(cp.origin, answer.status, evidence, text)
+                return answer
             ts = int(now if now is not None else _time.time())
             sig = self.signer.sign(cosignature_message(note.text, ts))
             line = Signature(self.name, self.verifier.key_id, cosignature_blob(ts, sig))
@@ -178,6 +148,58 @@ class Witness:
         with self.state._connect() as db:
             db.execute("INSERT INTO evidence (origin, at, status, reason, request) VALUES (?, ?, ?, ?, ?)",
                        (origin, int(_time.time()), status, reason, request[:100_000]))
+
+
+def _against_cosigned(db: sqlite3.Connection, old: int, proof: list[bytes], note: Note,
+                      cp: CheckpointBody) -> tuple[Outcome, str | None] | None:
+    """Inside the transaction: None if the checkpoint extends the latest one cosigned for its
+    log, else (the answer, the reason to keep as evidence or None); the caller rolls back."""
+    row = db.execute("SELECT size, root, note FROM latest WHERE origin = ?", (cp.origin,)).fetchone()
+    stored_size, stored_root = (int(row[0]), bytes(row[1])) if row else (0, EMPTY_ROOT)
+    stored_text = _note_text(str(row[2])) if row else None
+    if old != stored_size:
+        # a log that knew a later size now claims an older one
+        rollback = f"old size {old} below the cosigned {stored_size}: rollback?" if 0 < old < stored_size else None
+        return Outcome(409, f"{stored_size}\n", "text/x.tlog.size"), rollback
+    reason = None
+    if old == 0:
+        if proof:
+            reason = "old size 0 needs an empty proof"
+    elif old == cp.size:
+        if cp.root != stored_root or proof:
+            reason = f"SPLIT VIEW: a second tree of size {old} with another root"
+        elif stored_text is not None and note.text != stored_text:
+            # same tree, other extension lines (e.g. another nation-heads commitment)
+            reason = f"SPLIT VIEW: a second checkpoint of size {old} with other extension lines"
+    elif not verify_consistency(old, cp.size, stored_root, cp.root, proof):
+        reason = (f"not consistent with the cosigned tree of size {old}: a rewritten history (split view or"
+                  " rollback)")
+    return None if reason is None else (Outcome(422, reason + "\n"), reason)
+
+
+def _read_request(body: bytes) -> tuple[int, list[bytes], Note, CheckpointBody, str] | Outcome:
+    """(old size, consistency proof, note, checkpoint, request text) of an add-checkpoint
+    request, or the 400 answer to it."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Outcome(400, "request is not UTF-8\n")
+    head, sep, note_text = text.partition("\n\n")
+    if not sep:
+        return Outcome(400, "expected an old-size line, proof lines, an empty line, then the checkpoint\n")
+    lines = head.split("\n")
+    if not lines[0].startswith("old ") or not _decimal(lines[0][4:]):
+        return Outcome(400, "first line must be 'old <size>'\n")
+    old = int(lines[0][4:])
+    if len(lines) - 1 > MAX_PROOF:
+        return Outcome(400, f"more than {MAX_PROOF} consistency proof lines\n")
+    try:
+        proof = [_b64_hash(x) for x in lines[1:]]
+        note = parse_note(note_text)
+        cp = parse_checkpoint(note.text)
+    except (NoteError, ValueError) as exc:
+        return Outcome(400, f"{exc}\n")
+    return old, proof, note, cp, text
 
 
 def _note_text(stored: str) -> str | None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalition.errors import InputError, Problem
 from coalition.ledger.checkpoints import add_cosignatures, checkpoint_note, consistency_proof, get_checkpoint
-from coalition.ledger.notes import NoteError, Note, parse_note, parse_signature_line, parse_vkey, verified_by
+from coalition.ledger.notes import Note, NoteError, parse_note, parse_signature_line, parse_vkey, verified_by
 from coalition.ledger.trust import Trust
 from coalition.ledger.witness import add_checkpoint_request
 from coalition.store.db import transaction

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -47,6 +48,9 @@ from coalition.sustain.medical import (
     Travel,
     medevac_bases,
 )
+
+if TYPE_CHECKING:
+    from coalition.planner.matrix import Model
 
 LIMITS = ((1, ROLE1_MINUTES), (2, ROLE2_MINUTES))
 #: Add the ``Medical-role<r>-line`` rows (valid inequalities that tighten the LP, see
@@ -115,8 +119,7 @@ def medical_data(scenario: Scenario, hub_id: list[str], pledge_id: list[str], en
             for k, f in enumerate(hub_id):
                 air[b, i, k] = travel.air_minutes(base, h, f)
     pledge_base = np.array([bix.get(base_of.get(p, ""), -1) for p in pledge_id], dtype=np.int64)
-    return MedicalData(not why, why, cap_role, constrained, medevac, bases, pledge_base, road, air,
-                       tuple(hub_id))
+    return MedicalData(not why, why, cap_role, constrained, medevac, bases, pledge_base, road, air, tuple(hub_id))
 
 
 def _contain(days: np.ndarray, a: np.ndarray, e: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,8 +132,7 @@ def _contain(days: np.ndarray, a: np.ndarray, e: np.ndarray, cols: np.ndarray) -
     return np.repeat(lo, n) + off, cols[j]
 
 
-def _big_m(rc: np.ndarray, jc: np.ndarray, ub: np.ndarray, pledge: np.ndarray, units: np.ndarray,
-           n: int) -> np.ndarray:
+def _big_m(rc: np.ndarray, jc: np.ndarray, ub: np.ndarray, pledge: np.ndarray, units: np.ndarray, n: int) -> np.ndarray:
     """M of each candidate-day row: the most constrained units that can be present that day,
     per pledge the smaller of its columns' upper bounds summed and its units (a pledge never
     has more units present than it has: Pledge-unit-cycle counts every unit from departure to
@@ -159,7 +161,7 @@ class MedicalIndex:
     alive: np.ndarray | None = None
 
 
-def define_medical(m) -> None:  # type: ignore[no-untyped-def]
+def define_medical(m: Model) -> None:
     """Add the Medical-* blocks to model ``m`` (see the module docstring)."""
     tb = m.tables
     md: MedicalData | None = getattr(tb.sustain, "medical", None) if tb.sustain is not None else None
@@ -179,6 +181,7 @@ def define_medical(m) -> None:  # type: ignore[no-untyped-def]
     pb = md.pledge_base[tb.arc_pledge[m.x_arc]] if md.pledge_base.size else np.full(cap.size, -1)
     is_lift = np.isin(cap, list(md.medevac)) & ok & (pb >= 0)
     ub = m.chi_x
+    assert ub is not None  # the Assign-count bounds exist once its columns do
     pledge = tb.arc_pledge[m.x_arc]
     units = tb.pledge_units.astype(float)
     cover: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {1: [], 2: []}
@@ -194,12 +197,7 @@ def define_medical(m) -> None:  # type: ignore[no-untyped-def]
         for h in hubs_c.tolist():
             C = np.flatnonzero(is_c & (hub == h))
             road_ok = fac[md.road[h, hub[fac]] <= limit]
-            air_sets = []
-            for b in range(len(md.bases)):
-                fa = fac[(md.air[b, h, hub[fac]] <= limit) & (md.road[h, hub[fac]] > limit)]
-                lift = np.flatnonzero(is_lift & (pb == b))
-                if fa.size and lift.size:
-                    air_sets.append((fa, lift))
+            air_sets = _air_sets(md, fac, h, hub, limit, is_lift, pb)
             ends = [e[road_ok] + 1] + [e[s] + 1 for fa, lift in air_sets for s in (fa, lift)]
             days = np.unique(np.concatenate([a[C]] + ends))
             days = days[(days >= a[C].min()) & (days <= e[C].max())]
@@ -230,12 +228,15 @@ def define_medical(m) -> None:  # type: ignore[no-untyped-def]
                     rr, jj = _contain(days, a, e, group)
                     s2 = keep[rr]
                     qr = q[rid[rr[s2]]]
-                    target.append((np.concatenate([q, qr]),
-                                   np.concatenate([-1 - q, xb.start + jj[s2]]),
-                                   np.concatenate([np.ones(q.size), -np.ones(qr.size)])))
+                    target.append(
+                        (
+                            np.concatenate([q, qr]),
+                            np.concatenate([-1 - q, xb.start + jj[s2]]),
+                            np.concatenate([np.ones(q.size), -np.ones(qr.size)]),
+                        )
+                    )
             # what covers (h, r) on each kept day: facility columns (road) and q markers (air)
-            fac_of[(h, r)] = (days[kept], rid[rf[sel]], jf[sel],
-                              [-1 - q for q in q_sets])
+            fac_of[(h, r)] = (days[kept], rid[rf[sel]], jf[sel], [-1 - q for q in q_sets])
             cover[r].append((np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_v)))
             cover_keys[r].append(np.stack([np.full(kept.size, h), days[kept], np.full(kept.size, r)], axis=1))
             cover_n[r] += kept.size
@@ -249,8 +250,9 @@ def define_medical(m) -> None:  # type: ignore[no-untyped-def]
             c[neg] = qb.start + (-1 - c[neg])
         return c
 
-    idx = MedicalIndex([], frozenset(int(li) for li in range(tb.n_lines)
-                                     if md.cap_role.get(tb.line_capability[li], 0) >= 2), {})
+    idx = MedicalIndex(
+        [], frozenset(int(li) for li in range(tb.n_lines) if md.cap_role.get(tb.line_capability[li], 0) >= 2), {}
+    )
     for r, _ in LIMITS:
         if not cover_n[r]:
             continue
@@ -258,8 +260,9 @@ def define_medical(m) -> None:  # type: ignore[no-untyped-def]
         cols = resolve(np.concatenate([p[1] for p in cover[r]]))
         vals = np.concatenate([p[2] for p in cover[r]])
         n = cover_n[r]
-        blk = m.add_constraints(COVER[r], rows, cols, vals, np.full(n, -np.inf), np.zeros(n),
-                                np.concatenate(cover_keys[r]))
+        blk = m.add_constraints(
+            COVER[r], rows, cols, vals, np.full(n, -np.inf), np.zeros(n), np.concatenate(cover_keys[r])
+        )
         keys = np.concatenate(cover_keys[r])
         for i in range(n):
             idx.row_hub_role[blk.start + i] = (int(keys[i, 0]), r)
@@ -279,6 +282,20 @@ def define_medical(m) -> None:  # type: ignore[no-untyped-def]
     m.sustain_index["medical"] = idx
 
 
+def _air_sets(
+    md: MedicalData, fac: np.ndarray, h: int, hub: np.ndarray, limit: float, is_lift: np.ndarray, pb: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per medevac base that can serve hub ``h``: (facilities in helicopter reach of ``h`` but
+    not by road, helicopters of that base), both non-empty."""
+    air_sets = []
+    for b in range(len(md.bases)):
+        fa = fac[(md.air[b, h, hub[fac]] <= limit) & (md.road[h, hub[fac]] > limit)]
+        lift = np.flatnonzero(is_lift & (pb == b))
+        if fa.size and lift.size:
+            air_sets.append((fa, lift))
+    return air_sets
+
+
 def _union(n: int, a: np.ndarray, e: np.ndarray) -> np.ndarray:
     """Days 0..n-1 inside at least one of the intervals [a_i, e_i]."""
     cnt = np.zeros(n + 1, dtype=np.int64)
@@ -287,7 +304,7 @@ def _union(n: int, a: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.cumsum(cnt[:n]) > 0
 
 
-def _alive(m, md: MedicalData, is_c: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _alive(m: Model, md: MedicalData, is_c: np.ndarray, a: np.ndarray, e: np.ndarray) -> np.ndarray:
     """Assign-count columns the Medical-role<r>-cover rows do not force to zero.
 
     A constrained column is forced to zero when, on some day of its stay, no column with a
@@ -302,7 +319,8 @@ def _alive(m, md: MedicalData, is_c: np.ndarray, a: np.ndarray, e: np.ndarray) -
     role = np.array([md.cap_role.get(c, 0) for c in cap], dtype=np.int64)
     pb = md.pledge_base[tb.arc_pledge[m.x_arc]] if md.pledge_base.size else np.full(cap.size, -1)
     is_lift = np.isin(cap, list(md.medevac)) & (pb >= 0)
-    alive = m.chi_x > 0
+    assert m.chi_x is not None
+    alive: np.ndarray = m.chi_x > 0
     present = a <= e  # a column arriving after its stay gives no care (and covers nothing)
     hubs = np.unique(hub[is_c]).tolist()
     while True:
@@ -326,9 +344,30 @@ def _alive(m, md: MedicalData, is_c: np.ndarray, a: np.ndarray, e: np.ndarray) -
         alive &= ~dead
 
 
-def _line_cuts(m, md: MedicalData, fac_of: dict[tuple[int, int], FacilityDays],  # type: ignore[no-untyped-def]
-               is_c: np.ndarray, a: np.ndarray, e: np.ndarray, live: np.ndarray,
-               resolve: Callable[[np.ndarray], np.ndarray]) -> None:
+def _check_days(end_t: np.ndarray, first: int, last: int, kept_days: list[np.ndarray]) -> set[tuple[int, int]]:
+    """(period, check day) of a line: each period's end day, and each kept cover day of its
+    hubs (``kept_days``) within the period it falls in."""
+    checks = set()
+    for t_, et in zip(range(first, last + 1), end_t.tolist(), strict=True):
+        checks.add((t_, int(et)))
+    for days in kept_days:
+        for d in days.tolist():
+            k = int(np.searchsorted(end_t, d))
+            if k < end_t.size:
+                checks.add((first + k, int(d)))
+    return checks
+
+
+def _line_cuts(
+    m: Model,
+    md: MedicalData,
+    fac_of: dict[tuple[int, int], FacilityDays],
+    is_c: np.ndarray,
+    a: np.ndarray,
+    e: np.ndarray,
+    live: np.ndarray,
+    resolve: Callable[[np.ndarray], np.ndarray],
+) -> None:
     """``Medical-role<r>-line``: for each constrained line l, period t, role r and check day d,
     qty(l) - u[l,t] - sum_{j covers (l,t), hub h, absent on D_h} x_j
         <= qty(l) sum_h (facilities + air reach of (h, r) on D_h),
@@ -358,14 +397,7 @@ def _line_cuts(m, md: MedicalData, fac_of: dict[tuple[int, int], FacilityDays], 
             qty = float(tb.line_qty[l_])
             first, last = int(tb.line_first[l_]), int(tb.line_last[l_])
             end_t = np.minimum(np.minimum(tb.line_end_day[l_], (np.arange(first, last + 1) + 1) * D - 1), H - 1)
-            checks = set()
-            for t_, et in zip(range(first, last + 1), end_t.tolist()):
-                checks.add((t_, int(et)))
-            for h in hubs:
-                for d in fac_of[(h, r)][0].tolist():
-                    k = int(np.searchsorted(end_t, d))
-                    if k < end_t.size:
-                        checks.add((first + k, int(d)))
+            checks = _check_days(end_t, first, last, [fac_of[(h, r)][0] for h in hubs])
             for t_, d in sorted(checks):
                 J = Jl[(m.x_start[Jl] <= t_) & (m.x_last[Jl] >= t_)]
                 if not J.size:
@@ -396,11 +428,17 @@ def _line_cuts(m, md: MedicalData, fac_of: dict[tuple[int, int], FacilityDays], 
                 his.append(-qty)
                 n += 1
         if n:
-            m.add_constraints(f"Medical-role{r}-line", np.concatenate(rows), resolve(np.concatenate(cols)),
-                              np.concatenate(vals), np.full(n, -np.inf), np.array(his))
+            m.add_constraints(
+                f"Medical-role{r}-line",
+                np.concatenate(rows),
+                resolve(np.concatenate(cols)),
+                np.concatenate(vals),
+                np.full(n, -np.inf),
+                np.array(his),
+            )
 
 
-def medical_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def medical_values(m: Model, v: np.ndarray) -> np.ndarray:
     """Set every ``Medical-air-reach`` q to the most its rows allow for the plan's x (the
     coverage the helicopters give is then counted in full)."""
     qb = m.var("Medical-air-reach")
@@ -416,7 +454,7 @@ def medical_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-d
     return out
 
 
-def explain_medical(m, line: int, role: int | None = None) -> str:  # type: ignore[no-untyped-def]
+def explain_medical(m: Model, line: int, role: int | None = None) -> str:
     """Human words for a constrained line blocked by 10-1-2: the nearest candidate facilities."""
     tb = m.tables
     md: MedicalData | None = getattr(tb.sustain, "medical", None)
@@ -426,8 +464,11 @@ def explain_medical(m, line: int, role: int | None = None) -> str:  # type: igno
     hubs = sorted(set(tb.arc_hub[arcs].tolist()))
     cand_of = m.sustain_index.get("medical-candidates")
     if cand_of is None:  # hubs a facility of role >= r can be sent to (once per model)
-        arc_role = np.array([md.cap_role.get(c, 0) for c in tb.pledge_capability], dtype=np.int64)[tb.arc_pledge] \
-            if tb.n_arcs else np.zeros(0, np.int64)
+        arc_role = (
+            np.array([md.cap_role.get(c, 0) for c in tb.pledge_capability], dtype=np.int64)[tb.arc_pledge]
+            if tb.n_arcs
+            else np.zeros(0, np.int64)
+        )
         cand_of = {r: np.unique(tb.arc_hub[arc_role >= r]) for r, _ in LIMITS}
         m.sustain_index["medical-candidates"] = cand_of
     parts = []
@@ -440,6 +481,5 @@ def explain_medical(m, line: int, role: int | None = None) -> str:  # type: igno
                 parts.append(f"{md.hub_id[h]}: no Role {r} facility can be deployed anywhere")
             elif near[1] > limit:
                 mins = "unknown (no road speed)" if not np.isfinite(near[1]) else f"{near[1]:.0f} min"
-                parts.append(f"{md.hub_id[h]}: the nearest Role {r} site is {near[0]} at {mins} "
-                             f"(> {limit:g} min)")
+                parts.append(f"{md.hub_id[h]}: the nearest Role {r} site is {near[0]} at {mins} (> {limit:g} min)")
     return "; ".join(parts)

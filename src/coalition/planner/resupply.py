@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from coalition.scenario.schemas import Scenario
+
+if TYPE_CHECKING:
+    from coalition.planner.matrix import Model
 
 WORDS = {
     "Resupply-cover": "sustainment: the resupply a hub needs is carried or counted unmet",
@@ -42,8 +46,9 @@ class ResupplyData:
     flags: tuple[str, ...]
 
 
-def resupply_data(scenario: Scenario, capabilities: list[str], hub_id: list[str], enabled: bool,
-                  holds: dict[str, bool] | None) -> ResupplyData:
+def resupply_data(
+    scenario: Scenario, capabilities: list[str], hub_id: list[str], enabled: bool, holds: dict[str, bool] | None
+) -> ResupplyData:
     from coalition.sustain.factors import load_factors
     from coalition.sustain.flows import tonnage_factor
 
@@ -78,7 +83,7 @@ def _segment(k: int, S: int, H: int) -> tuple[int, int]:
     return k * S, min((k + 1) * S, H) - 1
 
 
-def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
+def define_resupply(m: Model) -> None:
     tb = m.tables
     rd: ResupplyData | None = getattr(tb.sustain, "resupply", None) if tb.sustain is not None else None
     xb = m.var("Assign-count")
@@ -89,7 +94,7 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
     K = math.ceil(H / S)
     cap = [tb.pledge_capability[p] for p in tb.arc_pledge[m.x_arc]]
     hub = tb.arc_hub[m.x_arc]
-    t = np.array([rd.tonnes.get((c, tb.hub_id[h]), 0.0) for c, h in zip(cap, hub.tolist())])
+    t = np.array([rd.tonnes.get((c, tb.hub_id[h]), 0.0) for c, h in zip(cap, hub.tolist(), strict=True)])
     t = t * tb.pledge_personnel[tb.arc_pledge[m.x_arc]]
     a = m.x_arrival.astype(np.int64)
     e = np.minimum(m.x_tour_end, H - 1).astype(np.int64)
@@ -107,7 +112,7 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
     days = np.array([_segment(int(s), S, H)[1] - _segment(int(s), S, H)[0] + 1 for s in g_seg], dtype=float)
     # r[c, k] for the corridors into the hubs of the rows
     r_c, r_k, r_row = [], [], []
-    for i, (h, s) in enumerate(zip(g_hub.tolist(), g_seg.tolist())):
+    for i, (h, s) in enumerate(zip(g_hub.tolist(), g_seg.tolist(), strict=True)):
         for c in np.flatnonzero(tb.corridor_hub == h).tolist():
             r_c.append(c)
             r_k.append(s)
@@ -115,15 +120,18 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
     r_c_a, r_k_a, r_row_a = (np.array(x, dtype=np.int64) for x in (r_c, r_k, r_row))
     w = m.options.weights.sustainment
     rb = m.add_variables("Resupply-rate", np.zeros(r_c_a.size), tb.corridor_tonnage[r_c_a], integer=False)
-    gb = m.add_variables("Resupply-unmet", np.zeros(rows_key.size), np.full(rows_key.size, np.inf),
-                         integer=False, cost=w * days)
+    gb = m.add_variables(
+        "Resupply-unmet", np.zeros(rows_key.size), np.full(rows_key.size, np.inf), integer=False, cost=w * days
+    )
     nr = rows_key.size
     blk = m.add_constraints(
         "Resupply-cover",
         np.concatenate([row, r_row_a, np.arange(nr)]),
         np.concatenate([xb.start + j, rb.start + np.arange(r_c_a.size), gb.start + np.arange(nr)]),
         np.concatenate([t[j], -np.ones(r_c_a.size), -np.ones(nr)]),
-        np.full(nr, -np.inf), np.zeros(nr), np.stack([g_hub, g_seg], axis=1),
+        np.full(nr, -np.inf),
+        np.zeros(nr),
+        np.stack([g_hub, g_seg], axis=1),
     )
     # r joins the corridor's daily tonnage rows
     tbk = m.con("Corridor-tonnage-capacity")
@@ -131,7 +139,7 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
     t_r = np.zeros(0, np.int64)
     if tbk.size:
         keys = m.row_key[list(m.con_blocks).index("Corridor-tonnage-capacity")]
-        r_of = {(int(c), int(s)): rb.start + i for i, (c, s) in enumerate(zip(r_c_a, r_k_a))}
+        r_of = {(int(c), int(s)): rb.start + i for i, (c, s) in enumerate(zip(r_c_a, r_k_a, strict=True))}
         pairs = [(tbk.start + i, r_of.get((int(c), int(d) // S))) for i, (c, d) in enumerate(keys)]
         pairs = [(i, c) for i, c in pairs if c is not None]
         if pairs:
@@ -140,11 +148,10 @@ def define_resupply(m) -> None:  # type: ignore[no-untyped-def]
             m._rows.append(t_rows)
             m._cols.append(t_r)
             m._vals.append(np.ones(t_rows.size))
-    m.sustain_index["resupply"] = ResupplyIndex(S, r_c_a, r_k_a, g_hub, g_seg, slice(blk.start, blk.stop),
-                                                t_rows, t_r)
+    m.sustain_index["resupply"] = ResupplyIndex(S, r_c_a, r_k_a, g_hub, g_seg, slice(blk.start, blk.stop), t_rows, t_r)
 
 
-def resupply_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def resupply_values(m: Model, v: np.ndarray) -> np.ndarray:
     """The best r and g for the plan's x: each hub-segment's need goes to its corridors up to
     the room deployment leaves them on every day of the segment, the rest is unmet. (A corridor
     serves one hub, so this is optimal for fixed x.)"""
@@ -155,6 +162,7 @@ def resupply_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-
     out = v.copy()
     out[rb.start : rb.stop] = 0.0
     out[gb.start : gb.stop] = 0.0
+    assert m.A is not None and m.chi is not None and m.hi is not None  # set once the model is complete
     act = m.A @ out
     need = np.maximum(act[idx.cover_rows], 0.0)
     room = m.chi[rb.start : rb.stop].copy()
@@ -173,13 +181,13 @@ def resupply_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-
     return out
 
 
-def _r_rows(m, idx: ResupplyIndex) -> np.ndarray:  # type: ignore[no-untyped-def]
-    key = {(int(h), int(s)): i for i, (h, s) in enumerate(zip(idx.g_hub, idx.g_segment))}
+def _r_rows(m: Model, idx: ResupplyIndex) -> np.ndarray:
+    key = {(int(h), int(s)): i for i, (h, s) in enumerate(zip(idx.g_hub, idx.g_segment, strict=True))}
     hub = m.tables.corridor_hub[idx.r_corridor]
-    return np.array([key[(int(h), int(s))] for h, s in zip(hub, idx.r_segment)], dtype=np.int64)
+    return np.array([key[(int(h), int(s))] for h, s in zip(hub, idx.r_segment, strict=True)], dtype=np.int64)
 
 
-def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-untyped-def,type-arg]
+def resupply_section(m: Model, values: np.ndarray) -> dict[str, Any] | None:
     """The plan JSON's ``resupply`` section from the model's values."""
     idx: ResupplyIndex | None = m.sustain_index.get("resupply")
     tb = m.tables
@@ -187,7 +195,9 @@ def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-u
     if rd is None or not rd.enabled:
         return None
     H, S = tb.horizon_days, int(m.options.resupply_segment_days)
-    flows, unmet = [], []
+    flows: list[dict[str, object]] = []
+    unmet: list[dict[str, object]] = []
+    unmet_tonne_days = 0.0  # summed in the order of unmet
     if idx is not None:
         rb, gb = m.var("Resupply-rate"), m.var("Resupply-unmet")
         r = values[rb.start : rb.stop]
@@ -196,8 +206,15 @@ def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-u
         for i in np.flatnonzero(r > 1e-9):
             c, s = int(idx.r_corridor[i]), int(idx.r_segment[i])
             a, b = _segment(s, S, H)
-            flows.append({"corridor": tb.corridor_id[c], "hub": tb.hub_id[int(tb.corridor_hub[c])],
-                          "start_day": a, "end_day": b, "tonnes_per_day": float(r[i])})
+            flows.append(
+                {
+                    "corridor": tb.corridor_id[c],
+                    "hub": tb.hub_id[int(tb.corridor_hub[c])],
+                    "start_day": a,
+                    "end_day": b,
+                    "tonnes_per_day": float(r[i]),
+                }
+            )
         act = m.A @ values
         r_row = _r_rows(m, idx)
         dep = np.zeros(r.size)
@@ -213,20 +230,31 @@ def resupply_section(m, values: np.ndarray) -> dict | None:  # type: ignore[no-u
             else:
                 cap = float(tb.corridor_tonnage[into].sum())
                 used = float(dep[mine].sum())
-                why = (f"the corridors into {tb.hub_id[h]} ({', '.join(tb.corridor_id[c] for c in into)}) carry "
-                       f"{cap:,.1f} t/day in all; on their busiest day of days {a}..{b} deployment, return "
-                       f"and rotation use {used:,.1f} t/day of it; the hub needs "
-                       f"{float(g[i]) + float(r[mine].sum()):,.1f} t/day, {float(g[i]):,.1f} t/day is not carried")
+                why = (
+                    f"the corridors into {tb.hub_id[h]} ({', '.join(tb.corridor_id[c] for c in into)}) carry "
+                    f"{cap:,.1f} t/day in all; on their busiest day of days {a}..{b} deployment, return "
+                    f"and rotation use {used:,.1f} t/day of it; the hub needs "
+                    f"{float(g[i]) + float(r[mine].sum()):,.1f} t/day, {float(g[i]):,.1f} t/day is not carried"
+                )
                 con = "Corridor-tonnage-capacity"
-            unmet.append({"hub": tb.hub_id[h], "start_day": a, "end_day": b, "tonnes_per_day": float(g[i]),
-                          "reason": why, "constraint": con})
+            unmet.append(
+                {
+                    "hub": tb.hub_id[h],
+                    "start_day": a,
+                    "end_day": b,
+                    "tonnes_per_day": float(g[i]),
+                    "reason": why,
+                    "constraint": con,
+                }
+            )
+            unmet_tonne_days += float(g[i]) * (b - a + 1)
     return {
         "segment_days": S,
         "basis": "per corridor a constant rate (t/day) per segment, covering every unit present on any "
-                 "day of the segment; t/day after host-nation share, water 1 t/m3, fuel 0.845 t/m3",
+        "day of the segment; t/day after host-nation share, water 1 t/m3, fuel 0.845 t/m3",
         "flows": flows,
         "unmet": unmet,
-        "unmet_tonne_days": round(sum(u["tonnes_per_day"] * (u["end_day"] - u["start_day"] + 1) for u in unmet), 3),
+        "unmet_tonne_days": round(unmet_tonne_days, 3),
         "unknown_factors": {c: list(v) for c, v in sorted(rd.unknown.items())},
         "flags": list(rd.flags),
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,11 +25,21 @@ from coalition.planner.resupply import ResupplyData, define_resupply, resupply_d
 from coalition.planner.resupply import resupply_section as resupply_section  # re-export
 from coalition.scenario.schemas import Scenario
 
+if TYPE_CHECKING:
+    from coalition.planner.matrix import Model
+    from coalition.planner.schemas import PlanOptions
+    from coalition.planner.tables import PlanningTables
+
 #: human words of the blocks' families (joined to planner.model.FAMILY_WORDS)
 WORDS = {**MEDICAL_WORDS, **RESUPPLY_WORDS}
 #: rows the greedy treats as soft (completed afterwards by complete_values)
-SOFT_FAMILIES = ("Resupply-cover", "Medical-air-facility", "Medical-air-lift", "Medical-role1-line",
-                 "Medical-role2-line")
+SOFT_FAMILIES = (
+    "Resupply-cover",
+    "Medical-air-facility",
+    "Medical-air-lift",
+    "Medical-role1-line",
+    "Medical-role2-line",
+)
 #: families whose rows a unit can break (the explanations' tight-constraint test)
 BLOCKING_FAMILIES = ("Medical-role1-cover", "Medical-role2-cover")
 
@@ -49,32 +60,42 @@ def _holds(scenario: Scenario, c_day: date | None, assumptions: list[str] | None
     return condition_holds(scenario, parse_assumptions(texts) if texts else (), c_day)
 
 
-def attach(tables, scenario: Scenario, options, c_day: date | None = None,  # type: ignore[no-untyped-def]
-           assumptions: list[str] | None = None):
+def attach(
+    tables: PlanningTables,
+    scenario: Scenario,
+    options: PlanOptions,
+    c_day: date | None = None,
+    assumptions: list[str] | None = None,
+) -> PlanningTables:
     """The tables with their sustainment data (host-nation shares under a condition count where
     the condition holds at C-day under the plan's assumptions)."""
     med = medical_data(scenario, tables.hub_id, tables.pledge_id, bool(options.medical))
-    res = resupply_data(scenario, tables.pledge_capability, tables.hub_id, bool(options.resupply),
-                        _holds(scenario, c_day, assumptions) if options.resupply else None)
+    res = resupply_data(
+        scenario,
+        tables.pledge_capability,
+        tables.hub_id,
+        bool(options.resupply),
+        _holds(scenario, c_day, assumptions) if options.resupply else None,
+    )
     return replace(tables, sustain=SustainTables(med, res))
 
 
-def define_blocks(m) -> None:  # type: ignore[no-untyped-def]
+def define_blocks(m: Model) -> None:
     define_medical(m)
     define_resupply(m)
 
 
-def complete_values(m, v: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def complete_values(m: Model, v: np.ndarray) -> np.ndarray:
     return resupply_values(m, medical_values(m, v))
 
 
-def first_lines(m) -> frozenset[int]:  # type: ignore[no-untyped-def]
+def first_lines(m: Model) -> frozenset[int]:
     """Lines the greedy fills before the others: Role 2/3 facilities (10-1-2 needs them there)."""
     idx = m.sustain_index.get("medical")
     return idx.facility_lines if idx is not None else frozenset()
 
 
-def medical_enforced(tables) -> tuple[bool, str]:  # type: ignore[no-untyped-def]
+def medical_enforced(tables: PlanningTables) -> tuple[bool, str]:
     s = getattr(tables, "sustain", None)
     if s is None:
         return False, "10-1-2 not enforced: the model was built without sustainment data"
