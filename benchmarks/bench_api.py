@@ -66,13 +66,21 @@ def _prepare(data: Path) -> tuple[str, str, dict[str, str]]:
         sc = state.scenario
         option = sc.force_options[0].id
         assumptions, _engine, _day = resolve_inputs(sc, ["ceasefire=2026-06-01"], None, [option])
-        outcome, _cday = plan_option(sc, option, assumptions=assumptions,
-                                     options=PlanOptions(time_limit=30.0))
+        outcome, _cday = plan_option(sc, option, assumptions=assumptions, options=PlanOptions(time_limit=30.0))
         hq = Principal(user_id=None, name="bench", nation=HQ, roles=frozenset({Role.PLANNER}))
-        job, _reused = runs.queue_run(db, principal=hq, scenario_id=sid, revision=rev,
-                                      option=option, at=None,
-                                      assumptions=["ceasefire=2026-06-01"], seed=0,
-                                      options={"time_limit": 30.0})
+        job, _reused = runs.queue_run(
+            db,
+            principal=hq,
+            request=runs.RunRequest(
+                scenario_id=sid,
+                revision=rev,
+                option=option,
+                at=None,
+                assumptions=["ceasefire=2026-06-01"],
+                seed=0,
+                options={"time_limit": 30.0},
+            ),
+        )
         db.add(runs.PlanRunResult(run_id=job.id, plan=outcome.plan.model_dump(mode="json")))
         job.status, job.progress, job.message = "done", 1.0, "done"
         job.finished_at = service.now()
@@ -89,12 +97,18 @@ def _serve(port: int, url: str, data: str, workers: int) -> None:
     os.environ["COALITION_DATABASE_URL"] = url
     os.environ["COALITION_DATA_DIR"] = data
     os.environ["COALITION_RATE_LIMIT_PER_MINUTE"] = "0"  # one token drives the whole load
-    uvicorn.run("coalition.api.app:create_worker_app", factory=True, host="127.0.0.1",
-                port=port, workers=workers, log_level="warning", access_log=False)
+    uvicorn.run(
+        "coalition.api.app:create_worker_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
-async def _client(port: int, request: bytes, stop: float, warm: float, lat: list[float],
-                  errors: list[int]) -> None:
+async def _client(port: int, request: bytes, stop: float, warm: float, lat: list[float], errors: list[int]) -> None:
     # A minimal HTTP/1.1 keep-alive client on asyncio streams: far cheaper per request than a
     # full client library, so the 2-core machine's CPU goes to the server, not the load.
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -190,15 +204,13 @@ def _breakdown(data: Path, url: str, token: str, n: int = 2000) -> dict[str, flo
     return out
 
 
-def _measure(data: Path, url: str, token: str, workers: int,
-             paths: dict[str, str]) -> dict[str, dict[str, float]]:
+def _measure(data: Path, url: str, token: str, workers: int, paths: dict[str, str]) -> dict[str, dict[str, float]]:
     tmp = str(data)
     port = _free_port()
     server = subprocess.Popen(
-            [sys.executable, "-c",
-             f"from benchmarks.bench_api import _serve; _serve({port}, {url!r}, {tmp!r}, {workers})"],
-            cwd=Path(__file__).resolve().parents[1],
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        [sys.executable, "-c", f"from benchmarks.bench_api import _serve; _serve({port}, {url!r}, {tmp!r}, {workers})"],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     try:
         deadline = time.monotonic() + 30
@@ -211,11 +223,13 @@ def _measure(data: Path, url: str, token: str, workers: int,
         else:
             raise RuntimeError("server did not start")
         time.sleep(0.5 * workers)  # let every worker finish starting
-        return {"health_live": asyncio.run(_load(port, "/health/live", None)),
-                "me": asyncio.run(_load(port, "/api/me", token)),
-                "hubs": asyncio.run(_load(port, "/api/hubs", token)),
-                "gaps": asyncio.run(_load(port, paths["gaps"], token)),
-                "plan": asyncio.run(_load(port, paths["plan"], token))}
+        return {
+            "health_live": asyncio.run(_load(port, "/health/live", None)),
+            "me": asyncio.run(_load(port, "/api/me", token)),
+            "hubs": asyncio.run(_load(port, "/api/hubs", token)),
+            "gaps": asyncio.run(_load(port, paths["gaps"], token)),
+            "plan": asyncio.run(_load(port, paths["plan"], token)),
+        }
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -232,13 +246,19 @@ def run() -> dict[str, object]:
     best = max(runs.values(), key=lambda r: r["hubs"]["rps"])["hubs"]
     result = {
         "benchmark": "api",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(),
-                    "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
-        "setup": {"clients": CLIENTS, "duration_s": DURATION_S, "warmup_s": WARMUP_S,
-                  "server": "uvicorn (uvloop + httptools when installed), 1 worker, SQLite "
-                            "(WAL), embedded paris-2026",
-                  "client": "asyncio keep-alive, same machine"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
+        "setup": {
+            "clients": CLIENTS,
+            "duration_s": DURATION_S,
+            "warmup_s": WARMUP_S,
+            "server": "uvicorn (uvloop + httptools when installed), 1 worker, SQLite (WAL), embedded paris-2026",
+            "client": "asyncio keep-alive, same machine",
+        },
         "baseline_health_live": baseline,
         "get_api_me": me,
         "get_api_hubs": hubs,
@@ -248,38 +268,55 @@ def run() -> dict[str, object]:
         "ratio_to_baseline": round(hubs["rps"] / baseline["rps"], 3) if baseline["rps"] else None,
         "in_process_steps": steps,
         "by_workers": {str(w): r for w, r in runs.items()},
-        "targets": {"rps": TARGET_RPS, "p99_ms": TARGET_P99_MS,
-                    "met_one_worker": hubs["rps"] >= TARGET_RPS and hubs["p99_ms"] < TARGET_P99_MS,
-                    "met": any(r["hubs"]["rps"] >= TARGET_RPS and r["hubs"]["p99_ms"] < TARGET_P99_MS
-                               for r in runs.values()),
-                    "hubs_ratio": TARGET_RATIO,
-                    "hubs_ratio_met": bool(baseline["rps"]) and hubs["rps"] >= TARGET_RATIO * baseline["rps"]
-                    and hubs["p99_ms"] < TARGET_P99_MS,
-                    "gaps": {"rps": TARGET_GAPS_RPS, "p99_ms": TARGET_GAPS_P99_MS,
-                             "met": any(r["gaps"]["rps"] >= TARGET_GAPS_RPS
-                                        and r["gaps"]["p99_ms"] < TARGET_GAPS_P99_MS
-                                        for r in runs.values())},
-                    "plan_result": {"p99_ms": TARGET_PLAN_P99_MS,
-                                    "met": any(r["plan"]["p99_ms"] < TARGET_PLAN_P99_MS
-                                               for r in runs.values())}},
+        "targets": {
+            "rps": TARGET_RPS,
+            "p99_ms": TARGET_P99_MS,
+            "met_one_worker": hubs["rps"] >= TARGET_RPS and hubs["p99_ms"] < TARGET_P99_MS,
+            "met": any(r["hubs"]["rps"] >= TARGET_RPS and r["hubs"]["p99_ms"] < TARGET_P99_MS for r in runs.values()),
+            "hubs_ratio": TARGET_RATIO,
+            "hubs_ratio_met": bool(baseline["rps"])
+            and hubs["rps"] >= TARGET_RATIO * baseline["rps"]
+            and hubs["p99_ms"] < TARGET_P99_MS,
+            "gaps": {
+                "rps": TARGET_GAPS_RPS,
+                "p99_ms": TARGET_GAPS_P99_MS,
+                "met": any(
+                    r["gaps"]["rps"] >= TARGET_GAPS_RPS and r["gaps"]["p99_ms"] < TARGET_GAPS_P99_MS
+                    for r in runs.values()
+                ),
+            },
+            "plan_result": {
+                "p99_ms": TARGET_PLAN_P99_MS,
+                "met": any(r["plan"]["p99_ms"] < TARGET_PLAN_P99_MS for r in runs.values()),
+            },
+        },
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{'workers':<8}{'endpoint':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
     for w, rr in runs.items():
-        for name, key in (("/health/live", "health_live"), ("/api/me", "me"), ("/api/hubs", "hubs"),
-                          ("gaps+assume", "gaps"), ("plan result", "plan")):
+        for name, key in (
+            ("/health/live", "health_live"),
+            ("/api/me", "me"),
+            ("/api/hubs", "hubs"),
+            ("gaps+assume", "gaps"),
+            ("plan result", "plan"),
+        ):
             r = rr[key]
             print(f"{w:<8}{name:<16}{r['rps']:>10}{r['p50_ms']:>10}{r['p99_ms']:>10}{r['errors']:>8}")
     print(f"/api/hubs vs baseline: {result['ratio_to_baseline']}x; in-process steps (us): {steps}")
-    print(f"target >= {TARGET_RPS} req/s and p99 < {TARGET_P99_MS} ms: "
-          f"{'met' if result['targets']['met'] else 'NOT met'} (best /api/hubs: {best['rps']} req/s, "
-          f"p99 {best['p99_ms']} ms)")
+    print(
+        f"target >= {TARGET_RPS} req/s and p99 < {TARGET_P99_MS} ms: "
+        f"{'met' if result['targets']['met'] else 'NOT met'} (best /api/hubs: {best['rps']} req/s, "
+        f"p99 {best['p99_ms']} ms)"
+    )
     t = result["targets"]
-    print(f"/api/hubs >= {TARGET_RATIO}x baseline and p99 < {TARGET_P99_MS} ms (1 worker): "
-          f"{'met' if t['hubs_ratio_met'] else 'NOT met'}; gaps >= {TARGET_GAPS_RPS} req/s p99 < "
-          f"{TARGET_GAPS_P99_MS} ms: {'met' if t['gaps']['met'] else 'NOT met'}; plan result "
-          f"p99 < {TARGET_PLAN_P99_MS} ms: {'met' if t['plan_result']['met'] else 'NOT met'}")
+    print(
+        f"/api/hubs >= {TARGET_RATIO}x baseline and p99 < {TARGET_P99_MS} ms (1 worker): "
+        f"{'met' if t['hubs_ratio_met'] else 'NOT met'}; gaps >= {TARGET_GAPS_RPS} req/s p99 < "
+        f"{TARGET_GAPS_P99_MS} ms: {'met' if t['gaps']['met'] else 'NOT met'}; plan result "
+        f"p99 < {TARGET_PLAN_P99_MS} ms: {'met' if t['plan_result']['met'] else 'NOT met'}"
+    )
     return result
 
 

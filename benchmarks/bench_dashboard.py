@@ -41,8 +41,7 @@ def _prepare(data: Path) -> tuple[object, str, int, int]:
     from coalition.settings import Settings
     from coalition.store.db import transaction
 
-    app = create_app(Settings(database_url=f"sqlite:///{data / 'c.db'}", data_dir=data,
-                              rate_limit_per_minute=0))
+    app = create_app(Settings(database_url=f"sqlite:///{data / 'c.db'}", data_dir=data, rate_limit_per_minute=0))
     with transaction(app.state.coalition.session_factory) as db:
         user = service.create_user(db, data=UserCreate(name="bench", nation="HQ", roles=["admin"]))
         token = service.issue_token(db, user=user)[1]
@@ -51,15 +50,24 @@ def _prepare(data: Path) -> tuple[object, str, int, int]:
         option = "medium"
         assume = ["parliament.GBR=true"]
         assumptions, _e, _d = resolve_inputs(sc, assume, None, [option])
-        outcome, _c = plan_option(sc, option, assumptions=assumptions,
-                                  options=PlanOptions(time_limit=30.0))
+        outcome, _c = plan_option(sc, option, assumptions=assumptions, options=PlanOptions(time_limit=30.0))
         plan = outcome.plan.model_dump(mode="json")
         hq = Principal(user_id=None, name="bench", nation=HQ, roles=frozenset({Role.PLANNER}))
         ids = []
         for seed, lines in ((0, plan["unit_lines"]), (1, _grow(plan["unit_lines"], 1000))):
-            job, _r = runs.queue_run(db, principal=hq, scenario_id=sid, revision=rev,
-                                     option=option, at=None, assumptions=assume, seed=seed,
-                                     options={"time_limit": 30.0})
+            job, _r = runs.queue_run(
+                db,
+                principal=hq,
+                request=runs.RunRequest(
+                    scenario_id=sid,
+                    revision=rev,
+                    option=option,
+                    at=None,
+                    assumptions=assume,
+                    seed=seed,
+                    options={"time_limit": 30.0},
+                ),
+            )
             db.add(runs.PlanRunResult(run_id=job.id, plan={**plan, "unit_lines": lines}))
             job.status, job.progress, job.message = "done", 1.0, "done"
             job.finished_at = service.now()
@@ -80,8 +88,7 @@ def _init_ledger(app: object, data: Path) -> None:
     keyring = KeyRing.generate(data / "keys", sorted(set(sample.SAMPLE_NATIONS) - {"HQ"}))
     with transaction(app.state.coalition.session_factory) as db:  # type: ignore[attr-defined]
         ledger.register_keys(db, keyring=keyring)
-        sample.load_sample(db, keyring=keyring,
-                           safety=depot_safety(db, sample.ledger_network(None)))
+        sample.load_sample(db, keyring=keyring, safety=depot_safety(db, sample.ledger_network(None)))
 
 
 def _grow(lines: list[dict], n: int) -> list[dict]:
@@ -105,10 +112,26 @@ def _server_times(app: object, token: str, real: int, big: int) -> dict[str, dic
     c = TestClient(app, base_url="https://testserver")
     csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
     c.post("/login", data={"token": token, "csrf": csrf})
-    pages = ["/health/live", "/map", "/scenario", "/scenario/diff?from=1&to=1", "/hubs/UA-LVIV", "/gaps?option=medium", f"/plan?job={real}",
-             f"/plan?job={big}", f"/plans/compare?a={real}&b={big}", "/pledges", "/pledges/GBR-01",
-             "/depots", "/ledger", "/audit", "/tokens", "/inspector?donor=GBR",
-             "/pledges?lang=fr", f"/plan?job={real}&lang=fr"]
+    pages = [
+        "/health/live",
+        "/map",
+        "/scenario",
+        "/scenario/diff?from=1&to=1",
+        "/hubs/UA-LVIV",
+        "/gaps?option=medium",
+        f"/plan?job={real}",
+        f"/plan?job={big}",
+        f"/plans/compare?a={real}&b={big}",
+        "/pledges",
+        "/pledges/GBR-01",
+        "/depots",
+        "/ledger",
+        "/audit",
+        "/tokens",
+        "/inspector?donor=GBR",
+        "/pledges?lang=fr",
+        f"/plan?job={real}&lang=fr",
+    ]
     out = {}
     # A gap picture not yet cached: a new ceasefire date each time, so every view computes it
     # (in the app's CPU pool, as /api/gaps does).
@@ -119,8 +142,7 @@ def _server_times(app: object, token: str, real: int, big: int) -> dict[str, dic
         times.append((time.perf_counter() - t0) * 1000)
         assert resp.status_code == 200
     cold = "/gaps?option=medium&ceasefire=(new each time)"
-    out[cold] = {"p50_ms": round(statistics.median(times), 1),
-                 "p95_ms": round(_pct(times, 0.95), 1)}
+    out[cold] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(_pct(times, 0.95), 1)}
     print(f"  {cold:40s} p50 {out[cold]['p50_ms']:7.1f} ms  p95 {out[cold]['p95_ms']:7.1f} ms")
     for path in pages:
         assert c.get(path).status_code == 200, path  # warm the caches
@@ -130,8 +152,7 @@ def _server_times(app: object, token: str, real: int, big: int) -> dict[str, dic
             resp = c.get(path)
             times.append((time.perf_counter() - t0) * 1000)
             assert resp.status_code == 200
-        out[path] = {"p50_ms": round(statistics.median(times), 1),
-                     "p95_ms": round(_pct(times, 0.95), 1)}
+        out[path] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(_pct(times, 0.95), 1)}
         print(f"  {path:40s} p50 {out[path]['p50_ms']:7.1f} ms  p95 {out[path]['p95_ms']:7.1f} ms")
     return out
 
@@ -151,21 +172,26 @@ def _render_times(app: object, token: str, real: int, big: int) -> dict[str, flo
     out: dict[str, float] = {}
     try:
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                  args=["--no-sandbox", "--disable-gpu"])
+            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
             page = b.new_page(viewport={"width": 1440, "height": 900})
             page.goto(base + "/login")
             page.fill("#token", token)
             page.click("form[action='/login'] button[type=submit]")
             page.wait_for_url(re.compile(r".*/map$"))
-            for name, path in (("map", "/map"), ("plan_real", f"/plan?job={real}"),
-                               ("plan_1000_lines", f"/plan?job={big}")):
+            for name, path in (
+                ("map", "/map"),
+                ("plan_real", f"/plan?job={real}"),
+                ("plan_1000_lines", f"/plan?job={big}"),
+            ):
                 runs_ms = []
                 for _ in range(5):
                     page.goto(base + path, wait_until="load")
-                    runs_ms.append(page.evaluate(
-                        "(() => { const n = performance.getEntriesByType('navigation')[0];"
-                        " return n.loadEventEnd - n.startTime; })()"))
+                    runs_ms.append(
+                        page.evaluate(
+                            "(() => { const n = performance.getEntriesByType('navigation')[0];"
+                            " return n.loadEventEnd - n.startTime; })()"
+                        )
+                    )
                 out[name] = round(statistics.median(runs_ms), 1)
                 print(f"  render {name:20s} median {out[name]:7.1f} ms (navigation to load)")
             assert page.locator("svg.gantt rect.bar").count() == 1000
@@ -190,16 +216,21 @@ def run() -> dict[str, object]:
     worst = max(pages.items(), key=lambda kv: kv[1]["p95_ms"])
     result = {
         "load_avg": [round(x, 2) for x in load],
-        "server_ms": server, "baseline_health_live": server["/health/live"],
+        "server_ms": server,
+        "baseline_health_live": server["/health/live"],
         "worst_page": {"path": worst[0], **worst[1]},
         "render_ms": render,
         "targets": {"page_p95_ms": TARGET_P95_MS, "plan_1000_render_ms": TARGET_RENDER_MS},
-        "pass": {"page_p95": worst[1]["p95_ms"] < TARGET_P95_MS,
-                 "plan_1000_render": render["plan_1000_lines"] < TARGET_RENDER_MS},
+        "pass": {
+            "page_p95": worst[1]["p95_ms"] < TARGET_P95_MS,
+            "plan_1000_render": render["plan_1000_lines"] < TARGET_RENDER_MS,
+        },
     }
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"  load {load}; worst page {worst[0]} p95 {worst[1]['p95_ms']} ms; "
-          f"1,000-line plan page {render['plan_1000_lines']} ms")
+    print(
+        f"  load {load}; worst page {worst[0]} p95 {worst[1]['p95_ms']} ms; "
+        f"1,000-line plan page {render['plan_1000_lines']} ms"
+    )
     return result
 
 

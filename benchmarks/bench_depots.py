@@ -47,17 +47,25 @@ KINDS = ["earth-covered", "earth-covered", "above-ground", "container", "open-st
 ES_KINDS = ["inhabited-building", "vulnerable-building", "public-traffic-route", "process-building"]
 
 
-def _depot(rng: np.random.Generator, did: str, n_sh: int, n_es: int, licences: bool = True,
-           capacity: int = 400) -> Depot:
+def _depot(
+    rng: np.random.Generator, did: str, n_sh: int, n_es: int, licences: bool = True, capacity: int = 400
+) -> Depot:
     side = int(np.ceil(np.sqrt(n_sh)))
     shs = []
     for i in range(n_sh):
-        shs.append(Storehouse(
-            id=f"{did}-S{i}", kind=KINDS[i % len(KINDS)], x=float((i % side) * 120), y=float((i // side) * 120),
-            orientation_deg=float(rng.integers(0, 4) * 90), traversed=bool(i % 3 == 0), capacity_pallets=capacity,
-            licensed_neq_kg={"1.1": 30000.0, "1.2": 30000.0, "1.3": 30000.0, "1.4": 10000.0} if licences else None,
-            ecm_type=("7-bar", "3-bar", "undefined")[i % 3],
-        ))
+        shs.append(
+            Storehouse(
+                id=f"{did}-S{i}",
+                kind=KINDS[i % len(KINDS)],
+                x=float((i % side) * 120),
+                y=float((i // side) * 120),
+                orientation_deg=float(rng.integers(0, 4) * 90),
+                traversed=bool(i % 3 == 0),
+                capacity_pallets=capacity,
+                licensed_neq_kg={"1.1": 30000.0, "1.2": 30000.0, "1.3": 30000.0, "1.4": 10000.0} if licences else None,
+                ecm_type=("7-bar", "3-bar", "undefined")[i % 3],
+            )
+        )
     span = side * 120
     es = []
     for j in range(n_es):
@@ -68,8 +76,14 @@ def _depot(rng: np.random.Generator, did: str, n_sh: int, n_es: int, licences: b
         pts = ((cx, cy),) if kind != "public-traffic-route" else ((cx, cy), (cx + 500.0, cy + 50.0))
         density = ("minor", None)[j % 2] if kind == "public-traffic-route" else None
         es.append(ExposedSite(id=f"{did}-E{j}", kind=kind, points=pts, density=density))
-    return Depot(id=did, name=did, hub="UA-VINNYTSIA", storehouses=tuple(shs), exposed_sites=tuple(es),
-                 receipt_point=(-50.0, -50.0))
+    return Depot(
+        id=did,
+        name=did,
+        hub="UA-VINNYTSIA",
+        storehouses=tuple(shs),
+        exposed_sites=tuple(es),
+        receipt_point=(-50.0, -50.0),
+    )
 
 
 # Items each storehouse kind holds in the check benchmark (compatible families, so findings are
@@ -90,13 +104,19 @@ def bench_check(rng: np.random.Generator) -> dict:
     sh_of = rng.integers(0, len(shs), n_lines)
     pick = rng.integers(0, 1 << 30, n_lines)
     lots = tuple(
-        Lot.model_construct(id=f"L{i}", item=FAMILY[shs[int(s)].kind.value][int(p) % len(FAMILY[shs[int(s)].kind.value])],
-                            neq_kg=None, note="")
+        Lot.model_construct(
+            id=f"L{i}",
+            item=FAMILY[shs[int(s)].kind.value][int(p) % len(FAMILY[shs[int(s)].kind.value])],
+            neq_kg=None,
+            note="",
+        )
         for i, (s, p) in enumerate(zip(sh_of, pick))
     )
     qty = rng.integers(1, 3, n_lines)
-    stock = tuple(StockLine.model_construct(storehouse=shs[int(s)].id, lot=f"L{i}", quantity=int(q))
-                  for i, (s, q) in enumerate(zip(sh_of, qty)))
+    stock = tuple(
+        StockLine.model_construct(storehouse=shs[int(s)].id, lot=f"L{i}", quantity=int(q))
+        for i, (s, q) in enumerate(zip(sh_of, qty))
+    )
     net = DepotNetwork.model_construct(items=tuple(ITEMS), lots=lots, depots=depots, stock=stock, note="")
     # input validation, timed apart from the check: the stock table as a file would arrive
     raw_stock = [{"storehouse": line.storehouse, "lot": line.lot, "quantity": line.quantity} for line in stock]
@@ -121,12 +141,21 @@ def bench_check(rng: np.random.Generator) -> dict:
     base = time.perf_counter() - t1
     rules = sorted({f.rule for f in report.errors})
     qd_pairs = {(f.storehouse, f.other) for f in report.errors if f.rule.startswith("qd.")}
-    return {"storehouses": len(shs), "stock_lines": n_lines, "seconds_cold": round(cold, 3),
-            "seconds_warm": round(warm, 3), "target_s": 2.0, "pass": cold <= 2.0,
-            "pass_warm": warm <= 2.0, "validation_seconds": round(validation, 3),
-            "findings": len(report.findings), "errors": len(report.errors), "error_rules": rules,
-            "baseline_plain_python_full_check_s": round(base, 3),
-            "baseline_agrees_on_qd_violations": base_errors == qd_pairs}
+    return {
+        "storehouses": len(shs),
+        "stock_lines": n_lines,
+        "seconds_cold": round(cold, 3),
+        "seconds_warm": round(warm, 3),
+        "target_s": 2.0,
+        "pass": cold <= 2.0,
+        "pass_warm": warm <= 2.0,
+        "validation_seconds": round(validation, 3),
+        "findings": len(report.findings),
+        "errors": len(report.errors),
+        "error_rules": rules,
+        "baseline_plain_python_full_check_s": round(base, 3),
+        "baseline_agrees_on_qd_violations": base_errors == qd_pairs,
+    }
 
 
 def plain_python_check(net: DepotNetwork) -> set[tuple[str, str]]:
@@ -137,7 +166,7 @@ def plain_python_check(net: DepotNetwork) -> set[tuple[str, str]]:
     from coalition.depots.layout import build_layout, decode_spec, spec_codes
     from coalition.depots.mixing import MixEntry, check_set
     from coalition.depots.qd import spec_rules_for
-    from coalition.depots.rulebook import load_rulebook
+    from coalition.depots.rulebook import Siting, load_rulebook
     from coalition.depots.rules import RAW_CLASSES, aggregate, raw_class
 
     book = load_rulebook()
@@ -159,8 +188,11 @@ def plain_python_check(net: DepotNetwork) -> set[tuple[str, str]]:
         layout = build_layout(depot, book)  # geometry only: distances, faces (not the rule evaluation)
         for i, sh in enumerate(depot.storehouses):
             neq = held.get(sh.id, {})
-            agg = aggregate({c: neq.get(c, 0.0) for c in RAW_CLASSES}, underground=sh.kind.value == "underground",
-                            heavy_by_hd=heavy.get(sh.id, {}))
+            agg = aggregate(
+                {c: neq.get(c, 0.0) for c in RAW_CLASSES},
+                underground=sh.kind.value == "underground",
+                heavy_by_hd=heavy.get(sh.id, {}),
+            )
             for hd, q in agg.licence_neq.items():
                 _ = sh.licensed_neq_kg is None or q > (sh.licensed_neq_kg.get(hd) or 0.0)
             check_set(list(entries.get(sh.id, ())), book=book)
@@ -170,7 +202,9 @@ def plain_python_check(net: DepotNetwork) -> set[tuple[str, str]]:
                     key = (cls, code)
                     if key not in cache:
                         rel, pk, face, ek, ef, et, trav, h = decode_spec(code)
-                        cache[key] = spec_rules_for(book, depot.profile, cls, rel, pk, face, ek, trav, h, ef, et)
+                        cache[key] = spec_rules_for(
+                            book, depot.profile, cls, rel, Siting(pk, face, ek, trav, ef, et), h
+                        )
                     req = float(cache[key].required(np.array([q]))[0])  # type: ignore[attr-defined]
                     if layout.dist[i, c] + 1e-6 < req:
                         out.add((sh.id, layout.target_ids[c]))
@@ -205,9 +239,16 @@ def bench_licences(rng: np.random.Generator) -> dict:
             best = min(best, q)
             checked += 1
     base = time.perf_counter() - t1
-    return {"storehouses": 500, "exposed_sites": 2000, "seconds": round(secs, 3), "target_s": 1.0,
-            "pass": secs <= 1.0, "licences": len(lic),
-            "baseline_scalar_math_hypot_full_size_hd11_s": round(base, 3), "baseline_pairs": checked}
+    return {
+        "storehouses": 500,
+        "exposed_sites": 2000,
+        "seconds": round(secs, 3),
+        "target_s": 1.0,
+        "pass": secs <= 1.0,
+        "licences": len(lic),
+        "baseline_scalar_math_hypot_full_size_hd11_s": round(base, 3),
+        "baseline_pairs": checked,
+    }
 
 
 def envelope_inverse(d: float, rows) -> float:  # type: ignore[no-untyped-def]
@@ -228,8 +269,9 @@ def envelope_inverse(d: float, rows) -> float:  # type: ignore[no-untyped-def]
         else:
             q = f.c + ((d - f.a) / f.b) ** 2 if d >= f.a else 0.0
         if f.min_kg:
-            first = {"plateau": f.value}.get(f.formula, f.a + f.b * max(f.min_kg - f.c, 0.0) ** 0.5
-                                             if f.formula == "sqrt_offset" else 0.0)
+            first = {"plateau": f.value}.get(
+                f.formula, f.a + f.b * max(f.min_kg - f.c, 0.0) ** 0.5 if f.formula == "sqrt_offset" else 0.0
+            )
             q = f.min_kg * (1 - 1e-12) if d < first else max(q, f.min_kg * (1 - 1e-12))
         if f.max_kg is not None:
             end = f.value if f.formula == "plateau" else f.a + f.b * max(f.max_kg - f.c, 0.0) ** 0.5
@@ -249,8 +291,11 @@ def bench_placement(rng: np.random.Generator) -> dict:
         incoming.append(Incoming(f"C{i}", int(rng.integers(1, 4) * it.units_per_pallet)))
     # some current stock so mixing and limits bite
     cur_lots = [Lot(id=f"K{i}", item=ITEMS[i % len(ITEMS)].id) for i in range(len(ITEMS))]
-    current = [StockLine(storehouse=s.id, lot=cur_lots[k % len(cur_lots)].id, quantity=20)
-               for k, s in enumerate(depot.storehouses) if k % 2 == 0]
+    current = [
+        StockLine(storehouse=s.id, lot=cur_lots[k % len(cur_lots)].id, quantity=20)
+        for k, s in enumerate(depot.storehouses)
+        if k % 2 == 0
+    ]
     from coalition.depots.schemas import Catalogue
 
     cat = Catalogue(items=tuple(ITEMS), lots=tuple(lots + cur_lots))
@@ -265,14 +310,28 @@ def bench_placement(rng: np.random.Generator) -> dict:
     before = check_depot(depot, current, cat)
     new = [f for f in ok.errors if f not in before.errors]
     return {
-        "lots": n, "storehouses": 200, "seconds_total": round(secs, 3), "target_s": 30.0,
+        "lots": n,
+        "storehouses": 200,
+        "seconds_total": round(secs, 3),
+        "target_s": 30.0,
         "pass": secs <= 30.0 and res.score() >= ff.score() and not new,
-        "method": res.method, "solver_status": res.solver_status,
-        "optimised": {"lots_stored": round(res.lots_stored, 3), "units": res.units_placed,
-                      "touched": res.touched, "handling_pallet_m": round(res.handling_pallet_m)},
-        "first_fit": {"lots_stored": round(ff.lots_stored, 3), "units": ff.units_placed, "touched": ff.touched,
-                      "handling_pallet_m": round(ff.handling_pallet_m), "seconds": round(ff.seconds, 3)},
-        "refused_lots": len(res.refused), "new_rule_breaks_after_placement": len(new),
+        "method": res.method,
+        "solver_status": res.solver_status,
+        "optimised": {
+            "lots_stored": round(res.lots_stored, 3),
+            "units": res.units_placed,
+            "touched": res.touched,
+            "handling_pallet_m": round(res.handling_pallet_m),
+        },
+        "first_fit": {
+            "lots_stored": round(ff.lots_stored, 3),
+            "units": ff.units_placed,
+            "touched": ff.touched,
+            "handling_pallet_m": round(ff.handling_pallet_m),
+            "seconds": round(ff.seconds, 3),
+        },
+        "refused_lots": len(res.refused),
+        "new_rule_breaks_after_placement": len(new),
     }
 
 
@@ -288,14 +347,20 @@ def run() -> dict:
     RESULTS.write_text(json.dumps(results, indent=2))
     c, lic, p = results["check"], results["licences"], results["placement"]
     print(f"{'benchmark':<44}{'measured':>12}{'target':>10}{'baseline (same run)':>34}")
-    print(f"{'check 500 storehouses, 1M lines (cold)':<44}{c['seconds_cold']:>11.2f}s{'≤2s':>10}"
-          f"{'plain Python full check ' + str(c['baseline_plain_python_full_check_s']) + 's':>34}")
+    print(
+        f"{'check 500 storehouses, 1M lines (cold)':<44}{c['seconds_cold']:>11.2f}s{'≤2s':>10}"
+        f"{'plain Python full check ' + str(c['baseline_plain_python_full_check_s']) + 's':>34}"
+    )
     print(f"{'  input validation (1M stock lines)':<44}{c['validation_seconds']:>11.2f}s{'(apart)':>10}")
     print(f"{'check 500 storehouses, 1M lines (warm)':<44}{c['seconds_warm']:>11.2f}s{'≤2s':>10}")
-    print(f"{'licences 500 storehouses, 2000 ES':<44}{lic['seconds']:>11.2f}s{'≤1s':>10}"
-          f"{'scalar math.hypot, HD 1.1 ' + str(lic['baseline_scalar_math_hypot_full_size_hd11_s']) + 's':>34}")
-    print(f"{'placement 10k lots, 200 storehouses':<44}{p['seconds_total']:>11.2f}s{'≤30s':>10}"
-          f"{'first-fit ' + str(p['first_fit']['seconds']) + 's':>34}")
+    print(
+        f"{'licences 500 storehouses, 2000 ES':<44}{lic['seconds']:>11.2f}s{'≤1s':>10}"
+        f"{'scalar math.hypot, HD 1.1 ' + str(lic['baseline_scalar_math_hypot_full_size_hd11_s']) + 's':>34}"
+    )
+    print(
+        f"{'placement 10k lots, 200 storehouses':<44}{p['seconds_total']:>11.2f}s{'≤30s':>10}"
+        f"{'first-fit ' + str(p['first_fit']['seconds']) + 's':>34}"
+    )
     print(f"  optimised: {p['optimised']}  ({p['method']}, {p['solver_status']})")
     print(f"  first-fit: {p['first_fit']}")
     return results

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from coalition.api.auditbatch import AuditBatcher
+from coalition.audit.service import AuditChange
 from coalition.audit.verify import verify_log
 from coalition.auth.schemas import Principal, Role
 from coalition.store.db import make_engine, session_factory
@@ -24,9 +25,20 @@ def test_concurrent_batches_are_durable_and_chained(db_url: str) -> None:
     writer = AuditBatcher(factory)
 
     async def reads() -> None:
-        await asyncio.gather(*(writer.write([dict(
-            principal=WHO, request_id=f"r{i}", action="view", object_type="pledge",
-            object_id=f"P{i}", note="")]) for i in range(40)))
+        await asyncio.gather(
+            *(
+                writer.write(
+                    [
+                        dict(
+                            principal=WHO,
+                            request_id=f"r{i}",
+                            change=AuditChange(action="view", object_type="pledge", object_id=f"P{i}", note=""),
+                        )
+                    ]
+                )
+                for i in range(40)
+            )
+        )
 
     asyncio.run(reads())
     with factory() as db:
@@ -41,8 +53,17 @@ def test_a_failed_batch_fails_its_requests(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")  # not migrated: no audit tables
     writer = AuditBatcher(session_factory(engine))
     with pytest.raises(Exception):
-        asyncio.run(writer.write([dict(principal=WHO, request_id="r", action="view",
-                                       object_type="pledge", object_id="P", note="")]))
+        asyncio.run(
+            writer.write(
+                [
+                    dict(
+                        principal=WHO,
+                        request_id="r",
+                        change=AuditChange(action="view", object_type="pledge", object_id="P"),
+                    )
+                ]
+            )
+        )
     writer.shutdown()
     engine.dispose()
 
@@ -70,11 +91,22 @@ def test_a_crash_right_after_the_answers_loses_no_audit_entry(tmp_path: Path) ->
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "COALITION_DATABASE_URL": url, "COALITION_DATA_DIR": str(tmp_path),
-           "COALITION_SECRET_KEY": "test-secret", "COALITION_RATE_LIMIT_PER_MINUTE": "0"}
+    env = {
+        **os.environ,
+        "COALITION_DATABASE_URL": url,
+        "COALITION_DATA_DIR": str(tmp_path),
+        "COALITION_SECRET_KEY": "test-secret",
+        "COALITION_RATE_LIMIT_PER_MINUTE": "0",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-c", "import uvicorn; uvicorn.run('coalition.api.app:create_worker_app', "
-         f"factory=True, host='127.0.0.1', port={port}, log_level='warning')"], env=env)
+        [
+            sys.executable,
+            "-c",
+            "import uvicorn; uvicorn.run('coalition.api.app:create_worker_app', "
+            f"factory=True, host='127.0.0.1', port={port}, log_level='warning')",
+        ],
+        env=env,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -88,17 +120,16 @@ def test_a_crash_right_after_the_answers_loses_no_audit_entry(tmp_path: Path) ->
 
         def read(i: int) -> str | None:
             rid = f"crash-{i}"
-            r = httpx.get(base + "/api/pledges/GBR-inf", timeout=30,
-                          headers={**headers, "X-Request-ID": rid})
+            r = httpx.get(base + "/api/pledges/GBR-inf", timeout=30, headers={**headers, "X-Request-ID": rid})
             return rid if r.status_code == 200 else None
 
         with ThreadPoolExecutor(8) as pool:
             answered = [rid for rid in pool.map(read, range(24)) if rid]
         # a gap picture starts the server's CPU worker process, which must not outlive it
-        assert httpx.get(base + "/api/gaps", params={"option": "small"}, headers=headers,
-                         timeout=60).status_code == 200
-        children = [c for task in Path(f"/proc/{server.pid}/task").iterdir()
-                    for c in (task / "children").read_text().split()]
+        assert httpx.get(base + "/api/gaps", params={"option": "small"}, headers=headers, timeout=60).status_code == 200
+        children = [
+            c for task in Path(f"/proc/{server.pid}/task").iterdir() for c in (task / "children").read_text().split()
+        ]
         assert children, "the CPU worker process was not started"
         os.kill(server.pid, signal.SIGKILL)  # no shutdown, no flush: the process is gone
         server.wait(timeout=10)
@@ -114,8 +145,11 @@ def test_a_crash_right_after_the_answers_loses_no_audit_entry(tmp_path: Path) ->
     assert len(answered) == 24
     engine = make_engine(url)
     with session_factory(engine)() as db:
-        logged = set(db.scalars(select(AuditEntry.request_id).where(
-            AuditEntry.action == "view", AuditEntry.request_id.like("crash-%"))))
+        logged = set(
+            db.scalars(
+                select(AuditEntry.request_id).where(AuditEntry.action == "view", AuditEntry.request_id.like("crash-%"))
+            )
+        )
         assert set(answered) <= logged, sorted(set(answered) - logged)
         assert verify_log(db).ok
     engine.dispose()

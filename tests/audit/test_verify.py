@@ -28,9 +28,18 @@ def log(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     factory = session_factory(engine)
     with transaction(factory) as db:
         for i in range(1, 7):
-            service.append(db, principal=WHO, request_id=f"r{i}", action="read",
-                           object_type="pledge", object_id=f"GBR-{i}",
-                           after={"units": i, "nested": {"a": [1, 2.5, "x"]}}, note=f"n{i}")
+            service.append(
+                db,
+                principal=WHO,
+                request_id=f"r{i}",
+                change=service.AuditChange(
+                    action="read",
+                    object_type="pledge",
+                    object_id=f"GBR-{i}",
+                    after={"units": i, "nested": {"a": [1, 2.5, "x"]}},
+                    note=f"n{i}",
+                ),
+            )
     yield engine
     engine.dispose()
 
@@ -81,17 +90,19 @@ def test_deleted_entry_is_named(log) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_deleted_entry_with_renumbering_is_named(log) -> None:  # type: ignore[no-untyped-def]
-    _tamper(log, "DELETE FROM audit_log WHERE seq = 2",
-            "UPDATE audit_log SET seq = seq - 1 WHERE seq > 2")
+    _tamper(log, "DELETE FROM audit_log WHERE seq = 2", "UPDATE audit_log SET seq = seq - 1 WHERE seq > 2")
     code, output = _verify()
     assert code == 1 and "entry seq 2" in output
 
 
 def test_reordered_entries_are_named(log) -> None:  # type: ignore[no-untyped-def]
     # swap the positions of entries 4 and 5 (hashes travel with their rows)
-    _tamper(log, "UPDATE audit_log SET seq = -4 WHERE seq = 4",
-            "UPDATE audit_log SET seq = 4 WHERE seq = 5",
-            "UPDATE audit_log SET seq = 5 WHERE seq = -4")
+    _tamper(
+        log,
+        "UPDATE audit_log SET seq = -4 WHERE seq = 4",
+        "UPDATE audit_log SET seq = 4 WHERE seq = 5",
+        "UPDATE audit_log SET seq = 5 WHERE seq = -4",
+    )
     code, output = _verify()
     assert code == 1 and "entry seq 4" in output
 
@@ -130,8 +141,7 @@ def test_append_only_triggers_still_hold(log) -> None:  # type: ignore[no-untype
     from sqlalchemy.exc import DBAPIError
 
     assert CliRunner().invoke(app, ["audit", "checkpoint"]).exit_code == 0
-    for stmt in ("UPDATE audit_log SET note = 'x'", "DELETE FROM audit_log",
-                 "DELETE FROM audit_checkpoints"):
+    for stmt in ("UPDATE audit_log SET note = 'x'", "DELETE FROM audit_log", "DELETE FROM audit_checkpoints"):
         with pytest.raises(DBAPIError, match="append-only"):
             with transaction(session_factory(log)) as db:
                 db.execute(text(stmt))

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from coalition.auth.service import record_audit, system_principal
+from coalition.auth.service import AuditChange, record_audit, system_principal
 from coalition.cli.audit_cmds import audit_app
 from coalition.cli.main import app
 from coalition.settings import Settings
@@ -25,8 +25,12 @@ def _log(url: str, n: int) -> None:
         upgrade(engine)
         with transaction(session_factory(engine)) as db:
             for i in range(n):
-                record_audit(db, principal=system_principal(), request_id=f"r{i}", action="test",
-                             object_type="probe", object_id=str(i), after={"i": i})
+                record_audit(
+                    db,
+                    principal=system_principal(),
+                    request_id=f"r{i}",
+                    change=AuditChange(action="test", object_type="probe", object_id=str(i), after={"i": i}),
+                )
     finally:
         engine.dispose()
 

@@ -19,12 +19,24 @@ def _big_run(svc: Service, real: int, n: int) -> int:
     hq = Principal(user_id=None, name="bench", nation=HQ, roles=frozenset({Role.PLANNER}))
     with svc.db() as db:
         plan = runs.result_of(db, runs.get_run(db, real))
-        lines = [{**u, "uln": f"B{i:05d}", "unit": f"{u['unit']}~{i}"}
-                 for i, u in zip(range(n), plan["unit_lines"] * (n // len(plan["unit_lines"]) + 1))]
+        lines = [
+            {**u, "uln": f"B{i:05d}", "unit": f"{u['unit']}~{i}"}
+            for i, u in zip(range(n), plan["unit_lines"] * (n // len(plan["unit_lines"]) + 1))
+        ]
         sid, rev, _state = store.current_state(db, ref=None)
-        job, _r = runs.queue_run(db, principal=hq, scenario_id=sid, revision=rev, option="small",
-                                 at=None, assumptions=["pages=test"], seed=7,
-                                 options={"time_limit": 5.0})
+        job, _r = runs.queue_run(
+            db,
+            principal=hq,
+            request=runs.RunRequest(
+                scenario_id=sid,
+                revision=rev,
+                option="small",
+                at=None,
+                assumptions=["pages=test"],
+                seed=7,
+                options={"time_limit": 5.0},
+            ),
+        )
         db.add(runs.PlanRunResult(run_id=job.id, plan={**plan, "unit_lines": lines}))
         job.status, job.progress, job.message = "done", 1.0, "done"
         db.flush()
@@ -32,14 +44,16 @@ def _big_run(svc: Service, real: int, n: int) -> int:
 
 
 def test_every_changed_line_is_reachable_through_the_pages(sqlite_svc: Service) -> None:  # noqa: F811
-    resp = sqlite_svc.client("hq-planner").post("/api/plans", json={
-        "option": "small", "time_limit": 10, "assumptions": ["ceasefire=2026-06-01"]})
+    resp = sqlite_svc.client("hq-planner").post(
+        "/api/plans", json={"option": "small", "time_limit": 10, "assumptions": ["ceasefire=2026-06-01"]}
+    )
     real = int(resp.json()["id"])
     assert wait_done(sqlite_svc, "hq-planner", real)["status"] == "done"
     big = _big_run(sqlite_svc, real, 450)
     with sqlite_svc.db() as db:
-        want = len(compare(runs.result_of(db, runs.get_run(db, real)),
-                           runs.result_of(db, runs.get_run(db, big))).changes)
+        want = len(
+            compare(runs.result_of(db, runs.get_run(db, real)), runs.result_of(db, runs.get_run(db, big))).changes
+        )
     assert want > 400
     c = _sign_in(sqlite_svc, "hq-planner")
     url, seen, pages = f"/plans/compare?a={real}&b={big}", [], 0

@@ -17,7 +17,7 @@ import pytest
 
 from coalition.depots.mixing import MixEntry, check_set, pair, parse_groups
 from coalition.depots.qd import fragment_row, required_distance, three_piece_distance
-from coalition.depots.rulebook import FT_LB_TO_M_KG, FT_TO_M, load_rulebook
+from coalition.depots.rulebook import FT_LB_TO_M_KG, FT_TO_M, Siting, load_rulebook
 from coalition.depots.rules import aggregate
 from coalition.depots.schemas import code_problem
 
@@ -68,7 +68,15 @@ def test_t8_ibd_floor_governs_at_1000kg() -> None:
     assert "iatg.1.1.frag" in req.unverified
     rows = {f.id: float(fragment_row(f, np.array([1000.0]))[0]) for f in BOOK.fragment_functions}
     assert {k: round(v) for k, v in rows.items() if k != "dfd7-plateau"} == {
-        "dfd1": 175, "dfd2": 342, "dfd3": 436, "dfd4": 450, "dfd5": 349, "dfd6": 376, "dfd7": 235, "dfd8": 117}
+        "dfd1": 175,
+        "dfd2": 342,
+        "dfd3": 436,
+        "dfd4": 450,
+        "dfd5": 349,
+        "dfd6": 376,
+        "dfd7": 235,
+        "dfd8": 117,
+    }
 
 
 def test_t9_ptrd_floor_at_1000kg() -> None:
@@ -93,21 +101,25 @@ def test_t10_three_piece_curve(q: float, expected: float, stec: float) -> None:
 
 @pytest.mark.parametrize(("vector", "q", "expected"), [("T11", 10_000, 52), ("T12", 50_000, 89), ("T13", 1000, 25)])
 def test_t11_t13_austrian_above_ground_imd(vector: str, q: float, expected: float) -> None:
-    req = required_distance("1.1", q, "IMD", pes_kind="above-ground", es_kind="above-ground")
+    req = required_distance("1.1", q, "IMD", siting=Siting(pes_kind="above-ground", es_kind="above-ground"))
     assert req.rule == "iatg.1.1.IMD.ag-ag" and req.k == 2.4
     assert req.required_m == expected
 
 
 def test_t12_1989_text_rounded_to_nearest() -> None:
-    req = required_distance("1.1", 50_000, "IMD", pes_kind="above-ground", es_kind="above-ground")
+    req = required_distance("1.1", 50_000, "IMD", siting=Siting(pes_kind="above-ground", es_kind="above-ground"))
     assert req.exact_m == pytest.approx(88.42, abs=0.01)
     assert round(req.exact_m) == 88  # the 1989 text; our documented rule gives 89
 
 
 def test_t14_side_on_and_protected_imd() -> None:
-    side = required_distance("1.1", 27_000, "IMD", pes_kind="above-ground", pes_face="side", es_kind="above-ground")
+    side = required_distance(
+        "1.1", 27_000, "IMD", siting=Siting(pes_kind="above-ground", pes_face="side", es_kind="above-ground")
+    )
     assert side.rule == "iatg.1.1.IMD.ag-ag-side" and side.k == 1.8 and side.required_m == 54
-    prot = required_distance("1.1", 27_000, "IMD", pes_kind="above-ground", es_kind="above-ground", traversed=True)
+    prot = required_distance(
+        "1.1", 27_000, "IMD", siting=Siting(pes_kind="above-ground", es_kind="above-ground", traversed=True)
+    )
     assert prot.k == 0.8 and prot.formula_m == pytest.approx(24.0)
     assert prot.required_m == 25  # the MLV 25 m floor applies to the protected case as well
 
@@ -134,7 +146,7 @@ def test_t17_us_75000_lb() -> None:
     assert abs(ibd.formula_m / FT_TO_M - 1685) < 5 and abs(ptr.formula_m / FT_TO_M - 1010) < 5
     assert q < 45359.237 and "us.1.1.IBD.transition" not in ibd.unverified  # inside the K40 range
     beyond = required_distance("1.1", 150_000 * LB, "IBD", profile="us-desr")  # the transition law, flagged
-    assert beyond.formula_m / FT_TO_M == pytest.approx(2.42 * 150_000 ** 0.577, rel=1e-9)
+    assert beyond.formula_m / FT_TO_M == pytest.approx(2.42 * 150_000**0.577, rel=1e-9)
     assert "us.1.1.IBD.transition" in beyond.unverified
 
 
@@ -178,19 +190,29 @@ def test_t21_ell_ptrd_governs() -> None:
     from coalition.depots.licence import compute_licences
     from coalition.depots.schemas import Depot
 
-    depot = Depot.model_validate({
-        "id": "D", "name": "d", "hub": "H",
-        "storehouses": [{"id": "S", "kind": "above-ground", "x": 0, "y": 0}],
-        "exposed_sites": [
-            {"id": "house", "kind": "inhabited-building", "points": [[500, 0]]},
-            {"id": "road", "kind": "public-traffic-route", "points": [[0, -300]]},
-        ],
-    })
+    depot = Depot.model_validate(
+        {
+            "id": "D",
+            "name": "d",
+            "hub": "H",
+            "storehouses": [{"id": "S", "kind": "above-ground", "x": 0, "y": 0}],
+            "exposed_sites": [
+                {"id": "house", "kind": "inhabited-building", "points": [[500, 0]]},
+                {"id": "road", "kind": "public-traffic-route", "points": [[0, -300]]},
+            ],
+        }
+    )
     assert (500 / 22.2) ** 3 == pytest.approx(11_425, abs=1) and (300 / 14.8) ** 3 == pytest.approx(8329, abs=1)
     # T21 as corrected: a house at 500 m no longer allows 8,329 kg, since fragment rows exceed 500 m
     # there (DFD3 = 621 m at 8,329 kg); DFD3 ≤ 500 m holds up to e^(666.56/87.261) = 2,077 kg
-    minor = depot.model_copy(update={"exposed_sites": (
-        depot.exposed_sites[0], depot.exposed_sites[1].model_copy(update={"density": "minor", "points": ((0.0, -600.0),)}))})
+    minor = depot.model_copy(
+        update={
+            "exposed_sites": (
+                depot.exposed_sites[0],
+                depot.exposed_sites[1].model_copy(update={"density": "minor", "points": ((0.0, -600.0),)}),
+            )
+        }
+    )
     line = compute_licences(minor)[0].lines["1.1"]
     assert line.q_max_kg == pytest.approx(math.exp(666.56 / 87.261), abs=1) and line.controlling == "house"
     assert line.q_max_kg < 8329

@@ -18,6 +18,7 @@ import coalition.planner.engine as engine
 import coalition.planner.model as model_mod
 import coalition.planner.tables as tables_mod
 from coalition.planner.check import check_plan
+from coalition.planner.engine import PlanHooks
 from coalition.planner.generator import generate
 from coalition.planner.schemas import PlanOptions, SolveStatus
 from coalition.planner.service import plan_option
@@ -62,8 +63,7 @@ def _stall_after(monkeypatch, module, name: str, clock: _Clock, seconds: float) 
 def _plan(clock: _Clock, finish=None):  # type: ignore[no-untyped-def]
     sc = generate("S", 1)
     t0 = clock()
-    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=LIMIT), explain=True,
-                         finish=finish)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=LIMIT), explain=True, hooks=PlanHooks(finish=finish))
     return sc, out.plan, clock() - t0
 
 
@@ -134,8 +134,9 @@ def test_file_writing_runs_inside_the_budget(monkeypatch, clock):
     assert seen["finish_at"] <= t0 + LIMIT
     # the write reserve was kept back from the solver
     lines = len(p.unit_lines)
-    assert seen["solver_at"] + seen["solver_limit"] <= t0 + LIMIT - (
-        2 * lines * engine.WRITE_SECONDS_PER_UNIT_LINE) + 1e-9
+    assert (
+        seen["solver_at"] + seen["solver_limit"] <= t0 + LIMIT - (2 * lines * engine.WRITE_SECONDS_PER_UNIT_LINE) + 1e-9
+    )
 
 
 def test_writing_reserve_grows_with_the_plan():

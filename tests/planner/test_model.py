@@ -135,9 +135,7 @@ def test_caveat_excludes():
 def test_removed_corridor_names_corridor_capacity():
     """No corridor reaches H1: nothing can arrive, the line is short, and the explanation says
     corridor capacity (zero) is what binds."""
-    sc = scenario(
-        pledges=[pledge("P1")], requirements=[requirement("L1", start=0, end=27)], corridors=[], horizon=28
-    )
+    sc = scenario(pledges=[pledge("P1")], requirements=[requirement("L1", start=0, end=27)], corridors=[], horizon=28)
     out = plan(sc)
     (gap,) = out.plan.gaps
     assert gap.reasons[0].code == "Corridor-personnel-capacity"
@@ -225,9 +223,14 @@ def test_model_blocks_have_stable_names():
     m = build_model(tb, OPTS)
     assert set(m.var_blocks) == {"Assign-count", "Line-shortfall", "Pledge-start", "Hub-nation-present"}
     assert set(m.con_blocks) == {
-        "Line-cover", "Hub-personnel-capacity", "Corridor-personnel-capacity",
-        "Corridor-tonnage-capacity", "Pledge-start-def", "Pledge-unit-cycle",
-        "Pledge-rotation-budget", "Hub-nation-link",
+        "Line-cover",
+        "Hub-personnel-capacity",
+        "Corridor-personnel-capacity",
+        "Corridor-tonnage-capacity",
+        "Pledge-start-def",
+        "Pledge-unit-cycle",
+        "Pledge-rotation-budget",
+        "Hub-nation-link",
     }
 
 
@@ -322,6 +325,7 @@ def test_whole_plan_stays_within_the_time_limit(monkeypatch, stall_in):
         def f(*a, deadline, **k):
             seen["explain_deadlines"].append(deadline)
             return real(*a, deadline=deadline, **k)
+
         return f
 
     def should_stop():
@@ -337,8 +341,13 @@ def test_whole_plan_stays_within_the_time_limit(monkeypatch, stall_in):
     monkeypatch.setattr(engine, "_solve", spy_solve)
     monkeypatch.setattr(engine, "explain_gaps", spy_explain(gaps))
     monkeypatch.setattr(engine, "explain_assignments", spy_explain(assignments))
-    out, _ = plan_option(generate("S", 1), "gen", options=PlanOptions(time_limit=limit),
-                         explain=True, should_stop=should_stop)
+    out, _ = plan_option(
+        generate("S", 1),
+        "gen",
+        options=PlanOptions(time_limit=limit),
+        explain=True,
+        hooks=PlanHooks(should_stop=should_stop),
+    )
     p = out.plan
     t0 = seen["t0"]
     # the explanations were given deadlines within the limit
@@ -361,8 +370,7 @@ def test_whole_plan_stays_within_the_time_limit(monkeypatch, stall_in):
         assert p.solve.phase_out_of_time == "lp"
         # stopped at its deadline: one LP round, no rounding plan, no MIP phase started
         assert "LP rounds 1, MIP rounds 0" in p.solve.message
-        assert any(f"time limit of {limit:g} s reached" in w and "ran out in the lp phase" in w
-                   for w in p.warnings)
+        assert any(f"time limit of {limit:g} s reached" in w and "ran out in the lp phase" in w for w in p.warnings)
         assert not any("over the time limit" in w for w in p.warnings)
 
 
@@ -412,9 +420,14 @@ def test_should_stop_returns_the_best_plan_so_far_marked_interrupted():
     from coalition.planner.generator import generate
 
     sc = generate("S", 3)
-    out = make_plan(sc, "gen", activation=Activation({p.id: 0 for p in sc.pledges}),
-                    options=PlanOptions(time_limit=20), hooks=PlanHooks(should_stop=lambda: True),
-                    context=PlanContext(c_day=date(2026, 6, 1)))
+    out = make_plan(
+        sc,
+        "gen",
+        activation=Activation({p.id: 0 for p in sc.pledges}),
+        options=PlanOptions(time_limit=20),
+        hooks=PlanHooks(should_stop=lambda: True),
+        context=PlanContext(c_day=date(2026, 6, 1)),
+    )
     p = out.plan
     assert p.solve.status in (SolveStatus.INTERRUPTED, SolveStatus.NO_SOLUTION)
     assert p.solve.best_so_far and p.unit_lines

@@ -22,8 +22,12 @@ CEASEFIRE = ["ceasefire=2026-06-01"]
 
 
 def who(nation: str, name: str | None = None, *roles: str) -> Principal:
-    return Principal(user_id=None, name=name or f"{nation.lower()}-planner", nation=nation,
-                     roles=frozenset(Role(r) for r in roles or ("planner",)))
+    return Principal(
+        user_id=None,
+        name=name or f"{nation.lower()}-planner",
+        nation=nation,
+        roles=frozenset(Role(r) for r in roles or ("planner",)),
+    )
 
 
 @pytest.fixture
@@ -37,13 +41,30 @@ def factory(db_url: str) -> Iterator[object]:
     engine.dispose()
 
 
-def queue(factory, principal: Principal, *, seed: int = 0, option: str = "small",  # type: ignore[no-untyped-def]
-          key: str = "tiny", time_limit: float = 5.0) -> tuple[int, bool]:
+def queue(  # type: ignore[no-untyped-def]  # factory: the fixture's session factory
+    factory,
+    principal: Principal,
+    *,
+    seed: int = 0,
+    option: str = "small",
+    key: str = "tiny",
+    time_limit: float = 5.0,
+) -> tuple[int, bool]:
     with transaction(factory) as s:
         sid, rev = store.scenario_header(s, ref=key)
-        run, reused = runs.queue_run(s, principal=principal, scenario_id=sid, revision=rev,
-                                     option=option, at=None, assumptions=CEASEFIRE, seed=seed,
-                                     options={"time_limit": time_limit})
+        run, reused = runs.queue_run(
+            s,
+            principal=principal,
+            request=runs.RunRequest(
+                scenario_id=sid,
+                revision=rev,
+                option=option,
+                at=None,
+                assumptions=CEASEFIRE,
+                seed=seed,
+                options={"time_limit": time_limit},
+            ),
+        )
         return run.id, reused
 
 
@@ -116,8 +137,7 @@ def test_completed_run_with_the_same_key_is_reused(factory) -> None:  # type: ig
 
     with transaction(factory) as s:
         sid, _ = store.scenario_header(s, ref="tiny")
-        store.edit(s, sid, None, TransitionPledge(pledge="GBR-inf", to=PledgeState.WITHDRAWN),
-                   who("GBR"))
+        store.edit(s, sid, None, TransitionPledge(pledge="GBR-inf", to=PledgeState.WITHDRAWN), who("GBR"))
     fresh, reused = queue(factory, who("GBR"))
     assert fresh not in (first, other) and not reused
     with transaction(factory) as s:
@@ -156,8 +176,7 @@ def test_cancel_a_running_solve_stops_the_solver(factory, monkeypatch) -> None: 
     sc = mid_size(monkeypatch)
     with transaction(factory) as s:
         store.create(s, scenario=sc, principal=store.SYSTEM)
-    run_id, _ = queue(factory, who("GBR", "alice"), key=sc.id, option=sc.force_options[0].id,
-                      time_limit=120)
+    run_id, _ = queue(factory, who("GBR", "alice"), key=sc.id, option=sc.force_options[0].id, time_limit=120)
     sched = runs.Scheduler(factory, runs.LocalExecutor(1))
     try:
         assert sched.dispatch() == [run_id]
@@ -183,8 +202,10 @@ def test_dask_executor_runs_and_cancels(factory, monkeypatch) -> None:  # type: 
     sc = mid_size(monkeypatch)
     with transaction(factory) as s:
         store.create(s, scenario=sc, principal=store.SYSTEM)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         executor = runs.DaskExecutor(client)
         assert executor.slots == 1
         a, _ = queue(factory, who("GBR"))
@@ -196,8 +217,7 @@ def test_dask_executor_runs_and_cancels(factory, monkeypatch) -> None:  # type: 
                 assert runs.queue_position(s, s.get(runs.PlanRun, b)) == 1
             assert sched.wait_idle(120)
             # A long run on the cluster, cancelled: the worker's should_stop sees the Event.
-            c, _ = queue(factory, who("GBR", "alice"), key=sc.id, option=sc.force_options[0].id,
-                         time_limit=120)
+            c, _ = queue(factory, who("GBR", "alice"), key=sc.id, option=sc.force_options[0].id, time_limit=120)
             assert sched.dispatch() == [c]
             time.sleep(2)
             with transaction(factory) as s:

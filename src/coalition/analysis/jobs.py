@@ -308,14 +308,16 @@ def queue_analysis(
     run, reused = runs.queue_run(
         session,
         principal=principal,
-        scenario_id=sid,
-        revision=rev,
-        option=req.option,
-        at=None,
-        assumptions=list(req.assumptions),
-        seed=req.seed,
-        kind=KIND,
-        options={"time_limit": min(req.time_limit, time_limit_max), "analysis": body},
+        request=runs.RunRequest(
+            scenario_id=sid,
+            revision=rev,
+            option=req.option,
+            at=None,
+            assumptions=list(req.assumptions),
+            seed=req.seed,
+            kind=KIND,
+            options={"time_limit": min(req.time_limit, time_limit_max), "analysis": body},
+        ),
     )
     if not reused:
         scope.verify_written(run, str(run.id))

@@ -78,8 +78,15 @@ class Ctx:
     dependency out).
     """
 
-    def __init__(self, *, state: Any, request_id: str, principal: Principal | None = None,
-                 db: Session | None = None, request: Request | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        state: Any,
+        request_id: str,
+        principal: Principal | None = None,
+        db: Session | None = None,
+        request: Request | None = None,
+    ) -> None:
         self.state = state
         self.request_id = request_id
         self._principal = principal
@@ -103,18 +110,14 @@ class Ctx:
             self._principal = get_principal(self._request, self.db)
         return self._principal
 
-    def audit(self, action: str, object_type: str, object_id: str, *, before: Any = None,
-              after: Any = None, note: str = "") -> None:
+    def audit(
+        self, action: str, object_type: str, object_id: str, *, before: Any = None, after: Any = None, note: str = ""
+    ) -> None:
+        change = auth_service.AuditChange(action, object_type, object_id, before=before, after=after, note=note)
         if self.read_entries is not None and action in READ_ACTIONS:
-            self.read_entries.append(dict(
-                principal=self.principal, request_id=self.request_id, action=action,
-                object_type=object_type, object_id=object_id, before=before, after=after,
-                note=note))
+            self.read_entries.append(dict(principal=self.principal, request_id=self.request_id, change=change))
             return
-        entry = auth_service.record_audit(
-            self.db, principal=self.principal, request_id=self.request_id, action=action,
-            object_type=object_type, object_id=object_id, before=before, after=after, note=note,
-        )
+        entry = auth_service.record_audit(self.db, principal=self.principal, request_id=self.request_id, change=change)
         self.audited.append(entry.id)
 
     def audit_read(self, object_type: str, ids: list[Any], *, note: str = "") -> None:
@@ -183,9 +186,11 @@ def page(items: list[Any], paging: PageParams) -> JSONResponse:
     Returned as a ready JSONResponse: the items are already plain JSON values, and skipping
     FastAPI's response re-encoding is a large share of a list request's cost.
     """
-    return JSONResponse({
-        "items": items[paging.offset : paging.offset + paging.limit],
-        "total": len(items),
-        "offset": paging.offset,
-        "limit": paging.limit,
-    })
+    return JSONResponse(
+        {
+            "items": items[paging.offset : paging.offset + paging.limit],
+            "total": len(items),
+            "offset": paging.offset,
+            "limit": paging.limit,
+        }
+    )

@@ -73,14 +73,18 @@ class ErrorBody(BaseModel):
 
 
 #: Operations that cost real CPU (rate-limited per token; may answer 503 over the time limit).
-EXPENSIVE: frozenset[tuple[str, str]] = frozenset({
-    ("post", "/api/scenarios"), ("post", "/api/scenarios/validate"), ("get", "/api/gaps"),
-    ("post", "/api/plans"), ("post", "/api/analyses"),
-})
+EXPENSIVE: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("post", "/api/scenarios"),
+        ("post", "/api/scenarios/validate"),
+        ("get", "/api/gaps"),
+        ("post", "/api/plans"),
+        ("post", "/api/analyses"),
+    }
+)
 
 
-RETRY_AFTER = {"description": "seconds to wait before trying again",
-               "schema": {"type": "integer", "minimum": 1}}
+RETRY_AFTER = {"description": "seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}
 
 
 def document_errors(app: FastAPI) -> None:
@@ -98,21 +102,28 @@ def document_errors(app: FastAPI) -> None:
         schemas["ErrorBody"] = body
         ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
         spec["components"].setdefault("securitySchemes", {})["bearer"] = {
-            "type": "http", "scheme": "bearer",
-            "description": "an API token: `coalition users token NAME` or POST /api/users/{name}/tokens"}
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API token: `coalition users token NAME` or POST /api/users/{name}/tokens",
+        }
         for path, ops in spec.get("paths", {}).items():
             for method, op in ops.items():
                 responses = op.setdefault("responses", {})
                 if path.startswith("/api"):
                     op["security"] = [{"bearer": []}]
-                    errors = [("401", "Not authenticated"), ("403", "Not allowed"),
-                              ("404", "Not found or outside your scope"),
-                              ("422", "Invalid input (every problem, with its field)")]
+                    errors = [
+                        ("401", "Not authenticated"),
+                        ("403", "Not allowed"),
+                        ("404", "Not found or outside your scope"),
+                        ("422", "Invalid input (every problem, with its field)"),
+                    ]
                     if method != "get":
                         errors.append(("409", "Conflicts with the current state"))
                     if (method, path) in EXPENSIVE:
-                        errors += [("429", "Rate limit of this token reached (see Retry-After)"),
-                                   ("503", "CPU work over its time limit (see Retry-After)")]
+                        errors += [
+                            ("429", "Rate limit of this token reached (see Retry-After)"),
+                            ("503", "CPU work over its time limit (see Retry-After)"),
+                        ]
                     if "multipart/form-data" in str(op.get("requestBody", "")):
                         errors.append(("413", "Body larger than the upload limit"))
                     for code, text in errors:
@@ -138,19 +149,23 @@ def _write_denial(request: Request, entry: dict[str, Any]) -> None:
 
     principal = request.scope.get("coalition.principal") or ANONYMOUS
     with transaction(request.app.state.coalition.session_factory) as db:
-        audit.append(db, principal=principal, request_id=request_id_of(request), **entry)
+        audit.append(db, principal=principal, request_id=request_id_of(request), change=audit.AuditChange(**entry))
 
 
-async def record_denial(request: Request, status: int, reason: str, *, object_type: str = "",
-                        object_id: str = "") -> None:
+async def record_denial(
+    request: Request, status: int, reason: str, *, object_type: str = "", object_id: str = ""
+) -> None:
     """Every denied attempt (401, 403, 404 on a real object) gets an audit entry of its own
     transaction: the request's own transaction is rolled back, the record of the attempt is
     not. A failure to write it is logged and never changes the answer."""
     from fastapi.concurrency import run_in_threadpool
 
-    entry = {"action": f"denied-{status}", "object_type": object_type or "request",
-             "object_id": object_id or f"{request.method} {request.url.path}"[:200],
-             "note": reason[:500]}
+    entry = {
+        "action": f"denied-{status}",
+        "object_type": object_type or "request",
+        "object_id": object_id or f"{request.method} {request.url.path}"[:200],
+        "note": reason[:500],
+    }
     try:
         await run_in_threadpool(_write_denial, request, entry)
     except Exception:  # noqa: BLE001 - the denial stands whatever happens to its record
@@ -162,7 +177,10 @@ def request_id_of(request: Request) -> str:
 
 
 def error_body(
-    status: int, message: str, request_id: str, problems: list[dict[str, Any]] | None = None,
+    status: int,
+    message: str,
+    request_id: str,
+    problems: list[dict[str, Any]] | None = None,
     code: str | None = None,
 ) -> dict[str, Any]:
     return {
@@ -177,8 +195,12 @@ def error_body(
 
 
 def _json_error(
-    request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None, code: str | None = None,
+    request: Request,
+    status: int,
+    message: str,
+    problems: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         error_body(status, message, request_id_of(request), problems, code),
@@ -199,9 +221,7 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
             hint = f"expected {ctx['expected']}"
         elif "pattern" in ctx:
             hint = f"must match {ctx['pattern']}"
-        problems.append(
-            Problem(message=err.get("msg", "invalid"), file=where, field=field, hint=hint).as_dict()
-        )
+        problems.append(Problem(message=err.get("msg", "invalid"), file=where, field=field, hint=hint).as_dict())
     return problems
 
 
@@ -218,15 +238,24 @@ class _Respond(Protocol):
     """The error answer of one request: HTML for a dashboard page, the JSON error shape otherwise."""
 
     def __call__(
-        self, request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None, code: str | None = None,
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        problems: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> Response: ...
 
 
 def _responder(html: Callable[[Request, int, str], Response] | None) -> _Respond:
     def error_response(
-        request: Request, status: int, message: str, problems: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None, code: str | None = None,
+        request: Request,
+        status: int,
+        message: str,
+        problems: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> Response:
         if html is not None and _html(request):
             text = message
@@ -252,8 +281,9 @@ def _install_domain(app: FastAPI, error_response: _Respond) -> None:
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> Response:
         return error_response(
-            request, 422, str(exc.problems[0]) if len(exc.problems) == 1 else
-            f"{len(exc.problems)} problems in the input",
+            request,
+            422,
+            str(exc.problems[0]) if len(exc.problems) == 1 else f"{len(exc.problems)} problems in the input",
             [p.as_dict() for p in exc.problems],
         )
 
@@ -271,7 +301,9 @@ def _install_domain(app: FastAPI, error_response: _Respond) -> None:
     async def _auth(request: Request, exc: AuthenticationFailed) -> Response:
         await record_denial(request, 401, str(exc))
         return error_response(
-            request, 401, f"authentication failed: {exc}",
+            request,
+            401,
+            f"authentication failed: {exc}",
             headers={"WWW-Authenticate": 'Bearer realm="coalition"'},
         )
 
@@ -283,8 +315,7 @@ def _install_domain(app: FastAPI, error_response: _Respond) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(request: Request, exc: NotFoundError) -> Response:
         if isinstance(exc, OutOfScope):  # a real object outside the caller's scope
-            await record_denial(request, 404, str(exc), object_type=exc.kind,
-                                object_id=exc.ident)
+            await record_denial(request, 404, str(exc), object_type=exc.kind, object_id=exc.ident)
         return error_response(request, 404, str(exc))
 
     @app.exception_handler(ConflictError)
@@ -311,13 +342,13 @@ def _install_service(app: FastAPI, error_response: _Respond) -> None:
 
     @app.exception_handler(RateLimited)
     async def _rate(request: Request, exc: RateLimited) -> Response:
-        return error_response(request, 429, str(exc),
-                              headers={"Retry-After": str(exc.retry_after_s)})
+        return error_response(request, 429, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(WorkerTimeout)
     async def _timeout(request: Request, exc: WorkerTimeout) -> Response:
-        return error_response(request, 503, str(exc), code="worker_timeout",
-                              headers={"Retry-After": str(exc.retry_after_s)})
+        return error_response(
+            request, 503, str(exc), code="worker_timeout", headers={"Retry-After": str(exc.retry_after_s)}
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -325,17 +356,19 @@ def _install_service(app: FastAPI, error_response: _Respond) -> None:
         if exc.status_code == 400 and "parsing the body" in message:
             # FastAPI says 400 for a body it cannot decode (e.g. invalid UTF-8); the contract
             # is 422 for every malformed input.
-            return error_response(request, 422, "malformed body: not valid UTF-8 JSON",
-                                  [Problem("the body cannot be decoded", file="body",
-                                           hint="send UTF-8 encoded JSON").as_dict()])
+            return error_response(
+                request,
+                422,
+                "malformed body: not valid UTF-8 JSON",
+                [Problem("the body cannot be decoded", file="body", hint="send UTF-8 encoded JSON").as_dict()],
+            )
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}"
-        return error_response(request, exc.status_code, message,
-                              headers=dict(exc.headers) if exc.headers is not None else None)
+        return error_response(
+            request, exc.status_code, message, headers=dict(exc.headers) if exc.headers is not None else None
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error (request %s)", request_id_of(request))
-        return error_response(
-            request, 500, "internal error; the request was rolled back. Quote the request id."
-        )
+        return error_response(request, 500, "internal error; the request was rolled back. Quote the request id.")

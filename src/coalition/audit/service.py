@@ -36,40 +36,55 @@ def _json(value: Any) -> Any:
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
-    locked = session.execute(update(AuditHead).where(AuditHead.id == 1)
-                             .values(seq=AuditHead.seq))
+    locked = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
     if not rowcount(locked):  # the migration creates the row; this covers a hand-made schema
-        session.execute(insert(table_of(AuditHead)),
-                        [{"id": 1, "seq": 0, "entry_hash": chain.GENESIS}])
-    row = session.execute(select(AuditHead.seq, AuditHead.entry_hash)
-                          .where(AuditHead.id == 1)).one()
+        session.execute(insert(table_of(AuditHead)), [{"id": 1, "seq": 0, "entry_hash": chain.GENESIS}])
+    row = session.execute(select(AuditHead.seq, AuditHead.entry_hash).where(AuditHead.id == 1)).one()
     return int(row[0]), str(row[1])
 
 
-def append(
-    session: Session,
-    *,
-    principal: Principal,
-    request_id: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    before: Any = None,
-    after: Any = None,
-    note: str = "",
-) -> AuditEntry:
+@dataclass(frozen=True, slots=True)
+class AuditChange:
+    """What one audit entry records: the action on an object, its state before and after, a note."""
+
+    action: str
+    object_type: str
+    object_id: str
+    before: Any = None
+    after: Any = None
+    note: str = ""
+
+
+def append(session: Session, *, principal: Principal, request_id: str, change: AuditChange) -> AuditEntry:
     """Append one chained entry in the caller's transaction."""
+    c = change
+    action, object_type, object_id, before, after, note = (
+        c.action,
+        c.object_type,
+        c.object_id,
+        c.before,
+        c.after,
+        c.note,
+    )
     seq, prev = _lock_head(session)
     entry = AuditEntry(
-        at=now(), user_id=principal.user_id, user_name=principal.name[:64],
-        nation=principal.nation[:3], request_id=request_id[:64], action=action[:64],
-        object_type=object_type[:64], object_id=str(object_id)[:200], before=_json(before),
-        after=_json(after), note=note, seq=seq + 1, prev_hash=prev,
+        at=now(),
+        user_id=principal.user_id,
+        user_name=principal.name[:64],
+        nation=principal.nation[:3],
+        request_id=request_id[:64],
+        action=action[:64],
+        object_type=object_type[:64],
+        object_id=str(object_id)[:200],
+        before=_json(before),
+        after=_json(after),
+        note=note,
+        seq=seq + 1,
+        prev_hash=prev,
     )
     entry.entry_hash = chain.entry_hash(prev, entry)
     session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1)
-                    .values(seq=entry.seq, entry_hash=entry.entry_hash))
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=entry.seq, entry_hash=entry.entry_hash))
     session.flush()
     return entry
 
@@ -90,7 +105,11 @@ class AuditFilter:
 
 
 def list_audit(
-    session: Session, where: AuditFilter = AuditFilter(), *, offset: int = 0, limit: int = 50,  # noqa: B008 - frozen
+    session: Session,
+    where: AuditFilter = AuditFilter(),
+    *,
+    offset: int = 0,
+    limit: int = 50,  # noqa: B008 - frozen
 ) -> tuple[list[AuditEntry], int]:
     """One page of entries matching ``where``, newest first, and the number that match."""
     query = select(AuditEntry)
@@ -109,9 +128,7 @@ def list_audit(
     if where.until is not None:
         query = query.where(AuditEntry.at < where.until)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        session.scalars(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
-    )
+    rows = list(session.scalars(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit)))
     return rows, total
 
 
@@ -132,8 +149,7 @@ def statement(size: int, root: bytes, time: str) -> bytes:
 
 
 def chain_hashes(session: Session, size: int | None = None) -> list[str]:
-    query = select(AuditEntry.entry_hash).where(AuditEntry.seq.is_not(None)).order_by(
-        AuditEntry.seq)
+    query = select(AuditEntry.entry_hash).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq)
     if size is not None:
         query = query.where(AuditEntry.seq <= size)
     return [h or "" for h in session.scalars(query)]
@@ -157,8 +173,7 @@ def make_checkpoint(session: Session, *, keyring: Any | None = None) -> Checkpoi
     if keyring is not None and keyring.has(OPERATOR_KEY_ID):
         key_id = OPERATOR_KEY_ID
         signature = keyring.sign(OPERATOR_KEY_ID, statement(len(hashes), root, time))
-    row = AuditCheckpoint(size=len(hashes), root=root, time=time, key_id=key_id,
-                          signature=signature)
+    row = AuditCheckpoint(size=len(hashes), root=root, time=time, key_id=key_id, signature=signature)
     session.add(row)
     session.flush()
     return CheckpointOut(row.id, row.size, root, time, key_id, signature)

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from coalition.audit.models import AuditEntry
+from coalition.audit.service import AuditChange as AuditChange  # `X as X`: re-exported for callers
 from coalition.auth.models import ApiToken, User
 from coalition.auth.schemas import Principal, Role, UserCreate
 from coalition.auth.tokens import TOKEN_PREFIX as TOKEN_PREFIX  # `X as X`: re-exported for callers
@@ -52,9 +53,7 @@ def get_user(session: Session, *, name: str) -> User:
         from coalition.errors import closest
 
         hint = closest(name, known)
-        raise NotFoundError(
-            f"user '{name}' not found" + (f" (did you mean '{hint}'?)" if hint else "")
-        )
+        raise NotFoundError(f"user '{name}' not found" + (f" (did you mean '{hint}'?)" if hint else ""))
     return user
 
 
@@ -84,9 +83,18 @@ class AuthenticationFailed(CoalitionError):
 
 
 _AUTH_QUERY = (
-    select(ApiToken.id.label("token_id"), ApiToken.token_hash, ApiToken.expires_at,
-           ApiToken.revoked_at, ApiToken.roles.label("token_roles"), User.id.label("user_id"),
-           User.name, User.nation, User.roles, User.active)
+    select(
+        ApiToken.id.label("token_id"),
+        ApiToken.token_hash,
+        ApiToken.expires_at,
+        ApiToken.revoked_at,
+        ApiToken.roles.label("token_roles"),
+        User.id.label("user_id"),
+        User.name,
+        User.nation,
+        User.roles,
+        User.active,
+    )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("digest"))
 )
@@ -109,16 +117,19 @@ def authenticate(session: Session, *, token: str) -> Principal:
         raise AuthenticationFailed("token expired")
     if not row.active:
         raise AuthenticationFailed("user deactivated")
-    return Principal(user_id=row.user_id, name=row.name, nation=row.nation,
-                     roles=effective_roles(row.roles, row.token_roles), token_id=row.token_id)
+    return Principal(
+        user_id=row.user_id,
+        name=row.name,
+        nation=row.nation,
+        roles=effective_roles(row.roles, row.token_roles),
+        token_id=row.token_id,
+    )
 
 
 def authenticate_token_id(session: Session, *, token_id: int) -> Principal:
     """Re-validate a dashboard session's token on every request (revocation, expiry)."""
     row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-            ApiToken.id == token_id
-        )
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.id == token_id)
     ).first()
     if row is None:
         raise AuthenticationFailed("unknown token")
@@ -132,8 +143,13 @@ def _check_token(token_row: ApiToken, user: User) -> Principal:
         raise AuthenticationFailed("token expired")
     if not user.active:
         raise AuthenticationFailed("user deactivated")
-    return Principal(user_id=user.id, name=user.name, nation=user.nation,
-                     roles=effective_roles(user.roles, token_row.roles), token_id=token_row.id)
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        nation=user.nation,
+        roles=effective_roles(user.roles, token_row.roles),
+        token_id=token_row.id,
+    )
 
 
 SHOWN_IDS_MAX = 500
@@ -143,8 +159,7 @@ def read_list_entry(ids: list[Any]) -> tuple[str, dict[str, Any]]:
     """(object_id, after) of the one entry for a list or page that showed restricted records:
     which ones (the first 500, and how many more)."""
     shown = [str(i) for i in ids]
-    return (f"{len(shown)} record(s)",
-            {"ids": shown[:SHOWN_IDS_MAX], "more": max(0, len(shown) - SHOWN_IDS_MAX)})
+    return (f"{len(shown)} record(s)", {"ids": shown[:SHOWN_IDS_MAX], "more": max(0, len(shown) - SHOWN_IDS_MAX)})
 
 
 def record_audit(
@@ -152,23 +167,17 @@ def record_audit(
     *,
     principal: Principal,
     request_id: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    before: Any = None,
-    after: Any = None,
-    note: str = "",
+    change: AuditChange,
 ) -> AuditEntry:
     """Append one chained audit entry in the caller's transaction (:mod:`coalition.audit`)."""
     from coalition.audit import service as audit
 
-    return audit.append(session, principal=principal, request_id=request_id, action=action,
-                        object_type=object_type, object_id=object_id, before=before,
-                        after=after, note=note)
+    return audit.append(session, principal=principal, request_id=request_id, change=change)
 
 
-def list_audit(session: Session, where: AuditFilter, *, offset: int = 0,
-               limit: int = 50) -> tuple[list[AuditEntry], int]:
+def list_audit(
+    session: Session, where: AuditFilter, *, offset: int = 0, limit: int = 50
+) -> tuple[list[AuditEntry], int]:
     from coalition.audit import service as audit
 
     return audit.list_audit(session, where, offset=offset, limit=limit)

@@ -27,6 +27,8 @@ from coalition.cli.stored import SCENARIO_HELP
 if TYPE_CHECKING:
     from coalition.forcegen.schemas import GapPicture
     from coalition.planner.schemas import Plan
+    from coalition.planner.service import CDay
+    from coalition.scenario.schemas import Scenario
 
 PlanScenario = Annotated[
     Path | None,
@@ -39,33 +41,47 @@ def plan(
     scenario: PlanScenario = None,
     option: Annotated[
         list[str] | None,
-        typer.Option("--option", "-o", help="force option id (repeatable; default: every option)",
-                     show_default=False),
+        typer.Option("--option", "-o", help="force option id (repeatable; default: every option)", show_default=False),
     ] = None,
     at: Annotated[
         str | None,
-        typer.Option("--at", help="date YYYY-MM-DD of the activation picture; also the illustrative "
-                     "C-day when no ceasefire date is known or assumed", show_default=False),
+        typer.Option(
+            "--at",
+            help="date YYYY-MM-DD of the activation picture; also the illustrative "
+            "C-day when no ceasefire date is known or assumed",
+            show_default=False,
+        ),
     ] = None,
     assume: Annotated[
         list[str] | None,
-        typer.Option("--assume", "-a", help="NAME=VALUE (a date, true or false); repeatable, e.g. "
-                     "--assume ceasefire=2026-06-01 --assume us_backstop=true", show_default=False),
+        typer.Option(
+            "--assume",
+            "-a",
+            help="NAME=VALUE (a date, true or false); repeatable, e.g. "
+            "--assume ceasefire=2026-06-01 --assume us_backstop=true",
+            show_default=False,
+        ),
     ] = None,
     time_limit: Annotated[
-        float, typer.Option("--time-limit", min=0.01, help="wall-clock seconds per force option for the "
-                            "whole plan: building the model, the greedy baseline, solving, "
-                            "interpretation, explanations, the independent check and writing its "
-                            "files (--out, --json); at most this plus 2%. If the model cannot be "
-                            "built in time the plan assigns nothing and says so; see "
-                            "docs/planner/solver.md")
+        float,
+        typer.Option(
+            "--time-limit",
+            min=0.01,
+            help="wall-clock seconds per force option for the "
+            "whole plan: building the model, the greedy baseline, solving, "
+            "interpretation, explanations, the independent check and writing its "
+            "files (--out, --json); at most this plus 2%. If the model cannot be "
+            "built in time the plan assigns nothing and says so; see "
+            "docs/planner/solver.md",
+        ),
     ] = 20.0,
     seed: Annotated[int, typer.Option("--seed", help="solver random seed (same seed, same plan)")] = 0,
     period_days: Annotated[int, typer.Option("--period-days", help="planning period length", min=1)] = 28,
     json_file: Annotated[
         Path | None,
-        typer.Option("--json", help="write every plan as JSON to FILE (schema: docs/planner/plan-json.md)",
-                     show_default=False),
+        typer.Option(
+            "--json", help="write every plan as JSON to FILE (schema: docs/planner/plan-json.md)", show_default=False
+        ),
     ] = None,
     out: Annotated[
         Path | None,
@@ -85,24 +101,18 @@ def plan(
     from coalition.forcegen.inputs import resolve_inputs
     from coalition.forcegen.render import render_activation, render_gaps
     from coalition.planner import export, render
+    from coalition.planner.engine import PlanHooks
     from coalition.planner.schemas import PlanOptions, Progress
     from coalition.planner.service import plan_option, resolve_c_day
 
-    console = Console()
-    if not console.is_terminal and console.width < 160:
-        console = Console(width=160)  # files and pipes: room for the unit-line table
+    console = _console()
     sc = load_any(scenario)
     assumptions, _engine, day = resolve_inputs(sc, assume, at, option or ())
     at_date = day if at is not None else None
     options_ids = list(dict.fromkeys(option or [o.id for o in sc.force_options]))
     cday, effective = resolve_c_day(sc, assumptions, at_date)
 
-    console.print(Rule(f"[bold]{sc.name}[/]"))
-    if sc.illustrative:
-        console.print("[bold yellow]ILLUSTRATIVE scenario[/] — not an official plan. "
-                      + " ".join(sc.attribution), highlight=False)
-    style = "bold yellow" if cday.illustrative else "bold"
-    console.print(f"[{style}]C-day: {cday.day.isoformat()}[/] — {cday.why}", highlight=False)
+    _print_header(console, sc, cday)
 
     # 1. activation picture once the ceasefire holds
     look = at_date or cday.day
@@ -130,8 +140,13 @@ def plan(
 
             # 3. the optimised plan, with live solver progress
             console.print(Rule(f"Force option '{oid}': optimised plan"))
-            display = Live(render.progress_table(oid, None, time_limit), console=console,
-                           refresh_per_second=4, transient=True) if live else None
+            display = (
+                Live(
+                    render.progress_table(oid, None, time_limit), console=console, refresh_per_second=4, transient=True
+                )
+                if live
+                else None
+            )
 
             def progress(p: Progress, _d: Live | None = display, _o: str = oid) -> None:
                 if _d is not None:
@@ -147,9 +162,16 @@ def plan(
                 display.start()
             try:
                 outcome, _ = plan_option(
-                    sc, oid, assumptions=assumptions, at=at_date, options=plan_opts,
-                    progress=progress, should_stop=lambda: stop["flag"],
-                    finish=finish if (out is not None or json_file is not None) else None,
+                    sc,
+                    oid,
+                    assumptions=assumptions,
+                    at=at_date,
+                    options=plan_opts,
+                    hooks=PlanHooks(
+                        progress=progress,
+                        should_stop=lambda: stop["flag"],
+                        finish=finish if (out is not None or json_file is not None) else None,
+                    ),
                 )
             finally:
                 if display is not None:
@@ -169,6 +191,24 @@ def plan(
         console.print(f"plan JSON written to {json_file}")
     if out is not None:
         console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
+
+
+def _console() -> Console:
+    console = Console()
+    if not console.is_terminal and console.width < 160:
+        console = Console(width=160)  # files and pipes: room for the unit-line table
+    return console
+
+
+def _print_header(console: Console, sc: Scenario, cday: CDay) -> None:
+    """The scenario's name, whether it is illustrative, and the C-day with why it is that day."""
+    console.print(Rule(f"[bold]{sc.name}[/]"))
+    if sc.illustrative:
+        console.print(
+            "[bold yellow]ILLUSTRATIVE scenario[/] — not an official plan. " + " ".join(sc.attribution), highlight=False
+        )
+    style = "bold yellow" if cday.illustrative else "bold"
+    console.print(f"[{style}]C-day: {cday.day.isoformat()}[/] — {cday.why}", highlight=False)
 
 
 def _write_option(p: Plan, gap: GapPicture, out: Path | None) -> list[Path]:
@@ -206,8 +246,9 @@ def generate(
     if size.upper() not in SIZES:
         raise InputError([Problem(f"unknown size {size!r}", field="--size", hint="one of S, M, L")])
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise InputError([Problem("folder exists and is not empty", file=str(folder),
-                                  hint="give a new or empty folder")])
+        raise InputError(
+            [Problem("folder exists and is not empty", file=str(folder), hint="give a new or empty folder")]
+        )
     sc = gen(size, seed)
     save_scenario(sc, folder)
     typer.echo(
@@ -235,12 +276,20 @@ def check(
     try:
         raw = json.loads(plan_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError([Problem(f"cannot read plan JSON: {err}", file=str(plan_file),
-                                  hint="a file written by coalition plan --json or --out")]) from None
+        raise InputError(
+            [
+                Problem(
+                    f"cannot read plan JSON: {err}",
+                    file=str(plan_file),
+                    hint="a file written by coalition plan --json or --out",
+                )
+            ]
+        ) from None
     items = raw.get("plans", [raw]) if isinstance(raw, dict) else None
     if not isinstance(items, list):
-        raise InputError([Problem("not a plan or plan set", file=str(plan_file),
-                                  hint="an object with 'plans' or one plan object")])
+        raise InputError(
+            [Problem("not a plan or plan set", file=str(plan_file), hint="an object with 'plans' or one plan object")]
+        )
     plans = []
     for i, item in enumerate(items):
         try:
@@ -248,13 +297,32 @@ def check(
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(x) for x in first["loc"])
-            raise InputError([Problem(f"plan {i}: {first['msg']}", file=str(plan_file), field=where,
-                                      hint="a plan of schema docs/planner/plan-json.md")]) from None
+            raise InputError(
+                [
+                    Problem(
+                        f"plan {i}: {first['msg']}",
+                        file=str(plan_file),
+                        field=where,
+                        hint="a plan of schema docs/planner/plan-json.md",
+                    )
+                ]
+            ) from None
     reports = check_plans(sc, plans)
     if as_json:
-        typer.echo(json.dumps([{"option": r.option, "unit_lines": r.unit_lines, "ok": r.ok,
-                                "violations": [v.to_json() for v in r.violations]} for r in reports],
-                              indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "option": r.option,
+                        "unit_lines": r.unit_lines,
+                        "ok": r.ok,
+                        "violations": [v.to_json() for v in r.violations],
+                    }
+                    for r in reports
+                ],
+                indent=2,
+            )
+        )
     else:
         console = Console()
         if not console.is_terminal and console.width < 160:
@@ -264,8 +332,7 @@ def check(
                 console.print(f"[green]plan '{r.option}': no violation[/] ({r.unit_lines} unit lines checked)")
                 continue
             counts = ", ".join(f"{k} {n}" for k, n in r.by_rule().items())
-            console.print(f"[red]plan '{r.option}': {len(r.violations)} violation(s)[/]: {counts}",
-                          highlight=False)
+            console.print(f"[red]plan '{r.option}': {len(r.violations)} violation(s)[/]: {counts}", highlight=False)
             for v in r.violations[:limit]:
                 console.print(f"  [bold]{v.rule}[/] {v.where}: {v.message}", highlight=False)
     if not all(r.ok for r in reports):
@@ -274,8 +341,11 @@ def check(
 
 def register(app: typer.Typer) -> None:
     """Add `plan` (with `plan check`) to the main app and `generate` to `coalition scenario`."""
-    plan_app = typer.Typer(help="Plan force options; `plan check` checks a written plan.",
-                           invoke_without_command=True, no_args_is_help=False)
+    plan_app = typer.Typer(
+        help="Plan force options; `plan check` checks a written plan.",
+        invoke_without_command=True,
+        no_args_is_help=False,
+    )
     plan_app.callback(invoke_without_command=True)(plan)
     plan_app.command("check")(check)
     app.add_typer(plan_app, name="plan")

@@ -69,11 +69,14 @@ def add_user(
     try:
         data = UserCreate(name=name, nation=nation.upper(), roles=role)
     except ValidationError as exc:
-        raise InputError([
-            Problem(e["msg"], field=".".join(str(x) for x in e["loc"]),
-                    hint="nation: three capital letters (GBR) or HQ")
-            for e in exc.errors()
-        ]) from None
+        raise InputError(
+            [
+                Problem(
+                    e["msg"], field=".".join(str(x) for x in e["loc"]), hint="nation: three capital letters (GBR) or HQ"
+                )
+                for e in exc.errors()
+            ]
+        ) from None
     with transaction(_factory()) as db:
         service.create_user(db, data=data)
         secret = _issue(db, name, days, "first token")
@@ -105,10 +108,15 @@ def list_tokens(name: Annotated[str, typer.Argument(help="user name")]) -> None:
         user = service.get_user(db, name=name)
         table = Table("id", "prefix", "label", "parent", "roles", "expires", "revoked")
         for t in service.list_tokens(db, user=user):
-            table.add_row(str(t.id), t.prefix, t.label, str(t.parent_id or "-"),
-                          ", ".join(t.roles) if t.roles is not None else "(all)",
-                          t.expires_at.isoformat(timespec="seconds"),
-                          t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "-")
+            table.add_row(
+                str(t.id),
+                t.prefix,
+                t.label,
+                str(t.parent_id or "-"),
+                ", ".join(t.roles) if t.roles is not None else "(all)",
+                t.expires_at.isoformat(timespec="seconds"),
+                t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "-",
+            )
     Console().print(table)
 
 
@@ -127,11 +135,18 @@ def revoke_token(
         service.revoke_token(db, user=user, token_id=token_id)
         below = descendants(db, token_id)
         system = service.system_principal("cli")
-        service.record_audit(db, principal=system, request_id="cli", action="revoke-token",
-                             object_type="user", object_id=name,
-                             after={"token_id": token_id, "descendants": below})
-    typer.echo(f"revoked token {token_id} of {name}"
-               + (f" and {len(below)} token(s) minted from it" if below else ""))
+        service.record_audit(
+            db,
+            principal=system,
+            request_id="cli",
+            change=service.AuditChange(
+                action="revoke-token",
+                object_type="user",
+                object_id=name,
+                after={"token_id": token_id, "descendants": below},
+            ),
+        )
+    typer.echo(f"revoked token {token_id} of {name}" + (f" and {len(below)} token(s) minted from it" if below else ""))
 
 
 @users_app.command("list")
@@ -161,10 +176,10 @@ def ensure_demo_users(factory: sessionmaker[Session]) -> list[tuple[str, str, st
     with transaction(factory) as db:
         for name, nation, roles in DEMO_USERS:
             if db.scalar(select(User.id).where(User.name == name)) is None:
-                service.create_user(db, data=UserCreate(name=name, nation=nation,
-                                                        roles=[Role(r) for r in roles]))
-            out.append((name, nation, ", ".join(roles),
-                        _issue(db, name, 30, "demo token (coalition serve --demo-users)")))
+                service.create_user(db, data=UserCreate(name=name, nation=nation, roles=[Role(r) for r in roles]))
+            out.append(
+                (name, nation, ", ".join(roles), _issue(db, name, 30, "demo token (coalition serve --demo-users)"))
+            )
     return out
 
 
@@ -189,8 +204,7 @@ def ensure_demo_ledger(state: AppState) -> str:
         nations |= {n.code for n in scenario.nations}
         keyring = KeyRing.load(keys) if keys.is_dir() else KeyRing.generate(keys, sorted(nations))
         ledger.register_keys(db, keyring=keyring)
-        res = sample.load_sample(db, keyring=keyring,
-                                 safety=depot_safety(db, sample.ledger_network(scenario.depots)))
+        res = sample.load_sample(db, keyring=keyring, safety=depot_safety(db, sample.ledger_network(scenario.depots)))
     return f"custody ledger: loaded the ILLUSTRATIVE sample history (events 1..{res.last_seq})"
 
 
@@ -201,12 +215,16 @@ def serve(
         bool, typer.Option("--demo-users", help="create illustrative users and print tokens")
     ] = False,
     insecure_cookies: Annotated[
-        bool, typer.Option("--insecure-cookies",
-                           help="drop the Secure flag (plain HTTP from another host only)")
+        bool, typer.Option("--insecure-cookies", help="drop the Secure flag (plain HTTP from another host only)")
     ] = False,
     workers: Annotated[
-        int, typer.Option(min=1, max=32, help="worker processes (each runs one planner job at "
-                          "a time); set COALITION_SECRET_KEY or keep DATA_DIR shared")
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="worker processes (each runs one planner job at "
+            "a time); set COALITION_SECRET_KEY or keep DATA_DIR shared",
+        ),
     ] = 1,
 ) -> None:
     """Run the REST API and the dashboard (OpenAPI at /docs)."""
@@ -226,8 +244,10 @@ def serve(
         for name, nation, roles, token in ensure_demo_users(state.session_factory):
             typer.echo(f"  {name:<13} {nation:<4} {roles:<14} {token}")
         console.print(ensure_demo_ledger(state))
-    console.print(f"dashboard: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
-                  f"database: {state.engine.url.render_as_string(hide_password=True)}")
+    console.print(
+        f"dashboard: http://{host}:{port}/   API docs: http://{host}:{port}/docs   "
+        f"database: {state.engine.url.render_as_string(hide_password=True)}"
+    )
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
         return
@@ -238,8 +258,15 @@ def serve(
     state.engine.dispose()
     if insecure_cookies:
         os.environ["COALITION_INSECURE_COOKIES"] = "1"
-    uvicorn.run("coalition.api.app:create_worker_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info", access_log=False)
+    uvicorn.run(
+        "coalition.api.app:create_worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

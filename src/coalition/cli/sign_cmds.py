@@ -57,10 +57,14 @@ def sign_cmd(
     key_id: Annotated[str, typer.Option("--key-id", help="the key id this key is registered as, e.g. GBR-k1")],
     out: Annotated[Path | None, typer.Option("--out", help="write the signatures here (default: stdout)")] = None,
     key_file: Annotated[Path | None, typer.Option("--key-file", help="encrypted PKCS#8 key file")] = None,
-    pkcs11_module: Annotated[str | None, typer.Option("--pkcs11-module", help="PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")] = None,
+    pkcs11_module: Annotated[
+        str | None, typer.Option("--pkcs11-module", help="PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")
+    ] = None,
     token: Annotated[str | None, typer.Option("--token", help="PKCS#11 token label")] = None,
     key_label: Annotated[str | None, typer.Option("--key-label", help="PKCS#11 key label")] = None,
-    note_name: Annotated[str | None, typer.Option("--note-name", help="for a checkpoint: the signature's key name")] = None,
+    note_name: Annotated[
+        str | None, typer.Option("--note-name", help="for a checkpoint: the signature's key name")
+    ] = None,
 ) -> None:
     """Sign prepared batch statements (or a checkpoint) with this workstation's own key."""
     text = _read(input_file)
@@ -86,8 +90,15 @@ def _sign_statements(text: str, path: Path, key_id: str, signer: Signer) -> dict
         if not isinstance(statements, list):
             raise TypeError("'statements' is not a list")
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError([Problem(f"not a prepared-statements file ({exc})", file=str(path),
-                                  hint="the output of 'coalition ledger prepare' or POST /api/custody-events/prepare")]) from None
+        raise InputError(
+            [
+                Problem(
+                    f"not a prepared-statements file ({exc})",
+                    file=str(path),
+                    hint="the output of 'coalition ledger prepare' or POST /api/custody-events/prepare",
+                )
+            ]
+        ) from None
     sigs: list[dict[str, object]] = []
     skipped = 0
     for i, st in enumerate(statements):
@@ -97,8 +108,15 @@ def _sign_statements(text: str, path: Path, key_id: str, signer: Signer) -> dict
             skipped += 1
             continue
         body = st["statement"].encode("utf-8")
-        sigs.append({"statement_sha256": hashlib.sha256(body).hexdigest(), "role": st.get("role"),
-                     "key_id": key_id, "signature": signer.sign(body).hex(), "time": st.get("time", "")})
+        sigs.append(
+            {
+                "statement_sha256": hashlib.sha256(body).hexdigest(),
+                "role": st.get("role"),
+                "key_id": key_id,
+                "signature": signer.sign(body).hex(),
+                "time": st.get("time", ""),
+            }
+        )
     if not sigs:
         raise InputError([Problem(f"no statement in the file is for key {key_id}", file=str(path), field="--key-id")])
     if skipped:

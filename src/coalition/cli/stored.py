@@ -28,29 +28,41 @@ if TYPE_CHECKING:
     from coalition.scenario.revdiff import RevisionDiff
 
 DB_REF = re.compile(r"^db:(?P<ref>[A-Za-z0-9][A-Za-z0-9_.\-]*)(?:@(?P<rev>\d+))?$")
-SCENARIO_HELP = ("scenario folder, .yaml/.json file, or a stored scenario db:KEY or db:ID "
-                 "(optionally @REV) from COALITION_DATABASE_URL (default: embedded paris-2026)")
+SCENARIO_HELP = (
+    "scenario folder, .yaml/.json file, or a stored scenario db:KEY or db:ID "
+    "(optionally @REV) from COALITION_DATABASE_URL (default: embedded paris-2026)"
+)
 
 DbOpt = Annotated[
     str | None,
-    typer.Option("--database-url", help="SQLAlchemy URL (default: COALITION_DATABASE_URL)",
-                 show_default=False),
+    typer.Option("--database-url", help="SQLAlchemy URL (default: COALITION_DATABASE_URL)", show_default=False),
 ]
 TokenOpt = Annotated[
     str | None,
-    typer.Option("--token", help="your API token (default: COALITION_TOKEN); the change is made, "
-                 "checked and audited as that user", show_default=False),
+    typer.Option(
+        "--token",
+        help="your API token (default: COALITION_TOKEN); the change is made, checked and audited as that user",
+        show_default=False,
+    ),
 ]
 ReadTokenOpt = Annotated[
     str | None,
-    typer.Option("--token", help="your API token (default: COALITION_TOKEN); you see what "
-                 "that user may see, and the read is audited as theirs", show_default=False),
+    typer.Option(
+        "--token",
+        help="your API token (default: COALITION_TOKEN); you see what "
+        "that user may see, and the read is audited as theirs",
+        show_default=False,
+    ),
 ]
 ExpectOpt = Annotated[
     int | None,
-    typer.Option("--expect", help="the revision your change is based on; refused if the stored "
-                 "scenario has moved on (required for an import into a stored scenario)",
-                 show_default=False, min=1),
+    typer.Option(
+        "--expect",
+        help="the revision your change is based on; refused if the stored "
+        "scenario has moved on (required for an import into a stored scenario)",
+        show_default=False,
+        min=1,
+    ),
 ]
 
 
@@ -60,9 +72,15 @@ def parse_ref(text: str) -> tuple[str, int | None] | None:
         return None
     m = DB_REF.match(text)
     if m is None:
-        raise InputError([Problem(f"'{text}' is not a stored-scenario reference",
-                                  field="--scenario", hint="db:KEY or db:ID, optionally @REV, "
-                                  "e.g. db:paris-2026@3")])
+        raise InputError(
+            [
+                Problem(
+                    f"'{text}' is not a stored-scenario reference",
+                    field="--scenario",
+                    hint="db:KEY or db:ID, optionally @REV, e.g. db:paris-2026@3",
+                )
+            ]
+        )
     return m.group("ref"), int(m.group("rev")) if m.group("rev") else None
 
 
@@ -86,8 +104,9 @@ def load_stored(ref: str, revision: int | None, database_url: str | None = None)
             try:
                 _sid, _rev, state = store.current_state(db, ref=ref, revision=revision)
             except NotFoundError as exc:
-                raise InputError([Problem(str(exc), field="--scenario",
-                                          hint="see `coalition scenario list`")]) from None
+                raise InputError(
+                    [Problem(str(exc), field="--scenario", hint="see `coalition scenario list`")]
+                ) from None
             return state.scenario
     finally:
         engine.dispose()
@@ -126,9 +145,15 @@ def _principal(db: Any, token: str | None) -> Any:
     if not token and (secret := context.settings().token) is not None:
         token = secret.get_secret_value()
     if not token:
-        raise InputError([Problem("no token given", field="--token",
-                                  hint="give --token or set COALITION_TOKEN (`coalition users "
-                                  "token NAME` issues one)")])
+        raise InputError(
+            [
+                Problem(
+                    "no token given",
+                    field="--token",
+                    hint="give --token or set COALITION_TOKEN (`coalition users token NAME` issues one)",
+                )
+            ]
+        )
     try:
         return auth.authenticate(db, token=token)
     except auth.AuthenticationFailed as exc:
@@ -160,8 +185,12 @@ def push(
         with transaction(factory) as db:
             principal = _principal(db, token)
             row, revision, created = store.upload(
-                db, scenario=scenario, principal=principal, expected_revision=expect,
-                request_id=f"cli-{uuid.uuid4().hex[:16]}")
+                db,
+                scenario=scenario,
+                principal=principal,
+                expected_revision=expect,
+                request_id=f"cli-{uuid.uuid4().hex[:16]}",
+            )
             sid, key = row.id, row.key
     except (CoalitionError, InputError) as exc:
         _refuse(exc)
@@ -175,8 +204,7 @@ def push(
 def pull(
     ref: Annotated[str, typer.Argument(help="stored scenario: KEY or ID, optionally @REV")],
     folder: Annotated[Path, typer.Argument(help="new or empty folder (or a .yaml/.json file)")],
-    force: Annotated[bool, typer.Option("--force", help="overwrite the scenario files in a "
-                                        "non-empty folder")] = False,
+    force: Annotated[bool, typer.Option("--force", help="overwrite the scenario files in a non-empty folder")] = False,
     database_url: DbOpt = None,
 ) -> None:
     """Write a stored scenario (any revision) as a folder or file, losslessly."""
@@ -189,8 +217,9 @@ def pull(
             written = save_scenario_file(scenario, folder)
         else:
             if folder.is_dir() and any(folder.iterdir()) and not force:
-                raise InputError([Problem("folder is not empty", file=str(folder),
-                                          hint="give a new or empty folder, or --force")])
+                raise InputError(
+                    [Problem("folder is not empty", file=str(folder), hint="give a new or empty folder, or --force")]
+                )
             written = save_scenario(scenario, folder)
     except (CoalitionError, InputError) as exc:
         _refuse(exc)
@@ -212,8 +241,7 @@ def list_cmd(database_url: DbOpt = None) -> None:
             for col in ("id", "key", "name", "revision", "default", "origin"):
                 table.add_column(col)
             for r in rows:
-                table.add_row(str(r.id), r.key, r.name, str(r.head), "yes" if r.is_default else "",
-                              r.origin)
+                table.add_row(str(r.id), r.key, r.name, str(r.head), "yes" if r.is_default else "", r.origin)
     finally:
         engine.dispose()
     Console().print(table)
@@ -244,17 +272,23 @@ def diff(
     try:
         key, revision = _store_ref(ref)
         if revision is not None:
-            raise InputError([Problem(f"'{ref}' names a revision", field="REF",
-                                      hint="give the revisions with --from and --to")])
+            raise InputError(
+                [Problem(f"'{ref}' names a revision", field="REF", hint="give the revisions with --from and --to")]
+            )
         engine, factory = _factory(database_url)
         with transaction(factory) as db:
             principal = _principal(db, token)
             sid, head = store.scenario_header(db, ref=key)
             a, b = chosen_range(head, from_, to)
             result = visible_diff(db, principal, scenario_id=sid, from_revision=a, to_revision=b)
-            auth.record_audit(db, principal=principal, request_id=f"cli-{uuid.uuid4().hex[:16]}",
-                              action="view", object_type="scenario", object_id=str(sid),
-                              note=f"CLI diff r{a}..r{b}")
+            auth.record_audit(
+                db,
+                principal=principal,
+                request_id=f"cli-{uuid.uuid4().hex[:16]}",
+                change=auth.AuditChange(
+                    action="view", object_type="scenario", object_id=str(sid), note=f"CLI diff r{a}..r{b}"
+                ),
+            )
     except (CoalitionError, InputError) as exc:
         _refuse(exc)
     finally:
@@ -276,12 +310,13 @@ def _print_diff(result: RevisionDiff) -> None:
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]scenario {result.scenario_id}[/]: revision {result.from_revision} → "
-                  f"{result.to_revision} (head {result.head}): {result.count} record(s) changed",
-                  highlight=False)
+    console.print(
+        f"[bold]scenario {result.scenario_id}[/]: revision {result.from_revision} → "
+        f"{result.to_revision} (head {result.head}): {result.count} record(s) changed",
+        highlight=False,
+    )
     if result.partial:
-        console.print("[yellow]Records you may not see are left out, whether or not they "
-                      "changed.[/]")
+        console.print("[yellow]Records you may not see are left out, whether or not they changed.[/]")
     if not result.tables:
         console.print("no changes you may see")
     for t in result.tables:
@@ -290,8 +325,9 @@ def _print_diff(result: RevisionDiff) -> None:
             table.add_column(col, overflow="fold")
         for r in t.records:
             for i, f in enumerate(r.fields or ()):
-                table.add_row(r.key if i == 0 else "", r.what if i == 0 else "", f.field,
-                              _cell(f.before), _cell(f.after))
+                table.add_row(
+                    r.key if i == 0 else "", r.what if i == 0 else "", f.field, _cell(f.before), _cell(f.after)
+                )
             if not r.fields:
                 table.add_row(r.key, r.what, "", "", "")
         console.print(table)
@@ -303,16 +339,16 @@ def _cell(value: object) -> Text:
     return Text("—", style="dim") if value is None else Text(str(value))
 
 
-pledge_app = typer.Typer(name="pledge", help="Pledges of stored scenarios: lifecycle steps.",
-                         no_args_is_help=True)
+pledge_app = typer.Typer(name="pledge", help="Pledges of stored scenarios: lifecycle steps.", no_args_is_help=True)
 
 
 @pledge_app.command("transition")
 def transition(
     pledge: Annotated[str, typer.Argument(help="pledge id, e.g. GBR-inf-1")],
     state: Annotated[PledgeState, typer.Argument(help="the next lifecycle state")],
-    scenario: Annotated[str, typer.Option("--scenario", "-s", help="stored scenario db:KEY or "
-                                          "db:ID (default: the default scenario)")] = "",
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="stored scenario db:KEY or db:ID (default: the default scenario)")
+    ] = "",
     expect: ExpectOpt = None,
     note: Annotated[str, typer.Option("--note", help="why (kept in the revision and audit)")] = "",
     token: TokenOpt = None,
@@ -329,17 +365,28 @@ def transition(
         if scenario:
             parsed = parse_ref(scenario)
             if parsed is None or parsed[1] is not None:
-                raise InputError([Problem(f"'{scenario}' is not a stored scenario head",
-                                          field="--scenario", hint="db:KEY or db:ID (no @REV: "
-                                          "changes apply to the newest revision; use --expect)")])
+                raise InputError(
+                    [
+                        Problem(
+                            f"'{scenario}' is not a stored scenario head",
+                            field="--scenario",
+                            hint="db:KEY or db:ID (no @REV: changes apply to the newest revision; use --expect)",
+                        )
+                    ]
+                )
             ref = parsed[0]
         engine, factory = _factory(database_url)
         with transaction(factory) as db:
             principal = _principal(db, token)
             sid, _head = store.scenario_header(db, ref=ref)
-            result = store.edit(db, sid, expect, TransitionPledge(pledge=pledge, to=state,
-                                                                  note=note),
-                                principal, request_id=f"cli-{uuid.uuid4().hex[:16]}")
+            result = store.edit(
+                db,
+                sid,
+                expect,
+                TransitionPledge(pledge=pledge, to=state, note=note),
+                principal,
+                request_id=f"cli-{uuid.uuid4().hex[:16]}",
+            )
     except (CoalitionError, InputError) as exc:
         _refuse(exc)
     finally:

@@ -24,8 +24,12 @@ from coalition.errors import InputError, Problem
 
 ScenarioOpt = Annotated[
     Path | None,
-    typer.Option("--scenario", "-s", help="scenario folder, .yaml/.json file or .xlsx (default: embedded paris-2026)",
-                 show_default=False),
+    typer.Option(
+        "--scenario",
+        "-s",
+        help="scenario folder, .yaml/.json file or .xlsx (default: embedded paris-2026)",
+        show_default=False,
+    ),
 ]
 
 
@@ -67,8 +71,9 @@ def _targets(json_file: str | None, csv_dir: Path | None, xlsx: Path | None) -> 
     problems = []
     for opt, p in (("--json", None if json_file in (None, "-") else Path(json_file)), ("--xlsx", xlsx)):
         if p is not None and not p.parent.exists():
-            problems.append(Problem(f"folder {str(p.parent)!r} does not exist", field=opt,
-                                    hint="give a file in an existing folder"))
+            problems.append(
+                Problem(f"folder {str(p.parent)!r} does not exist", field=opt, hint="give a file in an existing folder")
+            )
     if csv_dir is not None and csv_dir.exists() and not csv_dir.is_dir():
         problems.append(Problem("not a folder", file=str(csv_dir), field="--csv"))
     if problems:
@@ -77,14 +82,31 @@ def _targets(json_file: str | None, csv_dir: Path | None, xlsx: Path | None) -> 
 
 def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) -> None:
     a = j["assumed"]
-    console.print(f"[bold]Sustainment of option '{j['option']}'[/] — climate {a['climate']}, ration cycle "
-                  f"{a['ration_cycle']}, activity {a['activity']}" + (" — ILLUSTRATIVE scenario" if j["illustrative"] else ""),
-                  highlight=False)
-    t = Table(title="Per hub at its peak day range (t or m³ per day; resupply after host-nation support, "
-                    "against the corridors into the hub, which deployment and rotation share; DOS on hand)",
-              show_lines=False)
-    for col in ("hub", "days", "pers.", "I t", "water m³", "III(B) m³", "V t", "resupply t", "corridors t",
-                "lowest DOS", "runs out", "legal Cl.V days", "limited by"):
+    console.print(
+        f"[bold]Sustainment of option '{j['option']}'[/] — climate {a['climate']}, ration cycle "
+        f"{a['ration_cycle']}, activity {a['activity']}" + (" — ILLUSTRATIVE scenario" if j["illustrative"] else ""),
+        highlight=False,
+    )
+    t = Table(
+        title="Per hub at its peak day range (t or m³ per day; resupply after host-nation support, "
+        "against the corridors into the hub, which deployment and rotation share; DOS on hand)",
+        show_lines=False,
+    )
+    for col in (
+        "hub",
+        "days",
+        "pers.",
+        "I t",
+        "water m³",
+        "III(B) m³",
+        "V t",
+        "resupply t",
+        "corridors t",
+        "lowest DOS",
+        "runs out",
+        "legal Cl.V days",
+        "limited by",
+    ):
         t.add_column(col, justify="left" if col in ("hub", "limited by", "runs out") else "right")
     shown = sorted(j["hubs"], key=lambda h: -max(r["personnel"] for r in h["ranges"]))[:show_hubs]
     for h in sorted(shown, key=lambda h: h["hub"]):
@@ -99,14 +121,23 @@ def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) 
         outs = [(s["runs_out_day"], s["class"]) for s in h["stock"] if s["runs_out_day"] is not None]
         first = min(outs) if outs else None
         cv = h["legal_class_v_days"]
-        t.add_row(h["hub"], f"{peak['start_day']}-{peak['end_day']}", f"{peak['personnel']:,}", fmt(c["I"]["demand_t"]),
-                  fmt(c["water"]["demand_m3"]), fmt(c["III(B)"]["demand_m3"]), fmt(c["V"]["demand_t"], 2),
-                  fmt(h["resupply_peak_t_per_day"]),
-                  "none" if h["corridor_capacity_into_hub_t_per_day"] is None
-                  else f"{h['corridor_capacity_into_hub_t_per_day']:,.0f}",
-                  "—" if low is None else f"{low[0]:.1f} ({low[1]})",
-                  "—" if first is None else f"D+{first[0]} ({first[1]})",
-                  "unknown" if cv is None else f"{cv:,.1f}", h["limiting"] or h["method"])
+        t.add_row(
+            h["hub"],
+            f"{peak['start_day']}-{peak['end_day']}",
+            f"{peak['personnel']:,}",
+            fmt(c["I"]["demand_t"]),
+            fmt(c["water"]["demand_m3"]),
+            fmt(c["III(B)"]["demand_m3"]),
+            fmt(c["V"]["demand_t"], 2),
+            fmt(h["resupply_peak_t_per_day"]),
+            "none"
+            if h["corridor_capacity_into_hub_t_per_day"] is None
+            else f"{h['corridor_capacity_into_hub_t_per_day']:,.0f}",
+            "—" if low is None else f"{low[0]:.1f} ({low[1]})",
+            "—" if first is None else f"D+{first[0]} ({first[1]})",
+            "unknown" if cv is None else f"{cv:,.1f}",
+            h["limiting"] or h["method"],
+        )
     console.print(t)
     if len(j["hubs"]) > len(shown):
         console.print(f"({len(j['hubs']) - len(shown)} smaller hubs not shown; --show-hubs N, or the JSON)")
@@ -116,37 +147,56 @@ def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) 
         return "n/a" if v is None else f"{100 * v:.1f}%"
 
     constrained = [u for u in m["uncovered"] if u["constrained"]]
-    console.print(f"Medical (10-1-2): {pct(m['share_within_1h'])} of personnel-days within 1 h of Role 1, "
-                  f"{pct(m['share_within_2h'])} within 2 h of Role 2; {len(constrained)} manoeuvre/training "
-                  f"hub-day ranges uncovered, {len(m['uncovered']) - len(constrained)} other", highlight=False)
+    console.print(
+        f"Medical (10-1-2): {pct(m['share_within_1h'])} of personnel-days within 1 h of Role 1, "
+        f"{pct(m['share_within_2h'])} within 2 h of Role 2; {len(constrained)} manoeuvre/training "
+        f"hub-day ranges uncovered, {len(m['uncovered']) - len(constrained)} other",
+        highlight=False,
+    )
     by_hub: dict[str, list[dict[str, Any]]] = {}
     for u in constrained:
         by_hub.setdefault(u["hub"], []).append(u)
     for hub, us in list(by_hub.items())[:show_hubs]:
         days = sum(u["end_day"] - u["start_day"] + 1 for u in us)
-        console.print(f"  uncovered {hub}: {days} hub-days in {len(us)} ranges, first D+{us[0]['start_day']}.."
-                      f"D+{us[0]['end_day']}: {us[0]['reason']} (all in the JSON)", highlight=False)
+        console.print(
+            f"  uncovered {hub}: {days} hub-days in {len(us)} ranges, first D+{us[0]['start_day']}.."
+            f"D+{us[0]['end_day']}: {us[0]['reason']} (all in the JSON)",
+            highlight=False,
+        )
     f = j.get("fill")
     if f:
+
         def p(v: float | None) -> str:
             return "n/a" if v is None else f"{100 * v:.1f}%"
 
         e, t = f["by_priority"]["essential"], f["total"]
-        console.print(f"Fill, two measures (docs/sustainment.md §7): at {f['at']} (D+{f['at_day']}) the pledges fill "
-                      f"{p(t['static_fill'])} of the units (essential lines filled {e['lines_filled']}/{e['lines']}); "
-                      f"the plan has {p(t['static_fill_plan'])} present that day and covers "
-                      f"{p(t['time_weighted_coverage'])} of the unit-days over the horizon "
-                      f"(essential {p(e['time_weighted_coverage'])})", highlight=False)
+        console.print(
+            f"Fill, two measures (docs/sustainment.md §7): at {f['at']} (D+{f['at_day']}) the pledges fill "
+            f"{p(t['static_fill'])} of the units (essential lines filled {e['lines_filled']}/{e['lines']}); "
+            f"the plan has {p(t['static_fill_plan'])} present that day and covers "
+            f"{p(t['time_weighted_coverage'])} of the unit-days over the horizon "
+            f"(essential {p(e['time_weighted_coverage'])})",
+            highlight=False,
+        )
     illegal = [h for h in j["hubs"] if h["class_v_target_is_legal"] is False]
     if illegal:
-        console.print("[yellow]Class V target DOS above what the depot licences allow:[/] " + ", ".join(
-            f"{h['hub']} (target {h['class_v_target_days']:g} d, legal {h['legal_class_v_days']:g} d)"
-            for h in illegal[:show_hubs]), highlight=False)
+        console.print(
+            "[yellow]Class V target DOS above what the depot licences allow:[/] "
+            + ", ".join(
+                f"{h['hub']} (target {h['class_v_target_days']:g} d, legal {h['legal_class_v_days']:g} d)"
+                for h in illegal[:show_hubs]
+            ),
+            highlight=False,
+        )
     for v in j["precedence"]:
         console.print(f"[yellow]precedence[/] {v['message']}", highlight=False)
     if j["flags"]:
-        console.print("Figures depend on: " + "; ".join(j["flags"][:8])
-                      + (f" (+{len(j['flags']) - 8} more in the JSON)" if len(j["flags"]) > 8 else ""), highlight=False)
+        console.print(
+            "Figures depend on: "
+            + "; ".join(j["flags"][:8])
+            + (f" (+{len(j['flags']) - 8} more in the JSON)" if len(j["flags"]) > 8 else ""),
+            highlight=False,
+        )
 
 
 def sustain(
@@ -154,46 +204,80 @@ def sustain(
     scenario: ScenarioOpt = None,
     plan_file: Annotated[
         Path | None,
-        typer.Option("--plan", help="read the plan from FILE (coalition plan --json) instead of planning",
-                     show_default=False),
+        typer.Option(
+            "--plan", help="read the plan from FILE (coalition plan --json) instead of planning", show_default=False
+        ),
     ] = None,
-    at: Annotated[str | None, typer.Option("--at", help="date YYYY-MM-DD (as coalition plan)",
-                                                show_default=False)] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="date YYYY-MM-DD (as coalition plan)", show_default=False)
+    ] = None,
     assume: Annotated[
         list[str] | None,
         typer.Option("--assume", "-a", help="NAME=VALUE (a date, true or false); repeatable", show_default=False),
     ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="solver seconds when planning", min=0.01)] = 20.0,
     seed: Annotated[int, typer.Option("--seed", help="solver random seed when planning")] = 0,
-    period_days: Annotated[int, typer.Option("--period-days", help="planning period length when planning",
-                                             min=1)] = 28,
-    inventory: Annotated[bool, typer.Option("--inventory/--no-inventory",
-                                            help="Class V on hand from the custody inventory of the store")] = False,
-    json_file: Annotated[str | None, typer.Option("--json", help="write the report as JSON to FILE ('-' = stdout)",
-                                                       show_default=False)] = None,
-    csv_dir: Annotated[Path | None, typer.Option("--csv", help="write the report's tables as CSV into DIR",
-                                                      show_default=False)] = None,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="write the report's tables as one workbook",
-                                                   show_default=False)] = None,
-    fill: Annotated[bool, typer.Option("--fill/--no-fill", help="also the two fill measures side by side (runs the "
-                                       "gap picture at the activation date)")] = False,
-    show_hubs: Annotated[int, typer.Option("--show-hubs", help="hubs shown in the table (all are in the JSON)",
-                                           min=0)] = 30,
+    period_days: Annotated[int, typer.Option("--period-days", help="planning period length when planning", min=1)] = 28,
+    inventory: Annotated[
+        bool, typer.Option("--inventory/--no-inventory", help="Class V on hand from the custody inventory of the store")
+    ] = False,
+    json_file: Annotated[
+        str | None, typer.Option("--json", help="write the report as JSON to FILE ('-' = stdout)", show_default=False)
+    ] = None,
+    csv_dir: Annotated[
+        Path | None, typer.Option("--csv", help="write the report's tables as CSV into DIR", show_default=False)
+    ] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="write the report's tables as one workbook", show_default=False)
+    ] = None,
+    fill: Annotated[
+        bool,
+        typer.Option(
+            "--fill/--no-fill",
+            help="also the two fill measures side by side (runs the gap picture at the activation date)",
+        ),
+    ] = False,
+    show_hubs: Annotated[
+        int, typer.Option("--show-hubs", help="hubs shown in the table (all are in the JSON)", min=0)
+    ] = 30,
 ) -> None:
     """Daily demand per hub and class, days of supply, legal Class V days, 10-1-2 medical coverage."""
     from coalition.cli.gaps_cmds import _fail
 
     console = Console(stderr=json_file == "-")
     try:
-        _run(console, option, scenario, plan_file, at, assume, (time_limit, seed, period_days), inventory, json_file,
-             csv_dir, xlsx, (fill, show_hubs))
+        _run(
+            console,
+            option,
+            scenario,
+            plan_file,
+            at,
+            assume,
+            (time_limit, seed, period_days),
+            inventory,
+            json_file,
+            csv_dir,
+            xlsx,
+            (fill, show_hubs),
+        )
     except InputError as err:
         _fail(err)
 
 
-def _run(console: Console, option: str, scenario: Path | None, plan_file: Path | None, at: str | None,
-         assume: list[str] | None, planning: tuple[float, int, int], inventory: bool, json_file: str | None,
-         csv_dir: Path | None, xlsx: Path | None, show: tuple[bool, int]) -> None:
+def _run(
+    console: Console,
+    option: str,
+    scenario: Path | None,
+    plan_file: Path | None,
+    at: str | None,
+    assume: list[str] | None,
+    planning: tuple[float, int, int],
+    inventory: bool,
+    json_file: str | None,
+    csv_dir: Path | None,
+    xlsx: Path | None,
+    show: tuple[bool, int],
+) -> None:
     from coalition.forcegen.inputs import resolve_inputs
     from coalition.planner.service import check_option, resolve_c_day
     from coalition.scenario.service import load_scenario
@@ -210,8 +294,9 @@ def _run(console: Console, option: str, scenario: Path | None, plan_file: Path |
         view = read_plan_file(plan_file, option)
     else:
         time_limit, seed, period_days = planning
-        view, _ = plan_for(sc, option, assumptions=assumptions, at=at_date, time_limit=time_limit, seed=seed,
-                           period_days=period_days)
+        view, _ = plan_for(
+            sc, option, assumptions=assumptions, at=at_date, time_limit=time_limit, seed=seed, period_days=period_days
+        )
     on_hand = None
     if inventory:
         on_hand = _inventory(sc, console)
@@ -253,8 +338,9 @@ def _fill(sc: Any, option: str, view: Any, look: Any, c_day: Any, effective: Any
     from coalition.sustain.fill import fill_measures
 
     gap = gap_picture(sc, option, look, effective)
-    m = fill_measures(sc.requirements_of(option), gap.lines, view.lines, at_day=(look - c_day).days,
-                      horizon_days=view.horizon_days)
+    m = fill_measures(
+        sc.requirements_of(option), gap.lines, view.lines, at_day=(look - c_day).days, horizon_days=view.horizon_days
+    )
     return {"at": look.isoformat(), **m.to_json()}
 
 
@@ -272,9 +358,16 @@ def _inventory(sc: Any, console: Console) -> Any:
 
             on_hand, unknown = inventory_on_hand(session, sc, ledger_network(sc.depots).catalogue)
     except SQLAlchemyError as exc:
-        raise InputError([Problem(f"cannot read the custody inventory ({type(exc).__name__})", field="--inventory",
-                                  hint=f"store {url}: is it migrated and does it hold a ledger? "
-                                       "(or drop --inventory to use the scenario's stock)")]) from None
+        raise InputError(
+            [
+                Problem(
+                    f"cannot read the custody inventory ({type(exc).__name__})",
+                    field="--inventory",
+                    hint=f"store {url}: is it migrated and does it hold a ledger? "
+                    "(or drop --inventory to use the scenario's stock)",
+                )
+            ]
+        ) from None
     finally:
         engine.dispose()
     for u in unknown:

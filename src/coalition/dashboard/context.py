@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from coalition.auth.schemas import Principal
-from coalition.auth.service import read_list_entry, record_audit
+from coalition.auth.service import AuditChange, read_list_entry, record_audit
 from coalition.store.db import transaction
 
 
@@ -34,8 +34,12 @@ class PageCtx:
         self.db = db
 
     def audit(self, action: str, object_type: str, object_id: str, **kw: Any) -> None:
-        record_audit(self.db, principal=self.principal, request_id=self.request_id,
-                     action=action, object_type=object_type, object_id=object_id, **kw)
+        record_audit(
+            self.db,
+            principal=self.principal,
+            request_id=self.request_id,
+            change=AuditChange(action, object_type, object_id, **kw),
+        )
 
     def audit_read(self, object_type: str, ids: list[Any], *, note: str = "dashboard") -> None:
         """One entry for a page that showed restricted records: which ones (in the page's

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coalition.depots.qd import FACE_NAMES, RELATION_CODES, SpecRules, faces, nearest_points, spec_rules_for
-from coalition.depots.rulebook import ECM_TYPES, Resolved, RuleBook
+from coalition.depots.rulebook import ECM_TYPES, Resolved, RuleBook, Siting
 from coalition.depots.schemas import Depot, ExposedSiteKind, StorehouseKind
 
 # the rules per (profile, hazard division, spec code): one lookup per case
@@ -76,17 +76,18 @@ def build_layout(depot: Depot, book: RuleBook) -> Layout:
     if ecm.size:
         if len(es):
             face_es[ecm] = faces(orient[ecm], sx[ecm], sy[ecm], nx[ecm], ny[ecm], half)
-        face_sh[ecm] = faces(orient[ecm], sx[ecm], sy[ecm], np.broadcast_to(sx, (ecm.size, n)),
-                             np.broadcast_to(sy, (ecm.size, n)), half)
+        face_sh[ecm] = faces(
+            orient[ecm], sx[ecm], sy[ecm], np.broadcast_to(sx, (ecm.size, n)), np.broadcast_to(sy, (ecm.size, n)), half
+        )
     face = np.concatenate([face_es, face_sh], axis=1)
     # the acceptor's face toward the donor: target j's face toward row i is face_sh[j, i]
     acc = np.where(is_ecm[None, :], face_sh.T, 0) if n else np.zeros((0, 0), dtype=np.int64)
     es_face = np.concatenate([np.zeros((n, len(es)), dtype=np.int64), acc], axis=1)
-    es_type = np.array([0] * len(es) + [ECM_TYPES.index(s.ecm_type) if s.kind == StorehouseKind.EARTH_COVERED else 0
-                                        for s in shs], dtype=np.int64)
-    trav = np.concatenate(
-        [np.broadcast_to(strav[:, None], (n, len(es))), strav[:, None] | strav[None, :]], axis=1
+    es_type = np.array(
+        [0] * len(es) + [ECM_TYPES.index(s.ecm_type) if s.kind == StorehouseKind.EARTH_COVERED else 0 for s in shs],
+        dtype=np.int64,
     )
+    trav = np.concatenate([np.broadcast_to(strav[:, None], (n, len(es))), strav[:, None] | strav[None, :]], axis=1)
     busy = book.profile_setting(depot.profile, "busy_route_relation", "IBD")
     busy_note = book.conventions.get("iatg.route.busy-as-ibd")
     rel: list[int] = []
@@ -101,9 +102,9 @@ def build_layout(depot: Depot, book: RuleBook) -> Layout:
         notes.append(note)
     rel += [0] * n
     notes += [()] * n
-    es_kind = [
-        _ES_KINDS.index("above-ground") if e.kind == ExposedSiteKind.OTHER_PES else 0 for e in es
-    ] + [1 + int(k) for k in pes_kind]
+    es_kind = [_ES_KINDS.index("above-ground") if e.kind == ExposedSiteKind.OTHER_PES else 0 for e in es] + [
+        1 + int(k) for k in pes_kind
+    ]
     return Layout(
         depot=depot,
         target_ids=[e.id for e in es] + [s.id for s in shs],
@@ -148,8 +149,16 @@ def decode_spec(code: int) -> tuple[str, str, str, str, str, str, bool, bool]:
     code, ek = divmod(code, _DIMS[3])
     code, fc = divmod(code, 4)
     rel, pk = divmod(code, _DIMS[1])
-    return (_RELATIONS[rel], _PES_KINDS[pk], FACE_NAMES[fc], _ES_KINDS[ek], FACE_NAMES[ef], ECM_TYPES[et],
-            bool(tv), bool(hv))
+    return (
+        _RELATIONS[rel],
+        _PES_KINDS[pk],
+        FACE_NAMES[fc],
+        _ES_KINDS[ek],
+        FACE_NAMES[ef],
+        ECM_TYPES[et],
+        bool(tv),
+        bool(hv),
+    )
 
 
 def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: SpecCache) -> SpecRules:
@@ -158,7 +167,7 @@ def spec_rules(book: RuleBook, profile: str, hd: str, code: int, cache: SpecCach
     found = cache.get(key)
     if found is None:
         relation, pk, face, ek, ef, et, trav, heavy = decode_spec(code)
-        found = cache[key] = spec_rules_for(book, profile, hd, relation, pk, face, ek, trav, heavy, ef, et)
+        found = cache[key] = spec_rules_for(book, profile, hd, relation, Siting(pk, face, ek, trav, ef, et), heavy)
     return found
 
 
@@ -175,8 +184,14 @@ def group_by_code(codes: np.ndarray) -> list[tuple[int, np.ndarray]]:
 
 
 def required_matrix(
-    layout: Layout, rows: np.ndarray, q: np.ndarray, hd: str, heavy: np.ndarray, profile: str,
-    book: RuleBook, cache: SpecCache,
+    layout: Layout,
+    rows: np.ndarray,
+    q: np.ndarray,
+    hd: str,
+    heavy: np.ndarray,
+    profile: str,
+    book: RuleBook,
+    cache: SpecCache,
 ) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
     """Required distance (rows × targets, whole metres, inf outside the validated range) for class
     ``hd`` holding NEQ ``q`` per row, the spec code per cell and the rules per code.
@@ -210,7 +225,7 @@ def required_matrix(
         vmax[code] = rec.valid_max_kg if rec.valid_max_kg is not None else np.inf
         if rec.formula == "fixed":
             fixed[code] = float(rec.min_m)
-        for m in (sr.minimums if rec.formula != "none" else ()):
+        for m in sr.minimums if rec.formula != "none" else ():
             fixed[code] = max(fixed[code], m.record.metres)
             if m.record.function == "fragment-envelope":
                 env[code] = True
@@ -262,7 +277,12 @@ def _table_arrays(used: dict[int, SpecRules], size: int) -> tuple[np.ndarray, np
 
 
 def qmax_matrix(
-    layout: Layout, rows: np.ndarray, hd: str, heavy: bool, profile: str, book: RuleBook,
+    layout: Layout,
+    rows: np.ndarray,
+    hd: str,
+    heavy: bool,
+    profile: str,
+    book: RuleBook,
     cache: SpecCache,
 ) -> tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]:
     """Q_max per (row, target) for class ``hd`` in isolation: the inverse of :func:`required_matrix`
@@ -304,7 +324,7 @@ def qmax_matrix(
         vmax[code] = rec.valid_max_kg if rec.valid_max_kg is not None else np.inf
         if rec.formula == "fixed":
             fixed[code] = float(rec.min_m)
-        for m in (sr.minimums if rec.formula != "none" else ()):
+        for m in sr.minimums if rec.formula != "none" else ():
             fixed[code] = max(fixed[code], m.record.metres)
             env[code] = env[code] or m.record.function == "fragment-envelope"
     ft = ftype[codes]

@@ -105,32 +105,49 @@ def compute_licences(
     def line(hd: str, heavy: bool, i: int, note: str = "") -> LicenceLine:
         qm, codes, used = results[(hd, heavy)]
         if t == 0:
-            return LicenceLine(hd, math.inf, None, None, None,
-                               note="no exposed sites or other storehouses: not certified (see the check)")
+            return LicenceLine(
+                hd,
+                math.inf,
+                None,
+                None,
+                None,
+                note="no exposed sites or other storehouses: not certified (see the check)",
+            )
         c = int(np.argmin(qm[i]))
         q = float(qm[i, c])
         sr = used.get(int(codes[i, c]))
         d = float(layout.dist[i, c])
         geo = geo_flags(i, c)
         labels = (*(sr.labels_at(q) if sr else ()), *geo)
-        unverified = (*(sr.unverified_at(q) if sr else ()),
-                      *(r.label for r in layout.target_notes[c] if r.unverified), *geo)
+        unverified = (
+            *(sr.unverified_at(q) if sr else ()),
+            *(r.label for r in layout.target_notes[c] if r.unverified),
+            *geo,
+        )
         if math.isinf(q):
-            return LicenceLine(hd, q, None, None, None, basis=labels, unverified=unverified,
-                               note=note or "not limited by any site")
+            return LicenceLine(
+                hd, q, None, None, None, basis=labels, unverified=unverified, note=note or "not limited by any site"
+            )
         top = sr.upper_kg if sr is not None else None
-        if top is not None and q >= top * (1 - 1e-9):
+        if top is not None and sr is not None and q >= top * (1 - 1e-9):  # top is set only with sr
             note = (note + "; " if note else "") + (
-                f"limited by the validated range of {sr.rule.record.id} ({top:,.0f} kg), not by a site")  # type: ignore[union-attr]
+                f"limited by the validated range of {sr.rule.record.id} ({top:,.0f} kg), not by a site"
+            )
         if q == 0 and sr is not None:
             need = float(sr.required(np.array([1e-6]))[0])
             note = (note + "; " if note else "") + (
                 f"{layout.target_ids[c]} at {d:,.1f} m is inside the {need:,.0f} m minimum: "
-                f"HD {hd} cannot be licensed here")
+                f"HD {hd} cannot be licensed here"
+            )
         return LicenceLine(
-            hd=hd, q_max_kg=math.floor(q * 10) / 10 if q < 1e12 else q,  # rounded DOWN: never above the inverse
-            controlling=layout.target_ids[c], relation=_RELATIONS[int(layout.target_relation[c])],
-            distance_m=d, basis=labels, unverified=tuple(dict.fromkeys(unverified)), note=note,
+            hd=hd,
+            q_max_kg=math.floor(q * 10) / 10 if q < 1e12 else q,  # rounded DOWN: never above the inverse
+            controlling=layout.target_ids[c],
+            relation=_RELATIONS[int(layout.target_relation[c])],
+            distance_m=d,
+            basis=labels,
+            unverified=tuple(dict.fromkeys(unverified)),
+            note=note,
         )
 
     out: list[StorehouseLicence] = []
@@ -143,10 +160,15 @@ def compute_licences(
                 agg = book.aggregation_rules(profile).get("underground-as-1.1", [])
                 pick = base if base.q_max_kg <= own.q_max_kg else own
                 lines[hd] = LicenceLine(
-                    "1.3", pick.q_max_kg, pick.controlling, pick.relation, pick.distance_m,
+                    "1.3",
+                    pick.q_max_kg,
+                    pick.controlling,
+                    pick.relation,
+                    pick.distance_m,
                     basis=(*pick.basis, *(r.label for r in agg)),
                     unverified=(*pick.unverified, *(r.label for r in agg if r.unverified)),
-                    note="underground: HD 1.3 is treated as 1.1")
+                    note="underground: HD 1.3 is treated as 1.1",
+                )
             else:
                 lines[hd] = line(hd, False, i)
         heavy11 = line("1.1", True, i, "with heavy-case items")
@@ -159,15 +181,23 @@ def compute_licences(
                     notes.append(
                         f"issued HD {hd} limit {issued:,.0f} kg exceeds the {math.floor(comp):,} kg "
                         "the layout supports "
-                        f"(controlled by {lines[hd].controlling})")
+                        f"(controlled by {lines[hd].controlling})"
+                    )
         else:
             notes.append("no explosives limit licence recorded: unlicensed, nothing may be stored")
-        out.append(StorehouseLicence(
-            depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile, lines=lines,
-            issued=sh.licensed_kg(),
-            heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
-            heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None, notes=notes,
-        ))
+        out.append(
+            StorehouseLicence(
+                depot=depot.id,
+                storehouse=sh.id,
+                kind=sh.kind.value,
+                profile=profile,
+                lines=lines,
+                issued=sh.licensed_kg(),
+                heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
+                heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None,
+                notes=notes,
+            )
+        )
     return out
 
 
@@ -201,11 +231,17 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
         out.append(f"| {hd} | {qmax} | {line.controlling or '—'} | {line.relation or '—'} | {dist} | {issued} |")
     if lic.heavy_case_1_1 is not None:
         h = lic.heavy_case_1_1
-        out.append(f"| 1.1 heavy-case | {math.floor(h.q_max_kg):,} | {h.controlling or '—'} | {h.relation or '—'} | "
-                   f"{'—' if h.distance_m is None else f'{h.distance_m:,.1f}'} | |")
-    out += ["", "Conditions:", "",
-            "- Mixed storage: HD 1.1 with 1.2/1.3 counts as HD 1.1 in total; HD 1.2 with 1.3 keep their own "
-            "limits; HD 1.4 is not added (aggregation records of the rulebook)."]
+        out.append(
+            f"| 1.1 heavy-case | {math.floor(h.q_max_kg):,} | {h.controlling or '—'} | {h.relation or '—'} | "
+            f"{'—' if h.distance_m is None else f'{h.distance_m:,.1f}'} | |"
+        )
+    out += [
+        "",
+        "Conditions:",
+        "",
+        "- Mixed storage: HD 1.1 with 1.2/1.3 counts as HD 1.1 in total; HD 1.2 with 1.3 keep their own "
+        "limits; HD 1.4 is not added (aggregation records of the rulebook).",
+    ]
     if cgs:
         out.append(f"- Compatibility groups held at issue: {', '.join(cgs)}")
     asserted = sorted(depot.asserted(sh.id))
@@ -219,8 +255,13 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
     return "\n".join(out)
 
 
-def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, tuple[str, ...]] | None = None,
-                 book: RuleBook | None = None) -> str:
+def licence_html(
+    depot: Depot,
+    lics: list[StorehouseLicence],
+    *,
+    cgs: dict[str, tuple[str, ...]] | None = None,
+    book: RuleBook | None = None,
+) -> str:
     """A printable HTML licence document: one page per storehouse with the licence number, permitted
     HDs and CGs with their limits, the controlling exposed site, conditions, validity and review
     dates and the issuing-authority fields. Administrative fields come only from the recorded
@@ -252,47 +293,59 @@ def licence_html(depot: Depot, lics: list[StorehouseLicence], *, cgs: dict[str, 
                 f"<td>{escape(qmax)}</td><td>{escape(line.controlling or '—')}</td>"
                 f"<td>{escape(line.relation or '—')}</td>"
                 f"<td>{'—' if line.distance_m is None else f'{line.distance_m:,.1f} m'}</td>"
-                f"<td class='flag'>{escape('; '.join(short_value(book, u) for u in line.unverified))}</td></tr>")
+                f"<td class='flag'>{escape('; '.join(short_value(book, u) for u in line.unverified))}</td></tr>"
+            )
         for label, heavy in (("1.1 heavy-case", lic.heavy_case_1_1), ("1.2 heavy-case", lic.heavy_case_1_2)):
             if heavy is not None:
-                rows.append(f"<tr><td>{label}</td><td></td><td>{math.floor(heavy.q_max_kg):,} kg</td>"
-                            f"<td>{escape(heavy.controlling or '—')}</td><td>{escape(heavy.relation or '—')}</td>"
-                            f"<td>{'—' if heavy.distance_m is None else f'{heavy.distance_m:,.1f} m'}</td><td></td></tr>")
+                rows.append(
+                    f"<tr><td>{label}</td><td></td><td>{math.floor(heavy.q_max_kg):,} kg</td>"
+                    f"<td>{escape(heavy.controlling or '—')}</td><td>{escape(heavy.relation or '—')}</td>"
+                    f"<td>{'—' if heavy.distance_m is None else f'{heavy.distance_m:,.1f} m'}</td><td></td></tr>"
+                )
         limits = [ln for ln in lic.lines.values() if not math.isinf(ln.q_max_kg) and ln.controlling]
         controlling = min(limits, key=lambda ln: ln.q_max_kg) if limits else None
-        controlled_by = (f"{controlling.controlling} ({controlling.relation}, {controlling.distance_m:,.1f} m) "
-                         f"limits HD {controlling.hd}") if controlling else None
+        controlled_by = (
+            (
+                f"{controlling.controlling} ({controlling.relation}, {controlling.distance_m:,.1f} m) "
+                f"limits HD {controlling.hd}"
+            )
+            if controlling
+            else None
+        )
         conditions = list(rec.conditions if rec else ())
         conditions += [
             "Mixed storage: the HD 1.1 total (1.1 + 1.2 + 1.3 + 1.5 + 1.6) within the HD 1.1 limit, and each HD "
             "within its own limit; HD 1.4 within its own limit.",
-            *(f"Footnote {a.footnote} asserted for {', '.join((*a.items, *a.lots))}" for a in depot.assertions_for(sh.id)),
+            *(
+                f"Footnote {a.footnote} asserted for {', '.join((*a.items, *a.lots))}"
+                for a in depot.assertions_for(sh.id)
+            ),
             *(f"WARNING: {n}" for n in lic.notes),
         ]
         pages.append(f"""<section class="licence">
 <h1>Explosives limit licence — storehouse {escape(sh.id)}</h1>
-<p class="ill">{'ILLUSTRATIVE depot data: not a real licence.' if depot.illustrative else ''}</p>
+<p class="ill">{"ILLUSTRATIVE depot data: not a real licence." if depot.illustrative else ""}</p>
 <table class="fields">
-{field_row('Licence number', rec.number if rec else None)}
-{field_row('Depot', f'{depot.name} ({depot.id}) at {depot.hub}')}
-{field_row('Storehouse', f'{sh.id} {sh.name} — {sh.kind.value}' + (', traversed' if sh.traversed else ''))}
-{field_row('Rule profile', lic.profile)}
-{field_row('Permitted compatibility groups', ', '.join(permitted_cgs) if permitted_cgs is not None else None)}
-{field_row('Compatibility groups held', ', '.join(cgs.get(sh.id, ())) or 'none')}
-{field_row('Controlling exposed site', controlled_by)}
-{field_row('Issued on', rec.issued_on if rec else None)}
-{field_row('Valid until', rec.valid_until if rec else None)}
-{field_row('Review date', rec.review_on if rec else None)}
-{field_row('Issuing technical authority', rec.authority if rec else None)}
-{field_row('Signed by', rec.signed_by if rec else None)}
+{field_row("Licence number", rec.number if rec else None)}
+{field_row("Depot", f"{depot.name} ({depot.id}) at {depot.hub}")}
+{field_row("Storehouse", f"{sh.id} {sh.name} — {sh.kind.value}" + (", traversed" if sh.traversed else ""))}
+{field_row("Rule profile", lic.profile)}
+{field_row("Permitted compatibility groups", ", ".join(permitted_cgs) if permitted_cgs is not None else None)}
+{field_row("Compatibility groups held", ", ".join(cgs.get(sh.id, ())) or "none")}
+{field_row("Controlling exposed site", controlled_by)}
+{field_row("Issued on", rec.issued_on if rec else None)}
+{field_row("Valid until", rec.valid_until if rec else None)}
+{field_row("Review date", rec.review_on if rec else None)}
+{field_row("Issuing technical authority", rec.authority if rec else None)}
+{field_row("Signed by", rec.signed_by if rec else None)}
 </table>
 <h2>Limits per hazard division</h2>
 <table class="limits"><tr><th>HD</th><th>issued limit</th><th>layout supports (Q_max)</th><th>controlling site</th>
 <th>relation</th><th>distance</th><th>rests on (not primary-verified)</th></tr>
-{''.join(rows)}
+{"".join(rows)}
 </table>
 <h2>Conditions</h2>
-<ul>{''.join(f'<li>{escape(c)}</li>' for c in conditions)}</ul>
+<ul>{"".join(f"<li>{escape(c)}</li>" for c in conditions)}</ul>
 <p class="sign">Issuing technical authority: ______________________ &nbsp;
 Signature: ______________ &nbsp; Date: __________</p>
 </section>""")
@@ -303,6 +356,6 @@ body{{font:12px/1.4 sans-serif;margin:2em}} table{{border-collapse:collapse;marg
 th,td{{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top}} .flag{{color:#8a6d00;font-size:10px}}
 .ill{{color:#b00}} section.licence{{page-break-after:always}} @media print{{body{{margin:0}}}}
 </style></head><body>
-{''.join(pages)}
+{"".join(pages)}
 </body></html>
 """

@@ -90,8 +90,7 @@ class PlacementResult:
         return (round(self.lots_stored, 9), -self.touched, -round(self.handling_pallet_m, 6))
 
     def lines(self) -> list[StockLine]:
-        return [StockLine.model_construct(storehouse=p.storehouse, lot=p.lot, quantity=p.quantity)
-                for p in self.placed]
+        return [StockLine.model_construct(storehouse=p.storehouse, lot=p.lot, quantity=p.quantity) for p in self.placed]
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -133,26 +132,52 @@ _AS11 = ("1.1", "1.5", "1.6")
 _AGG = ("1.1", "1.5", "1.6", "1.2", "1.3")  # what the HD 1.1 aggregate sums, once 1.1 is present
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What a storehouse holds when placement starts (the check's summary row)."""
+
+    neq: np.ndarray  # by raw class
+    pallets: float
+    entries: list[MixEntry]
+    heavy: np.ndarray  # by raw class
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """A storehouse's floor, Q-D limits by (HD, heavy case) and issued licence (None: unlicensed)."""
+
+    capacity: int
+    qd: dict[tuple[str, bool], float]
+    issued: dict[str, float] | None
+    underground: bool
+
+
 class _Store:
     """One storehouse's exact state during placement. Its limits are the check's, monotone: the
     aggregated HD 1.1 total against the 1.1 limit (heavy-case if anything heavy is in it) AND each
     HD's own NEQ against its own limit (1.2 heavy-case if any 1.2 item is), each limit the smaller
     of the issued licence (none issued = unlicensed = 0) and the layout's Q-D limit."""
 
-    def __init__(self, sid: str, index: int, neq: np.ndarray, pallets: float, entries: list[MixEntry],
-                 heavy: np.ndarray, capacity: int, qd: dict[tuple[str, bool], float],
-                 issued: dict[str, float] | None, underground: bool, covers: StorehouseCovers, distance: float,
-                 mix_ok: Callable[[MixEntry, MixEntry, StorehouseCovers], tuple[bool, str]]) -> None:
+    def __init__(
+        self,
+        sid: str,
+        index: int,
+        held: _Held,
+        limits: _Limits,
+        covers: StorehouseCovers,
+        distance: float,
+        mix_ok: Callable[[MixEntry, MixEntry, StorehouseCovers], tuple[bool, str]],
+    ) -> None:
         self.id = sid
         self.index = index
-        self.n = {c: float(neq[j]) for j, c in enumerate(RAW_CLASSES)}
-        self.hv = {c: bool(heavy[j]) for j, c in enumerate(RAW_CLASSES)}
-        self.pallets = pallets
-        self.entries = set(entries)
-        self.capacity = capacity
-        self.qd = qd
-        self.issued = issued
-        self.underground = underground
+        self.n = {c: float(held.neq[j]) for j, c in enumerate(RAW_CLASSES)}
+        self.hv = {c: bool(held.heavy[j]) for j, c in enumerate(RAW_CLASSES)}
+        self.pallets = held.pallets
+        self.entries = set(held.entries)
+        self.capacity = limits.capacity
+        self.qd = qd = limits.qd
+        self.issued = issued = limits.issued
+        self.underground = limits.underground
         self.covers = covers
         self.distance = distance
         self._mix_ok = mix_ok
@@ -302,8 +327,12 @@ class _Problem:
 
 
 def _prepare(
-    depot: Depot, catalogue: Catalogue, current: Sequence[StockLine], consignment: Sequence[Incoming],
-    book: RuleBook, layout: Layout | None = None,
+    depot: Depot,
+    catalogue: Catalogue,
+    current: Sequence[StockLine],
+    consignment: Sequence[Incoming],
+    book: RuleBook,
+    layout: Layout | None = None,
 ) -> tuple[_Problem, list[Refused]]:
     layout = layout or build_layout(depot, book)
     ids = [s.id for s in depot.storehouses]
@@ -321,8 +350,11 @@ def _prepare(
             fn = book.footnotes.get(r.cell) if r.allowed else None
             if fn is not None and fn.counted:
                 # placement cannot promise matching numbers (fuzes to rounds): a human places those
-                cache[key] = (False, f"{a.label()} with {b.label()}: only under {fn.id} in matching numbers, "
-                                     "which placement does not arrange; place them by hand and assert the count")
+                cache[key] = (
+                    False,
+                    f"{a.label()} with {b.label()}: only under {fn.id} in matching numbers, "
+                    "which placement does not arrange; place them by hand and assert the count",
+                )
             else:
                 cache[key] = (r.allowed, f"{a.label()} with {b.label()}: {r.reason}")
         return cache[key]
@@ -333,13 +365,17 @@ def _prepare(
         qd = {(hd, False): line.q_max_kg * (1 - 1e-9) for hd, line in lic.lines.items()}
         for hd, heavy_line in (("1.1", lic.heavy_case_1_1), ("1.2", lic.heavy_case_1_2)):
             qd[(hd, True)] = (heavy_line or lic.lines[hd]).q_max_kg * (1 - 1e-9)
-        stores.append(_Store(
-            sh.id, i, summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i],
-            sh.capacity_pallets, qd,
-            sh.licensed_kg(),
-            sh.kind == StorehouseKind.UNDERGROUND, covers_for(depot, sh.id, summary, i),
-            float(math.hypot(sh.x - rx, sh.y - ry)), mix_ok,
-        ))
+        stores.append(
+            _Store(
+                sh.id,
+                i,
+                _Held(summary.neq[i], float(summary.pallets[i]), summary.entries[i], summary.heavy[i]),
+                _Limits(sh.capacity_pallets, qd, sh.licensed_kg(), sh.kind == StorehouseKind.UNDERGROUND),
+                covers_for(depot, sh.id, summary, i),
+                float(math.hypot(sh.x - rx, sh.y - ry)),
+                mix_ok,
+            )
+        )
     lots: list[_LotInfo] = []
     want: list[int] = []
     refused: list[Refused] = []
@@ -347,22 +383,32 @@ def _prepare(
         lot = catalogue.lot_by_id.get(inc.lot)
         item = catalogue.item_by_id.get(lot.item) if lot is not None else None
         if lot is None or item is None:
-            refused.append(Refused(inc.lot, inc.quantity, "classification",
-                                   f"lot '{inc.lot}' has no catalogue entry: its classification and NEQ are unknown, "
-                                   "so it is refused"))
+            refused.append(
+                Refused(
+                    inc.lot,
+                    inc.quantity,
+                    "classification",
+                    f"lot '{inc.lot}' has no catalogue entry: its classification and NEQ are unknown, so it is refused",
+                )
+            )
             continue
-        lots.append(_LotInfo(
-            id=lot.id, cls=raw_class(item.hd, item.cg),
-            neq=lot.neq_kg if lot.neq_kg is not None else item.neq_kg, upp=item.units_per_pallet,
-            entry=MixEntry(item.cg, item.hd, item.id),
-            heavy=item.heavy_case,
-        ))
+        lots.append(
+            _LotInfo(
+                id=lot.id,
+                cls=raw_class(item.hd, item.cg),
+                neq=lot.neq_kg if lot.neq_kg is not None else item.neq_kg,
+                upp=item.units_per_pallet,
+                entry=MixEntry(item.cg, item.hd, item.id),
+                heavy=item.heavy_case,
+            )
+        )
         want.append(inc.quantity)
     return _Problem(depot, stores, lots, want, book), refused
 
 
-def _finish(prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], int], method: str,
-            t0: float, status: str = "") -> PlacementResult:
+def _finish(
+    prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], int], method: str, t0: float, status: str = ""
+) -> PlacementResult:
     out: list[Placed] = []
     got = [0] * len(prob.lots)
     for (li, si), u in sorted(placed.items()):
@@ -380,11 +426,17 @@ def _finish(prob: _Problem, stores: list[_Store], placed: dict[tuple[int, int], 
     lots_stored = sum(g / w for g, w in zip(got, prob.want, strict=True) if w > 0)
     dist = {s.id: s.distance for s in stores}
     return PlacementResult(
-        depot=prob.depot.id, method=method, placed=out, refused=refused, lots_stored=lots_stored,
-        units_placed=sum(got), neq_placed_kg=sum(p.neq_kg for p in out),
+        depot=prob.depot.id,
+        method=method,
+        placed=out,
+        refused=refused,
+        lots_stored=lots_stored,
+        units_placed=sum(got),
+        neq_placed_kg=sum(p.neq_kg for p in out),
         touched=len({p.storehouse for p in out}),
         handling_pallet_m=sum(p.pallets * dist[p.storehouse] for p in out),
-        seconds=time.perf_counter() - t0, solver_status=status,
+        seconds=time.perf_counter() - t0,
+        solver_status=status,
     )
 
 
@@ -430,12 +482,74 @@ def first_fit(prob: _Problem) -> PlacementResult:
     return _finish(prob, stores, placed, "first-fit", t0)
 
 
-def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], bool] | None = None,
-                ) -> tuple[dict[tuple[int, int], float], str, bool]:
-    """HiGHS MIP (through :mod:`coalition.solvers.highs`) over mixing keys × storehouses; returns
-    the share f[key, store], the status words and whether keys are single lots."""
-    from scipy.sparse import coo_matrix
+@dataclass
+class _Mip:
+    """The share MIP's columns and rows, as they are added."""
 
+    cols_lb: list[float] = field(default_factory=list)
+    cols_ub: list[float] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+    integ: list[int] = field(default_factory=list)
+    rows_i: list[int] = field(default_factory=list)
+    rows_j: list[int] = field(default_factory=list)
+    vals: list[float] = field(default_factory=list)
+    r_lb: list[float] = field(default_factory=list)
+    r_ub: list[float] = field(default_factory=list)
+
+    def col(self, lb: float, ub: float, c: float, is_int: bool) -> int:
+        self.cols_lb.append(lb)
+        self.cols_ub.append(ub)
+        self.cost.append(c)
+        self.integ.append(1 if is_int else 0)
+        return len(self.cost) - 1
+
+    def row(self, entries: list[tuple[int, float]], lb: float, ub: float) -> None:
+        r = len(self.r_lb)
+        for j, v in entries:
+            self.rows_i.append(r)
+            self.rows_j.append(j)
+            self.vals.append(v)
+        self.r_lb.append(lb)
+        self.r_ub.append(ub)
+
+    def problem(self) -> MatrixProblem:
+        from scipy.sparse import coo_matrix
+
+        n_cols, n_rows = len(self.cost), len(self.r_lb)
+        A = coo_matrix(
+            (
+                np.asarray(self.vals, dtype=float),
+                (np.asarray(self.rows_i, dtype=np.int64), np.asarray(self.rows_j, dtype=np.int64)),
+            ),
+            shape=(n_rows, n_cols),
+        ).tocsc()
+        return MatrixProblem(
+            cost=np.asarray(self.cost, dtype=float),
+            col_lo=np.asarray(self.cols_lb, dtype=float),
+            col_hi=np.asarray(self.cols_ub, dtype=float),
+            A=A,
+            row_lo=np.asarray(self.r_lb, dtype=float),
+            row_hi=np.asarray(self.r_ub, dtype=float),
+            integer=np.asarray(self.integ, dtype=bool),
+            maximize=True,
+        )
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """Mixing keys over the lots, with each key's NEQ (D), pallets (P), lot count (N) and a
+    representative lot."""
+
+    per_lot: bool
+    lots_of: dict[object, list[int]]
+    key_list: list[object]
+    D: list[float]
+    P: list[int]
+    N: list[int]
+    rep: list[_LotInfo]
+
+
+def _mip_keys(prob: _Problem) -> _Keys:
     stores, lots = prob.stores, prob.lots
     # A key groups interchangeable lots: same mixing entry, class, heavy-case flag and pallet-size
     # bucket (so the MIP can prefer small lots when floor space binds).
@@ -446,111 +560,109 @@ def _mip_shares(prob: _Problem, time_limit: float, should_stop: Callable[[], boo
         key = li if per_lot else (lot.entry, lot.cls, lot.heavy, _bucket(math.ceil(prob.want[li] / lot.upp)))
         keys.setdefault(key, []).append(li)
     key_list = list(keys)
-    D = [sum(lots[li].neq * prob.want[li] for li in keys[k]) for k in key_list]
-    P = [sum(math.ceil(prob.want[li] / lots[li].upp) for li in keys[k]) for k in key_list]
-    N = [len(keys[k]) for k in key_list]
-    rep = [lots[keys[k][0]] for k in key_list]
-    cols_lb: list[float] = []
-    cols_ub: list[float] = []
-    cost: list[float] = []
-    integ: list[int] = []
-    rows_i: list[int] = []
-    rows_j: list[int] = []
-    vals: list[float] = []
-    r_lb: list[float] = []
-    r_ub: list[float] = []
+    return _Keys(
+        per_lot,
+        keys,
+        key_list,
+        D=[sum(lots[li].neq * prob.want[li] for li in keys[k]) for k in key_list],
+        P=[sum(math.ceil(prob.want[li] / lots[li].upp) for li in keys[k]) for k in key_list],
+        N=[len(keys[k]) for k in key_list],
+        rep=[lots[keys[k][0]] for k in key_list],
+    )
 
-    def col(lb: float, ub: float, c: float, is_int: bool) -> int:
-        cols_lb.append(lb)
-        cols_ub.append(ub)
-        cost.append(c)
-        integ.append(1 if is_int else 0)
-        return len(cost) - 1
 
-    def row(entries: list[tuple[int, float]], lb: float, ub: float) -> None:
-        r = len(r_lb)
-        for j, v in entries:
-            rows_i.append(r)
-            rows_j.append(j)
-            vals.append(v)
-        r_lb.append(lb)
-        r_ub.append(ub)
+def _mip_store(m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int], int], dist_scale: float) -> None:
+    """One storehouse's columns and rows: touched, entries present, shares, mixing, capacity, NEQ."""
+    rep, P, N = k.rep, k.P, k.N
+    cand = [ki for ki, lot in enumerate(rep) if _try([s], lot, 0, 1) >= 1]
+    if not cand:
+        return
+    t_col = m.col(0, 1, -1.0, True)  # Store-touched
+    # Store-entry-present: one binary per mixing entry among the candidates
+    y: dict[MixEntry, int] = {}
+    for ki in cand:
+        e = rep[ki].entry
+        if e not in y:
+            y[e] = m.col(0, 1, 0.0, True)
+            m.row([(y[e], 1.0), (t_col, -1.0)], -math.inf, 0.0)
+        dist_cost = 0.5 * P[ki] * s.distance / dist_scale
+        f[(ki, si)] = m.col(0, 1, 1000.0 * N[ki] - dist_cost, False)
+        m.row([(f[(ki, si)], 1.0), (y[e], -1.0)], -math.inf, 0.0)  # Store-share-needs-entry
+    ents = list(y)
+    for a_i, ea in enumerate(ents):  # Store-mixing: incompatible entries never together
+        for eb in ents[a_i + 1 :]:
+            if not s._mix_ok(ea, eb, s.covers)[0]:
+                m.row([(y[ea], 1.0), (y[eb], 1.0)], -math.inf, 1.0)
+    # Store-capacity
+    m.row([(f[(ki, si)], float(P[ki])) for ki in cand], -math.inf, max(s.capacity - s.pallets, 0.0))
+    _mip_store_neq(m, k, s, si, f, cand, y)
 
+
+def _mip_store_neq(
+    m: _Mip, k: _Keys, s: _Store, si: int, f: dict[tuple[int, int], int], cand: list[int], y: dict[MixEntry, int]
+) -> None:
+    """Store-neq rows: the aggregate limit when HD 1.1 is present, each HD's own, and 1.4's issued."""
+    rep, D = k.rep, k.D
+    # Store-neq: h = 1 when HD 1.1 (after conversion) is present
+    as11 = [ki for ki in cand if s._as11(rep[ki])]
+    big = sum(D[ki] for ki in cand) + sum(s.n.values()) + 1.0
+    n11 = s._n11()
+    h: int | None
+    if n11 > 0 or as11:
+        h = m.col(1 if n11 > 0 else 0, 1, 0.0, True)
+        for e in {rep[ki].entry for ki in as11}:
+            m.row([(y[e], 1.0), (h, -1.0)], -math.inf, 0.0)
+    else:
+        h = None
+    counted = [ki for ki in cand if rep[ki].cls in ("1.1", "1.2", "1.3", "1.5", "1.6")]
+    heavy_agg = s.heavy or any(rep[ki].heavy for ki in counted) or any(s.hv[c] and s.n[c] > 0 for c in ("1.2", "1.3"))
+    lim11 = s._limit("1.1", heavy_agg)
+    base = sum(s.n[c] for c in ("1.1", "1.5", "1.6", "1.2", "1.3"))
+    if h is not None and math.isfinite(lim11):  # Store-neq-aggregate (only when 1.1 is present)
+        m.row([(f[(ki, si)], D[ki]) for ki in counted] + [(h, big)], -math.inf, lim11 - base + big)
+    for c in ("1.2", "1.3"):  # Store-neq-own: each HD's own limit, never relaxed by the aggregate
+        ks = [ki for ki in cand if rep[ki].cls == c]
+        lim = s._limit(c, s.hv[c] or any(rep[ki].heavy for ki in ks))
+        if ks and math.isfinite(lim):
+            m.row([(f[(ki, si)], D[ki]) for ki in ks], -math.inf, lim - s.n[c])
+    k14 = [ki for ki in cand if rep[ki].cls in ("1.4", "1.4S")]
+    if k14 and s.issued is not None:
+        m.row([(f[(ki, si)], D[ki]) for ki in k14], -math.inf, s.issued.get("1.4", 0.0) - s.n["1.4"] - s.n["1.4S"])
+
+
+def _mip_shares(
+    prob: _Problem,
+    time_limit: float,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[dict[tuple[int, int], float], str, bool]:
+    """HiGHS MIP (through :mod:`coalition.solvers.highs`) over mixing keys × storehouses; returns
+    the share f[key, store], the status words and whether keys are single lots."""
+    stores = prob.stores
+    k = _mip_keys(prob)
+    m = _Mip()
     max_dist = max((s.distance for s in stores), default=1.0) or 1.0
-    total_p = max(sum(P), 1)
+    total_p = max(sum(k.P), 1)
     f: dict[tuple[int, int], int] = {}
     for si, s in enumerate(stores):
-        cand = [ki for ki, lot in enumerate(rep) if _try([s], lot, 0, 1) >= 1]
-        if not cand:
-            continue
-        t_col = col(0, 1, -1.0, True)  # Store-touched
-        # Store-entry-present: one binary per mixing entry among the candidates
-        y: dict[MixEntry, int] = {}
-        for ki in cand:
-            e = rep[ki].entry
-            if e not in y:
-                y[e] = col(0, 1, 0.0, True)
-                row([(y[e], 1.0), (t_col, -1.0)], -math.inf, 0.0)
-            dist_cost = 0.5 * P[ki] * s.distance / (max_dist * total_p)
-            f[(ki, si)] = col(0, 1, 1000.0 * N[ki] - dist_cost, False)
-            row([(f[(ki, si)], 1.0), (y[e], -1.0)], -math.inf, 0.0)  # Store-share-needs-entry
-        ents = list(y)
-        for a_i, ea in enumerate(ents):  # Store-mixing: incompatible entries never together
-            for eb in ents[a_i + 1:]:
-                if not s._mix_ok(ea, eb, s.covers)[0]:
-                    row([(y[ea], 1.0), (y[eb], 1.0)], -math.inf, 1.0)
-        # Store-capacity
-        row([(f[(ki, si)], float(P[ki])) for ki in cand], -math.inf, max(s.capacity - s.pallets, 0.0))
-        # Store-neq: h = 1 when HD 1.1 (after conversion) is present
-        as11 = [ki for ki in cand if s._as11(rep[ki])]
-        big = sum(D[ki] for ki in cand) + sum(s.n.values()) + 1.0
-        n11 = s._n11()
-        if n11 > 0 or as11:
-            h = col(1 if n11 > 0 else 0, 1, 0.0, True)
-            for e in {rep[ki].entry for ki in as11}:
-                row([(y[e], 1.0), (h, -1.0)], -math.inf, 0.0)
-        else:
-            h = None
-        counted = [ki for ki in cand if rep[ki].cls in ("1.1", "1.2", "1.3", "1.5", "1.6")]
-        heavy_agg = s.heavy or any(rep[ki].heavy for ki in counted) or any(
-            s.hv[c] and s.n[c] > 0 for c in ("1.2", "1.3"))
-        lim11 = s._limit("1.1", heavy_agg)
-        base = sum(s.n[c] for c in ("1.1", "1.5", "1.6", "1.2", "1.3"))
-        if h is not None and math.isfinite(lim11):  # Store-neq-aggregate (only when 1.1 is present)
-            row([(f[(ki, si)], D[ki]) for ki in counted] + [(h, big)], -math.inf, lim11 - base + big)
-        for c in ("1.2", "1.3"):  # Store-neq-own: each HD's own limit, never relaxed by the aggregate
-            ks = [ki for ki in cand if rep[ki].cls == c]
-            lim = s._limit(c, s.hv[c] or any(rep[ki].heavy for ki in ks))
-            if ks and math.isfinite(lim):
-                row([(f[(ki, si)], D[ki]) for ki in ks], -math.inf, lim - s.n[c])
-        k14 = [ki for ki in cand if rep[ki].cls in ("1.4", "1.4S")]
-        if k14 and s.issued is not None:
-            row([(f[(ki, si)], D[ki]) for ki in k14], -math.inf,
-                s.issued.get("1.4", 0.0) - s.n["1.4"] - s.n["1.4S"])
-    for ki in range(len(key_list)):
+        _mip_store(m, k, s, si, f, max_dist * total_p)
+    for ki in range(len(k.key_list)):
         js = [(f[(ki, si)], 1.0) for si in range(len(stores)) if (ki, si) in f]
         if js:
-            row(js, -math.inf, 1.0)
+            m.row(js, -math.inf, 1.0)
     if not f:
-        return {}, "nothing placeable", per_lot
-    n_cols, n_rows = len(cost), len(r_lb)
-    A = coo_matrix((np.asarray(vals, dtype=float), (np.asarray(rows_i, dtype=np.int64), np.asarray(rows_j, dtype=np.int64))),
-                   shape=(n_rows, n_cols)).tocsc()
-    problem = MatrixProblem(
-        cost=np.asarray(cost, dtype=float), col_lo=np.asarray(cols_lb, dtype=float),
-        col_hi=np.asarray(cols_ub, dtype=float), A=A, row_lo=np.asarray(r_lb, dtype=float),
-        row_hi=np.asarray(r_ub, dtype=float), integer=np.asarray(integ, dtype=bool), maximize=True)
-    run = highs.solve(problem, SolverOptions(time_limit=float(time_limit), mip_rel_gap=1e-4, threads=1),
-                      should_stop=should_stop)
+        return {}, "nothing placeable", k.per_lot
+    run = highs.solve(
+        m.problem(), SolverOptions(time_limit=float(time_limit), mip_rel_gap=1e-4, threads=1), should_stop=should_stop
+    )
     sol = _usable_values(run)
     if sol is None:
-        return {}, _status_words(run), per_lot
+        return {}, _status_words(run), k.per_lot
     shares: dict[tuple[int, int], float] = {}
     for (ki, si), j in f.items():
         if sol[j] > 1e-6:
-            for li in keys[key_list[ki]]:
+            for li in k.lots_of[k.key_list[ki]]:
                 shares[(li, si)] = float(sol[j])
-    return shares, _status_words(run), per_lot
+    return shares, _status_words(run), k.per_lot
 
 
 def _usable_values(run: RunResult) -> np.ndarray | None:
@@ -578,8 +690,9 @@ def _bucket(pallets: int) -> int:
     return pallets if pallets <= 4 else 1 << math.ceil(math.log2(pallets))
 
 
-def optimise_from(prob: _Problem, time_limit: float = 20.0, *,
-                  should_stop: Callable[[], bool] | None = None) -> PlacementResult:
+def optimise_from(
+    prob: _Problem, time_limit: float = 20.0, *, should_stop: Callable[[], bool] | None = None
+) -> PlacementResult:
     """The MIP-guided placement; ``should_stop`` interrupts the MIP (its best solution so far,
     if any, still guides the realisation, and ``solver_status`` says so)."""
     t0 = time.perf_counter()
@@ -591,16 +704,17 @@ def optimise_from(prob: _Problem, time_limit: float = 20.0, *,
         by_lot.setdefault(li, []).append((share, si))
     left = list(prob.want)
     # small lots first: each lot counts the same, so floor space and NEQ go furthest on small lots
-    order = sorted(range(len(prob.lots)),
-                   key=lambda li: (math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li]))
+    order = sorted(
+        range(len(prob.lots)),
+        key=lambda li: (math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li]),
+    )
     # 1) realise the MIP's choice.
     if per_lot:
         # lot by lot: each lot up to its share in the storehouses the MIP chose, lots the MIP places
         # fully first (so a partial share cannot crowd out a whole lot)
         def share_order(li: int) -> tuple[float, int, float]:
             total = sum(share for share, _ in by_lot.get(li, []))
-            return (-min(total, 1.0), math.ceil(prob.want[li] / prob.lots[li].upp),
-                    prob.lots[li].neq * prob.want[li])
+            return (-min(total, 1.0), math.ceil(prob.want[li] / prob.lots[li].upp), prob.lots[li].neq * prob.want[li])
 
         for li in sorted(by_lot, key=share_order):
             lot = prob.lots[li]
@@ -632,7 +746,7 @@ def _put_whole_or_spill(prob, stores, placed, left, li, candidates) -> None:  # 
     that, spill it over the candidates in order, each taking what the rules allow."""
     lot = prob.lots[li]
     whole = next((si for si in candidates if _try(stores, lot, si, left[li]) >= left[li]), None)
-    for si in ([whole] if whole is not None else candidates):
+    for si in [whole] if whole is not None else candidates:
         if left[li] <= 0:
             break
         u = _try(stores, lot, si, left[li])
@@ -668,13 +782,33 @@ def place(
     notes: list[str] = []
     if not depot.exposed_sites:
         if not override_unsurveyed:
-            refused = [Refused(c.lot, c.quantity, "survey",
-                               f"depot {depot.id} records no surveyed exposed sites: it is not certified, so nothing "
-                               "is placed (an explicit, logged override is needed)") for c in consignment]
-            return PlacementResult(depot.id, method, [], refused, 0.0, 0, 0.0, 0, 0.0,
-                                   time.perf_counter() - t0, notes=["refused: depot not surveyed"])
-        note = (f"OVERRIDE: placed into unsurveyed depot {depot.id} without quantity-distance to "
-                f"exposed sites: {override_unsurveyed}")
+            refused = [
+                Refused(
+                    c.lot,
+                    c.quantity,
+                    "survey",
+                    f"depot {depot.id} records no surveyed exposed sites: it is not certified, so nothing "
+                    "is placed (an explicit, logged override is needed)",
+                )
+                for c in consignment
+            ]
+            return PlacementResult(
+                depot.id,
+                method,
+                [],
+                refused,
+                0.0,
+                0,
+                0.0,
+                0,
+                0.0,
+                time.perf_counter() - t0,
+                notes=["refused: depot not surveyed"],
+            )
+        note = (
+            f"OVERRIDE: placed into unsurveyed depot {depot.id} without quantity-distance to "
+            f"exposed sites: {override_unsurveyed}"
+        )
         logging.getLogger("coalition.depots").warning(note)
         notes.append(note)
     prob, unknown = _prepare(depot, catalogue, current, consignment, book)
@@ -686,9 +820,12 @@ def place(
         res.flags = flags
         if new_errors:
             reason = "; ".join(f.message for f in new_errors[:5]) + (
-                f"; … and {len(new_errors) - 5} more" if len(new_errors) > 5 else "")
-            res.refused = [Refused(c.lot, c.quantity, "gate", f"the safety gate rejected the proposal: {reason}")
-                           for c in consignment]
+                f"; … and {len(new_errors) - 5} more" if len(new_errors) > 5 else ""
+            )
+            res.refused = [
+                Refused(c.lot, c.quantity, "gate", f"the safety gate rejected the proposal: {reason}")
+                for c in consignment
+            ]
             res.placed, res.units_placed, res.neq_placed_kg, res.lots_stored = [], 0, 0.0, 0.0
         return res
 
@@ -699,7 +836,8 @@ def place(
         opt = gated(optimise_from(prob, time_limit))
         best = opt
         if base.score() > opt.score():
-            best = PlacementResult(**{**base.__dict__, "method": "first-fit (kept: the optimiser did not improve on it)"})
+            kept = "first-fit (kept: the optimiser did not improve on it)"
+            best = PlacementResult(**{**base.__dict__, "method": kept})
             best.solver_status = opt.solver_status
         best.baseline = base
     best.refused = [*unknown, *best.refused]

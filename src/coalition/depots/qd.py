@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from coalition.depots.rulebook import (
+    ANY_SITING,
     FT_TO_M,
     LB,
     CurveRule,
@@ -25,6 +26,7 @@ from coalition.depots.rulebook import (
     Piece,
     Resolved,
     RuleBook,
+    Siting,
     load_rulebook,
 )
 from coalition.errors import InputError, IntegrityError, Problem
@@ -34,8 +36,10 @@ _EPS = 1e-9  # absorbs floating error before rounding up (e.g. 1.8·cbrt(27000) 
 
 def round_up_metres(exact: np.ndarray | float) -> np.ndarray | float:
     """The one documented rounding rule: up to the next whole metre."""
-    return np.ceil(np.asarray(exact, dtype=float) - _EPS) if isinstance(exact, np.ndarray) else float(
-        math.ceil(exact - _EPS)
+    return (
+        np.ceil(np.asarray(exact, dtype=float) - _EPS)
+        if isinstance(exact, np.ndarray)
+        else float(math.ceil(exact - _EPS))
     )
 
 
@@ -214,9 +218,15 @@ def curve_distance(curve: CurveRule, q: float) -> float:
     if not math.isfinite(q) or q <= 0:
         raise InputError([Problem(f"NEQ must be a positive number of kg, got {q}", field="--neq")])
     if curve.valid_max_kg is not None and q > curve.valid_max_kg:
-        raise InputError([Problem(
-            f"{q:,.0f} kg is outside the validated range of {curve.id} (valid to {curve.valid_max_kg:,.0f} kg)",
-            field="--neq", hint=f"at most {curve.valid_max_kg:,.0f} kg; no sourced rule extends it")])
+        raise InputError(
+            [
+                Problem(
+                    f"{q:,.0f} kg is outside the validated range of {curve.id} (valid to {curve.valid_max_kg:,.0f} kg)",
+                    field="--neq",
+                    hint=f"at most {curve.valid_max_kg:,.0f} kg; no sourced rule extends it",
+                )
+            ]
+        )
     if curve.formula == "piecewise":
         return float(_piecewise(curve.pieces, np.array([float(q)]))[0])
     return float(three_piece_distance(curve, q))
@@ -364,14 +374,17 @@ class SpecRules:
 
 
 def spec_rules_for(
-    book: RuleBook, profile: str, cls: str, relation: str, pes_kind: str = "*", pes_face: str = "*",
-    es_kind: str = "*", traversed: bool = False, heavy: bool = False, es_face: str = "*", es_type: str = "*",
+    book: RuleBook,
+    profile: str,
+    cls: str,
+    relation: str,
+    siting: Siting = ANY_SITING,
+    heavy: bool = False,
 ) -> SpecRules:
-    rule = book.distance_rule(profile, cls, relation, pes_kind, pes_face, es_kind, traversed, es_face, es_type)
+    rule = book.distance_rule(profile, cls, relation, siting)
     if rule is None:
-        raise InputError([Problem(f"the {profile} rulebook has no distance for HD {cls} {relation}",
-                                  field="relation")])
-    mins = book.minimums_for(profile, cls, relation, pes_kind, heavy) if rule.record.formula != "none" else ()
+        raise InputError([Problem(f"the {profile} rulebook has no distance for HD {cls} {relation}", field="relation")])
+    mins = book.minimums_for(profile, cls, relation, siting.pes_kind, heavy) if rule.record.formula != "none" else ()
     return SpecRules(rule, mins, book)
 
 
@@ -381,17 +394,12 @@ def required_distance(
     relation: str,
     *,
     profile: str = "iatg",
-    pes_kind: str = "*",
-    pes_face: str = "*",
-    es_kind: str = "*",
-    es_face: str = "*",
-    es_type: str = "*",
-    traversed: bool = False,
+    siting: Siting = ANY_SITING,
     heavy_case: bool = False,
     cg: str | None = None,
     book: RuleBook | None = None,
 ) -> Requirement:
-    """The distance a PES holding ``neq_kg`` of one HD needs from one exposed site.
+    """The distance a PES holding ``neq_kg`` of one HD needs from one exposed site sited as ``siting``.
 
     Outside the validated range of every sourced piece the required distance is infinite and a
     note says so (the check reports it as a violation; ``coalition depots qd`` refuses it)."""
@@ -400,11 +408,11 @@ def required_distance(
     if not math.isfinite(neq_kg) or neq_kg < 0:
         problems.append(Problem(f"NEQ must be a non-negative number of kg, got {neq_kg}", field="neq"))
     if relation not in RELATION_CODES:
-        problems.append(Problem(f"unknown relation '{relation}'", field="relation",
-                                hint=f"valid: {', '.join(RELATION_CODES)}"))
+        problems.append(
+            Problem(f"unknown relation '{relation}'", field="relation", hint=f"valid: {', '.join(RELATION_CODES)}")
+        )
     if hd not in HD_TO_CLASS:
-        problems.append(Problem(f"unknown hazard division '{hd}'", field="hd",
-                                hint="valid: 1.1 1.2 1.3 1.4 1.5 1.6"))
+        problems.append(Problem(f"unknown hazard division '{hd}'", field="hd", hint="valid: 1.1 1.2 1.3 1.4 1.5 1.6"))
     if problems:
         raise InputError(problems)
     notes: list[str] = []
@@ -424,8 +432,7 @@ def required_distance(
     if cls == "1.4" and (cg or "").upper() == "S":
         cls = "1.4S"
     heavy = heavy_case and cls in ("1.1", "1.2")
-    sr = spec_rules_for(book, profile, cls, relation, pes_kind, pes_face, es_kind, traversed, heavy,
-                        es_face, es_type)
+    sr = spec_rules_for(book, profile, cls, relation, siting, heavy)
     rule = sr.rule.record
     q = np.array([float(neq_kg)])
     f_m = float(sr.formula_m(q)[0])
@@ -438,8 +445,11 @@ def required_distance(
             unverified.append(label)
     if not math.isfinite(f_m):
         top = rule.upper_kg
-        notes.append(f"{neq_kg:,.0f} kg is outside the validated range of {rule.id}"
-                     + (f" (valid to {top:,.0f} kg)" if top else "") + ": no sourced rule covers it")
+        notes.append(
+            f"{neq_kg:,.0f} kg is outside the validated range of {rule.id}"
+            + (f" (valid to {top:,.0f} kg)" if top else "")
+            + ": no sourced rule covers it"
+        )
     governing_min = None
     if sr.minimums and neq_kg > 0 and rule.formula != "none":
         governing_min = max(sr.minimums, key=lambda m: float(minimum_distance(m.record, q, book)[0])).record.id
@@ -447,10 +457,22 @@ def required_distance(
     required = float(round_up_metres(exact)) if math.isfinite(exact) else math.inf
     governs = "none" if exact == 0 else ("minimum" if min_m > f_m else "formula")
     return Requirement(
-        hd=hd, relation=relation, neq_kg=neq_kg, profile=profile, formula_m=f_m, minimum_m=min_m,
-        exact_m=exact, required_m=required, governs=governs, formula=rule.describe(),
-        k=rule.k_si, rule=rule.id, minimum_rule=governing_min,
-        statuses=statuses, unverified=tuple(dict.fromkeys(unverified)), notes=tuple(notes),
+        hd=hd,
+        relation=relation,
+        neq_kg=neq_kg,
+        profile=profile,
+        formula_m=f_m,
+        minimum_m=min_m,
+        exact_m=exact,
+        required_m=required,
+        governs=governs,
+        formula=rule.describe(),
+        k=rule.k_si,
+        rule=rule.id,
+        minimum_rule=governing_min,
+        statuses=statuses,
+        unverified=tuple(dict.fromkeys(unverified)),
+        notes=tuple(notes),
     )
 
 
@@ -498,8 +520,14 @@ def nearest_points(
     return dist, nx, ny
 
 
-def _to_segments(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _to_segments(
+    px: np.ndarray,
+    py: np.ndarray,
+    ax: np.ndarray,
+    ay: np.ndarray,
+    bx: np.ndarray,
+    by: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     px = px[:, None]
     py = py[:, None]
     vx, vy = bx - ax, by - ay
@@ -517,7 +545,11 @@ FACE_NAMES = ("*", "front", "side", "rear")
 
 
 def faces(
-    orientation_deg: np.ndarray, sx: np.ndarray, sy: np.ndarray, tx: np.ndarray, ty: np.ndarray,
+    orientation_deg: np.ndarray,
+    sx: np.ndarray,
+    sy: np.ndarray,
+    tx: np.ndarray,
+    ty: np.ndarray,
     front_half_angle: float,
 ) -> np.ndarray:
     """Face code (1 front, 2 side, 3 rear) of a PES at (sx, sy) toward targets (tx, ty)."""
@@ -527,10 +559,16 @@ def faces(
 
 
 def resolve_or_fail(
-    book: RuleBook, profile: str, hd: str, relation: str, pes_kind: str, face: str, es_kind: str,
+    book: RuleBook,
+    profile: str,
+    hd: str,
+    relation: str,
+    pes_kind: str,
+    face: str,
+    es_kind: str,
     traversed: bool,
 ) -> Resolved:
-    found = book.distance_rule(profile, hd, relation, pes_kind, face, es_kind, traversed)
+    found = book.distance_rule(profile, hd, relation, Siting(pes_kind, face, es_kind, traversed))
     if found is None:
         raise InputError([Problem(f"rulebook profile {profile} has no rule for HD {hd} {relation}")])
     return found

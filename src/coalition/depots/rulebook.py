@@ -35,6 +35,22 @@ ECM_TYPES: tuple[str, ...] = ("*", "7-bar", "3-bar", "undefined")
 LB = 0.45359237
 
 
+@dataclass(frozen=True, slots=True)
+class Siting:
+    """How a PES and an exposed site stand to each other: the keys a distance record is chosen by
+    ("*": not given, any record matches)."""
+
+    pes_kind: str = "*"
+    pes_face: str = "*"
+    es_kind: str = "*"
+    traversed: bool = False
+    es_face: str = "*"
+    es_type: str = "*"
+
+
+ANY_SITING = Siting()
+
+
 class Status(StrEnum):
     PRIMARY = "V-P"
     SECONDARY = "V-S"
@@ -114,7 +130,8 @@ class DistanceRule(_Record):
                 raise ValueError(f"{self.id}: formula piecewise needs pieces")
             ends = [p.to_kg for p in self.pieces]
             if any(e is None for e in ends[:-1]) or any(
-                    a is not None and b is not None and b <= a for a, b in pairwise(ends)):
+                a is not None and b is not None and b <= a for a, b in pairwise(ends)
+            ):
                 raise ValueError(f"{self.id}: pieces must have increasing to_kg (only the last may be open)")
         if self.formula == "fixed" and self.min_m is None:
             raise ValueError(f"{self.id}: formula fixed needs min_m")
@@ -131,8 +148,11 @@ class DistanceRule(_Record):
             return self.rows[-1][0]
         if self.formula == "piecewise":
             last = self.pieces[-1].to_kg
-            return last if self.valid_max_kg is None else (
-                self.valid_max_kg if last is None else min(last, self.valid_max_kg))
+            return (
+                last
+                if self.valid_max_kg is None
+                else (self.valid_max_kg if last is None else min(last, self.valid_max_kg))
+            )
         return self.valid_max_kg
 
     @property
@@ -144,8 +164,9 @@ class DistanceRule(_Record):
 
     def describe(self) -> str:
         if self.formula == "piecewise":
-            parts = [f"{p.describe()} to {p.to_kg:,.0f} kg" if p.to_kg else f"{p.describe()} above"
-                     for p in self.pieces]
+            parts = [
+                f"{p.describe()} to {p.to_kg:,.0f} kg" if p.to_kg else f"{p.describe()} above" for p in self.pieces
+            ]
             return "piecewise: " + "; ".join(parts)
         if self.formula == "cube_root":
             text = f"D = {self.k_si:.3f}·Q^(1/3)"
@@ -203,9 +224,7 @@ class CurveRule(_Record):
 
 class AggregationRule(_Record):
     profile: str
-    rule: Literal[
-        "treat-as-1.1", "underground-as-1.1", "sum-with-1.1", "separate-max", "not-counted-when-mixed"
-    ]
+    rule: Literal["treat-as-1.1", "underground-as-1.1", "sum-with-1.1", "separate-max", "not-counted-when-mixed"]
     hd: str | None = None
     hds: tuple[str, ...] = ()
 
@@ -281,7 +300,10 @@ class RuleBook:
         rnd = raw["rounding"]
         self.rounding = _Record(id=rnd["id"], status=rnd["status"], source=rnd["source"])
         profiled: tuple[DistanceRule | MinimumRule | AggregationRule, ...] = (
-            *self.distances, *self.minimums, *self.aggregation)
+            *self.distances,
+            *self.minimums,
+            *self.aggregation,
+        )
         for r in profiled:
             if r.profile not in self.profiles:
                 raise ValueError(f"{r.id}: unknown profile {r.profile}")
@@ -291,8 +313,11 @@ class RuleBook:
     def _chain(self, profile: str) -> list[str]:
         if profile not in self.profiles:
             raise InputError(
-                [Problem(f"unknown rule profile '{profile}'", field="profile",
-                         hint=f"valid: {', '.join(self.profiles)}")]
+                [
+                    Problem(
+                        f"unknown rule profile '{profile}'", field="profile", hint=f"valid: {', '.join(self.profiles)}"
+                    )
+                ]
             )
         chain = [profile]
         while (parent := self.profiles[chain[-1]].get("inherits")) is not None:
@@ -304,14 +329,17 @@ class RuleBook:
         profile: str,
         hd: str,
         relation: str,
-        pes_kind: str = "*",
-        pes_face: str = "*",
-        es_kind: str = "*",
-        traversed: bool = False,
-        es_face: str = "*",
-        es_type: str = "*",
+        siting: Siting = ANY_SITING,
     ) -> Resolved | None:
         """The most specific distance record for this case, searching the profile then its parents."""
+        pes_kind, pes_face, es_kind, es_face, es_type = (
+            siting.pes_kind,
+            siting.pes_face,
+            siting.es_kind,
+            siting.es_face,
+            siting.es_type,
+        )
+        traversed = siting.traversed
         key = (profile, hd, relation, pes_kind, pes_face, es_kind, str(traversed), es_face, es_type)
         if key in self._dist_cache:
             return self._dist_cache[key]
@@ -329,8 +357,7 @@ class RuleBook:
                 if r.es_face not in ("*", es_face) or r.es_type not in ("*", es_type):
                     continue
                 score = sum(
-                    v != "*" for v in (r.relation, r.pes_kind, r.pes_face, r.es_kind, r.traversed,
-                                       r.es_face, r.es_type)
+                    v != "*" for v in (r.relation, r.pes_kind, r.pes_face, r.es_kind, r.traversed, r.es_face, r.es_type)
                 )
                 if best is None or score > best[0]:
                     best = (score, r)
@@ -346,9 +373,13 @@ class RuleBook:
         """Every applicable minimum (fixed or NEQ-dependent); the larger value at the NEQ governs."""
         for depth, prof in enumerate(self._chain(profile)):
             own = [
-                r for r in self.minimums
-                if r.profile == prof and r.hd == hd and relation in r.relations
-                and r.pes_kind in ("*", pes_kind) and (r.condition == "*" or heavy)
+                r
+                for r in self.minimums
+                if r.profile == prof
+                and r.hd == hd
+                and relation in r.relations
+                and r.pes_kind in ("*", pes_kind)
+                and (r.condition == "*" or heavy)
             ]
             if own:
                 return tuple(Resolved(r, borrowed=depth > 0) for r in own)
@@ -425,12 +456,22 @@ def load_rulebook(path: str | None = None) -> RuleBook:
 def _value_text(rec: _Record) -> str:
     if isinstance(rec, DistanceRule):
         scope = ", ".join(
-            f"{k}={v}" for k, v in (("PES", rec.pes_kind), ("face", rec.pes_face), ("ES", rec.es_kind),
-                                    ("ES face", rec.es_face), ("ES type", rec.es_type),
-                                    ("traversed", rec.traversed)) if v != "*"
+            f"{k}={v}"
+            for k, v in (
+                ("PES", rec.pes_kind),
+                ("face", rec.pes_face),
+                ("ES", rec.es_kind),
+                ("ES face", rec.es_face),
+                ("ES type", rec.es_type),
+                ("traversed", rec.traversed),
+            )
+            if v != "*"
         )
-        rng = f"; valid to {rec.upper_kg:,.0f} kg" if rec.upper_kg else ("" if rec.formula in ("none", "fixed")
-                                                                         else "; no upper bound stated")
+        rng = (
+            f"; valid to {rec.upper_kg:,.0f} kg"
+            if rec.upper_kg
+            else ("" if rec.formula in ("none", "fixed") else "; no upper bound stated")
+        )
         return f"HD {rec.hd} {rec.relation}: {rec.describe()}{rng}" + (f" [{scope}]" if scope else "")
     if isinstance(rec, Piece):
         return rec.describe() + (f" to {rec.to_kg:,.0f} kg" if rec.to_kg else " (no upper bound stated)")
@@ -441,16 +482,28 @@ def _value_text(rec: _Record) -> str:
         what = "fragment envelope (largest DFD row), at least " if rec.function == "fragment-envelope" else ""
         return f"HD {rec.hd} {'/'.join(rec.relations)} minimum {what}{unit}{rec.metres:.1f} m{cond}{scope}"
     if isinstance(rec, FragmentFunction):
-        rng = f" for {rec.min_kg:g}-{rec.max_kg:g} kg" if rec.max_kg else (f" from {rec.min_kg:g} kg" if rec.min_kg else "")
-        return {"power": f"{rec.a:g}·Q^{rec.b:g}", "linear": f"{rec.a:g}·Q + {rec.b:g}",
-                "log": f"{rec.a:g}·ln Q {rec.b:+g}", "plateau": f"{rec.value:g} m",
-                "sqrt_offset": f"{rec.a:g} + {rec.b:g}·(Q − {rec.c:g})^0.5"}[rec.formula] + rng
+        rng = (
+            f" for {rec.min_kg:g}-{rec.max_kg:g} kg"
+            if rec.max_kg
+            else (f" from {rec.min_kg:g} kg" if rec.min_kg else "")
+        )
+        return {
+            "power": f"{rec.a:g}·Q^{rec.b:g}",
+            "linear": f"{rec.a:g}·Q + {rec.b:g}",
+            "log": f"{rec.a:g}·ln Q {rec.b:+g}",
+            "plateau": f"{rec.value:g} m",
+            "sqrt_offset": f"{rec.a:g} + {rec.b:g}·(Q − {rec.c:g})^0.5",
+        }[rec.formula] + rng
     if isinstance(rec, CurveRule):
         if rec.formula == "piecewise":
-            return ("; ".join(f"{p.describe()} to {p.to_kg:,.0f} kg" for p in rec.pieces)
-                    + f"; refused above {rec.valid_max_kg:,.0f} kg (not bound to a relation)")
-        return (f"{rec.a}·Q^(2/3) below {rec.q1:g} kg, {rec.b}·Q^(1/2) to {rec.q2:g} kg, "
-                f"{rec.k}·Q^(1/3) above, to {rec.valid_max_kg:,.0f} kg (not bound to a relation)")
+            return (
+                "; ".join(f"{p.describe()} to {p.to_kg:,.0f} kg" for p in rec.pieces)
+                + f"; refused above {rec.valid_max_kg:,.0f} kg (not bound to a relation)"
+            )
+        return (
+            f"{rec.a}·Q^(2/3) below {rec.q1:g} kg, {rec.b}·Q^(1/2) to {rec.q2:g} kg, "
+            f"{rec.k}·Q^(1/3) above, to {rec.valid_max_kg:,.0f} kg (not bound to a relation)"
+        )
     if isinstance(rec, AggregationRule):
         what = rec.hd or "+".join(rec.hds)
         return f"{rec.rule} ({what})"
@@ -485,8 +538,10 @@ def rulebook_markdown(book: RuleBook) -> str:
         out.append("```")
         out.append("")
     for prof, spec in book.mixing_profiles.items():
-        out.append(f"- profile `{prof}` uses table `{spec['table']}` with status **{spec.get('status')}**"
-                   + (f" ({spec['note']})" if spec.get("note") else ""))
+        out.append(
+            f"- profile `{prof}` uses table `{spec['table']}` with status **{spec.get('status')}**"
+            + (f" ({spec['note']})" if spec.get("note") else "")
+        )
     return "\n".join(out) + "\n"
 
 
@@ -508,8 +563,7 @@ def short_value(book: RuleBook, label: str) -> str:
     elif isinstance(rec, Piece):
         value = rec.describe()
     elif isinstance(rec, MinimumRule):
-        value = (f"max(DFD rows, {rec.metres:.4g} m)" if rec.function == "fragment-envelope"
-                 else f"{rec.metres:.4g} m")
+        value = f"max(DFD rows, {rec.metres:.4g} m)" if rec.function == "fragment-envelope" else f"{rec.metres:.4g} m"
     elif isinstance(rec, GeometryRule):
         value = f"{rec.value:g}"
     elif isinstance(rec, AggregationRule):

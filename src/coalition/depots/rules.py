@@ -83,6 +83,37 @@ class Aggregate:
         return " + ".join(f"{q:,.0f} kg as HD {c}" for c, q in self.components)
 
 
+def _convert_to_11(
+    records: Sequence[Resolved], n: dict[str, float], heavy_raw: Mapping[str, bool], used: list[Resolved]
+) -> bool:
+    """Move the NEQ of each record's HD into HD 1.1 (in ``n``), noting the records used; returns
+    whether a moved HD was in the heavy case."""
+    heavy = False
+    for r in records:
+        hd = r.record.hd
+        if hd and n.get(hd, 0) > 0:
+            n["1.1"] += n[hd]
+            n[hd] = 0.0
+            heavy = heavy or heavy_raw[hd]
+            used.append(r)
+    return heavy
+
+
+def _components_without_11(
+    n: Mapping[str, float], n14: float, use: Callable[..., None]
+) -> tuple[tuple[str, float], ...]:
+    """The aggregate's components when no HD 1.1 is present: HD 1.2 and 1.3 apart (the larger
+    distance governs), else HD 1.4 and 1.4S."""
+    comps = [(h, n[h]) for h in ("1.2", "1.3") if n[h] > 0]
+    if len(comps) == 2:
+        use("separate-max")
+    if comps and n14 > 0:
+        use("not-counted-when-mixed", "1.4")
+    if not comps:
+        comps = [(c, n[c]) for c in ("1.4", "1.4S") if n[c] > 0]
+    return tuple(comps)
+
+
 def aggregate(
     neq_by_hd: Mapping[str, float],
     *,
@@ -109,21 +140,9 @@ def aggregate(
             if hd is None or r.record.hd == hd or hd in r.record.hds:
                 used.append(r)
 
-    for r in rules.get("treat-as-1.1", []):
-        hd = r.record.hd
-        if hd and n.get(hd, 0) > 0:
-            n["1.1"] += n[hd]
-            n[hd] = 0.0
-            heavy11 = heavy11 or heavy_raw[hd]
-            used.append(r)
+    heavy11 = _convert_to_11(rules.get("treat-as-1.1", []), n, heavy_raw, used) or heavy11
     if underground:
-        for r in rules.get("underground-as-1.1", []):
-            hd = r.record.hd
-            if hd and n.get(hd, 0) > 0:
-                n["1.1"] += n[hd]
-                n[hd] = 0.0
-                heavy11 = heavy11 or heavy_raw[hd]
-                used.append(r)
+        heavy11 = _convert_to_11(rules.get("underground-as-1.1", []), n, heavy_raw, used) or heavy11
     n14 = n["1.4"] + n["1.4S"]
     licence: dict[str, float] = {}
     qd: list[tuple[str, float, bool]] = []
@@ -144,15 +163,8 @@ def aggregate(
         if n14 > 0:
             use("not-counted-when-mixed", "1.4")
     else:
-        comps = [(h, n[h]) for h in ("1.2", "1.3") if n[h] > 0]
-        if len(comps) == 2:
-            use("separate-max")
-        if comps and n14 > 0:
-            use("not-counted-when-mixed", "1.4")
-        if not comps:
-            comps = [(c, n[c]) for c in ("1.4", "1.4S") if n[c] > 0]
-        components = tuple(comps)
-        licence.update({h: q for h, q in comps if h in ("1.2", "1.3")})
+        components = _components_without_11(n, n14, use)
+        licence.update({h: q for h, q in components if h in ("1.2", "1.3")})
     if n14 > 0:
         licence["1.4"] = n14
     # each HD's own rule on its own NEQ (1.4 and 1.4S too: "not counted" in the aggregate does not
@@ -193,10 +205,16 @@ class StockSummary:
 
     def part(self, start: int, stop: int) -> StockSummary:
         return StockSummary(
-            storehouses=self.storehouses[start:stop], neq=self.neq[start:stop], pallets=self.pallets[start:stop],
-            heavy=self.heavy[start:stop], entries=self.entries[start:stop], lines=self.lines[start:stop],
+            storehouses=self.storehouses[start:stop],
+            neq=self.neq[start:stop],
+            pallets=self.pallets[start:stop],
+            heavy=self.heavy[start:stop],
+            entries=self.entries[start:stop],
+            lines=self.lines[start:stop],
             units={(r - start, i): u for (r, i), u in self.units.items() if start <= r < stop},
-            held_lots=self.held_lots, offset=self.offset + start)
+            held_lots=self.held_lots,
+            offset=self.offset + start,
+        )
 
     def lots_held(self, row: int, item: str) -> frozenset[str]:
         """Lots of ``item`` held in ``row`` (built once, only when an assertion names lots)."""
@@ -272,36 +290,62 @@ def _summarise(
     if bad.any():
         n_bad = int(bad.sum())
         if n_bad > 100:  # summarised with a count, never cut off silently
-            problems.append(Finding(rule="reference", severity=Severity.ERROR,
-                                    message=f"{n_bad} stock lines name an unknown lot or storehouse; the first 100 follow"))
+            problems.append(
+                Finding(
+                    rule="reference",
+                    severity=Severity.ERROR,
+                    message=f"{n_bad} stock lines name an unknown lot or storehouse; the first 100 follow",
+                )
+            )
         for k in np.nonzero(bad)[0][:100]:
             line = lines[int(k)]
             what = "lot" if lot_idx[k] < 0 else "storehouse"
-            problems.append(Finding(
-                rule="reference", severity=Severity.ERROR, storehouse=line.storehouse,
-                message=f"stock line {int(k) + 1} names unknown {what} "
-                f"'{line.lot if what == 'lot' else line.storehouse}'"))
+            problems.append(
+                Finding(
+                    rule="reference",
+                    severity=Severity.ERROR,
+                    storehouse=line.storehouse,
+                    message=f"stock line {int(k) + 1} names unknown {what} "
+                    f"'{line.lot if what == 'lot' else line.storehouse}'",
+                )
+            )
         keep = ~bad
         sh_idx, lot_idx, qty = sh_idx[keep], lot_idx[keep], qty[keep]
     neg = qty < 0
     if neg.any():
         if int(neg.sum()) > 100:
-            problems.append(Finding(rule="stock", severity=Severity.ERROR,
-                                    message=f"{int(neg.sum())} lots would leave more than is held; the first 100 follow"))
+            problems.append(
+                Finding(
+                    rule="stock",
+                    severity=Severity.ERROR,
+                    message=f"{int(neg.sum())} lots would leave more than is held; the first 100 follow",
+                )
+            )
         for k in np.nonzero(neg)[0][:100]:
-            problems.append(Finding(
-                rule="stock", severity=Severity.ERROR, storehouse=storehouses[int(sh_idx[k])],
-                message=f"more of lot '{lots[int(lot_idx[k])].id}' would leave than is held "
-                f"({int(qty[k])} units)"))
+            problems.append(
+                Finding(
+                    rule="stock",
+                    severity=Severity.ERROR,
+                    storehouse=storehouses[int(sh_idx[k])],
+                    message=f"more of lot '{lots[int(lot_idx[k])].id}' would leave than is held ({int(qty[k])} units)",
+                )
+            )
         qty = np.maximum(qty, 0)
     cls = l_cls[lot_idx]
-    neq = np.bincount(sh_idx * len(RAW_CLASSES) + cls, weights=l_neq[lot_idx] * qty,
-                      minlength=n * len(RAW_CLASSES)).reshape(n, len(RAW_CLASSES))
+    neq = np.bincount(
+        sh_idx * len(RAW_CLASSES) + cls, weights=l_neq[lot_idx] * qty, minlength=n * len(RAW_CLASSES)
+    ).reshape(n, len(RAW_CLASSES))
     pallets = np.bincount(sh_idx, weights=np.ceil(qty / l_upp[lot_idx] - 1e-9), minlength=n)
-    heavy = np.bincount(sh_idx * len(RAW_CLASSES) + cls, weights=(l_heavy[lot_idx] & (qty > 0)).astype(float),
-                        minlength=n * len(RAW_CLASSES)).reshape(n, len(RAW_CLASSES)) > 0
+    heavy = (
+        np.bincount(
+            sh_idx * len(RAW_CLASSES) + cls,
+            weights=(l_heavy[lot_idx] & (qty > 0)).astype(float),
+            minlength=n * len(RAW_CLASSES),
+        ).reshape(n, len(RAW_CLASSES))
+        > 0
+    )
     count = np.bincount(sh_idx, weights=(qty > 0).astype(float), minlength=n)
-    present = (qty > 0)
+    present = qty > 0
     keys = np.unique(sh_idx[present] * max(len(entry_list), 1) + l_entry[lot_idx[present]])
     entries: list[list[MixEntry]] = [[] for _ in range(n)]
     for key in keys.tolist():
@@ -319,15 +363,15 @@ def _summarise(
         usum = np.bincount(inv, weights=qty[present], minlength=len(uniq)) if len(uniq) else np.zeros(0)
     units = {divmod_item(int(k), n_items, items): float(u) for k, u in zip(uniq.tolist(), usum.tolist(), strict=True)}
     held = (sh_idx[present], lot_idx[present], _LazyIds(lots, items, lot_item), _LazyIds(lots))
-    return StockSummary(list(storehouses), neq, pallets, heavy, entries, count, problems, units=units,
-                        held_lots=held)
+    return StockSummary(list(storehouses), neq, pallets, heavy, entries, count, problems, units=units, held_lots=held)
 
 
 class _LazyIds:
     """Lot ids (or the item id of each lot) by position, without building a million-entry list."""
 
-    def __init__(self, lots: Sequence[Lot], items: Sequence[ItemType] | None = None,
-                 lot_item: np.ndarray | None = None) -> None:
+    def __init__(
+        self, lots: Sequence[Lot], items: Sequence[ItemType] | None = None, lot_item: np.ndarray | None = None
+    ) -> None:
         self.lots, self.items, self.lot_item = lots, items, lot_item
 
     def __getitem__(self, k: int) -> str:
@@ -355,8 +399,9 @@ def _line_indexes(
 
     n = len(lines)
     sh_idx = np.fromiter(map(index.get, map(attrgetter("storehouse"), lines), repeat(-1)), dtype=np.int64, count=n)
-    lot_idx = np.fromiter(map(catalogue.lot_positions.get, map(attrgetter("lot"), lines), repeat(-1)),
-                          dtype=np.int64, count=n)
+    lot_idx = np.fromiter(
+        map(catalogue.lot_positions.get, map(attrgetter("lot"), lines), repeat(-1)), dtype=np.int64, count=n
+    )
     return sh_idx, lot_idx
 
 
@@ -467,7 +512,11 @@ class Governing:
 
 
 def _qd_matrix(
-    layout: Layout, aggs: list[Aggregate], rows_wanted: set[int] | None, book: RuleBook, profile: str,
+    layout: Layout,
+    aggs: list[Aggregate],
+    rows_wanted: set[int] | None,
+    book: RuleBook,
+    profile: str,
 ) -> tuple[np.ndarray, Governing, list[set[str]]]:
     """Required distance per (storehouse, target): the maximum over every Q-D component of the
     storehouse (the aggregated 1.1 and each HD's own rule on its own NEQ), with the governing
@@ -482,8 +531,12 @@ def _qd_matrix(
     if t == 0:
         return required, gov, row_unverified
     for ci, hd in enumerate(_QD_CLASSES):
-        picked = [(i, q, h) for i, a in enumerate(aggs) for c, q, h in a.qd_components
-                  if c == hd and (rows_wanted is None or i in rows_wanted)]
+        picked = [
+            (i, q, h)
+            for i, a in enumerate(aggs)
+            for c, q, h in a.qd_components
+            if c == hd and (rows_wanted is None or i in rows_wanted)
+        ]
         if not picked:
             continue
         rows = np.array([i for i, _, _ in picked], dtype=np.int64)
@@ -536,8 +589,11 @@ def geometry_flags(layout: Layout, book: RuleBook) -> Callable[[int, int | None]
     sector = tuple(r.id for r in (face,) if r is not None and r.status.value != "V-P")
 
     def flags(i: int, c: int | None) -> tuple[str, ...]:
-        faced = (layout.face[i] > 0).any() or (layout.es_face[i] > 0).any() if c is None else (
-            layout.face[i, c] > 0 or layout.es_face[i, c] > 0)
+        faced = (
+            (layout.face[i] > 0).any() or (layout.es_face[i] > 0).any()
+            if c is None
+            else (layout.face[i, c] > 0 or layout.es_face[i, c] > 0)
+        )
         return base + (sector if faced else ())
 
     return flags
@@ -550,24 +606,51 @@ def _licence_findings(depot: Depot, sh: Storehouse, agg: Aggregate) -> list[Find
         return out
     if sh.licensed_neq_kg is None:
         held = ", ".join(f"HD {hd} {q:,.1f} kg" for hd, q in agg.licence_neq.items())
-        return [Finding(
-            rule="licence", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
-            neq_kg=max(agg.licence_neq.values()), limit_kg=0.0,
-            message=f"no explosives limit licence recorded: the storehouse is unlicensed and may hold "
-                    f"nothing, but holds {held}")]
+        return [
+            Finding(
+                rule="licence",
+                severity=Severity.ERROR,
+                depot=depot.id,
+                storehouse=sh.id,
+                neq_kg=max(agg.licence_neq.values()),
+                limit_kg=0.0,
+                message=f"no explosives limit licence recorded: the storehouse is unlicensed and may hold "
+                f"nothing, but holds {held}",
+            )
+        ]
     for hd, qn in agg.licence_neq.items():
         limit = (sh.licensed_kg() or {}).get(hd)
         if limit is None:
-            out.append(Finding(
-                rule="licence", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
-                hd=hd, neq_kg=qn, limit_kg=0.0, basis=agg.basis, unverified=agg.unverified,
-                message=f"holds {qn:,.1f} kg counted as HD {hd} but the licence does not permit HD {hd}"))
+            out.append(
+                Finding(
+                    rule="licence",
+                    severity=Severity.ERROR,
+                    depot=depot.id,
+                    storehouse=sh.id,
+                    hd=hd,
+                    neq_kg=qn,
+                    limit_kg=0.0,
+                    basis=agg.basis,
+                    unverified=agg.unverified,
+                    message=f"holds {qn:,.1f} kg counted as HD {hd} but the licence does not permit HD {hd}",
+                )
+            )
         elif qn > limit + 1e-9:
-            out.append(Finding(
-                rule="licence", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
-                hd=hd, neq_kg=qn, limit_kg=limit, basis=agg.basis, unverified=agg.unverified,
-                message=f"HD {hd} NEQ {qn:,.1f} kg exceeds the licensed {limit:,.1f} kg"
-                        + (" (aggregated)" if hd == "1.1" and len(agg.licence_neq) > 1 else "")))
+            out.append(
+                Finding(
+                    rule="licence",
+                    severity=Severity.ERROR,
+                    depot=depot.id,
+                    storehouse=sh.id,
+                    hd=hd,
+                    neq_kg=qn,
+                    limit_kg=limit,
+                    basis=agg.basis,
+                    unverified=agg.unverified,
+                    message=f"HD {hd} NEQ {qn:,.1f} kg exceeds the licensed {limit:,.1f} kg"
+                    + (" (aggregated)" if hd == "1.1" and len(agg.licence_neq) > 1 else ""),
+                )
+            )
     return out
 
 
@@ -576,10 +659,13 @@ def survey_finding(depot: Depot) -> Finding | None:
     if depot.exposed_sites:
         return None
     return Finding(
-        rule="survey", severity=Severity.ERROR, depot=depot.id,
+        rule="survey",
+        severity=Severity.ERROR,
+        depot=depot.id,
         message=f"depot {depot.id} records no surveyed exposed sites: it is not certified, since quantity-distance "
-                "to anything outside it cannot be checked (survey the inhabited buildings, routes and "
-                "workshops around it)")
+        "to anything outside it cannot be checked (survey the inhabited buildings, routes and "
+        "workshops around it)",
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -605,29 +691,39 @@ class StorehouseCovers:
 def covers_for(depot: Depot, storehouse: str, summary: StockSummary, row: int) -> StorehouseCovers:
     """The assertion test of one storehouse (see :class:`StorehouseCovers`)."""
     assertions = depot.assertions_for(storehouse)
-    key: Hashable = (("items", assertions) if not any(a.lots for a in assertions)
-                     else (storehouse, id(summary)))
+    key: Hashable = ("items", assertions) if not any(a.lots for a in assertions) else (storehouse, id(summary))
     return StorehouseCovers(assertions, summary, row, key)
 
 
-def count_findings(depot: Depot, storehouse: str, summary: StockSummary, row: int, book: RuleBook,
-                   items: Mapping[str, ItemType]) -> list[Finding]:
+def count_findings(
+    depot: Depot, storehouse: str, summary: StockSummary, row: int, book: RuleBook, items: Mapping[str, ItemType]
+) -> list[Finding]:
     """Footnotes that require matching numbers (fn1: fuzes to rounds) are counted, per assertion."""
     out: list[Finding] = []
     for a in depot.assertions_for(storehouse):
         fn = book.footnotes.get(a.footnote)
         if fn is None or not fn.counted:
             continue
-        held = {it: u for (r, it), u in summary.units.items() if r == row and (
-            it in a.items or (a.lots and set(a.lots) & summary.lots_held(r, it)))}
+        held = {
+            it: u
+            for (r, it), u in summary.units.items()
+            if r == row and (it in a.items or (a.lots and set(a.lots) & summary.lots_held(r, it)))
+        }
         fuzes = sum(u for it, u in held.items() if items.get(it) is not None and items[it].cg == "B")
         rounds = sum(u for it, u in held.items() if items.get(it) is not None and items[it].cg != "B")
         if held and fuzes != rounds:
-            out.append(Finding(
-                rule="mixing", severity=Severity.ERROR, depot=depot.id, storehouse=storehouse,
-                basis=(fn.id,), unverified=(fn.id,) if fn.status.value != "V-P" else (),
-                message=f"{fn.id} asserted for {', '.join(sorted(held))}: {fn.text} requires matching numbers, "
-                        f"but {fuzes:,.0f} CG B components are held against {rounds:,.0f} rounds"))
+            out.append(
+                Finding(
+                    rule="mixing",
+                    severity=Severity.ERROR,
+                    depot=depot.id,
+                    storehouse=storehouse,
+                    basis=(fn.id,),
+                    unverified=(fn.id,) if fn.status.value != "V-P" else (),
+                    message=f"{fn.id} asserted for {', '.join(sorted(held))}: {fn.text} requires matching numbers, "
+                    f"but {fuzes:,.0f} CG B components are held against {rounds:,.0f} rounds",
+                )
+            )
     return out
 
 
@@ -649,8 +745,11 @@ def evaluate_depot(
     for i, sh in enumerate(shs):
         neq = {c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)}
         heavy = {c: bool(summary.heavy[i, j]) for j, c in enumerate(RAW_CLASSES)}
-        aggs.append(aggregate(neq, underground=sh.kind == StorehouseKind.UNDERGROUND,
-                              profile=profile, book=book, heavy_by_hd=heavy))
+        aggs.append(
+            aggregate(
+                neq, underground=sh.kind == StorehouseKind.UNDERGROUND, profile=profile, book=book, heavy_by_hd=heavy
+            )
+        )
     wanted = None if only is None else {i for i, sh in enumerate(shs) if sh.id in only}
     required, governing, row_unverified = _qd_matrix(layout, aggs, wanted, book, profile)
     n, t = layout.dist.shape
@@ -664,20 +763,38 @@ def evaluate_depot(
         findings = _licence_findings(depot, sh, agg)
         # floor capacity
         if summary.pallets[i] > sh.capacity_pallets:
-            findings.append(Finding(
-                rule="capacity", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
-                message=f"{summary.pallets[i]:.0f} pallets exceed the floor capacity of {sh.capacity_pallets}"))
+            findings.append(
+                Finding(
+                    rule="capacity",
+                    severity=Severity.ERROR,
+                    depot=depot.id,
+                    storehouse=sh.id,
+                    message=f"{summary.pallets[i]:.0f} pallets exceed the floor capacity of {sh.capacity_pallets}",
+                )
+            )
         # mixing: footnote assertions are scoped to the items they name; matching numbers counted
-        pairs = check_set(summary.entries[i], depot.asserted(sh.id), profile=profile, book=book,
-                          covers=covers_for(depot, sh.id, summary, i))
+        pairs = check_set(
+            summary.entries[i],
+            depot.asserted(sh.id),
+            profile=profile,
+            book=book,
+            covers=covers_for(depot, sh.id, summary, i),
+        )
         for p in pairs:
             if p.unverified:
                 unverified.add(p.record)
             if not p.allowed:
-                findings.append(Finding(
-                    rule="mixing", severity=Severity.ERROR, depot=depot.id, storehouse=sh.id,
-                    message=f"{p.a.label()} with {p.b.label()}: {p.reason}", basis=(p.record,),
-                    unverified=(p.record,) if p.unverified else ()))
+                findings.append(
+                    Finding(
+                        rule="mixing",
+                        severity=Severity.ERROR,
+                        depot=depot.id,
+                        storehouse=sh.id,
+                        message=f"{p.a.label()} with {p.b.label()}: {p.reason}",
+                        basis=(p.record,),
+                        unverified=(p.record,) if p.unverified else (),
+                    )
+                )
         if items is not None and summary.units:
             findings += count_findings(depot, sh.id, summary, i, book, items)
         # quantity-distance
@@ -696,18 +813,34 @@ def evaluate_depot(
                 tightest = next(f for f in findings if f.rule.startswith("qd."))
         for f in findings:
             unverified.update(f.unverified)
-        reports.append(StorehouseReport(
-            depot=depot.id, storehouse=sh.id, kind=sh.kind.value, profile=profile,
-            neq_by_hd={c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
-            aggregate=agg, licensed=sh.licensed_kg(),
-            pallets=float(summary.pallets[i]), capacity=sh.capacity_pallets, mixing=pairs,
-            findings=findings, tightest=tightest, unverified=tuple(sorted(unverified)),
-        ))
+        reports.append(
+            StorehouseReport(
+                depot=depot.id,
+                storehouse=sh.id,
+                kind=sh.kind.value,
+                profile=profile,
+                neq_by_hd={c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
+                aggregate=agg,
+                licensed=sh.licensed_kg(),
+                pallets=float(summary.pallets[i]),
+                capacity=sh.capacity_pallets,
+                mixing=pairs,
+                findings=findings,
+                tightest=tightest,
+                unverified=tuple(sorted(unverified)),
+            )
+        )
     return reports
 
 
 def _qd_finding(
-    layout: Layout, i: int, c: int, req: float, governing: Governing, agg: Aggregate, severity: Severity,
+    layout: Layout,
+    i: int,
+    c: int,
+    req: float,
+    governing: Governing,
+    agg: Aggregate,
+    severity: Severity,
 ) -> Finding:
     depot = layout.depot
     sh = depot.storehouses[i]
@@ -715,8 +848,12 @@ def _qd_finding(
     hd, q, sr = governing.get(i, c) or (agg.qd_components[0][0], agg.qd_components[0][1], None)
     geo = geometry_flags(layout, load_rulebook() if sr is None else sr.book)(i, c)
     basis = (*(sr.labels_at(q) if sr else ()), *(r.label for r in layout.target_notes[c]), *agg.basis, *geo)
-    unverified = (*(sr.unverified_at(q) if sr else ()), *(r.label for r in layout.target_notes[c] if r.unverified),
-                  *agg.unverified, *geo)
+    unverified = (
+        *(sr.unverified_at(q) if sr else ()),
+        *(r.label for r in layout.target_notes[c] if r.unverified),
+        *agg.unverified,
+        *geo,
+    )
     face = FACE_NAMES[int(layout.face[i, c])]
     where = f" ({face} face)" if face != "*" else ""
     actual = float(layout.dist[i, c])
@@ -726,16 +863,28 @@ def _qd_finding(
     else:
         rec = sr.rule.record if sr else None
         top = rec.upper_kg if rec is not None else None
-        req_text = (f"is outside the validated range of {rec.id if rec else 'the rule'}"
-                    + (f" (valid to {top:,.0f} kg)" if top else "") + ": no sourced rule covers it")
+        req_text = (
+            f"is outside the validated range of {rec.id if rec else 'the rule'}"
+            + (f" (valid to {top:,.0f} kg)" if top else "")
+            + ": no sourced rule covers it"
+        )
     verb = "too close" if actual + DIST_TOL < req else "closest"
     note = " (route not typed minor/low-density: IBD applies)" if layout.target_notes[c] else ""
     return Finding(
-        rule=f"qd.{relation}", severity=severity, depot=depot.id, storehouse=sh.id, other=target,
-        hd=hd, neq_kg=q, required_m=req if math.isfinite(req) else None, actual_m=round(actual, 2),
-        basis=tuple(dict.fromkeys(basis)), unverified=tuple(dict.fromkeys(unverified)),
-        message=(f"{relation} to {target}{where}{note}: {q:,.0f} kg as HD {hd} {req_text}; "
-                 f"actual {actual:,.1f} m ({verb})"),
+        rule=f"qd.{relation}",
+        severity=severity,
+        depot=depot.id,
+        storehouse=sh.id,
+        other=target,
+        hd=hd,
+        neq_kg=q,
+        required_m=req if math.isfinite(req) else None,
+        actual_m=round(actual, 2),
+        basis=tuple(dict.fromkeys(basis)),
+        unverified=tuple(dict.fromkeys(unverified)),
+        message=(
+            f"{relation} to {target}{where}{note}: {q:,.0f} kg as HD {hd} {req_text}; actual {actual:,.1f} m ({verb})"
+        ),
     )
 
 
@@ -758,7 +907,11 @@ def check_depot(
 
 
 def required_distances(
-    depot: Depot, lines: Sequence[StockLine], catalogue: Catalogue, *, book: RuleBook | None = None,
+    depot: Depot,
+    lines: Sequence[StockLine],
+    catalogue: Catalogue,
+    *,
+    book: RuleBook | None = None,
 ) -> tuple[Layout, np.ndarray]:
     """The layout and the required distance per (storehouse, target) for this stock (whole metres,
     inf outside the validated range, 0 where nothing is held): what the check compares and the Q-D
@@ -766,10 +919,16 @@ def required_distances(
     book = book or load_rulebook()
     summary = summarise([s.id for s in depot.storehouses], lines, catalogue)
     layout = build_layout(depot, book)
-    aggs = [aggregate({c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
-                      underground=sh.kind == StorehouseKind.UNDERGROUND, profile=depot.profile, book=book,
-                      heavy_by_hd={c: bool(summary.heavy[i, j]) for j, c in enumerate(RAW_CLASSES)})
-            for i, sh in enumerate(depot.storehouses)]
+    aggs = [
+        aggregate(
+            {c: float(summary.neq[i, j]) for j, c in enumerate(RAW_CLASSES)},
+            underground=sh.kind == StorehouseKind.UNDERGROUND,
+            profile=depot.profile,
+            book=book,
+            heavy_by_hd={c: bool(summary.heavy[i, j]) for j, c in enumerate(RAW_CLASSES)},
+        )
+        for i, sh in enumerate(depot.storehouses)
+    ]
     return layout, _qd_matrix(layout, aggs, None, book, depot.profile)[0]
 
 
@@ -812,15 +971,21 @@ def check_prospective(
     """
     book = book or load_rulebook()
     if layout.storehouse(storehouse) is None:
-        return [Finding(rule="reference", severity=Severity.ERROR, depot=layout.id, storehouse=storehouse,
-                        message=f"storehouse '{storehouse}' is not in depot '{layout.id}'")]
+        return [
+            Finding(
+                rule="reference",
+                severity=Severity.ERROR,
+                depot=layout.id,
+                storehouse=storehouse,
+                message=f"storehouse '{storehouse}' is not in depot '{layout.id}'",
+            )
+        ]
     net: dict[str, int] = {}
     for sign, group in ((1, current_stock), (-1, leaving), (1, incoming)):
         for line in group:
             if line.storehouse == storehouse:
                 net[line.lot] = net.get(line.lot, 0) + sign * line.quantity
-    lines = [StockLine.model_construct(storehouse=storehouse, lot=lot, quantity=q)
-             for lot, q in net.items() if q != 0]
+    lines = [StockLine.model_construct(storehouse=storehouse, lot=lot, quantity=q) for lot, q in net.items() if q != 0]
     summary = summarise([s.id for s in layout.storehouses], lines, catalogue)
     reports = evaluate_depot(layout, summary, book=book, only={storehouse}, items=catalogue.item_by_id)
     survey = survey_finding(layout)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
@@ -135,7 +136,9 @@ class Lot(Frozen):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Lot:
         if self.manufactured and self.last_inspected and self.last_inspected < self.manufactured:
-            raise ValueError(f"lot '{self.id}': last_inspected {self.last_inspected} is before manufactured {self.manufactured}")
+            raise ValueError(
+                f"lot '{self.id}': last_inspected {self.last_inspected} is before manufactured {self.manufactured}"
+            )
         if self.manufactured and self.expires and self.expires < self.manufactured:
             raise ValueError(f"lot '{self.id}': expires {self.expires} is before manufactured {self.manufactured}")
         return self
@@ -245,7 +248,8 @@ class ExposedSite(Frozen):
     kind: ExposedSiteKind
     points: tuple[tuple[Metres, Metres], ...] = Field(min_length=1, max_length=1000)
     density: Literal["minor", "low", "medium", "high"] | None = Field(
-        default=None, description="public traffic routes: traffic density; untyped counts as busy")
+        default=None, description="public traffic routes: traffic density; untyped counts as busy"
+    )
 
     @model_validator(mode="after")
     def _density_on_routes(self) -> ExposedSite:
@@ -276,8 +280,10 @@ class Assertion(Frozen):
     @model_validator(mode="after")
     def _scoped(self) -> Assertion:
         if not self.items and not self.lots:
-            raise ValueError(f"assertion {self.footnote} must name the items or lots it covers "
-                             "(items: [...] or lots: [...]); an assertion never covers a whole storehouse")
+            raise ValueError(
+                f"assertion {self.footnote} must name the items or lots it covers "
+                "(items: [...] or lots: [...]); an assertion never covers a whole storehouse"
+            )
         return self
 
     def covers(self, item: str | None, lots: frozenset[str] = frozenset()) -> bool:
@@ -300,9 +306,7 @@ class Depot(Frozen):
 
     def asserted(self, storehouse: str) -> frozenset[str]:
         """Footnotes asserted for anything in ``storehouse`` (for display; the check is per item)."""
-        return frozenset(
-            a.footnote for a in self.assertions if a.storehouse in (None, storehouse)
-        )
+        return frozenset(a.footnote for a in self.assertions if a.storehouse in (None, storehouse))
 
     def assertions_for(self, storehouse: str) -> tuple[Assertion, ...]:
         return tuple(a for a in self.assertions if a.storehouse in (None, storehouse))
@@ -354,7 +358,8 @@ class Catalogue(Frozen):
     def lot_positions(self) -> dict[str, int]:
         """Lot id → position in ``lots`` (built once per catalogue; large networks reuse it)."""
         return self._memo.get(
-            "positions", lambda: {lot_id: k for k, lot_id in enumerate(map(attrgetter("id"), self.lots))})
+            "positions", lambda: {lot_id: k for k, lot_id in enumerate(map(attrgetter("id"), self.lots))}
+        )
 
     @property
     def lot_hash_index(self) -> object:
@@ -378,8 +383,9 @@ class Catalogue(Frozen):
             import numpy as np
 
             item_index = {it.id: k for k, it in enumerate(self.items)}
-            lot_item = np.fromiter(map(item_index.__getitem__, map(attrgetter("item"), self.lots)),
-                                   dtype=np.int64, count=len(self.lots))
+            lot_item = np.fromiter(
+                map(item_index.__getitem__, map(attrgetter("item"), self.lots)), dtype=np.int64, count=len(self.lots)
+            )
             override = np.array([lot.neq_kg for lot in self.lots], dtype=float) if self.lots else np.zeros(0)
             return item_index, lot_item, override
 
@@ -410,9 +416,13 @@ class DepotNetwork(Frozen):
             from pydantic import ValidationError
             from pydantic_core import InitErrorDetails, PydanticCustomError
 
-            raise ValidationError.from_exception_data("DepotNetwork", [
-                InitErrorDetails(type=PydanticCustomError("reference", msg), loc=loc, input=None)  # type: ignore[typeddict-item]
-                for loc, msg in problems])
+            raise ValidationError.from_exception_data(
+                "DepotNetwork",
+                [
+                    InitErrorDetails(type=PydanticCustomError("reference", msg), loc=loc, input=None)  # type: ignore[typeddict-item]
+                    for loc, msg in problems
+                ],
+            )
         return self
 
     @cached_property
@@ -465,16 +475,26 @@ def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object
     dups("item", [(("items", n, "id"), i.id) for n, i in enumerate(network.items)])
     dups("lot", [(("lots", n, "id"), lot.id) for n, lot in enumerate(network.lots)])
     dups("depot", [(("depots", n, "id"), d.id) for n, d in enumerate(network.depots)])
-    dups("storehouse", [(("depots", n, "storehouses", k, "id"), s.id)
-                        for n, d in enumerate(network.depots) for k, s in enumerate(d.storehouses)])
+    dups(
+        "storehouse",
+        [
+            (("depots", n, "storehouses", k, "id"), s.id)
+            for n, d in enumerate(network.depots)
+            for k, s in enumerate(d.storehouses)
+        ],
+    )
     items = {i.id: i for i in network.items}
     for n, lot in enumerate(network.lots):
         if lot.item not in items:
             out.append((("lots", n, "item"), f"lot '{lot.id}' names unknown item '{lot.item}'"))
         elif lot.neq_kg is not None and lot.neq_kg > items[lot.item].gross_kg:
-            out.append((("lots", n, "neq_kg"),
-                        f"lot '{lot.id}' NEQ override {lot.neq_kg} kg exceeds the gross mass "
-                        f"{items[lot.item].gross_kg} kg of item '{lot.item}'"))
+            out.append(
+                (
+                    ("lots", n, "neq_kg"),
+                    f"lot '{lot.id}' NEQ override {lot.neq_kg} kg exceeds the gross mass "
+                    f"{items[lot.item].gross_kg} kg of item '{lot.item}'",
+                )
+            )
     lots = {lot.id for lot in network.lots}
     storehouses = {s.id for d in network.depots for s in d.storehouses}
     for n, line in enumerate(network.stock):
@@ -484,20 +504,33 @@ def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object
             out.append((("stock", n, "storehouse"), f"stock line names unknown storehouse '{line.storehouse}'"))
     for n, depot in enumerate(network.depots):
         own = {s.id for s in depot.storehouses}
-        dups(f"exposed site (depot {depot.id})",
-             [(("depots", n, "exposed_sites", k, "id"), e.id) for k, e in enumerate(depot.exposed_sites)])
-        for k, a in enumerate(depot.assertions):
-            at = ("depots", n, "assertions", k)
-            if a.storehouse is not None and a.storehouse not in own:
-                out.append(((*at, "storehouse"), f"assertion {a.footnote} names unknown storehouse '{a.storehouse}'"))
-            for it in a.items:
-                if it not in items:
-                    out.append(((*at, "items"), f"assertion {a.footnote} names unknown item '{it}'"))
-            for lot_id in a.lots:
-                if lot_id not in lots:
-                    out.append(((*at, "lots"), f"assertion {a.footnote} names unknown lot '{lot_id}'"))
+        dups(
+            f"exposed site (depot {depot.id})",
+            [(("depots", n, "exposed_sites", k, "id"), e.id) for k, e in enumerate(depot.exposed_sites)],
+        )
+        out += _assertion_problems(n, depot, own, items.keys(), lots)
     if len(out) > 200:  # summarised with a count, never cut off silently
         out = out[:200] + [((), f"… and {len(out) - 200} more reference problems of the same kinds")]
+    return out
+
+
+def _assertion_problems(
+    n: int, depot: Depot, own: AbstractSet[str], items: AbstractSet[str], lots: AbstractSet[str]
+) -> list[tuple[tuple[object, ...], str]]:
+    """Unknown storehouses, items and lots named by depot ``n``'s assertions."""
+    out: list[tuple[tuple[object, ...], str]] = []
+    for k, a in enumerate(depot.assertions):
+        at = ("depots", n, "assertions", k)
+        if a.storehouse is not None and a.storehouse not in own:
+            out.append(((*at, "storehouse"), f"assertion {a.footnote} names unknown storehouse '{a.storehouse}'"))
+        out += [
+            ((*at, "items"), f"assertion {a.footnote} names unknown item '{it}'") for it in a.items if it not in items
+        ]
+        out += [
+            ((*at, "lots"), f"assertion {a.footnote} names unknown lot '{lot_id}'")
+            for lot_id in a.lots
+            if lot_id not in lots
+        ]
     return out
 
 

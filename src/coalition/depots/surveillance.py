@@ -33,12 +33,18 @@ class LotStatus:
         return any(f in ("overdue", "expired", "expiring", "suspended") for f in self.findings)
 
     def as_dict(self) -> dict[str, object]:
-        return {"lot": self.lot, "item": self.item, "storehouses": list(self.storehouses), "units": self.units,
-                "manufactured": self.manufactured and self.manufactured.isoformat(),
-                "last_inspected": self.last_inspected and self.last_inspected.isoformat(),
-                "next_due": self.next_due and self.next_due.isoformat(),
-                "expires": self.expires and self.expires.isoformat(),
-                "findings": list(self.findings), "reasons": list(self.reasons)}
+        return {
+            "lot": self.lot,
+            "item": self.item,
+            "storehouses": list(self.storehouses),
+            "units": self.units,
+            "manufactured": self.manufactured and self.manufactured.isoformat(),
+            "last_inspected": self.last_inspected and self.last_inspected.isoformat(),
+            "next_due": self.next_due and self.next_due.isoformat(),
+            "expires": self.expires and self.expires.isoformat(),
+            "findings": list(self.findings),
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass
@@ -52,13 +58,22 @@ class SurveillanceReport:
         return [s for s in self.lots if s.needs_action]
 
     def as_dict(self) -> dict[str, object]:
-        return {"today": self.today.isoformat(), "within_days": self.within_days,
-                "needs_action": [s.as_dict() for s in self.action], "lots": [s.as_dict() for s in self.lots]}
+        return {
+            "today": self.today.isoformat(),
+            "within_days": self.within_days,
+            "needs_action": [s.as_dict() for s in self.action],
+            "lots": [s.as_dict() for s in self.lots],
+        }
 
 
 def surveillance(
-    depots: Sequence[Depot], stock: Sequence[StockLine], catalogue: Catalogue, *, today: date,
-    within_days: int = 90, ledger_suspensions: Mapping[str, str] | None = None,
+    depots: Sequence[Depot],
+    stock: Sequence[StockLine],
+    catalogue: Catalogue,
+    *,
+    today: date,
+    within_days: int = 90,
+    ledger_suspensions: Mapping[str, str] | None = None,
 ) -> SurveillanceReport:
     """Every lot held in ``depots`` with its surveillance state on ``today``.
 
@@ -101,14 +116,25 @@ def surveillance(
                 reasons.append("no next-due or expiry date recorded")
             if lot.suspended:
                 findings.append("suspended")
-                reasons.append("suspended in the depot data" + (f": {lot.suspension_reason}" if lot.suspension_reason else ""))
+                reasons.append(
+                    "suspended in the depot data" + (f": {lot.suspension_reason}" if lot.suspension_reason else "")
+                )
         if lot_id in ledger_suspensions:
             if "suspended" not in findings:
                 findings.append("suspended")
             reasons.append(f"suspended in the custody ledger: {ledger_suspensions[lot_id]}")
-        report.lots.append(LotStatus(
-            lot=lot_id, item=lot.item if lot else "?", storehouses=tuple(sorted(where)), units=sum(where.values()),
-            manufactured=lot.manufactured if lot else None, last_inspected=lot.last_inspected if lot else None,
-            next_due=lot.next_due if lot else None, expires=lot.expires if lot else None,
-            findings=tuple(findings), reasons=tuple(reasons)))
+        report.lots.append(
+            LotStatus(
+                lot=lot_id,
+                item=lot.item if lot else "?",
+                storehouses=tuple(sorted(where)),
+                units=sum(where.values()),
+                manufactured=lot.manufactured if lot else None,
+                last_inspected=lot.last_inspected if lot else None,
+                next_due=lot.next_due if lot else None,
+                expires=lot.expires if lot else None,
+                findings=tuple(findings),
+                reasons=tuple(reasons),
+            )
+        )
     return report

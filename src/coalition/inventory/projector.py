@@ -15,7 +15,7 @@ Invariants enforced here, on every write path (single event, bulk import, replay
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -187,8 +187,25 @@ class State:
         st = self.stocks.get(key)
         if st is None:
             loc = Location.parse(location) if location else Location()
-            st = Stock(key, lot, status, "", custodian, loc.path, loc.hub, loc.depot, loc.storehouse,
-                       loc.bay, end_user, "", "", 0, None, None, 0)
+            st = Stock(
+                key,
+                lot,
+                status,
+                "",
+                custodian,
+                loc.path,
+                loc.hub,
+                loc.depot,
+                loc.storehouse,
+                loc.bay,
+                end_user,
+                "",
+                "",
+                0,
+                None,
+                None,
+                0,
+            )
             self.stocks[key] = st
         return st
 
@@ -204,11 +221,19 @@ class State:
         row.last_seq = seq
         self.dirty_lots.add(row.lot)
 
-    def open_discrepancy(self, ev: Event, ref: str, reason: str, expected: int, found: int,
-                         *, manifest: str = "", location: str = "", title: str = "") -> None:
-        self.discrepancies.append(
-            Discrepancy(ev.seq, ref, manifest, location, title, reason, expected, found)
-        )
+    def open_discrepancy(
+        self,
+        ev: Event,
+        ref: str,
+        reason: str,
+        expected: int,
+        found: int,
+        *,
+        manifest: str = "",
+        location: str = "",
+        title: str = "",
+    ) -> None:
+        self.discrepancies.append(Discrepancy(ev.seq, ref, manifest, location, title, reason, expected, found))
 
 
 @dataclass
@@ -229,8 +254,11 @@ def _place(row: Serial | Stock, location: str) -> None:
     row.location, row.hub, row.depot, row.storehouse, row.bay = _parts(location)
 
 
-def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, custodian: str,
-                location: str, end_user: str = "", end_user_ref: str = "") -> Stock:
+def _move_stock(
+    state: State, ev: Event, src: Stock, qty: int, *, status: str, custodian: str, location: str, end_user: str = ""
+) -> Stock:
+    """Move ``qty`` of ``src`` to the stock row of (lot, location, status, custodian, end user);
+    returns that row (marked touched: a caller may still set its manifest or end-user reference)."""
     if qty > src.quantity:
         raise ConflictError(
             f"lot {src.lot}: only {src.quantity} {src.status} at '{src.location or src.end_user}',"
@@ -241,14 +269,13 @@ def _move_stock(state: State, ev: Event, src: Stock, qty: int, *, status: str, c
     dst = state.stock(src.lot, location, status, custodian, end_user)
     dst.quantity += qty
     dst.manifest = dst.manifest or src.manifest
-    if end_user_ref:
-        dst.end_user_ref = end_user_ref
     state.touch_stock(dst, ev.seq)
     return dst
 
 
-def _held_stock(state: State, ev: Event, lot: str, at: str, *,
-                statuses: Collection[Status] = (Status.SERVICEABLE,)) -> Stock:
+def _held_stock(
+    state: State, ev: Event, lot: str, at: str, *, statuses: Collection[Status] = (Status.SERVICEABLE,)
+) -> Stock:
     loc = _parts(at)[0] if at else ""
     for st in state.stocks_of(lot):
         if st.location == loc and st.status in statuses and st.custodian == ev.nation and st.quantity:
@@ -296,9 +323,29 @@ def _manifest(state: State, ev: Event, p: s.ManifestPayload) -> Applied:
                 f"serial {line.serial} already exists (registered by {old.title_nation} on manifest"
                 f" {old.manifest or '?'}): a serial exists once"
             )
-        row = Serial(line.serial, line.item_type, ev.nation, line.unit_value, line.sensitive,
-                     Status.MANIFESTED, "", ev.nation, "", "", "", "", "", "", "", p.manifest,
-                     None, None, None, None, ev.seq)
+        row = Serial(
+            line.serial,
+            line.item_type,
+            ev.nation,
+            line.unit_value,
+            line.sensitive,
+            Status.MANIFESTED,
+            "",
+            ev.nation,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            p.manifest,
+            None,
+            None,
+            None,
+            None,
+            ev.seq,
+        )
         _place(row, origin)
         state.serials[line.serial] = row
         state.touch_serial(row, ev.seq)
@@ -307,9 +354,22 @@ def _manifest(state: State, ev: Event, p: s.ManifestPayload) -> Applied:
     for lline in p.lots:
         if state.lots.get(lline.lot) is not None:
             raise ConflictError(f"lot {lline.lot} already exists: a lot is registered once")
-        lot = Lot(lline.lot, lline.item_type, ev.nation, lline.unit_value, lline.neq_kg,
-                  lline.hazard, lline.sensitive, False, "", p.manifest, lline.quantity, None, None,
-                  ev.seq)
+        lot = Lot(
+            lline.lot,
+            lline.item_type,
+            ev.nation,
+            lline.unit_value,
+            lline.neq_kg,
+            lline.hazard,
+            lline.sensitive,
+            False,
+            "",
+            p.manifest,
+            lline.quantity,
+            None,
+            None,
+            ev.seq,
+        )
         state.lots[lline.lot] = lot
         state.touch_lot(lot, ev.seq)
         st = state.stock(lline.lot, origin, Status.MANIFESTED, ev.nation)
@@ -318,9 +378,9 @@ def _manifest(state: State, ev: Event, p: s.ManifestPayload) -> Applied:
         state.touch_stock(st, ev.seq)
         lines[f"L:{lline.lot}"] = lline.quantity
         refs.add(f"L:{lline.lot}")
-    state.manifests[p.manifest] = Manifest(p.manifest, ev.nation, origin,
-                                           _parts(p.destination)[0], "registered",
-                                           ev.seq, None, None, p.receiver)
+    state.manifests[p.manifest] = Manifest(
+        p.manifest, ev.nation, origin, _parts(p.destination)[0], "registered", ev.seq, None, None, p.receiver
+    )
     state.dirty_manifests.add(p.manifest)
     state.lines[p.manifest] = lines
     state.new_lines.extend((p.manifest, ref, qty) for ref, qty in lines.items())
@@ -352,30 +412,44 @@ def _dispatch(state: State, ev: Event, p: s.DispatchPayload) -> Applied:
             for st in state.stocks_of(name):
                 if st.status == Status.MANIFESTED and st.quantity:
                     if st.custodian != ev.nation:
-                        raise ConflictError(f"lot {name} is in the custody of {st.custodian};"
-                                            f" only the custodian can dispatch it")
-                    _move_stock(state, ev, st, st.quantity, status=Status.IN_TRANSIT,
-                                custodian=st.custodian, location=st.location)
+                        raise ConflictError(
+                            f"lot {name} is in the custody of {st.custodian}; only the custodian can dispatch it"
+                        )
+                    _move_stock(
+                        state,
+                        ev,
+                        st,
+                        st.quantity,
+                        status=Status.IN_TRANSIT,
+                        custodian=st.custodian,
+                        location=st.location,
+                    )
         refs.add(ref)
     m.status, m.dispatched_seq = "dispatched", ev.seq
     state.dirty_manifests.add(m.manifest)
     return Applied(None, refs)
 
 
-def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
-    m = _get_manifest(state, p.manifest)
-    if m.status not in ("dispatched", "partially_received"):
-        raise ConflictError(f"manifest {p.manifest} is {m.status}: only a dispatched manifest can be receipted")
-    if ev.nation != m.receiver:
-        raise ConflictError(f"manifest {p.manifest} is consigned to {m.receiver or 'nobody'}: only the receiving"
-                            f" nation signs its receipt, not {ev.nation}")
-    location = _parts(p.location)[0]
-    refs = {f"M:{m.manifest}", f"T:{m.donor}"}
-    dispatchers: set[str] = set()
+@dataclass
+class _Receiving:
+    """One receipt being applied: what it touched, who dispatched it, what is still in transit."""
+
+    state: State
+    ev: Event
+    p: s.ReceiptPayload
+    m: Manifest
+    location: str
+    refs: set[str]
+    dispatchers: set[str] = field(default_factory=set)
+    left_in_transit: bool = False
+    arriving: list[tuple[Lot, int]] = field(default_factory=list)
+    by_house: dict[str, list[tuple[Lot, int]]] = field(default_factory=dict)
+
+
+def _receive_serials(r: _Receiving, lines: Iterable[str]) -> None:
+    state, ev, p, m, location = r.state, r.ev, r.p, r.m, r.location
     received = set(p.serials)
-    lines = state.lines[m.manifest]
     quarantine = set(p.quarantine)
-    left_in_transit = False
     for ref in lines:
         kind, name = ref.split(":", 1)
         if kind != "S":
@@ -384,8 +458,8 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
         if row.status != Status.IN_TRANSIT:
             received.discard(name)
             continue
-        dispatchers.add(row.custodian)
-        refs.add(ref)
+        r.dispatchers.add(row.custodian)
+        r.refs.add(ref)
         if name in received:
             row.status = Status.QUARANTINED if name in quarantine else Status.SERVICEABLE
             row.reason = Reason.DAMAGED_IN_TRANSIT if name in quarantine else ""
@@ -395,16 +469,87 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
             state.touch_serial(row, ev.seq)
             received.discard(name)
         else:
-            left_in_transit = True
-            state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.SHORT_SHIPPED), 1, 0,
-                                   manifest=m.manifest, location=location, title=row.title_nation)
+            r.left_in_transit = True
+            state.open_discrepancy(
+                ev,
+                ref,
+                p.reasons.get(name, Reason.SHORT_SHIPPED),
+                1,
+                0,
+                manifest=m.manifest,
+                location=location,
+                title=row.title_nation,
+            )
     for name in sorted(received):
-        state.open_discrepancy(ev, f"S:{name}", p.reasons.get(name, Reason.NOT_ON_MANIFEST), 0, 1,
-                               manifest=m.manifest, location=location, title=m.donor)
-    arriving: list[tuple[Lot, int]] = []
-    got = {q.lot: q.quantity for q in p.lots}
-    put_away = _put_away(p, location)
-    by_house: dict[str, list[tuple[Lot, int]]] = {}
+        state.open_discrepancy(
+            ev,
+            f"S:{name}",
+            p.reasons.get(name, Reason.NOT_ON_MANIFEST),
+            0,
+            1,
+            manifest=m.manifest,
+            location=location,
+            title=m.donor,
+        )
+
+
+def _receive_lot(
+    r: _Receiving, ref: str, lot: Lot, src: Stock, found: int, put_away: dict[str, list[tuple[str, int]]] | None
+) -> None:
+    """Move what was found of one lot in transit into custody (by the placement when given) and
+    open a discrepancy for a short or over shipment."""
+    state, ev, p, m, location = r.state, r.ev, r.p, r.m, r.location
+    name = ref.split(":", 1)[1]
+    before = src.quantity
+    take = min(found, before)
+    if take and put_away is not None:
+        if found > before:
+            raise ConflictError(
+                f"lot {name}: {found} received but {before} in transit; an "
+                "over-shipped lot cannot be put away by a placement"
+            )
+        for house, qty in put_away.get(name, []):
+            dst = _move_stock(
+                state, ev, src, qty, status=Status.SERVICEABLE, custodian=ev.nation, location=f"{location}/{house}"
+            )
+            dst.manifest = m.manifest
+            r.by_house.setdefault(house, []).append((lot, qty))
+        lot.arrived_on = lot.arrived_on or ev.day
+        state.touch_lot(lot, ev.seq)
+    elif take:
+        dst = _move_stock(state, ev, src, take, status=Status.SERVICEABLE, custodian=ev.nation, location=location)
+        dst.manifest = m.manifest
+        r.arriving.append((lot, take))
+        lot.arrived_on = lot.arrived_on or ev.day
+        state.touch_lot(lot, ev.seq)
+    if found < before:
+        r.left_in_transit = True
+        state.open_discrepancy(
+            ev,
+            ref,
+            p.reasons.get(name, Reason.SHORT_SHIPPED),
+            before,
+            found,
+            manifest=m.manifest,
+            location=location,
+            title=lot.title_nation,
+        )
+    elif found > before:
+        state.open_discrepancy(
+            ev,
+            ref,
+            p.reasons.get(name, Reason.OVER_SHIPPED),
+            before,
+            found,
+            manifest=m.manifest,
+            location=location,
+            title=lot.title_nation,
+        )
+
+
+def _receive_lots(r: _Receiving, lines: Iterable[str], put_away: dict[str, list[tuple[str, int]]] | None) -> None:
+    state = r.state
+    got = {q.lot: q.quantity for q in r.p.lots}
     for ref in lines:
         kind, name = ref.split(":", 1)
         if kind != "L":
@@ -415,58 +560,55 @@ def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
             got.pop(name, None)
             continue
         src = transit[0]
-        dispatchers.add(src.custodian)
-        refs.add(ref)
-        before = src.quantity
-        found = got.pop(name, 0)
-        take = min(found, before)
-        if take and put_away is not None:
-            if found > before:
-                raise ConflictError(f"lot {name}: {found} received but {before} in transit; an "
-                                    "over-shipped lot cannot be put away by a placement")
-            for house, qty in put_away.get(name, []):
-                dst = _move_stock(state, ev, src, qty, status=Status.SERVICEABLE,
-                                  custodian=ev.nation, location=f"{location}/{house}")
-                dst.manifest = m.manifest
-                by_house.setdefault(house, []).append((lot, qty))
-            lot.arrived_on = lot.arrived_on or ev.day
-            state.touch_lot(lot, ev.seq)
-        elif take:
-            dst = _move_stock(state, ev, src, take, status=Status.SERVICEABLE, custodian=ev.nation,
-                              location=location)
-            dst.manifest = m.manifest
-            arriving.append((lot, take))
-            lot.arrived_on = lot.arrived_on or ev.day
-            state.touch_lot(lot, ev.seq)
-        if found < before:
-            left_in_transit = True
-            state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.SHORT_SHIPPED), before,
-                                   found, manifest=m.manifest, location=location,
-                                   title=lot.title_nation)
-        elif found > before:
-            state.open_discrepancy(ev, ref, p.reasons.get(name, Reason.OVER_SHIPPED), before,
-                                   found, manifest=m.manifest, location=location,
-                                   title=lot.title_nation)
+        r.dispatchers.add(src.custodian)
+        r.refs.add(ref)
+        _receive_lot(r, ref, lot, src, got.pop(name, 0), put_away)
     for name, found in sorted(got.items()):
-        state.open_discrepancy(ev, f"L:{name}", p.reasons.get(name, Reason.NOT_ON_MANIFEST), 0,
-                               found, manifest=m.manifest, location=location, title=m.donor)
-    if not dispatchers:
+        state.open_discrepancy(
+            r.ev,
+            f"L:{name}",
+            r.p.reasons.get(name, Reason.NOT_ON_MANIFEST),
+            0,
+            found,
+            manifest=r.m.manifest,
+            location=r.location,
+            title=r.m.donor,
+        )
+
+
+def _receipt(state: State, ev: Event, p: s.ReceiptPayload) -> Applied:
+    m = _get_manifest(state, p.manifest)
+    if m.status not in ("dispatched", "partially_received"):
+        raise ConflictError(f"manifest {p.manifest} is {m.status}: only a dispatched manifest can be receipted")
+    if ev.nation != m.receiver:
+        raise ConflictError(
+            f"manifest {p.manifest} is consigned to {m.receiver or 'nobody'}: only the receiving"
+            f" nation signs its receipt, not {ev.nation}"
+        )
+    location = _parts(p.location)[0]
+    r = _Receiving(state, ev, p, m, location, refs={f"M:{m.manifest}", f"T:{m.donor}"})
+    lines = state.lines[m.manifest]
+    _receive_serials(r, lines)
+    put_away = _put_away(p, location)
+    _receive_lots(r, lines, put_away)
+    if not r.dispatchers:
         raise ConflictError(f"manifest {p.manifest}: nothing is in transit to receipt")
-    if len(dispatchers) > 1:
+    if len(r.dispatchers) > 1:
         raise ConflictError(f"manifest {p.manifest} is in the custody of several nations")
     if put_away is not None:
-        unknown = sorted(set(put_away) - {r.split(":", 1)[1] for r in refs if r.startswith("L:")})
+        unknown = sorted(set(put_away) - {x.split(":", 1)[1] for x in r.refs if x.startswith("L:")})
         if unknown:
-            raise ConflictError(f"placement names lot(s) not received from manifest {p.manifest}: "
-                                + ", ".join(unknown))
-        for house, got_here in sorted(by_house.items()):
+            raise ConflictError(
+                f"placement names lot(s) not received from manifest {p.manifest}: " + ", ".join(unknown)
+            )
+        for house, got_here in sorted(r.by_house.items()):
             _check_safety(state, f"{location}/{house}", got_here)
     else:
-        _check_safety(state, location, arriving)
-    m.status = "partially_received" if left_in_transit else "received"
+        _check_safety(state, location, r.arriving)
+    m.status = "partially_received" if r.left_in_transit else "received"
     m.received_seq = ev.seq
     state.dirty_manifests.add(m.manifest)
-    return Applied(dispatchers.pop(), refs)
+    return Applied(r.dispatchers.pop(), r.refs)
 
 
 def _put_away(p: s.ReceiptPayload, location: str) -> dict[str, list[tuple[str, int]]] | None:
@@ -476,16 +618,19 @@ def _put_away(p: s.ReceiptPayload, location: str) -> dict[str, list[tuple[str, i
         return None
     loc = Location.parse(location)
     if not loc.depot or loc.storehouse:
-        raise ConflictError(f"a receipt with a placement is received at a depot (hub/depot), not at "
-                            f"'{location}': the placement names the storehouses")
+        raise ConflictError(
+            f"a receipt with a placement is received at a depot (hub/depot), not at "
+            f"'{location}': the placement names the storehouses"
+        )
     out: dict[str, list[tuple[str, int]]] = {}
     for x in p.placement:
         out.setdefault(x.lot, []).append((x.storehouse, x.quantity))
     return out
 
 
-def _serials_held_by_actor(state: State, ev: Event, names: list[str], action: str,
-                           statuses: Collection[Status] = HELD) -> list[Serial]:
+def _serials_held_by_actor(
+    state: State, ev: Event, names: list[str], action: str, statuses: Collection[Status] = HELD
+) -> list[Serial]:
     rows = []
     for name in names:
         row = state.serial(name)
@@ -527,8 +672,11 @@ def _issue(state: State, ev: Event, p: s.IssuePayload) -> Applied:
         if lot.suspended:
             raise ConflictError(f"lot {q.lot} is suspended ({lot.suspension_reason}): a suspended lot cannot be issued")
         src = _held_stock(state, ev, q.lot, q.at)
-        _move_stock(state, ev, src, q.quantity, status=Status.ISSUED, custodian=p.to_nation,
-                    location="", end_user=p.end_user, end_user_ref=p.reference)
+        dst = _move_stock(
+            state, ev, src, q.quantity, status=Status.ISSUED, custodian=p.to_nation, location="", end_user=p.end_user
+        )
+        if p.reference:
+            dst.end_user_ref = p.reference
         refs |= {f"L:{q.lot}", f"T:{lot.title_nation}"}
     return Applied(p.to_nation, refs)
 
@@ -542,8 +690,10 @@ def _return(state: State, ev: Event, p: s.ReturnPayload) -> Applied:
         if row.status != Status.ISSUED or row.custodian != p.from_nation:
             raise ConflictError(f"serial {name} is not issued to a {p.from_nation} unit (it is {row.status})")
         if ev.nation not in (row.issued_by, row.title_nation):
-            raise ConflictError(f"serial {name} was issued by {row.issued_by or '?'} (title {row.title_nation}):"
-                                f" only they can take it back, not {ev.nation}")
+            raise ConflictError(
+                f"serial {name} was issued by {row.issued_by or '?'} (title {row.title_nation}):"
+                f" only they can take it back, not {ev.nation}"
+            )
         row.status, row.custodian, row.end_user, row.end_user_ref = Status.SERVICEABLE, ev.nation, "", ""
         row.issued_by = ""
         _place(row, to)
@@ -551,8 +701,17 @@ def _return(state: State, ev: Event, p: s.ReturnPayload) -> Applied:
         refs |= {f"S:{name}", f"T:{row.title_nation}"}
     for q in p.lots:
         lot = state.lot(q.lot)
-        src = next((st for st in state.stocks_of(q.lot) if st.status == Status.ISSUED
-                    and st.end_user == q.end_user and st.custodian == p.from_nation and st.quantity), None)
+        src = next(
+            (
+                st
+                for st in state.stocks_of(q.lot)
+                if st.status == Status.ISSUED
+                and st.end_user == q.end_user
+                and st.custodian == p.from_nation
+                and st.quantity
+            ),
+            None,
+        )
         if src is None:
             raise ConflictError(f"lot {q.lot}: nothing issued to end user '{q.end_user}' to return")
         _move_stock(state, ev, src, q.quantity, status=Status.SERVICEABLE, custodian=ev.nation, location=to)
@@ -564,8 +723,11 @@ def _return(state: State, ev: Event, p: s.ReturnPayload) -> Applied:
 
 def _held_titles(state: State, where: Location) -> tuple[dict[str, str], dict[str, str]]:
     """Serials and lots held at or below ``where``, each with its title nation."""
-    serials = {r.serial: r.title_nation for r in state.serials.values()
-               if r is not None and r.status in HELD and r.location and Location.parse(r.location).within(where)}
+    serials = {
+        r.serial: r.title_nation
+        for r in state.serials.values()
+        if r is not None and r.status in HELD and r.location and Location.parse(r.location).within(where)
+    }
     lots: dict[str, str] = {}
     for st in state.stocks.values():
         if st.status in HELD and st.quantity and st.location and Location.parse(st.location).within(where):
@@ -583,8 +745,15 @@ def split_count(state: State, p: s.CountPayload, *, stocktake: int) -> list[s.Co
     if p.title or p.stocktake:
         from coalition.errors import InputError, Problem
 
-        raise InputError([Problem("a count's title and stocktake are set by the ledger when it "
-                                  "splits the count per title nation; leave them out", field="payload.title")])
+        raise InputError(
+            [
+                Problem(
+                    "a count's title and stocktake are set by the ledger when it "
+                    "splits the count per title nation; leave them out",
+                    field="payload.title",
+                )
+            ]
+        )
     held_serials, held_lots = _held_titles(state, Location.parse(p.location))
     serials: dict[str, list[str]] = {t: [] for t in held_serials.values()}
     lots: dict[str, list[s.LotQty]] = {t: [] for t in held_lots.values()}
@@ -595,8 +764,12 @@ def split_count(state: State, p: s.CountPayload, *, stocktake: int) -> list[s.Co
         lot = state.lots.get(q.lot)
         lots.setdefault(lot.title_nation if lot else s.UNRECORDED, []).append(q)
     titles = sorted(set(serials) | set(lots), key=lambda t: (t == s.UNRECORDED, t)) or [s.UNRECORDED]
-    return [s.CountPayload(location=p.location, serials=serials.get(t, []), lots=lots.get(t, []),
-                           title=t, stocktake=stocktake) for t in titles]
+    return [
+        s.CountPayload(
+            location=p.location, serials=serials.get(t, []), lots=lots.get(t, []), title=t, stocktake=stocktake
+        )
+        for t in titles
+    ]
 
 
 def _count_part(state: State, ev: Event, p: s.CountPayload) -> Applied:
@@ -608,8 +781,10 @@ def _count_part(state: State, ev: Event, p: s.CountPayload) -> Applied:
             row = known.get(name)
             title = row.title_nation if row else s.UNRECORDED
             if title != p.title:
-                raise ConflictError(f"{kind} {name} is {title}'s, not in the {p.title} part of the count"
-                                    " (a count part names only its own title nation's items)")
+                raise ConflictError(
+                    f"{kind} {name} is {title}'s, not in the {p.title} part of the count"
+                    " (a count part names only its own title nation's items)"
+                )
     refs: set[str] = {f"T:{p.title}"} if p.title != s.UNRECORDED else set()
     counted = set(p.serials)
     for name in sorted(n for n, t in held_serials.items() if t == p.title):
@@ -620,16 +795,28 @@ def _count_part(state: State, ev: Event, p: s.CountPayload) -> Applied:
             row.last_counted_on = ev.day
             state.touch_serial(row, ev.seq)
         else:
-            state.open_discrepancy(ev, f"S:{name}", Reason.NOT_FOUND_AT_COUNT, 1, 0,
-                                   location=row.location, title=row.title_nation)
+            state.open_discrepancy(
+                ev, f"S:{name}", Reason.NOT_FOUND_AT_COUNT, 1, 0, location=row.location, title=row.title_nation
+            )
     for name in sorted(counted - set(held_serials)):
-        state.open_discrepancy(ev, f"S:{name}", Reason.FOUND_AT_COUNT, 0, 1, location=path,
-                               title="" if p.title == s.UNRECORDED else p.title)
+        state.open_discrepancy(
+            ev,
+            f"S:{name}",
+            Reason.FOUND_AT_COUNT,
+            0,
+            1,
+            location=path,
+            title="" if p.title == s.UNRECORDED else p.title,
+        )
         refs.add(f"S:{name}")
     held: dict[str, int] = {}
     for st in state.stocks.values():
-        if held_lots.get(st.lot) == p.title and st.status in HELD and st.location \
-                and Location.parse(st.location).within(Location.parse(p.location)):
+        if (
+            held_lots.get(st.lot) == p.title
+            and st.status in HELD
+            and st.location
+            and Location.parse(st.location).within(Location.parse(p.location))
+        ):
             held[st.lot] = held.get(st.lot, 0) + st.quantity
     got = {q.lot: q.quantity for q in p.lots}
     for name in sorted(set(held) | set(got)):
@@ -643,8 +830,15 @@ def _count_part(state: State, ev: Event, p: s.CountPayload) -> Applied:
             lot.last_counted_on = ev.day
             state.touch_lot(lot, ev.seq)
         if found != exp:
-            state.open_discrepancy(ev, f"L:{name}", Reason.COUNT_SHORT if found < exp else Reason.COUNT_OVER,
-                                   exp, found, location=path, title=title)
+            state.open_discrepancy(
+                ev,
+                f"L:{name}",
+                Reason.COUNT_SHORT if found < exp else Reason.COUNT_OVER,
+                exp,
+                found,
+                location=path,
+                title=title,
+            )
     return Applied(None, refs)
 
 
@@ -656,7 +850,8 @@ def _count(state: State, ev: Event, p: s.CountPayload) -> Applied:
     refs: set[str] = set()
     counted = set(p.serials)
     expected = {
-        r.serial: r for r in state.serials.values()
+        r.serial: r
+        for r in state.serials.values()
         if r is not None and r.status in HELD and r.location and Location.parse(r.location).within(where)
     }
     for name, row in expected.items():
@@ -665,12 +860,14 @@ def _count(state: State, ev: Event, p: s.CountPayload) -> Applied:
             row.last_counted_on = ev.day
             state.touch_serial(row, ev.seq)
         else:
-            state.open_discrepancy(ev, f"S:{name}", Reason.NOT_FOUND_AT_COUNT, 1, 0,
-                                   location=row.location, title=row.title_nation)
+            state.open_discrepancy(
+                ev, f"S:{name}", Reason.NOT_FOUND_AT_COUNT, 1, 0, location=row.location, title=row.title_nation
+            )
     for name in sorted(counted - set(expected)):
         extra = state.serials.get(name)
-        state.open_discrepancy(ev, f"S:{name}", Reason.FOUND_AT_COUNT, 0, 1, location=path,
-                               title=extra.title_nation if extra else "")
+        state.open_discrepancy(
+            ev, f"S:{name}", Reason.FOUND_AT_COUNT, 0, 1, location=path, title=extra.title_nation if extra else ""
+        )
         refs.add(f"S:{name}")
         if row:
             refs.add(f"T:{row.title_nation}")
@@ -698,12 +895,12 @@ def _count(state: State, ev: Event, p: s.CountPayload) -> Applied:
     return Applied(None, refs)
 
 
-def _end(state: State, ev: Event, p: s.LossPayload | s.DisposalPayload, status: str, *,
-         occurred_on: str | None) -> Applied:
+def _end(
+    state: State, ev: Event, p: s.LossPayload | s.DisposalPayload, status: str, *, occurred_on: str | None
+) -> Applied:
     refs: set[str] = set()
     allowed = {*HELD, Status.IN_TRANSIT, Status.ISSUED, Status.MANIFESTED}
-    for row in _serials_held_by_actor(state, ev, p.serials, "report the loss or disposal of",
-                                      statuses=allowed):
+    for row in _serials_held_by_actor(state, ev, p.serials, "report the loss or disposal of", statuses=allowed):
         row.status = status
         if occurred_on:
             row.loss_occurred_on, row.loss_reported_on = occurred_on, ev.recorded_day
@@ -712,15 +909,26 @@ def _end(state: State, ev: Event, p: s.LossPayload | s.DisposalPayload, status: 
     for q in p.lots:
         lot = state.lot(q.lot)
         if q.end_user:
-            src = next((st for st in state.stocks_of(q.lot) if st.status == Status.ISSUED
-                        and st.end_user == q.end_user and st.custodian == ev.nation and st.quantity), None)
+            src = next(
+                (
+                    st
+                    for st in state.stocks_of(q.lot)
+                    if st.status == Status.ISSUED
+                    and st.end_user == q.end_user
+                    and st.custodian == ev.nation
+                    and st.quantity
+                ),
+                None,
+            )
             if src is None:
                 raise ConflictError(f"lot {q.lot}: nothing issued to '{q.end_user}' in {ev.nation}'s custody")
         else:
-            src = _held_stock(state, ev, q.lot, q.at,
-                              statuses=(Status.SERVICEABLE, Status.QUARANTINED, Status.IN_TRANSIT))
-        dst = _move_stock(state, ev, src, q.quantity, status=status, custodian=ev.nation,
-                          location=src.location, end_user=src.end_user)
+            src = _held_stock(
+                state, ev, q.lot, q.at, statuses=(Status.SERVICEABLE, Status.QUARANTINED, Status.IN_TRANSIT)
+            )
+        dst = _move_stock(
+            state, ev, src, q.quantity, status=status, custodian=ev.nation, location=src.location, end_user=src.end_user
+        )
         if occurred_on:
             dst.loss_occurred_on, dst.loss_reported_on = occurred_on, ev.recorded_day
         refs |= {f"L:{q.lot}", f"T:{lot.title_nation}"}

@@ -50,8 +50,7 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
         yield values[i : i + CHUNK]
 
 
-def _select_in(session: Session, columns: str, table: str, column: str,
-               keys: Iterable[str]) -> list[tuple[Any, ...]]:
+def _select_in(session: Session, columns: str, table: str, column: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
     """``SELECT columns FROM table WHERE column IN keys`` in chunks, straight to the driver
     (the append path runs it for every batch; names come from the ORM tables, never input)."""
     conn = session.connection()
@@ -64,20 +63,25 @@ def _select_in(session: Session, columns: str, table: str, column: str,
             # gets a generic plan once prepared that scans the table per key (seen: 0.2 ms/event
             # at 30,000 manifests, growing with the table)
             cols = ", ".join(f"t.{c.strip()}" for c in columns.split(","))
-            cur.execute(f"SELECT {cols} FROM unnest(%s::text[]) AS k(key) JOIN {table} AS t ON t.{column} = k.key",
-                        (sorted(set(keys)),), prepare=False)
+            cur.execute(
+                f"SELECT {cols} FROM unnest(%s::text[]) AS k(key) JOIN {table} AS t ON t.{column} = k.key",
+                (sorted(set(keys)),),
+                prepare=False,
+            )
             return list(cur.fetchall())
         for chunk in _chunks(sorted(set(keys))):
-            cur.execute(f"SELECT {columns} FROM {table} WHERE {column} IN ({', '.join([mark] * len(chunk))})",
-                        tuple(chunk))
+            cur.execute(
+                f"SELECT {columns} FROM {table} WHERE {column} IN ({', '.join([mark] * len(chunk))})", tuple(chunk)
+            )
             out.extend(cur.fetchall())
     finally:
         cur.close()
     return out
 
 
-def _rows(session: Session, model: type[Base], cls: type[Row], column: InstrumentedAttribute[str],
-          keys: Iterable[str]) -> list[Row]:
+def _rows(
+    session: Session, model: type[Base], cls: type[Row], column: InstrumentedAttribute[str], keys: Iterable[str]
+) -> list[Row]:
     """Rows of ``model`` whose ``column`` is in ``keys``, as ``cls`` dataclasses.
 
     Straight to the driver cursor: on the append path this runs for every batch, and the ORM's
@@ -98,8 +102,8 @@ def _prefix(column: InstrumentedAttribute[str], loc: Location) -> ColumnElement[
     return or_(column == path, column.like(path.replace("%", r"\%").replace("_", r"\_") + "/%", escape="\\"))
 
 
-def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck | None = None) -> State:
-    """Load every projection row the events can touch (one query per kind, not per event)."""
+def _named_by(events: Sequence[Event]) -> tuple[set[str], set[str], set[str], list[Location]]:
+    """The serials, lots and manifests the events name, and the places they count."""
     serials: set[str] = set()
     lots: set[str] = set()
     manifests: set[str] = set()
@@ -124,12 +128,19 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
         elif isinstance(p, s._Items):
             serials.update(p.serials)
             lots.update(x.lot for x in p.lots)
+    return serials, lots, manifests, count_places
+
+
+def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck | None = None) -> State:
+    """Load every projection row the events can touch (one query per kind, not per event)."""
+    serials, lots, manifests, count_places = _named_by(events)
     state = State(safety=safety)
     for m in _rows(session, InvManifest, Manifest, InvManifest.manifest, manifests):
         state.manifests[m.manifest] = m
         state.lines[m.manifest] = {}
-    for man, ref, qty in _select_in(session, "manifest, ref, quantity", table_of(InvManifestLine).name,
-                                    "manifest", state.lines):
+    for man, ref, qty in _select_in(
+        session, "manifest, ref, quantity", table_of(InvManifestLine).name, "manifest", state.lines
+    ):
         state.lines[man][ref] = qty
         (serials if ref.startswith("S:") else lots).add(ref[2:])
     for name in manifests - set(state.manifests):
@@ -141,11 +152,7 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
                 select(InvSerial.serial).where(_prefix(InvSerial.location, loc), InvSerial.status.in_(held))
             )
         )
-        lots.update(
-            session.scalars(
-                select(InvLotStock.lot).where(_prefix(InvLotStock.location, loc)).distinct()
-            )
-        )
+        lots.update(session.scalars(select(InvLotStock.lot).where(_prefix(InvLotStock.location, loc)).distinct()))
     for row in _rows(session, InvSerial, Serial, InvSerial.serial, serials):
         state.serials[row.serial] = row
     for name in serials - set(state.serials):
@@ -159,9 +166,12 @@ def load_state(session: Session, events: Sequence[Event], *, safety: SafetyCheck
     # the rows as stored, so that a flush inserts new rows and updates only changed columns
     state.stored = {
         kind: {k: get(v) for k, v in rows.items() if v is not None}
-        for kind, rows, get in (("serials", state.serials, _GET[Serial]), ("lots", state.lots, _GET[Lot]),
-                                ("stocks", state.stocks, _GET[Stock]),
-                                ("manifests", state.manifests, _GET[Manifest]))
+        for kind, rows, get in (
+            ("serials", state.serials, _GET[Serial]),
+            ("lots", state.lots, _GET[Lot]),
+            ("stocks", state.stocks, _GET[Stock]),
+            ("manifests", state.manifests, _GET[Manifest]),
+        )
     }
     return state
 
@@ -171,8 +181,9 @@ _GET: dict[type, attrgetter[tuple[Any, ...]]] = {
 }
 
 
-def _write(session: Session, model: type[Base], cls: type, pk: str, objs: Iterable[object],
-           stored: dict[str, tuple[Any, ...]]) -> None:
+def _write(
+    session: Session, model: type[Base], cls: type, pk: str, objs: Iterable[object], stored: dict[str, tuple[Any, ...]]
+) -> None:
     """INSERT the rows not in the database; UPDATE only the columns that changed in the others
     (an UPDATE of a column rewrites every index on it, so unchanged columns are left alone)."""
     table = table_of(model)
@@ -199,13 +210,26 @@ def _write(session: Session, model: type[Base], cls: type, pk: str, objs: Iterab
 def flush_state(session: Session, state: State) -> None:
     """Write every row the projector changed (bulk INSERT for new rows, UPDATE by key for others)."""
     stored = state.stored
-    _write(session, InvSerial, Serial, "serial", [state.serials[k] for k in sorted(state.dirty_serials)],
-           stored["serials"])
+    _write(
+        session, InvSerial, Serial, "serial", [state.serials[k] for k in sorted(state.dirty_serials)], stored["serials"]
+    )
     _write(session, InvLot, Lot, "lot", [state.lots[k] for k in sorted(state.dirty_lots)], stored["lots"])
-    _write(session, InvLotStock, Stock, "stock_key", [state.stocks[k] for k in sorted(state.dirty_stocks)],
-           stored["stocks"])
-    _write(session, InvManifest, Manifest, "manifest",
-           [state.manifests[k] for k in sorted(state.dirty_manifests)], stored["manifests"])
+    _write(
+        session,
+        InvLotStock,
+        Stock,
+        "stock_key",
+        [state.stocks[k] for k in sorted(state.dirty_stocks)],
+        stored["stocks"],
+    )
+    _write(
+        session,
+        InvManifest,
+        Manifest,
+        "manifest",
+        [state.manifests[k] for k in sorted(state.dirty_manifests)],
+        stored["manifests"],
+    )
     insert_tuples(session, table_of(InvManifestLine), ("manifest", "ref", "quantity"), state.new_lines)
     get = _GET[Discrepancy]
     insert_tuples(session, table_of(InvDiscrepancy), row_fields(Discrepancy), [get(d) for d in state.discrepancies])
@@ -225,8 +249,7 @@ def storehouse_stock(session: Session, state: State, where: Location) -> dict[st
     """Current held quantity per lot in a storehouse: database rows overlaid by in-memory changes."""
     held = {str(x) for x in s.HELD}
     stocks: dict[str, Stock] = {
-        st.stock_key: st
-        for st in _rows_where(session, InvLotStock, Stock, _prefix(InvLotStock.location, where))
+        st.stock_key: st for st in _rows_where(session, InvLotStock, Stock, _prefix(InvLotStock.location, where))
     }
     for key, st in state.stocks.items():
         if st.location and Location.parse(st.location).within(where):
@@ -265,9 +288,16 @@ def inventory_summary(
     if bad:
         from coalition.errors import InputError, Problem, closest
 
-        raise InputError([Problem(f"cannot group by '{g}'", field="by",
-                                  hint=f"did you mean '{closest(g, GROUPS)}'? valid: {', '.join(GROUPS)}")
-                          for g in bad])
+        raise InputError(
+            [
+                Problem(
+                    f"cannot group by '{g}'",
+                    field="by",
+                    hint=f"did you mean '{closest(g, GROUPS)}'? valid: {', '.join(GROUPS)}",
+                )
+                for g in bad
+            ]
+        )
     out: list[dict[str, object]] = []
     cols = [getattr(InvSerial, g) for g in by]
     q = select(*cols, func.count(), func.coalesce(func.sum(InvSerial.unit_value), 0.0)).group_by(*cols)
@@ -279,8 +309,12 @@ def inventory_summary(
         out.append(d)
     lcols = [getattr(InvLot, g) if g in ("title_nation", "item_type") else getattr(InvLotStock, g) for g in by]
     lq = (
-        select(*lcols, func.count(), func.sum(InvLotStock.quantity),
-               func.coalesce(func.sum(InvLotStock.quantity * InvLot.unit_value), 0.0))
+        select(
+            *lcols,
+            func.count(),
+            func.sum(InvLotStock.quantity),
+            func.coalesce(func.sum(InvLotStock.quantity * InvLot.unit_value), 0.0),
+        )
         .join(InvLot, InvLot.lot == InvLotStock.lot)
         .where(InvLotStock.quantity > 0)
         .group_by(*lcols)
@@ -315,11 +349,15 @@ def held_at(session: Session, *, location: str) -> tuple[list[Serial], list[tupl
     """What the ledger says is held at a location (for stocktake reconciliation)."""
     loc = Location.parse(location)
     held = [str(x) for x in s.HELD]
-    serials = _rows_where(session, InvSerial, Serial,
-                          and_(_prefix(InvSerial.location, loc), InvSerial.status.in_(held)))
-    stocks = _rows_where(session, InvLotStock, Stock,
-                         and_(_prefix(InvLotStock.location, loc), InvLotStock.status.in_(held),
-                              InvLotStock.quantity > 0))
+    serials = _rows_where(
+        session, InvSerial, Serial, and_(_prefix(InvSerial.location, loc), InvSerial.status.in_(held))
+    )
+    stocks = _rows_where(
+        session,
+        InvLotStock,
+        Stock,
+        and_(_prefix(InvLotStock.location, loc), InvLotStock.status.in_(held), InvLotStock.quantity > 0),
+    )
     lots = {lot.lot: lot for lot in _rows(session, InvLot, Lot, InvLot.lot, [st.lot for st in stocks])}
     return sorted(serials, key=lambda r: r.serial), [(st, lots[st.lot]) for st in stocks]
 

@@ -71,8 +71,7 @@ class PlanRun(Base):
     __table_args__ = (Index("ix_planner_run_kind_id", "kind", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(24), nullable=False, default="plan",
-                                      server_default="plan")
+    kind: Mapped[str] = mapped_column(String(24), nullable=False, default="plan", server_default="plan")
     scenario_id: Mapped[int] = mapped_column(ForeignKey("scenario.id"), nullable=False)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     option: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -111,20 +110,34 @@ class PlanRunResult(Base):
 
 
 def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-                          ).hexdigest()
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def assumptions_hash(assumptions: list[str] | tuple[str, ...]) -> str:
     return _digest(sorted(assumptions))
 
 
-def run_key(*, scenario_id: int, revision: int, option: str, at: str | None,
-            assumptions: list[str] | tuple[str, ...], seed: int, options: dict[str, Any],
-            kind: str = "plan") -> str:
+def run_key(
+    *,
+    scenario_id: int,
+    revision: int,
+    option: str,
+    at: str | None,
+    assumptions: list[str] | tuple[str, ...],
+    seed: int,
+    options: dict[str, Any],
+    kind: str = "plan",
+) -> str:
     """The identity of a run: same key, same plan (the solver is deterministic for a seed)."""
-    key = {"scenario": scenario_id, "revision": revision, "option": option, "at": at,
-           "assumptions": assumptions_hash(assumptions), "seed": seed, "options": options}
+    key = {
+        "scenario": scenario_id,
+        "revision": revision,
+        "option": option,
+        "at": at,
+        "assumptions": assumptions_hash(assumptions),
+        "seed": seed,
+        "options": options,
+    }
     if kind != "plan":  # plans keep the keys they had before there were other kinds
         key["kind"] = kind
     return _digest(key)
@@ -255,13 +268,14 @@ class DaskExecutor:
 def make_executor(spec: str, slots: int) -> Executor:
     """``local`` or ``dask://tcp://host:8786`` (also ``dask://`` + any scheduler address)."""
     if spec.startswith("dask://"):
-        return DaskExecutor(spec[len("dask://"):], slots=None)
+        return DaskExecutor(spec[len("dask://") :], slots=None)
     if spec in ("", "local"):
         return LocalExecutor(slots)
     from coalition.errors import InputError, Problem
 
-    raise InputError([Problem(f"unknown executor {spec!r}", field="COALITION_EXECUTOR",
-                              hint="'local' or 'dask://tcp://HOST:8786'")])
+    raise InputError(
+        [Problem(f"unknown executor {spec!r}", field="COALITION_EXECUTOR", hint="'local' or 'dask://tcp://HOST:8786'")]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,12 +283,19 @@ def make_executor(spec: str, slots: int) -> Executor:
 # ---------------------------------------------------------------------------------------------
 
 
-def solve_task(document: dict[str, Any], option: str, assumptions: list[str], at: str | None,
-               options: dict[str, Any], cancel: Any = None,
-               progress: Callable[[Any], None] | None = None) -> dict[str, Any]:
+def solve_task(
+    document: dict[str, Any],
+    option: str,
+    assumptions: list[str],
+    at: str | None,
+    options: dict[str, Any],
+    cancel: Any = None,
+    progress: Callable[[Any], None] | None = None,
+) -> dict[str, Any]:
     """Plan one option of a scenario document; returns the plan JSON. ``cancel`` is a token
     with ``is_set()`` (a thread flag or a Dask Event), polled as the solver's ``should_stop``."""
     from coalition.conditions.engine import parse_assumptions
+    from coalition.planner.engine import PlanHooks
     from coalition.planner.schemas import PlanOptions
     from coalition.planner.service import plan_option
     from coalition.scenario.schemas import Scenario
@@ -292,9 +313,13 @@ def solve_task(document: dict[str, Any], option: str, assumptions: list[str], at
         return bool(last[1])
 
     outcome, _cday = plan_option(
-        scenario, option, assumptions=parse_assumptions(list(assumptions)),
-        at=date.fromisoformat(at) if at else None, options=PlanOptions(**options),
-        progress=progress, should_stop=should_stop)
+        scenario,
+        option,
+        assumptions=parse_assumptions(list(assumptions)),
+        at=date.fromisoformat(at) if at else None,
+        options=PlanOptions(**options),
+        hooks=PlanHooks(progress=progress, should_stop=should_stop),
+    )
     plan = outcome.plan.model_dump(mode="json")
     plan["_cancelled"] = bool(last[1])
     return plan
@@ -307,13 +332,24 @@ def solve_task(document: dict[str, Any], option: str, assumptions: list[str], at
 
 def summary(run: PlanRun, position: int | None = None) -> dict[str, Any]:
     return {
-        "id": run.id, "scenario_id": run.scenario_id, "revision": run.revision,
-        "option": run.option, "at": run.at, "assumptions": run.assumptions, "seed": run.seed,
-        "time_limit": (run.options or {}).get("time_limit"), "status": run.status,
-        "progress": round(run.progress, 3), "message": run.message, "error": run.error,
-        "requested_by": run.requested_by, "nation": run.nation,
-        "queue_position": position, "cancel_requested": run.cancel_requested,
-        "summary": run.summary, "reused_from": run.reused_from,
+        "id": run.id,
+        "scenario_id": run.scenario_id,
+        "revision": run.revision,
+        "option": run.option,
+        "at": run.at,
+        "assumptions": run.assumptions,
+        "seed": run.seed,
+        "time_limit": (run.options or {}).get("time_limit"),
+        "status": run.status,
+        "progress": round(run.progress, 3),
+        "message": run.message,
+        "error": run.error,
+        "requested_by": run.requested_by,
+        "nation": run.nation,
+        "queue_position": position,
+        "cancel_requested": run.cancel_requested,
+        "summary": run.summary,
+        "reused_from": run.reused_from,
         "created_at": run.created_at.isoformat() if run.created_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
     }
@@ -323,14 +359,23 @@ def queue_position(session: Session, run: PlanRun) -> int | None:
     """1 + the queued runs that start before this one (older ones), or None when not queued."""
     if run.status != "queued":
         return None
-    ahead = session.scalar(select(func.count()).select_from(PlanRun).where(
-        PlanRun.status == "queued", PlanRun.id < run.id)) or 0
+    ahead = (
+        session.scalar(select(func.count()).select_from(PlanRun).where(PlanRun.status == "queued", PlanRun.id < run.id))
+        or 0
+    )
     return int(ahead) + 1
 
 
-def list_runs(session: Session, *, offset: int, limit: int, status: str | None = None,
-              nation: str | None = None, option: str | None = None, kind: str = "plan"
-              ) -> tuple[list[dict[str, Any]], int]:
+def list_runs(
+    session: Session,
+    *,
+    offset: int,
+    limit: int,
+    status: str | None = None,
+    nation: str | None = None,
+    option: str | None = None,
+    kind: str = "plan",
+) -> tuple[list[dict[str, Any]], int]:
     """One page of runs of ``kind``, newest first, filtered and paged in SQL; never loads a
     plan. Plans are coalition-wide (every principal may list them; detail is redacted when
     read)."""
@@ -342,14 +387,17 @@ def list_runs(session: Session, *, offset: int, limit: int, status: str | None =
     if option:
         where.append(PlanRun.option == option)
     total = session.scalar(select(func.count()).select_from(PlanRun).where(*where)) or 0
-    rows = session.scalars(select(PlanRun).where(*where).order_by(PlanRun.id.desc())
-                           .offset(offset).limit(limit)).all()
+    rows = session.scalars(select(PlanRun).where(*where).order_by(PlanRun.id.desc()).offset(offset).limit(limit)).all()
     queued = [r for r in rows if r.status == "queued"]
     positions: dict[int, int] = {}
     if queued:
-        older = list(session.scalars(select(PlanRun.id).where(
-            PlanRun.status == "queued", PlanRun.id <= max(r.id for r in queued))
-            .order_by(PlanRun.id)))
+        older = list(
+            session.scalars(
+                select(PlanRun.id)
+                .where(PlanRun.status == "queued", PlanRun.id <= max(r.id for r in queued))
+                .order_by(PlanRun.id)
+            )
+        )
         positions = {rid: i + 1 for i, rid in enumerate(older)}
     return [summary(r, positions.get(r.id)) for r in rows], int(total)
 
@@ -368,16 +416,24 @@ def run_of_kind(run: PlanRun | None, kind: str = "plan") -> PlanRun | None:
 
 def result_of(session: Session, run: PlanRun) -> dict[str, Any]:
     if run.status != "done":
-        raise ConflictError(f"plan {run.id} is {run.status}; the result exists once it is done"
-                            + (f" ({run.error})" if run.error else ""))
+        raise ConflictError(
+            f"plan {run.id} is {run.status}; the result exists once it is done"
+            + (f" ({run.error})" if run.error else "")
+        )
     row = session.get(PlanRunResult, run.reused_from or run.id) or session.get(PlanRunResult, run.id)
     if row is None:
         raise NotFoundError(f"plan {run.id} has no stored result")
     return row.plan
 
 
-def latest_done(session: Session, *, scenario_id: int | None = None, option: str | None = None,
-                assumptions: list[str] | None = None, kind: str = "plan") -> PlanRun | None:
+def latest_done(
+    session: Session,
+    *,
+    scenario_id: int | None = None,
+    option: str | None = None,
+    assumptions: list[str] | None = None,
+    kind: str = "plan",
+) -> PlanRun | None:
     query = select(PlanRun).where(PlanRun.status == "done", PlanRun.kind == kind)
     if scenario_id is not None:
         query = query.where(PlanRun.scenario_id == scenario_id)
@@ -393,39 +449,74 @@ def latest_done(session: Session, *, scenario_id: int | None = None, option: str
 # ---------------------------------------------------------------------------------------------
 
 
-def queue_run(session: Session, *, principal: Principal, scenario_id: int, revision: int,
-              option: str, at: str | None, assumptions: list[str], seed: int,
-              options: dict[str, Any], kind: str = "plan") -> tuple[PlanRun, bool]:
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What a queued run computes (the parts of its :func:`run_key`)."""
+
+    scenario_id: int
+    revision: int
+    option: str
+    at: str | None
+    assumptions: list[str]
+    seed: int
+    options: dict[str, Any]
+    kind: str = "plan"
+
+
+def queue_run(session: Session, *, principal: Principal, request: RunRequest) -> tuple[PlanRun, bool]:
     """Queue a run, or return the completed/active run with the same key (``True``: reused)."""
-    key = run_key(scenario_id=scenario_id, revision=revision, option=option, at=at,
-                  assumptions=assumptions, seed=seed, options=options, kind=kind)
-    existing = session.scalars(select(PlanRun).where(
-        PlanRun.run_key == key, PlanRun.status.in_(("done", "queued", "running")))
-        .order_by(PlanRun.id.desc()).limit(1)).first()
+    r = request
+    key = run_key(
+        scenario_id=r.scenario_id,
+        revision=r.revision,
+        option=r.option,
+        at=r.at,
+        assumptions=r.assumptions,
+        seed=r.seed,
+        options=r.options,
+        kind=r.kind,
+    )
+    existing = session.scalars(
+        select(PlanRun)
+        .where(PlanRun.run_key == key, PlanRun.status.in_(("done", "queued", "running")))
+        .order_by(PlanRun.id.desc())
+        .limit(1)
+    ).first()
     if existing is not None:
         return existing, True
-    run = PlanRun(kind=kind, scenario_id=scenario_id, revision=revision, option=option, at=at,
-                  seed=seed,
-                  assumptions=list(assumptions), assumptions_hash=assumptions_hash(assumptions),
-                  options=options, run_key=key, status="queued", progress=0.0, message="queued",
-                  requested_by=principal.name, nation=principal.nation, cancel_requested=False,
-                  created_at=now())
+    run = PlanRun(
+        kind=r.kind,
+        scenario_id=r.scenario_id,
+        revision=r.revision,
+        option=r.option,
+        at=r.at,
+        seed=r.seed,
+        assumptions=list(r.assumptions),
+        assumptions_hash=assumptions_hash(r.assumptions),
+        options=r.options,
+        run_key=key,
+        status="queued",
+        progress=0.0,
+        message="queued",
+        requested_by=principal.name,
+        nation=principal.nation,
+        cancel_requested=False,
+        created_at=now(),
+    )
     session.add(run)
     session.flush()
     return run, False
 
 
-def cancel_run(session: Session, *, run_id: int, principal: Principal,
-               kind: str = "plan") -> PlanRun:
+def cancel_run(session: Session, *, run_id: int, principal: Principal, kind: str = "plan") -> PlanRun:
     """Cancel a queued or running run: only its requester (or an HQ admin) may."""
     run = get_run(session, run_id, kind)
-    if run.requested_by != principal.name and not (
-            principal.nation == HQ and Role.ADMIN in principal.roles):
-        raise PermissionDeniedError(f"plan {run_id} was requested by {run.requested_by}; only "
-                                    "they (or an HQ admin) may cancel it")
+    if run.requested_by != principal.name and not (principal.nation == HQ and Role.ADMIN in principal.roles):
+        raise PermissionDeniedError(
+            f"plan {run_id} was requested by {run.requested_by}; only they (or an HQ admin) may cancel it"
+        )
     if run.status not in ACTIVE:
-        raise ConflictError(f"plan {run_id} is {run.status}; only a queued or running plan can "
-                            "be cancelled")
+        raise ConflictError(f"plan {run_id} is {run.status}; only a queued or running plan can be cancelled")
     if run.status == "queued":
         run.status, run.message, run.finished_at = "cancelled", "cancelled before it started", now()
     else:
@@ -437,9 +528,11 @@ def cancel_run(session: Session, *, run_id: int, principal: Principal,
 
 def fail_interrupted(session: Session) -> None:
     """Runs left running by a previous process died with it."""
-    session.execute(update(PlanRun).where(PlanRun.status == "running").values(
-        status="failed", error="interrupted: the service restarted", message="failed",
-        finished_at=now()))
+    session.execute(
+        update(PlanRun)
+        .where(PlanRun.status == "running")
+        .values(status="failed", error="interrupted: the service restarted", message="failed", finished_at=now())
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,10 +549,15 @@ class Scheduler:
     start the same run.
     """
 
-    def __init__(self, factory: sessionmaker[Session], executor: Executor, *, quota: int = 1,
-                 time_limit_max: float = 600.0,
-                 load_document: Callable[[Session, int, int], dict[str, Any]] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        executor: Executor,
+        *,
+        quota: int = 1,
+        time_limit_max: float = 600.0,
+        load_document: Callable[[Session, int, int], dict[str, Any]] | None = None,
+    ) -> None:
         self.factory = factory
         self.executor = executor
         self.quota = max(1, quota)
@@ -475,13 +573,17 @@ class Scheduler:
         started: list[int] = []
         with self._lock:
             with transaction(self.factory) as db:
-                running = dict(db.execute(select(PlanRun.nation, func.count()).where(
-                    PlanRun.status == "running").group_by(PlanRun.nation)).all())
+                running = dict(
+                    db.execute(
+                        select(PlanRun.nation, func.count()).where(PlanRun.status == "running").group_by(PlanRun.nation)
+                    ).all()
+                )
                 free = self.executor.slots - len(self._futures)
                 if free <= 0:
                     return started
-                queued = db.scalars(select(PlanRun).where(PlanRun.status == "queued")
-                                    .order_by(PlanRun.id).limit(200)).all()
+                queued = db.scalars(
+                    select(PlanRun).where(PlanRun.status == "queued").order_by(PlanRun.id).limit(200)
+                ).all()
                 picks: list[_Pick] = []
                 for run in queued:
                     if len(picks) >= free:
@@ -491,31 +593,44 @@ class Scheduler:
                     if run.kind != "plan" and run.kind not in TASKS:
                         continue  # for a process that knows this kind
                     # an UPDATE's result is a CursorResult (it has the rowcount)
-                    claimed = cast(CursorResult[Any], db.execute(update(PlanRun).where(
-                        PlanRun.id == run.id, PlanRun.status == "queued").values(
-                        status="running", started_at=now(), message="building the model")))
+                    claimed = cast(
+                        CursorResult[Any],
+                        db.execute(
+                            update(PlanRun)
+                            .where(PlanRun.id == run.id, PlanRun.status == "queued")
+                            .values(status="running", started_at=now(), message="building the model")
+                        ),
+                    )
                     if claimed.rowcount != 1:
                         continue
                     running[run.nation] = running.get(run.nation, 0) + 1
-                    limit = min(float((run.options or {}).get("time_limit", 20.0)),
-                                self.time_limit_max)
+                    limit = min(float((run.options or {}).get("time_limit", 20.0)), self.time_limit_max)
                     options = {**(run.options or {}), "time_limit": limit, "seed": run.seed}
-                    picks.append((run.id, run.kind, self._load(db, run.scenario_id, run.revision),
-                                  run.option, list(run.assumptions), run.at, options))
+                    picks.append(
+                        (
+                            run.id,
+                            run.kind,
+                            self._load(db, run.scenario_id, run.revision),
+                            run.option,
+                            list(run.assumptions),
+                            run.at,
+                            options,
+                        )
+                    )
             for run_id, kind, document, option, assumptions, at, options in picks:
                 token = self.executor.cancel_token(run_id)
                 self._tokens[run_id] = token
                 progress = self._progress_fn(run_id, float(options["time_limit"]), token)
                 local = isinstance(self.executor, LocalExecutor)
                 fn = solve_task if kind == "plan" else TASKS[kind].fn
-                fut = self.executor.submit(fn, document, option, assumptions, at,
-                                           options, token, progress if local else None)
+                fut = self.executor.submit(
+                    fn, document, option, assumptions, at, options, token, progress if local else None
+                )
                 self._futures[run_id] = fut
                 fut.add_done_callback(functools.partial(self._finish, run_id))
                 started.append(run_id)
             if started and (self._poller is None or not self._poller.is_alive()):
-                self._poller = threading.Thread(target=self._poll, name="plan-cancel-poll",
-                                                daemon=True)
+                self._poller = threading.Thread(target=self._poll, name="plan-cancel-poll", daemon=True)
                 self._poller.start()
         return started
 
@@ -546,10 +661,13 @@ class Scheduler:
                 gap = f"{p.gap * 100:.1f}%" if p.gap is not None else None
                 # Plain words (the raw objective and bound mean nothing to a planner; the
                 # KPIs of the plan come with the result).
-                message = ("solving: no plan found yet" if p.incumbent is None else
-                           f"solving: best plan so far is at most {gap} from the best "
-                           "possible" if gap else "solving: a plan is found; the solver "
-                           "is proving how good it is")
+                message = (
+                    "solving: no plan found yet"
+                    if p.incumbent is None
+                    else f"solving: best plan so far is at most {gap} from the best possible"
+                    if gap
+                    else "solving: a plan is found; the solver is proving how good it is"
+                )
             with transaction(self.factory) as db:
                 run = db.get(PlanRun, run_id)
                 if run is None:
@@ -573,8 +691,9 @@ class Scheduler:
         if not self._tokens:
             return
         with transaction(self.factory) as db:
-            ids = set(db.scalars(select(PlanRun.id).where(
-                PlanRun.id.in_(list(self._tokens)), PlanRun.cancel_requested)))
+            ids = set(
+                db.scalars(select(PlanRun.id).where(PlanRun.id.in_(list(self._tokens)), PlanRun.cancel_requested))
+            )
         for rid in ids:
             self.request_cancel(rid)
 

@@ -8,16 +8,23 @@ stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from coalition.conditions.engine import CEASEFIRE, ConditionEngine
 from coalition.errors import InputError, Problem, closest
 from coalition.forcegen.activation import activation_by_day, pledge_activation
-from coalition.planner.engine import DEFAULT_OPTIONS, Activation, PlanContext, PlanHooks, PlanOutcome, make_plan
-from coalition.planner.schemas import Plan, PlanOptions
-from coalition.planner.solver import ProgressFn
+from coalition.planner.engine import (
+    DEFAULT_OPTIONS,
+    NO_HOOKS,
+    Activation,
+    PlanContext,
+    PlanHooks,
+    PlanOutcome,
+    make_plan,
+)
+from coalition.planner.schemas import PlanOptions
 from coalition.scenario.schemas import Assumption, Scenario
 
 
@@ -35,9 +42,7 @@ def illustrative_c_day(scenario: Scenario, at: date | None) -> date:
     month after the scenario's last dated fact (so every known event has happened)."""
     if at is not None:
         return at
-    dates = [e.on for e in scenario.timeline] + [
-        h.on for i in scenario.instruments for h in i.history
-    ]
+    dates = [e.on for e in scenario.timeline] + [h.on for i in scenario.instruments for h in i.history]
     last = max(dates) if dates else date(2026, 1, 1)
     return date(last.year + (last.month == 12), last.month % 12 + 1, 1)
 
@@ -55,9 +60,7 @@ def resolve_c_day(
     if any(a.condition == CEASEFIRE and a.on is None and a.value for a in assumptions):
         # ceasefire=true without a date: treat --at (or the illustrative day) as C-day
         day = illustrative_c_day(scenario, at)
-        return CDay(day, True, f"ceasefire assumed true without a date; C-day taken as {day}"), tuple(
-            assumptions
-        )
+        return CDay(day, True, f"ceasefire assumed true without a date; C-day taken as {day}"), tuple(assumptions)
     day = illustrative_c_day(scenario, at)
     extra = Assumption(condition=CEASEFIRE, value=True, on=day)
     rest = tuple(a for a in assumptions if a.condition != CEASEFIRE)
@@ -113,13 +116,12 @@ def plan_option(
     assumptions: Sequence[Assumption] = (),
     at: date | None = None,
     options: PlanOptions = DEFAULT_OPTIONS,
-    progress: ProgressFn | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    hooks: PlanHooks = NO_HOOKS,
     explain: bool = True,
-    finish: Callable[[Plan], object] | None = None,
 ) -> tuple[PlanOutcome, CDay]:
-    """Plan one force option of a scenario under assumptions. ``finish`` (e.g. writing the
-    plan's files) runs inside the time limit (``options.time_limit`` bounds the whole plan)."""
+    """Plan one force option of a scenario under assumptions. ``hooks``: solver progress, a stop
+    request, and ``finish`` (e.g. writing the plan's files), which runs inside the time limit
+    (``options.time_limit`` bounds the whole plan)."""
     check_option(scenario, option_id)
     cday, effective = resolve_c_day(scenario, assumptions, at)
     horizon = options.horizon_days or scenario.horizon_days
@@ -129,17 +131,16 @@ def plan_option(
         warnings.append(cday.why)
     if scenario.illustrative:
         warnings.append("the scenario is ILLUSTRATIVE, not an official plan")
-    texts = [
-        f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}" for a in effective
-    ]
+    texts = [f"{a.condition}={a.on.isoformat() if a.on else str(a.value).lower()}" for a in effective]
     outcome = make_plan(
         scenario,
         option_id,
         activation=activation,
         options=options,
-        context=PlanContext(c_day=cday.day, c_day_assumed=cday.illustrative, at=at, assumptions=texts,
-                            warnings=warnings),
-        hooks=PlanHooks(progress=progress, should_stop=should_stop, finish=finish),
+        context=PlanContext(
+            c_day=cday.day, c_day_assumed=cday.illustrative, at=at, assumptions=texts, warnings=warnings
+        ),
+        hooks=hooks,
         explain=explain,
     )
     return outcome, cday

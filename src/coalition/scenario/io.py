@@ -53,7 +53,6 @@ DEPOTS_FILE = "depots.yaml"
 SINGLE_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Where each record came from
 # ---------------------------------------------------------------------------------------------
@@ -132,8 +131,9 @@ def _read_text(path: Path, file: str, *, newline: str | None = None) -> tuple[st
         with path.open(encoding="utf-8-sig", newline=newline) as fh:
             return fh.read(), []
     except UnicodeDecodeError as exc:
-        return None, [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file,
-                              hint="save the file as UTF-8")]
+        return None, [
+            Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file, hint="save the file as UTF-8")
+        ]
     except OSError as exc:
         return None, [Problem(f"cannot read: {exc.strerror}", file=file)]
 
@@ -172,8 +172,7 @@ def _records_from_mapping(raw: _Raw, data: dict[str, Any], file: str, lines: Lin
                 value = []
             if not isinstance(value, list):
                 raw.problems.append(
-                    Problem(f"'{key}' must be a list of records", file=file,
-                            row=lines.get((key,)), field=key)
+                    Problem(f"'{key}' must be a list of records", file=file, row=lines.get((key,)), field=key)
                 )
                 continue
             raw.tables[key] = [
@@ -188,9 +187,7 @@ def _records_from_mapping(raw: _Raw, data: dict[str, Any], file: str, lines: Lin
     raw.meta_lines = lines
 
 
-def _read_csv_rows(
-    path: Path, file: str
-) -> tuple[list[str] | None, list[dict[str, Any]], list[Problem]]:
+def _read_csv_rows(path: Path, file: str) -> tuple[list[str] | None, list[dict[str, Any]], list[Problem]]:
     text, problems = _read_text(path, file, newline="")
     if text is None:
         return None, [], problems
@@ -201,10 +198,19 @@ def _read_csv_rows(
         for row in reader:
             rows.append(row)
     except csv.Error as exc:
-        return None, [], [Problem(
-            f"malformed CSV: {exc}", file=file, row=len(rows) + 1,
-            hint=f"check the quotes near line {reader.line_num} of the file: a cell that contains "
-            "a comma, quote or line break must be in double quotes, with inner quotes doubled")]
+        return (
+            None,
+            [],
+            [
+                Problem(
+                    f"malformed CSV: {exc}",
+                    file=file,
+                    row=len(rows) + 1,
+                    hint=f"check the quotes near line {reader.line_num} of the file: a cell that contains "
+                    "a comma, quote or line break must be in double quotes, with inner quotes doubled",
+                )
+            ],
+        )
     if reader.fieldnames is None:
         return None, [], []
     return [str(h).strip() for h in reader.fieldnames], rows, []
@@ -237,8 +243,11 @@ def _read_folder(folder: Path) -> _Raw:
     meta_path = folder / SCENARIO_FILE
     if not meta_path.is_file():
         raw.problems.append(
-            Problem(f"no {SCENARIO_FILE} in the folder", file=str(folder),
-                    hint="a scenario folder needs scenario.yaml; `coalition scenario init DIR` writes one")
+            Problem(
+                f"no {SCENARIO_FILE} in the folder",
+                file=str(folder),
+                hint="a scenario folder needs scenario.yaml; `coalition scenario init DIR` writes one",
+            )
         )
         return raw
     raw.files.append(SCENARIO_FILE)
@@ -251,8 +260,7 @@ def _read_folder(folder: Path) -> _Raw:
     if not parsed:
         return raw
     if not isinstance(data, dict):
-        raw.problems.append(Problem("scenario.yaml must be a mapping of keys to values",
-                                    file=SCENARIO_FILE, row=1))
+        raw.problems.append(Problem("scenario.yaml must be a mapping of keys to values", file=SCENARIO_FILE, row=1))
         return raw
     _records_from_mapping(raw, data, SCENARIO_FILE, lines)
 
@@ -296,8 +304,11 @@ def _read_folder(folder: Path) -> _Raw:
         raw.files.append(DEPOTS_FILE)
         if raw.depots is not None:
             raw.problems.append(
-                Problem(f"depots are given twice: in {SCENARIO_FILE} and in {DEPOTS_FILE}",
-                        file=DEPOTS_FILE, hint="keep one")
+                Problem(
+                    f"depots are given twice: in {SCENARIO_FILE} and in {DEPOTS_FILE}",
+                    file=DEPOTS_FILE,
+                    hint="keep one",
+                )
             )
         else:
             text, problems = _read_text(depots_path, DEPOTS_FILE)
@@ -323,8 +334,14 @@ def _read_single(path: Path) -> _Raw:
     if not parsed:
         return raw
     if not isinstance(data, dict):
-        raw.problems.append(Problem("the scenario file must hold one mapping (the Scenario)",
-                                    file=file, row=1, hint="see `coalition schema`"))
+        raw.problems.append(
+            Problem(
+                "the scenario file must hold one mapping (the Scenario)",
+                file=file,
+                row=1,
+                hint="see `coalition schema`",
+            )
+        )
         return raw
     _records_from_mapping(raw, data, file, lines)
     return raw
@@ -338,14 +355,18 @@ def read_raw(path: Path) -> _Raw:
         if path.suffix.lower() not in SINGLE_FILE_SUFFIXES:
             raw = _Raw()
             raw.problems.append(
-                Problem(f"unknown scenario file type '{path.suffix}'", file=path.name,
-                        hint="give a folder with scenario.yaml, or a .yaml/.yml/.json/.xlsx file")
+                Problem(
+                    f"unknown scenario file type '{path.suffix}'",
+                    file=path.name,
+                    hint="give a folder with scenario.yaml, or a .yaml/.yml/.json/.xlsx file",
+                )
             )
             return raw
         return _read_single(path)
     raw = _Raw()
-    raw.problems.append(Problem("no such file or folder", file=str(path),
-                                hint="give a scenario folder or a .yaml/.json file"))
+    raw.problems.append(
+        Problem("no such file or folder", file=str(path), hint="give a scenario folder or a .yaml/.json file")
+    )
     return raw
 
 
@@ -357,62 +378,78 @@ def _key_of(table: Table, data: Any) -> str | None:
     return None
 
 
-def build(raw: _Raw) -> Loaded:
-    """Validate every raw record on its own; assemble the Scenario from those that pass."""
-    problems = list(raw.problems)
-    origins: dict[str, list[Origin]] = {}
-    records: dict[str, list[BaseModel]] = {}
-    broken: dict[str, set[str]] = {}
-    partial: dict[str, list[BaseModel]] = {}
-    partial_origins: dict[str, list[Origin]] = {}
-    for name in raw.unreadable:
-        broken.setdefault(name, set()).add("*")  # validate.ANY: do not check references to it
-    for table in TABLES:
-        origins[table.name] = []
-        records[table.name] = []
-        partial[table.name] = []
-        partial_origins[table.name] = []
-        for rec in raw.tables.get(table.name, []):
-            problems.extend(rec.problems)
-            if not isinstance(rec.data, dict):
-                problems.append(
-                    Problem(f"a {table.name} record must be a mapping of fields",
-                            file=rec.origin.file, row=rec.origin.row,
-                            field=rec.origin.field_name(()) or table.name)
-                )
-                continue
-            try:
-                value = table.model.model_validate(rec.data)
-            except ValidationError as exc:
-                problems.extend(
-                    p for p in translate(
-                        exc,
-                        table.model,
-                        file=rec.origin.file,
-                        row_of=rec.origin.row_of,
-                        flat=rec.origin.flat,
-                        prefix=rec.origin.field_name(()) or "",
-                    )
-                    if not (p.field in rec.missing_columns and p.message == "Field required")
-                )
-                key = _key_of(table, rec.data)
-                if key:
-                    broken.setdefault(table.name, set()).add(key)
-                bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
-                partial[table.name].append(_partial(table, rec.data, bad))
-                partial_origins[table.name].append(rec.origin)
-                continue
-            if rec.problems:
-                key = _key_of(table, rec.data)
-                if key:
-                    broken.setdefault(table.name, set()).add(key)
-                partial[table.name].append(value)
-                partial_origins[table.name].append(rec.origin)
-                continue
-            records[table.name].append(value)
-            origins[table.name].append(rec.origin)
+@dataclass
+class _Tables:
+    """Per-table outcome of validating raw records one by one."""
 
-    meta_problems: list[Problem] = []
+    origins: dict[str, list[Origin]] = field(default_factory=dict)
+    records: dict[str, list[BaseModel]] = field(default_factory=dict)
+    broken: dict[str, set[str]] = field(default_factory=dict)
+    partial: dict[str, list[BaseModel]] = field(default_factory=dict)
+    partial_origins: dict[str, list[Origin]] = field(default_factory=dict)
+
+
+def _validate_record(table: Table, rec: _RawRecord, out: _Tables, problems: list[Problem]) -> None:
+    """Validate one raw record into ``out``: valid, partial (kept for reference checks) or dropped."""
+    problems.extend(rec.problems)
+    if not isinstance(rec.data, dict):
+        problems.append(
+            Problem(
+                f"a {table.name} record must be a mapping of fields",
+                file=rec.origin.file,
+                row=rec.origin.row,
+                field=rec.origin.field_name(()) or table.name,
+            )
+        )
+        return
+    try:
+        value = table.model.model_validate(rec.data)
+    except ValidationError as exc:
+        problems.extend(
+            p
+            for p in translate(
+                exc,
+                table.model,
+                file=rec.origin.file,
+                row_of=rec.origin.row_of,
+                flat=rec.origin.flat,
+                prefix=rec.origin.field_name(()) or "",
+            )
+            if not (p.field in rec.missing_columns and p.message == "Field required")
+        )
+        key = _key_of(table, rec.data)
+        if key:
+            out.broken.setdefault(table.name, set()).add(key)
+        bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        out.partial[table.name].append(_partial(table, rec.data, bad))
+        out.partial_origins[table.name].append(rec.origin)
+        return
+    if rec.problems:
+        key = _key_of(table, rec.data)
+        if key:
+            out.broken.setdefault(table.name, set()).add(key)
+        out.partial[table.name].append(value)
+        out.partial_origins[table.name].append(rec.origin)
+        return
+    out.records[table.name].append(value)
+    out.origins[table.name].append(rec.origin)
+
+
+def _validate_tables(raw: _Raw, problems: list[Problem]) -> _Tables:
+    out = _Tables()
+    for name in raw.unreadable:
+        out.broken.setdefault(name, set()).add("*")  # validate.ANY: do not check references to it
+    for table in TABLES:
+        out.origins[table.name] = []
+        out.records[table.name] = []
+        out.partial[table.name] = []
+        out.partial_origins[table.name] = []
+        for rec in raw.tables.get(table.name, []):
+            _validate_record(table, rec, out, problems)
+    return out
+
+
+def _validate_depots(raw: _Raw, meta_problems: list[Problem]) -> DepotNetwork:
     depots = DepotNetwork()
     if raw.depots is not None:
         data, file, lines = raw.depots
@@ -420,26 +457,33 @@ def build(raw: _Raw) -> Loaded:
             depots = DepotNetwork.model_validate({} if data is None else data)
         except ValidationError as exc:
             meta_problems.extend(
-                translate(exc, DepotNetwork, file=file, flat=False,
-                          row_of=lambda loc, _l=lines: _nearest_line(_l, tuple(loc)))
+                translate(
+                    exc, DepotNetwork, file=file, flat=False, row_of=lambda loc, _l=lines: _nearest_line(_l, tuple(loc))
+                )
             )
+    return depots
+
+
+def _validate_scenario(
+    raw: _Raw, records: dict[str, list[BaseModel]], depots: DepotNetwork, meta_problems: list[Problem]
+) -> Scenario | None:
     meta = dict(raw.meta)
     scenario: Scenario | None = None
     if not raw.problems or meta:
         try:
             scenario = Scenario.model_validate({**meta, **records, "depots": depots})
         except ValidationError as exc:
-            for p in translate(exc, Scenario, file=raw.meta_file, flat=False,
-                               row_of=lambda loc: _nearest_line(raw.meta_lines, tuple(loc))):
+            for p in translate(
+                exc,
+                Scenario,
+                file=raw.meta_file,
+                flat=False,
+                row_of=lambda loc: _nearest_line(raw.meta_lines, tuple(loc)),
+            ):
                 if raw.contact_file and (p.field or "").startswith("contact_line.points"):
                     p = dataclasses.replace(p, file=raw.contact_file)
                 meta_problems.append(p)
             scenario = None
-    problems.extend(meta_problems)
-    partial_scenario = None
-    if any(partial.values()):
-        partial_scenario = Scenario.model_construct(
-            None, id="partial", name="partial", **{k: tuple(v) for k, v in partial.items()})
     if scenario is None and any(records.values()):
         # The metadata is broken but the tables may still be checked against each other.
         contact = meta.get("contact_line")
@@ -448,26 +492,62 @@ def build(raw: _Raw) -> Loaded:
         except ValidationError:
             contact_line = None
         scenario = Scenario.model_construct(
-            None, id="invalid", name="invalid", contact_line=contact_line, depots=depots,
+            None,
+            id="invalid",
+            name="invalid",
+            contact_line=contact_line,
+            depots=depots,
             sustainment=None,  # not validated: its references are not checked either
             **{k: tuple(v) for k, v in records.items()},
+        )
+    return scenario
+
+
+def _uncertainty_origins(raw: _Raw, origins: dict[str, list[Origin]]) -> None:
+    for part in ("conditions", "drivers", "participation"):  # rows of the uncertainty: section
+        items = (raw.meta.get("uncertainty") or {}) if isinstance(raw.meta.get("uncertainty"), dict) else {}
+        origins[f"uncertainty.{part}"] = [
+            Origin(
+                raw.meta_file,
+                raw.meta_lines.get(("uncertainty", part, i)),
+                False,
+                ("uncertainty", part, i),
+                raw.meta_lines,
+            )
+            for i in range(len(items.get(part) or []))
+        ]
+
+
+def build(raw: _Raw) -> Loaded:
+    """Validate every raw record on its own; assemble the Scenario from those that pass."""
+    problems = list(raw.problems)
+    tables = _validate_tables(raw, problems)
+    meta_problems: list[Problem] = []
+    depots = _validate_depots(raw, meta_problems)
+    scenario = _validate_scenario(raw, tables.records, depots, meta_problems)
+    problems.extend(meta_problems)
+    partial_scenario = None
+    if any(tables.partial.values()):
+        partial_scenario = Scenario.model_construct(
+            None, id="partial", name="partial", **{k: tuple(v) for k, v in tables.partial.items()}
         )
     depots_origin = None
     if raw.depots is not None:
         _, file, lines = raw.depots
         depots_origin = Origin(file, lines.get(()), False, (), lines)
-    depots_failed = raw.depots is not None and any(
-        p.file == raw.depots[1] for p in meta_problems)
-    for part in ("conditions", "drivers", "participation"):  # rows of the uncertainty: section
-        items = (raw.meta.get("uncertainty") or {}) if isinstance(raw.meta.get("uncertainty"), dict) else {}
-        origins[f"uncertainty.{part}"] = [
-            Origin(raw.meta_file, raw.meta_lines.get(("uncertainty", part, i)), False,
-                   ("uncertainty", part, i), raw.meta_lines)
-            for i in range(len(items.get(part) or []))
-        ]
-    return Loaded(scenario, Locator(origins), problems, broken, raw.files,
-                  partial_scenario, Locator(partial_origins), depots_origin,
-                  raw.depots[0] if depots_failed and raw.depots is not None else None)
+    depots_failed = raw.depots is not None and any(p.file == raw.depots[1] for p in meta_problems)
+    _uncertainty_origins(raw, tables.origins)
+    return Loaded(
+        scenario,
+        Locator(tables.origins),
+        problems,
+        tables.broken,
+        raw.files,
+        partial_scenario,
+        Locator(tables.partial_origins),
+        depots_origin,
+        raw.depots[0] if depots_failed and raw.depots is not None else None,
+    )
 
 
 def _partial(table: Table, data: dict[str, Any], bad: set[str]) -> BaseModel:
@@ -530,8 +610,9 @@ def _csv_text(table: Table, scenario: Scenario) -> str:
     # in '\n'; quote every cell of such a (rare) table so the carriage return survives.
     has_cr = any("\r" in v for row in rows for v in row.values())
     buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n",
-                            quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL)
+    writer = csv.DictWriter(
+        buf, fieldnames=cols, lineterminator="\n", quoting=csv.QUOTE_ALL if has_cr else csv.QUOTE_MINIMAL
+    )
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
@@ -569,8 +650,9 @@ def write_files_atomically(folder: Path, files: dict[str, str], *, replace: bool
         folder.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".coalition-", dir=folder.parent))
     except OSError as exc:
-        raise InputError([Problem(f"cannot write here: {exc.strerror}", file=str(folder),
-                                  hint="give a folder you can write to")]) from None
+        raise InputError(
+            [Problem(f"cannot write here: {exc.strerror}", file=str(folder), hint="give a folder you can write to")]
+        ) from None
     try:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8", newline="")
@@ -583,8 +665,15 @@ def write_files_atomically(folder: Path, files: dict[str, str], *, replace: bool
         for name in files:
             os.replace(tmp / name, folder / name)
     except OSError as exc:
-        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(folder),
-                                  hint="check the folder's permissions and free space")]) from None
+        raise InputError(
+            [
+                Problem(
+                    f"cannot write: {exc.strerror}",
+                    file=str(folder),
+                    hint="check the folder's permissions and free space",
+                )
+            ]
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -608,8 +697,9 @@ def write_single(scenario: Scenario, file: str | Path) -> Path:
         os.replace(tmp, file)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(file),
-                                  hint="give a file in a folder you can write to")]) from None
+        raise InputError(
+            [Problem(f"cannot write: {exc.strerror}", file=str(file), hint="give a file in a folder you can write to")]
+        ) from None
     return file
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ, Principal, Role
-from coalition.auth.service import now, record_audit
+from coalition.auth.service import AuditChange, now, record_audit
 from coalition.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from coalition.scenario import rules
 from coalition.scenario.models import ScenarioRevision, StoredScenario
@@ -57,8 +57,11 @@ class ChangeRefused(PermissionDeniedError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        head = "refused, nothing was saved: " if len(problems) == 1 else \
-            f"refused as a whole ({len(problems)} changes not allowed), nothing was saved: "
+        head = (
+            "refused, nothing was saved: "
+            if len(problems) == 1
+            else f"refused as a whole ({len(problems)} changes not allowed), nothing was saved: "
+        )
         super().__init__(head + "; ".join(problems))
 
 
@@ -130,8 +133,10 @@ def _query_for(ref: str | int | None) -> Any:
 
 def _not_found(ref: str | int | None) -> NotFoundError:
     if ref is None:
-        return NotFoundError("no default scenario is stored; upload one, or ask an HQ admin to "
-                             "set the default (POST /api/scenarios/{id}/default)")
+        return NotFoundError(
+            "no default scenario is stored; upload one, or ask an HQ admin to "
+            "set the default (POST /api/scenarios/{id}/default)"
+        )
     return NotFoundError(f"scenario '{ref}' not found (give a stored scenario's id or key)")
 
 
@@ -150,12 +155,10 @@ def get_stored(session: Session, *, ref: str | int | None) -> StoredScenario:
     return row
 
 
-def list_stored(session: Session, *, offset: int = 0, limit: int = 500
-                ) -> tuple[list[StoredScenario], int]:
+def list_stored(session: Session, *, offset: int = 0, limit: int = 500) -> tuple[list[StoredScenario], int]:
     """One page of stored scenarios (paged in SQL) and the total."""
     total = session.scalar(select(func.count()).select_from(StoredScenario)) or 0
-    rows = list(session.scalars(select(StoredScenario).order_by(StoredScenario.id)
-                                .offset(offset).limit(limit)))
+    rows = list(session.scalars(select(StoredScenario).order_by(StoredScenario.id).offset(offset).limit(limit)))
     return rows, int(total)
 
 
@@ -164,9 +167,14 @@ def revisions(session: Session, *, scenario_id: int) -> list[ScenarioRevision]:
     read."""
     from sqlalchemy.orm import defer
 
-    return list(session.scalars(select(ScenarioRevision).options(
-        defer(ScenarioRevision.snapshot)).where(
-        ScenarioRevision.scenario_id == scenario_id).order_by(ScenarioRevision.revision)))
+    return list(
+        session.scalars(
+            select(ScenarioRevision)
+            .options(defer(ScenarioRevision.snapshot))
+            .where(ScenarioRevision.scenario_id == scenario_id)
+            .order_by(ScenarioRevision.revision)
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,21 +182,22 @@ def revisions(session: Session, *, scenario_id: int) -> list[ScenarioRevision]:
 # ---------------------------------------------------------------------------------------------
 
 
-def state_at(session: Session, *, scenario_id: int, revision: int,
-             cache: ScenarioCache | None = None) -> ScenarioState:
+def state_at(session: Session, *, scenario_id: int, revision: int, cache: ScenarioCache | None = None) -> ScenarioState:
     """The state of one revision: the newest snapshot at or before it, then the changes after."""
     if cache is not None and (hit := cache.peek(scenario_id, revision)) is not None:
         return hit
     base = session.scalar(
         select(func.max(ScenarioRevision.revision)).where(
-            ScenarioRevision.scenario_id == scenario_id, ScenarioRevision.revision <= revision,
-            ScenarioRevision.snapshot.is_not(None)))
+            ScenarioRevision.scenario_id == scenario_id,
+            ScenarioRevision.revision <= revision,
+            ScenarioRevision.snapshot.is_not(None),
+        )
+    )
     if base is None:
         head = session.scalar(select(StoredScenario.head).where(StoredScenario.id == scenario_id))
         if head is None:
             raise _not_found(scenario_id)
-        raise NotFoundError(f"scenario {scenario_id} has no revision {revision} "
-                            f"(revisions are 1..{head})")
+        raise NotFoundError(f"scenario {scenario_id} has no revision {revision} (revisions are 1..{head})")
     start = base
     state: ScenarioState | None = None
     if cache is not None:  # a cached revision between the snapshot and the target saves replay
@@ -197,11 +206,19 @@ def state_at(session: Session, *, scenario_id: int, revision: int,
                 start = r
                 break
     rows = session.execute(
-        select(ScenarioRevision.revision, ScenarioRevision.change, ScenarioRevision.nation,
-               ScenarioRevision.snapshot if state is None else ScenarioRevision.kind)
-        .where(ScenarioRevision.scenario_id == scenario_id,
-               ScenarioRevision.revision >= start, ScenarioRevision.revision <= revision)
-        .order_by(ScenarioRevision.revision)).all()
+        select(
+            ScenarioRevision.revision,
+            ScenarioRevision.change,
+            ScenarioRevision.nation,
+            ScenarioRevision.snapshot if state is None else ScenarioRevision.kind,
+        )
+        .where(
+            ScenarioRevision.scenario_id == scenario_id,
+            ScenarioRevision.revision >= start,
+            ScenarioRevision.revision <= revision,
+        )
+        .order_by(ScenarioRevision.revision)
+    ).all()
     if not rows or rows[-1][0] != revision:
         raise NotFoundError(f"scenario {scenario_id} has no revision {revision}")
     for number, change, nation, extra in rows:
@@ -215,8 +232,9 @@ def state_at(session: Session, *, scenario_id: int, revision: int,
     return state
 
 
-def current_state(session: Session, *, ref: str | int | None, revision: int | None = None,
-                  cache: ScenarioCache | None = None) -> tuple[int, int, ScenarioState]:
+def current_state(
+    session: Session, *, ref: str | int | None, revision: int | None = None, cache: ScenarioCache | None = None
+) -> tuple[int, int, ScenarioState]:
     """(id, revision, state) of a stored scenario at ``revision`` (default: the head)."""
     sid, head = scenario_header(session, ref=ref)
     rev = head if revision is None else revision
@@ -225,8 +243,9 @@ def current_state(session: Session, *, ref: str | int | None, revision: int | No
     return sid, rev, state_at(session, scenario_id=sid, revision=rev, cache=cache)
 
 
-def markings(session: Session, *, scenario_id: int, kind: str,
-             cache: ScenarioCache | None = None) -> dict[str, Marking]:
+def markings(
+    session: Session, *, scenario_id: int, kind: str, cache: ScenarioCache | None = None
+) -> dict[str, Marking]:
     """The marking overrides of one kind at the head revision, by object id."""
     _sid, head = scenario_header(session, ref=scenario_id)
     state = state_at(session, scenario_id=scenario_id, revision=head, cache=cache)
@@ -255,31 +274,60 @@ def _lock(session: Session, scenario_id: int) -> StoredScenario:
     return row
 
 
-def _snapshot_row(row: StoredScenario, revision: int, state: ScenarioState, principal: Principal,
-                  kind: str, change: dict[str, Any], note: str) -> ScenarioRevision:
-    return ScenarioRevision(scenario_id=row.id, revision=revision, kind=kind, change=change,
-                            snapshot=state.to_json(), author=principal.name,
-                            nation=principal.nation, note=note, created_at=now())
+def _snapshot_row(
+    row: StoredScenario,
+    revision: int,
+    state: ScenarioState,
+    principal: Principal,
+    kind: str,
+    change: dict[str, Any],
+    note: str,
+) -> ScenarioRevision:
+    return ScenarioRevision(
+        scenario_id=row.id,
+        revision=revision,
+        kind=kind,
+        change=change,
+        snapshot=state.to_json(),
+        author=principal.name,
+        nation=principal.nation,
+        note=note,
+        created_at=now(),
+    )
 
 
-def create(session: Session, *, scenario: Scenario, principal: Principal,
-           make_default: bool = False, request_id: str = "") -> StoredScenario:
+def create(
+    session: Session, *, scenario: Scenario, principal: Principal, make_default: bool = False, request_id: str = ""
+) -> StoredScenario:
     """Store a new scenario as revision 1. Its key must be new (an upload of a known key is an
     import: :func:`upload`)."""
     if session.scalar(select(StoredScenario.id).where(StoredScenario.key == scenario.id)):
-        raise ConflictError(f"a scenario with key '{scenario.id}' is already stored; upload it "
-                            "as an import into that scenario (with If-Match)")
-    row = StoredScenario(key=scenario.id, name=scenario.name, head=1, is_default=False,
-                         origin=principal.nation, created_by=principal.name, created_at=now())
+        raise ConflictError(
+            f"a scenario with key '{scenario.id}' is already stored; upload it "
+            "as an import into that scenario (with If-Match)"
+        )
+    row = StoredScenario(
+        key=scenario.id,
+        name=scenario.name,
+        head=1,
+        is_default=False,
+        origin=principal.nation,
+        created_by=principal.name,
+        created_at=now(),
+    )
     session.add(row)
     session.flush()
-    session.add(_snapshot_row(row, 1, ScenarioState(scenario), principal, "create",
-                              {"kind": "create"}, ""))
+    session.add(_snapshot_row(row, 1, ScenarioState(scenario), principal, "create", {"kind": "create"}, ""))
     session.flush()
     if principal.user_id is not None or request_id:
-        record_audit(session, principal=principal, request_id=request_id, action="create",
-                     object_type="scenario", object_id=str(row.id),
-                     after={"key": row.key, "revision": 1})
+        record_audit(
+            session,
+            principal=principal,
+            request_id=request_id,
+            change=AuditChange(
+                action="create", object_type="scenario", object_id=str(row.id), after={"key": row.key, "revision": 1}
+            ),
+        )
     if make_default:
         _make_default(session, row)
     return row
@@ -302,34 +350,58 @@ def _validate(state: ScenarioState) -> None:
         raise InputError(problems)
 
 
-def _audit_of(change: BaseModel, before: ScenarioState, after: ScenarioState
-              ) -> tuple[str, str, str, Any, Any]:
+def _audit_of(change: BaseModel, before: ScenarioState, after: ScenarioState) -> tuple[str, str, str, Any, Any]:
     if isinstance(change, rules.TransitionPledge | rules.EditPledge):
         pid = change.pledge if isinstance(change, rules.TransitionPledge) else change.pledge.id
         old, new = before.pledge(pid), after.pledge(pid)
         action = "transition" if isinstance(change, rules.TransitionPledge) else "edit"
-        return (action, "pledge", pid, old.model_dump(mode="json") if old else None,
-                new.model_dump(mode="json") if new else None)
+        return (
+            action,
+            "pledge",
+            pid,
+            old.model_dump(mode="json") if old else None,
+            new.model_dump(mode="json") if new else None,
+        )
     if isinstance(change, rules.SetReleasability):
-        records = (before.scenario.pledges if change.object_kind == "pledge"
-                   else before.scenario.depots.depots)
+        records = before.scenario.pledges if change.object_kind == "pledge" else before.scenario.depots.depots
         record = next(r for r in records if r.id == change.object_id)
-        return ("release", change.object_kind, change.object_id,
-                before.marking(change.object_kind, record).model_dump(mode="json"),
-                after.marking(change.object_kind, record).model_dump(mode="json"))
+        return (
+            "release",
+            change.object_kind,
+            change.object_id,
+            before.marking(change.object_kind, record).model_dump(mode="json"),
+            after.marking(change.object_kind, record).model_dump(mode="json"),
+        )
     if isinstance(change, rules.SetAssumptions):
         old_set = before.assumption_sets.get(change.name)
-        return ("assumptions", "assumption-set", change.name,
-                list(old_set.assumptions) if old_set else None, list(change.assumptions))
+        return (
+            "assumptions",
+            "assumption-set",
+            change.name,
+            list(old_set.assumptions) if old_set else None,
+            list(change.assumptions),
+        )
     assert isinstance(change, ImportDocument)
-    return ("import", "scenario", after.scenario.id,
-            None, [f"{d.what} {d.target}: {d.detail}"
-                   for d in rules.diff(before.scenario, after.scenario)])
+    return (
+        "import",
+        "scenario",
+        after.scenario.id,
+        None,
+        [f"{d.what} {d.target}: {d.detail}" for d in rules.diff(before.scenario, after.scenario)],
+    )
 
 
-def edit(session: Session, scenario_id: int, expected_revision: int | None, change: BaseModel,
-         principal: Principal, *, cache: ScenarioCache | None = None, request_id: str = "",
-         note: str = "") -> EditResult:
+def edit(
+    session: Session,
+    scenario_id: int,
+    expected_revision: int | None,
+    change: BaseModel,
+    principal: Principal,
+    *,
+    cache: ScenarioCache | None = None,
+    request_id: str = "",
+    note: str = "",
+) -> EditResult:
     """Apply one typed change to the head revision and write the next revision.
 
     ``expected_revision``: the revision the caller based the change on; a stale one raises
@@ -342,11 +414,15 @@ def edit(session: Session, scenario_id: int, expected_revision: int | None, chan
     if isinstance(change, ImportDocument) and expected_revision is None:
         raise RevisionConflict(
             f"an import into scenario '{row.key}' must say which revision it replaces "
-            f"(If-Match: \"{row.head}\" or --expect {row.head})", current_revision=row.head)
+            f'(If-Match: "{row.head}" or --expect {row.head})',
+            current_revision=row.head,
+        )
     if expected_revision is not None and expected_revision != row.head:
         raise RevisionConflict(
             f"scenario '{row.key}' is at revision {row.head}, not {expected_revision}: someone "
-            "changed it since you read it; reload and try again", current_revision=row.head)
+            "changed it since you read it; reload and try again",
+            current_revision=row.head,
+        )
     before = state_at(session, scenario_id=row.id, revision=row.head, cache=cache)
     refused = rules.refusals(before, change, principal)
     if refused:
@@ -367,41 +443,70 @@ def edit(session: Session, scenario_id: int, expected_revision: int | None, chan
         stored = {"kind": "import", "note": change.note, "diff": audit[4]}
     else:
         stored = change.model_dump(mode="json")
-    snapshot = after.to_json() if (isinstance(change, ImportDocument)
-                                   or revision % SNAPSHOT_EVERY == 0) else None
+    snapshot = after.to_json() if (isinstance(change, ImportDocument) or revision % SNAPSHOT_EVERY == 0) else None
     # Core statements, not the unit of work: an edit is on the hot path (benchmarks/
     # bench_store.py), and the head moves only from the revision read under the lock.
     key, row_id = row.key, row.id
     try:
-        session.execute(insert(ScenarioRevision), [{
-            "scenario_id": row_id, "revision": revision, "kind": str(stored["kind"]),
-            "change": stored, "snapshot": snapshot, "author": principal.name,
-            "nation": principal.nation, "note": note or getattr(change, "note", ""),
-            "created_at": now()}])
+        session.execute(
+            insert(ScenarioRevision),
+            [
+                {
+                    "scenario_id": row_id,
+                    "revision": revision,
+                    "kind": str(stored["kind"]),
+                    "change": stored,
+                    "snapshot": snapshot,
+                    "author": principal.name,
+                    "nation": principal.nation,
+                    "note": note or getattr(change, "note", ""),
+                    "created_at": now(),
+                }
+            ],
+        )
         moved = session.execute(
-            update(StoredScenario).where(StoredScenario.id == row_id,
-                                         StoredScenario.head == revision - 1)
+            update(StoredScenario)
+            .where(StoredScenario.id == row_id, StoredScenario.head == revision - 1)
             .values(head=revision, name=after.scenario.name)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
     except sa_exc.IntegrityError as exc:  # the unique (scenario, revision): a second writer
-        raise RevisionConflict(f"revision {revision} of scenario '{key}' was written by "
-                               "someone else; reload and try again",
-                               current_revision=revision) from exc
+        raise RevisionConflict(
+            f"revision {revision} of scenario '{key}' was written by someone else; reload and try again",
+            current_revision=revision,
+        ) from exc
     if rowcount(moved) != 1:
-        raise RevisionConflict(f"scenario '{key}' moved on while the change was made; reload "
-                               "and try again", current_revision=revision)
+        raise RevisionConflict(
+            f"scenario '{key}' moved on while the change was made; reload and try again", current_revision=revision
+        )
     session.expire(row)
     action, otype, oid, old, new = audit
-    record_audit(session, principal=principal, request_id=request_id, action=action,
-                 object_type=otype, object_id=oid, before=old, after=new,
-                 note=(f"scenario {row_id} revision {revision}"
-                       + (f"; {note}" if (note := getattr(change, "note", "")) else "")))
+    record_audit(
+        session,
+        principal=principal,
+        request_id=request_id,
+        change=AuditChange(
+            action=action,
+            object_type=otype,
+            object_id=oid,
+            before=old,
+            after=new,
+            note=f"scenario {row_id} revision {revision}"
+            + (f"; {note}" if (note := getattr(change, "note", "")) else ""),
+        ),
+    )
     return EditResult(scenario_id=row_id, revision=revision, state=after, before=before)
 
 
-def upload(session: Session, *, scenario: Scenario, principal: Principal,
-           expected_revision: int | None, cache: ScenarioCache | None = None,
-           request_id: str = "") -> tuple[StoredScenario, int, bool]:
+def upload(
+    session: Session,
+    *,
+    scenario: Scenario,
+    principal: Principal,
+    expected_revision: int | None,
+    cache: ScenarioCache | None = None,
+    request_id: str = "",
+) -> tuple[StoredScenario, int, bool]:
     """Store an uploaded document: an import into the stored scenario with the same key (each
     difference checked), else a new scenario. Returns (row, revision, created)."""
     existing = session.scalar(select(StoredScenario.id).where(StoredScenario.key == scenario.id))
@@ -410,8 +515,15 @@ def upload(session: Session, *, scenario: Scenario, principal: Principal,
         return row, 1, True
     if not isinstance(scenario, Scenario):  # a document prepared off the event loop (api/offload)
         scenario = Scenario.model_validate(scenario.model_dump(mode="json"))  # typed, to diff it
-    result = edit(session, existing, expected_revision, ImportDocument(scenario=scenario),
-                  principal, cache=cache, request_id=request_id)
+    result = edit(
+        session,
+        existing,
+        expected_revision,
+        ImportDocument(scenario=scenario),
+        principal,
+        cache=cache,
+        request_id=request_id,
+    )
     stored = session.get(StoredScenario, existing)
     if stored is None:  # edit() just wrote it in this transaction
         raise NotFoundError(f"stored scenario {existing} vanished during the upload")
@@ -419,26 +531,34 @@ def upload(session: Session, *, scenario: Scenario, principal: Principal,
 
 
 def _make_default(session: Session, row: StoredScenario) -> None:
-    for other in session.scalars(select(StoredScenario).where(StoredScenario.is_default,
-                                                              StoredScenario.id != row.id)):
+    for other in session.scalars(select(StoredScenario).where(StoredScenario.is_default, StoredScenario.id != row.id)):
         other.is_default = False
     row.is_default = True
     session.flush()
 
 
-def set_default(session: Session, *, scenario_id: int, principal: Principal,
-                request_id: str = "") -> StoredScenario:
+def set_default(session: Session, *, scenario_id: int, principal: Principal, request_id: str = "") -> StoredScenario:
     """Make a stored scenario the coalition default: an HQ admin action, audited."""
     if principal.nation != HQ or Role.ADMIN not in principal.roles:
         raise PermissionDeniedError(
             f"setting the coalition's default scenario is an HQ admin action; {principal.name} "
-            f"({principal.nation}, {', '.join(sorted(principal.roles)) or 'no roles'}) may not")
+            f"({principal.nation}, {', '.join(sorted(principal.roles)) or 'no roles'}) may not"
+        )
     row = _lock(session, scenario_id)
     previous = session.scalar(select(StoredScenario.id).where(StoredScenario.is_default))
     _make_default(session, row)
-    record_audit(session, principal=principal, request_id=request_id, action="default",
-                 object_type="scenario", object_id=str(row.id),
-                 before={"default": previous}, after={"default": row.id, "key": row.key})
+    record_audit(
+        session,
+        principal=principal,
+        request_id=request_id,
+        change=AuditChange(
+            action="default",
+            object_type="scenario",
+            object_id=str(row.id),
+            before={"default": previous},
+            after={"default": row.id, "key": row.key},
+        ),
+    )
     return row
 
 

@@ -56,14 +56,20 @@ def _hint(name: str, valid: Iterable[str]) -> str:
 
 
 class _Ctx:
-    def __init__(self, scenario: Scenario, locator: Locator | None,
-                 also_known: dict[str, set[str]] | None) -> None:
+    def __init__(self, scenario: Scenario, locator: Locator | None, also_known: dict[str, set[str]] | None) -> None:
         self.sc = scenario
         self.loc = locator or Locator()
         self.also_known = also_known or {}
 
-    def problem(self, table: str, index: int, field: str | tuple[Any, ...] | None,
-                message: str, hint: str | None = None, severity: str = "error") -> Problem:
+    def problem(
+        self,
+        table: str,
+        index: int,
+        field: str | tuple[Any, ...] | None,
+        message: str,
+        hint: str | None = None,
+        severity: str = "error",
+    ) -> Problem:
         path: tuple[Any, ...] = () if field is None else (field if isinstance(field, tuple) else (field,))
         where = self.loc.at(table, index, *path)
         return Problem(message, hint=hint, severity=severity, **where)
@@ -101,10 +107,15 @@ def check_duplicates(scenario: Scenario, locator: Locator | None = None) -> list
             key = getattr(rec, attr)
             if key in first:
                 where = ctx.loc.at(table, first[key], attr)
-                out.append(ctx.problem(
-                    table, i, attr, f"duplicate {attr} '{key}'",
-                    hint=f"first given at {where['file']} row {where['row']}; ids must be unique",
-                ))
+                out.append(
+                    ctx.problem(
+                        table,
+                        i,
+                        attr,
+                        f"duplicate {attr} '{key}'",
+                        hint=f"first given at {where['file']} row {where['row']}; ids must be unique",
+                    )
+                )
             else:
                 first[key] = i
     return out
@@ -133,8 +144,7 @@ def check_references(
     regions = {_g(h, "region") for h in scenario.hubs} | ctx.also_known.get("regions", set())
     regions.discard(None)
 
-    def ref(table: str, i: int, field: str | tuple[Any, ...], value: Any,
-            valid: set[str], what: str) -> None:
+    def ref(table: str, i: int, field: str | tuple[Any, ...], value: Any, valid: set[str], what: str) -> None:
         if value is None or not isinstance(value, str) or value in valid or ANY in valid:
             return
         out.append(ctx.problem(table, i, field, f"unknown {what} '{value}'", _hint(value, valid)))
@@ -144,21 +154,33 @@ def check_references(
         ref("pledges", i, "capability", _g(p, "capability"), caps, "capability")
         ref("pledges", i, "rear_node", _g(p, "rear_node"), rears, "rear node")
         caveats = _g(p, "caveats")
-        for region in (_g(caveats, "allowed_regions") or ()):
+        for region in _g(caveats, "allowed_regions") or ():
             if regions and region not in regions:
-                out.append(ctx.problem(
-                    "pledges", i, ("caveats", "allowed_regions"),
-                    f"caveat names unknown region '{region}'", _hint(region, regions),
-                    severity="warning",
-                ))
+                out.append(
+                    ctx.problem(
+                        "pledges",
+                        i,
+                        ("caveats", "allowed_regions"),
+                        f"caveat names unknown region '{region}'",
+                        _hint(region, regions),
+                        severity="warning",
+                    )
+                )
     for i, r in enumerate(scenario.requirements):
         ref("requirements", i, "option", _g(r, "option"), options, "force option")
         ref("requirements", i, "capability", _g(r, "capability"), caps, "capability")
         ref("requirements", i, "hub", _g(r, "hub"), hubs, "hub")
         region = _g(r, "region")
         if isinstance(region, str) and region not in regions and ANY not in ctx.also_known.get("hubs", set()):
-            out.append(ctx.problem("requirements", i, "region", f"unknown region '{region}'",
-                                   _hint(region, regions) + " (regions are those of the hubs)"))
+            out.append(
+                ctx.problem(
+                    "requirements",
+                    i,
+                    "region",
+                    f"unknown region '{region}'",
+                    _hint(region, regions) + " (regions are those of the hubs)",
+                )
+            )
     for i, c in enumerate(scenario.corridors):
         ref("corridors", i, "hub", _g(c, "hub"), hubs, "hub")
         ref("corridors", i, "rear_node", _g(c, "rear_node"), rears, "rear node")
@@ -166,28 +188,40 @@ def check_references(
         ref("hubs", i, "host_nation", _g(h, "host_nation"), nations, "nation")
         ref("hubs", i, "lead_nation", _g(h, "lead_nation"), nations, "nation")
     for i, inst in enumerate(scenario.instruments):
-        for party in (_g(inst, "parties") or ()):
+        for party in _g(inst, "parties") or ():
             ref("instruments", i, "parties", party, nations, "nation")
-    derived = {_g(c, "name") for c in scenario.conditions
-               if isinstance(_g(c, "expression"), str) and c.expression.strip()}
+    derived = {
+        _g(c, "name") for c in scenario.conditions if isinstance(_g(c, "expression"), str) and c.expression.strip()
+    }
     derived |= ctx.also_known.get("derived", set())
     for i, ev in enumerate(scenario.timeline):
         cond = _g(ev, "condition")
         ref("timeline", i, "condition", cond, conditions, "condition")
         if cond in derived:
-            out.append(ctx.problem(
-                "timeline", i, "condition",
-                f"'{cond}' is a derived condition; events can only set base conditions",
-                hint="set the conditions its expression refers to instead",
-            ))
+            out.append(
+                ctx.problem(
+                    "timeline",
+                    i,
+                    "condition",
+                    f"'{cond}' is a derived condition; events can only set base conditions",
+                    hint="set the conditions its expression refers to instead",
+                )
+            )
+    out += _options_without_lines(scenario, ctx)
+    return out
+
+
+def _options_without_lines(scenario: Scenario, ctx: _Ctx) -> list[Problem]:
+    """A warning for every force option that no requirement line names."""
     requirement_options = {_g(r, "option") for r in scenario.requirements}
     requirement_options |= ctx.also_known.get("requirement_options", set())
-    for i, o in enumerate(scenario.force_options):
-        if _g(o, "id") not in requirement_options:
-            out.append(ctx.problem("force_options", i, "id",
-                                   f"force option '{_g(o, 'id')}' has no requirement lines",
-                                   severity="warning"))
-    return out
+    return [
+        ctx.problem(
+            "force_options", i, "id", f"force option '{_g(o, 'id')}' has no requirement lines", severity="warning"
+        )
+        for i, o in enumerate(scenario.force_options)
+        if _g(o, "id") not in requirement_options
+    ]
 
 
 def _g(record: Any, name: str) -> Any:
@@ -212,8 +246,9 @@ def known_ids(scenario: Scenario, also_known: dict[str, set[str]] | None = None)
 # ---------------------------------------------------------------------------------------------
 
 
-def _expression_problems(ctx: _Ctx, table: str, i: int, field: str, text: str,
-                         conditions: set[str], instruments: set[str]) -> list[Problem]:
+def _expression_problems(
+    ctx: _Ctx, table: str, i: int, field: str, text: str, conditions: set[str], instruments: set[str]
+) -> list[Problem]:
     out: list[Problem] = []
     try:
         tree = cexpr.parse(text)
@@ -222,12 +257,12 @@ def _expression_problems(ctx: _Ctx, table: str, i: int, field: str, text: str,
         return [exc.problem(**where)]
     for name in cexpr.names(tree):
         if name not in conditions and ANY not in conditions:
-            out.append(ctx.problem(table, i, field, f"unknown condition '{name}' in '{text}'",
-                                   _hint(name, conditions)))
+            out.append(ctx.problem(table, i, field, f"unknown condition '{name}' in '{text}'", _hint(name, conditions)))
     for inst in cexpr.instruments(tree):
         if inst not in instruments and ANY not in instruments:
-            out.append(ctx.problem(table, i, field, f"unknown instrument '{inst}' in '{text}'",
-                                   _hint(inst, instruments)))
+            out.append(
+                ctx.problem(table, i, field, f"unknown instrument '{inst}' in '{text}'", _hint(inst, instruments))
+            )
     return out
 
 
@@ -245,15 +280,13 @@ def check_conditions(
     for i, p in enumerate(scenario.pledges):
         text = _g(p, "condition")
         if isinstance(text, str):
-            out += _expression_problems(ctx, "pledges", i, "condition", text, conditions,
-                                        instruments)
+            out += _expression_problems(ctx, "pledges", i, "condition", text, conditions, instruments)
     definitions: dict[str, str] = {}
     index: dict[str, int] = {}
     for i, c in enumerate(scenario.conditions):
         if not isinstance(_g(c, "expression"), str) or not c.expression.strip():
             continue
-        found = _expression_problems(ctx, "conditions", i, "expression", c.expression,
-                                     conditions, instruments)
+        found = _expression_problems(ctx, "conditions", i, "expression", c.expression, conditions, instruments)
         out += found
         if not isinstance(_g(c, "name"), str):
             continue
@@ -264,12 +297,16 @@ def check_conditions(
         definitions[c.name] = c.expression
         index[c.name] = i
     for cycle in find_cycles(definitions):  # each cycle as ('a', 'b', 'a')
-        out.append(ctx.problem(
-            "conditions", index[cycle[0]], "expression",
-            "cyclic derived condition: " + " -> ".join(cycle),
-            hint="a derived condition may not depend on itself; make one of them a base "
-            "condition (empty expression) set by the timeline",
-        ))
+        out.append(
+            ctx.problem(
+                "conditions",
+                index[cycle[0]],
+                "expression",
+                "cyclic derived condition: " + " -> ".join(cycle),
+                hint="a derived condition may not depend on itself; make one of them a base "
+                "condition (empty expression) set by the timeline",
+            )
+        )
     return out
 
 
@@ -282,28 +319,49 @@ def check_dates(scenario: Scenario, locator: Locator | None = None) -> list[Prob
     for i, ev in enumerate(scenario.timeline):
         key = (ev.condition, ev.on)
         if key in seen and seen[key][1] != ev.value:
-            out.append(ctx.problem(
-                "timeline", i, "value",
-                f"'{ev.condition}' is set both true and false on {ev.on.isoformat()}",
-                hint="one event per condition and day; move one of them to another date",
-            ))
+            out.append(
+                ctx.problem(
+                    "timeline",
+                    i,
+                    "value",
+                    f"'{ev.condition}' is set both true and false on {ev.on.isoformat()}",
+                    hint="one event per condition and day; move one of them to another date",
+                )
+            )
         seen.setdefault(key, (i, ev.value))
     for i, p in enumerate(scenario.pledges):
         if p.renewal_date and p.expiry_date and p.renewal_date > p.expiry_date:
-            out.append(ctx.problem("pledges", i, "renewal_date",
-                                   f"renewal {p.renewal_date} is after expiry {p.expiry_date}",
-                                   hint="renew before the pledge expires", severity="warning"))
+            out.append(
+                ctx.problem(
+                    "pledges",
+                    i,
+                    "renewal_date",
+                    f"renewal {p.renewal_date} is after expiry {p.expiry_date}",
+                    hint="renew before the pledge expires",
+                    severity="warning",
+                )
+            )
         if p.available_from_day > scenario.horizon_days:
-            out.append(ctx.problem(
-                "pledges", i, "available_from_day",
-                f"available from day {p.available_from_day}, after the horizon "
-                f"({scenario.horizon_days} days)", severity="warning"))
+            out.append(
+                ctx.problem(
+                    "pledges",
+                    i,
+                    "available_from_day",
+                    f"available from day {p.available_from_day}, after the horizon ({scenario.horizon_days} days)",
+                    severity="warning",
+                )
+            )
     for i, r in enumerate(scenario.requirements):
         if r.start_day > scenario.horizon_days:
-            out.append(ctx.problem(
-                "requirements", i, "start_day",
-                f"starts on day {r.start_day}, after the horizon ({scenario.horizon_days} days)",
-                severity="warning"))
+            out.append(
+                ctx.problem(
+                    "requirements",
+                    i,
+                    "start_day",
+                    f"starts on day {r.start_day}, after the horizon ({scenario.horizon_days} days)",
+                    severity="warning",
+                )
+            )
     return out
 
 
@@ -319,43 +377,63 @@ def check_numbers(scenario: Scenario, locator: Locator | None = None) -> list[Pr
 
     def warn(table: str, i: int, field: str, value: float, limit: float, what: str) -> None:
         if value > limit:
-            out.append(ctx.problem(table, i, field, f"{what} {value:g} looks absurd",
-                                   hint=f"expected at most {limit:g}; check for a typo",
-                                   severity="warning"))
+            out.append(
+                ctx.problem(
+                    table,
+                    i,
+                    field,
+                    f"{what} {value:g} looks absurd",
+                    hint=f"expected at most {limit:g}; check for a typo",
+                    severity="warning",
+                )
+            )
 
     caps = {c.code: c for c in scenario.capabilities}
     for i, p in enumerate(scenario.pledges):
         warn("pledges", i, "units", p.units, ABSURD["units"], "units")
-        warn("pledges", i, "personnel_per_unit", p.personnel_per_unit,
-             ABSURD["personnel_per_unit"], "personnel per unit")
+        warn(
+            "pledges", i, "personnel_per_unit", p.personnel_per_unit, ABSURD["personnel_per_unit"], "personnel per unit"
+        )
         warn("pledges", i, "notice_days", p.notice_days, ABSURD["notice_days"], "notice-to-move")
         warn("pledges", i, "tour_days", p.tour_days, ABSURD["tour_days"], "tour length")
         cap = caps.get(p.capability)
         if cap and not (cap.personnel / 4 <= p.personnel_per_unit <= cap.personnel * 4):
-            out.append(ctx.problem(
-                "pledges", i, "personnel_per_unit",
-                f"{p.personnel_per_unit} personnel per unit, but a typical "
-                f"'{cap.code}' has {cap.personnel}",
-                hint="within a factor of 4 of the catalogue; split or merge units",
-                severity="warning"))
+            out.append(
+                ctx.problem(
+                    "pledges",
+                    i,
+                    "personnel_per_unit",
+                    f"{p.personnel_per_unit} personnel per unit, but a typical '{cap.code}' has {cap.personnel}",
+                    hint="within a factor of 4 of the catalogue; split or merge units",
+                    severity="warning",
+                )
+            )
     for i, c in enumerate(scenario.capabilities):
-        warn("capabilities", i, "personnel", c.personnel, ABSURD["capability_personnel"],
-             "personnel")
+        warn("capabilities", i, "personnel", c.personnel, ABSURD["capability_personnel"], "personnel")
     for i, r in enumerate(scenario.requirements):
-        warn("requirements", i, "quantity", r.quantity, ABSURD["requirement_quantity"],
-             "quantity")
+        warn("requirements", i, "quantity", r.quantity, ABSURD["requirement_quantity"], "quantity")
     for i, corridor in enumerate(scenario.corridors):
-        warn("corridors", i, "transit_days", corridor.transit_days, ABSURD["transit_days"],
-             "transit days")
-        warn("corridors", i, "personnel_per_day", corridor.personnel_per_day,
-             ABSURD["corridor_personnel_per_day"], "personnel per day")
+        warn("corridors", i, "transit_days", corridor.transit_days, ABSURD["transit_days"], "transit days")
+        warn(
+            "corridors",
+            i,
+            "personnel_per_day",
+            corridor.personnel_per_day,
+            ABSURD["corridor_personnel_per_day"],
+            "personnel per day",
+        )
         if corridor.personnel_per_day == 0 and corridor.tonnage_per_day == 0:
-            out.append(ctx.problem("corridors", i, "personnel_per_day",
-                                   "corridor carries nothing (0 personnel and 0 tonnes per day)",
-                                   severity="warning"))
+            out.append(
+                ctx.problem(
+                    "corridors",
+                    i,
+                    "personnel_per_day",
+                    "corridor carries nothing (0 personnel and 0 tonnes per day)",
+                    severity="warning",
+                )
+            )
     for i, h in enumerate(scenario.hubs):
-        warn("hubs", i, "personnel_capacity", h.personnel_capacity, ABSURD["hub_capacity"],
-             "personnel capacity")
+        warn("hubs", i, "personnel_capacity", h.personnel_capacity, ABSURD["hub_capacity"], "personnel capacity")
     return out
 
 
@@ -382,17 +460,28 @@ def check_geography(scenario: Scenario, locator: Locator | None = None) -> list[
             for i, site in enumerate(getattr(scenario, table)):
                 km = distance_to_contact_line_km((site.lat, site.lon), line)
                 if table == "hubs" and km <= half:
-                    out.append(ctx.problem(
-                        table, i, "lat",
-                        f"hub '{site.id}' lies inside the buffer zone ({km:.0f} km from the "
-                        f"contact line; the zone reaches {half:g} km each side)",
-                        hint="no unit can be placed there; move the hub or narrow buffer_km",
-                        severity="warning"))
+                    out.append(
+                        ctx.problem(
+                            table,
+                            i,
+                            "lat",
+                            f"hub '{site.id}' lies inside the buffer zone ({km:.0f} km from the "
+                            f"contact line; the zone reaches {half:g} km each side)",
+                            hint="no unit can be placed there; move the hub or narrow buffer_km",
+                            severity="warning",
+                        )
+                    )
                 elif km > FAR_FROM_LINE_KM:
-                    out.append(ctx.problem(
-                        table, i, "lat",
-                        f"'{site.id}' is {km:,.0f} km from the contact line",
-                        hint="check lat/lon (swapped? sign?)", severity="warning"))
+                    out.append(
+                        ctx.problem(
+                            table,
+                            i,
+                            "lat",
+                            f"'{site.id}' is {km:,.0f} km from the contact line",
+                            hint="check lat/lon (swapped? sign?)",
+                            severity="warning",
+                        )
+                    )
     hubs = {h.id: h for h in scenario.hubs}
     rears = {r.id: r for r in scenario.rear_nodes}
     for i, c in enumerate(scenario.corridors):
@@ -401,11 +490,17 @@ def check_geography(scenario: Scenario, locator: Locator | None = None) -> list[
             continue
         straight = haversine_km((hub.lat, hub.lon), (rear.lat, rear.lon))
         if c.distance_km < 0.9 * straight:
-            out.append(ctx.problem(
-                "corridors", i, "distance_km",
-                f"{c.distance_km:g} km is shorter than the straight line from "
-                f"'{c.rear_node}' to '{c.hub}' ({straight:.0f} km)",
-                hint="check distance_km or the coordinates of its ends", severity="warning"))
+            out.append(
+                ctx.problem(
+                    "corridors",
+                    i,
+                    "distance_km",
+                    f"{c.distance_km:g} km is shorter than the straight line from "
+                    f"'{c.rear_node}' to '{c.hub}' ({straight:.0f} km)",
+                    hint="check distance_km or the coordinates of its ends",
+                    severity="warning",
+                )
+            )
     return out
 
 
@@ -414,9 +509,7 @@ def check_geography(scenario: Scenario, locator: Locator | None = None) -> list[
 # ---------------------------------------------------------------------------------------------
 
 
-def check_depots(
-    scenario: Scenario, origin: Origin | None = None, *, raw_depots: Any = None
-) -> list[Problem]:
+def check_depots(scenario: Scenario, origin: Origin | None = None, *, raw_depots: Any = None) -> list[Problem]:
     """Every depot sits at a known hub or rear node. (The depot network's own rules, such as
     storehouse ids and lots, are checked by the depots package.)
 
@@ -427,7 +520,8 @@ def check_depots(
     if raw_depots is not None:
         items = raw_depots.get("depots") if isinstance(raw_depots, dict) else None
         depots = [
-            (str(d.get("id", "?")), d.get("hub")) for d in (items if isinstance(items, list) else [])
+            (str(d.get("id", "?")), d.get("hub"))
+            for d in (items if isinstance(items, list) else [])
             if isinstance(d, dict)
         ]
     else:
@@ -442,8 +536,9 @@ def check_depots(
             if origin is not None
             else {"file": "depots", "row": i + 1, "field": "hub"}
         )
-        out.append(Problem(f"depot '{depot_id}' is at unknown hub or rear node '{hub}'",
-                           hint=_hint(hub, places), **where))
+        out.append(
+            Problem(f"depot '{depot_id}' is at unknown hub or rear node '{hub}'", hint=_hint(hub, places), **where)
+        )
     return out
 
 
@@ -499,22 +594,57 @@ def check_sustainment(scenario: Scenario, locator: Locator | None = None) -> lis
     for i, m in enumerate(s.medical_roles):
         if m.capability not in caps:
             bad(f"medical_roles[{i}].capability", f"unknown capability '{m.capability}'", _hint(m.capability, caps))
+    out += _medevac_problems(scenario, ctx, places, pledges)
+    return out
+
+
+def _medevac_problems(scenario: Scenario, ctx: _Ctx, places: set[str], pledges: dict[str, Any]) -> list[Problem]:
+    """``sustainment.medevac`` names known pledges and bases; every MEDEVAC pledge has a base."""
+    s = scenario.sustainment
+    out: list[Problem] = []
     based = set()
     for i, m in enumerate(s.medevac):
         if m.pledge not in pledges:
-            bad(f"medevac[{i}].pledge", f"unknown pledge '{m.pledge}'", _hint(m.pledge, pledges))
+            out.append(
+                Problem(
+                    f"unknown pledge '{m.pledge}'",
+                    file="scenario.yaml",
+                    field=f"sustainment.medevac[{i}].pledge",
+                    hint=_hint(m.pledge, pledges),
+                )
+            )
         if not m.base:
-            bad(f"medevac[{i}].base", f"MEDEVAC pledge '{m.pledge}' has no base",
-                "give the hub or rear node its helicopters fly from")
+            out.append(
+                Problem(
+                    f"MEDEVAC pledge '{m.pledge}' has no base",
+                    file="scenario.yaml",
+                    field=f"sustainment.medevac[{i}].base",
+                    hint="give the hub or rear node its helicopters fly from",
+                )
+            )
         elif m.base not in places:
-            bad(f"medevac[{i}].base", f"unknown MEDEVAC base '{m.base}'", _hint(m.base, places))
+            out.append(
+                Problem(
+                    f"unknown MEDEVAC base '{m.base}'",
+                    file="scenario.yaml",
+                    field=f"sustainment.medevac[{i}].base",
+                    hint=_hint(m.base, places),
+                )
+            )
         else:
             based.add(m.pledge)
     medevac_caps = {c.code for c in scenario.capabilities if "medevac" in (_g(c, "roles") or ())}
     for i, p in enumerate(scenario.pledges):
         if p.capability in medevac_caps and p.id not in based and p.id not in {m.pledge for m in s.medevac}:
-            out.append(ctx.problem("pledges", i, "capability", f"MEDEVAC pledge '{p.id}' has no base",
-                                   "add {pledge: ID, base: HUB_OR_REAR_NODE} to sustainment.medevac"))
+            out.append(
+                ctx.problem(
+                    "pledges",
+                    i,
+                    "capability",
+                    f"MEDEVAC pledge '{p.id}' has no base",
+                    "add {pledge: ID, base: HUB_OR_REAR_NODE} to sustainment.medevac",
+                )
+            )
     return out
 
 
@@ -522,8 +652,17 @@ def check_sustainment(scenario: Scenario, locator: Locator | None = None) -> lis
 # All together
 # ---------------------------------------------------------------------------------------------
 
-CHECKS = (check_duplicates, check_references, check_conditions, check_dates, check_numbers,
-          check_geography, check_depots, check_uncertainty_section, check_sustainment)
+CHECKS = (
+    check_duplicates,
+    check_references,
+    check_conditions,
+    check_dates,
+    check_numbers,
+    check_geography,
+    check_depots,
+    check_uncertainty_section,
+    check_sustainment,
+)
 
 
 def check_scenario(
@@ -561,17 +700,19 @@ def warnings(problems: Iterable[Problem]) -> list[Problem]:
 
 def summary(scenario: Scenario) -> dict[str, int]:
     """Record counts per table (for the 'valid' message)."""
-    counts = Counter({
-        "nations": len(scenario.nations),
-        "pledges": len(scenario.pledges),
-        "capabilities": len(scenario.capabilities),
-        "force_options": len(scenario.force_options),
-        "requirements": len(scenario.requirements),
-        "hubs": len(scenario.hubs),
-        "rear_nodes": len(scenario.rear_nodes),
-        "corridors": len(scenario.corridors),
-        "conditions": len(scenario.conditions),
-        "instruments": len(scenario.instruments),
-        "events": len(scenario.timeline),
-    })
+    counts = Counter(
+        {
+            "nations": len(scenario.nations),
+            "pledges": len(scenario.pledges),
+            "capabilities": len(scenario.capabilities),
+            "force_options": len(scenario.force_options),
+            "requirements": len(scenario.requirements),
+            "hubs": len(scenario.hubs),
+            "rear_nodes": len(scenario.rear_nodes),
+            "corridors": len(scenario.corridors),
+            "conditions": len(scenario.conditions),
+            "instruments": len(scenario.instruments),
+            "events": len(scenario.timeline),
+        }
+    )
     return dict(counts)

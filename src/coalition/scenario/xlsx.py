@@ -78,10 +78,15 @@ def _unwritable(scenario: Scenario) -> list[Problem]:
 
     def scan(value: Any, file: str, row: int | None, field: str) -> None:
         if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
-            out.append(Problem("text holds a control character that XLSX cannot store",
-                               file=file, row=row, field=field,
-                               hint="remove control characters (tab and newline are fine), "
-                               "or export to YAML/JSON"))
+            out.append(
+                Problem(
+                    "text holds a control character that XLSX cannot store",
+                    file=file,
+                    row=row,
+                    field=field,
+                    hint="remove control characters (tab and newline are fine), or export to YAML/JSON",
+                )
+            )
 
     for key in ("id", "name", "description"):
         scan(getattr(scenario, key), META_SHEET, None, key)
@@ -96,15 +101,7 @@ def _unwritable(scenario: Scenario) -> list[Problem]:
     return out
 
 
-def export_workbook(scenario: Scenario, file: Path) -> Path:
-    """Write the scenario into one workbook at ``file`` (atomically).
-
-    Raises :class:`InputError` (writing nothing) when some text cannot be stored in XLSX.
-    """
-    problems = _unwritable(scenario)
-    if problems:
-        raise InputError(problems)
-    wb = Workbook()
+def _write_readme(wb: Any, scenario: Scenario) -> None:
     readme = wb.active
     if readme is None:  # a new Workbook always has one sheet
         readme = wb.create_sheet()
@@ -121,6 +118,9 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
     for i, text in enumerate([t for t in lines if t], start=1):
         _put(readme, i, 1, text)
 
+
+def _write_meta(wb: Any, scenario: Scenario) -> None:
+    """The key/value meta sheet, then the contact line's points on a sheet of their own."""
     meta = wb.create_sheet(META_SHEET)
     _put(meta, 1, 1, "key")
     _put(meta, 1, 2, "value")
@@ -149,6 +149,8 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
             _put(contact, i, 1, point.lat)
             _put(contact, i, 2, point.lon)
 
+
+def _write_tables(wb: Any, scenario: Scenario) -> None:
     for table in TABLES:
         ws = wb.create_sheet(table.name)
         cols = columns(table.model)
@@ -163,21 +165,15 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
                     _put(ws, r_i, c, value)
         ws.freeze_panes = "A2"
 
-    depots = scenario.depots.model_dump(mode="json", exclude_defaults=True)
-    if depots:
-        ws = wb.create_sheet(DEPOTS_SHEET)
-        _put(ws, 1, 1, "yaml")
-        text = yamltext.dump_yaml(scenario.depots.model_dump(mode="json"))
-        for i, line in enumerate(text.splitlines(), start=2):
-            _put(ws, i, 1, line if line else None)
 
-    if scenario.sustainment != Sustainment():  # issue 15: the sustainment data, as YAML text like depots
-        ws = wb.create_sheet(SUSTAINMENT_SHEET)
-        _put(ws, 1, 1, "yaml")
-        text = yamltext.dump_yaml(scenario.sustainment.model_dump(mode="json", exclude_defaults=True))
-        for i, line in enumerate(text.splitlines(), start=2):
-            _put(ws, i, 1, line if line else None)
+def _write_yaml_sheet(wb: Any, title: str, text: str) -> None:
+    ws = wb.create_sheet(title)
+    _put(ws, 1, 1, "yaml")
+    for i, line in enumerate(text.splitlines(), start=2):
+        _put(ws, i, 1, line if line else None)
 
+
+def _save_atomically(wb: Any, file: Path) -> Path:
     file = Path(file)
     tmp: str | None = None
     try:
@@ -187,12 +183,36 @@ def export_workbook(scenario: Scenario, file: Path) -> Path:
         wb.save(tmp)
         os.replace(tmp, file)
     except OSError as exc:
-        raise InputError([Problem(f"cannot write: {exc.strerror}", file=str(file),
-                                  hint="give a file in a folder you can write to")]) from None
+        raise InputError(
+            [Problem(f"cannot write: {exc.strerror}", file=str(file), hint="give a file in a folder you can write to")]
+        ) from None
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return file
+
+
+def export_workbook(scenario: Scenario, file: Path) -> Path:
+    """Write the scenario into one workbook at ``file`` (atomically).
+
+    Raises :class:`InputError` (writing nothing) when some text cannot be stored in XLSX.
+    """
+    problems = _unwritable(scenario)
+    if problems:
+        raise InputError(problems)
+    wb = Workbook()
+    _write_readme(wb, scenario)
+    _write_meta(wb, scenario)
+    _write_tables(wb, scenario)
+    if scenario.depots.model_dump(mode="json", exclude_defaults=True):
+        _write_yaml_sheet(wb, DEPOTS_SHEET, yamltext.dump_yaml(scenario.depots.model_dump(mode="json")))
+    if scenario.sustainment != Sustainment():  # issue 15: the sustainment data, as YAML text like depots
+        _write_yaml_sheet(
+            wb,
+            SUSTAINMENT_SHEET,
+            yamltext.dump_yaml(scenario.sustainment.model_dump(mode="json", exclude_defaults=True)),
+        )
+    return _save_atomically(wb, file)
 
 
 def _value(v: Any) -> Any:
@@ -220,8 +240,13 @@ def read_workbook(file: Path) -> io.Loaded:
         raw.problems.append(Problem("no such file", file=str(file), hint="give an .xlsx file"))
         return io.build(raw)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raw.problems.append(Problem(f"not a readable XLSX workbook ({type(exc).__name__})",
-                                    file=name, hint="save it as an Excel .xlsx workbook"))
+        raw.problems.append(
+            Problem(
+                f"not a readable XLSX workbook ({type(exc).__name__})",
+                file=name,
+                hint="save it as an Excel .xlsx workbook",
+            )
+        )
         return io.build(raw)
     try:
         sheets = set(wb.sheetnames)
@@ -229,12 +254,22 @@ def read_workbook(file: Path) -> io.Loaded:
         for sheet in wb.sheetnames:
             if sheet not in known:
                 guess = closest(sheet, known)
-                raw.problems.append(Problem(
-                    f"sheet '{sheet}' is not part of a scenario and was ignored", file=name,
-                    hint=f"did you mean '{guess}'?" if guess else None, severity="warning"))
+                raw.problems.append(
+                    Problem(
+                        f"sheet '{sheet}' is not part of a scenario and was ignored",
+                        file=name,
+                        hint=f"did you mean '{guess}'?" if guess else None,
+                        severity="warning",
+                    )
+                )
         if META_SHEET not in sheets:
-            raw.problems.append(Problem(f"no '{META_SHEET}' sheet", file=name,
-                                        hint="the workbook needs the sheet written by `coalition export`"))
+            raw.problems.append(
+                Problem(
+                    f"no '{META_SHEET}' sheet",
+                    file=name,
+                    hint="the workbook needs the sheet written by `coalition export`",
+                )
+            )
         else:
             _read_meta(raw, _rows(wb[META_SHEET]), f"{name}:{META_SHEET}")
         if CONTACT_SHEET in sheets:
@@ -247,18 +282,14 @@ def read_workbook(file: Path) -> io.Loaded:
             if not rows:
                 continue
             header = [str(h).strip() if h is not None else "" for h in rows[0]]
-            dict_rows = [
-                {h: v for h, v in zip(header, values, strict=False) if h}
-                for values in rows[1:]
-            ]
+            dict_rows = [{h: v for h, v in zip(header, values, strict=False) if h} for values in rows[1:]]
             records, header_problems = io.table_records(table, header, dict_rows, label)
             raw.problems.extend(header_problems)
             raw.tables[table.name] = records
         if DEPOTS_SHEET in sheets:
             lines = [("" if r[0] is None else str(r[0])) for r in _rows(wb[DEPOTS_SHEET])[1:] if r]
             text = "\n".join(lines)
-            data, line_map, problems, parsed = yamltext._parse_text(
-                text, f"{name}:{DEPOTS_SHEET}", is_json=False)
+            data, line_map, problems, parsed = yamltext._parse_text(text, f"{name}:{DEPOTS_SHEET}", is_json=False)
             raw.problems.extend(problems)
             if parsed:
                 # line n of the YAML text is data row n of the sheet
@@ -289,8 +320,9 @@ def _read_meta(raw: io._Raw, rows: list[tuple[Any, ...]], label: str) -> None:
             try:
                 raw.meta[key] = json.loads(str(value))
             except ValueError as exc:
-                raw.problems.append(Problem(f"the uncertainty cell is not JSON ({exc})", file=label,
-                                            row=i, field="value"))
+                raw.problems.append(
+                    Problem(f"the uncertainty cell is not JSON ({exc})", file=label, row=i, field="value")
+                )
         elif key in _LIST_META:
             raw.meta.setdefault(key, [])
             if value is not None:
@@ -299,10 +331,18 @@ def _read_meta(raw: io._Raw, rows: list[tuple[Any, ...]], label: str) -> None:
             if value is not None:
                 raw.meta[key] = str(value) if key in ("id", "name", "description") else value
         else:
-            guess = closest(key, [*META_FIELDS, "contact_line.buffer_km",
-                                  "contact_line.evidence", "contact_line.source"])
-            raw.problems.append(Problem(f"unknown key '{key}'", file=label, row=i, field="key",
-                                        hint=f"did you mean '{guess}'?" if guess else None))
+            guess = closest(
+                key, [*META_FIELDS, "contact_line.buffer_km", "contact_line.evidence", "contact_line.source"]
+            )
+            raw.problems.append(
+                Problem(
+                    f"unknown key '{key}'",
+                    file=label,
+                    row=i,
+                    field="key",
+                    hint=f"did you mean '{guess}'?" if guess else None,
+                )
+            )
     if contact:
         raw.meta.setdefault("contact_line", {}).update(contact)
 
@@ -319,4 +359,3 @@ def _read_contact(raw: io._Raw, rows: list[tuple[Any, ...]], label: str) -> None
     if points:
         raw.meta.setdefault("contact_line", {})["points"] = points
         raw.contact_file = label
-

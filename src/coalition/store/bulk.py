@@ -71,7 +71,9 @@ def update_rows(session: Session, table: Table, key: str, rows: Sequence[Mapping
     update_tuples(session, table, key, cols, [get(r) for r in rows])
 
 
-def update_tuples(session: Session, table: Table, key: str, cols: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+def update_tuples(
+    session: Session, table: Table, key: str, cols: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
     """UPDATE many rows by primary key: each tuple is the values of ``cols`` then the key."""
     if not rows:
         return
@@ -83,8 +85,10 @@ def update_tuples(session: Session, table: Table, key: str, cols: Sequence[str],
             allc = [*cols, key]
             types = [table.c[c].type.compile(dialect=conn.dialect) for c in allc]
             src = ", ".join(f"%s::{t}[]" for t in types)
-            sql = (f"UPDATE {table.name} AS t SET {', '.join(f'{c} = v.{c}' for c in cols)} "
-                   f"FROM unnest({src}) AS v({', '.join(allc)}) WHERE t.{key} = v.{key}")
+            sql = (
+                f"UPDATE {table.name} AS t SET {', '.join(f'{c} = v.{c}' for c in cols)} "
+                f"FROM unnest({src}) AS v({', '.join(allc)}) WHERE t.{key} = v.{key}"
+            )
             cur.execute(sql, [list(col) for col in zip(*rows, strict=True)])
             return
         mark = _mark(session)

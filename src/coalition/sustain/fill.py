@@ -31,13 +31,13 @@ from coalition.sustain.demand import PlanLine
 
 DEFINITIONS: dict[str, str] = {
     "static_fill": "at one date: units the pledges active then can put on the option's lines / units required "
-                   "(all lines, whatever their window); the gap picture's figure",
+    "(all lines, whatever their window); the gap picture's figure",
     "lines_filled": "at one date: lines the active pledges fill completely / lines",
     "static_fill_plan": "at the same date: units of the plan present on the lines whose window contains the date "
-                        "(at most each line's quantity) / units those lines require",
+    "(at most each line's quantity) / units those lines require",
     "time_weighted_coverage": "over the horizon: unit-days of the plan present on each line inside its window "
-                              "(at most its quantity per day) / unit-days required inside the horizon; the plan's "
-                              "coverage_pct",
+    "(at most its quantity per day) / unit-days required inside the horizon; the plan's "
+    "coverage_pct",
 }
 
 
@@ -53,8 +53,13 @@ class FillFigures:
         def r(v: float | None) -> float | None:
             return None if v is None else round(v, 4)
 
-        return {"lines": self.lines, "lines_filled": self.lines_filled, "static_fill": r(self.static_fill),
-                "static_fill_plan": r(self.static_fill_plan), "time_weighted_coverage": r(self.time_weighted_coverage)}
+        return {
+            "lines": self.lines,
+            "lines_filled": self.lines_filled,
+            "static_fill": r(self.static_fill),
+            "static_fill_plan": r(self.static_fill_plan),
+            "time_weighted_coverage": r(self.time_weighted_coverage),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +70,13 @@ class FillMeasures:
     by_priority: dict[str, FillFigures]
 
     def to_json(self) -> dict[str, Any]:
-        return {"at_day": self.at_day, "horizon_days": self.horizon_days, "definitions": DEFINITIONS,
-                "total": self.total.to_json(), "by_priority": {k: v.to_json() for k, v in self.by_priority.items()}}
+        return {
+            "at_day": self.at_day,
+            "horizon_days": self.horizon_days,
+            "definitions": DEFINITIONS,
+            "total": self.total.to_json(),
+            "by_priority": {k: v.to_json() for k, v in self.by_priority.items()},
+        }
 
 
 def _present(lines: Sequence[PlanLine], requirement: str, day: int) -> int:
@@ -92,11 +102,14 @@ def _unit_days(req: Requirement, lines: Sequence[PlanLine], horizon: int) -> tup
     return covered, req.quantity * (b - a + 1)
 
 
-def _figures(reqs: Sequence[Requirement], gap_lines: dict[str, Any], plan: Sequence[PlanLine], at_day: int,
-             horizon: int) -> FillFigures:
+def _figures(
+    reqs: Sequence[Requirement], gap_lines: dict[str, Any], plan: Sequence[PlanLine], at_day: int, horizon: int
+) -> FillFigures:
     need = sum(gap_lines[r.id].required_units for r in reqs if r.id in gap_lines)
     got = sum(min(gap_lines[r.id].filled_units, gap_lines[r.id].required_units) for r in reqs if r.id in gap_lines)
-    filled = sum(1 for r in reqs if r.id in gap_lines and gap_lines[r.id].filled_units >= gap_lines[r.id].required_units)
+    filled = sum(
+        1 for r in reqs if r.id in gap_lines and gap_lines[r.id].filled_units >= gap_lines[r.id].required_units
+    )
     live = [r for r in reqs if r.start_day <= at_day <= r.end_day]
     by_req: dict[str, list[PlanLine]] = defaultdict(list)
     for ln in plan:
@@ -108,13 +121,22 @@ def _figures(reqs: Sequence[Requirement], gap_lines: dict[str, Any], plan: Seque
         c, q = _unit_days(r, by_req[r.id], horizon)
         cov += c
         req_days += q
-    return FillFigures(len(reqs), filled, got / need if need else None, p_got / p_need if p_need else None,
-                       cov / req_days if req_days else None)
+    return FillFigures(
+        len(reqs),
+        filled,
+        got / need if need else None,
+        p_got / p_need if p_need else None,
+        cov / req_days if req_days else None,
+    )
 
 
 def fill_measures(
-    requirements: Sequence[Requirement], gap_lines: Sequence[Any], plan_lines: Sequence[PlanLine], *,
-    at_day: int, horizon_days: int,
+    requirements: Sequence[Requirement],
+    gap_lines: Sequence[Any],
+    plan_lines: Sequence[PlanLine],
+    *,
+    at_day: int,
+    horizon_days: int,
 ) -> FillMeasures:
     """Both measures for one force option.
 
@@ -125,6 +147,8 @@ def fill_measures(
     """
     by_line = {g.line: g for g in gap_lines}
     total = _figures(requirements, by_line, plan_lines, at_day, horizon_days)
-    prio = {p.value: _figures([r for r in requirements if r.priority is p], by_line, plan_lines, at_day, horizon_days)
-            for p in Priority}
+    prio = {
+        p.value: _figures([r for r in requirements if r.priority is p], by_line, plan_lines, at_day, horizon_days)
+        for p in Priority
+    }
     return FillMeasures(at_day, horizon_days, total, prio)

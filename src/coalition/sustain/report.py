@@ -40,8 +40,12 @@ def _class_cell(cls: SupplyClass, per_day: float | None, on_hand: float, flags: 
     small, big = _KEYS[cls]
     if per_day is None:
         return {small: None, big: None, "dos_on_hand": None, "flags": list(flags)}
-    return {small: round(per_day, 1), big: round(per_day / 1000.0, 3),
-            "dos_on_hand": round(on_hand / per_day, 2) if per_day else None, "flags": list(flags)}
+    return {
+        small: round(per_day, 1),
+        big: round(per_day / 1000.0, 3),
+        "dos_on_hand": round(on_hand / per_day, 2) if per_day else None,
+        "flags": list(flags),
+    }
 
 
 def _stock_json(s: Any) -> dict[str, Any]:
@@ -54,10 +58,15 @@ def _stock_json(s: Any) -> dict[str, Any]:
         f"avg_demand_{unit}": _r(s.avg_demand, 1),
         f"peak_demand_{unit}": _r(s.peak_demand, 1),
         "dos_on_hand": _r(s.dos_on_hand, 2),
-        "policy": None if pol is None else {"min_days": pol.min_days, "target_days": pol.target_days,
-                                            "order_ship_days": pol.order_ship_days,
-                                            "order_interval_days": pol.order_interval_days,
-                                            "evidence": pol.evidence.value},
+        "policy": None
+        if pol is None
+        else {
+            "min_days": pol.min_days,
+            "target_days": pol.target_days,
+            "order_ship_days": pol.order_ship_days,
+            "order_interval_days": pol.order_interval_days,
+            "evidence": pol.evidence.value,
+        },
         f"safety_stock_{unit}": _r(s.safety_stock, 1),
         f"min_stock_{unit}": _r(s.min_stock, 1),
         f"target_stock_{unit}": _r(s.target_stock, 1),
@@ -119,8 +128,14 @@ def _depots_json(rep: SustainReport) -> list[dict[str, Any]]:
     out = []
     for place in sorted({d.hub for d in rep.scenario.depots.depots} - staffed):
         cv = legal_class_v_days(rep.scenario, place, peak)
-        out.append({"place": place, "depots": sorted(d.id for d in rep.scenario.depots.depots if d.hub == place),
-                    "force_class_v_peak_kg_per_day": _r(peak, 1), **_classv_json(cv)})
+        out.append(
+            {
+                "place": place,
+                "depots": sorted(d.id for d in rep.scenario.depots.depots if d.hub == place),
+                "force_class_v_peak_kg_per_day": _r(peak, 1),
+                **_classv_json(cv),
+            }
+        )
     return out
 
 
@@ -139,25 +154,41 @@ def report_json(rep: SustainReport) -> dict[str, Any]:
             if r.hub != hub:
                 continue
             f = flows.get((hub, r.start_day))
-            ranges.append({
-                "start_day": r.start_day, "end_day": r.end_day, "personnel": r.personnel,
-                "classes": {c.value: _class_cell(c, r.demand[c].per_day, on_hand.get((hub, c), 0.0), r.demand[c].flags)
-                            for c in SupplyClass},
-                "resupply": None if f is None else {"dry_t": _r(f.dry_t), "water_m3": _r(f.water_m3),
-                                                    "fuel_m3": _r(f.fuel_m3), "tonnes": _r(f.tonnes)},
-            })
+            ranges.append(
+                {
+                    "start_day": r.start_day,
+                    "end_day": r.end_day,
+                    "personnel": r.personnel,
+                    "classes": {
+                        c.value: _class_cell(c, r.demand[c].per_day, on_hand.get((hub, c), 0.0), r.demand[c].flags)
+                        for c in SupplyClass
+                    },
+                    "resupply": None
+                    if f is None
+                    else {
+                        "dry_t": _r(f.dry_t),
+                        "water_m3": _r(f.water_m3),
+                        "fuel_m3": _r(f.fuel_m3),
+                        "tonnes": _r(f.tonnes),
+                    },
+                }
+            )
         peaks = [x["resupply"]["tonnes"] for x in ranges if x["resupply"] and x["resupply"]["tonnes"] is not None]
         cap = capacity.get(hub)
         cv = rep.class_v[hub]
-        hubs.append({
-            "hub": hub, "name": h.name if h else hub, "region": h.region if h else None,
-            **_classv_json(cv),
-            **_class_v_policy(rep, hub, cv),
-            "resupply_peak_t_per_day": max(peaks) if peaks else None,
-            "corridor_capacity_into_hub_t_per_day": cap,
-            "ranges": ranges,
-            "stock": [_stock_json(s) for s in rep.stock if s.hub == hub],
-        })
+        hubs.append(
+            {
+                "hub": hub,
+                "name": h.name if h else hub,
+                "region": h.region if h else None,
+                **_classv_json(cv),
+                **_class_v_policy(rep, hub, cv),
+                "resupply_peak_t_per_day": max(peaks) if peaks else None,
+                "corridor_capacity_into_hub_t_per_day": cap,
+                "ranges": ranges,
+                "stock": [_stock_json(s) for s in rep.stock if s.hub == hub],
+            }
+        )
     return {
         "version": REPORT_VERSION,
         "depots": _depots_json(rep),
@@ -171,8 +202,17 @@ def report_json(rep: SustainReport) -> dict[str, Any]:
         "factor_sources": rep.table.sources,
         "hubs": hubs,
         "medical": rep.medical.to_json(),
-        "precedence": [{"rule": v.rule, "scope": v.scope, "before_day": v.before_day, "after_day": v.after_day,
-                        "after_uln": v.after_uln, "message": v.message} for v in rep.precedence],
+        "precedence": [
+            {
+                "rule": v.rule,
+                "scope": v.scope,
+                "before_day": v.before_day,
+                "after_day": v.after_day,
+                "after_uln": v.after_uln,
+                "message": v.message,
+            }
+            for v in rep.precedence
+        ],
         "flags": rep.flags(),
     }
 
@@ -196,28 +236,65 @@ def report_tables(rep: SustainReport, j: dict[str, Any] | None = None) -> dict[s
                 row += [cell[f"demand_{base_unit(SupplyClass(code))}"], cell["dos_on_hand"]]
             demand.append(row)
         for s in h["stock"]:
-            flat = {"hub": h["hub"], **{k.replace(f"_{base_unit(SupplyClass(s['class']))}", ""): v for k, v in s.items()
-                                        if k not in ("policy", "flags")},
-                    "unit": base_unit(SupplyClass(s["class"])),
-                    "policy_min_days": (s["policy"] or {}).get("min_days"),
-                    "policy_target_days": (s["policy"] or {}).get("target_days"),
-                    "flags": "; ".join(s["flags"])}
+            flat = {
+                "hub": h["hub"],
+                **{
+                    k.replace(f"_{base_unit(SupplyClass(s['class']))}", ""): v
+                    for k, v in s.items()
+                    if k not in ("policy", "flags")
+                },
+                "unit": base_unit(SupplyClass(s["class"])),
+                "policy_min_days": (s["policy"] or {}).get("min_days"),
+                "policy_target_days": (s["policy"] or {}).get("target_days"),
+                "flags": "; ".join(s["flags"]),
+            }
             stock_cols = stock_cols or list(flat)
             stock.append([flat.get(k) for k in stock_cols])
-        classv.append([h["hub"], h["legal_class_v_days"], h["limiting_hd"], h["limiting"], h["method"],
-                       "; ".join(h["raise_by"])])
+        classv.append(
+            [h["hub"], h["legal_class_v_days"], h["limiting_hd"], h["limiting"], h["method"], "; ".join(h["raise_by"])]
+        )
     med = j["medical"]
     return {
         "demand": (dem_cols, demand),
         "stock": (stock_cols, stock),
         "class_v": (["hub", "legal_class_v_days", "limiting_hd", "limiting", "method", "raise_by"], classv),
-        "medical": (["hub", "start_day", "end_day", "personnel", "constrained_units", "role1_minutes",
-                     "role2_minutes", "role3_minutes"],
-                    [[r[k] for k in ("hub", "start_day", "end_day", "personnel", "constrained_units",
-                                     "role1_minutes", "role2_minutes", "role3_minutes")] for r in med["ranges"]]),
-        "uncovered": (["hub", "start_day", "end_day", "constrained", "reason"],
-                      [[u["hub"], u["start_day"], u["end_day"], u["constrained"], u["reason"]] for u in med["uncovered"]]),
-        "precedence": (["rule", "scope", "before_day", "after_day", "after_uln", "message"],
-                       [[v[k] for k in ("rule", "scope", "before_day", "after_day", "after_uln", "message")]
-                        for v in j["precedence"]]),
+        "medical": (
+            [
+                "hub",
+                "start_day",
+                "end_day",
+                "personnel",
+                "constrained_units",
+                "role1_minutes",
+                "role2_minutes",
+                "role3_minutes",
+            ],
+            [
+                [
+                    r[k]
+                    for k in (
+                        "hub",
+                        "start_day",
+                        "end_day",
+                        "personnel",
+                        "constrained_units",
+                        "role1_minutes",
+                        "role2_minutes",
+                        "role3_minutes",
+                    )
+                ]
+                for r in med["ranges"]
+            ],
+        ),
+        "uncovered": (
+            ["hub", "start_day", "end_day", "constrained", "reason"],
+            [[u["hub"], u["start_day"], u["end_day"], u["constrained"], u["reason"]] for u in med["uncovered"]],
+        ),
+        "precedence": (
+            ["rule", "scope", "before_day", "after_day", "after_uln", "message"],
+            [
+                [v[k] for k in ("rule", "scope", "before_day", "after_day", "after_uln", "message")]
+                for v in j["precedence"]
+            ],
+        ),
     }

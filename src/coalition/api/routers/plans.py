@@ -34,8 +34,9 @@ class PlanRequest(BaseModel):
     assumptions: list[Assumption] = Field(
         default=[], max_length=20, description="NAME=VALUE, e.g. ceasefire=2026-06-01"
     )
-    time_limit: float = Field(default=20.0, gt=0, le=600,
-                              description="solver seconds (capped by the service's setting)")
+    time_limit: float = Field(
+        default=20.0, gt=0, le=600, description="solver seconds (capped by the service's setting)"
+    )
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="solver seed")
 
 
@@ -57,21 +58,32 @@ def start_plan(ctx: Ctx, body: PlanRequest, scenario_ref: str | None) -> tuple[r
         raise api_fields(exc, assume=body.assumptions, name="assumptions") from None
     limit = min(body.time_limit, ctx.state.settings.plan_time_limit_max)
     run, reused = runs.queue_run(
-        ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev, option=body.option,
-        at=body.at.isoformat() if body.at else None, assumptions=list(body.assumptions),
-        seed=body.seed, options={"time_limit": limit})
+        ctx.db,
+        principal=ctx.principal,
+        request=runs.RunRequest(
+            scenario_id=sid,
+            revision=rev,
+            option=body.option,
+            at=body.at.isoformat() if body.at else None,
+            assumptions=list(body.assumptions),
+            seed=body.seed,
+            options={"time_limit": limit},
+        ),
+    )
     if not reused:  # a reused run is another nation's row, read (marking ALL), not written
         scope.verify_written(run, str(run.id))
         ctx.audit("create", "plan", str(run.id), after=runs.summary(run))
     return run, reused
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED,
-             summary="Queue a planner run (poll it for queue position and progress); an "
-             "identical finished run is reused", response_model=PlanRunCreated,
-             responses={200: {"model": PlanRunCreated, "description": "a finished identical run, reused"}})
-def create_plan(ctx: Context, body: PlanRequest, background: BackgroundTasks,
-                scenario: ScenarioRef = None) -> Any:
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Queue a planner run (poll it for queue position and progress); an identical finished run is reused",
+    response_model=PlanRunCreated,
+    responses={200: {"model": PlanRunCreated, "description": "a finished identical run, reused"}},
+)
+def create_plan(ctx: Context, body: PlanRequest, background: BackgroundTasks, scenario: ScenarioRef = None) -> Any:
     run, reused = start_plan(ctx, body, scenario)
     # Dispatched after the response is sent, i.e. after the run row is committed.
     if ctx.state.runs is not None:
@@ -80,20 +92,20 @@ def create_plan(ctx: Context, body: PlanRequest, background: BackgroundTasks,
     return JSONResponse(out, status_code=200 if reused and run.status == "done" else 202)
 
 
-@router.get("", summary="Plan runs, newest first (filtered and paged in the database)",
-            response_model=Page[PlanRunOut])
+@router.get("", summary="Plan runs, newest first (filtered and paged in the database)", response_model=Page[PlanRunOut])
 def list_plans(
-    ctx: Context, paging: Paging,
+    ctx: Context,
+    paging: Paging,
     status_: Annotated[str | None, Query(alias="status", pattern=r"^(queued|running|done|failed|cancelled)$")] = None,
     nation: Annotated[str | None, Query(pattern=r"^([A-Z]{3}|HQ)$")] = None,
     option: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
     restrict(ctx.principal, "plan.view", _run_marking)  # every run is visible (marking ALL)
     check_service_nation(ctx, nation, field="nation")
-    items, total = runs.list_runs(ctx.db, offset=paging.offset, limit=paging.limit,
-                                  status=status_, nation=nation, option=option)
-    return JSONResponse({"items": items, "total": total, "offset": paging.offset,
-                         "limit": paging.limit})
+    items, total = runs.list_runs(
+        ctx.db, offset=paging.offset, limit=paging.limit, status=status_, nation=nation, option=option
+    )
+    return JSONResponse({"items": items, "total": total, "offset": paging.offset, "limit": paging.limit})
 
 
 def get_job(ctx: Ctx, job_id: int) -> runs.PlanRun:
@@ -107,15 +119,13 @@ def get_job(ctx: Ctx, job_id: int) -> runs.PlanRun:
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.get("/{job_id}", summary="A plan run: status, queue position and progress",
-            response_model=PlanRunOut)
+@router.get("/{job_id}", summary="A plan run: status, queue position and progress", response_model=PlanRunOut)
 def get_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
     run = get_job(ctx, job_id)
     return runs.summary(run, runs.queue_position(ctx.db, run))
 
 
-@router.post("/{job_id}/cancel", summary="Cancel your queued or running plan run",
-             response_model=PlanRunOut)
+@router.post("/{job_id}/cancel", summary="Cancel your queued or running plan run", response_model=PlanRunOut)
 def cancel_plan(ctx: Context, job_id: JobId, background: BackgroundTasks) -> dict[str, Any]:
     get_job(ctx, job_id)
     restrict(ctx.principal, "plan.run", _run_marking)
@@ -126,8 +136,11 @@ def cancel_plan(ctx: Context, job_id: JobId, background: BackgroundTasks) -> dic
     return runs.summary(run)
 
 
-@router.get("/{job_id}/result", summary="The plan of a finished run (under the releasability "
-            "policy of derived data; audited)", response_model=PlanView)
+@router.get(
+    "/{job_id}/result",
+    summary="The plan of a finished run (under the releasability policy of derived data; audited)",
+    response_model=PlanView,
+)
 def plan_result(ctx: Context, job_id: JobId) -> Any:
     run = get_job(ctx, job_id)
     body = visible_plan(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)

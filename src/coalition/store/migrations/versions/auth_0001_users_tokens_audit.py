@@ -4,6 +4,7 @@ Revision ID: auth_0001
 Revises:
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -83,7 +84,9 @@ def upgrade() -> None:
         sa.Column("origin", sa.String(3), nullable=False),
         sa.Column("releasable_to", sa.JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_api_markings"),
-        sa.ForeignKeyConstraint(["scenario_id"], ["api_scenarios.id"], name="fk_api_markings_scenario_id_api_scenarios"),
+        sa.ForeignKeyConstraint(
+            ["scenario_id"], ["api_scenarios.id"], name="fk_api_markings_scenario_id_api_scenarios"
+        ),
         sa.UniqueConstraint("scenario_id", "kind", "object_id", name="uq_api_markings_scenario_id"),
     )
     op.create_table(
@@ -104,7 +107,9 @@ def upgrade() -> None:
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("finished_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_api_plan_jobs"),
-        sa.ForeignKeyConstraint(["scenario_id"], ["api_scenarios.id"], name="fk_api_plan_jobs_scenario_id_api_scenarios"),
+        sa.ForeignKeyConstraint(
+            ["scenario_id"], ["api_scenarios.id"], name="fk_api_plan_jobs_scenario_id_api_scenarios"
+        ),
     )
 
 
