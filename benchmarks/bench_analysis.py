@@ -50,12 +50,12 @@ def _worker_cpu(client) -> float:
 
 
 def _timed_run(ctx, worlds, client=None, **kw):
-    from coalition.analysis.runner import run_worlds
+    from coalition.analysis.runner import Execution, run_worlds
 
     w0 = _worker_cpu(client) if client is not None else 0.0
     c0 = time.process_time()
     t0 = time.perf_counter()
-    rows = run_worlds(ctx, worlds, quick=False, client=client, **kw)
+    rows = run_worlds(ctx, worlds, quick=False, execution=Execution(client=client, **kw))
     wall = time.perf_counter() - t0
     main_cpu = time.process_time() - c0
     worker_cpu = _worker_cpu(client) - w0 if client is not None else 0.0
@@ -93,7 +93,8 @@ def run() -> dict:
     from coalition.analysis.evaluate import ANALYSIS_MIP_GAP, Context
     from coalition.analysis.runner import machine_workers
     from coalition.analysis.sampling import Method, sample_worlds
-    from coalition.analysis.service import withdrawal
+    from coalition.analysis.runner import Execution
+    from coalition.analysis.service import WithdrawalSearch, withdrawal
     from coalition.planner.schemas import PlanOptions
     from coalition.scenario.service import load_scenario
 
@@ -157,14 +158,16 @@ def run() -> dict:
         {"workers": w, "worlds_per_s": round(min(w / per, 1 / sched), 3),
          "seconds_for_1000": round(1000 / min(w / per, 1 / sched), 1)} for w in (2, 8, 32, 128, 512)]
     t0 = time.perf_counter()
-    res = withdrawal(sc, "medium", k=1, pairs=False, shapley_permutations=0, workers=2)
+    res = withdrawal(sc, "medium", search=WithdrawalSearch(k=1, pairs=False, shapley_permutations=0),
+                     execution=Execution(workers=2))
     out["n_minus_1_medium"] = {"wall_s": round(time.perf_counter() - t0, 2),
                                "nations": len(res["nations"]), "solves": res["solves"],
                                "shortcuts": res["shortcuts"], "load_avg": os.getloadavg()}
     print("N-1 medium", out["n_minus_1_medium"], flush=True)
     if os.environ.get("COALITION_BENCH_WITHDRAWAL_K2"):
         t0 = time.perf_counter()
-        res = withdrawal(sc, "medium", k=2, shapley_permutations=0, workers=2)
+        res = withdrawal(sc, "medium", search=WithdrawalSearch(k=2, shapley_permutations=0),
+                         execution=Execution(workers=2))
         out["withdrawal_medium_k2"] = {"wall_s": round(time.perf_counter() - t0, 2),
                                        "solves": res["solves"], "shortcuts": res["shortcuts"],
                                        "worst": res["worst_k"].get("nations")}

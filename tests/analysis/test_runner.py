@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from coalition.analysis.runner import read_records
+from coalition.analysis.runner import Execution, read_records
 from coalition.analysis.sampling import Method
-from coalition.analysis.service import montecarlo
+from coalition.analysis.service import Sampling, montecarlo
 from coalition.errors import InputError
 from tests.analysis.factory import either_fills
 
@@ -26,8 +26,8 @@ def _strip(obj):
 
 def _run(tmp, name, **kw):
     kw.setdefault("workers", 0)
-    return montecarlo(either_fills(0.5, 0.8), "opt", samples=40, seed=5, method=Method.MC,
-                      out=tmp / name, batch=4, **kw)
+    return montecarlo(either_fills(0.5, 0.8), "opt", sampling=Sampling(40, 5, Method.MC),
+                      execution=Execution(folder=tmp / name, batch=4, **kw))
 
 
 @pytest.fixture(scope="module")
@@ -80,5 +80,5 @@ def test_resumed_run_equals_uninterrupted(tmp_path, client):
 def test_resume_refuses_a_different_run(tmp_path):
     _run(tmp_path, "r", stop_after=1)
     with pytest.raises(InputError, match="seed differ"):
-        montecarlo(either_fills(0.5, 0.8), "opt", samples=40, seed=6, method=Method.MC,
-                   out=tmp_path / "r", workers=0)
+        montecarlo(either_fills(0.5, 0.8), "opt", sampling=Sampling(40, 6, Method.MC),
+                   execution=Execution(folder=tmp_path / "r", workers=0))
