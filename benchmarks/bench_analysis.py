@@ -91,9 +91,8 @@ def _stats(wall: float, rows: list[dict], workers: int, main_cpu: float, worker_
 
 def run() -> dict:
     from coalition.analysis.evaluate import ANALYSIS_MIP_GAP, Context
-    from coalition.analysis.runner import machine_workers
+    from coalition.analysis.runner import Execution, machine_workers
     from coalition.analysis.sampling import Method, sample_worlds
-    from coalition.analysis.runner import Execution
     from coalition.analysis.service import WithdrawalSearch, withdrawal
     from coalition.planner.schemas import PlanOptions
     from coalition.scenario.service import load_scenario
