@@ -65,7 +65,7 @@ def events_page(request: Request, ctx: Page,  # noqa: PLR0913
     from datetime import date
 
     from coalition.inventory.schemas import EVENT_TYPES
-    from coalition.ledger.queries import visible_events
+    from coalition.ledger.queries import EventFilter, visible_events
 
     tr = request_lang(request).gettext
     form = {"type": type, "nation": nation.upper(), "location": location.strip(), "since": since,
@@ -82,10 +82,10 @@ def events_page(request: Request, ctx: Page,  # noqa: PLR0913
     items: list[dict[str, Any]] = []
     total = 0
     if not errors:
-        body = visible_events(ctx.db, ctx.principal, offset=(page - 1) * PAGE, limit=PAGE,
-                              type=type or None, nation=form["nation"] or None,
-                              ref=form["ref"] or None, location=form["location"] or None,
-                              since=since or None, until=until or None, newest_first=True)
+        where = EventFilter(type=type or None, nation=form["nation"] or None, ref=form["ref"] or None,
+                            location=form["location"] or None, since=since or None, until=until or None)
+        body = visible_events(ctx.db, ctx.principal, offset=(page - 1) * PAGE, limit=PAGE, where=where,
+                              newest_first=True)
         items, total = body["items"], body["total"]
         ctx.audit_read("custody-event", [e["seq"] for e in items])
     keep = {k: v for k, v in form.items() if v}
@@ -225,9 +225,9 @@ def approve_transfer(request: Request, ctx: Page, transfer_id: int,
 
 
 def _counts_view(request: Request, ctx: Any, status_code: int = 200, **data: Any) -> HTMLResponse:
-    from coalition.ledger.queries import visible_events
+    from coalition.ledger.queries import EventFilter, visible_events
 
-    recorded = visible_events(ctx.db, ctx.principal, offset=0, limit=50, type="count",
+    recorded = visible_events(ctx.db, ctx.principal, offset=0, limit=50, where=EventFilter(type="count"),
                               newest_first=True)
     ctx.audit_read("custody-event", [e["seq"] for e in recorded["items"]])
     return _page(request, ctx, "stocktake.html", "stocktakes", status_code,

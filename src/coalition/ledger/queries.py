@@ -9,6 +9,7 @@ and the dashboard call these.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -50,17 +51,29 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def visible_events(session: Session, principal: Principal, *, offset: int, limit: int,
-                   type: str | None = None, nation: str | None = None,  # noqa: A002
-                   ref: str | None = None, location: str | None = None,
-                   since: str | None = None, until: str | None = None,
-                   newest_first: bool = False) -> dict[str, Any]:
-    """One page of the custody events the principal may see, filtered and paged in SQL.
+@dataclass(frozen=True)
+class EventFilter:
+    """Which custody events to list; ``None`` (or empty) leaves a field unfiltered.
 
     ``location``: events whose signed body names that place or one below it as a JSON string
     value (``"UA-LVIV/LV-D1"`` also finds ``"UA-LVIV/LV-D1/SH-1"``); ``since`` / ``until``: event
     times (UTC ISO 8601 text, compared as text; a bare date ``until`` includes that day)."""
+
+    type: str | None = None
+    nation: str | None = None
+    ref: str | None = None
+    location: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def visible_events(session: Session, principal: Principal, *, offset: int, limit: int,
+                   where: EventFilter | None = None, newest_first: bool = False) -> dict[str, Any]:
+    """One page of the custody events the principal may see, filtered (``where``) and paged in SQL."""
     from coalition.ledger.models import LedgerEvent, LedgerEventRef
+
+    f = where or EventFilter()
+    type, nation, ref, location, since, until = f.type, f.nation, f.ref, f.location, f.since, f.until  # noqa: A001
 
     scope = restrict(principal, "custody.view", event_marking)
     query = select(LedgerEvent)

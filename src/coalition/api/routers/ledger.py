@@ -95,8 +95,9 @@ def list_events(
     ref: Annotated[str | None, Query(max_length=90, description="S:<serial>, L:<lot>, M:<manifest>")] = None,
 ) -> dict[str, Any]:
     check_service_nation(ctx, nation, field="nation", extra=())
+    where = ledger_queries.EventFilter(type=type, nation=nation, ref=ref)
     body = ledger_queries.visible_events(ctx.db, ctx.principal, offset=paging.offset,
-                                         limit=paging.limit, type=type, nation=nation, ref=ref)
+                                         limit=paging.limit, where=where)
     ctx.audit_read("custody-event", [e["seq"] for e in body["items"]])
     return body
 
