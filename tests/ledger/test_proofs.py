@@ -79,7 +79,8 @@ def bulk(ledger: Ledger) -> Ledger:
     # one nation per run so batches fill up to 1,000: GBR events first, then DEU
     events.sort(key=lambda e: e.nation != "GBR")
     with ledger.session() as s:
-        res = service.append_events(s, events=events, signer=ledger.signer, trust=ledger.trust, max_batch=1000)
+        res = service.append_events(s, events=events, signer=ledger.signer, trust=ledger.trust,
+                                     timing=service.AppendTiming(max_batch=1000))
     assert res.count == N
     with ledger.session() as s:
         checkpoints.make_checkpoint(s, keyring=ledger.keyring)

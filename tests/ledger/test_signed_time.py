@@ -17,8 +17,8 @@ from .ledger_helpers import Ledger, ev, manifest, shipped
 
 def _append_at(ledger: Ledger, now: str, *events, tolerance: int | None = None):  # type: ignore[no-untyped-def]
     with ledger.session() as s:
-        return service.append_events(s, events=list(events), signer=ledger.signer, trust=ledger.trust, now=now,
-                                     backdate_tolerance_s=tolerance)
+        return service.append_events(s, events=list(events), signer=ledger.signer, trust=ledger.trust,
+                                     timing=service.AppendTiming(now=now, backdate_tolerance_s=tolerance))
 
 
 def test_event_dated_before_the_last_checkpoint_beyond_the_tolerance_is_refused(ledger: Ledger) -> None:

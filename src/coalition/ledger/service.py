@@ -229,6 +229,20 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True)
+class AppendTiming:
+    """Time and size rules of one append.
+
+    ``now``: the commit time (default: the signer's prepared time, else the clock); ``max_batch``:
+    events per signed batch; ``backdate_tolerance_s``: refuse events dated more than that many
+    seconds before the last checkpoint (``None``: no check).
+    """
+
+    now: str | None = None
+    max_batch: int = MAX_BATCH
+    backdate_tolerance_s: int | None = None
+
+
 def append_events(
     session: Session,
     *,
@@ -237,9 +251,7 @@ def append_events(
     signer: BatchSigner | None = None,
     trust: Trust | None = None,
     safety: SafetyCheck | None = None,
-    now: str | None = None,
-    max_batch: int = MAX_BATCH,
-    backdate_tolerance_s: int | None = None,
+    timing: AppendTiming | None = None,
 ) -> AppendResult:
     """Append events (all or none) in the caller's transaction; see the module docstring.
 
@@ -251,13 +263,14 @@ def append_events(
     """
     with paused_gc():
         return _append_events(session, events=events, keyring=keyring, signer=signer, trust=trust, safety=safety,
-                              now=now, max_batch=max_batch, backdate_tolerance_s=backdate_tolerance_s)
+                              timing=timing or AppendTiming())
 
 
-def _append_events(  # noqa: PLR0913 - the keywords of append_events, passed on
+def _append_events(
         session: Session, *, events: Sequence[Submitted], keyring: KeyRing | None,
                    signer: BatchSigner | None, trust: Trust | None, safety: SafetyCheck | None,
-                   now: str | None, max_batch: int, backdate_tolerance_s: int | None) -> AppendResult:
+                   timing: AppendTiming) -> AppendResult:
+    now, max_batch, backdate_tolerance_s = timing.now, timing.max_batch, timing.backdate_tolerance_s
     if not events:
         raise InputError([Problem("no events to append")])
     if signer is None:
