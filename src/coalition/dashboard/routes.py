@@ -50,19 +50,26 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 
 router = APIRouter(include_in_schema=False)
 
-NAV = (("map", "/map", N_("Map")), ("gaps", "/gaps", N_("Gaps")), ("plan", "/plan", N_("Plan")),
-       ("depots", "/depots", N_("Depots")), ("ledger", "/ledger", N_("Ledger")),
-       ("analysis", "/analysis", N_("Analyses")),
-       ("pledges", "/pledges", N_("Pledges")), ("scenario", "/scenario", N_("Scenario")),
-       ("inspector", "/inspector", N_("Accountability")),
-       ("audit", "/audit", N_("Audit")))
+NAV = (
+    ("map", "/map", N_("Map")),
+    ("gaps", "/gaps", N_("Gaps")),
+    ("plan", "/plan", N_("Plan")),
+    ("depots", "/depots", N_("Depots")),
+    ("ledger", "/ledger", N_("Ledger")),
+    ("analysis", "/analysis", N_("Analyses")),
+    ("pledges", "/pledges", N_("Pledges")),
+    ("scenario", "/scenario", N_("Scenario")),
+    ("inspector", "/inspector", N_("Accountability")),
+    ("audit", "/audit", N_("Audit")),
+)
 NAV_NEEDS = {"audit": "audit.view", "inspector": "ledger.verify"}
 
 
 def page_ctx(request: Request, db: Db) -> Ctx:
     principal = session_principal(request, db)
-    return Ctx(principal=principal, db=db, request_id=request.scope.get("request_id", ""),
-               state=request.app.state.coalition)
+    return Ctx(
+        principal=principal, db=db, request_id=request.scope.get("request_id", ""), state=request.app.state.coalition
+    )
 
 
 Page = Annotated[Ctx, Depends(page_ctx)]
@@ -101,12 +108,12 @@ def _lang_links(request: Request) -> dict[str, str]:
 
 def _common(request: Request) -> dict[str, Any]:
     lang = request_lang(request)
-    return {**lang.template_globals(), "lang_links": _lang_links(request), "word": word,
-            "csrf": csrf_token(request)}
+    return {**lang.template_globals(), "lang_links": _lang_links(request), "word": word, "csrf": csrf_token(request)}
 
 
-def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
-           status_code: int = 200, **data: Any) -> HTMLResponse:
+def render(
+    request: Request, ctx: Ctx | None, template: str, active: str = "", status_code: int = 200, **data: Any
+) -> HTMLResponse:
     scenario_name, illustrative = "", True
     if ctx is not None:
         try:
@@ -114,13 +121,21 @@ def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
             scenario_name, illustrative = sc.name, sc.illustrative
         except NotFoundError:
             pass
-    nav = [n for n in NAV if n[0] not in NAV_NEEDS
-           or (ctx is not None and has_permission(ctx.principal, NAV_NEEDS[n[0]]))]
+    nav = [
+        n for n in NAV if n[0] not in NAV_NEEDS or (ctx is not None and has_permission(ctx.principal, NAV_NEEDS[n[0]]))
+    ]
     return TEMPLATES.TemplateResponse(
-        request, template,
-        {**_common(request), "nav": nav, "active": active,
-         "me": ctx.principal if ctx else None, "scenario_name": scenario_name,
-         "illustrative": illustrative, **data},
+        request,
+        template,
+        {
+            **_common(request),
+            "nav": nav,
+            "active": active,
+            "me": ctx.principal if ctx else None,
+            "scenario_name": scenario_name,
+            "illustrative": illustrative,
+            **data,
+        },
         status_code=status_code,
     )
 
@@ -132,8 +147,7 @@ def render(request: Request, ctx: Ctx | None, template: str, active: str = "",
 
 @router.get("/favicon.ico")
 def favicon() -> FileResponse:
-    return FileResponse(Path(__file__).resolve().parent / "static" / "favicon.svg",
-                        media_type="image/svg+xml")
+    return FileResponse(Path(__file__).resolve().parent / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/")
@@ -147,23 +161,43 @@ def login_page(request: Request, reason: str = "") -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, db: Db, token: Annotated[str, Form(max_length=300)] = "",
-          csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def login(
+    request: Request,
+    db: Db,
+    token: Annotated[str, Form(max_length=300)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     check_csrf(request, csrf)
     try:
         principal = sign_in(request, db, token)
     except AuthenticationFailed as exc:
         from coalition.auth.schemas import ANONYMOUS
 
-        record_audit(db, principal=ANONYMOUS, request_id=request.scope.get("request_id", ""),
-                     action="sign-in-failed", object_type="session", object_id="dashboard",
-                     note=str(exc)[:200])
-        return render(request, None, "login.html", status_code=401,
-                      error=request_lang(request).gettext("Sign-in failed: %(why)s.",
-                                                          why=str(exc)))
-    record_audit(db, principal=principal, request_id=request.scope.get("request_id", ""),
-                 action="sign-in", object_type="session", object_id=str(principal.token_id),
-                 note="dashboard")
+        record_audit(
+            db,
+            principal=ANONYMOUS,
+            request_id=request.scope.get("request_id", ""),
+            action="sign-in-failed",
+            object_type="session",
+            object_id="dashboard",
+            note=str(exc)[:200],
+        )
+        return render(
+            request,
+            None,
+            "login.html",
+            status_code=401,
+            error=request_lang(request).gettext("Sign-in failed: %(why)s.", why=str(exc)),
+        )
+    record_audit(
+        db,
+        principal=principal,
+        request_id=request.scope.get("request_id", ""),
+        action="sign-in",
+        object_type="session",
+        object_id=str(principal.token_id),
+        note="dashboard",
+    )
     return RedirectResponse("/map", status_code=303)
 
 
@@ -190,11 +224,17 @@ def map_page(request: Request, ctx: Page) -> HTMLResponse:
     if job is not None and job.scenario_id == sid:
         fill = views.hub_fill(_plan(ctx, job)["fill"])
         medical = _medical_layer(ctx, job)
-    depots = (visible_depots(ctx.principal, state)
-              if has_permission(ctx.principal, "depot.view") else [])
-    return render(request, ctx, "map.html", "map", map=views.map_model(
-                      visible, fill, depots, country_name=request_lang(request).country),
-                  scenario=sc, job=job if fill is not None else None, medical=medical)
+    depots = visible_depots(ctx.principal, state) if has_permission(ctx.principal, "depot.view") else []
+    return render(
+        request,
+        ctx,
+        "map.html",
+        "map",
+        map=views.map_model(visible, fill, depots, country_name=request_lang(request).country),
+        scenario=sc,
+        job=job if fill is not None else None,
+        medical=medical,
+    )
 
 
 def _medical_layer(ctx: Ctx, job: PlanRun) -> dict[str, list[dict[str, Any]]] | None:
@@ -220,8 +260,7 @@ def hub_page(request: Request, ctx: Page, hub_id: str) -> HTMLResponse:
     sid, state = _state(ctx)
     sc = state.scenario
     hub = _scope(ctx, "hub.view", state).get(sc.hubs, lambda h: h.id, hub_id)
-    requirements = _scope(ctx, "requirement.view", state).filter(
-        r for r in sc.requirements if r.hub == hub_id)
+    requirements = _scope(ctx, "requirement.view", state).filter(r for r in sc.requirements if r.hub == hub_id)
     corridors = [c for c in sc.corridors if c.hub == hub_id]
     job = _latest_plan(ctx)
     lines: list[dict[str, Any]] = []
@@ -231,9 +270,20 @@ def hub_page(request: Request, ctx: Page, hub_id: str) -> HTMLResponse:
         lines = [u for u in plan["unit_lines"] if u["hub"] == hub_id]
         gaps = [g for g in plan["gaps"] if g["place"] == hub_id]
     depots = [d for d in visible_depots(ctx.principal, state) if d.hub == hub_id]
-    return render(request, ctx, "hub.html", "map", hub=hub, requirements=requirements,
-                  corridors=corridors, lines=lines, gaps=gaps, job=job, depots=depots,
-                  capabilities={c.code: c.name for c in sc.capabilities})
+    return render(
+        request,
+        ctx,
+        "hub.html",
+        "map",
+        hub=hub,
+        requirements=requirements,
+        corridors=corridors,
+        lines=lines,
+        gaps=gaps,
+        job=job,
+        depots=depots,
+        capabilities={c.code: c.name for c in sc.capabilities},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,7 +320,8 @@ def _form_values(assumptions: list[str]) -> dict[str, str]:
 
 @router.get("/gaps")
 def gaps_page(
-    request: Request, ctx: Page,
+    request: Request,
+    ctx: Page,
     option: Annotated[str, Query(max_length=64)] = "",
     ceasefire: Annotated[str, Query(max_length=10)] = "",
     us_backstop: Annotated[str, Query(max_length=5)] = "",
@@ -285,20 +336,19 @@ def gaps_page(
         try:
             date.fromisoformat(ceasefire)
         except ValueError:
-            problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).",
-                               value=ceasefire))
+            problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).", value=ceasefire))
             ceasefire = ""
     if us_backstop not in ("", "true", "false"):
-        problems.append(tr("The US backstop '%(value)s' must be true or false (or empty: "
-                           "unknown).", value=us_backstop))
+        problems.append(tr("The US backstop '%(value)s' must be true or false (or empty: unknown).", value=us_backstop))
         us_backstop = ""
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
     try:
         # a miss is computed where the API computes it (the app's CPU pool, its time limit),
         # into the cache both share
-        picture = visible_gaps(ctx.principal, state, option, ceasefire or None, wanted,
-                               compute=getattr(ctx.state, "gaps_compute", None))
+        picture = visible_gaps(
+            ctx.principal, state, option, ceasefire or None, wanted, compute=getattr(ctx.state, "gaps_compute", None)
+        )
         heat = views.heatmap_from_cells(picture["cells"])
     except InputError as exc:
         problems += [str(p) for p in exc.problems]
@@ -307,18 +357,32 @@ def gaps_page(
     if job is not None:
         plan = _plan(ctx, job)
         plan_heat = views.heatmap_from_fill(plan["fill"])
-    return render(request, ctx, "gaps.html", "gaps", scenario=sc, option=option,
-                  plan_heat=plan_heat,
-                  ceasefire=ceasefire, us_backstop=us_backstop, other=other,
-                  assumptions=wanted,
-                  picture=picture, job=job, plan=plan, heat=heat, problems=problems,
-                  capabilities={c.code: c.name for c in sc.capabilities},
-                  may_run=has_permission(ctx.principal, "plan.run"))
+    return render(
+        request,
+        ctx,
+        "gaps.html",
+        "gaps",
+        scenario=sc,
+        option=option,
+        plan_heat=plan_heat,
+        ceasefire=ceasefire,
+        us_backstop=us_backstop,
+        other=other,
+        assumptions=wanted,
+        picture=picture,
+        job=job,
+        plan=plan,
+        heat=heat,
+        problems=problems,
+        capabilities={c.code: c.name for c in sc.capabilities},
+        may_run=has_permission(ctx.principal, "plan.run"),
+    )
 
 
 @router.post("/plan/run")
 def run_plan(
-    request: Request, ctx: Page,
+    request: Request,
+    ctx: Page,
     option: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form(max_length=200)] = "",
     ceasefire: Annotated[str, Form(max_length=10)] = "",
@@ -332,29 +396,37 @@ def run_plan(
 
     check_csrf(request, csrf)
     tr = request_lang(request).gettext
-    form = {"option": option, "ceasefire": ceasefire, "us_backstop": us_backstop,
-            "other": other, "time_limit": time_limit}
-    scope: Scope[PlanRun] = restrict(ctx.principal, "plan.run",
-                                     lambda r: Marking(origin=r.nation, releasable_to=(ALL,)))
+    form = {
+        "option": option,
+        "ceasefire": ceasefire,
+        "us_backstop": us_backstop,
+        "other": other,
+        "time_limit": time_limit,
+    }
+    scope: Scope[PlanRun] = restrict(
+        ctx.principal, "plan.run", lambda r: Marking(origin=r.nation, releasable_to=(ALL,))
+    )
     problems: list[str] = []
     try:
         limit = float(time_limit)
         if not 0 < limit <= 600:
             raise ValueError
     except ValueError:
-        problems.append(tr("The solver time limit '%(value)s' must be a number of seconds "
-                           "from 1 to 600.", value=time_limit))
+        problems.append(
+            tr("The solver time limit '%(value)s' must be a number of seconds from 1 to 600.", value=time_limit)
+        )
         limit = 20.0
     if ceasefire:
         try:
             date.fromisoformat(ceasefire)
         except ValueError:
-            problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).",
-                               value=ceasefire))
+            problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).", value=ceasefire))
     assumptions = _assumptions(ceasefire, us_backstop, other)
-    problems += [tr("The assumption '%(value)s' is not NAME=VALUE (for example "
-                    "parliament.GBR=true).", value=a)
-                 for a in assumptions if not _ASSUMPTION.fullmatch(a)]
+    problems += [
+        tr("The assumption '%(value)s' is not NAME=VALUE (for example parliament.GBR=true).", value=a)
+        for a in assumptions
+        if not _ASSUMPTION.fullmatch(a)
+    ]
     sid, rev, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     if not problems:
         try:
@@ -364,22 +436,43 @@ def run_plan(
     if problems:
         return _plan_view(request, ctx, None, form=form, problems=problems, status_code=422)
     limit = min(limit, ctx.state.settings.plan_time_limit_max)
-    job, reused = runs.queue_run(ctx.db, principal=ctx.principal, scenario_id=sid, revision=rev,
-                                 option=option, at=None, assumptions=assumptions, seed=0,
-                                 options={"time_limit": limit})
+    job, reused = runs.queue_run(
+        ctx.db,
+        principal=ctx.principal,
+        scenario_id=sid,
+        revision=rev,
+        option=option,
+        at=None,
+        assumptions=assumptions,
+        seed=0,
+        options={"time_limit": limit},
+    )
     if not reused:
         scope.verify_written(job, str(job.id))
-        record_audit(ctx.db, principal=ctx.principal, request_id=ctx.request_id,
-                     action="create", object_type="plan", object_id=str(job.id),
-                     after=runs.summary(job))
+        record_audit(
+            ctx.db,
+            principal=ctx.principal,
+            request_id=ctx.request_id,
+            action="create",
+            object_type="plan",
+            object_id=str(job.id),
+            after=runs.summary(job),
+        )
     # Dispatched after the response, i.e. after the request's transaction committed the row.
     task = BackgroundTask(ctx.state.runs.dispatch) if ctx.state.runs is not None else None
     return RedirectResponse(f"/plan?job={job.id}", status_code=303, background=task)
 
 
-def _plan_view(request: Request, ctx: Ctx, job: int | None, *, form: dict[str, str] | None = None,
-               problems: list[str] | None = None, status_code: int = 200,
-               table: dict[str, Any] | None = None) -> HTMLResponse:
+def _plan_view(
+    request: Request,
+    ctx: Ctx,
+    job: int | None,
+    *,
+    form: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+    table: dict[str, Any] | None = None,
+) -> HTMLResponse:
     from urllib.parse import urlencode
 
     _sid, sc = current_scenario(ctx, None)
@@ -391,47 +484,90 @@ def _plan_view(request: Request, ctx: Ctx, job: int | None, *, form: dict[str, s
     if chosen is not None and chosen.status == "done":
         plan = _plan(ctx, chosen)
         lang = request_lang(request)
-        gantt, gantt_svg = fragments.gantt(TEMPLATES, lang.template_globals(), plan, chosen.id,
-                                           plan.get("horizon_days") or sc.horizon_days, lang.code)
-        uln = views.uln_table(plan["unit_lines"], q=args.get("q", ""),
-                              filters=args.get("filters", {}), sort=args.get("sort", "uln"),
-                              desc=args.get("desc", False), page=args.get("page", 1))
-        keep = {"job": chosen.id, "q": args.get("q", ""), **args.get("filters", {}),
-                "sort": args.get("sort", "uln"), "dir": "desc" if args.get("desc") else "asc"}
+        gantt, gantt_svg = fragments.gantt(
+            TEMPLATES, lang.template_globals(), plan, chosen.id, plan.get("horizon_days") or sc.horizon_days, lang.code
+        )
+        uln = views.uln_table(
+            plan["unit_lines"],
+            q=args.get("q", ""),
+            filters=args.get("filters", {}),
+            sort=args.get("sort", "uln"),
+            desc=args.get("desc", False),
+            page=args.get("page", 1),
+        )
+        keep = {
+            "job": chosen.id,
+            "q": args.get("q", ""),
+            **args.get("filters", {}),
+            "sort": args.get("sort", "uln"),
+            "dir": "desc" if args.get("desc") else "asc",
+        }
         keep = {k: v for k, v in keep.items() if v}
 
         def link(**change: Any) -> str:
             return "/plan?" + urlencode({**keep, **change}) + "#lines"
 
-        links = {"first": link(page=1) if uln.page > 2 else None,
-                 "prev": link(page=uln.page - 1) if uln.page > 1 else None,
-                 "next": link(page=uln.page + 1) if uln.page < uln.pages else None}
+        links = {
+            "first": link(page=1) if uln.page > 2 else None,
+            "prev": link(page=uln.page - 1) if uln.page > 1 else None,
+            "next": link(page=uln.page + 1) if uln.page < uln.pages else None,
+        }
         for key in views.ULN_COLUMNS:
             flip = key == args.get("sort", "uln") and not args.get("desc")
             sort_links[key] = link(sort=key, dir="desc" if flip else "asc", page=1)
     recent, _total = runs.list_runs(ctx.db, offset=0, limit=8)
     if form is None:
-        form = {**_form_values(chosen.assumptions if chosen else []),
-                "option": chosen.option if chosen else "", "time_limit": ""}
+        form = {
+            **_form_values(chosen.assumptions if chosen else []),
+            "option": chosen.option if chosen else "",
+            "time_limit": "",
+        }
     headers = [(k, request_lang(request).gettext(label)) for k, label in ULN_HEADERS]
-    return render(request, ctx, "plan.html", "plan", scenario=sc, status_code=status_code,
-                  job=runs.summary(chosen, runs.queue_position(ctx.db, chosen)) if chosen else None,
-                  plan=plan, gantt=gantt, gantt_svg=gantt_svg, table=uln,
-                  table_q=args.get("q", ""),
-                  table_filters=args.get("filters", {}), table_sort=args.get("sort", "uln"),
-                  table_desc=args.get("desc", False), page_links=links, sort_links=sort_links,
-                  uln_headers=headers, capabilities={c.code: c.name for c in sc.capabilities},
-                  recent=recent, form=form, problems=problems or [],
-                  others=[j for j in runs.list_runs(ctx.db, offset=0, limit=20, status="done")[0]
-                          if chosen is not None and j["id"] != chosen.id],
-                  may_run=has_permission(ctx.principal, "plan.run"))
+    return render(
+        request,
+        ctx,
+        "plan.html",
+        "plan",
+        scenario=sc,
+        status_code=status_code,
+        job=runs.summary(chosen, runs.queue_position(ctx.db, chosen)) if chosen else None,
+        plan=plan,
+        gantt=gantt,
+        gantt_svg=gantt_svg,
+        table=uln,
+        table_q=args.get("q", ""),
+        table_filters=args.get("filters", {}),
+        table_sort=args.get("sort", "uln"),
+        table_desc=args.get("desc", False),
+        page_links=links,
+        sort_links=sort_links,
+        uln_headers=headers,
+        capabilities={c.code: c.name for c in sc.capabilities},
+        recent=recent,
+        form=form,
+        problems=problems or [],
+        others=[
+            j
+            for j in runs.list_runs(ctx.db, offset=0, limit=20, status="done")[0]
+            if chosen is not None and j["id"] != chosen.id
+        ],
+        may_run=has_permission(ctx.principal, "plan.run"),
+    )
 
 
-ULN_HEADERS = (("uln", N_("ULN")), ("nation", N_("nation")), ("unit", N_("unit")),
-               ("capability", N_("capability")), ("requirement", N_("requirement")),
-               ("hub", N_("hub")), ("corridor", N_("corridor")),
-               ("arrival_day", N_("arrival")), ("tour_start_day", N_("tour start")),
-               ("tour_end_day", N_("tour end")), ("days_late", N_("days late")))
+ULN_HEADERS = (
+    ("uln", N_("ULN")),
+    ("nation", N_("nation")),
+    ("unit", N_("unit")),
+    ("capability", N_("capability")),
+    ("requirement", N_("requirement")),
+    ("hub", N_("hub")),
+    ("corridor", N_("corridor")),
+    ("arrival_day", N_("arrival")),
+    ("tour_start_day", N_("tour start")),
+    ("tour_end_day", N_("tour end")),
+    ("days_late", N_("days late")),
+)
 
 
 @dataclass(frozen=True)
@@ -448,13 +584,20 @@ class UlnTableQuery:
 
 
 @router.get("/plan")
-def plan_page(request: Request, ctx: Page,
-              query: Annotated[UlnTableQuery, Depends()],
-              job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+def plan_page(
+    request: Request,
+    ctx: Page,
+    query: Annotated[UlnTableQuery, Depends()],
+    job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
     filters = {"nation": query.nation, "hub": query.hub, "capability": query.capability}
-    table = {"q": query.q, "filters": {k: v for k, v in filters.items() if v},
-             "sort": query.sort if query.sort in views.ULN_COLUMNS else "uln",
-             "desc": query.dir == "desc", "page": query.page}
+    table = {
+        "q": query.q,
+        "filters": {k: v for k, v in filters.items() if v},
+        "sort": query.sort if query.sort in views.ULN_COLUMNS else "uln",
+        "desc": query.dir == "desc",
+        "page": query.page,
+    }
     return _plan_view(request, ctx, job, table=table)
 
 
@@ -471,8 +614,9 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
     rows = []
     for d in visible_depots(ctx.principal, state):
         scenario, ledger, catalogue = holdings(ctx, state.scenario, d)
-        rows.append({**depot_status(state.scenario, d, [*scenario, *ledger], catalogue),
-                     "stock": stock_rows(scenario, ledger)})
+        rows.append(
+            {**depot_status(state.scenario, d, [*scenario, *ledger], catalogue), "stock": stock_rows(scenario, ledger)}
+        )
         ctx.audit("view", "depot-check", d.id, note="dashboard")
     placeable: set[str] = set()
     if has_permission(ctx.principal, "depot.place"):
@@ -480,8 +624,7 @@ def depots_page(request: Request, ctx: Page) -> HTMLResponse:
 
         place_scope = depot_scope(ctx.principal, state, "depot.place")
         placeable = {d.id for d in visible_depots(ctx.principal, state) if place_scope.permits(d)}
-    return render(request, ctx, "depots.html", "depots", depots=rows, missing=False,
-                  placeable=placeable)
+    return render(request, ctx, "depots.html", "depots", depots=rows, missing=False, placeable=placeable)
 
 
 def _scoped_depot(ctx: Ctx, depot_id: str) -> tuple[Any, Any]:
@@ -519,11 +662,14 @@ def depot_licences(ctx: Page, depot_id: str) -> HTMLResponse:
 
 
 @router.get("/ledger")
-def ledger_page(request: Request, ctx: Page,
-                type: Annotated[str, Query(max_length=40)] = "",  # noqa: A002
-                nation: Annotated[str, Query(max_length=3)] = "",
-                ref: Annotated[str, Query(max_length=120)] = "",
-                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
+def ledger_page(
+    request: Request,
+    ctx: Page,
+    type: Annotated[str, Query(max_length=40)] = "",  # noqa: A002
+    nation: Annotated[str, Query(max_length=3)] = "",
+    ref: Annotated[str, Query(max_length=120)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> HTMLResponse:
     """Ledger health, then the custody events the reader may see, newest first, 15 a page,
     filtered by event type, acting nation and reference (e.g. ``T:GBR``, a serial or a lot)."""
     from urllib.parse import urlencode
@@ -543,13 +689,21 @@ def ledger_page(request: Request, ctx: Page,
     shown = events(max(0, end - size), min(size, end))["items"] if end else []
     ctx.audit_read("custody-event", [e["seq"] for e in shown])
     keep = {k: v for k, v in (("type", type), ("nation", nation.upper()), ("ref", ref)) if v}
-    pages = {"newer": f"/ledger?{urlencode({**keep, 'page': page - 1})}" if page > 1 else None,
-             "older": f"/ledger?{urlencode({**keep, 'page': page + 1})}"
-             if end - size > 0 else None}
-    return render(request, ctx, "ledger.html", "ledger",
-                  health=ledger_health(ctx.db, pinned_trust(ctx.state.settings)),
-                  events=list(reversed(shown)), visible=total,
-                  filters={"type": type, "nation": nation.upper(), "ref": ref}, pages=pages)
+    pages = {
+        "newer": f"/ledger?{urlencode({**keep, 'page': page - 1})}" if page > 1 else None,
+        "older": f"/ledger?{urlencode({**keep, 'page': page + 1})}" if end - size > 0 else None,
+    }
+    return render(
+        request,
+        ctx,
+        "ledger.html",
+        "ledger",
+        health=ledger_health(ctx.db, pinned_trust(ctx.state.settings)),
+        events=list(reversed(shown)),
+        visible=total,
+        filters={"type": type, "nation": nation.upper(), "ref": ref},
+        pages=pages,
+    )
 
 
 @dataclass(frozen=True)
@@ -567,7 +721,8 @@ class AuditFilters:
 
 @router.get("/audit")
 def audit_page(
-    request: Request, ctx: Page,
+    request: Request,
+    ctx: Page,
     query: Annotated[AuditFilters, Depends()],
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
@@ -582,27 +737,49 @@ def audit_page(
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise InputError([Problem(request_lang(request).gettext(
-                "'%(value)s' is not a time (use 2026-12-01T09:00).", value=text),
-                field=name)]) from None
+            raise InputError(
+                [
+                    Problem(
+                        request_lang(request).gettext("'%(value)s' is not a time (use 2026-12-01T09:00).", value=text),
+                        field=name,
+                    )
+                ]
+            ) from None
         return value if value.tzinfo else value.replace(tzinfo=UTC)  # the page speaks UTC
 
     filters = asdict(query)
     limit = 50
-    body = visible_audit(ctx.db, ctx.principal, offset=offset, limit=limit,
-                         object_type=query.object_type or None, object_id=query.object_id or None,
-                         user_name=query.actor or None, action=query.action or None,
-                         nation=query.nation.upper() or None, since=when(query.since, "since"),
-                         until=when(query.until, "until"))
+    body = visible_audit(
+        ctx.db,
+        ctx.principal,
+        offset=offset,
+        limit=limit,
+        object_type=query.object_type or None,
+        object_id=query.object_id or None,
+        user_name=query.actor or None,
+        action=query.action or None,
+        nation=query.nation.upper() or None,
+        since=when(query.since, "since"),
+        until=when(query.until, "until"),
+    )
     from urllib.parse import urlencode
 
     keep = {k: v for k, v in filters.items() if v}
-    pages = {"prev": f"/audit?{urlencode({**keep, 'offset': max(0, offset - limit)})}"
-             if offset > 0 else None,
-             "next": f"/audit?{urlencode({**keep, 'offset': offset + limit})}"
-             if offset + limit < body["total"] else None}
-    return render(request, ctx, "audit.html", "audit", entries=body["items"], total=body["total"],
-                  filters=filters, offset=offset, pages=pages)
+    pages = {
+        "prev": f"/audit?{urlencode({**keep, 'offset': max(0, offset - limit)})}" if offset > 0 else None,
+        "next": f"/audit?{urlencode({**keep, 'offset': offset + limit})}" if offset + limit < body["total"] else None,
+    }
+    return render(
+        request,
+        ctx,
+        "audit.html",
+        "audit",
+        entries=body["items"],
+        total=body["total"],
+        filters=filters,
+        offset=offset,
+        pages=pages,
+    )
 
 
 @router.get("/tokens")
@@ -612,14 +789,14 @@ def tokens_page(request: Request, ctx: Page) -> HTMLResponse:
     from coalition.auth.schemas import TokenOut
 
     user = auth_service.get_user(ctx.db, name=ctx.principal.name)
-    rows = [TokenOut.model_validate(t).model_dump(mode="json")
-            for t in auth_service.list_tokens(ctx.db, user=user)]
+    rows = [TokenOut.model_validate(t).model_dump(mode="json") for t in auth_service.list_tokens(ctx.db, user=user)]
     return render(request, ctx, "tokens.html", "", tokens=rows, current=ctx.principal.token_id)
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token_page(request: Request, ctx: Page, token_id: int,
-                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def revoke_token_page(
+    request: Request, ctx: Page, token_id: int, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     from coalition.auth import service as auth_service
     from coalition.auth.schemas import TokenOut
     from coalition.auth.tokens import descendants
@@ -627,9 +804,13 @@ def revoke_token_page(request: Request, ctx: Page, token_id: int,
     check_csrf(request, csrf)
     user = auth_service.get_user(ctx.db, name=ctx.principal.name)
     token = auth_service.revoke_token(ctx.db, user=user, token_id=token_id)
-    ctx.audit("revoke-token", "user", user.name,
-              after={**TokenOut.model_validate(token).model_dump(mode="json"),
-                     "descendants": descendants(ctx.db, token_id)}, note="dashboard")
+    ctx.audit(
+        "revoke-token",
+        "user",
+        user.name,
+        after={**TokenOut.model_validate(token).model_dump(mode="json"), "descendants": descendants(ctx.db, token_id)},
+        note="dashboard",
+    )
     return RedirectResponse("/tokens", status_code=303)
 
 
@@ -641,9 +822,18 @@ def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:
 def html_error(request: Request, status: int, message: str) -> HTMLResponse:
     principal: Principal | None = None
     return TEMPLATES.TemplateResponse(
-        request, "error.html",
-        {**_common(request), "nav": NAV, "active": "", "me": principal,
-         "scenario_name": "", "illustrative": False, "status": status, "message": message},
+        request,
+        "error.html",
+        {
+            **_common(request),
+            "nav": NAV,
+            "active": "",
+            "me": principal,
+            "scenario_name": "",
+            "illustrative": False,
+            "status": status,
+            "message": message,
+        },
         status_code=status,
     )
 
