@@ -71,7 +71,8 @@ def test_conflict_names_the_files_line(ledger: Ledger) -> None:
         [
             "# comment",
             '{"type": "manifest", "nation": "GBR", "person": "p", "payload": {"manifest": "X1", "origin": "H",'
-            ' "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA", "serials": [{"serial": "Z1", "item_type": "R"}]}}',
+            ' "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA",'
+            ' "serials": [{"serial": "Z1", "item_type": "R"}]}}',
             '{"type": "dispatch", "nation": "FRA", "person": "p", "payload": {"manifest": "X1"}}',
         ]
     )

@@ -53,9 +53,9 @@ def _signing(ctx: Any) -> Any:
 
 
 @router.get("/custody")
-def events_page(
+def events_page(  # noqa: PLR0913
     request: Request,
-    ctx: Page,  # noqa: PLR0913
+    ctx: Page,
     type: Annotated[str, Query(max_length=40)] = "",  # noqa: A002
     nation: Annotated[str, Query(max_length=3)] = "",
     location: Annotated[str, Query(max_length=250)] = "",
@@ -197,10 +197,10 @@ def _field_of(location: str | None) -> str:
 
 
 @router.post("/custody/transfers")
-def request_transfer(
+def request_transfer(  # noqa: PLR0913
     request: Request,
     ctx: Page,
-    csrf: Annotated[str, Form(max_length=200)] = "",  # noqa: PLR0913
+    csrf: Annotated[str, Form(max_length=200)] = "",
     serials: Annotated[str, Form(max_length=20_000)] = "",
     lot: Annotated[str, Form(max_length=80)] = "",
     quantity: Annotated[str, Form(max_length=20)] = "",
