@@ -40,8 +40,7 @@ DOC = ROOT / "docs" / "analysis-benchmarks.md"
 def _client(n: int):
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
     return Client(cluster), cluster
 
 
@@ -50,20 +49,19 @@ def _worker_cpu(client) -> float:
 
 
 def _timed_run(ctx, worlds, client=None, **kw):
-    from coalition.analysis.runner import run_worlds
+    from coalition.analysis.runner import Execution, run_worlds
 
     w0 = _worker_cpu(client) if client is not None else 0.0
     c0 = time.process_time()
     t0 = time.perf_counter()
-    rows = run_worlds(ctx, worlds, quick=False, client=client, **kw)
+    rows = run_worlds(ctx, worlds, quick=False, execution=Execution(client=client, **kw))
     wall = time.perf_counter() - t0
     main_cpu = time.process_time() - c0
     worker_cpu = _worker_cpu(client) - w0 if client is not None else 0.0
     return wall, rows, main_cpu, worker_cpu
 
 
-def _stats(wall: float, rows: list[dict], workers: int, main_cpu: float, worker_cpu: float,
-           dask: bool) -> dict:
+def _stats(wall: float, rows: list[dict], workers: int, main_cpu: float, worker_cpu: float, dask: bool) -> dict:
     n = len(rows)
     solve = sum(r["solve_seconds"] for r in rows)
     over = sum(r["overhead_seconds"] for r in rows)
@@ -72,15 +70,19 @@ def _stats(wall: float, rows: list[dict], workers: int, main_cpu: float, worker_
     total_cpu = (worker_cpu + main_cpu) if dask else main_cpu
     idle = total_cpu / workers
     return {
-        "worlds": n, "workers": workers, "wall_s": round(wall, 2),
+        "worlds": n,
+        "workers": workers,
+        "wall_s": round(wall, 2),
         "worlds_per_s": round(n / wall, 4) if wall else None,
-        "solve_s_mean": round(solve / n, 4), "overhead_s_mean": round(over / n, 4),
+        "solve_s_mean": round(solve / n, 4),
+        "overhead_s_mean": round(over / n, 4),
         "start_s_mean": round(start / n, 4),
         "overhead_pct_of_solve": round(100 * over / solve, 2) if solve else None,
         "overhead_with_start_pct_of_solve": round(100 * (over + start) / solve, 2) if solve else None,
         "time_limited": sum(1 for r in rows if r["status"] == "time-limit"),
         "eval_cpu_s_per_world": round(cpu / n, 4),
-        "client_cpu_s": round(main_cpu, 2), "worker_cpu_s": round(worker_cpu, 2),
+        "client_cpu_s": round(main_cpu, 2),
+        "worker_cpu_s": round(worker_cpu, 2),
         # Dask's own CPU per world: worker CPU outside evaluations + client and scheduler
         "dask_cpu_s_per_world": round(max(0.0, worker_cpu - cpu) / n + main_cpu / n, 4) if dask else 0.0,
         "core_share_per_worker": round(total_cpu / (wall * workers), 3) if wall else None,
@@ -91,9 +93,9 @@ def _stats(wall: float, rows: list[dict], workers: int, main_cpu: float, worker_
 
 def run() -> dict:
     from coalition.analysis.evaluate import ANALYSIS_MIP_GAP, Context
-    from coalition.analysis.runner import machine_workers
+    from coalition.analysis.runner import Execution, machine_workers
     from coalition.analysis.sampling import Method, sample_worlds
-    from coalition.analysis.service import withdrawal
+    from coalition.analysis.service import WithdrawalSearch, withdrawal
     from coalition.planner.schemas import PlanOptions
     from coalition.scenario.service import load_scenario
 
@@ -104,9 +106,16 @@ def run() -> dict:
     ctx = Context(sc, "small", options=PlanOptions(time_limit=30.0, mip_rel_gap=gap, threads=1))
     worlds = sample_worlds(ctx.uncertainty, max(n_all, m), Method.LHS, seed=1)
     prefix = worlds[:m]
-    out: dict = {"machine": {"cores": machine_workers(), "python": platform.python_version(),
-                             "load_avg_at_start": os.getloadavg()},
-                 "samples": n_all, "prefix": m, "mip_gap": gap}
+    out: dict = {
+        "machine": {
+            "cores": machine_workers(),
+            "python": platform.python_version(),
+            "load_avg_at_start": os.getloadavg(),
+        },
+        "samples": n_all,
+        "prefix": m,
+        "mip_gap": gap,
+    }
 
     def serial(name: str) -> list[dict]:
         wall, rows, cpu, _ = _timed_run(ctx, prefix, workers=0)
@@ -127,16 +136,14 @@ def run() -> dict:
         out[f"dask_{n}"]["load_avg"] = os.getloadavg()
         print(f"dask-{n}", out[f"dask_{n}"], flush=True)
         key = [(r["status"], round(r["objective"], 3)) for r in rows]
-        out[f"dask_{n}"]["same_results_as_serial"] = key == [
-            (r["status"], round(r["objective"], 3)) for r in rows_n]
+        out[f"dask_{n}"]["same_results_as_serial"] = key == [(r["status"], round(r["objective"], 3)) for r in rows_n]
     serial("serial_again")
     s_wall = (out["serial"]["wall_s"] + out["serial_again"]["wall_s"]) / 2
     s_idle = (out["serial"]["idle_estimate_s"] + out["serial_again"]["idle_estimate_s"]) / 2
     out["speedup_2_vs_serial"] = round(s_wall / out["dask_2"]["wall_s"], 3)
     out["speedup_2_vs_serial_idle_estimate"] = round(s_idle / out["dask_2"]["idle_estimate_s"], 3)
     out["scaling_1_to_2"] = round(out["dask_1"]["wall_s"] / out["dask_2"]["wall_s"], 3)
-    out["scaling_1_to_2_idle_estimate"] = round(
-        out["dask_1"]["idle_estimate_s"] / out["dask_2"]["idle_estimate_s"], 3)
+    out["scaling_1_to_2_idle_estimate"] = round(out["dask_1"]["idle_estimate_s"] / out["dask_2"]["idle_estimate_s"], 3)
     if n_all > 0:
         client, cluster = _client(machine_workers())
         try:
@@ -154,20 +161,36 @@ def run() -> dict:
     sched = max(d["client_cpu_s"] / d["worlds"], 1e-6)
     per = cs + max(0.0, d["dask_cpu_s_per_world"] - sched)
     out["extrapolation"] = [
-        {"workers": w, "worlds_per_s": round(min(w / per, 1 / sched), 3),
-         "seconds_for_1000": round(1000 / min(w / per, 1 / sched), 1)} for w in (2, 8, 32, 128, 512)]
+        {
+            "workers": w,
+            "worlds_per_s": round(min(w / per, 1 / sched), 3),
+            "seconds_for_1000": round(1000 / min(w / per, 1 / sched), 1),
+        }
+        for w in (2, 8, 32, 128, 512)
+    ]
     t0 = time.perf_counter()
-    res = withdrawal(sc, "medium", k=1, pairs=False, shapley_permutations=0, workers=2)
-    out["n_minus_1_medium"] = {"wall_s": round(time.perf_counter() - t0, 2),
-                               "nations": len(res["nations"]), "solves": res["solves"],
-                               "shortcuts": res["shortcuts"], "load_avg": os.getloadavg()}
+    res = withdrawal(
+        sc, "medium", search=WithdrawalSearch(k=1, pairs=False, shapley_permutations=0), execution=Execution(workers=2)
+    )
+    out["n_minus_1_medium"] = {
+        "wall_s": round(time.perf_counter() - t0, 2),
+        "nations": len(res["nations"]),
+        "solves": res["solves"],
+        "shortcuts": res["shortcuts"],
+        "load_avg": os.getloadavg(),
+    }
     print("N-1 medium", out["n_minus_1_medium"], flush=True)
     if os.environ.get("COALITION_BENCH_WITHDRAWAL_K2"):
         t0 = time.perf_counter()
-        res = withdrawal(sc, "medium", k=2, shapley_permutations=0, workers=2)
-        out["withdrawal_medium_k2"] = {"wall_s": round(time.perf_counter() - t0, 2),
-                                       "solves": res["solves"], "shortcuts": res["shortcuts"],
-                                       "worst": res["worst_k"].get("nations")}
+        res = withdrawal(
+            sc, "medium", search=WithdrawalSearch(k=2, shapley_permutations=0), execution=Execution(workers=2)
+        )
+        out["withdrawal_medium_k2"] = {
+            "wall_s": round(time.perf_counter() - t0, 2),
+            "solves": res["solves"],
+            "shortcuts": res["shortcuts"],
+            "worst": res["worst_k"].get("nations"),
+        }
     out["machine"]["load_avg_at_end"] = os.getloadavg()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
@@ -213,7 +236,9 @@ def _targets(o: dict) -> list[str]:
         "|---|---|---|",
         f"| 1,000 worlds of `small` in <= 600 s on 2 cores | idle estimate {idle_1000:.0f} s"
         + (f"; wall at this run's load {wall_1000:.0f} s" if wall_1000 else "")
-        + f" | idle {ok(idle_1000 <= 600)}" + (f", wall {ok(wall_1000 <= 600)}" if wall_1000 else "") + " |",
+        + f" | idle {ok(idle_1000 <= 600)}"
+        + (f", wall {ok(wall_1000 <= 600)}" if wall_1000 else "")
+        + " |",
         f"| >= 1.7x a serial loop | wall {o['speedup_2_vs_serial']}x, idle estimate "
         f"{o['speedup_2_vs_serial_idle_estimate']}x, on paper {_model_speedup(o, 2)}x | wall "
         f"{ok(o['speedup_2_vs_serial'] >= 1.7)}, on paper {ok(_model_speedup(o, 2) >= 1.7)} |",
@@ -242,14 +267,19 @@ def _write_doc(o: dict) -> None:
         "| run | workers | load (1 min) after | wall s | worlds/s | core share | idle estimate s | CPU s/world (evaluation) | Dask CPU s/world | solve s/world | overhead s/world | greedy start s/world | overhead % of solve | worlds at the time limit |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, key in (("serial loop", "serial"), ("Dask LocalCluster", "dask_1"),
-                      ("Dask LocalCluster", "dask_2"), ("serial loop, again", "serial_again")):
+    for name, key in (
+        ("serial loop", "serial"),
+        ("Dask LocalCluster", "dask_1"),
+        ("Dask LocalCluster", "dask_2"),
+        ("serial loop, again", "serial_again"),
+    ):
         r = o[key]
         lines.append(
             f"| {name} | {r['workers']} | {r['load_avg'][0]:.1f} | {r['wall_s']} | {r['worlds_per_s']} | "
             f"{r['core_share_per_worker']} | {r['idle_estimate_s']} | {r['eval_cpu_s_per_world']} | "
             f"{r['dask_cpu_s_per_world']} | {r['solve_s_mean']} | {r['overhead_s_mean']} | "
-            f"{r['start_s_mean']} | {r['overhead_pct_of_solve']} | {r.get('time_limited', '-')} of {r['worlds']} |")
+            f"{r['start_s_mean']} | {r['overhead_pct_of_solve']} | {r.get('time_limited', '-')} of {r['worlds']} |"
+        )
     lines += [
         "",
         f"Speed-up of 2 workers over the serial loop (mean of its two runs): wall "
@@ -267,25 +297,39 @@ def _write_doc(o: dict) -> None:
     ]
     if "target" in o:
         t = o["target"]
-        lines += ["", f"All {t['worlds']} worlds on {t['workers']} workers (load after: "
-                  f"{_load(t['load_avg'])}): wall **{t['wall_s']} s** ({t['worlds_per_s']} worlds/s, "
-                  f"core share {t['core_share_per_worker']}), idle estimate **{t['idle_estimate_s']} s**; "
-                  f"{t['time_limited']} worlds hit the per-world limit."]
-    lines += ["", "Extrapolated on paper for a cluster of processes (per world: the serial loop's CPU "
-              "plus Dask's CPU on the worker, measured on the largest run; the scheduler's CPU "
-              "per world, measured there too, caps the throughput):", "",
-              "| workers | worlds/s | seconds for 1,000 worlds |", "|---|---|---|"]
+        lines += [
+            "",
+            f"All {t['worlds']} worlds on {t['workers']} workers (load after: "
+            f"{_load(t['load_avg'])}): wall **{t['wall_s']} s** ({t['worlds_per_s']} worlds/s, "
+            f"core share {t['core_share_per_worker']}), idle estimate **{t['idle_estimate_s']} s**; "
+            f"{t['time_limited']} worlds hit the per-world limit.",
+        ]
+    lines += [
+        "",
+        "Extrapolated on paper for a cluster of processes (per world: the serial loop's CPU "
+        "plus Dask's CPU on the worker, measured on the largest run; the scheduler's CPU "
+        "per world, measured there too, caps the throughput):",
+        "",
+        "| workers | worlds/s | seconds for 1,000 worlds |",
+        "|---|---|---|",
+    ]
     for e in o["extrapolation"]:
         lines.append(f"| {e['workers']} | {e['worlds_per_s']} | {e['seconds_for_1000']} |")
     n1 = o["n_minus_1_medium"]
-    lines += ["", f"N-1 over the {n1['nations']} pledging nations, option `medium` (2 workers, load after "
-              f"{_load(n1['load_avg'])}): {n1['wall_s']} s ({n1['solves']} plans solved, "
-              f"{n1['shortcuts']} by the exact shortcut)."]
+    lines += [
+        "",
+        f"N-1 over the {n1['nations']} pledging nations, option `medium` (2 workers, load after "
+        f"{_load(n1['load_avg'])}): {n1['wall_s']} s ({n1['solves']} plans solved, "
+        f"{n1['shortcuts']} by the exact shortcut).",
+    ]
     lines += ["", *_targets(o)]
     if "withdrawal_medium_k2" in o:
         w = o["withdrawal_medium_k2"]
-        lines += ["", f"`withdrawal --option medium --k 2` (N-1, all pairs, worst-2): {w['wall_s']} s "
-                  f"({w['solves']} plans, {w['shortcuts']} shortcuts)."]
+        lines += [
+            "",
+            f"`withdrawal --option medium --k 2` (N-1, all pairs, worst-2): {w['wall_s']} s "
+            f"({w['solves']} plans, {w['shortcuts']} shortcuts).",
+        ]
     DOC.write_text("\n".join(lines) + "\n")
 
 

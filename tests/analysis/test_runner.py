@@ -6,14 +6,13 @@ import json
 
 import pytest
 
-from coalition.analysis.runner import read_records
+from coalition.analysis.runner import Execution, read_records
 from coalition.analysis.sampling import Method
-from coalition.analysis.service import montecarlo
+from coalition.analysis.service import Sampling, montecarlo
 from coalition.errors import InputError
 from tests.analysis.factory import either_fills
 
-VOLATILE = {"solve_seconds", "overhead_seconds", "start_seconds", "cpu_seconds", "timing",
-            "computed_at"}
+VOLATILE = {"solve_seconds", "overhead_seconds", "start_seconds", "cpu_seconds", "timing", "computed_at"}
 
 
 def _strip(obj):
@@ -26,16 +25,19 @@ def _strip(obj):
 
 def _run(tmp, name, **kw):
     kw.setdefault("workers", 0)
-    return montecarlo(either_fills(0.5, 0.8), "opt", samples=40, seed=5, method=Method.MC,
-                      out=tmp / name, batch=4, **kw)
+    return montecarlo(
+        either_fills(0.5, 0.8),
+        "opt",
+        sampling=Sampling(40, 5, Method.MC),
+        execution=Execution(folder=tmp / name, batch=4, **kw),
+    )
 
 
 @pytest.fixture(scope="module")
 def client():
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
     cl = Client(cluster)
     yield cl
     cl.close()
@@ -54,8 +56,12 @@ def test_two_worker_local_cluster_equals_serial(tmp_path, client):
     from distributed import get_worker  # noqa: F401  (imported on the workers)
 
     def builds(dask_worker):
-        return [p.evaluator.cache.builds for n, p in dask_worker.plugins.items()
-                if n.startswith("coalition-analysis-") and p.evaluator is not None]
+        return [
+            p.evaluator.cache.builds
+            for n, p in dask_worker.plugins.items()
+            if n.startswith("coalition-analysis-") and p.evaluator is not None
+        ]
+
     per_worker = client.run(builds)
     assert all(b == [1] for b in per_worker.values()), per_worker
 
@@ -80,5 +86,9 @@ def test_resumed_run_equals_uninterrupted(tmp_path, client):
 def test_resume_refuses_a_different_run(tmp_path):
     _run(tmp_path, "r", stop_after=1)
     with pytest.raises(InputError, match="seed differ"):
-        montecarlo(either_fills(0.5, 0.8), "opt", samples=40, seed=6, method=Method.MC,
-                   out=tmp_path / "r", workers=0)
+        montecarlo(
+            either_fills(0.5, 0.8),
+            "opt",
+            sampling=Sampling(40, 6, Method.MC),
+            execution=Execution(folder=tmp_path / "r", workers=0),
+        )

@@ -73,13 +73,26 @@ class Rfc6962:
 
 @pytest.fixture
 def bulk(ledger: Ledger) -> Ledger:
-    events = [ev("manifest", "GBR" if i % 7 else "DEU", {
-        "manifest": f"BM-{i}", "origin": "HOME", "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA",
-        "serials": [{"serial": f"BULK-{i}", "item_type": "ATGM-LAUNCHER"}]}) for i in range(N)]
+    events = [
+        ev(
+            "manifest",
+            "GBR" if i % 7 else "DEU",
+            {
+                "manifest": f"BM-{i}",
+                "origin": "HOME",
+                "destination": "UA-LVIV/LV-D1/SH-1",
+                "receiver": "FRA",
+                "serials": [{"serial": f"BULK-{i}", "item_type": "ATGM-LAUNCHER"}],
+            },
+        )
+        for i in range(N)
+    ]
     # one nation per run so batches fill up to 1,000: GBR events first, then DEU
     events.sort(key=lambda e: e.nation != "GBR")
     with ledger.session() as s:
-        res = service.append_events(s, events=events, signer=ledger.signer, trust=ledger.trust, max_batch=1000)
+        res = service.append_events(
+            s, events=events, signer=ledger.signer, trust=ledger.trust, timing=service.AppendTiming(max_batch=1000)
+        )
     assert res.count == N
     with ledger.session() as s:
         checkpoints.make_checkpoint(s, keyring=ledger.keyring)
@@ -103,7 +116,7 @@ def test_inclusion_proofs_for_every_event_match_the_reference(bulk: Ledger) -> N
             assert list(p.path) == ref.path(seq - 1, 0, N), seq
             assert verify_inclusion(leaves[seq - 1], seq - 1, N, p.path, p.root)
             first = seq - p.batch_index
-            bref = batches.setdefault(p.batch_id, Rfc6962(leaves[first - 1:first - 1 + p.batch_size]))
+            bref = batches.setdefault(p.batch_id, Rfc6962(leaves[first - 1 : first - 1 + p.batch_size]))
             assert list(p.batch_path) == bref.path(p.batch_index, 0, p.batch_size), seq
             assert p.batch_root == bref.mth(0, p.batch_size)
     assert sorted(len(b.d) for b in batches.values()) == [10, 335, 1000, 1000]  # GBR 1,000 + 1,000 + 10, then DEU 335
@@ -136,14 +149,14 @@ def test_donor_export_and_cli_proof_work_on_bulk_ledger(bulk: Ledger, tmp_path: 
     rep = verify_bundle(tmp_path / "deu")
     assert rep.ok, rep.findings[:5]
     assert rep.events == 335
-    r = CliRunner().invoke(app, ["ledger", "proof", "1017", "--database-url", bulk.url,
-                                 "--data-dir", str(tmp_path)])
+    r = CliRunner().invoke(app, ["ledger", "proof", "1017", "--database-url", bulk.url, "--data-dir", str(tmp_path)])
     assert r.exit_code == 0, r.output
     assert "valid" in r.output and "INVALID" not in r.output
 
 
-def test_failed_export_leaves_no_half_written_bundle(bulk: Ledger, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_export_leaves_no_half_written_bundle(
+    bulk: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tmp_path = tmp_path / "out"
     target = tmp_path / "gbr"
     with bulk.session() as s:

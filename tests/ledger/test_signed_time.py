@@ -17,8 +17,13 @@ from .ledger_helpers import Ledger, ev, manifest, shipped
 
 def _append_at(ledger: Ledger, now: str, *events, tolerance: int | None = None):  # type: ignore[no-untyped-def]
     with ledger.session() as s:
-        return service.append_events(s, events=list(events), signer=ledger.signer, trust=ledger.trust, now=now,
-                                     backdate_tolerance_s=tolerance)
+        return service.append_events(
+            s,
+            events=list(events),
+            signer=ledger.signer,
+            trust=ledger.trust,
+            timing=service.AppendTiming(now=now, backdate_tolerance_s=tolerance),
+        )
 
 
 def test_event_dated_before_the_last_checkpoint_beyond_the_tolerance_is_refused(ledger: Ledger) -> None:
@@ -45,8 +50,9 @@ def test_commit_time_is_signed(ledger: Ledger) -> None:
 def test_loss_lateness_uses_the_signed_commit_time(ledger: Ledger) -> None:
     shipped(ledger)
     # claimed business time one day after the loss; the log received it 40 days after
-    loss = ev("loss", "FRA", {"serials": ["GBR-S1"], "kind": "lost", "occurred_on": "2026-03-10"},
-              time="2026-03-11T09:00:00Z")
+    loss = ev(
+        "loss", "FRA", {"serials": ["GBR-S1"], "kind": "lost", "occurred_on": "2026-03-10"}, time="2026-03-11T09:00:00Z"
+    )
     _append_at(ledger, "2026-04-19T09:00:00Z", loss)
     with ledger.session() as s:
         rep = donor_report(s, donor="GBR", as_of=date(2026, 5, 1))
@@ -61,11 +67,15 @@ def test_conflict_names_the_files_line(ledger: Ledger) -> None:
     from coalition.errors import ConflictError
     from coalition.ledger.schemas import parse_jsonl
 
-    text_ = "\n".join([
-        '# comment',
-        '{"type": "manifest", "nation": "GBR", "person": "p", "payload": {"manifest": "X1", "origin": "H",'
-        ' "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA", "serials": [{"serial": "Z1", "item_type": "R"}]}}',
-        '{"type": "dispatch", "nation": "FRA", "person": "p", "payload": {"manifest": "X1"}}'])
+    text_ = "\n".join(
+        [
+            "# comment",
+            '{"type": "manifest", "nation": "GBR", "person": "p", "payload": {"manifest": "X1", "origin": "H",'
+            ' "destination": "UA-LVIV/LV-D1/SH-1", "receiver": "FRA",'
+            ' "serials": [{"serial": "Z1", "item_type": "R"}]}}',
+            '{"type": "dispatch", "nation": "FRA", "person": "p", "payload": {"manifest": "X1"}}',
+        ]
+    )
     events = parse_jsonl(text_, file="events.jsonl")
     with pytest.raises(ConflictError, match=r"events.jsonl line 3 \(dispatch by FRA\)"):
         ledger.append(*events, safety=False)

@@ -169,6 +169,7 @@ def analysis_task(
 ) -> dict[str, Any]:
     """Run one analysis (pure inputs, picklable: a thread or a Dask worker runs it)."""
     from coalition.analysis import service
+    from coalition.analysis.runner import Execution
     from coalition.analysis.sampling import Method
     from coalition.conditions.engine import parse_assumptions
     from coalition.scenario.schemas import Scenario
@@ -199,15 +200,10 @@ def analysis_task(
             out = service.montecarlo(
                 scenario,
                 option,
-                samples=req.samples,
-                seed=req.seed,
-                method=Method(req.method),
+                sampling=service.Sampling(req.samples, req.seed, Method(req.method), req.exact),
                 quick=req.quick,
-                exact=req.exact,
-                time_limit=req.time_limit,
-                mip_gap=req.mip_gap,
-                workers=0,
-                progress=tick,
+                solve=service.SolveLimits(time_limit=req.time_limit, mip_gap=req.mip_gap),
+                execution=Execution(workers=0, progress=tick),
                 assumptions=parsed,
                 assumption_texts=texts,
             )
@@ -215,15 +211,11 @@ def analysis_task(
             out = service.withdrawal(
                 scenario,
                 option,
-                k=req.k,
-                baseline=req.baseline,
-                pairs=req.pairs,
-                shapley_permutations=req.shapley,
-                seed=req.seed,
-                time_limit=req.time_limit,
-                mip_gap=req.mip_gap,
-                workers=0,
-                progress=tick,
+                search=service.WithdrawalSearch(
+                    k=req.k, baseline=req.baseline, pairs=req.pairs, shapley_permutations=req.shapley, seed=req.seed
+                ),
+                solve=service.SolveLimits(time_limit=req.time_limit, mip_gap=req.mip_gap),
+                execution=Execution(workers=0, progress=tick),
                 assumptions=parsed,
                 assumption_texts=texts,
             )
@@ -231,11 +223,8 @@ def analysis_task(
             out = service.hedge(
                 scenario,
                 option,
-                samples=req.samples,
-                seed=req.seed,
-                method=Method(req.method),
-                exact=req.exact,
-                delay=req.delay,
+                sampling=service.Sampling(req.samples, req.seed, Method(req.method), req.exact),
+                settings=service.HedgeSettings(delay=req.delay),
                 assumptions=parsed,
                 assumption_texts=texts,
             )
@@ -243,13 +232,10 @@ def analysis_task(
             out = service.discover(
                 scenario,
                 option,
-                threshold=req.threshold,
-                samples=req.samples,
-                seed=req.seed,
-                method=Method(req.method),
+                boxes=service.BoxSearch(threshold=req.threshold),
+                sampling=service.Sampling(req.samples, req.seed, Method(req.method)),
                 quick=True,
-                workers=0,
-                progress=tick,
+                execution=Execution(workers=0, progress=tick),
             )
     except Cancelled:
         return {"_cancelled": True}

@@ -25,6 +25,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -260,26 +261,37 @@ def make_client(scheduler: str | None, workers: int | None) -> Any:
     return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
 
 
+@dataclass(frozen=True)
+class Execution:
+    """Where and how worlds run: shared by every analysis that evaluates many plans.
+
+    ``folder``: the run folder (records resume from it). ``workers=0``: in this process.
+    ``client``: an existing Dask client (tests, benchmarks). ``batch``: worlds per task
+    (default :func:`auto_batch`). ``stop_after``: stop after that many new batches (used to
+    test resuming).
+    """
+
+    folder: Path | None = None
+    scheduler: str | None = None
+    workers: int | None = None
+    client: Any = None
+    batch: int | None = None
+    progress: ProgressCb | None = None
+    stop_after: int | None = None
+
+
 def run_worlds(
     ctx: Context,
     worlds: Sequence[World],
     *,
     quick: bool,
-    folder: Path | None = None,
     spec: RunSpec | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    batch: int | None = None,
-    progress: ProgressCb | None = None,
-    stop_after: int | None = None,
+    execution: Execution | None = None,
 ) -> list[dict[str, Any]]:
-    """Evaluate ``worlds`` (skipping those already in ``folder``) and return every record.
-
-    ``workers=0``: in this process. ``client``: an existing Dask client (tests, benchmarks).
-    ``batch``: worlds per task (default :func:`auto_batch`). ``stop_after``: stop after that
-    many new batches (used to test resuming).
-    """
+    """Evaluate ``worlds`` (skipping those already in ``execution.folder``) and return every record."""
+    ex = execution or Execution()
+    folder, scheduler, workers, client = ex.folder, ex.scheduler, ex.workers, ex.client
+    batch, progress, stop_after = ex.batch, ex.progress, ex.stop_after
     done: list[dict[str, Any]] = []
     if folder is not None:
         assert spec is not None

@@ -7,13 +7,14 @@ function returns the summary dict that is also written as ``summary.json``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from coalition.analysis.evaluate import ANALYSIS_MIP_GAP, Context
 from coalition.analysis.montecarlo import summarise
-from coalition.analysis.runner import ProgressCb, RunSpec, run_worlds, scenario_digest, write_json_atomic
+from coalition.analysis.runner import Execution, RunSpec, run_worlds, scenario_digest, write_json_atomic
 from coalition.analysis.sampling import Method, enumerate_worlds, sample_worlds
 from coalition.errors import InputError, Problem
 from coalition.planner.schemas import PlanOptions
@@ -24,6 +25,54 @@ RELEASABILITY = (
     "every nation's pledges and name no pledge; the per-sample records (records/*.parquet) hold "
     "each nation's drawn participation share and are for the analysis owner only"
 )
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Which worlds to draw: ``samples`` by ``method`` from ``seed``, or every world (``exact``)."""
+
+    samples: int
+    seed: int = 0
+    method: Method = Method.LHS
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class SolveLimits:
+    """Per-plan solver limits: seconds for the whole plan and the relative MIP gap."""
+
+    time_limit: float = 30.0
+    mip_gap: float = ANALYSIS_MIP_GAP
+
+
+@dataclass(frozen=True)
+class WithdrawalSearch:
+    """What the nation-withdrawal analysis looks for and its solve budget."""
+
+    k: int = 3
+    baseline: str = "nominal"
+    pairs: bool = True
+    shapley_permutations: int = 20
+    seed: int = 0
+    max_solves: int = 400
+
+
+@dataclass(frozen=True)
+class HedgeSettings:
+    """The two-stage hedge: out-of-sample worlds, re-tasking delay (days), relative MIP gap."""
+
+    out_of_sample: int = 100
+    delay: float = 30.0
+    mip_gap: float = 1e-4
+
+
+@dataclass(frozen=True)
+class BoxSearch:
+    """PRIM boxes where ``metric`` falls below ``threshold`` (at most ``max_boxes``)."""
+
+    threshold: float = 80.0
+    metric: str = "essential_coverage_pct"
+    max_boxes: int = 3
 
 
 def analysis_warnings(ctx: Context) -> list[str]:
@@ -47,23 +96,18 @@ def montecarlo(
     scenario: Scenario,
     option_id: str,
     *,
-    samples: int,
-    seed: int = 0,
-    method: Method = Method.LHS,
+    sampling: Sampling,
     quick: bool = False,
-    exact: bool = False,
     assumptions: Sequence[Assumption] = (),
     assumption_texts: Sequence[str] = (),
-    time_limit: float = 30.0,
-    mip_gap: float = ANALYSIS_MIP_GAP,
-    out: Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    progress: ProgressCb | None = None,
-    batch: int | None = None,
-    stop_after: int | None = None,
+    solve: SolveLimits | None = None,
+    execution: Execution | None = None,
 ) -> dict[str, Any]:
+    """Monte Carlo over sampled worlds; ``execution.folder`` is the run folder (resumable)."""
+    limits = solve or SolveLimits()
+    ex = execution or Execution()
+    samples, seed, method, exact = sampling.samples, sampling.seed, sampling.method, sampling.exact
+    time_limit, mip_gap, out = limits.time_limit, limits.mip_gap, ex.folder
     if samples < 1 and not exact:
         raise InputError([Problem("give at least one sample", field="--samples")])
     options = PlanOptions(time_limit=time_limit, threads=1, mip_rel_gap=mip_gap)
@@ -86,14 +130,8 @@ def montecarlo(
         ctx,
         worlds,
         quick=quick,
-        folder=out,
         spec=spec if out else None,
-        scheduler=scheduler,
-        workers=workers,
-        client=client,
-        batch=batch,
-        progress=progress,
-        stop_after=stop_after,
+        execution=ex,
     )
     complete = len(rows) == len(worlds)
     meta = {
@@ -131,26 +169,22 @@ def withdrawal(
     scenario: Scenario,
     option_id: str,
     *,
-    k: int = 3,
-    baseline: str = "nominal",
-    pairs: bool = True,
-    shapley_permutations: int = 20,
-    seed: int = 0,
+    search: WithdrawalSearch | None = None,
     assumptions: Sequence[Assumption] = (),
     assumption_texts: Sequence[str] = (),
-    time_limit: float = 30.0,
-    mip_gap: float = ANALYSIS_MIP_GAP,
-    max_solves: int = 400,
-    out: Path | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    progress: ProgressCb | None = None,
+    solve: SolveLimits | None = None,
+    execution: Execution | None = None,
 ) -> dict[str, Any]:
+    """Nation withdrawal; of ``execution`` only folder, scheduler, workers, client and progress apply."""
     from coalition.analysis.evaluate import PlannerEvaluator, all_hold_world, nominal_world
     from coalition.analysis.runner import SetSolver
     from coalition.analysis.withdrawal import SearchBudget, withdrawal_analysis
 
+    sr = search or WithdrawalSearch()
+    limits = solve or SolveLimits()
+    ex = execution or Execution()
+    k, baseline, seed, max_solves = sr.k, sr.baseline, sr.seed, sr.max_solves
+    time_limit, mip_gap, out = limits.time_limit, limits.mip_gap, ex.folder
     if k < 1:
         raise InputError([Problem("k must be at least 1", field="--k")])
     if baseline not in ("nominal", "all-hold"):
@@ -161,14 +195,16 @@ def withdrawal(
     ctx = Context(scenario, option_id, assumptions=assumptions, options=options)
     world = nominal_world() if baseline == "nominal" else all_hold_world(ctx.uncertainty)
     evaluator = PlannerEvaluator(ctx)
-    with SetSolver(ctx, world, scheduler=scheduler, workers=workers, client=client, progress=progress) as solver:
+    with SetSolver(
+        ctx, world, scheduler=ex.scheduler, workers=ex.workers, client=ex.client, progress=ex.progress
+    ) as solver:
         result = withdrawal_analysis(
             evaluator,
             world,
             solver,
             k=k,
-            pairs=pairs,
-            shapley_permutations=shapley_permutations,
+            pairs=sr.pairs,
+            shapley_permutations=sr.shapley_permutations,
             seed=seed,
             budget=SearchBudget(max_solves=max_solves),
         )
@@ -202,19 +238,20 @@ def hedge(
     scenario: Scenario,
     option_id: str,
     *,
-    samples: int = 50,
-    seed: int = 0,
-    method: Method = Method.LHS,
-    exact: bool = False,
-    out_of_sample: int = 100,
-    delay: float = 30.0,
+    sampling: Sampling | None = None,
+    settings: HedgeSettings | None = None,
     assumptions: Sequence[Assumption] = (),
     assumption_texts: Sequence[str] = (),
-    mip_gap: float = 1e-4,
     out: Path | None = None,
 ) -> dict[str, Any]:
+    """Two-stage hedge over ``sampling`` (default 50 LHS worlds)."""
     from coalition.analysis.evaluate import nominal_world
     from coalition.analysis.hedge import hedge as solve
+
+    sm = sampling or Sampling(samples=50)
+    hs = settings or HedgeSettings()
+    samples, seed, method, exact = sm.samples, sm.seed, sm.method, sm.exact
+    out_of_sample, delay, mip_gap = hs.out_of_sample, hs.delay, hs.mip_gap
 
     if samples < 1 and not exact:
         raise InputError([Problem("give at least one sample", field="--samples")])
@@ -254,20 +291,23 @@ def discover(
     option_id: str | None,
     *,
     run: Path | None = None,
-    threshold: float = 80.0,
-    metric: str = "essential_coverage_pct",
-    samples: int = 500,
-    seed: int = 0,
-    method: Method = Method.LHS,
+    boxes: BoxSearch | None = None,
+    sampling: Sampling | None = None,
     quick: bool = True,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: ProgressCb | None = None,
-    max_boxes: int = 3,
+    execution: Execution | None = None,
 ) -> dict[str, Any]:
-    """PRIM boxes over the records of a run folder, or of a fresh Monte Carlo run."""
+    """PRIM boxes over the records of a run folder, or of a fresh Monte Carlo run.
+
+    ``sampling`` (default 500 LHS worlds; ``exact`` is not used) and ``execution`` apply to a
+    fresh run only.
+    """
     from coalition.analysis.discover import discover as prim_boxes
     from coalition.analysis.runner import read_records
+
+    bx = boxes or BoxSearch()
+    sm = sampling or Sampling(samples=500)
+    threshold, metric, max_boxes = bx.threshold, bx.metric, bx.max_boxes
+    samples, seed, method = sm.samples, sm.seed, sm.method
 
     if metric not in ("essential_coverage_pct", "coverage_pct"):
         raise InputError(
@@ -296,7 +336,8 @@ def discover(
         options = PlanOptions(threads=1, mip_rel_gap=ANALYSIS_MIP_GAP, time_limit=30.0)
         ctx = Context(scenario, option_id, options=options)
         worlds = sample_worlds(ctx.uncertainty, samples, method, seed)
-        rows = run_worlds(ctx, worlds, quick=quick, workers=workers, scheduler=scheduler, progress=progress)
+        ex = replace(execution, folder=None) if execution else None  # discover keeps no run folder
+        rows = run_worlds(ctx, worlds, quick=quick, execution=ex)
         source = {
             "scenario": scenario.id,
             "option": option_id,

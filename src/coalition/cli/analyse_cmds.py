@@ -232,6 +232,8 @@ def montecarlo(
     xlsx: XlsxOpt = None,
 ) -> None:
     """Fill probability of every requirement line at D+30/60/90 over sampled joint scenarios."""
+    from coalition.analysis.runner import Execution
+    from coalition.analysis.service import Sampling, SolveLimits
     from coalition.analysis.service import montecarlo as run
 
     to_stdout = json_out == "-"
@@ -250,19 +252,12 @@ def montecarlo(
             summary = run(
                 scen,
                 option,
-                samples=samples,
-                seed=seed,
-                method=m,
+                sampling=Sampling(samples, seed, m, exact),
                 quick=quick,
-                exact=exact,
                 assumptions=parsed,
                 assumption_texts=texts,
-                time_limit=time_limit,
-                mip_gap=mip_gap,
-                out=out,
-                scheduler=scheduler,
-                workers=workers,
-                progress=cb,
+                solve=SolveLimits(time_limit=time_limit, mip_gap=mip_gap),
+                execution=Execution(folder=out, scheduler=scheduler, workers=workers, progress=cb),
             )
         if json_out is not None:
             write_json(json_out, summary, console)
@@ -350,6 +345,8 @@ def withdrawal(
     xlsx: XlsxOpt = None,
 ) -> None:
     """N-1 over every pledging nation, all N-2 pairs, the worst k (with proof), Shapley shares."""
+    from coalition.analysis.runner import Execution
+    from coalition.analysis.service import SolveLimits, WithdrawalSearch
     from coalition.analysis.service import withdrawal as run
 
     to_stdout = json_out == "-"
@@ -365,20 +362,13 @@ def withdrawal(
             summary = run(
                 scen,
                 option,
-                k=k,
-                baseline=baseline,
-                pairs=pairs,
-                shapley_permutations=shapley,
-                seed=seed,
+                search=WithdrawalSearch(
+                    k=k, baseline=baseline, pairs=pairs, shapley_permutations=shapley, seed=seed, max_solves=max_solves
+                ),
                 assumptions=parsed,
                 assumption_texts=texts,
-                time_limit=time_limit,
-                mip_gap=mip_gap,
-                max_solves=max_solves,
-                out=out,
-                scheduler=scheduler,
-                workers=workers,
-                progress=cb,
+                solve=SolveLimits(time_limit=time_limit, mip_gap=mip_gap),
+                execution=Execution(folder=out, scheduler=scheduler, workers=workers, progress=cb),
             )
         if json_out is not None:
             write_json(json_out, summary, console)
@@ -437,6 +427,7 @@ def hedge(
     xlsx: XlsxOpt = None,
 ) -> None:
     """A two-stage first wave (commit now, re-task per world) with VSS, EVPI, price of hedging."""
+    from coalition.analysis.service import HedgeSettings, Sampling
     from coalition.analysis.service import hedge as run
 
     to_stdout = json_out == "-"
@@ -450,15 +441,10 @@ def hedge(
             summary = run(
                 scen,
                 option,
-                samples=samples,
-                seed=seed,
-                method=m,
-                exact=exact,
-                out_of_sample=out_of_sample,
-                delay=delay,
+                sampling=Sampling(samples, seed, m, exact),
+                settings=HedgeSettings(out_of_sample=out_of_sample, delay=delay, mip_gap=mip_gap),
                 assumptions=parsed,
                 assumption_texts=texts,
-                mip_gap=mip_gap,
                 out=out,
             )
         if json_out is not None:
@@ -495,6 +481,8 @@ def discover(
     xlsx: XlsxOpt = None,
 ) -> None:
     """Conditions under which coverage falls below a threshold (PRIM boxes, in plain words)."""
+    from coalition.analysis.runner import Execution
+    from coalition.analysis.service import BoxSearch, Sampling
     from coalition.analysis.service import discover as run_discover
 
     to_stdout = json_out == "-"
@@ -512,14 +500,10 @@ def discover(
                 scen,
                 option,
                 run=run,
-                threshold=threshold,
-                metric=metric,
-                samples=samples,
-                seed=seed,
+                boxes=BoxSearch(threshold=threshold, metric=metric),
+                sampling=Sampling(samples, seed),
                 quick=not full,
-                workers=workers,
-                scheduler=scheduler,
-                progress=cb,
+                execution=Execution(scheduler=scheduler, workers=workers, progress=cb),
             )
         if json_out is not None:
             write_json(json_out, summary, console)

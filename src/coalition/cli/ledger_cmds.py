@@ -339,7 +339,7 @@ def _append(
                 signer=signer,
                 trust=trust,
                 safety=_safety(ctx, s),
-                backdate_tolerance_s=ctx.settings.backdate_tolerance_s,
+                timing=service.AppendTiming(backdate_tolerance_s=ctx.settings.backdate_tolerance_s),
             )
         done += len(chunk)
         # printed only after COMMIT returned: every event up to here is durable

@@ -672,21 +672,14 @@ def ledger_page(
     from urllib.parse import urlencode
 
     from coalition.auth.rules import PUBLIC
-    from coalition.ledger.queries import ledger_health, pinned_trust, visible_events
+    from coalition.ledger.queries import EventFilter, ledger_health, pinned_trust, visible_events
 
     restrict(ctx.principal, "checkpoint.view", lambda _r: PUBLIC)
     size = 15
 
     def events(offset: int, limit: int) -> dict[str, Any]:
-        return visible_events(
-            ctx.db,
-            ctx.principal,
-            offset=offset,
-            limit=limit,
-            type=type or None,
-            nation=nation.upper() or None,
-            ref=ref or None,
-        )
+        where = EventFilter(type=type or None, nation=nation.upper() or None, ref=ref or None)
+        return visible_events(ctx.db, ctx.principal, offset=offset, limit=limit, where=where)
 
     total = events(0, 1)["total"]
     end = max(0, total - (page - 1) * size)

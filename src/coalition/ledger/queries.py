@@ -9,6 +9,7 @@ and the dashboard call these.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -30,16 +31,26 @@ def titles(session: Session, seqs: list[int]) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {s: set() for s in seqs}
     if not seqs:
         return out
-    for ref, seq in session.execute(select(LedgerEventRef.ref, LedgerEventRef.seq).where(
-            LedgerEventRef.seq.in_(seqs), LedgerEventRef.ref.like("T:%"))):
+    for ref, seq in session.execute(
+        select(LedgerEventRef.ref, LedgerEventRef.seq).where(
+            LedgerEventRef.seq.in_(seqs), LedgerEventRef.ref.like("T:%")
+        )
+    ):
         out[int(seq)].add(ref[2:])
     return out
 
 
 def event_out(event: Any, title_nations: set[str], *, body: bool = False) -> dict[str, Any]:
-    out = {"seq": event.seq, "time": event.time, "nation": event.nation, "person": event.person,
-           "type": event.type, "batch_id": event.batch_id,
-           "title_nations": sorted(title_nations), "hash": bytes(event.hash).hex()}
+    out = {
+        "seq": event.seq,
+        "time": event.time,
+        "nation": event.nation,
+        "person": event.person,
+        "type": event.type,
+        "batch_id": event.batch_id,
+        "title_nations": sorted(title_nations),
+        "hash": bytes(event.hash).hex(),
+    }
     if body:
         out["body"] = json.loads(event.body)
         out["prev_hash"] = bytes(event.prev_hash).hex()
@@ -50,35 +61,53 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def visible_events(session: Session, principal: Principal, *, offset: int, limit: int,
-                   type: str | None = None, nation: str | None = None,  # noqa: A002
-                   ref: str | None = None, location: str | None = None,
-                   since: str | None = None, until: str | None = None,
-                   newest_first: bool = False) -> dict[str, Any]:
-    """One page of the custody events the principal may see, filtered and paged in SQL.
+@dataclass(frozen=True)
+class EventFilter:
+    """Which custody events to list; ``None`` (or empty) leaves a field unfiltered.
 
     ``location``: events whose signed body names that place or one below it as a JSON string
     value (``"UA-LVIV/LV-D1"`` also finds ``"UA-LVIV/LV-D1/SH-1"``); ``since`` / ``until``: event
     times (UTC ISO 8601 text, compared as text; a bare date ``until`` includes that day)."""
+
+    type: str | None = None
+    nation: str | None = None
+    ref: str | None = None
+    location: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def visible_events(
+    session: Session,
+    principal: Principal,
+    *,
+    offset: int,
+    limit: int,
+    where: EventFilter | None = None,
+    newest_first: bool = False,
+) -> dict[str, Any]:
+    """One page of the custody events the principal may see, filtered (``where``) and paged in SQL."""
     from coalition.ledger.models import LedgerEvent, LedgerEventRef
+
+    f = where or EventFilter()
+    type, nation, ref, location, since, until = f.type, f.nation, f.ref, f.location, f.since, f.until  # noqa: A001
 
     scope = restrict(principal, "custody.view", event_marking)
     query = select(LedgerEvent)
     if not principal.is_hq:  # narrow in SQL; the scope below still decides every row
         mine = select(LedgerEventRef.seq).where(LedgerEventRef.ref == f"T:{principal.nation}")
-        query = query.where(or_(LedgerEvent.nation == principal.nation,
-                                LedgerEvent.seq.in_(mine)))
+        query = query.where(or_(LedgerEvent.nation == principal.nation, LedgerEvent.seq.in_(mine)))
     if type:
         query = query.where(LedgerEvent.type == type)
     if nation:
         query = query.where(LedgerEvent.nation == nation)
     if ref:
-        query = query.where(LedgerEvent.seq.in_(
-            select(LedgerEventRef.seq).where(LedgerEventRef.ref == ref)))
+        query = query.where(LedgerEvent.seq.in_(select(LedgerEventRef.seq).where(LedgerEventRef.ref == ref)))
     if location:
         place = _like(location.strip().strip("/"))
-        query = query.where(or_(LedgerEvent.body.like(f'%"{place}"%', escape="\\"),
-                                LedgerEvent.body.like(f'%"{place}/%', escape="\\")))
+        query = query.where(
+            or_(LedgerEvent.body.like(f'%"{place}"%', escape="\\"), LedgerEvent.body.like(f'%"{place}/%', escape="\\"))
+        )
     if since:
         query = query.where(LedgerEvent.time >= since)
     if until:
@@ -88,8 +117,7 @@ def visible_events(session: Session, principal: Principal, *, offset: int, limit
     rows = list(session.scalars(query.order_by(order).offset(offset).limit(limit)))
     found = titles(session, [r.seq for r in rows])
     visible = scope.filter([(r, found[r.seq]) for r in rows])
-    return {"items": [event_out(e, t) for e, t in visible], "total": total,
-            "offset": offset, "limit": limit}
+    return {"items": [event_out(e, t) for e, t in visible], "total": total, "offset": offset, "limit": limit}
 
 
 def pinned_trust(settings: Any) -> Any:
@@ -105,8 +133,9 @@ def pinned_trust(settings: Any) -> Any:
         return load_trust(path)
     keys = settings.demo_keystore
     if not keys.is_dir():
-        raise ConflictError("the custody ledger has no keys yet; run `coalition ledger init` "
-                            "(or `coalition serve --demo-users`) first")
+        raise ConflictError(
+            "the custody ledger has no keys yet; run `coalition ledger init` (or `coalition serve --demo-users`) first"
+        )
     return trust_from_keyring(KeyRing.load(keys, settings.demo_passphrase))
 
 
@@ -121,16 +150,29 @@ def ledger_health(session: Session, trust: Any) -> dict[str, Any]:
     problem = None
     if not report.ok:
         first = report.first_bad_seq()
-        problem = (f"{len(report.findings)} finding(s); first bad sequence number {first}: "
-                   f"{report.findings[0].message}")
-    return {"events": size, "verified": report.ok, "problem": problem,
-            "checkpoint": {"id": cp.checkpoint_id, "size": cp.size, "root": cp.root.hex(),
-                           "at": cp.time, "cosigners": list(cp.cosigners)} if cp else None,
-            "behind": size - cp.size if cp else size,
-            "checked": {"events": report.events, "batches": report.batches,
-                        "signatures": report.signatures, "checkpoints": report.checkpoints},
-            "note": "hashes, Merkle tree, batch signatures and checkpoint signatures checked "
-                    "on this request"}
+        problem = f"{len(report.findings)} finding(s); first bad sequence number {first}: {report.findings[0].message}"
+    return {
+        "events": size,
+        "verified": report.ok,
+        "problem": problem,
+        "checkpoint": {
+            "id": cp.checkpoint_id,
+            "size": cp.size,
+            "root": cp.root.hex(),
+            "at": cp.time,
+            "cosigners": list(cp.cosigners),
+        }
+        if cp
+        else None,
+        "behind": size - cp.size if cp else size,
+        "checked": {
+            "events": report.events,
+            "batches": report.batches,
+            "signatures": report.signatures,
+            "checkpoints": report.checkpoints,
+        },
+        "note": "hashes, Merkle tree, batch signatures and checkpoint signatures checked on this request",
+    }
 
 
 __all__ = ["event_marking", "event_out", "ledger_health", "pinned_trust", "titles", "visible_events"]
@@ -140,5 +182,4 @@ def key_nations(session: Session) -> set[str]:
     """Nations with a registered signing key (the ledger's members)."""
     from coalition.ledger.models import LedgerKey
 
-    return {str(n) for n in session.scalars(
-        select(LedgerKey.nation).where(LedgerKey.nation.is_not(None)).distinct())}
+    return {str(n) for n in session.scalars(select(LedgerKey.nation).where(LedgerKey.nation.is_not(None)).distinct())}

@@ -88,7 +88,6 @@ class StoredHashes:
         finally:
             cur.close()
 
-
     def level_ranges(self, ranges: list[tuple[int, int, int]]) -> list[list[bytes]]:
         """Many ``level_range`` reads in one query (UNION ALL of index range scans): an
         inclusion proof is then one round trip whatever the log size."""
@@ -102,8 +101,9 @@ class StoredHashes:
                 parts.append(f"SELECT {k:d} AS k, seq - 1 AS i, hash FROM ledger_event WHERE seq > {m} AND seq <= {m}")
                 params += [lo, hi]
             else:
-                parts.append(f"SELECT {k:d} AS k, idx AS i, hash FROM ledger_node"
-                             f" WHERE level = {m} AND idx >= {m} AND idx < {m}")
+                parts.append(
+                    f"SELECT {k:d} AS k, idx AS i, hash FROM ledger_node WHERE level = {m} AND idx >= {m} AND idx < {m}"
+                )
                 params += [level, lo, hi]
         out: list[list[bytes]] = [[] for _ in ranges]
         cur = raw_cursor(self.session)
@@ -229,6 +229,20 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True)
+class AppendTiming:
+    """Time and size rules of one append.
+
+    ``now``: the commit time (default: the signer's prepared time, else the clock); ``max_batch``:
+    events per signed batch; ``backdate_tolerance_s``: refuse events dated more than that many
+    seconds before the last checkpoint (``None``: no check).
+    """
+
+    now: str | None = None
+    max_batch: int = MAX_BATCH
+    backdate_tolerance_s: int | None = None
+
+
 def append_events(
     session: Session,
     *,
@@ -237,9 +251,7 @@ def append_events(
     signer: BatchSigner | None = None,
     trust: Trust | None = None,
     safety: SafetyCheck | None = None,
-    now: str | None = None,
-    max_batch: int = MAX_BATCH,
-    backdate_tolerance_s: int | None = None,
+    timing: AppendTiming | None = None,
 ) -> AppendResult:
     """Append events (all or none) in the caller's transaction; see the module docstring.
 
@@ -250,14 +262,28 @@ def append_events(
     signed, InputError if an actor nation has no key in the key log.
     """
     with paused_gc():
-        return _append_events(session, events=events, keyring=keyring, signer=signer, trust=trust, safety=safety,
-                              now=now, max_batch=max_batch, backdate_tolerance_s=backdate_tolerance_s)
+        return _append_events(
+            session,
+            events=events,
+            keyring=keyring,
+            signer=signer,
+            trust=trust,
+            safety=safety,
+            timing=timing or AppendTiming(),
+        )
 
 
-def _append_events(  # noqa: PLR0913 - the keywords of append_events, passed on
-        session: Session, *, events: Sequence[Submitted], keyring: KeyRing | None,
-                   signer: BatchSigner | None, trust: Trust | None, safety: SafetyCheck | None,
-                   now: str | None, max_batch: int, backdate_tolerance_s: int | None) -> AppendResult:
+def _append_events(
+    session: Session,
+    *,
+    events: Sequence[Submitted],
+    keyring: KeyRing | None,
+    signer: BatchSigner | None,
+    trust: Trust | None,
+    safety: SafetyCheck | None,
+    timing: AppendTiming,
+) -> AppendResult:
+    now, max_batch, backdate_tolerance_s = timing.now, timing.max_batch, timing.backdate_tolerance_s
     if not events:
         raise InputError([Problem("no events to append")])
     if signer is None:
@@ -277,8 +303,16 @@ def _append_events(  # noqa: PLR0913 - the keywords of append_events, passed on
         raise IntegrityError(f"the key log does not chain to the trust file: {keys.problems[0][1]}")
     missing = sorted({e.nation for e in events} - set(keys.active))
     if missing:
-        raise InputError([Problem(f"nation {n} has no key in the signed key log", field="nation",
-                                  hint="known: " + ", ".join(sorted(keys.active))) for n in missing])
+        raise InputError(
+            [
+                Problem(
+                    f"nation {n} has no key in the signed key log",
+                    field="nation",
+                    hint="known: " + ", ".join(sorted(keys.active)),
+                )
+                for n in missing
+            ]
+        )
     if backdate_tolerance_s is not None:
         _refuse_backdated(session, events, backdate_tolerance_s)
     ctx = _SignCtx(signer, keys, [], now or utc_now(), _load_chain_heads(session))
@@ -313,15 +347,25 @@ def _refuse_backdated(session: Session, events: Sequence[Submitted], tolerance_s
     cp_time = session.scalar(select(LedgerCheckpoint.time).order_by(LedgerCheckpoint.checkpoint_id.desc()).limit(1))
     if not cp_time:
         return
-    floor = (datetime.strptime(cp_time[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-             - timedelta(seconds=tolerance_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    floor = (
+        datetime.strptime(cp_time[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC) - timedelta(seconds=tolerance_s)
+    ).strftime("%Y-%m-%dT%H:%M:%SZ")
     bad = [(i, e) for i, e in enumerate(events, 1) if e.time is not None and e.time[:19] + "Z" < floor]
     if bad:
-        raise InputError([Problem(f"dated {e.time}, more than {tolerance_s // 3600} h before the last checkpoint"
-                                  f" ({cp_time}): backdating is refused", row=getattr(e, "row", None) or i,
-                                  file=e.file, field="time",
-                                  hint="record the event with its true time of recording; the business date goes in"
-                                  " the payload (e.g. occurred_on)") for i, e in bad[:50]])
+        raise InputError(
+            [
+                Problem(
+                    f"dated {e.time}, more than {tolerance_s // 3600} h before the last checkpoint"
+                    f" ({cp_time}): backdating is refused",
+                    row=getattr(e, "row", None) or i,
+                    file=e.file,
+                    field="time",
+                    hint="record the event with its true time of recording; the business date goes in"
+                    " the payload (e.g. occurred_on)",
+                )
+                for i, e in bad[:50]
+            ]
+        )
 
 
 MAX_PREPARED_AGE_S = 900  # pre-signed statements must be submitted within 15 minutes of preparing
@@ -337,8 +381,10 @@ def _check_prepared_time(prepared: str, now: str | None) -> str:
     ref = datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if now else datetime.now(UTC)
     age = (ref - t).total_seconds()
     if age < -60 or age > MAX_PREPARED_AGE_S:
-        raise ConflictError(f"the statements were prepared at {prepared}; they must be signed and submitted within"
-                            f" {MAX_PREPARED_AGE_S // 60} minutes (prepare again)")
+        raise ConflictError(
+            f"the statements were prepared at {prepared}; they must be signed and submitted within"
+            f" {MAX_PREPARED_AGE_S // 60} minutes (prepare again)"
+        )
     return prepared
 
 
@@ -377,16 +423,20 @@ class _SignCtx:
             return None
         holds = getattr(self.signer, "holds", None)
         if not (holds is not None and holds(key.key_id, key.public_key)) and not check_signature(
-                key.public_key, sig, statement):
-            raise ConflictError(f"the {role} signature for {nation}'s batch does not verify with {nation}'s key"
-                                f" {key.key_id}: it was made with another key, or for another statement"
-                                " (the log moved on: prepare and sign again)")
+            key.public_key, sig, statement
+        ):
+            raise ConflictError(
+                f"the {role} signature for {nation}'s batch does not verify with {nation}'s key"
+                f" {key.key_id}: it was made with another key, or for another statement"
+                " (the log moved on: prepare and sign again)"
+            )
         return key.key_id, sig
 
 
 def _load_chain_heads(session: Session) -> dict[str, ChainHead]:
-    query = select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash,
-                   LedgerNationHead.last_seq)
+    query = select(
+        LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq
+    )
     return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(query)}
 
 
@@ -397,19 +447,33 @@ def _store_chain_heads(session: Session, ctx: _SignCtx) -> None:
     for nation in sorted(ctx.moved):
         n, h, s = ctx.heads[nation]
         if nation in known:
-            session.execute(update(LedgerNationHead).where(LedgerNationHead.nation == nation)
-                            .values(counter=n, last_hash=h, last_seq=s))
+            session.execute(
+                update(LedgerNationHead)
+                .where(LedgerNationHead.nation == nation)
+                .values(counter=n, last_hash=h, last_seq=s)
+            )
         else:
-            session.execute(insert(table_of(LedgerNationHead)), [{"nation": nation, "counter": n, "last_hash": h,
-                                                                  "last_seq": s}])
+            session.execute(
+                insert(table_of(LedgerNationHead)), [{"nation": nation, "counter": n, "last_hash": h, "last_seq": s}]
+            )
 
 
-def _append_run(session: Session, run: list[Submitted], size: int, prev: bytes, ctx: _SignCtx,
-                safety: SafetyCheck | None, max_batch: int, batches: list[int]) -> tuple[int, bytes]:
+def _append_run(
+    session: Session,
+    run: list[Submitted],
+    size: int,
+    prev: bytes,
+    ctx: _SignCtx,
+    safety: SafetyCheck | None,
+    max_batch: int,
+    batches: list[int],
+) -> tuple[int, bytes]:
     now = ctx.time  # the append's commit time
     stamp = now or utc_now()
-    evs = [Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload, stamp)
-           for i, sub in enumerate(run)]
+    evs = [
+        Event(size + i + 1, sub.time or stamp, sub.nation, sub.person, sub.type, sub.payload, stamp)
+        for i, sub in enumerate(run)
+    ]
     state = inv.load_state(session, evs, safety=safety)
     pending: list[_Pending] = []
     for n, (ev0, sub) in enumerate(zip(evs, run, strict=True), 1):
@@ -437,17 +501,30 @@ def _pend(pending: list[_Pending], ev: Event, applied: Applied, prev: bytes, ctx
     """Encode an applied event, link it into its nations' chains, add it to ``pending``."""
     payload = ev.payload.model_dump(mode="json")
     chain = ctx.link(applied.refs)
-    body = event_body(EventHeader(seq=ev.seq, time=ev.time, nation=ev.nation, person=ev.person, type=ev.type,
-                                  prev=prev, counterparty=applied.counterparty, chain=chain), payload)
+    body = event_body(
+        EventHeader(
+            seq=ev.seq,
+            time=ev.time,
+            nation=ev.nation,
+            person=ev.person,
+            type=ev.type,
+            prev=prev,
+            counterparty=applied.counterparty,
+            chain=chain,
+        ),
+        payload,
+    )
     h = leaf_hash(body)
     ctx.advance(chain, ev.seq, h)
-    pending.append(_Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty,
-                            body, h, prev, applied.refs))
+    pending.append(
+        _Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty, body, h, prev, applied.refs)
+    )
     return h
 
 
-def _store(session: Session, pending: list[_Pending], size: int, ctx: _SignCtx, now: str, max_batch: int,
-           batches: list[int]) -> None:
+def _store(
+    session: Session, pending: list[_Pending], size: int, ctx: _SignCtx, now: str, max_batch: int, batches: list[int]
+) -> None:
     """Insert events, refs, signed batches and tree nodes for a run of already-applied events.
 
     One batch per (nation, counterparty) of the run, up to ``max_batch`` events, whether or not
@@ -476,13 +553,34 @@ def _store(session: Session, pending: list[_Pending], size: int, ctx: _SignCtx, 
         nation, counter = g[0].nation, g[0].counterparty
         keys = ctx.keys
         runs = None if g[-1].seq - first + 1 == len(g) else runs_of_seqs([p.seq for p in g])
-        msg = batch_statement(BatchStatement(batch_id=bid, first_seq=first, size=len(g), nation=nation,
-                              counterparty=counter, root=root, keys_size=keys.size, keys_head=keys.head,
-                              time=stamp, runs=runs))
-        batch_rows.append({"batch_id": bid, "first_seq": first, "size": len(g), "nation": nation,
-                           "counterparty": counter, "root": root, "time": stamp,
-                           "keys_size": keys.size, "keys_head": keys.head,
-                           "runs": None if runs is None else canonical_text(runs)})
+        msg = batch_statement(
+            BatchStatement(
+                batch_id=bid,
+                first_seq=first,
+                size=len(g),
+                nation=nation,
+                counterparty=counter,
+                root=root,
+                keys_size=keys.size,
+                keys_head=keys.head,
+                time=stamp,
+                runs=runs,
+            )
+        )
+        batch_rows.append(
+            {
+                "batch_id": bid,
+                "first_seq": first,
+                "size": len(g),
+                "nation": nation,
+                "counterparty": counter,
+                "root": root,
+                "time": stamp,
+                "keys_size": keys.size,
+                "keys_head": keys.head,
+                "runs": None if runs is None else canonical_text(runs),
+            }
+        )
         index = len(batches)
         for role, who in (("actor", nation), ("counterparty", counter)):
             if who is None:
@@ -491,8 +589,7 @@ def _store(session: Session, pending: list[_Pending], size: int, ctx: _SignCtx, 
             if got is not None:
                 sig_rows.append({"batch_id": bid, "role": role, "key_id": got[0], "signature": got[1]})
         for p in g:  # rows as tuples in EVENT_COLS order: no dict per row on the hot path
-            event_rows.append((p.seq, bid, p.time, p.nation, p.person, p.type, p.body.decode("utf-8"),
-                               p.prev, p.hash))
+            event_rows.append((p.seq, bid, p.time, p.nation, p.person, p.type, p.body.decode("utf-8"), p.prev, p.hash))
             seq = p.seq
             ref_rows.extend([(r, seq) for r in sorted(p.refs)])
         batches.append(bid)
@@ -510,8 +607,16 @@ def reversed_seqs(session: Session) -> set[int]:
     return out
 
 
-def _append_correction(session: Session, sub: Submitted, size: int, prev: bytes, ctx: _SignCtx, now: str,
-                       batches: list[int], safety: SafetyCheck | None = None) -> tuple[int, bytes]:
+def _append_correction(
+    session: Session,
+    sub: Submitted,
+    size: int,
+    prev: bytes,
+    ctx: _SignCtx,
+    now: str,
+    batches: list[int],
+    safety: SafetyCheck | None = None,
+) -> tuple[int, bytes]:
     p = sub.payload
     if not isinstance(p, CorrectionPayload):  # parse_event gives a correction its payload model
         raise TypeError(f"a correction's payload is a {type(p).__name__}")
@@ -531,12 +636,24 @@ def _append_correction(session: Session, sub: Submitted, size: int, prev: bytes,
     target_body = session.scalar(select(LedgerEvent.body).where(LedgerEvent.seq == p.reverses))
     if target_body is None:  # read in the same transaction as `target` above
         raise NotFoundError(f"correction: event seq {p.reverses} does not exist")
-    refs = {f"E:{p.reverses}"} | set(session.scalars(
-        select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses)))
+    refs = {f"E:{p.reverses}"} | set(
+        session.scalars(select(LedgerEventRef.ref).where(LedgerEventRef.seq == p.reverses))
+    )
     refs |= {f"T:{n}" for n in json.loads(target_body).get("chain", {})}  # the signed titles, not the index
     chain = ctx.link(refs)
-    body = event_body(EventHeader(seq=seq, time=time, nation=sub.nation, person=sub.person, type="correction",
-                                  prev=prev, counterparty=None, chain=chain), p.model_dump(mode="json"))
+    body = event_body(
+        EventHeader(
+            seq=seq,
+            time=time,
+            nation=sub.nation,
+            person=sub.person,
+            type="correction",
+            prev=prev,
+            counterparty=None,
+            chain=chain,
+        ),
+        p.model_dump(mode="json"),
+    )
     h = leaf_hash(body)
     ctx.advance(chain, seq, h)
     pend = _Pending(seq, time, sub.nation, sub.person, "correction", None, body, h, prev, refs)
@@ -550,8 +667,10 @@ def _append_correction(session: Session, sub: Submitted, size: int, prev: bytes,
         new = {where: sorted(msgs - before.get(where, set())) for where, msgs in after.items()}
         new = {where: msgs for where, msgs in new.items() if msgs}
         if new:
-            raise ConflictError(f"correction of seq {p.reverses} refused by the depot safety rules: "
-                                + "; ".join(f"{w}: {'; '.join(m)}" for w, m in sorted(new.items())))
+            raise ConflictError(
+                f"correction of seq {p.reverses} refused by the depot safety rules: "
+                + "; ".join(f"{w}: {'; '.join(m)}" for w, m in sorted(new.items()))
+            )
     return seq, h
 
 
@@ -571,8 +690,10 @@ def rebuild_projection(session: Session, *, chunk: int = 5000) -> int:
     while True:
         rows = session.execute(
             select(LedgerEvent.seq, LedgerEvent.body, LedgerBatch.time)
-            .join(LedgerBatch, LedgerBatch.batch_id == LedgerEvent.batch_id).where(LedgerEvent.seq > last)
-            .order_by(LedgerEvent.seq).limit(chunk)
+            .join(LedgerBatch, LedgerBatch.batch_id == LedgerEvent.batch_id)
+            .where(LedgerEvent.seq > last)
+            .order_by(LedgerEvent.seq)
+            .limit(chunk)
         ).all()
         if not rows:
             break

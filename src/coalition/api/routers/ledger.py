@@ -54,8 +54,9 @@ def keyring(ctx: Ctx) -> Any:
 
     keys = ctx.state.settings.demo_keystore
     if not keys.is_dir():
-        raise ConflictError("the custody ledger has no keys yet; run `coalition ledger init` "
-                            "(or `coalition serve --demo-users`) first")
+        raise ConflictError(
+            "the custody ledger has no keys yet; run `coalition ledger init` (or `coalition serve --demo-users`) first"
+        )
     return KeyRing.load(keys, ctx.state.settings.demo_passphrase)
 
 
@@ -86,23 +87,26 @@ def _titles(ctx: Ctx, seqs: list[int]) -> dict[int, set[str]]:
     return ledger_queries.titles(ctx.db, seqs)
 
 
-@router.get("/custody-events", response_model=Page[EventOut],
-            summary="Custody events you may see (acting or title nation)")
+@router.get(
+    "/custody-events", response_model=Page[EventOut], summary="Custody events you may see (acting or title nation)"
+)
 def list_events(
-    ctx: Context, paging: Paging,
+    ctx: Context,
+    paging: Paging,
     type: Annotated[str | None, Query(max_length=20)] = None,  # noqa: A002
     nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     ref: Annotated[str | None, Query(max_length=90, description="S:<serial>, L:<lot>, M:<manifest>")] = None,
 ) -> dict[str, Any]:
     check_service_nation(ctx, nation, field="nation", extra=())
-    body = ledger_queries.visible_events(ctx.db, ctx.principal, offset=paging.offset,
-                                         limit=paging.limit, type=type, nation=nation, ref=ref)
+    where = ledger_queries.EventFilter(type=type, nation=nation, ref=ref)
+    body = ledger_queries.visible_events(ctx.db, ctx.principal, offset=paging.offset, limit=paging.limit, where=where)
     ctx.audit_read("custody-event", [e["seq"] for e in body["items"]])
     return body
 
 
-@router.get("/custody-events/{seq}", response_model=EventOut,
-            summary="One custody event with its signed body (audited)")
+@router.get(
+    "/custody-events/{seq}", response_model=EventOut, summary="One custody event with its signed body (audited)"
+)
 def get_event(ctx: Context, seq: Seq) -> dict[str, Any]:
     from coalition.ledger.models import LedgerEvent
 
@@ -118,8 +122,11 @@ class EventBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(max_length=20, description="manifest, dispatch, receipt, issue, return, "
-                      "count, loss, disposal, suspension, correction (transfers: POST /api/transfers)")
+    type: str = Field(
+        max_length=20,
+        description="manifest, dispatch, receipt, issue, return, "
+        "count, loss, disposal, suspension, correction (transfers: POST /api/transfers)",
+    )
     time: str | None = Field(default=None, max_length=32, description="UTC; default now")
     payload: dict[str, Any]
 
@@ -134,8 +141,9 @@ def signing(ctx: Ctx, signer: Any = None) -> Any:
     """Keys, trust and the safety check for an append (:class:`coalition.ledger.custody.Signing`)."""
     from coalition.ledger.custody import Signing
 
-    return Signing(keyring=keyring(ctx) if signer is None else None, trust=trust(ctx),
-                   safety=safety(ctx), signer=signer)
+    return Signing(
+        keyring=keyring(ctx) if signer is None else None, trust=trust(ctx), safety=safety(ctx), signer=signer
+    )
 
 
 def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None, signer: Any = None) -> Any:
@@ -143,23 +151,36 @@ def append(ctx: Ctx, events: list[EventBody], *, person: str | None = None, sign
     each event."""
     from coalition.ledger.custody import append_as
 
-    result, subs = append_as(ctx.db, ctx.principal, [e.model_dump() for e in events],
-                             signing(ctx, signer), person=person)
+    result, subs = append_as(
+        ctx.db, ctx.principal, [e.model_dump() for e in events], signing(ctx, signer), person=person
+    )
     for seq, sub in zip(range(result.first_seq, result.last_seq + 1), subs, strict=False):
-        ctx.audit("append", "custody-event", str(seq), after={"type": sub.type,
-                  "payload": sub.payload.model_dump(mode="json")})
+        ctx.audit(
+            "append",
+            "custody-event",
+            str(seq),
+            after={"type": sub.type, "payload": sub.payload.model_dump(mode="json")},
+        )
     return result
 
 
-@router.post("/custody-events", response_model=AppendOut, status_code=status.HTTP_201_CREATED,
-             summary="Append custody events (all or none; signed with your nation's key)")
+@router.post(
+    "/custody-events",
+    response_model=AppendOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Append custody events (all or none; signed with your nation's key)",
+)
 def append_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
     from coalition.ledger.custody import require_appender
 
     require_appender(ctx.principal, {e.type for e in body.events})
     result = append(ctx, body.events)
-    return {"first_seq": result.first_seq, "last_seq": result.last_seq,
-            "batches": list(result.batches), "size": result.size}
+    return {
+        "first_seq": result.first_seq,
+        "last_seq": result.last_seq,
+        "batches": list(result.batches),
+        "size": result.size,
+    }
 
 
 class SignatureIn(BaseModel):
@@ -185,9 +206,11 @@ def _ensure_nation(ctx: Ctx, kinds: set[str]) -> None:
     require_appender(ctx.principal, kinds)
 
 
-@router.post("/custody-events/prepare", response_model=PrepareOut,
-             summary="Statements each party must sign for these events "
-             "(nothing is written; 409 lists them)")
+@router.post(
+    "/custody-events/prepare",
+    response_model=PrepareOut,
+    summary="Statements each party must sign for these events (nothing is written; 409 lists them)",
+)
 def prepare_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
     from coalition.ledger.batches import Collecting, SignaturesNeeded
 
@@ -196,21 +219,31 @@ def prepare_events(ctx: Context, body: EventBatch) -> dict[str, Any]:
         append(ctx, body.events, signer=Collecting())
     except SignaturesNeeded as exc:
         ctx.db.rollback()
-        return {"statements": [n.as_dict() for n in exc.needed],
-                "note": "sign each statement with 'coalition sign' and POST them to /api/custody-events/signed"
-                        " before the log moves on"}
+        return {
+            "statements": [n.as_dict() for n in exc.needed],
+            "note": "sign each statement with 'coalition sign' and POST them to /api/custody-events/signed"
+            " before the log moves on",
+        }
     raise ConflictError("prepare produced no statements")  # pragma: no cover - a batch always needs one
 
 
-@router.post("/custody-events/signed", response_model=AppendOut, status_code=status.HTTP_201_CREATED,
-             summary="Append pre-signed custody events (each party signed on its own machine)")
+@router.post(
+    "/custody-events/signed",
+    response_model=AppendOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Append pre-signed custody events (each party signed on its own machine)",
+)
 def append_signed(ctx: Context, body: SignedBatch) -> dict[str, Any]:
     from coalition.ledger.batches import PreSigned
 
     _ensure_nation(ctx, {e.type for e in body.events})
     result = append(ctx, body.events, signer=PreSigned([s.model_dump() for s in body.signatures]))
-    return {"first_seq": result.first_seq, "last_seq": result.last_seq,
-            "batches": list(result.batches), "size": result.size}
+    return {
+        "first_seq": result.first_seq,
+        "last_seq": result.last_seq,
+        "batches": list(result.batches),
+        "size": result.size,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,8 +258,12 @@ class TransferBody(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-@router.post("/transfers", response_model=TransferOut, status_code=status.HTTP_201_CREATED,
-             summary="Request a transfer (another officer of the nation approves it)")
+@router.post(
+    "/transfers",
+    response_model=TransferOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Request a transfer (another officer of the nation approves it)",
+)
 def request_transfer(ctx: Context, body: TransferBody) -> dict[str, Any]:
     from coalition.ledger import custody
 
@@ -240,19 +277,24 @@ def list_transfers(ctx: Context, paging: Paging) -> dict[str, Any]:
     from coalition.ledger import custody
 
     items = [custody.transfer_out(t) for t in custody.visible_transfers(ctx.db, ctx.principal)]
-    return {"items": items[paging.offset: paging.offset + paging.limit], "total": len(items),
-            "offset": paging.offset, "limit": paging.limit}
+    return {
+        "items": items[paging.offset : paging.offset + paging.limit],
+        "total": len(items),
+        "offset": paging.offset,
+        "limit": paging.limit,
+    }
 
 
-@router.post("/transfers/{transfer_id}/approve", response_model=TransferOut,
-             summary="Approve a transfer requested by someone else; appends the signed event")
-def approve_transfer(ctx: Context, transfer_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
-                     ) -> dict[str, Any]:
+@router.post(
+    "/transfers/{transfer_id}/approve",
+    response_model=TransferOut,
+    summary="Approve a transfer requested by someone else; appends the signed event",
+)
+def approve_transfer(ctx: Context, transfer_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     from coalition.ledger import custody
 
     t, before, result = custody.approve_transfer(ctx.db, ctx.principal, transfer_id, signing(ctx))
-    ctx.audit("append", "custody-event", str(result.first_seq),
-              after={"type": "transfer", "payload": t.payload})
+    ctx.audit("append", "custody-event", str(result.first_seq), after={"type": "transfer", "payload": t.payload})
     ctx.audit("approve", "transfer", str(t.id), before=before, after=custody.transfer_out(t))
     return custody.transfer_out(t)
 
@@ -270,33 +312,48 @@ def _public(_r: Any) -> Marking:
 def _cp_out(cp: Any) -> dict[str, Any]:
     # ``heads``: the note's nation-heads extension line, part of what ``signature`` signs
     # (origin, size, root, then this line: docs/ledger.md, completeness); null on older checkpoints
-    return {"id": cp.checkpoint_id, "size": cp.size, "root": cp.root.hex(), "time": cp.time,
-            "key_id": cp.key_id, "signature": cp.signature.hex(), "cosigners": list(cp.cosigners),
-            "heads": cp.heads}
+    return {
+        "id": cp.checkpoint_id,
+        "size": cp.size,
+        "root": cp.root.hex(),
+        "time": cp.time,
+        "key_id": cp.key_id,
+        "signature": cp.signature.hex(),
+        "cosigners": list(cp.cosigners),
+        "heads": cp.heads,
+    }
 
 
-@router.get("/ledger/checkpoints", response_model=Page[CheckpointOut],
-            summary="Signed checkpoints (tree size, root, time)")
+@router.get(
+    "/ledger/checkpoints", response_model=Page[CheckpointOut], summary="Signed checkpoints (tree size, root, time)"
+)
 def list_checkpoints(ctx: Context, paging: Paging) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
     restrict(ctx.principal, "checkpoint.view", _public)
     cps = [_cp_out(c) for c in checkpoints.checkpoints(ctx.db)]
-    return {"items": cps[paging.offset: paging.offset + paging.limit], "total": len(cps),
-            "offset": paging.offset, "limit": paging.limit}
+    return {
+        "items": cps[paging.offset : paging.offset + paging.limit],
+        "total": len(cps),
+        "offset": paging.offset,
+        "limit": paging.limit,
+    }
 
 
 @router.get("/ledger/checkpoints/{checkpoint_id}", response_model=CheckpointOut, summary="One checkpoint")
-def get_checkpoint(ctx: Context, checkpoint_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
-                   ) -> dict[str, Any]:
+def get_checkpoint(ctx: Context, checkpoint_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
     restrict(ctx.principal, "checkpoint.view", _public)
     return _cp_out(checkpoints.get_checkpoint(ctx.db, checkpoint_id=checkpoint_id))
 
 
-@router.post("/ledger/checkpoints", response_model=CheckpointOut, status_code=status.HTTP_201_CREATED,
-             summary="Sign a checkpoint of the current log")
+@router.post(
+    "/ledger/checkpoints",
+    response_model=CheckpointOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Sign a checkpoint of the current log",
+)
 def create_checkpoint(ctx: Context) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
@@ -308,8 +365,9 @@ def create_checkpoint(ctx: Context) -> dict[str, Any]:
 
 
 @router.get("/ledger/proofs/inclusion/{seq}", response_model=InclusionProof, summary="Inclusion proof of one event")
-def inclusion(ctx: Context, seq: Seq,
-              checkpoint: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> dict[str, Any]:
+def inclusion(
+    ctx: Context, seq: Seq, checkpoint: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> dict[str, Any]:
     from coalition.ledger import checkpoints
     from coalition.ledger.models import LedgerEvent
 
@@ -319,10 +377,12 @@ def inclusion(ctx: Context, seq: Seq,
     return checkpoints.inclusion_proof(ctx.db, seq=seq, checkpoint_id=checkpoint).as_dict()
 
 
-@router.get("/ledger/proofs/consistency", response_model=ConsistencyProof,
-            summary="Consistency proof between two tree sizes")
-def consistency(ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)],
-                second: Annotated[int, Query(ge=1, le=2**62)]) -> dict[str, Any]:
+@router.get(
+    "/ledger/proofs/consistency", response_model=ConsistencyProof, summary="Consistency proof between two tree sizes"
+)
+def consistency(
+    ctx: Context, first: Annotated[int, Query(ge=1, le=2**62)], second: Annotated[int, Query(ge=1, le=2**62)]
+) -> dict[str, Any]:
     from coalition.ledger import checkpoints
 
     restrict(ctx.principal, "checkpoint.view", _public)
@@ -337,8 +397,9 @@ def ledger_health(ctx: Ctx) -> dict[str, Any]:
     return ledger_queries.ledger_health(ctx.db, trust(ctx))
 
 
-@router.get("/ledger/health", response_model=LedgerHealth,
-            summary="Ledger health: last checkpoint and full verification")
+@router.get(
+    "/ledger/health", response_model=LedgerHealth, summary="Ledger health: last checkpoint and full verification"
+)
 def health(ctx: Context) -> dict[str, Any]:
     restrict(ctx.principal, "checkpoint.view", _public)
     return ledger_health(ctx)
@@ -349,50 +410,60 @@ def health(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
-@router.get("/inventory", response_model=InventoryOut,
-            summary="Inventory grouped by place, nation and status (your nation's "
-            "items; HQ sees all)")
-def inventory(ctx: Context,
-              by: Annotated[list[str], Query(max_length=6)] = ["hub", "depot", "title_nation", "status"],  # noqa: B006
-              title_nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None
-              ) -> dict[str, Any]:
+@router.get(
+    "/inventory",
+    response_model=InventoryOut,
+    summary="Inventory grouped by place, nation and status (your nation's items; HQ sees all)",
+)
+def inventory(
+    ctx: Context,
+    by: Annotated[list[str], Query(max_length=6)] = ["hub", "depot", "title_nation", "status"],  # noqa: B006
+    title_nation: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+) -> dict[str, Any]:
     from coalition.inventory.service import inventory_summary
 
     restrict(ctx.principal, "inventory.view", _public)
     check_service_nation(ctx, title_nation, field="title_nation", extra=())
     if not ctx.principal.is_hq:
         if title_nation not in (None, ctx.principal.nation):
-            raise OutOfScope("inventory", title_nation,
-                             message=f"no inventory of {title_nation} is released to you")
+            raise OutOfScope("inventory", title_nation, message=f"no inventory of {title_nation} is released to you")
         title_nation = ctx.principal.nation
     rows = inventory_summary(ctx.db, by=tuple(by), title_nation=title_nation)
     return {"items": rows, "total": len(rows), "title_nation": title_nation}
 
 
-@router.get("/reports/accountability", response_model=AccountabilityOut,
-            summary="Per-donor accountability report (audited)")
-def accountability(ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}$")],
-                   as_of: date | None = None) -> dict[str, Any]:
+@router.get(
+    "/reports/accountability", response_model=AccountabilityOut, summary="Per-donor accountability report (audited)"
+)
+def accountability(
+    ctx: Context, donor: Annotated[str, Query(pattern=r"^[A-Z]{3}$")], as_of: date | None = None
+) -> dict[str, Any]:
     from coalition.ledger.reports import donor_report
 
     restrict(ctx.principal, "report.view", _public)
     check_service_nation(ctx, donor, field="donor", extra=())
     if not ctx.principal.is_hq and donor != ctx.principal.nation:
-        raise OutOfScope("accountability-report", donor,
-                         message=f"no accountability report of {donor} is released to you")
+        raise OutOfScope(
+            "accountability-report", donor, message=f"no accountability report of {donor} is released to you"
+        )
     day = as_of or datetime.now(UTC).date()
     rep = donor_report(ctx.db, donor=donor, as_of=day)
     d = rep.delinquency
     ctx.audit("view", "accountability-report", donor)
     return {
-        "donor": rep.donor, "as_of": rep.as_of.isoformat(),
+        "donor": rep.donor,
+        "as_of": rep.as_of.isoformat(),
         "items": [vars(x) for x in rep.lines],
         "totals": {k: {"count": b.count, "value": b.value} for k, b in rep.totals.items()},
         "delivered": {"count": rep.delivered.count, "value": rep.delivered.value},
         "discrepancies": [vars(x) for x in rep.discrepancies],
-        "delinquency": {name: {"count": b.count, "value": b.value, "refs": b.refs}
-                        for name, b in (("monitored", d.monitored),
-                                        ("initial_overdue", d.initial_overdue),
-                                        ("annual_overdue", d.annual_overdue),
-                                        ("late_loss_reports", d.late_loss_reports))},
+        "delinquency": {
+            name: {"count": b.count, "value": b.value, "refs": b.refs}
+            for name, b in (
+                ("monitored", d.monitored),
+                ("initial_overdue", d.initial_overdue),
+                ("annual_overdue", d.annual_overdue),
+                ("late_loss_reports", d.late_loss_reports),
+            )
+        },
     }
