@@ -39,9 +39,7 @@ def haversine_km(a: Point | LatLon, b: Point | LatLon) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def haversine_km_many(
-    lats: np.ndarray, lons: np.ndarray, lat0: float, lon0: float
-) -> np.ndarray:
+def haversine_km_many(lats: np.ndarray, lons: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
     """Vectorised great-circle distance from many points to one point, in km."""
     p1 = np.radians(np.asarray(lats, dtype=float))
     p2 = math.radians(lat0)
@@ -70,9 +68,7 @@ def distance_to_segment_km(p: Point | LatLon, a: Point | LatLon, b: Point | LatL
     d_ab = haversine_km(a, b)
     if d_ab == 0.0:
         return d_ap
-    (la, loa), (lb, lob), (lp, lop) = (
-        tuple(map(math.radians, _latlon(x))) for x in (a, b, p)
-    )
+    (la, loa), (lb, lob), (lp, lop) = (tuple(map(math.radians, _latlon(x))) for x in (a, b, p))
     delta13 = d_ap / EARTH_RADIUS_KM
     theta13 = _bearing(la, loa, lp, lop)
     theta12 = _bearing(la, loa, lb, lob)

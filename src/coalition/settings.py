@@ -81,23 +81,25 @@ class Settings(BaseModel):
         # absolute, so that a command run from another folder finds the same keys and trust file
         data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR))).expanduser().absolute()
         values["data_dir"] = data_dir
-        values["database_url"] = os.environ.get(
-            "COALITION_DATABASE_URL", f"sqlite:///{data_dir / 'coalition.db'}"
-        )
+        values["database_url"] = os.environ.get("COALITION_DATABASE_URL", f"sqlite:///{data_dir / 'coalition.db'}")
         if os.environ.get("COALITION_SCENARIO"):
             values["scenario"] = os.environ["COALITION_SCENARIO"]
         if os.environ.get("COALITION_SECRET_KEY"):
             values["secret_key"] = os.environ["COALITION_SECRET_KEY"]
-        for env, name, kind in (("COALITION_EXECUTOR", "executor", str),
-                                ("COALITION_PLAN_WORKERS", "plan_workers", int),
-                                ("COALITION_PLAN_QUOTA", "plan_quota", int),
-                                ("COALITION_PLAN_TIME_LIMIT_MAX", "plan_time_limit_max", float)):
+        for env, name, kind in (
+            ("COALITION_EXECUTOR", "executor", str),
+            ("COALITION_PLAN_WORKERS", "plan_workers", int),
+            ("COALITION_PLAN_QUOTA", "plan_quota", int),
+            ("COALITION_PLAN_TIME_LIMIT_MAX", "plan_time_limit_max", float),
+        ):
             if os.environ.get(env):
                 values[name] = _int(env) if kind is int else _float(env) if kind is float else os.environ[env]
-        for key, env in (("session_idle_minutes", "COALITION_SESSION_IDLE_MINUTES"),
-                         ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS"),
-                         ("rate_limit_per_minute", "COALITION_RATE_LIMIT_PER_MINUTE"),
-                         ("rate_limit_burst", "COALITION_RATE_LIMIT_BURST")):
+        for key, env in (
+            ("session_idle_minutes", "COALITION_SESSION_IDLE_MINUTES"),
+            ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS"),
+            ("rate_limit_per_minute", "COALITION_RATE_LIMIT_PER_MINUTE"),
+            ("rate_limit_burst", "COALITION_RATE_LIMIT_BURST"),
+        ):
             if os.environ.get(env):
                 values[key] = _int(env)
         if os.environ.get("COALITION_TRUST_FILE"):
@@ -112,8 +114,11 @@ class Settings(BaseModel):
             values["witness_quorum"] = _int("COALITION_WITNESS_QUORUM")
         if os.environ.get("COALITION_INSECURE_COOKIES"):
             values["insecure_cookies"] = os.environ["COALITION_INSECURE_COOKIES"] == "1"
-        for key, env in (("key_passphrase", "COALITION_KEY_PASSPHRASE"),
-                         ("pkcs11_pin", "COALITION_PKCS11_PIN"), ("token", "COALITION_TOKEN")):
+        for key, env in (
+            ("key_passphrase", "COALITION_KEY_PASSPHRASE"),
+            ("pkcs11_pin", "COALITION_PKCS11_PIN"),
+            ("token", "COALITION_TOKEN"),
+        ):
             if os.environ.get(env):
                 values[key] = SecretStr(os.environ[env])
         values.update(overrides)
@@ -142,8 +147,11 @@ def _float(env: str) -> float:
 
 def _env_problem(exc: ValueError) -> Problem:
     if isinstance(exc, _BadVariable):
-        return Problem(f"{exc.env}={os.environ.get(exc.env)!r} is not {exc.kind}", field=exc.env,
-                       hint=f"set {exc.env} to {exc.kind}, or unset it for the default")
+        return Problem(
+            f"{exc.env}={os.environ.get(exc.env)!r} is not {exc.kind}",
+            field=exc.env,
+            hint=f"set {exc.env} to {exc.kind}, or unset it for the default",
+        )
     if isinstance(exc, ValidationError) and exc.errors():
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first.get("loc", ()))

@@ -107,16 +107,20 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     """Build the app. ``cookie_secure=False`` only for plain-HTTP access from another host
     (browsers already accept Secure cookies from http://127.0.0.1 and localhost)."""
     engine = make_engine(settings.database_url)
-    state = AppState(settings=settings, engine=engine, session_factory=session_factory(engine),
-                     cpu=CpuPool(workers=settings.cpu_workers,
-                                 time_limit_s=settings.cpu_time_limit_s),
-                     limiter=RateLimiter(per_minute=settings.rate_limit_per_minute,
-                                         burst=settings.rate_limit_burst))
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory(engine),
+        cpu=CpuPool(workers=settings.cpu_workers, time_limit_s=settings.cpu_time_limit_s),
+        limiter=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
+    )
     state.gaps_compute = gaps_compute(state.cpu)
-    state.runs = Scheduler(state.session_factory,
-                           make_executor(settings.executor, settings.plan_workers),
-                           quota=settings.plan_quota,
-                           time_limit_max=settings.plan_time_limit_max)
+    state.runs = Scheduler(
+        state.session_factory,
+        make_executor(settings.executor, settings.plan_workers),
+        quota=settings.plan_quota,
+        time_limit_max=settings.plan_time_limit_max,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -136,7 +140,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
             "Plan and run a multinational reassurance force. Every request carries "
             "`Authorization: Bearer <token>` (`coalition users token NAME`). Records are scoped "
             "by nation and releasability: out of scope is 404, a missing role is 403. Errors "
-            "have one shape: `{\"error\": {status, code, message, problems, request_id}}`."
+            'have one shape: `{"error": {status, code, message, problems, request_id}}`.'
         ),
         docs_url=None,
         redoc_url=None,
@@ -168,8 +172,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     try:  # mounted before /static, which would otherwise shadow it
         import swagger_ui_bundle  # type: ignore[import-untyped]  # the package ships no py.typed
 
-        app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-                  name="swagger")
+        app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
     except (ImportError, AttributeError):  # /docs then shows no UI; /openapi.json still works
         pass
     app.mount("/static", StaticFiles(directory=DASHBOARD_STATIC), name="static")

@@ -33,8 +33,7 @@ class AuditBatcher:
     def _start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="audit-writer",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
                 self._thread.start()
 
     async def write(self, entries: list[dict[str, Any]]) -> None:

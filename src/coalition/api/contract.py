@@ -21,30 +21,45 @@ from coalition.errors import InputError, Problem, closest
 from coalition.scenario.schemas import Scenario
 
 
-def check_nations(codes: Sequence[str], sc: Scenario, *, field: str,
-                  extra: Iterable[str] = ("HQ",), indexed: bool = True,
-                  file: str | None = None) -> None:
-    _check({n.code for n in sc.nations} | set(extra), codes, field=field, indexed=indexed,
-           file=file, of=f"a nation of scenario '{sc.id}'")
+def check_nations(
+    codes: Sequence[str],
+    sc: Scenario,
+    *,
+    field: str,
+    extra: Iterable[str] = ("HQ",),
+    indexed: bool = True,
+    file: str | None = None,
+) -> None:
+    _check(
+        {n.code for n in sc.nations} | set(extra),
+        codes,
+        field=field,
+        indexed=indexed,
+        file=file,
+        of=f"a nation of scenario '{sc.id}'",
+    )
 
 
-def _check(known: set[str], codes: Sequence[str], *, field: str, indexed: bool,
-           file: str | None, of: str) -> None:
+def _check(known: set[str], codes: Sequence[str], *, field: str, indexed: bool, file: str | None, of: str) -> None:
     problems = []
     for i, code in enumerate(codes):
         if code not in known:
             guess = closest(code, sorted(known))
-            problems.append(Problem(
-                f"'{code}' is not {of}", file=file,
-                field=f"{field}[{i}]" if indexed else field,
-                hint=(f"did you mean '{guess}'? " if guess else "")
-                + "valid: " + ", ".join(sorted(known))))
+            problems.append(
+                Problem(
+                    f"'{code}' is not {of}",
+                    file=file,
+                    field=f"{field}[{i}]" if indexed else field,
+                    hint=(f"did you mean '{guess}'? " if guess else "") + "valid: " + ", ".join(sorted(known)),
+                )
+            )
     if problems:
         raise InputError(problems)
 
 
-def check_nation_param(ctx: Any, value: str | None, *, field: str,
-                       scenario: str | None = None, extra: Iterable[str] = ("HQ",)) -> None:
+def check_nation_param(
+    ctx: Any, value: str | None, *, field: str, scenario: str | None = None, extra: Iterable[str] = ("HQ",)
+) -> None:
     """A nation query parameter of a scenario's records (e.g. ``/api/pledges?nation=``): a
     nation of that (or the default) scenario, or ``HQ``; 422 naming the parameter otherwise."""
     if value is None:
@@ -52,12 +67,10 @@ def check_nation_param(ctx: Any, value: str | None, *, field: str,
     from coalition.scenario import store
 
     _sid, _rev, state = store.current_state(ctx.db, ref=scenario, cache=ctx.state.scenarios)
-    check_nations([value], state.scenario, field=field, extra=extra, indexed=False,
-                  file="query")
+    check_nations([value], state.scenario, field=field, extra=extra, indexed=False, file="query")
 
 
-def check_service_nation(ctx: Any, value: str | None, *, field: str,
-                         extra: Iterable[str] = ("HQ",)) -> None:
+def check_service_nation(ctx: Any, value: str | None, *, field: str, extra: Iterable[str] = ("HQ",)) -> None:
     """A nation query parameter of service-wide records (plan runs, the audit log, the custody
     ledger, inventory): a nation of the default scenario, of a user account or of a ledger
     member's key, or ``HQ``; anything else is 422 naming the parameter (a typo would otherwise
@@ -76,12 +89,17 @@ def check_service_nation(ctx: Any, value: str | None, *, field: str,
     except NotFoundError:  # no default scenario: the accounts and ledger members still count
         pass
     if value not in known:
-        _check(known, [value], field=field, indexed=False, file="query",
-               of="a nation of the coalition (the default scenario, user accounts, ledger members)")
+        _check(
+            known,
+            [value],
+            field=field,
+            indexed=False,
+            file="query",
+            of="a nation of the coalition (the default scenario, user accounts, ledger members)",
+        )
 
 
-def api_fields(exc: InputError, *, assume: Sequence[str] = (),
-               name: str = "assume") -> InputError:
+def api_fields(exc: InputError, *, assume: Sequence[str] = (), name: str = "assume") -> InputError:
     """The same problems with API field names (``--assume`` -> ``assume[i]``; ``name`` is the
     list's name in this request, e.g. ``assumptions`` in a plan request's body)."""
     out = []
@@ -92,9 +110,10 @@ def api_fields(exc: InputError, *, assume: Sequence[str] = (),
         elif field in ("--at", "at"):
             field = "at"
         elif field in ("--assume", "assume", "assumptions"):
-            index = next((i for i, a in enumerate(assume)
-                          if f"'{a}'" in p.message or f"'{a.partition('=')[0]}'" in p.message),
-                         None)
+            index = next(
+                (i for i, a in enumerate(assume) if f"'{a}'" in p.message or f"'{a.partition('=')[0]}'" in p.message),
+                None,
+            )
             field = f"{name}[{index}]" if index is not None else name
         out.append(Problem(p.message, p.file, p.row, field, p.hint, p.severity))
     return InputError(out)
@@ -137,10 +156,19 @@ async def strict_query(request: Request) -> None:
         declared = _DECLARED[id(route)] = frozenset(_query_names(dependant))
     unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in declared]
     if unknown:
-        raise InputError([Problem(
-            f"unknown query parameter '{k}'", file="query", field=k,
-            hint=(f"did you mean '{closest(k, sorted(declared))}'? "
-                  if closest(k, sorted(declared)) else "")
-            + ("this route takes: " + ", ".join(sorted(declared)) if declared
-               else "this route takes no query parameters"))
-            for k in unknown])
+        raise InputError(
+            [
+                Problem(
+                    f"unknown query parameter '{k}'",
+                    file="query",
+                    field=k,
+                    hint=(f"did you mean '{closest(k, sorted(declared))}'? " if closest(k, sorted(declared)) else "")
+                    + (
+                        "this route takes: " + ", ".join(sorted(declared))
+                        if declared
+                        else "this route takes no query parameters"
+                    ),
+                )
+                for k in unknown
+            ]
+        )

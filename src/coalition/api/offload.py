@@ -43,8 +43,10 @@ class WorkerTimeout(Exception):
     """The work did not finish within the per-request limit (HTTP 503 + Retry-After)."""
 
     def __init__(self, limit_s: float, retry_after_s: int) -> None:
-        super().__init__(f"the request took longer than the {limit_s:g} s limit for CPU work "
-                         "and was stopped; try again later or send a smaller document")
+        super().__init__(
+            f"the request took longer than the {limit_s:g} s limit for CPU work "
+            "and was stopped; try again later or send a smaller document"
+        )
         self.retry_after_s = retry_after_s
 
 
@@ -66,8 +68,11 @@ class CpuPool:
             pool = _POOLS.get(self.workers)
             if pool is None:
                 pool = _POOLS[self.workers] = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_die_with_parent, initargs=(os.getpid(),))
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_die_with_parent,
+                    initargs=(os.getpid(),),
+                )
             return pool
 
     def _kill(self, pool: ProcessPoolExecutor) -> None:
@@ -98,8 +103,7 @@ class CpuPool:
         try:
             return await asyncio.wait_for(future, limit)
         except TimeoutError:
-            log.warning("CPU task %s over its %.1f s limit; workers restarted",
-                        getattr(fn, "__name__", fn), limit)
+            log.warning("CPU task %s over its %.1f s limit; workers restarted", getattr(fn, "__name__", fn), limit)
             self._kill(pool)
             raise WorkerTimeout(limit, retry_after_s=max(1, int(limit))) from None
         except BrokenProcessPool:
@@ -120,8 +124,7 @@ class CpuPool:
         try:
             return future.result(timeout=limit)
         except TimeoutError:
-            log.warning("CPU task %s over its %.1f s limit; workers restarted",
-                        getattr(fn, "__name__", fn), limit)
+            log.warning("CPU task %s over its %.1f s limit; workers restarted", getattr(fn, "__name__", fn), limit)
             self._kill(pool)
             raise WorkerTimeout(limit, retry_after_s=max(1, int(limit))) from None
         except BrokenProcessPool:
@@ -144,6 +147,7 @@ class CpuPool:
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: exit when the server process is gone (killed, or stopped without
     its shutdown running), instead of living on as an orphan."""
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -204,13 +208,11 @@ def validate_upload(name: str, data: bytes, keep_document: bool) -> UploadReport
     sc = report.scenario
     prepared = None
     if sc is not None:
-        prepared = PreparedScenario(sc.id, sc.name,
-                                    sc.model_dump(mode="json") if keep_document else {})
+        prepared = PreparedScenario(sc.id, sc.name, sc.model_dump(mode="json") if keep_document else {})
     return UploadReport(ok=report.ok, problems=list(report.problems), scenario=prepared)
 
 
-async def validate_bytes(state: AppState, name: str, data: bytes, *,
-                         keep_document: bool = True) -> UploadReport:
+async def validate_bytes(state: AppState, name: str, data: bytes, *, keep_document: bool = True) -> UploadReport:
     """The validation report of an upload, computed off the event loop within the limit."""
     return await state.cpu.run(validate_upload, name, data, keep_document)
 
@@ -259,8 +261,9 @@ def _received(shipped: Shipped) -> Any:
     return sc
 
 
-def gaps_task(shipped: Shipped, visible: frozenset[str] | None, option: str, at: str | None,
-              assume: list[str]) -> bytes | list[Any]:
+def gaps_task(
+    shipped: Shipped, visible: frozenset[str] | None, option: str, at: str | None, assume: list[str]
+) -> bytes | list[Any]:
     """The encoded gap picture (in a worker process), or the input problems (an
     :class:`InputError` does not survive pickling, so its problems travel as a value)."""
     from coalition.errors import InputError
@@ -276,8 +279,7 @@ def gaps_compute(cpu: CpuPool) -> Callable[..., bytes]:
     """The ``compute`` of :func:`coalition.planner.releasability.gaps_encoded` that runs in
     ``cpu``'s pool within its per-request time limit (503 with Retry-After over it)."""
 
-    def compute(scenario: Any, visible: frozenset[str] | None, option: str, at: str | None,
-                assume: list[str]) -> bytes:
+    def compute(scenario: Any, visible: frozenset[str] | None, option: str, at: str | None, assume: list[str]) -> bytes:
         from coalition.errors import InputError
 
         out = cpu.call(gaps_task, ship(scenario), visible, option, at, assume)

@@ -20,8 +20,10 @@ from collections import OrderedDict
 
 class RateLimited(Exception):
     def __init__(self, retry_after_s: int, per_minute: int) -> None:
-        super().__init__(f"rate limit reached: at most {per_minute} expensive requests a minute "
-                         f"per token; retry in {retry_after_s} s")
+        super().__init__(
+            f"rate limit reached: at most {per_minute} expensive requests a minute "
+            f"per token; retry in {retry_after_s} s"
+        )
         self.retry_after_s = retry_after_s
 
 

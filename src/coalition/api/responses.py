@@ -82,8 +82,10 @@ class RevisionOut(Out):
     kind: str
     author: str | None = None
     nation: str | None = None
-    note: str | None = Field(default=None, description="the edit note; withheld (null) from "
-                             "readers outside the editing nation's releasability")
+    note: str | None = Field(
+        default=None,
+        description="the edit note; withheld (null) from readers outside the editing nation's releasability",
+    )
     created_at: AwareDatetime | None = None
     withheld: bool = False
 
@@ -121,21 +123,25 @@ Value = str | int | float | bool | None
 
 class FieldChangeOut(Out):
     field: str
-    before: Value = Field(description="the value in the 'from' revision (null: none); "
-                          "lists and objects as compact JSON text")
+    before: Value = Field(
+        description="the value in the 'from' revision (null: none); lists and objects as compact JSON text"
+    )
     after: Value = Field(description="the value in the 'to' revision (null: none)")
 
 
 class RecordChangeOut(Out):
     key: str = Field(description="the record's id in its table")
     what: Literal["added", "removed", "changed"]
-    fields: list[FieldChangeOut] = Field(description="changed: each field that differs; "
-                                         "added or removed: every field with a value")
+    fields: list[FieldChangeOut] = Field(
+        description="changed: each field that differs; added or removed: every field with a value"
+    )
 
 
 class TableChangesOut(Out):
-    table: str = Field(description="a record table (pledges, hubs, …), depots, stock, lots, "
-                       "items, assumption_sets or document (the document's own fields)")
+    table: str = Field(
+        description="a record table (pledges, hubs, …), depots, stock, lots, "
+        "items, assumption_sets or document (the document's own fields)"
+    )
     records: list[RecordChangeOut]
 
 
@@ -145,9 +151,11 @@ class RevisionDiffOut(Out):
     to_revision: int
     head: int
     count: int = Field(description="records listed (of the tables below)")
-    partial: bool = Field(description="true for every reader who does not see every "
-                          "restricted record of the revisions compared and the head: such "
-                          "records are left out entirely, whether or not they changed")
+    partial: bool = Field(
+        description="true for every reader who does not see every "
+        "restricted record of the revisions compared and the head: such "
+        "records are left out entirely, whether or not they changed"
+    )
     tables: list[TableChangesOut] = Field(description="only tables with a change")
 
 
@@ -164,8 +172,9 @@ class GapLine(Out):
     priority: str
     reasons: list[Obj]
     coalition_filled: bool | None = Field(
-        default=None, description="only in a partial view: whether the whole coalition fills "
-        "the line (yes/no, never a count)")
+        default=None,
+        description="only in a partial view: whether the whole coalition fills the line (yes/no, never a count)",
+    )
 
 
 class GapPicture(Out):
@@ -362,5 +371,3 @@ class AccountabilityOut(Out):
     delivered: Count
     discrepancies: list[Obj]
     delinquency: dict[str, Obj]
-
-

@@ -24,8 +24,20 @@ DOMAIN = b"coalition-audit-v1\n"
 GENESIS = "0" * 64
 CHECKPOINT_LOG = "coalition-audit"  # the log name inside the signed checkpoint statement
 
-FIELDS = ("seq", "at", "user_id", "user_name", "nation", "request_id", "action",
-          "object_type", "object_id", "before", "after", "note")
+FIELDS = (
+    "seq",
+    "at",
+    "user_id",
+    "user_name",
+    "nation",
+    "request_id",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "note",
+)
 
 
 def utc_text(value: datetime) -> str:
@@ -42,8 +54,7 @@ def content(entry: Any) -> dict[str, Any]:
 
 
 def entry_hash(prev_hash: str, entry: Any) -> str:
-    return hashlib.sha256(DOMAIN + prev_hash.encode("ascii") + b"\n"
-                          + canonical_json(content(entry))).hexdigest()
+    return hashlib.sha256(DOMAIN + prev_hash.encode("ascii") + b"\n" + canonical_json(content(entry))).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -66,12 +77,20 @@ def first_break(entries: Iterable[Any]) -> Break | None:
         if e.seq is None or e.entry_hash is None:
             return Break(expected, e.id, "entry is not in the chain (no seq or hash)")
         if e.seq != expected:
-            return Break(expected, e.id if e.seq > expected else None,
-                         f"entry seq {expected} is missing (next stored is seq {e.seq})"
-                         if e.seq > expected else f"seq {e.seq} out of order")
+            return Break(
+                expected,
+                e.id if e.seq > expected else None,
+                f"entry seq {expected} is missing (next stored is seq {e.seq})"
+                if e.seq > expected
+                else f"seq {e.seq} out of order",
+            )
         if e.prev_hash != prev:
-            return Break(e.seq, e.id, "prev_hash does not match the previous entry's hash "
-                         "(an entry before it was deleted, reordered or rewritten)")
+            return Break(
+                e.seq,
+                e.id,
+                "prev_hash does not match the previous entry's hash "
+                "(an entry before it was deleted, reordered or rewritten)",
+            )
         actual = entry_hash(prev, e)
         if actual != e.entry_hash:
             return Break(e.seq, e.id, "content does not match its hash (the entry was edited)")

@@ -38,9 +38,9 @@ class Report:
 def _entries(session: Session) -> Iterator[AuditEntry]:
     last = 0
     while True:
-        rows = list(session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq)
-            .limit(BATCH)))
+        rows = list(
+            session.scalars(select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(BATCH))
+        )
         if not rows:
             return
         yield from rows
@@ -57,36 +57,41 @@ def verify_log(session: Session, *, public_keys: dict[str, bytes] | None = None)
     if broken is not None:
         report.fail(str(broken))
         return report
-    unchained = session.scalars(select(AuditEntry.id).where(AuditEntry.seq.is_(None))
-                                .order_by(AuditEntry.id).limit(1)).first()
+    unchained = session.scalars(
+        select(AuditEntry.id).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(1)
+    ).first()
     if unchained is not None:
         report.fail(f"entry id {unchained}: not in the chain (no seq): inserted behind its back")
     for cp in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)):
         report.checkpoints += 1
         if cp.size > len(hashes):
-            report.fail(f"checkpoint {cp.id}: covers {cp.size} entries but the chain has "
-                        f"{len(hashes)} (entries were deleted from the end)")
+            report.fail(
+                f"checkpoint {cp.id}: covers {cp.size} entries but the chain has "
+                f"{len(hashes)} (entries were deleted from the end)"
+            )
             continue
         root = chain.tree(hashes[: cp.size]).root()
         if root != bytes(cp.root):
-            report.fail(f"checkpoint {cp.id}: root over entries 1..{cp.size} does not match "
-                        "(the chain was rewritten)")
+            report.fail(f"checkpoint {cp.id}: root over entries 1..{cp.size} does not match (the chain was rewritten)")
         if cp.signature is not None:
             from coalition.audit.service import statement
 
             key = (public_keys or {}).get(cp.key_id)
             if key is None:
-                report.notes.append(f"checkpoint {cp.id}: signed by '{cp.key_id}', whose "
-                                    "public key was not given; signature not checked")
-            elif not check_signature(key, bytes(cp.signature),
-                                     statement(cp.size, bytes(cp.root), cp.time)):
+                report.notes.append(
+                    f"checkpoint {cp.id}: signed by '{cp.key_id}', whose "
+                    "public key was not given; signature not checked"
+                )
+            elif not check_signature(key, bytes(cp.signature), statement(cp.size, bytes(cp.root), cp.time)):
                 report.fail(f"checkpoint {cp.id}: signature by '{cp.key_id}' does not verify")
             else:
                 report.signed_checkpoints += 1
     head = session.get(AuditHead, 1)
     if head is not None and head.seq != len(hashes):
-        report.fail(f"entry seq {len(hashes) + 1}: missing; the chain head records {head.seq} "
-                    "entries (entries were deleted from the end)")
+        report.fail(
+            f"entry seq {len(hashes) + 1}: missing; the chain head records {head.seq} "
+            "entries (entries were deleted from the end)"
+        )
     return report
 
 

@@ -39,8 +39,7 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The token this one was minted with (None: issued by an operator or the CLI). Revoking a
     # token revokes every descendant; a child never outlives nor out-ranks its parent.
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("auth_tokens.id"), nullable=True,
-                                                  index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("auth_tokens.id"), nullable=True, index=True)
     # Roles this token may use (None: all of its user's roles); effective = user's ∩ these.
     roles: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 

@@ -19,17 +19,27 @@ def audit_marking(entry: Any) -> Marking:
     return Marking(origin=entry.nation, releasable_to=(HQ,))
 
 
-def visible_audit(session: Session, principal: Principal, *, offset: int, limit: int,
-                  nation: str | None = None, since: datetime | None = None,
-                  until: datetime | None = None, **filters: str | None) -> dict[str, Any]:
+def visible_audit(
+    session: Session,
+    principal: Principal,
+    *,
+    offset: int,
+    limit: int,
+    nation: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    **filters: str | None,
+) -> dict[str, Any]:
     """One page of audit entries, newest first, filtered in SQL (acting user's nation, time
     from ``since`` inclusive to ``until`` exclusive, object, user, action, request): HQ sees
     every nation's, a nation's auditor its own nation's (applied in the query, then checked per
     row). Times must carry their zone (422 naming the field otherwise)."""
     scope = restrict(principal, "audit.view", audit_marking)
-    problems = [Problem("a time needs its zone (e.g. 2026-12-01T09:00:00Z)", field=name)
-                for name, value in (("since", since), ("until", until))
-                if value is not None and value.tzinfo is None]
+    problems = [
+        Problem("a time needs its zone (e.g. 2026-12-01T09:00:00Z)", field=name)
+        for name, value in (("since", since), ("until", until))
+        if value is not None and value.tzinfo is None
+    ]
     if problems:
         raise InputError(problems)
     if not principal.is_hq:  # another nation's filter matches nothing of a nation's auditor

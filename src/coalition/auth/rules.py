@@ -24,16 +24,12 @@ PRIVILEGED_KINDS = frozenset({"user", "audit", "token"})
 ROLE_GRANTS: dict[Role, frozenset[str]] = {
     Role.VIEWER: frozenset({"*.view"}),
     Role.PLANNER: frozenset(
-        {"*.view", "scenario.add", "pledge.transition", "pledge.release", "plan.run",
-         "gaps.assume"}
+        {"*.view", "scenario.add", "pledge.transition", "pledge.release", "plan.run", "gaps.assume"}
     ),
     Role.DEPOT_OFFICER: frozenset(
-        {"*.view", "custody.add", "custody.approve", "custody.count", "depot.place",
-         "checkpoint.add"}
+        {"*.view", "custody.add", "custody.approve", "custody.count", "depot.place", "checkpoint.add"}
     ),
-    Role.INSPECTOR: frozenset(
-        {"*.view", "custody.count", "ledger.verify", "audit.view", "checkpoint.add"}
-    ),
+    Role.INSPECTOR: frozenset({"*.view", "custody.count", "ledger.verify", "audit.view", "checkpoint.add"}),
     Role.ADMIN: frozenset({"*"}),
 }
 
@@ -44,9 +40,7 @@ class Marking(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     origin: str = Field(description="ISO3 of the originating nation, or HQ")
-    releasable_to: tuple[str, ...] = Field(
-        default=(), description="ISO3 codes, 'HQ' or 'ALL' that may see the record"
-    )
+    releasable_to: tuple[str, ...] = Field(default=(), description="ISO3 codes, 'HQ' or 'ALL' that may see the record")
 
 
 PUBLIC = Marking(origin=HQ, releasable_to=(ALL,))
@@ -94,9 +88,7 @@ def require_not_requester(principal: Principal, requested_by: str | None) -> Non
         )
 
 
-def require_not_custodian(
-    principal: Principal, custodians: Iterable[str | None]
-) -> None:
+def require_not_custodian(principal: Principal, custodians: Iterable[str | None]) -> None:
     """Separation of duties: the custodian of stock may not count it (blind stocktake).
 
     Custody in the ledger is held by a nation, so the counter must be of another nation (a

@@ -20,13 +20,15 @@ UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 HQ = "HQ"
 """The nation code of the coalition headquarters (not an ISO code on purpose)."""
 
-NationOrHQ = Annotated[
-    str, Field(pattern=r"^([A-Z]{3}|HQ)$", description="ISO 3166-1 alpha-3 code, or HQ")
-]
+NationOrHQ = Annotated[str, Field(pattern=r"^([A-Z]{3}|HQ)$", description="ISO 3166-1 alpha-3 code, or HQ")]
 UserName = Annotated[
     str,
-    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-@]*$", min_length=1, max_length=64,
-          description="user name: letters, digits, '_', '.', '-', '@'"),
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-@]*$",
+        min_length=1,
+        max_length=64,
+        description="user name: letters, digits, '_', '.', '-', '@'",
+    ),
 ]
 
 
@@ -81,12 +83,23 @@ class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(default="", max_length=100)
-    days: int | None = Field(default=None, ge=1, le=366, description=(
-        "validity in days (default 90); a token minted with a token expires no later than its "
-        "parent, and by default with it"))
-    roles: list[Role] | None = Field(default=None, max_length=5, description=(
-        "narrow the token to these roles (default: the parent token's roles, or all of the "
-        "user's roles for an admin minting for someone else)"))
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=366,
+        description=(
+            "validity in days (default 90); a token minted with a token expires no later than its "
+            "parent, and by default with it"
+        ),
+    )
+    roles: list[Role] | None = Field(
+        default=None,
+        max_length=5,
+        description=(
+            "narrow the token to these roles (default: the parent token's roles, or all of the "
+            "user's roles for an admin minting for someone else)"
+        ),
+    )
 
 
 class TokenOut(BaseModel):

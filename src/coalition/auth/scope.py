@@ -83,14 +83,10 @@ class Scope(Generic[T]):
         return record
 
 
-def restrict(
-    principal: Principal, action: str, marking_of: Callable[[T], Marking]
-) -> Scope[T]:
+def restrict(principal: Principal, action: str, marking_of: Callable[[T], Marking]) -> Scope[T]:
     """The choke point: check the role for ``action`` and return the nation/releasability scope."""
     if not has_permission(principal, action):
         roles = ", ".join(sorted(principal.roles)) or "none"
-        raise PermissionDeniedError(
-            f"your roles ({roles}) do not allow '{action}'"
-        )
+        raise PermissionDeniedError(f"your roles ({roles}) do not allow '{action}'")
     kind = action.partition(".")[0]
     return Scope(principal=principal, action=action, kind=kind, marking_of=marking_of)

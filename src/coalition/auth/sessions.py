@@ -33,16 +33,17 @@ class SessionLimits:
 
     @classmethod
     def of(cls, settings: object) -> SessionLimits:
-        return cls(idle=timedelta(minutes=getattr(settings, "session_idle_minutes", 30)),
-                   absolute=timedelta(hours=getattr(settings, "session_absolute_hours", 8)))
+        return cls(
+            idle=timedelta(minutes=getattr(settings, "session_idle_minutes", 30)),
+            absolute=timedelta(hours=getattr(settings, "session_absolute_hours", 8)),
+        )
 
 
 def begin(session: Session, *, token_id: int) -> str:
     """Open a session for a signed-in token; returns the secret for the cookie."""
     secret = secrets.token_urlsafe(32)
     at = now()
-    session.add(AuthSession(secret_hash=hash_token(secret), token_id=token_id, created_at=at,
-                            last_seen_at=at))
+    session.add(AuthSession(secret_hash=hash_token(secret), token_id=token_id, created_at=at, last_seen_at=at))
     session.flush()
     return secret
 
@@ -52,7 +53,8 @@ def end(session: Session, *, secret: str, reason: str = "sign-out") -> bool:
     result = session.execute(
         update(AuthSession)
         .where(AuthSession.secret_hash == hash_token(secret), AuthSession.ended_at.is_(None))
-        .values(ended_at=now(), end_reason=reason))
+        .values(ended_at=now(), end_reason=reason)
+    )
     return bool(rowcount(result))
 
 
@@ -60,8 +62,7 @@ def resolve(session: Session, *, secret: str, limits: SessionLimits) -> Principa
     """The principal of a live session, else :class:`AuthenticationFailed`."""
     if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
         raise AuthenticationFailed("no session")
-    row = session.scalar(select(AuthSession).where(
-        AuthSession.secret_hash == hash_token(secret)))
+    row = session.scalar(select(AuthSession).where(AuthSession.secret_hash == hash_token(secret)))
     if row is None:
         raise AuthenticationFailed("unknown session")
     if row.ended_at is not None:

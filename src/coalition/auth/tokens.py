@@ -53,8 +53,13 @@ def effective_roles(user_roles: list[str], token_roles: list[str] | None) -> fro
 
 
 def issue_token(
-    session: Session, *, user: User, days: int | None = 90, label: str = "",
-    roles: list[str] | None = None, parent: ApiToken | None = None,
+    session: Session,
+    *,
+    user: User,
+    days: int | None = 90,
+    label: str = "",
+    roles: list[str] | None = None,
+    parent: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; returns the row and the secret (the only time it exists in clear).
 
@@ -72,10 +77,16 @@ def issue_token(
     if inherit and parent is not None:
         expires = min(expires, aware(parent.expires_at))
     if parent is not None and expires > aware(parent.expires_at):
-        raise InputError([Problem(
-            f"a token minted with token {parent.id} must expire by "
-            f"{aware(parent.expires_at).isoformat()} (its parent's remaining validity)",
-            field="days", hint="ask for fewer days, or use a longer-lived token")])
+        raise InputError(
+            [
+                Problem(
+                    f"a token minted with token {parent.id} must expire by "
+                    f"{aware(parent.expires_at).isoformat()} (its parent's remaining validity)",
+                    field="days",
+                    hint="ask for fewer days, or use a longer-lived token",
+                )
+            ]
+        )
     token = ApiToken(
         user_id=user.id,
         token_hash=hash_token(secret),
@@ -92,7 +103,12 @@ def issue_token(
 
 
 def mint_token(
-    session: Session, *, by: Principal, user: User, days: int | None, label: str = "",
+    session: Session,
+    *,
+    by: Principal,
+    user: User,
+    days: int | None,
+    label: str = "",
     roles: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
     """A token minted by a request: a child of the request's own token (when it used one).
@@ -103,14 +119,19 @@ def mint_token(
     user_roles = set(user.roles)
     wanted = set(roles) if roles is not None else None
     if wanted is not None and not all(covered(user_roles, r) for r in wanted):
-        raise InputError([Problem(
-            f"user '{user.name}' does not hold role(s) "
-            f"{sorted(r for r in wanted if not covered(user_roles, r))}",
-            field="roles", hint=f"choose from {sorted(user_roles)}")])
+        raise InputError(
+            [
+                Problem(
+                    f"user '{user.name}' does not hold role(s) "
+                    f"{sorted(r for r in wanted if not covered(user_roles, r))}",
+                    field="roles",
+                    hint=f"choose from {sorted(user_roles)}",
+                )
+            ]
+        )
     if by.token_id is None:  # an operator (CLI) or an internal caller: a root token
         return issue_token(session, user=user, days=days, label=label, roles=roles)
-    parent = session.scalar(
-        select(ApiToken).where(ApiToken.id == by.token_id).with_for_update())
+    parent = session.scalar(select(ApiToken).where(ApiToken.id == by.token_id).with_for_update())
     if parent is None or parent.revoked_at is not None:
         from coalition.auth.service import AuthenticationFailed
 
@@ -122,16 +143,22 @@ def mint_token(
             wanted = {r for r in parent_roles if covered(user_roles, r)}
         over = sorted(r for r in wanted if not covered(parent_roles, r))
         if over:
-            raise InputError([Problem(
-                f"a token minted with token {parent.id} may carry at most its roles "
-                f"{sorted(parent_roles)}; {over} would widen it", field="roles")])
-    return issue_token(session, user=user, days=days, label=label,
-                       roles=sorted(wanted) if wanted is not None else None, parent=parent)
+            raise InputError(
+                [
+                    Problem(
+                        f"a token minted with token {parent.id} may carry at most its roles "
+                        f"{sorted(parent_roles)}; {over} would widen it",
+                        field="roles",
+                    )
+                ]
+            )
+    return issue_token(
+        session, user=user, days=days, label=label, roles=sorted(wanted) if wanted is not None else None, parent=parent
+    )
 
 
 def list_tokens(session: Session, *, user: User) -> list[ApiToken]:
-    return list(session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 
 def descendants(session: Session, token_id: int) -> list[int]:
@@ -139,8 +166,7 @@ def descendants(session: Session, token_id: int) -> list[int]:
     out: list[int] = []
     frontier = [token_id]
     while frontier:
-        children = list(session.scalars(
-            select(ApiToken.id).where(ApiToken.parent_id.in_(frontier))))
+        children = list(session.scalars(select(ApiToken.id).where(ApiToken.parent_id.in_(frontier))))
         out.extend(children)
         frontier = children
     return out
@@ -161,8 +187,8 @@ def revoke_tree(session: Session, token: ApiToken) -> list[int]:
         token.revoked_at = at
     below = descendants(session, token.id)
     if below:
-        session.execute(update(ApiToken).where(ApiToken.id.in_(below),
-                                               ApiToken.revoked_at.is_(None))
-                        .values(revoked_at=at))
+        session.execute(
+            update(ApiToken).where(ApiToken.id.in_(below), ApiToken.revoked_at.is_(None)).values(revoked_at=at)
+        )
     session.flush()
     return below

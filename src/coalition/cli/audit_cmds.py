@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from coalition.ledger.keys import KeyRing
     from coalition.settings import Settings
 
-audit_app = typer.Typer(help="The audit log: verify the chain and its checkpoints.",
-                        no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: verify the chain and its checkpoints.", no_args_is_help=True)
 
 
 def _keyring(settings: Settings) -> KeyRing:
@@ -39,8 +38,7 @@ def verify() -> None:
     engine = make_engine(settings.database_url)
     try:
         if "audit_head" not in inspect(engine).get_table_names():
-            typer.echo("error: no audit log in this database (run `coalition serve` or "
-                       "migrate first)", err=True)
+            typer.echo("error: no audit log in this database (run `coalition serve` or migrate first)", err=True)
             raise typer.Exit(2)
         keys = {k.key_id: k.public_key for k in _keyring(settings).public_keys()}
         with session_factory(engine)() as db:
@@ -54,9 +52,11 @@ def verify() -> None:
         for problem in report.problems[1:5]:
             typer.echo(f"  also: {problem}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"audit log verifies: {report.entries} entries chained, "
-               f"{report.checkpoints} checkpoint(s) ({report.signed_checkpoints} signature(s) "
-               "checked)")
+    typer.echo(
+        f"audit log verifies: {report.entries} entries chained, "
+        f"{report.checkpoints} checkpoint(s) ({report.signed_checkpoints} signature(s) "
+        "checked)"
+    )
 
 
 @audit_app.command("checkpoint")
@@ -74,8 +74,10 @@ def checkpoint() -> None:
             cp = service.make_checkpoint(db, keyring=_keyring(settings))
     finally:
         engine.dispose()
-    typer.echo(f"audit checkpoint {cp.id}: {cp.size} entries, root {cp.root.hex()}"
-               + (f", signed by {cp.key_id}" if cp.signature else ", unsigned (no operator key)"))
+    typer.echo(
+        f"audit checkpoint {cp.id}: {cp.size} entries, root {cp.root.hex()}"
+        + (f", signed by {cp.key_id}" if cp.signature else ", unsigned (no operator key)")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -33,20 +33,21 @@ ScenarioOpt = Annotated[
 ]
 OptionOpt = Annotated[
     list[str] | None,
-    typer.Option("--option", "-o", help="force option id (repeatable; default: every option)",
-                 show_default=False),
+    typer.Option("--option", "-o", help="force option id (repeatable; default: every option)", show_default=False),
 ]
 AtOpt = Annotated[
     str | None,
-    typer.Option("--at", help="date YYYY-MM-DD (default: C-day if known or assumed, else today)",
-                 show_default=False),
+    typer.Option("--at", help="date YYYY-MM-DD (default: C-day if known or assumed, else today)", show_default=False),
 ]
 AssumeOpt = Annotated[
     list[str] | None,
-    typer.Option("--assume", "-a",
-                 help="NAME=VALUE, VALUE a date (true from then), true or false; repeatable, "
-                      "e.g. --assume ceasefire=2026-06-01 --assume us_backstop=false",
-                 show_default=False),
+    typer.Option(
+        "--assume",
+        "-a",
+        help="NAME=VALUE, VALUE a date (true from then), true or false; repeatable, "
+        "e.g. --assume ceasefire=2026-06-01 --assume us_backstop=false",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[
     str | None,
@@ -54,8 +55,11 @@ JsonOpt = Annotated[
 ]
 StateOpt = Annotated[
     str,
-    typer.Option("--min-state", help="lowest pledge lifecycle state that counts: "
-                 + ", ".join(s.value for s in PledgeState if s is not PledgeState.WITHDRAWN)),
+    typer.Option(
+        "--min-state",
+        help="lowest pledge lifecycle state that counts: "
+        + ", ".join(s.value for s in PledgeState if s is not PledgeState.WITHDRAWN),
+    ),
 ]
 
 
@@ -79,8 +83,15 @@ def write_json(target: str, payload: object, console: Console) -> None:
         return
     path = Path(target)
     if path.parent and not path.parent.exists():
-        raise InputError([Problem(f"folder {str(path.parent)!r} does not exist", field="--json",
-                                  hint="give a file in an existing folder, or '-' for stdout")])
+        raise InputError(
+            [
+                Problem(
+                    f"folder {str(path.parent)!r} does not exist",
+                    field="--json",
+                    hint="give a file in an existing folder, or '-' for stdout",
+                )
+            ]
+        )
     fd, tmp = tempfile.mkstemp(prefix=".coalition-", suffix=".json", dir=path.parent or Path("."))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -123,9 +134,7 @@ def status(
         return
     if option:  # only the pledges of capabilities the option(s) need
         caps = {r.capability for o in option for r in scen.requirements_of(o)}
-        picture = dataclasses.replace(
-            picture, pledges=tuple(p for p in picture.pledges if p.capability in caps)
-        )
+        picture = dataclasses.replace(picture, pledges=tuple(p for p in picture.pledges if p.capability in caps))
     to_stdout = json_out == "-"
     console = Console(stderr=to_stdout)
     if json_out is not None:
@@ -140,11 +149,10 @@ def status(
     if assumptions:  # the same date without the planner's assumptions, for the change column
         baseline = activation(scen, day, (), options=opts)
         if option:
-            baseline = dataclasses.replace(
-                baseline, pledges=tuple(p for p in baseline.pledges if p.capability in caps)
-            )
-    render_activation(console, picture, pledges=True, explain=explain, baseline=baseline,
-                      baseline_label="gained by assumptions")
+            baseline = dataclasses.replace(baseline, pledges=tuple(p for p in baseline.pledges if p.capability in caps))
+    render_activation(
+        console, picture, pledges=True, explain=explain, baseline=baseline, baseline_label="gained by assumptions"
+    )
 
 
 def gaps(
@@ -169,12 +177,17 @@ def gaps(
         assumptions, engine, day = resolve_inputs(scen, assume, at, options)
         opts = ForceGenOptions(min_state=parse_min_state(min_state), request_day=request_day)
         if not options:
-            raise InputError([Problem("the scenario has no force options", field="force_options",
-                                      hint="add at least one force option with requirement lines")])
+            raise InputError(
+                [
+                    Problem(
+                        "the scenario has no force options",
+                        field="force_options",
+                        hint="add at least one force option with requirement lines",
+                    )
+                ]
+            )
         picture = activation(scen, day, assumptions, options=opts, engine=engine)
-        pictures = [
-            gap_picture(scen, o, day, assumptions, options=opts, picture=picture) for o in options
-        ]
+        pictures = [gap_picture(scen, o, day, assumptions, options=opts, picture=picture) for o in options]
     except InputError as err:
         _fail(err)
         return

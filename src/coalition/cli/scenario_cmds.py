@@ -26,20 +26,29 @@ scenario_app = typer.Typer(
 
 ScenarioArg = Annotated[
     Path | None,
-    typer.Argument(help="scenario folder, or .yaml/.json/.xlsx file (default: the embedded paris-2026)",
-                   show_default=False),
+    typer.Argument(
+        help="scenario folder, or .yaml/.json/.xlsx file (default: the embedded paris-2026)", show_default=False
+    ),
 ]
 ScenarioOpt = Annotated[
     Path | None,
-    typer.Option("--scenario", "-s", help="scenario folder, or .yaml/.json/.xlsx file (default: embedded)",
-                 show_default=False),
+    typer.Option(
+        "--scenario", "-s", help="scenario folder, or .yaml/.json/.xlsx file (default: embedded)", show_default=False
+    ),
 ]
 
 
 def _pick(positional: Path | None, option: Path | None) -> Path | None:
     if positional is not None and option is not None and positional != option:
-        raise InputError([Problem("two different scenarios given", field="--scenario",
-                                  hint="give the scenario either as an argument or with -s")])
+        raise InputError(
+            [
+                Problem(
+                    "two different scenarios given",
+                    field="--scenario",
+                    hint="give the scenario either as an argument or with -s",
+                )
+            ]
+        )
     return positional if positional is not None else option
 
 
@@ -54,8 +63,7 @@ def problems_table(problems: list[Problem], title: str) -> Table:
     table.add_column("what is valid", overflow="fold")
     for p in problems:
         mark = "[red]error[/]" if p.severity == "error" else "[yellow]warn[/]"
-        table.add_row(mark, p.file or "", "" if p.row is None else str(p.row), p.field or "",
-                      p.message, p.hint or "")
+        table.add_row(mark, p.file or "", "" if p.row is None else str(p.row), p.field or "", p.message, p.hint or "")
     return table
 
 
@@ -68,8 +76,10 @@ def fail(exc: InputError, console: Console | None = None) -> NoReturn:
 
 def illustrative_banner(scenario: Scenario) -> str:
     if scenario.illustrative:
-        return (f"[bold yellow]ILLUSTRATIVE scenario[/] '{scenario.id}': not an official plan; "
-                "facts carry evidence R/A/U, choices are marked I.")
+        return (
+            f"[bold yellow]ILLUSTRATIVE scenario[/] '{scenario.id}': not an official plan; "
+            "facts carry evidence R/A/U, choices are marked I."
+        )
     return f"scenario '{scenario.id}'"
 
 
@@ -105,8 +115,9 @@ def validate(
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         raise typer.Exit(0 if report.ok else 2)
     if report.problems:
-        console.print(problems_table(
-            report.problems, f"{report.path}: {len(errors)} error(s), {len(warnings)} warning(s)"))
+        console.print(
+            problems_table(report.problems, f"{report.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
+        )
     if not report.ok:
         console.print(f"[bold red]invalid:[/] {len(errors)} error(s); nothing was loaded.")
         raise typer.Exit(2)
@@ -182,8 +193,18 @@ def info(scenario: ScenarioArg = None, scenario_opt: ScenarioOpt = None) -> None
     evidence.add_column("table")
     for label in ("R reported", "A approximate", "U unknown", "I illustrative"):
         evidence.add_column(label, justify="right")
-    for name in ("nations", "pledges", "conditions", "timeline", "instruments", "capabilities",
-                 "requirements", "hubs", "rear_nodes", "corridors"):
+    for name in (
+        "nations",
+        "pledges",
+        "conditions",
+        "timeline",
+        "instruments",
+        "capabilities",
+        "requirements",
+        "hubs",
+        "rear_nodes",
+        "corridors",
+    ):
         records = getattr(sc, name)
         counts = [sum(1 for r in records if r.evidence.value == code) for code in "RAUI"]
         evidence.add_row(name.replace("_", " "), *(str(c) for c in counts))
@@ -204,8 +225,15 @@ def export(
     targets = [t for t in (xlsx, yaml_file, json_file, folder) if t is not None]
     try:
         if not targets:
-            raise InputError([Problem("nothing to write", field="--xlsx",
-                                      hint="give --xlsx FILE, --yaml FILE, --json FILE or --folder DIR")])
+            raise InputError(
+                [
+                    Problem(
+                        "nothing to write",
+                        field="--xlsx",
+                        hint="give --xlsx FILE, --yaml FILE, --json FILE or --folder DIR",
+                    )
+                ]
+            )
         sc = service.load_scenario(_pick(scenario, scenario_opt))
         if xlsx is not None:
             service.export_xlsx(sc, xlsx)

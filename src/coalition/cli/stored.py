@@ -249,14 +249,24 @@ def list_cmd(database_url: DbOpt = None) -> None:
 
 def diff(
     ref: Annotated[str, typer.Argument(help="stored scenario: KEY or ID (or db:KEY)")],
-    from_: Annotated[int | None, typer.Option("--from", min=1, help="the revision compared "
-                                              "from (default: the one before --to)",
-                                              show_default=False)] = None,
-    to: Annotated[int | None, typer.Option("--to", min=1, help="the revision compared to "
-                                           "(default: the head); either order",
-                                           show_default=False)] = None,
-    json_out: Annotated[str | None, typer.Option("--json", help="write the diff as JSON (the API's answer) "
-                                                 "to FILE ('-' for stdout)", show_default=False)] = None,
+    from_: Annotated[
+        int | None,
+        typer.Option(
+            "--from", min=1, help="the revision compared from (default: the one before --to)", show_default=False
+        ),
+    ] = None,
+    to: Annotated[
+        int | None,
+        typer.Option(
+            "--to", min=1, help="the revision compared to (default: the head); either order", show_default=False
+        ),
+    ] = None,
+    json_out: Annotated[
+        str | None,
+        typer.Option(
+            "--json", help="write the diff as JSON (the API's answer) to FILE ('-' for stdout)", show_default=False
+        ),
+    ] = None,
     token: ReadTokenOpt = None,
     database_url: DbOpt = None,
 ) -> None:

@@ -22,8 +22,9 @@ from coalition.errors import InputError, Problem
 if TYPE_CHECKING:
     from coalition.ledger.witness import Witness
 
-witness_app = typer.Typer(name="witness", help="An independent witness of the custody log (C2SP tlog-witness).",
-                          no_args_is_help=True)
+witness_app = typer.Typer(
+    name="witness", help="An independent witness of the custody log (C2SP tlog-witness).", no_args_is_help=True
+)
 MAX_BODY = 1_000_000
 
 
@@ -78,8 +79,9 @@ def serve_cmd(
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise InputError([Problem(f"{listen!r} is not host:port", field="--listen")])
-    witness = Witness(name=name, signer=load_encrypted_key(key_file, _passphrase()), logs=logs,
-                      state=WitnessState(state))
+    witness = Witness(
+        name=name, signer=load_encrypted_key(key_file, _passphrase()), logs=logs, state=WitnessState(state)
+    )
     server = ThreadingHTTPServer((host, int(port)), _handler(witness))
     h, p = server.server_address[:2]
     h = h.decode() if isinstance(h, bytes) else h

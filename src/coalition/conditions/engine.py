@@ -179,9 +179,7 @@ def parse_assumptions(texts: Sequence[str], *, option: str = "--assume") -> tupl
     for text in texts:
         name, sep, raw = (t.strip() for t in text.partition("="))
         if not sep or not name or not raw:
-            problems.append(
-                Problem(f"bad assumption {text!r}: expected NAME=VALUE", field=option, hint=ASSUME_HINT)
-            )
+            problems.append(Problem(f"bad assumption {text!r}: expected NAME=VALUE", field=option, hint=ASSUME_HINT))
             continue
         lowered = raw.lower()
         try:
@@ -211,8 +209,11 @@ def parse_assumptions(texts: Sequence[str], *, option: str = "--assume") -> tupl
             continue
         if name in seen:
             problems.append(
-                Problem(f"condition {name!r} is assumed more than once", field=option,
-                        hint="give each condition at most one --assume")
+                Problem(
+                    f"condition {name!r} is assumed more than once",
+                    field=option,
+                    hint="give each condition at most one --assume",
+                )
             )
             continue
         seen.add(name)
@@ -243,9 +244,7 @@ def check_assumptions(
         if a.condition not in known:
             guess = closest(a.condition, known)
             hint = f"did you mean '{guess}'?" if guess else "known: " + ", ".join(sorted(known))
-            problems.append(
-                Problem(f"unknown condition {a.condition!r} in assumption", field=option, hint=hint)
-            )
+            problems.append(Problem(f"unknown condition {a.condition!r} in assumption", field=option, hint=hint))
     return problems
 
 
@@ -276,9 +275,7 @@ def find_cycles(definitions: Mapping[str, Expr | str]) -> list[tuple[str, ...]]:
     Each cycle is reported once, as a path that starts and ends with the same name
     (``('a', 'b', 'a')``), rotated to start at its smallest name.
     """
-    graph = {
-        name: [n for n in names(d) if n in definitions] for name, d in definitions.items()
-    }
+    graph = {name: [n for n in names(d) if n in definitions] for name, d in definitions.items()}
     cycles: set[tuple[str, ...]] = set()
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
     stack: list[str] = []
@@ -435,24 +432,44 @@ class ConditionEngine:
         if a is not None:
             if a.on is None:
                 return Verdict(
-                    name, Truth.of(a.value), Source.ASSUMPTION,
-                    f"assumed {str(a.value).lower()} at every date", None, (), name,
+                    name,
+                    Truth.of(a.value),
+                    Source.ASSUMPTION,
+                    f"assumed {str(a.value).lower()} at every date",
+                    None,
+                    (),
+                    name,
                 )
             if at >= a.on:
                 return Verdict(
-                    name, Truth.TRUE, Source.ASSUMPTION, f"assumed true from {_fmt(a.on)}",
-                    a.on, (), name,
+                    name,
+                    Truth.TRUE,
+                    Source.ASSUMPTION,
+                    f"assumed true from {_fmt(a.on)}",
+                    a.on,
+                    (),
+                    name,
                 )
             return Verdict(
-                name, Truth.FALSE, Source.ASSUMPTION,
-                f"assumed true only from {_fmt(a.on)}; false before", None, (), name,
+                name,
+                Truth.FALSE,
+                Source.ASSUMPTION,
+                f"assumed true only from {_fmt(a.on)}; false before",
+                None,
+                (),
+                name,
             )
         definition = self._derived.get(name)
         if definition is not None:
             inner = self._eval(definition, at)
             return Verdict(
-                name, inner.value, Source.DEFINITION, f"defined as {definition}",
-                inner.since, (inner,), name,
+                name,
+                inner.value,
+                Source.DEFINITION,
+                f"defined as {definition}",
+                inner.since,
+                (inner,),
+                name,
             )
         events = self._events.get(name, [])
         last: Event | None = None
@@ -477,8 +494,9 @@ class ConditionEngine:
     def _instrument(self, node: InstrumentTest, at: date) -> Verdict:
         inst = self._instruments.get(node.instrument)
         if inst is None:
-            return Verdict(str(node), Truth.UNKNOWN, Source.NO_DATA,
-                           f"instrument {node.instrument!r} is not in the scenario")
+            return Verdict(
+                str(node), Truth.UNKNOWN, Source.NO_DATA, f"instrument {node.instrument!r} is not in the scenario"
+            )
         state = InstrumentState.DRAFT
         since: date | None = None
         for h in inst.history:
@@ -515,17 +533,13 @@ def instrument_test(state: InstrumentState, op: str, wanted: InstrumentState) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def evaluate(
-    expr: Expr | str, at: date, scenario: Scenario, assumptions: Sequence[Assumption] = ()
-) -> Verdict:
+def evaluate(expr: Expr | str, at: date, scenario: Scenario, assumptions: Sequence[Assumption] = ()) -> Verdict:
     """Evaluate one expression at a date (builds a throw-away engine; reuse
     :class:`ConditionEngine` when evaluating many)."""
     return ConditionEngine(scenario, tuple(assumptions)).evaluate(expr, at)
 
 
-def c_day(
-    scenario: Scenario, assumptions: Sequence[Assumption] = (), *, condition: str = CEASEFIRE
-) -> date | None:
+def c_day(scenario: Scenario, assumptions: Sequence[Assumption] = (), *, condition: str = CEASEFIRE) -> date | None:
     """C-day: the date ``ceasefire`` becomes true, from assumptions or the timeline."""
     return ConditionEngine(scenario, tuple(assumptions)).c_day(condition)
 

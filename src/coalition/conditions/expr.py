@@ -143,14 +143,11 @@ class ExpressionError(InputError):
                 f"bad condition expression {self.text!r}: at position {self.position} "
                 f"expected {self.expected}, found {self.found}"
             ),
-            hint="syntax: NAME, all(a, b), any(a, b), not(a), true, false, "
-            "instrument(ID) >= signed|ratified|in-force",
+            hint="syntax: NAME, all(a, b), any(a, b), not(a), true, false, instrument(ID) >= signed|ratified|in-force",
             **where,  # type: ignore[arg-type]
         )
 
-    def problem(
-        self, *, file: str | None = None, row: int | None = None, field: str | None = None
-    ) -> Problem:
+    def problem(self, *, file: str | None = None, row: int | None = None, field: str | None = None) -> Problem:
         """The same problem, placed in a file, row and field."""
         return self._problem(file=file, row=row, field=field)
 

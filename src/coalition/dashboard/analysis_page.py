@@ -26,8 +26,15 @@ router = APIRouter(include_in_schema=False)
 KINDS = ("montecarlo", "withdrawal")
 
 
-def _view(request: Request, ctx: PageCtx, job: int | None, *, form: dict[str, str] | None = None,
-          problems: list[str] | None = None, status_code: int = 200) -> HTMLResponse:
+def _view(
+    request: Request,
+    ctx: PageCtx,
+    job: int | None,
+    *,
+    form: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     _sid, state = _state(ctx)
     sc = state.scenario
     run = jobs.get_analysis(ctx.db, ctx.principal, job) if job else None
@@ -40,28 +47,41 @@ def _view(request: Request, ctx: PageCtx, job: int | None, *, form: dict[str, st
         elif result["kind"] == "withdrawal":
             bars = tornado(result)
     caps = {c.code: c.name for c in sc.capabilities}
-    lines = {r.id: " · ".join(x for x in (caps.get(r.capability, r.capability),
-                                          r.hub or getattr(r, "region", None)) if x)
-             for r in _scope(ctx, "requirement.view", state).filter(sc.requirements)}
+    lines = {
+        r.id: " · ".join(x for x in (caps.get(r.capability, r.capability), r.hub or getattr(r, "region", None)) if x)
+        for r in _scope(ctx, "requirement.view", state).filter(sc.requirements)
+    }
     recent, _total = jobs.list_analyses(ctx.db, ctx.principal, offset=0, limit=10)
-    return render(request, ctx, "analysis.html", "analysis", status_code=status_code,
-                  run=jobs.view_of(run, runs.queue_position(ctx.db, run)) if run else None,
-                  result=result, heat=heat, bars=bars, lines=lines, recent=recent,
-                  options=[o.id for o in sc.force_options], problems=problems or [],
-                  form=form or {"analysis": "montecarlo", "option": "", "samples": "50",
-                                "quick": "on", "other": ""},
-                  may_run=has_permission(ctx.principal, "plan.run"))
+    return render(
+        request,
+        ctx,
+        "analysis.html",
+        "analysis",
+        status_code=status_code,
+        run=jobs.view_of(run, runs.queue_position(ctx.db, run)) if run else None,
+        result=result,
+        heat=heat,
+        bars=bars,
+        lines=lines,
+        recent=recent,
+        options=[o.id for o in sc.force_options],
+        problems=problems or [],
+        form=form or {"analysis": "montecarlo", "option": "", "samples": "50", "quick": "on", "other": ""},
+        may_run=has_permission(ctx.principal, "plan.run"),
+    )
 
 
 @router.get("/analysis")
-def analysis_page(request: Request, ctx: Page,
-                  job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+def analysis_page(
+    request: Request, ctx: Page, job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> HTMLResponse:
     return _view(request, ctx, job)
 
 
 @router.post("/analysis/run")
 def run_analysis(
-    request: Request, ctx: Page,
+    request: Request,
+    ctx: Page,
     analysis: Annotated[str, Form(max_length=16)],
     option: Annotated[str, Form(max_length=64)],
     csrf: Annotated[str, Form(max_length=200)] = "",
@@ -72,21 +92,24 @@ def run_analysis(
     """Queue a run through the service; bad input comes back inline with the form as typed."""
     check_csrf(request, csrf)
     tr = request_lang(request).gettext
-    form = {"analysis": analysis, "option": option, "samples": samples, "quick": quick,
-            "other": other}
+    form = {"analysis": analysis, "option": option, "samples": samples, "quick": quick, "other": other}
     problems: list[str] = []
     if analysis not in KINDS:
         problems.append(tr("Choose a Monte Carlo or a withdrawal analysis."))
     try:
         n = int(samples)
     except ValueError:
-        problems.append(tr("The number of worlds '%(value)s' must be a whole number from 1 to "
-                           "%(max)s.", value=samples, max=jobs.MAX_SAMPLES))
+        problems.append(
+            tr(
+                "The number of worlds '%(value)s' must be a whole number from 1 to %(max)s.",
+                value=samples,
+                max=jobs.MAX_SAMPLES,
+            )
+        )
         n = 0
     req = None
     if not problems:
-        body: dict[str, Any] = {"analysis": analysis, "option": option,
-                                "assumptions": _assumptions("", "", other)}
+        body: dict[str, Any] = {"analysis": analysis, "option": option, "assumptions": _assumptions("", "", other)}
         if analysis == "montecarlo":
             body.update(samples=n, quick=quick == "on")
         else:  # the single withdrawals (N-1): the tornado; pairs and Shapley belong on the CLI
@@ -98,14 +121,18 @@ def run_analysis(
     if req is not None:
         try:
             run, reused = jobs.queue_analysis(
-                ctx.db, ctx.principal, req, scenario_ref=None, cache=ctx.state.scenarios,
-                time_limit_max=ctx.state.settings.plan_time_limit_max)
+                ctx.db,
+                ctx.principal,
+                req,
+                scenario_ref=None,
+                cache=ctx.state.scenarios,
+                time_limit_max=ctx.state.settings.plan_time_limit_max,
+            )
         except InputError as exc:
             problems += [str(p) for p in exc.problems]
     if problems:
         return _view(request, ctx, None, form=form, problems=problems, status_code=422)
     if not reused:
-        ctx.audit("create", "analysis", str(run.id),
-                  after=jobs.view_of(run).model_dump(mode="json"), note="dashboard")
+        ctx.audit("create", "analysis", str(run.id), after=jobs.view_of(run).model_dump(mode="json"), note="dashboard")
     task = BackgroundTask(ctx.state.runs.dispatch) if ctx.state.runs is not None else None
     return RedirectResponse(f"/analysis?job={run.id}", status_code=303, background=task)

@@ -28,8 +28,12 @@ def extract() -> Catalog:
     """Every translatable string of the dashboard, with where it is used."""
     catalog = Catalog(project="coalition", domain=DOMAIN, charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(PACKAGE), method_map=METHODS, keywords=KEYWORDS,
-            options_map={"templates/**.html": {"silent": "false"}}, strip_comment_tags=True):
+        str(PACKAGE),
+        method_map=METHODS,
+        keywords=KEYWORDS,
+        options_map={"templates/**.html": {"silent": "false"}},
+        strip_comment_tags=True,
+    ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return catalog
 
@@ -67,9 +71,11 @@ def main() -> int:
         with path.open("wb") as fh:
             write_po(fh, catalog, width=100, omit_header=False, sort_output=False)
         path.with_suffix(".mo").write_bytes(compiled(read(lang)))
-        todo = [m.id for m in catalog if m.id and (not m.string or m.fuzzy
-                                                   or (isinstance(m.string, tuple)
-                                                       and not all(m.string)))]
+        todo = [
+            m.id
+            for m in catalog
+            if m.id and (not m.string or m.fuzzy or (isinstance(m.string, tuple) and not all(m.string)))
+        ]
         missing += len(todo)
         for msg in todo:
             print(f"{lang}: untranslated: {msg!r}", file=sys.stderr)

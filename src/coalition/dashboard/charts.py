@@ -11,10 +11,16 @@ from coalition.dashboard.i18n import N_
 
 # supply classes: plain words (translated where shown); the code stays in a tooltip
 CLASS_WORDS: dict[str, str] = {
-    "I": N_("food"), "water": N_("water"), "II": N_("clothing and equipment"),
-    "III(B)": N_("bulk fuel"), "III(P)": N_("packaged fuel and oil"),
-    "IV": N_("construction material"), "V": N_("ammunition"), "VI": N_("personal items"),
-    "VIII": N_("medical supplies"), "IX": N_("spare parts"),
+    "I": N_("food"),
+    "water": N_("water"),
+    "II": N_("clothing and equipment"),
+    "III(B)": N_("bulk fuel"),
+    "III(P)": N_("packaged fuel and oil"),
+    "IV": N_("construction material"),
+    "V": N_("ammunition"),
+    "VI": N_("personal items"),
+    "VIII": N_("medical supplies"),
+    "IX": N_("spare parts"),
 }
 CHART_W, CHART_H, PAD = 640, 180, 34
 
@@ -54,8 +60,12 @@ def dos_charts(demand: dict[str, Any]) -> list[DosChart]:
     for hub in demand["hubs"]:
         ranges = hub["ranges"]
         classes = [c for c in CLASS_WORDS if any(c in r["classes"] for r in ranges)]
-        values = [r["classes"][c]["dos_on_hand"] for r in ranges for c in classes
-                  if c in r["classes"] and r["classes"][c]["dos_on_hand"] is not None]
+        values = [
+            r["classes"][c]["dos_on_hand"]
+            for r in ranges
+            for c in classes
+            if c in r["classes"] and r["classes"][c]["dos_on_hand"] is not None
+        ]
         y_max = max([1.0, *values])
         series = []
         for i, c in enumerate(classes):
@@ -67,14 +77,30 @@ def dos_charts(demand: dict[str, Any]) -> list[DosChart]:
                 y = _y(v, y_max)
                 pts += [f"{_x(r['start_day'], horizon)},{y}", f"{_x(r['end_day'] + 1, horizon)},{y}"]
             series.append(Series(cls=c, index=i, points=" ".join(pts)))
-        rows = [{"start": r["start_day"], "end": r["end_day"], "personnel": r["personnel"],
-                 "dos": {c: r["classes"].get(c, {}).get("dos_on_hand") for c in classes},
-                 "flags": sorted({f for c in classes for f in r["classes"].get(c, {}).get("flags", [])})}
-                for r in ranges]
+        rows = [
+            {
+                "start": r["start_day"],
+                "end": r["end_day"],
+                "personnel": r["personnel"],
+                "dos": {c: r["classes"].get(c, {}).get("dos_on_hand") for c in classes},
+                "flags": sorted({f for c in classes for f in r["classes"].get(c, {}).get("flags", [])}),
+            }
+            for r in ranges
+        ]
         step = max(30, (horizon // 6 // 30) * 30)
         ticks = [(_x(d, horizon), d) for d in range(0, horizon + 1, step)]
-        out.append(DosChart(hub=hub["hub"], name=hub["name"], y_max=y_max, horizon=horizon,
-                            series=series, rows=rows, classes=classes, ticks=ticks))
+        out.append(
+            DosChart(
+                hub=hub["hub"],
+                name=hub["name"],
+                y_max=y_max,
+                horizon=horizon,
+                series=series,
+                rows=rows,
+                classes=classes,
+                ticks=ticks,
+            )
+        )
     return out
 
 
@@ -108,13 +134,13 @@ def mc_heatmap(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, list[
                 cells.append(None)
             elif "band" in c and "p" not in c:
                 b = c["band"]
-                cells.append(HeatCell(text="", se=None, cls=BAND_CLASS.get(b or "", "hnone"),
-                                      band=b, needed=b is not None))
+                cells.append(
+                    HeatCell(text="", se=None, cls=BAND_CLASS.get(b or "", "hnone"), band=b, needed=b is not None)
+                )
             elif c.get("p") is None:
                 cells.append(HeatCell(text="", se=None, cls="hnone", needed=False))
             else:
-                cells.append(HeatCell(text=f"{c['p']:.2f}", se=c.get("se"),
-                                      cls=fill_band_class(c["p"])))
+                cells.append(HeatCell(text=f"{c['p']:.2f}", se=c.get("se"), cls=fill_band_class(c["p"])))
         rows.append((ln["line"], cells))
     return days, rows
 
@@ -133,9 +159,15 @@ def tornado(result: dict[str, Any]) -> list[Bar]:
     the policy gives (by nation: an order by damage would rank them), so no bar length."""
     rows = result.get("n_1") or []
     full = not result.get("redacted")
-    bars = [Bar(label=" + ".join(r["nations"]),
-                value=r.get("delta_essential_coverage_pct") if full else None,
-                width=0.0, lines_broken=list(r.get("lines_broken", []))) for r in rows]
+    bars = [
+        Bar(
+            label=" + ".join(r["nations"]),
+            value=r.get("delta_essential_coverage_pct") if full else None,
+            width=0.0,
+            lines_broken=list(r.get("lines_broken", [])),
+        )
+        for r in rows
+    ]
     if full:
         bars.sort(key=lambda b: (b.value if b.value is not None else 0.0, b.label))
         widest = max([abs(b.value) for b in bars if b.value is not None] or [0.0])

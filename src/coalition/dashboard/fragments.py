@@ -23,8 +23,9 @@ _GANTTS: OrderedDict[tuple[int, int, str], tuple[object, views.Gantt, Markup]] =
 _LOCK = threading.Lock()
 
 
-def gantt(templates: Any, globals_: dict[str, Any], plan: dict[str, Any], job_id: int,
-          horizon_days: int, lang: str) -> tuple[views.Gantt, Markup]:
+def gantt(
+    templates: Any, globals_: dict[str, Any], plan: dict[str, Any], job_id: int, horizon_days: int, lang: str
+) -> tuple[views.Gantt, Markup]:
     """The Gantt model and its SVG for ``plan`` (rendered with ``globals_``: the page's gettext
     and formatters), from the cache when the same plan object was drawn before in ``lang``."""
     key = (id(plan), job_id, lang)
@@ -34,8 +35,7 @@ def gantt(templates: Any, globals_: dict[str, Any], plan: dict[str, Any], job_id
             _GANTTS.move_to_end(key)
             return hit[1], hit[2]
     model = views.gantt(plan["unit_lines"], horizon_days)
-    svg = Markup(templates.get_template("_gantt.html").render(
-        {**globals_, "gantt": model, "job_id": job_id}))
+    svg = Markup(templates.get_template("_gantt.html").render({**globals_, "gantt": model, "job_id": job_id}))
     with _LOCK:
         _GANTTS[key] = (plan, model, svg)
         while len(_GANTTS) > _SIZE:

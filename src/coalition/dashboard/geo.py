@@ -66,8 +66,14 @@ def region() -> RegionFile:
 # Label anchors (lat, lon) chosen by hand: a centroid of the visible part can fall in the
 # wrong place (Russia's would land east of the contact line, inside Ukraine).
 LABELS = {
-    "UKR": (49.2, 31.0), "POL": (51.6, 21.6), "BLR": (52.6, 27.5), "RUS": (52.7, 39.5),
-    "ROU": (45.9, 24.4), "MDA": (47.4, 28.6), "HUN": (47.1, 21.0), "SVK": (48.9, 21.1),
+    "UKR": (49.2, 31.0),
+    "POL": (51.6, 21.6),
+    "BLR": (52.6, 27.5),
+    "RUS": (52.7, 39.5),
+    "ROU": (45.9, 24.4),
+    "MDA": (47.4, 28.6),
+    "HUN": (47.1, 21.0),
+    "SVK": (48.9, 21.1),
     "BGR": (43.6, 25.2),
 }
 

@@ -119,8 +119,7 @@ class Lang:
         if isinstance(value, str):
             text = value
             try:
-                value = (dt.datetime.fromisoformat(text) if "T" in text
-                         else dt.date.fromisoformat(text))
+                value = dt.datetime.fromisoformat(text) if "T" in text else dt.date.fromisoformat(text)
             except ValueError:
                 return text
         if isinstance(value, dt.datetime):
@@ -155,16 +154,23 @@ class Lang:
             return text % values if values else text
 
         @pass_context
-        def ngettext(context: Any, singular: str, plural: str, n: int, /,
-                     **values: Any) -> str:
+        def ngettext(context: Any, singular: str, plural: str, n: int, /, **values: Any) -> str:
             text = self.tr.ngettext(singular, plural, n)
             if context.eval_ctx.autoescape:
                 text = Markup(text)
             return text % {"num": n, **values}
 
-        return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "lang": self.code,
-                "languages": [(c, NAMES[c]) for c in LANGUAGES], "num": self.number,
-                "pct": self.percent, "fdate": self.date, "cday": self.cday}
+        return {
+            "_": gettext,
+            "gettext": gettext,
+            "ngettext": ngettext,
+            "lang": self.code,
+            "languages": [(c, NAMES[c]) for c in LANGUAGES],
+            "num": self.number,
+            "pct": self.percent,
+            "fdate": self.date,
+            "cday": self.cday,
+        }
 
 
 @lru_cache(maxsize=512)

@@ -29,17 +29,16 @@ def _donor(ctx: PageCtx, donor: str) -> str:
     if not donor:
         return ""
     if len(donor) != 3 or not donor.isalpha():
-        raise InputError([Problem(f"'{donor}' is not a nation code", field="donor",
-                                  hint="ISO alpha-3, e.g. GBR")])
+        raise InputError([Problem(f"'{donor}' is not a nation code", field="donor", hint="ISO alpha-3, e.g. GBR")])
     if not principal.is_hq and donor != principal.nation:
-        raise OutOfScope("accountability-report", donor,
-                         message=f"no accountability report of {donor} is released to you")
+        raise OutOfScope(
+            "accountability-report", donor, message=f"no accountability report of {donor} is released to you"
+        )
     return donor
 
 
 @router.get("/inspector")
-def inspector_page(request: Request, ctx: Page,
-                   donor: Annotated[str, Query(max_length=3)] = "") -> HTMLResponse:
+def inspector_page(request: Request, ctx: Page, donor: Annotated[str, Query(max_length=3)] = "") -> HTMLResponse:
     from coalition.ledger.reports import donor_report
 
     restrict(ctx.principal, "report.view", lambda _r: PUBLIC)
@@ -50,14 +49,25 @@ def inspector_page(request: Request, ctx: Page,
         ctx.audit("view", "accountability-report", chosen, note="dashboard")
     from coalition.auth.rules import has_permission
 
-    return render(request, ctx, "inspector.html", "inspector", donor=chosen, report=report,
-                  donors=DONORS if ctx.principal.is_hq else (ctx.principal.nation,),
-                  may_export=has_permission(ctx.principal, "ledger.verify"))
+    return render(
+        request,
+        ctx,
+        "inspector.html",
+        "inspector",
+        donor=chosen,
+        report=report,
+        donors=DONORS if ctx.principal.is_hq else (ctx.principal.nation,),
+        may_export=has_permission(ctx.principal, "ledger.verify"),
+    )
 
 
 @router.post("/inspector/bundle")
-def bundle(request: Request, ctx: Page, csrf: Annotated[str, Form(max_length=200)] = "",
-           donor: Annotated[str, Form(max_length=3)] = "") -> Response:
+def bundle(
+    request: Request,
+    ctx: Page,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    donor: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
     """The bundle (zip) of the donor's custody chain; HQ may take the whole log."""
     from coalition.ledger.bundles import bundle_zip
 
@@ -65,9 +75,14 @@ def bundle(request: Request, ctx: Page, csrf: Annotated[str, Form(max_length=200
     restrict(ctx.principal, "ledger.verify", lambda _r: PUBLIC)
     chosen = _donor(ctx, donor) or None
     data, meta = bundle_zip(ctx.db, ctx.state.settings, donor=chosen)
-    ctx.audit("export", "ledger-bundle", chosen or "all",
-              after={k: meta.get(k) for k in ("size", "events", "donor") if k in meta},
-              note="dashboard")
+    ctx.audit(
+        "export",
+        "ledger-bundle",
+        chosen or "all",
+        after={k: meta.get(k) for k in ("size", "events", "donor") if k in meta},
+        note="dashboard",
+    )
     name = f"custody-bundle-{(chosen or 'all').lower()}.zip"
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        data, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

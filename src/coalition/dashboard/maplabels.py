@@ -69,8 +69,13 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 def _candidates(label: Label) -> list[Placement]:
     s, r = label.size, label.marker
     if label.centred:
-        return [Placement(0, 0, "middle"), Placement(0, -s, "middle"), Placement(0, s, "middle"),
-                Placement(-2 * s, 0, "middle"), Placement(2 * s, 0, "middle")]
+        return [
+            Placement(0, 0, "middle"),
+            Placement(0, -s, "middle"),
+            Placement(0, s, "middle"),
+            Placement(-2 * s, 0, "middle"),
+            Placement(2 * s, 0, "middle"),
+        ]
     off = r + GAP
     mid = 0.35 * s  # baseline that centres the text vertically on the point
     diag = 0.72 * off
@@ -107,12 +112,12 @@ def overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def place(labels: list[Label], width: float, height: float, level: int = 1, *,
-          obstacles: Sequence[Label] = ()) -> dict[str, Placement | None]:
+def place(
+    labels: list[Label], width: float, height: float, level: int = 1, *, obstacles: Sequence[Label] = ()
+) -> dict[str, Placement | None]:
     """Greedy placement at one level: key -> placement, or None when the label is hidden.
     ``obstacles``: further markers (without text) no label may cover."""
-    markers = {lb.key: m for lb in [*labels, *obstacles]
-               if (m := marker_box(lb, level)) is not None}
+    markers = {lb.key: m for lb in [*labels, *obstacles] if (m := marker_box(lb, level)) is not None}
     placed: list[Box] = []
     out: dict[str, Placement | None] = {}
     for lb in sorted(labels, key=lambda item: (-item.priority, item.key)):
@@ -131,13 +136,12 @@ def place(labels: list[Label], width: float, height: float, level: int = 1, *,
     return out
 
 
-def layout(labels: list[Label], width: float, height: float, *,
-           obstacles: Sequence[Label] = ()
-           ) -> dict[str, tuple[Placement | None, ...]]:
+def layout(
+    labels: list[Label], width: float, height: float, *, obstacles: Sequence[Label] = ()
+) -> dict[str, tuple[Placement | None, ...]]:
     """:func:`place` at every level: key -> one placement (or None) per level of LEVELS."""
     per_level = [place(labels, width, height, k, obstacles=obstacles) for k in LEVELS]
     return {lb.key: tuple(level[lb.key] for level in per_level) for lb in labels}
 
 
-__all__ = ["LEVELS", "Label", "Placement", "box", "layout", "marker_box", "overlaps", "place",
-           "text_width"]
+__all__ = ["LEVELS", "Label", "Placement", "box", "layout", "marker_box", "overlaps", "place", "text_width"]

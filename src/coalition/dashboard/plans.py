@@ -26,8 +26,7 @@ def _done(ctx: PageCtx, job: int) -> runs.PlanRun:
 
 
 def _download(body: bytes, name: str, media: str) -> Response:
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/plan/{job}/plan.xlsx")
@@ -35,8 +34,11 @@ def plan_workbook(ctx: Page, job: int) -> Response:
     run = _done(ctx, job)
     body = _plan(ctx, run)
     ctx.audit("export", "plan", str(run.id), note="dashboard xlsx")
-    return _download(plan_xlsx(body), f"plan-{run.id}-{run.option}.xlsx",
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return _download(
+        plan_xlsx(body),
+        f"plan-{run.id}-{run.option}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @router.get("/plan/{job}/unit-lines.csv")
@@ -44,16 +46,16 @@ def plan_csv(ctx: Page, job: int) -> Response:
     run = _done(ctx, job)
     body = _plan(ctx, run)
     ctx.audit("export", "plan", str(run.id), note="dashboard csv")
-    return _download(unit_lines_csv(body), f"unit-lines-{run.id}-{run.option}.csv",
-                     "text/csv; charset=utf-8")
+    return _download(unit_lines_csv(body), f"unit-lines-{run.id}-{run.option}.csv", "text/csv; charset=utf-8")
 
 
 CHANGES_PAGE = 200  # changed lines a page (every one reachable through rel=next links)
 
 
 @router.get("/plans/compare")
-def compare_page(request: Request, ctx: Page, a: JobId, b: JobId,
-                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+def compare_page(
+    request: Request, ctx: Page, a: JobId, b: JobId, page: Annotated[int, Query(ge=1, le=100_000)] = 1
+) -> HTMLResponse:
     run_a, run_b = _done(ctx, a), _done(ctx, b)
     plan_a, plan_b = _plan(ctx, run_a), _plan(ctx, run_b)
     cmp = compare(plan_a, plan_b)
@@ -63,9 +65,18 @@ def compare_page(request: Request, ctx: Page, a: JobId, b: JobId,
     def link(n: int) -> str:
         return f"/plans/compare?a={a}&b={b}&page={n}#changes"
 
-    return render(request, ctx, "compare.html", "plan", a=runs.summary(run_a),
-                  b=runs.summary(run_b), plan_a=plan_a, plan_b=plan_b, cmp=cmp,
-                  shown=cmp.changes[(page - 1) * CHANGES_PAGE: page * CHANGES_PAGE],
-                  page=page, pages=pages,
-                  page_links={"prev": link(page - 1) if page > 1 else None,
-                              "next": link(page + 1) if page < pages else None})
+    return render(
+        request,
+        ctx,
+        "compare.html",
+        "plan",
+        a=runs.summary(run_a),
+        b=runs.summary(run_b),
+        plan_a=plan_a,
+        plan_b=plan_b,
+        cmp=cmp,
+        shown=cmp.changes[(page - 1) * CHANGES_PAGE : page * CHANGES_PAGE],
+        page=page,
+        pages=pages,
+        page_links={"prev": link(page - 1) if page > 1 else None, "next": link(page + 1) if page < pages else None},
+    )

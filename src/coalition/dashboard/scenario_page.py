@@ -47,10 +47,20 @@ def _view(request: Request, ctx: PageCtx, status_code: int = 200, **data: Any) -
     sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     me = ctx.principal
     revs = _revisions(ctx, sid, state)[:50]
-    return render(request, ctx, "scenario.html", "scenario", status_code=status_code,
-                  sc=state.scenario, scenario_id=sid, head=head, revisions=revs,
-                  may_upload=has_permission(me, "scenario.add"), may_download=me.is_hq,
-                  **{"problems": [], "warnings": [], "stored": None, **data})
+    return render(
+        request,
+        ctx,
+        "scenario.html",
+        "scenario",
+        status_code=status_code,
+        sc=state.scenario,
+        scenario_id=sid,
+        head=head,
+        revisions=revs,
+        may_upload=has_permission(me, "scenario.add"),
+        may_download=me.is_hq,
+        **{"problems": [], "warnings": [], "stored": None, **data},
+    )
 
 
 @router.get("/scenario")
@@ -59,15 +69,25 @@ def scenario_page(request: Request, ctx: Page) -> HTMLResponse:
 
 
 def _located(p: Problem) -> dict[str, Any]:
-    return {"file": p.file or "", "row": p.row, "field": p.field or "", "message": p.message,
-            "hint": p.hint or "", "severity": p.severity}
+    return {
+        "file": p.file or "",
+        "row": p.row,
+        "field": p.field or "",
+        "message": p.message,
+        "hint": p.hint or "",
+        "severity": p.severity,
+    }
 
 
 @router.post("/scenario/upload")
-async def upload(request: Request, ctx: Page, file: Annotated[UploadFile, File()],
-                 csrf: Annotated[str, Form(max_length=200)] = "",
-                 revision: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
-                 store_it: Annotated[str, Form(alias="store", max_length=5)] = "") -> HTMLResponse:
+async def upload(
+    request: Request,
+    ctx: Page,
+    file: Annotated[UploadFile, File()],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    revision: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
+    store_it: Annotated[str, Form(alias="store", max_length=5)] = "",
+) -> HTMLResponse:
     """Validate the file; with *store* ticked and no error, store it (If-Match: the revision
     the form was read at)."""
     from fastapi.concurrency import run_in_threadpool
@@ -80,12 +100,25 @@ async def upload(request: Request, ctx: Page, file: Annotated[UploadFile, File()
     limit = ctx.state.settings.max_upload_bytes
     data = await file.read(limit + 1)
     if Path(name).suffix.lower() not in SUFFIXES:
-        return _view(request, ctx, 422, problems=[_located(Problem(
-            tr("'%(name)s' is not a .yaml, .yml, .json or .xlsx file.", name=name),
-            file=name, field="file"))])
+        return _view(
+            request,
+            ctx,
+            422,
+            problems=[
+                _located(
+                    Problem(
+                        tr("'%(name)s' is not a .yaml, .yml, .json or .xlsx file.", name=name), file=name, field="file"
+                    )
+                )
+            ],
+        )
     if len(data) > limit:
-        return _view(request, ctx, 413, problems=[_located(Problem(
-            tr("The file is larger than %(n)s bytes.", n=limit), file=name, field="file"))])
+        return _view(
+            request,
+            ctx,
+            413,
+            problems=[_located(Problem(tr("The file is larger than %(n)s bytes.", n=limit), file=name, field="file"))],
+        )
 
     def check() -> Any:
         with tempfile.TemporaryDirectory(prefix="coalition-upload-") as tmp:
@@ -97,26 +130,48 @@ async def upload(request: Request, ctx: Page, file: Annotated[UploadFile, File()
     problems = [_located(p) for p in report.problems if p.severity == "error"]
     warnings = [_located(p) for p in report.problems if p.severity != "error"]
     if problems or report.scenario is None or not store_it:
-        return _view(request, ctx, 422 if problems else 200, problems=problems,
-                     warnings=warnings, checked=name, valid=not problems)
+        return _view(
+            request,
+            ctx,
+            422 if problems else 200,
+            problems=problems,
+            warnings=warnings,
+            checked=name,
+            valid=not problems,
+        )
     if not has_permission(ctx.principal, "scenario.add"):
         raise PermissionDeniedError("uploading a scenario needs the planner role")
 
     def save() -> Any:
-        return store.upload(ctx.db, scenario=report.scenario, principal=ctx.principal,
-                            expected_revision=revision or None, cache=ctx.state.scenarios,
-                            request_id=ctx.request_id)
+        return store.upload(
+            ctx.db,
+            scenario=report.scenario,
+            principal=ctx.principal,
+            expected_revision=revision or None,
+            cache=ctx.state.scenarios,
+            request_id=ctx.request_id,
+        )
 
     try:
         row, rev, created = await run_in_threadpool(save)
     except (ConflictError, PermissionDeniedError, InputError) as exc:
         found = getattr(exc, "problems", None) or [str(exc)]
-        return _view(request, ctx, 409 if isinstance(exc, ConflictError) else 422,
-                     problems=[_located(p) if isinstance(p, Problem)
-                               else _located(Problem(str(p), file=name)) for p in found],
-                     warnings=warnings, checked=name)
-    return _view(request, ctx, stored={"key": row.key, "revision": rev, "created": created},
-                 warnings=warnings, checked=name, valid=True)
+        return _view(
+            request,
+            ctx,
+            409 if isinstance(exc, ConflictError) else 422,
+            problems=[_located(p) if isinstance(p, Problem) else _located(Problem(str(p), file=name)) for p in found],
+            warnings=warnings,
+            checked=name,
+        )
+    return _view(
+        request,
+        ctx,
+        stored={"key": row.key, "revision": rev, "created": created},
+        warnings=warnings,
+        checked=name,
+        valid=True,
+    )
 
 
 @router.get("/scenario/download.{kind}")
@@ -134,19 +189,22 @@ def download(ctx: Page, kind: str) -> Response:
         (export_workbook if kind == "xlsx" else save_scenario_file)(state.scenario, path)
         body = path.read_bytes()
     ctx.audit("export", "scenario", str(sid), note=f"dashboard {kind}, revision {rev}")
-    media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-             if kind == "xlsx" else "application/yaml")
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+    media = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if kind == "xlsx" else "application/yaml"
+    )
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
 DIFF_ROWS = 500  # records shown per table (the rest counted: they are all the reader's to see)
 
 
 @router.get("/scenario/diff")
-def diff_page(request: Request, ctx: Page,
-              from_: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1)] = None,
-              to: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+def diff_page(
+    request: Request,
+    ctx: Page,
+    from_: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1)] = None,
+    to: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
     """The changes between any two revisions the reader chooses (default: the head's own)."""
     from coalition.scenario.revdiff import chosen_range, visible_diff
 
@@ -157,13 +215,26 @@ def diff_page(request: Request, ctx: Page,
     result = None
     for name, rev in (("from", from_), ("to", to)):
         if rev > head:
-            problems.append(tr("There is no revision %(n)s of this scenario (revisions are "
-                               "1 to %(head)s).", n=rev, head=head) + f" ({name})")
+            problems.append(
+                tr("There is no revision %(n)s of this scenario (revisions are 1 to %(head)s).", n=rev, head=head)
+                + f" ({name})"
+            )
     if not problems:
-        result = visible_diff(ctx.db, ctx.principal, scenario_id=sid, from_revision=from_,
-                              to_revision=to, cache=ctx.state.scenarios)
+        result = visible_diff(
+            ctx.db, ctx.principal, scenario_id=sid, from_revision=from_, to_revision=to, cache=ctx.state.scenarios
+        )
         ctx.audit("view", "scenario", str(sid), note=f"dashboard diff r{from_}..r{to}")
-    return render(request, ctx, "scenario_diff.html", "scenario",
-                  status_code=422 if problems else 200, sc=state.scenario, head=head,
-                  revisions=_revisions(ctx, sid, state), chosen={"from": from_, "to": to},
-                  diff=result, problems=problems, limit=DIFF_ROWS)
+    return render(
+        request,
+        ctx,
+        "scenario_diff.html",
+        "scenario",
+        status_code=422 if problems else 200,
+        sc=state.scenario,
+        head=head,
+        revisions=_revisions(ctx, sid, state),
+        chosen={"from": from_, "to": to},
+        diff=result,
+        problems=problems,
+        limit=DIFF_ROWS,
+    )

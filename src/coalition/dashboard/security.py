@@ -44,9 +44,7 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not hmac.compare_digest(str(expected), str(submitted)):
-        raise PermissionDeniedError(
-            "the form's CSRF token is missing or wrong; reload the page and submit again"
-        )
+        raise PermissionDeniedError("the form's CSRF token is missing or wrong; reload the page and submit again")
 
 
 def has_session(request: Request) -> bool:

@@ -23,22 +23,33 @@ router = APIRouter(include_in_schema=False)
 
 def _run(ctx: PageCtx, job: int) -> runs.PlanRun:
     scope: Scope[runs.PlanRun] = restrict(
-        ctx.principal, "plan.view", lambda r: Marking(origin=r.nation, releasable_to=(ALL,)))
+        ctx.principal, "plan.view", lambda r: Marking(origin=r.nation, releasable_to=(ALL,))
+    )
     return scope.check(runs.run_of_kind(ctx.db.get(runs.PlanRun, job)), str(job))
 
 
 @router.get("/sustain")
-def sustain_page(request: Request, ctx: Page,
-                 job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+def sustain_page(
+    request: Request, ctx: Page, job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None
+) -> HTMLResponse:
     chosen = _run(ctx, job) if job else runs.latest_done(ctx.db)
     if chosen is None or chosen.status != "done":
-        return render(request, ctx, "sustain.html", "plan", job=runs.summary(chosen) if chosen else None,
-                      body=None)
+        return render(request, ctx, "sustain.html", "plan", job=runs.summary(chosen) if chosen else None, body=None)
     body = visible_sustainment(ctx.db, ctx.principal, chosen, cache=ctx.state.scenarios)
     ctx.audit("view", "sustainment", str(chosen.id), note="dashboard")
     demand = section(body, "demand")
-    return render(request, ctx, "sustain.html", "plan", job=runs.summary(chosen), body=body,
-                  charts=dos_charts(demand), dos=section(body, "dos")["hubs"],
-                  class_v=section(body, "class_v"), medical=section(body, "medical"),
-                  names={h["hub"]: h["name"] for h in demand["hubs"]},
-                  class_words=CLASS_WORDS, chart={"w": CHART_W, "h": CHART_H, "pad": PAD})
+    return render(
+        request,
+        ctx,
+        "sustain.html",
+        "plan",
+        job=runs.summary(chosen),
+        body=body,
+        charts=dos_charts(demand),
+        dos=section(body, "dos")["hubs"],
+        class_v=section(body, "class_v"),
+        medical=section(body, "medical"),
+        names={h["hub"]: h["name"] for h in demand["hubs"]},
+        class_words=CLASS_WORDS,
+        chart={"w": CHART_W, "h": CHART_H, "pad": PAD},
+    )

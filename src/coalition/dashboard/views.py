@@ -15,8 +15,22 @@ from coalition.dashboard.i18n import N_
 from coalition.scenario.schemas import Scenario
 
 NATION_COLOURS = (
-    "#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8e6c8a", "#e07a5f", "#3d405b",
-    "#81b29a", "#f2cc8f", "#6d597a", "#b56576", "#355070", "#2a9d8f", "#e76f51", "#264653",
+    "#1f5fa8",
+    "#d1495b",
+    "#edae49",
+    "#00798c",
+    "#66a182",
+    "#8e6c8a",
+    "#e07a5f",
+    "#3d405b",
+    "#81b29a",
+    "#f2cc8f",
+    "#6d597a",
+    "#b56576",
+    "#355070",
+    "#2a9d8f",
+    "#e76f51",
+    "#264653",
 )
 RESTRICTED_COLOUR = "#b8bfc7"
 
@@ -97,22 +111,35 @@ def map_labels(m: MapModel) -> list[maplabels.Label]:
     out = []
     top = max([h["capacity"] for h in m.hubs] or [1]) or 1
     for h in m.hubs:
-        out.append(maplabels.Label(f"hub:{h['id']}", h["name"], h["x"], h["y"],
-                                   2 + h["capacity"] / top, marker=RING_R if h["cls"] else HUB_R))
+        out.append(
+            maplabels.Label(
+                f"hub:{h['id']}",
+                h["name"],
+                h["x"],
+                h["y"],
+                2 + h["capacity"] / top,
+                marker=RING_R if h["cls"] else HUB_R,
+            )
+        )
     for r in m.rear_nodes:
-        out.append(maplabels.Label(f"rear:{r['id']}", r["name"], r["x"], r["y"], 1.0,
-                                   marker=REAR_R))
+        out.append(maplabels.Label(f"rear:{r['id']}", r["name"], r["x"], r["y"], 1.0, marker=REAR_R))
     for c in m.country_labels:
-        out.append(maplabels.Label(f"country:{c['iso3']}", c["name"], c["x"], c["y"], 0.5,
-                                   size=11.0, marker=0.0, bold=False, centred=True))
+        out.append(
+            maplabels.Label(
+                f"country:{c['iso3']}", c["name"], c["x"], c["y"], 0.5, size=11.0, marker=0.0, bold=False, centred=True
+            )
+        )
     return out
 
 
 def _obstacles(m: MapModel) -> list[maplabels.Label]:
     """Depot diamonds: markers labels must not cover (they carry no text of their own)."""
-    return [maplabels.Label(f"depot:{d['id']}", "", d["x"] + DEPOT_OFFSET[0],
-                            d["y"] + DEPOT_OFFSET[1], -1.0, marker=DEPOT_R)
-            for d in m.depots]
+    return [
+        maplabels.Label(
+            f"depot:{d['id']}", "", d["x"] + DEPOT_OFFSET[0], d["y"] + DEPOT_OFFSET[1], -1.0, marker=DEPOT_R
+        )
+        for d in m.depots
+    ]
 
 
 def place_labels(m: MapModel) -> None:
@@ -121,8 +148,7 @@ def place_labels(m: MapModel) -> None:
     the placement per level ("x,y,anchor" in map units, "-" when hidden at that level)."""
     labels = map_labels(m)
     obstacles = _obstacles(m)
-    per_level = [maplabels.place(labels, m.width, m.height, k, obstacles=obstacles)
-                 for k in maplabels.LEVELS]
+    per_level = [maplabels.place(labels, m.width, m.height, k, obstacles=obstacles) for k in maplabels.LEVELS]
     by_key = {lb.key: lb for lb in labels}
 
     def attach(item: dict[str, Any], key: str) -> None:
@@ -130,13 +156,10 @@ def place_labels(m: MapModel) -> None:
         parts = []
         for k, chosen in zip(maplabels.LEVELS, per_level, strict=True):
             p = chosen[key]
-            parts.append("-" if p is None else
-                         f"{round(lb.x + p.dx / k, 1)},{round(lb.y + p.dy / k, 1)},{p.anchor}")
+            parts.append("-" if p is None else f"{round(lb.x + p.dx / k, 1)},{round(lb.y + p.dy / k, 1)},{p.anchor}")
         first = per_level[0][key]
-        x, y, anchor = (parts[0].split(",") if first is not None
-                        else (str(lb.x), str(lb.y), "start"))
-        item["label"] = {"x": x, "y": y, "anchor": anchor, "hidden": first is None,
-                         "pl": "|".join(parts)}
+        x, y, anchor = parts[0].split(",") if first is not None else (str(lb.x), str(lb.y), "start")
+        item["label"] = {"x": x, "y": y, "anchor": anchor, "hidden": first is None, "pl": "|".join(parts)}
 
     for h in m.hubs:
         attach(h, f"hub:{h['id']}")
@@ -149,9 +172,12 @@ def place_labels(m: MapModel) -> None:
 CountryName = Callable[[str, str], str]  # (iso3, source name) -> the name shown
 
 
-def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
-              depots: list[Any] | None = None, country_name: CountryName | None = None
-              ) -> MapModel:
+def map_model(
+    scenario: Scenario,
+    fill: dict[str, float] | None = None,
+    depots: list[Any] | None = None,
+    country_name: CountryName | None = None,
+) -> MapModel:
     """The map's layers; ``depots``: the depots the reader may see (their diamonds);
     ``country_name``: the country names in the reader's language (before the labels are
     placed, so a longer name gets a box of its own size)."""
@@ -159,23 +185,40 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
     for h in scenario.hubs:
         x, y = geo.project(h.lat, h.lon)
         ratio = (fill or {}).get(h.id)
-        hubs.append({"id": h.id, "name": h.name, "x": x, "y": y, "kind": h.kind.value,
-                     "capacity": h.personnel_capacity, "lead": h.lead_nation or "",
-                     "fill": None if ratio is None else round(100 * ratio),
-                     "cls": "" if ratio is None else heat_class(ratio)})
+        hubs.append(
+            {
+                "id": h.id,
+                "name": h.name,
+                "x": x,
+                "y": y,
+                "kind": h.kind.value,
+                "capacity": h.personnel_capacity,
+                "lead": h.lead_nation or "",
+                "fill": None if ratio is None else round(100 * ratio),
+                "cls": "" if ratio is None else heat_class(ratio),
+            }
+        )
     rears: list[dict[str, Any]] = []
     for r in scenario.rear_nodes:
         x, y = geo.project(r.lat, r.lon)
-        rears.append({"id": r.id, "name": r.name, "x": x, "y": y, "kind": r.kind.value,
-                      "country": r.country})
+        rears.append({"id": r.id, "name": r.name, "x": x, "y": y, "kind": r.kind.value, "country": r.country})
     where = {h["id"]: (h["x"], h["y"]) for h in hubs} | {r["id"]: (r["x"], r["y"]) for r in rears}
     corridors = []
     for c in scenario.corridors:
         if c.rear_node in where and c.hub in where:
             (x1, y1), (x2, y2) = where[c.rear_node], where[c.hub]
-            corridors.append({"id": c.id, "x1": x1, "y1": y1, "x2": x2, "y2": y2,
-                              "mode": c.mode.value, "per_day": c.personnel_per_day,
-                              "transit": c.transit_days})
+            corridors.append(
+                {
+                    "id": c.id,
+                    "x1": x1,
+                    "y1": y1,
+                    "x2": x2,
+                    "y2": y2,
+                    "mode": c.mode.value,
+                    "per_day": c.personnel_per_day,
+                    "transit": c.transit_days,
+                }
+            )
     contact, buffer_px, buffer_km = None, 0.0, 0.0
     if scenario.contact_line is not None:
         contact = geo.polyline([(p.lat, p.lon) for p in scenario.contact_line.points])
@@ -191,12 +234,16 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
             continue
         # the plan names a region's lines "region:<name>" (planner.tables); hubs name the region
         name = place.removeprefix("region:")
-        members = [(hub, item) for hub, item in zip(scenario.hubs, hubs, strict=True)
-                   if hub.region == name]
-        regions.append({"name": name, "fill": round(100 * ratio), "cls": heat_class(ratio),
-                        "hubs": sorted(hub.name for hub, _item in members),
-                        "path": region_path([(float(item["x"]), float(item["y"]))
-                                             for _hub, item in members])})
+        members = [(hub, item) for hub, item in zip(scenario.hubs, hubs, strict=True) if hub.region == name]
+        regions.append(
+            {
+                "name": name,
+                "fill": round(100 * ratio),
+                "cls": heat_class(ratio),
+                "hubs": sorted(hub.name for hub, _item in members),
+                "path": region_path([(float(item["x"]), float(item["y"])) for _hub, item in members]),
+            }
+        )
     by_region = {r["name"]: r for r in regions}
     for item, hub in zip(hubs, scenario.hubs, strict=True):
         if item["fill"] is None and hub.region in by_region:
@@ -206,17 +253,42 @@ def map_model(scenario: Scenario, fill: dict[str, float] | None = None,
     for d in depots or ():
         if d.hub in where:
             x, y = where[d.hub]
-            depot_items.append({"id": d.id, "name": d.name, "place": d.hub, "x": x, "y": y,
-                                "dx": DEPOT_OFFSET[0], "dy": DEPOT_OFFSET[1]})
+            depot_items.append(
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "place": d.hub,
+                    "x": x,
+                    "y": y,
+                    "dx": DEPOT_OFFSET[0],
+                    "dy": DEPOT_OFFSET[1],
+                }
+            )
     shapes = list(geo.countries())
     if country_name is not None:
         shapes = [replace(c, name=country_name(c.iso3, c.name)) for c in shapes]
-    country_labels = [{"iso3": c.iso3, "name": c.name, "x": c.label_x, "y": c.label_y}
-                      for c in shapes if c.iso3 in COUNTRY_LABELS
-                      and 0 < c.label_x < geo.WIDTH and 0 < c.label_y < geo.HEIGHT]
-    m = MapModel(geo.WIDTH, geo.HEIGHT, shapes, hubs, rears, corridors,
-                 contact, buffer_px, buffer_km, geo.attribution(), regions, 200,
-                 round(200 * geo.PX_PER_KM, 1), depot_items, country_labels)
+    country_labels = [
+        {"iso3": c.iso3, "name": c.name, "x": c.label_x, "y": c.label_y}
+        for c in shapes
+        if c.iso3 in COUNTRY_LABELS and 0 < c.label_x < geo.WIDTH and 0 < c.label_y < geo.HEIGHT
+    ]
+    m = MapModel(
+        geo.WIDTH,
+        geo.HEIGHT,
+        shapes,
+        hubs,
+        rears,
+        corridors,
+        contact,
+        buffer_px,
+        buffer_km,
+        geo.attribution(),
+        regions,
+        200,
+        round(200 * geo.PX_PER_KM, 1),
+        depot_items,
+        country_labels,
+    )
     place_labels(m)
     return m
 
@@ -247,9 +319,12 @@ def heatmap_from_fill(fill: list[dict[str, Any]]) -> Heatmap:
     hm = Heatmap(caps, hubs)
     for key, r in req.items():
         ratio = got[key] / r if r else None
-        hm.cells[key] = {"required": r, "filled": got[key],
-                         "pct": None if ratio is None else round(100 * ratio),
-                         "cls": heat_class(ratio)}
+        hm.cells[key] = {
+            "required": r,
+            "filled": got[key],
+            "pct": None if ratio is None else round(100 * ratio),
+            "cls": heat_class(ratio),
+        }
     return hm
 
 
@@ -264,9 +339,12 @@ def heatmap_from_cells(cells: list[dict[str, Any]]) -> Heatmap:
     hm = Heatmap(sorted({k[0] for k in req}), sorted({k[1] for k in req}))
     for key, r in req.items():
         ratio = got[key] / r if r else None
-        hm.cells[key] = {"required": r, "filled": got[key],
-                         "pct": None if ratio is None else round(100 * ratio),
-                         "cls": heat_class(ratio)}
+        hm.cells[key] = {
+            "required": r,
+            "filled": got[key],
+            "pct": None if ratio is None else round(100 * ratio),
+            "cls": heat_class(ratio),
+        }
     return hm
 
 
@@ -310,19 +388,27 @@ def gantt(unit_lines: list[dict[str, Any]], horizon_days: int) -> Gantt:
             for u in lane:
                 x1, x2 = xpos(u["arrival_day"]), xpos(u["tour_end_day"])
                 restricted = bool(u.get("restricted"))
-                bars.append({
-                    "uln": u["uln"],
-                    "x": x1, "w": max(1.5, x2 - x1), "y": y + 2, "h": row_h - 4,
-                    "colour": RESTRICTED_COLOUR if restricted else colour[u["nation"]],
-                    "title": (f"{u['uln']} {u['nation']} {u['unit']} {u['capability']} at {hub}: "
-                              f"arrives day {u['arrival_day']}, tour to day {u['tour_end_day']}, "
-                              f"rotation {u.get('rotation', 1)}"
-                              + (f", {u['days_late']} days late" if u.get("days_late") else "")),
-                    "late": int(u.get("days_late") or 0),
-                    "late_x": xpos(u["required_day"]),
-                })
-            rows.append({"label": f"{hub} · {req}" + (f" #{i + 1}" if len(lane_list) > 1 else ""),
-                         "y": y, "bars": bars})
+                bars.append(
+                    {
+                        "uln": u["uln"],
+                        "x": x1,
+                        "w": max(1.5, x2 - x1),
+                        "y": y + 2,
+                        "h": row_h - 4,
+                        "colour": RESTRICTED_COLOUR if restricted else colour[u["nation"]],
+                        "title": (
+                            f"{u['uln']} {u['nation']} {u['unit']} {u['capability']} at {hub}: "
+                            f"arrives day {u['arrival_day']}, tour to day {u['tour_end_day']}, "
+                            f"rotation {u.get('rotation', 1)}"
+                            + (f", {u['days_late']} days late" if u.get("days_late") else "")
+                        ),
+                        "late": int(u.get("days_late") or 0),
+                        "late_x": xpos(u["required_day"]),
+                    }
+                )
+            rows.append(
+                {"label": f"{hub} · {req}" + (f" #{i + 1}" if len(lane_list) > 1 else ""), "y": y, "bars": bars}
+            )
     height = top + len(rows) * row_h + 10
     ticks = [{"x": xpos(d), "label": f"C+{d}"} for d in range(0, span + 1, 91)]
     legend = [(n, colour[n]) for n in nations]
@@ -331,8 +417,19 @@ def gantt(unit_lines: list[dict[str, Any]], horizon_days: int) -> Gantt:
     return Gantt(left + plot_w + right, height, rows, ticks, legend, left)
 
 
-ULN_COLUMNS = ("uln", "nation", "unit", "capability", "requirement", "hub", "corridor",
-               "arrival_day", "tour_start_day", "tour_end_day", "days_late")
+ULN_COLUMNS = (
+    "uln",
+    "nation",
+    "unit",
+    "capability",
+    "requirement",
+    "hub",
+    "corridor",
+    "arrival_day",
+    "tour_start_day",
+    "tour_end_day",
+    "days_late",
+)
 ULN_FILTERS = ("nation", "hub", "capability")
 
 
@@ -346,9 +443,16 @@ class UlnTable:
     options: dict[str, list[str]]  # the values each filter can take
 
 
-def uln_table(unit_lines: list[dict[str, Any]], *, q: str = "", filters: dict[str, str] | None
-              = None, sort: str = "uln", desc: bool = False, page: int = 1,
-              size: int = 50) -> UlnTable:
+def uln_table(
+    unit_lines: list[dict[str, Any]],
+    *,
+    q: str = "",
+    filters: dict[str, str] | None = None,
+    sort: str = "uln",
+    desc: bool = False,
+    page: int = 1,
+    size: int = 50,
+) -> UlnTable:
     """The unit-line table (TPFDD-like): search in every text column, exact filters, a sort on
     any column (numbers as numbers, ties by ULN), and pages of ``size`` lines."""
     filters = {k: v for k, v in (filters or {}).items() if k in ULN_FILTERS and v}
@@ -372,5 +476,4 @@ def uln_table(unit_lines: list[dict[str, Any]], *, q: str = "", filters: dict[st
     chosen.sort(key=order, reverse=desc)
     pages = max(1, -(-len(chosen) // size))
     page = min(max(1, page), pages)
-    return UlnTable(chosen[(page - 1) * size: page * size], len(chosen), len(unit_lines), page,
-                    pages, options)
+    return UlnTable(chosen[(page - 1) * size : page * size], len(chosen), len(unit_lines), page, pages, options)

@@ -24,13 +24,17 @@ class PlacementOrder:
     lines: tuple[StockLine, ...]
 
     def csv(self) -> str:
-        rows = ["storehouse,lot,quantity"] + [f"{x.storehouse},{x.lot},{x.quantity}"
-                                              for x in self.lines]
+        rows = ["storehouse,lot,quantity"] + [f"{x.storehouse},{x.lot},{x.quantity}" for x in self.lines]
         return "\n".join(rows) + "\n"
 
 
-def accept(depot: Depot, catalogue: Catalogue, current: Sequence[StockLine],
-           consignment: Sequence[Incoming], lines: Sequence[tuple[str, str, int]]) -> PlacementOrder:
+def accept(
+    depot: Depot,
+    catalogue: Catalogue,
+    current: Sequence[StockLine],
+    consignment: Sequence[Incoming],
+    lines: Sequence[tuple[str, str, int]],
+) -> PlacementOrder:
     """The placement order for ``lines`` (storehouse, lot, quantity), or InputError naming each
     reason it cannot be accepted."""
     from coalition.depots.gate import verify_placement
@@ -41,8 +45,7 @@ def accept(depot: Depot, catalogue: Catalogue, current: Sequence[StockLine],
     parsed: list[StockLine] = []
     for i, (house, lot, qty) in enumerate(lines, start=1):
         if house not in houses:
-            problems.append(Problem(f"storehouse '{house}' is not in depot {depot.id}", row=i,
-                                    field="storehouse"))
+            problems.append(Problem(f"storehouse '{house}' is not in depot {depot.id}", row=i, field="storehouse"))
         if lot not in lots:
             problems.append(Problem(f"lot '{lot}' is not in the catalogue", row=i, field="lot"))
         if qty < 1:
@@ -57,14 +60,16 @@ def accept(depot: Depot, catalogue: Catalogue, current: Sequence[StockLine],
     wanted = {c.lot: c.quantity for c in consignment}
     for lot, qty in sorted(placed.items()):
         if qty > wanted.get(lot, 0):
-            problems.append(Problem(f"lot '{lot}': {qty} placed but the consignment brings "
-                                    f"{wanted.get(lot, 0)}", field="quantity"))
+            problems.append(
+                Problem(f"lot '{lot}': {qty} placed but the consignment brings {wanted.get(lot, 0)}", field="quantity")
+            )
     if problems:
         raise InputError(problems)
     errors = verify_placement(depot, catalogue, current, parsed)
     if errors:
-        raise InputError([Problem(f"the placement breaks a safety rule now: {f.message}",
-                                  field="storehouse") for f in errors])
+        raise InputError(
+            [Problem(f"the placement breaks a safety rule now: {f.message}", field="storehouse") for f in errors]
+        )
     return PlacementOrder(depot.id, tuple(parsed))
 
 

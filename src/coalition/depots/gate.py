@@ -43,16 +43,19 @@ def admit(
     state has any error: an unlicensed storehouse, an unsurveyed depot, an unknown lot, a mixing,
     licence, capacity or quantity-distance violation, a formula outside its validated range."""
     book = book or load_rulebook()
-    findings = check_prospective(storehouse, depot, current, arriving, catalogue=catalogue,
-                                 leaving=leaving, book=book)
+    findings = check_prospective(storehouse, depot, current, arriving, catalogue=catalogue, leaving=leaving, book=book)
     arrives = any(line.quantity > 0 for line in arriving if line.storehouse == storehouse)
     errors = tuple(f for f in findings if f.is_error)
     return Decision(admitted=not (arrives and errors), findings=tuple(findings))
 
 
 def verify_placement(
-    depot: Depot, catalogue: Catalogue, current: Sequence[StockLine], placed: Sequence[StockLine],
-    *, book: RuleBook | None = None,
+    depot: Depot,
+    catalogue: Catalogue,
+    current: Sequence[StockLine],
+    placed: Sequence[StockLine],
+    *,
+    book: RuleBook | None = None,
 ) -> list[Finding]:
     """Errors a placement proposal would add (empty = safe): every storehouse it puts stock into
     must pass the whole check afterwards."""
@@ -60,8 +63,12 @@ def verify_placement(
 
 
 def placement_check(
-    depot: Depot, catalogue: Catalogue, current: Sequence[StockLine], placed: Sequence[StockLine],
-    *, book: RuleBook | None = None,
+    depot: Depot,
+    catalogue: Catalogue,
+    current: Sequence[StockLine],
+    placed: Sequence[StockLine],
+    *,
+    book: RuleBook | None = None,
 ) -> tuple[list[Finding], dict[str, tuple[str, ...]]]:
     """(errors in the storehouses the proposal touches, unverified records per touched storehouse)."""
     if not placed:

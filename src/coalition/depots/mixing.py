@@ -105,31 +105,44 @@ def pair(
     unverified = table_unverified or fn.status == Status.UNVERIFIED
     if fn.requires_identical_item:
         same = a.item == b.item
-        reason = (
-            "identical L items" if same else f"{fn.id}: {fn.text} — these are different items"
-        )
+        reason = "identical L items" if same else f"{fn.id}: {fn.text} — these are different items"
         return PairResult(a, b, same, fn.id, reason, fn.id, unverified)
     if fn.requires_assertion and covers is not None and not covers(fn.id, a.item, b.item):
         missing = [e.item or e.label() for e in (a, b)]
         return PairResult(
-            a, b, False, fn.id,
-            f"only under {fn.id} ({fn.text}); no {fn.id} assertion covers both "
-            f"{' and '.join(dict.fromkeys(missing))}", fn.id, unverified,
+            a,
+            b,
+            False,
+            fn.id,
+            f"only under {fn.id} ({fn.text}); no {fn.id} assertion covers both {' and '.join(dict.fromkeys(missing))}",
+            fn.id,
+            unverified,
         )
     if fn.requires_assertion and covers is None and fn.id not in asserted:
         return PairResult(
-            a, b, False, fn.id,
-            f"only under {fn.id} ({fn.text}); the plan does not assert {fn.id}", fn.id, unverified,
+            a,
+            b,
+            False,
+            fn.id,
+            f"only under {fn.id} ({fn.text}); the plan does not assert {fn.id}",
+            fn.id,
+            unverified,
         )
     bad_hd = [e.label() for e in (a, b) if e.hd is not None and e.hd in fn.forbids_hd]
     if bad_hd:
         return PairResult(
-            a, b, False, fn.id,
+            a,
+            b,
+            False,
+            fn.id,
             f"{fn.id} asserted but its condition fails: {', '.join(bad_hd)} is HD {'/'.join(fn.forbids_hd)}",
-            fn.id, unverified,
+            fn.id,
+            unverified,
         )
-    note = "" if all(e.hd is not None for e in (a, b)) or not fn.forbids_hd else (
-        f"; assumes none of it is HD {'/'.join(fn.forbids_hd)}"
+    note = (
+        ""
+        if all(e.hd is not None for e in (a, b)) or not fn.forbids_hd
+        else (f"; assumes none of it is HD {'/'.join(fn.forbids_hd)}")
     )
     return PairResult(a, b, True, fn.id, f"permitted under asserted {fn.id} ({fn.text}){note}", fn.id, unverified)
 
@@ -148,7 +161,7 @@ def check_set(
     Entries of the same CG and HD differ only by item; pairs whose table cell is X or blank are
     decided once per group pair, footnote cells item by item (assertions are scoped to items)."""
     book = book or load_rulebook()
-    cells = (book.mixing_for(profile)[1] if table is None else book.mixing_tables[table]["cells"])
+    cells = book.mixing_for(profile)[1] if table is None else book.mixing_tables[table]["cells"]
     distinct = sorted(set(entries), key=MixEntry.key)
     groups: dict[MixEntry, list[MixEntry]] = {}
     for e in distinct:
@@ -182,15 +195,23 @@ def parse_groups(tokens: list[str], book: RuleBook | None = None) -> list[MixEnt
         if len(tok) == 4 and tok[:3] in book.legal_codes:
             hd, tok = tok[:3], tok[3]
             if tok not in book.legal_codes[hd]:
-                problems.append(Problem(
-                    f"'{raw}' is not one of the 35 legal codes", field=f"group {n}",
-                    hint=f"HD {hd} permits {', '.join(hd + c for c in book.legal_codes[hd])}"))
+                problems.append(
+                    Problem(
+                        f"'{raw}' is not one of the 35 legal codes",
+                        field=f"group {n}",
+                        hint=f"HD {hd} permits {', '.join(hd + c for c in book.legal_codes[hd])}",
+                    )
+                )
                 continue
         if tok not in book.groups:
             hint = closest(tok, list(book.groups))
-            problems.append(Problem(
-                f"'{raw}' is not a compatibility group", field=f"group {n}",
-                hint=f"valid: {' '.join(book.groups)}" + (f"; did you mean '{hint}'?" if hint else "")))
+            problems.append(
+                Problem(
+                    f"'{raw}' is not a compatibility group",
+                    field=f"group {n}",
+                    hint=f"valid: {' '.join(book.groups)}" + (f"; did you mean '{hint}'?" if hint else ""),
+                )
+            )
             continue
         item = None
         if tok == "L":

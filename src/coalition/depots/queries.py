@@ -28,11 +28,11 @@ def depot_nation(sc: Scenario, depot: Depot) -> str:
 
 def depot_marking(state: ScenarioState, depot: Depot) -> Marking:
     return state.markings.get(("depot", depot.id)) or Marking(
-        origin=depot_nation(state.scenario, depot), releasable_to=(HQ,))
+        origin=depot_nation(state.scenario, depot), releasable_to=(HQ,)
+    )
 
 
-def depot_scope(principal: Principal, state: ScenarioState,
-                action: str = "depot.view") -> Scope[Depot]:
+def depot_scope(principal: Principal, state: ScenarioState, action: str = "depot.view") -> Scope[Depot]:
     return restrict(principal, action, lambda d: depot_marking(state, d))
 
 
@@ -40,29 +40,47 @@ def visible_depots(principal: Principal, state: ScenarioState) -> list[Depot]:
     return depot_scope(principal, state).filter(state.scenario.depots.depots)
 
 
-def depot_status(sc: Scenario, d: Depot, stock: Sequence[StockLine] | None = None,
-                 catalogue: Catalogue | None = None) -> dict[str, Any]:
+def depot_status(
+    sc: Scenario, d: Depot, stock: Sequence[StockLine] | None = None, catalogue: Catalogue | None = None
+) -> dict[str, Any]:
     """NEQ against licence by HD per storehouse, and the violations (the dashboard's view), of
     ``stock`` (default: the scenario's stock lines of the depot) under ``catalogue``."""
     from coalition.depots.rules import check_depot
 
-    report = check_depot(d, sc.depots.stock_of(d) if stock is None else stock,
-                         sc.depots.catalogue if catalogue is None else catalogue)
+    report = check_depot(
+        d, sc.depots.stock_of(d) if stock is None else stock, sc.depots.catalogue if catalogue is None else catalogue
+    )
     rows = []
     for r in report.storehouses:
         licence_neq = r.aggregate.licence_neq or {k: v for k, v in r.neq_by_hd.items() if v > 0}
         for hd, neq in sorted(licence_neq.items()):
             limit = (r.licensed or {}).get(hd) if r.licensed is not None else None
             pct = round(100 * neq / limit) if limit else None
-            rows.append({"storehouse": r.storehouse, "hd": hd, "neq": neq, "limit": limit,
-                         "pct": pct, "over": bool(limit is not None and neq > limit),
-                         "bar": min(160, round(1.6 * pct)) if pct is not None else 0})
+            rows.append(
+                {
+                    "storehouse": r.storehouse,
+                    "hd": hd,
+                    "neq": neq,
+                    "limit": limit,
+                    "pct": pct,
+                    "over": bool(limit is not None and neq > limit),
+                    "bar": min(160, round(1.6 * pct)) if pct is not None else 0,
+                }
+            )
         if not licence_neq:
-            rows.append({"storehouse": r.storehouse, "hd": "—", "neq": 0.0, "limit": None,
-                         "pct": None, "over": False, "bar": 0})
+            rows.append(
+                {"storehouse": r.storehouse, "hd": "—", "neq": 0.0, "limit": None, "pct": None, "over": False, "bar": 0}
+            )
     violations = [f for f in report.findings if f.is_error]
-    return {"id": d.id, "name": d.name, "hub": d.hub, "profile": d.profile, "rows": rows,
-            "violations": violations, "unverified": list(report.unverified)}
+    return {
+        "id": d.id,
+        "name": d.name,
+        "hub": d.hub,
+        "profile": d.profile,
+        "rows": rows,
+        "violations": violations,
+        "unverified": list(report.unverified),
+    }
 
 
 __all__ = ["depot_marking", "depot_nation", "depot_scope", "depot_status", "visible_depots"]

@@ -49,13 +49,22 @@ def pledge_activation(
     """The activation of one pledge at ``at``."""
     notes: list[str] = []
 
-    def activation(status: ActivationStatus, reason: str, conditions: tuple[str, ...] = (),
-                   verdict: Verdict | None = None) -> PledgeActivation:
+    def activation(
+        status: ActivationStatus, reason: str, conditions: tuple[str, ...] = (), verdict: Verdict | None = None
+    ) -> PledgeActivation:
         return PledgeActivation(
-            pledge=pledge.id, nation=pledge.nation, capability=pledge.capability, units=pledge.units,
-            personnel=pledge.units * pledge.personnel_per_unit, state=pledge.state,
-            evidence=pledge.evidence.value, status=status, reason=reason, conditions=conditions,
-            verdict=verdict, notes=tuple(notes),
+            pledge=pledge.id,
+            nation=pledge.nation,
+            capability=pledge.capability,
+            units=pledge.units,
+            personnel=pledge.units * pledge.personnel_per_unit,
+            state=pledge.state,
+            evidence=pledge.evidence.value,
+            status=status,
+            reason=reason,
+            conditions=conditions,
+            verdict=verdict,
+            notes=tuple(notes),
         )
 
     if pledge.renewal_date is not None and at > pledge.renewal_date:

@@ -176,9 +176,7 @@ def arrival_day(pledge: Pledge, hub_id: str, scenario: Scenario, *, request_day:
 # ---------------------------------------------------------------------------------------------
 
 
-def _mask_at(
-    pledge: Pledge, requirement: Requirement, hub: Hub, geo: Geography, request_day: int
-) -> int:
+def _mask_at(pledge: Pledge, requirement: Requirement, hub: Hub, geo: Geography, request_day: int) -> int:
     m = 0
     if pledge.capability != requirement.capability:
         m |= Reason.CAPABILITY
@@ -203,9 +201,7 @@ def _mask_at(
     return m
 
 
-def _message(
-    reason: Reason, pledge: Pledge, req: Requirement, hub: Hub | None, geo: Geography, rd: int
-) -> str:
+def _message(reason: Reason, pledge: Pledge, req: Requirement, hub: Hub | None, geo: Geography, rd: int) -> str:
     cav = pledge.caveats
     at = f"hub {hub.id}" if hub is not None else "the line's place"
     if reason is Reason.CAPABILITY:
@@ -229,10 +225,7 @@ def _message(
         return f"{pledge.nation} caveat: excludes the role '{req.role}' of line {req.id}"
     if reason is Reason.READINESS:
         if pledge.notice_days > req.max_notice_days:
-            return (
-                f"notice-to-move {pledge.notice_days} d exceeds the line's maximum "
-                f"{req.max_notice_days} d"
-            )
+            return f"notice-to-move {pledge.notice_days} d exceeds the line's maximum {req.max_notice_days} d"
         transit = geo.transit(pledge, hub.id) if hub is not None else 0
         arrive = rd + pledge.notice_days + transit
         return (
@@ -241,10 +234,7 @@ def _message(
         )
     if reason is Reason.WINDOW:
         to = "open" if pledge.available_to_day is None else f"day {pledge.available_to_day}"
-        return (
-            f"available day {pledge.available_from_day} to {to}; line needs day "
-            f"{req.start_day} to day {req.end_day}"
-        )
+        return f"available day {pledge.available_from_day} to {to}; line needs day {req.start_day} to day {req.end_day}"
     if reason is Reason.NO_HUB:
         return f"line {req.id} names region '{req.region}', which has no hub"
     return reason.code  # pragma: no cover - every reason has a message above
@@ -283,9 +273,7 @@ def eligibility(
     else:
         hubs = candidate_hubs(requirement, scenario)
     if not hubs:
-        mask = int(Reason.NO_HUB) | (
-            Reason.CAPABILITY if pledge.capability != requirement.capability else 0
-        )
+        mask = int(Reason.NO_HUB) | (Reason.CAPABILITY if pledge.capability != requirement.capability else 0)
         return _exclusions(mask, pledge, requirement, None, geo, request_day)
     masks = [_mask_at(pledge, requirement, h, geo, request_day) for h in hubs]
     if any(m == 0 for m in masks):
@@ -308,9 +296,7 @@ def eligible_hubs(
     """The candidate hubs of the line at which the pledge fits (no exclusion)."""
     geo = Geography.of(scenario)
     return tuple(
-        h
-        for h in candidate_hubs(requirement, scenario)
-        if _mask_at(pledge, requirement, h, geo, request_day) == 0
+        h for h in candidate_hubs(requirement, scenario) if _mask_at(pledge, requirement, h, geo, request_day) == 0
     )
 
 

@@ -94,9 +94,7 @@ def gap_picture(
     check_option(scenario, option_id)
     option = scenario.option(option_id)
     assert option is not None
-    act = picture or make_activation(
-        scenario, at, assumptions, options=options, engine=engine
-    )
+    act = picture or make_activation(scenario, at, assumptions, options=options, engine=engine)
     lines = scenario.requirements_of(option_id)
     pledges = scenario.pledges
     by_id = {p.id: p for p in pledges}
@@ -130,9 +128,7 @@ def gap_picture(
             remaining[pid] -= take
             need -= take
             p = by_id[pid]
-            assignments[req.id].append(
-                Assignment(req.id, pid, p.nation, hub, take, take * p.personnel_per_unit)
-            )
+            assignments[req.id].append(Assignment(req.id, pid, p.nation, hub, take, take * p.personnel_per_unit))
 
     day = act.day
     alloc = _Allocation(scenario, pledges, acts, matrix, row, assignments, served_order, options)
@@ -183,10 +179,7 @@ def _cells(fills: Sequence[LineFill]) -> tuple[FillCell, ...]:
         cell[1] += f.filled_units
         cell[2] += f.required_personnel
         cell[3] += f.filled_personnel
-    return tuple(
-        FillCell(cap, place, phase_label(start), *vals)
-        for (cap, place, start), vals in sorted(acc.items())
-    )
+    return tuple(FillCell(cap, place, phase_label(start), *vals) for (cap, place, start), vals in sorted(acc.items()))
 
 
 @dataclass(frozen=True)
@@ -238,7 +231,10 @@ def _reasons(req: Requirement, alloc: _Allocation, cols: list[tuple[int, str]]) 
 
 
 def _blocked(
-    req: Requirement, alloc: _Allocation, cols: list[tuple[int, str]], same_cap: list[Pledge],
+    req: Requirement,
+    alloc: _Allocation,
+    cols: list[tuple[int, str]],
+    same_cap: list[Pledge],
 ) -> tuple[dict[str, list[Pledge]], dict[str, str], list[Pledge]]:
     """The pledges of the line's capability grouped by the first reason that keeps them out
     (with one explanation per reason), and those that were eligible."""
@@ -294,10 +290,7 @@ def _quantity_reason(req: Requirement, alloc: _Allocation, eligible: list[Pledge
             if other.pledge in ids:
                 elsewhere[line_id] = elsewhere.get(line_id, 0) + other.units
     taken = sum(elsewhere.values())
-    msg = (
-        f"eligible active pledges ({_names([p.nation for p in eligible])}) offer {total} "
-        f"unit(s): {here} here"
-    )
+    msg = f"eligible active pledges ({_names([p.nation for p in eligible])}) offer {total} unit(s): {here} here"
     if taken:
         firsts = sorted(elsewhere, key=lambda x: alloc.served_order.get(x, 0))
         msg += f", {taken} to lines served first ({', '.join(firsts[:6])}"

@@ -57,8 +57,13 @@ def resolve_inputs(
             problems.extend(err.problems)
             continue
         if a.condition in good:
-            problems.append(Problem(f"condition {a.condition!r} is assumed more than once",
-                                    field="--assume", hint="give each condition at most one --assume"))
+            problems.append(
+                Problem(
+                    f"condition {a.condition!r} is assumed more than once",
+                    field="--assume",
+                    hint="give each condition at most one --assume",
+                )
+            )
             continue
         good[a.condition] = a
     assumptions = tuple(good.values())

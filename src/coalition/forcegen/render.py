@@ -154,13 +154,23 @@ def render_activation(
     for p in rows:
         why = p.reason + ("; " + "; ".join(p.notes) if p.notes else "")
         table.add_row(
-            p.pledge, p.nation, p.capability, str(p.units), f"{p.personnel:,}", p.state.value,
-            p.evidence, Text(p.status.value, style=_STATUS_STYLE[p.status]), why,
+            p.pledge,
+            p.nation,
+            p.capability,
+            str(p.units),
+            f"{p.personnel:,}",
+            p.state.value,
+            p.evidence,
+            Text(p.status.value, style=_STATUS_STYLE[p.status]),
+            why,
         )
     console.print(table)
     console.print(
-        Text("ev.: evidence of the pledge record - R reported, A approximate, U unknown, "
-             "I illustrative (a scenario choice, not a fact)", style="dim")
+        Text(
+            "ev.: evidence of the pledge record - R reported, A approximate, U unknown, "
+            "I illustrative (a scenario choice, not a fact)",
+            style="dim",
+        )
     )
     if explain:
         for p in rows:
@@ -277,8 +287,7 @@ def render_gaps(
     total.append(f"fill {_pct(gap.fill_rate)}", style=_rate_style(gap.fill_rate))
     pri = gap.by_priority()
     total.append(
-        "; lines filled: "
-        + ", ".join(f"{k} {v['filled_lines']}/{v['lines']}" for k, v in pri.items() if v["lines"])
+        "; lines filled: " + ", ".join(f"{k} {v['filled_lines']}/{v['lines']}" for k, v in pri.items() if v["lines"])
     )
     console.print(total)
     if lines:

@@ -40,12 +40,16 @@ class DepotSafety:
         item = self.items.get(lot.item_type)
         hazard = (lot.hazard or "").strip().upper()
         if item is not None and hazard and hazard != item.code:
-            return None, (f"lot {lot.lot}: the ledger records hazard {hazard} but the depot catalogue classifies "
-                          f"item '{item.id}' as {item.code}; resolve the classification before storing it")
+            return None, (
+                f"lot {lot.lot}: the ledger records hazard {hazard} but the depot catalogue classifies "
+                f"item '{item.id}' as {item.code}; resolve the classification before storing it"
+            )
         code = hazard or (item.code if item is not None else "")
         if not code or code_problem(code):
-            return None, (f"lot {lot.lot}: classification unknown (no UN hazard code on the manifest and item "
-                          f"'{lot.item_type}' is not in the depot catalogue), so it is refused")
+            return None, (
+                f"lot {lot.lot}: classification unknown (no UN hazard code on the manifest and item "
+                f"'{lot.item_type}' is not in the depot catalogue), so it is refused"
+            )
         neq = lot.neq_kg if lot.neq_kg and lot.neq_kg > 0 else (item.neq_kg if item is not None else 0.0)
         if not neq or neq <= 0:
             return None, f"lot {lot.lot}: NEQ per unit is missing, so it is refused"
@@ -53,8 +57,15 @@ class DepotSafety:
             return item, None
         # a classified lot of an item the catalogue does not list: checked as declared; its pallet
         # footprint is unknown, so each unit counts as one pallet (the conservative choice)
-        return ItemType(id=lot.item_type, name=f"ledger item {lot.item_type}", code=code, neq_kg=neq,
-                        gross_kg=neq, units_per_pallet=1, source="declared on the custody manifest"), None
+        return ItemType(
+            id=lot.item_type,
+            name=f"ledger item {lot.item_type}",
+            code=code,
+            neq_kg=neq,
+            gross_kg=neq,
+            units_per_pallet=1,
+            source="declared on the custody manifest",
+        ), None
 
     def _explosive(self, lot: Lot) -> bool:
         return bool(lot.hazard) or (lot.neq_kg or 0) > 0 or lot.item_type in self.items
@@ -66,18 +77,24 @@ class DepotSafety:
 
         if not where.depot:
             if where.hub in self.hubs and any(self._explosive(lot) for lot, _ in arriving):
-                return [f"explosives received at hub {where.hub} must go into a storehouse of one of its depots "
-                        f"({', '.join(sorted(d.id for d in self.network.depots if d.hub == where.hub))})"]
+                return [
+                    f"explosives received at hub {where.hub} must go into a storehouse of one of its depots "
+                    f"({', '.join(sorted(d.id for d in self.network.depots if d.hub == where.hub))})"
+                ]
             return []  # not a depot location (e.g. a place outside the hubs)
         depot = self.network.depot(where.depot)
         if depot is None:
             known = ", ".join(d.id for d in self.network.depots) or "none"
-            return [f"depot '{where.depot}' has no layout in the scenario (known depots: {known}),"
-                    " so its safety rules cannot be checked: an unmodelled depot is refused"]
+            return [
+                f"depot '{where.depot}' has no layout in the scenario (known depots: {known}),"
+                " so its safety rules cannot be checked: an unmodelled depot is refused"
+            ]
         if not where.storehouse:
             names = ", ".join(s.id for s in depot.storehouses)
-            return [f"a receipt into depot {depot.id} must name a storehouse ({names}) or be placed first with "
-                    "`coalition depots place`: the safety rules apply per storehouse"]
+            return [
+                f"a receipt into depot {depot.id} must name a storehouse ({names}) or be placed first with "
+                "`coalition depots place`: the safety rules apply per storehouse"
+            ]
         extra: dict[str, ItemType] = {}
         problems: list[str] = []
         lots: dict[str, Lot] = {}
@@ -99,7 +116,8 @@ class DepotSafety:
             incoming_qty[lot.lot] = incoming_qty.get(lot.lot, 0) + q
         current_lines = [
             StockLine(storehouse=where.storehouse, lot=name, quantity=q - incoming_qty.get(name, 0))
-            for name, (_, q) in sorted(current.items()) if q - incoming_qty.get(name, 0) > 0
+            for name, (_, q) in sorted(current.items())
+            if q - incoming_qty.get(name, 0) > 0
         ]
         current_lines += [line for line in self.network.stock if line.storehouse == where.storehouse]
         incoming = [StockLine(storehouse=where.storehouse, lot=n, quantity=q) for n, q in sorted(incoming_qty.items())]
@@ -108,8 +126,11 @@ class DepotSafety:
 
     def _catalogue(self, lots: dict[str, Lot], extra: dict[str, ItemType]) -> Catalogue:
         known_lots = {lot.id for lot in self.network.lots}
-        ledger_lots = [CatalogueLot(id=lot.lot, item=lot.item_type, neq_kg=lot.neq_kg or None)
-                       for lot in lots.values() if lot.lot not in known_lots]
+        ledger_lots = [
+            CatalogueLot(id=lot.lot, item=lot.item_type, neq_kg=lot.neq_kg or None)
+            for lot in lots.values()
+            if lot.lot not in known_lots
+        ]
         return Catalogue(items=(*self.network.items, *extra.values()), lots=(*self.network.lots, *ledger_lots))
 
     # -- corrections ----------------------------------------------------------------------
@@ -123,17 +144,22 @@ class DepotSafety:
         if not lots:
             return {}
         held = [str(x) for x in HELD]
-        places = set(self.session.scalars(
-            select(InvLotStock.location).where(InvLotStock.lot.in_(sorted(lots)), InvLotStock.quantity > 0,
-                                               InvLotStock.status.in_(held))))
+        places = set(
+            self.session.scalars(
+                select(InvLotStock.location).where(
+                    InvLotStock.lot.in_(sorted(lots)), InvLotStock.quantity > 0, InvLotStock.status.in_(held)
+                )
+            )
+        )
         out: dict[str, set[str]] = {}
         for place in sorted(places):
             loc = Location.parse(place)
             depot = self.network.depot(loc.depot) if loc.depot else None
             if depot is None or not loc.storehouse or depot.storehouse(loc.storehouse) is None:
                 continue
-            contents = storehouse_stock(self.session, State(), Location(hub=loc.hub, depot=loc.depot,
-                                                                         storehouse=loc.storehouse))
+            contents = storehouse_stock(
+                self.session, State(), Location(hub=loc.hub, depot=loc.depot, storehouse=loc.storehouse)
+            )
             extra: dict[str, ItemType] = {}
             problems: set[str] = set()
             for lot, _ in contents.values():
@@ -145,12 +171,16 @@ class DepotSafety:
             lines = [StockLine(storehouse=loc.storehouse, lot=name, quantity=q) for name, (_, q) in contents.items()]
             lines += [line for line in self.network.stock if line.storehouse == loc.storehouse]
             if not problems:
-                findings = check_prospective(loc.storehouse, depot, lines, [],
-                                             catalogue=self._catalogue({k: v for k, (v, _) in contents.items()}, extra))
+                findings = check_prospective(
+                    loc.storehouse,
+                    depot,
+                    lines,
+                    [],
+                    catalogue=self._catalogue({k: v for k, (v, _) in contents.items()}, extra),
+                )
                 problems = {f.message for f in findings if f.is_error}
             out[f"{depot.id}/{loc.storehouse}"] = problems
         return out
-
 
     # -- what a depot holds ------------------------------------------------------------------
     def holdings(self, hub: str, depot_id: str) -> tuple[list[StockLine], list[StockLine], Catalogue]:
@@ -167,9 +197,13 @@ class DepotSafety:
         held = [str(x) for x in HELD]
         qty: dict[tuple[str, str], int] = {}
         for house, lot_id, n in self.session.execute(
-                select(InvLotStock.storehouse, InvLotStock.lot, InvLotStock.quantity).where(
-                    InvLotStock.hub == hub, InvLotStock.depot == depot_id, InvLotStock.quantity > 0,
-                    InvLotStock.status.in_(held))):
+            select(InvLotStock.storehouse, InvLotStock.lot, InvLotStock.quantity).where(
+                InvLotStock.hub == hub,
+                InvLotStock.depot == depot_id,
+                InvLotStock.quantity > 0,
+                InvLotStock.status.in_(held),
+            )
+        ):
             if house in houses:
                 qty[(house, lot_id)] = qty.get((house, lot_id), 0) + int(n)
         ledger = [StockLine(storehouse=h, lot=lot_id, quantity=n) for (h, lot_id), n in sorted(qty.items())]
@@ -185,8 +219,9 @@ class DepotSafety:
         return scenario, ledger, self._catalogue(known, extra)
 
 
-def depot_holdings(session: Session, network: DepotNetwork, hub: str,
-                   depot_id: str) -> tuple[list[StockLine], list[StockLine], Catalogue]:
+def depot_holdings(
+    session: Session, network: DepotNetwork, hub: str, depot_id: str
+) -> tuple[list[StockLine], list[StockLine], Catalogue]:
     """What depot ``depot_id`` holds: (scenario stock lines, ledger stock lines, catalogue)."""
     return DepotSafety(session, network).holdings(hub, depot_id)
 

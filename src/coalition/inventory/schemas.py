@@ -236,11 +236,12 @@ class ReceiptPayload(_SerialsAndLotQuantities):
     reasons: dict[str, Reason] = Field(
         default_factory=dict, description="reason code per serial/lot that differs from the manifest"
     )
-    placement: list[PutAway] = Field(default_factory=list, max_length=10_000,
-                                     description="put-away of the received lots into storehouses")
+    placement: list[PutAway] = Field(
+        default_factory=list, max_length=10_000, description="put-away of the received lots into storehouses"
+    )
 
     @model_validator(mode="after")
-    def _placement_sums(self) -> "ReceiptPayload":
+    def _placement_sums(self) -> ReceiptPayload:
         if not self.placement:
             return self
         got = {q.lot: q.quantity for q in self.lots}
@@ -249,14 +250,16 @@ class ReceiptPayload(_SerialsAndLotQuantities):
             placed[x.lot] = placed.get(x.lot, 0) + x.quantity
         wrong = sorted(lot for lot in set(got) | set(placed) if got.get(lot, 0) != placed.get(lot, 0))
         if wrong:
-            raise ValueError("placement must put away exactly the received quantity of each lot: "
-                             + ", ".join(f"{lot} received {got.get(lot, 0)}, placed {placed.get(lot, 0)}"
-                                         for lot in wrong[:5]))
+            raise ValueError(
+                "placement must put away exactly the received quantity of each lot: "
+                + ", ".join(f"{lot} received {got.get(lot, 0)}, placed {placed.get(lot, 0)}" for lot in wrong[:5])
+            )
         return self
 
     @model_serializer(mode="wrap")
-    def _omit_empty_placement(self, handler: SerializerFunctionWrapHandler,
-                              info: SerializationInfo) -> dict[str, object]:
+    def _omit_empty_placement(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, object]:
         out: dict[str, object] = handler(self)
         if not out.get("placement"):
             out.pop("placement", None)
@@ -293,13 +296,15 @@ class CountPayload(_SerialsAndLotQuantities):
     location: LocationText
     serials: list[Ref] = Field(default_factory=list, max_length=1_000_000)
     lots: list[LotQty] = Field(default_factory=list, max_length=100_000)
-    title: str = Field(default="", pattern=r"^([A-Z]{3}|unrecorded)?$",
-                       description="set by the ledger: the title nation this part covers")
+    title: str = Field(
+        default="",
+        pattern=r"^([A-Z]{3}|unrecorded)?$",
+        description="set by the ledger: the title nation this part covers",
+    )
     stocktake: int = Field(default=0, ge=0, description="set by the ledger: seq of the first part")
 
     @model_serializer(mode="wrap")
-    def _omit_unsplit(self, handler: SerializerFunctionWrapHandler,
-                      info: SerializationInfo) -> dict[str, object]:
+    def _omit_unsplit(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, object]:
         out: dict[str, object] = handler(self)
         if not out.get("title"):
             out.pop("title", None)

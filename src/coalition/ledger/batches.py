@@ -35,9 +35,15 @@ class Needed:
     time: str = ""  # the commit time the statement signs (a prepared batch is committed with it)
 
     def as_dict(self) -> dict[str, object]:
-        return {"batch": self.batch, "role": self.role, "nation": self.nation, "key_id": self.key_id,
-                "statement": self.statement.decode("utf-8"), "time": self.time,
-                "statement_sha256": hashlib.sha256(self.statement).hexdigest()}
+        return {
+            "batch": self.batch,
+            "role": self.role,
+            "nation": self.nation,
+            "key_id": self.key_id,
+            "statement": self.statement.decode("utf-8"),
+            "time": self.time,
+            "statement_sha256": hashlib.sha256(self.statement).hexdigest(),
+        }
 
 
 class SignaturesNeeded(ConflictError):
@@ -46,9 +52,12 @@ class SignaturesNeeded(ConflictError):
     def __init__(self, needed: list[Needed]) -> None:
         self.needed = needed
         who = sorted({f"{n.nation} ({n.role}, key {n.key_id})" for n in needed})
-        super().__init__("signatures needed from " + ", ".join(who)
-                         + ": each party signs its statements with 'coalition sign' and the batch is"
-                         " submitted with them")
+        super().__init__(
+            "signatures needed from "
+            + ", ".join(who)
+            + ": each party signs its statements with 'coalition sign' and the batch is"
+            " submitted with them"
+        )
 
 
 class BatchSigner(Protocol):
@@ -114,8 +123,10 @@ class PreSigned:
             if s.get("time"):
                 times.add(str(s["time"]))
         if len(times) > 1:
-            raise ConflictError(f"signatures from different preparations ({', '.join(sorted(times))}): prepare once,"
-                                " and have every party sign that one set of statements")
+            raise ConflictError(
+                f"signatures from different preparations ({', '.join(sorted(times))}): prepare once,"
+                " and have every party sign that one set of statements"
+            )
         self.commit_time = times.pop() if times else None
 
     def sign(self, need: Needed) -> bytes | None:

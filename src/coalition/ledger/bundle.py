@@ -72,8 +72,10 @@ class Row:
 def read_jsonl(path: Path, *, required: bool = True) -> list[Row]:
     if not path.exists():
         if required:
-            raise BundleError(f"{path.name}: missing (a bundle has bundle.json, keylog.jsonl, events.jsonl,"
-                              " batches.jsonl, checkpoints.jsonl, consistency.jsonl)")
+            raise BundleError(
+                f"{path.name}: missing (a bundle has bundle.json, keylog.jsonl, events.jsonl,"
+                " batches.jsonl, checkpoints.jsonl, consistency.jsonl)"
+            )
         return []
     out: list[Row] = []
     for n, line in enumerate(path.read_bytes().splitlines(), 1):
@@ -126,9 +128,18 @@ def batch_dict(r: Row) -> BatchDict:
     signatures = [s for s in sigs if is_batch_signature(s)]
     if len(signatures) != len(sigs):
         raise _Bad(f"{r.file} line {r.line}: each signature needs role, key_id and signature")
-    b: BatchDict = {"batch_id": batch_id, "first_seq": first_seq, "size": size, "nation": nation,
-                    "counterparty": cp, "root": root, "keys_size": keys_size, "keys_head": keys_head,
-                    "time": time, "signatures": signatures}
+    b: BatchDict = {
+        "batch_id": batch_id,
+        "first_seq": first_seq,
+        "size": size,
+        "nation": nation,
+        "counterparty": cp,
+        "root": root,
+        "keys_size": keys_size,
+        "keys_head": keys_head,
+        "time": time,
+        "signatures": signatures,
+    }
     if runs_ is not None:
         b["runs"] = runs_
     return b
@@ -159,8 +170,13 @@ def check_consistency(report: Report, cps: list[tuple[int, bytes, Row, tuple[str
             report.add("consistency", f"no valid consistency proof from checkpoint size {a} to {b}", a + 1)
 
 
-def verify_full(report: Report, keys: KeyLog, lines: list[bytes], batches: list[BatchDict],
-                cps: list[tuple[int, bytes, Row, tuple[str, ...]]]) -> None:
+def verify_full(
+    report: Report,
+    keys: KeyLog,
+    lines: list[bytes],
+    batches: list[BatchDict],
+    cps: list[tuple[int, bytes, Row, tuple[str, ...]]],
+) -> None:
     """A full bundle: every event, batch and checkpoint (its root and its nation heads
     recomputed from the events)."""
     chain = ChainChecker(report)
@@ -186,5 +202,9 @@ def verify_full(report: Report, keys: KeyLog, lines: list[bytes], batches: list[
         elif roots[size] != root:
             report.add("checkpoint", f"checkpoints.jsonl line {r.line}: root is not the events' root", size or None)
         elif committed and committed != heads_at[size]:
-            report.add("checkpoint", f"checkpoints.jsonl line {r.line}: its nation heads are not the chain heads of"
-                       f" the events at size {size}", size or None)
+            report.add(
+                "checkpoint",
+                f"checkpoints.jsonl line {r.line}: its nation heads are not the chain heads of"
+                f" the events at size {size}",
+                size or None,
+            )

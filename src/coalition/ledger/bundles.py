@@ -22,8 +22,9 @@ def keyring_of(settings: Any) -> Any:
 
     keys = settings.demo_keystore
     if not keys.is_dir():
-        raise ConflictError("the custody ledger has no keys yet; run `coalition ledger init` "
-                            "(or `coalition serve --demo-users`) first")
+        raise ConflictError(
+            "the custody ledger has no keys yet; run `coalition ledger init` (or `coalition serve --demo-users`) first"
+        )
     return KeyRing.load(keys, settings.demo_passphrase)
 
 
@@ -34,8 +35,9 @@ def bundle_zip(session: Session, settings: Any, *, donor: str | None) -> tuple[b
 
     with tempfile.TemporaryDirectory(prefix="coalition-bundle-") as tmp:
         folder = Path(tmp) / "bundle"
-        meta = export_bundle(session, directory=folder, keyring=keyring_of(settings), donor=donor,
-                             trust=pinned_trust(settings))
+        meta = export_bundle(
+            session, directory=folder, keyring=keyring_of(settings), donor=donor, trust=pinned_trust(settings)
+        )
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(folder.iterdir()):

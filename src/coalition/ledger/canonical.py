@@ -41,8 +41,16 @@ _str = json.encoder.encode_basestring  # what the canonical encoder does to a st
 json_str = _str  # public name (the database verifier frames bodies with it)
 
 
-def event_frame(counterparty: str | None, nation: str, person: str, prev_hex: str, seq: int,
-                time: str, type: str, chain_text: str = "{}") -> tuple[str, str]:
+def event_frame(
+    counterparty: str | None,
+    nation: str,
+    person: str,
+    prev_hex: str,
+    seq: int,
+    time: str,
+    type: str,
+    chain_text: str = "{}",
+) -> tuple[str, str]:
     """The canonical text of an event body before and after its payload.
 
     With sorted keys an event body is always ``{"chain":{..},"counterparty":..,"nation":..,
@@ -53,8 +61,7 @@ def event_frame(counterparty: str | None, nation: str, person: str, prev_hex: st
     without parsing it."""
     cp = "null" if counterparty is None else _str(counterparty)
     head = f'{{"chain":{chain_text},"counterparty":{cp},"nation":{_str(nation)},"payload":'
-    tail = (f',"person":{_str(person)},"prev":"{prev_hex}","seq":{seq:d},"time":{_str(time)},'
-            f'"type":{_str(type)}}}')
+    tail = f',"person":{_str(person)},"prev":"{prev_hex}","seq":{seq:d},"time":{_str(time)},"type":{_str(type)}}}'
     return head, tail
 
 
@@ -68,7 +75,7 @@ def chain_text_of(body: str) -> str | None:
     if not body.startswith(_CHAIN_HEAD):
         return None
     end = body.find(_CHAIN_END, len(_CHAIN_HEAD))
-    return body[len(_CHAIN_HEAD):end] if end > 0 else None
+    return body[len(_CHAIN_HEAD) : end] if end > 0 else None
 
 
 class BatchStatement(NamedTuple):
@@ -100,17 +107,36 @@ def batch_statement(statement: BatchStatement) -> bytes:
     ``root`` is the Merkle root of the batch's leaf hashes in seq order."""
     batch_id, first_seq, size, nation, counterparty, root, keys_size, keys_head, time, runs = statement
     if runs is not None:
-        return canonical_json({
-            "kind": BATCH_RUNS_KIND, "batch_id": batch_id, "first_seq": first_seq, "size": size,
-            "nation": nation, "counterparty": counterparty, "root": root.hex(), "keys": keys_size,
-            "keys_head": keys_head.hex(), "time": time, "runs": runs,
-        })
-    if (type(batch_id) is int and type(first_seq) is int and type(size) is int and type(keys_size) is int
-            and type(nation) is str and type(time) is str and (counterparty is None or type(counterparty) is str)):
+        return canonical_json(
+            {
+                "kind": BATCH_RUNS_KIND,
+                "batch_id": batch_id,
+                "first_seq": first_seq,
+                "size": size,
+                "nation": nation,
+                "counterparty": counterparty,
+                "root": root.hex(),
+                "keys": keys_size,
+                "keys_head": keys_head.hex(),
+                "time": time,
+                "runs": runs,
+            }
+        )
+    if (
+        type(batch_id) is int
+        and type(first_seq) is int
+        and type(size) is int
+        and type(keys_size) is int
+        and type(nation) is str
+        and type(time) is str
+        and (counterparty is None or type(counterparty) is str)
+    ):
         cp = "null" if counterparty is None else _str(counterparty)
-        return (f'{{"batch_id":{batch_id:d},"counterparty":{cp},"first_seq":{first_seq:d},"keys":{keys_size:d},'
-                f'"keys_head":"{keys_head.hex()}","kind":"{BATCH_KIND}","nation":{_str(nation)},'
-                f'"root":"{root.hex()}","size":{size:d},"time":{_str(time)}}}').encode()
+        return (
+            f'{{"batch_id":{batch_id:d},"counterparty":{cp},"first_seq":{first_seq:d},"keys":{keys_size:d},'
+            f'"keys_head":"{keys_head.hex()}","kind":"{BATCH_KIND}","nation":{_str(nation)},'
+            f'"root":"{root.hex()}","size":{size:d},"time":{_str(time)}}}'
+        ).encode()
     return canonical_json(
         {
             "kind": BATCH_KIND,

@@ -20,23 +20,30 @@ from coalition.store.db import table_of
 
 
 def _row_to_cp(session: Session, row: LedgerCheckpoint) -> Checkpoint:
-    cos = tuple(session.scalars(
-        select(LedgerCosignature.key_id).where(LedgerCosignature.checkpoint_id == row.checkpoint_id)
-        .order_by(LedgerCosignature.key_id)))
-    return Checkpoint(row.checkpoint_id, row.size, bytes(row.root), row.time, row.key_id, bytes(row.signature), cos,
-                      row.heads)
+    cos = tuple(
+        session.scalars(
+            select(LedgerCosignature.key_id)
+            .where(LedgerCosignature.checkpoint_id == row.checkpoint_id)
+            .order_by(LedgerCosignature.key_id)
+        )
+    )
+    return Checkpoint(
+        row.checkpoint_id, row.size, bytes(row.root), row.time, row.key_id, bytes(row.signature), cos, row.heads
+    )
 
 
 def nation_heads(session: Session) -> dict[str, tuple[int, bytes, int]]:
     """Every nation's chain head now: nation -> (counter, last leaf hash, last seq). Derived rows
     kept by the append path in its transaction; verify recomputes them from the events."""
-    query = select(LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash,
-                   LedgerNationHead.last_seq)
+    query = select(
+        LedgerNationHead.nation, LedgerNationHead.counter, LedgerNationHead.last_hash, LedgerNationHead.last_seq
+    )
     return {n: (int(c), bytes(h), int(s)) for n, c, h, s in session.execute(query)}
 
 
-def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = None,
-                    origin: str = DEFAULT_ORIGIN) -> Checkpoint:
+def make_checkpoint(
+    session: Session, *, keyring: KeyRing, now: str | None = None, origin: str = DEFAULT_ORIGIN
+) -> Checkpoint:
     """Sign (with the log operator's key) a C2SP checkpoint of the whole log as it stands now,
     committing in an extension line to every nation's chain head at that size (so the end of a
     donor's chain is fixed by the witnessed checkpoint, not by the operator at export time).
@@ -50,9 +57,20 @@ def make_checkpoint(session: Session, *, keyring: KeyRing, now: str | None = Non
     heads = heads_line(nation_heads(session))  # under the append lock: the heads at exactly `size`
     sig = keyring.sign(OPERATOR_KEY_ID, checkpoint_text(origin, size, root, (heads,)).encode("utf-8"))
     cid = (session.scalar(select(func.max(LedgerCheckpoint.checkpoint_id))) or 0) + 1
-    session.execute(insert(table_of(LedgerCheckpoint)), [{
-        "checkpoint_id": cid, "size": size, "root": root, "time": time,
-        "key_id": origin, "signature": sig, "heads": heads}])
+    session.execute(
+        insert(table_of(LedgerCheckpoint)),
+        [
+            {
+                "checkpoint_id": cid,
+                "size": size,
+                "root": root,
+                "time": time,
+                "key_id": origin,
+                "signature": sig,
+                "heads": heads,
+            }
+        ],
+    )
     return Checkpoint(cid, size, root, time, origin, sig, (), heads)
 
 
@@ -82,8 +100,10 @@ def checkpoint_note(session: Session, cp: Checkpoint, *, public_key: bytes | Non
     if public_key is not None:
         lines.append(sign_note_line(cp.key_id, public_key, cp.signature))
     for name, blob, kid in session.execute(
-            select(LedgerCosignature.key_id, LedgerCosignature.signature, LedgerCosignature.note_key_id)
-            .where(LedgerCosignature.checkpoint_id == cp.checkpoint_id).order_by(LedgerCosignature.key_id)):
+        select(LedgerCosignature.key_id, LedgerCosignature.signature, LedgerCosignature.note_key_id)
+        .where(LedgerCosignature.checkpoint_id == cp.checkpoint_id)
+        .order_by(LedgerCosignature.key_id)
+    ):
         lines.append(Signature(name, bytes(kid or b""), bytes(blob)))
     return Note(text, tuple(lines)).encode()
 
@@ -94,9 +114,18 @@ def add_cosignatures(session: Session, *, checkpoint_id: int, signatures: list[S
     for sig in signatures:
         if session.get(LedgerCosignature, (checkpoint_id, sig.name)) is not None:
             continue
-        session.execute(insert(table_of(LedgerCosignature)), [{
-            "checkpoint_id": checkpoint_id, "key_id": sig.name, "time": str(cosignature_time(sig.blob)),
-            "signature": sig.blob, "note_key_id": sig.key_id}])
+        session.execute(
+            insert(table_of(LedgerCosignature)),
+            [
+                {
+                    "checkpoint_id": checkpoint_id,
+                    "key_id": sig.name,
+                    "time": str(cosignature_time(sig.blob)),
+                    "signature": sig.blob,
+                    "note_key_id": sig.key_id,
+                }
+            ],
+        )
         added += 1
     return added
 
@@ -111,13 +140,16 @@ def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = N
     if checkpoint_id is not None:
         cp = get_checkpoint(session, checkpoint_id=checkpoint_id)
         if cp.size < seq:
-            raise InputError([Problem(f"checkpoint {checkpoint_id} has {cp.size} events; seq {seq} came later",
-                                      field="checkpoint")])
+            raise InputError(
+                [Problem(f"checkpoint {checkpoint_id} has {cp.size} events; seq {seq} came later", field="checkpoint")]
+            )
         size, root, cid = cp.size, cp.root, cp.checkpoint_id
     else:
         cp_row = session.execute(
             select(LedgerCheckpoint.checkpoint_id, LedgerCheckpoint.size, LedgerCheckpoint.root)
-            .where(LedgerCheckpoint.size >= seq).order_by(LedgerCheckpoint.checkpoint_id.desc()).limit(1)
+            .where(LedgerCheckpoint.size >= seq)
+            .order_by(LedgerCheckpoint.checkpoint_id.desc())
+            .limit(1)
         ).first()
         if cp_row:
             cid, size, root = int(cp_row[0]), int(cp_row[1]), bytes(cp_row[2])
@@ -128,19 +160,31 @@ def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = N
     path = t.inclusion_path(seq - 1)
     batch = session.get(LedgerBatch, batch_id)
     if batch is None:
-        raise IntegrityError(f"event seq {seq} names batch {batch_id}, which is not stored;"
-                             " run 'coalition ledger verify'")
-    rows = session.execute(select(LedgerEvent.seq, LedgerEvent.hash)
-                           .where(LedgerEvent.batch_id == batch_id).order_by(LedgerEvent.seq)).all()
+        raise IntegrityError(
+            f"event seq {seq} names batch {batch_id}, which is not stored; run 'coalition ledger verify'"
+        )
+    rows = session.execute(
+        select(LedgerEvent.seq, LedgerEvent.hash).where(LedgerEvent.batch_id == batch_id).order_by(LedgerEvent.seq)
+    ).all()
     bt = Tree(ListHashes([bytes(x[1]) for x in rows]), batch.size)
     bidx = [int(x[0]) for x in rows].index(seq)  # its place among the batch's events (runs: not seq - first)
-    return InclusionProof(seq, leaf, size, root, tuple(path), batch_id, bidx, batch.size,
-                          bytes(batch.root), tuple(bt.inclusion_path(bidx)), cid)
+    return InclusionProof(
+        seq,
+        leaf,
+        size,
+        root,
+        tuple(path),
+        batch_id,
+        bidx,
+        batch.size,
+        bytes(batch.root),
+        tuple(bt.inclusion_path(bidx)),
+        cid,
+    )
 
 
 def consistency_proof(session: Session, *, first: int, second: int) -> list[bytes]:
     size = head(session)[0]
     if not 0 <= first <= second <= size:
-        raise InputError([Problem(f"need 0 <= first <= second <= {size}, got {first}, {second}",
-                                  field="first/second")])
+        raise InputError([Problem(f"need 0 <= first <= second <= {size}, got {first}, {second}", field="first/second")])
     return tree(session, second).consistency_path(first)

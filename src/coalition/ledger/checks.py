@@ -132,11 +132,17 @@ class NationChains:
                 self.heads[nation] = (n + 1, own, seq)
                 continue
             if link[0] != n + 1:
-                report.add("chain", f"{nation}'s counter jumps from {n} to {link[0]}"
-                           f" (counter {n + 1} is missing or repeated)", seq)
+                report.add(
+                    "chain",
+                    f"{nation}'s counter jumps from {n} to {link[0]} (counter {n + 1} is missing or repeated)",
+                    seq,
+                )
             elif link[1] != h.hex():
-                report.add("chain", f"{nation}'s event {link[0]} does not link to its event {n}"
-                           + (f" (seq {last})" if last else ""), seq)
+                report.add(
+                    "chain",
+                    f"{nation}'s event {link[0]} does not link to its event {n}" + (f" (seq {last})" if last else ""),
+                    seq,
+                )
             self.heads[nation] = (link[0], own, seq)
 
 
@@ -155,8 +161,13 @@ class ChainChecker:
         self.meta: dict[int, EventMeta] = {}  # seq -> (nation, counterparty, type)
         self.chains = NationChains(report)
 
-    def add(self, body: bytes, stored_hash: bytes | None = None, stored: Mapping[str, object] | None = None,
-            text: str | None = None) -> None:
+    def add(
+        self,
+        body: bytes,
+        stored_hash: bytes | None = None,
+        stored: Mapping[str, object] | None = None,
+        text: str | None = None,
+    ) -> None:
         """``stored`` are the indexed columns kept beside the body; they must agree with it.
         ``text`` is the body already decoded (saves a decode when the caller has it)."""
         report = self.report
@@ -173,8 +184,11 @@ class ChainChecker:
             report.add("event", f"expected seq {seq}, body says {ev.get('seq')!r}", seq)
         if ev.get("prev") != self.prev.hex() and seq > 1:
             # event seq recorded another predecessor: the event before it was changed or removed
-            report.add("event", f"event {seq} recorded a different predecessor: event {seq - 1}"
-                       " was altered, replaced or removed", seq - 1)
+            report.add(
+                "event",
+                f"event {seq} recorded a different predecessor: event {seq - 1} was altered, replaced or removed",
+                seq - 1,
+            )
         elif ev.get("prev") != self.prev.hex():
             report.add("event", "first event does not start from the genesis hash", seq)
         if stored_hash is not None and stored_hash != h:
@@ -205,8 +219,8 @@ def batch_leaves(leaves: Sequence[bytes], batch_runs_: list[tuple[int, int]]) ->
     """The leaf hashes of a batch's events (``leaves`` are the log's, seq 1 at index 0)."""
     if len(batch_runs_) == 1:
         f, n = batch_runs_[0]
-        return list(leaves[f - 1:f - 1 + n])
-    return [h for f, n in batch_runs_ for h in leaves[f - 1:f - 1 + n]]
+        return list(leaves[f - 1 : f - 1 + n])
+    return [h for f, n in batch_runs_ for h in leaves[f - 1 : f - 1 + n]]
 
 
 def batch_index(batch: BatchDict, seq: int) -> int | None:
@@ -231,8 +245,9 @@ def tile(report: Report, batches: Sequence[BatchDict]) -> int:
     return covered
 
 
-def _check_batch_events(report: Report, seqs: Sequence[int], meta: Mapping[int, EventMeta],
-                        nation: str, counterparty: str | None) -> None:
+def _check_batch_events(
+    report: Report, seqs: Sequence[int], meta: Mapping[int, EventMeta], nation: str, counterparty: str | None
+) -> None:
     """Every event of a batch is by its nation, with its counterparty; a handover has one."""
     for seq in seqs:
         if seq not in meta:
@@ -272,8 +287,14 @@ def check_batch(
     last = rs[-1][0] + rs[-1][1] - 1
     if full:
         # blame the first event of the batch already found bad, else the batch's first event
-        blame = min((f.seq for f in report.findings if f.seq is not None and first <= f.seq <= last
-                     and any(a <= f.seq < a + n for a, n in rs)), default=first)
+        blame = min(
+            (
+                f.seq
+                for f in report.findings
+                if f.seq is not None and first <= f.seq <= last and any(a <= f.seq < a + n for a, n in rs)
+            ),
+            default=first,
+        )
         if len(leaves) != size:
             report.add("batch", f"batch {batch['batch_id']} covers missing events", blame)
             return
@@ -281,22 +302,38 @@ def check_batch(
             report.add("batch", f"batch {batch['batch_id']} root does not match its events", blame)
     _check_batch_events(report, seqs, meta, nation, counterparty)
     if last != first and keys.expected_keys_size(last) != keys.expected_keys_size(first):
-        report.add("keys", f"batch {batch['batch_id']} spans a key event (events {first}..{last}): a batch is"
-                   " signed under one state of the key log", first)
+        report.add(
+            "keys",
+            f"batch {batch['batch_id']} spans a key event (events {first}..{last}): a batch is"
+            " signed under one state of the key log",
+            first,
+        )
         return
     ks, kh = batch.get("keys_size"), batch.get("keys_head")
     want = keys.expected_keys_size(first)
     if ks is None or kh is None or int(ks) != want or bytes.fromhex(kh) != keys.heads[want]:
-        report.add("keys", f"batch {batch['batch_id']} was not signed under the key log as it stood"
-                   f" (expected {want} key events; the key log was altered or truncated)", first)
+        report.add(
+            "keys",
+            f"batch {batch['batch_id']} was not signed under the key log as it stood"
+            f" (expected {want} key events; the key log was altered or truncated)",
+            first,
+        )
         return
-    message = batch_statement(BatchStatement(
-        batch_id=int(batch["batch_id"]), first_seq=first, size=size, nation=nation,
-        counterparty=counterparty, root=root, keys_size=want, keys_head=keys.heads[want],
-        time=str(batch.get("time", "")),
-        # the signed runs as batch_runs validated them: the same [first seq, length] lists
-        runs=None if signed_runs is None else [[f, n] for f, n in rs],
-    ))
+    message = batch_statement(
+        BatchStatement(
+            batch_id=int(batch["batch_id"]),
+            first_seq=first,
+            size=size,
+            nation=nation,
+            counterparty=counterparty,
+            root=root,
+            keys_size=want,
+            keys_head=keys.heads[want],
+            time=str(batch.get("time", "")),
+            # the signed runs as batch_runs validated them: the same [first seq, length] lists
+            runs=None if signed_runs is None else [[f, n] for f, n in rs],
+        )
+    )
     roles = {s["role"]: s for s in batch.get("signatures", [])}
     wanted = {"actor": nation}
     if counterparty:
@@ -326,9 +363,16 @@ def check_keylog(report: Report, keys: KeyLog) -> None:
         report.add("keys", f"{message} (key event {n})")
 
 
-def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes | None, *,
-                     label: str, quorum: bool = False,
-                     heads: Mapping[str, ChainHead] | None = None) -> CheckpointBody | None:
+def check_checkpoint(
+    report: Report,
+    trust: Trust,
+    note_text: str,
+    root: bytes | None,
+    *,
+    label: str,
+    quorum: bool = False,
+    heads: Mapping[str, ChainHead] | None = None,
+) -> CheckpointBody | None:
     """Check a C2SP checkpoint note: its origin is the pinned log's, the pinned log key signed it,
     its root is the log's (when known), its nation-heads line is the heads recomputed from the
     events (``heads``, when known); count valid cosignatures of pinned witnesses and, with
@@ -353,8 +397,12 @@ def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes |
     if committed is False:
         report.add("checkpoint", f"{label}: malformed or repeated nation-heads line", where)
     elif committed is not None and heads is not None and heads_commitment(heads) != committed:
-        report.add("checkpoint", f"{label}: its nation heads are not the chain heads of the log at size"
-                   f" {body.size} (a donor's bundle could be cut short against it)", where)
+        report.add(
+            "checkpoint",
+            f"{label}: its nation heads are not the chain heads of the log at size"
+            f" {body.size} (a donor's bundle could be cut short against it)",
+            where,
+        )
     good = 0
     for w in trust.witnesses:
         v = verified_by(note, w)
@@ -364,7 +412,11 @@ def check_checkpoint(report: Report, trust: Trust, note_text: str, root: bytes |
             good += 1
     report.cosignatures += good
     if quorum and good < trust.witness_quorum:
-        report.add("witness", f"{label}: {good} valid cosignature(s) from pinned witnesses; the trust file"
-                   f" requires {trust.witness_quorum}", where)
+        report.add(
+            "witness",
+            f"{label}: {good} valid cosignature(s) from pinned witnesses; the trust file"
+            f" requires {trust.witness_quorum}",
+            where,
+        )
     report.checkpoints += 1
     return body

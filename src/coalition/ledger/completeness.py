@@ -63,8 +63,7 @@ def verify_partial(report: Report, keys: KeyLog, bundle: DonorBundle, latest: La
             report.add("event", f"event {seq} is out of order (after {prev_seq})", seq)
             continue
         if prev_seq is not None and seq == prev_seq + 1 and ev.get("prev") != prev_hash.hex():
-            report.add("event", f"event {seq} recorded a different predecessor: event {prev_seq} was altered",
-                       prev_seq)
+            report.add("event", f"event {seq} recorded a different predecessor: event {prev_seq} was altered", prev_seq)
         prev_seq, prev_hash = seq, h
         meta[seq] = (str(ev.get("nation", "")), ev.get("counterparty"), str(ev.get("type", "")))
         report.events += 1
@@ -110,14 +109,21 @@ class _DonorChain:
         report, donor = self.report, self.donor
         link = chain.get(donor) if isinstance(chain, dict) else None
         if not (isinstance(link, list) and len(link) == 2 and type(link[0]) is int and isinstance(link[1], str)):
-            report.add("completeness", f"event does not concern {donor}'s items (a bundle relabelled, or padded"
-                       " with another nation's events)", seq)
+            report.add(
+                "completeness",
+                f"event does not concern {donor}'s items (a bundle relabelled, or padded with another nation's events)",
+                seq,
+            )
             return
         n = link[0]
         if n > self.counter + 1:
-            report.add("completeness", f"{donor}'s event counter {self.counter + 1} is missing"
-                       + (f" (after seq {self.last_seq})" if self.last_seq else "") + f"; next present: counter {n}",
-                       self.last_seq + 1 if self.last_seq else 1)
+            report.add(
+                "completeness",
+                f"{donor}'s event counter {self.counter + 1} is missing"
+                + (f" (after seq {self.last_seq})" if self.last_seq else "")
+                + f"; next present: counter {n}",
+                self.last_seq + 1 if self.last_seq else 1,
+            )
         elif n <= self.counter:
             report.add("completeness", f"{donor}'s event counter {n} appears twice or out of order", seq)
         elif link[1] != self.last.hex():
@@ -131,12 +137,17 @@ class _DonorChain:
         report, donor = self.report, self.donor
         report.tail_witnessed = False
         if committed is None or isinstance(committed, bool):
-            report.add("completeness", "the latest checkpoint commits to no (or a malformed) nation-heads map: the end"
-                       f" of {donor}'s chain cannot be checked, so events cut off at the end would not be noticed")
+            report.add(
+                "completeness",
+                "the latest checkpoint commits to no (or a malformed) nation-heads map: the end"
+                f" of {donor}'s chain cannot be checked, so events cut off at the end would not be noticed",
+            )
             return
         if not heads:
-            report.add("completeness", f"heads.jsonl: no entry for {donor}'s chain head: a bundle cut short at the end"
-                       " would not be noticed")
+            report.add(
+                "completeness",
+                f"heads.jsonl: no entry for {donor}'s chain head: a bundle cut short at the end would not be noticed",
+            )
             return
         r = heads[0]
         try:
@@ -150,22 +161,33 @@ class _DonorChain:
             report.add("completeness", f"heads.jsonl: the head entry is {nation}'s, not {donor}'s")
             return
         want_count, root = committed
-        if count != want_count or not verify_inclusion(leaf_hash(head_leaf(nation, counter, last)), index, count,
-                                                       path, root):
-            report.add("completeness", f"heads.jsonl: {donor}'s head (counter {counter}) is not in the nation heads"
-                       f" committed by the witnessed checkpoint of size {size}: the end of the chain was rewritten",
-                       self.last_seq + 1 if self.last_seq else 1)
+        if count != want_count or not verify_inclusion(
+            leaf_hash(head_leaf(nation, counter, last)), index, count, path, root
+        ):
+            report.add(
+                "completeness",
+                f"heads.jsonl: {donor}'s head (counter {counter}) is not in the nation heads"
+                f" committed by the witnessed checkpoint of size {size}: the end of the chain was rewritten",
+                self.last_seq + 1 if self.last_seq else 1,
+            )
             return
         if counter > self.counter:
-            report.add("completeness", f"{donor}'s event counter {self.counter + 1} is missing (the checkpoint of tree"
-                       f" size {size} commits to a chain of {counter} events; the bundle ends at {self.counter})",
-                       self.last_seq + 1 if self.last_seq else 1)
+            report.add(
+                "completeness",
+                f"{donor}'s event counter {self.counter + 1} is missing (the checkpoint of tree"
+                f" size {size} commits to a chain of {counter} events; the bundle ends at {self.counter})",
+                self.last_seq + 1 if self.last_seq else 1,
+            )
         elif counter < self.counter or last != self.last:
-            report.add("completeness", f"the checkpoint's head of {donor}'s chain ({counter}) disagrees with the"
-                       f" bundle ({self.counter})", self.last_seq or None)
+            report.add(
+                "completeness",
+                f"the checkpoint's head of {donor}'s chain ({counter}) disagrees with the bundle ({self.counter})",
+                self.last_seq or None,
+            )
         elif trust.witness_quorum > 0:
             report.tail_witnessed = True  # the quorum itself is checked on the same checkpoint
         else:
             report.warnings.append(
                 f"the end of {donor}'s chain (counter {counter}) is not witnessed: the trust file requires no witness"
-                " cosignature, so only the log operator's signature says no later event was cut off")
+                " cosignature, so only the log operator's signature says no later event was cut off"
+            )

@@ -46,8 +46,9 @@ def _chain_counter(body: str, donor: str) -> int | None:
     return int(link[0]) if isinstance(link, list) and link else None
 
 
-def _complete(session: Session, rows: Sequence[_EventRow], donor: str,
-              size: int) -> tuple[Sequence[_EventRow], list[int]]:
+def _complete(
+    session: Session, rows: Sequence[_EventRow], donor: str, size: int
+) -> tuple[Sequence[_EventRow], list[int]]:
     """The donor's events as its signed chain demands. The selection by ``ledger_event_ref`` is an
     unhashed index; if the counters it yields are not exactly 1..head, the log itself is searched
     for the donor's chain links (slow, but an index row deleted by mistake or on purpose can no
@@ -58,17 +59,21 @@ def _complete(session: Session, rows: Sequence[_EventRow], donor: str,
     if want is not None and counters == list(range(1, want + 1)):
         return rows, []
     pattern = f'{{"chain":{{%"{donor}":[%'
-    scan = session.execute(select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id)
-                           .where(LedgerEvent.seq <= size, LedgerEvent.body.like(pattern))
-                           .order_by(LedgerEvent.seq)).all()
+    scan = session.execute(
+        select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id)
+        .where(LedgerEvent.seq <= size, LedgerEvent.body.like(pattern))
+        .order_by(LedgerEvent.seq)
+    ).all()
     found = [r for r in scan if _chain_counter(r[1], donor) is not None]
     have = {int(r[0]) for r in rows}
     merged = sorted({int(r[0]): r for r in [*rows, *found]}.values(), key=lambda r: int(r[0]))
     got = [_chain_counter(r[1], donor) for r in merged if _chain_counter(r[1], donor) is not None]
     if want is not None and got != list(range(1, want + 1)):
         missing = next((i for i, c in enumerate(got, 1) if c != i), len(got) + 1)
-        raise IntegrityError(f"{donor}'s chain in the log is broken at counter {missing}: the log lost an event;"
-                             " run 'coalition ledger verify'")
+        raise IntegrityError(
+            f"{donor}'s chain in the log is broken at counter {missing}: the log lost an event;"
+            " run 'coalition ledger verify'"
+        )
     return merged, sorted(int(r[0]) for r in found if int(r[0]) not in have)
 
 
@@ -81,8 +86,14 @@ def _head_entry(session: Session, donor: str) -> dict[str, object]:
     index = names.index(donor)
     leaves = heads_leaves(heads)
     counter, last, _ = heads[donor]
-    return {"nation": donor, "counter": counter, "last_hash": last.hex(), "index": index, "count": len(leaves),
-            "path": [h.hex() for h in Tree(ListHashes(leaves), len(leaves)).inclusion_path(index)]}
+    return {
+        "nation": donor,
+        "counter": counter,
+        "last_hash": last.hex(),
+        "index": index,
+        "count": len(leaves),
+        "path": [h.hex() for h in Tree(ListHashes(leaves), len(leaves)).inclusion_path(index)],
+    }
 
 
 def _write_jsonl(path: Path, rows: Iterable[Mapping[str, object]]) -> None:
@@ -91,12 +102,28 @@ def _write_jsonl(path: Path, rows: Iterable[Mapping[str, object]]) -> None:
             fh.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
 
 
-BUNDLE_FILES = ("bundle.json", "keylog.jsonl", "events.jsonl", "batches.jsonl", "checkpoints.jsonl",
-                "consistency.jsonl", "proofs.jsonl", "heads.jsonl", "trust.json")
+BUNDLE_FILES = (
+    "bundle.json",
+    "keylog.jsonl",
+    "events.jsonl",
+    "batches.jsonl",
+    "checkpoints.jsonl",
+    "consistency.jsonl",
+    "proofs.jsonl",
+    "heads.jsonl",
+    "trust.json",
+)
 
 
-def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor: str | None = None,
-                  now: str | None = None, trust: Trust | None = None) -> dict[str, object]:
+def export_bundle(
+    session: Session,
+    *,
+    directory: Path,
+    keyring: KeyRing,
+    donor: str | None = None,
+    now: str | None = None,
+    trust: Trust | None = None,
+) -> dict[str, object]:
     """Write the bundle into ``directory`` atomically: everything is written into a temporary
     folder beside it, which is renamed into place only when complete. An existing bundle there is
     replaced; a folder holding anything else is refused. Makes a checkpoint of the current head
@@ -107,13 +134,21 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
             raise InputError([Problem("exists and is not a folder", file=str(directory))])
         foreign = sorted(p.name for p in directory.iterdir() if p.name not in BUNDLE_FILES)
         if foreign:
-            raise InputError([Problem(f"folder holds files that are not part of a bundle ({', '.join(foreign[:5])})",
-                                      file=str(directory), hint="export into a new or empty folder")])
+            raise InputError(
+                [
+                    Problem(
+                        f"folder holds files that are not part of a bundle ({', '.join(foreign[:5])})",
+                        file=str(directory),
+                        hint="export into a new or empty folder",
+                    )
+                ]
+            )
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
     try:
-        meta = _write_bundle(session, tmp, keyring=keyring, donor=donor, now=now,
-                             trust=trust or trust_from_keyring(keyring))
+        meta = _write_bundle(
+            session, tmp, keyring=keyring, donor=donor, now=now, trust=trust or trust_from_keyring(keyring)
+        )
         if directory.exists():
             old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
             os.rename(directory, old)
@@ -127,12 +162,20 @@ def export_bundle(session: Session, *, directory: Path, keyring: KeyRing, donor:
     return meta
 
 
-def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor: str | None,
-                  now: str | None, trust: Trust) -> dict[str, object]:
+def _write_bundle(
+    session: Session, directory: Path, *, keyring: KeyRing, donor: str | None, now: str | None, trust: Trust
+) -> dict[str, object]:
     top = make_checkpoint(session, keyring=keyring, now=now, origin=trust.origin)
     if donor is not None and session.get(LedgerNationHead, donor) is None:
-        raise InputError([Problem(f"no events concern items donated by {donor}", field="donor",
-                                  hint="a donor is the ISO alpha-3 code of the title-holding nation")])
+        raise InputError(
+            [
+                Problem(
+                    f"no events concern items donated by {donor}",
+                    field="donor",
+                    hint="a donor is the ISO alpha-3 code of the title-holding nation",
+                )
+            ]
+        )
     if donor is None:
         seqs = None
         q = select(LedgerEvent.seq, LedgerEvent.body, LedgerEvent.batch_id).where(LedgerEvent.seq <= top.size)
@@ -157,31 +200,46 @@ def _write_bundle(session: Session, directory: Path, *, keyring: KeyRing, donor:
         sq = sq.where(LedgerSignature.batch_id.in_(batch_ids))
     for sg in session.scalars(sq):
         sigs.setdefault(sg.batch_id, []).append(
-            {"role": sg.role, "key_id": sg.key_id, "signature": bytes(sg.signature).hex()})
-    _write_jsonl(directory / "batches.jsonl", [
-        batch_row(b, sorted(sigs.get(b.batch_id, []), key=lambda x: x["role"])) for b in session.scalars(bq)
-    ])
+            {"role": sg.role, "key_id": sg.key_id, "signature": bytes(sg.signature).hex()}
+        )
+    _write_jsonl(
+        directory / "batches.jsonl",
+        [batch_row(b, sorted(sigs.get(b.batch_id, []), key=lambda x: x["role"])) for b in session.scalars(bq)],
+    )
     _write_jsonl(directory / "keylog.jsonl", key_events(session))
     cps = [c for c in checkpoints(session) if c.size <= top.size and c.key_id == trust.origin]
-    _write_jsonl(directory / "checkpoints.jsonl", [
-        {"checkpoint_id": c.checkpoint_id, "note": checkpoint_note(session, c, public_key=trust.log_key.public_key)}
-        for c in cps])
+    _write_jsonl(
+        directory / "checkpoints.jsonl",
+        [
+            {"checkpoint_id": c.checkpoint_id, "note": checkpoint_note(session, c, public_key=trust.log_key.public_key)}
+            for c in cps
+        ],
+    )
     by_size = sorted({c.size for c in cps})
-    _write_jsonl(directory / "consistency.jsonl", [
-        {"first": a, "second": b, "path": [h.hex() for h in consistency_proof(session, first=a, second=b)]}
-        for a, b in zip(by_size, by_size[1:], strict=False)
-    ])
+    _write_jsonl(
+        directory / "consistency.jsonl",
+        [
+            {"first": a, "second": b, "path": [h.hex() for h in consistency_proof(session, first=a, second=b)]}
+            for a, b in zip(by_size, by_size[1:], strict=False)
+        ],
+    )
     proofs_path = directory / "proofs.jsonl"
     if donor is not None:
-        _write_jsonl(proofs_path, [
-            inclusion_proof(session, seq=int(seq), checkpoint_id=top.checkpoint_id).as_dict() for seq, _, _ in rows
-        ])
+        _write_jsonl(
+            proofs_path,
+            [inclusion_proof(session, seq=int(seq), checkpoint_id=top.checkpoint_id).as_dict() for seq, _, _ in rows],
+        )
     if head_entry is not None:
         _write_jsonl(directory / "heads.jsonl", [head_entry])
     (directory / "trust.json").write_text(trust.to_json(), "utf-8")
-    meta = {"format": BUNDLE_FORMAT, "scope": "full" if donor is None else f"donor:{donor}",
-            "checkpoint": top.checkpoint_id, "tree_size": top.size, "events": len(rows),
-            "note": "verify with a trust file obtained out of band: coalition-verify DIR --trust FILE"}
+    meta = {
+        "format": BUNDLE_FORMAT,
+        "scope": "full" if donor is None else f"donor:{donor}",
+        "checkpoint": top.checkpoint_id,
+        "tree_size": top.size,
+        "events": len(rows),
+        "note": "verify with a trust file obtained out of band: coalition-verify DIR --trust FILE",
+    }
     if recovered:
         meta["recovered_from_log"] = recovered  # events the (unhashed) reference index had lost
     (directory / "bundle.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", "utf-8")

@@ -34,8 +34,9 @@ from coalition.store.db import table_of
 DEFAULT_ORIGIN = "coalition.example/custody-ledger"
 
 
-def trust_from_keyring(keyring: KeyRing, *, origin: str = DEFAULT_ORIGIN,
-                       witnesses: tuple[Verifier, ...] = (), witness_quorum: int = 0) -> Trust:
+def trust_from_keyring(
+    keyring: KeyRing, *, origin: str = DEFAULT_ORIGIN, witnesses: tuple[Verifier, ...] = (), witness_quorum: int = 0
+) -> Trust:
     """The trust file a root-key holder writes: its root key(s) and the log operator's key."""
     roots = {k.key_id: k.public_key for k in keyring.public_keys() if k.kind == "root"}
     if not roots:
@@ -48,8 +49,12 @@ def trust_from_keyring(keyring: KeyRing, *, origin: str = DEFAULT_ORIGIN,
 
 
 def _rows(session: Session) -> list[tuple[bytes, list[KeySignature]]]:
-    return [(b.encode("utf-8"), signature_list(json.loads(sigs))) for b, sigs in session.execute(
-        select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n))]
+    return [
+        (b.encode("utf-8"), signature_list(json.loads(sigs)))
+        for b, sigs in session.execute(
+            select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n)
+        )
+    ]
 
 
 @lru_cache(maxsize=32)
@@ -62,8 +67,10 @@ def _replay_cached(trust: Trust, events: tuple[tuple[bytes, str], ...]) -> KeyLo
 
 def key_log(session: Session, trust: Trust) -> KeyLog:
     """Replay the stored key log under ``trust`` (cached by content: the result is pure)."""
-    rows = tuple((b.encode("utf-8"), s) for b, s in session.execute(
-        select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n)))
+    rows = tuple(
+        (b.encode("utf-8"), s)
+        for b, s in session.execute(select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n))
+    )
     return _replay_cached(trust, rows)
 
 
@@ -79,9 +86,16 @@ class KeyChange:
     replaces: str | None = None
 
 
-def append_key_event(session: Session, change: KeyChange, *, trust: Trust, keyring: KeyRing | None = None,
-                     signatures: Sequence[KeySignature] | None = None, time: str | None = None,
-                     log_size: int | None = None) -> int:
+def append_key_event(
+    session: Session,
+    change: KeyChange,
+    *,
+    trust: Trust,
+    keyring: KeyRing | None = None,
+    signatures: Sequence[KeySignature] | None = None,
+    time: str | None = None,
+    log_size: int | None = None,
+) -> int:
     """Append one key event (caller's transaction; takes the append lock first). Signatures are
     given, or made with ``keyring`` for the roles it can sign; the event must then replay cleanly
     under ``trust`` or nothing is written. ``time`` and ``log_size`` default to now and the log's
@@ -92,9 +106,19 @@ def append_key_event(session: Session, change: KeyChange, *, trust: Trust, keyri
     size, _ = lock_head(session)
     log = key_log(session, trust)
     n = log.size + 1
-    body = key_event_body(KeyEvent(
-        n=n, prev=log.head, action=action, key_id=key_id, nation=nation, public_key=change.public_key,
-        replaces=replaces, log_size=size if log_size is None else log_size, time=time or utc_now()))
+    body = key_event_body(
+        KeyEvent(
+            n=n,
+            prev=log.head,
+            action=action,
+            key_id=key_id,
+            nation=nation,
+            public_key=change.public_key,
+            replaces=replaces,
+            log_size=size if log_size is None else log_size,
+            time=time or utc_now(),
+        )
+    )
     sigs: list[KeySignature] = list(signatures or [])
     if keyring is not None:
         have = {(s["role"], s["key_id"]) for s in sigs}
@@ -117,9 +141,19 @@ def append_key_event(session: Session, change: KeyChange, *, trust: Trust, keyri
     check = replay(trust, [*_rows(session), (body, sigs)])
     if check.problems:
         raise ConflictError(check.problems[-1][1])
-    session.execute(insert(table_of(LedgerKeyEvent)), [{
-        "n": n, "body": body.decode("utf-8"), "hash": key_event_hash(body), "signatures": json.dumps(sigs),
-        "nation": nation, "key_id": key_id}])
+    session.execute(
+        insert(table_of(LedgerKeyEvent)),
+        [
+            {
+                "n": n,
+                "body": body.decode("utf-8"),
+                "hash": key_event_hash(body),
+                "signatures": json.dumps(sigs),
+                "nation": nation,
+                "key_id": key_id,
+            }
+        ],
+    )
     _refresh_cache(session, check)
     return n
 
@@ -127,8 +161,11 @@ def append_key_event(session: Session, change: KeyChange, *, trust: Trust, keyri
 def _refresh_cache(session: Session, log: KeyLog) -> None:
     """``ledger_key`` mirrors the replayed key log (a cache for queries; never read as authority)."""
     session.execute(delete(LedgerKey).where(LedgerKey.kind == "nation"))
-    rows = [{"key_id": k.key_id, "kind": "nation", "nation": k.nation, "public_key": k.public_key,
-             "created_at": utc_now()} for k in log.keys.values() if k.until is None]
+    rows = [
+        {"key_id": k.key_id, "kind": "nation", "nation": k.nation, "public_key": k.public_key, "created_at": utc_now()}
+        for k in log.keys.values()
+        if k.until is None
+    ]
     if rows:
         session.execute(insert(table_of(LedgerKey)), rows)
 
@@ -144,8 +181,7 @@ def register_keys(session: Session, *, keyring: KeyRing, trust: Trust | None = N
     for k in keyring.public_keys():
         if k.kind != "nation" or k.nation is None or k.nation in log.active or k.key_id in log.keys:
             continue
-        append_key_event(session, KeyChange("register", k.key_id, k.nation, k.public_key),
-                         keyring=keyring, trust=trust)
+        append_key_event(session, KeyChange("register", k.key_id, k.nation, k.public_key), keyring=keyring, trust=trust)
         log = key_log(session, trust)
         added += 1
     return added
@@ -153,13 +189,27 @@ def register_keys(session: Session, *, keyring: KeyRing, trust: Trust | None = N
 
 def key_events(session: Session) -> list[dict[str, object]]:
     """The stored key log as bundled (``keylog.jsonl``): signatures exactly as stored."""
-    return [{"n": n, "body": body, "signatures": json.loads(sigs)} for n, body, sigs in session.execute(
-        select(LedgerKeyEvent.n, LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n))]
+    return [
+        {"n": n, "body": body, "signatures": json.loads(sigs)}
+        for n, body, sigs in session.execute(
+            select(LedgerKeyEvent.n, LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n)
+        )
+    ]
 
 
 def known_nations(session: Session) -> set[str]:
     return set(session.scalars(select(LedgerKeyEvent.nation)))
 
 
-__all__ = ["DEFAULT_ORIGIN", "KEY_GENESIS", "ROOT_KEY_ID", "KeyChange", "append_key_event", "key_events", "key_log",
-           "kind_of", "register_keys", "trust_from_keyring"]
+__all__ = [
+    "DEFAULT_ORIGIN",
+    "KEY_GENESIS",
+    "ROOT_KEY_ID",
+    "KeyChange",
+    "append_key_event",
+    "key_events",
+    "key_log",
+    "kind_of",
+    "register_keys",
+    "trust_from_keyring",
+]

@@ -59,8 +59,9 @@ class PublicKey:
 class KeyRing:
     """Signers available on this machine, by key id."""
 
-    def __init__(self, keys: dict[str, Signer] | None = None, *, demo: bool = False,
-                 directory: Path | None = None) -> None:
+    def __init__(
+        self, keys: dict[str, Signer] | None = None, *, demo: bool = False, directory: Path | None = None
+    ) -> None:
         self._keys: dict[str, Signer] = dict(keys or {})
         self.demo = demo
         self.directory = directory
@@ -88,8 +89,9 @@ class KeyRing:
         for nation in nations:
             if any(kind_of(k) == ("nation", nation) for k in existing):
                 continue
-            write_encrypted_key(directory / f"{nation_key_id(nation)}.pem", Ed25519PrivateKey.generate(),
-                                passphrase.encode("utf-8"))
+            write_encrypted_key(
+                directory / f"{nation_key_id(nation)}.pem", Ed25519PrivateKey.generate(), passphrase.encode("utf-8")
+            )
         for kid in (ROOT_KEY_ID, OPERATOR_KEY_ID):
             if kid not in existing:
                 write_encrypted_key(directory / f"{kid}.pem", Ed25519PrivateKey.generate(), passphrase.encode("utf-8"))
@@ -111,7 +113,8 @@ class KeyRing:
             who = f"nation {nation}" if nation else f"the {kind} key"
             raise NotFoundError(
                 f"no private key '{key_id}' on this machine: {who} must sign for itself "
-                "('coalition sign' on its workstation, then submit the signature)")
+                "('coalition sign' on its workstation, then submit the signature)"
+            )
         return self._keys[key_id]
 
     def sign(self, key_id: str, message: bytes) -> bytes:
@@ -121,8 +124,9 @@ class KeyRing:
         """The newest key of ``nation`` held here (``GBR-k2`` over ``GBR-k1``)."""
         mine = [k for k in self._keys if kind_of(k) == ("nation", nation)]
         if not mine:
-            raise NotFoundError(f"no private key for nation {nation} on this machine: {nation} must sign"
-                                " for itself ('coalition sign')")
+            raise NotFoundError(
+                f"no private key for nation {nation} on this machine: {nation} must sign for itself ('coalition sign')"
+            )
         return max(mine, key=lambda k: (len(k), k))
 
     def public_keys(self) -> list[PublicKey]:

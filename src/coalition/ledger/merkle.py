@@ -39,7 +39,7 @@ class ListHashes:
         width = 1 << level
         out = []
         for i in range(lo, hi):
-            part = self.leaves[i * width:(i + 1) * width]
+            part = self.leaves[i * width : (i + 1) * width]
             if len(part) != width:
                 break  # an incomplete subtree is not stored: the caller reports it
             out.append(merkle_root(part))

@@ -144,7 +144,7 @@ def parse_note(data: str | bytes) -> Note:
     cut = data.rfind("\n\n")
     if cut < 0:
         raise NoteError("note has no blank line before its signatures")
-    text, sigs = data[: cut + 1], data[cut + 2:]
+    text, sigs = data[: cut + 1], data[cut + 2 :]
     lines = sigs.split("\n")[:-1]
     if not lines:
         raise NoteError("note has no signature")

@@ -60,7 +60,10 @@ def replay_log(session: Session, report: Report, *, chunk: int = 5000) -> State:
         rows = session.execute(
             select(LedgerEvent.seq, LedgerEvent.body, LedgerBatch.time)
             .join(LedgerBatch, LedgerBatch.batch_id == LedgerEvent.batch_id)
-            .where(LedgerEvent.seq > last).order_by(LedgerEvent.seq).limit(chunk)).all()
+            .where(LedgerEvent.seq > last)
+            .order_by(LedgerEvent.seq)
+            .limit(chunk)
+        ).all()
         if not rows:
             break
         last = rows[-1][0]
@@ -92,12 +95,20 @@ def _one(state: State, report: Report, seq: int, body: str, recorded: str, rever
         state.dirty_manifests.clear()
         state.new_lines.clear()
     if applied.counterparty != counterparty:
-        report.add("rules", f"{ev.type} by {ev.nation} names counterparty {counterparty}, but the rules make"
-                   f" {applied.counterparty} the other party who must sign", seq)
+        report.add(
+            "rules",
+            f"{ev.type} by {ev.nation} names counterparty {counterparty}, but the rules make"
+            f" {applied.counterparty} the other party who must sign",
+            seq,
+        )
     titles = {r[2:] for r in applied.refs if r.startswith("T:")}
     if isinstance(chain, dict) and set(chain) != titles:
-        report.add("chain", f"the event affects the items of {', '.join(sorted(titles)) or 'nobody'} but its"
-                   f" signed chain links name {', '.join(sorted(chain)) or 'nobody'}", seq)
+        report.add(
+            "chain",
+            f"the event affects the items of {', '.join(sorted(titles)) or 'nobody'} but its"
+            f" signed chain links name {', '.join(sorted(chain)) or 'nobody'}",
+            seq,
+        )
 
 
 def projection_diff(session: Session, state: State, *, limit: int = 1000) -> list[RowDiff]:
@@ -111,7 +122,11 @@ def projection_diff(session: Session, state: State, *, limit: int = 1000) -> lis
             mine = {(d.seq, d.ref): d for d in state.discrepancies}
         else:
             sources: dict[type, Mapping[str, object]] = {
-                Serial: state.serials, Lot: state.lots, Stock: state.stocks, Manifest: state.manifests}
+                Serial: state.serials,
+                Lot: state.lots,
+                Stock: state.stocks,
+                Manifest: state.manifests,
+            }
             mine = {tuple(getattr(v, k) for k in keys): v for v in sources[cls].values() if v is not None}
         for key in sorted(set(stored) | set(mine), key=str):
             label = "/".join(str(k) for k in key)
@@ -127,11 +142,16 @@ def projection_diff(session: Session, state: State, *, limit: int = 1000) -> lis
                         out.append(RowDiff(table, label, name, x, y))
             if len(out) >= limit:
                 return out
-    lines_stored = {(m, r): q for m, r, q in session.execute(
-        select(im.InvManifestLine.manifest, im.InvManifestLine.ref, im.InvManifestLine.quantity))}
+    lines_stored = {
+        (m, r): q
+        for m, r, q in session.execute(
+            select(im.InvManifestLine.manifest, im.InvManifestLine.ref, im.InvManifestLine.quantity)
+        )
+    }
     lines_mine = {(m, r): q for m, refs in state.lines.items() for r, q in refs.items()}
     for key in sorted(set(lines_stored) | set(lines_mine)):
         if lines_stored.get(key) != lines_mine.get(key):
-            out.append(RowDiff("inv_manifest_line", "/".join(key), "quantity", lines_stored.get(key),
-                               lines_mine.get(key)))
+            out.append(
+                RowDiff("inv_manifest_line", "/".join(key), "quantity", lines_stored.get(key), lines_mine.get(key))
+            )
     return out[:limit]

@@ -75,7 +75,11 @@ def _d(text: str | None) -> date | None:
 
 
 def delinquency(
-    serials: list[Serial], lots: list[Lot], stocks: list[Stock], *, as_of: date,
+    serials: list[Serial],
+    lots: list[Lot],
+    stocks: list[Stock],
+    *,
+    as_of: date,
     rules: DelinquencyRules = DelinquencyRules(),
 ) -> Delinquency:
     """Which monitored items are overdue for inventory, and which losses were reported late."""
@@ -144,23 +148,41 @@ def _where(status: str, location: str, end_user: str, end_user_ref: str, destina
     return location
 
 
-def disposition(serials: list[Serial], lots: list[Lot], stocks: list[Stock],
-                destinations: dict[str, str]) -> list[Line]:
+def disposition(
+    serials: list[Serial], lots: list[Lot], stocks: list[Stock], destinations: dict[str, str]
+) -> list[Line]:
     """One line per serial and per lot holding: where it is, in whose custody, delivered or not."""
     out = []
     for s in serials:
-        out.append(Line(s.serial, "serial", s.item_type, 1, s.unit_value, s.status,
-                        _where(s.status, s.location, s.end_user, s.end_user_ref, destinations.get(s.manifest, "")),
-                        s.custodian, s.arrived_on is not None))
+        out.append(
+            Line(
+                s.serial,
+                "serial",
+                s.item_type,
+                1,
+                s.unit_value,
+                s.status,
+                _where(s.status, s.location, s.end_user, s.end_user_ref, destinations.get(s.manifest, "")),
+                s.custodian,
+                s.arrived_on is not None,
+            )
+        )
     by_lot = {lot.lot: lot for lot in lots}
     for st in stocks:
         lot = by_lot[st.lot]
-        out.append(Line(st.lot, "lot", lot.item_type, st.quantity, st.quantity * lot.unit_value,
-                        Status.SUSPENDED if lot.suspended and st.status in HELD else st.status,
-                        _where(st.status, st.location, st.end_user, st.end_user_ref,
-                               destinations.get(st.manifest, "")),
-                        st.custodian,
-                        lot.arrived_on is not None and st.status not in (Status.MANIFESTED, Status.IN_TRANSIT)))
+        out.append(
+            Line(
+                st.lot,
+                "lot",
+                lot.item_type,
+                st.quantity,
+                st.quantity * lot.unit_value,
+                Status.SUSPENDED if lot.suspended and st.status in HELD else st.status,
+                _where(st.status, st.location, st.end_user, st.end_user_ref, destinations.get(st.manifest, "")),
+                st.custodian,
+                lot.arrived_on is not None and st.status not in (Status.MANIFESTED, Status.IN_TRANSIT),
+            )
+        )
     return out
 
 
@@ -175,16 +197,18 @@ class DonorReport:
     delinquency: Delinquency
 
 
-def donor_report(session: Session, *, donor: str, as_of: date,
-                 rules: DelinquencyRules = DelinquencyRules()) -> DonorReport:
+def donor_report(
+    session: Session, *, donor: str, as_of: date, rules: DelinquencyRules = DelinquencyRules()
+) -> DonorReport:
     from sqlalchemy import select
 
     from coalition.inventory.models import InvManifest
 
     serials = inv.serials_of(session, title_nation=donor)
     lots, stocks = inv.lots_of(session, title_nation=donor)
-    dest = dict(session.execute(select(InvManifest.manifest, InvManifest.destination)
-                                .where(InvManifest.donor == donor)).all())
+    dest = dict(
+        session.execute(select(InvManifest.manifest, InvManifest.destination).where(InvManifest.donor == donor)).all()
+    )
     lines = disposition(serials, lots, stocks, dest)
     totals: dict[str, Bucket] = {}
     delivered = Bucket()
@@ -192,9 +216,15 @@ def donor_report(session: Session, *, donor: str, as_of: date,
         totals.setdefault(line.status, Bucket()).add(line.ref, line.quantity, line.value)
         if line.delivered:
             delivered.add(line.ref, line.quantity, line.value)
-    return DonorReport(donor, as_of, lines, totals, delivered,
-                       inv.discrepancies(session, title_nation=donor),
-                       delinquency(serials, lots, stocks, as_of=as_of, rules=rules))
+    return DonorReport(
+        donor,
+        as_of,
+        lines,
+        totals,
+        delivered,
+        inv.discrepancies(session, title_nation=donor),
+        delinquency(serials, lots, stocks, as_of=as_of, rules=rules),
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -229,14 +259,29 @@ def read_counts(path: Path) -> list[Count]:
     reader = csv.DictReader(io.StringIO(text))
     need = {"location", "serial", "lot", "quantity"}
     if not reader.fieldnames or not need <= {f.strip() for f in reader.fieldnames}:
-        raise InputError([Problem(f"header must have columns {', '.join(sorted(need))}", file=file, row=0,
-                                  hint="location,serial,lot,quantity")])
+        raise InputError(
+            [
+                Problem(
+                    f"header must have columns {', '.join(sorted(need))}",
+                    file=file,
+                    row=0,
+                    hint="location,serial,lot,quantity",
+                )
+            ]
+        )
     out, problems = [], []
     for n, raw in enumerate(reader, 1):
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         if not row["location"]:
-            problems.append(Problem("location is empty", file=file, row=n, field="location",
-                                    hint="hub/depot/storehouse/bay, e.g. UA-LVIV/LV-D1/SH-1"))
+            problems.append(
+                Problem(
+                    "location is empty",
+                    file=file,
+                    row=n,
+                    field="location",
+                    hint="hub/depot/storehouse/bay, e.g. UA-LVIV/LV-D1/SH-1",
+                )
+            )
             continue
         if bool(row["serial"]) == bool(row["lot"]):
             problems.append(Problem("give exactly one of serial or lot", file=file, row=n, field="serial"))
@@ -247,8 +292,15 @@ def read_counts(path: Path) -> list[Count]:
             if qty < 0 or (row["serial"] and qty != 1):
                 raise ValueError
         except ValueError:
-            problems.append(Problem(f"quantity '{q}' is not valid", file=file, row=n, field="quantity",
-                                    hint="a whole number >= 0; 1 (or empty) for a serial"))
+            problems.append(
+                Problem(
+                    f"quantity '{q}' is not valid",
+                    file=file,
+                    row=n,
+                    field="quantity",
+                    hint="a whole number >= 0; 1 (or empty) for a serial",
+                )
+            )
             continue
         out.append(Count(Location.parse(row["location"]).path, row["serial"], row["lot"], qty))
     if problems:
@@ -256,8 +308,12 @@ def read_counts(path: Path) -> list[Count]:
     return out
 
 
-def reconcile(counts: list[Count], ledger_serials: dict[str, Serial],
-              ledger_lots: dict[str, dict[str, int]], elsewhere: dict[str, Serial]) -> list[ReconLine]:
+def reconcile(
+    counts: list[Count],
+    ledger_serials: dict[str, Serial],
+    ledger_lots: dict[str, dict[str, int]],
+    elsewhere: dict[str, Serial],
+) -> list[ReconLine]:
     """Counted vs ledger, by serial and by lot, for the counted locations.
 
     ``ledger_serials``: serials the ledger holds at the counted locations; ``ledger_lots``:

@@ -77,7 +77,7 @@ class Frontier:
                 self.add(leaves[i])
                 i += 1
                 continue
-            level = list(leaves[i:i + (1 << k)])
+            level = list(leaves[i : i + (1 << k)])
             for height in range(1, k + 1):
                 level = [sha(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=True)]
                 if height == keep:
@@ -101,9 +101,7 @@ class Frontier:
         return r
 
 
-def verify_inclusion(
-    leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes
-) -> bool:
+def verify_inclusion(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes) -> bool:
     """RFC 9162 §2.1.3.2: does ``path`` prove leaf ``index`` is in the tree of ``root``?"""
     if index < 0 or index >= tree_size:
         return False
@@ -124,9 +122,7 @@ def verify_inclusion(
     return sn == 0 and r == root
 
 
-def verify_consistency(
-    first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]
-) -> bool:
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, path: Sequence[bytes]) -> bool:
     """RFC 9162 §2.1.4.2: does ``path`` prove the tree of ``second`` extends that of ``first``?"""
     if first < 0 or second < first:
         return False

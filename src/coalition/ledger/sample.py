@@ -66,15 +66,17 @@ def ledger_network(scenario_network: DepotNetwork | None) -> DepotNetwork:
     )
 
 
-def load_sample(session: Session, *, keyring: KeyRing, safety: SafetyCheck | None,
-                trust: Trust | None = None) -> AppendResult:
+def load_sample(
+    session: Session, *, keyring: KeyRing, safety: SafetyCheck | None, trust: Trust | None = None
+) -> AppendResult:
     """Append the sample history (signed from the DEMO key store: both parties of each handover
     sign with their own demo keys) and make a checkpoint. Witnesses are separate processes
     (``coalition witness``); none cosigns the demo unless configured."""
     events = parse_jsonl(sample_events_path().read_text("utf-8"), file=str(sample_events_path()))
     trust = trust or trust_from_keyring(keyring)
     service.register_keys(session, keyring=keyring, trust=trust)
-    result = service.append_events(session, events=events, signer=LocalSigner(keyring, countersign=True),
-                                   trust=trust, safety=safety)
+    result = service.append_events(
+        session, events=events, signer=LocalSigner(keyring, countersign=True), trust=trust, safety=safety
+    )
     checkpoints.make_checkpoint(session, keyring=keyring, origin=trust.origin)
     return result

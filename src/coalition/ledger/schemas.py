@@ -23,8 +23,9 @@ class EventIn(BaseModel):
     type: str = Field(description="one of: " + ", ".join(EVENT_TYPES))
     nation: str = Field(pattern=r"^[A-Z]{3}$", description="acting nation, ISO 3166 alpha-3")
     person: str = Field(min_length=1, max_length=120, description="the person acting (name or id)")
-    time: str | None = Field(default=None, pattern=TIME_PATTERN,
-                             description="UTC, e.g. 2026-03-02T09:00:00Z; default now")
+    time: str | None = Field(
+        default=None, pattern=TIME_PATTERN, description="UTC, e.g. 2026-03-02T09:00:00Z; default now"
+    )
     payload: dict[str, Any]
 
     @field_validator("time")
@@ -69,10 +70,17 @@ def parse_event(obj: object, *, file: str | None = None, row: int | None = None)
         raise InputError(_problems(exc, file=file, row=row)) from None
     if ev.type not in PAYLOADS:
         hint = closest(ev.type, EVENT_TYPES)
-        raise InputError([Problem(
-            f"unknown event type '{ev.type}'", file=file, row=row, field="type",
-            hint=(f"did you mean '{hint}'? " if hint else "") + "valid: " + ", ".join(EVENT_TYPES),
-        )])
+        raise InputError(
+            [
+                Problem(
+                    f"unknown event type '{ev.type}'",
+                    file=file,
+                    row=row,
+                    field="type",
+                    hint=(f"did you mean '{hint}'? " if hint else "") + "valid: " + ", ".join(EVENT_TYPES),
+                )
+            ]
+        )
     try:
         payload = PAYLOADS[ev.type].model_validate(ev.payload)
     except ValidationError as exc:
@@ -93,8 +101,14 @@ def parse_jsonl(text: str, *, file: str) -> list[Submitted]:
             # a JSONDecodeError has a position; a plain ValueError (e.g. an int literal over Python's
             # 4300-digit cap) has none
             why = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-            problems.append(Problem(f"not valid JSON ({why})", file=file, row=n,
-                                    hint='one JSON object per line, e.g. {"type": "dispatch", ...}'))
+            problems.append(
+                Problem(
+                    f"not valid JSON ({why})",
+                    file=file,
+                    row=n,
+                    hint='one JSON object per line, e.g. {"type": "dispatch", ...}',
+                )
+            )
             continue
         try:
             out.append(parse_event(obj, file=file, row=n))

@@ -50,8 +50,9 @@ def write_encrypted_key(path: Path, key: Ed25519PrivateKey, passphrase: bytes) -
     """Write ``key`` as encrypted PKCS#8 PEM (mode 0600); never overwrites a file."""
     if not passphrase:
         raise InputError([Problem("a passphrase is required to encrypt a private key", field="passphrase")])
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.BestAvailableEncryption(passphrase))
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(passphrase)
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
@@ -64,8 +65,15 @@ def load_encrypted_key(path: Path, passphrase: bytes) -> MemorySigner:
     except FileNotFoundError:
         raise NotFoundError(f"{path}: key file not found") from None
     if b"ENCRYPTED PRIVATE KEY" not in data:
-        raise InputError([Problem("private key file is not encrypted PKCS#8", file=str(path),
-                                  hint="keys must be stored encrypted (BEGIN ENCRYPTED PRIVATE KEY)")])
+        raise InputError(
+            [
+                Problem(
+                    "private key file is not encrypted PKCS#8",
+                    file=str(path),
+                    hint="keys must be stored encrypted (BEGIN ENCRYPTED PRIVATE KEY)",
+                )
+            ]
+        )
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except (ValueError, TypeError):
@@ -101,8 +109,14 @@ class Pkcs11Signer:
             raise NotFoundError(f"no single Ed25519 key labelled {key_label!r} on token {token_label!r}") from None
         if not isinstance(priv, SignMixin):  # python-pkcs11 mixes sign() in only when CKA_SIGN is true
             self._session.close()
-            raise InputError([Problem(f"the key labelled {key_label!r} on token {token_label!r} may not sign"
-                                      " (CKA_SIGN is false)", field="key_label")])
+            raise InputError(
+                [
+                    Problem(
+                        f"the key labelled {key_label!r} on token {token_label!r} may not sign (CKA_SIGN is false)",
+                        field="key_label",
+                    )
+                ]
+            )
         self._priv: SignMixin = priv
         self._pub = _ec_point_to_raw(pub[Attribute.EC_POINT])
 
@@ -137,6 +151,7 @@ def generate_pkcs11_key(*, module: str, token_label: str, pin: str, key_label: s
     with token.open(rw=True, user_pin=pin) as session:
         # the curve is named by its DER-encoded OID 1.3.101.112 (id-Ed25519, RFC 8410)
         params = session.create_domain_parameters(
-            KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: bytes.fromhex("06032b6570")}, local=True)
+            KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: bytes.fromhex("06032b6570")}, local=True
+        )
         pub, _ = params.generate_keypair(store=True, label=key_label, mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN)
         return _ec_point_to_raw(pub[Attribute.EC_POINT])

@@ -66,18 +66,36 @@ class Trust:
     nations: dict[str, frozenset[bytes]] = field(default_factory=dict)  # optional pinned nation keys
 
     def __hash__(self) -> int:  # the dict fields are never mutated; hash their content
-        return hash((self.origin, self.log_key, tuple(sorted(self.roots.items())), self.root_quorum,
-                     self.witnesses, self.witness_quorum, tuple(sorted(self.nations.items()))))
+        return hash(
+            (
+                self.origin,
+                self.log_key,
+                tuple(sorted(self.roots.items())),
+                self.root_quorum,
+                self.witnesses,
+                self.witness_quorum,
+                tuple(sorted(self.nations.items())),
+            )
+        )
 
     def to_json(self) -> str:
-        return json.dumps({
-            "format": TRUST_FORMAT, "origin": self.origin, "log": self.log_key.vkey(),
-            "roots": [{"key_id": k, "public_key": v.hex()} for k, v in sorted(self.roots.items())],
-            "root_quorum": self.root_quorum,
-            "witnesses": [w.vkey() for w in self.witnesses], "witness_quorum": self.witness_quorum,
-            "nations": {n: sorted(k.hex() for k in ks) for n, ks in sorted(self.nations.items())},
-            "note": "pinned trust roots of the custody ledger; obtain this file out of band",
-        }, indent=1) + "\n"
+        return (
+            json.dumps(
+                {
+                    "format": TRUST_FORMAT,
+                    "origin": self.origin,
+                    "log": self.log_key.vkey(),
+                    "roots": [{"key_id": k, "public_key": v.hex()} for k, v in sorted(self.roots.items())],
+                    "root_quorum": self.root_quorum,
+                    "witnesses": [w.vkey() for w in self.witnesses],
+                    "witness_quorum": self.witness_quorum,
+                    "nations": {n: sorted(k.hex() for k in ks) for n, ks in sorted(self.nations.items())},
+                    "note": "pinned trust roots of the custody ledger; obtain this file out of band",
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 def parse_trust(text: str, *, source: str = "trust file") -> Trust:
@@ -112,8 +130,9 @@ def parse_trust(text: str, *, source: str = "trust file") -> Trust:
     if rq < 1 or (roots and rq > len(roots)):
         raise TrustError(f"{source}: field 'root_quorum' must be 1..{max(1, len(roots))}")
     if wq < 0 or wq > len(witnesses):
-        raise TrustError(f"{source}: field 'witness_quorum' {wq} needs at least that many witnesses"
-                         f" (has {len(witnesses)})")
+        raise TrustError(
+            f"{source}: field 'witness_quorum' {wq} needs at least that many witnesses (has {len(witnesses)})"
+        )
     if not roots and not nations:
         raise TrustError(f"{source}: pins neither root keys nor a nation key")
     return Trust(origin, log_key, roots, rq, witnesses, wq, nations)
@@ -123,8 +142,9 @@ def load_trust(path: Path) -> Trust:
     try:
         text = Path(path).read_text("utf-8")
     except FileNotFoundError:
-        raise TrustError(f"{path}: trust file not found"
-                         " (write one with 'coalition ledger trust export FILE')") from None
+        raise TrustError(
+            f"{path}: trust file not found (write one with 'coalition ledger trust export FILE')"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TrustError(f"{path}: cannot read ({exc})") from None
     return parse_trust(text, source=str(path))
@@ -163,10 +183,19 @@ def _key_event_json(fields: Mapping[str, object]) -> bytes:
 
 
 def key_event_body(event: KeyEvent) -> bytes:
-    return _key_event_json({
-        "n": event.n, "prev": event.prev.hex(), "action": event.action, "key_id": event.key_id,
-        "nation": event.nation, "public_key": event.public_key.hex(), "replaces": event.replaces,
-        "log_size": event.log_size, "time": event.time})
+    return _key_event_json(
+        {
+            "n": event.n,
+            "prev": event.prev.hex(),
+            "action": event.action,
+            "key_id": event.key_id,
+            "nation": event.nation,
+            "public_key": event.public_key.hex(),
+            "replaces": event.replaces,
+            "log_size": event.log_size,
+            "time": event.time,
+        }
+    )
 
 
 def key_event_hash(body: bytes) -> bytes:
@@ -199,9 +228,19 @@ def _parse_key_event(body: bytes) -> _Claim:
     log_size, time, replaces = int(ev["log_size"]), str(ev["time"]), ev.get("replaces")
     prev = bytes.fromhex(ev["prev"])
     n = int(ev["n"])
-    if body != _key_event_json({
-            "n": n, "prev": prev.hex(), "action": action, "key_id": kid, "nation": nation,
-            "public_key": pub.hex(), "replaces": replaces, "log_size": log_size, "time": time}):
+    if body != _key_event_json(
+        {
+            "n": n,
+            "prev": prev.hex(),
+            "action": action,
+            "key_id": kid,
+            "nation": nation,
+            "public_key": pub.hex(),
+            "replaces": replaces,
+            "log_size": log_size,
+            "time": time,
+        }
+    ):
         raise ValueError("not in canonical form")
     return _Claim(n, prev, action, kid, nation, pub, replaces, log_size)
 
@@ -223,8 +262,11 @@ class _Signed:
     def root_quorum(self) -> bool:
         """Valid signatures by at least ``root_quorum`` distinct pinned root keys."""
         roots = self.trust.roots
-        good = {kid for s in self.by_role.get("root", [])
-                if isinstance(kid := s.get("key_id"), str) and kid in roots and _sig_ok(roots[kid], s, self.body)}
+        good = {
+            kid
+            for s in self.by_role.get("root", [])
+            if isinstance(kid := s.get("key_id"), str) and kid in roots and _sig_ok(roots[kid], s, self.body)
+        }
         return bool(roots) and len(good) >= self.trust.root_quorum
 
 
@@ -306,8 +348,13 @@ class KeyLog:
             if current is not None:
                 self.problems.append((n, f"key event {n}: {nation} already has key {current}; rotate it instead"))
             if not signed.root_quorum() and not (pinned is not None and ev.public_key in pinned):
-                self.problems.append((n, f"key event {n}: registration of {kid} is not countersigned by"
-                                      f" {self.trust.root_quorum} pinned root key(s)"))
+                self.problems.append(
+                    (
+                        n,
+                        f"key event {n}: registration of {kid} is not countersigned by"
+                        f" {self.trust.root_quorum} pinned root key(s)",
+                    )
+                )
         elif ev.action == "rotate":
             old = self.keys.get(current) if current else None
             if old is None or ev.replaces != current:
@@ -320,8 +367,9 @@ class KeyLog:
             if old is None or self.active.get(nation) != kid:
                 self.problems.append((n, f"key event {n}: {kid} is not an active key of {nation}"))
             elif not (signed.by("old", old.public_key, old.key_id) or signed.root_quorum()):
-                self.problems.append((n, f"key event {n}: revocation of {kid} is signed neither by it nor by"
-                                      " the roots"))
+                self.problems.append(
+                    (n, f"key event {n}: revocation of {kid} is signed neither by it nor by the roots")
+                )
         else:
             self.problems.append((n, f"key event {n}: unknown action {ev.action!r}"))
         return None

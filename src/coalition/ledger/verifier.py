@@ -49,8 +49,11 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
             raise BundleError(f"no pinned trust file given and the bundle's trust.json is unusable ({exc})") from None
         report.unpinned = True
     keys = read_keylog(read_jsonl(directory / "keylog.jsonl"), trust, report)
-    lines = [ln for ln in (directory / "events.jsonl").read_bytes().splitlines() if ln.strip()] \
-        if (directory / "events.jsonl").exists() else None
+    lines = (
+        [ln for ln in (directory / "events.jsonl").read_bytes().splitlines() if ln.strip()]
+        if (directory / "events.jsonl").exists()
+        else None
+    )
     if lines is None:
         raise BundleError("events.jsonl: missing")
     batches: list[BatchDict] = []
@@ -70,8 +73,11 @@ def verify_bundle(directory: Path, trust: Trust | None = None) -> Report:
     report.findings.extend(f for f in quorum.findings if f.what == "witness")
     scope = meta.get("scope")
     if meta.get("tree_size") != top_size:
-        report.add("bundle", f"bundle.json says tree size {meta.get('tree_size')!r}; its latest checkpoint has"
-                   f" {top_size} (a bundle truncated to an older checkpoint, or relabelled)")
+        report.add(
+            "bundle",
+            f"bundle.json says tree size {meta.get('tree_size')!r}; its latest checkpoint has"
+            f" {top_size} (a bundle truncated to an older checkpoint, or relabelled)",
+        )
     if scope == "full":
         verify_full(report, keys, lines, batches, cps)
     elif isinstance(scope, str) and scope.startswith("donor:") and len(scope) == 9:
@@ -125,9 +131,13 @@ def main(argv: Iterable[str] | None = None) -> int:
         "1 = tampered or invalid, 2 = unreadable.",
     )
     parser.add_argument("directory", type=Path, help="bundle folder written by 'coalition ledger export'")
-    parser.add_argument("--trust", type=Path, default=None,
-                        help="pinned trust file obtained out of band ('coalition ledger trust export');"
-                        " default: the bundle's own trust.json, which proves nothing against its producer")
+    parser.add_argument(
+        "--trust",
+        type=Path,
+        default=None,
+        help="pinned trust file obtained out of band ('coalition ledger trust export');"
+        " default: the bundle's own trust.json, which proves nothing against its producer",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         trust = load_trust(args.trust) if args.trust else None
@@ -137,25 +147,30 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 2
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError) as exc:
         # a damaged bundle must never end in a traceback; say what broke
-        print(f"coalition-verify: cannot read bundle: malformed content ({type(exc).__name__}: {exc})",
-              file=sys.stderr)
+        print(f"coalition-verify: cannot read bundle: malformed content ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 2
     print(
         f"events {report.events}, batches {report.batches}, signatures {report.signatures}, "
         f"checkpoints {report.checkpoints}, cosignatures {report.cosignatures}, proofs {report.proofs}"
     )
     if report.unpinned:
-        print("WARNING: no --trust file given: checked against the bundle's own trust.json, which its"
-              " producer could have replaced; pin a trust file obtained out of band")
+        print(
+            "WARNING: no --trust file given: checked against the bundle's own trust.json, which its"
+            " producer could have replaced; pin a trust file obtained out of band"
+        )
     for w in report.warnings:
         print(f"WARNING: {w}")
     if report.ok:
         if report.tail_witnessed is True:
-            print("OK: every hash, key event, signature, checkpoint and proof verifies; the donor's chain is"
-                  " complete up to the witnessed checkpoint")
+            print(
+                "OK: every hash, key event, signature, checkpoint and proof verifies; the donor's chain is"
+                " complete up to the witnessed checkpoint"
+            )
         elif report.tail_witnessed is False:
-            print("OK: every hash, key event, signature, checkpoint and proof verifies; no gap in the donor's"
-                  " chain, but its end is not witnessed (see the warning)")
+            print(
+                "OK: every hash, key event, signature, checkpoint and proof verifies; no gap in the donor's"
+                " chain, but its end is not witnessed (see the warning)"
+            )
         else:
             print("OK: every hash, key event, signature, checkpoint and proof verifies")
         return 0

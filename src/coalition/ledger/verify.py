@@ -96,9 +96,15 @@ def snapshot_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def batch_row(b: LedgerBatch, signatures: list[BatchSignature]) -> BatchDict:
     """A stored batch as the verifier's dict (the same shape as a line of batches.jsonl)."""
     row: BatchDict = {
-        "batch_id": b.batch_id, "first_seq": b.first_seq, "size": b.size, "nation": b.nation,
-        "counterparty": b.counterparty, "root": bytes(b.root).hex(), "time": b.time,
-        "keys_size": b.keys_size, "keys_head": bytes(b.keys_head).hex() if b.keys_head is not None else None,
+        "batch_id": b.batch_id,
+        "first_seq": b.first_seq,
+        "size": b.size,
+        "nation": b.nation,
+        "counterparty": b.counterparty,
+        "root": bytes(b.root).hex(),
+        "time": b.time,
+        "keys_size": b.keys_size,
+        "keys_head": bytes(b.keys_head).hex() if b.keys_head is not None else None,
         "signatures": signatures,
     }
     if b.runs is not None:
@@ -125,7 +131,8 @@ def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
     """Replay the stored key events under the pinned trust (``ledger_key`` rows are ignored)."""
     keys = KeyLog(trust)
     for body, sigs in session.execute(
-            select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n)):
+        select(LedgerKeyEvent.body, LedgerKeyEvent.signatures).order_by(LedgerKeyEvent.n)
+    ):
         try:
             parsed = json.loads(sigs)
         except ValueError:
@@ -135,8 +142,15 @@ def load_keylog(session: Session, trust: Trust, report: Report) -> KeyLog:
     return keys
 
 
-def verify_log(session: Session, *, trust: Trust, check_nodes: bool = True,
-               parse_payloads: bool = False, rules: bool = False, projection: bool = False) -> Report:
+def verify_log(
+    session: Session,
+    *,
+    trust: Trust,
+    check_nodes: bool = True,
+    parse_payloads: bool = False,
+    rules: bool = False,
+    projection: bool = False,
+) -> Report:
     """Check the whole stored log against the pinned ``trust``; never raises for bad data.
     ``rules`` replays the log to check again who may sign what (:mod:`coalition.ledger.replay`);
     ``projection`` also compares the stored projection with the replay, row by row."""
@@ -164,25 +178,41 @@ def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payl
     walk.run(session)
     chain, chains = walk.chain, walk.chains.chains
     report.events = chain.frontier.size
-    for b in batches[walk.bi:]:  # signed batches whose events are (partly) gone
+    for b in batches[walk.bi :]:  # signed batches whose events are (partly) gone
         gone = max(int(b["first_seq"]), report.events + 1)
-        report.add("batch", f"batch {b['batch_id']} was signed for events {b['first_seq']}.."
-                   f"{int(b['first_seq']) + int(b['size']) - 1}; event {gone} on are missing", gone)
+        report.add(
+            "batch",
+            f"batch {b['batch_id']} was signed for events {b['first_seq']}.."
+            f"{int(b['first_seq']) + int(b['size']) - 1}; event {gone} on are missing",
+            gone,
+        )
     if walk.covered < report.events and walk.bi == len(batches):
         report.add("batch", "events outside any signed batch", walk.covered + 1)
     stored_heads = nation_heads(session)
     if stored_heads != chains.heads:
         bad = sorted(n for n in set(stored_heads) | set(chains.heads) if stored_heads.get(n) != chains.heads.get(n))
-        report.add("chain", f"stored per-nation chain heads disagree with the log for {', '.join(bad)}"
-                   " (derived rows; appends would link to the wrong event)")
+        report.add(
+            "chain",
+            f"stored per-nation chain heads disagree with the log for {', '.join(bad)}"
+            " (derived rows; appends would link to the wrong event)",
+        )
     size, last_hash = session.execute(select(LedgerHead.size, LedgerHead.last_hash)).one()
     if int(size) != report.events or bytes(last_hash) != chain.prev:
-        report.add("head", f"head says {size} events; the log has {report.events}",
-                   min(int(size), report.events) + 1 if int(size) != report.events else report.events)
+        report.add(
+            "head",
+            f"head says {size} events; the log has {report.events}",
+            min(int(size), report.events) + 1 if int(size) != report.events else report.events,
+        )
     for cp in cps:
         s = int(cp["size"])
-        check_checkpoint(report, trust, cp["note"], walk.roots.get(s) if s <= report.events else None,
-                         label=f"checkpoint {cp['checkpoint_id']}", heads=walk.heads_at.get(s))
+        check_checkpoint(
+            report,
+            trust,
+            cp["note"],
+            walk.roots.get(s) if s <= report.events else None,
+            label=f"checkpoint {cp['checkpoint_id']}",
+            heads=walk.heads_at.get(s),
+        )
         if s > report.events:
             report.add("checkpoint", f"checkpoint {cp['checkpoint_id']} covers {s} events; log has {report.events}")
     if check_nodes:
@@ -200,8 +230,10 @@ def _stored_batches(session: Session) -> list[BatchDict]:
         select(LedgerSignature.batch_id, LedgerSignature.role, LedgerSignature.key_id, LedgerSignature.signature)
     ):
         sigs.setdefault(int(bid), []).append({"role": role, "key_id": kid, "signature": bytes(sig).hex()})
-    return [batch_row(b, sigs.get(b.batch_id, []))
-            for b in session.scalars(select(LedgerBatch).order_by(LedgerBatch.first_seq))]
+    return [
+        batch_row(b, sigs.get(b.batch_id, []))
+        for b in session.scalars(select(LedgerBatch).order_by(LedgerBatch.first_seq))
+    ]
 
 
 def _stored_checkpoints(session: Session, trust: Trust) -> list[_StoredCheckpoint]:
@@ -209,8 +241,13 @@ def _stored_checkpoints(session: Session, trust: Trust) -> list[_StoredCheckpoin
     cps: list[_StoredCheckpoint] = []
     for c in session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)):
         cp = _row_to_cp(session, c)
-        cps.append({"checkpoint_id": c.checkpoint_id, "size": c.size,
-                    "note": checkpoint_note(session, cp, public_key=trust.log_key.public_key)})
+        cps.append(
+            {
+                "checkpoint_id": c.checkpoint_id,
+                "size": c.size,
+                "note": checkpoint_note(session, cp, public_key=trust.log_key.public_key),
+            }
+        )
     return cps
 
 
@@ -273,8 +310,9 @@ class _LogWalk:
     """One pass over the stored events in seq order: clean chunks in bulk, anything else row by
     row; batches are checked as soon as their last event has been read."""
 
-    def __init__(self, report: Report, keys: KeyLog, batches: list[BatchDict], wanted: set[int],
-                 parse_payloads: bool) -> None:
+    def __init__(
+        self, report: Report, keys: KeyLog, batches: list[BatchDict], wanted: set[int], parse_payloads: bool
+    ) -> None:
         self.report, self.keys, self.batches, self.wanted = report, keys, batches, wanted
         self.parse_payloads = parse_payloads
         self.chain = ChainChecker(report)
@@ -293,8 +331,11 @@ class _LogWalk:
         self.covered = tile(report, batches)  # every event in exactly one batch: the last seq covered
         # per run of events (a contiguous batch is one run), in seq order: first and last seq,
         # the batch's counterparty and id
-        segs = sorted((f, f + n - 1, b["counterparty"], int(b["batch_id"]))
-                      for b, rs in zip(batches, self.runs, strict=True) for f, n in rs)
+        segs = sorted(
+            (f, f + n - 1, b["counterparty"], int(b["batch_id"]))
+            for b, rs in zip(batches, self.runs, strict=True)
+            for f, n in rs
+        )
         self.b_first = [x[0] for x in segs]
         self.b_end = [x[1] for x in segs]
         self.b_cp = [x[2] for x in segs]
@@ -303,8 +344,10 @@ class _LogWalk:
     def run(self, session: Session) -> None:
         conn = session.connection()
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = ("SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
-               f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}")
+        sql = (
+            "SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
+            f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}"
+        )
         cur = raw_cursor(session)
         last, chain = 0, self.chain
         while True:
@@ -312,8 +355,11 @@ class _LogWalk:
             rows = cur.fetchall()
             if not rows:
                 break
-            clean = None if self.parse_payloads else _clean_chunk(
-                rows, chain.expected_seq, chain.prev, self.b_first, self.b_end, self.b_cp, self.b_id)
+            clean = (
+                None
+                if self.parse_payloads
+                else _clean_chunk(rows, chain.expected_seq, chain.prev, self.b_first, self.b_end, self.b_cp, self.b_id)
+            )
             if clean is not None:  # the whole chunk is in order: bookkeeping in bulk
                 self._clean(rows, *clean)
             else:
@@ -358,8 +404,14 @@ class _LogWalk:
             self.bj += 1
         bj = self.bj
         ct = chain_text_of(body)
-        if (own == h and bj < nb and self.b_first[bj] <= seq and not self.parse_payloads and ct is not None
-                and _framed(body, event_frame(self.b_cp[bj], nation, person, prev_h.hex(), seq, time, typ, ct))):
+        if (
+            own == h
+            and bj < nb
+            and self.b_first[bj] <= seq
+            and not self.parse_payloads
+            and ct is not None
+            and _framed(body, event_frame(self.b_cp[bj], nation, person, prev_h.hex(), seq, time, typ, ct))
+        ):
             chain.meta[seq] = (nation, self.b_cp[bj], typ)  # what ChainChecker.add records
             self.chains.link(seq, ct, own)
             chain.leaves.append(own)
@@ -387,7 +439,7 @@ class _LogWalk:
             return
         i = 0
         for size in sorted(w for w in self.wanted if start < w <= start + len(owns)):
-            frontier.extend(owns[i:size - start])
+            frontier.extend(owns[i : size - start])
             roots[size] = frontier.root()
             i = size - start
         frontier.extend(owns[i:])
@@ -415,12 +467,19 @@ def _framed(body: str, frame: tuple[str, str]) -> bool:
     head, tail = frame
     if len(body) < len(head) + len(tail) + 2 or not body.startswith(head + "{") or not body.endswith("}" + tail):
         return False
-    mid = body[len(head):len(body) - len(tail)]
+    mid = body[len(head) : len(body) - len(tail)]
     return '"nation":' not in mid and '"counterparty":' not in mid and '"chain":' not in mid
 
 
-def _clean_chunk(rows: list[_EventRow], expected_seq: int, prev: bytes, b_first: list[int], b_end: list[int],
-                 b_cp: list[str | None], b_id: list[int]) -> tuple[list[bytes], list[EventMeta], list[str]] | None:
+def _clean_chunk(
+    rows: list[_EventRow],
+    expected_seq: int,
+    prev: bytes,
+    b_first: list[int],
+    b_end: list[int],
+    b_cp: list[str | None],
+    b_id: list[int],
+) -> tuple[list[bytes], list[EventMeta], list[str]] | None:
     """Check a chunk of event rows with list operations; return (leaf hashes, per-event meta) if
     every event is in sequence, hashes to its stored hash, links to the previous one, sits in the
     batch its row names and fits its frame; else None (the caller then checks row by row)."""
@@ -452,11 +511,12 @@ def _clean_chunk(rows: list[_EventRow], expected_seq: int, prev: bytes, b_first:
                 return None
             ct = body[9:e]
             head = f'{CHAIN_HEAD}{ct}{CHAIN_END}{cp_text},"nation":{_str(nation)},"payload":{{'
-            tail = (f'}},"person":{_str(person)},"prev":"{p.hex()}","seq":{seq:d},"time":{_str(time)},'
-                    f'"type":{_str(typ)}}}')
+            tail = (
+                f'}},"person":{_str(person)},"prev":"{p.hex()}","seq":{seq:d},"time":{_str(time)},"type":{_str(typ)}}}'
+            )
             if len(body) < len(head) + len(tail) or not body.startswith(head) or not body.endswith(tail):
                 return None
-            mid = body[len(head) - 1:len(body) - len(tail) + 1]
+            mid = body[len(head) - 1 : len(body) - len(tail) + 1]
             if '"nation":' in mid or '"counterparty":' in mid or '"chain":' in mid:
                 return None  # a top-level key smuggled into the payload: the full parse decides
             metas.append((nation, cp, typ))
@@ -476,7 +536,7 @@ def _check_nodes(session: Session, report: Report, hashes: list[bytes], *, start
             level = start_level
         else:
             n = len(level_hashes) // fan
-            level_hashes = [merkle_root(level_hashes[i * fan:(i + 1) * fan]) for i in range(n)]
+            level_hashes = [merkle_root(level_hashes[i * fan : (i + 1) * fan]) for i in range(n)]
             level += STRIDE
         n = len(level_hashes)
         stored = session.execute(
@@ -487,6 +547,9 @@ def _check_nodes(session: Session, report: Report, hashes: list[bytes], *, start
         for idx, h in stored:
             if idx >= n or bytes(h) != level_hashes[idx]:
                 # derived data, not an event: proofs served from it would not verify
-                report.add("tree", f"stored node level {level} index {idx} (events {(idx << level) + 1}.."
-                           f"{(idx + 1) << level}) is wrong: proofs would fail; rebuild the node table")
+                report.add(
+                    "tree",
+                    f"stored node level {level} index {idx} (events {(idx << level) + 1}.."
+                    f"{(idx + 1) << level}) is wrong: proofs would fail; rebuild the node table",
+                )
                 break

@@ -57,10 +57,14 @@ class WitnessState:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS latest (origin TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-                       " root BLOB NOT NULL, note TEXT NOT NULL, cosigned_at INTEGER NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS evidence (id INTEGER PRIMARY KEY, origin TEXT, at INTEGER,"
-                       " status INTEGER, reason TEXT, request TEXT)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS latest (origin TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+                " root BLOB NOT NULL, note TEXT NOT NULL, cosigned_at INTEGER NOT NULL)"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS evidence (id INTEGER PRIMARY KEY, origin TEXT, at INTEGER,"
+                " status INTEGER, reason TEXT, request TEXT)"
+            )
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -122,10 +126,12 @@ class Witness:
             sig = self.signer.sign(cosignature_message(note.text, ts))
             line = Signature(self.name, self.verifier.key_id, cosignature_blob(ts, sig))
             stored = note.text + "\n" + "".join(s.line() for s in note.signatures if s.name != self.name) + line.line()
-            db.execute("INSERT INTO latest (origin, size, root, note, cosigned_at) VALUES (?, ?, ?, ?, ?)"
-                       " ON CONFLICT(origin) DO UPDATE SET size = excluded.size, root = excluded.root,"
-                       " note = excluded.note, cosigned_at = excluded.cosigned_at",
-                       (cp.origin, cp.size, cp.root, stored, ts))
+            db.execute(
+                "INSERT INTO latest (origin, size, root, note, cosigned_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(origin) DO UPDATE SET size = excluded.size, root = excluded.root,"
+                " note = excluded.note, cosigned_at = excluded.cosigned_at",
+                (cp.origin, cp.size, cp.root, stored, ts),
+            )
             db.execute("COMMIT")  # persisted before answering
             return Outcome(200, line.line())
         finally:
@@ -146,12 +152,15 @@ class Witness:
 
     def _evidence(self, origin: str, status: int, reason: str, request: str) -> None:
         with self.state._connect() as db:
-            db.execute("INSERT INTO evidence (origin, at, status, reason, request) VALUES (?, ?, ?, ?, ?)",
-                       (origin, int(_time.time()), status, reason, request[:100_000]))
+            db.execute(
+                "INSERT INTO evidence (origin, at, status, reason, request) VALUES (?, ?, ?, ?, ?)",
+                (origin, int(_time.time()), status, reason, request[:100_000]),
+            )
 
 
-def _against_cosigned(db: sqlite3.Connection, old: int, proof: list[bytes], note: Note,
-                      cp: CheckpointBody) -> tuple[Outcome, str | None] | None:
+def _against_cosigned(
+    db: sqlite3.Connection, old: int, proof: list[bytes], note: Note, cp: CheckpointBody
+) -> tuple[Outcome, str | None] | None:
     """Inside the transaction: None if the checkpoint extends the latest one cosigned for its
     log, else (the answer, the reason to keep as evidence or None); the caller rolls back."""
     row = db.execute("SELECT size, root, note FROM latest WHERE origin = ?", (cp.origin,)).fetchone()
@@ -172,8 +181,7 @@ def _against_cosigned(db: sqlite3.Connection, old: int, proof: list[bytes], note
             # same tree, other extension lines (e.g. another nation-heads commitment)
             reason = f"SPLIT VIEW: a second checkpoint of size {old} with other extension lines"
     elif not verify_consistency(old, cp.size, stored_root, cp.root, proof):
-        reason = (f"not consistent with the cosigned tree of size {old}: a rewritten history (split view or"
-                  " rollback)")
+        reason = f"not consistent with the cosigned tree of size {old}: a rewritten history (split view or rollback)"
     return None if reason is None else (Outcome(422, reason + "\n"), reason)
 
 

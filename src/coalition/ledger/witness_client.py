@@ -24,8 +24,12 @@ TIMEOUT_S = 10
 
 
 def _post(url: str, body: bytes) -> tuple[int, str]:
-    req = urllib.request.Request(url.rstrip("/") + "/add-checkpoint", data=body, method="POST",
-                                 headers={"Content-Type": "text/plain; charset=utf-8"})
+    req = urllib.request.Request(
+        url.rstrip("/") + "/add-checkpoint",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "text/plain; charset=utf-8"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:  # noqa: S310 - configured witness URL
             return resp.status, resp.read().decode("utf-8", "replace")
@@ -74,8 +78,14 @@ def submit(factory: sessionmaker[Session], *, trust: Trust, checkpoint_id: int, 
     return f"{wkey.name}: could not agree on the old size"
 
 
-def request_cosignatures(factory: sessionmaker[Session], *, trust: Trust, checkpoint_id: int,
-                         witnesses: list[str], report: Callable[[str], object] = print) -> list[str]:
+def request_cosignatures(
+    factory: sessionmaker[Session],
+    *,
+    trust: Trust,
+    checkpoint_id: int,
+    witnesses: list[str],
+    report: Callable[[str], object] = print,
+) -> list[str]:
     """``witnesses``: entries 'VKEY URL' (settings COALITION_WITNESSES)."""
     out = []
     for entry in witnesses:

@@ -119,8 +119,13 @@ def define_hub_capacity_constraints(m: Model) -> None:
     pers = tb.pledge_personnel[tb.arc_pledge[m.x_arc]]
     g, day = np.divmod(ev, DAY_KEY)
     m.add_constraints(
-        "Hub-personnel-capacity", r, xb.start + j, pers[j], np.full(ev.size, -INF),
-        tb.hub_capacity[g], np.stack([g, day], axis=1),
+        "Hub-personnel-capacity",
+        r,
+        xb.start + j,
+        pers[j],
+        np.full(ev.size, -INF),
+        tb.hub_capacity[g],
+        np.stack([g, day], axis=1),
     )
 
 
@@ -142,7 +147,12 @@ def _corridor_rows(m: Model, name: str, per_unit: np.ndarray, per_day: np.ndarra
     ev, j, r = _event_rows(corr[col], day, day)
     g, d = np.divmod(ev, DAY_KEY)
     m.add_constraints(
-        name, r, xb.start + col[j], coef[col[j]], np.full(ev.size, -INF), per_day[g],
+        name,
+        r,
+        xb.start + col[j],
+        coef[col[j]],
+        np.full(ev.size, -INF),
+        per_day[g],
         np.stack([g, d], axis=1),
     )
 
@@ -181,8 +191,13 @@ def define_pledge_constraints(m: Model) -> None:
     ev, j, r = _event_rows(xp, m.x_departure, np.minimum(m.x_busy_end, H - 1))
     g, day = np.divmod(ev, DAY_KEY)
     m.add_constraints(
-        "Pledge-unit-cycle", r, xb.start + j, np.ones(j.size), np.full(ev.size, -INF),
-        tb.pledge_units[g].astype(float), np.stack([g, day], axis=1),
+        "Pledge-unit-cycle",
+        r,
+        xb.start + j,
+        np.ones(j.size),
+        np.full(ev.size, -INF),
+        tb.pledge_units[g].astype(float),
+        np.stack([g, day], axis=1),
     )
     # the same rows as a flow (for the solver's form): enter at own departure event, leave
     # at the first event after the busy interval (if that event is of the same pledge)
@@ -232,22 +247,19 @@ def define_cohesion_constraints(m: Model) -> None:
     rows = np.concatenate([row, np.arange(len(pairs))])
     cols = np.concatenate([xb.start + np.arange(xb.size), bb.start + bcol])
     vals = np.concatenate([np.ones(xb.size), -bigm.astype(float)])
-    m.add_constraints(
-        "Hub-nation-link", rows, cols, vals, np.full(len(pairs), -INF), np.zeros(len(pairs)), pairs
-    )
+    m.add_constraints("Hub-nation-link", rows, cols, vals, np.full(len(pairs), -INF), np.zeros(len(pairs)), pairs)
 
 
 def define_objective(m: Model) -> None:
     """min  W_S sum prio(l) days(l,t) u[l,t] + W_L sum prio(l) late(a,s) x[a,s]
-          + W_C sum_{n != lead(h)} b[h,n] + W_D sum km(c) x[a,s]."""
+    + W_C sum_{n != lead(h)} b[h,n] + W_D sum km(c) x[a,s]."""
     tb, w = m.tables, m.options.weights
     xb, ub, bb = m.var("Assign-count"), m.var("Line-shortfall"), m.var("Hub-nation-present")
     cost = np.concatenate(m.cost_parts) if m.cost_parts else np.zeros(0)
     if xb.size:
         line = tb.arc_line[m.x_arc]
         cost[xb.start : xb.stop] = (
-            w.lateness * tb.line_prio_w[line] * m.x_late
-            + w.distance * tb.corridor_distance[tb.arc_corridor[m.x_arc]]
+            w.lateness * tb.line_prio_w[line] * m.x_late + w.distance * tb.corridor_distance[tb.arc_corridor[m.x_arc]]
         )
     if ub.size:
         cost[ub.start : ub.stop] = w.shortfall * tb.line_prio_w[m.u_line] * m.u_days
@@ -261,4 +273,3 @@ def define_objective(m: Model) -> None:
         cost[pv.start : pv.stop] = w.precedence
     # write back block-wise so finalize() picks it up
     m.cost_parts = [cost]
-

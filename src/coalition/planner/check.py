@@ -39,10 +39,8 @@ RULES: dict[str, str] = {
     "rear-node": "a pledge naming a rear node moves through a corridor from it when one reaches the hub",
     "caveat": "the pledge's caveats allow the hub (shared eligibility check)",
     "max-notice": "the pledge's notice-to-move does not exceed the line's maximum",
-    "pledge-active": "the pledge is active (lifecycle, expiry, conditions) on every day from departure to tour "
-    "end",
-    "notice-to-move": "departure is no earlier than activation (or C-day) + notice-to-move, nor before "
-    "available-from",
+    "pledge-active": "the pledge is active (lifecycle, expiry, conditions) on every day from departure to tour end",
+    "notice-to-move": "departure is no earlier than activation (or C-day) + notice-to-move, nor before available-from",
     "availability": "the tour ends no later than the pledge's available-to day",
     "transit": "arrival = departure + the corridor's transit days; arrival <= tour end",
     "tour-length": "days in theatre (arrival .. tour end) do not exceed the pledge's tour length",
@@ -120,9 +118,7 @@ class _Activity:
         self.engine = ConditionEngine(scenario, tuple(assumptions))
         self.c_day = plan.c_day
         change = sorted(self.engine.change_dates())
-        self.change_days = (
-            [] if plan.c_day is None else sorted({(d - plan.c_day).days for d in change})
-        )
+        self.change_days = [] if plan.c_day is None else sorted({(d - plan.c_day).days for d in change})
         self._cache: dict[tuple[str, int], bool] = {}
 
     def checkpoints(self, pledge: Pledge, lo: int, hi: int) -> list[int]:
@@ -142,9 +138,7 @@ class _Activity:
         key = (pledge.id, day)
         if key not in self._cache:
             assert self.c_day is not None
-            self._cache[key] = pledge_activation(
-                pledge, self.c_day + timedelta(days=day), self.engine
-            ).active
+            self._cache[key] = pledge_activation(pledge, self.c_day + timedelta(days=day), self.engine).active
         return self._cache[key]
 
     def run_start(self, pledge: Pledge, day: int) -> int | None:
@@ -187,10 +181,12 @@ class _Records:
 
     @classmethod
     def of(cls, scenario: Scenario, option: str) -> _Records:
-        return cls(pledges={p.id: p for p in scenario.pledges},
-                   reqs={r.id: r for r in scenario.requirements_of(option)},
-                   hubs={h.id: h for h in scenario.hubs},
-                   corridors={c.id: c for c in scenario.corridors})
+        return cls(
+            pledges={p.id: p for p in scenario.pledges},
+            reqs={r.id: r for r in scenario.requirements_of(option)},
+            hubs={h.id: h for h in scenario.hubs},
+            corridors={c.id: c for c in scenario.corridors},
+        )
 
 
 def check_plan(scenario: Scenario, plan: Plan) -> CheckReport:
@@ -216,8 +212,7 @@ def check_plan(scenario: Scenario, plan: Plan) -> CheckReport:
     return CheckReport(plan.option, len(plan.unit_lines), tuple(out))
 
 
-def _check_line(scenario: Scenario, recs: _Records, act: _Activity | None, ul: UnitLine,
-                out: list[Violation]) -> bool:
+def _check_line(scenario: Scenario, recs: _Records, act: _Activity | None, ul: UnitLine, out: list[Violation]) -> bool:
     """The per-line rules of ``ul``; False when its references are broken (the line is then
     left out of the capacity and figure checks)."""
     w = ul.uln
@@ -257,21 +252,33 @@ def _ref_mismatches(ul: UnitLine, p: Pledge, r: Requirement, h: Hub, c: Corridor
     return bad
 
 
-def _check_placement(scenario: Scenario, ul: UnitLine, p: Pledge, r: Requirement, h: Hub, c: Corridor,
-                     out: list[Violation]) -> None:
+def _check_placement(
+    scenario: Scenario, ul: UnitLine, p: Pledge, r: Requirement, h: Hub, c: Corridor, out: list[Violation]
+) -> None:
     """Rear node, caveats and the line's maximum notice-to-move."""
     w = ul.uln
-    if (p.rear_node is not None and c.rear_node != p.rear_node
-            and any(k.rear_node == p.rear_node and k.hub == h.id for k in scenario.corridors)):
-        out.append(Violation("rear-node", f"pledge names rear node {p.rear_node}, which has a corridor to "
-                             f"{h.id}, but the line moves from {c.rear_node}", w))
-    why = [e for e in eligibility(p, r, scenario, hub=h.id)
-           if e.code not in ("readiness", "window", "capability")]
+    if (
+        p.rear_node is not None
+        and c.rear_node != p.rear_node
+        and any(k.rear_node == p.rear_node and k.hub == h.id for k in scenario.corridors)
+    ):
+        out.append(
+            Violation(
+                "rear-node",
+                f"pledge names rear node {p.rear_node}, which has a corridor to "
+                f"{h.id}, but the line moves from {c.rear_node}",
+                w,
+            )
+        )
+    why = [e for e in eligibility(p, r, scenario, hub=h.id) if e.code not in ("readiness", "window", "capability")]
     if why:
         out.append(Violation("caveat", "; ".join(e.message for e in why), w))
     if p.notice_days > r.max_notice_days:
-        out.append(Violation("max-notice", f"notice-to-move {p.notice_days} d exceeds the line's maximum "
-                             f"{r.max_notice_days} d", w))
+        out.append(
+            Violation(
+                "max-notice", f"notice-to-move {p.notice_days} d exceeds the line's maximum {r.max_notice_days} d", w
+            )
+        )
 
 
 def _check_activity(act: _Activity, ul: UnitLine, p: Pledge, out: list[Violation]) -> None:
@@ -281,12 +288,22 @@ def _check_activity(act: _Activity, ul: UnitLine, p: Pledge, out: list[Violation
     off = [d for d in act.checkpoints(p, max(dep, 0), end) if not act.active(p, d)]
     if off:
         on = act.c_day + timedelta(days=off[0]) if act.c_day else None
-        out.append(Violation("pledge-active", f"pledge {p.id} is not active on day {off[0]} ({on}) "
-                             f"but the unit is in use from day {dep} to {end}", w))
+        out.append(
+            Violation(
+                "pledge-active",
+                f"pledge {p.id} is not active on day {off[0]} ({on}) but the unit is in use from day {dep} to {end}",
+                w,
+            )
+        )
     start = act.run_start(p, max(dep, 0))
     if start is not None and dep < start + p.notice_days:
-        out.append(Violation("notice-to-move", f"departs day {dep}, but the pledge is active from day "
-                             f"{start} with {p.notice_days} d notice-to-move", w))
+        out.append(
+            Violation(
+                "notice-to-move",
+                f"departs day {dep}, but the pledge is active from day {start} with {p.notice_days} d notice-to-move",
+                w,
+            )
+        )
 
 
 def _check_timing(ul: UnitLine, p: Pledge, c: Corridor, out: list[Violation]) -> None:
@@ -298,14 +315,26 @@ def _check_timing(ul: UnitLine, p: Pledge, c: Corridor, out: list[Violation]) ->
     if p.available_to_day is not None and end > p.available_to_day:
         add(Violation("availability", f"tour ends day {end}, after available-to day {p.available_to_day}", w))
     if arr != dep + c.transit_days or arr > end:
-        add(Violation("transit", f"departs {dep}, arrives {arr}, tour ends {end}; corridor {c.id} takes "
-                      f"{c.transit_days} d", w))
+        add(
+            Violation(
+                "transit", f"departs {dep}, arrives {arr}, tour ends {end}; corridor {c.id} takes {c.transit_days} d", w
+            )
+        )
     if end - arr + 1 > p.tour_days:
-        add(Violation("tour-length", f"{end - arr + 1} days in theatre (day {arr} to {end}), tour is "
-                      f"{p.tour_days} d", w))
+        add(
+            Violation(
+                "tour-length", f"{end - arr + 1} days in theatre (day {arr} to {end}), tour is {p.tour_days} d", w
+            )
+        )
     if ul.days_late != max(0, arr - ul.required_day):
-        add(Violation("days-late", f"days_late {ul.days_late}, but arrival {arr} and required "
-                      f"{ul.required_day} give {max(0, arr - ul.required_day)}", w))
+        add(
+            Violation(
+                "days-late",
+                f"days_late {ul.days_late}, but arrival {arr} and required "
+                f"{ul.required_day} give {max(0, arr - ul.required_day)}",
+                w,
+            )
+        )
 
 
 # per hub, pledge or corridor id: weighted closed day intervals (first day, last day, weight)
@@ -342,8 +371,14 @@ class _Loads:
         return loads
 
 
-def _check_capacities(scenario: Scenario, plan: Plan, lines: list[UnitLine], recs: _Records,
-                      out: list[Violation], resupply: _Spans | None = None) -> None:
+def _check_capacities(
+    scenario: Scenario,
+    plan: Plan,
+    lines: list[UnitLine],
+    recs: _Records,
+    out: list[Violation],
+    resupply: _Spans | None = None,
+) -> None:
     H = plan.horizon_days
     loads = _Loads.of(scenario, lines, recs, H)
     _check_hub_loads(loads.at_hub, recs.hubs, H, out)
@@ -351,16 +386,23 @@ def _check_capacities(scenario: Scenario, plan: Plan, lines: list[UnitLine], rec
     _check_unit_labels(loads.labels, recs.pledges, out)
     for cid, iv in (resupply or {}).items():
         loads.tflows.setdefault(cid, []).extend(iv)
-    for name, fl, attr in (("Corridor-personnel-daily", loads.flows, "personnel_per_day"),
-                           ("Corridor-tonnage-daily", loads.tflows, "tonnage_per_day")):
+    for name, fl, attr in (
+        ("Corridor-personnel-daily", loads.flows, "personnel_per_day"),
+        ("Corridor-tonnage-daily", loads.tflows, "tonnage_per_day"),
+    ):
         for cid, iv in sorted(fl.items()):
             cap = float(getattr(recs.corridors[cid], attr))
             load = _max_overlap(iv, H)
             days = _days_over(load, cap * (1 + 1e-9))
             if days:
                 worst = int(days[int(np.argmax(load[days]))])
-                out.append(Violation(name, f"{len(days)} day(s) over {cap:g}/day; worst day {worst}: "
-                                     f"{load[worst]:.1f}", f"{cid} day {days[0]}"))
+                out.append(
+                    Violation(
+                        name,
+                        f"{len(days)} day(s) over {cap:g}/day; worst day {worst}: {load[worst]:.1f}",
+                        f"{cid} day {days[0]}",
+                    )
+                )
 
 
 def _check_hub_loads(at_hub: _Spans, hubs: dict[str, Hub], H: int, out: list[Violation]) -> None:
@@ -369,9 +411,14 @@ def _check_hub_loads(at_hub: _Spans, hubs: dict[str, Hub], H: int, out: list[Vio
         if days:
             load = _max_overlap(iv, H)
             worst = int(days[int(np.argmax(load[days]))])
-            out.append(Violation("Hub-personnel-capacity", f"{len(days)} day(s) over capacity "
-                                 f"{hubs[hid].personnel_capacity}; worst day {worst}: {load[worst]:.0f} personnel",
-                                 f"{hid} day {days[0]}"))
+            out.append(
+                Violation(
+                    "Hub-personnel-capacity",
+                    f"{len(days)} day(s) over capacity "
+                    f"{hubs[hid].personnel_capacity}; worst day {worst}: {load[worst]:.0f} personnel",
+                    f"{hid} day {days[0]}",
+                )
+            )
 
 
 def _check_pledge_loads(busy: _Spans, pledges: dict[str, Pledge], H: int, out: list[Violation]) -> None:
@@ -381,17 +428,28 @@ def _check_pledge_loads(busy: _Spans, pledges: dict[str, Pledge], H: int, out: l
         days = _days_over(load, p.units)
         if days:
             worst = int(days[int(np.argmax(load[days]))])
-            out.append(Violation("Pledge-unit-cycle", f"{int(load[worst])} units busy on day {worst} (tour, "
-                                 f"return or recovery) against {p.units} pledged; {len(days)} day(s) over",
-                                 f"{pid} day {days[0]}"))
+            out.append(
+                Violation(
+                    "Pledge-unit-cycle",
+                    f"{int(load[worst])} units busy on day {worst} (tour, "
+                    f"return or recovery) against {p.units} pledged; {len(days)} day(s) over",
+                    f"{pid} day {days[0]}",
+                )
+            )
         tours = len(iv)
         if p.sustainable_rotations is not None and tours > p.sustainable_rotations * p.units:
-            out.append(Violation("Pledge-rotation-budget", f"{tours} tours against {p.sustainable_rotations} "
-                                 f"rotations x {p.units} units", pid))
+            out.append(
+                Violation(
+                    "Pledge-rotation-budget",
+                    f"{tours} tours against {p.sustainable_rotations} rotations x {p.units} units",
+                    pid,
+                )
+            )
 
 
-def _check_unit_labels(labels: dict[str, list[tuple[int, int, str]]], pledges: dict[str, Pledge],
-                       out: list[Violation]) -> None:
+def _check_unit_labels(
+    labels: dict[str, list[tuple[int, int, str]]], pledges: dict[str, Pledge], out: list[Violation]
+) -> None:
     for label, spells in sorted(labels.items()):
         pid, _, num = label.rpartition("#")
         p = pledges.get(pid)
@@ -402,8 +460,9 @@ def _check_unit_labels(labels: dict[str, list[tuple[int, int, str]]], pledges: d
         # each busy spell against the next (pairs of neighbours: one fewer than the spells)
         for (_a1, b1, u1), (a2, _b2, u2) in zip(spells, spells[1:], strict=False):
             if a2 <= b1:
-                out.append(Violation("unit-label", f"{label} starts {u2} on day {a2} while busy until day {b1} "
-                                     f"with {u1}", u2))
+                out.append(
+                    Violation("unit-label", f"{label} starts {u2} on day {a2} while busy until day {b1} with {u1}", u2)
+                )
 
 
 def coverage_shortfall(
@@ -424,8 +483,9 @@ def coverage_shortfall(
             continue
         for t in range(lo // D, hi // D + 1):
             a, e = max(lo, t * D), min(hi, (t + 1) * D - 1)
-            n = sum(1 for ul in by_line.get(rid, ())
-                    if ul.arrival_day <= e and ul.tour_start_day <= e <= ul.tour_end_day)
+            n = sum(
+                1 for ul in by_line.get(rid, ()) if ul.arrival_day <= e and ul.tour_start_day <= e <= ul.tour_end_day
+            )
             short = max(0, r.quantity - n)
             cells[(rid, t)] = short
             periods += short
@@ -433,8 +493,9 @@ def coverage_shortfall(
     return periods, days_total, cells
 
 
-def _check_precedence(scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs: dict[str, Hub],
-                      out: list[Violation]) -> int:
+def _check_precedence(
+    scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs: dict[str, Hub], out: list[Violation]
+) -> int:
     """Re-derive the broken (rule, scope) pairs from the unit lines; return how many (0 when the
     plan did not model the rules)."""
     sec = plan.precedence
@@ -445,8 +506,13 @@ def _check_precedence(scenario: Scenario, plan: Plan, lines: list[UnitLine], hub
     roles = {c.code: set(c.roles) for c in scenario.capabilities}
     rules = [r for r in effective_rules(scenario) if r.id in set(sec.rules)]
     if len(rules) != len(set(sec.rules)):
-        out.append(Violation("precedence", f"the plan names rules {sorted(sec.rules)}; the scenario's "
-                             f"effective rules are {sorted(r.id for r in effective_rules(scenario))}"))
+        out.append(
+            Violation(
+                "precedence",
+                f"the plan names rules {sorted(sec.rules)}; the scenario's "
+                f"effective rules are {sorted(r.id for r in effective_rules(scenario))}",
+            )
+        )
     mine: set[tuple[str, str]] = set()
     for rule in rules:
         first_b: dict[str, int] = {}
@@ -467,17 +533,29 @@ def _check_precedence(scenario: Scenario, plan: Plan, lines: list[UnitLine], hub
     for rid, scope in sorted(mine - theirs):
         out.append(Violation("precedence", f"rule {rid} is broken in {scope} but the plan does not say so"))
     for rid, scope in sorted(theirs - mine):
-        out.append(Violation("precedence",
-                             f"the plan reports rule {rid} broken in {scope}, but its unit lines keep it"))
+        out.append(
+            Violation("precedence", f"the plan reports rule {rid} broken in {scope}, but its unit lines keep it")
+        )
     return len(mine)
 
 
 def _plan_lines(lines: Iterable[UnitLine]) -> tuple[PlanLine, ...]:
     from coalition.sustain.demand import PlanLine
 
-    return tuple(PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
-                          arrival_day=u.arrival_day, tour_end_day=u.tour_end_day, pledge=u.pledge,
-                          nation=u.nation, requirement=u.requirement) for u in lines)
+    return tuple(
+        PlanLine(
+            uln=u.uln,
+            capability=u.capability,
+            hub=u.hub,
+            personnel=u.personnel,
+            arrival_day=u.arrival_day,
+            tour_end_day=u.tour_end_day,
+            pledge=u.pledge,
+            nation=u.nation,
+            requirement=u.requirement,
+        )
+        for u in lines
+    )
 
 
 def _check_medical(scenario: Scenario, plan: Plan, lines: list[UnitLine], out: list[Violation]) -> None:
@@ -488,8 +566,7 @@ def _check_medical(scenario: Scenario, plan: Plan, lines: list[UnitLine], out: l
     from coalition.sustain.demand import PlanView
     from coalition.sustain.medical import medical_picture
 
-    view = PlanView(scenario=scenario.id, option=plan.option, horizon_days=plan.horizon_days,
-                    lines=_plan_lines(lines))
+    view = PlanView(scenario=scenario.id, option=plan.option, horizon_days=plan.horizon_days, lines=_plan_lines(lines))
     try:
         pic = medical_picture(view, scenario)
     except InputError as e:
@@ -497,13 +574,24 @@ def _check_medical(scenario: Scenario, plan: Plan, lines: list[UnitLine], out: l
         return
     for u in pic.uncovered:
         if u.constrained:
-            out.append(Violation("Medical-10-1-2", f"manoeuvre or training units at {u.hub} on days "
-                                 f"{u.start_day}..{u.end_day} without 10-1-2 care: {u.reason}",
-                                 f"{u.hub} day {u.start_day}"))
+            out.append(
+                Violation(
+                    "Medical-10-1-2",
+                    f"manoeuvre or training units at {u.hub} on days "
+                    f"{u.start_day}..{u.end_day} without 10-1-2 care: {u.reason}",
+                    f"{u.hub} day {u.start_day}",
+                )
+            )
 
 
-def _check_resupply(scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs: dict[str, Hub],
-                    corridors: dict[str, Corridor], out: list[Violation]) -> tuple[_Spans, float]:
+def _check_resupply(
+    scenario: Scenario,
+    plan: Plan,
+    lines: list[UnitLine],
+    hubs: dict[str, Hub],
+    corridors: dict[str, Corridor],
+    out: list[Violation],
+) -> tuple[_Spans, float]:
     """Resupply flows re-checked day by day against the tonnage the unit lines need; returns the
     flows per corridor (for the corridor tonnage rule) and the reported unmet tonne-days."""
     from coalition.sustain.factors import load_factors
@@ -535,13 +623,23 @@ def _check_resupply(scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs:
         try:
             a, b, t = int(f["start_day"]), int(f["end_day"]), float(f["tonnes_per_day"])
         except (KeyError, TypeError, ValueError):
-            add(Violation("resupply-refs", "a flow needs corridor, start_day, end_day and tonnes_per_day",
-                          f"resupply.flows[{i}]"))
+            add(
+                Violation(
+                    "resupply-refs",
+                    "a flow needs corridor, start_day, end_day and tonnes_per_day",
+                    f"resupply.flows[{i}]",
+                )
+            )
             continue
         if c is None or f.get("hub") != c.hub or not 0 <= a <= b < H or not t >= 0:
-            add(Violation("resupply-refs", f"flow {f.get('corridor')} -> {f.get('hub')} days {a}..{b} at "
-                          f"{t:g} t/day: unknown corridor, wrong hub, days outside 0..{H - 1} or negative rate",
-                          f"resupply.flows[{i}]"))
+            add(
+                Violation(
+                    "resupply-refs",
+                    f"flow {f.get('corridor')} -> {f.get('hub')} days {a}..{b} at "
+                    f"{t:g} t/day: unknown corridor, wrong hub, days outside 0..{H - 1} or negative rate",
+                    f"resupply.flows[{i}]",
+                )
+            )
             continue
         flows[c.id].append((a, b, t))
         into[c.hub].append((a, b, t))
@@ -550,12 +648,23 @@ def _check_resupply(scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs:
         try:
             a, b, t = int(u["start_day"]), int(u["end_day"]), float(u["tonnes_per_day"])
         except (KeyError, TypeError, ValueError):
-            add(Violation("resupply-refs", "an unmet entry needs hub, start_day, end_day and tonnes_per_day",
-                          f"resupply.unmet[{i}]"))
+            add(
+                Violation(
+                    "resupply-refs",
+                    "an unmet entry needs hub, start_day, end_day and tonnes_per_day",
+                    f"resupply.unmet[{i}]",
+                )
+            )
             continue
         if u.get("hub") not in hubs or not 0 <= a <= b < H or not t >= 0:
-            add(Violation("resupply-refs", f"unmet entry for {u.get('hub')} days {a}..{b}: unknown hub, days "
-                          "outside the horizon or a negative rate", f"resupply.unmet[{i}]"))
+            add(
+                Violation(
+                    "resupply-refs",
+                    f"unmet entry for {u.get('hub')} days {a}..{b}: unknown hub, days "
+                    "outside the horizon or a negative rate",
+                    f"resupply.unmet[{i}]",
+                )
+            )
             continue
         into[u["hub"]].append((a, b, t))
         unmet_td += t * (b - a + 1)
@@ -565,25 +674,37 @@ def _check_resupply(scenario: Scenario, plan: Plan, lines: list[UnitLine], hubs:
         short = np.flatnonzero(demand > have + 1e-6 * np.maximum(demand, 1.0))
         if short.size:
             d = int(short[0])
-            what = ("the plan carries no resupply section" if plan.resupply is None
-                    else f"flows and unmet give {have[d]:,.2f} t")
-            add(Violation("Resupply-cover", f"{short.size} day(s) on which the units need more than is carried "
-                          f"or reported unmet; day {d}: {demand[d]:,.2f} t/day needed, {what}", f"{hid} day {d}"))
+            what = (
+                "the plan carries no resupply section"
+                if plan.resupply is None
+                else f"flows and unmet give {have[d]:,.2f} t"
+            )
+            add(
+                Violation(
+                    "Resupply-cover",
+                    f"{short.size} day(s) on which the units need more than is carried "
+                    f"or reported unmet; day {d}: {demand[d]:,.2f} t/day needed, {what}",
+                    f"{hid} day {d}",
+                )
+            )
     return flows, unmet_td
 
 
-def _check_figures(plan: Plan, recs: _Records, out: list[Violation], broken: int = 0,
-                   unmet_td: float = 0.0) -> None:
+def _check_figures(plan: Plan, recs: _Records, out: list[Violation], broken: int = 0, unmet_td: float = 0.0) -> None:
     add = out.append
     reqs, hubs, corridors = recs.reqs, recs.hubs, recs.corridors
     periods, days_total, cells = coverage_shortfall(plan, reqs)
     k = plan.kpis
     if abs(k.shortfall_unit_days - days_total) > 0.5 or abs(k.shortfall_unit_periods - periods) > 0.01:
-        add(Violation("kpi-shortfall", f"reported {k.shortfall_unit_periods:g} unit-periods / "
-                      f"{k.shortfall_unit_days:g} unit-days; the unit lines leave {periods:g} / {days_total:g}"))
+        add(
+            Violation(
+                "kpi-shortfall",
+                f"reported {k.shortfall_unit_periods:g} unit-periods / "
+                f"{k.shortfall_unit_days:g} unit-days; the unit lines leave {periods:g} / {days_total:g}",
+            )
+        )
     w = plan.weights
-    prio = {"essential": w.priority_essential, "important": w.priority_important,
-            "desirable": w.priority_desirable}
+    prio = {"essential": w.priority_essential, "important": w.priority_important, "desirable": w.priority_desirable}
     H, D = plan.horizon_days, plan.period_days
     obj = 0.0
     for (rid, t), short in cells.items():
@@ -607,8 +728,11 @@ def _check_figures(plan: Plan, recs: _Records, out: list[Violation], broken: int
         add(Violation("objective", f"reported objective {s.objective:,.4f}; the unit lines give {obj:,.4f}"))
     prov = getattr(s, "bound_provenance", None)
     if prov not in ("full-lp", "full-lagrangian", "full-mip-dual", "none"):
-        add(Violation("solve-bound", f"bound provenance {prov!r} is not full-lp, full-lagrangian, "
-                      "full-mip-dual or none"))
+        add(
+            Violation(
+                "solve-bound", f"bound provenance {prov!r} is not full-lp, full-lagrangian, full-mip-dual or none"
+            )
+        )
     if s.bound is not None:
         if prov == "none":
             add(Violation("solve-bound", "a bound is reported with provenance 'none'"))
@@ -627,5 +751,4 @@ def check_plans(scenario: Scenario, plans: Iterable[Plan]) -> list[CheckReport]:
     return [check_plan(scenario, p) for p in plans]
 
 
-__all__ = ["RULES", "CheckReport", "Violation", "check_plan", "check_plans", "coverage_shortfall",
-           "unit_tonnage"]
+__all__ = ["RULES", "CheckReport", "Violation", "check_plan", "check_plans", "coverage_shortfall", "unit_tonnage"]

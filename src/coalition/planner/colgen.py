@@ -95,8 +95,10 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
     line = tb.arc_line[cols["arc"]]
     pledge = tb.arc_pledge[cols["arc"]]
     w = options.weights
-    cost = (w.lateness * tb.line_prio_w[line] * cols["late"]
-            + w.distance * tb.corridor_distance[tb.arc_corridor[cols["arc"]]])
+    cost = (
+        w.lateness * tb.line_prio_w[line] * cols["late"]
+        + w.distance * tb.corridor_distance[tb.arc_corridor[cols["arc"]]]
+    )
     # shortfall variables (their costs) exactly as the model defines them
     m = Model(tables=tb, options=options)
     define_shortfall_variables(m)
@@ -142,9 +144,18 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
     b_of = np.full(tb.n_pledges, -1, dtype=np.int64)
     b_of[bl] = np.arange(bl.size)
     rel = Relaxation(
-        cols=cols, cost=cost, ub=tb.pledge_units[pledge].astype(np.float64), n_ct=n_ct,
-        n_ev=n_ev, n_b=int(bl.size), enter_ct=enter_ct, leave_ct=leave_ct, enter_ev=enter_ev,
-        leave_ev=leave_ev, budget_row=b_of[pledge], pledge=pledge,
+        cols=cols,
+        cost=cost,
+        ub=tb.pledge_units[pledge].astype(np.float64),
+        n_ct=n_ct,
+        n_ev=n_ev,
+        n_b=int(bl.size),
+        enter_ct=enter_ct,
+        leave_ct=leave_ct,
+        enter_ev=enter_ev,
+        leave_ev=leave_ev,
+        budget_row=b_of[pledge],
+        pledge=pledge,
         max_units=np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64),
     )
     # the master without x: u, the stocks, their flow rows
@@ -153,20 +164,32 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
     e = np.arange(n_ev)
     eprev = ~ev_first
     r_fl = np.concatenate([ct, ct[prev], n_ct + ct, n_ct + ct, 2 * n_ct + e, 2 * n_ct + e[eprev]])
-    c_fl = np.concatenate([n_ct + ct, n_ct + ct[prev] - 1, ct, n_ct + ct, 2 * n_ct + e,
-                           2 * n_ct + e[eprev] - 1])
-    v_fl = np.concatenate([np.ones(n_ct), -np.ones(int(prev.sum())), np.ones(n_ct), np.ones(n_ct),
-                           np.ones(n_ev), -np.ones(int(eprev.sum()))])
+    c_fl = np.concatenate([n_ct + ct, n_ct + ct[prev] - 1, ct, n_ct + ct, 2 * n_ct + e, 2 * n_ct + e[eprev] - 1])
+    v_fl = np.concatenate(
+        [
+            np.ones(n_ct),
+            -np.ones(int(prev.sum())),
+            np.ones(n_ct),
+            np.ones(n_ct),
+            np.ones(n_ev),
+            -np.ones(int(eprev.sum())),
+        ]
+    )
     A = sp.csc_matrix((v_fl, (r_fl, c_fl)), shape=(rel.n_rows, rel.n_fixed))
     qty = tb.line_qty[m.u_line].astype(np.float64)
     inf = float("inf")
     row_lo = np.concatenate([np.zeros(n_ct), qty, np.zeros(n_ev), np.full(bl.size, -inf)])
-    row_hi = np.concatenate([np.zeros(n_ct), np.full(n_ct, inf), np.zeros(n_ev),
-                             budget[bl].astype(np.float64)])
+    row_hi = np.concatenate([np.zeros(n_ct), np.full(n_ct, inf), np.zeros(n_ev), budget[bl].astype(np.float64)])
     col_lo = np.zeros(rel.n_fixed)
     col_hi = np.concatenate([qty, np.full(n_ct, inf), tb.pledge_units[ev_pledge].astype(np.float64)])
-    rel.base = MatrixProblem(cost=np.concatenate([u_cost, np.zeros(n_ct + n_ev)]), col_lo=col_lo,
-                             col_hi=col_hi, A=A, row_lo=row_lo, row_hi=row_hi)
+    rel.base = MatrixProblem(
+        cost=np.concatenate([u_cost, np.zeros(n_ct + n_ev)]),
+        col_lo=col_lo,
+        col_hi=col_hi,
+        A=A,
+        row_lo=row_lo,
+        row_hi=row_hi,
+    )
     return rel
 
 
@@ -185,8 +208,9 @@ def column_matrix(rel: Relaxation, idx: np.ndarray) -> sp.csc_matrix:
         parts_r.append(off + rows[ok])
         parts_c.append(j[ok])
         parts_v.append(np.full(int(ok.sum()), sign))
-    return sp.csc_matrix((np.concatenate(parts_v), (np.concatenate(parts_r), np.concatenate(parts_c))),
-                         shape=(rel.n_rows, k))
+    return sp.csc_matrix(
+        (np.concatenate(parts_v), (np.concatenate(parts_r), np.concatenate(parts_c))), shape=(rel.n_rows, k)
+    )
 
 
 def reduced_costs(rel: Relaxation, y: np.ndarray) -> np.ndarray:
@@ -201,8 +225,7 @@ def reduced_costs(rel: Relaxation, y: np.ndarray) -> np.ndarray:
     return rc
 
 
-def lagrangian_bound(rel: Relaxation, rc: np.ndarray, z: float, x_master: np.ndarray,
-                     master: np.ndarray) -> float:
+def lagrangian_bound(rel: Relaxation, rc: np.ndarray, z: float, x_master: np.ndarray, master: np.ndarray) -> float:
     """A lower bound of OPT(full) from the master's duals (``rc`` = reduced costs of every
     column at them; ``x_master`` the master's values of its columns ``master``).
 
@@ -268,9 +291,14 @@ class ColgenResult:
     rc: np.ndarray | None = None  # reduced costs of every column at the last master's duals
 
 
-def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
-                     initial: np.ndarray | None = None, should_stop: Callable[[], bool] | None = None,
-                     max_rounds: int | None = None) -> ColgenResult:
+def solve_relaxation(
+    rel: Relaxation,
+    options: PlanOptions,
+    deadline: float,
+    initial: np.ndarray | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    max_rounds: int | None = None,
+) -> ColgenResult:
     """Column generation until pricing proves the master optimal, ``deadline`` passes or
     ``max_rounds`` masters were solved."""
     t0 = time.perf_counter()
@@ -281,13 +309,20 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
     Ax = column_matrix(rel, idx0)
     b = rel.base
     assert b is not None, "a Relaxation from build_relaxation"
-    prob = MatrixProblem(cost=np.concatenate([b.cost, rel.cost[idx0]]),
-                         col_lo=np.concatenate([b.col_lo, np.zeros(idx0.size)]),
-                         col_hi=np.concatenate([b.col_hi, rel.ub[idx0]]),
-                         A=sp.hstack([b.A, Ax]).tocsc(), row_lo=b.row_lo, row_hi=b.row_hi)
-    hm = HighsModel(prob, SolverOptions(threads=int(options.threads), seed=int(options.seed),
-                                        method="simplex", presolve=False),
-                    should_stop=should_stop, deadline=deadline)
+    prob = MatrixProblem(
+        cost=np.concatenate([b.cost, rel.cost[idx0]]),
+        col_lo=np.concatenate([b.col_lo, np.zeros(idx0.size)]),
+        col_hi=np.concatenate([b.col_hi, rel.ub[idx0]]),
+        A=sp.hstack([b.A, Ax]).tocsc(),
+        row_lo=b.row_lo,
+        row_hi=b.row_hi,
+    )
+    hm = HighsModel(
+        prob,
+        SolverOptions(threads=int(options.threads), seed=int(options.seed), method="simplex", presolve=False),
+        should_stop=should_stop,
+        deadline=deadline,
+    )
     # (primal simplex was measured slower here than HiGHS's default dual simplex: M 56 s vs 14 s)
     order = list(idx0)
     best: float | None = None
@@ -335,13 +370,23 @@ def solve_relaxation(rel: Relaxation, options: PlanOptions, deadline: float,
     idx = np.asarray(order, dtype=np.int64)
     vals = values if values.size == idx.size else np.zeros(idx.size)
     srt = np.argsort(idx, kind="stable")
-    return ColgenResult(bound=best, converged=converged, lp_bound=converged and lp_is_best,
-                        columns=idx[srt], values=vals[srt], rounds=rounds, master_objective=z,
-                        seconds=time.perf_counter() - t0, message=msg, rc=rc_all)
+    return ColgenResult(
+        bound=best,
+        converged=converged,
+        lp_bound=converged and lp_is_best,
+        columns=idx[srt],
+        values=vals[srt],
+        rounds=rounds,
+        master_objective=z,
+        seconds=time.perf_counter() - t0,
+        message=msg,
+        rc=rc_all,
+    )
 
 
-def restricted_columns(rel: Relaxation, res: ColgenResult, tb: PlanningTables, cap: int,
-                       rc: np.ndarray | None = None) -> np.ndarray:
+def restricted_columns(
+    rel: Relaxation, res: ColgenResult, tb: PlanningTables, cap: int, rc: np.ndarray | None = None
+) -> np.ndarray:
     """Columns of the restricted model plans are searched on (at most ``cap``): the master's
     LP support first, then the master's other columns with the smallest reduced cost, then,
     for breadth, the columns of each line's earliest-arriving pledges (the greedy needs

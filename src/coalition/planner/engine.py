@@ -71,13 +71,13 @@ def column_count(tables: PlanningTables, options: PlanOptions) -> int:
     return int(_start_columns(tables, tuple(options.departure_delays))["arc"].size)
 
 
-def finishing_reserve(interpret_s: float, n_cols: int, time_limit: float, explain: bool,
-                      unit_lines: int = 0, writes: bool = False) -> float:
+def finishing_reserve(
+    interpret_s: float, n_cols: int, time_limit: float, explain: bool, unit_lines: int = 0, writes: bool = False
+) -> float:
     """Seconds kept back from the solver for the steps after it: interpretation, explanations,
     the independent check and (``writes``) the caller's writing of the files."""
     explain_s = max(4.0 * interpret_s, EXPLAIN_SECONDS_PER_COLUMN * n_cols) if explain else 0.0
-    after = 2.0 * unit_lines * (CHECK_SECONDS_PER_UNIT_LINE
-                                + (WRITE_SECONDS_PER_UNIT_LINE if writes else 0.0))
+    after = 2.0 * unit_lines * (CHECK_SECONDS_PER_UNIT_LINE + (WRITE_SECONDS_PER_UNIT_LINE if writes else 0.0))
     return 2.0 * interpret_s + explain_s + after + max(0.05, 0.02 * time_limit)
 
 
@@ -85,8 +85,6 @@ def floor_reserve(time_limit: float) -> float:
     """Seconds kept back, while building, for a plan that assigns nothing (interpreted,
     checked and written): building stops when it would eat into them."""
     return max(0.05, 0.02 * time_limit)
-
-
 
 
 def recompute(model: Model, values: np.ndarray) -> np.ndarray:
@@ -115,7 +113,7 @@ def recompute(model: Model, values: np.ndarray) -> np.ndarray:
             v[bb.start + b_index[(h, nat_ix[tb.pledge_nation[p]])]] = 1.0
     if ub.size:
         cb = model.con("Line-cover")
-        cover = (model.A[cb.start : cb.stop] @ v)  # u is still 0 here
+        cover = model.A[cb.start : cb.stop] @ v  # u is still 0 here
         v[ub.start : ub.stop] = np.maximum(0.0, tb.line_qty[model.u_line] - cover)
     return sustainment.complete_values(model, precedence_values(model, v))
 
@@ -174,17 +172,30 @@ def _solve(model: Model, options: PlanOptions, solver_limit: float, **kw: Any) -
     """The solver with ``solver_limit`` seconds; not started when even handing the model to
     HiGHS would not fit (the greedy plan is then used, and the phase named)."""
     if solver_limit < SETUP_SECONDS_PER_NONZERO * model.nnz:
-        return Solution(SolveResult(
-            solver="highs", status=SolveStatus.NO_SOLUTION, phase_out_of_time="build",
-            message=f"not started: building took the time ({solver_limit:.2f} s left for a model "
-            f"of {model.nnz:,} nonzeros)",
-            bound=None if model.full_bound is None else model.full_bound[0],
-            bound_provenance="none" if model.full_bound is None else model.full_bound[1]), None)
+        return Solution(
+            SolveResult(
+                solver="highs",
+                status=SolveStatus.NO_SOLUTION,
+                phase_out_of_time="build",
+                message=f"not started: building took the time ({solver_limit:.2f} s left for a model "
+                f"of {model.nnz:,} nonzeros)",
+                bound=None if model.full_bound is None else model.full_bound[0],
+                bound_provenance="none" if model.full_bound is None else model.full_bound[1],
+            ),
+            None,
+        )
     return solve_highs(model, options.model_copy(update={"time_limit": solver_limit}), **kw)
 
 
-def _settle(model: Model, sol: Solution, greedy: np.ndarray, greedy_obj: float, options: PlanOptions,
-            solver_limit: float, notes: list[str]) -> tuple[np.ndarray, SolveResult]:
+def _settle(
+    model: Model,
+    sol: Solution,
+    greedy: np.ndarray,
+    greedy_obj: float,
+    options: PlanOptions,
+    solver_limit: float,
+    notes: list[str],
+) -> tuple[np.ndarray, SolveResult]:
     """The plan to report and its result: the solver's plan recomputed from its assignments,
     else (none, infeasible or worse) the greedy plan; objective, bound and gap of that plan;
     what happened, in ``notes``."""
@@ -208,24 +219,32 @@ def _settle(model: Model, sol: Solution, greedy: np.ndarray, greedy_obj: float, 
     bound = result.bound
     if bound is not None:
         bound = min(bound, objective)
-    result = result.model_copy(update={
-        "objective": objective, "bound": bound,
-        "gap": relative_gap(objective, bound) if bound is not None else None,
-        "bound_provenance": result.bound_provenance if bound is not None else "none",
-    })
+    result = result.model_copy(
+        update={
+            "objective": objective,
+            "bound": bound,
+            "gap": relative_gap(objective, bound) if bound is not None else None,
+            "bound_provenance": result.bound_provenance if bound is not None else "none",
+        }
+    )
     if bound is None and model.subset is not None:
-        notes.append("gap unknown: column generation over the full model reached no positive "
-                     "bound in the time (column-generation phase out of time)")
+        notes.append(
+            "gap unknown: column generation over the full model reached no positive "
+            "bound in the time (column-generation phase out of time)"
+        )
     elif bound is None:
-        why = ("the model was trimmed (candidates_per_line), so no bound of the full model is known"
-               if options.candidates_per_line is not None
-               else f"no bound of the full model was proven in time ({result.phase_out_of_time or 'lp'} "
-               "phase stopped by the time limit)")
+        why = (
+            "the model was trimmed (candidates_per_line), so no bound of the full model is known"
+            if options.candidates_per_line is not None
+            else f"no bound of the full model was proven in time ({result.phase_out_of_time or 'lp'} "
+            "phase stopped by the time limit)"
+        )
         notes.append(f"gap unknown: {why}")
     if result.status == SolveStatus.TIME_LIMIT:
         gap_txt = (
             f"gap {100 * result.gap:.2f}% to the {result.bound_provenance} bound of the full model"
-            if result.gap is not None else "no bound proven yet"
+            if result.gap is not None
+            else "no bound proven yet"
         )
         if result.phase_out_of_time:
             gap_txt += f"; the time ran out in the {result.phase_out_of_time} phase"
@@ -240,9 +259,16 @@ def _settle(model: Model, sol: Solution, greedy: np.ndarray, greedy_obj: float, 
     return values, result
 
 
-def _build(scenario: Scenario, option_id: str, activation: Activation, options: PlanOptions,
-           deadline: float, notes: list[str], should_stop: Callable[[], bool] | None = None,
-           context: PlanContext = NO_CONTEXT) -> tuple[PlanningTables, PlanOptions, Model, str | None]:
+def _build(
+    scenario: Scenario,
+    option_id: str,
+    activation: Activation,
+    options: PlanOptions,
+    deadline: float,
+    notes: list[str],
+    should_stop: Callable[[], bool] | None = None,
+    context: PlanContext = NO_CONTEXT,
+) -> tuple[PlanningTables, PlanOptions, Model, str | None]:
     """Tables and model within ``deadline``. Returns (tables, options, model, step): ``step``
     is None when the full model was built, else the building step the time ran out in - the
     model is then one with no Assign-count column (a plan that assigns nothing)."""
@@ -250,9 +276,14 @@ def _build(scenario: Scenario, option_id: str, activation: Activation, options: 
 
     t0 = time.perf_counter()
     tables = build_tables(
-        scenario, option_id, active_from=activation.active_from, options=options,
-        inactive_reasons=activation.inactive_reasons, spells=activation.spells,
-        spell_texts=activation.spell_texts, deadline=deadline,
+        scenario,
+        option_id,
+        active_from=activation.active_from,
+        options=options,
+        inactive_reasons=activation.inactive_reasons,
+        spells=activation.spells,
+        spell_texts=activation.spell_texts,
+        deadline=deadline,
     )
     tables = sustainment.attach(tables, scenario, options, context.c_day, context.assumptions)  # issue 15
     step: str | None = "tables" if tables.out_of_time else None
@@ -299,8 +330,13 @@ COLGEN_SHARE = 0.4
 RESTRICTED_MAX_COLUMNS = 300_000
 
 
-def _column_generation(tables: PlanningTables, options: PlanOptions, deadline: float,
-                       notes: list[str], should_stop: Callable[[], bool] | None = None) -> Model | None:
+def _column_generation(
+    tables: PlanningTables,
+    options: PlanOptions,
+    deadline: float,
+    notes: list[str],
+    should_stop: Callable[[], bool] | None = None,
+) -> Model | None:
     """The restricted model of a model too large to build, carrying the column-generation
     bound of the FULL model (``model.full_bound``); None when no master LP was solved in time
     or the restricted model could not be built in time."""
@@ -314,8 +350,7 @@ def _column_generation(tables: PlanningTables, options: PlanOptions, deadline: f
     if res.master_objective is None:
         return None
     n_full = rel.cost.size
-    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns),
-                              res.rc)
+    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns), res.rc)
     del rel
     try:
         model = build_model(tables, options, deadline=deadline, columns=cols)
@@ -359,15 +394,14 @@ def make_plan(
     deadline = t0 + limit
     notes = list(context.warnings or [])
     tables, options, model, out_of_time = _build(
-        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes,
-        should_stop, context)
+        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes, should_stop, context
+    )
     build_s = time.perf_counter() - t0
 
     # the greedy baseline may use half of what is left (it is the fallback plan, and the
     # solver's start); stopped early it is still a complete, feasible plan
     left = max(0.0, deadline - floor_reserve(limit) - time.perf_counter())
-    greedy = greedy_values(model, deadline=time.perf_counter() + max(
-        min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
+    greedy = greedy_values(model, deadline=time.perf_counter() + max(min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
     greedy_ok = is_feasible(model, greedy)
     greedy_obj = objective_of(model, greedy)
     # Interpreting a plan is the main finishing step: time it on the greedy plan (needed for
@@ -375,26 +409,41 @@ def make_plan(
     t_i = time.perf_counter()
     ginterp = interpret(model, greedy, c_day)
     interpret_s = time.perf_counter() - t_i
-    reserve = finishing_reserve(interpret_s, model.n_cols, limit, explain,
-                                unit_lines=len(ginterp.unit_lines), writes=finish is not None)
+    reserve = finishing_reserve(
+        interpret_s, model.n_cols, limit, explain, unit_lines=len(ginterp.unit_lines), writes=finish is not None
+    )
     solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
     if out_of_time is not None:
-        values, result = greedy, SolveResult(
-            solver="highs", status=SolveStatus.TIME_LIMIT, objective=greedy_obj,
-            phase_out_of_time="build", message=f"solver not started: the time ran out in "
-            f"building ({out_of_time})")
+        values, result = (
+            greedy,
+            SolveResult(
+                solver="highs",
+                status=SolveStatus.TIME_LIMIT,
+                objective=greedy_obj,
+                phase_out_of_time="build",
+                message=f"solver not started: the time ran out in building ({out_of_time})",
+            ),
+        )
     else:
-        sol = _solve(model, options, solver_limit, progress=progress,
-                     start=greedy if (options.warm_start and greedy_ok) else None,
-                     should_stop=should_stop, full_bound=model.full_bound)
+        sol = _solve(
+            model,
+            options,
+            solver_limit,
+            progress=progress,
+            start=greedy if (options.warm_start and greedy_ok) else None,
+            should_stop=should_stop,
+            full_bound=model.full_bound,
+        )
         values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
         if model.colgen_converged is False:  # the bound is the one column generation reached
             phase = result.phase_out_of_time
-            result = result.model_copy(update={"phase_out_of_time": "column-generation" + (
-                f", {phase}" if phase else "")})
+            result = result.model_copy(
+                update={"phase_out_of_time": "column-generation" + (f", {phase}" if phase else "")}
+            )
     interp = interpret(model, values, c_day)
-    assignments, gaps = _explanations(model, values, interp, options, deadline, explain,
-                                      should_stop, built=out_of_time is None)
+    assignments, gaps = _explanations(
+        model, values, interp, options, deadline, explain, should_stop, built=out_of_time is None
+    )
     inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
         scenario=scenario.id,
@@ -448,15 +497,23 @@ def make_plan(
     return PlanOutcome(plan, model, values, greedy, result, build_s)
 
 
-def _explanations(model: Model, values: np.ndarray, interp: Interpretation, options: PlanOptions,
-                  deadline: float, explain: bool, should_stop: Callable[[], bool] | None,
-                  built: bool) -> tuple[list[AssignmentExplanation], list[GapExplanation]]:
+def _explanations(
+    model: Model,
+    values: np.ndarray,
+    interp: Interpretation,
+    options: PlanOptions,
+    deadline: float,
+    explain: bool,
+    should_stop: Callable[[], bool] | None,
+    built: bool,
+) -> tuple[list[AssignmentExplanation], list[GapExplanation]]:
     """Assignment and gap explanations within what is left of the budget (assignments first:
     they are cheap). A model that was not built (time ran out) gets gap reasons that say so."""
     if not explain:
         return [], []
-    assignments = explain_assignments(model, values, interp.unit_columns, options,
-                                      deadline=deadline - 0.3 * max(0.0, deadline - time.perf_counter()))
+    assignments = explain_assignments(
+        model, values, interp.unit_columns, options, deadline=deadline - 0.3 * max(0.0, deadline - time.perf_counter())
+    )
     gaps = explain_gaps(model, values, options, deadline=deadline - 0.02 if built else -1.0)
     stopped = should_stop is not None and should_stop()
     if built and gaps and model.n_cols <= CONFIRM_MAX_COLUMNS and not stopped:
@@ -474,21 +531,24 @@ def _checked(scenario: Scenario, plan: Plan, t0: float, limit: float, build_s: f
     report = check_plan(scenario, plan)
     notes = list(plan.warnings)
     if not report.ok:
-        notes.append("the independent plan check found violations: " + ", ".join(
-            f"{k} {n}" for k, n in report.by_rule().items()) + " (coalition plan check)")
+        notes.append(
+            "the independent plan check found violations: "
+            + ", ".join(f"{k} {n}" for k, n in report.by_rule().items())
+            + " (coalition plan check)"
+        )
     spent = time.perf_counter() - t0
     if spent > 1.02 * limit:
         notes.append(
             f"this plan took {spent:.2f} s, over the time limit of {limit:g} s (+2% allowed); "
             f"building the model took {build_s:.2f} s"
         )
-    solve = plan.solve.model_copy(update={"check_violations": len(report.violations),
-                                          "wall_seconds": round(spent, 3)})
+    solve = plan.solve.model_copy(update={"check_violations": len(report.violations), "wall_seconds": round(spent, 3)})
     return plan.model_copy(update={"solve": solve, "warnings": notes})
 
 
-def _precedence_section(scenario: Scenario, tables: PlanningTables,
-                        unit_lines: list[UnitLine]) -> PrecedenceSection | None:
+def _precedence_section(
+    scenario: Scenario, tables: PlanningTables, unit_lines: list[UnitLine]
+) -> PrecedenceSection | None:
     """The plan's enablers-first picture, judged on its unit lines by the sustain rule."""
     from coalition.planner.schemas import PrecedenceBreak
     from coalition.sustain.demand import PlanLine
@@ -499,25 +559,54 @@ def _precedence_section(scenario: Scenario, tables: PlanningTables,
     if not tables.prec_rule:
         return None
     rules = [r for r in effective_rules(scenario) if r.id in set(tables.prec_rule)]
-    lines = [PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
-                      arrival_day=u.arrival_day, tour_end_day=u.tour_end_day) for u in unit_lines]
-    broken = [PrecedenceBreak(rule=v.rule, scope=v.scope, before_day=v.before_day,
-                              after_day=v.after_day, after_uln=v.after_uln, message=v.message)
-              for v in check_precedence(lines, scenario, rules)]
+    lines = [
+        PlanLine(
+            uln=u.uln,
+            capability=u.capability,
+            hub=u.hub,
+            personnel=u.personnel,
+            arrival_day=u.arrival_day,
+            tour_end_day=u.tour_end_day,
+        )
+        for u in unit_lines
+    ]
+    broken = [
+        PrecedenceBreak(
+            rule=v.rule,
+            scope=v.scope,
+            before_day=v.before_day,
+            after_day=v.after_day,
+            after_uln=v.after_uln,
+            message=v.message,
+        )
+        for v in check_precedence(lines, scenario, rules)
+    ]
     return PrecedenceSection(rules=[r.id for r in rules], broken=broken)
 
 
-def _medical_section(scenario: Scenario, option_id: str, tables: PlanningTables, unit_lines: list[UnitLine],
-                     notes: list[str]) -> dict[str, Any] | None:
+def _medical_section(
+    scenario: Scenario, option_id: str, tables: PlanningTables, unit_lines: list[UnitLine], notes: list[str]
+) -> dict[str, Any] | None:
     """The plan's 10-1-2 picture (report only: the planner does not yet constrain it). Bad
     medical data (a hub without coordinates...) is said in the notes; the plan still comes back."""
     from coalition.errors import InputError
     from coalition.sustain.demand import PlanLine, PlanView
     from coalition.sustain.medical import medical_picture
 
-    lines = tuple(PlanLine(uln=u.uln, capability=u.capability, hub=u.hub, personnel=u.personnel,
-                           arrival_day=u.arrival_day, tour_end_day=u.tour_end_day, pledge=u.pledge,
-                           nation=u.nation, requirement=u.requirement) for u in unit_lines)
+    lines = tuple(
+        PlanLine(
+            uln=u.uln,
+            capability=u.capability,
+            hub=u.hub,
+            personnel=u.personnel,
+            arrival_day=u.arrival_day,
+            tour_end_day=u.tour_end_day,
+            pledge=u.pledge,
+            nation=u.nation,
+            requirement=u.requirement,
+        )
+        for u in unit_lines
+    )
     view = PlanView(scenario=scenario.id, option=option_id, horizon_days=tables.horizon_days, lines=lines)
     try:
         pic = medical_picture(view, scenario)
@@ -534,10 +623,14 @@ def _medical_section(scenario: Scenario, option_id: str, tables: PlanningTables,
         out["not_enforced_because"] = why_not
     n = sum(1 for u in pic.uncovered if u.constrained)
     if n and enforced:
-        notes.append(f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 within "
-                     "1 h or Role 2 within 2 h although 10-1-2 is a hard constraint: the plan is wrong, "
-                     "run coalition plan check")
+        notes.append(
+            f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 within "
+            "1 h or Role 2 within 2 h although 10-1-2 is a hard constraint: the plan is wrong, "
+            "run coalition plan check"
+        )
     elif n:
-        notes.append(f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 "
-                     f"within 1 h or Role 2 within 2 h (see medical.uncovered; {why_not})")
+        notes.append(
+            f"medical: {n} hub-day range(s) with manoeuvre or training units lack Role 1 "
+            f"within 1 h or Role 2 within 2 h (see medical.uncovered; {why_not})"
+        )
     return out

@@ -63,9 +63,7 @@ class _Probe:
         tb = model.tables
         self.T = tb.n_periods
         self.nat_ix = {n: i for i, n in enumerate(tb.nations)}
-        self.b_index = {
-            (int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation, strict=True))
-        }
+        self.b_index = {(int(h), int(n)): i for i, (h, n) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
         self._memo: dict[int, list[str]] = {}
         self.row_family = np.empty(model.n_rows, dtype=object)
         for name, b in model.con_blocks.items():
@@ -196,8 +194,9 @@ def explain_gaps(
     out: list[GapExplanation] = []
     for li in sorted(set(sh.periods) | set(sh.late_days), key=lambda i: tb.line_id[i]):
         periods = sorted(sh.periods.get(li, []))
-        reasons = _short_reasons(model, li, periods, cols_of_line[li], probe,
-                                 has_arcs=arcs_of_line.get(li, 0) > 0, deadline=deadline)
+        reasons = _short_reasons(
+            model, li, periods, cols_of_line[li], probe, has_arcs=arcs_of_line.get(li, 0) > 0, deadline=deadline
+        )
         if sh.late_days.get(li):
             reasons.append(
                 BindingReason(
@@ -208,9 +207,7 @@ def explain_gaps(
                     method="Assign-count days late (arrival - required arrival)",
                 )
             )
-        first_short = (
-            max(int(tb.line_start_day[li]), periods[0] * tb.period_days, 0) if periods else None
-        )
+        first_short = max(int(tb.line_start_day[li]), periods[0] * tb.period_days, 0) if periods else None
         out.append(
             GapExplanation(
                 requirement=tb.line_id[li],
@@ -229,7 +226,13 @@ def explain_gaps(
 
 
 def _short_reasons(
-    model: Model, li: int, periods: list[int], cols: np.ndarray, probe: _Probe, *, has_arcs: bool,
+    model: Model,
+    li: int,
+    periods: list[int],
+    cols: np.ndarray,
+    probe: _Probe,
+    *,
+    has_arcs: bool,
     deadline: float | None,
 ) -> list[BindingReason]:
     """Why line ``li`` is short in ``periods`` (none: the line is only late)."""
@@ -247,17 +250,27 @@ def _short_reasons(
     if not periods:
         return []
     if not model.built:
-        return [BindingReason(
-            code="not-determined", message="the time limit ran out while the model was being "
-            "built, so no unit was assigned to this line (give a longer --time-limit)",
-            count=len(periods), method="skipped: model not built")]
+        return [
+            BindingReason(
+                code="not-determined",
+                message="the time limit ran out while the model was being "
+                "built, so no unit was assigned to this line (give a longer --time-limit)",
+                count=len(periods),
+                method="skipped: model not built",
+            )
+        ]
     if not has_arcs:
         return _exclusion_reasons(model, li)
     if deadline is not None and time.perf_counter() > deadline:
-        return [BindingReason(
-            code="not-determined", message="the plan's time limit left no time to test which "
-            "constraint binds this line (give a longer --time-limit)", count=len(periods),
-            method="skipped: time limit")]
+        return [
+            BindingReason(
+                code="not-determined",
+                message="the plan's time limit left no time to test which "
+                "constraint binds this line (give a longer --time-limit)",
+                count=len(periods),
+                method="skipped: time limit",
+            )
+        ]
     reasons = _tally_reasons(model, li, _Tally.of(model, li, periods, cols, probe))
     # ineligible pledges are part of the picture (secondary reasons)
     reasons.extend(r for r in _exclusion_reasons(model, li) if r.count > 0)
@@ -285,10 +298,7 @@ class _Tally:
             if cover.size == 0:
                 # why no column: readiness or availability of every arc of the line
                 arcs = np.flatnonzero(tb.arc_line == li)
-                earliest = (
-                    tb.pledge_ready_day[tb.arc_pledge[arcs]]
-                    + tb.corridor_transit[tb.arc_corridor[arcs]]
-                )
+                earliest = tb.pledge_ready_day[tb.arc_pledge[arcs]] + tb.corridor_transit[tb.arc_corridor[arcs]]
                 need = tb.days_in_period(li, t)
                 if np.all(earliest > (t + 1) * tb.period_days - 1):
                     tally.not_yet += 1
@@ -325,9 +335,7 @@ def _tally_reasons(model: Model, li: int, tally: _Tally) -> list[BindingReason]:
         )
     if tally.not_yet:
         arcs = np.flatnonzero(tb.arc_line == li)
-        earliest = int(
-            np.min(tb.pledge_ready_day[tb.arc_pledge[arcs]] + tb.corridor_transit[tb.arc_corridor[arcs]])
-        )
+        earliest = int(np.min(tb.pledge_ready_day[tb.arc_pledge[arcs]] + tb.corridor_transit[tb.arc_corridor[arcs]]))
         reasons.append(
             BindingReason(
                 code="readiness",
@@ -348,14 +356,12 @@ def _tally_reasons(model: Model, li: int, tally: _Tally) -> list[BindingReason]:
             )
         )
     for fam, n in sorted(tally.fam_count.items(), key=lambda kv: (-kv[1], kv[0])):
-        where = (explain_medical(model, li, 1 if "role1" in fam else 2)
-                 if fam.startswith("Medical-") else "")
+        where = explain_medical(model, li, 1 if "role1" in fam else 2) if fam.startswith("Medical-") else ""
         reasons.append(
             BindingReason(
                 code=fam,
                 constraint=fam,
-                message=f"{FAMILY_WORDS[fam]} blocks {n} candidate start(s)"
-                + (f" ({where})" if where else ""),
+                message=f"{FAMILY_WORDS[fam]} blocks {n} candidate start(s)" + (f" ({where})" if where else ""),
                 count=n,
                 method=TIGHT_METHOD,
             )
@@ -389,9 +395,7 @@ def confirm_by_relaxation(
 
     from coalition.planner.solver import solve_highs
 
-    families = sorted(
-        {r.constraint for g in gaps for r in g.reasons if r.constraint in BLOCKING_FAMILIES}
-    )
+    families = sorted({r.constraint for g in gaps for r in g.reasons if r.constraint in BLOCKING_FAMILIES})
     if not families:
         return gaps
     per_lp = min(options.time_limit, 10.0)
@@ -434,23 +438,18 @@ def confirm_by_relaxation(
                 if after < before - 1e-6:
                     r = r.model_copy(
                         update={
-                            "method": r.method
-                            + f"; confirmed: without {r.constraint} the LP shortfall of this line "
+                            "method": r.method + f"; confirmed: without {r.constraint} the LP shortfall of this line "
                             f"falls from {before:.1f} to {after:.1f} unit-days"
                         }
                     )
                 else:
-                    r = r.model_copy(
-                        update={"method": r.method + f"; relaxing {r.constraint} alone does not lower it"}
-                    )
+                    r = r.model_copy(update={"method": r.method + f"; relaxing {r.constraint} alone does not lower it"})
             reasons.append(r)
         out.append(g.model_copy(update={"reasons": reasons}))
     return out
 
 
-def _relaxed_shortfalls(
-    model: Model, families: list[str], lp_opts: PlanOptions
-) -> dict[str, np.ndarray]:
+def _relaxed_shortfalls(model: Model, families: list[str], lp_opts: PlanOptions) -> dict[str, np.ndarray]:
     from coalition.planner.solver import solve_highs
 
     assert model.hi is not None
@@ -469,8 +468,12 @@ def _relaxed_shortfalls(
 
 
 def explain_assignments(
-    model: Model, values: np.ndarray, unit_lines: list[tuple[str, int]], options: PlanOptions,
-    *, deadline: float | None = None,
+    model: Model,
+    values: np.ndarray,
+    unit_lines: list[tuple[str, int]],
+    options: PlanOptions,
+    *,
+    deadline: float | None = None,
 ) -> list[AssignmentExplanation]:
     """For each unit line (uln, column j): why this unit, and the eligible alternatives (not
     searched after ``deadline``, a ``time.perf_counter()`` value)."""
@@ -551,9 +554,16 @@ class _Alternatives:
         arcs_by_line: dict[int, set[int]] = defaultdict(set)
         for a in range(tb.n_arcs):
             arcs_by_line[int(tb.arc_line[a])].add(int(tb.arc_pledge[a]))
-        return cls(model=model, probe=_Probe(model, values), x=values[xb.start : xb.stop],
-                   cost=model.cost[xb.start : xb.stop], k=k, by_line_start=by_line_start,
-                   arcs_by_line=arcs_by_line, exclusions_by_line=exclusions_by_line)
+        return cls(
+            model=model,
+            probe=_Probe(model, values),
+            x=values[xb.start : xb.stop],
+            cost=model.cost[xb.start : xb.stop],
+            k=k,
+            by_line_start=by_line_start,
+            arcs_by_line=arcs_by_line,
+            exclusions_by_line=exclusions_by_line,
+        )
 
     def of_column(self, j: int) -> list[Alternative]:
         model, tb, K = self.model, self.model.tables, self.k

@@ -53,27 +53,49 @@ def tables_of(plan: Plan) -> dict[str, tuple[list[str], list[list[object]]]]:
         reasons: Sequence[BindingReason | None] = g.reasons or [None]
         for r in reasons:
             gap_rows.append(
-                [g.requirement, g.capability, g.place, g.priority, g.shortfall_unit_days,
-                 g.late_unit_days, g.first_short_day,
-                 r.code if r else "", r.constraint if r else "", r.message if r else "",
-                 r.count if r else "", r.method if r else ""]
+                [
+                    g.requirement,
+                    g.capability,
+                    g.place,
+                    g.priority,
+                    g.shortfall_unit_days,
+                    g.late_unit_days,
+                    g.first_short_day,
+                    r.code if r else "",
+                    r.constraint if r else "",
+                    r.message if r else "",
+                    r.count if r else "",
+                    r.method if r else "",
+                ]
             )
     alt_rows: list[list[object]] = []
     for a in plan.assignments:
         alternatives: Sequence[Alternative | None] = a.alternatives or [None]
         for alt in alternatives:
             alt_rows.append(
-                [a.uln, a.pledge, a.requirement, a.why,
-                 alt.pledge if alt else "", alt.nation if alt else "",
-                 alt.code if alt else "", alt.why_not if alt else ""]
+                [
+                    a.uln,
+                    a.pledge,
+                    a.requirement,
+                    a.why,
+                    alt.pledge if alt else "",
+                    alt.nation if alt else "",
+                    alt.code if alt else "",
+                    alt.why_not if alt else "",
+                ]
             )
     k = plan.kpis.model_dump(mode="json")
     s = plan.solve.model_dump(mode="json")
-    summary: list[list[object]] = [["scenario", plan.scenario], ["option", plan.option],
-               ["c_day", plan.c_day.isoformat() if plan.c_day else ""],
-               ["c_day_assumed", plan.c_day_assumed], ["assumptions", "; ".join(plan.assumptions)],
-               ["period_days", plan.period_days], ["horizon_days", plan.horizon_days],
-               ["seed", plan.seed]]
+    summary: list[list[object]] = [
+        ["scenario", plan.scenario],
+        ["option", plan.option],
+        ["c_day", plan.c_day.isoformat() if plan.c_day else ""],
+        ["c_day_assumed", plan.c_day_assumed],
+        ["assumptions", "; ".join(plan.assumptions)],
+        ["period_days", plan.period_days],
+        ["horizon_days", plan.horizon_days],
+        ["seed", plan.seed],
+    ]
     summary += [[f"solve.{key}", val] for key, val in s.items()]
     summary += [[f"kpi.{key}", val] for key, val in k.items()]
     if plan.baseline:
@@ -84,11 +106,27 @@ def tables_of(plan: Plan) -> dict[str, tuple[list[str], list[list[object]]]]:
         "unit_lines": _rows(plan.unit_lines),
         "rotations": _rows(plan.rotations),
         "fill": _rows(plan.fill),
-        "gaps": (["requirement", "capability", "place", "priority", "shortfall_unit_days",
-                  "late_unit_days", "first_short_day", "reason", "constraint", "message",
-                  "count", "method"], gap_rows),
-        "assignments": (["uln", "pledge", "requirement", "why", "alternative", "alt_nation",
-                         "alt_code", "why_not"], alt_rows),
+        "gaps": (
+            [
+                "requirement",
+                "capability",
+                "place",
+                "priority",
+                "shortfall_unit_days",
+                "late_unit_days",
+                "first_short_day",
+                "reason",
+                "constraint",
+                "message",
+                "count",
+                "method",
+            ],
+            gap_rows,
+        ),
+        "assignments": (
+            ["uln", "pledge", "requirement", "why", "alternative", "alt_nation", "alt_code", "why_not"],
+            alt_rows,
+        ),
     }
 
 

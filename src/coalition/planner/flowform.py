@@ -33,8 +33,14 @@ class FlowForm:
 
 
 def _flow_rows(
-    key_first: np.ndarray, enter_row: np.ndarray, leave_row: np.ndarray, valid_leave: np.ndarray,
-    cols: np.ndarray, coef: np.ndarray, n: int, stock0: int,
+    key_first: np.ndarray,
+    enter_row: np.ndarray,
+    leave_row: np.ndarray,
+    valid_leave: np.ndarray,
+    cols: np.ndarray,
+    coef: np.ndarray,
+    n: int,
+    stock0: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows S[i] - S[i-1] - sum(entering) + sum(leaving) = 0 for stock rows 0..n-1."""
     i = np.arange(n)
@@ -94,13 +100,17 @@ def flow_form(m: Model, include: np.ndarray | None = None) -> FlowForm:
         leave = row_of[line] + (xl + 1 - tb.line_first[line])
         valid = xl + 1 <= tb.line_last[line]
         key_first = m.u_period == tb.line_first[m.u_line]
-        r, c, v = _flow_rows(key_first, enter, leave, valid, xb.start + np.arange(xb.size),
-                             np.ones(xb.size), n, s0)
+        r, c, v = _flow_rows(key_first, enter, leave, valid, xb.start + np.arange(xb.size), np.ones(xb.size), n, s0)
         add(r, c, v, np.zeros(n), np.zeros(n))
         # Line-cover: stock + shortfall >= qty
         i = np.arange(n)
-        add(np.concatenate([i, i]), np.concatenate([s0 + i, ub.start + i]), np.ones(2 * n),
-            m.lo[cb.start : cb.stop], m.hi[cb.start : cb.stop])
+        add(
+            np.concatenate([i, i]),
+            np.concatenate([s0 + i, ub.start + i]),
+            np.ones(2 * n),
+            m.lo[cb.start : cb.stop],
+            m.hi[cb.start : cb.stop],
+        )
     pb = m.con("Pledge-unit-cycle")
     if pb.size and xb.size and m.cycle_flow is not None:
         keep_rows[pb.start : pb.stop] = False
@@ -109,8 +119,9 @@ def flow_form(m: Model, include: np.ndarray | None = None) -> FlowForm:
         stock_of["Pledge-busy"] = ("Pledge-unit-cycle", Block("Pledge-busy", s0, s0 + n))
         enter, leave, first = m.cycle_flow
         valid = leave >= 0
-        r, c, v = _flow_rows(first, enter, np.where(valid, leave, 0), valid,
-                             xb.start + np.arange(xb.size), np.ones(xb.size), n, s0)
+        r, c, v = _flow_rows(
+            first, enter, np.where(valid, leave, 0), valid, xb.start + np.arange(xb.size), np.ones(xb.size), n, s0
+        )
         add(r, c, v, np.zeros(n), np.zeros(n))
         i = np.arange(n)
         add(i, s0 + i, np.ones(n), m.lo[pb.start : pb.stop], m.hi[pb.start : pb.stop])
@@ -159,5 +170,3 @@ def stock_values(m: Model, ff: FlowForm, core: np.ndarray) -> np.ndarray:
             vals -= core[ub.start : ub.stop]
         full[blk.start : blk.stop] = vals
     return full
-
-

@@ -113,8 +113,15 @@ def generate(size: str, seed: int = 0) -> Scenario:
     syn = "SYNTHETIC (coalition scenario generator)"
 
     caps = tuple(
-        Capability(code=c, name=c.replace("_", " "), domain=d, personnel=p, tonnage=t,
-                   evidence=Evidence.ILLUSTRATIVE, source=syn)
+        Capability(
+            code=c,
+            name=c.replace("_", " "),
+            domain=d,
+            personnel=p,
+            tonnage=t,
+            evidence=Evidence.ILLUSTRATIVE,
+            source=syn,
+        )
         for c, d, p, t in CATALOGUE
     )
     n_caps = len(caps)
@@ -129,14 +136,29 @@ def generate(size: str, seed: int = 0) -> Scenario:
         lon = float(rng.uniform(bands[r], bands[r + 1]))
         lat = float(rng.uniform(*_LAT))
         hubs.append(
-            Hub(id=f"H{i + 1:03d}", name=f"Hub {i + 1}", country="UKR", region=f"R{r + 1:02d}",
-                kind=HubKind.LOGISTICS, lat=round(lat, 4), lon=round(lon, 4),
-                personnel_capacity=0, host_nation="UKR", source=syn)
+            Hub(
+                id=f"H{i + 1:03d}",
+                name=f"Hub {i + 1}",
+                country="UKR",
+                region=f"R{r + 1:02d}",
+                kind=HubKind.LOGISTICS,
+                lat=round(lat, 4),
+                lon=round(lon, 4),
+                personnel_capacity=0,
+                host_nation="UKR",
+                source=syn,
+            )
         )
     rears = [
-        RearNode(id=f"RN{i + 1:02d}", name=f"Rear node {i + 1}", country=("POL", "ROU", "SVK", "HUN")[i % 4],
-                 kind=RearNodeKind.RAIL, lat=round(float(rng.uniform(46.0, 51.5)), 4),
-                 lon=round(float(rng.uniform(19.0, 22.5)), 4), source=syn)
+        RearNode(
+            id=f"RN{i + 1:02d}",
+            name=f"Rear node {i + 1}",
+            country=("POL", "ROU", "SVK", "HUN")[i % 4],
+            kind=RearNodeKind.RAIL,
+            lat=round(float(rng.uniform(46.0, 51.5)), 4),
+            lon=round(float(rng.uniform(19.0, 22.5)), 4),
+            source=syn,
+        )
         for i in range(sz.rear_nodes)
     ]
     corridors: list[Corridor] = []
@@ -145,21 +167,32 @@ def generate(size: str, seed: int = 0) -> Scenario:
         k = 1 if rng.random() < 0.4 else 2
         for dist, rid in d[:k]:
             corridors.append(
-                Corridor(id=f"C-{rid}-{h.id}", rear_node=rid, hub=h.id,
-                         mode=CorridorMode.RAIL if rng.random() < 0.6 else CorridorMode.ROAD,
-                         personnel_per_day=int(rng.integers(150, 1200)),
-                         tonnage_per_day=float(rng.integers(400, 4000)),
-                         transit_days=int(1 + dist // 350), distance_km=round(dist, 1), source=syn)
+                Corridor(
+                    id=f"C-{rid}-{h.id}",
+                    rear_node=rid,
+                    hub=h.id,
+                    mode=CorridorMode.RAIL if rng.random() < 0.6 else CorridorMode.ROAD,
+                    personnel_per_day=int(rng.integers(150, 1200)),
+                    tonnage_per_day=float(rng.integers(400, 4000)),
+                    transit_days=int(1 + dist // 350),
+                    distance_km=round(dist, 1),
+                    source=syn,
+                )
             )
 
     nations = [
-        Nation(code=_code(i), name=f"Synthetic nation {i + 1}", groups=("synthetic",),
-               role=CoalitionRole.LEAD if i < max(1, sz.nations // 10) else CoalitionRole.CONTRIBUTOR,
-               source=syn)
+        Nation(
+            code=_code(i),
+            name=f"Synthetic nation {i + 1}",
+            groups=("synthetic",),
+            role=CoalitionRole.LEAD if i < max(1, sz.nations // 10) else CoalitionRole.CONTRIBUTOR,
+            source=syn,
+        )
         for i in range(sz.nations)
     ]
-    host = Nation(code="UKR", name="Ukraine", role=CoalitionRole.HOST,
-                  position="host nation of every synthetic hub", source=syn)
+    host = Nation(
+        code="UKR", name="Ukraine", role=CoalitionRole.HOST, position="host nation of every synthetic hub", source=syn
+    )
     # nations' shares of units: a few large contributors
     share = rng.pareto(1.5, sz.nations) + 0.3
     share /= share.sum()
@@ -199,15 +232,21 @@ def generate(size: str, seed: int = 0) -> Scenario:
                 cav = Caveats(min_distance_km=float(rng.choice([100, 200, 300])))
             pledges.append(
                 Pledge(
-                    id=f"{nat.code}-{k:02d}", nation=nat.code, capability=cap.code, units=take,
+                    id=f"{nat.code}-{k:02d}",
+                    nation=nat.code,
+                    capability=cap.code,
+                    units=take,
                     personnel_per_unit=int(cap.personnel * rng.uniform(0.85, 1.15)),
                     readiness_level=int(rng.integers(1, 5)),
                     notice_days=int(rng.choice([7, 14, 30, 30, 60, 90])),
-                    tour_days=tour, recovery_days=int(tour * rng.choice([1, 2, 2, 3])),
+                    tour_days=tour,
+                    recovery_days=int(tour * rng.choice([1, 2, 2, 3])),
                     sustainable_rotations=None if rng.random() < 0.5 else int(rng.integers(1, 4)),
-                    caveats=cav, condition="ceasefire",
+                    caveats=cav,
+                    condition="ceasefire",
                     rear_node=None if rng.random() < 0.1 else home_rear,
-                    lead=ni < max(1, sz.nations // 10), source=syn,
+                    lead=ni < max(1, sz.nations // 10),
+                    source=syn,
                 )
             )
 
@@ -235,9 +274,18 @@ def generate(size: str, seed: int = 0) -> Scenario:
             place = {"hub": hubs[hi].id}
             hub_need[hi] += qty * cap.personnel
         reqs.append(
-            Requirement(id=f"L{i + 1:04d}", option="gen", capability=cap.code, quantity=qty,
-                        start_day=start, end_day=end, priority=pr,
-                        max_notice_days=int(rng.choice([60, 90, 90, 120])), source=syn, **place)
+            Requirement(
+                id=f"L{i + 1:04d}",
+                option="gen",
+                capability=cap.code,
+                quantity=qty,
+                start_day=start,
+                end_day=end,
+                priority=pr,
+                max_notice_days=int(rng.choice([60, 90, 90, 120])),
+                source=syn,
+                **place,
+            )
         )
     hubs = [
         h.model_copy(update={"personnel_capacity": int(max(300, hub_need[i] * rng.uniform(0.7, 1.5)))})
@@ -249,8 +297,7 @@ def generate(size: str, seed: int = 0) -> Scenario:
     return Scenario(
         id=f"synthetic-{sz.name.lower()}-{seed}",
         name=f"Synthetic {sz.name} (seed {seed})",
-        description=f"{syn}: {sz.nations} nations, {sz.units} units, {sz.hubs} hubs, "
-        f"{sz.weeks} weeks. Not real data.",
+        description=f"{syn}: {sz.nations} nations, {sz.units} units, {sz.hubs} hubs, {sz.weeks} weeks. Not real data.",
         illustrative=True,
         horizon_days=horizon,
         nations=tuple(nations) + (host,),
@@ -264,8 +311,13 @@ def generate(size: str, seed: int = 0) -> Scenario:
         rear_nodes=tuple(rears),
         corridors=tuple(corridors),
         contact_line=ContactLine(
-            points=(Point(lat=51.5, lon=37.2), Point(lat=49.0, lon=37.8), Point(lat=47.0, lon=36.0),
-                    Point(lat=46.4, lon=33.0)),
-            buffer_km=20, source=syn,
+            points=(
+                Point(lat=51.5, lon=37.2),
+                Point(lat=49.0, lon=37.8),
+                Point(lat=47.0, lon=36.0),
+                Point(lat=46.4, lon=33.0),
+            ),
+            buffer_km=20,
+            source=syn,
         ),
     )

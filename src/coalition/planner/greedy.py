@@ -30,8 +30,11 @@ PRECEDENCE_FAMILIES = ("Precedence-before-count", "Precedence-order", "Precedenc
 
 
 def greedy_values(
-    model: Model, initial: np.ndarray | None = None, preference: np.ndarray | None = None,
-    *, deadline: float | None = None,
+    model: Model,
+    initial: np.ndarray | None = None,
+    preference: np.ndarray | None = None,
+    *,
+    deadline: float | None = None,
 ) -> np.ndarray:
     """A feasible column vector of ``model`` built by the greedy rule above.
 
@@ -109,11 +112,20 @@ class _Greedy:
         hi = _soft_rows_open(model)
         xb = model.var("Assign-count")
         nat_ix = {nname: i for i, nname in enumerate(tb.nations)}
-        b_index = {(int(h), int(nn)): i
-                   for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
+        b_index = {(int(h), int(nn)): i for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
         groups = _candidate_groups(model, preference)
-        g = cls(model=model, A=A, chi=model.chi, v=v, hi=hi, act=np.zeros(0), cover=np.zeros(model.n_rows),
-                groups=groups, b_index=b_index, nat_ix=nat_ix)
+        g = cls(
+            model=model,
+            A=A,
+            chi=model.chi,
+            v=v,
+            hi=hi,
+            act=np.zeros(0),
+            cover=np.zeros(model.n_rows),
+            groups=groups,
+            b_index=b_index,
+            nat_ix=nat_ix,
+        )
         if initial is not None and xb.size:
             g._seed(initial)
         g.act = A @ v
@@ -152,8 +164,12 @@ class _Greedy:
         first = sustainment.first_lines(self.model)
         return sorted(
             range(tb.n_lines),
-            key=lambda li: (li not in first, prio_rank.get(tb.line_priority[li], 3), int(tb.line_start_day[li]),
-                            tb.line_id[li]),
+            key=lambda li: (
+                li not in first,
+                prio_rank.get(tb.line_priority[li], 3),
+                int(tb.line_start_day[li]),
+                tb.line_id[li],
+            ),
         )
 
     def fill_line(self, li: int) -> None:
@@ -266,8 +282,7 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         A_y = model.A[:, yb.start : yb.stop].tocsc()
         A_y_rows = A_y.tocsr()
     skip = np.zeros(model.n_rows, dtype=bool)
-    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover", *PRECEDENCE_FAMILIES,
-                 *sustainment.SOFT_FAMILIES):
+    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover", *PRECEDENCE_FAMILIES, *sustainment.SOFT_FAMILIES):
         b = model.con(name)
         skip[b.start : b.stop] = True
     bad = np.flatnonzero((act > model.hi + tol) & ~skip)

@@ -85,8 +85,9 @@ class Restricted:
     rows: np.ndarray
 
 
-def restricted(ff: FlowForm, m: Model, keep: np.ndarray, rows: np.ndarray, integer: bool,
-               A_csc: sp.csc_matrix | None = None) -> Restricted:
+def restricted(
+    ff: FlowForm, m: Model, keep: np.ndarray, rows: np.ndarray, integer: bool, A_csc: sp.csc_matrix | None = None
+) -> Restricted:
     """The sub-problem on the kept Assign-count columns (``keep``, bool per column of the
     block) and every other column, rows ``rows``."""
     xb = m.var("Assign-count")
@@ -96,15 +97,25 @@ def restricted(ff: FlowForm, m: Model, keep: np.ndarray, rows: np.ndarray, integ
     cols = np.flatnonzero(col_mask)
     A = (ff.A if A_csc is None else A_csc)[:, cols]
     A = A.tocsr()[rows].tocsc()
-    prob = MatrixProblem(cost=ff.cost[cols], col_lo=ff.clo[cols], col_hi=ff.chi[cols], A=A,
-                         row_lo=ff.lo[rows], row_hi=ff.hi[rows],
-                         integer=ff.integer[cols] if integer else None)
+    prob = MatrixProblem(
+        cost=ff.cost[cols],
+        col_lo=ff.clo[cols],
+        col_hi=ff.chi[cols],
+        A=A,
+        row_lo=ff.lo[rows],
+        row_hi=ff.hi[rows],
+        integer=ff.integer[cols] if integer else None,
+    )
     return Restricted(prob, cols, rows)
 
 
 #: families whose rows are "sum of nonnegative terms <= capacity" over Assign-count columns
-CAPACITY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity",
-                     "Corridor-tonnage-capacity", "Pledge-unit-cycle")
+CAPACITY_FAMILIES = (
+    "Hub-personnel-capacity",
+    "Corridor-personnel-capacity",
+    "Corridor-tonnage-capacity",
+    "Pledge-unit-cycle",
+)
 
 
 def implied_upper_bounds(m: Model) -> np.ndarray:
@@ -144,8 +155,9 @@ def max_units(m: Model) -> np.ndarray:
     return most
 
 
-def lagrangian_bound(z: float, rc: np.ndarray, x_k: np.ndarray, keep: np.ndarray,
-                     pledge: np.ndarray, ub: np.ndarray, most: np.ndarray) -> float:
+def lagrangian_bound(
+    z: float, rc: np.ndarray, x_k: np.ndarray, keep: np.ndarray, pledge: np.ndarray, ub: np.ndarray, most: np.ndarray
+) -> float:
     """``z - sum_{j in K} rc_j x_j + min { sum_j rc_j x_j : 0 <= x_j <= ub_j, sum over a
     pledge's columns <= most[p] }`` (the minimum by a greedy per pledge: most negative first)."""
     base = z - float(rc[keep] @ x_k[keep])
@@ -186,8 +198,14 @@ def _pick(rc: np.ndarray, group: np.ndarray, limit: int) -> np.ndarray:
 
 
 def solve_master(
-    m: Model, ff: FlowForm, keep: np.ndarray, *, deadline: float, options: MasterOptions = DEFAULT_MASTER,
-    should_stop: Callable[[], bool] | None = None, lp_rows: np.ndarray | None = None,
+    m: Model,
+    ff: FlowForm,
+    keep: np.ndarray,
+    *,
+    deadline: float,
+    options: MasterOptions = DEFAULT_MASTER,
+    should_stop: Callable[[], bool] | None = None,
+    lp_rows: np.ndarray | None = None,
     trace: Callable[[str], None] | None = None,
 ) -> MasterResult:
     """Column generation over the Assign-count columns, every row of ``ff`` in the master
@@ -218,8 +236,12 @@ def solve_master(
             msg = f"stopped by the time limit after {rounds} master(s)"
             break
         sub = restricted(ff, m, keep, rows, integer=False, A_csc=A_csc)
-        hm = HighsModel(sub.problem, SolverOptions(threads=options.threads, seed=options.seed, method="simplex"),
-                        should_stop=should_stop, deadline=deadline)
+        hm = HighsModel(
+            sub.problem,
+            SolverOptions(threads=options.threads, seed=options.seed, method="simplex"),
+            should_stop=should_stop,
+            deadline=deadline,
+        )
         r: RunResult = hm.run()
         rounds += 1
         if r.outcome is not Outcome.OPTIMAL or r.values is None or r.row_duals is None:
@@ -238,8 +260,10 @@ def solve_master(
         out = np.where(keep, 0.0, rc)
         n_neg = int((out < -RC_TOL).sum())
         if trace is not None:
-            trace(f"master {rounds}: {int(keep.sum())} columns, z {z:,.0f}, Lagrangian "
-                  f"{lagr:,.0f}, {n_neg} negative, {time.perf_counter() - t0:.1f} s")
+            trace(
+                f"master {rounds}: {int(keep.sum())} columns, z {z:,.0f}, Lagrangian "
+                f"{lagr:,.0f}, {n_neg} negative, {time.perf_counter() - t0:.1f} s"
+            )
         if n_neg == 0:
             converged = True
             best = max(best, z)
@@ -249,5 +273,14 @@ def solve_master(
         if options.max_rounds is not None and rounds >= options.max_rounds:
             msg = f"stopped after {rounds} master(s), {n_neg} columns still priced negative"
             break
-    return MasterResult(bound=best, converged=converged, objective=z, keep=keep, core=core, rc=rc,
-                        rounds=rounds, seconds=time.perf_counter() - t0, message=msg)
+    return MasterResult(
+        bound=best,
+        converged=converged,
+        objective=z,
+        keep=keep,
+        core=core,
+        rc=rc,
+        rounds=rounds,
+        seconds=time.perf_counter() - t0,
+        message=msg,
+    )

@@ -287,8 +287,6 @@ def _expand(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return idx, np.repeat(first, length) + off
 
 
-
-
 def max_tours_per_unit(tb: PlanningTables) -> np.ndarray:
     """Most tours one unit of each pledge can start within the horizon: one per period at most
     (a tour covers its start period to the end), and successive departures of one unit are
@@ -297,4 +295,3 @@ def max_tours_per_unit(tb: PlanningTables) -> np.ndarray:
     by_recovery = (H - 1) // (tb.pledge_recovery_days + 1) + 1
     most: NDArray[np.float64] = np.minimum(tb.n_periods, by_recovery).astype(np.float64)
     return most
-

@@ -72,13 +72,34 @@ from coalition.planner.schemas import PlanOptions
 from coalition.planner.tables import PlanningTables
 
 __all__ = [
-    "DAY_KEY", "FAMILY_WORDS", "INF", "Block", "BuildOutOfTime", "FlowForm", "Model",
-    "PrecedenceIndex", "build_model", "define_assign_variables", "define_cohesion_constraints",
-    "define_cohesion_variables", "define_corridor_constraints", "define_hub_capacity_constraints",
-    "define_line_cover_constraints", "define_no_assign_variables", "define_objective",
-    "define_pledge_constraints", "define_pledge_start_variables", "define_precedence_constraints",
-    "define_precedence_variables", "define_shortfall_variables", "flow_form",
-    "max_tours_per_unit", "precedence_values", "stock_values", "_event_rows", "_expand",
+    "DAY_KEY",
+    "FAMILY_WORDS",
+    "INF",
+    "Block",
+    "BuildOutOfTime",
+    "FlowForm",
+    "Model",
+    "PrecedenceIndex",
+    "build_model",
+    "define_assign_variables",
+    "define_cohesion_constraints",
+    "define_cohesion_variables",
+    "define_corridor_constraints",
+    "define_hub_capacity_constraints",
+    "define_line_cover_constraints",
+    "define_no_assign_variables",
+    "define_objective",
+    "define_pledge_constraints",
+    "define_pledge_start_variables",
+    "define_precedence_constraints",
+    "define_precedence_variables",
+    "define_shortfall_variables",
+    "flow_form",
+    "max_tours_per_unit",
+    "precedence_values",
+    "stock_values",
+    "_event_rows",
+    "_expand",
     "_start_columns",
 ]
 
@@ -87,15 +108,18 @@ class BuildOutOfTime(Exception):
     """Building the model passed its deadline; ``step`` names the block it had finished last."""
 
     def __init__(self, step: str, seconds: float) -> None:
-        super().__init__(f"the time limit ran out while building the model (after {step}, "
-                         f"{seconds:.2f} s)")
+        super().__init__(f"the time limit ran out while building the model (after {step}, {seconds:.2f} s)")
         self.step = step
         self.seconds = seconds
 
 
 def build_model(
-    tables: PlanningTables, options: PlanOptions, *, deadline: float | None = None,
-    assignments: bool = True, columns: np.ndarray | None = None,
+    tables: PlanningTables,
+    options: PlanOptions,
+    *,
+    deadline: float | None = None,
+    assignments: bool = True,
+    columns: np.ndarray | None = None,
 ) -> Model:
     """Assemble the whole planning MIP from tables, block by block.
 
@@ -108,15 +132,25 @@ def build_model(
     full model that its columns touch is in it, day-exact), its bounds are not bounds of it."""
     import time
 
-    m = Model(tables=tables, options=options, built=assignments,
-              subset=None if columns is None else np.asarray(columns, dtype=np.int64))
+    m = Model(
+        tables=tables,
+        options=options,
+        built=assignments,
+        subset=None if columns is None else np.asarray(columns, dtype=np.int64),
+    )
     t0 = time.perf_counter()
     steps = (
         define_assign_variables if assignments else define_no_assign_variables,
-        define_shortfall_variables, define_pledge_start_variables, define_cohesion_variables,
-        define_precedence_variables, define_line_cover_constraints,
-        define_hub_capacity_constraints, define_corridor_constraints, define_pledge_constraints,
-        define_cohesion_constraints, define_precedence_constraints,
+        define_shortfall_variables,
+        define_pledge_start_variables,
+        define_cohesion_variables,
+        define_precedence_variables,
+        define_line_cover_constraints,
+        define_hub_capacity_constraints,
+        define_corridor_constraints,
+        define_pledge_constraints,
+        define_cohesion_constraints,
+        define_precedence_constraints,
         sustainment.define_blocks,  # issue 15: Medical-*, Resupply-* (planner/sustainment.py)
         define_objective,
     )
@@ -128,7 +162,6 @@ def build_model(
     if deadline is not None and time.perf_counter() > deadline:
         raise BuildOutOfTime("finalize", time.perf_counter() - t0)
     return m
-
 
 
 FAMILY_WORDS: dict[str, str] = {

@@ -119,9 +119,13 @@ def define_precedence_constraints(m: Model) -> None:
             hi = bigm.copy()
             # presence
             nb = b.size
-            pres.append((np.zeros(nb + 1, np.int64) + p_n,
-                         np.concatenate([xb.start + b, [zb.start + z_i]]),
-                         np.concatenate([np.ones(nb), [-float(ub[b].sum())]])))
+            pres.append(
+                (
+                    np.zeros(nb + 1, np.int64) + p_n,
+                    np.concatenate([xb.start + b, [zb.start + z_i]]),
+                    np.concatenate([np.ones(nb), [-float(ub[b].sum())]]),
+                )
+            )
             p_n += 1
             z_i += 1
         order.append((np.concatenate(r) + o_n, np.concatenate(c), np.concatenate(v)))
@@ -132,13 +136,14 @@ def define_precedence_constraints(m: Model) -> None:
     def cat(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], k: int) -> np.ndarray:
         return np.concatenate([p[k] for p in parts])
 
-    m.add_constraints("Precedence-before-count", cat(cnt, 0), cat(cnt, 1), cat(cnt, 2),
-                      np.zeros(c_n), np.zeros(c_n))
-    m.add_constraints("Precedence-order", cat(order, 0), cat(order, 1), cat(order, 2),
-                      np.full(o_n, -INF), np.array(o_hi))
+    m.add_constraints("Precedence-before-count", cat(cnt, 0), cat(cnt, 1), cat(cnt, 2), np.zeros(c_n), np.zeros(c_n))
+    m.add_constraints(
+        "Precedence-order", cat(order, 0), cat(order, 1), cat(order, 2), np.full(o_n, -INF), np.array(o_hi)
+    )
     if pres:
-        m.add_constraints("Precedence-presence", cat(pres, 0), cat(pres, 1), cat(pres, 2),
-                          np.full(p_n, -INF), np.zeros(p_n))
+        m.add_constraints(
+            "Precedence-presence", cat(pres, 0), cat(pres, 1), cat(pres, 2), np.full(p_n, -INF), np.zeros(p_n)
+        )
 
 
 def precedence_values(m: Model, values: np.ndarray) -> np.ndarray:
@@ -171,4 +176,3 @@ def precedence_values(m: Model, values: np.ndarray) -> np.ndarray:
         v[vb.start + q] = 1.0 if broken else 0.0
         w0 += days.size
     return v
-

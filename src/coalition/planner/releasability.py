@@ -126,8 +126,9 @@ def _picture(sc: Scenario, option: str, at: str | None, assume: list[str]) -> di
     return gap_picture(sc, option, day, assumptions, engine=engine).to_json(explain=True)
 
 
-def compute_gaps(sc: Scenario, visible: frozenset[str] | None, option: str, at: str | None,
-                 assume: list[str]) -> dict[str, Any]:
+def compute_gaps(
+    sc: Scenario, visible: frozenset[str] | None, option: str, at: str | None, assume: list[str]
+) -> dict[str, Any]:
     """The gap picture of ``option`` computed from the pledges in ``visible`` (None: every
     pledge), with ``coalition_filled`` per line from the full computation (see the module's
     policy). Pure and CPU-bound: the API runs it in its worker pool."""
@@ -137,17 +138,14 @@ def compute_gaps(sc: Scenario, visible: frozenset[str] | None, option: str, at: 
         return out
     partial = sc.model_copy(update={"pledges": tuple(p for p in sc.pledges if p.id in visible)})
     out = _picture(partial, option, at, assume)
-    coalition = {line["line"]: line["filled_units"] >= line["required_units"]
-                 for line in full.get("lines", [])}
-    out["lines"] = [{**line, "coalition_filled": coalition.get(line["line"], False)}
-                    for line in out.get("lines", [])]
+    coalition = {line["line"]: line["filled_units"] >= line["required_units"] for line in full.get("lines", [])}
+    out["lines"] = [{**line, "coalition_filled": coalition.get(line["line"], False)} for line in out.get("lines", [])]
     out["basis"] = BASIS
     out["redacted"] = True
     return out
 
 
-def gaps_json(sc: Scenario, visible: frozenset[str] | None, option: str, at: str | None,
-              assume: list[str]) -> bytes:
+def gaps_json(sc: Scenario, visible: frozenset[str] | None, option: str, at: str | None, assume: list[str]) -> bytes:
     """:func:`compute_gaps`, encoded (the form the caches keep and the API sends)."""
     return _encode(compute_gaps(sc, visible, option, at, assume))
 
@@ -156,8 +154,7 @@ _INFLIGHT: dict[tuple[Any, ...], Future[bytes]] = {}
 _INFLIGHT_LOCK = threading.Lock()
 
 
-def gaps_key(view: ReaderView, option: str, at: str | None,
-             assume: list[str]) -> tuple[Any, ...]:
+def gaps_key(view: ReaderView, option: str, at: str | None, assume: list[str]) -> tuple[Any, ...]:
     """What a cached gap picture is keyed by, besides the scenario revision (the cached
     scenario object): the question, and the reader's whole view (its nation and the exact set
     of pledges it may see), so no answer computed for one view is ever served to another. A
@@ -168,8 +165,15 @@ def gaps_key(view: ReaderView, option: str, at: str | None,
     return (option, day, tuple(assume), view)
 
 
-def gaps_encoded(sc: Scenario, view: ReaderView, option: str, at: str | None,
-                 assume: list[str], *, compute: GapsCompute | None = None) -> bytes:
+def gaps_encoded(
+    sc: Scenario,
+    view: ReaderView,
+    option: str,
+    at: str | None,
+    assume: list[str],
+    *,
+    compute: GapsCompute | None = None,
+) -> bytes:
     """The reader's gap picture as JSON bytes: from the cache, else computed once (concurrent
     requests for the same missing answer wait for the one computation)."""
     key = gaps_key(view, option, at, assume)
@@ -215,8 +219,7 @@ _RUN_ANCHORS: dict[tuple[int, int], _RunKey] = {}
 _ANCHOR_LOCK = threading.Lock()
 
 
-def plan_of_run(run: Any, view: ReaderView, load: Callable[[], dict[str, Any]], *,
-                owner: object) -> dict[str, Any]:
+def plan_of_run(run: Any, view: ReaderView, load: Callable[[], dict[str, Any]], *, owner: object) -> dict[str, Any]:
     """:func:`plan_for` of a finished plan run, cached per owner (the app's scenario cache), run
     and view; ``load`` (which reads the stored plan) is called only on a miss."""
     with _ANCHOR_LOCK:
@@ -250,8 +253,7 @@ def encoded(value: dict[str, Any]) -> bytes:
 
 
 def _encode(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":")).encode("utf-8")
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
 
 
 def _covers(line: dict[str, Any], start: int, end: int) -> bool:
@@ -261,12 +263,36 @@ def _covers(line: dict[str, Any], start: int, end: int) -> bool:
 
 
 # Plan fields a partial view keeps as they are (about the question, not the answer) ...
-PLAN_HEADER = frozenset({"schema_version", "scenario", "scenario_illustrative", "option", "at",
-                         "c_day", "c_day_assumed", "assumptions", "period_days", "horizon_days",
-                         "seed", "weights"})
+PLAN_HEADER = frozenset(
+    {
+        "schema_version",
+        "scenario",
+        "scenario_illustrative",
+        "option",
+        "at",
+        "c_day",
+        "c_day_assumed",
+        "assumptions",
+        "period_days",
+        "horizon_days",
+        "seed",
+        "weights",
+    }
+)
 # ... and the fields :func:`plan_for` rebuilds for the reader's own pledges.
-PLAN_CUT = frozenset({"solve", "unit_lines", "assignments", "rotations", "active_pledges",
-                      "inactive_pledges", "fill", "gaps", "warnings"})
+PLAN_CUT = frozenset(
+    {
+        "solve",
+        "unit_lines",
+        "assignments",
+        "rotations",
+        "active_pledges",
+        "inactive_pledges",
+        "fill",
+        "gaps",
+        "warnings",
+    }
+)
 
 
 def plan_for(plan: dict[str, Any], view: ReaderView) -> dict[str, Any]:
@@ -278,34 +304,48 @@ def plan_for(plan: dict[str, Any], view: ReaderView) -> dict[str, Any]:
     # computed over the whole force) is withheld from a partial view until it is cut for it.
     out: dict[str, Any] = {k: v for k, v in plan.items() if k in PLAN_HEADER}
     out["withheld"] = sorted(k for k in plan if k not in PLAN_HEADER and k not in PLAN_CUT)
-    out["solve"] = {k: v for k, v in (plan.get("solve") or {}).items()
-                    if k in ("solver", "status", "best_so_far")}
+    out["solve"] = {k: v for k, v in (plan.get("solve") or {}).items() if k in ("solver", "status", "best_so_far")}
     lines = [ln for ln in plan.get("unit_lines", []) if ln.get("pledge") in visible]
     out["unit_lines"] = lines
     out["assignments"] = [
-        {**a, "alternatives": [alt for alt in a.get("alternatives", [])
-                               if alt.get("pledge") in visible]}
-        for a in plan.get("assignments", []) if a.get("pledge") in visible
+        {**a, "alternatives": [alt for alt in a.get("alternatives", []) if alt.get("pledge") in visible]}
+        for a in plan.get("assignments", [])
+        if a.get("pledge") in visible
     ]
     out["rotations"] = [r for r in plan.get("rotations", []) if r.get("nation") in view.nations]
     out["active_pledges"] = [p for p in plan.get("active_pledges", []) if p in visible]
     out["inactive_pledges"] = [p for p in plan.get("inactive_pledges", []) if p in visible]
     period = int(plan.get("period_days") or 28)
     out["fill"] = [
-        {"capability": f.get("capability"), "hub": f.get("hub"), "period": f.get("period"),
-         "start_day": f.get("start_day"), "required": f.get("required"),
-         "filled": sum(1 for ln in lines if ln.get("capability") == f.get("capability")
-                       and ln.get("hub") == f.get("hub")
-                       and _covers(ln, f.get("start_day") or 0, (f.get("start_day") or 0) + period)),
-         "coalition_filled": (f.get("filled") or 0) >= (f.get("required") or 0)}
+        {
+            "capability": f.get("capability"),
+            "hub": f.get("hub"),
+            "period": f.get("period"),
+            "start_day": f.get("start_day"),
+            "required": f.get("required"),
+            "filled": sum(
+                1
+                for ln in lines
+                if ln.get("capability") == f.get("capability")
+                and ln.get("hub") == f.get("hub")
+                and _covers(ln, f.get("start_day") or 0, (f.get("start_day") or 0) + period)
+            ),
+            "coalition_filled": (f.get("filled") or 0) >= (f.get("required") or 0),
+        }
         for f in plan.get("fill", [])
     ]
-    out["gaps"] = [{"requirement": g.get("requirement"), "capability": g.get("capability"),
-                    "place": g.get("place"), "priority": g.get("priority"), "short": True}
-                   for g in plan.get("gaps", [])]
+    out["gaps"] = [
+        {
+            "requirement": g.get("requirement"),
+            "capability": g.get("capability"),
+            "place": g.get("place"),
+            "priority": g.get("priority"),
+            "short": True,
+        }
+        for g in plan.get("gaps", [])
+    ]
     hidden_words = set(view.hidden) | ({p for p in _nations_of(plan)} - set(view.nations))
-    out["warnings"] = [w for w in plan.get("warnings", [])
-                       if not any(word in w for word in hidden_words)]
+    out["warnings"] = [w for w in plan.get("warnings", []) if not any(word in w for word in hidden_words)]
     out["redacted"] = True
     out["basis"] = BASIS
     return out

@@ -42,8 +42,15 @@ def summary(plan: Plan) -> RenderableType:
     status = s.status.value + (" — BEST PLAN SO FAR" if s.best_so_far else "")
     lines.append(f"Option {plan.option}   solver {s.solver}: {status}\n", style="bold")
     obj = "—" if s.objective is None else f"{s.objective:,.1f}"
-    bound = ("— (no bound of the full model" + (f"; {s.phase_out_of_time} phase out of time"
-             if s.phase_out_of_time else "") + ")") if s.bound is None else f"{s.bound:,.1f} ({s.bound_provenance})"
+    bound = (
+        (
+            "— (no bound of the full model"
+            + (f"; {s.phase_out_of_time} phase out of time" if s.phase_out_of_time else "")
+            + ")"
+        )
+        if s.bound is None
+        else f"{s.bound:,.1f} ({s.bound_provenance})"
+    )
     gap = "—" if s.gap is None else f"{100 * s.gap:.3f}%"
     lines.append(
         f"objective {obj}   bound {bound}   gap {gap}   build {s.build_seconds:.2f} s   "
@@ -88,27 +95,53 @@ def _sustainment_line(plan: Plan) -> str:
 
         n = sum(1 for u in med.get("uncovered", []) if u.get("constrained"))
         rule = "hard constraint" if med.get("enforced") else "NOT enforced"
-        out += (f"\nmedical 10-1-2 ({rule}): personnel-days within 1 h of Role 1 {pct(med.get('share_within_1h'))}, "
-                f"within 2 h of Role 2 {pct(med.get('share_within_2h'))}; manoeuvre/training ranges uncovered: {n}")
+        out += (
+            f"\nmedical 10-1-2 ({rule}): personnel-days within 1 h of Role 1 {pct(med.get('share_within_1h'))}, "
+            f"within 2 h of Role 2 {pct(med.get('share_within_2h'))}; manoeuvre/training ranges uncovered: {n}"
+        )
     res = plan.resupply
     if res is not None:
         peak = max((f["tonnes_per_day"] for f in res.get("flows", [])), default=0.0)
-        out += (f"\nresupply in the corridors: {len(res.get('flows', []))} flow(s), largest {peak:,.1f} t/day; "
-                f"unmet {res.get('unmet_tonne_days', 0):,.1f} tonne-days ({len(res.get('unmet', []))} hub-segment(s))")
+        out += (
+            f"\nresupply in the corridors: {len(res.get('flows', []))} flow(s), largest {peak:,.1f} t/day; "
+            f"unmet {res.get('unmet_tonne_days', 0):,.1f} tonne-days ({len(res.get('unmet', []))} hub-segment(s))"
+        )
     return out
 
 
 def unit_lines(plan: Plan, limit: int = 20) -> Table:
     t = Table(title=f"Unit lines (TPFDD-like), {len(plan.unit_lines)} in all", expand=False)
-    for c in ("ULN", "nation", "unit", "capability", "from", "corridor", "hub", "ready",
-              "departure", "arrival", "required", "late d", "rot"):
+    for c in (
+        "ULN",
+        "nation",
+        "unit",
+        "capability",
+        "from",
+        "corridor",
+        "hub",
+        "ready",
+        "departure",
+        "arrival",
+        "required",
+        "late d",
+        "rot",
+    ):
         t.add_column(c, no_wrap=True, min_width=len(c) if c != "ULN" else 8)
     for u in plan.unit_lines[:limit]:
         t.add_row(
-            u.uln, u.nation, u.unit, u.capability, u.rear_node, u.corridor, u.hub,
-            f"C{u.ready_day:+d}", f"C{u.departure_day:+d}",
-            _day(plan, u.arrival_day, u.arrival_date), _day(plan, u.required_day, u.required_date),
-            str(u.days_late), str(u.rotation),
+            u.uln,
+            u.nation,
+            u.unit,
+            u.capability,
+            u.rear_node,
+            u.corridor,
+            u.hub,
+            f"C{u.ready_day:+d}",
+            f"C{u.departure_day:+d}",
+            _day(plan, u.arrival_day, u.arrival_date),
+            _day(plan, u.required_day, u.required_date),
+            str(u.days_late),
+            str(u.rotation),
         )
     if len(plan.unit_lines) > limit:
         t.caption = f"… {len(plan.unit_lines) - limit} more unit lines in the exported files"
@@ -122,8 +155,12 @@ def rotations(plan: Plan, limit: int = 40) -> Table:
     rows = [r for r in plan.rotations if r.tours_started or r.avg_deployed]
     for r in rows[:limit]:
         t.add_row(
-            r.nation, str(r.year), str(r.units_pledged), str(r.tours_started),
-            f"{r.avg_deployed:.1f}", str(r.peak_deployed),
+            r.nation,
+            str(r.year),
+            str(r.units_pledged),
+            str(r.tours_started),
+            f"{r.avg_deployed:.1f}",
+            str(r.peak_deployed),
             "—" if r.generation_ratio is None else f"{r.generation_ratio:.1f}:1",
         )
     if len(rows) > limit:
@@ -167,11 +204,17 @@ def gaps(plan: Plan, limit: int = 25) -> Table:
     for c in ("line", "capability @ place", "prio", "short u-days", "late u-days", "binding (stable name) — why"):
         t.add_column(c)
     for g in plan.gaps[:limit]:
-        why = "\n".join(
-            f"{r.constraint or r.code}: {r.message}" for r in g.reasons[:3]
-        ) + (f"\n(+{len(g.reasons) - 3} more)" if len(g.reasons) > 3 else "")
-        t.add_row(g.requirement, f"{g.capability} @ {g.place}", g.priority,
-                  f"{g.shortfall_unit_days:,.0f}", f"{g.late_unit_days:,.0f}", why)
+        why = "\n".join(f"{r.constraint or r.code}: {r.message}" for r in g.reasons[:3]) + (
+            f"\n(+{len(g.reasons) - 3} more)" if len(g.reasons) > 3 else ""
+        )
+        t.add_row(
+            g.requirement,
+            f"{g.capability} @ {g.place}",
+            g.priority,
+            f"{g.shortfall_unit_days:,.0f}",
+            f"{g.late_unit_days:,.0f}",
+            why,
+        )
     if len(plan.gaps) > limit:
         t.caption = f"… {len(plan.gaps) - limit} more in the gap report"
     return t
@@ -189,5 +232,4 @@ def assignments(plan: Plan, limit: int = 5) -> Table:
 
 
 def full(plan: Plan, *, unit_limit: int = 20) -> list[RenderableType]:
-    return [summary(plan), unit_lines(plan, unit_limit), rotations(plan), fill(plan), gaps(plan),
-            assignments(plan)]
+    return [summary(plan), unit_lines(plan, unit_limit), rotations(plan), fill(plan), gaps(plan), assignments(plan)]

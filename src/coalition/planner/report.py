@@ -175,9 +175,7 @@ def interpret(model: Model, values: np.ndarray, c_day: date | None) -> Interpret
         units_deployed_peak=int(deployed.max()) if T else 0,
         personnel_deployed_peak=int(pers.max()) if T else 0,
         generation_ratio=round(float(tb.pledge_units.sum()) / avg_dep, 2) if avg_dep > 1e-9 else None,
-        nations_per_hub_avg=round(float(np.mean([len(v) for v in hub_nations.values()])), 2)
-        if hub_nations
-        else 0.0,
+        nations_per_hub_avg=round(float(np.mean([len(v) for v in hub_nations.values()])), 2) if hub_nations else 0.0,
         transport_unit_km=round(km, 1),
     )
     return Interpretation(unit_lines, unit_columns, rotations, fill, kpis)

@@ -39,11 +39,13 @@ class Weights(_Frozen):
     cohesion: float = Field(default=50.0, ge=0)
     distance: float = Field(default=0.001, ge=0)
     precedence: float = Field(
-        default=5000.0, ge=0,
+        default=5000.0,
+        ge=0,
         description="per broken enablers-first rule and scope (a hub, a region, the force)",
     )
     sustainment: float = Field(
-        default=20.0, ge=0,
+        default=20.0,
+        ge=0,
         description="per tonne-day of resupply the corridors cannot carry (Resupply-unmet): "
         "below a unit-day of shortfall (a unit's tonnage is ~15-60 t/day), above a unit-day late",
     )
@@ -56,14 +58,14 @@ class PlanOptions(_Frozen):
     """Everything that shapes the model besides the scenario. Frozen; pass it down whole."""
 
     period_days: int = Field(default=28, ge=1, le=365, description="length of one period")
-    horizon_days: int | None = Field(
-        default=None, ge=1, le=3650, description="None = the scenario's horizon"
-    )
+    horizon_days: int | None = Field(default=None, ge=1, le=3650, description="None = the scenario's horizon")
     relief_in_place_days: int = Field(
         default=7, ge=0, le=60, description="days an incoming unit overlaps the outgoing one"
     )
     time_limit: float = Field(
-        default=60.0, gt=0, le=86_400,
+        default=60.0,
+        gt=0,
+        le=86_400,
         description="seconds for the whole plan: building, solving and finishing",
     )
     mip_rel_gap: float = Field(default=1e-4, ge=0, le=1)
@@ -71,9 +73,7 @@ class PlanOptions(_Frozen):
     threads: int = Field(default=1, ge=1, le=64)
     weights: Weights = Weights()
     cohesion: bool = Field(default=True, description="model cohesion (hub-nation binaries)")
-    precedence: bool = Field(
-        default=True, description="model the enablers-first rules (Precedence-* blocks)"
-    )
+    precedence: bool = Field(default=True, description="model the enablers-first rules (Precedence-* blocks)")
     medical: bool = Field(
         default=True,
         description="10-1-2 as a hard constraint (Medical-role1-cover, Medical-role2-cover): no "
@@ -85,7 +85,9 @@ class PlanOptions(_Frozen):
         description="resupply flows share corridor tonnage with deployment (Resupply-cover)",
     )
     resupply_segment_days: int = Field(
-        default=28, ge=1, le=365,
+        default=28,
+        ge=1,
+        le=365,
         description="days of one constant resupply rate per corridor (it covers every unit "
         "present on any day of the segment)",
     )
@@ -98,13 +100,16 @@ class PlanOptions(_Frozen):
         "daily capacity on different days",
     )
     max_columns: int = Field(
-        default=500_000, ge=1,
+        default=500_000,
+        ge=1,
         description="largest number of Assign-count columns built; a larger model is trimmed to "
         "the earliest-arriving candidates per line (said in the warnings; no bound of the full "
         "model is then claimed)",
     )
     candidates_per_line: int | None = Field(
-        default=None, ge=1, le=10_000,
+        default=None,
+        ge=1,
+        le=10_000,
         description="consider only the N earliest-arriving eligible pledges per line (None = all); "
         "a size control for very large instances, reported as 'candidate-limit' in explanations",
     )
@@ -153,12 +158,16 @@ class SolveResult(_Frozen):
 
     @property
     def has_solution(self) -> bool:
-        return self.status in (
-            SolveStatus.OPTIMAL,
-            SolveStatus.FEASIBLE,
-            SolveStatus.TIME_LIMIT,
-            SolveStatus.INTERRUPTED,
-        ) and self.objective is not None
+        return (
+            self.status
+            in (
+                SolveStatus.OPTIMAL,
+                SolveStatus.FEASIBLE,
+                SolveStatus.TIME_LIMIT,
+                SolveStatus.INTERRUPTED,
+            )
+            and self.objective is not None
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,15 +305,17 @@ class SolveSummary(_Frozen):
         "gap and bound are then null)",
     )
     phase_out_of_time: str | None = Field(
-        default=None, description="the phase the time limit stopped, when it stopped one: build "
+        default=None,
+        description="the phase the time limit stopped, when it stopped one: build "
         "(the model could not be built in time: no unit is assigned), column-generation (pricing "
         "the full column set of a model too large to build did not finish), lp, restricted-mip, "
-        "full-mip"
+        "full-mip",
     )
     message: str = ""
     check_violations: int | None = Field(
-        default=None, description="violations the independent checker (coalition plan check) "
-        "found in this plan when it was made; 0 = none"
+        default=None,
+        description="violations the independent checker (coalition plan check) "
+        "found in this plan when it was made; 0 = none",
     )
     wall_seconds: float | None = Field(
         default=None, description="wall time of the plan from the tables to its check, seconds"

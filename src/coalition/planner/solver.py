@@ -111,9 +111,7 @@ def stop_margin(n_cols: int, time_limit: float) -> float:
     return min(STOP_SECONDS_PER_COLUMN * n_cols, 0.1 * time_limit)
 
 
-def _violated(
-    model: Model, core: np.ndarray, active: np.ndarray, only: np.ndarray | None = None
-) -> np.ndarray:
+def _violated(model: Model, core: np.ndarray, active: np.ndarray, only: np.ndarray | None = None) -> np.ndarray:
     """Rows not yet passed to the solver (restricted to ``only`` if given) that ``core`` breaks."""
     assert model.A is not None and model.hi is not None and model.lo is not None
     act = model.A @ core
@@ -121,7 +119,6 @@ def _violated(
     if only is not None:
         bad &= only
     return np.flatnonzero(bad)
-
 
 
 @dataclass(slots=True)
@@ -191,8 +188,15 @@ class _Solve:
             incumbent = self.best_obj
         if incumbent is not None and bound is not None:
             bound = min(bound, incumbent)
-        self.progress(Progress(time=round(self.now(), 3), incumbent=incumbent, bound=bound,
-                               gap=relative_gap(incumbent, bound), nodes=nodes))
+        self.progress(
+            Progress(
+                time=round(self.now(), 3),
+                incumbent=incumbent,
+                bound=bound,
+                gap=relative_gap(incumbent, bound),
+                nodes=nodes,
+            )
+        )
 
     def on_report(self, r: Report) -> None:
         """Live MIP reports: the bound shown is only ever a bound of the FULL model (the LP
@@ -204,8 +208,15 @@ class _Solve:
 
 
 def _problem(ff: FlowForm, integer: bool) -> MatrixProblem:
-    return MatrixProblem(cost=ff.cost, col_lo=ff.clo, col_hi=ff.chi, A=ff.A, row_lo=ff.lo,
-                         row_hi=ff.hi, integer=ff.integer if integer else None)
+    return MatrixProblem(
+        cost=ff.cost,
+        col_lo=ff.clo,
+        col_hi=ff.chi,
+        A=ff.A,
+        row_lo=ff.lo,
+        row_hi=ff.hi,
+        integer=ff.integer if integer else None,
+    )
 
 
 def _instance(st: _Solve, integer: bool, prebuilt: FlowForm | None = None) -> HighsModel:
@@ -218,9 +229,15 @@ def _instance(st: _Solve, integer: bool, prebuilt: FlowForm | None = None) -> Hi
     o = st.options
     return HighsModel(
         _problem(ff, integer),
-        SolverOptions(mip_rel_gap=float(o.mip_rel_gap), threads=int(o.threads), seed=int(o.seed),
-                      method="simplex" if not integer else "choose"),
-        on_report=st.on_report, should_stop=st.should_stop, deadline=st.deadline,
+        SolverOptions(
+            mip_rel_gap=float(o.mip_rel_gap),
+            threads=int(o.threads),
+            seed=int(o.seed),
+            method="simplex" if not integer else "choose",
+        ),
+        on_report=st.on_report,
+        should_stop=st.should_stop,
+        deadline=st.deadline,
     )
 
 
@@ -304,8 +321,11 @@ def _lp_rounding(st: _Solve) -> None:
         base[xb.start : xb.stop] = np.floor(pref + 1e-6)
         st.take(repair(m, base))
     # the completion stops starting lines at the solver's deadline (still a feasible plan)
-    st.take(greedy_values(m, initial=st.core, preference=pref, deadline=st.deadline)
-            if not st.lp_partial else greedy_values(m, preference=pref, deadline=st.deadline))
+    st.take(
+        greedy_values(m, initial=st.core, preference=pref, deadline=st.deadline)
+        if not st.lp_partial
+        else greedy_values(m, preference=pref, deadline=st.deadline)
+    )
     st.show(None, st.bound)
 
 
@@ -357,8 +377,11 @@ def _restrict(st: _Solve, around_short: bool = False) -> np.ndarray:
     return (st.model.var("Assign-count").start + np.flatnonzero(~keep)).astype(np.int32)
 
 
-def _master_neighbourhood(st: _Solve, keep0: np.ndarray | None = None, ff: FlowForm | None = None,
-                          ) -> tuple[np.ndarray, np.ndarray, FlowForm] | None:
+def _master_neighbourhood(
+    st: _Solve,
+    keep0: np.ndarray | None = None,
+    ff: FlowForm | None = None,
+) -> tuple[np.ndarray, np.ndarray, FlowForm] | None:
     """Large models: the restricted master with every row (:mod:`coalition.planner.master`)
     over :func:`_keep_mask`'s columns and the columns its duals price negative: the capacity
     rows' own alternatives, which the LP without them cannot see. Its LP solution
@@ -380,15 +403,20 @@ def _master_neighbourhood(st: _Solve, keep0: np.ndarray | None = None, ff: FlowF
     link = m.con("Hub-nation-link")
     lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
     until = time.perf_counter() + MASTER_SHARE * max(0.0, st.deadline - time.perf_counter())
-    master = MasterOptions(threads=int(st.options.threads), seed=int(st.options.seed),
-                           max_rounds=MASTER_ROUNDS, round_columns=MASTER_COLUMNS)
-    res = solve_master(m, ff, keep0, deadline=until, options=master, should_stop=st.should_stop,
-                       lp_rows=lp_rows)
+    master = MasterOptions(
+        threads=int(st.options.threads),
+        seed=int(st.options.seed),
+        max_rounds=MASTER_ROUNDS,
+        round_columns=MASTER_COLUMNS,
+    )
+    res = solve_master(m, ff, keep0, deadline=until, options=master, should_stop=st.should_stop, lp_rows=lp_rows)
     st.masters += res.rounds
     st.master_converged = res.converged
-    st.master_message = (f"{st.masters} master LP(s), the last {res.objective:,.0f} over "
-                         f"{int(res.keep.sum()):,} columns; {res.message}"
-                         if res.objective is not None else res.message)
+    st.master_message = (
+        f"{st.masters} master LP(s), the last {res.objective:,.0f} over {int(res.keep.sum()):,} columns; {res.message}"
+        if res.objective is not None
+        else res.message
+    )
     if res.core is None:
         return None
     if st.full_model and res.bound is not None and (st.bound is None or res.bound > st.bound):
@@ -440,8 +468,7 @@ def _rins_rounds(st: _Solve) -> int:
     return 2 + len(set(st.model.tables.hub_region))
 
 
-def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float,
-                  fixed: np.ndarray | None = None) -> bool:
+def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixed: np.ndarray | None = None) -> bool:
     """The restricted MIP over ``keep``'s Assign-count columns only (``fixed`` of them at the
     best plan's values), in its own HiGHS instance with every row of the full model (so its
     plans are plans of the full model and presolve sees a small model); its bound is never
@@ -458,12 +485,17 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float,
         pos = np.searchsorted(sub.cols, xb.start + np.flatnonzero(fixed))
         lo, hi = prob.col_lo.copy(), prob.col_hi.copy()
         lo[pos] = hi[pos] = st.best[xb.start + np.flatnonzero(fixed)]
-        prob = MatrixProblem(cost=prob.cost, col_lo=lo, col_hi=hi, A=prob.A, row_lo=prob.row_lo,
-                             row_hi=prob.row_hi, integer=prob.integer)
+        prob = MatrixProblem(
+            cost=prob.cost, col_lo=lo, col_hi=hi, A=prob.A, row_lo=prob.row_lo, row_hi=prob.row_hi, integer=prob.integer
+        )
     o = st.options
-    hm = HighsModel(prob, SolverOptions(mip_rel_gap=float(o.mip_rel_gap), threads=int(o.threads),
-                                        seed=int(o.seed)),
-                    on_report=st.on_report, should_stop=st.should_stop, deadline=st.deadline)
+    hm = HighsModel(
+        prob,
+        SolverOptions(mip_rel_gap=float(o.mip_rel_gap), threads=int(o.threads), seed=int(o.seed)),
+        on_report=st.on_report,
+        should_stop=st.should_stop,
+        deadline=st.deadline,
+    )
     for name, value in MIP_OPTIONS.items():
         hm.set_option(name, value)
     st.active[:] = True  # every row is in this MIP
@@ -511,8 +543,7 @@ def _large_mip(st: _Solve) -> bool:
                 st.rins_round, stale = 0, 0
                 continue
         cap = RINS_FIRST_SECONDS if st.rins_round == 0 else RINS_SECONDS
-        improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, cap),
-                                 fixed=_rins_fixed(st, keep, lp_x))
+        improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, cap), fixed=_rins_fixed(st, keep, lp_x))
         st.rins_round += 1
         stale = 0 if improved else stale + 1
         if stale >= _rins_rounds(st):
@@ -522,8 +553,7 @@ def _large_mip(st: _Solve) -> bool:
     return True
 
 
-def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True,
-              around_short: bool = False) -> None:
+def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True, around_short: bool = False) -> None:
     """Run the MIP until wall time ``until``, resumed while its plan breaks withheld rows (those
     rows are then added and the plan repaired, so it is never lost). A restricted pass's bound
     is not a bound of the full model and is never kept."""
@@ -544,9 +574,7 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
             st.mip_rounds += 1
             st.nodes += r.nodes
             st.last_outcome = r.outcome
-            if not restricted and st.full_model and r.bound is not None and (
-                st.bound is None or r.bound > st.bound
-            ):
+            if not restricted and st.full_model and r.bound is not None and (st.bound is None or r.bound > st.bound):
                 # HiGHS's dual bound of the full MIP is valid even when it was stopped
                 st.bound, st.provenance = r.bound, "full-mip-dual"
             if r.values is None:
@@ -560,8 +588,11 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
                 break
             _add_rows(st, bad)
             st.take(repair(m, plan))
-            if not restricted and st.best is not None and st.bound is not None and (
-                (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
+            if (
+                not restricted
+                and st.best is not None
+                and st.bound is not None
+                and ((relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap)
             ):
                 # the repaired plan is within the target of a bound of the full model (the MIP
                 # with rows withheld relaxes it): proven, so another round would only burn time
@@ -603,8 +634,10 @@ def mip_phase(st: _Solve) -> None:
     late = max(0.0, time.perf_counter() - until)  # how long HiGHS took to stop after its limit
     if not st.large:
         hm.set_option("mip_rel_gap", float(st.options.mip_rel_gap))
-    if st.best is not None and st.bound is not None and (
-        (relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap
+    if (
+        st.best is not None
+        and st.bound is not None
+        and ((relative_gap(st.best_obj, st.bound) or 0.0) <= st.options.mip_rel_gap)
     ):
         st.proven = True  # the target gap holds against a bound of the full model
         return
@@ -633,8 +666,10 @@ def result_of(st: _Solve) -> Solution:
         bound = min(bound, obj)
     gap = relative_gap(obj, bound)
     last = st.last_outcome
-    if st.best is not None and (st.proven or (last is Outcome.OPTIMAL and not st.restricted)) and (
-        gap is not None and gap <= o.mip_rel_gap * 1.01
+    if (
+        st.best is not None
+        and (st.proven or (last is Outcome.OPTIMAL and not st.restricted))
+        and (gap is not None and gap <= o.mip_rel_gap * 1.01)
     ):
         status = SolveStatus.OPTIMAL
     elif last is Outcome.INFEASIBLE or (st.lp is not None and st.lp.outcome is Outcome.INFEASIBLE):
@@ -653,8 +688,13 @@ def result_of(st: _Solve) -> Solution:
     n_lazy = int(st.lazy.sum())
     return Solution(
         SolveResult(
-            solver="highs", status=status, objective=obj, bound=bound, gap=gap,
-            time=round(elapsed, 4), nodes=st.nodes,
+            solver="highs",
+            status=status,
+            objective=obj,
+            bound=bound,
+            gap=gap,
+            time=round(elapsed, 4),
+            nodes=st.nodes,
             bound_provenance=st.provenance if bound is not None else "none",
             phase_out_of_time=out_of_time,
             message=f"{(last or (st.lp.outcome if st.lp else Outcome.NO_SOLUTION)).value}; LP rounds "
@@ -700,11 +740,18 @@ def solve_highs(
         act0 = model.A @ start  # capacity rows the start plan already fills are likely to bind
         active |= lazy & (act0 >= 0.95 * model.hi) & np.isfinite(model.hi)
     st = _Solve(
-        model=model, options=options, progress=progress, should_stop=should_stop, t0=t0,
+        model=model,
+        options=options,
+        progress=progress,
+        should_stop=should_stop,
+        t0=t0,
         # HiGHS is stopped a little before the limit: after an interrupt it still finishes its
         # current step, and the best plan is then checked and copied out (see stop_margin)
         deadline=t0 + limit - stop_margin(model.n_cols, limit),
-        lazy=lazy, deferred=deferred, active=active, large=large,
+        lazy=lazy,
+        deferred=deferred,
+        active=active,
+        large=large,
         # a trimmed or restricted model's bound is no bound of the full model
         full_model=options.candidates_per_line is None and model.subset is None,
     )
@@ -716,16 +763,28 @@ def solve_highs(
     assert st.ff is not None  # set by _instance
     if relax or not st.ff.integer.any():
         ok = st.core is not None and not st.lp_ran_out
-        status = SolveStatus.OPTIMAL if ok else (
-            SolveStatus.INFEASIBLE if st.lp is not None and st.lp.outcome is Outcome.INFEASIBLE
-            else SolveStatus.NO_SOLUTION)
+        status = (
+            SolveStatus.OPTIMAL
+            if ok
+            else (
+                SolveStatus.INFEASIBLE
+                if st.lp is not None and st.lp.outcome is Outcome.INFEASIBLE
+                else SolveStatus.NO_SOLUTION
+            )
+        )
         value = st.lp.objective if (ok and st.lp is not None) else None
         return Solution(
-            SolveResult(solver="highs-lp" if relax else "highs", status=status, objective=value,
-                        bound=value, gap=0.0 if ok else None, time=round(st.now(), 4),
-                        bound_provenance="full-lp" if ok and st.full_model else "none",
-                        phase_out_of_time="lp" if st.lp_ran_out else None,
-                        message=f"{st.lp.outcome.value if st.lp else 'no run'}; {st.lp_rounds} LP round(s)"),
+            SolveResult(
+                solver="highs-lp" if relax else "highs",
+                status=status,
+                objective=value,
+                bound=value,
+                gap=0.0 if ok else None,
+                time=round(st.now(), 4),
+                bound_provenance="full-lp" if ok and st.full_model else "none",
+                phase_out_of_time="lp" if st.lp_ran_out else None,
+                message=f"{st.lp.outcome.value if st.lp else 'no run'}; {st.lp_rounds} LP round(s)",
+            ),
             st.core if ok else None,
         )
     rounding_phase(st, start)

@@ -198,9 +198,17 @@ def build_tables(
         col_ix.setdefault(lid, []).append((j, hid))
     hard = np.uint16(~int(Reason.READINESS | Reason.WINDOW | Reason.CAPABILITY) & 0xFFFF)
 
-    arcs = _ArcBuilder(scenario=scenario, caps=caps, pledges=pledges, corridors=corridors,
-                       corr_into=corr_into, hub_ix=hub_ix, pledge_ready=win.pledge_ready,
-                       masks=emat.reasons & hard, exclusions=exclusions)
+    arcs = _ArcBuilder(
+        scenario=scenario,
+        caps=caps,
+        pledges=pledges,
+        corridors=corridors,
+        corr_into=corr_into,
+        hub_ix=hub_ix,
+        pledge_ready=win.pledge_ready,
+        masks=emat.reasons & hard,
+        exclusions=exclusions,
+    )
     out_of_time = late()
     for li, r in enumerate(reqs):
         if out_of_time or late():
@@ -313,12 +321,15 @@ def _active_windows(
     win_first = (np.cumsum(win_count) - win_count).astype(np.int64)
     first_ready = {pi: r for pi, r in reversed(list(zip(w_p, w_r, strict=True)))}
     pledge_ready = np.array(
-        [first_ready.get(pi, max(p.available_from_day, int(active_from[p.id]) + p.notice_days, 0))
-         for pi, p in enumerate(pledges)],
+        [
+            first_ready.get(pi, max(p.available_from_day, int(active_from[p.id]) + p.notice_days, 0))
+            for pi, p in enumerate(pledges)
+        ],
         dtype=np.int64,
     )
-    return _Windows(pledge=win_pledge, start=w_s, end=w_e, ready=w_r, first=win_first,
-                    count=win_count, pledge_ready=pledge_ready)
+    return _Windows(
+        pledge=win_pledge, start=w_s, end=w_e, ready=w_r, first=win_first, count=win_count, pledge_ready=pledge_ready
+    )
 
 
 class _PledgeFields(TypedDict):
@@ -340,9 +351,7 @@ class _PledgeFields(TypedDict):
     pledge_rear: list[str | None]
 
 
-def _pledge_fields(
-    pledges: list[Pledge], win: _Windows, D: int, caps: Mapping[str, Capability]
-) -> _PledgeFields:
+def _pledge_fields(pledges: list[Pledge], win: _Windows, D: int, caps: Mapping[str, Capability]) -> _PledgeFields:
     return {
         "pledge_id": [p.id for p in pledges],
         "pledge_nation": [p.nation for p in pledges],
@@ -367,9 +376,7 @@ def _pledge_fields(
     }
 
 
-def _line_periods(
-    reqs: list[Requirement], horizon: int, D: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _line_periods(reqs: list[Requirement], horizon: int, D: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Each line's first and last period inside the horizon (-1, -2 when it lies outside)."""
     line_first = np.full(len(reqs), -1, dtype=np.int64)
     line_last = np.full(len(reqs), -2, dtype=np.int64)
@@ -414,9 +421,7 @@ class _ArcBuilder:
     a_h: list[int] = field(default_factory=list)
     a_c: list[int] = field(default_factory=list)
 
-    def eligible_for(
-        self, li: int, r: Requirement, cols: list[tuple[int, str]], *, in_horizon: bool
-    ) -> _Eligible:
+    def eligible_for(self, li: int, r: Requirement, cols: list[tuple[int, str]], *, in_horizon: bool) -> _Eligible:
         """The pledges that may fill line ``li`` and the hubs each may serve it at."""
         eligible: _Eligible = []
         for pi, p in enumerate(self.pledges):
@@ -430,17 +435,17 @@ class _ArcBuilder:
             if p.notice_days > r.max_notice_days:
                 self.exclusions.append(
                     Exclusion(
-                        li, p.id, p.nation, "readiness",
-                        f"notice-to-move {p.notice_days} d exceeds the line's maximum "
-                        f"{r.max_notice_days} d",
+                        li,
+                        p.id,
+                        p.nation,
+                        "readiness",
+                        f"notice-to-move {p.notice_days} d exceeds the line's maximum {r.max_notice_days} d",
                     )
                 )
                 continue
             ok_hubs = [hid for j, hid in cols if self.masks[pi, j] == 0]
             if not cols:
-                self.exclusions.append(
-                    Exclusion(li, p.id, p.nation, "no-hub", f"region '{r.region}' has no hub")
-                )
+                self.exclusions.append(Exclusion(li, p.id, p.nation, "no-hub", f"region '{r.region}' has no hub"))
                 continue
             if not ok_hubs:
                 self._exclude_by_checker(li, p, r, cols)
@@ -461,6 +466,7 @@ class _ArcBuilder:
 
     def limit(self, li: int, eligible: _Eligible, K: int) -> _Eligible:
         """The ``K`` candidates that can arrive earliest (PlanOptions.candidates_per_line)."""
+
         def rank(item: tuple[int, list[str]]) -> tuple[float, ...]:
             pi, hubs_ok = item
             into = [ci for hid in hubs_ok for ci in self.corr_into.get(hid, [])]
@@ -472,9 +478,14 @@ class _ArcBuilder:
         for pi, _ in eligible[K:]:
             p = self.pledges[pi]
             self.exclusions.append(
-                Exclusion(li, p.id, p.nation, "candidate-limit",
-                          f"eligible, but not among the {K} earliest-arriving candidates "
-                          "considered for this line (PlanOptions.candidates_per_line)")
+                Exclusion(
+                    li,
+                    p.id,
+                    p.nation,
+                    "candidate-limit",
+                    f"eligible, but not among the {K} earliest-arriving candidates "
+                    "considered for this line (PlanOptions.candidates_per_line)",
+                )
             )
         return sorted(eligible[:K])
 
@@ -489,9 +500,13 @@ class _ArcBuilder:
                 arcs_here += self._arcs_into(li, pi, hid, too_big)
             if arcs_here == 0 and too_big:
                 self.exclusions.append(
-                    Exclusion(li, p.id, p.nation, "Corridor-personnel-capacity",
-                              "one unit exceeds the daily capacity of every corridor it could use: "
-                              + "; ".join(too_big))
+                    Exclusion(
+                        li,
+                        p.id,
+                        p.nation,
+                        "Corridor-personnel-capacity",
+                        "one unit exceeds the daily capacity of every corridor it could use: " + "; ".join(too_big),
+                    )
                 )
             elif arcs_here == 0:
                 self.exclusions.append(
@@ -543,8 +558,7 @@ def trim_arc_mask(tb: PlanningTables, per_line: int) -> np.ndarray:
     first = np.ones(order.size, dtype=bool)
     first[1:] = pair[order][1:] != pair[order][:-1]
     best = order[first]  # one arc per (line, pledge): its earliest arrival
-    rank = np.lexsort((key_pledge[best], km[best], -tb.pledge_units[key_pledge[best]],
-                       arrive[best], key_line[best]))
+    rank = np.lexsort((key_pledge[best], km[best], -tb.pledge_units[key_pledge[best]], arrive[best], key_line[best]))
     ranked = best[rank]
     line_of = key_line[ranked]
     start = np.ones(ranked.size, dtype=bool)
@@ -567,14 +581,23 @@ def trim_tables(tb: PlanningTables, per_line: int) -> PlanningTables:
     key_line, key_pledge = tb.arc_line, tb.arc_pledge
     dropped = sorted({(int(li), int(p)) for li, p in zip(key_line[~keep], key_pledge[~keep], strict=True)})
     extra = [
-        Exclusion(li, tb.pledge_id[p], tb.pledge_nation[p], "candidate-limit",
-                  f"eligible, but not among the {per_line} earliest-arriving candidates kept for "
-                  "this line to fit the model in memory and time (PlanOptions.max_columns)")
+        Exclusion(
+            li,
+            tb.pledge_id[p],
+            tb.pledge_nation[p],
+            "candidate-limit",
+            f"eligible, but not among the {per_line} earliest-arriving candidates kept for "
+            "this line to fit the model in memory and time (PlanOptions.max_columns)",
+        )
         for li, p in dropped
     ]
     return replace(
-        tb, arc_pledge=tb.arc_pledge[keep], arc_line=tb.arc_line[keep], arc_hub=tb.arc_hub[keep],
-        arc_corridor=tb.arc_corridor[keep], exclusions=list(tb.exclusions) + extra,
+        tb,
+        arc_pledge=tb.arc_pledge[keep],
+        arc_line=tb.arc_line[keep],
+        arc_hub=tb.arc_hub[keep],
+        arc_corridor=tb.arc_corridor[keep],
+        exclusions=list(tb.exclusions) + extra,
     )
 
 

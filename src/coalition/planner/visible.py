@@ -31,34 +31,43 @@ def check_request(scenario: Scenario, option: str, assumptions: list[str]) -> No
     if scenario.option(option) is None:
         valid = [o.id for o in scenario.force_options]
         guess = closest(option, valid)
-        problems.append(Problem(f"unknown force option '{option}'", field="option",
-                                hint=f"did you mean '{guess}'?" if guess else
-                                "valid: " + ", ".join(valid)))
+        problems.append(
+            Problem(
+                f"unknown force option '{option}'",
+                field="option",
+                hint=f"did you mean '{guess}'?" if guess else "valid: " + ", ".join(valid),
+            )
+        )
     parsed = parse_assumptions(assumptions, option="assumptions")
     problems += check_assumptions(parsed, scenario, option="assumptions")
     if problems:
         raise InputError(problems)
 
 
-def visible_plan(session: Session, principal: Principal, run: runs.PlanRun,
-                 cache: store.ScenarioCache | None = None) -> dict[str, Any]:
+def visible_plan(
+    session: Session, principal: Principal, run: runs.PlanRun, cache: store.ScenarioCache | None = None
+) -> dict[str, Any]:
     """A finished run's plan under the releasability policy, with the markings of the revision
     the run planned; cached per run and reader view (the stored plan is read only on a miss)."""
     restrict(principal, "plan.view", lambda _r: PUBLIC)
     if run.status != "done":
         runs.result_of(session, run)  # raises the 409 naming the run's status
-    state = store.state_at(session, scenario_id=run.scenario_id, revision=run.revision,
-                           cache=cache)
+    state = store.state_at(session, scenario_id=run.scenario_id, revision=run.revision, cache=cache)
     view = releasability.reader_view(principal, state)
     if cache is None:  # no app to cache for (one-off callers): cut down the stored plan
         return releasability.plan_for(runs.result_of(session, run), view)
-    return releasability.plan_of_run(run, view, lambda: runs.result_of(session, run),
-                                     owner=cache)
+    return releasability.plan_of_run(run, view, lambda: runs.result_of(session, run), owner=cache)
 
 
-def visible_gaps(principal: Principal, state: ScenarioState, option: str, at: str | None,
-                 assume: list[str], *,
-                 compute: releasability.GapsCompute | None = None) -> dict[str, Any]:
+def visible_gaps(
+    principal: Principal,
+    state: ScenarioState,
+    option: str,
+    at: str | None,
+    assume: list[str],
+    *,
+    compute: releasability.GapsCompute | None = None,
+) -> dict[str, Any]:
     """The gap picture of an option (``coalition gaps``'s pure functions) under the
     releasability policy; problems name the shared input resolution's fields. ``compute``
     computes a cache miss (the API's runs in its worker pool); default: in this thread."""
@@ -66,13 +75,20 @@ def visible_gaps(principal: Principal, state: ScenarioState, option: str, at: st
     return picture
 
 
-def visible_gaps_json(principal: Principal, state: ScenarioState, option: str,
-                      at: str | None, assume: list[str], *,
-                      compute: releasability.GapsCompute | None = None) -> bytes:
+def visible_gaps_json(
+    principal: Principal,
+    state: ScenarioState,
+    option: str,
+    at: str | None,
+    assume: list[str],
+    *,
+    compute: releasability.GapsCompute | None = None,
+) -> bytes:
     """:func:`visible_gaps` as the JSON bytes the API sends (cached, encoded once)."""
     restrict(principal, "gaps.view", lambda _r: PUBLIC)
-    return releasability.gaps_encoded(state.scenario, releasability.reader_view(principal, state),
-                                      option, at, assume, compute=compute)
+    return releasability.gaps_encoded(
+        state.scenario, releasability.reader_view(principal, state), option, at, assume, compute=compute
+    )
 
 
 def parse_day(text: str | None) -> date | None:

@@ -29,10 +29,14 @@ def _table(records: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
 
 
 def summary_rows(plan: dict[str, Any]) -> list[list[Any]]:
-    rows: list[list[Any]] = [["scenario", plan.get("scenario")], ["option", plan.get("option")],
-                             ["c_day", plan.get("c_day")], ["c_day_assumed", plan.get("c_day_assumed")],
-                             ["assumptions", "; ".join(plan.get("assumptions") or [])],
-                             ["redacted", plan.get("redacted", False)]]
+    rows: list[list[Any]] = [
+        ["scenario", plan.get("scenario")],
+        ["option", plan.get("option")],
+        ["c_day", plan.get("c_day")],
+        ["c_day_assumed", plan.get("c_day_assumed")],
+        ["assumptions", "; ".join(plan.get("assumptions") or [])],
+        ["redacted", plan.get("redacted", False)],
+    ]
     rows += [[f"solve.{k}", _flat(v)] for k, v in (plan.get("solve") or {}).items()]
     rows += [[f"kpi.{k}", _flat(v)] for k, v in (plan.get("kpis") or {}).items()]
     if plan.get("redacted"):
@@ -136,8 +140,10 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> Comparison:
         coverage=(kpi(a, "coverage_pct"), kpi(b, "coverage_pct")),
         essential=(kpi(a, "essential_coverage_pct"), kpi(b, "essential_coverage_pct")),
         shortfall=(kpi(a, "shortfall_unit_days"), kpi(b, "shortfall_unit_days")),
-        lines=(len(la), len(lb)), gaps=(len(a.get("gaps") or []), len(b.get("gaps") or [])),
-        changes=tuple(changes))
+        lines=(len(la), len(lb)),
+        gaps=(len(a.get("gaps") or []), len(b.get("gaps") or [])),
+        changes=tuple(changes),
+    )
 
 
 __all__ = ["Comparison", "LineChange", "compare", "plan_xlsx", "unit_lines_csv"]

@@ -49,8 +49,9 @@ def _touches(change: dict[str, Any], kind: str, ident: str) -> bool:
     return False
 
 
-def pledge_changes(session: Session, *, scenario_id: int, pledge_id: str, since: int,
-                   cache: ScenarioCache | None = None) -> RecordChanges:
+def pledge_changes(
+    session: Session, *, scenario_id: int, pledge_id: str, since: int, cache: ScenarioCache | None = None
+) -> RecordChanges:
     """The pledge's fields and marking at ``since`` against the head, and who changed it."""
     _sid, head = scenario_header(session, ref=scenario_id)
     since = max(1, min(since, head))
@@ -65,15 +66,23 @@ def pledge_changes(session: Session, *, scenario_id: int, pledge_id: str, since:
         b["releasable_to"] = list(now_state.marking("pledge", now).releasable_to)
     fields = tuple((k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
     rows = session.execute(
-        select(ScenarioRevision.revision, ScenarioRevision.kind, ScenarioRevision.change,
-               ScenarioRevision.author, ScenarioRevision.nation, ScenarioRevision.note,
-               ScenarioRevision.created_at)
+        select(
+            ScenarioRevision.revision,
+            ScenarioRevision.kind,
+            ScenarioRevision.change,
+            ScenarioRevision.author,
+            ScenarioRevision.nation,
+            ScenarioRevision.note,
+            ScenarioRevision.created_at,
+        )
         .where(ScenarioRevision.scenario_id == scenario_id, ScenarioRevision.revision > since)
-        .order_by(ScenarioRevision.revision)).all()
-    mine = tuple(RevisionNote(r, k, author, nation, "" if k == "import" else note or "",
-                              str(at)[:19])
-                 for r, k, change, author, nation, note, at in rows
-                 if _touches(change or {}, "pledge", pledge_id))
+        .order_by(ScenarioRevision.revision)
+    ).all()
+    mine = tuple(
+        RevisionNote(r, k, author, nation, "" if k == "import" else note or "", str(at)[:19])
+        for r, k, change, author, nation, note, at in rows
+        if _touches(change or {}, "pledge", pledge_id)
+    )
     return RecordChanges(since, head, fields, mine, len(rows) - len(mine))
 
 

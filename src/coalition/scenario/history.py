@@ -52,25 +52,31 @@ def _may_read(principal: Principal, state: ScenarioState, touched: list[tuple[st
     for what, record in touched:
         if what == "missing":
             return False
-        marking = (lambda r: depot_marking(state, r)) if what == "depot" else (
-            lambda r: state.marking("pledge", r))
+        marking = (lambda r: depot_marking(state, r)) if what == "depot" else (lambda r: state.marking("pledge", r))
         if not restrict(principal, f"{what}.view", marking).filter([record]):
             return False
     return True
 
 
-def visible_revisions(session: Session, principal: Principal, *, scenario_id: int,
-                      state: ScenarioState) -> list[dict[str, Any]]:
+def visible_revisions(
+    session: Session, principal: Principal, *, scenario_id: int, state: ScenarioState
+) -> list[dict[str, Any]]:
     """The revisions of a stored scenario as ``principal`` may see them (``state``: the head
     revision's, whose markings decide)."""
     items = []
     for r in store.revisions(session, scenario_id=scenario_id):
-        shown = r.nation == principal.nation or _may_read(
-            principal, state, _touched(r.kind, r.change or {}, state))
-        items.append({"revision": r.revision, "kind": r.kind, "nation": r.nation,
-                      "author": r.author if shown else None,
-                      "note": r.note if shown else None, "withheld": not shown,
-                      "created_at": r.created_at.isoformat() if r.created_at else None})
+        shown = r.nation == principal.nation or _may_read(principal, state, _touched(r.kind, r.change or {}, state))
+        items.append(
+            {
+                "revision": r.revision,
+                "kind": r.kind,
+                "nation": r.nation,
+                "author": r.author if shown else None,
+                "note": r.note if shown else None,
+                "withheld": not shown,
+                "created_at": r.created_at.isoformat() if r.created_at else None,
+            }
+        )
     return items
 
 

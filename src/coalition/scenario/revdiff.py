@@ -45,8 +45,7 @@ if TYPE_CHECKING:
     from coalition.depots.schemas import Depot
 
 # Document fields compared as one record each (the tables are compared record by record).
-SECTIONS_FOR_ALL = ("id", "name", "description", "illustrative", "attribution", "horizon_days",
-                    "contact_line")
+SECTIONS_FOR_ALL = ("id", "name", "description", "illustrative", "attribution", "horizon_days", "contact_line")
 SECTIONS_COMPLETE_ONLY = ("sustainment", "uncertainty")
 
 
@@ -112,15 +111,29 @@ def compare_rows(before: Rows, after: Rows) -> tuple[RecordChange, ...]:
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)
         if a is None and b is not None:
-            out.append(RecordChange(key, "added", tuple(
-                FieldChange(f, None, v) for f, v in b.items() if v not in (None, "", "[]", "{}"))))
+            out.append(
+                RecordChange(
+                    key,
+                    "added",
+                    tuple(FieldChange(f, None, v) for f, v in b.items() if v not in (None, "", "[]", "{}")),
+                )
+            )
         elif b is None and a is not None:
-            out.append(RecordChange(key, "removed", tuple(
-                FieldChange(f, v, None) for f, v in a.items() if v not in (None, "", "[]", "{}"))))
+            out.append(
+                RecordChange(
+                    key,
+                    "removed",
+                    tuple(FieldChange(f, v, None) for f, v in a.items() if v not in (None, "", "[]", "{}")),
+                )
+            )
         elif a is not None and b is not None and a != b:
-            out.append(RecordChange(key, "changed", tuple(
-                FieldChange(f, a.get(f), b.get(f)) for f in sorted(set(a) | set(b))
-                if a.get(f) != b.get(f))))
+            out.append(
+                RecordChange(
+                    key,
+                    "changed",
+                    tuple(FieldChange(f, a.get(f), b.get(f)) for f in sorted(set(a) | set(b)) if a.get(f) != b.get(f)),
+                )
+            )
     return tuple(out)
 
 
@@ -189,20 +202,20 @@ def _flatten(state: ScenarioState) -> dict[str, Rows]:
     out["items"] = _rows(net.items, "id")
     out["assumption_sets"] = {
         s.name: {"name": s.name, "owner": s.owner, "assumptions": _json(list(s.assumptions))}
-        for s in state.assumption_sets.values()}
+        for s in state.assumption_sets.values()
+    }
     dumped = sc.model_dump(mode="json", include=set(SECTIONS_FOR_ALL + SECTIONS_COMPLETE_ONLY))
-    out["document"] = {name: {"value": _json(dumped.get(name))}
-                       for name in SECTIONS_FOR_ALL + SECTIONS_COMPLETE_ONLY}
+    out["document"] = {name: {"value": _json(dumped.get(name))} for name in SECTIONS_FOR_ALL + SECTIONS_COMPLETE_ONLY}
     return out
 
 
 RESTRICTED = {"pledges": "pledge", "depots": "depot", "stock": "stock", "lots": "lot"}
-TABLE_ORDER = (*(t.name for t in TABLES), "depots", "stock", "lots", "items", "assumption_sets",
-               "document")
+TABLE_ORDER = (*(t.name for t in TABLES), "depots", "stock", "lots", "items", "assumption_sets", "document")
 
 
-def diff_states(a: ScenarioState, b: ScenarioState, may: Visibility | None = None,
-                complete: bool = True) -> tuple[TableChanges, ...]:
+def diff_states(
+    a: ScenarioState, b: ScenarioState, may: Visibility | None = None, complete: bool = True
+) -> tuple[TableChanges, ...]:
     """Every difference from ``a`` to ``b`` of the records ``may`` lets the reader see
     (``complete``: the reader sees every pledge, so the sections that may describe pledges are
     compared too)."""
@@ -240,8 +253,7 @@ def _visible_keys(principal: Principal, state: ScenarioState) -> dict[str, set[s
     seen_pledges: set[str] = set()
     seen_depots: set[str] = set()
     if has_permission(principal, "pledge.view"):
-        pledges: Scope[Pledge] = restrict(principal, "pledge.view",
-                                          lambda p: state.marking("pledge", p))
+        pledges: Scope[Pledge] = restrict(principal, "pledge.view", lambda p: state.marking("pledge", p))
         seen_pledges = {p.id for p in pledges.filter(sc.pledges)}
     if has_permission(principal, "depot.view"):
         depots: Scope[Depot] = restrict(principal, "depot.view", lambda d: depot_marking(state, d))
@@ -250,15 +262,17 @@ def _visible_keys(principal: Principal, state: ScenarioState) -> dict[str, set[s
     stock = {f"{x.storehouse}/{x.lot}" for x in net.stock if where.get(x.storehouse) in seen_depots}
     hidden_lots = {x.lot for x in net.stock if where.get(x.storehouse) not in seen_depots}
     shown_lots = {x.lot for x in net.stock if where.get(x.storehouse) in seen_depots}
-    return {"pledge": seen_pledges, "depot": seen_depots,
-            "stock": stock, "lot": shown_lots - hidden_lots}
+    return {"pledge": seen_pledges, "depot": seen_depots, "stock": stock, "lot": shown_lots - hidden_lots}
 
 
 def _all_keys(state: ScenarioState) -> dict[str, set[str]]:
     net = state.scenario.depots
-    return {"pledge": {p.id for p in state.scenario.pledges}, "depot": {d.id for d in net.depots},
-            "stock": {f"{x.storehouse}/{x.lot}" for x in net.stock},
-            "lot": {lot.id for lot in net.lots}}
+    return {
+        "pledge": {p.id for p in state.scenario.pledges},
+        "depot": {d.id for d in net.depots},
+        "stock": {f"{x.storehouse}/{x.lot}" for x in net.stock},
+        "lot": {lot.id for lot in net.lots},
+    }
 
 
 def _origin_nations(states: Iterable[ScenarioState]) -> dict[tuple[str, str], set[str]]:
@@ -298,8 +312,15 @@ def reader_visibility(principal: Principal, states: list[ScenarioState]) -> tupl
     return may, complete
 
 
-def visible_diff(session: Session, principal: Principal, *, scenario_id: int, from_revision: int,
-                 to_revision: int, cache: store.ScenarioCache | None = None) -> RevisionDiff:
+def visible_diff(
+    session: Session,
+    principal: Principal,
+    *,
+    scenario_id: int,
+    from_revision: int,
+    to_revision: int,
+    cache: store.ScenarioCache | None = None,
+) -> RevisionDiff:
     """The changes from one revision to another (either order; any two of 1..head) that the
     reader may see. Unknown revisions are a NotFoundError naming the valid range."""
     restrict(principal, "scenario.view", lambda _r: _public())
@@ -308,8 +329,7 @@ def visible_diff(session: Session, principal: Principal, *, scenario_id: int, fr
         if rev < 1 or rev > head:
             from coalition.errors import NotFoundError
 
-            raise NotFoundError(f"scenario {scenario_id} has no revision {rev} "
-                                f"(revisions are 1..{head})")
+            raise NotFoundError(f"scenario {scenario_id} has no revision {rev} (revisions are 1..{head})")
     a = store.state_at(session, scenario_id=scenario_id, revision=from_revision, cache=cache)
     b = store.state_at(session, scenario_id=scenario_id, revision=to_revision, cache=cache)
     h = store.state_at(session, scenario_id=scenario_id, revision=head, cache=cache)
@@ -318,8 +338,7 @@ def visible_diff(session: Session, principal: Principal, *, scenario_id: int, fr
     return RevisionDiff(scenario_id, from_revision, to_revision, head, tables, not complete)
 
 
-def chosen_range(head: int, from_revision: int | None, to_revision: int | None
-                 ) -> tuple[int, int]:
+def chosen_range(head: int, from_revision: int | None, to_revision: int | None) -> tuple[int, int]:
     """The two revisions compared when the reader names one or none: ``to`` defaults to the
     head, ``from`` to the revision before ``to`` (the head's own change)."""
     to = head if to_revision is None else to_revision
@@ -337,5 +356,16 @@ def _public() -> Any:
     return PUBLIC
 
 
-__all__ = ["FieldChange", "RecordChange", "RevisionDiff", "TableChanges", "chosen_range",
-           "compare_rows", "diff_json", "diff_states", "reader_visibility", "state_tables", "visible_diff"]
+__all__ = [
+    "FieldChange",
+    "RecordChange",
+    "RevisionDiff",
+    "TableChanges",
+    "chosen_range",
+    "compare_rows",
+    "diff_json",
+    "diff_states",
+    "reader_visibility",
+    "state_tables",
+    "visible_diff",
+]

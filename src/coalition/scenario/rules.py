@@ -46,10 +46,22 @@ MARKED_KINDS = ("pledge", "depot")
 # Sections of the document that are shared coalition records (HQ changes them), with the key
 # field of their records. Pledges are handled record by record; the rest by section.
 SHARED_SECTIONS: dict[str, str | None] = {
-    "nations": "code", "instruments": "id", "conditions": "name", "timeline": None,
-    "capabilities": "code", "force_options": "id", "requirements": "id", "hubs": "id",
-    "rear_nodes": "id", "corridors": "id", "contact_line": None, "depots": None,
-    "name": None, "description": None, "illustrative": None, "attribution": None,
+    "nations": "code",
+    "instruments": "id",
+    "conditions": "name",
+    "timeline": None,
+    "capabilities": "code",
+    "force_options": "id",
+    "requirements": "id",
+    "hubs": "id",
+    "rear_nodes": "id",
+    "corridors": "id",
+    "contact_line": None,
+    "depots": None,
+    "name": None,
+    "description": None,
+    "illustrative": None,
+    "attribution": None,
     "horizon_days": None,
 }
 
@@ -95,8 +107,7 @@ class SetReleasability(_Change):
     kind: Literal["release"] = "release"
     object_kind: Literal["pledge", "depot"] = "pledge"
     object_id: Ident
-    releasable_to: tuple[Annotated[str, Field(pattern=r"^([A-Z]{3}|HQ|ALL)$")], ...] = Field(
-        max_length=60)
+    releasable_to: tuple[Annotated[str, Field(pattern=r"^([A-Z]{3}|HQ|ALL)$")], ...] = Field(max_length=60)
 
 
 class SetAssumptions(_Change):
@@ -189,12 +200,14 @@ class ScenarioState:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ScenarioState:
         """The inverse of :meth:`to_json` (``data`` is that JSON, read back from the store)."""
-        marks = {(str(m["kind"]), str(m["id"])): Marking(origin=m["origin"],
-                                                      releasable_to=tuple(m["releasable_to"]))
-                 for m in data.get("markings") or ()}
-        sets = {str(s["name"]): AssumptionSet(str(s["name"]), str(s["owner"]),
-                                               tuple(s["assumptions"]))
-                for s in data.get("assumption_sets") or ()}
+        marks = {
+            (str(m["kind"]), str(m["id"])): Marking(origin=m["origin"], releasable_to=tuple(m["releasable_to"]))
+            for m in data.get("markings") or ()
+        }
+        sets = {
+            str(s["name"]): AssumptionSet(str(s["name"]), str(s["owner"]), tuple(s["assumptions"]))
+            for s in data.get("assumption_sets") or ()
+        }
         return cls(Scenario.model_validate(data["document"]), marks, sets)
 
 
@@ -240,13 +253,12 @@ def diff(current: Scenario, uploaded: Scenario) -> list[DocumentChange]:
             out.append(DocumentChange("pledge.remove", pid, "removed", before=before))
             continue
         if after.state != before.state:
-            out.append(DocumentChange("pledge.transition", pid,
-                                      f"{before.state.value} → {after.state.value}", after, before))
+            out.append(
+                DocumentChange("pledge.transition", pid, f"{before.state.value} → {after.state.value}", after, before)
+            )
         if after.model_copy(update={"state": before.state}) != before:
-            fields = sorted(k for k in Pledge.model_fields
-                            if k != "state" and getattr(after, k) != getattr(before, k))
-            out.append(DocumentChange("pledge.edit", pid, "changes " + ", ".join(fields),
-                                      after, before))
+            fields = sorted(k for k in Pledge.model_fields if k != "state" and getattr(after, k) != getattr(before, k))
+            out.append(DocumentChange("pledge.edit", pid, "changes " + ", ".join(fields), after, before))
     for pid, after in new.items():
         if pid not in old:
             out.append(DocumentChange("pledge.add", pid, f"new pledge of {after.nation}", after))
@@ -266,15 +278,28 @@ def _transition_refusals(principal: Principal, pledge: Pledge, to: PledgeState) 
     legal = allowed_next(pledge.state)
     if to not in legal:
         valid = ", ".join(s.value for s in legal) or "none (withdrawn is final)"
-        out.append(Refusal("lifecycle", f"pledge '{pledge.id}' is {pledge.state.value}; it "
-                           f"cannot become {to.value} (one step at a time; valid next states: "
-                           f"{valid})"))
+        out.append(
+            Refusal(
+                "lifecycle",
+                f"pledge '{pledge.id}' is {pledge.state.value}; it "
+                f"cannot become {to.value} (one step at a time; valid next states: "
+                f"{valid})",
+            )
+        )
     if to in HQ_DECISIONS and principal.nation != HQ:
-        out.append(_own(f"pledge '{pledge.id}' → {to.value}: accepting and verifying are "
-                        f"headquarters decisions, not {principal.nation}'s"))
+        out.append(
+            _own(
+                f"pledge '{pledge.id}' → {to.value}: accepting and verifying are "
+                f"headquarters decisions, not {principal.nation}'s"
+            )
+        )
     elif to not in HQ_DECISIONS and principal.nation not in (HQ, pledge.nation):
-        out.append(_own(f"pledge '{pledge.id}' → {to.value}: only {pledge.nation} (or HQ) "
-                        f"moves {pledge.nation}'s pledge, not {principal.nation}"))
+        out.append(
+            _own(
+                f"pledge '{pledge.id}' → {to.value}: only {pledge.nation} (or HQ) "
+                f"moves {pledge.nation}'s pledge, not {principal.nation}"
+            )
+        )
     return out
 
 
@@ -282,24 +307,28 @@ def _edit_refusals(principal: Principal, before: Pledge | None, after: Pledge) -
     out: list[Refusal] = []
     if before is None:
         if after.nation != principal.nation:
-            out.append(_own(f"pledge '{after.id}': only {after.nation} pledges for "
-                            f"{after.nation}, not {principal.nation}"))
+            out.append(
+                _own(f"pledge '{after.id}': only {after.nation} pledges for {after.nation}, not {principal.nation}")
+            )
         if after.state != PledgeState.OFFERED:
-            out.append(Refusal("lifecycle", f"pledge '{after.id}': a new pledge starts offered, "
-                               f"not {after.state.value} (valid next states: offered)"))
+            out.append(
+                Refusal(
+                    "lifecycle",
+                    f"pledge '{after.id}': a new pledge starts offered, "
+                    f"not {after.state.value} (valid next states: offered)",
+                )
+            )
         return out
     if principal.nation != before.nation:
-        out.append(_own(f"pledge '{before.id}': only {before.nation} changes {before.nation}'s "
-                        f"pledge, not {principal.nation}"))
+        out.append(
+            _own(f"pledge '{before.id}': only {before.nation} changes {before.nation}'s pledge, not {principal.nation}")
+        )
     if after.nation != before.nation:
-        out.append(_own(f"pledge '{before.id}': a pledge cannot move from {before.nation} to "
-                        f"{after.nation}"))
+        out.append(_own(f"pledge '{before.id}': a pledge cannot move from {before.nation} to {after.nation}"))
     if before.state == PledgeState.WITHDRAWN:
-        out.append(Refusal("lifecycle", f"pledge '{before.id}' is withdrawn (final); it is not "
-                           "edited"))
+        out.append(Refusal("lifecycle", f"pledge '{before.id}' is withdrawn (final); it is not edited"))
     if after.state != before.state:
-        out.append(Refusal("lifecycle", f"pledge '{before.id}': change the state with a "
-                           "transition, not an edit"))
+        out.append(Refusal("lifecycle", f"pledge '{before.id}': change the state with a transition, not an edit"))
     return out
 
 
@@ -321,47 +350,48 @@ def refusals(state: ScenarioState, change: BaseModel, principal: Principal) -> l
         records = sc.pledges if change.object_kind == "pledge" else sc.depots.depots
         record = next((r for r in records if r.id == change.object_id), None)
         if record is None:
-            return [Refusal("missing", f"{change.object_kind} '{change.object_id}' does not "
-                            "exist")]
+            return [Refusal("missing", f"{change.object_kind} '{change.object_id}' does not exist")]
         origin = state.marking(change.object_kind, record).origin
         if origin != principal.nation:
-            return [_own(f"{change.object_kind} '{change.object_id}': only {origin} decides to "
-                         f"whom it is released, not {principal.nation}")]
+            return [
+                _own(
+                    f"{change.object_kind} '{change.object_id}': only {origin} decides to "
+                    f"whom it is released, not {principal.nation}"
+                )
+            ]
         return []
     if isinstance(change, SetAssumptions):
         existing = state.assumption_sets.get(change.name)
         if existing and principal.nation not in (HQ, existing.owner):
-            return [_own(f"assumption set '{change.name}' belongs to {existing.owner}; "
-                         f"{principal.nation} may not change it")]
+            return [
+                _own(
+                    f"assumption set '{change.name}' belongs to {existing.owner}; {principal.nation} may not change it"
+                )
+            ]
         return []
     if isinstance(change, ImportDocument):
         return import_refusals(state, change.scenario, principal)
     return [Refusal("missing", f"unknown change {type(change).__name__}")]
 
 
-def import_refusals(state: ScenarioState, uploaded: Scenario, principal: Principal
-                    ) -> list[Refusal]:
+def import_refusals(state: ScenarioState, uploaded: Scenario, principal: Principal) -> list[Refusal]:
     """The diff of an upload, each difference checked by the same rules as a single change."""
     out: list[Refusal] = []
     if uploaded.id != state.scenario.id:
-        out.append(Refusal("missing", f"the document is scenario '{uploaded.id}', not "
-                           f"'{state.scenario.id}'"))
+        out.append(Refusal("missing", f"the document is scenario '{uploaded.id}', not '{state.scenario.id}'"))
     for d in diff(state.scenario, uploaded):
         if d.what == "pledge.remove":
-            out.append(_own(f"pledge '{d.target}' would be removed; pledges are withdrawn, "
-                            "never removed"))
+            out.append(_own(f"pledge '{d.target}' would be removed; pledges are withdrawn, never removed"))
         elif d.what == "pledge.transition":
             assert d.before is not None and d.pledge is not None
             out += _transition_refusals(principal, d.before, d.pledge.state)
         elif d.what in ("pledge.edit", "pledge.add"):
             assert d.pledge is not None
             before = d.before
-            after = d.pledge if before is None else d.pledge.model_copy(
-                update={"state": before.state})
+            after = d.pledge if before is None else d.pledge.model_copy(update={"state": before.state})
             out += _edit_refusals(principal, before, after)
         elif d.what == "records" and principal.nation != HQ:
-            out.append(_own(f"{d.target}: shared records are changed by HQ, not "
-                            f"{principal.nation}"))
+            out.append(_own(f"{d.target}: shared records are changed by HQ, not {principal.nation}"))
     return out
 
 
@@ -384,12 +414,12 @@ def apply(state: ScenarioState, change: BaseModel, nation: str) -> ScenarioState
     if isinstance(change, TransitionPledge):
         pledge = state.pledge(change.pledge)
         assert pledge is not None
-        return ScenarioState(_with_pledge(sc, pledge.model_copy(update={"state": change.to})),
-                             state.markings, state.assumption_sets)
+        return ScenarioState(
+            _with_pledge(sc, pledge.model_copy(update={"state": change.to})), state.markings, state.assumption_sets
+        )
     if isinstance(change, EditPledge):
         before = state.pledge(change.pledge.id)
-        after = change.pledge if before is None else change.pledge.model_copy(
-            update={"state": before.state})
+        after = change.pledge if before is None else change.pledge.model_copy(update={"state": before.state})
         return ScenarioState(_with_pledge(sc, after), state.markings, state.assumption_sets)
     if isinstance(change, SetReleasability):
         records = sc.pledges if change.object_kind == "pledge" else sc.depots.depots
@@ -397,7 +427,8 @@ def apply(state: ScenarioState, change: BaseModel, nation: str) -> ScenarioState
         origin = state.marking(change.object_kind, record).origin
         marks = dict(state.markings)
         marks[(change.object_kind, change.object_id)] = Marking(
-            origin=origin, releasable_to=tuple(sorted(set(change.releasable_to))))
+            origin=origin, releasable_to=tuple(sorted(set(change.releasable_to)))
+        )
         return ScenarioState(sc, marks, state.assumption_sets)
     if isinstance(change, SetAssumptions):
         sets = dict(state.assumption_sets)

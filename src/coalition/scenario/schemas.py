@@ -95,9 +95,7 @@ class CoalitionRole(StrEnum):
 class Nation(Provenance):
     code: ISO3
     name: str = Field(min_length=1, max_length=100)
-    groups: tuple[str, ...] = Field(
-        default=(), description="e.g. NATO, EU, non-European partner"
-    )
+    groups: tuple[str, ...] = Field(default=(), description="e.g. NATO, EU, non-European partner")
     role: CoalitionRole
     position: str = Field(default="", max_length=2000, description="reported position, own words")
 
@@ -264,9 +262,7 @@ class Caveats(Frozen):
 
     allowed_countries: tuple[ISO3, ...] = Field(default=(), description="empty = any country")
     allowed_regions: tuple[str, ...] = Field(default=(), description="empty = any region")
-    min_distance_km: float = Field(
-        default=0, ge=0, le=5000, description="minimum distance from the contact line, km"
-    )
+    min_distance_km: float = Field(default=0, ge=0, le=5000, description="minimum distance from the contact line, km")
     excluded_roles: tuple[str, ...] = ()
 
 
@@ -385,6 +381,7 @@ class ContactLine(Provenance):
 # Sustainment data (issue 15): stock policy, host-nation support, speeds, MEDEVAC, precedence
 # ---------------------------------------------------------------------------------------------
 
+
 class SupplyClass(StrEnum):
     """The supply classes the sustainment package computes (NATO/US class numbering; water apart)."""
 
@@ -498,13 +495,15 @@ class Sustainment(Frozen):
     activity: str = Field(default="static", min_length=1, max_length=40)
     factors: tuple[CapabilityFactor, ...] = ()
     class_v_neq_share: dict[str, float] = Field(
-        default_factory=dict, description="kg NEQ per kg of Class V, by hazard division (1.1..1.4)")
+        default_factory=dict, description="kg NEQ per kg of Class V, by hazard division (1.1..1.4)"
+    )
     policies: tuple[StockPolicy, ...] = ()
     host_nation: tuple[HostNationShare, ...] = ()
     on_hand: tuple[StockOnHand, ...] = ()
     speeds: tuple[Speed, ...] = ()
     road_detour_factor: float = Field(
-        default=1.25, ge=1, le=5, description="road km per great-circle km for medical travel times")
+        default=1.25, ge=1, le=5, description="road km per great-circle km for medical travel times"
+    )
     medevac: tuple[MedevacPledge, ...] = ()
     medical_roles: tuple[MedicalRole, ...] = ()
     precedence: tuple[PrecedenceRule, ...] = Field(default=(), description="overrides of the default rules, by id")

@@ -93,12 +93,16 @@ def _checks(loaded: io.Loaded, *, strict: bool) -> list[Problem]:
     """Cross-record checks of what loaded, then reference checks of the rows that did not."""
     out: list[Problem] = []
     if loaded.scenario is not None:
-        out += check_scenario(loaded.scenario, loaded.locator, also_known=loaded.broken_keys,
-                              depots_origin=loaded.depots_origin, raw_depots=loaded.depots_raw,
-                              strict=strict)
+        out += check_scenario(
+            loaded.scenario,
+            loaded.locator,
+            also_known=loaded.broken_keys,
+            depots_origin=loaded.depots_origin,
+            raw_depots=loaded.depots_raw,
+            strict=strict,
+        )
     if loaded.partial is not None:
-        known = known_ids(loaded.scenario, loaded.broken_keys) if loaded.scenario else dict(
-            loaded.broken_keys)
+        known = known_ids(loaded.scenario, loaded.broken_keys) if loaded.scenario else dict(loaded.broken_keys)
         # Warnings about rows that failed anyway would be noise: keep the errors only.
         out += errors(check_references(loaded.partial, loaded.partial_locator, known))
         out += errors(check_conditions(loaded.partial, loaded.partial_locator, known))
@@ -136,8 +140,9 @@ def save_scenario_file(scenario: Scenario, file: str | Path) -> Path:
     """Write a scenario as one YAML or JSON file (chosen by the suffix)."""
     file = Path(file)
     if file.suffix.lower() not in io.SINGLE_FILE_SUFFIXES:
-        raise InputError([Problem(f"unknown file type '{file.suffix}'", file=str(file),
-                                  hint="use .yaml, .yml or .json")])
+        raise InputError(
+            [Problem(f"unknown file type '{file.suffix}'", file=str(file), hint="use .yaml, .yml or .json")]
+        )
     return io.write_single(scenario, file)
 
 
@@ -148,12 +153,17 @@ def init_folder(folder: str | Path, *, force: bool = False) -> Path:
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise InputError([Problem("exists and is not a folder", file=str(folder),
-                                  hint="give a new or empty folder")])
+        raise InputError([Problem("exists and is not a folder", file=str(folder), hint="give a new or empty folder")])
     if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise InputError([Problem("folder is not empty", file=str(folder),
-                                  hint="give a new or empty folder, or --force to overwrite "
-                                  "the scenario files in it")])
+        raise InputError(
+            [
+                Problem(
+                    "folder is not empty",
+                    file=str(folder),
+                    hint="give a new or empty folder, or --force to overwrite the scenario files in it",
+                )
+            ]
+        )
     source = embedded_path()
     files = {
         p.name: p.read_text(encoding="utf-8")
@@ -177,8 +187,15 @@ def read_xlsx(file: str | Path, *, strict: bool = False) -> Scenario:
     """Read and fully validate a workbook written by :func:`export_xlsx` (or edited from it)."""
     file = Path(file)
     if file.suffix.lower() != ".xlsx":
-        raise InputError([Problem(f"not an .xlsx file: '{file.suffix}'", file=str(file),
-                                  hint="give the workbook written by `coalition export --xlsx`")])
+        raise InputError(
+            [
+                Problem(
+                    f"not an .xlsx file: '{file.suffix}'",
+                    file=str(file),
+                    hint="give the workbook written by `coalition export --xlsx`",
+                )
+            ]
+        )
     return load_scenario(file, strict=strict)
 
 
@@ -191,16 +208,16 @@ def import_xlsx(file: str | Path, folder: str | Path, *, force: bool = False) ->
     folder = Path(folder)
     scenario = read_xlsx(file)
     if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise InputError([Problem("folder is not empty", file=str(folder),
-                                  hint="give a new or empty folder, or --force")])
+        raise InputError(
+            [Problem("folder is not empty", file=str(folder), hint="give a new or empty folder, or --force")]
+        )
     return io.write_folder(scenario, folder)
 
 
 def copy_embedded(folder: str | Path) -> Path:
     """Plain copy of the embedded folder (tests use it to break a copy on purpose)."""
     folder = Path(folder)
-    shutil.copytree(embedded_path(), folder, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    shutil.copytree(embedded_path(), folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", ".*"))
     return folder
 
 

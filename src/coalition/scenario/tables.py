@@ -190,14 +190,26 @@ def check_header(table: Table, header: list[str], *, file: str) -> tuple[list[Pr
     seen: set[str] = set()
     for name in header:
         if name and name in seen:
-            problems.append(Problem(f"column '{name}' appears twice in the header", file=file,
-                                    field=name, hint="keep one column of each name"))
+            problems.append(
+                Problem(
+                    f"column '{name}' appears twice in the header",
+                    file=file,
+                    field=name,
+                    hint="keep one column of each name",
+                )
+            )
         seen.add(name)
     required = [n for n, info in table.model.model_fields.items() if info.is_required()]
     missing = frozenset(n for n in required if n not in seen)
     for name in sorted(missing):
-        problems.append(Problem(f"required column '{name}' is missing", file=file, field=name,
-                                hint="add the column; every row needs a value"))
+        problems.append(
+            Problem(
+                f"required column '{name}' is missing",
+                file=file,
+                field=name,
+                hint="add the column; every row needs a value",
+            )
+        )
     return problems, missing
 
 
@@ -223,9 +235,7 @@ def _column_kinds(model: type[BaseModel]) -> dict[str, tuple[str | None, str]]:
     return out
 
 
-def from_row(
-    table: Table, row: dict[str, Any], *, file: str, rownum: int
-) -> tuple[dict[str, Any], list[Problem]]:
+def from_row(table: Table, row: dict[str, Any], *, file: str, rownum: int) -> tuple[dict[str, Any], list[Problem]]:
     """A flat row back into the nested mapping its model takes (not yet validated).
 
     Problems: unknown columns (with the closest known one) and malformed history cells.
@@ -237,8 +247,7 @@ def from_row(
     for col, raw in row.items():
         if col is None:
             problems.append(
-                Problem("more cells than header columns", file=file, row=rownum,
-                        hint="quote cells that contain commas")
+                Problem("more cells than header columns", file=file, row=rownum, hint="quote cells that contain commas")
             )
             continue
         col = col.strip()
@@ -393,17 +402,19 @@ def translate(
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             message = f"{_short(value)!r} is out of range: {message[0].lower()}{message[1:]}"
             ctx = err.get("ctx") or {}
-            bound = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
-                     "greater_than": ("more than", "gt"), "less_than": ("less than", "lt")}[kind]
+            bound = {
+                "greater_than_equal": ("at least", "ge"),
+                "less_than_equal": ("at most", "le"),
+                "greater_than": ("more than", "gt"),
+                "less_than": ("less than", "lt"),
+            }[kind]
             desc = _describe_field(model, loc)
             hint = f"{bound[0]} {ctx.get(bound[1])}" + (f" ({desc})" if desc else "")
         elif kind in _TYPE_HINTS:
             hint = _TYPE_HINTS[kind]
             if value is not None and kind != "missing":
                 message = f"{_short(value)!r}: {message}"
-        problems.append(
-            Problem(message, file=file, row=row_of(loc), field=field, hint=hint)
-        )
+        problems.append(Problem(message, file=file, row=row_of(loc), field=field, hint=hint))
     return problems
 
 

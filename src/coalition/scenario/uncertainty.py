@@ -41,8 +41,11 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0, description="a probability 
 Share = Annotated[float, Field(ge=0.0, le=1.0, description="a share of the pledged units, 0..1")]
 Name = Annotated[
     str,
-    Field(pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)?$", max_length=80,
-          description="a condition or driver name, e.g. 'us_backstop', 'parliament.DEU'"),
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_\-]+)?$",
+        max_length=80,
+        description="a condition or driver name, e.g. 'us_backstop', 'parliament.DEU'",
+    ),
 ]
 
 #: The analysis is conditional on a ceasefire (C-day exists): its *date* may be uncertain, its
@@ -115,8 +118,12 @@ class Participation(_Sourced):
 
     @model_validator(mode="after")
     def _fields_of_distribution(self) -> Participation:
-        need = {"fixed": ("share",), "uniform": ("low", "high"),
-                "triangular": ("low", "mode", "high"), "discrete": ("values",)}[self.distribution]
+        need = {
+            "fixed": ("share",),
+            "uniform": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "discrete": ("values",),
+        }[self.distribution]
         missing = [f for f in need if getattr(self, f) in (None, ())]
         if missing:
             raise ValueError(f"a {self.distribution} participation needs {', '.join(missing)}")
@@ -170,7 +177,7 @@ def driver_cycles(parents: dict[str, str | None]) -> list[tuple[str, ...]]:
             path.append(node)
             node = parents[node]
         if node is not None and node in path:
-            cyc = path[path.index(node):] + [node]
+            cyc = path[path.index(node) :] + [node]
             k = cyc.index(min(cyc[:-1]))  # a canonical rotation: report each cycle once
             canon = tuple(cyc[k:-1] + cyc[:k] + [cyc[k]])
             if canon not in cycles:
@@ -207,67 +214,99 @@ def _check_date(where: Where, i: int, d: DateDistribution, horizon_end: date | N
     if d.distribution in ("triangular", "uniform"):
         for name in ("earliest", "latest") + (("mode",) if d.distribution == "triangular" else ()):
             if getattr(d, name) is None:
-                out.append(Problem(f"a {d.distribution} date needs '{name}'",
-                                   **where(TABLE_CONDITIONS, i, *f, name)))
+                out.append(Problem(f"a {d.distribution} date needs '{name}'", **where(TABLE_CONDITIONS, i, *f, name)))
         if out:
             return out
         assert d.earliest is not None and d.latest is not None
         if d.earliest >= d.latest:
-            out.append(Problem(
-                f"impossible date range: earliest {d.earliest} is not before latest {d.latest}",
-                hint="give earliest < latest", **where(TABLE_CONDITIONS, i, *f, "latest")))
-        if d.distribution == "triangular" and d.mode is not None and not (
-            d.earliest <= d.mode <= d.latest
-        ):
-            out.append(Problem(
-                f"impossible date range: mode {d.mode} is outside {d.earliest}..{d.latest}",
-                hint="give earliest <= mode <= latest", **where(TABLE_CONDITIONS, i, *f, "mode")))
+            out.append(
+                Problem(
+                    f"impossible date range: earliest {d.earliest} is not before latest {d.latest}",
+                    hint="give earliest < latest",
+                    **where(TABLE_CONDITIONS, i, *f, "latest"),
+                )
+            )
+        if d.distribution == "triangular" and d.mode is not None and not (d.earliest <= d.mode <= d.latest):
+            out.append(
+                Problem(
+                    f"impossible date range: mode {d.mode} is outside {d.earliest}..{d.latest}",
+                    hint="give earliest <= mode <= latest",
+                    **where(TABLE_CONDITIONS, i, *f, "mode"),
+                )
+            )
     else:
         if not d.dates:
-            out.append(Problem("an empirical date distribution needs 'dates'",
-                               **where(TABLE_CONDITIONS, i, *f, "dates")))
+            out.append(
+                Problem("an empirical date distribution needs 'dates'", **where(TABLE_CONDITIONS, i, *f, "dates"))
+            )
         if d.weights and len(d.weights) != len(d.dates):
-            out.append(Problem(
-                f"{len(d.weights)} weight(s) for {len(d.dates)} date(s)",
-                hint="one weight per date, or none for equal weights",
-                **where(TABLE_CONDITIONS, i, *f, "weights")))
+            out.append(
+                Problem(
+                    f"{len(d.weights)} weight(s) for {len(d.dates)} date(s)",
+                    hint="one weight per date, or none for equal weights",
+                    **where(TABLE_CONDITIONS, i, *f, "weights"),
+                )
+            )
         elif d.weights and sum(d.weights) <= 0:
-            out.append(Problem("the weights sum to 0", hint="give at least one positive weight",
-                               **where(TABLE_CONDITIONS, i, *f, "weights")))
+            out.append(
+                Problem(
+                    "the weights sum to 0",
+                    hint="give at least one positive weight",
+                    **where(TABLE_CONDITIONS, i, *f, "weights"),
+                )
+            )
         if len(set(d.dates)) != len(d.dates):
             out.append(Problem("a date is given twice", **where(TABLE_CONDITIONS, i, *f, "dates")))
     if d.mode is not None and d.distribution != "triangular":
-        out.append(Problem(f"'mode' is only used by a triangular date, not {d.distribution}",
-                           **where(TABLE_CONDITIONS, i, *f, "mode")))
+        out.append(
+            Problem(
+                f"'mode' is only used by a triangular date, not {d.distribution}",
+                **where(TABLE_CONDITIONS, i, *f, "mode"),
+            )
+        )
     return out
 
 
-def _check_condition_rows(u: Uncertainty, conditions: dict[str, str], w: Where
-                          ) -> tuple[list[Problem], dict[str, int]]:
+def _check_condition_rows(u: Uncertainty, conditions: dict[str, str], w: Where) -> tuple[list[Problem], dict[str, int]]:
     """The condition rows: one per known base condition, the ceasefire certain; and the row of
     each condition (for the later checks)."""
     out: list[Problem] = []
     rows: dict[str, int] = {}
     for i, c in enumerate(u.conditions):
         if c.condition in rows:
-            out.append(Problem(f"condition {c.condition!r} has two uncertainty rows (also row "
-                               f"{rows[c.condition] + 1} of the section)",
-                               hint="keep one", **w(TABLE_CONDITIONS, i, "condition")))
+            out.append(
+                Problem(
+                    f"condition {c.condition!r} has two uncertainty rows (also row "
+                    f"{rows[c.condition] + 1} of the section)",
+                    hint="keep one",
+                    **w(TABLE_CONDITIONS, i, "condition"),
+                )
+            )
         rows.setdefault(c.condition, i)
         if c.condition not in conditions:
-            out.append(Problem(f"unknown condition {c.condition!r}",
-                               hint=_hint(c.condition, conditions),
-                               **w(TABLE_CONDITIONS, i, "condition")))
+            out.append(
+                Problem(
+                    f"unknown condition {c.condition!r}",
+                    hint=_hint(c.condition, conditions),
+                    **w(TABLE_CONDITIONS, i, "condition"),
+                )
+            )
         elif conditions[c.condition]:
-            out.append(Problem(
-                f"condition {c.condition!r} is derived ({conditions[c.condition]}); give the "
-                "uncertainty of the conditions it is built from",
-                **w(TABLE_CONDITIONS, i, "condition")))
+            out.append(
+                Problem(
+                    f"condition {c.condition!r} is derived ({conditions[c.condition]}); give the "
+                    "uncertainty of the conditions it is built from",
+                    **w(TABLE_CONDITIONS, i, "condition"),
+                )
+            )
         if c.condition == CEASEFIRE and c.probability != 1.0:
-            out.append(Problem(
-                "the analysis is conditional on a ceasefire: its probability must be 1",
-                hint="give the uncertainty of its date with 'date:' instead",
-                **w(TABLE_CONDITIONS, i, "probability")))
+            out.append(
+                Problem(
+                    "the analysis is conditional on a ceasefire: its probability must be 1",
+                    hint="give the uncertainty of its date with 'date:' instead",
+                    **w(TABLE_CONDITIONS, i, "probability"),
+                )
+            )
         if c.date is not None:
             out += _check_date(w, i, c.date, None)
     return out, rows
@@ -278,9 +317,13 @@ def _check_drivers(u: Uncertainty, conditions: dict[str, str], w: Where) -> list
     out: list[Problem] = []
     for i, d in enumerate(u.drivers):
         if d.name in conditions:
-            out.append(Problem(f"driver {d.name!r} has the name of a condition",
-                               hint="give it a condition row instead, or another name",
-                               **w(TABLE_DRIVERS, i, "name")))
+            out.append(
+                Problem(
+                    f"driver {d.name!r} has the name of a condition",
+                    hint="give it a condition row instead, or another name",
+                    **w(TABLE_DRIVERS, i, "name"),
+                )
+            )
         if sum(1 for x in u.drivers if x.name == d.name) > 1 and i == next(
             j for j, x in enumerate(u.drivers) if x.name == d.name
         ):
@@ -292,22 +335,33 @@ def _check_driven(u: Uncertainty, nodes: set[str], w: Where) -> list[Problem]:
     """A row with a driver names a known one and says P(holds | driver does not hold)."""
     out: list[Problem] = []
     driven: tuple[tuple[str, Sequence[ConditionUncertainty | Driver]], ...] = (
-        (TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers))
+        (TABLE_CONDITIONS, u.conditions),
+        (TABLE_DRIVERS, u.drivers),
+    )
     for table, items in driven:
         for i, row in enumerate(items):
             if row.driver is None:
                 if row.probability_if_not is not None:
-                    out.append(Problem("'probability_if_not' without a 'driver'",
-                                       hint="name the driver, or drop probability_if_not",
-                                       **w(table, i, "probability_if_not")))
+                    out.append(
+                        Problem(
+                            "'probability_if_not' without a 'driver'",
+                            hint="name the driver, or drop probability_if_not",
+                            **w(table, i, "probability_if_not"),
+                        )
+                    )
                 continue
             if row.driver not in nodes:
-                out.append(Problem(f"unknown driver {row.driver!r}", hint=_hint(row.driver, nodes),
-                                   **w(table, i, "driver")))
+                out.append(
+                    Problem(f"unknown driver {row.driver!r}", hint=_hint(row.driver, nodes), **w(table, i, "driver"))
+                )
             if row.probability_if_not is None:
-                out.append(Problem(f"a row driven by {row.driver!r} needs 'probability_if_not'",
-                                   hint="P(holds | driver does not hold), in [0, 1]",
-                                   **w(table, i, "probability_if_not")))
+                out.append(
+                    Problem(
+                        f"a row driven by {row.driver!r} needs 'probability_if_not'",
+                        hint="P(holds | driver does not hold), in [0, 1]",
+                        **w(table, i, "probability_if_not"),
+                    )
+                )
     return out
 
 
@@ -316,10 +370,18 @@ def _check_cycles(u: Uncertainty, rows: dict[str, int], names: set[str], w: Wher
     parents = {d.name: d.driver for d in u.drivers} | {c.condition: c.driver for c in u.conditions}
     for cyc in driver_cycles(parents):
         first = cyc[0]
-        table, i = ((TABLE_DRIVERS, [d.name for d in u.drivers].index(first)) if first in names
-                    else (TABLE_CONDITIONS, rows[first]))
-        out.append(Problem(f"cyclic drivers: {' -> '.join(cyc)}",
-                           hint="a driver must not depend on itself", **w(table, i, "driver")))
+        table, i = (
+            (TABLE_DRIVERS, [d.name for d in u.drivers].index(first))
+            if first in names
+            else (TABLE_CONDITIONS, rows[first])
+        )
+        out.append(
+            Problem(
+                f"cyclic drivers: {' -> '.join(cyc)}",
+                hint="a driver must not depend on itself",
+                **w(table, i, "driver"),
+            )
+        )
     return out
 
 
@@ -329,23 +391,33 @@ def _check_participation(u: Uncertainty, nations: set[str], w: Where) -> list[Pr
     seen_n: set[str] = set()
     for i, p in enumerate(u.participation):
         if p.nation in seen_n:
-            out.append(Problem(f"nation {p.nation} has two participation rows",
-                               **w(TABLE_PARTICIPATION, i, "nation")))
+            out.append(Problem(f"nation {p.nation} has two participation rows", **w(TABLE_PARTICIPATION, i, "nation")))
         seen_n.add(p.nation)
         if p.nation not in nations:
-            out.append(Problem(f"nation {p.nation} pledges nothing in the scenario",
-                               hint=_hint(p.nation, nations), **w(TABLE_PARTICIPATION, i, "nation")))
+            out.append(
+                Problem(
+                    f"nation {p.nation} pledges nothing in the scenario",
+                    hint=_hint(p.nation, nations),
+                    **w(TABLE_PARTICIPATION, i, "nation"),
+                )
+            )
         if p.distribution in ("uniform", "triangular") and p.low is not None and p.high is not None:
             if p.low > p.high or (p.distribution == "uniform" and p.low == p.high):
-                out.append(Problem(f"impossible range: low {p.low} is not below high {p.high}",
-                                   **w(TABLE_PARTICIPATION, i, "high")))
+                out.append(
+                    Problem(
+                        f"impossible range: low {p.low} is not below high {p.high}", **w(TABLE_PARTICIPATION, i, "high")
+                    )
+                )
             if p.mode is not None and not p.low <= p.mode <= p.high:
-                out.append(Problem(f"mode {p.mode} is outside {p.low}..{p.high}",
-                                   **w(TABLE_PARTICIPATION, i, "mode")))
+                out.append(Problem(f"mode {p.mode} is outside {p.low}..{p.high}", **w(TABLE_PARTICIPATION, i, "mode")))
         if p.distribution == "discrete":
             if p.weights and len(p.weights) != len(p.values):
-                out.append(Problem(f"{len(p.weights)} weight(s) for {len(p.values)} value(s)",
-                                   **w(TABLE_PARTICIPATION, i, "weights")))
+                out.append(
+                    Problem(
+                        f"{len(p.weights)} weight(s) for {len(p.values)} value(s)",
+                        **w(TABLE_PARTICIPATION, i, "weights"),
+                    )
+                )
             elif p.weights and sum(p.weights) <= 0:
                 out.append(Problem("the weights sum to 0", **w(TABLE_PARTICIPATION, i, "weights")))
     return out
@@ -357,18 +429,30 @@ def _check_sources(u: Uncertainty, w: Where) -> list[Problem]:
     if not u.illustrative:
         for i, c in enumerate(u.conditions):
             if c.evidence == "I":
-                out.append(Problem(
-                    "the section is not marked illustrative but this number is a choice (I)",
-                    hint="mark the section 'illustrative: true' or give evidence R/A with a source",
-                    severity="warning", **w(TABLE_CONDITIONS, i, "evidence")))
+                out.append(
+                    Problem(
+                        "the section is not marked illustrative but this number is a choice (I)",
+                        hint="mark the section 'illustrative: true' or give evidence R/A with a source",
+                        severity="warning",
+                        **w(TABLE_CONDITIONS, i, "evidence"),
+                    )
+                )
     sourced: tuple[tuple[str, Sequence[_Sourced]], ...] = (
-        (TABLE_CONDITIONS, u.conditions), (TABLE_DRIVERS, u.drivers), (TABLE_PARTICIPATION, u.participation))
+        (TABLE_CONDITIONS, u.conditions),
+        (TABLE_DRIVERS, u.drivers),
+        (TABLE_PARTICIPATION, u.participation),
+    )
     for table, rows_of in sourced:
         for i, sourced_row in enumerate(rows_of):
             if not sourced_row.source.strip():
-                out.append(Problem("no source given", hint="say where the number comes from "
-                                   "('illustrative: <why>' for a choice)", severity="warning",
-                                   **w(table, i, "source")))
+                out.append(
+                    Problem(
+                        "no source given",
+                        hint="say where the number comes from ('illustrative: <why>' for a choice)",
+                        severity="warning",
+                        **w(table, i, "source"),
+                    )
+                )
     return out
 
 

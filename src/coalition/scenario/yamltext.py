@@ -46,16 +46,21 @@ def _row_of(event: yaml.Event) -> int | None:
 
 
 def _limit_problem(file: str, row: int | None, message: str, limit: str, value: int) -> Problem:
-    return Problem(f"{message} (limit {limit} = {value})", file=file, row=row, field=limit,
-                   hint="write the values out in full; a scenario needs no anchors, aliases or "
-                        "deep nesting")
+    return Problem(
+        f"{message} (limit {limit} = {value})",
+        file=file,
+        row=row,
+        field=limit,
+        hint="write the values out in full; a scenario needs no anchors, aliases or deep nesting",
+    )
 
 
 def check_limits(text: str, file: str, limits: ParseLimits = LIMITS) -> Problem | None:
     """The first limit the document breaks, or None. Malformed YAML is left to the parser."""
     if len(text) > limits.max_chars:
-        return _limit_problem(file, None, f"document of {len(text)} characters is too long",
-                              "max_chars", limits.max_chars)
+        return _limit_problem(
+            file, None, f"document of {len(text)} characters is too long", "max_chars", limits.max_chars
+        )
     loader = _FastLoader(text)
     depth = nodes = 0
     try:
@@ -66,21 +71,25 @@ def check_limits(text: str, file: str, limits: ParseLimits = LIMITS) -> Problem 
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 row = event.start_mark.line + 1 if event.start_mark else None
                 kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
-                return _limit_problem(file, row, f"YAML {kind} '{event.anchor}' is not accepted",
-                                      "max_aliases", limits.max_aliases)
-            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent,
-                                  yaml.SequenceStartEvent)):
+                return _limit_problem(
+                    file, row, f"YAML {kind} '{event.anchor}' is not accepted", "max_aliases", limits.max_aliases
+                )
+            if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 nodes += 1
                 if nodes > limits.max_nodes:
-                    return _limit_problem(file, _row_of(event),
-                                          "document has too many values", "max_nodes",
-                                          limits.max_nodes)
+                    return _limit_problem(
+                        file, _row_of(event), "document has too many values", "max_nodes", limits.max_nodes
+                    )
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > limits.max_depth:
-                    return _limit_problem(file, _row_of(event),
-                                          f"nesting deeper than {limits.max_depth} levels",
-                                          "max_depth", limits.max_depth)
+                    return _limit_problem(
+                        file,
+                        _row_of(event),
+                        f"nesting deeper than {limits.max_depth} levels",
+                        "max_depth",
+                        limits.max_depth,
+                    )
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError:
@@ -211,15 +220,21 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
         else:
             data, node = _load_with_node(text)
     except json.JSONDecodeError as exc:
-        return None, {}, [
-            Problem(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno,
-                    hint=f"column {exc.colno}")
-        ], False
+        return (
+            None,
+            {},
+            [Problem(f"malformed JSON: {exc.msg}", file=file, row=exc.lineno, hint=f"column {exc.colno}")],
+            False,
+        )
     except yaml.YAMLError as exc:
         return None, {}, [_yaml_problem(exc, file)], False
     except (ValueError, TypeError) as exc:  # a constructor refused a value (e.g. an explicit tag)
-        return None, {}, [Problem(f"malformed YAML: {exc}", file=file,
-                                  hint="quote the value to keep it as text")], False
+        return (
+            None,
+            {},
+            [Problem(f"malformed YAML: {exc}", file=file, hint="quote the value to keep it as text")],
+            False,
+        )
     duplicates: list[tuple[tuple[Any, ...], int]] = []
     if is_json:
         try:
@@ -229,9 +244,13 @@ def _parse_text(text: str, file: str, *, is_json: bool) -> tuple[Any, LineMap, l
             node = None
     lines = _line_map(node, duplicates=duplicates) if node is not None else {}
     problems = [
-        Problem(f"key '{path[-1]}' is given twice in the same mapping", file=file, row=line,
-                field=".".join(str(p) for p in path),
-                hint="keep one; otherwise the last one would silently win")
+        Problem(
+            f"key '{path[-1]}' is given twice in the same mapping",
+            file=file,
+            row=line,
+            field=".".join(str(p) for p in path),
+            hint="keep one; otherwise the last one would silently win",
+        )
         for path, line in duplicates
     ]
     return data, lines, problems, True

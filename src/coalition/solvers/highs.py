@@ -215,8 +215,7 @@ class HighsModel:
         self._last = now
         d = e.data_out
         inc, bnd = finite(d.mip_primal_bound), finite(d.mip_dual_bound)
-        self.on_report(Report(round(now, 3), inc, bnd, relative_gap(inc, bnd),
-                              int(d.mip_node_count), improving))
+        self.on_report(Report(round(now, 3), inc, bnd, relative_gap(inc, bnd), int(d.mip_node_count), improving))
 
     # -- changes between runs -----------------------------------------------------------------
     def set_option(self, name: str, value: bool | int | float | str) -> None:
@@ -225,23 +224,33 @@ class HighsModel:
     def add_rows(self, A_rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
         inf = self._hs.kHighsInf
         A_rows = A_rows.tocsr()
-        self._h.addRows(int(A_rows.shape[0]), np.where(np.isfinite(lo), lo, -inf),
-                        np.where(np.isfinite(hi), hi, inf), int(A_rows.nnz),
-                        A_rows.indptr[:-1].astype(np.int32), A_rows.indices.astype(np.int32),
-                        A_rows.data.astype(np.float64))
+        self._h.addRows(
+            int(A_rows.shape[0]),
+            np.where(np.isfinite(lo), lo, -inf),
+            np.where(np.isfinite(hi), hi, inf),
+            int(A_rows.nnz),
+            A_rows.indptr[:-1].astype(np.int32),
+            A_rows.indices.astype(np.int32),
+            A_rows.data.astype(np.float64),
+        )
 
-    def add_cols(self, cost: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                 A_cols: sp.csc_matrix) -> None:
+    def add_cols(self, cost: np.ndarray, lo: np.ndarray, hi: np.ndarray, A_cols: sp.csc_matrix) -> None:
         """Append columns (their entries in the existing rows)."""
         inf = self._hs.kHighsInf
         A_cols = A_cols.tocsc()
         n = int(A_cols.shape[1])
         if not n:
             return
-        self._h.addCols(n, np.asarray(cost, np.float64), np.where(np.isfinite(lo), lo, -inf),
-                        np.where(np.isfinite(hi), hi, inf), int(A_cols.nnz),
-                        A_cols.indptr[:-1].astype(np.int32), A_cols.indices.astype(np.int32),
-                        A_cols.data.astype(np.float64))
+        self._h.addCols(
+            n,
+            np.asarray(cost, np.float64),
+            np.where(np.isfinite(lo), lo, -inf),
+            np.where(np.isfinite(hi), hi, inf),
+            int(A_cols.nnz),
+            A_cols.indptr[:-1].astype(np.int32),
+            A_cols.indices.astype(np.int32),
+            A_cols.data.astype(np.float64),
+        )
         self.n_cols += n
 
     def set_bounds(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -252,8 +261,7 @@ class HighsModel:
     def set_integer(self, cols: np.ndarray) -> None:
         cols = np.asarray(cols, dtype=np.int32)
         if cols.size:
-            self._h.changeColsIntegrality(int(cols.size), cols,
-                                          np.full(cols.size, self._hs.HighsVarType.kInteger))
+            self._h.changeColsIntegrality(int(cols.size), cols, np.full(cols.size, self._hs.HighsVarType.kInteger))
             self.integer = True
 
     def set_start(self, values: np.ndarray) -> None:
@@ -292,10 +300,8 @@ class HighsModel:
             nodes = 0
             objective = finite(info.objective_function_value) if values is not None else None
             bound = objective if status == S.kOptimal else None
-            rc = (np.asarray(h.getSolution().col_dual, dtype=np.float64)
-                  if status == S.kOptimal else None)
-            duals = (np.asarray(h.getSolution().row_dual, dtype=np.float64)
-                     if status == S.kOptimal else None)
+            rc = np.asarray(h.getSolution().col_dual, dtype=np.float64) if status == S.kOptimal else None
+            duals = np.asarray(h.getSolution().row_dual, dtype=np.float64) if status == S.kOptimal else None
         if status == S.kOptimal:
             outcome = Outcome.OPTIMAL
         elif status == S.kInfeasible:
@@ -311,10 +317,15 @@ class HighsModel:
         else:
             outcome = Outcome.ERROR
         return RunResult(
-            outcome=outcome, objective=objective, bound=bound,
+            outcome=outcome,
+            objective=objective,
+            bound=bound,
             gap=relative_gap(objective, bound) if self.integer else (0.0 if bound is not None else None),
-            values=values, reduced_costs=rc, nodes=nodes,
-            time=round(time.perf_counter() - t, 4), message=h.modelStatusToString(status),
+            values=values,
+            reduced_costs=rc,
+            nodes=nodes,
+            time=round(time.perf_counter() - t, 4),
+            message=h.modelStatusToString(status),
             row_duals=duals,
         )
 
@@ -328,9 +339,17 @@ def solve(
     deadline: float | None = None,
 ) -> RunResult:
     """Build and run once."""
-    return HighsModel(problem, options, on_report=on_report, should_stop=should_stop,
-                      deadline=deadline).run()
+    return HighsModel(problem, options, on_report=on_report, should_stop=should_stop, deadline=deadline).run()
 
 
-__all__ = ["HighsModel", "MatrixProblem", "Outcome", "Report", "RunResult", "SolverOptions",
-           "finite", "relative_gap", "solve"]
+__all__ = [
+    "HighsModel",
+    "MatrixProblem",
+    "Outcome",
+    "Report",
+    "RunResult",
+    "SolverOptions",
+    "finite",
+    "relative_gap",
+    "solve",
+]

@@ -77,8 +77,14 @@ def storehouse_limits(scenario: Scenario, hub: str) -> list[StorehouseLimit]:
                     line = heavy  # the mix may hold heavy-case HD 1.1 items: the smaller limit applies
                 layout = line.q_max_kg if line is not None else 0.0
                 iss = float(issued.get(h, 0.0))
-                hd[h] = HdLimit(min(iss, layout), iss, layout, line.controlling if line else None,
-                                line.relation if line else None, line.distance_m if line else None)
+                hd[h] = HdLimit(
+                    min(iss, layout),
+                    iss,
+                    layout,
+                    line.controlling if line else None,
+                    line.relation if line else None,
+                    line.distance_m if line else None,
+                )
             out.append(StorehouseLimit(depot.id, lic.storehouse, hd, tuple(lic.unverified)))
     return out
 
@@ -137,35 +143,42 @@ def _suggestions(limits: Sequence[StorehouseLimit], plan: Mapping[str, str], hd:
         lim = s.hd[hd]
         if lim.by_issue and lim.layout_kg > lim.issued_kg:
             lay = "no site limit" if math.isinf(lim.layout_kg) else f"{math.floor(lim.layout_kg):,} kg"
-            out.append(f"{s.storehouse}: raise the issued HD {hd} limit {lim.issued_kg:,.0f} kg toward what the "
-                       f"layout supports ({lay}); a licensing action, no layout change")
+            out.append(
+                f"{s.storehouse}: raise the issued HD {hd} limit {lim.issued_kg:,.0f} kg toward what the "
+                f"layout supports ({lay}); a licensing action, no layout change"
+            )
             limiting = limiting or s.storehouse
         elif lim.controlling:
-            out.append(f"{s.storehouse}: its HD {hd} limit {lim.layout_kg:,.0f} kg is set by {lim.controlling} "
-                       f"({lim.relation}, {lim.distance_m:,.0f} m): more separation from it, relocating it, "
-                       "or a protective construction that reduces the required distance would raise it")
+            out.append(
+                f"{s.storehouse}: its HD {hd} limit {lim.layout_kg:,.0f} kg is set by {lim.controlling} "
+                f"({lim.relation}, {lim.distance_m:,.0f} m): more separation from it, relocating it, "
+                "or a protective construction that reduces the required distance would raise it"
+            )
             limiting = limiting or lim.controlling
     out.append(f"add storehouse capacity licensed for HD {hd} at this site")
     return limiting or (mine[0].storehouse if mine else None), out
 
 
 def legal_class_v_days(
-    scenario: Scenario, hub: str, class_v_kg_per_day: float | None,
+    scenario: Scenario,
+    hub: str,
+    class_v_kg_per_day: float | None,
     limits: Sequence[StorehouseLimit] | None = None,
 ) -> ClassVDays:
     """How many days of Class V ``hub`` can legally hold at ``class_v_kg_per_day`` (gross)."""
     limits = storehouse_limits(scenario, hub) if limits is None else limits
-    notes = ["compatibility-group segregation and pallet floor space are not checked here",
-             "HD 1.1 uses the heavy-case limit where it is the smaller (the Class V mix may hold such items)",
-             "each storehouse is dedicated to one HD: a legal lower bound (mixed storage may hold more)"]
+    notes = [
+        "compatibility-group segregation and pallet floor space are not checked here",
+        "HD 1.1 uses the heavy-case limit where it is the smaller (the Class V mix may hold such items)",
+        "each storehouse is dedicated to one HD: a legal lower bound (mixed storage may hold more)",
+    ]
     unverified = sorted({u for s in limits for u in s.unverified})
     if unverified:
         notes.append("unverified rule defaults in the licences: " + ", ".join(unverified))
     licensed = any(lim.kg > 0 for s in limits for lim in s.hd.values())
     if not licensed:
         why = "no depot at the hub" if not limits else "no storehouse at the hub holds a licence"
-        return ClassVDays(hub, 0.0, {}, {}, None, None, ("licensed Class V storage at the site",),
-                          why, tuple(notes))
+        return ClassVDays(hub, 0.0, {}, {}, None, None, ("licensed Class V storage at the site",), why, tuple(notes))
     share = scenario.sustainment.class_v_neq_share
     if class_v_kg_per_day is None or not share:
         why = "Class V demand unknown" if class_v_kg_per_day is None else "no Class V NEQ mix in the scenario"

@@ -80,16 +80,37 @@ def plan_view(data: Mapping[str, Any], *, file: str = "plan") -> PlanView:
         ints = ("personnel", "arrival_day", "tour_end_day")
         bad = [f for f in ints if isinstance(ul[f], bool) or not isinstance(ul[f], int)]
         if bad or ul["personnel"] < 0:
-            problems.append(Problem(f"unit line {ul['uln']}: {', '.join(bad) or 'personnel'} must be "
-                                    "a whole number (personnel >= 0)", file=file, row=i, field="unit_lines"))
+            problems.append(
+                Problem(
+                    f"unit line {ul['uln']}: {', '.join(bad) or 'personnel'} must be a whole number (personnel >= 0)",
+                    file=file,
+                    row=i,
+                    field="unit_lines",
+                )
+            )
             continue
-        lines.append(PlanLine(str(ul["uln"]), str(ul["capability"]), str(ul["hub"]), int(ul["personnel"]),
-                              int(ul["arrival_day"]), int(ul["tour_end_day"]), str(ul.get("pledge", "")),
-                              str(ul.get("nation", "")), str(ul.get("requirement", ""))))
+        lines.append(
+            PlanLine(
+                str(ul["uln"]),
+                str(ul["capability"]),
+                str(ul["hub"]),
+                int(ul["personnel"]),
+                int(ul["arrival_day"]),
+                int(ul["tour_end_day"]),
+                str(ul.get("pledge", "")),
+                str(ul.get("nation", "")),
+                str(ul.get("requirement", "")),
+            )
+        )
     if problems:
         raise InputError(problems)
-    return PlanView(str(data.get("scenario", "")), str(data.get("option", "")), int(horizon),  # type: ignore[arg-type]
-                    tuple(lines), data.get("c_day"))
+    return PlanView(
+        str(data.get("scenario", "")),
+        str(data.get("option", "")),
+        int(horizon),  # type: ignore[arg-type]
+        tuple(lines),
+        data.get("c_day"),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,12 @@ from coalition.scenario.schemas import Evidence, Scenario, SupplyClass
 LIQUID: frozenset[SupplyClass] = frozenset({SupplyClass.WATER, SupplyClass.III_B})
 #: Classes with a doctrinal per-person factor in the table; the others are per capability.
 DOCTRINAL: tuple[SupplyClass, ...] = (
-    SupplyClass.I, SupplyClass.WATER, SupplyClass.II, SupplyClass.III_P, SupplyClass.IV, SupplyClass.VI,
+    SupplyClass.I,
+    SupplyClass.WATER,
+    SupplyClass.II,
+    SupplyClass.III_P,
+    SupplyClass.IV,
+    SupplyClass.VI,
 )
 PER_CAPABILITY: tuple[SupplyClass, ...] = (SupplyClass.III_B, SupplyClass.V, SupplyClass.VIII, SupplyClass.IX)
 CLIMATES = ("temperate", "tropical", "arid", "arctic")
@@ -82,8 +87,7 @@ class FactorTable:
     sources: dict[str, str] = field(default_factory=dict)
     file: str = _FILE
 
-    def find(self, cls: SupplyClass, *, climate: str | None = None,
-             ration_cycle: str | None = None) -> Factor | None:
+    def find(self, cls: SupplyClass, *, climate: str | None = None, ration_cycle: str | None = None) -> Factor | None:
         for f in self.factors:
             if f.supply_class is not cls:
                 continue
@@ -107,8 +111,9 @@ class FactorTable:
             if f is not None:
                 flags.append("substituted")
         if f is None:
-            return FactorRef(None, f"no factor for {cls.value} ({climate}, {ration_cycle})", Evidence.UNKNOWN,
-                             ("unknown",))
+            return FactorRef(
+                None, f"no factor for {cls.value} ({climate}, {ration_cycle})", Evidence.UNKNOWN, ("unknown",)
+            )
         if not f.verified:
             flags.append("unverified")
         variant = f.ration_cycle or f.climate
@@ -132,9 +137,15 @@ def _parse_factor(i: int, rec: Any, file: str, problems: list[Problem]) -> Facto
     cls_text = str(rec.get("class", ""))
     if cls_text not in valid_classes:
         guess = closest(cls_text, valid_classes)
-        problems.append(_problem(f"unknown supply class {cls_text!r}", i, "class",
-                                 (f"did you mean '{guess}'? " if guess else "") + "valid: " + ", ".join(valid_classes),
-                                 file))
+        problems.append(
+            _problem(
+                f"unknown supply class {cls_text!r}",
+                i,
+                "class",
+                (f"did you mean '{guess}'? " if guess else "") + "valid: " + ", ".join(valid_classes),
+                file,
+            )
+        )
     value = rec.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         problems.append(_problem(f"factor value {value!r} is not a number", i, "value", file=file))
@@ -147,13 +158,15 @@ def _parse_factor(i: int, rec: Any, file: str, problems: list[Problem]) -> Facto
     if climate is not None and climate not in CLIMATES:
         problems.append(_problem(f"unknown climate {climate!r}", i, "climate", "valid: " + ", ".join(CLIMATES), file))
     if cycle is not None and cycle not in RATION_CYCLES:
-        problems.append(_problem(f"unknown ration cycle {cycle!r}", i, "ration_cycle",
-                                 "valid: " + ", ".join(RATION_CYCLES), file))
+        problems.append(
+            _problem(f"unknown ration cycle {cycle!r}", i, "ration_cycle", "valid: " + ", ".join(RATION_CYCLES), file)
+        )
     try:
         evidence = Evidence(rec.get("evidence", "I"))
     except ValueError:
-        problems.append(_problem(f"unknown evidence label {rec.get('evidence')!r}", i, "evidence",
-                                 "valid: R, A, U, I", file))
+        problems.append(
+            _problem(f"unknown evidence label {rec.get('evidence')!r}", i, "evidence", "valid: R, A, U, I", file)
+        )
         evidence = Evidence.UNKNOWN
     if not rec.get("table"):
         problems.append(_problem("a factor needs its source table", i, "table", file=file))
@@ -167,13 +180,24 @@ def _parse_factor(i: int, rec: Any, file: str, problems: list[Problem]) -> Facto
     if len(problems) > n0 or not isinstance(value, int | float):  # the value was checked above
         return None
     if comps and abs(sum(comps.values()) - value) > 1e-9:
-        problems.append(_problem(
-            f"components add up to {sum(comps.values()):g}, not the total {value:g}", i, "components", file=file))
+        problems.append(
+            _problem(
+                f"components add up to {sum(comps.values()):g}, not the total {value:g}", i, "components", file=file
+            )
+        )
         return None
     return Factor(
-        supply_class=SupplyClass(cls_text), value=float(value), unit=str(unit), table=str(rec["table"]),
-        evidence=evidence, verified=bool(rec.get("verified", False)), climate=climate, ration_cycle=cycle,
-        note=str(rec.get("note", "")), components=tuple((str(k), float(v)) for k, v in comps.items()), row=i,
+        supply_class=SupplyClass(cls_text),
+        value=float(value),
+        unit=str(unit),
+        table=str(rec["table"]),
+        evidence=evidence,
+        verified=bool(rec.get("verified", False)),
+        climate=climate,
+        ration_cycle=cycle,
+        note=str(rec.get("note", "")),
+        components=tuple((str(k), float(v)) for k, v in comps.items()),
+        row=i,
     )
 
 
@@ -197,13 +221,23 @@ def parse_factors(text: str, file: str = _FILE) -> FactorTable:
             continue
         ident = (f.supply_class, f.climate, f.ration_cycle)
         if ident in seen:
-            problems.append(_problem(f"factor for {f.supply_class.value} given twice (first at row {seen[ident]})",
-                                     f.row, "class", file=file))
+            problems.append(
+                _problem(
+                    f"factor for {f.supply_class.value} given twice (first at row {seen[ident]})",
+                    f.row,
+                    "class",
+                    file=file,
+                )
+            )
         seen.setdefault(ident, f.row)
     if problems:
         raise InputError(problems)
-    return FactorTable(tuple(f for f in factors if f is not None), {k: float(conv[k]) for k in conv},
-                       {str(k): str(v) for k, v in (data.get("sources") or {}).items()}, file)
+    return FactorTable(
+        tuple(f for f in factors if f is not None),
+        {k: float(conv[k]) for k in conv},
+        {str(k): str(v) for k, v in (data.get("sources") or {}).items()},
+        file,
+    )
 
 
 def load_factors(path: str | Path | None = None) -> FactorTable:
@@ -230,10 +264,12 @@ def capability_factor(scenario: Scenario, capability: str, cls: SupplyClass, act
     for f in scenario.sustainment.factors:
         if f.capability == capability and f.supply_class is cls and f.activity == activity:
             flags = ("illustrative",) if f.evidence in (Evidence.ILLUSTRATIVE, Evidence.APPROXIMATE) else ()
-            return FactorRef(f.per_person_day, f"scenario factor {capability}/{activity} [{f.evidence.value}]",
-                             f.evidence, flags)
-    return FactorRef(None, f"no scenario factor for {capability} ({cls.value}, {activity})", Evidence.UNKNOWN,
-                     ("unknown",))
+            return FactorRef(
+                f.per_person_day, f"scenario factor {capability}/{activity} [{f.evidence.value}]", f.evidence, flags
+            )
+    return FactorRef(
+        None, f"no scenario factor for {capability} ({cls.value}, {activity})", Evidence.UNKNOWN, ("unknown",)
+    )
 
 
 def resolve(table: FactorTable, scenario: Scenario, capability: str, cls: SupplyClass) -> FactorRef:

@@ -23,8 +23,16 @@ from coalition.sustain.stock import hns_share
 if TYPE_CHECKING:
     from coalition.sustain.factors import FactorTable
 
-DRY: tuple[SupplyClass, ...] = (SupplyClass.I, SupplyClass.II, SupplyClass.III_P, SupplyClass.IV, SupplyClass.V,
-                                SupplyClass.VI, SupplyClass.VIII, SupplyClass.IX)
+DRY: tuple[SupplyClass, ...] = (
+    SupplyClass.I,
+    SupplyClass.II,
+    SupplyClass.III_P,
+    SupplyClass.IV,
+    SupplyClass.V,
+    SupplyClass.VI,
+    SupplyClass.VIII,
+    SupplyClass.IX,
+)
 #: kg per litre of diesel fuel: EN 590 allows 0.820-0.845 at 15 °C; the upper end is used (A).
 FUEL_KG_PER_L = 0.845
 WATER_KG_PER_L = 1.0
@@ -47,8 +55,9 @@ class Flow:
         return self.dry_t + self.water_m3 * WATER_KG_PER_L + self.fuel_m3 * FUEL_KG_PER_L
 
 
-def resupply_flows(scenario: Scenario, ranges: Sequence[HubRange],
-                   holds: Mapping[str, bool] | None = None) -> list[Flow]:
+def resupply_flows(
+    scenario: Scenario, ranges: Sequence[HubRange], holds: Mapping[str, bool] | None = None
+) -> list[Flow]:
     shares: dict[tuple[str, SupplyClass], float] = {}
 
     def share(hub: str, cls: SupplyClass) -> float:
@@ -59,12 +68,22 @@ def resupply_flows(scenario: Scenario, ranges: Sequence[HubRange],
     out = []
     for r in ranges:
         per_day = [r.demand[cls].per_day for cls in DRY]
-        dry = (None if any(v is None for v in per_day)
-               else sum((v or 0.0) * (1 - share(r.hub, cls)) for v, cls in zip(per_day, DRY, strict=True)))
+        dry = (
+            None
+            if any(v is None for v in per_day)
+            else sum((v or 0.0) * (1 - share(r.hub, cls)) for v, cls in zip(per_day, DRY, strict=True))
+        )
         w, f = r.demand[SupplyClass.WATER].per_day, r.demand[SupplyClass.III_B].per_day
-        out.append(Flow(r.hub, r.start_day, r.end_day, None if dry is None else dry / 1000.0,
-                        None if w is None else w * (1 - share(r.hub, SupplyClass.WATER)) / 1000.0,
-                        None if f is None else f * (1 - share(r.hub, SupplyClass.III_B)) / 1000.0))
+        out.append(
+            Flow(
+                r.hub,
+                r.start_day,
+                r.end_day,
+                None if dry is None else dry / 1000.0,
+                None if w is None else w * (1 - share(r.hub, SupplyClass.WATER)) / 1000.0,
+                None if f is None else f * (1 - share(r.hub, SupplyClass.III_B)) / 1000.0,
+            )
+        )
     return out
 
 
@@ -87,8 +106,9 @@ class TonnageFactor:
     flags: tuple[str, ...]
 
 
-def tonnage_factor(scenario: Scenario, table: FactorTable, capability: str, hub: str,
-                   holds: Mapping[str, bool] | None = None) -> TonnageFactor:
+def tonnage_factor(
+    scenario: Scenario, table: FactorTable, capability: str, hub: str, holds: Mapping[str, bool] | None = None
+) -> TonnageFactor:
     """The per person-day resupply tonnage of ``capability`` at ``hub`` (the planner's resupply
     block and its checker both use this one definition)."""
     from coalition.sustain.factors import resolve
@@ -103,6 +123,5 @@ def tonnage_factor(scenario: Scenario, table: FactorTable, capability: str, hub:
             continue
         flags.update(ref.flags)
         per = ref.value * (1 - hns_share(scenario, hub, cls, holds))
-        kg += per * (FUEL_KG_PER_L if cls is SupplyClass.III_B else WATER_KG_PER_L if cls is SupplyClass.WATER
-                     else 1.0)
+        kg += per * (FUEL_KG_PER_L if cls is SupplyClass.III_B else WATER_KG_PER_L if cls is SupplyClass.WATER else 1.0)
     return TonnageFactor(kg / 1000.0, tuple(unknown), tuple(sorted(flags)))

@@ -41,8 +41,12 @@ MEDEVAC_ROLE = "medevac"
 
 def covered(role1_minutes: float | None, role2_minutes: float | None) -> bool:
     """The 10-1-2 test of one hub-day: Role 1 within 1 h and Role 2 within 2 h."""
-    return (role1_minutes is not None and role1_minutes <= ROLE1_MINUTES
-            and role2_minutes is not None and role2_minutes <= ROLE2_MINUTES)
+    return (
+        role1_minutes is not None
+        and role1_minutes <= ROLE1_MINUTES
+        and role2_minutes is not None
+        and role2_minutes <= ROLE2_MINUTES
+    )
 
 
 def medical_feasible(constrained_units: int, role1_minutes: float | None, role2_minutes: float | None) -> bool:
@@ -91,15 +95,26 @@ class MedicalPicture:
             "share_within_1h": None if self.share_within_1h is None else round(self.share_within_1h, 4),
             "share_within_2h": None if self.share_within_2h is None else round(self.share_within_2h, 4),
             "ranges": [
-                {"hub": r.hub, "start_day": r.start_day, "end_day": r.end_day, "personnel": r.personnel,
-                 "constrained_units": r.constrained_units,
-                 "role1_minutes": _m(r.role1_minutes), "role2_minutes": _m(r.role2_minutes),
-                 "role3_minutes": _m(r.role3_minutes)}
+                {
+                    "hub": r.hub,
+                    "start_day": r.start_day,
+                    "end_day": r.end_day,
+                    "personnel": r.personnel,
+                    "constrained_units": r.constrained_units,
+                    "role1_minutes": _m(r.role1_minutes),
+                    "role2_minutes": _m(r.role2_minutes),
+                    "role3_minutes": _m(r.role3_minutes),
+                }
                 for r in self.ranges
             ],
             "uncovered": [
-                {"hub": u.hub, "start_day": u.start_day, "end_day": u.end_day, "reason": u.reason,
-                 "constrained": u.constrained}
+                {
+                    "hub": u.hub,
+                    "start_day": u.start_day,
+                    "end_day": u.end_day,
+                    "reason": u.reason,
+                    "constrained": u.constrained,
+                }
                 for u in self.uncovered
             ],
             "assumptions": list(self.assumptions),
@@ -137,14 +152,21 @@ def _speeds(scenario: Scenario) -> tuple[dict[str | None, float], float | None]:
     return road, heli
 
 
-def _check(view: PlanView, scenario: Scenario, places: dict[str, tuple[float, float, str | None]],
-           medevac: set[str]) -> dict[str, str]:
+def _check(
+    view: PlanView, scenario: Scenario, places: dict[str, tuple[float, float, str | None]], medevac: set[str]
+) -> dict[str, str]:
     """Every hub of the plan has coordinates; every MEDEVAC line has a base with coordinates."""
     problems: list[Problem] = []
     for i, ln in enumerate(view.lines, start=1):
         if ln.hub not in places:
-            problems.append(Problem(f"hub {ln.hub!r} of unit line {ln.uln} has no coordinates "
-                                    "(not a hub or rear node of the scenario)", file="plan", row=i, field="hub"))
+            problems.append(
+                Problem(
+                    f"hub {ln.hub!r} of unit line {ln.uln} has no coordinates (not a hub or rear node of the scenario)",
+                    file="plan",
+                    row=i,
+                    field="hub",
+                )
+            )
     bases = {m.pledge: m.base for m in scenario.sustainment.medevac}
     out: dict[str, str] = {}
     for ln in view.lines:
@@ -152,13 +174,23 @@ def _check(view: PlanView, scenario: Scenario, places: dict[str, tuple[float, fl
             continue
         base = bases.get(ln.pledge)
         if not base:
-            problems.append(Problem(f"MEDEVAC pledge {ln.pledge!r} (unit line {ln.uln}) has no base",
-                                    file="scenario.yaml", field="sustainment.medevac",
-                                    hint="add {pledge: ID, base: HUB_OR_REAR_NODE} to sustainment.medevac"))
+            problems.append(
+                Problem(
+                    f"MEDEVAC pledge {ln.pledge!r} (unit line {ln.uln}) has no base",
+                    file="scenario.yaml",
+                    field="sustainment.medevac",
+                    hint="add {pledge: ID, base: HUB_OR_REAR_NODE} to sustainment.medevac",
+                )
+            )
             continue
         if base not in places:
-            problems.append(Problem(f"MEDEVAC base {base!r} of pledge {ln.pledge!r} has no coordinates",
-                                    file="scenario.yaml", field="sustainment.medevac"))
+            problems.append(
+                Problem(
+                    f"MEDEVAC base {base!r} of pledge {ln.pledge!r} has no coordinates",
+                    file="scenario.yaml",
+                    field="sustainment.medevac",
+                )
+            )
         out[ln.uln] = base
     if problems:
         raise InputError(problems)
@@ -247,7 +279,7 @@ def medical_picture(view: PlanView, scenario: Scenario) -> MedicalPicture:
         for ln, a, b in present:
             if ln.uln in bases:
                 d = np.array([dist(bases[ln.uln], h) for h in hubs])
-                np.minimum(near[:, a:b + 1], d[:, None], out=near[:, a:b + 1])
+                np.minimum(near[:, a : b + 1], d[:, None], out=near[:, a : b + 1])
     best = {r: np.full((H, T), np.inf) for r in (1, 2, 3)}
     fac_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for ln, a, b in present:
@@ -255,21 +287,30 @@ def medical_picture(view: PlanView, scenario: Scenario) -> MedicalPicture:
         if role is None:
             continue
         if ln.hub not in fac_cache:
-            fac_cache[ln.hub] = (np.array([road_minutes(h, ln.hub) for h in hubs]),
-                                 np.array([0.0 if h == ln.hub else dist(h, ln.hub) for h in hubs]))
+            fac_cache[ln.hub] = (
+                np.array([road_minutes(h, ln.hub) for h in hubs]),
+                np.array([0.0 if h == ln.hub else dist(h, ln.hub) for h in hubs]),
+            )
         road, leg = fac_cache[ln.hub]
         t = road[:, None]
         if heli is not None:
-            t = np.minimum(t, (near[:, a:b + 1] + leg[:, None]) / heli * 60.0)
+            t = np.minimum(t, (near[:, a : b + 1] + leg[:, None]) / heli * 60.0)
         for r in range(1, role + 1):
-            np.minimum(best[r][:, a:b + 1], t, out=best[r][:, a:b + 1])
+            np.minimum(best[r][:, a : b + 1], t, out=best[r][:, a : b + 1])
     pic = _assemble(hubs, pers, man, best, heli, road_speed, scenario)
     air = heli is not None and bool(np.isfinite(near).any())
     return MedicalPicture(pic.ranges, pic.share_within_1h, pic.share_within_2h, pic.uncovered, pic.assumptions, air)
 
 
-def _assemble(hubs: list[str], pers: np.ndarray, man: np.ndarray, best: dict[int, np.ndarray],
-              heli: float | None, road_speed: dict[str | None, float], scenario: Scenario) -> MedicalPicture:
+def _assemble(
+    hubs: list[str],
+    pers: np.ndarray,
+    man: np.ndarray,
+    best: dict[int, np.ndarray],
+    heli: float | None,
+    road_speed: dict[str | None, float],
+    scenario: Scenario,
+) -> MedicalPicture:
     T = pers.shape[1] if pers.ndim == 2 else 0
     ranges: list[MedicalRange] = []
     uncovered: list[Uncovered] = []
@@ -292,21 +333,31 @@ def _assemble(hubs: list[str], pers: np.ndarray, man: np.ndarray, best: dict[int
             if not rng.covered:
                 u = Uncovered(hub, a, b - 1, _reason(t1, t2), rng.constrained_units > 0)
                 last = uncovered[-1] if uncovered else None
-                if last and (last.hub, last.end_day + 1, last.reason, last.constrained) == (hub, a, u.reason,
-                                                                                            u.constrained):
+                if last and (last.hub, last.end_day + 1, last.reason, last.constrained) == (
+                    hub,
+                    a,
+                    u.reason,
+                    u.constrained,
+                ):
                     u = Uncovered(hub, last.start_day, b - 1, u.reason, u.constrained)
                     uncovered.pop()
                 uncovered.append(u)
     assumptions = [
         f"road: great-circle x {scenario.sustainment.road_detour_factor:g} at the slower region's road speed"
         + ("" if road_speed else " (NO road speed in the scenario: road times unknown)"),
-        f"air: helicopter cruise {heli:g} km/h, base -> hub -> facility, straight lines" if heli is not None
+        f"air: helicopter cruise {heli:g} km/h, base -> hub -> facility, straight lines"
+        if heli is not None
         else "air: no helicopter speed in the scenario: no MEDEVAC by air",
         "MEDEVAC lift is not rationed: one helicopter present serves every hub in reach",
         f"10-1-2 (AJP-4.10(C)): Role 1 within {ROLE1_MINUTES:g} min, Role 2 within {ROLE2_MINUTES:g} min",
     ]
-    return MedicalPicture(tuple(ranges), ok1 / total if total else None, ok2 / total if total else None,
-                          tuple(uncovered), tuple(assumptions))
+    return MedicalPicture(
+        tuple(ranges),
+        ok1 / total if total else None,
+        ok2 / total if total else None,
+        tuple(uncovered),
+        tuple(assumptions),
+    )
 
 
 def _reason(t1: float | None, t2: float | None) -> str:

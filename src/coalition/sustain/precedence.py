@@ -19,21 +19,46 @@ from dataclasses import dataclass
 from coalition.scenario.schemas import Evidence, PrecedenceRule, PrecedenceScope, Scenario
 from coalition.sustain.demand import PlanLine
 
-_DOCTRINE = ("doctrine: command, signals, medical and enablers deploy first (issue 15; the order in "
-             "which TPFDD planning phases enablers); the rule's form is illustrative [I]")
+_DOCTRINE = (
+    "doctrine: command, signals, medical and enablers deploy first (issue 15; the order in "
+    "which TPFDD planning phases enablers); the rule's form is illustrative [I]"
+)
 
 DEFAULT_RULES: tuple[PrecedenceRule, ...] = (
-    PrecedenceRule(id="force-hq-first", before_roles=("command",), after_roles=("deterrence",),
-                   scope=PrecedenceScope.FORCE, require_present=True, evidence=Evidence.ILLUSTRATIVE,
-                   source=_DOCTRINE),
-    PrecedenceRule(id="force-signals-first", before_roles=("signals",), after_roles=("deterrence",),
-                   scope=PrecedenceScope.FORCE, require_present=True, evidence=Evidence.ILLUSTRATIVE,
-                   source=_DOCTRINE),
-    PrecedenceRule(id="hub-command-first", before_roles=("command", "signals"), after_roles=("*",),
-                   scope=PrecedenceScope.HUB, evidence=Evidence.ILLUSTRATIVE, source=_DOCTRINE),
-    PrecedenceRule(id="region-medical-before-manoeuvre", before_roles=("medical",),
-                   after_roles=("deterrence", "training"), scope=PrecedenceScope.REGION,
-                   evidence=Evidence.ILLUSTRATIVE, source=_DOCTRINE),
+    PrecedenceRule(
+        id="force-hq-first",
+        before_roles=("command",),
+        after_roles=("deterrence",),
+        scope=PrecedenceScope.FORCE,
+        require_present=True,
+        evidence=Evidence.ILLUSTRATIVE,
+        source=_DOCTRINE,
+    ),
+    PrecedenceRule(
+        id="force-signals-first",
+        before_roles=("signals",),
+        after_roles=("deterrence",),
+        scope=PrecedenceScope.FORCE,
+        require_present=True,
+        evidence=Evidence.ILLUSTRATIVE,
+        source=_DOCTRINE,
+    ),
+    PrecedenceRule(
+        id="hub-command-first",
+        before_roles=("command", "signals"),
+        after_roles=("*",),
+        scope=PrecedenceScope.HUB,
+        evidence=Evidence.ILLUSTRATIVE,
+        source=_DOCTRINE,
+    ),
+    PrecedenceRule(
+        id="region-medical-before-manoeuvre",
+        before_roles=("medical",),
+        after_roles=("deterrence", "training"),
+        scope=PrecedenceScope.REGION,
+        evidence=Evidence.ILLUSTRATIVE,
+        source=_DOCTRINE,
+    ),
 )
 
 
@@ -73,8 +98,13 @@ def check_precedence(
         first_after: dict[str, tuple[int, str]] = {}
         for ln in lines:
             r = roles.get(ln.capability, frozenset())
-            key = ("force" if rule.scope is PrecedenceScope.FORCE
-                   else ln.hub if rule.scope is PrecedenceScope.HUB else region.get(ln.hub, ln.hub))
+            key = (
+                "force"
+                if rule.scope is PrecedenceScope.FORCE
+                else ln.hub
+                if rule.scope is PrecedenceScope.HUB
+                else region.get(ln.hub, ln.hub)
+            )
             if _matches(r, rule.before_roles) and "*" not in rule.before_roles:
                 first_before[key] = min(first_before.get(key, ln.arrival_day), ln.arrival_day)
             elif _matches(r, rule.after_roles):
@@ -87,15 +117,30 @@ def check_precedence(
             where = "the force" if key == "force" else key
             if b is None:
                 if rule.require_present:
-                    out.append(Violation(rule.id, key, None, day, uln,
-                                         f"{rule.id}: no {'/'.join(rule.before_roles)} unit in {where}, but "
-                                         f"{uln} ({'/'.join(rule.after_roles)}) arrives on day {day}"))
+                    out.append(
+                        Violation(
+                            rule.id,
+                            key,
+                            None,
+                            day,
+                            uln,
+                            f"{rule.id}: no {'/'.join(rule.before_roles)} unit in {where}, but "
+                            f"{uln} ({'/'.join(rule.after_roles)}) arrives on day {day}",
+                        )
+                    )
             elif b > day:
-                out.append(Violation(rule.id, key, b, day, uln,
-                                     f"{rule.id}: first {'/'.join(rule.before_roles)} unit in {where} arrives on "
-                                     f"day {b}, after {uln} on day {day}"))
+                out.append(
+                    Violation(
+                        rule.id,
+                        key,
+                        b,
+                        day,
+                        uln,
+                        f"{rule.id}: first {'/'.join(rule.before_roles)} unit in {where} arrives on "
+                        f"day {b}, after {uln} on day {day}",
+                    )
+                )
     return out
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +160,15 @@ def rule_groups(scenario: Scenario, rules: Sequence[PrecedenceRule] | None = Non
     rules = effective_rules(scenario) if rules is None else tuple(rules)
     out = []
     for rule in rules:
-        before = frozenset(c.code for c in scenario.capabilities
-                           if "*" not in rule.before_roles and _matches(frozenset(c.roles), rule.before_roles))
-        after = frozenset(c.code for c in scenario.capabilities
-                          if c.code not in before and _matches(frozenset(c.roles), rule.after_roles))
+        before = frozenset(
+            c.code
+            for c in scenario.capabilities
+            if "*" not in rule.before_roles and _matches(frozenset(c.roles), rule.before_roles)
+        )
+        after = frozenset(
+            c.code
+            for c in scenario.capabilities
+            if c.code not in before and _matches(frozenset(c.roles), rule.after_roles)
+        )
         out.append(RuleGroups(rule.id, rule.scope, before, after, rule.require_present))
     return out

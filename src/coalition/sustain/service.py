@@ -69,7 +69,10 @@ class SustainReport:
 
 
 def build_report(
-    scenario: Scenario, view: PlanView, *, table: FactorTable | None = None,
+    scenario: Scenario,
+    view: PlanView,
+    *,
+    table: FactorTable | None = None,
     on_hand: Mapping[tuple[str, SupplyClass], OnHand] | None = None,
     holds: Mapping[str, bool] | None = None,
 ) -> SustainReport:
@@ -83,9 +86,17 @@ def build_report(
         prev = peak_v.get(r.hub, 0.0)
         peak_v[r.hub] = None if v is None or prev is None else max(prev, v)
     class_v = {hub: legal_class_v_days(scenario, hub, v) for hub, v in sorted(peak_v.items())}
-    return SustainReport(scenario, view, ranges, stock, class_v, medical_picture(view, scenario),
-                         tuple(check_precedence(view.lines, scenario)), table,
-                         tuple(resupply_flows(scenario, ranges, holds)))
+    return SustainReport(
+        scenario,
+        view,
+        ranges,
+        stock,
+        class_v,
+        medical_picture(view, scenario),
+        tuple(check_precedence(view.lines, scenario)),
+        table,
+        tuple(resupply_flows(scenario, ranges, holds)),
+    )
 
 
 def condition_holds(scenario: Scenario, assumptions: Sequence[Assumption], at: date) -> dict[str, bool]:
@@ -115,12 +126,28 @@ def read_plan_file(path: Path, option: str) -> PlanView:
         if isinstance(p, dict) and p.get("option") == option:
             return plan_view(p, file=f"{path}" + (f" plans[{i}]" if len(plans) > 1 else ""))
     found = [str(p.get("option")) for p in plans if isinstance(p, dict)]
-    raise InputError([Problem(f"the plan file has no plan for option {option!r}", file=str(path),
-                              field="option", hint="plans for: " + (", ".join(found) or "(none)"))])
+    raise InputError(
+        [
+            Problem(
+                f"the plan file has no plan for option {option!r}",
+                file=str(path),
+                field="option",
+                hint="plans for: " + (", ".join(found) or "(none)"),
+            )
+        ]
+    )
 
 
-def plan_for(scenario: Scenario, option: str, *, assumptions: Sequence[Assumption] = (), at: date | None = None,
-             time_limit: float = 20.0, seed: int = 0, period_days: int = 28) -> tuple[PlanView, Any]:
+def plan_for(
+    scenario: Scenario,
+    option: str,
+    *,
+    assumptions: Sequence[Assumption] = (),
+    at: date | None = None,
+    time_limit: float = 20.0,
+    seed: int = 0,
+    period_days: int = 28,
+) -> tuple[PlanView, Any]:
     """The plan ``coalition plan`` gives for the same arguments, as a view (explanations on, as
     there, because they take a share of the time budget)."""
     from coalition.planner.schemas import PlanOptions
@@ -131,8 +158,11 @@ def plan_for(scenario: Scenario, option: str, *, assumptions: Sequence[Assumptio
     return plan_view(outcome.plan.model_dump(mode="json")), cday
 
 
-def inventory_on_hand(session: Any, scenario: Scenario, catalogue: Any = None,
-                      ) -> tuple[dict[tuple[str, SupplyClass], OnHand], list[str]]:
+def inventory_on_hand(
+    session: Any,
+    scenario: Scenario,
+    catalogue: Any = None,
+) -> tuple[dict[tuple[str, SupplyClass], OnHand], list[str]]:
     """Class V on hand per hub from the custody inventory (gross kg from the depot catalogue:
     ``catalogue``, default the scenario's; the ledger's own is ``ledger_network(...).catalogue``).
 
@@ -153,4 +183,3 @@ def inventory_on_hand(session: Any, scenario: Scenario, catalogue: Any = None,
         prev = out.get(key, OnHand(0.0, "inventory")).quantity
         out[key] = OnHand(prev + int(row["quantity"]) * item.gross_kg, "inventory")  # type: ignore[call-overload]
     return out, unknown
-

@@ -100,8 +100,13 @@ def _days_with(ranges: Sequence[HubRange]) -> int:
 
 
 def stock_line(
-    scenario: Scenario, hub: str, cls: SupplyClass, ranges: Sequence[HubRange], on_hand: OnHand,
-    *, holds: Mapping[str, bool] | None = None,
+    scenario: Scenario,
+    hub: str,
+    cls: SupplyClass,
+    ranges: Sequence[HubRange],
+    on_hand: OnHand,
+    *,
+    holds: Mapping[str, bool] | None = None,
 ) -> StockLine:
     """The stock picture of one class at one hub; ``ranges`` are that hub's, in day order."""
     flags: set[str] = set()
@@ -116,8 +121,27 @@ def stock_line(
     if on_hand.source == "none":
         flags.add("no on-hand record: zero assumed")
     if unknown or days == 0:
-        return StockLine(hub, cls, on_hand, None, None, None, pol, None, None, None, None, None, None,
-                         unknown, share, None, None, None, tuple(sorted(flags)))
+        return StockLine(
+            hub,
+            cls,
+            on_hand,
+            None,
+            None,
+            None,
+            pol,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            unknown,
+            share,
+            None,
+            None,
+            None,
+            tuple(sorted(flags)),
+        )
     total = sum((r.demand[cls].per_day or 0.0) * r.days for r in ranges)
     avg = total / days
     peak = max((r.demand[cls].per_day or 0.0) for r in ranges)
@@ -139,12 +163,33 @@ def stock_line(
     per_day = avg * (1.0 - share)
     after_hns = total * (1.0 - share)
     resupply_total = max(0.0, after_hns + (target or 0.0) - on_hand.quantity)
-    return StockLine(hub, cls, on_hand, avg, peak, dos, pol, safety, min_stock, target, max_stock, below,
-                     runs_out, False, share, initial, per_day, resupply_total, tuple(sorted(flags)))
+    return StockLine(
+        hub,
+        cls,
+        on_hand,
+        avg,
+        peak,
+        dos,
+        pol,
+        safety,
+        min_stock,
+        target,
+        max_stock,
+        below,
+        runs_out,
+        False,
+        share,
+        initial,
+        per_day,
+        resupply_total,
+        tuple(sorted(flags)),
+    )
 
 
 def stock_lines(
-    scenario: Scenario, ranges: Sequence[HubRange], *,
+    scenario: Scenario,
+    ranges: Sequence[HubRange],
+    *,
     on_hand: Mapping[tuple[str, SupplyClass], OnHand] | None = None,
     holds: Mapping[str, bool] | None = None,
     classes: Sequence[SupplyClass] = tuple(SupplyClass),

@@ -72,22 +72,49 @@ def visible_sustainment(session: Session, principal: Principal, run: Any, cache:
 
 def section(body: dict[str, Any], name: str) -> dict[str, Any]:
     """One section of the report, with the header every section carries."""
-    head = {k: body[k] for k in ("plan", "scenario", "option", "illustrative", "horizon_days", "c_day",
-                                 "redacted", "basis", "flags")}
+    head = {
+        k: body[k]
+        for k in ("plan", "scenario", "option", "illustrative", "horizon_days", "c_day", "redacted", "basis", "flags")
+    }
     if name == "demand":
-        return {**head, "assumed": body["assumed"], "units": body["units"], "factor_sources": body["factor_sources"],
-                "hubs": [{"hub": h["hub"], "name": h["name"], "region": h["region"],
-                          "resupply_peak_t_per_day": h["resupply_peak_t_per_day"],
-                          "corridor_capacity_into_hub_t_per_day": h["corridor_capacity_into_hub_t_per_day"],
-                          "ranges": h["ranges"]} for h in body["hubs"]]}
+        return {
+            **head,
+            "assumed": body["assumed"],
+            "units": body["units"],
+            "factor_sources": body["factor_sources"],
+            "hubs": [
+                {
+                    "hub": h["hub"],
+                    "name": h["name"],
+                    "region": h["region"],
+                    "resupply_peak_t_per_day": h["resupply_peak_t_per_day"],
+                    "corridor_capacity_into_hub_t_per_day": h["corridor_capacity_into_hub_t_per_day"],
+                    "ranges": h["ranges"],
+                }
+                for h in body["hubs"]
+            ],
+        }
     if name == "dos":
         return {**head, "hubs": [{"hub": h["hub"], "stock": h["stock"]} for h in body["hubs"]]}
     if name == "class_v":
-        keys = ("legal_class_v_days", "limiting_hd", "limiting", "raise_by", "method", "notes",
-                "class_v_target_days", "class_v_target_is_legal")
-        return {**head, "hubs": [{"hub": h["hub"], **{k: h[k] for k in keys}} for h in body["hubs"]],
-                "depots": [{k: d[k] for k in ("place", "depots", "legal_class_v_days", "limiting_hd", "limiting",
-                                              "raise_by")} for d in body["depots"]]}
+        keys = (
+            "legal_class_v_days",
+            "limiting_hd",
+            "limiting",
+            "raise_by",
+            "method",
+            "notes",
+            "class_v_target_days",
+            "class_v_target_is_legal",
+        )
+        return {
+            **head,
+            "hubs": [{"hub": h["hub"], **{k: h[k] for k in keys}} for h in body["hubs"]],
+            "depots": [
+                {k: d[k] for k in ("place", "depots", "legal_class_v_days", "limiting_hd", "limiting", "raise_by")}
+                for d in body["depots"]
+            ],
+        }
     if name == "medical":
         return {**head, **body["medical"]}
     raise KeyError(name)

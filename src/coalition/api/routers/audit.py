@@ -35,16 +35,27 @@ def list_audit(
     user_name: Text = None,
     action: Text = None,
     request_id: Text = None,
-    nation: Annotated[str | None, Query(pattern=r"^([A-Z]{3}|HQ|-)$",
-                                        description="acting user's nation")] = None,
+    nation: Annotated[str | None, Query(pattern=r"^([A-Z]{3}|HQ|-)$", description="acting user's nation")] = None,
     since: Annotated[datetime | None, Query(description="from (inclusive), ISO 8601 with zone")] = None,
     until: Annotated[datetime | None, Query(description="to (exclusive), ISO 8601 with zone")] = None,
 ) -> AuditPage:
     check_service_nation(ctx, nation, field="nation", extra=("HQ", "-"))
-    return AuditPage.model_validate(visible_audit(
-        ctx.db, ctx.principal, offset=paging.offset, limit=paging.limit,
-        object_type=object_type, object_id=object_id, user_name=user_name, action=action,
-        request_id=request_id, nation=nation, since=since, until=until))
+    return AuditPage.model_validate(
+        visible_audit(
+            ctx.db,
+            ctx.principal,
+            offset=paging.offset,
+            limit=paging.limit,
+            object_type=object_type,
+            object_id=object_id,
+            user_name=user_name,
+            action=action,
+            request_id=request_id,
+            nation=nation,
+            since=since,
+            until=until,
+        )
+    )
 
 
 @router.get("/{entry_id}", summary="One audit entry")

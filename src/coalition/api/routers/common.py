@@ -23,8 +23,11 @@ from coalition.scenario.schemas import Scenario
 
 ScenarioRef = Annotated[
     str | None,
-    Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-          description="stored scenario id or key; default: the default scenario"),
+    Query(
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        description="stored scenario id or key; default: the default scenario",
+    ),
 ]
 
 
@@ -52,13 +55,12 @@ def parse_if_match(value: str | None, current: int) -> int | None:
     text = text.strip('"')
     if not text.isdigit():
         raise store.RevisionConflict(
-            f"If-Match must be the scenario's ETag (e.g. \"{current}\"), not {value!r}",
-            current_revision=current)
+            f'If-Match must be the scenario\'s ETag (e.g. "{current}"), not {value!r}', current_revision=current
+        )
     return int(text)
 
 
-def marking_of(ctx: Ctx, scenario_id: int, kind: str,
-               key: Callable[[Any], str]) -> Callable[[Any], Marking]:
+def marking_of(ctx: Ctx, scenario_id: int, kind: str, key: Callable[[Any], str]) -> Callable[[Any], Marking]:
     """How to find a record's marking: the stored override of the head revision, else the
     kind's default."""
     _sid, _rev, state = current_state(ctx, str(scenario_id))
@@ -130,5 +132,18 @@ class StateCache:
                 self._items.popitem(last=False)
 
 
-__all__ = ["StateCache", "ConflictError", "ScenarioRef", "apply_filters", "current_scenario", "current_state",
-           "dump", "etag", "marking_of", "matches", "parse_if_match", "scoped", "state_scope"]
+__all__ = [
+    "StateCache",
+    "ConflictError",
+    "ScenarioRef",
+    "apply_filters",
+    "current_scenario",
+    "current_state",
+    "dump",
+    "etag",
+    "marking_of",
+    "matches",
+    "parse_if_match",
+    "scoped",
+    "state_scope",
+]

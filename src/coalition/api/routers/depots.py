@@ -46,8 +46,9 @@ def visible_depots(ctx: Ctx, sid: int, sc: Scenario) -> list[Depot]:
     return depot_scope(ctx, sid, sc).filter(sc.depots.depots)
 
 
-def _get_depot(ctx: Ctx, ref: str | None, depot_id: str, action: str = "depot.view"
-               ) -> tuple[int, Scenario, Depot, Scope[Depot]]:
+def _get_depot(
+    ctx: Ctx, ref: str | None, depot_id: str, action: str = "depot.view"
+) -> tuple[int, Scenario, Depot, Scope[Depot]]:
     sid, sc = current_scenario(ctx, ref)
     scope = depot_scope(ctx, sid, sc, action)
     return sid, sc, scope.get(sc.depots.depots, lambda d: d.id, depot_id), scope
@@ -63,20 +64,26 @@ def _stock(ctx: Ctx, sc: Scenario, d: Depot) -> Any:
 
 
 def _summary(sc: Scenario, d: Depot, scope: Scope[Depot]) -> dict[str, Any]:
-    return {"id": d.id, "name": d.name, "hub": d.hub, "profile": d.profile,
-            "nation": depot_nation(sc, d), "storehouses": len(d.storehouses),
-            "exposed_sites": len(d.exposed_sites), "illustrative": d.illustrative,
-            "marking": scope.marking_of(d).model_dump(mode="json")}
+    return {
+        "id": d.id,
+        "name": d.name,
+        "hub": d.hub,
+        "profile": d.profile,
+        "nation": depot_nation(sc, d),
+        "storehouses": len(d.storehouses),
+        "exposed_sites": len(d.exposed_sites),
+        "illustrative": d.illustrative,
+        "marking": scope.marking_of(d).model_dump(mode="json"),
+    }
 
 
 @router.get("/depots", response_model=Page[DepotSummary], summary="Depots visible to you (paginated; filter by hub)")
-def list_depots(ctx: Context, paging: Paging,
-                hub: Annotated[str | None, Query(max_length=64)] = None,
-                scenario: ScenarioRef = None) -> Response:
+def list_depots(
+    ctx: Context, paging: Paging, hub: Annotated[str | None, Query(max_length=64)] = None, scenario: ScenarioRef = None
+) -> Response:
     sid, sc = current_scenario(ctx, scenario)
     scope = depot_scope(ctx, sid, sc)
-    items = [_summary(sc, d, scope) for d in scope.filter(sc.depots.depots)
-             if hub is None or d.hub == hub]
+    items = [_summary(sc, d, scope) for d in scope.filter(sc.depots.depots) if hub is None or d.hub == hub]
     return page(items, paging)
 
 
@@ -87,8 +94,11 @@ def get_depot(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> di
     return {**_summary(sc, d, scope), **d.model_dump(mode="json")}
 
 
-@router.get("/depots/{depot_id}/check", response_model=DepotCheck,
-            summary="Safety check: NEQ by HD vs licence, mixing, quantity-distance (audited)")
+@router.get(
+    "/depots/{depot_id}/check",
+    response_model=DepotCheck,
+    summary="Safety check: NEQ by HD vs licence, mixing, quantity-distance (audited)",
+)
 def check(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
     from coalition.depots.rules import check_depot
 
@@ -109,10 +119,13 @@ def licences(ctx: Context, depot_id: Ident, scenario: ScenarioRef = None) -> dic
 
 
 @router.get("/storehouses", response_model=Page[Obj], summary="Storehouses of the depots visible to you")
-def list_storehouses(ctx: Context, paging: Paging,
-                     depot: Annotated[str | None, Query(max_length=64)] = None,
-                     kind: Annotated[str | None, Query(max_length=32)] = None,
-                     scenario: ScenarioRef = None) -> Response:
+def list_storehouses(
+    ctx: Context,
+    paging: Paging,
+    depot: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    scenario: ScenarioRef = None,
+) -> Response:
     sid, sc = current_scenario(ctx, scenario)
     items: list[dict[str, Any]] = []
     for d in visible_depots(ctx, sid, sc):
@@ -125,8 +138,7 @@ def list_storehouses(ctx: Context, paging: Paging,
 
 
 @router.get("/storehouses/{storehouse_id}", response_model=StorehouseOut, summary="One storehouse")
-def get_storehouse(ctx: Context, storehouse_id: Ident, scenario: ScenarioRef = None
-                   ) -> dict[str, Any]:
+def get_storehouse(ctx: Context, storehouse_id: Ident, scenario: ScenarioRef = None) -> dict[str, Any]:
     sid, sc = current_scenario(ctx, scenario)
     owner = sc.depots.depot_of(storehouse_id)
     scope = depot_scope(ctx, sid, sc)
@@ -155,10 +167,12 @@ class Consignment(BaseModel):
     time_limit: float = Field(default=10.0, gt=0, le=60)
 
 
-@router.post("/depots/{depot_id}/placements", response_model=PlacementOut,
-             summary="Propose a safe placement of an incoming consignment (nothing is stored)")
-def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
-                      scenario: ScenarioRef = None) -> dict[str, Any]:
+@router.post(
+    "/depots/{depot_id}/placements",
+    response_model=PlacementOut,
+    summary="Propose a safe placement of an incoming consignment (nothing is stored)",
+)
+def propose_placement(ctx: Context, depot_id: Ident, body: Consignment, scenario: ScenarioRef = None) -> dict[str, Any]:
     from coalition.depots.placement import Incoming, place
 
     sid, sc, d, _scope = _get_depot(ctx, scenario, depot_id, "depot.place")
@@ -171,26 +185,51 @@ def propose_placement(ctx: Context, depot_id: Ident, body: Consignment,
     for i, line in enumerate(body.lines):
         if line.lot not in lots:
             hint = closest(line.lot, lots)
-            problems.append(Problem(f"unknown lot '{line.lot}'", row=i + 1, field="lot",
-                                    hint=f"did you mean '{hint}'?" if hint else "no such lot in the catalogue"))
+            problems.append(
+                Problem(
+                    f"unknown lot '{line.lot}'",
+                    row=i + 1,
+                    field="lot",
+                    hint=f"did you mean '{hint}'?" if hint else "no such lot in the catalogue",
+                )
+            )
         elif line.lot in first_row:
-            problems.append(Problem(f"lot '{line.lot}' is already given in row {first_row[line.lot]}", row=i + 1,
-                                    field="lot", hint="one line per lot; add the quantities"))
+            problems.append(
+                Problem(
+                    f"lot '{line.lot}' is already given in row {first_row[line.lot]}",
+                    row=i + 1,
+                    field="lot",
+                    hint="one line per lot; add the quantities",
+                )
+            )
         else:
             first_row[line.lot] = i + 1
     if problems:
         raise InputError(problems)
     current = stock.lines  # the scenario's stock lines and the ledger's holdings
-    result = place(d, stock.catalogue, current, [Incoming(x.lot, x.quantity) for x in body.lines],
-                   method=body.method, time_limit=body.time_limit)
+    result = place(
+        d,
+        stock.catalogue,
+        current,
+        [Incoming(x.lot, x.quantity) for x in body.lines],
+        method=body.method,
+        time_limit=body.time_limit,
+    )
     # the API re-checks the proposal itself through the safety gate before answering
     new_errors = verify_placement(d, stock.catalogue, current, result.lines())
     out = result.as_dict()
     if new_errors:
         out["placed"], out["units_placed"] = [], 0
     out["check_after"] = {"new_errors": [f.model_dump(mode="json") for f in new_errors]}
-    ctx.audit("propose-placement", "depot", depot_id,
-              after={"lines": [x.model_dump() for x in body.lines],
-                     "placed": out["units_placed"], "refused": len(result.refused)},
-              note=f"scenario {sid}")
+    ctx.audit(
+        "propose-placement",
+        "depot",
+        depot_id,
+        after={
+            "lines": [x.model_dump() for x in body.lines],
+            "placed": out["units_placed"],
+            "refused": len(result.refused),
+        },
+        note=f"scenario {sid}",
+    )
     return out

@@ -23,8 +23,9 @@ from coalition.planner.visible import visible_gaps_json
 router = APIRouter(prefix="/api", tags=["gaps"])
 
 
-@router.get("/gaps", summary="Fill of every requirement line of a force option, with reasons",
-            response_model=GapPicture)
+@router.get(
+    "/gaps", summary="Fill of every requirement line of a force option, with reasons", response_model=GapPicture
+)
 def get_gaps(
     ctx: Context,
     option: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")],
@@ -34,8 +35,9 @@ def get_gaps(
 ) -> Any:
     _sid, _rev, state = current_state(ctx, scenario)
     try:  # a cache miss is computed in the worker pool, within the per-request time limit
-        body = visible_gaps_json(ctx.principal, state, option, at.isoformat() if at else None,
-                                 assume, compute=ctx.state.gaps_compute)
+        body = visible_gaps_json(
+            ctx.principal, state, option, at.isoformat() if at else None, assume, compute=ctx.state.gaps_compute
+        )
     except InputError as exc:  # the shared resolution names CLI flags; answer in API names
         raise api_fields(exc, assume=assume) from None
     # ready JSON, encoded once per cached answer: FastAPI's re-encoding of a ~40 KB picture

@@ -14,19 +14,25 @@ from coalition.api.responses import HealthOut, Status
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health/live", summary="Liveness: the process answers (no database)",
-            response_model=Status)
+@router.get("/health/live", summary="Liveness: the process answers (no database)", response_model=Status)
 def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/health", summary="Health: database reachable, default scenario loaded",
-            response_model=HealthOut, responses={503: {"model": HealthOut,
-                                                      "description": "database unreachable"}})
+@router.get(
+    "/health",
+    summary="Health: database reachable, default scenario loaded",
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "database unreachable"}},
+)
 def health(request: Request) -> Any:
     state = request.app.state.coalition
-    body: dict[str, Any] = {"status": "ok", "version": __version__, "database": "ok",
-                            "backend": state.engine.dialect.name}
+    body: dict[str, Any] = {
+        "status": "ok",
+        "version": __version__,
+        "database": "ok",
+        "backend": state.engine.dialect.name,
+    }
     try:
         with state.engine.connect() as conn:
             conn.execute(text("select 1"))

@@ -60,12 +60,20 @@ from coalition.scenario.schemas import ContactLine, Pledge, PledgeState
 
 router = APIRouter(prefix="/api", tags=["scenario"])
 
+
 def IdPath() -> Any:  # a fresh FieldInfo per parameter (FastAPI binds it to one name)
     return Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)
+
+
 UPLOAD_SUFFIXES = (".yaml", ".yml", ".json")
-IfMatch = Annotated[str | None, Header(
-    max_length=40, description='the ETag of the revision the change is based on, e.g. "3"; '
-    'a stale one is 409 with current_revision')]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=40,
+        description='the ETag of the revision the change is based on, e.g. "3"; '
+        "a stale one is 409 with current_revision",
+    ),
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,8 +82,7 @@ IfMatch = Annotated[str | None, Header(
 
 
 def _scenario_summary(ctx: Context, row: StoredScenario) -> dict[str, Any]:
-    state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head,
-                           cache=ctx.state.scenarios)
+    state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head, cache=ctx.state.scenarios)
     sc = state.scenario
     return {
         "id": row.id,
@@ -87,11 +94,14 @@ def _scenario_summary(ctx: Context, row: StoredScenario) -> dict[str, Any]:
         "origin": row.origin,
         "uploaded_by": row.created_by,
         "created_at": row.created_at.isoformat() if row.created_at else None,
-        "counts": {k: len(getattr(sc, k)) for k in
-                   ("nations", "instruments", "pledges", "requirements", "hubs", "force_options")},
+        "counts": {
+            k: len(getattr(sc, k))
+            for k in ("nations", "instruments", "pledges", "requirements", "hubs", "force_options")
+        },
         "attribution": list(sc.attribution),
-        "assumption_sets": {s.name: {"owner": s.owner, "assumptions": list(s.assumptions)}
-                            for s in state.assumption_sets.values()},
+        "assumption_sets": {
+            s.name: {"owner": s.owner, "assumptions": list(s.assumptions)} for s in state.assumption_sets.values()
+        },
     }
 
 
@@ -105,12 +115,19 @@ def list_scenarios(ctx: Context, paging: Paging) -> Response:
     rows, total = store.list_stored(ctx.db, offset=paging.offset, limit=paging.limit)
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"items": [_scenario_summary(ctx, r) for r in rows], "total": total,
-                         "offset": paging.offset, "limit": paging.limit})
+    return JSONResponse(
+        {
+            "items": [_scenario_summary(ctx, r) for r in rows],
+            "total": total,
+            "offset": paging.offset,
+            "limit": paging.limit,
+        }
+    )
 
 
-@router.get("/scenarios/{ref}", summary="One stored scenario (summary); ETag: its revision",
-            response_model=ScenarioSummary)
+@router.get(
+    "/scenarios/{ref}", summary="One stored scenario (summary); ETag: its revision", response_model=ScenarioSummary
+)
 def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
@@ -118,27 +135,36 @@ def get_scenario(ctx: Context, response: Response, ref: str = IdPath()) -> dict[
     return _scenario_summary(ctx, row)
 
 
-@router.get("/scenarios/{ref}/revisions", summary="The revisions of a stored scenario",
-            response_model=Page[RevisionOut])
+@router.get(
+    "/scenarios/{ref}/revisions", summary="The revisions of a stored scenario", response_model=Page[RevisionOut]
+)
 def list_revisions(ctx: Context, paging: Paging, ref: str = IdPath()) -> Response:
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
-    state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head,
-                           cache=ctx.state.scenarios)
+    state = store.state_at(ctx.db, scenario_id=row.id, revision=row.head, cache=ctx.state.scenarios)
     # edit notes obey the releasability of what they are about (scenario.history)
     items = visible_revisions(ctx.db, ctx.principal, scenario_id=row.id, state=state)
     return page(items, paging)
 
 
-@router.get("/scenarios/{ref}/diff", summary="The changes between any two revisions of a "
-            "stored scenario, as you may see them (audited read)",
-            response_model=RevisionDiffOut)
+@router.get(
+    "/scenarios/{ref}/diff",
+    summary="The changes between any two revisions of a stored scenario, as you may see them (audited read)",
+    response_model=RevisionDiffOut,
+)
 def revision_diff(
-    ctx: Context, ref: str = IdPath(),
-    from_: Annotated[int | None, Query(alias="from", ge=1, le=2**31 - 1, description=(
-        "the revision compared from (default: the one before 'to')"))] = None,
-    to: Annotated[int | None, Query(ge=1, le=2**31 - 1, description=(
-        "the revision compared to (default: the head); either order"))] = None,
+    ctx: Context,
+    ref: str = IdPath(),
+    from_: Annotated[
+        int | None,
+        Query(
+            alias="from", ge=1, le=2**31 - 1, description=("the revision compared from (default: the one before 'to')")
+        ),
+    ] = None,
+    to: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description=("the revision compared to (default: the head); either order")),
+    ] = None,
 ) -> dict[str, Any]:
     """Per table, each record added, removed or changed, with every changed field before and
     after (:func:`coalition.scenario.revdiff.visible_diff`, as the dashboard's
@@ -151,19 +177,22 @@ def revision_diff(
     scope = restrict(ctx.principal, "scenario.view", _scenario_marking)
     row = scope.check(store.get_stored(ctx.db, ref=ref), ref)
     a, b = chosen_range(row.head, from_, to)
-    result = visible_diff(ctx.db, ctx.principal, scenario_id=row.id, from_revision=a,
-                          to_revision=b, cache=ctx.state.scenarios)
+    result = visible_diff(
+        ctx.db, ctx.principal, scenario_id=row.id, from_revision=a, to_revision=b, cache=ctx.state.scenarios
+    )
     ctx.audit("view", "scenario", str(row.id), note=f"API diff r{a}..r{b}")
     return diff_json(result)
 
 
-@router.post("/scenarios/{ref}/default", summary="Make a stored scenario the coalition default "
-             "(HQ admins only; audited)", response_model=ScenarioSummary)
+@router.post(
+    "/scenarios/{ref}/default",
+    summary="Make a stored scenario the coalition default (HQ admins only; audited)",
+    response_model=ScenarioSummary,
+)
 def make_default(ctx: Context, response: Response, ref: str = IdPath()) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.default", _scenario_marking)
     sid, _rev = store.scenario_header(ctx.db, ref=ref)
-    row = store.set_default(ctx.db, scenario_id=sid, principal=ctx.principal,
-                            request_id=ctx.request_id)
+    row = store.set_default(ctx.db, scenario_id=sid, principal=ctx.principal, request_id=ctx.request_id)
     ctx.audited.append(-1)
     response.headers["ETag"] = etag(row.head)
     return _scenario_summary(ctx, row)
@@ -173,16 +202,23 @@ async def _read_upload(file: UploadFile, limit: int) -> tuple[str, bytes]:
     name = FsPath(file.filename or "scenario.yaml").name
     suffix = FsPath(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise InputError([Problem(f"unsupported file type '{suffix or name}'", file=name,
-                                  field="file", hint="upload one .yaml, .yml or .json file")])
+        raise InputError(
+            [
+                Problem(
+                    f"unsupported file type '{suffix or name}'",
+                    file=name,
+                    field="file",
+                    hint="upload one .yaml, .yml or .json file",
+                )
+            ]
+        )
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise InputError([Problem(f"file larger than {limit} bytes", file=name, field="file")])
     return name, data
 
 
-@router.post("/scenarios/validate", summary="Validate a scenario file without storing it",
-             response_model=ValidationOut)
+@router.post("/scenarios/validate", summary="Validate a scenario file without storing it", response_model=ValidationOut)
 async def validate_scenario(
     ctx: Context, file: Annotated[UploadFile, File(description="one .yaml/.json scenario")]
 ) -> dict[str, Any]:
@@ -196,18 +232,22 @@ async def validate_scenario(
     }
 
 
-@router.post("/scenarios", status_code=status.HTTP_201_CREATED,
-             summary="Upload a scenario file: a new scenario, or (same id as a stored one) an "
-             "import into it, diffed and checked change by change (If-Match required)",
-             response_model=UploadOut, responses={200: {"model": UploadOut,
-                                                        "description": "an import into a stored scenario"}})
+@router.post(
+    "/scenarios",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a scenario file: a new scenario, or (same id as a stored one) an "
+    "import into it, diffed and checked change by change (If-Match required)",
+    response_model=UploadOut,
+    responses={200: {"model": UploadOut, "description": "an import into a stored scenario"}},
+)
 async def upload_scenario(
     ctx: Context,
     response: Response,
     file: Annotated[UploadFile, File(description="one .yaml/.json scenario")],
     if_match: IfMatch = None,
-    make_default: Annotated[bool, Query(description="also make it the default (HQ admins "
-                                                    "only; same as POST …/default)")] = False,
+    make_default: Annotated[
+        bool, Query(description="also make it the default (HQ admins only; same as POST …/default)")
+    ] = False,
 ) -> dict[str, Any]:
     restrict(ctx.principal, "scenario.add", _scenario_marking)
     name, data = await _read_upload(file, ctx.state.settings.max_upload_bytes)
@@ -217,18 +257,23 @@ async def upload_scenario(
     return await _run(ctx, response, report.scenario, if_match, make_default)
 
 
-async def _run(ctx: Context, response: Response, scenario: Any, if_match: str | None,
-               make_default: bool) -> dict[str, Any]:
+async def _run(
+    ctx: Context, response: Response, scenario: Any, if_match: str | None, make_default: bool
+) -> dict[str, Any]:
     from fastapi.concurrency import run_in_threadpool
 
     def work() -> dict[str, Any]:
         expected = parse_if_match(if_match, 0)
         row, revision, created = store.upload(
-            ctx.db, scenario=scenario, principal=ctx.principal, expected_revision=expected,
-            cache=ctx.state.scenarios, request_id=ctx.request_id)
+            ctx.db,
+            scenario=scenario,
+            principal=ctx.principal,
+            expected_revision=expected,
+            cache=ctx.state.scenarios,
+            request_id=ctx.request_id,
+        )
         if make_default:
-            store.set_default(ctx.db, scenario_id=row.id, principal=ctx.principal,
-                              request_id=ctx.request_id)
+            store.set_default(ctx.db, scenario_id=row.id, principal=ctx.principal, request_id=ctx.request_id)
         ctx.audited.append(-1)
         response.headers["ETag"] = etag(revision)
         if not created:
@@ -259,13 +304,19 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("instrument", "instruments", "instruments", "id", ("kind", "parties")),
     Resource("capability", "capabilities", "capabilities", "code", ("domain",)),
     Resource("force-option", "force-options", "force_options", "id"),
-    Resource("requirement", "requirements", "requirements", "id",
-             ("option", "capability", "hub", "priority")),
+    Resource("requirement", "requirements", "requirements", "id", ("option", "capability", "hub", "priority")),
     Resource("hub", "hubs", "hubs", "id", ("country", "kind", "region")),
     Resource("rear-node", "rear-nodes", "rear_nodes", "id", ("country", "kind")),
     Resource("corridor", "corridors", "corridors", "id", ("rear_node", "hub", "mode")),
-    Resource("pledge", "pledges", "pledges", "id", ("nation", "capability", "state"),
-             sensitive=True, nation_filters=("nation",)),
+    Resource(
+        "pledge",
+        "pledges",
+        "pledges",
+        "id",
+        ("nation", "capability", "state"),
+        sensitive=True,
+        nation_filters=("nation",),
+    ),
 )
 
 
@@ -280,7 +331,9 @@ def _filter_dependency(res: Resource) -> Any:
     filters.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=str | None,
                 default=Query(None, max_length=64, description=f"only this {name}"),
             )
             for name in res.filters
@@ -328,32 +381,38 @@ def _make_routes(res: Resource) -> None:
         sid, rev, state = current_state(ctx, scenario)
         sc = state.scenario
         for name in res.nation_filters:
-            check_nations([filters[name]] if name in filters else [], sc, field=name,
-                          indexed=False, file="query")
+            check_nations([filters[name]] if name in filters else [], sc, field=name, indexed=False, file="query")
         # The encoded page, cached per revision state and everything the answer depends on:
         # the reader's scope (nation and roles decide it), the filters and the page.
         who = ctx.principal
-        key = (res.kind, who.nation, who.roles, tuple(sorted(filters.items())),
-               paging.offset, paging.limit)
+        key = (res.kind, who.nation, who.roles, tuple(sorted(filters.items())), paging.offset, paging.limit)
         hit = LIST_PAGES.get(state, key)
         if hit is None:
             scope = state_scope(ctx, f"{res.kind}.view", state)
             records = apply_filters(scope.filter(getattr(sc, res.attr)), filters)
             dumped = ctx.state.scenarios.dumps(sc, res.attr)
-            shown = records[paging.offset: paging.offset + paging.limit]
-            hit = (json.dumps({"items": [dumped[id(r)] for r in shown], "total": len(records),
-                               "offset": paging.offset, "limit": paging.limit},
-                              ensure_ascii=False, allow_nan=False,
-                              separators=(",", ":")).encode("utf-8"),
-                   [keyf(r) for r in shown])
+            shown = records[paging.offset : paging.offset + paging.limit]
+            hit = (
+                json.dumps(
+                    {
+                        "items": [dumped[id(r)] for r in shown],
+                        "total": len(records),
+                        "offset": paging.offset,
+                        "limit": paging.limit,
+                    },
+                    ensure_ascii=False,
+                    allow_nan=False,
+                    separators=(",", ":"),
+                ).encode("utf-8"),
+                [keyf(r) for r in shown],
+            )
             LIST_PAGES.put(state, key, hit)
         body, shown_ids = hit
         if res.sensitive:  # a list shows what a single read shows: audited alike
             ctx.audit_read(res.kind, shown_ids, note=f"scenario {sid} revision {rev}")
         return Response(body, media_type="application/json")
 
-    def get_record(ctx: Context, response: Response, ident: str = IdPath(),
-                   scenario: ScenarioRef = None) -> Any:
+    def get_record(ctx: Context, response: Response, ident: str = IdPath(), scenario: ScenarioRef = None) -> Any:
         sid, rev, state = current_state(ctx, scenario)
         scope = state_scope(ctx, f"{res.kind}.view", state)
         record = scope.get(getattr(state.scenario, res.attr), keyf, ident)
@@ -367,16 +426,23 @@ def _make_routes(res: Resource) -> None:
         return body
 
     model = record_model(res)
-    router.add_api_route(f"/{res.path}", list_records, methods=["GET"],
-                         # the record model is built at run time, one per resource
-                         response_model=Page[model],  # type: ignore[valid-type]
-                         summary=f"List {res.path} of a scenario (paginated, filtered)",
-                         name=f"list_{res.attr}")
-    router.add_api_route(f"/{res.path}/{{ident}}", get_record, methods=["GET"],
-                         response_model=PledgeOut if res.kind == "pledge" else model,
-                         summary=f"One {res.kind}" + (" (audited read)" if res.sensitive else "")
-                         + "; ETag: the scenario revision",
-                         name=f"get_{res.attr}")
+    router.add_api_route(
+        f"/{res.path}",
+        list_records,
+        methods=["GET"],
+        # the record model is built at run time, one per resource
+        response_model=Page[model],  # type: ignore[valid-type]
+        summary=f"List {res.path} of a scenario (paginated, filtered)",
+        name=f"list_{res.attr}",
+    )
+    router.add_api_route(
+        f"/{res.path}/{{ident}}",
+        get_record,
+        methods=["GET"],
+        response_model=PledgeOut if res.kind == "pledge" else model,
+        summary=f"One {res.kind}" + (" (audited read)" if res.sensitive else "") + "; ETag: the scenario revision",
+        name=f"get_{res.attr}",
+    )
 
 
 # Pledge writes are declared before the generic routes so their paths win. Each calls the one
@@ -401,9 +467,9 @@ class PledgeRelease(BaseModel):
 class AssumptionSetBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    assumptions: list[Annotated[str, Field(max_length=120,
-                                           pattern=r"^[A-Za-z0-9_.\-]+=[A-Za-z0-9\-]+$")]] = Field(
-        max_length=50, description="NAME=VALUE, e.g. ceasefire=2026-06-01; empty removes the set")
+    assumptions: list[Annotated[str, Field(max_length=120, pattern=r"^[A-Za-z0-9_.\-]+=[A-Za-z0-9\-]+$")]] = Field(
+        max_length=50, description="NAME=VALUE, e.g. ceasefire=2026-06-01; empty removes the set"
+    )
     note: str = Field(default="", max_length=1000)
 
 
@@ -411,9 +477,18 @@ def _pledge_key(record: Any) -> str:
     return str(record.id)
 
 
-def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | None,
-          change: Any, action: str, ident: str | None, *, may_add: bool = False,
-          check: Callable[[ScenarioState], None] | None = None) -> Any:
+def _edit(
+    ctx: Context,
+    response: Response,
+    ref: str | None,
+    if_match: str | None,
+    change: Any,
+    action: str,
+    ident: str | None,
+    *,
+    may_add: bool = False,
+    check: Callable[[ScenarioState], None] | None = None,
+) -> Any:
     """Scope first (404/403), then ``check`` of the body against the scenario (422), then the
     store's edit (409 on a stale If-Match)."""
     sid, rev, state = current_state(ctx, ref)
@@ -425,70 +500,118 @@ def _edit(ctx: Context, response: Response, ref: str | None, if_match: str | Non
         restrict(ctx.principal, action, _scenario_marking)
     if check is not None:
         check(state)
-    result = store.edit(ctx.db, sid, parse_if_match(if_match, rev), change, ctx.principal,
-                        cache=ctx.state.scenarios, request_id=ctx.request_id)
+    result = store.edit(
+        ctx.db,
+        sid,
+        parse_if_match(if_match, rev),
+        change,
+        ctx.principal,
+        cache=ctx.state.scenarios,
+        request_id=ctx.request_id,
+    )
     ctx.audited.append(-1)
     response.headers["ETag"] = etag(result.revision)
     return result
 
 
-@router.post("/pledges/{ident}/transition", summary="Move a pledge along its lifecycle",
-             response_model=PledgeWritten)
-def transition_pledge(ctx: Context, response: Response, body: PledgeTransition,
-                      ident: str = IdPath(), scenario: ScenarioRef = None,
-                      if_match: IfMatch = None) -> Any:
+@router.post("/pledges/{ident}/transition", summary="Move a pledge along its lifecycle", response_model=PledgeWritten)
+def transition_pledge(
+    ctx: Context,
+    response: Response,
+    body: PledgeTransition,
+    ident: str = IdPath(),
+    scenario: ScenarioRef = None,
+    if_match: IfMatch = None,
+) -> Any:
     change = TransitionPledge(pledge=ident, to=body.state, note=body.note)
     result = _edit(ctx, response, scenario, if_match, change, "pledge.transition", ident)
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
-@router.put("/pledges/{ident}", summary="Add a pledge, or change its content (the pledging "
-            "nation only)", response_model=PledgeWritten)
-def edit_pledge(ctx: Context, response: Response, body: Pledge, ident: str = IdPath(),
-                scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
+@router.put(
+    "/pledges/{ident}",
+    summary="Add a pledge, or change its content (the pledging nation only)",
+    response_model=PledgeWritten,
+)
+def edit_pledge(
+    ctx: Context,
+    response: Response,
+    body: Pledge,
+    ident: str = IdPath(),
+    scenario: ScenarioRef = None,
+    if_match: IfMatch = None,
+) -> Any:
     if body.id != ident:
-        raise InputError([Problem(f"the body is pledge '{body.id}', the path '{ident}'",
-                                  field="id", hint="they must be the same")])
-    result = _edit(ctx, response, scenario, if_match, EditPledge(pledge=body),
-                   "pledge.transition", ident, may_add=True)
+        raise InputError(
+            [Problem(f"the body is pledge '{body.id}', the path '{ident}'", field="id", hint="they must be the same")]
+        )
+    result = _edit(ctx, response, scenario, if_match, EditPledge(pledge=body), "pledge.transition", ident, may_add=True)
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
-@router.put("/pledges/{ident}/release", summary="Set to whom a pledge's detail is released",
-            response_model=PledgeReleaseOut)
-def release_pledge(ctx: Context, response: Response, body: PledgeRelease, ident: str = IdPath(),
-                   scenario: ScenarioRef = None, if_match: IfMatch = None) -> Any:
-    change = SetReleasability(object_kind="pledge", object_id=ident,
-                              releasable_to=tuple(body.releasable_to))
-    result = _edit(ctx, response, scenario, if_match, change, "pledge.release", ident,
-                   check=lambda state: check_nations(body.releasable_to, state.scenario,
-                                                     field="releasable_to", extra=("HQ", "ALL")))
+@router.put(
+    "/pledges/{ident}/release", summary="Set to whom a pledge's detail is released", response_model=PledgeReleaseOut
+)
+def release_pledge(
+    ctx: Context,
+    response: Response,
+    body: PledgeRelease,
+    ident: str = IdPath(),
+    scenario: ScenarioRef = None,
+    if_match: IfMatch = None,
+) -> Any:
+    change = SetReleasability(object_kind="pledge", object_id=ident, releasable_to=tuple(body.releasable_to))
+    result = _edit(
+        ctx,
+        response,
+        scenario,
+        if_match,
+        change,
+        "pledge.release",
+        ident,
+        check=lambda state: check_nations(
+            body.releasable_to, state.scenario, field="releasable_to", extra=("HQ", "ALL")
+        ),
+    )
     pledge = result.state.pledge(ident)
-    return {"id": ident, "marking": result.state.marking("pledge", pledge).model_dump(mode="json"),
-            "revision": result.revision}
+    return {
+        "id": ident,
+        "marking": result.state.marking("pledge", pledge).model_dump(mode="json"),
+        "revision": result.revision,
+    }
 
 
-@router.put("/scenarios/{ref}/assumption-sets/{name}",
-            summary="Set a named assumption set of a scenario (its nation's, or HQ's)",
-            response_model=AssumptionSetPut)
-def set_assumptions(ctx: Context, response: Response, body: AssumptionSetBody,
-                    ref: str = IdPath(), name: str = IdPath(), if_match: IfMatch = None) -> Any:
+@router.put(
+    "/scenarios/{ref}/assumption-sets/{name}",
+    summary="Set a named assumption set of a scenario (its nation's, or HQ's)",
+    response_model=AssumptionSetPut,
+)
+def set_assumptions(
+    ctx: Context,
+    response: Response,
+    body: AssumptionSetBody,
+    ref: str = IdPath(),
+    name: str = IdPath(),
+    if_match: IfMatch = None,
+) -> Any:
     change = SetAssumptions(name=name, assumptions=tuple(body.assumptions), note=body.note)
     result = _edit(ctx, response, ref, if_match, change, "scenario.add", None)
     kept = result.state.assumption_sets.get(name)
-    return {"name": name, "owner": kept.owner if kept else None,
-            "assumptions": list(kept.assumptions) if kept else [], "revision": result.revision}
+    return {
+        "name": name,
+        "owner": kept.owner if kept else None,
+        "assumptions": list(kept.assumptions) if kept else [],
+        "revision": result.revision,
+    }
 
 
 for _res in RESOURCES:
     _make_routes(_res)
 
 
-@router.get("/contact-line", summary="The contact line and buffer-zone width",
-            response_model=ContactLine | None)
+@router.get("/contact-line", summary="The contact line and buffer-zone width", response_model=ContactLine | None)
 def contact_line(ctx: Context, scenario: ScenarioRef = None) -> Any:
     restrict(ctx.principal, "scenario.view", lambda _r: PUBLIC)
     _sid, _rev, state = current_state(ctx, scenario)
     sc = state.scenario
     return dump(sc.contact_line) if sc.contact_line else None
-

@@ -20,8 +20,10 @@ JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a finished plan run
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such plan run"},
     409: {"description": "the run is not finished (queued, running, failed or cancelled)"},
-    422: {"description": "bad path parameter, or the scenario's sustainment data is invalid for this plan "
-                         "(e.g. a hub without coordinates, a MEDEVAC pledge without a base): problems named"},
+    422: {
+        "description": "bad path parameter, or the scenario's sustainment data is invalid for this plan "
+        "(e.g. a hub without coordinates, a MEDEVAC pledge without a base): problems named"
+    },
 }
 
 
@@ -154,25 +156,41 @@ def _section(ctx: Any, job_id: int, name: str) -> dict[str, Any]:
     return section(body, name)
 
 
-@router.get("/{job_id}/demand", response_model=DemandOut, responses=ERRORS,
-            summary="Daily demand per hub, day range and supply class of a plan, with resupply tonnage")
+@router.get(
+    "/{job_id}/demand",
+    response_model=DemandOut,
+    responses=ERRORS,
+    summary="Daily demand per hub, day range and supply class of a plan, with resupply tonnage",
+)
 def get_demand(ctx: Context, job_id: JobId) -> Any:
     return _section(ctx, job_id, "demand")
 
 
-@router.get("/{job_id}/dos", response_model=DosOut, responses=ERRORS,
-            summary="Stock and days of supply per hub and class: on hand, policy, runs-out day, resupply")
+@router.get(
+    "/{job_id}/dos",
+    response_model=DosOut,
+    responses=ERRORS,
+    summary="Stock and days of supply per hub and class: on hand, policy, runs-out day, resupply",
+)
 def get_dos(ctx: Context, job_id: JobId) -> Any:
     return _section(ctx, job_id, "dos")
 
 
-@router.get("/{job_id}/class-v", response_model=ClassVOut, responses=ERRORS,
-            summary="Legal Class V days per hub against its depots' licences, and what limits them")
+@router.get(
+    "/{job_id}/class-v",
+    response_model=ClassVOut,
+    responses=ERRORS,
+    summary="Legal Class V days per hub against its depots' licences, and what limits them",
+)
 def get_class_v(ctx: Context, job_id: JobId) -> Any:
     return _section(ctx, job_id, "class_v")
 
 
-@router.get("/{job_id}/medical", response_model=MedicalOut, responses=ERRORS,
-            summary="10-1-2 medical coverage of a plan: minutes to Role 1/2/3, shares, uncovered hub-days")
+@router.get(
+    "/{job_id}/medical",
+    response_model=MedicalOut,
+    responses=ERRORS,
+    summary="10-1-2 medical coverage of a plan: minutes to Role 1/2/3, shares, uncovered hub-days",
+)
 def get_medical(ctx: Context, job_id: JobId) -> Any:
     return _section(ctx, job_id, "medical")

@@ -24,6 +24,7 @@ from coalition.errors import NotFoundError
 
 router = APIRouter(prefix="/api", tags=["users"])
 
+
 def UserNamePath() -> Any:  # a fresh FieldInfo per parameter
     return Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-@]*$", max_length=64)
 
@@ -36,8 +37,7 @@ def _user_marking(user: Any) -> Marking:
 @router.get("/me", summary="The authenticated user")
 def me(ctx: Context) -> MeOut:
     p = ctx.principal
-    return MeOut(id=p.user_id, name=p.name, nation=p.nation,
-                 roles=sorted(r.value for r in p.roles))
+    return MeOut(id=p.user_id, name=p.name, nation=p.nation, roles=sorted(r.value for r in p.roles))
 
 
 @router.get("/users", summary="List users (admin)")
@@ -45,9 +45,14 @@ def list_users(ctx: Context, paging: Paging) -> UserPage:
     scope = restrict(ctx.principal, "user.view", _user_marking)
     rows, _ = service.list_users(ctx.db, offset=0, limit=10_000)
     visible = [UserOut.model_validate(u).model_dump(mode="json") for u in scope.filter(rows)]
-    return UserPage.model_validate({
-        "items": visible[paging.offset: paging.offset + paging.limit], "total": len(visible),
-        "offset": paging.offset, "limit": paging.limit})
+    return UserPage.model_validate(
+        {
+            "items": visible[paging.offset : paging.offset + paging.limit],
+            "total": len(visible),
+            "offset": paging.offset,
+            "limit": paging.limit,
+        }
+    )
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user (admin)")
@@ -92,25 +97,32 @@ def list_tokens(ctx: Context, name: str = UserNamePath()) -> list[TokenOut]:
     return [TokenOut.model_validate(t) for t in service.list_tokens(ctx.db, user=user)]
 
 
-@router.post("/users/{name}/tokens", status_code=status.HTTP_201_CREATED,
-             summary="Issue a token; the secret is in this answer only")
+@router.post(
+    "/users/{name}/tokens",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a token; the secret is in this answer only",
+)
 def issue_token(ctx: Context, body: TokenCreate, name: str = UserNamePath()) -> IssuedToken:
     user = _token_owner(ctx, name, "token.add")
     token, secret = service.mint_token(
-        ctx.db, by=ctx.principal, user=user, days=body.days, label=body.label,
-        roles=[r.value for r in body.roles] if body.roles is not None else None)
+        ctx.db,
+        by=ctx.principal,
+        user=user,
+        days=body.days,
+        label=body.label,
+        roles=[r.value for r in body.roles] if body.roles is not None else None,
+    )
     meta = TokenOut.model_validate(token)
     ctx.audit("issue-token", "user", user.name, after=meta.model_dump(mode="json"))
     return IssuedToken(**meta.model_dump(), token=secret, user=user.name)
 
 
 @router.post("/users/{name}/tokens/{token_id}/revoke", summary="Revoke a token")
-def revoke_token(ctx: Context, token_id: int = Path(ge=1, le=2**31 - 1),
-                 name: str = UserNamePath()) -> TokenOut:
+def revoke_token(ctx: Context, token_id: int = Path(ge=1, le=2**31 - 1), name: str = UserNamePath()) -> TokenOut:
     user = _token_owner(ctx, name, "token.change")
     token = service.revoke_token(ctx.db, user=user, token_id=token_id)
     out = TokenOut.model_validate(token)
-    ctx.audit("revoke-token", "user", user.name, after=out.model_dump(mode="json"),
-              note="revokes every token minted from it")
+    ctx.audit(
+        "revoke-token", "user", user.name, after=out.model_dump(mode="json"), note="revokes every token minted from it"
+    )
     return out
-

@@ -7,6 +7,7 @@ Revision ID: audit_0001
 Revises:
 Create Date: 2026-12-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,14 +17,15 @@ branch_labels = ("audit",)
 depends_on = "auth_0003"
 
 
-
 def _triggers(on: bool) -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         for verb in ("update", "delete"):
             if on:
-                op.execute(f"CREATE TRIGGER audit_log_no_{verb} BEFORE {verb.upper()} ON "
-                           "audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+                op.execute(
+                    f"CREATE TRIGGER audit_log_no_{verb} BEFORE {verb.upper()} ON "
+                    "audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+                )
             else:
                 op.execute(f"DROP TRIGGER audit_log_no_{verb}")
         return
@@ -58,9 +60,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_audit_checkpoints"),
     )
     bind = op.get_bind()
-    log = sa.table("audit_log", *(sa.column(c) for c in (
-        "id", "at", "user_id", "user_name", "nation", "request_id", "action", "object_type",
-        "object_id", "before", "after", "note", "seq", "prev_hash", "entry_hash")))
+    log = sa.table(
+        "audit_log",
+        *(
+            sa.column(c)
+            for c in (
+                "id",
+                "at",
+                "user_id",
+                "user_name",
+                "nation",
+                "request_id",
+                "action",
+                "object_type",
+                "object_id",
+                "before",
+                "after",
+                "note",
+                "seq",
+                "prev_hash",
+                "entry_hash",
+            )
+        ),
+    )
     log.c.before.type = sa.JSON()
     log.c.after.type = sa.JSON()
     log.c.at.type = sa.DateTime(timezone=True)
@@ -71,22 +93,26 @@ def upgrade() -> None:
         for seq, row in enumerate(rows, start=1):
             entry = type("Row", (), {**dict(row), "seq": seq})
             digest = chain.entry_hash(prev, entry)
-            bind.execute(log.update().where(log.c.id == row["id"]).values(
-                seq=seq, prev_hash=prev, entry_hash=digest))
+            bind.execute(log.update().where(log.c.id == row["id"]).values(seq=seq, prev_hash=prev, entry_hash=digest))
             prev = digest
         _triggers(True)
-    bind.execute(sa.text("INSERT INTO audit_head (id, seq, entry_hash) VALUES (1, :n, :h)"),
-                 {"n": len(rows), "h": prev})
+    bind.execute(
+        sa.text("INSERT INTO audit_head (id, seq, entry_hash) VALUES (1, :n, :h)"), {"n": len(rows), "h": prev}
+    )
     # checkpoints are history too: append-only like the log
     if bind.dialect.name == "sqlite":
         for verb in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER audit_checkpoints_no_{verb.lower()} BEFORE {verb} ON "
-                       "audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are "
-                       "append-only'); END")
+            op.execute(
+                f"CREATE TRIGGER audit_checkpoints_no_{verb.lower()} BEFORE {verb} ON "
+                "audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are "
+                "append-only'); END"
+            )
     else:
-        op.execute("CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE OR "
-                   "TRUNCATE ON audit_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION "
-                   "audit_log_append_only()")
+        op.execute(
+            "CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE OR "
+            "TRUNCATE ON audit_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION "
+            "audit_log_append_only()"
+        )
 
 
 def downgrade() -> None:

@@ -4,6 +4,7 @@ Revision ID: auth_0002
 Revises: auth_0001
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Revision ID: auth_0003
 Revises: auth_0002
 Create Date: 2026-11-25
 """
+
 from alembic import op
 
 revision = "auth_0003"

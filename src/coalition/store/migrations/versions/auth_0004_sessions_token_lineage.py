@@ -4,6 +4,7 @@ Revision ID: auth_0004_sessions
 Revises: auth_0003
 Create Date: 2026-12-01
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,8 +20,7 @@ def upgrade() -> None:
     with op.batch_alter_table("auth_tokens") as batch:
         batch.add_column(sa.Column("parent_id", sa.Integer, nullable=True))
         batch.add_column(sa.Column("roles", sa.JSON, nullable=True))
-        batch.create_foreign_key("fk_auth_tokens_parent_id_auth_tokens", "auth_tokens",
-                                 ["parent_id"], ["id"])
+        batch.create_foreign_key("fk_auth_tokens_parent_id_auth_tokens", "auth_tokens", ["parent_id"], ["id"])
         batch.create_index("ix_auth_tokens_parent_id", ["parent_id"])
     op.create_table(
         "auth_sessions",
@@ -32,8 +32,7 @@ def upgrade() -> None:
         sa.Column("ended_at", TZ, nullable=True),
         sa.Column("end_reason", sa.String(32), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_auth_sessions"),
-        sa.ForeignKeyConstraint(["token_id"], ["auth_tokens.id"],
-                                name="fk_auth_sessions_token_id_auth_tokens"),
+        sa.ForeignKeyConstraint(["token_id"], ["auth_tokens.id"], name="fk_auth_sessions_token_id_auth_tokens"),
         sa.UniqueConstraint("secret_hash", name="uq_auth_sessions_secret_hash"),
     )
     op.create_index("ix_auth_sessions_token_id", "auth_sessions", ["token_id"])

@@ -146,9 +146,7 @@ def upgrade() -> None:
         sa.Column("last_seq", BIG, nullable=False),
     )
     op.create_index("ix_inv_serial_title_nation", "inv_serial", ["title_nation"])
-    op.create_index(
-        "ix_inv_serial_place", "inv_serial", ["hub", "depot", "storehouse", "title_nation", "status"]
-    )
+    op.create_index("ix_inv_serial_place", "inv_serial", ["hub", "depot", "storehouse", "title_nation", "status"])
     op.create_index("ix_inv_serial_location", "inv_serial", ["location"])
     op.create_table(
         "inv_lot",

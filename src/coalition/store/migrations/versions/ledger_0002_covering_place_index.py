@@ -20,13 +20,12 @@ depends_on = None
 def upgrade() -> None:
     op.drop_index("ix_inv_serial_place", table_name="inv_serial")
     op.create_index(
-        "ix_inv_serial_place", "inv_serial",
+        "ix_inv_serial_place",
+        "inv_serial",
         ["hub", "depot", "storehouse", "title_nation", "status", "unit_value"],
     )
 
 
 def downgrade() -> None:
     op.drop_index("ix_inv_serial_place", table_name="inv_serial")
-    op.create_index(
-        "ix_inv_serial_place", "inv_serial", ["hub", "depot", "storehouse", "title_nation", "status"]
-    )
+    op.create_index("ix_inv_serial_place", "inv_serial", ["hub", "depot", "storehouse", "title_nation", "status"])

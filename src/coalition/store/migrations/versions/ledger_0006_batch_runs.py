@@ -27,8 +27,9 @@ def downgrade() -> None:
     # a downgraded ledger cannot hold v3 batches: refuse rather than silently break their proofs
     bind = op.get_bind()
     if bind.execute(sa.text("SELECT count(*) FROM ledger_batch WHERE runs IS NOT NULL")).scalar():
-        raise RuntimeError("ledger_batch holds non-contiguous (v3) batches; they cannot be represented"
-                           " before ledger_0006")
+        raise RuntimeError(
+            "ledger_batch holds non-contiguous (v3) batches; they cannot be represented before ledger_0006"
+        )
     if bind.dialect.name == "sqlite":
         # in place (SQLite >= 3.35): batch mode would copy and drop the table, which the foreign
         # key from ledger_signature refuses

@@ -10,6 +10,7 @@ Revision ID: planner_0001
 Revises:
 Create Date: 2026-12-01
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -22,26 +23,72 @@ depends_on = ("scenario_0001",)
 
 TZ = sa.DateTime(timezone=True)
 
-JOB_COLUMNS = ("id", "scenario_id", "option", "at", "assumptions", "time_limit_s", "status",
-               "progress", "message", "result", "error", "requested_by", "nation", "created_at",
-               "finished_at")
+JOB_COLUMNS = (
+    "id",
+    "scenario_id",
+    "option",
+    "at",
+    "assumptions",
+    "time_limit_s",
+    "status",
+    "progress",
+    "message",
+    "result",
+    "error",
+    "requested_by",
+    "nation",
+    "created_at",
+    "finished_at",
+)
 old_jobs = sa.table(
-    "api_plan_jobs", sa.column("id", sa.Integer), sa.column("scenario_id", sa.Integer),
-    sa.column("option", sa.String), sa.column("at", sa.String),
-    sa.column("assumptions", sa.JSON), sa.column("time_limit_s", sa.Float),
-    sa.column("status", sa.String), sa.column("progress", sa.Float),
-    sa.column("message", sa.Text), sa.column("result", sa.JSON), sa.column("error", sa.Text),
-    sa.column("requested_by", sa.String), sa.column("nation", sa.String),
-    sa.column("created_at", TZ), sa.column("finished_at", TZ))
+    "api_plan_jobs",
+    sa.column("id", sa.Integer),
+    sa.column("scenario_id", sa.Integer),
+    sa.column("option", sa.String),
+    sa.column("at", sa.String),
+    sa.column("assumptions", sa.JSON),
+    sa.column("time_limit_s", sa.Float),
+    sa.column("status", sa.String),
+    sa.column("progress", sa.Float),
+    sa.column("message", sa.Text),
+    sa.column("result", sa.JSON),
+    sa.column("error", sa.Text),
+    sa.column("requested_by", sa.String),
+    sa.column("nation", sa.String),
+    sa.column("created_at", TZ),
+    sa.column("finished_at", TZ),
+)
 scenario = sa.table("scenario", sa.column("id", sa.Integer), sa.column("head", sa.Integer))
 run = sa.table(
-    "planner_run", *(sa.column(n) for n in (
-        "id", "scenario_id", "revision", "option", "at", "seed", "assumptions_hash", "run_key",
-        "status", "progress", "message", "error", "requested_by", "nation", "cancel_requested",
-        "reused_from")),
-    sa.column("assumptions", sa.JSON), sa.column("options", sa.JSON),
-    sa.column("summary", sa.JSON), sa.column("created_at", TZ), sa.column("started_at", TZ),
-    sa.column("finished_at", TZ))
+    "planner_run",
+    *(
+        sa.column(n)
+        for n in (
+            "id",
+            "scenario_id",
+            "revision",
+            "option",
+            "at",
+            "seed",
+            "assumptions_hash",
+            "run_key",
+            "status",
+            "progress",
+            "message",
+            "error",
+            "requested_by",
+            "nation",
+            "cancel_requested",
+            "reused_from",
+        )
+    ),
+    sa.column("assumptions", sa.JSON),
+    sa.column("options", sa.JSON),
+    sa.column("summary", sa.JSON),
+    sa.column("created_at", TZ),
+    sa.column("started_at", TZ),
+    sa.column("finished_at", TZ),
+)
 run_result = sa.table("planner_run_result", sa.column("run_id"), sa.column("plan", sa.JSON))
 
 
@@ -64,8 +111,9 @@ def _old_jobs_table() -> None:
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("finished_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_api_plan_jobs"),
-        sa.ForeignKeyConstraint(["scenario_id"], ["api_scenarios.id"],
-                                name="fk_api_plan_jobs_scenario_id_api_scenarios"),
+        sa.ForeignKeyConstraint(
+            ["scenario_id"], ["api_scenarios.id"], name="fk_api_plan_jobs_scenario_id_api_scenarios"
+        ),
     )
 
 
@@ -95,8 +143,7 @@ def upgrade() -> None:
         sa.Column("started_at", TZ, nullable=True),
         sa.Column("finished_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_planner_run"),
-        sa.ForeignKeyConstraint(["scenario_id"], ["scenario.id"],
-                                name="fk_planner_run_scenario_id_scenario"),
+        sa.ForeignKeyConstraint(["scenario_id"], ["scenario.id"], name="fk_planner_run_scenario_id_scenario"),
     )
     op.create_index("ix_planner_run_run_key", "planner_run", ["run_key"])
     op.create_index("ix_planner_run_status", "planner_run", ["status", "id"])
@@ -106,8 +153,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer, nullable=False),
         sa.Column("plan", sa.JSON, nullable=False),
         sa.PrimaryKeyConstraint("run_id", name="pk_planner_run_result"),
-        sa.ForeignKeyConstraint(["run_id"], ["planner_run.id"],
-                                name="fk_planner_run_result_run_id_planner_run"),
+        sa.ForeignKeyConstraint(["run_id"], ["planner_run.id"], name="fk_planner_run_result_run_id_planner_run"),
     )
     bind = op.get_bind()
     heads = {r[0]: r[1] for r in bind.execute(sa.select(scenario.c.id, scenario.c.head))}
@@ -115,22 +161,45 @@ def upgrade() -> None:
         result = j["result"]
         summary = None
         if isinstance(result, dict):
-            summary = {"status": (result.get("solve") or {}).get("status"),
-                       "coverage_pct": (result.get("kpis") or {}).get("coverage_pct")}
-        bind.execute(run.insert().values(
-            id=j["id"], scenario_id=j["scenario_id"], revision=heads.get(j["scenario_id"], 1),
-            option=j["option"], at=j["at"], seed=0, assumptions=list(j["assumptions"] or []),
-            assumptions_hash="", options={"time_limit": j["time_limit_s"]},
-            run_key=f"migrated-{j['id']}", status=j["status"], progress=j["progress"],
-            message=j["message"], error=j["error"], requested_by=j["requested_by"],
-            nation=j["nation"], cancel_requested=False, summary=summary, reused_from=None,
-            created_at=j["created_at"], started_at=None, finished_at=j["finished_at"]))
+            summary = {
+                "status": (result.get("solve") or {}).get("status"),
+                "coverage_pct": (result.get("kpis") or {}).get("coverage_pct"),
+            }
+        bind.execute(
+            run.insert().values(
+                id=j["id"],
+                scenario_id=j["scenario_id"],
+                revision=heads.get(j["scenario_id"], 1),
+                option=j["option"],
+                at=j["at"],
+                seed=0,
+                assumptions=list(j["assumptions"] or []),
+                assumptions_hash="",
+                options={"time_limit": j["time_limit_s"]},
+                run_key=f"migrated-{j['id']}",
+                status=j["status"],
+                progress=j["progress"],
+                message=j["message"],
+                error=j["error"],
+                requested_by=j["requested_by"],
+                nation=j["nation"],
+                cancel_requested=False,
+                summary=summary,
+                reused_from=None,
+                created_at=j["created_at"],
+                started_at=None,
+                finished_at=j["finished_at"],
+            )
+        )
         if result is not None:
             bind.execute(run_result.insert().values(run_id=j["id"], plan=result))
     if bind.dialect.name == "postgresql":
-        bind.execute(sa.text(
-            "SELECT setval(pg_get_serial_sequence('planner_run', 'id'), "
-            "(SELECT COALESCE(MAX(id), 1) FROM planner_run))"))
+        bind.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('planner_run', 'id'), "
+                "(SELECT COALESCE(MAX(id), 1) FROM planner_run))"
+            )
+        )
     op.drop_table("api_plan_jobs")
 
 
@@ -139,12 +208,24 @@ def downgrade() -> None:
     bind = op.get_bind()
     results = {r[0]: r[1] for r in bind.execute(sa.select(run_result.c.run_id, run_result.c.plan))}
     for r in bind.execute(sa.select(run).order_by(run.c.id)).mappings().all():
-        bind.execute(old_jobs.insert().values(
-            id=r["id"], scenario_id=r["scenario_id"], option=r["option"], at=r["at"],
-            assumptions=r["assumptions"], time_limit_s=float(
-                (r["options"] or {}).get("time_limit", 20.0)),
-            status=r["status"], progress=r["progress"], message=r["message"],
-            result=results.get(r["id"]), error=r["error"], requested_by=r["requested_by"],
-            nation=r["nation"], created_at=r["created_at"], finished_at=r["finished_at"]))
+        bind.execute(
+            old_jobs.insert().values(
+                id=r["id"],
+                scenario_id=r["scenario_id"],
+                option=r["option"],
+                at=r["at"],
+                assumptions=r["assumptions"],
+                time_limit_s=float((r["options"] or {}).get("time_limit", 20.0)),
+                status=r["status"],
+                progress=r["progress"],
+                message=r["message"],
+                result=results.get(r["id"]),
+                error=r["error"],
+                requested_by=r["requested_by"],
+                nation=r["nation"],
+                created_at=r["created_at"],
+                finished_at=r["finished_at"],
+            )
+        )
     op.drop_table("planner_run_result")
     op.drop_table("planner_run")

@@ -5,6 +5,7 @@ Revision ID: planner_0002
 Revises: planner_0001
 Create Date: 2026-12-01
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -10,6 +10,7 @@ Revision ID: scenario_0001
 Revises:
 Create Date: 2026-12-01
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -25,25 +26,48 @@ depends_on = "auth_0001"
 TZ = sa.DateTime(timezone=True)
 
 old_scenarios = sa.table(
-    "api_scenarios", sa.column("id", sa.Integer), sa.column("key", sa.String),
-    sa.column("name", sa.String), sa.column("document", sa.JSON),
-    sa.column("revision", sa.Integer), sa.column("is_default", sa.Boolean),
-    sa.column("origin", sa.String), sa.column("uploaded_by", sa.String),
-    sa.column("created_at", TZ))
+    "api_scenarios",
+    sa.column("id", sa.Integer),
+    sa.column("key", sa.String),
+    sa.column("name", sa.String),
+    sa.column("document", sa.JSON),
+    sa.column("revision", sa.Integer),
+    sa.column("is_default", sa.Boolean),
+    sa.column("origin", sa.String),
+    sa.column("uploaded_by", sa.String),
+    sa.column("created_at", TZ),
+)
 old_markings = sa.table(
-    "api_markings", sa.column("scenario_id", sa.Integer), sa.column("kind", sa.String),
-    sa.column("object_id", sa.String), sa.column("origin", sa.String),
-    sa.column("releasable_to", sa.JSON))
+    "api_markings",
+    sa.column("scenario_id", sa.Integer),
+    sa.column("kind", sa.String),
+    sa.column("object_id", sa.String),
+    sa.column("origin", sa.String),
+    sa.column("releasable_to", sa.JSON),
+)
 scenario = sa.table(
-    "scenario", sa.column("id", sa.Integer), sa.column("key", sa.String),
-    sa.column("name", sa.String), sa.column("head", sa.Integer),
-    sa.column("is_default", sa.Boolean), sa.column("origin", sa.String),
-    sa.column("created_by", sa.String), sa.column("created_at", TZ))
+    "scenario",
+    sa.column("id", sa.Integer),
+    sa.column("key", sa.String),
+    sa.column("name", sa.String),
+    sa.column("head", sa.Integer),
+    sa.column("is_default", sa.Boolean),
+    sa.column("origin", sa.String),
+    sa.column("created_by", sa.String),
+    sa.column("created_at", TZ),
+)
 scenario_revision = sa.table(
-    "scenario_revision", sa.column("scenario_id", sa.Integer), sa.column("revision", sa.Integer),
-    sa.column("kind", sa.String), sa.column("change", sa.JSON), sa.column("snapshot", sa.JSON),
-    sa.column("author", sa.String), sa.column("nation", sa.String), sa.column("note", sa.Text),
-    sa.column("created_at", TZ))
+    "scenario_revision",
+    sa.column("scenario_id", sa.Integer),
+    sa.column("revision", sa.Integer),
+    sa.column("kind", sa.String),
+    sa.column("change", sa.JSON),
+    sa.column("snapshot", sa.JSON),
+    sa.column("author", sa.String),
+    sa.column("nation", sa.String),
+    sa.column("note", sa.Text),
+    sa.column("created_at", TZ),
+)
 
 
 def _create_tables() -> None:
@@ -73,8 +97,7 @@ def _create_tables() -> None:
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("created_at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_scenario_revision"),
-        sa.ForeignKeyConstraint(["scenario_id"], ["scenario.id"],
-                                name="fk_scenario_revision_scenario_id_scenario"),
+        sa.ForeignKeyConstraint(["scenario_id"], ["scenario.id"], name="fk_scenario_revision_scenario_id_scenario"),
         sa.UniqueConstraint("scenario_id", "revision", name="uq_scenario_revision_scenario_id"),
     )
 
@@ -86,14 +109,17 @@ def _append_only() -> None:
             op.execute(
                 f"CREATE TRIGGER scenario_revision_no_{verb.lower()} BEFORE {verb} ON "
                 "scenario_revision BEGIN SELECT RAISE(ABORT, 'scenario revisions are immutable'); "
-                "END")
+                "END"
+            )
         return
     op.execute(
         "CREATE FUNCTION scenario_revision_immutable() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION 'scenario revisions are immutable'; END $$")
+        "BEGIN RAISE EXCEPTION 'scenario revisions are immutable'; END $$"
+    )
     op.execute(
         "CREATE TRIGGER scenario_revision_immutable BEFORE UPDATE OR DELETE OR TRUNCATE ON "
-        "scenario_revision FOR EACH STATEMENT EXECUTE FUNCTION scenario_revision_immutable()")
+        "scenario_revision FOR EACH STATEMENT EXECUTE FUNCTION scenario_revision_immutable()"
+    )
 
 
 def _copy_old_rows() -> None:
@@ -104,31 +130,55 @@ def _copy_old_rows() -> None:
     marks: dict[int, list[dict[str, object]]] = {}
     for m in bind.execute(sa.select(old_markings)).mappings():
         marks.setdefault(m["scenario_id"], []).append(
-            {"kind": m["kind"], "id": m["object_id"], "origin": m["origin"],
-             "releasable_to": list(m["releasable_to"] or [])})
+            {
+                "kind": m["kind"],
+                "id": m["object_id"],
+                "origin": m["origin"],
+                "releasable_to": list(m["releasable_to"] or []),
+            }
+        )
     newest = {}
     for r in rows:
         newest[r["key"]] = r["id"]
     for r in rows:
         key = r["key"] if newest[r["key"]] == r["id"] else f"{r['key']}-{r['id']}"[:64]
         created = r["created_at"] or datetime.now(UTC)
-        bind.execute(scenario.insert().values(
-            id=r["id"], key=key, name=r["name"], head=r["revision"],
-            is_default=bool(r["is_default"]), origin=r["origin"], created_by=r["uploaded_by"],
-            created_at=created))
-        snapshot = {"document": r["document"],
-                    "markings": sorted(marks.get(r["id"], []), key=lambda m: (m["kind"], m["id"])),
-                    "assumption_sets": []}
-        bind.execute(scenario_revision.insert().values(
-            scenario_id=r["id"], revision=r["revision"], kind="migrated",
-            change={"kind": "migrated", "from": "api_scenarios", "key": r["key"]},
-            snapshot=snapshot, author=r["uploaded_by"], nation=r["origin"],
-            note="moved from api_scenarios (earlier revisions were not kept there)",
-            created_at=created))
+        bind.execute(
+            scenario.insert().values(
+                id=r["id"],
+                key=key,
+                name=r["name"],
+                head=r["revision"],
+                is_default=bool(r["is_default"]),
+                origin=r["origin"],
+                created_by=r["uploaded_by"],
+                created_at=created,
+            )
+        )
+        snapshot = {
+            "document": r["document"],
+            "markings": sorted(marks.get(r["id"], []), key=lambda m: (m["kind"], m["id"])),
+            "assumption_sets": [],
+        }
+        bind.execute(
+            scenario_revision.insert().values(
+                scenario_id=r["id"],
+                revision=r["revision"],
+                kind="migrated",
+                change={"kind": "migrated", "from": "api_scenarios", "key": r["key"]},
+                snapshot=snapshot,
+                author=r["uploaded_by"],
+                nation=r["origin"],
+                note="moved from api_scenarios (earlier revisions were not kept there)",
+                created_at=created,
+            )
+        )
     if bind.dialect.name == "postgresql":  # ids were given explicitly: move the sequence on
-        bind.execute(sa.text(
-            "SELECT setval(pg_get_serial_sequence('scenario', 'id'), "
-            "(SELECT COALESCE(MAX(id), 1) FROM scenario))"))
+        bind.execute(
+            sa.text(
+                "SELECT setval(pg_get_serial_sequence('scenario', 'id'), (SELECT COALESCE(MAX(id), 1) FROM scenario))"
+            )
+        )
 
 
 def upgrade() -> None:

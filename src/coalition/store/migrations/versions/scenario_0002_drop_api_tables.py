@@ -6,6 +6,7 @@ Revision ID: scenario_0002
 Revises: scenario_0001
 Create Date: 2026-12-01
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -53,25 +54,41 @@ def downgrade() -> None:
         sa.Column("origin", sa.String(3), nullable=False),
         sa.Column("releasable_to", sa.JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_api_markings"),
-        sa.ForeignKeyConstraint(["scenario_id"], ["api_scenarios.id"],
-                                name="fk_api_markings_scenario_id_api_scenarios"),
+        sa.ForeignKeyConstraint(
+            ["scenario_id"], ["api_scenarios.id"], name="fk_api_markings_scenario_id_api_scenarios"
+        ),
         sa.UniqueConstraint("scenario_id", "kind", "object_id", name="uq_api_markings_scenario_id"),
     )
-    old = sa.table("api_scenarios", *(sa.column(n) for n in (
-        "id", "key", "name", "revision", "is_default", "origin", "uploaded_by", "created_at")),
-        sa.column("document", sa.JSON))
-    marks = sa.table("api_markings", *(sa.column(n) for n in (
-        "scenario_id", "kind", "object_id", "origin")), sa.column("releasable_to", sa.JSON))
+    old = sa.table(
+        "api_scenarios",
+        *(sa.column(n) for n in ("id", "key", "name", "revision", "is_default", "origin", "uploaded_by", "created_at")),
+        sa.column("document", sa.JSON),
+    )
+    marks = sa.table(
+        "api_markings",
+        *(sa.column(n) for n in ("scenario_id", "kind", "object_id", "origin")),
+        sa.column("releasable_to", sa.JSON),
+    )
     session = Session(bind=op.get_bind())
     for row in session.scalars(sa.select(StoredScenario).order_by(StoredScenario.id)).all():
         state = store.state_at(session, scenario_id=row.id, revision=row.head)
-        session.execute(old.insert().values(
-            id=row.id, key=row.key, name=row.name, document=state.scenario.model_dump(mode="json"),
-            revision=row.head, is_default=row.is_default, origin=row.origin,
-            uploaded_by=row.created_by, created_at=row.created_at))
+        session.execute(
+            old.insert().values(
+                id=row.id,
+                key=row.key,
+                name=row.name,
+                document=state.scenario.model_dump(mode="json"),
+                revision=row.head,
+                is_default=row.is_default,
+                origin=row.origin,
+                uploaded_by=row.created_by,
+                created_at=row.created_at,
+            )
+        )
         for (kind, oid), m in state.markings.items():
-            session.execute(marks.insert().values(scenario_id=row.id, kind=kind, object_id=oid,
-                                                  origin=m.origin,
-                                                  releasable_to=list(m.releasable_to)))
+            session.execute(
+                marks.insert().values(
+                    scenario_id=row.id, kind=kind, object_id=oid, origin=m.origin, releasable_to=list(m.releasable_to)
+                )
+            )
     session.flush()
-
