@@ -273,6 +273,18 @@ def _move_stock(
     return dst
 
 
+def _issued_stock(state: State, lot: str, *, end_user: str, custodian: str) -> Stock | None:
+    """The non-empty stock row of ``lot`` issued to ``end_user`` in ``custodian``'s custody, if any."""
+    return next(
+        (
+            st
+            for st in state.stocks_of(lot)
+            if st.status == Status.ISSUED and st.end_user == end_user and st.custodian == custodian and st.quantity
+        ),
+        None,
+    )
+
+
 def _held_stock(
     state: State, ev: Event, lot: str, at: str, *, statuses: Collection[Status] = (Status.SERVICEABLE,)
 ) -> Stock:
@@ -701,17 +713,7 @@ def _return(state: State, ev: Event, p: s.ReturnPayload) -> Applied:
         refs |= {f"S:{name}", f"T:{row.title_nation}"}
     for q in p.lots:
         lot = state.lot(q.lot)
-        src = next(
-            (
-                st
-                for st in state.stocks_of(q.lot)
-                if st.status == Status.ISSUED
-                and st.end_user == q.end_user
-                and st.custodian == p.from_nation
-                and st.quantity
-            ),
-            None,
-        )
+        src = _issued_stock(state, q.lot, end_user=q.end_user, custodian=p.from_nation)
         if src is None:
             raise ConflictError(f"lot {q.lot}: nothing issued to end user '{q.end_user}' to return")
         _move_stock(state, ev, src, q.quantity, status=Status.SERVICEABLE, custodian=ev.nation, location=to)
@@ -909,17 +911,7 @@ def _end(
     for q in p.lots:
         lot = state.lot(q.lot)
         if q.end_user:
-            src = next(
-                (
-                    st
-                    for st in state.stocks_of(q.lot)
-                    if st.status == Status.ISSUED
-                    and st.end_user == q.end_user
-                    and st.custodian == ev.nation
-                    and st.quantity
-                ),
-                None,
-            )
+            src = _issued_stock(state, q.lot, end_user=q.end_user, custodian=ev.nation)
             if src is None:
                 raise ConflictError(f"lot {q.lot}: nothing issued to '{q.end_user}' in {ev.nation}'s custody")
         else:
