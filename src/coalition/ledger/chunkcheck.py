@@ -58,19 +58,19 @@ _AT = len(CHAIN_HEAD)  # where every body's chain text starts
 
 
 #: (nation SEP person SEP type) -> that nation, the frame text from the payload's end to the prev
-#: hash, the frame text after the time, and the type; None if the text does not split in three
-#: (a field contains SEP: the joined text does not say what the fields are)
-Fields = dict[str, tuple[str, str, str, str] | None]
+#: hash, the frame text after the time, and whether the type is a handover; None if the text does
+#: not split in three (a field contains SEP: the joined text does not say what the fields are)
+Fields = dict[str, tuple[str, str, str, bool] | None]
 
 
-def _fields(cache: Fields, key: str) -> tuple[str, str, str, str] | None:
+def _fields(cache: Fields, key: str) -> tuple[str, str, str, bool] | None:
     if key in cache:
         return cache[key]
     parts = key.split(SEP)
     got = None
     if len(parts) == 3:
         nation, person, typ = parts
-        got = (nation, f'}},"person":{json_str(person)},"prev":"', f',"type":{json_str(typ)}}}', typ)
+        got = (nation, f'}},"person":{json_str(person)},"prev":"', f',"type":{json_str(typ)}}}', typ in HANDOVER_TYPES)
     if len(cache) > 10_000:
         cache.clear()  # memory stays flat whatever the log holds
     cache[key] = got
@@ -140,34 +140,35 @@ class _Chunk:
         # what follows the chain text: the run's counterparty and nation, then the payload
         after = f'{CHAIN_END}{"null" if cp is None else json_str(cp)},"nation":{json_str(nation)},"payload":{{'
         na = len(after)
-        rows, moved, hexes, prev_hex, head, cache = (
-            self.rows,
-            self.moved,
-            self.hexes,
-            self.prev_hex,
-            self.head,
-            self.cache,
-        )
-        for idx in range(i, k):
-            seq, body, _h, _p, time, key, row_bid = rows[idx]
-            f = cache[key] if key in cache else _fields(cache, key) if key is not None else None
-            e = body.find(CHAIN_END, _AT)
-            if f is None or e < 0 or row_bid != bid or f[0] != nation or not body.startswith(CHAIN_HEAD):
+        moved, head, cache, hexes = self.moved, self.head, self.cache, self.hexes
+        at = _AT + 2  # where the first nation code of the chain text starts
+        for idx, (seq, body, _h, _p, time, key, row_bid), ph in zip(
+            range(i, k), self.rows[i:k], self.prev_hex[i:k], strict=True
+        ):
+            f = cache.get(key) if key is not None else None
+            if f is None and key is not None:
+                f = _fields(cache, key)
+            if f is None or row_bid != bid or f[0] != nation or (cp is None and f[3]):
                 return False
-            if not body.startswith(after, e) or (cp is None and f[3] in HANDOVER_TYPES):
-                return False
-            text = body[_AT:e]
-            c = text[2:5]
+            c = body[at : at + 3]
             got = moved.get(c) or head(c)
-            if text == f'{{"{c}":[{got[0] + 1},"{got[1]}"]}}':  # one nation: most events
+            # the body's start if its chain text names one nation (most events)
+            one = f'{CHAIN_HEAD}{{"{c}":[{got[0] + 1},"{got[1]}"]}}{after}'
+            if body.startswith(one):
                 moved[c] = (got[0] + 1, hexes[idx], idx)
-            elif not self.link_many(text, idx):
+                start = len(one)
+            else:
+                e = body.find(CHAIN_END, _AT)
+                if e < 0 or not body.startswith(CHAIN_HEAD) or not body.startswith(after, e):
+                    return False
+                if not self.link_many(body[_AT:e], idx):
+                    return False
+                start = e + na
+            tail = f'{f[1]}{ph}","seq":{seq:d},"time":{json_str(time)}{f[2]}'
+            end = len(body) - len(tail)
+            if end < start or not body.endswith(tail):
                 return False
-            tail = f'{f[1]}{prev_hex[idx]}","seq":{seq:d},"time":{json_str(time)}{f[2]}'
-            start = e + na
-            if len(body) < start + len(tail) or not body.endswith(tail):
-                return False
-            mid = body[start - 1 : len(body) - len(tail) + 1]  # the payload, braces included
+            mid = body[start - 1 : end + 1]  # the payload, braces included
             if '"nation":' in mid or '"counterparty":' in mid or '"chain":' in mid:
                 return False  # a top-level key smuggled into the payload: the full parse decides
             if seq in marks:
@@ -197,9 +198,9 @@ def check_chunk(
     if s0 != expected_seq or [r[0] for r in rows] != list(range(s0, s0 + n)):
         return None
     sha = hashlib.sha256
-    hs = [bytes(r[2]) for r in rows]
+    hs = [r[2] for r in rows]  # bytes, or a buffer: == compares the content either way
     owns = [sha(b"\x00" + r[1].encode("utf-8")).digest() for r in rows]
-    if owns != hs or bytes(rows[0][3]) != prev or [bytes(r[3]) for r in rows[1:]] != hs[:-1]:
+    if owns != hs or rows[0][3] != prev or [r[3] for r in rows[1:]] != owns[:-1]:
         return None
     chunk = _Chunk(rows, owns, prev, heads, cache)
     marks: dict[int, dict[str, ChainHead]] = dict.fromkeys((w for w in wanted if s0 <= w < s0 + n), {})
