@@ -22,8 +22,9 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -59,6 +60,8 @@ from coalition.ledger.trust import KeyLog, Trust, signature_list
 from coalition.store.bulk import raw_cursor
 
 CHUNK = 20_000
+#: PostgreSQL: smaller chunks, so that reading the next one overlaps checking this one (:func:`_chunks`)
+PG_CHUNK = 5_000
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
 _ZERO_HEX = "0" * 64
 
@@ -343,15 +346,11 @@ class _LogWalk:
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         full = "SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
         fast = f"SELECT {FAST_COLUMNS} FROM ledger_event" if self.bulk else full
-        next_chunk = f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}"
         cur = raw_cursor(session)
         last, chain = 0, self.chain
         cache: Fields = {}
-        while True:
-            cur.execute(fast + next_chunk, (last,))  # straight to the driver: this loop is the verify hot path
-            rows = cur.fetchall()
-            if not rows:
-                break
+        size = PG_CHUNK if conn.dialect.name == "postgresql" else CHUNK
+        for rows in _chunks(session, f"{fast} WHERE seq > {m} ORDER BY seq LIMIT {size}"):
             clean = (
                 check_chunk(rows, chain.expected_seq, chain.prev, self.segs, chain.chains.heads, self.wanted, cache)
                 if self.bulk
@@ -465,6 +464,36 @@ class _LogWalk:
                         report.add("event", f"stored batch id {got} is not {bid}", s)
             report.batches += 1
             self.bi += 1
+
+
+def _chunks(session: Session, sql: str) -> Iterator[list[Any]]:
+    """The rows of ``sql`` (``WHERE seq > ? ... LIMIT``) chunk after chunk, in the session's
+    transaction, straight from the driver (the verify hot path). On PostgreSQL the next chunk
+    is read (binary rows: no hex for the hashes) on a second thread while the caller checks
+    this one, so the server's work overlaps the check; it is the same connection, hence the
+    same snapshot, and psycopg serializes the connection's use. SQLite runs in this process:
+    one chunk at a time."""
+    raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection is closed")
+    if session.get_bind().dialect.name != "postgresql":
+        cur = raw.cursor()
+        last = 0
+        while rows := cur.execute(sql, (last,)).fetchall():
+            yield rows
+            last = rows[-1][0]
+        return
+    pg = raw.cursor(binary=True)
+
+    def read(after: int) -> list[Any]:
+        pg.execute(sql, (after,))
+        return list(pg.fetchall())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read, 0)
+        while rows := pending.result():
+            pending = pool.submit(read, rows[-1][0])
+            yield rows
 
 
 def _framed(body: str, frame: tuple[str, str]) -> bool:
