@@ -46,6 +46,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     func,
     select,
     update,
@@ -68,7 +69,10 @@ class PlanRun(Base):
     """One planner run: the request, status and progress (the plan is in PlanRunResult)."""
 
     __tablename__ = "planner_run"
-    __table_args__ = (Index("ix_planner_run_kind_id", "kind", "id"),)
+    __table_args__ = (
+        Index("ix_planner_run_kind_id", "kind", "id"),
+        Index("ix_planner_run_kind_pinned_id", "kind", "pinned", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(24), nullable=False, default="plan", server_default="plan")
@@ -93,6 +97,13 @@ class PlanRun(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A plan's human name and pin (coalition.planner.naming; planner_0003): the name is marked
+    # as its author's nation's (name_nation) and released to HQ only.
+    name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    name_nation: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    pinned_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pinned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class PlanRunResult(Base):
@@ -330,7 +341,9 @@ def solve_task(
 # ---------------------------------------------------------------------------------------------
 
 
-def summary(run: PlanRun, position: int | None = None) -> dict[str, Any]:
+def summary(run: PlanRun, position: int | None = None, name: str | None = None) -> dict[str, Any]:
+    """A run's row as JSON; ``name`` is the plan's name as the reader may see it
+    (:func:`coalition.planner.naming.name_for`), never the stored one unchecked."""
     return {
         "id": run.id,
         "scenario_id": run.scenario_id,
@@ -352,6 +365,10 @@ def summary(run: PlanRun, position: int | None = None) -> dict[str, Any]:
         "reused_from": run.reused_from,
         "created_at": run.created_at.isoformat() if run.created_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "name": name,
+        "pinned": bool(run.pinned),
+        "pinned_by": run.pinned_by if run.pinned else None,
+        "pinned_at": run.pinned_at.isoformat() if run.pinned and run.pinned_at else None,
     }
 
 
@@ -375,11 +392,15 @@ def list_runs(
     nation: str | None = None,
     option: str | None = None,
     kind: str = "plan",
+    pinned: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of runs of ``kind``, newest first, filtered and paged in SQL; never loads a
-    plan. Plans are coalition-wide (every principal may list them; detail is redacted when
-    read)."""
+    """One page of runs of ``kind``, pinned first, then newest first, filtered and paged in
+    SQL; never loads a plan. Plans are coalition-wide (every principal may list them; detail is
+    redacted when read); names are left out (``coalition.planner.naming.list_plans`` adds the
+    reader's view of them)."""
     where = [PlanRun.kind == kind]
+    if pinned is not None:
+        where.append(PlanRun.pinned.is_(pinned))
     if status:
         where.append(PlanRun.status == status)
     if nation:
@@ -387,7 +408,8 @@ def list_runs(
     if option:
         where.append(PlanRun.option == option)
     total = session.scalar(select(func.count()).select_from(PlanRun).where(*where)) or 0
-    rows = session.scalars(select(PlanRun).where(*where).order_by(PlanRun.id.desc()).offset(offset).limit(limit)).all()
+    order = (PlanRun.pinned.desc(), PlanRun.id.desc())
+    rows = session.scalars(select(PlanRun).where(*where).order_by(*order).offset(offset).limit(limit)).all()
     queued = [r for r in rows if r.status == "queued"]
     positions: dict[int, int] = {}
     if queued:
