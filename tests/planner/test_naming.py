@@ -4,17 +4,33 @@ PostgreSQL, queued runs (no solve needed)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import select
 
+from api.factories import tiny_scenario
 from coalition.audit.models import AuditEntry
 from coalition.auth.schemas import HQ
 from coalition.errors import InputError, NotFoundError, PermissionDeniedError
 from coalition.planner import naming, runs
-from coalition.store.db import transaction
-from planner.test_runs import factory, queue, who  # noqa: F401 - the fixture is used by name
+from coalition.scenario import store
+from coalition.store.db import make_engine, session_factory, transaction
+from coalition.store.migrate import upgrade
+from planner.test_runs import queue, who
 
 GBR, FRA, HQP = who("GBR"), who("FRA"), who(HQ, "hq-planner")
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[object]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    f = session_factory(engine)
+    with transaction(f) as s:
+        store.create(s, scenario=tiny_scenario(), principal=store.SYSTEM, make_default=True)
+    yield f
+    engine.dispose()
 
 
 def _relabel(factory, principal, run_id: int, **change) -> runs.PlanRun:  # type: ignore[no-untyped-def]
