@@ -95,8 +95,8 @@ def test_only_planners_of_the_plans_nation_or_hq_may_relabel(factory) -> None:  
     with transaction(factory) as s:
         run = s.get(runs.PlanRun, job)
         assert run.pinned and run.pinned_by == "hq-planner" and run.pinned_at is not None
-        assert naming.may_relabel(GBR, run) and naming.may_relabel(HQP, run)
-        assert not naming.may_relabel(FRA, run) and not naming.may_relabel(who("GBR", "v", "viewer"), run)
+        assert naming.may_relabel(GBR, run.nation) and naming.may_relabel(HQP, run.nation)
+        assert not naming.may_relabel(FRA, run.nation) and not naming.may_relabel(who("GBR", "v", "viewer"), run.nation)
 
 
 def test_a_run_of_another_kind_is_not_a_plan(factory) -> None:  # type: ignore[no-untyped-def]

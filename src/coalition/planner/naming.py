@@ -84,11 +84,11 @@ def editable_run(session: Session, principal: Principal, run_id: int) -> runs.Pl
     return run
 
 
-def may_relabel(principal: Principal, run: runs.PlanRun) -> bool:
-    """Whether ``principal`` may rename or pin ``run`` (for showing the forms)."""
+def may_relabel(principal: Principal, nation: str) -> bool:
+    """Whether ``principal`` may rename or pin a plan of ``nation`` (for showing the forms)."""
     from coalition.auth.rules import can_change, has_permission
 
-    return has_permission(principal, "plan.run") and can_change(principal, run_marking(run))
+    return has_permission(principal, "plan.run") and can_change(principal, Marking(origin=nation, releasable_to=(ALL,)))
 
 
 def _shown(principal: Principal, run: runs.PlanRun) -> str | None:
@@ -99,11 +99,11 @@ def _shown(principal: Principal, run: runs.PlanRun) -> str | None:
 def relabel(
     session: Session, principal: Principal, run_id: int, change: Relabel, *, request_id: str = ""
 ) -> runs.PlanRun:
-    """Rename and/or pin a plan; bad input is an InputError naming the field, checked before
-    anything else. Each change is one audit entry (``rename``, ``pin``, ``unpin``); what does not
-    change records nothing."""
-    name = change.name if change.name is UNCHANGED or change.name is None else clean_name(change.name)
+    """Rename and/or pin a plan: who may is checked first (403, 404), then the name (an
+    InputError naming the field; nothing changes). Each change is one audit entry
+    (``rename``, ``pin``, ``unpin``); what does not change records nothing."""
     run = editable_run(session, principal, run_id)
+    name = change.name if change.name is UNCHANGED or change.name is None else clean_name(change.name)
     entries: list[AuditChange] = []
     ident = str(run.id)
     if name is not UNCHANGED and (name != run.name or (name is not None and run.name_nation != principal.nation)):
