@@ -88,6 +88,8 @@ def test_planner_0003_adds_names_and_pins_and_downgrade_removes_them(db_url: str
                     " 'k', 'done', 1.0, '', 'someone', 'GBR', false, '2026-12-01T00:00:00+00:00')"
                 )
             )
+            # a result row: a foreign key to planner_run (a migration that copied the table fails)
+            conn.execute(text("insert into planner_run_result (run_id, plan) values (5, '{}')"))
         upgrade(engine)
         cols = {c["name"]: c for c in inspect(engine).get_columns("planner_run")}
         assert added <= set(cols) and not cols["pinned"]["nullable"] and cols["name"]["nullable"]

@@ -24,12 +24,13 @@ INDEX = "ix_planner_run_kind_pinned_id"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("planner_run") as batch:
-        batch.add_column(sa.Column("name", sa.String(120), nullable=True))
-        batch.add_column(sa.Column("name_nation", sa.String(3), nullable=True))
-        batch.add_column(sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("pinned_by", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("pinned_at", TZ, nullable=True))
+    # Plain ADD COLUMN on both back ends (no batch mode: on SQLite it would copy the table for
+    # the expression default and drop the old one, which the foreign keys to it refuse).
+    op.add_column("planner_run", sa.Column("name", sa.String(120), nullable=True))
+    op.add_column("planner_run", sa.Column("name_nation", sa.String(3), nullable=True))
+    op.add_column("planner_run", sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("planner_run", sa.Column("pinned_by", sa.String(64), nullable=True))
+    op.add_column("planner_run", sa.Column("pinned_at", TZ, nullable=True))
     op.create_index(INDEX, "planner_run", ["kind", "pinned", "id"])
 
 
