@@ -92,7 +92,11 @@ def test_planner_0003_adds_names_and_pins_and_downgrade_removes_them(db_url: str
             conn.execute(text("insert into planner_run_result (run_id, plan) values (5, '{}')"))
         upgrade(engine)
         cols = {c["name"]: c for c in inspect(engine).get_columns("planner_run")}
-        assert added <= set(cols) and not cols["pinned"]["nullable"] and cols["name"]["nullable"]
+        from coalition.planner.runs import PlanRun
+
+        model = PlanRun.__table__.columns  # the migrated table is exactly the model's
+        assert set(cols) == {c.name for c in model} and added <= set(cols)
+        assert all(cols[c.name]["nullable"] == c.nullable for c in model if not c.primary_key)
         assert "ix_planner_run_kind_pinned_id" in {i["name"] for i in inspect(engine).get_indexes("planner_run")}
         with engine.begin() as conn:
             assert conn.execute(text("select name, pinned from planner_run where id = 5")).one() == (None, False)
