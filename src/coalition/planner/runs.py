@@ -97,8 +97,7 @@ class PlanRun(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    # A plan's human name and pin (coalition.planner.naming; planner_0003): the name is marked
-    # as its author's nation's (name_nation) and released to HQ only.
+    # a plan's name (marked as name_nation's, released to HQ) and pin: coalition.planner.naming
     name: Mapped[str | None] = mapped_column(String(120), nullable=True)
     name_nation: Mapped[str | None] = mapped_column(String(3), nullable=True)
     pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
@@ -342,8 +341,7 @@ def solve_task(
 
 
 def summary(run: PlanRun, position: int | None = None, name: str | None = None) -> dict[str, Any]:
-    """A run's row as JSON; ``name`` is the plan's name as the reader may see it
-    (:func:`coalition.planner.naming.name_for`), never the stored one unchecked."""
+    """A run's row as JSON; ``name``: the reader's view of it (``naming.name_for``), never the stored one."""
     return {
         "id": run.id,
         "scenario_id": run.scenario_id,
@@ -394,10 +392,9 @@ def list_runs(
     kind: str = "plan",
     pinned: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of runs of ``kind``, pinned first, then newest first, filtered and paged in
-    SQL; never loads a plan. Plans are coalition-wide (every principal may list them; detail is
-    redacted when read); names are left out (``coalition.planner.naming.list_plans`` adds the
-    reader's view of them)."""
+    """One page of runs of ``kind``, pinned first, then newest first, filtered and paged in SQL;
+    never loads a plan. Plans are coalition-wide (every principal may list them; detail is
+    redacted when read); no names (``naming.list_plans`` adds the reader's view of them)."""
     where = [PlanRun.kind == kind]
     if pinned is not None:
         where.append(PlanRun.pinned.is_(pinned))
