@@ -564,9 +564,13 @@ def _qd_matrix(
                 row_unverified[int(rows[r])].update(labels_of[code])
         current = required[rows]
         better = req > current
-        for arr, value in ((gov.cls, ci), (gov.q, np.broadcast_to(q[:, None], req.shape)), (gov.code, codes)):
+        for arr, value in (
+            (gov.cls, np.broadcast_to(ci, req.shape)),
+            (gov.q, np.broadcast_to(q[:, None], req.shape)),
+            (gov.code, codes),
+        ):
             sub = arr[rows]
-            sub[better] = value if np.isscalar(value) else value[better]  # type: ignore[index]
+            sub[better] = value[better]
             arr[rows] = sub
         required[rows] = np.maximum(current, req)
     for c, notes in enumerate(layout.target_notes):
