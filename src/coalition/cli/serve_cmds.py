@@ -252,12 +252,12 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
         return
     # Several processes: the database is migrated above, in this process; each worker builds
-    # its own app (engine, caches, job thread) from the same environment.
-    import os
+    # its own app (engine, caches, job thread) from these settings, handed over in the
+    # environment the workers inherit.
+    from coalition.settings import export_to_workers
 
     state.engine.dispose()
-    if insecure_cookies:
-        os.environ["COALITION_INSECURE_COOKIES"] = "1"
+    export_to_workers(settings.with_overrides(insecure_cookies=True) if insecure_cookies else settings)
     uvicorn.run(
         "coalition.api.app:create_worker_app",
         factory=True,
