@@ -460,6 +460,8 @@ class StorehouseReport:
 
 @dataclass
 class CheckReport:
+    """A depot check: each storehouse's figures and every finding (``errors`` are the failures)."""
+
     storehouses: list[StorehouseReport]
     findings: list[Finding]
 
