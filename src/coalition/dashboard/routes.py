@@ -818,8 +818,11 @@ def revoke_token_page(
     return RedirectResponse("/tokens", status_code=303)
 
 
-def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:
-    target = "/login" + (f"?reason={exc.reason}" if exc.reason else "")
+def login_redirect(request: Request, exc: Exception) -> RedirectResponse:
+    """The handler of :class:`LoginRequired` (Starlette types a handler as taking any exception):
+    to the sign-in page, with the reason when there is one."""
+    reason = exc.reason if isinstance(exc, LoginRequired) else ""
+    target = "/login" + (f"?reason={reason}" if reason else "")
     return RedirectResponse(target.replace(" ", "+"), status_code=303)
 
 
