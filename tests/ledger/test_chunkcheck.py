@@ -154,3 +154,13 @@ def test_a_handover_without_counterparty_is_refused() -> None:
     assert check_chunk(rows, 1, GENESIS, _one_run(rows), {}, set(), {}) is None
     signed = _rows([{"nation": "GBR", "type": "receipt", "counterparty": "FRA"}])
     assert check_chunk(signed, 1, GENESIS, _one_run(signed, counterparty="FRA"), {}, set(), {}) is not None
+
+
+def test_a_chain_naming_no_nation_code_is_refused() -> None:
+    """``{"A"B":[1,"00.."]}`` has the shape of a one-nation link but is not JSON: the full parse
+    must report it, so the bulk check must not take it."""
+    (row,) = _rows([{"nation": "GBR"}])
+    body = row[1].replace('{"GBR":[1,', '{"A"B":[1,')
+    own = hashlib.sha256(b"\x00" + body.encode()).digest()
+    rows: list[FastRow] = [(1, body, own, GENESIS, row[4], row[5], 7)]
+    assert check_chunk(rows, 1, GENESIS, _one_run(rows), {}, set(), {}) is None

@@ -53,6 +53,7 @@ SEP = "\x1f"
 FAST_COLUMNS = f"seq, body, hash, prev_hash, time, nation || '{SEP}' || person || '{SEP}' || type, batch_id"
 
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
+_NATION = re.compile(r"[A-Z]{3}")  # what a chain may name (anything else goes to the full parse)
 _ZERO_HEX = "0" * 64
 _AT = len(CHAIN_HEAD)  # where every body's chain text starts
 
@@ -109,10 +110,13 @@ class _Chunk:
         self.prev_hex = [prev.hex(), *self.hexes[:-1]]  # the "prev" each body must state
         self.moved: dict[str, tuple[int, str, int]] = {}
 
-    def head(self, nation: str) -> tuple[int, str, int]:
+    def head(self, nation: str) -> tuple[int, str, int] | None:
+        """The head of ``nation``'s chain so far (None: not a nation code, so no chain)."""
         got = self.moved.get(nation)
         if got is not None:
             return got
+        if not _NATION.fullmatch(nation):
+            return None
         old = self.heads.get(nation)
         return (0, _ZERO_HEX, -1) if old is None else (old[0], old[1].hex(), -1)
 
@@ -121,7 +125,9 @@ class _Chunk:
         names = _CHAIN_NAMES.findall(text)
         if names != sorted(set(names)):
             return False
-        heads = [self.head(n) for n in names]
+        heads = [h for h in map(self.head, names) if h is not None]
+        if len(heads) != len(names):
+            return False
         expect = ",".join(f'"{n}":[{h[0] + 1},"{h[1]}"]' for n, h in zip(names, heads, strict=True))
         if "{" + expect + "}" != text:
             return False
@@ -153,8 +159,8 @@ class _Chunk:
             c = body[at : at + 3]
             got = moved.get(c) or head(c)
             # the body's start if its chain text names one nation (most events)
-            one = f'{CHAIN_HEAD}{{"{c}":[{got[0] + 1},"{got[1]}"]}}{after}'
-            if body.startswith(one):
+            one = "" if got is None else f'{CHAIN_HEAD}{{"{c}":[{got[0] + 1},"{got[1]}"]}}{after}'
+            if got is not None and body.startswith(one):
                 moved[c] = (got[0] + 1, hexes[idx], idx)
                 start = len(one)
             else:

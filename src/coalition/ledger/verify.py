@@ -64,6 +64,7 @@ CHUNK = 20_000
 PG_CHUNK = 5_000
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
 _ZERO_HEX = "0" * 64
+_NATION = re.compile(r"[A-Z]{3}")  # what a chain may name (anything else goes to the full parse)
 
 
 @contextmanager
@@ -261,7 +262,7 @@ class _FastChains:
 
     def link(self, seq: int, text: str | None, own: bytes) -> None:
         heads, hexes = self.chains.heads, self.hexes
-        if text is not None and text.count('":[') == 1:  # one nation (most events): no regex
+        if text is not None and text.count('":[') == 1 and _NATION.fullmatch(text[2:5]):  # one nation: most events
             n = text[2:5]
             got = heads.get(n)
             if got is None:
