@@ -146,6 +146,7 @@ def _probe_while_held(
     return codes
 
 
+@pytest.mark.slow  # the large generated scenario
 def test_health_is_answered_while_bombs_and_a_1mb_upload_wait_for_the_pool(
     live: tuple[str, Service], tmp_path: Path
 ) -> None:
@@ -177,6 +178,7 @@ def test_health_is_answered_while_bombs_and_a_1mb_upload_wait_for_the_pool(
     assert [code for what, code in outcomes if what.startswith("bomb")] == [200] * 5, outcomes
 
 
+@pytest.mark.slow  # the large generated scenario
 def test_work_over_the_time_limit_is_503_with_retry_after(live: tuple[str, Service]) -> None:
     base, svc = live
     cpu = svc.app.state.coalition.cpu
@@ -232,6 +234,7 @@ def test_health_is_answered_while_gap_pictures_wait_for_the_pool(live: tuple[str
     assert statuses == [200, 200], statuses
 
 
+@pytest.mark.slow  # the large generated scenario
 def test_gap_picture_over_the_time_limit_from_settings_is_503(tmp_path_factory: pytest.TempPathFactory) -> None:
     d = tmp_path_factory.mktemp("limit")
     svc = build_service(f"sqlite:///{d / 'coalition.db'}", d, cpu_time_limit_s=0.5)

@@ -172,6 +172,7 @@ def mid_size(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return generate("T", 0)
 
 
+@pytest.mark.slow  # a mid-size solve, then cancelled
 def test_cancel_a_running_solve_stops_the_solver(factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     sc = mid_size(monkeypatch)
     with transaction(factory) as s:
@@ -195,6 +196,7 @@ def test_cancel_a_running_solve_stops_the_solver(factory, monkeypatch) -> None: 
         runs.result_of(s, s.get(runs.PlanRun, run_id))
 
 
+@pytest.mark.slow  # a mid-size solve, then cancelled
 def test_dask_executor_runs_and_cancels(factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from distributed import Client, LocalCluster
 
