@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from coalition.planner.check import check_plan
@@ -155,3 +156,78 @@ def test_plan_carries_the_medical_section_and_names_uncovered_manoeuvre_days():
     unc = [u for u in med["uncovered"] if u["constrained"]]
     assert [(u["hub"], u["start_day"], u["end_day"]) for u in unc] == [("H1", 2, 55)]
     assert med["share_within_2h"] == 0.0
+
+
+# --- coalition.planner.precedence on the model itself (no solver) ---------------------------
+
+
+def _model(sc):  # type: ignore[no-untyped-def]
+    from coalition.planner.model import build_model
+    from coalition.planner.tables import build_tables
+
+    return build_model(build_tables(sc, "opt", active_from={p.id: 0 for p in sc.pledges}, options=OPTS), OPTS)
+
+
+def _assign_only(m, caps_wanted: set[str]):  # type: ignore[no-untyped-def]
+    """One unit on the earliest column of every line whose capability is in ``caps_wanted``."""
+    import numpy as np
+
+    tb = m.tables
+    xb = m.var("Assign-count")
+    v = np.zeros(m.n_cols)
+    line = tb.arc_line[m.x_arc]
+    for li in range(tb.n_lines):
+        if tb.line_capability[li] not in caps_wanted:
+            continue
+        cols = np.flatnonzero(line == li)
+        j = cols[np.argmin(m.x_arrival[cols])]
+        v[xb.start + j] = 1
+    return v
+
+
+def test_the_index_has_one_entry_per_rule_and_scope_with_units_after():
+    from coalition.planner.precedence import _precedence_index
+
+    m = _model(hq_and_inf())
+    idx = _precedence_index(m)
+    pairs = set(zip((m.tables.prec_rule[g] for g in idx.rule), idx.scope, strict=True))
+    assert {("force-hq-first", "force"), ("force-signals-first", "force"), ("hub-command-first", "H1")} <= pairs
+    for days, after in zip(idx.days, idx.after_cols, strict=True):
+        assert after.size and (days == np.unique(m.x_arrival[after])).all()  # sorted, distinct
+
+
+def test_values_mark_a_rule_broken_exactly_when_an_after_unit_comes_first():
+    from coalition.planner.greedy import is_feasible
+    from coalition.planner.precedence import precedence_values
+
+    m = _model(hq_and_inf())
+    vb = m.var("Precedence-violation")
+    names = [(m.tables.prec_rule[g], k) for g, k in zip(m.prec.rule, m.prec.scope, strict=True)]
+    # the infantry alone (day 2): every rule it falls under, with no enabler at all, is broken
+    # where the rule requires an enabler, and not where it only orders those that come
+    only_inf = precedence_values(m, _assign_only(m, {"inf"}))
+    broken = {n for q, n in enumerate(names) if only_inf[vb.start + q] > 0.5}
+    assert ("force-hq-first", "force") in broken
+    # enablers alone: no unit comes after them, so nothing is broken
+    both = _assign_only(m, {"hq", "sig"})
+    assert precedence_values(m, both)[vb.start:vb.stop].sum() == 0
+    # the greedy plan's Precedence-* values are these, and the plan stays feasible with them
+    from coalition.planner.greedy import greedy_values
+
+    g = greedy_values(m)
+    again = precedence_values(m, g)
+    assert (again == g).all() and is_feasible(m, again)
+    assert g[vb.start:vb.stop].sum() == 3  # the infantry (day 2) comes before HQ and signals (day 12)
+    # a wrong claim (nothing broken) is put right
+    wrong = g.copy()
+    wrong[vb.start:vb.stop] = 0
+    assert (precedence_values(m, wrong) == g).all()
+
+
+def test_a_model_without_rules_passes_values_through():
+    from coalition.planner.precedence import precedence_values
+
+    sc = scen(pledges=[pledge("PI")], requirements=[requirement("LI")])
+    m = _model(sc)
+    v = _assign_only(m, {"inf"})
+    assert precedence_values(m, v) is v or (precedence_values(m, v) == v).all()
