@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from coalition.planner.check import check_plan
-from coalition.planner.service import plan_option
 from coalition.planner.schemas import PlanOptions, SolveStatus
+from coalition.planner.service import plan_option
 from coalition.scenario.schemas import PrecedenceRule, PrecedenceScope
 
 from .factory import capability, pledge, requirement, scenario
@@ -28,11 +28,10 @@ def hq_and_inf(**kw):
     """H1 needs an HQ (pledge ready day 10 -> arrives 12) and an infantry unit (ready 0 ->
     arrives 2) on days 0..55 (two 28-day periods, one 56-day tour each)."""
     return scen(
-        pledges=[pledge("PH", cap="hq", notice=10), pledge("PS", cap="sig", notice=10),
-                 pledge("PI", cap="inf")],
-        requirements=[requirement("LH", cap="hq"), requirement("LS", cap="sig"),
-                      requirement("LI", cap="inf")],
-        caps=caps(), **kw,
+        pledges=[pledge("PH", cap="hq", notice=10), pledge("PS", cap="sig", notice=10), pledge("PI", cap="inf")],
+        requirements=[requirement("LH", cap="hq"), requirement("LS", cap="sig"), requirement("LI", cap="inf")],
+        caps=caps(),
+        **kw,
     )
 
 
@@ -57,8 +56,7 @@ def test_infantry_that_cannot_wait_breaks_the_rules_and_each_break_is_named():
     3 x 100 km x 0.001 = 0.3; 3 breaks x 5000 = 15000 -> 15570.3."""
     out = plan(hq_and_inf())
     assert out.result.status == SolveStatus.OPTIMAL
-    assert broken(out) == [("force-hq-first", "force"), ("force-signals-first", "force"),
-                           ("hub-command-first", "H1")]
+    assert broken(out) == [("force-hq-first", "force"), ("force-signals-first", "force"), ("hub-command-first", "H1")]
     assert out.plan.solve.objective == pytest.approx(15570.3)
     assert check_plan(hq_and_inf(), out.plan).ok
 
@@ -84,9 +82,12 @@ def test_rules_off_or_overridden():
     assert off.plan.precedence is None
     assert off.plan.solve.objective == pytest.approx(570.3)
     assert check_plan(sc, off.plan).ok
-    drop = tuple(PrecedenceRule(id=i, before_roles=("command",), after_roles=("deterrence",),
-                                scope=PrecedenceScope.FORCE, enabled=False)
-                 for i in ("force-hq-first", "force-signals-first", "hub-command-first"))
+    drop = tuple(
+        PrecedenceRule(
+            id=i, before_roles=("command",), after_roles=("deterrence",), scope=PrecedenceScope.FORCE, enabled=False
+        )
+        for i in ("force-hq-first", "force-signals-first", "hub-command-first")
+    )
     sc2 = sc.model_copy(update={"sustainment": sc.sustainment.model_copy(update={"precedence": drop})})
     out = plan(sc2)
     assert out.plan.precedence.rules == ["region-medical-before-manoeuvre"]
@@ -103,8 +104,11 @@ def test_medical_before_manoeuvre_only_where_medical_comes():
     out = plan(no_med)
     assert broken(out) == [("force-hq-first", "force"), ("force-signals-first", "force")]
     assert check_plan(no_med, out.plan).ok
-    med = scen(pledges=[pledge("PI", cap="inf"), pledge("PM", cap="med", notice=10)],
-                   requirements=[requirement("LI", cap="inf"), requirement("LM", cap="med")], **base)
+    med = scen(
+        pledges=[pledge("PI", cap="inf"), pledge("PM", cap="med", notice=10)],
+        requirements=[requirement("LI", cap="inf"), requirement("LM", cap="med")],
+        **base,
+    )
     out = plan(med)
     assert ("region-medical-before-manoeuvre", "west") in broken(out)
     assert check_plan(med, out.plan).ok
@@ -122,8 +126,9 @@ def test_checker_rederives_breaks_and_the_penalty():
     claimed = out.plan.model_copy(update={"precedence": sec.model_copy(update={"broken": [*sec.broken, fake]})})
     assert "precedence" in check_plan(sc, claimed).by_rule()
     # the objective without the penalty no longer agrees
-    cheap = out.plan.model_copy(update={"solve": out.plan.solve.model_copy(
-        update={"objective": out.plan.solve.objective - 5000})})
+    cheap = out.plan.model_copy(
+        update={"solve": out.plan.solve.model_copy(update={"objective": out.plan.solve.objective - 5000})}
+    )
     assert "objective" in check_plan(sc, cheap).by_rule()
 
 
@@ -136,8 +141,9 @@ def test_precedence_blocks_are_named_in_the_model_doc():
     sc = hq_and_inf()
     m = build_model(build_tables(sc, "opt", active_from={p.id: 0 for p in sc.pledges}, options=OPTS), OPTS)
     names = [n for n in list(m.var_blocks) + list(m.con_blocks) if n.startswith("Precedence-")]
-    assert {"Precedence-violation", "Precedence-before-by-day", "Precedence-order",
-            "Precedence-before-count"} <= set(names)
+    assert {"Precedence-violation", "Precedence-before-by-day", "Precedence-order", "Precedence-before-count"} <= set(
+        names
+    )
     text = (Path(__file__).resolve().parents[2] / "docs" / "planner" / "model.md").read_text()
     for name in names + ["define_precedence_variables", "define_precedence_constraints"]:
         assert f"{name}" in text, name
@@ -210,17 +216,17 @@ def test_values_mark_a_rule_broken_exactly_when_an_after_unit_comes_first():
     assert ("force-hq-first", "force") in broken
     # enablers alone: no unit comes after them, so nothing is broken
     both = _assign_only(m, {"hq", "sig"})
-    assert precedence_values(m, both)[vb.start:vb.stop].sum() == 0
+    assert precedence_values(m, both)[vb.start : vb.stop].sum() == 0
     # the greedy plan's Precedence-* values are these, and the plan stays feasible with them
     from coalition.planner.greedy import greedy_values
 
     g = greedy_values(m)
     again = precedence_values(m, g)
     assert (again == g).all() and is_feasible(m, again)
-    assert g[vb.start:vb.stop].sum() == 3  # the infantry (day 2) comes before HQ and signals (day 12)
+    assert g[vb.start : vb.stop].sum() == 3  # the infantry (day 2) comes before HQ and signals (day 12)
     # a wrong claim (nothing broken) is put right
     wrong = g.copy()
-    wrong[vb.start:vb.stop] = 0
+    wrong[vb.start : vb.stop] = 0
     assert (precedence_values(m, wrong) == g).all()
 
 

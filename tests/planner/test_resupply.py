@@ -28,14 +28,15 @@ NEED = 100 * T_PER_PERSON  # t/day of the unit
 
 
 def scen(tonnage: float):
-    return with_conditions(scenario(
-        pledges=[pledge("P1")], requirements=[requirement("L1")],
-        corridors=[corridor("C1", tonnage=tonnage)]))
+    return with_conditions(
+        scenario(pledges=[pledge("P1")], requirements=[requirement("L1")], corridors=[corridor("C1", tonnage=tonnage)])
+    )
 
 
 def plan(sc, **kw):
-    out, _ = plan_option(sc, "opt", assumptions=CEASE,
-                         options=PlanOptions(period_days=28, time_limit=10).model_copy(update=kw))
+    out, _ = plan_option(
+        sc, "opt", assumptions=CEASE, options=PlanOptions(period_days=28, time_limit=10).model_copy(update=kw)
+    )
     return out.plan
 
 
@@ -71,8 +72,9 @@ def test_corridor_full_with_deployment_alone_leaves_resupply_unmet_and_named():
     bad = check_plan(sc, Plan.model_validate(data)).by_rule()
     assert bad.get("Resupply-cover") == 1
     # carrying it through C1 instead overloads the corridor on day 0 (deployment 50 t + resupply)
-    data["resupply"]["flows"].append({"corridor": "C1", "hub": "H1", "start_day": 0, "end_day": 27,
-                                      "tonnes_per_day": NEED})
+    data["resupply"]["flows"].append(
+        {"corridor": "C1", "hub": "H1", "start_day": 0, "end_day": 27, "tonnes_per_day": NEED}
+    )
     bad = check_plan(sc, Plan.model_validate(data))
     assert "Corridor-tonnage-daily" in bad.by_rule() and "Resupply-cover" not in bad.by_rule()
     assert any(v.where == "C1 day 0" for v in bad.violations if v.rule == "Corridor-tonnage-daily")
@@ -102,7 +104,8 @@ def test_coverage_still_beats_sustainment():
     p = plan(scen(50.0))
     assert p.kpis.coverage_pct == 100.0
     assert p.solve.objective == pytest.approx(
-        20.0 * NEED * 28 + 10 * 2 * 2 + 0.001 * 100 + 50.0, rel=1e-6)  # unmet + late 2 d + km + cohesion
+        20.0 * NEED * 28 + 10 * 2 * 2 + 0.001 * 100 + 50.0, rel=1e-6
+    )  # unmet + late 2 d + km + cohesion
 
 
 def test_the_plan_summary_says_what_resupply_cannot_be_carried():
@@ -163,7 +166,12 @@ def test_values_carry_what_the_corridor_has_room_for_and_the_rest_is_unmet():
     assert [(f["start_day"], f["end_day"]) for f in sec["flows"]] == [(28, 55)]
     assert sec["flows"][0]["tonnes_per_day"] == pytest.approx(NEED, rel=1e-9)
     (gap,) = sec["unmet"]
-    assert (gap["hub"], gap["start_day"], gap["end_day"], gap["constraint"]) == ("H1", 0, 27, "Corridor-tonnage-capacity")
+    assert (gap["hub"], gap["start_day"], gap["end_day"], gap["constraint"]) == (
+        "H1",
+        0,
+        27,
+        "Corridor-tonnage-capacity",
+    )
     assert gap["tonnes_per_day"] == pytest.approx(NEED, rel=1e-9)
     assert sec["unmet_tonne_days"] == pytest.approx(NEED * 28, abs=1e-3)  # rounded to 3 places
 
