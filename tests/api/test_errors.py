@@ -24,7 +24,7 @@ class TestDenialsAudited:
         c = svc.client("gbr-viewer")
         real = c.get("/api/pledges/FRA-inf")
         unknown = c.get("/api/pledges/NO-SUCH")
-        assert_error(real, 404)["message"] == assert_error(unknown, 404)["message"].replace(
+        assert assert_error(real, 404)["message"] == assert_error(unknown, 404)["message"].replace(
             "NO-SUCH", "FRA-inf")  # the answers do not tell them apart
         (entry,) = audit_entries(svc, request_id=real.headers["x-request-id"])
         assert (entry["action"], entry["object_type"], entry["object_id"]) == (
