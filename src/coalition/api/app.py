@@ -160,6 +160,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     errors.document_errors(app)
     # Starlette types a handler as taking any Exception; this one is only given LoginRequired
     app.add_exception_handler(LoginRequired, dashboard.login_redirect)  # type: ignore[arg-type]
+    dashboard.mount_pages()
     dashboard_router = dashboard.router
 
     from fastapi import Depends
