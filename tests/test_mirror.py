@@ -31,6 +31,8 @@ SRC = Path(coalition.__file__).resolve().parent
 TESTS = Path(__file__).resolve().parent
 ALLOWLIST = TESTS / "mirror_allowlist.txt"
 KINDS = ("glue", "migration", "owed")
+#: The owed list only shrinks: lower this when a test module pays an entry off; never raise it.
+OWED_CEILING = 10
 BRANCHES = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.IfExp, ast.BoolOp, ast.comprehension, ast.Match)
 
 
@@ -172,3 +174,11 @@ def test_the_scanner_sees_each_import_form() -> None:
     names = imported_names(tree)
     assert {"coalition.a.b", "coalition.c.d", "coalition.e.f"} <= names
     assert "coalition.hidden" not in names and not any("local" in n for n in names)
+
+
+def test_the_owed_list_only_shrinks() -> None:
+    owed = sorted(m for m, (k, _r) in allowlist().items() if k == "owed")
+    assert len(owed) <= OWED_CEILING, (
+        f"{len(owed)} owed modules, more than the {OWED_CEILING} left: a new module needs its own test "
+        f"module, not an owed line ({ALLOWLIST.name})"
+    )
