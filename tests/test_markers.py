@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def marks_in(tree: ast.AST) -> set[str]:
     }
 
 
+@lru_cache(maxsize=1)
 def used() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for path in sorted(TESTS.rglob("*.py")):
@@ -75,21 +77,21 @@ def test_the_scan_sees_decorators_and_add_marker() -> None:
 
 def test_postgresql_cases_carry_the_pg_marker() -> None:
     """The hook in conftest.py marks the cases that need the server: ``-m pg`` selects exactly
-    the PostgreSQL cases of a ``db_url`` test, ``-m "not pg"`` exactly the SQLite ones."""
+    the ``[postgresql]`` case of each ``db_url`` test of a file, and nothing else."""
     target = "tests/store/test_migrate.py"
-
-    def collect(expr: str) -> set[str]:
-        out = subprocess.run(
-            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", expr, target],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        )
-        return {line for line in out.stdout.splitlines() if line.startswith(target)}
-
-    pg, other = collect("pg"), collect("not pg")
-    assert pg and other, (pg, other)
-    assert all(n.endswith("[postgresql]") for n in pg), pg
-    assert not any("[postgresql]" in n for n in other), other
+    tree = ast.parse((ROOT / target).read_text("utf-8"))
+    db_tests = {
+        f"{target}::{f.name}[postgresql]"
+        for f in tree.body
+        if isinstance(f, ast.FunctionDef) and f.name.startswith("test_") and any(a.arg == "db_url" for a in f.args.args)
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m", "pg", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    selected = {line for line in out.stdout.splitlines() if line.startswith(target)}
+    assert db_tests and selected == db_tests, (selected, db_tests, out.stdout[-500:])
