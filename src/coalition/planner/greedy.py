@@ -35,6 +35,7 @@ def greedy_values(
     preference: np.ndarray | None = None,
     *,
     deadline: float | None = None,
+    upper: np.ndarray | None = None,
 ) -> np.ndarray:
     """A feasible column vector of ``model`` built by the greedy rule above.
 
@@ -42,11 +43,12 @@ def greedy_values(
     solution); the greedy then only completes it. ``preference``: a score per Assign-count
     column, higher first, tried before the (late, cost, index) order (e.g. the LP value).
     ``deadline`` (a ``time.perf_counter()`` value): no more lines are started after it; the
-    plan so far is complete and feasible (what is left is shortfall).
+    plan so far is complete and feasible (what is left is shortfall). ``upper``: a cap per
+    Assign-count column below its bound (e.g. 0 to keep a column out of the completion).
     """
     import time
 
-    g = _Greedy.start(model, initial, preference)
+    g = _Greedy.start(model, initial, preference, upper)
     for li in g.line_order():
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -104,20 +106,26 @@ class _Greedy:
     nat_ix: dict[str, int]
 
     @classmethod
-    def start(cls, model: Model, initial: np.ndarray | None, preference: np.ndarray | None) -> _Greedy:
+    def start(
+        cls, model: Model, initial: np.ndarray | None, preference: np.ndarray | None, upper: np.ndarray | None = None
+    ) -> _Greedy:
         tb = model.tables
         A = model.A
         assert A is not None and model.hi is not None and model.cost is not None and model.chi is not None
         v = np.zeros(model.n_cols)
         hi = _soft_rows_open(model)
         xb = model.var("Assign-count")
+        chi = model.chi
+        if upper is not None and xb.size:
+            chi = chi.copy()
+            chi[xb.start : xb.stop] = np.minimum(chi[xb.start : xb.stop], upper)
         nat_ix = {nname: i for i, nname in enumerate(tb.nations)}
         b_index = {(int(h), int(nn)): i for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
         groups = _candidate_groups(model, preference)
         g = cls(
             model=model,
             A=A,
-            chi=model.chi,
+            chi=chi,
             v=v,
             hi=hi,
             act=np.zeros(0),
