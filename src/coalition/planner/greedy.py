@@ -268,6 +268,12 @@ def is_feasible(model: Model, values: np.ndarray, tol: float = 1e-6) -> bool:
     )
 
 
+def _take_column(act: np.ndarray, A: sp.csc_matrix, j: int) -> None:
+    """``act -= A[:, j]`` on the column's nonzeros only."""
+    lo, hi = A.indptr[j], A.indptr[j + 1]
+    np.subtract.at(act, A.indices[lo:hi], A.data[lo:hi])
+
+
 def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     """Make a plan that breaks some ``<=`` rows feasible by removing units, then complete it
     greedily. Units are removed from the breaking row's columns, latest start first."""
@@ -277,7 +283,8 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     if not xb.size:
         return greedy_values(model, initial=v)
     x = np.round(v[xb.start : xb.stop])
-    A_x = model.A[:, xb.start : xb.stop].tocsr()
+    A_x_cols = model.A[:, xb.start : xb.stop].tocsc()
+    A_x = A_x_cols.tocsr()
     # rows over x only (the y and b parts are rebuilt by greedy_values from x)
     yb = model.var("Pledge-start")
     act = A_x @ x
@@ -306,10 +313,9 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         for j in sorted(cols.tolist(), key=lambda c: (-int(model.x_start[c]), -c)):
             while x[j] > 0 and act[r] > model.hi[r] + tol:
                 x[j] -= 1
-                delta = A_x[:, j].toarray().ravel()
+                _take_column(act, A_x_cols, j)
                 if yb.size:
-                    delta = delta + A_y[:, int(y_of[j])].toarray().ravel()
-                act -= delta
+                    _take_column(act, A_y, int(y_of[j]))
             if act[r] <= model.hi[r] + tol:
                 break
     v2 = np.zeros_like(v)

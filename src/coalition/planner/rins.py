@@ -41,6 +41,22 @@ MASTER_SHARE = 0.4
 RINS_FIRST_SECONDS = 20.0  # round 0 (its MIP found the improvement after ~10 s at load 10)
 RINS_SECONDS = 8.0  # later rounds (large-neighbourhood search by region)
 RINS_MIN_SECONDS = 3.0
+# A RINS MIP stops once its plan is within RINS_GAP of its own neighbourhood's bound: the rest
+# of that neighbourhood can gain at most that much, and a new one (the next master's
+# agreement, another region) more. Measured on M seed 11 (load 3): round 0 reached 0.88% of its
+# own bound after 8 s and spent the next 11 s of its 20 s in strong branching for nothing.
+RINS_GAP = 0.01
+# After every improving RINS round and at the end: the polish (coalition.planner.polish) of the
+# best plan, the completion over every column, and at the end drop-and-refill by region while
+# at least POLISH_MIN_SECONDS are left.
+POLISH = True
+POLISH_MIN_SECONDS = 1.0
+# A later master resumes the last one's HiGHS instance (its new columns appended, the primal
+# simplex from the last basis) instead of a new LP from scratch.
+MASTER_RESUME = True
+# Only the first master's LP is rounded (nearest + repair, floor + completion: 1.5-2.5 s under
+# load); a later one's rounding never beat the RINS plan it follows (M seed 11).
+ROUND_FIRST_MASTER_ONLY = True
 # after RINS rounds 0 and 1, another master (from their neighbourhood) when this much is left
 MASTER_AGAIN_SECONDS = 12.0
 MASTER_AGAIN_AFTER = 2  # RINS rounds before the next master
@@ -54,8 +70,8 @@ def master_neighbourhood(
     """Large models: the restricted master with every row (:mod:`coalition.planner.master`)
     over :func:`_keep_mask`'s columns and the columns its duals price negative: the capacity
     rows' own alternatives, which the LP without them cannot see. Its LP solution
-    (capacity-feasible) is rounded (to the nearest, then repaired; rounded down, then
-    completed); its Lagrangian bound is kept when higher (a bound of the full model). Returns
+    (capacity-feasible) is rounded, the first master's only (to the nearest, then repaired;
+    rounded down, then completed); its Lagrangian bound is kept when higher (a bound of the full model). Returns
     the neighbourhood (bool per Assign-count column), the master's Assign-count values and the
     solver form with every row, or None when no master was solved in time. ``keep0`` and
     ``ff``: a later master, from an earlier one's neighbourhood and solver form."""
@@ -78,7 +94,18 @@ def master_neighbourhood(
         max_rounds=MASTER_ROUNDS,
         round_columns=MASTER_COLUMNS,
     )
-    res = solve_master(m, ff, keep0, deadline=until, options=master, should_stop=st.should_stop, lp_rows=lp_rows)
+    first = st.masters == 0
+    res = solve_master(
+        m,
+        ff,
+        keep0,
+        deadline=until,
+        options=master,
+        should_stop=st.should_stop,
+        lp_rows=lp_rows,
+        resume=st.master_state if MASTER_RESUME else None,
+    )
+    st.master_state = res.state
     st.masters += res.rounds
     st.master_converged = res.converged
     st.master_message = (
@@ -92,11 +119,12 @@ def master_neighbourhood(
         st.bound, st.provenance = res.bound, ("full-lp" if res.converged else "full-lagrangian")
     xb = m.var("Assign-count")
     pref = res.core[xb.start : xb.stop]
-    near = np.zeros(m.n_cols)
-    near[xb.start : xb.stop] = np.round(pref)
-    st.take(repair(m, near))
-    if time.perf_counter() < st.deadline:
-        st.take(greedy_values(m, initial=res.core, preference=pref, deadline=st.deadline))
+    if first or not ROUND_FIRST_MASTER_ONLY:
+        near = np.zeros(m.n_cols)
+        near[xb.start : xb.stop] = np.round(pref)
+        st.take(repair(m, near))
+        if time.perf_counter() < st.deadline:
+            st.take(greedy_values(m, initial=res.core, preference=pref, deadline=st.deadline))
     st.show(None, st.bound)
     keep = res.keep
     if st.best is not None:
@@ -160,7 +188,7 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixe
     o = st.options
     hm = HighsModel(
         prob,
-        SolverOptions(mip_rel_gap=float(o.mip_rel_gap), threads=int(o.threads), seed=int(o.seed)),
+        SolverOptions(mip_rel_gap=max(float(o.mip_rel_gap), RINS_GAP), threads=int(o.threads), seed=int(o.seed)),
         on_report=st.on_report,
         should_stop=st.should_stop,
         deadline=st.deadline,
@@ -215,8 +243,32 @@ def large_mip(st: _Solve) -> bool:
         improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, cap), fixed=_rins_fixed(st, keep, lp_x))
         st.rins_round += 1
         stale = 0 if improved else stale + 1
+        if improved:
+            _polish(st, lp_x)
         if stale >= _rins_rounds(st):
             break
     # (no MIP over the whole of K with the time left: measured on seed 11 it found nothing in
     # 40 s, and its presolve - 19-40 s under load - does not stop at the deadline)
+    _polish(st, lp_x, refill=True)
     return True
+
+
+def _polish(st: _Solve, lp_x: np.ndarray, refill: bool = False) -> None:
+    """The polish of the best plan (:mod:`coalition.planner.polish`, the master's LP values as
+    the preference): the completion over every Assign-count column; with ``refill``,
+    drop-and-refill by region while time is left. Kept only when better (``_Solve.take``)."""
+    from coalition.planner import polish
+
+    if not POLISH or st.best is None or st.stopped() or time.perf_counter() >= st.deadline:
+        return
+    m = st.model
+    before = st.best_obj
+    res = polish.complete(m, st.best, lp_x, deadline=st.deadline)
+    st.take(res.values)
+    if refill and st.deadline - time.perf_counter() >= POLISH_MIN_SECONDS and not st.stopped():
+        groups = polish.region_groups(m, st.best, lp_x)
+        more = polish.drop_refill(m, st.best, groups, lp_x, deadline=st.deadline)
+        st.take(more.values)
+        res.tried, res.kept = res.tried + more.tried, res.kept + more.kept
+    st.polish_tried += res.tried
+    st.polish_gain += max(0.0, before - st.best_obj)

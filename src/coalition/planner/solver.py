@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from coalition.planner.master import MasterState
 from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
 from coalition.solvers.highs import (
@@ -146,6 +147,9 @@ class _Solve:
     masters: int = 0  # restricted master LPs solved
     master_converged: bool = False
     implied_ub: np.ndarray | None = None  # column upper bounds the capacity rows imply
+    master_state: MasterState | None = None  # the last master's instance, resumed by the next
+    polish_tried: int = 0  # large models: polish moves tried (coalition.planner.polish)
+    polish_gain: float = 0.0  # and the objective they took off the best plan
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -511,7 +515,12 @@ def result_of(st: _Solve) -> Solution:
             f"{int((st.active & st.lazy).sum())} of {n_lazy}; phases: LP {st.t_lp:.1f} s, "
             f"rounding {st.t_round:.1f} s, MIP {elapsed - st.t_lp - st.t_round:.1f} s"
             + ("; stopped early: the repaired plan met the target gap" if st.early_stop else "")
-            + (f"; restricted master: {st.master_message}" if st.master_message else ""),
+            + (f"; restricted master: {st.master_message}" if st.master_message else "")
+            + (
+                f"; polish: {st.polish_tried} move(s), {st.polish_gain:,.0f} off the objective"
+                if st.polish_tried
+                else ""
+            ),
         ),
         st.best,
     )
