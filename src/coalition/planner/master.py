@@ -64,16 +64,6 @@ DEFAULT_MASTER = MasterOptions()
 
 
 @dataclass(slots=True)
-class MasterState:
-    """A solved master's HiGHS instance and the solver-form columns it holds, in its order: a
-    later :func:`solve_master` call resumes it (the new columns appended, the simplex started
-    from the last optimal basis) instead of solving a new LP from scratch."""
-
-    hm: HighsModel
-    cols: np.ndarray
-
-
-@dataclass(slots=True)
 class MasterResult:
     bound: float | None  # a valid lower bound of the full model (None: no master solved)
     converged: bool  # pricing found no negative reduced cost: the bound is the LP value
@@ -84,7 +74,6 @@ class MasterResult:
     rounds: int
     seconds: float
     message: str
-    state: MasterState | None = None  # the last master's instance, to resume from
 
 
 @dataclass(slots=True)
@@ -218,15 +207,13 @@ def solve_master(
     options: MasterOptions = DEFAULT_MASTER,
     should_stop: Callable[[], bool] | None = None,
     lp_rows: np.ndarray | None = None,
-    resume: MasterState | None = None,
 ) -> MasterResult:
     """Column generation over the Assign-count columns, every row of ``ff`` in the master
     except those left out of ``lp_rows`` (their rows must only relax the model: the cohesion
     links). Starts from ``keep`` (bool per Assign-count column); runs until pricing finds no
     negative reduced cost, ``deadline`` passes (a master stopped by the clock is not used) or
     ``options.max_rounds`` masters were solved (the columns the last pricing found are then in
-    ``keep`` all the same: the neighbourhood of the restricted MIP). ``resume``: the state of an
-    earlier call on the same ``ff`` and ``lp_rows`` (its columns stay in the master)."""
+    ``keep`` all the same: the neighbourhood of the restricted MIP)."""
     t0 = time.perf_counter()
     xb = m.var("Assign-count")
     tb = m.tables
@@ -242,27 +229,30 @@ def solve_master(
     best: float | None = None
     converged = False
     z = core = rc = None
-    state = resume
     rounds = 0
     msg = "no master solved"
     while True:
         if time.perf_counter() >= deadline or (should_stop is not None and should_stop()):
             msg = f"stopped by the time limit after {rounds} master(s)"
             break
-        state = _master_instance(ff, m, keep, rows, A_csc, state, options, should_stop)
-        state.hm.deadline = deadline
-        r: RunResult = state.hm.run()
+        sub = restricted(ff, m, keep, rows, integer=False, A_csc=A_csc)
+        hm = HighsModel(
+            sub.problem,
+            SolverOptions(threads=options.threads, seed=options.seed, method="simplex"),
+            should_stop=should_stop,
+            deadline=deadline,
+        )
+        r: RunResult = hm.run()
         rounds += 1
         if r.outcome is not Outcome.OPTIMAL or r.values is None or r.row_duals is None:
             msg = f"master {rounds} stopped ({r.outcome.value})"
-            state = None  # a master stopped midway is not resumed
             break
         z = float(r.objective or 0.0)
         y = np.zeros(ff.lo.size)
         y[rows] = r.row_duals
         rc = c_x - A_x_t @ y
         full = np.zeros(ff.clo.size)
-        full[state.cols] = r.values
+        full[sub.cols] = r.values
         core = full[: m.n_cols]
         x_k = full[xb.start : xb.stop]
         lagr = lagrangian_bound(z, rc, x_k, keep, pledge, ub, most)
@@ -293,35 +283,4 @@ def solve_master(
         rounds=rounds,
         seconds=time.perf_counter() - t0,
         message=msg,
-        state=state,
     )
-
-
-def _master_instance(
-    ff: FlowForm,
-    m: Model,
-    keep: np.ndarray,
-    rows: np.ndarray,
-    A_csc: sp.csc_matrix,
-    state: MasterState | None,
-    options: MasterOptions,
-    should_stop: Callable[[], bool] | None,
-) -> MasterState:
-    """The master LP over ``keep``: a new presolved instance, or ``state``'s with the columns of
-    ``keep`` it does not hold yet appended (its last basis stays optimal for the old columns, so
-    the primal simplex starts from there)."""
-    if state is None:
-        sub = restricted(ff, m, keep, rows, integer=False, A_csc=A_csc)
-        hm = HighsModel(
-            sub.problem,
-            SolverOptions(threads=options.threads, seed=options.seed, method="simplex"),
-            should_stop=should_stop,
-        )
-        return MasterState(hm, sub.cols.copy())
-    xb = m.var("Assign-count")
-    want = xb.start + np.flatnonzero(keep)
-    new = np.setdiff1d(want, state.cols)
-    if new.size:
-        state.hm.add_cols(ff.cost[new], ff.clo[new], ff.chi[new], A_csc[:, new].tocsr()[rows].tocsc())
-        state.cols = np.concatenate([state.cols, new])
-    return state

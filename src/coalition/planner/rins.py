@@ -51,15 +51,12 @@ RINS_GAP = 0.01
 # at least POLISH_MIN_SECONDS are left.
 POLISH = True
 POLISH_MIN_SECONDS = 1.0
-# A later master resumes the last one's HiGHS instance (its new columns appended, the primal
-# simplex from the last basis) instead of a new LP from scratch.
-MASTER_RESUME = True
 # Only the first master's LP is rounded (nearest + repair, floor + completion: 1.5-2.5 s under
 # load); a later one's rounding never beat the RINS plan it follows (M seed 11).
 ROUND_FIRST_MASTER_ONLY = True
 # after RINS rounds 0 and 1, another master (from their neighbourhood) when this much is left
 MASTER_AGAIN_SECONDS = 12.0
-MASTER_AGAIN_AFTER = 2  # RINS rounds before the next master
+MASTER_AGAIN_AFTER = 1  # RINS rounds before the next master
 
 
 def master_neighbourhood(
@@ -103,9 +100,7 @@ def master_neighbourhood(
         options=master,
         should_stop=st.should_stop,
         lp_rows=lp_rows,
-        resume=st.master_state if MASTER_RESUME else None,
     )
-    st.master_state = res.state
     st.masters += res.rounds
     st.master_converged = res.converged
     st.master_message = (

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from coalition.planner.master import MasterState
 from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
 from coalition.solvers.highs import (
@@ -147,7 +146,6 @@ class _Solve:
     masters: int = 0  # restricted master LPs solved
     master_converged: bool = False
     implied_ub: np.ndarray | None = None  # column upper bounds the capacity rows imply
-    master_state: MasterState | None = None  # the last master's instance, resumed by the next
     polish_tried: int = 0  # large models: polish moves tried (coalition.planner.polish)
     polish_gain: float = 0.0  # and the objective they took off the best plan
 
