@@ -1,5 +1,5 @@
 """Local search on a finished plan: moves evaluated exactly by the model's objective
-(docs/planner/solver.md, *Polish*).
+(docs/planner/solver.md, *Restricted master and RINS*, step 4: Polish).
 
 A plan here is a feasible column vector of the model. Every move builds a complete candidate
 plan with the greedy rule (:func:`coalition.planner.greedy.greedy_values`, which obeys the

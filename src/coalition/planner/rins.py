@@ -54,7 +54,9 @@ POLISH_MIN_SECONDS = 1.0
 # Only the first master's LP is rounded (nearest + repair, floor + completion: 1.5-2.5 s under
 # load); a later one's rounding never beat the RINS plan it follows (M seed 11).
 ROUND_FIRST_MASTER_ONLY = True
-# after RINS rounds 0 and 1, another master (from their neighbourhood) when this much is left
+# after RINS round 0, another master (from its neighbourhood) when this much is left. Measured
+# on M seed 11 (load 8): round 1 (the short lines freed) never improved in its 8 s, presolve
+# alone took 4.5 s; the second master's agreement round took the plan 82.6 M -> 80.2 M.
 MASTER_AGAIN_SECONDS = 12.0
 MASTER_AGAIN_AFTER = 1  # RINS rounds before the next master
 
@@ -212,10 +214,11 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixe
 
 
 def large_mip(st: _Solve) -> bool:
-    """Large models: the master's neighbourhood, then RINS rounds (:func:`_rins_fixed`) on it
-    until the time is up or :func:`_rins_rounds` rounds in a row found nothing better. False
-    when no master was solved
-    (the caller then runs the older restricted pass)."""
+    """Large models: the master's neighbourhood, then RINS rounds (:func:`_rins_fixed`) on it,
+    after round 0 the next master's, until the time is up or :func:`_rins_rounds` rounds in a
+    row found nothing better; the best plan polished (:func:`_polish`) after every improving
+    round and at the end. False when no master was solved (the caller then runs the older
+    restricted pass)."""
     nb = master_neighbourhood(st)
     if nb is None or st.stopped():
         _lp_rounding(st)  # no master in time: the LP's own rounding, then the older pass
