@@ -29,10 +29,12 @@ from coalition.solvers.highs import HighsModel, MatrixProblem, SolverOptions
 # (planner.master): MASTER_ROUNDS master LP(s) over the LP support, the incumbent and the extra
 # columns, pricing MASTER_COLUMNS more; the master may use MASTER_SHARE of the time left.
 # Measured on M seed 11 (load 14-18): the old neighbourhood's LP with every row was 82.6 M
-# (the full LP 76.6 M); after one master and 6,000 priced columns, 76.8 M.
+# (the full LP 76.6 M); after one master and 6,000 priced columns, 76.8 M. A master stopped by
+# the clock is thrown away, so it gets a large share: at 0.4, under load 9-16, the first master
+# (seed 11) or the second (seeds 11, 14) ran out after 7-10 s; at 0.6 the first was solved.
 MASTER_ROUNDS = 1
 MASTER_COLUMNS = 6000
-MASTER_SHARE = 0.4
+MASTER_SHARE = 0.6
 # then RINS rounds on that neighbourhood (columns where the master LP and the best plan agree
 # fixed), the first at most RINS_FIRST_SECONDS, the others RINS_SECONDS; none started with less
 # than RINS_MIN_SECONDS left.
