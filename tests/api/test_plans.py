@@ -82,3 +82,70 @@ class TestRunControl:
         listed = gbr.get("/api/plans", params={"status": "done", "nation": "GBR"}).json()
         assert run["id"] in [r["id"] for r in listed["items"]]
         assert all(r["status"] == "done" and r["nation"] == "GBR" for r in listed["items"])
+
+
+class TestPlanLabels:
+    """PATCH /api/plans/{id}: name and pin, who may, who reads a name, 4xx, audit."""
+
+    def _queued(self, svc: Service, seed: int) -> int:
+        resp = svc.client("gbr-planner").post("/api/plans", json={
+            "option": "small", "time_limit": 1, "seed": seed, "assumptions": ["ceasefire=2026-06-01"]})
+        assert resp.status_code in (200, 202), resp.text
+        return int(resp.json()["id"])
+
+    def test_rename_and_pin_audited_and_the_name_released_to_its_nation_and_hq(self, svc: Service) -> None:
+        job = self._queued(svc, 7001)
+        gbr = svc.client("gbr-planner")
+        resp = gbr.patch(f"/api/plans/{job}", json={"name": "  Commons vote passes ", "pinned": True})
+        assert resp.status_code == 200, resp.text
+        out = resp.json()
+        assert (out["name"], out["pinned"], out["pinned_by"]) == ("Commons vote passes", True, "gbr-planner")
+        entries = audit_entries(svc, request_id=resp.headers["x-request-id"])
+        assert sorted((e["action"], e["object_id"]) for e in entries) == [("pin", str(job)), ("rename", str(job))]
+        assert svc.client("hq-planner").get(f"/api/plans/{job}").json()["name"] == "Commons vote passes"
+        fra_view = svc.client("fra-planner").get(f"/api/plans/{job}").json()
+        assert fra_view["name"] is None and fra_view["pinned"] is True  # the pin is no secret
+        fra_list = svc.client("fra-planner").get("/api/plans", params={"pinned": "true"}).json()
+        assert job in [r["id"] for r in fra_list["items"]] and "Commons vote" not in str(fra_list)
+        # only the name: the pin stays
+        again = gbr.patch(f"/api/plans/{job}", json={"name": None})
+        assert again.status_code == 200 and again.json()["name"] is None and again.json()["pinned"] is True
+
+    def test_pinned_plans_list_first_and_filter(self, svc: Service) -> None:
+        first, second = self._queued(svc, 7101), self._queued(svc, 7102)
+        gbr = svc.client("gbr-planner")
+        assert gbr.patch(f"/api/plans/{first}", json={"pinned": True}).status_code == 200
+        items = gbr.get("/api/plans", params={"limit": 200}).json()["items"]
+        pinned = [r["pinned"] for r in items]
+        assert pinned == sorted(pinned, reverse=True)  # every pinned plan before any other
+        assert [r["id"] for r in items].index(first) < [r["id"] for r in items].index(second)
+        only = gbr.get("/api/plans", params={"pinned": "true", "limit": 200}).json()["items"]
+        assert first in [r["id"] for r in only] and all(r["pinned"] for r in only)
+        unpinned = gbr.get("/api/plans", params={"pinned": "false", "limit": 200}).json()["items"]
+        assert second in [r["id"] for r in unpinned] and not any(r["pinned"] for r in unpinned)
+        assert gbr.patch(f"/api/plans/{first}", json={"pinned": False}).json()["pinned"] is False
+
+    def test_403_for_other_roles_and_nations_404_for_unknown_422_naming_the_field(self, svc: Service) -> None:
+        job = self._queued(svc, 7201)
+        for user in ("fra-planner", "gbr-depot", "hq-inspector", "gbr-viewer"):
+            resp = svc.client(user).patch(f"/api/plans/{job}", json={"name": "mine now", "pinned": True})
+            assert_error(resp, 403)
+        assert svc.client("gbr-planner").get(f"/api/plans/{job}").json()["name"] is None  # unchanged
+        assert_error(svc.client("gbr-planner").patch("/api/plans/999999", json={"pinned": True}), 404)
+        gbr = svc.client("gbr-planner")
+        for body in ({"name": "   "}, {"name": "x" * 121}, {"name": "a\tb"}, {"name": 5}, {"nme": "x"}):
+            err = assert_error(gbr.patch(f"/api/plans/{job}", json=body), 422)
+            assert {p["field"] for p in err["problems"]} == {"name" if "name" in body else "nme"}, err
+        # HQ may label any nation's plan; its name is then HQ's
+        hq = svc.client("hq-planner")
+        assert hq.patch(f"/api/plans/{job}", json={"name": "HQ review"}).json()["name"] == "HQ review"
+        assert gbr.get(f"/api/plans/{job}").json()["name"] is None
+
+    def test_the_operation_is_in_the_openapi_document(self, svc: Service) -> None:
+        spec = svc.client("gbr-viewer").get("/openapi.json").json()
+        op = spec["paths"]["/api/plans/{job_id}"]["patch"]
+        assert {"403", "404", "422"} <= set(op["responses"])
+        schema = spec["components"]["schemas"]["PlanLabel"]
+        assert set(schema["properties"]) == {"name", "pinned"}
+        listing = spec["paths"]["/api/plans"]["get"]
+        assert "pinned" in {p["name"] for p in listing["parameters"]}
