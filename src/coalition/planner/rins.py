@@ -51,8 +51,12 @@ RINS_GAP = 0.01
 # After every improving RINS round and at the end: the polish (coalition.planner.polish) of the
 # best plan, the completion over every column, and at the end drop-and-refill by region while
 # at least POLISH_MIN_SECONDS are left.
+# The RINS rounds end POLISH_RESERVE x the first master's completion time (a greedy pass like
+# the polish's) before the deadline, so that the last completion runs (on M seeds 11, 13, 14,
+# 15 a completion took 0.03-0.8 M off the RINS plan; a round run to the deadline left none).
 POLISH = True
 POLISH_MIN_SECONDS = 1.0
+POLISH_RESERVE = 1.5
 # Only the first master's LP is rounded (nearest + repair, floor + completion: 1.5-2.5 s under
 # load); a later one's rounding never beat the RINS plan it follows (M seed 11).
 ROUND_FIRST_MASTER_ONLY = True
@@ -123,7 +127,9 @@ def master_neighbourhood(
         near[xb.start : xb.stop] = np.round(pref)
         st.take(repair(m, near))
         if time.perf_counter() < st.deadline:
+            t = time.perf_counter()
             st.take(greedy_values(m, initial=res.core, preference=pref, deadline=st.deadline))
+            st.completion_s = max(st.completion_s, time.perf_counter() - t)
     st.show(None, st.bound)
     keep = res.keep
     if st.best is not None:
@@ -228,7 +234,8 @@ def large_mip(st: _Solve) -> bool:
     keep, lp_x, ff = nb
     stale = 0
     while not st.stopped() and st.best is not None:
-        left = st.deadline - time.perf_counter()
+        # the last polish's completion keeps its time (as long as the rounding's took)
+        left = st.deadline - time.perf_counter() - POLISH_RESERVE * st.completion_s
         if left < RINS_MIN_SECONDS:
             break
         if st.rins_round == MASTER_AGAIN_AFTER and not st.master_converged and left >= MASTER_AGAIN_SECONDS:

@@ -146,6 +146,7 @@ class _Solve:
     masters: int = 0  # restricted master LPs solved
     master_converged: bool = False
     implied_ub: np.ndarray | None = None  # column upper bounds the capacity rows imply
+    completion_s: float = 0.0  # how long the first master's greedy completion took
     polish_tried: int = 0  # large models: polish moves tried (coalition.planner.polish)
     polish_gain: float = 0.0  # and the objective they took off the best plan
 
