@@ -114,7 +114,7 @@ def master_neighbourhood(
     st.master_message = (
         f"{st.masters} master LP(s), the last {res.objective:,.0f} over {int(res.keep.sum()):,} columns; {res.message}"
         if res.objective is not None
-        else res.message
+        else (f"{st.master_message}; the next {res.message}" if st.master_message else res.message)
     )
     if res.core is None:
         return None
