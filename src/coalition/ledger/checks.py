@@ -84,6 +84,9 @@ class Finding:
 
 @dataclass
 class Report:
+    """What a verification checked (events, batches, signatures, checkpoints, cosignatures,
+    proofs) and what it found: ``ok`` when there is no finding."""
+
     events: int = 0
     batches: int = 0
     signatures: int = 0
