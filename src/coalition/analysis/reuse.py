@@ -239,7 +239,9 @@ class ReusableModel:
         start = greedy_values(r) if self.options.warm_start else None
         ok = start is not None and is_feasible(r, start)
         t1 = time.perf_counter()
-        sol = solve_highs(r, self.options.model_copy(update={"time_limit": time_limit}), start=start if ok else None)
+        sol = solve_highs(
+            r, self.options.model_copy(update={"time_limit": time_limit}), start=start if ok else None, withhold=False
+        )
         t2 = time.perf_counter()
         ub = r.var("Line-shortfall")
         values = sol.values
