@@ -103,3 +103,45 @@ def test_scenario_generate_writes_a_loadable_scenario(tmp_path: Path) -> None:
     assert "optimised plan" in r2.output
     r3 = run("scenario", "generate", "--size", "XL", str(tmp_path / "x"))
     assert isinstance(r3.exception, InputError)
+
+
+def test_plan_name_and_pin_as_the_tokens_user(tmp_path: Path) -> None:
+    """`plan name` / `plan pin` go through the same service, rules and audit as the API."""
+    from api.harness import build_service
+    from api.resources import audit_entries
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    s = build_service(url, tmp_path / "data")
+    try:
+        job = s.client("gbr-planner").post("/api/plans", json={"option": "small", "time_limit": 1}).json()["id"]
+        env = {"COLUMNS": "200", "COALITION_DATABASE_URL": url}
+
+        def cli(*args: str, user: str = "gbr-planner"):  # type: ignore[no-untyped-def]
+            return runner.invoke(app, ["plan", *args], env={**env, "COALITION_TOKEN": s.tokens[user]})
+
+        r = cli("name", str(job), "  Commons vote  ")
+        assert r.exit_code == 0 and "'Commons vote'" in r.output, r.output
+        r = cli("pin", str(job))
+        assert r.exit_code == 0 and "pinned" in r.output, r.output
+        seen = s.client("gbr-planner").get(f"/api/plans/{job}").json()
+        assert (seen["name"], seen["pinned"], seen["pinned_by"]) == ("Commons vote", True, "gbr-planner")
+        actions = [e["action"] for e in audit_entries(s, object_type="plan", object_id=str(job))]
+        assert actions[:2] == ["pin", "rename"]  # newest first
+        # bad input and refusals: exit 2 with a message naming the argument or the rule
+        for args, user, words in (
+            (("name", str(job), "   "), "gbr-planner", "TEXT"),
+            (("name", str(job), "x" * 121), "gbr-planner", "121 characters"),
+            (("name", str(job)), "gbr-planner", "--clear"),
+            (("pin", str(job)), "fra-planner", "only that nation or HQ"),
+            (("pin", str(job)), "gbr-depot", "plan.run"),
+            (("pin", "999999"), "gbr-planner", "not found"),
+        ):
+            r = cli(*args, user=user)
+            assert r.exit_code == 2 and words in r.output, (args, r.output)
+        assert cli("pin", str(job), "--unpin").exit_code == 0
+        assert cli("name", str(job), "--clear").exit_code == 0
+        seen = s.client("gbr-planner").get(f"/api/plans/{job}").json()
+        assert seen["name"] is None and seen["pinned"] is False
+    finally:
+        s.app.state.coalition.runs.shutdown()
+        s.app.state.coalition.engine.dispose()

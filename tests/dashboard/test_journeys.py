@@ -53,8 +53,16 @@ def test_gbr_planner(chromium, live: Live, tmp_path: Path) -> None:  # type: ign
     assert ours[0] == 0 and ours[1] > 0  # without the Commons vote no British unit deploys
     assert page.locator("[data-testid=changes] tr[data-change=added]").count() == ours[1]
     shot(page, "journey-gbr-compare")
-    # Downloads the XLSX of the plan with British lines: every line it may see, nothing else.
+    # Names the older plan and pins it: it is listed first, with its marker and name.
     page.goto(f"{live.base}/plan?job={first}")
+    page.fill("[data-testid=name-form] input[name=name]", "Commons vote passes")
+    page.click("[data-testid=name-form] button[type=submit]")
+    page.click("[data-testid=pin-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=pinned-marker]")
+    assert page.inner_text("[data-testid=plan-name]") == "Commons vote passes"
+    top = page.locator("[data-testid=recent-runs] > li").first
+    assert top.get_attribute("data-job") == str(first) and "Commons vote passes" in top.inner_text()
+    # Downloads the XLSX of the plan with British lines: every line it may see, nothing else.
     with page.expect_download() as dl:
         page.click("[data-testid=downloads] a[href$='plan.xlsx']")
     path = tmp_path / "plan.xlsx"

@@ -65,3 +65,47 @@ def test_sqlite_runs_wal_with_full_sync(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     engine.dispose()
+
+
+def test_planner_0003_adds_names_and_pins_and_downgrade_removes_them(db_url: str) -> None:
+    engine = make_engine(db_url)
+    added = {"name", "name_nation", "pinned", "pinned_by", "pinned_at"}
+    try:
+        upgrade(engine, "planner_0002")
+        assert not added & {c["name"] for c in inspect(engine).get_columns("planner_run")}
+        with engine.begin() as conn:  # a run stored before names existed
+            conn.execute(
+                text(
+                    "insert into scenario (id, key, name, origin, created_by, created_at, head, is_default)"
+                    " values (1, 'k', 'n', 'GBR', 'x', '2026-12-01T00:00:00+00:00', 1, false)"
+                )
+            )
+            conn.execute(
+                text(
+                    "insert into planner_run (id, kind, scenario_id, revision, option, seed, assumptions,"
+                    " assumptions_hash, options, run_key, status, progress, message, requested_by, nation,"
+                    " cancel_requested, created_at) values (5, 'plan', 1, 1, 'small', 0, '[]', 'h', '{}',"
+                    " 'k', 'done', 1.0, '', 'someone', 'GBR', false, '2026-12-01T00:00:00+00:00')"
+                )
+            )
+            # a result row: a foreign key to planner_run (a migration that copied the table fails)
+            conn.execute(text("insert into planner_run_result (run_id, plan) values (5, '{}')"))
+        upgrade(engine)
+        cols = {c["name"]: c for c in inspect(engine).get_columns("planner_run")}
+        from coalition.planner.runs import PlanRun
+
+        model = PlanRun.__table__.columns  # the migrated table is exactly the model's
+        assert set(cols) == {c.name for c in model} and added <= set(cols)
+        assert all(cols[c.name]["nullable"] == c.nullable for c in model if not c.primary_key)
+        assert "ix_planner_run_kind_pinned_id" in {i["name"] for i in inspect(engine).get_indexes("planner_run")}
+        with engine.begin() as conn:
+            assert conn.execute(text("select name, pinned from planner_run where id = 5")).one() == (None, False)
+            conn.execute(text("update planner_run set name = 'kept?', pinned = true where id = 5"))
+        downgrade(engine, "planner_0002")
+        assert not added & {c["name"] for c in inspect(engine).get_columns("planner_run")}
+        with engine.connect() as conn:  # the run itself survives the downgrade
+            assert conn.execute(text("select status from planner_run where id = 5")).scalar() == "done"
+        upgrade(engine)
+        assert added <= {c["name"] for c in inspect(engine).get_columns("planner_run")}
+    finally:
+        engine.dispose()

@@ -213,6 +213,12 @@ class PlanRunOut(Out):
     reused_from: int | None
     created_at: AwareDatetime | None
     finished_at: AwareDatetime | None
+    name: str | None = Field(
+        default=None, description="the plan's name, when released to you (its author's nation and HQ)"
+    )
+    pinned: bool = False
+    pinned_by: str | None = None
+    pinned_at: AwareDatetime | None = None
 
 
 class PlanRunCreated(PlanRunOut):

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.rule import Rule
 
-from coalition.cli.stored import SCENARIO_HELP
+from coalition.cli.stored import SCENARIO_HELP, DbOpt, TokenOpt
 
 if TYPE_CHECKING:
     from coalition.forcegen.schemas import GapPicture
@@ -339,15 +339,90 @@ def check(
         raise typer.Exit(1)
 
 
+# ---------------------------------------------------------------------------------------------
+# `plan name` / `plan pin`: a stored plan run's name and pin (coalition.planner.naming)
+# ---------------------------------------------------------------------------------------------
+
+JobArg = Annotated[
+    int, typer.Argument(metavar="JOB", help="the plan's job number (as in /plan?job=N)", min=1, max=2**31 - 1)
+]
+
+
+def _relabel(job: int, change: object, token: str | None, database_url: str | None) -> dict[str, object]:
+    """Apply ``change`` (a naming.Relabel) as the token's user, through the same service,
+    rules and audit as the API; any refusal is exit 2 with its message."""
+    import uuid
+
+    from coalition.cli.stored import _factory, _principal, _refuse
+    from coalition.errors import CoalitionError
+    from coalition.planner import naming
+    from coalition.store.db import transaction
+
+    assert isinstance(change, naming.Relabel)
+    engine = None
+    try:
+        engine, factory = _factory(database_url)
+        with transaction(factory) as db:
+            principal = _principal(db, token)
+            run = naming.relabel(db, principal, job, change, request_id=f"cli-{uuid.uuid4().hex[:16]}")
+            return naming.labelled(principal, run)
+    except CoalitionError as exc:
+        _refuse(exc)
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
+def name_cmd(
+    job: JobArg,
+    text: Annotated[
+        str | None, typer.Argument(metavar="TEXT", help="the name: 1 to 120 characters on one line", show_default=False)
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="remove the plan's name instead")] = False,
+    token: TokenOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Name a stored plan (read only by your nation and HQ); a planner of its nation, or HQ."""
+    from coalition.cli.stored import _refuse
+    from coalition.errors import InputError, Problem
+    from coalition.planner import naming
+
+    if clear == (text is not None):
+        _refuse(InputError([Problem("give a name or --clear (not both)", field="TEXT", hint='e.g. "Commons vote"')]))
+    try:
+        name = None if clear else naming.clean_name(text or "", field="TEXT")
+    except InputError as exc:
+        _refuse(exc)
+    out = _relabel(job, naming.Relabel(name=name), token, database_url)
+    typer.echo(f"plan {job} is named {out['name']!r}" if name else f"plan {job} has no name")
+
+
+def pin_cmd(
+    job: JobArg,
+    unpin: Annotated[bool, typer.Option("--unpin", help="unpin the plan instead")] = False,
+    token: TokenOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Pin a stored plan (pinned plans list first for everyone); a planner of its nation, or HQ."""
+    from coalition.planner import naming
+
+    _relabel(job, naming.Relabel(pinned=not unpin), token, database_url)
+    typer.echo(f"plan {job} is {'unpinned' if unpin else 'pinned'}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `plan` (with `plan check`) to the main app and `generate` to `coalition scenario`."""
+    """Add `plan` (with `plan check`, `plan name`, `plan pin`) to the main app and `generate` to
+    `coalition scenario`."""
     plan_app = typer.Typer(
-        help="Plan force options; `plan check` checks a written plan.",
+        help="Plan force options; `plan check` checks a written plan; `plan name` and `plan pin` "
+        "label a stored plan run.",
         invoke_without_command=True,
         no_args_is_help=False,
     )
     plan_app.callback(invoke_without_command=True)(plan)
     plan_app.command("check")(check)
+    plan_app.command("name")(name_cmd)
+    plan_app.command("pin")(pin_cmd)
     app.add_typer(plan_app, name="plan")
     from coalition.cli.scenario_cmds import scenario_app
 

@@ -1,17 +1,21 @@
-"""Plan downloads (XLSX, CSV) and the comparison of two plans: the reader's view of each plan
-(the same as the plan page), through :mod:`coalition.planner.workbook`."""
+"""Plan downloads (XLSX, CSV), the comparison of two plans (the reader's view of each plan, the
+same as the plan page, through :mod:`coalition.planner.workbook`), and a plan's name and pin
+(plain POST forms with CSRF, through :mod:`coalition.planner.naming`; a bad name comes back on
+the plan page, inline, with the name as typed)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coalition.dashboard.context import PageCtx
-from coalition.dashboard.routes import Page, _plan, render
-from coalition.errors import NotFoundError
-from coalition.planner import runs
+from coalition.dashboard.i18n import request_lang
+from coalition.dashboard.routes import Page, _plan, _plan_view, render
+from coalition.dashboard.security import check_csrf
+from coalition.errors import InputError, NotFoundError
+from coalition.planner import naming, runs
 from coalition.planner.workbook import compare, plan_xlsx, unit_lines_csv
 
 router = APIRouter(include_in_schema=False)
@@ -70,8 +74,8 @@ def compare_page(
         ctx,
         "compare.html",
         "plan",
-        a=runs.summary(run_a),
-        b=runs.summary(run_b),
+        a=naming.labelled(ctx.principal, run_a),
+        b=naming.labelled(ctx.principal, run_b),
         plan_a=plan_a,
         plan_b=plan_b,
         cmp=cmp,
@@ -80,3 +84,38 @@ def compare_page(
         pages=pages,
         page_links={"prev": link(page - 1) if page > 1 else None, "next": link(page + 1) if page < pages else None},
     )
+
+
+PlanJob = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+@router.post("/plan/{job}/name")
+def name_plan(
+    request: Request, ctx: Page, job: PlanJob, name: Annotated[str, Form(max_length=1000)] = "", csrf: Csrf = ""
+) -> Response:
+    """Rename a plan (403/404 as the API); a bad name is the plan page again (422), inline."""
+    check_csrf(request, csrf)
+    try:
+        naming.relabel(ctx.db, ctx.principal, job, naming.Relabel(name=name), request_id=ctx.request_id)
+    except InputError:
+        problem = request_lang(request).gettext(
+            "A plan's name is 1 to %(n)s characters on one line, without control characters.", n=naming.NAME_MAX
+        )
+        return _plan_view(request, ctx, job, label={"name": name, "problem": problem}, status_code=422)
+    return RedirectResponse(f"/plan?job={job}#label", status_code=303)
+
+
+@router.post("/plan/{job}/pin")
+def pin_plan(
+    request: Request,
+    ctx: Page,
+    job: PlanJob,
+    pinned: Annotated[str, Form(pattern=r"^(true|false)$")],
+    back: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    csrf: Csrf = "",
+) -> Response:
+    """Pin or unpin a plan; back to the plan page it was sent from (``back``: its job)."""
+    check_csrf(request, csrf)
+    naming.relabel(ctx.db, ctx.principal, job, naming.Relabel(pinned=pinned == "true"), request_id=ctx.request_id)
+    return RedirectResponse(f"/plan?job={back or job}#label", status_code=303)

@@ -469,8 +469,11 @@ def _plan_view(
     problems: list[str] | None = None,
     status_code: int = 200,
     table: dict[str, Any] | None = None,
+    label: dict[str, str] | None = None,
 ) -> HTMLResponse:
     from urllib.parse import urlencode
+
+    from coalition.planner import naming
 
     _sid, sc = current_scenario(ctx, None)
     chosen = runs.get_run(ctx.db, job) if job else _latest_plan(ctx)
@@ -512,7 +515,7 @@ def _plan_view(
         for key in views.ULN_COLUMNS:
             flip = key == args.get("sort", "uln") and not args.get("desc")
             sort_links[key] = link(sort=key, dir="desc" if flip else "asc", page=1)
-    recent, _total = runs.list_runs(ctx.db, offset=0, limit=8)
+    recent, _total = naming.list_plans(ctx.db, ctx.principal, offset=0, limit=8)
     if form is None:
         form = {
             **_form_values(chosen.assumptions if chosen else []),
@@ -520,6 +523,7 @@ def _plan_view(
             "time_limit": "",
         }
     headers = [(k, request_lang(request).gettext(label)) for k, label in ULN_HEADERS]
+    job_out = naming.labelled(ctx.principal, chosen, runs.queue_position(ctx.db, chosen)) if chosen else None
     return render(
         request,
         ctx,
@@ -527,7 +531,7 @@ def _plan_view(
         "plan",
         scenario=sc,
         status_code=status_code,
-        job=runs.summary(chosen, runs.queue_position(ctx.db, chosen)) if chosen else None,
+        job=job_out,
         plan=plan,
         gantt=gantt,
         gantt_svg=gantt_svg,
@@ -545,10 +549,13 @@ def _plan_view(
         problems=problems or [],
         others=[
             j
-            for j in runs.list_runs(ctx.db, offset=0, limit=20, status="done")[0]
+            for j in naming.list_plans(ctx.db, ctx.principal, offset=0, limit=20, status="done")[0]
             if chosen is not None and j["id"] != chosen.id
         ],
         may_run=has_permission(ctx.principal, "plan.run"),
+        may_label=job_out is not None and naming.may_relabel(ctx.principal, job_out["nation"]),
+        labellable={j["id"] for j in recent if naming.may_relabel(ctx.principal, j["nation"])},
+        label=label or {"name": (job_out or {}).get("name") or "", "problem": ""},
     )
 
 
@@ -811,8 +818,11 @@ def revoke_token_page(
     return RedirectResponse("/tokens", status_code=303)
 
 
-def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:
-    target = "/login" + (f"?reason={exc.reason}" if exc.reason else "")
+def login_redirect(request: Request, exc: Exception) -> RedirectResponse:
+    """The handler of :class:`LoginRequired` (Starlette types a handler as taking any exception):
+    to the sign-in page, with the reason when there is one."""
+    reason = exc.reason if isinstance(exc, LoginRequired) else ""
+    target = "/login" + (f"?reason={reason}" if reason else "")
     return RedirectResponse(target.replace(" ", "+"), status_code=303)
 
 
@@ -835,9 +845,15 @@ def html_error(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-def _mount_pages() -> None:
-    """The other pages live in their own modules, imported last (they use this module's
-    helpers) and mounted on this router, in this order."""
+_MOUNTED: list[bool] = []
+
+
+def mount_pages() -> None:
+    """Mount the other pages on this router, in this order (once; the app calls it). They live
+    in their own modules, which import this module's helpers: mounting them when this module is
+    imported made a page module impossible to import first (a circular import)."""
+    if _MOUNTED:
+        return
     from coalition.dashboard import (
         analysis_page,
         custody,
@@ -857,6 +873,4 @@ def _mount_pages() -> None:
     router.include_router(sustain_page.router)
     router.include_router(analysis_page.router)
     router.include_router(custody.router)
-
-
-_mount_pages()
+    _MOUNTED.append(True)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
     JSON,
@@ -46,6 +46,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     func,
     select,
     update,
@@ -54,13 +55,20 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalition.auth.schemas import HQ, Principal, Role
 from coalition.auth.service import now
+from coalition.compute import dask
 from coalition.errors import ConflictError, NotFoundError, PermissionDeniedError
 from coalition.store.db import Base, UtcDateTime, transaction
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger("coalition.planner.runs")
 
 PROGRESS_EVERY_S = 0.5
 CANCEL_POLL_S = 0.25
+# A cancelled run's message says whether the solver stopped on the request or had finished
+STOPPED_ON_CANCEL = "cancelled while solving: the solver stopped at its next check"
+FINISHED_BEFORE_CANCEL = "cancelled: the solve had finished before the request reached it"
 ACTIVE = ("queued", "running")
 
 
@@ -68,7 +76,10 @@ class PlanRun(Base):
     """One planner run: the request, status and progress (the plan is in PlanRunResult)."""
 
     __tablename__ = "planner_run"
-    __table_args__ = (Index("ix_planner_run_kind_id", "kind", "id"),)
+    __table_args__ = (
+        Index("ix_planner_run_kind_id", "kind", "id"),
+        Index("ix_planner_run_kind_pinned_id", "kind", "pinned", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(24), nullable=False, default="plan", server_default="plan")
@@ -93,6 +104,12 @@ class PlanRun(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # a plan's name (marked as name_nation's, released to HQ) and pin: coalition.planner.naming
+    name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    name_nation: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    pinned_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pinned_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class PlanRunResult(Base):
@@ -232,12 +249,12 @@ class DaskExecutor:
     """A ``distributed.Client``: the solve runs on a Dask worker; cancel is a Dask ``Event``
     the worker's ``should_stop`` polls. ``slots`` defaults to the cluster's worker threads."""
 
-    def __init__(self, address: str | Any, slots: int | None = None) -> None:
+    def __init__(self, address: str | Client, slots: int | None = None) -> None:
         from distributed import Client
 
-        self.client = address if isinstance(address, Client) else Client(address)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
         self._own = not isinstance(address, Client)
-        threads = sum(self.client.nthreads().values()) or 1  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        self.client = address if isinstance(address, Client) else dask.connect(address)
+        threads = dask.total_threads(self.client) or 1
         self.slots = max(1, slots or threads)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -252,17 +269,15 @@ class DaskExecutor:
             except BaseException as exc:  # noqa: BLE001 - handed to the waiter
                 out.set_exception(exc)
 
-        fut.add_done_callback(done)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        dask.when_done(fut, done)
         return out
 
     def cancel_token(self, run_id: int) -> Any:
-        from distributed import Event
-
-        return Event(f"coalition-plan-cancel-{run_id}-{time.time_ns()}", client=self.client)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        return dask.event(f"coalition-plan-cancel-{run_id}-{time.time_ns()}", self.client)
 
     def shutdown(self) -> None:
         if self._own:
-            self.client.close()  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+            dask.close(self.client)
 
 
 def make_executor(spec: str, slots: int) -> Executor:
@@ -330,7 +345,8 @@ def solve_task(
 # ---------------------------------------------------------------------------------------------
 
 
-def summary(run: PlanRun, position: int | None = None) -> dict[str, Any]:
+def summary(run: PlanRun, position: int | None = None, name: str | None = None) -> dict[str, Any]:
+    """A run's row as JSON; ``name``: the reader's view of it (``naming.name_for``), never the stored one."""
     return {
         "id": run.id,
         "scenario_id": run.scenario_id,
@@ -352,6 +368,10 @@ def summary(run: PlanRun, position: int | None = None) -> dict[str, Any]:
         "reused_from": run.reused_from,
         "created_at": run.created_at.isoformat() if run.created_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "name": name,
+        "pinned": bool(run.pinned),
+        "pinned_by": run.pinned_by if run.pinned else None,
+        "pinned_at": run.pinned_at.isoformat() if run.pinned and run.pinned_at else None,
     }
 
 
@@ -375,11 +395,14 @@ def list_runs(
     nation: str | None = None,
     option: str | None = None,
     kind: str = "plan",
+    pinned: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of runs of ``kind``, newest first, filtered and paged in SQL; never loads a
-    plan. Plans are coalition-wide (every principal may list them; detail is redacted when
-    read)."""
+    """One page of runs of ``kind``, pinned first, then newest first, filtered and paged in SQL;
+    never loads a plan. Plans are coalition-wide (every principal may list them; detail is
+    redacted when read); no names (``naming.list_plans`` adds the reader's view of them)."""
     where = [PlanRun.kind == kind]
+    if pinned is not None:
+        where.append(PlanRun.pinned.is_(pinned))
     if status:
         where.append(PlanRun.status == status)
     if nation:
@@ -387,7 +410,8 @@ def list_runs(
     if option:
         where.append(PlanRun.option == option)
     total = session.scalar(select(func.count()).select_from(PlanRun).where(*where)) or 0
-    rows = session.scalars(select(PlanRun).where(*where).order_by(PlanRun.id.desc()).offset(offset).limit(limit)).all()
+    order = (PlanRun.pinned.desc(), PlanRun.id.desc())
+    rows = session.scalars(select(PlanRun).where(*where).order_by(*order).offset(offset).limit(limit)).all()
     queued = [r for r in rows if r.status == "queued"]
     positions: dict[int, int] = {}
     if queued:
@@ -710,8 +734,10 @@ class Scheduler:
                     run.status, run.error, run.message = "failed", f"{type(exc).__name__}: {exc}", "failed"
                 else:
                     cancelled = plan.pop("_cancelled", False)
-                    if cancelled or run.cancel_requested:
-                        run.status, run.message = "cancelled", "cancelled while solving"
+                    if cancelled:  # the solver saw the request at a check and stopped there
+                        run.status, run.message = "cancelled", STOPPED_ON_CANCEL
+                    elif run.cancel_requested:  # asked for, but the solve finished first
+                        run.status, run.message = "cancelled", FINISHED_BEFORE_CANCEL
                     elif run.kind != "plan":
                         db.add(PlanRunResult(run_id=run_id, plan=plan))
                         run.status, run.progress = "done", 1.0

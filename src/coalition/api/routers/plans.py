@@ -18,7 +18,7 @@ from coalition.api.routers.common import ScenarioRef
 from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import restrict
 from coalition.errors import InputError
-from coalition.planner import releasability, runs
+from coalition.planner import naming, releasability, runs
 from coalition.planner.visible import check_request, visible_plan
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])
@@ -92,18 +92,30 @@ def create_plan(ctx: Context, body: PlanRequest, background: BackgroundTasks, sc
     return JSONResponse(out, status_code=200 if reused and run.status == "done" else 202)
 
 
-@router.get("", summary="Plan runs, newest first (filtered and paged in the database)", response_model=Page[PlanRunOut])
+@router.get(
+    "",
+    summary="Plan runs, pinned first, then newest first (filtered and paged in the database)",
+    response_model=Page[PlanRunOut],
+)
 def list_plans(
     ctx: Context,
     paging: Paging,
     status_: Annotated[str | None, Query(alias="status", pattern=r"^(queued|running|done|failed|cancelled)$")] = None,
     nation: Annotated[str | None, Query(pattern=r"^([A-Z]{3}|HQ)$")] = None,
     option: Annotated[str | None, Query(max_length=64)] = None,
+    pinned: Annotated[bool | None, Query(description="only pinned (true) or unpinned (false) plans")] = None,
 ) -> Any:
     restrict(ctx.principal, "plan.view", _run_marking)  # every run is visible (marking ALL)
     check_service_nation(ctx, nation, field="nation")
-    items, total = runs.list_runs(
-        ctx.db, offset=paging.offset, limit=paging.limit, status=status_, nation=nation, option=option
+    items, total = naming.list_plans(
+        ctx.db,
+        ctx.principal,
+        offset=paging.offset,
+        limit=paging.limit,
+        status=status_,
+        nation=nation,
+        option=option,
+        pinned=pinned,
     )
     return JSONResponse({"items": items, "total": total, "offset": paging.offset, "limit": paging.limit})
 
@@ -122,7 +134,34 @@ JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("/{job_id}", summary="A plan run: status, queue position and progress", response_model=PlanRunOut)
 def get_plan(ctx: Context, job_id: JobId) -> dict[str, Any]:
     run = get_job(ctx, job_id)
-    return runs.summary(run, runs.queue_position(ctx.db, run))
+    return naming.labelled(ctx.principal, run, runs.queue_position(ctx.db, run))
+
+
+class PlanLabel(BaseModel):
+    """A plan's name and pin; a field left out is left as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(
+        default=None,
+        max_length=1000,
+        description=f"trimmed, 1 to {naming.NAME_MAX} characters on one line; null removes the name. "
+        "Read only by your nation and HQ",
+    )
+    pinned: bool | None = Field(default=None, description="pin (true) or unpin (false); pinned plans list first")
+
+
+@router.patch(
+    "/{job_id}",
+    summary="Name or pin a plan (a planner of the plan's nation, or HQ; each change is audited)",
+    response_model=PlanRunOut,
+)
+def label_plan(ctx: Context, job_id: JobId, body: PlanLabel) -> dict[str, Any]:
+    """403 for a role that may not run plans or another nation's plan; 404 for a plan you may
+    not see; 422 naming ``name`` for a bad name."""
+    change = naming.Relabel(name=body.name if "name" in body.model_fields_set else naming.UNCHANGED, pinned=body.pinned)
+    run = naming.relabel(ctx.db, ctx.principal, job_id, change, request_id=ctx.request_id)
+    return naming.labelled(ctx.principal, run, runs.queue_position(ctx.db, run))
 
 
 @router.post("/{job_id}/cancel", summary="Cancel your queued or running plan run", response_model=PlanRunOut)
