@@ -137,7 +137,7 @@ def test_fast_path_plans_pass_the_checker_and_are_within_their_gap_of_fresh_plan
     assert len(picked) == 2
     for w in picked:
         inp = ctx.inputs(w)
-        got = ev.model_of(inp).solve(inp.active_from, inp.units, 10, spells=inp.spells)
+        got = ev.model_of(inp).solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=True)
         assert got.model is not None and got.values is not None and got.gap is not None
         pledges = tuple(
             p.model_copy(update={"units": inp.units[p.id]}) if p.id in inp.units else p

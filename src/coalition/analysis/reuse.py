@@ -245,7 +245,7 @@ class ReusableModel:
             self._baseline = (sol.values if ok else None,)
         return self._baseline[0]
 
-    def start_plan(self, r: Model, time_limit: float) -> np.ndarray:
+    def start_plan(self, r: Model, time_limit: float, repaired: bool = True) -> np.ndarray:
         """The solver's start for a world's model ``r``: the planner's greedy plan, or the
         baseline plan repaired to the world (its assignments cut to the world's columns and
         bounds, rows made feasible by removing units, completed greedily) when that is better.
@@ -256,7 +256,7 @@ class ReusableModel:
         from coalition.planner.greedy import greedy_values, is_feasible, repair
 
         g = greedy_values(r)
-        base = self.baseline_plan(time_limit) if REPAIRED_START else None
+        base = self.baseline_plan(time_limit) if (REPAIRED_START and repaired) else None
         if base is None:
             return g
         assert r.chi is not None
@@ -274,8 +274,12 @@ class ReusableModel:
         units: Mapping[str, int],
         time_limit: float,
         spells: Spells | None = None,
+        repaired: bool = False,
     ) -> SampleSolve:
-        """Solve the model with the given pledges active and the given units deploying."""
+        """Solve the model with the given pledges active and the given units deploying;
+        ``repaired``: start from the repaired baseline plan when it beats the greedy one
+        (:meth:`start_plan`; the Monte Carlo worlds - a withdrawal analysis solves its baseline
+        world anyway, and its first solve would pay for the baseline twice)."""
         from coalition.planner.greedy import is_feasible
         from coalition.planner.solver import solve_highs
 
@@ -284,7 +288,7 @@ class ReusableModel:
         t0 = time.perf_counter()
         r = self.restricted(active_from, units)
         ts = time.perf_counter()
-        start = self.start_plan(r, time_limit) if self.options.warm_start else None
+        start = self.start_plan(r, time_limit, repaired) if self.options.warm_start else None
         ok = start is not None and is_feasible(r, start)
         t1 = time.perf_counter()
         sol = solve_highs(
