@@ -27,7 +27,7 @@ from coalition.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from coalition.inventory.projector import SafetyCheck
+    from coalition.inventory.state import SafetyCheck
     from coalition.ledger.batches import BatchSigner, Chain
     from coalition.ledger.keys import KeyRing
     from coalition.ledger.notes import Verifier
