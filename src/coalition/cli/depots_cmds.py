@@ -73,7 +73,7 @@ def _with_ledger(
 ) -> tuple[list[StockLine], Catalogue]:
     """The ledger's held lots in ``depots`` and the catalogue extended by them
     (:func:`coalition.inventory.safety.depot_stock`, shared with the dashboard and the API)."""
-    from coalition.cli.ledger_cmds import _ctx
+    from coalition.cli.ledger_ctx import _ctx
     from coalition.depots.schemas import Catalogue
     from coalition.inventory.safety import depot_stock
     from coalition.ledger.sample import ledger_network
