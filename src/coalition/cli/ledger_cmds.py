@@ -14,15 +14,12 @@ here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from coalition.cli import ledger_read_cmds, ledger_write_cmds
 from coalition.cli.ledger_ctx import DataOpt, DbOpt, _ctx, _origin, _witness_keys, out
-
-if TYPE_CHECKING:
-    pass
 
 ledger_app = typer.Typer(
     name="ledger",
