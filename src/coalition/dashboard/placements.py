@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.routes import Page, _state, render
+from coalition.dashboard.page import Page, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError
 
