@@ -160,6 +160,7 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
     errors.install(app, html=dashboard.html_error)
     errors.document_errors(app)
     app.add_exception_handler(LoginRequired, dashboard.login_redirect)
+    dashboard.mount_pages()
     dashboard_router = dashboard.router
 
     from fastapi import Depends

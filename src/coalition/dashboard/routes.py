@@ -68,21 +68,30 @@ def html_error(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-# every page module has its own router, mounted here in this order
-for _pages in (
-    account,
-    map_pages,
-    gaps_page,
-    plan_page,
-    depot_pages,
-    logs_page,
-    pledges,
-    plans,
-    inspector,
-    placements,
-    scenario_page,
-    sustain_page,
-    analysis_page,
-    custody,
-):
-    router.include_router(_pages.router)
+_MOUNTED: list[bool] = []
+
+
+def mount_pages() -> None:
+    """Mount every page module's router on this router, in this order (once; the app calls it).
+    The page modules import only :mod:`coalition.dashboard.page`, never this module, so any of
+    them can be imported first."""
+    if _MOUNTED:
+        return
+    for pages in (
+        account,
+        map_pages,
+        gaps_page,
+        plan_page,
+        depot_pages,
+        logs_page,
+        pledges,
+        plans,
+        inspector,
+        placements,
+        scenario_page,
+        sustain_page,
+        analysis_page,
+        custody,
+    ):
+        router.include_router(pages.router)
+    _MOUNTED.append(True)

@@ -66,6 +66,9 @@ log = logging.getLogger("coalition.planner.runs")
 
 PROGRESS_EVERY_S = 0.5
 CANCEL_POLL_S = 0.25
+# A cancelled run's message says whether the solver stopped on the request or had finished
+STOPPED_ON_CANCEL = "cancelled while solving: the solver stopped at its next check"
+FINISHED_BEFORE_CANCEL = "cancelled: the solve had finished before the request reached it"
 ACTIVE = ("queued", "running")
 
 
@@ -641,8 +644,10 @@ class Scheduler:
                     run.status, run.error, run.message = "failed", f"{type(exc).__name__}: {exc}", "failed"
                 else:
                     cancelled = plan.pop("_cancelled", False)
-                    if cancelled or run.cancel_requested:
-                        run.status, run.message = "cancelled", "cancelled while solving"
+                    if cancelled:  # the solver saw the request at a check and stopped there
+                        run.status, run.message = "cancelled", STOPPED_ON_CANCEL
+                    elif run.cancel_requested:  # asked for, but the solve finished first
+                        run.status, run.message = "cancelled", FINISHED_BEFORE_CANCEL
                     elif run.kind != "plan":
                         db.add(PlanRunResult(run_id=run_id, plan=plan))
                         run.status, run.progress = "done", 1.0
