@@ -25,7 +25,6 @@ KNOWN_LONG: dict[str, int] = {
     "planner/medical.py:define_medical": 119,
     "planner/report.py:interpret": 154,
     "planner/tables.py:build_tables": 125,
-    "scenario/store.py:edit": 105,
     "store/migrations/versions/ledger_0001_custody_ledger.py:upgrade": 190,
 }
 
