@@ -91,3 +91,19 @@ def db_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("pg_url")
+
+
+def _needs_pg(item: pytest.Item) -> bool:
+    """The test asks for ``pg_url`` or runs with a ``"postgresql"`` parameter (``db_url`` and
+    the per-module service fixtures are parametrised that way)."""
+    if "pg_url" in getattr(item, "fixturenames", ()):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "postgresql" in callspec.params.values()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every PostgreSQL case ``pg``, so ``-m "not pg"`` runs the rest without a server."""
+    for item in items:
+        if _needs_pg(item):
+            item.add_marker(pytest.mark.pg)

@@ -1,6 +1,8 @@
 import inspect
 import subprocess
 import sys
+import types
+import typing
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +19,7 @@ REQUIRED = {"load_scenario", "validate_scenario", "evaluate_condition", "Conditi
 
 
 def test_public_api_names_the_library_surface() -> None:
-    assert REQUIRED <= set(coalition.__all__)
+    assert set(coalition.__all__) >= REQUIRED
     assert len(coalition.__all__) == len(set(coalition.__all__))
 
 
@@ -28,6 +30,45 @@ def test_every_public_name_resolves_and_is_documented(name: str) -> None:
     assert (inspect.getdoc(obj) or "").strip(), f"{name} has no docstring for docs/api.md"
     if inspect.isclass(obj) and issubclass(obj, BaseException):
         assert issubclass(obj, CoalitionError), f"{name} is outside the one exception tree"
+
+
+def _unreachable(annotation: object, exported: set[int], *, choice: bool) -> list[str]:
+    """The coalition types in ``annotation`` that ``import coalition`` does not give. With
+    ``choice`` (a parameter) a union needs one member a caller can pass (``Expr | str`` takes a
+    string; ``None`` does not count); in a return value every member must resolve."""
+    if isinstance(annotation, type):
+        own = annotation.__module__.split(".")[0] == "coalition"
+        return [f"{annotation.__module__}.{annotation.__qualname__}"] if own and id(annotation) not in exported else []
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        missing = [_unreachable(a, exported, choice=choice) for a in members]
+        if choice and any(not m for m in missing):
+            return []
+        return [name for m in missing for name in m]
+    return [name for a in args for name in _unreachable(a, exported, choice=choice)]
+
+
+@pytest.mark.parametrize("name", [n for n in coalition.__all__[1:] if not inspect.isclass(getattr(coalition, n))])
+def test_a_public_function_needs_no_deep_import(name: str) -> None:
+    """Every coalition type a public function takes or returns is itself in ``coalition``
+    (``coalition.plan`` takes a ``PlanHooks``, so ``coalition.PlanHooks`` exists)."""
+    exported = {id(getattr(coalition, n)) for n in coalition.__all__[1:]}
+    hints = typing.get_type_hints(getattr(coalition, name))
+    missing = sorted({m for key, hint in hints.items()
+                      for m in _unreachable(hint, exported, choice=key != "return")})
+    assert not missing, f"coalition.{name} needs {missing}: add them to coalition.__all__"
+
+
+def test_the_signature_check_sees_a_missing_type() -> None:
+    from coalition.planner.engine import PlanHooks
+
+    exported = {id(getattr(coalition, n)) for n in coalition.__all__[1:]} - {id(PlanHooks)}
+    assert _unreachable(PlanHooks, exported, choice=True) == ["coalition.planner.engine.PlanHooks"]
+    assert _unreachable(PlanHooks | None, exported, choice=True) == ["coalition.planner.engine.PlanHooks"]
+    assert _unreachable(PlanHooks | str, exported, choice=True) == []
+    assert _unreachable(PlanHooks | str, exported, choice=False) == ["coalition.planner.engine.PlanHooks"]
+    assert _unreachable(tuple[PlanHooks, int], exported, choice=False) == ["coalition.planner.engine.PlanHooks"]
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:

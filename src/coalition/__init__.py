@@ -31,22 +31,40 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "validate_scenario": ("coalition.scenario.service", "validate_path"),
     "save_scenario": ("coalition.scenario.service", "save_scenario"),
     "Scenario": ("coalition.scenario.schemas", "Scenario"),
+    "ValidationReport": ("coalition.scenario.service", "ValidationReport"),
+    "Assumption": ("coalition.scenario.schemas", "Assumption"),
     # conditions
     "parse_assumptions": ("coalition.conditions.engine", "parse_assumptions"),
     "evaluate_condition": ("coalition.conditions.engine", "evaluate"),
     "ConditionEngine": ("coalition.conditions.engine", "ConditionEngine"),
+    "Verdict": ("coalition.conditions.engine", "Verdict"),
     "c_day": ("coalition.conditions.engine", "c_day"),
     # force generation and planning
     "gap_picture": ("coalition.forcegen.gaps", "gap_picture"),
+    "ForceGenOptions": ("coalition.forcegen.schemas", "ForceGenOptions"),
+    "ActivationPicture": ("coalition.forcegen.schemas", "ActivationPicture"),
+    "GapPicture": ("coalition.forcegen.schemas", "GapPicture"),
     "plan": ("coalition.planner.service", "plan_option"),
     "PlanOptions": ("coalition.planner.schemas", "PlanOptions"),
+    "PlanHooks": ("coalition.planner.engine", "PlanHooks"),
+    "PlanOutcome": ("coalition.planner.engine", "PlanOutcome"),
+    "CDay": ("coalition.planner.service", "CDay"),
+    "Plan": ("coalition.planner.schemas", "Plan"),
     "check_plan": ("coalition.planner.check", "check_plan"),
+    "PlanCheckReport": ("coalition.planner.check", "CheckReport"),
     # depots
     "check_depot": ("coalition.depots.rules", "check_depot"),
+    "Depot": ("coalition.depots.schemas", "Depot"),
+    "StockLine": ("coalition.depots.schemas", "StockLine"),
+    "Catalogue": ("coalition.depots.schemas", "Catalogue"),
+    "DepotCheckReport": ("coalition.depots.rules", "CheckReport"),
     "load_rulebook": ("coalition.depots.rulebook", "load_rulebook"),
+    "RuleBook": ("coalition.depots.rulebook", "RuleBook"),
     # custody ledger
     "verify_bundle": ("coalition.ledger.verifier", "verify_bundle"),
     "verify_log": ("coalition.ledger.verify", "verify_log"),
+    "Trust": ("coalition.ledger.trust", "Trust"),
+    "VerifyReport": ("coalition.ledger.checks", "Report"),
     # errors
     "CoalitionError": ("coalition.errors", "CoalitionError"),
     "InputError": ("coalition.errors", "InputError"),
@@ -77,11 +95,17 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static checkers see the real objects
     from coalition.conditions.engine import ConditionEngine as ConditionEngine
+    from coalition.conditions.engine import Verdict as Verdict
     from coalition.conditions.engine import c_day as c_day
     from coalition.conditions.engine import evaluate as _evaluate
     from coalition.conditions.engine import parse_assumptions as parse_assumptions
+    from coalition.depots.rulebook import RuleBook as RuleBook
     from coalition.depots.rulebook import load_rulebook as load_rulebook
+    from coalition.depots.rules import CheckReport as _DepotCheckReport
     from coalition.depots.rules import check_depot as check_depot
+    from coalition.depots.schemas import Catalogue as Catalogue
+    from coalition.depots.schemas import Depot as Depot
+    from coalition.depots.schemas import StockLine as StockLine
     from coalition.errors import CoalitionError as CoalitionError
     from coalition.errors import ConflictError as ConflictError
     from coalition.errors import InputError as InputError
@@ -91,17 +115,32 @@ if TYPE_CHECKING:  # static checkers see the real objects
     from coalition.errors import Problem as Problem
     from coalition.errors import ScenarioError as ScenarioError
     from coalition.forcegen.gaps import gap_picture as gap_picture
+    from coalition.forcegen.schemas import ActivationPicture as ActivationPicture
+    from coalition.forcegen.schemas import ForceGenOptions as ForceGenOptions
+    from coalition.forcegen.schemas import GapPicture as GapPicture
+    from coalition.ledger.checks import Report as _VerifyReport
+    from coalition.ledger.trust import Trust as Trust
     from coalition.ledger.verifier import verify_bundle as verify_bundle
     from coalition.ledger.verify import verify_log as verify_log
+    from coalition.planner.check import CheckReport as _PlanCheckReport
     from coalition.planner.check import check_plan as check_plan
+    from coalition.planner.engine import PlanHooks as PlanHooks
+    from coalition.planner.engine import PlanOutcome as PlanOutcome
+    from coalition.planner.schemas import Plan as Plan
     from coalition.planner.schemas import PlanOptions as PlanOptions
+    from coalition.planner.service import CDay as CDay
     from coalition.planner.service import plan_option as _plan_option
+    from coalition.scenario.schemas import Assumption as Assumption
     from coalition.scenario.schemas import Scenario as Scenario
+    from coalition.scenario.service import ValidationReport as ValidationReport
     from coalition.scenario.service import load_scenario as load_scenario
     from coalition.scenario.service import save_scenario as save_scenario
     from coalition.scenario.service import validate_path as _validate_path
 
-    # the three names that differ from the function they stand for
+    # the names that differ from the function or class they stand for
     evaluate_condition = _evaluate
     plan = _plan_option
     validate_scenario = _validate_path
+    DepotCheckReport = _DepotCheckReport
+    PlanCheckReport = _PlanCheckReport
+    VerifyReport = _VerifyReport

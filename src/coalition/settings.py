@@ -69,7 +69,9 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Settings from ``COALITION_*`` variables (the only place the package reads the
-        environment). A malformed value is an :class:`InputError` naming the variable."""
+        environment), then ``overrides``; a ``data_dir`` override also places the default
+        database in it (unless ``COALITION_DATABASE_URL`` or a ``database_url`` override says
+        where). A malformed value is an :class:`InputError` naming the variable."""
         try:
             return cls._from_env(overrides)
         except ValueError as exc:  # int("x"), float("x") and pydantic's ValidationError
@@ -82,47 +84,121 @@ class Settings(BaseModel):
         data_dir = Path(os.environ.get("COALITION_DATA_DIR", str(DEFAULT_DATA_DIR))).expanduser().absolute()
         values["data_dir"] = data_dir
         values["database_url"] = os.environ.get("COALITION_DATABASE_URL", f"sqlite:///{data_dir / 'coalition.db'}")
-        if os.environ.get("COALITION_SCENARIO"):
-            values["scenario"] = os.environ["COALITION_SCENARIO"]
-        if os.environ.get("COALITION_SECRET_KEY"):
-            values["secret_key"] = os.environ["COALITION_SECRET_KEY"]
-        for env, name, kind in (
-            ("COALITION_EXECUTOR", "executor", str),
-            ("COALITION_PLAN_WORKERS", "plan_workers", int),
-            ("COALITION_PLAN_QUOTA", "plan_quota", int),
-            ("COALITION_PLAN_TIME_LIMIT_MAX", "plan_time_limit_max", float),
-        ):
-            if os.environ.get(env):
-                values[name] = _int(env) if kind is int else _float(env) if kind is float else os.environ[env]
-        for key, env in (
-            ("session_idle_minutes", "COALITION_SESSION_IDLE_MINUTES"),
-            ("session_absolute_hours", "COALITION_SESSION_ABSOLUTE_HOURS"),
-            ("rate_limit_per_minute", "COALITION_RATE_LIMIT_PER_MINUTE"),
-            ("rate_limit_burst", "COALITION_RATE_LIMIT_BURST"),
-        ):
-            if os.environ.get(env):
-                values[key] = _int(env)
-        if os.environ.get("COALITION_TRUST_FILE"):
-            values["trust_file"] = Path(os.environ["COALITION_TRUST_FILE"])
-        if os.environ.get("COALITION_DEMO_PASSPHRASE"):
-            values["demo_passphrase"] = os.environ["COALITION_DEMO_PASSPHRASE"]
-        if os.environ.get("COALITION_WITNESSES"):
-            values["witnesses"] = tuple(w for w in os.environ["COALITION_WITNESSES"].split(",") if w.strip())
-        if os.environ.get("COALITION_BACKDATE_TOLERANCE_S"):
-            values["backdate_tolerance_s"] = _int("COALITION_BACKDATE_TOLERANCE_S")
-        if os.environ.get("COALITION_WITNESS_QUORUM"):
-            values["witness_quorum"] = _int("COALITION_WITNESS_QUORUM")
-        if os.environ.get("COALITION_INSECURE_COOKIES"):
-            values["insecure_cookies"] = os.environ["COALITION_INSECURE_COOKIES"] == "1"
-        for key, env in (
-            ("key_passphrase", "COALITION_KEY_PASSPHRASE"),
-            ("pkcs11_pin", "COALITION_PKCS11_PIN"),
-            ("token", "COALITION_TOKEN"),
-        ):
-            if os.environ.get(env):
-                values[key] = SecretStr(os.environ[env])
+        if overrides.get("data_dir") is not None and not os.environ.get("COALITION_DATABASE_URL"):
+            # a data dir given in code (a command's --data-dir) moves the default database with it
+            values["database_url"] = f"sqlite:///{Path(str(overrides['data_dir'])) / 'coalition.db'}"
+        for name, env in VARIABLES.items():
+            if name not in values and os.environ.get(env):  # empty = unset: the default
+                values[name] = _value(name, env)
         values.update(overrides)
         return cls.model_validate(values)
+
+
+#: The variable each setting is read from (:meth:`Settings.from_env`); the settings missing here
+#: (max_upload_bytes, cpu_workers, cpu_time_limit_s) have none and are set in code only.
+VARIABLES: dict[str, str] = {
+    "data_dir": "COALITION_DATA_DIR",
+    "database_url": "COALITION_DATABASE_URL",
+    "scenario": "COALITION_SCENARIO",
+    "secret_key": "COALITION_SECRET_KEY",
+    "executor": "COALITION_EXECUTOR",
+    "plan_workers": "COALITION_PLAN_WORKERS",
+    "plan_quota": "COALITION_PLAN_QUOTA",
+    "plan_time_limit_max": "COALITION_PLAN_TIME_LIMIT_MAX",
+    "session_idle_minutes": "COALITION_SESSION_IDLE_MINUTES",
+    "session_absolute_hours": "COALITION_SESSION_ABSOLUTE_HOURS",
+    "rate_limit_per_minute": "COALITION_RATE_LIMIT_PER_MINUTE",
+    "rate_limit_burst": "COALITION_RATE_LIMIT_BURST",
+    "trust_file": "COALITION_TRUST_FILE",
+    "demo_passphrase": "COALITION_DEMO_PASSPHRASE",
+    "witnesses": "COALITION_WITNESSES",
+    "backdate_tolerance_s": "COALITION_BACKDATE_TOLERANCE_S",
+    "witness_quorum": "COALITION_WITNESS_QUORUM",
+    "insecure_cookies": "COALITION_INSECURE_COOKIES",
+    "key_passphrase": "COALITION_KEY_PASSPHRASE",
+    "pkcs11_pin": "COALITION_PKCS11_PIN",
+    "token": "COALITION_TOKEN",
+}
+
+
+_INTS = frozenset(
+    {
+        "plan_workers",
+        "plan_quota",
+        "session_idle_minutes",
+        "session_absolute_hours",
+        "rate_limit_per_minute",
+        "rate_limit_burst",
+        "backdate_tolerance_s",
+        "witness_quorum",
+    }
+)
+_SECRETS = frozenset({"key_passphrase", "pkcs11_pin", "token"})
+
+
+def _value(name: str, env: str) -> object:
+    """Setting ``name`` from its (non-empty) variable ``env``."""
+    text = os.environ[env]
+    if name in _INTS:
+        return _int(env)
+    if name == "plan_time_limit_max":
+        return _float(env)
+    if name == "trust_file":
+        return Path(text)
+    if name == "witnesses":
+        return tuple(w for w in text.split(",") if w.strip())
+    if name == "insecure_cookies":
+        return text == "1"
+    if name in _SECRETS:
+        return SecretStr(text)
+    return text
+
+
+def _variable_text(name: str, value: object) -> str:
+    """A setting's value as its variable holds it ("" = unset: the default)."""
+    if value is None:
+        return ""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        if any("," in str(v) for v in value):
+            raise InputError([Problem(f"setting {name}: an entry holds a comma", field=name)])
+        return ",".join(str(v) for v in value)
+    if isinstance(value, Path):
+        return str(value.expanduser().absolute())
+    return str(value)
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The ``COALITION_*`` variables from which :meth:`Settings.from_env` in another process
+    builds ``settings`` again. A setting that has no variable and is not at its default cannot
+    be handed over: an :class:`InputError` naming it (never a worker with other settings)."""
+    fixed = [
+        name
+        for name, field in Settings.model_fields.items()
+        if name not in VARIABLES and getattr(settings, name) != field.default
+    ]
+    if fixed:
+        raise InputError(
+            [
+                Problem(
+                    f"setting {name} has no COALITION_* variable, so worker processes cannot be given it",
+                    field=name,
+                    hint="leave it at its default or run one worker process",
+                )
+                for name in fixed
+            ]
+        )
+    return {env: _variable_text(name, getattr(settings, name)) for name, env in VARIABLES.items()}
+
+
+def export_to_workers(settings: Settings) -> None:
+    """Put ``settings`` into this process's environment, which worker processes it starts
+    inherit (``coalition serve --workers N``: each uvicorn worker calls ``Settings.from_env()``).
+    The one place the package writes the environment."""
+    os.environ.update(worker_environment(settings))
 
 
 class _BadVariable(ValueError):

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from api.factories import tiny_scenario
 from api.harness import Service
 from api.resources import assert_error, audit_entries
-from coalition.scenario.uncertainty import Participation, Uncertainty
 from coalition.auth.schemas import HQ, Principal, Role
 from coalition.scenario import store
+from coalition.scenario.uncertainty import Participation, Uncertainty
 
 SYSTEM = Principal(user_id=None, name="system", nation=HQ, roles=frozenset({Role.ADMIN}))
 
@@ -86,12 +86,12 @@ class TestMonteCarlo:
             "application/vnd.openxmlformats")
         wb = load_workbook(BytesIO(x.content))
         rows = list(wb["lines"].iter_rows(values_only=True))
-        cells = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+        cells = {r[0]: dict(zip(rows[0], r, strict=False)) for r in rows[1:]}
         assert cells["R2"]["by_day.90.p"] == 0.5 and cells["R1"]["by_day.30.p"] == 1
         xg = svc.client("gbr-planner").get(f"/api/analyses/{run['id']}/result.xlsx")
         wbg = load_workbook(BytesIO(xg.content))
         rows = list(wbg["lines"].iter_rows(values_only=True))
-        assert "by_day.90.band" in rows[0] and not any("p" == h.split(".")[-1] for h in rows[0])
+        assert "by_day.90.band" in rows[0] and not any(h.split(".")[-1] == "p" for h in rows[0])
         # the same request again is reused, not re-run
         again = svc.client("fra-planner").post("/api/analyses", params={"scenario": str(sid)},
                                                json={"analysis": "montecarlo", "option": "small",
@@ -167,3 +167,47 @@ def test_result_of_unfinished_run_is_409(svc: Service, sid: int) -> None:
     assert "queued" in err["message"]
     svc.app.state.coalition.runs.dispatch()
     assert wait(svc, "hq-planner", rid)["status"] == "done"
+
+
+# --- coalition.api.routers.analysis' handlers called directly (nothing is run) ---------------
+
+
+def test_an_analysis_is_queued_followed_and_cancelled_by_its_requester(sqlite_svc: Service) -> None:  # noqa: F811
+    import json as _json
+
+    from fastapi import BackgroundTasks
+
+    from coalition.analysis import jobs
+    from coalition.api.deps import Ctx, PageParams
+    from coalition.api.routers.analysis import (
+        analysis_result,
+        cancel_analysis,
+        create_analysis,
+        get_analysis,
+        list_analyses,
+    )
+    from coalition.auth import service
+    from coalition.errors import ConflictError, InputError
+
+    svc = sqlite_svc
+    with svc.db() as db:
+        def ctx(user: str) -> Ctx:
+            principal = service.authenticate(db, token=svc.tokens[user])
+            return Ctx(state=svc.app.state.coalition, request_id=f"a-{user}", principal=principal, db=db)
+
+        gbr = ctx("gbr-planner")
+        body = jobs.AnalysisRequest(analysis="montecarlo", option="small", samples=3, quick=True, seed=777)
+        background = BackgroundTasks()
+        resp = create_analysis(gbr, body, background, scenario=None)
+        out = _json.loads(resp.body)
+        assert resp.status_code == 202 and out["status"] == "queued" and out["reused"] is False
+        assert gbr.audited and len(background.tasks) == (1 if svc.app.state.coalition.runs is not None else 0)
+        run_id = out["id"]
+        assert get_analysis(gbr, run_id).status == "queued"
+        listed = list_analyses(gbr, PageParams(0, 50), status_="queued", option="small")
+        assert run_id in [r.id for r in listed.items]
+        with pytest.raises(ConflictError):
+            analysis_result(gbr, run_id)  # not done: 409
+        assert cancel_analysis(gbr, run_id, BackgroundTasks()).status == "cancelled"
+        with pytest.raises(InputError):
+            create_analysis(gbr, body.model_copy(update={"option": "smal"}), BackgroundTasks(), scenario=None)

@@ -359,6 +359,7 @@ canaries = st.builds(
 @settings(max_examples=2, deadline=None, derandomize=True, phases=[Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(a=canaries, b=canaries)
+@pytest.mark.slow  # runs every plan and analysis
 def test_no_restricted_detail_reaches_another_nation(canary_svc: Service, a: Canary, b: Canary) -> None:
     assume(not (a.numbers & b.numbers) and a.tag[:4] != b.tag[:4])  # twins differ everywhere
     spec = canary_svc.base.get("/openapi.json").json()

@@ -183,3 +183,82 @@ def test_times_carry_their_zone(svc: Service) -> None:
 
     for text in (scenario["created_at"], revision["created_at"]):
         assert datetime.fromisoformat(text).utcoffset() is not None, text
+
+
+# --- coalition.api.contract's pieces directly ------------------------------------------------
+
+
+def test_check_nations_names_field_index_and_a_guess() -> None:
+    import pytest
+
+    from coalition.api.contract import check_nations
+    from coalition.errors import InputError
+    from coalition.scenario.service import load_scenario
+
+    sc = load_scenario()
+    codes = sorted(n.code for n in sc.nations)
+    check_nations([codes[0], "HQ"], sc, field="releasable_to")  # valid: nothing raised
+    with pytest.raises(InputError) as err:
+        check_nations([codes[0], "GBX", "ALL"], sc, field="releasable_to", file="body")
+    got = [(p.file, p.field) for p in err.value.problems]
+    assert got == [("body", "releasable_to[1]"), ("body", "releasable_to[2]")]
+    assert err.value.problems[0].hint.startswith("did you mean 'GBR'? valid: ")
+    check_nations(["ALL"], sc, field="m", extra=("HQ", "ALL"))  # where a marking allows it
+    with pytest.raises(InputError) as err:
+        check_nations(["zzz"], sc, field="nation", indexed=False)
+    assert err.value.problems[0].field == "nation" and f"scenario '{sc.id}'" in err.value.problems[0].message
+
+
+def test_api_fields_renames_cli_flags_and_finds_the_assumption_index() -> None:
+    from coalition.api.contract import api_fields
+    from coalition.errors import InputError, Problem
+
+    exc = InputError([
+        Problem("unknown option 'x'", field="--option", hint="h"),
+        Problem("bad date", field="--at"),
+        Problem("unknown condition 'truce'", field="--assume"),
+        Problem("'ceasefire=maybe' is not a date", field="--assume"),
+        Problem("an assumption is wrong somewhere", field="--assume"),
+        Problem("untouched", file="f.csv", row=3, field="units", severity="warning"),
+    ])
+    out = api_fields(exc, assume=["ceasefire=maybe", "truce=2026-01-01"], name="assumptions")
+    fields = [p.field for p in out.problems]
+    assert fields == ["option", "at", "assumptions[1]", "assumptions[0]", "assumptions", "units"]
+    last = out.problems[-1]
+    assert (last.file, last.row, last.severity) == ("f.csv", 3, "warning") and out.problems[0].hint == "h"
+
+
+def test_strict_query_refuses_undeclared_parameters_with_a_guess() -> None:
+    from fastapi import APIRouter, Depends, FastAPI
+    from fastapi.testclient import TestClient
+
+    from coalition.api.contract import strict_query
+    from coalition.errors import InputError
+
+    app = FastAPI()
+    router = APIRouter(dependencies=[Depends(strict_query)])
+
+    @router.get("/things")
+    def things(option: str | None = None) -> dict[str, str | None]:
+        return {"option": option}
+
+    @router.get("/bare")
+    def bare() -> dict[str, str]:
+        return {}
+
+    app.include_router(router)
+
+    @app.exception_handler(InputError)
+    def _problems(_request, exc: InputError):  # type: ignore[no-untyped-def]
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse([{"field": p.field, "hint": p.hint} for p in exc.problems], status_code=422)
+
+    c = TestClient(app)
+    assert c.get("/things", params={"option": "a"}).json() == {"option": "a"}
+    resp = c.get("/things", params={"optoin": "a", "zzz": "1"})
+    assert resp.status_code == 422
+    (one, two) = resp.json()
+    assert one == {"field": "optoin", "hint": "did you mean 'option'? this route takes: option"}
+    assert two["field"] == "zzz"
+    assert c.get("/bare", params={"x": "1"}).json()[0]["hint"] == "this route takes no query parameters"

@@ -3,7 +3,7 @@ DEP-VIN sits at Vinnytsia (lead nation GBR), DEP-JAS at Rzeszow-Jasionka (Poland
 
 from __future__ import annotations
 
-from api.harness import Service
+from api.harness import Service, sqlite_svc  # noqa: F401 - the fixture
 from api.resources import ResourceTests, Write, assert_error
 
 EMBEDDED = {"scenario": "paris-2026"}
@@ -66,3 +66,40 @@ class TestDepotChecks:
         assert out["placed"] and all(set(p) >= {"lot", "storehouse", "quantity", "unverified"} for p in out["placed"])
         assert all(p["unverified"] for p in out["placed"])  # nothing in the rulebook is primary-verified
         assert out["check_after"]["new_errors"] == [] and out["unverified_defaults"]
+
+
+# --- coalition.api.routers.depots' handlers called directly (no HTTP) ------------------------
+
+
+def test_the_depot_handlers_show_what_the_reader_may_see(sqlite_svc: Service) -> None:  # noqa: F811
+    import json
+
+    import pytest
+
+    from coalition.api.deps import Ctx, PageParams
+    from coalition.api.routers.depots import get_depot, list_depots, visible_depots
+    from coalition.auth import service
+    from coalition.auth.scope import OutOfScope
+    from coalition.scenario import store
+
+    svc = sqlite_svc
+    with svc.db() as db:
+        def ctx(user: str) -> Ctx:
+            principal = service.authenticate(db, token=svc.tokens[user])
+            return Ctx(state=svc.app.state.coalition, request_id=f"d-{user}", principal=principal, db=db)
+
+        gbr, hq = ctx("gbr-viewer"), ctx("hq-admin")
+        body = json.loads(list_depots(gbr, PageParams(0, 50), hub=None, scenario="paris-2026").body)
+        ids = [d["id"] for d in body["items"]]
+        assert "DEP-VIN" in ids and "DEP-JAS" not in ids and body["total"] == len(ids)
+        (vin,) = [d for d in body["items"] if d["id"] == "DEP-VIN"]
+        assert vin["nation"] == "GBR" and vin["marking"]["origin"] == "GBR" and vin["storehouses"] > 0
+        by_hub = json.loads(list_depots(hq, PageParams(0, 50), hub="UA-VINNYTSIA", scenario="paris-2026").body)
+        assert [d["id"] for d in by_hub["items"]] == ["DEP-VIN"]
+        everything = json.loads(list_depots(hq, PageParams(0, 50), hub=None, scenario="paris-2026").body)
+        assert {"DEP-VIN", "DEP-JAS"} <= {d["id"] for d in everything["items"]}
+        assert get_depot(gbr, "DEP-VIN", scenario="paris-2026")["id"] == "DEP-VIN"
+        with pytest.raises(OutOfScope):
+            get_depot(gbr, "DEP-JAS", scenario="paris-2026")
+        sid, _rev, state = store.current_state(db, ref="paris-2026")
+        assert [d.id for d in visible_depots(gbr, sid, state.scenario)] == ids

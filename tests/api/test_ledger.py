@@ -4,7 +4,7 @@ checkpoints, proofs, inventory and the accountability report."""
 
 from __future__ import annotations
 
-from api.harness import Service
+from api.harness import Service, sqlite_svc  # noqa: F401 - the fixture
 from api.resources import ResourceTests, Write, assert_error, audit_entries
 
 COUNT = {"events": [{"type": "count", "payload": {"location": "UA-LVIV/LV-D1",
@@ -123,3 +123,41 @@ class TestCheckpoints(ResourceTests):
         Write("POST", "/api/ledger/checkpoints", None, allowed="hq-inspector",
               forbidden_role="gbr-viewer", expect_status=201, audit_type="checkpoint"),
     )
+
+
+# --- coalition.api.routers.ledger's handlers called directly (no HTTP) -----------------------
+
+
+def test_inventory_and_reports_are_scoped_to_the_readers_nation(sqlite_svc: Service) -> None:  # noqa: F811
+    import pytest
+
+    from coalition.api.deps import Ctx
+    from coalition.api.routers.ledger import accountability, consistency, inventory
+    from coalition.auth import service
+    from coalition.auth.scope import OutOfScope
+    from coalition.errors import InputError
+
+    svc = sqlite_svc
+    with svc.db() as db:
+        def ctx(user: str) -> Ctx:
+            principal = service.authenticate(db, token=svc.tokens[user])
+            return Ctx(state=svc.app.state.coalition, request_id=f"l-{user}", principal=principal, db=db)
+
+        gbr = ctx("gbr-viewer")
+        mine = inventory(gbr, by=["title_nation"], title_nation=None)
+        assert mine["title_nation"] == "GBR" and all(r.get("title_nation", "GBR") == "GBR" for r in mine["items"])
+        with pytest.raises(OutOfScope):
+            inventory(gbr, by=["title_nation"], title_nation="FRA")
+        hq = inventory(ctx("hq-admin"), by=["title_nation"], title_nation=None)
+        assert hq["title_nation"] is None and hq["total"] >= mine["total"]
+        with pytest.raises(InputError) as err:
+            inventory(gbr, by=["title_nation"], title_nation="XXY")  # not a nation of the coalition
+        assert err.value.problems[0].field == "title_nation"
+        report = accountability(ctx("gbr-depot"), donor="GBR", as_of=None)
+        assert report["donor"] == "GBR" and set(report["delinquency"]) == {
+            "monitored", "initial_overdue", "annual_overdue", "late_loss_reports"}
+        with pytest.raises(OutOfScope):
+            accountability(ctx("gbr-depot"), donor="FRA", as_of=None)
+        with pytest.raises(InputError) as err:
+            consistency(gbr, first=5, second=2)
+        assert err.value.problems[0].field == "first"

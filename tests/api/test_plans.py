@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from api.harness import Service
+from api.harness import Service, sqlite_svc  # noqa: F401 - the fixture
 from api.resources import assert_error, audit_entries
 
 
@@ -149,3 +149,43 @@ class TestPlanLabels:
         assert set(schema["properties"]) == {"name", "pinned"}
         listing = spec["paths"]["/api/plans"]["get"]
         assert "pinned" in {p["name"] for p in listing["parameters"]}
+
+
+# --- coalition.api.routers.plans.start_plan directly (no HTTP, no solve) ----------------------
+
+
+def _ctx(svc: Service, db, user: str):  # type: ignore[no-untyped-def]
+    from coalition.api.deps import Ctx
+    from coalition.auth import service
+
+    principal = service.authenticate(db, token=svc.tokens[user])
+    return Ctx(state=svc.app.state.coalition, request_id=f"direct-{user}", principal=principal, db=db)
+
+
+def test_start_plan_queues_once_caps_the_time_and_checks_first(sqlite_svc: Service) -> None:  # noqa: F811
+    import pytest
+    from sqlalchemy import func, select
+
+    from coalition.api.routers.plans import PlanRequest, _run_marking, start_plan
+    from coalition.errors import InputError, PermissionDeniedError
+    from coalition.planner.runs import PlanRun
+
+    def count(db) -> int:  # type: ignore[no-untyped-def]
+        return int(db.scalar(select(func.count()).select_from(PlanRun)))
+
+    svc = sqlite_svc
+    cap = svc.app.state.coalition.settings.plan_time_limit_max
+    with svc.db() as db:
+        before = count(db)
+        ctx = _ctx(svc, db, "gbr-planner")
+        with pytest.raises(InputError) as err:
+            start_plan(ctx, PlanRequest(option="smal", assumptions=["ceasfire=2026-06-01"]), None)
+        assert {p.field for p in err.value.problems} == {"option", "assumptions[0]"}
+        with pytest.raises(PermissionDeniedError):
+            start_plan(_ctx(svc, db, "gbr-viewer"), PlanRequest(option="small"), None)
+        run, reused = start_plan(ctx, PlanRequest(option="small", time_limit=600, seed=4242), None)
+        assert not reused and run.status == "queued" and run.nation == "GBR"
+        assert run.options["time_limit"] == min(600, cap)
+        assert ctx.audited  # the new run's audit entry
+        assert count(db) == before + 1  # the refused requests queued nothing
+    assert _run_marking(run).releasable_to == ("ALL",) and _run_marking(run).origin == "GBR"

@@ -35,6 +35,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     svc.app.state.coalition.engine.dispose()
 
 
+@pytest.mark.slow  # fuzzes every operation
 def test_no_server_errors(api_schema) -> None:  # type: ignore[no-untyped-def]
     # Driven by hand (operation by operation) rather than through schemathesis' pytest plugin,
     # whose collection hooks do not work with this pytest version.

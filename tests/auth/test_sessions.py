@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -108,3 +109,109 @@ class TestDashboardTokens:
                        headers={"accept": "text/html"})
         assert other.status_code == 404
         assert svc.client("gbr-planner").get("/api/me").status_code == 200
+
+
+# --- coalition.auth.sessions directly, on a migrated database --------------------------------
+
+
+@pytest.fixture
+def db(db_url: str):  # type: ignore[no-untyped-def]
+    from coalition.store.db import make_engine, session_factory, transaction
+    from coalition.store.migrate import upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with transaction(session_factory(engine)) as s:
+        yield s
+    engine.dispose()
+
+
+def _signed_in(db):  # type: ignore[no-untyped-def]
+    from coalition.auth import service
+    from coalition.auth.schemas import Role, UserCreate
+    from coalition.auth.sessions import begin
+    from coalition.auth.tokens import issue_token
+
+    user = service.create_user(db, data=UserCreate(name="ann", nation="GBR", roles=[Role.VIEWER]))
+    token, _ = issue_token(db, user=user, days=5)
+    return token, begin(db, token_id=token.id)
+
+
+LIMITS_MIN = 30
+
+
+def _limits():  # type: ignore[no-untyped-def]
+    from coalition.auth.sessions import SessionLimits
+
+    return SessionLimits(idle=timedelta(minutes=LIMITS_MIN), absolute=timedelta(hours=8))
+
+
+def test_a_live_session_resolves_to_its_tokens_principal_and_only_by_its_secret(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.service import AuthenticationFailed
+    from coalition.auth.sessions import resolve
+    from coalition.auth.tokens import hash_token
+
+    token, secret = _signed_in(db)
+    p = resolve(db, secret=secret, limits=_limits())
+    assert (p.name, p.token_id) == ("ann", token.id)
+    row = db.scalar(select(AuthSession).where(AuthSession.token_id == token.id))
+    assert row.secret_hash == hash_token(secret) and secret not in row.secret_hash
+    for bad, why in (("short", "no session"), ("x" * 101, "no session"), ("y" * 43, "unknown session")):
+        with pytest.raises(AuthenticationFailed, match=why):
+            resolve(db, secret=bad, limits=_limits())
+
+
+def test_sign_out_ends_the_session_once(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.service import AuthenticationFailed
+    from coalition.auth.sessions import end, resolve
+
+    _token, secret = _signed_in(db)
+    assert end(db, secret=secret) is True and end(db, secret=secret) is False
+    with pytest.raises(AuthenticationFailed, match=r"session ended \(sign-out\)"):
+        resolve(db, secret=secret, limits=_limits())
+
+
+def test_idle_and_absolute_timeouts_end_a_session(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.service import AuthenticationFailed
+    from coalition.auth.sessions import resolve
+    from coalition.auth.tokens import now
+
+    token, secret = _signed_in(db)
+    row = db.scalar(select(AuthSession).where(AuthSession.token_id == token.id))
+    row.last_seen_at = now() - timedelta(minutes=LIMITS_MIN + 1)
+    db.flush()
+    with pytest.raises(AuthenticationFailed, match="idle"):
+        resolve(db, secret=secret, limits=_limits())
+    row.last_seen_at = now()
+    row.created_at = now() - timedelta(hours=9)
+    db.flush()
+    with pytest.raises(AuthenticationFailed, match="absolute timeout"):
+        resolve(db, secret=secret, limits=_limits())
+
+
+def test_use_moves_last_seen_on_and_a_revoked_token_ends_the_session(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.service import AuthenticationFailed
+    from coalition.auth.sessions import TOUCH_EVERY, resolve
+    from coalition.auth.tokens import aware, now
+
+    token, secret = _signed_in(db)
+    row = db.scalar(select(AuthSession).where(AuthSession.token_id == token.id))
+    old = now() - TOUCH_EVERY - timedelta(seconds=1)
+    row.last_seen_at = old
+    db.flush()
+    resolve(db, secret=secret, limits=_limits())
+    assert aware(row.last_seen_at) > old
+    token.revoked_at = now()
+    db.flush()
+    with pytest.raises(AuthenticationFailed, match="token revoked"):
+        resolve(db, secret=secret, limits=_limits())
+
+
+def test_limits_come_from_settings_with_defaults() -> None:
+    from types import SimpleNamespace
+
+    from coalition.auth.sessions import SessionLimits
+
+    got = SessionLimits.of(SimpleNamespace(session_idle_minutes=5, session_absolute_hours=1))
+    assert got == SessionLimits(idle=timedelta(minutes=5), absolute=timedelta(hours=1))
+    assert SessionLimits.of(object()) == SessionLimits(idle=timedelta(minutes=30), absolute=timedelta(hours=8))

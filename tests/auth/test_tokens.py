@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from api.harness import Service
 from api.resources import assert_error
 from coalition.auth import service
 from coalition.auth.models import ApiToken, User
+from coalition.auth.schemas import Principal, Role, UserCreate
+from coalition.errors import InputError, NotFoundError
 
 
 class TestTokens:
@@ -126,3 +129,97 @@ class TestTokenLineage:
         err = assert_error(self._mint(svc, small, user="gbr-admin", days=1, roles=["admin"]), 422)
         assert err["problems"][0]["field"] == "roles"
         assert_error(svc.client(None).get("/api/users", headers={"Authorization": f"Bearer {small}"}), 403)
+
+
+# --- coalition.auth.tokens directly, on a migrated database ----------------------------------
+
+
+@pytest.fixture
+def db(db_url: str):  # type: ignore[no-untyped-def]
+    from coalition.store.db import make_engine, session_factory, transaction
+    from coalition.store.migrate import upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as s:
+        yield s
+    engine.dispose()
+
+
+def _user(db, name: str = "ann", roles: tuple[str, ...] = ("planner", "viewer")) -> User:  # type: ignore[no-untyped-def]
+    return service.create_user(db, data=UserCreate(name=name, nation="GBR", roles=[Role(r) for r in roles]))
+
+
+def test_roles_are_narrowed_by_the_token_and_admin_covers_every_role() -> None:
+    from coalition.auth.tokens import covered, effective_roles
+
+    assert covered(["admin"], "planner") and covered(["planner"], "planner") and not covered(["viewer"], "planner")
+    assert effective_roles(["planner", "viewer"], None) == {Role.PLANNER, Role.VIEWER}
+    assert effective_roles(["planner", "viewer"], ["viewer", "admin"]) == {Role.VIEWER}  # never widened
+    assert effective_roles(["admin"], ["inspector"]) == {Role.INSPECTOR}
+
+
+def test_a_token_is_stored_only_as_its_hash_and_validity_is_bounded(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.tokens import MAX_DAYS, TOKEN_PREFIX, hash_token, issue_token
+
+    user = _user(db)
+    row, secret = issue_token(db, user=user, days=1, roles=["viewer", "viewer"])
+    assert secret.startswith(TOKEN_PREFIX) and row.token_hash == hash_token(secret) and secret not in row.token_hash
+    assert row.prefix == secret[: len(TOKEN_PREFIX) + 6] and row.roles == ["viewer"]
+    for days in (0, MAX_DAYS + 1, -5):
+        with pytest.raises(InputError) as err:
+            issue_token(db, user=user, days=days)
+        assert err.value.problems[0].field == "days"
+
+
+def test_a_child_never_outlives_its_parent(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.tokens import aware, issue_token
+
+    user = _user(db)
+    parent, _ = issue_token(db, user=user, days=10)
+    child, _ = issue_token(db, user=user, days=None, parent=parent)  # inherit: the parent's expiry
+    assert aware(child.expires_at) == aware(parent.expires_at) and child.parent_id == parent.id
+    with pytest.raises(InputError, match="must expire by"):
+        issue_token(db, user=user, days=30, parent=parent)
+
+
+def test_minting_from_a_token_caps_the_roles_at_the_parents(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.tokens import issue_token, mint_token
+
+    user = _user(db)
+    parent, _ = issue_token(db, user=user, days=10, roles=["viewer"])
+    by = Principal(user_id=user.id, name=user.name, nation="GBR", roles=frozenset({Role.VIEWER}), token_id=parent.id)
+    child, _ = mint_token(db, by=by, user=user, days=None)
+    assert child.roles == ["viewer"] and child.parent_id == parent.id
+    with pytest.raises(InputError, match="would widen it"):
+        mint_token(db, by=by, user=user, days=None, roles=["planner"])
+    with pytest.raises(InputError, match="does not hold role"):
+        mint_token(db, by=by, user=user, days=None, roles=["inspector"])
+    root, _ = mint_token(db, by=by.model_copy(update={"token_id": None}), user=user, days=5)
+    assert root.parent_id is None  # an operator's token has no parent
+
+
+def test_revoking_a_token_revokes_every_descendant_and_only_its_owner_can(db) -> None:  # type: ignore[no-untyped-def]
+    from coalition.auth.tokens import descendants, issue_token, list_tokens, revoke_token
+
+    ann, bob = _user(db), _user(db, "bob")
+    a, _ = issue_token(db, user=ann, days=10)
+    b, _ = issue_token(db, user=ann, days=None, parent=a)
+    c, _ = issue_token(db, user=bob, days=None, parent=b)  # another user's grandchild
+    other, _ = issue_token(db, user=ann, days=10)
+    assert descendants(db, a.id) == [b.id, c.id] and descendants(db, c.id) == []
+    with pytest.raises(NotFoundError):
+        revoke_token(db, user=bob, token_id=a.id)
+    with pytest.raises(NotFoundError):
+        revoke_token(db, user=ann, token_id=10_000)
+    revoke_token(db, user=ann, token_id=a.id)
+    for t in (a, b, c):
+        db.refresh(t)
+        assert t.revoked_at is not None
+    db.refresh(other)
+    assert other.revoked_at is None
+    first = a.revoked_at
+    revoke_token(db, user=ann, token_id=a.id)  # idempotent: the first revocation time stays
+    assert a.revoked_at == first
+    assert [t.id for t in list_tokens(db, user=ann)] == [a.id, b.id, other.id]

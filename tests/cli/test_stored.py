@@ -135,3 +135,21 @@ def test_push_pull_round_trip_is_lossless(svc, tmp_path: Path) -> None:  # type:
         assert {p.id: p.state.value for p in got.pledges}["GBR-inf"] == state
     r = cli(url, "scenario", "list")
     assert r.exit_code == 0 and "tiny-two" in r.output and "paris-2026" in r.output
+
+
+# --- coalition.cli.stored's references -------------------------------------------------------
+
+
+def test_db_references_parse_with_an_optional_revision() -> None:
+    from coalition.cli.stored import _store_ref, parse_ref
+    from coalition.errors import InputError
+
+    assert parse_ref("path/to/folder") is None
+    assert parse_ref("db:paris-2026") == ("paris-2026", None)
+    assert parse_ref("db:paris-2026@3") == ("paris-2026", 3)
+    assert parse_ref("db:7@12") == ("7", 12)
+    for bad in ("db:", "db:@3", "db:x@", "db:x@three", "db:a b"):
+        with pytest.raises(InputError) as err:
+            parse_ref(bad)
+        assert err.value.problems[0].field == "--scenario" and "db:KEY or db:ID" in err.value.problems[0].hint, bad
+    assert _store_ref("paris-2026@2") == ("paris-2026", 2) and _store_ref("db:k") == ("k", None)

@@ -106,3 +106,114 @@ def test_correction_joins_the_chains_of_the_reversed_events_nations(history: Led
     seqs = [json.loads(x)["seq"] for x in _lines(tmp_path / "deu")]
     assert seqs[-2:] == [9, 10]
     assert verify_bundle(tmp_path / "deu", history.trust).ok
+
+
+# --- coalition.ledger.completeness: the donor chain on its own ------------------------------
+
+
+@pytest.fixture
+def trust(keys_dir: Path):  # type: ignore[no-untyped-def]
+    from coalition.ledger.keyevents import trust_from_keyring
+    from coalition.ledger.keys import KeyRing
+
+    return trust_from_keyring(KeyRing.load(keys_dir))
+
+
+def _hash(i: int) -> bytes:
+    return bytes([i]) * 32
+
+
+def _chain(events: list[tuple[int, object]]):  # type: ignore[no-untyped-def]
+    """Feed (seq, chain field) pairs whose own hashes are _hash(seq); the report and chain."""
+    from coalition.ledger.checks import Report
+    from coalition.ledger.completeness import _DonorChain
+
+    rep = Report()
+    chain = _DonorChain(rep, "GBR")
+    for seq, link in events:
+        chain.add(seq, link, _hash(seq))
+    return rep, chain
+
+
+def _messages(rep) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.message for f in rep.findings]
+
+
+def test_a_chain_that_counts_one_by_one_and_links_has_no_finding() -> None:
+    from coalition.ledger.canonical import GENESIS
+
+    rep, chain = _chain([(1, {"GBR": [1, GENESIS.hex()]}), (4, {"GBR": [2, _hash(1).hex()], "DEU": [7, "x"]})])
+    assert rep.ok and (chain.counter, chain.last, chain.last_seq) == (2, _hash(4), 4)
+
+
+def test_each_break_of_the_donor_chain_is_named_with_its_place() -> None:
+    from coalition.ledger.canonical import GENESIS
+
+    g = GENESIS.hex()
+    rep, _ = _chain([(1, {"GBR": [1, g]}), (5, {"GBR": [3, _hash(1).hex()]})])
+    assert _messages(rep) == ["GBR's event counter 2 is missing (after seq 1); next present: counter 3"]
+    assert rep.findings[0].seq == 2
+    rep, _ = _chain([(1, {"GBR": [1, g]}), (2, {"GBR": [1, _hash(1).hex()]})])
+    assert _messages(rep) == ["GBR's event counter 1 appears twice or out of order"]
+    rep, _ = _chain([(1, {"GBR": [1, g]}), (2, {"GBR": [2, _hash(9).hex()]})])
+    assert _messages(rep) == ["GBR's event 2 does not link to its event 1"]
+    for bad in ({"DEU": [1, g]}, None, {"GBR": [True, g]}, {"GBR": [1]}, {"GBR": ["1", g]}):
+        rep, _ = _chain([(3, bad)])
+        assert len(rep.findings) == 1 and "does not concern GBR's items" in rep.findings[0].message, bad
+    rep, _ = _chain([(7, {"GBR": [2, g]})])  # the very first counter is missing
+    assert _messages(rep) == ["GBR's event counter 1 is missing; next present: counter 2"]
+
+
+def _head_row(nation: str, counter: int, last: bytes, **override):  # type: ignore[no-untyped-def]
+    from coalition.ledger.bundle import Row
+
+    data = {"nation": nation, "counter": counter, "last_hash": last.hex(), "index": 0, "count": 1, "path": []}
+    return Row("heads.jsonl", 1, {**data, **override})
+
+
+def _committed(nation: str, counter: int, last: bytes) -> tuple[int, bytes]:
+    from coalition.ledger.nationheads import head_leaf
+    from coalition.ledger.rfc6962 import leaf_hash
+
+    return 1, leaf_hash(head_leaf(nation, counter, last))  # a one-entry map: its root is the leaf
+
+
+def test_the_end_of_the_chain_is_where_the_committed_head_says(trust) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from coalition.ledger.canonical import GENESIS
+
+    events = [(1, {"GBR": [1, GENESIS.hex()]}), (2, {"GBR": [2, _hash(1).hex()]})]
+    rep, chain = _chain(events)
+    chain.close([_head_row("GBR", 2, _hash(2))], trust, 10, _committed("GBR", 2, _hash(2)))
+    assert rep.ok and rep.tail_witnessed is False
+    assert any("is not witnessed" in w for w in rep.warnings)  # quorum 0: only the operator says so
+    rep, chain = _chain(events)
+    chain.close([_head_row("GBR", 2, _hash(2))], replace(trust, witness_quorum=1), 10, _committed("GBR", 2, _hash(2)))
+    assert rep.ok and rep.tail_witnessed is True and not rep.warnings
+    # the checkpoint commits to a longer chain: the bundle was cut off at the end
+    rep, chain = _chain(events)
+    chain.close([_head_row("GBR", 3, _hash(3))], trust, 10, _committed("GBR", 3, _hash(3)))
+    assert _messages(rep) == ["GBR's event counter 3 is missing (the checkpoint of tree size 10 commits to a "
+                              "chain of 3 events; the bundle ends at 2)"]
+
+
+def test_a_missing_forged_or_foreign_head_is_a_finding(trust) -> None:  # type: ignore[no-untyped-def]
+    from coalition.ledger.canonical import GENESIS
+
+    events = [(1, {"GBR": [1, GENESIS.hex()]})]
+    good = _committed("GBR", 1, _hash(1))
+    cases = [
+        ([_head_row("GBR", 1, _hash(1))], None, "commits to no (or a malformed) nation-heads map"),
+        ([_head_row("GBR", 1, _hash(1))], False, "commits to no (or a malformed) nation-heads map"),
+        ([], good, "heads.jsonl: no entry for GBR's chain head"),
+        ([_head_row("DEU", 1, _hash(1))], good, "the head entry is DEU's, not GBR's"),
+        ([_head_row("GBR", 1, _hash(1), last_hash="zz")], good, "malformed head entry"),
+        ([_head_row("GBR", 1, _hash(7))], good, "is not in the nation heads committed by the witnessed checkpoint"),
+        ([_head_row("GBR", 1, _hash(1), count=2)], good, "is not in the nation heads"),
+    ]
+    for heads, committed, want in cases:
+        rep, chain = _chain(events)
+        chain.close(heads, trust, 5, committed)
+        assert len(rep.findings) == 1 and want in rep.findings[0].message, (want, rep.findings)
+        assert rep.tail_witnessed is False

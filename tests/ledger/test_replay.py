@@ -109,3 +109,50 @@ def test_verify_reads_one_snapshot_while_appends_commit(ledger: Ledger) -> None:
     assert not errors, errors
     assert all(ok for ok, _n, _f in results), results
     assert len({n for _ok, n, _f in results}) > 1  # the writer really was appending meanwhile
+
+
+# --- coalition.ledger.replay directly --------------------------------------------------------
+
+
+def test_replay_in_chunks_of_one_equals_the_stored_projection(ledger: Ledger) -> None:
+    from coalition.ledger.checks import Report
+    from coalition.ledger.replay import projection_diff, replay_log
+
+    shipped(ledger)
+    shipped(ledger, name="M2", nation="DEU", serials=2, lot_qty=0)
+    with ledger.session() as s:
+        rep = Report()
+        whole = replay_log(s, rep)
+        one_by_one = replay_log(s, rep, chunk=1)  # every page boundary
+        assert rep.ok, rep.findings
+        assert projection_diff(s, whole) == [] and projection_diff(s, one_by_one) == []
+        assert whole.serials == one_by_one.serials and whole.stocks == one_by_one.stocks
+
+
+def test_rows_missing_on_either_side_are_named_and_the_list_is_bounded(ledger: Ledger) -> None:
+    from coalition.ledger.checks import Report
+    from coalition.ledger.replay import RowDiff, projection_diff, replay_log
+
+    shipped(ledger)
+    with ledger.session() as s:
+        s.execute(text("delete from inv_serial where serial = 'GBR-S1'"))
+        state = replay_log(s, Report())
+        diffs = projection_diff(s, state)
+        assert RowDiff("inv_serial", "GBR-S1", "(row)", "missing", "present") in diffs
+        state.serials.pop("GBR-S0")  # the replay lacks a row the store has
+        diffs = projection_diff(s, state)
+        assert RowDiff("inv_serial", "GBR-S0", "(row)", "present", "missing") in diffs
+        assert len(projection_diff(s, state, limit=1)) == 1
+    shown = str(RowDiff("inv_lot", "L1", "quantity", 3, 4))
+    assert shown == "inv_lot L1: quantity stored 3, replayed 4"
+
+
+def test_an_unreadable_body_is_a_rules_finding_at_its_seq() -> None:
+    from coalition.inventory.projector import State
+    from coalition.ledger.checks import Report
+    from coalition.ledger.replay import _one
+
+    rep = Report()
+    _one(State(), rep, 7, "{not json", "2026-01-01T00:00:00Z", set())
+    assert [(f.what, f.seq) for f in rep.findings] == [("rules", 7)]
+    assert "cannot be replayed" in rep.findings[0].message

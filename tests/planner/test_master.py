@@ -60,7 +60,7 @@ def test_master_bounds_are_bounds_of_the_full_lp(seed: int) -> None:
     keep[np.unique(m.tables.arc_line[m.x_arc], return_index=True)[1]] = True
     seen: list[str] = []
     res = solve_master(m, ff, keep, deadline=time.perf_counter() + 60, lp_rows=lp_rows,
-                       options=MasterOptions(round_columns=20), trace=seen.append)
+                       options=MasterOptions(round_columns=20, trace=seen.append))
     lagr = [float(s.split("Lagrangian ")[1].split(" ")[0].rstrip(",").replace(",", "")) for s in seen]
     assert res.rounds >= 2, "the start must need pricing, or the test proves nothing"
     assert res.converged

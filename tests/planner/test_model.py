@@ -51,7 +51,7 @@ def test_two_units_one_hub_one_rotation():
     for s, p in starts:
         by_pledge.setdefault(p, []).append(s // 28)
     for periods in by_pledge.values():
-        assert all(b - a >= 2 for a, b in zip(periods, periods[1:]))
+        assert all(b - a >= 2 for a, b in zip(periods, periods[1:], strict=False))
     assert out.plan.kpis.days_to_close == 2
     assert out.plan.rotations and out.plan.unit_lines[0].uln.startswith("L1-")
 
@@ -363,7 +363,9 @@ def test_whole_plan_stays_within_the_time_limit(monkeypatch, stall_in):
         assert seen["solver_limit"] == pytest.approx(engine.MIN_SOLVER_SECONDS)
         assert any("over the time limit" in w and "building the model" in w for w in p.warnings)
     else:
-        assert p.solve.build_seconds < limit / 2
+        # the stall (inside the LP) is not charged to building: building ended before the
+        # solver started, on the same clock
+        assert p.solve.build_seconds <= seen["solver_at"] - t0 + 1e-6
         # the solver was given only what building and the finishing reserve left of the limit
         assert seen["solver_limit"] <= limit - p.solve.build_seconds
         assert seen["solver_at"] + seen["solver_limit"] <= t0 + limit

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from coalition.planner.check import check_plan
-from coalition.planner.service import plan_option
 from coalition.planner.schemas import PlanOptions, SolveStatus
+from coalition.planner.service import plan_option
 from coalition.scenario.schemas import PrecedenceRule, PrecedenceScope
 
 from .factory import capability, pledge, requirement, scenario
@@ -27,11 +28,10 @@ def hq_and_inf(**kw):
     """H1 needs an HQ (pledge ready day 10 -> arrives 12) and an infantry unit (ready 0 ->
     arrives 2) on days 0..55 (two 28-day periods, one 56-day tour each)."""
     return scen(
-        pledges=[pledge("PH", cap="hq", notice=10), pledge("PS", cap="sig", notice=10),
-                 pledge("PI", cap="inf")],
-        requirements=[requirement("LH", cap="hq"), requirement("LS", cap="sig"),
-                      requirement("LI", cap="inf")],
-        caps=caps(), **kw,
+        pledges=[pledge("PH", cap="hq", notice=10), pledge("PS", cap="sig", notice=10), pledge("PI", cap="inf")],
+        requirements=[requirement("LH", cap="hq"), requirement("LS", cap="sig"), requirement("LI", cap="inf")],
+        caps=caps(),
+        **kw,
     )
 
 
@@ -56,8 +56,7 @@ def test_infantry_that_cannot_wait_breaks_the_rules_and_each_break_is_named():
     3 x 100 km x 0.001 = 0.3; 3 breaks x 5000 = 15000 -> 15570.3."""
     out = plan(hq_and_inf())
     assert out.result.status == SolveStatus.OPTIMAL
-    assert broken(out) == [("force-hq-first", "force"), ("force-signals-first", "force"),
-                           ("hub-command-first", "H1")]
+    assert broken(out) == [("force-hq-first", "force"), ("force-signals-first", "force"), ("hub-command-first", "H1")]
     assert out.plan.solve.objective == pytest.approx(15570.3)
     assert check_plan(hq_and_inf(), out.plan).ok
 
@@ -83,9 +82,12 @@ def test_rules_off_or_overridden():
     assert off.plan.precedence is None
     assert off.plan.solve.objective == pytest.approx(570.3)
     assert check_plan(sc, off.plan).ok
-    drop = tuple(PrecedenceRule(id=i, before_roles=("command",), after_roles=("deterrence",),
-                                scope=PrecedenceScope.FORCE, enabled=False)
-                 for i in ("force-hq-first", "force-signals-first", "hub-command-first"))
+    drop = tuple(
+        PrecedenceRule(
+            id=i, before_roles=("command",), after_roles=("deterrence",), scope=PrecedenceScope.FORCE, enabled=False
+        )
+        for i in ("force-hq-first", "force-signals-first", "hub-command-first")
+    )
     sc2 = sc.model_copy(update={"sustainment": sc.sustainment.model_copy(update={"precedence": drop})})
     out = plan(sc2)
     assert out.plan.precedence.rules == ["region-medical-before-manoeuvre"]
@@ -102,8 +104,11 @@ def test_medical_before_manoeuvre_only_where_medical_comes():
     out = plan(no_med)
     assert broken(out) == [("force-hq-first", "force"), ("force-signals-first", "force")]
     assert check_plan(no_med, out.plan).ok
-    med = scen(pledges=[pledge("PI", cap="inf"), pledge("PM", cap="med", notice=10)],
-                   requirements=[requirement("LI", cap="inf"), requirement("LM", cap="med")], **base)
+    med = scen(
+        pledges=[pledge("PI", cap="inf"), pledge("PM", cap="med", notice=10)],
+        requirements=[requirement("LI", cap="inf"), requirement("LM", cap="med")],
+        **base,
+    )
     out = plan(med)
     assert ("region-medical-before-manoeuvre", "west") in broken(out)
     assert check_plan(med, out.plan).ok
@@ -121,8 +126,9 @@ def test_checker_rederives_breaks_and_the_penalty():
     claimed = out.plan.model_copy(update={"precedence": sec.model_copy(update={"broken": [*sec.broken, fake]})})
     assert "precedence" in check_plan(sc, claimed).by_rule()
     # the objective without the penalty no longer agrees
-    cheap = out.plan.model_copy(update={"solve": out.plan.solve.model_copy(
-        update={"objective": out.plan.solve.objective - 5000})})
+    cheap = out.plan.model_copy(
+        update={"solve": out.plan.solve.model_copy(update={"objective": out.plan.solve.objective - 5000})}
+    )
     assert "objective" in check_plan(sc, cheap).by_rule()
 
 
@@ -135,8 +141,9 @@ def test_precedence_blocks_are_named_in_the_model_doc():
     sc = hq_and_inf()
     m = build_model(build_tables(sc, "opt", active_from={p.id: 0 for p in sc.pledges}, options=OPTS), OPTS)
     names = [n for n in list(m.var_blocks) + list(m.con_blocks) if n.startswith("Precedence-")]
-    assert {"Precedence-violation", "Precedence-before-by-day", "Precedence-order",
-            "Precedence-before-count"} <= set(names)
+    assert {"Precedence-violation", "Precedence-before-by-day", "Precedence-order", "Precedence-before-count"} <= set(
+        names
+    )
     text = (Path(__file__).resolve().parents[2] / "docs" / "planner" / "model.md").read_text()
     for name in names + ["define_precedence_variables", "define_precedence_constraints"]:
         assert f"{name}" in text, name
@@ -155,3 +162,78 @@ def test_plan_carries_the_medical_section_and_names_uncovered_manoeuvre_days():
     unc = [u for u in med["uncovered"] if u["constrained"]]
     assert [(u["hub"], u["start_day"], u["end_day"]) for u in unc] == [("H1", 2, 55)]
     assert med["share_within_2h"] == 0.0
+
+
+# --- coalition.planner.precedence on the model itself (no solver) ---------------------------
+
+
+def _model(sc):  # type: ignore[no-untyped-def]
+    from coalition.planner.model import build_model
+    from coalition.planner.tables import build_tables
+
+    return build_model(build_tables(sc, "opt", active_from={p.id: 0 for p in sc.pledges}, options=OPTS), OPTS)
+
+
+def _assign_only(m, caps_wanted: set[str]):  # type: ignore[no-untyped-def]
+    """One unit on the earliest column of every line whose capability is in ``caps_wanted``."""
+    import numpy as np
+
+    tb = m.tables
+    xb = m.var("Assign-count")
+    v = np.zeros(m.n_cols)
+    line = tb.arc_line[m.x_arc]
+    for li in range(tb.n_lines):
+        if tb.line_capability[li] not in caps_wanted:
+            continue
+        cols = np.flatnonzero(line == li)
+        j = cols[np.argmin(m.x_arrival[cols])]
+        v[xb.start + j] = 1
+    return v
+
+
+def test_the_index_has_one_entry_per_rule_and_scope_with_units_after():
+    from coalition.planner.precedence import _precedence_index
+
+    m = _model(hq_and_inf())
+    idx = _precedence_index(m)
+    pairs = set(zip((m.tables.prec_rule[g] for g in idx.rule), idx.scope, strict=True))
+    assert {("force-hq-first", "force"), ("force-signals-first", "force"), ("hub-command-first", "H1")} <= pairs
+    for days, after in zip(idx.days, idx.after_cols, strict=True):
+        assert after.size and (days == np.unique(m.x_arrival[after])).all()  # sorted, distinct
+
+
+def test_values_mark_a_rule_broken_exactly_when_an_after_unit_comes_first():
+    from coalition.planner.greedy import is_feasible
+    from coalition.planner.precedence import precedence_values
+
+    m = _model(hq_and_inf())
+    vb = m.var("Precedence-violation")
+    names = [(m.tables.prec_rule[g], k) for g, k in zip(m.prec.rule, m.prec.scope, strict=True)]
+    # the infantry alone (day 2): every rule it falls under, with no enabler at all, is broken
+    # where the rule requires an enabler, and not where it only orders those that come
+    only_inf = precedence_values(m, _assign_only(m, {"inf"}))
+    broken = {n for q, n in enumerate(names) if only_inf[vb.start + q] > 0.5}
+    assert ("force-hq-first", "force") in broken
+    # enablers alone: no unit comes after them, so nothing is broken
+    both = _assign_only(m, {"hq", "sig"})
+    assert precedence_values(m, both)[vb.start : vb.stop].sum() == 0
+    # the greedy plan's Precedence-* values are these, and the plan stays feasible with them
+    from coalition.planner.greedy import greedy_values
+
+    g = greedy_values(m)
+    again = precedence_values(m, g)
+    assert (again == g).all() and is_feasible(m, again)
+    assert g[vb.start : vb.stop].sum() == 3  # the infantry (day 2) comes before HQ and signals (day 12)
+    # a wrong claim (nothing broken) is put right
+    wrong = g.copy()
+    wrong[vb.start : vb.stop] = 0
+    assert (precedence_values(m, wrong) == g).all()
+
+
+def test_a_model_without_rules_passes_values_through():
+    from coalition.planner.precedence import precedence_values
+
+    sc = scen(pledges=[pledge("PI")], requirements=[requirement("LI")])
+    m = _model(sc)
+    v = _assign_only(m, {"inf"})
+    assert precedence_values(m, v) is v or (precedence_values(m, v) == v).all()

@@ -28,14 +28,15 @@ NEED = 100 * T_PER_PERSON  # t/day of the unit
 
 
 def scen(tonnage: float):
-    return with_conditions(scenario(
-        pledges=[pledge("P1")], requirements=[requirement("L1")],
-        corridors=[corridor("C1", tonnage=tonnage)]))
+    return with_conditions(
+        scenario(pledges=[pledge("P1")], requirements=[requirement("L1")], corridors=[corridor("C1", tonnage=tonnage)])
+    )
 
 
 def plan(sc, **kw):
-    out, _ = plan_option(sc, "opt", assumptions=CEASE,
-                         options=PlanOptions(period_days=28, time_limit=10).model_copy(update=kw))
+    out, _ = plan_option(
+        sc, "opt", assumptions=CEASE, options=PlanOptions(period_days=28, time_limit=10).model_copy(update=kw)
+    )
     return out.plan
 
 
@@ -71,8 +72,9 @@ def test_corridor_full_with_deployment_alone_leaves_resupply_unmet_and_named():
     bad = check_plan(sc, Plan.model_validate(data)).by_rule()
     assert bad.get("Resupply-cover") == 1
     # carrying it through C1 instead overloads the corridor on day 0 (deployment 50 t + resupply)
-    data["resupply"]["flows"].append({"corridor": "C1", "hub": "H1", "start_day": 0, "end_day": 27,
-                                      "tonnes_per_day": NEED})
+    data["resupply"]["flows"].append(
+        {"corridor": "C1", "hub": "H1", "start_day": 0, "end_day": 27, "tonnes_per_day": NEED}
+    )
     bad = check_plan(sc, Plan.model_validate(data))
     assert "Corridor-tonnage-daily" in bad.by_rule() and "Resupply-cover" not in bad.by_rule()
     assert any(v.where == "C1 day 0" for v in bad.violations if v.rule == "Corridor-tonnage-daily")
@@ -102,7 +104,8 @@ def test_coverage_still_beats_sustainment():
     p = plan(scen(50.0))
     assert p.kpis.coverage_pct == 100.0
     assert p.solve.objective == pytest.approx(
-        20.0 * NEED * 28 + 10 * 2 * 2 + 0.001 * 100 + 50.0, rel=1e-6)  # unmet + late 2 d + km + cohesion
+        20.0 * NEED * 28 + 10 * 2 * 2 + 0.001 * 100 + 50.0, rel=1e-6
+    )  # unmet + late 2 d + km + cohesion
 
 
 def test_the_plan_summary_says_what_resupply_cannot_be_carried():
@@ -114,3 +117,69 @@ def test_the_plan_summary_says_what_resupply_cannot_be_carried():
     con.print(summary(plan(scen(50.0))))
     text = " ".join(con.export_text().split())
     assert f"unmet {NEED * 28:,.1f} tonne-days (1 hub-segment(s))" in text
+
+
+# --- coalition.planner.resupply on the model itself (no solver) -----------------------------
+
+
+def _model(sc, **kw):  # type: ignore[no-untyped-def]
+    from coalition.planner.model import build_model
+    from coalition.planner.sustainment import attach
+    from coalition.planner.tables import build_tables
+
+    opts = PlanOptions(period_days=28, time_limit=10).model_copy(update=kw)
+    tb = build_tables(sc, "opt", active_from={p.id: 0 for p in sc.pledges}, options=opts)
+    return build_model(attach(tb, sc, opts), opts)
+
+
+def test_segments_cover_the_horizon_without_overlap():
+    from coalition.planner.resupply import _segment
+
+    assert [_segment(k, 28, 56) for k in range(2)] == [(0, 27), (28, 55)]
+    assert _segment(2, 28, 60) == (56, 59)  # the last segment is cut at the horizon
+
+
+def test_resupply_data_is_the_atp_factor_per_capability_and_hub_or_nothing_when_off():
+    from coalition.planner.resupply import resupply_data
+
+    sc = scen(1e6)
+    on = resupply_data(sc, ["inf", "inf"], ["H1"], True, None)
+    assert on.tonnes == {("inf", "H1"): pytest.approx(T_PER_PERSON, rel=1e-9)}
+    assert set(on.unknown["inf"]) == {"III(B)", "V", "VIII", "IX"}
+    off = resupply_data(sc, ["inf"], ["H1"], False, None)
+    assert (off.enabled, off.tonnes, off.unknown) == (False, {}, {})
+
+
+def test_values_carry_what_the_corridor_has_room_for_and_the_rest_is_unmet():
+    """The greedy plan of the 50 t/day corridor: in segment 0 the unit's own lift fills the
+    corridor on day 0, so no constant rate fits and the whole need is unmet; in segment 1 the
+    corridor carries all of it. The section says so, with the binding constraint."""
+    from coalition.planner.greedy import greedy_values, is_feasible
+    from coalition.planner.resupply import resupply_section, resupply_values
+
+    m = _model(scen(50.0))
+    v = greedy_values(m)
+    again = resupply_values(m, v)
+    assert is_feasible(m, again)
+    sec = resupply_section(m, again)
+    assert sec is not None and sec["segment_days"] == 28
+    assert [(f["start_day"], f["end_day"]) for f in sec["flows"]] == [(28, 55)]
+    assert sec["flows"][0]["tonnes_per_day"] == pytest.approx(NEED, rel=1e-9)
+    (gap,) = sec["unmet"]
+    assert (gap["hub"], gap["start_day"], gap["end_day"], gap["constraint"]) == (
+        "H1",
+        0,
+        27,
+        "Corridor-tonnage-capacity",
+    )
+    assert gap["tonnes_per_day"] == pytest.approx(NEED, rel=1e-9)
+    assert sec["unmet_tonne_days"] == pytest.approx(NEED * 28, abs=1e-3)  # rounded to 3 places
+
+
+def test_without_resupply_there_is_no_section_and_values_pass_through():
+    from coalition.planner.greedy import greedy_values
+    from coalition.planner.resupply import resupply_section, resupply_values
+
+    m = _model(scen(1e6), resupply=False)
+    v = greedy_values(m)
+    assert resupply_section(m, v) is None and resupply_values(m, v) is v

@@ -172,6 +172,7 @@ def mid_size(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return generate("T", 0)
 
 
+@pytest.mark.slow  # a mid-size solve, then cancelled
 def test_cancel_a_running_solve_stops_the_solver(factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     sc = mid_size(monkeypatch)
     with transaction(factory) as s:
@@ -184,18 +185,18 @@ def test_cancel_a_running_solve_stops_the_solver(factory, monkeypatch) -> None: 
         assert rows(factory)[run_id].status == "running"
         with transaction(factory) as s:
             runs.cancel_run(s, run_id=run_id, principal=who("GBR", "alice"))
-        asked = time.monotonic()
         assert sched.wait_idle(60)
-        stopped_after = time.monotonic() - asked
     finally:
         sched.shutdown()
     run = rows(factory)[run_id]
     assert run.status == "cancelled", (run.status, run.error)
-    assert stopped_after < 20  # far below the 120 s the run asked for (uncancelled: ~25 s)
+    # the solver itself saw the request and stopped (not: it ran to its end, then was marked)
+    assert run.message == runs.STOPPED_ON_CANCEL, run.message
     with transaction(factory) as s, pytest.raises(ConflictError, match="cancelled"):
         runs.result_of(s, s.get(runs.PlanRun, run_id))
 
 
+@pytest.mark.slow  # a mid-size solve, then cancelled
 def test_dask_executor_runs_and_cancels(factory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from distributed import Client, LocalCluster
 
@@ -222,12 +223,12 @@ def test_dask_executor_runs_and_cancels(factory, monkeypatch) -> None:  # type: 
             time.sleep(2)
             with transaction(factory) as s:
                 runs.cancel_run(s, run_id=c, principal=who("GBR", "alice"))
-            asked = time.monotonic()
-            assert sched.wait_idle(60) and time.monotonic() - asked < 20
+            assert sched.wait_idle(60)
         finally:
             sched.shutdown()
     done = rows(factory)
     assert done[a].status == done[b].status == "done" and done[c].status == "cancelled"
+    assert done[c].message == runs.STOPPED_ON_CANCEL, done[c].message  # stopped on the Event
     with transaction(factory) as s:
         assert runs.result_of(s, done[b])["option"] == "small"
 

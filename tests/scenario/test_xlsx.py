@@ -22,10 +22,12 @@ def test_embedded_round_trip_is_lossless(tmp_path: Path) -> None:
 
 
 def test_tiny_round_trip_keeps_odd_text(tiny: s.Scenario, tmp_path: Path) -> None:
-    odd = tiny.model_copy(update={
-        "description": "=SUM(A1) is text\nsecond line",
-        "nations": (tiny.nations[0].model_copy(update={"position": "=1+1; 'quoted'"}), *tiny.nations[1:]),
-    })
+    odd = tiny.model_copy(
+        update={
+            "description": "=SUM(A1) is text\nsecond line",
+            "nations": (tiny.nations[0].model_copy(update={"position": "=1+1; 'quoted'"}), *tiny.nations[1:]),
+        }
+    )
     back = read_xlsx(export_xlsx(odd, tmp_path / "t.xlsx"))
     assert back == odd
 
@@ -33,8 +35,19 @@ def test_tiny_round_trip_keeps_odd_text(tiny: s.Scenario, tmp_path: Path) -> Non
 def test_workbook_layout(tiny: s.Scenario, tmp_path: Path) -> None:
     wb = load_workbook(export_xlsx(tiny, tmp_path / "t.xlsx"), read_only=True)
     assert wb.sheetnames[:3] == ["README", "scenario", "contact_line"]
-    for table in ("nations", "pledges", "hubs", "rear_nodes", "requirements", "corridors",
-                  "instruments", "conditions", "timeline", "capabilities", "force_options"):
+    for table in (
+        "nations",
+        "pledges",
+        "hubs",
+        "rear_nodes",
+        "requirements",
+        "corridors",
+        "instruments",
+        "conditions",
+        "timeline",
+        "capabilities",
+        "force_options",
+    ):
         assert table in wb.sheetnames
     header = next(wb["pledges"].iter_rows(values_only=True))
     assert header[0] == "id" and "allowed_countries" in header
@@ -79,8 +92,9 @@ def test_depots_survive_every_form(tiny: s.Scenario, tmp_path: Path) -> None:
     from coalition.depots.schemas import Depot, DepotNetwork
     from coalition.scenario.service import save_scenario, save_scenario_file
 
-    network = DepotNetwork(note="illustrative depot: 'on' and yes/no stay text",
-                           depots=(Depot(id="D1", name="West depot", hub="H-WEST"),))
+    network = DepotNetwork(
+        note="illustrative depot: 'on' and yes/no stay text", depots=(Depot(id="D1", name="West depot", hub="H-WEST"),)
+    )
     with_depots = tiny.model_copy(update={"depots": network})
     folder = save_scenario(with_depots, tmp_path / "f")
     assert (folder / "depots.yaml").is_file()
@@ -129,3 +143,81 @@ def test_depot_place_checked_even_when_the_network_is_invalid(tiny: s.Scenario, 
     problems = validate_path(folder).problems
     find(problems, file="depots.yaml", field="depots[0].name")
     assert find(problems, file="depots.yaml", field="depots[0].hub").hint == "did you mean 'H-WEST'?"
+
+
+# --- coalition.scenario.xlsx itself: escapes, refusals, and every problem it names -----------
+
+
+def test_escapes_round_trip_carriage_returns_and_literal_escape_text() -> None:
+    from coalition.scenario.xlsx import _escape, _unescape
+
+    # overlapping literal escapes (the second one's underscore is the first one's last) too
+    for text in ("a\rb", "_x000D_ literal", "_x005F_x000D_", "_x0041_x0042_", "a\r\n_x1234_ b", "plain"):
+        assert _unescape(_escape(text)) == text
+    assert "\r" not in _escape("a\rb")
+    assert _unescape("_x0041_") == "_x0041_"  # only the two escapes this module writes are read
+
+
+def test_unstorable_text_is_refused_naming_every_place_and_writing_nothing(tiny: s.Scenario, tmp_path: Path) -> None:
+    from coalition.errors import InputError
+    from coalition.scenario.xlsx import export_workbook
+
+    bad = tiny.model_copy(
+        update={
+            "name": "bell\x07",
+            "nations": (tiny.nations[0].model_copy(update={"name": "esc\x1b"}), *tiny.nations[1:]),
+        }
+    )
+    with pytest.raises(InputError) as err:
+        export_workbook(bad, tmp_path / "t.xlsx")
+    assert not (tmp_path / "t.xlsx").exists()
+    where = {(p.file, p.row, p.field) for p in err.value.problems}
+    assert where == {("scenario", None, "name"), ("nations", 1, "name")}
+    assert all("control character" in p.message for p in err.value.problems)
+
+
+def test_floats_keep_every_digit_and_formulas_stay_text(tiny: s.Scenario, tmp_path: Path) -> None:
+    from coalition.scenario.xlsx import export_workbook, read_workbook
+
+    h = tiny.hubs[0].model_copy(update={"lat": 0.1 + 0.2, "name": '=HYPERLINK("x")'})
+    sc = tiny.model_copy(update={"hubs": (h, *tiny.hubs[1:])})
+    back = read_workbook(export_workbook(sc, tmp_path / "t.xlsx"))
+    assert back.scenario is not None
+    assert back.scenario.hubs[0].lat == 0.1 + 0.2 and back.scenario.hubs[0].name == '=HYPERLINK("x")'
+
+
+def _edit(book: Path, fn) -> Path:  # type: ignore[no-untyped-def]
+    wb = load_workbook(book)
+    fn(wb)
+    wb.save(book)
+    return book
+
+
+def test_unknown_sheets_and_keys_are_named_with_a_guess(tiny: s.Scenario, tmp_path: Path) -> None:
+    from coalition.scenario.xlsx import export_workbook, read_workbook
+
+    def change(wb) -> None:  # type: ignore[no-untyped-def]
+        wb.create_sheet("pledgez")
+        ws = wb["scenario"]
+        ws.append(["horizon_dayz", 10])
+        ws.append(["uncertainty", "{not json"])
+
+    loaded = read_workbook(_edit(export_workbook(tiny, tmp_path / "t.xlsx"), change))
+    (sheet,) = [p for p in loaded.problems if p.severity == "warning" and "sheet" in p.message]
+    assert "'pledgez'" in sheet.message and sheet.hint == "did you mean 'pledges'?"
+    key = find(loaded.problems, file="t.xlsx:scenario", field="key")
+    assert "'horizon_dayz'" in key.message and key.hint == "did you mean 'horizon_days'?"
+    assert key.row is not None and key.row > 1
+    bad_json = find(loaded.problems, file="t.xlsx:scenario", field="value")
+    assert "not JSON" in bad_json.message and bad_json.row == key.row + 1
+
+
+def test_a_workbook_without_its_scenario_sheet_or_file_is_a_located_error(tiny: s.Scenario, tmp_path: Path) -> None:
+    from coalition.scenario.xlsx import export_workbook, read_workbook
+
+    loaded = read_workbook(_edit(export_workbook(tiny, tmp_path / "t.xlsx"), lambda wb: wb.remove(wb["scenario"])))
+    assert any(
+        p.message == "no 'scenario' sheet" and p.file == "t.xlsx" and p.severity == "error" for p in loaded.problems
+    )
+    missing = read_workbook(tmp_path / "absent.xlsx")
+    assert missing.scenario is None and missing.problems[0].message == "no such file"

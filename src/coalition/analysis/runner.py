@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from distributed.diagnostics.plugin import WorkerPlugin
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,7 +35,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from coalition.analysis.evaluate import Context, make_evaluator
 from coalition.analysis.montecarlo import record
 from coalition.analysis.sampling import World
+from coalition.compute import dask
 from coalition.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 ProgressCb = Callable[[int, int], None]
 PLUGIN_PREFIX = "coalition-analysis-"
@@ -161,8 +165,8 @@ def write_json_atomic(path: Path, payload: Any) -> None:
 
 
 def write_part(folder: Path, rows: list[dict[str, Any]]) -> Path:
-    import pyarrow as pa  # type: ignore[import-untyped]  # pyarrow ships no type hints
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]  # pyarrow ships no type hints
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     first = min(r["sample"] for r in rows)
     path = folder / "records" / f"part-{first:07d}-{len(rows)}.parquet"
@@ -239,13 +243,11 @@ def auto_batch(n_worlds: int, workers: int) -> int:
     return max(1, min(MAX_BATCH, n_worlds // (4 * max(1, workers))))
 
 
-def make_client(scheduler: str | None, workers: int | None) -> Any:
+def make_client(scheduler: str | None, workers: int | None) -> Client:
     """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of processes."""
-    from distributed import Client, LocalCluster
-
     if scheduler:
         try:
-            return Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+            return dask.connect(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise InputError(
                 [
@@ -256,9 +258,7 @@ def make_client(scheduler: str | None, workers: int | None) -> Any:
                     )
                 ]
             ) from exc
-    n = workers or machine_workers()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
-    return Client(cluster)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+    return dask.local_client(workers or machine_workers())
 
 
 @dataclass(frozen=True)
@@ -339,22 +339,17 @@ def run_worlds(
         return sorted(records, key=lambda r: r["sample"])
     if not batches:
         return sorted(records, key=lambda r: r["sample"])
-    from distributed import as_completed
-
     own = client is None
     cl = client or make_client(scheduler, workers)
     try:
         plugin = EvaluatorPlugin(token, ctx_args, quick)
         cl.register_plugin(plugin, name=plugin.name)
         futures = [cl.submit(_task, plugin.name, b, pure=False) for b in batches]
-        for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        for fut in dask.as_completed(futures):
             finish(fut.result())
     finally:
         if own:
-            cluster = getattr(cl, "cluster", None)
-            cl.close()
-            if cluster is not None:
-                cluster.close()
+            dask.close(cl, cluster=True)
     return sorted(records, key=lambda r: r["sample"])
 
 
@@ -404,10 +399,7 @@ class SetSolver:
 
     def __exit__(self, *exc: object) -> None:
         if self.own and self.client is not None:
-            cluster = getattr(self.client, "cluster", None)
-            self.client.close()
-            if cluster is not None:
-                cluster.close()
+            dask.close(self.client, cluster=True)
 
     def __call__(self, sets: list[frozenset[str]]) -> list[Any]:
         if self.local:
@@ -422,9 +414,7 @@ class SetSolver:
         futs = [self.client.submit(_detail_task, self.plugin.name, self.world, c, pure=False) for c in chunks]
         results: dict[int, list[Any]] = {}
         index = {f.key: i for i, f in enumerate(futs)}
-        from distributed import as_completed
-
-        for f in as_completed(futs):  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        for f in dask.as_completed(futs):
             results[index[f.key]] = f.result()
             self.done += len(results[index[f.key]])
             if self.progress:

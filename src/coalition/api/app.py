@@ -158,8 +158,8 @@ def create_app(settings: Settings, *, migrate: bool = True, cookie_secure: bool 
 
     errors.install(app, html=dashboard.html_error)
     errors.document_errors(app)
-    # Starlette types a handler as taking any Exception; this one is only given LoginRequired
-    app.add_exception_handler(LoginRequired, dashboard.login_redirect)  # type: ignore[arg-type]
+    app.add_exception_handler(LoginRequired, dashboard.login_redirect)
+    dashboard.mount_pages()
     dashboard_router = dashboard.router
 
     from fastapi import Depends

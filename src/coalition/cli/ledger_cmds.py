@@ -107,9 +107,7 @@ def _ctx(database_url: str | None, data_dir: Path | None) -> Ctx:
 
     overrides: dict[str, object] = {}
     if data_dir is not None:
-        overrides["data_dir"] = data_dir
-        if database_url is None and "COALITION_DATABASE_URL" not in __import__("os").environ:
-            overrides["database_url"] = f"sqlite:///{data_dir / 'coalition.db'}"
+        overrides["data_dir"] = data_dir  # also the default database's folder (Settings.from_env)
     if database_url:
         overrides["database_url"] = database_url
     settings = Settings.from_env(**overrides)

@@ -233,6 +233,10 @@ def serve(
     from coalition.api import create_app
 
     settings = context.settings()
+    if workers > 1:  # before anything starts: a setting the workers cannot get stops here
+        from coalition.settings import export_to_workers
+
+        export_to_workers(settings.with_overrides(insecure_cookies=True) if insecure_cookies else settings)
     app = create_app(settings, cookie_secure=not insecure_cookies)
     state = app.state.coalition
     console = Console()
@@ -252,12 +256,9 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
         return
     # Several processes: the database is migrated above, in this process; each worker builds
-    # its own app (engine, caches, job thread) from the same environment.
-    import os
-
+    # its own app (engine, caches, job thread) from these settings, exported above into the
+    # environment the workers inherit.
     state.engine.dispose()
-    if insecure_cookies:
-        os.environ["COALITION_INSECURE_COOKIES"] = "1"
     uvicorn.run(
         "coalition.api.app:create_worker_app",
         factory=True,

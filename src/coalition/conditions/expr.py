@@ -135,21 +135,20 @@ class ExpressionError(InputError):
         self.position = position
         self.expected = expected
         self.found = found
-        super().__init__(problems=[self._problem()])
+        super().__init__(problems=[self.problem()])
 
-    def _problem(self, **where: object) -> Problem:
+    def problem(self, *, file: str | None = None, row: int | None = None, field: str | None = None) -> Problem:
+        """The problem, placed in a file, row and field (none of them by default)."""
         return Problem(
             message=(
                 f"bad condition expression {self.text!r}: at position {self.position} "
                 f"expected {self.expected}, found {self.found}"
             ),
             hint="syntax: NAME, all(a, b), any(a, b), not(a), true, false, instrument(ID) >= signed|ratified|in-force",
-            **where,  # type: ignore[arg-type]
+            file=file,
+            row=row,
+            field=field,
         )
-
-    def problem(self, *, file: str | None = None, row: int | None = None, field: str | None = None) -> Problem:
-        """The same problem, placed in a file, row and field."""
-        return self._problem(file=file, row=row, field=field)
 
     def pointer(self) -> str:
         """Two lines: the text and a caret under the failing character."""

@@ -818,8 +818,11 @@ def revoke_token_page(
     return RedirectResponse("/tokens", status_code=303)
 
 
-def login_redirect(request: Request, exc: LoginRequired) -> RedirectResponse:
-    target = "/login" + (f"?reason={exc.reason}" if exc.reason else "")
+def login_redirect(request: Request, exc: Exception) -> RedirectResponse:
+    """The handler of :class:`LoginRequired` (Starlette types a handler as taking any exception):
+    to the sign-in page, with the reason when there is one."""
+    reason = exc.reason if isinstance(exc, LoginRequired) else ""
+    target = "/login" + (f"?reason={reason}" if reason else "")
     return RedirectResponse(target.replace(" ", "+"), status_code=303)
 
 
@@ -842,9 +845,15 @@ def html_error(request: Request, status: int, message: str) -> HTMLResponse:
     )
 
 
-def _mount_pages() -> None:
-    """The other pages live in their own modules, imported last (they use this module's
-    helpers) and mounted on this router, in this order."""
+_MOUNTED: list[bool] = []
+
+
+def mount_pages() -> None:
+    """Mount the other pages on this router, in this order (once; the app calls it). They live
+    in their own modules, which import this module's helpers: mounting them when this module is
+    imported made a page module impossible to import first (a circular import)."""
+    if _MOUNTED:
+        return
     from coalition.dashboard import (
         analysis_page,
         custody,
@@ -864,6 +873,4 @@ def _mount_pages() -> None:
     router.include_router(sustain_page.router)
     router.include_router(analysis_page.router)
     router.include_router(custody.router)
-
-
-_mount_pages()
+    _MOUNTED.append(True)

@@ -741,7 +741,14 @@ def optimise_from(
     return _finish(prob, stores, placed, "optimised (HiGHS MIP + exact realisation)", t0, status)
 
 
-def _put_whole_or_spill(prob, stores, placed, left, li, candidates) -> None:  # type: ignore[no-untyped-def]
+def _put_whole_or_spill(
+    prob: _Problem,
+    stores: list[_Store],
+    placed: dict[tuple[int, int], int],
+    left: list[int],
+    li: int,
+    candidates: Sequence[int],
+) -> None:
     """Put what is left of lot ``li`` whole into the first candidate that takes it all; failing
     that, spill it over the candidates in order, each taking what the rules allow."""
     lot = prob.lots[li]

@@ -24,6 +24,7 @@ from coalition.depots.rulebook import (
     FragmentFunction,
     MinimumRule,
     Piece,
+    Record,
     Resolved,
     RuleBook,
     Siting,
@@ -345,10 +346,10 @@ class SpecRules:
         return out
 
     # -- basis ----------------------------------------------------------------------------
-    def resolved_at(self, q: float) -> list[tuple[str, object, bool]]:
+    def resolved_at(self, q: float) -> list[tuple[str, Record, bool]]:
         """(label, record, unverified) of every record the distance at ``q`` rests on."""
         rec = self.rule.record
-        out: list[tuple[str, object, bool]] = [(self.rule.label, rec, self.rule.unverified)]
+        out: list[tuple[str, Record, bool]] = [(self.rule.label, rec, self.rule.unverified)]
         if rec.formula == "piecewise":
             out += [(p.id, p, p.status.value != "V-P") for p in pieces_at(rec, q)]
         if rec.formula != "none":
@@ -440,7 +441,7 @@ def required_distance(
     for label, rec, unv in sr.resolved_at(neq_kg):
         if label.startswith("dfd") and rule.formula != "none":
             continue  # the envelope is named by its minimum record; rows are listed in its source
-        statuses[getattr(rec, "id", label)] = "U" if "(borrowed" in label else rec.status.value  # type: ignore[attr-defined]
+        statuses[rec.id] = "U" if "(borrowed" in label else rec.status.value
         if unv:
             unverified.append(label)
     if not math.isfinite(f_m):

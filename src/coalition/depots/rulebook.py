@@ -59,7 +59,9 @@ class Status(StrEnum):
     UNVERIFIED = "U"
 
 
-class _Record(BaseModel):
+class Record(BaseModel):
+    """One sourced entry of the rule book: its id, verification status and source."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
@@ -67,7 +69,7 @@ class _Record(BaseModel):
     source: str = ""
 
 
-class Piece(_Record):
+class Piece(Record):
     """One piece of a piecewise law, valid up to ``to_kg`` (None = no upper bound stated)."""
 
     to_kg: float | None = Field(default=None, gt=0)
@@ -99,7 +101,7 @@ class Piece(_Record):
         return text + (f" (K{self.k_ft_lb:g})" if self.k_ft_lb else "")
 
 
-class DistanceRule(_Record):
+class DistanceRule(Record):
     profile: str
     hd: Literal["1.1", "1.2", "1.3", "1.4", "1.4S"]
     relation: str
@@ -180,7 +182,7 @@ class DistanceRule(_Record):
         return "no quantity-distance"
 
 
-class MinimumRule(_Record):
+class MinimumRule(Record):
     """A fixed floor, or the fragment envelope (largest DFD row at the NEQ, at least ``min_m``)."""
 
     profile: str
@@ -199,7 +201,7 @@ class MinimumRule(_Record):
         return float(self.min_ft or 0.0) * FT_TO_M
 
 
-class FragmentFunction(_Record):
+class FragmentFunction(Record):
     """One debris/fragment distance row (AASTP-1 Ed D Table 6), metres from kg NEQ."""
 
     formula: Literal["power", "linear", "log", "plateau", "sqrt_offset"]
@@ -211,7 +213,7 @@ class FragmentFunction(_Record):
     max_kg: float | None = None
 
 
-class CurveRule(_Record):
+class CurveRule(Record):
     formula: Literal["three_piece", "piecewise"]
     a: float = 0.0
     b: float = 0.0
@@ -222,14 +224,14 @@ class CurveRule(_Record):
     valid_max_kg: float | None = None
 
 
-class AggregationRule(_Record):
+class AggregationRule(Record):
     profile: str
     rule: Literal["treat-as-1.1", "underground-as-1.1", "sum-with-1.1", "separate-max", "not-counted-when-mixed"]
     hd: str | None = None
     hds: tuple[str, ...] = ()
 
 
-class Footnote(_Record):
+class Footnote(Record):
     text: str
     requires_assertion: bool = True
     forbids_hd: tuple[str, ...] = ()
@@ -237,7 +239,7 @@ class Footnote(_Record):
     counted: bool = False
 
 
-class GeometryRule(_Record):
+class GeometryRule(Record):
     value: float
 
 
@@ -265,12 +267,12 @@ class RuleBook:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.profiles: dict[str, dict[str, Any]] = dict(raw["profiles"])
         cls = raw["classification"]
-        self.classification = _Record(id=cls["id"], status=cls["status"], source=cls["source"])
+        self.classification = Record(id=cls["id"], status=cls["status"], source=cls["source"])
         self.legal_codes: dict[str, str] = {hd: "".join(cgs) for hd, cgs in cls["codes"].items()}
         self.distances = tuple(DistanceRule(**r) for r in raw["distances"])
         self.minimums = tuple(MinimumRule(**r) for r in raw["minimums"])
         self.fragment_functions = tuple(FragmentFunction(**r) for r in raw.get("fragment_functions", []))
-        self.conventions = {r["id"]: _Record(**r) for r in raw.get("conventions", [])}
+        self.conventions = {r["id"]: Record(**r) for r in raw.get("conventions", [])}
         self.curves = {r["id"]: CurveRule(**r) for r in raw.get("curves", [])}
         self.aggregation = tuple(AggregationRule(**r) for r in raw["aggregation"])
         mixing = raw["mixing"]
@@ -298,7 +300,7 @@ class RuleBook:
         }
         self.geometry = {r["id"]: GeometryRule(**r) for r in raw["geometry"]}
         rnd = raw["rounding"]
-        self.rounding = _Record(id=rnd["id"], status=rnd["status"], source=rnd["source"])
+        self.rounding = Record(id=rnd["id"], status=rnd["status"], source=rnd["source"])
         profiled: tuple[DistanceRule | MinimumRule | AggregationRule, ...] = (
             *self.distances,
             *self.minimums,
@@ -410,7 +412,7 @@ class RuleBook:
         source = table["source"] + (f"; {spec['note']}" if spec.get("note") else "")
         return spec["table"], table["cells"], status, source
 
-    def record(self, record_id: str) -> _Record | None:
+    def record(self, record_id: str) -> Record | None:
         """Any record by id (for 'what does this id mean' in outputs and docs)."""
         for r in (*self.distances, *self.minimums, *self.aggregation, *self.fragment_functions):
             if r.id == record_id:
@@ -428,7 +430,7 @@ class RuleBook:
             or (self.classification if record_id == self.classification.id else None)
         )
 
-    def all_records(self) -> list[_Record]:
+    def all_records(self) -> list[Record]:
         return [
             self.classification,
             *self.distances,
@@ -453,7 +455,7 @@ def load_rulebook(path: str | None = None) -> RuleBook:
     return parse_rulebook(Path(path or RULEBOOK_PATH).read_text(encoding="utf-8"))
 
 
-def _value_text(rec: _Record) -> str:
+def _value_text(rec: Record) -> str:
     if isinstance(rec, DistanceRule):
         scope = ", ".join(
             f"{k}={v}"

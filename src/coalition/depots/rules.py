@@ -460,6 +460,8 @@ class StorehouseReport:
 
 @dataclass
 class CheckReport:
+    """A depot check: each storehouse's figures and every finding (``errors`` are the failures)."""
+
     storehouses: list[StorehouseReport]
     findings: list[Finding]
 
@@ -564,9 +566,13 @@ def _qd_matrix(
                 row_unverified[int(rows[r])].update(labels_of[code])
         current = required[rows]
         better = req > current
-        for arr, value in ((gov.cls, ci), (gov.q, np.broadcast_to(q[:, None], req.shape)), (gov.code, codes)):
+        for arr, value in (
+            (gov.cls, np.broadcast_to(ci, req.shape)),
+            (gov.q, np.broadcast_to(q[:, None], req.shape)),
+            (gov.code, codes),
+        ):
             sub = arr[rows]
-            sub[better] = value if np.isscalar(value) else value[better]  # type: ignore[index]
+            sub[better] = value[better]
             arr[rows] = sub
         required[rows] = np.maximum(current, req)
     for c, notes in enumerate(layout.target_notes):

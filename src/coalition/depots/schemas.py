@@ -317,7 +317,8 @@ class Depot(Frozen):
 
 class _Memo:
     """Derived lookups cached on a frozen model. It compares equal to any other memo, so caches
-    (dicts, numpy arrays) never take part in, or break, model equality."""
+    (dicts, numpy arrays) never take part in, or break, model equality. It is unhashable on
+    purpose: it defines ``__eq__`` and no ``__hash__``, so Python sets ``__hash__`` to None."""
 
     __slots__ = ("values",)
 
@@ -326,8 +327,6 @@ class _Memo:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Memo)
-
-    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose; typeshed types __hash__ as a method
 
     def get(self, key: str, build: Callable[[], _V]) -> _V:
         """The value memoised under ``key`` (each key is always built by the same function)."""
@@ -419,7 +418,7 @@ class DepotNetwork(Frozen):
             raise ValidationError.from_exception_data(
                 "DepotNetwork",
                 [
-                    InitErrorDetails(type=PydanticCustomError("reference", msg), loc=loc, input=None)  # type: ignore[typeddict-item]
+                    InitErrorDetails(type=PydanticCustomError("reference", msg), loc=loc, input=None)
                     for loc, msg in problems
                 ],
             )
@@ -459,13 +458,13 @@ def reference_problems(network: DepotNetwork) -> list[str]:
     return [msg for _, msg in located_reference_problems(network)]
 
 
-def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object, ...], str]]:
+def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[int | str, ...], str]]:
     """(location in the document, message) for every broken cross-reference and duplicate id, so
     that a reader can name the real file row (not the top of the document)."""
-    out: list[tuple[tuple[object, ...], str]] = []
+    out: list[tuple[tuple[int | str, ...], str]] = []
 
-    def dups(what: str, entries: list[tuple[tuple[object, ...], str]]) -> None:
-        seen: dict[str, tuple[object, ...]] = {}
+    def dups(what: str, entries: list[tuple[tuple[int | str, ...], str]]) -> None:
+        seen: dict[str, tuple[int | str, ...]] = {}
         for loc, ident in entries:
             if ident in seen:
                 out.append((loc, f"duplicate {what} id '{ident}' (first at {_loc_text(seen[ident])})"))
@@ -516,9 +515,9 @@ def located_reference_problems(network: DepotNetwork) -> list[tuple[tuple[object
 
 def _assertion_problems(
     n: int, depot: Depot, own: AbstractSet[str], items: AbstractSet[str], lots: AbstractSet[str]
-) -> list[tuple[tuple[object, ...], str]]:
+) -> list[tuple[tuple[int | str, ...], str]]:
     """Unknown storehouses, items and lots named by depot ``n``'s assertions."""
-    out: list[tuple[tuple[object, ...], str]] = []
+    out: list[tuple[tuple[int | str, ...], str]] = []
     for k, a in enumerate(depot.assertions):
         at = ("depots", n, "assertions", k)
         if a.storehouse is not None and a.storehouse not in own:
@@ -534,7 +533,7 @@ def _assertion_problems(
     return out
 
 
-def _loc_text(loc: tuple[object, ...]) -> str:
+def _loc_text(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

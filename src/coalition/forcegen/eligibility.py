@@ -267,9 +267,10 @@ def eligibility(
     """
     geo = Geography.of(scenario)
     if hub is not None:
-        hubs: tuple[Hub, ...] = (scenario.hub(hub) if isinstance(hub, str) else hub,)  # type: ignore[assignment]
-        if hubs[0] is None:
+        at = scenario.hub(hub) if isinstance(hub, str) else hub
+        if at is None:
             raise ValueError(f"unknown hub {hub!r}")
+        hubs: tuple[Hub, ...] = (at,)
     else:
         hubs = candidate_hubs(requirement, scenario)
     if not hubs:

@@ -23,6 +23,7 @@ from coalition.auth.rules import Marking, require_not_custodian, require_not_req
 from coalition.auth.schemas import HQ, Principal
 from coalition.auth.scope import restrict
 from coalition.errors import ConflictError, InputError
+from coalition.inventory.schemas import CountPayload
 from coalition.ledger.requests import TransferRequest
 from coalition.ledger.schemas import AppendResult, Submitted
 
@@ -109,9 +110,8 @@ def append_as(
     for sub in subs:
         if sub.type == "transfer" and not approved_transfer:
             raise ConflictError("transfers need a second officer's approval: request one, another officer approves it")
-        if sub.type == "count":
-            location = str(sub.payload.location)  # type: ignore[attr-defined]
-            require_not_custodian(principal, custodians_at(session, location))
+        if isinstance(sub.payload, CountPayload):  # the payload model of every "count" event
+            require_not_custodian(principal, custodians_at(session, str(sub.payload.location)))
     signer = signing.signer
     if signer is None:
         from coalition.ledger.batches import NationSigner

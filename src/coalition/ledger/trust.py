@@ -57,6 +57,9 @@ def _ok(public_key: bytes, signature: bytes, message: bytes) -> bool:
 
 @dataclass(frozen=True)
 class Trust:
+    """The pinned trust of a custody log: its origin and log key, the root keys and their
+    quorum, the witnesses and their quorum, and optionally the nations' keys."""
+
     origin: str  # the log's checkpoint origin (and its note key name)
     log_key: Verifier  # Ed25519 note key of the log operator (type 0x01)
     roots: dict[str, bytes]  # root key id -> Ed25519 public key

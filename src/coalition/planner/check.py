@@ -85,6 +85,8 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
+    """The independent plan checker's verdict on one plan: its violations (``ok`` when none)."""
+
     option: str
     unit_lines: int
     violations: tuple[Violation, ...]

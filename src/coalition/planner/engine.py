@@ -160,6 +160,9 @@ DEFAULT_OPTIONS = PlanOptions()
 
 @dataclass(slots=True)
 class PlanOutcome:
+    """What :func:`coalition.plan` returns besides C-day: the ``plan``, and for inspection the
+    model, the solver's values, the greedy start, the solver's result and the build time."""
+
     plan: Plan
     model: Model
     values: np.ndarray

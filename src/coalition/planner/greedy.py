@@ -35,6 +35,7 @@ def greedy_values(
     preference: np.ndarray | None = None,
     *,
     deadline: float | None = None,
+    upper: np.ndarray | None = None,
 ) -> np.ndarray:
     """A feasible column vector of ``model`` built by the greedy rule above.
 
@@ -42,11 +43,12 @@ def greedy_values(
     solution); the greedy then only completes it. ``preference``: a score per Assign-count
     column, higher first, tried before the (late, cost, index) order (e.g. the LP value).
     ``deadline`` (a ``time.perf_counter()`` value): no more lines are started after it; the
-    plan so far is complete and feasible (what is left is shortfall).
+    plan so far is complete and feasible (what is left is shortfall). ``upper``: a cap per
+    Assign-count column below its bound (e.g. 0 to keep a column out of the completion).
     """
     import time
 
-    g = _Greedy.start(model, initial, preference)
+    g = _Greedy.start(model, initial, preference, upper)
     for li in g.line_order():
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -104,20 +106,26 @@ class _Greedy:
     nat_ix: dict[str, int]
 
     @classmethod
-    def start(cls, model: Model, initial: np.ndarray | None, preference: np.ndarray | None) -> _Greedy:
+    def start(
+        cls, model: Model, initial: np.ndarray | None, preference: np.ndarray | None, upper: np.ndarray | None = None
+    ) -> _Greedy:
         tb = model.tables
         A = model.A
         assert A is not None and model.hi is not None and model.cost is not None and model.chi is not None
         v = np.zeros(model.n_cols)
         hi = _soft_rows_open(model)
         xb = model.var("Assign-count")
+        chi = model.chi
+        if upper is not None and xb.size:
+            chi = chi.copy()
+            chi[xb.start : xb.stop] = np.minimum(chi[xb.start : xb.stop], upper)
         nat_ix = {nname: i for i, nname in enumerate(tb.nations)}
         b_index = {(int(h), int(nn)): i for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
         groups = _candidate_groups(model, preference)
         g = cls(
             model=model,
             A=A,
-            chi=model.chi,
+            chi=chi,
             v=v,
             hi=hi,
             act=np.zeros(0),
@@ -260,6 +268,12 @@ def is_feasible(model: Model, values: np.ndarray, tol: float = 1e-6) -> bool:
     )
 
 
+def _take_column(act: np.ndarray, A: sp.csc_matrix, j: int) -> None:
+    """``act -= A[:, j]`` on the column's nonzeros only."""
+    lo, hi = A.indptr[j], A.indptr[j + 1]
+    np.subtract.at(act, A.indices[lo:hi], A.data[lo:hi])
+
+
 def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     """Make a plan that breaks some ``<=`` rows feasible by removing units, then complete it
     greedily. Units are removed from the breaking row's columns, latest start first."""
@@ -269,7 +283,8 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     if not xb.size:
         return greedy_values(model, initial=v)
     x = np.round(v[xb.start : xb.stop])
-    A_x = model.A[:, xb.start : xb.stop].tocsr()
+    A_x_cols = model.A[:, xb.start : xb.stop].tocsc()
+    A_x = A_x_cols.tocsr()
     # rows over x only (the y and b parts are rebuilt by greedy_values from x)
     yb = model.var("Pledge-start")
     act = A_x @ x
@@ -298,10 +313,9 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         for j in sorted(cols.tolist(), key=lambda c: (-int(model.x_start[c]), -c)):
             while x[j] > 0 and act[r] > model.hi[r] + tol:
                 x[j] -= 1
-                delta = A_x[:, j].toarray().ravel()
+                _take_column(act, A_x_cols, j)
                 if yb.size:
-                    delta = delta + A_y[:, int(y_of[j])].toarray().ravel()
-                act -= delta
+                    _take_column(act, A_y, int(y_of[j]))
             if act[r] <= model.hi[r] + tol:
                 break
     v2 = np.zeros_like(v)

@@ -51,12 +51,13 @@ PER_GROUP = 2
 class MasterOptions:
     """How :func:`solve_master` runs: HiGHS threads and seed, at most ``max_rounds`` masters
     (None: until pricing finds nothing or the clock stops it), ``round_columns`` columns added
-    per pricing round."""
+    per pricing round, ``trace`` told what each master did."""
 
     threads: int = 1
     seed: int = 0
     max_rounds: int | None = None
     round_columns: int = ROUND_COLUMNS
+    trace: Callable[[str], None] | None = None  # told one line per master solved
 
 
 DEFAULT_MASTER = MasterOptions()
@@ -206,7 +207,6 @@ def solve_master(
     options: MasterOptions = DEFAULT_MASTER,
     should_stop: Callable[[], bool] | None = None,
     lp_rows: np.ndarray | None = None,
-    trace: Callable[[str], None] | None = None,
 ) -> MasterResult:
     """Column generation over the Assign-count columns, every row of ``ff`` in the master
     except those left out of ``lp_rows`` (their rows must only relax the model: the cohesion
@@ -249,7 +249,7 @@ def solve_master(
             break
         z = float(r.objective or 0.0)
         y = np.zeros(ff.lo.size)
-        y[sub.rows] = r.row_duals
+        y[rows] = r.row_duals
         rc = c_x - A_x_t @ y
         full = np.zeros(ff.clo.size)
         full[sub.cols] = r.values
@@ -259,8 +259,8 @@ def solve_master(
         best = lagr if best is None else max(best, lagr)
         out = np.where(keep, 0.0, rc)
         n_neg = int((out < -RC_TOL).sum())
-        if trace is not None:
-            trace(
+        if options.trace is not None:
+            options.trace(
                 f"master {rounds}: {int(keep.sum())} columns, z {z:,.0f}, Lagrangian "
                 f"{lagr:,.0f}, {n_neg} negative, {time.perf_counter() - t0:.1f} s"
             )

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
     JSON,
@@ -55,13 +55,20 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalition.auth.schemas import HQ, Principal, Role
 from coalition.auth.service import now
+from coalition.compute import dask
 from coalition.errors import ConflictError, NotFoundError, PermissionDeniedError
 from coalition.store.db import Base, UtcDateTime, transaction
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger("coalition.planner.runs")
 
 PROGRESS_EVERY_S = 0.5
 CANCEL_POLL_S = 0.25
+# A cancelled run's message says whether the solver stopped on the request or had finished
+STOPPED_ON_CANCEL = "cancelled while solving: the solver stopped at its next check"
+FINISHED_BEFORE_CANCEL = "cancelled: the solve had finished before the request reached it"
 ACTIVE = ("queued", "running")
 
 
@@ -242,12 +249,12 @@ class DaskExecutor:
     """A ``distributed.Client``: the solve runs on a Dask worker; cancel is a Dask ``Event``
     the worker's ``should_stop`` polls. ``slots`` defaults to the cluster's worker threads."""
 
-    def __init__(self, address: str | Any, slots: int | None = None) -> None:
+    def __init__(self, address: str | Client, slots: int | None = None) -> None:
         from distributed import Client
 
-        self.client = address if isinstance(address, Client) else Client(address)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
         self._own = not isinstance(address, Client)
-        threads = sum(self.client.nthreads().values()) or 1  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        self.client = address if isinstance(address, Client) else dask.connect(address)
+        threads = dask.total_threads(self.client) or 1
         self.slots = max(1, slots or threads)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -262,17 +269,15 @@ class DaskExecutor:
             except BaseException as exc:  # noqa: BLE001 - handed to the waiter
                 out.set_exception(exc)
 
-        fut.add_done_callback(done)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        dask.when_done(fut, done)
         return out
 
     def cancel_token(self, run_id: int) -> Any:
-        from distributed import Event
-
-        return Event(f"coalition-plan-cancel-{run_id}-{time.time_ns()}", client=self.client)  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+        return dask.event(f"coalition-plan-cancel-{run_id}-{time.time_ns()}", self.client)
 
     def shutdown(self) -> None:
         if self._own:
-            self.client.close()  # type: ignore[no-untyped-call]  # distributed is only partly annotated
+            dask.close(self.client)
 
 
 def make_executor(spec: str, slots: int) -> Executor:
@@ -729,8 +734,10 @@ class Scheduler:
                     run.status, run.error, run.message = "failed", f"{type(exc).__name__}: {exc}", "failed"
                 else:
                     cancelled = plan.pop("_cancelled", False)
-                    if cancelled or run.cancel_requested:
-                        run.status, run.message = "cancelled", "cancelled while solving"
+                    if cancelled:  # the solver saw the request at a check and stopped there
+                        run.status, run.message = "cancelled", STOPPED_ON_CANCEL
+                    elif run.cancel_requested:  # asked for, but the solve finished first
+                        run.status, run.message = "cancelled", FINISHED_BEFORE_CANCEL
                     elif run.kind != "plan":
                         db.add(PlanRunResult(run_id=run_id, plan=plan))
                         run.status, run.progress = "done", 1.0

@@ -5,7 +5,7 @@ calls ``highspy`` directly): the LP relaxation with row generation (:func:`lp_ph
 rounding (:func:`rounding_phase`), a restricted MIP around the LP solution and the full MIP
 (:func:`mip_phase`), then the result (:func:`result_of`). Large models up to
 MASTER_MAX_COLUMNS (M) plan instead on a restricted master with every row and RINS rounds on
-its neighbourhood (:func:`_large_mip`, :mod:`coalition.planner.master`). Optimal, feasible-with-gap, time
+its neighbourhood (:mod:`coalition.planner.rins`, :mod:`coalition.planner.master`). Optimal, feasible-with-gap, time
 limit, interrupted and infeasible are all *results*. Only bounds of the full model are ever
 reported (LP bound or the full MIP's dual bound, ``bound_provenance``). Determinism: HiGHS runs
 with a fixed ``random_seed`` and thread count, so the same model and seed give the same plan.
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
 
 from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
@@ -65,27 +64,10 @@ RESTRICTED_EXTRA = 1.5
 # (at least SECOND_PASS_MIN_S seconds).
 SECOND_PASS = True
 SECOND_PASS_MIN_S = 5.0
-# Large models: the restricted MIP's neighbourhood from a restricted master with every row
-# (planner.master): MASTER_ROUNDS master LP(s) over the LP support, the incumbent and the extra
-# columns, pricing MASTER_COLUMNS more; the master may use MASTER_SHARE of the time left.
-# Measured on M seed 11 (load 14-18): the old neighbourhood's LP with every row was 82.6 M
-# (the full LP 76.6 M); after one master and 6,000 priced columns, 76.8 M.
+# Large models up to MASTER_MAX_COLUMNS columns (M) plan on a restricted master with every row
+# and RINS rounds on its neighbourhood (coalition.planner.rins, its constants there).
 MASTER_NEIGHBOURHOOD = True
 MASTER_MAX_COLUMNS = 150_000
-MASTER_ROUNDS = 1
-MASTER_COLUMNS = 6000
-MASTER_SHARE = 0.4
-# then RINS rounds on that neighbourhood (columns where the master LP and the best plan agree
-# fixed), the first at most RINS_FIRST_SECONDS, the others RINS_SECONDS; none started with less
-# than RINS_MIN_SECONDS left.
-# Measured on M seed 11 (load 10): one 40 s RINS MIP from the master's rounded plan, 87.0 M ->
-# 80.2 M; the whole neighbourhood in the same 40 s found nothing better than its start.
-RINS_FIRST_SECONDS = 20.0  # round 0 (its MIP found the improvement after ~10 s at load 10)
-RINS_SECONDS = 8.0  # later rounds (large-neighbourhood search by region)
-RINS_MIN_SECONDS = 3.0
-# after RINS rounds 0 and 1, another master (from their neighbourhood) when this much is left
-MASTER_AGAIN_SECONDS = 12.0
-MASTER_AGAIN_AFTER = 2  # RINS rounds before the next master
 # HiGHS options of the MIP passes (beyond presolve and the method).
 MIP_OPTIONS: dict[str, bool | int | float | str] = {}
 # Small models: the restricted MIP is only a heuristic (its own bound is never kept), so it
@@ -164,6 +146,9 @@ class _Solve:
     masters: int = 0  # restricted master LPs solved
     master_converged: bool = False
     implied_ub: np.ndarray | None = None  # column upper bounds the capacity rows imply
+    completion_s: float = 0.0  # how long the first master's greedy completion took
+    polish_tried: int = 0  # large models: polish moves tried (coalition.planner.polish)
+    polish_gain: float = 0.0  # and the objective they took off the best plan
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -377,182 +362,6 @@ def _restrict(st: _Solve, around_short: bool = False) -> np.ndarray:
     return (st.model.var("Assign-count").start + np.flatnonzero(~keep)).astype(np.int32)
 
 
-def _master_neighbourhood(
-    st: _Solve,
-    keep0: np.ndarray | None = None,
-    ff: FlowForm | None = None,
-) -> tuple[np.ndarray, np.ndarray, FlowForm] | None:
-    """Large models: the restricted master with every row (:mod:`coalition.planner.master`)
-    over :func:`_keep_mask`'s columns and the columns its duals price negative: the capacity
-    rows' own alternatives, which the LP without them cannot see. Its LP solution
-    (capacity-feasible) is rounded (to the nearest, then repaired; rounded down, then
-    completed); its Lagrangian bound is kept when higher (a bound of the full model). Returns
-    the neighbourhood (bool per Assign-count column), the master's Assign-count values and the
-    solver form with every row, or None when no master was solved in time. ``keep0`` and
-    ``ff``: a later master, from an earlier one's neighbourhood and solver form."""
-    from coalition.planner.greedy import greedy_values, repair
-    from coalition.planner.master import MasterOptions, solve_master
-
-    m = st.model
-    keep0 = _keep_mask(st) if keep0 is None else keep0
-    if keep0 is None:
-        return None
-    if ff is None:
-        ff = flow_form(m)  # every row
-        _tighten(st, ff)
-    link = m.con("Hub-nation-link")
-    lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
-    until = time.perf_counter() + MASTER_SHARE * max(0.0, st.deadline - time.perf_counter())
-    master = MasterOptions(
-        threads=int(st.options.threads),
-        seed=int(st.options.seed),
-        max_rounds=MASTER_ROUNDS,
-        round_columns=MASTER_COLUMNS,
-    )
-    res = solve_master(m, ff, keep0, deadline=until, options=master, should_stop=st.should_stop, lp_rows=lp_rows)
-    st.masters += res.rounds
-    st.master_converged = res.converged
-    st.master_message = (
-        f"{st.masters} master LP(s), the last {res.objective:,.0f} over {int(res.keep.sum()):,} columns; {res.message}"
-        if res.objective is not None
-        else res.message
-    )
-    if res.core is None:
-        return None
-    if st.full_model and res.bound is not None and (st.bound is None or res.bound > st.bound):
-        st.bound, st.provenance = res.bound, ("full-lp" if res.converged else "full-lagrangian")
-    xb = m.var("Assign-count")
-    pref = res.core[xb.start : xb.stop]
-    near = np.zeros(m.n_cols)
-    near[xb.start : xb.stop] = np.round(pref)
-    st.take(repair(m, near))
-    if time.perf_counter() < st.deadline:
-        st.take(greedy_values(m, initial=res.core, preference=pref, deadline=st.deadline))
-    st.show(None, st.bound)
-    keep = res.keep
-    if st.best is not None:
-        keep = keep | (st.best[xb.start : xb.stop] > 0.5)
-    return keep, pref, ff
-
-
-def _rins_fixed(st: _Solve, keep: np.ndarray, lp_x: np.ndarray) -> np.ndarray:
-    """The Assign-count columns of ``keep`` fixed to the best plan's values in RINS round
-    ``st.rins_round``: round 0 fixes where the master LP agrees with the best plan (integral
-    and equal); round 1 the same but frees the lines the best plan leaves short; later rounds
-    (large-neighbourhood search by region) free every column at the hubs of one region and the
-    short lines' columns, and fix all others."""
-    m = st.model
-    xb = m.var("Assign-count")
-    assert st.best is not None
-    bx = st.best[xb.start : xb.stop]
-    near = np.round(lp_x)
-    agree: NDArray[np.bool_] = keep & (np.abs(lp_x - near) < 1e-6) & (np.abs(near - bx) < 0.5)
-    if st.rins_round == 0:
-        return agree
-    short = _short_lines_columns(st)
-    if st.rins_round == 1:
-        unshort: NDArray[np.bool_] = agree & ~short
-        return unshort
-    tb = m.tables
-    regions = sorted(set(tb.hub_region))
-    region = regions[(st.rins_round - 2) % len(regions)]
-    hub_in = np.array([r == region for r in tb.hub_region], dtype=bool)
-    free = hub_in[tb.arc_hub[m.x_arc]] | short
-    fixed: NDArray[np.bool_] = keep & ~free
-    return fixed
-
-
-def _rins_rounds(st: _Solve) -> int:
-    """Rounds without improvement after which RINS stops: both agreement rounds and one round
-    per region."""
-    return 2 + len(set(st.model.tables.hub_region))
-
-
-def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixed: np.ndarray | None = None) -> bool:
-    """The restricted MIP over ``keep``'s Assign-count columns only (``fixed`` of them at the
-    best plan's values), in its own HiGHS instance with every row of the full model (so its
-    plans are plans of the full model and presolve sees a small model); its bound is never
-    kept. True when it improved the best plan."""
-    from coalition.planner.greedy import repair
-    from coalition.planner.master import restricted
-
-    m = st.model
-    xb = m.var("Assign-count")
-    st.restricted, st.phase = True, "restricted-mip"
-    sub = restricted(ff, m, keep, np.arange(ff.lo.size), integer=True)
-    prob = sub.problem
-    if fixed is not None and st.best is not None and fixed.any():
-        pos = np.searchsorted(sub.cols, xb.start + np.flatnonzero(fixed))
-        lo, hi = prob.col_lo.copy(), prob.col_hi.copy()
-        lo[pos] = hi[pos] = st.best[xb.start + np.flatnonzero(fixed)]
-        prob = MatrixProblem(
-            cost=prob.cost, col_lo=lo, col_hi=hi, A=prob.A, row_lo=prob.row_lo, row_hi=prob.row_hi, integer=prob.integer
-        )
-    o = st.options
-    hm = HighsModel(
-        prob,
-        SolverOptions(mip_rel_gap=float(o.mip_rel_gap), threads=int(o.threads), seed=int(o.seed)),
-        on_report=st.on_report,
-        should_stop=st.should_stop,
-        deadline=st.deadline,
-    )
-    for name, value in MIP_OPTIONS.items():
-        hm.set_option(name, value)
-    st.active[:] = True  # every row is in this MIP
-    if st.best is not None:
-        hm.set_start(stock_values(m, ff, st.best)[sub.cols])
-    r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
-    st.mip_rounds += 1
-    st.nodes += r.nodes
-    st.last_outcome = r.outcome
-    if r.values is None:
-        return False
-    full = np.zeros(ff.clo.size)
-    full[sub.cols] = r.values
-    plan = full[: m.n_cols]
-    assert m.integer is not None  # the model is finalized
-    plan = np.where(m.integer, np.round(plan), plan)
-    if _violated(m, plan, np.zeros(m.n_rows, bool)).size:
-        plan = repair(m, plan)  # numerically off after rounding: made feasible
-    before = st.best_obj
-    st.take(plan)
-    return st.best_obj < before - 1e-6
-
-
-def _large_mip(st: _Solve) -> bool:
-    """Large models: the master's neighbourhood, then RINS rounds (:func:`_rins_fixed`) on it
-    until the time is up or :func:`_rins_rounds` rounds in a row found nothing better. False
-    when no master was solved
-    (the caller then runs the older restricted pass)."""
-    nb = _master_neighbourhood(st)
-    if nb is None or st.stopped():
-        _lp_rounding(st)  # no master in time: the LP's own rounding, then the older pass
-        return False
-    keep, lp_x, ff = nb
-    stale = 0
-    while not st.stopped() and st.best is not None:
-        left = st.deadline - time.perf_counter()
-        if left < RINS_MIN_SECONDS:
-            break
-        if st.rins_round == MASTER_AGAIN_AFTER and not st.master_converged and left >= MASTER_AGAIN_SECONDS:
-            # after the two agreement rounds: the next master from this neighbourhood (a
-            # better LP, a new agreement with the best plan), and its agreement rounds
-            nb = _master_neighbourhood(st, keep, ff)
-            if nb is not None:
-                keep, lp_x, ff = nb
-                st.rins_round, stale = 0, 0
-                continue
-        cap = RINS_FIRST_SECONDS if st.rins_round == 0 else RINS_SECONDS
-        improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, cap), fixed=_rins_fixed(st, keep, lp_x))
-        st.rins_round += 1
-        stale = 0 if improved else stale + 1
-        if stale >= _rins_rounds(st):
-            break
-    # (no MIP over the whole of K with the time left: measured on seed 11 it found nothing in
-    # 40 s, and its presolve - 19-40 s under load - does not stop at the deadline)
-    return True
-
-
 def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True, around_short: bool = False) -> None:
     """Run the MIP until wall time ``until``, resumed while its plan breaks withheld rows (those
     rows are then added and the plan repaired, so it is never lost). A restricted pass's bound
@@ -609,8 +418,11 @@ def mip_phase(st: _Solve) -> None:
     """A small neighbourhood of the LP first (fast, good plans), then - small models only -
     the full MIP with the time left (on large models the full MIP's root LP alone outlasts any
     sensible limit, so the neighbourhood gets all the time and the LP bound stands)."""
-    if _use_master(st) and _large_mip(st):
-        return
+    if _use_master(st):
+        from coalition.planner.rins import large_mip
+
+        if large_mip(st):
+            return
     hm = st.hm
     assert hm is not None and st.ff is not None
     hm.set_option("presolve", "on")
@@ -702,7 +514,12 @@ def result_of(st: _Solve) -> Solution:
             f"{int((st.active & st.lazy).sum())} of {n_lazy}; phases: LP {st.t_lp:.1f} s, "
             f"rounding {st.t_round:.1f} s, MIP {elapsed - st.t_lp - st.t_round:.1f} s"
             + ("; stopped early: the repaired plan met the target gap" if st.early_stop else "")
-            + (f"; restricted master: {st.master_message}" if st.master_message else ""),
+            + (f"; restricted master: {st.master_message}" if st.master_message else "")
+            + (
+                f"; polish: {st.polish_tried} move(s), {st.polish_gain:,.0f} off the objective"
+                if st.polish_tried
+                else ""
+            ),
         ),
         st.best,
     )

@@ -38,8 +38,12 @@ def check_request(scenario: Scenario, option: str, assumptions: list[str]) -> No
                 hint=f"did you mean '{guess}'?" if guess else "valid: " + ", ".join(valid),
             )
         )
-    parsed = parse_assumptions(assumptions, option="assumptions")
-    problems += check_assumptions(parsed, scenario, option="assumptions")
+    try:
+        parsed = parse_assumptions(assumptions, option="assumptions")
+    except InputError as exc:  # malformed assumptions: reported beside the option's problem
+        problems += exc.problems
+    else:
+        problems += check_assumptions(parsed, scenario, option="assumptions")
     if problems:
         raise InputError(problems)
 

@@ -264,7 +264,9 @@ def _lock(session: Session, scenario_id: int) -> StoredScenario:
     query = select(StoredScenario).where(StoredScenario.id == scenario_id)
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
-        if not raw.in_transaction:  # type: ignore[union-attr]
+        if raw is None:
+            raise RuntimeError("the session's connection is closed")
+        if not raw.in_transaction:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         query = query.with_for_update()

@@ -110,14 +110,15 @@ def columns(model: type[BaseModel]) -> tuple[str, ...]:
     return tuple(cols)
 
 
-def _nested_fields(model: type[BaseModel]) -> dict[str, str]:
-    """Flat column -> name of the nested field that holds it (e.g. min_distance_km -> caveats)."""
-    out: dict[str, str] = {}
+def _nested_fields(model: type[BaseModel]) -> dict[str, tuple[str, type[BaseModel]]]:
+    """Flat column -> the nested field that holds it and that field's model (e.g.
+    min_distance_km -> caveats, Caveats)."""
+    out: dict[str, tuple[str, type[BaseModel]]] = {}
     for name, info in model.model_fields.items():
         nested = _nested_model(info.annotation)
         if nested is not None:
             for sub in nested.model_fields:
-                out[sub] = name
+                out[sub] = (name, nested)
     return out
 
 
@@ -219,12 +220,8 @@ def _column_kinds(model: type[BaseModel]) -> dict[str, tuple[str | None, str]]:
     nested_of = _nested_fields(model)
     out: dict[str, tuple[str | None, str]] = {}
     for col in columns(model):
-        parent = nested_of.get(col)
-        annotation = (
-            model.model_fields[parent].annotation.model_fields[col].annotation  # type: ignore[union-attr]
-            if parent
-            else model.model_fields[col].annotation
-        )
+        parent, holder = nested_of.get(col, (None, model))
+        annotation = holder.model_fields[col].annotation
         if _tuple_of_models(annotation) is s.InstrumentStateChange:
             kind = "history"
         elif _is_tuple(annotation):

@@ -43,14 +43,14 @@ SUSTAINMENT_SHEET = "sustainment"
 _LIST_META = {"attribution"}
 
 
-_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")  # every underscore that opens an escape, overlaps too
 _UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _escape(text: str) -> str:
     """OOXML string escapes: XML turns a carriage return into a newline, so it is written as
     ``_x000D_`` (and a literal ``_xHHHH_`` gets its underscore escaped as ``_x005F_``)."""
-    return _ESCAPE.sub(r"_x005F_\1", text).replace("\r", "_x000D_")
+    return _ESCAPE.sub("_x005F_", text).replace("\r", "_x000D_")
 
 
 def _unescape(text: str) -> str:

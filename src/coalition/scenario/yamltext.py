@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -68,11 +68,12 @@ def check_limits(text: str, file: str, limits: ParseLimits = LIMITS) -> Problem 
             event = loader.get_event()
             if event is None or isinstance(event, yaml.StreamEndEvent):
                 return None
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            anchor = event.anchor if isinstance(event, yaml.NodeEvent) else None  # aliases are node events
+            if isinstance(event, yaml.AliasEvent) or anchor:
                 row = event.start_mark.line + 1 if event.start_mark else None
                 kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
                 return _limit_problem(
-                    file, row, f"YAML {kind} '{event.anchor}' is not accepted", "max_aliases", limits.max_aliases
+                    file, row, f"YAML {kind} '{anchor}' is not accepted", "max_aliases", limits.max_aliases
                 )
             if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 nodes += 1
@@ -136,10 +137,14 @@ _Dumper.add_representer(str, _represent_str)
 
 
 # libyaml (when PyYAML was built with it) parses about ten times faster than pure Python.
-_FastBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# PyYAML defines CSafeLoader only when built with libyaml; its stubs always declare it.
+if TYPE_CHECKING:
+    _FastBase = yaml.CSafeLoader
+else:
+    _FastBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _FastLoader(_FastBase):  # type: ignore[misc]  # a base chosen at run time (CSafeLoader when built)
+class _FastLoader(_FastBase):
     """The same rules as :class:`_Loader` on the libyaml parser."""
 
 

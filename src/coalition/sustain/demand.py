@@ -65,8 +65,9 @@ def plan_view(data: Mapping[str, Any], *, file: str = "plan") -> PlanView:
     raw_lines = data.get("unit_lines")
     if not isinstance(raw_lines, list):
         raise InputError([Problem("the plan has no 'unit_lines' list", file=file, field="unit_lines")])
-    horizon = data.get("horizon_days")
-    if not isinstance(horizon, int) or horizon < 1:
+    raw_horizon = data.get("horizon_days")
+    horizon = int(raw_horizon) if isinstance(raw_horizon, int) else 0
+    if horizon < 1:
         problems.append(Problem("the plan has no valid 'horizon_days'", file=file, field="horizon_days"))
     lines: list[PlanLine] = []
     for i, ul in enumerate(raw_lines, start=1):
@@ -107,7 +108,7 @@ def plan_view(data: Mapping[str, Any], *, file: str = "plan") -> PlanView:
     return PlanView(
         str(data.get("scenario", "")),
         str(data.get("option", "")),
-        int(horizon),  # type: ignore[arg-type]
+        horizon,
         tuple(lines),
         data.get("c_day"),
     )

@@ -181,5 +181,8 @@ def inventory_on_hand(
             continue
         key = (str(row["hub"]), SupplyClass.V)
         prev = out.get(key, OnHand(0.0, "inventory")).quantity
-        out[key] = OnHand(prev + int(row["quantity"]) * item.gross_kg, "inventory")  # type: ignore[call-overload]
+        quantity = row["quantity"]
+        if not isinstance(quantity, int):  # inventory_summary counts whole units
+            raise TypeError(f"inventory quantity {quantity!r} at {row['hub']} is not a whole number")
+        out[key] = OnHand(prev + quantity * item.gross_kg, "inventory")
     return out, unknown

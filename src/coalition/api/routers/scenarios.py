@@ -327,8 +327,7 @@ def _filter_dependency(res: Resource) -> Any:
     async def filters(**values: str | None) -> dict[str, str]:  # async: no thread hop
         return {k: v for k, v in values.items() if v is not None}
 
-    # FastAPI reads a function's __signature__; typeshed declares no such attribute
-    filters.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    filters.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # FastAPI reads it; typeshed has none
         [
             inspect.Parameter(
                 name,
@@ -430,8 +429,7 @@ def _make_routes(res: Resource) -> None:
         f"/{res.path}",
         list_records,
         methods=["GET"],
-        # the record model is built at run time, one per resource
-        response_model=Page[model],  # type: ignore[valid-type]
+        response_model=Page[model],  # type: ignore[valid-type]  # a model built at run time, one per resource
         summary=f"List {res.path} of a scenario (paginated, filtered)",
         name=f"list_{res.attr}",
     )

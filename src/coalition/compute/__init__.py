@@ -1,0 +1,1 @@
+"""Typed adapters over third-party compute libraries (only ``dask.distributed`` today)."""

@@ -1,0 +1,281 @@
+"""Large models (M): the restricted master's neighbourhood and RINS rounds on it, then the
+polish of the best plan (docs/planner/solver.md, *Restricted master and RINS*, *Polish*).
+
+Called by :func:`coalition.planner.solver.mip_phase` for models over LARGE_COLUMNS and up to
+MASTER_MAX_COLUMNS columns. Every plan kept is a plan of the full model (``_Solve.take`` checks
+every row); the bounds of the restricted MIPs are never used.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coalition.planner.model import FlowForm, flow_form, stock_values
+from coalition.planner.solver import (
+    MIP_OPTIONS,
+    _keep_mask,
+    _lp_rounding,
+    _short_lines_columns,
+    _Solve,
+    _tighten,
+    _violated,
+)
+from coalition.solvers.highs import HighsModel, MatrixProblem, SolverOptions
+
+# Large models: the restricted MIP's neighbourhood from a restricted master with every row
+# (planner.master): MASTER_ROUNDS master LP(s) over the LP support, the incumbent and the extra
+# columns, pricing MASTER_COLUMNS more; the master may use MASTER_SHARE of the time left.
+# Measured on M seed 11 (load 14-18): the old neighbourhood's LP with every row was 82.6 M
+# (the full LP 76.6 M); after one master and 6,000 priced columns, 76.8 M. A master stopped by
+# the clock is thrown away, so it gets a large share: at 0.4, under load 9-16, the first master
+# (seed 11) or the second (seeds 11, 14) ran out after 7-10 s; at 0.6 the first was solved.
+MASTER_ROUNDS = 1
+MASTER_COLUMNS = 6000
+MASTER_SHARE = 0.6
+# then RINS rounds on that neighbourhood (columns where the master LP and the best plan agree
+# fixed), the first at most RINS_FIRST_SECONDS, the others RINS_SECONDS; none started with less
+# than RINS_MIN_SECONDS left.
+# Measured on M seed 11 (load 10): one 40 s RINS MIP from the master's rounded plan, 87.0 M ->
+# 80.2 M; the whole neighbourhood in the same 40 s found nothing better than its start.
+RINS_FIRST_SECONDS = 20.0  # round 0 (its MIP found the improvement after ~10 s at load 10)
+RINS_SECONDS = 8.0  # later rounds (large-neighbourhood search by region)
+RINS_MIN_SECONDS = 3.0
+# A RINS MIP stops once its plan is within RINS_GAP of its own neighbourhood's bound: the rest
+# of that neighbourhood can gain at most that much, and a new one (the next master's
+# agreement, another region) more. Measured on M seed 11 (load 3): round 0 reached 0.88% of its
+# own bound after 8 s and spent the next 11 s of its 20 s in strong branching for nothing.
+RINS_GAP = 0.01
+# After every improving RINS round and at the end: the polish (coalition.planner.polish) of the
+# best plan, the completion over every column, and at the end drop-and-refill by region while
+# at least POLISH_MIN_SECONDS are left.
+# The RINS rounds end POLISH_RESERVE x the first master's completion time (a greedy pass like
+# the polish's) before the deadline, so that the last completion runs (on M seeds 11, 13, 14,
+# 15 a completion took 0.03-0.8 M off the RINS plan; a round run to the deadline left none).
+POLISH = True
+POLISH_MIN_SECONDS = 1.0
+POLISH_RESERVE = 1.5
+# Only the first master's LP is rounded (nearest + repair, floor + completion: 1.5-2.5 s under
+# load); a later one's rounding never beat the RINS plan it follows (M seed 11).
+ROUND_FIRST_MASTER_ONLY = True
+# after RINS round 0, another master (from its neighbourhood) when this much is left. Measured
+# on M seed 11 (load 8): round 1 (the short lines freed) never improved in its 8 s, presolve
+# alone took 4.5 s; the second master's agreement round took the plan 82.6 M -> 80.2 M.
+MASTER_AGAIN_SECONDS = 12.0
+MASTER_AGAIN_AFTER = 1  # RINS rounds before the next master
+
+
+def master_neighbourhood(
+    st: _Solve,
+    keep0: np.ndarray | None = None,
+    ff: FlowForm | None = None,
+) -> tuple[np.ndarray, np.ndarray, FlowForm] | None:
+    """Large models: the restricted master with every row (:mod:`coalition.planner.master`)
+    over :func:`_keep_mask`'s columns and the columns its duals price negative: the capacity
+    rows' own alternatives, which the LP without them cannot see. Its LP solution
+    (capacity-feasible) is rounded, the first master's only (to the nearest, then repaired;
+    rounded down, then completed); its Lagrangian bound is kept when higher (a bound of the full model). Returns
+    the neighbourhood (bool per Assign-count column), the master's Assign-count values and the
+    solver form with every row, or None when no master was solved in time. ``keep0`` and
+    ``ff``: a later master, from an earlier one's neighbourhood and solver form."""
+    from coalition.planner.greedy import greedy_values, repair
+    from coalition.planner.master import MasterOptions, solve_master
+
+    m = st.model
+    keep0 = _keep_mask(st) if keep0 is None else keep0
+    if keep0 is None:
+        return None
+    if ff is None:
+        ff = flow_form(m)  # every row
+        _tighten(st, ff)
+    link = m.con("Hub-nation-link")
+    lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
+    until = time.perf_counter() + MASTER_SHARE * max(0.0, st.deadline - time.perf_counter())
+    master = MasterOptions(
+        threads=int(st.options.threads),
+        seed=int(st.options.seed),
+        max_rounds=MASTER_ROUNDS,
+        round_columns=MASTER_COLUMNS,
+    )
+    first = st.masters == 0
+    res = solve_master(
+        m,
+        ff,
+        keep0,
+        deadline=until,
+        options=master,
+        should_stop=st.should_stop,
+        lp_rows=lp_rows,
+    )
+    st.masters += res.rounds
+    st.master_converged = res.converged
+    st.master_message = (
+        f"{st.masters} master LP(s), the last {res.objective:,.0f} over {int(res.keep.sum()):,} columns; {res.message}"
+        if res.objective is not None
+        else (f"{st.master_message}; the next {res.message}" if st.master_message else res.message)
+    )
+    if res.core is None:
+        return None
+    if st.full_model and res.bound is not None and (st.bound is None or res.bound > st.bound):
+        st.bound, st.provenance = res.bound, ("full-lp" if res.converged else "full-lagrangian")
+    xb = m.var("Assign-count")
+    pref = res.core[xb.start : xb.stop]
+    if first or not ROUND_FIRST_MASTER_ONLY:
+        near = np.zeros(m.n_cols)
+        near[xb.start : xb.stop] = np.round(pref)
+        st.take(repair(m, near))
+        if time.perf_counter() < st.deadline:
+            t = time.perf_counter()
+            st.take(greedy_values(m, initial=res.core, preference=pref, deadline=st.deadline))
+            st.completion_s = max(st.completion_s, time.perf_counter() - t)
+    st.show(None, st.bound)
+    keep = res.keep
+    if st.best is not None:
+        keep = keep | (st.best[xb.start : xb.stop] > 0.5)
+    return keep, pref, ff
+
+
+def _rins_fixed(st: _Solve, keep: np.ndarray, lp_x: np.ndarray) -> np.ndarray:
+    """The Assign-count columns of ``keep`` fixed to the best plan's values in RINS round
+    ``st.rins_round``: round 0 fixes where the master LP agrees with the best plan (integral
+    and equal); round 1 the same but frees the lines the best plan leaves short; later rounds
+    (large-neighbourhood search by region) free every column at the hubs of one region and the
+    short lines' columns, and fix all others."""
+    m = st.model
+    xb = m.var("Assign-count")
+    assert st.best is not None
+    bx = st.best[xb.start : xb.stop]
+    near = np.round(lp_x)
+    agree: NDArray[np.bool_] = keep & (np.abs(lp_x - near) < 1e-6) & (np.abs(near - bx) < 0.5)
+    if st.rins_round == 0:
+        return agree
+    short = _short_lines_columns(st)
+    if st.rins_round == 1:
+        unshort: NDArray[np.bool_] = agree & ~short
+        return unshort
+    tb = m.tables
+    regions = sorted(set(tb.hub_region))
+    region = regions[(st.rins_round - 2) % len(regions)]
+    hub_in = np.array([r == region for r in tb.hub_region], dtype=bool)
+    free = hub_in[tb.arc_hub[m.x_arc]] | short
+    fixed: NDArray[np.bool_] = keep & ~free
+    return fixed
+
+
+def _rins_rounds(st: _Solve) -> int:
+    """Rounds without improvement after which RINS stops: both agreement rounds and one round
+    per region."""
+    return 2 + len(set(st.model.tables.hub_region))
+
+
+def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixed: np.ndarray | None = None) -> bool:
+    """The restricted MIP over ``keep``'s Assign-count columns only (``fixed`` of them at the
+    best plan's values), in its own HiGHS instance with every row of the full model (so its
+    plans are plans of the full model and presolve sees a small model); its bound is never
+    kept. True when it improved the best plan."""
+    from coalition.planner.greedy import repair
+    from coalition.planner.master import restricted
+
+    m = st.model
+    xb = m.var("Assign-count")
+    st.restricted, st.phase = True, "restricted-mip"
+    sub = restricted(ff, m, keep, np.arange(ff.lo.size), integer=True)
+    prob = sub.problem
+    if fixed is not None and st.best is not None and fixed.any():
+        pos = np.searchsorted(sub.cols, xb.start + np.flatnonzero(fixed))
+        lo, hi = prob.col_lo.copy(), prob.col_hi.copy()
+        lo[pos] = hi[pos] = st.best[xb.start + np.flatnonzero(fixed)]
+        prob = MatrixProblem(
+            cost=prob.cost, col_lo=lo, col_hi=hi, A=prob.A, row_lo=prob.row_lo, row_hi=prob.row_hi, integer=prob.integer
+        )
+    o = st.options
+    hm = HighsModel(
+        prob,
+        SolverOptions(mip_rel_gap=max(float(o.mip_rel_gap), RINS_GAP), threads=int(o.threads), seed=int(o.seed)),
+        on_report=st.on_report,
+        should_stop=st.should_stop,
+        deadline=st.deadline,
+    )
+    for name, value in MIP_OPTIONS.items():
+        hm.set_option(name, value)
+    st.active[:] = True  # every row is in this MIP
+    if st.best is not None:
+        hm.set_start(stock_values(m, ff, st.best)[sub.cols])
+    r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
+    st.mip_rounds += 1
+    st.nodes += r.nodes
+    st.last_outcome = r.outcome
+    if r.values is None:
+        return False
+    full = np.zeros(ff.clo.size)
+    full[sub.cols] = r.values
+    plan = full[: m.n_cols]
+    assert m.integer is not None  # the model is finalized
+    plan = np.where(m.integer, np.round(plan), plan)
+    if _violated(m, plan, np.zeros(m.n_rows, bool)).size:
+        plan = repair(m, plan)  # numerically off after rounding: made feasible
+    before = st.best_obj
+    st.take(plan)
+    return st.best_obj < before - 1e-6
+
+
+def large_mip(st: _Solve) -> bool:
+    """Large models: the master's neighbourhood, then RINS rounds (:func:`_rins_fixed`) on it,
+    after round 0 the next master's, until the time is up or :func:`_rins_rounds` rounds in a
+    row found nothing better; the best plan polished (:func:`_polish`) after every improving
+    round and at the end. False when no master was solved (the caller then runs the older
+    restricted pass)."""
+    nb = master_neighbourhood(st)
+    if nb is None or st.stopped():
+        _lp_rounding(st)  # no master in time: the LP's own rounding, then the older pass
+        return False
+    keep, lp_x, ff = nb
+    stale = 0
+    while not st.stopped() and st.best is not None:
+        # the last polish's completion keeps its time (as long as the rounding's took)
+        left = st.deadline - time.perf_counter() - POLISH_RESERVE * st.completion_s
+        if left < RINS_MIN_SECONDS:
+            break
+        if st.rins_round == MASTER_AGAIN_AFTER and not st.master_converged and left >= MASTER_AGAIN_SECONDS:
+            # after the two agreement rounds: the next master from this neighbourhood (a
+            # better LP, a new agreement with the best plan), and its agreement rounds
+            nb = master_neighbourhood(st, keep, ff)
+            if nb is not None:
+                keep, lp_x, ff = nb
+                st.rins_round, stale = 0, 0
+                continue
+        cap = RINS_FIRST_SECONDS if st.rins_round == 0 else RINS_SECONDS
+        improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, cap), fixed=_rins_fixed(st, keep, lp_x))
+        st.rins_round += 1
+        stale = 0 if improved else stale + 1
+        if improved:
+            _polish(st, lp_x)
+        if stale >= _rins_rounds(st):
+            break
+    # (no MIP over the whole of K with the time left: measured on seed 11 it found nothing in
+    # 40 s, and its presolve - 19-40 s under load - does not stop at the deadline)
+    _polish(st, lp_x, refill=True)
+    return True
+
+
+def _polish(st: _Solve, lp_x: np.ndarray, refill: bool = False) -> None:
+    """The polish of the best plan (:mod:`coalition.planner.polish`, the master's LP values as
+    the preference): the completion over every Assign-count column; with ``refill``,
+    drop-and-refill by region while time is left. Kept only when better (``_Solve.take``)."""
+    from coalition.planner import polish
+
+    if not POLISH or st.best is None or st.stopped() or time.perf_counter() >= st.deadline:
+        return
+    m = st.model
+    before = st.best_obj
+    res = polish.complete(m, st.best, lp_x, deadline=st.deadline)
+    st.take(res.values)
+    if refill and st.deadline - time.perf_counter() >= POLISH_MIN_SECONDS and not st.stopped():
+        groups = polish.region_groups(m, st.best, lp_x)
+        more = polish.drop_refill(m, st.best, groups, lp_x, deadline=st.deadline)
+        st.take(more.values)
+        res.tried, res.kept = res.tried + more.tried, res.kept + more.kept
+    st.polish_tried += res.tried
+    st.polish_gain += max(0.0, before - st.best_obj)
