@@ -14,7 +14,7 @@ from coalition.auth.rules import ALL, Marking
 from coalition.auth.scope import Scope, restrict
 from coalition.dashboard.charts import CHART_H, CHART_W, CLASS_WORDS, PAD, dos_charts
 from coalition.dashboard.context import PageCtx
-from coalition.dashboard.routes import Page, render
+from coalition.dashboard.page import Page, render
 from coalition.planner import runs
 from coalition.sustain.views import section, visible_sustainment
 
