@@ -475,20 +475,29 @@ def _pledge_key(record: Any) -> str:
     return str(record.id)
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What an edit addresses: the scenario reference, the If-Match it was read at, the action
+    (permission) it needs and the pledge it touches (None for a scenario-wide change)."""
+
+    ref: str | None
+    if_match: str | None
+    action: str
+    ident: str | None = None
+
+
 def _edit(
     ctx: Context,
     response: Response,
-    ref: str | None,
-    if_match: str | None,
     change: Any,
-    action: str,
-    ident: str | None,
+    target: _Target,
     *,
     may_add: bool = False,
     check: Callable[[ScenarioState], None] | None = None,
 ) -> Any:
     """Scope first (404/403), then ``check`` of the body against the scenario (422), then the
     store's edit (409 on a stale If-Match)."""
+    ref, if_match, action, ident = target.ref, target.if_match, target.action, target.ident
     sid, rev, state = current_state(ctx, ref)
     if ident is not None:  # role + visibility of the record (404 outside scope)
         scope = state_scope(ctx, action, state)
@@ -522,7 +531,7 @@ def transition_pledge(
     if_match: IfMatch = None,
 ) -> Any:
     change = TransitionPledge(pledge=ident, to=body.state, note=body.note)
-    result = _edit(ctx, response, scenario, if_match, change, "pledge.transition", ident)
+    result = _edit(ctx, response, change, _Target(scenario, if_match, "pledge.transition", ident))
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
@@ -543,7 +552,9 @@ def edit_pledge(
         raise InputError(
             [Problem(f"the body is pledge '{body.id}', the path '{ident}'", field="id", hint="they must be the same")]
         )
-    result = _edit(ctx, response, scenario, if_match, EditPledge(pledge=body), "pledge.transition", ident, may_add=True)
+    result = _edit(
+        ctx, response, EditPledge(pledge=body), _Target(scenario, if_match, "pledge.transition", ident), may_add=True
+    )
     return {**dump(result.state.pledge(ident)), "revision": result.revision}
 
 
@@ -562,11 +573,8 @@ def release_pledge(
     result = _edit(
         ctx,
         response,
-        scenario,
-        if_match,
         change,
-        "pledge.release",
-        ident,
+        _Target(scenario, if_match, "pledge.release", ident),
         check=lambda state: check_nations(
             body.releasable_to, state.scenario, field="releasable_to", extra=("HQ", "ALL")
         ),
@@ -593,7 +601,7 @@ def set_assumptions(
     if_match: IfMatch = None,
 ) -> Any:
     change = SetAssumptions(name=name, assumptions=tuple(body.assumptions), note=body.note)
-    result = _edit(ctx, response, ref, if_match, change, "scenario.add", None)
+    result = _edit(ctx, response, change, _Target(ref, if_match, "scenario.add"))
     kept = result.state.assumption_sets.get(name)
     return {
         "name": name,
