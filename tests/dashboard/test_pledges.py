@@ -27,7 +27,7 @@ from coalition.scenario.rules import ScenarioState
 from coalition.scenario.schemas import Pledge, PledgeState
 from dashboard.test_i18n import _sign_in
 
-EN, FR = Lang("en"), Lang("fr")
+EN, FR = Lang("en").gettext, Lang("fr").gettext
 
 
 def who(nation: str, *roles: Role) -> Principal:

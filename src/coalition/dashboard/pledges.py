@@ -9,6 +9,7 @@ and the lifecycle allow are offered; the store checks them again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coalition.auth.rules import Marking, has_permission
 from coalition.auth.schemas import Principal
 from coalition.dashboard.context import PageCtx
-from coalition.dashboard.i18n import Lang, request_lang
+from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.routes import Page, _scope, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import ConflictError, InputError, PermissionDeniedError
@@ -27,6 +28,7 @@ from coalition.scenario.changes import pledge_changes
 from coalition.scenario.schemas import Pledge, PledgeState, Scenario
 
 router = APIRouter(include_in_schema=False)
+Gettext = Callable[..., str]  # the reader's language: ``request_lang(request).gettext``
 EDITABLE = ("units", "personnel_per_unit", "notice_days", "tour_days", "condition")
 
 
@@ -207,24 +209,24 @@ def refusal(exc: ConflictError | PermissionDeniedError | InputError) -> tuple[in
     return code, problems
 
 
-def target_state(to: str, lang: Lang) -> tuple[PledgeState | None, list[str]]:
+def target_state(to: str, tr: Gettext) -> tuple[PledgeState | None, list[str]]:
     """The state a transition form asks for, or the problem with it (in the reader's language)."""
     try:
         return PledgeState(to), []
     except ValueError:
-        return None, [lang.gettext("'%(value)s' is not a pledge state.", value=to)]
+        return None, [tr("'%(value)s' is not a pledge state.", value=to)]
 
 
-def release_codes(text: str, sc: Scenario, lang: Lang) -> tuple[list[str], list[str]]:
+def release_codes(text: str, sc: Scenario, tr: Gettext) -> tuple[list[str], list[str]]:
     """The codes a release form lists (commas or spaces, any case), and one problem for each
     that is not a nation of the scenario, HQ or ALL."""
     codes = [c for c in text.replace(",", " ").upper().split() if c]
     known = {n.code for n in sc.nations} | {"HQ", "ALL"}
     bad = [c for c in codes if c not in known]
-    return codes, [lang.gettext("'%(value)s' is not a nation of the scenario, HQ or ALL.", value=c) for c in bad]
+    return codes, [tr("'%(value)s' is not a nation of the scenario, HQ or ALL.", value=c) for c in bad]
 
 
-def edited(current: Pledge, form: dict[str, str], lang: Lang) -> tuple[Pledge | None, list[str]]:
+def edited(current: Pledge, form: dict[str, str], tr: Gettext) -> tuple[Pledge | None, list[str]]:
     """``current`` with the edit form's fields as typed, validated as a pledge; or one located
     problem for each field that is not valid (nothing else of the pledge changes)."""
     from pydantic import ValidationError
@@ -233,8 +235,7 @@ def edited(current: Pledge, form: dict[str, str], lang: Lang) -> tuple[Pledge | 
         return Pledge.model_validate({**current.model_dump(), **form}), []
     except ValidationError as exc:
         return None, [
-            lang.gettext("%(field)s: %(message)s", field=".".join(map(str, e["loc"])), message=e["msg"])
-            for e in exc.errors()
+            tr("%(field)s: %(message)s", field=".".join(map(str, e["loc"])), message=e["msg"]) for e in exc.errors()
         ]
 
 
@@ -254,7 +255,7 @@ def transition(
     note: Note = "",
 ) -> Response:
     check_csrf(request, csrf)
-    target, problems = target_state(to, request_lang(request))
+    target, problems = target_state(to, request_lang(request).gettext)
     if target is None:
         return _detail(request, ctx, ident, status_code=422, problems=problems)
     return _change(
@@ -273,7 +274,7 @@ def release(
 ) -> Response:
     check_csrf(request, csrf)
     _sid, _rev, st = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
-    codes, problems = release_codes(releasable_to, st.scenario, request_lang(request))
+    codes, problems = release_codes(releasable_to, st.scenario, request_lang(request).gettext)
     if problems:
         return _detail(request, ctx, ident, status_code=422, form={"releasable_to": releasable_to}, problems=problems)
     return _change(
@@ -313,7 +314,7 @@ def edit(
     form = asdict(fields)
     _sid, _rev, st = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     current = _scope(ctx, "pledge.transition", st).get(st.scenario.pledges, _key, ident)
-    updated, problems = edited(current, form, request_lang(request))
+    updated, problems = edited(current, form, request_lang(request).gettext)
     if updated is None:
         return _detail(request, ctx, ident, status_code=422, problems=problems, form=form)
     return _change(
