@@ -32,7 +32,7 @@ TESTS = Path(__file__).resolve().parent
 ALLOWLIST = TESTS / "mirror_allowlist.txt"
 KINDS = ("glue", "migration", "owed")
 #: The owed list only shrinks: lower this when a test module pays an entry off; never raise it.
-OWED_CEILING = 2
+OWED_CEILING = 1
 BRANCHES = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.IfExp, ast.BoolOp, ast.comprehension, ast.Match)
 
 
