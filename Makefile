@@ -31,8 +31,13 @@ chromium:
 softhsm2:
 	@command -v softhsm2-util >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq softhsm2 >/dev/null; }
 
+# Two pytest-xdist workers (the suite's solves are single-threaded; PostgreSQL tests get a schema
+# each, files their own temporary folders). --dist loadfile keeps a file on one worker, so its
+# module-scoped fixtures (a migrated app, a live server) are built once. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev-installed chromium softhsm2
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # ruff (rules and limits in pyproject.toml), the formatter's check and mypy --strict over src/.
 # Installs nothing itself: the tools are in the dev extras.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -16,12 +17,28 @@ UNITS = {"I": "kg", "water": "l", "II": "kg", "III(B)": "l", "III(P)": "kg", "IV
          "VIII": "kg", "IX": "kg"}
 
 
+# A generous limit: the solve then stops at its gap, not at the clock, so plans are the same on a
+# loaded machine too (a clock stop would make them differ).
+LIMIT = ("--time-limit", "600")
+
+
 def run(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args), env={"COLUMNS": "200"})
 
 
-def test_sustain_small_json_shape_and_content(tmp_path: Path) -> None:
-    r = run("sustain", "--option", "small", *ASSUME, "--json", "-")
+@pytest.fixture(scope="module")
+def small_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`coalition plan --json` of the small option, solved once for the module: the tests of the
+    report's content read it with --plan; test_sustain_reads_the_same_plan_coalition_plan_gives
+    shows that `sustain` planning by itself gives the same report."""
+    plan = tmp_path_factory.mktemp("sustain") / "plan.json"
+    r = run("plan", "--option", "small", *ASSUME, *LIMIT, "--no-live", "--json", str(plan))
+    assert r.exit_code == 0, r.output
+    return plan
+
+
+def test_sustain_small_json_shape_and_content(small_plan: Path) -> None:
+    r = run("sustain", "--option", "small", *ASSUME, "--plan", str(small_plan), "--json", "-")
     assert r.exit_code == 0, r.output
     j = json.loads(r.stdout)
     assert j["assumed"] == {"climate": "temperate", "ration_cycle": "2ugr_1mre", "activity": "static"}
@@ -46,23 +63,18 @@ def test_sustain_small_json_shape_and_content(tmp_path: Path) -> None:
     assert "illustrative" in j["flags"]  # III(B), V, VIII, IX factors are illustrative
 
 
-def test_sustain_reads_the_same_plan_coalition_plan_gives(tmp_path: Path) -> None:
-    plan = tmp_path / "plan.json"
-    # A generous limit on both: each solve then stops at its gap, not at the clock, so the two
-    # plans are the same on a loaded machine too (a clock stop would make them differ).
-    limit = ("--time-limit", "600")
-    r = run("plan", "--option", "small", *ASSUME, *limit, "--no-live", "--json", str(plan))
-    assert r.exit_code == 0, r.output
-    a = run("sustain", "--option", "small", *ASSUME, "--plan", str(plan), "--json", "-")
-    b = run("sustain", "--option", "small", *ASSUME, *limit, "--json", "-")
+def test_sustain_reads_the_same_plan_coalition_plan_gives(small_plan: Path) -> None:
+    # the same generous limit on both solves (LIMIT): each stops at its gap
+    a = run("sustain", "--option", "small", *ASSUME, "--plan", str(small_plan), "--json", "-")
+    b = run("sustain", "--option", "small", *ASSUME, *LIMIT, "--json", "-")
     assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
     ja, jb = json.loads(a.stdout), json.loads(b.stdout)
     assert ja["hubs"] == jb["hubs"] and ja["medical"] == jb["medical"]
 
 
-def test_csv_and_xlsx_exports(tmp_path: Path) -> None:
-    r = run("sustain", "--option", "small", *ASSUME, "--csv", str(tmp_path / "csv"), "--xlsx",
-            str(tmp_path / "s.xlsx"))
+def test_csv_and_xlsx_exports(tmp_path: Path, small_plan: Path) -> None:
+    r = run("sustain", "--option", "small", *ASSUME, "--plan", str(small_plan), "--csv", str(tmp_path / "csv"),
+            "--xlsx", str(tmp_path / "s.xlsx"))
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in (tmp_path / "csv").iterdir())
     assert names == sorted(f"sustain-{n}-small.csv" for n in
@@ -134,7 +146,8 @@ def test_inventory_flag_reads_class_v_from_the_store(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "cannot read the custody inventory" in " ".join(r.output.split())
 
 
-def test_fill_measures_side_by_side(tmp_path: Path) -> None:
+def test_fill_measures_side_by_side(small_plan: Path) -> None:
+    # the first run plans by itself as of --at; the table's run reads the module's plan
     r = run("sustain", "--option", "small", *ASSUME, "--at", "2026-09-01", "--fill", "--json", "-")
     assert r.exit_code == 0, r.output
     f = json.loads(r.stdout)["fill"]
@@ -142,5 +155,6 @@ def test_fill_measures_side_by_side(tmp_path: Path) -> None:
     assert set(f["definitions"]) == {"static_fill", "lines_filled", "static_fill_plan", "time_weighted_coverage"}
     ess = f["by_priority"]["essential"]
     assert 0 <= ess["lines_filled"] <= ess["lines"] and ess["time_weighted_coverage"] is not None
-    r = run("sustain", "--option", "small", *ASSUME, "--at", "2026-09-01", "--fill")
+    r = run("sustain", "--option", "small", *ASSUME, "--at", "2026-09-01", "--plan", str(small_plan), "--fill")
+    assert r.exit_code == 0, r.output
     assert "Fill, two measures" in r.output

@@ -1,8 +1,9 @@
 """One live server for the dashboard's browser modules (accessibility, layout, pledges, plan
 table, role journeys): a real uvicorn on 127.0.0.1 with the embedded scenario, the sample
 custody history and one user per role, plus one finished HQ plan of the medium option that
-several modules read. Each module launches its own Debian Chromium (Playwright downloads
-nothing). ``test_browser.py`` keeps its own server: it counts ledger events."""
+several modules read. One Debian Chromium serves the package (Playwright downloads nothing;
+each test opens its own browser context). ``test_browser.py`` keeps its own server: it counts
+ledger events."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.browser_env import CHROMIUM, require_chromium
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -135,10 +137,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def chromium(live: Live) -> Iterator[object]:
+@pytest.fixture(scope="package")
+def chromium() -> Iterator[object]:
+    """One Debian Chromium for the dashboard tests: every test opens its own context (cookies,
+    storage and viewport are per context), so nothing leaks between tests; launching once
+    instead of once per module saves a few seconds per browser module. Package scope, not
+    session: a running Playwright owns this thread's event loop (``asyncio.run`` would fail),
+    so it is closed as soon as the run leaves tests/dashboard."""
     from playwright.sync_api import sync_playwright
 
+    require_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b

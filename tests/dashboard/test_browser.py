@@ -20,10 +20,8 @@ from coalition.auth import service
 from coalition.auth.schemas import UserCreate
 from coalition.settings import Settings
 from coalition.store.db import transaction
+from dashboard.browser_env import require_chromium
 
-from dashboard.browser_env import CHROMIUM, require_chromium
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 pytestmark = pytest.mark.browser
@@ -67,13 +65,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: dict) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+def browser(server: dict, chromium: object) -> object:
+    """The session's Chromium (tests/dashboard/conftest.py); each test opens its own context."""
+    return chromium
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -21,22 +21,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from bisect import bisect_left
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalition.ledger.canonical import CHAIN_END, CHAIN_HEAD, canonical_text, chain_text_of, event_frame
-from coalition.ledger.canonical import json_str as _str
+from coalition.ledger.canonical import canonical_text, chain_text_of, event_frame
 from coalition.ledger.checkpoints import _row_to_cp, checkpoint_note, nation_heads
 from coalition.ledger.checks import (
     BatchDict,
     BatchSignature,
     ChainChecker,
-    EventMeta,
     NationChains,
     Report,
     batch_leaves,
@@ -46,6 +44,7 @@ from coalition.ledger.checks import (
     runs,
     tile,
 )
+from coalition.ledger.chunkcheck import FAST_COLUMNS, Clean, EventRow, FastRow, Fields, Runs, check_chunk
 from coalition.ledger.merkle import STRIDE
 from coalition.ledger.models import (
     LedgerBatch,
@@ -61,11 +60,11 @@ from coalition.ledger.trust import KeyLog, Trust, signature_list
 from coalition.store.bulk import raw_cursor
 
 CHUNK = 20_000
-#: a ledger_event row as the driver returns it: seq, body, hash, prev_hash, time, nation, person,
-#: type, batch_id (the hashes are bytes, or a buffer with the same content)
-_EventRow = tuple[int, str, bytes | memoryview, bytes | memoryview, str, str, str, str, int]
+#: PostgreSQL: smaller chunks, so that reading the next one overlaps checking this one (:func:`_chunks`)
+PG_CHUNK = 5_000
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
 _ZERO_HEX = "0" * 64
+_NATION = re.compile(r"[A-Z]{3}")  # what a chain may name (anything else goes to the full parse)
 
 
 @contextmanager
@@ -263,7 +262,7 @@ class _FastChains:
 
     def link(self, seq: int, text: str | None, own: bytes) -> None:
         heads, hexes = self.chains.heads, self.hexes
-        if text is not None and text.count('":[') == 1:  # one nation (most events): no regex
+        if text is not None and text.count('":[') == 1 and _NATION.fullmatch(text[2:5]):  # one nation: most events
             n = text[2:5]
             got = heads.get(n)
             if got is None:
@@ -321,72 +320,72 @@ class _LogWalk:
         self.roots: dict[int, bytes] = {0: self.chain.frontier.root()} if 0 in wanted else {}
         self.heads_at: dict[int, dict[str, ChainHead]] = {0: {}}  # the per-nation chain heads at each checkpoint's size
         self.stored_leaves: list[bytes] = []  # the tree nodes are derived from the stored event hashes
-        self.batch_of: dict[int, int] = {}
+        self.bids: list[int | None] = []  # the stored batch id of each seq (index seq - 1; None: no such row)
         self.bi = self.bj = 0  # next batch to check; run of the current event
         # per batch, in first_seq order: its runs, first seq and last seq (a batch is checked
         # once its last event has been read)
         self.runs = [runs(b) for b in batches]
         self.first = [r[0][0] for r in self.runs]
         self.last = [r[-1][0] + r[-1][1] - 1 for r in self.runs]
+        found = len(report.findings)
         self.covered = tile(report, batches)  # every event in exactly one batch: the last seq covered
+        # the bulk check relies on each seq lying in exactly one run; otherwise every row is
+        # checked on its own
+        self.bulk = not parse_payloads and len(report.findings) == found
         # per run of events (a contiguous batch is one run), in seq order: first and last seq,
-        # the batch's counterparty and id
+        # the batch's counterparty, id and nation
         segs = sorted(
-            (f, f + n - 1, b["counterparty"], int(b["batch_id"]))
+            (f, f + n - 1, b["counterparty"], int(b["batch_id"]), b["nation"])
             for b, rs in zip(batches, self.runs, strict=True)
             for f, n in rs
         )
-        self.b_first = [x[0] for x in segs]
-        self.b_end = [x[1] for x in segs]
-        self.b_cp = [x[2] for x in segs]
-        self.b_id = [x[3] for x in segs]
+        self.segs = Runs(*(list(col) for col in zip(*segs, strict=True))) if segs else Runs([], [], [], [], [])
+        self.b_first, self.b_end, self.b_cp = self.segs.first, self.segs.end, self.segs.counterparty
 
     def run(self, session: Session) -> None:
         conn = session.connection()
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            "SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
-            f" WHERE seq > {m} ORDER BY seq LIMIT {CHUNK}"
-        )
+        full = "SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
+        fast = f"SELECT {FAST_COLUMNS} FROM ledger_event" if self.bulk else full
         cur = raw_cursor(session)
         last, chain = 0, self.chain
-        while True:
-            cur.execute(sql, (last,))  # straight to the driver: this loop is the verify hot path
-            rows = cur.fetchall()
-            if not rows:
-                break
+        cache: Fields = {}
+        size = PG_CHUNK if conn.dialect.name == "postgresql" else CHUNK
+        for rows in _chunks(session, f"{fast} WHERE seq > {m} ORDER BY seq LIMIT {size}"):
             clean = (
-                None
-                if self.parse_payloads
-                else _clean_chunk(rows, chain.expected_seq, chain.prev, self.b_first, self.b_end, self.b_cp, self.b_id)
+                check_chunk(rows, chain.expected_seq, chain.prev, self.segs, chain.chains.heads, self.wanted, cache)
+                if self.bulk
+                else None
             )
+            upto = rows[-1][0]
             if clean is not None:  # the whole chunk is in order: bookkeeping in bulk
-                self._clean(rows, *clean)
+                self._clean(rows, clean)
             else:
+                if self.bulk:  # the same events again, every column, to check one by one
+                    cur.execute(f"{full} WHERE seq > {m} AND seq <= {m} ORDER BY seq", (last, upto))
+                    rows = cur.fetchall()
                 for row in rows:
                     self._row(row)
-            last = rows[-1][0]
+            last = upto
             keep = self.first[self.bi] if self.bi < len(self.first) else last + 1  # the open batches' events
             chain.meta = {k: v for k, v in chain.meta.items() if k >= keep}  # keep memory flat
 
-    def _clean(self, rows: list[_EventRow], owns: list[bytes], metas: list[EventMeta], cts: list[str]) -> None:
-        chain, wanted = self.chain, self.wanted
-        seqs = [r[0] for r in rows]
-        chain.meta.update(zip(seqs, metas, strict=True))  # one meta per row (_clean_chunk)
+    def _clean(self, rows: list[FastRow], clean: Clean) -> None:
+        """Record a clean chunk (:func:`~coalition.ledger.chunkcheck.check_chunk`): its events
+        need no meta for their batch checks (the bulk check found their nation, counterparty
+        and type to be their batch's)."""
+        chain, owns = self.chain, clean.owns
         chain.leaves.extend(owns)
         self._add_leaves(owns)
         chain.prev = owns[-1]
-        chain.expected_seq = seqs[-1] + 1
-        self.batch_of.update(zip(seqs, [r[8] for r in rows], strict=True))
+        chain.expected_seq = rows[-1][0] + 1
+        self.bids.extend([r[6] for r in rows])
         self.stored_leaves.extend(owns)  # equal to the stored hashes (checked)
-        link, heads = self.chains.link, self.chains.chains.heads
-        for seq, ct, own in zip(seqs, cts, owns, strict=True):
-            link(seq, ct, own)
-            if seq in wanted:
-                self.heads_at[seq] = dict(heads)
-        self._close_batches(seqs[-1])
+        chain.chains.heads.update(clean.heads)
+        self.heads_at.update(clean.marks)
+        self._close_batches(rows[-1][0])
 
-    def _row(self, row: _EventRow) -> None:
+    def _row(self, row: EventRow) -> None:
         """One event at a time, parsing what does not fit the frame: says exactly what is wrong."""
         seq, body, h, prev, time, nation, person, typ, batch_id = row
         report, chain, frontier = self.report, self.chain, self.chain.frontier
@@ -424,7 +423,12 @@ class _LogWalk:
                 self.roots[frontier.size] = frontier.root()
         if frontier.size in self.wanted:
             self.heads_at[frontier.size] = dict(self.chains.chains.heads)
-        self.batch_of[seq] = int(batch_id)
+        bids = self.bids
+        if 0 < seq <= len(bids):  # a repeated seq (rows come in seq order): the last row counts
+            bids[seq - 1] = int(batch_id)
+        elif seq > 0:
+            bids.extend([None] * (seq - 1 - len(bids)))  # seqs with no row stay None
+            bids.append(int(batch_id))
         self.stored_leaves.append(h)
         self._close_batches(seq)
 
@@ -447,17 +451,50 @@ class _LogWalk:
     def _close_batches(self, upto: int) -> None:
         """Check every batch, in first_seq order, that ends at or before ``upto`` (all its events
         have been read)."""
-        report, chain, batch_of = self.report, self.chain, self.batch_of
+        report, chain, bids = self.report, self.chain, self.bids
         while self.bi < len(self.batches) and self.last[self.bi] <= upto:
             bi = self.bi
             b, rs, bid = self.batches[bi], self.runs[bi], int(self.batches[bi]["batch_id"])
             check_batch(report, self.keys, b, batch_leaves(chain.leaves, rs), chain.meta)
             for f, n in rs:
+                if f > 0 and bids[f - 1 : f - 1 + n].count(bid) == n:
+                    continue  # every stored row of the run names the batch
                 for s in range(f, f + n):
-                    if batch_of.get(s) != bid:
-                        report.add("event", f"stored batch id {batch_of.get(s)} is not {bid}", s)
+                    got = bids[s - 1] if 0 < s <= len(bids) else None
+                    if got != bid:
+                        report.add("event", f"stored batch id {got} is not {bid}", s)
             report.batches += 1
             self.bi += 1
+
+
+def _chunks(session: Session, sql: str) -> Iterator[list[Any]]:
+    """The rows of ``sql`` (``WHERE seq > ? ... LIMIT``) chunk after chunk, in the session's
+    transaction, straight from the driver (the verify hot path). On PostgreSQL the next chunk
+    is read (binary rows: no hex for the hashes) on a second thread while the caller checks
+    this one, so the server's work overlaps the check; it is the same connection, hence the
+    same snapshot, and psycopg serializes the connection's use. SQLite runs in this process:
+    one chunk at a time."""
+    raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection is closed")
+    if session.get_bind().dialect.name != "postgresql":
+        cur = raw.cursor()
+        last = 0
+        while rows := cur.execute(sql, (last,)).fetchall():
+            yield rows
+            last = rows[-1][0]
+        return
+    pg = raw.cursor(binary=True)
+
+    def read(after: int) -> list[Any]:
+        pg.execute(sql, (after,))
+        return list(pg.fetchall())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read, 0)
+        while rows := pending.result():
+            pending = pool.submit(read, rows[-1][0])
+            yield rows
 
 
 def _framed(body: str, frame: tuple[str, str]) -> bool:
@@ -469,60 +506,6 @@ def _framed(body: str, frame: tuple[str, str]) -> bool:
         return False
     mid = body[len(head) : len(body) - len(tail)]
     return '"nation":' not in mid and '"counterparty":' not in mid and '"chain":' not in mid
-
-
-def _clean_chunk(
-    rows: list[_EventRow],
-    expected_seq: int,
-    prev: bytes,
-    b_first: list[int],
-    b_end: list[int],
-    b_cp: list[str | None],
-    b_id: list[int],
-) -> tuple[list[bytes], list[EventMeta], list[str]] | None:
-    """Check a chunk of event rows with list operations; return (leaf hashes, per-event meta) if
-    every event is in sequence, hashes to its stored hash, links to the previous one, sits in the
-    batch its row names and fits its frame; else None (the caller then checks row by row)."""
-    n = len(rows)
-    seqs = [r[0] for r in rows]
-    s0 = seqs[0]
-    if s0 != expected_seq or seqs != list(range(s0, s0 + n)):
-        return None
-    sha = hashlib.sha256
-    hs = [bytes(r[2]) for r in rows]
-    owns = [sha(b"\x00" + r[1].encode("utf-8")).digest() for r in rows]
-    if owns != hs or bytes(rows[0][3]) != prev or [bytes(r[3]) for r in rows[1:]] != hs[:-1]:
-        return None
-    metas: list[EventMeta] = []
-    cts: list[str] = []  # each body's chain text, for the chain check
-    j = bisect_left(b_end, s0)  # the first batch that ends at or after s0
-    i = 0
-    while i < n:
-        if j >= len(b_end) or b_first[j] > s0 + i:
-            return None  # an event outside every batch
-        k = min(n, b_end[j] - s0 + 1)
-        cp, bid = b_cp[j], b_id[j]
-        # event_frame, chain_text_of and _framed inlined (the per-event cost of a verify): the
-        # body must be exactly head + {payload} + tail with the run's counterparty
-        cp_text = "null" if cp is None else _str(cp)
-        for seq, body, _h, p, time, nation, person, typ, batch_id in rows[i:k]:
-            e = body.find(CHAIN_END, 9)
-            if e < 0 or batch_id != bid or not body.startswith(CHAIN_HEAD):
-                return None
-            ct = body[9:e]
-            head = f'{CHAIN_HEAD}{ct}{CHAIN_END}{cp_text},"nation":{_str(nation)},"payload":{{'
-            tail = (
-                f'}},"person":{_str(person)},"prev":"{p.hex()}","seq":{seq:d},"time":{_str(time)},"type":{_str(typ)}}}'
-            )
-            if len(body) < len(head) + len(tail) or not body.startswith(head) or not body.endswith(tail):
-                return None
-            mid = body[len(head) - 1 : len(body) - len(tail) + 1]
-            if '"nation":' in mid or '"counterparty":' in mid or '"chain":' in mid:
-                return None  # a top-level key smuggled into the payload: the full parse decides
-            metas.append((nation, cp, typ))
-            cts.append(ct)
-        i, j = k, j + 1
-    return owns, metas, cts
 
 
 def _check_nodes(session: Session, report: Report, hashes: list[bytes], *, start_level: int = 0) -> None:
