@@ -23,6 +23,8 @@ def same_problem(got, want) -> None:
     assert got.bound is not None and want.bound is not None
     assert want.bound <= got.objective * (1 + 1e-6), (want.bound, got.objective)
     assert got.bound <= want.objective * (1 + 1e-6), (got.bound, want.objective)
+
+
 WORLDS = [
     (),
     (Assumption(condition="us_backstop", value=True), Assumption(condition="parliament.DEU", value=True)),
@@ -46,8 +48,7 @@ def _world(sc, ass):
 def test_reused_model_matches_fresh_plans_in_any_order():
     sc = load_scenario()
     cache = ModelCache(sc, "small", OPTS)
-    fresh = [plan_option(sc, "small", assumptions=a, explain=False, options=OPTS)[0].plan.solve
-             for a in WORLDS[:2]]
+    fresh = [plan_option(sc, "small", assumptions=a, explain=False, options=OPTS)[0].plan.solve for a in WORLDS[:2]]
     # solve in an order that revisits a world: a stale solution would show as a mismatch
     for i in (0, 1, 0):
         active, spells = _activation(sc, WORLDS[i])
@@ -105,8 +106,7 @@ def test_sustainment_data_of_the_world_is_part_of_the_key():
     sc = load_scenario()
     hn = sc.sustainment.host_nation
     i = next(k for k, h in enumerate(hn) if h.condition)
-    rows = tuple(h.model_copy(update={"condition": "us_backstop"}) if k == i else h
-                 for k, h in enumerate(hn))
+    rows = tuple(h.model_copy(update={"condition": "us_backstop"}) if k == i else h for k, h in enumerate(hn))
     sc = sc.model_copy(update={"sustainment": sc.sustainment.model_copy(update={"host_nation": rows})})
     cache = ModelCache(sc, "small", OPTS)
     active, spells = _activation(sc, WORLDS[0])
@@ -115,3 +115,44 @@ def test_sustainment_data_of_the_world_is_part_of_the_key():
     assert cache.get(active, spells, c_day=c_day, assumptions=["us_backstop=true"]) is yes
     no = cache.get(active, spells, c_day=c_day, assumptions=["us_backstop=false"])
     assert no is not yes and no.sustain_key != yes.sustain_key and cache.builds == 2
+
+
+def test_fast_path_plans_pass_the_checker_and_are_within_their_gap_of_fresh_plans():
+    """Sampled worlds through the analysis' fast path (superset model, bounds per world, every
+    capacity row from the first LP, the early stops of the solver): each world's plan is a plan
+    of the world's full model - the planner's independent checker accepts it on the world's own
+    scenario (deployed units as pledged units) - and its objective is within its reported gap
+    of a fresh `coalition plan` solve of that scenario (the reported bound is a bound of it)."""
+    from coalition.analysis.evaluate import Context, PlannerEvaluator
+    from coalition.analysis.sampling import Method, sample_worlds
+    from coalition.planner.check import check_plan
+    from coalition.planner.engine import plan_sections
+
+    sc = load_scenario()
+    ctx = Context(sc, "small", options=OPTS)
+    ev = PlannerEvaluator(ctx)
+    worlds = sample_worlds(ctx.uncertainty, 6, Method.LHS, seed=3)
+    # two worlds where participation cuts some pledges (the bounds of the fast path matter)
+    picked = [w for w in worlds if any(0 < n < ctx.pledge_units[p] for p, n in ctx.inputs(w).units.items())][:2]
+    assert len(picked) == 2
+    for w in picked:
+        inp = ctx.inputs(w)
+        got = ev.model_of(inp).solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=True)
+        assert got.model is not None and got.values is not None and got.gap is not None
+        pledges = tuple(
+            p.model_copy(update={"units": inp.units[p.id]}) if p.id in inp.units else p
+            for p in sc.pledges
+            if inp.units.get(p.id, 1) > 0
+        )
+        world_sc = sc.model_copy(update={"pledges": pledges})
+        fresh = plan_option(world_sc, "small", assumptions=inp.assumptions, explain=False, options=OPTS)[0].plan
+        solve = fresh.solve.model_copy(update={"objective": got.objective, "bound": got.bound, "gap": got.gap})
+        sections = plan_sections(world_sc, "small", got.model, got.values, fresh.c_day, [])
+        plan = fresh.model_copy(update={**sections, "solve": solve})
+        report = check_plan(world_sc, plan)
+        assert report.ok, report.by_rule()
+        want = fresh.solve
+        assert want.objective is not None and want.bound is not None and got.bound is not None
+        # bound <= optimum <= fresh objective, and objective x (1 - gap) = bound
+        assert got.objective * (1 - got.gap) <= want.objective * (1 + 1e-6)
+        assert got.bound <= want.objective * (1 + 1e-6) and want.bound <= got.objective * (1 + 1e-6)

@@ -103,3 +103,28 @@ def test_real_command_uses_the_injected_settings(tmp_path: Path, monkeypatch: py
 def test_outside_a_command_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COALITION_DATABASE_URL", "sqlite:///library.db")
     assert context.settings().database_url == "sqlite:///library.db"
+
+
+def test_a_data_dir_moves_the_default_database_but_not_a_set_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("COALITION_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COALITION_DATA_DIR", str(tmp_path / "home"))
+    moved = context.settings_in(tmp_path / "other")
+    assert Path(moved.data_dir) == tmp_path / "other"
+    assert moved.database_url == f"sqlite:///{tmp_path / 'other' / 'coalition.db'}"
+    assert context.settings_in(None).database_url == f"sqlite:///{tmp_path / 'home' / 'coalition.db'}"
+    monkeypatch.setenv("COALITION_DATABASE_URL", "sqlite:///set.db")
+    assert context.settings_in(tmp_path / "other").database_url == "sqlite:///set.db"
+    flag = context.settings_in(tmp_path / "other", database_url="sqlite:///flag.db")
+    assert flag.database_url == "sqlite:///flag.db"
+
+
+def test_ledger_commands_use_the_invocation_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the environment names one database, the caller passes settings naming another: the ledger
+    # context (coalition.cli.ledger_ctx) opens the caller's
+    monkeypatch.setenv("COALITION_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    given = Settings.from_env(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'given.db'}")
+    result = runner.invoke(app, ["ledger", "trust", "export", str(tmp_path / "trust.json")], obj=given)
+    assert (tmp_path / "given.db").exists(), result.output
+    assert not (tmp_path / "env.db").exists()

@@ -1,4 +1,5 @@
-"""coalition.cli.depots_cmds' own helpers: number formats, depot selection, atomic writes, and
+"""coalition.cli.depots_cmds (the group, assembled from its family modules in help order) and its
+own helpers: number formats, depot selection, atomic writes, and
 the option checks of ``depots qd`` (every problem names its option). The commands themselves
 are driven through the CLI runner by tests/depots/test_cli.py."""
 
@@ -8,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from coalition.cli.depots_cmds import _depots, _fmt_kg, _qd_problems, _write
+from coalition.cli import (
+    depots_check_cmds,
+    depots_cmds,
+    depots_place_cmds,
+    depots_report_cmds,
+    depots_rule_cmds,
+)
+from coalition.cli.depots_ctx import _depots, _fmt_kg, _write
+from coalition.cli.depots_rule_cmds import _qd_problems
 from coalition.errors import InputError
 from coalition.scenario.service import load_scenario
 
@@ -74,3 +83,13 @@ def test_a_compatibility_group_must_exist_and_be_legal_with_the_division() -> No
     illegal = _qd_problems("1.4", "*", "*", "*", "*", "*", "iatg", "A")  # 1.4A does not exist
     assert fields(illegal) == ["--cg"] and "35 legal classification codes" in illegal[0].message
     assert _qd_problems("1.4", "*", "*", "*", "*", "*", "iatg", " s ") == []  # 1.4S, spaces and case
+
+
+def test_the_depots_group_holds_every_family_in_order() -> None:
+    commands = depots_cmds.depots_app.registered_commands
+    assert [c.name for c in commands] == ["qd", "rules", "mix", "check", "licence", "place", "map", "surveillance"]
+    homes = {c.name: c.callback.__module__ for c in commands if c.callback}
+    assert homes["qd"] == homes["mix"] == depots_rule_cmds.__name__
+    assert homes["check"] == homes["licence"] == depots_check_cmds.__name__
+    assert homes["place"] == depots_place_cmds.__name__
+    assert homes["map"] == homes["surveillance"] == depots_report_cmds.__name__

@@ -1,5 +1,6 @@
-"""coalition.cli.ledger_cmds' own input readers (signature files, UTF-8 text files) and money
-format; the commands are driven through the CLI runner by tests/ledger/test_cli.py."""
+"""coalition.cli.ledger_cmds (the group, assembled from its family modules in help order) and its
+own input readers (signature files, UTF-8 text files) and money format; the commands are driven
+through the CLI runner by tests/ledger/test_cli.py."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 
-from coalition.cli.ledger_cmds import _money, _read_signatures, read_text_file
+from coalition.cli import ledger_cmds, ledger_ctx, ledger_read_cmds, ledger_write_cmds
+from coalition.cli.ledger_ctx import _money
+from coalition.cli.ledger_write_cmds import _read_signatures, read_text_file
 from coalition.errors import InputError
 
 
@@ -57,3 +61,35 @@ def test_a_signatures_file_is_read_and_each_field_checked(tmp_path: Path) -> Non
     assert err.value.problems[0].hint == "the output of 'coalition sign'"
     with pytest.raises(InputError, match="file not found"):
         _read_signatures(tmp_path / "absent.json")
+
+
+def _names(group: typer.Typer) -> list[str]:
+    return [c.name or "" for c in group.registered_commands] + [g.name or "" for g in group.registered_groups]
+
+
+def test_the_ledger_group_holds_every_family_in_order() -> None:
+    assert _names(ledger_cmds.ledger_app) == [
+        "init",
+        "import",
+        "prepare",
+        "append",
+        "verify",
+        "checkpoint",
+        "proof",
+        "inventory",
+        "reconcile",
+        "report",
+        "export",
+        "rebuild",
+        "trust",
+    ]
+    homes = {c.name: c.callback.__module__ for c in ledger_cmds.ledger_app.registered_commands if c.callback}
+    assert homes["init"] == homes["append"] == ledger_write_cmds.__name__
+    assert homes["verify"] == homes["rebuild"] == ledger_read_cmds.__name__
+
+
+def test_a_family_registers_onto_the_group_it_is_given() -> None:
+    group = typer.Typer()
+    ledger_write_cmds.register(group)
+    assert _names(group) == ["init", "import", "prepare", "append"]
+    assert ledger_write_cmds.out is ledger_read_cmds.out is ledger_ctx.out  # one console for the group

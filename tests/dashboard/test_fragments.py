@@ -8,7 +8,7 @@ import copy
 
 from coalition.dashboard import fragments
 from coalition.dashboard.i18n import Lang
-from coalition.dashboard.routes import TEMPLATES
+from coalition.dashboard.page import TEMPLATES
 
 
 def _plan(nation: str) -> dict:

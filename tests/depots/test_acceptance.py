@@ -8,7 +8,7 @@ import pytest
 from .conftest import tiny
 
 from coalition.depots.acceptance import accept
-from coalition.depots.placement import Incoming
+from coalition.depots.placement_state import Incoming
 from coalition.depots.schemas import StockLine
 from coalition.errors import InputError
 

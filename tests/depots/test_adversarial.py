@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from coalition.cli.main import app
 from coalition.depots.io import load_depots
-from coalition.depots.placement import Incoming, place
+from coalition.depots.placement import place
+from coalition.depots.placement_state import Incoming
 from coalition.depots.rules import check_depot, check_network
 from coalition.depots.schemas import DepotNetwork
 

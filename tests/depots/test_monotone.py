@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coalition.depots.licence import compute_licences
-from coalition.depots.placement import Incoming, _prepare, first_fit, place
+from coalition.depots.placement import first_fit, place
+from coalition.depots.placement_state import Incoming, _prepare
 from coalition.depots.rulebook import load_rulebook
 from coalition.depots.rules import check_depot, required_distances
 from coalition.depots.schemas import DepotNetwork, StockLine, StorehouseKind

@@ -6,7 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coalition.depots.io import load_consignment
-from coalition.depots.placement import Incoming, _prepare, optimise_from, place
+from coalition.depots.placement import place
+from coalition.depots.placement_mip import optimise_from
+from coalition.depots.placement_state import Incoming, _prepare
 from coalition.depots.rulebook import load_rulebook
 from coalition.depots.rules import check_depot
 

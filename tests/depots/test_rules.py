@@ -5,9 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coalition.depots.aggregation import aggregate
 from coalition.depots.mixing import MixEntry, pair
 from coalition.depots.rulebook import load_rulebook
-from coalition.depots.rules import aggregate, check_network, check_prospective
+from coalition.depots.rules import check_network, check_prospective
 from coalition.depots.schemas import StockLine
 
 from .conftest import tiny

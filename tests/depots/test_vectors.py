@@ -15,10 +15,10 @@ import math
 import numpy as np
 import pytest
 
+from coalition.depots.aggregation import aggregate
 from coalition.depots.mixing import MixEntry, check_set, pair, parse_groups
 from coalition.depots.qd import fragment_row, required_distance, three_piece_distance
 from coalition.depots.rulebook import FT_LB_TO_M_KG, FT_TO_M, Siting, load_rulebook
-from coalition.depots.rules import aggregate
 from coalition.depots.schemas import code_problem
 
 LB = 0.45359237

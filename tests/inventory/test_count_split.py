@@ -8,8 +8,10 @@ import copy
 import pytest
 
 from coalition.errors import ConflictError
-from coalition.inventory.projector import Event, State, apply, split_count
+from coalition.inventory.counts import split_count
+from coalition.inventory.projector import apply
 from coalition.inventory.schemas import PAYLOADS, CountPayload
+from coalition.inventory.state import Event, State
 
 WHERE = "UA-LVIV/D1"
 

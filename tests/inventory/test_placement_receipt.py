@@ -9,7 +9,7 @@ import json
 import pytest
 
 from coalition.errors import ConflictError, InputError
-from ledger.conftest import keys_dir, ledger  # noqa: F401  (fixtures)
+from ledger.conftest import keys_dir, ledger, migrated_sqlite  # noqa: F401  (fixtures)
 from ledger.ledger_helpers import Ledger, ev
 
 VIN = "UA-VINNYTSIA/DEP-VIN"

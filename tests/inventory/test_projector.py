@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from coalition.errors import ConflictError
-from coalition.inventory.projector import Event, State, apply
+from coalition.inventory import counts, receiving, transfers
+from coalition.inventory.projector import HANDLERS, apply
 from coalition.inventory.schemas import PAYLOADS, Location
+from coalition.inventory.state import Event, State
 
 
 def run(state: State, *events: tuple[str, str, dict]) -> list:
@@ -89,3 +91,15 @@ def test_bad_locations_are_payload_errors() -> None:
         PAYLOADS["transfer"].model_validate({"serials": ["S1"], "to": "a/b/c/d/e"})
     with pytest.raises(ValidationError, match="at most 4"):
         PAYLOADS["issue"].model_validate({"lots": [{"lot": "L1", "quantity": 1, "at": "a//b"}], "end_user": "U", "reference": "R"})
+
+
+def test_every_event_type_but_correction_has_a_handler_in_its_family_module() -> None:
+    families = {
+        receiving: {"manifest", "dispatch", "receipt"},
+        transfers: {"transfer", "issue", "return", "loss", "disposal", "suspension"},
+        counts: {"count"},
+    }
+    assert set(HANDLERS) == set(PAYLOADS) - {"correction"}
+    for module, types in families.items():
+        for t in types:
+            assert HANDLERS[t].__module__ == module.__name__, t

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coalition.errors import ConflictError
-from coalition.inventory.projector import Event, State, apply
+from coalition.inventory.projector import apply
 from coalition.inventory.schemas import GONE, HELD, PAYLOADS
+from coalition.inventory.state import Event, State
 
 NATIONS = ["GBR", "FRA", "UKR"]
 SERIALS = [f"S{i}" for i in range(4)]

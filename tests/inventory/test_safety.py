@@ -4,7 +4,7 @@ corrections (real SQLite/PostgreSQL, real signatures; the sample depot LV-D1 of 
 from __future__ import annotations
 
 import pytest
-from ledger.conftest import keys_dir, ledger  # noqa: F401  (fixtures)
+from ledger.conftest import keys_dir, ledger, migrated_sqlite  # noqa: F401  (fixtures)
 from ledger.ledger_helpers import Ledger, ev, manifest
 
 from coalition.errors import ConflictError

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coalition.errors import InputError
-from coalition.inventory.projector import Lot, Serial, Stock
+from coalition.inventory.state import Lot, Serial, Stock
 from coalition.ledger.reports import Count, DelinquencyRules, delinquency, read_counts, reconcile
 
 

@@ -22,13 +22,13 @@ def hard_world():
 
     # without the issue-15 sustainment blocks (medical, resupply): with them this world does
     # not close to 1 % within 30 s at all, and the claim under test is about the early stop
-    opts = PlanOptions(time_limit=30.0, mip_rel_gap=1e-2, threads=1, medical=False,
-                       resupply=False)
+    opts = PlanOptions(time_limit=30.0, mip_rel_gap=1e-2, threads=1, medical=False, resupply=False)
     ctx = Context(load_scenario(), "small", options=opts)
     world = sample_worlds(ctx.uncertainty, 1000, Method.LHS, seed=1)[2]
     inp = ctx.inputs(world)
-    rm = ModelCache(ctx.scenario, "small", opts).get(inp.active_from, inp.spells, c_day=inp.c_day,
-                                                      assumptions=list(inp.texts))
+    rm = ModelCache(ctx.scenario, "small", opts).get(
+        inp.active_from, inp.spells, c_day=inp.c_day, assumptions=list(inp.texts)
+    )
     return rm.restricted(inp.active_from, inp.units), opts
 
 
@@ -59,7 +59,7 @@ def test_stop_after_restricted_pass_is_a_true_gap(hard_world):
     A = m.A.tocsr()
     A_ub = vstack([A[fin_hi], -A[fin_lo]]).tocsr()
     b_ub = np.concatenate([hi[fin_hi], -lo[fin_lo]])
-    lp = linprog(m.cost, A_ub=A_ub, b_ub=b_ub, bounds=list(zip(m.clo, m.chi)), method="highs")
+    lp = linprog(m.cost, A_ub=A_ub, b_ub=b_ub, bounds=list(zip(m.clo, m.chi, strict=True)), method="highs")
     assert lp.status == 0
     assert lp.fun <= obj + 1e-6
     assert res.bound <= lp.fun + 1e-6 * abs(lp.fun)  # the reported bound is a bound
@@ -78,17 +78,24 @@ def _variant(seed: int):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(100 + seed)
     cf, rf = rng.uniform(0.1, 0.6), rng.uniform(0.05, 0.5)
     sc = generate("S", seed)
-    hubs = tuple(h.model_copy(update={"personnel_capacity": max(1, int(h.personnel_capacity * cf))})
-                 for h in sc.hubs)
-    cors = tuple(c.model_copy(update={"personnel_per_day": max(1, int(c.personnel_per_day * rf)),
-                                      "tonnage_per_day": c.tonnage_per_day * rf}) for c in sc.corridors)
+    hubs = tuple(h.model_copy(update={"personnel_capacity": max(1, int(h.personnel_capacity * cf))}) for h in sc.hubs)
+    cors = tuple(
+        c.model_copy(
+            update={
+                "personnel_per_day": max(1, int(c.personnel_per_day * rf)),
+                "tonnage_per_day": c.tonnage_per_day * rf,
+            }
+        )
+        for c in sc.corridors
+    )
     keep_p, keep_r = rng.uniform(0.5, 1), rng.uniform(0.5, 1)
     pl = [sc.pledges[i] for i in sorted(rng.choice(len(sc.pledges), int(len(sc.pledges) * keep_p), replace=False))]
-    rq = [sc.requirements[i] for i in sorted(rng.choice(len(sc.requirements), int(len(sc.requirements) * keep_r),
-                                                         replace=False))]
+    rq = [
+        sc.requirements[i]
+        for i in sorted(rng.choice(len(sc.requirements), int(len(sc.requirements) * keep_r), replace=False))
+    ]
     gap = float(rng.choice([0.002, 0.01, 0.03]))
-    return sc.model_copy(update={"hubs": hubs, "corridors": cors, "pledges": tuple(pl),
-                                 "requirements": tuple(rq)}), gap
+    return sc.model_copy(update={"hubs": hubs, "corridors": cors, "pledges": tuple(pl), "requirements": tuple(rq)}), gap
 
 
 def _true_optimum(m) -> float:  # type: ignore[no-untyped-def]
@@ -99,8 +106,13 @@ def _true_optimum(m) -> float:  # type: ignore[no-untyped-def]
 
     lo = np.where(np.isfinite(m.lo), m.lo, -np.inf)
     hi = np.where(np.isfinite(m.hi), m.hi, np.inf)
-    r = milp(m.cost, constraints=LinearConstraint(m.A, lo, hi), integrality=m.integer.astype(int),
-             bounds=Bounds(m.clo, m.chi), options={"mip_rel_gap": 1e-9, "time_limit": 60})
+    r = milp(
+        m.cost,
+        constraints=LinearConstraint(m.A, lo, hi),
+        integrality=m.integer.astype(int),
+        bounds=Bounds(m.clo, m.chi),
+        options={"mip_rel_gap": 1e-9, "time_limit": 60},
+    )
     assert r.status == 0, r.message  # proven optimal
     return float(r.fun)
 
@@ -122,8 +134,7 @@ def test_row_generation_early_stop_reports_a_true_bound() -> None:
     early = 0
     for seed in EARLY_STOP_SEEDS:
         sc, gap = _variant(seed)
-        out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0),
-                             explain=False)
+        out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0), explain=False)
         p, m = out.plan, out.model
         early += "stopped early" in p.solve.message
         opt = _true_optimum(m)
@@ -141,3 +152,31 @@ def test_row_generation_early_stop_reports_a_true_bound() -> None:
         report = check_plan(sc, p)
         assert report.ok, (seed, report.by_rule())
     assert early >= 1, "no instance exercised the row-generation early stop"
+
+
+def test_every_row_from_the_start_reports_a_true_bound() -> None:
+    """``withhold=False`` (the scenario analysis' solve: every capacity row in the first LP, the
+    restricted MIP stopping once its incumbent meets the target against the full LP bound, the
+    full MIP once its dual bound proves the best plan): on the random instances above the
+    reported bound never exceeds the true optimum, the gap never undercuts the true gap, and
+    the plan satisfies every row of the full model."""
+    from coalition.planner.greedy import greedy_values, is_feasible
+    from coalition.planner.service import plan_option
+
+    for seed in EARLY_STOP_SEEDS:
+        sc, gap = _variant(seed)
+        m = plan_option(sc, "gen", options=PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0), explain=False)[0].model
+        g = greedy_values(m)
+        start = g if is_feasible(m, g) else None
+        sol = solve_highs(m, PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0), start=start, withhold=False)
+        res, v = sol.result, sol.values
+        assert v is not None and res.objective is not None and res.bound is not None and res.gap is not None, seed
+        assert "capacity rows passed 0 of 0" in res.message, seed  # nothing withheld
+        opt = _true_optimum(m)
+        assert res.objective >= opt - 1e-6 * abs(opt), seed
+        assert res.bound <= opt + 1e-6 * abs(opt), (seed, res.bound, opt)
+        assert res.gap >= (res.objective - opt) / max(abs(res.objective), 1e-9) - 1e-6, seed
+        if res.status.value == "optimal":
+            assert res.gap <= gap * 1.01 + 1e-6, seed
+        act = m.A @ v
+        assert np.all(act <= m.hi + 1e-6) and np.all(act >= m.lo - 1e-6), seed

@@ -239,7 +239,7 @@ class PlannerEvaluator:
         t0 = time.perf_counter()
         inp = self.ctx.inputs(world, withdrawn)
         rm = self.model_of(inp)
-        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit), spells=inp.spells)
+        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit), spells=inp.spells, repaired=True)
         out = self._outcome(res)
         out.solve_seconds = res.solve_seconds
         out.overhead_seconds = (time.perf_counter() - t0) - res.solve_seconds - res.start_seconds

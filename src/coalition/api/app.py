@@ -27,7 +27,8 @@ from coalition.api.auditbatch import AuditBatcher
 from coalition.api.middleware import ServiceMiddleware
 from coalition.api.offload import CpuPool, gaps_compute
 from coalition.api.ratelimit import RateLimiter
-from coalition.planner.runs import Scheduler, make_executor
+from coalition.planner.executors import make_executor
+from coalition.planner.runs import Scheduler
 from coalition.scenario.store import ScenarioCache
 from coalition.settings import Settings
 from coalition.store.db import make_engine, session_factory, transaction

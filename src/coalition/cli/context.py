@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 
@@ -42,3 +43,26 @@ def settings(**overrides: object) -> Settings:
     if slot.value is None:
         slot.value = slot.given if slot.given is not None else Settings.from_env()
     return slot.value.with_overrides(**overrides) if overrides else slot.value
+
+
+def settings_in(data_dir: Path | None, *, database_url: str | None = None) -> Settings:
+    """This invocation's settings for a command with ``--data-dir`` and ``--database-url``.
+
+    A data dir given on the command line also moves the default database (``coalition.db`` in
+    the data dir) with it, as :meth:`Settings.from_env` does for a ``data_dir`` override; a
+    database URL that is not that default (set in the environment, by the caller, or by
+    ``--database-url``) stays."""
+    base = settings()
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+        if base.database_url == default_database_url(Path(base.data_dir)):
+            overrides["database_url"] = default_database_url(data_dir)
+    if database_url:
+        overrides["database_url"] = database_url
+    return settings(**overrides) if overrides else base
+
+
+def default_database_url(data_dir: Path) -> str:
+    """The database a data dir holds when no URL is set: SQLite ``coalition.db`` in it."""
+    return f"sqlite:///{data_dir / 'coalition.db'}"

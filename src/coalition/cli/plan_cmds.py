@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import signal
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,10 +27,10 @@ from rich.rule import Rule
 from coalition.cli.stored import SCENARIO_HELP, DbOpt, TokenOpt
 
 if TYPE_CHECKING:
-    from coalition.forcegen.schemas import GapPicture
-    from coalition.planner.schemas import Plan
+    from coalition.forcegen.schemas import ActivationPicture, GapPicture
+    from coalition.planner.schemas import Plan, PlanOptions, Progress
     from coalition.planner.service import CDay
-    from coalition.scenario.schemas import Scenario
+    from coalition.scenario.schemas import Assumption, Scenario
 
 PlanScenario = Annotated[
     Path | None,
@@ -96,14 +98,9 @@ def plan(
     if ctx.invoked_subcommand is not None:
         return
     from coalition.cli.stored import load_any
-    from coalition.forcegen.activation import activation
-    from coalition.forcegen.gaps import gap_picture
     from coalition.forcegen.inputs import resolve_inputs
-    from coalition.forcegen.render import render_activation, render_gaps
-    from coalition.planner import export, render
-    from coalition.planner.engine import PlanHooks
-    from coalition.planner.schemas import PlanOptions, Progress
-    from coalition.planner.service import plan_option, resolve_c_day
+    from coalition.planner.schemas import PlanOptions
+    from coalition.planner.service import resolve_c_day
 
     console = _console()
     sc = load_any(scenario)
@@ -114,14 +111,70 @@ def plan(
 
     _print_header(console, sc, cday)
 
-    # 1. activation picture once the ceasefire holds
     look = at_date or cday.day
+    picture = _show_activation(console, sc, look, effective)
+
+    plan_opts = PlanOptions(time_limit=time_limit, seed=seed, period_days=period_days)
+    session = _PlanSession(
+        console,
+        sc,
+        look,
+        effective,
+        picture,
+        assumptions,
+        at_date,
+        plan_opts,
+        live,
+        show_units,
+        out,
+        json_file,
+        {"flag": False},
+    )
+    plans, written = _plan_all(session, options_ids)
+
+    # outputs (written per option, inside its time budget, by finish above)
+    if json_file is not None and plans:
+        console.print(f"plan JSON written to {json_file}")
+    if out is not None:
+        console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
+
+
+@dataclass(frozen=True)
+class _PlanSession:
+    """What every force option's plan in one ``coalition plan`` shares."""
+
+    console: Console
+    sc: Scenario
+    look: date
+    effective: tuple[Assumption, ...]
+    picture: ActivationPicture
+    assumptions: tuple[Assumption, ...]
+    at_date: date | None
+    plan_opts: PlanOptions
+    live: bool
+    show_units: int
+    out: Path | None
+    json_file: Path | None
+    stop: dict[str, bool]
+
+
+def _show_activation(
+    console: Console, sc: Scenario, look: date, effective: tuple[Assumption, ...]
+) -> ActivationPicture:
+    """1. The activation picture once the ceasefire holds."""
+    from coalition.forcegen.activation import activation
+    from coalition.forcegen.render import render_activation
+
     picture = activation(sc, look, effective)
     console.print(Rule("Which pledges activate"))
     render_activation(console, picture, pledges=False)
+    return picture
 
-    plan_opts = PlanOptions(time_limit=time_limit, seed=seed, period_days=period_days)
-    stop = {"flag": False}
+
+def _plan_all(s: _PlanSession, options_ids: list[str]) -> tuple[list[tuple[Plan, GapPicture]], list[Path]]:
+    """Plan each option in turn; a first Ctrl-C stops the solve in progress (its best plan is
+    kept) and skips the remaining options, a second one interrupts."""
+    stop = s.stop
 
     def on_sigint(signum: int, frame: object) -> None:  # noqa: ARG001
         if stop["flag"]:
@@ -133,64 +186,76 @@ def plan(
     written: list[Path] = []
     try:
         for oid in options_ids:
-            # 2. force generation and named gaps (pledges as offered, before optimisation)
-            console.print(Rule(f"Force option '{oid}': force generated and gaps"))
-            gap = gap_picture(sc, oid, look, effective, picture=picture)
-            render_gaps(console, gap, header=False, matrix=False, max_reasons=3)
-
-            # 3. the optimised plan, with live solver progress
-            console.print(Rule(f"Force option '{oid}': optimised plan"))
-            display = (
-                Live(
-                    render.progress_table(oid, None, time_limit), console=console, refresh_per_second=4, transient=True
-                )
-                if live
-                else None
-            )
-
-            def progress(p: Progress, _d: Live | None = display, _o: str = oid) -> None:
-                if _d is not None:
-                    _d.update(render.progress_table(_o, p, time_limit))
-
-            def finish(p: Plan, _gap: GapPicture = gap) -> None:
-                # the option's files are written inside its time budget (--time-limit)
-                written.extend(_write_option(p, _gap, out))
-                if json_file is not None:  # the plan set so far, rewritten atomically
-                    export.write_json(export.PlanSet(plans=[q for q, _ in plans] + [p]), json_file)
-
-            if display is not None:
-                display.start()
-            try:
-                outcome, _ = plan_option(
-                    sc,
-                    oid,
-                    assumptions=assumptions,
-                    at=at_date,
-                    options=plan_opts,
-                    hooks=PlanHooks(
-                        progress=progress,
-                        should_stop=lambda: stop["flag"],
-                        finish=finish if (out is not None or json_file is not None) else None,
-                    ),
-                )
-            finally:
-                if display is not None:
-                    display.stop()
-            p = outcome.plan
-            for part in render.full(p, unit_limit=show_units):
-                console.print(part)
-            plans.append((p, gap))
+            plans.append(_plan_one(s, oid, plans, written))
             if stop["flag"]:
-                console.print("[yellow]interrupted: remaining options skipped[/]")
+                s.console.print("[yellow]interrupted: remaining options skipped[/]")
                 break
     finally:
         signal.signal(signal.SIGINT, previous)
+    return plans, written
 
-    # outputs (written per option, inside its time budget, by finish above)
-    if json_file is not None and plans:
-        console.print(f"plan JSON written to {json_file}")
-    if out is not None:
-        console.print(f"{len(written)} files written to {out}/ (plan JSON, CSV, XLSX, gap report)")
+
+def _plan_one(
+    s: _PlanSession, oid: str, plans: list[tuple[Plan, GapPicture]], written: list[Path]
+) -> tuple[Plan, GapPicture]:
+    """Force generation, named gaps and the optimised plan of option ``oid`` (with live solver
+    progress); its files are written inside its time budget."""
+    from coalition.forcegen.gaps import gap_picture
+    from coalition.forcegen.render import render_gaps
+    from coalition.planner import export, render
+    from coalition.planner.engine import PlanHooks
+    from coalition.planner.service import plan_option
+
+    # 2. force generation and named gaps (pledges as offered, before optimisation)
+    s.console.print(Rule(f"Force option '{oid}': force generated and gaps"))
+    gap = gap_picture(s.sc, oid, s.look, s.effective, picture=s.picture)
+    render_gaps(s.console, gap, header=False, matrix=False, max_reasons=3)
+
+    # 3. the optimised plan, with live solver progress
+    s.console.print(Rule(f"Force option '{oid}': optimised plan"))
+    display = (
+        Live(
+            render.progress_table(oid, None, s.plan_opts.time_limit),
+            console=s.console,
+            refresh_per_second=4,
+            transient=True,
+        )
+        if s.live
+        else None
+    )
+
+    def progress(p: Progress, _d: Live | None = display, _o: str = oid) -> None:
+        if _d is not None:
+            _d.update(render.progress_table(_o, p, s.plan_opts.time_limit))
+
+    def finish(p: Plan, _gap: GapPicture = gap) -> None:
+        # the option's files are written inside its time budget (--time-limit)
+        written.extend(_write_option(p, _gap, s.out))
+        if s.json_file is not None:  # the plan set so far, rewritten atomically
+            export.write_json(export.PlanSet(plans=[q for q, _ in plans] + [p]), s.json_file)
+
+    if display is not None:
+        display.start()
+    try:
+        outcome, _ = plan_option(
+            s.sc,
+            oid,
+            assumptions=s.assumptions,
+            at=s.at_date,
+            options=s.plan_opts,
+            hooks=PlanHooks(
+                progress=progress,
+                should_stop=lambda: s.stop["flag"],
+                finish=finish if (s.out is not None or s.json_file is not None) else None,
+            ),
+        )
+    finally:
+        if display is not None:
+            display.stop()
+    p = outcome.plan
+    for part in render.full(p, unit_limit=s.show_units):
+        s.console.print(part)
+    return p, gap
 
 
 def _console() -> Console:

@@ -80,13 +80,8 @@ def _targets(json_file: str | None, csv_dir: Path | None, xlsx: Path | None) -> 
         raise InputError(problems)
 
 
-def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) -> None:
-    a = j["assumed"]
-    console.print(
-        f"[bold]Sustainment of option '{j['option']}'[/] — climate {a['climate']}, ration cycle "
-        f"{a['ration_cycle']}, activity {a['activity']}" + (" — ILLUSTRATIVE scenario" if j["illustrative"] else ""),
-        highlight=False,
-    )
+def _hub_table(shown: list[dict[str, Any]]) -> Table:
+    """Per hub at its peak day range: demand by class, resupply, corridors, days of supply."""
     t = Table(
         title="Per hub at its peak day range (t or m³ per day; resupply after host-nation support, "
         "against the corridors into the hub, which deployment and rotation share; DOS on hand)",
@@ -108,7 +103,6 @@ def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) 
         "limited by",
     ):
         t.add_column(col, justify="left" if col in ("hub", "limited by", "runs out") else "right")
-    shown = sorted(j["hubs"], key=lambda h: -max(r["personnel"] for r in h["ranges"]))[:show_hubs]
     for h in sorted(shown, key=lambda h: h["hub"]):
         peak = max(h["ranges"], key=lambda r: r["personnel"])
         c = peak["classes"]
@@ -138,10 +132,11 @@ def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) 
             "unknown" if cv is None else f"{cv:,.1f}",
             h["limiting"] or h["method"],
         )
-    console.print(t)
-    if len(j["hubs"]) > len(shown):
-        console.print(f"({len(j['hubs']) - len(shown)} smaller hubs not shown; --show-hubs N, or the JSON)")
-    m = j["medical"]
+    return t
+
+
+def _print_medical(console: Console, m: dict[str, Any], show_hubs: int) -> None:
+    """Medical coverage (10-1-2) and the first uncovered hub-day ranges."""
 
     def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{100 * v:.1f}%"
@@ -163,6 +158,21 @@ def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) 
             f"D+{us[0]['end_day']}: {us[0]['reason']} (all in the JSON)",
             highlight=False,
         )
+
+
+def _render(console: Console, rep: Any, j: dict[str, Any], show_hubs: int = 30) -> None:
+    a = j["assumed"]
+    console.print(
+        f"[bold]Sustainment of option '{j['option']}'[/] — climate {a['climate']}, ration cycle "
+        f"{a['ration_cycle']}, activity {a['activity']}" + (" — ILLUSTRATIVE scenario" if j["illustrative"] else ""),
+        highlight=False,
+    )
+    shown = sorted(j["hubs"], key=lambda h: -max(r["personnel"] for r in h["ranges"]))[:show_hubs]
+    t = _hub_table(shown)
+    console.print(t)
+    if len(j["hubs"]) > len(shown):
+        console.print(f"({len(j['hubs']) - len(shown)} smaller hubs not shown; --show-hubs N, or the JSON)")
+    _print_medical(console, j["medical"], show_hubs)
     f = j.get("fill")
     if f:
 

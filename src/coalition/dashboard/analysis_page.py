@@ -18,7 +18,7 @@ from coalition.auth.rules import has_permission
 from coalition.dashboard.charts import mc_heatmap, tornado
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.routes import Page, _assumptions, _scope, _state, render
+from coalition.dashboard.page import Page, _assumptions, _scope, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError
 from coalition.planner import runs

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coalition.auth.rules import PUBLIC, has_permission
 from coalition.auth.scope import restrict
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.routes import Page, _state, render
+from coalition.dashboard.page import Page, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import ConflictError, InputError, PermissionDeniedError
 

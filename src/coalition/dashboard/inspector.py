@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from coalition.auth.rules import PUBLIC
 from coalition.auth.scope import OutOfScope, restrict
 from coalition.dashboard.context import PageCtx
-from coalition.dashboard.routes import Page, render
+from coalition.dashboard.page import Page, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError, Problem
 

@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.routes import Page, _state, render
+from coalition.dashboard.page import Page, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError
+
+if TYPE_CHECKING:
+    from coalition.depots.schemas import StockLine
+    from coalition.ledger.schemas import AppendResult, Submitted
 
 router = APIRouter(include_in_schema=False)
 MAX_CSV = 2_000_000
@@ -317,6 +322,21 @@ def accept_placement(
     except ConflictError as exc:
         ctx.db.rollback()
         return _page(request, ctx, d, 409, problems=[str(exc)], **keep)
+    _audit_acceptance(ctx, d.id, order.lines, result, subs, manifest)
+    return _page(
+        request, ctx, d, order=order, appended=(result.first_seq, result.last_seq), manifest=manifest, origin=origin
+    )
+
+
+def _audit_acceptance(
+    ctx: PageCtx,
+    depot_id: str,
+    order_lines: Sequence[StockLine],
+    result: AppendResult,
+    subs: Sequence[Submitted],
+    manifest: str,
+) -> None:
+    """Audit each appended custody event and the acceptance itself."""
     for seq, sub in zip(range(result.first_seq, result.last_seq + 1), subs, strict=True):
         ctx.audit(
             "append",
@@ -328,14 +348,11 @@ def accept_placement(
     ctx.audit(
         "accept-placement",
         "depot",
-        d.id,
+        depot_id,
         note="dashboard",
         after={
-            "lines": [x.model_dump() for x in order.lines],
+            "lines": [x.model_dump() for x in order_lines],
             "manifest": manifest,
             "seqs": [result.first_seq, result.last_seq],
         },
-    )
-    return _page(
-        request, ctx, d, order=order, appended=(result.first_seq, result.last_seq), manifest=manifest, origin=origin
     )

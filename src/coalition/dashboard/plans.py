@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.routes import Page, _plan, _plan_view, render
+from coalition.dashboard.page import Page, _plan, render
+from coalition.dashboard.plan_page import _plan_view
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError, NotFoundError
 from coalition.planner import naming, runs

@@ -20,7 +20,7 @@ from coalition.auth.rules import Marking, has_permission
 from coalition.auth.schemas import Principal
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.routes import Page, _scope, _state, render
+from coalition.dashboard.page import Page, _scope, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import ConflictError, InputError, PermissionDeniedError
 from coalition.scenario import rules, store

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from coalition.auth.rules import has_permission
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.routes import Page, render
+from coalition.dashboard.page import Page, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import ConflictError, InputError, PermissionDeniedError, Problem
 from coalition.scenario import store

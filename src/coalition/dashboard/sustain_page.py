@@ -15,7 +15,7 @@ from coalition.auth.schemas import Principal
 from coalition.auth.scope import Scope, restrict
 from coalition.dashboard.charts import CHART_H, CHART_W, CLASS_WORDS, PAD, dos_charts
 from coalition.dashboard.context import PageCtx
-from coalition.dashboard.routes import Page, render
+from coalition.dashboard.page import Page, render
 from coalition.planner import runs
 from coalition.sustain.views import section, visible_sustainment
 

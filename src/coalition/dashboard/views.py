@@ -172,6 +172,55 @@ def place_labels(m: MapModel) -> None:
 CountryName = Callable[[str, str], str]  # (iso3, source name) -> the name shown
 
 
+def _regions(scenario: Scenario, hubs: list[dict[str, Any]], fill: dict[str, float]) -> list[dict[str, Any]]:
+    """Requirement lines set on a region, not a hub: their fill is listed beside the map and
+    drawn as the area of the region's hubs, and the hubs of that region point to it (a hub with
+    no line of its own is not "—" then)."""
+    hub_ids = {h.id for h in scenario.hubs}
+    regions: list[dict[str, Any]] = []
+    for place, ratio in sorted(fill.items()):
+        if place in hub_ids:
+            continue
+        # the plan names a region's lines "region:<name>" (planner.tables); hubs name the region
+        name = place.removeprefix("region:")
+        members = [(hub, item) for hub, item in zip(scenario.hubs, hubs, strict=True) if hub.region == name]
+        regions.append(
+            {
+                "name": name,
+                "fill": round(100 * ratio),
+                "cls": heat_class(ratio),
+                "hubs": sorted(hub.name for hub, _item in members),
+                "path": region_path([(float(item["x"]), float(item["y"])) for _hub, item in members]),
+            }
+        )
+    by_region = {r["name"]: r for r in regions}
+    for item, hub in zip(hubs, scenario.hubs, strict=True):
+        if item["fill"] is None and hub.region in by_region:
+            item["region_fill"] = by_region[hub.region]["fill"]
+            item["region"] = hub.region
+    return regions
+
+
+def _depot_items(depots: list[Any], where: dict[str, tuple[Any, Any]]) -> list[dict[str, Any]]:
+    """A diamond per depot the reader may see, beside the place it serves."""
+    depot_items: list[dict[str, Any]] = []
+    for d in depots:
+        if d.hub in where:
+            x, y = where[d.hub]
+            depot_items.append(
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "place": d.hub,
+                    "x": x,
+                    "y": y,
+                    "dx": DEPOT_OFFSET[0],
+                    "dy": DEPOT_OFFSET[1],
+                }
+            )
+    return depot_items
+
+
 def map_model(
     scenario: Scenario,
     fill: dict[str, float] | None = None,
@@ -224,46 +273,8 @@ def map_model(
         contact = geo.polyline([(p.lat, p.lon) for p in scenario.contact_line.points])
         buffer_km = scenario.contact_line.buffer_km
         buffer_px = round(buffer_km * geo.PX_PER_KM, 2)  # total width, centred on the line
-    # Requirement lines set on a region, not a hub: their fill is listed beside the map and
-    # drawn as the area of the region's hubs, and the hubs of that region point to it (a hub
-    # with no line of its own is not "—" then).
-    hub_ids = {h.id for h in scenario.hubs}
-    regions: list[dict[str, Any]] = []
-    for place, ratio in sorted((fill or {}).items()):
-        if place in hub_ids:
-            continue
-        # the plan names a region's lines "region:<name>" (planner.tables); hubs name the region
-        name = place.removeprefix("region:")
-        members = [(hub, item) for hub, item in zip(scenario.hubs, hubs, strict=True) if hub.region == name]
-        regions.append(
-            {
-                "name": name,
-                "fill": round(100 * ratio),
-                "cls": heat_class(ratio),
-                "hubs": sorted(hub.name for hub, _item in members),
-                "path": region_path([(float(item["x"]), float(item["y"])) for _hub, item in members]),
-            }
-        )
-    by_region = {r["name"]: r for r in regions}
-    for item, hub in zip(hubs, scenario.hubs, strict=True):
-        if item["fill"] is None and hub.region in by_region:
-            item["region_fill"] = by_region[hub.region]["fill"]
-            item["region"] = hub.region
-    depot_items: list[dict[str, Any]] = []
-    for d in depots or ():
-        if d.hub in where:
-            x, y = where[d.hub]
-            depot_items.append(
-                {
-                    "id": d.id,
-                    "name": d.name,
-                    "place": d.hub,
-                    "x": x,
-                    "y": y,
-                    "dx": DEPOT_OFFSET[0],
-                    "dy": DEPOT_OFFSET[1],
-                }
-            )
+    regions = _regions(scenario, hubs, fill or {})
+    depot_items = _depot_items(depots or [], where)
     shapes = list(geo.countries())
     if country_name is not None:
         shapes = [replace(c, name=country_name(c.iso3, c.name)) for c in shapes]

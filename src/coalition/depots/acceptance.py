@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coalition.depots.placement import Incoming
+from coalition.depots.placement_state import Incoming
 from coalition.depots.schemas import Catalogue, Depot, StockLine
 from coalition.errors import InputError, Problem
 

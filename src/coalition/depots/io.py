@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from coalition.depots.placement import Incoming
+from coalition.depots.placement_state import Incoming
 from coalition.depots.schemas import Catalogue, DepotNetwork, ItemType, Lot, code_problem
 from coalition.errors import InputError, Problem, closest
 

@@ -11,13 +11,15 @@ filled to Q_max passes the check.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from coalition.depots.layout import _RELATIONS, Layout, SpecCache, build_layout, qmax_matrix
+from coalition.depots.qd import SpecRules
 from coalition.depots.rulebook import RuleBook, load_rulebook
-from coalition.depots.schemas import Depot, StorehouseKind
+from coalition.depots.schemas import Depot, Storehouse, StorehouseKind
 
 LICENCE_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
 _EPS = 1e-9
@@ -91,7 +93,7 @@ def compute_licences(
     layout = layout or build_layout(depot, book)
     profile = depot.profile
     cache: SpecCache = {}
-    n, t = layout.dist.shape
+    n = layout.dist.shape[0]
     underground = np.array([s.kind == StorehouseKind.UNDERGROUND for s in depot.storehouses], dtype=bool)
     rows = np.arange(n)
     results = {(hd, False): qmax_matrix(layout, rows, hd, False, profile, book, cache) for hd in LICENCE_CLASSES}
@@ -102,9 +104,61 @@ def compute_licences(
 
     geo_flags = geometry_flags(layout, book)
 
-    def line(hd: str, heavy: bool, i: int, note: str = "") -> LicenceLine:
-        qm, codes, used = results[(hd, heavy)]
-        if t == 0:
+    line = _Inverse(results, layout, geo_flags).line
+
+    out: list[StorehouseLicence] = []
+    for i, sh in enumerate(depot.storehouses):
+        lines = {}
+        for hd in LICENCE_CLASSES:
+            if hd == "1.3" and underground[i]:
+                base = line("1.1", False, i)
+                own = line("1.3", False, i)
+                agg = book.aggregation_rules(profile).get("underground-as-1.1", [])
+                pick = base if base.q_max_kg <= own.q_max_kg else own
+                lines[hd] = LicenceLine(
+                    "1.3",
+                    pick.q_max_kg,
+                    pick.controlling,
+                    pick.relation,
+                    pick.distance_m,
+                    basis=(*pick.basis, *(r.label for r in agg)),
+                    unverified=(*pick.unverified, *(r.label for r in agg if r.unverified)),
+                    note="underground: HD 1.3 is treated as 1.1",
+                )
+            else:
+                lines[hd] = line(hd, False, i)
+        heavy11 = line("1.1", True, i, "with heavy-case items")
+        heavy12 = line("1.2", True, i, "with heavy-case items")
+        notes = _issued_notes(sh, lines)
+        out.append(
+            StorehouseLicence(
+                depot=depot.id,
+                storehouse=sh.id,
+                kind=sh.kind.value,
+                profile=profile,
+                lines=lines,
+                issued=sh.licensed_kg(),
+                heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
+                heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None,
+                notes=notes,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Inverse:
+    """The Q_max matrices of one depot's layout (per HD and heavy-case flag) and its geometry
+    flags; :meth:`line` reads one storehouse's licence line from them."""
+
+    results: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray, dict[int, SpecRules]]]
+    layout: Layout
+    geo_flags: Callable[[int, int | None], tuple[str, ...]]
+
+    def line(self, hd: str, heavy: bool, i: int, note: str = "") -> LicenceLine:
+        qm, codes, used = self.results[(hd, heavy)]
+        layout = self.layout
+        if layout.dist.shape[1] == 0:
             return LicenceLine(
                 hd,
                 math.inf,
@@ -117,7 +171,7 @@ def compute_licences(
         q = float(qm[i, c])
         sr = used.get(int(codes[i, c]))
         d = float(layout.dist[i, c])
-        geo = geo_flags(i, c)
+        geo = self.geo_flags(i, c)
         labels = (*(sr.labels_at(q) if sr else ()), *geo)
         unverified = (
             *(sr.unverified_at(q) if sr else ()),
@@ -150,55 +204,22 @@ def compute_licences(
             note=note,
         )
 
-    out: list[StorehouseLicence] = []
-    for i, sh in enumerate(depot.storehouses):
-        lines = {}
-        for hd in LICENCE_CLASSES:
-            if hd == "1.3" and underground[i]:
-                base = line("1.1", False, i)
-                own = line("1.3", False, i)
-                agg = book.aggregation_rules(profile).get("underground-as-1.1", [])
-                pick = base if base.q_max_kg <= own.q_max_kg else own
-                lines[hd] = LicenceLine(
-                    "1.3",
-                    pick.q_max_kg,
-                    pick.controlling,
-                    pick.relation,
-                    pick.distance_m,
-                    basis=(*pick.basis, *(r.label for r in agg)),
-                    unverified=(*pick.unverified, *(r.label for r in agg if r.unverified)),
-                    note="underground: HD 1.3 is treated as 1.1",
+
+def _issued_notes(sh: Storehouse, lines: dict[str, LicenceLine]) -> list[str]:
+    """An issued limit the layout cannot support, or no licence at all."""
+    notes: list[str] = []
+    if sh.licensed_neq_kg is not None:
+        for hd, issued in sh.licensed_neq_kg.items():
+            comp = lines[hd].q_max_kg
+            if issued > comp + 1e-6:
+                notes.append(
+                    f"issued HD {hd} limit {issued:,.0f} kg exceeds the {math.floor(comp):,} kg "
+                    "the layout supports "
+                    f"(controlled by {lines[hd].controlling})"
                 )
-            else:
-                lines[hd] = line(hd, False, i)
-        heavy11 = line("1.1", True, i, "with heavy-case items")
-        heavy12 = line("1.2", True, i, "with heavy-case items")
-        notes: list[str] = []
-        if sh.licensed_neq_kg is not None:
-            for hd, issued in sh.licensed_neq_kg.items():
-                comp = lines[hd].q_max_kg
-                if issued > comp + 1e-6:
-                    notes.append(
-                        f"issued HD {hd} limit {issued:,.0f} kg exceeds the {math.floor(comp):,} kg "
-                        "the layout supports "
-                        f"(controlled by {lines[hd].controlling})"
-                    )
-        else:
-            notes.append("no explosives limit licence recorded: unlicensed, nothing may be stored")
-        out.append(
-            StorehouseLicence(
-                depot=depot.id,
-                storehouse=sh.id,
-                kind=sh.kind.value,
-                profile=profile,
-                lines=lines,
-                issued=sh.licensed_kg(),
-                heavy_case_1_1=heavy11 if heavy11.q_max_kg != lines["1.1"].q_max_kg else None,
-                heavy_case_1_2=heavy12 if heavy12.q_max_kg != lines["1.2"].q_max_kg else None,
-                notes=notes,
-            )
-        )
-    return out
+    else:
+        notes.append("no explosives limit licence recorded: unlicensed, nothing may be stored")
+    return notes
 
 
 def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] = ()) -> str:
@@ -255,6 +276,33 @@ def licence_sheet(depot: Depot, lic: StorehouseLicence, *, cgs: tuple[str, ...] 
     return "\n".join(out)
 
 
+def _limit_rows(lic: StorehouseLicence, book: RuleBook) -> list[str]:
+    """The HTML rows of one licence's limits: per HD, then the heavy-case limits that differ."""
+    from html import escape
+
+    from coalition.depots.rulebook import short_value
+
+    rows: list[str] = []
+    for hd, line in lic.lines.items():
+        issued = None if lic.issued is None else lic.issued.get(hd)
+        qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,} kg"
+        rows.append(
+            f"<tr><td>{escape(hd)}</td><td>{'not permitted' if issued is None else f'{issued:,.0f} kg'}</td>"
+            f"<td>{escape(qmax)}</td><td>{escape(line.controlling or '—')}</td>"
+            f"<td>{escape(line.relation or '—')}</td>"
+            f"<td>{'—' if line.distance_m is None else f'{line.distance_m:,.1f} m'}</td>"
+            f"<td class='flag'>{escape('; '.join(short_value(book, u) for u in line.unverified))}</td></tr>"
+        )
+    for label, heavy in (("1.1 heavy-case", lic.heavy_case_1_1), ("1.2 heavy-case", lic.heavy_case_1_2)):
+        if heavy is not None:
+            rows.append(
+                f"<tr><td>{label}</td><td></td><td>{math.floor(heavy.q_max_kg):,} kg</td>"
+                f"<td>{escape(heavy.controlling or '—')}</td><td>{escape(heavy.relation or '—')}</td>"
+                f"<td>{'—' if heavy.distance_m is None else f'{heavy.distance_m:,.1f} m'}</td><td></td></tr>"
+            )
+    return rows
+
+
 def licence_html(
     depot: Depot,
     lics: list[StorehouseLicence],
@@ -269,8 +317,6 @@ def licence_html(
     invented. Computed limits name every rulebook value they rest on."""
     from html import escape
 
-    from coalition.depots.rulebook import short_value
-
     book = book or load_rulebook()
     cgs = cgs or {}
 
@@ -284,24 +330,7 @@ def licence_html(
         assert sh is not None
         rec = sh.licence
         permitted_cgs = rec.permitted_cgs if rec and rec.permitted_cgs is not None else None
-        rows = []
-        for hd, line in lic.lines.items():
-            issued = None if lic.issued is None else lic.issued.get(hd)
-            qmax = "not limited by any site" if math.isinf(line.q_max_kg) else f"{math.floor(line.q_max_kg):,} kg"
-            rows.append(
-                f"<tr><td>{escape(hd)}</td><td>{'not permitted' if issued is None else f'{issued:,.0f} kg'}</td>"
-                f"<td>{escape(qmax)}</td><td>{escape(line.controlling or '—')}</td>"
-                f"<td>{escape(line.relation or '—')}</td>"
-                f"<td>{'—' if line.distance_m is None else f'{line.distance_m:,.1f} m'}</td>"
-                f"<td class='flag'>{escape('; '.join(short_value(book, u) for u in line.unverified))}</td></tr>"
-            )
-        for label, heavy in (("1.1 heavy-case", lic.heavy_case_1_1), ("1.2 heavy-case", lic.heavy_case_1_2)):
-            if heavy is not None:
-                rows.append(
-                    f"<tr><td>{label}</td><td></td><td>{math.floor(heavy.q_max_kg):,} kg</td>"
-                    f"<td>{escape(heavy.controlling or '—')}</td><td>{escape(heavy.relation or '—')}</td>"
-                    f"<td>{'—' if heavy.distance_m is None else f'{heavy.distance_m:,.1f} m'}</td><td></td></tr>"
-                )
+        rows = _limit_rows(lic, book)
         limits = [ln for ln in lic.lines.values() if not math.isinf(ln.q_max_kg) and ln.controlling]
         controlling = min(limits, key=lambda ln: ln.q_max_kg) if limits else None
         controlled_by = (

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coalition.depots.layout import _RELATIONS, DIST_TOL
+from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout
 from coalition.depots.rulebook import RuleBook, load_rulebook
 from coalition.depots.rules import required_distances
 from coalition.depots.schemas import Catalogue, Depot, ExposedSiteKind, StockLine
@@ -46,23 +46,7 @@ def depot_svg(
     book = book or load_rulebook()
     layout, required = required_distances(depot, lines, catalogue, book=book)
     shs = depot.storehouses
-    n_es = len(depot.exposed_sites)
-    # arcs: per storehouse and relation, the largest required distance and whether it is broken
-    arcs: list[tuple[int, str, float, bool]] = []
-    broken_targets: set[int] = set()
-    for i in range(len(shs)):
-        for rel_idx, rel in enumerate(_RELATIONS):
-            cols = [
-                c
-                for c in range(layout.dist.shape[1])
-                if int(layout.target_relation[c]) == rel_idx and required[i, c] > 0 and np.isfinite(layout.dist[i, c])
-            ]
-            if not cols:
-                continue
-            radius = max(float(required[i, c]) for c in cols)
-            inside = [c for c in cols if layout.dist[i, c] + DIST_TOL < required[i, c]]
-            broken_targets.update(inside)
-            arcs.append((i, rel, radius, bool(inside)))
+    arcs, broken_targets = _arcs(layout, required, len(shs))
     # the frame: every storehouse, site point and arc
     xs = [s.x for s in shs] + [p[0] for e in depot.exposed_sites for p in e.points]
     ys = [s.y for s in shs] + [p[1] for e in depot.exposed_sites for p in e.points]
@@ -115,6 +99,37 @@ def depot_svg(
         )
         c.set("stroke-dasharray", "6 4")
         ET.SubElement(c, "title").text = f"{shs[i].id}: {rel} needs {r:,.0f} m" + (" — VIOLATED" if bad else "")
+    _draw_sites(svg, depot, broken_targets, px, py)
+    _draw_storehouses(svg, depot, arcs, broken_targets, (px, py))
+    _legend(svg, depot, arcs, span, scale)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
+
+
+def _arcs(layout: Layout, required: np.ndarray, n_sh: int) -> tuple[list[tuple[int, str, float, bool]], set[int]]:
+    """Per storehouse and relation, the largest required distance and whether it is broken; and
+    the targets inside a required distance."""
+    arcs: list[tuple[int, str, float, bool]] = []
+    broken_targets: set[int] = set()
+    for i in range(n_sh):
+        for rel_idx, rel in enumerate(_RELATIONS):
+            cols = [
+                c
+                for c in range(layout.dist.shape[1])
+                if int(layout.target_relation[c]) == rel_idx and required[i, c] > 0 and np.isfinite(layout.dist[i, c])
+            ]
+            if not cols:
+                continue
+            radius = max(float(required[i, c]) for c in cols)
+            inside = [c for c in cols if layout.dist[i, c] + DIST_TOL < required[i, c]]
+            broken_targets.update(inside)
+            arcs.append((i, rel, radius, bool(inside)))
+    return arcs, broken_targets
+
+
+def _draw_sites(
+    svg: ET.Element, depot: Depot, broken_targets: set[int], px: Callable[[float], float], py: Callable[[float], float]
+) -> None:
+    """Each exposed site (a point or a line), red when inside a required distance."""
     g_sites = ET.SubElement(svg, "g", id="exposed-sites")
     for k, e in enumerate(depot.exposed_sites):
         hit = k in broken_targets
@@ -132,6 +147,19 @@ def depot_svg(
             g_sites, "text", {"class": "violation"} if hit else {}, x=str(px(lx) + 7), y=str(py(ly) - 7)
         )
         label.text = e.id
+
+
+def _draw_storehouses(
+    svg: ET.Element,
+    depot: Depot,
+    arcs: list[tuple[int, str, float, bool]],
+    broken_targets: set[int],
+    to_px: tuple[Callable[[float], float], Callable[[float], float]],
+) -> None:
+    """Each storehouse (with its door when earth-covered), red when it breaks or suffers a rule."""
+    px, py = to_px
+    shs = depot.storehouses
+    n_es = len(depot.exposed_sites)
     g_sh = ET.SubElement(svg, "g", id="storehouses")
     for i, s in enumerate(shs):
         hit = any(a[0] == i and a[3] for a in arcs) or (n_es + i) in broken_targets
@@ -159,8 +187,6 @@ def depot_svg(
                 stroke="#000",
             )
         ET.SubElement(g_sh, "text", x=str(px(s.x) + 8), y=str(py(s.y) + 14)).text = s.id
-    _legend(svg, depot, arcs, span, scale)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
 
 
 def _legend(svg: ET.Element, depot: Depot, arcs: list[tuple[int, str, float, bool]], span: float, scale: float) -> None:

@@ -2,7 +2,8 @@
 
 Entry points:
 
-* :func:`aggregate` — hazard-division aggregation in one PES (reference §4).
+Hazard-division aggregation in one PES (reference §4) is :mod:`coalition.depots.aggregation`;
+stock summed per storehouse as arrays is :mod:`coalition.depots.stock`.
 * :func:`check_network` / :func:`check_depot` — every storehouse: NEQ by HD against its licence
   (the aggregate and each HD's own), compatibility mixing (scoped, counted footnotes), floor
   capacity, and quantity-distance to every exposed site and every other storehouse (IMD) as the
@@ -20,18 +21,17 @@ stock lines checks in well under two seconds.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
-from operator import attrgetter
+from dataclasses import dataclass
 
 import numpy as np
 
+from coalition.depots.aggregation import RAW_CLASSES, Aggregate, aggregate
 from coalition.depots.layout import _RELATIONS, DIST_TOL, Layout, SpecCache, build_layout, required_matrix
-from coalition.depots.mixing import MixEntry, PairResult, check_set
+from coalition.depots.mixing import PairResult, check_set
 from coalition.depots.qd import FACE_NAMES, SpecRules
-from coalition.depots.rulebook import Resolved, RuleBook, load_rulebook
+from coalition.depots.rulebook import RuleBook, load_rulebook
 from coalition.depots.schemas import (
     Assertion,
     Catalogue,
@@ -39,371 +39,12 @@ from coalition.depots.schemas import (
     DepotNetwork,
     Finding,
     ItemType,
-    Lot,
     Severity,
     StockLine,
     Storehouse,
     StorehouseKind,
 )
-
-#: Raw hazard classes of stock, in the column order of the NEQ matrices.
-RAW_CLASSES: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4", "1.4S", "1.5", "1.6")
-_RAW_INDEX = {c: i for i, c in enumerate(RAW_CLASSES)}
-LICENCE_HDS: tuple[str, ...] = ("1.1", "1.2", "1.3", "1.4")
-
-
-def raw_class(hd: str, cg: str) -> str:
-    return "1.4S" if hd == "1.4" and cg == "S" else hd
-
-
-# ---------------------------------------------------------------------------------------------
-# Aggregation (§4)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """The NEQ a PES presents for Q-D and for its licence after the aggregation rules."""
-
-    components: tuple[tuple[str, float], ...]  # the aggregated (HD class for Q-D, NEQ kg)
-    licence_neq: dict[str, float]  # NEQ counted against each licensed HD (aggregate and each HD's own)
-    basis: tuple[str, ...] = ()
-    unverified: tuple[str, ...] = ()
-    #: what the Q-D check evaluates: the aggregated 1.1 (if any) and EACH HD's own rule on its own
-    #: NEQ, with its heavy-case flag; the required distance is the maximum over them (monotone)
-    qd_components: tuple[tuple[str, float, bool], ...] = ()
-
-    @property
-    def qd_neq(self) -> float:
-        return sum(q for _, q in self.components)
-
-    def describe(self) -> str:
-        if not self.components:
-            return "empty"
-        return " + ".join(f"{q:,.0f} kg as HD {c}" for c, q in self.components)
-
-
-def _convert_to_11(
-    records: Sequence[Resolved], n: dict[str, float], heavy_raw: Mapping[str, bool], used: list[Resolved]
-) -> bool:
-    """Move the NEQ of each record's HD into HD 1.1 (in ``n``), noting the records used; returns
-    whether a moved HD was in the heavy case."""
-    heavy = False
-    for r in records:
-        hd = r.record.hd
-        if hd and n.get(hd, 0) > 0:
-            n["1.1"] += n[hd]
-            n[hd] = 0.0
-            heavy = heavy or heavy_raw[hd]
-            used.append(r)
-    return heavy
-
-
-def _components_without_11(
-    n: Mapping[str, float], n14: float, use: Callable[..., None]
-) -> tuple[tuple[str, float], ...]:
-    """The aggregate's components when no HD 1.1 is present: HD 1.2 and 1.3 apart (the larger
-    distance governs), else HD 1.4 and 1.4S."""
-    comps = [(h, n[h]) for h in ("1.2", "1.3") if n[h] > 0]
-    if len(comps) == 2:
-        use("separate-max")
-    if comps and n14 > 0:
-        use("not-counted-when-mixed", "1.4")
-    if not comps:
-        comps = [(c, n[c]) for c in ("1.4", "1.4S") if n[c] > 0]
-    return tuple(comps)
-
-
-def aggregate(
-    neq_by_hd: Mapping[str, float],
-    *,
-    underground: bool = False,
-    profile: str = "iatg",
-    book: RuleBook | None = None,
-    heavy_by_hd: Mapping[str, bool] | None = None,
-) -> Aggregate:
-    """Apply the profile's aggregation records to NEQ by raw class ('1.1'..'1.6', '1.4S').
-
-    Monotone by construction: the aggregated HD 1.1 (when present) is checked together with each
-    HD's own NEQ against its own rule and licence, so adding explosives never shortens a required
-    distance, never loosens a licence test and never turns a failing check into a passing one."""
-    book = book or load_rulebook()
-    rules = book.aggregation_rules(profile)
-    raw = {c: float(neq_by_hd.get(c, 0.0)) for c in RAW_CLASSES}
-    heavy_raw = {c: bool((heavy_by_hd or {}).get(c, False)) and raw[c] > 0 for c in RAW_CLASSES}
-    n = dict(raw)
-    heavy11 = heavy_raw["1.1"]
-    used: list[Resolved] = []
-
-    def use(kind: str, hd: str | None = None) -> None:
-        for r in rules.get(kind, []):
-            if hd is None or r.record.hd == hd or hd in r.record.hds:
-                used.append(r)
-
-    heavy11 = _convert_to_11(rules.get("treat-as-1.1", []), n, heavy_raw, used) or heavy11
-    if underground:
-        heavy11 = _convert_to_11(rules.get("underground-as-1.1", []), n, heavy_raw, used) or heavy11
-    n14 = n["1.4"] + n["1.4S"]
-    licence: dict[str, float] = {}
-    qd: list[tuple[str, float, bool]] = []
-    if n["1.1"] > 0:
-        total = n["1.1"]
-        summed = [h for r in rules.get("sum-with-1.1", []) for h in r.record.hds if n[h] > 0]
-        for h in summed:
-            total += n[h]
-            heavy11 = heavy11 or heavy_raw[h]
-        if summed:
-            use("sum-with-1.1")
-        components: tuple[tuple[str, float], ...] = (("1.1", total),)
-        licence["1.1"] = total
-        qd.append(("1.1", total, heavy11))
-        for h in ("1.2", "1.3"):  # each HD's own limit still holds inside the aggregate
-            if raw[h] > 0:
-                licence[h] = raw[h]
-        if n14 > 0:
-            use("not-counted-when-mixed", "1.4")
-    else:
-        components = _components_without_11(n, n14, use)
-        licence.update({h: q for h, q in components if h in ("1.2", "1.3")})
-    if n14 > 0:
-        licence["1.4"] = n14
-    # each HD's own rule on its own NEQ (1.4 and 1.4S too: "not counted" in the aggregate does not
-    # mean that their own minimum distance stops applying)
-    for c in ("1.2", "1.3", "1.4", "1.4S"):
-        if raw[c] > 0:
-            qd.append((c, raw[c], heavy_raw[c]))
-    return Aggregate(
-        components=components,
-        licence_neq=licence,
-        basis=tuple(dict.fromkeys(r.label for r in used)),
-        unverified=tuple(dict.fromkeys(r.label for r in used if r.unverified)),
-        qd_components=tuple(qd),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Stock as arrays
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class StockSummary:
-    """Per storehouse (rows in the order given): NEQ by raw class, pallets, heavy-case, entries."""
-
-    storehouses: list[str]
-    neq: np.ndarray  # (n, 7) kg
-    pallets: np.ndarray  # (n,)
-    heavy: np.ndarray  # (n, 7) bool: holds heavy-case items of that raw class
-    entries: list[list[MixEntry]]
-    lines: np.ndarray  # (n,) number of stock lines
-    problems: list[Finding] = field(default_factory=list)
-    units: dict[tuple[int, str], float] = field(default_factory=dict)  # (row, item) -> units held
-    #: (row, lot position, item id) of every lot held, to resolve assertions that name lots
-    held_lots: tuple[np.ndarray, np.ndarray, _LazyIds, _LazyIds] | None = None  # rows, lots, item ids, lot ids
-    offset: int = 0
-    _lots_of: dict[tuple[int, str], frozenset[str]] | None = None
-
-    def part(self, start: int, stop: int) -> StockSummary:
-        return StockSummary(
-            storehouses=self.storehouses[start:stop],
-            neq=self.neq[start:stop],
-            pallets=self.pallets[start:stop],
-            heavy=self.heavy[start:stop],
-            entries=self.entries[start:stop],
-            lines=self.lines[start:stop],
-            units={(r - start, i): u for (r, i), u in self.units.items() if start <= r < stop},
-            held_lots=self.held_lots,
-            offset=self.offset + start,
-        )
-
-    def lots_held(self, row: int, item: str) -> frozenset[str]:
-        """Lots of ``item`` held in ``row`` (built once, only when an assertion names lots)."""
-        if self._lots_of is None:
-            out: dict[tuple[int, str], set[str]] = {}
-            if self.held_lots is not None:
-                rows, lot_pos, lot_item_ids, lot_ids = self.held_lots
-                for r, li in zip(rows.tolist(), lot_pos.tolist(), strict=True):
-                    out.setdefault((r, lot_item_ids[li]), set()).add(lot_ids[li])
-            self._lots_of = {k: frozenset(v) for k, v in out.items()}
-        return self._lots_of.get((row + self.offset, item), frozenset())
-
-
-def summarise(
-    storehouses: Sequence[str],
-    lines: Sequence[StockLine],
-    catalogue: Catalogue,
-    *,
-    quantities: np.ndarray | None = None,
-) -> StockSummary:
-    """Sum stock lines per storehouse (vectorised; unknown lots become error findings)."""
-    # Building id indexes over a million objects triggers repeated cyclic-GC passes that scan every
-    # live object; nothing here creates cycles, so the collector is paused for the duration.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _summarise(storehouses, lines, catalogue, quantities)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _summarise(
-    storehouses: Sequence[str],
-    lines: Sequence[StockLine],
-    catalogue: Catalogue,
-    quantities: np.ndarray | None,
-) -> StockSummary:
-    index = {s: i for i, s in enumerate(storehouses)}
-    n = len(storehouses)
-    lots = catalogue.lots
-    items = catalogue.items
-    # per item (few): class, NEQ, pallet footprint, heavy-case, mixing entry
-    entry_list: list[MixEntry] = []
-    entry_index: dict[MixEntry, int] = {}
-    i_cls = np.zeros(len(items), dtype=np.int64)
-    i_neq = np.zeros(len(items))
-    i_upp = np.ones(len(items))
-    i_heavy = np.zeros(len(items), dtype=bool)
-    i_entry = np.zeros(len(items), dtype=np.int64)
-    for k, item in enumerate(items):
-        i_cls[k] = _RAW_INDEX[raw_class(item.hd, item.cg)]
-        i_neq[k] = item.neq_kg
-        i_upp[k] = item.units_per_pallet
-        i_heavy[k] = item.heavy_case
-        entry = MixEntry(item.cg, item.hd, item.id)
-        if entry not in entry_index:
-            entry_index[entry] = len(entry_list)
-            entry_list.append(entry)
-        i_entry[k] = entry_index[entry]
-    # per lot (many): item index and NEQ override, gathered without a Python loop body
-    _, lot_item, override = catalogue.lot_items
-    l_neq = np.where(np.isnan(override), i_neq[lot_item], override) if len(lots) else np.zeros(0)
-    l_cls, l_upp, l_heavy, l_entry = i_cls[lot_item], i_upp[lot_item], i_heavy[lot_item], i_entry[lot_item]
-    problems: list[Finding] = []
-    sh_idx, lot_idx = _line_indexes(storehouses, index, lines, catalogue)
-    qty = (
-        quantities
-        if quantities is not None
-        else np.fromiter(map(attrgetter("quantity"), lines), dtype=float, count=len(lines))
-    )
-    bad = (sh_idx < 0) | (lot_idx < 0)
-    if bad.any():
-        n_bad = int(bad.sum())
-        if n_bad > 100:  # summarised with a count, never cut off silently
-            problems.append(
-                Finding(
-                    rule="reference",
-                    severity=Severity.ERROR,
-                    message=f"{n_bad} stock lines name an unknown lot or storehouse; the first 100 follow",
-                )
-            )
-        for k in np.nonzero(bad)[0][:100]:
-            line = lines[int(k)]
-            what = "lot" if lot_idx[k] < 0 else "storehouse"
-            problems.append(
-                Finding(
-                    rule="reference",
-                    severity=Severity.ERROR,
-                    storehouse=line.storehouse,
-                    message=f"stock line {int(k) + 1} names unknown {what} "
-                    f"'{line.lot if what == 'lot' else line.storehouse}'",
-                )
-            )
-        keep = ~bad
-        sh_idx, lot_idx, qty = sh_idx[keep], lot_idx[keep], qty[keep]
-    neg = qty < 0
-    if neg.any():
-        if int(neg.sum()) > 100:
-            problems.append(
-                Finding(
-                    rule="stock",
-                    severity=Severity.ERROR,
-                    message=f"{int(neg.sum())} lots would leave more than is held; the first 100 follow",
-                )
-            )
-        for k in np.nonzero(neg)[0][:100]:
-            problems.append(
-                Finding(
-                    rule="stock",
-                    severity=Severity.ERROR,
-                    storehouse=storehouses[int(sh_idx[k])],
-                    message=f"more of lot '{lots[int(lot_idx[k])].id}' would leave than is held ({int(qty[k])} units)",
-                )
-            )
-        qty = np.maximum(qty, 0)
-    cls = l_cls[lot_idx]
-    neq = np.bincount(
-        sh_idx * len(RAW_CLASSES) + cls, weights=l_neq[lot_idx] * qty, minlength=n * len(RAW_CLASSES)
-    ).reshape(n, len(RAW_CLASSES))
-    pallets = np.bincount(sh_idx, weights=np.ceil(qty / l_upp[lot_idx] - 1e-9), minlength=n)
-    heavy = (
-        np.bincount(
-            sh_idx * len(RAW_CLASSES) + cls,
-            weights=(l_heavy[lot_idx] & (qty > 0)).astype(float),
-            minlength=n * len(RAW_CLASSES),
-        ).reshape(n, len(RAW_CLASSES))
-        > 0
-    )
-    count = np.bincount(sh_idx, weights=(qty > 0).astype(float), minlength=n)
-    present = qty > 0
-    keys = np.unique(sh_idx[present] * max(len(entry_list), 1) + l_entry[lot_idx[present]])
-    entries: list[list[MixEntry]] = [[] for _ in range(n)]
-    for key in keys.tolist():
-        s, e = divmod(key, max(len(entry_list), 1))
-        entries[s].append(entry_list[e])
-    # units per (storehouse, item), for footnotes that need matching numbers (few items per row)
-    n_items = max(len(items), 1)
-    ukey = sh_idx[present] * n_items + lot_item[lot_idx[present]]
-    if n * n_items <= 5_000_000:  # dense: one bincount (a hash-based unique is slower here)
-        dense = np.bincount(ukey, weights=qty[present], minlength=n * n_items)
-        uniq: np.ndarray = np.flatnonzero(dense)
-        usum: np.ndarray = dense[uniq]
-    else:
-        uniq, inv = np.unique(ukey, return_inverse=True)
-        usum = np.bincount(inv, weights=qty[present], minlength=len(uniq)) if len(uniq) else np.zeros(0)
-    units = {divmod_item(int(k), n_items, items): float(u) for k, u in zip(uniq.tolist(), usum.tolist(), strict=True)}
-    held = (sh_idx[present], lot_idx[present], _LazyIds(lots, items, lot_item), _LazyIds(lots))
-    return StockSummary(list(storehouses), neq, pallets, heavy, entries, count, problems, units=units, held_lots=held)
-
-
-class _LazyIds:
-    """Lot ids (or the item id of each lot) by position, without building a million-entry list."""
-
-    def __init__(
-        self, lots: Sequence[Lot], items: Sequence[ItemType] | None = None, lot_item: np.ndarray | None = None
-    ) -> None:
-        self.lots, self.items, self.lot_item = lots, items, lot_item
-
-    def __getitem__(self, k: int) -> str:
-        if self.items is None:
-            return self.lots[k].id
-        if self.lot_item is None:
-            raise TypeError("item ids by lot position need the lot -> item index")
-        return self.items[int(self.lot_item[k])].id
-
-
-def divmod_item(key: int, n_items: int, items: Sequence[ItemType]) -> tuple[int, str]:
-    row, it = divmod(key, n_items)
-    return row, items[it].id
-
-
-def _line_indexes(
-    storehouses: Sequence[str], index: dict[str, int], lines: Sequence[StockLine], catalogue: Catalogue
-) -> tuple[np.ndarray, np.ndarray]:
-    """Storehouse and lot position of every stock line (-1 when unknown).
-
-    Plain dict lookups driven by ``map`` (C loops, no Python frame per line): measured faster on
-    this pandas version than its Index.get_indexer, which converts a million ids to Arrow strings
-    first (1.1 s against 3.5 s for 10^6 lot ids on the loaded 2-core machine)."""
-    from itertools import repeat
-
-    n = len(lines)
-    sh_idx = np.fromiter(map(index.get, map(attrgetter("storehouse"), lines), repeat(-1)), dtype=np.int64, count=n)
-    lot_idx = np.fromiter(
-        map(catalogue.lot_positions.get, map(attrgetter("lot"), lines), repeat(-1)), dtype=np.int64, count=n
-    )
-    return sh_idx, lot_idx
-
+from coalition.depots.stock import StockSummary, summarise
 
 # ---------------------------------------------------------------------------------------------
 # Reports
@@ -758,7 +399,6 @@ def evaluate_depot(
         )
     wanted = None if only is None else {i for i, sh in enumerate(shs) if sh.id in only}
     required, governing, row_unverified = _qd_matrix(layout, aggs, wanted, book, profile)
-    n, t = layout.dist.shape
 
     reports: list[StorehouseReport] = []
     for i, sh in enumerate(shs):
@@ -778,45 +418,10 @@ def evaluate_depot(
                     message=f"{summary.pallets[i]:.0f} pallets exceed the floor capacity of {sh.capacity_pallets}",
                 )
             )
-        # mixing: footnote assertions are scoped to the items they name; matching numbers counted
-        pairs = check_set(
-            summary.entries[i],
-            depot.asserted(sh.id),
-            profile=profile,
-            book=book,
-            covers=covers_for(depot, sh.id, summary, i),
-        )
-        for p in pairs:
-            if p.unverified:
-                unverified.add(p.record)
-            if not p.allowed:
-                findings.append(
-                    Finding(
-                        rule="mixing",
-                        severity=Severity.ERROR,
-                        depot=depot.id,
-                        storehouse=sh.id,
-                        message=f"{p.a.label()} with {p.b.label()}: {p.reason}",
-                        basis=(p.record,),
-                        unverified=(p.record,) if p.unverified else (),
-                    )
-                )
+        pairs = _mixing(depot, sh, summary, i, book, findings, unverified)
         if items is not None and summary.units:
             findings += count_findings(depot, sh.id, summary, i, book, items)
-        # quantity-distance
-        tightest: Finding | None = None
-        if agg.qd_components and t:
-            with np.errstate(invalid="ignore"):  # inf - inf: itself, never a target
-                margin = np.nan_to_num(layout.dist[i] + DIST_TOL - required[i], nan=np.inf)
-            for c in np.nonzero(margin < 0)[0].tolist():
-                findings.append(_qd_finding(layout, i, c, required[i, c], governing, agg, Severity.ERROR))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                finite = np.where(required[i] > 0, (layout.dist[i] + DIST_TOL) / required[i], np.inf)
-            c = int(np.argmin(finite))
-            if np.isfinite(finite[c]) and finite[c] >= 1:
-                tightest = _qd_finding(layout, i, c, required[i, c], governing, agg, Severity.INFO)
-            elif margin.size and (margin < 0).any():
-                tightest = next(f for f in findings if f.rule.startswith("qd."))
+        tightest = _qd_findings(layout, i, required, governing, agg, findings)
         for f in findings:
             unverified.update(f.unverified)
         reports.append(
@@ -837,6 +442,68 @@ def evaluate_depot(
             )
         )
     return reports
+
+
+def _mixing(
+    depot: Depot,
+    sh: Storehouse,
+    summary: StockSummary,
+    i: int,
+    book: RuleBook,
+    findings: list[Finding],
+    unverified: set[str],
+) -> list[PairResult]:
+    """Compatibility mixing of storehouse row ``i``: footnote assertions are scoped to the items
+    they name and matching numbers are counted; a refused pair is an error finding."""
+    pairs = check_set(
+        summary.entries[i],
+        depot.asserted(sh.id),
+        profile=depot.profile,
+        book=book,
+        covers=covers_for(depot, sh.id, summary, i),
+    )
+    for p in pairs:
+        if p.unverified:
+            unverified.add(p.record)
+        if not p.allowed:
+            findings.append(
+                Finding(
+                    rule="mixing",
+                    severity=Severity.ERROR,
+                    depot=depot.id,
+                    storehouse=sh.id,
+                    message=f"{p.a.label()} with {p.b.label()}: {p.reason}",
+                    basis=(p.record,),
+                    unverified=(p.record,) if p.unverified else (),
+                )
+            )
+    return pairs
+
+
+def _qd_findings(
+    layout: Layout,
+    i: int,
+    required: np.ndarray,
+    governing: Governing,
+    agg: Aggregate,
+    findings: list[Finding],
+) -> Finding | None:
+    """Quantity-distance of storehouse row ``i`` to every target: each shortfall is an error
+    finding; returns the tightest relation (met, or the first shortfall)."""
+    tightest: Finding | None = None
+    if agg.qd_components and layout.dist.shape[1]:
+        with np.errstate(invalid="ignore"):  # inf - inf: itself, never a target
+            margin = np.nan_to_num(layout.dist[i] + DIST_TOL - required[i], nan=np.inf)
+        for c in np.nonzero(margin < 0)[0].tolist():
+            findings.append(_qd_finding(layout, i, c, required[i, c], governing, agg, Severity.ERROR))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            finite = np.where(required[i] > 0, (layout.dist[i] + DIST_TOL) / required[i], np.inf)
+        c = int(np.argmin(finite))
+        if np.isfinite(finite[c]) and finite[c] >= 1:
+            tightest = _qd_finding(layout, i, c, required[i, c], governing, agg, Severity.INFO)
+        elif margin.size and (margin < 0).any():
+            tightest = next(f for f in findings if f.rule.startswith("qd."))
+    return tightest
 
 
 def _qd_finding(

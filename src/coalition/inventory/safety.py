@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from coalition.depots.schemas import Catalogue, Depot, DepotNetwork, ItemType, StockLine, code_problem
 from coalition.depots.schemas import Lot as CatalogueLot
-from coalition.inventory.projector import Lot, SafetyCheck, State
 from coalition.inventory.schemas import HELD, Location
+from coalition.inventory.state import Lot, SafetyCheck, State
 
 
 class DepotSafety:

@@ -23,7 +23,8 @@ from coalition.inventory.models import (
     InvManifestLine,
     InvSerial,
 )
-from coalition.inventory.projector import (
+from coalition.inventory.schemas import Location
+from coalition.inventory.state import (
     Discrepancy,
     Event,
     Lot,
@@ -34,7 +35,6 @@ from coalition.inventory.projector import (
     Stock,
     row_fields,
 )
-from coalition.inventory.schemas import Location
 from coalition.store.bulk import insert_tuples, raw_cursor, update_tuples
 from coalition.store.db import Base, table_of
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from coalition.errors import ConflictError
 from coalition.inventory import models as im
-from coalition.inventory.projector import Discrepancy, Lot, Manifest, Serial, State, Stock, apply, row_fields
+from coalition.inventory.projector import apply
+from coalition.inventory.state import Discrepancy, Lot, Manifest, Serial, State, Stock, row_fields
 from coalition.ledger.checks import Report
 from coalition.ledger.models import LedgerBatch, LedgerEvent
 from coalition.ledger.service import event_from_body

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from coalition.errors import InputError, Problem
 from coalition.inventory import service as inv
-from coalition.inventory.projector import Discrepancy, Lot, Serial, Stock
 from coalition.inventory.schemas import GONE, HELD, Location, Status
+from coalition.inventory.state import Discrepancy, Lot, Serial, Stock
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from coalition.depots.schemas import DepotNetwork
-from coalition.inventory.projector import SafetyCheck
+from coalition.inventory.state import SafetyCheck
 from coalition.ledger import checkpoints, service
 from coalition.ledger.batches import LocalSigner
 from coalition.ledger.keyevents import trust_from_keyring

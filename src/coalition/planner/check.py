@@ -586,21 +586,12 @@ def _check_medical(scenario: Scenario, plan: Plan, lines: list[UnitLine], out: l
             )
 
 
-def _check_resupply(
-    scenario: Scenario,
-    plan: Plan,
-    lines: list[UnitLine],
-    hubs: dict[str, Hub],
-    corridors: dict[str, Corridor],
-    out: list[Violation],
-) -> tuple[_Spans, float]:
-    """Resupply flows re-checked day by day against the tonnage the unit lines need; returns the
-    flows per corridor (for the corridor tonnage rule) and the reported unmet tonne-days."""
+def _resupply_need(scenario: Scenario, plan: Plan, lines: list[UnitLine]) -> dict[str, list[tuple[int, int, float]]]:
+    """The tonnage per day each hub's unit lines need (after host-nation support that holds), as
+    (first day, last day, tonnes per day) spans."""
     from coalition.sustain.factors import load_factors
     from coalition.sustain.flows import tonnage_factor
 
-    H = plan.horizon_days
-    add = out.append
     table = load_factors()
     holds: dict[str, bool] = {}
     if plan.c_day is not None and scenario.sustainment.host_nation:
@@ -616,6 +607,22 @@ def _check_resupply(
             memo[key] = tonnage_factor(scenario, table, ul.capability, ul.hub, holds).tonnes
         if memo[key] * ul.personnel > 0:
             need[ul.hub].append((ul.arrival_day, ul.tour_end_day, memo[key] * ul.personnel))
+    return need
+
+
+def _check_resupply(
+    scenario: Scenario,
+    plan: Plan,
+    lines: list[UnitLine],
+    hubs: dict[str, Hub],
+    corridors: dict[str, Corridor],
+    out: list[Violation],
+) -> tuple[_Spans, float]:
+    """Resupply flows re-checked day by day against the tonnage the unit lines need; returns the
+    flows per corridor (for the corridor tonnage rule) and the reported unmet tonne-days."""
+    H = plan.horizon_days
+    add = out.append
+    need = _resupply_need(scenario, plan, lines)
     sec = plan.resupply or {}
     flows: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
     into: dict[str, list[tuple[int, int, float]]] = defaultdict(list)

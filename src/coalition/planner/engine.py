@@ -500,6 +500,25 @@ def make_plan(
     return PlanOutcome(plan, model, values, greedy, result, build_s)
 
 
+def plan_sections(
+    scenario: Scenario, option_id: str, model: Model, values: np.ndarray, c_day: date | None, notes: list[str]
+) -> dict[str, Any]:
+    """The plan-content fields of a :class:`Plan` (KPIs, unit lines, rotations, fill, the
+    enablers-first, 10-1-2 and resupply sections) for column ``values`` of ``model``, as
+    :func:`make_plan` fills them - for a plan solved elsewhere, e.g. one world of the scenario
+    analysis, to go through the independent checker (``coalition.planner.check``)."""
+    interp = interpret(model, values, c_day)
+    return {
+        "kpis": interp.kpis,
+        "unit_lines": interp.unit_lines,
+        "rotations": interp.rotations,
+        "fill": interp.fill,
+        "precedence": _precedence_section(scenario, model.tables, interp.unit_lines),
+        "medical": _medical_section(scenario, option_id, model.tables, interp.unit_lines, notes),
+        "resupply": sustainment.resupply_section(model, values),
+    }
+
+
 def _explanations(
     model: Model,
     values: np.ndarray,

@@ -79,6 +79,11 @@ MIP_OPTIONS: dict[str, bool | int | float | str] = {}
 # proven after the restricted pass: 37 -> 7.5 CPU s in all, plans within 0.001 % of the full
 # MIP's. Large models keep the target gap (their restricted pass is the last one).
 RESTRICTED_GAP_SHARE = 0.1
+# ...unless every row is in that MIP (no row withheld: solve_highs(withhold=False), as the
+# scenario analysis solves): then its incumbents are plans of the full model, and one within
+# the target gap of the full model's LP bound ends the solve. Measured on 12 worlds of `small`
+# (docs/analysis-benchmarks.md).
+STOP_AT_TARGET = True
 
 
 def stop_margin(n_cols: int, time_limit: float) -> float:
@@ -141,6 +146,11 @@ class _Solve:
     nodes: int = 0
     proven: bool = False
     early_stop: bool = False  # the full MIP stopped once its repaired plan met the target
+    dual_proven: bool = False  # the full MIP stopped once its dual bound proved the best plan
+    # the restricted MIP (with every row of the model in it) stopped once its incumbent met the
+    # target gap against the full model's bound (see _mip_pass)
+    target_met: bool = False
+    stop_at_target: bool = False
     master_message: str = ""  # large models: how the restricted master ended
     rins_round: int = 0
     masters: int = 0  # restricted master LPs solved
@@ -187,9 +197,25 @@ class _Solve:
         """Live MIP reports: the bound shown is only ever a bound of the FULL model (the LP
         bound, or the full MIP's dual bound); a restricted MIP's own bound is never shown."""
         b = self.bound
+        if (
+            self.restricted
+            and self.stop_at_target
+            and r.incumbent is not None
+            and b is not None
+            and (relative_gap(r.incumbent, b) or 0.0) <= self.options.mip_rel_gap
+        ):
+            self.target_met = True  # checked again on the plan itself when HiGHS returns
         if not self.restricted and self.full_model and r.bound is not None:
             b = r.bound if b is None else max(b, r.bound)
+            if self.best is not None and (relative_gap(self.best_obj, b) or 0.0) <= self.options.mip_rel_gap:
+                # the full MIP's dual bound proves the best plan (found by an earlier pass, so
+                # HiGHS, which runs without a start here, does not know it): stop it
+                self.dual_proven = True
         self.show(r.incumbent, b, r.nodes)
+
+    def halt(self) -> bool:
+        """HiGHS's stop test: the user's stop, or the best plan proven by the full MIP."""
+        return self.stopped() or self.dual_proven or self.target_met
 
 
 def _problem(ff: FlowForm, integer: bool) -> MatrixProblem:
@@ -221,7 +247,7 @@ def _instance(st: _Solve, integer: bool, prebuilt: FlowForm | None = None) -> Hi
             method="simplex" if not integer else "choose",
         ),
         on_report=st.on_report,
-        should_stop=st.should_stop,
+        should_stop=st.halt,
         deadline=st.deadline,
     )
 
@@ -375,6 +401,10 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
     st.phase = "restricted-mip" if restricted else "full-mip"
     fixed = _restrict(st, around_short) if restricted else np.zeros(0, dtype=np.int32)
     hm.set_bounds(fixed, np.zeros(fixed.size), np.zeros(fixed.size))
+    # with every row in the MIP its incumbents are plans of the full model: once one is within
+    # the target gap of the full model's bound the solve is done (the restricted pass searches
+    # to a tenth of the target only to spare the full MIP, RESTRICTED_GAP_SHARE)
+    st.stop_at_target = STOP_AT_TARGET and restricted and not st.large and st.full_model and bool(st.active.all())
     try:
         while time.perf_counter() < until:
             if st.best is not None and use_start:
@@ -386,6 +416,13 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
             if not restricted and st.full_model and r.bound is not None and (st.bound is None or r.bound > st.bound):
                 # HiGHS's dual bound of the full MIP is valid even when it was stopped
                 st.bound, st.provenance = r.bound, "full-mip-dual"
+            if st.dual_proven and not st.stopped():
+                # stopped by st.halt: the dual bound proves the best plan; HiGHS's own
+                # incumbent, if any, is still offered
+                st.proven = True
+                if r.values is not None and m.integer is not None:
+                    st.take(np.where(m.integer, np.round(r.values[: m.n_cols]), r.values[: m.n_cols]))
+                break
             if r.values is None:
                 break
             plan = r.values[: m.n_cols]
@@ -410,6 +447,7 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
             if r.outcome in (Outcome.TIME_LIMIT, Outcome.INTERRUPTED):
                 break
     finally:
+        st.stop_at_target = st.target_met = False
         if fixed.size:
             hm.set_bounds(fixed, st.ff.clo[fixed], st.ff.chi[fixed])
 
@@ -514,6 +552,7 @@ def result_of(st: _Solve) -> Solution:
             f"{int((st.active & st.lazy).sum())} of {n_lazy}; phases: LP {st.t_lp:.1f} s, "
             f"rounding {st.t_round:.1f} s, MIP {elapsed - st.t_lp - st.t_round:.1f} s"
             + ("; stopped early: the repaired plan met the target gap" if st.early_stop else "")
+            + ("; stopped early: the full MIP's bound proved the best plan" if st.dual_proven else "")
             + (f"; restricted master: {st.master_message}" if st.master_message else "")
             + (
                 f"; polish: {st.polish_tried} move(s), {st.polish_gain:,.0f} off the objective"
@@ -534,8 +573,12 @@ def solve_highs(
     should_stop: Callable[[], bool] | None = None,
     relax: bool = False,
     full_bound: tuple[float, str] | None = None,
+    withhold: bool = True,
 ) -> Solution:
     """Solve ``model`` with HiGHS. ``start`` is a feasible core vector (a MIP start);
+    ``withhold=False`` passes every capacity row from the first LP on (no row generation: for
+    many small solves of one model, where a MIP plan breaking a withheld row and its repair
+    cost more than the rows; the scenario analysis, docs/analysis.md);
     ``relax`` solves the LP relaxation only. ``full_bound``: a valid bound of the full model and
     its provenance, for a model restricted to some columns (``model.subset``), whose own LP and
     MIP bounds are then never used. The phases: :func:`lp_phase`,
@@ -544,7 +587,7 @@ def solve_highs(
     assert model.A is not None and model.hi is not None
     limit = float(options.time_limit)
     lazy = np.zeros(model.n_rows, dtype=bool)
-    for fam in LAZY_FAMILIES:
+    for fam in LAZY_FAMILIES if withhold else ():
         b = model.con(fam)
         lazy[b.start : b.stop] = True
     # the cohesion links (big-M rows) make the LP slow and only add cost: left out of the LP

@@ -9,7 +9,7 @@ generated. Everything excluded is recorded with its reason so the explanations c
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from coalition.forcegen.eligibility import Reason, eligibility, eligibility_matrix
 from coalition.planner.schemas import PlanOptions
-from coalition.scenario.schemas import Capability, Corridor, Pledge, Priority, Requirement, Scenario
+from coalition.scenario.schemas import Capability, Corridor, Hub, Pledge, Priority, Requirement, Scenario
 
 PRIORITY_ORDER = {Priority.ESSENTIAL: 0, Priority.IMPORTANT: 1, Priority.DESIRABLE: 2}
 
@@ -209,19 +209,7 @@ def build_tables(
         masks=emat.reasons & hard,
         exclusions=exclusions,
     )
-    out_of_time = late()
-    for li, r in enumerate(reqs):
-        if out_of_time or late():
-            out_of_time = True
-            break
-        eligible = arcs.eligible_for(li, r, col_ix.get(r.id, []), in_horizon=bool(line_first[li] >= 0))
-        K = options.candidates_per_line
-        if K is not None and len(eligible) > K:
-            eligible = arcs.limit(li, eligible, K)
-        arcs.add_arcs(li, eligible)
-
-    if out_of_time:
-        arcs.a_p, arcs.a_l, arcs.a_h, arcs.a_c = [], [], [], []
+    out_of_time = arcs.add_all(reqs, col_ix, line_first, options.candidates_per_line, late)
     nations = sorted({p.nation for p in pledges} | {p.nation for p in scenario.pledges})
     return PlanningTables(
         out_of_time=out_of_time,
@@ -230,28 +218,12 @@ def build_tables(
         horizon_days=horizon,
         rip_days=options.relief_in_place_days,
         **_pledge_fields(pledges, win, D, caps),
-        line_id=[r.id for r in reqs],
-        line_capability=[r.capability for r in reqs],
-        line_qty=np.array([r.quantity for r in reqs], dtype=np.int64),
-        line_priority=[str(r.priority) for r in reqs],
-        line_prio_w=np.array([priority_weight(r.priority, options) for r in reqs]),
-        line_start_day=np.array([r.start_day for r in reqs], dtype=np.int64),
-        line_end_day=np.array([r.end_day for r in reqs], dtype=np.int64),
+        **_line_fields(reqs, options),
         line_first=line_first,
         line_last=line_last,
-        line_place=[r.hub if r.hub is not None else f"region:{r.region}" for r in reqs],
-        hub_id=[h.id for h in hubs],
-        hub_capacity=np.array([h.personnel_capacity for h in hubs], dtype=np.float64),
-        hub_lead=[h.lead_nation for h in hubs],
-        hub_region=[h.region for h in hubs],
+        **_hub_fields(hubs),
         **_precedence_fields(scenario, options),
-        corridor_id=[c.id for c in corridors],
-        corridor_hub=np.array([hub_ix[c.hub] for c in corridors], dtype=np.int64),
-        corridor_rear=[c.rear_node for c in corridors],
-        corridor_personnel=np.array([c.personnel_per_day for c in corridors], dtype=np.float64),
-        corridor_tonnage=np.array([c.tonnage_per_day for c in corridors], dtype=np.float64),
-        corridor_transit=np.array([c.transit_days for c in corridors], dtype=np.int64),
-        corridor_distance=np.array([c.distance_km for c in corridors], dtype=np.float64),
+        **_corridor_fields(corridors, hub_ix),
         arc_pledge=np.array(arcs.a_p, dtype=np.int64),
         arc_line=np.array(arcs.a_l, dtype=np.int64),
         arc_hub=np.array(arcs.a_h, dtype=np.int64),
@@ -330,6 +302,74 @@ def _active_windows(
     return _Windows(
         pledge=win_pledge, start=w_s, end=w_e, ready=w_r, first=win_first, count=win_count, pledge_ready=pledge_ready
     )
+
+
+class _LineFields(TypedDict):
+    """PlanningTables' per-requirement-line columns (but the periods)."""
+
+    line_id: list[str]
+    line_capability: list[str]
+    line_qty: np.ndarray
+    line_priority: list[str]
+    line_prio_w: np.ndarray
+    line_start_day: np.ndarray
+    line_end_day: np.ndarray
+    line_place: list[str]
+
+
+def _line_fields(reqs: list[Requirement], options: PlanOptions) -> _LineFields:
+    return {
+        "line_id": [r.id for r in reqs],
+        "line_capability": [r.capability for r in reqs],
+        "line_qty": np.array([r.quantity for r in reqs], dtype=np.int64),
+        "line_priority": [str(r.priority) for r in reqs],
+        "line_prio_w": np.array([priority_weight(r.priority, options) for r in reqs]),
+        "line_start_day": np.array([r.start_day for r in reqs], dtype=np.int64),
+        "line_end_day": np.array([r.end_day for r in reqs], dtype=np.int64),
+        "line_place": [r.hub if r.hub is not None else f"region:{r.region}" for r in reqs],
+    }
+
+
+class _HubFields(TypedDict):
+    """PlanningTables' per-hub columns."""
+
+    hub_id: list[str]
+    hub_capacity: np.ndarray
+    hub_lead: list[str | None]
+    hub_region: list[str]
+
+
+def _hub_fields(hubs: list[Hub]) -> _HubFields:
+    return {
+        "hub_id": [h.id for h in hubs],
+        "hub_capacity": np.array([h.personnel_capacity for h in hubs], dtype=np.float64),
+        "hub_lead": [h.lead_nation for h in hubs],
+        "hub_region": [h.region for h in hubs],
+    }
+
+
+class _CorridorFields(TypedDict):
+    """PlanningTables' per-corridor columns."""
+
+    corridor_id: list[str]
+    corridor_hub: np.ndarray
+    corridor_rear: list[str]
+    corridor_personnel: np.ndarray
+    corridor_tonnage: np.ndarray
+    corridor_transit: np.ndarray
+    corridor_distance: np.ndarray
+
+
+def _corridor_fields(corridors: list[Corridor], hub_ix: Mapping[str, int]) -> _CorridorFields:
+    return {
+        "corridor_id": [c.id for c in corridors],
+        "corridor_hub": np.array([hub_ix[c.hub] for c in corridors], dtype=np.int64),
+        "corridor_rear": [c.rear_node for c in corridors],
+        "corridor_personnel": np.array([c.personnel_per_day for c in corridors], dtype=np.float64),
+        "corridor_tonnage": np.array([c.tonnage_per_day for c in corridors], dtype=np.float64),
+        "corridor_transit": np.array([c.transit_days for c in corridors], dtype=np.int64),
+        "corridor_distance": np.array([c.distance_km for c in corridors], dtype=np.float64),
+    }
 
 
 class _PledgeFields(TypedDict):
@@ -420,6 +460,29 @@ class _ArcBuilder:
     a_l: list[int] = field(default_factory=list)
     a_h: list[int] = field(default_factory=list)
     a_c: list[int] = field(default_factory=list)
+
+    def add_all(
+        self,
+        reqs: list[Requirement],
+        col_ix: Mapping[str, list[tuple[int, str]]],
+        line_first: np.ndarray,
+        candidates: int | None,
+        late: Callable[[], bool],
+    ) -> bool:
+        """The arcs of every line in order (at most ``candidates`` per line); returns whether time
+        ran out, and then leaves no arcs at all (never a partial set that would look complete)."""
+        out_of_time = late()
+        for li, r in enumerate(reqs):
+            if out_of_time or late():
+                out_of_time = True
+                break
+            eligible = self.eligible_for(li, r, col_ix.get(r.id, []), in_horizon=bool(line_first[li] >= 0))
+            if candidates is not None and len(eligible) > candidates:
+                eligible = self.limit(li, eligible, candidates)
+            self.add_arcs(li, eligible)
+        if out_of_time:
+            self.a_p, self.a_l, self.a_h, self.a_c = [], [], [], []
+        return out_of_time
 
     def eligible_for(self, li: int, r: Requirement, cols: list[tuple[int, str]], *, in_horizon: bool) -> _Eligible:
         """The pledges that may fill line ``li`` and the hubs each may serve it at."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -393,6 +394,35 @@ def _audit_of(change: BaseModel, before: ScenarioState, after: ScenarioState) ->
     )
 
 
+def _check_base(key: str, head: int, expected_revision: int | None, change: BaseModel) -> None:
+    """The change must be based on the head revision (an import must always say which one)."""
+    if isinstance(change, ImportDocument) and expected_revision is None:
+        raise RevisionConflict(
+            f"an import into scenario '{key}' must say which revision it replaces "
+            f'(If-Match: "{head}" or --expect {head})',
+            current_revision=head,
+        )
+    if expected_revision is not None and expected_revision != head:
+        raise RevisionConflict(
+            f"scenario '{key}' is at revision {head}, not {expected_revision}: someone "
+            "changed it since you read it; reload and try again",
+            current_revision=head,
+        )
+
+
+def _raise_refused(refused: Sequence[rules.Refusal], change: BaseModel) -> None:
+    """Any refusal stops the edit: a missing record is not found, a lifecycle step out of order
+    (outside an import) is a lifecycle refusal, anything else a refused change."""
+    if not refused:
+        return
+    messages = [r.message for r in refused]
+    if all(r.rule == "missing" for r in refused):
+        raise NotFoundError("; ".join(messages))
+    if not isinstance(change, ImportDocument) and any(r.rule == "lifecycle" for r in refused):
+        raise LifecycleRefused(messages)
+    raise ChangeRefused(messages)
+
+
 def edit(
     session: Session,
     scenario_id: int,
@@ -413,27 +443,9 @@ def edit(
     refusal raises and nothing is written.
     """
     row = _lock(session, scenario_id)
-    if isinstance(change, ImportDocument) and expected_revision is None:
-        raise RevisionConflict(
-            f"an import into scenario '{row.key}' must say which revision it replaces "
-            f'(If-Match: "{row.head}" or --expect {row.head})',
-            current_revision=row.head,
-        )
-    if expected_revision is not None and expected_revision != row.head:
-        raise RevisionConflict(
-            f"scenario '{row.key}' is at revision {row.head}, not {expected_revision}: someone "
-            "changed it since you read it; reload and try again",
-            current_revision=row.head,
-        )
+    _check_base(row.key, row.head, expected_revision, change)
     before = state_at(session, scenario_id=row.id, revision=row.head, cache=cache)
-    refused = rules.refusals(before, change, principal)
-    if refused:
-        messages = [r.message for r in refused]
-        if all(r.rule == "missing" for r in refused):
-            raise NotFoundError("; ".join(messages))
-        if not isinstance(change, ImportDocument) and any(r.rule == "lifecycle" for r in refused):
-            raise LifecycleRefused(messages)
-        raise ChangeRefused(messages)
+    _raise_refused(rules.refusals(before, change, principal), change)
     if isinstance(change, ImportDocument) and before.scenario == change.scenario:
         return EditResult(scenario_id=row.id, revision=row.head, state=before, before=before)
     after = rules.apply(before, change, principal.nation)

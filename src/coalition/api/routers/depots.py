@@ -173,7 +173,8 @@ class Consignment(BaseModel):
     summary="Propose a safe placement of an incoming consignment (nothing is stored)",
 )
 def propose_placement(ctx: Context, depot_id: Ident, body: Consignment, scenario: ScenarioRef = None) -> dict[str, Any]:
-    from coalition.depots.placement import Incoming, place
+    from coalition.depots.placement import place
+    from coalition.depots.placement_state import Incoming
 
     sid, sc, d, _scope = _get_depot(ctx, scenario, depot_id, "depot.place")
     from coalition.depots.gate import verify_placement
