@@ -7,10 +7,11 @@ A module no ``tests/**/test_*.py`` imports (``import coalition.x.y``, ``from coa
 * ``glue`` — no logic at all: the module has no branch (``if``, loop, ``try``, ``match``,
   conditional expression, ``and``/``or``, comprehension); checked here, so the list cannot call
   a module with logic glue;
-* ``migration`` — an Alembic script under ``store/migrations`` (run by ``tests/store``);
-* ``owed`` — a module *with* logic whose only tests drive it from outside (over HTTP, through
-  the CLI runner, through another module); the line names them. This is debt, visible: the
-  entry goes when a test module imports the module, and a new module is never added here.
+* ``migration`` — an Alembic script under ``store/migrations`` (run by ``tests/store``).
+
+A module with logic has no place here: it needs a test module that imports it and calls its
+logic directly (tests that drive it only from outside, over HTTP or through the CLI runner, are
+not enough).
 
 A package ``__init__`` that holds only a docstring, imports and ``__all__`` needs no entry. The
 list fails when an entry is stale: the module is gone, or a test imports it now.
@@ -30,9 +31,7 @@ from importscan import runtime_nodes
 SRC = Path(coalition.__file__).resolve().parent
 TESTS = Path(__file__).resolve().parent
 ALLOWLIST = TESTS / "mirror_allowlist.txt"
-KINDS = ("glue", "migration", "owed")
-#: The owed list only shrinks: lower this when a test module pays an entry off; never raise it.
-OWED_CEILING = 5
+KINDS = ("glue", "migration")
 BRANCHES = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.IfExp, ast.BoolOp, ast.comprehension, ast.Match)
 
 
@@ -147,20 +146,6 @@ def test_migrations_are_alembic_scripts() -> None:
     assert not bad, f"only Alembic scripts under store/migrations are 'migration': {bad}"
 
 
-def test_owed_modules_have_logic_and_name_their_indirect_tests() -> None:
-    """An owed entry is a module with logic, and says which tests drive it from outside (so
-    the claim can be checked by reading them)."""
-    for name, (kind, reason) in allowlist().items():
-        if kind != "owed" or name not in modules():
-            continue
-        assert branch_count(modules()[name]) > 0, f"{name} has no branch: list it as glue"
-        paths = [w for w in reason.replace(",", " ").split() if w.startswith("tests/")]
-        assert paths, f"{name}: an owed entry names the tests that drive it ({reason!r})"
-        for p in paths:
-            target = TESTS.parent / p.rstrip(".;:)")
-            assert target.exists(), f"{name}: {p} does not exist"
-
-
 def test_the_scanner_sees_each_import_form() -> None:
     tree = ast.parse(
         "import coalition.a.b\n"
@@ -174,11 +159,3 @@ def test_the_scanner_sees_each_import_form() -> None:
     names = imported_names(tree)
     assert {"coalition.a.b", "coalition.c.d", "coalition.e.f"} <= names
     assert "coalition.hidden" not in names and not any("local" in n for n in names)
-
-
-def test_the_owed_list_only_shrinks() -> None:
-    owed = sorted(m for m, (k, _r) in allowlist().items() if k == "owed")
-    assert len(owed) <= OWED_CEILING, (
-        f"{len(owed)} owed modules, more than the {OWED_CEILING} left: a new module needs its own test "
-        f"module, not an owed line ({ALLOWLIST.name})"
-    )

@@ -16,14 +16,12 @@ appears in both twins' answers is public (a hub's capacity, a day count) and not
 from __future__ import annotations
 
 import itertools
-
 import json
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,13 +30,19 @@ from hypothesis import strategies as st
 
 from api.factories import tiny_scenario
 from api.harness import Service, build_service
-from coalition.scenario import store
 from coalition.auth.schemas import HQ, Principal, Role
+from coalition.scenario import store
 from coalition.scenario.schemas import (
-    Capability, Caveats, ConditionDef, Event, ForceOption, Pledge, Requirement, Scenario,
+    Caveats,
+    ConditionDef,
+    Event,
+    ForceOption,
+    Pledge,
+    Requirement,
+    Scenario,
 )
-from coalition.store.db import transaction
 from coalition.scenario.uncertainty import ConditionUncertainty, Participation, Uncertainty
+from coalition.store.db import transaction
 
 VIEWER = "gbr-planner"
 SYSTEM = Principal(user_id=None, name="system", nation=HQ, roles=frozenset({Role.ADMIN}))
@@ -54,71 +58,141 @@ class Canary:
     @property
     def numbers(self) -> set[int]:
         # (+1, +600: the British unit and its 600 personnel added to the French ones)
-        return {self.units, self.per_unit, self.units * self.per_unit, self.notice,
-                self.units + 1, self.units * self.per_unit + 600, self.per_unit + 600}
+        return {
+            self.units,
+            self.per_unit,
+            self.units * self.per_unit,
+            self.notice,
+            self.units + 1,
+            self.units * self.per_unit + 600,
+            self.per_unit + 600,
+        }
 
     @property
     def strings(self) -> set[str]:
-        return {f"FRA-{self.tag}", f"cond{self.tag}", f"region{self.tag}", f"source{self.tag}",
-                f"FRB-{self.tag}"}
+        return {f"FRA-{self.tag}", f"cond{self.tag}", f"region{self.tag}", f"source{self.tag}", f"FRB-{self.tag}"}
 
 
 def canary_scenario(c: Canary, key: str) -> Scenario:
     base = tiny_scenario(key)
     cond = f"cond{c.tag}"
     hidden = (
-        Pledge(id=f"FRA-{c.tag}", nation="FRA", capability="inf-bn", units=c.units,
-               personnel_per_unit=c.per_unit, notice_days=c.notice,
-               condition=f"all(ceasefire, {cond})", source=f"source{c.tag} (national secret)"),
-        Pledge(id=f"FRB-{c.tag}", nation="FRA", capability="inf-bn", units=c.units,
-               personnel_per_unit=c.per_unit, notice_days=c.notice,
-               caveats=Caveats(allowed_regions=(f"region{c.tag}",)),
-               source=f"source{c.tag}"),
+        Pledge(
+            id=f"FRA-{c.tag}",
+            nation="FRA",
+            capability="inf-bn",
+            units=c.units,
+            personnel_per_unit=c.per_unit,
+            notice_days=c.notice,
+            condition=f"all(ceasefire, {cond})",
+            source=f"source{c.tag} (national secret)",
+        ),
+        Pledge(
+            id=f"FRB-{c.tag}",
+            nation="FRA",
+            capability="inf-bn",
+            units=c.units,
+            personnel_per_unit=c.per_unit,
+            notice_days=c.notice,
+            caveats=Caveats(allowed_regions=(f"region{c.tag}",)),
+            source=f"source{c.tag}",
+        ),
     )
     gbr = tuple(p for p in base.pledges if p.nation == "GBR")
-    uncertainty = Uncertainty(illustrative=True, conditions=(
-        ConditionUncertainty(condition=cond, probability=0.5, evidence="I",
-                             source=f"source{c.tag}"),
-    ), participation=(
-        Participation(nation="FRA", distribution="discrete", values=(0.5, 1.0), weights=(0.5, 0.5),
-                      evidence="I", source=f"source{c.tag}"),
-    ))
-    return base.model_copy(update={
-        "uncertainty": uncertainty,
-        "conditions": (*base.conditions, ConditionDef(name=cond)),
-        "timeline": (*base.timeline, Event(on=date(2026, 6, 1), condition=cond)),
-        "force_options": (*base.force_options,
-                          ForceOption(id="large", name="Large", personnel_target=90000)),
-        "requirements": (*base.requirements,
-                         Requirement(id="R9", option="large", capability="inf-bn",
-                                     quantity=150, hub="KYIV", start_day=120, end_day=300,
-                                     priority="essential")),
-        "pledges": (*gbr, *hidden),
-    })
+    uncertainty = Uncertainty(
+        illustrative=True,
+        conditions=(ConditionUncertainty(condition=cond, probability=0.5, evidence="I", source=f"source{c.tag}"),),
+        participation=(
+            Participation(
+                nation="FRA",
+                distribution="discrete",
+                values=(0.5, 1.0),
+                weights=(0.5, 0.5),
+                evidence="I",
+                source=f"source{c.tag}",
+            ),
+        ),
+    )
+    return base.model_copy(
+        update={
+            "uncertainty": uncertainty,
+            "conditions": (*base.conditions, ConditionDef(name=cond)),
+            "timeline": (*base.timeline, Event(on=date(2026, 6, 1), condition=cond)),
+            "force_options": (*base.force_options, ForceOption(id="large", name="Large", personnel_target=90000)),
+            "requirements": (
+                *base.requirements,
+                Requirement(
+                    id="R9",
+                    option="large",
+                    capability="inf-bn",
+                    quantity=150,
+                    hub="KYIV",
+                    start_day=120,
+                    end_day=300,
+                    priority="essential",
+                ),
+            ),
+            "pledges": (*gbr, *hidden),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Every GET route, and how its path parameters are found
 # --------------------------------------------------------------------------------------------
 
-SCENARIO_RESOURCES = ("nations", "instruments", "capabilities", "force-options", "requirements",
-                      "hubs", "rear-nodes", "corridors", "pledges")
+SCENARIO_RESOURCES = (
+    "nations",
+    "instruments",
+    "capabilities",
+    "force-options",
+    "requirements",
+    "hubs",
+    "rear-nodes",
+    "corridors",
+    "pledges",
+)
 COVERED = {
-    "/health/live", "/health", "/api/me", "/api/users", "/api/users/{name}",
-    "/api/users/{name}/tokens", "/api/audit", "/api/audit/{entry_id}", "/api/scenarios",
-    "/api/scenarios/{ref}", "/api/scenarios/{ref}/revisions", "/api/scenarios/{ref}/diff",
-    "/api/contact-line", "/api/gaps", "/api/plans",
-    "/api/plans/{job_id}", "/api/plans/{job_id}/result", "/api/depots",
-    "/api/depots/{depot_id}", "/api/depots/{depot_id}/check", "/api/depots/{depot_id}/licences",
-    "/api/storehouses", "/api/storehouses/{storehouse_id}", "/api/custody-events",
-    "/api/custody-events/{seq}", "/api/transfers", "/api/ledger/checkpoints",
-    "/api/ledger/checkpoints/{checkpoint_id}", "/api/ledger/proofs/inclusion/{seq}",
-    "/api/ledger/proofs/consistency", "/api/ledger/health", "/api/inventory",
+    "/health/live",
+    "/health",
+    "/api/me",
+    "/api/users",
+    "/api/users/{name}",
+    "/api/users/{name}/tokens",
+    "/api/audit",
+    "/api/audit/{entry_id}",
+    "/api/scenarios",
+    "/api/scenarios/{ref}",
+    "/api/scenarios/{ref}/revisions",
+    "/api/scenarios/{ref}/diff",
+    "/api/contact-line",
+    "/api/gaps",
+    "/api/plans",
+    "/api/plans/{job_id}",
+    "/api/plans/{job_id}/result",
+    "/api/depots",
+    "/api/depots/{depot_id}",
+    "/api/depots/{depot_id}/check",
+    "/api/depots/{depot_id}/licences",
+    "/api/storehouses",
+    "/api/storehouses/{storehouse_id}",
+    "/api/custody-events",
+    "/api/custody-events/{seq}",
+    "/api/transfers",
+    "/api/ledger/checkpoints",
+    "/api/ledger/checkpoints/{checkpoint_id}",
+    "/api/ledger/proofs/inclusion/{seq}",
+    "/api/ledger/proofs/consistency",
+    "/api/ledger/health",
+    "/api/inventory",
     "/api/reports/accountability",
     *(f"/api/sustain/{{job_id}}/{s}" for s in ("demand", "dos", "class-v", "medical")),
-    "/api/analyses", "/api/analyses/{run_id}",
-    "/api/analyses/{run_id}/result", "/api/analyses/{run_id}/result.xlsx",
-    *(f"/api/{r}" for r in SCENARIO_RESOURCES), *(f"/api/{r}/{{ident}}" for r in SCENARIO_RESOURCES),
+    "/api/analyses",
+    "/api/analyses/{run_id}",
+    "/api/analyses/{run_id}/result",
+    "/api/analyses/{run_id}/result.xlsx",
+    *(f"/api/{r}" for r in SCENARIO_RESOURCES),
+    *(f"/api/{r}/{{ident}}" for r in SCENARIO_RESOURCES),
 }
 PAGES = ("/map", "/gaps", "/plan", "/depots", "/ledger", "/audit")
 KEYS = {"nations": "code", "capabilities": "code"}
@@ -142,8 +216,9 @@ def xlsx_text(data: bytes) -> str:
     from openpyxl import load_workbook
 
     wb = load_workbook(BytesIO(data))
-    return "\n".join(" ".join("" if v is None else str(v) for v in row)
-                     for ws in wb for row in ws.iter_rows(values_only=True))
+    return "\n".join(
+        " ".join("" if v is None else str(v) for v in row) for ws in wb for row in ws.iter_rows(values_only=True)
+    )
 
 
 def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[str, list[str]]:
@@ -158,10 +233,22 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
         return resp
 
     q = {"scenario": str(sid)}
-    for path in ("/health/live", "/health", "/api/me", "/api/users", "/api/audit",
-                 "/api/scenarios", "/api/plans", "/api/transfers", "/api/custody-events",
-                 "/api/ledger/checkpoints", "/api/ledger/health", "/api/inventory",
-                 "/api/reports/accountability", "/api/ledger/proofs/consistency"):
+    for path in (
+        "/health/live",
+        "/health",
+        "/api/me",
+        "/api/users",
+        "/api/audit",
+        "/api/scenarios",
+        "/api/plans",
+        "/api/transfers",
+        "/api/custody-events",
+        "/api/ledger/checkpoints",
+        "/api/ledger/health",
+        "/api/inventory",
+        "/api/reports/accountability",
+        "/api/ledger/proofs/consistency",
+    ):
         get(path, path)
     get("/api/users/{name}", f"/api/users/{VIEWER}")
     get("/api/users/{name}/tokens", f"/api/users/{VIEWER}/tokens")
@@ -187,18 +274,23 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
     for cp in _items(get("/api/ledger/checkpoints", "/api/ledger/checkpoints"))[:2]:
         get("/api/ledger/checkpoints/{checkpoint_id}", f"/api/ledger/checkpoints/{cp['id']}")
     for option in [o.id for o in sc.force_options]:
-        for n, (at, assume) in enumerate(((None, []), ("2026-10-01", []),
-                                          ("2026-10-01", ["ceasefire=2026-06-01"]),
-                                          ("2026-11-20", ["ceasefire=2026-09-01"]))):
+        for n, (at, assumed) in enumerate(
+            (
+                (None, []),
+                ("2026-10-01", []),
+                ("2026-10-01", ["ceasefire=2026-06-01"]),
+                ("2026-11-20", ["ceasefire=2026-09-01"]),
+            )
+        ):
             extra = {"at": at} if at else {}
-            get(f"/api/gaps#{option}#{n}", "/api/gaps", option=option, assume=assume, **extra, **q)
+            get(f"/api/gaps#{option}#{n}", "/api/gaps", option=option, assume=assumed, **extra, **q)
         job = jobs[option]
         get(f"/api/plans/{{job_id}}#{option}", f"/api/plans/{job}")
         get(f"/api/plans/{{job_id}}/result#{option}", f"/api/plans/{job}/result")
         for s in ("demand", "dos", "class-v", "medical"):  # sustainment aggregates of the plan
             get(f"/api/sustain/{{job_id}}/{s}#{option}", f"/api/sustain/{job}/{s}")
     get("/api/analyses", "/api/analyses", limit=500)
-    for spec, run in zip(ANALYSES, jobs["analyses"]):
+    for spec, run in zip(ANALYSES, jobs["analyses"], strict=True):
         kind = spec["analysis"]
         get(f"/api/analyses/{{run_id}}#{kind}", f"/api/analyses/{run}")
         res = get(f"/api/analyses/{{run_id}}/result#{kind}", f"/api/analyses/{run}/result")
@@ -206,7 +298,12 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
         x = c.get(f"/api/analyses/{run}/result.xlsx")
         assert x.status_code == 200, x.text
         out.setdefault("/api/analyses/{run_id}/result.xlsx", []).append(xlsx_text(x.content))
-    # the dashboard, signed in as the same viewer (the scenario under test is the default)
+    _crawl_pages(svc, sc, jobs, out)
+    return out
+
+
+def _crawl_pages(svc: Service, sc: Scenario, jobs: dict[str, int], out: dict[str, list[str]]) -> None:
+    """The dashboard, signed in as the same viewer (the scenario under test is the default)."""
     page = svc.client(None)
     login = page.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
@@ -216,17 +313,17 @@ def crawl(svc: Service, sid: int, sc: Scenario, jobs: dict[str, int]) -> dict[st
         assert resp.status_code in (200, 403), (path, resp.text[:300])  # /audit: not a planner's
         out.setdefault(path, []).append(resp.text)
     for option in [o.id for o in sc.force_options]:
-        out.setdefault(f"/gaps#{option}", []).append(page.get("/gaps", params={
-            "option": option, "ceasefire": "2026-06-01"}).text)
+        out.setdefault(f"/gaps#{option}", []).append(
+            page.get("/gaps", params={"option": option, "ceasefire": "2026-06-01"}).text
+        )
         out.setdefault(f"/plan#{option}", []).append(page.get("/plan", params={"job": jobs[option]}).text)
         out.setdefault(f"/sustain#{option}", []).append(page.get("/sustain", params={"job": jobs[option]}).text)
-    for spec, run in zip(ANALYSES, jobs["analyses"]):
+    for spec, run in zip(ANALYSES, jobs["analyses"], strict=True):
         resp = page.get("/analysis", params={"job": run})
         assert resp.status_code == 200, resp.text[:300]
         out.setdefault(f"/analysis#{spec['analysis']}", []).append(resp.text)
     for hub in sc.hubs:
         out.setdefault("/hubs/{hub_id}", []).append(page.get(f"/hubs/{hub.id}").text)
-    return out
 
 
 CANARY_TAG: list[str] = [""]  # the current example's tag (for the assumption naming it)
@@ -291,10 +388,13 @@ def _edits(svc: Service, sid: int, c: Canary, sc: Scenario) -> None:
     from coalition.scenario.rules import EditPledge, SetAssumptions
 
     frb = next(p for p in sc.pledges if p.id == f"FRB-{c.tag}")
-    for rev, (who, change) in enumerate((
+    for rev, (who, change) in enumerate(
+        (
             (FRANCE, EditPledge(pledge=frb.model_copy(update={"source": f"source{c.tag} rev"}))),
-            (SYSTEM, SetAssumptions(name="hq-view", assumptions=("ceasefire=2026-06-01",)))),
-            start=1):
+            (SYSTEM, SetAssumptions(name="hq-view", assumptions=("ceasefire=2026-06-01",))),
+        ),
+        start=1,
+    ):
         with transaction(svc.app.state.coalition.session_factory) as db:
             store.edit(db, sid, rev, change, who)
     # the full diff does carry the canaries (else the crawl of the diff would prove nothing)
@@ -310,9 +410,11 @@ def _store_and_plan(svc: Service, sc: Scenario, c: Canary) -> tuple[int, dict[st
     hq = svc.client("hq-planner")
     jobs = {}
     for option in [o.id for o in sc.force_options]:
-        resp = hq.post("/api/plans", params={"scenario": str(sid)},
-                       json={"option": option, "time_limit": 10,
-                             "assumptions": ["ceasefire=2026-06-01"]})
+        resp = hq.post(
+            "/api/plans",
+            params={"scenario": str(sid)},
+            json={"option": option, "time_limit": 10, "assumptions": ["ceasefire=2026-06-01"]},
+        )
         assert resp.status_code == 202, resp.text
         jobs[option] = resp.json()["id"]
     analyses = []
@@ -356,8 +458,13 @@ canaries = st.builds(
 )
 
 
-@settings(max_examples=2, deadline=None, derandomize=True, phases=[Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(a=canaries, b=canaries)
 @pytest.mark.slow  # runs every plan and analysis
 def test_no_restricted_detail_reaches_another_nation(canary_svc: Service, a: Canary, b: Canary) -> None:
@@ -375,7 +482,8 @@ def test_no_restricted_detail_reaches_another_nation(canary_svc: Service, a: Can
         text = "\n".join(t for texts in other.values() for t in texts)
         for s in mine.strings:
             assert s not in text, f"canary string {s!r} reached the viewer: " + next(
-                r for r, ts in other.items() if any(s in t for t in ts))
+                r for r, ts in other.items() if any(s in t for t in ts)
+            )
         public = {n for t in (x for ts in twin.values() for x in ts) for n in numbers(t)}
         seen = {n for n in numbers(text)}
         for n in mine.numbers:
@@ -385,4 +493,5 @@ def test_no_restricted_detail_reaches_another_nation(canary_svc: Service, a: Can
         twin_diffs = differences(twin)
         for n in mine.numbers:
             assert not (n in differences(other) and n not in twin_diffs), (
-                f"canary number {n} recoverable by differencing answers across force options")
+                f"canary number {n} recoverable by differencing answers across force options"
+            )

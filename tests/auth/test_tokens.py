@@ -66,7 +66,8 @@ class TestTokens:
         resp = c.post("/api/users/gbr-viewer/tokens", json={"days": 2, "label": "laptop"})
         assert resp.status_code == 201
         secret = resp.json()["token"]
-        assert svc.client(None).get("/api/me", headers={"Authorization": f"Bearer {secret}"}).json()["name"] == "gbr-viewer"
+        me = svc.client(None).get("/api/me", headers={"Authorization": f"Bearer {secret}"})
+        assert me.json()["name"] == "gbr-viewer"
         listed = c.get("/api/users/gbr-viewer/tokens").json()
         assert all("token" not in t for t in listed)
         # someone else's tokens: a viewer cannot, an admin of the same nation can

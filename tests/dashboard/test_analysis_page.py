@@ -14,9 +14,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from api.factories import tiny_scenario
 from api.harness import Service, build_service
 from api.test_analysis import SYSTEM, uncertain_tiny
+from coalition.analysis.jobs import MAX_SAMPLES
+from coalition.dashboard.analysis_page import DEFAULT_FORM, charts, line_labels, run_request
+from coalition.dashboard.i18n import Lang
 from coalition.scenario import store
+from coalition.scenario.schemas import Requirement
 from dashboard.test_i18n import _sign_in, visible_text
 from dashboard.test_sustain_page import english_left
 
@@ -104,3 +109,74 @@ def test_bad_input_comes_back_inline(svc: Service) -> None:
     assert status == 422 and "no-such-option" in page
     viewer = _sign_in(svc, "gbr-viewer")
     assert 'data-testid="analysis-form"' not in viewer.get("/analysis").text
+
+
+# --- the page's logic, called directly ------------------------------------------------------
+
+EN, FR = Lang("en").gettext, Lang("fr").gettext
+
+
+def _form(**fields: str) -> dict[str, str]:
+    return {**DEFAULT_FORM, "option": "small", **fields}
+
+
+def test_a_monte_carlo_form_is_the_services_request() -> None:
+    req, problems = run_request(_form(samples="16", quick="on", other="parliament.GBR=true; x.y = 2"), EN)
+    assert problems == [] and req is not None
+    assert (req.analysis, req.option, req.samples, req.quick) == ("montecarlo", "small", 16, True)
+    assert req.assumptions == ["parliament.GBR=true", "x.y=2"]  # split on ; or , and unspaced
+    req, _p = run_request(_form(samples="3", quick=""), EN)
+    assert req is not None and req.quick is False  # unticked: the planner, not the gap picture
+
+
+def test_a_withdrawal_form_asks_for_the_single_withdrawals_only() -> None:
+    req, problems = run_request(_form(analysis="withdrawal", samples="7"), EN)
+    assert problems == [] and req is not None
+    assert (req.analysis, req.pairs, req.shapley) == ("withdrawal", False, 0)
+    assert req.samples == 200  # the worlds field is not a withdrawal run's: the service's default
+
+
+def test_a_bad_kind_and_bad_worlds_are_both_reported_in_the_readers_language() -> None:
+    req, problems = run_request(_form(analysis="hedge", samples="lots"), EN)
+    assert req is None
+    assert problems == [
+        "Choose a Monte Carlo or a withdrawal analysis.",
+        f"The number of worlds 'lots' must be a whole number from 1 to {MAX_SAMPLES}.",
+    ]
+    _req, problems = run_request(_form(samples="1.5"), FR)
+    assert problems == [f"Le nombre de mondes « 1.5 » doit être un entier de 1 à {MAX_SAMPLES}."]
+
+
+@pytest.mark.parametrize(
+    ("fields", "where"),
+    [
+        ({"samples": "0"}, "samples"),
+        ({"samples": str(MAX_SAMPLES + 1)}, "samples"),
+        ({"option": "no such option"}, "option"),
+        ({"other": "not-an-assumption"}, "assumptions.0"),
+    ],
+)
+def test_the_requests_own_limits_come_back_located(fields: dict[str, str], where: str) -> None:
+    req, problems = run_request(_form(**fields), EN)
+    assert req is None and len(problems) == 1 and problems[0].startswith(f"{where}: "), problems
+
+
+def test_each_line_is_labelled_by_its_capability_and_its_hub_or_region() -> None:
+    sc = tiny_scenario()
+    regional = Requirement(id="R3", option="small", capability="eng-coy", quantity=1, region="west",
+                           start_day=0, end_day=10)
+    assert line_labels(sc, [*sc.requirements, regional]) == {
+        "R1": "Infantry battalion · KYIV",
+        "R2": "Infantry battalion · LVIV",
+        "R3": "eng-coy · west",  # a capability the scenario does not name: its code
+    }
+    assert line_labels(sc, sc.requirements[1:]) == {"R2": "Infantry battalion · LVIV"}  # only those given
+
+
+def test_a_result_gets_the_chart_of_its_kind() -> None:
+    heat, bars = charts({"kind": "montecarlo", "lines": [{"line": "R1", "by_day": {"30": {"p": 0.5, "se": 0.1}}}]})
+    assert bars is None and heat is not None and heat[0] == ["30"] and heat[1][0][0] == "R1"
+    heat, bars = charts({"kind": "withdrawal", "redacted": False, "n_1": [
+        {"nations": ["FRA"], "lines_broken": ["R2"], "delta_essential_coverage_pct": -50.0}]})
+    assert heat is None and [b.label for b in bars] == ["FRA"]
+    assert charts({"kind": "hedge"}) == (None, None)

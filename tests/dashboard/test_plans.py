@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from api.harness import Service, sqlite_svc  # noqa: F401 - fixtures
 from api.test_plans import wait_done
+from coalition.auth.schemas import Principal, Role
+from coalition.dashboard.context import PageCtx
+from coalition.dashboard.plans import CHANGES_PAGE, _done, _download, changes_page
+from coalition.errors import NotFoundError
+from coalition.planner.workbook import compare
 from dashboard.test_i18n import _sign_in
 
 
@@ -89,8 +96,58 @@ def test_only_who_may_label_sees_the_forms_and_the_rest_is_refused(sqlite_svc: S
         assert 'data-testid="name-form"' not in page and 'data-testid="pin-form"' not in page
         assert c.post(f"/plan/{job}/name", data={"csrf": _csrf(page), "name": "mine"}).status_code == 403
         assert c.post(f"/plan/{job}/pin", data={"csrf": _csrf(page), "pinned": "true"}).status_code == 403
-    assert gbr.post("/plan/999999/pin", data={"csrf": _csrf(gbr.get("/plan").text), "pinned": "true"}).status_code == 404
+    missing = gbr.post("/plan/999999/pin", data={"csrf": _csrf(gbr.get("/plan").text), "pinned": "true"})
+    assert missing.status_code == 404
     hq = _sign_in(sqlite_svc, "hq-planner")
     assert 'data-testid="name-form"' in hq.get(f"/plan?job={job}").text  # HQ may label any plan
     seen = sqlite_svc.client("gbr-planner").get(f"/api/plans/{job}").json()
     assert seen["name"] is None and seen["pinned"] is False
+
+
+# --- the module's logic, called directly ----------------------------------------------------
+
+
+def _lines(n: int, hub: str = "KYIV") -> dict[str, object]:
+    return {"unit_lines": [{"unit": f"U{i:03}", "requirement": "R1", "rotation": 1, "hub": hub} for i in range(n)]}
+
+
+def test_the_comparison_pages_every_changed_line_once() -> None:
+    changes = compare(_lines(0), _lines(450)).changes  # 450 lines added
+    assert len(changes) == 450 and CHANGES_PAGE == 200
+    pages = [changes_page(changes, n, 7, 9) for n in (1, 2, 3)]
+    assert [p["pages"] for p in pages] == [3, 3, 3] and [len(p["shown"]) for p in pages] == [200, 200, 50]
+    assert [c for p in pages for c in p["shown"]] == list(changes)
+    assert pages[0]["page_links"] == {"prev": None, "next": "/plans/compare?a=7&b=9&page=2#changes"}
+    assert pages[1]["page_links"] == {
+        "prev": "/plans/compare?a=7&b=9&page=1#changes",
+        "next": "/plans/compare?a=7&b=9&page=3#changes",
+    }
+    assert pages[2]["page_links"]["next"] is None
+
+
+def test_a_page_past_the_last_is_the_last_and_no_change_is_one_empty_page() -> None:
+    changes = compare(_lines(5), _lines(5, hub="LVIV")).changes  # 5 lines moved
+    assert [c.what for c in changes] == ["moved"] * 5
+    last = changes_page(changes, 99, 1, 2, size=2)
+    assert (last["page"], last["pages"], len(last["shown"])) == (3, 3, 1)
+    assert last["page_links"]["prev"] == "/plans/compare?a=1&b=2&page=2#changes"
+    none = changes_page(compare(_lines(3), _lines(3)).changes, 4, 1, 2)
+    assert (none["page"], none["pages"], none["shown"]) == (1, 1, ())
+    assert none["page_links"] == {"prev": None, "next": None}
+
+
+def test_a_download_is_an_attachment_named_for_the_plan() -> None:
+    resp = _download(b"a,b\n", "unit-lines-4-small.csv", "text/csv; charset=utf-8")
+    assert resp.body == b"a,b\n" and resp.media_type == "text/csv; charset=utf-8"
+    assert resp.headers["content-disposition"] == 'attachment; filename="unit-lines-4-small.csv"'
+
+
+def test_a_run_is_found_by_job_or_is_404(sqlite_svc: Service) -> None:  # noqa: F811
+    resp = sqlite_svc.client("gbr-planner").post("/api/plans", json={"option": "small", "time_limit": 1})
+    job = int(resp.json()["id"])
+    who = Principal(user_id=None, name="gbr-x", nation="GBR", roles=frozenset({Role.PLANNER}))
+    with sqlite_svc.db() as db:
+        ctx = PageCtx(state=sqlite_svc.app.state.coalition, request_id="t", principal=who, db=db)
+        assert _done(ctx, job).id == job
+        with pytest.raises(NotFoundError):
+            _done(ctx, job + 1000)

@@ -8,9 +8,21 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.harness import Service, sqlite_svc  # noqa: F401 - fixtures
+from coalition.dashboard.i18n import Lang
+from coalition.dashboard.scenario_page import (
+    MEDIA,
+    _located,
+    by_severity,
+    newest_first,
+    range_problems,
+    refused_upload,
+    store_refusal,
+)
+from coalition.errors import ConflictError, InputError, PermissionDeniedError, Problem
 from coalition.scenario import store
 from coalition.scenario.service import save_scenario_file
 
@@ -42,7 +54,7 @@ def _head(svc: Service) -> int:
         return store.current_state(db, ref=None)[1]
 
 
-def test_upload_validates_stores_and_checks_ownership(sqlite_svc: Service, tmp_path: Path) -> None:
+def test_upload_validates_stores_and_checks_ownership(sqlite_svc: Service, tmp_path: Path) -> None:  # noqa: F811
     c, csrf = _sign_in(sqlite_svc, "gbr-planner")
     doc = _document(sqlite_svc, tmp_path)
     head = _head(sqlite_svc)
@@ -76,7 +88,7 @@ def test_upload_validates_stores_and_checks_ownership(sqlite_svc: Service, tmp_p
     assert resp.status_code == 422 and "notes.txt" in resp.text
 
 
-def test_download_is_hq_only_and_notes_stay_with_their_nation(sqlite_svc: Service) -> None:
+def test_download_is_hq_only_and_notes_stay_with_their_nation(sqlite_svc: Service) -> None:  # noqa: F811
     c, _csrf = _sign_in(sqlite_svc, "gbr-planner")
     assert c.get("/scenario/download.yaml").status_code == 403
     hq, _ = _sign_in(sqlite_svc, "hq-admin")
@@ -89,3 +101,70 @@ def test_download_is_hq_only_and_notes_stay_with_their_nation(sqlite_svc: Servic
                     json={"state": "withdrawn", "note": "secret French reason"}).status_code == 200
     assert "secret French reason" not in c.get("/scenario").text
     assert "secret French reason" in hq.get("/scenario").text
+
+
+# --- the page's logic, called directly ------------------------------------------------------
+
+EN, FR = Lang("en").gettext, Lang("fr").gettext
+
+
+def test_a_problem_is_located_by_file_row_and_field() -> None:
+    p = Problem("units must be positive", file="pledges.csv", row=4, field="units", hint="1 or more")
+    assert _located(p) == {"file": "pledges.csv", "row": 4, "field": "units", "message": "units must be positive",
+                           "hint": "1 or more", "severity": "error"}
+    bare = _located(Problem("horizon is long", severity="warning"))
+    assert bare == {"file": "", "row": None, "field": "", "message": "horizon is long", "hint": "",
+                    "severity": "warning"}
+
+
+@pytest.mark.parametrize("name", ["s.yaml", "s.YML", "s.json", "Scenario.Xlsx"])
+def test_a_scenario_file_within_the_limit_is_read(name: str) -> None:
+    assert refused_upload(name, 10, 10, EN) is None
+
+
+def test_another_kind_of_file_or_a_file_over_the_limit_is_refused_unread() -> None:
+    code, (problem,) = refused_upload("notes.txt", 1, 10, EN)
+    assert code == 422 and (problem["file"], problem["field"]) == ("notes.txt", "file")
+    assert problem["message"] == "'notes.txt' is not a .yaml, .yml, .json or .xlsx file."
+    code, (problem,) = refused_upload("big.json", 11, 10, FR)
+    assert code == 413 and problem["message"] == "Le fichier dépasse 10 octets." and problem["file"] == "big.json"
+    code, _p = refused_upload("big.csv", 11, 10, EN)
+    assert code == 422  # the kind first
+
+
+def test_a_report_splits_into_errors_and_warnings_in_order() -> None:
+    report = [Problem("a", row=1), Problem("b", severity="warning"), Problem("c", row=3), Problem("d", severity="info")]
+    errors, warnings = by_severity(iter(report))  # read once
+    assert [e["message"] for e in errors] == ["a", "c"] and [e["row"] for e in errors] == [1, 3]
+    assert [w["message"] for w in warnings] == ["b", "d"]
+
+
+def test_a_store_refusal_is_409_for_a_conflict_and_422_else_each_problem_located() -> None:
+    code, located = store_refusal(ConflictError("revision 3 is not the head (4)"), "mine.json")
+    assert code == 409 and located == [_located(Problem("revision 3 is not the head (4)", file="mine.json"))]
+    code, located = store_refusal(InputError([Problem("FRA's pledge", file="doc", row=7, field="units")]), "mine.json")
+    assert code == 422 and (located[0]["file"], located[0]["row"], located[0]["field"]) == ("doc", 7, "units")
+    code, located = store_refusal(PermissionDeniedError("only FRA changes it"), "m.yaml")
+    assert code == 422 and located[0]["message"] == "only FRA changes it" and located[0]["file"] == "m.yaml"
+
+
+def test_revisions_are_shown_newest_first_with_their_time() -> None:
+    rows = [{"revision": 1, "created_at": "2026-01-02T03:04:05+00:00"}, {"revision": 2, "created_at": None}]
+    shown = newest_first(iter(rows))
+    assert [r["revision"] for r in shown] == [2, 1]
+    assert shown[0]["at"] is None and shown[1]["at"].isoformat() == "2026-01-02T03:04:05+00:00"
+    assert "at" not in rows[0]  # the history's rows are not changed
+
+
+def test_a_range_past_the_head_names_each_end() -> None:
+    assert range_problems(5, 1, 5, EN) == []
+    assert range_problems(5, 6, 9, EN) == [
+        "There is no revision 6 of this scenario (revisions are 1 to 5). (from)",
+        "There is no revision 9 of this scenario (revisions are 1 to 5). (to)",
+    ]
+    assert range_problems(2, 1, 3, FR) == ["Ce scénario n’a pas de révision 3 (les révisions vont de 1 à 2). (to)"]
+
+
+def test_the_download_kinds_and_their_media_types() -> None:
+    assert MEDIA == {"yaml": "application/yaml",
+                     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.harness import Service, sqlite_svc  # noqa: F401 - fixtures
 from api.test_plans import wait_done
+from coalition.auth.schemas import Principal, Role
+from coalition.dashboard.charts import CLASS_WORDS
+from coalition.dashboard.sustain_page import sustain_view, visible_run
+from coalition.errors import NotFoundError, PermissionDeniedError
+from coalition.planner.runs import PlanRun
+from coalition.sustain.service import build_report
 from dashboard.test_i18n import _sign_in, _translations, visible_text
+from sustain.builders import scenario, ul, view
 
 
 def _job(svc: Service) -> int:
@@ -93,3 +101,36 @@ def test_french_sustain_page_has_no_english_ui_string(sqlite_svc: Service) -> No
         page = fr.get(path).text
         assert '<html lang="fr">' in page
         assert english_left(page) == [], path
+
+
+# --- the page's logic, called directly ------------------------------------------------------
+
+
+def _who(nation: str, *roles: Role) -> Principal:
+    return Principal(user_id=None, name=f"{nation.lower()}-x", nation=nation, roles=frozenset(roles))
+
+
+def test_any_reader_with_a_role_sees_a_plan_run_and_nothing_else_is_found() -> None:
+    gbr_plan = PlanRun(id=3, kind="plan", nation="GBR", status="done")
+    assert visible_run(_who("FRA", Role.VIEWER), gbr_plan, 3) is gbr_plan  # released to all
+    assert visible_run(_who("HQ", Role.DEPOT_OFFICER), gbr_plan, 3) is gbr_plan
+    with pytest.raises(NotFoundError, match="'4' not found"):
+        visible_run(_who("GBR", Role.PLANNER), None, 4)
+    with pytest.raises(NotFoundError):  # an analysis run's id is not a plan's
+        visible_run(_who("GBR", Role.PLANNER), PlanRun(id=5, kind="analysis", nation="GBR", status="done"), 5)
+    with pytest.raises(PermissionDeniedError, match="plan.view"):
+        visible_run(_who("GBR"), gbr_plan, 3)  # no role at all
+
+
+def test_the_view_arranges_the_reports_sections_for_the_page() -> None:
+    body = build_report(scenario(), view(ul("u1", "inf", "a", 0, 29), ul("u2", "r2", "b", 10, 59))).to_json()
+    body |= {"redacted": False, "basis": "all pledges", "plan": 7}
+    got = sustain_view(body)
+    assert got["names"] == {h["hub"]: h["name"] for h in body["hubs"]} and set(got["names"]) <= {"a", "b", "c"}
+    assert got["names"]["a"] == "A"
+    assert [c.hub for c in got["charts"]] == [h["hub"] for h in body["hubs"]]  # a chart per hub, in order
+    assert got["dos"] == [{"hub": h["hub"], "stock": h["stock"]} for h in body["hubs"]]
+    assert [h["hub"] for h in got["class_v"]["hubs"]] == [h["hub"] for h in body["hubs"]]
+    assert got["class_v"]["plan"] == got["medical"]["plan"] == 7  # each section carries the header
+    assert {k: got["medical"][k] for k in body["medical"]} == body["medical"]
+    assert got["class_words"] is CLASS_WORDS and set(got["chart"]) == {"w", "h", "pad"}

@@ -5,6 +5,7 @@ tornado of N-1 withdrawal impact per nation. Thin: the service is :mod:`coalitio
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -21,9 +22,69 @@ from coalition.dashboard.page import Page, _assumptions, _scope, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError
 from coalition.planner import runs
+from coalition.scenario.schemas import Requirement, Scenario
 
 router = APIRouter(include_in_schema=False)
 KINDS = ("montecarlo", "withdrawal")
+Gettext = Callable[..., str]  # the reader's language: ``request_lang(request).gettext``
+DEFAULT_FORM = {"analysis": "montecarlo", "option": "", "samples": "50", "quick": "on", "other": ""}
+
+
+def line_labels(sc: Scenario, requirements: Iterable[Requirement]) -> dict[str, str]:
+    """Each requirement line's label on the heatmap: its capability's name (the code when the
+    scenario names none) and its hub, or its region when no hub is fixed."""
+    caps = {c.code: c.name for c in sc.capabilities}
+    return {
+        r.id: " · ".join(x for x in (caps.get(r.capability, r.capability), r.hub or getattr(r, "region", None)) if x)
+        for r in requirements
+    }
+
+
+def charts(result: dict[str, Any]) -> tuple[Any, Any]:
+    """The chart of a finished result: (heatmap, None) for a Monte Carlo, (None, tornado bars)
+    for a withdrawal run; another kind has neither (its figures are the API's and the CLI's)."""
+    if result["kind"] == "montecarlo":
+        return mc_heatmap(result), None
+    if result["kind"] == "withdrawal":
+        return None, tornado(result)
+    return None, None
+
+
+def run_request(form: dict[str, str], tr: Gettext) -> tuple[jobs.AnalysisRequest | None, list[str]]:
+    """The run form as the service's request, or every problem with it (nothing is queued): the
+    kind, a whole number of worlds, then the request's own limits (``field: message``). A
+    withdrawal run is the single withdrawals (N-1, the tornado); pairs and Shapley belong on the
+    CLI. ``other``: further assumptions, as the plan form takes them."""
+    problems: list[str] = []
+    analysis, samples = form["analysis"], form["samples"]
+    if analysis not in KINDS:
+        problems.append(tr("Choose a Monte Carlo or a withdrawal analysis."))
+    try:
+        n = int(samples)
+    except ValueError:
+        problems.append(
+            tr(
+                "The number of worlds '%(value)s' must be a whole number from 1 to %(max)s.",
+                value=samples,
+                max=jobs.MAX_SAMPLES,
+            )
+        )
+        n = 0
+    if problems:
+        return None, problems
+    body: dict[str, Any] = {
+        "analysis": analysis,
+        "option": form["option"],
+        "assumptions": _assumptions("", "", form["other"]),
+    }
+    if analysis == "montecarlo":
+        body.update(samples=n, quick=form["quick"] == "on")
+    else:
+        body.update(pairs=False, shapley=0)
+    try:
+        return jobs.AnalysisRequest(**body), []
+    except ValidationError as exc:
+        return None, [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
 
 
 def _view(
@@ -42,15 +103,8 @@ def _view(
     if run is not None and run.status == "done":
         result = jobs.visible_result(ctx.db, ctx.principal, run, cache=ctx.state.scenarios)
         ctx.audit("view", "analysis", str(run.id), note="dashboard")
-        if result["kind"] == "montecarlo":
-            heat = mc_heatmap(result)
-        elif result["kind"] == "withdrawal":
-            bars = tornado(result)
-    caps = {c.code: c.name for c in sc.capabilities}
-    lines = {
-        r.id: " · ".join(x for x in (caps.get(r.capability, r.capability), r.hub or getattr(r, "region", None)) if x)
-        for r in _scope(ctx, "requirement.view", state).filter(sc.requirements)
-    }
+        heat, bars = charts(result)
+    lines = line_labels(sc, _scope(ctx, "requirement.view", state).filter(sc.requirements))
     recent, _total = jobs.list_analyses(ctx.db, ctx.principal, offset=0, limit=10)
     return render(
         request,
@@ -66,7 +120,7 @@ def _view(
         recent=recent,
         options=[o.id for o in sc.force_options],
         problems=problems or [],
-        form=form or {"analysis": "montecarlo", "option": "", "samples": "50", "quick": "on", "other": ""},
+        form=form or DEFAULT_FORM,
         may_run=has_permission(ctx.principal, "plan.run"),
     )
 
@@ -91,33 +145,8 @@ def run_analysis(
 ) -> Response:
     """Queue a run through the service; bad input comes back inline with the form as typed."""
     check_csrf(request, csrf)
-    tr = request_lang(request).gettext
     form = {"analysis": analysis, "option": option, "samples": samples, "quick": quick, "other": other}
-    problems: list[str] = []
-    if analysis not in KINDS:
-        problems.append(tr("Choose a Monte Carlo or a withdrawal analysis."))
-    try:
-        n = int(samples)
-    except ValueError:
-        problems.append(
-            tr(
-                "The number of worlds '%(value)s' must be a whole number from 1 to %(max)s.",
-                value=samples,
-                max=jobs.MAX_SAMPLES,
-            )
-        )
-        n = 0
-    req = None
-    if not problems:
-        body: dict[str, Any] = {"analysis": analysis, "option": option, "assumptions": _assumptions("", "", other)}
-        if analysis == "montecarlo":
-            body.update(samples=n, quick=quick == "on")
-        else:  # the single withdrawals (N-1): the tornado; pairs and Shapley belong on the CLI
-            body.update(pairs=False, shapley=0)
-        try:
-            req = jobs.AnalysisRequest(**body)
-        except ValidationError as exc:
-            problems += [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    req, problems = run_request(form, request_lang(request).gettext)
     if req is not None:
         try:
             run, reused = jobs.queue_analysis(

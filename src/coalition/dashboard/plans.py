@@ -5,7 +5,8 @@ the plan page, inline, with the name as typed)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -57,6 +58,23 @@ def plan_csv(ctx: Page, job: int) -> Response:
 CHANGES_PAGE = 200  # changed lines a page (every one reachable through rel=next links)
 
 
+def changes_page(changes: Sequence[Any], page: int, a: int, b: int, size: int = CHANGES_PAGE) -> dict[str, Any]:
+    """Page ``page`` of the changed lines of plans ``a`` and ``b`` (``size`` a page; a page past
+    the last is the last; no change is one empty page) and the links to its neighbours."""
+    pages = max(1, -(-len(changes) // size))
+    page = min(page, pages)
+
+    def link(n: int) -> str:
+        return f"/plans/compare?a={a}&b={b}&page={n}#changes"
+
+    return {
+        "shown": changes[(page - 1) * size : page * size],
+        "page": page,
+        "pages": pages,
+        "page_links": {"prev": link(page - 1) if page > 1 else None, "next": link(page + 1) if page < pages else None},
+    }
+
+
 @router.get("/plans/compare")
 def compare_page(
     request: Request, ctx: Page, a: JobId, b: JobId, page: Annotated[int, Query(ge=1, le=100_000)] = 1
@@ -64,12 +82,6 @@ def compare_page(
     run_a, run_b = _done(ctx, a), _done(ctx, b)
     plan_a, plan_b = _plan(ctx, run_a), _plan(ctx, run_b)
     cmp = compare(plan_a, plan_b)
-    pages = max(1, -(-len(cmp.changes) // CHANGES_PAGE))
-    page = min(page, pages)
-
-    def link(n: int) -> str:
-        return f"/plans/compare?a={a}&b={b}&page={n}#changes"
-
     return render(
         request,
         ctx,
@@ -80,10 +92,7 @@ def compare_page(
         plan_a=plan_a,
         plan_b=plan_b,
         cmp=cmp,
-        shown=cmp.changes[(page - 1) * CHANGES_PAGE : page * CHANGES_PAGE],
-        page=page,
-        pages=pages,
-        page_links={"prev": link(page - 1) if page > 1 else None, "next": link(page + 1) if page < pages else None},
+        **changes_page(cmp.changes, page, a, b),
     )
 
 

@@ -9,13 +9,15 @@ and the lifecycle allow are offered; the store checks them again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from coalition.auth.rules import has_permission
+from coalition.auth.rules import Marking, has_permission
+from coalition.auth.schemas import Principal
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
 from coalition.dashboard.page import Page, _scope, _state, render
@@ -23,14 +25,41 @@ from coalition.dashboard.security import check_csrf
 from coalition.errors import ConflictError, InputError, PermissionDeniedError
 from coalition.scenario import rules, store
 from coalition.scenario.changes import pledge_changes
-from coalition.scenario.schemas import Pledge, PledgeState
+from coalition.scenario.schemas import Pledge, PledgeState, Scenario
 
 router = APIRouter(include_in_schema=False)
+Gettext = Callable[..., str]  # the reader's language: ``request_lang(request).gettext``
 EDITABLE = ("units", "personnel_per_unit", "notice_days", "tour_days", "condition")
 
 
 def _key(p: Pledge) -> str:
     return p.id
+
+
+@dataclass(frozen=True)
+class PledgeFilters:
+    """The list's filters as typed: nation (any case), capability, state, and condition
+    (``conditional`` / ``unconditional``; any other value filters nothing). Empty: no filter."""
+
+    nation: str = ""
+    capability: str = ""
+    state: str = ""
+    condition: str = ""
+
+    def keep(self, p: Pledge) -> bool:
+        return (
+            (not self.nation or p.nation == self.nation.upper())
+            and (not self.capability or p.capability == self.capability)
+            and (not self.state or p.state.value == self.state)
+            and (self.condition != "conditional" or bool(p.condition))
+            and (self.condition != "unconditional" or not p.condition)
+        )
+
+    def form(self) -> dict[str, str]:
+        """The values the filter form shows again (the nation upper-cased)."""
+        return {"nation": self.nation.upper(), "capability": self.capability, "state": self.state} | {
+            "condition": self.condition
+        }
 
 
 @router.get("/pledges")
@@ -47,17 +76,8 @@ def pledges_page(
     sid, st = _state(ctx)
     sc = st.scenario
     visible = _scope(ctx, "pledge.view", st).filter(sc.pledges)
-
-    def keep(p: Pledge) -> bool:
-        return (
-            (not nation or p.nation == nation.upper())
-            and (not capability or p.capability == capability)
-            and (not state or p.state.value == state)
-            and (condition != "conditional" or bool(p.condition))
-            and (condition != "unconditional" or not p.condition)
-        )
-
-    shown = [p for p in visible if keep(p)]
+    filters = PledgeFilters(nation=nation, capability=capability, state=state, condition=condition)
+    shown = [p for p in visible if filters.keep(p)]
     ctx.audit_read("pledge", [p.id for p in shown], note=f"dashboard; scenario {sid}")
     return render(
         request,
@@ -66,12 +86,40 @@ def pledges_page(
         "pledges",
         pledges=shown,
         total=len(visible),
-        filters={"nation": nation.upper(), "capability": capability, "state": state, "condition": condition},
+        filters=filters.form(),
         nations=sorted({p.nation for p in visible}),
         caps=sorted({p.capability for p in visible}),
         states=[s.value for s in PledgeState],
         capabilities={c.code: c.name for c in sc.capabilities},
     )
+
+
+@dataclass(frozen=True)
+class Offers:
+    """What the pledge page offers its reader: the lifecycle moves the role, the nation and the
+    lifecycle allow, releasing (the originating nation only) and editing (the pledging nation,
+    while the pledge is not withdrawn). The store checks each again when it is used."""
+
+    moves: list[str]
+    marking: Marking
+    may_release: bool
+    may_edit: bool
+
+
+def offers(me: Principal, st: rules.ScenarioState, pledge: Pledge) -> Offers:
+    moves = []
+    if has_permission(me, "pledge.transition"):
+        moves = [
+            s.value
+            for s in rules.allowed_next(pledge.state)
+            if not rules.refusals(st, rules.TransitionPledge(pledge=pledge.id, to=s), me)
+        ]
+    marking = st.marking("pledge", pledge)
+    may_release = has_permission(me, "pledge.release") and marking.origin == me.nation
+    may_edit = (
+        has_permission(me, "pledge.transition") and me.nation == pledge.nation and pledge.state != PledgeState.WITHDRAWN
+    )
+    return Offers(moves=moves, marking=marking, may_release=may_release, may_edit=may_edit)
 
 
 def _detail(
@@ -89,19 +137,7 @@ def _detail(
     scope = _scope(ctx, "pledge.view", st)
     pledge = scope.get(st.scenario.pledges, _key, ident)
     ctx.audit("view", "pledge", ident, note=f"dashboard; scenario {sid} revision {rev}")
-    me = ctx.principal
-    moves = []
-    if has_permission(me, "pledge.transition"):
-        moves = [
-            s.value
-            for s in rules.allowed_next(pledge.state)
-            if not rules.refusals(st, rules.TransitionPledge(pledge=ident, to=s), me)
-        ]
-    marking = st.marking("pledge", pledge)
-    may_release = has_permission(me, "pledge.release") and marking.origin == me.nation
-    may_edit = (
-        has_permission(me, "pledge.transition") and me.nation == pledge.nation and pledge.state != PledgeState.WITHDRAWN
-    )
+    offered = offers(ctx.principal, st, pledge)
     values = {k: str(getattr(pledge, k)) for k in EDITABLE} | (form or {})
     caps = {c.code: c.name for c in st.scenario.capabilities}
     return render(
@@ -111,11 +147,11 @@ def _detail(
         "pledges",
         status_code=status_code,
         pledge=pledge,
-        marking=marking,
+        marking=offered.marking,
         revision=rev,
-        moves=moves,
-        may_release=may_release,
-        may_edit=may_edit,
+        moves=offered.moves,
+        may_release=offered.may_release,
+        may_edit=offered.may_edit,
         problems=problems or [],
         conflict=conflict,
         saved=saved,
@@ -160,10 +196,47 @@ def _change(
         what = pledge_changes(ctx.db, scenario_id=sid, pledge_id=ident, since=revision, cache=ctx.state.scenarios)
         return _detail(request, ctx, ident, status_code=409, conflict=what, form=form)
     except (ConflictError, PermissionDeniedError, InputError) as exc:
-        problems = [str(p) for p in getattr(exc, "problems", None) or [exc]]
-        code = 422 if isinstance(exc, InputError) else 409 if isinstance(exc, ConflictError) else 403
+        code, problems = refusal(exc)
         return _detail(request, ctx, ident, status_code=code, problems=problems, form=form)
     return RedirectResponse(f"/pledges/{ident}?saved={result.revision}", status_code=303)
+
+
+def refusal(exc: ConflictError | PermissionDeniedError | InputError) -> tuple[int, list[str]]:
+    """The status and the problems the detail page shows for a change the store refused: bad
+    input 422 (each problem), a lifecycle or ownership conflict 409, a role or nation 403."""
+    problems = [str(p) for p in getattr(exc, "problems", None) or [exc]]
+    code = 422 if isinstance(exc, InputError) else 409 if isinstance(exc, ConflictError) else 403
+    return code, problems
+
+
+def target_state(to: str, tr: Gettext) -> tuple[PledgeState | None, list[str]]:
+    """The state a transition form asks for, or the problem with it (in the reader's language)."""
+    try:
+        return PledgeState(to), []
+    except ValueError:
+        return None, [tr("'%(value)s' is not a pledge state.", value=to)]
+
+
+def release_codes(text: str, sc: Scenario, tr: Gettext) -> tuple[list[str], list[str]]:
+    """The codes a release form lists (commas or spaces, any case), and one problem for each
+    that is not a nation of the scenario, HQ or ALL."""
+    codes = [c for c in text.replace(",", " ").upper().split() if c]
+    known = {n.code for n in sc.nations} | {"HQ", "ALL"}
+    bad = [c for c in codes if c not in known]
+    return codes, [tr("'%(value)s' is not a nation of the scenario, HQ or ALL.", value=c) for c in bad]
+
+
+def edited(current: Pledge, form: dict[str, str], tr: Gettext) -> tuple[Pledge | None, list[str]]:
+    """``current`` with the edit form's fields as typed, validated as a pledge; or one located
+    problem for each field that is not valid (nothing else of the pledge changes)."""
+    from pydantic import ValidationError
+
+    try:
+        return Pledge.model_validate({**current.model_dump(), **form}), []
+    except ValidationError as exc:
+        return None, [
+            tr("%(field)s: %(message)s", field=".".join(map(str, e["loc"])), message=e["msg"]) for e in exc.errors()
+        ]
 
 
 Revision = Annotated[int, Form(ge=1, le=2**31 - 1)]
@@ -182,16 +255,9 @@ def transition(
     note: Note = "",
 ) -> Response:
     check_csrf(request, csrf)
-    try:
-        target = PledgeState(to)
-    except ValueError:
-        return _detail(
-            request,
-            ctx,
-            ident,
-            status_code=422,
-            problems=[request_lang(request).gettext("'%(value)s' is not a pledge state.", value=to)],
-        )
+    target, problems = target_state(to, request_lang(request).gettext)
+    if target is None:
+        return _detail(request, ctx, ident, status_code=422, problems=problems)
     return _change(
         request, ctx, ident, "pledge.transition", revision, rules.TransitionPledge(pledge=ident, to=target, note=note)
     )
@@ -207,22 +273,10 @@ def release(
     csrf: Csrf = "",
 ) -> Response:
     check_csrf(request, csrf)
-    codes = [c for c in releasable_to.replace(",", " ").upper().split() if c]
     _sid, _rev, st = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
-    known = {n.code for n in st.scenario.nations} | {"HQ", "ALL"}
-    bad = [c for c in codes if c not in known]
-    if bad:
-        return _detail(
-            request,
-            ctx,
-            ident,
-            status_code=422,
-            form={"releasable_to": releasable_to},
-            problems=[
-                request_lang(request).gettext("'%(value)s' is not a nation of the scenario, HQ or ALL.", value=c)
-                for c in bad
-            ],
-        )
+    codes, problems = release_codes(releasable_to, st.scenario, request_lang(request).gettext)
+    if problems:
+        return _detail(request, ctx, ident, status_code=422, form={"releasable_to": releasable_to}, problems=problems)
     return _change(
         request,
         ctx,
@@ -256,19 +310,12 @@ def edit(
     note: Note = "",
 ) -> Response:
     """Change the pledge's numbers or condition; the rest of the pledge stays as it is."""
-    from pydantic import ValidationError
-
     check_csrf(request, csrf)
     form = asdict(fields)
     _sid, _rev, st = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     current = _scope(ctx, "pledge.transition", st).get(st.scenario.pledges, _key, ident)
-    tr = request_lang(request).gettext
-    try:
-        updated = Pledge.model_validate({**current.model_dump(), **form})
-    except ValidationError as exc:
-        problems = [
-            tr("%(field)s: %(message)s", field=".".join(map(str, e["loc"])), message=e["msg"]) for e in exc.errors()
-        ]
+    updated, problems = edited(current, form, request_lang(request).gettext)
+    if updated is None:
         return _detail(request, ctx, ident, status_code=422, problems=problems, form=form)
     return _change(
         request, ctx, ident, "pledge.transition", revision, rules.EditPledge(pledge=updated, note=note), form=form

@@ -11,6 +11,7 @@ notes only for the reader's own nation (HQ sees all), since a note may name a re
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,20 +28,28 @@ from coalition.scenario import store
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
+Gettext = Callable[..., str]  # the reader's language: ``request_lang(request).gettext``
+MEDIA = {"yaml": "application/yaml", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def newest_first(revisions: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Revisions (oldest first, as the history gives them) newest first, each with ``at``: its
+    ``created_at`` as a datetime (None when the row has none)."""
+    from datetime import datetime
+
+    out = []
+    for r in reversed(list(revisions)):
+        at = r["created_at"]
+        out.append({**r, "at": datetime.fromisoformat(at) if at else None})
+    return out
 
 
 def _revisions(ctx: PageCtx, sid: int, state: Any) -> list[dict[str, Any]]:
     """The revisions as the reader may see them (:func:`history.visible_revisions`), newest
     first."""
-    from datetime import datetime
-
     from coalition.scenario.history import visible_revisions
 
-    out = []
-    for r in reversed(visible_revisions(ctx.db, ctx.principal, scenario_id=sid, state=state)):
-        at = r["created_at"]
-        out.append({**r, "at": datetime.fromisoformat(at) if at else None})
-    return out
+    return newest_first(visible_revisions(ctx.db, ctx.principal, scenario_id=sid, state=state))
 
 
 def _view(request: Request, ctx: PageCtx, status_code: int = 200, **data: Any) -> HTMLResponse:
@@ -79,6 +88,34 @@ def _located(p: Problem) -> dict[str, Any]:
     }
 
 
+def refused_upload(name: str, size: int, limit: int, tr: Gettext) -> tuple[int, list[dict[str, Any]]] | None:
+    """Why an uploaded file is not even read (status, located problems): not a .yaml, .yml,
+    .json or .xlsx file (422), or more than ``limit`` bytes (413). None: it may be validated."""
+    if Path(name).suffix.lower() not in SUFFIXES:
+        message = tr("'%(name)s' is not a .yaml, .yml, .json or .xlsx file.", name=name)
+        return 422, [_located(Problem(message, file=name, field="file"))]
+    if size > limit:
+        return 413, [_located(Problem(tr("The file is larger than %(n)s bytes.", n=limit), file=name, field="file"))]
+    return None
+
+
+def by_severity(problems: Iterable[Problem]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A validation report's problems, located: (errors, warnings)."""
+    found = list(problems)
+    return [_located(p) for p in found if p.severity == "error"], [_located(p) for p in found if p.severity != "error"]
+
+
+def store_refusal(
+    exc: ConflictError | PermissionDeniedError | InputError, name: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """What the page shows when the store refuses a valid file: a stale revision or a change of
+    another nation's record is 409, the rest 422; each problem located (in file ``name`` when
+    the store gives only a message)."""
+    found = getattr(exc, "problems", None) or [str(exc)]
+    located = [_located(p) if isinstance(p, Problem) else _located(Problem(str(p), file=name)) for p in found]
+    return (409 if isinstance(exc, ConflictError) else 422), located
+
+
 @router.post("/scenario/upload")
 async def upload(
     request: Request,
@@ -95,30 +132,12 @@ async def upload(
     from coalition.scenario.service import validate_path
 
     check_csrf(request, csrf)
-    tr = request_lang(request).gettext
     name = Path(file.filename or "scenario.yaml").name
     limit = ctx.state.settings.max_upload_bytes
     data = await file.read(limit + 1)
-    if Path(name).suffix.lower() not in SUFFIXES:
-        return _view(
-            request,
-            ctx,
-            422,
-            problems=[
-                _located(
-                    Problem(
-                        tr("'%(name)s' is not a .yaml, .yml, .json or .xlsx file.", name=name), file=name, field="file"
-                    )
-                )
-            ],
-        )
-    if len(data) > limit:
-        return _view(
-            request,
-            ctx,
-            413,
-            problems=[_located(Problem(tr("The file is larger than %(n)s bytes.", n=limit), file=name, field="file"))],
-        )
+    refused = refused_upload(name, len(data), limit, request_lang(request).gettext)
+    if refused is not None:
+        return _view(request, ctx, refused[0], problems=refused[1])
 
     def check() -> Any:
         with tempfile.TemporaryDirectory(prefix="coalition-upload-") as tmp:
@@ -127,8 +146,7 @@ async def upload(
             return validate_path(path)
 
     report = await run_in_threadpool(check)
-    problems = [_located(p) for p in report.problems if p.severity == "error"]
-    warnings = [_located(p) for p in report.problems if p.severity != "error"]
+    problems, warnings = by_severity(report.problems)
     if problems or report.scenario is None or not store_it:
         return _view(
             request,
@@ -155,15 +173,8 @@ async def upload(
     try:
         row, rev, created = await run_in_threadpool(save)
     except (ConflictError, PermissionDeniedError, InputError) as exc:
-        found = getattr(exc, "problems", None) or [str(exc)]
-        return _view(
-            request,
-            ctx,
-            409 if isinstance(exc, ConflictError) else 422,
-            problems=[_located(p) if isinstance(p, Problem) else _located(Problem(str(p), file=name)) for p in found],
-            warnings=warnings,
-            checked=name,
-        )
+        code, located = store_refusal(exc, name)
+        return _view(request, ctx, code, problems=located, warnings=warnings, checked=name)
     return _view(
         request,
         ctx,
@@ -181,7 +192,7 @@ def download(ctx: Page, kind: str) -> Response:
 
     if not ctx.principal.is_hq:
         raise PermissionDeniedError("the whole document holds every nation's pledges: HQ only")
-    if kind not in ("yaml", "xlsx"):
+    if kind not in MEDIA:
         raise InputError([Problem(f"'{kind}' is not a download", hint="yaml or xlsx")])
     sid, rev, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,13 +200,23 @@ def download(ctx: Page, kind: str) -> Response:
         (export_workbook if kind == "xlsx" else save_scenario_file)(state.scenario, path)
         body = path.read_bytes()
     ctx.audit("export", "scenario", str(sid), note=f"dashboard {kind}, revision {rev}")
-    media = (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if kind == "xlsx" else "application/yaml"
+    return Response(
+        body, media_type=MEDIA[kind], headers={"Content-Disposition": f'attachment; filename="{path.name}"'}
     )
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
 DIFF_ROWS = 500  # records shown per table (the rest counted: they are all the reader's to see)
+
+
+def range_problems(head: int, from_: int, to: int, tr: Gettext) -> list[str]:
+    """One problem for each end of a chosen revision range past the head (revisions are 1 to
+    ``head``), naming the end (``from``, ``to``)."""
+    return [
+        tr("There is no revision %(n)s of this scenario (revisions are 1 to %(head)s).", n=rev, head=head)
+        + f" ({name})"
+        for name, rev in (("from", from_), ("to", to))
+        if rev > head
+    ]
 
 
 @router.get("/scenario/diff")
@@ -210,15 +231,8 @@ def diff_page(
 
     sid, head, state = store.current_state(ctx.db, ref=None, cache=ctx.state.scenarios)
     from_, to = chosen_range(head, from_, to)
-    problems: list[str] = []
-    tr = request_lang(request).gettext
+    problems = range_problems(head, from_, to, request_lang(request).gettext)
     result = None
-    for name, rev in (("from", from_), ("to", to)):
-        if rev > head:
-            problems.append(
-                tr("There is no revision %(n)s of this scenario (revisions are 1 to %(head)s).", n=rev, head=head)
-                + f" ({name})"
-            )
     if not problems:
         result = visible_diff(
             ctx.db, ctx.principal, scenario_id=sid, from_revision=from_, to_revision=to, cache=ctx.state.scenarios
