@@ -319,12 +319,19 @@ class ModelCache:
     def __init__(self, scenario: Scenario, option_id: str, options: PlanOptions, size: int = 4) -> None:
         self.scenario, self.option_id, self.options, self.size = scenario, option_id, options, size
         self._models: OrderedDict[tuple[Profile, str], ReusableModel] = OrderedDict()
-        self._sustain: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        # sustainment key per resupply conditions (None: resupply off)
+        self._sustain: OrderedDict[tuple[tuple[str, bool], ...] | None, str] = OrderedDict()
         self._tables: PlanningTables | None = None  # superset tables (pledge and hub order) for the sustainment key
         self.builds = 0
+        self.sustain_builds = 0  # sustainment data computed (once per distinct resupply conditions)
 
     def _sustain_of(self, c_day: date | None, assumptions: list[str] | None) -> str:
-        ask = (c_day, tuple(assumptions or ()))
+        """The sustainment key of a world, computed once per distinct set of host-nation
+        conditions holding at its C-day (:func:`coalition.planner.sustainment.resupply_conditions`,
+        all the resupply data takes from a world): worlds with other C-days or assumptions but
+        the same conditions share it."""
+        holds = sustainment.resupply_conditions(self.scenario, self.options, c_day, list(assumptions or ()))
+        ask = None if holds is None else tuple(sorted(holds.items()))
         if ask not in self._sustain:
             if self._tables is None:
                 self._tables = build_tables(
@@ -336,6 +343,7 @@ class ModelCache:
             self._sustain[ask] = sustain_key(
                 sustainment.attach(self._tables, self.scenario, self.options, c_day, list(assumptions or ())).sustain
             )
+            self.sustain_builds += 1
             if len(self._sustain) > 4096:
                 self._sustain.popitem(last=False)
         return self._sustain[ask]
