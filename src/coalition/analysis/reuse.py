@@ -34,8 +34,9 @@ departure day, the window a tour must fit), so it gets its own model, cached by 
 (:class:`ModelCache`). Likewise the planner's sustainment data (issue 15,
 :func:`coalition.planner.sustainment.attach`: 10-1-2 medical blocks and resupply flows): the
 resupply tonnage depends on which host-nation-support conditions hold at the world's C-day, so
-the cache key holds that data too (:func:`sustain_key`); the medical data does not depend on
-the world.
+the cache key holds that data too (:func:`sustain_key`), computed once per set of conditions
+holding (:func:`coalition.planner.sustainment.resupply_conditions`), not per C-day; the
+medical data does not depend on the world.
 
 Depends on these names of the planner's :class:`~coalition.planner.model.Model` (its documented
 stable names, docs/planner/model.md): blocks ``Assign-count``, ``Pledge-start``,
