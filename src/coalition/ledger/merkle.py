@@ -11,7 +11,7 @@ has no Merkle tree; see the docstring of :mod:`coalition.ledger.rfc6962`.)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from coalition.ledger.rfc6962 import merkle_root, node_hash
@@ -46,25 +46,45 @@ class ListHashes:
         return out
 
 
-class _Recorder:
-    """A reader that records the ranges a walk asks for (answering placeholder hashes)."""
+TILE = 1 << STRIDE  # stored hashes of one level under one stored node of the level above
 
-    def __init__(self) -> None:
-        self.ranges: list[tuple[int, int, int]] = []
+
+def proof_tiles(index: int, size: int) -> list[tuple[int, int, int]]:
+    """The ``(level, lo, hi)`` ranges of stored hashes that hold everything an inclusion proof
+    of ``index`` in a tree of ``size`` reads: for every stored level, the tile (16 hashes under
+    one stored node of the level above) holding the leaf's ancestor, and the last, partial tile of
+    the right edge (the two may be the same). A complete sibling subtree of height ``h`` shares
+    its parent with the leaf's ancestor, so its stored hashes lie in the ancestor's tile; the
+    incomplete right-edge subtrees are the right edge's binary decomposition, whose stored hashes
+    at each level lie in the last tile. Two ranges per level whatever the index: the query that
+    fetches them has one shape per log size (the driver's statement cache keeps it compiled)."""
+    out: list[tuple[int, int, int]] = []
+    level = 0
+    while (width := size >> level) > 0:
+        mine = (index >> level) & ~(TILE - 1)
+        out.append((level, mine, min(mine + TILE, width)))
+        out.append((level, (width - 1) & ~(TILE - 1), width))
+        level += STRIDE
+    return out
+
+
+class _Tiles:
+    """A reader over fetched tiles; a range outside them (none for an inclusion proof, see
+    :func:`proof_tiles`) is read from the underlying reader, so the answer is always right."""
+
+    def __init__(self, ranges: list[tuple[int, int, int]], got: list[list[bytes]], reader: HashReader) -> None:
+        self.tiles: dict[int, list[tuple[int, list[bytes]]]] = {}
+        for (level, lo, _hi), hashes in zip(ranges, got, strict=True):
+            self.tiles.setdefault(level, []).append((lo, hashes))
+        self.reader = reader
+        self.misses = 0
 
     def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
-        self.ranges.append((level, lo, hi))
-        return [bytes(32)] * (hi - lo)
-
-
-class _Fetched:
-    """A reader over ranges fetched in advance (a range that was not fetched is a bug: raise)."""
-
-    def __init__(self, got: dict[tuple[int, int, int], list[bytes]]) -> None:
-        self.got = got
-
-    def level_range(self, level: int, lo: int, hi: int) -> list[bytes]:
-        return self.got[(level, lo, hi)]
+        for start, hashes in self.tiles.get(level, ()):
+            if start <= lo and hi <= start + len(hashes):
+                return hashes[lo - start : hi - start]
+        self.misses += 1
+        return self.reader.level_range(level, lo, hi)
 
 
 def _largest_power_of_two_below(n: int) -> int:
@@ -99,24 +119,29 @@ class Tree:
         return node_hash(self.mth(lo, lo + k), self.mth(lo + k, hi))
 
     def root(self) -> bytes:
-        return self.mth(0, self.size)
+        """MTH of the whole tree: with a batching reader, one read of the right edge's tiles
+        (the complete subtrees of the size's binary decomposition lie in the last tile of each
+        stored level)."""
+        many = getattr(self.reader, "level_ranges", None)
+        if many is None or self.size == 0:
+            return self.mth(0, self.size)
+        tiles = proof_tiles(self.size - 1, self.size)[1::2]
+        return Tree(_Tiles(tiles, many(tiles), self.reader), self.size).mth(0, self.size)
 
     def inclusion_path(self, index: int) -> list[bytes]:
         """RFC 6962 §2.1.1 PATH(index, D[0:size]), leaf first.
 
         With a reader that can fetch many ranges at once (``level_ranges``, the database), every
-        stored hash the path needs (O(log n) ranges of at most 8) is read in ONE round trip: a
-        first pass records which ranges the walk reads, then the walk runs over what was fetched
-        (in the spirit of C2SP tlog-tiles: a proof reads a fixed, small set of stored tiles)."""
+        stored hash the path needs is read in ONE round trip of a fixed shape: two tiles of at
+        most 16 hashes per stored level (:func:`proof_tiles`, in the spirit of C2SP tlog-tiles),
+        then the walk runs over them."""
         if not 0 <= index < self.size:
             raise IndexError(f"leaf {index} outside a tree of size {self.size}")
         many = getattr(self.reader, "level_ranges", None)
         if many is None:
             return self._inclusion_path(index)
-        plan = _Recorder()
-        Tree(plan, self.size)._inclusion_path(index)
-        fetched = many(plan.ranges)
-        return Tree(_Fetched(dict(zip(plan.ranges, fetched, strict=True))), self.size)._inclusion_path(index)
+        tiles = proof_tiles(index, self.size)
+        return Tree(_Tiles(tiles, many(tiles), self.reader), self.size)._inclusion_path(index)
 
     def _inclusion_path(self, index: int) -> list[bytes]:
         path: list[bytes] = []
@@ -155,6 +180,41 @@ class Tree:
                 lo, m, complete = lo + k, m - k, False
         path.reverse()
         return path
+
+
+def path_in(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """RFC 6962 PATH(index, leaves) of leaf hashes held in memory (a batch's events): each
+    sibling is the root of its slice, so the whole path costs fewer than ``len(leaves)`` hashes
+    (walking :class:`ListHashes` recomputes the stored levels' nodes for every subtree read)."""
+    if not 0 <= index < len(leaves):
+        raise IndexError(f"leaf {index} outside a tree of size {len(leaves)}")
+    path: list[bytes] = []
+    lo, hi = 0, len(leaves)
+    while hi - lo > 1:
+        k = _largest_power_of_two_below(hi - lo)
+        if index < lo + k:
+            path.append(merkle_root(leaves[lo + k : hi]))
+            hi = lo + k
+        else:
+            path.append(merkle_root(leaves[lo : lo + k]))
+            lo += k
+    path.reverse()
+    return path
+
+
+def stored_reads(old_size: int, new_size: int) -> list[tuple[int, int, int]]:
+    """The ``(level, lo, hi)`` ranges of already-stored hashes that :func:`new_stored_nodes`
+    reads when a tree of ``old_size`` grows to ``new_size``: for every stored level that gains a
+    node, the children of that node which were stored before (all known up front, so they can be
+    fetched in one batched read)."""
+    out: list[tuple[int, int, int]] = []
+    level = STRIDE
+    while (new_size >> level) > (old_size >> level):
+        lo, hi = (old_size >> level) << STRIDE, old_size >> (level - STRIDE)
+        if lo < hi:
+            out.append((level - STRIDE, lo, hi))
+        level += STRIDE
+    return out
 
 
 def new_stored_nodes(

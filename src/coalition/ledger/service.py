@@ -31,13 +31,14 @@ from coalition.ledger.canonical import (
     BatchStatement,
     batch_statement,
     canonical_text,
+    chain_text,
     event_frame,
     runs_of_seqs,
 )
 from coalition.ledger.checks import check_signature
 from coalition.ledger.keyevents import key_log, known_nations, register_keys, trust_from_keyring
 from coalition.ledger.keys import KeyRing, utc_now
-from coalition.ledger.merkle import Tree, new_stored_nodes
+from coalition.ledger.merkle import Tree, new_stored_nodes, stored_reads
 from coalition.ledger.models import (
     LedgerBatch,
     LedgerCheckpoint,
@@ -125,7 +126,15 @@ def tree(session: Session, size: int | None = None) -> Tree:
 def extend_tree(session: Session, old_size: int, leaves: list[bytes]) -> None:
     """Store the complete subtrees (levels 4, 8, ...) that ``leaves`` finish. Used by appends and,
     with synthetic leaves, by the 10,000,000-event proof benchmark."""
-    nodes = new_stored_nodes(old_size, leaves, StoredHashes(session).level_range)
+    stored = StoredHashes(session)
+    reads = stored_reads(old_size, old_size + len(leaves))
+    got = dict(zip(reads, stored.level_ranges(reads), strict=True))  # one query, not one per level
+
+    def read(level: int, lo: int, hi: int) -> list[bytes]:
+        hashes = got.get((level, lo, hi))
+        return hashes if hashes is not None else stored.level_range(level, lo, hi)
+
+    nodes = new_stored_nodes(old_size, leaves, read)
     insert_tuples(session, table_of(LedgerNode), ("level", "idx", "hash"), nodes)
 
 
@@ -185,7 +194,7 @@ def event_body(header: EventHeader, payload: dict[str, object]) -> bytes:
     """The canonical bytes of an event (what is hashed, chained and proven): equal to
     ``canonical_json`` of the whole event, with only the payload going through the encoder."""
     seq, time, nation, person, type, prev, counterparty, chain = header
-    head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type, canonical_text(chain or {}))
+    head, tail = event_frame(counterparty, nation, person, prev.hex(), seq, time, type, chain_text(chain or {}))
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
 
@@ -195,7 +204,7 @@ def event_from_body(body: str | bytes, recorded: str = "") -> tuple[Event, str |
     return Event(d["seq"], d["time"], d["nation"], d["person"], d["type"], payload, recorded), d.get("counterparty")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     seq: int
     time: str
@@ -492,33 +501,24 @@ def _split(state: State, ev: Event, seq: int) -> list[Event]:
     """The event at ``seq``; a count split per title nation (:func:`coalition.inventory.projector.
     split_count`), its parts at ``seq``, ``seq + 1``, ... sharing ``stocktake = seq``."""
     if not isinstance(ev.payload, CountPayload):
-        return [replace(ev, seq=seq)]
+        # the event already sits at ``seq`` unless a count earlier in the run was split
+        return [ev] if ev.seq == seq else [replace(ev, seq=seq)]
     parts = split_count(state, ev.payload, stocktake=seq)
     return [replace(ev, seq=seq + i, payload=part) for i, part in enumerate(parts)]
 
 
 def _pend(pending: list[_Pending], ev: Event, applied: Applied, prev: bytes, ctx: _SignCtx) -> bytes:
-    """Encode an applied event, link it into its nations' chains, add it to ``pending``."""
-    payload = ev.payload.model_dump(mode="json")
+    """Encode an applied event, link it into its nations' chains, add it to ``pending``.
+
+    :func:`event_body` inlined (this runs once per appended event)."""
     chain = ctx.link(applied.refs)
-    body = event_body(
-        EventHeader(
-            seq=ev.seq,
-            time=ev.time,
-            nation=ev.nation,
-            person=ev.person,
-            type=ev.type,
-            prev=prev,
-            counterparty=applied.counterparty,
-            chain=chain,
-        ),
-        payload,
-    )
+    seq, nation, person, type_, time = ev.seq, ev.nation, ev.person, ev.type, ev.time
+    cp = applied.counterparty
+    head, tail = event_frame(cp, nation, person, prev.hex(), seq, time, type_, chain_text(chain))
+    body = (head + canonical_text(ev.payload.model_dump(mode="json")) + tail).encode("utf-8")
     h = leaf_hash(body)
-    ctx.advance(chain, ev.seq, h)
-    pending.append(
-        _Pending(ev.seq, ev.time, ev.nation, ev.person, ev.type, applied.counterparty, body, h, prev, applied.refs)
-    )
+    ctx.advance(chain, seq, h)
+    pending.append(_Pending(seq, time, nation, person, type_, cp, body, h, prev, applied.refs))
     return h
 
 
