@@ -156,3 +156,34 @@ def test_fast_path_plans_pass_the_checker_and_are_within_their_gap_of_fresh_plan
         # bound <= optimum <= fresh objective, and objective x (1 - gap) = bound
         assert got.objective * (1 - got.gap) <= want.objective * (1 + 1e-6)
         assert got.bound <= want.objective * (1 + 1e-6) and want.bound <= got.objective * (1 + 1e-6)
+
+
+def test_sustainment_data_is_computed_once_per_set_of_resupply_conditions():
+    """The resupply data depends on a world's C-day and assumptions only through which
+    host-nation conditions hold then: worlds that differ only in C-day get different data when a
+    condition turns true between their C-days, and share it (computed once) when none does."""
+    from datetime import timedelta
+
+    from coalition.analysis.reuse import sustain_key
+    from coalition.planner import sustainment
+    from coalition.planner.tables import build_tables
+
+    sc = load_scenario()
+    hn = sc.sustainment.host_nation
+    i = next(k for k, h in enumerate(hn) if h.condition)
+    rows = tuple(h.model_copy(update={"condition": "us_backstop"}) if k == i else h for k, h in enumerate(hn))
+    sc = sc.model_copy(update={"sustainment": sc.sustainment.model_copy(update={"host_nation": rows})})
+    cache = ModelCache(sc, "small", OPTS)
+    active, spells = _activation(sc, WORLDS[0])
+    d = _world(sc, WORLDS[0])["c_day"]
+    backstop = [f"us_backstop={(d + timedelta(days=10)).isoformat()}"]  # true from C-day + 10
+    before = cache.get(active, spells, c_day=d, assumptions=backstop)
+    after = cache.get(active, spells, c_day=d + timedelta(days=20), assumptions=backstop)
+    assert after is not before and after.sustain_key != before.sustain_key
+    # another C-day and no assumption: the same conditions as `before`, so its data and model
+    elsewhere = cache.get(active, spells, c_day=d + timedelta(days=5), assumptions=[])
+    assert elsewhere is before and cache.sustain_builds == 2 and cache.builds == 2
+    # and that shared data is the data a fresh computation for that world gives (not stale)
+    tables = build_tables(sc, "small", options=OPTS, active_from={p.id: 0 for p in sc.pledges})
+    fresh = sustainment.attach(tables, sc, OPTS, d + timedelta(days=5), []).sustain
+    assert sustain_key(fresh) == before.sustain_key

@@ -34,8 +34,9 @@ departure day, the window a tour must fit), so it gets its own model, cached by 
 (:class:`ModelCache`). Likewise the planner's sustainment data (issue 15,
 :func:`coalition.planner.sustainment.attach`: 10-1-2 medical blocks and resupply flows): the
 resupply tonnage depends on which host-nation-support conditions hold at the world's C-day, so
-the cache key holds that data too (:func:`sustain_key`); the medical data does not depend on
-the world.
+the cache key holds that data too (:func:`sustain_key`), computed once per set of conditions
+holding (:func:`coalition.planner.sustainment.resupply_conditions`), not per C-day; the
+medical data does not depend on the world.
 
 Depends on these names of the planner's :class:`~coalition.planner.model.Model` (its documented
 stable names, docs/planner/model.md): blocks ``Assign-count``, ``Pledge-start``,
@@ -319,12 +320,19 @@ class ModelCache:
     def __init__(self, scenario: Scenario, option_id: str, options: PlanOptions, size: int = 4) -> None:
         self.scenario, self.option_id, self.options, self.size = scenario, option_id, options, size
         self._models: OrderedDict[tuple[Profile, str], ReusableModel] = OrderedDict()
-        self._sustain: OrderedDict[tuple[object, ...], str] = OrderedDict()
+        # sustainment key per resupply conditions (None: resupply off)
+        self._sustain: OrderedDict[tuple[tuple[str, bool], ...] | None, str] = OrderedDict()
         self._tables: PlanningTables | None = None  # superset tables (pledge and hub order) for the sustainment key
         self.builds = 0
+        self.sustain_builds = 0  # sustainment data computed (once per distinct resupply conditions)
 
     def _sustain_of(self, c_day: date | None, assumptions: list[str] | None) -> str:
-        ask = (c_day, tuple(assumptions or ()))
+        """The sustainment key of a world, computed once per distinct set of host-nation
+        conditions holding at its C-day (:func:`coalition.planner.sustainment.resupply_conditions`,
+        all the resupply data takes from a world): worlds with other C-days or assumptions but
+        the same conditions share it."""
+        holds = sustainment.resupply_conditions(self.scenario, self.options, c_day, list(assumptions or ()))
+        ask = None if holds is None else tuple(sorted(holds.items()))
         if ask not in self._sustain:
             if self._tables is None:
                 self._tables = build_tables(
@@ -336,6 +344,7 @@ class ModelCache:
             self._sustain[ask] = sustain_key(
                 sustainment.attach(self._tables, self.scenario, self.options, c_day, list(assumptions or ())).sustain
             )
+            self.sustain_builds += 1
             if len(self._sustain) > 4096:
                 self._sustain.popitem(last=False)
         return self._sustain[ask]

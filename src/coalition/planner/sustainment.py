@@ -60,6 +60,15 @@ def _holds(scenario: Scenario, c_day: date | None, assumptions: list[str] | None
     return condition_holds(scenario, parse_assumptions(texts) if texts else (), c_day)
 
 
+def resupply_conditions(
+    scenario: Scenario, options: PlanOptions, c_day: date | None = None, assumptions: list[str] | None = None
+) -> dict[str, bool] | None:
+    """All that the resupply data of :func:`attach` takes from a world: which host-nation-support
+    conditions hold at C-day under the assumptions (``None`` with resupply off). For one scenario,
+    option and :class:`PlanOptions`, equal results give equal resupply data."""
+    return _holds(scenario, c_day, assumptions) if options.resupply else None
+
+
 def attach(
     tables: PlanningTables,
     scenario: Scenario,
@@ -75,7 +84,7 @@ def attach(
         tables.pledge_capability,
         tables.hub_id,
         bool(options.resupply),
-        _holds(scenario, c_day, assumptions) if options.resupply else None,
+        resupply_conditions(scenario, options, c_day, assumptions),
     )
     return replace(tables, sustain=SustainTables(med, res))
 
