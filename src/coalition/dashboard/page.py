@@ -128,17 +128,22 @@ def render(
     )
 
 
+def _other_assumptions(other: str) -> list[str]:
+    """A free-text assumptions box as NAME=VALUE assumptions: split on ``,`` or ``;``, spaces
+    removed, every one kept (a form without its own ceasefire/US backstop fields takes them here)."""
+    return [p for part in other.replace(";", ",").split(",") if (p := part.strip().replace(" ", ""))]
+
+
 def _assumptions(ceasefire: str, us_backstop: str, other: str = "") -> list[str]:
-    """The form's fields as NAME=VALUE assumptions (the same text as ``--assume``)."""
+    """The plan form's fields as NAME=VALUE assumptions (the same text as ``--assume``); the
+    form's own ceasefire and US backstop fields stand for those names, so the free text box's
+    ``ceasefire=``/``us_backstop=`` are not taken from it."""
     out = []
     if ceasefire:
         out.append(f"ceasefire={ceasefire}")
     if us_backstop in ("true", "false"):
         out.append(f"us_backstop={us_backstop}")
-    for part in other.replace(";", ",").split(","):
-        part = part.strip().replace(" ", "")
-        if part and not part.startswith(("ceasefire=", "us_backstop=")):
-            out.append(part)
+    out += [p for p in _other_assumptions(other) if not p.startswith(("ceasefire=", "us_backstop="))]
     return out
 
 
