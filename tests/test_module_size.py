@@ -22,7 +22,6 @@ KNOWN_LONG: dict[str, int] = {
     "planner/flowform.py:flow_form": 103,
     "planner/generator.py:generate": 216,
     "planner/medical.py:define_medical": 119,
-    "store/migrations/versions/ledger_0001_custody_ledger.py:upgrade": 190,
 }
 
 
