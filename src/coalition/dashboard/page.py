@@ -9,6 +9,7 @@ so the dashboard cannot show what the API would refuse."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -145,6 +146,22 @@ def _assumptions(ceasefire: str, us_backstop: str, other: str = "") -> list[str]
         out.append(f"us_backstop={us_backstop}")
     out += [p for p in _other_assumptions(other) if not p.startswith(("ceasefire=", "us_backstop="))]
     return out
+
+
+def _own_field_problems(other: str, tr: Callable[..., str]) -> list[str]:
+    """A ``ceasefire=``/``us_backstop=`` typed in the plan form's other assumptions box, refused
+    (that form sets them with its own fields, which :func:`_assumptions` takes instead): one
+    problem each, naming the field, so nothing typed is dropped unseen."""
+    fields = {"ceasefire": tr("ceasefire (C-day)"), "us_backstop": tr("US backstop")}
+    return [
+        tr(
+            "'%(value)s' in the other assumptions: set it with the '%(field)s' field instead.",
+            value=a,
+            field=fields[a.partition("=")[0]],
+        )
+        for a in _other_assumptions(other)
+        if a.partition("=")[0] in fields
+    ]
 
 
 def _form_values(assumptions: list[str]) -> dict[str, str]:
