@@ -19,7 +19,6 @@ KNOWN_LONG: dict[str, int] = {
     "analysis/hedge.py:solve_two_stage": 103,
     "planner/colgen.py:relaxation": 109,
     "planner/engine.py:make_plan": 121,
-    "planner/flowform.py:flow_form": 103,
     "planner/medical.py:define_medical": 119,
     "store/migrations/versions/ledger_0001_custody_ledger.py:upgrade": 190,
 }
