@@ -18,7 +18,6 @@ MAX_FUNCTION_LINES = 100
 KNOWN_LONG: dict[str, int] = {
     "analysis/hedge.py:solve_two_stage": 103,
     "planner/engine.py:make_plan": 121,
-    "planner/medical.py:define_medical": 119,
     "store/migrations/versions/ledger_0001_custody_ledger.py:upgrade": 190,
 }
 
