@@ -15,13 +15,7 @@ MAX_MODULE_LINES = 800
 MAX_FUNCTION_LINES = 100
 
 #: "module path:qualified name" -> its length when the limit was introduced (to be split)
-KNOWN_LONG: dict[str, int] = {
-    "planner/colgen.py:relaxation": 109,
-    "planner/engine.py:make_plan": 121,
-    "planner/flowform.py:flow_form": 103,
-    "planner/generator.py:generate": 216,
-    "planner/medical.py:define_medical": 119,
-}
+KNOWN_LONG: dict[str, int] = {}
 
 
 def _modules() -> list[Path]:

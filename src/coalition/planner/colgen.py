@@ -82,38 +82,36 @@ class Relaxation:
         return 2 * self.n_ct + self.n_ev
 
 
-def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None = None) -> Relaxation:
-    """All columns of the full model and the rows of the relaxation (see the module doc).
+@dataclass(frozen=True, slots=True)
+class _Events:
+    """The rows a column enters and leaves in one flow family (-1: none), and per row whether
+    it is the first of its line (cover) or pledge (cycle)."""
 
-    ``grid_days``: the cycle rows only on the days 0, g, 2g, ... (busy units of a pledge on
-    those days <= its units) instead of on every departure day: fewer rows, a weaker but still
-    valid relaxation (each such row holds for every plan of the full model)."""
-    from coalition.planner.model import Model, define_objective, define_shortfall_variables
+    n: int
+    enter: np.ndarray
+    leave: np.ndarray
+    first: np.ndarray
 
-    cols = _start_columns(tb, tuple(options.departure_delays))
-    H = tb.horizon_days
+
+def _cover_events(tb: PlanningTables, u_line: np.ndarray, u_period: np.ndarray, cols: dict[str, np.ndarray]) -> _Events:
+    """Cover-flow rows: one per (line, period) shortfall variable, each line's periods in order."""
     line = tb.arc_line[cols["arc"]]
-    pledge = tb.arc_pledge[cols["arc"]]
-    w = options.weights
-    cost = (
-        w.lateness * tb.line_prio_w[line] * cols["late"]
-        + w.distance * tb.corridor_distance[tb.arc_corridor[cols["arc"]]]
-    )
-    # shortfall variables (their costs) exactly as the model defines them
-    m = Model(tables=tb, options=options)
-    define_shortfall_variables(m)
-    define_objective(m)
-    u_cost = np.concatenate(m.cost_parts) if m.cost_parts else np.zeros(0)
-    n_ct = int(m.u_line.size)
     row0 = np.full(tb.n_lines, -1, dtype=np.int64)
-    for i, l_ in enumerate(m.u_line):
+    for i, l_ in enumerate(u_line):
         if row0[l_] < 0:
             row0[l_] = i
-    first_of = tb.line_first[m.u_line] == m.u_period  # first period of its line
+    first_of = tb.line_first[u_line] == u_period  # first period of its line
     enter_ct = row0[line] + (cols["start"] - tb.line_first[line])
     has_leave = cols["last"] + 1 <= tb.line_last[line]
     leave_ct = np.where(has_leave, row0[line] + (cols["last"] + 1 - tb.line_first[line]), -1)
-    # cycle events: every departure day of the pledge's columns in the FULL set
+    return _Events(int(u_line.size), enter_ct, leave_ct, first_of)
+
+
+def _cycle_events(tb: PlanningTables, cols: dict[str, np.ndarray], grid_days: int | None) -> tuple[_Events, np.ndarray]:
+    """Cycle-flow rows (every departure day of the pledge's columns in the FULL set, or the
+    grid days inside some busy interval of the pledge), and the pledge of each row."""
+    H = tb.horizon_days
+    pledge = tb.arc_pledge[cols["arc"]]
     busy_last = np.minimum(cols["busy_end"], H - 1)
     if grid_days is None:
         key = pledge * DAY_KEY + cols["departure"]
@@ -138,31 +136,26 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
         leave_ev = np.where(has, leave_ev, -1)
     ev_first = np.ones(n_ev, dtype=bool)
     ev_first[1:] = ev_pledge[1:] != ev_pledge[:-1]
-    # rotation budgets where they can bind
-    budget = tb.pledge_rotations * tb.pledge_units
-    bl = np.flatnonzero(budget < tb.pledge_units * max_tours_per_unit(tb))
-    b_of = np.full(tb.n_pledges, -1, dtype=np.int64)
-    b_of[bl] = np.arange(bl.size)
-    rel = Relaxation(
-        cols=cols,
-        cost=cost,
-        ub=tb.pledge_units[pledge].astype(np.float64),
-        n_ct=n_ct,
-        n_ev=n_ev,
-        n_b=int(bl.size),
-        enter_ct=enter_ct,
-        leave_ct=leave_ct,
-        enter_ev=enter_ev,
-        leave_ev=leave_ev,
-        budget_row=b_of[pledge],
-        pledge=pledge,
-        max_units=np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64),
-    )
-    # the master without x: u, the stocks, their flow rows
+    return _Events(n_ev, enter_ev, leave_ev, ev_first), ev_pledge
+
+
+def _master_base(
+    rel: Relaxation,
+    cover: _Events,
+    cycle: _Events,
+    u_cost: np.ndarray,
+    qty: np.ndarray,
+    ev_units: np.ndarray,
+    budget: np.ndarray,
+) -> MatrixProblem:
+    """The master without x: u, the stocks, their flow rows. ``u_cost`` and ``qty``: per
+    shortfall variable (cover row); ``ev_units``: per cycle row, its pledge's units;
+    ``budget``: per budget row."""
+    n_ct, n_ev = cover.n, cycle.n
     ct = np.arange(n_ct)
-    prev = ~first_of
+    prev = ~cover.first
     e = np.arange(n_ev)
-    eprev = ~ev_first
+    eprev = ~cycle.first
     r_fl = np.concatenate([ct, ct[prev], n_ct + ct, n_ct + ct, 2 * n_ct + e, 2 * n_ct + e[eprev]])
     c_fl = np.concatenate([n_ct + ct, n_ct + ct[prev] - 1, ct, n_ct + ct, 2 * n_ct + e, 2 * n_ct + e[eprev] - 1])
     v_fl = np.concatenate(
@@ -176,19 +169,68 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
         ]
     )
     A = sp.csc_matrix((v_fl, (r_fl, c_fl)), shape=(rel.n_rows, rel.n_fixed))
-    qty = tb.line_qty[m.u_line].astype(np.float64)
     inf = float("inf")
-    row_lo = np.concatenate([np.zeros(n_ct), qty, np.zeros(n_ev), np.full(bl.size, -inf)])
-    row_hi = np.concatenate([np.zeros(n_ct), np.full(n_ct, inf), np.zeros(n_ev), budget[bl].astype(np.float64)])
-    col_lo = np.zeros(rel.n_fixed)
-    col_hi = np.concatenate([qty, np.full(n_ct, inf), tb.pledge_units[ev_pledge].astype(np.float64)])
-    rel.base = MatrixProblem(
+    return MatrixProblem(
         cost=np.concatenate([u_cost, np.zeros(n_ct + n_ev)]),
-        col_lo=col_lo,
-        col_hi=col_hi,
+        col_lo=np.zeros(rel.n_fixed),
+        col_hi=np.concatenate([qty, np.full(n_ct, inf), ev_units]),
         A=A,
-        row_lo=row_lo,
-        row_hi=row_hi,
+        row_lo=np.concatenate([np.zeros(n_ct), qty, np.zeros(n_ev), np.full(budget.size, -inf)]),
+        row_hi=np.concatenate([np.zeros(n_ct), np.full(n_ct, inf), np.zeros(n_ev), budget]),
+    )
+
+
+def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None = None) -> Relaxation:
+    """All columns of the full model and the rows of the relaxation (see the module doc).
+
+    ``grid_days``: the cycle rows only on the days 0, g, 2g, ... (busy units of a pledge on
+    those days <= its units) instead of on every departure day: fewer rows, a weaker but still
+    valid relaxation (each such row holds for every plan of the full model)."""
+    from coalition.planner.model import Model, define_objective, define_shortfall_variables
+
+    cols = _start_columns(tb, tuple(options.departure_delays))
+    line = tb.arc_line[cols["arc"]]
+    pledge = tb.arc_pledge[cols["arc"]]
+    w = options.weights
+    cost = (
+        w.lateness * tb.line_prio_w[line] * cols["late"]
+        + w.distance * tb.corridor_distance[tb.arc_corridor[cols["arc"]]]
+    )
+    # shortfall variables (their costs) exactly as the model defines them
+    m = Model(tables=tb, options=options)
+    define_shortfall_variables(m)
+    define_objective(m)
+    u_cost = np.concatenate(m.cost_parts) if m.cost_parts else np.zeros(0)
+    cover = _cover_events(tb, m.u_line, m.u_period, cols)
+    cycle, ev_pledge = _cycle_events(tb, cols, grid_days)
+    # rotation budgets where they can bind
+    budget = tb.pledge_rotations * tb.pledge_units
+    bl = np.flatnonzero(budget < tb.pledge_units * max_tours_per_unit(tb))
+    b_of = np.full(tb.n_pledges, -1, dtype=np.int64)
+    b_of[bl] = np.arange(bl.size)
+    rel = Relaxation(
+        cols=cols,
+        cost=cost,
+        ub=tb.pledge_units[pledge].astype(np.float64),
+        n_ct=cover.n,
+        n_ev=cycle.n,
+        n_b=int(bl.size),
+        enter_ct=cover.enter,
+        leave_ct=cover.leave,
+        enter_ev=cycle.enter,
+        leave_ev=cycle.leave,
+        budget_row=b_of[pledge],
+        pledge=pledge,
+        max_units=np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64),
+    )
+    rel.base = _master_base(
+        rel,
+        cover,
+        cycle,
+        u_cost,
+        tb.line_qty[m.u_line].astype(np.float64),
+        tb.pledge_units[ev_pledge].astype(np.float64),
+        budget[bl].astype(np.float64),
     )
     return rel
 

@@ -377,6 +377,92 @@ def _column_generation(
     return model
 
 
+@dataclass(frozen=True, slots=True)
+class _Baseline:
+    """The greedy plan (the fallback, and the solver's start) and the seconds the solver may
+    then take."""
+
+    values: np.ndarray
+    feasible: bool
+    objective: float
+    interp: Interpretation
+    solver_limit: float
+
+
+def _baseline(
+    model: Model, c_day: date | None, limit: float, deadline: float, explain: bool, *, writes: bool
+) -> _Baseline:
+    """The greedy baseline may use half of what is left (it is the fallback plan, and the
+    solver's start); stopped early it is still a complete, feasible plan. Interpreting a plan
+    is the main finishing step: time it on the greedy plan (needed for the baseline anyway)
+    and keep that much, with margin, back from the solver."""
+    left = max(0.0, deadline - floor_reserve(limit) - time.perf_counter())
+    greedy = greedy_values(model, deadline=time.perf_counter() + max(min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
+    greedy_ok = is_feasible(model, greedy)
+    greedy_obj = objective_of(model, greedy)
+    t_i = time.perf_counter()
+    ginterp = interpret(model, greedy, c_day)
+    interpret_s = time.perf_counter() - t_i
+    reserve = finishing_reserve(
+        interpret_s, model.n_cols, limit, explain, unit_lines=len(ginterp.unit_lines), writes=writes
+    )
+    solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
+    return _Baseline(greedy, greedy_ok, greedy_obj, ginterp, solver_limit)
+
+
+def _solve_phase(
+    model: Model,
+    options: PlanOptions,
+    hooks: PlanHooks,
+    base: _Baseline,
+    out_of_time: str | None,
+    notes: list[str],
+) -> tuple[np.ndarray, SolveResult]:
+    """The plan's values and the solver's result; the greedy plan when building ran out of
+    time (``out_of_time``: the step it ran out in)."""
+    if out_of_time is not None:
+        return base.values, SolveResult(
+            solver="highs",
+            status=SolveStatus.TIME_LIMIT,
+            objective=base.objective,
+            phase_out_of_time="build",
+            message=f"solver not started: the time ran out in building ({out_of_time})",
+        )
+    sol = _solve(
+        model,
+        options,
+        base.solver_limit,
+        progress=hooks.progress,
+        start=base.values if (options.warm_start and base.feasible) else None,
+        should_stop=hooks.should_stop,
+        full_bound=model.full_bound,
+    )
+    values, result = _settle(model, sol, base.values, base.objective, options, base.solver_limit, notes)
+    if model.colgen_converged is False:  # the bound is the one column generation reached
+        phase = result.phase_out_of_time
+        result = result.model_copy(update={"phase_out_of_time": "column-generation" + (f", {phase}" if phase else "")})
+    return values, result
+
+
+def _solve_summary(result: SolveResult, model: Model, build_s: float) -> SolveSummary:
+    return SolveSummary(
+        solver=result.solver,
+        status=result.status,
+        objective=None if result.objective is None else round(result.objective, 4),
+        bound=None if result.bound is None else round(result.bound, 4),
+        gap=None if result.gap is None else round(result.gap, 6),
+        build_seconds=round(build_s, 3),
+        solve_seconds=round(result.time, 3),
+        best_so_far=result.status != SolveStatus.OPTIMAL,
+        bound_provenance=result.bound_provenance,
+        phase_out_of_time=result.phase_out_of_time,
+        message=result.message,
+        variables=model.n_cols,
+        constraints=model.n_rows,
+        nonzeros=model.nnz,
+    )
+
+
 def make_plan(
     scenario: Scenario,
     option_id: str,
@@ -390,96 +476,38 @@ def make_plan(
     """The plan of one force option within ``options.time_limit`` seconds of wall time, from
     the tables to the independent check and ``hooks.finish`` (the caller's last step, e.g.
     writing the files; time is kept back for it). See docs/planner/solver.md, *Time budget*."""
-    c_day, at, assumptions = context.c_day, context.at, context.assumptions
-    progress, should_stop, finish = hooks.progress, hooks.should_stop, hooks.finish
+    c_day = context.c_day
     t0 = time.perf_counter()
     limit = float(options.time_limit)
     deadline = t0 + limit
     notes = list(context.warnings or [])
     tables, options, model, out_of_time = _build(
-        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes, should_stop, context
+        scenario, option_id, activation, options, deadline - floor_reserve(limit), notes, hooks.should_stop, context
     )
     build_s = time.perf_counter() - t0
-
-    # the greedy baseline may use half of what is left (it is the fallback plan, and the
-    # solver's start); stopped early it is still a complete, feasible plan
-    left = max(0.0, deadline - floor_reserve(limit) - time.perf_counter())
-    greedy = greedy_values(model, deadline=time.perf_counter() + max(min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
-    greedy_ok = is_feasible(model, greedy)
-    greedy_obj = objective_of(model, greedy)
-    # Interpreting a plan is the main finishing step: time it on the greedy plan (needed for
-    # the baseline anyway) and keep that much, with margin, back from the solver.
-    t_i = time.perf_counter()
-    ginterp = interpret(model, greedy, c_day)
-    interpret_s = time.perf_counter() - t_i
-    reserve = finishing_reserve(
-        interpret_s, model.n_cols, limit, explain, unit_lines=len(ginterp.unit_lines), writes=finish is not None
-    )
-    solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
-    if out_of_time is not None:
-        values, result = (
-            greedy,
-            SolveResult(
-                solver="highs",
-                status=SolveStatus.TIME_LIMIT,
-                objective=greedy_obj,
-                phase_out_of_time="build",
-                message=f"solver not started: the time ran out in building ({out_of_time})",
-            ),
-        )
-    else:
-        sol = _solve(
-            model,
-            options,
-            solver_limit,
-            progress=progress,
-            start=greedy if (options.warm_start and greedy_ok) else None,
-            should_stop=should_stop,
-            full_bound=model.full_bound,
-        )
-        values, result = _settle(model, sol, greedy, greedy_obj, options, solver_limit, notes)
-        if model.colgen_converged is False:  # the bound is the one column generation reached
-            phase = result.phase_out_of_time
-            result = result.model_copy(
-                update={"phase_out_of_time": "column-generation" + (f", {phase}" if phase else "")}
-            )
+    base = _baseline(model, c_day, limit, deadline, explain, writes=hooks.finish is not None)
+    values, result = _solve_phase(model, options, hooks, base, out_of_time, notes)
     interp = interpret(model, values, c_day)
     assignments, gaps = _explanations(
-        model, values, interp, options, deadline, explain, should_stop, built=out_of_time is None
+        model, values, interp, options, deadline, explain, hooks.should_stop, built=out_of_time is None
     )
-    inactive = sorted(p.id for p in scenario.pledges if p.id not in activation.active_from)
     plan = Plan(
         scenario=scenario.id,
         scenario_illustrative=scenario.illustrative,
         option=option_id,
-        at=at,
+        at=context.at,
         c_day=c_day,
         c_day_assumed=context.c_day_assumed,
-        assumptions=list(assumptions or []),
+        assumptions=list(context.assumptions or []),
         period_days=tables.period_days,
         horizon_days=tables.horizon_days,
         seed=options.seed,
         weights=options.weights,
-        solve=SolveSummary(
-            solver=result.solver,
-            status=result.status,
-            objective=None if result.objective is None else round(result.objective, 4),
-            bound=None if result.bound is None else round(result.bound, 4),
-            gap=None if result.gap is None else round(result.gap, 6),
-            build_seconds=round(build_s, 3),
-            solve_seconds=round(result.time, 3),
-            best_so_far=result.status != SolveStatus.OPTIMAL,
-            bound_provenance=result.bound_provenance,
-            phase_out_of_time=result.phase_out_of_time,
-            message=result.message,
-            variables=model.n_cols,
-            constraints=model.n_rows,
-            nonzeros=model.nnz,
-        ),
+        solve=_solve_summary(result, model, build_s),
         baseline=BaselineSummary(
-            objective=round(greedy_obj, 4),
-            shortfall_unit_days=ginterp.kpis.shortfall_unit_days,
-            coverage_pct=ginterp.kpis.coverage_pct,
+            objective=round(base.objective, 4),
+            shortfall_unit_days=base.interp.kpis.shortfall_unit_days,
+            coverage_pct=base.interp.kpis.coverage_pct,
         ),
         kpis=interp.kpis,
         unit_lines=interp.unit_lines,
@@ -491,13 +519,13 @@ def make_plan(
         resupply=sustainment.resupply_section(model, values),
         assignments=assignments,
         active_pledges=sorted(activation.active_from),
-        inactive_pledges=inactive,
+        inactive_pledges=sorted(p.id for p in scenario.pledges if p.id not in activation.active_from),
         warnings=notes,
     )
     plan = _checked(scenario, plan, t0, limit, build_s)
-    if finish is not None:
-        finish(plan)
-    return PlanOutcome(plan, model, values, greedy, result, build_s)
+    if hooks.finish is not None:
+        hooks.finish(plan)
+    return PlanOutcome(plan, model, values, base.values, result, build_s)
 
 
 def plan_sections(

@@ -34,7 +34,7 @@ scenario declares medical roles; otherwise the plan says that 10-1-2 was not enf
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -161,6 +161,156 @@ class MedicalIndex:
     alive: np.ndarray | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Cols:
+    """Per Assign-count column, what the Medical-* rows read."""
+
+    x0: int  # model column of the first Assign-count column
+    a: np.ndarray  # arrival day
+    e: np.ndarray  # last day at the hub (within the horizon)
+    hub: np.ndarray
+    is_c: np.ndarray  # a constrained capability (deterrence, training) that stays some day
+    role: np.ndarray  # medical role of its capability (0: none, or no stay)
+    is_lift: np.ndarray  # a medevac pledge with a base that stays some day
+    pb: np.ndarray  # medevac base of its pledge (-1: none)
+    ub: np.ndarray  # upper bound of the column
+    pledge: np.ndarray
+    units: np.ndarray  # per pledge: its units
+
+
+def _columns(m: Model, md: MedicalData) -> _Cols | None:
+    """The columns' medical facts, or None when no constrained column stays a day."""
+    tb = m.tables
+    H = tb.horizon_days
+    cap = np.array(tb.pledge_capability, dtype=object)[tb.arc_pledge[m.x_arc]]
+    a = m.x_arrival.astype(np.int64)
+    e = np.minimum(m.x_tour_end, H - 1).astype(np.int64)
+    ok = a <= e
+    is_c = np.isin(cap, list(md.constrained)) & ok
+    if not is_c.any():
+        return None
+    role = np.array([md.cap_role.get(c, 0) for c in cap], dtype=np.int64) * ok
+    pb = md.pledge_base[tb.arc_pledge[m.x_arc]] if md.pledge_base.size else np.full(cap.size, -1)
+    is_lift = np.isin(cap, list(md.medevac)) & ok & (pb >= 0)
+    ub = m.chi_x
+    assert ub is not None  # the Assign-count bounds exist once its columns do
+    return _Cols(
+        x0=m.var("Assign-count").start,
+        a=a,
+        e=e,
+        hub=tb.arc_hub[m.x_arc],
+        is_c=is_c,
+        role=role,
+        is_lift=is_lift,
+        pb=pb,
+        ub=ub,
+        pledge=tb.arc_pledge[m.x_arc],
+        units=tb.pledge_units.astype(float),
+    )
+
+
+_Triplets = tuple[np.ndarray, np.ndarray, np.ndarray]  # rows, columns, values
+
+
+@dataclass(slots=True)
+class _Parts:
+    """The Medical-* rows as they are collected, hub by hub and role by role. q columns (air
+    reach) are written as markers ``-1 - q`` until their block exists."""
+
+    cover: dict[int, list[_Triplets]] = field(default_factory=lambda: {1: [], 2: []})
+    cover_n: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0})
+    cover_keys: dict[int, list[np.ndarray]] = field(default_factory=lambda: {1: [], 2: []})
+    air_f: list[_Triplets] = field(default_factory=list)
+    air_l: list[_Triplets] = field(default_factory=list)
+    n_q: int = 0
+    fac_of: dict[tuple[int, int], FacilityDays] = field(default_factory=dict)
+
+
+def _hub_role_rows(md: MedicalData, c: _Cols, out: _Parts, h: int, r: int, limit: float) -> None:
+    """The role-``r`` cover rows of hub ``h`` (one per kept candidate day) and their air rows."""
+    a, e = c.a, c.e
+    fac = np.flatnonzero(c.role >= r)
+    C = np.flatnonzero(c.is_c & (c.hub == h))
+    road_ok = fac[md.road[h, c.hub[fac]] <= limit]
+    air_sets = _air_sets(md, fac, h, c.hub, limit, c.is_lift, c.pb)
+    ends = [e[road_ok] + 1] + [e[s] + 1 for fa, lift in air_sets for s in (fa, lift)]
+    days = np.unique(np.concatenate([a[C]] + ends))
+    days = days[(days >= a[C].min()) & (days <= e[C].max())]
+    rc, jc = _contain(days, a, e, C)
+    big = _big_m(rc, jc, c.ub, c.pledge, c.units, days.size)
+    keep = big > 0
+    rid = np.cumsum(keep) - 1  # row of each kept day
+    base = out.cover_n[r]
+    parts_r = [rid[rc] + base]
+    parts_c = [c.x0 + jc]
+    parts_v = [np.ones(jc.size)]
+    rf, jf = _contain(days, a, e, road_ok)
+    sel = keep[rf]
+    parts_r.append(rid[rf[sel]] + base)
+    parts_c.append(c.x0 + jf[sel])
+    parts_v.append(-big[rf[sel]])
+    kept = np.flatnonzero(keep)
+    q_sets = []
+    for fa, lift in air_sets:
+        # one q per kept day; local q index, offset once the variables exist
+        q = out.n_q + np.arange(kept.size)
+        q_sets.append(q)
+        out.n_q += kept.size
+        parts_r.append(rid[kept] + base)
+        parts_c.append(-1 - q)  # marker: q column (resolved below)
+        parts_v.append(-big[kept])
+        for target, group in ((out.air_f, fa), (out.air_l, lift)):
+            rr, jj = _contain(days, a, e, group)
+            s2 = keep[rr]
+            qr = q[rid[rr[s2]]]
+            target.append(
+                (
+                    np.concatenate([q, qr]),
+                    np.concatenate([-1 - q, c.x0 + jj[s2]]),
+                    np.concatenate([np.ones(q.size), -np.ones(qr.size)]),
+                )
+            )
+    # what covers (h, r) on each kept day: facility columns (road) and q markers (air)
+    out.fac_of[(h, r)] = (days[kept], rid[rf[sel]], jf[sel], [-1 - q for q in q_sets])
+    out.cover[r].append((np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_v)))
+    out.cover_keys[r].append(np.stack([np.full(kept.size, h), days[kept], np.full(kept.size, r)], axis=1))
+    out.cover_n[r] += kept.size
+
+
+def _stacked(parts: list[_Triplets], resolve: Callable[[np.ndarray], np.ndarray]) -> _Triplets:
+    return (
+        np.concatenate([p[0] for p in parts]),
+        resolve(np.concatenate([p[1] for p in parts])),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+def _add_cover_rows(m: Model, out: _Parts, resolve: Callable[[np.ndarray], np.ndarray], idx: MedicalIndex) -> None:
+    """The Medical-role<r>-cover blocks; ``idx`` learns the (hub, role) of each row."""
+    for r, _ in LIMITS:
+        if not out.cover_n[r]:
+            continue
+        rows, cols, vals = _stacked(out.cover[r], resolve)
+        n = out.cover_n[r]
+        blk = m.add_constraints(
+            COVER[r], rows, cols, vals, np.full(n, -np.inf), np.zeros(n), np.concatenate(out.cover_keys[r])
+        )
+        keys = np.concatenate(out.cover_keys[r])
+        for i in range(n):
+            idx.row_hub_role[blk.start + i] = (int(keys[i, 0]), r)
+
+
+def _add_air_rows(m: Model, out: _Parts, resolve: Callable[[np.ndarray], np.ndarray], idx: MedicalIndex) -> None:
+    """The Medical-air-facility and Medical-air-lift blocks (one row of each per q)."""
+    n_q = out.n_q
+    fam = {}
+    for name, parts in (("Medical-air-facility", out.air_f), ("Medical-air-lift", out.air_l)):
+        rows, cols, vals = _stacked(parts, resolve)
+        fam[name] = m.add_constraints(name, rows, cols, vals, np.full(n_q, -np.inf), np.zeros(n_q))
+    f0, l0 = fam["Medical-air-facility"].start, fam["Medical-air-lift"].start
+    idx.q_rows = [(f0 + i, l0 + i) for i in range(n_q)]
+
+
 def define_medical(m: Model) -> None:
     """Add the Medical-* blocks to model ``m`` (see the module docstring)."""
     tb = m.tables
@@ -168,116 +318,34 @@ def define_medical(m: Model) -> None:
     xb = m.var("Assign-count")
     if md is None or not md.enforced or not xb.size:
         return
-    H = tb.horizon_days
-    cap = np.array(tb.pledge_capability, dtype=object)[tb.arc_pledge[m.x_arc]]
-    hub = tb.arc_hub[m.x_arc]
-    a = m.x_arrival.astype(np.int64)
-    e = np.minimum(m.x_tour_end, H - 1).astype(np.int64)
-    ok = a <= e
-    is_c = np.isin(cap, list(md.constrained)) & ok
-    if not is_c.any():
+    c = _columns(m, md)
+    if c is None:
         return
-    role = np.array([md.cap_role.get(c, 0) for c in cap], dtype=np.int64) * ok
-    pb = md.pledge_base[tb.arc_pledge[m.x_arc]] if md.pledge_base.size else np.full(cap.size, -1)
-    is_lift = np.isin(cap, list(md.medevac)) & ok & (pb >= 0)
-    ub = m.chi_x
-    assert ub is not None  # the Assign-count bounds exist once its columns do
-    pledge = tb.arc_pledge[m.x_arc]
-    units = tb.pledge_units.astype(float)
-    cover: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {1: [], 2: []}
-    cover_n = {1: 0, 2: 0}
-    cover_keys: dict[int, list[np.ndarray]] = {1: [], 2: []}
-    air_f: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    air_l: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    n_q = 0
-    hubs_c = np.unique(hub[is_c])
-    fac_of: dict[tuple[int, int], FacilityDays] = {}
+    out = _Parts()
+    hubs_c = np.unique(c.hub[c.is_c])
     for r, limit in LIMITS:
-        fac = np.flatnonzero(role >= r)
         for h in hubs_c.tolist():
-            C = np.flatnonzero(is_c & (hub == h))
-            road_ok = fac[md.road[h, hub[fac]] <= limit]
-            air_sets = _air_sets(md, fac, h, hub, limit, is_lift, pb)
-            ends = [e[road_ok] + 1] + [e[s] + 1 for fa, lift in air_sets for s in (fa, lift)]
-            days = np.unique(np.concatenate([a[C]] + ends))
-            days = days[(days >= a[C].min()) & (days <= e[C].max())]
-            rc, jc = _contain(days, a, e, C)
-            big = _big_m(rc, jc, ub, pledge, units, days.size)
-            keep = big > 0
-            rid = np.cumsum(keep) - 1  # row of each kept day
-            base = cover_n[r]
-            parts_r = [rid[rc] + base]
-            parts_c = [xb.start + jc]
-            parts_v = [np.ones(jc.size)]
-            rf, jf = _contain(days, a, e, road_ok)
-            sel = keep[rf]
-            parts_r.append(rid[rf[sel]] + base)
-            parts_c.append(xb.start + jf[sel])
-            parts_v.append(-big[rf[sel]])
-            kept = np.flatnonzero(keep)
-            q_sets = []
-            for fa, lift in air_sets:
-                # one q per kept day; local q index, offset once the variables exist
-                q = n_q + np.arange(kept.size)
-                q_sets.append(q)
-                n_q += kept.size
-                parts_r.append(rid[kept] + base)
-                parts_c.append(-1 - q)  # marker: q column (resolved below)
-                parts_v.append(-big[kept])
-                for target, group in ((air_f, fa), (air_l, lift)):
-                    rr, jj = _contain(days, a, e, group)
-                    s2 = keep[rr]
-                    qr = q[rid[rr[s2]]]
-                    target.append(
-                        (
-                            np.concatenate([q, qr]),
-                            np.concatenate([-1 - q, xb.start + jj[s2]]),
-                            np.concatenate([np.ones(q.size), -np.ones(qr.size)]),
-                        )
-                    )
-            # what covers (h, r) on each kept day: facility columns (road) and q markers (air)
-            fac_of[(h, r)] = (days[kept], rid[rf[sel]], jf[sel], [-1 - q for q in q_sets])
-            cover[r].append((np.concatenate(parts_r), np.concatenate(parts_c), np.concatenate(parts_v)))
-            cover_keys[r].append(np.stack([np.full(kept.size, h), days[kept], np.full(kept.size, r)], axis=1))
-            cover_n[r] += kept.size
+            _hub_role_rows(md, c, out, h, r, limit)
+    n_q = out.n_q
     qb = m.add_variables("Medical-air-reach", np.zeros(n_q), np.ones(n_q), integer=False) if n_q else None
 
-    def resolve(c: np.ndarray) -> np.ndarray:
-        c = c.copy()
-        neg = c < 0
+    def resolve(col: np.ndarray) -> np.ndarray:
+        col = col.copy()
+        neg = col < 0
         if neg.any():
             assert qb is not None
-            c[neg] = qb.start + (-1 - c[neg])
-        return c
+            col[neg] = qb.start + (-1 - col[neg])
+        return col
 
     idx = MedicalIndex(
         [], frozenset(int(li) for li in range(tb.n_lines) if md.cap_role.get(tb.line_capability[li], 0) >= 2), {}
     )
-    for r, _ in LIMITS:
-        if not cover_n[r]:
-            continue
-        rows = np.concatenate([p[0] for p in cover[r]])
-        cols = resolve(np.concatenate([p[1] for p in cover[r]]))
-        vals = np.concatenate([p[2] for p in cover[r]])
-        n = cover_n[r]
-        blk = m.add_constraints(
-            COVER[r], rows, cols, vals, np.full(n, -np.inf), np.zeros(n), np.concatenate(cover_keys[r])
-        )
-        keys = np.concatenate(cover_keys[r])
-        for i in range(n):
-            idx.row_hub_role[blk.start + i] = (int(keys[i, 0]), r)
-    live = _alive(m, md, is_c, a, e)
+    _add_cover_rows(m, out, resolve, idx)
+    live = _alive(m, md, c.is_c, c.a, c.e)
     if LINE_CUTS:
-        _line_cuts(m, md, fac_of, is_c, a, e, live, resolve)
+        _line_cuts(m, md, out.fac_of, c.is_c, c.a, c.e, live, resolve)
     if n_q:
-        fam = {}
-        for name, parts in (("Medical-air-facility", air_f), ("Medical-air-lift", air_l)):
-            rows = np.concatenate([p[0] for p in parts])
-            cols = resolve(np.concatenate([p[1] for p in parts]))
-            vals = np.concatenate([p[2] for p in parts])
-            fam[name] = m.add_constraints(name, rows, cols, vals, np.full(n_q, -np.inf), np.zeros(n_q))
-        f0, l0 = fam["Medical-air-facility"].start, fam["Medical-air-lift"].start
-        idx.q_rows = [(f0 + i, l0 + i) for i in range(n_q)]
+        _add_air_rows(m, out, resolve, idx)
     idx.alive = live
     m.sustain_index["medical"] = idx
 
