@@ -31,13 +31,33 @@ def test_gaps_page_misses_go_to_the_pool_and_feed_the_apis_cache(sqlite_svc: Ser
         assert len(calls) == 1, calls  # computed once, through the app's compute
         # the same question through the API (the page asks at the ceasefire date): a cache hit
         api = sqlite_svc.client("gbr-planner").get(
-            "/api/gaps", params={"option": "small", "at": day, "assume": [f"ceasefire={day}"]})
+            "/api/gaps", params={"option": "small", "at": day, "assume": [f"ceasefire={day}"]}
+        )
         assert api.status_code == 200 and len(calls) == 1, calls
-        assert _sign_in(sqlite_svc, "gbr-planner").get(
-            f"/gaps?option=small&ceasefire={day}").status_code == 200
+        assert _sign_in(sqlite_svc, "gbr-planner").get(f"/gaps?option=small&ceasefire={day}").status_code == 200
         assert len(calls) == 1
         # a reader with another view is never served GBR's cached picture: computed for it
         _sign_in(sqlite_svc, "fra-planner").get(f"/gaps?option=small&ceasefire={day}")
         assert len(calls) == 2 and calls[-1][1:] == ("small", day), calls
     finally:
         state.gaps_compute = pooled
+
+
+def test_ceasefire_or_backstop_in_the_other_box_is_refused_inline_not_dropped(sqlite_svc: Service) -> None:  # noqa: F811
+    import re
+
+    c = _sign_in(sqlite_svc, "hq-planner")
+    before = sqlite_svc.client("hq-planner").get("/api/plans").json()["total"]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/plan").text).group(1)
+    typed = "ceasefire=2026-06-01, parliament.GBR=true; us_backstop=false"
+    resp = c.post("/plan/run", data={"csrf": csrf, "option": "small", "other": typed}, follow_redirects=False)
+    assert resp.status_code == 422
+    assert "set it with the &#39;ceasefire (C-day)&#39; field instead" in resp.text
+    assert "&#39;us_backstop=false&#39; in the other assumptions" in resp.text
+    assert f'value="{typed}"' in resp.text  # the box comes back as typed
+    assert sqlite_svc.client("hq-planner").get("/api/plans").json()["total"] == before  # nothing queued
+    page = c.get("/gaps", params={"option": "small", "other": "us_backstop=true"}).text
+    assert "set it with the &#39;US backstop&#39; field instead" in page
+    fr = _sign_in(sqlite_svc, "hq-planner", **{"Accept-Language": "fr"})
+    page = fr.get("/gaps", params={"option": "small", "other": "ceasefire=2026-06-01"}).text
+    assert "dans le champ « cessez-le-feu (jour C) »" in page

@@ -110,6 +110,76 @@ class Solved2:
     first_cost: float
 
 
+class _Rows:
+    """Sparse constraint rows, appended block by block (each block's row indices from 0)."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lo: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, rr: np.ndarray, cc: np.ndarray, vv: np.ndarray, lo_: np.ndarray, hi_: np.ndarray) -> None:
+        self.rows.append(rr + self.count)
+        self.cols.append(cc)
+        self.vals.append(vv)
+        self.lo.append(lo_)
+        self.hi.append(hi_)
+        self.count += lo_.size
+
+    def constraint(self, n: int) -> Any:
+        """The rows as one scipy ``LinearConstraint`` over ``n`` columns."""
+        from scipy.optimize import LinearConstraint
+
+        A = sp.csr_matrix(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))), shape=(self.count, n)
+        )
+        return LinearConstraint(A, np.concatenate(self.lo), np.concatenate(self.hi))
+
+
+def _world_rows(rows: _Rows, data: HedgeData, uw: np.ndarray, drs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """One world's recourse rows: ``d`` (deployed as planned), ``r`` (re-tasked) and ``s``
+    (shortfall) are its columns; the first-stage ``z`` are columns ``0..K-1``."""
+    d, r, s = drs
+    K, L = data.pair_p.size, len(data.lines)
+    k = np.arange(K)
+    P = len(data.pledges)
+    # d <= z
+    rows.add(
+        np.concatenate([k, k]),
+        np.concatenate([d, k]),
+        np.concatenate([np.ones(K), -np.ones(K)]),
+        np.full(K, -np.inf),
+        np.zeros(K),
+    )
+    # sum_l d + r <= U_p(w)
+    rows.add(
+        np.concatenate([data.pair_p, data.pair_p]),
+        np.concatenate([d, r]),
+        np.ones(2 * K),
+        np.full(P, -np.inf),
+        uw.astype(float),
+    )
+    # sum_l r + sum_l z <= U_p
+    rows.add(
+        np.concatenate([data.pair_p, data.pair_p]),
+        np.concatenate([r, k]),
+        np.ones(2 * K),
+        np.full(P, -np.inf),
+        data.units.copy(),
+    )
+    # cover: sum d + r + s >= q
+    rows.add(
+        np.concatenate([data.pair_l, data.pair_l, np.arange(L)]),
+        np.concatenate([d, r, s]),
+        np.ones(2 * K + L),
+        data.qty.copy(),
+        np.full(L, np.inf),
+    )
+
+
 def solve_two_stage(
     data: HedgeData,
     worlds_units: Sequence[np.ndarray],
@@ -121,7 +191,7 @@ def solve_two_stage(
     time_limit: float = 60.0,
 ) -> Solved2:
     """The extensive form over the given worlds (or the recourse only, with ``fixed_z``)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.optimize import Bounds, milp
 
     w = options.weights
     P, L, K = len(data.pledges), len(data.lines), data.pair_p.size
@@ -137,21 +207,10 @@ def solve_two_stage(
     hi[:K] = data.units[data.pair_p]
     if fixed_z is not None:
         lo[:K] = hi[:K] = fixed_z
-    rows, cols, vals, rlo, rhi = [], [], [], [], []
-    r0 = 0
-
-    def add(rr: np.ndarray, cc: np.ndarray, vv: np.ndarray, lo_: np.ndarray, hi_: np.ndarray) -> None:
-        nonlocal r0
-        rows.append(rr + r0)
-        cols.append(cc)
-        vals.append(vv)
-        rlo.append(lo_)
-        rhi.append(hi_)
-        r0 += lo_.size
-
+    rows = _Rows()
     k = np.arange(K)
     # first stage: sum_l z[p,l] <= U_p
-    add(data.pair_p, k, np.ones(K), np.full(P, -np.inf), data.units.copy())
+    rows.add(data.pair_p, k, np.ones(K), np.full(P, -np.inf), data.units.copy())
     for i, (uw, wt) in enumerate(zip(worlds_units, weights, strict=True)):
         base = K + i * n_w
         d, r, s = base + k, base + K + k, base + 2 * K + np.arange(L)
@@ -162,44 +221,12 @@ def solve_two_stage(
         hi[d[inactive]] = 0.0
         hi[r[inactive]] = 0.0
         hi[s] = data.qty
-        # d <= z
-        add(
-            np.concatenate([k, k]),
-            np.concatenate([d, k]),
-            np.concatenate([np.ones(K), -np.ones(K)]),
-            np.full(K, -np.inf),
-            np.zeros(K),
-        )
-        # sum_l d + r <= U_p(w)
-        add(
-            np.concatenate([data.pair_p, data.pair_p]),
-            np.concatenate([d, r]),
-            np.ones(2 * K),
-            np.full(P, -np.inf),
-            uw.astype(float),
-        )
-        # sum_l r + sum_l z <= U_p
-        add(
-            np.concatenate([data.pair_p, data.pair_p]),
-            np.concatenate([r, k]),
-            np.ones(2 * K),
-            np.full(P, -np.inf),
-            data.units.copy(),
-        )
-        # cover: sum d + r + s >= q
-        add(
-            np.concatenate([data.pair_l, data.pair_l, np.arange(L)]),
-            np.concatenate([d, r, s]),
-            np.ones(2 * K + L),
-            data.qty.copy(),
-            np.full(L, np.inf),
-        )
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r0, n))
+        _world_rows(rows, data, uw, (d, r, s))
     integrality = np.zeros(n, dtype=np.int64)
     integrality[:K] = 1
     res = milp(
         c,
-        constraints=LinearConstraint(A, np.concatenate(rlo), np.concatenate(rhi)),
+        constraints=rows.constraint(n),
         integrality=integrality,
         bounds=Bounds(lo, hi),
         options={"mip_rel_gap": float(options.mip_rel_gap), "time_limit": float(time_limit), "disp": False},

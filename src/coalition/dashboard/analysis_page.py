@@ -18,7 +18,7 @@ from coalition.auth.rules import has_permission
 from coalition.dashboard.charts import mc_heatmap, tornado
 from coalition.dashboard.context import PageCtx
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.page import Page, _assumptions, _scope, _state, render
+from coalition.dashboard.page import Page, _other_assumptions, _scope, _state, render
 from coalition.dashboard.security import check_csrf
 from coalition.errors import InputError
 from coalition.planner import runs
@@ -54,7 +54,8 @@ def run_request(form: dict[str, str], tr: Gettext) -> tuple[jobs.AnalysisRequest
     """The run form as the service's request, or every problem with it (nothing is queued): the
     kind, a whole number of worlds, then the request's own limits (``field: message``). A
     withdrawal run is the single withdrawals (N-1, the tornado); pairs and Shapley belong on the
-    CLI. ``other``: further assumptions, as the plan form takes them."""
+    CLI. ``other``: the fixed assumptions, every one kept - ``ceasefire=`` and ``us_backstop=``
+    too, as this form has no fields of its own for them (the plan form has)."""
     problems: list[str] = []
     analysis, samples = form["analysis"], form["samples"]
     if analysis not in KINDS:
@@ -75,7 +76,7 @@ def run_request(form: dict[str, str], tr: Gettext) -> tuple[jobs.AnalysisRequest
     body: dict[str, Any] = {
         "analysis": analysis,
         "option": form["option"],
-        "assumptions": _assumptions("", "", form["other"]),
+        "assumptions": _other_assumptions(form["other"]),
     }
     if analysis == "montecarlo":
         body.update(samples=n, quick=form["quick"] == "on")

@@ -15,7 +15,7 @@ from coalition.auth.scope import Scope, restrict
 from coalition.auth.service import AuditChange, record_audit
 from coalition.dashboard import views
 from coalition.dashboard.i18n import request_lang
-from coalition.dashboard.page import Page, _assumptions, _plan, _state, render
+from coalition.dashboard.page import Page, _assumptions, _own_field_problems, _plan, _state, render
 from coalition.dashboard.plan_page import _plan_view
 from coalition.dashboard.security import (
     check_csrf,
@@ -55,6 +55,7 @@ def gaps_page(
     if us_backstop not in ("", "true", "false"):
         problems.append(tr("The US backstop '%(value)s' must be true or false (or empty: unknown).", value=us_backstop))
         us_backstop = ""
+    problems += _own_field_problems(other, tr)
     wanted = _assumptions(ceasefire, us_backstop, other)
     picture = heat = None
     try:
@@ -135,6 +136,7 @@ def run_plan(
             date.fromisoformat(ceasefire)
         except ValueError:
             problems.append(tr("The ceasefire date '%(value)s' is not a date (use YYYY-MM-DD).", value=ceasefire))
+    problems += _own_field_problems(other, tr)
     assumptions = _assumptions(ceasefire, us_backstop, other)
     problems += [
         tr("The assumption '%(value)s' is not NAME=VALUE (for example parliament.GBR=true).", value=a)

@@ -9,6 +9,7 @@ so the dashboard cannot show what the API would refuse."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -128,18 +129,39 @@ def render(
     )
 
 
+def _other_assumptions(other: str) -> list[str]:
+    """A free-text assumptions box as NAME=VALUE assumptions: split on ``,`` or ``;``, spaces
+    removed, every one kept (a form without its own ceasefire/US backstop fields takes them here)."""
+    return [p for part in other.replace(";", ",").split(",") if (p := part.strip().replace(" ", ""))]
+
+
 def _assumptions(ceasefire: str, us_backstop: str, other: str = "") -> list[str]:
-    """The form's fields as NAME=VALUE assumptions (the same text as ``--assume``)."""
+    """The plan form's fields as NAME=VALUE assumptions (the same text as ``--assume``); the
+    form's own ceasefire and US backstop fields stand for those names, so the free text box's
+    ``ceasefire=``/``us_backstop=`` are not taken from it."""
     out = []
     if ceasefire:
         out.append(f"ceasefire={ceasefire}")
     if us_backstop in ("true", "false"):
         out.append(f"us_backstop={us_backstop}")
-    for part in other.replace(";", ",").split(","):
-        part = part.strip().replace(" ", "")
-        if part and not part.startswith(("ceasefire=", "us_backstop=")):
-            out.append(part)
+    out += [p for p in _other_assumptions(other) if not p.startswith(("ceasefire=", "us_backstop="))]
     return out
+
+
+def _own_field_problems(other: str, tr: Callable[..., str]) -> list[str]:
+    """A ``ceasefire=``/``us_backstop=`` typed in the plan form's other assumptions box, refused
+    (that form sets them with its own fields, which :func:`_assumptions` takes instead): one
+    problem each, naming the field, so nothing typed is dropped unseen."""
+    fields = {"ceasefire": tr("ceasefire (C-day)"), "us_backstop": tr("US backstop")}
+    return [
+        tr(
+            "'%(value)s' in the other assumptions: set it with the '%(field)s' field instead.",
+            value=a,
+            field=fields[a.partition("=")[0]],
+        )
+        for a in _other_assumptions(other)
+        if a.partition("=")[0] in fields
+    ]
 
 
 def _form_values(assumptions: list[str]) -> dict[str, str]:

@@ -22,6 +22,14 @@ BIN = sa.LargeBinary
 
 
 def upgrade() -> None:
+    _log_tables()
+    _signing_tables()
+    _inventory_item_tables()
+    _inventory_manifest_tables()
+
+
+def _log_tables() -> None:
+    """Keys, the head (lock) row, the events and their references."""
     op.create_table(
         "ledger_key",
         sa.Column("key_id", S(40), primary_key=True),
@@ -59,6 +67,10 @@ def upgrade() -> None:
         sa.Column("seq", BIG, primary_key=True, autoincrement=False),
     )
     op.create_index("ix_ledger_event_ref_seq", "ledger_event_ref", ["seq"])
+
+
+def _signing_tables() -> None:
+    """Batches and their signatures, the Merkle nodes, checkpoints and their cosignatures."""
     op.create_table(
         "ledger_batch",
         sa.Column("batch_id", BIG, primary_key=True, autoincrement=False),
@@ -115,20 +127,26 @@ def upgrade() -> None:
         sa.Column("signature", BIN, nullable=False),
     )
 
-    # --- inventory projection -------------------------------------------------------------
-    def place() -> list[sa.Column[str]]:  # the same location columns on two tables
-        return [
-            sa.Column("custodian", S(3), nullable=False),
-            sa.Column("location", S(250), nullable=False),
-            sa.Column("hub", S(60), nullable=False),
-            sa.Column("depot", S(60), nullable=False),
-            sa.Column("storehouse", S(60), nullable=False),
-            sa.Column("bay", S(60), nullable=False),
-            sa.Column("end_user", S(120), nullable=False),
-            sa.Column("end_user_ref", S(120), nullable=False),
-            sa.Column("manifest", S(60), nullable=False),
-        ]
 
+# --- inventory projection -------------------------------------------------------------
+
+
+def _place() -> list[sa.Column[str]]:  # the same location columns on two tables
+    return [
+        sa.Column("custodian", S(3), nullable=False),
+        sa.Column("location", S(250), nullable=False),
+        sa.Column("hub", S(60), nullable=False),
+        sa.Column("depot", S(60), nullable=False),
+        sa.Column("storehouse", S(60), nullable=False),
+        sa.Column("bay", S(60), nullable=False),
+        sa.Column("end_user", S(120), nullable=False),
+        sa.Column("end_user_ref", S(120), nullable=False),
+        sa.Column("manifest", S(60), nullable=False),
+    ]
+
+
+def _inventory_item_tables() -> None:
+    """Serials, lots and the stock of each lot by place and status."""
     op.create_table(
         "inv_serial",
         sa.Column("serial", S(80), primary_key=True),
@@ -138,7 +156,7 @@ def upgrade() -> None:
         sa.Column("sensitive", sa.Boolean, nullable=False),
         sa.Column("status", S(20), nullable=False),
         sa.Column("reason", S(40), nullable=False),
-        *place(),
+        *_place(),
         sa.Column("arrived_on", S(10), nullable=True),
         sa.Column("last_counted_on", S(10), nullable=True),
         sa.Column("loss_occurred_on", S(10), nullable=True),
@@ -172,7 +190,7 @@ def upgrade() -> None:
         sa.Column("lot", S(80), nullable=False),
         sa.Column("status", S(20), nullable=False),
         sa.Column("reason", S(40), nullable=False),
-        *place(),
+        *_place(),
         sa.Column("quantity", BIG, nullable=False),
         sa.Column("loss_occurred_on", S(10), nullable=True),
         sa.Column("loss_reported_on", S(10), nullable=True),
@@ -181,6 +199,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_inv_lot_stock_lot", "inv_lot_stock", ["lot"])
     op.create_index("ix_inv_lot_stock_location", "inv_lot_stock", ["location"])
+
+
+def _inventory_manifest_tables() -> None:
+    """Manifests, their lines and the discrepancies found on receipt."""
     op.create_table(
         "inv_manifest",
         sa.Column("manifest", S(60), primary_key=True),
