@@ -2,7 +2,7 @@
 
 Every row here is *derived* from the custody ledger: it is written only by the projector in the
 same transaction as the event that causes it, and can be rebuilt from the log at any time
-(:func:`coalition.inventory.service.rebuild`). Location is a path ``hub/depot/storehouse/bay``
+(:func:`coalition.ledger.service.rebuild_projection`). Location is a path ``hub/depot/storehouse/bay``
 (parts may be empty), also kept split into columns for grouping.
 """
 
