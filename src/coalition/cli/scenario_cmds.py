@@ -20,7 +20,7 @@ from coalition.scenario.schemas import Scenario
 
 scenario_app = typer.Typer(
     name="scenario",
-    help="Scenario folders: write the embedded scenario for editing, show a summary.",
+    help="Scenarios: write, summarise or generate one; store, pull, list and diff stored ones.",
     no_args_is_help=True,
 )
 
