@@ -70,7 +70,14 @@ class Canary:
 
     @property
     def strings(self) -> set[str]:
-        return {f"FRA-{self.tag}", f"cond{self.tag}", f"region{self.tag}", f"source{self.tag}", f"FRB-{self.tag}"}
+        return {
+            f"FRA-{self.tag}",
+            f"cond{self.tag}",
+            f"region{self.tag}",
+            f"source{self.tag}",
+            f"FRB-{self.tag}",
+            f"name{self.tag}",  # HQ's names of the plans: released to HQ only
+        }
 
 
 def canary_scenario(c: Canary, key: str) -> Scenario:
@@ -428,6 +435,10 @@ def _store_and_plan(svc: Service, sc: Scenario, c: Canary) -> tuple[int, dict[st
             assert time.monotonic() < deadline
             time.sleep(0.1)
         assert hq.get(f"/api/plans/{job}").json()["status"] == "done"
+        # HQ names and pins every plan with a canary: a name is its author's (HQ's) detail
+        named = hq.patch(f"/api/plans/{job}", json={"name": f"name{c.tag} {job}", "pinned": True})
+        assert named.status_code == 200, named.text
+        assert hq.get(f"/api/plans/{job}").json()["name"] == f"name{c.tag} {job}"  # HQ reads it
     for run in analyses:
         while hq.get(f"/api/analyses/{run}").json()["status"] not in ("done", "failed"):
             assert time.monotonic() < deadline

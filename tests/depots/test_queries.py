@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from coalition.auth.rules import Marking
 from coalition.auth.schemas import HQ, Principal, Role
 from coalition.depots.queries import depot_marking, depot_nation, depot_status, visible_depots
@@ -58,13 +56,13 @@ def test_the_status_rows_are_neq_against_licence_per_storehouse_and_class() -> N
 def test_stock_over_a_licence_is_flagged_over_and_a_violation() -> None:
     from coalition.depots.schemas import StockLine
 
-    depot = SC.depots.depots[0]
-    house = depot.storehouses[0]
+    # a storehouse licensed for 1.1 (the embedded scenario must have one: no silent skip)
+    depot, house = next(
+        (d, h) for d in SC.depots.depots for h in d.storehouses if (h.licensed_neq_kg or {}).get("1.1")
+    )
     item = next(i for i in SC.depots.catalogue.items if i.code.startswith("1.1"))
     lot = next(lt for lt in SC.depots.catalogue.lots if lt.item == item.id)
-    limit = (house.licensed_neq_kg or {}).get("1.1")
-    if not limit:
-        pytest.skip("the first storehouse of the embedded scenario holds no 1.1 licence")
+    limit = (house.licensed_neq_kg or {})["1.1"]
     units = int(limit / item.neq_kg) + 10
     stock = [StockLine(storehouse=house.id, lot=lot.id, quantity=units)]
     status = depot_status(SC, depot, stock=stock)

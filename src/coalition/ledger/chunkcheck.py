@@ -18,8 +18,8 @@ A clean chunk means, for every event in it:
   ``"nation":``, ``"counterparty":`` or ``"chain":`` key anywhere in the payload (a parser keeps
   the last of two equal keys, so such a body goes to the full parse);
 * its stored batch id is that batch's; a handover type has a counterparty;
-* C is ``{"XXX":[k,"h"],...}``: sorted, distinct nations, each with the next counter of its chain
-  and the hex of the hash of its previous event (zeros for its first).
+* C is ``{"NAT":[k,"h"],...}`` (NAT a three-letter nation code): sorted, distinct nations,
+  each with the next counter of its chain and the hex of the hash of its previous event (zeros for its first).
 
 So a clean event says exactly what a JSON parse of its body would have found for every field
 the verifier checks, and its batch check finds nothing about its nation, counterparty or type;
