@@ -89,6 +89,23 @@ class TestSecurity:
         nations = {e["nation"] for e in audit_entries(svc)}
         assert {"GBR", "FRA"} <= nations
 
+    def test_audit_filters_combine_and_bad_ones_are_refused_by_name(self, svc: Service) -> None:
+        resp = svc.client("gbr-planner").put("/api/pledges/GBR-inf/release", json={"releasable_to": ["FRA", "HQ"]})
+        assert resp.status_code == 200
+        rid = resp.headers["x-request-id"]
+        assert len(audit_entries(svc, request_id=rid, nation="GBR", action="release", object_id="GBR-inf")) == 1
+        assert audit_entries(svc, request_id=rid, nation="FRA") == []  # filters are ANDed
+        assert audit_entries(svc, request_id=rid, until="2000-01-01T00:00:00Z") == []
+        admin = svc.client("hq-admin")
+        for params, field in (
+            ({"nation": "gb"}, "nation"),  # not a nation code, HQ or -
+            ({"since": "2026-01-01T00:00:00"}, "since"),  # a time without its zone
+            ({"object_id": "x" * 201}, "object_id"),  # over the length limit
+            ({"actor": "gbr-planner"}, "actor"),  # not a parameter of this route
+        ):
+            err = assert_error(admin.get("/api/audit", params=params), 422)
+            assert field in {p["field"] for p in err["problems"]}, err
+
     def test_write_leaving_scope_rolls_back(self, svc: Service) -> None:
         # A British admin may not create a French account: the row is written, re-read through
         # the same scope, found outside it, and the transaction rolls back.

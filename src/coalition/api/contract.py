@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
-from pydantic import BaseModel
 
 from coalition.errors import InputError, Problem, closest
 from coalition.scenario.schemas import Scenario
@@ -124,13 +123,7 @@ _DECLARED: dict[int, frozenset[str]] = {}
 
 
 def _query_names(dependant: Dependant) -> set[str]:
-    names: set[str] = set()
-    for q in dependant.query_params:
-        model = q.field_info.annotation
-        if isinstance(model, type) and issubclass(model, BaseModel):  # a query model: its fields
-            names |= {f.alias or n for n, f in model.model_fields.items()}
-        else:
-            names.add(q.alias or q.name)
+    names = {q.alias or q.name for q in dependant.query_params}
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names
