@@ -148,7 +148,7 @@ def test_rows_missing_on_either_side_are_named_and_the_list_is_bounded(ledger: L
 
 
 def test_an_unreadable_body_is_a_rules_finding_at_its_seq() -> None:
-    from coalition.inventory.projector import State
+    from coalition.inventory.state import State
     from coalition.ledger.checks import Report
     from coalition.ledger.replay import _one
 

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 from coalition.inventory import schemas as s
-from coalition.inventory.counts import _count, split_count
+from coalition.inventory.counts import _count
 from coalition.inventory.receiving import _dispatch, _manifest, _receipt
-from coalition.inventory.state import Applied, Event, SafetyCheck, State
+from coalition.inventory.state import Applied, Event, State
 from coalition.inventory.transfers import _disposal, _issue, _loss, _return, _suspension, _transfer
 
 # each handler takes the payload class of its event type (the Event was validated against it)
@@ -43,9 +43,7 @@ HANDLERS: dict[str, Callable[[State, Event, Any], Applied]] = {
     "suspension": _suspension,
 }
 
-#: ``Applied``, ``Event``, ``SafetyCheck``, ``State`` and ``split_count`` live in the state and
-#: handler modules; they are re-exported here for the ledger service, which applies events.
-__all__ = ["Applied", "Event", "HANDLERS", "SafetyCheck", "State", "apply", "split_count"]
+__all__ = ["HANDLERS", "apply"]
 
 
 def apply(state: State, ev: Event) -> Applied:

@@ -288,7 +288,7 @@ class CountPayload(_SerialsAndLotQuantities):
     """A blind stocktake of what is held at ``location`` (and below it).
 
     Without ``title`` (events recorded before counts were split): everything held there. With
-    ``title`` set by the ledger when it splits a stocktake (``projector.split_count``): only the
+    ``title`` set by the ledger when it splits a stocktake (``counts.split_count``): only the
     items of that title nation there, or, for ``unrecorded``, only items the ledger does not
     know. ``stocktake`` is the seq of the stocktake's first part, shared by all its parts. Both
     are left out of the encoded payload when empty, so older counts encode as before."""

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from coalition.errors import ConflictError, InputError, IntegrityError, NotFoundError, Problem
 from coalition.inventory import service as inv
-from coalition.inventory.projector import Applied, Event, SafetyCheck, State, apply, split_count
+from coalition.inventory.counts import split_count
+from coalition.inventory.projector import apply
 from coalition.inventory.schemas import PAYLOADS, CorrectionPayload, CountPayload
+from coalition.inventory.state import Applied, Event, SafetyCheck, State
 from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
 from coalition.ledger.canonical import (
     GENESIS,
@@ -498,7 +500,7 @@ def _append_run(
 
 
 def _split(state: State, ev: Event, seq: int) -> list[Event]:
-    """The event at ``seq``; a count split per title nation (:func:`coalition.inventory.projector.
+    """The event at ``seq``; a count split per title nation (:func:`coalition.inventory.counts.
     split_count`), its parts at ``seq``, ``seq + 1``, ... sharing ``stocktake = seq``."""
     if not isinstance(ev.payload, CountPayload):
         # the event already sits at ``seq`` unless a count earlier in the run was split
