@@ -18,7 +18,7 @@ The result is a feasible plan of the model; shortfall variables take the uncover
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -70,8 +70,12 @@ def _soft_rows_open(model: Model) -> np.ndarray:
     return hi
 
 
-def _candidate_groups(model: Model, preference: np.ndarray | None) -> dict[tuple[int, int], list[int]]:
-    """Candidate columns grouped by (line, start period), sorted by (late, cost, index)."""
+def _candidate_groups(
+    model: Model, preference: np.ndarray | None, chi_x: np.ndarray | None = None
+) -> dict[tuple[int, int], list[int]]:
+    """Candidate columns grouped by (line, start period), sorted by (late, cost, index).
+    ``chi_x``: the Assign-count upper bounds; a column whose bound is 0 can take no unit, so it
+    is left out (the plan is the same: rule 3 would try it and add nothing)."""
     assert model.cost is not None
     tb = model.tables
     xb = model.var("Assign-count")
@@ -80,12 +84,14 @@ def _candidate_groups(model: Model, preference: np.ndarray | None) -> dict[tuple
         cost_x = model.cost[xb.start : xb.stop]
         pref = np.zeros(xb.size) if preference is None else -np.asarray(preference, dtype=float)
         order = np.lexsort((np.arange(xb.size), cost_x, model.x_late, pref, model.x_start, x_line))
+        if chi_x is not None:
+            order = order[chi_x[order] > 0]
     else:
         x_line = np.zeros(0, np.int64)
         order = np.zeros(0, np.int64)
     groups: dict[tuple[int, int], list[int]] = {}
-    for j in order:
-        groups.setdefault((int(x_line[j]), int(model.x_start[j])), []).append(int(j))
+    for j, li, t in zip(order.tolist(), x_line[order].tolist(), model.x_start[order].tolist(), strict=True):
+        groups.setdefault((li, t), []).append(j)
     return groups
 
 
@@ -104,6 +110,16 @@ class _Greedy:
     groups: dict[tuple[int, int], list[int]]
     b_index: dict[tuple[int, int], int]  # (hub, nation) -> Hub-nation-present column in its block
     nat_ix: dict[str, int]
+    # first columns of the Assign-count, Pledge-start, Hub-nation-present blocks (-1: no block)
+    # and the Line-cover rows
+    x0: int = 0
+    y0: int = -1
+    b0: int = -1
+    cover_rows: tuple[int, int] = (0, 0)
+    # the rows one more unit on a set of columns touches and by how much: computed once per set
+    # and matrix, kept on the model (Model.unit_rows) for the next greedy run on that matrix
+    delta: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    cover_delta: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def start(
@@ -114,14 +130,15 @@ class _Greedy:
         assert A is not None and model.hi is not None and model.cost is not None and model.chi is not None
         v = np.zeros(model.n_cols)
         hi = _soft_rows_open(model)
-        xb = model.var("Assign-count")
+        xb, yb, bb = model.var("Assign-count"), model.var("Pledge-start"), model.var("Hub-nation-present")
         chi = model.chi
         if upper is not None and xb.size:
             chi = chi.copy()
             chi[xb.start : xb.stop] = np.minimum(chi[xb.start : xb.stop], upper)
         nat_ix = {nname: i for i, nname in enumerate(tb.nations)}
         b_index = {(int(h), int(nn)): i for i, (h, nn) in enumerate(zip(model.b_hub, model.b_nation, strict=True))}
-        groups = _candidate_groups(model, preference)
+        groups = _candidate_groups(model, preference, chi[xb.start : xb.stop])
+        cb = model.con("Line-cover")
         g = cls(
             model=model,
             A=A,
@@ -133,11 +150,15 @@ class _Greedy:
             groups=groups,
             b_index=b_index,
             nat_ix=nat_ix,
+            x0=xb.start,
+            y0=yb.start if yb.size else -1,
+            b0=bb.start if bb.size else -1,
+            cover_rows=(cb.start, cb.stop),
+            delta=model.unit_rows[1] if model.unit_rows is not None and model.unit_rows[0] is A else {},
         )
         if initial is not None and xb.size:
             g._seed(initial)
         g.act = A @ v
-        cb = model.con("Line-cover")
         if xb.size:
             g.cover[cb.start : cb.stop] = g.act[cb.start : cb.stop]  # u is still 0 here
         return g
@@ -145,7 +166,7 @@ class _Greedy:
     def _b_column(self, p: int, h: int) -> int:
         """The Hub-nation-present column of pledge ``p``'s nation at hub ``h`` (model-global)."""
         tb = self.model.tables
-        return self.model.var("Hub-nation-present").start + self.b_index[(h, self.nat_ix[tb.pledge_nation[p]])]
+        return self.b0 + self.b_index[(h, self.nat_ix[tb.pledge_nation[p]])]
 
     def _seed(self, initial: np.ndarray) -> None:
         """Start from ``initial``'s Assign-count values (floored, within their bounds), with the
@@ -183,61 +204,73 @@ class _Greedy:
     def fill_line(self, li: int) -> None:
         """Rules 2 and 3 for line ``li``: each period, candidates in order until it is covered."""
         model, tb = self.model, self.model.tables
-        cb = model.con("Line-cover")
+        need = float(tb.line_qty[li]) - 1e-9
+        cover = self.cover
         for t in range(int(tb.line_first[li]), int(tb.line_last[li]) + 1):
-            row = cb.start + model.cover_row[(li, t)]
+            row = self.cover_rows[0] + model.cover_row[(li, t)]
             for j in self.groups.get((li, t), []):
-                if self.cover[row] >= tb.line_qty[li] - 1e-9:
+                if cover[row] >= need:
                     break
-                self._add_units(li, row, j)
+                self._add_units(need, row, j)
 
-    def _add_units(self, li: int, row: int, j: int) -> None:
-        """Start units on Assign-count column ``j`` while Line-cover row ``row`` is short and no
-        row breaks."""
+    def _add_units(self, need: float, row: int, j: int) -> None:
+        """Start units on Assign-count column ``j`` while Line-cover row ``row`` is short of
+        ``need`` and no row breaks."""
         model, tb, v = self.model, self.model.tables, self.v
-        xb, yb, bb = model.var("Assign-count"), model.var("Pledge-start"), model.var("Hub-nation-present")
-        p = int(tb.arc_pledge[model.x_arc[j]])
-        h = int(tb.arc_hub[model.x_arc[j]])
-        cols = [xb.start + j]
-        if yb.size:
-            cols.append(yb.start + p * tb.n_periods + int(model.x_start[j]))
-        if bb.size:
-            bc = self._b_column(p, h)
+        xc = self.x0 + j
+        if v[xc] >= self.chi[xc]:
+            return  # the column is at its bound: no unit to start
+        arc = model.x_arc[j]
+        p = int(tb.arc_pledge[arc])
+        cols = [xc]
+        if self.y0 >= 0:
+            cols.append(self.y0 + p * tb.n_periods + int(model.x_start[j]))
+        if self.b0 >= 0:
+            bc = self._b_column(p, int(tb.arc_hub[arc]))
             if v[bc] < 0.5:
                 cols.append(bc)
-        while self.cover[row] < tb.line_qty[li] - 1e-9 and v[xb.start + j] < self.chi[xb.start + j]:
-            if not self._start_one(cols, xb.start + j):
+        while self.cover[row] < need and v[xc] < self.chi[xc]:
+            if not self._start_one(tuple(cols), xc):
                 break
             # b is now set; later units of this arc need only x and y
-            cols = cols[:2] if bb.size else cols
+            cols = cols[:2] if self.b0 >= 0 else cols
 
     def _col_rows(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         A = self.A
         return A.indices[A.indptr[j] : A.indptr[j + 1]], A.data[A.indptr[j] : A.indptr[j + 1]]
 
-    def _start_one(self, cols: list[int], x_col: int) -> bool:
+    def _rows_of(self, cols: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows one unit on ``cols`` touches and its coefficient sum in each."""
+        got = self.delta.get(cols)
+        if got is None:
+            rws: list[np.ndarray] = []
+            vls: list[np.ndarray] = []
+            for c in cols:
+                r, d = self._col_rows(c)
+                rws.append(r)
+                vls.append(d)
+            touched, inv = np.unique(np.concatenate(rws), return_inverse=True)
+            got = (touched, np.bincount(inv.ravel(), weights=np.concatenate(vls)))
+            self.delta[cols] = got
+        return got
+
+    def _start_one(self, cols: tuple[int, ...], x_col: int) -> bool:
         """One more unit on ``cols`` (x, its pledge start, its hub-nation presence) if no row
         breaks; False when one would."""
-        rws: list[np.ndarray] = []
-        vls: list[np.ndarray] = []
-        for c in cols:
-            r, d = self._col_rows(c)
-            rws.append(r)
-            vls.append(d)
-        r_all = np.concatenate(rws)
-        d_all = np.concatenate(vls)
-        touched, inv = np.unique(r_all, return_inverse=True)
-        dsum = np.bincount(inv.ravel(), weights=d_all)
+        touched, dsum = self._rows_of(cols)
         if np.any(self.act[touched] + dsum > self.hi[touched] + 1e-7):
             return False
         self.act[touched] += dsum
         for c in cols:
             self.v[c] += 1
         # coverage rows gained by this unit
-        cb = self.model.con("Line-cover")
-        r, d = self._col_rows(x_col)
-        in_cover = (r >= cb.start) & (r < cb.stop)
-        self.cover[r[in_cover]] += d[in_cover]
+        gain = self.cover_delta.get(x_col)
+        if gain is None:
+            r, d = self._col_rows(x_col)
+            in_cover = (r >= self.cover_rows[0]) & (r < self.cover_rows[1])
+            gain = (r[in_cover], d[in_cover])
+            self.cover_delta[x_col] = gain
+        self.cover[gain[0]] += gain[1]
         return True
 
     def finish(self) -> np.ndarray:

@@ -114,6 +114,10 @@ class Model:
     integer: np.ndarray | None = None
     cost: np.ndarray | None = None
     keys: np.ndarray | None = None
+    # the greedy's rows-per-unit cache (coalition.planner.greedy): the matrix it was computed
+    # from and, per set of columns, the rows one unit on them touches with the coefficient sums.
+    # Set by finalize, so the shallow copies a model's bounds are changed on share it.
+    unit_rows: tuple[sp.csc_matrix, dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]] | None = None
 
     # -- assembly helpers ---------------------------------------------------------------------
     def add_variables(
@@ -166,6 +170,7 @@ class Model:
         self.integer = np.concatenate(self.col_int)
         self.cost = np.concatenate(self.cost_parts)
         self._rows, self._cols, self._vals = [], [], []
+        self.unit_rows = (self.A, {})
 
     def block_of_row(self, row: int) -> str:
         for name, b in self.con_blocks.items():
@@ -174,10 +179,12 @@ class Model:
         raise IndexError(row)
 
     def var(self, name: str) -> Block:
-        return self.var_blocks.get(name, Block(name, 0, 0))
+        b = self.var_blocks.get(name)
+        return Block(name, 0, 0) if b is None else b
 
     def con(self, name: str) -> Block:
-        return self.con_blocks.get(name, Block(name, 0, 0))
+        b = self.con_blocks.get(name)
+        return Block(name, 0, 0) if b is None else b
 
     @property
     def nnz(self) -> int:
