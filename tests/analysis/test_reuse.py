@@ -187,3 +187,31 @@ def test_sustainment_data_is_computed_once_per_set_of_resupply_conditions():
     tables = build_tables(sc, "small", options=OPTS, active_from={p.id: 0 for p in sc.pledges})
     fresh = sustainment.attach(tables, sc, OPTS, d + timedelta(days=5), []).sustain
     assert sustain_key(fresh) == before.sustain_key
+
+
+def test_worlds_start_their_lp_from_the_baseline_basis_with_the_same_bound(monkeypatch):
+    """Monte Carlo worlds start their first LP from the baseline world's optimal basis
+    (reuse.WARM_LP): one basis per model, of the shape of every world's first LP; a world
+    solved from it and one solved cold solve the same problem (each one's bound is at most the
+    other's plan), and both plans satisfy every row and bound of the world's model."""
+    from coalition.analysis import reuse
+    from coalition.analysis.evaluate import Context, PlannerEvaluator
+    from coalition.analysis.sampling import Method, sample_worlds
+    from coalition.planner.greedy import is_feasible
+
+    sc = load_scenario()
+    ctx = Context(sc, "small", options=OPTS)
+    ev = PlannerEvaluator(ctx)
+    for w in sample_worlds(ctx.uncertainty, 3, Method.LHS, seed=5)[1:]:
+        inp = ctx.inputs(w)
+        rm = ev.model_of(inp)
+        basis = rm.baseline_basis(10)
+        assert basis is not None and basis is rm.baseline_basis(10)  # computed once
+        warm = rm.solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=True)
+        monkeypatch.setattr(reuse, "WARM_LP", False)
+        cold = rm.solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=True)
+        monkeypatch.setattr(reuse, "WARM_LP", True)
+        same_problem(warm, cold)
+        for got in (warm, cold):
+            assert got.model is not None and got.values is not None
+            assert is_feasible(got.model, got.values)

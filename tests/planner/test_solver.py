@@ -180,3 +180,77 @@ def test_every_row_from_the_start_reports_a_true_bound() -> None:
             assert res.gap <= gap * 1.01 + 1e-6, seed
         act = m.A @ v
         assert np.all(act <= m.hi + 1e-6) and np.all(act >= m.lo - 1e-6), seed
+
+
+def test_lp_basis_of_another_solve_gives_the_same_bound() -> None:
+    """``solve_highs(lp_basis=...)``: the first LP of a model with other column bounds starts
+    from an earlier solve's basis (the scenario analysis' worlds start from the baseline's);
+    the LP is still solved to optimality, so the bound is the same as a cold solve's and the
+    plan satisfies every row. A basis of a model of another shape is ignored."""
+    import copy
+
+    from coalition.planner.service import plan_option
+
+    for seed in EARLY_STOP_SEEDS[:4]:
+        sc, gap = _variant(seed)
+        opts = PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0)
+        m = plan_option(sc, "gen", options=opts, explain=False)[0].model
+        first = solve_highs(m, opts, withhold=False)
+        assert first.lp_basis is not None, seed
+        # a "world": half of the Assign-count columns' bounds cut
+        r = copy.copy(m)
+        xb = m.var("Assign-count")
+        chi = m.chi.copy()
+        chi[xb.start : xb.stop : 2] = np.floor(chi[xb.start : xb.stop : 2] / 2)
+        r.chi = chi
+        cold = solve_highs(r, opts, withhold=False, relax=True)
+        warm = solve_highs(r, opts, withhold=False, relax=True, lp_basis=first.lp_basis)
+        assert cold.result.bound is not None and warm.result.bound is not None, seed
+        assert warm.result.bound == pytest.approx(cold.result.bound, rel=1e-7), seed
+        full = solve_highs(r, opts, withhold=False, lp_basis=first.lp_basis)
+        assert "LP started from the given basis" in full.result.message, seed
+        assert full.values is not None and full.result.bound is not None
+        assert full.result.bound <= _true_optimum(r) * (1 + 1e-6) + 1e-6, seed
+        act = r.A @ full.values
+        assert np.all(act <= r.hi + 1e-6) and np.all(act >= r.lo - 1e-6), seed
+        assert np.all(full.values <= r.chi + 1e-9), seed
+    # a basis of another model (another shape) is not used
+    other = plan_option(_variant(EARLY_STOP_SEEDS[5])[0], "gen", options=opts, explain=False)[0].model
+    sol = solve_highs(other, opts, withhold=False, lp_basis=first.lp_basis)
+    if other.n_cols != m.n_cols or other.n_rows != m.n_rows:
+        assert "LP started from the given basis" not in sol.result.message
+
+
+def test_a_start_outside_the_column_bounds_is_never_kept() -> None:
+    """A start that satisfies every row but not the model's column bounds (another world's plan,
+    with a column this world caps lower) is not kept, not even as a fallback: every plan the
+    solver returns is within the bounds (before, only rows were checked, and this start - better
+    than any plan of the model - came back as the plan, "proven")."""
+    import copy
+
+    from coalition.planner.service import plan_option
+
+    tried = 0
+    for seed in EARLY_STOP_SEEDS[:5]:
+        sc, gap = _variant(seed)
+        opts = PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0)
+        out = plan_option(sc, "gen", options=opts, explain=False)[0]
+        m, v = out.model, out.values
+        xb = m.var("Assign-count")
+        used = np.flatnonzero(v[xb.start : xb.stop] > 0.5)
+        if not used.size:
+            continue
+        tried += 1
+        r = copy.copy(m)
+        chi = m.chi.copy()
+        chi[xb.start + used] = v[xb.start + used] - 1  # every used column capped below the start
+        r.chi = chi
+        act = r.A @ v
+        assert np.all(act <= r.hi + 1e-6) and np.all(act >= r.lo - 1e-6)  # the rows still hold
+        for withhold in (True, False):
+            sol = solve_highs(r, opts, start=v, withhold=withhold)
+            assert sol.values is not None, seed
+            assert np.all(sol.values <= r.chi + 1e-6) and np.all(sol.values >= r.clo - 1e-6), seed
+            assert sol.result.objective is not None and sol.result.bound is not None
+            assert sol.result.bound <= sol.result.objective + 1e-6
+    assert tried >= 3

@@ -435,7 +435,6 @@ def _solve_phase(
         progress=hooks.progress,
         start=base.values if (options.warm_start and base.feasible) else None,
         should_stop=hooks.should_stop,
-        full_bound=model.full_bound,
     )
     values, result = _settle(model, sol, base.values, base.objective, options, base.solver_limit, notes)
     if model.colgen_converged is False:  # the bound is the one column generation reached

@@ -307,14 +307,15 @@ def _take_column(act: np.ndarray, A: sp.csc_matrix, j: int) -> None:
     np.subtract.at(act, A.indices[lo:hi], A.data[lo:hi])
 
 
-def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+def repair(model: Model, values: np.ndarray, tol: float = 1e-7, *, preference: np.ndarray | None = None) -> np.ndarray:
     """Make a plan that breaks some ``<=`` rows feasible by removing units, then complete it
-    greedily. Units are removed from the breaking row's columns, latest start first."""
+    greedily (``preference``: as :func:`greedy_values`'). Units are removed from the breaking
+    row's columns, latest start first."""
     assert model.A is not None and model.hi is not None
     xb = model.var("Assign-count")
     v = values.copy()
     if not xb.size:
-        return greedy_values(model, initial=v)
+        return greedy_values(model, initial=v, preference=preference)
     x = np.round(v[xb.start : xb.stop])
     A_x_cols = model.A[:, xb.start : xb.stop].tocsc()
     A_x = A_x_cols.tocsr()
@@ -353,4 +354,4 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7) -> np.ndarray:
                 break
     v2 = np.zeros_like(v)
     v2[xb.start : xb.stop] = x
-    return greedy_values(model, initial=v2)
+    return greedy_values(model, initial=v2, preference=preference)

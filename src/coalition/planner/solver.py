@@ -24,6 +24,7 @@ from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
 from coalition.solvers.highs import (
     HighsModel,
+    LpBasis,
     MatrixProblem,
     Outcome,
     Report,
@@ -39,6 +40,9 @@ ProgressFn = Callable[[Progress], None]
 class Solution:
     result: SolveResult
     values: np.ndarray | None  # column values (length n_cols) when a plan exists
+    # the first LP's optimal basis (solve_highs(lp_basis=...) starts a model of the same shape
+    # and rows from it); None unless that LP was solved to optimality in one round
+    lp_basis: LpBasis | None = None
 
 
 LARGE_COLUMNS = 20_000
@@ -159,6 +163,9 @@ class _Solve:
     completion_s: float = 0.0  # how long the first master's greedy completion took
     polish_tried: int = 0  # large models: polish moves tried (coalition.planner.polish)
     polish_gain: float = 0.0  # and the objective they took off the best plan
+    lp_basis_in: LpBasis | None = None  # a basis to start the first LP from (solve_highs)
+    lp_warm: bool = False  # the first LP started from it
+    lp_basis_out: LpBasis | None = None  # the first LP's optimal basis (one round only)
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -167,10 +174,15 @@ class _Solve:
         return self.should_stop is not None and self.should_stop()
 
     def take(self, plan: np.ndarray) -> None:
-        """Keep ``plan`` if it satisfies every row and beats the best so far."""
-        if _violated(self.model, plan, np.zeros(self.model.n_rows, bool)).size:
+        """Keep ``plan`` if it satisfies every row and column bound and beats the best so far
+        (a start handed in, e.g. another world's plan, is checked like any other plan)."""
+        m = self.model
+        assert m.clo is not None and m.chi is not None
+        if np.any(plan < m.clo - TOL) or np.any(plan > m.chi + TOL):
             return
-        obj = float(self.model.cost @ plan)
+        if _violated(m, plan, np.zeros(m.n_rows, bool)).size:
+            return
+        obj = float(m.cost @ plan)
         if self.best is None or obj < self.best_obj - 1e-9:
             self.best, self.best_obj = plan, obj
 
@@ -282,6 +294,9 @@ def lp_phase(st: _Solve) -> None:
     # row generation may take at most LP_SHARE of the solver's time; every round's LP value is
     # a valid bound, and the rounding repairs an LP plan that still breaks withheld rows
     lp_until = st.t0 + LP_SHARE * (st.deadline - st.t0)
+    if st.lp_basis_in is not None and st.hm is not None:
+        # only bounds differ from the LP the basis came from: the dual simplex starts there
+        st.lp_warm = st.hm.set_basis(st.lp_basis_in)
     while True:
         assert st.hm is not None  # set by solve before the LP phase
         r = st.hm.run()
@@ -296,6 +311,8 @@ def lp_phase(st: _Solve) -> None:
         st.show(None, st.bound)
         bad = _violated(m, st.core, st.active, only=st.lazy)
         if bad.size == 0:
+            if st.lp_rounds == 1:
+                st.lp_basis_out = st.hm.basis()
             break
         if time.perf_counter() >= lp_until or (st.large and LARGE_ONE_LP_ROUND):
             st.lp_partial = True  # rows still withheld: the bound is weaker, still valid
@@ -551,6 +568,7 @@ def result_of(st: _Solve) -> Solution:
             f"{st.lp_rounds}, MIP rounds {st.mip_rounds}, capacity rows passed "
             f"{int((st.active & st.lazy).sum())} of {n_lazy}; phases: LP {st.t_lp:.1f} s, "
             f"rounding {st.t_round:.1f} s, MIP {elapsed - st.t_lp - st.t_round:.1f} s"
+            + ("; LP started from the given basis" if st.lp_warm else "")
             + ("; stopped early: the repaired plan met the target gap" if st.early_stop else "")
             + ("; stopped early: the full MIP's bound proved the best plan" if st.dual_proven else "")
             + (f"; restricted master: {st.master_message}" if st.master_message else "")
@@ -561,6 +579,7 @@ def result_of(st: _Solve) -> Solution:
             ),
         ),
         st.best,
+        st.lp_basis_out,
     )
 
 
@@ -572,16 +591,19 @@ def solve_highs(
     start: np.ndarray | None = None,
     should_stop: Callable[[], bool] | None = None,
     relax: bool = False,
-    full_bound: tuple[float, str] | None = None,
     withhold: bool = True,
+    lp_basis: LpBasis | None = None,
 ) -> Solution:
     """Solve ``model`` with HiGHS. ``start`` is a feasible core vector (a MIP start);
     ``withhold=False`` passes every capacity row from the first LP on (no row generation: for
     many small solves of one model, where a MIP plan breaking a withheld row and its repair
     cost more than the rows; the scenario analysis, docs/analysis.md);
-    ``relax`` solves the LP relaxation only. ``full_bound``: a valid bound of the full model and
-    its provenance, for a model restricted to some columns (``model.subset``), whose own LP and
-    MIP bounds are then never used. The phases: :func:`lp_phase`,
+    ``relax`` solves the LP relaxation only. ``model.full_bound``: a valid bound of the full
+    model and its provenance, for a model restricted to some columns (``model.subset``), whose
+    own LP and MIP bounds are then never used. ``lp_basis``: the first LP starts from this basis (the
+    ``lp_basis`` of an earlier solve of a model with the same columns and rows and other
+    bounds, e.g. the scenario analysis' worlds; ignored when its shape differs). The LP is
+    solved to optimality either way, so its bound is the same. The phases: :func:`lp_phase`,
     :func:`rounding_phase`, :func:`mip_phase`, :func:`result_of`."""
     t0 = time.perf_counter()
     assert model.A is not None and model.hi is not None
@@ -615,8 +637,9 @@ def solve_highs(
         # a trimmed or restricted model's bound is no bound of the full model
         full_model=options.candidates_per_line is None and model.subset is None,
     )
-    if full_bound is not None:  # a bound of the full model found elsewhere (column generation)
-        st.bound, st.provenance = full_bound
+    if model.full_bound is not None:  # a bound of the full model found elsewhere (column generation)
+        st.bound, st.provenance = model.full_bound
+    st.lp_basis_in = lp_basis
     st.A_csr = model.A.tocsr()
     st.hm = _instance(st, integer=False)
     lp_phase(st)
@@ -646,6 +669,7 @@ def solve_highs(
                 message=f"{st.lp.outcome.value if st.lp else 'no run'}; {st.lp_rounds} LP round(s)",
             ),
             st.core if ok else None,
+            st.lp_basis_out,
         )
     rounding_phase(st, start)
     if not st.proven:

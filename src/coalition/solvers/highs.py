@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -96,6 +96,18 @@ class RunResult:
     @property
     def has_solution(self) -> bool:
         return self.values is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LpBasis:
+    """A simplex basis of one HiGHS instance (:meth:`HighsModel.basis`), to start another
+    instance of a problem of the same shape from (:meth:`HighsModel.set_basis`): for many LPs
+    that differ only in bounds, the dual simplex then starts from a dual feasible basis instead
+    of presolving and solving afresh. Only the shape is checked here; HiGHS checks the rest."""
+
+    raw: object  # highspy.HighsBasis (a copy; opaque to callers)
+    n_cols: int
+    n_rows: int
 
 
 def finite(v: float | None) -> float | None:
@@ -264,6 +276,21 @@ class HighsModel:
             self._h.changeColsIntegrality(int(cols.size), cols, np.full(cols.size, self._hs.HighsVarType.kInteger))
             self.integer = True
 
+    def basis(self) -> LpBasis | None:
+        """The instance's current simplex basis (None when HiGHS has no valid one)."""
+        b = self._h.getBasis()
+        if not b.valid:
+            return None
+        return LpBasis(b, self.n_cols, int(self._h.getNumRow()))
+
+    def set_basis(self, basis: LpBasis) -> bool:
+        """Start the next LP run from ``basis``; False (and nothing changed) when it is of
+        another shape or HiGHS refuses it."""
+        if basis.n_cols != self.n_cols or basis.n_rows != int(self._h.getNumRow()):
+            return False
+        raw = cast("highspy.HighsBasis", basis.raw)
+        return bool(self._h.setBasis(raw) == self._hs.HighsStatus.kOk)
+
     def set_start(self, values: np.ndarray) -> None:
         sol = self._hs.HighsSolution()
         sol.col_value = list(map(float, values))
@@ -344,6 +371,7 @@ def solve(
 
 __all__ = [
     "HighsModel",
+    "LpBasis",
     "MatrixProblem",
     "Outcome",
     "Report",
