@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from coalition.analysis.reuse import ModelCache, assumption_texts
@@ -215,3 +216,37 @@ def test_worlds_start_their_lp_from_the_baseline_basis_with_the_same_bound(monke
         for got in (warm, cold):
             assert got.model is not None and got.values is not None
             assert is_feasible(got.model, got.values)
+
+
+def test_a_world_with_the_same_restricted_model_reuses_the_proven_plan():
+    """Two worlds with the same units per pledge have the same restricted model: the second
+    gets the first's proven plan (``cached``) on its own model's copy, with the same objective,
+    bound and shortfall; a world with other units is solved."""
+    from coalition.analysis.evaluate import Context, PlannerEvaluator
+    from coalition.analysis.sampling import Method, sample_worlds
+    from coalition.planner.greedy import is_feasible
+
+    sc = load_scenario()
+    ctx = Context(sc, "small", options=OPTS)
+    ev = PlannerEvaluator(ctx)
+    w = sample_worlds(ctx.uncertainty, 2, Method.LHS, seed=5)[1]
+    inp = ctx.inputs(w)
+    rm = ev.model_of(inp)
+    first = rm.solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=True)
+    assert first.status == "optimal" and not first.cached
+    # the same units, written out for every active pledge (another mapping, the same model)
+    again_units = {p: inp.units.get(p, ctx.pledge_units[p]) for p in inp.active_from}
+    again = rm.solve(inp.active_from, again_units, 10, spells=inp.spells, repaired=True)
+    assert again.cached and again.solve_seconds == 0.0
+    assert again.objective == first.objective and again.bound == first.bound and again.gap == first.gap
+    assert np.array_equal(again.values, first.values) and np.array_equal(again.shortfall, first.shortfall)
+    assert again.model is not first.model and np.array_equal(again.model.chi, first.model.chi)
+    assert is_feasible(again.model, again.values)
+    again.values[:] = -1.0  # the caller's copy: the kept plan is not changed
+    assert rm.solve(inp.active_from, again_units, 10, spells=inp.spells, repaired=True).values.min() >= 0
+    # one unit fewer somewhere: another model, solved afresh
+    p = next(p for p, n in again_units.items() if n > 1)
+    fewer = rm.solve(inp.active_from, {**again_units, p: again_units[p] - 1}, 10, spells=inp.spells, repaired=True)
+    assert not fewer.cached
+    # another time limit or start: solved afresh too
+    assert not rm.solve(inp.active_from, again_units, 11, spells=inp.spells, repaired=True).cached

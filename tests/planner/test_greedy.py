@@ -1,5 +1,5 @@
 """The greedy baseline (coalition.planner.greedy): the rows-per-unit cache a model's copies share
-(Model.unit_rows) never changes a plan, and columns at a zero bound are never used."""
+(Model.matrix_cache) never changes a plan, and columns at a zero bound are never used."""
 
 from __future__ import annotations
 
@@ -39,15 +39,15 @@ def _copies(m, n: int, seed: int) -> list:  # type: ignore[no-untyped-def,type-a
 def _uncached(r):  # type: ignore[no-untyped-def]
     """The same model with no cache to share (every greedy run computes its rows afresh)."""
     u = copy.copy(r)
-    u.unit_rows = None
+    u.matrix_cache = None
     return u
 
 
 def test_shared_cache_gives_the_plans_of_an_empty_one() -> None:
     m = _model()
-    assert m.unit_rows is not None and m.unit_rows[0] is m.A
+    assert m.matrix_cache is not None and m.matrix_cache.A is m.A
     copies = _copies(m, 3, seed=4)
-    assert all(r.unit_rows is m.unit_rows for r in copies)  # one cache for all the copies
+    assert all(r.matrix_cache is m.matrix_cache for r in copies)  # one cache for all the copies
     xb = m.var("Assign-count")
     rng = np.random.default_rng(9)
     pref = rng.random(xb.size)
@@ -64,14 +64,14 @@ def test_shared_cache_gives_the_plans_of_an_empty_one() -> None:
             v = np.zeros_like(got)
             v[xb.start : xb.stop] = np.minimum(pref * 3 // 1, r.chi[xb.start : xb.stop])
             assert np.array_equal(repair(r, v), repair(_uncached(r), v))
-    assert m.unit_rows is not None and len(m.unit_rows[1]) > 0
+    assert m.matrix_cache is not None and len(m.matrix_cache.unit_rows) > 0 and m.matrix_cache.x_cols is not None
 
 
 def test_a_model_with_another_matrix_does_not_use_the_cache() -> None:
     """A copy whose matrix was replaced must not read rows cached for the old matrix."""
     m = _model()
     greedy_values(m)
-    assert m.unit_rows is not None and m.unit_rows[1]
+    assert m.matrix_cache is not None and m.matrix_cache.unit_rows
     r = copy.copy(m)
     assert m.A is not None
     A = m.A.copy()

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from coalition.planner import sustainment
+from coalition.planner.matrix import MatrixCache
 from coalition.planner.model import Model, precedence_values
 
 PRECEDENCE_FAMILIES = ("Precedence-before-count", "Precedence-order", "Precedence-presence")
@@ -56,6 +57,13 @@ def greedy_values(
             continue
         g.fill_line(li)
     return g.finish()
+
+
+def _cache(model: Model) -> MatrixCache:
+    """The model's matrix cache when it belongs to its matrix, else an empty one (not kept)."""
+    c = model.matrix_cache
+    assert model.A is not None
+    return c if c is not None and c.A is model.A else MatrixCache(model.A)
 
 
 def _soft_rows_open(model: Model) -> np.ndarray:
@@ -117,7 +125,7 @@ class _Greedy:
     b0: int = -1
     cover_rows: tuple[int, int] = (0, 0)
     # the rows one more unit on a set of columns touches and by how much: computed once per set
-    # and matrix, kept on the model (Model.unit_rows) for the next greedy run on that matrix
+    # and matrix, kept on the model (Model.matrix_cache) for the next greedy run on that matrix
     delta: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     cover_delta: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -154,7 +162,7 @@ class _Greedy:
             y0=yb.start if yb.size else -1,
             b0=bb.start if bb.size else -1,
             cover_rows=(cb.start, cb.stop),
-            delta=model.unit_rows[1] if model.unit_rows is not None and model.unit_rows[0] is A else {},
+            delta=_cache(model).unit_rows,
         )
         if initial is not None and xb.size:
             g._seed(initial)
@@ -307,51 +315,102 @@ def _take_column(act: np.ndarray, A: sp.csc_matrix, j: int) -> None:
     np.subtract.at(act, A.indices[lo:hi], A.data[lo:hi])
 
 
+#: Passes of the repair over the rows its plan breaks: removing a unit for one row (e.g. a
+#: facility a capacity row cannot hold) can break another (the 10-1-2 rows that relied on it).
+REPAIR_PASSES = 5
+
+
+def _slices(model: Model) -> MatrixCache:
+    """The model's matrix cache with the Assign-count and Pledge-start parts of the matrix cut,
+    by column and by row."""
+    assert model.A is not None
+    c = _cache(model)
+    if c.x_cols is None:
+        xb, yb = model.var("Assign-count"), model.var("Pledge-start")
+        c.x_cols = model.A[:, xb.start : xb.stop].tocsc()
+        c.x_rows = c.x_cols.tocsr()
+        if yb.size:
+            c.y_cols = model.A[:, yb.start : yb.stop].tocsc()
+            c.y_rows = c.y_cols.tocsr()
+    return c
+
+
+def _hard_rows(model: Model) -> np.ndarray:
+    """Rows the repair makes hold (the others are rebuilt from x or soft for the greedy)."""
+    keep = np.ones(model.n_rows, dtype=bool)
+    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover", *PRECEDENCE_FAMILIES, *sustainment.SOFT_FAMILIES):
+        b = model.con(name)
+        keep[b.start : b.stop] = False
+    return keep
+
+
+@dataclass(slots=True)
+class _Repair:
+    """The repair's state: units per Assign-count column and the row activities of x and y."""
+
+    model: Model
+    x: np.ndarray
+    act: np.ndarray
+    mats: MatrixCache  # with the slices cut (_slices)
+    y_of: np.ndarray | None  # Pledge-start column (in its block) of each Assign-count column
+
+    def cut_row(self, r: int, tol: float) -> bool:
+        """Remove units from row ``r``'s columns, latest start first, until it holds; True if
+        any unit was removed."""
+        model, x, act, mats = self.model, self.x, self.act, self.mats
+        assert model.hi is not None and mats.x_rows is not None and mats.x_cols is not None
+        A_x = mats.x_rows
+        cols = A_x.indices[A_x.indptr[r] : A_x.indptr[r + 1]]
+        if self.y_of is not None:
+            # columns reaching row r through their Pledge-start
+            A_y_rows = mats.y_rows
+            assert A_y_rows is not None
+            ys = A_y_rows.indices[A_y_rows.indptr[r] : A_y_rows.indptr[r + 1]]
+            if ys.size:
+                cols = np.union1d(cols, np.flatnonzero(np.isin(self.y_of, ys)))
+        # removing a unit with a negative coefficient (a Role 2 a Medical row relies on) cannot help
+        cols = cols[np.asarray(A_x[r, cols].todense()).ravel() >= 0] if cols.size else cols
+        removed = False
+        for j in sorted(cols.tolist(), key=lambda c: (-int(model.x_start[c]), -c)):
+            while x[j] > 0 and act[r] > model.hi[r] + tol:
+                x[j] -= 1
+                removed = True
+                _take_column(act, mats.x_cols, j)
+                if self.y_of is not None and mats.y_cols is not None:
+                    _take_column(act, mats.y_cols, int(self.y_of[j]))
+            if act[r] <= model.hi[r] + tol:
+                break
+        return removed
+
+
 def repair(model: Model, values: np.ndarray, tol: float = 1e-7, *, preference: np.ndarray | None = None) -> np.ndarray:
     """Make a plan that breaks some ``<=`` rows feasible by removing units, then complete it
     greedily (``preference``: as :func:`greedy_values`'). Units are removed from the breaking
-    row's columns, latest start first."""
+    row's columns, latest start first; rows that break because a unit was removed (a facility
+    the 10-1-2 rows relied on) are repaired in the next pass (at most REPAIR_PASSES)."""
     assert model.A is not None and model.hi is not None
     xb = model.var("Assign-count")
     v = values.copy()
     if not xb.size:
         return greedy_values(model, initial=v, preference=preference)
     x = np.round(v[xb.start : xb.stop])
-    A_x_cols = model.A[:, xb.start : xb.stop].tocsc()
-    A_x = A_x_cols.tocsr()
+    mats = _slices(model)
     # rows over x only (the y and b parts are rebuilt by greedy_values from x)
-    yb = model.var("Pledge-start")
-    act = A_x @ x
-    if yb.size:
+    assert mats.x_cols is not None
+    act = mats.x_cols @ x
+    y_of = None
+    if mats.y_cols is not None:
         tb = model.tables
-        y = np.zeros(yb.size)
-        np.add.at(y, tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start, x)
-        act = act + model.A[:, yb.start : yb.stop] @ y
         y_of = tb.arc_pledge[model.x_arc] * tb.n_periods + model.x_start
-        A_y = model.A[:, yb.start : yb.stop].tocsc()
-        A_y_rows = A_y.tocsr()
-    skip = np.zeros(model.n_rows, dtype=bool)
-    for name in ("Pledge-start-def", "Hub-nation-link", "Line-cover", *PRECEDENCE_FAMILIES, *sustainment.SOFT_FAMILIES):
-        b = model.con(name)
-        skip[b.start : b.stop] = True
-    bad = np.flatnonzero((act > model.hi + tol) & ~skip)
-    for r in bad.tolist():
-        cols = A_x.indices[A_x.indptr[r] : A_x.indptr[r + 1]]
-        if yb.size:
-            # columns reaching row r through their Pledge-start
-            ys = A_y_rows.indices[A_y_rows.indptr[r] : A_y_rows.indptr[r + 1]]
-            if ys.size:
-                cols = np.union1d(cols, np.flatnonzero(np.isin(y_of, ys)))
-        # removing a unit with a negative coefficient (a Role 2 a Medical row relies on) cannot help
-        cols = cols[np.asarray(A_x[r, cols].todense()).ravel() >= 0] if cols.size else cols
-        for j in sorted(cols.tolist(), key=lambda c: (-int(model.x_start[c]), -c)):
-            while x[j] > 0 and act[r] > model.hi[r] + tol:
-                x[j] -= 1
-                _take_column(act, A_x_cols, j)
-                if yb.size:
-                    _take_column(act, A_y, int(y_of[j]))
-            if act[r] <= model.hi[r] + tol:
-                break
+        y = np.zeros(model.var("Pledge-start").size)
+        np.add.at(y, y_of, x)
+        act = act + mats.y_cols @ y
+    st = _Repair(model, x, act, mats, y_of)
+    hard = _hard_rows(model)
+    for _ in range(REPAIR_PASSES):
+        bad = np.flatnonzero((st.act > model.hi + tol) & hard)
+        if not any([st.cut_row(r, tol) for r in bad.tolist()]):
+            break
     v2 = np.zeros_like(v)
-    v2[xb.start : xb.stop] = x
+    v2[xb.start : xb.stop] = st.x
     return greedy_values(model, initial=v2, preference=preference)

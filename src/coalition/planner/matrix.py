@@ -53,6 +53,22 @@ class Block:
 
 
 @dataclass(slots=True)
+class MatrixCache:
+    """What is computed from a model's matrix alone and reused while it does not change: per
+    set of columns, the rows one unit on them touches with the coefficient sums (the greedy),
+    and the matrix's column and row slices (the repair). A model's shallow copies with other
+    bounds (the scenario analysis' worlds) share it; users check ``A`` is their matrix."""
+
+    A: sp.csc_matrix
+    unit_rows: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # the Assign-count and Pledge-start parts of A, by column and by row (None: not yet cut)
+    x_cols: sp.csc_matrix | None = None
+    x_rows: sp.csr_matrix | None = None
+    y_cols: sp.csc_matrix | None = None
+    y_rows: sp.csr_matrix | None = None
+
+
+@dataclass(slots=True)
 class Model:
     """A MIP in matrix form: min c.x, row_lo <= A x <= row_hi, col_lo <= x <= col_hi."""
 
@@ -114,10 +130,9 @@ class Model:
     integer: np.ndarray | None = None
     cost: np.ndarray | None = None
     keys: np.ndarray | None = None
-    # the greedy's rows-per-unit cache (coalition.planner.greedy): the matrix it was computed
-    # from and, per set of columns, the rows one unit on them touches with the coefficient sums.
-    # Set by finalize, so the shallow copies a model's bounds are changed on share it.
-    unit_rows: tuple[sp.csc_matrix, dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]] | None = None
+    # what the greedy and the repair compute from the matrix alone (coalition.planner.greedy),
+    # set by finalize, so the shallow copies a model's bounds are changed on share it
+    matrix_cache: MatrixCache | None = None
 
     # -- assembly helpers ---------------------------------------------------------------------
     def add_variables(
@@ -170,7 +185,7 @@ class Model:
         self.integer = np.concatenate(self.col_int)
         self.cost = np.concatenate(self.cost_parts)
         self._rows, self._cols, self._vals = [], [], []
-        self.unit_rows = (self.A, {})
+        self.matrix_cache = MatrixCache(self.A)
 
     def block_of_row(self, row: int) -> str:
         for name, b in self.con_blocks.items():
