@@ -154,14 +154,19 @@ def test_row_generation_early_stop_reports_a_true_bound() -> None:
     assert early >= 1, "no instance exercised the row-generation early stop"
 
 
-def test_every_row_from_the_start_reports_a_true_bound() -> None:
+@pytest.mark.parametrize("compact", [True, False])
+def test_every_row_from_the_start_reports_a_true_bound(compact: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """``withhold=False`` (the scenario analysis' solve: every capacity row in the first LP, the
     restricted MIP stopping once its incumbent meets the target against the full LP bound, the
     full MIP once its dual bound proves the best plan): on the random instances above the
     reported bound never exceeds the true optimum, the gap never undercuts the true gap, and
-    the plan satisfies every row of the full model."""
+    the plan satisfies every row of the full model - with the restricted pass on an instance of
+    its own columns (solver.COMPACT_RESTRICTED) and on the solve's own instance."""
+    from coalition.planner import solver
     from coalition.planner.greedy import greedy_values, is_feasible
     from coalition.planner.service import plan_option
+
+    monkeypatch.setattr(solver, "COMPACT_RESTRICTED", compact)
 
     for seed in EARLY_STOP_SEEDS:
         sc, gap = _variant(seed)
