@@ -326,7 +326,8 @@ class ReusableModel:
                 cached=True,
             )
         res = self._solve(active_from, units, time_limit, repaired, t0)
-        if RESULT_CACHE and res.status == "optimal" and res.values is not None:
+        proven = res.gap is not None and res.gap <= float(self.options.mip_rel_gap) * 1.01
+        if RESULT_CACHE and res.status == "optimal" and proven and res.values is not None:
             self._solved[key] = replace(res, model=None, values=res.values.copy(), shortfall=res.shortfall.copy())
             while len(self._solved) > RESULT_CACHE:
                 self._solved.popitem(last=False)
