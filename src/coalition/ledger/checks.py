@@ -98,6 +98,8 @@ class Report:
     tail_witnessed: bool | None = None  # donor bundles: the chain's end is fixed by a witnessed checkpoint
     warnings: list[str] = field(default_factory=list)  # what verified but proves less than it seems
     diffs: list[object] = field(default_factory=list)  # projection rows that differ (database verify only)
+    workers: int = 0  # database verify: worker processes started to check chunks (0: all in this process)
+    worker_chunks: int = 0  # ... and the chunks whose worker result was taken (the rest were checked here)
 
     @property
     def ok(self) -> bool:

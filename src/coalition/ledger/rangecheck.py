@@ -169,7 +169,10 @@ class Workers:
         except (OSError, ValueError):
             return False
 
-    def results(self, tasks: Sequence[ChunkTask], local: Callable[[ChunkTask], ChunkDone]) -> Iterator[ChunkDone]:
+    def results(
+        self, tasks: Sequence[ChunkTask], local: Callable[[ChunkTask], ChunkDone]
+    ) -> Iterator[tuple[ChunkDone, bool]]:
+        """Each task's result, in order, and whether a worker made it (else ``local`` did)."""
         done: dict[int, ChunkDone | None] = {}
         todo = iter(range(len(tasks)))
         lock = threading.Condition()
@@ -203,7 +206,7 @@ class Workers:
                     while k not in done and any(t.is_alive() for t in threads):
                         lock.wait(1.0)
                     got = done.pop(k, None)
-                yield got if got is not None else local(task)
+                yield (got, True) if got is not None else (local(task), False)
         finally:
             self.close()
 

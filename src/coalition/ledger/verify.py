@@ -382,13 +382,17 @@ class _LogWalk:
             cur.execute(CHUNK_SQL.format(m=m), (task.lo, task.hi))
             return check_rows(cur.fetchall(), task, cache)
 
+        results: Iterator[tuple[ChunkDone, bool]]
         if pool is not None:
+            self.report.workers = len(pool.procs)
             results = pool.results(tasks, local)
         else:
             read = _chunks(session, CHUNK_SQL.format(m=m), [(t.lo, t.hi) for t in tasks])
-            results = (check_rows(rows, t, cache) for t, rows in zip(tasks, read, strict=True))
-        for task, done in zip(tasks, results, strict=True):
-            if not self._merge(task, done):  # the same events again, every column, one by one
+            results = ((check_rows(rows, t, cache), False) for t, rows in zip(tasks, read, strict=True))
+        for task, (done, remote) in zip(tasks, results, strict=True):
+            if self._merge(task, done):
+                self.report.worker_chunks += remote
+            else:  # the same events again, every column, one by one
                 cur.execute(f"{full} WHERE seq >= {m} AND seq <= {m} ORDER BY seq", (task.lo, task.hi))
                 for row in cur.fetchall():
                     self._row(row)
@@ -412,7 +416,9 @@ class _LogWalk:
         for k, lo in enumerate(range(1, top + 1, size)):
             hi = min(top, lo + size - 1)
             j0, j1 = bisect_left(segs.end, lo), bisect_right(segs.first, hi)
-            runs = Runs(*(col[j0:j1] for col in segs))
+            runs = Runs(
+                segs.first[j0:j1], segs.end[j0:j1], segs.counterparty[j0:j1], segs.batch_id[j0:j1], segs.nation[j0:j1]
+            )
             marks = tuple(wanted[bisect_left(wanted, lo) : bisect_right(wanted, hi)])
             tasks.append(ChunkTask(lo, hi, runs, marks, tuple(inside.get(k, ()))))
         return tasks
@@ -586,15 +592,16 @@ def _start_workers(session: Session, workers: int, top: int) -> Workers | None:
     if workers < 2 or top < PARALLEL_CHUNKS * CHUNK:
         return None
     bind = session.get_bind()
+    url = bind.engine.url
     spec: DbSpec
     if bind.dialect.name == "sqlite":
-        path = bind.url.database
+        path = url.database
         if not path or path == ":memory:" or path.startswith("file:"):
             return None
         spec = ("sqlite", str(Path(path).resolve()), None)
     elif bind.dialect.name == "postgresql":
         snapshot = session.connection().exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-        spec = ("postgresql", bind.url.set(drivername="postgresql").render_as_string(hide_password=False), snapshot)
+        spec = ("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False), snapshot)
     else:
         return None
     return Workers(n, spec)
