@@ -176,13 +176,17 @@ class _Chunk:
         na = len(after)
         moved, head, cache, hexes = self.moved, self.head, self.cache, self.hexes
         at = _AT + 2  # where the first nation code of the chain text starts
+        ok: dict[str | None, tuple[str, str]] = {}  # the fields' frame text of each key fit for this run
         for idx, (seq, body, _h, _p, time, key, row_bid), ph in zip(
             range(i, k), self.rows[i:k], self.prev_hex[i:k], strict=True
         ):
-            f = cache.get(key) if key is not None else None
-            if f is None and key is not None:
-                f = _fields(cache, key)
-            if f is None or row_bid != bid or f[0] != nation or (cp is None and f[3]):
+            f = ok.get(key)
+            if f is None:
+                g = _fields(cache, key) if key is not None else None
+                if g is None or g[0] != nation or (cp is None and g[3]):
+                    return False  # not the run's nation, or a handover without a counterparty
+                f = ok[key] = (g[1], g[2])
+            if row_bid != bid:
                 return False
             c = body[at : at + 3]
             got = moved.get(c) or head(c, body[_AT : _AT + 100])
@@ -198,7 +202,7 @@ class _Chunk:
                 if not self.link_many(body[_AT:e], idx):
                     return False
                 start = e + na
-            tail = f'{f[1]}{ph}","seq":{seq:d},"time":{json_str(time)}{f[2]}'
+            tail = f'{f[0]}{ph}","seq":{seq:d},"time":{json_str(time)}{f[1]}'
             end = len(body) - len(tail)
             if end < start or not body.endswith(tail):
                 return False
