@@ -33,6 +33,7 @@ def filled(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> Ledger:
     monkeypatch.setattr(verify, "CHUNK", 4)
     monkeypatch.setattr(verify, "PG_CHUNK", 4)
     monkeypatch.setattr(verify, "PARALLEL_CHUNKS", 2)
+    monkeypatch.setattr(verify, "CHECK_HERE_TOO", False)  # every chunk goes to the worker processes
     return ledger
 
 
@@ -40,7 +41,7 @@ def _reports(ledger: Ledger) -> tuple[list[str], list[str], object]:
     """Findings of the serial and the parallel verify of one snapshot, and the parallel report."""
     with snapshot_transaction(ledger.factory) as s:
         serial = verify_log(s, trust=ledger.trust)
-        parallel = verify_log(s, trust=ledger.trust, workers=2)
+        parallel = verify_log(s, trust=ledger.trust, workers=3)
     for name in ("events", "batches", "signatures", "checkpoints", "cosignatures"):
         assert getattr(serial, name) == getattr(parallel, name), name
     return [str(f) for f in serial.findings], [str(f) for f in parallel.findings], parallel
@@ -56,6 +57,13 @@ def test_parallel_verify_of_a_good_log_is_the_serial_one(filled: Ledger) -> None
     assert serial == parallel == []
     assert rep.events == 23 and rep.checkpoints == 1  # type: ignore[attr-defined]
     assert rep.workers == 2 and rep.worker_chunks == 6  # type: ignore[attr-defined]  # every chunk from a worker
+
+
+def test_this_process_checks_chunks_while_the_workers_are_busy(filled: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify, "CHECK_HERE_TOO", True)
+    serial, parallel, rep = _reports(filled)
+    assert serial == parallel == []
+    assert rep.workers == 2 and 0 <= rep.worker_chunks <= 6  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -145,8 +145,9 @@ def main() -> None:
 
 class Workers:
     """``n`` worker processes checking chunks for one verify; :meth:`results` hands the tasks
-    out as workers come free and yields the results in task order. A worker that fails leaves
-    its task to ``local`` (the verifier's own check, in its snapshot)."""
+    out as workers come free, checks chunks itself (``local``: the verifier's own check, in its
+    snapshot) while none is ready, and yields the results in task order. A worker that fails
+    leaves its task to ``local``."""
 
     def __init__(self, n: int, spec: DbSpec) -> None:
         src = str(Path(__file__).resolve().parents[2])  # this very code, whatever sys.path says
@@ -170,9 +171,10 @@ class Workers:
             return False
 
     def results(
-        self, tasks: Sequence[ChunkTask], local: Callable[[ChunkTask], ChunkDone]
+        self, tasks: Sequence[ChunkTask], local: Callable[[ChunkTask], ChunkDone], *, help_out: bool = True
     ) -> Iterator[tuple[ChunkDone, bool]]:
-        """Each task's result, in order, and whether a worker made it (else ``local`` did)."""
+        """Each task's result, in order, and whether a worker made it (else ``local`` did).
+        ``help_out`` False: ``local`` only checks what a failed worker left."""
         done: dict[int, ChunkDone | None] = {}
         todo = iter(range(len(tasks)))
         lock = threading.Condition()
@@ -200,11 +202,24 @@ class Workers:
         threads = [threading.Thread(target=serve, args=(p,), daemon=True) for p in self.procs]
         for t in threads:
             t.start()
+        mine: dict[int, ChunkDone] = {}  # checked here while the workers were busy
         try:
             for k, task in enumerate(tasks):
+                while k not in mine:
+                    with lock:
+                        if k in done:
+                            break
+                        j = next(todo, None) if help_out else None  # check the next chunk no worker took
+                        if j is None:
+                            if not any(t.is_alive() for t in threads):
+                                break
+                            lock.wait(1.0)
+                            continue
+                    mine[j] = local(tasks[j])
+                if k in mine:
+                    yield mine.pop(k), False
+                    continue
                 with lock:
-                    while k not in done and any(t.is_alive() for t in threads):
-                        lock.wait(1.0)
                     got = done.pop(k, None)
                 yield (got, True) if got is not None else (local(task), False)
         finally:

@@ -67,8 +67,12 @@ CHUNK = 16_384
 #: PostgreSQL in one process: smaller chunks, so that reading the next one overlaps checking
 #: this one (:func:`_chunks`)
 PG_CHUNK = 4_096
-#: worker processes only for a log of at least this many chunks (they take ~0.1 s to start)
+#: worker processes only for a log of at least this many chunks (each takes 0.05-0.2 s of CPU to
+#: start: Python, and psycopg on PostgreSQL)
 PARALLEL_CHUNKS = 4
+#: with workers, this process checks chunks too while no result is ready (tests switch it off
+#: to have every chunk checked by a worker)
+CHECK_HERE_TOO = True
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
 _ZERO_HEX = "0" * 64
 _NATION = re.compile(r"[A-Z]{3}")  # what a chain may name (anything else goes to the full parse)
@@ -161,8 +165,9 @@ def verify_log(
     """Check the whole stored log against the pinned ``trust``; never raises for bad data.
     ``rules`` replays the log to check again who may sign what (:mod:`coalition.ledger.replay`);
     ``projection`` also compares the stored projection with the replay, row by row.
-    ``workers`` > 1 checks the chunks of a long log in that many worker processes
-    (:mod:`coalition.ledger.rangecheck`; a file or PostgreSQL database): the same report."""
+    ``workers`` > 1 checks the chunks of a long log in this process and ``workers - 1`` worker
+    processes (:mod:`coalition.ledger.rangecheck`; a file or PostgreSQL database): the same
+    report."""
     from coalition.ledger.service import paused_gc
 
     with paused_gc():
@@ -385,7 +390,7 @@ class _LogWalk:
         results: Iterator[tuple[ChunkDone, bool]]
         if pool is not None:
             self.report.workers = len(pool.procs)
-            results = pool.results(tasks, local)
+            results = pool.results(tasks, local, help_out=CHECK_HERE_TOO)
         else:
             read = _chunks(session, CHUNK_SQL.format(m=m), [(t.lo, t.hi) for t in tasks])
             results = ((check_rows(rows, t, cache), False) for t, rows in zip(tasks, read, strict=True))
@@ -588,8 +593,8 @@ def _chunks(session: Session, sql: str, ranges: list[tuple[int, int]] | None = N
 def _start_workers(session: Session, workers: int, top: int) -> Workers | None:
     """Worker processes for a log of ``top`` events, if worth it and the database can be
     reached from another process (a file or PostgreSQL, not an in-memory SQLite)."""
-    n = min(workers, top // CHUNK)
-    if workers < 2 or top < PARALLEL_CHUNKS * CHUNK:
+    n = min(workers, -(-top // CHUNK)) - 1  # this process checks chunks too
+    if n < 1 or top < PARALLEL_CHUNKS * CHUNK:
         return None
     bind = session.get_bind()
     url = bind.engine.url
