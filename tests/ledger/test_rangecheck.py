@@ -13,7 +13,7 @@ from sqlalchemy import text
 from coalition.ledger import checkpoints, verify
 from coalition.ledger.canonical import GENESIS, canonical_text
 from coalition.ledger.chunkcheck import SEP, FastRow, Runs
-from coalition.ledger.rangecheck import ChunkTask, Workers, check_rows, split_hashes
+from coalition.ledger.rangecheck import ChunkTask, Workers, check_rows
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 from coalition.ledger.verify import snapshot_transaction, verify_log
 
@@ -157,13 +157,13 @@ def test_a_chunk_checked_alone_names_the_heads_it_assumed() -> None:
     for seq, _b, own, *_ in rows[:20]:
         want[("GBR", "DEU", "FRA")[seq % 3]] = (len([s for s in range(1, seq + 1) if s % 3 == seq % 3]), own.hex())
     assert done.before == want
-    assert split_hashes(done.owns) == [r[2] for r in rows[20:]]
+    assert done.owns == [r[2] for r in rows[20:]]
     assert done.roots == {7: merkle_root([r[2] for r in rows[20:]])}
     whole = Frontier(keep_height=4)
     whole.extend([r[2] for r in rows])
     part = Frontier(keep_height=4)
     part.extend([r[2] for r in rows[:20]])
-    part.graft(done.pieces, split_hashes(done.kept))
+    part.graft(done.pieces, done.kept)
     assert (part.stack, part.size, part.kept) == (whole.stack, whole.size, whole.kept)
     upto = Frontier()
     upto.extend([r[2] for r in rows[:20]])
@@ -181,7 +181,7 @@ def test_a_failed_worker_leaves_its_chunks_to_the_verifier(tmp_path) -> None:  #
     pool = Workers(2, ("sqlite", str(tmp_path / "missing.db"), None))  # cannot open: both exit
     got = list(pool.results(tasks, lambda t: check_rows(rows[t.lo - 1 : t.hi], t, {})))
     assert [(d.clean, remote) for d, remote in got] == [(True, False)] * 3
-    assert b"".join(d.owns for d, _ in got) == b"".join(r[2] for r in rows)
+    assert [h for d, _ in got for h in d.owns] == [r[2] for r in rows]
     assert all(p.poll() is not None for p in pool.procs)
 
 

@@ -58,8 +58,8 @@ class ChunkDone(NamedTuple):
     """A chunk's result. ``clean`` False: nothing else is set (the verifier checks the chunk
     row by row). Else: the hash its first event says it follows (``prev``), the chain heads it
     took from before it (``before``) and moved (``heads``; ``marks``: moved up to each
-    checkpoint size inside), its leaf hashes joined (``owns``), its complete aligned subtrees
-    (``pieces``) with the stored-level subtrees inside them (``kept``, joined), the pieces up to
+    checkpoint size inside), its leaf hashes (``owns``), its complete aligned subtrees
+    (``pieces``) with the stored-level subtrees inside them (``kept``), the pieces up to
     each checkpoint size inside (``at``) and the root of each batch inside (``roots``)."""
 
     clean: bool
@@ -67,9 +67,9 @@ class ChunkDone(NamedTuple):
     before: dict[str, Link] = {}
     heads: dict[str, ChainHead] = {}
     marks: dict[int, dict[str, ChainHead]] = {}
-    owns: bytes = b""
+    owns: list[bytes] = []
     pieces: list[tuple[int, bytes]] = []
-    kept: bytes = b""
+    kept: list[bytes] = []
     at: dict[int, list[tuple[int, bytes]]] = {}
     roots: dict[int, bytes] = {}
 
@@ -98,13 +98,7 @@ def check_rows(rows: Sequence[FastRow], task: ChunkTask, cache: Fields) -> Chunk
         for f, n in runs[1:]:
             leaves += owns[f - lo : f - lo + n]
         roots[bid] = merkle_root(leaves)
-    joined, kept_joined = b"".join(owns), b"".join(kept)
-    return ChunkDone(True, prev, clean.before, clean.heads, clean.marks, joined, pieces, kept_joined, at, roots)
-
-
-def split_hashes(joined: bytes) -> list[bytes]:
-    """32-byte hashes joined back into a list."""
-    return [joined[i : i + 32] for i in range(0, len(joined), 32)]
+    return ChunkDone(True, prev, clean.before, clean.heads, clean.marks, owns, pieces, kept, at, roots)
 
 
 # --------------------------------------------------------------------------------------------

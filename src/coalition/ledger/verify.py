@@ -58,7 +58,7 @@ from coalition.ledger.models import (
     LedgerSignature,
 )
 from coalition.ledger.nationheads import ChainHead
-from coalition.ledger.rangecheck import CHUNK_SQL, ChunkDone, ChunkTask, DbSpec, Workers, check_rows, split_hashes
+from coalition.ledger.rangecheck import CHUNK_SQL, ChunkDone, ChunkTask, DbSpec, Workers, check_rows
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 from coalition.ledger.trust import KeyLog, Trust, signature_list
 from coalition.store.bulk import raw_cursor
@@ -449,8 +449,8 @@ class _LogWalk:
             at.graft(pieces)
             self.roots[w] = at.root()
             self.heads_at[w] = {**heads, **done.marks[w]}
-        owns = split_hashes(done.owns)
-        frontier.graft(done.pieces, split_hashes(done.kept))
+        owns = done.owns
+        frontier.graft(done.pieces, done.kept)
         chain.leaves.extend(owns)
         self.stored_leaves.extend(owns)  # equal to the stored hashes (checked)
         chain.prev = owns[-1]
