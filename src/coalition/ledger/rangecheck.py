@@ -146,11 +146,15 @@ class Workers:
     def __init__(self, n: int, spec: DbSpec) -> None:
         src = str(Path(__file__).resolve().parents[2])  # this very code, whatever sys.path says
         code = f"import sys; sys.path.insert(0, {src!r}); from coalition.ledger.rangecheck import main; main()"
-        self.procs = [
-            subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            for _ in range(n)
-        ]
+        self.procs: list[subprocess.Popen[bytes]] = []
         self.stop = threading.Event()
+        try:
+            for _ in range(n):
+                cmd = [sys.executable, "-c", code]
+                self.procs.append(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+        except OSError:
+            self.close()
+            raise
         for p in self.procs:
             self._send(p.stdin, spec)
 
@@ -174,7 +178,8 @@ class Workers:
         lock = threading.Condition()
 
         def serve(p: subprocess.Popen[bytes]) -> None:
-            while not self.stop.is_set():
+            reply = p.stdout
+            while reply is not None and not self.stop.is_set():
                 with lock:
                     k = next(todo, None)
                 if k is None:
@@ -182,7 +187,7 @@ class Workers:
                 got: ChunkDone | None = None
                 if self._send(p.stdin, tasks[k]):
                     try:
-                        got = pickle.load(p.stdout)  # type: ignore[arg-type]
+                        got = pickle.load(reply)
                     except (OSError, EOFError, pickle.UnpicklingError):
                         got = None
                 with lock:

@@ -605,11 +605,16 @@ def _start_workers(session: Session, workers: int, top: int) -> Workers | None:
             return None
         spec = ("sqlite", str(Path(path).resolve()), None)
     elif bind.dialect.name == "postgresql":
+        if session.in_nested_transaction():
+            return None  # a snapshot cannot be exported from a subtransaction (and the error would abort ours)
         snapshot = session.connection().exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
         spec = ("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False), snapshot)
     else:
         return None
-    return Workers(n, spec)
+    try:
+        return Workers(n, spec)
+    except OSError:  # no interpreter to start (an embedded Python): check everything here
+        return None
 
 
 def _framed(body: str, frame: tuple[str, str]) -> bool:
