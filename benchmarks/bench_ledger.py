@@ -505,7 +505,8 @@ def _table(res: dict) -> None:  # type: ignore[type-arg]
         rows.append((f"append alternating nations/s, {db}", r["append_alternating_per_s"],
                      int(r["append_manifest_per_s"] / 2), r["append_manifest_per_s"], "same-run single-nation manifests"))
         target = 250_000 if db == "sqlite" else 200_000
-        how = f"{r['verify_workers']} workers" if r.get("verify_workers") else "no workers"
+        w = r.get("verify_workers", 0)
+        how = f"+{w} worker process{'es' if w > 1 else ''}" if w else "no workers"
         rows.append((f"verify events/s, {db} log, {how}", r["verify_per_s"], target,
                      raw["sha256_300B_per_s"], "SHA-256 of 300 B/s"))
         if "verify_serial_per_s" in r:
