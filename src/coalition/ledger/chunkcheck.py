@@ -28,6 +28,12 @@ this only when the signed batches tile the log exactly (each seq in exactly one 
 
 Per event this is string comparisons and two dict operations (the verify hot path): the head of
 the frame is compared in place, the chain text is rebuilt only for the nations it names.
+
+A chunk can also be checked without the log before it (``guess``, for a worker process,
+:mod:`coalition.ledger.rangecheck`): the chain heads it starts from are then read from the first
+link that names each nation and returned in :attr:`Clean.before`; the chunk is clean only if the
+caller finds the chain before it ends in exactly those heads (and the expected seq and ``prev``
+it was given).
 """
 
 from __future__ import annotations

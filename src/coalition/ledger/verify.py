@@ -13,7 +13,9 @@ every checked field; the payload's bytes are covered by the hash, the chain and 
 signature. Any body that does not match (or whose payload contains a ``"nation":`` or
 ``"counterparty":`` key that a parser could take for a top-level duplicate) goes through the full
 parse of :class:`ChainChecker`, which names what is wrong. ``parse_payloads=True`` parses every
-body as before (slower; also reports a signed payload that is not JSON).
+body as before (slower; also reports a signed payload that is not JSON). With ``workers``, chunks
+are checked in worker processes too (:mod:`coalition.ledger.rangecheck`) and their results
+merged in seq order: the same report.
 """
 
 from __future__ import annotations
