@@ -50,7 +50,8 @@ def verify_cmd(
 
     ctx = _ctx(database_url, data_dir)
     pinned = ctx.trust(trust)
-    n = workers or len(os.sched_getaffinity(0))
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    n = workers or len(usable)
     with snapshot_transaction(ctx.factory) as s:
         rep = verify_log(s, trust=pinned, rules=rules, projection=projection, workers=n)
     out.print(
