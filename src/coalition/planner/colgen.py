@@ -303,51 +303,6 @@ def lagrangian_bound(rel: Relaxation, rc: np.ndarray, z: float, x_master: np.nda
     return base + float(rc[neg] @ take)
 
 
-def chain_minimum(
-    group: np.ndarray, start: np.ndarray, end: np.ndarray, weight: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Per group: the least total weight of a set of pairwise disjoint closed day intervals
-    ``[start_j, end_j]`` of the group (0 for the empty set; only negative weights can help).
-
-    Weighted interval scheduling by a dynamic programme over days, vectorised over the groups:
-    ``f[g, d]`` is the best total of the group's intervals that all end before day ``d``;
-    ``f[g, d + 1] = min(f[g, d], min over intervals ending on d of f[g, start] + weight)``."""
-    out = np.zeros(n_groups)
-    neg = np.flatnonzero(weight < 0)
-    if not neg.size:
-        return out
-    g, s, e, w = group[neg], start[neg], end[neg], weight[neg]
-    lo = int(s.min())
-    s, e = s - lo, e - lo
-    n_days = int(e.max()) + 2
-    f = np.zeros((n_days, n_groups))
-    order = np.argsort(e, kind="stable")
-    g, s, e, w = g[order], s[order], e[order], w[order]
-    bounds = np.searchsorted(e, np.arange(n_days), side="left")
-    for d in range(n_days - 1):
-        row = f[d + 1]
-        row[:] = f[d]
-        a, b = bounds[d], bounds[d + 1]
-        if a < b:
-            gg = g[a:b]
-            np.minimum.at(row, gg, f[s[a:b], gg] + w[a:b])
-    out[:] = f[n_days - 1]
-    return out
-
-
-def chain_bound(rel: Relaxation, rc: np.ndarray, z: float, x_master: np.ndarray, master: np.ndarray) -> float:
-    """A lower bound of OPT(full) from the master's duals, stronger than
-    :func:`lagrangian_bound`: per pledge, the box ``0 <= x_j <= U_p`` AND the exact
-    ``Pledge-unit-cycle`` rows (at most ``U_p`` of its units busy on any day) are kept out of the
-    relaxed rows, so each pledge adds ``U_p`` x the least reduced cost of a set of pairwise
-    disjoint busy intervals (``docs/planner/model.md``, *the chain bound*)."""
-    base = z - float(rc[master] @ x_master)
-    H = int(rel.horizon)
-    ends = np.minimum(rel.cols["busy_end"], H - 1)
-    best = chain_minimum(rel.pledge, rel.cols["departure"], ends, rc, rel.n_pledges)
-    return base + float(rel.units @ best)
-
-
 def _pick(rel: Relaxation, rc: np.ndarray, neg: np.ndarray, limit: int, per_group: int = 2) -> np.ndarray:
     """Columns to add: for every (line, start period) its ``per_group`` most negative reduced
     costs (so every line gets columns, not only the costliest ones), then the most negative
