@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from coalition.planner.colgen import relaxation, solve_relaxation
-from coalition.planner.lagrange import ascent, chain_solve, dual_problem, evaluate, multipliers
+from coalition.planner.lagrange import ascent, chain_master, chain_solve, dual_problem, evaluate, multipliers
 from coalition.planner.model import build_model
 from coalition.planner.schemas import PlanOptions, SolveStatus
 from coalition.planner.solver import solve_highs
-from planner.test_colgen import OPTS, _lp, _tables
+from planner.test_colgen import KEPT, OPTS, _lp, _tables
 
 
 def _brute(group, start, end, weight, g):  # type: ignore[no-untyped-def]
@@ -116,6 +116,7 @@ def test_the_bound_by_hand():
         c_u=np.array([10.0]),
         budget=np.zeros(0),
         n_pledges=1,
+        budget_row_of_pledge=np.array([-1]),
     )
     ev = evaluate(dp, np.array([10.0]), np.zeros(0))
     assert ev.value == pytest.approx(2.0)
@@ -124,3 +125,37 @@ def test_the_bound_by_hand():
     assert evaluate(dp, np.array([5.0]), np.zeros(0)).value == pytest.approx(2.0)
     # at pi = 0 nothing is worth doing: L = 2*min(0, 10) = 0
     assert evaluate(dp, np.array([0.0]), np.zeros(0)).value == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_chain_master_converges_to_the_relaxations_lp(seed):
+    """Priced to the end, the chain master's value is the LP of the full model with only the
+    cover, cycle (exact, every departure day) and budget rows (build_model's, solved here
+    directly), which is at most the LP with every row."""
+    tb = _tables(seed)
+    m = build_model(tb, OPTS)
+    kept = np.zeros(m.n_rows, dtype=bool)
+    for fam in KEPT:
+        b = m.con(fam)
+        kept[b.start : b.stop] = True
+    res = chain_master(dual_problem(relaxation(tb, OPTS)), time.perf_counter() + 60)
+    assert res.converged and res.bound is not None
+    assert res.bound == pytest.approx(_lp(m, kept), rel=1e-7, abs=1e-3)
+    assert res.bound <= _lp(m, np.ones(m.n_rows, dtype=bool)) + 1e-3
+    assert res.columns.size and (res.values >= -1e-9).all()
+
+
+@pytest.mark.parametrize("rounds", [1, 2, 3])
+def test_an_early_stopped_chain_master_is_still_below_the_optimum(rounds):
+    """Stopped after 1-3 masters, Lasdon's bound (L at the master's duals) is at most the full
+    model's LP and its proven MIP optimum, while the master's own value may be above them."""
+    tb = _tables(4)
+    m = build_model(tb, OPTS)
+    full_lp = _lp(m, np.ones(m.n_rows, dtype=bool))
+    opt = solve_highs(m, PlanOptions(time_limit=30, mip_rel_gap=1e-9))
+    assert opt.result.bound is not None and full_lp <= opt.result.bound + 1e-3
+    cut = chain_master(dual_problem(relaxation(tb, OPTS)), time.perf_counter() + 60, max_rounds=rounds)
+    assert cut.rounds <= rounds and cut.bound is not None
+    assert cut.bound <= full_lp + 1e-6 * abs(full_lp) + 1e-3
+    if not cut.converged:
+        assert cut.objective is not None and cut.objective >= cut.bound

@@ -439,17 +439,25 @@ def solve_relaxation(
 
 
 def restricted_columns(
-    rel: Relaxation, res: ColgenResult, tb: PlanningTables, cap: int, rc: np.ndarray | None = None
+    rel: Relaxation,
+    res: ColgenResult,
+    tb: PlanningTables,
+    cap: int,
+    rc: np.ndarray | None = None,
+    extra: np.ndarray | None = None,
 ) -> np.ndarray:
     """Columns of the restricted model plans are searched on (at most ``cap``): the master's
-    LP support first, then the master's other columns with the smallest reduced cost, then,
-    for breadth, the columns of each line's earliest-arriving pledges (the greedy needs
-    alternatives when capacity rows bind). Sorted indices into the full column set."""
+    LP support first, then ``extra`` (the chain bound's best chains), the master's other
+    columns with the smallest reduced cost, then, for breadth, the columns of each line's
+    earliest-arriving pledges (the greedy needs alternatives when capacity rows bind). Sorted
+    indices into the full column set."""
     from coalition.planner.tables import trim_arc_mask
 
     support = res.columns[res.values > 1e-6]
     chosen = np.zeros(rel.cost.size, dtype=bool)
     chosen[support] = True
+    if extra is not None and extra.size:
+        chosen[extra[: max(0, cap - int(chosen.sum()))]] = True
     room = cap - int(chosen.sum())
     if room > 0 and rc is not None:
         rest = np.setdiff1d(res.columns, support, assume_unique=True)

@@ -328,6 +328,9 @@ def _too_long(need: float, deadline: float) -> str:
 # Column generation (models over PlanOptions.max_columns) may use this share of the time left
 # after the tables; the restricted model, the greedy and the solver share the rest.
 COLGEN_SHARE = 0.4
+# Then the subgradient ascent on the chain bound (planner.lagrange) from the last master's
+# duals may use this share of the time left after column generation.
+ASCENT_SHARE = 0.2
 # Columns of the restricted model made after column generation (at most; and <= max_columns).
 # (L: the old trimmed model's greedy used ~446k columns; 120k gave a clearly worse plan.)
 RESTRICTED_MAX_COLUMNS = 300_000
@@ -340,41 +343,60 @@ def _column_generation(
     notes: list[str],
     should_stop: Callable[[], bool] | None = None,
 ) -> Model | None:
-    """The restricted model of a model too large to build, carrying the column-generation
-    bound of the FULL model (``model.full_bound``); None when no master LP was solved in time
-    or the restricted model could not be built in time."""
+    """The restricted model of a model too large to build, carrying the best bound of the FULL
+    model that column generation and the chain bound's ascent reached (``model.full_bound``);
+    None when no master LP was solved in time or the restricted model could not be built in
+    time."""
     from coalition.planner.colgen import relaxation, restricted_columns, solve_relaxation
+    from coalition.planner.lagrange import ascent, dual_problem, multipliers
     from coalition.planner.model import BuildOutOfTime
 
     # cycle rows on the period grid only: fewer master rows, still a relaxation (colgen doc)
     rel = relaxation(tables, options, grid_days=tables.period_days)
     until = time.perf_counter() + COLGEN_SHARE * max(0.0, deadline - time.perf_counter())
     res = solve_relaxation(rel, options, until, should_stop=should_stop)
-    if res.master_objective is None:
+    if res.master_objective is None or res.duals is None:
         return None
     n_full = rel.cost.size
-    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns), res.rc)
+    dp = dual_problem(rel)
+    stop = time.perf_counter() + ASCENT_SHARE * max(0.0, deadline - time.perf_counter())
+    if should_stop is not None and should_stop():
+        stop = time.perf_counter()
+    # the master's LP value over-estimates the relaxation's (its columns are a subset): the
+    # ascent's Polyak target
+    asc = ascent(dp, *multipliers(rel, res.duals), stop, target=float(res.master_objective))
+    del dp
+    extra = asc.columns
+    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns), res.rc, extra)
     del rel
     try:
         model = build_model(tables, options, deadline=deadline, columns=cols)
     except BuildOutOfTime:
         return None
-    prov = "full-lp" if res.lp_bound else "full-lagrangian"
+    cg = res.bound if res.bound is not None else -np.inf
+    bound = max(cg, asc.bound)
+    prov = "full-lp" if res.lp_bound and cg >= asc.bound else "full-lagrangian"
     # every cost is >= 0, so a bound <= 0 says nothing: reported as no bound
-    useful = res.bound is not None and res.bound > 0
-    model.full_bound = (float(res.bound), prov) if res.bound is not None and useful else None
+    useful = bound > 0
+    model.full_bound = (float(bound), prov) if useful else None
     model.colgen_converged = res.converged
     if not useful:
-        prov = "none: column generation did not reach a positive bound in the time"
+        prov = "none: neither column generation nor the chain bound reached a positive bound in the time"
     notes.append(
         f"the full model has {n_full:,} Assign-count columns, more than PlanOptions.max_columns "
         f"= {options.max_columns:,}: column generation priced all of them ({res.rounds} master "
-        f"LP(s), {res.columns.size:,} columns in the master, {res.seconds:.1f} s; {res.message}) "
-        f"for the bound ({prov}); plans are searched on a restricted model of {cols.size:,} of "
-        "its columns (the LP support, the best-priced, each line's earliest-arriving pledges), "
-        "whose own bound is never reported"
+        f"LP(s), {res.columns.size:,} columns in the master, {res.seconds:.1f} s; {res.message}; "
+        f"its bound {_money(res.bound)}), then a subgradient ascent on the chain bound "
+        f"({asc.iterations} evaluation(s) over all columns, {asc.seconds:.1f} s; best "
+        f"{_money(asc.bound)}) for the bound ({prov}); plans are searched on a restricted model "
+        f"of {cols.size:,} of its columns (the LP support, the best-priced, the ascent's best "
+        "chains, each line's earliest-arriving pledges), whose own bound is never reported"
     )
     return model
+
+
+def _money(v: float | None) -> str:
+    return "none" if v is None else f"{v:,.0f}"
 
 
 @dataclass(frozen=True, slots=True)
