@@ -340,6 +340,28 @@ def _chain_columns(
 
 # capacity rows added to the chain master per round (the worst broken first)
 ROWS_PER_ROUND = 4000
+# HiGHS's method for the chain master's LPs (warm-started dual simplex)
+MASTER_METHOD = "simplex"
+
+
+# Wentges' dual smoothing of the chain master: price at this share of the best point so far
+# plus the rest of the master's duals (0: plain column generation)
+SMOOTHING = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """Multipliers of L: cover rows, budget rows, the chain master's capacity rows."""
+
+    pi: np.ndarray
+    mu: np.ndarray
+    rho: np.ndarray
+
+    def mix(self, other: _Point, a: float) -> _Point:
+        """``a * self + (1 - a) * other`` (capacity rows added since: 0 in self)."""
+        rho = np.zeros(other.rho.size)
+        rho[: self.rho.size] = self.rho[: other.rho.size]
+        return _Point(a * self.pi + (1 - a) * other.pi, a * self.mu + (1 - a) * other.mu, a * rho + (1 - a) * other.rho)
 
 
 @dataclass(slots=True)
@@ -378,6 +400,33 @@ class _ChainMaster:
         self.tour_pos += new
         self.n_chains += len(new)
         self.hm.add_cols(cost, np.zeros(len(new)), np.full(len(new), np.inf), A)
+
+    def price(self, y: np.ndarray, center: _Point | None) -> tuple[Evaluation, _Point, np.ndarray]:
+        """Price at the master's duals ``y`` - or, with a ``center`` (the best point so far), at
+        Wentges' smoothed point ``SMOOTHING * center + (1 - SMOOTHING) * y`` when that finds a
+        chain that also prices out at ``y`` (else, mispricing, at ``y`` itself). Returns the
+        evaluation, its point (both valid for the bound) and the chains to add (their columns)."""
+        dp = self.dp
+        n_ct, n_b, n_base = dp.qty.size, dp.budget.size, self.n_base_rows
+        at_y = _Point(np.maximum(y[:n_ct], 0.0), np.maximum(-y[n_ct : n_ct + n_b], 0.0), np.maximum(-y[n_base:], 0.0))
+        sigma = np.minimum(y[n_ct + n_b : n_base], 0.0)
+        if center is not None and SMOOTHING > 0:
+            pt = center.mix(at_y, SMOOTHING)
+            ev = self.evaluate(pt)
+            rc_y = reduced_costs(dp, at_y.pi, at_y.mu)
+            if self.cr is not None and at_y.rho.size:
+                rc_y += price(self.cr, at_y.rho)[0]
+            chain_y = np.bincount(dp.pledge[ev.columns], weights=rc_y[ev.columns], minlength=dp.n_pledges)
+            new = (chain_y - sigma < -CHAIN_RC_TOL * np.maximum(1.0, np.abs(chain_y))) & (ev.chain < 0)
+            if new.any():
+                return ev, pt, ev.columns[new[dp.pledge[ev.columns]]]
+        ev = self.evaluate(at_y)
+        new = ev.chain - sigma < -CHAIN_RC_TOL * np.maximum(1.0, np.abs(ev.chain))
+        return ev, at_y, ev.columns[new[dp.pledge[ev.columns]]]
+
+    def evaluate(self, pt: _Point) -> Evaluation:
+        cap = None if self.cr is None else (self.cr, pt.rho)
+        return evaluate(self.dp, pt.pi, pt.mu, cap)
 
     def add_rows(self, lam: np.ndarray) -> int:
         """The capacity rows the master's plan breaks (at most ROWS_PER_ROUND); how many."""
@@ -430,10 +479,11 @@ def chain_master(
         row_lo=np.concatenate([dp.qty, np.full(n_b + P, -np.inf)]),
         row_hi=np.concatenate([np.full(n_ct, np.inf), dp.budget, dp.units]),
     )
-    opts = SolverOptions(threads=solver[0], seed=solver[1], method="simplex", presolve=False)
+    opts = SolverOptions(threads=solver[0], seed=solver[1], method=MASTER_METHOD, presolve=False)
     cm = _ChainMaster(dp, cap, HighsModel(prob, opts, should_stop=should_stop, deadline=deadline))
     best: float | None = None
     best_duals: tuple[np.ndarray, np.ndarray] | None = None
+    center: _Point | None = None
     converged = False
     z = None
     lam = np.zeros(0)
@@ -448,14 +498,12 @@ def chain_master(
             break
         z = float(r.objective or 0.0)
         lam = r.values[n_ct:]
-        y = r.row_duals
-        pi, mu = np.maximum(y[:n_ct], 0.0), np.maximum(-y[n_ct : n_ct + n_b], 0.0)
-        ev = evaluate(dp, pi, mu, None if cap is None else (cap, -y[n_rows:]))
+        ev, pt, add = cm.price(r.row_duals, center)
         rc = ev.rc
         if best is None or ev.value > best:
-            best, best_duals = ev.value, (pi, mu)
-        sigma = np.minimum(y[n_ct + n_b : n_rows], 0.0)
-        new = ev.chain - sigma < -CHAIN_RC_TOL * np.maximum(1.0, np.abs(ev.chain))
+            best, best_duals, center = ev.value, (pt.pi, pt.mu), pt
+        new = np.zeros(dp.n_pledges, dtype=bool)
+        new[dp.pledge[add]] = True
         n_new_rows = cm.add_rows(lam)
         if trace is not None:
             trace(
@@ -473,8 +521,8 @@ def chain_master(
         if max_rounds is not None and rounds >= max_rounds:
             msg = f"stopped after {rounds} round(s); Lagrangian bound kept"
             break
-        if new.any():
-            cm.add_chains(ev.columns[new[dp.pledge[ev.columns]]])
+        if add.size:
+            cm.add_chains(add)
     cols, values = _chain_values(dp, cm.tour_pos, lam)
     rc_full = None
     if rc is not None:
