@@ -327,7 +327,7 @@ def _too_long(need: float, deadline: float) -> str:
 
 # Column generation over chains (models over PlanOptions.max_columns) may use this share of the
 # time left after the tables; the restricted model, the greedy and the solver share the rest.
-COLGEN_SHARE = 0.3
+COLGEN_SHARE = 0.35
 # Then the subgradient ascent on the chain bound (planner.lagrange, every capacity row relaxed
 # too) from the chain master's best duals may use this share of the time left after it.
 ASCENT_SHARE = 0.15
@@ -384,6 +384,9 @@ def _column_generation(
         model = build_model(tables, options, deadline=deadline, columns=cols)
     except BuildOutOfTime:
         return None
+    at = np.minimum(np.searchsorted(cm.columns, cols), max(cm.columns.size - 1, 0))
+    hit = (cm.columns[at] == cols) if cm.columns.size else np.zeros(cols.size, dtype=bool)
+    model.x_preference = np.where(hit, cm.values[at] if cm.columns.size else 0.0, 0.0)
     prov = "full-lp" if lp_best else "full-lagrangian"
     # every cost is >= 0, so a bound <= 0 says nothing: reported as no bound
     useful = res.bound is not None and res.bound > 0
@@ -419,6 +422,7 @@ class _Baseline:
     objective: float
     interp: Interpretation
     solver_limit: float
+    start: np.ndarray  # the solver's start: the greedy plan or a better LP-guided one
 
 
 def _baseline(
@@ -432,6 +436,13 @@ def _baseline(
     greedy = greedy_values(model, deadline=time.perf_counter() + max(min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
     greedy_ok = is_feasible(model, greedy)
     greedy_obj = objective_of(model, greedy)
+    start = greedy
+    if model.x_preference is not None and greedy_ok:
+        # a model restricted after column generation: the greedy rule led by the chain master's
+        # LP values is the solver's start when it is better (the baseline stays the plain greedy)
+        guided = greedy_values(model, preference=model.x_preference, deadline=time.perf_counter() + 0.25 * left)
+        if is_feasible(model, guided) and objective_of(model, guided) < greedy_obj - 1e-6:
+            start = guided
     t_i = time.perf_counter()
     ginterp = interpret(model, greedy, c_day)
     interpret_s = time.perf_counter() - t_i
@@ -439,7 +450,7 @@ def _baseline(
         interpret_s, model.n_cols, limit, explain, unit_lines=len(ginterp.unit_lines), writes=writes
     )
     solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
-    return _Baseline(greedy, greedy_ok, greedy_obj, ginterp, solver_limit)
+    return _Baseline(greedy, greedy_ok, greedy_obj, ginterp, solver_limit, start)
 
 
 def _solve_phase(
@@ -465,7 +476,7 @@ def _solve_phase(
         options,
         base.solver_limit,
         progress=hooks.progress,
-        start=base.values if (options.warm_start and base.feasible) else None,
+        start=base.start if (options.warm_start and base.feasible) else None,
         should_stop=hooks.should_stop,
         full_bound=model.full_bound,
     )
