@@ -190,3 +190,36 @@ def test_impossible_times_and_duplicate_lots_are_input_errors() -> None:
         ev("dispatch", "GBR", {"manifest": "M1"}, time="2026-13-45T10:00:00Z")
     with pytest.raises(InputError, match="lot listed twice"):
         ev("count", "POL", {"location": "UA-LVIV", "lots": [{"lot": "L1", "quantity": 1}, {"lot": "L1", "quantity": 2}]})
+
+
+def test_payload_text_is_the_canonical_text_of_the_dump() -> None:
+    """The append path's payload encoder (serializer and C encoder called directly) gives the
+    general encoder's text for every payload type, with floats, unicode, escapes, dicts and the
+    fields a wrap serializer drops."""
+    from coalition.inventory.schemas import PAYLOADS
+    from coalition.ledger.canonical import canonical_text
+
+    samples = {
+        "manifest": {"manifest": "M-1", "origin": "GBR-HOME", "destination": "UA-LVIV/LV-D1", "receiver": "FRA",
+                     "serials": [{"serial": "S1", "item_type": "RIFLE", "unit_value": 1e-05, "sensitive": True}],
+                     "lots": [{"lot": "L1", "item_type": "AMMO", "quantity": 7, "unit_value": 0.1 + 0.2,
+                               "neq_kg": 12.5, "hazard": "1.1D"}]},
+        "dispatch": {"manifest": "M1", "carrier": 'Mr "Q" \\ \n\t\u2028 é'},
+        "receipt": {"manifest": "M1", "location": "UA-LVIV/LV-D1", "serials": ["S2", "S1"],
+                    "reasons": {"S9": "not_on_manifest", "S3": "short_shipped"}, "quarantine": ["S1"]},
+        "receipt_placed": {"manifest": "M1", "location": "UA-LVIV/LV-D1", "lots": [{"lot": "L1", "quantity": 3}],
+                           "placement": [{"lot": "L1", "quantity": 3, "storehouse": "SH-1"}]},
+        "transfer": {"serials": ["S1"], "to": "UA-KYIV/D2"},
+        "issue": {"lots": [{"lot": "L1", "quantity": 2, "at": "UA-KYIV"}], "end_user": "1 Bde", "reference": "EUC-1"},
+        "return": {"serials": ["S1"], "to": "UA-KYIV"},
+        "count": {"location": "UA-KYIV", "serials": ["S1"], "title": "GBR", "stocktake": 4},
+        "count_unsplit": {"location": "UA-KYIV", "lots": [{"lot": "L1", "quantity": 1}]},
+        "loss": {"serials": ["S1"], "kind": "stolen", "occurred_on": "2026-03-01", "note": "ΩΩ"},
+        "disposal": {"serials": ["S1"], "kind": "transferred_out", "to": "POL"},
+        "suspension": {"lot": "L1", "reason": "recall"},
+        "correction": {"reverses": 3, "reason": "typo"},
+    }
+    for name, raw in samples.items():
+        payload = PAYLOADS[name.split("_")[0]].model_validate(raw)
+        assert service.payload_text(payload) == canonical_text(payload.model_dump(mode="json")), name
+    assert {n.split("_")[0] for n in samples} == set(PAYLOADS)
