@@ -223,3 +223,50 @@ def test_payload_text_is_the_canonical_text_of_the_dump() -> None:
         payload = PAYLOADS[name.split("_")[0]].model_validate(raw)
         assert service.payload_text(payload) == canonical_text(payload.model_dump(mode="json")), name
     assert {n.split("_")[0] for n in samples} == set(PAYLOADS)
+
+
+def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Ledger) -> None:
+    """Down to ledger_0006 (rowid tables) and up again, on a ledger with shipped stock: the rows,
+    the projection and the verify result are unchanged, and on SQLite the five tables are (then
+    are not, then are again) WITHOUT ROWID; PostgreSQL is untouched."""
+    from sqlalchemy import text
+
+    from coalition.store.db import make_engine
+    from coalition.store.migrate import downgrade, upgrade
+
+    shipped(ledger, "M1")
+    tables = ("ledger_event_ref", "ledger_node", "inv_serial", "inv_manifest", "inv_manifest_line")
+
+    def state() -> tuple[dict[str, list[tuple[object, ...]]], bool]:
+        with ledger.session() as s:
+            rows = {t: sorted(tuple(r) for r in s.execute(text(f"SELECT * FROM {t}"))) for t in tables}
+        return rows, ledger.verify().ok
+
+    def clustered(engine) -> set[str]:  # type: ignore[no-untyped-def]
+        if engine.dialect.name != "sqlite":
+            return set()
+        with engine.connect() as conn:
+            return {n for n, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+                    if sql.rstrip().upper().endswith("WITHOUT ROWID")}
+
+    before = state()
+    assert before[1] and all(before[0][t] for t in ("ledger_event_ref", "inv_serial", "inv_manifest"))
+    engine = make_engine(ledger.url)
+    try:
+        sqlite = engine.dialect.name == "sqlite"
+        assert clustered(engine) == (set(tables) if sqlite else set())
+        downgrade(engine, "ledger_0006")
+        assert clustered(engine) == set()
+        assert state() == before
+        ledger.append(manifest("M2", "GBR", 2, 5, prefix="GBR-T"))  # the rowid tables take appends
+        upgrade(engine)
+        assert clustered(engine) == (set(tables) if sqlite else set())
+        after = state()
+        assert after[1] and all(set(before[0][t]) <= set(after[0][t]) for t in tables)
+        with ledger.session() as s:
+            indexes = {r[0] for r in s.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'index'" if sqlite else
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"))}
+        assert {"ix_ledger_event_ref_seq", "ix_inv_serial_place", "ix_inv_serial_location"} <= indexes
+    finally:
+        engine.dispose()
