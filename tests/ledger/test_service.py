@@ -227,7 +227,7 @@ def test_payload_text_is_the_canonical_text_of_the_dump() -> None:
 
 def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Ledger) -> None:
     """Down to ledger_0006 (rowid tables) and up again, on a ledger with shipped stock: the rows,
-    the projection and the verify result are unchanged, and on SQLite the five tables are (then
+    the projection and the verify result are unchanged, and on SQLite the four tables are (then
     are not, then are again) WITHOUT ROWID; PostgreSQL is untouched."""
     from sqlalchemy import text
 
@@ -235,7 +235,7 @@ def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Le
     from coalition.store.migrate import downgrade, upgrade
 
     shipped(ledger, "M1")
-    tables = ("ledger_event_ref", "ledger_node", "inv_serial", "inv_manifest", "inv_manifest_line")
+    tables = ("ledger_event_ref", "ledger_node", "inv_manifest", "inv_manifest_line")
 
     def state() -> tuple[dict[str, list[tuple[object, ...]]], bool]:
         with ledger.session() as s:
@@ -250,7 +250,7 @@ def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Le
                     if sql.rstrip().upper().endswith("WITHOUT ROWID")}
 
     before = state()
-    assert before[1] and all(before[0][t] for t in ("ledger_event_ref", "inv_serial", "inv_manifest"))
+    assert before[1] and all(before[0][t] for t in ("ledger_event_ref", "inv_manifest", "inv_manifest_line"))
     engine = make_engine(ledger.url)
     try:
         sqlite = engine.dialect.name == "sqlite"
@@ -267,6 +267,6 @@ def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Le
             indexes = {r[0] for r in s.execute(text(
                 "SELECT name FROM sqlite_master WHERE type = 'index'" if sqlite else
                 "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"))}
-        assert {"ix_ledger_event_ref_seq", "ix_inv_serial_place", "ix_inv_serial_location"} <= indexes
+        assert {"ix_ledger_event_ref_seq", "ix_inv_manifest_donor"} <= indexes
     finally:
         engine.dispose()

@@ -18,7 +18,6 @@ class InvSerial(Base):
     """A serialised unit (weapon, optic, vehicle): one row per serial, ever."""
 
     __tablename__ = "inv_serial"
-    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key (ledger_0007)
 
     serial: Mapped[str] = mapped_column(String(80), primary_key=True)
     item_type: Mapped[str] = mapped_column(String(60))
