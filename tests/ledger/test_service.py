@@ -270,3 +270,23 @@ def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Le
         assert {"ix_ledger_event_ref_seq", "ix_inv_manifest_donor"} <= indexes
     finally:
         engine.dispose()
+
+
+def test_appended_bodies_are_canonical_for_one_and_several_title_nations(ledger: Ledger) -> None:
+    """The append path frames bodies by hand (one-nation chain links inline, the payload through
+    payload_text): every stored body is byte for byte the canonical JSON of itself, including an
+    event whose chain links two title nations, and the log verifies."""
+    import json
+
+    from coalition.ledger.canonical import canonical_json
+
+    shipped(ledger, "M1", "GBR", serials=2, lot_qty=0)
+    shipped(ledger, "M2", "DEU", serials=2, lot_qty=0)
+    ledger.append(ev("transfer", "FRA", {"serials": ["GBR-S0", "DEU-S1"], "to": "UA-LVIV/LV-D1/SH-2"}))
+    with ledger.session() as s:
+        bodies = [str(b) for b in s.scalars(select(LedgerEvent.body).order_by(LedgerEvent.seq))]
+    chains = [json.loads(b)["chain"] for b in bodies]
+    assert sorted(chains[-1]) == ["DEU", "GBR"] and all(len(c) == 1 for c in chains[:-1])
+    for body in bodies:
+        assert canonical_json(json.loads(body)) == body.encode("utf-8")
+    assert ledger.verify().ok

@@ -426,6 +426,9 @@ def _check_prepared_time(prepared: str, now: str | None) -> str:
     return prepared
 
 
+_NO_HEAD: ChainHead = (0, GENESIS, 0)  # a nation's chain before its first event
+
+
 @dataclass
 class _SignCtx:
     signer: BatchSigner
@@ -446,9 +449,14 @@ class _SignCtx:
         return out
 
     def link_text(self, refs: set[str]) -> tuple[dict[str, tuple[int, str]], str]:
-        """:meth:`link` and the canonical text of its links (``canonical.chain_text``): an
-        event of one title nation, the usual case, is framed without the general loop."""
-        chain = self.link(refs)
+        """:meth:`link` and the canonical text of its links (``canonical.chain_text``), in one
+        pass: an event of one title nation, the usual case, is framed without the general loop."""
+        heads = self.heads
+        chain: dict[str, tuple[int, str]] = {}
+        for r in refs:
+            if r[:2] == "T:":
+                n, h, _ = heads.get(r[2:], _NO_HEAD)
+                chain[r[2:]] = (n + 1, h.hex())
         if len(chain) == 1:
             ((nation, (counter, prev)),) = chain.items()
             return chain, f'{{{encode_basestring(nation)}:[{counter:d},"{prev}"]}}'
