@@ -17,7 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json import encoder as _json_encoder
+from json.encoder import encode_basestring
 from typing import NamedTuple
 
 from pydantic import BaseModel
@@ -209,10 +210,11 @@ def event_body(header: EventHeader, payload: dict[str, object]) -> bytes:
 #: more than encoding a small payload. Same arguments as the canonical encoder (sorted keys,
 #: compact separators, no ASCII escaping, NaN refused); no circular check (a payload's JSON dump
 #: is a tree). None when the interpreter has no C json accelerator.
+_c_make_encoder = getattr(_json_encoder, "c_make_encoder", None)  # not in the stubs: a CPython detail
 _C_ENCODE = (
     None
-    if c_make_encoder is None
-    else c_make_encoder(None, _CANONICAL.default, encode_basestring, None, ":", ",", True, False, False)
+    if _c_make_encoder is None
+    else _c_make_encoder(None, _CANONICAL.default, encode_basestring, None, ":", ",", True, False, False)
 )
 
 
