@@ -180,12 +180,28 @@ class SameRowsCeiling:
         src.close()
         dst.close()
 
-    def _state(self) -> dict[str, tuple[int, dict[int, tuple]]]:  # type: ignore[type-arg]
+    @staticmethod
+    def _shape(db: sqlite3.Connection, t: str) -> tuple[list[str], list[str], bool]:
+        """Columns, primary-key columns and whether the table has a rowid (WITHOUT ROWID tables,
+        ledger_0007, are keyed by their primary key alone)."""
+        info = list(db.execute(f"PRAGMA table_info({t})"))
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (t,)).fetchone()[0]
+        return ([c[1] for c in info], [c[1] for c in sorted(info, key=lambda c: c[5]) if c[5]],
+                not sql.rstrip().upper().endswith("WITHOUT ROWID"))
+
+    def _state(self) -> dict[str, tuple[int, dict[tuple, tuple]]]:  # type: ignore[type-arg]
+        """Per table: the high-water mark of its insert-only key (rowid, else seq; 0 when it has
+        neither) and, for the projection tables and keyed-only ledger tables, every row by key."""
         db = sqlite3.connect(self.path)
         out = {}
         for t in WRITTEN_TABLES:
-            top = db.execute(f"SELECT coalesce(max(rowid), 0) FROM {t}").fetchone()[0]
-            rows = {r[0]: r[1:] for r in db.execute(f"SELECT rowid, * FROM {t}")} if t.startswith("inv_") else {}
+            cols, pk, rowid = self._shape(db, t)
+            key = ["rowid"] if rowid else pk
+            mark = "rowid" if rowid else "seq" if "seq" in cols and t.startswith("ledger_") else None
+            top = db.execute(f"SELECT coalesce(max({mark}), 0) FROM {t}").fetchone()[0] if mark else 0
+            whole = t.startswith("inv_") or mark is None
+            rows = {tuple(r[:len(key)]): r[len(key):] for r in db.execute(
+                f"SELECT {', '.join(key)}, * FROM {t}")} if whole else {}
             out[t] = (top, rows)
         db.close()
         return out
@@ -198,18 +214,29 @@ class SameRowsCeiling:
         db = sqlite3.connect(self.path)
         work = []  # (sql, rows) per statement kind
         for t, (top, old) in self.snap.items():
-            cols = [c[1] for c in db.execute(f"PRAGMA table_info({t})")]
-            new = db.execute(f"SELECT {', '.join(cols)} FROM {t} WHERE rowid > ? ORDER BY rowid", (top,)).fetchall()
+            cols, pk, rowid = self._shape(db, t)
+            key = ["rowid"] if rowid else pk
+            mark = "rowid" if rowid else "seq" if "seq" in cols and t.startswith("ledger_") else None
+            order = ", ".join(["rowid"] if rowid else (["seq"] if "seq" in pk else []) + [c for c in pk if c != "seq"])
+            if mark:
+                new = db.execute(f"SELECT {', '.join(cols)} FROM {t} WHERE {mark} > ? ORDER BY {order}",
+                                 (top,)).fetchall()
+            else:  # keyed only (ledger_node): the rows whose key was not there before
+                new = [r[len(key):] for r in db.execute(f"SELECT {', '.join(key)}, {', '.join(cols)} FROM {t} "
+                                                         f"ORDER BY {order}") if tuple(r[:len(key)]) not in old]
             work.append((f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", new))
             changed: dict[tuple[int, ...], list[tuple]] = {}  # type: ignore[type-arg]
-            for rowid, *row in (db.execute(f"SELECT rowid, * FROM {t} WHERE rowid <= ?", (top,)) if old else ()):
-                was = old.get(rowid)
-                if was is not None and tuple(row) != was:
-                    diff = tuple(i for i, (a, b) in enumerate(zip(row, was, strict=True)) if a != b)
-                    changed.setdefault(diff, []).append(tuple(row[i] for i in diff) + (rowid,))
+            if old and t.startswith("inv_"):
+                for r in db.execute(f"SELECT {', '.join(key)}, * FROM {t}"):
+                    k, row = tuple(r[:len(key)]), r[len(key):]
+                    was = old.get(k)
+                    if was is not None and row != was:
+                        diff = tuple(i for i, (a, b) in enumerate(zip(row, was, strict=True)) if a != b)
+                        changed.setdefault(diff, []).append(tuple(row[i] for i in diff) + k)
+            where = " AND ".join(f"{c} = ?" for c in key)
             for diff, rows in changed.items():
                 sets = ", ".join(f"{cols[i]} = ?" for i in diff)
-                work.append((f"UPDATE {t} SET {sets} WHERE rowid = ?", rows))
+                work.append((f"UPDATE {t} SET {sets} WHERE {where}", rows))
         db.close()
         twin = sqlite3.connect(self.twin, isolation_level=None)
         twin.execute("PRAGMA journal_mode=WAL")
