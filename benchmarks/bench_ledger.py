@@ -11,7 +11,9 @@ skips parts (their figures are kept from the previous results file, marked ``kep
 On a shared machine the wall-clock rates depend on the load (recorded at the start and end of the
 run); each append and verify also reports its **process CPU** rate (events per CPU second of this
 process: on SQLite that includes the database engine, on PostgreSQL only the client side), which
-depends much less on how many other jobs share the cores.
+depends much less on how many other jobs share the cores. Verify runs twice over the same log:
+in this process only, then with one worker process per usable core (``verify_workers``); its CPU
+rate counts the worker processes too (their share: ``verify_worker_cpu_share``).
 """
 
 from __future__ import annotations
@@ -178,12 +180,28 @@ class SameRowsCeiling:
         src.close()
         dst.close()
 
-    def _state(self) -> dict[str, tuple[int, dict[int, tuple]]]:  # type: ignore[type-arg]
+    @staticmethod
+    def _shape(db: sqlite3.Connection, t: str) -> tuple[list[str], list[str], bool]:
+        """Columns, primary-key columns and whether the table has a rowid (WITHOUT ROWID tables,
+        ledger_0007, are keyed by their primary key alone)."""
+        info = list(db.execute(f"PRAGMA table_info({t})"))
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (t,)).fetchone()[0]
+        return ([c[1] for c in info], [c[1] for c in sorted(info, key=lambda c: c[5]) if c[5]],
+                not sql.rstrip().upper().endswith("WITHOUT ROWID"))
+
+    def _state(self) -> dict[str, tuple[int, dict[tuple, tuple]]]:  # type: ignore[type-arg]
+        """Per table: the high-water mark of its insert-only key (rowid, else seq; 0 when it has
+        neither) and, for the projection tables and keyed-only ledger tables, every row by key."""
         db = sqlite3.connect(self.path)
         out = {}
         for t in WRITTEN_TABLES:
-            top = db.execute(f"SELECT coalesce(max(rowid), 0) FROM {t}").fetchone()[0]
-            rows = {r[0]: r[1:] for r in db.execute(f"SELECT rowid, * FROM {t}")} if t.startswith("inv_") else {}
+            cols, pk, rowid = self._shape(db, t)
+            key = ["rowid"] if rowid else pk
+            mark = "rowid" if rowid else "seq" if "seq" in cols and t.startswith("ledger_") else None
+            top = db.execute(f"SELECT coalesce(max({mark}), 0) FROM {t}").fetchone()[0] if mark else 0
+            whole = t.startswith("inv_") or mark is None
+            rows = {tuple(r[:len(key)]): r[len(key):] for r in db.execute(
+                f"SELECT {', '.join(key)}, * FROM {t}")} if whole else {}
             out[t] = (top, rows)
         db.close()
         return out
@@ -196,18 +214,29 @@ class SameRowsCeiling:
         db = sqlite3.connect(self.path)
         work = []  # (sql, rows) per statement kind
         for t, (top, old) in self.snap.items():
-            cols = [c[1] for c in db.execute(f"PRAGMA table_info({t})")]
-            new = db.execute(f"SELECT {', '.join(cols)} FROM {t} WHERE rowid > ? ORDER BY rowid", (top,)).fetchall()
+            cols, pk, rowid = self._shape(db, t)
+            key = ["rowid"] if rowid else pk
+            mark = "rowid" if rowid else "seq" if "seq" in cols and t.startswith("ledger_") else None
+            order = ", ".join(["rowid"] if rowid else (["seq"] if "seq" in pk else []) + [c for c in pk if c != "seq"])
+            if mark:
+                new = db.execute(f"SELECT {', '.join(cols)} FROM {t} WHERE {mark} > ? ORDER BY {order}",
+                                 (top,)).fetchall()
+            else:  # keyed only (ledger_node): the rows whose key was not there before
+                new = [r[len(key):] for r in db.execute(f"SELECT {', '.join(key)}, {', '.join(cols)} FROM {t} "
+                                                         f"ORDER BY {order}") if tuple(r[:len(key)]) not in old]
             work.append((f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", new))
             changed: dict[tuple[int, ...], list[tuple]] = {}  # type: ignore[type-arg]
-            for rowid, *row in (db.execute(f"SELECT rowid, * FROM {t} WHERE rowid <= ?", (top,)) if old else ()):
-                was = old.get(rowid)
-                if was is not None and tuple(row) != was:
-                    diff = tuple(i for i, (a, b) in enumerate(zip(row, was, strict=True)) if a != b)
-                    changed.setdefault(diff, []).append(tuple(row[i] for i in diff) + (rowid,))
+            if old and t.startswith("inv_"):
+                for r in db.execute(f"SELECT {', '.join(key)}, * FROM {t}"):
+                    k, row = tuple(r[:len(key)]), r[len(key):]
+                    was = old.get(k)
+                    if was is not None and row != was:
+                        diff = tuple(i for i, (a, b) in enumerate(zip(row, was, strict=True)) if a != b)
+                        changed.setdefault(diff, []).append(tuple(row[i] for i in diff) + k)
+            where = " AND ".join(f"{c} = ?" for c in key)
             for diff, rows in changed.items():
                 sets = ", ".join(f"{cols[i]} = ?" for i in diff)
-                work.append((f"UPDATE {t} SET {sets} WHERE rowid = ?", rows))
+                work.append((f"UPDATE {t} SET {sets} WHERE {where}", rows))
         db.close()
         twin = sqlite3.connect(self.twin, isolation_level=None)
         twin.execute("PRAGMA journal_mode=WAL")
@@ -276,19 +305,44 @@ def bench_append(url: str, n: int, batch: int = 1000) -> dict[str, float]:
             from coalition.ledger.models import LedgerEvent
 
             out["mean_event_bytes"] = float(s.scalar(select(func.avg(func.length(LedgerEvent.body)))))
-        from coalition.ledger.verify import verify_log
-
-        t, c = time.perf_counter(), time.process_time()
-        with transaction(factory) as s:
-            rep = verify_log(s, trust=trust)
-        assert rep.ok, rep.findings[:3]
-        out["verify_per_s"] = _rate(rep.events, time.perf_counter() - t)
-        out["verify_per_cpu_s"] = _rate(rep.events, time.process_time() - c)
-        out["events"] = rep.events
-        out["verify_signatures"] = rep.signatures  # Ed25519 checks (one per batch and party)
-        out["verify_batches"] = rep.batches
+        # verify in this process only and with one worker process per usable core, alternately,
+        # twice over the same log (the first verify after the appends also warms the caches):
+        # the faster run of each is reported, every run is kept in verify_runs
+        cores, runs = len(os.sched_getaffinity(0)), []
+        for _ in range(2):
+            for workers, name in ((1, "verify_serial"), (cores, "verify")):
+                runs.append((name, _verify(factory, trust, workers, name)))
+        for name in ("verify_serial", "verify"):
+            out.update(max((r for n, r in runs if n == name), key=lambda r: r[f"{name}_per_s"]))  # noqa: B023
+        out["verify_runs"] = [{"run": n, "per_s": r[f"{n}_per_s"], "per_cpu_s": r[f"{n}_per_cpu_s"],
+                               "load": r[f"{n}_load"]} for n, r in runs]
         engine.dispose()
     return out
+
+
+def _verify(factory, trust, workers: int, name: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """One full verify_log of the log (one snapshot) with ``workers`` processes: wall rate, and
+    CPU rate counting this process and its worker processes (their CPU is reported once they
+    have been waited for, which verify does before it returns)."""
+    import resource
+
+    from coalition.ledger.verify import snapshot_transaction, verify_log
+
+    def children() -> float:
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    load = os.getloadavg()[0]
+    t, c, k = time.perf_counter(), time.process_time(), children()
+    with snapshot_transaction(factory) as s:
+        rep = verify_log(s, trust=trust, workers=workers)
+    wall, cpu, kids = time.perf_counter() - t, time.process_time() - c, children() - k
+    assert rep.ok, rep.findings[:3]
+    return {f"{name}_per_s": _rate(rep.events, wall), f"{name}_per_cpu_s": _rate(rep.events, cpu + kids),
+            f"{name}_worker_cpu_share": kids / (cpu + kids) if cpu + kids else 0.0,
+            f"{name}_workers": rep.workers, f"{name}_worker_chunks": rep.worker_chunks, f"{name}_load": load,
+            "events": rep.events, "verify_signatures": rep.signatures,  # Ed25519 checks (one per batch and party)
+            "verify_batches": rep.batches}
 
 
 def bench_inventory_query(url: str, n: int) -> dict[str, float]:
@@ -477,8 +531,14 @@ def _table(res: dict) -> None:  # type: ignore[type-arg]
                              r[f"same_rows_{kind}_per_s"], "the same rows written again, right after"))
         rows.append((f"append alternating nations/s, {db}", r["append_alternating_per_s"],
                      int(r["append_manifest_per_s"] / 2), r["append_manifest_per_s"], "same-run single-nation manifests"))
-        rows.append((f"verify events/s, {db} log", r["verify_per_s"], 250_000 if db == "sqlite" else 200_000,
+        target = 250_000 if db == "sqlite" else 200_000
+        w = r.get("verify_workers", 0)
+        how = f"+{w} worker process{'es' if w > 1 else ''}" if w else "no workers"
+        rows.append((f"verify events/s, {db} log, {how}", r["verify_per_s"], target,
                      raw["sha256_300B_per_s"], "SHA-256 of 300 B/s"))
+        if "verify_serial_per_s" in r:
+            rows.append(("  (verify in one process)", r["verify_serial_per_s"], target,
+                         raw["sha256_300B_per_s"], "SHA-256 of 300 B/s"))
         if r.get("verify_signatures"):
             # what the signature checks alone allow: this log's events / (its signatures / raw verify rate)
             cap = r["events"] / (r["verify_signatures"] / raw["ed25519_verify_per_s"])
@@ -492,7 +552,13 @@ def _table(res: dict) -> None:  # type: ignore[type-arg]
         if db in res:
             r = res[db]
             print(f"process CPU rates, {db}: " + ", ".join(
-                f"{k.removesuffix('_per_cpu_s')} {v:,.0f}/s" for k, v in r.items() if k.endswith("_per_cpu_s")))
+                f"{k.removesuffix('_per_cpu_s')} {v:,.0f}/s" for k, v in r.items() if k.endswith("_per_cpu_s"))
+                + " (verify: this process and its worker processes)")
+            if r.get("verify_workers"):
+                print(f"verify, {db}: {r['verify_workers']} worker processes checked"
+                      f" {r['verify_worker_chunks']} chunks,"
+                      f" {r['verify_worker_cpu_share']:.0%} of the CPU; load {r['verify_load']:.1f} at its start"
+                      f" ({r['verify_serial_load']:.1f} for the one-process verify)")
     if "inventory" not in res or "proofs" not in res:
         return
     inv, pr = res["inventory"], res["proofs"]

@@ -190,3 +190,103 @@ def test_impossible_times_and_duplicate_lots_are_input_errors() -> None:
         ev("dispatch", "GBR", {"manifest": "M1"}, time="2026-13-45T10:00:00Z")
     with pytest.raises(InputError, match="lot listed twice"):
         ev("count", "POL", {"location": "UA-LVIV", "lots": [{"lot": "L1", "quantity": 1}, {"lot": "L1", "quantity": 2}]})
+
+
+def test_payload_text_is_the_canonical_text_of_the_dump() -> None:
+    """The append path's payload encoder (serializer and C encoder called directly) gives the
+    general encoder's text for every payload type, with floats, unicode, escapes, dicts and the
+    fields a wrap serializer drops."""
+    from coalition.inventory.schemas import PAYLOADS
+    from coalition.ledger.canonical import canonical_text
+
+    samples = {
+        "manifest": {"manifest": "M-1", "origin": "GBR-HOME", "destination": "UA-LVIV/LV-D1", "receiver": "FRA",
+                     "serials": [{"serial": "S1", "item_type": "RIFLE", "unit_value": 1e-05, "sensitive": True}],
+                     "lots": [{"lot": "L1", "item_type": "AMMO", "quantity": 7, "unit_value": 0.1 + 0.2,
+                               "neq_kg": 12.5, "hazard": "1.1D"}]},
+        "dispatch": {"manifest": "M1", "carrier": 'Mr "Q" \\ \n\t\u2028 é'},
+        "receipt": {"manifest": "M1", "location": "UA-LVIV/LV-D1", "serials": ["S2", "S1"],
+                    "reasons": {"S9": "not_on_manifest", "S3": "short_shipped"}, "quarantine": ["S1"]},
+        "receipt_placed": {"manifest": "M1", "location": "UA-LVIV/LV-D1", "lots": [{"lot": "L1", "quantity": 3}],
+                           "placement": [{"lot": "L1", "quantity": 3, "storehouse": "SH-1"}]},
+        "transfer": {"serials": ["S1"], "to": "UA-KYIV/D2"},
+        "issue": {"lots": [{"lot": "L1", "quantity": 2, "at": "UA-KYIV"}], "end_user": "1 Bde", "reference": "EUC-1"},
+        "return": {"serials": ["S1"], "to": "UA-KYIV"},
+        "count": {"location": "UA-KYIV", "serials": ["S1"], "title": "GBR", "stocktake": 4},
+        "count_unsplit": {"location": "UA-KYIV", "lots": [{"lot": "L1", "quantity": 1}]},
+        "loss": {"serials": ["S1"], "kind": "stolen", "occurred_on": "2026-03-01", "note": "ΩΩ"},
+        "disposal": {"serials": ["S1"], "kind": "transferred_out", "to": "POL"},
+        "suspension": {"lot": "L1", "reason": "recall"},
+        "correction": {"reverses": 3, "reason": "typo"},
+    }
+    for name, raw in samples.items():
+        payload = PAYLOADS[name.split("_")[0]].model_validate(raw)
+        assert service.payload_text(payload) == canonical_text(payload.model_dump(mode="json")), name
+    assert {n.split("_")[0] for n in samples} == set(PAYLOADS)
+
+
+def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Ledger) -> None:
+    """Down to ledger_0006 (rowid tables) and up again, on a ledger with shipped stock: the rows,
+    the projection and the verify result are unchanged, and on SQLite the four tables are (then
+    are not, then are again) WITHOUT ROWID; PostgreSQL is untouched."""
+    from sqlalchemy import text
+
+    from coalition.store.db import make_engine
+    from coalition.store.migrate import downgrade, upgrade
+
+    shipped(ledger, "M1")
+    tables = ("ledger_event_ref", "ledger_node", "inv_manifest", "inv_manifest_line")
+
+    def state() -> tuple[dict[str, list[tuple[object, ...]]], bool]:
+        with ledger.session() as s:
+            rows = {t: sorted(tuple(r) for r in s.execute(text(f"SELECT * FROM {t}"))) for t in tables}
+        return rows, ledger.verify().ok
+
+    def clustered(engine) -> set[str]:  # type: ignore[no-untyped-def]
+        if engine.dialect.name != "sqlite":
+            return set()
+        with engine.connect() as conn:
+            return {n for n, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+                    if sql.rstrip().upper().endswith("WITHOUT ROWID")}
+
+    before = state()
+    assert before[1] and all(before[0][t] for t in ("ledger_event_ref", "inv_manifest", "inv_manifest_line"))
+    engine = make_engine(ledger.url)
+    try:
+        sqlite = engine.dialect.name == "sqlite"
+        assert clustered(engine) == (set(tables) if sqlite else set())
+        downgrade(engine, "ledger_0006")
+        assert clustered(engine) == set()
+        assert state() == before
+        ledger.append(manifest("M2", "GBR", 2, 5, prefix="GBR-T"))  # the rowid tables take appends
+        upgrade(engine)
+        assert clustered(engine) == (set(tables) if sqlite else set())
+        after = state()
+        assert after[1] and all(set(before[0][t]) <= set(after[0][t]) for t in tables)
+        with ledger.session() as s:
+            indexes = {r[0] for r in s.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'index'" if sqlite else
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"))}
+        assert {"ix_ledger_event_ref_seq", "ix_inv_manifest_donor"} <= indexes
+    finally:
+        engine.dispose()
+
+
+def test_appended_bodies_are_canonical_for_one_and_several_title_nations(ledger: Ledger) -> None:
+    """The append path frames bodies by hand (one-nation chain links inline, the payload through
+    payload_text): every stored body is byte for byte the canonical JSON of itself, including an
+    event whose chain links two title nations, and the log verifies."""
+    import json
+
+    from coalition.ledger.canonical import canonical_json
+
+    shipped(ledger, "M1", "GBR", serials=2, lot_qty=0)
+    shipped(ledger, "M2", "DEU", serials=2, lot_qty=0)
+    ledger.append(ev("transfer", "FRA", {"serials": ["GBR-S0", "DEU-S1"], "to": "UA-LVIV/LV-D1/SH-2"}))
+    with ledger.session() as s:
+        bodies = [str(b) for b in s.scalars(select(LedgerEvent.body).order_by(LedgerEvent.seq))]
+    chains = [json.loads(b)["chain"] for b in bodies]
+    assert sorted(chains[-1]) == ["DEU", "GBR"] and all(len(c) == 1 for c in chains[:-1])
+    for body in bodies:
+        assert canonical_json(json.loads(body)) == body.encode("utf-8")
+    assert ledger.verify().ok

@@ -8,10 +8,22 @@ import sqlite3
 
 import psycopg
 import pytest
-from sqlalchemy import Boolean, Float, Integer, String, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalition.store.bulk import insert_rows, insert_tuples, update_rows, update_tuples
+from coalition.store.bulk import copy_types, insert_rows, insert_tuples, update_rows, update_tuples
 from coalition.store.db import Base, make_engine, rowcount, session_factory, table_of, transaction
 
 
@@ -105,3 +117,45 @@ def test_table_of_refuses_a_class_not_mapped_to_one_table() -> None:
     with pytest.raises(TypeError, match="not mapped to a single table"):
         table_of(NotMapped)  # type: ignore[arg-type]
     assert table_of(_BulkProbe).name == "test_bulk_probe"
+
+
+class _CopyProbe(Base):
+    """Every column type the ledger's binary COPY maps, plus one it does not (a single-precision float)."""
+
+    __tablename__ = "test_bulk_copy_probe"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    small: Mapped[int] = mapped_column(SmallInteger)
+    mid: Mapped[int] = mapped_column(Integer)
+    flag: Mapped[bool] = mapped_column(Boolean)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    name: Mapped[str] = mapped_column(String(12))
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    value: Mapped[float] = mapped_column(Float)
+    single: Mapped[float | None] = mapped_column(Float(precision=24), nullable=True)
+
+
+def test_copy_types_map_exact_column_types_and_refuse_the_rest() -> None:
+    table = table_of(_CopyProbe)
+    cols = ("id", "small", "mid", "flag", "blob", "name", "body", "value")
+    assert copy_types(table, cols) == ["int8", "int2", "int4", "bool", "bytea", "text", "text", "float8"]
+    assert copy_types(table, (*cols, "single")) is None  # text COPY: the server parses it
+
+
+def test_binary_and_text_copy_store_the_same_values(db_url: str) -> None:
+    engine = make_engine(db_url)
+    table = table_of(_CopyProbe)
+    table.create(engine)
+    try:
+        factory = session_factory(engine)
+        rows = [(1, -3, 2**31 - 1, True, b"\x00\xff" * 16, "Ünïcode \"q\"", None, 900.0, 0.5),
+                (2, 7, -5, False, b"", "", "x" * 300 + "\n\t\\", 1e-05, 0.25)]
+        with transaction(factory) as db:
+            insert_tuples(db, table, [c.name for c in table.columns][:8], [r[:8] for r in rows])  # binary COPY
+            insert_tuples(db, table, [c.name for c in table.columns], [(r[0] + 10, *r[1:]) for r in rows])  # text
+        with factory() as db:
+            got = [tuple(r) for r in db.execute(select(table).order_by(table.c.id))]
+        assert [g[:8] for g in got[:2]] == [r[:8] for r in rows]
+        assert [g[1:8] for g in got[2:]] == [g[1:8] for g in got[:2]]  # the two paths agree
+    finally:
+        engine.dispose()

@@ -93,6 +93,7 @@ class InvManifest(Base):
     """A shipment registered serial by serial before it leaves the donor."""
 
     __tablename__ = "inv_manifest"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key (ledger_0007)
 
     manifest: Mapped[str] = mapped_column(String(60), primary_key=True)
     donor: Mapped[str] = mapped_column(String(3), index=True)
@@ -109,6 +110,7 @@ class InvManifestLine(Base):
     """One expected serial (quantity 1) or lot quantity of a manifest."""
 
     __tablename__ = "inv_manifest_line"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key (ledger_0007)
 
     manifest: Mapped[str] = mapped_column(String(60), primary_key=True)
     ref: Mapped[str] = mapped_column(String(90), primary_key=True)  # "S:<serial>" | "L:<lot>"

@@ -111,9 +111,19 @@ def _named_by(events: Sequence[Event]) -> tuple[set[str], set[str], set[str], li
     count_places: list[Location] = []
     for ev in events:
         p = ev.payload
+        if type(p) is s.DispatchPayload:  # the common types first, by exact type (no isinstance chain)
+            manifests.add(p.manifest)
+            continue
+        if type(p) is s.ReceiptPayload:
+            manifests.add(p.manifest)
+            serials.update(p.serials)
+            if p.lots:
+                lots.update([x.lot for x in p.lots])
+            continue
         if isinstance(p, s.ManifestPayload):
-            serials.update(x.serial for x in p.serials)
-            lots.update(x.lot for x in p.lots)
+            serials.update([x.serial for x in p.serials])
+            if p.lots:
+                lots.update([x.lot for x in p.lots])
             manifests.add(p.manifest)
         elif isinstance(p, (s.DispatchPayload, s.ReceiptPayload)):
             manifests.add(p.manifest)

@@ -69,6 +69,7 @@ class LedgerEventRef(Base):
     """What an event touches: ``S:<serial>``, ``L:<lot>``, ``M:<manifest>``, ``T:<title nation>``."""
 
     __tablename__ = "ledger_event_ref"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key (ledger_0007)
 
     ref: Mapped[str] = mapped_column(String(90), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -124,6 +125,7 @@ class LedgerNode(Base):
     """Hash of a complete, aligned Merkle subtree; stored only for levels 4, 8, 12, ..."""
 
     __tablename__ = "ledger_node"
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key (ledger_0007)
 
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

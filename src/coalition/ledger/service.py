@@ -16,8 +16,12 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from hashlib import sha256
+from json import encoder as _json_encoder
+from json.encoder import encode_basestring
 from typing import NamedTuple
 
+from pydantic import BaseModel
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -29,6 +33,7 @@ from coalition.inventory.schemas import PAYLOADS, CorrectionPayload, CountPayloa
 from coalition.inventory.state import Applied, Event, SafetyCheck, State
 from coalition.ledger.batches import BatchSigner, LocalSigner, Needed, SignaturesNeeded, commit_time
 from coalition.ledger.canonical import (
+    _CANONICAL,
     GENESIS,
     BatchStatement,
     batch_statement,
@@ -200,6 +205,29 @@ def event_body(header: EventHeader, payload: dict[str, object]) -> bytes:
     return (head + canonical_text(payload) + tail).encode("utf-8")
 
 
+#: the canonical encoder's C core, made once: :func:`~coalition.ledger.canonical.canonical_text`
+#: builds it on every call through two Python layers (JSONEncoder.encode, iterencode), which cost
+#: more than encoding a small payload. Same arguments as the canonical encoder (sorted keys,
+#: compact separators, no ASCII escaping, NaN refused); no circular check (a payload's JSON dump
+#: is a tree). None when the interpreter has no C json accelerator.
+_c_make_encoder = getattr(_json_encoder, "c_make_encoder", None)  # not in the stubs: a CPython detail
+_C_ENCODE = (
+    None
+    if _c_make_encoder is None
+    else _c_make_encoder(None, _CANONICAL.default, encode_basestring, None, ":", ",", True, False, False)
+)
+
+
+def payload_text(payload: BaseModel) -> str:
+    """``canonical_text(payload.model_dump(mode="json"))``, without the Python layers of either
+    (pydantic's serializer called directly, the JSON encoder's C core made once); a test checks
+    the text equals the general path for every payload type."""
+    dumped = type(payload).__pydantic_serializer__.to_python(payload, mode="json")
+    if _C_ENCODE is None:
+        return canonical_text(dumped)
+    return "".join(_C_ENCODE(dumped, 0))
+
+
 def event_from_body(body: str | bytes, recorded: str = "") -> tuple[Event, str | None]:
     d = json.loads(body)
     payload = PAYLOADS[d["type"]].model_validate(d["payload"])
@@ -218,6 +246,7 @@ class _Pending:
     hash: bytes
     prev: bytes
     refs: set[str]
+    text: str = ""  # the body as text (what is stored); empty: decode ``body``
 
 
 # ------------------------------------------------------------------------------------------
@@ -399,6 +428,9 @@ def _check_prepared_time(prepared: str, now: str | None) -> str:
     return prepared
 
 
+_NO_HEAD: ChainHead = (0, GENESIS, 0)  # a nation's chain before its first event
+
+
 @dataclass
 class _SignCtx:
     signer: BatchSigner
@@ -417,6 +449,20 @@ class _SignCtx:
                 n, h, _ = self.heads.get(r[2:], (0, GENESIS, 0))
                 out[r[2:]] = (n + 1, h.hex())
         return out
+
+    def link_text(self, refs: set[str]) -> tuple[dict[str, tuple[int, str]], str]:
+        """:meth:`link` and the canonical text of its links (``canonical.chain_text``), in one
+        pass: an event of one title nation, the usual case, is framed without the general loop."""
+        heads = self.heads
+        chain: dict[str, tuple[int, str]] = {}
+        for r in refs:
+            if r[:2] == "T:":
+                n, h, _ = heads.get(r[2:], _NO_HEAD)
+                chain[r[2:]] = (n + 1, h.hex())
+        if len(chain) == 1:
+            ((nation, (counter, prev)),) = chain.items()
+            return chain, f'{{{encode_basestring(nation)}:[{counter:d},"{prev}"]}}'
+        return chain, chain_text(chain)
 
     def advance(self, chain: dict[str, tuple[int, str]], seq: int, own: bytes) -> None:
         for nation, (n, _) in chain.items():
@@ -513,14 +559,17 @@ def _pend(pending: list[_Pending], ev: Event, applied: Applied, prev: bytes, ctx
     """Encode an applied event, link it into its nations' chains, add it to ``pending``.
 
     :func:`event_body` inlined (this runs once per appended event)."""
-    chain = ctx.link(applied.refs)
-    seq, nation, person, type_, time = ev.seq, ev.nation, ev.person, ev.type, ev.time
+    chain, links = ctx.link_text(applied.refs)
+    seq, nation, type_, time = ev.seq, ev.nation, ev.type, ev.time
     cp = applied.counterparty
-    head, tail = event_frame(cp, nation, person, prev.hex(), seq, time, type_, chain_text(chain))
-    body = (head + canonical_text(ev.payload.model_dump(mode="json")) + tail).encode("utf-8")
-    h = leaf_hash(body)
-    ctx.advance(chain, seq, h)
-    pending.append(_Pending(seq, time, nation, person, type_, cp, body, h, prev, applied.refs))
+    head, tail = event_frame(cp, nation, ev.person, prev.hex(), seq, time, type_, links)
+    text = head + payload_text(ev.payload) + tail
+    body = text.encode("utf-8")
+    h = sha256(b"\x00" + body).digest()  # rfc6962.leaf_hash, inlined
+    for n, (c, _) in chain.items():  # ctx.advance, inlined
+        ctx.heads[n] = (c, h, seq)
+        ctx.moved.add(n)
+    pending.append(_Pending(seq, time, nation, ev.person, type_, cp, body, h, prev, applied.refs, text))
     return h
 
 
@@ -591,7 +640,8 @@ def _store(
             if got is not None:
                 sig_rows.append({"batch_id": bid, "role": role, "key_id": got[0], "signature": got[1]})
         for p in g:  # rows as tuples in EVENT_COLS order: no dict per row on the hot path
-            event_rows.append((p.seq, bid, p.time, p.nation, p.person, p.type, p.body.decode("utf-8"), p.prev, p.hash))
+            text = p.text or p.body.decode("utf-8")
+            event_rows.append((p.seq, bid, p.time, p.nation, p.person, p.type, text, p.prev, p.hash))
             seq = p.seq
             ref_rows.extend([(r, seq) for r in sorted(p.refs)])
         batches.append(bid)

@@ -71,7 +71,13 @@ class Relaxation:
     budget_row: np.ndarray  # per column: budget row (-1: none)
     pledge: np.ndarray  # per column
     max_units: np.ndarray  # per pledge: most tours its units can start (sum of its x)
+    units: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per pledge: its units
+    horizon: int = 0  # days
     base: MatrixProblem | None = field(repr=False, default=None)  # set by build_relaxation
+
+    @property
+    def n_pledges(self) -> int:
+        return int(self.units.size)
 
     @property
     def n_rows(self) -> int:
@@ -222,6 +228,8 @@ def relaxation(tb: PlanningTables, options: PlanOptions, grid_days: int | None =
         budget_row=b_of[pledge],
         pledge=pledge,
         max_units=np.minimum(tb.pledge_units * max_tours_per_unit(tb), budget).astype(np.float64),
+        units=tb.pledge_units.astype(np.float64),
+        horizon=int(tb.horizon_days),
     )
     rel.base = _master_base(
         rel,
@@ -331,6 +339,7 @@ class ColgenResult:
     seconds: float
     message: str
     rc: np.ndarray | None = None  # reduced costs of every column at the last master's duals
+    duals: np.ndarray | None = None  # the last optimal master's row duals
 
 
 def solve_relaxation(
@@ -372,6 +381,7 @@ def solve_relaxation(
     rounds = 0
     z = None
     rc_all = None
+    duals = None
     values = np.zeros(0)
     msg = "no master solved"
     while True:
@@ -381,6 +391,7 @@ def solve_relaxation(
             msg = f"master LP stopped ({r.outcome.value}) in round {rounds}"
             break
         z = float(r.objective or 0.0)
+        duals = r.row_duals
         values = r.values[rel.n_fixed :]
         rc_all = reduced_costs(rel, r.row_duals)
         rc = np.where(in_master, 0.0, rc_all)
@@ -423,21 +434,30 @@ def solve_relaxation(
         seconds=time.perf_counter() - t0,
         message=msg,
         rc=rc_all,
+        duals=duals,
     )
 
 
 def restricted_columns(
-    rel: Relaxation, res: ColgenResult, tb: PlanningTables, cap: int, rc: np.ndarray | None = None
+    rel: Relaxation,
+    res: ColgenResult,
+    tb: PlanningTables,
+    cap: int,
+    rc: np.ndarray | None = None,
+    extra: np.ndarray | None = None,
 ) -> np.ndarray:
     """Columns of the restricted model plans are searched on (at most ``cap``): the master's
-    LP support first, then the master's other columns with the smallest reduced cost, then,
-    for breadth, the columns of each line's earliest-arriving pledges (the greedy needs
-    alternatives when capacity rows bind). Sorted indices into the full column set."""
+    LP support first, then ``extra`` (the chain bound's best chains), the master's other
+    columns with the smallest reduced cost, then, for breadth, the columns of each line's
+    earliest-arriving pledges (the greedy needs alternatives when capacity rows bind). Sorted
+    indices into the full column set."""
     from coalition.planner.tables import trim_arc_mask
 
     support = res.columns[res.values > 1e-6]
     chosen = np.zeros(rel.cost.size, dtype=bool)
     chosen[support] = True
+    if extra is not None and extra.size:
+        chosen[extra[: max(0, cap - int(chosen.sum()))]] = True
     room = cap - int(chosen.sum())
     if room > 0 and rc is not None:
         rest = np.setdiff1d(res.columns, support, assume_unique=True)

@@ -325,9 +325,12 @@ def _too_long(need: float, deadline: float) -> str:
     return f"model (about {need:.1f} s needed, {max(0.0, deadline - time.perf_counter()):.1f} s left)"
 
 
-# Column generation (models over PlanOptions.max_columns) may use this share of the time left
-# after the tables; the restricted model, the greedy and the solver share the rest.
-COLGEN_SHARE = 0.4
+# Column generation over chains (models over PlanOptions.max_columns) may use this share of the
+# time left after the tables; the restricted model, the greedy and the solver share the rest.
+COLGEN_SHARE = 0.35
+# Then the subgradient ascent on the chain bound (planner.lagrange, every capacity row relaxed
+# too) from the chain master's best duals may use this share of the time left after it.
+ASCENT_SHARE = 0.15
 # Columns of the restricted model made after column generation (at most; and <= max_columns).
 # (L: the old trimmed model's greedy used ~446k columns; 120k gave a clearly worse plan.)
 RESTRICTED_MAX_COLUMNS = 300_000
@@ -340,41 +343,73 @@ def _column_generation(
     notes: list[str],
     should_stop: Callable[[], bool] | None = None,
 ) -> Model | None:
-    """The restricted model of a model too large to build, carrying the column-generation
-    bound of the FULL model (``model.full_bound``); None when no master LP was solved in time
-    or the restricted model could not be built in time."""
-    from coalition.planner.colgen import relaxation, restricted_columns, solve_relaxation
+    """The restricted model of a model too large to build, carrying the best bound of the FULL
+    model that column generation over chains and the ascent reached (``model.full_bound``);
+    None when no master LP was solved in time or the restricted model could not be built in
+    time (docs/planner/model.md, *Column generation*)."""
+    from coalition.planner.caprows import cap_rows
+    from coalition.planner.colgen import ColgenResult, relaxation, restricted_columns
+    from coalition.planner.lagrange import ascent, chain_master, dual_problem
     from coalition.planner.model import BuildOutOfTime
 
-    # cycle rows on the period grid only: fewer master rows, still a relaxation (colgen doc)
     rel = relaxation(tables, options, grid_days=tables.period_days)
+    dp = dual_problem(rel)
     until = time.perf_counter() + COLGEN_SHARE * max(0.0, deadline - time.perf_counter())
-    res = solve_relaxation(rel, options, until, should_stop=should_stop)
-    if res.master_objective is None:
+    cm = chain_master(dp, until, should_stop=should_stop, solver=(int(options.threads), int(options.seed)))
+    if cm.objective is None or cm.duals is None or cm.bound is None:
         return None
+    stop = time.perf_counter() + ASCENT_SHARE * max(0.0, deadline - time.perf_counter())
+    if cm.converged or (should_stop is not None and should_stop()):
+        stop = time.perf_counter()  # converged: its LP value stands (the ascent may add the capacity rows)
+    # Polyak's target: the plan that leaves every line short, an upper bound of the optimum
+    asc = ascent(dp, *cm.duals, stop, target=float(dp.qty @ dp.c_u), cap=cap_rows(rel, tables, dp.order))
+    del dp
+    lp_best = cm.converged and cm.bound >= asc.bound
+    res = ColgenResult(
+        bound=max(cm.bound, asc.bound),
+        converged=cm.converged,
+        lp_bound=lp_best,
+        columns=cm.columns,
+        values=cm.values,
+        rounds=cm.rounds,
+        master_objective=cm.objective,
+        seconds=cm.seconds,
+        message=cm.message,
+        rc=cm.rc,
+    )
     n_full = rel.cost.size
-    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns), res.rc)
+    cols = restricted_columns(rel, res, tables, min(RESTRICTED_MAX_COLUMNS, options.max_columns), res.rc, asc.columns)
     del rel
     try:
         model = build_model(tables, options, deadline=deadline, columns=cols)
     except BuildOutOfTime:
         return None
-    prov = "full-lp" if res.lp_bound else "full-lagrangian"
+    at = np.minimum(np.searchsorted(cm.columns, cols), max(cm.columns.size - 1, 0))
+    hit = (cm.columns[at] == cols) if cm.columns.size else np.zeros(cols.size, dtype=bool)
+    model.x_preference = np.where(hit, cm.values[at] if cm.columns.size else 0.0, 0.0)
+    prov = "full-lp" if lp_best else "full-lagrangian"
     # every cost is >= 0, so a bound <= 0 says nothing: reported as no bound
     useful = res.bound is not None and res.bound > 0
     model.full_bound = (float(res.bound), prov) if res.bound is not None and useful else None
     model.colgen_converged = res.converged
     if not useful:
-        prov = "none: column generation did not reach a positive bound in the time"
+        prov = "none: column generation and the ascent reached no positive bound in the time"
     notes.append(
         f"the full model has {n_full:,} Assign-count columns, more than PlanOptions.max_columns "
-        f"= {options.max_columns:,}: column generation priced all of them ({res.rounds} master "
-        f"LP(s), {res.columns.size:,} columns in the master, {res.seconds:.1f} s; {res.message}) "
-        f"for the bound ({prov}); plans are searched on a restricted model of {cols.size:,} of "
-        "its columns (the LP support, the best-priced, each line's earliest-arriving pledges), "
-        "whose own bound is never reported"
+        f"= {options.max_columns:,}: column generation over chains priced all of them ({cm.rounds} "
+        f"master LP(s), {cm.columns.size:,} columns in the master's chains, {cm.seconds:.1f} s; "
+        f"{cm.message}; best bound {_money(cm.bound)}), then a subgradient ascent with every "
+        f"capacity row relaxed ({asc.iterations} evaluation(s) over all columns, {asc.seconds:.1f} s; "
+        f"best {_money(asc.bound)}) for the bound ({prov}); plans are searched on a restricted "
+        f"model of {cols.size:,} of its columns (the master's LP support, the best-priced, the "
+        "ascent's best chains, each line's earliest-arriving pledges), whose own bound is never "
+        "reported"
     )
     return model
+
+
+def _money(v: float | None) -> str:
+    return "none" if v is None else f"{v:,.0f}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +422,7 @@ class _Baseline:
     objective: float
     interp: Interpretation
     solver_limit: float
+    start: np.ndarray  # the solver's start: the greedy plan or a better LP-guided one
 
 
 def _baseline(
@@ -400,6 +436,13 @@ def _baseline(
     greedy = greedy_values(model, deadline=time.perf_counter() + max(min(GREEDY_MIN_SECONDS, 0.01 * limit), 0.5 * left))
     greedy_ok = is_feasible(model, greedy)
     greedy_obj = objective_of(model, greedy)
+    start = greedy
+    if model.x_preference is not None and greedy_ok:
+        # a model restricted after column generation: the greedy rule led by the chain master's
+        # LP values is the solver's start when it is better (the baseline stays the plain greedy)
+        guided = greedy_values(model, preference=model.x_preference, deadline=time.perf_counter() + 0.25 * left)
+        if is_feasible(model, guided) and objective_of(model, guided) < greedy_obj - 1e-6:
+            start = guided
     t_i = time.perf_counter()
     ginterp = interpret(model, greedy, c_day)
     interpret_s = time.perf_counter() - t_i
@@ -407,7 +450,7 @@ def _baseline(
         interpret_s, model.n_cols, limit, explain, unit_lines=len(ginterp.unit_lines), writes=writes
     )
     solver_limit = max(MIN_SOLVER_SECONDS, deadline - time.perf_counter() - reserve)
-    return _Baseline(greedy, greedy_ok, greedy_obj, ginterp, solver_limit)
+    return _Baseline(greedy, greedy_ok, greedy_obj, ginterp, solver_limit, start)
 
 
 def _solve_phase(
@@ -433,7 +476,7 @@ def _solve_phase(
         options,
         base.solver_limit,
         progress=hooks.progress,
-        start=base.values if (options.warm_start and base.feasible) else None,
+        start=base.start if (options.warm_start and base.feasible) else None,
         should_stop=hooks.should_stop,
     )
     values, result = _settle(model, sol, base.values, base.objective, options, base.solver_limit, notes)

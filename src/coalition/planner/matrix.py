@@ -118,6 +118,9 @@ class Model:
     # a bound of the FULL model found elsewhere (column generation) and its provenance
     full_bound: tuple[float, str] | None = None
     colgen_converged: bool | None = None  # column generation priced to the end (None: not used)
+    # per Assign-count column: its value in the chain master's LP (a restricted model; the
+    # greedy start's preference), None otherwise
+    x_preference: np.ndarray | None = None
     sustain_index: SustainIndex = field(default_factory=lambda: SustainIndex())
     # row metadata: (kind-specific key) per row, for explanations
     row_key: list[np.ndarray] = field(default_factory=list)
