@@ -64,6 +64,20 @@ def test_round_0_fixes_where_an_integral_lp_agrees_with_the_best_plan() -> None:
     assert not _rins_fixed(st, some, bx.copy())[0]  # outside the neighbourhood: never fixed
 
 
+def test_agreement_with_a_reference_plan_in_rounds_0_and_1_only() -> None:
+    """After RENS the agreement of rounds 0 and 1 is taken with the plan before it (``ref``),
+    not with the best plan; the region rounds ignore ``ref``."""
+    st = solve_state()
+    xb = st.model.var("Assign-count")
+    keep = np.ones(xb.size, dtype=bool)
+    bx = st.best[xb.start : xb.stop].copy()
+    other = np.where(bx > 0.5, 0.0, 1.0)  # disagrees with the best plan everywhere
+    assert (_rins_fixed(st, keep, other, ref=other) == keep).all()  # agrees with ref everywhere
+    assert not _rins_fixed(st, keep, other).any()
+    st.rins_round = 2
+    assert (_rins_fixed(st, keep, other, ref=other) == _rins_fixed(st, keep, other)).all()
+
+
 def test_round_1_frees_the_short_lines_and_later_rounds_one_region_each() -> None:
     st = solve_state()
     m = st.model

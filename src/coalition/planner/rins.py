@@ -145,16 +145,19 @@ def master_neighbourhood(
     return keep, pref, ff
 
 
-def _rins_fixed(st: _Solve, keep: np.ndarray, lp_x: np.ndarray) -> np.ndarray:
+def _rins_fixed(st: _Solve, keep: np.ndarray, lp_x: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
     """The Assign-count columns of ``keep`` fixed to the best plan's values in RINS round
     ``st.rins_round``: round 0 fixes where the master LP agrees with the best plan (integral
     and equal); round 1 the same but frees the lines the best plan leaves short; later rounds
     (large-neighbourhood search by region) free every column at the hubs of one region and the
-    short lines' columns, and fix all others."""
+    short lines' columns, and fix all others. ``ref`` (Assign-count values): the plan the
+    agreement of rounds 0 and 1 is taken with instead of the best plan - the best plan before
+    RENS, whose plan agrees with the LP wherever the LP is integral (so that agreement would
+    free only what RENS already searched)."""
     m = st.model
     xb = m.var("Assign-count")
     assert st.best is not None
-    bx = st.best[xb.start : xb.stop]
+    bx = st.best[xb.start : xb.stop] if ref is None or st.rins_round > 1 else ref
     near = np.round(lp_x)
     agree: NDArray[np.bool_] = keep & (np.abs(lp_x - near) < 1e-6) & (np.abs(near - bx) < 0.5)
     if st.rins_round == 0:
@@ -250,22 +253,24 @@ def rens_problem(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> tuple[MatrixProb
     return prob, sub.cols
 
 
-def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> bool:
+def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> np.ndarray | None:
     """RENS (relaxation enforced neighbourhood search) on a master's LP solution, at most
     RENS_SECONDS (:func:`rens_problem`; its bound is never kept). Its plan - a plan of the full
     model, checked row by row - is kept when it beats the best, then polished. The floor of the
     LP values, completed by the shortfall it implies, is its start when it keeps every row.
-    True when it improved the best plan."""
+    Returns the best plan's Assign-count values before RENS when RENS improved it (the
+    reference of the next RINS rounds' agreement, :func:`_rins_fixed`), else None."""
     from coalition.planner.engine import recompute
     from coalition.planner.greedy import repair
 
-    if not RENS or st.stopped():
-        return False
-    left = st.deadline - time.perf_counter() - POLISH_RESERVE * st.completion_s
-    if left < RINS_MIN_SECONDS:
-        return False
     m = st.model
     xb = m.var("Assign-count")
+    if not RENS or st.stopped() or st.best is None:
+        return None
+    left = st.deadline - time.perf_counter() - POLISH_RESERVE * st.completion_s
+    if left < RINS_MIN_SECONDS:
+        return None
+    ref = st.best[xb.start : xb.stop].copy()
     prob, cols = rens_problem(st, ff, lp_x)
     st.restricted, st.phase = True, "restricted-mip"
     o = st.options
@@ -289,7 +294,7 @@ def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> bool:
     st.last_outcome = r.outcome
     st.rens_runs += 1
     if r.values is None:
-        return False
+        return None
     full = np.zeros(ff.clo.size)
     full[cols] = r.values
     assert m.integer is not None  # the model is finalized
@@ -301,8 +306,8 @@ def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> bool:
     if st.best_obj < before - 1e-6:
         st.rens_gain += before - st.best_obj
         _polish(st, lp_x)
-        return True
-    return False
+        return ref
+    return None
 
 
 def large_mip(st: _Solve) -> bool:
@@ -316,7 +321,8 @@ def large_mip(st: _Solve) -> bool:
         _lp_rounding(st)  # no master in time: the LP's own rounding, then the older pass
         return False
     keep, lp_x, ff = nb
-    _rens(st, ff, lp_x)
+    xb = st.model.var("Assign-count")
+    ref = _rens(st, ff, lp_x)
     stale = 0
     while not st.stopped() and st.best is not None:
         # the last polish's completion keeps its time (as long as the rounding's took)
@@ -329,11 +335,15 @@ def large_mip(st: _Solve) -> bool:
             nb = master_neighbourhood(st, keep, ff)
             if nb is not None:
                 keep, lp_x, ff = nb
-                _rens(st, ff, lp_x)
+                ref = _rens(st, ff, lp_x)
                 st.rins_round, stale = 0, 0
                 continue
         cap = RINS_FIRST_SECONDS if st.rins_round == 0 else RINS_SECONDS
-        improved = _sub_mip_pass(st, keep, ff, time.perf_counter() + min(left, cap), fixed=_rins_fixed(st, keep, lp_x))
+        # the columns the best plan uses are always in the MIP (a polish may have added some)
+        keep = keep | (st.best[xb.start : xb.stop] > 0.5)
+        improved = _sub_mip_pass(
+            st, keep, ff, time.perf_counter() + min(left, cap), fixed=_rins_fixed(st, keep, lp_x, ref)
+        )
         st.rins_round += 1
         stale = 0 if improved else stale + 1
         if improved:
