@@ -176,3 +176,25 @@ def test_large_path_rens_plans_pass_the_checker(seed: int, monkeypatch) -> None:
     assert check_plan(sc, p).ok
     assert p.baseline is not None and p.solve.objective is not None
     assert p.solve.objective <= p.baseline.objective + 1e-6
+
+
+def test_rens_extra_columns_are_the_best_priced_outside_the_support(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With RENS_EXTRA the neighbourhood also holds that many times the support's size of the
+    other columns of smallest reduced cost, each within its own bounds."""
+    st, ff, lp_x = _rens_state(16)
+    m = st.model
+    xb = m.var("Assign-count")
+    rng = np.random.default_rng(0)
+    rc = rng.random(xb.size)
+    monkeypatch.setattr(rins, "RENS_EXTRA", 1.0)
+    prob, cols = rins.rens_problem(st, ff, lp_x, rc)
+    support = lp_x > 1e-6
+    x_cols = cols[(cols >= xb.start) & (cols < xb.stop)] - xb.start
+    extra = np.setdiff1d(x_cols, np.flatnonzero(support))
+    assert np.isin(np.flatnonzero(support), x_cols).all()
+    assert extra.size == min(int(support.sum()), int((~support).sum()))
+    outside = np.flatnonzero(~support)
+    assert rc[extra].max() <= np.sort(rc[outside])[extra.size - 1] + 1e-12  # the best-priced ones
+    pos = np.searchsorted(cols, xb.start + extra)
+    assert (prob.col_lo[pos] == ff.clo[xb.start + extra]).all()
+    assert (prob.col_hi[pos] == ff.chi[xb.start + extra]).all()

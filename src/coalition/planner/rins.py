@@ -73,20 +73,25 @@ MASTER_AGAIN_AFTER = 1  # RINS rounds before the next master
 # rounding of 182 M and 194 M; the LP support has ~800 columns, ~500 of them fractional.
 RENS = True
 RENS_SECONDS = 10.0
+# ...and RENS_EXTRA x as many more columns as the support has: those outside it of smallest
+# reduced cost at the master's duals, each free within its bounds (the support alone can be far
+# from the LP: seed 11's RENS bound was 81.8 M against its LP's 76.7 M).
+RENS_EXTRA = 0.0
 
 
 def master_neighbourhood(
     st: _Solve,
     keep0: np.ndarray | None = None,
     ff: FlowForm | None = None,
-) -> tuple[np.ndarray, np.ndarray, FlowForm] | None:
+) -> tuple[np.ndarray, np.ndarray, FlowForm, np.ndarray | None] | None:
     """Large models: the restricted master with every row (:mod:`coalition.planner.master`)
     over :func:`_keep_mask`'s columns and the columns its duals price negative: the capacity
     rows' own alternatives, which the LP without them cannot see. Its LP solution
     (capacity-feasible) is rounded, the first master's only (to the nearest, then repaired;
     rounded down, then completed); its Lagrangian bound is kept when higher (a bound of the full model). Returns
-    the neighbourhood (bool per Assign-count column), the master's Assign-count values and the
-    solver form with every row, or None when no master was solved in time. ``keep0`` and
+    the neighbourhood (bool per Assign-count column), the master's Assign-count values, the
+    solver form with every row and the reduced costs of every Assign-count column at the
+    master's duals, or None when no master was solved in time. ``keep0`` and
     ``ff``: a later master, from an earlier one's neighbourhood and solver form."""
     from coalition.planner.greedy import greedy_values, repair
     from coalition.planner.master import MasterOptions, solve_master
@@ -142,7 +147,7 @@ def master_neighbourhood(
     keep = res.keep
     if st.best is not None:
         keep = keep | (st.best[xb.start : xb.stop] > 0.5)
-    return keep, pref, ff
+    return keep, pref, ff, res.rc
 
 
 def _rins_fixed(st: _Solve, keep: np.ndarray, lp_x: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
@@ -232,17 +237,25 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixe
     return st.best_obj < before - 1e-6
 
 
-def rens_problem(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> tuple[MatrixProblem, np.ndarray]:
+def rens_problem(
+    st: _Solve, ff: FlowForm, lp_x: np.ndarray, rc: np.ndarray | None = None
+) -> tuple[MatrixProblem, np.ndarray]:
     """The RENS sub-MIP of the LP values ``lp_x`` (per Assign-count column): every row of
-    ``ff``, the Assign-count columns of the LP's support only, each bounded by the floor and the
-    ceiling of its LP value; every other column as in ``ff``. Returns the problem and its
-    solver columns (:func:`coalition.planner.master.restricted`)."""
+    ``ff``, the Assign-count columns of the LP's support, each bounded by the floor and the
+    ceiling of its LP value, and (with reduced costs ``rc``) RENS_EXTRA x as many others of
+    smallest reduced cost, within their bounds; every other column as in ``ff``. Returns the
+    problem and its solver columns (:func:`coalition.planner.master.restricted`)."""
     from coalition.planner.master import restricted
 
     m = st.model
     xb = m.var("Assign-count")
     support = lp_x > 1e-6
-    sub = restricted(ff, m, support, np.arange(ff.lo.size), integer=True)
+    cols_x = support.copy()
+    if rc is not None and RENS_EXTRA > 0:
+        r = np.where(support | ~np.isfinite(rc), np.inf, rc)
+        idx = np.argsort(r, kind="stable")[: int(RENS_EXTRA * support.sum())]
+        cols_x[idx[np.isfinite(r[idx])]] = True
+    sub = restricted(ff, m, cols_x, np.arange(ff.lo.size), integer=True)
     p = sub.problem
     pos = np.searchsorted(sub.cols, xb.start + np.flatnonzero(support))
     lo, hi = p.col_lo.copy(), p.col_hi.copy()
@@ -253,7 +266,7 @@ def rens_problem(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> tuple[MatrixProb
     return prob, sub.cols
 
 
-def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> np.ndarray | None:
+def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray, rc: np.ndarray | None = None) -> np.ndarray | None:
     """RENS (relaxation enforced neighbourhood search) on a master's LP solution, at most
     RENS_SECONDS (:func:`rens_problem`; its bound is never kept). Its plan - a plan of the full
     model, checked row by row - is kept when it beats the best, then polished. The floor of the
@@ -271,7 +284,7 @@ def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray) -> np.ndarray | None:
     if left < RINS_MIN_SECONDS:
         return None
     ref = st.best[xb.start : xb.stop].copy()
-    prob, cols = rens_problem(st, ff, lp_x)
+    prob, cols = rens_problem(st, ff, lp_x, rc)
     st.restricted, st.phase = True, "restricted-mip"
     o = st.options
     hm = HighsModel(
@@ -320,9 +333,9 @@ def large_mip(st: _Solve) -> bool:
     if nb is None or st.stopped():
         _lp_rounding(st)  # no master in time: the LP's own rounding, then the older pass
         return False
-    keep, lp_x, ff = nb
+    keep, lp_x, ff, rc = nb
     xb = st.model.var("Assign-count")
-    ref = _rens(st, ff, lp_x)
+    ref = _rens(st, ff, lp_x, rc)
     stale = 0
     while not st.stopped() and st.best is not None:
         # the last polish's completion keeps its time (as long as the rounding's took)
@@ -334,8 +347,8 @@ def large_mip(st: _Solve) -> bool:
             # better LP, a new agreement with the best plan), and its agreement rounds
             nb = master_neighbourhood(st, keep, ff)
             if nb is not None:
-                keep, lp_x, ff = nb
-                ref = _rens(st, ff, lp_x)
+                keep, lp_x, ff, rc = nb
+                ref = _rens(st, ff, lp_x, rc)
                 st.rins_round, stale = 0, 0
                 continue
         cap = RINS_FIRST_SECONDS if st.rins_round == 0 else RINS_SECONDS
