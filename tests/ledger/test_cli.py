@@ -75,6 +75,8 @@ def test_fresh_machine_report_shows_every_british_serial(tmp_path: Path) -> None
     bad = _cli(["ledger", "verify"], data)
     assert bad.returncode == 1
     assert "first bad sequence number: 12" in bad.stderr.replace("\n", " ")
+    one = _cli(["ledger", "verify", "--workers", "1"], data)  # this process only: the same verdict
+    assert one.returncode == 1 and "first bad sequence number: 12" in one.stderr.replace("\n", " ")
 
 
 def test_import_rejects_bad_lines_with_row_and_field_and_writes_nothing(tmp_path: Path) -> None:

@@ -3,16 +3,25 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coalition.ledger.merkle import Tree, new_stored_nodes
-from coalition.ledger.rfc6962 import Frontier, leaf_hash, merkle_root, verify_consistency, verify_inclusion
+from coalition.ledger.rfc6962 import Frontier, leaf_hash, merkle_root, subtrees, verify_consistency, verify_inclusion
 
 # RFC 6962 test data used by the Certificate Transparency implementations (leaf inputs and the
 # roots of the trees of the first n leaves).
-CT_LEAVES = [b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43",
-             bytes(range(0x50, 0x58)), bytes(range(0x60, 0x70))]
+CT_LEAVES = [
+    b"",
+    b"\x00",
+    b"\x10",
+    b"\x20\x21",
+    b"\x30\x31",
+    b"\x40\x41\x42\x43",
+    bytes(range(0x50, 0x58)),
+    bytes(range(0x60, 0x70)),
+]
 CT_ROOTS = [
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
     "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -127,3 +136,33 @@ def test_frontier_extend_equals_adding_leaf_by_leaf(chunks: list[int], keep: int
         bulk.extend(leaves)
         assert (bulk.stack, bulk.size, bulk.kept, bulk.root()) == (one.stack, one.size, one.kept, one.root())
     assert bulk.root() == merkle_root([leaf_hash(b"%d" % i) for i in range(n)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=600), max_size=6), st.integers(min_value=0, max_value=6))
+def test_grafting_subtrees_equals_adding_leaf_by_leaf(chunks: list[int], keep: int) -> None:
+    """A worker hashes its chunk's leaves as aligned subtrees (subtrees) without the tree
+    before them; grafted in order they give the stack, size, root and kept subtrees of adding
+    the leaves one at a time."""
+    one, grafted = Frontier(keep_height=keep), Frontier(keep_height=keep)
+    n = 0
+    for c in chunks:
+        leaves = [leaf_hash(b"%d" % (n + i)) for i in range(c)]
+        pieces, kept = subtrees(n, leaves, keep)
+        n += c
+        for x in leaves:
+            one.add(x)
+        grafted.graft(pieces, kept)
+        assert (grafted.stack, grafted.size, grafted.kept, grafted.root()) == (
+            one.stack,
+            one.size,
+            one.kept,
+            one.root(),
+        )
+
+
+def test_a_subtree_that_does_not_fit_is_refused() -> None:
+    f = Frontier()
+    f.add(leaf_hash(b"0"))
+    with pytest.raises(ValueError, match="does not fit"):
+        f.graft([(1, leaf_hash(b"x"))])  # a height-1 subtree cannot start at leaf 1

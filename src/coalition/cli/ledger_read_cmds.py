@@ -32,19 +32,32 @@ def verify_cmd(
         ),
     ] = False,
     rules: Annotated[bool, typer.Option("--rules/--no-rules", help="replay the log to check who may sign what")] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="processes that check chunks of a long log (0: one per usable core; 1: this process only)",
+        ),
+    ] = 0,
 ) -> None:
     """Check every hash, link, key event, signature, checkpoint and stored tree node against the
     pinned trust file, and (by default) the signing duties by replay; name the first bad seq.
     Reads one consistent snapshot while appends go on."""
+    import os
+
     from coalition.ledger.verify import snapshot_transaction, verify_log
 
     ctx = _ctx(database_url, data_dir)
     pinned = ctx.trust(trust)
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    n = workers or len(usable)
     with snapshot_transaction(ctx.factory) as s:
-        rep = verify_log(s, trust=pinned, rules=rules, projection=projection)
+        rep = verify_log(s, trust=pinned, rules=rules, projection=projection, workers=n)
     out.print(
         f"events {rep.events}, batches {rep.batches}, signatures {rep.signatures}, "
         f"checkpoints {rep.checkpoints}, cosignatures {rep.cosignatures}"
+        + (f" ({rep.worker_chunks} chunks checked by {rep.workers} worker processes)" if rep.workers else "")
     )
     if rep.ok:
         out.print("[green]OK[/]: every hash, signature, checkpoint and stored node verifies")

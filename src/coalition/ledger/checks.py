@@ -98,6 +98,8 @@ class Report:
     tail_witnessed: bool | None = None  # donor bundles: the chain's end is fixed by a witnessed checkpoint
     warnings: list[str] = field(default_factory=list)  # what verified but proves less than it seems
     diffs: list[object] = field(default_factory=list)  # projection rows that differ (database verify only)
+    workers: int = 0  # database verify: worker processes started to check chunks (0: all in this process)
+    worker_chunks: int = 0  # ... and the chunks whose worker result was taken (the rest were checked here)
 
     @property
     def ok(self) -> bool:
@@ -276,11 +278,14 @@ def check_batch(
     meta: Mapping[int, EventMeta],
     *,
     full: bool = True,
+    leaves_root: bytes | None = None,
 ) -> None:
     """Check one batch statement: root over its leaves (when ``full``; the leaves of its events in
     seq order), the key log it commits to, and each party's signature with the key the signed key
     log gives that party at that point. A batch with ``runs`` (non-contiguous) must lie between
-    two key events: its first and last event are checked against the same key log."""
+    two key events: its first and last event are checked against the same key log.
+    ``leaves_root`` is the Merkle root of ``leaves`` when the caller has computed it already
+    (the database verifier's workers do)."""
     first, size = int(batch["first_seq"]), int(batch["size"])
     root = bytes.fromhex(batch["root"])
     nation, counterparty = batch["nation"], batch.get("counterparty")
@@ -305,7 +310,7 @@ def check_batch(
         if len(leaves) != size:
             report.add("batch", f"batch {batch['batch_id']} covers missing events", blame)
             return
-        if merkle_root(leaves) != root:
+        if (merkle_root(leaves) if leaves_root is None else leaves_root) != root:
             report.add("batch", f"batch {batch['batch_id']} root does not match its events", blame)
     _check_batch_events(report, seqs, meta, nation, counterparty)
     if last != first and keys.expected_keys_size(last) != keys.expected_keys_size(first):

@@ -28,6 +28,12 @@ this only when the signed batches tile the log exactly (each seq in exactly one 
 
 Per event this is string comparisons and two dict operations (the verify hot path): the head of
 the frame is compared in place, the chain text is rebuilt only for the nations it names.
+
+A chunk can also be checked without the log before it (``guess``, for a worker process,
+:mod:`coalition.ledger.rangecheck`): the chain heads it starts from are then read from the first
+link that names each nation and returned in :attr:`Clean.before`; the chunk is clean only if the
+caller finds the chain before it ends in exactly those heads (and the expected seq and ``prev``
+it was given).
 """
 
 from __future__ import annotations
@@ -89,13 +95,22 @@ class Runs(NamedTuple):
     nation: list[str]
 
 
+#: a chain head as a body states it: the nation's counter and the hex of its last event's hash
+Link = tuple[int, str]
+
+
 class Clean(NamedTuple):
-    """What a clean chunk leaves: its leaf hashes, the chain heads it moved (nation -> head)
-    and the full heads after each wanted seq inside it."""
+    """What a clean chunk leaves: its leaf hashes, the chain heads it moved (nation -> head),
+    the heads it moved up to each wanted seq inside it (the heads there are the heads before
+    the chunk updated by these), and the heads it took from before it (nation -> counter and
+    hash hex, (0, zeros) for a nation with no event yet): a chunk is clean only if the chain
+    before it ends in exactly these heads (checked against ``heads``, or by the caller when
+    the chunk was checked with ``guess``)."""
 
     owns: list[bytes]
     heads: dict[str, ChainHead]
     marks: dict[int, dict[str, ChainHead]]
+    before: dict[str, Link]
 
 
 class _Chunk:
@@ -103,29 +118,48 @@ class _Chunk:
     (counter, hex of the last hash, index in the chunk or -1 for a head from before it))."""
 
     def __init__(
-        self, rows: Sequence[FastRow], owns: list[bytes], prev: bytes, heads: dict[str, ChainHead], cache: Fields
+        self,
+        rows: Sequence[FastRow],
+        owns: list[bytes],
+        prev: bytes,
+        heads: dict[str, ChainHead],
+        cache: Fields,
+        guess: bool,
     ) -> None:
-        self.rows, self.owns, self.heads, self.cache = rows, owns, heads, cache
+        self.rows, self.owns, self.heads, self.cache, self.guess = rows, owns, heads, cache, guess
         self.hexes = [h.hex() for h in owns]
         self.prev_hex = [prev.hex(), *self.hexes[:-1]]  # the "prev" each body must state
         self.moved: dict[str, tuple[int, str, int]] = {}
+        self.before: dict[str, Link] = {}
 
-    def head(self, nation: str) -> tuple[int, str, int] | None:
-        """The head of ``nation``'s chain so far (None: not a nation code, so no chain)."""
+    def head(self, nation: str, text: str = "") -> tuple[int, str, int] | None:
+        """The head of ``nation``'s chain so far (None: not a nation code, so no chain). With
+        ``guess``, a nation missing from ``heads`` has the head its link in ``text`` (a chain
+        text) says it follows; none if that link is not ``[counter >= 1, 64 hex digits]``."""
         got = self.moved.get(nation)
         if got is not None:
             return got
         if not _NATION.fullmatch(nation):
             return None
         old = self.heads.get(nation)
-        return (0, _ZERO_HEX, -1) if old is None else (old[0], old[1].hex(), -1)
+        if old is not None:
+            link = (old[0], old[1].hex())
+        elif not self.guess:
+            link = (0, _ZERO_HEX)
+        else:
+            m = re.search(f'"{nation}":\\[([1-9][0-9]{{0,17}}),"([0-9a-f]{{64}})"\\]', text)
+            if m is None:
+                return None
+            link = (int(m[1]) - 1, m[2])
+        self.before[nation] = link
+        return (link[0], link[1], -1)
 
     def link_many(self, text: str, idx: int) -> bool:
         """Chain text naming zero or several nations: rebuild it from the heads and compare."""
         names = _CHAIN_NAMES.findall(text)
         if names != sorted(set(names)):
             return False
-        heads = [h for h in map(self.head, names) if h is not None]
+        heads = [h for h in (self.head(n, text) for n in names) if h is not None]
         if len(heads) != len(names):
             return False
         expect = ",".join(f'"{n}":[{h[0] + 1},"{h[1]}"]' for n, h in zip(names, heads, strict=True))
@@ -148,16 +182,20 @@ class _Chunk:
         na = len(after)
         moved, head, cache, hexes = self.moved, self.head, self.cache, self.hexes
         at = _AT + 2  # where the first nation code of the chain text starts
+        ok: dict[str | None, tuple[str, str]] = {}  # the fields' frame text of each key fit for this run
         for idx, (seq, body, _h, _p, time, key, row_bid), ph in zip(
             range(i, k), self.rows[i:k], self.prev_hex[i:k], strict=True
         ):
-            f = cache.get(key) if key is not None else None
-            if f is None and key is not None:
-                f = _fields(cache, key)
-            if f is None or row_bid != bid or f[0] != nation or (cp is None and f[3]):
+            f = ok.get(key)
+            if f is None:
+                g = _fields(cache, key) if key is not None else None
+                if g is None or g[0] != nation or (cp is None and g[3]):
+                    return False  # not the run's nation, or a handover without a counterparty
+                f = ok[key] = (g[1], g[2])
+            if row_bid != bid:
                 return False
             c = body[at : at + 3]
-            got = moved.get(c) or head(c)
+            got = moved.get(c) or head(c, body[_AT : _AT + 100])
             # the body's start if its chain text names one nation (most events)
             one = "" if got is None else f'{CHAIN_HEAD}{{"{c}":[{got[0] + 1},"{got[1]}"]}}{after}'
             if got is not None and body.startswith(one):
@@ -170,7 +208,7 @@ class _Chunk:
                 if not self.link_many(body[_AT:e], idx):
                     return False
                 start = e + na
-            tail = f'{f[1]}{ph}","seq":{seq:d},"time":{json_str(time)}{f[2]}'
+            tail = f'{f[0]}{ph}","seq":{seq:d},"time":{json_str(time)}{f[1]}'
             end = len(body) - len(tail)
             if end < start or not body.endswith(tail):
                 return False
@@ -178,7 +216,7 @@ class _Chunk:
             if '"nation":' in mid or '"counterparty":' in mid or '"chain":' in mid:
                 return False  # a top-level key smuggled into the payload: the full parse decides
             if seq in marks:
-                marks[seq] = {**self.heads, **self.result()}
+                marks[seq] = self.result()
         return True
 
 
@@ -190,13 +228,21 @@ def check_chunk(
     heads: dict[str, ChainHead],
     wanted: set[int],
     cache: Fields,
+    *,
+    guess: bool = False,
 ) -> Clean | None:
     """Check a chunk of event rows (read in seq order) against the chain so far (``expected_seq``,
     the ``prev`` hash, the per-nation ``heads``) and the signed batches' ``runs``: a
     :class:`Clean` if every event is clean (see the module docstring), else None. ``wanted``
-    are the seqs after which the full chain heads are needed (checkpoint sizes); ``cache`` keeps
+    are the seqs after which the chain heads are needed (checkpoint sizes); ``cache`` keeps
     the frame text of each (nation, person, type) from chunk to chunk. Changes nothing it is
-    given but the cache."""
+    given but the cache.
+
+    ``guess``: the heads of nations missing from ``heads`` are not known (a worker checking a
+    part of the log without what comes before it); each is taken from the first link that
+    names it, and :attr:`Clean.before` lists them: the chunk is clean only if the caller finds
+    that the chain before the chunk ends in those heads, and ``prev`` and ``expected_seq``
+    are what it assumed for them."""
     n = len(rows)
     if n == 0:
         return None
@@ -208,7 +254,7 @@ def check_chunk(
     owns = [sha(b"\x00" + r[1].encode("utf-8")).digest() for r in rows]
     if owns != hs or rows[0][3] != prev or [r[3] for r in rows[1:]] != owns[:-1]:
         return None
-    chunk = _Chunk(rows, owns, prev, heads, cache)
+    chunk = _Chunk(rows, owns, prev, heads, cache, guess)
     marks: dict[int, dict[str, ChainHead]] = dict.fromkeys((w for w in wanted if s0 <= w < s0 + n), {})
     j = bisect_left(runs.end, s0)  # the first run that ends at or after s0
     i = 0
@@ -219,4 +265,4 @@ def check_chunk(
         if not chunk.run(i, k, runs, j, marks):
             return None
         i, j = k, j + 1
-    return Clean(owns, chunk.result(), marks)
+    return Clean(owns, chunk.result(), marks, chunk.before)

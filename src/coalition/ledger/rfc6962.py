@@ -92,6 +92,30 @@ class Frontier:
             self.size += 1 << k
             i += 1 << k
 
+    def graft(self, pieces: Sequence[tuple[int, bytes]], kept: Sequence[bytes] = ()) -> None:
+        """Append complete subtrees computed elsewhere (:func:`subtrees` of the leaves that
+        follow, from this frontier's size, with this frontier's ``keep_height``): the same
+        stack, size and kept subtrees as adding those leaves here (a test checks it). Raises
+        ValueError for a piece that is not aligned where it lands."""
+        stack, keep = self.stack, self.keep_height
+        for height, h in pieces:
+            if self.size % (1 << height):
+                raise ValueError(f"a subtree of height {height} does not fit at size {self.size}")
+            self.size += 1 << height
+            while stack and stack[-1][0] == height:
+                h = _sha256(b"\x01" + stack.pop()[1] + h).digest()
+                height += 1
+                if height == keep:
+                    self.kept.append(h)  # spans the graft point: precedes every kept piece
+            stack.append((height, h))
+        self.kept.extend(kept)
+
+    def copy(self) -> Frontier:
+        """The same stack and size (the kept subtrees are not copied)."""
+        other = Frontier()
+        other.stack, other.size = list(self.stack), self.size
+        return other
+
     def root(self) -> bytes:
         if not self.stack:
             return _sha256(b"").digest()
@@ -99,6 +123,30 @@ class Frontier:
         for _, h in reversed(self.stack[:-1]):
             r = node_hash(h, r)
         return r
+
+
+def subtrees(
+    start: int, leaves: Sequence[bytes], keep_height: int | None = None
+) -> tuple[list[tuple[int, bytes]], list[bytes]]:
+    """The leaves of a tree from index ``start`` on, as the largest complete subtrees aligned in
+    the whole tree, left to right: ``[(height, hash), ...]`` for :meth:`Frontier.graft`, and
+    every complete subtree of ``keep_height`` inside them. Hashed level by level, one list
+    comprehension per level (a worker's share of the verifier's tree work)."""
+    sha, pieces, kept = _sha256, [], []
+    pos, i, n = start, 0, len(leaves)
+    while i < n:
+        k = 0  # the largest k with pos % 2^k == 0 and 2^k <= what is left
+        while (pos >> k) & 1 == 0 and (2 << k) <= n - i and k < 62:
+            k += 1
+        level = list(leaves[i : i + (1 << k)])
+        for height in range(1, k + 1):
+            level = [sha(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=True)]
+            if height == keep_height:
+                kept.extend(level)
+        pieces.append((k, level[0]))
+        pos += 1 << k
+        i += 1 << k
+    return pieces, kept
 
 
 def verify_inclusion(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes) -> bool:

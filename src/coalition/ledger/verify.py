@@ -13,7 +13,9 @@ every checked field; the payload's bytes are covered by the hash, the chain and 
 signature. Any body that does not match (or whose payload contains a ``"nation":`` or
 ``"counterparty":`` key that a parser could take for a top-level duplicate) goes through the full
 parse of :class:`ChainChecker`, which names what is wrong. ``parse_payloads=True`` parses every
-body as before (slower; also reports a signed payload that is not JSON).
+body as before (slower; also reports a signed payload that is not JSON). With ``workers``, chunks
+are checked in worker processes too (:mod:`coalition.ledger.rangecheck`) and their results
+merged in seq order: the same report.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalition.ledger.canonical import canonical_text, chain_text_of, event_frame
@@ -44,24 +48,33 @@ from coalition.ledger.checks import (
     runs,
     tile,
 )
-from coalition.ledger.chunkcheck import FAST_COLUMNS, Clean, EventRow, FastRow, Fields, Runs, check_chunk
+from coalition.ledger.chunkcheck import EventRow, Fields, Runs
 from coalition.ledger.merkle import STRIDE
 from coalition.ledger.models import (
     LedgerBatch,
     LedgerCheckpoint,
+    LedgerEvent,
     LedgerHead,
     LedgerKeyEvent,
     LedgerNode,
     LedgerSignature,
 )
 from coalition.ledger.nationheads import ChainHead
+from coalition.ledger.rangecheck import CHUNK_SQL, ChunkDone, ChunkTask, DbSpec, Workers, check_rows
 from coalition.ledger.rfc6962 import Frontier, merkle_root
 from coalition.ledger.trust import KeyLog, Trust, signature_list
 from coalition.store.bulk import raw_cursor
 
-CHUNK = 20_000
-#: PostgreSQL: smaller chunks, so that reading the next one overlaps checking this one (:func:`_chunks`)
-PG_CHUNK = 5_000
+CHUNK = 16_384
+#: PostgreSQL in one process: smaller chunks, so that reading the next one overlaps checking
+#: this one (:func:`_chunks`)
+PG_CHUNK = 4_096
+#: worker processes only for a log of at least this many chunks (each takes 0.05-0.2 s of CPU to
+#: start: Python, and psycopg on PostgreSQL)
+PARALLEL_CHUNKS = 4
+#: with workers, this process checks chunks too while no result is ready (tests switch it off
+#: to have every chunk checked by a worker)
+CHECK_HERE_TOO = True
 _CHAIN_NAMES = re.compile(r'"([A-Z]{3})":\[')  # the nations named in a canonical chain text
 _ZERO_HEX = "0" * 64
 _NATION = re.compile(r"[A-Z]{3}")  # what a chain may name (anything else goes to the full parse)
@@ -149,14 +162,20 @@ def verify_log(
     parse_payloads: bool = False,
     rules: bool = False,
     projection: bool = False,
+    workers: int = 1,
 ) -> Report:
     """Check the whole stored log against the pinned ``trust``; never raises for bad data.
     ``rules`` replays the log to check again who may sign what (:mod:`coalition.ledger.replay`);
-    ``projection`` also compares the stored projection with the replay, row by row."""
+    ``projection`` also compares the stored projection with the replay, row by row.
+    ``workers`` > 1 checks the chunks of a long log in this process and ``workers - 1`` worker
+    processes (:mod:`coalition.ledger.rangecheck`; a file or PostgreSQL database): the same
+    report."""
     from coalition.ledger.service import paused_gc
 
     with paused_gc():
-        report = _verify_log(session, trust=trust, check_nodes=check_nodes, parse_payloads=parse_payloads)
+        report = _verify_log(
+            session, trust=trust, check_nodes=check_nodes, parse_payloads=parse_payloads, workers=workers
+        )
     if rules or projection:
         from coalition.ledger.replay import projection_diff, replay_log
 
@@ -168,13 +187,19 @@ def verify_log(
     return report
 
 
-def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payloads: bool) -> Report:
+def _verify_log(session: Session, *, trust: Trust, check_nodes: bool, parse_payloads: bool, workers: int) -> Report:
     report = Report()
-    keys = load_keylog(session, trust, report)
-    batches = _stored_batches(session)
-    cps = _stored_checkpoints(session, trust)
-    walk = _LogWalk(report, keys, batches, {int(c["size"]) for c in cps}, parse_payloads)
-    walk.run(session)
+    top = int(session.execute(select(func.coalesce(func.max(LedgerEvent.seq), 0))).scalar_one())
+    pool = _start_workers(session, workers, top) if not parse_payloads else None  # they start up meanwhile
+    try:
+        keys = load_keylog(session, trust, report)
+        batches = _stored_batches(session)
+        cps = _stored_checkpoints(session, trust)
+        walk = _LogWalk(report, keys, batches, {int(c["size"]) for c in cps}, parse_payloads)
+        walk.run(session, top, pool)
+    finally:
+        if pool is not None:
+            pool.close()
     chain, chains = walk.chain, walk.chains.chains
     report.events = chain.frontier.size
     for b in batches[walk.bi :]:  # signed batches whose events are (partly) gone
@@ -341,49 +366,104 @@ class _LogWalk:
         )
         self.segs = Runs(*(list(col) for col in zip(*segs, strict=True))) if segs else Runs([], [], [], [], [])
         self.b_first, self.b_end, self.b_cp = self.segs.first, self.segs.end, self.segs.counterparty
+        self.batch_roots: dict[int, bytes] = {}  # batch id -> root of its leaves, computed by a chunk check
 
-    def run(self, session: Session) -> None:
+    def run(self, session: Session, top: int, pool: Workers | None) -> None:
+        """Check seqs 1..``top`` (the last stored seq): chunk by chunk in bulk when the batches
+        tile the log (in ``pool``'s workers if given), anything not clean row by row."""
         conn = session.connection()
         m = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         full = "SELECT seq, body, hash, prev_hash, time, nation, person, type, batch_id FROM ledger_event"
-        fast = f"SELECT {FAST_COLUMNS} FROM ledger_event" if self.bulk else full
         cur = raw_cursor(session)
-        last, chain = 0, self.chain
-        cache: Fields = {}
-        size = PG_CHUNK if conn.dialect.name == "postgresql" else CHUNK
-        for rows in _chunks(session, f"{fast} WHERE seq > {m} ORDER BY seq LIMIT {size}"):
-            clean = (
-                check_chunk(rows, chain.expected_seq, chain.prev, self.segs, chain.chains.heads, self.wanted, cache)
-                if self.bulk
-                else None
-            )
-            upto = rows[-1][0]
-            if clean is not None:  # the whole chunk is in order: bookkeeping in bulk
-                self._clean(rows, clean)
-            else:
-                if self.bulk:  # the same events again, every column, to check one by one
-                    cur.execute(f"{full} WHERE seq > {m} AND seq <= {m} ORDER BY seq", (last, upto))
-                    rows = cur.fetchall()
+        size = PG_CHUNK if conn.dialect.name == "postgresql" and pool is None else CHUNK
+        if not self.bulk:
+            for rows in _chunks(session, f"{full} WHERE seq > {m} ORDER BY seq LIMIT {size}"):
                 for row in rows:
                     self._row(row)
-            last = upto
-            keep = self.first[self.bi] if self.bi < len(self.first) else last + 1  # the open batches' events
-            chain.meta = {k: v for k, v in chain.meta.items() if k >= keep}  # keep memory flat
+                self._trim(rows[-1][0])
+            return
+        tasks = self._tasks(top, size)
+        cache: Fields = {}
 
-    def _clean(self, rows: list[FastRow], clean: Clean) -> None:
-        """Record a clean chunk (:func:`~coalition.ledger.chunkcheck.check_chunk`): its events
-        need no meta for their batch checks (the bulk check found their nation, counterparty
-        and type to be their batch's)."""
-        chain, owns = self.chain, clean.owns
+        def local(task: ChunkTask) -> ChunkDone:
+            cur.execute(CHUNK_SQL.format(m=m), (task.lo, task.hi))
+            return check_rows(cur.fetchall(), task, cache)
+
+        results: Iterator[tuple[ChunkDone, bool]]
+        if pool is not None:
+            self.report.workers = len(pool.procs)
+            results = pool.results(tasks, local, help_out=CHECK_HERE_TOO)
+        else:
+            read = _chunks(session, CHUNK_SQL.format(m=m), [(t.lo, t.hi) for t in tasks])
+            results = ((check_rows(rows, t, cache), False) for t, rows in zip(tasks, read, strict=True))
+        for task, (done, remote) in zip(tasks, results, strict=True):
+            if self._merge(task, done):
+                self.report.worker_chunks += remote
+            else:  # the same events again, every column, one by one
+                cur.execute(f"{full} WHERE seq >= {m} AND seq <= {m} ORDER BY seq", (task.lo, task.hi))
+                for row in cur.fetchall():
+                    self._row(row)
+                self._close_batches(task.hi)
+            self._trim(task.hi)
+
+    def _trim(self, last: int) -> None:
+        """Keep the meta of the open batches' events only (memory stays flat)."""
+        keep = self.first[self.bi] if self.bi < len(self.first) else last + 1
+        self.chain.meta = {k: v for k, v in self.chain.meta.items() if k >= keep}
+
+    def _tasks(self, top: int, size: int) -> list[ChunkTask]:
+        """The chunks of seqs 1..top, each with its runs, checkpoint sizes and the batches
+        that lie wholly inside it."""
+        inside: dict[int, list[tuple[int, tuple[tuple[int, int], ...]]]] = {}
+        for b, rs, f, last in zip(self.batches, self.runs, self.first, self.last, strict=True):
+            if f >= 1 and (f - 1) // size == (last - 1) // size:
+                inside.setdefault((f - 1) // size, []).append((int(b["batch_id"]), tuple(rs)))
+        segs, wanted = self.segs, sorted(self.wanted)
+        tasks = []
+        for k, lo in enumerate(range(1, top + 1, size)):
+            hi = min(top, lo + size - 1)
+            j0, j1 = bisect_left(segs.end, lo), bisect_right(segs.first, hi)
+            runs = Runs(
+                segs.first[j0:j1], segs.end[j0:j1], segs.counterparty[j0:j1], segs.batch_id[j0:j1], segs.nation[j0:j1]
+            )
+            marks = tuple(wanted[bisect_left(wanted, lo) : bisect_right(wanted, hi)])
+            tasks.append(ChunkTask(lo, hi, runs, marks, tuple(inside.get(k, ()))))
+        return tasks
+
+    def _merge(self, task: ChunkTask, done: ChunkDone) -> bool:
+        """Take a clean chunk's result if the chain so far ends where the chunk assumed (its
+        first seq, the hash its first event follows, the heads it took from before it):
+        then the chunk is clean exactly as if checked here, and its bookkeeping is done in bulk
+        (its events need no meta for their batch checks: the bulk check found their nation,
+        counterparty and type to be their batch's). Else False: nothing was changed."""
+        chain, frontier = self.chain, self.chain.frontier
+        if not done.clean or chain.expected_seq != task.lo or frontier.size != task.lo - 1:
+            return False
+        if len(self.bids) != task.lo - 1 or done.prev != chain.prev:
+            return False
+        heads = chain.chains.heads
+        for n, link in done.before.items():
+            got = heads.get(n)
+            if ((got[0], got[1].hex()) if got is not None else (0, _ZERO_HEX)) != link:
+                return False
+        for w, pieces in done.at.items():  # the root and heads at each checkpoint size inside
+            at = frontier.copy()
+            at.graft(pieces)
+            self.roots[w] = at.root()
+            self.heads_at[w] = {**heads, **done.marks[w]}
+        owns = done.owns
+        frontier.graft(done.pieces, done.kept)
         chain.leaves.extend(owns)
-        self._add_leaves(owns)
-        chain.prev = owns[-1]
-        chain.expected_seq = rows[-1][0] + 1
-        self.bids.extend([r[6] for r in rows])
         self.stored_leaves.extend(owns)  # equal to the stored hashes (checked)
-        chain.chains.heads.update(clean.heads)
-        self.heads_at.update(clean.marks)
-        self._close_batches(rows[-1][0])
+        chain.prev = owns[-1]
+        chain.expected_seq = task.hi + 1
+        runs = task.runs
+        for f, e, bid in zip(runs.first, runs.end, runs.batch_id, strict=True):  # every row's batch id is its run's
+            self.bids.extend([bid] * (min(e, task.hi) - max(f, task.lo) + 1))
+        heads.update(done.heads)
+        self.batch_roots.update(done.roots)
+        self._close_batches(task.hi)
+        return True
 
     def _row(self, row: EventRow) -> None:
         """One event at a time, parsing what does not fit the frame: says exactly what is wrong."""
@@ -455,7 +535,8 @@ class _LogWalk:
         while self.bi < len(self.batches) and self.last[self.bi] <= upto:
             bi = self.bi
             b, rs, bid = self.batches[bi], self.runs[bi], int(self.batches[bi]["batch_id"])
-            check_batch(report, self.keys, b, batch_leaves(chain.leaves, rs), chain.meta)
+            leaves_root = self.batch_roots.pop(bid, None)
+            check_batch(report, self.keys, b, batch_leaves(chain.leaves, rs), chain.meta, leaves_root=leaves_root)
             for f, n in rs:
                 if f > 0 and bids[f - 1 : f - 1 + n].count(bid) == n:
                     continue  # every stored row of the run names the batch
@@ -467,34 +548,75 @@ class _LogWalk:
             self.bi += 1
 
 
-def _chunks(session: Session, sql: str) -> Iterator[list[Any]]:
-    """The rows of ``sql`` (``WHERE seq > ? ... LIMIT``) chunk after chunk, in the session's
-    transaction, straight from the driver (the verify hot path). On PostgreSQL the next chunk
-    is read (binary rows: no hex for the hashes) on a second thread while the caller checks
-    this one, so the server's work overlaps the check; it is the same connection, hence the
-    same snapshot, and psycopg serializes the connection's use. SQLite runs in this process:
-    one chunk at a time."""
+def _chunks(session: Session, sql: str, ranges: list[tuple[int, int]] | None = None) -> Iterator[list[Any]]:
+    """The rows of ``sql`` chunk after chunk, in the session's transaction, straight from the
+    driver (the verify hot path): with ``ranges``, ``sql`` takes a first and a last seq and
+    is read once per range; else it is ``WHERE seq > ? ... LIMIT`` and is read until no row is
+    left. On PostgreSQL the next chunk is read (binary rows: no hex for the hashes) on a
+    second thread while the caller checks this one, so the server's work overlaps the check;
+    it is the same connection, hence the same snapshot, and psycopg serializes the
+    connection's use. SQLite runs in this process: one chunk at a time."""
     raw = session.connection().connection.driver_connection
     if raw is None:
         raise RuntimeError("the session's connection is closed")
-    if session.get_bind().dialect.name != "postgresql":
-        cur = raw.cursor()
+    pg = session.get_bind().dialect.name == "postgresql"
+    cur = raw.cursor(binary=True) if pg else raw.cursor()
+
+    def read(params: tuple[int, ...]) -> list[Any]:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+    if not pg:
+        if ranges is not None:
+            yield from (read(r) for r in ranges)
+            return
         last = 0
-        while rows := cur.execute(sql, (last,)).fetchall():
+        while rows := read((last,)):
             yield rows
             last = rows[-1][0]
         return
-    pg = raw.cursor(binary=True)
-
-    def read(after: int) -> list[Any]:
-        pg.execute(sql, (after,))
-        return list(pg.fetchall())
-
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(read, 0)
+        if ranges is not None:
+            if not ranges:
+                return
+            pending = pool.submit(read, ranges[0])
+            for r in ranges[1:]:
+                rows = pending.result()
+                pending = pool.submit(read, r)
+                yield rows
+            yield pending.result()
+            return
+        pending = pool.submit(read, (0,))
         while rows := pending.result():
-            pending = pool.submit(read, rows[-1][0])
+            pending = pool.submit(read, (rows[-1][0],))
             yield rows
+
+
+def _start_workers(session: Session, workers: int, top: int) -> Workers | None:
+    """Worker processes for a log of ``top`` events, if worth it and the database can be
+    reached from another process (a file or PostgreSQL, not an in-memory SQLite)."""
+    n = min(workers, -(-top // CHUNK)) - 1  # this process checks chunks too
+    if n < 1 or top < PARALLEL_CHUNKS * CHUNK:
+        return None
+    bind = session.get_bind()
+    url = bind.engine.url
+    spec: DbSpec
+    if bind.dialect.name == "sqlite":
+        path = url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        spec = ("sqlite", str(Path(path).resolve()), None)
+    elif bind.dialect.name == "postgresql":
+        if session.in_nested_transaction():
+            return None  # a snapshot cannot be exported from a subtransaction (and the error would abort ours)
+        snapshot = session.connection().exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+        spec = ("postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False), snapshot)
+    else:
+        return None
+    try:
+        return Workers(n, spec)
+    except OSError:  # no interpreter to start (an embedded Python): check everything here
+        return None
 
 
 def _framed(body: str, frame: tuple[str, str]) -> bool:
