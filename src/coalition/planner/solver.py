@@ -159,6 +159,8 @@ class _Solve:
     completion_s: float = 0.0  # how long the first master's greedy completion took
     polish_tried: int = 0  # large models: polish moves tried (coalition.planner.polish)
     polish_gain: float = 0.0  # and the objective they took off the best plan
+    rens_runs: int = 0  # large models: RENS MIPs on a master's LP (coalition.planner.rins)
+    rens_gain: float = 0.0  # and the objective they took off the best plan
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -558,7 +560,8 @@ def result_of(st: _Solve) -> Solution:
                 f"; polish: {st.polish_tried} move(s), {st.polish_gain:,.0f} off the objective"
                 if st.polish_tried
                 else ""
-            ),
+            )
+            + (f"; RENS: {st.rens_runs} MIP(s), {st.rens_gain:,.0f} off the objective" if st.rens_runs else ""),
         ),
         st.best,
     )
