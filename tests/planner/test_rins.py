@@ -1,10 +1,14 @@
 """coalition.planner.rins' neighbourhoods on a hand-checkable model (no solve): which columns
-each RINS round fixes to the best plan, and how many rounds without improvement there are."""
+each RINS round fixes to the best plan, and how many rounds without improvement there are; the
+RENS pass on a master's LP on random small instances: its plan keeps every row, is never worse
+than the best plan it was given, is the same when run again, and passes the checker."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from coalition.planner import rins, solver
 from coalition.planner.greedy import greedy_values
 from coalition.planner.model import build_model
 from coalition.planner.rins import _rins_fixed, _rins_rounds
@@ -60,6 +64,20 @@ def test_round_0_fixes_where_an_integral_lp_agrees_with_the_best_plan() -> None:
     assert not _rins_fixed(st, some, bx.copy())[0]  # outside the neighbourhood: never fixed
 
 
+def test_agreement_with_a_reference_plan_in_rounds_0_and_1_only() -> None:
+    """After RENS the agreement of rounds 0 and 1 is taken with the plan before it (``ref``),
+    not with the best plan; the region rounds ignore ``ref``."""
+    st = solve_state()
+    xb = st.model.var("Assign-count")
+    keep = np.ones(xb.size, dtype=bool)
+    bx = st.best[xb.start : xb.stop].copy()
+    other = np.where(bx > 0.5, 0.0, 1.0)  # disagrees with the best plan everywhere
+    assert (_rins_fixed(st, keep, other, ref=other) == keep).all()  # agrees with ref everywhere
+    assert not _rins_fixed(st, keep, other).any()
+    st.rins_round = 2
+    assert (_rins_fixed(st, keep, other, ref=other) == _rins_fixed(st, keep, other)).all()
+
+
 def test_round_1_frees_the_short_lines_and_later_rounds_one_region_each() -> None:
     st = solve_state()
     m = st.model
@@ -78,3 +96,105 @@ def test_round_1_frees_the_short_lines_and_later_rounds_one_region_each() -> Non
         assert not (fixed & (hub_region == region)).any() and not (fixed & short).any()
         assert (fixed == ((hub_region != region) & ~short)).all()
     assert _rins_rounds(st) == 2 + len(regions) == 4
+
+
+def _rens_state(seed: int):  # type: ignore[no-untyped-def]
+    """A random small instance's model (test_solver's variants), its greedy plan as the best
+    plan, the solver form with every row and the LP values of a converged master over it."""
+    from coalition.planner.flowform import flow_form
+    from coalition.planner.master import MasterOptions, solve_master
+    from coalition.planner.service import plan_option
+    from coalition.planner.solver import _tighten
+
+    from .test_solver import _variant
+
+    sc, _ = _variant(seed)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=20, seed=0), explain=False)
+    m = out.model
+    empty = np.zeros(m.n_rows, dtype=bool)
+    st = _Solve(
+        model=m,
+        options=PlanOptions(time_limit=20, seed=0),
+        progress=None,
+        should_stop=None,
+        t0=0.0,
+        deadline=float("inf"),
+        lazy=empty,
+        deferred=empty,
+        active=empty.copy(),
+        large=True,
+        full_model=True,
+    )
+    st.take(out.greedy.copy())
+    ff = flow_form(m)
+    _tighten(st, ff)
+    xb = m.var("Assign-count")
+    res = solve_master(m, ff, np.ones(xb.size, dtype=bool), deadline=float("inf"), options=MasterOptions())
+    assert res.core is not None
+    return st, ff, res.core[xb.start : xb.stop]
+
+
+@pytest.mark.parametrize("seed", (2, 16, 24))
+def test_rens_keeps_every_row_is_never_worse_and_deterministic(seed: int) -> None:
+    from coalition.planner.greedy import is_feasible
+
+    st, ff, lp_x = _rens_state(seed)
+    m = st.model
+    xb = m.var("Assign-count")
+    prob, cols = rins.rens_problem(st, ff, lp_x)
+    # the neighbourhood: the LP support only, each column between the floor and ceiling of its LP value
+    support = np.flatnonzero(lp_x > 1e-6)
+    x_cols = cols[(cols >= xb.start) & (cols < xb.stop)] - xb.start
+    assert (x_cols == support).all()
+    pos = np.searchsorted(cols, xb.start + support)
+    assert (prob.col_lo[pos] >= np.floor(lp_x[support] + 1e-6) - 1e-9).all()
+    assert (prob.col_hi[pos] <= np.ceil(lp_x[support] - 1e-6) + 1e-9).all()
+    before = st.best_obj
+    rins._rens(st, ff, lp_x)
+    assert st.best is not None and is_feasible(m, st.best)
+    assert st.best_obj <= before + 1e-9
+    assert st.rens_runs == 1
+    again, ff2, lp2 = _rens_state(seed)
+    rins._rens(again, ff2, lp2)
+    assert again.best is not None and np.array_equal(again.best, st.best)
+
+
+@pytest.mark.parametrize("seed", (24, 38))
+def test_large_path_rens_plans_pass_the_checker(seed: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The large-model path forced on a small instance runs RENS after its master; the plan it
+    reports passes the checker and is never worse than the greedy baseline."""
+    from coalition.planner.check import check_plan
+    from coalition.planner.service import plan_option
+
+    from .test_solver import _variant
+
+    monkeypatch.setattr(solver, "LARGE_COLUMNS", 0)
+    sc, gap = _variant(seed)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0), explain=False)
+    p = out.plan
+    assert "RENS:" in p.solve.message  # the pass under test ran
+    assert check_plan(sc, p).ok
+    assert p.baseline is not None and p.solve.objective is not None
+    assert p.solve.objective <= p.baseline.objective + 1e-6
+
+
+def test_rens_extra_columns_are_the_best_priced_outside_the_support(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With RENS_EXTRA the neighbourhood also holds that many times the support's size of the
+    other columns of smallest reduced cost, each within its own bounds."""
+    st, ff, lp_x = _rens_state(16)
+    m = st.model
+    xb = m.var("Assign-count")
+    rng = np.random.default_rng(0)
+    rc = rng.random(xb.size)
+    monkeypatch.setattr(rins, "RENS_EXTRA", 1.0)
+    prob, cols = rins.rens_problem(st, ff, lp_x, rc)
+    support = lp_x > 1e-6
+    x_cols = cols[(cols >= xb.start) & (cols < xb.stop)] - xb.start
+    extra = np.setdiff1d(x_cols, np.flatnonzero(support))
+    assert np.isin(np.flatnonzero(support), x_cols).all()
+    assert extra.size == min(int(support.sum()), int((~support).sum()))
+    outside = np.flatnonzero(~support)
+    assert rc[extra].max() <= np.sort(rc[outside])[extra.size - 1] + 1e-12  # the best-priced ones
+    pos = np.searchsorted(cols, xb.start + extra)
+    assert (prob.col_lo[pos] == ff.clo[xb.start + extra]).all()
+    assert (prob.col_hi[pos] == ff.chi[xb.start + extra]).all()

@@ -166,6 +166,8 @@ class _Solve:
     completion_s: float = 0.0  # how long the first master's greedy completion took
     polish_tried: int = 0  # large models: polish moves tried (coalition.planner.polish)
     polish_gain: float = 0.0  # and the objective they took off the best plan
+    rens_runs: int = 0  # large models: RENS MIPs on a master's LP (coalition.planner.rins)
+    rens_gain: float = 0.0  # and the objective they took off the best plan
     lp_basis_in: LpBasis | None = None  # a basis to start the first LP from (solve_highs)
     lp_warm: bool = False  # the first LP started from it
     lp_basis_out: LpBasis | None = None  # the first LP's optimal basis (one round only)
@@ -632,7 +634,8 @@ def result_of(st: _Solve) -> Solution:
                 f"; polish: {st.polish_tried} move(s), {st.polish_gain:,.0f} off the objective"
                 if st.polish_tried
                 else ""
-            ),
+            )
+            + (f"; RENS: {st.rens_runs} MIP(s), {st.rens_gain:,.0f} off the objective" if st.rens_runs else ""),
         ),
         st.best,
         st.lp_basis_out,
