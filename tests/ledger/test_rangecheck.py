@@ -34,6 +34,7 @@ def filled(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> Ledger:
     monkeypatch.setattr(verify, "PG_CHUNK", 4)
     monkeypatch.setattr(verify, "PARALLEL_CHUNKS", 2)
     monkeypatch.setattr(verify, "CHECK_HERE_TOO", False)  # every chunk goes to the worker processes
+    monkeypatch.setattr(verify, "PG_CORES_PER_PROCESS", 1)  # workers on PostgreSQL too, on any machine
     return ledger
 
 
@@ -102,11 +103,13 @@ def test_a_rewritten_event_with_its_next_link_fixed_fails_the_assumptions_as_it_
     assert rep.first_bad_seq() == 8  # type: ignore[attr-defined]
 
 
+# PostgreSQL only: SQLite cannot share a snapshot between connections (see the rangecheck
+# docstring; the SQLite workers' own guarantee is tested by the appends-meanwhile test below)
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_parallel_verify_reads_the_verifiers_snapshot_on_postgresql(filled: Ledger) -> None:
     """A change committed after the snapshot was taken is not seen by the workers (they import
     the verifier's exported snapshot)."""
-    if not filled.url.startswith("postgresql"):
-        pytest.skip("SQLite cannot share a snapshot between connections (see the rangecheck docstring)")
+    assert filled.url.startswith("postgresql")
     with snapshot_transaction(filled.factory) as s:
         assert verify_log(s, trust=filled.trust).ok  # the snapshot is taken
         _tamper(filled, "update ledger_event set body = replace(body, 'DEU-S3', 'DEU-S9') where seq = 10")
@@ -222,3 +225,16 @@ def test_parallel_verify_while_appends_commit_finds_nothing(filled: Ledger) -> N
     assert not errors, errors
     assert all(ok and chunks > 0 for ok, _n, chunks, _f in results), results
     assert len({n for _ok, n, _c, _f in results}) > 1  # the writer really was appending meanwhile
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_on_postgresql_each_checking_process_counts_two_cores(filled: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its server backend reads beside it: on 2 cores one process, on 4 cores one worker more;
+    the verdict is the same either way."""
+    monkeypatch.setattr(verify, "PG_CORES_PER_PROCESS", 2)
+    with snapshot_transaction(filled.factory) as s:
+        two = verify_log(s, trust=filled.trust, workers=2)
+        four = verify_log(s, trust=filled.trust, workers=4)
+    assert two.ok and four.ok
+    assert two.workers == 0 and four.workers == 1
+    assert four.worker_chunks > 0
