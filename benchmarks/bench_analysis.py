@@ -330,7 +330,16 @@ def _write_doc(o: dict) -> None:
             f"`withdrawal --option medium --k 2` (N-1, all pairs, worst-2): {w['wall_s']} s "
             f"({w['solves']} plans, {w['shortcuts']} shortcuts).",
         ]
-    DOC.write_text("\n".join(lines) + "\n")
+    DOC.write_text("\n".join(lines) + "\n" + _hand_written())
+
+
+def _hand_written() -> str:
+    """The page's hand-written ``## `` sections (their header says so): a run rewrites only
+    the measured part above them, never those notes."""
+    if not DOC.exists():
+        return ""
+    parts = DOC.read_text(encoding="utf-8").split("\n## ")[1:]
+    return "".join("\n## " + p for p in parts if "hand-written" in p.split("\n", 1)[0])
 
 
 if __name__ == "__main__":
