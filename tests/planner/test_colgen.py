@@ -95,3 +95,16 @@ def test_a_lagrangian_bound_by_hand():
     assert lagrangian_bound(rel, rc, 100.0, np.array([1.0]), np.array([0])) == pytest.approx(90.0)
     rel.max_units = np.array([5.0])  # 2 of -5, 2 of -3, 1 of -1
     assert lagrangian_bound(rel, rc, 100.0, np.array([1.0]), np.array([0])) == pytest.approx(83.0)
+
+
+def test_stop_reason_names_the_time_the_request_and_the_round_cap() -> None:
+    import time as _time
+
+    from coalition.planner.colgen import stop_reason
+
+    later = _time.perf_counter() + 3600
+    assert stop_reason(3, later, None, None) is None
+    assert stop_reason(3, later, lambda: False, 4) is None
+    assert "time limit after 3" in (stop_reason(3, 0.0, None, None) or "")
+    assert "time limit" in (stop_reason(3, later, lambda: True, None) or "")
+    assert (stop_reason(4, later, None, 4) or "").startswith("stopped after 4 round(s)")

@@ -99,6 +99,18 @@ class _Events:
     first: np.ndarray
 
 
+def stop_reason(
+    rounds: int, deadline: float, should_stop: Callable[[], bool] | None, max_rounds: int | None
+) -> str | None:
+    """Why a column-generation loop stops after ``rounds`` rounds short of convergence (the
+    time, a stop request, the round cap), or None to go on; its Lagrangian bound is kept."""
+    if time.perf_counter() >= deadline or (should_stop is not None and should_stop()):
+        return f"stopped by the time limit after {rounds} round(s); Lagrangian bound kept"
+    if max_rounds is not None and rounds >= max_rounds:
+        return f"stopped after {rounds} round(s); Lagrangian bound kept"
+    return None
+
+
 def _cover_events(tb: PlanningTables, u_line: np.ndarray, u_period: np.ndarray, cols: dict[str, np.ndarray]) -> _Events:
     """Cover-flow rows: one per (line, period) shortfall variable, each line's periods in order."""
     line = tb.arc_line[cols["arc"]]
@@ -406,11 +418,8 @@ def solve_relaxation(
             best = max(best, z)
             msg = f"pricing: no negative reduced cost after {rounds} round(s)"
             break
-        if time.perf_counter() >= deadline or (should_stop is not None and should_stop()):
-            msg = f"stopped by the time limit after {rounds} round(s); Lagrangian bound kept"
-            break
-        if max_rounds is not None and rounds >= max_rounds:
-            msg = f"stopped after {rounds} round(s); Lagrangian bound kept"
+        if (stop := stop_reason(rounds, deadline, should_stop, max_rounds)) is not None:
+            msg = stop
             break
         cand = _pick(rel, rc, neg, ROUND_COLUMNS)
         in_master[cand] = True

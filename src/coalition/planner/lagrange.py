@@ -41,7 +41,7 @@ from coalition.planner.caprows import (
     n_dense,
     price,
 )
-from coalition.planner.colgen import Relaxation
+from coalition.planner.colgen import Relaxation, stop_reason
 from coalition.solvers.highs import HighsModel, MatrixProblem, Outcome, SolverOptions
 
 
@@ -515,11 +515,8 @@ def chain_master(
             best = max(best, z)
             msg = f"pricing: no chain of negative reduced cost and no capacity row broken after {rounds} round(s)"
             break
-        if time.perf_counter() >= deadline or (should_stop is not None and should_stop()):
-            msg = f"stopped by the time limit after {rounds} round(s); Lagrangian bound kept"
-            break
-        if max_rounds is not None and rounds >= max_rounds:
-            msg = f"stopped after {rounds} round(s); Lagrangian bound kept"
+        if (stop := stop_reason(rounds, deadline, should_stop, max_rounds)) is not None:
+            msg = stop
             break
         if add.size:
             cm.add_chains(add)

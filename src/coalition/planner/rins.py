@@ -208,16 +208,7 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixe
         prob = MatrixProblem(
             cost=prob.cost, col_lo=lo, col_hi=hi, A=prob.A, row_lo=prob.row_lo, row_hi=prob.row_hi, integer=prob.integer
         )
-    o = st.options
-    hm = HighsModel(
-        prob,
-        SolverOptions(mip_rel_gap=max(float(o.mip_rel_gap), RINS_GAP), threads=int(o.threads), seed=int(o.seed)),
-        on_report=st.on_report,
-        should_stop=st.should_stop,
-        deadline=st.deadline,
-    )
-    for name, value in MIP_OPTIONS.items():
-        hm.set_option(name, value)
+    hm = _sub_mip_model(st, prob)
     st.active[:] = True  # every row is in this MIP
     if st.best is not None:
         hm.set_start(stock_values(m, ff, st.best)[sub.cols])
@@ -268,6 +259,22 @@ def rens_problem(
     return prob, sub.cols
 
 
+def _sub_mip_model(st: _Solve, prob: MatrixProblem) -> HighsModel:
+    """A HiGHS model of a RINS or RENS sub-MIP: the plan's options at the neighbourhood's gap,
+    the solve's progress, stop and deadline, and MIP_OPTIONS."""
+    o = st.options
+    hm = HighsModel(
+        prob,
+        SolverOptions(mip_rel_gap=max(float(o.mip_rel_gap), RINS_GAP), threads=int(o.threads), seed=int(o.seed)),
+        on_report=st.on_report,
+        should_stop=st.should_stop,
+        deadline=st.deadline,
+    )
+    for name, value in MIP_OPTIONS.items():
+        hm.set_option(name, value)
+    return hm
+
+
 def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray, rc: np.ndarray | None = None) -> np.ndarray | None:
     """RENS (relaxation enforced neighbourhood search) on a master's LP solution, at most
     RENS_SECONDS (:func:`rens_problem`; its bound is never kept). Its plan - a plan of the full
@@ -288,16 +295,7 @@ def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray, rc: np.ndarray | None = No
     ref = st.best[xb.start : xb.stop].copy()
     prob, cols = rens_problem(st, ff, lp_x, rc)
     st.restricted, st.phase = True, "restricted-mip"
-    o = st.options
-    hm = HighsModel(
-        prob,
-        SolverOptions(mip_rel_gap=max(float(o.mip_rel_gap), RINS_GAP), threads=int(o.threads), seed=int(o.seed)),
-        on_report=st.on_report,
-        should_stop=st.should_stop,
-        deadline=st.deadline,
-    )
-    for name, value in MIP_OPTIONS.items():
-        hm.set_option(name, value)
+    hm = _sub_mip_model(st, prob)
     floor = np.zeros(m.n_cols)
     floor[xb.start : xb.stop] = np.floor(lp_x + 1e-6)
     floor = recompute(m, floor)
