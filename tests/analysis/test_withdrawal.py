@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 
 from coalition.analysis.evaluate import Context, PlannerEvaluator
+from coalition.analysis.reuse import TargetStop, repaired_to
 from coalition.analysis.sampling import World
 from coalition.analysis.withdrawal import DropBound, Solved, withdrawal_analysis, worst_k
-from coalition.planner.schemas import PlanOptions
+from coalition.planner.greedy import is_feasible
+from coalition.planner.schemas import PlanOptions, Progress
 from tests.analysis.factory import random_coalition, three_nations
 
 NOMINAL = World(0, 1.0, (), (), ())
@@ -21,7 +24,10 @@ def _ev(sc):
 
 
 def _serial(ev):
-    return lambda sets: [ev.detail(NOMINAL, s) for s in sets]
+    def solve(sets, hints=None):
+        return [ev.detail(NOMINAL, s, h) for s, h in zip(sets, hints or [None] * len(sets), strict=True)]
+
+    return solve
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -30,8 +36,7 @@ def test_worst_k_matches_brute_force(seed, k):
     sc = random_coalition(seed, nations=5, lines=3)
     ev = _ev(sc)
     nations = sorted({p.nation for p in sc.pledges})
-    brute = {frozenset(c): ev.detail(NOMINAL, frozenset(c)).objective
-             for c in itertools.combinations(nations, k)}
+    brute = {frozenset(c): ev.detail(NOMINAL, frozenset(c)).objective for c in itertools.combinations(nations, k)}
     want = max(brute.values())
     base, res = ev.detail_and_solve(NOMINAL)
     solved = Solved(_serial(ev))
@@ -53,7 +58,7 @@ def test_shortcut_is_exact():
     singles = solved.get([frozenset([n]) for n in nations])
     pairs = [frozenset(c) for c in itertools.combinations(nations, 2)]
     got = solved.get(pairs)
-    for s, d in zip(pairs, got):
+    for s, d in zip(pairs, got, strict=True):
         assert d.objective == pytest.approx(ev.detail(NOMINAL, s).objective, abs=1e-6)
     assert solved.solves + solved.shortcuts == len(singles) + len(pairs)
 
@@ -77,3 +82,105 @@ def test_n_minus_1_by_hand():
     assert shap["AAA"]["shapley_essential_coverage_pct"] > shap["BBB"]["shapley_essential_coverage_pct"]
     lo, hi = shap["AAA"]["ci95"]
     assert lo <= shap["AAA"]["shapley_essential_coverage_pct"] <= hi
+
+
+def _true_optimum(r) -> float:  # type: ignore[no-untyped-def]
+    """The world's MIP with every row, solved by scipy's MILP interface (not the planner's
+    solver, no row generation): the true optimum f(S) of the world without S."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    lo = np.where(np.isfinite(r.lo), r.lo, -np.inf)
+    hi = np.where(np.isfinite(r.hi), r.hi, np.inf)
+    res = milp(
+        r.cost,
+        constraints=LinearConstraint(r.A, lo, hi),
+        integrality=r.integer.astype(int),
+        bounds=Bounds(r.clo, r.chi),
+        options={"mip_rel_gap": 1e-9, "time_limit": 60},
+    )
+    assert res.status == 0, res.message
+    return float(res.fun)
+
+
+def _world_model(ev, s):  # type: ignore[no-untyped-def]
+    inp = ev.ctx.inputs(NOMINAL, frozenset(s))
+    return ev.model_of(inp).restricted(inp.active_from, inp.units)
+
+
+def test_subset_bounds_and_starts_never_overclaim():
+    """With a loose target gap (30 %, so that plans repaired from a subset's are often within the
+    gap of the subsets' bound and are not solved at all), every plan of every set of 1-3
+    withdrawn nations is checked against the true optimum of its world (scipy on the full
+    matrix): bound <= f(S) <= objective, an 'optimal' row is within the gap, and the objective
+    is monotone (f(T) <= f(S) for T in S, the fact the subsets' bound rests on). The hard case
+    must occur: some plans proven from a subset's bound without a solve."""
+    gap = 0.3
+    hows: dict[str, int] = {}
+    for seed in range(5):
+        sc = random_coalition(seed, nations=5, lines=3)
+        ev = PlannerEvaluator(Context(sc, "opt", options=PlanOptions(time_limit=30, mip_rel_gap=gap, threads=1)))
+        nations = sorted({p.nation for p in sc.pledges})
+        base, _res = ev.detail_and_solve(NOMINAL)
+        solved = Solved(_serial(ev))
+        solved.plans[frozenset()] = base
+        for k in (1, 2, 3):
+            solved.get([frozenset(c) for c in itertools.combinations(nations, k)])
+        truth = {s: _true_optimum(_world_model(ev, s)) for s in solved.plans}
+        for s, d in solved.plans.items():
+            f = truth[s]
+            tol = 1e-6 * max(1.0, abs(f))
+            assert d.objective is not None and d.objective >= f - tol
+            assert d.bound is not None and d.bound <= f + tol, (seed, s, d.how)
+            if d.status == "optimal":
+                assert d.objective - d.bound <= gap * d.objective * 1.01 + tol
+            for t in solved.plans:
+                if t < s:
+                    assert truth[t] <= f + tol  # monotone
+            hows[d.how] = hows.get(d.how, 0) + 1
+    assert hows.get("start-proven", 0) > 0, hows
+    assert hows.get("solved", 0) + hows.get("solved, hint's bound", 0) > 0, hows
+
+
+def test_repaired_starts_are_feasible():
+    """A single nation's plan repaired to the world without a pair is a feasible plan of that
+    world (every row, every bound), never better than its true optimum; the pair's row starts
+    from the best of them."""
+    sc = random_coalition(1, nations=5, lines=3)
+    ev = _ev(sc)
+    nations = sorted({p.nation for p in sc.pledges})
+    singles = {n: ev.detail(NOMINAL, frozenset([n])) for n in nations}
+    repaired = 0
+    for a, b in itertools.combinations(nations, 2):
+        r = _world_model(ev, {a, b})
+        f = _true_optimum(r)
+        xb = r.var("Assign-count")
+        for n in (a, b):
+            idx, val = singles[n].plan
+            v = np.zeros(r.n_cols)
+            v[xb.start + idx] = val
+            out = repaired_to(r, v)
+            if out is None:
+                continue
+            repaired += 1
+            assert is_feasible(r, out)
+            assert not np.any(out[xb.start : xb.stop][r.chi[xb.start : xb.stop] == 0] > 0)  # no withdrawn unit
+            assert float(r.cost @ out) >= f - 1e-6 * max(1.0, abs(f))
+    assert repaired > 0
+
+
+def test_target_stop_only_stops_within_the_gap_of_a_bound():
+    """The stop fires when the incumbent is within the gap of the higher of the solver's bound
+    and the floor; never before an incumbent, and a floor lifts a weak solver bound."""
+    st = TargetStop(0.1, floor=95.0)
+    assert not st()
+    st.progress(Progress(time=0.0, incumbent=None, bound=60.0, gap=None))
+    assert not st()  # a bound alone is no plan
+    st.progress(Progress(time=0.1, incumbent=110.0, bound=50.0, gap=None))
+    assert not st() and st.bound == 60.0  # 110 against max(60, 95): 13.6 %
+    st.progress(Progress(time=0.2, incumbent=104.0, bound=60.0, gap=None))
+    assert st()  # 104 against 95: 8.7 %
+    no_floor = TargetStop(0.1, floor=None)
+    no_floor.progress(Progress(time=0.2, incumbent=104.0, bound=60.0, gap=None))
+    assert not no_floor()  # 104 against its own bound 60: 42 %
+    no_floor.progress(Progress(time=0.3, incumbent=104.0, bound=94.0, gap=None))
+    assert no_floor()  # 9.6 %

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coalition.analysis.reuse import ModelCache, SampleSolve, Spells, assumption_texts
+from coalition.analysis.reuse import ModelCache, SampleSolve, Spells, StartHint, assumption_texts
 from coalition.analysis.sampling import World
 from coalition.planner.schemas import PlanOptions
 from coalition.planner.service import activation_for_plan, check_option, resolve_c_day
@@ -250,23 +250,41 @@ class PlannerEvaluator:
         }
         return out
 
-    def detail(self, world: World, withdrawn: frozenset[str] = frozenset()) -> PlanDetail:
+    def detail(self, world: World, withdrawn: frozenset[str] = frozenset(), hint: SetHint | None = None) -> PlanDetail:
         """The world's plan with ``withdrawn`` nations deploying nothing, with who serves where."""
-        return self.detail_and_solve(world, withdrawn)[0]
+        return self.detail_and_solve(world, withdrawn, hint)[0]
 
-    def detail_and_solve(self, world: World, withdrawn: frozenset[str] = frozenset()) -> tuple[PlanDetail, SampleSolve]:
+    def detail_and_solve(
+        self, world: World, withdrawn: frozenset[str] = frozenset(), hint: SetHint | None = None
+    ) -> tuple[PlanDetail, SampleSolve]:
+        """:meth:`detail` and the solve it came from. ``hint``: plans of worlds with more
+        units (repaired into candidate starts) and a valid lower bound (:class:`SetHint`)."""
         inp = self.ctx.inputs(world, withdrawn)
         rm = self.model_of(inp)
-        res = rm.solve(inp.active_from, inp.units, float(self.ctx.options.time_limit), spells=inp.spells)
+        start_hint = None
+        if hint is not None:
+            m = rm.model
+            xb = m.var("Assign-count")
+            vecs = []
+            for idx, val in hint.plans:
+                v = np.zeros(m.n_cols)
+                v[xb.start + idx] = val
+                vecs.append(v)
+            start_hint = StartHint(tuple(vecs), hint.floor)
+        res = rm.solve(
+            inp.active_from, inp.units, float(self.ctx.options.time_limit), spells=inp.spells, hint=start_hint
+        )
         out = self._outcome(res)
         presence: dict[str, dict[str, float]] = {}
         used: set[str] = set()
+        plan: tuple[np.ndarray, np.ndarray] | None = None
         if res.model is not None and res.values is not None:
             r, v = res.model, res.values
             tb = r.tables
             xb = r.var("Assign-count")
             x = v[xb.start : xb.stop]
             on = np.flatnonzero(x > 0.5)
+            plan = (on.astype(np.int64), np.round(x[on]))
             t90 = DAYS[-1] // tb.period_days
             for j in on:
                 nation = tb.pledge_nation[int(tb.arc_pledge[r.x_arc[j]])]
@@ -286,6 +304,9 @@ class PlannerEvaluator:
             presence,
             frozenset(used),
             res.solve_seconds,
+            plan,
+            res.how,
+            res.start_objective,
         ), res
 
     def _outcome(self, res: SampleSolve) -> Outcome:
@@ -323,6 +344,25 @@ class PlanDetail:
     presence: dict[str, dict[str, float]]  # line -> nation -> units present at D+90
     used: frozenset[str]  # nations with units anywhere in the plan
     solve_seconds: float
+    # the plan's Assign-count columns in use (positions in the block) and their units: a start
+    # for the plans of larger withdrawn sets (the same model, other bounds)
+    plan: tuple[np.ndarray, np.ndarray] | None = None
+    # how the plan was found: "solved", "solved, hint's bound" (its bound is a subset's, higher
+    # than the solver's), "start-proven" (a subset's plan repaired, within the gap of a
+    # subset's bound: no solve), "shortcut" (a subset's plan uses no unit of the others)
+    how: str = "solved"
+    start_objective: float | None = None  # the objective of the start the solve began from
+
+
+@dataclass(frozen=True, slots=True)
+class SetHint:
+    """What is known of a withdrawn set S before its solve: plans of some subsets T of S
+    (:attr:`PlanDetail.plan`), repaired into candidate starts, and ``floor``, the highest lower
+    bound of the planned subsets: the objective is monotone in the withdrawn set (fewer units
+    only shrink the feasible set), so f(S) >= f(T) >= bound(T)."""
+
+    plans: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    floor: float | None = None
 
 
 class QuickEvaluator:

@@ -50,7 +50,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -58,7 +58,7 @@ import numpy as np
 
 from coalition.planner import sustainment
 from coalition.planner.model import Model, build_model
-from coalition.planner.schemas import PlanOptions
+from coalition.planner.schemas import PlanOptions, Progress
 from coalition.planner.tables import PlanningTables, build_tables
 from coalition.scenario.schemas import Assumption, Scenario
 from coalition.solvers.highs import LpBasis
@@ -93,6 +93,52 @@ class SampleSolve:
     model: Model | None = None  # the restricted model of the world
     values: np.ndarray | None = None  # its column values (the plan)
     cached: bool = False  # the plan of an earlier world with the same restricted model
+    # "solved" | "solved, hint's bound" (the bound is a hint's, higher than the solver's) |
+    # "start-proven" (a start within the gap of the hint's bound, nothing solved)
+    how: str = "solved"
+    start_objective: float | None = None  # the objective of the start plan the solve began from
+
+
+@dataclass(frozen=True)
+class StartHint:
+    """What is known of a world before its solve: plans of other worlds of the same model
+    (column vectors; repaired to this world, they are candidate starts) and ``floor``, a valid
+    lower bound of this world's optimal objective (e.g. by monotonicity, the bound of a world
+    with more units), or None."""
+
+    plans: tuple[np.ndarray, ...] = ()
+    floor: float | None = None
+
+
+class TargetStop:
+    """A solver stop test (``solve_highs(should_stop=...)``) fed by its progress reports: stop
+    once the best plan reported is within ``gap`` of the higher of the solver's bound and
+    ``floor``. Every bound the solver reports is a bound of the full model
+    (:meth:`coalition.planner.solver._Solve.on_report`), and ``floor`` must be one too, so a
+    stop means the plan is proven at the gap. (The planner's large-model path has no such test
+    of its own: it searches to its time limit.)"""
+
+    def __init__(self, gap: float, floor: float | None) -> None:
+        self.gap, self.floor = gap, floor
+        self.incumbent: float | None = None
+        self.bound: float | None = None
+        self.hit = False
+
+    def progress(self, p: Progress) -> None:
+        if p.incumbent is not None:
+            self.incumbent = p.incumbent if self.incumbent is None else min(self.incumbent, p.incumbent)
+        if p.bound is not None:
+            self.bound = p.bound if self.bound is None else max(self.bound, p.bound)
+
+    def __call__(self) -> bool:
+        if not self.hit and self.incumbent is not None:
+            from coalition.solvers.highs import relative_gap
+
+            bounds = [b for b in (self.bound, self.floor) if b is not None]
+            if bounds:
+                g = relative_gap(self.incumbent, min(max(bounds), self.incumbent))
+                self.hit = g is not None and g <= self.gap
+        return self.hit
 
 
 Spells = Mapping[str, tuple[tuple[int, int | None], ...]]
@@ -141,6 +187,20 @@ def restrict(m: Model, keep_x: np.ndarray, chi: np.ndarray, hi: np.ndarray) -> M
     r.chi = chi
     r.hi = hi
     return r
+
+
+def repaired_to(r: Model, plan: np.ndarray) -> np.ndarray | None:
+    """``plan`` (a plan of the same model in another world) made a plan of the world of ``r``:
+    its assignments cut to ``r``'s column bounds (a withdrawn nation's columns to 0), rows made
+    feasible by removing units, completed greedily; None if the result is still infeasible."""
+    from coalition.planner.greedy import is_feasible, repair
+
+    assert r.chi is not None
+    xb = r.var("Assign-count")
+    v = np.zeros(r.n_cols)
+    v[xb.start : xb.stop] = np.minimum(plan[xb.start : xb.stop], r.chi[xb.start : xb.stop])
+    b = repair(r, v)
+    return b if is_feasible(r, b) else None
 
 
 class ReusableModel:
@@ -266,28 +326,29 @@ class ReusableModel:
         assert self._baseline is not None
         return self._baseline[1]
 
-    def start_plan(self, r: Model, time_limit: float, repaired: bool = True) -> np.ndarray:
+    def start_plan(
+        self, r: Model, time_limit: float, repaired: bool = True, extra: Sequence[np.ndarray] = ()
+    ) -> np.ndarray:
         """The solver's start for a world's model ``r``: the planner's greedy plan, or the
         baseline plan repaired to the world (its assignments cut to the world's columns and
         bounds, rows made feasible by removing units, completed greedily) when that is better.
         Measured on 18 worlds of `small` (LHS seeds 14-16, interleaved A/B): the repaired
         baseline is 1-2 % better than the greedy plan and spares the MIP its slow searches from a
         poor start: 1.36 -> 1.06 CPU s per world, 2 -> 0 worlds at the time limit, plans -0.11 %
-        on average (docs/analysis-benchmarks.md)."""
-        from coalition.planner.greedy import greedy_values, is_feasible, repair
+        on average (docs/analysis-benchmarks.md).
 
-        g = greedy_values(r)
+        ``extra``: more plans (column vectors of this model, e.g. the plans of the worlds
+        without a subset of a withdrawn set) repaired to ``r`` the same way; the best feasible
+        candidate is the start."""
+        from coalition.planner.greedy import greedy_values
+
+        best = greedy_values(r)
         base = self.baseline_plan(time_limit) if (REPAIRED_START and repaired) else None
-        if base is None:
-            return g
-        assert r.chi is not None
-        xb = r.var("Assign-count")
-        v = np.zeros_like(base)
-        v[xb.start : xb.stop] = np.minimum(base[xb.start : xb.stop], r.chi[xb.start : xb.stop])
-        b = repair(r, v)
-        if is_feasible(r, b) and float(r.cost @ b) < float(r.cost @ g) - 1e-9:
-            return b
-        return g
+        for plan in ([base] if base is not None else []) + list(extra):
+            b = repaired_to(r, plan)
+            if b is not None and float(r.cost @ b) < float(r.cost @ best) - 1e-9:
+                best = b
+        return best
 
     def solve(
         self,
@@ -296,6 +357,7 @@ class ReusableModel:
         time_limit: float,
         spells: Spells | None = None,
         repaired: bool = False,
+        hint: StartHint | None = None,
     ) -> SampleSolve:
         """Solve the model with the given pledges active and the given units deploying;
         ``repaired``: start from the repaired baseline plan when it beats the greedy one
@@ -305,7 +367,10 @@ class ReusableModel:
         A world whose restricted model is the same as an earlier world's (the same units per
         pledge, so the same bounds; the same limit and start) and whose solve was proven at the
         gap gets that solve's plan again (``cached``), without solving: the solver is
-        deterministic, so a second solve would return it too."""
+        deterministic, so a second solve would return it too.
+
+        ``hint`` (:class:`StartHint`): more start plans and a valid lower bound of this world's
+        objective found elsewhere (the withdrawal analysis: its subsets' plans and bounds)."""
         if not self.matches(active_from, spells):
             raise ValueError("activation spells differ from the model's profile; use ModelCache")
         t0 = time.perf_counter()
@@ -325,7 +390,7 @@ class ReusableModel:
                 values=hit.values.copy(),
                 cached=True,
             )
-        res = self._solve(active_from, units, time_limit, repaired, t0)
+        res = self._solve(active_from, units, time_limit, repaired, t0, hint)
         proven = res.gap is not None and res.gap <= float(self.options.mip_rel_gap) * 1.01
         if RESULT_CACHE and res.status == "optimal" and proven and res.values is not None:
             self._solved[key] = replace(res, model=None, values=res.values.copy(), shortfall=res.shortfall.copy())
@@ -334,17 +399,53 @@ class ReusableModel:
         return res
 
     def _solve(
-        self, active_from: Mapping[str, int], units: Mapping[str, int], time_limit: float, repaired: bool, t0: float
+        self,
+        active_from: Mapping[str, int],
+        units: Mapping[str, int],
+        time_limit: float,
+        repaired: bool,
+        t0: float,
+        hint: StartHint | None = None,
     ) -> SampleSolve:
-        """One solve of the world's restricted model (:meth:`solve`)."""
+        """One solve of the world's restricted model (:meth:`solve`). With a ``hint``: the
+        start is the best of the usual one and the hint's plans repaired to this world; when it
+        is within the target gap of the hint's bound there is nothing to solve (``how``
+        "start-proven"); otherwise the solve stops once its best plan is within the gap of the
+        higher of its own bound and the hint's (:class:`TargetStop`)."""
         from coalition.planner.greedy import is_feasible
         from coalition.planner.solver import solve_highs
+        from coalition.solvers.highs import relative_gap
 
         r = self.restricted(active_from, units)
         ts = time.perf_counter()
-        start = self.start_plan(r, time_limit, repaired) if self.options.warm_start else None
+        extra = hint.plans if hint is not None else ()
+        start = self.start_plan(r, time_limit, repaired, extra) if self.options.warm_start else None
         ok = start is not None and is_feasible(r, start)
+        target = float(self.options.mip_rel_gap)
+        floor = hint.floor if hint is not None else None
+        ub = r.var("Line-shortfall")
+        if ok and start is not None and floor is not None:
+            obj0 = float(r.cost @ start)
+            g0 = relative_gap(obj0, min(floor, obj0))
+            if g0 is not None and g0 <= target:
+                short = np.clip(start[ub.start : ub.stop], 0.0, None)
+                t1 = time.perf_counter()
+                return SampleSolve(
+                    "optimal",
+                    obj0,
+                    short,
+                    0.0,
+                    ts - t0,
+                    t1 - ts,
+                    g0,
+                    min(floor, obj0),
+                    r,
+                    start,
+                    how="start-proven",
+                    start_objective=obj0,
+                )
         basis = self.baseline_basis(time_limit) if (WARM_LP and repaired) else None
+        stop = TargetStop(target, floor) if hint is not None else None
         t1 = time.perf_counter()
         sol = solve_highs(
             r,
@@ -352,9 +453,10 @@ class ReusableModel:
             start=start if ok else None,
             withhold=False,
             lp_basis=basis,
+            progress=stop.progress if stop is not None else None,
+            should_stop=stop,
         )
         t2 = time.perf_counter()
-        ub = r.var("Line-shortfall")
         values = sol.values
         if values is None and ok and start is not None:
             values = start  # the planner's own fallback: the greedy plan is feasible
@@ -365,8 +467,26 @@ class ReusableModel:
         short = np.clip(values[ub.start : ub.stop], 0.0, None)
         status = "optimal" if res.status.value in ("optimal", "feasible") else "time-limit"
         obj = float(r.cost @ values)
+        how = "solved"
+        if floor is not None and (bound is None or floor > bound):
+            bound = min(floor, obj)  # a valid bound of this world found elsewhere, higher
+            gap = relative_gap(obj, bound)
+            how = "solved, hint's bound"
+        if stop is not None and stop.hit and gap is not None and gap <= target * 1.01:
+            status = "optimal"  # stopped by TargetStop: proven at the gap against a valid bound
         return SampleSolve(
-            status, obj, short, t2 - t1, (ts - t0) + (time.perf_counter() - t2), t1 - ts, gap, bound, r, values
+            status,
+            obj,
+            short,
+            t2 - t1,
+            (ts - t0) + (time.perf_counter() - t2),
+            t1 - ts,
+            gap,
+            bound,
+            r,
+            values,
+            how=how,
+            start_objective=float(r.cost @ start) if ok and start is not None else None,
         )
 
 

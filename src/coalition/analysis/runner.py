@@ -119,18 +119,22 @@ class EvaluatorPlugin(WorkerPlugin):
             out.append(row)
         return out
 
-    def details(self, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
+    def details(self, world: World, sets: Sequence[frozenset[str]], hints: Sequence[Any] | None = None) -> list[Any]:
         if self.evaluator is None:
             self.setup()
-        return [self.evaluator.detail(world, s) for s in sets]
+        hs = list(hints) if hints is not None else [None] * len(sets)
+        return [self.evaluator.detail(world, s, h) for s, h in zip(sets, hs, strict=True)]
 
 
-def _detail_task(plugin_name: str, world: World, sets: Sequence[frozenset[str]]) -> list[Any]:
-    """A Dask task: the plans of ``world`` without each withdrawn set, on this worker."""
+def _detail_task(
+    plugin_name: str, world: World, sets: Sequence[frozenset[str]], hints: Sequence[Any] | None = None
+) -> list[Any]:
+    """A Dask task: the plans of ``world`` without each withdrawn set (each with its
+    :class:`~coalition.analysis.evaluate.SetHint`, if given), on this worker."""
     from distributed import get_worker
 
     plugin = cast(EvaluatorPlugin, get_worker().plugins[plugin_name])  # registered by run_worlds
-    return plugin.details(world, sets)
+    return plugin.details(world, sets, hints)
 
 
 def _task(plugin_name: str, worlds: Sequence[World]) -> list[dict[str, Any]]:
@@ -368,7 +372,7 @@ class SetSolver:
         scheduler: str | None = None,
         workers: int | None = None,
         client: Any = None,
-        batch: int = 2,
+        batch: int = 1,
         progress: ProgressCb | None = None,
     ) -> None:
         self.ctx, self.world, self.batch, self.progress = ctx, world, batch, progress
@@ -401,17 +405,23 @@ class SetSolver:
         if self.own and self.client is not None:
             dask.close(self.client, cluster=True)
 
-    def __call__(self, sets: list[frozenset[str]]) -> list[Any]:
+    def __call__(self, sets: list[frozenset[str]], hints: Sequence[Any] | None = None) -> list[Any]:
+        hs = list(hints) if hints is not None else [None] * len(sets)
         if self.local:
             out = []
-            for s in sets:
-                out.append(self.plugin.evaluator.detail(self.world, s))
+            for s, h in zip(sets, hs, strict=True):
+                out.append(self.plugin.evaluator.detail(self.world, s, h))
                 self.done += 1
                 if self.progress:
                     self.progress(self.done, 0)
             return out
-        chunks = [sets[i : i + self.batch] for i in range(0, len(sets), self.batch)]
-        futs = [self.client.submit(_detail_task, self.plugin.name, self.world, c, pure=False) for c in chunks]
+        chunks = [list(range(i, min(i + self.batch, len(sets)))) for i in range(0, len(sets), self.batch)]
+        futs = [
+            self.client.submit(
+                _detail_task, self.plugin.name, self.world, [sets[j] for j in c], [hs[j] for j in c], pure=False
+            )
+            for c in chunks
+        ]
         results: dict[int, list[Any]] = {}
         index = {f.key: i for i, f in enumerate(futs)}
         for f in dask.as_completed(futs):
