@@ -184,3 +184,46 @@ def test_target_stop_only_stops_within_the_gap_of_a_bound():
     assert not no_floor()  # 104 against its own bound 60: 42 %
     no_floor.progress(Progress(time=0.3, incumbent=104.0, bound=94.0, gap=None))
     assert no_floor()  # 9.6 %
+
+
+def test_stall_stops_after_the_first_plan_and_says_so():
+    """A stall of ~0 CPU s: the search stops at its first plan unless it is proven; the stopped plans are
+    still plans of their worlds with valid bounds (scipy), and each says 'stalled' exactly when
+    its gap is above the target."""
+    now = [0.0]
+    st = TargetStop(0.01, floor=None, stall=2.0, clock=lambda: now[0])
+    assert not st()  # no plan yet
+    st.progress(Progress(time=0.0, incumbent=100.0, bound=50.0, gap=None))
+    now[0] = 1.5
+    st.progress(Progress(time=0.0, incumbent=99.0, bound=50.0, gap=None))  # a better plan
+    now[0] = 3.0
+    assert not st()  # 1.5 s since the last better plan
+    st.progress(Progress(time=0.0, incumbent=98.999, bound=50.0, gap=None))  # not better by STALL_GAIN
+    now[0] = 3.6
+    assert st() and st.stalled and not st.hit
+    off = TargetStop(0.01, floor=None, stall=0.0, clock=lambda: now[0])
+    off.progress(Progress(time=0.0, incumbent=100.0, bound=50.0, gap=None))
+    now[0] = 1e9
+    assert not off()  # 0: no stall stop
+    gap = 1e-3
+    sc = random_coalition(2, nations=5, lines=3)
+    ev = PlannerEvaluator(Context(sc, "opt", options=PlanOptions(time_limit=30, mip_rel_gap=gap, threads=1)))
+    nations = sorted({p.nation for p in sc.pledges})
+    base, _res = ev.detail_and_solve(NOMINAL)
+    solved = Solved(_serial(ev), stall=1e-9)
+    solved.plans[frozenset()] = base
+    for k in (1, 2):
+        solved.get([frozenset(c) for c in itertools.combinations(nations, k)])
+    stalled = 0
+    for s, d in solved.plans.items():
+        if not s:
+            continue
+        f = _true_optimum(_world_model(ev, s))
+        tol = 1e-6 * max(1.0, abs(f))
+        assert d.bound is not None and d.bound <= f + tol <= d.objective + 2 * tol
+        rel = (d.objective - d.bound) / max(abs(d.objective), 1e-9)
+        assert d.status in ("optimal", "stalled"), d.status
+        if d.how != "shortcut":  # a shortcut keeps its subset's status, its gap only shrinks
+            assert (d.status == "stalled") == (rel > gap * 1.01), (s, d.status, rel)
+        stalled += d.status == "stalled"
+    assert stalled > 0  # the hard case: some searches were stopped unproven

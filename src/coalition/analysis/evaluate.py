@@ -270,7 +270,7 @@ class PlannerEvaluator:
                 v = np.zeros(m.n_cols)
                 v[xb.start + idx] = val
                 vecs.append(v)
-            start_hint = StartHint(tuple(vecs), hint.floor)
+            start_hint = StartHint(tuple(vecs), hint.floor, hint.stall)
         res = rm.solve(
             inp.active_from, inp.units, float(self.ctx.options.time_limit), spells=inp.spells, hint=start_hint
         )
@@ -363,6 +363,7 @@ class SetHint:
 
     plans: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
     floor: float | None = None
+    stall: float | None = None  # stop a search that found no better plan for this many seconds
 
 
 class QuickEvaluator:

@@ -50,7 +50,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -74,6 +74,8 @@ WARM_LP = True
 #: Proven solves kept per model for worlds with the same restricted model (0: none). Of 1,000
 #: LHS worlds of `small` (seed 1), 833 have distinct units per pledge: the other 167 repeat one.
 RESULT_CACHE = 256
+#: A stalled search (:class:`TargetStop`): a plan this much better (relative) is progress.
+STALL_GAIN = 1e-4
 #: Time limit of the baseline solve (at least the per-world limit), seconds.
 BASELINE_SECONDS = 60.0
 
@@ -108,24 +110,41 @@ class StartHint:
 
     plans: tuple[np.ndarray, ...] = ()
     floor: float | None = None
+    stall: float | None = None  # stop a search that found no better plan for this many seconds
 
 
 class TargetStop:
     """A solver stop test (``solve_highs(should_stop=...)``) fed by its progress reports: stop
     once the best plan reported is within ``gap`` of the higher of the solver's bound and
-    ``floor``. Every bound the solver reports is a bound of the full model
-    (:meth:`coalition.planner.solver._Solve.on_report`), and ``floor`` must be one too, so a
-    stop means the plan is proven at the gap. (The planner's large-model path has no such test
-    of its own: it searches to its time limit.)"""
+    ``floor`` (``hit``). Every bound the solver reports is a bound of the full model
+    (:meth:`coalition.planner.solver._Solve.on_report`), and ``floor`` must be one too, so such
+    a stop means the plan is proven at the gap (the planner itself does not know ``floor``).
 
-    def __init__(self, gap: float, floor: float | None) -> None:
+    ``stall``: also stop once the best plan has not improved (by more than ``STALL_GAIN``,
+    relative) for that many CPU seconds of this process (``clock``; the solver runs one thread
+    here, so on a shared machine this is the search's own effort, not the load's)
+    (``stalled``): the plan is then not proven, and says so. None or 0: no such stop."""
+
+    def __init__(
+        self,
+        gap: float,
+        floor: float | None,
+        stall: float | None = None,
+        clock: Callable[[], float] = time.process_time,
+    ) -> None:
         self.gap, self.floor = gap, floor
+        self.stall = stall if stall is not None and stall > 0 else None
+        self.clock = clock
         self.incumbent: float | None = None
         self.bound: float | None = None
         self.hit = False
+        self.stalled = False
+        self.last_gain = clock()
 
     def progress(self, p: Progress) -> None:
         if p.incumbent is not None:
+            if self.incumbent is None or p.incumbent < self.incumbent - STALL_GAIN * abs(self.incumbent):
+                self.last_gain = self.clock()
             self.incumbent = p.incumbent if self.incumbent is None else min(self.incumbent, p.incumbent)
         if p.bound is not None:
             self.bound = p.bound if self.bound is None else max(self.bound, p.bound)
@@ -138,7 +157,9 @@ class TargetStop:
             if bounds:
                 g = relative_gap(self.incumbent, min(max(bounds), self.incumbent))
                 self.hit = g is not None and g <= self.gap
-        return self.hit
+            if self.stall is not None and not self.hit and self.clock() - self.last_gain >= self.stall:
+                self.stalled = True
+        return self.hit or self.stalled
 
 
 Spells = Mapping[str, tuple[tuple[int, int | None], ...]]
@@ -445,7 +466,7 @@ class ReusableModel:
                     start_objective=obj0,
                 )
         basis = self.baseline_basis(time_limit) if (WARM_LP and repaired) else None
-        stop = TargetStop(target, floor) if hint is not None else None
+        stop = TargetStop(target, floor, hint.stall) if hint is not None else None
         t1 = time.perf_counter()
         sol = solve_highs(
             r,
@@ -472,8 +493,11 @@ class ReusableModel:
             bound = min(floor, obj)  # a valid bound of this world found elsewhere, higher
             gap = relative_gap(obj, bound)
             how = "solved, hint's bound"
-        if stop is not None and stop.hit and gap is not None and gap <= target * 1.01:
+        proven = gap is not None and gap <= target * 1.01
+        if stop is not None and stop.hit and proven:
             status = "optimal"  # stopped by TargetStop: proven at the gap against a valid bound
+        elif stop is not None and stop.stalled and not proven and status != "optimal":
+            status = "stalled"  # stopped: no better plan for hint.stall seconds, gap above the target
         return SampleSolve(
             status,
             obj,

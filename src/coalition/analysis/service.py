@@ -45,6 +45,10 @@ class SolveLimits:
     mip_gap: float = ANALYSIS_MIP_GAP
 
 
+#: Default of ``WithdrawalSearch.stall_seconds`` (``--stall``): see docs/analysis.md, section 6.
+STALL_SECONDS = 5.0
+
+
 @dataclass(frozen=True)
 class WithdrawalSearch:
     """What the nation-withdrawal analysis looks for and its solve budget."""
@@ -55,6 +59,9 @@ class WithdrawalSearch:
     shapley_permutations: int = 20
     seed: int = 0
     max_solves: int = 400
+    # a withdrawn set's solve stops after this many CPU seconds without a better plan (status
+    # "stalled", its gap reported); None or 0: every solve runs to the gap or the time limit
+    stall_seconds: float | None = STALL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -206,7 +213,7 @@ def withdrawal(
             pairs=sr.pairs,
             shapley_permutations=sr.shapley_permutations,
             seed=seed,
-            budget=SearchBudget(max_solves=max_solves),
+            budget=SearchBudget(max_solves=max_solves, stall_seconds=sr.stall_seconds),
         )
     summary = {
         "version": 1,

@@ -55,6 +55,7 @@ class Solved:
     solves: int = 0
     shortcuts: int = 0
     start_proven: int = 0  # solves with nothing to solve (a subset's plan within the gap)
+    stall: float | None = None  # each solve stops after this many seconds without a better plan
 
     def floor(self, s: frozenset[str]) -> float | None:
         """The highest solver bound of a planned proper subset of ``s``: a lower bound of
@@ -92,7 +93,7 @@ class Solved:
             if t < s and len(t) == len(s) - 1 and d.objective is not None and d.plan is not None
         ]
         near.sort(key=lambda x: (-x[0], x[1]))
-        return SetHint(tuple(p for _o, _t, p in near[:HINT_PLANS]), self.floor(s))
+        return SetHint(tuple(p for _o, _t, p in near[:HINT_PLANS]), self.floor(s), self.stall)
 
     def get(self, sets: Sequence[frozenset[str]]) -> list[PlanDetail]:
         todo: list[frozenset[str]] = []
@@ -337,6 +338,7 @@ class SearchBudget:
 
     max_solves: int = 400
     batch: int = 4
+    stall_seconds: float | None = None  # see Solved.stall
 
 
 DEFAULT_BUDGET = SearchBudget()
@@ -359,7 +361,7 @@ def withdrawal_analysis(
     inp = ctx.inputs(world)
     rm = evaluator.model_of(inp)
     base, res = evaluator.detail_and_solve(world)
-    solved = Solved(solve)
+    solved = Solved(solve, stall=budget.stall_seconds)
     solved.plans[frozenset()] = base
     # pledging nations: an active pledge with at least one column for this option
     m = rm.model

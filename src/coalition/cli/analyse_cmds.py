@@ -281,6 +281,7 @@ def render_withdrawal(console: Console, s: dict[str, Any]) -> None:
         f"(baseline world: {s['baseline_world']}): essential coverage "
         f"{b['essential_coverage_pct']:.1f}%, {len(s['nations'])} pledging nation(s); "
         f"{s['solves']} plan(s) solved, {s['shortcuts']} by the exact shortcut"
+        + (f", {s['start_proven']} proven from a subset's plan without a solve" if s.get("start_proven") else "")
     )
     for w in s["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
@@ -341,6 +342,14 @@ def withdrawal(
     time_limit: TimeOpt = 30.0,
     mip_gap: GapOpt = 2e-2,  # analysis.evaluate.ANALYSIS_MIP_GAP (not imported: CLI start-up)
     max_solves: Annotated[int, typer.Option("--max-solves", help="solve budget of the worst-k search")] = 400,
+    stall: Annotated[
+        float,
+        typer.Option(
+            "--stall",
+            help="stop a withdrawn set's solve after this many CPU seconds without a better plan "
+            "(status 'stalled', its gap reported; 0: off; the baseline always runs to the gap or the limit)",
+        ),
+    ] = 5.0,  # analysis.service.STALL_SECONDS (not imported: CLI start-up)
     json_out: JsonOpt = None,
     xlsx: XlsxOpt = None,
 ) -> None:
@@ -363,7 +372,13 @@ def withdrawal(
                 scen,
                 option,
                 search=WithdrawalSearch(
-                    k=k, baseline=baseline, pairs=pairs, shapley_permutations=shapley, seed=seed, max_solves=max_solves
+                    k=k,
+                    baseline=baseline,
+                    pairs=pairs,
+                    shapley_permutations=shapley,
+                    seed=seed,
+                    max_solves=max_solves,
+                    stall_seconds=stall,
                 ),
                 assumptions=parsed,
                 assumption_texts=texts,
