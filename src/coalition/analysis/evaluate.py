@@ -259,6 +259,9 @@ class PlannerEvaluator:
     ) -> tuple[PlanDetail, SampleSolve]:
         """:meth:`detail` and the solve it came from. ``hint``: plans of worlds with more
         units (repaired into candidate starts) and a valid lower bound (:class:`SetHint`)."""
+        import time
+
+        c0 = time.process_time()
         inp = self.ctx.inputs(world, withdrawn)
         rm = self.model_of(inp)
         start_hint = None
@@ -307,6 +310,7 @@ class PlannerEvaluator:
             plan,
             res.how,
             res.start_objective,
+            time.process_time() - c0,
         ), res
 
     def _outcome(self, res: SampleSolve) -> Outcome:
@@ -352,6 +356,7 @@ class PlanDetail:
     # subset's bound: no solve), "shortcut" (a subset's plan uses no unit of the others)
     how: str = "solved"
     start_objective: float | None = None  # the objective of the start the solve began from
+    cpu_seconds: float = 0.0  # CPU time of this process for the plan (start, solve, reading it)
 
 
 @dataclass(frozen=True, slots=True)

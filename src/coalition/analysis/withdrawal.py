@@ -199,6 +199,7 @@ def _row(base: PlanDetail, d: PlanDetail, lines: Sequence[str]) -> dict[str, Any
         "how": d.how,
         "start_objective": None if d.start_objective is None else round(d.start_objective, 3),
         "solve_seconds": round(d.solve_seconds, 2),
+        "cpu_seconds": round(d.cpu_seconds, 2),
     }
 
 
