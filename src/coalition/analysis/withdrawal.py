@@ -83,6 +83,8 @@ class Solved:
             withdrawn=tuple(sorted(s)),
             bound=None if bound is None else min(bound, best.objective),
             how="shortcut",
+            solve_seconds=0.0,
+            cpu_seconds=0.0,
         )
 
     def hint(self, s: frozenset[str]) -> SetHint:
