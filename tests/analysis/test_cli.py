@@ -130,3 +130,27 @@ def test_cli_gap_default_is_the_analysis_default():
 
     for fn in (analyse_cmds.montecarlo, analyse_cmds.withdrawal):
         assert inspect.signature(fn).parameters["mip_gap"].default == ANALYSIS_MIP_GAP
+
+
+def test_withdrawal_prints_the_rows_not_proven(tmp_path):
+    """With a stall of ~0 CPU s some searches stop unproven: the printed summary counts them
+    by status, as the JSON rows say; with --stall 0 no row is 'stalled'."""
+    from coalition.scenario.service import save_scenario_file
+    from tests.analysis.factory import random_coalition
+
+    path = tmp_path / "rand.yaml"
+    save_scenario_file(random_coalition(2, nations=5, lines=3), path)
+    js = tmp_path / "w.json"
+    res = invoke("analyse", "withdrawal", "-s", str(path), "-o", "opt", "--k", "2", "--shapley", "0",
+                 "--workers", "0", "--mip-gap", "0.001", "--stall", "1e-9", "--json", str(js))
+    assert res.exit_code == 0, res.output
+    rows = json.loads(js.read_text())["n_1"] + json.loads(js.read_text())["n_2"]
+    stalled = sum(r["status"] == "stalled" for r in rows)
+    assert stalled > 0
+    text = " ".join(res.output.split())  # Rich wraps long lines
+    assert "rows not proven at the MIP gap" in text and f"{stalled} stalled" in text
+    off = invoke("analyse", "withdrawal", "-s", str(path), "-o", "opt", "--k", "2", "--shapley", "0",
+                 "--workers", "0", "--mip-gap", "0.001", "--stall", "0", "--json", "-")
+    assert off.exit_code == 0, off.output
+    out = json.loads(off.stdout)
+    assert not [r for r in out["n_1"] + out["n_2"] if r["status"] == "stalled"]

@@ -7,6 +7,7 @@ nothing else goes to stdout). Bad input: every problem named, exit status 2.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -283,6 +284,12 @@ def render_withdrawal(console: Console, s: dict[str, Any]) -> None:
         f"{s['solves']} plan(s) solved, {s['shortcuts']} by the exact shortcut"
         + (f", {s['start_proven']} proven from a subset's plan without a solve" if s.get("start_proven") else "")
     )
+    unproven = Counter(r.get("status") for r in s["n_1"] + s["n_2"] if r.get("status") != "optimal")
+    if unproven:
+        console.print(
+            "rows not proven at the MIP gap (their bound is valid, the gap is objective - bound): "
+            + ", ".join(f"{n} {st}" for st, n in sorted(unproven.items(), key=lambda t: str(t[0])))
+        )
     for w in s["warnings"]:
         console.print(f"[yellow]warning:[/] {w}")
 
