@@ -45,8 +45,11 @@ class SolveLimits:
     mip_gap: float = ANALYSIS_MIP_GAP
 
 
-#: Default of ``WithdrawalSearch.stall_seconds`` (``--stall``): see docs/analysis.md, section 6.
-STALL_SECONDS = 5.0
+#: Default of ``WithdrawalSearch.stall_seconds`` (``--stall``): off. A stall of 5 CPU s makes
+#: `withdrawal --option medium --k 2` ~3x cheaper, but its plans of the hard worlds were 3.6 %
+#: worse than a full search's (docs/analysis-benchmarks.md), which would overstate each
+#: withdrawal's damage against a baseline solved in full: a choice for the user, not a default.
+STALL_SECONDS: float | None = None
 
 
 @dataclass(frozen=True)

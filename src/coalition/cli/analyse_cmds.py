@@ -356,7 +356,7 @@ def withdrawal(
             help="stop a withdrawn set's solve after this many CPU seconds without a better plan "
             "(status 'stalled', its gap reported; 0: off; the baseline always runs to the gap or the limit)",
         ),
-    ] = 5.0,  # analysis.service.STALL_SECONDS (not imported: CLI start-up)
+    ] = 0.0,  # off: analysis.service.STALL_SECONDS (not imported: CLI start-up)
     json_out: JsonOpt = None,
     xlsx: XlsxOpt = None,
 ) -> None:
