@@ -364,8 +364,12 @@ def _column_generation(
     stop = time.perf_counter() + ASCENT_SHARE * max(0.0, deadline - time.perf_counter())
     if cm.converged or (should_stop is not None and should_stop()):
         stop = time.perf_counter()  # converged: its LP value stands (the ascent may add the capacity rows)
-    # Polyak's target: the plan that leaves every line short, an upper bound of the optimum
-    asc = ascent(dp, *cm.duals, stop, target=float(dp.qty @ dp.c_u), cap=cap_rows(rel, tables, dp.order))
+    # Polyak's target: the last chain master's value (an upper bound of the relaxation's LP
+    # without the capacity rows; the ascent lifts it once the best point nears it), measured on
+    # L better than the all-short plan's cost (an upper bound of the optimum, far above it):
+    # from the same 14-round master's duals, 150 evaluations gave 397.9 M against 328.5 M
+    target = cm.objective if cm.objective is not None and cm.objective > 0 else float(dp.qty @ dp.c_u)
+    asc = ascent(dp, *cm.duals, stop, target=float(target), cap=cap_rows(rel, tables, dp.order))
     del dp
     lp_best = cm.converged and cm.bound >= asc.bound
     res = ColgenResult(
