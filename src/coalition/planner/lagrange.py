@@ -245,7 +245,8 @@ def ascent(
     trace: Callable[[int, float, float], None] | None = None,
 ) -> AscentResult:
     """Projected subgradient ascent on L from ``(pi0, mu0)`` (Polyak steps towards ``target``,
-    an estimate of the best bound, e.g. a plan's objective; the step factor halves after
+    an estimate of the best bound, e.g. the chain master's value, kept TARGET_LIFT above the best
+    value so far; the step factor halves after
     PATIENCE rounds without progress). ``cap``: every capacity row of the full model relaxed
     too, its multipliers starting at 0. Stops at ``deadline`` or after ``max_iterations``.
     Every point evaluated gives a valid bound; the best is returned. ``pi`` stays in
