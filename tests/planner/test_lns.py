@@ -95,14 +95,20 @@ def test_column_generation_path_with_region_sub_mips_keeps_a_true_bound(monkeypa
     passes the checker, is no worse than greedy, and its bound is at most the full model's
     proven optimum."""
     from coalition.planner.check import check_plan
+    from coalition.planner.engine import PlanHooks
     from coalition.planner.generator import generate
     from coalition.planner.service import plan_option
 
     monkeypatch.setattr(engine, "LNS_MIN_COLUMNS", 0)
     sc = generate("S", 2)
-    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10, max_columns=60), explain=False)
+    shown = []
+    opts = PlanOptions(time_limit=10, max_columns=60)
+    out, _ = plan_option(sc, "gen", options=opts, explain=False, hooks=PlanHooks(progress=shown.append))
     p = out.plan
     assert "region sub-MIPs" in p.solve.message
+    # the live display: the incumbent never rises, and the bound shown is the full model's
+    assert shown and all(b.incumbent >= a.incumbent - 1e-9 for a, b in zip(shown[1:], shown, strict=False))
+    assert all(s.bound is not None and s.bound <= p.solve.bound + 1e-6 for s in shown)
     assert p.solve.bound_provenance in ("full-lp", "full-lagrangian") and p.solve.bound is not None
     assert p.solve.objective <= p.baseline.objective + 1e-6
     full, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=10), explain=False)

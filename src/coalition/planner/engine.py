@@ -506,8 +506,17 @@ def _lns_solve(model: Model, options: PlanOptions, base: _Baseline, hooks: PlanH
     """The start plan improved by region sub-MIPs (:func:`coalition.planner.lns.improve`) within
     the solver's time; the bound is column generation's (``model.full_bound``)."""
     from coalition.planner.lns import improve
+    from coalition.planner.schemas import Progress
 
     t0 = time.perf_counter()
+    fb = model.full_bound
+
+    def report(obj: float) -> None:  # the live display: the gap to the FULL model's bound only
+        if hooks.progress is not None:
+            b = None if fb is None else min(fb[0], obj)
+            gap = None if b is None else relative_gap(obj, b)
+            hooks.progress(Progress(time=round(time.perf_counter() - t0, 3), incumbent=obj, bound=b, gap=gap))
+
     res = improve(
         model,
         base.start,
@@ -515,10 +524,10 @@ def _lns_solve(model: Model, options: PlanOptions, base: _Baseline, hooks: PlanH
         threads=int(options.threads),
         seed=int(options.seed),
         should_stop=hooks.should_stop,
+        report=report,
     )
     stopped = hooks.should_stop is not None and hooks.should_stop()
     status = SolveStatus.INTERRUPTED if stopped else (SolveStatus.FEASIBLE if res.done else SolveStatus.TIME_LIMIT)
-    fb = model.full_bound
     return Solution(
         SolveResult(
             solver="highs",

@@ -122,9 +122,11 @@ def improve(
     threads: int = 1,
     seed: int = 0,
     should_stop: Callable[[], bool] | None = None,
+    report: Callable[[float], None] | None = None,
 ) -> LnsResult:
     """Region sub-MIPs on ``plan`` (a feasible plan of ``model``) until ``deadline``, a stop
-    request, or a whole pass over the regions without improvement. Never worse than ``plan``."""
+    request, or a whole pass over the regions without improvement. Never worse than ``plan``.
+    ``report`` is told the best objective at the start and after every sub-MIP."""
     from coalition.planner.engine import recompute
 
     assert model.A is not None and model.cost is not None and model.integer is not None
@@ -134,6 +136,8 @@ def improve(
     stale = 0
     hoods = region_neighbourhoods(model, plan)
     k = 0
+    if report is not None:
+        report(best.objective)
     while hoods and stale < len(hoods):
         left = deadline - time.perf_counter()
         if left < LNS_MIN_SECONDS or (should_stop is not None and should_stop()):
@@ -165,6 +169,8 @@ def improve(
                 best.gain += gained
         best.log.append(f"{name}: {sub.cols.size} cols, {r.outcome.value}, -{gained:,.0f}, {r.time:.1f} s")
         stale = 0 if gained > 0 else stale + 1
+        if report is not None:
+            report(best.objective)
     best.done = bool(hoods) and stale >= len(hoods)
     best.seconds = time.perf_counter() - t0
     return best
