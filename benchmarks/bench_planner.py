@@ -186,7 +186,7 @@ def _markdown(rows: list[dict[str, object]], meta: dict[str, object]) -> str:
         "L (about 1.77 million columns on the full eligible set) is over "
         "`PlanOptions.max_columns` (500,000): its bound comes from column generation over ALL "
         "its columns, and its plans (and its greedy baseline) are made on a restricted model of "
-        "at most 300,000 of them (the chain master's LP support, the best-priced columns, the "
+        "at most 150,000 of them (the chain master's LP support, the best-priced columns, the "
         "ascent's chains, each line's earliest-arriving pledges). *shortfall recomputed* is the "
         "checker's recount from the "
         "unit lines; *checker* is `coalition plan check` on the plan. *whole plan s* is the wall "

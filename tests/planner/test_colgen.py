@@ -108,3 +108,30 @@ def test_stop_reason_names_the_time_the_request_and_the_round_cap() -> None:
     assert "time limit after 3" in (stop_reason(3, 0.0, None, None) or "")
     assert "time limit" in (stop_reason(3, later, lambda: True, None) or "")
     assert (stop_reason(4, later, None, 4) or "").startswith("stopped after 4 round(s)")
+
+
+@pytest.mark.parametrize("seed", [2, 5, 7])
+def test_restricted_model_on_the_master_path_keeps_a_true_bound_and_a_checked_plan(seed, monkeypatch):
+    """The L route on small instances: the model over max_columns, and its restricted model
+    treated as large (solver.LARGE_COLUMNS lowered), so the chain master's LP values stand in for
+    the solver's LP and the restricted-master path (master with every row, RENS, RINS, polish)
+    plans on it. The plan passes the checker, is no worse than greedy, and the bound reported is
+    at most the full model's proven optimum (solved without the size limit)."""
+    from coalition.planner import solver
+    from coalition.planner.check import check_plan
+    from coalition.planner.service import plan_option
+
+    sc = generate("S", seed)
+    full, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=20), explain=False)
+    assert full.plan.solve.status == SolveStatus.OPTIMAL
+    n_x = full.model.var("Assign-count").size
+    monkeypatch.setattr(solver, "LARGE_COLUMNS", 0)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=20, max_columns=max(10, n_x // 2)), explain=False)
+    p = out.plan
+    assert out.model.subset is not None and out.model.x_preference is not None
+    assert "restricted master" in p.solve.message  # the master path ran on the restricted model
+    assert p.solve.bound is not None and p.solve.bound_provenance in ("full-lp", "full-lagrangian")
+    assert p.solve.bound <= full.plan.solve.objective + 1e-6
+    assert p.solve.objective <= p.baseline.objective + 1e-6
+    assert p.solve.objective >= full.plan.solve.objective - 1e-6  # a plan of the full model
+    assert check_plan(sc, p).ok and p.solve.check_violations == 0

@@ -219,6 +219,8 @@ def evaluate(
 STEP = 1.0
 MIN_STEP = 1e-3
 PATIENCE = 10
+# the Polyak target is kept at least this share above the best value so far
+TARGET_LIFT = 0.02
 
 
 @dataclass(slots=True)
@@ -243,7 +245,8 @@ def ascent(
     trace: Callable[[int, float, float], None] | None = None,
 ) -> AscentResult:
     """Projected subgradient ascent on L from ``(pi0, mu0)`` (Polyak steps towards ``target``,
-    an estimate of the best bound, e.g. a plan's objective; the step factor halves after
+    an estimate of the best bound, e.g. the chain master's value, kept TARGET_LIFT above the best
+    value so far; the step factor halves after
     PATIENCE rounds without progress). ``cap``: every capacity row of the full model relaxed
     too, its multipliers starting at 0. Stops at ``deadline`` or after ``max_iterations``.
     Every point evaluated gives a valid bound; the best is returned. ``pi`` stays in
@@ -267,7 +270,9 @@ def ascent(
         norm = float(ev.g_pi @ ev.g_pi + ev.g_mu @ ev.g_mu + g_rho @ g_rho)
         if norm <= 0.0:
             break  # a zero subgradient: (pi, mu) maximises L
-        t = lam * max(target - ev.value, 1e-9 * abs(target) + 1e-9) / norm
+        # a target the best point has (nearly) reached is lifted: it is only an estimate
+        goal = max(target, best.bound + TARGET_LIFT * abs(best.bound))
+        t = lam * max(goal - ev.value, 1e-9 * abs(goal) + 1e-9) / norm
         pi = np.clip(pi + t * ev.g_pi, 0.0, dp.c_u)
         mu = np.maximum(mu + t * ev.g_mu, 0.0)
         if cap is not None:

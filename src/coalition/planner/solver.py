@@ -73,6 +73,9 @@ SECOND_PASS_MIN_S = 5.0
 # and RINS rounds on its neighbourhood (coalition.planner.rins, its constants there).
 MASTER_NEIGHBOURHOOD = True
 MASTER_MAX_COLUMNS = 150_000
+# Restricted models after column generation: the chain master's LP solution is the LP plan
+# (lp_phase); the LP over L's restricted model did not finish in 256 s (quiet machine).
+COLGEN_LP_PLAN = True
 # HiGHS options of the MIP passes (beyond presolve and the method).
 MIP_OPTIONS: dict[str, bool | int | float | str] = {}
 # Small models: the restricted MIP is only a heuristic (its own bound is never kept), so it
@@ -296,6 +299,16 @@ def lp_phase(st: _Solve) -> None:
     cohesion links left out only relax it."""
     m = st.model
     n_core = m.n_cols
+    if st.large and m.x_preference is not None and COLGEN_LP_PLAN:
+        # a restricted model after column generation: the chain master's LP solution (the LP of
+        # the same relaxation, over the full column set) is the LP plan; the bound is column
+        # generation's (model.full_bound). Its capacity rows are not in it: repaired when rounded.
+        st.core = np.zeros(n_core)
+        xb = m.var("Assign-count")
+        st.core[xb.start : xb.stop] = m.x_preference
+        st.lp_partial = True
+        st.t_lp = st.now()
+        return
     # row generation may take at most LP_SHARE of the solver's time; every round's LP value is
     # a valid bound, and the rounding repairs an LP plan that still breaks withheld rows
     lp_until = st.t0 + LP_SHARE * (st.deadline - st.t0)
