@@ -250,3 +250,50 @@ def test_a_world_with_the_same_restricted_model_reuses_the_proven_plan():
     assert not fewer.cached
     # another time limit or start: solved afresh too
     assert not rm.solve(inp.active_from, again_units, 11, spells=inp.spells, repaired=True).cached
+
+
+def test_a_time_limited_incumbent_with_slack_is_reported_as_its_assignments_define(monkeypatch):
+    """A time-limited MIP may return an incumbent carrying more shortfall slack and hub
+    presence than its assignments need. The analysis reports the plan the assignments define
+    (engine.recompute), as `coalition plan` does: its objective is the recomputed plan's, below
+    the padded incumbent's, and the gap is against that objective. The incumbent is the real
+    solver's plan, padded here as such a MIP would leave it."""
+    import dataclasses
+
+    import coalition.planner.solver as solver_mod
+    from coalition.analysis.evaluate import Context, PlannerEvaluator
+    from coalition.analysis.sampling import Method, sample_worlds
+    from coalition.planner.engine import recompute
+
+    real = solver_mod.solve_highs
+    padded: dict[str, float] = {}
+
+    def padded_solve(model, *args, **kwargs):
+        sol = real(model, *args, **kwargs)
+        if sol.values is not None:
+            v = sol.values.copy()
+            ub, bb = model.var("Line-shortfall"), model.var("Hub-nation-present")
+            v[ub.start : ub.stop] += 1.0  # slack on every line: still feasible (>= rows)
+            if bb.size:
+                v[bb.start : bb.stop] = 1.0  # presence everywhere: allowed, costs cohesion
+            padded["objective"] = float(model.cost @ v)
+            sol = dataclasses.replace(sol, values=v)
+        return sol
+
+    monkeypatch.setattr(solver_mod, "solve_highs", padded_solve)
+    sc = load_scenario()
+    ctx = Context(sc, "small", options=OPTS)
+    ev = PlannerEvaluator(ctx)
+    w = sample_worlds(ctx.uncertainty, 1, Method.LHS, seed=5)[0]
+    inp = ctx.inputs(w)
+    rm = ev.model_of(inp)
+    got = rm.solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=False)
+    assert got.model is not None and got.values is not None and got.objective is not None
+    assert "objective" in padded  # the padded incumbent reached the analysis
+    assert got.objective < padded["objective"] - 1e-6
+    again = recompute(got.model, got.values)
+    assert np.allclose(again, got.values)
+    assert got.objective == pytest.approx(float(got.model.cost @ again))
+    if got.bound is not None and got.gap is not None:
+        assert got.bound <= got.objective * (1 + 1e-9)
+        assert got.gap == pytest.approx((got.objective - got.bound) / max(abs(got.objective), 1e-9), abs=1e-6)

@@ -433,6 +433,7 @@ class ReusableModel:
         is within the target gap of the hint's bound there is nothing to solve (``how``
         "start-proven"); otherwise the solve stops once its best plan is within the gap of the
         higher of its own bound and the hint's (:class:`TargetStop`)."""
+        from coalition.planner.engine import recompute
         from coalition.planner.greedy import is_feasible
         from coalition.planner.solver import solve_highs
         from coalition.solvers.highs import relative_gap
@@ -485,9 +486,16 @@ class ReusableModel:
         gap, bound = res.gap, (res.bound if sol.values is not None else None)
         if values is None:
             return SampleSolve(sol.result.status.value, None, np.full(ub.size, np.nan), t2 - t1, ts - t0, t1 - ts)
+        # the plan its assignments define, as `coalition plan` reports it: a time-limited
+        # incumbent may carry more shortfall slack or cohesion than its assignments need
+        # (engine.recompute), and the objective and gap are of the recomputed plan
+        values = recompute(r, values)
         short = np.clip(values[ub.start : ub.stop], 0.0, None)
         status = "optimal" if res.status.value in ("optimal", "feasible") else "time-limit"
         obj = float(r.cost @ values)
+        if bound is not None:
+            bound = min(bound, obj)
+            gap = relative_gap(obj, bound)
         how = "solved"
         if floor is not None and (bound is None or floor > bound):
             bound = min(floor, obj)  # a valid bound of this world found elsewhere, higher
