@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from coalition.planner.budget import PhaseLog, PhaseRecord
 from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
 from coalition.solvers.highs import (
@@ -44,6 +45,8 @@ class Solution:
     # the first LP's optimal basis (solve_highs(lp_basis=...) starts a model of the same shape
     # and rows from it); None unless that LP was solved to optimality in one round
     lp_basis: LpBasis | None = None
+    # every phase of the solve: its deadline and when it ended (coalition.planner.budget)
+    phases: tuple[PhaseRecord, ...] = ()
 
 
 LARGE_COLUMNS = 20_000
@@ -171,6 +174,10 @@ class _Solve:
     lp_basis_in: LpBasis | None = None  # a basis to start the first LP from (solve_highs)
     lp_warm: bool = False  # the first LP started from it
     lp_basis_out: LpBasis | None = None  # the first LP's optimal basis (one round only)
+    log: PhaseLog = dataclasses.field(default_factory=PhaseLog)  # phases and their deadlines
+
+    def __post_init__(self) -> None:
+        self.log.t0, self.log.deadline = self.t0, self.deadline
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -304,7 +311,8 @@ def lp_phase(st: _Solve) -> None:
         st.lp_warm = st.hm.set_basis(st.lp_basis_in)
     while True:
         assert st.hm is not None  # set by solve before the LP phase
-        r = st.hm.run()
+        with st.log.phase(f"lp-{st.lp_rounds}", st.deadline):
+            r = st.hm.run()
         st.lp_rounds += 1
         st.lp = r
         if r.outcome is not Outcome.OPTIMAL or r.values is None:
@@ -485,7 +493,9 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
         while time.perf_counter() < until:
             if st.best is not None and use_start:
                 hm.set_start(st.best)
-            r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
+            hm.hm.deadline = min(until, st.deadline)  # the kill switch at the pass's own deadline
+            with st.log.phase(st.phase, until):
+                r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
             st.mip_rounds += 1
             st.nodes += r.nodes
             st.last_outcome = r.outcome
@@ -568,7 +578,8 @@ def mip_phase(st: _Solve) -> None:
         return
     # the second pass keeps back twice the first pass's stop latency (measured on M at load
     # 9-13: HiGHS returned up to ~6 s after its limit), so that the plan ends within its limit
-    left = st.deadline - time.perf_counter() - 2.0 * late
+    # (the phase log keeps back LATENCY_FACTOR x the largest overrun seen, budget.PhaseLog)
+    left = min(st.log.left(), st.deadline - time.perf_counter() - 2.0 * late)
     if st.large and SECOND_PASS and not st.stopped() and st.best is not None and left > SECOND_PASS_MIN_S:
         # a second neighbourhood around the new best plan: its columns, the LP support and the
         # best-priced columns of the lines it still leaves short
@@ -577,7 +588,7 @@ def mip_phase(st: _Solve) -> None:
         # no MIP start here: with one, highspy 1.16 can report a better objective than the
         # solution it returns (seen on a 16-column model); the incumbent is kept anyway
         st.hm = _instance(st, integer=True)
-        _mip_pass(st, st.deadline, restricted=False, use_start=False)
+        _mip_pass(st, st.log.until(), restricted=False, use_start=False)
 
 
 def result_of(st: _Solve) -> Solution:
@@ -635,10 +646,12 @@ def result_of(st: _Solve) -> Solution:
                 if st.polish_tried
                 else ""
             )
-            + (f"; RENS: {st.rens_runs} MIP(s), {st.rens_gain:,.0f} off the objective" if st.rens_runs else ""),
+            + (f"; RENS: {st.rens_runs} MIP(s), {st.rens_gain:,.0f} off the objective" if st.rens_runs else "")
+            + (f"; {st.log.summary()}" if st.log.late() else ""),
         ),
         st.best,
         st.lp_basis_out,
+        tuple(st.log.records),
     )
 
 
