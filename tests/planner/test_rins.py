@@ -260,8 +260,8 @@ def test_a_sub_mip_returning_late_shrinks_every_later_deadline(monkeypatch) -> N
 
         def late_run(time_limit=None):  # type: ignore[no-untyped-def]
             r = run(time_limit)
-            if not calls:
-                clock.skew += max(0.0, until - clock()) + stall
+            if not calls:  # back STALL s after the deadline of its phase
+                clock.skew += max(0.0, hm.deadline - clock()) + stall
             calls.append(1)
             return r
 
@@ -282,3 +282,27 @@ def test_a_sub_mip_returning_late_shrinks_every_later_deadline(monkeypatch) -> N
     assert sol.values is not None
     act = m.A @ sol.values
     assert np.all(act <= m.hi + 1e-6) and np.all(act >= m.lo - 1e-6)
+
+
+@pytest.mark.parametrize("seed", (2, 16))
+def test_fixed_columns_substituted_out_give_the_same_mip(seed: int) -> None:
+    """RENS's neighbourhood (columns at an integral LP value fixed there) with its fixed columns
+    substituted out (rins.without_fixed): fewer columns and rows, the same optimum (objective
+    offset included), and its solution mapped back keeps every row of the problem given."""
+    from coalition.solvers.highs import HighsModel, SolverOptions
+
+    st, ff, lp_x = _rens_state(seed)
+    prob, _ = rins.rens_problem(st, ff, lp_x)
+    small, free, base = rins.without_fixed(prob)
+    assert (prob.col_lo == prob.col_hi).any(), "nothing fixed: the test proves nothing"
+    assert small.cost.size < prob.cost.size and small.row_lo.size < prob.row_lo.size
+    opts = SolverOptions(mip_rel_gap=0.0)
+    whole = HighsModel(prob, opts).run()
+    part = HighsModel(small, opts).run()
+    assert whole.objective is not None and part.objective is not None and part.values is not None
+    assert part.objective == pytest.approx(whole.objective, rel=1e-9, abs=1e-6)
+    v = base.copy()
+    v[free] = part.values
+    act = prob.A @ v
+    assert np.all(act <= prob.row_hi + 1e-6) and np.all(act >= prob.row_lo - 1e-6)
+    assert float(prob.cost @ v) == pytest.approx(whole.objective, rel=1e-9, abs=1e-6)

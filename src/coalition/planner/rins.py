@@ -23,7 +23,7 @@ from coalition.planner.solver import (
     _tighten,
     _violated,
 )
-from coalition.solvers.highs import HighsModel, MatrixProblem, SolverOptions
+from coalition.solvers.highs import HighsModel, MatrixProblem, RunResult, SolverOptions
 
 # Large models: the restricted MIP's neighbourhood from a restricted master with every row
 # (planner.master): MASTER_ROUNDS master LP(s) over the LP support, the incumbent and the extra
@@ -79,6 +79,8 @@ RENS_SECONDS = 10.0
 # two settings side by side (load 6-8): extra 1 against 0, seed 11 6.66% / 6.50%, 12 3.60 /
 # 4.17, 13 10.29 / 12.15, 14 4.20 / 5.02% (one run each).
 RENS_EXTRA = 1.0
+# RINS and RENS sub-MIPs reach HiGHS with their fixed columns substituted out (without_fixed).
+WITHOUT_FIXED = True
 
 
 def _reserve(st: _Solve) -> float:
@@ -234,18 +236,18 @@ def _sub_mip_plan(
         prob = MatrixProblem(
             cost=prob.cost, col_lo=lo, col_hi=hi, A=prob.A, row_lo=prob.row_lo, row_hi=prob.row_hi, integer=prob.integer
         )
-    hm = _sub_mip_model(st, prob, until)
+    hm = _SubMip(st, prob, until)
     st.active[:] = True  # every row is in this MIP
     if st.best is not None:
         hm.set_start(stock_values(m, ff, st.best)[sub.cols])
-    r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
+    r, values = hm.run(time_limit=max(0.01, until - time.perf_counter()))
     st.mip_rounds += 1
     st.nodes += r.nodes
     st.last_outcome = r.outcome
-    if r.values is None:
+    if values is None:
         return None
     full = np.zeros(ff.clo.size)
-    full[sub.cols] = r.values
+    full[sub.cols] = values
     assert m.integer is not None  # the model is finalized
     out: np.ndarray = np.where(m.integer, np.round(full[: m.n_cols]), full[: m.n_cols])
     return out
@@ -278,6 +280,58 @@ def rens_problem(
     hi[pos] = np.maximum(lo[pos], np.minimum(hi[pos], np.ceil(v - 1e-6)))
     prob = MatrixProblem(cost=p.cost, col_lo=lo, col_hi=hi, A=p.A, row_lo=p.row_lo, row_hi=p.row_hi, integer=p.integer)
     return prob, sub.cols
+
+
+def without_fixed(prob: MatrixProblem) -> tuple[MatrixProblem, np.ndarray, np.ndarray]:
+    """``prob`` with its fixed columns (``col_lo == col_hi``) substituted out before HiGHS sees
+    it: their activity moved into the row bounds, their cost into the objective offset, and the
+    rows left without a free column dropped (a RINS round fixes ~95% of its columns, and HiGHS's
+    presolve - most of a short sub-MIP's time under load, and not interruptible between its
+    checks - then starts from the free part). A dropped row holds at the fixed values when
+    they come from a plan; every plan is checked row by row anyway (``_Solve.take``). Returns
+    the problem, its columns' indices in ``prob`` and the values of every column of ``prob``
+    at the fixed ones (0 elsewhere)."""
+    fixed = prob.col_lo == prob.col_hi
+    base = np.where(fixed, prob.col_lo, 0.0)
+    free = np.flatnonzero(~fixed)
+    if free.size == fixed.size:
+        return prob, free, base
+    A = prob.A.tocsc()
+    act = A @ base
+    Af = A[:, free].tocsr()
+    rows = np.flatnonzero(np.diff(Af.indptr) > 0)
+    sub = MatrixProblem(
+        cost=prob.cost[free],
+        col_lo=prob.col_lo[free],
+        col_hi=prob.col_hi[free],
+        A=Af[rows].tocsc(),
+        row_lo=prob.row_lo[rows] - act[rows],
+        row_hi=prob.row_hi[rows] - act[rows],
+        integer=None if prob.integer is None else prob.integer[free],
+        maximize=prob.maximize,
+        offset=prob.offset + float(prob.cost @ base),
+    )
+    return sub, free, base
+
+
+class _SubMip:
+    """A RINS or RENS sub-MIP in HiGHS with its fixed columns substituted out
+    (:func:`without_fixed`); starts and values in the columns of the problem given."""
+
+    def __init__(self, st: _Solve, prob: MatrixProblem, until: float) -> None:
+        small, self.free, self.base = without_fixed(prob) if WITHOUT_FIXED else (prob, np.arange(prob.cost.size), None)
+        self.hm = _sub_mip_model(st, small, until)
+
+    def set_start(self, values: np.ndarray) -> None:
+        self.hm.set_start(values[self.free])
+
+    def run(self, time_limit: float) -> tuple[RunResult, np.ndarray | None]:
+        r = self.hm.run(time_limit=time_limit)
+        if r.values is None:
+            return r, None
+        out = np.zeros(self.free.size) if self.base is None else self.base.copy()
+        out[self.free] = r.values
+        return r, out
 
 
 def _sub_mip_model(st: _Solve, prob: MatrixProblem, until: float) -> HighsModel:
@@ -315,25 +369,30 @@ def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray, rc: np.ndarray | None = No
     if left < RINS_MIN_SECONDS:
         return None
     ref = st.best[xb.start : xb.stop].copy()
-    until = time.perf_counter() + min(left, RENS_SECONDS)
-    with st.log.phase("rens", until):
+    # HiGHS gets RENS_SECONDS from its own start (building the neighbourhood is not counted
+    # against them), never past the time left
+    end = time.perf_counter() + left
+    with st.log.phase("rens-build", end):
         prob, cols = rens_problem(st, ff, lp_x, rc)
         st.restricted, st.phase = True, "restricted-mip"
-        hm = _sub_mip_model(st, prob, until)
+        hm = _SubMip(st, prob, end)
         floor = np.zeros(m.n_cols)
         floor[xb.start : xb.stop] = np.floor(lp_x + 1e-6)
         floor = recompute(m, floor)
         if not _violated(m, floor, np.zeros(m.n_rows, bool)).size:
             hm.set_start(stock_values(m, ff, floor)[cols])
-        r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
+    until = min(time.perf_counter() + RENS_SECONDS, end)
+    hm.hm.deadline = min(until, st.deadline)
+    with st.log.phase("rens", until):
+        r, values = hm.run(time_limit=max(0.01, until - time.perf_counter()))
     st.mip_rounds += 1
     st.nodes += r.nodes
     st.last_outcome = r.outcome
     st.rens_runs += 1
-    if r.values is None:
+    if values is None:
         return None
     full = np.zeros(ff.clo.size)
-    full[cols] = r.values
+    full[cols] = values
     assert m.integer is not None  # the model is finalized
     plan = np.where(m.integer, np.round(full[: m.n_cols]), full[: m.n_cols])
     if _violated(m, plan, np.zeros(m.n_rows, bool)).size:
