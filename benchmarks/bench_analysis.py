@@ -4,8 +4,11 @@ reuse overhead, 1 -> 2 worker scaling, the 1,000-sample run, N-1 on the medium o
 Measured in one run, on the same worlds (Latin hypercube, seed 1, embedded paris-2026, option
 ``small``, full planner with the analysis defaults: MIP gap 2 % (``ANALYSIS_MIP_GAP``), 30 s per world):
 
-* ``serial``: a plain loop over the first ``M`` worlds in this process (one evaluator), run
-  twice - before and after the Dask runs - so that a change of machine load shows;
+* ``serial``: a plain loop over the first ``M`` worlds (one evaluator) in one fresh process
+  started with the environment Dask's nanny gives a worker (one BLAS / OpenMP thread), its clock
+  including the evaluator's set-up as a Dask run's does; run twice - before and after the Dask
+  runs - so that a change of machine load shows. ``serial_default_threads``: the same loop in
+  this process, with numpy's default threads (reported beside, not the baseline);
 * ``dask-1`` / ``dask-2``: the same ``M`` worlds on a LocalCluster of 1 and 2 worker processes
   (the cluster is started before the clock starts, the evaluator plugin after);
 * ``target``: all ``N`` worlds on the default LocalCluster (the issue's 1,000-sample run);
@@ -38,10 +41,11 @@ DOC = ROOT / "docs" / "analysis-benchmarks.md"
 
 
 def _client(n: int):
-    from distributed import Client, LocalCluster
+    """The product's own local cluster (``coalition.compute.dask.local_client``) of ``n`` workers."""
+    from coalition.compute.dask import local_client
 
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
-    return Client(cluster), cluster
+    client = local_client(n)
+    return client, client.cluster
 
 
 def _worker_cpu(client) -> float:
@@ -59,6 +63,46 @@ def _timed_run(ctx, worlds, client=None, **kw):
     main_cpu = time.process_time() - c0
     worker_cpu = _worker_cpu(client) - w0 if client is not None else 0.0
     return wall, rows, main_cpu, worker_cpu
+
+
+def _worker_environ() -> dict[str, str]:
+    """What Dask's nanny sets in each worker process before it starts
+    (``distributed.nanny.pre-spawn-environ``: one OpenMP / MKL / OpenBLAS thread)."""
+    import dask
+    import distributed  # noqa: F401 - its import loads the distributed.* defaults into dask.config
+
+    env = dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}
+    return {k: str(v) for k, v in env.items()}
+
+
+def _serial_child(ctx_args: dict, worlds: list) -> tuple:
+    """The serial loop, in a process started like a Dask worker (see ``_serial_like_a_worker``)."""
+    from coalition.analysis.evaluate import Context
+
+    wall, rows, cpu, _ = _timed_run(Context(**ctx_args), worlds, workers=0)
+    return wall, rows, cpu
+
+
+def _serial_like_a_worker(ctx_args: dict, worlds: list) -> tuple:
+    """The serial baseline on equal terms with a worker: one fresh process with the thread
+    settings Dask gives its workers. In this process numpy's OpenBLAS runs a thread per core,
+    so a "serial" loop here took 1.36 cores (docs/analysis-benchmarks.md, sixth pass); each Dask
+    worker gets one thread. The loop's clock, as in a Dask run, includes the evaluator's set-up."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    env = _worker_environ()
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # a spawned child reads its environment when it starts
+    try:
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+            return pool.submit(_serial_child, ctx_args, list(worlds)).result()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _stats(wall: float, rows: list[dict], workers: int, main_cpu: float, worker_cpu: float, dask: bool) -> dict:
@@ -117,14 +161,21 @@ def run() -> dict:
         "mip_gap": gap,
     }
 
-    def serial(name: str) -> list[dict]:
-        wall, rows, cpu, _ = _timed_run(ctx, prefix, workers=0)
+    ctx_args = {"scenario": sc, "option_id": "small", "options": ctx.options}
+
+    def serial(name: str, like_a_worker: bool = True) -> list[dict]:
+        if like_a_worker:
+            wall, rows, cpu = _serial_like_a_worker(ctx_args, prefix)
+        else:
+            wall, rows, cpu, _ = _timed_run(ctx, prefix, workers=0)
         out[name] = _stats(wall, rows, 1, cpu, 0.0, dask=False)
         out[name]["load_avg"] = os.getloadavg()
+        out[name]["environ"] = _worker_environ() if like_a_worker else "this process's"
         print(name, out[name], flush=True)
         return rows
 
     rows = serial("serial")
+    serial("serial_default_threads", like_a_worker=False)
     for n in (1, 2):
         client, cluster = _client(n)
         try:
@@ -141,6 +192,9 @@ def run() -> dict:
     s_wall = (out["serial"]["wall_s"] + out["serial_again"]["wall_s"]) / 2
     s_idle = (out["serial"]["idle_estimate_s"] + out["serial_again"]["idle_estimate_s"]) / 2
     out["speedup_2_vs_serial"] = round(s_wall / out["dask_2"]["wall_s"], 3)
+    out["speedup_2_vs_serial_default_threads"] = round(
+        out["serial_default_threads"]["wall_s"] / out["dask_2"]["wall_s"], 3
+    )
     out["speedup_2_vs_serial_idle_estimate"] = round(s_idle / out["dask_2"]["idle_estimate_s"], 3)
     out["scaling_1_to_2"] = round(out["dask_1"]["wall_s"] / out["dask_2"]["wall_s"], 3)
     out["scaling_1_to_2_idle_estimate"] = round(out["dask_1"]["idle_estimate_s"] / out["dask_2"]["idle_estimate_s"], 3)
@@ -269,6 +323,7 @@ def _write_doc(o: dict) -> None:
     ]
     for name, key in (
         ("serial loop", "serial"),
+        ("serial loop, default threads", "serial_default_threads"),
         ("Dask LocalCluster", "dask_1"),
         ("Dask LocalCluster", "dask_2"),
         ("serial loop, again", "serial_again"),
@@ -289,6 +344,11 @@ def _write_doc(o: dict) -> None:
         f"{_dask_cost(o)} s/world on the largest run): on 2 idle cores 2 workers "
         f"would give **{_model_speedup(o, 2)}x** the serial loop's throughput (an estimate on paper, "
         "not a measurement).",
+        "The serial loop runs in one fresh process with the thread settings Dask gives each worker "
+        f"({', '.join(f'{k}={v}' for k, v in o['serial']['environ'].items())}), its clock including the "
+        "evaluator's set-up as a Dask run's does. 'default threads' is the same loop in the benchmark's own "
+        "process, where OpenBLAS runs a thread per core (core share above 1): against it 2 workers give "
+        f"**{o['speedup_2_vs_serial_default_threads']}x** in wall time.",
         "Same plans as the serial loop (status and objective of every world): "
         f"1 worker {o['dask_1']['same_results_as_serial']}, 2 workers {o['dask_2']['same_results_as_serial']}.",
         "The per-world overhead (restricting the model, activation, reading the plan) is given "

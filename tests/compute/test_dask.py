@@ -65,6 +65,17 @@ def test_local_client_starts_and_stops_its_processes() -> None:
     cluster = cl.cluster
     assert dask.total_threads(cl) == 1
     assert cl.submit(abs, -5, pure=False).result() == 5
+    # the workers run without the statistical profiler (dask.WORKER_CONFIG), whatever this
+    # process's configuration says; a restarted worker keeps it
+    import dask as dask_core
+
+    def profiling() -> object:
+        return dask_core.config.get("distributed.worker.profile.enabled")
+
+    assert profiling() is True  # Dask's default here, so the workers' False is the wrapper's doing
+    assert set(cl.run(profiling).values()) == {False}
+    cl.restart()
+    assert set(cl.run(profiling).values()) == {False}
     dask.close(cl, cluster=True)
     assert cl.status == "closed"
     assert cluster is not None and cluster.status.name == "closed"

@@ -24,6 +24,14 @@ T = TypeVar("T")
 #: ``silence_logs`` of a local cluster: only errors from the scheduler and workers (logging.ERROR).
 _QUIET = 40
 
+#: Dask settings of a local cluster's workers. The worker's statistical profiler
+#: (``distributed.worker.profile``) samples every thread's stack every 10 ms. Our tasks are
+#: long CPU-bound solves that nobody profiles from a dashboard (there is none), and it cost them
+#: 16 % of the workers' CPU: 40 Monte Carlo worlds of ``small`` on 2 workers took 43.7 CPU s and
+#: 23.7 s wall with it, 36.7-37.5 CPU s and 20.3-20.9 s without (docs/analysis-benchmarks.md).
+#: A cluster of the user's (``--scheduler``) keeps its own settings.
+WORKER_CONFIG: dict[str, object] = {"distributed.worker.profile.enabled": False}
+
 
 def connect(address: str, *, timeout: str | None = None) -> Client:
     """A client of the scheduler at ``address`` (``tcp://host:8786``); ``timeout`` as Dask
@@ -36,11 +44,24 @@ def connect(address: str, *, timeout: str | None = None) -> Client:
 
 def local_client(workers: int) -> Client:
     """A client of a new LocalCluster: ``workers`` processes of one thread each, no dashboard,
-    only error logs. ``close(client, cluster=True)`` stops both."""
+    only error logs, :data:`WORKER_CONFIG`. ``close(client, cluster=True)`` stops both."""
+    import copy
+
+    import dask
     from distributed import Client, LocalCluster
 
+    # Each nanny hands its worker process the configuration given here, also on a restart. A
+    # ``dask.config.set`` context would not do: the nanny keeps references into the global
+    # configuration, which the context restores when it exits, so restarted workers profiled.
+    config = copy.deepcopy(dask.config.config)
+    dask.config.set(WORKER_CONFIG, config=config)
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=_QUIET
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=_QUIET,
+        config=config,
     )
     return Client(cluster)
 
