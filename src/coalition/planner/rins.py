@@ -319,7 +319,11 @@ class _SubMip:
     (:func:`without_fixed`); starts and values in the columns of the problem given."""
 
     def __init__(self, st: _Solve, prob: MatrixProblem, until: float) -> None:
-        small, self.free, self.base = without_fixed(prob) if WITHOUT_FIXED else (prob, np.arange(prob.cost.size), None)
+        self.free: np.ndarray = np.arange(prob.cost.size)
+        self.base: np.ndarray | None = None
+        small = prob
+        if WITHOUT_FIXED:
+            small, self.free, self.base = without_fixed(prob)
         self.hm = _sub_mip_model(st, small, until)
 
     def set_start(self, values: np.ndarray) -> None:

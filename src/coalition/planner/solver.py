@@ -57,10 +57,13 @@ LP_SHARE = 0.5
 LARGE_ONE_LP_ROUND = True
 # ...except on the restricted-master path (M): one more LP, with the capacity rows the first
 # LP's plan breaks, on a fresh presolved instance (a warm re-solve of the first instance with
-# those rows added took 78 s under load 8, the fresh one 5.6 s), within LP_SHARE of the time.
-# Measured on M seed 13 (load 8): the LP bound 103.15 M -> 106.43 M with 893 rows added (the LP
-# with every capacity row: 106.50 M), 2.8 CPU s.
+# those rows added took 78 s under load 8, the fresh one 5.6 s), until SECOND_LP_SHARE of the
+# solver's time. Measured on M (load 7-9): seed 13, the LP bound 103.15 M -> 106.43 M with 893
+# rows added (the LP with every capacity row: 106.50 M), 2.8 CPU s; seed 15, 87.80 M -> 90.25 M
+# with 1,019 rows, 11.6 CPU s; seeds 11, 12, 14 (720-981 rows) did not finish within 15-17 s
+# of wall time at that load (their LP without capacity rows is within 0.3-0.8% of the master's).
 LARGE_SECOND_LP = True
+SECOND_LP_SHARE = 0.3
 MIP_SHARE_LARGE = 0.7
 LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corridor-tonnage-capacity")
 TOL = 1e-6
@@ -312,13 +315,14 @@ def lp_phase(st: _Solve) -> None:
     # row generation may take at most LP_SHARE of the solver's time; every round's LP value is
     # a valid bound, and the rounding repairs an LP plan that still breaks withheld rows
     lp_until = st.t0 + LP_SHARE * (st.deadline - st.t0)
+    second_until = st.t0 + SECOND_LP_SHARE * (st.deadline - st.t0)
     if st.lp_basis_in is not None and st.hm is not None:
         # only bounds differ from the LP the basis came from: the dual simplex starts there
         st.lp_warm = st.hm.set_basis(st.lp_basis_in)
     while True:
         assert st.hm is not None  # set by solve before the LP phase
         second = st.large and st.lp_rounds > 0  # the M path's second LP (LARGE_SECOND_LP)
-        until = lp_until if second else st.deadline
+        until = min(lp_until, second_until) if second else st.deadline
         with st.log.phase(f"lp-{st.lp_rounds}", until):
             r = st.hm.run(time_limit=max(0.01, until - time.perf_counter()) if second else None)
         st.lp_rounds += 1
