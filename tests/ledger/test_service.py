@@ -259,7 +259,7 @@ def test_migration_0007_clusters_tables_on_sqlite_and_keeps_every_row(ledger: Le
         assert clustered(engine) == set()
         assert state() == before
         ledger.append(manifest("M2", "GBR", 2, 5, prefix="GBR-T"))  # the rowid tables take appends
-        upgrade(engine)
+        upgrade(engine, "ledger_0007")  # ledger_0008 drops ix_ledger_event_ref_seq (tested below)
         assert clustered(engine) == (set(tables) if sqlite else set())
         after = state()
         assert after[1] and all(set(before[0][t]) <= set(after[0][t]) for t in tables)
@@ -290,3 +290,76 @@ def test_appended_bodies_are_canonical_for_one_and_several_title_nations(ledger:
     for body in bodies:
         assert canonical_json(json.loads(body)) == body.encode("utf-8")
     assert ledger.verify().ok
+
+
+def _indexes(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    sql = ("SELECT name FROM sqlite_master WHERE type = 'index'" if engine.dialect.name == "sqlite" else
+           "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    with engine.connect() as conn:
+        return {r[0] for r in conn.execute(text(sql))}
+
+
+def test_migration_0008_drops_two_indexes_makes_seq_the_rowid_and_keeps_every_row_and_proof(ledger: Ledger) -> None:
+    """Down to ledger_0007 and up again, on a ledger with shipped stock and non-contiguous
+    batches (GBR and DEU alternating in one call): every event and ref row, the verify result,
+    every inclusion proof (into its batch and the tree) and the events' title nations are
+    unchanged; at the head ``ix_ledger_event_batch_id`` and ``ix_ledger_event_ref_seq`` are gone
+    (the nation and type indexes stay) and on SQLite ``ledger_event.seq`` is the rowid (no
+    separate primary-key index); at ledger_0007 all of it is back, and appends work at both."""
+    from sqlalchemy import text
+
+    from coalition.ledger.queries import titles
+    from coalition.store.db import make_engine
+    from coalition.store.migrate import downgrade, upgrade
+
+    shipped(ledger, "M1")
+    ledger.append(*[manifest(f"A{i}", "GBR" if i % 2 == 0 else "DEU", 1, 0, prefix=f"X{i}-") for i in range(4)])
+    dropped = {"ix_ledger_event_batch_id", "ix_ledger_event_ref_seq"}
+    kept = {"ix_ledger_event_nation", "ix_ledger_event_type"}
+
+    def state() -> tuple[object, ...]:
+        with ledger.session() as s:
+            rows = {t: sorted(tuple(r) for r in s.execute(text(f"SELECT * FROM {t}")))
+                    for t in ("ledger_event", "ledger_event_ref")}
+            size = service.head(s)[0]
+            proofs = [checkpoints.inclusion_proof(s, seq=q).as_dict() for q in range(1, size + 1)]
+            refs = {q: {str(r)[2:] for r, q2 in rows["ledger_event_ref"] if q2 == q and str(r).startswith("T:")}
+                    for q in range(1, size + 1)}
+            assert titles(s, list(range(1, size + 1))) == refs  # the signed chain names the T: refs
+        return rows, proofs, ledger.verify().ok
+
+    def rowid_seq(engine) -> bool:  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            auto = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                     " AND tbl_name = 'ledger_event' AND name LIKE 'sqlite_autoindex%'")).scalar()
+            types = {r[1]: r[2] for r in conn.execute(text("PRAGMA table_info(ledger_event)"))}
+            same = conn.execute(text("SELECT count(*) FROM ledger_event WHERE rowid != seq")).scalar()
+        return auto == 0 and types["seq"] == "INTEGER" and same == 0
+
+    before = state()
+    assert before[2] and any(b["batch_index"] for b in before[1])  # a proof at a place > 0 in its batch
+    engine = make_engine(ledger.url)
+    try:
+        sqlite = engine.dialect.name == "sqlite"
+        assert not dropped & _indexes(engine) and kept <= _indexes(engine)
+        assert rowid_seq(engine) if sqlite else True
+        downgrade(engine, "ledger_0007")
+        assert dropped | kept <= _indexes(engine)
+        assert not rowid_seq(engine) if sqlite else True
+        assert state() == before
+        ledger.append(manifest("M2", "GBR", 2, 5, prefix="GBR-T"))
+        upgrade(engine)
+        assert not dropped & _indexes(engine) and kept <= _indexes(engine)
+        assert rowid_seq(engine) if sqlite else True
+        after = state()
+        in_batch = ("seq", "leaf_hash", "batch_id", "batch_index", "batch_size", "batch_root", "batch_path")
+        assert after[2] and len(after[1]) == len(before[1]) + 1
+        assert [{k: p[k] for k in in_batch} for p in after[1][: len(before[1])]] == [
+            {k: p[k] for k in in_batch} for p in before[1]]  # the tree grew; each batch proof is the same
+        assert all(set(before[0][t]) < set(after[0][t]) for t in before[0])
+        ledger.append(manifest("M3", "GBR", 1, 0, prefix="GBR-U"))
+        assert ledger.verify().ok
+    finally:
+        engine.dispose()

@@ -4,6 +4,8 @@ state; the log only stores the cosignatures they return."""
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -164,10 +166,14 @@ def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = N
         raise IntegrityError(
             f"event seq {seq} names batch {batch_id}, which is not stored; run 'coalition ledger verify'"
         )
-    seqs, hashes = _batch_leaves(session, batch_id)
+    seqs, hashes = _batch_leaves(session, batch_id, batch.first_seq, _batch_end(batch))
     if len(hashes) != batch.size:
         raise IntegrityError(
             f"batch {batch_id} has {batch.size} events but {len(hashes)} are stored; run 'coalition ledger verify'"
+        )
+    if seq not in seqs:
+        raise IntegrityError(
+            f"event seq {seq} lies outside batch {batch_id}'s signed span; run 'coalition ledger verify'"
         )
     bidx = seqs.index(seq)  # its place among the batch's events (runs: not seq - first)
     return InclusionProof(
@@ -185,13 +191,31 @@ def inclusion_proof(session: Session, *, seq: int, checkpoint_id: int | None = N
     )
 
 
-def _batch_leaves(session: Session, batch_id: int) -> tuple[list[int], list[bytes]]:
+def _batch_end(batch: LedgerBatch) -> int:
+    """The last seq of a batch: ``first_seq + size - 1``, or the end of its last run."""
+    if batch.runs is None:
+        return int(batch.first_seq) + int(batch.size) - 1
+    try:
+        start, length = json.loads(batch.runs)[-1]
+        return int(start) + int(length) - 1
+    except (ValueError, TypeError, IndexError, KeyError):
+        raise IntegrityError(
+            f"batch {batch.batch_id} has malformed runs {batch.runs!r}; run 'coalition ledger verify'"
+        ) from None
+
+
+def _batch_leaves(session: Session, batch_id: int, first: int, last: int) -> tuple[list[int], list[bytes]]:
     """The seqs and leaf hashes of a batch's events in seq order, straight from the driver (a
-    proof reads up to 1,000 of them; ORM rows cost more than the proof's hashing)."""
+    proof reads up to 1,000 of them; ORM rows cost more than the proof's hashing). Read from
+    the batch's seq span on the primary key (``ledger_event.batch_id`` has no index: ledger_0008),
+    keeping the rows of this batch (a non-contiguous batch's span holds others' events too)."""
     m = "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
     cur = raw_cursor(session)
     try:
-        cur.execute(f"SELECT seq, hash FROM ledger_event WHERE batch_id = {m} ORDER BY seq", (batch_id,))
+        cur.execute(
+            f"SELECT seq, hash FROM ledger_event WHERE seq >= {m} AND seq <= {m} AND batch_id = {m} ORDER BY seq",
+            (first, last, batch_id),
+        )
         rows = cur.fetchall()
     finally:
         cur.close()

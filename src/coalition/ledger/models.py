@@ -8,7 +8,7 @@ UPDATE or DELETE on them). ``ledger_head`` is the single lock row that serialise
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coalition.store.db import Base
@@ -50,12 +50,15 @@ class LedgerNationHead(Base):
 
 
 class LedgerEvent(Base):
-    """One custody event. ``body`` is the canonical JSON that is hashed; other columns index it."""
+    """One custody event. ``body`` is the canonical JSON that is hashed; other columns index it.
+
+    On SQLite ``seq`` is declared INTEGER, the rowid itself (ledger_0008); ``batch_id`` has no
+    index (a batch's events are read by their seq span, :mod:`coalition.ledger.checkpoints`)."""
 
     __tablename__ = "ledger_event"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    batch_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    batch_id: Mapped[int] = mapped_column(BigInteger)
     time: Mapped[str] = mapped_column(String(32))
     nation: Mapped[str] = mapped_column(String(3), index=True)
     person: Mapped[str] = mapped_column(String(120))
@@ -66,7 +69,10 @@ class LedgerEvent(Base):
 
 
 class LedgerEventRef(Base):
-    """What an event touches: ``S:<serial>``, ``L:<lot>``, ``M:<manifest>``, ``T:<title nation>``."""
+    """What an event touches: ``S:<serial>``, ``L:<lot>``, ``M:<manifest>``, ``T:<title nation>``.
+
+    Read by ``ref`` only (its key's first column); no index on ``seq`` (ledger_0008): an event's
+    title nations come from its signed chain links (:func:`coalition.ledger.queries.titles`)."""
 
     __tablename__ = "ledger_event_ref"
     __table_args__ = {"sqlite_with_rowid": False}  # clustered on its key (ledger_0007)
@@ -162,6 +168,3 @@ class LedgerCosignature(Base):
     time: Mapped[str] = mapped_column(String(32))  # the cosignature timestamp (POSIX seconds)
     signature: Mapped[bytes] = mapped_column(LargeBinary)  # timestamped_signature (72 bytes)
     note_key_id: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # C2SP 4-byte key ID
-
-
-Index("ix_ledger_event_ref_seq", LedgerEventRef.seq)

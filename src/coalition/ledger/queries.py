@@ -25,18 +25,24 @@ def event_marking(row: tuple[Any, set[str]]) -> Marking:
     return Marking(origin=event.nation, releasable_to=tuple(sorted(title_nations | {HQ})))
 
 
+def chain_nations(body: str | bytes) -> set[str]:
+    """The title nations of an event: the nations its signed chain links name (the append links
+    exactly the title holders whose items the event affects, the same set it indexes as ``T:``
+    refs, and verify's replay refuses an event whose links name any other set)."""
+    chain = json.loads(body).get("chain")
+    return set(chain) if isinstance(chain, dict) else set()
+
+
 def titles(session: Session, seqs: list[int]) -> dict[int, set[str]]:
-    from coalition.ledger.models import LedgerEventRef
+    """The title nations of events ``seqs`` (:func:`chain_nations`), read by primary key from
+    the signed bodies rather than from the unhashed ``ledger_event_ref`` index."""
+    from coalition.ledger.models import LedgerEvent
 
     out: dict[int, set[str]] = {s: set() for s in seqs}
     if not seqs:
         return out
-    for ref, seq in session.execute(
-        select(LedgerEventRef.ref, LedgerEventRef.seq).where(
-            LedgerEventRef.seq.in_(seqs), LedgerEventRef.ref.like("T:%")
-        )
-    ):
-        out[int(seq)].add(ref[2:])
+    for seq, body in session.execute(select(LedgerEvent.seq, LedgerEvent.body).where(LedgerEvent.seq.in_(seqs))):
+        out[int(seq)] = chain_nations(body)
     return out
 
 
@@ -115,8 +121,7 @@ def visible_events(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = LedgerEvent.seq.desc() if newest_first else LedgerEvent.seq
     rows = list(session.scalars(query.order_by(order).offset(offset).limit(limit)))
-    found = titles(session, [r.seq for r in rows])
-    visible = scope.filter([(r, found[r.seq]) for r in rows])
+    visible = scope.filter([(r, chain_nations(r.body)) for r in rows])
     return {"items": [event_out(e, t) for e, t in visible], "total": total, "offset": offset, "limit": limit}
 
 
