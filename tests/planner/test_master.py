@@ -75,6 +75,45 @@ def test_master_bounds_are_bounds_of_the_full_lp(seed: int) -> None:
     assert one.objective is not None and one.objective >= lp - 1e-6 * abs(lp)  # a restricted LP
 
 
+def _lp_duals(m, ff, rows):  # type: ignore[no-untyped-def]
+    """The optimal row duals (solver form) of the LP with every Assign-count column and ``rows``."""
+    from coalition.planner.master import restricted
+    from coalition.solvers.highs import HighsModel, SolverOptions
+
+    xb = m.var("Assign-count")
+    sub = restricted(ff, m, np.ones(xb.size, dtype=bool), rows, integer=False)
+    r = HighsModel(sub.problem, SolverOptions(method="simplex")).run()
+    assert r.row_duals is not None
+    y = np.zeros(ff.lo.size)
+    y[rows] = r.row_duals
+    return y
+
+
+@pytest.mark.parametrize("seed", [16, 24, 38])
+def test_cycle_bound_is_a_bound_at_any_multipliers_and_the_lp_at_the_optimal_ones(seed: int) -> None:
+    """The Lagrangian bound that keeps the busy-unit rows exactly (master.cycle_bound): at the
+    full LP's optimal duals it IS that LP (strong duality); at scaled, perturbed and random
+    multipliers it never exceeds it (so never the MIP optimum either)."""
+    from coalition.planner.master import cycle_bound
+
+    _, m = _model(seed)
+    ff = flow_form(m)
+    link = m.con("Hub-nation-link")
+    lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
+    lp = _full_lp(m)
+    y = _lp_duals(m, ff, lp_rows)
+    at_opt = cycle_bound(m, ff, y, lp_rows)
+    assert at_opt is not None and at_opt == pytest.approx(lp, rel=1e-6)
+    rng = np.random.default_rng(seed)
+    tried = [cycle_bound(m, ff, f * y, lp_rows) for f in (0.0, 0.5, 0.9, 1.3)]
+    tried += [cycle_bound(m, ff, y + rng.normal(0, 50, y.size), lp_rows) for _ in range(3)]
+    tried += [cycle_bound(m, ff, rng.normal(0, 2000, y.size), lp_rows) for _ in range(3)]
+    got = [b for b in tried if b is not None]
+    assert len(got) >= 5
+    assert all(b <= lp + 1e-6 * abs(lp) for b in got), (got, lp)
+    assert min(got) < lp - 1e-3 * abs(lp)  # the multipliers tried are not all optimal ones
+
+
 def test_lagrangian_bound_respects_the_pledge_limit() -> None:
     """Hand case: two columns of one pledge with reduced costs -5 and -3, 2 units each, the
     pledge may start at most 3 tours: the minimum adds -5*2 - 3*1 = -13 to z (nothing in K)."""

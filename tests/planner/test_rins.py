@@ -198,3 +198,111 @@ def test_rens_extra_columns_are_the_best_priced_outside_the_support(monkeypatch)
     pos = np.searchsorted(cols, xb.start + extra)
     assert (prob.col_lo[pos] == ff.clo[xb.start + extra]).all()
     assert (prob.col_hi[pos] == ff.chi[xb.start + extra]).all()
+
+
+def _forced_large(seed: int, monkeypatch):  # type: ignore[no-untyped-def]
+    """The large-model path forced on a random small instance: its model, greedy plan, gap."""
+    from coalition.planner.service import plan_option
+
+    from .test_solver import _variant
+
+    monkeypatch.setattr(solver, "LARGE_COLUMNS", 0)
+    sc, gap = _variant(seed)
+    out, _ = plan_option(sc, "gen", options=PlanOptions(time_limit=20, mip_rel_gap=gap, seed=0), explain=False)
+    return out.model, out.greedy, gap
+
+
+@pytest.mark.parametrize("seed", (24, 38))
+def test_every_phase_of_the_large_path_gets_a_deadline_within_the_solves(seed: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The phase log (Solution.phases): the LP, the master, RENS, the RINS rounds and the polish
+    each ran with a deadline no later than the solve's own (the limit less the stop margin)."""
+    m, greedy, gap = _forced_large(seed, monkeypatch)
+    limit = 20.0
+    sol = solver.solve_highs(m, PlanOptions(time_limit=limit, mip_rel_gap=gap, seed=0), start=greedy)
+    names = [r.name for r in sol.phases]
+    assert names[0] == "lp-0" and "master-1" in names and "rens" in names and "polish" in names
+    end = limit - solver.stop_margin(m.n_cols, limit)
+    assert all(r.until <= end + 1e-9 for r in sol.phases), sol.phases
+    assert all(r.start <= r.end for r in sol.phases)
+
+
+class _Clock:
+    """``time.perf_counter`` plus an injected stall."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.real = time.perf_counter
+        self.skew = 0.0
+
+    def __call__(self) -> float:
+        return self.real() + self.skew
+
+
+def test_a_sub_mip_returning_late_shrinks_every_later_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """RENS's HiGHS run is made to return STALL s after its deadline (on the clock the planner
+    reads, so whatever the machine's speed): the solve says so, every later phase keeps twice
+    that overrun back from its deadline, and the solve still ends within its limit."""
+    import time
+
+    from coalition.planner import budget
+
+    stall, limit = 4.0, 30.0
+    m, greedy, gap = _forced_large(24, monkeypatch)
+    clock = _Clock()
+    monkeypatch.setattr(time, "perf_counter", clock)
+    real_model = rins._sub_mip_model
+    calls: list[int] = []
+
+    def late_model(st, prob, until):  # type: ignore[no-untyped-def]
+        hm = real_model(st, prob, until)
+        run = hm.run
+
+        def late_run(time_limit=None):  # type: ignore[no-untyped-def]
+            r = run(time_limit)
+            if not calls:  # back STALL s after the deadline of its phase
+                clock.skew += max(0.0, hm.deadline - clock()) + stall
+            calls.append(1)
+            return r
+
+        hm.run = late_run
+        return hm
+
+    monkeypatch.setattr(rins, "_sub_mip_model", late_model)
+    sol = solver.solve_highs(m, PlanOptions(time_limit=limit, mip_rel_gap=gap, seed=0), start=greedy)
+    names = [r.name for r in sol.phases]
+    i = names.index("rens")
+    rens = sol.phases[i]
+    assert rens.late >= stall - 1e-6
+    end = limit - solver.stop_margin(m.n_cols, limit)
+    after = sol.phases[i + 1 :]
+    assert all(r.until <= end - budget.LATENCY_FACTOR * rens.late + 1e-6 for r in after), after
+    assert "phases past their deadline: rens" in sol.result.message
+    assert sol.result.time <= limit
+    assert sol.values is not None
+    act = m.A @ sol.values
+    assert np.all(act <= m.hi + 1e-6) and np.all(act >= m.lo - 1e-6)
+
+
+@pytest.mark.parametrize("seed", (2, 16))
+def test_fixed_columns_substituted_out_give_the_same_mip(seed: int) -> None:
+    """RENS's neighbourhood (columns at an integral LP value fixed there) with its fixed columns
+    substituted out (rins.without_fixed): fewer columns and rows, the same optimum (objective
+    offset included), and its solution mapped back keeps every row of the problem given."""
+    from coalition.solvers.highs import HighsModel, SolverOptions
+
+    st, ff, lp_x = _rens_state(seed)
+    prob, _ = rins.rens_problem(st, ff, lp_x)
+    small, free, base = rins.without_fixed(prob)
+    assert (prob.col_lo == prob.col_hi).any(), "nothing fixed: the test proves nothing"
+    assert small.cost.size < prob.cost.size and small.row_lo.size < prob.row_lo.size
+    opts = SolverOptions(mip_rel_gap=0.0)
+    whole = HighsModel(prob, opts).run()
+    part = HighsModel(small, opts).run()
+    assert whole.objective is not None and part.objective is not None and part.values is not None
+    assert part.objective == pytest.approx(whole.objective, rel=1e-9, abs=1e-6)
+    v = base.copy()
+    v[free] = part.values
+    act = prob.A @ v
+    assert np.all(act <= prob.row_hi + 1e-6) and np.all(act >= prob.row_lo - 1e-6)
+    assert float(prob.cost @ v) == pytest.approx(whole.objective, rel=1e-9, abs=1e-6)

@@ -383,16 +383,24 @@ class _Repair:
         return removed
 
 
-def repair(model: Model, values: np.ndarray, tol: float = 1e-7, *, preference: np.ndarray | None = None) -> np.ndarray:
+def repair(
+    model: Model,
+    values: np.ndarray,
+    tol: float = 1e-7,
+    *,
+    preference: np.ndarray | None = None,
+    deadline: float | None = None,
+) -> np.ndarray:
     """Make a plan that breaks some ``<=`` rows feasible by removing units, then complete it
     greedily (``preference``: as :func:`greedy_values`'). Units are removed from the breaking
     row's columns, latest start first; rows that break because a unit was removed (a facility
-    the 10-1-2 rows relied on) are repaired in the next pass (at most REPAIR_PASSES)."""
+    the 10-1-2 rows relied on) are repaired in the next pass (at most REPAIR_PASSES). The
+    completion starts no line after ``deadline`` (the plan is complete and feasible either way)."""
     assert model.A is not None and model.hi is not None
     xb = model.var("Assign-count")
     v = values.copy()
     if not xb.size:
-        return greedy_values(model, initial=v, preference=preference)
+        return greedy_values(model, initial=v, preference=preference, deadline=deadline)
     x = np.round(v[xb.start : xb.stop])
     mats = _slices(model)
     # rows over x only (the y and b parts are rebuilt by greedy_values from x)
@@ -413,4 +421,4 @@ def repair(model: Model, values: np.ndarray, tol: float = 1e-7, *, preference: n
             break
     v2 = np.zeros_like(v)
     v2[xb.start : xb.stop] = st.x
-    return greedy_values(model, initial=v2, preference=preference)
+    return greedy_values(model, initial=v2, preference=preference, deadline=deadline)

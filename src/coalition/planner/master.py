@@ -45,6 +45,18 @@ RC_TOL = 1e-6  # objective units (a unit-day of shortfall costs >= 1000)
 # reduced costs, then the most negative others, at most ROUND_COLUMNS in all
 ROUND_COLUMNS = 6000
 PER_GROUP = 2
+# After a master with at most CYCLE_BOUND_MAX_NEGATIVE columns still priced negative, also the
+# Lagrangian bound that keeps each pledge's busy-unit rows (cycle_bound) besides Farley's
+# (lagrangian_bound); the higher is kept. Measured on M seed 13 (masters from a greedy start,
+# quiet machine): LP bound without capacity rows 103.15 M; the cycle bound 59.2 / 99.5 / 104.0 /
+# 104.9 / 105.7 M after masters with 6,659 / 1,104 / 390 / 216 / 85 columns priced negative,
+# in 0.7-1.2 CPU s each; Farley's stayed below 103.15 M. With more negative columns it is far
+# below the LP bound and not worth its inner LP.
+CYCLE_BOUND = True
+CYCLE_BOUND_MAX_NEGATIVE = 3000
+# ...and only with at least this long left before the master's deadline: its inner LP, given
+# 0.32 s, returned after 1.81 s (M seed 13, load 6: HiGHS's LP presolve between two time checks).
+CYCLE_BOUND_MIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +189,92 @@ def lagrangian_bound(
     return base + float(rc[neg] @ take)
 
 
+# A column whose box is unbounded above may price below zero by this much (relative to its cost,
+# at least 1) and still count as 0 in the cycle bound: the LP's dual tolerance, not a direction.
+DUAL_TOL = 1e-7
+
+
+def _signed_duals(ff: FlowForm, y: np.ndarray) -> np.ndarray:
+    """``y`` with each row's multiplier given the sign its row allows (a row without a lower
+    side, ``-inf <= a x <= hi``, takes y <= 0; one without an upper side y >= 0): with those
+    signs the Lagrangian below is a lower bound for any ``y``."""
+    out = np.where(np.isfinite(ff.lo), y, np.minimum(y, 0.0))
+    out = np.where(np.isfinite(ff.hi), out, np.maximum(out, 0.0))
+    signed: NDArray[np.float64] = out
+    return signed
+
+
+def _box_minimum(d: np.ndarray, lo: np.ndarray, hi: np.ndarray, cap: np.ndarray) -> float | None:
+    """``sum_c min {d_c v_c : lo_c <= v_c <= hi_c}``; a column unbounded above counts ``cap_c``
+    as its bound (a valid bound of it in every plan, inf when none is known); None when the
+    minimum is -inf beyond the dual tolerance."""
+    hi_eff = np.where(np.isfinite(hi), hi, cap)
+    neg = d < 0
+    unbounded = neg & ~np.isfinite(hi_eff)
+    if np.any(d[unbounded] < -DUAL_TOL):
+        return None
+    if np.any((d > 0) & ~np.isfinite(lo)):
+        return None
+    low = np.where(d > 0, d * np.where(np.isfinite(lo), lo, 0.0), 0.0)
+    high = np.where(neg & ~unbounded, d * np.where(np.isfinite(hi_eff), hi_eff, 0.0), 0.0)
+    return float(low.sum() + high.sum())
+
+
+def cycle_bound(
+    m: Model, ff: FlowForm, y: np.ndarray, rows: np.ndarray, *, deadline: float | None = None, threads: int = 1
+) -> float | None:
+    """A Lagrangian bound of the full model at the row multipliers ``y`` of the solver form
+    ``ff`` (e.g. a master's duals; any ``y`` is valid): every row in ``rows`` relaxed except the
+    pledges' busy-unit rows (``Pledge-busy`` flow and stock rows), which are kept exactly, in
+    the model's own form (``Pledge-unit-cycle``: at most ``U_p`` units of a pledge busy on any of
+    its departure days) with each ``Assign-count`` column in its box ``[0, ff.chi]``; rows
+    outside ``rows`` (the cohesion links) get 0. ``L(y) = sum_r min_s y_r s_r (s_r in [lo_r,
+    hi_r]) + sum_c min_box (c_c - A_c^T y) v_c + min {rc x : cycle rows, box}``, the last an LP
+    over the columns of negative reduced cost. None when that LP is not solved by
+    ``deadline`` or a box minimum is unbounded. See docs/planner/solver.md, *cycle bound*."""
+    xb = m.var("Assign-count")
+    busy = ff.stock_of.get("Pledge-busy")
+    cyc = m.con("Pledge-unit-cycle")
+    if busy is None or not xb.size or not cyc.size:
+        return None
+    bcols = busy[1]
+    A = ff.A.tocsc()
+    relaxed = np.zeros(ff.lo.size, dtype=bool)
+    relaxed[rows] = True
+    relaxed[np.unique(A[:, bcols.start : bcols.stop].indices)] = False
+    yy = _signed_duals(ff, np.where(relaxed, y, 0.0))
+    side = np.where(yy > 0, ff.lo, np.where(yy < 0, ff.hi, 0.0))
+    row_term = float(np.sum(np.where(yy != 0, yy * np.where(np.isfinite(side), side, 0.0), 0.0)))
+    d = ff.cost - A.T @ yy
+    other = np.ones(ff.clo.size, dtype=bool)
+    other[xb.start : xb.stop] = False
+    other[bcols.start : bcols.stop] = False
+    # a stock counts units present, at most every pledged unit in any plan
+    cap = np.full(ff.clo.size, np.inf)
+    for name in ff.stock_of:
+        blk = ff.stock_of[name][1]
+        cap[blk.start : blk.stop] = float(m.tables.pledge_units.sum())
+    box = _box_minimum(d[other], ff.clo[other], ff.chi[other], cap[other])
+    if box is None:
+        return None
+    rc = d[xb.start : xb.stop]
+    ub = ff.chi[xb.start : xb.stop]
+    neg = np.flatnonzero((rc < 0) & (ub > 0))
+    if not neg.size:
+        return row_term + box
+    assert m.A is not None and m.hi is not None
+    Ac = m.A.tocsr()[cyc.start : cyc.stop][:, xb.start + neg].tocsc()
+    hi = m.hi[cyc.start : cyc.stop]
+    lp = HighsModel(
+        MatrixProblem(rc[neg], np.zeros(neg.size), ub[neg], Ac, np.full(hi.size, -np.inf), hi),
+        SolverOptions(threads=threads, method="simplex"),
+        deadline=deadline,
+    ).run()
+    if lp.outcome is not Outcome.OPTIMAL or lp.objective is None:
+        return None
+    return row_term + box + float(lp.objective)
+
+
 def _pick(rc: np.ndarray, group: np.ndarray, limit: int) -> np.ndarray:
     """Columns with rc < -RC_TOL to add: per group its PER_GROUP most negative, then the most
     negative others, at most ``limit``."""
@@ -256,9 +354,16 @@ def solve_master(
         core = full[: m.n_cols]
         x_k = full[xb.start : xb.stop]
         lagr = lagrangian_bound(z, rc, x_k, keep, pledge, ub, most)
-        best = lagr if best is None else max(best, lagr)
         out = np.where(keep, 0.0, rc)
         n_neg = int((out < -RC_TOL).sum())
+        if (
+            CYCLE_BOUND
+            and 0 < n_neg <= CYCLE_BOUND_MAX_NEGATIVE
+            and deadline - time.perf_counter() >= CYCLE_BOUND_MIN_SECONDS
+        ):
+            cyc = cycle_bound(m, ff, y, rows, deadline=deadline, threads=options.threads)
+            lagr = lagr if cyc is None else max(lagr, cyc)
+        best = lagr if best is None else max(best, lagr)
         if options.trace is not None:
             options.trace(
                 f"master {rounds}: {int(keep.sum())} columns, z {z:,.0f}, Lagrangian "

@@ -23,7 +23,7 @@ from coalition.planner.solver import (
     _tighten,
     _violated,
 )
-from coalition.solvers.highs import HighsModel, MatrixProblem, SolverOptions
+from coalition.solvers.highs import HighsModel, MatrixProblem, RunResult, SolverOptions
 
 # Large models: the restricted MIP's neighbourhood from a restricted master with every row
 # (planner.master): MASTER_ROUNDS master LP(s) over the LP support, the incumbent and the extra
@@ -79,6 +79,14 @@ RENS_SECONDS = 10.0
 # two settings side by side (load 6-8): extra 1 against 0, seed 11 6.66% / 6.50%, 12 3.60 /
 # 4.17, 13 10.29 / 12.15, 14 4.20 / 5.02% (one run each).
 RENS_EXTRA = 1.0
+# RINS and RENS sub-MIPs reach HiGHS with their fixed columns substituted out (without_fixed).
+WITHOUT_FIXED = True
+
+
+def _reserve(st: _Solve) -> float:
+    """Seconds a RINS, RENS or master phase keeps back for the last polish's completion (as
+    long as the first master's took, POLISH_RESERVE x); the phase log adds the latency reserve."""
+    return POLISH_RESERVE * st.completion_s
 
 
 def master_neighbourhood(
@@ -107,7 +115,7 @@ def master_neighbourhood(
         _tighten(st, ff)
     link = m.con("Hub-nation-link")
     lp_rows = np.flatnonzero((ff.row_origin < link.start) | (ff.row_origin >= link.stop))
-    until = time.perf_counter() + MASTER_SHARE * max(0.0, st.deadline - time.perf_counter())
+    until = time.perf_counter() + MASTER_SHARE * max(0.0, st.log.left(_reserve(st)))
     master = MasterOptions(
         threads=int(st.options.threads),
         seed=int(st.options.seed),
@@ -115,15 +123,16 @@ def master_neighbourhood(
         round_columns=MASTER_COLUMNS,
     )
     first = st.masters == 0
-    res = solve_master(
-        m,
-        ff,
-        keep0,
-        deadline=until,
-        options=master,
-        should_stop=st.should_stop,
-        lp_rows=lp_rows,
-    )
+    with st.log.phase(f"master-{st.masters + 1}", until):
+        res = solve_master(
+            m,
+            ff,
+            keep0,
+            deadline=until,
+            options=master,
+            should_stop=st.should_stop,
+            lp_rows=lp_rows,
+        )
     st.masters += res.rounds
     st.master_converged = res.converged
     st.master_message = (
@@ -137,14 +146,16 @@ def master_neighbourhood(
         st.bound, st.provenance = res.bound, ("full-lp" if res.converged else "full-lagrangian")
     xb = m.var("Assign-count")
     pref = res.core[xb.start : xb.stop]
-    if first or not ROUND_FIRST_MASTER_ONLY:
-        near = np.zeros(m.n_cols)
-        near[xb.start : xb.stop] = np.round(pref)
-        st.take(repair(m, near))
-        if time.perf_counter() < st.deadline:
-            t = time.perf_counter()
-            st.take(greedy_values(m, initial=res.core, preference=pref, deadline=st.deadline))
-            st.completion_s = max(st.completion_s, time.perf_counter() - t)
+    end = st.log.until()
+    if (first or not ROUND_FIRST_MASTER_ONLY) and time.perf_counter() < end:
+        with st.log.phase("master-rounding", end):
+            near = np.zeros(m.n_cols)
+            near[xb.start : xb.stop] = np.round(pref)
+            st.take(repair(m, near, deadline=end))
+            if time.perf_counter() < end:
+                t = time.perf_counter()
+                st.take(greedy_values(m, initial=res.core, preference=pref, deadline=end))
+                st.completion_s = max(st.completion_s, time.perf_counter() - t)
     st.show(None, st.bound)
     keep = res.keep
     if st.best is not None:
@@ -194,6 +205,23 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixe
     plans are plans of the full model and presolve sees a small model); its bound is never
     kept. True when it improved the best plan."""
     from coalition.planner.greedy import repair
+
+    with st.log.phase(f"rins-{st.rins_round}", until):
+        plan = _sub_mip_plan(st, keep, ff, until, fixed)
+    if plan is None:
+        return False
+    if _violated(st.model, plan, np.zeros(st.model.n_rows, bool)).size:
+        plan = repair(st.model, plan, deadline=st.log.until())  # numerically off after rounding: made feasible
+    before = st.best_obj
+    st.take(plan)
+    return st.best_obj < before - 1e-6
+
+
+def _sub_mip_plan(
+    st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixed: np.ndarray | None
+) -> np.ndarray | None:
+    """The RINS MIP of :func:`_sub_mip_pass`, run until ``until``: its plan (model columns,
+    integers rounded), or None."""
     from coalition.planner.master import restricted
 
     m = st.model
@@ -208,26 +236,21 @@ def _sub_mip_pass(st: _Solve, keep: np.ndarray, ff: FlowForm, until: float, fixe
         prob = MatrixProblem(
             cost=prob.cost, col_lo=lo, col_hi=hi, A=prob.A, row_lo=prob.row_lo, row_hi=prob.row_hi, integer=prob.integer
         )
-    hm = _sub_mip_model(st, prob)
+    hm = _SubMip(st, prob, until)
     st.active[:] = True  # every row is in this MIP
     if st.best is not None:
         hm.set_start(stock_values(m, ff, st.best)[sub.cols])
-    r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
+    r, values = hm.run(time_limit=max(0.01, until - time.perf_counter()))
     st.mip_rounds += 1
     st.nodes += r.nodes
     st.last_outcome = r.outcome
-    if r.values is None:
-        return False
+    if values is None:
+        return None
     full = np.zeros(ff.clo.size)
-    full[sub.cols] = r.values
-    plan = full[: m.n_cols]
+    full[sub.cols] = values
     assert m.integer is not None  # the model is finalized
-    plan = np.where(m.integer, np.round(plan), plan)
-    if _violated(m, plan, np.zeros(m.n_rows, bool)).size:
-        plan = repair(m, plan)  # numerically off after rounding: made feasible
-    before = st.best_obj
-    st.take(plan)
-    return st.best_obj < before - 1e-6
+    out: np.ndarray = np.where(m.integer, np.round(full[: m.n_cols]), full[: m.n_cols])
+    return out
 
 
 def rens_problem(
@@ -259,16 +282,73 @@ def rens_problem(
     return prob, sub.cols
 
 
-def _sub_mip_model(st: _Solve, prob: MatrixProblem) -> HighsModel:
+def without_fixed(prob: MatrixProblem) -> tuple[MatrixProblem, np.ndarray, np.ndarray]:
+    """``prob`` with its fixed columns (``col_lo == col_hi``) substituted out before HiGHS sees
+    it: their activity moved into the row bounds, their cost into the objective offset, and the
+    rows left without a free column dropped (a RINS round fixes ~95% of its columns, and HiGHS's
+    presolve - most of a short sub-MIP's time under load, and not interruptible between its
+    checks - then starts from the free part). A dropped row holds at the fixed values when
+    they come from a plan; every plan is checked row by row anyway (``_Solve.take``). Returns
+    the problem, its columns' indices in ``prob`` and the values of every column of ``prob``
+    at the fixed ones (0 elsewhere)."""
+    fixed = prob.col_lo == prob.col_hi
+    base = np.where(fixed, prob.col_lo, 0.0)
+    free = np.flatnonzero(~fixed)
+    if free.size == fixed.size:
+        return prob, free, base
+    A = prob.A.tocsc()
+    act = A @ base
+    Af = A[:, free].tocsr()
+    rows = np.flatnonzero(np.diff(Af.indptr) > 0)
+    sub = MatrixProblem(
+        cost=prob.cost[free],
+        col_lo=prob.col_lo[free],
+        col_hi=prob.col_hi[free],
+        A=Af[rows].tocsc(),
+        row_lo=prob.row_lo[rows] - act[rows],
+        row_hi=prob.row_hi[rows] - act[rows],
+        integer=None if prob.integer is None else prob.integer[free],
+        maximize=prob.maximize,
+        offset=prob.offset + float(prob.cost @ base),
+    )
+    return sub, free, base
+
+
+class _SubMip:
+    """A RINS or RENS sub-MIP in HiGHS with its fixed columns substituted out
+    (:func:`without_fixed`); starts and values in the columns of the problem given."""
+
+    def __init__(self, st: _Solve, prob: MatrixProblem, until: float) -> None:
+        self.free: np.ndarray = np.arange(prob.cost.size)
+        self.base: np.ndarray | None = None
+        small = prob
+        if WITHOUT_FIXED:
+            small, self.free, self.base = without_fixed(prob)
+        self.hm = _sub_mip_model(st, small, until)
+
+    def set_start(self, values: np.ndarray) -> None:
+        self.hm.set_start(values[self.free])
+
+    def run(self, time_limit: float) -> tuple[RunResult, np.ndarray | None]:
+        r = self.hm.run(time_limit=time_limit)
+        if r.values is None:
+            return r, None
+        out = np.zeros(self.free.size) if self.base is None else self.base.copy()
+        out[self.free] = r.values
+        return r, out
+
+
+def _sub_mip_model(st: _Solve, prob: MatrixProblem, until: float) -> HighsModel:
     """A HiGHS model of a RINS or RENS sub-MIP: the plan's options at the neighbourhood's gap,
-    the solve's progress, stop and deadline, and MIP_OPTIONS."""
+    the solve's progress and stop, the phase's deadline ``until`` (checked in HiGHS's interrupt
+    callbacks: the kill switch), and MIP_OPTIONS."""
     o = st.options
     hm = HighsModel(
         prob,
         SolverOptions(mip_rel_gap=max(float(o.mip_rel_gap), RINS_GAP), threads=int(o.threads), seed=int(o.seed)),
         on_report=st.on_report,
         should_stop=st.should_stop,
-        deadline=st.deadline,
+        deadline=min(until, st.deadline),
     )
     for name, value in MIP_OPTIONS.items():
         hm.set_option(name, value)
@@ -289,31 +369,38 @@ def _rens(st: _Solve, ff: FlowForm, lp_x: np.ndarray, rc: np.ndarray | None = No
     xb = m.var("Assign-count")
     if not RENS or st.stopped() or st.best is None:
         return None
-    left = st.deadline - time.perf_counter() - POLISH_RESERVE * st.completion_s
+    left = st.log.left(_reserve(st))
     if left < RINS_MIN_SECONDS:
         return None
     ref = st.best[xb.start : xb.stop].copy()
-    prob, cols = rens_problem(st, ff, lp_x, rc)
-    st.restricted, st.phase = True, "restricted-mip"
-    hm = _sub_mip_model(st, prob)
-    floor = np.zeros(m.n_cols)
-    floor[xb.start : xb.stop] = np.floor(lp_x + 1e-6)
-    floor = recompute(m, floor)
-    if not _violated(m, floor, np.zeros(m.n_rows, bool)).size:
-        hm.set_start(stock_values(m, ff, floor)[cols])
-    r = hm.run(time_limit=max(0.01, min(left, RENS_SECONDS)))
+    # HiGHS gets RENS_SECONDS from its own start (building the neighbourhood is not counted
+    # against them), never past the time left
+    end = time.perf_counter() + left
+    with st.log.phase("rens-build", end):
+        prob, cols = rens_problem(st, ff, lp_x, rc)
+        st.restricted, st.phase = True, "restricted-mip"
+        hm = _SubMip(st, prob, end)
+        floor = np.zeros(m.n_cols)
+        floor[xb.start : xb.stop] = np.floor(lp_x + 1e-6)
+        floor = recompute(m, floor)
+        if not _violated(m, floor, np.zeros(m.n_rows, bool)).size:
+            hm.set_start(stock_values(m, ff, floor)[cols])
+    until = min(time.perf_counter() + RENS_SECONDS, end)
+    hm.hm.deadline = min(until, st.deadline)
+    with st.log.phase("rens", until):
+        r, values = hm.run(time_limit=max(0.01, until - time.perf_counter()))
     st.mip_rounds += 1
     st.nodes += r.nodes
     st.last_outcome = r.outcome
     st.rens_runs += 1
-    if r.values is None:
+    if values is None:
         return None
     full = np.zeros(ff.clo.size)
-    full[cols] = r.values
+    full[cols] = values
     assert m.integer is not None  # the model is finalized
     plan = np.where(m.integer, np.round(full[: m.n_cols]), full[: m.n_cols])
     if _violated(m, plan, np.zeros(m.n_rows, bool)).size:
-        plan = repair(m, plan)  # numerically off after rounding: made feasible
+        plan = repair(m, plan, deadline=st.log.until())  # numerically off after rounding: made feasible
     before = st.best_obj
     st.take(plan)
     if st.best_obj < before - 1e-6:
@@ -338,8 +425,9 @@ def large_mip(st: _Solve) -> bool:
     ref = _rens(st, ff, lp_x, rc)
     stale = 0
     while not st.stopped() and st.best is not None:
-        # the last polish's completion keeps its time (as long as the rounding's took)
-        left = st.deadline - time.perf_counter() - POLISH_RESERVE * st.completion_s
+        # the last polish's completion keeps its time (as long as the rounding's took), and
+        # the phase log twice the largest overrun seen (budget.PhaseLog.until)
+        left = st.log.left(_reserve(st))
         if left < RINS_MIN_SECONDS:
             break
         if st.rins_round == MASTER_AGAIN_AFTER and not st.master_converged and left >= MASTER_AGAIN_SECONDS:
@@ -375,16 +463,18 @@ def _polish(st: _Solve, lp_x: np.ndarray, refill: bool = False) -> None:
     drop-and-refill by region while time is left. Kept only when better (``_Solve.take``)."""
     from coalition.planner import polish
 
-    if not POLISH or st.best is None or st.stopped() or time.perf_counter() >= st.deadline:
+    end = st.log.until()
+    if not POLISH or st.best is None or st.stopped() or time.perf_counter() >= end:
         return
     m = st.model
     before = st.best_obj
-    res = polish.complete(m, st.best, lp_x, deadline=st.deadline)
-    st.take(res.values)
-    if refill and st.deadline - time.perf_counter() >= POLISH_MIN_SECONDS and not st.stopped():
-        groups = polish.region_groups(m, st.best, lp_x)
-        more = polish.drop_refill(m, st.best, groups, lp_x, deadline=st.deadline)
-        st.take(more.values)
-        res.tried, res.kept = res.tried + more.tried, res.kept + more.kept
+    with st.log.phase("polish", end):
+        res = polish.complete(m, st.best, lp_x, deadline=end)
+        st.take(res.values)
+        if refill and end - time.perf_counter() >= POLISH_MIN_SECONDS and not st.stopped():
+            groups = polish.region_groups(m, st.best, lp_x)
+            more = polish.drop_refill(m, st.best, groups, lp_x, deadline=end)
+            st.take(more.values)
+            res.tried, res.kept = res.tried + more.tried, res.kept + more.kept
     st.polish_tried += res.tried
     st.polish_gain += max(0.0, before - st.best_obj)

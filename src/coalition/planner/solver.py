@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from coalition.planner.budget import PhaseLog, PhaseRecord
 from coalition.planner.model import FlowForm, Model, flow_form, stock_values
 from coalition.planner.schemas import PlanOptions, Progress, SolveResult, SolveStatus
 from coalition.solvers.highs import (
@@ -44,6 +45,8 @@ class Solution:
     # the first LP's optimal basis (solve_highs(lp_basis=...) starts a model of the same shape
     # and rows from it); None unless that LP was solved to optimality in one round
     lp_basis: LpBasis | None = None
+    # every phase of the solve: its deadline and when it ended (coalition.planner.budget)
+    phases: tuple[PhaseRecord, ...] = ()
 
 
 LARGE_COLUMNS = 20_000
@@ -52,6 +55,15 @@ LP_SHARE = 0.5
 # Large models: one LP round without the capacity rows (already a valid bound, measured on M
 # within 1% of the LP with them), then every capacity row goes to the restricted MIP.
 LARGE_ONE_LP_ROUND = True
+# ...except on the restricted-master path (M): one more LP, with the capacity rows the first
+# LP's plan breaks, on a fresh presolved instance (a warm re-solve of the first instance with
+# those rows added took 78 s under load 8, the fresh one 5.6 s), until SECOND_LP_SHARE of the
+# solver's time. Measured on M (load 7-9): seed 13, the LP bound 103.15 M -> 106.43 M with 893
+# rows added (the LP with every capacity row: 106.50 M), 2.8 CPU s; seed 15, 87.80 M -> 90.25 M
+# with 1,019 rows, 11.6 CPU s; seeds 11, 12, 14 (720-981 rows) did not finish within 15-17 s
+# of wall time at that load (their LP without capacity rows is within 0.3-0.8% of the master's).
+LARGE_SECOND_LP = True
+SECOND_LP_SHARE = 0.3
 MIP_SHARE_LARGE = 0.7
 LAZY_FAMILIES = ("Hub-personnel-capacity", "Corridor-personnel-capacity", "Corridor-tonnage-capacity")
 TOL = 1e-6
@@ -174,6 +186,10 @@ class _Solve:
     lp_basis_in: LpBasis | None = None  # a basis to start the first LP from (solve_highs)
     lp_warm: bool = False  # the first LP started from it
     lp_basis_out: LpBasis | None = None  # the first LP's optimal basis (one round only)
+    log: PhaseLog = dataclasses.field(default_factory=PhaseLog)  # phases and their deadlines
+
+    def __post_init__(self) -> None:
+        self.log.t0, self.log.deadline = self.t0, self.deadline
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -312,13 +328,20 @@ def lp_phase(st: _Solve) -> None:
     # row generation may take at most LP_SHARE of the solver's time; every round's LP value is
     # a valid bound, and the rounding repairs an LP plan that still breaks withheld rows
     lp_until = st.t0 + LP_SHARE * (st.deadline - st.t0)
+    second_until = st.t0 + SECOND_LP_SHARE * (st.deadline - st.t0)
     if st.lp_basis_in is not None and st.hm is not None:
         # only bounds differ from the LP the basis came from: the dual simplex starts there
         st.lp_warm = st.hm.set_basis(st.lp_basis_in)
     while True:
         assert st.hm is not None  # set by solve before the LP phase
-        r = st.hm.run()
+        second = st.large and st.lp_rounds > 0  # the M path's second LP (LARGE_SECOND_LP)
+        until = min(lp_until, second_until) if second else st.deadline
+        with st.log.phase(f"lp-{st.lp_rounds}", until):
+            r = st.hm.run(time_limit=max(0.01, until - time.perf_counter()) if second else None)
         st.lp_rounds += 1
+        if second and (r.outcome is not Outcome.OPTIMAL or r.values is None):
+            st.lp_partial = True  # the first LP's solution and bound stand (valid, weaker)
+            break
         st.lp = r
         if r.outcome is not Outcome.OPTIMAL or r.values is None:
             st.lp_ran_out = True
@@ -332,11 +355,20 @@ def lp_phase(st: _Solve) -> None:
             if st.lp_rounds == 1:
                 st.lp_basis_out = st.hm.basis()
             break
-        if time.perf_counter() >= lp_until or (st.large and LARGE_ONE_LP_ROUND):
+        if time.perf_counter() >= lp_until or (st.large and LARGE_ONE_LP_ROUND and not _second_lp(st)):
             st.lp_partial = True  # rows still withheld: the bound is weaker, still valid
             break
-        _add_rows(st, bad)
+        if st.large:
+            st.active[bad] = True
+            st.hm = _instance(st, integer=False)  # presolved afresh (LARGE_SECOND_LP)
+        else:
+            _add_rows(st, bad)
     st.t_lp = st.now()
+
+
+def _second_lp(st: _Solve) -> bool:
+    """Whether a large model gets its second LP round (LARGE_SECOND_LP: the M path only, once)."""
+    return LARGE_SECOND_LP and _use_master(st) and st.lp_rounds == 1
 
 
 def rounding_phase(st: _Solve, start: np.ndarray | None) -> None:
@@ -498,7 +530,9 @@ def _mip_pass(st: _Solve, until: float, restricted: bool, use_start: bool = True
         while time.perf_counter() < until:
             if st.best is not None and use_start:
                 hm.set_start(st.best)
-            r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
+            hm.hm.deadline = min(until, st.deadline)  # the kill switch at the pass's own deadline
+            with st.log.phase(st.phase, until):
+                r = hm.run(time_limit=max(0.01, until - time.perf_counter()))
             st.mip_rounds += 1
             st.nodes += r.nodes
             st.last_outcome = r.outcome
@@ -581,7 +615,8 @@ def mip_phase(st: _Solve) -> None:
         return
     # the second pass keeps back twice the first pass's stop latency (measured on M at load
     # 9-13: HiGHS returned up to ~6 s after its limit), so that the plan ends within its limit
-    left = st.deadline - time.perf_counter() - 2.0 * late
+    # (the phase log keeps back LATENCY_FACTOR x the largest overrun seen, budget.PhaseLog)
+    left = min(st.log.left(), st.deadline - time.perf_counter() - 2.0 * late)
     if st.large and SECOND_PASS and not st.stopped() and st.best is not None and left > SECOND_PASS_MIN_S:
         # a second neighbourhood around the new best plan: its columns, the LP support and the
         # best-priced columns of the lines it still leaves short
@@ -590,7 +625,7 @@ def mip_phase(st: _Solve) -> None:
         # no MIP start here: with one, highspy 1.16 can report a better objective than the
         # solution it returns (seen on a 16-column model); the incumbent is kept anyway
         st.hm = _instance(st, integer=True)
-        _mip_pass(st, st.deadline, restricted=False, use_start=False)
+        _mip_pass(st, st.log.until(), restricted=False, use_start=False)
 
 
 def result_of(st: _Solve) -> Solution:
@@ -648,10 +683,12 @@ def result_of(st: _Solve) -> Solution:
                 if st.polish_tried
                 else ""
             )
-            + (f"; RENS: {st.rens_runs} MIP(s), {st.rens_gain:,.0f} off the objective" if st.rens_runs else ""),
+            + (f"; RENS: {st.rens_runs} MIP(s), {st.rens_gain:,.0f} off the objective" if st.rens_runs else "")
+            + (f"; {st.log.summary()}" if st.log.late() else ""),
         ),
         st.best,
         st.lp_basis_out,
+        tuple(st.log.records),
     )
 
 

@@ -56,7 +56,8 @@ class SolverOptions:
 @dataclass(frozen=True, slots=True)
 class MatrixProblem:
     """min (or max) cost.x  s.t.  row_lo <= A x <= row_hi, col_lo <= x <= col_hi; ``integer``
-    marks integer columns (None = an LP). Infinite bounds are ``±inf``."""
+    marks integer columns (None = an LP). Infinite bounds are ``±inf``. ``offset``: a constant
+    added to the objective (e.g. the cost of columns substituted out)."""
 
     cost: np.ndarray
     col_lo: np.ndarray
@@ -66,6 +67,7 @@ class MatrixProblem:
     row_hi: np.ndarray
     integer: np.ndarray | None = None
     maximize: bool = False
+    offset: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,7 @@ class HighsModel:
         lp.col_upper_ = np.where(np.isfinite(problem.col_hi), problem.col_hi, inf)
         lp.row_lower_ = np.where(np.isfinite(problem.row_lo), problem.row_lo, -inf)
         lp.row_upper_ = np.where(np.isfinite(problem.row_hi), problem.row_hi, inf)
+        lp.offset_ = float(problem.offset)
         if problem.maximize:
             lp.sense_ = highspy.ObjSense.kMaximize
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
