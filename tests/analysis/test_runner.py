@@ -92,3 +92,33 @@ def test_resume_refuses_a_different_run(tmp_path):
             sampling=Sampling(40, 6, Method.MC),
             execution=Execution(folder=tmp_path / "r", workers=0),
         )
+
+
+def test_a_second_run_of_the_same_analysis_reuses_each_workers_evaluator(tmp_path, client):
+    """On a long-lived cluster a repeated analysis keeps each worker's evaluator (its model
+    built once), and one with other solve options gets an evaluator of its own: the plugin's
+    name covers everything the evaluator depends on (runner.evaluator_plugin)."""
+    from coalition.analysis.service import SolveLimits
+
+    def evaluators(dask_worker):
+        return sorted(
+            (n, id(p.evaluator))
+            for n, p in dask_worker.plugins.items()
+            if n.startswith("coalition-analysis-") and p.evaluator is not None
+        )
+
+    first = _run(tmp_path, "first", client=client)
+    before = client.run(evaluators)
+    second = _run(tmp_path, "second", client=client)
+    assert client.run(evaluators) == before
+    assert _strip(first) == _strip(second)
+    montecarlo(
+        either_fills(0.5, 0.8),
+        "opt",
+        sampling=Sampling(8, 5, Method.MC),
+        solve=SolveLimits(time_limit=20.0),
+        execution=Execution(folder=tmp_path / "other", batch=4, client=client),
+    )
+    after = client.run(evaluators)
+    for addr, kept in before.items():
+        assert set(kept) < set(after[addr])  # the old evaluator is still there, a new one beside it

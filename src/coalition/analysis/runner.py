@@ -126,6 +126,33 @@ class EvaluatorPlugin(WorkerPlugin):
         return [self.evaluator.detail(world, s, h) for s, h in zip(sets, hs, strict=True)]
 
 
+def evaluator_plugin(ctx: Context, quick: bool) -> EvaluatorPlugin:
+    """The worker plugin of an analysis of ``ctx``. Its name is a digest of everything its
+    evaluator depends on (scenario and its content, option, fixed assumptions, solve options,
+    quick or full), so two plugins of one name hold the same evaluator."""
+    ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id, "assumptions": ctx.fixed, "options": ctx.options}
+    token = hashlib.sha256(
+        repr((ctx.scenario.id, ctx.option_id, ctx.fixed, quick, scenario_digest(ctx), repr(ctx.options))).encode()
+    ).hexdigest()[:12]
+    return EvaluatorPlugin(token, ctx_args, quick)
+
+
+def _has_plugin(name: str, dask_worker: Any = None) -> bool:
+    return dask_worker is not None and name in dask_worker.plugins
+
+
+def ensure_plugin(client: Client, plugin: EvaluatorPlugin) -> bool:
+    """Register ``plugin`` on the cluster unless every worker already holds one of its name
+    (the same evaluator, :func:`evaluator_plugin`): on a long-lived cluster a second run of the
+    same analysis reuses each worker's model instead of building it again. Workers that join
+    later get it from the scheduler either way. Returns whether it registered."""
+    have = dask.on_workers(client, _has_plugin, plugin.name)
+    if have and all(have.values()):
+        return False
+    client.register_plugin(plugin, name=plugin.name)
+    return True
+
+
 def _detail_task(
     plugin_name: str, world: World, sets: Sequence[frozenset[str]], hints: Sequence[Any] | None = None
 ) -> list[Any]:
@@ -331,12 +358,8 @@ def run_worlds(
         if progress:
             progress(count, total)
 
-    ctx_args = {"scenario": ctx.scenario, "option_id": ctx.option_id, "assumptions": ctx.fixed, "options": ctx.options}
-    token = hashlib.sha256(
-        repr((ctx.scenario.id, ctx.option_id, ctx.fixed, quick, scenario_digest(ctx))).encode()
-    ).hexdigest()[:12]
     if workers == 0 and client is None:
-        plugin = EvaluatorPlugin(token, ctx_args, quick)
+        plugin = evaluator_plugin(ctx, quick)
         plugin.setup()
         for b in batches:
             finish(plugin.evaluate(b))
@@ -346,8 +369,8 @@ def run_worlds(
     own = client is None
     cl = client or make_client(scheduler, workers)
     try:
-        plugin = EvaluatorPlugin(token, ctx_args, quick)
-        cl.register_plugin(plugin, name=plugin.name)
+        plugin = evaluator_plugin(ctx, quick)
+        ensure_plugin(cl, plugin)
         futures = [cl.submit(_task, plugin.name, b, pure=False) for b in batches]
         for fut in dask.as_completed(futures):
             finish(fut.result())
@@ -386,7 +409,7 @@ class SetSolver:
             "options": ctx.options,
         }
         token = hashlib.sha256(
-            repr(("sets", ctx.scenario.id, ctx.option_id, ctx.fixed, scenario_digest(ctx))).encode()
+            repr(("sets", ctx.scenario.id, ctx.option_id, ctx.fixed, scenario_digest(ctx), repr(ctx.options))).encode()
         ).hexdigest()[:12]
         self.plugin = EvaluatorPlugin(token, ctx_args, False)
         self.local = workers == 0 and client is None
@@ -398,7 +421,7 @@ class SetSolver:
             if self.client is None:
                 self.client = make_client(self.scheduler, self.workers)
                 self.own = True
-            self.client.register_plugin(self.plugin, name=self.plugin.name)
+            ensure_plugin(self.client, self.plugin)
         return self
 
     def __exit__(self, *exc: object) -> None:

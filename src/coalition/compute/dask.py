@@ -66,6 +66,13 @@ def local_client(workers: int) -> Client:
     return Client(cluster)
 
 
+def on_workers(client: Client, fn: Callable[..., T], *args: object) -> dict[str, T]:
+    """``fn(*args, dask_worker=worker)`` on every worker of the cluster, by worker address
+    (Dask passes ``dask_worker`` to a function that takes it)."""
+    out: dict[str, T] = client.run(fn, *args)
+    return out
+
+
 def total_threads(client: Client) -> int:
     """The worker threads of the cluster, summed over its workers (0 with no worker)."""
     threads: dict[str, int] = client.nthreads()
