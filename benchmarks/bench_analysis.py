@@ -503,7 +503,8 @@ def _write_doc(o: dict) -> None:
             f"({w['solves']} plans, {w['shortcuts']} shortcuts"
             + (f", {w['start_proven']} proven from a subset's plan" if w.get("start_proven") else "")
             + (f"; {w['rows_not_optimal']} of {w['rows']} rows not proven at the gap" if "rows" in w else "")
-            + (f"; worst-2 {', '.join(w['worst'] or [])}, {w.get('worst_status')}" if w.get("worst") else "")
+            + (f"; worst-2 {', '.join(w['worst'] or [])}" if w.get("worst") else "")
+            + (f", {w['worst_status']}" if w.get("worst_status") else "")
             + (f"; load after {_load(w['load_avg'])}" if w.get("load_avg") else "")
             + ")."
             + _kept(w),
