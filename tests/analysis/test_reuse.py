@@ -218,20 +218,24 @@ def test_worlds_start_their_lp_from_the_baseline_basis_with_the_same_bound(monke
             assert is_feasible(got.model, got.values)
 
 
+def _world_model(samples: int, index: int):  # type: ignore[no-untyped-def]
+    """World ``index`` of ``samples`` LHS worlds (seed 5) of `small`: its context, inputs and
+    the evaluator's reusable model."""
+    from coalition.analysis.evaluate import Context, PlannerEvaluator
+    from coalition.analysis.sampling import Method, sample_worlds
+
+    ctx = Context(load_scenario(), "small", options=OPTS)
+    inp = ctx.inputs(sample_worlds(ctx.uncertainty, samples, Method.LHS, seed=5)[index])
+    return ctx, inp, PlannerEvaluator(ctx).model_of(inp)
+
+
 def test_a_world_with_the_same_restricted_model_reuses_the_proven_plan():
     """Two worlds with the same units per pledge have the same restricted model: the second
     gets the first's proven plan (``cached``) on its own model's copy, with the same objective,
     bound and shortfall; a world with other units is solved."""
-    from coalition.analysis.evaluate import Context, PlannerEvaluator
-    from coalition.analysis.sampling import Method, sample_worlds
     from coalition.planner.greedy import is_feasible
 
-    sc = load_scenario()
-    ctx = Context(sc, "small", options=OPTS)
-    ev = PlannerEvaluator(ctx)
-    w = sample_worlds(ctx.uncertainty, 2, Method.LHS, seed=5)[1]
-    inp = ctx.inputs(w)
-    rm = ev.model_of(inp)
+    ctx, inp, rm = _world_model(2, 1)
     first = rm.solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=True)
     assert first.status == "optimal" and not first.cached
     # the same units, written out for every active pledge (another mapping, the same model)
@@ -261,8 +265,6 @@ def test_a_time_limited_incumbent_with_slack_is_reported_as_its_assignments_defi
     import dataclasses
 
     import coalition.planner.solver as solver_mod
-    from coalition.analysis.evaluate import Context, PlannerEvaluator
-    from coalition.analysis.sampling import Method, sample_worlds
     from coalition.planner.engine import recompute
 
     real = solver_mod.solve_highs
@@ -281,12 +283,7 @@ def test_a_time_limited_incumbent_with_slack_is_reported_as_its_assignments_defi
         return sol
 
     monkeypatch.setattr(solver_mod, "solve_highs", padded_solve)
-    sc = load_scenario()
-    ctx = Context(sc, "small", options=OPTS)
-    ev = PlannerEvaluator(ctx)
-    w = sample_worlds(ctx.uncertainty, 1, Method.LHS, seed=5)[0]
-    inp = ctx.inputs(w)
-    rm = ev.model_of(inp)
+    _ctx, inp, rm = _world_model(1, 0)
     got = rm.solve(inp.active_from, inp.units, 10, spells=inp.spells, repaired=False)
     assert got.model is not None and got.values is not None and got.objective is not None
     assert "objective" in padded  # the padded incumbent reached the analysis

@@ -17,6 +17,7 @@ from coalition.planner.solver import _short_lines_columns, _Solve
 from coalition.planner.tables import build_tables
 
 from .factory import corridor, hub, pledge, requirement, scenario
+from .test_engine import _Clock  # time.perf_counter plus injected stalls
 
 OPTS = PlanOptions(period_days=28, time_limit=10)
 
@@ -224,19 +225,6 @@ def test_every_phase_of_the_large_path_gets_a_deadline_within_the_solves(seed: i
     end = limit - solver.stop_margin(m.n_cols, limit)
     assert all(r.until <= end + 1e-9 for r in sol.phases), sol.phases
     assert all(r.start <= r.end for r in sol.phases)
-
-
-class _Clock:
-    """``time.perf_counter`` plus an injected stall."""
-
-    def __init__(self) -> None:
-        import time
-
-        self.real = time.perf_counter
-        self.skew = 0.0
-
-    def __call__(self) -> float:
-        return self.real() + self.skew
 
 
 def test_a_sub_mip_returning_late_shrinks_every_later_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
