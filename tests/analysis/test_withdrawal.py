@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from tests.analysis.factory import random_coalition, three_nations
+from tests.planner.test_solver import _true_optimum  # scipy MILP with every row: the true optimum
 
 from coalition.analysis.evaluate import Context, PlannerEvaluator
 from coalition.analysis.reuse import TargetStop, repaired_to
@@ -13,7 +15,6 @@ from coalition.analysis.sampling import World
 from coalition.analysis.withdrawal import DropBound, Solved, withdrawal_analysis, worst_k
 from coalition.planner.greedy import is_feasible
 from coalition.planner.schemas import PlanOptions, Progress
-from tests.analysis.factory import random_coalition, three_nations
 
 NOMINAL = World(0, 1.0, (), (), ())
 EXACT = PlanOptions(time_limit=30, mip_rel_gap=0.0, threads=1)
@@ -82,24 +83,6 @@ def test_n_minus_1_by_hand():
     assert shap["AAA"]["shapley_essential_coverage_pct"] > shap["BBB"]["shapley_essential_coverage_pct"]
     lo, hi = shap["AAA"]["ci95"]
     assert lo <= shap["AAA"]["shapley_essential_coverage_pct"] <= hi
-
-
-def _true_optimum(r) -> float:  # type: ignore[no-untyped-def]
-    """The world's MIP with every row, solved by scipy's MILP interface (not the planner's
-    solver, no row generation): the true optimum f(S) of the world without S."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    lo = np.where(np.isfinite(r.lo), r.lo, -np.inf)
-    hi = np.where(np.isfinite(r.hi), r.hi, np.inf)
-    res = milp(
-        r.cost,
-        constraints=LinearConstraint(r.A, lo, hi),
-        integrality=r.integer.astype(int),
-        bounds=Bounds(r.clo, r.chi),
-        options={"mip_rel_gap": 1e-9, "time_limit": 60},
-    )
-    assert res.status == 0, res.message
-    return float(res.fun)
 
 
 def _world_model(ev, s):  # type: ignore[no-untyped-def]
